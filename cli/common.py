@@ -1,0 +1,137 @@
+"""What every command shares: the data directory, the clock, the actor, output and errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, is_dataclass
+from datetime import UTC, date, datetime
+from functools import update_wrapper
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import UUID
+
+import click
+
+from ledger.app import Ledger, open_ledger
+from ledger.datadir import DataDir
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_TAMPERED = 3
+
+
+class Tampered(click.ClickException):
+    """The ledger failed verification: exit 3 so cron can tell it from other failures."""
+
+    exit_code = EXIT_TAMPERED
+
+
+@dataclass
+class Context:
+    data_dir: Path
+    now_override: datetime | None
+    _ledger: Ledger | None = None
+    _datadir: DataDir | None = None
+
+    def now(self) -> datetime:
+        return self.now_override or datetime.now(UTC)
+
+    def datadir(self) -> DataDir:
+        if self._datadir is None:
+            self._datadir = DataDir.open(self.data_dir)
+        return self._datadir
+
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = open_ledger(self.datadir())
+        return self._ledger
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def actor_option(f: F) -> F:
+    """--as NAME (or CUSTODES_ACTOR): every command that records anything runs as someone."""
+    return click.option(
+        "--as",
+        "actor",
+        envvar="CUSTODES_ACTOR",
+        required=True,
+        metavar="NAME",
+        help="Staff member doing this (or set CUSTODES_ACTOR).",
+    )(f)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")(
+        f
+    )
+
+
+def parse_when(value: str, *, param: str, end_of_day: bool = False) -> datetime:
+    """ISO-8601 date or date-time; naive values are UTC."""
+    try:
+        if len(value) == 10:
+            d = date.fromisoformat(value)
+            dt = datetime(d.year, d.month, d.day, tzinfo=UTC)
+            return dt.replace(hour=23, minute=59, second=59) if end_of_day else dt
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO-8601 date or date-time (e.g. 2026-11-01 or "
+            "2026-11-01T08:30:00Z)",
+            param_hint=param,
+        ) from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def to_jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(to_jsonable(value), indent=2, sort_keys=True))
+
+
+def info(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            click.echo("  ".join("-" * w for w in widths))
+
+
+def stderr_is_tty() -> bool:
+    return sys.stderr.isatty()
+
+
+def wraps(f: F) -> Callable[[Callable[..., Any]], F]:
+    return lambda g: update_wrapper(g, f)  # type: ignore[return-value]

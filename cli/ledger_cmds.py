@@ -1,0 +1,213 @@
+"""custodes init / status / verify / log: the ledger itself."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cli.common import (
+    Context,
+    Tampered,
+    emit_json,
+    info,
+    json_option,
+    parse_when,
+    pass_ctx,
+    table,
+)
+from ledger.app import open_chain, open_ledger, verify_chain
+from ledger.datadir import DataDir
+from ledger.store import ChainReader, redact_url
+
+
+@click.command("init")
+@click.option("--director", required=True, metavar="NAME", help="The first Director.")
+@click.option("--library", default="Public Library", show_default=True, help="Library name.")
+@click.option(
+    "--timezone", default="America/Chicago", show_default=True, help="Site time zone (display)."
+)
+@click.option("--retention-days", type=click.IntRange(1, 3650), default=30, show_default=True)
+@click.option("--live-window-hours", type=click.IntRange(1, 24 * 30), default=24, show_default=True)
+@pass_ctx
+def init(
+    ctx: Context,
+    director: str,
+    library: str,
+    timezone: str,
+    retention_days: int,
+    live_window_hours: int,
+) -> None:
+    """Create a new ledger in the data directory, with its keys and first Director.
+
+    \b
+    Example:
+      custodes --data-dir /srv/custodes init --director "Dana Director" --library "Mahomet Public Library"
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(
+            f"unknown time zone {timezone!r}", param_hint="--timezone"
+        ) from None
+    datadir = DataDir.create(ctx.data_dir)
+    ledger = open_ledger(datadir)
+    try:
+        ledger.initialise(
+            director=director,
+            library=library,
+            timezone=timezone,
+            now=ctx.now(),
+            retention_days=retention_days,
+            live_window_hours=live_window_hours,
+        )
+    finally:
+        ledger.close()
+    info(f"Initialised a Custodes ledger in {datadir.path}")
+    info(f"Director: {director}. Back up {datadir.keys}/ now: without it events cannot be read.")
+
+
+@click.command("status")
+@json_option
+@pass_ctx
+def status(ctx: Context, as_json: bool) -> None:
+    """Where the ledger lives and how big it is.
+
+    \b
+    Example:
+      custodes status --json
+    """
+    datadir = ctx.datadir()
+    ledger = ctx.ledger()
+    reader = ChainReader(ledger.chained_recorder)
+    position, head = reader.head()
+    site = ledger.site()
+    data = {
+        "data_dir": str(datadir.path),
+        "database_url": redact_url(datadir.database_url),
+        "library": site.library,
+        "timezone": site.timezone,
+        "events": reader.count_rows(),
+        "chain_length": position,
+        "chain_head": head.hex(),
+        "events_key_fingerprint": datadir.events_key_fingerprint(),
+    }
+    if as_json:
+        emit_json(data)
+        return
+    for k, v in data.items():
+        click.echo(f"{k.replace('_', ' '):24} {v}")
+
+
+@click.command("verify")
+@json_option
+@pass_ctx
+def verify(ctx: Context, as_json: bool) -> None:
+    """Verify the whole hash chain (no key needed). Exit 3 if it was tampered with.
+
+    Reports the FIRST bad position and the kind of damage: edited, deleted, inserted,
+    reordered or truncated.
+
+    \b
+    Example:
+      custodes verify || echo "ledger damaged"
+    """
+    reader = open_chain(ctx.datadir())
+    total, _ = reader.head()
+    with click.progressbar(length=max(total, 1), label="Verifying", file=sys.stderr) as bar:
+        step = max(total // 100, 1)
+
+        def progress(position: int, _hash: bytes) -> None:
+            if position % step == 0:
+                bar.update(step)
+
+        result = verify_chain(reader, on_entry=progress)
+    data = {
+        "ok": result.ok,
+        "entries": result.count,
+        "head": result.head_hash.hex(),
+        "damage": None
+        if result.damage is None
+        else {
+            "position": result.damage.position,
+            "kind": result.damage.kind,
+            "detail": result.damage.detail,
+        },
+    }
+    if as_json:
+        emit_json(data)
+    if result.damage is not None:
+        d = result.damage
+        raise Tampered(
+            f"ledger verification FAILED at position {d.position}: {d.kind} ({d.detail}); "
+            f"{result.count} entries before it verify"
+        )
+    if not as_json:
+        click.echo(f"OK: {result.count} entries verify; head {result.head_hash.hex()}")
+
+
+@click.command("log")
+@click.option("--kind", "kinds", multiple=True, help="Only this event kind (repeatable).")
+@click.option("--actor", default=None, help="Only events by this staff member.")
+@click.option("--from", "since", default=None, help="From this date/time (ISO-8601, UTC).")
+@click.option("--to", "until", default=None, help="Up to this date/time (exclusive).")
+@click.option("--start", type=click.IntRange(1), default=1, show_default=True, help="First event.")
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="Page size.")
+@json_option
+@pass_ctx
+def log(
+    ctx: Context,
+    kinds: tuple[str, ...],
+    actor: str | None,
+    since: str | None,
+    until: str | None,
+    start: int,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Events oldest first, a page at a time.
+
+    \b
+    Example:
+      custodes log --kind AccessDenied --from 2026-11-01 --to 2026-12-01
+    """
+    since_dt = parse_when(since, param="--from") if since else None
+    until_dt = parse_when(until, param="--to") if until else None
+    if since_dt and until_dt and since_dt >= until_dt:
+        raise click.BadParameter("--from must be before --to", param_hint="--from")
+    entries = list(
+        ctx.ledger().log(
+            start=start, limit=limit, kinds=kinds, actor=actor, since=since_dt, until=until_dt
+        )
+    )
+    if as_json:
+        emit_json(entries)
+        return
+    table(
+        ["#", "recorded (UTC)", "kind", "actor", "role", "details"],
+        [
+            (
+                e.notification_id,
+                e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
+                e.kind,
+                e.actor,
+                e.actor_role,
+                _summary(e.details),
+            )
+            for e in entries
+        ],
+    )
+    if len(entries) == limit:
+        info(f"More events may follow: --start {entries[-1].notification_id + 1}")
+
+
+def _summary(details: dict) -> str:
+    text = ", ".join(f"{k}={v}" for k, v in details.items() if v not in (None, "", [], {}))
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def register(group: click.Group) -> None:
+    for command in (init, status, verify, log):
+        group.add_command(command)

@@ -1,0 +1,97 @@
+"""The `custodes` command: click groups; each command parses, calls one use-case, renders."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from eventsourcing.persistence import PersistenceError
+
+from cli.common import Context, parse_when
+from ledger.errors import LedgerError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class CustodesGroup(click.Group):
+    """Turns domain errors into one clear line on stderr, in one place (exit 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LedgerError as e:
+            raise click.ClickException(str(e)) from e
+        except PersistenceError as e:
+            raise click.ClickException(_storage_message(e)) from e
+        finally:
+            obj = ctx.find_object(Context)
+            if obj is not None and ctx.parent is None:
+                obj.close()
+
+
+def _storage_message(e: BaseException) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    low = text.casefold()
+    if "readonly" in low or "read-only" in low:
+        return f"the ledger database is read-only ({text}); nothing was recorded"
+    if "locked" in low or "lock timeout" in low or "lock_timeout" in low:
+        return (
+            f"the ledger database is busy or locked ({text}); nothing was recorded. "
+            "Try again when the other writer has finished."
+        )
+    return f"database error: {text}; nothing was recorded"
+
+
+@click.group(cls=CustodesGroup, context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="CUSTODES_DATA_DIR",
+    default=None,
+    help="Data directory (default: CUSTODES_DATA_DIR or ~/.local/share/custodes).",
+)
+@click.option(
+    "--now",
+    "now",
+    envvar="CUSTODES_NOW",
+    hidden=True,
+    default=None,
+    help="Pretend the current time is this (tests and the demo).",
+)
+@click.version_option(package_name="custodes")
+@click.pass_context
+def custodes(ctx: click.Context, data_dir: Path | None, now: str | None) -> None:
+    """Custodes: a tamper-evident ledger of a library's patron-confidentiality and
+    security-camera policy.
+
+    \b
+    Example:
+      custodes --data-dir ./ledger init --director "Dana Director"
+      custodes --data-dir ./ledger staff add "Bo Manager" --role business_manager --as "Dana Director"
+      custodes --data-dir ./ledger verify
+    """
+    from ledger.datadir import default_data_dir
+
+    now_dt: datetime | None = parse_when(now, param="--now") if now else None
+    ctx.obj = Context(data_dir=data_dir or default_data_dir(), now_override=now_dt)
+
+
+def _register() -> None:
+    from cli import ledger_cmds, staff
+
+    ledger_cmds.register(custodes)
+    staff.register(custodes)
+
+
+_register()
+
+
+def main() -> None:
+    custodes(prog_name="custodes")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

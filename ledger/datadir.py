@@ -1,0 +1,140 @@
+"""The data directory: configuration and the keys that never go into the database.
+
+Layout (docs/OPERATIONS.md)::
+
+    custodes.json         marks a Custodes data directory; format, database, key check
+    ledger.sqlite         the embedded database (unless CUSTODES_DATABASE_URL points elsewhere)
+    keys/events.key       AES-256 key encrypting stored events (0600)
+    keys/...              further keys added by later features (0600)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ledger.errors import DataDirError, KeyError_
+
+MARKER = "custodes.json"
+FORMAT = "custodes-data-dir/1"
+EVENTS_KEY = "events.key"
+DATABASE_URL_ENV = "CUSTODES_DATABASE_URL"
+DATA_DIR_ENV = "CUSTODES_DATA_DIR"
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "custodes"
+
+
+def key_fingerprint(key: bytes) -> str:
+    """Short public identifier of a key: first 16 hex digits of SHA-256 over it."""
+    return hashlib.sha256(b"custodes key fingerprint\x00" + key).hexdigest()[:16]
+
+
+def _key_check(key: bytes) -> str:
+    return hmac.new(key, b"custodes key check", hashlib.sha256).hexdigest()[:32]
+
+
+def write_secret(path: Path, data: bytes) -> None:
+    """Create a key file readable by its owner only; never overwrite an existing one."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class DataDir:
+    path: Path
+    config: dict[str, Any]
+
+    @property
+    def keys(self) -> Path:
+        return self.path / "keys"
+
+    @property
+    def database_url(self) -> str:
+        env = os.environ.get(DATABASE_URL_ENV)
+        if env:
+            return env
+        return self.config.get("database_url") or self.sqlite_url()
+
+    def sqlite_url(self) -> str:
+        # A busy timeout: concurrent writers wait for the lock instead of failing at once.
+        return f"sqlite:///{self.path / 'ledger.sqlite'}?timeout=15"
+
+    @classmethod
+    def create(cls, path: Path, *, database_url: str | None = None) -> DataDir:
+        path = path.expanduser()
+        if (path / MARKER).exists():
+            raise DataDirError(f"{path} is already a Custodes data directory; nothing changed.")
+        if path.exists() and any(path.iterdir()):
+            raise DataDirError(
+                f"{path} exists and is not empty; choose an empty or new directory with --data-dir."
+            )
+        try:
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as e:
+            raise DataDirError(f"cannot create {path}: {e.strerror}") from e
+        key = base64.b64encode(secrets.token_bytes(32))
+        write_secret(path / "keys" / EVENTS_KEY, key)
+        config = {
+            "format": FORMAT,
+            "key_check": _key_check(key),
+            "database_url": database_url,
+        }
+        (path / MARKER).write_text(json.dumps(config, indent=2) + "\n")
+        return cls(path, config)
+
+    @classmethod
+    def open(cls, path: Path) -> DataDir:
+        path = path.expanduser()
+        marker = path / MARKER
+        if not marker.is_file():
+            raise DataDirError(
+                f"{path} is not a Custodes data directory (no {MARKER}). "
+                "Create one with: custodes init --director NAME --data-dir PATH"
+            )
+        try:
+            config = json.loads(marker.read_text())
+        except (OSError, ValueError) as e:
+            raise DataDirError(f"{marker} is unreadable or damaged: {e}") from e
+        if config.get("format") != FORMAT:
+            raise DataDirError(f"{marker} has format {config.get('format')!r}, expected {FORMAT}")
+        return cls(path, config)
+
+    def events_key(self) -> str:
+        """The events cipher key, checked against this ledger before it is used."""
+        key_path = self.keys / EVENTS_KEY
+        try:
+            key = key_path.read_bytes().strip()
+        except FileNotFoundError as e:
+            raise KeyError_(
+                f"the events key {key_path} is missing: restore it from your key backup "
+                "(see README, 'Keys and backups'); without it stored events cannot be read."
+            ) from e
+        except OSError as e:
+            raise KeyError_(f"cannot read the events key {key_path}: {e.strerror}") from e
+        if not hmac.compare_digest(_key_check(key), self.config.get("key_check", "")):
+            raise KeyError_(
+                f"the events key {key_path} does not belong to this ledger "
+                f"(fingerprint {key_fingerprint(key)}): restore the right key from backup."
+            )
+        return key.decode()
+
+    def events_key_fingerprint(self) -> str:
+        return key_fingerprint(self.events_key().encode())

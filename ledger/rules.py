@@ -1,0 +1,260 @@
+"""The catalogue of rules Custodes enforces, as data.
+
+Every refusal (and every permission) names one of these rules: its id, the statute or
+policy section it rests on, and the REQUIREMENTS.md items (R1..R24) it implements. Ids
+are stable: they are written into recorded events and reports, so never rename one.
+
+Sources are as far as they could be checked; confirm with counsel (not legal advice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    source: str
+    summary: str
+    requirements: tuple[str, ...] = ()
+
+    def cite(self) -> str:
+        """``LRCA-EMERGENCY-SCOPE (75 ILCS 70/1(a)(2))``."""
+        return f"{self.id} ({self.source})"
+
+
+# --- Patron records (Policy V-A; Library Records Confidentiality Act) -------------------
+LRCA_CONFIDENTIAL = Rule(
+    "LRCA-CONFIDENTIAL",
+    "75 ILCS 70/1(a)",
+    "Registration and circulation records are confidential; Policy V-A protects all "
+    "patron records alike.",
+    ("R1",),
+)
+POLICY_DENY_BY_DEFAULT = Rule(
+    "POLICY-DENY-BY-DEFAULT",
+    "Policy V-A; 75 ILCS 70/1(a)",
+    "No patron record is released without a court order, a qualifying emergency request "
+    "or an authorized staff duty.",
+    ("R2",),
+)
+POLICY_DIRECTOR_DECIDES = Rule(
+    "POLICY-DIRECTOR-DECIDES",
+    "Policy V-A",
+    "Requests for confidential information go to the Director; only the Director decides.",
+    ("R3",),
+)
+POLICY_MINOR_FINES = Rule(
+    "POLICY-MINOR-FINES",
+    "Policy V-A",
+    "A parent or legal guardian may be told a minor's fines and fees amounts only; no "
+    "titles, no circulation information; guardianship confirmation is recorded.",
+    ("R4",),
+)
+LRCA_STATISTICS = Rule(
+    "LRCA-STATISTICS",
+    "75 ILCS 70/1(b)",
+    "Statistical reports may be published only when no individual can be identified; "
+    "small cells are suppressed.",
+    ("R5",),
+)
+LRCA_COURT_ORDER = Rule(
+    "LRCA-COURT-ORDER",
+    "75 ILCS 70/1(a)(1)",
+    "Records may be released under a court order; a document not signed by a judge "
+    "(e.g. an attorney-issued subpoena) is not a court order.",
+    ("R6",),
+)
+LRCA_COURT_ORDER_SCOPE = Rule(
+    "LRCA-COURT-ORDER-SCOPE",
+    "75 ILCS 70/1(a)(1)",
+    "Only what the order's scope covers is released; the released inventory is logged.",
+    ("R7",),
+)
+LRCA_COUNSEL_REVIEW = Rule(
+    "LRCA-COUNSEL-REVIEW",
+    "75 ILCS 70/1(a)(1); Policy V-A",
+    "Nothing is released under an order until counsel has reviewed it and found it sufficient.",
+    ("R6", "R7"),
+)
+LRCA_EMERGENCY_REPRESENTATIONS = Rule(
+    "LRCA-EMERGENCY-REPRESENTATIONS",
+    "75 ILCS 70/1(a)(2); Policy V-A, Appendix 9",
+    "A sworn officer must make all four representations, each attested separately.",
+    ("R8",),
+)
+LRCA_EMERGENCY_SCOPE = Rule(
+    "LRCA-EMERGENCY-SCOPE",
+    "75 ILCS 70/1(a)(2)",
+    "On an emergency request only identifying fields (name, address, phone, card number) "
+    "are released; nothing showing materials borrowed, resources reviewed or services used.",
+    ("R9",),
+)
+LRCA_EMERGENCY_ACK = Rule(
+    "LRCA-EMERGENCY-ACK",
+    "75 ILCS 70/1(a)(2); Policy V-A, Appendix 9",
+    "The officer signs an acknowledgement of receipt; a refusal to sign is recorded.",
+    ("R10",),
+)
+LRCA_EMERGENCY_FOLLOWUP = Rule(
+    "LRCA-EMERGENCY-FOLLOWUP",
+    "75 ILCS 70/1(a)(2)",
+    "After an emergency release the Director seeks judicial review or links a later "
+    "court order; open until resolved.",
+    ("R11",),
+)
+
+# --- FOIA (5 ILCS 140) -------------------------------------------------------------------
+FOIA_PUBLIC_RECORD = Rule(
+    "FOIA-PUBLIC-RECORD",
+    "5 ILCS 140/1.2",
+    "Public records are presumed open to inspection unless an exemption applies.",
+    ("R20",),
+)
+FOIA_7_5B = Rule(
+    "FOIA-7.5B",
+    "5 ILCS 140/7.5(b)",
+    "Library circulation and registration records are exempt from FOIA disclosure.",
+    ("R20",),
+)
+FOIA_7_1A = Rule(
+    "FOIA-7-1A",
+    "5 ILCS 140/7(1)(a); 75 ILCS 70/1",
+    "Registration and other patron records are exempt as prohibited from disclosure by "
+    "State law (Library Records Confidentiality Act).",
+    ("R20",),
+)
+FOIA_7_1C = Rule(
+    "FOIA-7-1C",
+    "5 ILCS 140/7(1)(c)",
+    "Footage may be withheld, or released with identifiable people redacted, as an "
+    "unwarranted invasion of personal privacy.",
+    ("R20",),
+)
+FOIA_CLOCK = Rule(
+    "FOIA-CLOCK",
+    "5 ILCS 140/3(d),(e)",
+    "Respond within 5 business days after receipt, extendable once by 5 business days.",
+    ("R20",),
+)
+FOIA_PRESERVE = Rule(
+    "FOIA-PRESERVE",
+    "5 ILCS 140/3; 50 ILCS 205",
+    "Responsive footage is held from purge while a FOIA request is pending.",
+    ("R14", "R20"),
+)
+
+# --- Cameras and footage (Policy V-B) ----------------------------------------------------
+CAMERA_PRIVACY_ZONE = Rule(
+    "CAMERA-PRIVACY-ZONE",
+    "720 ILCS 5/26-4; Policy V-B",
+    "No camera where people expect privacy: restrooms, locker or changing rooms, private offices.",
+    ("R12",),
+)
+CAMERA_NO_AUDIO = Rule(
+    "CAMERA-NO-AUDIO",
+    "720 ILCS 5/14-2; Policy V-B",
+    "Cameras record no audio; footage carrying an audio stream is refused.",
+    ("R12",),
+)
+CAMERA_SIGNAGE = Rule(
+    "CAMERA-SIGNAGE",
+    "Policy V-B",
+    "Signs at all entrances say cameras are in use; signage is attested per camera.",
+    ("R12",),
+)
+FOOTAGE_RETENTION = Rule(
+    "FOOTAGE-RETENTION",
+    "Policy V-B; 50 ILCS 205",
+    "Footage is kept 30 days (configurable) from its recording end, longer when flagged, "
+    "then purged under the approved retention schedule.",
+    ("R13", "R15"),
+)
+FOOTAGE_HOLD_BLOCKS_PURGE = Rule(
+    "FOOTAGE-HOLD-BLOCKS-PURGE",
+    "Policy V-B; 50 ILCS 205",
+    "Any active hold (legal, law-enforcement preservation, investigation, FOIA) blocks purge.",
+    ("R14",),
+)
+FOOTAGE_HOLD_RELEASE_DIRECTOR = Rule(
+    "FOOTAGE-HOLD-RELEASE-DIRECTOR",
+    "Policy V-A, V-B",
+    "Only the Director releases a hold, with a stated reason.",
+    ("R14",),
+)
+FOOTAGE_ARCHIVE_ACCESS = Rule(
+    "FOOTAGE-ARCHIVE-ACCESS",
+    "Policy V-B",
+    "Archived footage (older than the live window) only by the Director or the Business Manager.",
+    ("R16",),
+)
+FOOTAGE_VIEW_REASON = Rule(
+    "FOOTAGE-VIEW-REASON",
+    "Policy V-B",
+    "Every viewing of archived footage records a reason; the reason is required.",
+    ("R16",),
+)
+FOOTAGE_NO_STAFF_MONITORING = Rule(
+    "FOOTAGE-NO-STAFF-MONITORING",
+    "Policy V-B",
+    "Cameras are not used to monitor staff performance or to evaluate staff.",
+    ("R16a",),
+)
+FOOTAGE_LE_ACTIVE_INVESTIGATION = Rule(
+    "FOOTAGE-LE-ACTIVE-INVESTIGATION",
+    "Policy V-B",
+    "Recordings are shared with law enforcement only in support of an active "
+    "investigation (agency, officer, badge, case number recorded).",
+    ("R17",),
+)
+
+# --- Staff --------------------------------------------------------------------------------
+STAFF_ACTIVE = Rule(
+    "STAFF-ACTIVE",
+    "Policy V-A, V-B",
+    "Every action is attributed to a registered, active staff member.",
+    ("R23",),
+)
+STAFF_ROLE = Rule(
+    "STAFF-ROLE",
+    "Policy V-A, V-B",
+    "Staff roles are director, business_manager, staff, counsel.",
+    ("R23",),
+)
+
+RULES: dict[str, Rule] = {
+    r.id: r
+    for r in (
+        LRCA_CONFIDENTIAL,
+        POLICY_DENY_BY_DEFAULT,
+        POLICY_DIRECTOR_DECIDES,
+        POLICY_MINOR_FINES,
+        LRCA_STATISTICS,
+        LRCA_COURT_ORDER,
+        LRCA_COURT_ORDER_SCOPE,
+        LRCA_COUNSEL_REVIEW,
+        LRCA_EMERGENCY_REPRESENTATIONS,
+        LRCA_EMERGENCY_SCOPE,
+        LRCA_EMERGENCY_ACK,
+        LRCA_EMERGENCY_FOLLOWUP,
+        FOIA_PUBLIC_RECORD,
+        FOIA_7_5B,
+        FOIA_7_1A,
+        FOIA_7_1C,
+        FOIA_CLOCK,
+        FOIA_PRESERVE,
+        CAMERA_PRIVACY_ZONE,
+        CAMERA_NO_AUDIO,
+        CAMERA_SIGNAGE,
+        FOOTAGE_RETENTION,
+        FOOTAGE_HOLD_BLOCKS_PURGE,
+        FOOTAGE_HOLD_RELEASE_DIRECTOR,
+        FOOTAGE_ARCHIVE_ACCESS,
+        FOOTAGE_VIEW_REASON,
+        FOOTAGE_NO_STAFF_MONITORING,
+        FOOTAGE_LE_ACTIVE_INVESTIGATION,
+        STAFF_ACTIVE,
+        STAFF_ROLE,
+    )
+}

@@ -1,0 +1,76 @@
+"""Shared fixtures: real SQLite files and a fresh PostgreSQL database per test.
+
+PostgreSQL tests run where CUSTODES_TEST_POSTGRES_URL is set (CI sets it); under CI
+they FAIL rather than skip if it is missing, so a green CI always includes them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+PG_ENV = "CUSTODES_TEST_POSTGRES_URL"
+NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+
+
+def postgres_admin_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{PG_ENV} must be set in CI: the PostgreSQL tests may not skip")
+        pytest.skip(f"{PG_ENV} not set: PostgreSQL tests skipped outside CI")
+    return url
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """CREATE DATABASE for one test, yield its SQLAlchemy URL, DROP it afterwards."""
+    import psycopg
+    from sqlalchemy import make_url
+
+    admin = make_url(postgres_admin_url())
+    name = f"custodes_test_{uuid.uuid4().hex[:12]}"
+    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.sqlite'}?timeout=15"
+    else:
+        with fresh_postgres_database() as url:
+            yield url
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, database_url: str) -> Iterator[Path]:
+    """A fresh data directory whose ledger lives in ``database_url``."""
+    from ledger.app import open_ledger
+    from ledger.datadir import DataDir
+
+    path = tmp_path / "data"
+    dd = DataDir.create(path, database_url=database_url)
+    ledger = open_ledger(dd)
+    ledger.initialise(
+        director="Dana Director", library="Test Library", timezone="America/Chicago", now=NOW
+    )
+    ledger.close()
+    yield path

@@ -1,0 +1,613 @@
+"""The policy engine, one row per rule: expected outcome and the exact rule id cited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ledger import rules
+from ledger.policy import (
+    CourtOrderFacts,
+    Decision,
+    EmergencyRepresentations,
+    Flag,
+    Hold,
+    RequestFacts,
+    check_actor,
+    check_archive_access,
+    check_audio,
+    check_camera_zone,
+    check_decider,
+    check_emergency_representations,
+    check_hold_release,
+    check_law_enforcement_footage,
+    check_purge,
+    check_reason,
+    check_release,
+    check_signage,
+    check_view_purpose,
+    foia_deadline,
+    releasable_fields,
+    suppress_small_cells,
+)
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+ALL_FOUR = EmergencyRepresentations(True, True, True, True, "victim")
+NO_DANGER = EmergencyRepresentations(True, True, False, True, "victim")
+ORDER = CourtOrderFacts("order", True, "sufficient", scope_fields=frozenset({"name", "address"}))
+
+
+def release(facts: RequestFacts, field: str) -> Decision:
+    decision = releasable_fields(facts).decision(field)
+    assert decision is not None
+    return decision
+
+
+def emergency(field: str, rep: EmergencyRepresentations = ALL_FOUR) -> Decision:
+    return release(RequestFacts("law_enforcement", frozenset({field}), emergency=rep), field)
+
+
+def court(field: str, order: CourtOrderFacts = ORDER) -> Decision:
+    return release(RequestFacts("court", frozenset({field}), court_order=order), field)
+
+
+def guardian(field: str, minor: bool = True, how: str | None = "birth certificate") -> Decision:
+    facts = RequestFacts(
+        "parent_guardian", frozenset({field}), minor=minor, guardianship_confirmation=how
+    )
+    return release(facts, field)
+
+
+def public(field: str) -> Decision:
+    return release(RequestFacts("public", frozenset({field}), foia=True), field)
+
+
+ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
+    # R2 deny by default
+    (
+        "a patron record with no court order or emergency is refused by default",
+        lambda: release(RequestFacts("other", frozenset({"address"})), "address"),
+        False,
+        "POLICY-DENY-BY-DEFAULT",
+    ),
+    (
+        "an officer with neither order nor emergency gets no circulation records",
+        lambda: release(RequestFacts("law_enforcement", frozenset({"titles"})), "titles"),
+        False,
+        "POLICY-DENY-BY-DEFAULT",
+    ),
+    (
+        "an unknown field is refused by default even on a valid emergency",
+        lambda: emergency("shoe_size"),
+        False,
+        "POLICY-DENY-BY-DEFAULT",
+    ),
+    # R3 only the director decides
+    (
+        "the director decides a disclosure request",
+        lambda: check_decider("director"),
+        True,
+        "POLICY-DIRECTOR-DECIDES",
+    ),
+    (
+        "the business manager may not decide a disclosure request",
+        lambda: check_decider("business_manager"),
+        False,
+        "POLICY-DIRECTOR-DECIDES",
+    ),
+    (
+        "counsel may not decide a disclosure request",
+        lambda: check_decider("counsel"),
+        False,
+        "POLICY-DIRECTOR-DECIDES",
+    ),
+    ("an unknown role cannot decide", lambda: check_decider("janitor"), False, "STAFF-ROLE"),
+    (
+        "a deactivated staff member cannot act",
+        lambda: check_actor("director", active=False),
+        False,
+        "STAFF-ACTIVE",
+    ),
+    # R4 minors
+    (
+        "a guardian may hear a minor's fines total",
+        lambda: guardian("fines_total"),
+        True,
+        "POLICY-MINOR-FINES",
+    ),
+    (
+        "a guardian may not see the titles of a minor's loans",
+        lambda: guardian("titles"),
+        False,
+        "POLICY-MINOR-FINES",
+    ),
+    (
+        "a guardian may not see itemized fines because they name items",
+        lambda: guardian("itemized_fines"),
+        False,
+        "POLICY-MINOR-FINES",
+    ),
+    (
+        "a guardian hears nothing until the guardianship confirmation is recorded",
+        lambda: guardian("fines_total", how=" "),
+        False,
+        "POLICY-MINOR-FINES",
+    ),
+    (
+        "a parent hears nothing about an adult patron's fines",
+        lambda: guardian("fines_total", minor=False),
+        False,
+        "POLICY-MINOR-FINES",
+    ),
+    # R5 statistics: see test_suppress_small_cells
+    # R6 court orders
+    (
+        "a subpoena not signed by a judge releases nothing even if counsel liked it",
+        lambda: court(
+            "name", CourtOrderFacts("subpoena", False, "sufficient", frozenset({"registration"}))
+        ),
+        False,
+        "LRCA-COURT-ORDER",
+    ),
+    (
+        "a court order before counsel review releases nothing",
+        lambda: court(
+            "name", CourtOrderFacts("order", True, "pending", frozenset({"registration"}))
+        ),
+        False,
+        "LRCA-COUNSEL-REVIEW",
+    ),
+    (
+        "a court order counsel found insufficient releases nothing",
+        lambda: court(
+            "name", CourtOrderFacts("warrant", True, "insufficient", frozenset({"registration"}))
+        ),
+        False,
+        "LRCA-COUNSEL-REVIEW",
+    ),
+    # R7 scope
+    (
+        "a sufficient court order releases a field it names",
+        lambda: court("address"),
+        True,
+        "LRCA-COURT-ORDER-SCOPE",
+    ),
+    (
+        "a court order releases nothing beyond its scope",
+        lambda: court("titles"),
+        False,
+        "LRCA-COURT-ORDER-SCOPE",
+    ),
+    (
+        "a court order scoped to circulation records covers holds",
+        lambda: court(
+            "holds", CourtOrderFacts("order", True, "sufficient", frozenset({"circulation"}))
+        ),
+        True,
+        "LRCA-COURT-ORDER-SCOPE",
+    ),
+    # R8 four representations
+    (
+        "an emergency with all four representations passes",
+        lambda: check_emergency_representations(ALL_FOUR),
+        True,
+        "LRCA-EMERGENCY-REPRESENTATIONS",
+    ),
+    (
+        "an emergency missing the imminent danger representation is refused",
+        lambda: emergency("name", NO_DANGER),
+        False,
+        "LRCA-EMERGENCY-REPRESENTATIONS",
+    ),
+    (
+        "an emergency not saying whether a suspect witness or victim is sought is refused",
+        lambda: check_emergency_representations(EmergencyRepresentations(True, True, True, True)),
+        False,
+        "LRCA-EMERGENCY-REPRESENTATIONS",
+    ),
+    (
+        "only a law enforcement officer may make an emergency request",
+        lambda: release(RequestFacts("other", frozenset({"name"}), emergency=ALL_FOUR), "name"),
+        False,
+        "LRCA-EMERGENCY-REPRESENTATIONS",
+    ),
+    # R9 emergency scope
+    (
+        "an emergency may obtain the patron's card number",
+        lambda: emergency("card_number"),
+        True,
+        "LRCA-EMERGENCY-SCOPE",
+    ),
+    (
+        "an emergency may not obtain titles",
+        lambda: emergency("titles"),
+        False,
+        "LRCA-EMERGENCY-SCOPE",
+    ),
+    (
+        "an emergency may not obtain computer sessions",
+        lambda: emergency("computer_sessions"),
+        False,
+        "LRCA-EMERGENCY-SCOPE",
+    ),
+    (
+        "an emergency may not obtain itemized fines",
+        lambda: emergency("itemized_fines"),
+        False,
+        "LRCA-EMERGENCY-SCOPE",
+    ),
+    # R10, R11 are recorded by the ledger; the refusal to release beyond the plan is here
+    (
+        "releasing a field the emergency plan did not allow is refused",
+        lambda: check_release(
+            releasable_fields(
+                RequestFacts("law_enforcement", frozenset({"name", "titles"}), emergency=ALL_FOUR)
+            ),
+            ["titles"],
+        )[0],
+        False,
+        "LRCA-EMERGENCY-SCOPE",
+    ),
+    (
+        "releasing a field nobody requested under a court order is refused",
+        lambda: check_release(
+            releasable_fields(RequestFacts("court", frozenset({"name"}), court_order=ORDER)),
+            ["phone"],
+        )[0],
+        False,
+        "LRCA-COURT-ORDER-SCOPE",
+    ),
+    (
+        "releasing an unapproved footage segment is refused",
+        lambda: check_release(
+            releasable_fields(RequestFacts("public", frozenset({"footage"}))),
+            [],
+            ["seg-2"],
+            ["seg-1"],
+        )[0],
+        False,
+        "FOIA-7-1C",
+    ),
+    (
+        "releasing an approved footage segment on the FOIA path is allowed",
+        lambda: check_release(
+            releasable_fields(RequestFacts("public", frozenset({"footage"}))),
+            [],
+            ["seg-1"],
+            ["seg-1"],
+        )[0],
+        True,
+        "FOIA-7-1C",
+    ),
+    # R12 cameras
+    (
+        "a camera in a restroom is refused",
+        lambda: check_camera_zone("restroom"),
+        False,
+        "CAMERA-PRIVACY-ZONE",
+    ),
+    (
+        "a camera in a private office is refused",
+        lambda: check_camera_zone("private_office"),
+        False,
+        "CAMERA-PRIVACY-ZONE",
+    ),
+    (
+        "a camera in the lobby is allowed",
+        lambda: check_camera_zone("lobby"),
+        True,
+        "CAMERA-PRIVACY-ZONE",
+    ),
+    ("footage carrying audio is refused", lambda: check_audio(True), False, "CAMERA-NO-AUDIO"),
+    (
+        "a camera without attested signage is refused",
+        lambda: check_signage(False),
+        False,
+        "CAMERA-SIGNAGE",
+    ),
+    # R13, R14 retention and holds
+    (
+        "footage inside its 30 days is not purged",
+        lambda: check_purge(NOW - timedelta(days=29), 30, (), (), NOW),
+        False,
+        "FOOTAGE-RETENTION",
+    ),
+    (
+        "footage past its 30 days is purged",
+        lambda: check_purge(NOW - timedelta(days=30), 30, (), (), NOW),
+        True,
+        "FOOTAGE-RETENTION",
+    ),
+    (
+        "flagged footage is kept past 30 days until the flag's retention",
+        lambda: check_purge(
+            NOW - timedelta(days=40), 30, [Flag("f1", NOW + timedelta(days=1))], (), NOW
+        ),
+        False,
+        "FOOTAGE-RETENTION",
+    ),
+    (
+        "an active legal hold blocks purge of expired footage",
+        lambda: check_purge(NOW - timedelta(days=90), 30, (), [Hold("h1", "legal_hold")], NOW),
+        False,
+        "FOOTAGE-HOLD-BLOCKS-PURGE",
+    ),
+    (
+        "a released hold no longer blocks purge",
+        lambda: check_purge(
+            NOW - timedelta(days=90), 30, (), [Hold("h1", "foia", NOW - timedelta(hours=1))], NOW
+        ),
+        True,
+        "FOOTAGE-RETENTION",
+    ),
+    (
+        "the business manager may not release a hold",
+        lambda: check_hold_release("business_manager", "case closed"),
+        False,
+        "FOOTAGE-HOLD-RELEASE-DIRECTOR",
+    ),
+    (
+        "the director may not release a hold without a reason",
+        lambda: check_hold_release("director", ""),
+        False,
+        "FOOTAGE-HOLD-RELEASE-DIRECTOR",
+    ),
+    (
+        "the director releases a hold with a reason",
+        lambda: check_hold_release("director", "litigation settled"),
+        True,
+        "FOOTAGE-HOLD-RELEASE-DIRECTOR",
+    ),
+    # R16 archive access and reasons
+    (
+        "staff may not view archived footage",
+        lambda: check_archive_access("staff", NOW - timedelta(hours=25), NOW),
+        False,
+        "FOOTAGE-ARCHIVE-ACCESS",
+    ),
+    (
+        "the business manager may view archived footage",
+        lambda: check_archive_access("business_manager", NOW - timedelta(days=3), NOW),
+        True,
+        "FOOTAGE-ARCHIVE-ACCESS",
+    ),
+    (
+        "staff may view footage inside the live window",
+        lambda: check_archive_access("staff", NOW - timedelta(hours=2), NOW),
+        True,
+        "FOOTAGE-ARCHIVE-ACCESS",
+    ),
+    (
+        "a viewing without a reason is refused",
+        lambda: check_reason("  "),
+        False,
+        "FOOTAGE-VIEW-REASON",
+    ),
+    (
+        "purpose other without text is refused",
+        lambda: check_view_purpose("other", ""),
+        False,
+        "FOOTAGE-VIEW-REASON",
+    ),
+    (
+        "incident investigation is a valid purpose",
+        lambda: check_view_purpose("incident_investigation", "fall near the stairs"),
+        True,
+        "FOOTAGE-VIEW-REASON",
+    ),
+    # R16a no staff monitoring
+    (
+        "a purpose of staff monitoring is refused",
+        lambda: check_view_purpose("staff_monitoring"),
+        False,
+        "FOOTAGE-NO-STAFF-MONITORING",
+    ),
+    (
+        "free text about an employee's performance review is refused",
+        lambda: check_view_purpose("other", "Check the performance of the evening clerk"),
+        False,
+        "FOOTAGE-NO-STAFF-MONITORING",
+    ),
+    (
+        "free text evaluating staff attendance is refused even under safety",
+        lambda: check_view_purpose("safety", "see whether staff take long breaks"),
+        False,
+        "FOOTAGE-NO-STAFF-MONITORING",
+    ),
+    (
+        "an incident in which a staff member was injured is not staff monitoring",
+        lambda: check_view_purpose(
+            "incident_investigation", "staff member injured by a falling shelf"
+        ),
+        True,
+        "FOOTAGE-VIEW-REASON",
+    ),
+    # R17 law enforcement footage
+    (
+        "footage goes to police only with an active investigation case number",
+        lambda: check_law_enforcement_footage(None),
+        False,
+        "FOOTAGE-LE-ACTIVE-INVESTIGATION",
+    ),
+    (
+        "footage goes to police for an active investigation",
+        lambda: release(
+            RequestFacts(
+                "law_enforcement", frozenset({"footage"}), investigation_case_number="24-1187"
+            ),
+            "footage",
+        ),
+        True,
+        "FOOTAGE-LE-ACTIVE-INVESTIGATION",
+    ),
+    # R20 FOIA
+    (
+        "the public asking for circulation records is refused under 7.5(b)",
+        lambda: public("circulation_history"),
+        False,
+        "FOIA-7.5B",
+    ),
+    (
+        "the public asking for a patron's address is refused as a confidential record",
+        lambda: public("address"),
+        False,
+        "FOIA-7-1A",
+    ),
+    (
+        "footage on the FOIA path may be released redacted or withheld",
+        lambda: public("footage"),
+        True,
+        "FOIA-7-1C",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("check", "allowed", "rule_id"), [row[1:] for row in ROWS], ids=[row[0] for row in ROWS]
+)
+def test_rule(check: Callable[[], Decision], allowed: bool, rule_id: str) -> None:
+    decision = check()
+    assert (decision.allowed, decision.rule.id) == (allowed, rule_id)
+    assert decision.rule is rules.RULES[rule_id]
+    assert decision.message().startswith(rules.RULES[rule_id].cite() + ": ")
+
+
+MESSAGES: list[tuple[str, Callable[[], Decision], str]] = [
+    (
+        "emergency asking for titles names the statute and circulation records",
+        lambda: emergency("titles"),
+        "LRCA-EMERGENCY-SCOPE (75 ILCS 70/1(a)(2)): circulation records may not be released "
+        "on an emergency request",
+    ),
+    (
+        "emergency missing one representation names the missing one",
+        lambda: emergency("name", NO_DANGER),
+        "LRCA-EMERGENCY-REPRESENTATIONS (75 ILCS 70/1(a)(2); Policy V-A, Appendix 9): missing "
+        "officer representation(s): probable cause to believe there is an imminent danger of "
+        "physical harm",
+    ),
+    (
+        "a subpoena not signed by a judge is not a court order",
+        lambda: court(
+            "name", CourtOrderFacts("subpoena", False, "sufficient", frozenset({"registration"}))
+        ),
+        "LRCA-COURT-ORDER (75 ILCS 70/1(a)(1)): a subpoena not signed by a judge is not a "
+        "court order; nothing is released",
+    ),
+    (
+        "court order beyond scope names the field",
+        lambda: court("titles"),
+        "LRCA-COURT-ORDER-SCOPE (75 ILCS 70/1(a)(1)): titles is outside the order's scope",
+    ),
+    (
+        "court order before counsel review",
+        lambda: court("name", CourtOrderFacts("order", True)),
+        "LRCA-COUNSEL-REVIEW (75 ILCS 70/1(a)(1); Policy V-A): counsel has not yet reviewed the order",
+    ),
+    (
+        "non-director deciding",
+        lambda: check_decider("business_manager"),
+        "POLICY-DIRECTOR-DECIDES (Policy V-A): only the Director decides a disclosure request, "
+        "not the business manager",
+    ),
+    (
+        "guardian asking for titles",
+        lambda: guardian("titles"),
+        "POLICY-MINOR-FINES (Policy V-A): titles may not be given to a parent or guardian; "
+        "fines and fees amounts only, no titles or circulation information",
+    ),
+    (
+        "public asking for circulation",
+        lambda: public("circulation_history"),
+        "FOIA-7.5B (5 ILCS 140/7.5(b)): circulation records are exempt from FOIA disclosure",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("check", "message"), [row[1:] for row in MESSAGES], ids=[row[0] for row in MESSAGES]
+)
+def test_refusal_message_is_exact(check: Callable[[], Decision], message: str) -> None:
+    assert check().message() == message
+
+
+def test_emergency_plan_releases_identifying_fields_only() -> None:
+    requested = frozenset({"name", "address", "phone", "card_number", "titles", "holds"})
+    plan = releasable_fields(RequestFacts("law_enforcement", requested, emergency=ALL_FOUR))
+    assert plan.basis == "emergency"
+    assert plan.allowed_fields == {"name", "address", "phone", "card_number"}
+    assert set(plan.refused) == {"titles", "holds"}
+
+
+def test_missing_representation_refuses_every_field_of_the_request() -> None:
+    plan = releasable_fields(
+        RequestFacts("law_enforcement", frozenset({"name", "phone"}), emergency=NO_DANGER)
+    )
+    assert plan.allowed_fields == frozenset()
+
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+@pytest.mark.parametrize(
+    ("received", "extended", "holidays", "due"),
+    [
+        # Thursday: Fri, Mon, Tue, Wed, Thu -> the following Thursday.
+        (datetime(2026, 6, 4, 16, 30, tzinfo=CHICAGO), False, frozenset(), date(2026, 6, 11)),
+        # Received on a Saturday: Mon..Fri of the next week.
+        (datetime(2026, 6, 6, 9, 0, tzinfo=CHICAGO), False, frozenset(), date(2026, 6, 12)),
+        # Extension adds 5 business days to the original due date.
+        (datetime(2026, 6, 4, 16, 30, tzinfo=CHICAGO), True, frozenset(), date(2026, 6, 18)),
+        # A holiday (Friday 3 July 2026, Independence Day observed) is not a business day.
+        (
+            datetime(2026, 7, 1, 10, 0, tzinfo=CHICAGO),
+            False,
+            frozenset({date(2026, 7, 3)}),
+            date(2026, 7, 9),
+        ),
+    ],
+    ids=[
+        "a request received on Thursday is due the next Thursday across the weekend",
+        "a request received on Saturday counts from Monday",
+        "an extension adds five more business days",
+        "a holiday is skipped",
+    ],
+)
+def test_foia_deadline(
+    received: datetime, extended: bool, holidays: frozenset[date], due: date
+) -> None:
+    deadline = foia_deadline(received, extended, holidays)
+    assert deadline.date() == due
+    assert deadline.tzinfo is CHICAGO
+    assert (deadline + timedelta(microseconds=1)).date() == due + timedelta(days=1)
+
+
+def test_foia_deadline_refuses_a_naive_time() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        foia_deadline(datetime(2026, 6, 4), False)
+
+
+def test_suppress_small_cells_hides_a_one_and_shows_zero_and_five() -> None:
+    counts = {"adult": 12, "teen": 1, "senior": 4, "child": 0, "staff": 5}
+    assert suppress_small_cells(counts) == {
+        "adult": 12,
+        "teen": None,
+        "senior": None,
+        "child": 0,
+        "staff": 5,
+    }
+
+
+def test_suppress_small_cells_threshold_is_configurable() -> None:
+    assert suppress_small_cells({"a": 9, "b": 10}, threshold=10) == {"a": None, "b": 10}
+
+
+def test_every_rule_cites_its_source_and_requirement() -> None:
+    for rule_id, rule in rules.RULES.items():
+        assert rule.id == rule_id
+        assert rule.cite() == f"{rule_id} ({rule.source})"
+        assert rule.requirements and all(req.startswith("R") for req in rule.requirements)
+    assert rules.LRCA_EMERGENCY_SCOPE.cite() == "LRCA-EMERGENCY-SCOPE (75 ILCS 70/1(a)(2))"
