@@ -136,5 +136,77 @@ class DataDir:
             )
         return key.decode()
 
+    def secret(self, name: str) -> bytes:
+        """A 32-byte site secret in keys/NAME (created on first use, 0600, never in the DB).
+
+        Used for the pseudonym key (HMAC of patron identifiers, R22) and the footage
+        site key that wraps per-segment data keys.
+        """
+        if not name.isidentifier():
+            raise KeyError_(f"bad secret name {name!r}")
+        path = self.keys / f"{name}.key"
+        try:
+            return base64.b64decode(path.read_bytes().strip(), validate=True)
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as e:
+            raise KeyError_(f"cannot read the key {path}: {e}") from e
+        try:
+            write_secret(path, base64.b64encode(secrets.token_bytes(32)))
+        except FileExistsError:
+            pass  # another process created it first: read theirs
+        return base64.b64decode(path.read_bytes().strip(), validate=True)
+
+    def subject_keys(self, kind: str) -> SubjectKeys:
+        """Per-subject keys (e.g. one per patron) under keys/KIND/, for crypto-shredding."""
+        return SubjectKeys(self.keys / kind)
+
     def events_key_fingerprint(self) -> str:
         return key_fingerprint(self.events_key().encode())
+
+
+class SubjectKeys:
+    """One AES-256 key per subject, each in its own 0600 file, kept outside the chain.
+
+    Destroying a subject's key makes every payload encrypted under it unreadable
+    (crypto-shredding, R22) while the hash chain, which covers only digests, still
+    verifies.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, subject: str) -> Path:
+        if not subject or not all(c.isalnum() or c in "-_" for c in subject):
+            raise KeyError_(f"bad subject id {subject!r}")
+        return self.root / f"{subject}.key"
+
+    def get_or_create(self, subject: str) -> bytes:
+        path = self._path(subject)
+        if not path.exists():
+            try:
+                write_secret(path, base64.b64encode(secrets.token_bytes(32)))
+            except FileExistsError:
+                pass
+        return base64.b64decode(path.read_bytes().strip())
+
+    def get(self, subject: str) -> bytes | None:
+        """The key, or None when it was destroyed (or never existed)."""
+        try:
+            return base64.b64decode(self._path(subject).read_bytes().strip())
+        except FileNotFoundError:
+            return None
+
+    def destroy(self, subject: str) -> bool:
+        """Overwrite, sync and remove the key file; True if there was one."""
+        path = self._path(subject)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return False
+        with open(path, "r+b") as f:
+            f.write(b"\0" * size)
+            f.flush()
+            os.fsync(f.fileno())
+        path.unlink()
+        return not path.exists()
