@@ -80,10 +80,12 @@ def custodes(ctx: click.Context, data_dir: Path | None, now: str | None) -> None
 
 
 def _register() -> None:
-    from cli import ledger_cmds, staff
+    # One line per feature module: each adds its commands (and report subcommands).
+    from cli import ledger_cmds, report, staff
 
     ledger_cmds.register(custodes)
     staff.register(custodes)
+    report.register(custodes)
 
 
 _register()
