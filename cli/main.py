@@ -81,11 +81,12 @@ def custodes(ctx: click.Context, data_dir: Path | None, now: str | None) -> None
 
 def _register() -> None:
     # One line per feature module: each adds its commands (and report subcommands).
-    from cli import ledger_cmds, report, staff
+    from cli import demo, ledger_cmds, report, staff
 
     ledger_cmds.register(custodes)
     staff.register(custodes)
     report.register(custodes)
+    demo.register(custodes)
 
 
 _register()

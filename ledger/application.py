@@ -113,7 +113,9 @@ class LedgerBase(Application):
         return site
 
     def add_staff(self, name: str, role: str, *, actor: str, now: datetime) -> StaffView:
-        who = self.authorize(actor, "staff add", ("director",), rules.STAFF_ROLE, now, subject=name)
+        who = self.authorize(
+            actor, "add staff members", ("director",), rules.STAFF_ROLE, now, subject=name
+        )
         name = _clean_name(name, "staff member")
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
@@ -134,7 +136,7 @@ class LedgerBase(Application):
 
     def deactivate_staff(self, name: str, *, actor: str, reason: str, now: datetime) -> None:
         who = self.authorize(
-            actor, "staff deactivate", ("director",), rules.STAFF_ROLE, now, subject=name
+            actor, "deactivate staff members", ("director",), rules.STAFF_ROLE, now, subject=name
         )
         member = self._get(StaffMember, staff_id(name))
         if member is None:
