@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -16,8 +17,9 @@ from cli.common import (
     pass_ctx,
     table,
 )
-from ledger.app import open_chain, open_ledger, verify_chain
+from ledger.app import open_ledger
 from ledger.datadir import DataDir
+from ledger.integrity import open_chain, read_checkpoint, verify_against, verify_chain
 from ledger.store import ChainReader, redact_url
 
 
@@ -102,9 +104,16 @@ def status(ctx: Context, as_json: bool) -> None:
 
 
 @click.command("verify")
+@click.option(
+    "--against",
+    "against",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Also prove the ledger extends this signed checkpoint (consistency proof).",
+)
 @json_option
 @pass_ctx
-def verify(ctx: Context, as_json: bool) -> None:
+def verify(ctx: Context, against: Path | None, as_json: bool) -> None:
     """Verify the whole hash chain (no key needed). Exit 3 if it was tampered with.
 
     Reports the FIRST bad position and the kind of damage: edited, deleted, inserted,
@@ -113,7 +122,11 @@ def verify(ctx: Context, as_json: bool) -> None:
     \b
     Example:
       custodes verify || echo "ledger damaged"
+      custodes verify --against board-2026-11.checkpoint
     """
+    if against is not None:
+        _verify_against(ctx, against, as_json)
+        return
     reader = open_chain(ctx.datadir())
     total, _ = reader.head()
     with click.progressbar(length=max(total, 1), label="Verifying", file=sys.stderr) as bar:
@@ -146,6 +159,28 @@ def verify(ctx: Context, as_json: bool) -> None:
         )
     if not as_json:
         click.echo(f"OK: {result.count} entries verify; head {result.head_hash.hex()}")
+
+
+def _verify_against(ctx: Context, path: Path, as_json: bool) -> None:
+    datadir = ctx.datadir()
+    reader = open_chain(datadir)
+    origin = ctx.ledger().site().log_origin
+    cp = read_checkpoint(path.read_text(), datadir.public_key(), origin)
+    outcome = verify_against(reader, cp)
+    data = {
+        "ok": True,
+        "entries": outcome.tree_size,
+        "root": (outcome.tree_root or b"").hex(),
+        "checkpoint_size": cp.size,
+        "checkpoint_time": cp.time,
+    }
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(
+            f"OK: {outcome.tree_size} entries verify and extend the checkpoint of "
+            f"{cp.size} entries signed {cp.time.isoformat()}"
+        )
 
 
 @click.command("log")

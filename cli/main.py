@@ -10,8 +10,9 @@ from typing import Any
 import click
 from eventsourcing.persistence import PersistenceError
 
-from cli.common import Context, parse_when
+from cli.common import Context, Tampered, parse_when
 from ledger.errors import LedgerError
+from ledger.integrity import LedgerTampered, MerkleProofFailed
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -22,6 +23,8 @@ class CustodesGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (LedgerTampered, MerkleProofFailed) as e:
+            raise Tampered(str(e)) from e
         except LedgerError as e:
             raise click.ClickException(str(e)) from e
         except PersistenceError as e:
@@ -81,12 +84,13 @@ def custodes(ctx: click.Context, data_dir: Path | None, now: str | None) -> None
 
 def _register() -> None:
     # One line per feature module: each adds its commands (and report subcommands).
-    from cli import demo, ledger_cmds, report, staff
+    from cli import demo, ledger_cmds, proofs, report, staff
 
     ledger_cmds.register(custodes)
     staff.register(custodes)
     report.register(custodes)
     demo.register(custodes)
+    proofs.register(custodes)
 
 
 _register()

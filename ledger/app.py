@@ -10,21 +10,17 @@ import os
 
 from eventsourcing.persistence import OperationalError, PersistenceError
 
-from ledger.application import (
-    LedgerBase,
-    LogEntry,
-    StaffView,
-    _first_line,
-    open_chain,
-    verify_chain,
-)
+from ledger.application import LedgerBase, LogEntry, StaffView, _first_line
 from ledger.datadir import DataDir
+from ledger.disclosure_commands import DisclosureCommands
 from ledger.errors import StoreUnavailable
+from ledger.footage_commands import FootageCommands
+from ledger.integrity import open_chain, verify_chain
 
 __all__ = ["Ledger", "LogEntry", "StaffView", "open_chain", "open_ledger", "verify_chain"]
 
 
-class Ledger(LedgerBase):
+class Ledger(DisclosureCommands, FootageCommands, LedgerBase):
     """All use-cases. Feature mixins are listed here as they are added."""
 
 

@@ -7,7 +7,7 @@ one events table, one hash chain (DESIGN.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,13 +15,11 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import OperationalError, PersistenceError
 
 from ledger import rules
-from ledger.chain import VerifyResult
 from ledger.datadir import DataDir
 from ledger.domain import Actor, LedgerAggregate
-from ledger.errors import InvalidInput, NotFound, NotPermitted, StoreUnavailable
+from ledger.errors import InvalidInput, NotFound, NotPermitted
 from ledger.refusals import Refusal
 from ledger.rules import Rule
 from ledger.site import DEFAULT_LIVE_WINDOW_HOURS, DEFAULT_RETENTION_DAYS, SITE_ID, Site
@@ -276,15 +274,8 @@ class LedgerBase(Application):
 
     # ---- integrity ------------------------------------------------------------------------
 
-    def verify(
-        self,
-        on_entry: Callable[[int, bytes], None] | None = None,
-        *,
-        record_witness: bool = True,
-    ) -> VerifyResult:
-        return verify_chain(
-            ChainReader(self.chained_recorder), on_entry, record_witness=record_witness
-        )
+    def chain_reader(self) -> ChainReader:
+        return ChainReader(self.chained_recorder)
 
     def chain_head(self) -> tuple[int, bytes]:
         return ChainReader(self.chained_recorder).head()
@@ -295,37 +286,6 @@ class LedgerBase(Application):
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
-
-
-def open_chain(datadir: DataDir) -> ChainReader:
-    """The chain alone, read without the events key: verification needs no decryption."""
-    from eventsourcing.utils import Environment
-
-    from ledger.store import ChainedFactory
-
-    env = Environment(
-        name=LedgerBase.name,
-        env={"SQLALCHEMY_URL": datadir.database_url, "CREATE_TABLE": "n"},
-    )
-    try:
-        recorder = ChainedFactory(env).application_recorder()
-    except (OperationalError, PersistenceError) as e:
-        raise StoreUnavailable(f"cannot open the ledger database: {_first_line(e)}") from e
-    return ChainReader(recorder)
-
-
-def verify_chain(
-    reader: ChainReader,
-    on_entry: Callable[[int, bytes], None] | None = None,
-    *,
-    record_witness: bool = True,
-) -> VerifyResult:
-    """Walk the whole chain; on success remember its length so a later truncation shows."""
-    witnessed, _ = reader.witnessed()
-    result = reader.verify(witnessed_size=witnessed, on_entry=on_entry)
-    if result.ok and record_witness and result.count > witnessed:
-        reader.record_witness(result.count, result.head_hash)
-    return result
 
 
 def _first_line(e: BaseException) -> str:

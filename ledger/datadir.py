@@ -20,11 +20,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from ledger.checkpoint import (
+    CheckpointError,
+    generate_signing_key,
+    load_private_key,
+    private_key_pem,
+    public_key_pem,
+)
 from ledger.errors import DataDirError, KeyError_
 
 MARKER = "custodes.json"
 FORMAT = "custodes-data-dir/1"
 EVENTS_KEY = "events.key"
+SIGNING_KEY = "signing.pem"
+SIGNING_PUBLIC = "signing.pub.pem"
 DATABASE_URL_ENV = "CUSTODES_DATABASE_URL"
 DATA_DIR_ENV = "CUSTODES_DATA_DIR"
 
@@ -78,7 +93,13 @@ class DataDir:
         return f"sqlite:///{self.path / 'ledger.sqlite'}?timeout=15"
 
     @classmethod
-    def create(cls, path: Path, *, database_url: str | None = None) -> DataDir:
+    def create(
+        cls,
+        path: Path,
+        *,
+        database_url: str | None = None,
+        signing_passphrase: bytes | None = None,
+    ) -> DataDir:
         path = path.expanduser()
         if (path / MARKER).exists():
             raise DataDirError(f"{path} is already a Custodes data directory; nothing changed.")
@@ -92,6 +113,9 @@ class DataDir:
             raise DataDirError(f"cannot create {path}: {e.strerror}") from e
         key = base64.b64encode(secrets.token_bytes(32))
         write_secret(path / "keys" / EVENTS_KEY, key)
+        signing = generate_signing_key()
+        write_secret(path / "keys" / SIGNING_KEY, private_key_pem(signing, signing_passphrase))
+        (path / "keys" / SIGNING_PUBLIC).write_bytes(public_key_pem(signing))
         config = {
             "format": FORMAT,
             "key_check": _key_check(key),
@@ -135,6 +159,34 @@ class DataDir:
                 f"(fingerprint {key_fingerprint(key)}): restore the right key from backup."
             )
         return key.decode()
+
+    def signing_key_is_encrypted(self) -> bool:
+        return b"ENCRYPTED" in self._read_key_file(SIGNING_KEY)
+
+    def signing_key(self, passphrase: bytes | None) -> Ed25519PrivateKey:
+        """The Ed25519 checkpoint-signing key (passphrase-protected when one was given)."""
+        try:
+            return load_private_key(self._read_key_file(SIGNING_KEY), passphrase)
+        except CheckpointError as e:
+            raise KeyError_(f"cannot use the signing key {self.keys / SIGNING_KEY}: {e}") from e
+
+    def public_key(self) -> Ed25519PublicKey:
+        key = load_pem_public_key(self._read_key_file(SIGNING_PUBLIC))
+        if not isinstance(key, Ed25519PublicKey):
+            raise KeyError_(f"{self.keys / SIGNING_PUBLIC} is not an Ed25519 public key")
+        return key
+
+    def public_key_pem(self) -> bytes:
+        return public_key_pem(self.public_key())
+
+    def _read_key_file(self, name: str) -> bytes:
+        path = self.keys / name
+        try:
+            return path.read_bytes()
+        except FileNotFoundError as e:
+            raise KeyError_(f"the key {path} is missing: restore it from your key backup") from e
+        except OSError as e:
+            raise KeyError_(f"cannot read the key {path}: {e.strerror}") from e
 
     def secret(self, name: str) -> bytes:
         """A 32-byte site secret in keys/NAME (created on first use, 0600, never in the DB).

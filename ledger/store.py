@@ -259,38 +259,108 @@ class ChainReader:
             row = cur.fetchone()
         return (row[0], bytes(row[1])) if row else (0, GENESIS)
 
-    # The witness: the longest chain a verification has seen intact. A later chain that
-    # ends short of it was truncated. (An insider who also rewrites the witness is caught
-    # only by a signed checkpoint kept elsewhere: see docs/FORMAT.md.)
-    def witnessed(self) -> tuple[int, bytes]:
+    # ---- the Merkle tree over the chain (RFC 9162), kept beside the events ----------------
+    # ``<table>_tree`` holds the size and root the last successful verification reached;
+    # ``<table>_tree_nodes`` every perfect subtree (level, index) -> hash, written once.
+    # The tree size is also the witness: a chain that ends short of it was truncated.
+
+    def tree_state(self) -> tuple[int, bytes | None]:
         with self._connection() as conn:
             cur = conn.cursor()
             try:
-                cur.execute(f"SELECT size, head FROM {self.table}_witness WHERE id = 1")
+                cur.execute(f"SELECT size, root FROM {self.table}_tree WHERE id = 1")
             except self.recorder.dbapi.Error:  # type: ignore[union-attr]
-                return 0, GENESIS  # never witnessed: the table does not exist yet
+                return 0, None  # never built: the table does not exist yet
             row = cur.fetchone()
-        return (int(row[0]), bytes(row[1])) if row else (0, GENESIS)
+        return (int(row[0]), bytes(row[1])) if row else (0, None)
 
-    def record_witness(self, size: int, head: bytes) -> None:
+    def ensure_tree_tables(self) -> None:
         blob = "BLOB" if self.recorder.dialect == "sqlite" else "BYTEA"
+        with self._write() as cur:
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table}_tree "
+                f"(id INTEGER PRIMARY KEY, size BIGINT NOT NULL, root {blob} NOT NULL)"
+            )
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table}_tree_nodes (level INTEGER NOT NULL, "
+                f"idx BIGINT NOT NULL, hash {blob} NOT NULL, PRIMARY KEY (level, idx))"
+            )
+
+    def extend_tree(
+        self, old_size: int, new_size: int, root: bytes, nodes: Sequence[tuple[int, int, bytes]]
+    ) -> None:
+        """Store new perfect nodes and move the tree from old_size to new_size, atomically.
+
+        Refuses (IntegrityError) if another process moved the tree meanwhile.
+        """
         p = "?" if self.recorder.dialect == "sqlite" else "%s"
+        with self._write() as cur:
+            cur.executemany(
+                f"INSERT INTO {self.table}_tree_nodes (level, idx, hash) VALUES ({p}, {p}, {p})",
+                nodes,
+            )
+            if old_size == 0:
+                cur.execute(
+                    f"INSERT INTO {self.table}_tree (id, size, root) VALUES (1, {p}, {p})",
+                    (new_size, root),
+                )
+            else:
+                cur.execute(
+                    f"UPDATE {self.table}_tree SET size = {p}, root = {p} "
+                    f"WHERE id = 1 AND size = {p}",
+                    (new_size, root, old_size),
+                )
+                if cur.rowcount != 1:
+                    raise IntegrityError("the Merkle tree was extended concurrently; retry")
+
+    def node_store(self) -> SqlNodeStore:
+        return SqlNodeStore(self)
+
+    def entry(self, *, notification_id: int | None = None, position: int | None = None) -> Any:
+        """One row's chain fields (id, originator bytes, version, topic, position, digest,
+        prev, entry hash) by notification id or by position; None if absent."""
+        uuid_expr = (
+            "uuid_send(originator_id)" if self.recorder.dialect == "postgresql" else "originator_id"
+        )
+        p = "?" if self.recorder.dialect == "sqlite" else "%s"
+        column, value = (
+            ("id", notification_id) if notification_id is not None else ("position", position)
+        )
+        with self._connection() as conn:
+            cur = conn.cursor()
+            cur.execute(
+                f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
+                f"prev_hash, entry_hash FROM {self.table} WHERE {column} = {p}",
+                (value,),
+            )
+            row = cur.fetchone()
+        if row is None:
+            return None
+        return (
+            row[0],
+            bytes(row[1]),
+            row[2],
+            row[3],
+            row[4],
+            *(None if v is None else bytes(v) for v in row[5:]),
+        )
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
         engine = self.recorder.datastore.engine
         assert engine is not None
         proxy = engine.raw_connection()  # type: ignore[union-attr]
         try:
             cur = proxy.driver_connection.cursor()
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.table}_witness "
-                f"(id INTEGER PRIMARY KEY, size BIGINT NOT NULL, head {blob} NOT NULL)"
-            )
-            cur.execute(f"DELETE FROM {self.table}_witness WHERE id = 1 AND size < {p}", (size,))
-            cur.execute(
-                f"INSERT INTO {self.table}_witness (id, size, head) SELECT 1, {p}, {p} "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {self.table}_witness WHERE id = 1)",
-                (size, head),
-            )
-            proxy.commit()
+            try:
+                yield cur
+                proxy.commit()
+            except self.recorder.dbapi.IntegrityError as e:  # type: ignore[union-attr]
+                proxy.rollback()
+                raise IntegrityError(e) from e
+            except BaseException:
+                proxy.rollback()
+                raise
         finally:
             proxy.close()
 
@@ -307,3 +377,38 @@ def redact_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return "<unparseable database URL>"
+
+
+class SqlNodeStore:
+    """Perfect Merkle subtrees in ``<table>_tree_nodes`` (ledger.merkle.NodeStore protocol).
+
+    Each ``get`` is one primary-key lookup, so a proof costs O(log n) lookups and no
+    in-memory tree, even on the first call after a restart.
+    """
+
+    def __init__(self, reader: ChainReader) -> None:
+        self.reader = reader
+        engine = reader.recorder.datastore.engine
+        assert engine is not None
+        self._proxy = engine.raw_connection()  # type: ignore[union-attr]
+        self._cur = self._proxy.driver_connection.cursor()
+        p = "?" if reader.recorder.dialect == "sqlite" else "%s"
+        self._sql = f"SELECT hash FROM {reader.table}_tree_nodes WHERE level = {p} AND idx = {p}"
+
+    def get(self, level: int, index: int) -> bytes:
+        from ledger.merkle import NodeMissing
+
+        self._cur.execute(self._sql, (level, index))
+        row = self._cur.fetchone()
+        if row is None:
+            raise NodeMissing(level, index)
+        return bytes(row[0])
+
+    def put_many(self, items: Any) -> None:
+        raise NotImplementedError("nodes are written by ChainReader.extend_tree")
+
+    def close(self) -> None:
+        try:
+            self._proxy.rollback()
+        finally:
+            self._proxy.close()
