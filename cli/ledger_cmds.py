@@ -213,7 +213,7 @@ def log(
     if since_dt and until_dt and since_dt >= until_dt:
         raise click.BadParameter("--from must be before --to", param_hint="--from")
     entries = list(
-        ctx.ledger().log(
+        ctx.ledger().read_log(
             start=start, limit=limit, kinds=kinds, actor=actor, since=since_dt, until=until_dt
         )
     )

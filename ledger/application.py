@@ -154,7 +154,7 @@ class LedgerBase(Application):
         self.save(member)
 
     def staff(self) -> list[StaffView]:
-        members = [
+        members: list[StaffMember] = [
             self.repository.get(e.originator_id)
             for e in self._events_of(StaffMember.StaffMemberAdded)
         ]
@@ -221,7 +221,7 @@ class LedgerBase(Application):
 
     # ---- reading the log ------------------------------------------------------------------
 
-    def log(
+    def read_log(
         self,
         *,
         start: int = 1,
@@ -282,7 +282,7 @@ class LedgerBase(Application):
 
     def _get(self, cls: type[LedgerAggregate], aggregate_id: UUID) -> Any:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None

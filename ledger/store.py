@@ -27,7 +27,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
-from eventsourcing_sqlalchemy.models import StoredEventRecord
+from eventsourcing_sqlalchemy.models import StoredEventRecord  # type: ignore[attr-defined]
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, make_url
 from sqlalchemy.orm import Session
@@ -204,7 +204,7 @@ class ChainReader:
         assert engine is not None
         proxy = engine.raw_connection()  # type: ignore[union-attr]
         try:
-            conn = proxy.driver_connection
+            conn: Any = proxy.driver_connection
             if self.recorder.dialect == "postgresql":
                 conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             else:
@@ -351,7 +351,7 @@ class ChainReader:
         assert engine is not None
         proxy = engine.raw_connection()  # type: ignore[union-attr]
         try:
-            cur = proxy.driver_connection.cursor()
+            cur = proxy.driver_connection.cursor()  # type: ignore[union-attr]
             try:
                 yield cur
                 proxy.commit()
@@ -391,7 +391,7 @@ class SqlNodeStore:
         engine = reader.recorder.datastore.engine
         assert engine is not None
         self._proxy = engine.raw_connection()  # type: ignore[union-attr]
-        self._cur = self._proxy.driver_connection.cursor()
+        self._cur = self._proxy.driver_connection.cursor()  # type: ignore[union-attr]
         p = "?" if reader.recorder.dialect == "sqlite" else "%s"
         self._sql = f"SELECT hash FROM {reader.table}_tree_nodes WHERE level = {p} AND idx = {p}"
 

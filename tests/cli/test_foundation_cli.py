@@ -1,0 +1,260 @@
+"""The foundation's commands through click and through the installed `custodes` script."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from cli.main import custodes
+from tests.conftest import NOW
+
+DIRECTOR = "Dana Director"
+
+
+def run(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(
+        custodes, ["--data-dir", str(data_dir), "--now", NOW.isoformat(), *args], env=env
+    )
+
+
+@pytest.fixture
+def sqlite_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    result = run(path, "init", "--director", DIRECTOR, "--library", "Test Library")
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def _count_events(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "ledger.sqlite") as conn:
+        return conn.execute("SELECT count(*) FROM ledger_events").fetchone()[0]
+
+
+def _commands(
+    group: click.Group, prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], click.Command]]:
+    found: list[tuple[tuple[str, ...], click.Command]] = []
+    for name, command in sorted(group.commands.items()):
+        found.append(((*prefix, name), command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, (*prefix, name)))
+    return found
+
+
+@pytest.mark.parametrize(
+    "path, command", _commands(custodes), ids=[" ".join(p) for p, _ in _commands(custodes)]
+)
+def test_every_command_has_help_with_an_example(
+    path: tuple[str, ...], command: click.Command
+) -> None:
+    result = CliRunner().invoke(custodes, [*path, "-h"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    assert "Example" in result.output, f"custodes {' '.join(path)} -h shows no example"
+
+
+def test_init_creates_the_data_directory_with_private_keys(sqlite_dir: Path) -> None:
+    mode = stat.S_IMODE((sqlite_dir / "keys" / "events.key").stat().st_mode)
+    assert mode == 0o600
+    assert json.loads((sqlite_dir / "custodes.json").read_text())["format"] == "custodes-data-dir/1"
+    assert _count_events(sqlite_dir) == 2
+
+
+def test_init_twice_is_refused_and_changes_nothing(sqlite_dir: Path) -> None:
+    before = (sqlite_dir / "keys" / "events.key").read_bytes()
+    result = run(sqlite_dir, "init", "--director", "Someone Else")
+    assert result.exit_code == 1
+    assert "is already a Custodes data directory; nothing changed" in result.stderr
+    assert (sqlite_dir / "keys" / "events.key").read_bytes() == before
+
+
+def test_a_directory_that_is_not_a_ledger_is_named_with_the_fix(tmp_path: Path) -> None:
+    result = run(tmp_path, "status")
+    assert result.exit_code == 1
+    assert f"{tmp_path} is not a Custodes data directory" in result.stderr
+    assert "custodes init --director NAME" in result.stderr
+
+
+def test_a_missing_events_key_is_reported_and_verify_still_works(sqlite_dir: Path) -> None:
+    (sqlite_dir / "keys" / "events.key").rename(sqlite_dir / "moved.key")
+    result = run(sqlite_dir, "staff", "list")
+    assert result.exit_code == 1
+    assert "events key" in result.stderr and "is missing" in result.stderr
+    verified = run(sqlite_dir, "verify")
+    assert verified.exit_code == 0
+    assert "OK: 2 entries verify" in verified.stdout
+
+
+def test_a_wrong_events_key_is_refused_before_use(sqlite_dir: Path) -> None:
+    (sqlite_dir / "keys" / "events.key").write_bytes(
+        b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVoxMjM0NTY="
+    )
+    result = run(sqlite_dir, "staff", "add", "Sam", "--role", "staff", "--as", DIRECTOR)
+    assert result.exit_code == 1
+    assert "does not belong to this ledger" in result.stderr
+    assert _count_events(sqlite_dir) == 2
+
+
+def test_an_unknown_option_value_is_a_usage_error(sqlite_dir: Path) -> None:
+    result = run(sqlite_dir, "staff", "add", "Sam", "--role", "janitor", "--as", DIRECTOR)
+    assert result.exit_code == 2
+    assert "'janitor' is not one of" in result.stderr
+    assert _count_events(sqlite_dir) == 2
+
+
+def test_an_unknown_actor_is_refused_and_the_refusal_recorded(sqlite_dir: Path) -> None:
+    result = run(sqlite_dir, "staff", "add", "Sam", "--role", "staff", "--as", "Mallory")
+    assert result.exit_code == 1
+    assert (
+        "STAFF-ACTIVE (Policy V-A, V-B): 'Mallory' is not a registered staff member"
+        in result.stderr
+    )
+    log = json.loads(run(sqlite_dir, "log", "--kind", "AccessDenied", "--json").stdout)
+    assert [(e["actor"], e["details"]["rule_id"], e["details"]["subject"]) for e in log] == [
+        ("Mallory", "STAFF-ACTIVE", "Sam")
+    ]
+
+
+def test_only_a_director_adds_staff_and_a_deactivated_member_cannot_act(sqlite_dir: Path) -> None:
+    assert (
+        run(sqlite_dir, "staff", "add", "Sam", "--role", "staff", "--as", DIRECTOR).exit_code == 0
+    )
+    refused = run(sqlite_dir, "staff", "add", "Eve", "--role", "director", "--as", "Sam")
+    assert refused.exit_code == 1
+    assert (
+        "STAFF-ROLE (Policy V-A, V-B): Sam (staff) may not add staff members; only director may"
+        in refused.stderr
+    )
+    assert (
+        run(
+            sqlite_dir, "staff", "deactivate", "Sam", "--reason", "left", "--as", DIRECTOR
+        ).exit_code
+        == 0
+    )
+    gone = run(sqlite_dir, "staff", "add", "Eve", "--role", "staff", "--as", "Sam")
+    assert gone.exit_code == 1
+    assert "'Sam' is deactivated" in gone.stderr
+    staff = json.loads(run(sqlite_dir, "staff", "list", "--json").stdout)
+    assert [(m["name"], m["role"], m["active"]) for m in staff] == [
+        ("Dana Director", "director", True),
+        ("Sam", "staff", False),
+    ]
+
+
+def test_the_actor_can_come_from_the_environment(sqlite_dir: Path) -> None:
+    result = run(
+        sqlite_dir, "staff", "add", "Sam", "--role", "staff", env={"CUSTODES_ACTOR": DIRECTOR}
+    )
+    assert result.exit_code == 0, result.output
+    entries = json.loads(run(sqlite_dir, "log", "--actor", DIRECTOR, "--json").stdout)
+    assert [e["kind"] for e in entries] == [
+        "SiteInitialised",
+        "StaffMemberAdded",
+        "StaffMemberAdded",
+    ]
+    assert all(e["actor_role"] == "director" for e in entries)
+
+
+def test_log_pages_and_filters_by_date(sqlite_dir: Path) -> None:
+    for n in range(3):
+        later = ["--now", f"2026-11-0{3 + n}T10:00:00+00:00"]
+        args = [
+            "--data-dir",
+            str(sqlite_dir),
+            *later,
+            "staff",
+            "add",
+            f"S{n}",
+            "--role",
+            "staff",
+            "--as",
+            DIRECTOR,
+        ]
+        assert CliRunner().invoke(custodes, args).exit_code == 0
+    page = json.loads(run(sqlite_dir, "log", "--start", "2", "--limit", "2", "--json").stdout)
+    assert [e["notification_id"] for e in page] == [2, 3]
+    window = json.loads(
+        run(sqlite_dir, "log", "--from", "2026-11-04", "--to", "2026-11-05", "--json").stdout
+    )
+    assert [e["details"]["name"] for e in window] == ["S1"]
+    bad = run(sqlite_dir, "log", "--from", "yesterday")
+    assert bad.exit_code == 2
+    assert "'yesterday' is not an ISO-8601 date" in bad.stderr
+
+
+def test_status_reports_where_and_how_big_without_the_password(sqlite_dir: Path) -> None:
+    data = json.loads(run(sqlite_dir, "status", "--json").stdout)
+    assert data["events"] == 2 and data["chain_length"] == 2
+    assert data["library"] == "Test Library"
+    assert len(data["events_key_fingerprint"]) == 16
+    from ledger.store import redact_url
+
+    assert redact_url("postgresql+psycopg://u:secret@h/db") == "postgresql+psycopg://u:***@h/db"
+
+
+def test_a_locked_database_fails_cleanly_and_records_nothing(sqlite_dir: Path) -> None:
+    holder = sqlite3.connect(sqlite_dir / "ledger.sqlite")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        result = run(
+            sqlite_dir,
+            "staff",
+            "add",
+            "Sam",
+            "--role",
+            "staff",
+            "--as",
+            DIRECTOR,
+            env={"CUSTODES_BUSY_TIMEOUT": "0.2"},
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.exit_code == 1
+    assert "the ledger database is busy or locked" in result.stderr
+    assert _count_events(sqlite_dir) == 2
+
+
+def test_a_read_only_database_fails_cleanly(sqlite_dir: Path) -> None:
+    url = f"sqlite:///file:{sqlite_dir / 'ledger.sqlite'}?mode=ro&uri=true"
+    result = run(
+        sqlite_dir,
+        "staff",
+        "add",
+        "Sam",
+        "--role",
+        "staff",
+        "--as",
+        DIRECTOR,
+        env={"CUSTODES_DATABASE_URL": url},
+    )
+    assert result.exit_code == 1
+    assert "read-only" in result.stderr
+    assert _count_events(sqlite_dir) == 2
+
+
+def test_the_installed_script_runs_init_and_verify(tmp_path: Path) -> None:
+    script = shutil.which("custodes", path=str(Path(sys.executable).parent)) or shutil.which(
+        "custodes"
+    )
+    assert script, "the console script `custodes` is not installed"
+    env = {**os.environ, "CUSTODES_DATA_DIR": str(tmp_path / "d")}
+    init = subprocess.run(
+        [script, "init", "--director", DIRECTOR], env=env, capture_output=True, text=True
+    )
+    assert init.returncode == 0, init.stderr
+    verify = subprocess.run([script, "verify", "--json"], env=env, capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stderr
+    assert json.loads(verify.stdout)["entries"] == 2
+    usage = subprocess.run([script, "staff", "add"], env=env, capture_output=True, text=True)
+    assert usage.returncode == 2
