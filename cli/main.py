@@ -84,13 +84,15 @@ def custodes(ctx: click.Context, data_dir: Path | None, now: str | None) -> None
 
 def _register() -> None:
     # One line per feature module: each adds its commands (and report subcommands).
-    from cli import demo, ledger_cmds, proofs, report, staff
+    from cli import demo, footage, ledger_cmds, proofs, report, request, staff
 
     ledger_cmds.register(custodes)
     staff.register(custodes)
     report.register(custodes)
     demo.register(custodes)
     proofs.register(custodes)
+    request.register(custodes)
+    footage.register(custodes)
 
 
 _register()

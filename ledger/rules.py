@@ -223,6 +223,15 @@ STAFF_ROLE = Rule(
     ("R23",),
 )
 
+# --- The ledger itself ----------------------------------------------------------------
+PATRON_ERASURE = Rule(
+    "PATRON-ERASURE",
+    "Policy V-A",
+    "Only the Director erases a patron's details (the key is destroyed; the record of the "
+    "erasure stays).",
+    ("R22",),
+)
+
 RULES: dict[str, Rule] = {
     r.id: r
     for r in (
@@ -256,5 +265,6 @@ RULES: dict[str, Rule] = {
         FOOTAGE_LE_ACTIVE_INVESTIGATION,
         STAFF_ACTIVE,
         STAFF_ROLE,
+        PATRON_ERASURE,
     )
 }

@@ -31,6 +31,7 @@ from sqlalchemy import (
     create_engine,
     select,
 )
+from sqlalchemy.pool import StaticPool
 
 from ledger.app import Ledger
 
@@ -83,11 +84,28 @@ class Projection:
 class Views:
     """Engine and catch-up for a set of projections over one ledger."""
 
-    def __init__(self, ledger: Ledger, projections: Sequence[Projection]) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        projections: Sequence[Projection],
+        *,
+        as_of: datetime | None = None,
+    ) -> None:
+        """Views kept in the ledger's database or, ``as_of`` a past time, rebuilt in memory.
+
+        The as-of views replay only events recorded at or before ``as_of``: the state
+        exactly as it was then (event sourcing gives it for free), never stored.
+        """
         self.ledger = ledger
         self.projections = list(projections)
-        url = ledger.chained_recorder.datastore.engine.url  # type: ignore[union-attr]
-        self.engine: Engine = create_engine(url)
+        self.as_of = as_of
+        if as_of is None:
+            url = ledger.chained_recorder.datastore.engine.url  # type: ignore[union-attr]
+            self.engine: Engine = create_engine(url)
+        else:
+            if as_of.tzinfo is None:
+                raise ValueError("as_of must be timezone-aware")
+            self.engine = create_engine("sqlite://", poolclass=StaticPool)
         TRACKING_METADATA.create_all(self.engine)
         for p in self.projections:
             p.metadata.create_all(self.engine)
@@ -120,6 +138,8 @@ class Views:
             if not notifications:
                 return read
             events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notifications]
+            if self.as_of is not None:
+                events = [(i, e) for i, e in events if e.timestamp <= self.as_of]  # type: ignore[attr-defined]
             for p in self.projections:
                 self._apply(p, positions[p.name], events)
                 positions[p.name] = notifications[-1].id

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ledger.app import Ledger
 from projections.base import Projection, Views
+from projections.disclosures import DisclosuresProjection
 from projections.refusals import RefusalsProjection
+from projections.retention import footage_projections
 
 
 def all_projections() -> list[Projection]:
     return [
         RefusalsProjection(),
         # Feature read models register here, one line each.
+        *footage_projections(),
+        DisclosuresProjection(),
     ]
 
 
-def open_views(ledger: Ledger) -> Views:
-    """The read models of this ledger, caught up with the log."""
-    views = Views(ledger, all_projections())
+def open_views(ledger: Ledger, as_of: datetime | None = None) -> Views:
+    """The read models of this ledger, caught up with the log (or as they were at as_of)."""
+    views = Views(ledger, all_projections(), as_of=as_of)
     views.catch_up()
     return views

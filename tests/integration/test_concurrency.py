@@ -16,7 +16,9 @@ SAVES = 60
 
 def _writer(url: str, seed: int, errors: mp.Queue) -> None:  # type: ignore[type-arg]
     try:
-        recorder = ChainedApplicationRecorder(ChainedDatastore(url=url), events_table_name="ledger_events")
+        recorder = ChainedApplicationRecorder(
+            ChainedDatastore(url=url), events_table_name="ledger_events"
+        )
         for n in range(SAVES):
             originator = uuid4()
             count = 1 + (seed + n) % 3

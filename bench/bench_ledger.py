@@ -1,0 +1,511 @@
+"""Ledger appends and chain verification, measured side by side in one run.
+
+    .venv/bin/python bench/bench_ledger.py --events 100000 --db both
+
+1. Appends: the stock eventsourcing-sqlalchemy application recorder (SQLAlchemyDatastore
+   + SQLAlchemyApplicationRecorder) vs ledger.store's ChainedApplicationRecorder (with
+   ChainedDatastore), each run into its own fresh SQLite file / PostgreSQL database,
+   ~144-byte states, at 1 and 100 events per ``insert_events`` call. Runs are
+   interleaved (plain, chained, plain, chained, ...); medians of ``--repeats``.
+2. Verification: ``ChainReader.verify()`` vs raw hashlib over the same bytes read from
+   the database with the same DB-API cursor and SELECT (SHA-256 of the state and of an
+   entry-sized buffer: two digests per row, no checks). Each run is a FRESH child process.
+3. Verify's peak memory at N and at 10x N: the child's own peak RSS (VmHWM from
+   /proc/self/status; ru_maxrss is no good here, Linux carries the parent's over exec),
+   and its growth from just before ``verify()`` to the end.
+
+Ratios are what matter; absolute figures depend on the machine (printed with them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from eventsourcing.persistence import StoredEvent  # noqa: E402
+from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore  # noqa: E402
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder  # noqa: E402
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
+
+from ledger.chain import DOMAIN  # noqa: E402
+from ledger.store import ChainedApplicationRecorder, ChainedDatastore, ChainReader  # noqa: E402
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# Distinct table names: both record classes share eventsourcing-sqlalchemy's declarative
+# MetaData, which refuses a second Table of the same name in one process.
+TABLE = "chained_events"
+PLAIN_TABLE = "plain_events"
+TOPIC = "ledger.custody:CustodyRecord.CustodyRecorded"
+STATE_SIZE = 144
+# entry_bytes: domain, position, prev, notification id, originator id, version,
+# topic length, topic, digest (docs/FORMAT.md)
+ENTRY_SIZE = len(DOMAIN) + 8 + 32 + 8 + 16 + 8 + 4 + len(TOPIC.encode()) + 32
+
+
+# --------------------------------------------------------------------------- databases
+
+
+class Databases:
+    """Fresh scratch databases: SQLite files in a temp dir, PostgreSQL databases on the
+    server of ``pg_url`` (created and dropped here)."""
+
+    def __init__(self, pg_url: str) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="bench_ledger_"))
+        self.pg_url = make_url(pg_url)
+        self.n = 0
+        self.created: list[str] = []
+        self._admin = None
+
+    def admin(self) -> Any:
+        if self._admin is None:
+            self._admin = create_engine(
+                self.pg_url.set(database="postgres"), isolation_level="AUTOCOMMIT"
+            )
+        return self._admin
+
+    def fresh(self, db: str, label: str) -> str:
+        self.n += 1
+        if db == "sqlite":
+            return f"sqlite:///{self.tmp / f'{self.n:03d}_{label}.db'}?timeout=30"
+        name = f"bench_ledger_{os.getpid()}_{self.n:03d}"
+        with self.admin().connect() as c:
+            c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            c.execute(text(f"CREATE DATABASE {name}"))
+        self.created.append(name)
+        return self.pg_url.set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        if url.startswith("sqlite"):
+            path = make_url(url).database
+            for suffix in ("", "-wal", "-shm"):
+                Path(path + suffix).unlink(missing_ok=True)
+            return
+        name = make_url(url).database
+        with self.admin().connect() as c:
+            c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        self.created.remove(name)
+
+    def close(self) -> None:
+        for name in list(self.created):
+            with self.admin().connect() as c:
+                c.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        if self._admin is not None:
+            self._admin.dispose()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def make_recorder(kind: str, url: str) -> Any:
+    if kind == "plain":
+        ds = SQLAlchemyDatastore(url=url)
+        rec = SQLAlchemyApplicationRecorder(ds, events_table_name=PLAIN_TABLE)
+    else:
+        ds = ChainedDatastore(url=url)
+        rec = ChainedApplicationRecorder(ds, events_table_name=TABLE)
+    rec.create_table()
+    return rec
+
+
+def make_batches(total: int, per_call: int) -> list[list[StoredEvent]]:
+    """One aggregate per call (a new one each save), versions 1..per_call, random states."""
+    batches = []
+    for _ in range(total // per_call):
+        oid = uuid.uuid4()
+        batches.append(
+            [StoredEvent(oid, v, TOPIC, os.urandom(STATE_SIZE)) for v in range(1, per_call + 1)]
+        )
+    return batches
+
+
+def fill(rec: Any, batches: list[list[StoredEvent]]) -> float:
+    insert = rec.insert_events
+    t0 = time.perf_counter()
+    for b in batches:
+        insert(b)
+    return time.perf_counter() - t0
+
+
+# --------------------------------------------------------------------------- appends
+
+
+def bench_appends(
+    dbs: Databases, db: str, per_call: int, total: int, repeats: int, log: Callable[[str], None]
+) -> dict[str, Any]:
+    batches = make_batches(total, per_call)
+    n = len(batches) * per_call
+    rates: dict[str, list[float]] = {"plain": [], "chained": []}
+    for r in range(repeats):
+        for kind in ("plain", "chained"):
+            url = dbs.fresh(db, f"{kind}_{per_call}")
+            rec = make_recorder(kind, url)
+            # one warm-up save into a throwaway aggregate: WAL switch, first connection
+            rec.insert_events([StoredEvent(uuid.uuid4(), 1, TOPIC, os.urandom(STATE_SIZE))])
+            secs = fill(rec, batches)
+            rates[kind].append(n / secs)
+            if kind == "chained":
+                res = ChainReader(rec).verify()
+                assert res.ok and res.count == n + 1, res
+            rec.datastore.engine.dispose()
+            dbs.drop(url)
+            log(f"  {db} {per_call}/call run {r + 1} {kind}: {n / secs:,.0f} events/s")
+    plain = statistics.median(rates["plain"])
+    chained = statistics.median(rates["chained"])
+    per_run = [c / p for p, c in zip(rates["plain"], rates["chained"], strict=True)]
+    return {
+        "db": db,
+        "per_call": per_call,
+        "events": n,
+        "plain": plain,
+        "chained": chained,
+        "ratio": chained / plain,
+        "ratio_runs": per_run,
+    }
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def build_chained(dbs: Databases, db: str, total: int, per_call: int = 1000) -> tuple[str, float]:
+    url = dbs.fresh(db, f"verify_{total}")
+    rec = make_recorder("chained", url)
+    done = 0
+    t0 = time.perf_counter()
+    while done < total:
+        k = min(per_call, total - done)
+        oid = uuid.uuid4()
+        rec.insert_events(
+            [StoredEvent(oid, v, TOPIC, os.urandom(STATE_SIZE)) for v in range(1, k + 1)]
+        )
+        done += k
+    secs = time.perf_counter() - t0
+    rec.datastore.engine.dispose()
+    return url, total / secs
+
+
+def vm_hwm_kib() -> int:
+    """This process's peak RSS (VmHWM, KiB). Unlike ru_maxrss, which Linux carries over
+    from the parent across fork+exec, VmHWM belongs to the new address space alone."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def child_verify(url: str, mode: str, batch: int, profile: bool) -> dict[str, Any]:
+    """Runs in a fresh interpreter. ``verify``: ChainReader.verify(); ``raw``: the same
+    SELECT through the same cursor kind, two SHA-256 per row and nothing else."""
+    ds = ChainedDatastore(url=url)
+    rec = ChainedApplicationRecorder(ds, events_table_name=TABLE)
+    reader = ChainReader(rec, batch=batch)
+    rss_before = vm_hwm_kib()
+    if mode == "verify":
+        if profile:
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile()
+            t0 = time.perf_counter()
+            prof.enable()
+            res = reader.verify()
+            prof.disable()
+            secs = time.perf_counter() - t0
+            pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(15)
+        else:
+            t0 = time.perf_counter()
+            res = reader.verify()
+            secs = time.perf_counter() - t0
+        assert res.ok, res
+        count = res.count
+    else:
+        uuid_expr = "uuid_send(originator_id)" if rec.dialect == "postgresql" else "originator_id"
+        select = (
+            f"SELECT id, {uuid_expr}, originator_version, topic, state, position, "
+            f"state_digest, prev_hash, entry_hash FROM {rec.table} ORDER BY id"
+        )
+        buf = bytes(ENTRY_SIZE)
+        sha256 = hashlib.sha256
+        count = 0
+        t0 = time.perf_counter()
+        with reader._connection() as conn:
+            if rec.dialect == "postgresql":
+                cur = conn.cursor(name="bench_raw")
+                cur.itersize = batch
+            else:
+                cur = conn.cursor()
+            cur.execute(select)
+            while rows := cur.fetchmany(batch):
+                for row in rows:
+                    sha256(row[4]).digest()
+                    sha256(buf).digest()
+                count += len(rows)
+        secs = time.perf_counter() - t0
+    rss_after = vm_hwm_kib()
+    ds.engine.dispose()
+    return {
+        "count": count,
+        "secs": secs,
+        "rate": count / secs,
+        "rss_before_kib": rss_before,
+        "rss_after_kib": rss_after,
+    }
+
+
+def run_child(url: str, mode: str, batch: int, profile: bool = False) -> dict[str, Any]:
+    args = [sys.executable, __file__, "--child", mode, "--child-url", url, "--batch", str(batch)]
+    if profile:
+        args.append("--profile")
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(args, stdout=out)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise RuntimeError(f"child {mode} failed with {proc.returncode}")
+        out.seek(0)
+        result = json.loads(out.read().decode().strip().splitlines()[-1])
+    # wait4's ru_maxrss is this child's alone, but Linux starts it at the parent's RSS
+    # (kept across exec): report the child's own VmHWM; keep ru_maxrss for reference.
+    result["ru_maxrss_kib"] = usage.ru_maxrss
+    result["maxrss_kib"] = result["rss_after_kib"]
+    return result
+
+
+def bench_verify(
+    dbs: Databases,
+    db: str,
+    sizes: list[int],
+    repeats: int,
+    batch: int,
+    log: Callable[[str], None],
+) -> list[dict[str, Any]]:
+    out = []
+    for n in sizes:
+        url, build_rate = build_chained(dbs, db, n)
+        log(f"  {db} built {n:,} chained events at {build_rate:,.0f} events/s (1000/call)")
+        runs: dict[str, list[dict[str, Any]]] = {"verify": [], "raw": []}
+        for r in range(repeats):
+            for mode in ("verify", "raw"):
+                res = run_child(url, mode, batch)
+                assert res["count"] == n, res
+                runs[mode].append(res)
+                log(
+                    f"  {db} {n:,} run {r + 1} {mode}: {res['rate']:,.0f} events/s, "
+                    f"maxrss {res['maxrss_kib'] / 1024:.1f} MiB"
+                )
+        v = statistics.median(x["rate"] for x in runs["verify"])
+        raw = statistics.median(x["rate"] for x in runs["raw"])
+        out.append(
+            {
+                "db": db,
+                "events": n,
+                "verify": v,
+                "raw": raw,
+                "ratio": v / raw,
+                "verify_maxrss_mib": max(x["maxrss_kib"] for x in runs["verify"]) / 1024,
+                "verify_rss_growth_mib": max(
+                    (x["rss_after_kib"] - x["rss_before_kib"]) for x in runs["verify"]
+                )
+                / 1024,
+                "raw_maxrss_mib": max(x["maxrss_kib"] for x in runs["raw"]) / 1024,
+                "url": url,
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- machine
+
+
+def machine(pg_url: str | None) -> dict[str, str]:
+    info: dict[str, str] = {}
+    info["nproc"] = str(os.cpu_count())
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        models = [
+            ln.split(":", 1)[1].strip()
+            for ln in cpuinfo.splitlines()
+            if ln.startswith("model name")
+        ]
+        info["cpu"] = models[0] if models else platform.processor()
+    except OSError:
+        info["cpu"] = platform.processor()
+    try:
+        mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+        info["ram"] = f"{int(mem) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        info["ram"] = "?"
+    info["os"] = platform.platform()
+    info["python"] = platform.python_version()
+    info["sqlite"] = sqlite3.sqlite_version
+    from importlib.metadata import version
+
+    import eventsourcing
+    import eventsourcing_sqlalchemy  # noqa: F401
+    import sqlalchemy
+
+    info["eventsourcing"] = getattr(eventsourcing, "__version__", version("eventsourcing"))
+    info["eventsourcing-sqlalchemy"] = version("eventsourcing-sqlalchemy")
+    info["sqlalchemy"] = sqlalchemy.__version__
+    info["psycopg"] = version("psycopg")
+    if pg_url:
+        try:
+            eng = create_engine(pg_url)
+            with eng.connect() as c:
+                info["postgresql"] = c.execute(text("SHOW server_version")).scalar()
+            eng.dispose()
+        except Exception as e:  # noqa: BLE001
+            info["postgresql"] = f"unavailable ({type(e).__name__})"
+    return info
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--events", type=int, default=100_000, help="events per append configuration")
+    ap.add_argument("--db", choices=("sqlite", "postgres", "both"), default="sqlite")
+    ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
+    ap.add_argument(
+        "--pg-single-events",
+        type=int,
+        default=None,
+        help="events per configuration for PostgreSQL at 1 event/call (default: --events)",
+    )
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=5000, help="ChainReader fetchmany size")
+    ap.add_argument("--verify-sizes", default=None, help="comma list (default: N,10N)")
+    ap.add_argument("--skip-appends", action="store_true")
+    ap.add_argument("--skip-verify", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="cProfile one verify (to stderr)")
+    ap.add_argument("--json", type=Path, default=None, help="also write results as JSON")
+    ap.add_argument("--child", choices=("verify", "raw"), help=argparse.SUPPRESS)
+    ap.add_argument("--child-url", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+
+    if a.child:
+        print(json.dumps(child_verify(a.child_url, a.child, a.batch, a.profile)))
+        return
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    dbs_to_run = ["sqlite", "postgres"] if a.db == "both" else [a.db]
+    info = machine(a.pg_url if "postgres" in dbs_to_run else None)
+    dbs = Databases(a.pg_url)
+    appends: list[dict[str, Any]] = []
+    verifies: list[dict[str, Any]] = []
+    sizes = (
+        [int(x) for x in a.verify_sizes.split(",")] if a.verify_sizes else [a.events, 10 * a.events]
+    )
+    t_start = time.perf_counter()
+    try:
+        for db in dbs_to_run:
+            if not a.skip_appends:
+                for per_call in (1, 100):
+                    total = a.events
+                    if db == "postgres" and per_call == 1 and a.pg_single_events:
+                        total = a.pg_single_events
+                    log(f"appends: {db}, {per_call}/call, {total:,} events x {a.repeats}")
+                    appends.append(bench_appends(dbs, db, per_call, total, a.repeats, log))
+            if not a.skip_verify:
+                log(f"verify: {db}, sizes {sizes}")
+                results = bench_verify(dbs, db, sizes, a.repeats, a.batch, log)
+                if a.profile:
+                    log(f"cProfile of ChainReader.verify() on {results[0]['events']:,} events:")
+                    run_child(results[0]["url"], "verify", a.batch, profile=True)
+                for r in results:
+                    dbs.drop(r.pop("url"))
+                verifies.extend(results)
+    finally:
+        dbs.close()
+    elapsed = time.perf_counter() - t_start
+
+    print(render(info, appends, verifies, a, elapsed))
+    if a.json:
+        a.json.write_text(
+            json.dumps({"machine": info, "appends": appends, "verify": verifies}, indent=2)
+        )
+
+
+TARGETS = {
+    # (db, per_call): (issue bar, DESIGN goal)
+    ("sqlite", 1): (0.8, 1.3),
+    ("sqlite", 100): (0.9, 2.5),
+    ("postgres", 1): (0.8, 1.2),
+    ("postgres", 100): (0.9, 1.5),
+}
+
+
+def render(
+    info: dict[str, str],
+    appends: list[dict[str, Any]],
+    verifies: list[dict[str, Any]],
+    a: argparse.Namespace,
+    elapsed: float,
+) -> str:
+    def mark(ok: bool) -> str:
+        return "yes" if ok else "**no**"
+
+    lines = ["### Machine", ""]
+    lines += [f"- {k}: {v}" for k, v in info.items()]
+    lines += ["", f"Command: `.venv/bin/python bench/bench_ledger.py {' '.join(sys.argv[1:])}`"]
+    lines += [f"Wall time: {elapsed / 60:.1f} min", ""]
+    if appends:
+        lines += [
+            f"### Appends (events/s, medians of {a.repeats}, interleaved, fresh database per run)",
+            "",
+            "| db | events/call | events per run | stock recorder | chained recorder | chained/stock "
+            "| per-run ratios | >= issue bar | >= DESIGN goal |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in appends:
+            issue, goal = TARGETS[(r["db"], r["per_call"])]
+            runs = ", ".join(f"{x:.2f}" for x in r["ratio_runs"])
+            lines.append(
+                f"| {r['db']} | {r['per_call']} | {r['events']:,} | {r['plain']:,.0f} "
+                f"| {r['chained']:,.0f} | **{r['ratio']:.2f}x** | {runs} "
+                f"| {mark(r['ratio'] >= issue)} ({issue}x) | {mark(r['ratio'] >= goal)} ({goal}x) |"
+            )
+        lines.append("")
+    if verifies:
+        lines += [
+            f"### Verification (events/s, medians of {a.repeats}, each run a fresh process; "
+            f"fetchmany {a.batch})",
+            "",
+            "| db | events | ChainReader.verify() | raw 2x SHA-256 over the same rows | verify/raw "
+            "| verify peak RSS | verify RSS growth | raw peak RSS | >= 200k/s | >= 0.5x raw |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in verifies:
+            lines.append(
+                f"| {r['db']} | {r['events']:,} | {r['verify']:,.0f} | {r['raw']:,.0f} "
+                f"| **{r['ratio']:.2f}x** | {r['verify_maxrss_mib']:.1f} MiB "
+                f"| {r['verify_rss_growth_mib']:.1f} MiB | {r['raw_maxrss_mib']:.1f} MiB "
+                f"| {mark(r['verify'] >= 200_000)} | {mark(r['ratio'] >= 0.5)} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

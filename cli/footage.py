@@ -1,0 +1,518 @@
+"""custodes footage ...: ingest, list, flag, hold, view (R12-R16); custodes report access."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from capture.errors import CaptureError
+from cli.common import (
+    Context,
+    actor_option,
+    emit_json,
+    info,
+    json_option,
+    parse_when,
+    pass_ctx,
+    table,
+    wraps,
+)
+from cli.report import report_group
+from ledger.footage import HOLD_KINDS
+from ledger.policy import PURPOSES
+from projections.retention import STATUSES
+
+PURPOSE_CHOICES = sorted(PURPOSES)
+
+
+@contextmanager
+def capture_errors() -> Iterator[None]:
+    """Capture errors already name the file and the fix: one line, exit 1."""
+    try:
+        yield
+    except CaptureError as e:
+        raise click.ClickException(str(e)) from e
+
+
+def with_capture_errors(f: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(f)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with capture_errors():
+            return f(*args, **kwargs)
+
+    return run
+
+
+def site_zone(ctx: Context) -> ZoneInfo:
+    return ZoneInfo(ctx.ledger().site().timezone)
+
+
+def local(dt: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return "" if dt is None else dt.astimezone(tz).strftime(fmt)
+
+
+def _when(value: str | None, param: str, *, end_of_day: bool = False) -> datetime | None:
+    return None if value is None else parse_when(value, param=param, end_of_day=end_of_day)
+
+
+@click.group("footage")
+def footage_group() -> None:
+    """Footage segments: ingest, list, flag, hold, view.
+
+    \b
+    Example:
+      custodes footage ingest /srv/exports/lobby-1/ --camera lobby-1 --as "Sam Staff"
+      custodes footage list --status due
+    """
+
+
+@footage_group.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--camera", required=True, help="Registered camera the footage comes from.")
+@click.option(
+    "--recorded-at",
+    default=None,
+    metavar="ISO-8601",
+    help="Recording start (one file only); else container metadata, else the file name.",
+)
+@click.option("--keep-source", is_flag=True, help="Leave the source files in place.")
+@actor_option
+@json_option
+@pass_ctx
+@with_capture_errors
+def footage_ingest(
+    ctx: Context,
+    paths: tuple[Path, ...],
+    camera: str,
+    recorded_at: str | None,
+    keep_source: bool,
+    actor: str,
+    as_json: bool,
+) -> None:
+    """Probe, hash, encrypt and record segment files (or every file in a folder).
+
+    Footage with audio is refused (CAMERA-NO-AUDIO) and the refusal recorded; content
+    already recorded is reported, not duplicated. Exits 1 if any file was refused.
+
+    \b
+    Example:
+      custodes footage ingest lobby-1_20261101T083000Z.mp4 --camera lobby-1 --as "Sam Staff"
+      custodes footage ingest /srv/exports/lobby-1/ --camera lobby-1 --as "Sam Staff"
+    """
+    from capture.ingest import ingest_paths, segment_files
+
+    ledger = ctx.ledger()
+    start = _when(recorded_at, "--recorded-at")
+    ledger.check_capture(camera, actor=actor, now=ctx.now())  # before any progress output
+    count = len(segment_files(paths))
+    with click.progressbar(length=count, label="Ingesting", file=sys.stderr) as bar:
+        summary = ingest_paths(
+            ledger,
+            list(paths),
+            camera=camera,
+            actor=actor,
+            now=ctx.now(),
+            recorded_at=start,
+            keep_source=keep_source,
+            progress=lambda _p: bar.update(1),
+        )
+    if as_json:
+        emit_json(summary.outcomes)
+    for o in summary.outcomes:
+        if o.status != "refused":
+            info(o.message)
+    info(
+        f"{summary.count('ingested')} ingested, {summary.count('recovered')} recorded after "
+        f"interruption, {summary.count('duplicate')} already recorded, "
+        f"{len(summary.refused)} refused."
+    )
+    if summary.refused:
+        for o in summary.refused:
+            info(f"refused: {o.message}")
+        raise click.ClickException(f"{len(summary.refused)} file(s) refused; see above")
+
+
+@footage_group.command("list")
+@click.option("--status", type=click.Choice(STATUSES), default=None, help="Only this status.")
+@click.option("--camera", default=None, help="Only this camera.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="At most this many.")
+@json_option
+@pass_ctx
+def footage_list(
+    ctx: Context, status: str | None, camera: str | None, limit: int | None, as_json: bool
+) -> None:
+    """List segments with their retention status (from the retention read model).
+
+    \b
+    Example:
+      custodes footage list --status due
+      custodes footage list --camera lobby-1 --json
+    """
+    from projections.registry import open_views
+    from projections.retention import segment_rows
+
+    now = ctx.now()
+    views = open_views(ctx.ledger())
+    try:
+        with views.connect() as conn:
+            rows = segment_rows(conn, now, status=status, camera=camera, limit=limit)
+    finally:
+        views.close()
+    if as_json:
+        emit_json(rows)
+        return
+    tz = site_zone(ctx)
+    table(
+        ["segment", "camera", "recorded", "deadline", "status", "holds", "flags"],
+        [
+            (
+                r.segment_id,
+                r.camera_id,
+                local(r.recorded_start, tz),
+                "until flag cleared" if r.keep_until is None else local(r.keep_until, tz),
+                r.status,
+                ",".join(r.holds),
+                ",".join(r.flags),
+            )
+            for r in rows
+        ],
+    )
+
+
+@footage_group.command("flag")
+@click.argument("segment")
+@click.option("--reason", required=True, help="The suspected misbehavior (recorded).")
+@click.option("--until", default=None, metavar="DATE", help="Keep until (else until cleared).")
+@actor_option
+@pass_ctx
+def footage_flag(ctx: Context, segment: str, reason: str, until: str | None, actor: str) -> None:
+    """Flag a segment for suspected misbehavior: it is kept past its deadline (R13).
+
+    \b
+    Example:
+      custodes footage flag 34c20c33a713 --reason "theft at the front desk" --until 2027-02-01 --as "Sam Staff"
+    """
+    flag_id = ctx.ledger().flag(
+        segment,
+        reason=reason,
+        retain_until=_when(until, "--until", end_of_day=True),
+        actor=actor,
+        now=ctx.now(),
+    )
+    info(f"Flagged segment {segment} as {flag_id}.")
+
+
+@footage_group.command("unflag")
+@click.argument("segment")
+@click.argument("flag_id")
+@click.option("--reason", required=True, help="Why the flag is cleared (recorded).")
+@actor_option
+@pass_ctx
+def footage_unflag(ctx: Context, segment: str, flag_id: str, reason: str, actor: str) -> None:
+    """Clear a flag (Director or Business Manager); the segment's deadline applies again.
+
+    \b
+    Example:
+      custodes footage unflag 34c20c33a713 F-1A2B3C4D --reason "no incident" --as "Dana Director"
+    """
+    ctx.ledger().clear_flag(segment, flag_id, reason=reason, actor=actor, now=ctx.now())
+    info(f"Cleared flag {flag_id.upper()} on segment {segment}.")
+
+
+@footage_group.group("hold")
+def hold_group() -> None:
+    """Holds block purge: legal, law-enforcement preservation, investigation, FOIA (R14).
+
+    \b
+    Example:
+      custodes footage hold place 34c20c33a713 --kind legal --reason "litigation" --reference "2026-L-114" --as "Dana Director"
+      custodes footage hold list
+    """
+
+
+@hold_group.command("place")
+@click.argument("segments", nargs=-1, required=True)
+@click.option("--kind", type=click.Choice(HOLD_KINDS), required=True, help="Kind of hold.")
+@click.option("--reason", required=True, help="Why (recorded).")
+@click.option("--reference", required=True, help="Case, order or request number.")
+@click.option("--review-by", default=None, metavar="DATE", help="When to review the hold.")
+@actor_option
+@pass_ctx
+def hold_place(
+    ctx: Context,
+    segments: tuple[str, ...],
+    kind: str,
+    reason: str,
+    reference: str,
+    review_by: str | None,
+    actor: str,
+) -> None:
+    """Hold segments from purge; prints the hold id on stdout.
+
+    \b
+    Example:
+      custodes footage hold place 34c20c33a713 9f1e0b2c4d5a --kind law_enforcement_preservation --reason "preservation letter" --reference "CPD 26-4411" --as "Dana Director"
+    """
+    hold_id = ctx.ledger().place_hold(
+        list(segments),
+        kind=kind,
+        reason=reason,
+        reference=reference,
+        review_by=_when(review_by, "--review-by"),
+        actor=actor,
+        now=ctx.now(),
+    )
+    click.echo(hold_id)
+    info(f"Placed hold {hold_id} ({kind}) on {len(segments)} segment(s).")
+
+
+@hold_group.command("release")
+@click.argument("hold_id")
+@click.option("--reason", required=True, help="Why the hold ends (recorded).")
+@actor_option
+@pass_ctx
+def hold_release(ctx: Context, hold_id: str, reason: str, actor: str) -> None:
+    """Release a hold (Director only, with a reason).
+
+    \b
+    Example:
+      custodes footage hold release H-1A2B3C4D --reason "case closed" --as "Dana Director"
+    """
+    ctx.ledger().release_hold(hold_id, reason=reason, actor=actor, now=ctx.now())
+    info(f"Released hold {hold_id.upper()}.")
+
+
+@hold_group.command("list")
+@click.option("--active", is_flag=True, help="Only holds not yet released.")
+@json_option
+@pass_ctx
+def hold_list(ctx: Context, active: bool, as_json: bool) -> None:
+    """List holds.
+
+    \b
+    Example:
+      custodes footage hold list --active
+    """
+    from projections.registry import open_views
+    from projections.retention import hold_rows
+
+    views = open_views(ctx.ledger())
+    try:
+        with views.connect() as conn:
+            rows = hold_rows(conn, active_only=active)
+    finally:
+        views.close()
+    if as_json:
+        emit_json(rows)
+        return
+    tz = site_zone(ctx)
+    table(
+        ["hold", "kind", "reference", "segments", "placed", "by", "released"],
+        [
+            (
+                h.hold_id,
+                h.kind,
+                h.reference,
+                h.segment_count,
+                local(h.placed_at, tz),
+                h.placed_by,
+                local(h.released_at, tz),
+            )
+            for h in rows
+        ],
+    )
+
+
+def _view_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--remote", is_flag=True, help="Viewed from outside the library.")(f)
+    f = click.option(
+        "--purpose",
+        type=click.Choice(PURPOSE_CHOICES),
+        default="other",
+        show_default=True,
+        help="Purpose of the viewing (R16a: never staff monitoring).",
+    )(f)
+    return click.option("--reason", required=True, help="Why you view it (recorded).")(f)
+
+
+@footage_group.command("view")
+@click.argument("segment")
+@_view_options
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Copy to write.")
+@actor_option
+@pass_ctx
+@with_capture_errors
+def footage_view(
+    ctx: Context,
+    segment: str,
+    reason: str,
+    purpose: str,
+    remote: bool,
+    out: Path | None,
+    actor: str,
+) -> None:
+    """Write a decrypted viewing copy and record the viewing (R16). Archived footage
+    (older than the live window) only for the Director and the Business Manager; a
+    refused attempt is recorded.
+
+    \b
+    Example:
+      custodes footage view 34c20c33a713 --reason "patron reported a fall" --purpose safety --as "Dana Director"
+    """
+    from capture.viewing import view_segment
+
+    result = view_segment(
+        ctx.ledger(),
+        segment,
+        reason=reason,
+        purpose=purpose,
+        remote=remote,
+        out=out,
+        actor=actor,
+        now=ctx.now(),
+    )
+    click.echo(str(result.path))
+    info(
+        f"Viewing copy of segment {result.segment_id} written to {result.path}; delete it when done."
+    )
+
+
+@footage_group.command("frame")
+@click.argument("segment")
+@click.option("--at", "at_seconds", type=click.FloatRange(0), required=True, help="Seconds in.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="PNG to write.")
+@_view_options
+@actor_option
+@pass_ctx
+@with_capture_errors
+def footage_frame(
+    ctx: Context,
+    segment: str,
+    at_seconds: float,
+    out: Path,
+    reason: str,
+    purpose: str,
+    remote: bool,
+    actor: str,
+) -> None:
+    """Save one still as PNG; recorded as a viewing like `footage view`.
+
+    \b
+    Example:
+      custodes footage frame 34c20c33a713 --at 12.5 --out still.png --reason "identify the vehicle" --purpose incident_investigation --as "Dana Director"
+    """
+    from capture.viewing import frame_of_segment
+
+    result = frame_of_segment(
+        ctx.ledger(),
+        segment,
+        at_seconds=at_seconds,
+        out_png=out,
+        reason=reason,
+        purpose=purpose,
+        remote=remote,
+        actor=actor,
+        now=ctx.now(),
+    )
+    click.echo(str(result.path))
+    info(f"Still of segment {result.segment_id} at {at_seconds:g} s written to {result.path}.")
+
+
+@report_group.command("access")
+@click.option("--from", "since", default=None, metavar="DATE", help="From this date (inclusive).")
+@click.option("--to", "until", default=None, metavar="DATE", help="To this date (inclusive).")
+@json_option
+@pass_ctx
+def report_access(ctx: Context, since: str | None, until: str | None, as_json: bool) -> None:
+    """Footage access log: every viewing (name, role, date, time, reason, purpose, remote)
+    and every refused attempt (R16, R23).
+
+    \b
+    Example:
+      custodes report access --from 2026-11-01 --to 2026-11-30 --json
+    """
+    from datetime import timedelta
+
+    from projections.access import access_report
+    from projections.registry import open_views
+
+    start = _when(since, "--from")
+    end = _when(until, "--to")
+    if end is not None and until is not None and len(until) == 10:
+        end = end + timedelta(days=1)  # --to is a whole day, inclusive
+    if start and end and start >= end:
+        raise click.BadParameter("--from must be before --to", param_hint="--from")
+    views = open_views(ctx.ledger())
+    try:
+        with views.connect() as conn:
+            report = access_report(conn, start, end)
+    finally:
+        views.close()
+    if as_json:
+        emit_json(report)
+        return
+    tz = site_zone(ctx)
+    click.echo("Viewings")
+    table(
+        [
+            "date",
+            "time",
+            "name",
+            "role",
+            "segment",
+            "camera",
+            "kind",
+            "purpose",
+            "remote",
+            "reason",
+        ],
+        [
+            (
+                local(v.viewed_at, tz, "%Y-%m-%d"),
+                local(v.viewed_at, tz, "%H:%M"),
+                v.actor,
+                v.actor_role,
+                v.segment_id,
+                v.camera_id,
+                v.kind,
+                v.purpose,
+                "yes" if v.remote else "no",
+                v.reason,
+            )
+            for v in report.viewings
+        ],
+    )
+    click.echo("")
+    click.echo("Refused attempts")
+    table(
+        ["date", "time", "name", "role", "action", "subject", "rule"],
+        [
+            (
+                local(r.recorded_at, tz, "%Y-%m-%d"),
+                local(r.recorded_at, tz, "%H:%M"),
+                r.actor,
+                r.actor_role,
+                r.action,
+                r.subject,
+                r.rule_id,
+            )
+            for r in report.refused
+        ],
+    )
+
+
+def register(group: click.Group) -> None:
+    """Footage and the commands that go with it: camera, retention, projections."""
+    from cli import camera, projections_cmd, retention
+
+    group.add_command(footage_group)
+    camera.register(group)
+    retention.register(group)
+    projections_cmd.register(group)

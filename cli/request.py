@@ -1,0 +1,491 @@
+"""custodes request ... / patron forget / report disclosures: disclosure requests (R2-R11,
+R20, R22). Each command parses, calls one ledger use-case, renders."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.common import (
+    Context,
+    actor_option,
+    emit_json,
+    info,
+    json_option,
+    parse_when,
+    pass_ctx,
+    table,
+    to_jsonable,
+)
+from cli.report import report_group
+from ledger.disclosure import ORDER_KINDS, RECORD_CLASSES, REQUESTER_KINDS, ROLES_SOUGHT
+from ledger.errors import InvalidInput
+
+FIELDS_HELP = (
+    "Comma-separated fields: name, address, phone, card_number, registration_record, titles, "
+    "holds, circulation_history, itemized_fines, fines_total, fees_total, computer_sessions, "
+    "program_signups, reference_questions, footage."
+)
+
+
+def _csv_list(value: str, *, choices: tuple[str, ...] | None = None, param: str) -> list[str]:
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [v for v in items if choices is not None and v not in choices]
+    if bad:
+        raise click.BadParameter(
+            f"unknown: {', '.join(bad)} (choose from {', '.join(choices or ())})", param_hint=param
+        )
+    return items
+
+
+def _sha256_of(path: Path, what: str) -> str:
+    """Hash a document; a missing file is bad input (exit 1), nothing is recorded."""
+    if not path.is_file():
+        raise InvalidInput(
+            f"{what} {str(path)!r} does not exist or is not a file; nothing recorded"
+        )
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _when(value: str, param: str) -> datetime:
+    return parse_when(value, param=param)
+
+
+@click.group("request")
+def request_group() -> None:
+    """Disclosure requests: intake, legal basis, the Director's decision, release.
+
+    \b
+    Example:
+      custodes request open --requester-kind law_enforcement --requester "Ofc. Lee, Mahomet PD" \\
+        --received-by "Sam Staff" --records registration --patron 2100012345 \\
+        --description "identify a suspect" --as "Sam Staff"
+      custodes request list
+    """
+
+
+@request_group.command("open")
+@click.option("--requester-kind", type=click.Choice(REQUESTER_KINDS), required=True)
+@click.option("--requester", required=True, metavar="TEXT", help="Who asks (name, agency).")
+@click.option("--received-by", required=True, metavar="STAFF", help="Staff member who got it.")
+@click.option("--records", required=True, metavar="CLASSES", help=", ".join(RECORD_CLASSES))
+@click.option("--patron", "card", metavar="CARD", help="The patron's library card number.")
+@click.option("--patron-name", default="", help="Patron's name (stored encrypted).")
+@click.option("--patron-address", default="", help="Patron's address (stored encrypted).")
+@click.option("--patron-phone", default="", help="Patron's phone (stored encrypted).")
+@click.option("--minor", is_flag=True, help="The patron is a minor (R4).")
+@click.option("--guardianship", metavar="TEXT", help="How guardianship was confirmed (R4).")
+@click.option("--footage", multiple=True, metavar="SEGMENT", help="Responsive segment (repeat).")
+@click.option("--case-number", metavar="TEXT", help="Law enforcement's case number (R17).")
+@click.option("--description", required=True, metavar="TEXT", help="What is asked for.")
+@actor_option
+@json_option
+@pass_ctx
+def request_open(ctx: Context, **o: Any) -> None:
+    """Record a request and route it to the Director (R3). A public request starts the FOIA
+    clock and holds the responsive footage (R20).
+
+    \b
+    Example:
+      custodes request open --requester-kind parent_guardian --requester "Pat Parent" \\
+        --received-by "Sam Staff" --records fines_fees --patron 2100012345 --minor \\
+        --guardianship "birth certificate shown" --description "fines owed" --as "Sam Staff"
+    """
+    ref = ctx.ledger().open_request(
+        requester_kind=o["requester_kind"],
+        requester=o["requester"],
+        received_by=o["received_by"],
+        records=_csv_list(o["records"], choices=RECORD_CLASSES, param="--records"),
+        description=o["description"],
+        patron_card=o["card"],
+        patron_name=o["patron_name"],
+        patron_address=o["patron_address"],
+        patron_phone=o["patron_phone"],
+        minor=o["minor"],
+        guardianship=o["guardianship"],
+        footage=o["footage"],
+        case_number=o["case_number"],
+        actor=o["actor"],
+        now=ctx.now(),
+    )
+    view = ctx.ledger().request_view(ref)
+    if o["as_json"]:
+        emit_json({"ref": ref, "routed_to": view["routed_to"], "foia": view["foia"]})
+        return
+    click.echo(ref)
+    info(f"Opened {ref}; routed to the Director ({view['routed_to']}).")
+    if view["foia"]:
+        info(f"FOIA: respond by {view['foia']['due_at'].isoformat()} (5 ILCS 140/3(d)).")
+
+
+@request_group.command("court-order")
+@click.argument("ref")
+@click.option("--kind", type=click.Choice(ORDER_KINDS), required=True)
+@click.option("--signed-by-judge/--not-signed-by-judge", default=None, required=True)
+@click.option("--court", required=True)
+@click.option("--judge", required=True)
+@click.option("--case", required=True, help="Case or docket number.")
+@click.option("--issued", required=True, help="When issued (ISO-8601).")
+@click.option("--served-at", required=True, help="When served (ISO-8601).")
+@click.option("--served-by", required=True, help="Who served it: name, badge, agency.")
+@click.option("--scope", required=True, help="Records, patrons, date range covered.")
+@click.option("--document", required=True, type=click.Path(path_type=Path), help="Scan.")
+@actor_option
+@pass_ctx
+def request_court_order(ctx: Context, ref: str, **o: Any) -> None:
+    """Record a court order, warrant or subpoena and its document's SHA-256 (R6).
+
+    \b
+    Example:
+      custodes request court-order R-2026-0001 --kind order --signed-by-judge \\
+        --court "Champaign County Circuit Court" --judge "Hon. A. Judge" --case 2026-CF-123 \\
+        --issued 2026-11-01T09:00 --served-at 2026-11-02T10:00 \\
+        --served-by "Det. Ray, #42, Mahomet PD" --scope "registration, circulation, Oct 2026" \\
+        --document order.pdf --as "Dana Director"
+    """
+    doc: Path = o["document"]
+    sha = _sha256_of(doc, "the document")
+    ctx.ledger().record_court_order(
+        ref,
+        kind=o["kind"],
+        signed_by_judge=o["signed_by_judge"],
+        court=o["court"],
+        judge=o["judge"],
+        case=o["case"],
+        issued=_when(o["issued"], "--issued"),
+        served_at=_when(o["served_at"], "--served-at"),
+        served_by=o["served_by"],
+        scope=o["scope"],
+        document_name=doc.name,
+        document_sha256=sha,
+        actor=o["actor"],
+        now=ctx.now(),
+    )
+    info(f"Recorded the {o['kind']} on {ref.upper()} (document sha256 {sha}).")
+    info(f"Next: counsel reviews it: custodes request counsel-review {ref.upper()} --result ...")
+
+
+@request_group.command("counsel-review")
+@click.argument("ref")
+@click.option("--result", type=click.Choice(("sufficient", "defective")), required=True)
+@click.option("--notes", default="", help="Defects and their cure, or remarks.")
+@actor_option
+@pass_ctx
+def request_counsel_review(ctx: Context, ref: str, result: str, notes: str, actor: str) -> None:
+    """Record counsel's review of the court order (counsel only; R6).
+
+    \b
+    Example:
+      custodes request counsel-review R-2026-0001 --result sufficient --notes "signed, in scope" \\
+        --as "Cora Counsel"
+    """
+    ctx.ledger().record_counsel_review(ref, result=result, notes=notes, actor=actor, now=ctx.now())
+    info(f"Counsel found the order on {ref.upper()} {result}.")
+
+
+@request_group.command("emergency")
+@click.argument("ref")
+@click.option("--officer-name", required=True)
+@click.option("--officer-rank", default="")
+@click.option("--badge", "badge_number", required=True, help="Badge or ID number.")
+@click.option("--agency", required=True)
+@click.option("--agency-phone", default="")
+@click.option("--id-examined/--id-not-examined", default=None, required=True)
+@click.option("--sworn-officer", is_flag=True, help="Attested: a sworn officer (R8).")
+@click.option("--court-order-impractical", is_flag=True, help="Attested: emergency (R8).")
+@click.option("--imminent-danger", is_flag=True, help="Attested: probable cause (R8).")
+@click.option("--identification-purpose", is_flag=True, help="Attested: to identify (R8).")
+@click.option("--role-sought", type=click.Choice(ROLES_SOUGHT), help="Who is to be identified.")
+@click.option("--description", "emergency_description", required=True, help="The emergency.")
+@actor_option
+@pass_ctx
+def request_emergency(ctx: Context, ref: str, **o: Any) -> None:
+    """Record an officer's emergency request (Appendix 9). All four representations are
+    required; a missing one is refused and the refusal recorded (R8).
+
+    \b
+    Example:
+      custodes request emergency R-2026-0001 --officer-name "Lee Officer" --badge 4471 \\
+        --agency "Mahomet PD" --id-examined --sworn-officer --court-order-impractical \\
+        --imminent-danger --identification-purpose --role-sought suspect \\
+        --description "threat made at the library today" --as "Dana Director"
+    """
+    ctx.ledger().record_emergency(ref, now=ctx.now(), **o)
+    info(f"Recorded the emergency request on {ref.upper()}; the Director decides next.")
+
+
+@request_group.command("decide")
+@click.argument("ref")
+@click.option("--approve/--deny", default=None, required=True, help="The decision.")
+@click.option("--reason", required=True, help="Why (recorded, in the register).")
+@actor_option
+@json_option
+@pass_ctx
+def request_decide(
+    ctx: Context, ref: str, approve: bool, reason: str, actor: str, as_json: bool
+) -> None:
+    """The Director's decision, with reasons; the policy names the rule for each field.
+
+    \b
+    Example:
+      custodes request decide R-2026-0001 --approve --reason "emergency path met" \\
+        --as "Dana Director"
+    """
+    decision = ctx.ledger().decide(ref, approve=approve, reason=reason, actor=actor, now=ctx.now())
+    if as_json:
+        emit_json(decision)
+        return
+    table(
+        ["field", "decision", "rule", "reason"],
+        [
+            (d["field"], "may release" if d["allowed"] else "refused", d["rule_id"], d["reason"])
+            for d in decision["decisions"]
+        ],
+    )
+    verdict = "Approved" if approve else "Denied"
+    info(f"{verdict} {ref.upper()}: releasable: {', '.join(decision['allowed_fields']) or 'none'}")
+
+
+@request_group.command("release")
+@click.argument("ref")
+@click.option("--fields", default="", help=FIELDS_HELP)
+@click.option("--footage", multiple=True, metavar="SEGMENT", help="Segment released (repeat).")
+@click.option("--to", "to", required=True, help="Recipient.")
+@click.option("--method", required=True, help="How (in person, sealed envelope, export...).")
+@actor_option
+@json_option
+@pass_ctx
+def request_release(ctx: Context, ref: str, **o: Any) -> None:
+    """Record exactly what was released, to whom and how, with hashes (R7, R9).
+
+    \b
+    Example:
+      custodes request release R-2026-0001 --fields name,address --to "Lee Officer #4471" \\
+        --method "in person" --as "Dana Director"
+    """
+    released = ctx.ledger().release(
+        ref,
+        fields=_csv_list(o["fields"], param="--fields"),
+        footage=o["footage"],
+        to=o["to"],
+        method=o["method"],
+        actor=o["actor"],
+        now=ctx.now(),
+    )
+    if o["as_json"]:
+        emit_json(released)
+        return
+    what = ", ".join(released["fields"] + [s["segment_id"] for s in released["footage"]])
+    info(f"Released on {ref.upper()}: {what} (inventory sha256 {released['inventory_sha256']}).")
+
+
+@request_group.command("acknowledge")
+@click.argument("ref")
+@click.option("--signed-form", type=click.Path(path_type=Path), help="The signed form's scan.")
+@click.option("--refused-to-sign", is_flag=True, help="The recipient refused to sign.")
+@actor_option
+@pass_ctx
+def request_acknowledge(
+    ctx: Context, ref: str, signed_form: Path | None, refused_to_sign: bool, actor: str
+) -> None:
+    """Record the signed acknowledgement of receipt (its SHA-256), or a refusal to sign (R10).
+
+    \b
+    Example:
+      custodes request acknowledge R-2026-0001 --signed-form signed.pdf --as "Dana Director"
+    """
+    if (signed_form is None) == (not refused_to_sign):
+        raise InvalidInput("give exactly one of --signed-form FILE or --refused-to-sign")
+    sha = _sha256_of(signed_form, "the signed form") if signed_form else None
+    ctx.ledger().acknowledge(
+        ref, signed_form_sha256=sha, refused_to_sign=refused_to_sign, actor=actor, now=ctx.now()
+    )
+    info(f"Recorded the acknowledgement on {ref.upper()}.")
+
+
+@request_group.command("follow-up")
+@click.argument("ref")
+@click.option("--court-order", "court_order_request", metavar="OTHER_REQ", help="Later order.")
+@click.option("--judicial-review-sought", is_flag=True, help="Judicial review was sought.")
+@click.option("--closed", is_flag=True, help="Close without either (needs --reason).")
+@click.option("--reason", default="", help="Why.")
+@actor_option
+@pass_ctx
+def request_follow_up(ctx: Context, ref: str, **o: Any) -> None:
+    """Resolve the follow-up an emergency release opened (Director only; R11).
+
+    \b
+    Example:
+      custodes request follow-up R-2026-0001 --court-order R-2026-0004 --as "Dana Director"
+    """
+    ctx.ledger().resolve_follow_up(ref, now=ctx.now(), **o)
+    info(f"Resolved the follow-up on {ref.upper()}.")
+
+
+@request_group.command("form")
+@click.argument("ref")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@pass_ctx
+def request_form(ctx: Context, ref: str, out: Path) -> None:
+    """Print Appendix 9, the Officer's Request for Confidential Information, prefilled (R10).
+
+    \b
+    Example:
+      custodes request form R-2026-0001 --out R-2026-0001-appendix9.pdf
+    """
+    from projections.appendix9 import render_appendix9
+
+    render_appendix9(ctx.ledger().appendix9_form(ref), out)
+    info(f"Wrote {out}")
+
+
+@request_group.command("show")
+@click.argument("ref")
+@json_option
+@pass_ctx
+def request_show(ctx: Context, ref: str, as_json: bool) -> None:
+    """Everything recorded on one request, with the policy's plan for it.
+
+    \b
+    Example:
+      custodes request show R-2026-0001 --json
+    """
+    view = ctx.ledger().request_view(ref)
+    if as_json:
+        emit_json(view)
+        return
+    flat = to_jsonable(view)
+    for key, value in flat.items():
+        if value in (None, [], {}):
+            continue
+        click.echo(f"{key}: {value}")
+
+
+@request_group.command("list")
+@json_option
+@pass_ctx
+def request_list(ctx: Context, as_json: bool) -> None:
+    """All requests, from the disclosure register.
+
+    \b
+    Example:
+      custodes request list --json
+    """
+    rows = _register(ctx, None, None)
+    if as_json:
+        emit_json(rows)
+        return
+    _register_table(rows)
+
+
+# ---- report disclosures -------------------------------------------------------------------
+
+
+def _register(ctx: Context, since: datetime | None, until: datetime | None) -> list[Any]:
+    from projections.disclosures import disclosures
+    from projections.registry import open_views
+
+    views = open_views(ctx.ledger())
+    try:
+        with views.connect() as conn:
+            return disclosures(conn, since, until)
+    finally:
+        views.close()
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    h, rem = divmod(seconds, 3600)
+    return f"{h}h{rem // 60:02d}m"
+
+
+def _patron(row: Any) -> str:
+    if not row.patron:
+        return ""
+    return f"{row.patron} (erased)" if row.patron_erased else row.patron
+
+
+def _register_table(rows: list[Any]) -> None:
+    table(
+        [
+            "request",
+            "requester",
+            "patron",
+            "basis",
+            "decision",
+            "to decide",
+            "released",
+            "ack",
+            "follow-up",
+            "FOIA due",
+        ],  # fmt: skip
+        [
+            (
+                r.ref,
+                r.requester_kind,
+                _patron(r),
+                r.basis,
+                r.decision,
+                _duration(r.time_to_decision_s),
+                ",".join(r.released_fields + r.released_footage),
+                r.acknowledgement,
+                r.follow_up,
+                r.foia_due.date() if r.foia_due else "",
+            )
+            for r in rows
+        ],
+    )
+
+
+@report_group.command("disclosures")
+@click.option("--from", "since", help="Opened on or after (ISO date).")
+@click.option("--to", "until", help="Opened before (ISO date).")
+@json_option
+@click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
+@pass_ctx
+def report_disclosures(
+    ctx: Context, since: str | None, until: str | None, as_json: bool, as_csv: bool
+) -> None:
+    """The disclosure register: requester, basis, decision and reasons, time to decision,
+    released fields, acknowledgement, follow-up, FOIA deadline.
+
+    \b
+    Example:
+      custodes report disclosures --from 2026-11-01 --to 2026-12-01 --csv > register.csv
+    """
+    if as_json and as_csv:
+        raise InvalidInput("choose one of --json or --csv")
+    start = parse_when(since, param="--from") if since else None
+    end = parse_when(until, param="--to") if until else None
+    rows = _register(ctx, start, end)
+    if as_json:
+        emit_json(rows)
+    elif as_csv:
+        data = [to_jsonable(r) for r in rows]
+        writer = csv.writer(sys.stdout)
+        headers = list(data[0]) if data else ["ref"]
+        writer.writerow(headers)
+        for d in data:
+            writer.writerow(
+                [";".join(map(str, v)) if isinstance(v, list) else v for v in d.values()]
+            )
+    else:
+        _register_table(rows)
+
+
+def register(group: click.Group) -> None:
+    from cli import patron
+
+    group.add_command(request_group)
+    patron.register(group)

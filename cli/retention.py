@@ -1,0 +1,166 @@
+"""custodes retention ...: the daily sweep and the site's retention settings (R13-R16)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cli.common import Context, actor_option, emit_json, info, json_option, pass_ctx
+from cli.footage import capture_errors
+
+
+@click.group("retention")
+def retention_group() -> None:
+    """Retention: purge what is due, and the Director's retention settings.
+
+    \b
+    Example:
+      custodes retention sweep --dry-run --as "scheduled-sweep"
+      15 3 * * * custodes retention sweep --yes --as "scheduled-sweep"   (crontab)
+    """
+
+
+@retention_group.command("sweep")
+@click.option("--dry-run", is_flag=True, help="Show what would be purged; change nothing.")
+@click.option("--yes", is_flag=True, help="Confirm: destroy footage that is due.")
+@actor_option
+@json_option
+@pass_ctx
+def retention_sweep(ctx: Context, dry_run: bool, yes: bool, actor: str, as_json: bool) -> None:
+    """Purge every segment past its deadline with no active hold or flag (R13-R15).
+
+    Per segment: destroy its data key and encrypted file, confirm both are gone, then record
+    FootagePurged (with the retention-schedule authority when configured). A run that was
+    interrupted is completed by the next one. Exits 1 if any segment failed.
+
+    \b
+    Example:
+      custodes retention sweep --dry-run --as "scheduled-sweep"
+      custodes retention sweep --yes --as "scheduled-sweep"
+    """
+    from capture.ingest import open_vault
+    from capture.sweep import sweep
+    from projections.registry import open_views
+    from projections.retention import due_segment_ids
+
+    if not dry_run and not yes:
+        raise click.UsageError(
+            "the sweep destroys footage: pass --yes to purge, or --dry-run to see what is due"
+        )
+    ledger = ctx.ledger()
+    now = ctx.now()
+    views = open_views(ledger)
+    try:
+        with views.connect() as conn:
+            due = due_segment_ids(conn, now)
+    finally:
+        views.close()
+    with (
+        capture_errors(),
+        click.progressbar(length=len(due), label="Sweeping", file=sys.stderr) as bar,
+    ):
+        result = sweep(
+            ledger,
+            open_vault(ledger),
+            due,
+            actor=actor,
+            now=now,
+            dry_run=dry_run,
+            progress=lambda _s: bar.update(1),
+        )
+    if as_json:
+        emit_json(result)
+    for o in result.outcomes:
+        info(f"{o.status}: {o.message}")
+    info(
+        f"Sweep {result.run_id}: {len(due)} due; {result.count('purged')} purged, "
+        f"{result.count('completed')} completed after interruption, "
+        f"{result.count('skipped')} skipped, {result.count('failed')} failed"
+        + (f", {result.count('would purge')} would be purged (dry run)" if dry_run else "")
+        + "."
+    )
+    if result.count("failed"):
+        raise click.ClickException(
+            f"{result.count('failed')} segment(s) could not be purged; see above"
+        )
+
+
+@retention_group.command("settings")
+@click.option("--retention-days", type=click.IntRange(1, 3650), default=None)
+@click.option("--live-window-hours", type=click.IntRange(1, 24 * 30), default=None)
+@click.option("--schedule-id", default=None, help="Approved records retention schedule id.")
+@click.option("--schedule-item", default=None, help="Item number on that schedule.")
+@click.option("--certificate-ref", default=None, help="Disposal certificate reference.")
+@click.option("--reason", default=None, help="Why the settings change (recorded).")
+@click.option("--as", "actor", envvar="CUSTODES_ACTOR", default=None, metavar="NAME")
+@json_option
+@pass_ctx
+def retention_settings(
+    ctx: Context,
+    retention_days: int | None,
+    live_window_hours: int | None,
+    schedule_id: str | None,
+    schedule_item: str | None,
+    certificate_ref: str | None,
+    reason: str | None,
+    actor: str | None,
+    as_json: bool,
+) -> None:
+    """Show the retention settings; with options, change them (Director only, recorded).
+
+    A new retention period applies to footage captured afterwards; recorded segments keep
+    their deadline.
+
+    \b
+    Example:
+      custodes retention settings
+      custodes retention settings --retention-days 45 --schedule-id "25-012" --schedule-item "7" --certificate-ref "LRA-DC-2026" --reason "board resolution 2026-14" --as "Dana Director"
+    """
+    ledger = ctx.ledger()
+    authority_given = any(v is not None for v in (schedule_id, schedule_item, certificate_ref))
+    changing = authority_given or retention_days is not None or live_window_hours is not None
+    if changing:
+        if not actor:
+            raise click.UsageError("changing the settings needs --as NAME (the Director)")
+        authority = None
+        if authority_given:
+            current = ledger.site().schedule_authority or {}
+            authority = {
+                "schedule_id": schedule_id
+                if schedule_id is not None
+                else current.get("schedule_id", ""),
+                "item": schedule_item if schedule_item is not None else current.get("item", ""),
+                "disposal_certificate": certificate_ref
+                if certificate_ref is not None
+                else current.get("disposal_certificate", ""),
+            }
+        ledger.change_retention(
+            retention_days=retention_days,
+            live_window_hours=live_window_hours,
+            schedule_authority=authority,
+            reason=reason or "",
+            actor=actor,
+            now=ctx.now(),
+        )
+        info("Retention settings changed.")
+    site = ledger.site()
+    settings = {
+        "retention_days": site.retention_days,
+        "live_window_hours": site.live_window_hours,
+        "schedule_authority": site.schedule_authority,
+    }
+    if as_json:
+        emit_json(settings)
+        return
+    auth = site.schedule_authority or {}
+    click.echo(f"retention days:     {site.retention_days}")
+    click.echo(f"live window hours:  {site.live_window_hours}")
+    click.echo(
+        "schedule authority: "
+        + (", ".join(f"{k} {v}" for k, v in auth.items()) if auth else "(not configured)")
+    )
+
+
+def register(group: click.Group) -> None:
+    group.add_command(retention_group)

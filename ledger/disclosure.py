@@ -1,0 +1,318 @@
+"""A disclosure request: intake, legal basis, the Director's decision, releases,
+acknowledgement and follow-up (Policy V-A; 75 ILCS 70/1; 5 ILCS 140; R2-R11, R20).
+
+The aggregate only records facts; what may be released is decided by the pure policy
+engine (``ledger.policy``) from :meth:`Request.facts`, and the command methods in
+``ledger.disclosure_commands`` check its decisions before any event is triggered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ledger.domain import LedgerAggregate, stable_id
+from ledger.policy import (
+    FIELD_CLASS,
+    CourtOrderFacts,
+    EmergencyRepresentations,
+    RequestFacts,
+)
+
+REQUESTER_KINDS = ("law_enforcement", "court", "parent_guardian", "patron", "public", "other")
+RECORD_CLASSES = ("registration", "circulation", "fines_fees", "footage", "other_patron")
+ORDER_KINDS = ("order", "warrant", "subpoena")
+ROLES_SOUGHT = ("suspect", "witness", "victim")
+REPRESENTATIONS = (
+    "sworn_officer",
+    "court_order_impractical",
+    "imminent_danger",
+    "identification_purpose",
+)
+
+
+def request_id(ref: str) -> Any:
+    return stable_id("request", ref.strip().upper())
+
+
+def fields_for(records: list[str]) -> frozenset[str]:
+    """Every field the policy knows in the requested record classes (R1)."""
+    return frozenset(f for f, cls in FIELD_CLASS.items() if cls in records)
+
+
+class Request(LedgerAggregate):
+    class RequestOpened(LedgerAggregate.Created):
+        ref: str
+        requester_kind: str
+        requester: str
+        received_by: str
+        records: list[str]
+        patron: str | None
+        minor: bool
+        guardianship: str | None
+        footage: list[str]
+        case_number: str | None
+        description: str
+
+    class RequestRoutedToDirector(LedgerAggregate.Event):
+        # R3: who had the request, and when it reached the Director.
+        director: str
+
+        def apply(self, aggregate: Request) -> None:
+            aggregate.routed_to = self.director
+            aggregate.routed_at = self.timestamp
+
+    class FoiaClockStarted(LedgerAggregate.Event):
+        received_at: datetime
+        due_at: datetime
+        extended_due_at: datetime
+
+        def apply(self, aggregate: Request) -> None:
+            aggregate.foia = {
+                "received_at": self.received_at,
+                "due_at": self.due_at,
+                "extended_due_at": self.extended_due_at,
+            }
+
+    class PreservationHoldLinked(LedgerAggregate.Event):
+        hold_id: str
+        segments: list[str]
+
+        def apply(self, aggregate: Request) -> None:
+            aggregate.hold_id = self.hold_id
+
+    class CourtOrderRecorded(LedgerAggregate.Event):
+        kind: str
+        signed_by_judge: bool
+        court: str
+        judge: str
+        case: str
+        issued: datetime
+        served_at: datetime
+        served_by: str
+        scope: str
+        scope_records: list[str]
+        scope_fields: list[str]
+        document_name: str
+        document_sha256: str
+
+        def apply(self, aggregate: Request) -> None:
+            aggregate.court_order = {
+                k: getattr(self, k)
+                for k in [
+                    "kind",
+                    "signed_by_judge",
+                    "court",
+                    "judge",
+                    "case",
+                    "issued",
+                    "served_at",
+                    "served_by",
+                    "scope",
+                    "scope_records",
+                    "scope_fields",
+                    "document_name",
+                    "document_sha256",
+                ]
+            }
+            aggregate.counsel_review = None  # a new (or cured) order is reviewed afresh
+
+    class CounselReviewRecorded(LedgerAggregate.Event):
+        result: str
+        notes: str
+        document_sha256: str
+
+        def apply(self, aggregate: Request) -> None:
+            aggregate.counsel_review = {
+                "result": self.result,
+                "notes": self.notes,
+                "by": self.actor,
+                "at": self.timestamp,
+            }
+
+    class EmergencyRequestRecorded(LedgerAggregate.Event):
+        officer_name: str
+        officer_rank: str
+        badge_number: str
+        agency: str
+        agency_phone: str
+        id_examined: bool
+        sworn_officer: bool
+        court_order_impractical: bool
+        imminent_danger: bool
+        identification_purpose: bool
+        role_sought: str
+        emergency_description: str
+
+        def apply(self, aggregate: Request) -> None:
+            aggregate.emergency = {
+                k: v
+                for k, v in self.__dict__.items()
+                if k not in ("originator_id", "originator_version", "timestamp")
+            }
+
+    class DisclosureDecided(LedgerAggregate.Event):
+        approved: bool
+        reason: str
+        basis: str
+        allowed_fields: list[str]
+        approved_footage: list[str]
+        decisions: list[dict[str, Any]]
+
+        def apply(self, aggregate: Request) -> None:
+            aggregate.decision = {
+                "approved": self.approved,
+                "reason": self.reason,
+                "basis": self.basis,
+                "allowed_fields": list(self.allowed_fields),
+                "approved_footage": list(self.approved_footage),
+                "decisions": list(self.decisions),
+                "by": self.actor,
+                "at": self.timestamp,
+            }
+
+    class DisclosureReleased(LedgerAggregate.Event):
+        fields: list[str]
+        footage: list[dict[str, str]]
+        to: str
+        method: str
+        inventory_sha256: str
+
+        def apply(self, aggregate: Request) -> None:
+            aggregate.releases.append(
+                {
+                    "fields": list(self.fields),
+                    "footage": list(self.footage),
+                    "to": self.to,
+                    "method": self.method,
+                    "inventory_sha256": self.inventory_sha256,
+                    "by": self.actor,
+                    "at": self.timestamp,
+                }
+            )
+
+    class AcknowledgementRecorded(LedgerAggregate.Event):
+        signed_form_sha256: str | None
+        refused_to_sign: bool
+
+        def apply(self, aggregate: Request) -> None:
+            aggregate.acknowledgement = {
+                "signed_form_sha256": self.signed_form_sha256,
+                "refused_to_sign": self.refused_to_sign,
+                "by": self.actor,
+                "at": self.timestamp,
+            }
+
+    class FollowUpOpened(LedgerAggregate.Event):
+        # R11: after an emergency release the Director seeks judicial review or links a
+        # later court order.
+        reason: str
+
+        def apply(self, aggregate: Request) -> None:
+            aggregate.follow_up = {"state": "open", "opened_at": self.timestamp}
+
+    class FollowUpResolved(LedgerAggregate.Event):
+        resolution: str  # court_order | judicial_review_sought | closed
+        court_order_request: str | None
+        reason: str
+
+        def apply(self, aggregate: Request) -> None:
+            assert aggregate.follow_up is not None
+            aggregate.follow_up = {
+                **aggregate.follow_up,
+                "state": "resolved",
+                "resolution": self.resolution,
+                "court_order_request": self.court_order_request,
+                "reason": self.reason,
+                "resolved_at": self.timestamp,
+                "resolved_by": self.actor,
+            }
+
+    def __init__(
+        self,
+        actor: str,
+        actor_role: str,
+        occurred_at: datetime | None,
+        ref: str,
+        requester_kind: str,
+        requester: str,
+        received_by: str,
+        records: list[str],
+        patron: str | None,
+        minor: bool,
+        guardianship: str | None,
+        footage: list[str],
+        case_number: str | None,
+        description: str,
+    ) -> None:
+        self.ref = ref
+        self.requester_kind = requester_kind
+        self.requester = requester
+        self.received_by = received_by
+        self.entered_by = actor
+        self.records = list(records)
+        self.patron = patron
+        self.minor = minor
+        self.guardianship = guardianship
+        self.footage = list(footage)
+        self.case_number = case_number
+        self.description = description
+        self.routed_to: str | None = None
+        self.routed_at: datetime | None = None
+        self.foia: dict[str, Any] | None = None
+        self.hold_id: str | None = None
+        self.court_order: dict[str, Any] | None = None
+        self.counsel_review: dict[str, Any] | None = None
+        self.emergency: dict[str, Any] | None = None
+        self.decision: dict[str, Any] | None = None
+        self.releases: list[dict[str, Any]] = []
+        self.acknowledgement: dict[str, Any] | None = None
+        self.follow_up: dict[str, Any] | None = None
+
+    @property
+    def received_at(self) -> datetime:
+        return self.created_on
+
+    def facts(self) -> RequestFacts:
+        """What the policy engine needs to know, and nothing it does not."""
+        order = None
+        if self.court_order is not None:
+            review = self.counsel_review["result"] if self.counsel_review else "pending"
+            order = CourtOrderFacts(
+                kind=self.court_order["kind"],
+                signed_by_judge=self.court_order["signed_by_judge"],
+                counsel_review="sufficient"
+                if review == "sufficient"
+                else ("pending" if review == "pending" else "insufficient"),
+                scope_record_classes=frozenset(self.court_order["scope_records"]),
+                scope_fields=frozenset(self.court_order["scope_fields"]),
+            )
+        emergency = None
+        if self.emergency is not None:
+            e = self.emergency
+            emergency = EmergencyRepresentations(
+                sworn_officer=e["sworn_officer"],
+                court_order_impractical=e["court_order_impractical"],
+                imminent_danger=e["imminent_danger"],
+                identification_purpose=e["identification_purpose"],
+                role_sought=e["role_sought"] or None,
+            )
+        case = self.case_number or (self.court_order or {}).get("case") or None
+        return RequestFacts(
+            requester_kind=self.requester_kind,  # type: ignore[arg-type]
+            fields=fields_for(self.records),
+            minor=self.minor,
+            court_order=order,
+            emergency=emergency,
+            guardianship_confirmation=self.guardianship,
+            foia=self.foia is not None,
+            investigation_case_number=case,
+        )
+
+    @property
+    def released_fields(self) -> list[str]:
+        return sorted({f for r in self.releases for f in r["fields"]})
+
+    @property
+    def released_footage(self) -> list[str]:
+        return sorted({s["segment_id"] for r in self.releases for s in r["footage"]})

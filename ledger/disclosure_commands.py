@@ -1,0 +1,618 @@
+"""Disclosure use-cases: every request goes to the Director, only the Director decides, and
+nothing leaves the library beyond what the policy engine allows (R2-R11, R20, R22).
+
+Each refused step is recorded (``refuse``) and raises ``NotPermitted`` naming its rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
+from zoneinfo import ZoneInfo
+
+from ledger import policy
+from ledger import rules as r
+from ledger.disclosure import (
+    ORDER_KINDS,
+    RECORD_CLASSES,
+    REQUESTER_KINDS,
+    ROLES_SOUGHT,
+    Request,
+    request_id,
+)
+from ledger.domain import Actor
+from ledger.errors import InvalidInput, NotFound
+from ledger.patron_commands import PatronCommands
+from ledger.patrons import ERASED, PatronDetails
+from ledger.staff import StaffMember, staff_id
+
+FOLLOW_UP_RESOLUTIONS = ("court_order", "judicial_review_sought", "closed")
+_WORD = re.compile(r"[a-z_]+")
+
+
+class _Footage(Protocol):
+    """What disclosures use of the footage feature (``ledger.footage_commands``)."""
+
+    def place_hold(
+        self,
+        segments: Sequence[str],
+        *,
+        kind: str,
+        reason: str,
+        reference: str,
+        actor: str,
+        now: datetime,
+        review_by: datetime | None = None,
+    ) -> str: ...
+
+    def segment_info(self, segment_id: str) -> Any: ...
+
+
+def parse_scope(text: str) -> tuple[list[str], list[str]]:
+    """The record classes and field names a court order's scope text names (R6, R7):
+    ``"registration, circulation for card 1234, Oct 2026"`` -> registration, circulation."""
+    words = set(_WORD.findall(text.casefold().replace("-", "_")))
+    classes = sorted(words & (set(RECORD_CLASSES) | {"non_patron"}))
+    fields = sorted(words & set(policy.FIELD_CLASS))
+    return classes, fields
+
+
+def inventory_digest(ref: str, fields: Sequence[str], footage: Sequence[dict[str, str]], to: str,
+                     method: str) -> str:  # fmt: skip
+    """SHA-256 of the canonical release inventory, so a copy given out can be matched (R7)."""
+    doc = {"request": ref, "fields": sorted(fields), "footage": footage, "to": to, "method": method}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _text(value: str | None, what: str) -> str:
+    value = " ".join((value or "").split())
+    if not value:
+        raise InvalidInput(f"{what} is empty")
+    return value
+
+
+class DisclosureCommands(PatronCommands):
+    # ---- intake (R3, R20, R22) -------------------------------------------------------------
+
+    def open_request(
+        self,
+        *,
+        requester_kind: str,
+        requester: str,
+        received_by: str,
+        records: Sequence[str],
+        description: str,
+        actor: str,
+        now: datetime,
+        patron_card: str | None = None,
+        patron_name: str = "",
+        patron_address: str = "",
+        patron_phone: str = "",
+        minor: bool = False,
+        guardianship: str | None = None,
+        footage: Sequence[str] = (),
+        case_number: str | None = None,
+    ) -> str:
+        """Record a request, route it to the Director; on the FOIA path start the clock and
+        hold the responsive footage. Returns the request reference (``R-2026-0001``)."""
+        who = self.authorize(actor, "request open", (), r.POLICY_DIRECTOR_DECIDES, now)
+        if requester_kind not in REQUESTER_KINDS:
+            raise InvalidInput(f"unknown requester kind {requester_kind!r}")
+        records = sorted(set(records))
+        bad = [c for c in records if c not in RECORD_CLASSES]
+        if not records or bad:
+            raise InvalidInput(
+                f"unknown record class(es) {', '.join(bad) or '(none given)'}; "
+                f"choose from {', '.join(RECORD_CLASSES)}"
+            )
+        if footage and "footage" not in records:
+            raise InvalidInput("--footage names segments but --records does not include footage")
+        if (minor or patron_name or patron_address or patron_phone) and not patron_card:
+            raise InvalidInput("--minor and patron details need the patron's card (--patron)")
+        if guardianship and requester_kind != "parent_guardian":
+            raise InvalidInput("--guardianship applies only to a parent_guardian request")
+        receiver = self._get(StaffMember, staff_id(received_by))
+        if receiver is None or not receiver.active:
+            raise NotFound(
+                f"{received_by!r} is not an active staff member (see: custodes staff list)"
+            )
+        director = self._director(who)
+        segments = sorted(set(footage))
+        for seg in segments:
+            self._footage().segment_info(seg)  # NotFound for an unknown segment
+        ref = self._next_ref(now)
+        common = dict(actor=who.name, actor_role=who.role, occurred_at=None, timestamp=now)
+        pseudo = None
+        to_save: list[Any] = []
+        if patron_card:
+            patron = self._patron_for(
+                patron_card, PatronDetails("", patron_name, patron_address, patron_phone), who, now
+            )
+            pseudo = patron.pseudonym
+            to_save.append(patron)
+        request = Request._create(
+            Request.RequestOpened,
+            id=request_id(ref),
+            ref=ref,
+            requester_kind=requester_kind,
+            requester=_text(requester, "the requester"),
+            received_by=receiver.name,
+            records=records,
+            patron=pseudo,
+            minor=minor,
+            guardianship=(guardianship or "").strip() or None,
+            footage=segments,
+            case_number=(case_number or "").strip() or None,
+            description=_text(description, "the description"),
+            **common,
+        )
+        request.trigger_event(Request.RequestRoutedToDirector, director=director, **common)
+        if requester_kind == "public":
+            local = now.astimezone(ZoneInfo(self.site().timezone))
+            request.trigger_event(
+                Request.FoiaClockStarted,
+                received_at=now,
+                due_at=policy.foia_deadline(local, extended=False).astimezone(UTC),
+                extended_due_at=policy.foia_deadline(local, extended=True).astimezone(UTC),
+                **common,
+            )
+        self.save(*to_save, request)
+        if request.foia is not None and segments:
+            # R14/R20: responsive footage is held from purge while the request is pending.
+            hold = self._footage().place_hold(
+                segments,
+                kind="foia",
+                reason=f"FOIA request {ref} pending ({r.FOIA_PRESERVE.cite()})",
+                reference=ref,
+                actor=who.name,
+                now=now,
+            )
+            request.trigger_event(
+                Request.PreservationHoldLinked, hold_id=hold, segments=segments, **common
+            )
+            self.save(request)
+        return ref
+
+    # ---- legal basis (R6, R8) -------------------------------------------------------------
+
+    def record_court_order(
+        self,
+        ref: str,
+        *,
+        kind: str,
+        signed_by_judge: bool,
+        court: str,
+        judge: str,
+        case: str,
+        issued: datetime,
+        served_at: datetime,
+        served_by: str,
+        scope: str,
+        document_name: str,
+        document_sha256: str,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        request = self._request(ref)
+        who = self.authorize(
+            actor, "request court-order", (), r.LRCA_COURT_ORDER, now, subject=request.ref
+        )
+        if kind not in ORDER_KINDS:
+            raise InvalidInput(f"unknown document kind {kind!r}; choose {', '.join(ORDER_KINDS)}")
+        if served_at < issued:
+            raise InvalidInput("the order was served before it was issued; check --served-at")
+        classes, fields = parse_scope(scope)
+        if not classes and not fields:
+            raise InvalidInput(
+                "the scope names no record class or field; name them, e.g. "
+                "--scope 'registration, circulation for card 1234, October 2026'"
+            )
+        if request.decision is not None and request.releases:
+            raise InvalidInput(f"{request.ref} has releases already; open a new request")
+        request.trigger_event(
+            Request.CourtOrderRecorded,
+            kind=kind,
+            signed_by_judge=signed_by_judge,
+            court=_text(court, "the court"),
+            judge=_text(judge, "the judge"),
+            case=_text(case, "the case number"),
+            issued=issued,
+            served_at=served_at,
+            served_by=_text(served_by, "who served the order"),
+            scope=_text(scope, "the scope"),
+            scope_records=classes,
+            scope_fields=fields,
+            document_name=document_name,
+            document_sha256=document_sha256,
+            **self._common(who, now),
+        )
+        self.save(request)
+
+    def record_counsel_review(
+        self, ref: str, *, result: str, notes: str, actor: str, now: datetime
+    ) -> None:
+        request = self._request(ref)
+        who = self.authorize(
+            actor, "request counsel-review", ("counsel",), r.LRCA_COUNSEL_REVIEW, now,
+            subject=request.ref,
+        )  # fmt: skip
+        if request.court_order is None:
+            raise InvalidInput(
+                f"{request.ref} has no court order to review; record it first with: "
+                f"custodes request court-order {request.ref} ..."
+            )
+        if result not in ("sufficient", "defective"):
+            raise InvalidInput("the result is sufficient or defective")
+        if result == "defective" and not notes.strip():
+            raise InvalidInput("say what is defective (--notes): R6 records defects")
+        request.trigger_event(
+            Request.CounselReviewRecorded,
+            result=result,
+            notes=notes.strip(),
+            document_sha256=request.court_order["document_sha256"],
+            **self._common(who, now),
+        )
+        self.save(request)
+
+    def record_emergency(
+        self,
+        ref: str,
+        *,
+        officer_name: str,
+        officer_rank: str,
+        badge_number: str,
+        agency: str,
+        agency_phone: str,
+        id_examined: bool,
+        sworn_officer: bool,
+        court_order_impractical: bool,
+        imminent_danger: bool,
+        identification_purpose: bool,
+        role_sought: str | None,
+        emergency_description: str,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        request = self._request(ref)
+        who = self.authorize(
+            actor, "request emergency", (), r.LRCA_EMERGENCY_REPRESENTATIONS, now,
+            subject=request.ref,
+        )  # fmt: skip
+        if role_sought is not None and role_sought not in ROLES_SOUGHT:
+            raise InvalidInput(f"the person sought is one of {', '.join(ROLES_SOUGHT)}")
+        if request.requester_kind != "law_enforcement":
+            self.refuse(
+                who, "request emergency", r.LRCA_EMERGENCY_REPRESENTATIONS,
+                f"{request.ref} is a {request.requester_kind.replace('_', ' ')} request; only "
+                "a sworn law enforcement officer may make an emergency request",
+                now, subject=request.ref,
+            )  # fmt: skip
+        reps = policy.EmergencyRepresentations(
+            sworn_officer=sworn_officer,
+            court_order_impractical=court_order_impractical,
+            imminent_danger=imminent_danger,
+            identification_purpose=identification_purpose,
+            role_sought=role_sought,  # type: ignore[arg-type]
+        )
+        check = policy.check_emergency_representations(reps)
+        if not check.allowed:
+            self.refuse(
+                who, "request emergency", check.rule, check.reason, now, subject=request.ref
+            )
+        request.trigger_event(
+            Request.EmergencyRequestRecorded,
+            officer_name=_text(officer_name, "the officer's name"),
+            officer_rank=officer_rank.strip(),
+            badge_number=_text(badge_number, "the badge number"),
+            agency=_text(agency, "the agency"),
+            agency_phone=agency_phone.strip(),
+            id_examined=id_examined,
+            sworn_officer=sworn_officer,
+            court_order_impractical=court_order_impractical,
+            imminent_danger=imminent_danger,
+            identification_purpose=identification_purpose,
+            role_sought=role_sought or "",
+            emergency_description=_text(emergency_description, "the emergency's description"),
+            **self._common(who, now),
+        )
+        self.save(request)
+
+    # ---- decision (R2, R3, R4, R7, R9, R20) -----------------------------------------------
+
+    def decide(
+        self, ref: str, *, approve: bool, reason: str, actor: str, now: datetime
+    ) -> dict[str, Any]:
+        request = self._request(ref)
+        who = self.authorize(
+            actor, "request decide", (), r.POLICY_DIRECTOR_DECIDES, now, subject=request.ref
+        )
+        decider = policy.check_decider(who.role)
+        if not decider.allowed:
+            self.refuse(who, "request decide", decider.rule, decider.reason, now,
+                        subject=request.ref)  # fmt: skip
+        reason = _text(reason, "the reason (--reason)")
+        if request.releases:
+            raise InvalidInput(f"{request.ref} has been released already; it cannot be re-decided")
+        plan = policy.releasable_fields(request.facts())
+        if approve and not plan.allowed_fields:
+            refused = plan.refused
+            first = refused[min(refused)]
+            self.refuse(
+                who, "request decide", first.rule,
+                "nothing in this request may be released: "
+                + "; ".join(f"{f}: {d.message()}" for f, d in sorted(refused.items())),
+                now, subject=request.ref,
+            )  # fmt: skip
+        allowed = sorted(plan.allowed_fields) if approve else []
+        request.trigger_event(
+            Request.DisclosureDecided,
+            approved=approve,
+            reason=reason,
+            basis=plan.basis,
+            allowed_fields=allowed,
+            approved_footage=list(request.footage) if "footage" in allowed else [],
+            decisions=[
+                {
+                    "field": f,
+                    "allowed": d.allowed,
+                    "rule_id": d.rule.id,
+                    "rule_source": d.rule.source,
+                    "reason": d.reason,
+                }
+                for f, d in plan.decisions
+            ],
+            **self._common(who, now),
+        )
+        self.save(request)
+        assert request.decision is not None
+        return dict(request.decision)
+
+    # ---- release, acknowledgement, follow-up (R7, R9, R10, R11) ---------------------------
+
+    def release(
+        self,
+        ref: str,
+        *,
+        fields: Sequence[str],
+        to: str,
+        method: str,
+        actor: str,
+        now: datetime,
+        footage: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        request = self._request(ref)
+        who = self.authorize(
+            actor, "request release", (), r.POLICY_DENY_BY_DEFAULT, now, subject=request.ref
+        )
+        fields, segments = sorted(set(fields)), sorted(set(footage))
+        if not fields and not segments:
+            raise InvalidInput("name what is released: --fields and/or --footage")
+        to, method = _text(to, "the recipient (--to)"), _text(method, "the method (--method)")
+        decision = request.decision
+        if decision is None:
+            self.refuse(
+                who, "request release", r.POLICY_DIRECTOR_DECIDES,
+                f"nothing is released before the Director decides {request.ref} "
+                f"(custodes request decide {request.ref} --approve|--deny --reason ...)",
+                now, subject=request.ref,
+            )  # fmt: skip
+        assert decision is not None
+        if not decision["approved"]:
+            self.refuse(
+                who, "request release", r.POLICY_DENY_BY_DEFAULT,
+                f"the Director denied {request.ref}; nothing may be released",
+                now, subject=request.ref,
+            )  # fmt: skip
+        plan = policy.releasable_fields(request.facts())
+        checks = policy.check_release(plan, fields, segments, decision["approved_footage"])
+        # Facts may have changed since the decision: release no more than was approved.
+        checks += [
+            policy.Decision(False, plan.scope_rule, f"{f} was not approved by the Director")
+            for f in fields
+            if f not in decision["allowed_fields"] and f in plan.allowed_fields
+        ]
+        refused = [d for d in checks if not d.allowed]
+        if refused:
+            self.refuse(
+                who, "request release", refused[0].rule,
+                "; ".join(d.reason for d in refused) + "; nothing was released",
+                now, subject=request.ref,
+            )  # fmt: skip
+        inventory = []
+        for seg in segments:
+            info = self._footage().segment_info(seg)
+            inventory.append({"segment_id": seg, "sha256": info.sha256})
+        common = self._common(who, now)
+        request.trigger_event(
+            Request.DisclosureReleased,
+            fields=fields,
+            footage=inventory,
+            to=to,
+            method=method,
+            inventory_sha256=inventory_digest(request.ref, fields, inventory, to, method),
+            **common,
+        )
+        if plan.basis == "emergency" and request.follow_up is None:
+            request.trigger_event(
+                Request.FollowUpOpened,
+                reason="emergency release: seek judicial review or link a later court order "
+                f"({r.LRCA_EMERGENCY_FOLLOWUP.cite()})",
+                **common,
+            )
+        self.save(request)
+        return dict(request.releases[-1])
+
+    def acknowledge(
+        self,
+        ref: str,
+        *,
+        actor: str,
+        now: datetime,
+        signed_form_sha256: str | None = None,
+        refused_to_sign: bool = False,
+    ) -> None:
+        request = self._request(ref)
+        who = self.authorize(
+            actor, "request acknowledge", (), r.LRCA_EMERGENCY_ACK, now, subject=request.ref
+        )
+        if bool(signed_form_sha256) == refused_to_sign:
+            raise InvalidInput("give exactly one of --signed-form FILE or --refused-to-sign")
+        if not request.releases:
+            raise InvalidInput(f"nothing has been released on {request.ref} to acknowledge")
+        if request.acknowledgement is not None:
+            raise InvalidInput(f"the acknowledgement of {request.ref} is recorded already")
+        request.trigger_event(
+            Request.AcknowledgementRecorded,
+            signed_form_sha256=signed_form_sha256,
+            refused_to_sign=refused_to_sign,
+            **self._common(who, now),
+        )
+        self.save(request)
+
+    def resolve_follow_up(
+        self,
+        ref: str,
+        *,
+        actor: str,
+        now: datetime,
+        court_order_request: str | None = None,
+        judicial_review_sought: bool = False,
+        closed: bool = False,
+        reason: str = "",
+    ) -> None:
+        request = self._request(ref)
+        who = self.authorize(
+            actor, "request follow-up", ("director",), r.LRCA_EMERGENCY_FOLLOWUP, now,
+            subject=request.ref,
+        )  # fmt: skip
+        chosen = [bool(court_order_request), judicial_review_sought, closed]
+        if sum(chosen) != 1:
+            raise InvalidInput(
+                "give exactly one of --court-order OTHER_REQ, --judicial-review-sought, --closed"
+            )
+        if closed and not reason.strip():
+            raise InvalidInput("closing a follow-up needs --reason")
+        if request.follow_up is None or request.follow_up["state"] != "open":
+            raise InvalidInput(f"{request.ref} has no open follow-up")
+        linked = None
+        if court_order_request:
+            other = self._request(court_order_request)
+            if other.court_order is None:
+                raise InvalidInput(f"{other.ref} has no court order recorded")
+            linked = other.ref
+        resolution = FOLLOW_UP_RESOLUTIONS[chosen.index(True)]
+        request.trigger_event(
+            Request.FollowUpResolved,
+            resolution=resolution,
+            court_order_request=linked,
+            reason=reason.strip(),
+            **self._common(who, now),
+        )
+        self.save(request)
+
+    # ---- queries (plain data) -------------------------------------------------------------
+
+    def request_view(self, ref: str) -> dict[str, Any]:
+        q = self._request(ref)
+        facts = q.facts()
+        plan = policy.releasable_fields(facts)
+        patron: dict[str, Any] | None = None
+        if q.patron:
+            details = self.patron_details(q.patron)
+            patron = {"pseudonym": q.patron, "details": details if details else ERASED}
+        return {
+            "ref": q.ref,
+            "requester_kind": q.requester_kind,
+            "requester": q.requester,
+            "received_by": q.received_by,
+            "received_at": q.received_at,
+            "entered_by": q.entered_by,
+            "routed_to": q.routed_to,
+            "routed_at": q.routed_at,
+            "records": q.records,
+            "patron": patron,
+            "minor": q.minor,
+            "guardianship": q.guardianship,
+            "footage": q.footage,
+            "case_number": q.case_number,
+            "description": q.description,
+            "foia": q.foia,
+            "hold_id": q.hold_id,
+            "court_order": q.court_order,
+            "counsel_review": q.counsel_review,
+            "emergency": q.emergency,
+            "plan": {
+                "basis": plan.basis,
+                "allowed_fields": sorted(plan.allowed_fields),
+                "refused": {f: d.message() for f, d in sorted(plan.refused.items())},
+            },
+            "decision": q.decision,
+            "releases": q.releases,
+            "acknowledgement": q.acknowledgement,
+            "follow_up": q.follow_up,
+        }
+
+    def appendix9_form(self, ref: str) -> dict[str, Any]:
+        """The Appendix 9 form's fields, prefilled from the record (site time zone)."""
+        q = self._request(ref)
+        site = self.site()
+        tz = ZoneInfo(site.timezone)
+
+        def local(t: datetime | None) -> str:
+            return t.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if t else ""
+
+        e = q.emergency or {}
+        form: dict[str, Any] = {
+            "form_id": q.ref,
+            "library": site.library,
+            "request_at": local(q.received_at),
+            "release_at": local(q.releases[0]["at"]) if q.releases else "",
+            "officer_name": e.get("officer_name", ""),
+            "officer_rank": e.get("officer_rank", ""),
+            "badge_number": e.get("badge_number", ""),
+            "agency": e.get("agency", ""),
+            "agency_phone": e.get("agency_phone", ""),
+            "id_examined": e.get("id_examined"),
+            "role_sought": e.get("role_sought", ""),
+            "emergency_description": e.get("emergency_description", ""),
+            "information_requested": f"{q.description} (records: {', '.join(q.records)})",
+            "information_released": q.released_fields if q.releases else "",
+            "director_name": (q.decision or {}).get("by") or q.routed_to or "",
+            "director_title": "Director",
+        }
+        for key in ("sworn_officer", "court_order_impractical", "imminent_danger",
+                    "identification_purpose"):  # fmt: skip
+            form[key] = bool(e.get(key))
+        return form
+
+    def request_refs(self) -> list[str]:
+        return [e.ref for e in self._events_of(Request.RequestOpened)]  # type: ignore[attr-defined]
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    def _footage(self) -> _Footage:
+        return cast(_Footage, self)
+
+    def _request(self, ref: str) -> Request:
+        request = self._get(Request, request_id(ref)) if ref.strip() else None
+        if request is None:
+            raise NotFound(f"request {ref!r} does not exist (see: custodes request list)")
+        return cast(Request, request)
+
+    def _next_ref(self, now: datetime) -> str:
+        prefix = f"R-{now.year}-"
+        taken = sum(1 for ref in self.request_refs() if ref.startswith(prefix))
+        return f"{prefix}{taken + 1:04d}"
+
+    def _director(self, who: Actor) -> str:
+        """R3: the request reaches the Director at once (the opener, if a Director)."""
+        if who.role == "director":
+            return who.name
+        directors = [s.name for s in self.staff() if s.role == "director" and s.active]
+        if not directors:
+            raise InvalidInput("there is no active Director to route the request to")
+        return directors[0]

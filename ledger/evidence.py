@@ -1,0 +1,187 @@
+"""Evidence packages: what law enforcement or a court receives, and how it is checked.
+
+A package is a directory::
+
+    clips/...             the exported clips (originals decrypted, or redacted copies)
+    manifest.json         per clip: original and derived SHA-256, redaction parameters;
+                          the request, the recipient, the content digest, the export event
+    proof.json            inclusion proof of the export event in the signed checkpoint
+    checkpoint.txt        the signed checkpoint (C2SP signed note, Ed25519)
+    public-key.pem        the site's Ed25519 public key (compare its fingerprint with the
+                          one printed in the library's compliance reports)
+    README.txt            how to check all this without Custodes
+    SHA256SUMS            SHA-256 of every file above (`sha256sum -c SHA256SUMS`)
+    SHA256SUMS.sig        Ed25519 signature over SHA256SUMS (`openssl pkeyutl -verify`)
+
+The ledger commits to the exported content in clear: the export event's aggregate id is
+``uuid5(EXPORT_NAMESPACE, content digest)``, and the content digest is SHA-256 over the
+manifest's clip lines. The aggregate id is a chain field, so the inclusion proof ties the
+clips to an entry of the signed tree without revealing (or decrypting) any payload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid5
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from ledger.checkpoint import parse_and_verify, parse_unverified
+from ledger.errors import InvalidInput, LedgerError
+from ledger.merkle import MerkleError
+
+EXPORT_NAMESPACE = UUID("0b1f5a52-4e0c-4a8e-9a39-3f7f8ad5e0c1")
+MANIFEST_FORMAT = "custodes-evidence-manifest/1"
+SUMS = "SHA256SUMS"
+SIGNATURE = "SHA256SUMS.sig"
+CHUNK = 1 << 20
+
+
+class EvidenceInvalid(LedgerError):
+    """The package does not check out: something in it was changed (exit 3)."""
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def clip_line(clip: dict[str, Any]) -> str:
+    """One clip's canonical line in the content digest (docs/FORMAT.md, "Evidence")."""
+    params = json.dumps(clip.get("redaction"), sort_keys=True, separators=(",", ":"))
+    return (
+        f"{clip['segment_id']} {clip['original_sha256']} {clip['sha256']} {clip['file']} {params}\n"
+    )
+
+
+def content_digest(clips: list[dict[str, Any]]) -> str:
+    h = hashlib.sha256(b"custodes/evidence/v1\x00")
+    for clip in sorted(clips, key=lambda c: c["file"]):
+        h.update(clip_line(clip).encode())
+    return h.hexdigest()
+
+
+def export_id(digest: str) -> UUID:
+    return uuid5(EXPORT_NAMESPACE, digest)
+
+
+def sums_text(root: Path, files: list[str]) -> str:
+    """`sha256sum` format: lowercase hex, two spaces, the relative path."""
+    return "".join(f"{sha256_file(root / name)}  {name}\n" for name in sorted(files))
+
+
+@dataclass(frozen=True)
+class PackageReport:
+    files_checked: int
+    clips: int
+    export_event_position: int
+    checkpoint_size: int
+    key_name: str
+    public_key_sha256: str
+
+
+def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = None) -> PackageReport:
+    """Check a package the way docs/EXPORTS.md tells a recipient to, plus the proof.
+
+    Raises EvidenceInvalid naming the first thing that does not check out; returns what
+    was checked. ``trusted_public_key`` pins the key (else the package's own key is
+    used, and its fingerprint is returned for comparison with a published one).
+    """
+    from ledger.integrity import InclusionProof, MerkleProofFailed, check_inclusion
+
+    if not (root / "manifest.json").is_file():
+        raise InvalidInput(f"{root} is not a Custodes evidence package (no manifest.json)")
+    key_pem = _read(root, "public-key.pem")
+    key = trusted_public_key or _public_key(key_pem)
+    sums = _read(root, SUMS)
+    try:
+        key.verify(_read(root, SIGNATURE), sums)
+    except InvalidSignature as e:
+        raise EvidenceInvalid(
+            f"{SIGNATURE} does not verify: {SUMS} was changed or re-signed"
+        ) from e
+    listed = _parse_sums(sums.decode("utf-8", errors="replace"))
+    for name, digest in listed.items():
+        path = root / name
+        if not path.is_file() or ".." in Path(name).parts:
+            raise EvidenceInvalid(f"{name} is listed in {SUMS} but missing from the package")
+        if sha256_file(path) != digest:
+            raise EvidenceInvalid(f"{name} does not match its SHA-256 in {SUMS}: it was changed")
+    present = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} - {SUMS, SIGNATURE}
+    if extra := sorted(present - set(listed)):
+        raise EvidenceInvalid(f"{extra[0]} is in the package but not in {SUMS}")
+    manifest = json.loads(_read(root, "manifest.json"))
+    if manifest.get("format") != MANIFEST_FORMAT:
+        raise EvidenceInvalid("manifest.json has an unknown format")
+    for clip in manifest["clips"]:
+        if listed.get(clip["file"]) != clip["sha256"]:
+            raise EvidenceInvalid(f"manifest.json's SHA-256 for {clip['file']} does not match")
+    digest = content_digest(manifest["clips"])
+    if digest != manifest["content_digest"]:
+        raise EvidenceInvalid("manifest.json's content digest does not match its clips")
+    note = _read(root, "checkpoint.txt").decode()
+    key_name = parse_unverified_origin(note)
+    try:
+        cp = parse_and_verify(note, key, key_name)
+    except MerkleError as e:
+        raise EvidenceInvalid(f"checkpoint.txt does not verify: {e}") from e
+    proof = InclusionProof.from_json(json.loads(_read(root, "proof.json")))
+    if proof.originator_id != export_id(digest):
+        raise EvidenceInvalid(
+            "proof.json is not the proof of this export: its event does not commit to these clips"
+        )
+    try:
+        check_inclusion(proof, cp)
+    except (MerkleProofFailed, InvalidInput) as e:
+        raise EvidenceInvalid(f"proof.json does not verify against checkpoint.txt: {e}") from e
+    return PackageReport(
+        files_checked=len(listed),
+        clips=len(manifest["clips"]),
+        export_event_position=proof.position,
+        checkpoint_size=cp.size,
+        key_name=key_name,
+        public_key_sha256=hashlib.sha256(key_pem).hexdigest(),
+    )
+
+
+def parse_unverified_origin(note: str) -> str:
+    try:
+        return parse_unverified(note).origin
+    except MerkleError as e:
+        raise EvidenceInvalid(f"checkpoint.txt is malformed: {e}") from e
+
+
+def _read(root: Path, name: str) -> bytes:
+    try:
+        return (root / name).read_bytes()
+    except FileNotFoundError as e:
+        raise EvidenceInvalid(f"{name} is missing from the package") from e
+
+
+def _public_key(pem: bytes) -> Ed25519PublicKey:
+    try:
+        key = load_pem_public_key(pem)
+    except ValueError as e:
+        raise EvidenceInvalid(f"public-key.pem is not a PEM public key: {e}") from e
+    if not isinstance(key, Ed25519PublicKey):
+        raise EvidenceInvalid("public-key.pem is not an Ed25519 key")
+    return key
+
+
+def _parse_sums(text: str) -> dict[str, str]:
+    entries: dict[str, str] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64 or not name:
+            raise EvidenceInvalid(f"{SUMS} line {n} is malformed")
+        entries[name] = digest
+    return entries

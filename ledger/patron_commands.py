@@ -1,0 +1,111 @@
+"""Patron use-cases (R22): pseudonyms, sealed details, and ``forget`` (crypto-shredding).
+
+The key that seals a patron's details lives in the data directory (``keys/patrons/``),
+never in the database; destroying it erases the details everywhere while the hash chain
+still verifies, because the chain covers only digests of the stored events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from ledger.application import LedgerBase
+from ledger.datadir import SubjectKeys
+from ledger.domain import Actor
+from ledger.errors import InvalidInput, NotFound
+from ledger.patrons import (
+    Patron,
+    PatronDetails,
+    key_id_for,
+    normalise_card,
+    patron_id,
+    pseudonym,
+    seal,
+    unseal,
+)
+from ledger.rules import PATRON_ERASURE
+
+
+class PatronCommands(LedgerBase):
+    # ---- patrons (R22) --------------------------------------------------------------------
+
+    def forget_patron(self, card: str, *, reason: str, actor: str, now: datetime) -> str:
+        """Destroy the patron's key: their details read as "erased" everywhere from now on."""
+        who = self.authorize(actor, "patron forget", ("director",), PATRON_ERASURE, now)
+        pseudo = self._pseudonym(card)
+        patron = self._get(Patron, patron_id(pseudo))
+        if patron is None:
+            raise NotFound("no patron with that card number is on file; nothing was erased")
+        if patron.forgotten:
+            raise InvalidInput(f"patron {pseudo} is erased already")
+        key_id = patron.key_id
+        patron.trigger_event(
+            Patron.PatronForgotten,
+            pseudonym=pseudo,
+            key_id=key_id,
+            reason=reason.strip(),
+            **self._common(who, now),
+        )
+        self.save(patron)
+        self._patron_keys().destroy(key_id)
+        return pseudo
+
+    def patron_details(self, pseudo: str) -> dict[str, str] | None:
+        """The patron's details in clear, or None when erased."""
+        patron = self._get(Patron, patron_id(pseudo))
+        if patron is None or patron.forgotten:
+            return None
+        details = unseal(self._patron_keys().get(patron.key_id), pseudo, patron.sealed_details)
+        return details.as_dict() if details else None
+
+    def _patron_keys(self) -> SubjectKeys:
+        if self.datadir is None:
+            raise InvalidInput("this ledger was opened without a data directory")
+        return self.datadir.subject_keys("patrons")
+
+    def _pseudonym(self, card: str) -> str:
+        if not normalise_card(card):
+            raise InvalidInput("the card number is empty")
+        return pseudonym(self.secret("pseudonym"), card)
+
+    def _patron_for(self, card: str, given: PatronDetails, who: Actor, now: datetime) -> Patron:
+        """The patron aggregate for this card, with any new details sealed (R22)."""
+        pseudo = self._pseudonym(card)
+        patron = cast(Patron | None, self._get(Patron, patron_id(pseudo)))
+        keys = self._patron_keys()
+        card = normalise_card(card)
+        if patron is None:
+            key_id = key_id_for(pseudo, 0)
+            details = PatronDetails(card, given.name, given.address, given.phone)
+            return cast(
+                Patron,
+                Patron._create(
+                    Patron.PatronRecorded,
+                    id=patron_id(pseudo),
+                    pseudonym=pseudo,
+                    key_id=key_id,
+                    sealed_details=seal(keys.get_or_create(key_id), pseudo, details),
+                    **self._common(who, now),
+                ),
+            )
+        old = None if patron.forgotten else self.patron_details(pseudo)
+        merged = PatronDetails(
+            card,
+            given.name or (old or {}).get("name", ""),
+            given.address or (old or {}).get("address", ""),
+            given.phone or (old or {}).get("phone", ""),
+        )
+        if old is not None and merged.as_dict() == old:
+            return patron
+        key_id = patron.next_key_id() if patron.forgotten else patron.key_id
+        patron.trigger_event(
+            Patron.PatronDetailsRecorded,
+            key_id=key_id,
+            sealed_details=seal(keys.get_or_create(key_id), pseudo, merged),
+            **self._common(who, now),
+        )
+        return patron
+
+    def _common(self, who: Actor, now: datetime) -> dict[str, Any]:
+        return dict(actor=who.name, actor_role=who.role, occurred_at=None, timestamp=now)

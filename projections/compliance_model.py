@@ -1,0 +1,355 @@
+"""The Director's compliance report as plain data, and what every renderer shares.
+
+The report is filled from the read models by the report service; the renderers
+(``render_html``, ``render_pdf``, ``render_data``) read only these frozen dataclasses, so
+the same numbers reach the board (HTML, PDF) and machines (JSON, CSV). Times are
+timezone-aware UTC here (STYLE.md) and shown in the site's time zone on screen and paper
+(R24). Field names are the JSON schema (docs/REPORTS.md): renaming one is a schema change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SCHEMA_VERSION = "custodes-compliance-report/1"
+SEVERITIES = ("violation", "warning", "info")
+
+
+class ReportError(Exception):
+    """Base error of the projections package: a report could not be built or written."""
+
+
+class InvalidReport(ReportError):
+    """The report data breaks the model's rules (naive time, unknown severity, zone)."""
+
+
+class OutputNotWritable(ReportError):
+    """The report could not be written where asked; nothing was left behind."""
+
+
+@dataclass(frozen=True)
+class ReportHeader:
+    library: str
+    site_timezone: str  # IANA name, e.g. "America/Chicago"
+    period_from: date  # first day of the period, site-local, inclusive
+    period_to: date  # last day of the period, site-local, inclusive
+    generated_at: datetime
+    as_of: datetime | None  # None: the current state; else the state replayed to this time
+    generated_by: str
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    severity: str  # violation | warning | info
+    rule_id: str
+    rule_source: str
+    text: str
+    subject_id: str
+
+
+@dataclass(frozen=True)
+class Integrity:
+    verified: bool
+    entries: int
+    chain_head: str  # hex
+    tree_size: int
+    merkle_root: str  # hex
+    checkpoint: str  # the signed note, C2SP tlog-checkpoint + signed-note, verbatim
+    key_fingerprint: str
+    problem: str | None = None  # what verification found, when not verified
+
+
+@dataclass(frozen=True)
+class CameraRow:
+    camera_id: str
+    location: str
+    zone: str
+    signage_attested: bool
+    status: str  # active | retired
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
+class RefusedCamera:
+    camera_id: str
+    actor: str
+    at: datetime
+    zone: str
+    rule_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Cameras:
+    rows: tuple[CameraRow, ...]
+    refused: tuple[RefusedCamera, ...]
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    retention_days: int
+    live_window_hours: int
+    schedule_authority: str | None  # e.g. "Local Records Commission schedule 12-034, item 7"
+
+
+@dataclass(frozen=True)
+class RetentionCounts:
+    captured: int
+    purged_on_time: int
+    purged_late: int
+    overdue_now: int
+    flagged: int
+    held: int
+
+
+@dataclass(frozen=True)
+class HeldSegment:
+    segment_id: str
+    camera_id: str
+    recorded_start: datetime
+    recorded_end: datetime
+    reason: str
+    kind: str  # "flag" or the hold's kind (legal_hold, le_preservation, investigation, foia)
+    reference: str
+    age_days: int
+    review_by: datetime | None
+
+
+@dataclass(frozen=True)
+class OverdueSegment:
+    segment_id: str
+    camera_id: str
+    deadline: datetime
+    days_overdue: int
+
+
+TIMELINE_STATUSES = ("retained", "purged", "flagged", "held", "overdue")
+
+
+@dataclass(frozen=True)
+class TimelineBar:
+    recorded_start: datetime
+    recorded_end: datetime
+    status: str  # one of TIMELINE_STATUSES
+
+
+@dataclass(frozen=True)
+class CameraTimeline:
+    camera_id: str
+    bars: tuple[TimelineBar, ...]
+
+
+@dataclass(frozen=True)
+class Retention:
+    settings: RetentionSettings
+    counts: RetentionCounts
+    held: tuple[HeldSegment, ...]
+    overdue: tuple[OverdueSegment, ...]
+    timeline: tuple[CameraTimeline, ...]
+
+
+@dataclass(frozen=True)
+class Viewing:
+    name: str
+    role: str
+    viewed_at: datetime
+    purpose: str
+    reason: str
+    remote: bool
+    segment_id: str
+
+
+@dataclass(frozen=True)
+class RefusedAccess:
+    name: str
+    role: str
+    at: datetime
+    rule_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Access:
+    viewings: tuple[Viewing, ...]
+    refused: tuple[RefusedAccess, ...]
+
+
+@dataclass(frozen=True)
+class DisclosureRow:
+    request_id: str
+    received_at: datetime
+    requester_kind: str
+    basis: str
+    decision: str
+    decided_at: datetime | None
+    hours_to_decision: float | None
+    reasons: str
+    released_fields: tuple[str, ...]
+    acknowledgement: str
+    follow_up: str
+    foia_due: datetime | None
+
+
+@dataclass(frozen=True)
+class Disclosures:
+    rows: tuple[DisclosureRow, ...]
+    by_requester_kind: dict[str, int]
+    by_basis: dict[str, int]
+
+
+@dataclass(frozen=True)
+class RefusalRow:
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    rule_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ComplianceReport:
+    header: ReportHeader
+    attention: tuple[AttentionItem, ...]
+    integrity: Integrity
+    cameras: Cameras
+    retention: Retention
+    access: Access
+    disclosures: Disclosures
+    refusals: tuple[RefusalRow, ...]
+    schema_version: str = field(default=SCHEMA_VERSION)
+
+    def __post_init__(self) -> None:
+        self.check_valid()
+
+    def check_valid(self) -> None:
+        try:
+            ZoneInfo(self.header.site_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidReport(
+                f"Site time zone {self.header.site_timezone!r} is not an IANA zone name "
+                "(e.g. 'America/Chicago')."
+            ) from None
+        if self.header.period_from > self.header.period_to:
+            raise InvalidReport(
+                f"Report period starts {self.header.period_from} after it ends "
+                f"{self.header.period_to}."
+            )
+        for item in self.attention:
+            if item.severity not in SEVERITIES:
+                raise InvalidReport(
+                    f"Attention item {item.subject_id!r} has severity {item.severity!r}; "
+                    f"use one of {', '.join(SEVERITIES)}."
+                )
+        for line in self.retention.timeline:
+            for bar in line.bars:
+                if bar.status not in TIMELINE_STATUSES:
+                    raise InvalidReport(
+                        f"Timeline bar of camera {line.camera_id!r} has status "
+                        f"{bar.status!r}; use one of {', '.join(TIMELINE_STATUSES)}."
+                    )
+        _check_aware(self, "report")
+
+
+def _check_aware(value: Any, where: str) -> None:
+    # R24: times are UTC inside; a naive time would be shown in the wrong zone.
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidReport(f"{where} is a naive datetime; give it a time zone (UTC).")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            _check_aware(getattr(value, f.name), f"{where}.{f.name}")
+    elif isinstance(value, tuple | list):
+        for i, item in enumerate(value):
+            _check_aware(item, f"{where}[{i}]")
+
+
+# --- Shared by the renderers ------------------------------------------------------------
+
+
+def site_zone(report: ComplianceReport) -> ZoneInfo:
+    return ZoneInfo(report.header.site_timezone)
+
+
+def local_datetime(moment: datetime | None, zone: ZoneInfo) -> str:
+    """``2026-10-14 09:05 CDT``: site time with the zone abbreviation (R24).
+
+    A no-break space keeps the time with its zone when a narrow table cell wraps.
+    """
+    if moment is None:
+        return ""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M\u00a0%Z")
+
+
+def local_date(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d")
+
+
+def local_time(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M\u00a0%Z")
+
+
+def yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def period_text(report: ComplianceReport) -> str:
+    h = report.header
+    return f"{h.period_from.isoformat()} to {h.period_to.isoformat()}"
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary file in the same directory.
+
+    ``os.replace`` is atomic on one file system, so a reader (or a failure halfway)
+    never sees a partial report.
+    """
+    target = Path(path)
+    tmp = temp_file_beside(target)
+    try:
+        with os.fdopen(tmp[0], "wb") as handle:
+            handle.write(data)
+        os.replace(tmp[1], target)
+    except BaseException as exc:
+        remove_if_present(tmp[1])
+        if isinstance(exc, OSError):
+            raise OutputNotWritable(
+                f"Cannot write the report to '{target}': {exc.strerror or exc}. "
+                "Choose a writable file path."
+            ) from exc
+        raise
+    return target
+
+
+def temp_file_beside(target: Path) -> tuple[int, str]:
+    directory = target.parent
+    if target.is_dir():
+        raise OutputNotWritable(
+            f"Cannot write the report to '{target}': it is a directory. Give a file path."
+        )
+    if not directory.is_dir():
+        raise OutputNotWritable(
+            f"Cannot write the report to '{target}': directory '{directory}' does not "
+            "exist. Create it or choose another path."
+        )
+    try:
+        return tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise OutputNotWritable(
+            f"Cannot write the report to '{target}': {exc.strerror or exc}. "
+            "Choose a writable directory."
+        ) from exc
+
+
+def remove_if_present(name: str) -> None:
+    try:
+        os.unlink(name)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,257 @@
+"""The disclosure register (R3, R7, R10, R11, R20): one row per request, kept from the log.
+
+It holds pseudonyms and field names only, never patron details: a read model must not
+become the copy of confidential data that the ledger avoids keeping (R22).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+)
+
+from projections.base import Projection, UtcDateTime
+
+metadata = MetaData()
+register = Table(
+    "proj_disclosures",
+    metadata,
+    Column("ref", String(32), primary_key=True),
+    Column("opened_at", UtcDateTime, nullable=False, index=True),
+    Column("opened_notification", BigInteger, nullable=False),
+    Column("request_id", String(36), nullable=False, unique=True),
+    Column("requester_kind", String(32), nullable=False),
+    Column("requester", Text, nullable=False),
+    Column("received_by", String(120), nullable=False),
+    Column("routed_to", String(120)),
+    Column("routed_at", UtcDateTime),
+    Column("patron", String(32)),
+    Column("patron_erased", Boolean, nullable=False, default=False),
+    Column("records", Text, nullable=False),
+    Column("basis", String(32), nullable=False, default="none"),
+    Column("court_order", Text),
+    Column("counsel_review", String(32)),
+    Column("emergency", Boolean, nullable=False, default=False),
+    Column("decision", String(16), nullable=False, default="pending"),
+    Column("decision_reason", Text),
+    Column("decided_by", String(120)),
+    Column("decided_at", UtcDateTime),
+    Column("time_to_decision_s", Integer),
+    Column("rules", Text),  # JSON: [{field, allowed, rule_id, rule_source, reason}]
+    Column("released_fields", Text, nullable=False, default="[]"),
+    Column("released_footage", Text, nullable=False, default="[]"),
+    Column("released_to", Text),
+    Column("released_at", UtcDateTime),
+    Column("acknowledgement", String(80), nullable=False, default="none"),
+    Column("follow_up", String(64), nullable=False, default="none"),
+    Column("foia_due", UtcDateTime),
+    Column("foia_extended_due", UtcDateTime),
+    Column("hold_id", String(32)),
+    Column("refusals", Integer, nullable=False, default=0),
+)
+_PREFIX = "ledger.disclosure"
+
+
+@dataclass(frozen=True)
+class DisclosureRow:
+    ref: str
+    opened_at: datetime
+    requester_kind: str
+    requester: str
+    received_by: str
+    routed_to: str | None
+    routed_at: datetime | None
+    patron: str | None
+    patron_erased: bool
+    records: list[str]
+    basis: str
+    court_order: str | None
+    counsel_review: str | None
+    emergency: bool
+    decision: str
+    decision_reason: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    time_to_decision_s: int | None
+    rules: list[dict[str, Any]]
+    released_fields: list[str]
+    released_footage: list[str]
+    released_to: str | None
+    released_at: datetime | None
+    acknowledgement: str
+    follow_up: str
+    foia_due: datetime | None
+    foia_extended_due: datetime | None
+    hold_id: str | None
+    refusals: int
+
+
+class DisclosuresProjection(Projection):
+    name = "disclosures"
+    metadata = metadata
+    kinds = frozenset(
+        {
+            "RequestOpened",
+            "RequestRoutedToDirector",
+            "FoiaClockStarted",
+            "PreservationHoldLinked",
+            "CourtOrderRecorded",
+            "CounselReviewRecorded",
+            "EmergencyRequestRecorded",
+            "DisclosureDecided",
+            "DisclosureReleased",
+            "AcknowledgementRecorded",
+            "FollowUpOpened",
+            "FollowUpResolved",
+            "PatronForgotten",
+            "AccessDenied",
+        }
+    )
+
+    def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
+        kind = type(event).__name__
+        if kind == "PatronForgotten":
+            conn.execute(
+                register.update()
+                .where(register.c.patron == event.pseudonym)
+                .values(patron_erased=True)
+            )
+            return
+        if kind == "AccessDenied":
+            # Refusals name the request they were about in their subject.
+            conn.execute(
+                register.update()
+                .where(register.c.ref == event.subject)
+                .values(refusals=register.c.refusals + 1)
+            )
+            return
+        if not type(event).__module__.startswith(_PREFIX):
+            return
+        if kind == "RequestOpened":
+            conn.execute(
+                register.insert().values(
+                    ref=event.ref,
+                    opened_at=event.timestamp,
+                    opened_notification=notification_id,
+                    request_id=str(event.originator_id),
+                    requester_kind=event.requester_kind,
+                    requester=event.requester,
+                    received_by=event.received_by,
+                    patron=event.patron,
+                    patron_erased=False,
+                    records=json.dumps(event.records),
+                    basis="none",
+                    emergency=False,
+                    decision="pending",
+                    released_fields="[]",
+                    released_footage="[]",
+                    acknowledgement="none",
+                    follow_up="none",
+                    refusals=0,
+                )
+            )
+            return
+        ref = self._ref(conn, event)
+        values = self._values(conn, ref, kind, event)
+        if values:
+            conn.execute(register.update().where(register.c.ref == ref).values(**values))
+
+    def _ref(self, conn: Connection, event: Any) -> str:
+        ref = conn.execute(
+            select(register.c.ref).where(register.c.request_id == str(event.originator_id))
+        ).scalar()
+        if ref is None:
+            raise LookupError(f"no register row for request {event.originator_id}")
+        return str(ref)
+
+    def _values(self, conn: Connection, ref: str, kind: str, e: Any) -> dict[str, Any]:
+        row = conn.execute(select(register).where(register.c.ref == ref)).one()
+        if kind == "RequestRoutedToDirector":
+            return {"routed_to": e.director, "routed_at": e.timestamp}
+        if kind == "FoiaClockStarted":
+            return {"foia_due": e.due_at, "foia_extended_due": e.extended_due_at, "basis": "foia"}
+        if kind == "PreservationHoldLinked":
+            return {"hold_id": e.hold_id}
+        if kind == "CourtOrderRecorded":
+            judge = "signed by a judge" if e.signed_by_judge else "NOT signed by a judge"
+            return {
+                "court_order": f"{e.kind} {e.case} ({e.court}; {judge})",
+                "counsel_review": "pending",
+            }
+        if kind == "CounselReviewRecorded":
+            return {"counsel_review": e.result}
+        if kind == "EmergencyRequestRecorded":
+            return {"emergency": True}
+        if kind == "DisclosureDecided":
+            opened = row.opened_at
+            return {
+                "basis": e.basis,
+                "decision": "approved" if e.approved else "denied",
+                "decision_reason": e.reason,
+                "decided_by": e.actor,
+                "decided_at": e.timestamp,
+                "time_to_decision_s": int((e.timestamp - opened).total_seconds()),
+                "rules": json.dumps(e.decisions),
+            }
+        if kind == "DisclosureReleased":
+            fields = sorted(set(json.loads(row.released_fields)) | set(e.fields))
+            footage = sorted(
+                set(json.loads(row.released_footage)) | {s["segment_id"] for s in e.footage}
+            )
+            earlier = row.released_to.split("; ") if row.released_to else []
+            to = "; ".join(earlier + ([e.to] if e.to not in earlier else []))
+            return {
+                "released_fields": json.dumps(fields),
+                "released_footage": json.dumps(footage),
+                "released_to": to,
+                "released_at": row.released_at or e.timestamp,
+            }
+        if kind == "AcknowledgementRecorded":
+            ack = (
+                "refused to sign"
+                if e.refused_to_sign
+                else f"signed form sha256:{e.signed_form_sha256[:16]}"
+            )
+            return {"acknowledgement": ack}
+        if kind == "FollowUpOpened":
+            return {"follow_up": "open"}
+        if kind == "FollowUpResolved":
+            what = e.resolution.replace("_", " ")
+            if e.court_order_request:
+                what = f"court order {e.court_order_request}"
+            return {"follow_up": f"resolved: {what}"}
+        return {}
+
+
+def disclosures(
+    conn: Connection, since: datetime | None = None, until: datetime | None = None
+) -> list[DisclosureRow]:
+    q = select(register).order_by(register.c.opened_notification)
+    if since is not None:
+        q = q.where(register.c.opened_at >= since)
+    if until is not None:
+        q = q.where(register.c.opened_at < until)
+    out = []
+    for row in conn.execute(q):
+        m = dict(row._mapping)
+        m.pop("opened_notification")
+        m.pop("request_id")
+        for key in ("records", "released_fields", "released_footage"):
+            m[key] = json.loads(m[key])
+        m["rules"] = json.loads(m["rules"]) if m["rules"] else []
+        out.append(DisclosureRow(**m))
+    return out

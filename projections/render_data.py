@@ -1,0 +1,176 @@
+"""The compliance report for machines: JSON (one document) and CSV (one file per table).
+
+JSON keys are the dataclass field names, sorted; times are ISO-8601 UTC with a ``Z``
+(``2026-10-14T14:05:00Z``), dates ``YYYY-MM-DD``. The schema is in docs/REPORTS.md and
+carries ``schema_version``; a field is never renamed without bumping it.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import os
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from projections.compliance_model import (
+    ComplianceReport,
+    OutputNotWritable,
+    remove_if_present,
+    temp_file_beside,
+    write_atomically,
+)
+
+
+def utc_iso(moment: datetime) -> str:
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ"
+    return moment.astimezone(UTC).strftime(fmt)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return utc_iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def to_dict(report: ComplianceReport) -> dict[str, Any]:
+    return _plain(report)  # type: ignore[no-any-return]
+
+
+def to_json(report: ComplianceReport) -> str:
+    return json.dumps(to_dict(report), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_json(report: ComplianceReport, path: str | os.PathLike[str]) -> Path:
+    return write_atomically(path, to_json(report).encode("utf-8"))
+
+
+# --- CSV --------------------------------------------------------------------------------
+
+Table = tuple[Sequence[str], Callable[[ComplianceReport], list[list[Any]]]]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return utc_iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _rows(items: Sequence[Any], columns: Sequence[str]) -> list[list[Any]]:
+    return [[getattr(item, c) for c in columns] for item in items]
+
+
+ATTENTION = ("severity", "rule_id", "rule_source", "text", "subject_id")
+CAMERAS = ("camera_id", "location", "zone", "signage_attested", "status", "registered_at")
+HELD = (
+    "segment_id",
+    "camera_id",
+    "recorded_start",
+    "recorded_end",
+    "reason",
+    "kind",
+    "reference",
+    "age_days",
+    "review_by",
+)
+OVERDUE = ("segment_id", "camera_id", "deadline", "days_overdue")
+ACCESS = ("name", "role", "viewed_at", "purpose", "reason", "remote", "segment_id")
+ACCESS_REFUSED = ("name", "role", "at", "rule_id", "message")
+DISCLOSURES = (
+    "request_id",
+    "received_at",
+    "requester_kind",
+    "basis",
+    "decision",
+    "decided_at",
+    "hours_to_decision",
+    "reasons",
+    "released_fields",
+    "acknowledgement",
+    "follow_up",
+    "foia_due",
+)
+REFUSALS = ("at", "actor", "role", "action", "rule_id", "message")
+CAMERAS_REFUSED = ("camera_id", "actor", "at", "zone", "rule_id", "message")
+
+CSV_TABLES: dict[str, Table] = {
+    "attention.csv": (ATTENTION, lambda r: _rows(r.attention, ATTENTION)),
+    "cameras.csv": (CAMERAS, lambda r: _rows(r.cameras.rows, CAMERAS)),
+    "cameras_refused.csv": (
+        CAMERAS_REFUSED,
+        lambda r: _rows(r.cameras.refused, CAMERAS_REFUSED),
+    ),
+    "retention_held.csv": (HELD, lambda r: _rows(r.retention.held, HELD)),
+    "retention_overdue.csv": (OVERDUE, lambda r: _rows(r.retention.overdue, OVERDUE)),
+    "access.csv": (ACCESS, lambda r: _rows(r.access.viewings, ACCESS)),
+    "access_refused.csv": (ACCESS_REFUSED, lambda r: _rows(r.access.refused, ACCESS_REFUSED)),
+    "disclosures.csv": (DISCLOSURES, lambda r: _rows(r.disclosures.rows, DISCLOSURES)),
+    "refusals.csv": (REFUSALS, lambda r: _rows(r.refusals, REFUSALS)),
+}
+
+
+def csv_text(header: Sequence[str], rows: list[list[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def to_csv_dir(report: ComplianceReport, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write one CSV per table into ``out_dir`` (which must exist); return their paths.
+
+    Every file is first written to a temporary file beside it; only when all are written
+    are they renamed into place, so a failure leaves none of them (nor a partial one).
+    """
+    directory = Path(out_dir)
+    if not directory.is_dir():
+        raise OutputNotWritable(
+            f"Cannot write the CSV report to '{directory}': it is not an existing "
+            "directory. Create it or choose another path."
+        )
+    staged: list[tuple[str, Path]] = []
+    try:
+        for name, (header, rows) in CSV_TABLES.items():
+            target = directory / name
+            fd, tmp = temp_file_beside(target)
+            staged.append((tmp, target))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                handle.write(csv_text(header, rows(report)))
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    except OSError as exc:
+        for tmp, _ in staged:
+            remove_if_present(tmp)
+        raise OutputNotWritable(
+            f"Cannot write the CSV report to '{directory}': {exc.strerror or exc}. "
+            "Choose a writable directory."
+        ) from exc
+    except BaseException:
+        for tmp, _ in staged:
+            remove_if_present(tmp)
+        raise
+    return [target for _, target in staged]

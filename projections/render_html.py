@@ -1,0 +1,523 @@
+"""The compliance report as one self-contained, printable, accessible HTML file.
+
+``report_sections`` turns the model into display blocks (strings in site time) that the
+HTML and PDF renderers both lay out, so the two say the same thing in the same order:
+what needs the Director's attention first, the signed checkpoint last.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from projections import charts
+from projections.compliance_model import (
+    ComplianceReport,
+    local_date,
+    local_datetime,
+    local_time,
+    period_text,
+    site_zone,
+    write_atomically,
+    yes_no,
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    caption: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    widths: tuple[float, ...]  # relative column widths (PDF)
+    empty: str = "None in this period."
+    compact: bool = False  # a narrow table (two columns of counts)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Label/value pairs (a definition list on screen, a two-column block on paper)."""
+
+    caption: str
+    items: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    png: bytes
+    alt: str
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+    strong: bool = False
+
+
+@dataclass(frozen=True)
+class Pre:
+    text: str
+    label: str
+
+
+Block = Table | Facts | Chart | Para | Pre
+
+
+@dataclass(frozen=True)
+class Section:
+    anchor: str
+    title: str
+    blocks: tuple[Block, ...] = field(default_factory=tuple)
+
+
+SECTION_TITLES = (
+    "Needs your attention",
+    "Ledger integrity",
+    "Cameras",
+    "Footage retention",
+    "Archived-footage access",
+    "Disclosures",
+    "Refused attempts",
+    "Signed checkpoint",
+)
+
+
+def report_title(report: ComplianceReport) -> str:
+    return f"Compliance report \u2014 {report.header.library}"
+
+
+def header_facts(report: ComplianceReport) -> Facts:
+    h, zone = report.header, site_zone(report)
+    items = [
+        ("Period", period_text(report)),
+        ("Site time zone", f"{h.site_timezone} (times below are site time)"),
+        ("Generated", f"{local_datetime(h.generated_at, zone)} by {h.generated_by}"),
+        (
+            "State as of",
+            local_datetime(h.as_of, zone) if h.as_of else "current (not replayed)",
+        ),
+        ("Schema", report.schema_version),
+    ]
+    return Facts("Report", tuple(items))
+
+
+def _table(
+    caption: str,
+    headers: tuple[str, ...],
+    widths: tuple[float, ...],
+    rows: Iterable[Iterable[str]],
+    empty: str = "None in this period.",
+    compact: bool = False,
+) -> Table:
+    return Table(caption, headers, tuple(tuple(r) for r in rows), widths, empty, compact)
+
+
+def report_sections(report: ComplianceReport) -> tuple[Section, ...]:
+    zone = site_zone(report)
+    h, r, a, d = report.header, report.retention, report.access, report.disclosures
+    dt = lambda m: local_datetime(m, zone)  # noqa: E731
+
+    attention = Section(
+        "attention",
+        SECTION_TITLES[0],
+        (
+            _table(
+                "Items for the Director, most serious first",
+                ("Severity", "Rule", "Subject", "What"),
+                (0.9, 1.9, 1.1, 3.4),
+                (
+                    (i.severity.upper(), f"{i.rule_id}\n({i.rule_source})", i.subject_id, i.text)
+                    for i in sorted(report.attention, key=_severity_rank)
+                ),
+                empty="Nothing needs your attention in this period.",
+            ),
+        ),
+    )
+
+    g = report.integrity
+    verdict = (
+        "Verified: every entry's hash chain and the Merkle tree check out."
+        if g.verified
+        else f"NOT VERIFIED: {g.problem or 'verification failed'}"
+    )
+    integrity = Section(
+        "integrity",
+        SECTION_TITLES[1],
+        (
+            Para(verdict, strong=True),
+            Facts(
+                "Ledger state",
+                (
+                    ("Entries", f"{g.entries:,}"),
+                    ("Chain head", g.chain_head),
+                    ("Merkle tree size", f"{g.tree_size:,}"),
+                    ("Merkle root", g.merkle_root),
+                    ("Public key fingerprint", g.key_fingerprint),
+                ),
+            ),
+            Para("The signed checkpoint is printed in full at the end of this report."),
+        ),
+    )
+
+    cams = report.cameras
+    cameras = Section(
+        "cameras",
+        SECTION_TITLES[2],
+        (
+            _table(
+                "Camera registry",
+                ("Camera", "Location", "Zone", "Signage attested", "Status", "Registered"),
+                (1.1, 2.0, 1.1, 1.2, 0.8, 1.4),
+                (
+                    (
+                        c.camera_id,
+                        c.location,
+                        c.zone,
+                        yes_no(c.signage_attested),
+                        c.status,
+                        dt(c.registered_at),
+                    )
+                    for c in cams.rows
+                ),
+                empty="No cameras are registered.",
+            ),
+            _table(
+                "Refused camera registrations",
+                ("Camera", "Who", "When", "Zone", "Rule", "Message"),
+                (0.9, 1.1, 1.1, 0.9, 1.7, 2.6),
+                (
+                    (c.camera_id, c.actor, dt(c.at), c.zone, c.rule_id, c.message)
+                    for c in cams.refused
+                ),
+            ),
+        ),
+    )
+
+    s, n = r.settings, r.counts
+    retention = Section(
+        "retention",
+        SECTION_TITLES[3],
+        (
+            Facts(
+                "Retention settings",
+                (
+                    ("Retention", f"{s.retention_days} days from the end of recording"),
+                    ("Live window", f"{s.live_window_hours} hours"),
+                    (
+                        "Schedule authority",
+                        s.schedule_authority
+                        or "NOT CONFIGURED: purges cite no approved retention schedule",
+                    ),
+                ),
+            ),
+            _table(
+                "Segments in the period",
+                (
+                    "Captured",
+                    "Purged on time",
+                    "Purged late",
+                    "Overdue now",
+                    "Flagged",
+                    "Held",
+                ),
+                (1, 1, 1, 1, 1, 1),
+                [
+                    [
+                        str(x)
+                        for x in (
+                            n.captured,
+                            n.purged_on_time,
+                            n.purged_late,
+                            n.overdue_now,
+                            n.flagged,
+                            n.held,
+                        )
+                    ]
+                ],
+            ),
+            Chart(
+                charts.retention_timeline(r.timeline, zone, h.period_from, h.period_to),
+                "Timeline per camera of recorded segments, shaded by status: retained, "
+                "purged, flagged, held or overdue. The tables below list every flagged, "
+                "held and overdue segment.",
+            ),
+            _table(
+                "Overdue purges (compliance violations, 50 ILCS 205)",
+                ("Segment", "Camera", "Purge deadline", "Days overdue"),
+                (1.2, 1.4, 2.0, 1.0),
+                (
+                    (o.segment_id, o.camera_id, dt(o.deadline), str(o.days_overdue))
+                    for o in r.overdue
+                ),
+                empty="No purge is overdue.",
+            ),
+            _table(
+                "Flagged and held segments",
+                (
+                    "Segment",
+                    "Camera",
+                    "Recorded",
+                    "Kind",
+                    "Reason",
+                    "Reference",
+                    "Age",
+                    "Review by",
+                ),
+                (0.8, 0.9, 1.4, 1.1, 2.2, 1.2, 0.55, 1.05),
+                (
+                    (
+                        x.segment_id,
+                        x.camera_id,
+                        _span(x.recorded_start, x.recorded_end, zone),
+                        x.kind.replace("_", " "),
+                        x.reason,
+                        x.reference,
+                        f"{x.age_days} d",
+                        local_date(x.review_by, zone) if x.review_by else "",
+                    )
+                    for x in r.held
+                ),
+                empty="No segment is flagged or held.",
+            ),
+        ),
+    )
+
+    access = Section(
+        "access",
+        SECTION_TITLES[4],
+        (
+            Chart(
+                charts.viewings_per_week(a.viewings, zone),
+                "Bar chart of archived-footage viewings per person per week; the table "
+                "below lists each viewing.",
+            ),
+            _table(
+                "Archived-footage viewings (R16)",
+                ("Name", "Role", "Date", "Time", "Purpose and reason", "Remote", "Segment"),
+                (1.2, 1.2, 1.0, 0.9, 2.8, 0.75, 0.8),
+                (
+                    (
+                        v.name,
+                        v.role.replace("_", " "),
+                        local_date(v.viewed_at, zone),
+                        local_time(v.viewed_at, zone),
+                        f"{v.purpose.replace('_', ' ')}: {v.reason}",
+                        yes_no(v.remote),
+                        v.segment_id,
+                    )
+                    for v in sorted(a.viewings, key=lambda v: v.viewed_at)
+                ),
+                empty="No archived footage was viewed.",
+            ),
+            _table(
+                "Refused footage-access attempts",
+                ("Name", "Role", "When", "Rule", "Message"),
+                (1.1, 1.0, 1.1, 1.9, 3.0),
+                (
+                    (x.name, x.role.replace("_", " "), dt(x.at), x.rule_id, x.message)
+                    for x in a.refused
+                ),
+            ),
+        ),
+    )
+
+    disclosures = Section(
+        "disclosures",
+        SECTION_TITLES[5],
+        (
+            _table(
+                "Requests by requester kind",
+                ("Requester kind", "Requests"),
+                (3, 1),
+                ((k.replace("_", " "), str(v)) for k, v in sorted(d.by_requester_kind.items())),
+                compact=True,
+            ),
+            _table(
+                "Requests by legal basis",
+                ("Legal basis", "Requests"),
+                (3, 1),
+                ((k.replace("_", " "), str(v)) for k, v in sorted(d.by_basis.items())),
+                compact=True,
+            ),
+            Chart(
+                charts.requests_by_basis(d.by_basis),
+                "Bar chart of disclosure requests per legal basis; the same counts are in "
+                "the table above.",
+            ),
+            _table(
+                "Decisions",
+                (
+                    "Request",
+                    "Received",
+                    "Requester",
+                    "Basis",
+                    "Decision",
+                    "Decided",
+                    "Hours",
+                    "Reasons",
+                ),
+                (1.3, 1.05, 1.05, 1.05, 0.85, 1.05, 0.65, 2.15),
+                (
+                    (
+                        x.request_id,
+                        dt(x.received_at),
+                        x.requester_kind.replace("_", " "),
+                        x.basis.replace("_", " "),
+                        x.decision,
+                        dt(x.decided_at),
+                        "" if x.hours_to_decision is None else f"{x.hours_to_decision:.1f}",
+                        x.reasons,
+                    )
+                    for x in d.rows
+                ),
+                empty="No disclosure requests in this period.",
+            ),
+            _table(
+                "Releases, acknowledgements, follow-ups and FOIA clocks",
+                ("Request", "Released", "Acknowledgement", "Follow-up", "FOIA deadline"),
+                (1.15, 2.6, 1.4, 1.1, 1.3),
+                (
+                    (
+                        x.request_id,
+                        ", ".join(x.released_fields) or "nothing",
+                        x.acknowledgement,
+                        x.follow_up,
+                        dt(x.foia_due),
+                    )
+                    for x in d.rows
+                ),
+                empty="No disclosure requests in this period.",
+            ),
+        ),
+    )
+
+    refusals = Section(
+        "refusals",
+        SECTION_TITLES[6],
+        (
+            _table(
+                "Every refused attempt, in order (R23)",
+                ("When", "Actor", "Role", "Action", "Rule", "Message"),
+                (1.1, 1.2, 1.0, 1.1, 1.8, 2.8),
+                (
+                    (dt(x.at), x.actor, x.role.replace("_", " "), x.action, x.rule_id, x.message)
+                    for x in sorted(report.refusals, key=lambda x: x.at)
+                ),
+                empty="Nothing was refused in this period.",
+            ),
+        ),
+    )
+
+    checkpoint = Section(
+        "checkpoint",
+        SECTION_TITLES[7],
+        (
+            Para(
+                "The ledger's signed checkpoint (C2SP tlog-checkpoint in a signed note, "
+                "Ed25519). Keep it: anyone holding the library's public key can later "
+                "prove that the ledger still contains exactly these entries."
+            ),
+            Pre(g.checkpoint, "Signed checkpoint"),
+        ),
+    )
+    return (attention, integrity, cameras, retention, access, disclosures, refusals, checkpoint)
+
+
+def _span(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """``2026-10-14 10:00\u201310:45 CDT`` (the end's date too when it differs)."""
+    a, b = start.astimezone(zone), end.astimezone(zone)
+    if a.date() == b.date():
+        return f"{a:%Y-%m-%d %H:%M}\u2013{local_time(end, zone)}"
+    return f"{local_datetime(start, zone)} \u2013 {local_datetime(end, zone)}"
+
+
+def _severity_rank(item) -> tuple[int, str]:
+    order = {"violation": 0, "warning": 1, "info": 2}
+    return (order[item.severity], item.subject_id)
+
+
+# --- HTML -------------------------------------------------------------------------------
+
+CSS = """
+body{font:11pt/1.4 "Helvetica Neue",Helvetica,Arial,sans-serif;color:#111;margin:2em auto;
+max-width:60em;padding:0 1em}
+h1{font-size:1.6em;margin:0 0 .3em}h2{font-size:1.25em;border-bottom:2px solid #111;
+margin:1.6em 0 .6em;padding-bottom:.15em}
+table{border-collapse:collapse;width:100%;margin:.4em 0 1.2em;font-size:.9em}
+table.compact{width:auto;min-width:20em}
+caption{text-align:left;font-weight:bold;padding:.3em 0}
+th,td{border:1px solid #888;padding:.25em .4em;text-align:left;vertical-align:top;
+overflow-wrap:anywhere}
+thead th{background:#e6e6e6}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;margin:.4em 0 1em}
+dl.facts dt{font-weight:bold}dl.facts dd{margin:0;overflow-wrap:anywhere}
+.sev-VIOLATION{font-weight:bold}
+img{max-width:100%;height:auto;display:block;margin:.5em 0 1em}
+pre{border:1px solid #111;padding:.8em;white-space:pre-wrap;overflow-wrap:anywhere;
+font:10pt/1.35 "DejaVu Sans Mono",Menlo,Consolas,monospace;background:#f6f6f6}
+p.empty{font-style:italic}
+p.strong{font-weight:bold}
+@media print{body{margin:0;max-width:none;font-size:10pt}
+section{break-before:page}section#attention{break-before:auto}
+thead{display:table-header-group}tr,img,pre,dl{break-inside:avoid}
+h2{break-after:avoid}caption{break-after:avoid}
+@page{size:letter;margin:15mm}}
+"""
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=True)
+
+
+def _html_block(block: Block) -> str:
+    if isinstance(block, Para):
+        return f'<p class="{"strong" if block.strong else "text"}">{_e(block.text)}</p>'
+    if isinstance(block, Pre):
+        return f'<pre aria-label="{_e(block.label)}">{_e(block.text)}</pre>'
+    if isinstance(block, Chart):
+        data = base64.b64encode(block.png).decode("ascii")
+        return f'<img src="data:image/png;base64,{data}" alt="{_e(block.alt)}">'
+    if isinstance(block, Facts):
+        items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in block.items)
+        return f'<dl class="facts" aria-label="{_e(block.caption)}">{items}</dl>'
+    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in block.headers)
+    if not block.rows:
+        return f'<p class="empty"><strong>{_e(block.caption)}:</strong> {_e(block.empty)}</p>'
+    body = []
+    for row in block.rows:
+        first, rest = row[0], row[1:]
+        cells = "".join(f"<td>{_e(c)}</td>" for c in rest)
+        body.append(f'<tr><th scope="row" class="sev-{_e(first)}">{_e(first)}</th>{cells}</tr>')
+    narrow = ' class="compact"' if block.compact else ""
+    return (
+        f"<table{narrow}><caption>{_e(block.caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def render_html(report: ComplianceReport) -> str:
+    title = report_title(report)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
+        f"<header><h1>{_e(title)}</h1>{_html_block(header_facts(report))}</header>",
+        "<main>",
+    ]
+    for section in report_sections(report):
+        parts.append(f'<section id="{section.anchor}" aria-labelledby="h-{section.anchor}">')
+        parts.append(f'<h2 id="h-{section.anchor}">{_e(section.title)}</h2>')
+        parts.extend(_html_block(b) for b in section.blocks)
+        parts.append("</section>")
+    parts.append("</main></body></html>\n")
+    return "\n".join(parts)
+
+
+def write_html(report: ComplianceReport, path: str | os.PathLike[str]) -> Path:
+    return write_atomically(path, render_html(report).encode("utf-8"))

@@ -1,0 +1,464 @@
+"""Retention state per footage segment (R13-R15): deadline, flags, holds, status.
+
+Rows keep what does not depend on the clock (deadline, ``keep_until`` after flags, the
+number of active holds, purged); the status (live, retained, flagged, held, due, overdue,
+purged) is computed from ``now`` at query time, in SQL for filtering and in Python for
+display, the two kept equal by tests. "Due for purge" is an indexed range query, so the
+sweep never replays the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ColumnElement,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
+
+from ledger.footage import FootageHold, Segment
+from ledger.site import DEFAULT_LIVE_WINDOW_HOURS, Site
+from projections.base import Projection, UtcDateTime
+
+STATUSES = ("live", "retained", "flagged", "held", "due", "overdue", "purged")
+# A segment still unpurged a day after its deadline was missed by the daily sweep: a
+# compliance violation in reports (R15).
+OVERDUE_AFTER = timedelta(days=1)
+
+metadata = MetaData()
+site_settings = Table(
+    "proj_retention_site",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("retention_days", Integer, nullable=False),
+    Column("live_window_hours", Integer, nullable=False),
+)
+segments = Table(
+    "proj_retention_segments",
+    metadata,
+    Column("segment_id", String(12), primary_key=True),
+    Column("aggregate_id", String(36), nullable=False, unique=True),
+    Column("sha256", String(64), nullable=False),
+    Column("camera_id", String(64), nullable=False, index=True),
+    Column("recorded_start", UtcDateTime, nullable=False),
+    Column("recorded_end", UtcDateTime, nullable=False),
+    Column("captured_at", UtcDateTime, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("deadline", UtcDateTime, nullable=False),
+    Column("keep_until", UtcDateTime, nullable=True),  # NULL: an open-ended flag
+    Column("open_flags", Integer, nullable=False),
+    Column("active_holds", Integer, nullable=False),
+    Column("purged", Boolean, nullable=False),
+    Column("purged_at", UtcDateTime, nullable=True),
+    Column("notification_id", BigInteger, nullable=False),
+    Index("ix_proj_retention_due", "purged", "active_holds", "keep_until"),
+)
+flags = Table(
+    "proj_retention_flags",
+    metadata,
+    Column("flag_id", String(16), primary_key=True),
+    Column("segment_id", String(12), nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("retain_until", UtcDateTime, nullable=True),
+    Column("flagged_by", String(120), nullable=False),
+    Column("flagged_at", UtcDateTime, nullable=False),
+    Column("cleared_at", UtcDateTime, nullable=True),
+)
+holds = Table(
+    "proj_retention_holds",
+    metadata,
+    Column("hold_id", String(16), primary_key=True),
+    Column("aggregate_id", String(36), nullable=False, unique=True),
+    Column("kind", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("reference", Text, nullable=False),
+    Column("placed_by", String(120), nullable=False),
+    Column("placed_at", UtcDateTime, nullable=False),
+    Column("review_by", UtcDateTime, nullable=True),
+    Column("released_at", UtcDateTime, nullable=True),
+    Column("released_by", String(120), nullable=True),
+    Column("segment_count", Integer, nullable=False),
+)
+hold_segments = Table(
+    "proj_retention_hold_segments",
+    metadata,
+    Column("hold_id", String(16), primary_key=True),
+    Column("segment_id", String(12), primary_key=True, index=True),
+)
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    segment_id: str
+    sha256: str
+    camera_id: str
+    recorded_start: datetime
+    recorded_end: datetime
+    deadline: datetime
+    keep_until: datetime | None
+    status: str
+    holds: tuple[str, ...]
+    flags: tuple[str, ...]
+    purged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HoldRow:
+    hold_id: str
+    kind: str
+    reason: str
+    reference: str
+    placed_by: str
+    placed_at: datetime
+    review_by: datetime | None
+    released_at: datetime | None
+    segment_count: int
+
+
+def status_of(
+    *,
+    purged: bool,
+    active_holds: int,
+    open_flags: int,
+    keep_until: datetime | None,
+    recorded_end: datetime,
+    now: datetime,
+    live_window: timedelta,
+) -> str:
+    """The one definition of a segment's retention status (mirrored by ``_status_clause``)."""
+    if purged:
+        return "purged"
+    if active_holds:
+        return "held"
+    if open_flags and (keep_until is None or now < keep_until):
+        return "flagged"
+    assert keep_until is not None  # no open flag: keep_until is the deadline
+    if now >= keep_until + OVERDUE_AFTER:
+        return "overdue"
+    if now >= keep_until:
+        return "due"
+    if now - recorded_end <= live_window:
+        return "live"
+    return "retained"
+
+
+def _status_clause(status: str, now: datetime, live_window: timedelta) -> ColumnElement[bool]:
+    s = segments.c
+    unpurged = and_(s.purged == false(), s.active_holds == 0)
+    flagged = and_(s.open_flags > 0, or_(s.keep_until.is_(None), s.keep_until > now))
+    kept = and_(unpurged, s.open_flags == 0, s.keep_until > now)
+    clauses: dict[str, ColumnElement[bool]] = {
+        "purged": s.purged == true(),
+        "held": and_(s.purged == false(), s.active_holds > 0),
+        "flagged": and_(unpurged, flagged),
+        "overdue": and_(unpurged, s.keep_until <= now - OVERDUE_AFTER),
+        "due": and_(unpurged, s.keep_until <= now, s.keep_until > now - OVERDUE_AFTER),
+        "live": and_(kept, s.recorded_end >= now - live_window),
+        "retained": and_(kept, s.recorded_end < now - live_window),
+    }
+    return clauses[status]
+
+
+class RetentionProjection(Projection):
+    name = "retention"
+    metadata = metadata
+    kinds = frozenset(
+        {
+            "SiteInitialised",
+            "SiteSettingsChanged",
+            "FootageCaptured",
+            "FootageFlagged",
+            "FlagCleared",
+            "HoldPlaced",
+            "HoldReleased",
+            "HoldApplied",
+            "HoldLifted",
+            "FootagePurged",
+        }
+    )
+
+    def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
+        if isinstance(event, Site.SiteInitialised | Site.SiteSettingsChanged):
+            values = dict(
+                retention_days=event.retention_days, live_window_hours=event.live_window_hours
+            )
+            if (
+                conn.execute(
+                    site_settings.update().where(site_settings.c.id == 1).values(**values)
+                ).rowcount
+                == 0
+            ):
+                conn.execute(site_settings.insert().values(id=1, **values))
+        elif isinstance(event, Segment.FootageCaptured):
+            conn.execute(
+                segments.insert().values(
+                    segment_id=event.segment_id,
+                    aggregate_id=str(event.originator_id),
+                    sha256=event.sha256,
+                    camera_id=event.camera_id,
+                    recorded_start=event.recorded_start,
+                    recorded_end=event.recorded_end,
+                    captured_at=event.timestamp,
+                    size=event.size,
+                    deadline=event.retention_deadline,
+                    keep_until=event.retention_deadline,
+                    open_flags=0,
+                    active_holds=0,
+                    purged=False,
+                    purged_at=None,
+                    notification_id=notification_id,
+                )
+            )
+        elif isinstance(event, Segment.FootageFlagged):
+            sid = _segment_id(conn, event.originator_id)
+            conn.execute(
+                flags.insert().values(
+                    flag_id=event.flag_id,
+                    segment_id=sid,
+                    reason=event.reason,
+                    retain_until=event.retain_until,
+                    flagged_by=event.actor,
+                    flagged_at=event.timestamp,
+                    cleared_at=None,
+                )
+            )
+            _refresh_keep_until(conn, sid)
+        elif isinstance(event, Segment.FlagCleared):
+            conn.execute(
+                flags.update()
+                .where(flags.c.flag_id == event.flag_id)
+                .values(cleared_at=event.timestamp)
+            )
+            _refresh_keep_until(conn, _segment_id(conn, event.originator_id))
+        elif isinstance(event, FootageHold.HoldPlaced):
+            conn.execute(
+                holds.insert().values(
+                    hold_id=event.hold_id,
+                    aggregate_id=str(event.originator_id),
+                    kind=event.kind,
+                    reason=event.reason,
+                    reference=event.reference,
+                    placed_by=event.actor,
+                    placed_at=event.timestamp,
+                    review_by=event.review_by,
+                    released_at=None,
+                    released_by=None,
+                    segment_count=len(event.segments),
+                )
+            )
+            for sid in event.segments:
+                conn.execute(hold_segments.insert().values(hold_id=event.hold_id, segment_id=sid))
+        elif isinstance(event, FootageHold.HoldReleased):
+            conn.execute(
+                holds.update()
+                .where(holds.c.hold_id == _hold_id(conn, event))
+                .values(released_at=event.timestamp, released_by=event.actor)
+            )
+        elif isinstance(event, Segment.HoldApplied | Segment.HoldLifted):
+            step = 1 if isinstance(event, Segment.HoldApplied) else -1
+            conn.execute(
+                segments.update()
+                .where(segments.c.segment_id == _segment_id(conn, event.originator_id))
+                .values(active_holds=segments.c.active_holds + step)
+            )
+        elif isinstance(event, Segment.FootagePurged):
+            conn.execute(
+                segments.update()
+                .where(segments.c.segment_id == event.segment_id)
+                .values(purged=True, purged_at=event.timestamp)
+            )
+
+
+def _segment_id(conn: Connection, originator_id: Any) -> str:
+    return str(
+        conn.execute(
+            select(segments.c.segment_id).where(segments.c.aggregate_id == str(originator_id))
+        ).scalar_one()
+    )
+
+
+def _hold_id(conn: Connection, event: Any) -> str:
+    return str(
+        conn.execute(
+            select(holds.c.hold_id).where(holds.c.aggregate_id == str(event.originator_id))
+        ).scalar_one()
+    )
+
+
+def _refresh_keep_until(conn: Connection, segment_id: str) -> None:
+    row = conn.execute(select(segments.c.deadline).where(segments.c.segment_id == segment_id)).one()
+    open_until = [
+        r.retain_until
+        for r in conn.execute(
+            select(flags.c.retain_until).where(
+                flags.c.segment_id == segment_id, flags.c.cleared_at.is_(None)
+            )
+        )
+    ]
+    keep: datetime | None = row.deadline
+    if any(u is None for u in open_until):
+        keep = None
+    elif open_until:
+        keep = max([row.deadline, *open_until])
+    conn.execute(
+        segments.update()
+        .where(segments.c.segment_id == segment_id)
+        .values(keep_until=keep, open_flags=len(open_until))
+    )
+
+
+# ---- queries ----------------------------------------------------------------------------
+
+
+def live_window(conn: Connection) -> timedelta:
+    hours = conn.execute(select(site_settings.c.live_window_hours)).scalar()
+    return timedelta(hours=hours or DEFAULT_LIVE_WINDOW_HOURS)
+
+
+def segment_rows(
+    conn: Connection,
+    now: datetime,
+    *,
+    status: str | None = None,
+    camera: str | None = None,
+    limit: int | None = None,
+) -> list[SegmentRow]:
+    """Segments with their retention status, oldest recording first."""
+    window = live_window(conn)
+    q = select(segments).order_by(segments.c.recorded_start, segments.c.segment_id)
+    if status is not None:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}; choose one of {', '.join(STATUSES)}")
+        q = q.where(_status_clause(status, now, window))
+    if camera is not None:
+        q = q.where(func.lower(segments.c.camera_id) == camera.casefold())
+    if limit is not None:
+        q = q.limit(limit)
+    return _rows(conn, list(conn.execute(q)), now, window)
+
+
+def due_for_purge(conn: Connection, now: datetime, limit: int | None = None) -> list[SegmentRow]:
+    """Unpurged segments past their deadline (after flags) with no active hold."""
+    s = segments.c
+    q = (
+        select(segments)
+        .where(s.purged == false(), s.active_holds == 0, s.keep_until <= now)
+        .order_by(s.keep_until, s.segment_id)
+    )
+    if limit is not None:
+        q = q.limit(limit)
+    return _rows(conn, list(conn.execute(q)), now, live_window(conn))
+
+
+@dataclass(frozen=True)
+class DueSegment:
+    segment_id: str
+    sha256: str
+
+
+def due_segment_ids(conn: Connection, now: datetime) -> list[DueSegment]:
+    """What the sweep needs of every due segment, without the display columns."""
+    s = segments.c
+    q = (
+        select(s.segment_id, s.sha256)
+        .where(s.purged == false(), s.active_holds == 0, s.keep_until <= now)
+        .order_by(s.keep_until, s.segment_id)
+    )
+    return [DueSegment(sid, sha) for sid, sha in conn.execute(q)]
+
+
+def status_counts(conn: Connection, now: datetime) -> dict[str, int]:
+    window = live_window(conn)
+    return {
+        st: int(
+            conn.execute(select(func.count()).where(_status_clause(st, now, window))).scalar() or 0
+        )
+        for st in STATUSES
+    }
+
+
+def hold_rows(conn: Connection, *, active_only: bool = False) -> list[HoldRow]:
+    q = select(holds).order_by(holds.c.placed_at, holds.c.hold_id)
+    if active_only:
+        q = q.where(holds.c.released_at.is_(None))
+    return [
+        HoldRow(**{k: v for k, v in r._mapping.items() if k not in ("released_by", "aggregate_id")})
+        for r in conn.execute(q)
+    ]
+
+
+def _rows(
+    conn: Connection, rows: Sequence[Any], now: datetime, window: timedelta
+) -> list[SegmentRow]:
+    held = _grouped(
+        conn,
+        select(hold_segments.c.segment_id, hold_segments.c.hold_id)
+        .join(holds, holds.c.hold_id == hold_segments.c.hold_id)
+        .where(holds.c.released_at.is_(None)),
+        hold_segments.c.segment_id,
+        [r.segment_id for r in rows if r.active_holds],
+    )
+    flagged = _grouped(
+        conn,
+        select(flags.c.segment_id, flags.c.flag_id).where(flags.c.cleared_at.is_(None)),
+        flags.c.segment_id,
+        [r.segment_id for r in rows if r.open_flags],
+    )
+    return [
+        SegmentRow(
+            segment_id=r.segment_id,
+            sha256=r.sha256,
+            camera_id=r.camera_id,
+            recorded_start=r.recorded_start,
+            recorded_end=r.recorded_end,
+            deadline=r.deadline,
+            keep_until=r.keep_until,
+            status=status_of(
+                purged=r.purged,
+                active_holds=r.active_holds,
+                open_flags=r.open_flags,
+                keep_until=r.keep_until,
+                recorded_end=r.recorded_end,
+                now=now,
+                live_window=window,
+            ),
+            holds=tuple(sorted(held.get(r.segment_id, ()))),
+            flags=tuple(sorted(flagged.get(r.segment_id, ()))),
+            purged_at=r.purged_at,
+        )
+        for r in rows
+    ]
+
+
+def _grouped(conn: Connection, q: Any, column: Any, ids: Iterable[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    ids = list(ids)
+    for i in range(0, len(ids), 500):
+        for sid, value in conn.execute(q.where(column.in_(ids[i : i + 500]))):
+            out.setdefault(sid, []).append(value)
+    return out
+
+
+def footage_projections() -> list[Projection]:
+    """The footage read models, registered in ``projections.registry``."""
+    from projections.access import AccessProjection
+
+    return [RetentionProjection(), AccessProjection()]

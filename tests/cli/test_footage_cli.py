@@ -1,0 +1,171 @@
+"""The footage commands through click: exit codes, stderr text, --json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from cli.main import custodes
+from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip
+
+NOW = "2026-11-02T15:00:00Z"
+LATER = "2026-12-20T15:00:00Z"
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    data = tmp_path / "data"
+    runner = CliRunner()
+
+    def invoke(*args: str, now: str = NOW):
+        return runner.invoke(custodes, ["--data-dir", str(data), "--now", now, *args])
+
+    assert invoke("init", "--director", DIRECTOR).exit_code == 0
+    assert invoke("staff", "add", STAFF, "--role", "staff", "--as", DIRECTOR).exit_code == 0
+    r = invoke(
+        "camera",
+        "add",
+        CAMERA,
+        "--location",
+        "Main lobby",
+        "--zone",
+        "public",
+        "--signage-posted",
+        "--as",
+        DIRECTOR,
+    )
+    assert r.exit_code == 0, r.output
+    return invoke
+
+
+def test_a_privacy_zone_camera_exits_1_citing_the_rule(run) -> None:
+    r = run(
+        "camera",
+        "add",
+        "lr-1",
+        "--location",
+        "Locker room",
+        "--zone",
+        "locker_room",
+        "--signage-posted",
+        "--as",
+        DIRECTOR,
+    )
+    assert r.exit_code == 1
+    assert r.stderr == (
+        "Error: CAMERA-PRIVACY-ZONE (720 ILCS 5/26-4; Policy V-B): no camera may be placed in "
+        "a locker room\n"
+    )
+    cams = json.loads(run("camera", "list", "--json").stdout)
+    assert [(c["camera_id"], c["signage_posted"]) for c in cams] == [(CAMERA, True)]
+
+
+def test_ingest_list_hold_sweep_and_report(run, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    clip(inbox, 0)
+    clip(inbox, 1, audio=True)
+    r = run("footage", "ingest", str(inbox), "--camera", CAMERA, "--as", STAFF, "--json")
+    assert r.exit_code == 1
+    outcomes = json.loads(r.stdout)
+    assert [o["status"] for o in outcomes] == ["ingested", "refused"]
+    assert "1 ingested, 0 recorded after interruption, 0 already recorded, 1 refused." in r.stderr
+    assert "refused: CAMERA-NO-AUDIO (720 ILCS 5/14-2; Policy V-B)" in r.stderr
+    assert r.stderr.rstrip().endswith("Error: 1 file(s) refused; see above")
+    sid = outcomes[0]["segment_id"]
+
+    rows = json.loads(run("footage", "list", "--json").stdout)
+    assert [(x["segment_id"], x["status"]) for x in rows] == [(sid, "retained")]
+
+    r = run(
+        "footage",
+        "hold",
+        "place",
+        sid,
+        "--kind",
+        "legal",
+        "--reason",
+        "suit",
+        "--reference",
+        "L-1",
+        "--as",
+        DIRECTOR,
+    )
+    assert r.exit_code == 0, r.output
+    hold = r.stdout.strip()
+    assert run("retention", "sweep", "--as", STAFF, now=LATER).exit_code == 2  # needs --yes
+    r = run("retention", "sweep", "--yes", "--as", STAFF, now=LATER)
+    assert r.exit_code == 0 and "0 due; 0 purged" in r.stderr
+    r = run("footage", "hold", "release", hold, "--reason", "settled", "--as", STAFF, now=LATER)
+    assert r.exit_code == 1 and "FOOTAGE-HOLD-RELEASE-DIRECTOR" in r.stderr
+    assert (
+        run(
+            "footage", "hold", "release", hold, "--reason", "settled", "--as", DIRECTOR, now=LATER
+        ).exit_code
+        == 0
+    )
+    r = run("retention", "sweep", "--yes", "--as", STAFF, "--json", now=LATER)
+    assert r.exit_code == 0, r.output
+    assert [o["status"] for o in json.loads(r.stdout)["outcomes"]] == ["purged"]
+    rows = json.loads(run("footage", "list", "--status", "purged", "--json", now=LATER).stdout)
+    assert [x["segment_id"] for x in rows] == [sid]
+
+    report = json.loads(run("report", "access", "--from", "2026-11-01", "--json").stdout)
+    assert [x["rule_id"] for x in report["refused"]] == ["CAMERA-NO-AUDIO"]
+    assert run("verify").exit_code == 0
+    assert run("projections", "rebuild").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("footage", "flag", "0123456789ab", "--reason", "x", "--as", STAFF),
+            "Error: segment '0123456789ab' is not recorded; list segments with: custodes footage list\n",
+        ),
+        (
+            ("footage", "ingest", "nothing.mp4", "--camera", "attic", "--as", STAFF),
+            "Error: camera 'attic' is not registered. Register it with: custodes camera add attic "
+            "--location TEXT --zone public --signage-posted --as NAME\n",
+        ),
+        (
+            ("footage", "view", "0123456789ab", "--reason", "x", "--as", "Nobody"),
+            "Error: STAFF-ACTIVE (Policy V-A, V-B): 'Nobody' is not a registered staff member; only "
+            "active staff may act (a Director adds staff with: custodes staff add NAME --role ROLE)\n",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(run, args: tuple[str, ...], message: str) -> None:
+    r = run(*args)
+    assert (r.exit_code, r.stderr) == (1, message)
+
+
+def test_an_empty_reason_and_a_bad_date_change_nothing(run, tmp_path: Path) -> None:
+    r = run(
+        "footage", "ingest", str(clip(tmp_path, 0)), "--camera", CAMERA, "--as", STAFF, "--json"
+    )
+    sid = json.loads(r.stdout)[0]["segment_id"]
+    r = run("footage", "flag", sid, "--reason", " ", "--as", STAFF)
+    assert (r.exit_code, r.stderr) == (
+        1,
+        f"Error: flagging segment {sid}: a reason is required; pass --reason TEXT\n",
+    )
+    r = run("footage", "flag", sid, "--reason", "theft", "--until", "01/02/2027", "--as", STAFF)
+    assert r.exit_code == 2 and "'01/02/2027' is not an ISO-8601 date" in r.stderr
+    assert json.loads(run("footage", "list", "--json").stdout)[0]["flags"] == []
+
+
+def test_every_footage_command_has_help_with_an_example() -> None:
+    names = ("camera", "footage", "retention", "projections")
+
+    def walk(cmd: click.Command, path: str) -> None:
+        assert cmd.help and "Example:" in cmd.help, path
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, f"{path} {name}")
+
+    for name in names:
+        walk(custodes.commands[name], name)
+    walk(custodes.commands["report"].commands["access"], "report access")

@@ -1,0 +1,43 @@
+"""Shared set-up for the footage tests: a ledger with staff, a camera and tiny clips."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from capture.synthetic import write_clip
+from ledger.app import Ledger, open_ledger
+from ledger.datadir import DataDir
+from tests.conftest import NOW
+
+DIRECTOR = "Dana Director"
+MANAGER = "Bo Manager"
+STAFF = "Sam Staff"
+CAMERA = "lobby-1"
+REC = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
+
+
+def footage_ledger(data_dir: Path) -> Ledger:
+    ledger = open_ledger(DataDir.open(data_dir))
+    ledger.add_staff(MANAGER, "business_manager", actor=DIRECTOR, now=NOW)
+    ledger.add_staff(STAFF, "staff", actor=DIRECTOR, now=NOW)
+    ledger.register_camera(
+        CAMERA, location="Main lobby", zone="public", signage_posted=True, actor=DIRECTOR, now=NOW
+    )
+    return ledger
+
+
+def clip(folder: Path, n: int = 0, *, audio: bool = False, start: datetime = REC) -> Path:
+    """A 1 s, 5 fps, 160x120 clip named with its recording start."""
+    when = start + timedelta(minutes=10 * n)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{CAMERA}_{when:%Y%m%dT%H%M%SZ}.mp4"
+    return write_clip(path, seconds=1, fps=5, size=(160, 120), start=when, seed=n, with_audio=audio)
+
+
+def kinds(ledger: Ledger, start: int = 1) -> list[str]:
+    return [e.kind for e in ledger.read_log(start=start)]
+
+
+def last_id(ledger: Ledger) -> int:
+    return ledger.recorder.max_notification_id() or 0

@@ -1,0 +1,246 @@
+"""Disclosure requests against a real ledger (SQLite and PostgreSQL): every refused step is
+recorded, the register follows, a forgotten patron reads as erased and the chain verifies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ledger.app import Ledger, open_chain, open_ledger, verify_chain
+from ledger.datadir import DataDir
+from ledger.errors import InvalidInput, NotFound, NotPermitted
+from ledger.footage import MediaFacts
+from ledger.footage_commands import CaptureItem
+from projections.disclosures import disclosures
+from projections.refusals import refused_attempts
+from projections.registry import open_views
+
+DIRECTOR, STAFF, COUNSEL = "Dana Director", "Sam Staff", "Cora Counsel"
+CARD = "2100-012345"
+REPS = dict(
+    sworn_officer=True,
+    court_order_impractical=True,
+    imminent_danger=True,
+    identification_purpose=True,
+)
+
+
+@pytest.fixture
+def ledger(data_dir: Path, now: datetime) -> Iterator[Ledger]:
+    led = open_ledger(DataDir.open(data_dir))
+    led.add_staff(STAFF, "staff", actor=DIRECTOR, now=now)
+    led.add_staff(COUNSEL, "counsel", actor=DIRECTOR, now=now)
+    yield led
+    led.close()
+
+
+def open_request(led: Ledger, now: datetime, kind: str, records: list[str], **kw: object) -> str:
+    return led.open_request(
+        requester_kind=kind, requester="Someone", received_by=STAFF, records=records,
+        description="asked at the desk", actor=STAFF, now=now, **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def record_emergency(led: Ledger, ref: str, now: datetime, **reps: bool) -> None:
+    led.record_emergency(
+        ref, officer_name="Lee Officer", officer_rank="Sergeant", badge_number="4471",
+        agency="Mahomet PD", agency_phone="217-555-0100", id_examined=True,
+        role_sought="suspect", emergency_description="a threat at the desk",
+        actor=DIRECTOR, now=now, **{**REPS, **reps},
+    )  # fmt: skip
+
+
+def refused(led: Ledger) -> list[tuple[str, str, str]]:
+    views = open_views(led)
+    try:
+        with views.connect() as conn:
+            return [(r.action, r.subject, r.rule_id) for r in refused_attempts(conn)]
+    finally:
+        views.close()
+
+
+def register(led: Ledger) -> dict[str, object]:
+    views = open_views(led)
+    try:
+        with views.connect() as conn:
+            return {r.ref: r for r in disclosures(conn)}
+    finally:
+        views.close()
+
+
+def test_the_emergency_path_refuses_each_skipped_step_and_records_it(
+    ledger: Ledger, now: datetime
+) -> None:
+    ref = open_request(
+        ledger, now, "law_enforcement", ["registration", "circulation"],
+        patron_card=CARD, patron_name="Jane Patron",
+    )  # fmt: skip
+    view = ledger.request_view(ref)
+    assert (view["received_by"], view["routed_to"]) == (STAFF, DIRECTOR)
+    with pytest.raises(NotPermitted, match="^LRCA-EMERGENCY-REPRESENTATIONS .*imminent danger"):
+        record_emergency(ledger, ref, now, imminent_danger=False)
+    record_emergency(ledger, ref, now)
+    with pytest.raises(NotPermitted, match="^POLICY-DIRECTOR-DECIDES .*before the Director"):
+        ledger.release(ref, fields=["name"], to="Lee", method="in person", actor=DIRECTOR, now=now)
+    with pytest.raises(NotPermitted, match="^POLICY-DIRECTOR-DECIDES .*not the staff"):
+        ledger.decide(ref, approve=True, reason="ok", actor=STAFF, now=now)
+    later = now + timedelta(minutes=30)
+    decided = ledger.decide(ref, approve=True, reason="emergency met", actor=DIRECTOR, now=later)
+    assert decided["allowed_fields"] == ["address", "card_number", "name", "phone"]
+    with pytest.raises(NotPermitted, match="^LRCA-EMERGENCY-SCOPE .*circulation records"):
+        ledger.release(ref, fields=["name", "titles"], to="Lee", method="x", actor=STAFF, now=later)
+    released = ledger.release(
+        ref, fields=["name", "card_number"], to="Lee Officer", method="in person",
+        actor=STAFF, now=later,
+    )  # fmt: skip
+    assert released["fields"] == ["card_number", "name"]
+    ledger.acknowledge(ref, signed_form_sha256="b" * 64, actor=STAFF, now=later)
+    assert refused(ledger) == [
+        ("request emergency", ref, "LRCA-EMERGENCY-REPRESENTATIONS"),
+        ("request release", ref, "POLICY-DIRECTOR-DECIDES"),
+        ("request decide", ref, "POLICY-DIRECTOR-DECIDES"),
+        ("request release", ref, "LRCA-EMERGENCY-SCOPE"),
+    ]
+    row = register(ledger)[ref]
+    assert row.basis == "emergency" and row.decision == "approved"  # type: ignore[attr-defined]
+    assert row.time_to_decision_s == 1800  # type: ignore[attr-defined]
+    assert row.released_fields == ["card_number", "name"]  # type: ignore[attr-defined]
+    assert row.follow_up == "open" and row.refusals == 4  # type: ignore[attr-defined]
+    assert row.acknowledgement.startswith("signed form")  # type: ignore[attr-defined]
+
+    # R11: the follow-up stays open until a later court order is linked.
+    with pytest.raises(NotPermitted, match="^LRCA-EMERGENCY-FOLLOWUP"):
+        ledger.resolve_follow_up(ref, judicial_review_sought=True, actor=STAFF, now=later)
+    other = open_request(ledger, now, "court", ["registration"], patron_card=CARD)
+    with pytest.raises(InvalidInput, match="has no court order"):
+        ledger.resolve_follow_up(ref, court_order_request=other, actor=DIRECTOR, now=later)
+    ledger.record_court_order(
+        other, kind="order", signed_by_judge=True, court="Circuit Court", judge="Hon. J",
+        case="2026-CF-1", issued=now, served_at=now, served_by="Det. Ray #42",
+        scope="registration", document_name="o.pdf", document_sha256="c" * 64,
+        actor=STAFF, now=now,
+    )  # fmt: skip
+    ledger.resolve_follow_up(ref, court_order_request=other, actor=DIRECTOR, now=later)
+    assert register(ledger)[ref].follow_up == f"resolved: court order {other}"  # type: ignore[attr-defined]
+    # Both requests are about the same patron: same pseudonym.
+    assert register(ledger)[other].patron == row.patron  # type: ignore[attr-defined]
+
+
+def test_a_court_order_releases_its_scope_only_after_counsel_finds_it_sufficient(
+    ledger: Ledger, now: datetime
+) -> None:
+    ref = open_request(ledger, now, "court", ["registration", "circulation"], patron_card=CARD)
+
+    def record(kind: str, signed: bool) -> None:
+        ledger.record_court_order(
+            ref, kind=kind, signed_by_judge=signed, court="Circuit Court", judge="Hon. J",
+            case="2026-CF-9", issued=now, served_at=now, served_by="Det. Ray #42",
+            scope="registration records of the patron", document_name="o.pdf",
+            document_sha256="d" * 64, actor=STAFF, now=now,
+        )  # fmt: skip
+
+    record("subpoena", False)
+    with pytest.raises(NotPermitted, match="^LRCA-COURT-ORDER .*not signed by a judge"):
+        ledger.decide(ref, approve=True, reason="x", actor=DIRECTOR, now=now)
+    record("order", True)
+    with pytest.raises(NotPermitted, match="^LRCA-COUNSEL-REVIEW .*has not yet reviewed"):
+        ledger.decide(ref, approve=True, reason="x", actor=DIRECTOR, now=now)
+    with pytest.raises(NotPermitted, match="^LRCA-COUNSEL-REVIEW .*only counsel"):
+        ledger.record_counsel_review(ref, result="sufficient", notes="", actor=STAFF, now=now)
+    ledger.record_counsel_review(ref, result="sufficient", notes="in order", actor=COUNSEL, now=now)
+    decided = ledger.decide(ref, approve=True, reason="valid order", actor=DIRECTOR, now=now)
+    assert "titles" not in decided["allowed_fields"] and "name" in decided["allowed_fields"]
+    with pytest.raises(NotPermitted, match="^LRCA-COURT-ORDER-SCOPE"):
+        ledger.release(ref, fields=["titles"], to="Clerk", method="mail", actor=DIRECTOR, now=now)
+    ledger.release(
+        ref, fields=["registration_record"], to="Clerk", method="mail", actor=DIRECTOR, now=now
+    )
+    row = register(ledger)[ref]
+    assert row.counsel_review == "sufficient" and row.follow_up == "none"  # type: ignore[attr-defined]
+
+
+def test_a_guardian_hears_a_minors_fines_and_fees_amounts_only(
+    ledger: Ledger, now: datetime
+) -> None:
+    ref = open_request(
+        ledger, now, "parent_guardian", ["fines_fees", "circulation"], patron_card=CARD,
+        minor=True, guardianship="birth certificate shown",
+    )  # fmt: skip
+    decided = ledger.decide(ref, approve=True, reason="guardian", actor=DIRECTOR, now=now)
+    assert decided["allowed_fields"] == ["fees_total", "fines_total"]
+    with pytest.raises(NotPermitted, match="^POLICY-MINOR-FINES .*titles"):
+        ledger.release(ref, fields=["titles"], to="Pat", method="desk", actor=STAFF, now=now)
+
+
+def test_a_foia_request_starts_the_clock_and_holds_the_responsive_footage(
+    ledger: Ledger, now: datetime
+) -> None:
+    ledger.register_camera(
+        "lobby-1", location="Lobby", zone="public", signage_posted=True, actor=DIRECTOR, now=now
+    )
+    media = MediaFacts("mp4", "mp4v", 300, 10.0, 30.0, 320, 240)
+    seg = ledger.record_capture(
+        CaptureItem("e" * 64, 1000, "lobby-1", now - timedelta(hours=2), media, "a.mp4"),
+        actor=STAFF,
+        now=now,
+    )
+    with pytest.raises(NotFound):
+        open_request(ledger, now, "public", ["footage"], footage=["f" * 12])
+    ref = open_request(ledger, now, "public", ["footage", "circulation"], footage=[seg.segment_id])
+    view = ledger.request_view(ref)
+    # Received Monday 2026-11-02 09:00 Chicago: due Monday 11-09, extended to Monday 11-16.
+    chicago = ZoneInfo("America/Chicago")
+    assert view["foia"]["due_at"] == datetime(2026, 11, 9, 23, 59, 59, 999999, tzinfo=chicago)
+    assert view["foia"]["extended_due_at"].astimezone(chicago).date().isoformat() == "2026-11-16"
+    assert view["foia"]["due_at"].tzinfo == UTC
+    assert view["hold_id"] in ledger.segment_info(seg.segment_id).holds
+    decided = ledger.decide(ref, approve=True, reason="footage, blurred", actor=DIRECTOR, now=now)
+    assert decided["allowed_fields"] == ["footage"]
+    assert {d["rule_id"] for d in decided["decisions"] if not d["allowed"]} == {"FOIA-7.5B"}
+    released = ledger.release(
+        ref, fields=[], footage=[seg.segment_id], to="J. Public", method="download",
+        actor=DIRECTOR, now=now,
+    )  # fmt: skip
+    assert released["footage"] == [{"segment_id": seg.segment_id, "sha256": "e" * 64}]
+    row = register(ledger)[ref]
+    assert row.basis == "foia" and row.hold_id == view["hold_id"]  # type: ignore[attr-defined]
+    assert row.released_footage == [seg.segment_id]  # type: ignore[attr-defined]
+
+
+def test_forgetting_a_patron_erases_the_details_and_the_chain_still_verifies(
+    ledger: Ledger, now: datetime, data_dir: Path
+) -> None:
+    ref = open_request(
+        ledger, now, "law_enforcement", ["registration"], patron_card=CARD,
+        patron_name="Jane Patron", patron_address="1 Main St",
+    )  # fmt: skip
+    assert ledger.request_view(ref)["patron"]["details"]["name"] == "Jane Patron"
+    with pytest.raises(NotPermitted, match="^PATRON-ERASURE"):
+        ledger.forget_patron(CARD, reason="asked", actor=STAFF, now=now)
+    with pytest.raises(NotFound):
+        ledger.forget_patron("9999", reason="", actor=DIRECTOR, now=now)
+    pseudo = ledger.forget_patron(CARD, reason="patron asked", actor=DIRECTOR, now=now)
+    assert ledger.request_view(ref)["patron"] == {"pseudonym": pseudo, "details": "erased"}
+    assert register(ledger)[ref].patron_erased  # type: ignore[attr-defined]
+    assert verify_chain(open_chain(DataDir.open(data_dir))).ok
+    # Seen again later: a new key; the old details stay erased.
+    again = open_request(ledger, now, "court", ["registration"], patron_card=CARD)
+    assert ledger.request_view(again)["patron"]["details"]["name"] == ""
+
+
+def test_the_register_rebuilt_from_the_log_equals_the_one_kept_incrementally(
+    ledger: Ledger, now: datetime
+) -> None:
+    ref = open_request(ledger, now, "law_enforcement", ["registration"], patron_card=CARD)
+    record_emergency(ledger, ref, now)
+    before = register(ledger)
+    ledger.decide(ref, approve=False, reason="no emergency", actor=DIRECTOR, now=now)
+    incremental = register(ledger)
+    views = open_views(ledger)
+    views.rebuild()
+    views.close()
+    assert register(ledger) == incremental != before

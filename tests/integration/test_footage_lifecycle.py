@@ -1,0 +1,328 @@
+"""Footage lifecycle on real SQLite and PostgreSQL: cameras, ingest, flags, holds, viewing,
+projections (R12-R16)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from capture.errors import SourceVanished, StoreFull
+from capture.ingest import ingest_paths, open_vault
+from capture.vault import StoredSegment, Vault
+from capture.viewing import frame_of_segment, view_segment
+from ledger.datadir import DataDir
+from ledger.errors import InvalidInput, NotFound, NotPermitted
+from ledger.integrity import open_chain, verify_chain
+from projections.access import access_report
+from projections.base import Views
+from projections.registry import all_projections, open_views
+from projections.retention import segment_rows
+from tests.conftest import NOW
+from tests.integration.footage_helpers import (
+    CAMERA,
+    DIRECTOR,
+    MANAGER,
+    STAFF,
+    clip,
+    footage_ledger,
+    kinds,
+    last_id,
+)
+
+
+def _verifies(data_dir: Path) -> None:
+    assert verify_chain(open_chain(DataDir.open(data_dir))).ok
+
+
+def test_a_camera_in_a_restroom_is_refused_and_the_refusal_recorded(data_dir: Path) -> None:
+    ledger = footage_ledger(data_dir)
+    before = last_id(ledger)
+    with pytest.raises(NotPermitted) as err:
+        ledger.register_camera(
+            "wc-1",
+            location="Restroom",
+            zone="restroom",
+            signage_posted=True,
+            actor=DIRECTOR,
+            now=NOW,
+        )
+    assert str(err.value) == (
+        "CAMERA-PRIVACY-ZONE (720 ILCS 5/26-4; Policy V-B): no camera may be placed in a restroom"
+    )
+    assert kinds(ledger, before + 1) == ["AccessDenied"]
+    with pytest.raises(NotFound, match="camera 'wc-1' is not registered"):
+        ledger.camera_info("wc-1")
+    ledger.close()
+
+
+def test_a_folder_ingest_records_good_files_refuses_bad_ones_and_is_idempotent(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger = footage_ledger(data_dir)
+    inbox = tmp_path / "inbox"
+    good = [clip(inbox, 0), clip(inbox, 1)]
+    spare = tmp_path / "spare.mp4"
+    shutil.copy(good[0], spare)
+    clip(inbox, 2, audio=True)
+    (inbox / "notes.txt").write_text("not video")
+    before = last_id(ledger)
+
+    summary = ingest_paths(ledger, [inbox], camera=CAMERA, actor=STAFF, now=NOW)
+
+    assert [o.status for o in summary.outcomes] == ["ingested", "ingested", "refused", "refused"]
+    assert summary.outcomes[2].message == (
+        "CAMERA-NO-AUDIO (720 ILCS 5/14-2; Policy V-B): lobby-1_20261101T085000Z.mp4: "
+        "footage carries an audio stream; audio is never recorded; turn audio off on the camera "
+        "or recorder and export the segment again. Nothing was ingested"
+    )
+    assert "notes.txt: not a readable video container" in summary.outcomes[3].message
+    assert sorted(kinds(ledger, before + 1)) == [
+        "AccessDenied",
+        "FootageCaptured",
+        "FootageCaptured",
+    ]
+    assert not good[0].exists() and (inbox / "notes.txt").exists()
+
+    # Same content again (a copy): reported, not recorded twice, source left in place.
+    shutil.copy(spare, inbox / spare.name)
+    again_from = last_id(ledger) + 1
+    again = ingest_paths(ledger, [inbox / spare.name], camera=CAMERA, actor=STAFF, now=NOW)
+    assert [o.status for o in again.outcomes] == ["duplicate"]
+    assert again.outcomes[0].segment_id == summary.outcomes[0].segment_id
+    assert kinds(ledger, again_from) == []
+    info = ledger.segment_info(summary.outcomes[0].segment_id or "")
+    assert info.camera_id == CAMERA and info.recorded_end - info.recorded_start == timedelta(
+        seconds=1
+    )
+    assert info.retention_deadline == info.recorded_end + timedelta(days=30)
+    ledger.close()
+    _verifies(data_dir)
+
+
+def test_ingest_from_an_unknown_camera_records_and_stores_nothing(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger = footage_ledger(data_dir)
+    before = last_id(ledger)
+    with pytest.raises(NotFound) as err:
+        ingest_paths(ledger, [clip(tmp_path, 0)], camera="attic-9", actor=STAFF, now=NOW)
+    assert str(err.value) == (
+        "camera 'attic-9' is not registered. Register it with: custodes camera add attic-9 "
+        "--location TEXT --zone public --signage-posted --as NAME"
+    )
+    assert last_id(ledger) == before
+    assert (
+        list((data_dir / "footage" / "blobs").glob("*")) == []
+        if (data_dir / "footage").exists()
+        else True
+    )
+    ledger.close()
+
+
+def test_a_file_that_vanishes_mid_ingest_leaves_nothing_behind(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger = footage_ledger(data_dir)
+    path = clip(tmp_path, 0)
+    before = last_id(ledger)
+
+    def vanish(step: str) -> None:
+        raise SourceVanished(f"{path}: the file was removed while it was read; nothing was stored.")
+
+    summary = ingest_paths(ledger, [path], camera=CAMERA, actor=STAFF, now=NOW, fail_at=vanish)
+    assert summary.outcomes[0].status == "refused"
+    assert last_id(ledger) == before
+    assert list((data_dir / "footage" / "blobs").iterdir()) == []
+    assert path.exists()
+    ledger.close()
+
+
+class Crash(BaseException):
+    """Stands for kill -9: no clean-up handler runs."""
+
+
+def test_a_crash_between_storing_and_recording_is_recorded_by_the_next_ingest(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger = footage_ledger(data_dir)
+    path = clip(tmp_path, 0)
+
+    def crash(step: str) -> None:
+        raise Crash(step)
+
+    with pytest.raises(Crash):
+        ingest_paths(ledger, [path], camera=CAMERA, actor=STAFF, now=NOW, fail_at=crash)
+    assert len(list((data_dir / "footage" / "blobs").iterdir())) == 1
+    before = last_id(ledger)
+    summary = ingest_paths(ledger, [path], camera=CAMERA, actor=STAFF, now=NOW)
+    assert summary.outcomes[0].status == "recovered"
+    assert "recorded after interruption" in summary.outcomes[0].message
+    assert kinds(ledger, before + 1) == ["FootageCaptured"]
+    ledger.close()
+
+
+def test_archived_footage_is_refused_to_staff_and_the_attempt_recorded(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger = footage_ledger(data_dir)
+    seg = ingest_paths(ledger, [clip(tmp_path, 0)], camera=CAMERA, actor=STAFF, now=NOW)
+    sid = seg.outcomes[0].segment_id or ""
+    later = NOW + timedelta(days=2)
+    before = last_id(ledger)
+    with pytest.raises(NotPermitted) as err:
+        view_segment(
+            ledger, sid, reason="curious", purpose="other", remote=False, actor=STAFF, now=later
+        )
+    assert str(err.value) == (
+        "FOOTAGE-ARCHIVE-ACCESS (Policy V-B): Sam Staff (staff): archived footage may be viewed "
+        "only by the Director or the Business Manager"
+    )
+    with pytest.raises(NotPermitted, match="^FOOTAGE-NO-STAFF-MONITORING"):
+        view_segment(
+            ledger,
+            sid,
+            reason="monitor the employee at the desk",
+            purpose="other",
+            remote=True,
+            actor=MANAGER,
+            now=later,
+        )
+    with pytest.raises(InvalidInput, match="a reason is required; pass --reason TEXT"):
+        view_segment(
+            ledger, sid, reason="  ", purpose="safety", remote=False, actor=MANAGER, now=later
+        )
+    assert kinds(ledger, before + 1) == ["AccessDenied", "AccessDenied"]
+
+    out = tmp_path / "copy.mp4"
+    result = view_segment(
+        ledger,
+        sid,
+        reason="patron fell",
+        purpose="safety",
+        remote=True,
+        actor=MANAGER,
+        now=later,
+        out=out,
+    )
+    assert result.archived and out.stat().st_size > 0
+    still = frame_of_segment(
+        ledger,
+        sid,
+        at_seconds=0.4,
+        out_png=tmp_path / "s.png",
+        reason="patron fell",
+        purpose="safety",
+        remote=False,
+        actor=DIRECTOR,
+        now=later,
+    )
+    assert still.path.read_bytes()[:4] == b"\x89PNG"
+    views = open_views(ledger)
+    with views.connect() as conn:
+        report = access_report(conn)
+    views.close()
+    assert [(v.actor, v.actor_role, v.kind, v.reason, v.remote) for v in report.viewings] == [
+        (MANAGER, "business_manager", "view", "patron fell", True),
+        (DIRECTOR, "director", "frame", "patron fell", False),
+    ]
+    assert [(r.actor, r.rule_id) for r in report.refused] == [
+        (STAFF, "FOOTAGE-ARCHIVE-ACCESS"),
+        (MANAGER, "FOOTAGE-NO-STAFF-MONITORING"),
+    ]
+    ledger.close()
+    _verifies(data_dir)
+
+
+def test_only_the_director_releases_a_hold(data_dir: Path, tmp_path: Path) -> None:
+    ledger = footage_ledger(data_dir)
+    seg = ingest_paths(
+        ledger, [clip(tmp_path, 0), clip(tmp_path, 1)], camera=CAMERA, actor=STAFF, now=NOW
+    )
+    ids = [o.segment_id or "" for o in seg.outcomes]
+    hold = ledger.place_hold(
+        ids, kind="foia", reason="FOIA request", reference="FOIA-26-7", actor=STAFF, now=NOW
+    )
+    with pytest.raises(
+        NotPermitted, match="only the Director may release a hold, not the business manager"
+    ):
+        ledger.release_hold(hold, reason="done", actor=MANAGER, now=NOW)
+    with pytest.raises(InvalidInput, match="a reason is required"):
+        ledger.release_hold(hold, reason="", actor=DIRECTOR, now=NOW)
+    with pytest.raises(NotFound, match="hold 'H-00000000' does not exist"):
+        ledger.release_hold("H-00000000", reason="x", actor=DIRECTOR, now=NOW)
+    ledger.release_hold(hold, reason="request answered", actor=DIRECTOR, now=NOW)
+    assert ledger.hold_info(hold).released_at == NOW
+    assert ledger.segment_info(ids[0]).holds == ()
+    ledger.close()
+
+
+def test_rebuilt_read_models_equal_the_incrementally_kept_ones(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger = footage_ledger(data_dir)
+    views = open_views(ledger)  # kept incrementally from the start
+    seg = ingest_paths(
+        ledger, [clip(tmp_path, n) for n in range(3)], camera=CAMERA, actor=STAFF, now=NOW
+    )
+    ids = [o.segment_id or "" for o in seg.outcomes]
+    views.catch_up()
+    flag = ledger.flag(ids[0], reason="theft at desk", actor=STAFF, now=NOW)
+    hold = ledger.place_hold(
+        ids[1:], kind="legal", reason="suit", reference="L-1", actor=DIRECTOR, now=NOW
+    )
+    views.catch_up()
+    ledger.clear_flag(ids[0], flag, reason="no theft", actor=DIRECTOR, now=NOW)
+    ledger.release_hold(hold, reason="settled", actor=DIRECTOR, now=NOW)
+    view_segment(
+        ledger, ids[2], reason="check", purpose="safety", remote=False, actor=DIRECTOR, now=NOW
+    )
+    views.catch_up()
+
+    def dump(v: Views) -> dict[str, list]:
+        out = {}
+        with v.connect() as conn:
+            for p in v.projections:
+                for name, table in sorted(p.metadata.tables.items()):
+                    out[name] = sorted(map(tuple, conn.execute(select(table))), key=repr)
+        return out
+
+    incremental = dump(views)
+    views.close()
+    fresh = Views(ledger, all_projections())
+    fresh.rebuild()
+    assert dump(fresh) == incremental
+    with fresh.connect() as conn:
+        assert [r.status for r in segment_rows(conn, NOW)] == ["retained"] * 3
+        for days, status in ((0, "retained"), (29, "due"), (31, "overdue")):
+            when = NOW + timedelta(days=days)
+            assert [r.status for r in segment_rows(conn, when)] == [status] * 3
+            assert len(segment_rows(conn, when, status=status)) == 3  # SQL agrees with Python
+    fresh.close()
+    ledger.close()
+
+
+class FullVault(Vault):
+    """The store's disk is full (a fake of our own port, not a mock)."""
+
+    def ingest(self, src: Path, *, move: bool = True) -> StoredSegment:
+        raise StoreFull(f"{self.root}/tmp: no space left while writing; nothing was stored.")
+
+
+def test_a_full_disk_refuses_the_file_and_records_nothing(data_dir: Path, tmp_path: Path) -> None:
+    ledger = footage_ledger(data_dir)
+    path = clip(tmp_path, 0)
+    before = last_id(ledger)
+    real = open_vault(ledger)
+    full = FullVault(real.root, ledger.secret("footage_site"))
+    summary = ingest_paths(ledger, [path], camera=CAMERA, actor=STAFF, now=NOW, vault=full)
+    assert [(o.status, o.message) for o in summary.outcomes] == [
+        ("refused", f"{real.root}/tmp: no space left while writing; nothing was stored.")
+    ]
+    assert last_id(ledger) == before and path.exists()
+    assert list(real.root.joinpath("blobs").iterdir()) == []
+    ledger.close()
+    _verifies(data_dir)

@@ -1,0 +1,191 @@
+"""The retention sweep: holds and flags block purge; a crash at any step is recovered by
+the next run, never leaving an event for a file that exists or a deleted file without one
+(R13-R15)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from capture.ingest import ingest_paths, open_vault
+from capture.sweep import METHOD, METHOD_COMPLETED, STEPS, SweepResult, sweep
+from ledger.app import Ledger
+from ledger.datadir import DataDir
+from ledger.errors import NotPermitted
+from ledger.integrity import open_chain, verify_chain
+from projections.registry import open_views
+from projections.retention import due_for_purge
+from tests.conftest import NOW
+from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip, footage_ledger
+
+LATER = NOW + timedelta(days=40)
+SWEEPER = "scheduled-sweep"
+
+
+class Crash(BaseException):
+    """Stands for kill -9 at a step: no clean-up handler runs."""
+
+
+def _setup(data_dir: Path, tmp_path: Path, n: int = 1) -> tuple[Ledger, list[str]]:
+    ledger = footage_ledger(data_dir)
+    ledger.add_staff(SWEEPER, "staff", actor=DIRECTOR, now=NOW)
+    summary = ingest_paths(
+        ledger, [clip(tmp_path / "in", i) for i in range(n)], camera=CAMERA, actor=STAFF, now=NOW
+    )
+    return ledger, [o.segment_id or "" for o in summary.outcomes]
+
+
+def _run(ledger: Ledger, fail_at=None, now=LATER, dry_run: bool = False) -> SweepResult:
+    views = open_views(ledger)
+    with views.connect() as conn:
+        due = due_for_purge(conn, now)
+    views.close()
+    return sweep(
+        ledger, open_vault(ledger), due, actor=SWEEPER, now=now, dry_run=dry_run, fail_at=fail_at
+    )
+
+
+def _purges(ledger: Ledger) -> list[dict]:
+    return [e.details for e in ledger.read_log(kinds=["FootagePurged"])]
+
+
+def test_a_due_segment_is_destroyed_then_recorded_with_the_schedule_authority(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger, [sid] = _setup(data_dir, tmp_path)
+    authority = {"schedule_id": "25-012", "item": "7", "disposal_certificate": "DC-2026-3"}
+    ledger.change_retention(
+        schedule_authority=authority, reason="board resolution", actor=DIRECTOR, now=NOW
+    )
+    sha = ledger.segment_info(sid).sha256
+    assert [o.status for o in _run(ledger, dry_run=True).outcomes] == ["would purge"]
+    assert open_vault(ledger).exists(sha) and _purges(ledger) == []
+
+    result = _run(ledger)
+
+    assert [(o.status, o.message) for o in result.outcomes] == [
+        ("purged", f"segment {sid}: purged")
+    ]
+    assert not open_vault(ledger).has_blob(sha) and not open_vault(ledger).has_key(sha)
+    [purge] = _purges(ledger)
+    assert purge["sha256"] == sha and purge["camera_id"] == CAMERA
+    assert purge["method"] == METHOD and purge["schedule_authority"] == authority
+    assert purge["blob_removed"] and purge["key_destroyed"]
+    assert not purge["completed_after_interruption"] and purge["sweep_run"] == result.run_id
+    assert ledger.segment_info(sid).purged
+    assert _run(ledger).outcomes == ()  # nothing due any more
+    ledger.close()
+
+
+def test_holds_and_flags_block_purge_until_released(data_dir: Path, tmp_path: Path) -> None:
+    ledger, ids = _setup(data_dir, tmp_path, n=3)
+    hold = ledger.place_hold(
+        [ids[0]],
+        kind="law_enforcement_preservation",
+        reason="preservation letter",
+        reference="CPD 26-4411",
+        actor=DIRECTOR,
+        now=NOW,
+    )
+    ledger.flag(ids[1], reason="theft at the desk", actor=STAFF, now=NOW)
+    ledger.flag(ids[2], reason="fight", retain_until=NOW + timedelta(days=60), actor=STAFF, now=NOW)
+
+    assert _run(ledger).outcomes == ()
+    assert all(open_vault(ledger).exists(ledger.segment_info(s).sha256) for s in ids)
+
+    ledger.release_hold(hold, reason="case closed", actor=DIRECTOR, now=LATER)
+    assert [o.segment_id for o in _run(ledger).outcomes] == [ids[0]]
+    assert [o.segment_id for o in _run(ledger, now=NOW + timedelta(days=61)).outcomes] == [ids[2]]
+    assert not ledger.segment_info(ids[1]).purged
+    ledger.close()
+
+
+def test_a_hold_placed_after_the_projection_was_read_still_blocks(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger, [sid] = _setup(data_dir, tmp_path)
+    views = open_views(ledger)
+    with views.connect() as conn:
+        due = due_for_purge(conn, LATER)
+    views.close()
+    ledger.place_hold(
+        [sid], kind="legal", reason="suit", reference="L-9", actor=DIRECTOR, now=LATER
+    )
+    result = sweep(ledger, open_vault(ledger), due, actor=SWEEPER, now=LATER)
+    assert result.outcomes[0].status == "skipped"
+    assert "FOOTAGE-HOLD-BLOCKS-PURGE (Policy V-B; 50 ILCS 205)" in result.outcomes[0].message
+    assert open_vault(ledger).exists(ledger.segment_info(sid).sha256)
+    ledger.close()
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_crash_at_any_step_is_completed_by_the_next_run(
+    data_dir: Path, tmp_path: Path, step: str
+) -> None:
+    ledger, [sid] = _setup(data_dir, tmp_path)
+    sha = ledger.segment_info(sid).sha256
+    vault = open_vault(ledger)
+
+    def crash(at: str, segment_id: str) -> None:
+        if at == step:
+            raise Crash(at)
+
+    with pytest.raises(Crash):
+        _run(ledger, fail_at=crash)
+    recorded = _purges(ledger)
+    # Never an event for a file that still exists:
+    if recorded:
+        assert not vault.has_blob(sha) and not vault.has_key(sha)
+    expect_recorded = step == "recorded"
+    assert bool(recorded) == expect_recorded
+
+    result = _run(ledger)
+
+    [purge] = _purges(ledger)
+    assert not vault.has_blob(sha) and not vault.has_key(sha)
+    if step == "checked":  # crashed before anything was destroyed: a normal purge
+        assert [o.status for o in result.outcomes] == ["purged"]
+        assert purge["method"] == METHOD
+    elif step in ("destroyed", "confirmed"):
+        assert [(o.status, o.message) for o in result.outcomes] == [
+            ("completed", f"segment {sid}: purge completed after interruption")
+        ]
+        assert purge["method"] == METHOD_COMPLETED and purge["completed_after_interruption"]
+    else:
+        assert result.outcomes == ()
+    ledger.close()
+    assert verify_chain(open_chain(DataDir.open(data_dir))).ok
+
+
+def test_a_crash_inside_destroy_after_the_key_is_gone_is_finished_next_run(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger, [sid] = _setup(data_dir, tmp_path)
+    vault = open_vault(ledger)
+    sha = ledger.segment_info(sid).sha256
+    vault.key_path(sha).unlink()  # what Vault.destroy leaves if killed between its two unlinks
+    result = _run(ledger)
+    assert [o.status for o in result.outcomes] == ["completed"]
+    [purge] = _purges(ledger)
+    assert purge["blob_removed"] and not purge["key_destroyed"]
+    assert "encrypted blob unlinked now" in purge["method"]
+    assert not vault.has_blob(sha)
+    ledger.close()
+
+
+def test_an_unknown_sweeper_is_refused_once_and_nothing_is_destroyed(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger, [sid] = _setup(data_dir, tmp_path)
+    views = open_views(ledger)
+    with views.connect() as conn:
+        due = due_for_purge(conn, LATER)
+    views.close()
+    before = ledger.recorder.max_notification_id() or 0
+    with pytest.raises(NotPermitted, match="^STAFF-ACTIVE .*'cron' is not a registered staff"):
+        sweep(ledger, open_vault(ledger), due, actor="cron", now=LATER)
+    assert [e.kind for e in ledger.read_log(start=before + 1)] == ["AccessDenied"]
+    assert open_vault(ledger).exists(ledger.segment_info(sid).sha256)
+    ledger.close()
