@@ -11,7 +11,9 @@ import click
 from eventsourcing.persistence import PersistenceError
 
 from cli.common import Context, Tampered, parse_when
+from capture.errors import CaptureError
 from ledger.errors import LedgerError
+from ledger.evidence import EvidenceInvalid
 from ledger.integrity import LedgerTampered, MerkleProofFailed
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -23,9 +25,9 @@ class CustodesGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (LedgerTampered, MerkleProofFailed) as e:
+        except (LedgerTampered, MerkleProofFailed, EvidenceInvalid) as e:
             raise Tampered(str(e)) from e
-        except LedgerError as e:
+        except (LedgerError, CaptureError) as e:
             raise click.ClickException(str(e)) from e
         except PersistenceError as e:
             raise click.ClickException(_storage_message(e)) from e
@@ -84,7 +86,7 @@ def custodes(ctx: click.Context, data_dir: Path | None, now: str | None) -> None
 
 def _register() -> None:
     # One line per feature module: each adds its commands (and report subcommands).
-    from cli import demo, footage, ledger_cmds, proofs, report, request, staff
+    from cli import demo, export, footage, ledger_cmds, proofs, report, request, staff
 
     ledger_cmds.register(custodes)
     staff.register(custodes)
@@ -93,6 +95,7 @@ def _register() -> None:
     proofs.register(custodes)
     request.register(custodes)
     footage.register(custodes)
+    export.register(custodes)
 
 
 _register()

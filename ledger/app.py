@@ -14,13 +14,14 @@ from ledger.application import LedgerBase, LogEntry, StaffView, _first_line
 from ledger.datadir import DataDir
 from ledger.disclosure_commands import DisclosureCommands
 from ledger.errors import StoreUnavailable
+from ledger.exports import ExportCommands
 from ledger.footage_commands import FootageCommands
 from ledger.integrity import open_chain, verify_chain
 
 __all__ = ["Ledger", "LogEntry", "StaffView", "open_chain", "open_ledger", "verify_chain"]
 
 
-class Ledger(DisclosureCommands, FootageCommands, LedgerBase):
+class Ledger(ExportCommands, DisclosureCommands, FootageCommands, LedgerBase):
     """All use-cases. Feature mixins are listed here as they are added."""
 
 

@@ -63,8 +63,10 @@ def clip_line(clip: dict[str, Any]) -> str:
     )
 
 
-def content_digest(clips: list[dict[str, Any]]) -> str:
+def content_digest(clips: list[dict[str, Any]], request_ref: str, exported_at: str) -> str:
+    """SHA-256 over the export's request, time and clip lines (docs/FORMAT.md)."""
     h = hashlib.sha256(b"custodes/evidence/v1\x00")
+    h.update(f"{request_ref} {exported_at}\n".encode())
     for clip in sorted(clips, key=lambda c: c["file"]):
         h.update(clip_line(clip).encode())
     return h.hexdigest()
@@ -125,7 +127,7 @@ def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = Non
     for clip in manifest["clips"]:
         if listed.get(clip["file"]) != clip["sha256"]:
             raise EvidenceInvalid(f"manifest.json's SHA-256 for {clip['file']} does not match")
-    digest = content_digest(manifest["clips"])
+    digest = content_digest(manifest["clips"], manifest["request"], manifest["exported_at"])
     if digest != manifest["content_digest"]:
         raise EvidenceInvalid("manifest.json's content digest does not match its clips")
     note = _read(root, "checkpoint.txt").decode()

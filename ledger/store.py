@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import (
     IntegrityError,
@@ -316,34 +317,41 @@ class ChainReader:
     def node_store(self) -> SqlNodeStore:
         return SqlNodeStore(self)
 
-    def entry(self, *, notification_id: int | None = None, position: int | None = None) -> Any:
+    def entry(
+        self,
+        *,
+        notification_id: int | None = None,
+        position: int | None = None,
+        originator: tuple[UUID, int] | None = None,
+    ) -> Any:
         """One row's chain fields (id, originator bytes, version, topic, position, digest,
-        prev, entry hash) by notification id or by position; None if absent."""
-        uuid_expr = (
-            "uuid_send(originator_id)" if self.recorder.dialect == "postgresql" else "originator_id"
-        )
-        p = "?" if self.recorder.dialect == "sqlite" else "%s"
-        column, value = (
-            ("id", notification_id) if notification_id is not None else ("position", position)
-        )
+        prev, entry hash) by notification id, position or (aggregate id, version)."""
+        pg = self.recorder.dialect == "postgresql"
+        uuid_expr = "uuid_send(originator_id)" if pg else "originator_id"
+        p = "%s" if pg else "?"
+        if notification_id is not None:
+            where, params = f"id = {p}", (notification_id,)
+        elif position is not None:
+            where, params = f"position = {p}", (position,)
+        elif originator is not None:
+            oid = originator[0] if pg else originator[0].bytes
+            where, params = f"originator_id = {p} AND originator_version = {p}", (oid, originator[1])
+        else:
+            raise ValueError("name the entry by notification id, position or originator")
         with self._connection() as conn:
             cur = conn.cursor()
             cur.execute(
                 f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
-                f"prev_hash, entry_hash FROM {self.table} WHERE {column} = {p}",
-                (value,),
+                f"prev_hash, entry_hash FROM {self.table} WHERE {where}",
+                params,
             )
             row = cur.fetchone()
         if row is None:
             return None
         return (
-            row[0],
-            bytes(row[1]),
-            row[2],
-            row[3],
-            row[4],
+            row[0], bytes(row[1]), row[2], row[3], row[4],
             *(None if v is None else bytes(v) for v in row[5:]),
-        )
+        )  # fmt: skip
 
     @contextmanager
     def _write(self) -> Iterator[Any]:

@@ -6,7 +6,9 @@ from datetime import datetime
 
 from ledger.app import Ledger
 from projections.base import Projection, Views
+from projections.cameras import CamerasProjection
 from projections.disclosures import DisclosuresProjection
+from projections.history import SubjectIndexProjection
 from projections.refusals import RefusalsProjection
 from projections.retention import footage_projections
 
@@ -17,6 +19,8 @@ def all_projections() -> list[Projection]:
         # Feature read models register here, one line each.
         *footage_projections(),
         DisclosuresProjection(),
+        CamerasProjection(),
+        SubjectIndexProjection(),
     ]
 
 

@@ -1,0 +1,193 @@
+"""Evidence exports (R17, R18): what left the library, for which request, derived how.
+
+An export is its own aggregate whose id commits to the exported content
+(``ledger.evidence.export_id``). Its events record the chain of custody: the request and
+recipient, each clip's source hash -> derived hash with the redaction parameters, the
+exporter. The package itself is built in ``capture.export``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
+from uuid import UUID
+
+from ledger import policy, rules
+from ledger.application import LedgerBase
+from ledger.domain import Actor, LedgerAggregate
+from ledger.errors import InvalidInput
+from ledger.evidence import content_digest, export_id
+
+
+def exported_at(now: datetime) -> str:
+    """The export time as it appears in the manifest and the content digest."""
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class EvidenceExport(LedgerAggregate):
+    class EvidenceExported(LedgerAggregate.Created):
+        request_ref: str
+        case_number: str | None
+        recipient: str
+        content_digest: str
+        segments: list[str]
+        reason: str
+
+    class ClipDerived(LedgerAggregate.Event):
+        segment_id: str
+        original_sha256: str
+        sha256: str
+        file: str
+        redaction: dict[str, Any] | None
+
+        def apply(self, aggregate: EvidenceExport) -> None:
+            aggregate.clips.append(
+                {
+                    "segment_id": self.segment_id,
+                    "original_sha256": self.original_sha256,
+                    "sha256": self.sha256,
+                    "file": self.file,
+                    "redaction": self.redaction,
+                }
+            )
+
+    def __init__(
+        self,
+        actor: str,
+        actor_role: str,
+        occurred_at: datetime | None,
+        request_ref: str,
+        case_number: str | None,
+        recipient: str,
+        content_digest: str,
+        segments: list[str],
+        reason: str,
+    ) -> None:
+        self.request_ref = request_ref
+        self.recipient = recipient
+        self.content_digest = content_digest
+        self.segments = segments
+        self.clips: list[dict[str, Any]] = []
+
+
+@dataclass(frozen=True)
+class ExportPermit:
+    who: Actor
+    request_ref: str
+    case_number: str | None
+    recipient: str
+    purpose: str
+    segments: tuple[str, ...]
+    view_permits: tuple[Any, ...]
+
+
+class _Features(Protocol):
+    def request_view(self, ref: str) -> dict[str, Any]: ...
+    def check_viewing(
+        self, segment_id: str, *, reason: str, purpose: str, actor: str, now: datetime
+    ) -> Any: ...
+    def record_viewing(
+        self,
+        permit: Any,
+        *,
+        kind: str,
+        remote: bool,
+        now: datetime,
+        at_seconds: float | None = None,
+    ) -> None: ...
+
+
+class ExportCommands(LedgerBase):
+    def check_export(
+        self, request_ref: str, segments: Sequence[str], *, actor: str, now: datetime
+    ) -> ExportPermit:
+        """Who may export which segments for this request; refusals are recorded.
+
+        Only the Director or the Business Manager exports (archived footage, R16); only
+        segments the Director approved for release on this request (R7, R17).
+        """
+        features = cast(_Features, self)
+        request = features.request_view(request_ref)
+        ref = request["ref"]
+        who = self.authorize(
+            actor,
+            "export footage",
+            ("director", "business_manager"),
+            rules.FOOTAGE_ARCHIVE_ACCESS,
+            now,
+            subject=ref,
+        )
+        wanted = tuple(dict.fromkeys(s.strip().lower() for s in segments if s.strip()))
+        if not wanted:
+            raise InvalidInput("name the segments to export")
+        decision = request.get("decision")
+        approved = set(decision["approved_footage"]) if decision and decision["approved"] else set()
+        missing = [s for s in wanted if s not in approved]
+        if missing:
+            why = (
+                "the Director has not approved a release on it"
+                if not decision
+                else "the Director denied it"
+                if not decision["approved"]
+                else f"its approved footage does not include {', '.join(missing)}"
+            )
+            self.refuse(
+                who,
+                "export footage",
+                rules.POLICY_DENY_BY_DEFAULT,
+                f"nothing is exported for {ref}: {why}",
+                now,
+                subject=ref,
+            )
+        law_enforcement = request["requester_kind"] in ("law_enforcement", "court")
+        if law_enforcement:
+            d = policy.check_law_enforcement_footage(request.get("case_number"))
+            if not d.allowed:
+                self.refuse(who, "export footage", d.rule, d.reason, now, subject=ref)
+        purpose = "law_enforcement_request" if law_enforcement else "foia_review"
+        permits = tuple(
+            features.check_viewing(
+                s, reason=f"evidence export for {ref}", purpose=purpose, actor=who.name, now=now
+            )
+            for s in wanted
+        )
+        return ExportPermit(
+            who, ref, request.get("case_number"), request["requester"], purpose, wanted, permits
+        )
+
+    def record_export(
+        self, permit: ExportPermit, clips: list[dict[str, Any]], *, now: datetime
+    ) -> UUID:
+        """Record the export and each derivation; returns the export's aggregate id."""
+        digest = content_digest(clips, permit.request_ref, exported_at(now))
+        common = dict(actor=permit.who.name, actor_role=permit.who.role, occurred_at=None)
+        export = EvidenceExport._create(
+            EvidenceExport.EvidenceExported,
+            id=export_id(digest),
+            timestamp=now,
+            request_ref=permit.request_ref,
+            case_number=permit.case_number,
+            recipient=permit.recipient,
+            content_digest=digest,
+            segments=list(permit.segments),
+            reason=f"evidence export for {permit.request_ref}",
+            **common,
+        )
+        for clip in sorted(clips, key=lambda c: c["file"]):
+            export.trigger_event(
+                EvidenceExport.ClipDerived,
+                timestamp=now,
+                segment_id=clip["segment_id"],
+                original_sha256=clip["original_sha256"],
+                sha256=clip["sha256"],
+                file=clip["file"],
+                redaction=clip["redaction"],
+                **common,
+            )
+        self.save(export)
+        features = cast(_Features, self)
+        for view in permit.view_permits:
+            features.record_viewing(view, kind="export", remote=False, now=now)
+        return export.id

@@ -1,0 +1,316 @@
+"""History for legal review: every event about one subject, in ledger order.
+
+A subject index (subject key -> notification ids) is kept as a read model, so a history
+never scans the whole log: the index names the events, which are then read from the log
+by notification id, with their chain positions.
+
+An event is "about" a subject when
+* it belongs to an aggregate whose identity is that subject: a segment's flags, holds,
+  viewings and purge; a request's routing, decision, releases, acknowledgement; a hold's
+  release; a camera's retirement; a patron's details and erasure. Every event of a request
+  that names a patron is also about that patron, and every event of an evidence export is
+  also about its request;
+* or one of its fields names the subject (the indexed fields are ``INDEXED_FIELDS``): a
+  hold naming segments, a request naming a pseudonym or segments, a release listing
+  footage, a capture or purge naming its camera, a follow-up resolved by a court order
+  request, an export clip naming its segment;
+* or it is a refused attempt (``AccessDenied``) whose subject names it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, select
+
+from ledger.app import Ledger
+from ledger.store import ChainReader
+from projections.base import Projection
+
+SUBJECT_KINDS = ("segment", "request", "hold", "patron", "camera")
+
+metadata = MetaData()
+subject_index = Table(
+    "proj_subject_index",
+    metadata,
+    Column("subject", String(90), primary_key=True),
+    Column("notification_id", BigInteger, primary_key=True),
+)
+aggregate_subjects = Table(
+    "proj_subject_aggregates",
+    metadata,
+    Column("aggregate_id", String(36), primary_key=True),
+    Column("subject", String(90), primary_key=True),
+)
+
+# Field name -> subject kind. Lists of ids and lists of {"segment_id": ...} are read too.
+INDEXED_FIELDS: dict[str, str] = {
+    "segment_id": "segment",
+    "segments": "segment",
+    "footage": "segment",
+    "hold_id": "hold",
+    "ref": "request",
+    "request_ref": "request",
+    "court_order_request": "request",
+    "patron": "patron",
+    "pseudonym": "patron",
+    "camera_id": "camera",
+}
+# Creation event -> the fields whose subjects every later event of the aggregate inherits.
+OWN_FIELDS: dict[str, tuple[str, ...]] = {
+    "FootageCaptured": ("segment_id",),
+    "CameraRegistered": ("camera_id",),
+    "HoldPlaced": ("hold_id",),
+    "RequestOpened": ("ref", "patron"),
+    "PatronRecorded": ("pseudonym",),
+    "EvidenceExported": ("request_ref",),
+}
+_PATTERNS = (
+    ("segment", re.compile(r"^[0-9a-f]{12}([0-9a-f]{52})?$", re.I)),
+    ("request", re.compile(r"^R-\d{4}-\d{1,6}$", re.I)),
+    ("hold", re.compile(r"^H-[0-9A-F]{8}$", re.I)),
+    ("patron", re.compile(r"^p-[0-9a-f]{16}$", re.I)),
+)
+
+
+def subject_key(kind: str, value: str) -> str:
+    """The canonical key: segments by their 12-hex id, refs and holds upper case."""
+    value = value.strip()
+    if kind == "segment":
+        value = value.lower()[:12]
+    elif kind in ("request", "hold"):
+        value = value.upper()
+    else:
+        value = value.casefold()
+    return f"{kind}:{value}"
+
+
+def classify(text: str) -> str:
+    """The subject key a user's SUBJECT argument means (a camera name when nothing else)."""
+    for kind, pattern in _PATTERNS:
+        if pattern.match(text.strip()):
+            return subject_key(kind, text)
+    return subject_key("camera", text)
+
+
+def _values(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, str):
+                yield item
+            elif isinstance(item, dict) and isinstance(item.get("segment_id"), str):
+                yield item["segment_id"]
+
+
+def _field_keys(event: Any, names: Iterable[str]) -> set[str]:
+    keys = set()
+    for name in names:
+        kind = INDEXED_FIELDS[name]
+        for value in _values(getattr(event, name, None)):
+            if value.strip():
+                keys.add(subject_key(kind, value))
+    return keys
+
+
+def _refusal_keys(event: Any) -> set[str]:
+    keys = set()
+    for token in str(event.subject).split(","):
+        token = token.strip()
+        if not token:
+            continue
+        key = classify(token)
+        if not key.startswith("camera:") or str(event.action).startswith("camera"):
+            keys.add(key)
+    return keys
+
+
+class SubjectIndexProjection(Projection):
+    name = "subjects"
+    metadata = metadata
+
+    def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
+        kind = type(event).__name__
+        aggregate = str(event.originator_id)
+        keys = {
+            row.subject
+            for row in conn.execute(
+                select(aggregate_subjects.c.subject).where(
+                    aggregate_subjects.c.aggregate_id == aggregate
+                )
+            )
+        }
+        if kind in OWN_FIELDS:
+            own = _field_keys(event, OWN_FIELDS[kind]) - keys
+            for key in sorted(own):
+                conn.execute(aggregate_subjects.insert().values(aggregate_id=aggregate, subject=key))
+            keys |= own
+        keys |= _field_keys(event, INDEXED_FIELDS)
+        if kind == "AccessDenied":
+            keys |= _refusal_keys(event)
+        for key in sorted(keys):
+            conn.execute(subject_index.insert().values(subject=key, notification_id=notification_id))
+
+
+# ---- queries ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    notification_id: int
+    position: int | None
+    kind: str
+    actor: str
+    actor_role: str
+    recorded_at: datetime
+    occurred_at: datetime | None
+    summary: str
+
+
+def notification_ids(conn: Connection, key: str) -> list[int]:
+    q = (
+        select(subject_index.c.notification_id)
+        .where(subject_index.c.subject == key)
+        .order_by(subject_index.c.notification_id)
+    )
+    return [int(n) for n in conn.execute(q).scalars()]
+
+
+def subject_history(ledger: Ledger, conn: Connection, key: str) -> list[HistoryEntry]:
+    """The indexed events of ``key``, read from the log by id, oldest first."""
+    reader = ChainReader(ledger.chained_recorder)
+    out = []
+    for nid in notification_ids(conn, key):
+        (notification,) = ledger.recorder.select_notifications(nid, 1)
+        event = ledger.mapper.to_domain_event(notification)
+        row = reader.entry(notification_id=nid)
+        out.append(
+            HistoryEntry(
+                notification_id=nid,
+                position=None if row is None else row[4],
+                kind=type(event).__name__,
+                actor=getattr(event, "actor", ""),
+                actor_role=getattr(event, "actor_role", ""),
+                recorded_at=event.timestamp,
+                occurred_at=getattr(event, "occurred_at", None),
+                summary=summarise(event),
+            )
+        )
+    return out
+
+
+def _d(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _list(values: Iterable[Any]) -> str:
+    return ", ".join(_values(list(values))) or "(none)"
+
+
+_SUMMARIES: dict[str, Any] = {
+    "CameraRegistered": lambda e: (
+        f"camera {e.camera_id} registered at {e.location} ({e.zone}); signage "
+        f"{'attested' if e.signage_posted else 'NOT attested'}"
+    ),
+    "CameraRetired": lambda e: f"camera retired: {e.reason}",
+    "FootageCaptured": lambda e: (
+        f"segment {e.segment_id} from {e.camera_id}, recorded {_d(e.recorded_start)} to "
+        f"{_d(e.recorded_end)}; keep until {_d(e.retention_deadline)}"
+    ),
+    "FootageFlagged": lambda e: (
+        f"flag {e.flag_id}: {e.reason}"
+        + (f" (keep until {_d(e.retain_until)})" if e.retain_until else " (until cleared)")
+    ),
+    "FlagCleared": lambda e: f"flag {e.flag_id} cleared: {e.reason}",
+    "HoldPlaced": lambda e: (
+        f"{e.kind} hold {e.hold_id} ({e.reference}) on {_list(e.segments)}: {e.reason}"
+    ),
+    "HoldReleased": lambda e: f"hold released: {e.reason}",
+    "HoldApplied": lambda e: f"held by {e.kind} hold {e.hold_id}",
+    "HoldLifted": lambda e: f"hold {e.hold_id} lifted",
+    "FootageViewed": lambda e: (
+        f"{e.kind} ({e.purpose}{', remote' if e.remote else ''}"
+        f"{', archived' if e.archived else ''}): {e.reason}"
+    ),
+    "FootagePurged": lambda e: (
+        f"segment {e.segment_id} purged ({e.method}; file removed: "
+        f"{'yes' if e.blob_removed else 'no'}, key destroyed: "
+        f"{'yes' if e.key_destroyed else 'no'}) under {e.rule_id}"
+    ),
+    "RequestOpened": lambda e: (
+        f"request {e.ref} from {e.requester_kind.replace('_', ' ')} ({e.requester}) for "
+        f"{', '.join(e.records)}"
+        + (f"; patron {e.patron}" if e.patron else "")
+        + (f"; footage {_list(e.footage)}" if e.footage else "")
+        + f"; received by {e.received_by}"
+    ),
+    "RequestRoutedToDirector": lambda e: f"routed to the Director ({e.director})",
+    "FoiaClockStarted": lambda e: (
+        f"FOIA clock started: due {_d(e.due_at)} (extended {_d(e.extended_due_at)})"
+    ),
+    "PreservationHoldLinked": lambda e: f"preservation hold {e.hold_id} on {_list(e.segments)}",
+    "CourtOrderRecorded": lambda e: (
+        f"{e.kind} {e.case} ({e.court}; judge {e.judge}; "
+        f"{'signed by a judge' if e.signed_by_judge else 'NOT signed by a judge'}); "
+        f"scope: {e.scope}"
+    ),
+    "CounselReviewRecorded": lambda e: f"counsel review: {e.result}",
+    "EmergencyRequestRecorded": lambda e: (
+        f"emergency request by {e.officer_rank} {e.officer_name} (badge {e.badge_number}, "
+        f"{e.agency}); role sought: {e.role_sought}"
+    ),
+    "DisclosureDecided": lambda e: (
+        f"{'approved' if e.approved else 'denied'} on basis {e.basis}: {e.reason}"
+        + (f"; fields allowed: {_list(e.allowed_fields)}" if e.allowed_fields else "")
+    ),
+    "DisclosureReleased": lambda e: (
+        f"released to {e.to} by {e.method}: fields {_list(e.fields)}"
+        + (f"; footage {_list(e.footage)}" if e.footage else "")
+    ),
+    "AcknowledgementRecorded": lambda e: (
+        "the officer refused to sign the acknowledgement"
+        if e.refused_to_sign
+        else f"acknowledgement signed (form sha256:{(e.signed_form_sha256 or '')[:16]})"
+    ),
+    "FollowUpOpened": lambda e: f"follow-up opened: {e.reason}",
+    "FollowUpResolved": lambda e: (
+        f"follow-up resolved ({e.resolution.replace('_', ' ')}"
+        + (f", court order {e.court_order_request}" if e.court_order_request else "")
+        + f"): {e.reason}"
+    ),
+    "PatronRecorded": lambda e: f"patron {e.pseudonym} recorded (details sealed)",
+    "PatronDetailsRecorded": lambda e: "patron details sealed under a new key",
+    "PatronForgotten": lambda e: f"patron {e.pseudonym} details erased: {e.reason}",
+    "AccessDenied": lambda e: f"REFUSED {e.action} ({e.subject}): {e.message}",
+    "EvidenceExported": lambda e: (
+        f"evidence export for {e.request_ref} to {e.recipient}: {_list(e.segments)}"
+    ),
+    "ClipDerived": lambda e: (
+        f"clip of {e.segment_id} derived ({'redacted' if e.redaction else 'not redacted'}) "
+        f"sha256:{e.sha256[:16]}"
+    ),
+}
+
+
+def summarise(event: Any) -> str:
+    """One line a reviewer can read; never patron details (they are not in events)."""
+    kind = type(event).__name__
+    make = _SUMMARIES.get(kind)
+    if make is not None:
+        try:
+            return str(make(event))
+        except AttributeError:
+            pass  # an older or newer schema of the event: fall back to its fields
+    fields = {
+        k: v
+        for k, v in event.__dict__.items()
+        if k not in ("originator_id", "originator_version", "timestamp", "actor", "actor_role")
+        and k not in ("occurred_at", "originator_topic", "sealed_details")
+    }
+    text = "; ".join(f"{k}={v}" for k, v in sorted(fields.items()))
+    return text[:200]
