@@ -1,0 +1,337 @@
+"""A month at a small library, recorded through the real use-cases (for `custodes demo`).
+
+Every step goes through the same command methods and use-cases the CLI uses; refusals
+are real refusals (recorded). Time is simulated: each step passes its own ``now``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from capture.export import export_footage
+from capture.ingest import ingest_paths, open_vault
+from capture.sweep import sweep
+from capture.synthetic import write_clip
+from capture.viewing import view_segment
+from ledger.app import Ledger, open_ledger
+from ledger.datadir import DataDir
+from ledger.errors import NotPermitted
+from ledger.integrity import issue_checkpoint, open_chain
+from projections.registry import open_views
+from projections.retention import due_segment_ids
+
+LIBRARY = "Mahomet Public Library"
+DIRECTOR = "Dana Director"
+MANAGER = "Bo Business"
+STAFF = "Sam Staff"
+COUNSEL = "Casey Counsel"
+SWEEPER = "scheduled-sweep"
+MONTH = datetime(2026, 10, 1, tzinfo=UTC)  # the month the demo lives through
+END = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)  # when the demo "runs": the morning after
+
+CAMERAS = [
+    ("front-door", "Main entrance, inside the vestibule", "public"),
+    ("circ-desk", "Circulation desk, facing the patrons' side", "public"),
+    ("kids-room", "Children's room entrance", "public"),
+    ("lot-north", "North parking lot", "public"),
+    ("makerspace", "Makerspace, door and 3D-printer bench", "public"),
+]
+REFUSED_CAMERA = ("restroom-1", "Ground floor restroom corridor", "restroom")
+
+
+@dataclass
+class DemoSummary:
+    data_dir: Path
+    steps: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    segments: int = 0
+    purged: int = 0
+    checkpoint: str = ""
+    checkpoint_size: int = 0
+    evidence: Path | None = None
+
+    def note(self, text: str) -> None:
+        self.steps.append(text)
+
+
+def run_month(out: Path, *, say: Callable[[str], None] = lambda _t: None) -> DemoSummary:
+    """Record the month in a fresh data directory under ``out``; returns what happened."""
+    datadir = DataDir.create(out / "data")
+    summary = DemoSummary(datadir.path)
+    ledger = open_ledger(datadir)
+    try:
+        _staff_and_cameras(ledger, summary, say)
+        segments = _footage(ledger, out / "incoming", summary, say)
+        _flags_holds_and_viewings(ledger, segments, summary, say)
+        _requests(ledger, segments, out, summary, say)
+        _sweep(ledger, summary, say)
+        cp, note = issue_checkpoint(
+            open_chain(datadir),
+            origin=ledger.site().log_origin,
+            signing_key=datadir.signing_key(None),
+            now=END,
+        )
+        summary.checkpoint, summary.checkpoint_size = note, cp.size
+        say(f"Signed a checkpoint of {cp.size} entries")
+    finally:
+        ledger.close()
+    return summary
+
+
+def _refused(summary: DemoSummary, e: NotPermitted) -> None:
+    summary.refusals.append(str(e))
+
+
+def _staff_and_cameras(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> None:
+    t = MONTH - timedelta(days=2)
+    ledger.initialise(director=DIRECTOR, library=LIBRARY, timezone="America/Chicago", now=t)
+    for name, role in [
+        (MANAGER, "business_manager"),
+        (STAFF, "staff"),
+        (COUNSEL, "counsel"),
+        (SWEEPER, "staff"),
+    ]:
+        ledger.add_staff(name, role, actor=DIRECTOR, now=t + timedelta(minutes=5))
+    for cam, where, zone in CAMERAS:
+        ledger.register_camera(
+            cam,
+            location=where,
+            zone=zone,
+            signage_posted=True,
+            actor=DIRECTOR,
+            now=t + timedelta(hours=1),
+        )
+    try:
+        cam, where, zone = REFUSED_CAMERA
+        ledger.register_camera(
+            cam,
+            location=where,
+            zone=zone,
+            signage_posted=True,
+            actor=DIRECTOR,
+            now=t + timedelta(hours=1),
+        )
+    except NotPermitted as e:
+        _refused(summary, e)
+    try:  # a staff member tries to add a director: refused and recorded
+        ledger.add_staff("Eve Extra", "director", actor=STAFF, now=t + timedelta(hours=2))
+    except NotPermitted as e:
+        _refused(summary, e)
+    summary.note(f"Staff: {DIRECTOR} (director), {MANAGER}, {STAFF}, {COUNSEL}, {SWEEPER}")
+    summary.note(f"Cameras: {len(CAMERAS)} registered; a sixth, in a restroom, refused")
+    say("Registered staff and cameras (a restroom camera was refused)")
+
+
+def _footage(
+    ledger: Ledger, incoming: Path, summary: DemoSummary, say: Callable[[str], None]
+) -> dict[str, list[str]]:
+    """Two short clips per camera every few days of the month, ingested the next morning."""
+    by_camera: dict[str, list[str]] = {cam: [] for cam, _, _ in CAMERAS}
+    for day in range(0, 31, 3):
+        for n, (cam, _, _) in enumerate(CAMERAS):
+            for hour in (10, 16):
+                start = MONTH + timedelta(days=day, hours=hour, minutes=7 * n)
+                folder = incoming / f"{start:%Y%m%d}"
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / f"{cam}_{start:%Y%m%dT%H%M%SZ}.mp4"
+                write_clip(
+                    path,
+                    seconds=1,
+                    fps=5,
+                    size=(192, 108),
+                    start=start,
+                    seed=day * 10 + n,
+                    faces=(cam == "front-door" and hour == 10),
+                )
+        ingest_day = MONTH + timedelta(days=day + 1, hours=7)
+        for cam, _, _ in CAMERAS:
+            files = sorted(
+                (incoming / f"{MONTH + timedelta(days=day):%Y%m%d}").glob(f"{cam}_*.mp4")
+            )
+            result = ingest_paths(ledger, files, camera=cam, actor=SWEEPER, now=ingest_day)
+            by_camera[cam] += [o.segment_id for o in result.outcomes if o.segment_id]
+    summary.segments = sum(len(v) for v in by_camera.values())
+    summary.note(f"Footage: {summary.segments} segments ingested, encrypted at rest")
+    say(f"Ingested {summary.segments} synthetic clips")
+    return by_camera
+
+
+def _flags_holds_and_viewings(
+    ledger: Ledger, segs: dict[str, list[str]], summary: DemoSummary, say: Callable[[str], None]
+) -> None:
+    t = MONTH + timedelta(days=4, hours=15)
+    ledger.flag(
+        segs["lot-north"][2],
+        reason="Patron reported a vehicle struck in the lot; keep for the insurer",
+        actor=STAFF,
+        now=t,
+        retain_until=MONTH + timedelta(days=75),
+    )
+    ledger.place_hold(
+        [segs["circ-desk"][1], segs["circ-desk"][2]],
+        kind="legal",
+        reason="Preservation letter from the library's counsel (slip-and-fall claim)",
+        reference="Counsel letter 2026-10-04",
+        actor=DIRECTOR,
+        now=t,
+        review_by=MONTH + timedelta(days=45),
+    )
+    view_segment(
+        ledger, segs["front-door"][0], reason="Patron reported a stolen bicycle",
+        purpose="incident_investigation", remote=False, actor=DIRECTOR, now=t + timedelta(hours=1),
+    )  # fmt: skip
+    view_segment(
+        ledger, segs["kids-room"][3], reason="Child separated from parent; confirm who left",
+        purpose="safety", remote=True, actor=MANAGER, now=t + timedelta(days=6),
+    )  # fmt: skip
+    try:  # archived footage is for the Director and the Business Manager only (R16)
+        view_segment(
+            ledger, segs["makerspace"][1], reason="Curious about the 3D printer",
+            purpose="other", remote=False, actor=STAFF, now=t + timedelta(days=7),
+        )  # fmt: skip
+    except NotPermitted as e:
+        _refused(summary, e)
+    try:  # cameras are not used to evaluate staff (R16a)
+        view_segment(
+            ledger, segs["circ-desk"][5], reason="Check how long staff take on breaks",
+            purpose="other", remote=False, actor=MANAGER, now=t + timedelta(days=8),
+        )  # fmt: skip
+    except NotPermitted as e:
+        _refused(summary, e)
+    summary.note("A flag, a legal hold, two logged viewings, two refused viewings")
+    say("Flagged a segment, placed a hold, logged viewings (two refused)")
+
+
+def _requests(
+    ledger: Ledger,
+    segs: dict[str, list[str]],
+    out: Path,
+    summary: DemoSummary,
+    say: Callable[[str], None],
+) -> None:
+    day = MONTH + timedelta(days=9, hours=14)
+    # A court order for a patron's registration record, reviewed by counsel.
+    court = ledger.open_request(
+        requester_kind="court", requester="Champaign County Circuit Court", received_by=STAFF,
+        records=["registration"], description="Order for a patron's registration record",
+        patron_card="2 1234 00567 8901", patron_name="Pat Q. Patron",
+        patron_address="12 Elm St, Mahomet IL", actor=STAFF, now=day,
+    )  # fmt: skip
+    order = out / "court-order-2026-CF-311.pdf"
+    order.write_bytes(b"%PDF-1.4 scanned order 2026-CF-311 (demo)")
+    ledger.record_court_order(
+        court, kind="order", signed_by_judge=True, court="Champaign County Circuit Court",
+        judge="Hon. R. Alvarez", case="2026-CF-311", issued=day - timedelta(days=1),
+        served_at=day, served_by="Dep. K. Moore #218, Champaign County Sheriff",
+        scope="registration record: name and address", document_name=order.name,
+        document_sha256=hashlib.sha256(order.read_bytes()).hexdigest(),
+        actor=STAFF, now=day,
+    )  # fmt: skip
+    ledger.record_counsel_review(
+        court, result="sufficient", notes="Signed by a judge; scope is clear",
+        actor=COUNSEL, now=day + timedelta(days=1),
+    )  # fmt: skip
+    ledger.decide(court, approve=True, reason="Valid court order within scope",
+                  actor=DIRECTOR, now=day + timedelta(days=1, hours=2))  # fmt: skip
+    ledger.release(court, fields=["name", "address"], to="Dep. K. Moore #218",
+                   method="sealed envelope, in person", actor=DIRECTOR,
+                   now=day + timedelta(days=1, hours=3))  # fmt: skip
+
+    # An emergency request: identifying fields only, then a follow-up.
+    em_day = MONTH + timedelta(days=14, hours=21)
+    emergency = ledger.open_request(
+        requester_kind="law_enforcement", requester="Ofc. J. Rivera, Mahomet Police",
+        received_by=MANAGER, records=["registration", "circulation"],
+        description="Missing-person emergency: identify the holder of a found library card",
+        patron_card="2 1234 00999 1111", patron_name="Alex Sample", actor=MANAGER, now=em_day,
+    )  # fmt: skip
+    ledger.record_emergency(
+        emergency, officer_name="J. Rivera", officer_rank="Officer", badge_number="4471",
+        agency="Mahomet Police Department", agency_phone="217-555-0142", id_examined=True,
+        sworn_officer=True, court_order_impractical=True, imminent_danger=True,
+        identification_purpose=True, role_sought="victim",
+        emergency_description="Person missing overnight in freezing weather; card found at scene",
+        actor=MANAGER, now=em_day,
+    )  # fmt: skip
+    ledger.decide(emergency, approve=True, reason="All four representations made; identifying fields only",
+                  actor=DIRECTOR, now=em_day + timedelta(minutes=40))  # fmt: skip
+    try:  # circulation is never released on an emergency request (R9)
+        ledger.release(emergency, fields=["name", "titles"], to="Ofc. J. Rivera",
+                       method="in person", actor=DIRECTOR, now=em_day + timedelta(minutes=50))  # fmt: skip
+    except NotPermitted as e:
+        _refused(summary, e)
+    ledger.release(emergency, fields=["name", "phone"], to="Ofc. J. Rivera", method="in person",
+                   actor=DIRECTOR, now=em_day + timedelta(minutes=55))  # fmt: skip
+    ledger.acknowledge(emergency, actor=DIRECTOR, now=em_day + timedelta(hours=1),
+                       signed_form_sha256=hashlib.sha256(b"signed Appendix 9 (demo)").hexdigest())  # fmt: skip
+    ledger.resolve_follow_up(emergency, judicial_review_sought=True, reason="Asked counsel to seek review",
+                             actor=DIRECTOR, now=em_day + timedelta(days=3))  # fmt: skip
+
+    # A guardian asks about a minor's account: fines yes, titles never (R4).
+    g_day = MONTH + timedelta(days=18, hours=16)
+    guardian = ledger.open_request(
+        requester_kind="parent_guardian", requester="Parent of a minor patron", received_by=STAFF,
+        records=["fines_fees", "circulation"], description="What does my child owe, and for what books?",
+        patron_card="2 1234 00777 2222", patron_name="Minor Patron", minor=True,
+        guardianship="Birth certificate and parent's ID examined at the desk",
+        actor=STAFF, now=g_day,
+    )  # fmt: skip
+    ledger.decide(guardian, approve=True, reason="Fines and fee amounts only, no titles",
+                  actor=DIRECTOR, now=g_day + timedelta(hours=20))  # fmt: skip
+    ledger.release(guardian, fields=["fines_total", "fees_total"], to="the parent, in person",
+                   method="spoken at the desk", actor=DIRECTOR, now=g_day + timedelta(hours=21))  # fmt: skip
+
+    # A FOIA request for lot footage: clock started, responsive footage held.
+    f_day = MONTH + timedelta(days=26, hours=11)
+    ledger.open_request(
+        requester_kind="public", requester="Reporter, Mahomet Citizen", received_by=STAFF,
+        records=["footage"], description="FOIA: north-lot footage of the Oct 25 fender-bender",
+        footage=[segs["lot-north"][8]], actor=STAFF, now=f_day,
+    )  # fmt: skip
+
+    # Law enforcement footage for an active investigation, exported with redaction later.
+    le = ledger.open_request(
+        requester_kind="law_enforcement", requester="Det. M. Chen, Mahomet Police",
+        received_by=DIRECTOR, records=["footage"], description="Bicycle theft at the front door",
+        footage=[segs["front-door"][0]], case_number="MPD-26-1187", actor=DIRECTOR,
+        now=MONTH + timedelta(days=5, hours=10),
+    )  # fmt: skip
+    ledger.decide(le, approve=True, reason="Active investigation; redact bystanders",
+                  actor=DIRECTOR, now=MONTH + timedelta(days=5, hours=12))  # fmt: skip
+    ledger.place_hold(
+        [segs["front-door"][0]], kind="law_enforcement_preservation",
+        reason="Preserve until the case closes", reference="MPD-26-1187",
+        actor=DIRECTOR, now=MONTH + timedelta(days=5, hours=12),
+    )  # fmt: skip
+    assert ledger.datadir is not None
+    package = export_footage(
+        ledger, [segs["front-door"][0]], request_ref=le, to=out / "evidence-MPD-26-1187",
+        actor=DIRECTOR, now=MONTH + timedelta(days=5, hours=13),
+        signing_key=ledger.datadir.signing_key(None), redact_faces=True,
+    )  # fmt: skip
+    summary.evidence = package.path
+    summary.note(
+        f"Requests: court order {court}, emergency {emergency} (follow-up), "
+        f"guardian {guardian}, a FOIA request, law enforcement {le}"
+    )
+    say(
+        "Recorded a court order, an emergency request, a guardian inquiry, a FOIA request and "
+        "a redacted evidence export for the police"
+    )
+
+
+def _sweep(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> None:
+    views = open_views(ledger)
+    try:
+        with views.connect() as conn:
+            due = due_segment_ids(conn, END)
+    finally:
+        views.close()
+    result = sweep(ledger, open_vault(ledger), due, actor=SWEEPER, now=END)
+    summary.purged = sum(1 for o in result.outcomes if o.status == "purged")
+    summary.note(f"Retention sweep {result.run_id}: {summary.purged} segments purged")
+    say(f"Retention sweep purged {summary.purged} segments past 30 days")
