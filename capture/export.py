@@ -133,6 +133,13 @@ def export_footage(
             "purpose": permit.purpose,
             "clips": clips,
             "content_digest": content_digest(clips, permit.request_ref, stamp),
+            "release": {
+                "request": permit.request_ref,
+                "recipient": permit.recipient,
+                "inventory_sha256": ledger.request_view(permit.request_ref)["releases"][-1][
+                    "inventory_sha256"
+                ],
+            },
             "export_event": {
                 "notification_id": proof.notification_id,
                 "position": proof.position,

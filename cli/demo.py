@@ -43,6 +43,9 @@ def demo(out: Path | None) -> None:
     for refusal in summary.refusals:
         click.echo(f"  - {refusal}")
     click.echo(f"Evidence package: {summary.evidence}")
+    click.echo("Compliance report for October, for the Director and the board:")
+    for path in summary.reports:
+        click.echo(f"  {path}")
     click.echo(f"Signed checkpoint ({summary.checkpoint_size} entries):")
     click.echo("  " + summary.checkpoint.replace("\n", "\n  ").rstrip())
     click.echo("Look around:")

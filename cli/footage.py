@@ -25,6 +25,7 @@ from cli.common import (
     wraps,
 )
 from cli.report import report_group
+from cli.reports import as_of_option, parse_as_of
 from ledger.footage import HOLD_KINDS
 from ledger.policy import PURPOSES
 from projections.retention import STATUSES
@@ -143,10 +144,16 @@ def footage_ingest(
 @click.option("--status", type=click.Choice(STATUSES), default=None, help="Only this status.")
 @click.option("--camera", default=None, help="Only this camera.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="At most this many.")
+@as_of_option
 @json_option
 @pass_ctx
 def footage_list(
-    ctx: Context, status: str | None, camera: str | None, limit: int | None, as_json: bool
+    ctx: Context,
+    status: str | None,
+    camera: str | None,
+    limit: int | None,
+    as_of: str | None,
+    as_json: bool,
 ) -> None:
     """List segments with their retention status (from the retention read model).
 
@@ -154,12 +161,14 @@ def footage_list(
     Example:
       custodes footage list --status due
       custodes footage list --camera lobby-1 --json
+      custodes footage list --as-of 2026-11-05T12:00:00Z
     """
     from projections.registry import open_views
     from projections.retention import segment_rows
 
-    now = ctx.now()
-    views = open_views(ctx.ledger())
+    when = parse_as_of(ctx, as_of)
+    now = when or ctx.now()
+    views = open_views(ctx.ledger(), as_of=when)
     try:
         with views.connect() as conn:
             rows = segment_rows(conn, now, status=status, camera=camera, limit=limit)
@@ -428,9 +437,12 @@ def footage_frame(
 @report_group.command("access")
 @click.option("--from", "since", default=None, metavar="DATE", help="From this date (inclusive).")
 @click.option("--to", "until", default=None, metavar="DATE", help="To this date (inclusive).")
+@as_of_option
 @json_option
 @pass_ctx
-def report_access(ctx: Context, since: str | None, until: str | None, as_json: bool) -> None:
+def report_access(
+    ctx: Context, since: str | None, until: str | None, as_of: str | None, as_json: bool
+) -> None:
     """Footage access log: every viewing (name, role, date, time, reason, purpose, remote)
     and every refused attempt (R16, R23).
 
@@ -449,7 +461,7 @@ def report_access(ctx: Context, since: str | None, until: str | None, as_json: b
         end = end + timedelta(days=1)  # --to is a whole day, inclusive
     if start and end and start >= end:
         raise click.BadParameter("--from must be before --to", param_hint="--from")
-    views = open_views(ctx.ledger())
+    views = open_views(ctx.ledger(), as_of=parse_as_of(ctx, as_of))
     try:
         with views.connect() as conn:
             report = access_report(conn, start, end)

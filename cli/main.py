@@ -10,8 +10,8 @@ from typing import Any
 import click
 from eventsourcing.persistence import PersistenceError
 
-from cli.common import Context, Tampered, parse_when
 from capture.errors import CaptureError
+from cli.common import Context, Tampered, parse_when
 from ledger.errors import LedgerError
 from ledger.evidence import EvidenceInvalid
 from ledger.integrity import LedgerTampered, MerkleProofFailed
@@ -86,7 +86,7 @@ def custodes(ctx: click.Context, data_dir: Path | None, now: str | None) -> None
 
 def _register() -> None:
     # One line per feature module: each adds its commands (and report subcommands).
-    from cli import demo, export, footage, ledger_cmds, proofs, report, request, staff
+    from cli import demo, export, footage, ledger_cmds, proofs, report, reports, request, staff
 
     ledger_cmds.register(custodes)
     staff.register(custodes)
@@ -96,6 +96,7 @@ def _register() -> None:
     request.register(custodes)
     footage.register(custodes)
     export.register(custodes)
+    reports.register(custodes)
 
 
 _register()

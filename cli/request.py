@@ -24,6 +24,7 @@ from cli.common import (
     to_jsonable,
 )
 from cli.report import report_group
+from cli.reports import as_of_option, parse_as_of
 from ledger.disclosure import ORDER_KINDS, RECORD_CLASSES, REQUESTER_KINDS, ROLES_SOUGHT
 from ledger.errors import InvalidInput
 
@@ -391,11 +392,13 @@ def request_list(ctx: Context, as_json: bool) -> None:
 # ---- report disclosures -------------------------------------------------------------------
 
 
-def _register(ctx: Context, since: datetime | None, until: datetime | None) -> list[Any]:
+def _register(
+    ctx: Context, since: datetime | None, until: datetime | None, as_of: datetime | None = None
+) -> list[Any]:
     from projections.disclosures import disclosures
     from projections.registry import open_views
 
-    views = open_views(ctx.ledger())
+    views = open_views(ctx.ledger(), as_of=as_of)
     try:
         with views.connect() as conn:
             return disclosures(conn, since, until)
@@ -453,9 +456,15 @@ def _register_table(rows: list[Any]) -> None:
 @click.option("--to", "until", help="Opened before (ISO date).")
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
+@as_of_option
 @pass_ctx
 def report_disclosures(
-    ctx: Context, since: str | None, until: str | None, as_json: bool, as_csv: bool
+    ctx: Context,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+    as_csv: bool,
+    as_of: str | None,
 ) -> None:
     """The disclosure register: requester, basis, decision and reasons, time to decision,
     released fields, acknowledgement, follow-up, FOIA deadline.
@@ -468,7 +477,7 @@ def report_disclosures(
         raise InvalidInput("choose one of --json or --csv")
     start = parse_when(since, param="--from") if since else None
     end = parse_when(until, param="--to") if until else None
-    rows = _register(ctx, start, end)
+    rows = _register(ctx, start, end, parse_as_of(ctx, as_of))
     if as_json:
         emit_json(rows)
     elif as_csv:

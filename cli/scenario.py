@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from capture.export import export_footage
@@ -21,7 +21,10 @@ from ledger.app import Ledger, open_ledger
 from ledger.datadir import DataDir
 from ledger.errors import NotPermitted
 from ledger.integrity import issue_checkpoint, open_chain
+from projections.compliance import compile_compliance_report
 from projections.registry import open_views
+from projections.render_html import write_html
+from projections.render_pdf import write_pdf
 from projections.retention import due_segment_ids
 
 LIBRARY = "Mahomet Public Library"
@@ -53,6 +56,7 @@ class DemoSummary:
     checkpoint: str = ""
     checkpoint_size: int = 0
     evidence: Path | None = None
+    reports: list[Path] = field(default_factory=list)
 
     def note(self, text: str) -> None:
         self.steps.append(text)
@@ -77,6 +81,8 @@ def run_month(out: Path, *, say: Callable[[str], None] = lambda _t: None) -> Dem
         )
         summary.checkpoint, summary.checkpoint_size = note, cp.size
         say(f"Signed a checkpoint of {cp.size} entries")
+        summary.reports = _reports(ledger, out)
+        say("Wrote the Director's compliance report for October (HTML and PDF)")
     finally:
         ledger.close()
     return summary
@@ -335,3 +341,19 @@ def _sweep(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> 
     summary.purged = sum(1 for o in result.outcomes if o.status == "purged")
     summary.note(f"Retention sweep {result.run_id}: {summary.purged} segments purged")
     say(f"Retention sweep purged {summary.purged} segments past 30 days")
+
+
+def _reports(ledger: Ledger, out: Path) -> list[Path]:
+    assert ledger.datadir is not None
+    report, _note = compile_compliance_report(
+        ledger,
+        period_from=date(2026, 10, 1),
+        period_to=date(2026, 10, 31),
+        actor=DIRECTOR,
+        now=END + timedelta(minutes=5),
+        signing_key=ledger.datadir.signing_key(None),
+    )
+    html, pdf = out / "compliance-2026-10.html", out / "compliance-2026-10.pdf"
+    write_html(report, html)
+    write_pdf(report, pdf)
+    return [html, pdf]

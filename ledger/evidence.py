@@ -32,7 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from ledger.checkpoint import parse_and_verify, parse_unverified
+from ledger.checkpoint import parse_and_verify, parse_unverified, public_key_fingerprint
 from ledger.errors import InvalidInput, LedgerError
 from ledger.merkle import MerkleError
 
@@ -151,7 +151,7 @@ def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = Non
         export_event_position=proof.position,
         checkpoint_size=cp.size,
         key_name=key_name,
-        public_key_sha256=hashlib.sha256(key_pem).hexdigest(),
+        public_key_sha256=public_key_fingerprint(_public_key(key_pem)),
     )
 
 

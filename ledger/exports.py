@@ -34,6 +34,7 @@ class EvidenceExport(LedgerAggregate):
         content_digest: str
         segments: list[str]
         reason: str
+        release_inventory_sha256: str
 
     class ClipDerived(LedgerAggregate.Event):
         segment_id: str
@@ -64,6 +65,7 @@ class EvidenceExport(LedgerAggregate):
         content_digest: str,
         segments: list[str],
         reason: str,
+        release_inventory_sha256: str,
     ) -> None:
         self.request_ref = request_ref
         self.recipient = recipient
@@ -85,6 +87,17 @@ class ExportPermit:
 
 class _Features(Protocol):
     def request_view(self, ref: str) -> dict[str, Any]: ...
+    def release(
+        self,
+        ref: str,
+        *,
+        fields: Sequence[str],
+        to: str,
+        method: str,
+        actor: str,
+        now: datetime,
+        footage: Sequence[str] = (),
+    ) -> dict[str, Any]: ...
     def check_viewing(
         self, segment_id: str, *, reason: str, purpose: str, actor: str, now: datetime
     ) -> Any: ...
@@ -160,7 +173,18 @@ class ExportCommands(LedgerBase):
     def record_export(
         self, permit: ExportPermit, clips: list[dict[str, Any]], *, now: datetime
     ) -> UUID:
-        """Record the export and each derivation; returns the export's aggregate id."""
+        """Record the release on the request (checked again against the Director's
+        decision), the export and each derivation; returns the export's aggregate id."""
+        features = cast(_Features, self)
+        released = features.release(
+            permit.request_ref,
+            fields=[],
+            footage=list(permit.segments),
+            to=permit.recipient,
+            method="evidence package (custodes footage export)",
+            actor=permit.who.name,
+            now=now,
+        )
         digest = content_digest(clips, permit.request_ref, exported_at(now))
         common = dict(actor=permit.who.name, actor_role=permit.who.role, occurred_at=None)
         export = EvidenceExport._create(
@@ -173,6 +197,7 @@ class ExportCommands(LedgerBase):
             content_digest=digest,
             segments=list(permit.segments),
             reason=f"evidence export for {permit.request_ref}",
+            release_inventory_sha256=released["inventory_sha256"],
             **common,
         )
         for clip in sorted(clips, key=lambda c: c["file"]):
@@ -187,7 +212,6 @@ class ExportCommands(LedgerBase):
                 **common,
             )
         self.save(export)
-        features = cast(_Features, self)
         for view in permit.view_permits:
             features.record_viewing(view, kind="export", remote=False, now=now)
         return export.id

@@ -143,7 +143,21 @@ def issue_checkpoint(
     reader: ChainReader, *, origin: str, signing_key: Any, now: datetime
 ) -> tuple[Checkpoint, str]:
     """Verify everything, then sign the tree head over every verified entry."""
+    return sign_verified(verified(reader), origin=origin, signing_key=signing_key, now=now)
+
+
+def verified(reader: ChainReader) -> TreeResult:
+    """Verify and extend the tree; LedgerTampered (exit 3) at the first damage."""
     outcome = verify_and_extend(reader)
+    if outcome.verify.damage is not None:
+        raise LedgerTampered(outcome.verify.damage)
+    return outcome
+
+
+def sign_verified(
+    outcome: TreeResult, *, origin: str, signing_key: Any, now: datetime
+) -> tuple[Checkpoint, str]:
+    """Sign the tree head over exactly the entries ``outcome`` verified."""
     if outcome.verify.damage is not None:
         raise LedgerTampered(outcome.verify.damage)
     if outcome.tree_root is None or outcome.tree_size == 0:

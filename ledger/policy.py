@@ -117,7 +117,7 @@ class RequestFacts:
 class ReleasePlan:
     """Per requested field, the decision; ``scope_rule`` refuses anything beyond it."""
 
-    basis: Literal["court_order", "emergency", "guardian", "foia", "none"]
+    basis: Literal["court_order", "emergency", "guardian", "foia", "investigation", "none"]
     scope_rule: Rule
     decisions: tuple[tuple[str, Decision], ...]
 
@@ -246,11 +246,18 @@ def _foia_field(field: str) -> Decision:
     return _refuse(r.POLICY_DENY_BY_DEFAULT, f"unknown field {field!r}")
 
 
+def _no_basis(field: str) -> Decision:
+    return _refuse(
+        r.POLICY_DENY_BY_DEFAULT,
+        f"no court order or emergency request covers {field.replace('_', ' ')}",
+    )
+
+
 def releasable_fields(facts: RequestFacts) -> ReleasePlan:
     """Decide, per requested field, what may be released and under which rule (R2, R4,
     R6-R9, R17, R20). Deny by default: a request with no recognised basis releases nothing."""
     fields = sorted(facts.fields)
-    basis: Literal["court_order", "emergency", "guardian", "foia", "none"]
+    basis: Literal["court_order", "emergency", "guardian", "foia", "investigation", "none"]
     if facts.court_order is not None:
         order = facts.court_order
         basis, scope = "court_order", r.LRCA_COURT_ORDER_SCOPE
@@ -265,17 +272,26 @@ def releasable_fields(facts: RequestFacts) -> ReleasePlan:
     elif facts.requester_kind == "public" or facts.foia:
         basis, scope = "foia", r.FOIA_7_5B
         decided = [(f, _foia_field(f)) for f in fields]
+    elif (
+        facts.requester_kind == "law_enforcement"
+        and "footage" in facts.fields
+        and (facts.investigation_case_number or "").strip()
+    ):
+        # Policy V-B: recordings are shared with law enforcement for an active
+        # investigation; patron records still need a court order or an emergency request.
+        basis, scope = "investigation", r.FOOTAGE_LE_ACTIVE_INVESTIGATION
+        decided = [
+            (f, _footage_for_law_enforcement(facts) if f == "footage" else _no_basis(f))
+            for f in fields
+        ]
     else:
         basis, scope = "none", r.POLICY_DENY_BY_DEFAULT
         decided = [
-            (f, _footage_for_law_enforcement(facts))
-            if f == "footage" and facts.requester_kind == "law_enforcement"
-            else (
+            (
                 f,
-                _refuse(
-                    r.POLICY_DENY_BY_DEFAULT,
-                    f"no court order or emergency request covers {f.replace('_', ' ')}",
-                ),
+                _footage_for_law_enforcement(facts)
+                if f == "footage" and facts.requester_kind == "law_enforcement"
+                else _no_basis(f),
             )
             for f in fields
         ]

@@ -329,13 +329,17 @@ class ChainReader:
         pg = self.recorder.dialect == "postgresql"
         uuid_expr = "uuid_send(originator_id)" if pg else "originator_id"
         p = "%s" if pg else "?"
+        params: tuple[Any, ...]
         if notification_id is not None:
             where, params = f"id = {p}", (notification_id,)
         elif position is not None:
             where, params = f"position = {p}", (position,)
         elif originator is not None:
             oid = originator[0] if pg else originator[0].bytes
-            where, params = f"originator_id = {p} AND originator_version = {p}", (oid, originator[1])
+            where, params = (
+                f"originator_id = {p} AND originator_version = {p}",
+                (oid, originator[1]),
+            )
         else:
             raise ValueError("name the entry by notification id, position or originator")
         with self._connection() as conn:

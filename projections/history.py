@@ -148,13 +148,17 @@ class SubjectIndexProjection(Projection):
         if kind in OWN_FIELDS:
             own = _field_keys(event, OWN_FIELDS[kind]) - keys
             for key in sorted(own):
-                conn.execute(aggregate_subjects.insert().values(aggregate_id=aggregate, subject=key))
+                conn.execute(
+                    aggregate_subjects.insert().values(aggregate_id=aggregate, subject=key)
+                )
             keys |= own
         keys |= _field_keys(event, INDEXED_FIELDS)
         if kind == "AccessDenied":
             keys |= _refusal_keys(event)
         for key in sorted(keys):
-            conn.execute(subject_index.insert().values(subject=key, notification_id=notification_id))
+            conn.execute(
+                subject_index.insert().values(subject=key, notification_id=notification_id)
+            )
 
 
 # ---- queries ----------------------------------------------------------------------------
@@ -187,7 +191,7 @@ def subject_history(ledger: Ledger, conn: Connection, key: str) -> list[HistoryE
     out = []
     for nid in notification_ids(conn, key):
         (notification,) = ledger.recorder.select_notifications(nid, 1)
-        event = ledger.mapper.to_domain_event(notification)
+        event: Any = ledger.mapper.to_domain_event(notification)
         row = reader.entry(notification_id=nid)
         out.append(
             HistoryEntry(
@@ -286,7 +290,7 @@ _SUMMARIES: dict[str, Any] = {
     "PatronRecorded": lambda e: f"patron {e.pseudonym} recorded (details sealed)",
     "PatronDetailsRecorded": lambda e: "patron details sealed under a new key",
     "PatronForgotten": lambda e: f"patron {e.pseudonym} details erased: {e.reason}",
-    "AccessDenied": lambda e: f"REFUSED {e.action} ({e.subject}): {e.message}",
+    "AccessDenied": lambda e: f"REFUSED {e.action} ({e.subject}) under {e.rule_id}: {e.message}",
     "EvidenceExported": lambda e: (
         f"evidence export for {e.request_ref} to {e.recipient}: {_list(e.segments)}"
     ),

@@ -268,7 +268,7 @@ def report_sections(report: ComplianceReport) -> tuple[Section, ...]:
                     "Age",
                     "Review by",
                 ),
-                (0.8, 0.9, 1.4, 1.1, 2.2, 1.2, 0.55, 1.05),
+                (1.15, 0.9, 1.4, 1.1, 1.85, 1.2, 0.55, 1.05),
                 (
                     (
                         x.segment_id,
@@ -299,7 +299,7 @@ def report_sections(report: ComplianceReport) -> tuple[Section, ...]:
             _table(
                 "Archived-footage viewings (R16)",
                 ("Name", "Role", "Date", "Time", "Purpose and reason", "Remote", "Segment"),
-                (1.2, 1.2, 1.0, 0.9, 2.8, 0.75, 0.8),
+                (1.2, 1.2, 1.0, 0.9, 2.45, 0.75, 1.15),
                 (
                     (
                         v.name,

@@ -340,10 +340,17 @@ def segment_rows(
     status: str | None = None,
     camera: str | None = None,
     limit: int | None = None,
+    recorded_from: datetime | None = None,
+    recorded_until: datetime | None = None,
 ) -> list[SegmentRow]:
-    """Segments with their retention status, oldest recording first."""
+    """Segments with their retention status, oldest recording first; ``recorded_from`` /
+    ``recorded_until`` keep those whose recording starts in that range (until exclusive)."""
     window = live_window(conn)
     q = select(segments).order_by(segments.c.recorded_start, segments.c.segment_id)
+    if recorded_from is not None:
+        q = q.where(segments.c.recorded_start >= recorded_from)
+    if recorded_until is not None:
+        q = q.where(segments.c.recorded_start < recorded_until)
     if status is not None:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}; choose one of {', '.join(STATUSES)}")

@@ -84,7 +84,10 @@ def test_an_export_verifies_with_sha256sum_openssl_and_custodes(
     signed = subprocess.run(openssl, cwd=out, capture_output=True, text=True)
     assert signed.returncode == 0 and "Signature Verified Successfully" in signed.stdout
 
-    # The export and the viewing it implies are in the ledger.
+    # The export is a release on the request, an export with its derivations, and a viewing.
+    (release,) = ledger.request_view(ref)["releases"]
+    assert release["footage"] == [{"segment_id": seg, "sha256": only["original_sha256"]}]
+    assert manifest["release"]["inventory_sha256"] == release["inventory_sha256"]
     kinds = [e.kind for e in ledger.read_log()]
     assert "EvidenceExported" in kinds and "ClipDerived" in kinds
     assert kinds[-1] == "FootageViewed"

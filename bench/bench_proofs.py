@@ -1,0 +1,184 @@
+"""Checkpoints and proofs on the real ledger store at 1,000,000 entries.
+
+    .venv/bin/python bench/bench_proofs.py --entries 1000000 [--db sqlite|postgres]
+
+1. Build a chain of N entries with the chained recorder (1,000 events per call).
+2. First checkpoint: verify the whole chain and build the Merkle tree from it
+   (``verify_and_extend``), then sign. Then one more event and a second checkpoint:
+   the incremental cost (a full verify walk again plus one leaf).
+3. In a FRESH process (cold start, new connection): inclusion proofs for random events
+   through ``ledger.integrity.prove`` (the real SqlNodeStore: O(log n) primary-key
+   lookups), the first call and the median of 1,000; their verification; a
+   consistency proof from N/2 to N. Peak RSS of that process.
+
+Targets (DESIGN.md): an inclusion proof in under 1 ms at 1M entries, the first call
+after a restart included, with bounded memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from eventsourcing.persistence import StoredEvent  # noqa: E402
+
+from ledger.checkpoint import generate_signing_key, parse_and_verify  # noqa: E402
+from ledger.integrity import (  # noqa: E402
+    check_inclusion,
+    issue_checkpoint,
+    prove,
+)
+from ledger.merkle import consistency_proof, root_at, verify_consistency  # noqa: E402
+from ledger.store import ChainedApplicationRecorder, ChainedDatastore, ChainReader  # noqa: E402
+
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+ORIGIN = "custodes/bench"
+
+
+def recorder(url: str) -> ChainedApplicationRecorder:
+    rec = ChainedApplicationRecorder(ChainedDatastore(url=url), events_table_name="ledger_events")
+    rec.create_table()
+    return rec
+
+
+def build(url: str, n: int) -> float:
+    rec = recorder(url)
+    started = time.perf_counter()
+    for start in range(0, n, 1000):
+        oid = uuid.uuid4()
+        rec.insert_events(
+            [
+                StoredEvent(oid, v + 1, "bench:Event", bytes(144))
+                for v in range(min(1000, n - start))
+            ]
+        )
+    return time.perf_counter() - started
+
+
+def vm_hwm_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cold(url: str, note_path: str, key_pem: str, samples: int) -> dict[str, float]:
+    """Runs in a fresh interpreter: nothing cached."""
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    t0 = time.perf_counter()
+    reader = ChainReader(recorder(url))
+    note = Path(note_path).read_text()
+    cp = parse_and_verify(note, load_pem_public_key(key_pem.encode()), ORIGIN)  # type: ignore[arg-type]
+    opened = time.perf_counter() - t0
+    rng = random.Random(7)
+    events = [rng.randint(1, cp.size) for _ in range(samples)]
+    t = time.perf_counter()
+    first = prove(reader, events[0], cp, note)
+    first_ms = (time.perf_counter() - t) * 1000
+    gen, ver = [], []
+    for e in events[1:]:
+        t = time.perf_counter()
+        p = prove(reader, e, cp, note)  # includes its own check_inclusion
+        gen.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        check_inclusion(p, cp)
+        ver.append((time.perf_counter() - t) * 1000)
+    store = reader.node_store()
+    t = time.perf_counter()
+    old = cp.size // 2
+    proof = consistency_proof(old, cp.size, store)
+    cons_ms = (time.perf_counter() - t) * 1000
+    verify_consistency(old, cp.size, root_at(old, store), cp.root, proof)
+    return {
+        "open_ms": opened * 1000,
+        "first_proof_ms": first_ms,
+        "first_proof_path_len": len(first.path),
+        "median_proof_ms": statistics.median(gen),
+        "p99_proof_ms": sorted(gen)[int(len(gen) * 0.99)],
+        "median_verify_ms": statistics.median(ver),
+        "consistency_proof_ms": cons_ms,
+        "peak_rss_mib": vm_hwm_mib(),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--entries", type=int, default=1_000_000)
+    ap.add_argument("--samples", type=int, default=1000)
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--cold", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.cold:
+        print(json.dumps(cold(*args.cold, samples=args.samples)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.db == "sqlite":
+            url, cleanup = f"sqlite:///{tmp}/bench.sqlite", None
+        else:
+            import psycopg
+
+            name = f"custodes_bench_{uuid.uuid4().hex[:8]}"
+            admin = args.pg.replace("+psycopg", "")
+            with psycopg.connect(admin, autocommit=True) as c:
+                c.execute(f'CREATE DATABASE "{name}"')
+            url = args.pg.rsplit("/", 1)[0] + "/" + name
+
+            def cleanup() -> None:
+                with psycopg.connect(admin, autocommit=True) as c:
+                    c.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+        try:
+            build_s = build(url, args.entries)
+            key = generate_signing_key()
+            reader = ChainReader(recorder(url))
+            t = time.perf_counter()
+            cp, note = issue_checkpoint(reader, origin=ORIGIN, signing_key=key, now=NOW)
+            first_cp = time.perf_counter() - t
+            rec = recorder(url)
+            rec.insert_events([StoredEvent(uuid.uuid4(), 1, "bench:Event", bytes(144))])
+            t = time.perf_counter()
+            cp2, _ = issue_checkpoint(reader, origin=ORIGIN, signing_key=key, now=NOW)
+            second_cp = time.perf_counter() - t
+            note_path = Path(tmp) / "cp.txt"
+            note_path.write_text(note)
+            from ledger.checkpoint import public_key_pem
+
+            out = subprocess.run(
+                [sys.executable, __file__, "--samples", str(args.samples), "--cold", url,
+                 str(note_path), public_key_pem(key).decode()],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            cold_figures = json.loads(out.stdout)
+        finally:
+            if cleanup:
+                cleanup()
+    result = {
+        "db": args.db,
+        "entries": args.entries,
+        "build_s": round(build_s, 1),
+        "first_checkpoint_s (verify + build tree + sign)": round(first_cp, 2),
+        "next_checkpoint_s (verify + 1 leaf + sign)": round(second_cp, 2),
+        **{k: round(v, 3) for k, v in cold_figures.items()},
+    }
+    for k, v in result.items():
+        print(f"{k:50} {v}")
+
+
+if __name__ == "__main__":
+    main()

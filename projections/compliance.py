@@ -1,0 +1,453 @@
+"""Fill the Director's compliance report (``compliance_model``) from the read models.
+
+Only projections are read, never the log: with ``Views(as_of=T)`` the same code gives the
+report exactly as it would have been at T (the views replay events recorded up to T). The
+state-dependent parts (overdue purges, open follow-ups, FOIA clocks, holds to review) are
+judged at the reference time: ``as_of`` when given, else ``now``.
+
+The period is whole site-local days, ``period_from`` to ``period_to`` inclusive (R24).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, select
+
+from ledger import rules
+from ledger.app import Ledger
+from ledger.checkpoint import public_key_fingerprint
+from ledger.integrity import open_chain, sign_verified, verified
+from ledger.rules import Rule
+from projections.access import access_report
+from projections.base import Views
+from projections.cameras import (
+    authority_text,
+    camera_records,
+    refused_registrations,
+    schedule_authority,
+)
+from projections.compliance_model import (
+    Access,
+    AttentionItem,
+    CameraRow,
+    Cameras,
+    CameraTimeline,
+    ComplianceReport,
+    DisclosureRow,
+    Disclosures,
+    HeldSegment,
+    Integrity,
+    OverdueSegment,
+    RefusalRow,
+    RefusedAccess,
+    RefusedCamera,
+    ReportHeader,
+    Retention,
+    RetentionCounts,
+    RetentionSettings,
+    TimelineBar,
+    Viewing,
+)
+from projections.disclosures import DisclosureRow as RegisterRow
+from projections.disclosures import disclosures
+from projections.refusals import RefusalRow as RefusalRecord
+from projections.refusals import refused_attempts
+from projections.registry import open_views
+from projections.retention import (
+    OVERDUE_AFTER,
+    flags,
+    hold_rows,
+    hold_segments,
+    holds,
+    segment_rows,
+    segments,
+    site_settings,
+    status_counts,
+)
+
+FOIA_NEAR_BUSINESS_DAYS = 2
+_SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
+_TIMELINE_STATUS = {"live": "retained", "due": "retained"}
+
+
+def period_bounds(period_from: date, period_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """``[start, end)`` in UTC for whole site-local days, ``period_to`` included."""
+    start = datetime.combine(period_from, time.min, tzinfo=zone)
+    end = datetime.combine(period_to + timedelta(days=1), time.min, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def business_days_between(today: date, due: date) -> int:
+    """Monday-Friday days after ``today`` up to and including ``due`` (5 ILCS 140/3)."""
+    days, d = 0, today
+    while d < due:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            days += 1
+    return days
+
+
+REPORT_ROLES = ("director", "business_manager", "counsel")
+
+
+def compile_compliance_report(
+    ledger: Ledger,
+    *,
+    period_from: date,
+    period_to: date,
+    actor: str,
+    now: datetime,
+    signing_key: Any,
+    as_of: datetime | None = None,
+) -> tuple[ComplianceReport, str]:
+    """The whole use-case: verify the ledger (LedgerTampered, exit 3, before any event is
+    read), check who asks (a refusal is recorded), sign a checkpoint over exactly the
+    verified entries, and build the report from the read models (as they were at
+    ``as_of`` when given). Returns the report and the signed checkpoint note."""
+    assert ledger.datadir is not None
+    reader = open_chain(ledger.datadir)
+    outcome = verified(reader)
+    site = ledger.site()
+    who = ledger.authorize(
+        actor,
+        "report compliance",
+        REPORT_ROLES,
+        rules.STAFF_ROLE,
+        now,
+        subject=f"{period_from}..{period_to}",
+    )
+    cp, note = sign_verified(outcome, origin=site.log_origin, signing_key=signing_key, now=now)
+    head = reader.entry(position=cp.size)
+    integrity = Integrity(
+        verified=True,
+        entries=outcome.verify.count,
+        chain_head=bytes(head[7]).hex() if head else "",
+        tree_size=cp.size,
+        merkle_root=cp.root.hex(),
+        checkpoint=note,
+        key_fingerprint=public_key_fingerprint(ledger.datadir.public_key()),
+    )
+    views = open_views(ledger, as_of=as_of)
+    try:
+        report = build_compliance_report(
+            ledger,
+            views,
+            period_from=period_from,
+            period_to=period_to,
+            now=now,
+            generated_by=who.name,
+            integrity=integrity,
+            as_of=as_of,
+        )
+    finally:
+        views.close()
+    return report, note
+
+
+def build_compliance_report(
+    ledger: Ledger,
+    views: Views,
+    *,
+    period_from: date,
+    period_to: date,
+    now: datetime,
+    generated_by: str,
+    integrity: Integrity,
+    checkpoint_note: str | None = None,
+    as_of: datetime | None = None,
+) -> ComplianceReport:
+    """The report for a period; ``integrity`` carries the verification and checkpoint
+    (the caller verifies the ledger and signs the checkpoint before calling this)."""
+    site = ledger.site()
+    zone = ZoneInfo(site.timezone)
+    ref = as_of or now
+    start, end = period_bounds(period_from, period_to, zone)
+    if checkpoint_note is not None:
+        integrity = dataclasses.replace(integrity, checkpoint=checkpoint_note)
+    with views.connect() as conn:
+        register = disclosures(conn)
+        in_period = [r for r in register if start <= r.opened_at < end]
+        refusals = refused_attempts(conn, start, end)
+        report = ComplianceReport(
+            header=ReportHeader(
+                library=site.library,
+                site_timezone=site.timezone,
+                period_from=period_from,
+                period_to=period_to,
+                generated_at=now,
+                as_of=as_of,
+                generated_by=generated_by,
+            ),
+            attention=tuple(_attention(conn, register, refusals, ref, zone)),
+            integrity=integrity,
+            cameras=_cameras(conn, start, end, ref),
+            retention=_retention(conn, start, end, ref),
+            access=_access(conn, start, end),
+            disclosures=_disclosures(in_period),
+            refusals=tuple(
+                RefusalRow(r.recorded_at, r.actor, r.actor_role, r.action, r.rule_id, r.message)
+                for r in refusals
+            ),
+        )
+    return report
+
+
+# ---- sections -----------------------------------------------------------------------------
+
+
+def _cameras(conn: Connection, start: datetime, end: datetime, ref: datetime) -> Cameras:
+    rows = tuple(
+        CameraRow(
+            camera_id=c.camera_id,
+            location=c.location,
+            zone=c.zone,
+            signage_attested=c.signage_posted,
+            status="retired" if c.retired_at is not None and c.retired_at <= ref else "active",
+            registered_at=c.registered_at,
+        )
+        for c in camera_records(conn)
+    )
+    refused = tuple(
+        RefusedCamera(r.camera_id, r.actor, r.at, r.zone, r.rule_id, r.message)
+        for r in refused_registrations(conn, start, end)
+    )
+    return Cameras(rows, refused)
+
+
+def _retention(conn: Connection, start: datetime, end: datetime, ref: datetime) -> Retention:
+    settings = conn.execute(select(site_settings)).first()
+    counts = status_counts(conn, ref)
+    recorded = segment_rows(conn, ref, recorded_from=start, recorded_until=end)
+    s = segments.c
+    purged = list(
+        conn.execute(
+            select(s.purged_at, s.keep_until, s.deadline).where(
+                s.purged_at.is_not(None), s.purged_at >= start, s.purged_at < end
+            )
+        )
+    )
+    late = sum(1 for p in purged if p.purged_at >= (p.keep_until or p.deadline) + OVERDUE_AFTER)
+    overdue = segment_rows(conn, ref, status="overdue")
+    timeline: dict[str, list[TimelineBar]] = {}
+    for row in recorded:
+        status = _TIMELINE_STATUS.get(row.status, row.status)
+        timeline.setdefault(row.camera_id, []).append(
+            TimelineBar(row.recorded_start, row.recorded_end, status)
+        )
+    return Retention(
+        settings=RetentionSettings(
+            retention_days=settings.retention_days if settings else 30,
+            live_window_hours=settings.live_window_hours if settings else 24,
+            schedule_authority=authority_text(schedule_authority(conn)),
+        ),
+        counts=RetentionCounts(
+            captured=len(recorded),
+            purged_on_time=len(purged) - late,
+            purged_late=late,
+            overdue_now=counts["overdue"],
+            flagged=counts["flagged"],
+            held=counts["held"],
+        ),
+        held=tuple(_held(conn, ref)),
+        overdue=tuple(
+            OverdueSegment(
+                r.segment_id,
+                r.camera_id,
+                r.keep_until or r.deadline,
+                (ref - (r.keep_until or r.deadline)).days,
+            )
+            for r in overdue
+        ),
+        timeline=tuple(CameraTimeline(cam, tuple(bars)) for cam, bars in sorted(timeline.items())),
+    )
+
+
+def _held(conn: Connection, ref: datetime) -> list[HeldSegment]:
+    """Every open flag and every active hold on an unpurged segment, one row each."""
+    s, f, h, hs = segments.c, flags.c, holds.c, hold_segments.c
+    out = []
+    flagged = conn.execute(
+        select(s.segment_id, s.camera_id, s.recorded_start, s.recorded_end, f.reason, f.flag_id,
+               f.retain_until, f.flagged_at)
+        .join(flags, f.segment_id == s.segment_id)
+        .where(f.cleared_at.is_(None), s.purged.is_(False))
+    )  # fmt: skip
+    for r in flagged:
+        if r.retain_until is not None and r.retain_until <= ref:
+            continue  # the flag's own retention has ended: the segment is no longer kept by it
+        out.append(
+            HeldSegment(r.segment_id, r.camera_id, r.recorded_start, r.recorded_end, r.reason,
+                        "flag", r.flag_id, (ref - r.recorded_end).days, r.retain_until)
+        )  # fmt: skip
+    held = conn.execute(
+        select(s.segment_id, s.camera_id, s.recorded_start, s.recorded_end, h.reason, h.kind,
+               h.hold_id, h.reference, h.review_by)
+        .join(hold_segments, hs.segment_id == s.segment_id)
+        .join(holds, h.hold_id == hs.hold_id)
+        .where(h.released_at.is_(None), s.purged.is_(False))
+    )  # fmt: skip
+    for r in held:
+        out.append(
+            HeldSegment(r.segment_id, r.camera_id, r.recorded_start, r.recorded_end, r.reason,
+                        r.kind, f"{r.hold_id} ({r.reference})", (ref - r.recorded_end).days,
+                        r.review_by)
+        )  # fmt: skip
+    return sorted(out, key=lambda x: (x.recorded_start, x.segment_id, x.kind))
+
+
+def _access(conn: Connection, start: datetime, end: datetime) -> Access:
+    report = access_report(conn, start, end)
+    return Access(
+        viewings=tuple(
+            Viewing(v.actor, v.actor_role, v.viewed_at, v.purpose, v.reason, v.remote, v.segment_id)
+            for v in report.viewings
+        ),
+        refused=tuple(
+            RefusedAccess(r.actor, r.actor_role, r.recorded_at, r.rule_id, r.message)
+            for r in report.refused
+        ),
+    )
+
+
+def _disclosures(rows: list[RegisterRow]) -> Disclosures:
+    return Disclosures(
+        rows=tuple(_disclosure(r) for r in rows),
+        by_requester_kind=dict(sorted(Counter(r.requester_kind for r in rows).items())),
+        by_basis=dict(sorted(Counter(r.basis for r in rows).items())),
+    )
+
+
+def _disclosure(r: RegisterRow) -> DisclosureRow:
+    refused_by = sorted({d["rule_id"] for d in r.rules if not d.get("allowed", True)})
+    reasons = r.decision_reason or ""
+    if refused_by:
+        reasons = f"{reasons}; other fields withheld under {', '.join(refused_by)}".lstrip("; ")
+    return DisclosureRow(
+        request_id=r.ref,
+        received_at=r.opened_at,
+        requester_kind=r.requester_kind,
+        basis=r.basis,
+        decision=r.decision,
+        decided_at=r.decided_at,
+        hours_to_decision=None
+        if r.time_to_decision_s is None
+        else round(r.time_to_decision_s / 3600, 1),
+        reasons=reasons,
+        released_fields=(*r.released_fields, *(f"footage:{s}" for s in r.released_footage)),
+        acknowledgement=r.acknowledgement,
+        follow_up=r.follow_up,
+        foia_due=r.foia_due,
+    )
+
+
+# ---- what needs the Director's attention ------------------------------------------------
+
+
+def _item(severity: str, rule: Rule, text: str, subject: str) -> AttentionItem:
+    return AttentionItem(severity, rule.id, rule.source, text, subject)
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _attention(
+    conn: Connection,
+    register: list[RegisterRow],
+    refusals: Iterable[RefusalRecord],
+    ref: datetime,
+    zone: ZoneInfo,
+) -> list[AttentionItem]:
+    items: list[AttentionItem] = []
+    for seg in segment_rows(conn, ref, status="overdue"):
+        due = seg.keep_until or seg.deadline
+        items.append(
+            _item(
+                "violation",
+                rules.FOOTAGE_RETENTION,
+                f"Segment {seg.segment_id} ({seg.camera_id}) was due for purge on "
+                f"{_local(due, zone)} and is still kept ({(ref - due).days} days overdue): "
+                "run the retention sweep (custodes retention sweep).",
+                seg.segment_id,
+            )
+        )
+    today = ref.astimezone(zone).date()
+    for r in register:
+        if r.follow_up == "open":
+            items.append(
+                _item(
+                    "warning",
+                    rules.LRCA_EMERGENCY_FOLLOWUP,
+                    f"Emergency release {r.ref} has an open follow-up: seek judicial review "
+                    "or link the later court order (custodes request follow-up).",
+                    r.ref,
+                )
+            )
+        if r.foia_due is None:
+            continue
+        due_day = r.foia_due.astimezone(zone).date()
+        if r.decision == "pending" and ref > r.foia_due:
+            items.append(
+                _item(
+                    "violation",
+                    rules.FOIA_CLOCK,
+                    f"FOIA request {r.ref} was due {due_day.isoformat()} and is not answered "
+                    "(the deadline was missed); answer it now.",
+                    r.ref,
+                )
+            )
+        elif r.decision == "pending":
+            left = business_days_between(today, due_day)
+            if left <= FOIA_NEAR_BUSINESS_DAYS:
+                items.append(
+                    _item(
+                        "warning",
+                        rules.FOIA_CLOCK,
+                        f"FOIA request {r.ref} is due {due_day.isoformat()} ({left} business "
+                        f"day{'s' if left != 1 else ''} left); answer or extend it.",
+                        r.ref,
+                    )
+                )
+        elif r.decided_at is not None and r.decided_at > r.foia_due:
+            items.append(
+                _item(
+                    "violation",
+                    rules.FOIA_CLOCK,
+                    f"FOIA request {r.ref} was answered on "
+                    f"{r.decided_at.astimezone(zone).date().isoformat()}, after its deadline "
+                    f"{due_day.isoformat()}.",
+                    r.ref,
+                )
+            )
+    for hold in hold_rows(conn, active_only=True):
+        if hold.review_by is not None and hold.review_by < ref:
+            items.append(
+                _item(
+                    "warning",
+                    rules.FOOTAGE_HOLD_BLOCKS_PURGE,
+                    f"Hold {hold.hold_id} ({hold.kind.replace('_', ' ')}, {hold.reference}) "
+                    f"was to be reviewed by {_local(hold.review_by, zone)}: review it and "
+                    "release it (Director) or keep it with a new review date.",
+                    hold.hold_id,
+                )
+            )
+    for refusal in refusals:
+        rule = rules.RULES.get(refusal.rule_id)
+        what = f"{refusal.action} ({refusal.subject})" if refusal.subject else refusal.action
+        items.append(
+            AttentionItem(
+                "info",
+                refusal.rule_id,
+                rule.source if rule else "",
+                f"Refused: {what} by {refusal.actor} ({refusal.actor_role.replace('_', ' ')}) "
+                f"on {_local(refusal.recorded_at, zone)}.",
+                refusal.subject,
+            )
+        )
+    return sorted(items, key=lambda i: _SEVERITY_ORDER[i.severity])

@@ -1,0 +1,187 @@
+"""`custodes report compliance|statistics`, `history` and `--as-of` through click's
+CliRunner: exit codes, stderr text, parsed --json, files left (or not) behind."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cli.main import custodes
+from ledger.app import open_ledger
+from ledger.datadir import DataDir
+from tests.conftest import NOW
+from tests.integration.test_compliance_report import D, S, Scenario, build_scenario
+
+REPORT_NOW = "2026-11-05T18:00:00Z"
+PERIOD = ["--from", "2026-11-01", "--to", "2026-11-05"]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Scenario]:
+    """One scenario for the read-only tests (reports only add tree rows and refusals)."""
+    path = tmp_path_factory.mktemp("reports") / "data"
+    ledger = open_ledger(DataDir.create(path))
+    ledger.initialise(director=D, library="Mahomet Public Library", timezone="America/Chicago",
+                      now=NOW)  # fmt: skip
+    sc = build_scenario(ledger)
+    ledger.close()
+    return path, sc
+
+
+def run(data: Path, *args: str, code: int = 0, now: str = REPORT_NOW) -> Result:
+    result = CliRunner().invoke(custodes, ["--data-dir", str(data), "--now", now, *args])
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    return result
+
+
+def compliance(data: Path, fmt: str, out: Path, *extra: str, code: int = 0) -> Result:
+    return run(data, "report", "compliance", *PERIOD, "--format", fmt, "--out", str(out),
+               "--as", D, *extra, code=code)  # fmt: skip
+
+
+def test_the_pdf_report_is_written_and_the_checkpoint_printed(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data, _ = world
+    out = tmp_path / "board.pdf"
+    r = compliance(data, "pdf", out)
+    assert out.read_bytes().startswith(b"%PDF")
+    assert "Compliance report 2026-11-01 to 2026-11-05 (pdf) written to" in r.stderr
+    assert r.stdout.splitlines()[0].startswith("custodes/")  # the signed note's origin line
+    assert r.stdout.splitlines()[-1].startswith("\u2014 ")
+    assert [p.name for p in tmp_path.iterdir()] == ["board.pdf"]  # no temporary left
+
+
+def test_the_json_report_carries_the_scenario(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data, sc = world
+    out = tmp_path / "report.json"
+    r = compliance(data, "json", out)
+    doc = json.loads(out.read_text())
+    assert doc["schema_version"] == "custodes-compliance-report/1"
+    assert doc["retention"]["counts"]["overdue_now"] == 2
+    rules = {(a["rule_id"], a["subject_id"]) for a in doc["attention"]}
+    assert ("FOOTAGE-RETENTION", sc.overdue[0]) in rules
+    integrity = doc["integrity"]
+    size = int(integrity["checkpoint"].splitlines()[1])
+    assert size == integrity["entries"] == integrity["tree_size"]
+    assert integrity["checkpoint"] == r.stdout
+    assert len(integrity["key_fingerprint"]) == 64
+
+
+def test_csv_writes_one_file_per_table_into_a_new_directory(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data, _ = world
+    out = tmp_path / "csv"
+    compliance(data, "csv", out)
+    names = {p.name for p in out.iterdir()}
+    assert {"attention.csv", "disclosures.csv", "retention_overdue.csv"} <= names
+
+
+def test_as_of_report_and_lists_show_the_state_as_it_was(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data, sc = world
+    then = (NOW + timedelta(minutes=30)).isoformat()
+    out = tmp_path / "then.json"
+    compliance(data, "json", out, "--as-of", then)
+    doc = json.loads(out.read_text())
+    assert doc["header"]["as_of"] == "2026-11-02T15:30:00Z"
+    rows = {r["request_id"]: r for r in doc["disclosures"]["rows"]}
+    assert rows[sc.decided_later]["decision"] == "pending"
+    listed = json.loads(run(data, "footage", "list", "--json", "--as-of", then).stdout)
+    assert {r["segment_id"]: r["status"] for r in listed}[sc.flagged] != "flagged"
+    now_listed = json.loads(run(data, "footage", "list", "--json").stdout)
+    assert {r["segment_id"]: r["status"] for r in now_listed}[sc.flagged] == "flagged"
+    register = json.loads(run(data, "report", "disclosures", "--json", "--as-of", then).stdout)
+    assert {r["ref"]: r["decision"] for r in register}[sc.decided_later] == "pending"
+    access = json.loads(run(data, "report", "access", "--json", "--as-of", then).stdout)
+    assert access["viewings"] == []
+    assert json.loads(run(data, "report", "access", "--json").stdout)["viewings"] != []
+
+
+def test_statistics_suppress_a_cell_of_one(world) -> None:  # type: ignore[no-untyped-def]
+    data, _ = world
+    doc = json.loads(run(data, "report", "statistics", *PERIOD, "--json").stdout)
+    public = doc["tables"]["requests_by_kind"]["cells"]["public"]
+    assert public == {"count": None, "suppressed": True}
+    assert doc["tables"]["requests_by_kind"]["total"] == {"count": None, "suppressed": True}
+    assert doc["rule"] == {"id": "LRCA-STATISTICS", "source": "75 ILCS 70/1(b)"}
+    text = run(data, "report", "statistics", *PERIOD).stdout
+    assert "  public" in text and "<5" in text
+    loose = json.loads(
+        run(data, "report", "statistics", *PERIOD, "--threshold", "1", "--json").stdout
+    )
+    assert loose["tables"]["requests_by_kind"]["cells"]["public"]["count"] == 1
+
+
+def test_history_lists_a_subject_and_refuses_an_unknown_one(world) -> None:  # type: ignore[no-untyped-def]
+    data, sc = world
+    doc = json.loads(run(data, "history", sc.held, "--json").stdout)
+    assert doc["subject"] == f"segment:{sc.held}"
+    assert [e["kind"] for e in doc["events"]] == ["FootageCaptured", "HoldPlaced", "HoldApplied"]
+    assert doc["events"][0]["recorded_at"].endswith("+00:00")
+    text = run(data, "history", sc.emergency).stdout
+    assert "History of request:" in text and "CST" in text and "DisclosureReleased" in text
+    r = run(data, "history", "R-1999-0001", code=1)
+    assert "No events about 'R-1999-0001'. A subject is a segment id" in r.stderr
+    assert "patron pseudonym" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--from", "2026-11-05", "--to", "2026-11-01"], "--from 2026-11-05 is after --to 2026-11-01"),
+        (["--from", "2026-11-01", "--to", "2026-11-06"], "2026-11-06 is in the future"),
+        (["--from", "2026-13-01", "--to", "2026-11-06"], "is not a date"),
+    ],
+)  # fmt: skip
+def test_bad_periods_are_usage_errors(world, tmp_path: Path, args, message) -> None:  # type: ignore[no-untyped-def]
+    data, _ = world
+    out = tmp_path / "r.html"
+    r = run(data, "report", "compliance", *args, "--format", "html", "--out", str(out),
+            "--as", D, code=2)  # fmt: skip
+    assert message in r.stderr
+    assert not out.exists()
+    r = run(data, "report", "statistics", *args, code=2)
+    assert message in r.stderr
+
+
+def test_an_as_of_in_the_future_is_refused(world) -> None:  # type: ignore[no-untyped-def]
+    data, _ = world
+    r = run(data, "footage", "list", "--as-of", "2027-01-01", code=2)
+    assert "2027-01-01 is in the future" in r.stderr
+
+
+def test_an_unwritable_path_exits_1_and_leaves_nothing(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data, _ = world
+    out = tmp_path / "missing" / "r.pdf"
+    r = compliance(data, "pdf", out, code=1)
+    assert "directory" in r.stderr and "does not exist" in r.stderr
+    r = compliance(data, "html", tmp_path, code=1)  # a directory given as the file
+    assert "it is a directory" in r.stderr
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    r = compliance(data, "csv", plain, code=1)  # a file given as the CSV directory
+    assert "it is a file" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.txt"]
+
+
+def test_staff_may_not_run_the_compliance_report(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data, _ = world
+    r = run(data, "report", "compliance", *PERIOD, "--format", "html", "--out",
+            str(tmp_path / "r.html"), "--as", S, code=1)  # fmt: skip
+    assert "STAFF-ROLE" in r.stderr and not (tmp_path / "r.html").exists()
+
+
+def test_a_tampered_ledger_exits_3_and_writes_no_report(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    ledger = open_ledger(DataDir.create(data))
+    ledger.initialise(director=D, library="L", timezone="America/Chicago", now=NOW)
+    ledger.add_staff(S, "staff", actor=D, now=NOW)
+    ledger.close()
+    with sqlite3.connect(data / "ledger.sqlite") as conn:
+        conn.execute("UPDATE ledger_events SET state = X'00' WHERE id = 2")
+    out = tmp_path / "r.json"
+    r = compliance(data, "json", out, code=3)
+    assert "verification FAILED at position 2" in r.stderr
+    assert not out.exists()
