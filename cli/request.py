@@ -141,6 +141,13 @@ def request_open(ctx: Context, **o: Any) -> None:
 @click.option("--served-by", required=True, help="Who served it: name, badge, agency.")
 @click.option("--scope", required=True, help="Records, patrons, date range covered.")
 @click.option("--document", required=True, type=click.Path(path_type=Path), help="Scan.")
+@click.option(
+    "--nondisclosure",
+    default="",
+    metavar="TERMS",
+    help="A nondisclosure order served with it: its terms (e.g. 'do not notify the patron "
+    "for 90 days').",
+)
 @actor_option
 @pass_ctx
 def request_court_order(ctx: Context, ref: str, **o: Any) -> None:
@@ -171,9 +178,29 @@ def request_court_order(ctx: Context, ref: str, **o: Any) -> None:
         document_sha256=sha,
         actor=o["actor"],
         now=ctx.now(),
+        nondisclosure=o["nondisclosure"],
     )
     info(f"Recorded the {o['kind']} on {ref.upper()} (document sha256 {sha}).")
     info(f"Next: counsel reviews it: custodes request counsel-review {ref.upper()} --result ...")
+
+
+@request_group.command("foia-extend")
+@click.argument("ref")
+@click.option(
+    "--reason", required=True, help="The reason given to the requester (5 ILCS 140/3(e))."
+)
+@actor_option
+@pass_ctx
+def request_foia_extend(ctx: Context, ref: str, reason: str, actor: str) -> None:
+    """Take the one 5-business-day FOIA extension (Director only, before the deadline).
+
+    \b
+    Example:
+      custodes request foia-extend R-2026-0004 --reason "footage must be reviewed and redacted" \
+        --as "Dana Director"
+    """
+    due = ctx.ledger().extend_foia(ref, reason=reason, actor=actor, now=ctx.now())
+    info(f"FOIA clock of {ref.upper()} extended: respond by {due.isoformat()} (5 ILCS 140/3(e)).")
 
 
 @request_group.command("counsel-review")

@@ -74,6 +74,19 @@ class Request(LedgerAggregate):
                 "extended_due_at": self.extended_due_at,
             }
 
+    class FoiaExtensionTaken(LedgerAggregate.Event):
+        """The one 5-business-day extension (5 ILCS 140/3(e)), with the reason given to
+        the requester."""
+
+        reason: str
+
+        def apply(self, aggregate: Request) -> None:
+            aggregate.foia = {
+                **(aggregate.foia or {}),
+                "extended": True,
+                "extension_reason": self.reason,
+            }
+
     class PreservationHoldLinked(LedgerAggregate.Event):
         hold_id: str
         segments: list[str]
@@ -95,6 +108,7 @@ class Request(LedgerAggregate):
         scope_fields: list[str]
         document_name: str
         document_sha256: str
+        nondisclosure: str
 
         def apply(self, aggregate: Request) -> None:
             aggregate.court_order = {
@@ -113,6 +127,7 @@ class Request(LedgerAggregate):
                     "scope_fields",
                     "document_name",
                     "document_sha256",
+                    "nondisclosure",
                 ]
             }
             aggregate.counsel_review = None  # a new (or cured) order is reviewed afresh

@@ -196,7 +196,9 @@ class DisclosureCommands(PatronCommands):
         document_sha256: str,
         actor: str,
         now: datetime,
+        nondisclosure: str = "",
     ) -> None:
+        """``nondisclosure``: any nondisclosure order served with it (R6), as its terms."""
         request = self._request(ref)
         who = self.authorize(
             actor, "request court-order", (), r.LRCA_COURT_ORDER, now, subject=request.ref
@@ -228,9 +230,37 @@ class DisclosureCommands(PatronCommands):
             scope_fields=fields,
             document_name=document_name,
             document_sha256=document_sha256,
+            nondisclosure=" ".join(nondisclosure.split()),
             **self._common(who, now),
         )
         self.save(request)
+
+    def extend_foia(self, ref: str, *, reason: str, actor: str, now: datetime) -> datetime:
+        """Take the one FOIA extension (5 ILCS 140/3(e)): Director only, before the first
+        deadline, with the reason the requester is told. Returns the new deadline."""
+        request = self._request(ref)
+        who = self.authorize(
+            actor, "request foia-extend", ("director",), r.FOIA_CLOCK, now, subject=request.ref
+        )
+        foia = request.foia
+        if not foia:
+            raise InvalidInput(f"{request.ref} is not a FOIA request: it has no clock to extend")
+        if foia.get("extended"):
+            raise InvalidInput(f"{request.ref}'s FOIA clock was extended already (once only)")
+        if now > foia["due_at"]:
+            self.refuse(
+                who, "request foia-extend", r.FOIA_CLOCK,
+                f"the extension must be taken before the first deadline "
+                f"({foia['due_at']:%Y-%m-%d %H:%M} UTC), which has passed",
+                now, subject=request.ref,
+            )  # fmt: skip
+        request.trigger_event(
+            Request.FoiaExtensionTaken,
+            reason=_text(reason, "the reason given to the requester (--reason)"),
+            **self._common(who, now),
+        )
+        self.save(request)
+        return foia["extended_due_at"]
 
     def record_counsel_review(
         self, ref: str, *, result: str, notes: str, actor: str, now: datetime

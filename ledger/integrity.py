@@ -99,9 +99,13 @@ def verify_and_extend(
                 raise
             extend_tree = False
     size, root = reader.tree_state()
-    appender = (
-        MerkleAppender(size, reader.node_store()) if extend_tree and size else MerkleAppender()
-    )
+    appender = MerkleAppender()
+    if extend_tree and size:
+        store = reader.node_store()
+        try:
+            appender = MerkleAppender(size, store)  # reads the frontier: log2(size) nodes
+        finally:
+            store.close()
     full = MerkleAppender() if recompute else None
     pending: list[bytes] = []
     extended = False
@@ -268,24 +272,24 @@ class InclusionProof:
 
 def prove(reader: ChainReader, notification_id: int, cp: Checkpoint, note: str) -> InclusionProof:
     """The inclusion proof of one event in the tree the signed checkpoint ``cp`` commits to."""
-    row = reader.entry(notification_id=notification_id)
-    if row is None:
-        raise NotFound(f"event #{notification_id} is not in the ledger (see: custodes log)")
-    nid, oid, version, topic, position, digest, prev, h = row
-    if position is None or h is None:
-        raise LedgerTampered(Damage(0, "inserted", f"event #{nid} has no chain entry"))
-    if position > cp.size:
-        raise InvalidInput(
-            f"event #{nid} (position {position}) was recorded after the checkpoint "
-            f"(size {cp.size}); make a new checkpoint with: custodes checkpoint"
-        )
-    if entry_hash(position, prev, nid, oid, version, topic, digest) != h:
-        raise LedgerTampered(Damage(position, "edited", "entry hash does not match its fields"))
-    tree_size, _ = reader.tree_state()
-    if tree_size < cp.size:
-        raise InvalidInput("the checkpoint is larger than this ledger's tree: wrong ledger?")
-    store = reader.node_store()
+    store = reader.node_store()  # one connection for the entry, the tree and the path
     try:
+        row = store.entry(notification_id=notification_id)
+        if row is None:
+            raise NotFound(f"event #{notification_id} is not in the ledger (see: custodes log)")
+        nid, oid, version, topic, position, digest, prev, h = row
+        if position is None or h is None:
+            raise LedgerTampered(Damage(0, "inserted", f"event #{nid} has no chain entry"))
+        if position > cp.size:
+            raise InvalidInput(
+                f"event #{nid} (position {position}) was recorded after the checkpoint "
+                f"(size {cp.size}); make a new checkpoint with: custodes checkpoint"
+            )
+        if entry_hash(position, prev, nid, oid, version, topic, digest) != h:
+            raise LedgerTampered(Damage(position, "edited", "entry hash does not match its fields"))
+        tree_size, _ = store.tree_state()
+        if tree_size < cp.size:
+            raise InvalidInput("the checkpoint is larger than this ledger's tree: wrong ledger?")
         path = inclusion_proof(position - 1, cp.size, store)
     finally:
         store.close()

@@ -267,12 +267,14 @@ class ChainReader:
 
     def tree_state(self) -> tuple[int, bytes | None]:
         with self._connection() as conn:
-            cur = conn.cursor()
-            try:
-                cur.execute(f"SELECT size, root FROM {self.table}_tree WHERE id = 1")
-            except self.recorder.dbapi.Error:  # type: ignore[union-attr]
-                return 0, None  # never built: the table does not exist yet
-            row = cur.fetchone()
+            return self._tree_state(conn.cursor())
+
+    def _tree_state(self, cur: Any) -> tuple[int, bytes | None]:
+        try:
+            cur.execute(f"SELECT size, root FROM {self.table}_tree WHERE id = 1")
+        except self.recorder.dbapi.Error:  # type: ignore[union-attr]
+            return 0, None  # never built: the table does not exist yet
+        row = cur.fetchone()
         return (int(row[0]), bytes(row[1])) if row else (0, None)
 
     def ensure_tree_tables(self) -> None:
@@ -285,6 +287,8 @@ class ChainReader:
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table}_tree_nodes (level INTEGER NOT NULL, "
                 f"idx BIGINT NOT NULL, hash {blob} NOT NULL, PRIMARY KEY (level, idx))"
+                # SQLite: the key IS the row (one B-tree lookup per node, not two).
+                + (" WITHOUT ROWID" if self.recorder.dialect == "sqlite" else "")
             )
 
     def extend_tree(
@@ -326,6 +330,22 @@ class ChainReader:
     ) -> Any:
         """One row's chain fields (id, originator bytes, version, topic, position, digest,
         prev, entry hash) by notification id, position or (aggregate id, version)."""
+        with self._connection() as conn:
+            return self._entry(
+                conn.cursor(),
+                notification_id=notification_id,
+                position=position,
+                originator=originator,
+            )
+
+    def _entry(
+        self,
+        cur: Any,
+        *,
+        notification_id: int | None = None,
+        position: int | None = None,
+        originator: tuple[UUID, int] | None = None,
+    ) -> Any:
         pg = self.recorder.dialect == "postgresql"
         uuid_expr = "uuid_send(originator_id)" if pg else "originator_id"
         p = "%s" if pg else "?"
@@ -342,14 +362,12 @@ class ChainReader:
             )
         else:
             raise ValueError("name the entry by notification id, position or originator")
-        with self._connection() as conn:
-            cur = conn.cursor()
-            cur.execute(
-                f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
-                f"prev_hash, entry_hash FROM {self.table} WHERE {where}",
-                params,
-            )
-            row = cur.fetchone()
+        cur.execute(
+            f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
+            f"prev_hash, entry_hash FROM {self.table} WHERE {where}",
+            params,
+        )
+        row = cur.fetchone()
         if row is None:
             return None
         return (
@@ -418,6 +436,13 @@ class SqlNodeStore:
 
     def put_many(self, items: Any) -> None:
         raise NotImplementedError("nodes are written by ChainReader.extend_tree")
+
+    # On the same connection, so a proof costs one connection, not three.
+    def entry(self, **by: Any) -> Any:
+        return self.reader._entry(self._cur, **by)
+
+    def tree_state(self) -> tuple[int, bytes | None]:
+        return self.reader._tree_state(self._cur)
 
     def close(self) -> None:
         try:

@@ -108,6 +108,7 @@ class DisclosuresProjection(Projection):
             "RequestOpened",
             "RequestRoutedToDirector",
             "FoiaClockStarted",
+            "FoiaExtensionTaken",
             "PreservationHoldLinked",
             "CourtOrderRecorded",
             "CounselReviewRecorded",
@@ -184,6 +185,8 @@ class DisclosuresProjection(Projection):
             return {"routed_to": e.director, "routed_at": e.timestamp}
         if kind == "FoiaClockStarted":
             return {"foia_due": e.due_at, "foia_extended_due": e.extended_due_at, "basis": "foia"}
+        if kind == "FoiaExtensionTaken":  # the extended deadline is now the one in force
+            return {"foia_due": row.foia_extended_due}
         if kind == "PreservationHoldLinked":
             return {"hold_id": e.hold_id}
         if kind == "CourtOrderRecorded":

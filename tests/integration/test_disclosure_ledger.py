@@ -244,3 +244,36 @@ def test_the_register_rebuilt_from_the_log_equals_the_one_kept_incrementally(
     views.rebuild()
     views.close()
     assert register(ledger) == incremental != before
+
+
+def test_the_one_foia_extension_moves_the_deadline_and_only_before_it_passes(
+    ledger: Ledger, now: datetime
+) -> None:
+    ref = open_request(ledger, now, "public", ["circulation"])
+    chicago = ZoneInfo("America/Chicago")
+    with pytest.raises(NotPermitted, match="FOIA-CLOCK .*only director may"):
+        ledger.extend_foia(ref, reason="review needed", actor=STAFF, now=now)
+    due = ledger.extend_foia(ref, reason="records must be reviewed", actor=DIRECTOR, now=now)
+    assert due.astimezone(chicago).date().isoformat() == "2026-11-16"
+    row = register(ledger)[ref]
+    assert row.foia_due == due  # type: ignore[attr-defined]
+    with pytest.raises(InvalidInput, match="extended already"):
+        ledger.extend_foia(ref, reason="again", actor=DIRECTOR, now=now)
+    late = open_request(ledger, now, "public", ["circulation"])
+    with pytest.raises(NotPermitted, match="before the first deadline"):
+        ledger.extend_foia(late, reason="too late", actor=DIRECTOR, now=now + timedelta(days=10))
+    assert ("request foia-extend", late, "FOIA-CLOCK") in refused(ledger)
+
+
+def test_a_nondisclosure_order_is_recorded_with_the_court_order(
+    ledger: Ledger, now: datetime
+) -> None:
+    ref = open_request(ledger, now, "court", ["registration"], patron_card=CARD)
+    ledger.record_court_order(
+        ref, kind="order", signed_by_judge=True, court="Circuit", judge="Hon. J", case="26-CF-1",
+        issued=now - timedelta(days=1), served_at=now, served_by="Dep. K", scope="registration",
+        document_name="o.pdf", document_sha256="a" * 64, actor=STAFF, now=now,
+        nondisclosure="do not notify the patron for 90 days",
+    )  # fmt: skip
+    order = ledger.request_view(ref)["court_order"]
+    assert order["nondisclosure"] == "do not notify the patron for 90 days"
