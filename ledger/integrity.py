@@ -26,6 +26,7 @@ from ledger.merkle import (
     MerkleAppender,
     MerkleError,
     consistency_proof,
+    inclusion_nodes,
     inclusion_proof,
     leaf_hash,
     verify_consistency,
@@ -290,6 +291,7 @@ def prove(reader: ChainReader, notification_id: int, cp: Checkpoint, note: str) 
         tree_size, _ = store.tree_state()
         if tree_size < cp.size:
             raise InvalidInput("the checkpoint is larger than this ledger's tree: wrong ledger?")
+        store.prefetch(inclusion_nodes(position - 1, cp.size))
         path = inclusion_proof(position - 1, cp.size, store)
     finally:
         store.close()

@@ -32,6 +32,7 @@ __all__ = [
     "NodeStore",
     "TreeSizeInvalid",
     "consistency_proof",
+    "inclusion_nodes",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
@@ -167,6 +168,29 @@ def inclusion_proof(index: int, size: int, store: NodeStore) -> list[bytes]:
             start = mid
     path.reverse()
     return path
+
+
+class _Planner:
+    """A NodeStore that answers every ``get`` with a placeholder and remembers what was
+    asked: which nodes a proof needs depends only on index and size, never on hashes."""
+
+    def __init__(self) -> None:
+        self.wanted: list[tuple[int, int]] = []
+
+    def get(self, level: int, index: int) -> bytes:
+        self.wanted.append((level, index))
+        return bytes(HASH_SIZE)
+
+    def put_many(self, items: Iterable[Node]) -> None:  # pragma: no cover - never called
+        raise NotImplementedError
+
+
+def inclusion_nodes(index: int, size: int) -> list[tuple[int, int]]:
+    """The stored nodes ``inclusion_proof(index, size, ...)`` will read, so a store on a
+    remote database can fetch them in one round trip."""
+    planner = _Planner()
+    inclusion_proof(index, size, planner)
+    return planner.wanted
 
 
 def consistency_proof(old_size: int, new_size: int, store: NodeStore) -> list[bytes]:

@@ -424,10 +424,30 @@ class SqlNodeStore:
         self._cur = self._proxy.driver_connection.cursor()  # type: ignore[union-attr]
         p = "?" if reader.recorder.dialect == "sqlite" else "%s"
         self._sql = f"SELECT hash FROM {reader.table}_tree_nodes WHERE level = {p} AND idx = {p}"
+        self._cache: dict[tuple[int, int], bytes] = {}
+
+    def prefetch(self, nodes: Sequence[tuple[int, int]]) -> None:
+        """Load these nodes in ONE query (a proof's ~log2(n) lookups become one round
+        trip, which matters on PostgreSQL); later ``get`` calls answer from memory.
+
+        Not on SQLite: its lookups are in-process and cheap, and its planner scans the
+        whole table for a row-value IN list (measured: 190 ms instead of 0.2 ms)."""
+        if not nodes or self.reader.recorder.dialect == "sqlite":
+            return
+        pairs = ", ".join(["(%s, %s)"] * len(nodes))
+        self._cur.execute(
+            f"SELECT level, idx, hash FROM {self.reader.table}_tree_nodes "
+            f"WHERE (level, idx) IN ({pairs})",
+            [v for node in nodes for v in node],
+        )
+        self._cache.update({(lvl, idx): bytes(h) for lvl, idx, h in self._cur.fetchall()})
 
     def get(self, level: int, index: int) -> bytes:
         from ledger.merkle import NodeMissing
 
+        cached = self._cache.get((level, index))
+        if cached is not None:
+            return cached
         self._cur.execute(self._sql, (level, index))
         row = self._cur.fetchone()
         if row is None:

@@ -406,3 +406,25 @@ def test_proofs_read_a_logarithmic_number_of_nodes() -> None:
     store.gets = 0
     MerkleAppender(999, store)
     assert store.gets == bin(999).count("1")
+
+
+def test_the_planned_nodes_are_exactly_the_nodes_a_proof_reads() -> None:
+    from ledger.merkle import inclusion_nodes
+
+    class Recording(MemoryNodeStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.read: list[tuple[int, int]] = []
+
+        def get(self, level: int, index: int) -> bytes:
+            self.read.append((level, index))
+            return super().get(level, index)
+
+    store = Recording()
+    appender = MerkleAppender()
+    store.put_many(appender.append([leaf_hash(bytes([i])) for i in range(64)]))
+    for size in range(1, 65):
+        for index in range(size):
+            store.read.clear()
+            inclusion_proof(index, size, store)
+            assert inclusion_nodes(index, size) == store.read
