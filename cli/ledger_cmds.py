@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -31,6 +32,12 @@ from ledger.store import ChainReader, redact_url
 )
 @click.option("--retention-days", type=click.IntRange(1, 3650), default=30, show_default=True)
 @click.option("--live-window-hours", type=click.IntRange(1, 24 * 30), default=24, show_default=True)
+@click.option(
+    "--protect-signing-key",
+    is_flag=True,
+    help="Encrypt the checkpoint-signing key with a passphrase (asked for, or "
+    "CUSTODES_SIGNING_PASSPHRASE); every checkpoint and export will need it.",
+)
 @pass_ctx
 def init(
     ctx: Context,
@@ -39,6 +46,7 @@ def init(
     timezone: str,
     retention_days: int,
     live_window_hours: int,
+    protect_signing_key: bool,
 ) -> None:
     """Create a new ledger in the data directory, with its keys and first Director.
 
@@ -54,7 +62,17 @@ def init(
         raise click.BadParameter(
             f"unknown time zone {timezone!r}", param_hint="--timezone"
         ) from None
-    datadir = DataDir.create(ctx.data_dir)
+    passphrase: bytes | None = None
+    if protect_signing_key:
+        value = os.environ.get("CUSTODES_SIGNING_PASSPHRASE") or click.prompt(
+            "Passphrase for the signing key", hide_input=True, confirmation_prompt=True, err=True
+        )
+        if len(value) < 8:
+            raise click.BadParameter(
+                "the passphrase must have at least 8 characters", param_hint="--protect-signing-key"
+            )
+        passphrase = value.encode()
+    datadir = DataDir.create(ctx.data_dir, signing_passphrase=passphrase)
     ledger = open_ledger(datadir)
     try:
         ledger.initialise(

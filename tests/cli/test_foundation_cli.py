@@ -258,3 +258,17 @@ def test_the_installed_script_runs_init_and_verify(tmp_path: Path) -> None:
     assert json.loads(verify.stdout)["entries"] == 2
     usage = subprocess.run([script, "staff", "add"], env=env, capture_output=True, text=True)
     assert usage.returncode == 2
+
+
+def test_a_passphrase_protected_signing_key_is_needed_for_checkpoints(tmp_path: Path) -> None:
+    path = tmp_path / "data"
+    secret = {"CUSTODES_SIGNING_PASSPHRASE": "correct horse battery"}
+    made = run(path, "init", "--director", DIRECTOR, "--protect-signing-key", env=secret)
+    assert made.exit_code == 0, made.output
+    assert b"ENCRYPTED PRIVATE KEY" in (path / "keys" / "signing.pem").read_bytes()
+    signed = run(path, "checkpoint", env=secret)
+    assert signed.exit_code == 0, signed.output
+    assert signed.stdout.splitlines()[1] == "2"  # tree size line of the signed note
+    wrong = run(path, "checkpoint", env={"CUSTODES_SIGNING_PASSPHRASE": "wrong horse"})
+    assert wrong.exit_code == 1
+    assert "cannot use the signing key" in wrong.stderr

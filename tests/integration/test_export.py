@@ -200,3 +200,28 @@ def test_the_cli_exports_and_verify_export_exits_3_on_a_changed_package(
     )  # fmt: skip
     assert bad_region.exit_code == 2
     assert not (tmp_path / "x").exists()
+
+
+def test_a_purged_segment_cannot_be_exported(data_dir: Path, tmp_path: Path) -> None:
+    from capture.ingest import open_vault
+    from capture.sweep import sweep
+    from projections.registry import open_views
+    from projections.retention import due_segment_ids
+
+    ledger = footage_ledger(data_dir)
+    seg = _segment(ledger, tmp_path)
+    ref = _approved_request(ledger, [seg])
+    later = NOW + timedelta(days=60)
+    views = open_views(ledger)
+    with views.connect() as conn:
+        due = due_segment_ids(conn, later)
+    views.close()
+    result = sweep(ledger, open_vault(ledger), due, actor=DIRECTOR, now=later)
+    assert [(o.segment_id, o.status) for o in result.outcomes] == [(seg, "purged")]
+    assert ledger.datadir is not None
+    with pytest.raises(InvalidInput, match=f"segment {seg} was purged on"):
+        export_footage(
+            ledger, [seg], request_ref=ref, to=tmp_path / "e", actor=DIRECTOR,
+            now=later, signing_key=ledger.datadir.signing_key(None),
+        )  # fmt: skip
+    assert not (tmp_path / "e").exists()
