@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import OperationalError, PersistenceError
+from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 from eventsourcing.utils import Environment
 
 from ledger.chain import Damage, VerifyResult, entry_hash
@@ -95,7 +95,8 @@ def verify_and_extend(
     if extend_tree:
         try:
             reader.ensure_tree_tables()
-        except (PersistenceError, Exception) as e:  # read-only database: verify only
+        except reader.recorder.dbapi.Error as e:  # type: ignore[union-attr]
+            # A read-only database can still be verified; it just keeps no tree.
             if "readonly" not in str(e).casefold() and "read-only" not in str(e).casefold():
                 raise
             extend_tree = False
@@ -112,11 +113,17 @@ def verify_and_extend(
     extended = False
 
     def flush() -> None:
-        nonlocal extended
+        nonlocal extended, extend_tree
         before = appender.size
         nodes = appender.append(pending)
-        reader.extend_tree(before, appender.size, appender.root(), nodes)
         pending.clear()
+        try:
+            reader.extend_tree(before, appender.size, appender.root(), nodes)
+        except IntegrityError:
+            # Another verification extended the tree first: it covers these entries
+            # already, so keep verifying and leave the tree to it.
+            extend_tree = False
+            return
         extended = True
 
     def entry(position: int, h: bytes) -> None:

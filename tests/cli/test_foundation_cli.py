@@ -272,3 +272,10 @@ def test_a_passphrase_protected_signing_key_is_needed_for_checkpoints(tmp_path: 
     wrong = run(path, "checkpoint", env={"CUSTODES_SIGNING_PASSPHRASE": "wrong horse"})
     assert wrong.exit_code == 1
     assert "cannot use the signing key" in wrong.stderr
+
+
+def test_a_read_only_database_still_verifies(sqlite_dir: Path) -> None:
+    url = f"sqlite:///file:{sqlite_dir / 'ledger.sqlite'}?mode=ro&uri=true"
+    result = run(sqlite_dir, "verify", env={"CUSTODES_DATABASE_URL": url})
+    assert result.exit_code == 0, result.output
+    assert "OK: 2 entries verify" in result.stdout
