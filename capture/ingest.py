@@ -31,8 +31,9 @@ from capture.vault import Vault
 from ledger.app import Ledger
 from ledger.errors import InvalidInput, LedgerError
 from ledger.footage import MediaFacts
-from ledger.footage_commands import CaptureItem, SegmentInfo
-from ledger.policy import check_audio
+from ledger.footage_commands import CaptureItem
+from ledger.footage_policy import check_audio
+from ledger.footage_queries import SegmentInfo
 
 Status = Literal["ingested", "recovered", "duplicate", "refused"]
 Hook = Callable[[str], None]

@@ -31,7 +31,7 @@ from capture.errors import CaptureError, DestroyIncomplete
 from capture.vault import Vault
 from ledger.app import Ledger
 from ledger.errors import LedgerError
-from ledger.footage_commands import PurgeBlocked
+from ledger.retention_commands import PurgeBlocked
 from ledger.rules import STAFF_ACTIVE
 
 Status = Literal["purged", "completed", "skipped", "failed", "would purge"]

@@ -1,4 +1,5 @@
-"""custodes footage ...: ingest, list, flag, hold, view (R12-R16); custodes report access."""
+"""custodes footage ...: ingest, list, flag, view (R12-R16). The hold commands are in
+``cli.footage_holds``, custodes report access in ``cli.footage_access``."""
 
 from __future__ import annotations
 
@@ -26,8 +27,7 @@ from cli.common import (
 )
 from cli.report import report_group
 from cli.reports import as_of_option, parse_as_of
-from ledger.footage import HOLD_KINDS
-from ledger.policy import PURPOSES
+from ledger.footage_policy import PURPOSES
 from projections.retention import STATUSES
 
 PURPOSE_CHOICES = sorted(PURPOSES)
@@ -59,7 +59,7 @@ def local(dt: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str
     return "" if dt is None else dt.astimezone(tz).strftime(fmt)
 
 
-def _when(value: str | None, param: str, *, end_of_day: bool = False) -> datetime | None:
+def optional_when(value: str | None, param: str, *, end_of_day: bool = False) -> datetime | None:
     return None if value is None else parse_when(value, param=param, end_of_day=end_of_day)
 
 
@@ -110,7 +110,7 @@ def footage_ingest(
     from capture.ingest import ingest_paths, segment_files
 
     ledger = ctx.ledger()
-    start = _when(recorded_at, "--recorded-at")
+    start = optional_when(recorded_at, "--recorded-at")
     ledger.check_capture(camera, actor=actor, now=ctx.now())  # before any progress output
     count = len(segment_files(paths))
     with click.progressbar(length=count, label="Ingesting", file=sys.stderr) as bar:
@@ -211,7 +211,7 @@ def footage_flag(ctx: Context, segment: str, reason: str, until: str | None, act
     flag_id = ctx.ledger().flag(
         segment,
         reason=reason,
-        retain_until=_when(until, "--until", end_of_day=True),
+        retain_until=optional_when(until, "--until", end_of_day=True),
         actor=actor,
         now=ctx.now(),
     )
@@ -233,110 +233,6 @@ def footage_unflag(ctx: Context, segment: str, flag_id: str, reason: str, actor:
     """
     ctx.ledger().clear_flag(segment, flag_id, reason=reason, actor=actor, now=ctx.now())
     info(f"Cleared flag {flag_id.upper()} on segment {segment}.")
-
-
-@footage_group.group("hold")
-def hold_group() -> None:
-    """Holds block purge: legal, law-enforcement preservation, investigation, FOIA (R14).
-
-    \b
-    Example:
-      custodes footage hold place 34c20c33a713 --kind legal --reason "litigation" --reference "2026-L-114" --as "Dana Director"
-      custodes footage hold list
-    """
-
-
-@hold_group.command("place")
-@click.argument("segments", nargs=-1, required=True)
-@click.option("--kind", type=click.Choice(HOLD_KINDS), required=True, help="Kind of hold.")
-@click.option("--reason", required=True, help="Why (recorded).")
-@click.option("--reference", required=True, help="Case, order or request number.")
-@click.option("--review-by", default=None, metavar="DATE", help="When to review the hold.")
-@actor_option
-@pass_ctx
-def hold_place(
-    ctx: Context,
-    segments: tuple[str, ...],
-    kind: str,
-    reason: str,
-    reference: str,
-    review_by: str | None,
-    actor: str,
-) -> None:
-    """Hold segments from purge; prints the hold id on stdout.
-
-    \b
-    Example:
-      custodes footage hold place 34c20c33a713 9f1e0b2c4d5a --kind law_enforcement_preservation --reason "preservation letter" --reference "CPD 26-4411" --as "Dana Director"
-    """
-    hold_id = ctx.ledger().place_hold(
-        list(segments),
-        kind=kind,
-        reason=reason,
-        reference=reference,
-        review_by=_when(review_by, "--review-by"),
-        actor=actor,
-        now=ctx.now(),
-    )
-    click.echo(hold_id)
-    info(f"Placed hold {hold_id} ({kind}) on {len(segments)} segment(s).")
-
-
-@hold_group.command("release")
-@click.argument("hold_id")
-@click.option("--reason", required=True, help="Why the hold ends (recorded).")
-@actor_option
-@pass_ctx
-def hold_release(ctx: Context, hold_id: str, reason: str, actor: str) -> None:
-    """Release a hold (Director only, with a reason).
-
-    \b
-    Example:
-      custodes footage hold release H-1A2B3C4D --reason "case closed" --as "Dana Director"
-    """
-    ctx.ledger().release_hold(hold_id, reason=reason, actor=actor, now=ctx.now())
-    info(f"Released hold {hold_id.upper()}.")
-
-
-@hold_group.command("list")
-@click.option("--active", is_flag=True, help="Only holds not yet released.")
-@json_option
-@pass_ctx
-def hold_list(ctx: Context, active: bool, as_json: bool) -> None:
-    """List holds.
-
-    \b
-    Example:
-      custodes footage hold list --active
-    """
-    from projections.registry import open_views
-    from projections.retention import hold_rows
-
-    views = open_views(ctx.ledger())
-    try:
-        with views.connect() as conn:
-            rows = hold_rows(conn, active_only=active)
-    finally:
-        views.close()
-    if as_json:
-        emit_json(rows)
-        return
-    tz = site_zone(ctx)
-    table(
-        ["hold", "kind", "reference", "segments", "placed", "by", "released"],
-        [
-            (
-                h.hold_id,
-                h.kind,
-                h.reference,
-                h.segment_count,
-                local(h.placed_at, tz),
-                h.placed_by,
-                local(h.released_at, tz),
-            )
-            for h in rows
-        ],
-    )
 
 
 def _view_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -434,97 +330,13 @@ def footage_frame(
     info(f"Still of segment {result.segment_id} at {at_seconds:g} s written to {result.path}.")
 
 
-@report_group.command("access")
-@click.option("--from", "since", default=None, metavar="DATE", help="From this date (inclusive).")
-@click.option("--to", "until", default=None, metavar="DATE", help="To this date (inclusive).")
-@as_of_option
-@json_option
-@pass_ctx
-def report_access(
-    ctx: Context, since: str | None, until: str | None, as_of: str | None, as_json: bool
-) -> None:
-    """Footage access log: every viewing (name, role, date, time, reason, purpose, remote)
-    and every refused attempt (R16, R23).
-
-    \b
-    Example:
-      custodes report access --from 2026-11-01 --to 2026-11-30 --json
-    """
-    from datetime import timedelta
-
-    from projections.access import access_report
-    from projections.registry import open_views
-
-    start = _when(since, "--from")
-    end = _when(until, "--to")
-    if end is not None and until is not None and len(until) == 10:
-        end = end + timedelta(days=1)  # --to is a whole day, inclusive
-    if start and end and start >= end:
-        raise click.BadParameter("--from must be before --to", param_hint="--from")
-    views = open_views(ctx.ledger(), as_of=parse_as_of(ctx, as_of))
-    try:
-        with views.connect() as conn:
-            report = access_report(conn, start, end)
-    finally:
-        views.close()
-    if as_json:
-        emit_json(report)
-        return
-    tz = site_zone(ctx)
-    click.echo("Viewings")
-    table(
-        [
-            "date",
-            "time",
-            "name",
-            "role",
-            "segment",
-            "camera",
-            "kind",
-            "purpose",
-            "remote",
-            "reason",
-        ],
-        [
-            (
-                local(v.viewed_at, tz, "%Y-%m-%d"),
-                local(v.viewed_at, tz, "%H:%M"),
-                v.actor,
-                v.actor_role,
-                v.segment_id,
-                v.camera_id,
-                v.kind,
-                v.purpose,
-                "yes" if v.remote else "no",
-                v.reason,
-            )
-            for v in report.viewings
-        ],
-    )
-    click.echo("")
-    click.echo("Refused attempts")
-    table(
-        ["date", "time", "name", "role", "action", "subject", "rule"],
-        [
-            (
-                local(r.recorded_at, tz, "%Y-%m-%d"),
-                local(r.recorded_at, tz, "%H:%M"),
-                r.actor,
-                r.actor_role,
-                r.action,
-                r.subject,
-                r.rule_id,
-            )
-            for r in report.refused
-        ],
-    )
-
-
 def register(group: click.Group) -> None:
     """Footage and the commands that go with it: camera, retention, projections."""
-    from cli import camera, projections_cmd, retention
+    from cli import camera, footage_access, footage_holds, projections_cmd, retention
 
     group.add_command(footage_group)
+    footage_group.add_command(footage_holds.hold_group)
+    report_group.add_command(footage_access.report_access)
     camera.register(group)
     retention.register(group)
     projections_cmd.register(group)

@@ -1,11 +1,10 @@
-"""custodes request ... / patron forget / report disclosures: disclosure requests (R2-R11,
-R20, R22). Each command parses, calls one ledger use-case, renders."""
+"""custodes request ... / patron forget: disclosure requests (R2-R11, R20, R22). Each
+command parses, calls one ledger use-case, renders. The Director's decision and what follows
+it are in ``cli.request_decision``, custodes report disclosures in ``cli.disclosure_report``."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,10 @@ from cli.common import (
     json_option,
     parse_when,
     pass_ctx,
-    table,
     to_jsonable,
 )
+from cli.disclosure_report import disclosure_rows, disclosure_table, report_disclosures
 from cli.report import report_group
-from cli.reports import as_of_option, parse_as_of
 from ledger.disclosure import ORDER_KINDS, RECORD_CLASSES, REQUESTER_KINDS, ROLES_SOUGHT
 from ledger.errors import InvalidInput
 
@@ -35,7 +33,7 @@ FIELDS_HELP = (
 )
 
 
-def _csv_list(value: str, *, choices: tuple[str, ...] | None = None, param: str) -> list[str]:
+def csv_list(value: str, *, choices: tuple[str, ...] | None = None, param: str) -> list[str]:
     items = [v.strip() for v in value.split(",") if v.strip()]
     bad = [v for v in items if choices is not None and v not in choices]
     if bad:
@@ -45,7 +43,7 @@ def _csv_list(value: str, *, choices: tuple[str, ...] | None = None, param: str)
     return items
 
 
-def _sha256_of(path: Path, what: str) -> str:
+def sha256_of(path: Path, what: str) -> str:
     """Hash a document; a missing file is bad input (exit 1), nothing is recorded."""
     if not path.is_file():
         raise InvalidInput(
@@ -106,7 +104,7 @@ def request_open(ctx: Context, **o: Any) -> None:
         requester_kind=o["requester_kind"],
         requester=o["requester"],
         received_by=o["received_by"],
-        records=_csv_list(o["records"], choices=RECORD_CLASSES, param="--records"),
+        records=csv_list(o["records"], choices=RECORD_CLASSES, param="--records"),
         description=o["description"],
         patron_card=o["card"],
         patron_name=o["patron_name"],
@@ -162,7 +160,7 @@ def request_court_order(ctx: Context, ref: str, **o: Any) -> None:
         --document order.pdf --as "Dana Director"
     """
     doc: Path = o["document"]
-    sha = _sha256_of(doc, "the document")
+    sha = sha256_of(doc, "the document")
     ctx.ledger().record_court_order(
         ref,
         kind=o["kind"],
@@ -252,114 +250,6 @@ def request_emergency(ctx: Context, ref: str, **o: Any) -> None:
     info(f"Recorded the emergency request on {ref.upper()}; the Director decides next.")
 
 
-@request_group.command("decide")
-@click.argument("ref")
-@click.option("--approve/--deny", default=None, required=True, help="The decision.")
-@click.option("--reason", required=True, help="Why (recorded, in the register).")
-@actor_option
-@json_option
-@pass_ctx
-def request_decide(
-    ctx: Context, ref: str, approve: bool, reason: str, actor: str, as_json: bool
-) -> None:
-    """The Director's decision, with reasons; the policy names the rule for each field.
-
-    \b
-    Example:
-      custodes request decide R-2026-0001 --approve --reason "emergency path met" \\
-        --as "Dana Director"
-    """
-    decision = ctx.ledger().decide(ref, approve=approve, reason=reason, actor=actor, now=ctx.now())
-    if as_json:
-        emit_json(decision)
-        return
-    table(
-        ["field", "decision", "rule", "reason"],
-        [
-            (d["field"], "may release" if d["allowed"] else "refused", d["rule_id"], d["reason"])
-            for d in decision["decisions"]
-        ],
-    )
-    verdict = "Approved" if approve else "Denied"
-    info(f"{verdict} {ref.upper()}: releasable: {', '.join(decision['allowed_fields']) or 'none'}")
-
-
-@request_group.command("release")
-@click.argument("ref")
-@click.option("--fields", default="", help=FIELDS_HELP)
-@click.option("--footage", multiple=True, metavar="SEGMENT", help="Segment released (repeat).")
-@click.option("--to", "to", required=True, help="Recipient.")
-@click.option("--method", required=True, help="How (in person, sealed envelope, export...).")
-@actor_option
-@json_option
-@pass_ctx
-def request_release(ctx: Context, ref: str, **o: Any) -> None:
-    """Record exactly what was released, to whom and how, with hashes (R7, R9).
-
-    \b
-    Example:
-      custodes request release R-2026-0001 --fields name,address --to "Lee Officer #4471" \\
-        --method "in person" --as "Dana Director"
-    """
-    released = ctx.ledger().release(
-        ref,
-        fields=_csv_list(o["fields"], param="--fields"),
-        footage=o["footage"],
-        to=o["to"],
-        method=o["method"],
-        actor=o["actor"],
-        now=ctx.now(),
-    )
-    if o["as_json"]:
-        emit_json(released)
-        return
-    what = ", ".join(released["fields"] + [s["segment_id"] for s in released["footage"]])
-    info(f"Released on {ref.upper()}: {what} (inventory sha256 {released['inventory_sha256']}).")
-
-
-@request_group.command("acknowledge")
-@click.argument("ref")
-@click.option("--signed-form", type=click.Path(path_type=Path), help="The signed form's scan.")
-@click.option("--refused-to-sign", is_flag=True, help="The recipient refused to sign.")
-@actor_option
-@pass_ctx
-def request_acknowledge(
-    ctx: Context, ref: str, signed_form: Path | None, refused_to_sign: bool, actor: str
-) -> None:
-    """Record the signed acknowledgement of receipt (its SHA-256), or a refusal to sign (R10).
-
-    \b
-    Example:
-      custodes request acknowledge R-2026-0001 --signed-form signed.pdf --as "Dana Director"
-    """
-    if (signed_form is None) == (not refused_to_sign):
-        raise InvalidInput("give exactly one of --signed-form FILE or --refused-to-sign")
-    sha = _sha256_of(signed_form, "the signed form") if signed_form else None
-    ctx.ledger().acknowledge(
-        ref, signed_form_sha256=sha, refused_to_sign=refused_to_sign, actor=actor, now=ctx.now()
-    )
-    info(f"Recorded the acknowledgement on {ref.upper()}.")
-
-
-@request_group.command("follow-up")
-@click.argument("ref")
-@click.option("--court-order", "court_order_request", metavar="OTHER_REQ", help="Later order.")
-@click.option("--judicial-review-sought", is_flag=True, help="Judicial review was sought.")
-@click.option("--closed", is_flag=True, help="Close without either (needs --reason).")
-@click.option("--reason", default="", help="Why.")
-@actor_option
-@pass_ctx
-def request_follow_up(ctx: Context, ref: str, **o: Any) -> None:
-    """Resolve the follow-up an emergency release opened (Director only; R11).
-
-    \b
-    Example:
-      custodes request follow-up R-2026-0001 --court-order R-2026-0004 --as "Dana Director"
-    """
-    ctx.ledger().resolve_follow_up(ref, now=ctx.now(), **o)
-    info(f"Resolved the follow-up on {ref.upper()}.")
-
-
 @request_group.command("form")
 @click.argument("ref")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
@@ -409,119 +299,23 @@ def request_list(ctx: Context, as_json: bool) -> None:
     Example:
       custodes request list --json
     """
-    rows = _register(ctx, None, None)
+    rows = disclosure_rows(ctx, None, None)
     if as_json:
         emit_json(rows)
         return
-    _register_table(rows)
-
-
-# ---- report disclosures -------------------------------------------------------------------
-
-
-def _register(
-    ctx: Context, since: datetime | None, until: datetime | None, as_of: datetime | None = None
-) -> list[Any]:
-    from projections.disclosures import disclosures
-    from projections.registry import open_views
-
-    views = open_views(ctx.ledger(), as_of=as_of)
-    try:
-        with views.connect() as conn:
-            return disclosures(conn, since, until)
-    finally:
-        views.close()
-
-
-def _duration(seconds: int | None) -> str:
-    if seconds is None:
-        return ""
-    h, rem = divmod(seconds, 3600)
-    return f"{h}h{rem // 60:02d}m"
-
-
-def _patron(row: Any) -> str:
-    if not row.patron:
-        return ""
-    return f"{row.patron} (erased)" if row.patron_erased else row.patron
-
-
-def _register_table(rows: list[Any]) -> None:
-    table(
-        [
-            "request",
-            "requester",
-            "patron",
-            "basis",
-            "decision",
-            "to decide",
-            "released",
-            "ack",
-            "follow-up",
-            "FOIA due",
-        ],  # fmt: skip
-        [
-            (
-                r.ref,
-                r.requester_kind,
-                _patron(r),
-                r.basis,
-                r.decision,
-                _duration(r.time_to_decision_s),
-                ",".join(r.released_fields + r.released_footage),
-                r.acknowledgement,
-                r.follow_up,
-                r.foia_due.date() if r.foia_due else "",
-            )
-            for r in rows
-        ],
-    )
-
-
-@report_group.command("disclosures")
-@click.option("--from", "since", help="Opened on or after (ISO date).")
-@click.option("--to", "until", help="Opened before (ISO date).")
-@json_option
-@click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
-@as_of_option
-@pass_ctx
-def report_disclosures(
-    ctx: Context,
-    since: str | None,
-    until: str | None,
-    as_json: bool,
-    as_csv: bool,
-    as_of: str | None,
-) -> None:
-    """The disclosure register: requester, basis, decision and reasons, time to decision,
-    released fields, acknowledgement, follow-up, FOIA deadline.
-
-    \b
-    Example:
-      custodes report disclosures --from 2026-11-01 --to 2026-12-01 --csv > register.csv
-    """
-    if as_json and as_csv:
-        raise InvalidInput("choose one of --json or --csv")
-    start = parse_when(since, param="--from") if since else None
-    end = parse_when(until, param="--to") if until else None
-    rows = _register(ctx, start, end, parse_as_of(ctx, as_of))
-    if as_json:
-        emit_json(rows)
-    elif as_csv:
-        data = [to_jsonable(r) for r in rows]
-        writer = csv.writer(sys.stdout)
-        headers = list(data[0]) if data else ["ref"]
-        writer.writerow(headers)
-        for d in data:
-            writer.writerow(
-                [";".join(map(str, v)) if isinstance(v, list) else v for v in d.values()]
-            )
-    else:
-        _register_table(rows)
+    disclosure_table(rows)
 
 
 def register(group: click.Group) -> None:
-    from cli import patron
+    from cli import patron, request_decision
 
     group.add_command(request_group)
+    for command in (
+        request_decision.request_decide,
+        request_decision.request_release,
+        request_decision.request_acknowledge,
+        request_decision.request_follow_up,
+    ):
+        request_group.add_command(command)
+    report_group.add_command(report_disclosures)
     patron.register(group)

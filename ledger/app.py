@@ -13,15 +13,26 @@ from eventsourcing.persistence import OperationalError, PersistenceError
 from ledger.application import LedgerBase, LogEntry, StaffView, _first_line
 from ledger.datadir import DataDir
 from ledger.disclosure_commands import DisclosureCommands
+from ledger.disclosure_queries import DisclosureQueries
 from ledger.errors import StoreUnavailable
 from ledger.exports import ExportCommands
 from ledger.footage_commands import FootageCommands
+from ledger.footage_queries import FootageQueries
 from ledger.integrity import open_chain, verify_chain
+from ledger.retention_commands import RetentionCommands
 
 __all__ = ["Ledger", "LogEntry", "StaffView", "open_chain", "open_ledger", "verify_chain"]
 
 
-class Ledger(ExportCommands, DisclosureCommands, FootageCommands, LedgerBase):
+class Ledger(
+    ExportCommands,
+    DisclosureCommands,
+    DisclosureQueries,
+    FootageCommands,
+    RetentionCommands,
+    FootageQueries,
+    LedgerBase,
+):
     """All use-cases. Feature mixins are listed here as they are added."""
 
 

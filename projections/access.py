@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 from ledger.footage import Segment
-from projections.base import Projection, UtcDateTime
+from projections.base import Projection, UtcDateTime, insert_row
 from projections.refusals import RefusalRow, refused_attempts
 
 FOOTAGE_ACTIONS = ("footage view", "footage flag", "footage ingest")
@@ -84,12 +84,12 @@ class AccessProjection(Projection):
 
     def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
         if isinstance(event, Segment.FootageCaptured):
-            conn.execute(
-                known_segments.insert().values(
-                    aggregate_id=str(event.originator_id),
-                    segment_id=event.segment_id,
-                    camera_id=event.camera_id,
-                )
+            insert_row(
+                conn,
+                known_segments,
+                aggregate_id=str(event.originator_id),
+                segment_id=event.segment_id,
+                camera_id=event.camera_id,
             )
         elif isinstance(event, Segment.FootageViewed):
             seg = conn.execute(
@@ -97,21 +97,21 @@ class AccessProjection(Projection):
                     known_segments.c.aggregate_id == str(event.originator_id)
                 )
             ).one()
-            conn.execute(
-                viewings.insert().values(
-                    notification_id=notification_id,
-                    viewed_at=event.timestamp,
-                    segment_id=seg.segment_id,
-                    camera_id=seg.camera_id,
-                    actor=event.actor,
-                    actor_role=event.actor_role,
-                    kind=event.kind,
-                    reason=event.reason,
-                    purpose=event.purpose,
-                    remote=event.remote,
-                    archived=event.archived,
-                    at_seconds=event.at_seconds,
-                )
+            insert_row(
+                conn,
+                viewings,
+                notification_id=notification_id,
+                viewed_at=event.timestamp,
+                segment_id=seg.segment_id,
+                camera_id=seg.camera_id,
+                actor=event.actor,
+                actor_role=event.actor_role,
+                kind=event.kind,
+                reason=event.reason,
+                purpose=event.purpose,
+                remote=event.remote,
+                archived=event.archived,
+                at_seconds=event.at_seconds,
             )
 
 

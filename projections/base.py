@@ -10,6 +10,12 @@ transaction in a context variable.
 
 Any projection can be dropped and rebuilt from the log; a rebuild equals the one kept
 incrementally (tested).
+
+Catch-up applies a page of events in one transaction through a ``PageWriter``: the rows a
+projection adds with ``insert_row`` (and the keyed updates of ``update_row``) are queued
+and written with one ``executemany`` per run of same-shaped statements, in order. Any
+other statement first writes the queue if it touches a table with queued rows, so every
+read sees every earlier write (read-your-writes, the same rows as one statement per row).
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    bindparam,
     create_engine,
     select,
 )
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.util import find_tables
 
 from ledger.app import Ledger
 
@@ -64,6 +72,103 @@ tracking = Table(
 PAGE = 1000
 
 
+class PageWriter:
+    """A connection for ``Projection.handle`` that queues row inserts and keyed updates
+    and writes them in batches (``executemany``), in the order they were made.
+
+    Everything else is the connection's: ``execute`` writes the queue first when the
+    statement touches a table with queued rows, so reads and ``rowcount`` see every
+    earlier write. ``flush`` writes what is queued; ``Views`` calls it before it moves the
+    tracking position, in the same transaction.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        # Per table, its queued statements in order: (shape, parameters).
+        self._queue: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {}
+        self._statements: dict[tuple[Any, ...], Any] = {}
+        self._touches: dict[Any, frozenset[str]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    def insert_row(self, table: Table, **values: Any) -> None:
+        """``INSERT INTO table`` one row, batched with the rows queued after it."""
+        shape = ("insert", table, tuple(values))
+        self._queue.setdefault(table.name, []).append((shape, values))
+
+    def update_row(self, table: Table, key_column: str, key: Any, **values: Any) -> None:
+        """``UPDATE table SET values WHERE key_column = key``, batched like inserts."""
+        shape = ("update", table, key_column, tuple(values))
+        params = {"_key": key, **{f"v_{c}": v for c, v in values.items()}}
+        self._queue.setdefault(table.name, []).append((shape, params))
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._queue:
+            touches = self._touches.get(statement)
+            if touches is None:
+                touches = frozenset(
+                    t.name
+                    for t in find_tables(statement, include_crud=True)
+                    if isinstance(t, Table)
+                )
+                self._touches[statement] = touches
+            for name in touches & self._queue.keys():
+                self._write(self._queue.pop(name))
+        return self.conn.execute(statement, *args, **kwargs)
+
+    def flush(self) -> None:
+        """Write everything queued. Tables are independent (no foreign keys or triggers
+        between read models), so each table's statements are written in their order."""
+        queue, self._queue = self._queue, {}
+        for ops in queue.values():
+            self._write(ops)
+
+    def _write(self, ops: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
+        i = 0
+        while i < len(ops):
+            shape = ops[i][0]
+            j = i + 1
+            while j < len(ops) and ops[j][0] == shape:
+                j += 1
+            self.conn.execute(self._statement(shape), [params for _s, params in ops[i:j]])
+            i = j
+
+    def _statement(self, shape: tuple[Any, ...]) -> Any:
+        stmt = self._statements.get(shape)
+        if stmt is None:
+            table = shape[1]
+            if shape[0] == "insert":
+                stmt = table.insert()
+            else:
+                _kind, _table, key_column, columns = shape
+                stmt = (
+                    table.update()
+                    .where(table.c[key_column] == bindparam("_key"))
+                    .values({c: bindparam(f"v_{c}") for c in columns})
+                )
+            self._statements[shape] = stmt
+        return stmt
+
+
+def insert_row(conn: Connection | PageWriter, table: Table, **values: Any) -> None:
+    """Insert one row: queued when ``conn`` is a ``PageWriter``, else executed now."""
+    if isinstance(conn, PageWriter):
+        conn.insert_row(table, **values)
+    else:
+        conn.execute(table.insert().values(**values))
+
+
+def update_row(
+    conn: Connection | PageWriter, table: Table, key_column: str, key: Any, **values: Any
+) -> None:
+    """Update the row(s) whose ``key_column`` equals ``key``; queued like ``insert_row``."""
+    if isinstance(conn, PageWriter):
+        conn.update_row(table, key_column, key, **values)
+    else:
+        conn.execute(table.update().where(table.c[key_column] == key).values(**values))
+
+
 class Projection:
     """Subclasses set ``name`` and ``metadata`` (their tables) and implement ``handle``.
 
@@ -79,6 +184,20 @@ class Projection:
 
     def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
         raise NotImplementedError
+
+    def prepare(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
+        """Called with a page's events (those of ``kinds``) before they are handled, in
+        the same transaction: a projection may read what the page needs in one query."""
+
+
+def _create_missing_indexes(engine: Engine, projections: Sequence[Projection]) -> None:
+    """Indexes added to a read model after its tables were created (``create_all`` only
+    creates those of new tables)."""
+    with engine.begin() as conn:
+        for p in projections:
+            for table in p.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
 
 
 class Views:
@@ -109,6 +228,8 @@ class Views:
         TRACKING_METADATA.create_all(self.engine)
         for p in self.projections:
             p.metadata.create_all(self.engine)
+        if as_of is None:
+            _create_missing_indexes(self.engine, self.projections)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -140,35 +261,46 @@ class Views:
             events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notifications]
             if self.as_of is not None:
                 events = [(i, e) for i, e in events if e.timestamp <= self.as_of]  # type: ignore[attr-defined]
+            # One transaction per page for every projection: each one's rows and its
+            # position still commit together (one commit per page, not per projection).
+            with self.engine.begin() as conn:
+                for p in self.projections:
+                    self._apply(conn, p, positions[p.name], events)
             for p in self.projections:
-                self._apply(p, positions[p.name], events)
                 positions[p.name] = notifications[-1].id
             read += len(notifications)
             if progress is not None:
                 progress(len(notifications))
             start = notifications[-1].id + 1
 
-    def _apply(self, p: Projection, done: int, events: Iterable[tuple[int, Any]]) -> None:
+    def _apply(
+        self, conn: Connection, p: Projection, done: int, events: Iterable[tuple[int, Any]]
+    ) -> None:
         todo = [(i, e) for i, e in events if i > done]
         if not todo:
             return
-        with self.engine.begin() as conn:
-            for notification_id, event in todo:
-                if not p.kinds or type(event).__name__ in p.kinds:
-                    p.handle(conn, notification_id, event)
-            last = todo[-1][0]
-            updated = conn.execute(
-                tracking.update()
-                .where(tracking.c.projection == p.name)
-                .where(tracking.c.position == done)
-                .values(position=last)
-            ).rowcount
-            if updated == 0:
-                if done != 0:
-                    raise RuntimeError(
-                        f"projection {p.name!r} moved on concurrently from {done}; retry"
-                    )
-                conn.execute(tracking.insert().values(projection=p.name, position=last))
+        events_last = todo[-1][0]
+        writer = PageWriter(conn)
+        kinds = p.kinds
+        if kinds:
+            todo = [(i, e) for i, e in todo if type(e).__name__ in kinds]
+        p.prepare(writer, todo)  # type: ignore[arg-type]
+        for notification_id, event in todo:
+            p.handle(writer, notification_id, event)  # type: ignore[arg-type]
+        writer.flush()
+        last = events_last
+        updated = conn.execute(
+            tracking.update()
+            .where(tracking.c.projection == p.name)
+            .where(tracking.c.position == done)
+            .values(position=last)
+        ).rowcount
+        if updated == 0:
+            if done != 0:
+                raise RuntimeError(
+                    f"projection {p.name!r} moved on concurrently from {done}; retry"
+                )
+            conn.execute(tracking.insert().values(projection=p.name, position=last))
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Drop every table of these projections and replay the whole log into them."""

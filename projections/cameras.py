@@ -30,7 +30,7 @@ from sqlalchemy import (
 
 from ledger.footage import ZONES, Camera
 from ledger.site import Site
-from projections.base import Projection, UtcDateTime
+from projections.base import Projection, UtcDateTime, insert_row
 from projections.refusals import RefusalRow, refused_attempts
 
 metadata = MetaData()
@@ -87,19 +87,19 @@ class CamerasProjection(Projection):
 
     def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
         if isinstance(event, Camera.CameraRegistered):
-            conn.execute(
-                cameras.insert().values(
-                    camera_id=event.camera_id,
-                    aggregate_id=str(event.originator_id),
-                    location=event.location,
-                    zone=event.zone,
-                    signage_posted=event.signage_posted,
-                    registered_at=event.timestamp,
-                    registered_by=event.actor,
-                    retired_at=None,
-                    retired_reason=None,
-                    notification_id=notification_id,
-                )
+            insert_row(
+                conn,
+                cameras,
+                camera_id=event.camera_id,
+                aggregate_id=str(event.originator_id),
+                location=event.location,
+                zone=event.zone,
+                signage_posted=event.signage_posted,
+                registered_at=event.timestamp,
+                registered_by=event.actor,
+                retired_at=None,
+                retired_reason=None,
+                notification_id=notification_id,
             )
         elif isinstance(event, Camera.CameraRetired):
             conn.execute(

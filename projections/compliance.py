@@ -25,7 +25,7 @@ from ledger.checkpoint import public_key_fingerprint
 from ledger.integrity import open_chain, sign_verified, verified
 from ledger.rules import Rule
 from projections.access import access_report
-from projections.base import Views
+from projections.base import Projection, Views
 from projections.cameras import (
     authority_text,
     camera_records,
@@ -56,9 +56,10 @@ from projections.compliance_model import (
 )
 from projections.disclosures import DisclosureRow as RegisterRow
 from projections.disclosures import disclosures
+from projections.history import SubjectIndexProjection
 from projections.refusals import RefusalRow as RefusalRecord
 from projections.refusals import refused_attempts
-from projections.registry import open_views
+from projections.registry import all_projections, open_views
 from projections.retention import (
     OVERDUE_AFTER,
     flags,
@@ -94,6 +95,11 @@ def business_days_between(today: date, due: date) -> int:
 
 
 REPORT_ROLES = ("director", "business_manager", "counsel")
+
+
+def report_projections() -> list[Projection]:
+    """The read models the compliance report reads (every one but the subject index)."""
+    return [p for p in all_projections() if not isinstance(p, SubjectIndexProjection)]
 
 
 def compile_compliance_report(
@@ -133,7 +139,13 @@ def compile_compliance_report(
         checkpoint=note,
         key_fingerprint=public_key_fingerprint(ledger.datadir.public_key()),
     )
-    views = open_views(ledger, as_of=as_of)
+    if as_of is None:
+        views = open_views(ledger)
+    else:
+        # The replay to ``as_of`` builds only the read models the report reads: the
+        # subject index (history) is not one of them.
+        views = Views(ledger, report_projections(), as_of=as_of)
+        views.catch_up()
     try:
         report = build_compliance_report(
             ledger,

@@ -24,7 +24,7 @@ from sqlalchemy import (
     select,
 )
 
-from projections.base import Projection, UtcDateTime
+from projections.base import Projection, UtcDateTime, insert_row
 
 metadata = MetaData()
 register = Table(
@@ -143,27 +143,27 @@ class DisclosuresProjection(Projection):
         if not type(event).__module__.startswith(_PREFIX):
             return
         if kind == "RequestOpened":
-            conn.execute(
-                register.insert().values(
-                    ref=event.ref,
-                    opened_at=event.timestamp,
-                    opened_notification=notification_id,
-                    request_id=str(event.originator_id),
-                    requester_kind=event.requester_kind,
-                    requester=event.requester,
-                    received_by=event.received_by,
-                    patron=event.patron,
-                    patron_erased=False,
-                    records=json.dumps(event.records),
-                    basis="none",
-                    emergency=False,
-                    decision="pending",
-                    released_fields="[]",
-                    released_footage="[]",
-                    acknowledgement="none",
-                    follow_up="none",
-                    refusals=0,
-                )
+            insert_row(
+                conn,
+                register,
+                ref=event.ref,
+                opened_at=event.timestamp,
+                opened_notification=notification_id,
+                request_id=str(event.originator_id),
+                requester_kind=event.requester_kind,
+                requester=event.requester,
+                received_by=event.received_by,
+                patron=event.patron,
+                patron_erased=False,
+                records=json.dumps(event.records),
+                basis="none",
+                emergency=False,
+                decision="pending",
+                released_fields="[]",
+                released_footage="[]",
+                acknowledgement="none",
+                follow_up="none",
+                refusals=0,
             )
             return
         ref = self._ref(conn, event)

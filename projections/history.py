@@ -20,16 +20,16 @@ An event is "about" a subject when
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, select
+from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, bindparam, select
 
 from ledger.app import Ledger
 from ledger.store import ChainReader
-from projections.base import Projection
+from projections.base import Projection, insert_row
 
 SUBJECT_KINDS = ("segment", "request", "hold", "patron", "camera")
 
@@ -45,6 +45,10 @@ aggregate_subjects = Table(
     metadata,
     Column("aggregate_id", String(36), primary_key=True),
     Column("subject", String(90), primary_key=True),
+)
+
+_SUBJECTS_OF = select(aggregate_subjects.c.subject).where(
+    aggregate_subjects.c.aggregate_id == bindparam("aggregate")
 )
 
 # Field name -> subject kind. Lists of ids and lists of {"segment_id": ...} are read too.
@@ -134,31 +138,45 @@ class SubjectIndexProjection(Projection):
     name = "subjects"
     metadata = metadata
 
+    def __init__(self) -> None:
+        # The page's aggregates -> their subjects, read in one query per page by
+        # ``prepare`` and kept up to date by ``handle`` (None: read per event).
+        self._subjects: dict[str, set[str]] | None = None
+
+    def prepare(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
+        ids = sorted(
+            {str(e.originator_id) for _i, e in events if getattr(e, "originator_version", 0) != 1}
+        )
+        subjects: dict[str, set[str]] = {a: set() for a in ids}
+        a = aggregate_subjects.c
+        for i in range(0, len(ids), 500):
+            q = select(a.aggregate_id, a.subject).where(a.aggregate_id.in_(ids[i : i + 500]))
+            for aggregate, subject in conn.execute(q):
+                subjects[aggregate].add(subject)
+        self._subjects = subjects
+
     def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
         kind = type(event).__name__
         aggregate = str(event.originator_id)
-        keys = {
-            row.subject
-            for row in conn.execute(
-                select(aggregate_subjects.c.subject).where(
-                    aggregate_subjects.c.aggregate_id == aggregate
-                )
-            )
-        }
+        known = None if self._subjects is None else self._subjects.get(aggregate)
+        # An aggregate's first event (version 1) has no subjects recorded before it.
+        keys: set[str] = set()
+        if known is not None:
+            keys = set(known)
+        elif getattr(event, "originator_version", None) != 1:
+            keys = {row.subject for row in conn.execute(_SUBJECTS_OF, {"aggregate": aggregate})}
         if kind in OWN_FIELDS:
             own = _field_keys(event, OWN_FIELDS[kind]) - keys
             for key in sorted(own):
-                conn.execute(
-                    aggregate_subjects.insert().values(aggregate_id=aggregate, subject=key)
-                )
+                insert_row(conn, aggregate_subjects, aggregate_id=aggregate, subject=key)
             keys |= own
+            if known is not None:
+                known |= own
         keys |= _field_keys(event, INDEXED_FIELDS)
         if kind == "AccessDenied":
             keys |= _refusal_keys(event)
         for key in sorted(keys):
-            conn.execute(
-                subject_index.insert().values(subject=key, notification_id=notification_id)
-            )
+            insert_row(conn, subject_index, subject=key, notification_id=notification_id)
 
 
 # ---- queries ----------------------------------------------------------------------------

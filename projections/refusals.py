@@ -17,7 +17,7 @@ from sqlalchemy import (
     select,
 )
 
-from projections.base import Projection, UtcDateTime
+from projections.base import Projection, UtcDateTime, insert_row
 
 metadata = MetaData()
 refusals = Table(
@@ -52,17 +52,17 @@ class RefusalsProjection(Projection):
     kinds = frozenset({"AccessDenied"})
 
     def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
-        conn.execute(
-            refusals.insert().values(
-                notification_id=notification_id,
-                recorded_at=event.timestamp,
-                actor=event.actor,
-                actor_role=event.actor_role,
-                action=event.action,
-                subject=event.subject,
-                rule_id=event.rule_id,
-                message=event.message,
-            )
+        insert_row(
+            conn,
+            refusals,
+            notification_id=notification_id,
+            recorded_at=event.timestamp,
+            actor=event.actor,
+            actor_role=event.actor_role,
+            action=event.action,
+            subject=event.subject,
+            rule_id=event.rule_id,
+            message=event.message,
         )
 
 

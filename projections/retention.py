@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    case,
     false,
     func,
     or_,
@@ -36,7 +37,7 @@ from sqlalchemy import (
 
 from ledger.footage import FootageHold, Segment
 from ledger.site import DEFAULT_LIVE_WINDOW_HOURS, Site
-from projections.base import Projection, UtcDateTime
+from projections.base import Projection, UtcDateTime, insert_row, update_row
 
 STATUSES = ("live", "retained", "flagged", "held", "due", "overdue", "purged")
 # A segment still unpurged a day after its deadline was missed by the daily sweep: a
@@ -70,6 +71,9 @@ segments = Table(
     Column("purged_at", UtcDateTime, nullable=True),
     Column("notification_id", BigInteger, nullable=False),
     Index("ix_proj_retention_due", "purged", "active_holds", "keep_until"),
+    # A period's report: segments recorded in it, segments purged in it.
+    Index("ix_proj_retention_recorded", "recorded_start"),
+    Index("ix_proj_retention_purged_at", "purged_at"),
 )
 flags = Table(
     "proj_retention_flags",
@@ -208,37 +212,37 @@ class RetentionProjection(Projection):
             ):
                 conn.execute(site_settings.insert().values(id=1, **values))
         elif isinstance(event, Segment.FootageCaptured):
-            conn.execute(
-                segments.insert().values(
-                    segment_id=event.segment_id,
-                    aggregate_id=str(event.originator_id),
-                    sha256=event.sha256,
-                    camera_id=event.camera_id,
-                    recorded_start=event.recorded_start,
-                    recorded_end=event.recorded_end,
-                    captured_at=event.timestamp,
-                    size=event.size,
-                    deadline=event.retention_deadline,
-                    keep_until=event.retention_deadline,
-                    open_flags=0,
-                    active_holds=0,
-                    purged=False,
-                    purged_at=None,
-                    notification_id=notification_id,
-                )
+            insert_row(
+                conn,
+                segments,
+                segment_id=event.segment_id,
+                aggregate_id=str(event.originator_id),
+                sha256=event.sha256,
+                camera_id=event.camera_id,
+                recorded_start=event.recorded_start,
+                recorded_end=event.recorded_end,
+                captured_at=event.timestamp,
+                size=event.size,
+                deadline=event.retention_deadline,
+                keep_until=event.retention_deadline,
+                open_flags=0,
+                active_holds=0,
+                purged=False,
+                purged_at=None,
+                notification_id=notification_id,
             )
         elif isinstance(event, Segment.FootageFlagged):
             sid = _segment_id(conn, event.originator_id)
-            conn.execute(
-                flags.insert().values(
-                    flag_id=event.flag_id,
-                    segment_id=sid,
-                    reason=event.reason,
-                    retain_until=event.retain_until,
-                    flagged_by=event.actor,
-                    flagged_at=event.timestamp,
-                    cleared_at=None,
-                )
+            insert_row(
+                conn,
+                flags,
+                flag_id=event.flag_id,
+                segment_id=sid,
+                reason=event.reason,
+                retain_until=event.retain_until,
+                flagged_by=event.actor,
+                flagged_at=event.timestamp,
+                cleared_at=None,
             )
             _refresh_keep_until(conn, sid)
         elif isinstance(event, Segment.FlagCleared):
@@ -249,23 +253,23 @@ class RetentionProjection(Projection):
             )
             _refresh_keep_until(conn, _segment_id(conn, event.originator_id))
         elif isinstance(event, FootageHold.HoldPlaced):
-            conn.execute(
-                holds.insert().values(
-                    hold_id=event.hold_id,
-                    aggregate_id=str(event.originator_id),
-                    kind=event.kind,
-                    reason=event.reason,
-                    reference=event.reference,
-                    placed_by=event.actor,
-                    placed_at=event.timestamp,
-                    review_by=event.review_by,
-                    released_at=None,
-                    released_by=None,
-                    segment_count=len(event.segments),
-                )
+            insert_row(
+                conn,
+                holds,
+                hold_id=event.hold_id,
+                aggregate_id=str(event.originator_id),
+                kind=event.kind,
+                reason=event.reason,
+                reference=event.reference,
+                placed_by=event.actor,
+                placed_at=event.timestamp,
+                review_by=event.review_by,
+                released_at=None,
+                released_by=None,
+                segment_count=len(event.segments),
             )
             for sid in event.segments:
-                conn.execute(hold_segments.insert().values(hold_id=event.hold_id, segment_id=sid))
+                insert_row(conn, hold_segments, hold_id=event.hold_id, segment_id=sid)
         elif isinstance(event, FootageHold.HoldReleased):
             conn.execute(
                 holds.update()
@@ -280,10 +284,13 @@ class RetentionProjection(Projection):
                 .values(active_holds=segments.c.active_holds + step)
             )
         elif isinstance(event, Segment.FootagePurged):
-            conn.execute(
-                segments.update()
-                .where(segments.c.segment_id == event.segment_id)
-                .values(purged=True, purged_at=event.timestamp)
+            update_row(
+                conn,
+                segments,
+                "segment_id",
+                event.segment_id,
+                purged=True,
+                purged_at=event.timestamp,
             )
 
 
@@ -394,12 +401,16 @@ def due_segment_ids(conn: Connection, now: datetime) -> list[DueSegment]:
 
 def status_counts(conn: Connection, now: datetime) -> dict[str, int]:
     window = live_window(conn)
-    return {
-        st: int(
-            conn.execute(select(func.count()).where(_status_clause(st, now, window))).scalar() or 0
+    # One pass over the segments for every status (each its own count before).
+    row = conn.execute(
+        select(
+            *(
+                func.coalesce(func.sum(case((_status_clause(st, now, window), 1), else_=0)), 0)
+                for st in STATUSES
+            )
         )
-        for st in STATUSES
-    }
+    ).one()
+    return {st: int(n) for st, n in zip(STATUSES, row, strict=True)}
 
 
 def hold_rows(conn: Connection, *, active_only: bool = False) -> list[HoldRow]:

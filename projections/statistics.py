@@ -1,7 +1,7 @@
 """Anonymized statistics (R5; 75 ILCS 70/1(b), rule LRCA-STATISTICS): aggregate counts a
 library may publish because no individual can be identified from them.
 
-Every count cell in 1..threshold-1 is suppressed (``ledger.policy.suppress_small_cells``).
+Every count cell in 1..threshold-1 is suppressed (``ledger.statistics_policy.suppress_small_cells``).
 A table's total would give a single suppressed cell back by subtraction, so the total is
 suppressed too when one cell alone is suppressed (complementary suppression); tables that
 count the same requests share one total, suppressed in all of them if in one. Footage
@@ -19,7 +19,8 @@ from sqlalchemy import Connection, select
 
 from ledger import rules
 from ledger.disclosure import REQUESTER_KINDS
-from ledger.policy import PURPOSES, suppress_small_cells
+from ledger.footage_policy import PURPOSES
+from ledger.statistics_policy import suppress_small_cells
 from projections.access import viewings
 from projections.disclosures import disclosures
 from projections.retention import segments

@@ -78,6 +78,7 @@ def order(request: Request, *, kind: str = "order", signed: bool = True,
         scope_fields=fields,
         document_name="order.pdf",
         document_sha256="0" * 64,
+        nondisclosure="",
         **WHO,
     )
     if review is not None:

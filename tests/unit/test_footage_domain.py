@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from ledger.footage import Segment, segment_aggregate_id, short_id
-from ledger.policy import check_purge
+from ledger.footage_policy import check_purge
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 SHA = "ab" * 32

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ledger.policy import Flag, Hold, retention_deadline
+from ledger.footage_policy import retention_deadline
+from ledger.policy import Flag, Hold
 from projections.retention import OVERDUE_AFTER, status_of
 
 END = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)

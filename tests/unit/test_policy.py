@@ -9,6 +9,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ledger import rules
+from ledger.foia import foia_deadline
+from ledger.footage_policy import (
+    check_archive_access,
+    check_audio,
+    check_camera_zone,
+    check_hold_release,
+    check_purge,
+    check_reason,
+    check_signage,
+    check_view_purpose,
+)
 from ledger.policy import (
     CourtOrderFacts,
     Decision,
@@ -17,22 +28,13 @@ from ledger.policy import (
     Hold,
     RequestFacts,
     check_actor,
-    check_archive_access,
-    check_audio,
-    check_camera_zone,
     check_decider,
     check_emergency_representations,
-    check_hold_release,
     check_law_enforcement_footage,
-    check_purge,
-    check_reason,
     check_release,
-    check_signage,
-    check_view_purpose,
-    foia_deadline,
     releasable_fields,
-    suppress_small_cells,
 )
+from ledger.statistics_policy import suppress_small_cells
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 ALL_FOUR = EmergencyRepresentations(True, True, True, True, "victim")

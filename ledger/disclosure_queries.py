@@ -1,0 +1,105 @@
+"""Disclosure queries: a request as plain data, its Appendix 9 form, the references taken.
+
+Read-only: nothing here triggers an event. The commands in ``ledger.disclosure_commands``
+build on these (``_request``, ``request_refs``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from ledger import policy
+from ledger.disclosure import Request, request_id
+from ledger.errors import NotFound
+from ledger.patron_commands import PatronCommands
+from ledger.patrons import ERASED
+
+
+class DisclosureQueries(PatronCommands):
+    # ---- queries (plain data) -------------------------------------------------------------
+
+    def request_view(self, ref: str) -> dict[str, Any]:
+        q = self._request(ref)
+        facts = q.facts()
+        plan = policy.releasable_fields(facts)
+        patron: dict[str, Any] | None = None
+        if q.patron:
+            details = self.patron_details(q.patron)
+            patron = {"pseudonym": q.patron, "details": details if details else ERASED}
+        return {
+            "ref": q.ref,
+            "requester_kind": q.requester_kind,
+            "requester": q.requester,
+            "received_by": q.received_by,
+            "received_at": q.received_at,
+            "entered_by": q.entered_by,
+            "routed_to": q.routed_to,
+            "routed_at": q.routed_at,
+            "records": q.records,
+            "patron": patron,
+            "minor": q.minor,
+            "guardianship": q.guardianship,
+            "footage": q.footage,
+            "case_number": q.case_number,
+            "description": q.description,
+            "foia": q.foia,
+            "hold_id": q.hold_id,
+            "court_order": q.court_order,
+            "counsel_review": q.counsel_review,
+            "emergency": q.emergency,
+            "plan": {
+                "basis": plan.basis,
+                "allowed_fields": sorted(plan.allowed_fields),
+                "refused": {f: d.message() for f, d in sorted(plan.refused.items())},
+            },
+            "decision": q.decision,
+            "releases": q.releases,
+            "acknowledgement": q.acknowledgement,
+            "follow_up": q.follow_up,
+        }
+
+    def appendix9_form(self, ref: str) -> dict[str, Any]:
+        """The Appendix 9 form's fields, prefilled from the record (site time zone)."""
+        q = self._request(ref)
+        site = self.site()
+        tz = ZoneInfo(site.timezone)
+
+        def local(t: datetime | None) -> str:
+            return t.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if t else ""
+
+        e = q.emergency or {}
+        form: dict[str, Any] = {
+            "form_id": q.ref,
+            "library": site.library,
+            "request_at": local(q.received_at),
+            "release_at": local(q.releases[0]["at"]) if q.releases else "",
+            "officer_name": e.get("officer_name", ""),
+            "officer_rank": e.get("officer_rank", ""),
+            "badge_number": e.get("badge_number", ""),
+            "agency": e.get("agency", ""),
+            "agency_phone": e.get("agency_phone", ""),
+            "id_examined": e.get("id_examined"),
+            "role_sought": e.get("role_sought", ""),
+            "emergency_description": e.get("emergency_description", ""),
+            "information_requested": f"{q.description} (records: {', '.join(q.records)})",
+            "information_released": q.released_fields if q.releases else "",
+            "director_name": (q.decision or {}).get("by") or q.routed_to or "",
+            "director_title": "Director",
+        }
+        for key in ("sworn_officer", "court_order_impractical", "imminent_danger",
+                    "identification_purpose"):  # fmt: skip
+            form[key] = bool(e.get(key))
+        return form
+
+    def request_refs(self) -> list[str]:
+        return [e.ref for e in self._events_of(Request.RequestOpened)]  # type: ignore[attr-defined]
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    def _request(self, ref: str) -> Request:
+        request = self._get(Request, request_id(ref)) if ref.strip() else None
+        if request is None:
+            raise NotFound(f"request {ref!r} does not exist (see: custodes request list)")
+        return cast(Request, request)

@@ -1,0 +1,32 @@
+"""The FOIA clock (R20; 5 ILCS 140/3(d), (e)): business days and the response deadline."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+
+def _add_business_days(start: date, n: int, holidays: frozenset[date]) -> date:
+    d = start
+    while n > 0:
+        d += timedelta(days=1)
+        if d.weekday() < 5 and d not in holidays:
+            n -= 1
+    return d
+
+
+def foia_deadline(
+    received: datetime, extended: bool, holidays: frozenset[date] = frozenset()
+) -> datetime:
+    """The last instant to respond to a FOIA request (5 ILCS 140/3(d), (e)).
+
+    Convention: 3(d) gives "5 business days after [the request's] receipt", so the day of
+    receipt is day 0 whatever the hour, and the count starts the next business day; a
+    business day is Monday-Friday, not in ``holidays``. A request received on a weekend or
+    holiday therefore counts from the next business day too. A 3(e) extension adds 5
+    business days to the original due date. The deadline is the end of that day
+    (23:59:59.999999) in ``received``'s time zone, which must be the site's zone.
+    """
+    if received.tzinfo is None:
+        raise ValueError("received must be timezone-aware (site time zone)")
+    due = _add_business_days(received.date(), 10 if extended else 5, holidays)
+    return datetime.combine(due, time.max, tzinfo=received.tzinfo)

@@ -1,0 +1,128 @@
+"""Retention use-cases: purge what is due (R13-R15) and the Director's retention settings
+(R13, R15, R16).
+
+The purge is decided by the segment aggregate and the policy (``ledger.footage_policy``),
+whatever a projection said; file destruction is the capture package's (``capture.sweep``),
+these methods record what it did.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ledger import footage_policy, rules
+from ledger.errors import InvalidInput, LedgerError
+from ledger.footage import Segment
+from ledger.footage_commands import required_reason
+from ledger.footage_queries import FootageQueries, SegmentInfo, segment_info_of
+from ledger.site import SITE_ID, Site
+
+
+class PurgeBlocked(LedgerError):
+    """The segment may not be purged now (hold, flag, retention); nothing was recorded."""
+
+    def __init__(self, rule: rules.Rule, message: str) -> None:
+        super().__init__(f"{rule.cite()}: {message}")
+        self.rule = rule
+
+
+class RetentionCommands(FootageQueries):
+    # ---- purge (R13-R15) ------------------------------------------------------------------
+
+    def check_purge(self, segment_id: str, *, actor: str, now: datetime) -> SegmentInfo:
+        """Raise PurgeBlocked unless the segment must be purged now (the aggregate decides,
+        whatever a projection said)."""
+        self.authorize(actor, "retention sweep", (), rules.STAFF_ACTIVE, now, subject=segment_id)
+        segment = self._segment(segment_id)
+        if segment.purged:
+            raise PurgeBlocked(
+                rules.FOOTAGE_RETENTION, f"segment {segment.segment_id} is purged already"
+            )
+        decision = footage_policy.check_purge(
+            segment.recorded_end,
+            segment.retention_days,
+            segment.policy_flags(),
+            segment.policy_holds(),
+            now,
+        )
+        if not decision.allowed:
+            raise PurgeBlocked(decision.rule, f"segment {segment.segment_id}: {decision.reason}")
+        return segment_info_of(segment)
+
+    def record_purge(
+        self,
+        segment_id: str,
+        *,
+        method: str,
+        blob_removed: bool,
+        key_destroyed: bool,
+        completed_after_interruption: bool,
+        sweep_run: str,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Record what the sweep destroyed. Call only after the files are confirmed gone."""
+        self.check_purge(segment_id, actor=actor, now=now)
+        who = self.authorize(
+            actor, "retention sweep", (), rules.STAFF_ACTIVE, now, subject=segment_id
+        )
+        segment = self._segment(segment_id)
+        segment.trigger_event(
+            Segment.FootagePurged,
+            timestamp=now,
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            segment_id=segment.segment_id,
+            sha256=segment.sha256,
+            camera_id=segment.camera_id,
+            recorded_start=segment.recorded_start,
+            recorded_end=segment.recorded_end,
+            method=method,
+            blob_removed=blob_removed,
+            key_destroyed=key_destroyed,
+            completed_after_interruption=completed_after_interruption,
+            sweep_run=sweep_run,
+            schedule_authority=self.site().schedule_authority,
+            rule_id=rules.FOOTAGE_RETENTION.id,
+        )
+        self.save(segment)
+
+    # ---- site retention settings (R13, R15, R16) ------------------------------------------
+
+    def change_retention(
+        self,
+        *,
+        reason: str,
+        actor: str,
+        now: datetime,
+        retention_days: int | None = None,
+        live_window_hours: int | None = None,
+        schedule_authority: dict[str, str] | None = None,
+    ) -> Site:
+        """Director only. A new retention period applies to footage captured afterwards;
+        each segment keeps the deadline recorded when it was captured."""
+        who = self.authorize(
+            actor, "retention settings", ("director",), rules.STAFF_ROLE, now, subject="site"
+        )
+        site = self._get(Site, SITE_ID) or self.site()
+        days = site.retention_days if retention_days is None else retention_days
+        hours = site.live_window_hours if live_window_hours is None else live_window_hours
+        if days < 1 or hours < 1:
+            raise InvalidInput("retention days and live-window hours must be at least 1")
+        authority = site.schedule_authority if schedule_authority is None else schedule_authority
+        if authority is not None:
+            authority = {k: v.strip() for k, v in authority.items() if v and v.strip()} or None
+        site.trigger_event(
+            Site.SiteSettingsChanged,
+            timestamp=now,
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            retention_days=days,
+            live_window_hours=hours,
+            schedule_authority=authority,
+            reason=required_reason(reason, "changing the retention settings"),
+        )
+        self.save(site)
+        return site
