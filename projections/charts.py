@@ -24,7 +24,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from projections.compliance_model import CameraTimeline, Viewing  # noqa: E402
+from projections.compliance_model import CameraTimeline, TimelineBar, Viewing  # noqa: E402
 
 DPI = 150
 WIDTH_IN = 7.0
@@ -77,6 +77,22 @@ def empty_chart(title: str) -> bytes:
         return _png(fig)
 
 
+def _merged_spans(
+    bars: Sequence[TimelineBar], zone: ZoneInfo, min_width: timedelta
+) -> list[tuple[float, float]]:
+    """(left, width) in days for matplotlib, each bar at least ``min_width`` wide so it
+    shows on paper; bars that would touch or overlap at that width are drawn as one."""
+    spans: list[list[datetime]] = []
+    for bar in sorted(bars, key=lambda b: b.recorded_start):
+        start = bar.recorded_start.astimezone(zone)
+        end = max(bar.recorded_end.astimezone(zone), start + min_width)
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    return [(mdates.date2num(a), (b - a) / timedelta(days=1)) for a, b in spans]
+
+
 def retention_timeline(
     timeline: Sequence[CameraTimeline], zone: ZoneInfo, start: date, end: date
 ) -> bytes:
@@ -97,12 +113,13 @@ def retention_timeline(
     with _style():
         fig, ax = plt.subplots(figsize=(WIDTH_IN, 1.2 + 0.38 * len(lines)))
         for row, line in enumerate(lines):
-            for bar in sorted(line.bars, key=lambda b: (b.recorded_start, b.recorded_end)):
-                face, hatch = STATUS_STYLE[bar.status]
-                left = mdates.date2num(bar.recorded_start.astimezone(zone))
-                width = max(bar.recorded_end - bar.recorded_start, min_width)
+            # One call per camera and status with every span: a month of a busy camera
+            # is tens of thousands of segments, and one call per bar took minutes.
+            for status in sorted({b.status for b in line.bars}, key=_status_order):
+                face, hatch = STATUS_STYLE[status]
+                spans = _merged_spans([b for b in line.bars if b.status == status], zone, min_width)
                 ax.broken_barh(
-                    [(left, width / timedelta(days=1))],
+                    spans,
                     (row - 0.32, 0.64),
                     facecolors=face,
                     edgecolors="black",
@@ -133,7 +150,7 @@ def retention_timeline(
         ax.legend(
             handles=handles,
             loc="upper center",
-            bbox_to_anchor=(0.5, -0.38 if len(lines) < 4 else -0.2),
+            bbox_to_anchor=(0.5, -0.75 if len(lines) < 2 else -0.38 if len(lines) < 4 else -0.2),
             ncol=len(handles),
             frameon=False,
             fontsize=8,

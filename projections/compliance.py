@@ -297,14 +297,19 @@ def _held(conn: Connection, ref: datetime) -> list[HeldSegment]:
             HeldSegment(r.segment_id, r.camera_id, r.recorded_start, r.recorded_end, r.reason,
                         "flag", r.flag_id, (ref - r.recorded_end).days, r.retain_until)
         )  # fmt: skip
+    # Unpurged is checked here, not in SQL: with it in the WHERE clause SQLite walks every
+    # unpurged segment instead of the few active holds.
     held = conn.execute(
         select(s.segment_id, s.camera_id, s.recorded_start, s.recorded_end, h.reason, h.kind,
-               h.hold_id, h.reference, h.review_by)
-        .join(hold_segments, hs.segment_id == s.segment_id)
-        .join(holds, h.hold_id == hs.hold_id)
-        .where(h.released_at.is_(None), s.purged.is_(False))
+               h.hold_id, h.reference, h.review_by, s.purged)
+        .select_from(holds)
+        .join(hold_segments, h.hold_id == hs.hold_id)
+        .join(segments, hs.segment_id == s.segment_id)
+        .where(h.released_at.is_(None))
     )  # fmt: skip
     for r in held:
+        if r.purged:
+            continue
         out.append(
             HeldSegment(r.segment_id, r.camera_id, r.recorded_start, r.recorded_end, r.reason,
                         r.kind, f"{r.hold_id} ({r.reference})", (ref - r.recorded_end).days,

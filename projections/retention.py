@@ -84,7 +84,7 @@ flags = Table(
     Column("retain_until", UtcDateTime, nullable=True),
     Column("flagged_by", String(120), nullable=False),
     Column("flagged_at", UtcDateTime, nullable=False),
-    Column("cleared_at", UtcDateTime, nullable=True),
+    Column("cleared_at", UtcDateTime, nullable=True, index=True),  # open flags: NULL
 )
 holds = Table(
     "proj_retention_holds",
@@ -97,7 +97,7 @@ holds = Table(
     Column("placed_by", String(120), nullable=False),
     Column("placed_at", UtcDateTime, nullable=False),
     Column("review_by", UtcDateTime, nullable=True),
-    Column("released_at", UtcDateTime, nullable=True),
+    Column("released_at", UtcDateTime, nullable=True, index=True),  # active holds: NULL
     Column("released_by", String(120), nullable=True),
     Column("segment_count", Integer, nullable=False),
 )
