@@ -19,14 +19,9 @@ def disclosure_rows(
     ctx: Context, since: datetime | None, until: datetime | None, as_of: datetime | None = None
 ) -> list[Any]:
     from projections.disclosures import disclosures
-    from projections.registry import open_views
+    from projections.registry import read_views
 
-    views = open_views(ctx.ledger(), as_of=as_of)
-    try:
-        with views.connect() as conn:
-            return disclosures(conn, since, until)
-    finally:
-        views.close()
+    return read_views(ctx.ledger(), lambda conn: disclosures(conn, since, until), as_of=as_of)
 
 
 def _duration(seconds: int | None) -> str:

@@ -163,17 +163,16 @@ def footage_list(
       custodes footage list --camera lobby-1 --json
       custodes footage list --as-of 2026-11-05T12:00:00Z
     """
-    from projections.registry import open_views
+    from projections.registry import read_views
     from projections.retention import segment_rows
 
     when = parse_as_of(ctx, as_of)
     now = when or ctx.now()
-    views = open_views(ctx.ledger(), as_of=when)
-    try:
-        with views.connect() as conn:
-            rows = segment_rows(conn, now, status=status, camera=camera, limit=limit)
-    finally:
-        views.close()
+    rows = read_views(
+        ctx.ledger(),
+        lambda conn: segment_rows(conn, now, status=status, camera=camera, limit=limit),
+        as_of=when,
+    )
     if as_json:
         emit_json(rows)
         return

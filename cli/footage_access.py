@@ -28,7 +28,7 @@ def report_access(
     from datetime import timedelta
 
     from projections.access import access_report
-    from projections.registry import open_views
+    from projections.registry import read_views
 
     start = optional_when(since, "--from")
     end = optional_when(until, "--to")
@@ -36,12 +36,9 @@ def report_access(
         end = end + timedelta(days=1)  # --to is a whole day, inclusive
     if start and end and start >= end:
         raise click.BadParameter("--from must be before --to", param_hint="--from")
-    views = open_views(ctx.ledger(), as_of=parse_as_of(ctx, as_of))
-    try:
-        with views.connect() as conn:
-            report = access_report(conn, start, end)
-    finally:
-        views.close()
+    report = read_views(
+        ctx.ledger(), lambda conn: access_report(conn, start, end), as_of=parse_as_of(ctx, as_of)
+    )
     if as_json:
         emit_json(report)
         return

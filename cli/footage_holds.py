@@ -83,15 +83,10 @@ def hold_list(ctx: Context, active: bool, as_json: bool) -> None:
     Example:
       custodes footage hold list --active
     """
-    from projections.registry import open_views
+    from projections.registry import read_views
     from projections.retention import hold_rows
 
-    views = open_views(ctx.ledger())
-    try:
-        with views.connect() as conn:
-            rows = hold_rows(conn, active_only=active)
-    finally:
-        views.close()
+    rows = read_views(ctx.ledger(), lambda conn: hold_rows(conn, active_only=active))
     if as_json:
         emit_json(rows)
         return

@@ -244,19 +244,18 @@ def report_statistics(
       custodes report statistics --from 2026-01-01 --to 2026-12-31 --threshold 10 --json
     """
     from projections.compliance import period_bounds
-    from projections.registry import open_views
+    from projections.registry import read_views
     from projections.statistics import statistics
 
     when = parse_as_of(ctx, as_of)
     zone = ZoneInfo(ctx.ledger().site().timezone)
     first, last = parse_period(ctx, since, until, zone, when)
     start, end = period_bounds(first, last, zone)
-    views = open_views(ctx.ledger(), as_of=when)
-    try:
-        with views.connect() as conn:
-            stats = statistics(conn, start, end, threshold=threshold, as_of=when)
-    finally:
-        views.close()
+    stats = read_views(
+        ctx.ledger(),
+        lambda conn: statistics(conn, start, end, threshold=threshold, as_of=when),
+        as_of=when,
+    )
     if as_json:
         emit_json(_stats_json(stats, first, last))
         return

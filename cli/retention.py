@@ -41,7 +41,7 @@ def retention_sweep(ctx: Context, dry_run: bool, yes: bool, actor: str, as_json:
     """
     from capture.ingest import open_vault
     from capture.sweep import sweep
-    from projections.registry import open_views
+    from projections.registry import read_views
     from projections.retention import due_segment_ids
 
     if not dry_run and not yes:
@@ -50,12 +50,7 @@ def retention_sweep(ctx: Context, dry_run: bool, yes: bool, actor: str, as_json:
         )
     ledger = ctx.ledger()
     now = ctx.now()
-    views = open_views(ledger)
-    try:
-        with views.connect() as conn:
-            due = due_segment_ids(conn, now)
-    finally:
-        views.close()
+    due = read_views(ledger, lambda conn: due_segment_ids(conn, now))
     with (
         capture_errors(),
         click.progressbar(length=len(due), label="Sweeping", file=sys.stderr) as bar,

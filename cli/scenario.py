@@ -22,7 +22,7 @@ from ledger.datadir import DataDir
 from ledger.errors import NotPermitted
 from ledger.integrity import issue_checkpoint, open_chain
 from projections.compliance import compile_compliance_report
-from projections.registry import open_views
+from projections.registry import read_views
 from projections.render_html import write_html
 from projections.render_pdf import write_pdf
 from projections.retention import due_segment_ids
@@ -331,12 +331,7 @@ def _requests(
 
 
 def _sweep(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> None:
-    views = open_views(ledger)
-    try:
-        with views.connect() as conn:
-            due = due_segment_ids(conn, END)
-    finally:
-        views.close()
+    due = read_views(ledger, lambda conn: due_segment_ids(conn, END))
     result = sweep(ledger, open_vault(ledger), due, actor=SWEEPER, now=END)
     summary.purged = sum(1 for o in result.outcomes if o.status == "purged")
     summary.note(f"Retention sweep {result.run_id}: {summary.purged} segments purged")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Connection
 
 from ledger.app import Ledger
 from projections.base import Projection, Views
@@ -11,6 +15,8 @@ from projections.disclosures import DisclosuresProjection
 from projections.history import SubjectIndexProjection
 from projections.refusals import RefusalsProjection
 from projections.retention import footage_projections
+
+T = TypeVar("T")
 
 
 def all_projections() -> list[Projection]:
@@ -22,6 +28,18 @@ def all_projections() -> list[Projection]:
         CamerasProjection(),
         SubjectIndexProjection(),
     ]
+
+
+def read_views(
+    ledger: Ledger, query: Callable[[Connection], T], *, as_of: datetime | None = None
+) -> T:
+    """Run one query against the read models, caught up (or as they were at as_of)."""
+    views = open_views(ledger, as_of=as_of)
+    try:
+        with views.connect() as conn:
+            return query(conn)
+    finally:
+        views.close()
 
 
 def open_views(ledger: Ledger, as_of: datetime | None = None) -> Views:
