@@ -111,7 +111,7 @@ def retention_timeline(
     # 0.35 % of the axis wide so it shows on paper.
     min_width = (x1 - x0) * 0.0035
     with _style():
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, 1.2 + 0.38 * len(lines)))
+        fig, ax = plt.subplots(figsize=(WIDTH_IN, max(2.3, 1.2 + 0.38 * len(lines))))
         for row, line in enumerate(lines):
             # One call per camera and status with every span: a month of a busy camera
             # is tens of thousands of segments, and one call per bar took minutes.
@@ -150,7 +150,7 @@ def retention_timeline(
         ax.legend(
             handles=handles,
             loc="upper center",
-            bbox_to_anchor=(0.5, -0.75 if len(lines) < 2 else -0.38 if len(lines) < 4 else -0.2),
+            bbox_to_anchor=(0.5, -0.38 if len(lines) < 4 else -0.2),
             ncol=len(handles),
             frameon=False,
             fontsize=8,
