@@ -28,6 +28,16 @@ def postgres_admin_url() -> str:
     return url
 
 
+def require_tool(name: str, why: str) -> None:
+    """Skip locally without a system tool; under CI a missing tool fails (.ci/run installs it)."""
+    import shutil
+
+    if shutil.which(name) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is missing in CI: {why}")
+        pytest.skip(f"{name} is not installed: {why}")
+
+
 @contextmanager
 def fresh_postgres_database() -> Iterator[str]:
     """CREATE DATABASE for one test, yield its SQLAlchemy URL, DROP it afterwards."""

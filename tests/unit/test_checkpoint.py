@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -28,6 +27,7 @@ from ledger.checkpoint import (
     verify_note,
     vkey,
 )
+from tests.conftest import require_tool
 
 KEY_NAME = "example.org/custodes"
 # Fixed keys so that every run signs the same bytes (Ed25519 is deterministic).
@@ -259,8 +259,8 @@ def documented_openssl_commands() -> str:
     return "\n".join(line.strip() for line in block.splitlines() if line.strip())
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_openssl_alone_verifies_our_checkpoint_and_rejects_a_flipped_byte(tmp_path: Path) -> None:
+    require_tool("openssl", "the recipient's check uses OpenSSL alone")
     commands = documented_openssl_commands()
     assert "openssl pkeyutl -verify -pubin -inkey pub.pem -rawin -in body.txt -sigfile sig.bin" in (
         commands

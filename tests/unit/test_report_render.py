@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import shutil
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -45,6 +44,7 @@ from projections.compliance_model import (
 from projections.render_data import CSV_TABLES, to_csv_dir, to_json, write_json
 from projections.render_html import SECTION_TITLES, render_html, write_html
 from projections.render_pdf import render_pdf, write_pdf
+from tests.conftest import require_tool
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 CHECKPOINT = (
@@ -402,8 +402,7 @@ def test_charts_are_the_same_bytes_every_time() -> None:
 
 
 def test_pdf_text_has_the_library_attention_and_the_checkpoint_origin(tmp_path: Path) -> None:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+    require_tool("pdftotext", "poppler-utils reads the PDF back")
     path = write_pdf(sample_report(), tmp_path / "report.pdf")
     assert path.read_bytes().startswith(b"%PDF")
     text = subprocess.run(
