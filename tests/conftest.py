@@ -24,7 +24,7 @@ def postgres_admin_url() -> str:
     if not url:
         if os.environ.get("CI"):
             pytest.fail(f"{PG_ENV} must be set in CI: the PostgreSQL tests may not skip")
-        pytest.skip(f"{PG_ENV} not set: PostgreSQL tests skipped outside CI")
+        pytest.skip("CUSTODES_TEST_POSTGRES_URL not set: PostgreSQL tests skipped outside CI")
     return url
 
 
