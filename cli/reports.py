@@ -156,7 +156,7 @@ def report_compliance(
     """
 
     from cli.proofs import _passphrase
-    from projections.compliance import compile_compliance_report
+    from projections.compliance import compile_compliance_report, record_issued
     from projections.compliance_model import ReportError
 
     now = ctx.now()
@@ -177,10 +177,12 @@ def report_compliance(
         _write(report, fmt, out)
     except ReportError as e:
         raise click.ClickException(str(e)) from e
+    digest = record_issued(ledger, report, fmt, out, actor=actor, now=now)
     state = f" as of {when.isoformat()}" if when else ""
     info(
         f"Compliance report {first} to {last}{state} ({fmt}) written to {out}; "
-        f"{len(report.attention)} item(s) need attention."
+        f"{len(report.attention)} item(s) need attention. Recorded in the ledger as "
+        f"ComplianceReportIssued (sha256 {digest})."
     )
     info(
         f"Signed checkpoint of {report.integrity.tree_size} verified entries "

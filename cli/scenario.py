@@ -21,7 +21,7 @@ from ledger.app import Ledger, open_ledger
 from ledger.datadir import DataDir
 from ledger.errors import NotPermitted
 from ledger.integrity import issue_checkpoint, open_chain
-from projections.compliance import compile_compliance_report
+from projections.compliance import compile_compliance_report, record_issued
 from projections.registry import read_views
 from projections.render_html import write_html
 from projections.render_pdf import write_pdf
@@ -351,4 +351,6 @@ def _reports(ledger: Ledger, out: Path) -> list[Path]:
     html, pdf = out / "compliance-2026-10.html", out / "compliance-2026-10.pdf"
     write_html(report, html)
     write_pdf(report, pdf)
+    for fmt, path in (("html", html), ("pdf", pdf)):
+        record_issued(ledger, report, fmt, path, actor=DIRECTOR, now=END + timedelta(minutes=6))
     return [html, pdf]

@@ -19,12 +19,14 @@ from ledger.exports import ExportCommands
 from ledger.footage_commands import FootageCommands
 from ledger.footage_queries import FootageQueries
 from ledger.integrity import open_chain, verify_chain
+from ledger.report_records import ReportCommands
 from ledger.retention_commands import RetentionCommands
 
 __all__ = ["Ledger", "LogEntry", "StaffView", "open_chain", "open_ledger", "verify_chain"]
 
 
 class Ledger(
+    ReportCommands,
     ExportCommands,
     DisclosureCommands,
     DisclosureQueries,

@@ -11,9 +11,11 @@ The period is whole site-local days, ``period_from`` to ``period_to`` inclusive 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +24,7 @@ from sqlalchemy import Connection, select
 from ledger import rules
 from ledger.app import Ledger
 from ledger.checkpoint import public_key_fingerprint
+from ledger.evidence import sha256_file, sums_text
 from ledger.integrity import open_chain, sign_verified, verified
 from ledger.rules import Rule
 from projections.access import access_report
@@ -468,3 +471,27 @@ def _attention(
             )
         )
     return sorted(items, key=lambda i: _SEVERITY_ORDER[i.severity])
+
+
+def record_issued(
+    ledger: Ledger, report: ComplianceReport, fmt: str, out: Path, *, actor: str, now: datetime
+) -> str:
+    """Record which document was handed out (its SHA-256; for a CSV directory, the
+    SHA-256 of its SHA256SUMS-style listing) over which checkpoint. Returns the digest."""
+    if out.is_dir():
+        files = sorted(p.name for p in out.iterdir() if p.is_file())
+        digest = hashlib.sha256(sums_text(out, files).encode()).hexdigest()
+    else:
+        digest = sha256_file(out)
+    ledger.record_report_issued(
+        period_from=report.header.period_from,
+        period_to=report.header.period_to,
+        as_of=report.header.as_of,
+        format=fmt,
+        output_sha256=digest,
+        checkpoint_size=report.integrity.tree_size,
+        checkpoint_root=report.integrity.merkle_root,
+        actor=actor,
+        now=now,
+    )
+    return digest

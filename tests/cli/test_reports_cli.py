@@ -3,6 +3,7 @@ CliRunner: exit codes, stderr text, parsed --json, files left (or not) behind.""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from datetime import timedelta
@@ -53,6 +54,16 @@ def test_the_pdf_report_is_written_and_the_checkpoint_printed(world, tmp_path: P
     assert r.stdout.splitlines()[0].startswith("custodes/")  # the signed note's origin line
     assert r.stdout.splitlines()[-1].startswith("\u2014 ")
     assert [p.name for p in tmp_path.iterdir()] == ["board.pdf"]  # no temporary left
+    # The ledger records which document was handed out, over which checkpoint.
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    assert f"ComplianceReportIssued (sha256 {digest})" in r.stderr
+    ledger = open_ledger(DataDir.open(data))
+    (issued,) = ledger.read_log(kinds=["ComplianceReportIssued"])
+    ledger.close()
+    assert issued.details["output_sha256"] == digest
+    assert issued.details["format"] == "pdf"
+    assert issued.details["checkpoint_size"] == int(r.stdout.splitlines()[1])
+    assert issued.details["period_from"] == "2026-11-01"
 
 
 def test_the_json_report_carries_the_scenario(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
