@@ -20,12 +20,19 @@ from ledger.datadir import DataDir
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_TAMPERED = 3
+EXIT_BUSY = 75  # sysexits EX_TEMPFAIL: nothing recorded, try again later
 
 
 class Tampered(click.ClickException):
     """The ledger failed verification: exit 3 so cron can tell it from other failures."""
 
     exit_code = EXIT_TAMPERED
+
+
+class Busy(click.ClickException):
+    """The write lock stayed taken through every retry: exit 75, safe to run again."""
+
+    exit_code = EXIT_BUSY
 
 
 @dataclass

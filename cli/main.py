@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from capture.errors import CaptureError
-from cli.common import Context, Tampered, parse_when
-from ledger.errors import LedgerError
+from cli.common import Busy, Context, Tampered, parse_when
+from ledger.errors import LedgerBusy, LedgerError
 from ledger.evidence import EvidenceInvalid
 from ledger.integrity import LedgerTampered, MerkleProofFailed
 
@@ -27,6 +27,15 @@ class CustodesGroup(click.Group):
             return super().invoke(ctx)
         except (LedgerTampered, MerkleProofFailed, EvidenceInvalid) as e:
             raise Tampered(str(e)) from e
+        except LedgerBusy as e:
+            raise Busy(str(e)) from e
+        except IntegrityError as e:
+            # Another command saved the same record (aggregate version) first. This one's
+            # transaction rolled back; run again, its checks then see the other change.
+            raise Busy(
+                "another command changed the same record at the same moment; nothing was "
+                "recorded. Run the command again (its checks will see the other change)."
+            ) from e
         except (LedgerError, CaptureError) as e:
             raise click.ClickException(str(e)) from e
         except PersistenceError as e:

@@ -47,6 +47,7 @@ def open_ledger(datadir: DataDir, *, create_tables: bool = True) -> Ledger:
         "CIPHER_KEY": datadir.events_key(),
         "CREATE_TABLE": "y" if create_tables else "n",
         "LOCK_TIMEOUT": os.environ.get("CUSTODES_LOCK_TIMEOUT", "10"),
+        "LOCK_RETRIES": os.environ.get("CUSTODES_LOCK_RETRIES", "2"),
     }
     try:
         ledger = Ledger(env=env)

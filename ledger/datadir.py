@@ -90,7 +90,9 @@ class DataDir:
 
     def sqlite_url(self) -> str:
         # A busy timeout: concurrent writers wait for the lock instead of failing at once.
-        timeout = os.environ.get("CUSTODES_BUSY_TIMEOUT", "15")
+        timeout = os.environ.get(
+            "CUSTODES_LOCK_TIMEOUT", os.environ.get("CUSTODES_BUSY_TIMEOUT", "15")
+        )
         return f"sqlite:///{self.path / 'ledger.sqlite'}?timeout={timeout}"
 
     @classmethod

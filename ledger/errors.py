@@ -39,3 +39,19 @@ class KeyError_(LedgerError):  # noqa: N801 - avoids shadowing the builtin KeyEr
 
 class StoreUnavailable(LedgerError):
     """The database cannot be used right now (locked, read-only, unreachable)."""
+
+
+class LedgerBusy(StoreUnavailable):
+    """Another writer held the write lock past the timeout on every attempt.
+
+    Nothing was recorded, so the same command may simply be run again."""
+
+    retryable = True
+
+    def __init__(self, *, attempts: int, detail: str) -> None:
+        super().__init__(
+            f"the ledger database stayed locked by another writer ({detail}; "
+            f"{attempts} attempt{'s' if attempts != 1 else ''}); nothing was recorded. "
+            "It is safe to run the same command again."
+        )
+        self.attempts = attempts

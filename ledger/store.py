@@ -15,6 +15,8 @@ the measurements behind the design:
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -26,7 +28,7 @@ from eventsourcing.persistence import (
     ProgrammingError,
     StoredEvent,
 )
-from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
+from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore, transactions
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.models import StoredEventRecord  # type: ignore[attr-defined]
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
@@ -34,8 +36,25 @@ from sqlalchemy import BigInteger, Column, Integer, LargeBinary, make_url
 from sqlalchemy.orm import Session
 
 from ledger.chain import GENESIS, VerifyResult, chain_columns, walk
+from ledger.errors import LedgerBusy
 
 DEFAULT_LOCK_TIMEOUT_S = 10
+DEFAULT_LOCK_RETRIES = 2
+
+
+def is_lock_wait(error: BaseException) -> bool:
+    """True when ``error`` (or what it wraps) is a write-lock wait that timed out:
+    SQLite "database is locked"/"busy" after its busy timeout, PostgreSQL
+    ``lock_not_available`` (SQLSTATE 55P03) after ``lock_timeout``."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) == "55P03":
+            return True
+        if type(seen).__module__ == "sqlite3" and type(seen).__name__ == "OperationalError":
+            text = str(seen).casefold()
+            return "locked" in text or "busy" in text
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class ChainedStoredEventRecord(StoredEventRecord):  # type: ignore[misc]
@@ -63,9 +82,16 @@ class ChainedDatastore(SQLAlchemyDatastore):
 class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
     """Application recorder that appends every stored event to ONE global hash chain."""
 
-    def __init__(self, *args: Any, lock_timeout_s: int = DEFAULT_LOCK_TIMEOUT_S, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+        lock_retries: int = DEFAULT_LOCK_RETRIES,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
-        self.lock_timeout_s = int(lock_timeout_s)
+        self.lock_timeout_s = float(lock_timeout_s)
+        self.lock_retries = max(0, int(lock_retries))
         engine = self.datastore.engine
         assert engine is not None
         self.dialect = engine.dialect.name
@@ -91,6 +117,29 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
             f"SELECT position, entry_hash FROM {self.table} "
             "WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1"
         )
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert in one transaction; if the write lock stays taken past the timeout,
+        try again up to ``lock_retries`` times, then raise ``LedgerBusy``.
+
+        Retrying is safe only here, where this call owns the transaction: a timed-out
+        attempt rolled back completely, so nothing of it was recorded. Inside a caller's
+        transaction (``session=`` given, or one already open) the error is not retried.
+        """
+        owned = kwargs.get("session") is None and transactions.get(None) is None
+        attempt = 0
+        while True:
+            try:
+                return super().insert_events(stored_events, **kwargs)
+            except OperationalError as e:
+                if not (owned and is_lock_wait(e)):
+                    raise
+                attempt += 1
+                if attempt > self.lock_retries:
+                    raise LedgerBusy(attempts=attempt, detail=_first_line(e)) from e
+                time.sleep(random.uniform(0.05, 0.25) * attempt)  # noqa: S311 - jitter only
 
     # The parent's ORM path is replaced, not extended (see module docstring).
     def _insert_stored_events(
@@ -125,7 +174,7 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         cur = conn.cursor()
         # Literals only: psycopg runs several statements in one call only without params.
         cur.execute(
-            f"SET LOCAL lock_timeout = '{self.lock_timeout_s}s'; "
+            f"SET LOCAL lock_timeout = '{int(self.lock_timeout_s * 1000)}ms'; "
             f"LOCK TABLE {self.table} IN EXCLUSIVE MODE; "
             f"NOTIFY {self.channel_name}"
         )
@@ -175,6 +224,7 @@ class ChainedFactory(SQLAlchemyFactory):
     """Infrastructure factory: PERSISTENCE_MODULE=ledger.store:ChainedFactory."""
 
     LOCK_TIMEOUT = "LOCK_TIMEOUT"
+    LOCK_RETRIES = "LOCK_RETRIES"
     datastore_class = ChainedDatastore
     application_recorder_class = ChainedApplicationRecorder
 
@@ -184,7 +234,8 @@ class ChainedFactory(SQLAlchemyFactory):
             datastore=self.datastore,
             events_table_name=prefix + "_events",
             schema_name=self._schema_name,
-            lock_timeout_s=int(self.env.get(self.LOCK_TIMEOUT) or DEFAULT_LOCK_TIMEOUT_S),
+            lock_timeout_s=float(self.env.get(self.LOCK_TIMEOUT) or DEFAULT_LOCK_TIMEOUT_S),
+            lock_retries=int(self.env.get(self.LOCK_RETRIES) or DEFAULT_LOCK_RETRIES),
         )
         if self.env_create_table() and recorder.datastore.engine is not None:
             recorder.create_table()
@@ -399,6 +450,11 @@ class ChainReader:
             cur = conn.cursor()
             cur.execute(f"SELECT count(*) FROM {self.table}")
             return int(cur.fetchone()[0])
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def redact_url(url: str) -> str:

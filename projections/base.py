@@ -20,6 +20,8 @@ read sees every earlier write (read-your-writes, the same rows as one statement 
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -38,10 +40,13 @@ from sqlalchemy import (
     create_engine,
     select,
 )
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.util import find_tables
 
 from ledger.app import Ledger
+from ledger.errors import LedgerBusy
+from ledger.store import is_lock_wait
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -70,6 +75,14 @@ tracking = Table(
 )
 
 PAGE = 1000
+# Another process catching up the same read models makes ours lose a race now and then
+# (its page committed first). The page's transaction rolled back; start again from the
+# positions as they are now. Each lost race means the other process made progress.
+RACE_RETRIES = 20
+
+
+class ProjectionRaced(Exception):
+    """Another process advanced this projection first; the page was rolled back."""
 
 
 class PageWriter:
@@ -200,6 +213,27 @@ def _create_missing_indexes(engine: Engine, projections: Sequence[Projection]) -
                     index.create(conn, checkfirst=True)
 
 
+def _create_tables(engine: Engine, projections: Sequence[Projection], *, indexes: bool) -> None:
+    """Create what is missing. Several processes may start at once on a new ledger: the
+    loser of a CREATE race (SQLite "already exists", PostgreSQL's unique violation on
+    pg_type) tries again and then finds the tables there."""
+    for attempt in range(1, RACE_RETRIES + 1):
+        try:
+            TRACKING_METADATA.create_all(engine)
+            for p in projections:
+                p.metadata.create_all(engine)
+            if indexes:
+                _create_missing_indexes(engine, projections)
+            return
+        except (OperationalError, IntegrityError, ProgrammingError) as e:
+            lost_race = isinstance(e, IntegrityError | ProgrammingError) or (
+                "already exists" in str(e) or is_lock_wait(e)
+            )
+            if not lost_race or attempt == RACE_RETRIES:
+                raise
+            time.sleep(random.uniform(0.01, 0.1))  # noqa: S311 - jitter only
+
+
 class Views:
     """Engine and catch-up for a set of projections over one ledger."""
 
@@ -225,11 +259,7 @@ class Views:
             if as_of.tzinfo is None:
                 raise ValueError("as_of must be timezone-aware")
             self.engine = create_engine("sqlite://", poolclass=StaticPool)
-        TRACKING_METADATA.create_all(self.engine)
-        for p in self.projections:
-            p.metadata.create_all(self.engine)
-        if as_of is None:
-            _create_missing_indexes(self.engine, self.projections)
+        _create_tables(self.engine, self.projections, indexes=as_of is None)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -251,9 +281,9 @@ class Views:
         positions = {p.name: self.position(p) for p in self.projections}
         if not positions:
             return 0
-        start = min(positions.values()) + 1
-        read = 0
+        read = races = 0
         while True:
+            start = min(positions.values()) + 1
             # Read first (the ledger's own transaction ends), then write the views.
             notifications = self.ledger.recorder.select_notifications(start, PAGE, stop=stop)
             if not notifications:
@@ -263,15 +293,27 @@ class Views:
                 events = [(i, e) for i, e in events if e.timestamp <= self.as_of]  # type: ignore[attr-defined]
             # One transaction per page for every projection: each one's rows and its
             # position still commit together (one commit per page, not per projection).
-            with self.engine.begin() as conn:
-                for p in self.projections:
-                    self._apply(conn, p, positions[p.name], events)
+            try:
+                with self.engine.begin() as conn:
+                    for p in self.projections:
+                        self._apply(conn, p, positions[p.name], events)
+            except (ProjectionRaced, IntegrityError, OperationalError) as e:
+                if isinstance(e, OperationalError) and not is_lock_wait(e):
+                    raise
+                races += 1
+                if races > RACE_RETRIES:
+                    raise LedgerBusy(attempts=races, detail="read models") from e
+                time.sleep(random.uniform(0.01, 0.1))  # noqa: S311 - jitter only
+                moved = {p.name: self.position(p) for p in self.projections}
+                if isinstance(e, IntegrityError) and moved == positions:
+                    raise  # nobody else moved on: a real constraint violation
+                positions = moved
+                continue
             for p in self.projections:
                 positions[p.name] = notifications[-1].id
             read += len(notifications)
             if progress is not None:
                 progress(len(notifications))
-            start = notifications[-1].id + 1
 
     def _apply(
         self, conn: Connection, p: Projection, done: int, events: Iterable[tuple[int, Any]]
@@ -297,9 +339,7 @@ class Views:
         ).rowcount
         if updated == 0:
             if done != 0:
-                raise RuntimeError(
-                    f"projection {p.name!r} moved on concurrently from {done}; retry"
-                )
+                raise ProjectionRaced(p.name, done)
             conn.execute(tracking.insert().values(projection=p.name, position=last))
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:

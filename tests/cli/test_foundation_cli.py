@@ -215,13 +215,15 @@ def test_a_locked_database_fails_cleanly_and_records_nothing(sqlite_dir: Path) -
             "staff",
             "--as",
             DIRECTOR,
-            env={"CUSTODES_BUSY_TIMEOUT": "0.2"},
+            env={"CUSTODES_LOCK_TIMEOUT": "0.2", "CUSTODES_LOCK_RETRIES": "1"},
         )
     finally:
         holder.rollback()
         holder.close()
-    assert result.exit_code == 1
-    assert "the ledger database is busy or locked" in result.stderr
+    assert result.exit_code == 75  # EX_TEMPFAIL: nothing recorded, safe to run again
+    assert "stayed locked by another writer" in result.stderr
+    assert "2 attempts" in result.stderr
+    assert "safe to run the same command again" in result.stderr
     assert _count_events(sqlite_dir) == 2
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+from pathlib import Path
 from uuid import uuid4
 
 from eventsourcing.persistence import StoredEvent
@@ -52,3 +53,104 @@ def test_concurrent_writer_processes_share_one_contiguous_chain(database_url: st
     assert result.ok, result.damage
     assert result.count == expected == reader.count_rows()
     assert reader.head()[0] == expected
+
+
+# ---- the whole application: commands, refusals and read-model catch-up at once ------------
+
+DIRECTOR = "Dana Director"
+ROUNDS = 12
+
+
+def _app_writer(path: str, seed: int, acks: mp.Queue, errors: mp.Queue) -> None:  # type: ignore[type-arg]
+    from datetime import timedelta
+
+    from ledger.app import open_ledger
+    from ledger.datadir import DataDir
+    from ledger.errors import NotPermitted
+    from projections.registry import open_views
+    from tests.conftest import NOW
+
+    try:
+        ledger = open_ledger(DataDir.open(Path(path)))
+        for n in range(ROUNDS):
+            now = NOW + timedelta(minutes=n)
+            name = f"Writer {seed}-{n}"
+            ledger.add_staff(name, "staff", actor=DIRECTOR, now=now)
+            acks.put(name)  # acknowledged: the save returned
+            try:  # a refused act is recorded too (AccessDenied)
+                ledger.add_staff(f"Intruder {seed}-{n}", "staff", actor=name, now=now)
+            except NotPermitted:
+                acks.put(f"refused {seed}-{n}")
+            if n % 3 == 2:  # catch the read models up while the others write
+                open_views(ledger).close()
+        ledger.close()
+    except Exception as e:  # reported to the parent, which fails the test
+        errors.put(f"{type(e).__name__}: {e}")
+
+
+def _rows(views: object) -> dict[str, list[tuple[object, ...]]]:
+    from sqlalchemy import select
+
+    out: dict[str, list[tuple[object, ...]]] = {}
+    with views.connect() as conn:  # type: ignore[attr-defined]
+        for p in views.projections:  # type: ignore[attr-defined]
+            for table in p.metadata.sorted_tables:
+                rows = conn.execute(select(table)).all()
+                out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
+def test_four_application_processes_record_and_catch_up_read_models_at_once(
+    data_dir: Path,
+) -> None:
+    from datetime import timedelta
+
+    from ledger.app import open_chain, open_ledger
+    from ledger.datadir import DataDir
+    from projections.base import Views
+    from projections.registry import all_projections, open_views
+    from tests.conftest import NOW
+
+    ctx = mp.get_context("spawn")
+    acks, errors = ctx.Queue(), ctx.Queue()
+    procs = [
+        ctx.Process(target=_app_writer, args=(str(data_dir), i, acks, errors))
+        for i in range(PROCESSES)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=180)
+    failures = []
+    while not errors.empty():
+        failures.append(errors.get())
+    assert failures == []
+    assert [p.exitcode for p in procs] == [0] * PROCESSES
+    acknowledged = []
+    while not acks.empty():
+        acknowledged.append(acks.get())
+    assert len(acknowledged) == 2 * PROCESSES * ROUNDS
+
+    datadir = DataDir.open(data_dir)
+    ledger = open_ledger(datadir)
+    names = {s.name for s in ledger.staff()}
+    assert {a for a in acknowledged if a.startswith("Writer")} <= names
+    reader = open_chain(datadir)
+    from ledger.integrity import verify_chain
+
+    result = verify_chain(reader)
+    expected = 2 + 2 * PROCESSES * ROUNDS  # init's two events, a member and a refusal each
+    assert result.ok, result.damage
+    assert result.count == expected == reader.count_rows() == reader.head()[0]
+
+    # The read models that four processes caught up concurrently hold exactly what a
+    # replay of the whole log into a fresh database holds.
+    live = open_views(ledger)
+    replay = Views(ledger, all_projections(), as_of=NOW + timedelta(days=365))
+    replay.catch_up()
+    try:
+        assert _rows(live) == _rows(replay)
+    finally:
+        live.close()
+        replay.close()
+        ledger.close()

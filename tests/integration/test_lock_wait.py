@@ -1,0 +1,110 @@
+"""A write lock held past the timeout: bounded retries, then a clear retryable error
+(LedgerBusy, exit 75) with nothing recorded; a lock released in time is simply waited out."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from uuid import uuid4
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+from sqlalchemy import create_engine
+
+from ledger.errors import LedgerBusy
+from ledger.integrity import verify_chain
+from ledger.store import ChainedApplicationRecorder, ChainedDatastore, ChainReader
+
+TABLE = "ledger_events"
+TIMEOUT_S = 0.3
+
+
+def _recorder(url: str, retries: int) -> ChainedApplicationRecorder:
+    if url.startswith("sqlite"):
+        url = url.split("?")[0] + f"?timeout={TIMEOUT_S}"
+    return ChainedApplicationRecorder(
+        ChainedDatastore(url=url),
+        events_table_name=TABLE,
+        lock_timeout_s=TIMEOUT_S,
+        lock_retries=retries,
+    )
+
+
+@contextmanager
+def _write_lock_held(url: str) -> Iterator[threading.Event]:
+    """Another connection holds the ledger's write lock until the yielded event is set
+    (or the block ends)."""
+    release = threading.Event()
+    taken = threading.Event()
+    engine = create_engine(url)
+
+    def hold() -> None:
+        with engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            if engine.dialect.name == "sqlite":
+                raw.execute("BEGIN IMMEDIATE")
+            else:
+                raw.execute(f"BEGIN; LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
+            taken.set()
+            release.wait(30)
+            raw.rollback()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(10)
+    try:
+        yield release
+    finally:
+        release.set()
+        holder.join(10)
+        engine.dispose()
+
+
+def _event() -> StoredEvent:
+    return StoredEvent(uuid4(), 1, "topic", b"state")
+
+
+@pytest.fixture
+def recorder_url(database_url: str) -> str:
+    rec = _recorder(database_url, 0)
+    rec.create_table()
+    rec.datastore.init_sqlite_wal_mode()
+    rec.insert_events([_event()])  # position 1
+    return database_url
+
+
+def test_a_lock_held_past_every_retry_is_a_retryable_error_and_records_nothing(
+    recorder_url: str,
+) -> None:
+    recorder = _recorder(recorder_url, retries=2)
+    with _write_lock_held(recorder_url):
+        started = time.monotonic()
+        with pytest.raises(LedgerBusy) as raised:
+            recorder.insert_events([_event(), _event()])
+        waited = time.monotonic() - started
+    assert raised.value.retryable and raised.value.attempts == 3
+    assert "nothing was recorded" in str(raised.value)
+    assert "safe to run the same command again" in str(raised.value)
+    assert waited >= 3 * TIMEOUT_S  # it really waited on each of the three attempts
+    reader = ChainReader(recorder)
+    assert reader.count_rows() == 1
+    assert verify_chain(reader).ok
+
+
+def test_a_lock_released_during_the_retries_is_waited_out(recorder_url: str) -> None:
+    recorder = _recorder(recorder_url, retries=4)
+    with _write_lock_held(recorder_url) as release:
+        threading.Timer(TIMEOUT_S * 1.5, release.set).start()  # after the first timeout
+        ids = recorder.insert_events([_event(), _event()])
+    assert ids == [2, 3]
+    result = verify_chain(ChainReader(recorder))
+    assert result.ok and result.count == 3
+
+
+def test_no_retries_means_one_attempt(recorder_url: str) -> None:
+    recorder = _recorder(recorder_url, retries=0)
+    with _write_lock_held(recorder_url), pytest.raises(LedgerBusy) as raised:
+        recorder.insert_events([_event()])
+    assert raised.value.attempts == 1
