@@ -8,6 +8,8 @@ these methods record what it did.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from ledger import footage_policy, rules
@@ -24,6 +26,17 @@ class PurgeBlocked(LedgerError):
     def __init__(self, rule: rules.Rule, message: str) -> None:
         super().__init__(f"{rule.cite()}: {message}")
         self.rule = rule
+
+
+@dataclass(frozen=True)
+class PurgeRecord:
+    """What the sweep did to one segment's files (both confirmed gone)."""
+
+    segment_id: str
+    method: str
+    blob_removed: bool
+    key_destroyed: bool
+    completed_after_interruption: bool
 
 
 class RetentionCommands(FootageQueries):
@@ -63,30 +76,53 @@ class RetentionCommands(FootageQueries):
     ) -> None:
         """Record what the sweep destroyed. Call only after the files are confirmed gone."""
         self.check_purge(segment_id, actor=actor, now=now)
-        who = self.authorize(
-            actor, "retention sweep", (), rules.STAFF_ACTIVE, now, subject=segment_id
+        record = PurgeRecord(
+            segment_id, method, blob_removed, key_destroyed, completed_after_interruption
         )
-        segment = self._segment(segment_id)
-        segment.trigger_event(
-            Segment.FootagePurged,
-            timestamp=now,
-            actor=who.name,
-            actor_role=who.role,
-            occurred_at=None,
-            segment_id=segment.segment_id,
-            sha256=segment.sha256,
-            camera_id=segment.camera_id,
-            recorded_start=segment.recorded_start,
-            recorded_end=segment.recorded_end,
-            method=method,
-            blob_removed=blob_removed,
-            key_destroyed=key_destroyed,
-            completed_after_interruption=completed_after_interruption,
-            sweep_run=sweep_run,
-            schedule_authority=self.site().schedule_authority,
-            rule_id=rules.FOOTAGE_RETENTION.id,
-        )
-        self.save(segment)
+        self.record_purges([record], sweep_run=sweep_run, actor=actor, now=now)
+
+    def record_purges(
+        self, purges: Sequence[PurgeRecord], *, sweep_run: str, actor: str, now: datetime
+    ) -> list[str]:
+        """Record, in ONE save, purges the sweep has destroyed and confirmed; returns the
+        segment ids recorded (a segment purged already is left out).
+
+        The policy was decided by ``check_purge`` before anything was destroyed. The files
+        are gone by now, so this states the fact even if a hold arrived in between: the
+        ledger must never say footage exists that does not. One save per batch, not per
+        segment: a crash before it leaves files gone without events, which the next sweep
+        completes (see capture/sweep.py).
+        """
+        who = self.authorize(actor, "retention sweep", (), rules.STAFF_ACTIVE, now)
+        authority = self.site().schedule_authority
+        segments = []
+        for record in purges:
+            segment = self._segment(record.segment_id)
+            if segment.purged:
+                continue
+            segment.trigger_event(
+                Segment.FootagePurged,
+                timestamp=now,
+                actor=who.name,
+                actor_role=who.role,
+                occurred_at=None,
+                segment_id=segment.segment_id,
+                sha256=segment.sha256,
+                camera_id=segment.camera_id,
+                recorded_start=segment.recorded_start,
+                recorded_end=segment.recorded_end,
+                method=record.method,
+                blob_removed=record.blob_removed,
+                key_destroyed=record.key_destroyed,
+                completed_after_interruption=record.completed_after_interruption,
+                sweep_run=sweep_run,
+                schedule_authority=authority,
+                rule_id=rules.FOOTAGE_RETENTION.id,
+            )
+            segments.append(segment)
+        if segments:
+            self.save(*segments)
+        return [s.segment_id for s in segments]
 
     # ---- site retention settings (R13, R15, R16) ------------------------------------------
 

@@ -189,3 +189,43 @@ def test_an_unknown_sweeper_is_refused_once_and_nothing_is_destroyed(
     assert [e.kind for e in ledger.read_log(start=before + 1)] == ["AccessDenied"]
     assert open_vault(ledger).exists(ledger.segment_info(sid).sha256)
     ledger.close()
+
+
+def test_a_batch_records_its_confirmed_purges_in_one_save_and_skips_the_held_one(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger, ids = _setup(data_dir, tmp_path, n=5)
+    ledger.place_hold(
+        [ids[2]], kind="legal", reason="suit", reference="L-10", actor=DIRECTOR, now=NOW
+    )
+    views = open_views(ledger)
+    with views.connect() as conn:
+        due = due_for_purge(conn, LATER)
+    views.close()
+    before = open_chain(DataDir.open(data_dir)).head()[0]
+    crashed_after: list[str] = []
+
+    def crash_after_the_first_batch(step: str, segment_id: str) -> None:
+        if step == "checked" and segment_id == ids[3]:
+            crashed_after.append(segment_id)
+            raise Crash(step)
+
+    # Batches of two: [0, 1] recorded together, [2 (held), 3] crashes at 3's check.
+    with pytest.raises(Crash):
+        sweep(ledger, open_vault(ledger), due, actor=SWEEPER, now=LATER,
+              fail_at=crash_after_the_first_batch, batch=2)  # fmt: skip
+    recorded = [p["segment_id"] for p in _purges(ledger)]
+    assert recorded == [ids[0], ids[1]]
+    assert open_chain(DataDir.open(data_dir)).head()[0] == before + 2  # one save, two events
+
+    result = _run(ledger)
+    assert [(o.segment_id, o.status) for o in result.outcomes] == [
+        (ids[3], "purged"),
+        (ids[4], "purged"),
+    ]
+    for sid in ids:
+        sha = ledger.segment_info(sid).sha256
+        assert open_vault(ledger).exists(sha) == (sid == ids[2])
+        assert ledger.segment_info(sid).purged == (sid != ids[2])
+    ledger.close()
+    assert verify_chain(open_chain(DataDir.open(data_dir))).ok
