@@ -39,7 +39,7 @@ def entry_bytes(
     digest: bytes,
 ) -> bytes:
     """The canonical bytes of one entry (docs/FORMAT.md, "Entry bytes")."""
-    topic_bytes = topic.encode("utf-8")
+    topic_bytes = topic if isinstance(topic, bytes) else topic.encode("utf-8")
     return b"".join(
         (
             DOMAIN,
@@ -138,27 +138,36 @@ def walk(
     expected = 1
     prev = GENESIS
     for raw in rows:
-        nid, oid, version, topic, state, position, sd, ph, eh = raw
-        digest = sha256(state).digest()
-        tb = topics.get(topic)
-        if tb is None:
-            tb = topics[topic] = topic.encode("utf-8")
-        # Fast path: one pack, one join, two digests (the same bytes as entry_bytes).
-        # Any mismatch or missing chain column falls back to _check_row, which names the
-        # exact damage.
-        if (
-            position != expected
-            or sd != digest
-            or ph != prev
-            or eh is None
-            or sha256(
-                pack(DOMAIN, expected, prev, nid, oid, version, len(tb)) + tb + digest
-            ).digest()
-            != eh
-        ):
-            damage = _check_row(ChainRow._make(raw), expected, prev, position_exists_later)
-            if damage is not None:
-                return VerifyResult(expected - 1, prev, damage)
+        try:
+            nid, oid, version, topic, state, position, sd, ph, eh = raw
+            digest = sha256(state).digest()
+            tb = topics.get(topic)
+            if tb is None:
+                tb = topics[topic] = topic if isinstance(topic, bytes) else topic.encode()
+            # Fast path: one pack, one join, two digests (the same bytes as entry_bytes).
+            # Any mismatch or missing chain column falls back to _check_row, which names
+            # the exact damage.
+            if (
+                position != expected
+                or sd != digest
+                or ph != prev
+                or eh is None
+                or len(oid) != 16  # the pack below would pad or cut it silently
+                or sha256(
+                    pack(DOMAIN, expected, prev, nid, oid, version, len(tb)) + tb + digest
+                ).digest()
+                != eh
+            ):
+                damage = _check_row(ChainRow._make(raw), expected, prev, position_exists_later)
+                if damage is not None:
+                    return VerifyResult(expected - 1, prev, damage)
+        except (TypeError, ValueError, struct.error, UnicodeError) as e:
+            # SQLite keeps whatever type is written: a value of the wrong type in a
+            # column is damage to this entry, not a reason to stop checking.
+            damage = Damage(
+                expected, "edited", f"notification {raw[0]!r} holds a value of the wrong type ({e})"
+            )
+            return VerifyResult(expected - 1, prev, damage)
         if on_entry is not None:
             on_entry(expected, eh)
         prev = eh

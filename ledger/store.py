@@ -285,20 +285,27 @@ class ChainReader:
                 cur = conn.cursor(name="custodes_verify")
                 cur.itersize = self.batch
             else:
+                # SQLite stores any type in any column: read TEXT as its bytes, so a
+                # tampered value that is not UTF-8 is reported, not a decoding crash.
+                text_factory, conn.text_factory = conn.text_factory, bytes
                 cur = conn.cursor()
-            cur.execute(select)
-            probe = conn.cursor()
+            try:
+                cur.execute(select)
+                probe = conn.cursor()
 
-            def exists_later(position: int, after_id: int) -> bool:
-                probe.execute(later, (position, after_id))
-                return probe.fetchone() is not None
+                def exists_later(position: int, after_id: int) -> bool:
+                    probe.execute(later, (position, after_id))
+                    return probe.fetchone() is not None
 
-            return walk(
-                self._stream(cur),
-                position_exists_later=exists_later,
-                witnessed_size=witnessed_size,
-                on_entry=on_entry,
-            )
+                return walk(
+                    self._stream(cur),
+                    position_exists_later=exists_later,
+                    witnessed_size=witnessed_size,
+                    on_entry=on_entry,
+                )
+            finally:
+                if self.recorder.dialect == "sqlite":
+                    conn.text_factory = text_factory
 
     def _stream(self, cur: Any) -> Iterator[tuple[Any, ...]]:
         while rows := cur.fetchmany(self.batch):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import custodes
+from tests.cli.db_helpers import count_events, write_lock_held
 from tests.conftest import NOW
 
 DIRECTOR = "Dana Director"
@@ -28,7 +28,7 @@ def run(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Result
 
 
 @pytest.fixture
-def sqlite_dir(tmp_path: Path) -> Path:
+def ledger_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     result = run(path, "init", "--director", DIRECTOR, "--library", "Test Library")
     assert result.exit_code == 0, result.output
@@ -36,8 +36,7 @@ def sqlite_dir(tmp_path: Path) -> Path:
 
 
 def _count_events(data_dir: Path) -> int:
-    with sqlite3.connect(data_dir / "ledger.sqlite") as conn:
-        return conn.execute("SELECT count(*) FROM ledger_events").fetchone()[0]
+    return count_events(data_dir)
 
 
 def _commands(
@@ -51,6 +50,7 @@ def _commands(
     return found
 
 
+@pytest.mark.sqlite_only  # help text touches no database
 @pytest.mark.parametrize(
     "path, command", _commands(custodes), ids=[" ".join(p) for p, _ in _commands(custodes)]
 )
@@ -63,19 +63,19 @@ def test_every_command_has_help_with_an_example(
     assert "Example" in result.output, f"custodes {' '.join(path)} -h shows no example"
 
 
-def test_init_creates_the_data_directory_with_private_keys(sqlite_dir: Path) -> None:
-    mode = stat.S_IMODE((sqlite_dir / "keys" / "events.key").stat().st_mode)
+def test_init_creates_the_data_directory_with_private_keys(ledger_dir: Path) -> None:
+    mode = stat.S_IMODE((ledger_dir / "keys" / "events.key").stat().st_mode)
     assert mode == 0o600
-    assert json.loads((sqlite_dir / "custodes.json").read_text())["format"] == "custodes-data-dir/1"
-    assert _count_events(sqlite_dir) == 2
+    assert json.loads((ledger_dir / "custodes.json").read_text())["format"] == "custodes-data-dir/1"
+    assert _count_events(ledger_dir) == 2
 
 
-def test_init_twice_is_refused_and_changes_nothing(sqlite_dir: Path) -> None:
-    before = (sqlite_dir / "keys" / "events.key").read_bytes()
-    result = run(sqlite_dir, "init", "--director", "Someone Else")
+def test_init_twice_is_refused_and_changes_nothing(ledger_dir: Path) -> None:
+    before = (ledger_dir / "keys" / "events.key").read_bytes()
+    result = run(ledger_dir, "init", "--director", "Someone Else")
     assert result.exit_code == 1
     assert "is already a Custodes data directory; nothing changed" in result.stderr
-    assert (sqlite_dir / "keys" / "events.key").read_bytes() == before
+    assert (ledger_dir / "keys" / "events.key").read_bytes() == before
 
 
 def test_a_directory_that_is_not_a_ledger_is_named_with_the_fix(tmp_path: Path) -> None:
@@ -85,51 +85,51 @@ def test_a_directory_that_is_not_a_ledger_is_named_with_the_fix(tmp_path: Path) 
     assert "custodes init --director NAME" in result.stderr
 
 
-def test_a_missing_events_key_is_reported_and_verify_still_works(sqlite_dir: Path) -> None:
-    (sqlite_dir / "keys" / "events.key").rename(sqlite_dir / "moved.key")
-    result = run(sqlite_dir, "staff", "list")
+def test_a_missing_events_key_is_reported_and_verify_still_works(ledger_dir: Path) -> None:
+    (ledger_dir / "keys" / "events.key").rename(ledger_dir / "moved.key")
+    result = run(ledger_dir, "staff", "list")
     assert result.exit_code == 1
     assert "events key" in result.stderr and "is missing" in result.stderr
-    verified = run(sqlite_dir, "verify")
+    verified = run(ledger_dir, "verify")
     assert verified.exit_code == 0
     assert "OK: 2 entries verify" in verified.stdout
 
 
-def test_a_wrong_events_key_is_refused_before_use(sqlite_dir: Path) -> None:
-    (sqlite_dir / "keys" / "events.key").write_bytes(
+def test_a_wrong_events_key_is_refused_before_use(ledger_dir: Path) -> None:
+    (ledger_dir / "keys" / "events.key").write_bytes(
         b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVoxMjM0NTY="
     )
-    result = run(sqlite_dir, "staff", "add", "Sam", "--role", "staff", "--as", DIRECTOR)
+    result = run(ledger_dir, "staff", "add", "Sam", "--role", "staff", "--as", DIRECTOR)
     assert result.exit_code == 1
     assert "does not belong to this ledger" in result.stderr
-    assert _count_events(sqlite_dir) == 2
+    assert _count_events(ledger_dir) == 2
 
 
-def test_an_unknown_option_value_is_a_usage_error(sqlite_dir: Path) -> None:
-    result = run(sqlite_dir, "staff", "add", "Sam", "--role", "janitor", "--as", DIRECTOR)
+def test_an_unknown_option_value_is_a_usage_error(ledger_dir: Path) -> None:
+    result = run(ledger_dir, "staff", "add", "Sam", "--role", "janitor", "--as", DIRECTOR)
     assert result.exit_code == 2
     assert "'janitor' is not one of" in result.stderr
-    assert _count_events(sqlite_dir) == 2
+    assert _count_events(ledger_dir) == 2
 
 
-def test_an_unknown_actor_is_refused_and_the_refusal_recorded(sqlite_dir: Path) -> None:
-    result = run(sqlite_dir, "staff", "add", "Sam", "--role", "staff", "--as", "Mallory")
+def test_an_unknown_actor_is_refused_and_the_refusal_recorded(ledger_dir: Path) -> None:
+    result = run(ledger_dir, "staff", "add", "Sam", "--role", "staff", "--as", "Mallory")
     assert result.exit_code == 1
     assert (
         "STAFF-ACTIVE (Policy V-A, V-B): 'Mallory' is not a registered staff member"
         in result.stderr
     )
-    log = json.loads(run(sqlite_dir, "log", "--kind", "AccessDenied", "--json").stdout)
+    log = json.loads(run(ledger_dir, "log", "--kind", "AccessDenied", "--json").stdout)
     assert [(e["actor"], e["details"]["rule_id"], e["details"]["subject"]) for e in log] == [
         ("Mallory", "STAFF-ACTIVE", "Sam")
     ]
 
 
-def test_only_a_director_adds_staff_and_a_deactivated_member_cannot_act(sqlite_dir: Path) -> None:
+def test_only_a_director_adds_staff_and_a_deactivated_member_cannot_act(ledger_dir: Path) -> None:
     assert (
-        run(sqlite_dir, "staff", "add", "Sam", "--role", "staff", "--as", DIRECTOR).exit_code == 0
+        run(ledger_dir, "staff", "add", "Sam", "--role", "staff", "--as", DIRECTOR).exit_code == 0
     )
-    refused = run(sqlite_dir, "staff", "add", "Eve", "--role", "director", "--as", "Sam")
+    refused = run(ledger_dir, "staff", "add", "Eve", "--role", "director", "--as", "Sam")
     assert refused.exit_code == 1
     assert (
         "STAFF-ROLE (Policy V-A, V-B): Sam (staff) may not add staff members; only director may"
@@ -137,26 +137,26 @@ def test_only_a_director_adds_staff_and_a_deactivated_member_cannot_act(sqlite_d
     )
     assert (
         run(
-            sqlite_dir, "staff", "deactivate", "Sam", "--reason", "left", "--as", DIRECTOR
+            ledger_dir, "staff", "deactivate", "Sam", "--reason", "left", "--as", DIRECTOR
         ).exit_code
         == 0
     )
-    gone = run(sqlite_dir, "staff", "add", "Eve", "--role", "staff", "--as", "Sam")
+    gone = run(ledger_dir, "staff", "add", "Eve", "--role", "staff", "--as", "Sam")
     assert gone.exit_code == 1
     assert "'Sam' is deactivated" in gone.stderr
-    staff = json.loads(run(sqlite_dir, "staff", "list", "--json").stdout)
+    staff = json.loads(run(ledger_dir, "staff", "list", "--json").stdout)
     assert [(m["name"], m["role"], m["active"]) for m in staff] == [
         ("Dana Director", "director", True),
         ("Sam", "staff", False),
     ]
 
 
-def test_the_actor_can_come_from_the_environment(sqlite_dir: Path) -> None:
+def test_the_actor_can_come_from_the_environment(ledger_dir: Path) -> None:
     result = run(
-        sqlite_dir, "staff", "add", "Sam", "--role", "staff", env={"CUSTODES_ACTOR": DIRECTOR}
+        ledger_dir, "staff", "add", "Sam", "--role", "staff", env={"CUSTODES_ACTOR": DIRECTOR}
     )
     assert result.exit_code == 0, result.output
-    entries = json.loads(run(sqlite_dir, "log", "--actor", DIRECTOR, "--json").stdout)
+    entries = json.loads(run(ledger_dir, "log", "--actor", DIRECTOR, "--json").stdout)
     assert [e["kind"] for e in entries] == [
         "SiteInitialised",
         "StaffMemberAdded",
@@ -165,12 +165,12 @@ def test_the_actor_can_come_from_the_environment(sqlite_dir: Path) -> None:
     assert all(e["actor_role"] == "director" for e in entries)
 
 
-def test_log_pages_and_filters_by_date(sqlite_dir: Path) -> None:
+def test_log_pages_and_filters_by_date(ledger_dir: Path) -> None:
     for n in range(3):
         later = ["--now", f"2026-11-0{3 + n}T10:00:00+00:00"]
         args = [
             "--data-dir",
-            str(sqlite_dir),
+            str(ledger_dir),
             *later,
             "staff",
             "add",
@@ -181,19 +181,19 @@ def test_log_pages_and_filters_by_date(sqlite_dir: Path) -> None:
             DIRECTOR,
         ]
         assert CliRunner().invoke(custodes, args).exit_code == 0
-    page = json.loads(run(sqlite_dir, "log", "--start", "2", "--limit", "2", "--json").stdout)
+    page = json.loads(run(ledger_dir, "log", "--start", "2", "--limit", "2", "--json").stdout)
     assert [e["notification_id"] for e in page] == [2, 3]
     window = json.loads(
-        run(sqlite_dir, "log", "--from", "2026-11-04", "--to", "2026-11-05", "--json").stdout
+        run(ledger_dir, "log", "--from", "2026-11-04", "--to", "2026-11-05", "--json").stdout
     )
     assert [e["details"]["name"] for e in window] == ["S1"]
-    bad = run(sqlite_dir, "log", "--from", "yesterday")
+    bad = run(ledger_dir, "log", "--from", "yesterday")
     assert bad.exit_code == 2
     assert "'yesterday' is not an ISO-8601 date" in bad.stderr
 
 
-def test_status_reports_where_and_how_big_without_the_password(sqlite_dir: Path) -> None:
-    data = json.loads(run(sqlite_dir, "status", "--json").stdout)
+def test_status_reports_where_and_how_big_without_the_password(ledger_dir: Path) -> None:
+    data = json.loads(run(ledger_dir, "status", "--json").stdout)
     assert data["events"] == 2 and data["chain_length"] == 2
     assert data["library"] == "Test Library"
     assert len(data["events_key_fingerprint"]) == 16
@@ -202,12 +202,10 @@ def test_status_reports_where_and_how_big_without_the_password(sqlite_dir: Path)
     assert redact_url("postgresql+psycopg://u:secret@h/db") == "postgresql+psycopg://u:***@h/db"
 
 
-def test_a_locked_database_fails_cleanly_and_records_nothing(sqlite_dir: Path) -> None:
-    holder = sqlite3.connect(sqlite_dir / "ledger.sqlite")
-    holder.execute("BEGIN IMMEDIATE")
-    try:
+def test_a_locked_database_fails_cleanly_and_records_nothing(ledger_dir: Path) -> None:
+    with write_lock_held(ledger_dir):
         result = run(
-            sqlite_dir,
+            ledger_dir,
             "staff",
             "add",
             "Sam",
@@ -217,20 +215,21 @@ def test_a_locked_database_fails_cleanly_and_records_nothing(sqlite_dir: Path) -
             DIRECTOR,
             env={"CUSTODES_LOCK_TIMEOUT": "0.2", "CUSTODES_LOCK_RETRIES": "1"},
         )
-    finally:
-        holder.rollback()
-        holder.close()
     assert result.exit_code == 75  # EX_TEMPFAIL: nothing recorded, safe to run again
     assert "stayed locked by another writer" in result.stderr
     assert "2 attempts" in result.stderr
     assert "safe to run the same command again" in result.stderr
-    assert _count_events(sqlite_dir) == 2
+    assert _count_events(ledger_dir) == 2
+    again = run(ledger_dir, "staff", "add", "Sam", "--role", "staff", "--as", DIRECTOR)
+    assert again.exit_code == 0, again.output
+    assert _count_events(ledger_dir) == 3
 
 
-def test_a_read_only_database_fails_cleanly(sqlite_dir: Path) -> None:
-    url = f"sqlite:///file:{sqlite_dir / 'ledger.sqlite'}?mode=ro&uri=true"
+@pytest.mark.sqlite_only  # a read-only SQLite URI
+def test_a_read_only_database_fails_cleanly(ledger_dir: Path) -> None:
+    url = f"sqlite:///file:{ledger_dir / 'ledger.sqlite'}?mode=ro&uri=true"
     result = run(
-        sqlite_dir,
+        ledger_dir,
         "staff",
         "add",
         "Sam",
@@ -242,7 +241,7 @@ def test_a_read_only_database_fails_cleanly(sqlite_dir: Path) -> None:
     )
     assert result.exit_code == 1
     assert "read-only" in result.stderr
-    assert _count_events(sqlite_dir) == 2
+    assert _count_events(ledger_dir) == 2
 
 
 def test_the_installed_script_runs_init_and_verify(tmp_path: Path) -> None:
@@ -276,8 +275,9 @@ def test_a_passphrase_protected_signing_key_is_needed_for_checkpoints(tmp_path: 
     assert "cannot use the signing key" in wrong.stderr
 
 
-def test_a_read_only_database_still_verifies(sqlite_dir: Path) -> None:
-    url = f"sqlite:///file:{sqlite_dir / 'ledger.sqlite'}?mode=ro&uri=true"
-    result = run(sqlite_dir, "verify", env={"CUSTODES_DATABASE_URL": url})
+@pytest.mark.sqlite_only  # a read-only SQLite URI
+def test_a_read_only_database_still_verifies(ledger_dir: Path) -> None:
+    url = f"sqlite:///file:{ledger_dir / 'ledger.sqlite'}?mode=ro&uri=true"
+    result = run(ledger_dir, "verify", env={"CUSTODES_DATABASE_URL": url})
     assert result.exit_code == 0, result.output
     assert "OK: 2 entries verify" in result.stdout

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
+from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,23 +16,32 @@ from click.testing import CliRunner, Result
 from cli.main import custodes
 from ledger.app import open_ledger
 from ledger.datadir import DataDir
-from tests.conftest import NOW
+from tests.cli.conftest import DATABASES
+from tests.cli.db_helpers import execute
+from tests.conftest import NOW, fresh_postgres_database
 from tests.integration.test_compliance_report import D, S, Scenario, build_scenario
 
 REPORT_NOW = "2026-11-05T18:00:00Z"
 PERIOD = ["--from", "2026-11-01", "--to", "2026-11-05"]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Scenario]:
-    """One scenario for the read-only tests (reports only add tree rows and refusals)."""
+@pytest.fixture(scope="module", params=DATABASES)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, Scenario]]:
+    """One scenario for the read-only tests (reports only add tree rows and refusals), on
+    each database; the data directory names its database itself (custodes.json)."""
     path = tmp_path_factory.mktemp("reports") / "data"
-    ledger = open_ledger(DataDir.create(path))
-    ledger.initialise(director=D, library="Mahomet Public Library", timezone="America/Chicago",
-                      now=NOW)  # fmt: skip
-    sc = build_scenario(ledger)
-    ledger.close()
-    return path, sc
+    with ExitStack() as stack:
+        url = None
+        if request.param == "postgres":
+            url = stack.enter_context(fresh_postgres_database())
+        ledger = open_ledger(DataDir.create(path, database_url=url))
+        ledger.initialise(director=D, library="Mahomet Public Library",
+                          timezone="America/Chicago", now=NOW)  # fmt: skip
+        sc = build_scenario(ledger)
+        ledger.close()
+        yield path, sc
 
 
 def run(data: Path, *args: str, code: int = 0, now: str = REPORT_NOW) -> Result:
@@ -190,8 +200,7 @@ def test_a_tampered_ledger_exits_3_and_writes_no_report(tmp_path: Path) -> None:
     ledger.initialise(director=D, library="L", timezone="America/Chicago", now=NOW)
     ledger.add_staff(S, "staff", actor=D, now=NOW)
     ledger.close()
-    with sqlite3.connect(data / "ledger.sqlite") as conn:
-        conn.execute("UPDATE ledger_events SET state = X'00' WHERE id = 2")
+    execute(data, "UPDATE ledger_events SET state = state || state WHERE id = 2")
     out = tmp_path / "r.json"
     r = compliance(data, "json", out, code=3)
     assert "verification FAILED at position 2" in r.stderr

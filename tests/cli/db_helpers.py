@@ -1,0 +1,89 @@
+"""Looking into a data directory's database, whichever it is (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import MetaData, create_engine, text
+
+from ledger.datadir import DataDir
+
+
+def database_url(data_dir: Path) -> str:
+    return DataDir.open(data_dir).database_url
+
+
+def count_events(data_dir: Path) -> int:
+    engine = create_engine(database_url(data_dir))
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM ledger_events")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def execute(data_dir: Path, sql: str) -> None:
+    engine = create_engine(database_url(data_dir))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+def every_stored_byte(data_dir: Path) -> bytes:
+    """Every value of every row of every table, as bytes (bytea/BLOB as stored, the rest
+    as text), plus the SQLite files themselves (main file and WAL)."""
+    url = database_url(data_dir)
+    engine = create_engine(url)
+    parts: list[bytes] = []
+    try:
+        meta = MetaData()
+        meta.reflect(engine)
+        with engine.connect() as conn:
+            for table in meta.sorted_tables:
+                # The driver's values as stored: no SQLAlchemy type processing.
+                for row in conn.exec_driver_sql(f'SELECT * FROM "{table.name}"'):
+                    for value in row:
+                        if isinstance(value, bytes | bytearray | memoryview):
+                            parts.append(bytes(value))
+                        elif value is not None:
+                            parts.append(str(value).encode())
+    finally:
+        engine.dispose()
+    if engine.dialect.name == "sqlite":
+        for name in ("ledger.sqlite", "ledger.sqlite-wal"):
+            if (data_dir / name).exists():
+                parts.append((data_dir / name).read_bytes())
+    return b"\x00".join(parts)
+
+
+@contextmanager
+def write_lock_held(data_dir: Path) -> Iterator[None]:
+    """Another connection holds the ledger's write lock for the duration of the block."""
+    engine = create_engine(database_url(data_dir))
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            if engine.dialect.name == "sqlite":
+                raw.execute("BEGIN IMMEDIATE")
+            else:
+                raw.execute("BEGIN; LOCK TABLE ledger_events IN EXCLUSIVE MODE")
+            taken.set()
+            release.wait(60)
+            raw.rollback()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join(10)
+        engine.dispose()
