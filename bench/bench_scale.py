@@ -130,6 +130,55 @@ def build(root: Path, url: str | None, events: int, log: Any) -> tuple[DataDir, 
     }
 
 
+def copy_to_postgres(
+    src: DataDir, upto: int, root: Path, url: str, log: Any
+) -> tuple[DataDir, dict[str, Any]]:
+    """The same ledger on PostgreSQL: the data directory (keys, config) copied, its
+    database pointed at ``url``, and every event row copied as stored (ids, chain columns,
+    encrypted states): the chain is defined over the rows, not the database, so it
+    verifies unchanged. Building 1M events through the application on PostgreSQL takes
+    longer than this machine's session allows; its build rate is measured at 100k."""
+    import shutil
+
+    shutil.copytree(src.path, root, ignore=shutil.ignore_patterns("ledger.sqlite*"))
+    config = json.loads((root / "custodes.json").read_text())
+    config["database_url"] = url
+    (root / "custodes.json").write_text(json.dumps(config, indent=2) + "\n")
+    dd = DataDir.open(root)
+    open_ledger(dd).close()  # creates the tables
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy import make_url
+
+    cols = "id, originator_id, originator_version, topic, state, position, state_digest, prev_hash, entry_hash"
+    t0 = time.perf_counter()
+    lite = sqlite3.connect(src.path / "ledger.sqlite")
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    n = 0
+    with psycopg.connect(conninfo) as pg, pg.cursor() as cur:
+        with cur.copy(f"COPY {EVENTS_TABLE} ({cols}) FROM STDIN") as copy:
+            # Up to the built ledger's end (the append measurements came after it).
+            rows = lite.execute(
+                f"SELECT {cols} FROM {EVENTS_TABLE} WHERE id <= ? ORDER BY id", (upto,)
+            )
+            for row in rows:
+                copy.write_row((row[0], uuid.UUID(bytes=row[1]), *row[2:]))
+                n += 1
+        cur.execute(f"SELECT setval(pg_get_serial_sequence('{EVENTS_TABLE}', 'id'), {n})")
+        cur.execute(f"ANALYZE {EVENTS_TABLE}")
+    lite.close()
+    took = time.perf_counter() - t0
+    log(f"  copied {n:,} rows to PostgreSQL in {took:.0f} s")
+    return dd, {
+        "copied_s": took,
+        "events": n,
+        "build_s": float("nan"),
+        "build_rate": float("nan"),
+        "copied_from_sqlite": True,
+    }
+
+
 # ---- children: verify, raw baseline, projection rebuild (own process, own VmHWM) ------------
 
 
@@ -341,6 +390,8 @@ def main() -> None:
     ap.add_argument("--append-events-1", type=int, default=2000, help="events per 1/save run")
     ap.add_argument("--append-events-100", type=int, default=40000, help="events per 100/save run")
     ap.add_argument("--json", type=Path, default=None, help="append each result as a JSON line")
+    ap.add_argument("--pg-from-sqlite", action="store_true",
+                    help="PostgreSQL: copy the ledger just built on SQLite instead of building it again")  # fmt: skip
     ap.add_argument("--child", choices=("verify", "raw", "rebuild"), help=argparse.SUPPRESS)
     ap.add_argument("--child-data-dir", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -353,6 +404,7 @@ def main() -> None:
 
     dbs_kinds = ("sqlite", "postgres") if a.db == "both" else (a.db,)
     dbs = Databases(a.pg_url)
+    built: dict[int, tuple[DataDir, dict[str, Any]]] = {}
     if a.json:
         with a.json.open("a") as f:
             f.write(
@@ -364,8 +416,17 @@ def main() -> None:
             for db in dbs_kinds:
                 url = None if db == "sqlite" else dbs.fresh("postgres", f"scale_{size}")
                 root = Path(tempfile.mkdtemp(prefix=f"bench_scale_{db}_{size}_", dir=dbs.tmp))
-                log(f"{db} {size:,}: building")
-                dd, r = build(root / "data", url, size, log)
+                if db == "postgres" and a.pg_from_sqlite and size in built:
+                    log(f"{db} {size:,}: copying the SQLite ledger")
+                    dd, r = copy_to_postgres(
+                        built[size][0], built[size][1]["events"], root / "data", url, log
+                    )
+                    r["live_segments"] = built[size][1]["live_segments"]
+                else:
+                    log(f"{db} {size:,}: building")
+                    dd, r = build(root / "data", url, size, log)
+                if db == "sqlite":
+                    built[size] = (dd, r)
                 r.update(db=db, size=size)
                 log(
                     f"  built {r['events']:,} events in {r['build_s']:.0f} s ({r['build_rate']:,.0f}/s), {r['live_segments']:,} live segments"
@@ -391,7 +452,7 @@ def main() -> None:
                         f.write(json.dumps(r, default=str) + "\n")
                 if url is not None:
                     dbs.drop(url)
-                else:
+                elif not a.pg_from_sqlite:
                     import shutil
 
                     shutil.rmtree(root, ignore_errors=True)
