@@ -44,8 +44,9 @@ METHOD = (
     "unlinked; both confirmed absent"
 )
 METHOD_FINISHED = (
-    "crypto-shred completed after interruption: data key already destroyed by an earlier "
-    "interrupted sweep; encrypted blob unlinked now; both confirmed absent"
+    "crypto-shred completed after interruption: data key destroyed by an earlier "
+    "interrupted sweep (finished now if it was still being shredded); encrypted blob "
+    "unlinked now; both confirmed absent"
 )
 METHOD_COMPLETED = (
     "crypto-shred completed after interruption: data key and encrypted blob found already "
@@ -91,12 +92,22 @@ def sweep(
     progress: Callable[[str], None] | None = None,
     fail_at: Callable[[str, str], None] | None = None,
     batch: int = BATCH,
+    interrupted: Sequence[PurgeCandidate] = (),
 ) -> SweepResult:
     """Purge each due candidate. ``fail_at(step, segment_id)`` is called after each step
-    in ``STEPS`` (tests raise there to simulate a crash)."""
+    in ``STEPS`` (tests raise there to simulate a crash).
+
+    ``interrupted`` are segments whose destroy an earlier run began (their keys are in
+    the vault's ``shredding/``): they are finished and recorded first, whatever was
+    decided since -- a hold placed after the destroy began cannot bring the footage back,
+    and the ledger must say it is gone."""
     ledger.authorize(actor, "retention sweep", (), STAFF_ACTIVE, now)  # once, before any file
     run_id = f"sweep-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     outcomes: list[PurgeOutcome] = []
+    if interrupted and not dry_run:
+        outcomes += _finish_interrupted(ledger, vault, interrupted, actor, now, run_id)
+    finished = {c.segment_id for c in interrupted}
+    candidates = [c for c in candidates if c.segment_id not in finished]
     for first in range(0, len(candidates), max(1, batch)):
         chunk = candidates[first : first + max(1, batch)]
         outcomes += _sweep_batch(ledger, vault, chunk, actor, now, run_id, dry_run, fail_at)
@@ -104,6 +115,34 @@ def sweep(
             for c in chunk:
                 progress(c.segment_id)
     return SweepResult(run_id, dry_run, tuple(outcomes))
+
+
+def _finish_interrupted(
+    ledger: Ledger,
+    vault: Vault,
+    interrupted: Sequence[PurgeCandidate],
+    actor: str,
+    now: datetime,
+    run_id: str,
+) -> list[PurgeOutcome]:
+    outcomes, records = [], []
+    for c in interrupted:
+        try:
+            report = vault.destroy(c.sha256)
+        except (CaptureError, OSError) as e:
+            outcomes.append(PurgeOutcome(c.segment_id, "failed", f"segment {c.segment_id}: {e}"))
+            continue
+        method = METHOD_FINISHED if report.blob_removed else METHOD_COMPLETED
+        records.append(PurgeRecord(c.segment_id, method, report.blob_removed, False, True))
+    if records:
+        recorded = set(ledger.record_purges(records, sweep_run=run_id, actor=actor, now=now))
+        outcomes += [
+            PurgeOutcome(r.segment_id, "completed",
+                         f"segment {r.segment_id}: purge completed after interruption")
+            for r in records
+            if r.segment_id in recorded
+        ]  # fmt: skip
+    return outcomes
 
 
 def _sweep_batch(
@@ -185,7 +224,9 @@ def _destroy_one(
             fail_at(name, c.segment_id)
 
     info = ledger.check_purge(c.segment_id, actor=actor, now=now)
-    present = vault.has_blob(info.sha256) or vault.has_key(info.sha256)
+    present = (
+        vault.has_blob(info.sha256) or vault.has_key(info.sha256) or vault.is_shredding(info.sha256)
+    )
     if dry_run:
         what = "would purge" if present else "would record the purge of (files already gone)"
         return PurgeOutcome(
@@ -199,7 +240,7 @@ def _destroy_one(
         report = vault.destroy(info.sha256)
         blob_removed, key_destroyed = report.blob_removed, report.key_destroyed
     step("destroyed")
-    if vault.has_blob(info.sha256) or vault.has_key(info.sha256):
+    if vault.has_blob(info.sha256) or vault.has_key(info.sha256) or vault.is_shredding(info.sha256):
         raise DestroyIncomplete(
             f"segment {c.segment_id}: a file is still present after destroy; nothing was "
             f"recorded. Check permissions under {vault.root} and run the sweep again."

@@ -4,6 +4,7 @@ Layout under ``root``::
 
     blobs/<sha256>.seg   ciphertext of the segment (header + AES-256-GCM chunks)
     keys/<sha256>.key    the segment's data key, wrapped with the site key
+    shredding/<sha256>.key  a key being destroyed (a crash left it: the sweep finishes it)
     tmp/                 work files; never read back
 
 A segment's id is the SHA-256 (hex) of its plaintext, so the same footage cannot be stored
@@ -101,7 +102,7 @@ class Vault:
         self.root = Path(root)
         self._site = AESGCM(site_key)
         self._chunk = chunk_size
-        for sub in ("blobs", "keys", "tmp"):
+        for sub in ("blobs", "keys", "shredding", "tmp"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
     # --- paths and queries ------------------------------------------------------------
@@ -112,8 +113,20 @@ class Vault:
     def key_path(self, sha256: str) -> Path:
         return self.root / "keys" / f"{_check_id(sha256)}.key"
 
+    def shred_path(self, sha256: str) -> Path:
+        """Where a key waits while it is being destroyed (see ``destroy``)."""
+        return self.root / "shredding" / f"{_check_id(sha256)}.key"
+
     def has_blob(self, sha256: str) -> bool:
         return self.blob_path(sha256).exists()
+
+    def is_shredding(self, sha256: str) -> bool:
+        return self.shred_path(sha256).exists()
+
+    def interrupted_destroys(self) -> list[str]:
+        """Segments whose destroy began and did not finish (a crash): their keys are in
+        ``shredding/``. The footage is lost from the moment its key left ``keys/``."""
+        return sorted(p.stem for p in (self.root / "shredding").glob("*.key"))
 
     def has_key(self, sha256: str) -> bool:
         return self.key_path(sha256).exists()
@@ -242,27 +255,39 @@ class Vault:
     # --- destroy ----------------------------------------------------------------------
 
     def destroy(self, sha256: str) -> DestroyReport:
-        """Crypto-shred segment ``sha256``: zero, fsync and unlink its key file, unlink its
-        blob, then confirm both are gone. Finishes a previously interrupted destroy."""
-        blob, key = self.blob_path(sha256), self.key_path(sha256)
-        if not blob.exists() and not key.exists():
+        """Crypto-shred segment ``sha256`` and confirm every file is gone. Finishes a
+        previously interrupted destroy.
+
+        The key first moves (atomic rename, directories fsynced) from ``keys/`` to
+        ``shredding/``; there it is zeroed, fsynced and unlinked; then the blob is
+        unlinked. A crash at any point leaves either the untouched key in ``keys/``
+        (nothing destroyed yet) or a key in ``shredding/``, which
+        ``interrupted_destroys`` lists so the next sweep finishes and records it --
+        never a zeroed key in ``keys/`` that looks like stored footage.
+        """
+        blob, key, shred = self.blob_path(sha256), self.key_path(sha256), self.shred_path(sha256)
+        if not blob.exists() and not key.exists() and not shred.exists():
             raise SegmentNotFound(f"segment {sha256}: not in the store at {self.root}.")
-        key_destroyed = False
+        key_destroyed = False  # True when THIS call took the key out of keys/
         if key.exists():
-            with open(key, "r+b") as f:
+            os.replace(key, shred)
+            _fsync_dir(key.parent)
+            _fsync_dir(shred.parent)
+            key_destroyed = True
+        if shred.exists():
+            with open(shred, "r+b") as f:
                 f.write(b"\0" * os.fstat(f.fileno()).st_size)
                 f.flush()
                 os.fsync(f.fileno())
-            key.unlink()
-            _fsync_dir(key.parent)
-            key_destroyed = True
+            shred.unlink()
+            _fsync_dir(shred.parent)
         blob_size = blob.stat().st_size if blob.exists() else 0
         blob_removed = False
         if blob.exists():
             blob.unlink()
             _fsync_dir(blob.parent)
             blob_removed = True
-        if blob.exists() or key.exists():
+        if blob.exists() or key.exists() or shred.exists():
             raise DestroyIncomplete(
                 f"segment {sha256}: a file is still present after destroy; check permissions "
                 f"under {self.root} and run the purge again."

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from cli.common import Context, actor_option, emit_json, info, json_option, pass_ctx
 from cli.footage import capture_errors
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 @click.group("retention")
@@ -42,7 +46,7 @@ def retention_sweep(ctx: Context, dry_run: bool, yes: bool, actor: str, as_json:
     from capture.ingest import open_vault
     from capture.sweep import sweep
     from projections.registry import read_views
-    from projections.retention import due_segment_ids
+    from projections.retention import DueSegment, due_segment_ids, unpurged_segments_with
 
     if not dry_run and not yes:
         raise click.UsageError(
@@ -50,19 +54,31 @@ def retention_sweep(ctx: Context, dry_run: bool, yes: bool, actor: str, as_json:
         )
     ledger = ctx.ledger()
     now = ctx.now()
-    due = read_views(ledger, lambda conn: due_segment_ids(conn, now))
+    vault = open_vault(ledger)
+    shredding = vault.interrupted_destroys()  # usually none: an earlier run was killed
+
+    def query(conn: Connection) -> tuple[list[DueSegment], list[DueSegment]]:
+        return due_segment_ids(conn, now), unpurged_segments_with(conn, shredding)
+
+    due, interrupted = read_views(ledger, query)
+    if not dry_run:
+        # A key left shredding by an ingest that failed before recording has no segment.
+        for sha in set(shredding) - {c.sha256 for c in interrupted}:
+            with capture_errors():
+                vault.destroy(sha)
     with (
         capture_errors(),
         click.progressbar(length=len(due), label="Sweeping", file=sys.stderr) as bar,
     ):
         result = sweep(
             ledger,
-            open_vault(ledger),
+            vault,
             due,
             actor=actor,
             now=now,
             dry_run=dry_run,
             progress=lambda _s: bar.update(1),
+            interrupted=interrupted,
         )
     if as_json:
         emit_json(result)

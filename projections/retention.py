@@ -399,6 +399,20 @@ def due_segment_ids(conn: Connection, now: datetime) -> list[DueSegment]:
     return [DueSegment(sid, sha) for sid, sha in conn.execute(q)]
 
 
+def unpurged_segments_with(conn: Connection, shas: Iterable[str]) -> list[DueSegment]:
+    """The unpurged segments stored under these content hashes (interrupted destroys)."""
+    wanted = list(shas)
+    if not wanted:
+        return []
+    s = segments.c
+    q = (
+        select(s.segment_id, s.sha256)
+        .where(s.purged == false(), s.sha256.in_(wanted))
+        .order_by(s.segment_id)
+    )
+    return [DueSegment(sid, sha) for sid, sha in conn.execute(q)]
+
+
 def status_counts(conn: Connection, now: datetime) -> dict[str, int]:
     window = live_window(conn)
     # One pass over the segments for every status (each its own count before).

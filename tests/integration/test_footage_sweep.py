@@ -4,14 +4,17 @@ the next run, never leaving an event for a file that exists or a deleted file wi
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from capture.ingest import ingest_paths, open_vault
 from capture.sweep import METHOD, METHOD_COMPLETED, STEPS, SweepResult, sweep
-from ledger.app import Ledger
+from cli.main import custodes
+from ledger.app import Ledger, open_ledger
 from ledger.datadir import DataDir
 from ledger.errors import NotPermitted
 from ledger.integrity import open_chain, verify_chain
@@ -229,3 +232,65 @@ def test_a_batch_records_its_confirmed_purges_in_one_save_and_skips_the_held_one
         assert ledger.segment_info(sid).purged == (sid != ids[2])
     ledger.close()
     assert verify_chain(open_chain(DataDir.open(data_dir))).ok
+
+
+def test_a_destroy_killed_after_its_key_left_keys_is_finished_and_recorded_even_under_a_hold(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger, [sid] = _setup(data_dir, tmp_path)
+    vault = open_vault(ledger)
+    sha = ledger.segment_info(sid).sha256
+    os.replace(vault.key_path(sha), vault.shred_path(sha))  # destroy killed after its rename
+    assert vault.interrupted_destroys() == [sha]
+    # A hold placed afterwards cannot bring the footage back; the sweep must record it gone.
+    ledger.place_hold(
+        [sid], kind="legal", reason="suit", reference="L-11", actor=DIRECTOR, now=LATER
+    )
+    ledger.close()
+    result = CliRunner().invoke(
+        custodes,
+        ["--data-dir", str(data_dir), "--now", LATER.isoformat(), "retention", "sweep", "--yes",
+         "--as", SWEEPER, "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"completed: segment {sid}: purge completed after interruption" in result.stderr
+    ledger = open_ledger(DataDir.open(data_dir))
+    [purge] = _purges(ledger)
+    assert purge["segment_id"] == sid and purge["completed_after_interruption"]
+    assert purge["blob_removed"] and not purge["key_destroyed"]
+    assert not vault.has_blob(sha) and not vault.has_key(sha) and not vault.is_shredding(sha)
+    assert vault.interrupted_destroys() == []
+    assert ledger.segment_info(sid).purged
+    ledger.close()
+
+
+def test_destroy_moves_the_key_out_of_keys_before_zeroing_it(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger, [sid] = _setup(data_dir, tmp_path)
+    vault = open_vault(ledger)
+    sha = ledger.segment_info(sid).sha256
+    original = vault.key_path(sha).read_bytes()
+
+    class Killed(BaseException):
+        pass
+
+    real_fsync = os.fsync
+
+    def fsync_then_die(fd: int) -> None:  # the zeroed key reaches the disk, then a kill
+        real_fsync(fd)
+        if vault.is_shredding(sha) and vault.shred_path(sha).read_bytes() != original:
+            raise Killed
+
+    monkeypatch.setattr("capture.vault.os.fsync", fsync_then_die)
+    with pytest.raises(Killed):
+        vault.destroy(sha)
+    monkeypatch.undo()
+    # Never a zeroed key where stored footage's keys live: it waits in shredding/.
+    assert not vault.has_key(sha)
+    assert vault.interrupted_destroys() == [sha]
+    assert vault.shred_path(sha).read_bytes() == bytes(len(original))
+    report = vault.destroy(sha)  # the next run finishes it
+    assert not report.key_destroyed and report.blob_removed
+    assert vault.interrupted_destroys() == [] and not vault.has_blob(sha)
+    ledger.close()
