@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from cli.common import Context, actor_option, emit_json, info, json_option, pass_ctx
-from cli.proofs import _passphrase
+from cli.proofs import signing_passphrase
 
 
 def _region(value: str) -> tuple[int, int, int, int]:
@@ -73,7 +73,7 @@ def footage_export(
 
     boxes = [_region(r) for r in regions]
     ledger = ctx.ledger()
-    key = ctx.datadir().signing_key(_passphrase(ctx))
+    key = ctx.datadir().signing_key(signing_passphrase(ctx))
     with click.progressbar(length=len(segments), label="Exporting", file=sys.stderr) as bar:
         result = export_footage(
             ledger,

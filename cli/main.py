@@ -95,7 +95,18 @@ def custodes(ctx: click.Context, data_dir: Path | None, now: str | None) -> None
 
 def _register() -> None:
     # One line per feature module: each adds its commands (and report subcommands).
-    from cli import demo, export, footage, ledger_cmds, proofs, report, reports, request, staff
+    from cli import (
+        backup,
+        demo,
+        export,
+        footage,
+        ledger_cmds,
+        proofs,
+        report,
+        reports,
+        request,
+        staff,
+    )
 
     ledger_cmds.register(custodes)
     staff.register(custodes)
@@ -106,6 +117,7 @@ def _register() -> None:
     footage.register(custodes)
     export.register(custodes)
     reports.register(custodes)
+    backup.register(custodes)
 
 
 _register()

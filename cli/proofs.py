@@ -14,7 +14,7 @@ from ledger.integrity import issue_checkpoint, open_chain, prove, read_checkpoin
 PASSPHRASE_ENV = "CUSTODES_SIGNING_PASSPHRASE"
 
 
-def _passphrase(ctx: Context) -> bytes | None:
+def signing_passphrase(ctx: Context) -> bytes | None:
     if not ctx.datadir().signing_key_is_encrypted():
         return None
     value = os.environ.get(PASSPHRASE_ENV)
@@ -54,7 +54,7 @@ def checkpoint(ctx: Context, out: Path | None) -> None:
     """
     datadir = ctx.datadir()
     origin = ctx.ledger().site().log_origin
-    key = datadir.signing_key(_passphrase(ctx))
+    key = datadir.signing_key(signing_passphrase(ctx))
     cp, note = issue_checkpoint(open_chain(datadir), origin=origin, signing_key=key, now=ctx.now())
     if out is None:
         click.echo(note, nl=False)

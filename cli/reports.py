@@ -155,7 +155,7 @@ def report_compliance(
       custodes report compliance --from 2026-10-01 --to 2026-10-31 --as-of 2026-11-01T06:00:00Z --format json --out october-as-filed.json --as "Cora Counsel"
     """
 
-    from cli.proofs import _passphrase
+    from cli.proofs import signing_passphrase
     from projections.compliance import compile_compliance_report, record_issued
     from projections.compliance_model import ReportError
 
@@ -171,7 +171,7 @@ def report_compliance(
             period_to=last,
             actor=actor,
             now=now,
-            signing_key=ctx.datadir().signing_key(_passphrase(ctx)),
+            signing_key=ctx.datadir().signing_key(signing_passphrase(ctx)),
             as_of=when,
         )
         _write(report, fmt, out)

@@ -335,7 +335,21 @@ class ChainReader:
         row = cur.fetchone()
         return (int(row[0]), bytes(row[1])) if row else (0, None)
 
+    def _tree_tables_exist(self) -> bool:
+        with self._connection() as conn:
+            cur = conn.cursor()
+            try:
+                cur.execute(f"SELECT 1 FROM {self.table}_tree WHERE 1 = 0")
+                cur.execute(f"SELECT 1 FROM {self.table}_tree_nodes WHERE 1 = 0")
+            except self.recorder.dbapi.Error:  # type: ignore[union-attr]
+                return False
+            return True
+
     def ensure_tree_tables(self) -> None:
+        # Look first: PostgreSQL checks the schema's CREATE privilege even for CREATE
+        # TABLE IF NOT EXISTS, and the application's role need not have it.
+        if self._tree_tables_exist():
+            return
         blob = "BLOB" if self.recorder.dialect == "sqlite" else "BYTEA"
         with self._write() as cur:
             cur.execute(

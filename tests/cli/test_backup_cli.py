@@ -122,6 +122,33 @@ def test_the_backup_holds_no_keys_and_says_where_they_are(data: Path, tmp_path: 
     assert manifest["keys_included"] is False and manifest["entries"] == 3
 
 
+def test_read_models_stay_out_of_the_backup_and_are_rebuilt_after_a_restore(
+    data: Path, tmp_path: Path
+) -> None:
+    invoke(
+        data, "request", "open", "--requester-kind", "law_enforcement", "--requester",
+        "Ofc. Quiet Heron", "--received-by", STAFF, "--records", "registration",
+        "--description", "asked", "--as", STAFF,
+    )  # fmt: skip
+    listed = invoke(data, "request", "list", "--json").stdout
+    live = b"".join(p.read_bytes() for p in data.glob("ledger.sqlite*"))
+    assert b"Quiet Heron" in live  # a read model holds it in clear
+    made = backup(data, tmp_path / "b.backup")
+    assert b"Quiet Heron" not in gzip.decompress((tmp_path / "b.backup").read_bytes())
+    manifest = json.loads(members(tmp_path / "b.backup")["custodes-backup/manifest.json"])
+    assert manifest["read_models_included"] is False
+    target = tmp_path / "r"
+    invoke(
+        None, "restore", str(tmp_path / "b.backup"), "--data-dir", str(target),
+        "--keys-from", str(data / "keys"),
+    )  # fmt: skip
+    with sqlite3.connect(target / "ledger.sqlite") as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == {"ledger_events", "ledger_events_tree", "ledger_events_tree_nodes"}
+    assert invoke(target, "request", "list", "--json").stdout == listed
+    assert made["entries"] == 5
+
+
 def test_restore_without_keys_says_how_to_bring_them_back(data: Path, tmp_path: Path) -> None:
     backup(data, tmp_path / "b.backup")
     result = invoke(None, "restore", str(tmp_path / "b.backup"), "--data-dir", str(tmp_path / "r"))
