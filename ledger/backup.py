@@ -52,7 +52,7 @@ from ledger.checkpoint import public_key_fingerprint
 from ledger.datadir import MARKER, DataDir
 from ledger.errors import InvalidInput, LedgerError, StoreUnavailable
 from ledger.evidence import EvidenceInvalid, sha256_file
-from ledger.integrity import LedgerTampered, sign_verified, verify_and_extend
+from ledger.integrity import LedgerTampered, TreeResult, sign_verified, verify_and_extend
 from ledger.store import ChainedFactory, ChainReader
 
 FORMAT = "custodes-backup/1"
@@ -309,19 +309,26 @@ def _write_backup(
     )
 
 
+def verify_with_progress(
+    reader: ChainReader, progress: Progress, *, recompute: bool = False
+) -> TreeResult:
+    """``verify_and_extend`` reporting every 1% of the chain as stage "verify"."""
+    total, _ = reader.head()
+    step = max(total // 100, 1)
+
+    def on_entry(position: int, _h: bytes) -> None:
+        if position % step == 0 or position == total:
+            progress("verify", position, total)
+
+    return verify_and_extend(reader, on_entry, recompute=recompute)
+
+
 def _checkpoint_snapshot(
     db: Path, origin: str, signing_key: Any, now: datetime, progress: Progress
 ) -> tuple[Any, str, bytes]:
     reader = open_chain_at(sqlite_url(db))
     try:
-        total, _ = reader.head()
-        step = max(total // 100, 1)
-
-        def on_entry(position: int, _h: bytes) -> None:
-            if position % step == 0 or position == total:
-                progress("verify", position, total)
-
-        outcome = verify_and_extend(reader, on_entry)
+        outcome = verify_with_progress(reader, progress)
         if outcome.verify.damage is not None:
             d = outcome.verify.damage
             raise LedgerTampered(

@@ -50,6 +50,7 @@ from ledger.backup import (
     open_chain_at,
     quiet,
     sqlite_url,
+    verify_with_progress,
 )
 from ledger.chain import Damage
 from ledger.checkpoint import (
@@ -60,7 +61,7 @@ from ledger.checkpoint import (
 )
 from ledger.datadir import MARKER, SIGNING_PUBLIC, DataDir
 from ledger.errors import DataDirError, InvalidInput
-from ledger.integrity import LedgerTampered, TreeResult, verify_and_extend
+from ledger.integrity import LedgerTampered, TreeResult
 from ledger.key_restore import copy_keys, key_source, write_file
 from ledger.merkle import MerkleError, consistency_proof, verify_consistency
 from ledger.store import ChainReader
@@ -295,14 +296,7 @@ def _verify(
 ) -> tuple[TreeResult, KeptCheckpoint | None]:
     reader = open_chain_at(sqlite_url(work / DATABASE))
     try:
-        total, _ = reader.head()
-        step = max(total // 100, 1)
-
-        def on_entry(position: int, _h: bytes) -> None:
-            if position % step == 0 or position == total:
-                progress("verify", position, total)
-
-        outcome = verify_and_extend(reader, on_entry, recompute=True)
+        outcome = verify_with_progress(reader, progress, recompute=True)
         if (d := outcome.verify.damage) is not None:
             raise LedgerTampered(
                 d,

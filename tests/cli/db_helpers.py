@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import MetaData, create_engine, text
 
 from ledger.datadir import DataDir
+from tests.db_locks import write_lock_held as hold_write_lock
 
 
 def database_url(data_dir: Path) -> str:
@@ -64,26 +64,5 @@ def every_stored_byte(data_dir: Path) -> bytes:
 @contextmanager
 def write_lock_held(data_dir: Path) -> Iterator[None]:
     """Another connection holds the ledger's write lock for the duration of the block."""
-    engine = create_engine(database_url(data_dir))
-    taken, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with engine.connect() as conn:
-            raw = conn.connection.driver_connection
-            if engine.dialect.name == "sqlite":
-                raw.execute("BEGIN IMMEDIATE")
-            else:
-                raw.execute("BEGIN; LOCK TABLE ledger_events IN EXCLUSIVE MODE")
-            taken.set()
-            release.wait(60)
-            raw.rollback()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert taken.wait(10)
-    try:
+    with hold_write_lock(database_url(data_dir)):
         yield
-    finally:
-        release.set()
-        holder.join(10)
-        engine.dispose()

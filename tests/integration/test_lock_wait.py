@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import create_engine
 
 from ledger.errors import LedgerBusy
 from ledger.integrity import verify_chain
 from ledger.store import ChainedApplicationRecorder, ChainedDatastore, ChainReader
+from tests.db_locks import write_lock_held
 
 TABLE = "ledger_events"
 TIMEOUT_S = 0.3
@@ -30,36 +28,6 @@ def _recorder(url: str, retries: int) -> ChainedApplicationRecorder:
         lock_timeout_s=TIMEOUT_S,
         lock_retries=retries,
     )
-
-
-@contextmanager
-def _write_lock_held(url: str) -> Iterator[threading.Event]:
-    """Another connection holds the ledger's write lock until the yielded event is set
-    (or the block ends)."""
-    release = threading.Event()
-    taken = threading.Event()
-    engine = create_engine(url)
-
-    def hold() -> None:
-        with engine.connect() as conn:
-            raw = conn.connection.driver_connection
-            if engine.dialect.name == "sqlite":
-                raw.execute("BEGIN IMMEDIATE")
-            else:
-                raw.execute(f"BEGIN; LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
-            taken.set()
-            release.wait(30)
-            raw.rollback()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert taken.wait(10)
-    try:
-        yield release
-    finally:
-        release.set()
-        holder.join(10)
-        engine.dispose()
 
 
 def _event() -> StoredEvent:
@@ -79,7 +47,7 @@ def test_a_lock_held_past_every_retry_is_a_retryable_error_and_records_nothing(
     recorder_url: str,
 ) -> None:
     recorder = _recorder(recorder_url, retries=2)
-    with _write_lock_held(recorder_url):
+    with write_lock_held(recorder_url):
         started = time.monotonic()
         with pytest.raises(LedgerBusy) as raised:
             recorder.insert_events([_event(), _event()])
@@ -95,7 +63,7 @@ def test_a_lock_held_past_every_retry_is_a_retryable_error_and_records_nothing(
 
 def test_a_lock_released_during_the_retries_is_waited_out(recorder_url: str) -> None:
     recorder = _recorder(recorder_url, retries=4)
-    with _write_lock_held(recorder_url) as release:
+    with write_lock_held(recorder_url) as release:
         threading.Timer(TIMEOUT_S * 1.5, release.set).start()  # after the first timeout
         ids = recorder.insert_events([_event(), _event()])
     assert ids == [2, 3]
@@ -105,6 +73,6 @@ def test_a_lock_released_during_the_retries_is_waited_out(recorder_url: str) -> 
 
 def test_no_retries_means_one_attempt(recorder_url: str) -> None:
     recorder = _recorder(recorder_url, retries=0)
-    with _write_lock_held(recorder_url), pytest.raises(LedgerBusy) as raised:
+    with write_lock_held(recorder_url), pytest.raises(LedgerBusy) as raised:
         recorder.insert_events([_event()])
     assert raised.value.attempts == 1
