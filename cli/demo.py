@@ -53,6 +53,7 @@ def demo(out: Path | None) -> None:
     click.echo(f"  custodes --data-dir {data} footage list")
     click.echo(f"  custodes --data-dir {data} verify")
     click.echo(f"  custodes verify-export {summary.evidence}")
+    click.echo(f"  custodes --data-dir {data} backup --out {data.parent / 'ledger.backup'}")
 
 
 def register(group: click.Group) -> None:
