@@ -292,9 +292,10 @@ def report_statistics(
 
 @click.command("history")
 @click.argument("subject")
+@as_of_option
 @json_option
 @pass_ctx
-def history(ctx: Context, subject: str, as_json: bool) -> None:
+def history(ctx: Context, subject: str, as_of: str | None, as_json: bool) -> None:
     """Every event about one subject, in ledger order, for legal review: chain position,
     event number, kind, actor and role, recorded time, claimed time and a summary.
 
@@ -307,10 +308,15 @@ def history(ctx: Context, subject: str, as_json: bool) -> None:
       custodes history R-2026-0001
       custodes history 34c20c33a713 --json
       custodes history p-3f9a0c1d2e4b5a69
+      custodes history R-2026-0001 --as-of 2026-10-31T23:59:59Z
+
+    With --as-of, only the events recorded by then: the history exactly as it could be
+    read at that moment (the log is append-only, so nothing needs replaying).
     """
     from projections.history import classify, notification_ids, subject_history
     from projections.registry import open_views
 
+    moment = parse_as_of(ctx, as_of)
     ledger = ctx.ledger()
     key = classify(subject)
     views = open_views(ledger)
@@ -323,6 +329,10 @@ def history(ctx: Context, subject: str, as_json: bool) -> None:
             entries = subject_history(ledger, conn, key)
     finally:
         views.close()
+    if moment is not None:
+        entries = [e for e in entries if e.recorded_at <= moment]
+        if not entries:
+            raise click.ClickException(f"No events about {subject!r} were recorded by {as_of}.")
     if as_json:
         emit_json({"subject": key, "events": entries})
         return

@@ -148,6 +148,19 @@ def test_history_lists_a_subject_and_refuses_an_unknown_one(world) -> None:  # t
     assert "patron pseudonym" in r.stderr
 
 
+def test_history_as_of_shows_only_what_was_recorded_by_then(world) -> None:  # type: ignore[no-untyped-def]
+    data, sc = world
+    full = json.loads(run(data, "history", sc.held, "--json").stdout)["events"]
+    first = full[0]["recorded_at"]
+    later = [e for e in full if e["recorded_at"] > first]
+    assert later, "the scenario holds the segment after capturing it"
+    then = json.loads(run(data, "history", sc.held, "--as-of", first, "--json").stdout)["events"]
+    assert then == [e for e in full if e["recorded_at"] <= first]
+    assert [e["kind"] for e in then] == ["FootageCaptured"]
+    r = run(data, "history", sc.held, "--as-of", "2020-01-01T00:00:00Z", code=1)
+    assert "were recorded by 2020-01-01T00:00:00Z" in r.stderr
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
