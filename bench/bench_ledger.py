@@ -45,7 +45,8 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder  # 
 from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
 from ledger.chain import DOMAIN  # noqa: E402
-from ledger.store import ChainedApplicationRecorder, ChainedDatastore, ChainReader  # noqa: E402
+from ledger.chain_reader import ChainReader  # noqa: E402
+from ledger.store import ChainedApplicationRecorder, ChainedDatastore  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # Distinct table names: both record classes share eventsourcing-sqlalchemy's declarative

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from eventsourcing.persistence import StoredEvent  # noqa: E402
 
+from ledger.chain_reader import ChainReader  # noqa: E402
 from ledger.checkpoint import generate_signing_key, parse_and_verify  # noqa: E402
 from ledger.integrity import (  # noqa: E402
     check_inclusion,
@@ -41,7 +42,7 @@ from ledger.integrity import (  # noqa: E402
     prove,
 )
 from ledger.merkle import consistency_proof, root_at, verify_consistency  # noqa: E402
-from ledger.store import ChainedApplicationRecorder, ChainedDatastore, ChainReader  # noqa: E402
+from ledger.store import ChainedApplicationRecorder, ChainedDatastore  # noqa: E402
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 ORIGIN = "custodes/bench"

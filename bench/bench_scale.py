@@ -368,7 +368,7 @@ def measure_appends(
             out.append(row)
     # The chain is still whole after all those concurrent appends.
     reader = ChainedApplicationRecorder(ChainedDatastore(url=url), events_table_name=EVENTS_TABLE)
-    from ledger.store import ChainReader
+    from ledger.chain_reader import ChainReader
 
     res = ChainReader(reader).verify()
     assert res.ok, res.damage

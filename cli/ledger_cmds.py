@@ -19,9 +19,10 @@ from cli.common import (
     table,
 )
 from ledger.app import open_ledger
+from ledger.chain_reader import ChainReader
 from ledger.datadir import DataDir
 from ledger.integrity import open_chain, read_checkpoint, verify_against, verify_chain
-from ledger.store import ChainReader, redact_url
+from ledger.store import redact_url
 
 
 @click.command("init")

@@ -17,6 +17,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
 
 from ledger import rules
+from ledger.chain_reader import ChainReader
 from ledger.datadir import DataDir
 from ledger.domain import Actor, LedgerAggregate
 from ledger.errors import InvalidInput, NotFound, NotPermitted
@@ -24,7 +25,7 @@ from ledger.refusals import Refusal
 from ledger.rules import Rule
 from ledger.site import DEFAULT_LIVE_WINDOW_HOURS, DEFAULT_RETENTION_DAYS, SITE_ID, Site
 from ledger.staff import ROLES, StaffMember, staff_id
-from ledger.store import ChainedApplicationRecorder, ChainReader
+from ledger.store import ChainedApplicationRecorder
 
 
 @dataclass(frozen=True)

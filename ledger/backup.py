@@ -48,12 +48,13 @@ from typing import Any
 from eventsourcing.persistence import OperationalError, PersistenceError
 from eventsourcing.utils import Environment
 
+from ledger.chain_reader import ChainReader
 from ledger.checkpoint import public_key_fingerprint
 from ledger.datadir import MARKER, DataDir
 from ledger.errors import InvalidInput, LedgerError, StoreUnavailable
 from ledger.evidence import EvidenceInvalid, sha256_file
 from ledger.integrity import LedgerTampered, TreeResult, sign_verified, verify_and_extend
-from ledger.store import ChainedFactory, ChainReader
+from ledger.store import ChainedFactory
 
 FORMAT = "custodes-backup/1"
 ARCHIVE_DIR = "custodes-backup"

@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, Persiste
 from eventsourcing.utils import Environment
 
 from ledger.chain import Damage, VerifyResult, entry_hash
+from ledger.chain_reader import ChainReader
 from ledger.checkpoint import Checkpoint, parse_and_verify, sign_checkpoint
 from ledger.datadir import DataDir
 from ledger.errors import InvalidInput, LedgerError, NotFound, StoreUnavailable
@@ -32,7 +33,7 @@ from ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from ledger.store import ChainedFactory, ChainReader
+from ledger.store import ChainedFactory
 
 FLUSH_EVERY = 10_000
 PROOF_FORMAT = "custodes-inclusion-proof/1"

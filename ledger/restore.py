@@ -53,6 +53,7 @@ from ledger.backup import (
     verify_with_progress,
 )
 from ledger.chain import Damage
+from ledger.chain_reader import ChainReader
 from ledger.checkpoint import (
     Checkpoint,
     parse_and_verify,
@@ -64,7 +65,6 @@ from ledger.errors import DataDirError, InvalidInput
 from ledger.integrity import LedgerTampered, TreeResult
 from ledger.key_restore import copy_keys, key_source, write_file
 from ledger.merkle import MerkleError, consistency_proof, verify_consistency
-from ledger.store import ChainReader
 
 SMALL_MEMBER_LIMIT = 1 << 20
 CHUNK = 1 << 20

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, bindparam, select
 
 from ledger.app import Ledger
-from ledger.store import ChainReader
+from ledger.chain_reader import ChainReader
 from projections.base import Projection, insert_row
 
 SUBJECT_KINDS = ("segment", "request", "hold", "patron", "camera")

@@ -8,8 +8,9 @@ from uuid import uuid4
 
 from eventsourcing.persistence import StoredEvent
 
+from ledger.chain_reader import ChainReader
 from ledger.integrity import verify_chain
-from ledger.store import ChainedApplicationRecorder, ChainedDatastore, ChainReader
+from ledger.store import ChainedApplicationRecorder, ChainedDatastore
 
 PROCESSES = 4
 SAVES = 60

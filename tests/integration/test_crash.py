@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
 
+from ledger.chain_reader import ChainReader
 from ledger.integrity import verify_chain
-from ledger.store import ChainedApplicationRecorder, ChainedDatastore, ChainReader
+from ledger.store import ChainedApplicationRecorder, ChainedDatastore
 
 KILLS = 24
 MAX_BATCH = 300

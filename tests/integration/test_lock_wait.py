@@ -10,9 +10,10 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from ledger.chain_reader import ChainReader
 from ledger.errors import LedgerBusy
 from ledger.integrity import verify_chain
-from ledger.store import ChainedApplicationRecorder, ChainedDatastore, ChainReader
+from ledger.store import ChainedApplicationRecorder, ChainedDatastore
 from tests.db_locks import write_lock_held
 
 TABLE = "ledger_events"

@@ -9,7 +9,8 @@ from pathlib import Path
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase
 
 from ledger.chain import GENESIS
-from ledger.store import ChainedApplicationRecorder, ChainedDatastore, ChainReader
+from ledger.chain_reader import ChainReader
+from ledger.store import ChainedApplicationRecorder, ChainedDatastore
 from tests.conftest import fresh_postgres_database
 
 

@@ -28,8 +28,9 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from ledger.chain import VerifyResult
+from ledger.chain_reader import ChainReader
 from ledger.integrity import verify_chain
-from ledger.store import ChainedApplicationRecorder, ChainedDatastore, ChainReader
+from ledger.store import ChainedApplicationRecorder, ChainedDatastore
 
 TABLE = "ledger_events"
 SEED = int(os.environ.get("CUSTODES_FUZZ_SEED", "20261102"))

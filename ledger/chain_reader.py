@@ -1,0 +1,313 @@
+"""Reading the chain straight from the events table: verification in constant memory, the
+chain head, single entries, and the Merkle tree kept beside the events (RFC 9162).
+
+Raw DB-API through the recorder's engine (no ORM, no decryption): the chain verifies
+without the events key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from ledger.chain import GENESIS, VerifyResult, walk
+
+if TYPE_CHECKING:
+    from ledger.store import ChainedApplicationRecorder
+
+
+class ChainReader:
+    """Reads the chain with the raw DB-API in constant memory (no ORM, no decryption)."""
+
+    def __init__(self, recorder: ChainedApplicationRecorder, batch: int = 5000):
+        self.recorder = recorder
+        self.batch = batch
+        self.table = recorder.table
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        engine = self.recorder.datastore.engine
+        assert engine is not None
+        proxy = engine.raw_connection()  # type: ignore[union-attr]
+        try:
+            conn: Any = proxy.driver_connection
+            if self.recorder.dialect == "postgresql":
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            else:
+                conn.execute("BEGIN")  # one snapshot for the whole walk
+            yield conn
+        finally:
+            try:
+                proxy.rollback()
+            finally:
+                proxy.close()
+
+    def verify(
+        self, witnessed_size: int = 0, on_entry: Callable[[int, bytes], None] | None = None
+    ) -> VerifyResult:
+        uuid_expr = (
+            "uuid_send(originator_id)" if self.recorder.dialect == "postgresql" else "originator_id"
+        )
+        select = (
+            f"SELECT id, {uuid_expr}, originator_version, topic, state, position, "
+            f"state_digest, prev_hash, entry_hash FROM {self.table} ORDER BY id"
+        )
+        p = "?" if self.recorder.dialect == "sqlite" else "%s"
+        later = f"SELECT 1 FROM {self.table} WHERE position = {p} AND id > {p} LIMIT 1"
+        with self._connection() as conn:
+            if self.recorder.dialect == "postgresql":
+                cur = conn.cursor(name="custodes_verify")
+                cur.itersize = self.batch
+            else:
+                # SQLite stores any type in any column: read TEXT as its bytes, so a
+                # tampered value that is not UTF-8 is reported, not a decoding crash.
+                text_factory, conn.text_factory = conn.text_factory, bytes
+                cur = conn.cursor()
+            try:
+                cur.execute(select)
+                probe = conn.cursor()
+
+                def exists_later(position: int, after_id: int) -> bool:
+                    probe.execute(later, (position, after_id))
+                    return probe.fetchone() is not None
+
+                return walk(
+                    self._stream(cur),
+                    position_exists_later=exists_later,
+                    witnessed_size=witnessed_size,
+                    on_entry=on_entry,
+                )
+            finally:
+                if self.recorder.dialect == "sqlite":
+                    conn.text_factory = text_factory
+
+    def _stream(self, cur: Any) -> Iterator[tuple[Any, ...]]:
+        while rows := cur.fetchmany(self.batch):
+            yield from rows
+
+    def head(self) -> tuple[int, bytes]:
+        with self._connection() as conn:
+            cur = conn.cursor()
+            cur.execute(self.recorder._head_sql)
+            row = cur.fetchone()
+        return (row[0], bytes(row[1])) if row else (0, GENESIS)
+
+    # ---- the Merkle tree over the chain (RFC 9162), kept beside the events ----------------
+    # ``<table>_tree`` holds the size and root the last successful verification reached;
+    # ``<table>_tree_nodes`` every perfect subtree (level, index) -> hash, written once.
+    # The tree size is also the witness: a chain that ends short of it was truncated.
+
+    def tree_state(self) -> tuple[int, bytes | None]:
+        with self._connection() as conn:
+            return self._tree_state(conn.cursor())
+
+    def _tree_state(self, cur: Any) -> tuple[int, bytes | None]:
+        try:
+            cur.execute(f"SELECT size, root FROM {self.table}_tree WHERE id = 1")
+        except self.recorder.dbapi.Error:  # type: ignore[union-attr]
+            return 0, None  # never built: the table does not exist yet
+        row = cur.fetchone()
+        return (int(row[0]), bytes(row[1])) if row else (0, None)
+
+    def _tree_tables_exist(self) -> bool:
+        with self._connection() as conn:
+            cur = conn.cursor()
+            try:
+                cur.execute(f"SELECT 1 FROM {self.table}_tree WHERE 1 = 0")
+                cur.execute(f"SELECT 1 FROM {self.table}_tree_nodes WHERE 1 = 0")
+            except self.recorder.dbapi.Error:  # type: ignore[union-attr]
+                return False
+            return True
+
+    def ensure_tree_tables(self) -> None:
+        # Look first: PostgreSQL checks the schema's CREATE privilege even for CREATE
+        # TABLE IF NOT EXISTS, and the application's role need not have it.
+        if self._tree_tables_exist():
+            return
+        blob = "BLOB" if self.recorder.dialect == "sqlite" else "BYTEA"
+        with self._write() as cur:
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table}_tree "
+                f"(id INTEGER PRIMARY KEY, size BIGINT NOT NULL, root {blob} NOT NULL)"
+            )
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table}_tree_nodes (level INTEGER NOT NULL, "
+                f"idx BIGINT NOT NULL, hash {blob} NOT NULL, PRIMARY KEY (level, idx))"
+                # SQLite: the key IS the row (one B-tree lookup per node, not two).
+                + (" WITHOUT ROWID" if self.recorder.dialect == "sqlite" else "")
+            )
+
+    def extend_tree(
+        self, old_size: int, new_size: int, root: bytes, nodes: Sequence[tuple[int, int, bytes]]
+    ) -> None:
+        """Store new perfect nodes and move the tree from old_size to new_size, atomically.
+
+        Refuses (IntegrityError) if another process moved the tree meanwhile.
+        """
+        p = "?" if self.recorder.dialect == "sqlite" else "%s"
+        with self._write() as cur:
+            cur.executemany(
+                f"INSERT INTO {self.table}_tree_nodes (level, idx, hash) VALUES ({p}, {p}, {p})",
+                nodes,
+            )
+            if old_size == 0:
+                cur.execute(
+                    f"INSERT INTO {self.table}_tree (id, size, root) VALUES (1, {p}, {p})",
+                    (new_size, root),
+                )
+            else:
+                cur.execute(
+                    f"UPDATE {self.table}_tree SET size = {p}, root = {p} "
+                    f"WHERE id = 1 AND size = {p}",
+                    (new_size, root, old_size),
+                )
+                if cur.rowcount != 1:
+                    raise IntegrityError("the Merkle tree was extended concurrently; retry")
+
+    def node_store(self) -> SqlNodeStore:
+        return SqlNodeStore(self)
+
+    def entry(
+        self,
+        *,
+        notification_id: int | None = None,
+        position: int | None = None,
+        originator: tuple[UUID, int] | None = None,
+    ) -> Any:
+        """One row's chain fields (id, originator bytes, version, topic, position, digest,
+        prev, entry hash) by notification id, position or (aggregate id, version)."""
+        with self._connection() as conn:
+            return self._entry(
+                conn.cursor(),
+                notification_id=notification_id,
+                position=position,
+                originator=originator,
+            )
+
+    def _entry(
+        self,
+        cur: Any,
+        *,
+        notification_id: int | None = None,
+        position: int | None = None,
+        originator: tuple[UUID, int] | None = None,
+    ) -> Any:
+        pg = self.recorder.dialect == "postgresql"
+        uuid_expr = "uuid_send(originator_id)" if pg else "originator_id"
+        p = "%s" if pg else "?"
+        params: tuple[Any, ...]
+        if notification_id is not None:
+            where, params = f"id = {p}", (notification_id,)
+        elif position is not None:
+            where, params = f"position = {p}", (position,)
+        elif originator is not None:
+            oid = originator[0] if pg else originator[0].bytes
+            where, params = (
+                f"originator_id = {p} AND originator_version = {p}",
+                (oid, originator[1]),
+            )
+        else:
+            raise ValueError("name the entry by notification id, position or originator")
+        cur.execute(
+            f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
+            f"prev_hash, entry_hash FROM {self.table} WHERE {where}",
+            params,
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return (
+            row[0], bytes(row[1]), row[2], row[3], row[4],
+            *(None if v is None else bytes(v) for v in row[5:]),
+        )  # fmt: skip
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        engine = self.recorder.datastore.engine
+        assert engine is not None
+        proxy = engine.raw_connection()  # type: ignore[union-attr]
+        try:
+            cur = proxy.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                yield cur
+                proxy.commit()
+            except self.recorder.dbapi.IntegrityError as e:  # type: ignore[union-attr]
+                proxy.rollback()
+                raise IntegrityError(e) from e
+            except BaseException:
+                proxy.rollback()
+                raise
+        finally:
+            proxy.close()
+
+    def count_rows(self) -> int:
+        with self._connection() as conn:
+            cur = conn.cursor()
+            cur.execute(f"SELECT count(*) FROM {self.table}")
+            return int(cur.fetchone()[0])
+
+
+class SqlNodeStore:
+    """Perfect Merkle subtrees in ``<table>_tree_nodes`` (ledger.merkle.NodeStore protocol).
+
+    Each ``get`` is one primary-key lookup, so a proof costs O(log n) lookups and no
+    in-memory tree, even on the first call after a restart.
+    """
+
+    def __init__(self, reader: ChainReader) -> None:
+        self.reader = reader
+        engine = reader.recorder.datastore.engine
+        assert engine is not None
+        self._proxy = engine.raw_connection()  # type: ignore[union-attr]
+        self._cur = self._proxy.driver_connection.cursor()  # type: ignore[union-attr]
+        p = "?" if reader.recorder.dialect == "sqlite" else "%s"
+        self._sql = f"SELECT hash FROM {reader.table}_tree_nodes WHERE level = {p} AND idx = {p}"
+        self._cache: dict[tuple[int, int], bytes] = {}
+
+    def prefetch(self, nodes: Sequence[tuple[int, int]]) -> None:
+        """Load these nodes in ONE query (a proof's ~log2(n) lookups become one round
+        trip, which matters on PostgreSQL); later ``get`` calls answer from memory.
+
+        Not on SQLite: its lookups are in-process and cheap, and its planner scans the
+        whole table for a row-value IN list (measured: 190 ms instead of 0.2 ms)."""
+        if not nodes or self.reader.recorder.dialect == "sqlite":
+            return
+        pairs = ", ".join(["(%s, %s)"] * len(nodes))
+        self._cur.execute(
+            f"SELECT level, idx, hash FROM {self.reader.table}_tree_nodes "
+            f"WHERE (level, idx) IN ({pairs})",
+            [v for node in nodes for v in node],
+        )
+        self._cache.update({(lvl, idx): bytes(h) for lvl, idx, h in self._cur.fetchall()})
+
+    def get(self, level: int, index: int) -> bytes:
+        from ledger.merkle import NodeMissing
+
+        cached = self._cache.get((level, index))
+        if cached is not None:
+            return cached
+        self._cur.execute(self._sql, (level, index))
+        row = self._cur.fetchone()
+        if row is None:
+            raise NodeMissing(level, index)
+        return bytes(row[0])
+
+    def put_many(self, items: Any) -> None:
+        raise NotImplementedError("nodes are written by ChainReader.extend_tree")
+
+    # On the same connection, so a proof costs one connection, not three.
+    def entry(self, **by: Any) -> Any:
+        return self.reader._entry(self._cur, **by)
+
+    def tree_state(self) -> tuple[int, bytes | None]:
+        return self.reader._tree_state(self._cur)
+
+    def close(self) -> None:
+        try:
+            self._proxy.rollback()
+        finally:
+            self._proxy.close()
