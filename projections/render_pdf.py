@@ -24,7 +24,7 @@ from projections.compliance_model import (
     period_text,
     write_atomically,
 )
-from projections.render_html import (
+from projections.report_document import (
     Block,
     Chart,
     Facts,

@@ -42,8 +42,9 @@ from projections.compliance_model import (
     Viewing,
 )
 from projections.render_data import CSV_TABLES, to_csv_dir, to_json, write_json
-from projections.render_html import SECTION_TITLES, render_html, write_html
+from projections.render_html import render_html, write_html
 from projections.render_pdf import render_pdf, write_pdf
+from projections.report_document import SECTION_TITLES
 from tests.conftest import require_tool
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
