@@ -103,17 +103,22 @@ def cli(data: Path, url: str, *args: str, code: int = 0) -> Result:
     return result
 
 
-def test_the_readme_roles_let_custodes_work_and_keep_the_events_append_only(
-    cluster: Cluster, tmp_path: Path
-) -> None:
+def set_up_as_the_readme_says(cluster: Cluster, data: Path) -> None:
+    """roles.sql as a superuser, the tables created by the owner, then grants.sql."""
     roles_sql, grants_sql = readme_sql()
     cluster.psql(cluster.libpq(), cluster.rename(roles_sql))
-    data = tmp_path / "data"
     owner = cluster.sqlalchemy("owner", cluster.db)
     cli(data, owner, "init", "--director", DIRECTOR, "--library", "Test Library")
     cli(data, owner, "verify")
     cli(data, owner, "projections", "rebuild")
     cluster.psql(cluster.libpq("owner", cluster.db), cluster.rename(grants_sql))
+
+
+def test_the_readme_roles_let_custodes_work_and_keep_the_events_append_only(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    set_up_as_the_readme_says(cluster, data)
 
     app = cluster.sqlalchemy("app", cluster.db)
     cli(data, app, "staff", "add", "Sam Staff", "--role", "staff", "--as", DIRECTOR)
@@ -154,14 +159,8 @@ def test_the_readme_roles_let_custodes_work_and_keep_the_events_append_only(
 def test_the_readme_pg_dump_recipe_restores_a_copy_that_verifies_against_kept_checkpoints(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    roles_sql, grants_sql = readme_sql()
-    cluster.psql(cluster.libpq(), cluster.rename(roles_sql))
     data = tmp_path / "data"
-    owner = cluster.sqlalchemy("owner", cluster.db)
-    cli(data, owner, "init", "--director", DIRECTOR, "--library", "Test Library")
-    cli(data, owner, "verify")
-    cli(data, owner, "projections", "rebuild")
-    cluster.psql(cluster.libpq("owner", cluster.db), cluster.rename(grants_sql))
+    set_up_as_the_readme_says(cluster, data)
     app = cluster.sqlalchemy("app", cluster.db)
     cli(
         data, app, "camera", "add", "lobby-1", "--location", "Main lobby", "--zone", "public",
