@@ -29,13 +29,11 @@ def postgres_admin_url() -> str:
 
 
 def require_tool(name: str, why: str) -> None:
-    """Skip locally without a system tool; under CI a missing tool fails (.ci/run installs it)."""
+    """Fail, never skip, without a system tool a recipient would use (.ci/run installs it)."""
     import shutil
 
     if shutil.which(name) is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is missing in CI: {why}")
-        pytest.skip(f"{name} is not installed: {why}")
+        pytest.fail(f"{name} is not installed ({why}); install it, e.g. apt-get install {name}")
 
 
 @contextmanager
