@@ -104,7 +104,7 @@ def sweep(
     ledger.authorize(actor, "retention sweep", (), STAFF_ACTIVE, now)  # once, before any file
     run_id = f"sweep-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     outcomes: list[PurgeOutcome] = []
-    if interrupted and not dry_run:
+    if not dry_run:
         outcomes += _finish_interrupted(ledger, vault, interrupted, actor, now, run_id)
     finished = {c.segment_id for c in interrupted}
     candidates = [c for c in candidates if c.segment_id not in finished]
@@ -125,24 +125,23 @@ def _finish_interrupted(
     now: datetime,
     run_id: str,
 ) -> list[PurgeOutcome]:
-    outcomes, records = [], []
+    outcomes: dict[str, PurgeOutcome] = {}
+    records = []
     for c in interrupted:
         try:
             report = vault.destroy(c.sha256)
         except (CaptureError, OSError) as e:
-            outcomes.append(PurgeOutcome(c.segment_id, "failed", f"segment {c.segment_id}: {e}"))
+            outcomes[c.segment_id] = PurgeOutcome(
+                c.segment_id, "failed", f"segment {c.segment_id}: {e}"
+            )
             continue
         method = METHOD_FINISHED if report.blob_removed else METHOD_COMPLETED
         records.append(PurgeRecord(c.segment_id, method, report.blob_removed, False, True))
-    if records:
-        recorded = set(ledger.record_purges(records, sweep_run=run_id, actor=actor, now=now))
-        outcomes += [
-            PurgeOutcome(r.segment_id, "completed",
-                         f"segment {r.segment_id}: purge completed after interruption")
-            for r in records
-            if r.segment_id in recorded
-        ]  # fmt: skip
-    return outcomes
+    # A key left shredding by an ingest that failed before recording has no segment.
+    for sha in set(vault.interrupted_destroys()) - {c.sha256 for c in interrupted}:
+        vault.destroy(sha)
+    _record(ledger, records, run_id, actor, now, None, outcomes)
+    return [outcomes[c.segment_id] for c in interrupted if c.segment_id in outcomes]
 
 
 def _sweep_batch(
@@ -175,36 +174,49 @@ def _sweep_batch(
             outcomes[c.segment_id] = done
         else:
             confirmed.append(done)
-    if confirmed:
-        try:
-            recorded = set(ledger.record_purges(confirmed, sweep_run=run_id, actor=actor, now=now))
-        except (LedgerError, OSError) as e:
-            for r in confirmed:
-                outcomes[r.segment_id] = PurgeOutcome(
-                    r.segment_id,
-                    "failed",
-                    f"segment {r.segment_id}: files destroyed but the purge was not recorded "
-                    f"({e}); the next sweep records it",
-                )
-            return [outcomes[c.segment_id] for c in chunk]
-        for r in confirmed:
-            if fail_at is not None:
-                fail_at("recorded", r.segment_id)
-            if r.segment_id not in recorded:
-                outcomes[r.segment_id] = PurgeOutcome(
-                    r.segment_id, "skipped", f"segment {r.segment_id} is purged already"
-                )
-            elif r.completed_after_interruption:
-                outcomes[r.segment_id] = PurgeOutcome(
-                    r.segment_id,
-                    "completed",
-                    f"segment {r.segment_id}: purge completed after interruption",
-                )
-            else:
-                outcomes[r.segment_id] = PurgeOutcome(
-                    r.segment_id, "purged", f"segment {r.segment_id}: purged"
-                )
+    _record(ledger, confirmed, run_id, actor, now, fail_at, outcomes)
     return [outcomes[c.segment_id] for c in chunk]
+
+
+def _record(
+    ledger: Ledger,
+    records: Sequence[PurgeRecord],
+    run_id: str,
+    actor: str,
+    now: datetime,
+    fail_at: Callable[[str, str], None] | None,
+    outcomes: dict[str, PurgeOutcome],
+) -> None:
+    """Record confirmed purges in one save; each one's outcome into ``outcomes``."""
+    if not records:
+        return
+    try:
+        recorded = set(ledger.record_purges(records, sweep_run=run_id, actor=actor, now=now))
+    except (LedgerError, OSError) as e:
+        for r in records:
+            outcomes[r.segment_id] = PurgeOutcome(
+                r.segment_id,
+                "failed",
+                f"segment {r.segment_id}: files destroyed but the purge was not recorded "
+                f"({e}); the next sweep records it",
+            )
+        return
+    for r in records:
+        if fail_at is not None:
+            fail_at("recorded", r.segment_id)
+        if r.segment_id not in recorded:
+            outcome = PurgeOutcome(
+                r.segment_id, "skipped", f"segment {r.segment_id} is purged already"
+            )
+        elif r.completed_after_interruption:
+            outcome = PurgeOutcome(
+                r.segment_id,
+                "completed",
+                f"segment {r.segment_id}: purge completed after interruption",
+            )
+        else:
+            outcome = PurgeOutcome(r.segment_id, "purged", f"segment {r.segment_id}: purged")
+        outcomes[r.segment_id] = outcome
 
 
 def _destroy_one(
@@ -224,9 +236,7 @@ def _destroy_one(
             fail_at(name, c.segment_id)
 
     info = ledger.check_purge(c.segment_id, actor=actor, now=now)
-    present = (
-        vault.has_blob(info.sha256) or vault.has_key(info.sha256) or vault.is_shredding(info.sha256)
-    )
+    present = vault.has_any_file(info.sha256)
     if dry_run:
         what = "would purge" if present else "would record the purge of (files already gone)"
         return PurgeOutcome(
@@ -240,7 +250,7 @@ def _destroy_one(
         report = vault.destroy(info.sha256)
         blob_removed, key_destroyed = report.blob_removed, report.key_destroyed
     step("destroyed")
-    if vault.has_blob(info.sha256) or vault.has_key(info.sha256) or vault.is_shredding(info.sha256):
+    if vault.has_any_file(info.sha256):
         raise DestroyIncomplete(
             f"segment {c.segment_id}: a file is still present after destroy; nothing was "
             f"recorded. Check permissions under {vault.root} and run the sweep again."

@@ -123,6 +123,10 @@ class Vault:
     def is_shredding(self, sha256: str) -> bool:
         return self.shred_path(sha256).exists()
 
+    def has_any_file(self, sha256: str) -> bool:
+        """Blob, key or a key being shredded: something of the segment is still on disk."""
+        return self.has_blob(sha256) or self.has_key(sha256) or self.is_shredding(sha256)
+
     def interrupted_destroys(self) -> list[str]:
         """Segments whose destroy began and did not finish (a crash): their keys are in
         ``shredding/``. The footage is lost from the moment its key left ``keys/``."""

@@ -61,11 +61,6 @@ def retention_sweep(ctx: Context, dry_run: bool, yes: bool, actor: str, as_json:
         return due_segment_ids(conn, now), unpurged_segments_with(conn, shredding)
 
     due, interrupted = read_views(ledger, query)
-    if not dry_run:
-        # A key left shredding by an ingest that failed before recording has no segment.
-        for sha in set(shredding) - {c.sha256 for c in interrupted}:
-            with capture_errors():
-                vault.destroy(sha)
     with (
         capture_errors(),
         click.progressbar(length=len(due), label="Sweeping", file=sys.stderr) as bar,

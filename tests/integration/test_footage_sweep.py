@@ -5,7 +5,7 @@ the next run, never leaving an event for a file that exists or a deleted file wi
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from ledger.app import Ledger, open_ledger
 from ledger.datadir import DataDir
 from ledger.errors import NotPermitted
 from ledger.integrity import open_chain, verify_chain
-from projections.registry import open_views
+from projections.registry import read_views
 from projections.retention import due_for_purge
 from tests.conftest import NOW
 from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip, footage_ledger
@@ -40,11 +40,12 @@ def _setup(data_dir: Path, tmp_path: Path, n: int = 1) -> tuple[Ledger, list[str
     return ledger, [o.segment_id or "" for o in summary.outcomes]
 
 
+def _due(ledger: Ledger, now: datetime) -> list:
+    return read_views(ledger, lambda conn: due_for_purge(conn, now))
+
+
 def _run(ledger: Ledger, fail_at=None, now=LATER, dry_run: bool = False) -> SweepResult:
-    views = open_views(ledger)
-    with views.connect() as conn:
-        due = due_for_purge(conn, now)
-    views.close()
+    due = _due(ledger, now)
     return sweep(
         ledger, open_vault(ledger), due, actor=SWEEPER, now=now, dry_run=dry_run, fail_at=fail_at
     )
@@ -109,10 +110,7 @@ def test_a_hold_placed_after_the_projection_was_read_still_blocks(
     data_dir: Path, tmp_path: Path
 ) -> None:
     ledger, [sid] = _setup(data_dir, tmp_path)
-    views = open_views(ledger)
-    with views.connect() as conn:
-        due = due_for_purge(conn, LATER)
-    views.close()
+    due = _due(ledger, LATER)
     ledger.place_hold(
         [sid], kind="legal", reason="suit", reference="L-9", actor=DIRECTOR, now=LATER
     )
@@ -182,10 +180,7 @@ def test_an_unknown_sweeper_is_refused_once_and_nothing_is_destroyed(
     data_dir: Path, tmp_path: Path
 ) -> None:
     ledger, [sid] = _setup(data_dir, tmp_path)
-    views = open_views(ledger)
-    with views.connect() as conn:
-        due = due_for_purge(conn, LATER)
-    views.close()
+    due = _due(ledger, LATER)
     before = ledger.recorder.max_notification_id() or 0
     with pytest.raises(NotPermitted, match="^STAFF-ACTIVE .*'cron' is not a registered staff"):
         sweep(ledger, open_vault(ledger), due, actor="cron", now=LATER)
@@ -201,10 +196,7 @@ def test_a_batch_records_its_confirmed_purges_in_one_save_and_skips_the_held_one
     ledger.place_hold(
         [ids[2]], kind="legal", reason="suit", reference="L-10", actor=DIRECTOR, now=NOW
     )
-    views = open_views(ledger)
-    with views.connect() as conn:
-        due = due_for_purge(conn, LATER)
-    views.close()
+    due = _due(ledger, LATER)
     before = open_chain(DataDir.open(data_dir)).head()[0]
     crashed_after: list[str] = []
 
