@@ -226,8 +226,8 @@ def _create_tables(engine: Engine, projections: Sequence[Projection], *, indexes
                 _create_missing_indexes(engine, projections)
             return
         except (OperationalError, IntegrityError, ProgrammingError) as e:
-            lost_race = isinstance(e, IntegrityError | ProgrammingError) or (
-                "already exists" in str(e) or is_lock_wait(e)
+            lost_race = (
+                isinstance(e, IntegrityError) or "already exists" in str(e) or is_lock_wait(e)
             )
             if not lost_race or attempt == RACE_RETRIES:
                 raise

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import MetaData, create_engine, text
 
 from ledger.datadir import DataDir
+from ledger.integrity import open_chain
 from tests.db_locks import write_lock_held as hold_write_lock
 
 
@@ -17,12 +18,7 @@ def database_url(data_dir: Path) -> str:
 
 
 def count_events(data_dir: Path) -> int:
-    engine = create_engine(database_url(data_dir))
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM ledger_events")).scalar_one())
-    finally:
-        engine.dispose()
+    return open_chain(DataDir.open(data_dir)).count_rows()
 
 
 def execute(data_dir: Path, sql: str) -> None:
