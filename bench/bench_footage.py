@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ledger.app import open_ledger  # noqa: E402
+from ledger.clock import ManualClock
 from ledger.datadir import DataDir  # noqa: E402
 from ledger.footage import MediaFacts  # noqa: E402
 from ledger.footage_commands import CaptureItem  # noqa: E402
@@ -43,15 +44,15 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         dd = DataDir.create(Path(tmp) / "data", database_url=args.database_url)
-        ledger = open_ledger(dd)
-        ledger.initialise(director="Dana Director", library="Bench", timezone="UTC", now=START)
+        ledger = open_ledger(dd, clock=ManualClock(NOW))
+        ledger.clock.set(START)
+        ledger.initialise(director="Dana Director", library="Bench", timezone="UTC")
         ledger.register_camera(
             "cam-1",
             location="Lobby",
             zone="public",
             signage_posted=True,
             actor="Dana Director",
-            now=START,
         )
         backend = "postgresql" if args.database_url else "sqlite"
         print(f"# {platform.platform()}, Python {platform.python_version()}, {backend}")
@@ -70,7 +71,8 @@ def main() -> None:
                 )
                 for i in range(first, min(first + args.batch, args.segments))
             ]
-            ledger.record_captures(items, actor="Dana Director", now=NOW)
+            ledger.clock.set(NOW)
+            ledger.record_captures(items, actor="Dana Director")
         append = time.perf_counter() - t0
         print(
             f"FootageCaptured appends: {args.segments} in {append:.1f} s = "

@@ -32,6 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ledger.app import Ledger, open_ledger  # noqa: E402
+from ledger.clock import ManualClock
 from ledger.datadir import DataDir  # noqa: E402
 from ledger.errors import LedgerError  # noqa: E402
 from ledger.footage import MediaFacts  # noqa: E402
@@ -92,23 +93,25 @@ class Builder:
 
     def setup(self) -> None:
         lg = self.ledger
+        lg.clock.set(START)
         lg.initialise(
             director=D, library="Bench Public Library", timezone="America/Chicago",
-            now=START, retention_days=self.retention_days,
+            retention_days=self.retention_days,
         )  # fmt: skip
-        lg.add_staff(M, "business_manager", actor=D, now=START)
-        lg.add_staff(C, "counsel", actor=D, now=START)
+        lg.add_staff(M, "business_manager", actor=D)
+        lg.add_staff(C, "counsel", actor=D)
         for s in STAFF:
-            lg.add_staff(s, "staff", actor=D, now=START)
+            lg.clock.set(START)
+            lg.add_staff(s, "staff", actor=D)
         for cam in CAMERAS:
             lg.register_camera(
                 cam, location=cam.replace("-", " ").title(), zone="public",
-                signage_posted=True, actor=D, now=START,
+                signage_posted=True, actor=D,
             )  # fmt: skip
         try:
             lg.register_camera(
                 "restroom-1", location="Restroom", zone="restroom", signage_posted=True,
-                actor=D, now=START,
+                actor=D,
             )  # fmt: skip
         except LedgerError:
             pass
@@ -130,7 +133,8 @@ class Builder:
                                 f"{cam}_{self.n}.mp4")
                 )  # fmt: skip
         for i in range(0, len(items), 1000):
-            for info in lg.record_captures(items[i : i + 1000], actor=STAFF[0], now=now):
+            lg.clock.set(now)
+            for info in lg.record_captures(items[i : i + 1000], actor=STAFF[0]):
                 self.due.append((info.retention_deadline, info.segment_id))
                 self.live.append(info.segment_id)
         self.kinds["FootageCaptured"] += len(items)
@@ -140,21 +144,21 @@ class Builder:
             sid = rng.choice(self.live)
             who = D if rng.random() < 0.5 else rng.choice(STAFF)
             try:
+                lg.clock.set(now)
                 permit = lg.check_viewing(
                     sid, reason="check an incident report", purpose="safety", actor=who,
-                    now=now,
                 )  # fmt: skip
             except LedgerError:
                 self.kinds["AccessDenied"] += 1  # staff refused archived footage
                 continue
-            lg.record_viewing(permit, kind="view", remote=rng.random() < 0.2, now=now)
+            lg.clock.set(now)
+            lg.record_viewing(permit, kind="view", remote=rng.random() < 0.2)
             self.kinds["FootageViewed"] += 1
         # Flags (~0.2%), most with an end date.
         for _ in range(self._count(0.002)):
             sid = rng.choice(self.live)
             until = now + timedelta(days=rng.choice((45, 60, 90))) if rng.random() < 0.8 else None
-            lg.flag(sid, reason="patron reported a fall", actor=rng.choice(STAFF), now=now,
-                    retain_until=until)  # fmt: skip
+            lg.flag(sid, reason="patron reported a fall", actor=rng.choice(STAFF), retain_until=until)  # fmt: skip
             self.kept.add(sid)
             self.kinds["FootageFlagged"] += 1
         # A legal hold every ~10 days (scaled), released 30 days later.
@@ -162,14 +166,14 @@ class Builder:
             segs = sorted(set(rng.sample(self.live, min(3, len(self.live)))))
             hold = lg.place_hold(
                 segs, kind="legal", reason="claim letter from counsel",
-                reference=f"CLAIM-{d}", actor=D, now=now, review_by=now + timedelta(days=30),
+                reference=f"CLAIM-{d}", actor=D, review_by=now + timedelta(days=30),
             )  # fmt: skip
             self.kept.update(segs)
             self.kinds["HoldPlaced"] += 1
             if d + 30 < DAYS:
                 self.releases.setdefault(d + 30, []).append(hold)
         for hold in self.releases.pop(d, []):
-            lg.release_hold(hold, reason="claim settled", actor=D, now=now)
+            lg.release_hold(hold, reason="claim settled", actor=D)
             self.kinds["HoldReleased"] += 1
         # Disclosure requests (~0.1%): emergency + release, guardian, FOIA for footage.
         for _ in range(self._count(0.001)):
@@ -182,7 +186,7 @@ class Builder:
             lg.record_purge(
                 sid, method="file removed, key destroyed", blob_removed=True,
                 key_destroyed=True, completed_after_interruption=False,
-                sweep_run=f"sweep-{d}", actor=STAFF[0], now=now,
+                sweep_run=f"sweep-{d}", actor=STAFF[0],
             )  # fmt: skip
             self.kinds["FootagePurged"] += 1
 
@@ -198,35 +202,36 @@ class Builder:
         kind = rng.random()
         later = now + timedelta(minutes=30)
         if kind < 0.4:
+            lg.clock.set(now)
             ref = lg.open_request(
                 requester_kind="law_enforcement", requester="Officer Lee", received_by=STAFF[1],
-                records=["registration"], description="threat", actor=STAFF[1], now=now,
-                patron_card=f"2100-{rng.randrange(10**6):06d}", patron_name="Quentin Patron",
+                records=["registration"], description="threat", actor=STAFF[1], patron_card=f"2100-{rng.randrange(10**6):06d}", patron_name="Quentin Patron",
             )  # fmt: skip
+            lg.clock.set(later)
             lg.record_emergency(
                 ref, officer_name="Lee", officer_rank="Sgt", badge_number="4471",
                 agency="Mahomet PD", agency_phone="555-0100", id_examined=True,
                 sworn_officer=True, court_order_impractical=True, imminent_danger=True,
                 identification_purpose=True, role_sought="suspect",
-                emergency_description="a threat", actor=D, now=later,
+                emergency_description="a threat", actor=D,
             )  # fmt: skip
-            lg.decide(ref, approve=True, reason="all four representations", actor=D, now=later)
-            lg.release(ref, fields=["name"], to="Sgt Lee", method="in person", actor=D,
-                       now=later)  # fmt: skip
+            lg.decide(ref, approve=True, reason="all four representations", actor=D)
+            lg.release(ref, fields=["name"], to="Sgt Lee", method="in person", actor=D)  # fmt: skip
         elif kind < 0.7:
+            lg.clock.set(now)
             ref = lg.open_request(
                 requester_kind="parent_guardian", requester="A parent", received_by=STAFF[1],
-                records=["fines_fees"], description="fines of a minor", actor=STAFF[1], now=now,
-                patron_card=f"2100-{rng.randrange(10**6):06d}", minor=True,
+                records=["fines_fees"], description="fines of a minor", actor=STAFF[1], patron_card=f"2100-{rng.randrange(10**6):06d}", minor=True,
                 guardianship="library card application",
             )  # fmt: skip
-            lg.decide(ref, approve=True, reason="guardian confirmed", actor=D, now=later)
+            lg.clock.set(later)
+            lg.decide(ref, approve=True, reason="guardian confirmed", actor=D)
         else:
             sid = rng.choice(self.live)
+            lg.clock.set(now)
             lg.open_request(
                 requester_kind="public", requester="A reporter", received_by=STAFF[1],
-                records=["footage"], description="lobby footage", actor=STAFF[1], now=now,
-                footage=[sid],
+                records=["footage"], description="lobby footage", actor=STAFF[1], footage=[sid],
             )  # fmt: skip
             self.kept.add(sid)  # the FOIA path holds the responsive footage
         self.kinds["requests"] += 1
@@ -234,7 +239,7 @@ class Builder:
 
 def build(root: Path, events: int, mix: str) -> tuple[DataDir, Ledger, dict[str, Any]]:
     dd = DataDir.create(root / "data")
-    ledger = open_ledger(dd)
+    ledger = open_ledger(dd, clock=ManualClock(START))
     b = Builder(ledger, events, mix)
     b.releases = {}
     t0 = time.perf_counter()
@@ -390,7 +395,7 @@ def main() -> None:
         kept = None if args.keep is None else args.keep / f"{args.mix}-{size}"
         if kept is not None and (kept / "data").exists():
             dd = DataDir.open(kept / "data")
-            ledger = open_ledger(dd)
+            ledger = open_ledger(dd, clock=ManualClock(START))
             r = {"build_s": 0.0, "events": ledger.recorder.max_notification_id() or 0}
             print(f"reusing {r['events']:,} events in {dd.path}", flush=True)
             r.update(measure(dd, ledger, args.profile, not args.no_pdf))

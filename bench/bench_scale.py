@@ -47,6 +47,7 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder  # 
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from ledger.app import open_chain, open_ledger  # noqa: E402
+from ledger.clock import ManualClock
 from ledger.datadir import DataDir  # noqa: E402
 from ledger.retention_commands import PurgeRecord  # noqa: E402
 from ledger.store import ChainedApplicationRecorder, ChainedDatastore  # noqa: E402
@@ -98,8 +99,9 @@ class SystemBuilder(bench_reports.Builder):
             self._purge(batch, d, now)
 
     def _purge(self, batch: list[PurgeRecord], d: int, now: datetime) -> None:
+        self.ledger.clock.set(now)
         done = self.ledger.record_purges(
-            batch, sweep_run=f"sweep-{d}", actor=bench_reports.STAFF[0], now=now
+            batch, sweep_run=f"sweep-{d}", actor=bench_reports.STAFF[0]
         )
         self.kinds["FootagePurged"] += len(done)
 
@@ -107,7 +109,7 @@ class SystemBuilder(bench_reports.Builder):
 def build(root: Path, url: str | None, events: int, log: Any) -> tuple[DataDir, dict[str, Any]]:
     bench_reports.CAMERAS = CAMERAS  # Builder.setup/day read the module's camera list
     dd = DataDir.create(root, database_url=url)
-    ledger = open_ledger(dd)
+    ledger = open_ledger(dd, clock=ManualClock(START))
     b = SystemBuilder(ledger, events)
     t0 = time.perf_counter()
     b.setup()
@@ -145,7 +147,7 @@ def copy_to_postgres(
     config["database_url"] = url
     (root / "custodes.json").write_text(json.dumps(config, indent=2) + "\n")
     dd = DataDir.open(root)
-    open_ledger(dd).close()  # creates the tables
+    open_ledger(dd, clock=ManualClock(START)).close()  # creates the tables
     import sqlite3
 
     import psycopg
@@ -189,7 +191,7 @@ def child(mode: str, data_dir: str) -> dict[str, Any]:
         from projections.base import Views
         from projections.registry import all_projections
 
-        ledger = open_ledger(dd)
+        ledger = open_ledger(dd, clock=ManualClock(START))
         views = Views(ledger, all_projections())
         t0 = time.perf_counter()
         count = views.rebuild()
@@ -251,7 +253,7 @@ def measure_queries(dd: DataDir) -> dict[str, Any]:
     from projections.retention import due_segment_ids
 
     r: dict[str, Any] = {}
-    ledger = open_ledger(dd)
+    ledger = open_ledger(dd, clock=ManualClock(START))
     views = open_views(ledger)  # caught up by the rebuild child
     with views.connect() as conn:
         for label, when in (

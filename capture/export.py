@@ -93,16 +93,16 @@ def export_footage(
     request_ref: str,
     to: Path,
     actor: str,
-    now: datetime,
     signing_key: Any,
     redact_faces: bool = False,
     regions: Sequence[tuple[int, int, int, int]] = (),
     progress: Callable[[str], None] | None = None,
 ) -> ExportResult:
+    now = ledger.clock()
     to = to.expanduser()
     if to.exists() and (not to.is_dir() or any(to.iterdir())):
         raise InvalidInput(f"{to} exists and is not an empty directory; choose a new one")
-    permit = ledger.check_export(request_ref, segments, actor=actor, now=now)
+    permit = ledger.check_export(request_ref, segments, actor=actor)
     vault = open_vault(ledger)
     to.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{to.name}.", dir=to.parent))
@@ -110,7 +110,7 @@ def export_footage(
         clips = _write_clips(
             ledger, vault, permit, work, redact_faces, list(regions), now, progress
         )
-        export_uuid = ledger.record_export(permit, clips, now=now)
+        export_uuid = ledger.record_export(permit, clips)
         datadir = ledger.datadir
         assert datadir is not None
         reader = open_chain(datadir)

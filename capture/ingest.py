@@ -84,7 +84,6 @@ def ingest_paths(
     *,
     camera: str,
     actor: str,
-    now: datetime,
     recorded_at: datetime | None = None,
     keep_source: bool = False,
     progress: Callable[[Path], None] | None = None,
@@ -92,7 +91,7 @@ def ingest_paths(
     vault: Vault | None = None,
 ) -> IngestSummary:
     """Ingest files and folders; one bad file neither stops nor half-records the others."""
-    ledger.check_capture(camera, actor=actor, now=now)
+    ledger.check_capture(camera, actor=actor)
     files = segment_files(paths)
     if recorded_at is not None and len(files) > 1:
         raise InvalidInput(
@@ -110,7 +109,6 @@ def ingest_paths(
                     path,
                     camera=camera,
                     actor=actor,
-                    now=now,
                     recorded_at=recorded_at,
                     keep_source=keep_source,
                     fail_at=fail_at,
@@ -130,12 +128,12 @@ def ingest_file(
     *,
     camera: str,
     actor: str,
-    now: datetime,
     recorded_at: datetime | None = None,
     keep_source: bool = False,
     fail_at: Hook | None = None,
 ) -> IngestOutcome:
     """Ingest one file, or raise a CaptureError / LedgerError naming it."""
+    now = ledger.clock()
     path = Path(path)
     try:
         info = probe(path)
@@ -145,7 +143,7 @@ def ingest_file(
             f"{path.name}: {decision.reason}; turn audio off on the camera or recorder and "
             "export the segment again. Nothing was ingested"
         )
-        ledger.refuse_capture(decision.rule, message, subject=path.name, actor=actor, now=now)
+        ledger.refuse_capture(decision.rule, message, subject=path.name, actor=actor)
         raise  # pragma: no cover - refuse_capture raises
     try:
         size = path.stat().st_size
@@ -229,4 +227,4 @@ def _record(
         ),
         source_name=path.name,
     )
-    return ledger.record_capture(item, actor=actor, now=now)
+    return ledger.record_capture(item, actor=actor)

@@ -87,7 +87,6 @@ def sweep(
     candidates: Sequence[PurgeCandidate],
     *,
     actor: str,
-    now: datetime,
     dry_run: bool = False,
     progress: Callable[[str], None] | None = None,
     fail_at: Callable[[str, str], None] | None = None,
@@ -101,7 +100,8 @@ def sweep(
     the vault's ``shredding/``): they are finished and recorded first, whatever was
     decided since -- a hold placed after the destroy began cannot bring the footage back,
     and the ledger must say it is gone."""
-    ledger.authorize(actor, "retention sweep", (), STAFF_ACTIVE, now)  # once, before any file
+    now = ledger.clock()
+    ledger.authorize(actor, "retention sweep", (), STAFF_ACTIVE)  # once, before any file
     run_id = f"sweep-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     outcomes: list[PurgeOutcome] = []
     if not dry_run:
@@ -191,7 +191,7 @@ def _record(
     if not records:
         return
     try:
-        recorded = set(ledger.record_purges(records, sweep_run=run_id, actor=actor, now=now))
+        recorded = set(ledger.record_purges(records, sweep_run=run_id, actor=actor))
     except (LedgerError, OSError) as e:
         for r in records:
             outcomes[r.segment_id] = PurgeOutcome(
@@ -235,7 +235,7 @@ def _destroy_one(
         if fail_at is not None:
             fail_at(name, c.segment_id)
 
-    info = ledger.check_purge(c.segment_id, actor=actor, now=now)
+    info = ledger.check_purge(c.segment_id, actor=actor)
     present = vault.has_any_file(info.sha256)
     if dry_run:
         what = "would purge" if present else "would record the purge of (files already gone)"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from capture.errors import WriteFailed
@@ -42,10 +41,10 @@ def view_segment(
     purpose: str,
     remote: bool,
     actor: str,
-    now: datetime,
     out: Path | None = None,
 ) -> ViewResult:
-    permit = ledger.check_viewing(segment_id, reason=reason, purpose=purpose, actor=actor, now=now)
+    now = ledger.clock()
+    permit = ledger.check_viewing(segment_id, reason=reason, purpose=purpose, actor=actor)
     seg = permit.segment
     suffix = _suffix(seg.media)
     target = (
@@ -58,7 +57,7 @@ def view_segment(
     open_vault(ledger).decrypt_to(seg.sha256, target)
     try:
         os.chmod(target, 0o600)
-        ledger.record_viewing(permit, kind="view", remote=remote, now=now)
+        ledger.record_viewing(permit, kind="view", remote=remote)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
@@ -75,9 +74,8 @@ def frame_of_segment(
     purpose: str,
     remote: bool,
     actor: str,
-    now: datetime,
 ) -> ViewResult:
-    permit = ledger.check_viewing(segment_id, reason=reason, purpose=purpose, actor=actor, now=now)
+    permit = ledger.check_viewing(segment_id, reason=reason, purpose=purpose, actor=actor)
     seg = permit.segment
     out_png = Path(out_png)
     if out_png.suffix.lower() != ".png":
@@ -93,7 +91,7 @@ def frame_of_segment(
     if not out_png.exists():
         raise WriteFailed(f"{out_png}: the still was not written; check the folder")
     try:
-        ledger.record_viewing(permit, kind="frame", remote=remote, now=now, at_seconds=at_seconds)
+        ledger.record_viewing(permit, kind="frame", remote=remote, at_seconds=at_seconds)
     except BaseException:
         out_png.unlink(missing_ok=True)
         raise

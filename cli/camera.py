@@ -52,7 +52,6 @@ def camera_add(
         zone=zone,
         signage_posted=signage_posted,
         actor=actor,
-        now=ctx.now(),
     )
     if as_json:
         emit_json(cam)
@@ -100,7 +99,7 @@ def camera_retire(ctx: Context, camera_id: str, reason: str, actor: str) -> None
     Example:
       custodes camera retire lobby-1 --reason "replaced by lobby-2" --as "Dana Director"
     """
-    ctx.ledger().retire_camera(camera_id, reason=reason, actor=actor, now=ctx.now())
+    ctx.ledger().retire_camera(camera_id, reason=reason, actor=actor)
     info(f"Retired camera {camera_id}.")
 
 

@@ -15,6 +15,7 @@ from uuid import UUID
 import click
 
 from ledger.app import Ledger, open_ledger
+from ledger.clock import Clock
 from ledger.datadir import DataDir
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,12 +39,12 @@ class Busy(click.ClickException):
 @dataclass
 class Context:
     data_dir: Path
-    now_override: datetime | None
+    clock: Clock
     _ledger: Ledger | None = None
     _datadir: DataDir | None = None
 
     def now(self) -> datetime:
-        return self.now_override or datetime.now(UTC)
+        return self.clock()
 
     def datadir(self) -> DataDir:
         if self._datadir is None:
@@ -52,7 +53,7 @@ class Context:
 
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            self._ledger = open_ledger(self.datadir())
+            self._ledger = open_ledger(self.datadir(), clock=self.clock)
         return self._ledger
 
     def close(self) -> None:

@@ -81,7 +81,6 @@ def footage_export(
             request_ref=request_ref,
             to=to,
             actor=actor,
-            now=ctx.now(),
             signing_key=key,
             redact_faces=redact == "faces",
             regions=boxes,

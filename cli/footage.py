@@ -111,7 +111,7 @@ def footage_ingest(
 
     ledger = ctx.ledger()
     start = optional_when(recorded_at, "--recorded-at")
-    ledger.check_capture(camera, actor=actor, now=ctx.now())  # before any progress output
+    ledger.check_capture(camera, actor=actor)  # before any progress output
     count = len(segment_files(paths))
     with click.progressbar(length=count, label="Ingesting", file=sys.stderr) as bar:
         summary = ingest_paths(
@@ -119,7 +119,6 @@ def footage_ingest(
             list(paths),
             camera=camera,
             actor=actor,
-            now=ctx.now(),
             recorded_at=start,
             keep_source=keep_source,
             progress=lambda _p: bar.update(1),
@@ -212,7 +211,6 @@ def footage_flag(ctx: Context, segment: str, reason: str, until: str | None, act
         reason=reason,
         retain_until=optional_when(until, "--until", end_of_day=True),
         actor=actor,
-        now=ctx.now(),
     )
     info(f"Flagged segment {segment} as {flag_id}.")
 
@@ -230,7 +228,7 @@ def footage_unflag(ctx: Context, segment: str, flag_id: str, reason: str, actor:
     Example:
       custodes footage unflag 34c20c33a713 F-1A2B3C4D --reason "no incident" --as "Dana Director"
     """
-    ctx.ledger().clear_flag(segment, flag_id, reason=reason, actor=actor, now=ctx.now())
+    ctx.ledger().clear_flag(segment, flag_id, reason=reason, actor=actor)
     info(f"Cleared flag {flag_id.upper()} on segment {segment}.")
 
 
@@ -280,7 +278,6 @@ def footage_view(
         remote=remote,
         out=out,
         actor=actor,
-        now=ctx.now(),
     )
     click.echo(str(result.path))
     info(
@@ -323,7 +320,6 @@ def footage_frame(
         purpose=purpose,
         remote=remote,
         actor=actor,
-        now=ctx.now(),
     )
     click.echo(str(result.path))
     info(f"Still of segment {result.segment_id} at {at_seconds:g} s written to {result.path}.")

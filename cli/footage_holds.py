@@ -50,7 +50,6 @@ def hold_place(
         reference=reference,
         review_by=optional_when(review_by, "--review-by"),
         actor=actor,
-        now=ctx.now(),
     )
     click.echo(hold_id)
     info(f"Placed hold {hold_id} ({kind}) on {len(segments)} segment(s).")
@@ -68,7 +67,7 @@ def hold_release(ctx: Context, hold_id: str, reason: str, actor: str) -> None:
     Example:
       custodes footage hold release H-1A2B3C4D --reason "case closed" --as "Dana Director"
     """
-    ctx.ledger().release_hold(hold_id, reason=reason, actor=actor, now=ctx.now())
+    ctx.ledger().release_hold(hold_id, reason=reason, actor=actor)
     info(f"Released hold {hold_id.upper()}.")
 
 

@@ -74,13 +74,12 @@ def init(
             )
         passphrase = value.encode()
     datadir = DataDir.create(ctx.data_dir, signing_passphrase=passphrase)
-    ledger = open_ledger(datadir)
+    ledger = open_ledger(datadir, clock=ctx.clock)
     try:
         ledger.initialise(
             director=director,
             library=library,
             timezone=timezone,
-            now=ctx.now(),
             retention_days=retention_days,
             live_window_hours=live_window_hours,
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import click
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from capture.errors import CaptureError
-from cli.common import Busy, Context, Tampered, parse_when
+from cli.common import Busy, Context, Tampered
 from ledger.errors import LedgerBusy, LedgerError
 from ledger.evidence import EvidenceInvalid
 from ledger.integrity import LedgerTampered, MerkleProofFailed
@@ -67,17 +66,9 @@ def _storage_message(e: BaseException) -> str:
     default=None,
     help="Data directory (default: CUSTODES_DATA_DIR or ~/.local/share/custodes).",
 )
-@click.option(
-    "--now",
-    "now",
-    envvar="CUSTODES_NOW",
-    hidden=True,
-    default=None,
-    help="Pretend the current time is this (tests and the demo).",
-)
 @click.version_option(package_name="custodes")
 @click.pass_context
-def custodes(ctx: click.Context, data_dir: Path | None, now: str | None) -> None:
+def custodes(ctx: click.Context, data_dir: Path | None) -> None:
     """Custodes: a tamper-evident ledger of a library's patron-confidentiality and
     security-camera policy.
 
@@ -87,10 +78,14 @@ def custodes(ctx: click.Context, data_dir: Path | None, now: str | None) -> None
       custodes --data-dir ./ledger staff add "Bo Manager" --role business_manager --as "Dana Director"
       custodes --data-dir ./ledger verify
     """
+    from ledger.clock import ManualClock, system_clock
     from ledger.datadir import default_data_dir
 
-    now_dt: datetime | None = parse_when(now, param="--now") if now else None
-    ctx.obj = Context(data_dir=data_dir or default_data_dir(), now_override=now_dt)
+    # The recorded time is the system clock (R26). Only a caller of the Python API (a
+    # test, in-process) can hand in a ManualClock as click's ``obj``; nothing a user
+    # types or exports can.
+    clock = ctx.obj if isinstance(ctx.obj, ManualClock) else system_clock
+    ctx.obj = Context(data_dir=data_dir or default_data_dir(), clock=clock)
 
 
 def _register() -> None:

@@ -30,7 +30,7 @@ def patron_forget(ctx: Context, card: str, reason: str, actor: str) -> None:
     Example:
       custodes patron forget 2100012345 --reason "patron asked" --as "Dana Director"
     """
-    pseudo = ctx.ledger().forget_patron(card, reason=reason, actor=actor, now=ctx.now())
+    pseudo = ctx.ledger().forget_patron(card, reason=reason, actor=actor)
     info(f"Erased the details of patron {pseudo}; `custodes verify` still passes.")
 
 

@@ -177,7 +177,7 @@ def report_compliance(
         _write(report, fmt, out)
     except ReportError as e:
         raise click.ClickException(str(e)) from e
-    digest = record_issued(ledger, report, fmt, out, actor=actor, now=now)
+    digest = record_issued(ledger, report, fmt, out, actor=actor)
     state = f" as of {when.isoformat()}" if when else ""
     info(
         f"Compliance report {first} to {last}{state} ({fmt}) written to {out}; "

@@ -115,7 +115,6 @@ def request_open(ctx: Context, **o: Any) -> None:
         footage=o["footage"],
         case_number=o["case_number"],
         actor=o["actor"],
-        now=ctx.now(),
     )
     view = ctx.ledger().request_view(ref)
     if o["as_json"]:
@@ -175,7 +174,6 @@ def request_court_order(ctx: Context, ref: str, **o: Any) -> None:
         document_name=doc.name,
         document_sha256=sha,
         actor=o["actor"],
-        now=ctx.now(),
         nondisclosure=o["nondisclosure"],
     )
     info(f"Recorded the {o['kind']} on {ref.upper()} (document sha256 {sha}).")
@@ -197,7 +195,7 @@ def request_foia_extend(ctx: Context, ref: str, reason: str, actor: str) -> None
       custodes request foia-extend R-2026-0004 --reason "footage must be reviewed and redacted" \
         --as "Dana Director"
     """
-    due = ctx.ledger().extend_foia(ref, reason=reason, actor=actor, now=ctx.now())
+    due = ctx.ledger().extend_foia(ref, reason=reason, actor=actor)
     info(f"FOIA clock of {ref.upper()} extended: respond by {due.isoformat()} (5 ILCS 140/3(e)).")
 
 
@@ -215,7 +213,7 @@ def request_counsel_review(ctx: Context, ref: str, result: str, notes: str, acto
       custodes request counsel-review R-2026-0001 --result sufficient --notes "signed, in scope" \\
         --as "Cora Counsel"
     """
-    ctx.ledger().record_counsel_review(ref, result=result, notes=notes, actor=actor, now=ctx.now())
+    ctx.ledger().record_counsel_review(ref, result=result, notes=notes, actor=actor)
     info(f"Counsel found the order on {ref.upper()} {result}.")
 
 
@@ -246,7 +244,7 @@ def request_emergency(ctx: Context, ref: str, **o: Any) -> None:
         --imminent-danger --identification-purpose --role-sought suspect \\
         --description "threat made at the library today" --as "Dana Director"
     """
-    ctx.ledger().record_emergency(ref, now=ctx.now(), **o)
+    ctx.ledger().record_emergency(ref, **o)
     info(f"Recorded the emergency request on {ref.upper()}; the Director decides next.")
 
 

@@ -30,7 +30,7 @@ def request_decide(
       custodes request decide R-2026-0001 --approve --reason "emergency path met" \\
         --as "Dana Director"
     """
-    decision = ctx.ledger().decide(ref, approve=approve, reason=reason, actor=actor, now=ctx.now())
+    decision = ctx.ledger().decide(ref, approve=approve, reason=reason, actor=actor)
     if as_json:
         emit_json(decision)
         return
@@ -69,7 +69,6 @@ def request_release(ctx: Context, ref: str, **o: Any) -> None:
         to=o["to"],
         method=o["method"],
         actor=o["actor"],
-        now=ctx.now(),
     )
     if o["as_json"]:
         emit_json(released)
@@ -97,7 +96,7 @@ def request_acknowledge(
         raise InvalidInput("give exactly one of --signed-form FILE or --refused-to-sign")
     sha = sha256_of(signed_form, "the signed form") if signed_form else None
     ctx.ledger().acknowledge(
-        ref, signed_form_sha256=sha, refused_to_sign=refused_to_sign, actor=actor, now=ctx.now()
+        ref, signed_form_sha256=sha, refused_to_sign=refused_to_sign, actor=actor
     )
     info(f"Recorded the acknowledgement on {ref.upper()}.")
 
@@ -117,5 +116,5 @@ def request_follow_up(ctx: Context, ref: str, **o: Any) -> None:
     Example:
       custodes request follow-up R-2026-0001 --court-order R-2026-0004 --as "Dana Director"
     """
-    ctx.ledger().resolve_follow_up(ref, now=ctx.now(), **o)
+    ctx.ledger().resolve_follow_up(ref, **o)
     info(f"Resolved the follow-up on {ref.upper()}.")

@@ -28,10 +28,19 @@ def retention_group() -> None:
 @retention_group.command("sweep")
 @click.option("--dry-run", is_flag=True, help="Show what would be purged; change nothing.")
 @click.option("--yes", is_flag=True, help="Confirm: destroy footage that is due.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=None,
+    help="Purge at most this many segments, oldest deadline first (the rest wait for the "
+    "next run).",
+)
 @actor_option
 @json_option
 @pass_ctx
-def retention_sweep(ctx: Context, dry_run: bool, yes: bool, actor: str, as_json: bool) -> None:
+def retention_sweep(
+    ctx: Context, dry_run: bool, yes: bool, limit: int | None, actor: str, as_json: bool
+) -> None:
     """Purge every segment past its deadline with no active hold or flag (R13-R15).
 
     Per segment: destroy its data key and encrypted file, confirm both are gone, then record
@@ -61,6 +70,8 @@ def retention_sweep(ctx: Context, dry_run: bool, yes: bool, actor: str, as_json:
         return due_segment_ids(conn, now), unpurged_segments_with(conn, shredding)
 
     due, interrupted = read_views(ledger, query)
+    if limit is not None:
+        due = due[:limit]
     with (
         capture_errors(),
         click.progressbar(length=len(due), label="Sweeping", file=sys.stderr) as bar,
@@ -70,7 +81,6 @@ def retention_sweep(ctx: Context, dry_run: bool, yes: bool, actor: str, as_json:
             vault,
             due,
             actor=actor,
-            now=now,
             dry_run=dry_run,
             progress=lambda _s: bar.update(1),
             interrupted=interrupted,
@@ -147,7 +157,6 @@ def retention_settings(
             schedule_authority=authority,
             reason=reason or "",
             actor=actor,
-            now=ctx.now(),
         )
         info("Retention settings changed.")
     site = ledger.site()

@@ -1,7 +1,8 @@
 """A month at a small library, recorded through the real use-cases (for `custodes demo`).
 
 Every step goes through the same command methods and use-cases the CLI uses; refusals
-are real refusals (recorded). Time is simulated: each step passes its own ``now``.
+are real refusals (recorded). Time is simulated through the Python API: the ledger's clock is a ``ManualClock`` set before
+each step (the installed command has no way to set it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from capture.sweep import sweep
 from capture.synthetic import write_clip
 from capture.viewing import view_segment
 from ledger.app import Ledger, open_ledger
+from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.errors import NotPermitted
 from ledger.integrity import issue_checkpoint, open_chain
@@ -66,7 +68,7 @@ def run_month(out: Path, *, say: Callable[[str], None] = lambda _t: None) -> Dem
     """Record the month in a fresh data directory under ``out``; returns what happened."""
     datadir = DataDir.create(out / "data")
     summary = DemoSummary(datadir.path)
-    ledger = open_ledger(datadir)
+    ledger = open_ledger(datadir, clock=ManualClock(MONTH))
     try:
         _staff_and_cameras(ledger, summary, say)
         segments = _footage(ledger, out / "incoming", summary, say)
@@ -94,22 +96,24 @@ def _refused(summary: DemoSummary, e: NotPermitted) -> None:
 
 def _staff_and_cameras(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> None:
     t = MONTH - timedelta(days=2)
-    ledger.initialise(director=DIRECTOR, library=LIBRARY, timezone="America/Chicago", now=t)
+    ledger.clock.set(t)
+    ledger.initialise(director=DIRECTOR, library=LIBRARY, timezone="America/Chicago")
     for name, role in [
         (MANAGER, "business_manager"),
         (STAFF, "staff"),
         (COUNSEL, "counsel"),
         (SWEEPER, "staff"),
     ]:
-        ledger.add_staff(name, role, actor=DIRECTOR, now=t + timedelta(minutes=5))
+        ledger.clock.set(t + timedelta(minutes=5))
+        ledger.add_staff(name, role, actor=DIRECTOR)
     for cam, where, zone in CAMERAS:
+        ledger.clock.set(t + timedelta(hours=1))
         ledger.register_camera(
             cam,
             location=where,
             zone=zone,
             signage_posted=True,
             actor=DIRECTOR,
-            now=t + timedelta(hours=1),
         )
     try:
         cam, where, zone = REFUSED_CAMERA
@@ -119,12 +123,12 @@ def _staff_and_cameras(ledger: Ledger, summary: DemoSummary, say: Callable[[str]
             zone=zone,
             signage_posted=True,
             actor=DIRECTOR,
-            now=t + timedelta(hours=1),
         )
     except NotPermitted as e:
         _refused(summary, e)
     try:  # a staff member tries to add a director: refused and recorded
-        ledger.add_staff("Eve Extra", "director", actor=STAFF, now=t + timedelta(hours=2))
+        ledger.clock.set(t + timedelta(hours=2))
+        ledger.add_staff("Eve Extra", "director", actor=STAFF)
     except NotPermitted as e:
         _refused(summary, e)
     summary.note(f"Staff: {DIRECTOR} (director), {MANAGER}, {STAFF}, {COUNSEL}, {SWEEPER}")
@@ -158,7 +162,8 @@ def _footage(
             files = sorted(
                 (incoming / f"{MONTH + timedelta(days=day):%Y%m%d}").glob(f"{cam}_*.mp4")
             )
-            result = ingest_paths(ledger, files, camera=cam, actor=SWEEPER, now=ingest_day)
+            ledger.clock.set(ingest_day)
+            result = ingest_paths(ledger, files, camera=cam, actor=SWEEPER)
             by_camera[cam] += [o.segment_id for o in result.outcomes if o.segment_id]
     summary.segments = sum(len(v) for v in by_camera.values())
     summary.note(f"Footage: {summary.segments} segments ingested, encrypted at rest")
@@ -170,11 +175,11 @@ def _flags_holds_and_viewings(
     ledger: Ledger, segs: dict[str, list[str]], summary: DemoSummary, say: Callable[[str], None]
 ) -> None:
     t = MONTH + timedelta(days=4, hours=15)
+    ledger.clock.set(t)
     ledger.flag(
         segs["lot-north"][2],
         reason="Patron reported a vehicle struck in the lot; keep for the insurer",
         actor=STAFF,
-        now=t,
         retain_until=MONTH + timedelta(days=75),
     )
     ledger.place_hold(
@@ -183,28 +188,31 @@ def _flags_holds_and_viewings(
         reason="Preservation letter from the library's counsel (slip-and-fall claim)",
         reference="Counsel letter 2026-10-04",
         actor=DIRECTOR,
-        now=t,
         review_by=MONTH + timedelta(days=45),
     )
+    ledger.clock.set(t + timedelta(hours=1))
     view_segment(
         ledger, segs["front-door"][0], reason="Patron reported a stolen bicycle",
-        purpose="incident_investigation", remote=False, actor=DIRECTOR, now=t + timedelta(hours=1),
+        purpose="incident_investigation", remote=False, actor=DIRECTOR,
     )  # fmt: skip
+    ledger.clock.set(t + timedelta(days=6))
     view_segment(
         ledger, segs["kids-room"][3], reason="Child separated from parent; confirm who left",
-        purpose="safety", remote=True, actor=MANAGER, now=t + timedelta(days=6),
+        purpose="safety", remote=True, actor=MANAGER,
     )  # fmt: skip
     try:  # archived footage is for the Director and the Business Manager only (R16)
+        ledger.clock.set(t + timedelta(days=7))
         view_segment(
             ledger, segs["makerspace"][1], reason="Curious about the 3D printer",
-            purpose="other", remote=False, actor=STAFF, now=t + timedelta(days=7),
+            purpose="other", remote=False, actor=STAFF,
         )  # fmt: skip
     except NotPermitted as e:
         _refused(summary, e)
     try:  # cameras are not used to evaluate staff (R16a)
+        ledger.clock.set(t + timedelta(days=8))
         view_segment(
             ledger, segs["circ-desk"][5], reason="Check how long staff take on breaks",
-            purpose="other", remote=False, actor=MANAGER, now=t + timedelta(days=8),
+            purpose="other", remote=False, actor=MANAGER,
         )  # fmt: skip
     except NotPermitted as e:
         _refused(summary, e)
@@ -221,11 +229,12 @@ def _requests(
 ) -> None:
     day = MONTH + timedelta(days=9, hours=14)
     # A court order for a patron's registration record, reviewed by counsel.
+    ledger.clock.set(day)
     court = ledger.open_request(
         requester_kind="court", requester="Champaign County Circuit Court", received_by=STAFF,
         records=["registration"], description="Order for a patron's registration record",
         patron_card="2 1234 00567 8901", patron_name="Pat Q. Patron",
-        patron_address="12 Elm St, Mahomet IL", actor=STAFF, now=day,
+        patron_address="12 Elm St, Mahomet IL", actor=STAFF,
     )  # fmt: skip
     order = out / "court-order-2026-CF-311.pdf"
     order.write_bytes(b"%PDF-1.4 scanned order 2026-CF-311 (demo)")
@@ -235,25 +244,28 @@ def _requests(
         served_at=day, served_by="Dep. K. Moore #218, Champaign County Sheriff",
         scope="registration record: name and address", document_name=order.name,
         document_sha256=hashlib.sha256(order.read_bytes()).hexdigest(),
-        actor=STAFF, now=day,
+        actor=STAFF,
     )  # fmt: skip
+    ledger.clock.set(day + timedelta(days=1))
     ledger.record_counsel_review(
         court, result="sufficient", notes="Signed by a judge; scope is clear",
-        actor=COUNSEL, now=day + timedelta(days=1),
+        actor=COUNSEL,
     )  # fmt: skip
+    ledger.clock.set(day + timedelta(days=1, hours=2))
     ledger.decide(court, approve=True, reason="Valid court order within scope",
-                  actor=DIRECTOR, now=day + timedelta(days=1, hours=2))  # fmt: skip
+                  actor=DIRECTOR)  # fmt: skip
+    ledger.clock.set(day + timedelta(days=1, hours=3))
     ledger.release(court, fields=["name", "address"], to="Dep. K. Moore #218",
-                   method="sealed envelope, in person", actor=DIRECTOR,
-                   now=day + timedelta(days=1, hours=3))  # fmt: skip
+                   method="sealed envelope, in person", actor=DIRECTOR)  # fmt: skip
 
     # An emergency request: identifying fields only, then a follow-up.
     em_day = MONTH + timedelta(days=14, hours=21)
+    ledger.clock.set(em_day)
     emergency = ledger.open_request(
         requester_kind="law_enforcement", requester="Ofc. J. Rivera, Mahomet Police",
         received_by=MANAGER, records=["registration", "circulation"],
         description="Missing-person emergency: identify the holder of a found library card",
-        patron_card="2 1234 00999 1111", patron_name="Alex Sample", actor=MANAGER, now=em_day,
+        patron_card="2 1234 00999 1111", patron_name="Alex Sample", actor=MANAGER,
     )  # fmt: skip
     ledger.record_emergency(
         emergency, officer_name="J. Rivera", officer_rank="Officer", badge_number="4471",
@@ -261,63 +273,72 @@ def _requests(
         sworn_officer=True, court_order_impractical=True, imminent_danger=True,
         identification_purpose=True, role_sought="victim",
         emergency_description="Person missing overnight in freezing weather; card found at scene",
-        actor=MANAGER, now=em_day,
+        actor=MANAGER,
     )  # fmt: skip
+    ledger.clock.set(em_day + timedelta(minutes=40))
     ledger.decide(emergency, approve=True, reason="All four representations made; identifying fields only",
-                  actor=DIRECTOR, now=em_day + timedelta(minutes=40))  # fmt: skip
+                  actor=DIRECTOR)  # fmt: skip
     try:  # circulation is never released on an emergency request (R9)
+        ledger.clock.set(em_day + timedelta(minutes=50))
         ledger.release(emergency, fields=["name", "titles"], to="Ofc. J. Rivera",
-                       method="in person", actor=DIRECTOR, now=em_day + timedelta(minutes=50))  # fmt: skip
+                       method="in person", actor=DIRECTOR)  # fmt: skip
     except NotPermitted as e:
         _refused(summary, e)
+    ledger.clock.set(em_day + timedelta(minutes=55))
     ledger.release(emergency, fields=["name", "phone"], to="Ofc. J. Rivera", method="in person",
-                   actor=DIRECTOR, now=em_day + timedelta(minutes=55))  # fmt: skip
-    ledger.acknowledge(emergency, actor=DIRECTOR, now=em_day + timedelta(hours=1),
-                       signed_form_sha256=hashlib.sha256(b"signed Appendix 9 (demo)").hexdigest())  # fmt: skip
+                   actor=DIRECTOR)  # fmt: skip
+    ledger.clock.set(em_day + timedelta(hours=1))
+    ledger.acknowledge(emergency, actor=DIRECTOR, signed_form_sha256=hashlib.sha256(b"signed Appendix 9 (demo)").hexdigest())  # fmt: skip
+    ledger.clock.set(em_day + timedelta(days=3))
     ledger.resolve_follow_up(emergency, judicial_review_sought=True, reason="Asked counsel to seek review",
-                             actor=DIRECTOR, now=em_day + timedelta(days=3))  # fmt: skip
+                             actor=DIRECTOR)  # fmt: skip
 
     # A guardian asks about a minor's account: fines yes, titles never (R4).
     g_day = MONTH + timedelta(days=18, hours=16)
+    ledger.clock.set(g_day)
     guardian = ledger.open_request(
         requester_kind="parent_guardian", requester="Parent of a minor patron", received_by=STAFF,
         records=["fines_fees", "circulation"], description="What does my child owe, and for what books?",
         patron_card="2 1234 00777 2222", patron_name="Minor Patron", minor=True,
         guardianship="Birth certificate and parent's ID examined at the desk",
-        actor=STAFF, now=g_day,
+        actor=STAFF,
     )  # fmt: skip
+    ledger.clock.set(g_day + timedelta(hours=20))
     ledger.decide(guardian, approve=True, reason="Fines and fee amounts only, no titles",
-                  actor=DIRECTOR, now=g_day + timedelta(hours=20))  # fmt: skip
+                  actor=DIRECTOR)  # fmt: skip
+    ledger.clock.set(g_day + timedelta(hours=21))
     ledger.release(guardian, fields=["fines_total", "fees_total"], to="the parent, in person",
-                   method="spoken at the desk", actor=DIRECTOR, now=g_day + timedelta(hours=21))  # fmt: skip
+                   method="spoken at the desk", actor=DIRECTOR)  # fmt: skip
 
     # A FOIA request for lot footage: clock started, responsive footage held.
     f_day = MONTH + timedelta(days=26, hours=11)
+    ledger.clock.set(f_day)
     ledger.open_request(
         requester_kind="public", requester="Reporter, Mahomet Citizen", received_by=STAFF,
         records=["footage"], description="FOIA: north-lot footage of the Oct 25 fender-bender",
-        footage=[segs["lot-north"][8]], actor=STAFF, now=f_day,
+        footage=[segs["lot-north"][8]], actor=STAFF,
     )  # fmt: skip
 
     # Law enforcement footage for an active investigation, exported with redaction later.
+    ledger.clock.set(MONTH + timedelta(days=5, hours=10))
     le = ledger.open_request(
         requester_kind="law_enforcement", requester="Det. M. Chen, Mahomet Police",
         received_by=DIRECTOR, records=["footage"], description="Bicycle theft at the front door",
         footage=[segs["front-door"][0]], case_number="MPD-26-1187", actor=DIRECTOR,
-        now=MONTH + timedelta(days=5, hours=10),
     )  # fmt: skip
+    ledger.clock.set(MONTH + timedelta(days=5, hours=12))
     ledger.decide(le, approve=True, reason="Active investigation; redact bystanders",
-                  actor=DIRECTOR, now=MONTH + timedelta(days=5, hours=12))  # fmt: skip
+                  actor=DIRECTOR)  # fmt: skip
     ledger.place_hold(
         [segs["front-door"][0]], kind="law_enforcement_preservation",
         reason="Preserve until the case closes", reference="MPD-26-1187",
-        actor=DIRECTOR, now=MONTH + timedelta(days=5, hours=12),
+        actor=DIRECTOR,
     )  # fmt: skip
     assert ledger.datadir is not None
+    ledger.clock.set(MONTH + timedelta(days=5, hours=13))
     package = export_footage(
         ledger, [segs["front-door"][0]], request_ref=le, to=out / "evidence-MPD-26-1187",
-        actor=DIRECTOR, now=MONTH + timedelta(days=5, hours=13),
-        signing_key=ledger.datadir.signing_key(None), redact_faces=True,
+        actor=DIRECTOR, signing_key=ledger.datadir.signing_key(None), redact_faces=True,
     )  # fmt: skip
     summary.evidence = package.path
     summary.note(
@@ -332,7 +353,8 @@ def _requests(
 
 def _sweep(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> None:
     due = read_views(ledger, lambda conn: due_segment_ids(conn, END))
-    result = sweep(ledger, open_vault(ledger), due, actor=SWEEPER, now=END)
+    ledger.clock.set(END)
+    result = sweep(ledger, open_vault(ledger), due, actor=SWEEPER)
     summary.purged = sum(1 for o in result.outcomes if o.status == "purged")
     summary.note(f"Retention sweep {result.run_id}: {summary.purged} segments purged")
     say(f"Retention sweep purged {summary.purged} segments past 30 days")
@@ -352,5 +374,6 @@ def _reports(ledger: Ledger, out: Path) -> list[Path]:
     write_html(report, html)
     write_pdf(report, pdf)
     for fmt, path in (("html", html), ("pdf", pdf)):
-        record_issued(ledger, report, fmt, path, actor=DIRECTOR, now=END + timedelta(minutes=6))
+        ledger.clock.set(END + timedelta(minutes=6))
+        record_issued(ledger, report, fmt, path, actor=DIRECTOR)
     return [html, pdf]

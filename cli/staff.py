@@ -31,7 +31,7 @@ def staff_add(ctx: Context, name: str, role: str, actor: str) -> None:
     Example:
       custodes staff add "Sam Staff" --role staff --as "Dana Director"
     """
-    member = ctx.ledger().add_staff(name, role, actor=actor, now=ctx.now())
+    member = ctx.ledger().add_staff(name, role, actor=actor)
     info(f"Added {member.name} as {member.role.replace('_', ' ')}.")
 
 
@@ -67,7 +67,7 @@ def staff_deactivate(ctx: Context, name: str, reason: str, actor: str) -> None:
     Example:
       custodes staff deactivate "Sam Staff" --reason "left the library" --as "Dana Director"
     """
-    ctx.ledger().deactivate_staff(name, actor=actor, reason=reason, now=ctx.now())
+    ctx.ledger().deactivate_staff(name, actor=actor, reason=reason)
     info(f"Deactivated {name}.")
 
 

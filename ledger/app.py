@@ -11,6 +11,7 @@ import os
 from eventsourcing.persistence import OperationalError, PersistenceError
 
 from ledger.application import LedgerBase, LogEntry, StaffView, _first_line
+from ledger.clock import Clock
 from ledger.datadir import DataDir
 from ledger.disclosure_commands import DisclosureCommands
 from ledger.disclosure_queries import DisclosureQueries
@@ -38,7 +39,9 @@ class Ledger(
     """All use-cases. Feature mixins are listed here as they are added."""
 
 
-def open_ledger(datadir: DataDir, *, create_tables: bool = True) -> Ledger:
+def open_ledger(
+    datadir: DataDir, *, create_tables: bool = True, clock: Clock | None = None
+) -> Ledger:
     """The ledger of a data directory, with its events key checked first."""
     env = {
         "PERSISTENCE_MODULE": "ledger.store:ChainedFactory",
@@ -54,4 +57,6 @@ def open_ledger(datadir: DataDir, *, create_tables: bool = True) -> Ledger:
     except (OperationalError, PersistenceError) as e:
         raise StoreUnavailable(f"cannot open the ledger database: {_first_line(e)}") from e
     ledger.datadir = datadir
+    if clock is not None:
+        ledger.clock = clock
     return ledger

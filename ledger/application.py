@@ -18,6 +18,7 @@ from eventsourcing.domain import DomainEventProtocol
 
 from ledger import rules
 from ledger.chain_reader import ChainReader
+from ledger.clock import Clock, system_clock
 from ledger.datadir import DataDir
 from ledger.domain import Actor, LedgerAggregate
 from ledger.errors import InvalidInput, NotFound, NotPermitted
@@ -54,6 +55,9 @@ class LedgerBase(Application):
     name = "Ledger"
     is_snapshotting_enabled = False
     datadir: DataDir | None = None
+    # The time of every act (R26): the system clock, or a ManualClock given through the
+    # Python API (tests, the demo); never a command-line option.
+    clock: Clock = staticmethod(system_clock)
 
     def secret(self, name: str) -> bytes:
         """A site secret kept in the data directory, outside the database."""
@@ -74,12 +78,12 @@ class LedgerBase(Application):
         director: str,
         library: str,
         timezone: str,
-        now: datetime,
         retention_days: int = DEFAULT_RETENTION_DAYS,
         live_window_hours: int = DEFAULT_LIVE_WINDOW_HOURS,
         log_origin: str | None = None,
     ) -> None:
         """Create the site and its first Director, who bootstraps the staff directory."""
+        now = self.clock()
         director = _clean_name(director, "director")
         if retention_days < 1 or live_window_hours < 1:
             raise InvalidInput("retention days and live-window hours must be at least 1")
@@ -111,9 +115,10 @@ class LedgerBase(Application):
             raise NotFound("this ledger has no site yet: run custodes init --director NAME")
         return site
 
-    def add_staff(self, name: str, role: str, *, actor: str, now: datetime) -> StaffView:
+    def add_staff(self, name: str, role: str, *, actor: str) -> StaffView:
+        now = self.clock()
         who = self.authorize(
-            actor, "add staff members", ("director",), rules.STAFF_ROLE, now, subject=name
+            actor, "add staff members", ("director",), rules.STAFF_ROLE, subject=name
         )
         name = _clean_name(name, "staff member")
         if role not in ROLES:
@@ -133,9 +138,10 @@ class LedgerBase(Application):
         self.save(member)
         return _staff_view(member)
 
-    def deactivate_staff(self, name: str, *, actor: str, reason: str, now: datetime) -> None:
+    def deactivate_staff(self, name: str, *, actor: str, reason: str) -> None:
+        now = self.clock()
         who = self.authorize(
-            actor, "deactivate staff members", ("director",), rules.STAFF_ROLE, now, subject=name
+            actor, "deactivate staff members", ("director",), rules.STAFF_ROLE, subject=name
         )
         member = self._get(StaffMember, staff_id(name))
         if member is None:
@@ -169,7 +175,6 @@ class LedgerBase(Application):
         action: str,
         roles: Sequence[str],
         rule: Rule,
-        now: datetime,
         *,
         subject: str = "",
     ) -> Actor:
@@ -183,7 +188,6 @@ class LedgerBase(Application):
                 rules.STAFF_ACTIVE,
                 f"{actor!r} {state}; only active staff may act "
                 "(a Director adds staff with: custodes staff add NAME --role ROLE)",
-                now,
                 subject=subject,
             )
         assert member is not None
@@ -195,15 +199,15 @@ class LedgerBase(Application):
                 rule,
                 f"{member.name} ({member.role}) may not {action}; "
                 f"only {' or '.join(r.replace('_', ' ') for r in roles)} may",
-                now,
                 subject=subject,
             )
         return who
 
     def refuse(
-        self, who: Actor, action: str, rule: Rule, message: str, now: datetime, *, subject: str = ""
+        self, who: Actor, action: str, rule: Rule, message: str, *, subject: str = ""
     ) -> None:
         """Record the refused attempt, then raise: a refusal is audit data (R23)."""
+        now = self.clock()
         refusal = Refusal._create(
             Refusal.AccessDenied,
             id=uuid4(),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from ledger import policy
@@ -33,17 +32,15 @@ def inventory_digest(ref: str, fields: Sequence[str], footage: Sequence[dict[str
 class DisclosureCommands(DisclosureIntake):
     # ---- decision (R2, R3, R4, R7, R9, R20) -----------------------------------------------
 
-    def decide(
-        self, ref: str, *, approve: bool, reason: str, actor: str, now: datetime
-    ) -> dict[str, Any]:
+    def decide(self, ref: str, *, approve: bool, reason: str, actor: str) -> dict[str, Any]:
+        now = self.clock()
         request = self._request(ref)
         who = self.authorize(
-            actor, "request decide", (), r.POLICY_DIRECTOR_DECIDES, now, subject=request.ref
+            actor, "request decide", (), r.POLICY_DIRECTOR_DECIDES, subject=request.ref
         )
         decider = policy.check_decider(who.role)
         if not decider.allowed:
-            self.refuse(who, "request decide", decider.rule, decider.reason, now,
-                        subject=request.ref)  # fmt: skip
+            self.refuse(who, "request decide", decider.rule, decider.reason, subject=request.ref)  # fmt: skip
         reason = nonblank(reason, "the reason (--reason)")
         if request.releases:
             raise InvalidInput(f"{request.ref} has been released already; it cannot be re-decided")
@@ -55,7 +52,7 @@ class DisclosureCommands(DisclosureIntake):
                 who, "request decide", first.rule,
                 "nothing in this request may be released: "
                 + "; ".join(f"{f}: {d.message()}" for f, d in sorted(refused.items())),
-                now, subject=request.ref,
+                subject=request.ref,
             )  # fmt: skip
         allowed = sorted(plan.allowed_fields) if approve else []
         request.trigger_event(
@@ -91,12 +88,12 @@ class DisclosureCommands(DisclosureIntake):
         to: str,
         method: str,
         actor: str,
-        now: datetime,
         footage: Sequence[str] = (),
     ) -> dict[str, Any]:
+        now = self.clock()
         request = self._request(ref)
         who = self.authorize(
-            actor, "request release", (), r.POLICY_DENY_BY_DEFAULT, now, subject=request.ref
+            actor, "request release", (), r.POLICY_DENY_BY_DEFAULT, subject=request.ref
         )
         fields, segments = sorted(set(fields)), sorted(set(footage))
         if not fields and not segments:
@@ -108,14 +105,14 @@ class DisclosureCommands(DisclosureIntake):
                 who, "request release", r.POLICY_DIRECTOR_DECIDES,
                 f"nothing is released before the Director decides {request.ref} "
                 f"(custodes request decide {request.ref} --approve|--deny --reason ...)",
-                now, subject=request.ref,
+                subject=request.ref,
             )  # fmt: skip
         assert decision is not None
         if not decision["approved"]:
             self.refuse(
                 who, "request release", r.POLICY_DENY_BY_DEFAULT,
                 f"the Director denied {request.ref}; nothing may be released",
-                now, subject=request.ref,
+                subject=request.ref,
             )  # fmt: skip
         plan = policy.releasable_fields(request.facts())
         checks = policy.check_release(plan, fields, segments, decision["approved_footage"])
@@ -130,7 +127,7 @@ class DisclosureCommands(DisclosureIntake):
             self.refuse(
                 who, "request release", refused[0].rule,
                 "; ".join(d.reason for d in refused) + "; nothing was released",
-                now, subject=request.ref,
+                subject=request.ref,
             )  # fmt: skip
         inventory = []
         for seg in segments:
@@ -161,13 +158,13 @@ class DisclosureCommands(DisclosureIntake):
         ref: str,
         *,
         actor: str,
-        now: datetime,
         signed_form_sha256: str | None = None,
         refused_to_sign: bool = False,
     ) -> None:
+        now = self.clock()
         request = self._request(ref)
         who = self.authorize(
-            actor, "request acknowledge", (), r.LRCA_EMERGENCY_ACK, now, subject=request.ref
+            actor, "request acknowledge", (), r.LRCA_EMERGENCY_ACK, subject=request.ref
         )
         if bool(signed_form_sha256) == refused_to_sign:
             raise InvalidInput("give exactly one of --signed-form FILE or --refused-to-sign")
@@ -188,16 +185,15 @@ class DisclosureCommands(DisclosureIntake):
         ref: str,
         *,
         actor: str,
-        now: datetime,
         court_order_request: str | None = None,
         judicial_review_sought: bool = False,
         closed: bool = False,
         reason: str = "",
     ) -> None:
+        now = self.clock()
         request = self._request(ref)
         who = self.authorize(
-            actor, "request follow-up", ("director",), r.LRCA_EMERGENCY_FOLLOWUP, now,
-            subject=request.ref,
+            actor, "request follow-up", ("director",), r.LRCA_EMERGENCY_FOLLOWUP, subject=request.ref,
         )  # fmt: skip
         chosen = [bool(court_order_request), judicial_review_sought, closed]
         if sum(chosen) != 1:

@@ -44,7 +44,6 @@ class _Footage(Protocol):
         reason: str,
         reference: str,
         actor: str,
-        now: datetime,
         review_by: datetime | None = None,
     ) -> str: ...
 
@@ -80,7 +79,6 @@ class DisclosureIntake(DisclosureQueries):
         records: Sequence[str],
         description: str,
         actor: str,
-        now: datetime,
         patron_card: str | None = None,
         patron_name: str = "",
         patron_address: str = "",
@@ -92,7 +90,8 @@ class DisclosureIntake(DisclosureQueries):
     ) -> str:
         """Record a request, route it to the Director; on the FOIA path start the clock and
         hold the responsive footage. Returns the request reference (``R-2026-0001``)."""
-        who = self.authorize(actor, "request open", (), r.POLICY_DIRECTOR_DECIDES, now)
+        now = self.clock()
+        who = self.authorize(actor, "request open", (), r.POLICY_DIRECTOR_DECIDES)
         if requester_kind not in REQUESTER_KINDS:
             raise InvalidInput(f"unknown requester kind {requester_kind!r}")
         records = sorted(set(records))
@@ -162,7 +161,6 @@ class DisclosureIntake(DisclosureQueries):
                 reason=f"FOIA request {ref} pending ({r.FOIA_PRESERVE.cite()})",
                 reference=ref,
                 actor=who.name,
-                now=now,
             )
             request.trigger_event(
                 Request.PreservationHoldLinked, hold_id=hold, segments=segments, **common
@@ -188,13 +186,13 @@ class DisclosureIntake(DisclosureQueries):
         document_name: str,
         document_sha256: str,
         actor: str,
-        now: datetime,
         nondisclosure: str = "",
     ) -> None:
         """``nondisclosure``: any nondisclosure order served with it (R6), as its terms."""
+        now = self.clock()
         request = self._request(ref)
         who = self.authorize(
-            actor, "request court-order", (), r.LRCA_COURT_ORDER, now, subject=request.ref
+            actor, "request court-order", (), r.LRCA_COURT_ORDER, subject=request.ref
         )
         if kind not in ORDER_KINDS:
             raise InvalidInput(f"unknown document kind {kind!r}; choose {', '.join(ORDER_KINDS)}")
@@ -228,12 +226,13 @@ class DisclosureIntake(DisclosureQueries):
         )
         self.save(request)
 
-    def extend_foia(self, ref: str, *, reason: str, actor: str, now: datetime) -> datetime:
+    def extend_foia(self, ref: str, *, reason: str, actor: str) -> datetime:
         """Take the one FOIA extension (5 ILCS 140/3(e)): Director only, before the first
         deadline, with the reason the requester is told. Returns the new deadline."""
+        now = self.clock()
         request = self._request(ref)
         who = self.authorize(
-            actor, "request foia-extend", ("director",), r.FOIA_CLOCK, now, subject=request.ref
+            actor, "request foia-extend", ("director",), r.FOIA_CLOCK, subject=request.ref
         )
         foia = request.foia
         if not foia:
@@ -245,7 +244,7 @@ class DisclosureIntake(DisclosureQueries):
                 who, "request foia-extend", r.FOIA_CLOCK,
                 f"the extension must be taken before the first deadline "
                 f"({foia['due_at']:%Y-%m-%d %H:%M} UTC), which has passed",
-                now, subject=request.ref,
+                subject=request.ref,
             )  # fmt: skip
         request.trigger_event(
             Request.FoiaExtensionTaken,
@@ -255,13 +254,11 @@ class DisclosureIntake(DisclosureQueries):
         self.save(request)
         return foia["extended_due_at"]
 
-    def record_counsel_review(
-        self, ref: str, *, result: str, notes: str, actor: str, now: datetime
-    ) -> None:
+    def record_counsel_review(self, ref: str, *, result: str, notes: str, actor: str) -> None:
+        now = self.clock()
         request = self._request(ref)
         who = self.authorize(
-            actor, "request counsel-review", ("counsel",), r.LRCA_COUNSEL_REVIEW, now,
-            subject=request.ref,
+            actor, "request counsel-review", ("counsel",), r.LRCA_COUNSEL_REVIEW, subject=request.ref,
         )  # fmt: skip
         if request.court_order is None:
             raise InvalidInput(
@@ -298,12 +295,11 @@ class DisclosureIntake(DisclosureQueries):
         role_sought: str | None,
         emergency_description: str,
         actor: str,
-        now: datetime,
     ) -> None:
+        now = self.clock()
         request = self._request(ref)
         who = self.authorize(
-            actor, "request emergency", (), r.LRCA_EMERGENCY_REPRESENTATIONS, now,
-            subject=request.ref,
+            actor, "request emergency", (), r.LRCA_EMERGENCY_REPRESENTATIONS, subject=request.ref,
         )  # fmt: skip
         if role_sought is not None and role_sought not in ROLES_SOUGHT:
             raise InvalidInput(f"the person sought is one of {', '.join(ROLES_SOUGHT)}")
@@ -312,7 +308,7 @@ class DisclosureIntake(DisclosureQueries):
                 who, "request emergency", r.LRCA_EMERGENCY_REPRESENTATIONS,
                 f"{request.ref} is a {request.requester_kind.replace('_', ' ')} request; only "
                 "a sworn law enforcement officer may make an emergency request",
-                now, subject=request.ref,
+                subject=request.ref,
             )  # fmt: skip
         reps = policy.EmergencyRepresentations(
             sworn_officer=sworn_officer,
@@ -323,9 +319,7 @@ class DisclosureIntake(DisclosureQueries):
         )
         check = policy.check_emergency_representations(reps)
         if not check.allowed:
-            self.refuse(
-                who, "request emergency", check.rule, check.reason, now, subject=request.ref
-            )
+            self.refuse(who, "request emergency", check.rule, check.reason, subject=request.ref)
         request.trigger_event(
             Request.EmergencyRequestRecorded,
             officer_name=nonblank(officer_name, "the officer's name"),

@@ -95,26 +95,22 @@ class _Features(Protocol):
         to: str,
         method: str,
         actor: str,
-        now: datetime,
         footage: Sequence[str] = (),
     ) -> dict[str, Any]: ...
-    def check_viewing(
-        self, segment_id: str, *, reason: str, purpose: str, actor: str, now: datetime
-    ) -> Any: ...
+    def check_viewing(self, segment_id: str, *, reason: str, purpose: str, actor: str) -> Any: ...
     def record_viewing(
         self,
         permit: Any,
         *,
         kind: str,
         remote: bool,
-        now: datetime,
         at_seconds: float | None = None,
     ) -> None: ...
 
 
 class ExportCommands(LedgerBase):
     def check_export(
-        self, request_ref: str, segments: Sequence[str], *, actor: str, now: datetime
+        self, request_ref: str, segments: Sequence[str], *, actor: str
     ) -> ExportPermit:
         """Who may export which segments for this request; refusals are recorded.
 
@@ -129,7 +125,6 @@ class ExportCommands(LedgerBase):
             "export footage",
             ("director", "business_manager"),
             rules.FOOTAGE_ARCHIVE_ACCESS,
-            now,
             subject=ref,
         )
         wanted = tuple(dict.fromkeys(s.strip().lower() for s in segments if s.strip()))
@@ -151,18 +146,17 @@ class ExportCommands(LedgerBase):
                 "export footage",
                 rules.POLICY_DENY_BY_DEFAULT,
                 f"nothing is exported for {ref}: {why}",
-                now,
                 subject=ref,
             )
         law_enforcement = request["requester_kind"] in ("law_enforcement", "court")
         if law_enforcement:
             d = policy.check_law_enforcement_footage(request.get("case_number"))
             if not d.allowed:
-                self.refuse(who, "export footage", d.rule, d.reason, now, subject=ref)
+                self.refuse(who, "export footage", d.rule, d.reason, subject=ref)
         purpose = "law_enforcement_request" if law_enforcement else "foia_review"
         permits = tuple(
             features.check_viewing(
-                s, reason=f"evidence export for {ref}", purpose=purpose, actor=who.name, now=now
+                s, reason=f"evidence export for {ref}", purpose=purpose, actor=who.name
             )
             for s in wanted
         )
@@ -170,11 +164,10 @@ class ExportCommands(LedgerBase):
             who, ref, request.get("case_number"), request["requester"], purpose, wanted, permits
         )
 
-    def record_export(
-        self, permit: ExportPermit, clips: list[dict[str, Any]], *, now: datetime
-    ) -> UUID:
+    def record_export(self, permit: ExportPermit, clips: list[dict[str, Any]]) -> UUID:
         """Record the release on the request (checked again against the Director's
         decision), the export and each derivation; returns the export's aggregate id."""
+        now = self.clock()
         features = cast(_Features, self)
         released = features.release(
             permit.request_ref,
@@ -183,7 +176,6 @@ class ExportCommands(LedgerBase):
             to=permit.recipient,
             method="evidence package (custodes footage export)",
             actor=permit.who.name,
-            now=now,
         )
         digest = content_digest(clips, permit.request_ref, exported_at(now))
         common = dict(actor=permit.who.name, actor_role=permit.who.role, occurred_at=None)
@@ -213,5 +205,5 @@ class ExportCommands(LedgerBase):
             )
         self.save(export)
         for view in permit.view_permits:
-            features.record_viewing(view, kind="export", remote=False, now=now)
+            features.record_viewing(view, kind="export", remote=False)
         return export.id

@@ -82,12 +82,10 @@ class FootageCommands(FootageQueries):
         zone: str,
         signage_posted: bool,
         actor: str,
-        now: datetime,
     ) -> CameraInfo:
+        now = self.clock()
         name = name.strip()
-        who = self.authorize(
-            actor, "camera add", ("director",), rules.STAFF_ROLE, now, subject=name
-        )
+        who = self.authorize(actor, "camera add", ("director",), rules.STAFF_ROLE, subject=name)
         if not name or any(c.isspace() for c in name) or len(name) > 64:
             raise InvalidInput(f"camera id {name!r} must be 1-64 characters without spaces")
         if zone not in ZONES:
@@ -99,7 +97,7 @@ class FootageCommands(FootageQueries):
             footage_policy.check_signage(signage_posted),
         ):
             if not decision.allowed:
-                self.refuse(who, "camera add", decision.rule, decision.reason, now, subject=name)
+                self.refuse(who, "camera add", decision.rule, decision.reason, subject=name)
         if self._get(Camera, camera_id(name)) is not None:
             raise AlreadyExists(
                 f"camera {name!r} is registered already (see: custodes camera list)"
@@ -119,10 +117,9 @@ class FootageCommands(FootageQueries):
         self.save(camera)
         return camera_info_of(camera)
 
-    def retire_camera(self, name: str, *, reason: str, actor: str, now: datetime) -> None:
-        who = self.authorize(
-            actor, "camera retire", ("director",), rules.STAFF_ROLE, now, subject=name
-        )
+    def retire_camera(self, name: str, *, reason: str, actor: str) -> None:
+        now = self.clock()
+        who = self.authorize(actor, "camera retire", ("director",), rules.STAFF_ROLE, subject=name)
         camera = self._camera(name)
         if camera.retired:
             raise InvalidInput(f"camera {camera.camera_id!r} is retired already")
@@ -138,9 +135,9 @@ class FootageCommands(FootageQueries):
 
     # ---- captures -------------------------------------------------------------------------
 
-    def check_capture(self, camera: str, *, actor: str, now: datetime) -> Actor:
+    def check_capture(self, camera: str, *, actor: str) -> Actor:
         """Before any file is stored: the actor may ingest and the camera is in service."""
-        who = self.authorize(actor, "footage ingest", (), rules.STAFF_ACTIVE, now, subject=camera)
+        who = self.authorize(actor, "footage ingest", (), rules.STAFF_ACTIVE, subject=camera)
         cam = self._camera(camera)
         if cam.retired:
             raise InvalidInput(
@@ -149,24 +146,21 @@ class FootageCommands(FootageQueries):
             )
         return who
 
-    def refuse_capture(
-        self, rule: rules.Rule, message: str, *, subject: str, actor: str, now: datetime
-    ) -> None:
+    def refuse_capture(self, rule: rules.Rule, message: str, *, subject: str, actor: str) -> None:
         """Record a refused ingest (e.g. footage with audio, R12) and raise NotPermitted."""
-        who = self.authorize(actor, "footage ingest", (), rules.STAFF_ACTIVE, now, subject=subject)
-        self.refuse(who, "footage ingest", rule, message, now, subject=subject)
+        who = self.authorize(actor, "footage ingest", (), rules.STAFF_ACTIVE, subject=subject)
+        self.refuse(who, "footage ingest", rule, message, subject=subject)
 
-    def record_capture(self, item: CaptureItem, *, actor: str, now: datetime) -> SegmentInfo:
-        return self.record_captures([item], actor=actor, now=now)[0]
+    def record_capture(self, item: CaptureItem, *, actor: str) -> SegmentInfo:
+        return self.record_captures([item], actor=actor)[0]
 
-    def record_captures(
-        self, items: Sequence[CaptureItem], *, actor: str, now: datetime
-    ) -> list[SegmentInfo]:
+    def record_captures(self, items: Sequence[CaptureItem], *, actor: str) -> list[SegmentInfo]:
         """Record stored segments as ``FootageCaptured``, all in one transaction."""
-        who = self.authorize(actor, "footage ingest", (), rules.STAFF_ACTIVE, now)
+        now = self.clock()
+        who = self.authorize(actor, "footage ingest", (), rules.STAFF_ACTIVE)
         names = {c: self._camera(c).camera_id for c in {i.camera_id for i in items}}
         for name in names:
-            self.check_capture(name, actor=actor, now=now)
+            self.check_capture(name, actor=actor)
         site = self.site()
         created = []
         for item in items:
@@ -213,16 +207,16 @@ class FootageCommands(FootageQueries):
         *,
         reason: str,
         actor: str,
-        now: datetime,
         retain_until: datetime | None = None,
     ) -> str:
-        who = self.authorize(actor, "footage flag", (), rules.STAFF_ACTIVE, now, subject=segment_id)
+        now = self.clock()
+        who = self.authorize(actor, "footage flag", (), rules.STAFF_ACTIVE, subject=segment_id)
         segment = self._live_segment(segment_id, "flag")
         text = required_reason(reason, f"flagging segment {segment.segment_id}")
         decision = footage_policy.check_view_purpose("incident_investigation", text)
         if not decision.allowed:  # R16a: no flag to monitor staff
             self.refuse(
-                who, "footage flag", decision.rule, decision.reason, now, subject=segment.segment_id
+                who, "footage flag", decision.rule, decision.reason, subject=segment.segment_id
             )
         if retain_until is not None and retain_until <= now:
             raise InvalidInput(f"--until {retain_until.isoformat()} is not in the future")
@@ -240,11 +234,10 @@ class FootageCommands(FootageQueries):
         self.save(segment)
         return flag_id
 
-    def clear_flag(
-        self, segment_id: str, flag_id: str, *, reason: str, actor: str, now: datetime
-    ) -> None:
+    def clear_flag(self, segment_id: str, flag_id: str, *, reason: str, actor: str) -> None:
+        now = self.clock()
         who = self.authorize(
-            actor, "footage unflag", FLAG_CLEARERS, rules.FOOTAGE_RETENTION, now, subject=segment_id
+            actor, "footage unflag", FLAG_CLEARERS, rules.FOOTAGE_RETENTION, subject=segment_id
         )
         segment = self._segment(segment_id)
         if flag_id.upper() not in segment.flags:
@@ -271,14 +264,14 @@ class FootageCommands(FootageQueries):
         reason: str,
         reference: str,
         actor: str,
-        now: datetime,
         review_by: datetime | None = None,
     ) -> str:
         """Hold segments from purge (R14); returns the hold id. Any active staff member may
         preserve footage; only the Director releases a hold."""
+        now = self.clock()
         subject = ", ".join(segments)
         who = self.authorize(
-            actor, "footage hold place", HOLD_PLACERS, rules.STAFF_ROLE, now, subject=subject
+            actor, "footage hold place", HOLD_PLACERS, rules.STAFF_ROLE, subject=subject
         )
         if kind not in HOLD_KINDS:
             raise InvalidInput(f"unknown hold kind {kind!r}; choose one of {', '.join(HOLD_KINDS)}")
@@ -310,14 +303,13 @@ class FootageCommands(FootageQueries):
         self.save(hold, *held.values())
         return hold_id
 
-    def release_hold(self, hold_id: str, *, reason: str, actor: str, now: datetime) -> None:
-        who = self.authorize(
-            actor, "footage hold release", (), rules.STAFF_ACTIVE, now, subject=hold_id
-        )
+    def release_hold(self, hold_id: str, *, reason: str, actor: str) -> None:
+        now = self.clock()
+        who = self.authorize(actor, "footage hold release", (), rules.STAFF_ACTIVE, subject=hold_id)
         decision = footage_policy.check_hold_release(who.role, reason)
         if not decision.allowed and who.role != "director":
             self.refuse(
-                who, "footage hold release", decision.rule, decision.reason, now, subject=hold_id
+                who, "footage hold release", decision.rule, decision.reason, subject=hold_id
             )
         if not decision.allowed:
             raise InvalidInput(
@@ -351,11 +343,12 @@ class FootageCommands(FootageQueries):
     # ---- viewing (R16, R16a) --------------------------------------------------------------
 
     def check_viewing(
-        self, segment_id: str, *, reason: str, purpose: str, actor: str, now: datetime
+        self, segment_id: str, *, reason: str, purpose: str, actor: str
     ) -> ViewPermit:
         """Who may view this segment now; a refusal is recorded. Nothing else is recorded:
         the viewing itself is, by ``record_viewing``, once the copy exists."""
-        who = self.authorize(actor, "footage view", (), rules.STAFF_ACTIVE, now, subject=segment_id)
+        now = self.clock()
+        who = self.authorize(actor, "footage view", (), rules.STAFF_ACTIVE, subject=segment_id)
         segment = self._live_segment(segment_id, "view")
         text = " ".join((reason or "").split())
         if not text:
@@ -364,7 +357,7 @@ class FootageCommands(FootageQueries):
         sid = segment.segment_id
         purpose_ok = footage_policy.check_view_purpose(purpose, text)
         if not purpose_ok.allowed:
-            self.refuse(who, "footage view", purpose_ok.rule, purpose_ok.reason, now, subject=sid)
+            self.refuse(who, "footage view", purpose_ok.rule, purpose_ok.reason, subject=sid)
         live = timedelta(hours=self.site().live_window_hours)
         access = footage_policy.check_archive_access(who.role, segment.recorded_end, now, live)
         if not access.allowed:
@@ -373,7 +366,6 @@ class FootageCommands(FootageQueries):
                 "footage view",
                 access.rule,
                 f"{who.name} ({who.role}): {access.reason}",
-                now,
                 subject=sid,
             )
         archived = now - segment.recorded_end > live
@@ -385,9 +377,9 @@ class FootageCommands(FootageQueries):
         *,
         kind: str,
         remote: bool,
-        now: datetime,
         at_seconds: float | None = None,
     ) -> None:
+        now = self.clock()
         segment = self._live_segment(permit.segment.segment_id, "view")
         segment.trigger_event(
             Segment.FootageViewed,

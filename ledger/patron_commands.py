@@ -30,9 +30,10 @@ from ledger.rules import PATRON_ERASURE
 class PatronCommands(LedgerBase):
     # ---- patrons (R22) --------------------------------------------------------------------
 
-    def forget_patron(self, card: str, *, reason: str, actor: str, now: datetime) -> str:
+    def forget_patron(self, card: str, *, reason: str, actor: str) -> str:
         """Destroy the patron's key: their details read as "erased" everywhere from now on."""
-        who = self.authorize(actor, "patron forget", ("director",), PATRON_ERASURE, now)
+        now = self.clock()
+        who = self.authorize(actor, "patron forget", ("director",), PATRON_ERASURE)
         pseudo = self._pseudonym(card)
         patron = self._get(Patron, patron_id(pseudo))
         if patron is None:

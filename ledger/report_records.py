@@ -53,14 +53,13 @@ class ReportCommands(LedgerBase):
         checkpoint_size: int,
         checkpoint_root: str,
         actor: str,
-        now: datetime,
     ) -> None:
+        now = self.clock()
         who = self.authorize(
             actor,
             "report compliance",
             ("director", "business_manager", "counsel"),
             rules.STAFF_ROLE,
-            now,
             subject=f"{period_from}..{period_to}",
         )
         report = IssuedReport._create(

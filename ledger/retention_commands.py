@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from ledger import footage_policy, rules
 from ledger.errors import InvalidInput, LedgerError
@@ -42,10 +41,11 @@ class PurgeRecord:
 class RetentionCommands(FootageQueries):
     # ---- purge (R13-R15) ------------------------------------------------------------------
 
-    def check_purge(self, segment_id: str, *, actor: str, now: datetime) -> SegmentInfo:
+    def check_purge(self, segment_id: str, *, actor: str) -> SegmentInfo:
         """Raise PurgeBlocked unless the segment must be purged now (the aggregate decides,
         whatever a projection said)."""
-        self.authorize(actor, "retention sweep", (), rules.STAFF_ACTIVE, now, subject=segment_id)
+        now = self.clock()
+        self.authorize(actor, "retention sweep", (), rules.STAFF_ACTIVE, subject=segment_id)
         segment = self._segment(segment_id)
         if segment.purged:
             raise PurgeBlocked(
@@ -72,17 +72,16 @@ class RetentionCommands(FootageQueries):
         completed_after_interruption: bool,
         sweep_run: str,
         actor: str,
-        now: datetime,
     ) -> None:
         """Record what the sweep destroyed. Call only after the files are confirmed gone."""
-        self.check_purge(segment_id, actor=actor, now=now)
+        self.check_purge(segment_id, actor=actor)
         record = PurgeRecord(
             segment_id, method, blob_removed, key_destroyed, completed_after_interruption
         )
-        self.record_purges([record], sweep_run=sweep_run, actor=actor, now=now)
+        self.record_purges([record], sweep_run=sweep_run, actor=actor)
 
     def record_purges(
-        self, purges: Sequence[PurgeRecord], *, sweep_run: str, actor: str, now: datetime
+        self, purges: Sequence[PurgeRecord], *, sweep_run: str, actor: str
     ) -> list[str]:
         """Record, in ONE save, purges the sweep has destroyed and confirmed; returns the
         segment ids recorded (a segment purged already is left out).
@@ -93,7 +92,8 @@ class RetentionCommands(FootageQueries):
         segment: a crash before it leaves files gone without events, which the next sweep
         completes (see capture/sweep.py).
         """
-        who = self.authorize(actor, "retention sweep", (), rules.STAFF_ACTIVE, now)
+        now = self.clock()
+        who = self.authorize(actor, "retention sweep", (), rules.STAFF_ACTIVE)
         authority = self.site().schedule_authority
         segments = []
         for record in purges:
@@ -131,15 +131,15 @@ class RetentionCommands(FootageQueries):
         *,
         reason: str,
         actor: str,
-        now: datetime,
         retention_days: int | None = None,
         live_window_hours: int | None = None,
         schedule_authority: dict[str, str] | None = None,
     ) -> Site:
         """Director only. A new retention period applies to footage captured afterwards;
         each segment keeps the deadline recorded when it was captured."""
+        now = self.clock()
         who = self.authorize(
-            actor, "retention settings", ("director",), rules.STAFF_ROLE, now, subject="site"
+            actor, "retention settings", ("director",), rules.STAFF_ROLE, subject="site"
         )
         site = self._get(Site, SITE_ID) or self.site()
         days = site.retention_days if retention_days is None else retention_days

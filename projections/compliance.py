@@ -128,7 +128,6 @@ def compile_compliance_report(
         "report compliance",
         REPORT_ROLES,
         rules.STAFF_ROLE,
-        now,
         subject=f"{period_from}..{period_to}",
     )
     cp, note = sign_verified(outcome, origin=site.log_origin, signing_key=signing_key, now=now)
@@ -474,7 +473,7 @@ def _attention(
 
 
 def record_issued(
-    ledger: Ledger, report: ComplianceReport, fmt: str, out: Path, *, actor: str, now: datetime
+    ledger: Ledger, report: ComplianceReport, fmt: str, out: Path, *, actor: str
 ) -> str:
     """Record which document was handed out (its SHA-256; for a CSV directory, the
     SHA-256 of its SHA256SUMS-style listing) over which checkpoint. Returns the digest."""
@@ -492,6 +491,5 @@ def record_issued(
         checkpoint_size=report.integrity.tree_size,
         checkpoint_root=report.integrity.merkle_root,
         actor=actor,
-        now=now,
     )
     return digest

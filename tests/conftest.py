@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from ledger.clock import ManualClock
+
 PG_ENV = "CUSTODES_TEST_POSTGRES_URL"
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 
@@ -68,17 +70,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             yield url
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, database_url: str) -> Iterator[Path]:
-    """A fresh data directory whose ledger lives in ``database_url``."""
+def new_data_dir(path: Path, database_url: str, *, at: datetime = NOW) -> Path:
+    """A data directory whose ledger lives in ``database_url``, initialised at ``at``."""
     from ledger.app import open_ledger
     from ledger.datadir import DataDir
 
-    path = tmp_path / "data"
     dd = DataDir.create(path, database_url=database_url)
-    ledger = open_ledger(dd)
-    ledger.initialise(
-        director="Dana Director", library="Test Library", timezone="America/Chicago", now=NOW
-    )
+    ledger = open_ledger(dd, clock=ManualClock(at))
+    ledger.initialise(director="Dana Director", library="Test Library", timezone="America/Chicago")
     ledger.close()
-    yield path
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, database_url: str) -> Iterator[Path]:
+    """A fresh data directory whose ledger lives in ``database_url``."""
+    yield new_data_dir(tmp_path / "data", database_url)

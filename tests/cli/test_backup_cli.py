@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cli.main import custodes
 from ledger.checkpoint import parse_unverified, public_key_pem, sign_checkpoint
+from ledger.clock import ManualClock
 from tests.conftest import NOW
 
 DIRECTOR = "Dana Director"
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.sqlite_only
 
 def invoke(data: Path | None, *args: str, code: int | None = 0, **kw: object) -> Result:
     head = ["--data-dir", str(data)] if data is not None else []
-    result = CliRunner().invoke(custodes, [*head, "--now", NOW.isoformat(), *args], **kw)  # type: ignore[arg-type]
+    result = CliRunner().invoke(custodes, [*head, *args], obj=ManualClock(NOW), **kw)  # type: ignore[arg-type]
     if code is not None:
         assert result.exit_code == code, (result.stdout, result.stderr)
     return result
@@ -350,14 +351,15 @@ import sys
 from pathlib import Path
 from datetime import datetime
 from ledger.app import open_ledger
+from ledger.clock import ManualClock
 from ledger.datadir import DataDir
-ledger = open_ledger(DataDir.open(Path(sys.argv[1])))
 now = datetime.fromisoformat(sys.argv[2])
+ledger = open_ledger(DataDir.open(Path(sys.argv[1])), clock=ManualClock(now))
 stop = Path(sys.argv[3])
 i = 0
 while not stop.exists():
     i += 1
-    ledger.add_staff(f"Writer {i}", "staff", actor="Dana Director", now=now)
+    ledger.add_staff(f"Writer {i}", "staff", actor="Dana Director")
     if i == 1:
         print("appending", flush=True)
 print(i, flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import custodes
+from ledger.clock import ManualClock
 from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip
 
 NOW = "2026-11-02T15:00:00Z"
@@ -22,7 +24,9 @@ def run(tmp_path: Path):
     runner = CliRunner()
 
     def invoke(*args: str, now: str = NOW):
-        return runner.invoke(custodes, ["--data-dir", str(data), "--now", now, *args])
+        return runner.invoke(
+            custodes, ["--data-dir", str(data), *args], obj=ManualClock(datetime.fromisoformat(now))
+        )
 
     assert invoke("init", "--director", DIRECTOR).exit_code == 0
     assert invoke("staff", "add", STAFF, "--role", "staff", "--as", DIRECTOR).exit_code == 0

@@ -8,6 +8,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -15,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import custodes
+from ledger.clock import ManualClock
 from tests.cli.db_helpers import count_events, write_lock_held
 from tests.conftest import NOW
 
@@ -23,7 +25,7 @@ DIRECTOR = "Dana Director"
 
 def run(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(
-        custodes, ["--data-dir", str(data_dir), "--now", NOW.isoformat(), *args], env=env
+        custodes, ["--data-dir", str(data_dir), *args], env=env, obj=ManualClock(NOW)
     )
 
 
@@ -167,11 +169,10 @@ def test_the_actor_can_come_from_the_environment(ledger_dir: Path) -> None:
 
 def test_log_pages_and_filters_by_date(ledger_dir: Path) -> None:
     for n in range(3):
-        later = ["--now", f"2026-11-0{3 + n}T10:00:00+00:00"]
+        later = ManualClock(datetime(2026, 11, 3 + n, 10, 0, tzinfo=UTC))
         args = [
             "--data-dir",
             str(ledger_dir),
-            *later,
             "staff",
             "add",
             f"S{n}",
@@ -180,7 +181,7 @@ def test_log_pages_and_filters_by_date(ledger_dir: Path) -> None:
             "--as",
             DIRECTOR,
         ]
-        assert CliRunner().invoke(custodes, args).exit_code == 0
+        assert CliRunner().invoke(custodes, args, obj=later).exit_code == 0
     page = json.loads(run(ledger_dir, "log", "--start", "2", "--limit", "2", "--json").stdout)
     assert [e["notification_id"] for e in page] == [2, 3]
     window = json.loads(

@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import custodes
+from ledger.clock import ManualClock
 from tests.cli.db_helpers import every_stored_byte
 
 NOW = "2026-11-02T15:00:00Z"
@@ -29,7 +31,9 @@ def run(tmp_path: Path):  # type: ignore[no-untyped-def]
     runner = CliRunner()
 
     def invoke(*args: str, code: int = 0) -> Result:
-        result = runner.invoke(custodes, ["--data-dir", str(data), "--now", NOW, *args])
+        result = runner.invoke(
+            custodes, ["--data-dir", str(data), *args], obj=ManualClock(datetime.fromisoformat(NOW))
+        )
         assert result.exit_code == code, (result.stdout, result.stderr)
         return result
 

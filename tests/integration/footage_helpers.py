@@ -7,6 +7,7 @@ from pathlib import Path
 
 from capture.synthetic import write_clip
 from ledger.app import Ledger, open_ledger
+from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from tests.conftest import NOW
 
@@ -17,12 +18,13 @@ CAMERA = "lobby-1"
 REC = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
 
 
-def footage_ledger(data_dir: Path) -> Ledger:
-    ledger = open_ledger(DataDir.open(data_dir))
-    ledger.add_staff(MANAGER, "business_manager", actor=DIRECTOR, now=NOW)
-    ledger.add_staff(STAFF, "staff", actor=DIRECTOR, now=NOW)
+def footage_ledger(data_dir: Path, *, at: datetime = NOW) -> Ledger:
+    """Staff and a camera, recorded at ``at`` by a ledger on a ManualClock."""
+    ledger = open_ledger(DataDir.open(data_dir), clock=ManualClock(at))
+    ledger.add_staff(MANAGER, "business_manager", actor=DIRECTOR)
+    ledger.add_staff(STAFF, "staff", actor=DIRECTOR)
     ledger.register_camera(
-        CAMERA, location="Main lobby", zone="public", signage_posted=True, actor=DIRECTOR, now=NOW
+        CAMERA, location="Main lobby", zone="public", signage_posted=True, actor=DIRECTOR
     )
     return ledger
 

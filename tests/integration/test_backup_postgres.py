@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import custodes
+from ledger.clock import ManualClock
 from tests.conftest import NOW, postgres_admin_url, require_tool
 
 pytestmark = pytest.mark.postgres
@@ -96,7 +97,8 @@ def cluster() -> Iterator[Cluster]:
 def cli(data: Path, url: str, *args: str, code: int = 0) -> Result:
     result = CliRunner().invoke(
         custodes,
-        ["--data-dir", str(data), "--now", NOW.isoformat(), *args],
+        ["--data-dir", str(data), *args],
+        obj=ManualClock(NOW),
         env={"CUSTODES_DATABASE_URL": url},
     )
     assert result.exit_code == code, (result.stdout, result.stderr)

@@ -9,6 +9,7 @@ from uuid import uuid4
 from eventsourcing.persistence import StoredEvent
 
 from ledger.chain_reader import ChainReader
+from ledger.clock import ManualClock
 from ledger.integrity import verify_chain
 from ledger.store import ChainedApplicationRecorder, ChainedDatastore
 
@@ -72,14 +73,16 @@ def _app_writer(path: str, seed: int, acks: mp.Queue, errors: mp.Queue) -> None:
     from tests.conftest import NOW
 
     try:
-        ledger = open_ledger(DataDir.open(Path(path)))
+        ledger = open_ledger(DataDir.open(Path(path)), clock=ManualClock(NOW))
         for n in range(ROUNDS):
             now = NOW + timedelta(minutes=n)
             name = f"Writer {seed}-{n}"
-            ledger.add_staff(name, "staff", actor=DIRECTOR, now=now)
+            ledger.clock.set(now)
+            ledger.add_staff(name, "staff", actor=DIRECTOR)
             acks.put(name)  # acknowledged: the save returned
             try:  # a refused act is recorded too (AccessDenied)
-                ledger.add_staff(f"Intruder {seed}-{n}", "staff", actor=name, now=now)
+                ledger.clock.set(now)
+                ledger.add_staff(f"Intruder {seed}-{n}", "staff", actor=name)
             except NotPermitted:
                 acks.put(f"refused {seed}-{n}")
             if n % 3 == 2:  # catch the read models up while the others write
@@ -133,7 +136,7 @@ def test_four_application_processes_record_and_catch_up_read_models_at_once(
     assert len(acknowledged) == 2 * PROCESSES * ROUNDS
 
     datadir = DataDir.open(data_dir)
-    ledger = open_ledger(datadir)
+    ledger = open_ledger(datadir, clock=ManualClock(NOW))
     names = {s.name for s in ledger.staff()}
     assert {a for a in acknowledged if a.startswith("Writer")} <= names
     reader = open_chain(datadir)

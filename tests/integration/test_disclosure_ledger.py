@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ledger.app import Ledger, open_chain, open_ledger, verify_chain
+from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.errors import InvalidInput, NotFound, NotPermitted
 from ledger.footage import MediaFacts
@@ -18,6 +19,7 @@ from ledger.footage_commands import CaptureItem
 from projections.disclosures import disclosures
 from projections.refusals import refused_attempts
 from projections.registry import open_views
+from tests.conftest import NOW
 
 DIRECTOR, STAFF, COUNSEL = "Dana Director", "Sam Staff", "Cora Counsel"
 CARD = "2100-012345"
@@ -31,26 +33,29 @@ REPS = dict(
 
 @pytest.fixture
 def ledger(data_dir: Path, now: datetime) -> Iterator[Ledger]:
-    led = open_ledger(DataDir.open(data_dir))
-    led.add_staff(STAFF, "staff", actor=DIRECTOR, now=now)
-    led.add_staff(COUNSEL, "counsel", actor=DIRECTOR, now=now)
+    led = open_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    led.clock.set(now)
+    led.add_staff(STAFF, "staff", actor=DIRECTOR)
+    led.add_staff(COUNSEL, "counsel", actor=DIRECTOR)
     yield led
     led.close()
 
 
 def open_request(led: Ledger, now: datetime, kind: str, records: list[str], **kw: object) -> str:
+    led.clock.set(now)
     return led.open_request(
         requester_kind=kind, requester="Someone", received_by=STAFF, records=records,
-        description="asked at the desk", actor=STAFF, now=now, **kw,  # type: ignore[arg-type]
+        description="asked at the desk", actor=STAFF, **kw,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
 def record_emergency(led: Ledger, ref: str, now: datetime, **reps: bool) -> None:
+    led.clock.set(now)
     led.record_emergency(
         ref, officer_name="Lee Officer", officer_rank="Sergeant", badge_number="4471",
         agency="Mahomet PD", agency_phone="217-555-0100", id_examined=True,
         role_sought="suspect", emergency_description="a threat at the desk",
-        actor=DIRECTOR, now=now, **{**REPS, **reps},
+        actor=DIRECTOR, **{**REPS, **reps},
     )  # fmt: skip
 
 
@@ -85,20 +90,24 @@ def test_the_emergency_path_refuses_each_skipped_step_and_records_it(
         record_emergency(ledger, ref, now, imminent_danger=False)
     record_emergency(ledger, ref, now)
     with pytest.raises(NotPermitted, match="^POLICY-DIRECTOR-DECIDES .*before the Director"):
-        ledger.release(ref, fields=["name"], to="Lee", method="in person", actor=DIRECTOR, now=now)
+        ledger.clock.set(now)
+        ledger.release(ref, fields=["name"], to="Lee", method="in person", actor=DIRECTOR)
     with pytest.raises(NotPermitted, match="^POLICY-DIRECTOR-DECIDES .*not the staff"):
-        ledger.decide(ref, approve=True, reason="ok", actor=STAFF, now=now)
+        ledger.decide(ref, approve=True, reason="ok", actor=STAFF)
     later = now + timedelta(minutes=30)
-    decided = ledger.decide(ref, approve=True, reason="emergency met", actor=DIRECTOR, now=later)
+    ledger.clock.set(later)
+    decided = ledger.decide(ref, approve=True, reason="emergency met", actor=DIRECTOR)
     assert decided["allowed_fields"] == ["address", "card_number", "name", "phone"]
     with pytest.raises(NotPermitted, match="^LRCA-EMERGENCY-SCOPE .*circulation records"):
-        ledger.release(ref, fields=["name", "titles"], to="Lee", method="x", actor=STAFF, now=later)
+        ledger.clock.set(later)
+        ledger.release(ref, fields=["name", "titles"], to="Lee", method="x", actor=STAFF)
+    ledger.clock.set(later)
     released = ledger.release(
         ref, fields=["name", "card_number"], to="Lee Officer", method="in person",
-        actor=STAFF, now=later,
+        actor=STAFF,
     )  # fmt: skip
     assert released["fields"] == ["card_number", "name"]
-    ledger.acknowledge(ref, signed_form_sha256="b" * 64, actor=STAFF, now=later)
+    ledger.acknowledge(ref, signed_form_sha256="b" * 64, actor=STAFF)
     assert refused(ledger) == [
         ("request emergency", ref, "LRCA-EMERGENCY-REPRESENTATIONS"),
         ("request release", ref, "POLICY-DIRECTOR-DECIDES"),
@@ -114,17 +123,20 @@ def test_the_emergency_path_refuses_each_skipped_step_and_records_it(
 
     # R11: the follow-up stays open until a later court order is linked.
     with pytest.raises(NotPermitted, match="^LRCA-EMERGENCY-FOLLOWUP"):
-        ledger.resolve_follow_up(ref, judicial_review_sought=True, actor=STAFF, now=later)
+        ledger.clock.set(later)
+        ledger.resolve_follow_up(ref, judicial_review_sought=True, actor=STAFF)
     other = open_request(ledger, now, "court", ["registration"], patron_card=CARD)
     with pytest.raises(InvalidInput, match="has no court order"):
-        ledger.resolve_follow_up(ref, court_order_request=other, actor=DIRECTOR, now=later)
+        ledger.resolve_follow_up(ref, court_order_request=other, actor=DIRECTOR)
+    ledger.clock.set(now)
     ledger.record_court_order(
         other, kind="order", signed_by_judge=True, court="Circuit Court", judge="Hon. J",
         case="2026-CF-1", issued=now, served_at=now, served_by="Det. Ray #42",
         scope="registration", document_name="o.pdf", document_sha256="c" * 64,
-        actor=STAFF, now=now,
+        actor=STAFF,
     )  # fmt: skip
-    ledger.resolve_follow_up(ref, court_order_request=other, actor=DIRECTOR, now=later)
+    ledger.clock.set(later)
+    ledger.resolve_follow_up(ref, court_order_request=other, actor=DIRECTOR)
     assert register(ledger)[ref].follow_up == f"resolved: court order {other}"  # type: ignore[attr-defined]
     # Both requests are about the same patron: same pseudonym.
     assert register(ledger)[other].patron == row.patron  # type: ignore[attr-defined]
@@ -136,29 +148,31 @@ def test_a_court_order_releases_its_scope_only_after_counsel_finds_it_sufficient
     ref = open_request(ledger, now, "court", ["registration", "circulation"], patron_card=CARD)
 
     def record(kind: str, signed: bool) -> None:
+        ledger.clock.set(now)
         ledger.record_court_order(
             ref, kind=kind, signed_by_judge=signed, court="Circuit Court", judge="Hon. J",
             case="2026-CF-9", issued=now, served_at=now, served_by="Det. Ray #42",
             scope="registration records of the patron", document_name="o.pdf",
-            document_sha256="d" * 64, actor=STAFF, now=now,
+            document_sha256="d" * 64, actor=STAFF,
         )  # fmt: skip
 
     record("subpoena", False)
     with pytest.raises(NotPermitted, match="^LRCA-COURT-ORDER .*not signed by a judge"):
-        ledger.decide(ref, approve=True, reason="x", actor=DIRECTOR, now=now)
+        ledger.decide(ref, approve=True, reason="x", actor=DIRECTOR)
     record("order", True)
     with pytest.raises(NotPermitted, match="^LRCA-COUNSEL-REVIEW .*has not yet reviewed"):
-        ledger.decide(ref, approve=True, reason="x", actor=DIRECTOR, now=now)
+        ledger.decide(ref, approve=True, reason="x", actor=DIRECTOR)
     with pytest.raises(NotPermitted, match="^LRCA-COUNSEL-REVIEW .*only counsel"):
-        ledger.record_counsel_review(ref, result="sufficient", notes="", actor=STAFF, now=now)
-    ledger.record_counsel_review(ref, result="sufficient", notes="in order", actor=COUNSEL, now=now)
-    decided = ledger.decide(ref, approve=True, reason="valid order", actor=DIRECTOR, now=now)
+        ledger.record_counsel_review(ref, result="sufficient", notes="", actor=STAFF)
+    ledger.clock.set(now)
+    ledger.record_counsel_review(ref, result="sufficient", notes="in order", actor=COUNSEL)
+    decided = ledger.decide(ref, approve=True, reason="valid order", actor=DIRECTOR)
     assert "titles" not in decided["allowed_fields"] and "name" in decided["allowed_fields"]
     with pytest.raises(NotPermitted, match="^LRCA-COURT-ORDER-SCOPE"):
-        ledger.release(ref, fields=["titles"], to="Clerk", method="mail", actor=DIRECTOR, now=now)
-    ledger.release(
-        ref, fields=["registration_record"], to="Clerk", method="mail", actor=DIRECTOR, now=now
-    )
+        ledger.clock.set(now)
+        ledger.release(ref, fields=["titles"], to="Clerk", method="mail", actor=DIRECTOR)
+    ledger.clock.set(now)
+    ledger.release(ref, fields=["registration_record"], to="Clerk", method="mail", actor=DIRECTOR)
     row = register(ledger)[ref]
     assert row.counsel_review == "sufficient" and row.follow_up == "none"  # type: ignore[attr-defined]
 
@@ -170,23 +184,25 @@ def test_a_guardian_hears_a_minors_fines_and_fees_amounts_only(
         ledger, now, "parent_guardian", ["fines_fees", "circulation"], patron_card=CARD,
         minor=True, guardianship="birth certificate shown",
     )  # fmt: skip
-    decided = ledger.decide(ref, approve=True, reason="guardian", actor=DIRECTOR, now=now)
+    ledger.clock.set(now)
+    decided = ledger.decide(ref, approve=True, reason="guardian", actor=DIRECTOR)
     assert decided["allowed_fields"] == ["fees_total", "fines_total"]
     with pytest.raises(NotPermitted, match="^POLICY-MINOR-FINES .*titles"):
-        ledger.release(ref, fields=["titles"], to="Pat", method="desk", actor=STAFF, now=now)
+        ledger.clock.set(now)
+        ledger.release(ref, fields=["titles"], to="Pat", method="desk", actor=STAFF)
 
 
 def test_a_foia_request_starts_the_clock_and_holds_the_responsive_footage(
     ledger: Ledger, now: datetime
 ) -> None:
+    ledger.clock.set(now)
     ledger.register_camera(
-        "lobby-1", location="Lobby", zone="public", signage_posted=True, actor=DIRECTOR, now=now
+        "lobby-1", location="Lobby", zone="public", signage_posted=True, actor=DIRECTOR
     )
     media = MediaFacts("mp4", "mp4v", 300, 10.0, 30.0, 320, 240)
     seg = ledger.record_capture(
         CaptureItem("e" * 64, 1000, "lobby-1", now - timedelta(hours=2), media, "a.mp4"),
         actor=STAFF,
-        now=now,
     )
     with pytest.raises(NotFound):
         open_request(ledger, now, "public", ["footage"], footage=["f" * 12])
@@ -198,12 +214,12 @@ def test_a_foia_request_starts_the_clock_and_holds_the_responsive_footage(
     assert view["foia"]["extended_due_at"].astimezone(chicago).date().isoformat() == "2026-11-16"
     assert view["foia"]["due_at"].tzinfo == UTC
     assert view["hold_id"] in ledger.segment_info(seg.segment_id).holds
-    decided = ledger.decide(ref, approve=True, reason="footage, blurred", actor=DIRECTOR, now=now)
+    decided = ledger.decide(ref, approve=True, reason="footage, blurred", actor=DIRECTOR)
     assert decided["allowed_fields"] == ["footage"]
     assert {d["rule_id"] for d in decided["decisions"] if not d["allowed"]} == {"FOIA-7.5B"}
     released = ledger.release(
         ref, fields=[], footage=[seg.segment_id], to="J. Public", method="download",
-        actor=DIRECTOR, now=now,
+        actor=DIRECTOR,
     )  # fmt: skip
     assert released["footage"] == [{"segment_id": seg.segment_id, "sha256": "e" * 64}]
     row = register(ledger)[ref]
@@ -220,10 +236,12 @@ def test_forgetting_a_patron_erases_the_details_and_the_chain_still_verifies(
     )  # fmt: skip
     assert ledger.request_view(ref)["patron"]["details"]["name"] == "Jane Patron"
     with pytest.raises(NotPermitted, match="^PATRON-ERASURE"):
-        ledger.forget_patron(CARD, reason="asked", actor=STAFF, now=now)
+        ledger.clock.set(now)
+        ledger.forget_patron(CARD, reason="asked", actor=STAFF)
     with pytest.raises(NotFound):
-        ledger.forget_patron("9999", reason="", actor=DIRECTOR, now=now)
-    pseudo = ledger.forget_patron(CARD, reason="patron asked", actor=DIRECTOR, now=now)
+        ledger.forget_patron("9999", reason="", actor=DIRECTOR)
+    ledger.clock.set(now)
+    pseudo = ledger.forget_patron(CARD, reason="patron asked", actor=DIRECTOR)
     assert ledger.request_view(ref)["patron"] == {"pseudonym": pseudo, "details": "erased"}
     assert register(ledger)[ref].patron_erased  # type: ignore[attr-defined]
     assert verify_chain(open_chain(DataDir.open(data_dir))).ok
@@ -238,7 +256,8 @@ def test_the_register_rebuilt_from_the_log_equals_the_one_kept_incrementally(
     ref = open_request(ledger, now, "law_enforcement", ["registration"], patron_card=CARD)
     record_emergency(ledger, ref, now)
     before = register(ledger)
-    ledger.decide(ref, approve=False, reason="no emergency", actor=DIRECTOR, now=now)
+    ledger.clock.set(now)
+    ledger.decide(ref, approve=False, reason="no emergency", actor=DIRECTOR)
     incremental = register(ledger)
     views = open_views(ledger)
     views.rebuild()
@@ -252,16 +271,20 @@ def test_the_one_foia_extension_moves_the_deadline_and_only_before_it_passes(
     ref = open_request(ledger, now, "public", ["circulation"])
     chicago = ZoneInfo("America/Chicago")
     with pytest.raises(NotPermitted, match="FOIA-CLOCK .*only director may"):
-        ledger.extend_foia(ref, reason="review needed", actor=STAFF, now=now)
-    due = ledger.extend_foia(ref, reason="records must be reviewed", actor=DIRECTOR, now=now)
+        ledger.clock.set(now)
+        ledger.extend_foia(ref, reason="review needed", actor=STAFF)
+    ledger.clock.set(now)
+    due = ledger.extend_foia(ref, reason="records must be reviewed", actor=DIRECTOR)
     assert due.astimezone(chicago).date().isoformat() == "2026-11-16"
     row = register(ledger)[ref]
     assert row.foia_due == due  # type: ignore[attr-defined]
     with pytest.raises(InvalidInput, match="extended already"):
-        ledger.extend_foia(ref, reason="again", actor=DIRECTOR, now=now)
+        ledger.clock.set(now)
+        ledger.extend_foia(ref, reason="again", actor=DIRECTOR)
     late = open_request(ledger, now, "public", ["circulation"])
     with pytest.raises(NotPermitted, match="before the first deadline"):
-        ledger.extend_foia(late, reason="too late", actor=DIRECTOR, now=now + timedelta(days=10))
+        ledger.clock.set(now + timedelta(days=10))
+        ledger.extend_foia(late, reason="too late", actor=DIRECTOR)
     assert ("request foia-extend", late, "FOIA-CLOCK") in refused(ledger)
 
 
@@ -269,11 +292,11 @@ def test_a_nondisclosure_order_is_recorded_with_the_court_order(
     ledger: Ledger, now: datetime
 ) -> None:
     ref = open_request(ledger, now, "court", ["registration"], patron_card=CARD)
+    ledger.clock.set(now)
     ledger.record_court_order(
         ref, kind="order", signed_by_judge=True, court="Circuit", judge="Hon. J", case="26-CF-1",
         issued=now - timedelta(days=1), served_at=now, served_by="Dep. K", scope="registration",
-        document_name="o.pdf", document_sha256="a" * 64, actor=STAFF, now=now,
-        nondisclosure="do not notify the patron for 90 days",
+        document_name="o.pdf", document_sha256="a" * 64, actor=STAFF, nondisclosure="do not notify the patron for 90 days",
     )  # fmt: skip
     order = ledger.request_view(ref)["court_order"]
     assert order["nondisclosure"] == "do not notify the patron for 90 days"

@@ -15,6 +15,7 @@ from capture.export import export_footage
 from capture.ingest import ingest_paths
 from cli.main import custodes
 from ledger.app import Ledger
+from ledger.clock import ManualClock
 from ledger.errors import InvalidInput, NotPermitted
 from ledger.evidence import EvidenceInvalid, verify_package
 from tests.conftest import NOW
@@ -24,15 +25,15 @@ LATER = NOW + timedelta(days=3)
 
 
 def _segment(ledger: Ledger, tmp_path: Path, n: int = 0) -> str:
-    summary = ingest_paths(
-        ledger, [clip(tmp_path / "in", n)], camera=CAMERA, actor=DIRECTOR, now=NOW
-    )
+    ledger.clock.set(NOW)
+    summary = ingest_paths(ledger, [clip(tmp_path / "in", n)], camera=CAMERA, actor=DIRECTOR)
     (outcome,) = summary.outcomes
     assert outcome.segment_id is not None, outcome.message
     return outcome.segment_id
 
 
 def _approved_request(ledger: Ledger, segments: list[str]) -> str:
+    ledger.clock.set(NOW)
     ref = ledger.open_request(
         requester_kind="law_enforcement",
         requester="Det. Ray, Mahomet PD",
@@ -42,17 +43,17 @@ def _approved_request(ledger: Ledger, segments: list[str]) -> str:
         footage=segments,
         case_number="MPD-26-1187",
         actor=DIRECTOR,
-        now=NOW,
     )
-    ledger.decide(ref, approve=True, reason="active investigation", actor=DIRECTOR, now=NOW)
+    ledger.decide(ref, approve=True, reason="active investigation", actor=DIRECTOR)
     return ref
 
 
 def _export(ledger: Ledger, segments: list[str], ref: str, to: Path, **kw: object):  # noqa: ANN202
     assert ledger.datadir is not None
     key = ledger.datadir.signing_key(None)
+    ledger.clock.set(LATER)
     return export_footage(
-        ledger, segments, request_ref=ref, to=to, actor=DIRECTOR, now=LATER, signing_key=key, **kw
+        ledger, segments, request_ref=ref, to=to, actor=DIRECTOR, signing_key=key, **kw
     )
 
 
@@ -151,9 +152,9 @@ def test_staff_may_not_export(data_dir: Path, tmp_path: Path) -> None:
     ref = _approved_request(ledger, [seg])
     assert ledger.datadir is not None
     with pytest.raises(NotPermitted, match="FOOTAGE-ARCHIVE-ACCESS"):
+        ledger.clock.set(LATER)
         export_footage(
-            ledger, [seg], request_ref=ref, to=tmp_path / "e", actor=STAFF, now=LATER,
-            signing_key=ledger.datadir.signing_key(None),
+            ledger, [seg], request_ref=ref, to=tmp_path / "e", actor=STAFF, signing_key=ledger.datadir.signing_key(None),
         )  # fmt: skip
 
 
@@ -175,11 +176,12 @@ def test_the_cli_exports_and_verify_export_exits_3_on_a_changed_package(
     ref = _approved_request(ledger, [seg])
     ledger.close()
     runner = CliRunner()
-    base = ["--data-dir", str(data_dir), "--now", LATER.isoformat()]
+    base = ["--data-dir", str(data_dir)]
     out = tmp_path / "pkg"
     made = runner.invoke(
         custodes,
         [*base, "footage", "export", seg, "--request", ref, "--to", str(out), "--as", DIRECTOR],
+        obj=ManualClock(LATER),
     )
     assert made.exit_code == 0, made.output
     ok = runner.invoke(custodes, ["verify-export", str(out), "--json"])
@@ -197,6 +199,7 @@ def test_the_cli_exports_and_verify_export_exits_3_on_a_changed_package(
         custodes,
         [*base, "footage", "export", seg, "--request", ref, "--to", str(tmp_path / "x"),
          "--region", "1,2,3", "--as", DIRECTOR],
+        obj=ManualClock(LATER),
     )  # fmt: skip
     assert bad_region.exit_code == 2
     assert not (tmp_path / "x").exists()
@@ -216,12 +219,14 @@ def test_a_purged_segment_cannot_be_exported(data_dir: Path, tmp_path: Path) -> 
     with views.connect() as conn:
         due = due_segment_ids(conn, later)
     views.close()
-    result = sweep(ledger, open_vault(ledger), due, actor=DIRECTOR, now=later)
+    ledger.clock.set(later)
+    result = sweep(ledger, open_vault(ledger), due, actor=DIRECTOR)
     assert [(o.segment_id, o.status) for o in result.outcomes] == [(seg, "purged")]
     assert ledger.datadir is not None
     with pytest.raises(InvalidInput, match=f"segment {seg} was purged on"):
+        ledger.clock.set(later)
         export_footage(
             ledger, [seg], request_ref=ref, to=tmp_path / "e", actor=DIRECTOR,
-            now=later, signing_key=ledger.datadir.signing_key(None),
+            signing_key=ledger.datadir.signing_key(None),
         )  # fmt: skip
     assert not (tmp_path / "e").exists()

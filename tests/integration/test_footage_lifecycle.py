@@ -42,13 +42,13 @@ def test_a_camera_in_a_restroom_is_refused_and_the_refusal_recorded(data_dir: Pa
     ledger = footage_ledger(data_dir)
     before = last_id(ledger)
     with pytest.raises(NotPermitted) as err:
+        ledger.clock.set(NOW)
         ledger.register_camera(
             "wc-1",
             location="Restroom",
             zone="restroom",
             signage_posted=True,
             actor=DIRECTOR,
-            now=NOW,
         )
     assert str(err.value) == (
         "CAMERA-PRIVACY-ZONE (720 ILCS 5/26-4; Policy V-B): no camera may be placed in a restroom"
@@ -71,7 +71,8 @@ def test_a_folder_ingest_records_good_files_refuses_bad_ones_and_is_idempotent(
     (inbox / "notes.txt").write_text("not video")
     before = last_id(ledger)
 
-    summary = ingest_paths(ledger, [inbox], camera=CAMERA, actor=STAFF, now=NOW)
+    ledger.clock.set(NOW)
+    summary = ingest_paths(ledger, [inbox], camera=CAMERA, actor=STAFF)
 
     assert [o.status for o in summary.outcomes] == ["ingested", "ingested", "refused", "refused"]
     assert summary.outcomes[2].message == (
@@ -90,7 +91,7 @@ def test_a_folder_ingest_records_good_files_refuses_bad_ones_and_is_idempotent(
     # Same content again (a copy): reported, not recorded twice, source left in place.
     shutil.copy(spare, inbox / spare.name)
     again_from = last_id(ledger) + 1
-    again = ingest_paths(ledger, [inbox / spare.name], camera=CAMERA, actor=STAFF, now=NOW)
+    again = ingest_paths(ledger, [inbox / spare.name], camera=CAMERA, actor=STAFF)
     assert [o.status for o in again.outcomes] == ["duplicate"]
     assert again.outcomes[0].segment_id == summary.outcomes[0].segment_id
     assert kinds(ledger, again_from) == []
@@ -109,7 +110,8 @@ def test_ingest_from_an_unknown_camera_records_and_stores_nothing(
     ledger = footage_ledger(data_dir)
     before = last_id(ledger)
     with pytest.raises(NotFound) as err:
-        ingest_paths(ledger, [clip(tmp_path, 0)], camera="attic-9", actor=STAFF, now=NOW)
+        ledger.clock.set(NOW)
+        ingest_paths(ledger, [clip(tmp_path, 0)], camera="attic-9", actor=STAFF)
     assert str(err.value) == (
         "camera 'attic-9' is not registered. Register it with: custodes camera add attic-9 "
         "--location TEXT --zone public --signage-posted --as NAME"
@@ -133,7 +135,8 @@ def test_a_file_that_vanishes_mid_ingest_leaves_nothing_behind(
     def vanish(step: str) -> None:
         raise SourceVanished(f"{path}: the file was removed while it was read; nothing was stored.")
 
-    summary = ingest_paths(ledger, [path], camera=CAMERA, actor=STAFF, now=NOW, fail_at=vanish)
+    ledger.clock.set(NOW)
+    summary = ingest_paths(ledger, [path], camera=CAMERA, actor=STAFF, fail_at=vanish)
     assert summary.outcomes[0].status == "refused"
     assert last_id(ledger) == before
     assert list((data_dir / "footage" / "blobs").iterdir()) == []
@@ -155,10 +158,12 @@ def test_a_crash_between_storing_and_recording_is_recorded_by_the_next_ingest(
         raise Crash(step)
 
     with pytest.raises(Crash):
-        ingest_paths(ledger, [path], camera=CAMERA, actor=STAFF, now=NOW, fail_at=crash)
+        ledger.clock.set(NOW)
+        ingest_paths(ledger, [path], camera=CAMERA, actor=STAFF, fail_at=crash)
     assert len(list((data_dir / "footage" / "blobs").iterdir())) == 1
     before = last_id(ledger)
-    summary = ingest_paths(ledger, [path], camera=CAMERA, actor=STAFF, now=NOW)
+    ledger.clock.set(NOW)
+    summary = ingest_paths(ledger, [path], camera=CAMERA, actor=STAFF)
     assert summary.outcomes[0].status == "recovered"
     assert "recorded after interruption" in summary.outcomes[0].message
     assert kinds(ledger, before + 1) == ["FootageCaptured"]
@@ -169,14 +174,14 @@ def test_archived_footage_is_refused_to_staff_and_the_attempt_recorded(
     data_dir: Path, tmp_path: Path
 ) -> None:
     ledger = footage_ledger(data_dir)
-    seg = ingest_paths(ledger, [clip(tmp_path, 0)], camera=CAMERA, actor=STAFF, now=NOW)
+    ledger.clock.set(NOW)
+    seg = ingest_paths(ledger, [clip(tmp_path, 0)], camera=CAMERA, actor=STAFF)
     sid = seg.outcomes[0].segment_id or ""
     later = NOW + timedelta(days=2)
     before = last_id(ledger)
     with pytest.raises(NotPermitted) as err:
-        view_segment(
-            ledger, sid, reason="curious", purpose="other", remote=False, actor=STAFF, now=later
-        )
+        ledger.clock.set(later)
+        view_segment(ledger, sid, reason="curious", purpose="other", remote=False, actor=STAFF)
     assert str(err.value) == (
         "FOOTAGE-ARCHIVE-ACCESS (Policy V-B): Sam Staff (staff): archived footage may be viewed "
         "only by the Director or the Business Manager"
@@ -189,15 +194,13 @@ def test_archived_footage_is_refused_to_staff_and_the_attempt_recorded(
             purpose="other",
             remote=True,
             actor=MANAGER,
-            now=later,
         )
     with pytest.raises(InvalidInput, match="a reason is required; pass --reason TEXT"):
-        view_segment(
-            ledger, sid, reason="  ", purpose="safety", remote=False, actor=MANAGER, now=later
-        )
+        view_segment(ledger, sid, reason="  ", purpose="safety", remote=False, actor=MANAGER)
     assert kinds(ledger, before + 1) == ["AccessDenied", "AccessDenied"]
 
     out = tmp_path / "copy.mp4"
+    ledger.clock.set(later)
     result = view_segment(
         ledger,
         sid,
@@ -205,7 +208,6 @@ def test_archived_footage_is_refused_to_staff_and_the_attempt_recorded(
         purpose="safety",
         remote=True,
         actor=MANAGER,
-        now=later,
         out=out,
     )
     assert result.archived and out.stat().st_size > 0
@@ -218,7 +220,6 @@ def test_archived_footage_is_refused_to_staff_and_the_attempt_recorded(
         purpose="safety",
         remote=False,
         actor=DIRECTOR,
-        now=later,
     )
     assert still.path.read_bytes()[:4] == b"\x89PNG"
     views = open_views(ledger)
@@ -239,22 +240,23 @@ def test_archived_footage_is_refused_to_staff_and_the_attempt_recorded(
 
 def test_only_the_director_releases_a_hold(data_dir: Path, tmp_path: Path) -> None:
     ledger = footage_ledger(data_dir)
-    seg = ingest_paths(
-        ledger, [clip(tmp_path, 0), clip(tmp_path, 1)], camera=CAMERA, actor=STAFF, now=NOW
-    )
+    ledger.clock.set(NOW)
+    seg = ingest_paths(ledger, [clip(tmp_path, 0), clip(tmp_path, 1)], camera=CAMERA, actor=STAFF)
     ids = [o.segment_id or "" for o in seg.outcomes]
     hold = ledger.place_hold(
-        ids, kind="foia", reason="FOIA request", reference="FOIA-26-7", actor=STAFF, now=NOW
+        ids, kind="foia", reason="FOIA request", reference="FOIA-26-7", actor=STAFF
     )
     with pytest.raises(
         NotPermitted, match="only the Director may release a hold, not the business manager"
     ):
-        ledger.release_hold(hold, reason="done", actor=MANAGER, now=NOW)
+        ledger.clock.set(NOW)
+        ledger.release_hold(hold, reason="done", actor=MANAGER)
     with pytest.raises(InvalidInput, match="a reason is required"):
-        ledger.release_hold(hold, reason="", actor=DIRECTOR, now=NOW)
+        ledger.release_hold(hold, reason="", actor=DIRECTOR)
     with pytest.raises(NotFound, match="hold 'H-00000000' does not exist"):
-        ledger.release_hold("H-00000000", reason="x", actor=DIRECTOR, now=NOW)
-    ledger.release_hold(hold, reason="request answered", actor=DIRECTOR, now=NOW)
+        ledger.release_hold("H-00000000", reason="x", actor=DIRECTOR)
+    ledger.clock.set(NOW)
+    ledger.release_hold(hold, reason="request answered", actor=DIRECTOR)
     assert ledger.hold_info(hold).released_at == NOW
     assert ledger.segment_info(ids[0]).holds == ()
     ledger.close()
@@ -265,21 +267,16 @@ def test_rebuilt_read_models_equal_the_incrementally_kept_ones(
 ) -> None:
     ledger = footage_ledger(data_dir)
     views = open_views(ledger)  # kept incrementally from the start
-    seg = ingest_paths(
-        ledger, [clip(tmp_path, n) for n in range(3)], camera=CAMERA, actor=STAFF, now=NOW
-    )
+    ledger.clock.set(NOW)
+    seg = ingest_paths(ledger, [clip(tmp_path, n) for n in range(3)], camera=CAMERA, actor=STAFF)
     ids = [o.segment_id or "" for o in seg.outcomes]
     views.catch_up()
-    flag = ledger.flag(ids[0], reason="theft at desk", actor=STAFF, now=NOW)
-    hold = ledger.place_hold(
-        ids[1:], kind="legal", reason="suit", reference="L-1", actor=DIRECTOR, now=NOW
-    )
+    flag = ledger.flag(ids[0], reason="theft at desk", actor=STAFF)
+    hold = ledger.place_hold(ids[1:], kind="legal", reason="suit", reference="L-1", actor=DIRECTOR)
     views.catch_up()
-    ledger.clear_flag(ids[0], flag, reason="no theft", actor=DIRECTOR, now=NOW)
-    ledger.release_hold(hold, reason="settled", actor=DIRECTOR, now=NOW)
-    view_segment(
-        ledger, ids[2], reason="check", purpose="safety", remote=False, actor=DIRECTOR, now=NOW
-    )
+    ledger.clear_flag(ids[0], flag, reason="no theft", actor=DIRECTOR)
+    ledger.release_hold(hold, reason="settled", actor=DIRECTOR)
+    view_segment(ledger, ids[2], reason="check", purpose="safety", remote=False, actor=DIRECTOR)
     views.catch_up()
 
     def dump(v: Views) -> dict[str, list]:
@@ -318,7 +315,8 @@ def test_a_full_disk_refuses_the_file_and_records_nothing(data_dir: Path, tmp_pa
     before = last_id(ledger)
     real = open_vault(ledger)
     full = FullVault(real.root, ledger.secret("footage_site"))
-    summary = ingest_paths(ledger, [path], camera=CAMERA, actor=STAFF, now=NOW, vault=full)
+    ledger.clock.set(NOW)
+    summary = ingest_paths(ledger, [path], camera=CAMERA, actor=STAFF, vault=full)
     assert [(o.status, o.message) for o in summary.outcomes] == [
         ("refused", f"{real.root}/tmp: no space left while writing; nothing was stored.")
     ]

@@ -15,6 +15,7 @@ from capture.ingest import ingest_paths, open_vault
 from capture.sweep import METHOD, METHOD_COMPLETED, STEPS, SweepResult, sweep
 from cli.main import custodes
 from ledger.app import Ledger, open_ledger
+from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.errors import NotPermitted
 from ledger.integrity import open_chain, verify_chain
@@ -33,9 +34,10 @@ class Crash(BaseException):
 
 def _setup(data_dir: Path, tmp_path: Path, n: int = 1) -> tuple[Ledger, list[str]]:
     ledger = footage_ledger(data_dir)
-    ledger.add_staff(SWEEPER, "staff", actor=DIRECTOR, now=NOW)
+    ledger.clock.set(NOW)
+    ledger.add_staff(SWEEPER, "staff", actor=DIRECTOR)
     summary = ingest_paths(
-        ledger, [clip(tmp_path / "in", i) for i in range(n)], camera=CAMERA, actor=STAFF, now=NOW
+        ledger, [clip(tmp_path / "in", i) for i in range(n)], camera=CAMERA, actor=STAFF
     )
     return ledger, [o.segment_id or "" for o in summary.outcomes]
 
@@ -46,9 +48,8 @@ def _due(ledger: Ledger, now: datetime) -> list:
 
 def _run(ledger: Ledger, fail_at=None, now=LATER, dry_run: bool = False) -> SweepResult:
     due = _due(ledger, now)
-    return sweep(
-        ledger, open_vault(ledger), due, actor=SWEEPER, now=now, dry_run=dry_run, fail_at=fail_at
-    )
+    ledger.clock.set(now)
+    return sweep(ledger, open_vault(ledger), due, actor=SWEEPER, dry_run=dry_run, fail_at=fail_at)
 
 
 def _purges(ledger: Ledger) -> list[dict]:
@@ -60,9 +61,8 @@ def test_a_due_segment_is_destroyed_then_recorded_with_the_schedule_authority(
 ) -> None:
     ledger, [sid] = _setup(data_dir, tmp_path)
     authority = {"schedule_id": "25-012", "item": "7", "disposal_certificate": "DC-2026-3"}
-    ledger.change_retention(
-        schedule_authority=authority, reason="board resolution", actor=DIRECTOR, now=NOW
-    )
+    ledger.clock.set(NOW)
+    ledger.change_retention(schedule_authority=authority, reason="board resolution", actor=DIRECTOR)
     sha = ledger.segment_info(sid).sha256
     assert [o.status for o in _run(ledger, dry_run=True).outcomes] == ["would purge"]
     assert open_vault(ledger).exists(sha) and _purges(ledger) == []
@@ -85,21 +85,22 @@ def test_a_due_segment_is_destroyed_then_recorded_with_the_schedule_authority(
 
 def test_holds_and_flags_block_purge_until_released(data_dir: Path, tmp_path: Path) -> None:
     ledger, ids = _setup(data_dir, tmp_path, n=3)
+    ledger.clock.set(NOW)
     hold = ledger.place_hold(
         [ids[0]],
         kind="law_enforcement_preservation",
         reason="preservation letter",
         reference="CPD 26-4411",
         actor=DIRECTOR,
-        now=NOW,
     )
-    ledger.flag(ids[1], reason="theft at the desk", actor=STAFF, now=NOW)
-    ledger.flag(ids[2], reason="fight", retain_until=NOW + timedelta(days=60), actor=STAFF, now=NOW)
+    ledger.flag(ids[1], reason="theft at the desk", actor=STAFF)
+    ledger.flag(ids[2], reason="fight", retain_until=NOW + timedelta(days=60), actor=STAFF)
 
     assert _run(ledger).outcomes == ()
     assert all(open_vault(ledger).exists(ledger.segment_info(s).sha256) for s in ids)
 
-    ledger.release_hold(hold, reason="case closed", actor=DIRECTOR, now=LATER)
+    ledger.clock.set(LATER)
+    ledger.release_hold(hold, reason="case closed", actor=DIRECTOR)
     assert [o.segment_id for o in _run(ledger).outcomes] == [ids[0]]
     assert [o.segment_id for o in _run(ledger, now=NOW + timedelta(days=61)).outcomes] == [ids[2]]
     assert not ledger.segment_info(ids[1]).purged
@@ -111,10 +112,9 @@ def test_a_hold_placed_after_the_projection_was_read_still_blocks(
 ) -> None:
     ledger, [sid] = _setup(data_dir, tmp_path)
     due = _due(ledger, LATER)
-    ledger.place_hold(
-        [sid], kind="legal", reason="suit", reference="L-9", actor=DIRECTOR, now=LATER
-    )
-    result = sweep(ledger, open_vault(ledger), due, actor=SWEEPER, now=LATER)
+    ledger.clock.set(LATER)
+    ledger.place_hold([sid], kind="legal", reason="suit", reference="L-9", actor=DIRECTOR)
+    result = sweep(ledger, open_vault(ledger), due, actor=SWEEPER)
     assert result.outcomes[0].status == "skipped"
     assert "FOOTAGE-HOLD-BLOCKS-PURGE (Policy V-B; 50 ILCS 205)" in result.outcomes[0].message
     assert open_vault(ledger).exists(ledger.segment_info(sid).sha256)
@@ -183,7 +183,8 @@ def test_an_unknown_sweeper_is_refused_once_and_nothing_is_destroyed(
     due = _due(ledger, LATER)
     before = ledger.recorder.max_notification_id() or 0
     with pytest.raises(NotPermitted, match="^STAFF-ACTIVE .*'cron' is not a registered staff"):
-        sweep(ledger, open_vault(ledger), due, actor="cron", now=LATER)
+        ledger.clock.set(LATER)
+        sweep(ledger, open_vault(ledger), due, actor="cron")
     assert [e.kind for e in ledger.read_log(start=before + 1)] == ["AccessDenied"]
     assert open_vault(ledger).exists(ledger.segment_info(sid).sha256)
     ledger.close()
@@ -193,9 +194,8 @@ def test_a_batch_records_its_confirmed_purges_in_one_save_and_skips_the_held_one
     data_dir: Path, tmp_path: Path
 ) -> None:
     ledger, ids = _setup(data_dir, tmp_path, n=5)
-    ledger.place_hold(
-        [ids[2]], kind="legal", reason="suit", reference="L-10", actor=DIRECTOR, now=NOW
-    )
+    ledger.clock.set(NOW)
+    ledger.place_hold([ids[2]], kind="legal", reason="suit", reference="L-10", actor=DIRECTOR)
     due = _due(ledger, LATER)
     before = open_chain(DataDir.open(data_dir)).head()[0]
     crashed_after: list[str] = []
@@ -207,8 +207,8 @@ def test_a_batch_records_its_confirmed_purges_in_one_save_and_skips_the_held_one
 
     # Batches of two: [0, 1] recorded together, [2 (held), 3] crashes at 3's check.
     with pytest.raises(Crash):
-        sweep(ledger, open_vault(ledger), due, actor=SWEEPER, now=LATER,
-              fail_at=crash_after_the_first_batch, batch=2)  # fmt: skip
+        ledger.clock.set(LATER)
+        sweep(ledger, open_vault(ledger), due, actor=SWEEPER, fail_at=crash_after_the_first_batch, batch=2)  # fmt: skip
     recorded = [p["segment_id"] for p in _purges(ledger)]
     assert recorded == [ids[0], ids[1]]
     assert open_chain(DataDir.open(data_dir)).head()[0] == before + 2  # one save, two events
@@ -235,18 +235,18 @@ def test_a_destroy_killed_after_its_key_left_keys_is_finished_and_recorded_even_
     os.replace(vault.key_path(sha), vault.shred_path(sha))  # destroy killed after its rename
     assert vault.interrupted_destroys() == [sha]
     # A hold placed afterwards cannot bring the footage back; the sweep must record it gone.
-    ledger.place_hold(
-        [sid], kind="legal", reason="suit", reference="L-11", actor=DIRECTOR, now=LATER
-    )
+    ledger.clock.set(LATER)
+    ledger.place_hold([sid], kind="legal", reason="suit", reference="L-11", actor=DIRECTOR)
     ledger.close()
     result = CliRunner().invoke(
         custodes,
-        ["--data-dir", str(data_dir), "--now", LATER.isoformat(), "retention", "sweep", "--yes",
+        ["--data-dir", str(data_dir), "retention", "sweep", "--yes",
          "--as", SWEEPER, "--json"],
+        obj=ManualClock(LATER),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert f"completed: segment {sid}: purge completed after interruption" in result.stderr
-    ledger = open_ledger(DataDir.open(data_dir))
+    ledger = open_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
     [purge] = _purges(ledger)
     assert purge["segment_id"] == sid and purge["completed_after_interruption"]
     assert purge["blob_removed"] and not purge["key_destroyed"]

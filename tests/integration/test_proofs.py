@@ -13,6 +13,7 @@ from cli.main import custodes
 from ledger.app import open_ledger
 from ledger.chain import GENESIS, chain_columns
 from ledger.checkpoint import generate_signing_key, sign_checkpoint
+from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.integrity import (
     InclusionProof,
@@ -30,16 +31,15 @@ TABLE = "ledger_events"
 
 
 def _add_staff(data_dir: Path, *names: str) -> None:
-    ledger = open_ledger(DataDir.open(data_dir))
+    ledger = open_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
     for name in names:
-        ledger.add_staff(name, "staff", actor="Dana Director", now=NOW)
+        ledger.clock.set(NOW)
+        ledger.add_staff(name, "staff", actor="Dana Director")
     ledger.close()
 
 
 def _cli(data_dir: Path, *args: str):  # noqa: ANN202
-    return CliRunner().invoke(
-        custodes, ["--data-dir", str(data_dir), "--now", NOW.isoformat(), *args]
-    )
+    return CliRunner().invoke(custodes, ["--data-dir", str(data_dir), *args], obj=ManualClock(NOW))
 
 
 def _checkpoint(data_dir: Path, out: Path) -> Path:
@@ -89,7 +89,7 @@ def _rechain_from(url: str, first_id: int) -> None:
 def test_an_inclusion_proof_recomputes_to_the_signed_root(data_dir: Path, tmp_path: Path) -> None:
     _add_staff(data_dir, "Ann", "Ben", "Cy")
     dd = DataDir.open(data_dir)
-    origin = open_ledger(dd).site().log_origin
+    origin = open_ledger(dd, clock=ManualClock(NOW)).site().log_origin
     cp, note = issue_checkpoint(
         open_chain(dd), origin=origin, signing_key=dd.signing_key(None), now=NOW
     )
@@ -183,7 +183,7 @@ def test_a_rewrite_that_leaves_the_old_tree_is_caught_against_the_checkpoint(
 
 def test_a_checkpoint_signed_by_another_key_is_refused(data_dir: Path, tmp_path: Path) -> None:
     dd = DataDir.open(data_dir)
-    origin = open_ledger(dd).site().log_origin
+    origin = open_ledger(dd, clock=ManualClock(NOW)).site().log_origin
     cp, _ = issue_checkpoint(
         open_chain(dd), origin=origin, signing_key=dd.signing_key(None), now=NOW
     )

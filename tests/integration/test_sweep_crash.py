@@ -2,10 +2,11 @@
 is never recorded for a file that still exists, and the next complete run leaves every
 segment's files and its FootagePurged event in agreement (R13-R15, issue 7).
 
-Black-box: the sweep runs as the installed console script; the test looks only at the
-vault's files, the ledger's events and the chain. Each run gets a clock (``--now``) a
-few segments' deadlines later than the last, so every run has a little new work and a
-kill can land anywhere in it: start-up, destroying, recording, exiting.
+Black-box: the sweep runs as the installed console script, on the system clock (R26); the
+test looks only at the vault's files, the ledger's events and the chain. The footage was
+recorded two months before today, so all of it is due; each run may purge only a few
+segments more than the last (``--limit``), so every run has a little new work and a kill
+can land anywhere in it: start-up, destroying, recording, exiting.
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from capture.ingest import ingest_paths, open_vault
 from ledger.app import open_ledger
+from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.integrity import open_chain, verify_chain
-from tests.conftest import NOW
+from tests.conftest import NOW, new_data_dir
 from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip, footage_ledger
 
 KILLS = 20
@@ -37,7 +39,6 @@ MIN_AFTER_RECORD = 2  # kills after the run had recorded purges
 MAX_RUNS = 32  # runs that finish before their kill do not count as kills
 NEW_PER_RUN = (2, 8)  # segments newly due at each run's clock
 DUE = 200  # enough for MAX_RUNS runs
-SWEEP_AT = NOW + timedelta(days=40)  # the final run: past every deadline of the footage
 SWEEPER = "scheduled-sweep"
 # Where each kill is aimed: start-up (before the first destroy), while destroying, or
 # after the last destroy (recording the purges, or exiting).
@@ -54,31 +55,35 @@ class Site:
 
 
 def _set_up(data_dir: Path, inbox: Path) -> Site:
-    ledger = footage_ledger(data_dir)
+    # Everything before the real sweeps happens well before today: the sweeps run on the
+    # system clock, and recorded times only move forward.
+    today = datetime.now(UTC)
+    ledger = footage_ledger(data_dir, at=today - timedelta(days=90))
+    clock = ledger.clock
     try:
-        ledger.add_staff(SWEEPER, "staff", actor=DIRECTOR, now=NOW)
+        ledger.add_staff(SWEEPER, "staff", actor=DIRECTOR)
 
         def ingest(first: int, count: int, now: datetime) -> list[str]:
             """Clips ``first``.. (distinct content), one every 10 minutes, ending before now."""
             start = now - timedelta(minutes=10 * (first + count))
             paths = [clip(inbox, n, start=start) for n in range(first, first + count)]
-            summary = ingest_paths(ledger, paths, camera=CAMERA, actor=STAFF, now=now)
+            clock.set(now)
+            summary = ingest_paths(ledger, paths, camera=CAMERA, actor=STAFF)
             assert [o.status for o in summary.outcomes] == ["ingested"] * count
             return [o.segment_id or "" for o in summary.outcomes]
 
-        due = ingest(0, DUE + 6, NOW)
+        due = ingest(0, DUE + 6, today - timedelta(days=60))
         flagged, held, due = due[-6:-3], due[-3:], due[:-6]
         for sid in flagged:
-            ledger.flag(sid, reason="theft at the desk", actor=STAFF, now=NOW)
+            ledger.flag(sid, reason="theft at the desk", actor=STAFF)
         ledger.place_hold(
             held,
             kind="law_enforcement_preservation",
             reason="preservation letter",
             reference="CPD 26-4411",
             actor=DIRECTOR,
-            now=NOW,
         )
-        recent = ingest(DUE + 6, 3, SWEEP_AT - timedelta(days=10))  # deadline after SWEEP_AT
+        recent = ingest(DUE + 6, 3, today - timedelta(days=1))  # not due for a month
         info = {sid: ledger.segment_info(sid) for sid in due + flagged + held + recent}
         keys = open_vault(ledger).key_path(info[due[0]].sha256).parent
     finally:
@@ -93,13 +98,14 @@ def _set_up(data_dir: Path, inbox: Path) -> Site:
     )
 
 
-def _sweep(site: Site, clock: datetime, stderr: Path) -> subprocess.Popen[bytes]:
+def _sweep(site: Site, limit: int | None, stderr: Path) -> subprocess.Popen[bytes]:
     script = shutil.which("custodes", path=str(Path(sys.executable).parent))
     assert script, "the console script `custodes` is not installed"
     with open(stderr, "wb") as err:
         return subprocess.Popen(
-            [script, "--data-dir", str(site.data_dir), "--now", clock.isoformat()]
-            + ["retention", "sweep", "--yes", "--json", "--as", SWEEPER],
+            [script, "--data-dir", str(site.data_dir), "retention", "sweep", "--yes", "--json"]
+            + ["--as", SWEEPER]
+            + ([] if limit is None else ["--limit", str(limit)]),
             stdout=subprocess.PIPE,
             stderr=err,
         )
@@ -118,7 +124,7 @@ class Observed:
 def _observe(site: Site, where: str) -> Observed:
     """Read events and files, and check what must hold at ANY moment."""
     everything = site.due | site.kept
-    ledger = open_ledger(DataDir.open(site.data_dir))
+    ledger = open_ledger(DataDir.open(site.data_dir), clock=ManualClock(NOW))
     try:
         purges = [e.details for e in ledger.read_log(kinds=["FootagePurged"])]
         vault = open_vault(ledger)
@@ -167,13 +173,13 @@ class KillAt:
     then: float = 0.0
 
 
-def _run(site: Site, clock: datetime, stderr: Path, kill: KillAt | None) -> Timing | None:
+def _run(site: Site, limit: int, stderr: Path, kill: KillAt | None) -> Timing | None:
     """Run the sweep to its end (its Timing) or until ``kill`` (None)."""
     before = len(os.listdir(site.keys))
     first = last = 0.0
     gone = 0
     started = time.monotonic()
-    sweep = _sweep(site, clock, stderr)
+    sweep = _sweep(site, limit, stderr)
     kill_at = None if kill is None or kill.after_start is None else started + kill.after_start
     try:
         # Poll, not sleep: the kill must land at an arbitrary moment, and the run may end.
@@ -197,17 +203,14 @@ def _run(site: Site, clock: datetime, stderr: Path, kill: KillAt | None) -> Timi
 
 
 def test_a_sweep_killed_at_random_moments_never_records_a_purge_of_a_file_that_exists(
-    data_dir: Path, tmp_path: Path
+    database_url: str, tmp_path: Path
 ) -> None:
-    site = _set_up(data_dir, tmp_path / "inbox")
+    start = datetime.now(UTC) - timedelta(days=91)
+    site = _set_up(new_data_dir(tmp_path / "data", database_url, at=start), tmp_path / "inbox")
     rng = random.Random(20260715)
     stderr = tmp_path / "sweep.stderr"
     due_now = NEW_PER_RUN[1]
-
-    def clock() -> datetime:
-        return site.deadlines[min(due_now, DUE) - 1] + timedelta(seconds=1)
-
-    timing = _run(site, clock(), stderr, kill=None)
+    timing = _run(site, due_now, stderr, kill=None)
     assert timing is not None and timing.destroyed == due_now
     seen = _observe(site, "after the first run")
     assert set(seen.purged) == set(list(site.due)[:due_now])
@@ -229,7 +232,8 @@ def test_a_sweep_killed_at_random_moments_never_records_a_purge_of_a_file_that_e
             kill = KillAt(destroyed=rng.randint(1, new), then=rng.uniform(0, timing.per_destroy))
         else:  # recording or exiting: after its last destroy
             kill = KillAt(destroyed=new, then=rng.uniform(0, timing.exited - timing.last_destroy))
-        finished = _run(site, clock(), stderr, kill)
+        # The first ``due_now`` segments by deadline: what a run at a later clock would see.
+        finished = _run(site, due_now - len(seen.purged), stderr, kill)
         where = f"after run {runs} ({'finished' if finished else f'kill {kills + 1}'})"
         now_seen = _observe(site, where)
         if finished:
@@ -243,7 +247,7 @@ def test_a_sweep_killed_at_random_moments_never_records_a_purge_of_a_file_that_e
             interrupted |= stopped
         seen = now_seen
 
-    final = _sweep(site, SWEEP_AT, stderr)
+    final = _sweep(site, None, stderr)
     out, _ = final.communicate(timeout=120)
     assert final.returncode == 0, stderr.read_text()
     statuses = Counter(o["status"] for o in json.loads(out)["outcomes"])

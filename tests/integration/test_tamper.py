@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 
 from cli.main import custodes
 from ledger.app import open_chain, open_ledger
+from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from tests.conftest import NOW
 
@@ -18,9 +19,10 @@ TABLE = "ledger_events"
 
 
 def _ledger_with_ten_entries(data_dir: Path) -> None:
-    ledger = open_ledger(DataDir.open(data_dir))
+    ledger = open_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
     for n in range(8):  # init wrote 2 entries
-        ledger.add_staff(f"Staff {n}", "staff", actor="Dana Director", now=NOW)
+        ledger.clock.set(NOW)
+        ledger.add_staff(f"Staff {n}", "staff", actor="Dana Director")
     ledger.close()
 
 
