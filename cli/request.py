@@ -126,6 +126,9 @@ def request_open(ctx: Context, **o: Any) -> None:
         info(f"FOIA: respond by {view['foia']['due_at'].isoformat()} (5 ILCS 140/3(d)).")
 
 
+SCOPE_CLASSES = (*RECORD_CLASSES, "non_patron")
+
+
 @request_group.command("court-order")
 @click.argument("ref")
 @click.option("--kind", type=click.Choice(ORDER_KINDS), required=True)
@@ -136,7 +139,19 @@ def request_open(ctx: Context, **o: Any) -> None:
 @click.option("--issued", required=True, help="When issued (ISO-8601).")
 @click.option("--served-at", required=True, help="When served (ISO-8601).")
 @click.option("--served-by", required=True, help="Who served it: name, badge, agency.")
-@click.option("--scope", required=True, help="Records, patrons, date range covered.")
+@click.option("--scope-patron", "scope_patrons", multiple=True, metavar="CARD",
+              help="A card number the order names (repeat).")  # fmt: skip
+@click.option("--scope-records", multiple=True, type=click.Choice(SCOPE_CLASSES),
+              help="A record class the order covers (repeat).")  # fmt: skip
+@click.option("--scope-fields", default="", help="Fields the order names. " + FIELDS_HELP)
+@click.option(
+    "--scope-from", default=None, metavar="DATE", help="First date of the records covered."
+)
+@click.option("--scope-to", default=None, metavar="DATE", help="Last date (inclusive).")
+@click.option("--exclude-records", multiple=True, type=click.Choice(SCOPE_CLASSES),
+              help="A record class the order expressly excludes (repeat).")  # fmt: skip
+@click.option("--exclude-fields", default="", help="Fields it expressly excludes.")
+@click.option("--scope-note", default="", help="The order's own words on its scope (a note).")
 @click.option("--document", required=True, type=click.Path(path_type=Path), help="Scan.")
 @click.option(
     "--nondisclosure",
@@ -148,18 +163,33 @@ def request_open(ctx: Context, **o: Any) -> None:
 @actor_option
 @pass_ctx
 def request_court_order(ctx: Context, ref: str, **o: Any) -> None:
-    """Record a court order, warrant or subpoena and its document's SHA-256 (R6).
+    """Record a court order, warrant or subpoena, its document's SHA-256 (R6) and its
+    scope as the document states it (R7): the patrons, record classes and fields, dates
+    and exclusions every release is then checked against, patron by patron and field by
+    field.
 
     \b
     Example:
-      custodes request court-order R-2026-0001 --kind order --signed-by-judge \\
-        --court "Champaign County Circuit Court" --judge "Hon. A. Judge" --case 2026-CF-123 \\
-        --issued 2026-11-01T09:00 --served-at 2026-11-02T10:00 \\
-        --served-by "Det. Ray, #42, Mahomet PD" --scope "registration, circulation, Oct 2026" \\
-        --document order.pdf --as "Dana Director"
+      custodes request court-order R-2026-0001 --kind order --signed-by-judge \
+        --court "Champaign County Circuit Court" --judge "Hon. A. Judge" --case 2026-CF-123 \
+        --issued 2026-11-01T09:00 --served-at 2026-11-02T10:00 \
+        --served-by "Det. Ray, #42, Mahomet PD" --scope-patron 2100012345 \
+        --scope-records registration --exclude-records circulation \
+        --scope-from 2026-10-01 --scope-to 2026-10-31 --document order.pdf --as "Dana Director"
     """
+    from ledger.disclosure_intake import OrderScope
+
     doc: Path = o["document"]
     sha = sha256_of(doc, "the document")
+    scope = OrderScope(
+        patron_cards=o["scope_patrons"],
+        records=o["scope_records"],
+        fields=csv_list(o["scope_fields"], param="--scope-fields"),
+        date_from=_when(o["scope_from"], "--scope-from").date() if o["scope_from"] else None,
+        date_to=_when(o["scope_to"], "--scope-to").date() if o["scope_to"] else None,
+        exclude_records=o["exclude_records"],
+        exclude_fields=csv_list(o["exclude_fields"], param="--exclude-fields"),
+    )
     ctx.ledger().record_court_order(
         ref,
         kind=o["kind"],
@@ -170,14 +200,15 @@ def request_court_order(ctx: Context, ref: str, **o: Any) -> None:
         issued=_when(o["issued"], "--issued"),
         served_at=_when(o["served_at"], "--served-at"),
         served_by=o["served_by"],
-        scope=o["scope"],
+        scope=scope,
+        scope_note=o["scope_note"],
         document_name=doc.name,
         document_sha256=sha,
         actor=o["actor"],
         nondisclosure=o["nondisclosure"],
     )
     info(f"Recorded the {o['kind']} on {ref.upper()} (document sha256 {sha}).")
-    info(f"Next: counsel reviews it: custodes request counsel-review {ref.upper()} --result ...")
+    info(f"Next: the Director decides: custodes request decide {ref.upper()} --approve ...")
 
 
 @request_group.command("foia-extend")
@@ -219,33 +250,47 @@ def request_counsel_review(ctx: Context, ref: str, result: str, notes: str, acto
 
 @request_group.command("emergency")
 @click.argument("ref")
-@click.option("--officer-name", required=True)
+@click.option(
+    "--signed-form",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The scan of the Appendix 9 form the officer completed and signed.",
+)
+@click.option("--officer-name", required=True, help="As on the signed form.")
 @click.option("--officer-rank", default="")
-@click.option("--badge", "badge_number", required=True, help="Badge or ID number.")
+@click.option("--badge", "badge_number", required=True, help="Badge or ID number, as on the form.")
 @click.option("--agency", required=True)
 @click.option("--agency-phone", default="")
 @click.option("--id-examined/--id-not-examined", default=None, required=True)
-@click.option("--sworn-officer", is_flag=True, help="Attested: a sworn officer (R8).")
-@click.option("--court-order-impractical", is_flag=True, help="Attested: emergency (R8).")
-@click.option("--imminent-danger", is_flag=True, help="Attested: probable cause (R8).")
-@click.option("--identification-purpose", is_flag=True, help="Attested: to identify (R8).")
+@click.option("--sworn-officer", is_flag=True, help="Ticked on the form (R8).")
+@click.option("--court-order-impractical", is_flag=True, help="Ticked on the form (R8).")
+@click.option("--imminent-danger", is_flag=True, help="Ticked on the form (R8).")
+@click.option("--identification-purpose", is_flag=True, help="Ticked on the form (R8).")
 @click.option("--role-sought", type=click.Choice(ROLES_SOUGHT), help="Who is to be identified.")
 @click.option("--description", "emergency_description", required=True, help="The emergency.")
 @actor_option
 @pass_ctx
-def request_emergency(ctx: Context, ref: str, **o: Any) -> None:
-    """Record an officer's emergency request (Appendix 9). All four representations are
-    required; a missing one is refused and the refusal recorded (R8).
+def request_emergency(ctx: Context, ref: str, signed_form: Path, **o: Any) -> None:
+    """Record the officer's signed Officer's Request for Confidential Information (Appendix
+    9, R8-R10), transcribed from its scan: print it first with `custodes request form`,
+    the officer completes and signs it, then record it here. Only then may the Director
+    decide. All four representations are required; fields an emergency request may not
+    obtain are refused here, by name.
 
     \b
     Example:
-      custodes request emergency R-2026-0001 --officer-name "Lee Officer" --badge 4471 \\
-        --agency "Mahomet PD" --id-examined --sworn-officer --court-order-impractical \\
-        --imminent-danger --identification-purpose --role-sought suspect \\
-        --description "threat made at the library today" --as "Dana Director"
+      custodes request emergency R-2026-0001 --signed-form appendix9-signed.pdf \
+        --officer-name "Lee Officer" --badge 4471 --agency "Mahomet PD" --id-examined \
+        --sworn-officer --court-order-impractical --imminent-danger --identification-purpose \
+        --role-sought suspect --description "threat made at the library today" --as "Sam Staff"
     """
-    ctx.ledger().record_emergency(ref, **o)
-    info(f"Recorded the emergency request on {ref.upper()}; the Director decides next.")
+    sha = sha256_of(signed_form, "the signed form")
+    view = ctx.ledger().record_emergency(
+        ref, signed_form_sha256=sha, signed_form_name=signed_form.name, **o
+    )
+    for refused in view["emergency"]["refused_at_intake"]:
+        info(f"Refused at intake: {refused['field']}: {refused['rule_id']}: {refused['reason']}")
+    info(f"Recorded the signed Appendix 9 on {ref.upper()}; the Director decides next.")
 
 
 @request_group.command("form")

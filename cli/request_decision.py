@@ -8,9 +8,17 @@ from typing import Any
 
 import click
 
-from cli.common import Context, actor_option, emit_json, info, json_option, pass_ctx, table
+from cli.common import (
+    Context,
+    actor_option,
+    emit_json,
+    info,
+    json_option,
+    parse_when,
+    pass_ctx,
+    table,
+)
 from cli.request import FIELDS_HELP, csv_list, sha256_of
-from ledger.errors import InvalidInput
 
 
 @click.command("decide")
@@ -50,24 +58,43 @@ def request_decide(
 @click.option("--fields", default="", help=FIELDS_HELP)
 @click.option("--footage", multiple=True, metavar="SEGMENT", help="Segment released (repeat).")
 @click.option("--to", "to", required=True, help="Recipient.")
+@click.option(
+    "--badge", default="", help="The officer's badge (emergency path: must match the form)."
+)
 @click.option("--method", required=True, help="How (in person, sealed envelope, export...).")
+@click.option("--records-from", default=None, metavar="DATE", help="Dates of the records released.")
+@click.option("--records-to", default=None, metavar="DATE", help="(inclusive; court orders: R7).")
 @actor_option
 @json_option
 @pass_ctx
 def request_release(ctx: Context, ref: str, **o: Any) -> None:
-    """Record exactly what was released, to whom and how, with hashes (R7, R9).
+    """Record exactly what was released, to whom and how, with hashes (R7, R9, R10).
+
+    Under a court order each field is checked against the order's patrons, classes,
+    fields, exclusions and dates; on an emergency request only to the officer of the
+    signed form (--badge), in person.
 
     \b
     Example:
-      custodes request release R-2026-0001 --fields name,address --to "Lee Officer #4471" \\
-        --method "in person" --as "Dana Director"
+      custodes request release R-2026-0001 --fields name,address --to "Lee Officer" \
+        --badge 4471 --method "in person" --as "Dana Director"
     """
+    period = None
+    if o["records_from"] or o["records_to"]:
+        if not (o["records_from"] and o["records_to"]):
+            raise click.UsageError("give both --records-from and --records-to")
+        period = (
+            parse_when(o["records_from"], param="--records-from").date(),
+            parse_when(o["records_to"], param="--records-to").date(),
+        )
     released = ctx.ledger().release(
         ref,
         fields=csv_list(o["fields"], param="--fields"),
         footage=o["footage"],
         to=o["to"],
+        badge=o["badge"],
         method=o["method"],
+        period=period,
         actor=o["actor"],
     )
     if o["as_json"]:
@@ -79,26 +106,24 @@ def request_release(ctx: Context, ref: str, **o: Any) -> None:
 
 @click.command("acknowledge")
 @click.argument("ref")
-@click.option("--signed-form", type=click.Path(path_type=Path), help="The signed form's scan.")
-@click.option("--refused-to-sign", is_flag=True, help="The recipient refused to sign.")
+@click.option(
+    "--signed-receipt",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The scan of the receipt the recipient signed.",
+)
 @actor_option
 @pass_ctx
-def request_acknowledge(
-    ctx: Context, ref: str, signed_form: Path | None, refused_to_sign: bool, actor: str
-) -> None:
-    """Record the signed acknowledgement of receipt (its SHA-256), or a refusal to sign (R10).
+def request_acknowledge(ctx: Context, ref: str, signed_receipt: Path, actor: str) -> None:
+    """Record the recipient's signed receipt of what was released (its SHA-256; R10).
 
     \b
     Example:
-      custodes request acknowledge R-2026-0001 --signed-form signed.pdf --as "Dana Director"
+      custodes request acknowledge R-2026-0001 --signed-receipt receipt.pdf --as "Dana Director"
     """
-    if (signed_form is None) == (not refused_to_sign):
-        raise InvalidInput("give exactly one of --signed-form FILE or --refused-to-sign")
-    sha = sha256_of(signed_form, "the signed form") if signed_form else None
-    ctx.ledger().acknowledge(
-        ref, signed_form_sha256=sha, refused_to_sign=refused_to_sign, actor=actor
-    )
-    info(f"Recorded the acknowledgement on {ref.upper()}.")
+    sha = sha256_of(signed_receipt, "the signed receipt")
+    ctx.ledger().acknowledge(ref, signed_receipt_sha256=sha, actor=actor)
+    info(f"Recorded the signed receipt on {ref.upper()}.")
 
 
 @click.command("follow-up")

@@ -24,8 +24,10 @@ from capture.viewing import view_segment
 from ledger.app import Ledger, open_ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
+from ledger.disclosure_intake import OrderScope
 from ledger.errors import NotPermitted
 from ledger.integrity import issue_checkpoint, open_chain
+from projections.appendix9 import render_appendix9
 from projections.compliance import compile_compliance_report, record_issued
 from projections.registry import read_views
 from projections.render_html import write_html
@@ -281,8 +283,10 @@ def _requests(
         court, kind="order", signed_by_judge=True, court="Champaign County Circuit Court",
         judge="Hon. R. Alvarez", case="2026-CF-311", issued=day - timedelta(days=1),
         served_at=day, served_by="Dep. K. Moore #218, Champaign County Sheriff",
-        scope="registration record: name and address", document_name=order.name,
-        document_sha256=hashlib.sha256(order.read_bytes()).hexdigest(),
+        scope=OrderScope(patron_cards=["2 1234 00567 8901"], fields=["name", "address"],
+                         exclude_records=["circulation"]),
+        scope_note="the patron's name and address; circulation records are expressly excluded",
+        document_name=order.name, document_sha256=hashlib.sha256(order.read_bytes()).hexdigest(),
         actor=STAFF,
     )  # fmt: skip
     yield day + timedelta(days=1)
@@ -306,13 +310,22 @@ def _requests(
         description="Missing-person emergency: identify the holder of a found library card",
         patron_card="2 1234 00999 1111", patron_name="Alex Sample", actor=MANAGER,
     )  # fmt: skip
+    # The form is printed from the request; the officer completes and signs it; its scan is
+    # recorded, and only then may the Director decide (R10). Circulation, which an
+    # emergency request cannot obtain, is refused at intake.
+    render_appendix9(
+        ledger.read_appendix9(emergency, actor=MANAGER), out / f"appendix9-{emergency}.pdf"
+    )
+    signed = out / f"appendix9-{emergency}-signed.pdf"
+    signed.write_bytes(b"%PDF-1.4 the officer's completed and signed Appendix 9 (demo scan)")
     ledger.record_emergency(
         emergency, officer_name="J. Rivera", officer_rank="Officer", badge_number="4471",
         agency="Mahomet Police Department", agency_phone="217-555-0142", id_examined=True,
         sworn_officer=True, court_order_impractical=True, imminent_danger=True,
         identification_purpose=True, role_sought="victim",
         emergency_description="Person missing overnight in freezing weather; card found at scene",
-        actor=MANAGER,
+        signed_form_sha256=hashlib.sha256(signed.read_bytes()).hexdigest(),
+        signed_form_name=signed.name, actor=MANAGER,
     )  # fmt: skip
     yield em_day + timedelta(minutes=40)
     ledger.decide(emergency, approve=True, reason="All four representations made; identifying fields only",
@@ -320,14 +333,17 @@ def _requests(
     try:  # circulation is never released on an emergency request (R9)
         yield em_day + timedelta(minutes=50)
         ledger.release(emergency, fields=["name", "titles"], to="Ofc. J. Rivera",
-                       method="in person", actor=DIRECTOR)  # fmt: skip
+                       badge="4471", method="in person", actor=DIRECTOR)  # fmt: skip
     except NotPermitted as e:
         _refused(summary, e)
     yield em_day + timedelta(minutes=55)
-    ledger.release(emergency, fields=["name", "phone"], to="Ofc. J. Rivera", method="in person",
-                   actor=DIRECTOR)  # fmt: skip
+    ledger.release(emergency, fields=["name", "phone"], to="Ofc. J. Rivera", badge="4471",
+                   method="in person", actor=DIRECTOR)  # fmt: skip
     yield em_day + timedelta(hours=1)
-    ledger.acknowledge(emergency, actor=DIRECTOR, signed_form_sha256=hashlib.sha256(b"signed Appendix 9 (demo)").hexdigest())  # fmt: skip
+    receipt = out / f"receipt-{emergency}-signed.pdf"
+    receipt.write_bytes(b"%PDF-1.4 the officer's signed receipt (demo scan)")
+    ledger.acknowledge(emergency, actor=DIRECTOR,
+                       signed_receipt_sha256=hashlib.sha256(receipt.read_bytes()).hexdigest())  # fmt: skip
     yield em_day + timedelta(days=3)
     ledger.resolve_follow_up(emergency, judicial_review_sought=True, reason="Asked counsel to seek review",
                              actor=DIRECTOR)  # fmt: skip
@@ -342,12 +358,10 @@ def _requests(
         guardianship="Birth certificate and parent's ID examined at the desk",
         actor=STAFF,
     )  # fmt: skip
-    yield g_day + timedelta(hours=20)
-    ledger.decide(guardian, approve=True, reason="Fines and fee amounts only, no titles",
-                  actor=DIRECTOR)  # fmt: skip
-    yield g_day + timedelta(hours=21)
+    # Authorized staff answer the parent at once: amounts only (R4); no decision needed.
+    yield g_day + timedelta(minutes=10)
     ledger.release(guardian, fields=["fines_total", "fees_total"], to="the parent, in person",
-                   method="spoken at the desk", actor=DIRECTOR)  # fmt: skip
+                   method="spoken at the desk", actor=STAFF)  # fmt: skip
 
     # A FOIA request for lot footage: clock started, responsive footage held.
     f_day = MONTH + timedelta(days=26, hours=11)

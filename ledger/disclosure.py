@@ -8,7 +8,7 @@ engine (``ledger.policy``) from :meth:`Request.facts`, and the command methods i
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ledger.domain import LedgerAggregate, stable_id
@@ -103,9 +103,14 @@ class Request(LedgerAggregate):
         issued: datetime
         served_at: datetime
         served_by: str
-        scope: str
+        scope: str  # the order's own words about its scope: a note only (R7)
         scope_records: list[str]
         scope_fields: list[str]
+        scope_patrons: list[str]  # pseudonyms of the card numbers the order names
+        scope_from: str | None  # ISO dates of the records it covers, inclusive
+        scope_to: str | None
+        exclude_records: list[str]
+        exclude_fields: list[str]
         document_name: str
         document_sha256: str
         nondisclosure: str
@@ -125,6 +130,11 @@ class Request(LedgerAggregate):
                     "scope",
                     "scope_records",
                     "scope_fields",
+                    "scope_patrons",
+                    "scope_from",
+                    "scope_to",
+                    "exclude_records",
+                    "exclude_fields",
                     "document_name",
                     "document_sha256",
                     "nondisclosure",
@@ -146,6 +156,12 @@ class Request(LedgerAggregate):
             }
 
     class EmergencyRequestRecorded(LedgerAggregate.Event):
+        """The officer's signed Appendix 9 form, as transcribed from its scan (R10): the
+        identity and the representations are the officer's, on the form."""
+
+        signed_form_sha256: str
+        signed_form_name: str
+        refused_at_intake: list[dict[str, str]]  # field, rule_id, reason
         officer_name: str
         officer_rank: str
         badge_number: str
@@ -190,7 +206,11 @@ class Request(LedgerAggregate):
         fields: list[str]
         footage: list[dict[str, str]]
         to: str
+        recipient_badge: str  # the officer's badge, on the emergency path
         method: str
+        period: list[str] | None  # [from, to]: the dates of the records released
+        basis: str
+        redacted: bool | None  # footage: every clip's faces blurred (None: no footage)
         inventory_sha256: str
 
         def apply(self, aggregate: Request) -> None:
@@ -199,7 +219,11 @@ class Request(LedgerAggregate):
                     "fields": list(self.fields),
                     "footage": list(self.footage),
                     "to": self.to,
+                    "recipient_badge": self.recipient_badge,
                     "method": self.method,
+                    "period": self.period,
+                    "basis": self.basis,
+                    "redacted": self.redacted,
                     "inventory_sha256": self.inventory_sha256,
                     "by": self.actor,
                     "at": self.timestamp,
@@ -207,13 +231,13 @@ class Request(LedgerAggregate):
             )
 
     class AcknowledgementRecorded(LedgerAggregate.Event):
-        signed_form_sha256: str | None
-        refused_to_sign: bool
+        """The recipient's signed receipt of what was released (its scan's SHA-256)."""
+
+        signed_receipt_sha256: str
 
         def apply(self, aggregate: Request) -> None:
             aggregate.acknowledgement = {
-                "signed_form_sha256": self.signed_form_sha256,
-                "refused_to_sign": self.refused_to_sign,
+                "signed_receipt_sha256": self.signed_receipt_sha256,
                 "by": self.actor,
                 "at": self.timestamp,
             }
@@ -293,14 +317,20 @@ class Request(LedgerAggregate):
         order = None
         if self.court_order is not None:
             review = self.counsel_review["result"] if self.counsel_review else "pending"
+            o = self.court_order
             order = CourtOrderFacts(
-                kind=self.court_order["kind"],
-                signed_by_judge=self.court_order["signed_by_judge"],
+                kind=o["kind"],
+                signed_by_judge=o["signed_by_judge"],
                 counsel_review="sufficient"
                 if review == "sufficient"
                 else ("pending" if review == "pending" else "insufficient"),
-                scope_record_classes=frozenset(self.court_order["scope_records"]),
-                scope_fields=frozenset(self.court_order["scope_fields"]),
+                scope_record_classes=frozenset(o["scope_records"]),
+                scope_fields=frozenset(o["scope_fields"]),
+                scope_patrons=frozenset(o["scope_patrons"]),
+                scope_from=date.fromisoformat(o["scope_from"]) if o["scope_from"] else None,
+                scope_to=date.fromisoformat(o["scope_to"]) if o["scope_to"] else None,
+                exclude_record_classes=frozenset(o["exclude_records"]),
+                exclude_fields=frozenset(o["exclude_fields"]),
             )
         emergency = None
         if self.emergency is not None:
@@ -322,6 +352,10 @@ class Request(LedgerAggregate):
             guardianship_confirmation=self.guardianship,
             foia=self.foia is not None,
             investigation_case_number=case,
+            patron=self.patron,
+            refused_at_intake=frozenset(
+                r["field"] for r in (self.emergency or {}).get("refused_at_intake", [])
+            ),
         )
 
     @property

@@ -9,17 +9,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from ledger import policy
 from ledger import rules as r
 from ledger.disclosure import Request
-from ledger.disclosure_intake import DisclosureIntake, nonblank, parse_scope
+from ledger.disclosure_intake import DisclosureIntake, OrderScope, nonblank
 from ledger.errors import InvalidInput
 
 FOLLOW_UP_RESOLUTIONS = ("court_order", "judicial_review_sought", "closed")
 
-__all__ = ["DisclosureCommands", "inventory_digest", "parse_scope"]
+__all__ = ["DisclosureCommands", "OrderScope", "inventory_digest"]
 
 
 def inventory_digest(ref: str, fields: Sequence[str], footage: Sequence[dict[str, str]], to: str,
@@ -89,7 +90,17 @@ class DisclosureCommands(DisclosureIntake):
         method: str,
         actor: str,
         footage: Sequence[str] = (),
+        badge: str = "",
+        period: tuple[date, date] | None = None,
+        redaction: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """Record what leaves the library, checked against the Director's decision and the
+        policy (R7, R9, R10, R16, R20): under a court order field by field, patron by
+        patron and within its dates (``period``: the dates of the records released); on
+        the emergency path only to the officer of the signed form (``badge``), in person;
+        footage only by the Director or the Business Manager, and under FOIA only
+        redacted (``redaction``, given by the evidence export). A parent or guardian may
+        be told a minor's fines and fees by authorized staff without a decision (R4)."""
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
@@ -99,36 +110,77 @@ class DisclosureCommands(DisclosureIntake):
         if not fields and not segments:
             raise InvalidInput("name what is released: --fields and/or --footage")
         to, method = nonblank(to, "the recipient (--to)"), nonblank(method, "the method (--method)")
+        plan = policy.releasable_fields(request.facts())
         decision = request.decision
-        if decision is None:
-            self.refuse(
-                who, "request release", r.POLICY_DIRECTOR_DECIDES,
+        refuse = lambda rule, why: self.refuse(  # noqa: E731
+            who, "request release", rule, f"{why}; nothing was released", subject=request.ref
+        )
+        if segments and who.role not in ("director", "business_manager"):
+            refuse(
+                r.FOOTAGE_ARCHIVE_ACCESS,
+                f"{who.name} ({who.role.replace('_', ' ')}) may not release footage: archived "
+                "footage is for the Director and the Business Manager",
+            )
+        if decision is None and plan.basis != "guardian":
+            refuse(
+                r.POLICY_DIRECTOR_DECIDES,
                 f"nothing is released before the Director decides {request.ref} "
                 f"(custodes request decide {request.ref} --approve|--deny --reason ...)",
-                subject=request.ref,
-            )  # fmt: skip
-        assert decision is not None
-        if not decision["approved"]:
-            self.refuse(
-                who, "request release", r.POLICY_DENY_BY_DEFAULT,
-                f"the Director denied {request.ref}; nothing may be released",
-                subject=request.ref,
-            )  # fmt: skip
-        plan = policy.releasable_fields(request.facts())
-        checks = policy.check_release(plan, fields, segments, decision["approved_footage"])
-        # Facts may have changed since the decision: release no more than was approved.
-        checks += [
-            policy.Decision(False, plan.scope_rule, f"{f} was not approved by the Director")
-            for f in fields
-            if f not in decision["allowed_fields"] and f in plan.allowed_fields
-        ]
+            )
+        if decision is not None and not decision["approved"]:
+            refuse(r.POLICY_DENY_BY_DEFAULT, f"the Director denied {request.ref}")
+        approved_footage = decision["approved_footage"] if decision else []
+        facts = request.facts()
+        order = facts.court_order if plan.basis == "court_order" else None
+        if order is not None and period is None and (order.scope_from or order.scope_to):
+            period = (order.scope_from or date.min, order.scope_to or now.date())
+        checks = policy.check_release(
+            plan,
+            fields,
+            segments,
+            approved_footage,
+            order=order,
+            period=period,
+            footage_dates={
+                s: self._footage().segment_info(s).recorded_start.date() for s in segments
+            },
+        )
+        if decision is not None:  # release no more than the Director approved
+            checks += [
+                policy.Decision(False, plan.scope_rule, f"{f} was not approved by the Director")
+                for f in fields
+                if f not in decision["allowed_fields"] and f in plan.allowed_fields
+            ]
+        at_intake = {x["field"]: x for x in (request.emergency or {}).get("refused_at_intake", [])}
+        checks = [
+            policy.refuse(
+                r.LRCA_EMERGENCY_SCOPE,
+                f"{f} was refused when the request was taken in: {at_intake[f]['reason']}",
+            )
+            if f in at_intake
+            else d
+            for f, d in zip(fields, checks[: len(fields)], strict=True)
+        ] + checks[len(fields) :]
         refused = [d for d in checks if not d.allowed]
         if refused:
-            self.refuse(
-                who, "request release", refused[0].rule,
-                "; ".join(d.reason for d in refused) + "; nothing was released",
-                subject=request.ref,
-            )  # fmt: skip
+            refuse(refused[0].rule, "; ".join(d.reason for d in refused))
+        if plan.basis == "emergency":
+            form = request.emergency or {}
+            if " ".join(badge.split()).casefold() != form.get("badge_number", "").casefold():
+                refuse(
+                    r.LRCA_EMERGENCY_RECIPIENT,
+                    f"release only to the officer of the signed form (badge "
+                    f"{form.get('badge_number')}); the recipient's badge {badge or '(none)'} "
+                    "differs",
+                )
+            if method.casefold() != "in person":
+                refuse(r.LRCA_EMERGENCY_RECIPIENT, "an emergency release is made in person")
+        if segments and plan.basis == "foia" and not (redaction or {}).get("faces"):
+            refuse(
+                r.FOIA_7_1C,
+                "footage released under FOIA is redacted (faces and any regions given): "
+                f"release it with: custodes footage export SEGMENT --request {request.ref} ...",
+            )
         inventory = []
         for seg in segments:
             info = self._footage().segment_info(seg)
@@ -139,7 +191,11 @@ class DisclosureCommands(DisclosureIntake):
             fields=fields,
             footage=inventory,
             to=to,
+            recipient_badge=" ".join(badge.split()),
             method=method,
+            period=[period[0].isoformat(), period[1].isoformat()] if period else None,
+            basis=plan.basis,
+            redacted=bool((redaction or {}).get("faces")) if segments else None,
             inventory_sha256=inventory_digest(request.ref, fields, inventory, to, method),
             **common,
         )
@@ -153,29 +209,22 @@ class DisclosureCommands(DisclosureIntake):
         self.save(request)
         return dict(request.releases[-1])
 
-    def acknowledge(
-        self,
-        ref: str,
-        *,
-        actor: str,
-        signed_form_sha256: str | None = None,
-        refused_to_sign: bool = False,
-    ) -> None:
+    def acknowledge(self, ref: str, *, actor: str, signed_receipt_sha256: str) -> None:
+        """Record the recipient's signed receipt of what was released (R10)."""
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
             actor, "request acknowledge", (), r.LRCA_EMERGENCY_ACK, subject=request.ref
         )
-        if bool(signed_form_sha256) == refused_to_sign:
-            raise InvalidInput("give exactly one of --signed-form FILE or --refused-to-sign")
+        if len(signed_receipt_sha256) != 64:
+            raise InvalidInput("give the signed receipt's scan: --signed-receipt FILE")
         if not request.releases:
             raise InvalidInput(f"nothing has been released on {request.ref} to acknowledge")
         if request.acknowledgement is not None:
             raise InvalidInput(f"the acknowledgement of {request.ref} is recorded already")
         request.trigger_event(
             Request.AcknowledgementRecorded,
-            signed_form_sha256=signed_form_sha256,
-            refused_to_sign=refused_to_sign,
+            signed_receipt_sha256=signed_receipt_sha256,
             **self._common(who, now),
         )
         self.save(request)
@@ -209,6 +258,20 @@ class DisclosureCommands(DisclosureIntake):
             other = self._request(court_order_request)
             if other.court_order is None:
                 raise InvalidInput(f"{other.ref} has no court order recorded")
+            order = other.court_order
+            if not order["signed_by_judge"] or order["kind"] not in ("order", "warrant"):
+                self.refuse(
+                    who, "request follow-up", r.LRCA_COURT_ORDER,
+                    f"{other.ref} holds a {order['kind']} not signed by a judge: it is not a "
+                    "court order and cannot close the follow-up",
+                    subject=request.ref,
+                )  # fmt: skip
+            if request.patron is not None and request.patron not in order["scope_patrons"]:
+                self.refuse(
+                    who, "request follow-up", r.LRCA_COURT_ORDER_SCOPE,
+                    f"the order on {other.ref} does not name this request's patron",
+                    subject=request.ref,
+                )  # fmt: skip
             linked = other.ref
         resolution = FOLLOW_UP_RESOLUTIONS[chosen.index(True)]
         request.trigger_event(

@@ -8,9 +8,9 @@ Each refused step is recorded (``refuse``) and raises ``NotPermitted`` naming it
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
@@ -31,33 +31,58 @@ from ledger.footage_policy import CLAIM_TOLERANCE
 from ledger.patrons import PatronDetails
 from ledger.staff import StaffMember, staff_id
 
-_WORD = re.compile(r"[a-z_]+")
-
 
 class _Footage(Protocol):
     """What disclosures use of the footage feature (``ledger.footage_commands``, ``_queries``)."""
 
-    def place_hold(
+    def prepare_hold(
         self,
         segments: Sequence[str],
         *,
         kind: str,
         reason: str,
         reference: str,
-        actor: str,
+        who: Actor,
+        now: datetime,
         review_by: datetime | None = None,
-    ) -> str: ...
+    ) -> tuple[str, list[Any]]: ...
 
     def segment_info(self, segment_id: str) -> Any: ...
 
 
-def parse_scope(text: str) -> tuple[list[str], list[str]]:
-    """The record classes and field names a court order's scope text names (R6, R7):
-    ``"registration, circulation for card 1234, Oct 2026"`` -> registration, circulation."""
-    words = set(_WORD.findall(text.casefold().replace("-", "_")))
-    classes = sorted(words & (set(RECORD_CLASSES) | {"non_patron"}))
-    fields = sorted(words & set(policy.FIELD_CLASS))
-    return classes, fields
+@dataclass(frozen=True)
+class OrderScope:
+    """A court order's scope as entered from the document (R7): every release is checked
+    against these items, never against the order's free text."""
+
+    patron_cards: Sequence[str] = ()
+    records: Sequence[str] = ()
+    fields: Sequence[str] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    exclude_records: Sequence[str] = ()
+    exclude_fields: Sequence[str] = ()
+
+
+def _check_scope(scope: OrderScope) -> None:
+    classes = set(RECORD_CLASSES) | {"non_patron"}
+    bad = [c for c in [*scope.records, *scope.exclude_records] if c not in classes]
+    bad += [f for f in [*scope.fields, *scope.exclude_fields] if f not in policy.FIELD_CLASS]
+    if bad:
+        raise InvalidInput(f"unknown record class or field in the scope: {', '.join(bad)}")
+    if not scope.records and not scope.fields:
+        raise InvalidInput(
+            "the scope names no record class or field; enter what the order names, e.g. "
+            "--scope-records registration --scope-fields titles"
+        )
+    covered = set(scope.records) | {policy.FIELD_CLASS[f] for f in scope.fields}
+    if covered & policy.PATRON_CLASSES and not scope.patron_cards:
+        raise InvalidInput(
+            "the scope orders patron records but names no patron: enter the card number(s) "
+            "the order names with --scope-patron CARD"
+        )
+    if scope.date_from and scope.date_to and scope.date_from > scope.date_to:
+        raise InvalidInput("the scope's dates end before they begin")
 
 
 def nonblank(value: str | None, what: str) -> str:
@@ -118,6 +143,19 @@ class DisclosureIntake(DisclosureQueries):
         for seg in segments:
             self._footage().segment_info(seg)  # NotFound for an unknown segment
         ref = self._next_ref(now)
+        foia_path = requester_kind == "public"
+        hold: tuple[str, list[Any]] | None = None
+        if foia_path and segments:
+            # R14/R20: the responsive footage is held while the request is pending; checked
+            # (a purged segment cannot be held) before anything is recorded.
+            hold = self._footage().prepare_hold(
+                segments,
+                kind="foia",
+                reason=f"FOIA request {ref} pending ({r.FOIA_PRESERVE.cite()})",
+                reference=ref,
+                who=who,
+                now=now,
+            )
         common = dict(actor=who.name, actor_role=who.role, occurred_at=None, timestamp=now)
         pseudo = None
         to_save: list[Any] = []
@@ -144,7 +182,7 @@ class DisclosureIntake(DisclosureQueries):
             **common,
         )
         request.trigger_event(Request.RequestRoutedToDirector, director=director, **common)
-        if requester_kind == "public":
+        if foia_path:
             local = now.astimezone(ZoneInfo(self.site().timezone))
             request.trigger_event(
                 Request.FoiaClockStarted,
@@ -153,20 +191,13 @@ class DisclosureIntake(DisclosureQueries):
                 extended_due_at=foia.foia_deadline(local, extended=True).astimezone(UTC),
                 **common,
             )
-        self.save(*to_save, request)
-        if request.foia is not None and segments:
-            # R14/R20: responsive footage is held from purge while the request is pending.
-            hold = self._footage().place_hold(
-                segments,
-                kind="foia",
-                reason=f"FOIA request {ref} pending ({r.FOIA_PRESERVE.cite()})",
-                reference=ref,
-                actor=who.name,
-            )
+        if hold is not None:
+            hold_id, held = hold
             request.trigger_event(
-                Request.PreservationHoldLinked, hold_id=hold, segments=segments, **common
+                Request.PreservationHoldLinked, hold_id=hold_id, segments=segments, **common
             )
-            self.save(request)
+            to_save += held
+        self.save(*to_save, request)  # one act: the request, its patron, clock and hold
         return ref
 
     # ---- legal basis (R6, R8) -------------------------------------------------------------
@@ -183,13 +214,15 @@ class DisclosureIntake(DisclosureQueries):
         issued: datetime,
         served_at: datetime,
         served_by: str,
-        scope: str,
+        scope: OrderScope,
         document_name: str,
         document_sha256: str,
         actor: str,
+        scope_note: str = "",
         nondisclosure: str = "",
     ) -> None:
-        """``nondisclosure``: any nondisclosure order served with it (R6), as its terms."""
+        """Record the order and its structured scope (R6, R7); ``scope_note`` keeps the
+        order's own words, ``nondisclosure`` any nondisclosure order served with it."""
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
@@ -208,12 +241,7 @@ class DisclosureIntake(DisclosureQueries):
                 "--served-at",
                 subject=request.ref,
             )
-        classes, fields = parse_scope(scope)
-        if not classes and not fields:
-            raise InvalidInput(
-                "the scope names no record class or field; name them, e.g. "
-                "--scope 'registration, circulation for card 1234, October 2026'"
-            )
+        _check_scope(scope)
         if request.decision is not None and request.releases:
             raise InvalidInput(f"{request.ref} has releases already; open a new request")
         request.trigger_event(
@@ -226,9 +254,14 @@ class DisclosureIntake(DisclosureQueries):
             issued=issued,
             served_at=served_at,
             served_by=nonblank(served_by, "who served the order"),
-            scope=nonblank(scope, "the scope"),
-            scope_records=classes,
-            scope_fields=fields,
+            scope=" ".join(scope_note.split()),
+            scope_records=sorted(set(scope.records)),
+            scope_fields=sorted(set(scope.fields)),
+            scope_patrons=sorted({self._pseudonym(c) for c in scope.patron_cards}),
+            scope_from=scope.date_from.isoformat() if scope.date_from else None,
+            scope_to=scope.date_to.isoformat() if scope.date_to else None,
+            exclude_records=sorted(set(scope.exclude_records)),
+            exclude_fields=sorted(set(scope.exclude_fields)),
             document_name=document_name,
             document_sha256=document_sha256,
             nondisclosure=" ".join(nondisclosure.split()),
@@ -304,13 +337,28 @@ class DisclosureIntake(DisclosureQueries):
         identification_purpose: bool,
         role_sought: str | None,
         emergency_description: str,
+        signed_form_sha256: str,
+        signed_form_name: str,
         actor: str,
-    ) -> None:
+    ) -> dict[str, Any]:
+        """Record the officer's signed Appendix 9 form, transcribed from its scan (R8-R10):
+        the officer's identity and the four representations are those on the form. The
+        fields the request asks for that an emergency request may not obtain are refused
+        here, by name (R9). Returns the request's view."""
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
             actor, "request emergency", (), r.LRCA_EMERGENCY_REPRESENTATIONS, subject=request.ref,
         )  # fmt: skip
+        if len(signed_form_sha256) != 64 or not set(signed_form_sha256) <= set("0123456789abcdef"):
+            self.refuse(
+                who, "request emergency", r.LRCA_EMERGENCY_FORM,
+                "the officer's signed Appendix 9 form must be scanned and recorded "
+                f"(print it with: custodes request form {request.ref} --out FILE)",
+                subject=request.ref,
+            )  # fmt: skip
+        if request.emergency is not None:
+            raise InvalidInput(f"{request.ref} has its signed Appendix 9 form recorded already")
         if role_sought is not None and role_sought not in ROLES_SOUGHT:
             raise InvalidInput(f"the person sought is one of {', '.join(ROLES_SOUGHT)}")
         if request.requester_kind != "law_enforcement":
@@ -330,8 +378,14 @@ class DisclosureIntake(DisclosureQueries):
         check = policy.check_emergency_representations(reps)
         if not check.allowed:
             self.refuse(who, "request emergency", check.rule, check.reason, subject=request.ref)
+        refused = policy.emergency_intake_refusals(request.facts().fields, request.case_number)
         request.trigger_event(
             Request.EmergencyRequestRecorded,
+            signed_form_sha256=signed_form_sha256,
+            signed_form_name=signed_form_name,
+            refused_at_intake=[
+                {"field": f, "rule_id": d.rule.id, "reason": d.reason} for f, d in refused
+            ],
             officer_name=nonblank(officer_name, "the officer's name"),
             officer_rank=officer_rank.strip(),
             badge_number=nonblank(badge_number, "the badge number"),
@@ -347,6 +401,7 @@ class DisclosureIntake(DisclosureQueries):
             **self._common(who, now),
         )
         self.save(request)
+        return self.request_view(request.ref)
 
     # ---- helpers --------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from ledger import policy
-from ledger.disclosure import Request, request_id
+from ledger.disclosure import Request, fields_for, request_id
 from ledger.errors import NotFound
 from ledger.patron_commands import PatronCommands
 from ledger.patrons import ERASED
@@ -82,6 +82,10 @@ class DisclosureQueries(PatronCommands):
             return t.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if t else ""
 
         e = q.emergency or {}
+        asked = sorted(fields_for(q.records))
+        # What an emergency request may not obtain is refused at intake (R9, R10); the form
+        # printed for the officer says so before anything is signed.
+        refused_at_intake = policy.emergency_intake_refusals(asked, q.case_number)
         form: dict[str, Any] = {
             "form_id": q.ref,
             "library": site.library,
@@ -95,8 +99,9 @@ class DisclosureQueries(PatronCommands):
             "id_examined": e.get("id_examined"),
             "role_sought": e.get("role_sought", ""),
             "emergency_description": e.get("emergency_description", ""),
-            "information_requested": f"{q.description} (records: {', '.join(q.records)})",
-            "information_released": q.released_fields if q.releases else "",
+            "information_requested": f"{', '.join(_labels(asked))}. {q.description}",
+            "information_refused": [f"{_label(f)} ({d.rule.id})" for f, d in refused_at_intake],
+            "information_released": _labels(q.released_fields) if q.releases else "",
             "director_name": (q.decision or {}).get("by") or q.routed_to or "",
             "director_title": "Director",
         }
@@ -115,3 +120,11 @@ class DisclosureQueries(PatronCommands):
         if request is None:
             raise NotFound(f"request {ref!r} does not exist (see: custodes request list)")
         return cast(Request, request)
+
+
+def _label(field: str) -> str:
+    return field.replace("_", " ")
+
+
+def _labels(fields: Any) -> list[str]:
+    return [_label(f) for f in fields]

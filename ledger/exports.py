@@ -96,6 +96,7 @@ class _Features(Protocol):
         method: str,
         actor: str,
         footage: Sequence[str] = (),
+        redaction: dict[str, Any] | None = None,
     ) -> dict[str, Any]: ...
     def check_viewing(self, segment_id: str, *, reason: str, purpose: str, actor: str) -> Any: ...
     def record_viewing(
@@ -169,6 +170,7 @@ class ExportCommands(LedgerBase):
         decision), the export and each derivation; returns the export's aggregate id."""
         now = self.clock()
         features = cast(_Features, self)
+        redactions = [c.get("redaction") or {} for c in clips]
         released = features.release(
             permit.request_ref,
             fields=[],
@@ -176,6 +178,8 @@ class ExportCommands(LedgerBase):
             to=permit.recipient,
             method="evidence package (custodes footage export)",
             actor=permit.who.name,
+            # What the release says of the redaction: every clip's faces blurred, or not.
+            redaction={"faces": bool(clips) and all(r.get("blur_faces") for r in redactions)},
         )
         digest = content_digest(clips, permit.request_ref, exported_at(now))
         common = dict(actor=permit.who.name, actor_role=permit.who.role, occurred_at=None)

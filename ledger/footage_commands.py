@@ -287,6 +287,26 @@ class FootageCommands(FootageQueries):
         who = self.authorize(
             actor, "footage hold place", HOLD_PLACERS, rules.STAFF_ROLE, subject=subject
         )
+        hold_id, aggregates = self.prepare_hold(
+            segments, kind=kind, reason=reason, reference=reference, who=who, now=now,
+            review_by=review_by,
+        )  # fmt: skip
+        self.save(*aggregates)
+        return hold_id
+
+    def prepare_hold(
+        self,
+        segments: Sequence[str],
+        *,
+        kind: str,
+        reason: str,
+        reference: str,
+        who: Actor,
+        now: datetime,
+        review_by: datetime | None = None,
+    ) -> tuple[str, list[Any]]:
+        """Check every segment first, then build the hold and its segments' events, unsaved:
+        the caller saves them in its own act (all or nothing)."""
         if kind not in HOLD_KINDS:
             raise InvalidInput(f"unknown hold kind {kind!r}; choose one of {', '.join(HOLD_KINDS)}")
         if not segments:
@@ -314,8 +334,7 @@ class FootageCommands(FootageQueries):
         )
         for segment in held.values():
             segment.trigger_event(Segment.HoldApplied, hold_id=hold_id, kind=kind, **common)
-        self.save(hold, *held.values())
-        return hold_id
+        return hold_id, [hold, *held.values()]
 
     def release_hold(self, hold_id: str, *, reason: str, actor: str) -> None:
         now = self.clock()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from ledger import rules as r
@@ -49,8 +49,10 @@ FIELD_CLASS: Mapping[str, RecordClass] = {
 PATRON_CLASSES: frozenset[str] = frozenset(
     {"registration", "circulation", "fines_fees", "other_patron"}
 )
-# Amounts only: Policy V-A lets a guardian hear a minor's fines and fees, never titles.
-GUARDIAN_FIELDS: frozenset[str] = frozenset({"fines_total", "fees_total"})
+# Policy V-A lets "authorized library staff" tell a parent or guardian a minor's fines and
+# fees: amounts, itemized or totalled (an itemized fine is its date, amount and kind, never
+# the title: that is circulation information, which "will not be provided").
+GUARDIAN_FIELDS: frozenset[str] = frozenset({"itemized_fines", "fines_total", "fees_total"})
 
 
 @dataclass(frozen=True)
@@ -74,14 +76,30 @@ def refuse(rule: Rule, reason: str) -> Decision:
 # --- Facts ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CourtOrderFacts:
+    """A court order as entered from its document (R6), its scope as structured items
+    (R7): the patrons it names (pseudonyms), the record classes and fields it orders, its
+    date range, and what it expressly excludes."""
+
     kind: Literal["order", "warrant", "subpoena"]
     signed_by_judge: bool
     counsel_review: Literal["pending", "sufficient", "insufficient"] = "pending"
     scope_record_classes: frozenset[str] = frozenset()
     scope_fields: frozenset[str] = frozenset()
+    scope_patrons: frozenset[str] = frozenset()
+    scope_from: date | None = None
+    scope_to: date | None = None
+    exclude_record_classes: frozenset[str] = frozenset()
+    exclude_fields: frozenset[str] = frozenset()
+    counsel_gates_release: bool = False  # a parameter of the adopted policy (R6, R28)
 
     def covers(self, field: str) -> bool:
         return field in self.scope_fields or FIELD_CLASS.get(field) in self.scope_record_classes
+
+    def excludes(self, field: str) -> bool:
+        return field in self.exclude_fields or FIELD_CLASS.get(field) in self.exclude_record_classes
+
+    def dates(self) -> str:
+        return f"{self.scope_from or 'the beginning'} .. {self.scope_to or 'now'}"
 
 
 @dataclass(frozen=True)
@@ -114,6 +132,8 @@ class RequestFacts:
     guardianship_confirmation: str | None = None  # how it was confirmed, e.g. "birth certificate"
     foia: bool = False
     investigation_case_number: str | None = None  # for footage to law enforcement (R17)
+    patron: str | None = None  # the pseudonym of the patron the request is about
+    refused_at_intake: frozenset[str] = frozenset()  # asked, but refused on intake (R10)
 
 
 @dataclass(frozen=True)
@@ -204,7 +224,7 @@ def check_law_enforcement_footage(case_number: str | None) -> Decision:
     )
 
 
-def _court_order_field(order: CourtOrderFacts, field: str) -> Decision:
+def _court_order_field(order: CourtOrderFacts, field: str, patron: str | None) -> Decision:
     # The LRCA's path (a)(1) is a court order. A subpoena (or anything else) not signed
     # by a judge is not one, whatever counsel thinks of it: refused outright.
     if not order.signed_by_judge:
@@ -212,14 +232,64 @@ def _court_order_field(order: CourtOrderFacts, field: str) -> Decision:
             r.LRCA_COURT_ORDER,
             f"a {order.kind} not signed by a judge is not a court order; nothing is released",
         )
-    if order.counsel_review != "sufficient":
+    if order.counsel_gates_release and order.counsel_review != "sufficient":
         state = (
             "has not yet reviewed" if order.counsel_review == "pending" else "found insufficient"
         )
         return refuse(r.LRCA_COUNSEL_REVIEW, f"counsel {state} the {order.kind}")
-    if order.covers(field):
-        return allow(r.LRCA_COURT_ORDER_SCOPE, f"{field} is within the {order.kind}'s scope")
-    return refuse(r.LRCA_COURT_ORDER_SCOPE, f"{field} is outside the {order.kind}'s scope")
+    if order.excludes(field):
+        return refuse(
+            r.LRCA_COURT_ORDER_SCOPE,
+            f"{_label(field)}: the {order.kind} expressly excludes it (scope item: exclusions)",
+        )
+    if not order.covers(field):
+        return refuse(
+            r.LRCA_COURT_ORDER_SCOPE,
+            f"{_label(field)} is outside the {order.kind}'s scope (scope item: record classes "
+            "and fields)",
+        )
+    if FIELD_CLASS.get(field) in PATRON_CLASSES:
+        if patron is None:
+            return refuse(
+                r.LRCA_COURT_ORDER_SCOPE,
+                f"{_label(field)}: the request names no patron, and an order releases only the "
+                "records of the patrons it names (scope item: patrons)",
+            )
+        if patron not in order.scope_patrons:
+            return refuse(
+                r.LRCA_COURT_ORDER_SCOPE,
+                f"{_label(field)}: the {order.kind} names other patrons, not this request's "
+                "(scope item: patrons)",
+            )
+    return allow(r.LRCA_COURT_ORDER_SCOPE, f"{field} is within the {order.kind}'s scope")
+
+
+def emergency_intake_refusals(
+    fields: Iterable[str], case_number: str | None
+) -> list[tuple[str, Decision]]:
+    """What an emergency request may not even ask for (R9, R10): every field outside the
+    identifying set (and footage without an active investigation) is refused at intake,
+    by name, instead of being approved in part later."""
+    out = []
+    for field in sorted(set(fields)):
+        if field in IDENTIFYING_FIELDS:
+            continue
+        if field == "footage":
+            decision = check_law_enforcement_footage(case_number)
+            if decision.allowed:
+                continue
+            out.append((field, decision))
+        else:
+            out.append(
+                (
+                    field,
+                    refuse(
+                        r.LRCA_EMERGENCY_SCOPE,
+                        f"{_label(field)} may not be released on an emergency request",
+                    ),
+                )
+            )
+    return out
 
 
 def _emergency_field(facts: RequestFacts, rep: EmergencyRepresentations, field: str) -> Decision:
@@ -292,11 +362,29 @@ def releasable_fields(facts: RequestFacts) -> ReleasePlan:
     if facts.court_order is not None:
         order = facts.court_order
         basis, scope = "court_order", r.LRCA_COURT_ORDER_SCOPE
-        decided = [(f, _court_order_field(order, f)) for f in fields]
+        decided = [(f, _court_order_field(order, f, facts.patron)) for f in fields]
     elif facts.emergency is not None:
         rep = facts.emergency
         basis, scope = "emergency", r.LRCA_EMERGENCY_SCOPE
+        fields = [f for f in fields if f not in facts.refused_at_intake]
         decided = [(f, _emergency_field(facts, rep, f)) for f in fields]
+    elif facts.requester_kind == "law_enforcement" and set(fields) - {"footage"}:
+        # R10: no decision on an officer's request for patron records before the signed
+        # Appendix 9 form is recorded (or a court order is).
+        basis, scope = "none", r.LRCA_EMERGENCY_FORM
+        decided = [
+            (
+                f,
+                _footage_for_law_enforcement(facts)
+                if f == "footage"
+                else refuse(
+                    r.LRCA_EMERGENCY_FORM,
+                    f"{_label(f)}: without a court order, the officer's signed Appendix 9 form "
+                    "must be recorded before the Director decides",
+                ),
+            )
+            for f in fields
+        ]
     elif facts.requester_kind == "parent_guardian":
         basis, scope = "guardian", r.POLICY_MINOR_FINES
         decided = [(f, _guardian_field(facts, f)) for f in fields]
@@ -339,9 +427,15 @@ def check_release(
     fields_to_release: Iterable[str],
     footage_ids: Iterable[str] = (),
     approved_footage: Iterable[str] = (),
+    *,
+    order: CourtOrderFacts | None = None,
+    period: tuple[date, date] | None = None,
+    footage_dates: Mapping[str, date] | None = None,
 ) -> list[Decision]:
     """One decision per field and footage segment actually about to be released (R7, R9):
-    anything the plan did not allow is refused under the plan's scope rule."""
+    anything the plan did not allow is refused under the plan's scope rule; under a court
+    order, records dated outside its range (``period``, the footage's recording dates) are
+    refused too."""
     out: list[Decision] = []
     for field in sorted(set(fields_to_release)):
         planned = plan.decision(field)
@@ -349,18 +443,41 @@ def check_release(
             out.append(refuse(plan.scope_rule, f"{field} was not requested or decided"))
         else:
             out.append(planned)
+    if order is not None and period is not None and not _within(order, *period):
+        out.append(
+            refuse(
+                r.LRCA_COURT_ORDER_SCOPE,
+                f"records of {period[0]} .. {period[1]} fall outside the {order.kind}'s dates "
+                f"{order.dates()} (scope item: dates)",
+            )
+        )
     # Footage segments are judged under the rule that decided footage in the plan.
     footage = plan.decision("footage")
     rule = footage.rule if footage is not None else plan.scope_rule
     approved = frozenset(approved_footage)
     for seg in sorted(set(footage_ids)):
+        day = (footage_dates or {}).get(seg)
         if footage is None or not footage.allowed:
             out.append(refuse(rule, f"footage segment {seg} is not releasable"))
         elif seg not in approved:
             out.append(refuse(rule, f"footage segment {seg} is not approved"))
+        elif order is not None and day is not None and not _within(order, day, day):
+            out.append(
+                refuse(
+                    r.LRCA_COURT_ORDER_SCOPE,
+                    f"footage segment {seg} was recorded on {day}, outside the {order.kind}'s "
+                    f"dates {order.dates()} (scope item: dates)",
+                )
+            )
         else:
             out.append(allow(rule, f"footage segment {seg} is approved"))
     return out
+
+
+def _within(order: CourtOrderFacts, first: date, last: date) -> bool:
+    return (order.scope_from is None or first >= order.scope_from) and (
+        order.scope_to is None or last <= order.scope_to
+    )
 
 
 # --- Staff (R3, R23) ---------------------------------------------------------------------

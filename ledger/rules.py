@@ -69,14 +69,17 @@ LRCA_COURT_ORDER = Rule(
 LRCA_COURT_ORDER_SCOPE = Rule(
     "LRCA-COURT-ORDER-SCOPE",
     "75 ILCS 70/1(a)(1)",
-    "Only what the order's scope covers is released; the released inventory is logged.",
+    "Only what the order's scope covers is released: the patrons it names, its record "
+    "classes and fields, its dates, less what it expressly excludes; each release is checked "
+    "patron by patron and field by field, and the released inventory is logged.",
     ("R7",),
 )
 LRCA_COUNSEL_REVIEW = Rule(
     "LRCA-COUNSEL-REVIEW",
     "75 ILCS 70/1(a)(1); Policy V-A",
-    "Nothing is released under an order until counsel has reviewed it and found it sufficient.",
-    ("R6", "R7"),
+    "Counsel's review of an order is recorded when made; it gates release only where the "
+    "adopted policy says so (the Director is the policy's gate).",
+    ("R6",),
 )
 LRCA_EMERGENCY_REPRESENTATIONS = Rule(
     "LRCA-EMERGENCY-REPRESENTATIONS",
@@ -91,10 +94,25 @@ LRCA_EMERGENCY_SCOPE = Rule(
     "are released; nothing showing materials borrowed, resources reviewed or services used.",
     ("R9",),
 )
+LRCA_EMERGENCY_FORM = Rule(
+    "LRCA-EMERGENCY-FORM",
+    "75 ILCS 70/1(a)(2); Policy V-A, Appendix 9",
+    "The officer completes and signs the Officer's Request for Confidential Information "
+    "(Appendix 9) and it is submitted to the Director before anything is decided; the "
+    "representations and the officer's identity are those on the signed form.",
+    ("R10",),
+)
+LRCA_EMERGENCY_RECIPIENT = Rule(
+    "LRCA-EMERGENCY-RECIPIENT",
+    "75 ILCS 70/1(a)(2); Policy V-A, Appendix 9",
+    "What is released on an emergency request goes only to the officer of the signed form "
+    "(the same badge), in person.",
+    ("R10",),
+)
 LRCA_EMERGENCY_ACK = Rule(
     "LRCA-EMERGENCY-ACK",
     "75 ILCS 70/1(a)(2); Policy V-A, Appendix 9",
-    "The officer signs an acknowledgement of receipt; a refusal to sign is recorded.",
+    "The officer's signed receipt of what was released is recorded.",
     ("R10",),
 )
 LRCA_EMERGENCY_FOLLOWUP = Rule(
@@ -353,6 +371,8 @@ RULES: dict[str, Rule] = {
         LRCA_COUNSEL_REVIEW,
         LRCA_EMERGENCY_REPRESENTATIONS,
         LRCA_EMERGENCY_SCOPE,
+        LRCA_EMERGENCY_FORM,
+        LRCA_EMERGENCY_RECIPIENT,
         LRCA_EMERGENCY_ACK,
         LRCA_EMERGENCY_FOLLOWUP,
         FOIA_PUBLIC_RECORD,

@@ -43,11 +43,10 @@ REPRESENTATIONS = (
     ),
 )
 ACKNOWLEDGEMENT = (
-    'I acknowledge receipt of the information listed under "Information released". I did '
-    "not request, and the Library did not provide, any registration or circulation records "
-    "that would indicate materials borrowed, resources reviewed, or services used at the "
-    "Library. I will use this information only to identify the suspect, witness, or victim "
-    "named above."
+    'I acknowledge receipt of the information listed under "Information released". The '
+    "Library did not provide any registration or circulation records that would indicate "
+    "materials borrowed, resources reviewed, or services used at the Library. I will use "
+    "this information only to identify the suspect, witness, or victim named above."
 )
 NOTICE = (
     "Notice: under 75 ILCS 70/1(a)(2) the Library may seek subsequent judicial review to "
@@ -302,6 +301,13 @@ def render_appendix9(form: Mapping[str, object], out_path: Path) -> None:
 
     _heading(pdf, "5. Information")
     _text_box(pdf, "Information requested", form.get("information_requested"), 1)
+    if form.get("information_refused"):
+        _text_box(
+            pdf,
+            "Refused by the Library (an emergency request obtains identifying information only)",
+            form.get("information_refused"),
+            1,
+        )
     _text_box(pdf, "Information released (exact fields, completed by the Library)", form.get("information_released"), 2)  # fmt: skip
 
     _heading(pdf, "6. Officer's acknowledgement of receipt", keep_with=28)

@@ -362,6 +362,11 @@ def _disclosure(r: RegisterRow) -> DisclosureRow:
         acknowledgement=r.acknowledgement,
         follow_up=r.follow_up,
         foia_due=r.foia_due,
+        legal_basis="; ".join(
+            x for x in (r.court_order, r.scope and f"scope: {r.scope}", r.signed_form) if x
+        ),
+        refused_at_intake=tuple(f"{x['field']} ({x['rule_id']})" for x in r.refused_at_intake),
+        footage_redaction=r.footage_redaction,
     )
 
 

@@ -195,6 +195,9 @@ class DisclosureRow:
     acknowledgement: str
     follow_up: str
     foia_due: datetime | None
+    legal_basis: str = ""  # the order's structured scope (R7) or the signed Appendix 9 (R10)
+    refused_at_intake: tuple[str, ...] = ()  # asked, refused on intake by rule (R9, R10)
+    footage_redaction: str | None = None
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,11 @@ register = Table(
     Column("records", Text, nullable=False),
     Column("basis", String(32), nullable=False, default="none"),
     Column("court_order", Text),
+    Column("scope", Text),  # the order's structured scope, as one line (R7)
     Column("counsel_review", String(32)),
     Column("emergency", Boolean, nullable=False, default=False),
+    Column("signed_form", String(80)),  # the officer's signed Appendix 9 (R10)
+    Column("refused_at_intake", Text, nullable=False, default="[]"),  # JSON [{field, rule_id}]
     Column("decision", String(16), nullable=False, default="pending"),
     Column("decision_reason", Text),
     Column("decided_by", String(120)),
@@ -56,6 +59,7 @@ register = Table(
     Column("released_footage", Text, nullable=False, default="[]"),
     Column("released_to", Text),
     Column("released_at", UtcDateTime),
+    Column("footage_redaction", String(40)),
     Column("acknowledgement", String(80), nullable=False, default="none"),
     Column("follow_up", String(64), nullable=False, default="none"),
     Column("foia_due", UtcDateTime),
@@ -80,8 +84,11 @@ class DisclosureRow:
     records: list[str]
     basis: str
     court_order: str | None
+    scope: str | None
     counsel_review: str | None
     emergency: bool
+    signed_form: str | None
+    refused_at_intake: list[dict[str, str]]
     decision: str
     decision_reason: str | None
     decided_by: str | None
@@ -92,6 +99,7 @@ class DisclosureRow:
     released_footage: list[str]
     released_to: str | None
     released_at: datetime | None
+    footage_redaction: str | None
     acknowledgement: str
     follow_up: str
     foia_due: datetime | None
@@ -161,6 +169,7 @@ class DisclosuresProjection(Projection):
                 decision="pending",
                 released_fields="[]",
                 released_footage="[]",
+                refused_at_intake="[]",
                 acknowledgement="none",
                 follow_up="none",
                 refusals=0,
@@ -193,12 +202,19 @@ class DisclosuresProjection(Projection):
             judge = "signed by a judge" if e.signed_by_judge else "NOT signed by a judge"
             return {
                 "court_order": f"{e.kind} {e.case} ({e.court}; {judge})",
+                "scope": order_scope_summary(e),
                 "counsel_review": "pending",
             }
         if kind == "CounselReviewRecorded":
             return {"counsel_review": e.result}
         if kind == "EmergencyRequestRecorded":
-            return {"emergency": True}
+            return {
+                "emergency": True,
+                "signed_form": f"signed Appendix 9 sha256:{e.signed_form_sha256[:16]}",
+                "refused_at_intake": json.dumps(
+                    [{"field": r["field"], "rule_id": r["rule_id"]} for r in e.refused_at_intake]
+                ),
+            }
         if kind == "DisclosureDecided":
             opened = row.opened_at
             return {
@@ -217,19 +233,17 @@ class DisclosuresProjection(Projection):
             )
             earlier = row.released_to.split("; ") if row.released_to else []
             to = "; ".join(earlier + ([e.to] if e.to not in earlier else []))
-            return {
+            values = {
                 "released_fields": json.dumps(fields),
                 "released_footage": json.dumps(footage),
                 "released_to": to,
                 "released_at": row.released_at or e.timestamp,
             }
+            if e.footage:
+                values["footage_redaction"] = "faces blurred" if e.redacted else "not redacted"
+            return values
         if kind == "AcknowledgementRecorded":
-            ack = (
-                "refused to sign"
-                if e.refused_to_sign
-                else f"signed form sha256:{e.signed_form_sha256[:16]}"
-            )
-            return {"acknowledgement": ack}
+            return {"acknowledgement": f"signed receipt sha256:{e.signed_receipt_sha256[:16]}"}
         if kind == "FollowUpOpened":
             return {"follow_up": "open"}
         if kind == "FollowUpResolved":
@@ -238,6 +252,18 @@ class DisclosuresProjection(Projection):
                 what = f"court order {e.court_order_request}"
             return {"follow_up": f"resolved: {what}"}
         return {}
+
+
+def order_scope_summary(e: Any) -> str:
+    """A court order's structured scope in one line (R7): what releases are checked by."""
+    parts = [
+        f"patrons {', '.join(e.scope_patrons) or 'none named'}",
+        f"records {', '.join([*e.scope_records, *e.scope_fields]) or 'none'}",
+        f"dates {e.scope_from or '..'} to {e.scope_to or '..'}",
+    ]
+    if e.exclude_records or e.exclude_fields:
+        parts.append(f"excluding {', '.join([*e.exclude_records, *e.exclude_fields])}")
+    return "; ".join(parts)
 
 
 def disclosures(
@@ -253,7 +279,7 @@ def disclosures(
         m = dict(row._mapping)
         m.pop("opened_notification")
         m.pop("request_id")
-        for key in ("records", "released_fields", "released_footage"):
+        for key in ("records", "released_fields", "released_footage", "refused_at_intake"):
             m[key] = json.loads(m[key])
         m["rules"] = json.loads(m["rules"]) if m["rules"] else []
         out.append(DisclosureRow(**m))

@@ -30,6 +30,7 @@ from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, 
 from ledger.app import Ledger
 from ledger.chain_reader import ChainReader
 from projections.base import Projection, insert_row
+from projections.disclosures import order_scope_summary
 
 SUBJECT_KINDS = ("segment", "request", "hold", "patron", "camera")
 
@@ -279,25 +280,32 @@ _SUMMARIES: dict[str, Any] = {
     "CourtOrderRecorded": lambda e: (
         f"{e.kind} {e.case} ({e.court}; judge {e.judge}; "
         f"{'signed by a judge' if e.signed_by_judge else 'NOT signed by a judge'}); "
-        f"scope: {e.scope}"
+        f"scope: {order_scope_summary(e)}" + (f" (the order: {e.scope})" if e.scope else "")
     ),
     "CounselReviewRecorded": lambda e: f"counsel review: {e.result}",
     "EmergencyRequestRecorded": lambda e: (
-        f"emergency request by {e.officer_rank} {e.officer_name} (badge {e.badge_number}, "
-        f"{e.agency}); role sought: {e.role_sought}"
+        f"signed Appendix 9 (sha256:{e.signed_form_sha256[:16]}) of {e.officer_rank} "
+        f"{e.officer_name} (badge {e.badge_number}, {e.agency}); role sought: {e.role_sought}"
+        + (
+            "; refused at intake: " + _list([r["field"] for r in e.refused_at_intake])
+            if e.refused_at_intake
+            else ""
+        )
     ),
     "DisclosureDecided": lambda e: (
         f"{'approved' if e.approved else 'denied'} on basis {e.basis}: {e.reason}"
         + (f"; fields allowed: {_list(e.allowed_fields)}" if e.allowed_fields else "")
     ),
     "DisclosureReleased": lambda e: (
-        f"released to {e.to} by {e.method}: fields {_list(e.fields)}"
+        f"released to {e.to}"
+        + (f" (badge {e.recipient_badge})" if e.recipient_badge else "")
+        + f" by {e.method}: fields {_list(e.fields)}"
         + (f"; footage {_list(e.footage)}" if e.footage else "")
+        + (f"; records of {e.period[0]} to {e.period[1]}" if e.period else "")
+        + ("" if e.redacted is None else "; faces blurred" if e.redacted else "; not redacted")
     ),
     "AcknowledgementRecorded": lambda e: (
-        "the officer refused to sign the acknowledgement"
-        if e.refused_to_sign
-        else f"acknowledgement signed (form sha256:{(e.signed_form_sha256 or '')[:16]})"
+        f"signed receipt recorded (sha256:{e.signed_receipt_sha256[:16]})"
     ),
     "FollowUpOpened": lambda e: f"follow-up opened: {e.reason}",
     "FollowUpResolved": lambda e: (

@@ -111,6 +111,9 @@ DISCLOSURES = (
     "acknowledgement",
     "follow_up",
     "foia_due",
+    "legal_basis",
+    "refused_at_intake",
+    "footage_redaction",
 )
 REFUSALS = ("at", "actor", "role", "action", "rule_id", "message")
 CAMERAS_REFUSED = ("camera_id", "actor", "at", "zone", "rule_id", "message")

@@ -406,6 +406,26 @@ def _disclosures(report: ComplianceReport, zone: ZoneInfo) -> Section:
                 ),
                 empty="No disclosure requests in this period.",
             ),
+            _table(
+                "What each release was checked against (R7, R10)",
+                (
+                    "Request",
+                    "Legal basis: order and its scope, or the signed form",
+                    "Refused at intake",
+                    "Footage",
+                ),
+                (1.15, 3.6, 1.6, 1.1),
+                (
+                    (
+                        x.request_id,
+                        x.legal_basis or "none recorded",
+                        ", ".join(x.refused_at_intake) or "",
+                        x.footage_redaction or "",
+                    )
+                    for x in d.rows
+                ),
+                empty="No disclosure requests in this period.",
+            ),
         ),
     )
 

@@ -103,9 +103,11 @@ def build_scenario(ledger: Ledger) -> Scenario:
         agency="Mahomet PD", agency_phone="555-0100", id_examined=True, sworn_officer=True,
         court_order_impractical=True, imminent_danger=True, identification_purpose=True,
         role_sought="suspect", emergency_description="a threat", actor=D,
+        signed_form_sha256="f" * 64, signed_form_name="appendix9-signed.pdf",
     )  # fmt: skip
     ledger.decide(emergency, approve=True, reason="all four representations", actor=D)
-    ledger.release(emergency, fields=["name"], to="Sgt Lee", method="in person", actor=D)  # fmt: skip
+    ledger.release(emergency, fields=["name"], to="Sgt Lee", badge="4471", method="in person",
+                   actor=D)  # fmt: skip
     ledger.clock.set(NOW + timedelta(days=1))
     with pytest.raises(NotPermitted):
         ledger.check_viewing(plain, reason="curious", purpose="safety", actor=S)  # fmt: skip
