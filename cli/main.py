@@ -101,6 +101,7 @@ def _register() -> None:
         reports,
         request,
         staff,
+        witness,
     )
 
     ledger_cmds.register(custodes)
@@ -113,6 +114,7 @@ def _register() -> None:
     export.register(custodes)
     reports.register(custodes)
     backup.register(custodes)
+    witness.register(custodes)
 
 
 _register()
