@@ -30,6 +30,7 @@ from ledger.merkle import (
     HASH_SIZE,
     MerkleError,
     NodeMissing,
+    NodeStore,
     consistency_proof,
     root_at,
     verify_consistency,
@@ -119,18 +120,25 @@ def prove_consistency(
     store = reader.node_store()
     try:
         size, _ = store.tree_state()
-        if size < new.size:
-            raise InvalidInput(
-                f"the new checkpoint covers {new.size} entries, this ledger's verified tree "
-                f"{size}: wrong ledger, or run custodes verify first"
-            )
-        try:
-            root = root_at(new.size, store)
-            path = consistency_proof(old.size, new.size, store)
-        except NodeMissing as e:
-            raise LedgerTampered(Damage(e.index + 1, "deleted", str(e))) from e
+        return consistency_from_store(store, size, old, old_note, new, new_note)
     finally:
         store.close()
+
+
+def consistency_from_store(
+    store: NodeStore, tree_size: int, old: Checkpoint, old_note: str, new: Checkpoint, new_note: str
+) -> ConsistencyProof:
+    """``prove_consistency`` over any node store whose verified tree has ``tree_size``."""
+    if tree_size < new.size:
+        raise InvalidInput(
+            f"the new checkpoint covers {new.size} entries, this ledger's verified tree "
+            f"{tree_size}: wrong ledger, or run custodes verify first"
+        )
+    try:
+        root = root_at(new.size, store)
+        path = consistency_proof(old.size, new.size, store)
+    except NodeMissing as e:
+        raise LedgerTampered(Damage(e.index + 1, "deleted", str(e))) from e
     if root != new.root:
         raise LedgerTampered(
             Damage(1, "edited", "the tree does not have the new checkpoint's root"),

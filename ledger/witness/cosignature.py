@@ -144,6 +144,13 @@ def cosign(body: bytes, key: Ed25519PrivateKey, name: str, timestamp: int) -> st
     return f"{EM_DASH} {name} {base64.b64encode(blob).decode('ascii')}\n"
 
 
+def cosignature_timestamp(signature: bytes) -> int:
+    """The timestamp of a decoded cosignature (key ID || u64 timestamp || signature)."""
+    if len(signature) != 4 + _SIGNATURE.size:
+        raise WitnessError(f"a cosignature is {4 + _SIGNATURE.size} bytes, got {len(signature)}")
+    return int(_SIGNATURE.unpack(signature[4:])[0])
+
+
 def note_text(note: str) -> str:
     try:
         return split_note(note)[0]
