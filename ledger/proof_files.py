@@ -110,13 +110,6 @@ def prove_consistency(
     The proof is checked against both signed roots before it is returned: a ledger that
     no longer extends ``old``, or whose tree is not ``new``'s, is LedgerTampered (exit 3).
     """
-    if old.origin != new.origin:
-        raise InvalidInput(f"the checkpoints are of two ledgers ({old.origin}, {new.origin})")
-    if old.size > new.size:
-        raise InvalidInput(
-            f"the old checkpoint ({old.size} entries) is larger than the new one ({new.size}); "
-            "name the older checkpoint first"
-        )
     store = reader.node_store()
     try:
         size, _ = store.tree_state()
@@ -129,6 +122,13 @@ def consistency_from_store(
     store: NodeStore, tree_size: int, old: Checkpoint, old_note: str, new: Checkpoint, new_note: str
 ) -> ConsistencyProof:
     """``prove_consistency`` over any node store whose verified tree has ``tree_size``."""
+    if old.origin != new.origin:
+        raise InvalidInput(f"the checkpoints are of two ledgers ({old.origin}, {new.origin})")
+    if old.size > new.size:
+        raise InvalidInput(
+            f"the old checkpoint ({old.size} entries) is larger than the new one ({new.size}); "
+            "name the older checkpoint first"
+        )
     if tree_size < new.size:
         raise InvalidInput(
             f"the new checkpoint covers {new.size} entries, this ledger's verified tree "
