@@ -65,7 +65,9 @@ def number(value: int | float) -> str:
     """ECMAScript Number::toString of the double ``value`` (RFC 8785 §3.2.2.3)."""
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INTEGER:
-            raise CanonicalJsonError(f"the integer {value} is beyond 2**53 - 1 (not safe as a double)")
+            raise CanonicalJsonError(
+                f"the integer {value} is beyond 2**53 - 1 (not safe as a double)"
+            )
         value = float(value)
     if not math.isfinite(value):
         raise CanonicalJsonError(f"{value} has no JSON form")

@@ -49,6 +49,9 @@ class WitnessServer(ThreadingHTTPServer):
 
 class WitnessHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes: without TCP_NODELAY the body waits for the
+    # peer's delayed ACK (~40 ms on Linux) on every keep-alive request.
+    disable_nagle_algorithm = True
     server: WitnessServer
     server_version = "custodes-witness"
 
