@@ -82,7 +82,8 @@ def request_cosignature(
 ) -> Outcome:
     """Ask ``witness`` (which must have a URL) to cosign ``note``, a checkpoint of ``size``
     leaves; ``prove(old)`` is the consistency proof from ``old`` to ``size`` leaves."""
-    assert witness.url is not None
+    if witness.url is None:
+        raise WitnessError(f"witness {witness.name} has no URL in the witness policy")
     conn = Connection(witness.url, timeout)
 
     def out(status: Status, detail: str, **kw: Any) -> Outcome:

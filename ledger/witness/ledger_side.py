@@ -19,7 +19,14 @@ from ledger.integrity import MerkleProofFailed
 from ledger.merkle import consistency_proof
 from ledger.witness.client import TIMEOUT, Outcome, request_cosignature
 from ledger.witness.cosignature import CosignatureInvalid, add_signature_lines, raw_public
-from ledger.witness.policy import Policy, PolicyCheck, PolicyInvalid, check_note, parse_policy
+from ledger.witness.policy import (
+    Policy,
+    PolicyCheck,
+    PolicyInvalid,
+    check_note,
+    parse_policy,
+    require_quorum,
+)
 
 POLICY_ENV = "CUSTODES_WITNESS_POLICY"
 
@@ -51,8 +58,6 @@ def check_witnesses(
 
     MerkleProofFailed (exit 3) if a listed witness's cosignature does not verify;
     QuorumNotMet (exit 1) if too few witnesses cosigned."""
-    from ledger.witness.policy import require_quorum
-
     check_log(policy, origin, public_key)
     try:
         return require_quorum(policy, note, what)

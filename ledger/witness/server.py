@@ -57,10 +57,12 @@ class WitnessHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         if self.path != f"{self.server.prefix}/add-checkpoint":
+            self.close_connection = True  # the body was not read: the stream is unusable
             self._send(Response(404, b"not found: POST <prefix>/add-checkpoint\n"))
             return
         length = self.headers.get("Content-Length")
         if length is None or not length.isdigit():
+            self.close_connection = True
             self._send(Response(411, b"Content-Length required\n"))
             return
         if int(length) > MAX_BODY:
@@ -92,6 +94,8 @@ class WitnessHandler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(response.body)
 

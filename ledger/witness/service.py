@@ -124,7 +124,10 @@ def add_checkpoint(witness: WitnessDir, body: bytes, now: datetime) -> Response:
     if timestamp <= 0:
         raise WitnessError("the witness clock is before 1970; a cosignature needs a timestamp")
     with witness.locked():
-        latest = witness.latest(checkpoint.origin)
+        try:
+            latest = witness.latest(checkpoint.origin)
+        except (OSError, WitnessError) as e:
+            return Response(500, f"this witness cannot read its own state: {e}\n".encode())
         size, root = (latest.size, latest.root) if latest else (0, EMPTY_ROOT)
         if request.old_size != size:
             return Response(409, f"{size}\n".encode(), SIZE_CONTENT_TYPE)

@@ -232,3 +232,51 @@ def test_concurrent_processes_share_the_lock(witness: WitnessDir) -> None:
     theirs = int(os.read(read, 10))
     os.close(read)
     assert sorted([mine, theirs]) == [200, 409]
+
+
+def test_a_damaged_state_file_is_a_500_not_a_cosignature(witness: WitnessDir) -> None:
+    log = Log()
+    assert add_checkpoint(witness, log.request(0, 5), NOW).status == 200
+    (state,) = (witness.path / "state").glob("*.checkpoint")
+    state.write_text("not a checkpoint\n")
+    response = add_checkpoint(witness, log.request(5, 9), NOW)
+    assert response.status == 500
+    assert "cannot read its own state" in response.text
+
+
+def test_the_http_server_answers_like_the_service_and_closes_on_unread_bodies(
+    witness: WitnessDir,
+) -> None:
+    import http.client
+
+    from ledger.witness.server import WitnessServer
+
+    server = WitnessServer(("127.0.0.1", 0), witness, lambda: NOW, prefix="/w", log=None)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    try:
+        conn = http.client.HTTPConnection(str(host), port, timeout=5)
+        log = Log()
+        for _ in range(2):  # two requests on one keep-alive connection
+            conn.request("POST", "/w/add-checkpoint", body=log.request(0, 4))
+            answer = conn.getresponse()
+            body = answer.read()
+            if answer.status == 409:
+                assert (body, answer.getheader("Content-Type")) == (b"4\n", "text/x.tlog.size")
+            else:
+                assert answer.status == 200 and body.startswith("\u2014 ".encode())
+        conn.request("POST", "/w/add-checkpoint", body=b"x" * (64 * 1024 + 1))
+        too_big = conn.getresponse()
+        assert (too_big.status, too_big.getheader("Connection")) == (413, "close")
+        too_big.read()
+        conn.close()
+        conn = http.client.HTTPConnection(str(host), port, timeout=5)
+        conn.request("POST", "/elsewhere", body=b"old 0\n\n")
+        wrong = conn.getresponse()
+        assert (wrong.status, wrong.getheader("Connection")) == (404, "close")
+        wrong.read()
+        conn.close()
+    finally:
+        server.shutdown()
+        server.server_close()
