@@ -20,7 +20,7 @@ from ledger.canonical_json import CanonicalJsonError, canonical_json, number
 from ledger.chain import entry_hash
 from ledger.evidence import content_digest
 
-# RFC 8032 section 7.1, TEST 1, 2, 3 and 1024 (SECRET KEY, PUBLIC KEY, MESSAGE, SIGNATURE).
+# RFC 8032 section 7.1, TESTs 1, 2 and 3 (SECRET KEY, PUBLIC KEY, MESSAGE, SIGNATURE).
 RFC8032 = [
     (
         "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
