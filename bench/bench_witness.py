@@ -13,7 +13,8 @@ over the same sequence of growing checkpoints (consistency proofs of ~log2 N has
    proof, cosignature, state written with fsync and rename;
 3. round trips refused with 409 (wrong old size): the same request path without the
    proof check, cosignature or write — the HTTP and parsing floor;
-4. the same `add_checkpoint` call in-process, no HTTP (the witness's own work);
+4. the same `add_checkpoint` call in-process, no HTTP (the witness's own work), with
+   its state on the same disk and on tmpfs (/dev/shm: what the fsync costs);
 5. `request_cosignature`, the client `custodes checkpoint` uses: stateless, so a 409
    and then the 200 on one connection.
 
@@ -109,7 +110,11 @@ def main() -> None:
     proofs = {
         (a, b): consistency_proof(a, b, store) for a, b in zip(sizes, sizes[1:], strict=False)
     }
-    with tempfile.TemporaryDirectory(dir=ROOT / "bench") as tmp:
+    shm_root = "/dev/shm" if Path("/dev/shm").is_dir() else None
+    with (
+        tempfile.TemporaryDirectory(dir=ROOT / "bench") as tmp,
+        tempfile.TemporaryDirectory(dir=shm_root) as shm_tmp,
+    ):
         base = Path(tmp)
         http = witness_dir(base, "http")
         spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing shared
@@ -123,8 +128,13 @@ def main() -> None:
             first = conn.add_checkpoint(request_body(0, [], notes[sizes[0]]))
             first_ms = (time.perf_counter() - t) * 1000
             assert first.status == 200, first.text
-            cosigned, conflicts = [], []
-            for a, b in zip(sizes[: args.requests], sizes[1 : args.requests + 1], strict=True):
+            local = witness_dir(base, "local")
+            shm = witness_dir(Path(shm_tmp), "shm")
+            for w in (local, shm):
+                assert add_checkpoint(w, request_body(0, [], notes[sizes[0]]), NOW).status == 200
+            cosigned, conflicts, inproc, inproc_shm = [], [], [], []
+            pairs = list(zip(sizes[: args.requests], sizes[1 : args.requests + 1], strict=True))
+            for a, b in pairs:  # interleaved: HTTP 409, HTTP 200, in-process on disk and tmpfs
                 wrong = request_body(a + 1, proofs[(a, b)], notes[b])
                 t = time.perf_counter()
                 r = conn.add_checkpoint(wrong)
@@ -135,6 +145,11 @@ def main() -> None:
                 r = conn.add_checkpoint(body)
                 cosigned.append((time.perf_counter() - t) * 1000)
                 assert r.status == 200, r.text
+                for w, times in ((local, inproc), (shm, inproc_shm)):
+                    t = time.perf_counter()
+                    r = add_checkpoint(w, body, NOW)
+                    times.append((time.perf_counter() - t) * 1000)
+                    assert r.status == 200, r.text
             conn.close()
             # The client `custodes checkpoint` uses: old 0 -> 409 -> proof -> 200.
             witness = Witness("http", http.vkey, url)
@@ -149,23 +164,15 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.join()
-        local = witness_dir(base, "local")
-        assert add_checkpoint(local, request_body(0, [], notes[sizes[0]]), NOW).status == 200
-        inproc = []
-        for a, b in zip(sizes[: args.requests], sizes[1 : args.requests + 1], strict=True):
-            body = request_body(a, proofs[(a, b)], notes[b])
-            t = time.perf_counter()
-            r = add_checkpoint(local, body, NOW)
-            inproc.append((time.perf_counter() - t) * 1000)
-            assert r.status == 200, r.text
     result = {
         "leaves": args.leaves,
-        "proof_hashes": len(proofs[(sizes[0], sizes[1])]),
+        "proof_hashes_median": statistics.median(len(p) for p in proofs.values()),
         "build_tree_s": round(build_s, 1),
         "first_add_checkpoint_after_start_ms": round(first_ms, 3),
         "add_checkpoint_200_over_loopback": stats(cosigned),
         "add_checkpoint_409_over_loopback": stats(conflicts),
         "add_checkpoint_in_process": stats(inproc),
+        "add_checkpoint_in_process_state_on_tmpfs": stats(inproc_shm),
         "client_request_cosignature_409_then_200": stats(client),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
