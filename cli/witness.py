@@ -3,6 +3,7 @@ checkpoints (C2SP tlog-witness), online or from a file on a board member's lapto
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import click
@@ -134,7 +135,7 @@ def show(witness_dir: Path | None, as_json: bool) -> None:
 @pass_ctx
 def serve(ctx: Context, listen: str, prefix: str, witness_dir: Path | None) -> None:
     """Serve the witness over HTTP: POST <prefix>/add-checkpoint (tlog-witness) and
-    GET <prefix>/<origin sha256>/checkpoint. Runs until interrupted.
+    GET <prefix>/<origin sha256>/checkpoint. Runs until interrupted (Ctrl-C, SIGTERM).
 
     \b
     Example:
@@ -147,11 +148,16 @@ def serve(ctx: Context, listen: str, prefix: str, witness_dir: Path | None) -> N
         raise click.BadParameter(f"{listen!r} is not HOST:PORT", param_hint="--listen")
     witness = _open(witness_dir)
     server = WitnessServer((host.strip("[]"), int(port)), witness, ctx.clock, prefix)
-    info(f"Witness {witness.name} listening on {server.url}/add-checkpoint")
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # a service manager stops us with SIGTERM
+
+    signal.signal(signal.SIGTERM, stop)
     try:
+        info(f"Witness {witness.name} listening on {server.url}/add-checkpoint")
         server.serve_forever()
     except KeyboardInterrupt:
-        pass
+        info(f"Witness {witness.name} stopped")
     finally:
         server.server_close()
 

@@ -31,6 +31,7 @@ from ledger.merkle import (
     MerkleError,
     NodeMissing,
     NodeStore,
+    consistency_nodes,
     consistency_proof,
     root_at,
     verify_consistency,
@@ -134,6 +135,9 @@ def consistency_from_store(
             f"the new checkpoint covers {new.size} entries, this ledger's verified tree "
             f"{tree_size}: wrong ledger, or run custodes verify first"
         )
+    prefetch = getattr(store, "prefetch", None)  # one query on PostgreSQL (SqlNodeStore)
+    if prefetch is not None:
+        prefetch(consistency_nodes(old.size, new.size))
     try:
         root = root_at(new.size, store)
         path = consistency_proof(old.size, new.size, store)

@@ -328,8 +328,15 @@ def test_witness_serve_runs_as_a_command_on_loopback(data_dir: Path, tmp_path: P
         )
         assert "Witness quorum (witness w) met" in made_cp.stderr
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=10)
+        server.send_signal(signal.SIGTERM)  # (SIGINT may be ignored: a background job's)
+        try:
+            assert server.wait(timeout=30) == 0
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+    assert server.stderr is not None
+    assert server.stderr.read().endswith("Witness cmd.example/w stopped\n")
     assert stat_mode(wdir) == 0o700
 
 
