@@ -14,6 +14,7 @@ from uuid import UUID
 
 import click
 
+from cli.auth import actor_option  # noqa: F401 - commands import it from here
 from ledger.app import Ledger, open_ledger
 from ledger.clock import Clock
 from ledger.datadir import DataDir
@@ -63,18 +64,6 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
-
-
-def actor_option(f: F) -> F:
-    """--as NAME (or CUSTODES_ACTOR): every command that records anything runs as someone."""
-    return click.option(
-        "--as",
-        "actor",
-        envvar="CUSTODES_ACTOR",
-        required=True,
-        metavar="NAME",
-        help="Staff member doing this (or set CUSTODES_ACTOR).",
-    )(f)
 
 
 def json_option(f: F) -> F:

@@ -10,7 +10,16 @@ from typing import Any
 
 import click
 
-from cli.common import Context, emit_json, json_option, parse_when, pass_ctx, table, to_jsonable
+from cli.common import (
+    Context,
+    actor_option,
+    emit_json,
+    json_option,
+    parse_when,
+    pass_ctx,
+    table,
+    to_jsonable,
+)
 from cli.reports import as_of_option, parse_as_of
 from ledger.errors import InvalidInput
 
@@ -75,6 +84,7 @@ def disclosure_table(rows: list[Any]) -> None:
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
 @as_of_option
+@actor_option
 @pass_ctx
 def report_disclosures(
     ctx: Context,
@@ -83,6 +93,7 @@ def report_disclosures(
     as_json: bool,
     as_csv: bool,
     as_of: str | None,
+    actor: str,
 ) -> None:
     """The disclosure register: requester, basis, decision and reasons, time to decision,
     released fields, acknowledgement, follow-up, FOIA deadline.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cli.auth import actor_option
 from cli.common import Context, emit_json, json_option, pass_ctx, table
 from cli.footage import local, optional_when, site_zone
 from cli.reports import as_of_option, parse_as_of
@@ -14,9 +15,10 @@ from cli.reports import as_of_option, parse_as_of
 @click.option("--to", "until", default=None, metavar="DATE", help="To this date (inclusive).")
 @as_of_option
 @json_option
+@actor_option
 @pass_ctx
 def report_access(
-    ctx: Context, since: str | None, until: str | None, as_of: str | None, as_json: bool
+    ctx: Context, since: str | None, until: str | None, as_of: str | None, as_json: bool, actor: str
 ) -> None:
     """Footage access log: every viewing (name, role, date, time, reason, purpose, remote)
     and every refused attempt (R16, R23).
