@@ -189,12 +189,16 @@ def content_digest(clips, request, exported_at):
     return h.hexdigest()
 
 
-def entry_hash(position, prev_hash, notification_id, originator_id, version, topic, digest):
-    """The chain entry hash, format v1 (docs/FORMAT.md, "Entry bytes and entry hash")."""
+def entry_hash(
+    position, prev_hash, notification_id, originator_id, version, topic, digest, act=None
+):
+    """The chain entry hash, format v2 (docs/FORMAT.md, "Entry bytes and entry hash");
+    ``act`` is the signed act record an act's last entry carries (else empty)."""
     topic_bytes = topic.encode("utf-8")
+    act = act or b""
     data = b"".join(
         (
-            b"custodes/chain/v1\x00",
+            b"custodes/chain/v2\x00",
             struct.pack(">Q", position),
             prev_hash,
             struct.pack(">Q", notification_id),
@@ -203,6 +207,8 @@ def entry_hash(position, prev_hash, notification_id, originator_id, version, top
             struct.pack(">I", len(topic_bytes)),
             topic_bytes,
             digest,
+            struct.pack(">I", len(act)),
+            act,
         )
     )
     return hashlib.sha256(data).digest()
@@ -355,6 +361,7 @@ def verify_package(root, public_key_pem=None):
         int(entry["originator_version"]),
         str(entry["topic"]),
         bytes.fromhex(entry["state_digest"]),
+        _unb64(entry["act"], "proof.json's act record", None) if entry.get("act") else None,
     )
     if computed != bytes.fromhex(entry["entry_hash"]):
         raise Failed("proof.json's entry fields do not hash to its entry hash")

@@ -79,7 +79,9 @@ def check_recording_claim(
             f"the footage claims to start at {start.isoformat(timespec='seconds')}, before "
             f"its camera was registered ({camera_registered.isoformat(timespec='seconds')})",
         )
-    return allow(r.CLAIMED_TIMES, "recorded within the camera's registered life, not later than now")
+    return allow(
+        r.CLAIMED_TIMES, "recorded within the camera's registered life, not later than now"
+    )
 
 
 def check_camera_zone(zone: str) -> Decision:

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from cli.main import custodes
 from ledger.clock import ManualClock
 from tests.conftest import NOW
-
-DIRECTOR = "Dana Director"
+from tests.identity import DIRECTOR, CustodesRunner
 
 
 def invoke(data: Path | None, *args: str, code: int | None = 0, env: dict | None = None) -> Result:
     head = ["--data-dir", str(data)] if data is not None else []
-    result = CliRunner().invoke(custodes, [*head, *args], obj=ManualClock(NOW), env=env)
+    result = CustodesRunner().invoke(custodes, [*head, *args], obj=ManualClock(NOW), env=env)
     if code is not None:
         assert result.exit_code == code, (result.stdout, result.stderr)
     return result
@@ -32,9 +32,12 @@ def data(tmp_path: Path) -> Path:
     return path
 
 
-def staff(data: Path, *names: str) -> None:
-    for name in names:
-        invoke(data, "staff", "add", name, "--role", "staff", "--as", DIRECTOR)
+def grow(data: Path, n: int) -> None:
+    """``n`` more entries, one act each (init writes 5)."""
+    for _ in range(n):
+        name = f"cam-{uuid.uuid4().hex[:8]}"
+        invoke(data, "camera", "add", name, "--location", "Lobby", "--zone", "public",
+               "--signage-posted", "--as", DIRECTOR)  # fmt: skip
 
 
 def checkpoint(data: Path, out: Path) -> Path:
@@ -46,12 +49,12 @@ def test_a_consistency_proof_to_a_fresh_checkpoint_verifies_without_the_ledger(
     data: Path, tmp_path: Path
 ) -> None:
     old = checkpoint(data, tmp_path / "old.checkpoint")
-    staff(data, "Ann", "Ben", "Cy")
+    grow(data, 3)
     made = invoke(data, "prove", "--consistency", str(old), "--out", str(tmp_path / "c.json"))
-    assert "the checkpoint of 5 entries extends the one of 2 entries" in made.stderr
+    assert "the checkpoint of 8 entries extends the one of 5 entries" in made.stderr
     proof = json.loads((tmp_path / "c.json").read_text())
     assert proof["format"] == "custodes-consistency-proof/1"
-    assert (proof["old_size"], proof["new_size"]) == (2, 5)
+    assert (proof["old_size"], proof["new_size"]) == (5, 8)
     assert proof["old_checkpoint"] == old.read_text()
     pem = tmp_path / "library.pem"
     invoke(data, "keys", "export-public", "--out", str(pem))
@@ -71,22 +74,22 @@ def test_a_consistency_proof_to_a_fresh_checkpoint_verifies_without_the_ledger(
             "--json",
         )
         result = json.loads(ok.stdout)
-        assert (result["ok"], result["old_size"], result["checkpoint_size"]) == (True, 2, 5)
+        assert (result["ok"], result["old_size"], result["checkpoint_size"]) == (True, 5, 8)
     assert not elsewhere.exists()
 
 
 def test_a_consistency_proof_between_two_given_checkpoints(data: Path, tmp_path: Path) -> None:
-    staff(data, "Ann")
+    grow(data, 1)
     old = checkpoint(data, tmp_path / "old")
-    staff(data, "Ben", "Cy")
+    grow(data, 2)
     new = checkpoint(data, tmp_path / "new")
-    staff(data, "Di")  # the ledger has grown past the new checkpoint: no matter
+    grow(data, 1)  # the ledger has grown past the new checkpoint: no matter
     invoke(data, "prove", "--consistency", str(old), str(new), "--out", str(tmp_path / "c.json"))
     proof = json.loads((tmp_path / "c.json").read_text())
-    assert (proof["old_size"], proof["new_size"]) == (3, 5)
+    assert (proof["old_size"], proof["new_size"]) == (6, 8)
     assert proof["new_checkpoint"] == new.read_text()
     out = invoke(data, "verify-proof", str(tmp_path / "c.json"))
-    assert out.stdout.startswith("OK: the signed checkpoint of 5 entries extends the one of 3")
+    assert out.stdout.startswith("OK: the signed checkpoint of 8 entries extends the one of 6")
     wrong = invoke(
         data, "prove", "--consistency", str(new), str(old), "--out", str(tmp_path / "x"), code=1
     )
@@ -97,7 +100,7 @@ def test_verify_proof_exits_3_when_the_proof_or_a_signature_was_changed(
     data: Path, tmp_path: Path
 ) -> None:
     old = checkpoint(data, tmp_path / "old")
-    staff(data, "Ann", "Ben")
+    grow(data, 2)
     invoke(data, "prove", "--consistency", str(old), "--out", str(tmp_path / "c.json"))
     proof = json.loads((tmp_path / "c.json").read_text())
     raw = bytearray(base64.b64decode(proof["consistency_path"][0]))
@@ -109,7 +112,7 @@ def test_verify_proof_exits_3_when_the_proof_or_a_signature_was_changed(
     (tmp_path / "bad.json").write_text(json.dumps(bad))
     failed = invoke(data, "verify-proof", str(tmp_path / "bad.json"), code=3)
     assert "consistency proof fails" in failed.stderr
-    resigned = {**proof, "new_checkpoint": proof["new_checkpoint"].replace("\n4\n", "\n5\n", 1)}
+    resigned = {**proof, "new_checkpoint": proof["new_checkpoint"].replace("\n7\n", "\n8\n", 1)}
     (tmp_path / "resigned.json").write_text(json.dumps(resigned))
     forged = invoke(data, "verify-proof", str(tmp_path / "resigned.json"), code=3)
     assert "the new checkpoint does not verify" in forged.stderr
@@ -121,7 +124,7 @@ def test_verify_proof_exits_3_when_the_proof_or_a_signature_was_changed(
 def test_an_inclusion_proof_checks_against_the_checkpoint_the_verifier_holds(
     data: Path, tmp_path: Path
 ) -> None:
-    staff(data, "Ann", "Ben")
+    grow(data, 2)
     cp = checkpoint(data, tmp_path / "cp")
     invoke(data, "prove", "3", "--checkpoint", str(cp), "--out", str(tmp_path / "p.json"))
     pem = tmp_path / "library.pem"
@@ -129,8 +132,8 @@ def test_an_inclusion_proof_checks_against_the_checkpoint_the_verifier_holds(
     ok = invoke(
         None, "verify-proof", str(tmp_path / "p.json"), "--key", str(pem), "--checkpoint", str(cp)
     )
-    assert ok.stdout.startswith("OK: entry 3 is in the signed checkpoint of 4 entries of custodes/")
-    staff(data, "Cy")
+    assert ok.stdout.startswith("OK: entry 3 is in the signed checkpoint of 7 entries of custodes/")
+    grow(data, 1)
     later = checkpoint(data, tmp_path / "later")
     other = invoke(
         None,
@@ -142,7 +145,7 @@ def test_an_inclusion_proof_checks_against_the_checkpoint_the_verifier_holds(
         str(later),
         code=1,
     )
-    assert "the proof is for a tree of size 4, the checkpoint for 5" in other.stderr
+    assert "the proof is for a tree of size 7, the checkpoint for 8" in other.stderr
     proof = json.loads((tmp_path / "p.json").read_text())
     proof["entry"]["topic"] = "ledger.staff:StaffMember.StaffMemberDeactivated"
     (tmp_path / "edited.json").write_text(json.dumps(proof))
@@ -173,16 +176,22 @@ def test_a_rewritten_ledger_cannot_prove_it_extends_an_old_checkpoint(
     from sqlalchemy import create_engine, text
 
     from ledger.datadir import DataDir
-    from tests.integration.test_proofs import TABLE, _drop_tree, _rechain_from
+    from tests.chain_rewrite import rechain_from
+    from tests.integration.test_proofs import TABLE, _drop_tree
 
-    staff(data, "Ann", "Ben")
+    grow(data, 2)
     old = checkpoint(data, tmp_path / "old")
     url = DataDir.open(data).database_url
     engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"UPDATE {TABLE} SET topic = 'forged' WHERE id = 3"))
+    with engine.begin() as conn:  # swap two payloads, re-chain and re-sign from there
+        s6, s7 = (
+            bytes(conn.execute(text(f"SELECT state FROM {TABLE} WHERE id = {i}")).scalar_one())
+            for i in (6, 7)
+        )
+        conn.execute(text(f"UPDATE {TABLE} SET state = :s WHERE id = 6"), {"s": s7})
+        conn.execute(text(f"UPDATE {TABLE} SET state = :s WHERE id = 7"), {"s": s6})
     engine.dispose()
-    _rechain_from(url, 3)
+    rechain_from(data, 6)
     _drop_tree(url)
     refused = invoke(data, "prove", "--consistency", str(old), "--out", str(tmp_path / "c"), code=3)
     assert "today's ledger does not extend it" in refused.stderr
@@ -199,7 +208,7 @@ def test_the_offline_witness_cosigns_from_files_and_refuses_a_stale_proof(
     invoke(None, "witness", "add-log", log, env=env)
     first = checkpoint(data, tmp_path / "first")
     invoke(None, "witness", "cosign", str(first), "--out", str(tmp_path / "board-1"), env=env)
-    staff(data, "Ann", "Ben")
+    grow(data, 2)
     invoke(
         data,
         "prove",
@@ -220,7 +229,7 @@ def test_the_offline_witness_cosigns_from_files_and_refuses_a_stale_proof(
     assert "Cosigned by board.example/laptop" in made.stderr
     shown = json.loads(invoke(None, "witness", "show", "--json", env=env).stdout)
     assert shown["vkey"] == vkey
-    assert shown["logs"][0]["cosigned_size"] == 4
+    assert shown["logs"][0]["cosigned_size"] == 7
     (tmp_path / "policy").write_text(f"log {log}\nwitness board {vkey}\nquorum board\n")
     ok = invoke(
         data,
@@ -231,11 +240,11 @@ def test_the_offline_witness_cosigns_from_files_and_refuses_a_stale_proof(
         str(tmp_path / "policy"),
     )
     assert "Cosigned as the witness policy requires by: board" in ok.stdout
-    # The same proof again starts from 2, the witness is at 4 now: 409, exit 1.
+    # The same proof again starts from 5, the witness is at 7 now: 409, exit 1.
     stale = invoke(None, "witness", "cosign", str(tmp_path / "for-board.json"), env=env, code=1)
-    assert "this witness last cosigned 4 entries of that log" in stale.stderr
+    assert "this witness last cosigned 7 entries of that log" in stale.stderr
     # A proof whose path was altered is a rewrite as far as the witness can tell: exit 3.
-    staff(data, "Cy")
+    grow(data, 1)
     invoke(
         data,
         "prove",
@@ -262,7 +271,7 @@ def test_restore_against_a_cosigned_checkpoint_checks_the_witness_policy(
     vkey = invoke(None, "witness", "init", "--name", "board.example/laptop", env=env).stdout.strip()
     log = invoke(data, "keys", "export-public", "--vkey").stdout.strip()
     invoke(None, "witness", "add-log", log, env=env)
-    staff(data, "Ann")
+    grow(data, 1)
     cp = checkpoint(data, tmp_path / "cp")
     invoke(None, "witness", "cosign", str(cp), "--out", str(tmp_path / "cosigned"), env=env)
     invoke(data, "backup", "--out", str(tmp_path / "b.backup"))

@@ -12,26 +12,46 @@ import subprocess
 import sys
 import threading
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import create_engine, text
 
 from cli.main import custodes
-from ledger.app import open_ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.witness.cosignature import cosignatures, log_vkey
 from ledger.witness.server import WitnessServer
 from ledger.witness.state import WitnessDir, origin_hash
+from tests.chain_rewrite import rechain_from
 from tests.conftest import NOW
-from tests.integration.test_proofs import TABLE, _add_staff, _drop_tree, _rechain_from
+from tests.identity import DIRECTOR, CustodesRunner, open_test_ledger
+from tests.integration.test_proofs import TABLE, _drop_tree
+
+
+def _add_entries(data_dir: Path, n: int) -> None:
+    """``n`` more entries, one act each (cameras with names not used before)."""
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    try:
+        for _ in range(n):
+            ledger.register_camera(
+                f"cam-{uuid.uuid4().hex[:8]}",
+                location="Lobby",
+                zone="public",
+                signage_posted=True,
+                actor=DIRECTOR,
+            )
+    finally:
+        ledger.close()
 
 
 def cli(data: Path, *args: str, code: int | None = 0) -> Result:
-    result = CliRunner().invoke(custodes, ["--data-dir", str(data), *args], obj=ManualClock(NOW))
+    result = CustodesRunner().invoke(
+        custodes, ["--data-dir", str(data), *args], obj=ManualClock(NOW)
+    )
     if code is not None:
         assert result.exit_code == code, (result.stdout, result.stderr)
     return result
@@ -39,8 +59,11 @@ def cli(data: Path, *args: str, code: int | None = 0) -> Result:
 
 def origin_and_key(data: Path):  # noqa: ANN201
     dd = DataDir.open(data)
-    origin = open_ledger(dd, clock=ManualClock(NOW)).site().log_origin
-    return origin, dd.public_key()
+    ledger = open_test_ledger(dd, clock=ManualClock(NOW))
+    try:
+        return ledger.site().log_origin, dd.public_key()
+    finally:
+        ledger.close()
 
 
 class Running:
@@ -85,7 +108,7 @@ def test_a_round_trip_cosigns_and_verify_against_checks_the_quorum(
     policy = write_policy(
         tmp_path / "p.policy", data_dir, witnesses, "group both all neighbour board\nquorum both"
     )
-    _add_staff(data_dir, "Ann")
+    _add_entries(data_dir, 1)
     made = cli(
         data_dir, "checkpoint", "--witness-policy", str(policy), "--out", str(tmp_path / "c")
     )
@@ -94,7 +117,7 @@ def test_a_round_trip_cosigns_and_verify_against_checks_the_quorum(
     keys = [r.witness.vkey for r in witnesses.values()]
     assert set(cosignatures(note, keys)) == {"neighbour.example/witness", "board.example/witness"}
     for r in witnesses.values():
-        assert r.witness.latest(origin_and_key(data_dir)[0]).size == 3  # type: ignore[union-attr]
+        assert r.witness.latest(origin_and_key(data_dir)[0]).size == 6  # type: ignore[union-attr]
 
     ok = cli(
         data_dir,
@@ -144,15 +167,20 @@ def test_the_witness_refuses_a_rewritten_history_and_checkpoint_exits_3(
     data_dir: Path, tmp_path: Path, witnesses: dict[str, Running], database_url: str
 ) -> None:
     policy = write_policy(tmp_path / "p", data_dir, {"board": witnesses["board"]}, "quorum board")
-    _add_staff(data_dir, "Ann", "Ben", "Cy")
+    _add_entries(data_dir, 3)
     cli(data_dir, "checkpoint", "--witness-policy", str(policy), "--out", str(tmp_path / "c1"))
     engine = create_engine(database_url)
-    with engine.begin() as conn:  # an insider rewrites entry 4 and re-chains from there
-        conn.execute(text(f"UPDATE {TABLE} SET topic = 'forged' WHERE id = 4"))
+    with engine.begin() as conn:  # an insider swaps two payloads, re-chains and re-signs
+        s6, s7 = (
+            bytes(conn.execute(text(f"SELECT state FROM {TABLE} WHERE id = {i}")).scalar_one())
+            for i in (6, 7)
+        )
+        conn.execute(text(f"UPDATE {TABLE} SET state = :s WHERE id = 6"), {"s": s7})
+        conn.execute(text(f"UPDATE {TABLE} SET state = :s WHERE id = 7"), {"s": s6})
     engine.dispose()
-    _rechain_from(database_url, 4)
+    rechain_from(data_dir, 6)
     _drop_tree(database_url)
-    _add_staff(data_dir, "Di")
+    _add_entries(data_dir, 1)
     refused = cli(
         data_dir,
         "checkpoint",
@@ -165,7 +193,7 @@ def test_the_witness_refuses_a_rewritten_history_and_checkpoint_exits_3(
     assert "witness board (" in refused.stderr and "inconsistent: 422" in refused.stderr
     assert "no longer extends" in refused.stderr
     board = witnesses["board"].witness
-    assert board.latest(origin_and_key(data_dir)[0]).size == 5  # type: ignore[union-attr]
+    assert board.latest(origin_and_key(data_dir)[0]).size == 8  # type: ignore[union-attr]
     assert len(list((board.path / "refused").iterdir())) == 1
     assert cosignatures((tmp_path / "c2").read_text(), [board.vkey]) == {}
 
@@ -174,11 +202,11 @@ def test_a_rolled_back_ledger_is_reported_by_the_witness_that_saw_more(
     data_dir: Path, tmp_path: Path, witnesses: dict[str, Running], database_url: str
 ) -> None:
     policy = write_policy(tmp_path / "p", data_dir, {"board": witnesses["board"]}, "quorum board")
-    _add_staff(data_dir, "Ann", "Ben", "Cy")
+    _add_entries(data_dir, 3)
     cli(data_dir, "checkpoint", "--witness-policy", str(policy), "--out", str(tmp_path / "c1"))
     engine = create_engine(database_url)
     with engine.begin() as conn:  # the tail is cut off and the stored tree with it
-        conn.execute(text(f"DELETE FROM {TABLE} WHERE id > 3"))
+        conn.execute(text(f"DELETE FROM {TABLE} WHERE id > 6"))
     engine.dispose()
     _drop_tree(database_url)
     cut = cli(
@@ -191,7 +219,7 @@ def test_a_rolled_back_ledger_is_reported_by_the_witness_that_saw_more(
         code=3,
     )
     assert (
-        "it has already cosigned a tree of 5 entries, larger than this checkpoint's 3" in cut.stderr
+        "it has already cosigned a tree of 8 entries, larger than this checkpoint's 6" in cut.stderr
     )
 
 
@@ -201,8 +229,8 @@ def test_a_stale_witness_catches_up_with_one_proof_from_its_size(
     policy = write_policy(tmp_path / "p", data_dir, witnesses, "quorum neighbour")
     cli(data_dir, "checkpoint", "--witness-policy", str(policy), "--out", str(tmp_path / "c"))
     origin = origin_and_key(data_dir)[0]
-    for n in range(3):  # the board's witness is offline for three checkpoints
-        _add_staff(data_dir, f"Staff {n}")
+    for _ in range(3):  # the board's witness is offline for three checkpoints
+        _add_entries(data_dir, 1)
         cli(
             data_dir,
             "checkpoint",
@@ -213,13 +241,13 @@ def test_a_stale_witness_catches_up_with_one_proof_from_its_size(
             "--out",
             str(tmp_path / "c"),
         )
-    assert witnesses["board"].witness.latest(origin).size == 2  # type: ignore[union-attr]
-    assert witnesses["neighbour"].witness.latest(origin).size == 5  # type: ignore[union-attr]
+    assert witnesses["board"].witness.latest(origin).size == 5  # type: ignore[union-attr]
+    assert witnesses["neighbour"].witness.latest(origin).size == 8  # type: ignore[union-attr]
     caught_up = cli(
         data_dir, "checkpoint", "--witness-policy", str(policy), "--out", str(tmp_path / "c")
     )
     assert "witness board (" in caught_up.stderr and ": cosigned:" in caught_up.stderr
-    assert witnesses["board"].witness.latest(origin).size == 5  # type: ignore[union-attr]
+    assert witnesses["board"].witness.latest(origin).size == 8  # type: ignore[union-attr]
 
 
 def test_a_witness_with_another_key_for_our_origin_refuses_403(
