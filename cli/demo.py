@@ -29,7 +29,7 @@ def demo(out: Path | None) -> None:
     Example:
       custodes demo --out ./custodes-demo
     """
-    from cli.scenario import run_month
+    from cli.scenario import PASSPHRASES, run_month
 
     out = out or Path(tempfile.mkdtemp(prefix="custodes-demo-"))
     if out.exists() and any(out.iterdir()):
@@ -48,10 +48,14 @@ def demo(out: Path | None) -> None:
         click.echo(f"  {path}")
     click.echo(f"Signed checkpoint ({summary.checkpoint_size} entries):")
     click.echo("  " + summary.checkpoint.replace("\n", "\n  ").rstrip())
-    click.echo("Look around:")
+    click.echo("Demo staff and their passphrases (a demo only: never print real ones):")
+    for name, secret in PASSPHRASES.items():
+        click.echo(f"  {name}: {secret}")
+    click.echo("Look around (sign in first: the passphrase is asked once for 10 minutes):")
+    click.echo(f'  custodes --data-dir {data} login "Dana Director"')
     click.echo(f"  custodes --data-dir {data} log --kind AccessDenied")
     click.echo(f"  custodes --data-dir {data} footage list")
-    click.echo(f"  custodes --data-dir {data} verify")
+    click.echo(f"  custodes --data-dir {data} verify --deep")
     click.echo(f"  custodes verify-export {summary.evidence}")
     click.echo(f"  custodes --data-dir {data} backup --out {data.parent / 'ledger.backup'}")
 

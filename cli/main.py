@@ -128,6 +128,7 @@ def _register() -> None:
         report,
         reports,
         request,
+        rules_cmd,
         staff,
         witness,
     )
@@ -142,6 +143,7 @@ def _register() -> None:
     export.register(custodes)
     reports.register(custodes)
     backup.register(custodes)
+    rules_cmd.register(custodes)
     witness.register(custodes)
 
 
