@@ -10,6 +10,13 @@
    through ``ledger.integrity.prove`` (the real SqlNodeStore: O(log n) primary-key
    lookups), the first call and the median of 1,000; their verification; a
    consistency proof from N/2 to N. Peak RSS of that process.
+4. In another FRESH process: consistency proofs through ``ledger.proof_files.
+   prove_consistency`` (what ``custodes prove --consistency OLD NEW`` does after reading
+   the two checkpoints: tree size, the new root recomputed from the stored subtrees,
+   the RFC 9162 proof, and its verification against both signed roots) from 1,000
+   random older signed checkpoints to the newest: the first call and the median; and
+   ``verify_proof_data`` on the resulting file (what ``custodes verify-proof`` does:
+   three signatures and the proof).
 
 Targets (DESIGN.md): an inclusion proof in under 1 ms at 1M entries, the first call
 after a restart included, with bounded memory.
@@ -115,6 +122,43 @@ def cold(url: str, note_path: str, key_pem: str, samples: int) -> dict[str, floa
     }
 
 
+def cold_consistency(url: str, notes_path: str, key_pem: str) -> dict[str, float]:
+    """Runs in a fresh interpreter: consistency proofs from signed older checkpoints."""
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    from ledger.proof_files import prove_consistency, verify_proof_data
+
+    key = load_pem_public_key(key_pem.encode())
+    t0 = time.perf_counter()
+    reader = ChainReader(recorder(url))
+    notes = json.loads(Path(notes_path).read_text())
+    new_note = notes["new"]
+    new = parse_and_verify(new_note, key, ORIGIN)  # type: ignore[arg-type]
+    olds = [(parse_and_verify(n, key, ORIGIN), n) for n in notes["old"]]  # type: ignore[arg-type]
+    opened = time.perf_counter() - t0
+    t = time.perf_counter()
+    first = prove_consistency(reader, olds[0][0], olds[0][1], new, new_note)
+    first_ms = (time.perf_counter() - t) * 1000
+    gen, ver = [], []
+    for old, old_note in olds[1:]:
+        t = time.perf_counter()
+        proof = prove_consistency(reader, old, old_note, new, new_note)
+        gen.append((time.perf_counter() - t) * 1000)
+        data = proof.to_json()
+        t = time.perf_counter()
+        verify_proof_data(data, key)  # type: ignore[arg-type]
+        ver.append((time.perf_counter() - t) * 1000)
+    return {
+        "consistency_open_ms": opened * 1000,
+        "consistency_first_ms": first_ms,
+        "consistency_first_path_len": len(first.path),
+        "consistency_median_ms": statistics.median(gen),
+        "consistency_p99_ms": sorted(gen)[int(len(gen) * 0.99)],
+        "verify_proof_file_median_ms": statistics.median(ver),
+        "consistency_peak_rss_mib": vm_hwm_mib(),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -124,9 +168,13 @@ def main() -> None:
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     ap.add_argument("--cold", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--cold-consistency", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.cold:
         print(json.dumps(cold(*args.cold, samples=args.samples)))
+        return
+    if args.cold_consistency:
+        print(json.dumps(cold_consistency(*args.cold_consistency)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         if args.db == "sqlite":
@@ -154,7 +202,7 @@ def main() -> None:
             rec = recorder(url)
             rec.insert_events([StoredEvent(uuid.uuid4(), 1, "bench:Event", bytes(144))])
             t = time.perf_counter()
-            cp2, _ = issue_checkpoint(reader, origin=ORIGIN, signing_key=key, now=NOW)
+            cp2, note2 = issue_checkpoint(reader, origin=ORIGIN, signing_key=key, now=NOW)
             second_cp = time.perf_counter() - t
             note_path = Path(tmp) / "cp.txt"
             note_path.write_text(note)
@@ -166,6 +214,28 @@ def main() -> None:
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
             cold_figures = json.loads(out.stdout)
+            # Older signed checkpoints at random sizes (their roots from the tree), and
+            # the newest, for the consistency phase in its own fresh process.
+            from ledger.checkpoint import Checkpoint, sign_checkpoint
+
+            store = reader.node_store()
+            try:
+                rng = random.Random(11)
+                olds = [rng.randint(1, cp2.size) for _ in range(args.samples)]
+                old_notes = [
+                    sign_checkpoint(Checkpoint(ORIGIN, n, root_at(n, store), NOW), key, ORIGIN)
+                    for n in olds
+                ]
+            finally:
+                store.close()
+            notes_path = Path(tmp) / "notes.json"
+            notes_path.write_text(json.dumps({"old": old_notes, "new": note2}))
+            out = subprocess.run(
+                [sys.executable, __file__, "--cold-consistency", url, str(notes_path),
+                 public_key_pem(key).decode()],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            cold_figures |= json.loads(out.stdout)
         finally:
             if cleanup:
                 cleanup()

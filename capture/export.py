@@ -34,8 +34,10 @@ from ledger.evidence import (
     MANIFEST_FORMAT,
     SIGNATURE,
     SUMS,
+    VERIFIER,
     sha256_file,
     sums_text,
+    verifier_script,
 )
 from ledger.exports import exported_at
 from ledger.integrity import issue_checkpoint, open_chain, prove
@@ -52,28 +54,39 @@ What is here
   proof.json        proof that the export is recorded in the library's ledger
   checkpoint.txt    the ledger's signed tree head (Ed25519, C2SP signed note)
   public-key.pem    the library's public signing key
+  verify.py         checks all of this with Python 3 alone (no other software)
   SHA256SUMS        SHA-256 of every file above
   SHA256SUMS.sig    the library's signature over SHA256SUMS
 
-Check it without any software from the library (GNU coreutils and OpenSSL 3):
+Check it without any software from the library (GNU coreutils and OpenSSL 3). Work
+files go to a scratch directory: nothing is written into the package.
 
   sha256sum -c SHA256SUMS
   openssl pkeyutl -verify -pubin -inkey public-key.pem -rawin \\
       -in SHA256SUMS -sigfile SHA256SUMS.sig
 
   # the checkpoint's own signature:
-  sed '/^$/,$d' checkpoint.txt > body.txt
+  work=$(mktemp -d)
+  sed '/^$/,$d' checkpoint.txt > "$work/body.txt"
   grep -F -- "\u2014 $(head -1 checkpoint.txt) " checkpoint.txt | cut -d' ' -f3 \\
-      | base64 -d | tail -c +5 > sig.bin
-  openssl pkeyutl -verify -pubin -inkey public-key.pem -rawin -in body.txt -sigfile sig.bin
+      | base64 -d | tail -c +5 > "$work/sig.bin"
+  openssl pkeyutl -verify -pubin -inkey public-key.pem -rawin \\
+      -in "$work/body.txt" -sigfile "$work/sig.bin"
 
 Both openssl commands must print "Signature Verified Successfully". Compare the public
 key's fingerprint with the one the library publishes in its compliance reports:
 
   openssl pkey -pubin -in public-key.pem -outform DER | sha256sum
 
-With Custodes installed, `custodes verify-export .` does all of this and also
-recomputes the inclusion proof of the export in the signed checkpoint.
+Then, with Python 3 (3.8 or later, nothing to install), check everything above and the
+proof that the export is recorded in the library's ledger:
+
+  python3 -I verify.py
+
+It recomputes the manifest's content digest, the ledger entry of the export and its
+inclusion proof up to the signed checkpoint, and prints OK (exit 0) or the first thing
+that does not check out (exit 3). verify.py is listed in SHA256SUMS: once the openssl
+check above has passed, it is the library's own file.
 """
 
 
@@ -150,6 +163,7 @@ def export_footage(
         _write(work / "proof.json", json.dumps(proof.to_json(), indent=2) + "\n")
         _write(work / "checkpoint.txt", note)
         (work / "public-key.pem").write_bytes(datadir.public_key_pem())
+        (work / VERIFIER).write_bytes(verifier_script())
         _write(
             work / "README.txt",
             README.format(

@@ -11,7 +11,7 @@ import click
 from click.core import ParameterSource
 
 from cli.common import Context, emit_json, info, json_option
-from cli.proofs import signing_passphrase
+from cli.proofs import signing_passphrase, witness_policy_option
 from ledger.datadir import DATABASE_URL_ENV
 
 STAGES = {
@@ -141,6 +141,7 @@ def backup(ctx: Context, out: Path, as_json: bool) -> None:
     help="Your key backup (a copy of keys/): checked against this ledger and copied in "
     "with mode 0600; forgotten patrons' keys are left out.",
 )
+@witness_policy_option
 @json_option
 @click.pass_context
 def restore(
@@ -149,6 +150,7 @@ def restore(
     target: Path | None,
     against: Path | None,
     keys_from: Path | None,
+    witness_policy: Path | None,
     as_json: bool,
 ) -> None:
     """Restore a backup into a new data directory, checking everything first.
@@ -161,7 +163,8 @@ def restore(
     \b
     Example:
       custodes restore custodes-2026-11-02.backup --data-dir /srv/custodes-restored \\
-          --against board-2026-11.checkpoint --keys-from /media/usb/custodes-keys
+          --against board-2026-11.checkpoint --keys-from /media/usb/custodes-keys \\
+          --witness-policy witnesses.policy
     """
     from ledger.restore import restore_backup
 
@@ -175,6 +178,15 @@ def restore(
         if not given:
             raise click.UsageError("name the directory to restore into: --data-dir DIR")
         target = ctx.data_dir
+    policy = None
+    if witness_policy is not None:
+        if against is None:
+            if click_ctx.get_parameter_source("witness_policy") == ParameterSource.COMMANDLINE:
+                raise click.UsageError("--witness-policy checks the checkpoint named by --against")
+        else:
+            from ledger.witness.ledger_side import load_policy
+
+            policy = load_policy(witness_policy)
     progress = _Progress(not as_json)
     try:
         result = restore_backup(
@@ -182,6 +194,7 @@ def restore(
             target,
             against=against.read_text() if against is not None else None,
             keys_from=keys_from,
+            witness_policy=policy,
             progress=progress,
         )
     finally:
@@ -198,6 +211,9 @@ def restore(
             f"They extend the checkpoint you kept ({result.against.size} entries, signed "
             f"{result.against.time.isoformat()})."
         )
+        if result.against.witnesses is not None:
+            names = ", ".join(sorted(result.against.witnesses))
+            click.echo(f"That checkpoint is cosigned as the witness policy requires by: {names}")
     else:
         info(
             "Only the backup's own signature was checked. To prove this is your library's "

@@ -20,6 +20,7 @@ from cli.common import (
     pass_ctx,
     table,
 )
+from cli.proofs import witness_policy_option
 from ledger.app import open_ledger
 from ledger.chain_reader import ChainReader
 from ledger.datadir import DataDir
@@ -160,9 +161,12 @@ def status(ctx: Context, as_json: bool) -> None:
     help="Also decrypt every event (needs the events key): each names its act's signer as "
     "its actor, and its time lies within its act's.",
 )
+@witness_policy_option
 @json_option
 @pass_ctx
-def verify(ctx: Context, against: Path | None, deep: bool, as_json: bool) -> None:
+def verify(
+    ctx: Context, against: Path | None, deep: bool, witness_policy: Path | None, as_json: bool
+) -> None:
     """Verify the whole hash chain and every signed act (no key needed). Exit 3 if it was
     tampered with.
 
@@ -175,10 +179,13 @@ def verify(ctx: Context, against: Path | None, deep: bool, as_json: bool) -> Non
     Example:
       custodes verify || echo "ledger damaged"
       custodes verify --against board-2026-11.checkpoint
+      custodes verify --against board-2026-12.checkpoint --witness-policy witnesses.policy
     """
     if against is not None:
-        _verify_against(ctx, against, as_json)
+        _verify_against(ctx, against, witness_policy, as_json)
         return
+    if witness_policy is not None and _given_on_command_line("witness_policy"):
+        raise click.UsageError("--witness-policy checks the checkpoint named by --against")
     reader = open_chain(ctx.datadir())
     total, _ = reader.head()
     with click.progressbar(length=max(total, 1), label="Verifying", file=sys.stderr) as bar:
@@ -221,12 +228,32 @@ def verify(ctx: Context, against: Path | None, deep: bool, as_json: bool) -> Non
         )
 
 
-def _verify_against(ctx: Context, path: Path, as_json: bool) -> None:
+def _given_on_command_line(name: str) -> bool:
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source(name)
+    return source == ParameterSource.COMMANDLINE
+
+
+def _verify_against(ctx: Context, path: Path, witness_policy: Path | None, as_json: bool) -> None:
     datadir = ctx.datadir()
     reader = open_chain(datadir)
     origin = ctx.ledger().site().log_origin
-    cp = read_checkpoint(path.read_text(), datadir.public_key(), origin)
+    note = path.read_text()
+    cp = read_checkpoint(note, datadir.public_key(), origin)
+    policy = None
+    if witness_policy is not None:
+        from ledger.witness.ledger_side import check_log, load_policy
+
+        policy = load_policy(witness_policy)
+        check_log(policy, origin, datadir.public_key())
     outcome = verify_against(reader, cp)
+    witnessed: dict[str, int] | None = None
+    if policy is not None:
+        from ledger.witness.ledger_side import check_witnesses
+
+        what = f"the checkpoint {path.name}"
+        witnessed = check_witnesses(policy, note, origin, datadir.public_key(), what).cosigned
     data = {
         "ok": True,
         "entries": outcome.tree_size,
@@ -234,6 +261,8 @@ def _verify_against(ctx: Context, path: Path, as_json: bool) -> None:
         "checkpoint_size": cp.size,
         "checkpoint_time": cp.time,
     }
+    if witnessed is not None:
+        data["witnesses"] = witnessed
     if as_json:
         emit_json(data)
     else:
@@ -241,6 +270,10 @@ def _verify_against(ctx: Context, path: Path, as_json: bool) -> None:
             f"OK: {outcome.tree_size} entries verify and extend the checkpoint of "
             f"{cp.size} entries signed {cp.time.isoformat()}"
         )
+        if witnessed is not None:
+            click.echo(
+                f"Cosigned as the witness policy requires by: {', '.join(sorted(witnessed))}"
+            )
 
 
 @click.command("log")

@@ -130,6 +130,7 @@ def _register() -> None:
         request,
         rules_cmd,
         staff,
+        witness,
     )
 
     ledger_cmds.register(custodes)
@@ -143,6 +144,7 @@ def _register() -> None:
     reports.register(custodes)
     backup.register(custodes)
     rules_cmd.register(custodes)
+    witness.register(custodes)
 
 
 _register()

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
-from cli.common import Context, emit_json, info, json_option, pass_ctx
+from cli.common import Context, Tampered, emit_json, info, json_option, pass_ctx
+from ledger.errors import LedgerError
 from ledger.integrity import issue_checkpoint, open_chain, prove, read_checkpoint
+from ledger.merkle import MerkleError
 
 PASSPHRASE_ENV = "CUSTODES_SIGNING_PASSPHRASE"
 
@@ -34,6 +37,18 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise click.ClickException(f"cannot write {path}: {e.strerror}") from e
 
 
+def witness_policy_option(f):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--witness-policy",
+        "witness_policy",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        envvar="CUSTODES_WITNESS_POLICY",
+        default=None,
+        help="Witness policy (C2SP tlog-policy file: witnesses, keys, quorum; see "
+        "docs/WITNESS.md), or CUSTODES_WITNESS_POLICY.",
+    )(f)
+
+
 @click.command("checkpoint")
 @click.option(
     "--out",
@@ -41,54 +56,125 @@ def write_atomically(path: Path, data: bytes) -> None:
     default=None,
     help="Write the signed checkpoint here (default: stdout).",
 )
+@witness_policy_option
+@click.option(
+    "--witness",
+    "witnesses",
+    multiple=True,
+    metavar="NAME|URL",
+    help="Ask only this witness of the policy (repeatable; default: every one with a URL).",
+)
 @pass_ctx
-def checkpoint(ctx: Context, out: Path | None) -> None:
+def checkpoint(
+    ctx: Context, out: Path | None, witness_policy: Path | None, witnesses: tuple[str, ...]
+) -> None:
     """Verify the ledger and sign its Merkle tree head (C2SP signed-note checkpoint).
 
     Give the checkpoint to the board or print it in a report: a later rewrite of the
     database cannot produce a ledger that extends it (custodes verify --against).
+    With a witness policy, the policy's witnesses that have a URL are asked to cosign it
+    (tlog-witness); their cosignatures are added to the note. A witness whose answer
+    shows that this ledger rewrote or lost entries it had cosigned makes the command
+    exit 3 (the checkpoint is still written).
 
     \b
     Example:
       custodes checkpoint --out board-2026-11.checkpoint
+      custodes checkpoint --witness-policy witnesses.policy --out 2026-12.checkpoint
     """
     datadir = ctx.datadir()
     origin = ctx.ledger().site().log_origin
     key = datadir.signing_key(signing_passphrase(ctx))
-    cp, note = issue_checkpoint(open_chain(datadir), origin=origin, signing_key=key, now=ctx.now())
+    if witnesses and witness_policy is None:
+        raise click.UsageError("--witness needs --witness-policy (the witnesses' keys)")
+    policy = None
+    if witness_policy is not None:
+        from ledger.witness.ledger_side import check_log, load_policy
+
+        policy = load_policy(witness_policy)
+        check_log(policy, origin, datadir.public_key())
+    reader = open_chain(datadir)
+    cp, note = issue_checkpoint(reader, origin=origin, signing_key=key, now=ctx.now())
+    evidence: list[str] = []
+    if policy is not None:
+        from ledger.witness.ledger_side import collect_cosignatures
+
+        collected = collect_cosignatures(reader, cp, note, policy, only=witnesses)
+        note, evidence = collected.note, collected.evidence
+        for o in collected.outcomes:
+            info(f"witness {o.witness} ({o.url}): {o.status}: {o.detail}")
+        met = "met" if collected.check.quorum_met else "NOT met"
+        info(
+            f"Witness quorum ({collected.check.quorum}) {met}: cosigned by "
+            f"{', '.join(sorted(collected.check.cosigned)) or 'no witness'}"
+        )
     if out is None:
         click.echo(note, nl=False)
     else:
         write_atomically(out, note.encode())
         info(f"Checkpoint of {cp.size} entries written to {out}")
+    if evidence:
+        raise Tampered(
+            "a witness holds a checkpoint of this ledger that the ledger no longer extends "
+            "(entries were rewritten or lost since): " + "; ".join(evidence)
+        )
 
 
 @click.command("prove")
-@click.argument("event", type=click.IntRange(1), metavar="EVENT")
+@click.argument("target", required=False, metavar="[EVENT | NEW.checkpoint]")
 @click.option(
     "--checkpoint",
     "checkpoint_file",
-    required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A signed checkpoint of this ledger.",
+    default=None,
+    help="A signed checkpoint of this ledger (the inclusion proof leads to its root).",
+)
+@click.option(
+    "--consistency",
+    "old_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    metavar="OLD.checkpoint",
+    help="Prove that the ledger extends this older checkpoint (RFC 9162 consistency proof) "
+    "up to NEW.checkpoint, or up to a fresh checkpoint of the verified ledger.",
 )
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="Where to write proof.json.",
+    help="Where to write the proof (JSON).",
 )
 @pass_ctx
-def prove_cmd(ctx: Context, event: int, checkpoint_file: Path, out: Path) -> None:
-    """Inclusion proof that event #EVENT (as numbered by `custodes log`) is in the ledger.
+def prove_cmd(
+    ctx: Context,
+    target: str | None,
+    checkpoint_file: Path | None,
+    old_file: Path | None,
+    out: Path,
+) -> None:
+    """Inclusion proof that event #EVENT (as numbered by `custodes log`) is in the ledger,
+    or with --consistency, proof that the ledger still extends an older checkpoint.
 
-    The proof reveals no other entry: only the event's own chain fields and subtree
-    hashes up to the checkpoint's signed root.
+    An inclusion proof reveals no other entry: only the event's own chain fields and
+    subtree hashes up to the checkpoint's signed root. A consistency proof reveals only
+    subtree hashes. Anyone checks either with `custodes verify-proof` (no ledger needed).
 
     \b
     Example:
       custodes prove 42 --checkpoint board-2026-11.checkpoint --out proof.json
+      custodes prove --consistency board-2026-11.checkpoint --out extends.json
+      custodes prove --consistency board-2026-11.checkpoint 2026-12.checkpoint --out extends.json
     """
+    if old_file is not None:
+        _prove_consistency(ctx, old_file, target, checkpoint_file, out)
+        return
+    if target is None or not target.isdigit() or int(target) < 1:
+        raise click.UsageError(
+            "name the event to prove (a number from custodes log), or use --consistency"
+        )
+    if checkpoint_file is None:
+        raise click.UsageError("an inclusion proof needs --checkpoint FILE")
+    event = int(target)
     datadir = ctx.datadir()
     note = checkpoint_file.read_text()
     cp = read_checkpoint(note, datadir.public_key(), ctx.ledger().site().log_origin)
@@ -98,6 +184,178 @@ def prove_cmd(ctx: Context, event: int, checkpoint_file: Path, out: Path) -> Non
         f"Proof that event #{event} (position {proof.position}) is among the "
         f"{cp.size} entries of the checkpoint written to {out}"
     )
+
+
+def _prove_consistency(
+    ctx: Context, old_file: Path, new_file: str | None, checkpoint_file: Path | None, out: Path
+) -> None:
+    from ledger.proof_files import prove_consistency
+
+    if checkpoint_file is not None:
+        raise click.UsageError("with --consistency, name the new checkpoint as the argument")
+    datadir = ctx.datadir()
+    origin = ctx.ledger().site().log_origin
+    old_note = old_file.read_text()
+    old = read_checkpoint(old_note, datadir.public_key(), origin)
+    reader = open_chain(datadir)
+    if new_file is None:
+        key = datadir.signing_key(signing_passphrase(ctx))
+        new, new_note = issue_checkpoint(reader, origin=origin, signing_key=key, now=ctx.now())
+    else:
+        path = Path(new_file)
+        if not path.is_file():
+            raise click.BadParameter(
+                f"{new_file} is not a checkpoint file", param_hint="NEW.checkpoint"
+            )
+        new_note = path.read_text()
+        new = read_checkpoint(new_note, datadir.public_key(), origin)
+    proof = prove_consistency(reader, old, old_note, new, new_note)
+    write_atomically(out, (json.dumps(proof.to_json(), indent=2) + "\n").encode())
+    info(
+        f"Proof that the checkpoint of {new.size} entries extends the one of {old.size} "
+        f"entries written to {out}"
+    )
+
+
+@click.command("verify-proof")
+@click.argument(
+    "proof_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A checkpoint you hold: the inclusion proof must lead to it, the consistency "
+    "proof must start from it (default: the checkpoint inside the proof).",
+)
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The library's public key: PEM (custodes keys export-public) or vkey "
+    "(custodes keys export-public --vkey). Default: the policy's log key, else this "
+    "data directory's key.",
+)
+@witness_policy_option
+@json_option
+@click.pass_context
+def verify_proof(
+    click_ctx: click.Context,
+    proof_file: Path,
+    checkpoint_file: Path | None,
+    key_file: Path | None,
+    witness_policy: Path | None,
+    as_json: bool,
+) -> None:
+    """Check a proof.json from `custodes prove`: an inclusion proof (this event is in
+    the signed ledger) or a consistency proof (the newer checkpoint extends the older).
+
+    Needs no ledger: only the proof, the library's public key and, if you hold one, your
+    own copy of the checkpoint. With a witness policy, the checkpoint the proof leads to
+    must carry the cosignatures the policy requires. Exit 0 when it checks out, 3 when a
+    signature or the proof fails, 1 when the file is not a proof or is about another
+    checkpoint.
+
+    \b
+    Example:
+      custodes verify-proof proof.json --key library-public.pem --checkpoint board-2026-11.checkpoint
+    """
+    from ledger.proof_files import verify_proof_data
+
+    try:
+        data = json.loads(proof_file.read_bytes())
+    except ValueError as e:
+        raise click.ClickException(f"{proof_file} is not JSON ({e})") from e
+    trusted = checkpoint_file.read_text() if checkpoint_file is not None else None
+    policy = None
+    if witness_policy is not None:
+        from ledger.witness.ledger_side import load_policy
+
+        policy = load_policy(witness_policy)
+    key, key_name = _verifier_key(click_ctx, key_file, policy, data, trusted)
+    report = verify_proof_data(data, key, key_name, trusted)
+    cosigned: dict[str, int] = {}
+    if policy is not None:
+        from ledger.witness.ledger_side import check_witnesses
+
+        check = check_witnesses(policy, report.relied_on, report.origin, key, "the checkpoint")
+        cosigned = check.cosigned
+    result = {
+        "ok": True,
+        "format": report.format,
+        "origin": report.origin,
+        "checkpoint_size": report.checkpoint_size,
+        "checkpoint_root": report.checkpoint_root,
+        "position": report.position,
+        "old_size": report.old_size,
+        "old_root": report.old_root,
+        "witnesses": cosigned,
+    }
+    if as_json:
+        emit_json(result)
+        return
+    if report.position is not None:
+        click.echo(
+            f"OK: entry {report.position} is in the signed checkpoint of "
+            f"{report.checkpoint_size} entries of {report.origin}"
+        )
+    else:
+        click.echo(
+            f"OK: the signed checkpoint of {report.checkpoint_size} entries extends the one "
+            f"of {report.old_size} entries of {report.origin}"
+        )
+    if cosigned:
+        click.echo(f"Cosigned by: {', '.join(sorted(cosigned))}")
+
+
+def _verifier_key(
+    click_ctx: click.Context, key_file: Path | None, policy: Any, data: Any, trusted: str | None
+) -> tuple[Any, str | None]:
+    """The log's public key (and key name when a vkey names it)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    from ledger.checkpoint import parse_unverified
+    from ledger.errors import InvalidInput
+    from ledger.witness.cosignature import ED25519_NOTE, WitnessError, parse_vkey
+
+    if key_file is not None:
+        raw = key_file.read_bytes()
+        if raw.lstrip().startswith(b"-----BEGIN"):
+            try:
+                key = load_pem_public_key(raw)
+            except ValueError as e:
+                raise click.BadParameter(f"not a PEM public key ({e})", param_hint="--key") from e
+            if not isinstance(key, Ed25519PublicKey):
+                raise click.BadParameter("not an Ed25519 public key", param_hint="--key")
+            return key, None
+        try:
+            vkey = parse_vkey(raw.decode("utf-8", errors="replace"), sig_type=ED25519_NOTE)
+        except WitnessError as e:
+            raise click.BadParameter(str(e), param_hint="--key") from e
+        return vkey.public_key, vkey.name
+    if policy is not None and policy.logs:
+        note = trusted or (
+            data.get("checkpoint") or data.get("new_checkpoint") if isinstance(data, dict) else None
+        )
+        try:
+            origin = parse_unverified(str(note)).origin
+        except MerkleError as e:
+            raise InvalidInput(f"the proof's checkpoint is malformed: {e}") from e
+        log = policy.log_for(origin)
+        if log is None:
+            raise InvalidInput(f"the witness policy lists no log {origin}")
+        return log.key.public_key, log.key.name
+    ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
+    try:
+        return ctx.datadir().public_key(), None
+    except LedgerError:
+        raise click.UsageError(
+            "name the library's public key: --key FILE (PEM or vkey), or a --witness-policy "
+            "that lists the log"
+        ) from None
 
 
 @click.group("keys")
@@ -117,20 +375,24 @@ def keys_group() -> None:
     default=None,
     help="Write the PEM here (default: stdout).",
 )
+@click.option("--vkey", "as_vkey", is_flag=True, help="Print the signed-note verifier key.")
 @json_option
 @pass_ctx
-def export_public(ctx: Context, out: Path | None, as_json: bool) -> None:
+def export_public(ctx: Context, out: Path | None, as_vkey: bool, as_json: bool) -> None:
     """Write the Ed25519 public key (PEM) that checks checkpoints and exports.
 
     \b
     Example:
       custodes keys export-public > custodes-public.pem
+      custodes keys export-public --vkey > library-log.vkey
     """
     from ledger.checkpoint import vkey
 
     datadir = ctx.datadir()
     pem = datadir.public_key_pem()
-    if as_json:
+    if as_vkey:
+        click.echo(vkey(ctx.ledger().site().log_origin, datadir.public_key()))
+    elif as_json:
         origin = ctx.ledger().site().log_origin
         emit_json(
             {"pem": pem.decode(), "key_name": origin, "vkey": vkey(origin, datadir.public_key())}
@@ -145,4 +407,5 @@ def export_public(ctx: Context, out: Path | None, as_json: bool) -> None:
 def register(group: click.Group) -> None:
     group.add_command(checkpoint)
     group.add_command(prove_cmd)
+    group.add_command(verify_proof)
     group.add_command(keys_group)

@@ -61,6 +61,7 @@ __all__ = [
     "public_key_pem",
     "sign_checkpoint",
     "sign_note",
+    "split_note",
     "verify_note",
     "vkey",
 ]
@@ -186,6 +187,11 @@ def _split_note(note: str) -> tuple[str, list[tuple[str, bytes]]]:
             raise CheckpointInvalid(f"signature of key {parts[1]!r} is too short")
         signatures.append((parts[1], blob))
     return text, signatures
+
+
+def split_note(note: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """The note text and its (key name, decoded signature) lines, no signature checked."""
+    return _split_note(note)
 
 
 def verify_note(note: str, public_key: Ed25519PublicKey, key_name: str) -> str:

@@ -10,6 +10,7 @@ A package is a directory::
     public-key.pem        the site's Ed25519 public key (compare its fingerprint with the
                           one printed in the library's compliance reports)
     README.txt            how to check all this without Custodes
+    verify.py             a standard-library-only checker of all of it (python3 -I verify.py)
     SHA256SUMS            SHA-256 of every file above (`sha256sum -c SHA256SUMS`)
     SHA256SUMS.sig        Ed25519 signature over SHA256SUMS (`openssl pkeyutl -verify`)
 
@@ -32,12 +33,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from ledger.canonical_json import canonical_json
 from ledger.checkpoint import parse_and_verify, parse_unverified, public_key_fingerprint
 from ledger.errors import InvalidInput, LedgerError
 from ledger.merkle import MerkleError
 
 EXPORT_NAMESPACE = UUID("0b1f5a52-4e0c-4a8e-9a39-3f7f8ad5e0c1")
-MANIFEST_FORMAT = "custodes-evidence-manifest/1"
+MANIFEST_FORMAT = "custodes-evidence-manifest/2"
+DIGEST_DOMAIN = b"custodes/evidence/v2\x00"
+VERIFIER = "verify.py"
 SUMS = "SHA256SUMS"
 SIGNATURE = "SHA256SUMS.sig"
 CHUNK = 1 << 20
@@ -56,8 +60,9 @@ def sha256_file(path: Path) -> str:
 
 
 def clip_line(clip: dict[str, Any]) -> str:
-    """One clip's canonical line in the content digest (docs/FORMAT.md, "Evidence")."""
-    params = json.dumps(clip.get("redaction"), sort_keys=True, separators=(",", ":"))
+    """One clip's line in the content digest (docs/FORMAT.md, "Evidence packages"); the
+    redaction parameters as canonical JSON (RFC 8785), the same bytes in any language."""
+    params = canonical_json(clip.get("redaction")).decode("utf-8")
     return (
         f"{clip['segment_id']} {clip['original_sha256']} {clip['sha256']} {clip['file']} {params}\n"
     )
@@ -65,11 +70,16 @@ def clip_line(clip: dict[str, Any]) -> str:
 
 def content_digest(clips: list[dict[str, Any]], request_ref: str, exported_at: str) -> str:
     """SHA-256 over the export's request, time and clip lines (docs/FORMAT.md)."""
-    h = hashlib.sha256(b"custodes/evidence/v1\x00")
+    h = hashlib.sha256(DIGEST_DOMAIN)
     h.update(f"{request_ref} {exported_at}\n".encode())
     for clip in sorted(clips, key=lambda c: c["file"]):
-        h.update(clip_line(clip).encode())
+        h.update(clip_line(clip).encode("utf-8"))
     return h.hexdigest()
+
+
+def verifier_script() -> bytes:
+    """The standard-library-only checker shipped in every package as ``verify.py``."""
+    return (Path(__file__).parent / "evidence_verifier.py").read_bytes()
 
 
 def export_id(digest: str) -> UUID:
@@ -123,7 +133,10 @@ def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = Non
         raise EvidenceInvalid(f"{extra[0]} is in the package but not in {SUMS}")
     manifest = json.loads(_read(root, "manifest.json"))
     if manifest.get("format") != MANIFEST_FORMAT:
-        raise EvidenceInvalid("manifest.json has an unknown format")
+        raise EvidenceInvalid(
+            f"manifest.json has the format {manifest.get('format')!r}; this Custodes checks "
+            f"{MANIFEST_FORMAT}"
+        )
     for clip in manifest["clips"]:
         if listed.get(clip["file"]) != clip["sha256"]:
             raise EvidenceInvalid(f"manifest.json's SHA-256 for {clip['file']} does not match")

@@ -31,6 +31,7 @@ __all__ = [
     "NodeMissing",
     "NodeStore",
     "TreeSizeInvalid",
+    "consistency_nodes",
     "consistency_proof",
     "inclusion_nodes",
     "inclusion_proof",
@@ -191,6 +192,15 @@ def inclusion_nodes(index: int, size: int) -> list[tuple[int, int]]:
     planner = _Planner()
     inclusion_proof(index, size, planner)
     return planner.wanted
+
+
+def consistency_nodes(old_size: int, new_size: int) -> list[tuple[int, int]]:
+    """The stored nodes ``root_at(new_size, ...)`` then ``consistency_proof(old_size,
+    new_size, ...)`` will read (what a consistency proof file needs), for one round trip."""
+    planner = _Planner()
+    root_at(new_size, planner)
+    consistency_proof(old_size, new_size, planner)
+    return list(dict.fromkeys(planner.wanted))
 
 
 def consistency_proof(old_size: int, new_size: int, store: NodeStore) -> list[bytes]:

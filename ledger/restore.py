@@ -65,6 +65,7 @@ from ledger.errors import DataDirError, InvalidInput
 from ledger.integrity import LedgerTampered, TreeResult
 from ledger.key_restore import copy_keys, key_source, write_file
 from ledger.merkle import MerkleError, consistency_proof, verify_consistency
+from ledger.witness.policy import Policy
 
 SMALL_MEMBER_LIMIT = 1 << 20
 CHUNK = 1 << 20
@@ -75,6 +76,7 @@ class KeptCheckpoint:
     size: int
     time: datetime
     root: str
+    witnesses: dict[str, int] | None = None  # witness policy name -> cosignature time
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,14 @@ def restore_backup(
     *,
     against: str | None = None,
     keys_from: Path | None = None,
+    witness_policy: Policy | None = None,
     progress: Progress = quiet,
 ) -> RestoreResult:
+    """``witness_policy``: the checkpoint ``against`` must carry the cosignatures it
+    requires (and a policy that lists logs must list this ledger's key)."""
     target = check_target(target)
+    if witness_policy is not None and against is None:
+        raise InvalidInput("a witness policy checks the checkpoint given with --against")
     keys = key_source(keys_from) if keys_from is not None else None
     if against is not None:
         try:
@@ -125,11 +132,16 @@ def restore_backup(
         except MerkleError as e:
             raise InvalidInput(f"the checkpoint given with --against is malformed: {e}") from e
     with file_errors(f"restore into {target}; nothing was restored"):
-        return _restore(backup, target, against, keys, progress)
+        return _restore(backup, target, against, keys, witness_policy, progress)
 
 
 def _restore(
-    backup: Path, target: Path, against: str | None, keys: Path | None, progress: Progress
+    backup: Path,
+    target: Path,
+    against: str | None,
+    keys: Path | None,
+    witness_policy: Policy | None,
+    progress: Progress,
 ) -> RestoreResult:
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".restore", dir=target.parent))
@@ -139,7 +151,7 @@ def _restore(
         public_key, manifest, cp = _check_members(small, db_digest)
         config = _place(work, small)
         progress("verify", 0, 0)
-        outcome, kept = _verify(work, public_key, cp, against, progress)
+        outcome, kept = _verify(work, public_key, cp, against, witness_policy, progress)
         skipped: tuple[str, ...] = ()
         if keys is not None:
             progress("keys", 0, 0)
@@ -292,6 +304,7 @@ def _verify(
     key: Ed25519PublicKey,
     cp: Checkpoint,
     against: str | None,
+    witness_policy: Policy | None,
     progress: Progress,
 ) -> tuple[TreeResult, KeptCheckpoint | None]:
     reader = open_chain_at(sqlite_url(work / DATABASE))
@@ -328,7 +341,14 @@ def _verify(
                     "record what was lost.",
                 )
             _extends(reader, outcome, kept_cp, "the checkpoint you kept", None)
-            kept = KeptCheckpoint(kept_cp.size, kept_cp.time, kept_cp.root.hex())
+            witnesses: dict[str, int] | None = None
+            if witness_policy is not None:
+                from ledger.witness.ledger_side import check_witnesses
+
+                witnesses = check_witnesses(
+                    witness_policy, against, cp.origin, key, "the checkpoint you kept"
+                ).cosigned
+            kept = KeptCheckpoint(kept_cp.size, kept_cp.time, kept_cp.root.hex(), witnesses)
     finally:
         close_chain(reader)
     return outcome, kept

@@ -428,3 +428,25 @@ def test_the_planned_nodes_are_exactly_the_nodes_a_proof_reads() -> None:
             store.read.clear()
             inclusion_proof(index, size, store)
             assert inclusion_nodes(index, size) == store.read
+
+
+def test_the_planned_nodes_of_a_consistency_proof_are_exactly_the_nodes_it_reads() -> None:
+    from ledger.merkle import consistency_nodes
+
+    class Recording(MemoryNodeStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.read: list[tuple[int, int]] = []
+
+        def get(self, level: int, index: int) -> bytes:
+            self.read.append((level, index))
+            return super().get(level, index)
+
+    store = Recording()
+    store.put_many(MerkleAppender().append([leaf_hash(bytes([i])) for i in range(64)]))
+    for new in range(1, 65):
+        for old in range(0, new + 1):
+            store.read.clear()
+            root_at(new, store)
+            consistency_proof(old, new, store)
+            assert consistency_nodes(old, new) == list(dict.fromkeys(store.read)), (old, new)

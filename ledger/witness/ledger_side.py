@@ -1,0 +1,114 @@
+"""The ledger's use of witnesses: collect cosignatures on a new checkpoint from the
+policy's witnesses, and check a kept checkpoint against the witness policy.
+
+For now the policy is a tlog-policy file the operator names (``--witness-policy``, or
+``CUSTODES_WITNESS_POLICY``); it is meant to move into the ledger as an event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ledger.chain_reader import ChainReader
+from ledger.checkpoint import Checkpoint
+from ledger.errors import InvalidInput
+from ledger.integrity import MerkleProofFailed
+from ledger.merkle import consistency_proof
+from ledger.witness.client import TIMEOUT, Outcome, request_cosignature
+from ledger.witness.cosignature import CosignatureInvalid, add_signature_lines, raw_public
+from ledger.witness.policy import (
+    Policy,
+    PolicyCheck,
+    PolicyInvalid,
+    check_note,
+    parse_policy,
+    require_quorum,
+)
+
+POLICY_ENV = "CUSTODES_WITNESS_POLICY"
+
+
+def load_policy(path: Path) -> Policy:
+    try:
+        return parse_policy(path.read_bytes())
+    except OSError as e:
+        raise InvalidInput(f"cannot read the witness policy {path}: {e.strerror}") from e
+    except PolicyInvalid as e:
+        raise InvalidInput(f"the witness policy {path} is invalid: {e}") from e
+
+
+def check_log(policy: Policy, origin: str, public_key: Ed25519PublicKey) -> None:
+    """A policy that lists logs must list this one, with this key."""
+    if not policy.logs:
+        return
+    log = policy.log_for(origin)
+    if log is None or log.key.public != raw_public(public_key):
+        raise InvalidInput(
+            f"the witness policy does not list this ledger ({origin}) with its public key"
+        )
+
+
+def check_witnesses(
+    policy: Policy, note: str, origin: str, public_key: Ed25519PublicKey, what: str
+) -> PolicyCheck:
+    """The cosignatures on ``note`` meet the policy's quorum.
+
+    MerkleProofFailed (exit 3) if a listed witness's cosignature does not verify;
+    QuorumNotMet (exit 1) if too few witnesses cosigned."""
+    check_log(policy, origin, public_key)
+    try:
+        return require_quorum(policy, note, what)
+    except CosignatureInvalid as e:
+        raise MerkleProofFailed(f"{what}: {e}") from e
+
+
+@dataclass(frozen=True)
+class Collected:
+    note: str
+    outcomes: list[Outcome]
+    check: PolicyCheck
+    evidence: list[str]  # witnesses whose answer shows this ledger lost or rewrote entries
+
+
+def collect_cosignatures(
+    reader: ChainReader,
+    cp: Checkpoint,
+    note: str,
+    policy: Policy,
+    *,
+    only: tuple[str, ...] = (),
+    timeout: float = TIMEOUT,
+) -> Collected:
+    """Ask every policy witness with a URL (or those named in ``only``, by policy name
+    or URL) to cosign ``note``; returns the note with the verified cosignatures added."""
+    wanted = [
+        w
+        for w in policy.witnesses
+        if w.url is not None and (not only or w.name in only or w.url in only)
+    ]
+    unknown = [name for name in only if not any(name in (w.name, w.url) for w in wanted)]
+    if unknown:
+        raise InvalidInput(
+            f"witness {unknown[0]!r} is not a witness with a URL in the witness policy"
+        )
+    store = reader.node_store()
+    try:
+
+        def prove(old: int) -> list[bytes]:
+            return consistency_proof(old, cp.size, store)
+
+        outcomes = [request_cosignature(w, note, cp.size, prove, timeout=timeout) for w in wanted]
+        tree_size, _ = store.tree_state()
+    finally:
+        store.close()
+    for outcome in outcomes:
+        note = add_signature_lines(note, outcome.lines)
+    evidence = [
+        f"witness {o.witness}: {o.detail}"
+        for o in outcomes
+        if o.status == "inconsistent" or (o.status == "ahead" and (o.size or 0) > tree_size)
+    ]
+    return Collected(note, outcomes, check_note(policy, note), evidence)
