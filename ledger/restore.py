@@ -193,6 +193,11 @@ def _unpack(backup: Path, work: Path) -> tuple[dict[str, bytes], str]:
                     raise BackupDamaged(f"{name} in {backup} is too large to be what it claims")
                 else:
                     small[name] = source.read()
+            # Read to the end: only then does gzip check its CRC, which also covers the
+            # padding after the last member (a changed byte there went unnoticed).
+            assert tar.fileobj is not None
+            while tar.fileobj.read(CHUNK):
+                pass
     except PermissionError as e:
         raise InvalidInput(f"cannot read {backup}: {e.strerror}") from e
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
