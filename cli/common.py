@@ -17,6 +17,7 @@ import click
 from ledger.app import Ledger, open_ledger
 from ledger.clock import Clock
 from ledger.datadir import DataDir
+from ledger.permissions import tighten
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,6 +50,8 @@ class Context:
     def datadir(self) -> DataDir:
         if self._datadir is None:
             self._datadir = DataDir.open(self.data_dir)
+            for note in tighten(self._datadir):  # issue 14: private, and say what changed
+                info(note)
         return self._datadir
 
     def ledger(self) -> Ledger:

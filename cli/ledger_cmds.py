@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from ledger.app import open_ledger
 from ledger.chain_reader import ChainReader
 from ledger.datadir import DataDir
 from ledger.integrity import open_chain, read_checkpoint, verify_against, verify_chain
+from ledger.permissions import tighten
 from ledger.store import redact_url
 
 
@@ -73,7 +75,11 @@ def init(
                 "the passphrase must have at least 8 characters", param_hint="--protect-signing-key"
             )
         passphrase = value.encode()
+    existing = ctx.data_dir.expanduser()
+    was = stat.S_IMODE(existing.stat().st_mode) if existing.is_dir() else None
     datadir = DataDir.create(ctx.data_dir, signing_passphrase=passphrase)
+    if was is not None and was != 0o700:
+        info(f"tightened {datadir.path} from mode {was:04o} to 0700 (private data)")
     ledger = open_ledger(datadir, clock=ctx.clock)
     try:
         ledger.initialise(
@@ -85,6 +91,8 @@ def init(
         )
     finally:
         ledger.close()
+    for note in tighten(datadir):  # a SQLite database outside the directory, made just now
+        info(note)
     info(f"Initialised a Custodes ledger in {datadir.path}")
     info(f"Director: {director}. Back up {datadir.keys}/ now: without it events cannot be read.")
 

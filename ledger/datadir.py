@@ -133,6 +133,9 @@ class DataDir:
         signing = generate_signing_key()
         write_secret(path / "keys" / SIGNING_KEY, private_key_pem(signing, signing_passphrase))
         (path / "keys" / SIGNING_PUBLIC).write_bytes(public_key_pem(signing))
+        if database_url is None and not os.environ.get(DATABASE_URL_ENV):
+            # the embedded database: private from its first byte
+            os.close(os.open(path / "ledger.sqlite", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         config = {
             "format": FORMAT,
             "key_check": _key_check(key),

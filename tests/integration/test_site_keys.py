@@ -50,9 +50,7 @@ def test_a_missing_pseudonym_key_is_an_error_and_nothing_is_recorded(data_dir: P
         ledger.close()
 
 
-def test_a_missing_footage_key_is_an_error_naming_the_file(
-    data_dir: Path, tmp_path: Path
-) -> None:
+def test_a_missing_footage_key_is_an_error_naming_the_file(data_dir: Path, tmp_path: Path) -> None:
     ledger = footage_ledger(data_dir)
     try:
         (data_dir / "keys" / "footage_site.key").unlink()
