@@ -221,7 +221,8 @@ class Vault:
         sealed = self._chunk_from(header) + TAG_LEN
         digest = hashlib.sha256()
         try:
-            with open(blob, "rb") as fin, _store_writes(tmp), open(tmp, "wb") as out:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with open(blob, "rb") as fin, _store_writes(tmp), open(fd, "wb") as out:
                 if fin.read(HEADER_LEN) != header:
                     raise self._mismatch(sha256, "blob header does not match its key file")
                 index = 0

@@ -11,6 +11,7 @@ import click
 from click.core import ParameterSource
 
 from cli.common import Context, emit_json, info, json_option
+from cli.output import force_option
 from cli.proofs import signing_passphrase
 from ledger.datadir import DATABASE_URL_ENV
 
@@ -58,11 +59,13 @@ class _Progress:
     "--out",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The backup file to write (whole or not at all; mode 0600).",
+    help="The backup file to write (whole or not at all; mode 0600; never over a file "
+    "without --force).",
 )
+@force_option
 @json_option
 @click.pass_obj
-def backup(ctx: Context, out: Path, as_json: bool) -> None:
+def backup(ctx: Context, out: Path, force: bool, as_json: bool) -> None:
     """Write a consistent, verified and signed snapshot of the ledger to one file.
 
     Safe while other commands are recording. The snapshot's chain is verified first
@@ -92,6 +95,7 @@ def backup(ctx: Context, out: Path, as_json: bool) -> None:
             signing_key=lambda: datadir.signing_key(signing_passphrase(ctx)),
             now=ctx.now(),
             progress=progress,
+            force=force,
         )
     finally:
         progress.close()

@@ -25,6 +25,7 @@ from cli.common import (
     table,
     wraps,
 )
+from cli.output import force_option
 from cli.report import report_group
 from cli.reports import as_of_option, parse_as_of
 from ledger.footage_policy import PURPOSES
@@ -247,7 +248,13 @@ def _view_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @footage_group.command("view")
 @click.argument("segment")
 @_view_options
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Copy to write.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Copy to write (0600; never over a file without --force).",
+)
+@force_option
 @actor_option
 @pass_ctx
 @with_capture_errors
@@ -258,6 +265,7 @@ def footage_view(
     purpose: str,
     remote: bool,
     out: Path | None,
+    force: bool,
     actor: str,
 ) -> None:
     """Write a decrypted viewing copy and record the viewing (R16). Archived footage
@@ -278,6 +286,7 @@ def footage_view(
         remote=remote,
         out=out,
         actor=actor,
+        force=force,
     )
     click.echo(str(result.path))
     info(
@@ -285,10 +294,35 @@ def footage_view(
     )
 
 
+def _frame_time(_ctx: click.Context, _param: click.Parameter, value: float) -> float:
+    from capture.viewing import check_frame_time
+    from ledger.errors import InvalidInput
+
+    try:
+        return check_frame_time(value)
+    except InvalidInput:
+        raise click.BadParameter(
+            f"{value} is not a time in the clip: give seconds as a number from 0, e.g. 12.5"
+        ) from None
+
+
 @footage_group.command("frame")
 @click.argument("segment")
-@click.option("--at", "at_seconds", type=click.FloatRange(0), required=True, help="Seconds in.")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="PNG to write.")
+@click.option(
+    "--at",
+    "at_seconds",
+    type=float,
+    callback=_frame_time,
+    required=True,
+    help="Seconds into the clip (a number from 0).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="PNG to write (0600; never over a file without --force).",
+)
+@force_option
 @_view_options
 @actor_option
 @pass_ctx
@@ -298,6 +332,7 @@ def footage_frame(
     segment: str,
     at_seconds: float,
     out: Path,
+    force: bool,
     reason: str,
     purpose: str,
     remote: bool,
@@ -320,6 +355,7 @@ def footage_frame(
         purpose=purpose,
         remote=remote,
         actor=actor,
+        force=force,
     )
     click.echo(str(result.path))
     info(f"Still of segment {result.segment_id} at {at_seconds:g} s written to {result.path}.")

@@ -9,7 +9,9 @@ from pathlib import Path
 import click
 
 from cli.common import Context, emit_json, info, json_option, pass_ctx
+from cli.output import force_option
 from ledger.integrity import issue_checkpoint, open_chain, prove, read_checkpoint
+from ledger.outfiles import PUBLIC, check_destination, write_bytes
 
 PASSPHRASE_ENV = "CUSTODES_SIGNING_PASSPHRASE"
 
@@ -23,15 +25,10 @@ def signing_passphrase(ctx: Context) -> bytes | None:
     return value.encode()
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write the whole file or nothing (no partial output on failure)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise click.ClickException(f"cannot write {path}: {e.strerror}") from e
+def write_public(path: Path, data: bytes, force: bool) -> None:
+    """Checkpoints, proofs and the public key are meant to be handed around: 0644, by the
+    rules of ``ledger.outfiles`` (no symbolic link, no overwrite without --force)."""
+    write_bytes(path, data, force=force, mode=PUBLIC)
 
 
 @click.command("checkpoint")
@@ -41,8 +38,9 @@ def write_atomically(path: Path, data: bytes) -> None:
     default=None,
     help="Write the signed checkpoint here (default: stdout).",
 )
+@force_option
 @pass_ctx
-def checkpoint(ctx: Context, out: Path | None) -> None:
+def checkpoint(ctx: Context, out: Path | None, force: bool) -> None:
     """Verify the ledger and sign its Merkle tree head (C2SP signed-note checkpoint).
 
     Give the checkpoint to the board or print it in a report: a later rewrite of the
@@ -53,13 +51,15 @@ def checkpoint(ctx: Context, out: Path | None) -> None:
       custodes checkpoint --out board-2026-11.checkpoint
     """
     datadir = ctx.datadir()
+    if out is not None:
+        check_destination(out, force=force)  # before the work
     origin = ctx.ledger().site().log_origin
     key = datadir.signing_key(signing_passphrase(ctx))
     cp, note = issue_checkpoint(open_chain(datadir), origin=origin, signing_key=key, now=ctx.now())
     if out is None:
         click.echo(note, nl=False)
     else:
-        write_atomically(out, note.encode())
+        write_public(out, note.encode(), force)
         info(f"Checkpoint of {cp.size} entries written to {out}")
 
 
@@ -78,8 +78,9 @@ def checkpoint(ctx: Context, out: Path | None) -> None:
     required=True,
     help="Where to write proof.json.",
 )
+@force_option
 @pass_ctx
-def prove_cmd(ctx: Context, event: int, checkpoint_file: Path, out: Path) -> None:
+def prove_cmd(ctx: Context, event: int, checkpoint_file: Path, out: Path, force: bool) -> None:
     """Inclusion proof that event #EVENT (as numbered by `custodes log`) is in the ledger.
 
     The proof reveals no other entry: only the event's own chain fields and subtree
@@ -90,10 +91,11 @@ def prove_cmd(ctx: Context, event: int, checkpoint_file: Path, out: Path) -> Non
       custodes prove 42 --checkpoint board-2026-11.checkpoint --out proof.json
     """
     datadir = ctx.datadir()
+    check_destination(out, force=force)
     note = checkpoint_file.read_text()
     cp = read_checkpoint(note, datadir.public_key(), ctx.ledger().site().log_origin)
     proof = prove(open_chain(datadir), event, cp, note)
-    write_atomically(out, (json.dumps(proof.to_json(), indent=2) + "\n").encode())
+    write_public(out, (json.dumps(proof.to_json(), indent=2) + "\n").encode(), force)
     info(
         f"Proof that event #{event} (position {proof.position}) is among the "
         f"{cp.size} entries of the checkpoint written to {out}"
@@ -117,9 +119,10 @@ def keys_group() -> None:
     default=None,
     help="Write the PEM here (default: stdout).",
 )
+@force_option
 @json_option
 @pass_ctx
-def export_public(ctx: Context, out: Path | None, as_json: bool) -> None:
+def export_public(ctx: Context, out: Path | None, force: bool, as_json: bool) -> None:
     """Write the Ed25519 public key (PEM) that checks checkpoints and exports.
 
     \b
@@ -138,7 +141,7 @@ def export_public(ctx: Context, out: Path | None, as_json: bool) -> None:
     elif out is None:
         click.echo(pem.decode(), nl=False)
     else:
-        write_atomically(out, pem)
+        write_public(out, pem, force)
         info(f"Public key written to {out}")
 
 

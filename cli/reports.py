@@ -4,7 +4,6 @@ anonymized statistics and the legal-review history of one subject. All read proj
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from cli.common import Context, actor_option, emit_json, info, json_option, parse_when, pass_ctx
+from cli.output import force_option
 from cli.report import report_group
 
 FORMATS = ("html", "pdf", "json", "csv")
@@ -85,43 +85,25 @@ def parse_period(
 # ---- report compliance ------------------------------------------------------------------
 
 
-def _check_output(out: Path, fmt: str) -> None:
+def _check_output(out: Path, fmt: str, force: bool) -> None:
     """Fail before any work when the output cannot be written (the writers check again)."""
-    from projections.compliance_model import OutputNotWritable
+    from ledger.outfiles import check_destination, check_new_directory
 
-    target = out.parent if fmt != "csv" or not out.exists() else out
-    if fmt == "csv" and out.exists() and not out.is_dir():
-        raise OutputNotWritable(
-            f"Cannot write CSV files into '{out}': it is a file. Give a directory."
-        )
-    if fmt != "csv" and out.is_dir():
-        raise OutputNotWritable(
-            f"Cannot write the report to '{out}': it is a directory. Give a file path."
-        )
-    if not target.is_dir():
-        raise OutputNotWritable(
-            f"Cannot write the report to '{out}': directory '{target}' does not exist. "
-            "Create it or choose another path."
-        )  # fmt: skip
+    if fmt != "csv":
+        check_destination(out, force=force)
+    elif not force or out.is_symlink() or not out.is_dir():
+        check_new_directory(out)
 
 
-def _write(report: Any, fmt: str, out: Path) -> None:
+def _write(report: Any, fmt: str, out: Path, force: bool) -> None:
     from projections.render_data import to_csv_dir, write_json
     from projections.render_html import write_html
     from projections.render_pdf import write_pdf
 
     if fmt == "csv":
-        created = not out.exists()
-        if created:
-            out.mkdir()
-        try:
-            to_csv_dir(report, out)
-        except BaseException:
-            if created:
-                shutil.rmtree(out, ignore_errors=True)
-            raise
+        to_csv_dir(report, out, force=force)
         return
-    {"html": write_html, "pdf": write_pdf, "json": write_json}[fmt](report, out)
+    {"html": write_html, "pdf": write_pdf, "json": write_json}[fmt](report, out, force=force)
 
 
 @report_group.command("compliance")
@@ -132,21 +114,29 @@ def _write(report: Any, fmt: str, out: Path) -> None:
     "--out",
     required=True,
     type=click.Path(path_type=Path),
-    help="File to write (a directory for csv: one file per table).",
+    help="File to write, 0600 (a new or empty directory for csv: one file per table).",
 )
+@force_option
 @as_of_option
 @actor_option
 @pass_ctx
 def report_compliance(
-    ctx: Context, since: str, until: str, fmt: str, out: Path, as_of: str | None, actor: str
+    ctx: Context,
+    since: str,
+    until: str,
+    fmt: str,
+    out: Path,
+    force: bool,
+    as_of: str | None,
+    actor: str,
 ) -> None:
     """The Director's compliance report for a period: what needs attention, ledger
     integrity with a fresh signed checkpoint, cameras, retention, footage access,
     disclosures and refusals.
 
     The ledger is verified first: a tampered ledger exits 3 and no report is written.
-    The report is written atomically (no partial file on failure). Director, Business
-    Manager or counsel.
+    The report is written atomically (no partial file on failure), mode 0600, and never
+    over an existing file without --force. Director, Business Manager or counsel.
 
     \b
     Example:
@@ -164,7 +154,7 @@ def report_compliance(
     ledger = ctx.ledger()
     first, last = parse_period(ctx, since, until, ZoneInfo(ledger.site().timezone), when)
     try:
-        _check_output(out, fmt)
+        _check_output(out, fmt, force)
         report, note = compile_compliance_report(
             ledger,
             period_from=first,
@@ -174,7 +164,7 @@ def report_compliance(
             signing_key=ctx.datadir().signing_key(signing_passphrase(ctx)),
             as_of=when,
         )
-        _write(report, fmt, out)
+        _write(report, fmt, out, force)
     except ReportError as e:
         raise click.ClickException(str(e)) from e
     digest = record_issued(ledger, report, fmt, out, actor=actor)

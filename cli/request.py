@@ -22,9 +22,11 @@ from cli.common import (
     to_jsonable,
 )
 from cli.disclosure_report import disclosure_rows, disclosure_table, report_disclosures
+from cli.output import force_option
 from cli.report import report_group
 from ledger.disclosure import ORDER_KINDS, RECORD_CLASSES, REQUESTER_KINDS, ROLES_SOUGHT
 from ledger.errors import InvalidInput
+from ledger.outfiles import check_destination
 
 FIELDS_HELP = (
     "Comma-separated fields: name, address, phone, card_number, registration_record, titles, "
@@ -250,9 +252,15 @@ def request_emergency(ctx: Context, ref: str, **o: Any) -> None:
 
 @request_group.command("form")
 @click.argument("ref")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The PDF to write (0600; never over a file without --force).",
+)
+@force_option
 @pass_ctx
-def request_form(ctx: Context, ref: str, out: Path) -> None:
+def request_form(ctx: Context, ref: str, out: Path, force: bool) -> None:
     """Print Appendix 9, the Officer's Request for Confidential Information, prefilled (R10).
 
     \b
@@ -261,7 +269,8 @@ def request_form(ctx: Context, ref: str, out: Path) -> None:
     """
     from projections.appendix9 import render_appendix9
 
-    render_appendix9(ctx.ledger().appendix9_form(ref), out)
+    check_destination(out, force=force)
+    render_appendix9(ctx.ledger().appendix9_form(ref), out, force=force)
     info(f"Wrote {out}")
 
 

@@ -98,7 +98,12 @@ class RestoreResult:
 def check_target(target: Path) -> Path:
     """The target as an absolute path; DataDirError unless it is new or empty."""
     target = target.expanduser().absolute()
-    if target.exists() or target.is_symlink():
+    if target.is_symlink():
+        raise DataDirError(
+            f"{target} is a symbolic link; restore into a real new or empty directory "
+            "(nothing was written)."
+        )
+    if target.exists():
         if not target.is_dir():
             raise DataDirError(f"{target} exists and is not a directory; nothing was restored.")
         if any(target.iterdir()):

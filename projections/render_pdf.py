@@ -331,5 +331,7 @@ def render_pdf(report: ComplianceReport) -> bytes:
     return bytes(pdf.output())
 
 
-def write_pdf(report: ComplianceReport, path: str | os.PathLike[str]) -> Path:
-    return write_atomically(path, render_pdf(report))
+def write_pdf(
+    report: ComplianceReport, path: str | os.PathLike[str], *, force: bool = False
+) -> Path:
+    return write_atomically(path, render_pdf(report), force=force)
