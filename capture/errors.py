@@ -12,6 +12,12 @@ from pathlib import Path
 class CaptureError(Exception):
     """Base class for every error raised by ``capture``."""
 
+    def __str__(self) -> str:
+        # A file name can hold anything: shown escaped, never as terminal control (issue 14).
+        from ledger.text import printable
+
+        return printable(super().__str__(), keep_newlines=True)
+
 
 # --- probing / refusing footage -------------------------------------------------------
 

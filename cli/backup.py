@@ -11,7 +11,7 @@ import click
 from click.core import ParameterSource
 
 from cli.common import Context, emit_json, info, json_option
-from cli.output import force_option
+from cli.output import echo, force_option
 from cli.proofs import signing_passphrase
 from ledger.datadir import DATABASE_URL_ENV
 
@@ -193,12 +193,12 @@ def restore(
     if as_json:
         emit_json(result)
         return
-    click.echo(
+    echo(
         f"Restored to {result.data_dir}: {result.entries} entries verify and are exactly the "
         f"backup's signed checkpoint (signed {result.checkpoint_time.isoformat()})."
     )
     if result.against is not None:
-        click.echo(
+        echo(
             f"They extend the checkpoint you kept ({result.against.size} entries, signed "
             f"{result.against.time.isoformat()})."
         )
@@ -207,9 +207,7 @@ def restore(
             "Only the backup's own signature was checked. To prove this is your library's "
             "ledger, check it against a checkpoint kept elsewhere: --against FILE."
         )
-    click.echo(
-        f"Public key SHA-256: {result.public_key_sha256} (compare with your compliance reports)"
-    )
+    echo(f"Public key SHA-256: {result.public_key_sha256} (compare with your compliance reports)")
     _keys_message(result)
     info(
         "Footage is not in backups (it is purged when its retention ends): segments the "
@@ -227,7 +225,7 @@ def restore(
 
 def _keys_message(result: Any) -> None:
     if result.keys_restored:
-        click.echo(f"Keys copied into {result.keys_dir}/ and checked against this ledger.")
+        echo(f"Keys copied into {result.keys_dir}/ and checked against this ledger.")
         for name in result.keys_skipped:
             info(f"  not restored: {name} (that patron was forgotten; R22 crypto-shredding)")
         return

@@ -17,7 +17,9 @@ import click
 from ledger.app import Ledger, open_ledger
 from ledger.clock import Clock
 from ledger.datadir import DataDir
+from ledger.errors import InvalidInput
 from ledger.permissions import tighten
+from ledger.text import NAME, clean_text, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,8 +78,19 @@ def actor_option(f: F) -> F:
         envvar="CUSTODES_ACTOR",
         required=True,
         metavar="NAME",
+        callback=checked_name,
         help="Staff member doing this (or set CUSTODES_ACTOR).",
     )(f)
+
+
+def checked_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """A name as typed: plain text of sane length (issue 14), or a usage error (exit 2)."""
+    if value is not None:
+        try:
+            clean_text(value, kind=NAME, what=f"the name {printable(value[:40])!r}")
+        except InvalidInput as e:
+            raise click.BadParameter(str(e)) from None
+    return value
 
 
 def json_option(f: F) -> F:
@@ -128,11 +141,13 @@ def emit_json(value: Any) -> None:
 
 
 def info(message: str) -> None:
-    click.echo(message, err=True)
+    click.echo(printable(message, keep_newlines=True), err=True)  # escaped (issue 14)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    cells = [[str(h) for h in headers]] + [
+        ["" if c is None else printable(str(c)) for c in r] for r in rows
+    ]  # control characters shown escaped, never sent to the terminal (issue 14)
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for n, row in enumerate(cells):
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

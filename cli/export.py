@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from cli.common import Context, actor_option, emit_json, info, json_option, pass_ctx
+from cli.output import echo
 from cli.proofs import signing_passphrase
 from ledger.rules import FOOTAGE_ARCHIVE_ACCESS
 
@@ -120,7 +121,7 @@ def footage_export(
             }
         )
     else:
-        click.echo(str(result.path))
+        echo(str(result.path))
     info(
         f"Exported {len(result.clips)} clip(s) for {result.request_ref} to {result.path}; "
         f"the export is entry {result.event_position} of the signed checkpoint "
@@ -163,7 +164,7 @@ def verify_export(package: Path, public_key: Path | None, as_json: bool) -> None
     if as_json:
         emit_json({"ok": True, **report.__dict__})
         return
-    click.echo(
+    echo(
         f"OK: {report.files_checked} files match SHA256SUMS and its signature; "
         f"{report.clips} clip(s); the export is entry {report.export_event_position} of the "
         f"signed checkpoint of {report.checkpoint_size} entries ({report.key_name}); "

@@ -25,7 +25,7 @@ from cli.common import (
     table,
     wraps,
 )
-from cli.output import force_option
+from cli.output import echo, force_option
 from cli.report import report_group
 from cli.reports import as_of_option, parse_as_of
 from ledger.footage_policy import PURPOSES
@@ -288,7 +288,7 @@ def footage_view(
         actor=actor,
         force=force,
     )
-    click.echo(str(result.path))
+    echo(str(result.path))
     info(
         f"Viewing copy of segment {result.segment_id} written to {result.path}; delete it when done."
     )
@@ -357,7 +357,7 @@ def footage_frame(
         actor=actor,
         force=force,
     )
-    click.echo(str(result.path))
+    echo(str(result.path))
     info(f"Still of segment {result.segment_id} at {at_seconds:g} s written to {result.path}.")
 
 

@@ -6,6 +6,7 @@ import click
 
 from cli.common import Context, emit_json, json_option, pass_ctx, table
 from cli.footage import local, optional_when, site_zone
+from cli.output import echo
 from cli.reports import as_of_option, parse_as_of
 
 
@@ -43,7 +44,7 @@ def report_access(
         emit_json(report)
         return
     tz = site_zone(ctx)
-    click.echo("Viewings")
+    echo("Viewings")
     table(
         [
             "date",
@@ -73,8 +74,8 @@ def report_access(
             for v in report.viewings
         ],
     )
-    click.echo("")
-    click.echo("Refused attempts")
+    echo("")
+    echo("Refused attempts")
     table(
         ["date", "time", "name", "role", "action", "subject", "rule"],
         [

@@ -19,6 +19,7 @@ from cli.common import (
     pass_ctx,
     table,
 )
+from cli.output import echo
 from ledger.app import open_ledger
 from ledger.chain_reader import ChainReader
 from ledger.datadir import DataDir
@@ -126,7 +127,7 @@ def status(ctx: Context, as_json: bool) -> None:
         emit_json(data)
         return
     for k, v in data.items():
-        click.echo(f"{k.replace('_', ' '):24} {v}")
+        echo(f"{k.replace('_', ' '):24} {v}")
 
 
 @click.command("verify")
@@ -184,7 +185,7 @@ def verify(ctx: Context, against: Path | None, as_json: bool) -> None:
             f"{result.count} entries before it verify"
         )
     if not as_json:
-        click.echo(f"OK: {result.count} entries verify; head {result.head_hash.hex()}")
+        echo(f"OK: {result.count} entries verify; head {result.head_hash.hex()}")
 
 
 def _verify_against(ctx: Context, path: Path, as_json: bool) -> None:
@@ -203,7 +204,7 @@ def _verify_against(ctx: Context, path: Path, as_json: bool) -> None:
     if as_json:
         emit_json(data)
     else:
-        click.echo(
+        echo(
             f"OK: {outcome.tree_size} entries verify and extend the checkpoint of "
             f"{cp.size} entries signed {cp.time.isoformat()}"
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from cli.common import Context, emit_json, info, json_option, pass_ctx
-from cli.output import force_option
+from cli.output import echo, force_option
 from ledger.integrity import issue_checkpoint, open_chain, prove, read_checkpoint
 from ledger.outfiles import PUBLIC, check_destination, write_bytes
 
@@ -57,7 +57,7 @@ def checkpoint(ctx: Context, out: Path | None, force: bool) -> None:
     key = datadir.signing_key(signing_passphrase(ctx))
     cp, note = issue_checkpoint(open_chain(datadir), origin=origin, signing_key=key, now=ctx.now())
     if out is None:
-        click.echo(note, nl=False)
+        echo(note, nl=False)
     else:
         write_public(out, note.encode(), force)
         info(f"Checkpoint of {cp.size} entries written to {out}")
@@ -139,7 +139,7 @@ def export_public(ctx: Context, out: Path | None, force: bool, as_json: bool) ->
             {"pem": pem.decode(), "key_name": origin, "vkey": vkey(origin, datadir.public_key())}
         )
     elif out is None:
-        click.echo(pem.decode(), nl=False)
+        echo(pem.decode(), nl=False)
     else:
         write_public(out, pem, force)
         info(f"Public key written to {out}")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from cli.common import Context, actor_option, emit_json, info, json_option, parse_when, pass_ctx
-from cli.output import force_option
+from cli.output import echo, force_option
 from cli.report import report_group
 
 FORMATS = ("html", "pdf", "json", "csv")
@@ -178,7 +178,7 @@ def report_compliance(
         f"Signed checkpoint of {report.integrity.tree_size} verified entries "
         "(also printed in the report):"
     )
-    click.echo(note, nl=False)
+    echo(note, nl=False)
 
 
 # ---- report statistics ------------------------------------------------------------------
@@ -253,23 +253,21 @@ def report_statistics(
         return
     small = f"<{threshold}"
     state = f", as of {when.isoformat()}" if when else ""
-    click.echo(f"Statistics {first} to {last}{state}")
+    echo(f"Statistics {first} to {last}{state}")
     for t in stats.tables:
-        click.echo("")
-        click.echo(t.title)
+        echo("")
+        echo(t.title)
         width = max(len(c.label) for c in (*t.cells,)) if t.cells else 5
         width = max(width, len("total"))
         for c in t.cells:
-            click.echo(
-                f"  {c.label.replace('_', ' '):<{width}}  {small if c.suppressed else c.count:>5}"
-            )
+            echo(f"  {c.label.replace('_', ' '):<{width}}  {small if c.suppressed else c.count:>5}")
         total = "suppressed" if t.total_suppressed else t.total
-        click.echo(f"  {'total':<{width}}  {total:>5}")
-    click.echo("")
-    click.echo(f"Footage hours captured  {stats.footage_hours_captured:g}")
-    click.echo(f"Footage hours purged    {stats.footage_hours_purged:g}")
-    click.echo("")
-    click.echo(
+        echo(f"  {'total':<{width}}  {total:>5}")
+    echo("")
+    echo(f"Footage hours captured  {stats.footage_hours_captured:g}")
+    echo(f"Footage hours purged    {stats.footage_hours_purged:g}")
+    echo("")
+    echo(
         f"Counts from 1 to {threshold - 1} are shown as {small} so that no one can be "
         f"identified ({stats.rule_id}, {stats.rule_source})."
         if threshold > 1
@@ -331,15 +329,15 @@ def history(ctx: Context, subject: str, as_of: str | None, as_json: bool) -> Non
     def local(moment: datetime | None) -> str:
         return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
 
-    click.echo(f"History of {key} ({len(entries)} events; times in {tz.key})")
+    echo(f"History of {key} ({len(entries)} events; times in {tz.key})")
     for e in entries:
         claimed = f"  claimed {local(e.occurred_at)}" if e.occurred_at else ""
-        click.echo("")
-        click.echo(
+        echo("")
+        echo(
             f"#{e.notification_id} position {e.position}  {local(e.recorded_at)}{claimed}  "
             f"{e.kind}  by {e.actor} ({e.actor_role.replace('_', ' ')})"
         )
-        click.echo(f"    {e.summary}")
+        echo(f"    {e.summary}")
 
 
 def register(group: click.Group) -> None:

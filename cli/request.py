@@ -22,7 +22,7 @@ from cli.common import (
     to_jsonable,
 )
 from cli.disclosure_report import disclosure_rows, disclosure_table, report_disclosures
-from cli.output import force_option
+from cli.output import echo, force_option
 from cli.report import report_group
 from ledger.disclosure import ORDER_KINDS, RECORD_CLASSES, REQUESTER_KINDS, ROLES_SOUGHT
 from ledger.errors import InvalidInput
@@ -122,7 +122,7 @@ def request_open(ctx: Context, **o: Any) -> None:
     if o["as_json"]:
         emit_json({"ref": ref, "routed_to": view["routed_to"], "foia": view["foia"]})
         return
-    click.echo(ref)
+    echo(ref)
     info(f"Opened {ref}; routed to the Director ({view['routed_to']}).")
     if view["foia"]:
         info(f"FOIA: respond by {view['foia']['due_at'].isoformat()} (5 ILCS 140/3(d)).")
@@ -293,7 +293,7 @@ def request_show(ctx: Context, ref: str, as_json: bool) -> None:
     for key, value in flat.items():
         if value in (None, [], {}):
             continue
-        click.echo(f"{key}: {value}")
+        echo(f"{key}: {value}")
 
 
 @request_group.command("list")

@@ -9,6 +9,7 @@ import click
 
 from cli.common import Context, actor_option, emit_json, info, json_option, pass_ctx
 from cli.footage import capture_errors
+from cli.output import echo
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -169,9 +170,9 @@ def retention_settings(
         emit_json(settings)
         return
     auth = site.schedule_authority or {}
-    click.echo(f"retention days:     {site.retention_days}")
-    click.echo(f"live window hours:  {site.live_window_hours}")
-    click.echo(
+    echo(f"retention days:     {site.retention_days}")
+    echo(f"live window hours:  {site.live_window_hours}")
+    echo(
         "schedule authority: "
         + (", ".join(f"{k} {v}" for k, v in auth.items()) if auth else "(not configured)")
     )

@@ -7,6 +7,7 @@ aggregate shares one events table and one hash chain (DESIGN.md).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from eventsourcing.persistence import OperationalError, PersistenceError
 
@@ -22,11 +23,22 @@ from ledger.footage_queries import FootageQueries
 from ledger.integrity import open_chain, verify_chain
 from ledger.report_records import ReportCommands
 from ledger.retention_commands import RetentionCommands
+from ledger.text import NAME, clean_text
 
 __all__ = ["Ledger", "LogEntry", "StaffView", "open_chain", "open_ledger", "verify_chain"]
 
 
+class NameChecks(LedgerBase):
+    """Names enter as plain text of sane length (issue 14, ``ledger.text``): a staff name
+    holding a terminal escape would drive the screen of everyone who lists the staff."""
+
+    def add_staff(self, name: str, *args: Any, **kwargs: Any) -> StaffView:
+        clean_text(name, kind=NAME, what="the staff member's name")
+        return super().add_staff(name, *args, **kwargs)
+
+
 class Ledger(
+    NameChecks,
     ReportCommands,
     ExportCommands,
     DisclosureCommands,

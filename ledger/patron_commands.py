@@ -25,6 +25,7 @@ from ledger.patrons import (
     unseal,
 )
 from ledger.rules import PATRON_ERASURE
+from ledger.text import REASON, clean_text
 
 
 class PatronCommands(LedgerBase):
@@ -45,7 +46,9 @@ class PatronCommands(LedgerBase):
             Patron.PatronForgotten,
             pseudonym=pseudo,
             key_id=key_id,
-            reason=reason.strip(),
+            reason=clean_text(
+                reason, kind=REASON, what="the reason", required=False, no_card_numbers=True
+            ),
             **self._common(who, now),
         )
         self.save(patron)

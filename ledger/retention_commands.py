@@ -17,6 +17,7 @@ from ledger.footage import Segment
 from ledger.footage_commands import required_reason
 from ledger.footage_queries import FootageQueries, SegmentInfo, segment_info_of
 from ledger.site import SITE_ID, Site
+from ledger.text import REFERENCE, clean_text
 
 
 class PurgeBlocked(LedgerError):
@@ -148,7 +149,11 @@ class RetentionCommands(FootageQueries):
             raise InvalidInput("retention days and live-window hours must be at least 1")
         authority = site.schedule_authority if schedule_authority is None else schedule_authority
         if authority is not None:
-            authority = {k: v.strip() for k, v in authority.items() if v and v.strip()} or None
+            authority = {
+                k: clean_text(v, kind=REFERENCE, what=f"the schedule authority's {k}")
+                for k, v in authority.items()
+                if v and v.strip()
+            } or None
         site.trigger_event(
             Site.SiteSettingsChanged,
             timestamp=now,

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledger.outfiles import PRIVATE, OutputFailed, OutputRefused, write_bytes
+from ledger.text import printable
 
 SCHEMA_VERSION = "custodes-compliance-report/1"
 SEVERITIES = ("violation", "warning", "info")
@@ -25,6 +26,9 @@ SEVERITIES = ("violation", "warning", "info")
 
 class ReportError(Exception):
     """Base error of the projections package: a report could not be built or written."""
+
+    def __str__(self) -> str:
+        return printable(super().__str__(), keep_newlines=True)  # issue 14, ledger.text
 
 
 class InvalidReport(ReportError):
