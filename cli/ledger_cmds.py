@@ -176,6 +176,8 @@ def verify(ctx: Context, against: Path | None, as_json: bool) -> None:
             "detail": result.damage.detail,
         },
     }
+    if result.damage is None:
+        data["warnings"] = _vault_and_key_warnings(ctx)
     if as_json:
         emit_json(data)
     if result.damage is not None:
@@ -184,8 +186,24 @@ def verify(ctx: Context, against: Path | None, as_json: bool) -> None:
             f"ledger verification FAILED at position {d.position}: {d.kind} ({d.detail}); "
             f"{result.count} entries before it verify"
         )
+    for warning in data["warnings"]:
+        info(f"warning: {warning}")
     if not as_json:
         echo(f"OK: {result.count} entries verify; head {result.head_hash.hex()}")
+
+
+def _vault_and_key_warnings(ctx: Context) -> list[str]:
+    """What the chain cannot show: footage or patron keys gone from the data directory
+    with no purge or forget recorded (issue 14). Warnings, not failures: the chain is
+    intact; the data directory is not what the ledger says."""
+    from cli.footage import audit_footage
+
+    try:
+        ledger = ctx.ledger()
+        return [f.describe() for f in audit_footage(ledger)] + ledger.patron_key_problems()
+    except Exception as e:  # the chain verified; an audit that cannot run says so
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return [f"the footage vault and patron keys were not audited: {first}"]
 
 
 def _verify_against(ctx: Context, path: Path, as_json: bool) -> None:

@@ -153,6 +153,11 @@ def report_compliance(
     when = parse_as_of(ctx, as_of)
     ledger = ctx.ledger()
     first, last = parse_period(ctx, since, until, ZoneInfo(ledger.site().timezone), when)
+    unrecorded = []
+    if when is None:  # the vault as it is now: of no use to a report of the past
+        from cli.footage import audit_footage
+
+        unrecorded = [(f.segment_id, f.describe()) for f in audit_footage(ledger)]
     try:
         _check_output(out, fmt, force)
         report, note = compile_compliance_report(
@@ -163,6 +168,7 @@ def report_compliance(
             now=now,
             signing_key=ctx.datadir().signing_key(signing_passphrase(ctx)),
             as_of=when,
+            unrecorded_missing=unrecorded,
         )
         _write(report, fmt, out, force)
     except ReportError as e:

@@ -342,6 +342,12 @@ class FootageCommands(FootageQueries):
                 f"segment {segment.segment_id} was purged on {segment.purged_at:%Y-%m-%d}; "
                 f"there is nothing left to {what}"
             )
+        if segment.missing and what == "view":
+            raise InvalidInput(
+                f"segment {segment.segment_id} was found missing on "
+                f"{segment.missing_at:%Y-%m-%d} (its file or key is gone; "
+                f"{rules.FOOTAGE_FOUND_MISSING.cite()}); there is nothing left to {what}"
+            )
         return segment
 
     # ---- viewing (R16, R16a) --------------------------------------------------------------

@@ -15,7 +15,8 @@ from uuid import UUID
 
 from ledger.domain import LedgerAggregate, stable_id
 
-ERASED = "erased"
+ERASED = "erased"  # `patron forget` destroyed the key, on purpose and recorded
+MISSING = "missing"  # the key is gone with no forget recorded: restore it from the key backup
 
 
 def normalise_card(card: str) -> str:
@@ -40,7 +41,14 @@ def pseudonym(secret: bytes, card: str) -> str:
     card = normalise_card(card)
     if not card:
         raise ValueError("the card number is empty")
-    kdf = Argon2id(salt=PSEUDONYM_SALT, length=32, secret=secret, **PSEUDONYM_KDF)
+    kdf = Argon2id(
+        salt=PSEUDONYM_SALT,
+        length=32,
+        iterations=PSEUDONYM_KDF["iterations"],
+        lanes=PSEUDONYM_KDF["lanes"],
+        memory_cost=PSEUDONYM_KDF["memory_cost"],
+        secret=secret,
+    )
     return "p-" + kdf.derive(card.encode()).hex()[:16]
 
 

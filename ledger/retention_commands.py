@@ -29,6 +29,15 @@ class PurgeBlocked(LedgerError):
 
 
 @dataclass(frozen=True)
+class MissingRecord:
+    """A segment whose file or key the vault audit found gone with no purge in progress."""
+
+    segment_id: str
+    blob_missing: bool
+    key_missing: bool
+
+
+@dataclass(frozen=True)
 class PurgeRecord:
     """What the sweep did to one segment's files (both confirmed gone)."""
 
@@ -51,6 +60,12 @@ class RetentionCommands(FootageQueries):
         if segment.purged:
             raise PurgeBlocked(
                 rules.FOOTAGE_RETENTION, f"segment {segment.segment_id} is purged already"
+            )
+        if segment.missing:
+            raise PurgeBlocked(
+                rules.FOOTAGE_FOUND_MISSING,
+                f"segment {segment.segment_id} was found missing on "
+                f"{segment.missing_at:%Y-%m-%d}; there is nothing left to purge",
             )
         decision = footage_policy.check_purge(
             segment.recorded_end,
@@ -119,6 +134,40 @@ class RetentionCommands(FootageQueries):
                 sweep_run=sweep_run,
                 schedule_authority=authority,
                 rule_id=rules.FOOTAGE_RETENTION.id,
+            )
+            segments.append(segment)
+        if segments:
+            self.save(*segments)
+        return [s.segment_id for s in segments]
+
+    def record_found_missing(
+        self, found: Sequence[MissingRecord], *, found_by: str, actor: str
+    ) -> list[str]:
+        """Record, in one save, segments whose files the vault audit found gone with no
+        purge in progress (FOOTAGE-FOUND-MISSING): never as a purge. Segments purged or
+        recorded missing meanwhile are left out; returns the segment ids recorded."""
+        now = self.clock()
+        who = self.authorize(actor, "retention sweep", (), rules.STAFF_ACTIVE)
+        segments = []
+        for record in found:
+            segment = self._segment(record.segment_id)
+            if segment.purged or segment.missing:
+                continue
+            segment.trigger_event(
+                Segment.FootageFoundMissing,
+                timestamp=now,
+                actor=who.name,
+                actor_role=who.role,
+                occurred_at=None,
+                segment_id=segment.segment_id,
+                sha256=segment.sha256,
+                camera_id=segment.camera_id,
+                recorded_start=segment.recorded_start,
+                recorded_end=segment.recorded_end,
+                blob_missing=record.blob_missing,
+                key_missing=record.key_missing,
+                found_by=found_by,
+                rule_id=rules.FOOTAGE_FOUND_MISSING.id,
             )
             segments.append(segment)
         if segments:
