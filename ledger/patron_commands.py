@@ -81,7 +81,7 @@ class PatronCommands(LedgerBase):
         """One line per patron whose key is missing although no forget is recorded."""
         problems = []
         for event in self._events_of(Patron.PatronRecorded):
-            patron = self.repository.get(event.originator_id)
+            patron: Patron = self.repository.get(event.originator_id)
             if not patron.forgotten and self.patron_state(patron.pseudonym) == MISSING:
                 path = self._patron_keys()._path(patron.key_id)
                 problems.append(
