@@ -18,7 +18,7 @@ from ledger.app import Ledger, open_ledger
 from ledger.clock import Clock
 from ledger.datadir import DataDir
 from ledger.errors import InvalidInput
-from ledger.permissions import tighten
+from ledger.permissions import check_usable, tighten
 from ledger.text import NAME, clean_text, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,6 +54,7 @@ class Context:
             self._datadir = DataDir.open(self.data_dir)
             for note in tighten(self._datadir):  # issue 14: private, and say what changed
                 info(note)
+            check_usable(self._datadir)  # read-only or full: one line, not a traceback
         return self._datadir
 
     def ledger(self) -> Ledger:

@@ -29,6 +29,7 @@ from cli.output import echo, force_option
 from cli.report import report_group
 from cli.reports import as_of_option, parse_as_of
 from ledger.footage_policy import PURPOSES
+from ledger.text import printable
 from projections.retention import STATUSES
 
 PURPOSE_CHOICES = sorted(PURPOSES)
@@ -41,6 +42,9 @@ def capture_errors() -> Iterator[None]:
         yield
     except CaptureError as e:
         raise click.ClickException(str(e)) from e
+    except OSError as e:  # a full disk, a read-only folder: one line, not a traceback
+        where = f"{e.filename}: " if e.filename else ""
+        raise click.ClickException(printable(f"{where}{e.strerror or e}")) from e
 
 
 def with_capture_errors(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -27,6 +27,10 @@ from ledger.integrity import open_chain, read_checkpoint, verify_against, verify
 from ledger.permissions import tighten
 from ledger.store import redact_url
 
+# Event numbers are 64-bit signed integers in both databases: a larger --start is a
+# usage error, not a database error (issue 14).
+MAX_EVENT = 2**63 - 1
+
 
 @click.command("init")
 @click.option("--director", required=True, metavar="NAME", help="The first Director.")
@@ -233,8 +237,12 @@ def _verify_against(ctx: Context, path: Path, as_json: bool) -> None:
 @click.option("--actor", default=None, help="Only events by this staff member.")
 @click.option("--from", "since", default=None, help="From this date/time (ISO-8601, UTC).")
 @click.option("--to", "until", default=None, help="Up to this date/time (exclusive).")
-@click.option("--start", type=click.IntRange(1), default=1, show_default=True, help="First event.")
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="Page size.")
+@click.option(
+    "--start", type=click.IntRange(1, MAX_EVENT), default=1, show_default=True, help="First event."
+)
+@click.option(
+    "--limit", type=click.IntRange(1, MAX_EVENT), default=50, show_default=True, help="Page size."
+)
 @json_option
 @pass_ctx
 def log(

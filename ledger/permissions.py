@@ -16,8 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ledger.datadir import DataDir
+from ledger.errors import StoreUnavailable
 
 GROUP_OTHER = 0o077
+# Below this, the embedded database cannot be trusted to open, let alone record: SQLite
+# needs room for its WAL and shared-memory files even to read.
+MIN_FREE_BYTES = 256 * 1024
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
 
 
@@ -76,3 +80,35 @@ def tighten(datadir: DataDir) -> list[str]:
             continue
         notes.append(f"tightened {path} from mode {mode:04o} to {wanted:04o} (private data)")
     return notes
+
+
+def check_usable(datadir: DataDir) -> None:
+    """One clear line, before SQLite fails somewhere deep with "disk I/O error" or
+    "unable to open database file" (issue 14): the embedded database's directory must be
+    writable and its disk not full. Nothing is recorded either way."""
+    db = sqlite_path(datadir.database_url)
+    if db is None or not db.parent.is_dir():
+        return
+    where = db.parent
+    try:
+        fs = os.statvfs(where)
+    except OSError:
+        return
+    if not os.access(where, os.W_OK) or (db.exists() and not os.access(db, os.W_OK)):
+        why = (
+            "its file system is mounted read-only"
+            if fs.f_flag & os.ST_RDONLY
+            else "you may not write there"
+        )
+        raise StoreUnavailable(
+            f"the ledger database {db} is in a read-only place ({why}): SQLite writes its "
+            f"{db.name}-wal and {db.name}-shm files beside it even to read. Make {where} "
+            "writable, or copy the data directory (cp -a) somewhere writable and run there; "
+            "nothing was recorded."
+        )
+    free = fs.f_bavail * fs.f_frsize
+    if free < MIN_FREE_BYTES:
+        raise StoreUnavailable(
+            f"the disk holding the ledger database {db} is full ({free:,} bytes free): free "
+            "some space and run the command again; nothing was recorded."
+        )
