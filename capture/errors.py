@@ -42,6 +42,14 @@ class AudioPresent(CaptureError):
     """The file carries an audio stream; policy V-B / rule R12 forbids audio recording."""
 
 
+class NotTheFootage(CaptureError):
+    """The file is far larger than its video explains (padding, another file appended)."""
+
+
+class SourceIsLink(CaptureError):
+    """The source is a symbolic link: only real files are ingested (and removed)."""
+
+
 # --- vault ----------------------------------------------------------------------------
 
 

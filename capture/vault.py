@@ -182,10 +182,16 @@ class Vault:
         or grows while read, :class:`StoreFull` on ENOSPC; no partial file is left behind.
         """
         src = Path(src)
-        try:
-            fin = open(src, "rb")  # noqa: SIM115 -- closed below, errors mapped first
+        try:  # never through a symbolic link: the file removed must be the file stored
+            fin = open(os.open(src, os.O_RDONLY | os.O_NOFOLLOW), "rb")  # noqa: SIM115
         except FileNotFoundError:
             raise SourceVanished(f"{src}: no such file; check the path.") from None
+        except OSError as e:
+            if e.errno != errno.ELOOP:
+                raise
+            raise SourceChanged(
+                f"{src}: is a symbolic link; only real files are stored. Nothing was stored."
+            ) from None
         tmp_blob = self.root / "tmp" / f"{uuid.uuid4().hex}.seg.tmp"
         tmp_key = tmp_blob.with_suffix(".key.tmp")
         try:
