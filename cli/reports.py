@@ -153,11 +153,12 @@ def report_compliance(
     when = parse_as_of(ctx, as_of)
     ledger = ctx.ledger()
     first, last = parse_period(ctx, since, until, ZoneInfo(ledger.site().timezone), when)
-    unrecorded = []
-    if when is None:  # the vault as it is now: of no use to a report of the past
+
+    def vault_audit() -> list[tuple[str, str]]:  # the vault now (not for --as-of)
         from cli.footage import audit_footage
 
-        unrecorded = [(f.segment_id, f.describe()) for f in audit_footage(ledger)]
+        return [(f.segment_id, f.describe()) for f in audit_footage(ledger)]
+
     try:
         _check_output(out, fmt, force)
         report, note = compile_compliance_report(
@@ -168,7 +169,7 @@ def report_compliance(
             now=now,
             signing_key=ctx.datadir().signing_key(signing_passphrase(ctx)),
             as_of=when,
-            unrecorded_missing=unrecorded,
+            vault_audit=vault_audit,
         )
         _write(report, fmt, out, force)
     except ReportError as e:

@@ -132,7 +132,7 @@ class DataDir:
             checks[name] = _key_check(raw)
         signing = generate_signing_key()
         write_secret(path / "keys" / SIGNING_KEY, private_key_pem(signing, signing_passphrase))
-        (path / "keys" / SIGNING_PUBLIC).write_bytes(public_key_pem(signing))
+        write_secret(path / "keys" / SIGNING_PUBLIC, public_key_pem(signing))  # 0600 as all keys/
         if database_url is None and not os.environ.get(DATABASE_URL_ENV):
             # the embedded database: private from its first byte
             os.close(os.open(path / "ledger.sqlite", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

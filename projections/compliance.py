@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,7 @@ def compile_compliance_report(
     now: datetime,
     signing_key: Any,
     as_of: datetime | None = None,
-    unrecorded_missing: Sequence[tuple[str, str]] = (),
+    vault_audit: Callable[[], Sequence[tuple[str, str]]] | None = None,
 ) -> tuple[ComplianceReport, str]:
     """The whole use-case: verify the ledger (LedgerTampered, exit 3, before any event is
     read), check who asks (a refusal is recorded), sign a checkpoint over exactly the
@@ -135,6 +135,9 @@ def compile_compliance_report(
         subject=f"{period_from}..{period_to}",
     )
     cp, note = sign_verified(outcome, origin=site.log_origin, signing_key=signing_key, now=now)
+    # The vault audited only once the ledger verified (it reads the events' read models):
+    # (segment id, what is wrong) for footage found gone and not recorded yet.
+    unrecorded_missing = vault_audit() if vault_audit is not None and as_of is None else ()
     head = reader.entry(position=cp.size)
     integrity = Integrity(
         verified=True,

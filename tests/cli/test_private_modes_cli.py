@@ -49,6 +49,8 @@ def test_every_command_takes_group_and_other_permissions_away_and_says_so(
 ) -> None:
     data = tmp_path / "data"
     assert run(data, "init", "--director", DIRECTOR).exit_code == 0
+    fresh = run(data, "status")
+    assert fresh.exit_code == 0 and "tightened" not in fresh.stderr  # init left it private
     loosened = [data, data / "keys", data / "keys" / "events.key", data / "keys" / "pseudonym.key"]
     if cli_database == "sqlite":
         loosened.append(data / "ledger.sqlite")
