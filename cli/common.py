@@ -17,8 +17,8 @@ import click
 from ledger.app import Ledger, open_ledger
 from ledger.clock import Clock
 from ledger.datadir import DataDir
+from ledger.dir_modes import check_usable, tighten
 from ledger.errors import InvalidInput
-from ledger.permissions import check_usable, tighten
 from ledger.text import NAME, clean_text, printable
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -23,8 +23,8 @@ from cli.output import echo
 from ledger.app import open_ledger
 from ledger.chain_reader import ChainReader
 from ledger.datadir import DataDir
+from ledger.dir_modes import tighten
 from ledger.integrity import open_chain, read_checkpoint, verify_against, verify_chain
-from ledger.permissions import tighten
 from ledger.store import redact_url
 
 # Event numbers are 64-bit signed integers in both databases: a larger --start is a
