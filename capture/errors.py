@@ -12,6 +12,12 @@ from pathlib import Path
 class CaptureError(Exception):
     """Base class for every error raised by ``capture``."""
 
+    def __str__(self) -> str:
+        # A file name can hold anything: shown escaped, never as terminal control (issue 14).
+        from ledger.text import printable
+
+        return printable(super().__str__(), keep_newlines=True)
+
 
 # --- probing / refusing footage -------------------------------------------------------
 
@@ -34,6 +40,14 @@ class EmptyVideo(CaptureError):
 
 class AudioPresent(CaptureError):
     """The file carries an audio stream; policy V-B / rule R12 forbids audio recording."""
+
+
+class NotTheFootage(CaptureError):
+    """The file is far larger than its video explains (padding, another file appended)."""
+
+
+class SourceIsLink(CaptureError):
+    """The source is a symbolic link: only real files are ingested (and removed)."""
 
 
 # --- vault ----------------------------------------------------------------------------

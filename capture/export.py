@@ -1,18 +1,26 @@
 """Evidence export: clips, manifest, proof and signatures a recipient can check alone.
 
-Order, so that nothing half-made is ever handed over:
+Order, so that nothing is recorded for a package that cannot be delivered (issue 14,
+finding 10):
 
-1. check who may export what (refusals recorded) -- nothing written yet;
+1. check the target (a new name or an empty real directory, never a symbolic link) and
+   who may export what (refusals recorded), and verify the ledger -- nothing written yet;
 2. build the package in a hidden temporary directory beside the target: decrypt each
-   segment, copy it or write a redacted derivation, hash everything;
+   segment, copy it or write a redacted derivation, hash everything; write the public
+   key and the README; reserve the target (an empty directory made now if it was new);
+   write a *pending* note in the data directory (``exports/pending/``);
 3. record the export and each derivation (source hash -> derived hash, parameters) and
    the viewings, in the ledger;
 4. verify the ledger and sign a checkpoint that includes the export event; write its
-   inclusion proof, the public key, the README, SHA256SUMS and its signature;
-5. rename the temporary directory to the target.
+   inclusion proof, the manifest, SHA256SUMS and its signature; make every file 0600;
+5. rename the temporary directory onto the target; remove the pending note.
 
-A failure before 3 leaves nothing; a failure after 3 leaves the export recorded with no
-package delivered (the ledger says so; run the export again).
+A failure before 3 leaves nothing (the temporary directory, the reserved target and the
+note are removed). From 3 on the export is recorded: a failure there, or a crash, leaves
+the temporary directory and the note, and the next ``custodes footage export`` (or
+``--finish-pending``) finishes the package into its target, like the retention sweep
+finishes an interrupted purge. A note whose export the ledger does not hold (a crash
+before 3 took effect) is discarded with its temporary directory.
 """
 
 from __future__ import annotations
@@ -25,22 +33,41 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from capture.ingest import open_vault
 from capture.redact import redact_clip
 from ledger.app import Ledger
-from ledger.errors import InvalidInput
+from ledger.errors import LedgerError
 from ledger.evidence import (
     MANIFEST_FORMAT,
     SIGNATURE,
     SUMS,
     VERIFIER,
+    content_digest,
+    export_id,
     sha256_file,
     sums_text,
     verifier_script,
 )
 from ledger.exports import exported_at
-from ledger.integrity import issue_checkpoint, open_chain, prove
+from ledger.integrity import issue_checkpoint, open_chain, prove, verified
+from ledger.outfiles import (
+    PRIVATE,
+    PRIVATE_DIR,
+    check_new_directory,
+    make_private,
+    publish_directory,
+    write_bytes,
+)
+
+PENDING_FORMAT = "custodes-pending-export/1"
+
+
+class ExportIncomplete(LedgerError):
+    """The export is recorded but its package could not be finished yet; the next
+    export run finishes it."""
+
 
 README = """Evidence package from {library}
 =====================================================================
@@ -110,61 +137,26 @@ def export_footage(
     redact_faces: bool = False,
     regions: Sequence[tuple[int, int, int, int]] = (),
     progress: Callable[[str], None] | None = None,
+    fail_at: Callable[[str], None] | None = None,
 ) -> ExportResult:
+    """Build, record and deliver an evidence package (see the module's order of work).
+    ``fail_at(step)`` is called after "recorded" (tests raise there to simulate a crash)."""
     now = ledger.clock()
-    to = to.expanduser()
-    if to.exists() and (not to.is_dir() or any(to.iterdir())):
-        raise InvalidInput(f"{to} exists and is not an empty directory; choose a new one")
+    datadir = ledger.datadir
+    assert datadir is not None
+    to = check_new_directory(to)
     permit = ledger.check_export(request_ref, segments, actor=actor)
+    verified(open_chain(datadir))  # a tampered ledger: exit 3 before anything is recorded
     vault = open_vault(ledger)
-    to.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{to.name}.", dir=to.parent))
+    work = Path(tempfile.mkdtemp(prefix=f".{to.name}.", suffix=".export", dir=to.parent))
+    reserved = False
     try:
         clips = _write_clips(
             ledger, vault, permit, work, redact_faces, list(regions), now, progress
         )
-        export_uuid = ledger.record_export(permit, clips)
-        datadir = ledger.datadir
-        assert datadir is not None
-        reader = open_chain(datadir)
-        origin = ledger.site().log_origin
-        cp, note = issue_checkpoint(reader, origin=origin, signing_key=signing_key, now=now)
-        row = reader.entry(originator=(export_uuid, 1))
-        proof = prove(reader, row[0], cp, note)
         stamp = exported_at(now)
-        from ledger.evidence import content_digest
-
-        manifest = {
-            "format": MANIFEST_FORMAT,
-            "library": ledger.site().library,
-            "log_origin": origin,
-            "request": permit.request_ref,
-            "case_number": permit.case_number,
-            "recipient": permit.recipient,
-            "exported_at": stamp,
-            "exporter": {"name": permit.who.name, "role": permit.who.role},
-            "purpose": permit.purpose,
-            "clips": clips,
-            "content_digest": content_digest(clips, permit.request_ref, stamp),
-            "release": {
-                "request": permit.request_ref,
-                "recipient": permit.recipient,
-                "inventory_sha256": ledger.request_view(permit.request_ref)["releases"][-1][
-                    "inventory_sha256"
-                ],
-            },
-            "export_event": {
-                "notification_id": proof.notification_id,
-                "position": proof.position,
-                "aggregate_id": str(export_uuid),
-            },
-        }
-        _write(work / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        _write(work / "proof.json", json.dumps(proof.to_json(), indent=2) + "\n")
-        _write(work / "checkpoint.txt", note)
-        (work / "public-key.pem").write_bytes(datadir.public_key_pem())
-        (work / VERIFIER).write_bytes(verifier_script())
-        _write(
+        write_bytes(work / "public-key.pem", datadir.public_key_pem())
+        write_bytes(
             work / "README.txt",
             README.format(
                 library=ledger.site().library,
@@ -174,19 +166,145 @@ def export_footage(
                 exporter=permit.who.name,
                 recipient=permit.recipient,
                 clips=len(clips),
-            ),
+            ).encode(),
         )
-        files = [str(p.relative_to(work)) for p in sorted(work.rglob("*")) if p.is_file()]
-        sums = sums_text(work, files)
-        _write(work / SUMS, sums)
-        (work / SIGNATURE).write_bytes(signing_key.sign(sums.encode()))
-        if to.exists():
-            to.rmdir()
-        work.rename(to)
+        if not to.exists():
+            to.mkdir(mode=PRIVATE_DIR)  # reserved: the package is renamed onto it
+            reserved = True
+        pending = {
+            "format": PENDING_FORMAT,
+            "export_id": str(export_id(content_digest(clips, permit.request_ref, stamp))),
+            "work": str(work),
+            "target": str(to),
+            "request": permit.request_ref,
+            "case_number": permit.case_number,
+            "recipient": permit.recipient,
+            "purpose": permit.purpose,
+            "exporter": {"name": permit.who.name, "role": permit.who.role},
+            "exported_at": stamp,
+            "clips": clips,
+        }
+        note = _write_pending(ledger, pending)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
+        if reserved:
+            to.rmdir()
         raise
-    return ExportResult(to, permit.request_ref, clips, proof.position, cp.size)
+    try:
+        ledger.record_export(permit, clips, stamp=stamp)
+    except BaseException:
+        if ledger.recorded_export(UUID(pending["export_id"])) is None:
+            _discard(pending, note)  # nothing recorded: nothing to finish
+        raise
+    try:
+        if fail_at is not None:
+            fail_at("recorded")
+        return _finish(ledger, pending, note, signing_key)
+    except ExportIncomplete:
+        raise
+    except Exception as e:
+        raise _incomplete(pending, e) from e
+
+
+def finish_pending_exports(ledger: Ledger, signing_key: Any) -> list[ExportResult]:
+    """Finish every export that was recorded but not delivered (a crash, a full disk);
+    discard the notes of exports that were never recorded. Returns those finished."""
+    finished = []
+    for note in sorted(_pending_dir(ledger).glob("*.json")):
+        pending = json.loads(note.read_text())
+        if ledger.recorded_export(UUID(pending["export_id"])) is None:
+            _discard(pending, note)
+            continue
+        try:
+            finished.append(_finish(ledger, pending, note, signing_key))
+        except ExportIncomplete:
+            raise
+        except Exception as e:
+            raise _incomplete(pending, e) from e
+    return finished
+
+
+def _finish(ledger: Ledger, pending: dict[str, Any], note: Path, signing_key: Any) -> ExportResult:
+    """Steps 4 and 5 for a recorded export: proof, manifest, sums, signature, delivery."""
+    now = ledger.clock()
+    datadir = ledger.datadir
+    assert datadir is not None
+    work, target = Path(pending["work"]), Path(pending["target"])
+    export_uuid = UUID(pending["export_id"])
+    recorded = ledger.recorded_export(export_uuid)
+    assert recorded is not None
+    reader = open_chain(datadir)
+    origin = ledger.site().log_origin
+    cp, checkpoint = issue_checkpoint(reader, origin=origin, signing_key=signing_key, now=now)
+    row = reader.entry(originator=(export_uuid, 1))
+    proof = prove(reader, row[0], cp, checkpoint)
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "library": ledger.site().library,
+        "log_origin": origin,
+        "request": pending["request"],
+        "case_number": pending["case_number"],
+        "recipient": pending["recipient"],
+        "exported_at": pending["exported_at"],
+        "exporter": pending["exporter"],
+        "purpose": pending["purpose"],
+        "clips": pending["clips"],
+        "content_digest": recorded["content_digest"],
+        "release": {
+            "request": pending["request"],
+            "recipient": pending["recipient"],
+            "inventory_sha256": recorded["release_inventory_sha256"],
+        },
+        "export_event": {
+            "notification_id": proof.notification_id,
+            "position": proof.position,
+            "aggregate_id": str(export_uuid),
+        },
+    }
+    for name in ("manifest.json", "proof.json", "checkpoint.txt", VERIFIER, SUMS, SIGNATURE):
+        (work / name).unlink(missing_ok=True)  # left by an earlier attempt
+    _write(work / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    _write(work / "proof.json", json.dumps(proof.to_json(), indent=2) + "\n")
+    _write(work / "checkpoint.txt", checkpoint)
+    write_bytes(work / VERIFIER, verifier_script())
+    files = [str(p.relative_to(work)) for p in sorted(work.rglob("*")) if p.is_file()]
+    sums = sums_text(work, files)
+    _write(work / SUMS, sums)
+    write_bytes(work / SIGNATURE, signing_key.sign(sums.encode()))
+    make_private(work)  # evidence: 0600 files, 0700 directories
+    publish_directory(work, target)
+    note.unlink(missing_ok=True)
+    return ExportResult(target, pending["request"], pending["clips"], proof.position, cp.size)
+
+
+def _pending_dir(ledger: Ledger) -> Path:
+    assert ledger.datadir is not None
+    path = ledger.datadir.path / "exports" / "pending"
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    return path
+
+
+def _write_pending(ledger: Ledger, pending: dict[str, Any]) -> Path:
+    note = _pending_dir(ledger) / f"{pending['export_id']}.json"
+    write_bytes(note, (json.dumps(pending, indent=2) + "\n").encode(), mode=PRIVATE)
+    return note
+
+
+def _discard(pending: dict[str, Any], note: Path) -> None:
+    shutil.rmtree(pending["work"], ignore_errors=True)
+    target = Path(pending["target"])
+    if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+        target.rmdir()  # the reservation
+    note.unlink(missing_ok=True)
+
+
+def _incomplete(pending: dict[str, Any], e: BaseException) -> ExportIncomplete:
+    return ExportIncomplete(
+        f"the export for {pending['request']} is recorded but its package could not be "
+        f"finished ({e}). Its clips wait in {pending['work']}; fix the cause and run "
+        "`custodes footage export --finish-pending --as NAME` (any export run finishes it "
+        f"too) to deliver it into {pending['target']}."
+    )
 
 
 def _write_clips(
@@ -252,4 +370,4 @@ def _jsonable(value: Any) -> Any:
 
 
 def _write(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
+    write_bytes(path, text.encode("utf-8"), mode=PRIVATE)

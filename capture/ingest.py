@@ -25,7 +25,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from capture.errors import AlreadyStored, AudioPresent, CaptureError, SourceVanished
+from capture.errors import (
+    AlreadyStored,
+    AudioPresent,
+    CaptureError,
+    NotTheFootage,
+    SourceIsLink,
+    SourceVanished,
+)
 from capture.probe import MediaInfo, probe, recorded_start_from_name
 from capture.vault import Vault
 from ledger.app import Ledger
@@ -37,6 +44,13 @@ from ledger.footage_queries import SegmentInfo
 
 Status = Literal["ingested", "recovered", "duplicate", "refused"]
 Hook = Callable[[str], None]
+
+# A file may hold at most this much more than its video stream's own bytes (container
+# indexes and headers: about 1-2% for MP4, up to 15% for MPEG-TS) plus PADDING_SLACK for
+# the fixed headers of tiny clips. A 2-second clip padded to gigabytes would otherwise be
+# stored, hashed and kept as footage (issue 14).
+MAX_SIZE_RATIO = 2.0
+PADDING_SLACK = 1 << 20
 
 
 def open_vault(ledger: Ledger) -> Vault:
@@ -135,6 +149,12 @@ def ingest_file(
     """Ingest one file, or raise a CaptureError / LedgerError naming it."""
     now = ledger.clock()
     path = Path(path)
+    if path.is_symlink():
+        raise SourceIsLink(
+            f"{path} is a symbolic link (to {os.readlink(path)}); only real files are "
+            "ingested, so that the plaintext removed afterwards is the file that was stored. "
+            "Ingest the file it points to instead; nothing was recorded"
+        )
     try:
         info = probe(path)
     except AudioPresent:
@@ -151,6 +171,7 @@ def ingest_file(
         raise SourceVanished(
             f"{path}: the file vanished before it was stored; nothing was recorded."
         ) from None
+    check_size(path, size, info)
     recovered = False
     try:
         sha256 = vault.ingest(path, move=False).sha256
@@ -189,6 +210,18 @@ def ingest_file(
         f"({segment.recorded_start:%Y-%m-%d %H:%M:%S}Z, {info.duration_s:.1f} s, "
         f"{info.width}x{info.height})",
     )
+
+
+def check_size(path: Path, size: int, info: MediaInfo) -> None:
+    """Refuse a file far larger than its video explains (``MAX_SIZE_RATIO``)."""
+    allowed = MAX_SIZE_RATIO * info.payload_bytes + PADDING_SLACK
+    if size > allowed:
+        raise NotTheFootage(
+            f"{path.name}: {size:,} bytes, but its {info.duration_s:.1f} s of video hold "
+            f"{info.payload_bytes:,} bytes; the rest is not footage (padding, or another "
+            f"file appended). A segment may be at most {MAX_SIZE_RATIO:g} times its video "
+            "data plus 1 MiB. Export it again from the recorder; nothing was recorded"
+        )
 
 
 def _record(

@@ -42,6 +42,7 @@ class MediaInfo:
     height: int
     has_audio: bool
     creation_time: datetime | None
+    payload_bytes: int = 0  # the video stream's own bytes (what its packets hold)
 
 
 def probe(path: Path, *, refuse_audio: bool = True, decode_all: bool = False) -> MediaInfo:
@@ -57,7 +58,7 @@ def probe(path: Path, *, refuse_audio: bool = True, decode_all: bool = False) ->
     path = Path(path)
     if not path.is_file():
         raise FootageNotFound(f"{path}: no such file; check the path (and that it is a file).")
-    container, codec, has_audio, creation_time, indexed = _container_facts(path)
+    container, codec, has_audio, creation_time, indexed, payload = _container_facts(path)
     if has_audio and refuse_audio:
         raise AudioPresent(
             f"{path}: refused under {AUDIO_RULE}. The file carries an audio stream; turn audio "
@@ -89,10 +90,11 @@ def probe(path: Path, *, refuse_audio: bool = True, decode_all: bool = False) ->
         height=height,
         has_audio=has_audio,
         creation_time=creation_time,
+        payload_bytes=payload,
     )
 
 
-def _container_facts(path: Path) -> tuple[str, str, bool, datetime | None, int]:
+def _container_facts(path: Path) -> tuple[str, str, bool, datetime | None, int, int]:
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
@@ -114,7 +116,20 @@ def _container_facts(path: Path) -> tuple[str, str, bool, datetime | None, int]:
         codec = videos[0].codec_context.name
         tag = container.metadata.get("creation_time") or videos[0].metadata.get("creation_time")
         indexed = int(videos[0].frames or 0)
-    return fmt, codec, has_audio, _parse_creation_time(tag), indexed
+        payload = _payload_bytes(container, videos[0])
+    return fmt, codec, has_audio, _parse_creation_time(tag), indexed, payload
+
+
+def _payload_bytes(container: av.container.InputContainer, video: av.video.VideoStream) -> int:
+    """The bytes the video stream's packets hold: from its bit rate and duration where the
+    container indexes them (MP4: sample sizes), else by reading its packets."""
+    rate = int(video.bit_rate or 0)
+    if rate > 0 and video.duration and video.time_base:
+        return int(rate * float(video.duration * video.time_base) / 8)
+    try:
+        return sum(packet.size for packet in container.demux(video))
+    except (av.error.FFmpegError, UnicodeDecodeError):
+        return 0  # undecodable: the frame checks refuse it
 
 
 def _decode_facts(path: Path, *, decode_all: bool) -> tuple[int, float, int, int]:

@@ -5,19 +5,24 @@ ledger decides again from the segment's own events (a hold placed a moment ago c
 
 Order per segment, and what a crash at each point leaves:
 
-1. ``check_purge``: still due, no active hold or flag. Crash: nothing happened.
-2. ``Vault.destroy``: the data key is zeroed, fsynced and unlinked FIRST, then the
-   encrypted blob is unlinked. Crash in between: the blob is unreadable ciphertext; the
-   next run's destroy removes it.
-3. Confirm blob and key are both gone; otherwise stop without recording anything (a
-   purge is never recorded for a file that still exists).
+0. Audit: every stored segment's blob and key must be in the vault unless a purge is in
+   progress (``capture.audit``); one gone without that is recorded ``FootageFoundMissing``
+   (FOOTAGE-FOUND-MISSING) -- never as a purge -- and is not purged.
+1. ``check_purge``: still due, no active hold or flag, not recorded missing. Crash:
+   nothing happened.
+2. ``Vault.destroy(keep_marker=True)``: the data key moves to ``shredding/`` and is zeroed
+   there FIRST, then the encrypted blob is unlinked; the zeroed key stays in
+   ``shredding/`` as the note "purge in progress". Crash anywhere from the move on: the
+   note is there.
+3. Confirm blob and key are both gone (the note zeroed); otherwise stop without
+   recording anything (a purge is never recorded for a file that still exists).
 4. Record ``FootagePurged`` -- for a batch of segments (``BATCH``) in one save, once
-   each of them has been confirmed. Crash before it: the files are gone but no event
-   exists; the segments are still due in the projection, so the next run finds blob and
-   key gone and records the purge, marked ``completed_after_interruption``.
+   each of them has been confirmed -- then remove the notes. Crash before the save: the
+   next run finds the notes, finishes the destroys and records them, marked
+   ``completed_after_interruption``; crash after it: the next run removes the notes.
 
-So after the next run there is never a deleted file without its event, and never an
-event for a file that exists.
+So after the next run there is never a deleted file without its event, never an event
+for a file that exists, and a file deleted by hand is never taken for a purge.
 """
 
 from __future__ import annotations
@@ -28,14 +33,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from capture.audit import VaultFinding, audit_vault
 from capture.errors import CaptureError, DestroyIncomplete
 from capture.vault import Vault
 from ledger.app import Ledger
 from ledger.errors import LedgerError
-from ledger.retention_commands import SWEEPERS, PurgeBlocked, PurgeRecord
+from ledger.retention_commands import SWEEPERS, MissingRecord, PurgeBlocked, PurgeRecord
 from ledger.rules import SERVICE_SCOPE
 
-Status = Literal["purged", "completed", "skipped", "failed", "would purge"]
+Status = Literal[
+    "purged", "completed", "missing", "skipped", "failed", "would purge", "would record missing"
+]
 STEPS = ("checked", "destroyed", "confirmed", "recorded")
 BATCH = 200  # purges recorded per save (one save per segment ran at ~370 segments/s)
 
@@ -92,22 +100,29 @@ def sweep(
     fail_at: Callable[[str, str], None] | None = None,
     batch: int = BATCH,
     interrupted: Sequence[PurgeCandidate] = (),
+    stored: Sequence[PurgeCandidate] = (),
 ) -> SweepResult:
     """Purge each due candidate. ``fail_at(step, segment_id)`` is called after each step
     in ``STEPS`` (tests raise there to simulate a crash).
 
-    ``interrupted`` are segments whose destroy an earlier run began (their keys are in
+    ``interrupted`` are segments whose purge an earlier run began (their keys are in
     the vault's ``shredding/``): they are finished and recorded first, whatever was
     decided since -- a hold placed after the destroy began cannot bring the footage back,
-    and the ledger must say it is gone."""
+    and the ledger must say it is gone. ``stored`` are the other segments the ledger
+    holds as stored: audited with the candidates, none of them touched."""
     now = ledger.clock()
     ledger.authorize(actor, "retention sweep", SWEEPERS, SERVICE_SCOPE)  # once, before any file
     run_id = f"sweep-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     outcomes: list[PurgeOutcome] = []
     if not dry_run:
         outcomes += _finish_interrupted(ledger, vault, interrupted, actor, now, run_id)
-    finished = {c.segment_id for c in interrupted}
-    candidates = [c for c in candidates if c.segment_id not in finished]
+    finished = {c.segment_id for c in interrupted} | {o.segment_id for o in outcomes}
+    findings = audit_vault(
+        vault, [c for c in (*candidates, *stored) if c.segment_id not in finished]
+    )
+    outcomes += _record_missing(ledger, findings, run_id, actor, dry_run)
+    missing = {f.segment_id for f in findings}
+    candidates = [c for c in candidates if c.segment_id not in finished | missing]
     for first in range(0, len(candidates), max(1, batch)):
         chunk = candidates[first : first + max(1, batch)]
         outcomes += _sweep_batch(ledger, vault, chunk, actor, now, run_id, dry_run, fail_at)
@@ -115,6 +130,29 @@ def sweep(
             for c in chunk:
                 progress(c.segment_id)
     return SweepResult(run_id, dry_run, tuple(outcomes))
+
+
+def _record_missing(
+    ledger: Ledger, findings: Sequence[VaultFinding], run_id: str, actor: str, dry_run: bool
+) -> list[PurgeOutcome]:
+    """Record what the audit found gone with no purge in progress, in one save."""
+    if not findings:
+        return []
+    if dry_run:
+        return [PurgeOutcome(f.segment_id, "would record missing", f.describe()) for f in findings]
+    records = [MissingRecord(f.segment_id, f.blob_missing, f.key_missing) for f in findings]
+    try:
+        recorded = set(ledger.record_found_missing(records, found_by=run_id, actor=actor))
+    except (LedgerError, OSError) as e:
+        return [
+            PurgeOutcome(f.segment_id, "failed", f"{f.describe()}; not recorded ({e})")
+            for f in findings
+        ]
+    return [
+        PurgeOutcome(f.segment_id, "missing", f"{f.describe()}; recorded")
+        for f in findings
+        if f.segment_id in recorded
+    ]
 
 
 def _finish_interrupted(
@@ -127,9 +165,21 @@ def _finish_interrupted(
 ) -> list[PurgeOutcome]:
     outcomes: dict[str, PurgeOutcome] = {}
     records = []
+    pending: dict[str, PurgeCandidate] = {c.sha256: c for c in interrupted}
+    for sha in vault.interrupted_destroys():
+        if sha in pending:
+            continue
+        info = ledger.find_segment(sha)
+        if info is None or info.purged or info.sha256 != sha:
+            # A note left by a run that stopped after recording its purge, or a key left
+            # shredding by an ingest that failed before recording (no segment): finish it.
+            vault.destroy(sha)
+        else:
+            pending[sha] = _Interrupted(info.segment_id, sha)
+    interrupted = list(pending.values())
     for c in interrupted:
         try:
-            report = vault.destroy(c.sha256)
+            report = vault.destroy(c.sha256, keep_marker=True)
         except (CaptureError, OSError) as e:
             outcomes[c.segment_id] = PurgeOutcome(
                 c.segment_id, "failed", f"segment {c.segment_id}: {e}"
@@ -137,11 +187,15 @@ def _finish_interrupted(
             continue
         method = METHOD_FINISHED if report.blob_removed else METHOD_COMPLETED
         records.append(PurgeRecord(c.segment_id, method, report.blob_removed, False, True))
-    # A key left shredding by an ingest that failed before recording has no segment.
-    for sha in set(vault.interrupted_destroys()) - {c.sha256 for c in interrupted}:
-        vault.destroy(sha)
-    _record(ledger, records, run_id, actor, now, None, outcomes)
+    shas = {c.segment_id: c.sha256 for c in interrupted}
+    _record(ledger, vault, shas, records, run_id, actor, now, None, outcomes)
     return [outcomes[c.segment_id] for c in interrupted if c.segment_id in outcomes]
+
+
+@dataclass(frozen=True)
+class _Interrupted:
+    segment_id: str
+    sha256: str
 
 
 def _sweep_batch(
@@ -158,6 +212,7 @@ def _sweep_batch(
     one save. Outcomes come back in the chunk's order."""
     outcomes: dict[str, PurgeOutcome] = {}
     confirmed: list[PurgeRecord] = []
+    shas = {c.segment_id: c.sha256 for c in chunk}
     for c in chunk:
         try:
             done = _destroy_one(ledger, vault, c, actor=actor, now=now, dry_run=dry_run,
@@ -174,12 +229,14 @@ def _sweep_batch(
             outcomes[c.segment_id] = done
         else:
             confirmed.append(done)
-    _record(ledger, confirmed, run_id, actor, now, fail_at, outcomes)
+    _record(ledger, vault, shas, confirmed, run_id, actor, now, fail_at, outcomes)
     return [outcomes[c.segment_id] for c in chunk]
 
 
 def _record(
     ledger: Ledger,
+    vault: Vault,
+    shas: dict[str, str],
     records: Sequence[PurgeRecord],
     run_id: str,
     actor: str,
@@ -187,7 +244,8 @@ def _record(
     fail_at: Callable[[str, str], None] | None,
     outcomes: dict[str, PurgeOutcome],
 ) -> None:
-    """Record confirmed purges in one save; each one's outcome into ``outcomes``."""
+    """Record confirmed purges in one save, then remove their notes in ``shredding/``;
+    each one's outcome into ``outcomes``."""
     if not records:
         return
     try:
@@ -204,6 +262,7 @@ def _record(
     for r in records:
         if fail_at is not None:
             fail_at("recorded", r.segment_id)
+        vault.release(shas[r.segment_id])  # recorded (now or before): no longer in progress
         if r.segment_id not in recorded:
             outcome = PurgeOutcome(
                 r.segment_id, "skipped", f"segment {r.segment_id} is purged already"
@@ -236,26 +295,29 @@ def _destroy_one(
             fail_at(name, c.segment_id)
 
     info = ledger.check_purge(c.segment_id, actor=actor)
-    present = vault.has_any_file(info.sha256)
+    in_progress = vault.is_shredding(info.sha256)
+    if not in_progress and not (vault.has_key(info.sha256) and vault.has_blob(info.sha256)):
+        raise DestroyIncomplete(  # the audit found it whole a moment ago
+            f"segment {c.segment_id}: a file vanished during the sweep; nothing was "
+            "recorded. The next run audits it again."
+        )
     if dry_run:
-        what = "would purge" if present else "would record the purge of (files already gone)"
         return PurgeOutcome(
             c.segment_id,
             "would purge",
-            f"{what} segment {c.segment_id} ({info.camera_id}, deadline {info.retention_deadline:%Y-%m-%d})",
+            f"would purge segment {c.segment_id} ({info.camera_id}, deadline {info.retention_deadline:%Y-%m-%d})",
         )
     step("checked")
-    blob_removed = key_destroyed = False
-    if present:
-        report = vault.destroy(info.sha256)
-        blob_removed, key_destroyed = report.blob_removed, report.key_destroyed
+    report = vault.destroy(info.sha256, keep_marker=True)
     step("destroyed")
-    if vault.has_any_file(info.sha256):
+    if not vault.destroyed(info.sha256):
         raise DestroyIncomplete(
             f"segment {c.segment_id}: a file is still present after destroy; nothing was "
             f"recorded. Check permissions under {vault.root} and run the sweep again."
         )
     step("confirmed")
-    completed = not key_destroyed  # the key was gone before this run: an earlier run stopped
-    method = METHOD if not completed else METHOD_FINISHED if blob_removed else METHOD_COMPLETED
-    return PurgeRecord(c.segment_id, method, blob_removed, key_destroyed, completed)
+    completed = in_progress  # an earlier run began this purge and stopped
+    method = (
+        METHOD if not completed else METHOD_FINISHED if report.blob_removed else METHOD_COMPLETED
+    )
+    return PurgeRecord(c.segment_id, method, report.blob_removed, report.key_destroyed, completed)

@@ -4,8 +4,13 @@ Layout under ``root``::
 
     blobs/<sha256>.seg   ciphertext of the segment (header + AES-256-GCM chunks)
     keys/<sha256>.key    the segment's data key, wrapped with the site key
-    shredding/<sha256>.key  a key being destroyed (a crash left it: the sweep finishes it)
+    shredding/<sha256>.key  a purge in progress: the key being destroyed, then (zeroed) the
+                         note that the segment was destroyed and its purge is not yet
+                         recorded; the sweep removes it once the purge is recorded
     tmp/                 work files; never read back
+
+A blob or key that is gone with nothing in ``shredding/`` was not removed by a purge
+(by hand, a disk fault): the audit reports it (``capture.audit``), never as a purge.
 
 A segment's id is the SHA-256 (hex) of its plaintext, so the same footage cannot be stored
 twice unnoticed. Each segment gets a fresh random 256-bit data key. The key lives only in
@@ -128,9 +133,37 @@ class Vault:
         return self.has_blob(sha256) or self.has_key(sha256) or self.is_shredding(sha256)
 
     def interrupted_destroys(self) -> list[str]:
-        """Segments whose destroy began and did not finish (a crash): their keys are in
-        ``shredding/``. The footage is lost from the moment its key left ``keys/``."""
+        """Segments whose purge began and is not yet recorded (a crash, or the sweep is
+        recording it right now): their keys, or the zeroed notes, are in ``shredding/``.
+        The footage is lost from the moment its key left ``keys/``."""
         return sorted(p.stem for p in (self.root / "shredding").glob("*.key"))
+
+    def inventory(self) -> tuple[set[str], set[str], set[str]]:
+        """The segment ids with a blob, with a key, and with a purge in progress: three
+        directory listings (an audit of every segment costs no stat per segment)."""
+
+        def ids(sub: str, suffix: str) -> set[str]:
+            with os.scandir(self.root / sub) as entries:
+                return {e.name[: -len(suffix)] for e in entries if e.name.endswith(suffix)}
+
+        return ids("blobs", ".seg"), ids("keys", ".key"), ids("shredding", ".key")
+
+    def destroyed(self, sha256: str) -> bool:
+        """Blob and key gone, and any key in ``shredding/`` zeroed: nothing readable left."""
+        if self.has_blob(sha256) or self.has_key(sha256):
+            return False
+        try:
+            with open(self.shred_path(sha256), "rb") as f:
+                return not f.read().strip(b"\0")
+        except FileNotFoundError:
+            return True
+
+    def release(self, sha256: str) -> None:
+        """The purge is recorded: remove the note in ``shredding/`` (zeroed first, if a
+        crash left it unzeroed)."""
+        shred = self.shred_path(sha256)
+        if shred.exists():
+            self.destroy(sha256)
 
     def has_key(self, sha256: str) -> bool:
         return self.key_path(sha256).exists()
@@ -149,10 +182,16 @@ class Vault:
         or grows while read, :class:`StoreFull` on ENOSPC; no partial file is left behind.
         """
         src = Path(src)
-        try:
-            fin = open(src, "rb")  # noqa: SIM115 -- closed below, errors mapped first
+        try:  # never through a symbolic link: the file removed must be the file stored
+            fin = open(os.open(src, os.O_RDONLY | os.O_NOFOLLOW), "rb")  # noqa: SIM115
         except FileNotFoundError:
             raise SourceVanished(f"{src}: no such file; check the path.") from None
+        except OSError as e:
+            if e.errno != errno.ELOOP:
+                raise
+            raise SourceChanged(
+                f"{src}: is a symbolic link; only real files are stored. Nothing was stored."
+            ) from None
         tmp_blob = self.root / "tmp" / f"{uuid.uuid4().hex}.seg.tmp"
         tmp_key = tmp_blob.with_suffix(".key.tmp")
         try:
@@ -221,7 +260,8 @@ class Vault:
         sealed = self._chunk_from(header) + TAG_LEN
         digest = hashlib.sha256()
         try:
-            with open(blob, "rb") as fin, _store_writes(tmp), open(tmp, "wb") as out:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with open(blob, "rb") as fin, _store_writes(tmp), open(fd, "wb") as out:
                 if fin.read(HEADER_LEN) != header:
                     raise self._mismatch(sha256, "blob header does not match its key file")
                 index = 0
@@ -258,9 +298,14 @@ class Vault:
 
     # --- destroy ----------------------------------------------------------------------
 
-    def destroy(self, sha256: str) -> DestroyReport:
+    def destroy(self, sha256: str, *, keep_marker: bool = False) -> DestroyReport:
         """Crypto-shred segment ``sha256`` and confirm every file is gone. Finishes a
         previously interrupted destroy.
+
+        ``keep_marker``: leave the zeroed key in ``shredding/`` as the note that a purge
+        is in progress, until the sweep has recorded it and calls :meth:`release` -- so
+        that a crash between destroying and recording is told apart from files deleted
+        by hand.
 
         The key first moves (atomic rename, directories fsynced) from ``keys/`` to
         ``shredding/``; there it is zeroed, fsynced and unlinked; then the blob is
@@ -283,15 +328,16 @@ class Vault:
                 f.write(b"\0" * os.fstat(f.fileno()).st_size)
                 f.flush()
                 os.fsync(f.fileno())
-            shred.unlink()
-            _fsync_dir(shred.parent)
+            if not keep_marker:
+                shred.unlink()
+                _fsync_dir(shred.parent)
         blob_size = blob.stat().st_size if blob.exists() else 0
         blob_removed = False
         if blob.exists():
             blob.unlink()
             _fsync_dir(blob.parent)
             blob_removed = True
-        if blob.exists() or key.exists() or shred.exists():
+        if blob.exists() or key.exists() or (shred.exists() and not keep_marker):
             raise DestroyIncomplete(
                 f"segment {sha256}: a file is still present after destroy; check permissions "
                 f"under {self.root} and run the purge again."

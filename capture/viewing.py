@@ -7,16 +7,16 @@ fails the copy is removed again, so no one holds a copy the access log does not 
 
 from __future__ import annotations
 
-import os
+import math
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from capture.errors import WriteFailed
 from capture.ingest import open_vault
 from capture.redact import extract_frame
 from ledger.app import Ledger
 from ledger.errors import InvalidInput
+from ledger.outfiles import PRIVATE, check_destination, staged
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,10 @@ def view_segment(
     remote: bool,
     actor: str,
     out: Path | None = None,
+    force: bool = False,
 ) -> ViewResult:
+    """Decrypt a viewing copy (0600, never through a symbolic link, never over a file
+    without ``force``), then record the viewing; if recording fails the copy goes."""
     now = ledger.clock()
     permit = ledger.check_viewing(segment_id, reason=reason, purpose=purpose, actor=actor)
     seg = permit.segment
@@ -50,18 +53,24 @@ def view_segment(
     target = (
         Path(out) if out else viewing_dir(ledger) / f"{seg.segment_id}-{now:%Y%m%dT%H%M%SZ}{suffix}"
     )
-    if target.exists():
-        raise InvalidInput(f"{target} exists already; choose another --out FILE")
-    if not target.parent.is_dir():
-        raise InvalidInput(f"{target.parent} is not a folder; choose another --out FILE")
-    open_vault(ledger).decrypt_to(seg.sha256, target)
+    with staged(target, force=force, mode=PRIVATE) as tmp:
+        open_vault(ledger).decrypt_to(seg.sha256, tmp)
     try:
-        os.chmod(target, 0o600)
         ledger.record_viewing(permit, kind="view", remote=remote)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
     return ViewResult(seg.segment_id, target, permit.archived)
+
+
+def check_frame_time(at_seconds: float) -> float:
+    """A time into a clip: a finite number of seconds, not negative."""
+    if not math.isfinite(at_seconds) or at_seconds < 0:
+        raise InvalidInput(
+            f"--at {at_seconds}: give the time into the clip as seconds, a number from 0 "
+            "(e.g. --at 12.5); nothing was recorded"
+        )
+    return at_seconds
 
 
 def frame_of_segment(
@@ -74,22 +83,24 @@ def frame_of_segment(
     purpose: str,
     remote: bool,
     actor: str,
+    force: bool = False,
 ) -> ViewResult:
-    permit = ledger.check_viewing(segment_id, reason=reason, purpose=purpose, actor=actor)
-    seg = permit.segment
+    """Save one still (PNG, 0600, by the rules of ``ledger.outfiles``), then record the
+    viewing; if recording fails the still goes."""
+    check_frame_time(at_seconds)
     out_png = Path(out_png)
     if out_png.suffix.lower() != ".png":
         raise InvalidInput(f"{out_png}: a still is written as PNG; end the name in .png")
-    if out_png.exists():
-        raise InvalidInput(f"{out_png} exists already; choose another --out FILE")
+    check_destination(out_png, force=force)
+    permit = ledger.check_viewing(segment_id, reason=reason, purpose=purpose, actor=actor)
+    seg = permit.segment
     clip = viewing_dir(ledger) / f".frame-{uuid.uuid4().hex}{_suffix(seg.media)}"
     try:
         open_vault(ledger).decrypt_to(seg.sha256, clip)
-        extract_frame(clip, at_seconds, out_png)
+        with staged(out_png, force=force, mode=PRIVATE, suffix=".png") as tmp:
+            extract_frame(clip, at_seconds, tmp)
     finally:
         clip.unlink(missing_ok=True)
-    if not out_png.exists():
-        raise WriteFailed(f"{out_png}: the still was not written; check the folder")
     try:
         ledger.record_viewing(permit, kind="frame", remote=remote, at_seconds=at_seconds)
     except BaseException:

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 import click
 
 from ledger.credentials import check_passphrase, read_passphrase_file
+from ledger.errors import InvalidInput
+from ledger.text import NAME, clean_text, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,9 +92,20 @@ def _identity_options(f: Callable[..., Any]) -> Callable[..., Any]:
         envvar=ACTOR_ENV,
         default=None,
         metavar="NAME",
+        callback=checked_name,
         help=f"Staff member doing this (or {ACTOR_ENV}); your passphrase proves it. "
         "Not needed while you are signed in (custodes login).",
     )(f)
+
+
+def checked_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """A name as typed: plain text of sane length (issue 14), or a usage error (exit 2)."""
+    if value is not None:
+        try:
+            clean_text(value, kind=NAME, what=f"the name {printable(value[:40])!r}")
+        except InvalidInput as e:
+            raise click.BadParameter(str(e)) from None
+    return value
 
 
 def authenticate(ctx: Any, actor: str | None, passphrase_file: Path | None) -> str:

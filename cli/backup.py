@@ -11,6 +11,7 @@ import click
 from click.core import ParameterSource
 
 from cli.common import Context, emit_json, info, json_option
+from cli.output import echo, force_option
 from cli.proofs import signing_passphrase, witness_policy_option
 from ledger.datadir import DATABASE_URL_ENV
 
@@ -58,11 +59,13 @@ class _Progress:
     "--out",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The backup file to write (whole or not at all; mode 0600).",
+    help="The backup file to write (whole or not at all; mode 0600; never over a file "
+    "without --force).",
 )
+@force_option
 @json_option
 @click.pass_obj
-def backup(ctx: Context, out: Path, as_json: bool) -> None:
+def backup(ctx: Context, out: Path, force: bool, as_json: bool) -> None:
     """Write a consistent, verified and signed snapshot of the ledger to one file.
 
     Safe while other commands are recording. The snapshot's chain is verified first
@@ -92,6 +95,7 @@ def backup(ctx: Context, out: Path, as_json: bool) -> None:
             signing_key=lambda: datadir.signing_key(signing_passphrase(ctx)),
             now=ctx.now(),
             progress=progress,
+            force=force,
         )
     finally:
         progress.close()
@@ -202,26 +206,24 @@ def restore(
     if as_json:
         emit_json(result)
         return
-    click.echo(
+    echo(
         f"Restored to {result.data_dir}: {result.entries} entries verify and are exactly the "
         f"backup's signed checkpoint (signed {result.checkpoint_time.isoformat()})."
     )
     if result.against is not None:
-        click.echo(
+        echo(
             f"They extend the checkpoint you kept ({result.against.size} entries, signed "
             f"{result.against.time.isoformat()})."
         )
         if result.against.witnesses is not None:
             names = ", ".join(sorted(result.against.witnesses))
-            click.echo(f"That checkpoint is cosigned as the witness policy requires by: {names}")
+            echo(f"That checkpoint is cosigned as the witness policy requires by: {names}")
     else:
         info(
             "Only the backup's own signature was checked. To prove this is your library's "
             "ledger, check it against a checkpoint kept elsewhere: --against FILE."
         )
-    click.echo(
-        f"Public key SHA-256: {result.public_key_sha256} (compare with your compliance reports)"
-    )
+    echo(f"Public key SHA-256: {result.public_key_sha256} (compare with your compliance reports)")
     _keys_message(result)
     info(
         "Footage is not in backups (it is purged when its retention ends): segments the "
@@ -239,7 +241,7 @@ def restore(
 
 def _keys_message(result: Any) -> None:
     if result.keys_restored:
-        click.echo(f"Keys copied into {result.keys_dir}/ and checked against this ledger.")
+        echo(f"Keys copied into {result.keys_dir}/ and checked against this ledger.")
         for name in result.keys_skipped:
             info(f"  not restored: {name} (that patron was forgotten; R22 crypto-shredding)")
         return

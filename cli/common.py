@@ -18,6 +18,8 @@ from cli.auth import actor_option  # noqa: F401 - commands import it from here
 from ledger.app import Ledger, open_ledger
 from ledger.clock import Clock
 from ledger.datadir import DataDir
+from ledger.dir_modes import check_usable, tighten
+from ledger.text import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,6 +52,9 @@ class Context:
     def datadir(self) -> DataDir:
         if self._datadir is None:
             self._datadir = DataDir.open(self.data_dir)
+            for note in tighten(self._datadir):  # issue 14: private, and say what changed
+                info(note)
+            check_usable(self._datadir)  # read-only or full: one line, not a traceback
         return self._datadir
 
     def ledger(self) -> Ledger:
@@ -114,11 +119,13 @@ def emit_json(value: Any) -> None:
 
 
 def info(message: str) -> None:
-    click.echo(message, err=True)
+    click.echo(printable(message, keep_newlines=True), err=True)  # escaped (issue 14)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    cells = [[str(h) for h in headers]] + [
+        ["" if c is None else printable(str(c)) for c in r] for r in rows
+    ]  # control characters shown escaped, never sent to the terminal (issue 14)
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for n, row in enumerate(cells):
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

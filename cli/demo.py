@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from cli.common import info
+from cli.output import echo
 
 
 @click.command("demo")
@@ -36,28 +37,28 @@ def demo(out: Path | None) -> None:
         raise click.BadParameter(f"{out} is not empty; choose a new directory", param_hint="--out")
     summary = run_month(out, say=lambda text: info(f"  {text}"))
     data = summary.data_dir
-    click.echo(f"Demo ledger:   {data}")
+    echo(f"Demo ledger:   {data}")
     for step in summary.steps:
-        click.echo(f"  - {step}")
-    click.echo("Refused and recorded:")
+        echo(f"  - {step}")
+    echo("Refused and recorded:")
     for refusal in summary.refusals:
-        click.echo(f"  - {refusal}")
-    click.echo(f"Evidence package: {summary.evidence}")
-    click.echo("Compliance report for October, for the Director and the board:")
+        echo(f"  - {refusal}")
+    echo(f"Evidence package: {summary.evidence}")
+    echo("Compliance report for October, for the Director and the board:")
     for path in summary.reports:
-        click.echo(f"  {path}")
-    click.echo(f"Signed checkpoint ({summary.checkpoint_size} entries):")
-    click.echo("  " + summary.checkpoint.replace("\n", "\n  ").rstrip())
-    click.echo("Demo staff and their passphrases (a demo only: never print real ones):")
+        echo(f"  {path}")
+    echo(f"Signed checkpoint ({summary.checkpoint_size} entries):")
+    echo("  " + summary.checkpoint.replace("\n", "\n  ").rstrip())
+    echo("Demo staff and their passphrases (a demo only: never print real ones):")
     for name, secret in PASSPHRASES.items():
-        click.echo(f"  {name}: {secret}")
-    click.echo("Look around (sign in first: the passphrase is asked once for 10 minutes):")
-    click.echo(f'  custodes --data-dir {data} login "Dana Director"')
-    click.echo(f"  custodes --data-dir {data} log --kind AccessDenied")
-    click.echo(f"  custodes --data-dir {data} footage list")
-    click.echo(f"  custodes --data-dir {data} verify --deep")
-    click.echo(f"  custodes verify-export {summary.evidence}")
-    click.echo(f"  custodes --data-dir {data} backup --out {data.parent / 'ledger.backup'}")
+        echo(f"  {name}: {secret}")
+    echo("Look around (sign in first: the passphrase is asked once for 10 minutes):")
+    echo(f'  custodes --data-dir {data} login "Dana Director"')
+    echo(f"  custodes --data-dir {data} log --kind AccessDenied")
+    echo(f"  custodes --data-dir {data} footage list")
+    echo(f"  custodes --data-dir {data} verify --deep")
+    echo(f"  custodes verify-export {summary.evidence}")
+    echo(f"  custodes --data-dir {data} backup --out {data.parent / 'ledger.backup'}")
 
 
 def register(group: click.Group) -> None:

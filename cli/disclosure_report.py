@@ -22,6 +22,7 @@ from cli.common import (
 )
 from cli.reports import as_of_option, parse_as_of
 from ledger.errors import InvalidInput
+from ledger.text import csv_cell
 
 
 def disclosure_rows(
@@ -31,6 +32,13 @@ def disclosure_rows(
     from projections.registry import read_views
 
     return read_views(ctx.ledger(), lambda conn: disclosures(conn, since, until), as_of=as_of)
+
+
+def _csv_value(value: Any) -> Any:
+    """A register cell: lists joined with ";", text never a spreadsheet formula (OWASP)."""
+    if isinstance(value, list):
+        value = ";".join(map(str, value))
+    return csv_cell(value) if isinstance(value, str) else value
 
 
 def _duration(seconds: int | None) -> str:
@@ -115,8 +123,6 @@ def report_disclosures(
         headers = list(data[0]) if data else ["ref"]
         writer.writerow(headers)
         for d in data:
-            writer.writerow(
-                [";".join(map(str, v)) if isinstance(v, list) else v for v in d.values()]
-            )
+            writer.writerow([_csv_value(v) for v in d.values()])
     else:
         disclosure_table(rows)

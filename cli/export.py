@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from cli.common import Context, actor_option, emit_json, info, json_option, pass_ctx
+from cli.output import echo
 from cli.proofs import signing_passphrase
+from ledger.rules import FOOTAGE_ARCHIVE_ACCESS
 
 
 def _region(value: str) -> tuple[int, int, int, int]:
@@ -22,14 +24,19 @@ def _region(value: str) -> tuple[int, int, int, int]:
 
 
 @click.command("export")
-@click.argument("segments", nargs=-1, required=True, metavar="SEGMENT...")
-@click.option("--request", "request_ref", required=True, help="The approved request (R-YYYY-NNNN).")
+@click.argument("segments", nargs=-1, metavar="SEGMENT...")
+@click.option("--request", "request_ref", default=None, help="The approved request (R-YYYY-NNNN).")
 @click.option(
     "--to",
     "to",
-    required=True,
+    default=None,
     type=click.Path(path_type=Path),
-    help="New (or empty) directory for the package.",
+    help="New (or empty) directory for the package (never a symbolic link).",
+)
+@click.option(
+    "--finish-pending",
+    is_flag=True,
+    help="Only finish exports that were recorded but not delivered (a crash, a full disk).",
 )
 @click.option(
     "--redact",
@@ -54,13 +61,16 @@ def footage_export(
     to: Path,
     redact: str | None,
     regions: tuple[str, ...],
+    finish_pending: bool,
     actor: str,
     as_json: bool,
 ) -> None:
     """Write an evidence package for an approved request, verifiable without Custodes.
 
     Only the Director or the Business Manager exports, and only segments the Director
-    approved for release on the request. The package holds the clips (redacted copies
+    approved for release on the request. Nothing is recorded until the package is built
+    and its target reserved; an export recorded but not delivered (a crash, a full disk)
+    is finished by the next export run, or by --finish-pending. The package holds the clips (redacted copies
     when asked), manifest.json, the export event's inclusion proof, a signed checkpoint,
     the public key, README.txt, SHA256SUMS and its signature.
 
@@ -68,12 +78,26 @@ def footage_export(
     Example:
       custodes footage export 3fa2c81d09ab --request R-2026-0004 --to ./evidence-R-2026-0004 \\
           --redact faces --region 0,0,320,80 --as "Dana Director"
+      custodes footage export --finish-pending --as "Dana Director"
     """
-    from capture.export import export_footage
+    from capture.export import export_footage, finish_pending_exports
 
+    if not finish_pending and (not segments or request_ref is None or to is None):
+        raise click.UsageError("name the SEGMENTs, --request and --to (or --finish-pending)")
     boxes = [_region(r) for r in regions]
     ledger = ctx.ledger()
+    ledger.authorize(
+        actor, "export footage", ("director", "business_manager"), FOOTAGE_ARCHIVE_ACCESS
+    )
     key = ctx.datadir().signing_key(signing_passphrase(ctx))
+    for done in finish_pending_exports(ledger, key):
+        info(
+            f"Finished the interrupted export for {done.request_ref}: {done.path} (entry "
+            f"{done.event_position} of the signed checkpoint)."
+        )
+    if finish_pending:
+        return
+    assert request_ref is not None and to is not None
     with click.progressbar(length=len(segments), label="Exporting", file=sys.stderr) as bar:
         result = export_footage(
             ledger,
@@ -97,7 +121,7 @@ def footage_export(
             }
         )
     else:
-        click.echo(str(result.path))
+        echo(str(result.path))
     info(
         f"Exported {len(result.clips)} clip(s) for {result.request_ref} to {result.path}; "
         f"the export is entry {result.event_position} of the signed checkpoint "
@@ -140,7 +164,7 @@ def verify_export(package: Path, public_key: Path | None, as_json: bool) -> None
     if as_json:
         emit_json({"ok": True, **report.__dict__})
         return
-    click.echo(
+    echo(
         f"OK: {report.files_checked} files match SHA256SUMS and its signature; "
         f"{report.clips} clip(s); the export is entry {report.export_event_position} of the "
         f"signed checkpoint of {report.checkpoint_size} entries ({report.key_name}); "

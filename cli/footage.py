@@ -25,9 +25,11 @@ from cli.common import (
     table,
     wraps,
 )
+from cli.output import echo, force_option
 from cli.report import report_group
 from cli.reports import as_of_option, parse_as_of
 from ledger.footage_policy import PURPOSES
+from ledger.text import printable
 from projections.retention import STATUSES
 
 PURPOSE_CHOICES = sorted(PURPOSES)
@@ -40,6 +42,9 @@ def capture_errors() -> Iterator[None]:
         yield
     except CaptureError as e:
         raise click.ClickException(str(e)) from e
+    except OSError as e:  # a full disk, a read-only folder: one line, not a traceback
+        where = f"{e.filename}: " if e.filename else ""
+        raise click.ClickException(printable(f"{where}{e.strerror or e}")) from e
 
 
 def with_capture_errors(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -49,6 +54,27 @@ def with_capture_errors(f: Callable[..., Any]) -> Callable[..., Any]:
             return f(*args, **kwargs)
 
     return run
+
+
+def audit_footage(ledger: Any) -> list[Any]:
+    """The vault audited against the ledger (``capture.audit``): stored segments whose
+    file or key is gone with no purge in progress, and not recorded as such yet."""
+    from capture.audit import audit_vault
+    from capture.ingest import open_vault
+    from projections.registry import read_views
+    from projections.retention import stored_segments
+
+    stored = read_views(ledger, stored_segments)
+    if not stored:
+        return []
+    findings = audit_vault(open_vault(ledger), stored)
+    # The ledger itself decides: a purge recorded since the read model was read is fine.
+    return [
+        f
+        for f in findings
+        if not ledger.segment_info(f.segment_id).purged
+        and not ledger.segment_info(f.segment_id).missing
+    ]
 
 
 def site_zone(ctx: Context) -> ZoneInfo:
@@ -249,7 +275,13 @@ def _view_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @footage_group.command("view")
 @click.argument("segment")
 @_view_options
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Copy to write.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Copy to write (0600; never over a file without --force).",
+)
+@force_option
 @actor_option
 @pass_ctx
 @with_capture_errors
@@ -260,6 +292,7 @@ def footage_view(
     purpose: str,
     remote: bool,
     out: Path | None,
+    force: bool,
     actor: str,
 ) -> None:
     """Write a decrypted viewing copy and record the viewing (R16). Archived footage
@@ -280,17 +313,43 @@ def footage_view(
         remote=remote,
         out=out,
         actor=actor,
+        force=force,
     )
-    click.echo(str(result.path))
+    echo(str(result.path))
     info(
         f"Viewing copy of segment {result.segment_id} written to {result.path}; delete it when done."
     )
 
 
+def _frame_time(_ctx: click.Context, _param: click.Parameter, value: float) -> float:
+    from capture.viewing import check_frame_time
+    from ledger.errors import InvalidInput
+
+    try:
+        return check_frame_time(value)
+    except InvalidInput:
+        raise click.BadParameter(
+            f"{value} is not a time in the clip: give seconds as a number from 0, e.g. 12.5"
+        ) from None
+
+
 @footage_group.command("frame")
 @click.argument("segment")
-@click.option("--at", "at_seconds", type=click.FloatRange(0), required=True, help="Seconds in.")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="PNG to write.")
+@click.option(
+    "--at",
+    "at_seconds",
+    type=float,
+    callback=_frame_time,
+    required=True,
+    help="Seconds into the clip (a number from 0).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="PNG to write (0600; never over a file without --force).",
+)
+@force_option
 @_view_options
 @actor_option
 @pass_ctx
@@ -300,6 +359,7 @@ def footage_frame(
     segment: str,
     at_seconds: float,
     out: Path,
+    force: bool,
     reason: str,
     purpose: str,
     remote: bool,
@@ -322,8 +382,9 @@ def footage_frame(
         purpose=purpose,
         remote=remote,
         actor=actor,
+        force=force,
     )
-    click.echo(str(result.path))
+    echo(str(result.path))
     info(f"Still of segment {result.segment_id} at {at_seconds:g} s written to {result.path}.")
 
 

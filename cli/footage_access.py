@@ -7,6 +7,7 @@ import click
 from cli.auth import actor_option
 from cli.common import Context, emit_json, json_option, pass_ctx, table
 from cli.footage import local, optional_when, site_zone
+from cli.output import echo
 from cli.reports import as_of_option, parse_as_of
 
 
@@ -45,7 +46,7 @@ def report_access(
         emit_json(report)
         return
     tz = site_zone(ctx)
-    click.echo("Viewings")
+    echo("Viewings")
     table(
         [
             "date",
@@ -75,8 +76,8 @@ def report_access(
             for v in report.viewings
         ],
     )
-    click.echo("")
-    click.echo("Refused attempts")
+    echo("")
+    echo("Refused attempts")
     table(
         ["date", "time", "name", "role", "action", "subject", "rule"],
         [

@@ -6,6 +6,7 @@ import click
 
 from cli.common import Context, actor_option, emit_json, info, json_option, pass_ctx, table
 from cli.footage import local, optional_when, site_zone
+from cli.output import echo
 from ledger.footage import HOLD_KINDS
 
 
@@ -51,7 +52,7 @@ def hold_place(
         review_by=optional_when(review_by, "--review-by"),
         actor=actor,
     )
-    click.echo(hold_id)
+    echo(hold_id)
     info(f"Placed hold {hold_id} ({kind}) on {len(segments)} segment(s).")
 
 

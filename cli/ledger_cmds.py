@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -20,10 +21,12 @@ from cli.common import (
     pass_ctx,
     table,
 )
+from cli.output import echo
 from cli.proofs import witness_policy_option
 from ledger.app import open_ledger
 from ledger.chain_reader import ChainReader
 from ledger.datadir import DataDir
+from ledger.dir_modes import tighten
 from ledger.integrity import (
     deep_checker,
     open_chain,
@@ -33,6 +36,10 @@ from ledger.integrity import (
 )
 from ledger.names import NameRefused, check_name
 from ledger.store import redact_url
+
+# Event numbers are 64-bit signed integers in both databases: a larger --start is a
+# usage error, not a database error (issue 14).
+MAX_EVENT = 2**63 - 1
 
 
 @click.command("init")
@@ -93,7 +100,11 @@ def init(
                 "the passphrase must have at least 8 characters", param_hint="--protect-signing-key"
             )
         passphrase = value.encode()
+    existing = ctx.data_dir.expanduser()
+    was = stat.S_IMODE(existing.stat().st_mode) if existing.is_dir() else None
     datadir = DataDir.create(ctx.data_dir, signing_passphrase=passphrase)
+    if was is not None and was != 0o700:
+        info(f"tightened {datadir.path} from mode {was:04o} to 0700 (private data)")
     ledger = open_ledger(datadir, clock=ctx.clock)
     try:
         signer = ledger.initialise(
@@ -107,6 +118,8 @@ def init(
         service = ledger.service_signer()
     finally:
         ledger.close()
+    for note in tighten(datadir):  # a SQLite database outside the directory, made just now
+        info(note)
     info(f"Initialised a Custodes ledger in {datadir.path}")
     info(
         f"Director: {director}, signing key {signer.key_id} (write this down: it is the "
@@ -144,7 +157,7 @@ def status(ctx: Context, as_json: bool) -> None:
         emit_json(data)
         return
     for k, v in data.items():
-        click.echo(f"{k.replace('_', ' '):24} {v}")
+        echo(f"{k.replace('_', ' '):24} {v}")
 
 
 @click.command("verify")
@@ -211,6 +224,8 @@ def verify(
             "detail": result.damage.detail,
         },
     }
+    if result.damage is None:
+        data["warnings"] = _vault_and_key_warnings(ctx)
     if as_json:
         emit_json(data)
     if result.damage is not None:
@@ -219,13 +234,29 @@ def verify(
             f"ledger verification FAILED at position {d.position}: {d.kind} ({d.detail}); "
             f"{result.count} entries before it verify"
         )
+    for warning in data["warnings"]:
+        info(f"warning: {warning}")
     if not as_json:
-        click.echo(
+        echo(
             f"OK: {result.count} entries verify, in {result.acts} signed "
             f"act{'' if result.acts == 1 else 's'}"
             + (" (every event decrypted and checked)" if deep else "")
             + f"; head {result.head_hash.hex()}"
         )
+
+
+def _vault_and_key_warnings(ctx: Context) -> list[str]:
+    """What the chain cannot show: footage or patron keys gone from the data directory
+    with no purge or forget recorded (issue 14). Warnings, not failures: the chain is
+    intact; the data directory is not what the ledger says."""
+    from cli.footage import audit_footage
+
+    try:
+        ledger = ctx.ledger()
+        return [f.describe() for f in audit_footage(ledger)] + ledger.patron_key_problems()
+    except Exception as e:  # the chain verified; an audit that cannot run says so
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return [f"the footage vault and patron keys were not audited: {first}"]
 
 
 def _given_on_command_line(name: str) -> bool:
@@ -266,14 +297,12 @@ def _verify_against(ctx: Context, path: Path, witness_policy: Path | None, as_js
     if as_json:
         emit_json(data)
     else:
-        click.echo(
+        echo(
             f"OK: {outcome.tree_size} entries verify and extend the checkpoint of "
             f"{cp.size} entries signed {cp.time.isoformat()}"
         )
         if witnessed is not None:
-            click.echo(
-                f"Cosigned as the witness policy requires by: {', '.join(sorted(witnessed))}"
-            )
+            echo(f"Cosigned as the witness policy requires by: {', '.join(sorted(witnessed))}")
 
 
 @click.command("log")
@@ -281,8 +310,12 @@ def _verify_against(ctx: Context, path: Path, witness_policy: Path | None, as_js
 @click.option("--by", "by", default=None, metavar="NAME", help="Only events by this staff member.")
 @click.option("--from", "since", default=None, help="From this date/time (ISO-8601, UTC).")
 @click.option("--to", "until", default=None, help="Up to this date/time (exclusive).")
-@click.option("--start", type=click.IntRange(1), default=1, show_default=True, help="First event.")
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="Page size.")
+@click.option(
+    "--start", type=click.IntRange(1, MAX_EVENT), default=1, show_default=True, help="First event."
+)
+@click.option(
+    "--limit", type=click.IntRange(1, MAX_EVENT), default=50, show_default=True, help="Page size."
+)
 @click.option(
     "--details",
     is_flag=True,

@@ -10,9 +10,11 @@ from typing import Any
 import click
 
 from cli.common import Context, Tampered, emit_json, info, json_option, pass_ctx
+from cli.output import echo, force_option
 from ledger.errors import LedgerError
 from ledger.integrity import issue_checkpoint, open_chain, prove, read_checkpoint
 from ledger.merkle import MerkleError
+from ledger.outfiles import PUBLIC, check_destination, write_bytes
 
 PASSPHRASE_ENV = "CUSTODES_SIGNING_PASSPHRASE"
 
@@ -26,15 +28,10 @@ def signing_passphrase(ctx: Context) -> bytes | None:
     return value.encode()
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write the whole file or nothing (no partial output on failure)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise click.ClickException(f"cannot write {path}: {e.strerror}") from e
+def write_public(path: Path, data: bytes, force: bool) -> None:
+    """Checkpoints, proofs and the public key are meant to be handed around: 0644, by the
+    rules of ``ledger.outfiles`` (no symbolic link, no overwrite without --force)."""
+    write_bytes(path, data, force=force, mode=PUBLIC)
 
 
 def witness_policy_option(f):  # type: ignore[no-untyped-def]
@@ -64,9 +61,14 @@ def witness_policy_option(f):  # type: ignore[no-untyped-def]
     metavar="NAME|URL",
     help="Ask only this witness of the policy (repeatable; default: every one with a URL).",
 )
+@force_option
 @pass_ctx
 def checkpoint(
-    ctx: Context, out: Path | None, witness_policy: Path | None, witnesses: tuple[str, ...]
+    ctx: Context,
+    out: Path | None,
+    witness_policy: Path | None,
+    witnesses: tuple[str, ...],
+    force: bool,
 ) -> None:
     """Verify the ledger and sign its Merkle tree head (C2SP signed-note checkpoint).
 
@@ -83,6 +85,8 @@ def checkpoint(
       custodes checkpoint --witness-policy witnesses.policy --out 2026-12.checkpoint
     """
     datadir = ctx.datadir()
+    if out is not None:
+        check_destination(out, force=force)  # before the work
     origin = ctx.ledger().site().log_origin
     key = datadir.signing_key(signing_passphrase(ctx))
     if witnesses and witness_policy is None:
@@ -109,9 +113,9 @@ def checkpoint(
             f"{', '.join(sorted(collected.check.cosigned)) or 'no witness'}"
         )
     if out is None:
-        click.echo(note, nl=False)
+        echo(note, nl=False)
     else:
-        write_atomically(out, note.encode())
+        write_public(out, note.encode(), force)
         info(f"Checkpoint of {cp.size} entries written to {out}")
     if evidence:
         raise Tampered(
@@ -144,6 +148,7 @@ def checkpoint(
     required=True,
     help="Where to write the proof (JSON).",
 )
+@force_option
 @pass_ctx
 def prove_cmd(
     ctx: Context,
@@ -151,6 +156,7 @@ def prove_cmd(
     checkpoint_file: Path | None,
     old_file: Path | None,
     out: Path,
+    force: bool,
 ) -> None:
     """Inclusion proof that event #EVENT (as numbered by `custodes log`) is in the ledger,
     or with --consistency, proof that the ledger still extends an older checkpoint.
@@ -166,7 +172,7 @@ def prove_cmd(
       custodes prove --consistency board-2026-11.checkpoint 2026-12.checkpoint --out extends.json
     """
     if old_file is not None:
-        _prove_consistency(ctx, old_file, target, checkpoint_file, out)
+        _prove_consistency(ctx, old_file, target, checkpoint_file, out, force)
         return
     if target is None or not target.isdigit() or int(target) < 1:
         raise click.UsageError(
@@ -176,10 +182,11 @@ def prove_cmd(
         raise click.UsageError("an inclusion proof needs --checkpoint FILE")
     event = int(target)
     datadir = ctx.datadir()
+    check_destination(out, force=force)
     note = checkpoint_file.read_text()
     cp = read_checkpoint(note, datadir.public_key(), ctx.ledger().site().log_origin)
     proof = prove(open_chain(datadir), event, cp, note)
-    write_atomically(out, (json.dumps(proof.to_json(), indent=2) + "\n").encode())
+    write_public(out, (json.dumps(proof.to_json(), indent=2) + "\n").encode(), force)
     info(
         f"Proof that event #{event} (position {proof.position}) is among the "
         f"{cp.size} entries of the checkpoint written to {out}"
@@ -187,12 +194,18 @@ def prove_cmd(
 
 
 def _prove_consistency(
-    ctx: Context, old_file: Path, new_file: str | None, checkpoint_file: Path | None, out: Path
+    ctx: Context,
+    old_file: Path,
+    new_file: str | None,
+    checkpoint_file: Path | None,
+    out: Path,
+    force: bool,
 ) -> None:
     from ledger.proof_files import prove_consistency
 
     if checkpoint_file is not None:
         raise click.UsageError("with --consistency, name the new checkpoint as the argument")
+    check_destination(out, force=force)
     datadir = ctx.datadir()
     origin = ctx.ledger().site().log_origin
     old_note = old_file.read_text()
@@ -210,7 +223,7 @@ def _prove_consistency(
         new_note = path.read_text()
         new = read_checkpoint(new_note, datadir.public_key(), origin)
     proof = prove_consistency(reader, old, old_note, new, new_note)
-    write_atomically(out, (json.dumps(proof.to_json(), indent=2) + "\n").encode())
+    write_public(out, (json.dumps(proof.to_json(), indent=2) + "\n").encode(), force)
     info(
         f"Proof that the checkpoint of {new.size} entries extends the one of {old.size} "
         f"entries written to {out}"
@@ -297,17 +310,17 @@ def verify_proof(
         emit_json(result)
         return
     if report.position is not None:
-        click.echo(
+        echo(
             f"OK: entry {report.position} is in the signed checkpoint of "
             f"{report.checkpoint_size} entries of {report.origin}"
         )
     else:
-        click.echo(
+        echo(
             f"OK: the signed checkpoint of {report.checkpoint_size} entries extends the one "
             f"of {report.old_size} entries of {report.origin}"
         )
     if cosigned:
-        click.echo(f"Cosigned by: {', '.join(sorted(cosigned))}")
+        echo(f"Cosigned by: {', '.join(sorted(cosigned))}")
 
 
 def _verifier_key(
@@ -376,9 +389,12 @@ def keys_group() -> None:
     help="Write the PEM here (default: stdout).",
 )
 @click.option("--vkey", "as_vkey", is_flag=True, help="Print the signed-note verifier key.")
+@force_option
 @json_option
 @pass_ctx
-def export_public(ctx: Context, out: Path | None, as_vkey: bool, as_json: bool) -> None:
+def export_public(
+    ctx: Context, out: Path | None, as_vkey: bool, force: bool, as_json: bool
+) -> None:
     """Write the Ed25519 public key (PEM) that checks checkpoints and exports.
 
     \b
@@ -391,16 +407,16 @@ def export_public(ctx: Context, out: Path | None, as_vkey: bool, as_json: bool) 
     datadir = ctx.datadir()
     pem = datadir.public_key_pem()
     if as_vkey:
-        click.echo(vkey(ctx.ledger().site().log_origin, datadir.public_key()))
+        echo(vkey(ctx.ledger().site().log_origin, datadir.public_key()))
     elif as_json:
         origin = ctx.ledger().site().log_origin
         emit_json(
             {"pem": pem.decode(), "key_name": origin, "vkey": vkey(origin, datadir.public_key())}
         )
     elif out is None:
-        click.echo(pem.decode(), nl=False)
+        echo(pem.decode(), nl=False)
     else:
-        write_atomically(out, pem)
+        write_public(out, pem, force)
         info(f"Public key written to {out}")
 
 

@@ -4,7 +4,6 @@ anonymized statistics and the legal-review history of one subject. All read proj
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from cli.common import Context, actor_option, emit_json, info, json_option, parse_when, pass_ctx
+from cli.output import echo, force_option
 from cli.report import report_group
 
 FORMATS = ("html", "pdf", "json", "csv")
@@ -85,43 +85,25 @@ def parse_period(
 # ---- report compliance ------------------------------------------------------------------
 
 
-def _check_output(out: Path, fmt: str) -> None:
+def _check_output(out: Path, fmt: str, force: bool) -> None:
     """Fail before any work when the output cannot be written (the writers check again)."""
-    from projections.compliance_model import OutputNotWritable
+    from ledger.outfiles import check_destination, check_new_directory
 
-    target = out.parent if fmt != "csv" or not out.exists() else out
-    if fmt == "csv" and out.exists() and not out.is_dir():
-        raise OutputNotWritable(
-            f"Cannot write CSV files into '{out}': it is a file. Give a directory."
-        )
-    if fmt != "csv" and out.is_dir():
-        raise OutputNotWritable(
-            f"Cannot write the report to '{out}': it is a directory. Give a file path."
-        )
-    if not target.is_dir():
-        raise OutputNotWritable(
-            f"Cannot write the report to '{out}': directory '{target}' does not exist. "
-            "Create it or choose another path."
-        )  # fmt: skip
+    if fmt != "csv":
+        check_destination(out, force=force)
+    elif not force or out.is_symlink() or not out.is_dir():
+        check_new_directory(out)
 
 
-def _write(report: Any, fmt: str, out: Path) -> None:
+def _write(report: Any, fmt: str, out: Path, force: bool) -> None:
     from projections.render_data import to_csv_dir, write_json
     from projections.render_html import write_html
     from projections.render_pdf import write_pdf
 
     if fmt == "csv":
-        created = not out.exists()
-        if created:
-            out.mkdir()
-        try:
-            to_csv_dir(report, out)
-        except BaseException:
-            if created:
-                shutil.rmtree(out, ignore_errors=True)
-            raise
+        to_csv_dir(report, out, force=force)
         return
-    {"html": write_html, "pdf": write_pdf, "json": write_json}[fmt](report, out)
+    {"html": write_html, "pdf": write_pdf, "json": write_json}[fmt](report, out, force=force)
 
 
 @report_group.command("compliance")
@@ -132,21 +114,29 @@ def _write(report: Any, fmt: str, out: Path) -> None:
     "--out",
     required=True,
     type=click.Path(path_type=Path),
-    help="File to write (a directory for csv: one file per table).",
+    help="File to write, 0600 (a new or empty directory for csv: one file per table).",
 )
+@force_option
 @as_of_option
 @actor_option
 @pass_ctx
 def report_compliance(
-    ctx: Context, since: str, until: str, fmt: str, out: Path, as_of: str | None, actor: str
+    ctx: Context,
+    since: str,
+    until: str,
+    fmt: str,
+    out: Path,
+    force: bool,
+    as_of: str | None,
+    actor: str,
 ) -> None:
     """The Director's compliance report for a period: what needs attention, ledger
     integrity with a fresh signed checkpoint, cameras, retention, footage access,
     disclosures and refusals.
 
     The ledger is verified first: a tampered ledger exits 3 and no report is written.
-    The report is written atomically (no partial file on failure). Director, Business
-    Manager or counsel.
+    The report is written atomically (no partial file on failure), mode 0600, and never
+    over an existing file without --force. Director, Business Manager or counsel.
 
     \b
     Example:
@@ -163,8 +153,14 @@ def report_compliance(
     when = parse_as_of(ctx, as_of)
     ledger = ctx.ledger()
     first, last = parse_period(ctx, since, until, ZoneInfo(ledger.site().timezone), when)
+
+    def vault_audit() -> list[tuple[str, str]]:  # the vault now (not for --as-of)
+        from cli.footage import audit_footage
+
+        return [(f.segment_id, f.describe()) for f in audit_footage(ledger)]
+
     try:
-        _check_output(out, fmt)
+        _check_output(out, fmt, force)
         report, note = compile_compliance_report(
             ledger,
             period_from=first,
@@ -173,8 +169,9 @@ def report_compliance(
             now=now,
             signing_key=ctx.datadir().signing_key(signing_passphrase(ctx)),
             as_of=when,
+            vault_audit=vault_audit,
         )
-        _write(report, fmt, out)
+        _write(report, fmt, out, force)
     except ReportError as e:
         raise click.ClickException(str(e)) from e
     digest = record_issued(ledger, report, fmt, out, actor=actor)
@@ -188,7 +185,7 @@ def report_compliance(
         f"Signed checkpoint of {report.integrity.tree_size} verified entries "
         "(also printed in the report):"
     )
-    click.echo(note, nl=False)
+    echo(note, nl=False)
 
 
 # ---- report statistics ------------------------------------------------------------------
@@ -270,23 +267,21 @@ def report_statistics(
         return
     small = f"<{threshold}"
     state = f", as of {when.isoformat()}" if when else ""
-    click.echo(f"Statistics {first} to {last}{state}")
+    echo(f"Statistics {first} to {last}{state}")
     for t in stats.tables:
-        click.echo("")
-        click.echo(t.title)
+        echo("")
+        echo(t.title)
         width = max(len(c.label) for c in (*t.cells,)) if t.cells else 5
         width = max(width, len("total"))
         for c in t.cells:
-            click.echo(
-                f"  {c.label.replace('_', ' '):<{width}}  {small if c.suppressed else c.count:>5}"
-            )
+            echo(f"  {c.label.replace('_', ' '):<{width}}  {small if c.suppressed else c.count:>5}")
         total = "suppressed" if t.total_suppressed else t.total
-        click.echo(f"  {'total':<{width}}  {total:>5}")
-    click.echo("")
-    click.echo(f"Footage hours captured  {stats.footage_hours_captured:g}")
-    click.echo(f"Footage hours purged    {stats.footage_hours_purged:g}")
-    click.echo("")
-    click.echo(
+        echo(f"  {'total':<{width}}  {total:>5}")
+    echo("")
+    echo(f"Footage hours captured  {stats.footage_hours_captured:g}")
+    echo(f"Footage hours purged    {stats.footage_hours_purged:g}")
+    echo("")
+    echo(
         f"Counts from 1 to {threshold - 1} are shown as {small} so that no one can be "
         f"identified ({stats.rule_id}, {stats.rule_source})."
         if threshold > 1
@@ -351,15 +346,15 @@ def history(ctx: Context, subject: str, as_of: str | None, as_json: bool, actor:
     def local(moment: datetime | None) -> str:
         return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
 
-    click.echo(f"History of {key} ({len(entries)} events; times in {tz.key})")
+    echo(f"History of {key} ({len(entries)} events; times in {tz.key})")
     for e in entries:
         claimed = f"  claimed {local(e.occurred_at)}" if e.occurred_at else ""
-        click.echo("")
-        click.echo(
+        echo("")
+        echo(
             f"#{e.notification_id} position {e.position}  {local(e.recorded_at)}{claimed}  "
             f"{e.kind}  by {e.actor} ({e.actor_role.replace('_', ' ')})"
         )
-        click.echo(f"    {e.summary}")
+        echo(f"    {e.summary}")
 
 
 def register(group: click.Group) -> None:

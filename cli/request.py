@@ -22,9 +22,11 @@ from cli.common import (
     to_jsonable,
 )
 from cli.disclosure_report import disclosure_rows, disclosure_table, report_disclosures
+from cli.output import echo, force_option
 from cli.report import report_group
 from ledger.disclosure import ORDER_KINDS, RECORD_CLASSES, REQUESTER_KINDS, ROLES_SOUGHT
 from ledger.errors import InvalidInput
+from ledger.outfiles import check_destination
 
 FIELDS_HELP = (
     "Comma-separated fields: name, address, phone, card_number, registration_record, titles, "
@@ -120,7 +122,7 @@ def request_open(ctx: Context, **o: Any) -> None:
     if o["as_json"]:
         emit_json({"ref": ref, "routed_to": view["routed_to"], "foia": view["foia"]})
         return
-    click.echo(ref)
+    echo(ref)
     info(f"Opened {ref}; routed to the Director ({view['routed_to']}).")
     if view["foia"]:
         info(f"FOIA: respond by {view['foia']['due_at'].isoformat()} (5 ILCS 140/3(d)).")
@@ -295,10 +297,16 @@ def request_emergency(ctx: Context, ref: str, signed_form: Path, **o: Any) -> No
 
 @request_group.command("form")
 @click.argument("ref")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The PDF to write (0600; never over a file without --force).",
+)
+@force_option
 @actor_option
 @pass_ctx
-def request_form(ctx: Context, ref: str, out: Path, actor: str) -> None:
+def request_form(ctx: Context, ref: str, out: Path, force: bool, actor: str) -> None:
     """Print Appendix 9, the Officer's Request for Confidential Information, prefilled (R10).
 
     The Director, counsel and the member who took the request in may print it; each
@@ -310,7 +318,8 @@ def request_form(ctx: Context, ref: str, out: Path, actor: str) -> None:
     """
     from projections.appendix9 import render_appendix9
 
-    render_appendix9(ctx.ledger().read_appendix9(ref, actor=actor), out)
+    check_destination(out, force=force)
+    render_appendix9(ctx.ledger().read_appendix9(ref, actor=actor), out, force=force)
     info(f"Wrote {out}")
 
 
@@ -337,7 +346,7 @@ def request_show(ctx: Context, ref: str, as_json: bool, actor: str) -> None:
     for key, value in flat.items():
         if value in (None, [], {}):
             continue
-        click.echo(f"{key}: {value}")
+        echo(f"{key}: {value}")
 
 
 @request_group.command("list")

@@ -10,6 +10,7 @@ import click
 from cli.auth import authenticate, service_or_actor_option
 from cli.common import Context, emit_json, info, json_option, pass_ctx
 from cli.footage import capture_errors
+from cli.output import echo
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -46,7 +47,9 @@ def retention_sweep(
 
     Per segment: destroy its data key and encrypted file, confirm both are gone, then record
     FootagePurged (with the retention-schedule authority when configured). A run that was
-    interrupted is completed by the next one. Exits 1 if any segment failed. Runs as the
+    interrupted is completed by the next one. First every stored segment is audited: one
+    whose file or key is gone with no purge in progress is recorded FootageFoundMissing,
+    never as a purge. Exits 1 if any segment failed or was found missing. Runs as the
     service identity (--service, for cron) or as the Director (--as).
 
     \b
@@ -57,7 +60,12 @@ def retention_sweep(
     from capture.ingest import open_vault
     from capture.sweep import sweep
     from projections.registry import read_views
-    from projections.retention import DueSegment, due_segment_ids, unpurged_segments_with
+    from projections.retention import (
+        DueSegment,
+        due_segment_ids,
+        stored_segments,
+        unpurged_segments_with,
+    )
 
     if not dry_run and not yes:
         raise click.UsageError(
@@ -68,10 +76,14 @@ def retention_sweep(
     vault = open_vault(ledger)
     shredding = vault.interrupted_destroys()  # usually none: an earlier run was killed
 
-    def query(conn: Connection) -> tuple[list[DueSegment], list[DueSegment]]:
-        return due_segment_ids(conn, now), unpurged_segments_with(conn, shredding)
+    def query(conn: Connection) -> tuple[list[DueSegment], ...]:
+        return (
+            due_segment_ids(conn, now),
+            unpurged_segments_with(conn, shredding),
+            stored_segments(conn),
+        )
 
-    due, interrupted = read_views(ledger, query)
+    due, interrupted, stored = read_views(ledger, query)
     if limit is not None:
         due = due[:limit]
     with (
@@ -86,6 +98,7 @@ def retention_sweep(
             dry_run=dry_run,
             progress=lambda _s: bar.update(1),
             interrupted=interrupted,
+            stored=stored,
         )
     if as_json:
         emit_json(result)
@@ -94,13 +107,24 @@ def retention_sweep(
     info(
         f"Sweep {result.run_id}: {len(due)} due; {result.count('purged')} purged, "
         f"{result.count('completed')} completed after interruption, "
+        f"{result.count('missing')} found missing, "
         f"{result.count('skipped')} skipped, {result.count('failed')} failed"
-        + (f", {result.count('would purge')} would be purged (dry run)" if dry_run else "")
+        + (
+            f", {result.count('would purge')} would be purged and "
+            f"{result.count('would record missing')} recorded missing (dry run)"
+            if dry_run
+            else ""
+        )
         + "."
     )
     if result.count("failed"):
         raise click.ClickException(
             f"{result.count('failed')} segment(s) could not be purged; see above"
+        )
+    if result.count("missing"):
+        raise click.ClickException(
+            f"{result.count('missing')} segment(s) found missing from the vault with no "
+            "purge: destroyed outside Custodes (FOOTAGE-FOUND-MISSING), recorded; see above"
         )
 
 
@@ -170,9 +194,9 @@ def retention_settings(
         emit_json(settings)
         return
     auth = site.schedule_authority or {}
-    click.echo(f"retention days:     {site.retention_days}")
-    click.echo(f"live window hours:  {site.live_window_hours}")
-    click.echo(
+    echo(f"retention days:     {site.retention_days}")
+    echo(f"live window hours:  {site.live_window_hours}")
+    echo(
         "schedule authority: "
         + (", ".join(f"{k} {v}" for k, v in auth.items()) if auth else "(not configured)")
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.common import emit_json, json_option
+from cli.output import echo
 
 
 @click.command("rules")
@@ -32,11 +33,11 @@ def rules_command(markdown: bool, as_json: bool) -> None:
         )
         return
     if markdown:
-        click.echo(rules_markdown(), nl=False)
+        echo(rules_markdown(), nl=False)
         return
     for rule in RULES.values():
-        click.echo(f"{rule.id}  ({rule.source}; {', '.join(rule.requirements)})")
-        click.echo(f"    {rule.summary}")
+        echo(f"{rule.id}  ({rule.source}; {', '.join(rule.requirements)})")
+        echo(f"    {rule.summary}")
 
 
 def rules_markdown() -> str:

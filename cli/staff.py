@@ -14,6 +14,7 @@ from cli.auth import (
     new_passphrase_option,
 )
 from cli.common import Context, emit_json, info, json_option, parse_when, pass_ctx, table
+from cli.output import echo
 from ledger.staff import ROLES
 
 
@@ -331,7 +332,7 @@ def whoami(ctx: Context) -> None:
     unlock = UnlockStore(ctx.datadir().path).load(ctx.now())
     if unlock is None:
         raise click.ClickException("nobody is signed in in this session (custodes login NAME)")
-    click.echo(f"{unlock.signer.name} ({unlock.signer.role}) until {unlock.expires.isoformat()}")
+    echo(f"{unlock.signer.name} ({unlock.signer.role}) until {unlock.expires.isoformat()}")
 
 
 def register(group: click.Group) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from cli.common import Context, Tampered, emit_json, info, json_option, pass_ctx
-from cli.proofs import write_atomically
+from cli.output import echo, force_option
+from ledger.outfiles import PUBLIC, check_destination, write_bytes
 
 DIR_ENV = "CUSTODES_WITNESS_DIR"
 DEFAULT_LISTEN = "127.0.0.1:7380"
@@ -64,7 +65,7 @@ def init(name: str, witness_dir: Path | None) -> None:
     from ledger.witness.state import WitnessDir
 
     witness = WitnessDir.create(witness_dir or _default_dir(), name)
-    click.echo(witness.vkey.text())
+    echo(witness.vkey.text())
     info(
         f"Witness {name} created in {witness.path} (key {witness.path / 'witness.key'}, mode "
         "0600). Trust a log with: custodes witness add-log LOG-VKEY"
@@ -117,9 +118,9 @@ def show(witness_dir: Path | None, as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    click.echo(f"witness {data['name']}\nvkey    {data['vkey']}")
+    echo(f"witness {data['name']}\nvkey    {data['vkey']}")
     for log in logs:
-        click.echo(f"log     {log['origin']}: cosigned up to {log['cosigned_size']} entries")
+        echo(f"log     {log['origin']}: cosigned up to {log['cosigned_size']} entries")
 
 
 @witness_group.command("serve")
@@ -172,9 +173,12 @@ def serve(ctx: Context, listen: str, prefix: str, witness_dir: Path | None) -> N
     default=None,
     help="Write the cosigned checkpoint here (default: stdout).",
 )
+@force_option
 @witness_dir_option
 @pass_ctx
-def cosign(ctx: Context, request_file: Path, out: Path | None, witness_dir: Path | None) -> None:
+def cosign(
+    ctx: Context, request_file: Path, out: Path | None, force: bool, witness_dir: Path | None
+) -> None:
     """Cosign a checkpoint from a file, offline, with the same checks as the HTTP witness.
 
     FILE is a consistency proof from `custodes prove --consistency` (from the checkpoint
@@ -191,6 +195,8 @@ def cosign(ctx: Context, request_file: Path, out: Path | None, witness_dir: Path
     from ledger.witness.offline import offline_request
     from ledger.witness.service import add_checkpoint, parse_request
 
+    if out is not None:
+        check_destination(out, force=force)  # before the witness's state moves on
     witness = _open(witness_dir)
     body = offline_request(request_file.read_bytes())
     response = add_checkpoint(witness, body, ctx.now())
@@ -211,9 +217,9 @@ def cosign(ctx: Context, request_file: Path, out: Path | None, witness_dir: Path
 
     note = add_signature_lines(parse_request(body).note, response.text)
     if out is None:
-        click.echo(note, nl=False)
+        echo(note, nl=False)
     else:
-        write_atomically(out, note.encode())
+        write_bytes(out, note.encode(), force=force, mode=PUBLIC)
     info(f"Cosigned by {witness.name}" + (f"; written to {out}" if out else ""))
 
 

@@ -59,6 +59,14 @@ def open_ledger(
         ledger = Ledger(env=env)
     except (OperationalError, PersistenceError) as e:
         raise StoreUnavailable(f"cannot open the ledger database: {_first_line(e)}") from e
+    except Exception as e:
+        if not isinstance(getattr(e, "orig", None), Exception):
+            raise
+        # A driver error the recorder did not translate (e.g. SQLite's "disk I/O error"
+        # while creating tables on a full disk): one line, nothing was recorded.
+        raise StoreUnavailable(
+            f"cannot open the ledger database: {_first_line(e.orig)}; nothing was recorded"  # type: ignore[attr-defined]
+        ) from e
     ledger.datadir = datadir
     if clock is not None:
         ledger.clock = clock

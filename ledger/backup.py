@@ -54,6 +54,7 @@ from ledger.datadir import MARKER, DataDir
 from ledger.errors import InvalidInput, LedgerError, StoreUnavailable
 from ledger.evidence import EvidenceInvalid, sha256_file
 from ledger.integrity import LedgerTampered, TreeResult, sign_verified, verify_and_extend
+from ledger.outfiles import PRIVATE, check_destination, staged
 from ledger.store import ChainedFactory
 
 FORMAT = "custodes-backup/1"
@@ -219,6 +220,7 @@ def create_backup(
     signing_key: Callable[[], Any],
     now: datetime,
     progress: Progress = quiet,
+    force: bool = False,
 ) -> BackupResult:
     """Snapshot, verify, checkpoint and pack the ledger of ``datadir`` into ``out``.
 
@@ -228,14 +230,13 @@ def create_backup(
     (exit 3) if the snapshot's chain does not verify.
     """
     out = out.expanduser().absolute()
-    if out.is_dir():
+    if out.is_dir() and not out.is_symlink():
         raise InvalidInput(f"{out} is a directory; name the backup file, e.g. {out}/ledger.backup")
-    if not out.parent.is_dir():
-        raise InvalidInput(f"the directory {out.parent} does not exist")
+    check_destination(out, force=force)  # before the work: no link, no overwrite
     source = backup_source(datadir)
     key = signing_key()
     with file_errors(f"write the backup {out}; nothing was written"):
-        return _write_backup(datadir, out, source, key, library, origin, now, progress)
+        return _write_backup(datadir, out, source, key, library, origin, now, progress, force)
 
 
 def _write_backup(
@@ -247,6 +248,7 @@ def _write_backup(
     origin: str,
     now: datetime,
     progress: Progress,
+    force: bool,
 ) -> BackupResult:
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".work", dir=out.parent))
     try:
@@ -291,7 +293,7 @@ def _write_backup(
         sums = "".join(f"{digests[n]}  {n}\n" for n in sorted(digests)).encode()
         files[SUMS] = sums
         files[SIGNATURE] = key.sign(sums)
-        _pack(out, db, files, now)
+        _pack(out, db, files, now, force)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     digest = sha256_file(out)
@@ -352,29 +354,21 @@ def _checkpoint_snapshot(
     return cp, note, head
 
 
-def _pack(out: Path, db: Path, files: dict[str, bytes], now: datetime) -> None:
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=COMPRESS_LEVEL) as tar:
-                for name in MEMBERS:
-                    info = _tarinfo(name, now)
-                    if name == DATABASE:
-                        info.size = db.stat().st_size
-                        with open(db, "rb") as f:
-                            tar.addfile(info, f)
-                    else:
-                        info.size = len(files[name])
-                        tar.addfile(info, BytesIO(files[name]))
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(out.parent)
+def _pack(out: Path, db: Path, files: dict[str, bytes], now: datetime, force: bool) -> None:
+    with (
+        staged(out, force=force, mode=PRIVATE) as tmp,
+        open(tmp, "wb") as raw,
+        tarfile.open(fileobj=raw, mode="w:gz", compresslevel=COMPRESS_LEVEL) as tar,
+    ):
+        for name in MEMBERS:
+            info = _tarinfo(name, now)
+            if name == DATABASE:
+                info.size = db.stat().st_size
+                with open(db, "rb") as f:
+                    tar.addfile(info, f)
+            else:
+                info.size = len(files[name])
+                tar.addfile(info, BytesIO(files[name]))
 
 
 def _tarinfo(name: str, now: datetime) -> tarfile.TarInfo:

@@ -45,6 +45,14 @@ SIGNING_KEY = "signing.pem"
 SIGNING_PUBLIC = "signing.pub.pem"
 SERVICE_KEY = "service.key"
 STAFF_KEYS = "staff"
+# Site secrets (32 random bytes each), made once by ``DataDir.create`` and never again:
+# a new pseudonym key would unlink every patron from their requests, a new footage key
+# would leave every stored segment unreadable.
+SITE_SECRETS = {
+    "pseudonym": "requests about the same patron no longer link up and `patron forget` "
+    "cannot find them",
+    "footage_site": "stored footage cannot be decrypted",
+}
 DATABASE_URL_ENV = "CUSTODES_DATABASE_URL"
 DATA_DIR_ENV = "CUSTODES_DATA_DIR"
 
@@ -128,17 +136,27 @@ class DataDir:
             )
         try:
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path.chmod(0o700)  # an existing (empty) directory keeps its mode otherwise
         except OSError as e:
             raise DataDirError(f"cannot create {path}: {e.strerror}") from e
         key = base64.b64encode(secrets.token_bytes(32))
         write_secret(path / "keys" / EVENTS_KEY, key)
+        checks = {}
+        for name in SITE_SECRETS:
+            raw = secrets.token_bytes(32)
+            write_secret(path / "keys" / f"{name}.key", base64.b64encode(raw))
+            checks[name] = _key_check(raw)
         signing = generate_signing_key()
         write_secret(path / "keys" / SIGNING_KEY, private_key_pem(signing, signing_passphrase))
-        (path / "keys" / SIGNING_PUBLIC).write_bytes(public_key_pem(signing))
+        write_secret(path / "keys" / SIGNING_PUBLIC, public_key_pem(signing))  # 0600 as all keys/
         write_secret(path / "keys" / SERVICE_KEY, _raw_key_b64(generate_signing_key()))
+        if database_url is None and not os.environ.get(DATABASE_URL_ENV):
+            # the embedded database: private from its first byte
+            os.close(os.open(path / "ledger.sqlite", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         config = {
             "format": FORMAT,
             "key_check": _key_check(key),
+            "secret_checks": checks,
             "database_url": database_url,
         }
         (path / MARKER).write_text(json.dumps(config, indent=2) + "\n")
@@ -259,25 +277,32 @@ class DataDir:
             raise KeyError_(f"cannot read the key {path}: {e.strerror}") from e
 
     def secret(self, name: str) -> bytes:
-        """A 32-byte site secret in keys/NAME (created on first use, 0600, never in the DB).
+        """A 32-byte site secret in keys/NAME.key (0600, never in the DB): the pseudonym
+        key (patron identifiers, R22) or the footage site key (wraps per-segment keys).
 
-        Used for the pseudonym key (HMAC of patron identifiers, R22) and the footage
-        site key that wraps per-segment data keys.
+        Only ``create`` makes them. A missing one is an error naming the file and the key
+        backup: a new key made here would silently break what the old one protects.
         """
-        if not name.isidentifier():
+        if name not in SITE_SECRETS:
             raise KeyError_(f"bad secret name {name!r}")
         path = self.keys / f"{name}.key"
         try:
-            return base64.b64decode(path.read_bytes().strip(), validate=True)
-        except FileNotFoundError:
-            pass
+            key = base64.b64decode(path.read_bytes().strip(), validate=True)
+        except FileNotFoundError as e:
+            raise KeyError_(
+                f"the key {path} is missing: restore it from your key backup (the copy of "
+                f"{self.keys}/ kept apart from the database; README, 'Keys and backups'). "
+                f"Custodes does not make a new one: with a new key {SITE_SECRETS[name]}."
+            ) from e
         except (OSError, ValueError) as e:
             raise KeyError_(f"cannot read the key {path}: {e}") from e
-        try:
-            write_secret(path, base64.b64encode(secrets.token_bytes(32)))
-        except FileExistsError:
-            pass  # another process created it first: read theirs
-        return base64.b64decode(path.read_bytes().strip(), validate=True)
+        check = self.config.get("secret_checks", {}).get(name)
+        if check is not None and not hmac.compare_digest(_key_check(key), check):
+            raise KeyError_(
+                f"the key {path} does not belong to this ledger (fingerprint "
+                f"{key_fingerprint(key)}): restore this ledger's key from your key backup."
+            )
+        return key
 
     def subject_keys(self, kind: str) -> SubjectKeys:
         """Per-subject keys (e.g. one per patron) under keys/KIND/, for crypto-shredding."""

@@ -15,8 +15,9 @@ from typing import Any
 from ledger import policy
 from ledger import rules as r
 from ledger.disclosure import Request
-from ledger.disclosure_intake import DisclosureIntake, OrderScope, nonblank
+from ledger.disclosure_intake import DisclosureIntake, OrderScope, nonblank, optional
 from ledger.errors import InvalidInput
+from ledger.text import REASON, REFERENCE
 
 FOLLOW_UP_RESOLUTIONS = ("court_order", "judicial_review_sought", "closed")
 
@@ -42,7 +43,7 @@ class DisclosureCommands(DisclosureIntake):
         decider = policy.check_decider(who.role)
         if not decider.allowed:
             self.refuse(who, "request decide", decider.rule, decider.reason, subject=request.ref)  # fmt: skip
-        reason = nonblank(reason, "the reason (--reason)")
+        reason = nonblank(reason, "the reason (--reason)", REASON, no_card_numbers=True)
         if request.releases:
             raise InvalidInput(f"{request.ref} has been released already; it cannot be re-decided")
         plan = policy.releasable_fields(request.facts())
@@ -109,7 +110,8 @@ class DisclosureCommands(DisclosureIntake):
         fields, segments = sorted(set(fields)), sorted(set(footage))
         if not fields and not segments:
             raise InvalidInput("name what is released: --fields and/or --footage")
-        to, method = nonblank(to, "the recipient (--to)"), nonblank(method, "the method (--method)")
+        to = nonblank(to, "the recipient (--to)")
+        method = nonblank(method, "the method (--method)", REFERENCE)
         plan = policy.releasable_fields(request.facts())
         decision = request.decision
         refuse = lambda rule, why: self.refuse(  # noqa: E731
@@ -249,7 +251,8 @@ class DisclosureCommands(DisclosureIntake):
             raise InvalidInput(
                 "give exactly one of --court-order OTHER_REQ, --judicial-review-sought, --closed"
             )
-        if closed and not reason.strip():
+        reason = optional(reason, "the reason (--reason)", REASON, no_card_numbers=True)
+        if closed and not reason:
             raise InvalidInput("closing a follow-up needs --reason")
         if request.follow_up is None or request.follow_up["state"] != "open":
             raise InvalidInput(f"{request.ref} has no open follow-up")
@@ -278,7 +281,7 @@ class DisclosureCommands(DisclosureIntake):
             Request.FollowUpResolved,
             resolution=resolution,
             court_order_request=linked,
-            reason=reason.strip(),
+            reason=reason,
             **self._common(who, now),
         )
         self.save(request)

@@ -30,6 +30,7 @@ from ledger.errors import InvalidInput, NotFound
 from ledger.footage_policy import CLAIM_TOLERANCE
 from ledger.patrons import PatronDetails
 from ledger.staff import StaffMember, staff_id
+from ledger.text import DESCRIPTION, NAME, REASON, REFERENCE, clean_text
 
 
 class _Footage(Protocol):
@@ -85,12 +86,17 @@ def _check_scope(scope: OrderScope) -> None:
         raise InvalidInput("the scope's dates end before they begin")
 
 
-def nonblank(value: str | None, what: str) -> str:
-    """The text with its whitespace collapsed; InvalidInput (naming it) if nothing is left."""
-    value = " ".join((value or "").split())
-    if not value:
-        raise InvalidInput(f"{what} is empty")
-    return value
+def nonblank(
+    value: str | None, what: str, kind: str = NAME, *, no_card_numbers: bool = False
+) -> str:
+    """The text with its whitespace collapsed; InvalidInput (naming it) if nothing is left,
+    or if it holds control characters, is too long for its ``kind`` or (with
+    ``no_card_numbers``) looks like it holds a card number (``ledger.text``)."""
+    return clean_text(value, kind=kind, what=what, no_card_numbers=no_card_numbers)
+
+
+def optional(value: str | None, what: str, kind: str, *, no_card_numbers: bool = False) -> str:
+    return clean_text(value, kind=kind, what=what, required=False, no_card_numbers=no_card_numbers)
 
 
 class DisclosureIntake(DisclosureQueries):
@@ -129,6 +135,9 @@ class DisclosureIntake(DisclosureQueries):
             )
         if footage and "footage" not in records:
             raise InvalidInput("--footage names segments but --records does not include footage")
+        patron_name = optional(patron_name, "the patron's name (--patron-name)", NAME)
+        patron_address = optional(patron_address, "the patron's address", REFERENCE)
+        patron_phone = optional(patron_phone, "the patron's phone", REFERENCE)
         if (minor or patron_name or patron_address or patron_phone) and not patron_card:
             raise InvalidInput("--minor and patron details need the patron's card (--patron)")
         if guardianship and requester_kind != "parent_guardian":
@@ -175,10 +184,13 @@ class DisclosureIntake(DisclosureQueries):
             records=records,
             patron=pseudo,
             minor=minor,
-            guardianship=(guardianship or "").strip() or None,
+            guardianship=optional(
+                guardianship, "how guardianship was confirmed", REASON, no_card_numbers=True
+            )
+            or None,
             footage=segments,
-            case_number=(case_number or "").strip() or None,
-            description=nonblank(description, "the description"),
+            case_number=optional(case_number, "the case number", REFERENCE) or None,
+            description=nonblank(description, "the description", DESCRIPTION, no_card_numbers=True),
             **common,
         )
         request.trigger_event(Request.RequestRoutedToDirector, director=director, **common)
@@ -250,11 +262,11 @@ class DisclosureIntake(DisclosureQueries):
             signed_by_judge=signed_by_judge,
             court=nonblank(court, "the court"),
             judge=nonblank(judge, "the judge"),
-            case=nonblank(case, "the case number"),
+            case=nonblank(case, "the case number", REFERENCE),
             issued=issued,
             served_at=served_at,
             served_by=nonblank(served_by, "who served the order"),
-            scope=" ".join(scope_note.split()),
+            scope=optional(scope_note, "the scope note", DESCRIPTION, no_card_numbers=True),
             scope_records=sorted(set(scope.records)),
             scope_fields=sorted(set(scope.fields)),
             scope_patrons=sorted({self._pseudonym(c) for c in scope.patron_cards}),
@@ -264,7 +276,9 @@ class DisclosureIntake(DisclosureQueries):
             exclude_fields=sorted(set(scope.exclude_fields)),
             document_name=document_name,
             document_sha256=document_sha256,
-            nondisclosure=" ".join(nondisclosure.split()),
+            nondisclosure=optional(
+                nondisclosure, "the nondisclosure terms", DESCRIPTION, no_card_numbers=True
+            ),
             **self._common(who, now),
         )
         self.save(request)
@@ -291,7 +305,12 @@ class DisclosureIntake(DisclosureQueries):
             )  # fmt: skip
         request.trigger_event(
             Request.FoiaExtensionTaken,
-            reason=nonblank(reason, "the reason given to the requester (--reason)"),
+            reason=nonblank(
+                reason,
+                "the reason given to the requester (--reason)",
+                REASON,
+                no_card_numbers=True,
+            ),  # fmt: skip
             **self._common(who, now),
         )
         self.save(request)
@@ -315,7 +334,7 @@ class DisclosureIntake(DisclosureQueries):
         request.trigger_event(
             Request.CounselReviewRecorded,
             result=result,
-            notes=notes.strip(),
+            notes=optional(notes, "counsel's notes", REASON, no_card_numbers=True),
             document_sha256=request.court_order["document_sha256"],
             **self._common(who, now),
         )
@@ -387,17 +406,22 @@ class DisclosureIntake(DisclosureQueries):
                 {"field": f, "rule_id": d.rule.id, "reason": d.reason} for f, d in refused
             ],
             officer_name=nonblank(officer_name, "the officer's name"),
-            officer_rank=officer_rank.strip(),
-            badge_number=nonblank(badge_number, "the badge number"),
+            officer_rank=optional(officer_rank, "the officer's rank", NAME),
+            badge_number=nonblank(badge_number, "the badge number", REFERENCE),
             agency=nonblank(agency, "the agency"),
-            agency_phone=agency_phone.strip(),
+            agency_phone=optional(agency_phone, "the agency's phone", REFERENCE),
             id_examined=id_examined,
             sworn_officer=sworn_officer,
             court_order_impractical=court_order_impractical,
             imminent_danger=imminent_danger,
             identification_purpose=identification_purpose,
             role_sought=role_sought or "",
-            emergency_description=nonblank(emergency_description, "the emergency's description"),
+            emergency_description=nonblank(
+                emergency_description,
+                "the emergency's description",
+                DESCRIPTION,
+                no_card_numbers=True,
+            ),  # fmt: skip
             **self._common(who, now),
         )
         self.save(request)

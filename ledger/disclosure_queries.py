@@ -14,7 +14,13 @@ from ledger import policy
 from ledger.disclosure import Request, fields_for, request_id
 from ledger.errors import NotFound
 from ledger.patron_commands import PatronCommands
-from ledger.patrons import ERASED
+from ledger.patrons import ERASED, MISSING
+
+# What `request show` prints for details whose key is gone with no `patron forget`.
+MISSING_KEY = (
+    "missing: the patron's key is gone but no `patron forget` is recorded; restore keys/ "
+    "from your key backup (custodes verify lists it)"
+)
 
 
 class DisclosureQueries(PatronCommands):
@@ -27,7 +33,11 @@ class DisclosureQueries(PatronCommands):
         patron: dict[str, Any] | None = None
         if q.patron:
             details = self.patron_details(q.patron)
-            patron = {"pseudonym": q.patron, "details": details if details else ERASED}
+            state = self.patron_state(q.patron) if details is None else "present"
+            patron = {
+                "pseudonym": q.patron,
+                "details": details if details else MISSING_KEY if state == MISSING else ERASED,
+            }
         return {
             "ref": q.ref,
             "requester_kind": q.requester_kind,

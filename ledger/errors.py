@@ -10,6 +10,13 @@ from ledger.rules import Rule
 class LedgerError(Exception):
     """Base of every error the ledger raises on purpose."""
 
+    def __str__(self) -> str:
+        # Messages quote what people typed (names, reasons): a control character in one
+        # is shown escaped, never sent to a terminal (issue 14, ``ledger.text``).
+        from ledger.text import printable
+
+        return printable(super().__str__(), keep_newlines=True)
+
 
 class NotPermitted(LedgerError):
     """A policy rule refused the act; the refusal has been recorded."""

@@ -70,6 +70,7 @@ class EvidenceExport(LedgerAggregate):
         self.request_ref = request_ref
         self.recipient = recipient
         self.content_digest = content_digest
+        self.release_inventory_sha256 = release_inventory_sha256
         self.segments = segments
         self.clips: list[dict[str, Any]] = []
 
@@ -165,9 +166,15 @@ class ExportCommands(LedgerBase):
             who, ref, request.get("case_number"), request["requester"], purpose, wanted, permits
         )
 
-    def record_export(self, permit: ExportPermit, clips: list[dict[str, Any]]) -> UUID:
+    def record_export(
+        self, permit: ExportPermit, clips: list[dict[str, Any]], *, stamp: str
+    ) -> UUID:
         """Record the release on the request (checked again against the Director's
-        decision), the export and each derivation; returns the export's aggregate id."""
+        decision), the export and each derivation; returns the export's aggregate id.
+
+        ``stamp`` is the export time written in the package's manifest
+        (:func:`exported_at`): the export's id commits to it, so it must be the one the
+        package carries, not a second reading of the clock."""
         now = self.clock()
         features = cast(_Features, self)
         redactions = [c.get("redaction") or {} for c in clips]
@@ -181,7 +188,7 @@ class ExportCommands(LedgerBase):
             # What the release says of the redaction: every clip's faces blurred, or not.
             redaction={"faces": bool(clips) and all(r.get("blur_faces") for r in redactions)},
         )
-        digest = content_digest(clips, permit.request_ref, exported_at(now))
+        digest = content_digest(clips, permit.request_ref, stamp)
         common = dict(actor=permit.who.name, actor_role=permit.who.role, occurred_at=None)
         export = EvidenceExport._create(
             EvidenceExport.EvidenceExported,
@@ -211,3 +218,14 @@ class ExportCommands(LedgerBase):
         for view in permit.view_permits:
             features.record_viewing(view, kind="export", remote=False)
         return export.id
+
+    def recorded_export(self, export_uuid: UUID) -> dict[str, Any] | None:
+        """What the ledger holds of an export (None when it was never recorded)."""
+        export = self._get(EvidenceExport, export_uuid)
+        if export is None:
+            return None
+        return {
+            "request_ref": export.request_ref,
+            "content_digest": export.content_digest,
+            "release_inventory_sha256": export.release_inventory_sha256,
+        }

@@ -154,6 +154,24 @@ class Segment(LedgerAggregate):
             aggregate.purged = True
             aggregate.purged_at = self.timestamp
 
+    class FootageFoundMissing(LedgerAggregate.Event):
+        """The segment's encrypted file or key is gone and no purge was in progress: it
+        was destroyed outside Custodes (by hand, a disk fault). Not a purge (R15)."""
+
+        segment_id: str
+        sha256: str
+        camera_id: str
+        recorded_start: datetime
+        recorded_end: datetime
+        blob_missing: bool
+        key_missing: bool
+        found_by: str  # the sweep run (or audit) that found it
+        rule_id: str
+
+        def apply(self, aggregate: Segment) -> None:
+            aggregate.missing = True
+            aggregate.missing_at = self.timestamp
+
     def __init__(
         self,
         actor: str,
@@ -185,6 +203,8 @@ class Segment(LedgerAggregate):
         self.viewings = 0
         self.purged = False
         self.purged_at: datetime | None = None
+        self.missing = False
+        self.missing_at: datetime | None = None
 
     def policy_flags(self) -> list[Flag]:
         return [Flag(fid, until) for fid, until in sorted(self.flags.items())]

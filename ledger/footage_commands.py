@@ -38,6 +38,7 @@ from ledger.footage_queries import (
     camera_info_of,
     segment_info_of,
 )
+from ledger.text import NAME, REASON, REFERENCE, clean_text, printable
 
 HOLD_PLACERS = ()  # any active staff member may preserve footage; only the Director releases
 FLAG_CLEARERS = ("director", "business_manager")
@@ -65,10 +66,11 @@ class CaptureItem:
 
 
 def required_reason(reason: str, what: str) -> str:
+    """A reason as it is recorded: required, plain text, bounded, no card numbers."""
     text = " ".join((reason or "").split())
     if not text:
         raise InvalidInput(f"{what}: a reason is required; pass --reason TEXT")
-    return text
+    return clean_text(text, kind=REASON, what=f"{what}: the reason", no_card_numbers=True)
 
 
 class FootageCommands(FootageQueries):
@@ -86,8 +88,10 @@ class FootageCommands(FootageQueries):
         now = self.clock()
         name = name.strip()
         who = self.authorize(actor, "camera add", ("director",), rules.STAFF_ROLE, subject=name)
-        if not name or any(c.isspace() for c in name) or len(name) > 64:
-            raise InvalidInput(f"camera id {name!r} must be 1-64 characters without spaces")
+        if not name or any(c.isspace() for c in name) or len(name) > 64 or printable(name) != name:
+            raise InvalidInput(
+                f"camera id {name!r} must be 1-64 characters without spaces or control characters"
+            )
         if zone not in ZONES:
             raise InvalidInput(f"unknown zone {zone!r}; choose one of {', '.join(ZONES)}")
         if not location.strip():
@@ -110,7 +114,7 @@ class FootageCommands(FootageQueries):
             actor_role=who.role,
             occurred_at=None,
             camera_id=name,
-            location=" ".join(location.split()),
+            location=clean_text(location, kind=NAME, what=f"camera {name!r}: the location"),
             zone=zone,
             signage_posted=signage_posted,
         )
@@ -327,7 +331,7 @@ class FootageCommands(FootageQueries):
             hold_id=hold_id,
             kind=kind,
             reason=text,
-            reference=reference.strip(),
+            reference=clean_text(reference, kind=REFERENCE, what="the hold's reference"),
             segments=sorted(held),
             review_by=review_by,
             **common,
@@ -371,6 +375,12 @@ class FootageCommands(FootageQueries):
                 f"segment {segment.segment_id} was purged on {segment.purged_at:%Y-%m-%d}; "
                 f"there is nothing left to {what}"
             )
+        if segment.missing and what == "view":
+            raise InvalidInput(
+                f"segment {segment.segment_id} was found missing on "
+                f"{segment.missing_at:%Y-%m-%d} (its file or key is gone; "
+                f"{rules.FOOTAGE_FOUND_MISSING.cite()}); there is nothing left to {what}"
+            )
         return segment
 
     # ---- viewing (R16, R16a) --------------------------------------------------------------
@@ -387,6 +397,7 @@ class FootageCommands(FootageQueries):
         if not text:
             d = footage_policy.check_reason(text)
             raise InvalidInput(f"{d.message()}; pass --reason TEXT (nothing was recorded)")
+        text = clean_text(text, kind=REASON, what="the viewing's reason", no_card_numbers=True)
         sid = segment.segment_id
         purpose_ok = footage_policy.check_view_purpose(purpose, text)
         if not purpose_ok.allowed:

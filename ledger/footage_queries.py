@@ -52,6 +52,7 @@ class SegmentInfo:
     captured_at: datetime | None = None
     purged_at: datetime | None = None
     media: dict[str, Any] = field(default_factory=dict)
+    missing: bool = False  # its files were found gone without a purge (FootageFoundMissing)
 
 
 @dataclass(frozen=True)
@@ -160,4 +161,5 @@ def segment_info_of(segment: Segment) -> SegmentInfo:
         captured_at=segment.created_on,
         purged_at=segment.purged_at,
         media=dict(segment.media),
+        missing=segment.missing,
     )

@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
+from ledger.text import NAME, clean_text
+
 MAX_NAME = 120
 
 
@@ -21,16 +23,19 @@ class NameRefused(ValueError):
 
 
 def normalize_name(name: str) -> str:
-    """NFKC, whitespace collapsed. Raises NameRefused for control characters."""
-    name = unicodedata.normalize("NFKC", name)
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs") for c in name):
-        raise NameRefused("a name may not contain control or format characters")
-    return " ".join(name.split())
+    """NFKC, whitespace collapsed (``check_name`` refuses control characters first; a
+    name recorded before that still has one identity)."""
+    return " ".join(unicodedata.normalize("NFKC", name).split())
 
 
 def check_name(name: str, what: str = "staff member") -> str:
     """The normalized name, or NameRefused with the reason."""
+    # Plain text of sane length first: bad input (InvalidInput), nothing recorded. A
+    # terminal escape in a name would drive the screen of everyone who lists the staff.
+    clean_text(name, kind=NAME, what=f"the {what}'s name")
     cleaned = normalize_name(name)
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs") for c in cleaned):
+        raise NameRefused("a name may not contain control or format characters")
     if not cleaned:
         raise NameRefused(f"the {what}'s name is empty")
     if len(cleaned) > MAX_NAME:
@@ -45,16 +50,24 @@ def check_name(name: str, what: str = "staff member") -> str:
     return cleaned
 
 
+def _visible(name: str) -> str:
+    """NFKC, whitespace collapsed, invisible characters dropped: how a name looks. Also
+    for names recorded before control characters were refused."""
+    name = unicodedata.normalize("NFKC", name)
+    kept = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Co", "Cs"))
+    return " ".join(kept.split())
+
+
 def skeleton(name: str) -> str:
     """The name as it looks: confusable characters mapped to one representative."""
-    return "".join(_representative(c) for c in normalize_name(name).casefold())
+    return "".join(_representative(c) for c in _visible(name).casefold())
 
 
 def look_alike(name: str, existing: Iterable[str]) -> str | None:
     """An existing name that looks the same as ``name`` but is not the same string."""
     mine = skeleton(name)
     for other in existing:
-        if skeleton(other) == mine and normalize_name(other).casefold() != name.casefold():
+        if skeleton(other) == mine and _visible(other).casefold() != name.casefold():
             return other
     return None
 

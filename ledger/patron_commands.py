@@ -15,6 +15,8 @@ from ledger.datadir import SubjectKeys
 from ledger.domain import Actor
 from ledger.errors import InvalidInput, NotFound
 from ledger.patrons import (
+    ERASED,
+    MISSING,
     Patron,
     PatronDetails,
     key_id_for,
@@ -25,6 +27,7 @@ from ledger.patrons import (
     unseal,
 )
 from ledger.rules import PATRON_ERASURE
+from ledger.text import REASON, clean_text
 
 
 class PatronCommands(LedgerBase):
@@ -45,7 +48,9 @@ class PatronCommands(LedgerBase):
             Patron.PatronForgotten,
             pseudonym=pseudo,
             key_id=key_id,
-            reason=reason.strip(),
+            reason=clean_text(
+                reason, kind=REASON, what="the reason", required=False, no_card_numbers=True
+            ),
             **self._common(who, now),
         )
         self.save(patron)
@@ -53,12 +58,38 @@ class PatronCommands(LedgerBase):
         return pseudo
 
     def patron_details(self, pseudo: str) -> dict[str, str] | None:
-        """The patron's details in clear, or None when erased."""
+        """The patron's details in clear, or None when erased (or unreadable: see
+        ``patron_state``)."""
         patron = self._get(Patron, patron_id(pseudo))
         if patron is None or patron.forgotten:
             return None
         details = unseal(self._patron_keys().get(patron.key_id), pseudo, patron.sealed_details)
         return details.as_dict() if details else None
+
+    def patron_state(self, pseudo: str) -> str:
+        """``present``; ``erased`` (``patron forget`` recorded); or ``missing``: the key is
+        gone (or is not the one that sealed the details) although no forget is recorded
+        -- deleted by hand, or a key backup restored without it (issue 14)."""
+        patron = self._get(Patron, patron_id(pseudo))
+        if patron is None:
+            return MISSING
+        if patron.forgotten:
+            return ERASED
+        return "present" if self.patron_details(pseudo) is not None else MISSING
+
+    def patron_key_problems(self) -> list[str]:
+        """One line per patron whose key is missing although no forget is recorded."""
+        problems = []
+        for event in self._events_of(Patron.PatronRecorded):
+            patron: Patron = self.repository.get(event.originator_id)
+            if not patron.forgotten and self.patron_state(patron.pseudonym) == MISSING:
+                path = self._patron_keys()._path(patron.key_id)
+                problems.append(
+                    f"patron {patron.pseudonym}: the key {path} is missing (or not the one "
+                    "that sealed the details) but no `patron forget` is recorded: the details "
+                    "are unreadable, not erased. Restore the key from your key backup."
+                )
+        return problems
 
     def _patron_keys(self) -> SubjectKeys:
         if self.datadir is None:

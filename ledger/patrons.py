@@ -7,8 +7,6 @@ details everywhere while the chain, which covers only digests, still verifies.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import os
 from dataclasses import dataclass
@@ -17,7 +15,8 @@ from uuid import UUID
 
 from ledger.domain import LedgerAggregate, stable_id
 
-ERASED = "erased"
+ERASED = "erased"  # `patron forget` destroyed the key, on purpose and recorded
+MISSING = "missing"  # the key is gone with no forget recorded: restore it from the key backup
 
 
 def normalise_card(card: str) -> str:
@@ -25,15 +24,32 @@ def normalise_card(card: str) -> str:
     return "".join(c for c in card if c.isalnum()).upper()
 
 
+# Argon2id (RFC 9106) keyed with the pseudonym key (its secret input K): tens of ms and
+# 19 MiB per pseudonym (OWASP's minimum for argon2id), so that someone holding the key
+# cannot simply try every card number: a library's card space is small (10^9 numbers
+# were tried in 6 s against the HMAC this replaced; see docs/BENCHMARKS.md).
+PSEUDONYM_KDF = {"iterations": 2, "lanes": 1, "memory_cost": 19 * 1024}  # memory in KiB
+PSEUDONYM_SALT = b"custodes patron pseudonym/2"
+
+
 def pseudonym(secret: bytes, card: str) -> str:
-    """``p-`` and the first 16 hex digits of HMAC-SHA-256(site secret, card number): the
-    same card always gives the same pseudonym, and without the secret it cannot be
-    reversed by trying card numbers."""
+    """``p-`` and the first 16 hex digits of Argon2id(card number; key = the site's
+    pseudonym key): the same card always gives the same pseudonym; without the key it
+    cannot be computed at all, and with it each guess costs one memory-hard Argon2id."""
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
     card = normalise_card(card)
     if not card:
         raise ValueError("the card number is empty")
-    digest = hmac.new(secret, b"custodes patron\x00" + card.encode(), hashlib.sha256)
-    return "p-" + digest.hexdigest()[:16]
+    kdf = Argon2id(
+        salt=PSEUDONYM_SALT,
+        length=32,
+        iterations=PSEUDONYM_KDF["iterations"],
+        lanes=PSEUDONYM_KDF["lanes"],
+        memory_cost=PSEUDONYM_KDF["memory_cost"],
+        secret=secret,
+    )
+    return "p-" + kdf.derive(card.encode()).hex()[:16]
 
 
 def patron_id(pseudo: str) -> UUID:

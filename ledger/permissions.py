@@ -70,6 +70,7 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "ledger.footage:Segment.HoldLifted": _DIRECTOR,
     "ledger.footage:Segment.FootageViewed": (*_ARCHIVE, "staff"),
     "ledger.footage:Segment.FootagePurged": (SERVICE, "director"),
+    "ledger.footage:Segment.FootageFoundMissing": (SERVICE, "director"),
     "ledger.footage:FootageHold.HoldPlaced": _ANYONE,
     "ledger.footage:FootageHold.HoldReleased": _DIRECTOR,
     "ledger.exports:EvidenceExport.EvidenceExported": _ARCHIVE,

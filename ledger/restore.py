@@ -100,7 +100,12 @@ class RestoreResult:
 def check_target(target: Path) -> Path:
     """The target as an absolute path; DataDirError unless it is new or empty."""
     target = target.expanduser().absolute()
-    if target.exists() or target.is_symlink():
+    if target.is_symlink():
+        raise DataDirError(
+            f"{target} is a symbolic link; restore into a real new or empty directory "
+            "(nothing was written)."
+        )
+    if target.exists():
         if not target.is_dir():
             raise DataDirError(f"{target} exists and is not a directory; nothing was restored.")
         if any(target.iterdir()):
@@ -205,6 +210,11 @@ def _unpack(backup: Path, work: Path) -> tuple[dict[str, bytes], str]:
                     raise BackupDamaged(f"{name} in {backup} is too large to be what it claims")
                 else:
                     small[name] = source.read()
+            # Read to the end: only then does gzip check its CRC, which also covers the
+            # padding after the last member (a changed byte there went unnoticed).
+            assert tar.fileobj is not None
+            while tar.fileobj.read(CHUNK):
+                pass
     except PermissionError as e:
         raise InvalidInput(f"cannot read {backup}: {e.strerror}") from e
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:

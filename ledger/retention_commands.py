@@ -17,6 +17,7 @@ from ledger.footage import Segment
 from ledger.footage_commands import required_reason
 from ledger.footage_queries import FootageQueries, SegmentInfo, segment_info_of
 from ledger.site import SITE_ID, Site
+from ledger.text import REFERENCE, clean_text
 
 # Who may run the sweep: the unattended service identity, or the Director by hand.
 SWEEPERS = ("service", "director")
@@ -28,6 +29,15 @@ class PurgeBlocked(LedgerError):
     def __init__(self, rule: rules.Rule, message: str) -> None:
         super().__init__(f"{rule.cite()}: {message}")
         self.rule = rule
+
+
+@dataclass(frozen=True)
+class MissingRecord:
+    """A segment whose file or key the vault audit found gone with no purge in progress."""
+
+    segment_id: str
+    blob_missing: bool
+    key_missing: bool
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,12 @@ class RetentionCommands(FootageQueries):
         if segment.purged:
             raise PurgeBlocked(
                 rules.FOOTAGE_RETENTION, f"segment {segment.segment_id} is purged already"
+            )
+        if segment.missing:
+            raise PurgeBlocked(
+                rules.FOOTAGE_FOUND_MISSING,
+                f"segment {segment.segment_id} was found missing on "
+                f"{segment.missing_at:%Y-%m-%d}; there is nothing left to purge",
             )
         decision = footage_policy.check_purge(
             segment.recorded_end,
@@ -127,6 +143,40 @@ class RetentionCommands(FootageQueries):
             self.save(*segments)
         return [s.segment_id for s in segments]
 
+    def record_found_missing(
+        self, found: Sequence[MissingRecord], *, found_by: str, actor: str
+    ) -> list[str]:
+        """Record, in one save, segments whose files the vault audit found gone with no
+        purge in progress (FOOTAGE-FOUND-MISSING): never as a purge. Segments purged or
+        recorded missing meanwhile are left out; returns the segment ids recorded."""
+        now = self.clock()
+        who = self.authorize(actor, "retention sweep", SWEEPERS, rules.SERVICE_SCOPE)
+        segments = []
+        for record in found:
+            segment = self._segment(record.segment_id)
+            if segment.purged or segment.missing:
+                continue
+            segment.trigger_event(
+                Segment.FootageFoundMissing,
+                timestamp=now,
+                actor=who.name,
+                actor_role=who.role,
+                occurred_at=None,
+                segment_id=segment.segment_id,
+                sha256=segment.sha256,
+                camera_id=segment.camera_id,
+                recorded_start=segment.recorded_start,
+                recorded_end=segment.recorded_end,
+                blob_missing=record.blob_missing,
+                key_missing=record.key_missing,
+                found_by=found_by,
+                rule_id=rules.FOOTAGE_FOUND_MISSING.id,
+            )
+            segments.append(segment)
+        if segments:
+            self.save(*segments)
+        return [s.segment_id for s in segments]
+
     # ---- site retention settings (R13, R15, R16) ------------------------------------------
 
     def change_retention(
@@ -151,7 +201,11 @@ class RetentionCommands(FootageQueries):
             raise InvalidInput("retention days and live-window hours must be at least 1")
         authority = site.schedule_authority if schedule_authority is None else schedule_authority
         if authority is not None:
-            authority = {k: v.strip() for k, v in authority.items() if v and v.strip()} or None
+            authority = {
+                k: clean_text(v, kind=REFERENCE, what=f"the schedule authority's {k}")
+                for k, v in authority.items()
+                if v and v.strip()
+            } or None
         site.trigger_event(
             Site.SiteSettingsChanged,
             timestamp=now,

@@ -189,6 +189,14 @@ FOOTAGE_RETENTION = Rule(
     "then purged under the approved retention schedule.",
     ("R13", "R15"),
 )
+FOOTAGE_FOUND_MISSING = Rule(
+    "FOOTAGE-FOUND-MISSING",
+    "Policy V-B; 50 ILCS 205",
+    "Footage is destroyed only by the retention sweep under the approved schedule, which "
+    "records what it destroyed; a segment's file or key found gone without a purge in "
+    "progress was destroyed outside it and is recorded and reported, never as a purge.",
+    ("R15",),
+)
 FOOTAGE_HOLD_BLOCKS_PURGE = Rule(
     "FOOTAGE-HOLD-BLOCKS-PURGE",
     "Policy V-B; 50 ILCS 205",
@@ -385,6 +393,7 @@ RULES: dict[str, Rule] = {
         CAMERA_NO_AUDIO,
         CAMERA_SIGNAGE,
         FOOTAGE_RETENTION,
+        FOOTAGE_FOUND_MISSING,
         FOOTAGE_HOLD_BLOCKS_PURGE,
         FOOTAGE_HOLD_RELEASE_DIRECTOR,
         FOOTAGE_ARCHIVE_ACCESS,

@@ -21,6 +21,8 @@ from typing import cast
 
 from fpdf import FPDF
 
+from ledger.outfiles import PRIVATE, write_bytes
+
 CITATION = "75 ILCS 70/1(a)(2)"
 LEFT, WIDTH = 15.0, 185.9  # Letter is 215.9 mm wide
 INK, GREY, SHADE = (0, 0, 0), (90, 90, 90), (232, 232, 232)
@@ -198,7 +200,9 @@ def _signature_row(pdf: FPDF, cells: list[tuple[str, float]]) -> None:
     pdf.set_xy(LEFT, y + 4)
 
 
-def render_appendix9(form: Mapping[str, object], out_path: Path) -> None:
+def render_appendix9(form: Mapping[str, object], out_path: Path, *, force: bool = False) -> None:
+    """Write the form to ``out_path``: 0600 (it names the patron's officer and the
+    emergency), never through a symbolic link or over a file without ``force``."""
     pdf = _Form(format="Letter", unit="mm")
     pdf.form_id = _text(form.get("form_id")) or "________"
     pdf.set_margins(LEFT, 11, LEFT)
@@ -327,5 +331,4 @@ def render_appendix9(form: Mapping[str, object], out_path: Path) -> None:
     pdf.ln(2)
     _paragraph(pdf, NOTICE, 8.5, "I")
 
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    pdf.output(str(out_path))
+    write_bytes(out_path, bytes(pdf.output()), force=force, mode=PRIVATE)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ from projections.retention import (
     hold_rows,
     hold_segments,
     holds,
+    missing_rows,
     segment_rows,
     segments,
     site_settings,
@@ -77,7 +78,9 @@ from projections.retention import (
 
 FOIA_NEAR_BUSINESS_DAYS = 2
 _SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
-_TIMELINE_STATUS = {"live": "retained", "due": "retained"}
+# A segment found missing is no longer kept: on the timeline like a purged one; the
+# attention list says it was destroyed outside Custodes.
+_TIMELINE_STATUS = {"live": "retained", "due": "retained", "missing": "purged"}
 
 
 def period_bounds(period_from: date, period_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -114,6 +117,7 @@ def compile_compliance_report(
     now: datetime,
     signing_key: Any,
     as_of: datetime | None = None,
+    vault_audit: Callable[[], Sequence[tuple[str, str]]] | None = None,
 ) -> tuple[ComplianceReport, str]:
     """The whole use-case: verify the ledger (LedgerTampered, exit 3, before any event is
     read), check who asks (a refusal is recorded), sign a checkpoint over exactly the
@@ -131,6 +135,9 @@ def compile_compliance_report(
         subject=f"{period_from}..{period_to}",
     )
     cp, note = sign_verified(outcome, origin=site.log_origin, signing_key=signing_key, now=now)
+    # The vault audited only once the ledger verified (it reads the events' read models):
+    # (segment id, what is wrong) for footage found gone and not recorded yet.
+    unrecorded_missing = vault_audit() if vault_audit is not None and as_of is None else ()
     head = reader.entry(position=cp.size)
     integrity = Integrity(
         verified=True,
@@ -158,6 +165,7 @@ def compile_compliance_report(
             generated_by=who.name,
             integrity=integrity,
             as_of=as_of,
+            unrecorded_missing=unrecorded_missing,
         )
     finally:
         views.close()
@@ -175,9 +183,12 @@ def build_compliance_report(
     integrity: Integrity,
     checkpoint_note: str | None = None,
     as_of: datetime | None = None,
+    unrecorded_missing: Sequence[tuple[str, str]] = (),
 ) -> ComplianceReport:
     """The report for a period; ``integrity`` carries the verification and checkpoint
-    (the caller verifies the ledger and signs the checkpoint before calling this)."""
+    (the caller verifies the ledger and signs the checkpoint before calling this).
+    ``unrecorded_missing``: (segment id, what is wrong) for footage the vault audit found
+    gone and the ledger does not record yet (``capture.audit``)."""
     site = ledger.site()
     zone = ZoneInfo(site.timezone)
     ref = as_of or now
@@ -198,7 +209,7 @@ def build_compliance_report(
                 as_of=as_of,
                 generated_by=generated_by,
             ),
-            attention=tuple(_attention(conn, register, refusals, ref, zone)),
+            attention=tuple(_attention(conn, register, refusals, ref, zone, unrecorded_missing)),
             integrity=integrity,
             cameras=_cameras(conn, start, end, ref),
             retention=_retention(conn, start, end, ref),
@@ -387,8 +398,38 @@ def _attention(
     refusals: Iterable[RefusalRecord],
     ref: datetime,
     zone: ZoneInfo,
+    unrecorded_missing: Sequence[tuple[str, str]] = (),
 ) -> list[AttentionItem]:
     items: list[AttentionItem] = []
+    for gone in missing_rows(conn):
+        what = (
+            "encrypted file and key were"
+            if gone.blob_missing and gone.key_missing
+            else "encrypted file was"
+            if gone.blob_missing
+            else "key was"
+        )
+        items.append(
+            _item(
+                "violation",
+                rules.FOOTAGE_FOUND_MISSING,
+                f"Segment {gone.segment_id} ({gone.camera_id}, recorded "
+                f"{_local(gone.recorded_start, zone)}): its {what} found missing on "
+                f"{_local(gone.found_at, zone)} with no purge in progress or recorded "
+                f"({gone.found_by}): footage destroyed outside Custodes. Find out how and by "
+                "whom; it is not a purge under the retention schedule.",
+                gone.segment_id,
+            )
+        )
+    for segment_id, text in unrecorded_missing:
+        items.append(
+            _item(
+                "violation",
+                rules.FOOTAGE_FOUND_MISSING,
+                f"Found while writing this report, not yet recorded: {text}.",
+                segment_id,
+            )
+        )
     for seg in segment_rows(conn, ref, status="overdue"):
         due = seg.keep_until or seg.deadline
         items.append(

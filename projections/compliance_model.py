@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ledger.outfiles import PRIVATE, OutputFailed, OutputRefused, write_bytes
+from ledger.text import printable
 
 SCHEMA_VERSION = "custodes-compliance-report/1"
 SEVERITIES = ("violation", "warning", "info")
@@ -24,6 +26,9 @@ SEVERITIES = ("violation", "warning", "info")
 
 class ReportError(Exception):
     """Base error of the projections package: a report could not be built or written."""
+
+    def __str__(self) -> str:
+        return printable(super().__str__(), keep_newlines=True)  # issue 14, ledger.text
 
 
 class InvalidReport(ReportError):
@@ -308,51 +313,11 @@ def period_text(report: ComplianceReport) -> str:
     return f"{h.period_from.isoformat()} to {h.period_to.isoformat()}"
 
 
-def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same directory.
-
-    ``os.replace`` is atomic on one file system, so a reader (or a failure halfway)
-    never sees a partial report.
-    """
-    target = Path(path)
-    tmp = temp_file_beside(target)
+def write_atomically(path: str | os.PathLike[str], data: bytes, *, force: bool = False) -> Path:
+    """Write a report file by the rules of ``ledger.outfiles``: never through a symbolic
+    link, never over an existing file unless ``force``, whole or not at all, 0600 (a
+    report holds names and reasons)."""
     try:
-        with os.fdopen(tmp[0], "wb") as handle:
-            handle.write(data)
-        os.replace(tmp[1], target)
-    except BaseException as exc:
-        remove_if_present(tmp[1])
-        if isinstance(exc, OSError):
-            raise OutputNotWritable(
-                f"Cannot write the report to '{target}': {exc.strerror or exc}. "
-                "Choose a writable file path."
-            ) from exc
-        raise
-    return target
-
-
-def temp_file_beside(target: Path) -> tuple[int, str]:
-    directory = target.parent
-    if target.is_dir():
-        raise OutputNotWritable(
-            f"Cannot write the report to '{target}': it is a directory. Give a file path."
-        )
-    if not directory.is_dir():
-        raise OutputNotWritable(
-            f"Cannot write the report to '{target}': directory '{directory}' does not "
-            "exist. Create it or choose another path."
-        )
-    try:
-        return tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise OutputNotWritable(
-            f"Cannot write the report to '{target}': {exc.strerror or exc}. "
-            "Choose a writable directory."
-        ) from exc
-
-
-def remove_if_present(name: str) -> None:
-    try:
-        os.unlink(name)
-    except FileNotFoundError:
-        pass
+        return write_bytes(path, data, force=force, mode=PRIVATE)
+    except (OutputRefused, OutputFailed) as e:
+        raise OutputNotWritable(f"Cannot write the report: {e}") from e

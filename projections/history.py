@@ -265,6 +265,17 @@ _SUMMARIES: dict[str, Any] = {
         f"{'yes' if e.blob_removed else 'no'}, key destroyed: "
         f"{'yes' if e.key_destroyed else 'no'}) under {e.rule_id}"
     ),
+    "FootageFoundMissing": lambda e: (
+        f"segment {e.segment_id}: "
+        + (
+            "file and key"
+            if e.blob_missing and e.key_missing
+            else "file"
+            if e.blob_missing
+            else "key"
+        )
+        + f" found missing with no purge ({e.found_by}) under {e.rule_id}: not a purge"
+    ),
     "RequestOpened": lambda e: (
         f"request {e.ref} from {e.requester_kind.replace('_', ' ')} ({e.requester}) for "
         f"{', '.join(e.records)}"

@@ -25,9 +25,12 @@ refusals = Table(
     metadata,
     Column("notification_id", BigInteger, primary_key=True),
     Column("recorded_at", UtcDateTime, nullable=False, index=True),
-    Column("actor", String(120), nullable=False),
+    # Text, not String(120): a refused attempt keeps the name it was made under, whatever
+    # its length (a 1,050-character unknown --as name stopped this read model on
+    # PostgreSQL, issue 14). Staff names are bounded at entry; attempts are not chosen.
+    Column("actor", Text, nullable=False),
     Column("actor_role", String(32), nullable=False),
-    Column("action", String(120), nullable=False),
+    Column("action", Text, nullable=False),
     Column("subject", Text, nullable=False),
     Column("rule_id", String(64), nullable=False),
     Column("message", Text, nullable=False),

@@ -12,18 +12,16 @@ import dataclasses
 import io
 import json
 import os
+import shutil
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from projections.compliance_model import (
-    ComplianceReport,
-    OutputNotWritable,
-    remove_if_present,
-    temp_file_beside,
-    write_atomically,
-)
+from ledger.outfiles import PRIVATE, PRIVATE_DIR, OutputFailed, OutputRefused, staged
+from ledger.text import csv_cell
+from projections.compliance_model import ComplianceReport, OutputNotWritable, write_atomically
 
 
 def utc_iso(moment: datetime) -> str:
@@ -53,8 +51,10 @@ def to_json(report: ComplianceReport) -> str:
     return json.dumps(to_dict(report), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_json(report: ComplianceReport, path: str | os.PathLike[str]) -> Path:
-    return write_atomically(path, to_json(report).encode("utf-8"))
+def write_json(
+    report: ComplianceReport, path: str | os.PathLike[str], *, force: bool = False
+) -> Path:
+    return write_atomically(path, to_json(report).encode("utf-8"), force=force)
 
 
 # --- CSV --------------------------------------------------------------------------------
@@ -72,10 +72,10 @@ def _cell(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, tuple | list):
-        return "; ".join(str(v) for v in value)
+        return csv_cell("; ".join(str(v) for v in value))
     if isinstance(value, float):
         return f"{value:.1f}"
-    return str(value)
+    return csv_cell(str(value))
 
 
 def _rows(items: Sequence[Any], columns: Sequence[str]) -> list[list[Any]]:
@@ -143,37 +143,38 @@ def csv_text(header: Sequence[str], rows: list[list[Any]]) -> str:
     return buffer.getvalue()
 
 
-def to_csv_dir(report: ComplianceReport, out_dir: str | os.PathLike[str]) -> list[Path]:
-    """Write one CSV per table into ``out_dir`` (which must exist); return their paths.
+def to_csv_dir(
+    report: ComplianceReport, out_dir: str | os.PathLike[str], *, force: bool = False
+) -> list[Path]:
+    """Write one CSV per table into ``out_dir`` (made, 0700, if it does not exist); return
+    their paths.
 
     Every file is first written to a temporary file beside it; only when all are written
-    are they renamed into place, so a failure leaves none of them (nor a partial one).
+    are they put in place, so a failure leaves none of them (nor a partial one). A file
+    of the same name is replaced only with ``force``; a symbolic link is never followed
+    (``ledger.outfiles``).
     """
     directory = Path(out_dir)
-    if not directory.is_dir():
+    if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
         raise OutputNotWritable(
-            f"Cannot write the CSV report to '{directory}': it is not an existing "
-            "directory. Create it or choose another path."
+            f"Cannot write the CSV report to '{directory}': it is not a directory (a file "
+            "or a symbolic link). Choose a new directory."
         )
-    staged: list[tuple[str, Path]] = []
+    created = not directory.exists()
     try:
-        for name, (header, rows) in CSV_TABLES.items():
-            target = directory / name
-            fd, tmp = temp_file_beside(target)
-            staged.append((tmp, target))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(csv_text(header, rows(report)))
-        for tmp, target in staged:
-            os.replace(tmp, target)
-    except OSError as exc:
-        for tmp, _ in staged:
-            remove_if_present(tmp)
-        raise OutputNotWritable(
-            f"Cannot write the CSV report to '{directory}': {exc.strerror or exc}. "
-            "Choose a writable directory."
-        ) from exc
+        if created:
+            directory.mkdir(mode=PRIVATE_DIR)
+        with ExitStack() as stack:
+            for name, (header, rows) in CSV_TABLES.items():
+                tmp = stack.enter_context(staged(directory / name, force=force, mode=PRIVATE))
+                with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                    handle.write(csv_text(header, rows(report)))
+    except (OutputRefused, OutputFailed, OSError) as exc:
+        if created:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise OutputNotWritable(f"Cannot write the CSV report to '{directory}': {exc}") from exc
     except BaseException:
-        for tmp, _ in staged:
-            remove_if_present(tmp)
+        if created:
+            shutil.rmtree(directory, ignore_errors=True)
         raise
-    return [target for _, target in staged]
+    return [directory / name for name in CSV_TABLES]

@@ -102,5 +102,7 @@ def render_html(report: ComplianceReport) -> str:
     return "\n".join(parts)
 
 
-def write_html(report: ComplianceReport, path: str | os.PathLike[str]) -> Path:
-    return write_atomically(path, render_html(report).encode("utf-8"))
+def write_html(
+    report: ComplianceReport, path: str | os.PathLike[str], *, force: bool = False
+) -> Path:
+    return write_atomically(path, render_html(report).encode("utf-8"), force=force)

@@ -40,6 +40,10 @@ FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 MONO = "DejaVuMono"
 UNI = "DejaVu"
 MARGIN = 15.0  # mm
+CELL_LINE_MM = 4.4
+# A table row never splits across pages: a cell longer than this many lines is cut
+# (about 11 cm at 9 pt, so a row always fits a page with its table's heading).
+MAX_CELL_LINES = 24
 BODY_PT = 9.0
 SMALL_PT = 8.0
 
@@ -201,7 +205,7 @@ class ReportPDF(FPDF):
             width=table_width,
             align="LEFT",
             text_align="LEFT",
-            line_height=4.4,
+            line_height=CELL_LINE_MM,
             padding=(1.0, 1.2),
             headings_style=heading_style,
             repeat_headings=1,
@@ -217,12 +221,39 @@ class ReportPDF(FPDF):
                 for value, room in zip(values, inner, strict=True):
                     if needs_unicode(value):
                         self.set_font(UNI, "", BODY_PT - 0.5)
-                        text = self.break_at_hyphens(value, room)
+                        text = self.fit_cell(self.break_at_hyphens(value, room), room)
                         row.cell(text, style=FontFace(family=UNI, size_pt=BODY_PT - 0.5))
                     else:
                         self.set_font("Helvetica", "", BODY_PT)
-                        row.cell(self.break_at_hyphens(latin1(value), room))
+                        row.cell(self.fit_cell(self.break_at_hyphens(latin1(value), room), room))
         self.ln(4)
+
+    def cell_lines(self, text: str, room: float) -> int:
+        lines = self.multi_cell(room, CELL_LINE_MM, text, dry_run=True, output="LINES")
+        return len(lines)  # type: ignore[arg-type]
+
+    def fit_cell(self, text: str, room: float) -> str:
+        """The cell's text, cut to ``MAX_CELL_LINES`` lines with a note pointing at the
+        JSON and CSV reports, which hold it in full: a table row cannot be split across
+        pages, and one taller than a page made fpdf2 refuse the whole report (issue 14)."""
+        if self.cell_lines(text, room) <= MAX_CELL_LINES:
+            return text
+
+        def cut(keep: int) -> str:
+            rest = len(text) - keep
+            return (
+                f"{text[:keep].rstrip()}... [{rest:,} more characters: the full text is in "
+                "this report's JSON and CSV]"
+            )
+
+        low, high = 0, len(text)  # the longest prefix whose cut text still fits
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self.cell_lines(cut(middle), room) <= MAX_CELL_LINES:
+                low = middle
+            else:
+                high = middle - 1
+        return cut(low)
 
     def break_at_hyphens(self, text: str, room: float) -> str:
         """Break words wider than the column after a hyphen (rule ids, request ids).
@@ -331,5 +362,7 @@ def render_pdf(report: ComplianceReport) -> bytes:
     return bytes(pdf.output())
 
 
-def write_pdf(report: ComplianceReport, path: str | os.PathLike[str]) -> Path:
-    return write_atomically(path, render_pdf(report))
+def write_pdf(
+    report: ComplianceReport, path: str | os.PathLike[str], *, force: bool = False
+) -> Path:
+    return write_atomically(path, render_pdf(report), force=force)

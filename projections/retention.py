@@ -39,7 +39,7 @@ from ledger.footage import FootageHold, Segment
 from ledger.site import DEFAULT_LIVE_WINDOW_HOURS, Site
 from projections.base import Projection, UtcDateTime, insert_row, update_row
 
-STATUSES = ("live", "retained", "flagged", "held", "due", "overdue", "purged")
+STATUSES = ("live", "retained", "flagged", "held", "due", "overdue", "purged", "missing")
 # A segment still unpurged a day after its deadline was missed by the daily sweep: a
 # compliance violation in reports (R15).
 OVERDUE_AFTER = timedelta(days=1)
@@ -101,6 +101,19 @@ holds = Table(
     Column("released_by", String(120), nullable=True),
     Column("segment_count", Integer, nullable=False),
 )
+# Segments whose files were found gone with no purge in progress (FootageFoundMissing):
+# destroyed outside Custodes. Their status is "missing"; they are never due for purge.
+missing = Table(
+    "proj_retention_missing",
+    metadata,
+    Column("segment_id", String(12), primary_key=True),
+    Column("camera_id", String(64), nullable=False),
+    Column("recorded_start", UtcDateTime, nullable=False),
+    Column("found_at", UtcDateTime, nullable=False),
+    Column("blob_missing", Boolean, nullable=False),
+    Column("key_missing", Boolean, nullable=False),
+    Column("found_by", Text, nullable=False),
+)
 hold_segments = Table(
     "proj_retention_hold_segments",
     metadata,
@@ -140,6 +153,7 @@ class HoldRow:
 def status_of(
     *,
     purged: bool,
+    missing: bool = False,
     active_holds: int,
     open_flags: int,
     keep_until: datetime | None,
@@ -150,6 +164,8 @@ def status_of(
     """The one definition of a segment's retention status (mirrored by ``_status_clause``)."""
     if purged:
         return "purged"
+    if missing:
+        return "missing"
     if active_holds:
         return "held"
     if open_flags and (keep_until is None or now < keep_until):
@@ -166,12 +182,15 @@ def status_of(
 
 def _status_clause(status: str, now: datetime, live_window: timedelta) -> ColumnElement[bool]:
     s = segments.c
-    unpurged = and_(s.purged == false(), s.active_holds == 0)
+    found = s.segment_id.in_(select(missing.c.segment_id))
+    stored = and_(s.purged == false(), ~found)
+    unpurged = and_(stored, s.active_holds == 0)
     flagged = and_(s.open_flags > 0, or_(s.keep_until.is_(None), s.keep_until > now))
     kept = and_(unpurged, s.open_flags == 0, s.keep_until > now)
     clauses: dict[str, ColumnElement[bool]] = {
         "purged": s.purged == true(),
-        "held": and_(s.purged == false(), s.active_holds > 0),
+        "missing": and_(s.purged == false(), found),
+        "held": and_(stored, s.active_holds > 0),
         "flagged": and_(unpurged, flagged),
         "overdue": and_(unpurged, s.keep_until <= now - OVERDUE_AFTER),
         "due": and_(unpurged, s.keep_until <= now, s.keep_until > now - OVERDUE_AFTER),
@@ -196,6 +215,7 @@ class RetentionProjection(Projection):
             "HoldApplied",
             "HoldLifted",
             "FootagePurged",
+            "FootageFoundMissing",
         }
     )
 
@@ -282,6 +302,18 @@ class RetentionProjection(Projection):
                 segments.update()
                 .where(segments.c.segment_id == _segment_id(conn, event.originator_id))
                 .values(active_holds=segments.c.active_holds + step)
+            )
+        elif isinstance(event, Segment.FootageFoundMissing):
+            insert_row(
+                conn,
+                missing,
+                segment_id=event.segment_id,
+                camera_id=event.camera_id,
+                recorded_start=event.recorded_start,
+                found_at=event.timestamp,
+                blob_missing=event.blob_missing,
+                key_missing=event.key_missing,
+                found_by=event.found_by,
             )
         elif isinstance(event, Segment.FootagePurged):
             update_row(
@@ -374,12 +406,16 @@ def due_for_purge(conn: Connection, now: datetime, limit: int | None = None) -> 
     s = segments.c
     q = (
         select(segments)
-        .where(s.purged == false(), s.active_holds == 0, s.keep_until <= now)
+        .where(s.purged == false(), s.active_holds == 0, s.keep_until <= now, _not_missing())
         .order_by(s.keep_until, s.segment_id)
     )
     if limit is not None:
         q = q.limit(limit)
     return _rows(conn, list(conn.execute(q)), now, live_window(conn))
+
+
+def _not_missing() -> ColumnElement[bool]:
+    return ~segments.c.segment_id.in_(select(missing.c.segment_id))
 
 
 @dataclass(frozen=True)
@@ -393,10 +429,35 @@ def due_segment_ids(conn: Connection, now: datetime) -> list[DueSegment]:
     s = segments.c
     q = (
         select(s.segment_id, s.sha256)
-        .where(s.purged == false(), s.active_holds == 0, s.keep_until <= now)
+        .where(s.purged == false(), s.active_holds == 0, s.keep_until <= now, _not_missing())
         .order_by(s.keep_until, s.segment_id)
     )
     return [DueSegment(sid, sha) for sid, sha in conn.execute(q)]
+
+
+def stored_segments(conn: Connection) -> list[DueSegment]:
+    """Every segment the ledger holds as stored (neither purged nor found missing): what
+    the vault audit checks (``capture.audit``)."""
+    s = segments.c
+    q = select(s.segment_id, s.sha256).where(s.purged == false(), _not_missing())
+    return [DueSegment(sid, sha) for sid, sha in conn.execute(q.order_by(s.segment_id))]
+
+
+@dataclass(frozen=True)
+class MissingRow:
+    segment_id: str
+    camera_id: str
+    recorded_start: datetime
+    found_at: datetime
+    blob_missing: bool
+    key_missing: bool
+    found_by: str
+
+
+def missing_rows(conn: Connection) -> list[MissingRow]:
+    """Segments recorded as found missing (FootageFoundMissing), oldest finding first."""
+    q = select(missing).order_by(missing.c.found_at, missing.c.segment_id)
+    return [MissingRow(**r._mapping) for r in conn.execute(q)]
 
 
 def unpurged_segments_with(conn: Connection, shas: Iterable[str]) -> list[DueSegment]:
@@ -454,6 +515,12 @@ def _rows(
         flags.c.segment_id,
         [r.segment_id for r in rows if r.open_flags],
     )
+    gone = _grouped(
+        conn,
+        select(missing.c.segment_id, missing.c.segment_id),
+        missing.c.segment_id,
+        [r.segment_id for r in rows if not r.purged],
+    )
     return [
         SegmentRow(
             segment_id=r.segment_id,
@@ -465,6 +532,7 @@ def _rows(
             keep_until=r.keep_until,
             status=status_of(
                 purged=r.purged,
+                missing=r.segment_id in gone,
                 active_holds=r.active_holds,
                 open_flags=r.open_flags,
                 keep_until=r.keep_until,

@@ -195,11 +195,11 @@ def test_an_unwritable_path_exits_1_and_leaves_nothing(world, tmp_path: Path) ->
     r = compliance(data, "pdf", out, code=1)
     assert "directory" in r.stderr and "does not exist" in r.stderr
     r = compliance(data, "html", tmp_path, code=1)  # a directory given as the file
-    assert "it is a directory" in r.stderr
+    assert f"{tmp_path} is a directory; give a file path" in r.stderr
     plain = tmp_path / "plain.txt"
     plain.write_text("x")
     r = compliance(data, "csv", plain, code=1)  # a file given as the CSV directory
-    assert "it is a file" in r.stderr
+    assert f"{plain} exists and is not an empty directory" in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.txt"]
 
 

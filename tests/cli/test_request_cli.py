@@ -57,7 +57,7 @@ def open_req(run, kind: str, records: str, *extra: str) -> str:  # type: ignore[
 def emergency(run, ref: str, *reps: str, code: int = 0) -> Result:  # type: ignore[no-untyped-def]
     """The officer's signed Appendix 9, printed first from the request (R10)."""
     printed = Path(run.data).parent / f"{ref}-appendix9.pdf"
-    run("request", "form", ref, "--out", str(printed), "--as", D)
+    run("request", "form", ref, "--out", str(printed), "--force", "--as", D)
     signed = Path(run.data).parent / f"{ref}-appendix9-signed.pdf"
     signed.write_bytes(printed.read_bytes() + b"% the officer's signature (scan)")
     return run(

@@ -18,6 +18,7 @@ from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.errors import NotPermitted
 from ledger.integrity import open_chain, verify_chain
+from ledger.retention_commands import PurgeBlocked
 from projections.registry import read_views
 from projections.retention import due_for_purge
 from tests.conftest import NOW
@@ -164,19 +165,30 @@ def test_a_crash_at_any_step_is_completed_by_the_next_run(
     assert verify_chain(open_chain(DataDir.open(data_dir))).ok
 
 
-def test_a_crash_inside_destroy_after_the_key_is_gone_is_finished_next_run(
+def test_a_key_deleted_by_hand_is_recorded_missing_never_as_a_purge(
     data_dir: Path, tmp_path: Path
 ) -> None:
     ledger, [sid] = _setup(data_dir, tmp_path)
     vault = open_vault(ledger)
     sha = ledger.segment_info(sid).sha256
-    vault.key_path(sha).unlink()  # what Vault.destroy leaves if killed between its two unlinks
+    vault.key_path(sha).unlink()  # by hand: nothing in shredding/ says a purge began
     result = _run(ledger)
-    assert [o.status for o in result.outcomes] == ["completed"]
-    [purge] = _purges(ledger)
-    assert purge["blob_removed"] and not purge["key_destroyed"]
-    assert "encrypted blob unlinked now" in purge["method"]
-    assert not vault.has_blob(sha)
+    assert [o.status for o in result.outcomes] == ["missing"]
+    assert "its key is missing from the vault and no purge is in progress" in (
+        result.outcomes[0].message
+    )
+    assert _purges(ledger) == []  # not a purge, not "completed after interruption"
+    [found] = [e.details for e in ledger.read_log(kinds=["FootageFoundMissing"])]
+    assert (found["segment_id"], found["key_missing"], found["blob_missing"]) == (
+        sid, True, False,
+    )  # fmt: skip
+    assert found["found_by"] == result.run_id and found["rule_id"] == "FOOTAGE-FOUND-MISSING"
+    assert vault.has_blob(sha)  # left for whoever finds out what happened
+    info = ledger.segment_info(sid)
+    assert info.missing and not info.purged
+    assert _run(ledger, now=LATER + timedelta(days=1)).outcomes == ()  # recorded once
+    with pytest.raises(PurgeBlocked, match="FOOTAGE-FOUND-MISSING .* was found missing on"):
+        ledger.check_purge(sid, actor=ledger.act_as_service())
     ledger.close()
 
 

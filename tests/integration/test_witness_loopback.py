@@ -110,7 +110,13 @@ def test_a_round_trip_cosigns_and_verify_against_checks_the_quorum(
     )
     _add_entries(data_dir, 1)
     made = cli(
-        data_dir, "checkpoint", "--witness-policy", str(policy), "--out", str(tmp_path / "c")
+        data_dir,
+        "checkpoint",
+        "--witness-policy",
+        str(policy),
+        "--out",
+        str(tmp_path / "c"),
+        "--force",
     )
     assert "Witness quorum (2 of (witness neighbour, witness board)) met" in made.stderr
     note = (tmp_path / "c").read_text()
@@ -227,7 +233,15 @@ def test_a_stale_witness_catches_up_with_one_proof_from_its_size(
     data_dir: Path, tmp_path: Path, witnesses: dict[str, Running]
 ) -> None:
     policy = write_policy(tmp_path / "p", data_dir, witnesses, "quorum neighbour")
-    cli(data_dir, "checkpoint", "--witness-policy", str(policy), "--out", str(tmp_path / "c"))
+    cli(
+        data_dir,
+        "checkpoint",
+        "--witness-policy",
+        str(policy),
+        "--out",
+        str(tmp_path / "c"),
+        "--force",
+    )
     origin = origin_and_key(data_dir)[0]
     for _ in range(3):  # the board's witness is offline for three checkpoints
         _add_entries(data_dir, 1)
@@ -240,11 +254,18 @@ def test_a_stale_witness_catches_up_with_one_proof_from_its_size(
             "neighbour",
             "--out",
             str(tmp_path / "c"),
+            "--force",
         )
     assert witnesses["board"].witness.latest(origin).size == 5  # type: ignore[union-attr]
     assert witnesses["neighbour"].witness.latest(origin).size == 8  # type: ignore[union-attr]
     caught_up = cli(
-        data_dir, "checkpoint", "--witness-policy", str(policy), "--out", str(tmp_path / "c")
+        data_dir,
+        "checkpoint",
+        "--witness-policy",
+        str(policy),
+        "--out",
+        str(tmp_path / "c"),
+        "--force",
     )
     assert "witness board (" in caught_up.stderr and ": cosigned:" in caught_up.stderr
     assert witnesses["board"].witness.latest(origin).size == 8  # type: ignore[union-attr]
@@ -262,7 +283,13 @@ def test_a_witness_with_another_key_for_our_origin_refuses_403(
     try:
         policy = write_policy(tmp_path / "p", data_dir, {"wrong": running}, "quorum wrong")
         made = cli(
-            data_dir, "checkpoint", "--witness-policy", str(policy), "--out", str(tmp_path / "c")
+            data_dir,
+            "checkpoint",
+            "--witness-policy",
+            str(policy),
+            "--out",
+            str(tmp_path / "c"),
+            "--force",
         )
         assert "witness wrong (" in made.stderr and ": refused: 403" in made.stderr
         assert "Witness quorum (witness wrong) NOT met" in made.stderr
@@ -304,7 +331,15 @@ def test_the_monitoring_endpoint_serves_the_latest_cosigned_checkpoint(
     with pytest.raises(urllib.request.HTTPError) as missing:
         urllib.request.urlopen(url, timeout=5)
     assert missing.value.code == 404
-    cli(data_dir, "checkpoint", "--witness-policy", str(policy), "--out", str(tmp_path / "c"))
+    cli(
+        data_dir,
+        "checkpoint",
+        "--witness-policy",
+        str(policy),
+        "--out",
+        str(tmp_path / "c"),
+        "--force",
+    )
     with urllib.request.urlopen(url, timeout=5) as answer:
         served = answer.read().decode()
     assert served == (tmp_path / "c").read_text()
@@ -353,6 +388,7 @@ def test_witness_serve_runs_as_a_command_on_loopback(data_dir: Path, tmp_path: P
             str(tmp_path / "p"),
             "--out",
             str(tmp_path / "c"),
+            "--force",
         )
         assert "Witness quorum (witness w) met" in made_cp.stderr
     finally:

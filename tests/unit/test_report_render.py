@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import stat
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
+from ledger import outfiles
 from projections import charts, compliance_model
 from projections.compliance_model import (
     SCHEMA_VERSION,
@@ -425,30 +427,41 @@ def test_pdf_renders_the_same_bytes_for_the_same_report() -> None:
 @pytest.mark.parametrize("write", [write_pdf, write_html, write_json], ids=["pdf", "html", "json"])
 def test_an_unwritable_path_raises_report_error_and_leaves_no_file(tmp_path: Path, write) -> None:
     target = tmp_path / "missing" / "report.out"
-    with pytest.raises(ReportError, match=r"directory '.*missing' does not exist"):
+    with pytest.raises(ReportError, match=r"the directory .*missing does not exist"):
         write(sample_report(), target)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_writing_onto_a_directory_raises_report_error(tmp_path: Path) -> None:
-    with pytest.raises(ReportError, match="it is a directory"):
+    with pytest.raises(ReportError, match="is a directory; give a file path"):
         write_html(sample_report(), tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_csv_into_a_missing_directory_raises_report_error(tmp_path: Path) -> None:
-    with pytest.raises(ReportError, match="not an existing directory"):
-        to_csv_dir(sample_report(), tmp_path / "nope")
+def test_csv_into_a_directory_whose_parent_is_missing_raises_report_error(tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="No such file or directory"):
+        to_csv_dir(sample_report(), tmp_path / "nope" / "csv")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_failed_rename_leaves_neither_the_file_nor_a_temporary(
+def test_a_failed_link_leaves_neither_the_file_nor_a_temporary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def failing_replace(src: object, dst: object) -> None:
+    def failing_link(src: object, dst: object, **kw: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(compliance_model.os, "replace", failing_replace)
+    monkeypatch.setattr(outfiles.os, "link", failing_link)
     with pytest.raises(ReportError, match="Permission denied"):
         compliance_model.write_atomically(tmp_path / "report.pdf", b"%PDF-1.4 partial")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_report_is_private_and_never_written_over_without_force(tmp_path: Path) -> None:
+    path = write_json(sample_report(), tmp_path / "r.json")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with pytest.raises(ReportError, match="exists already; pass --force"):
+        write_json(sample_report(), path)
+    path.write_text("old")
+    write_json(sample_report(), path, force=True)
+    assert json.loads(path.read_text())["schema_version"] == "custodes-compliance-report/1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]

@@ -1,0 +1,67 @@
+"""The footage vault audited against the ledger (issue 14, finding 2; R15).
+
+Every segment the ledger holds as stored (captured, neither purged nor recorded missing)
+must have its encrypted file and its key in the vault -- unless a purge is in progress,
+which the sweep marks by keeping the segment's (zeroed) key in ``shredding/`` until the
+purge is recorded. A file or key gone without that mark was destroyed outside Custodes
+(by hand, a script, a disk fault): that is what the audit reports. The retention sweep
+records each finding once as ``FootageFoundMissing`` -- never as a purge, never as
+"completed after interruption" -- and `custodes verify` and the compliance report show
+what is found and not yet recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from capture.vault import Vault
+
+
+class Stored(Protocol):
+    """A segment the ledger holds as stored (a ``projections.retention.DueSegment``)."""
+
+    @property
+    def segment_id(self) -> str: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class VaultFinding:
+    segment_id: str
+    sha256: str
+    blob_missing: bool
+    key_missing: bool
+
+    @property
+    def what(self) -> str:
+        if self.blob_missing and self.key_missing:
+            return "its encrypted file and its key are"
+        return "its encrypted file is" if self.blob_missing else "its key is"
+
+    def describe(self) -> str:
+        return (
+            f"segment {self.segment_id}: {self.what} missing from the vault and no purge is "
+            "in progress or recorded: the footage was destroyed outside Custodes "
+            "(FOOTAGE-FOUND-MISSING, R15). Find out how; the retention sweep records it as "
+            "FootageFoundMissing, never as a purge"
+        )
+
+
+def audit_vault(vault: Vault, stored: Iterable[Stored]) -> list[VaultFinding]:
+    """The stored segments whose blob or key is gone with no purge in progress."""
+    blobs, keys, in_progress = vault.inventory()
+    findings = []
+    seen: set[str] = set()
+    for segment in stored:
+        sha = segment.sha256
+        if sha in seen or sha in in_progress:
+            continue
+        seen.add(sha)
+        blob, key = sha in blobs, sha in keys
+        if not (blob and key):
+            findings.append(VaultFinding(segment.segment_id, sha, not blob, not key))
+    return findings

@@ -1,0 +1,111 @@
+"""Text that people type and text that people read (issue 14): one place for what may be
+entered and how it is shown.
+
+* :func:`clean_text` is how free text enters the ledger: whitespace collapsed, control
+  characters refused (a name holding ``ESC [2J`` would clear the screen of whoever lists
+  it), bounded in length (``LIMITS``), and -- for reasons and descriptions -- refused when
+  it holds something that looks like a library card number, which belongs in the patron
+  fields (sealed under the patron's key and erased by ``patron forget``), never in clear.
+* :func:`printable` is how any text reaches a terminal: control characters (and the
+  Unicode controls that reorder text) shown escaped, never sent raw. Everything Custodes
+  prints for people goes through it (``cli.output``, the error messages).
+* :func:`csv_cell` neutralizes spreadsheet formulas in CSV cells (OWASP "CSV Injection").
+"""
+
+from __future__ import annotations
+
+import re
+
+from ledger.errors import InvalidInput
+
+# What a field may hold at most, in characters, after whitespace is collapsed. A name
+# fits a table cell; a reason or a description is a paragraph, not a document (a
+# document is recorded by its SHA-256, e.g. the court order's scan).
+NAME = "name"  # people, agencies, courts, recipients, camera ids and locations
+REFERENCE = "reference"  # case, docket, badge and hold references, methods
+REASON = "reason"  # reasons, notes, how guardianship was confirmed
+DESCRIPTION = "description"  # what a request asks for, an order's scope, an emergency
+LIMITS = {NAME: 120, REFERENCE: 200, REASON: 2000, DESCRIPTION: 4000}
+
+# Unicode's bidirectional controls reorder what a terminal shows (the "Trojan Source"
+# trick); they are escaped on output and refused at entry like C0/C1 controls.
+_BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_CONTROLS = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}]")
+_CONTROLS_BUT_NEWLINE = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_BIDI}]")
+
+# A library card number: 8 or more digits, possibly grouped by spaces or dashes
+# ("2100 0123 4567", "21000-12345"), standing on its own. ISO dates and date-times are
+# not card numbers, nor are the digits of a reference that starts with letters and a
+# dash (a request R-2026-0001, a case MPD-2026-001187).
+_CARD = re.compile(r"(?<![0-9A-Za-z-])[0-9](?:[ -]?[0-9]){7,}(?![0-9])")
+_DATES = re.compile(r"(?<![0-9])[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}(?::[0-9]{2}){1,2})?")
+
+# OWASP: a cell starting with one of these is a formula (or becomes one) in Excel,
+# LibreOffice and Google Sheets; a leading apostrophe makes it plain text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` safe for a terminal: every control character shown as ``\\x1b``-style
+    escape (newlines kept when asked), so stored text can never drive the screen."""
+    pattern = _CONTROLS_BUT_NEWLINE if keep_newlines else _CONTROLS
+    return pattern.sub(_escape, text)
+
+
+def card_number_in(text: str) -> str | None:
+    """The first thing in ``text`` that looks like a card number, or None."""
+    match = _CARD.search(_DATES.sub("date", text))
+    return match.group() if match else None
+
+
+def clean_text(
+    value: str | None,
+    *,
+    kind: str,
+    what: str,
+    required: bool = True,
+    no_card_numbers: bool = False,
+) -> str:
+    """Free text as it is recorded, or InvalidInput naming ``what`` (nothing recorded).
+
+    ``kind`` is one of ``LIMITS``; ``no_card_numbers`` for free text that is not a
+    patron field (reasons, descriptions, scope notes, flag reasons).
+    """
+    text = " ".join((value or "").split())
+    if not text:
+        if required:
+            raise InvalidInput(f"{what} is empty")
+        return text
+    control = _CONTROLS.search(text)
+    if control is not None:
+        raise InvalidInput(
+            f"{what} holds a control character ({_escape(control)}): type plain text "
+            "(terminal escape sequences are never recorded); nothing was recorded"
+        )
+    limit = LIMITS[kind]
+    if len(text) > limit:
+        raise InvalidInput(
+            f"{what} is {len(text):,} characters long; a {kind} may have at most {limit:,}. "
+            "Shorten it (a document is recorded by its SHA-256, not pasted); nothing was "
+            "recorded"
+        )
+    if no_card_numbers and (card := card_number_in(text)) is not None:
+        shown = f"{card[:2]}…{card[-2:]}"
+        raise InvalidInput(
+            f"{what} holds what looks like a library card number ({shown}). Free text is "
+            "kept in clear: give the patron in the patron fields instead (--patron CARD, "
+            "--patron-name, --patron-address, --patron-phone on `custodes request open`), "
+            "which are sealed under the patron's key and erased by `patron forget`, and "
+            "write 'the patron' here; nothing was recorded"
+        )
+    return text
+
+
+def csv_cell(value: str) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value

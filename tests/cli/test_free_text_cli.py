@@ -1,0 +1,65 @@
+"""Card numbers stay out of clear free text (issue 14, finding 4): a description, scope,
+reason or flag reason holding one is refused with a hint to the patron fields and
+nothing is recorded; in the patron fields it is sealed. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import Result
+
+from cli.main import custodes
+from ledger.clock import ManualClock
+from tests.cli.db_helpers import count_events, every_stored_byte
+from tests.conftest import NOW
+from tests.identity import CustodesRunner
+
+D = "Dana Director"
+CARD = "2100-0777-1234"
+
+
+def run(data: Path, *args: str, code: int = 0) -> Result:
+    result = CustodesRunner().invoke(
+        custodes, ["--data-dir", str(data), *args], obj=ManualClock(NOW)
+    )
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    return result
+
+
+def test_card_numbers_are_refused_in_free_text_and_sealed_in_the_patron_fields(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    run(data, "init", "--director", D)
+    before = count_events(data)
+    refused = run(
+        data, "request", "open", "--requester-kind", "law_enforcement", "--requester",
+        "Ofc. Lee", "--received-by", D, "--records", "registration", "--description",
+        f"who holds card {CARD}?", "--as", D, code=1,
+    )  # fmt: skip
+    assert "the description holds what looks like a library card number (21…34)" in (refused.stderr)
+    assert "--patron CARD" in refused.stderr
+    assert count_events(data) == before
+
+    opened = run(
+        data, "request", "open", "--requester-kind", "law_enforcement", "--requester",
+        "Ofc. Lee", "--received-by", D, "--records", "registration", "--patron", CARD,
+        "--description", "who holds the patron's card?", "--as", D, "--json",
+    )  # fmt: skip
+    ref = json.loads(opened.stdout)["ref"]
+    scope = run(
+        data, "request", "court-order", ref, "--kind", "order", "--signed-by-judge",
+        "--court", "Circuit Court", "--judge", "Hon. A. Judge", "--case", "2026-CF-123",
+        "--issued", "2026-11-01T09:00", "--served-at", "2026-11-02T10:00",
+        "--served-by", "Det. Ray", "--scope-patron", CARD, "--scope-records", "registration",
+        "--scope-note", f"registration for card {CARD}, October 2026",
+        "--document", str(Path(__file__)), "--as", D, code=1,
+    )  # fmt: skip
+    assert "the scope note holds what looks like a library card number" in scope.stderr
+    decided = run(data, "request", "decide", ref, "--deny", "--reason", f"card {CARD}",
+                  "--as", D, code=1)  # fmt: skip
+    assert "the reason (--reason) holds what looks like a library card number" in decided.stderr
+    stored = every_stored_byte(data)
+    for form in (CARD, CARD.replace("-", "")):
+        assert form.encode() not in stored

@@ -1,0 +1,119 @@
+"""An export is recorded only for a package that can be delivered, and delivered once it
+is recorded (issue 14, findings 8 and 10), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from capture.export import ExportIncomplete, export_footage, finish_pending_exports
+from cli.main import custodes
+from ledger.clock import ManualClock
+from ledger.errors import InvalidInput
+from ledger.evidence import verify_package
+from tests.identity import CustodesRunner
+from tests.integration.footage_helpers import DIRECTOR, footage_ledger, kinds
+from tests.integration.test_export import LATER, _approved_request, _export, _segment
+
+
+class Crash(Exception):
+    """Stands for a crash (or a full disk) right after the export was recorded."""
+
+
+def test_a_symlink_to_a_directory_as_the_target_is_refused_and_nothing_is_recorded(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger = footage_ledger(data_dir)
+    seg = _segment(ledger, tmp_path)
+    ref = _approved_request(ledger, [seg])
+    real = tmp_path / "elsewhere"
+    real.mkdir()
+    link = tmp_path / "evidence"
+    link.symlink_to(real)
+    before = kinds(ledger)
+    with pytest.raises(InvalidInput, match=f"{link} is a symbolic link .*never writes through"):
+        _export(ledger, [seg], ref, link)
+    assert kinds(ledger) == before
+    assert list(real.iterdir()) == [] and link.is_symlink()
+    assert list(tmp_path.glob(".evidence.*")) == []
+
+    # Through the command: one line, exit 1, still nothing recorded.
+    ledger.close()
+    result = CustodesRunner().invoke(
+        custodes,
+        ["--data-dir", str(data_dir), "footage", "export", seg, "--request", ref,
+         "--to", str(link), "--as", DIRECTOR],
+        obj=ManualClock(LATER),
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "is a symbolic link" in result.stderr and "Traceback" not in result.output
+
+
+def test_an_export_recorded_but_not_delivered_is_finished_by_the_next_run(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger = footage_ledger(data_dir)
+    seg = _segment(ledger, tmp_path)
+    ref = _approved_request(ledger, [seg])
+    out = tmp_path / "evidence"
+
+    def crash(step: str) -> None:
+        raise Crash(step)
+
+    with pytest.raises(ExportIncomplete, match="recorded but its package could not be finished"):
+        _export(ledger, [seg], ref, out, fail_at=crash)
+    assert kinds(ledger).count("EvidenceExported") == 1
+    assert out.is_dir() and list(out.iterdir()) == []  # reserved, not delivered
+    assert data_dir.joinpath("exports", "pending").is_dir()
+
+    assert ledger.datadir is not None
+    ledger.clock.set(LATER + timedelta(minutes=5))
+    (done,) = finish_pending_exports(ledger, ledger.datadir.signing_key(None))
+    assert done.path == out and done.request_ref == ref
+    report = verify_package(out)
+    assert report.clips == 1
+    assert kinds(ledger).count("EvidenceExported") == 1  # finished, not recorded again
+    assert list(data_dir.joinpath("exports", "pending").iterdir()) == []
+    assert list(tmp_path.glob(".evidence.*")) == []
+    assert finish_pending_exports(ledger, ledger.datadir.signing_key(None)) == []
+
+
+def test_a_package_is_private(data_dir: Path, tmp_path: Path) -> None:
+    ledger = footage_ledger(data_dir)
+    seg = _segment(ledger, tmp_path)
+    ref = _approved_request(ledger, [seg])
+    out = tmp_path / "evidence"
+    _export(ledger, [seg], ref, out)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    for root, dirs, files in os.walk(out):
+        for name in dirs:
+            assert stat.S_IMODE(Path(root, name).stat().st_mode) == 0o700
+        for name in files:
+            assert stat.S_IMODE(Path(root, name).stat().st_mode) == 0o600, name
+
+
+class TickingClock(ManualClock):
+    """The system clock moves on between reads; so does this one (a second per read)."""
+
+    def __call__(self) -> datetime:
+        return self.advance(seconds=1)
+
+
+def test_the_package_verifies_when_the_clock_moves_during_the_export(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger = footage_ledger(data_dir)
+    seg = _segment(ledger, tmp_path)
+    ref = _approved_request(ledger, [seg])
+    ledger.clock = TickingClock(LATER)
+    out = tmp_path / "evidence"
+    assert ledger.datadir is not None
+    export_footage(
+        ledger, [seg], request_ref=ref, to=out, actor=DIRECTOR,
+        signing_key=ledger.datadir.signing_key(None),
+    )  # fmt: skip
+    verify_package(out)  # the export's id commits to the time in the manifest

@@ -1,0 +1,121 @@
+"""The vault audited against the ledger (issue 14, finding 2), on SQLite and PostgreSQL:
+footage deleted by hand is reported by `verify`, shown in the compliance report, recorded
+by the sweep as FootageFoundMissing -- never as a purge -- and listed "missing"; a patron
+key deleted by hand shows "missing", not "erased"."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from click.testing import Result
+
+from capture.ingest import ingest_paths, open_vault
+from cli.main import custodes
+from ledger.clock import ManualClock
+from ledger.datadir import DataDir
+from tests.conftest import NOW
+from tests.identity import CustodesRunner, enrol, open_test_ledger
+from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip, footage_ledger
+
+LATER = NOW + timedelta(days=2)
+
+
+def run(data_dir: Path, *args: str, code: int = 0) -> Result:
+    result = CustodesRunner().invoke(
+        custodes, ["--data-dir", str(data_dir), *args], obj=ManualClock(LATER)
+    )
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_footage_deleted_by_hand_is_reported_then_recorded_missing_not_purged(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger = footage_ledger(data_dir)
+    summary = ingest_paths(ledger, [clip(tmp_path / "in", n) for n in range(3)],
+                           camera=CAMERA, actor=STAFF)  # fmt: skip
+    gone, half, whole = (o.segment_id for o in summary.outcomes)
+    vault = open_vault(ledger)
+    sha = {s: ledger.segment_info(s).sha256 for s in (gone, half, whole)}
+    vault.blob_path(sha[gone]).unlink()  # not due for weeks: deleted by hand
+    vault.key_path(sha[gone]).unlink()
+    vault.blob_path(sha[half]).unlink()
+    ledger.close()
+
+    verified = run(data_dir, "verify", "--json")  # the chain is intact: exit 0, warnings
+    warnings = json.loads(verified.stdout)["warnings"]
+    assert any(w.startswith(f"segment {gone}: its encrypted file and its key are missing")
+               for w in warnings)  # fmt: skip
+    assert any(w.startswith(f"segment {half}: its encrypted file is missing") for w in warnings)
+    assert not any(whole in w for w in warnings)
+    assert f"warning: segment {gone}: its encrypted file and its key are missing" in (
+        verified.stderr
+    )
+
+    report = tmp_path / "report.json"
+    run(data_dir, "report", "compliance", "--from", "2026-11-01", "--to", "2026-11-03",
+        "--format", "json", "--out", str(report), "--as", DIRECTOR)  # fmt: skip
+    items = json.loads(report.read_text())["attention"]
+    found = [i for i in items if i["rule_id"] == "FOOTAGE-FOUND-MISSING"]
+    assert {i["subject_id"] for i in found} == {gone, half}
+    assert all(i["severity"] == "violation" for i in found)
+    assert all("not yet recorded" in i["text"] for i in found)
+
+    swept = run(data_dir, "retention", "sweep", "--yes", "--service", "--json", code=1)
+    assert "2 segment(s) found missing from the vault with no purge" in swept.stderr
+    outcomes = {o["segment_id"]: o["status"] for o in json.loads(swept.stdout)["outcomes"]}
+    assert outcomes == {gone: "missing", half: "missing"}
+    log = json.loads(run(data_dir, "log", "--json", "--limit", "500").stdout)
+    assert [e["kind"] for e in log].count("FootageFoundMissing") == 2
+    assert "FootagePurged" not in [e["kind"] for e in log]
+    listed = json.loads(run(data_dir, "footage", "list", "--json").stdout)
+    assert {r["segment_id"]: r["status"] for r in listed} == {
+        gone: "missing", half: "missing", whole: "retained",
+    }  # fmt: skip
+    assert json.loads(run(data_dir, "verify", "--json").stdout)["warnings"] == []
+    again = run(data_dir, "retention", "sweep", "--yes", "--service", "--json")
+    assert json.loads(again.stdout)["outcomes"] == []
+
+    run(data_dir, "report", "compliance", "--from", "2026-11-01", "--to", "2026-11-03",
+        "--format", "json", "--out", str(report), "--as", DIRECTOR, "--force")  # fmt: skip
+    items = json.loads(report.read_text())["attention"]
+    recorded = [i for i in items if i["rule_id"] == "FOOTAGE-FOUND-MISSING"]
+    assert {i["subject_id"] for i in recorded} == {gone, half}
+    assert all("found missing on" in i["text"] and "not a purge" in i["text"] for i in recorded)
+
+
+def test_a_patron_key_deleted_by_hand_is_missing_not_erased(data_dir: Path) -> None:
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    enrol(ledger, STAFF, "staff")
+    refs = [
+        ledger.open_request(
+            requester_kind="law_enforcement",
+            requester="Ofc. Lee",
+            received_by=STAFF,
+            records=["registration"],
+            description="identify",
+            actor=STAFF,
+            patron_card=card,
+            patron_name=name,
+        )  # fmt: skip
+        for card, name in (("2100-0001", "Ann Lost"), ("2100-0002", "Bo Forgotten"))
+    ]
+    lost = ledger.request_view(refs[0])["patron"]["pseudonym"]
+    ledger.close()
+    next((data_dir / "keys" / "patrons").glob(f"{lost}-*.key")).unlink()  # by hand
+
+    shown = run(data_dir, "request", "show", refs[0], "--json")
+    assert json.loads(shown.stdout)["patron"]["details"].startswith(
+        "missing: the patron's key is gone but no `patron forget` is recorded"
+    )
+    warnings = json.loads(run(data_dir, "verify", "--json").stdout)["warnings"]
+    assert [w.split(":")[0] for w in warnings] == [f"patron {lost}"]
+    assert "no `patron forget` is recorded" in warnings[0]
+
+    run(data_dir, "patron", "forget", "2100-0002", "--reason", "asked", "--as", DIRECTOR)
+    erased = json.loads(run(data_dir, "request", "show", refs[1], "--json").stdout)
+    assert erased["patron"]["details"] == "erased"
+    assert len(json.loads(run(data_dir, "verify", "--json").stdout)["warnings"]) == 1

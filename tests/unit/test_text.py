@@ -1,0 +1,64 @@
+"""What free text may hold (issue 14, ledger.text): no card numbers outside the patron
+fields, no control characters, bounded length; no database, no files."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.errors import InvalidInput
+from ledger.text import LIMITS, card_number_in, clean_text
+
+
+@pytest.mark.parametrize(
+    "text, card",
+    [
+        ("patron card 21000123456789 at the desk", "21000123456789"),
+        ("card 2100-0123-4567", "2100-0123-4567"),
+        ("card 2100 0123 45", "2100 0123 45"),
+        ("21000123", "21000123"),
+        ("between 2026-11-01 and 2026-11-02, 2100 0123 45", "2100 0123 45"),
+        ("call 217-555-0100", "217-555-0100"),
+    ],
+)
+def test_card_number_like_runs_are_found(text: str, card: str) -> None:
+    assert card_number_in(text) == card
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "registration, circulation of the patron on the request, October 2026",
+        "on 2026-11-01 at 08:30",
+        "from 2026-11-01T08:30:00Z to 2026-11-30",
+        "FOIA request R-2026-0001 pending",
+        "case MPD-2026-001187, badge 4471",
+        "1234567 is seven digits",
+        "segment 34c20c33a713",
+    ],
+)
+def test_dates_references_and_short_numbers_are_not_card_numbers(text: str) -> None:
+    assert card_number_in(text) is None
+    assert clean_text(text, kind="description", what="the text", no_card_numbers=True) == text
+
+
+def test_a_card_number_in_free_text_is_refused_with_a_hint_to_the_patron_fields() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        clean_text("theft by card 2100-0123-4567", kind="reason", what="the flag's reason",
+                   no_card_numbers=True)  # fmt: skip
+    message = str(refused.value)
+    assert message.startswith("the flag's reason holds what looks like a library card number")
+    assert "(21…67)" in message and "2100-0123-4567" not in message
+    assert "--patron CARD" in message and "nothing was recorded" in message
+    # a patron field may hold it: it is sealed
+    assert clean_text("2100-0123-4567", kind="reference", what="x") == "2100-0123-4567"
+
+
+def test_text_is_collapsed_and_bounded_by_kind() -> None:
+    assert clean_text("  a \t b\n c ", kind="name", what="x") == "a b c"
+    for kind, limit in LIMITS.items():
+        assert clean_text("y" * limit, kind=kind, what="x") == "y" * limit
+        with pytest.raises(InvalidInput, match=f"a {kind} may have at most {limit:,}"):
+            clean_text("y" * (limit + 1), kind=kind, what="x")
+    with pytest.raises(InvalidInput, match="the name is empty"):
+        clean_text("  ", kind="name", what="the name")
+    assert clean_text(None, kind="name", what="x", required=False) == ""
