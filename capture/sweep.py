@@ -30,6 +30,7 @@ from typing import Literal, Protocol
 
 from capture.errors import CaptureError, DestroyIncomplete
 from capture.vault import Vault
+from ledger import sitetime
 from ledger.app import Ledger
 from ledger.errors import LedgerError
 from ledger.retention_commands import PurgeBlocked, PurgeRecord
@@ -242,7 +243,8 @@ def _destroy_one(
         return PurgeOutcome(
             c.segment_id,
             "would purge",
-            f"{what} segment {c.segment_id} ({info.camera_id}, deadline {info.retention_deadline:%Y-%m-%d})",
+            f"{what} segment {c.segment_id} ({info.camera_id}, deadline "
+            f"{sitetime.show(info.retention_deadline, ledger.site().zone)})",
         )
     step("checked")
     blob_removed = key_destroyed = False

@@ -85,7 +85,7 @@ def frame_of_segment(
     clip = viewing_dir(ledger) / f".frame-{uuid.uuid4().hex}{_suffix(seg.media)}"
     try:
         open_vault(ledger).decrypt_to(seg.sha256, clip)
-        extract_frame(clip, at_seconds, out_png)
+        extract_frame(clip, at_seconds, out_png, name=f"segment {seg.segment_id}")
     finally:
         clip.unlink(missing_ok=True)
     if not out_png.exists():

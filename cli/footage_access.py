@@ -5,18 +5,23 @@ from __future__ import annotations
 import click
 
 from cli.common import Context, emit_json, json_option, pass_ctx, table
-from cli.footage import local, optional_when, site_zone
 from cli.reports import as_of_option, parse_as_of
+from cli.when import range_options, time_range
+from ledger import sitetime
+from ledger.sitetime import TypedTime
 
 
 @click.command("access")
-@click.option("--from", "since", default=None, metavar="DATE", help="From this date (inclusive).")
-@click.option("--to", "until", default=None, metavar="DATE", help="To this date (inclusive).")
+@range_options("Viewings and refused attempts")
 @as_of_option
 @json_option
 @pass_ctx
 def report_access(
-    ctx: Context, since: str | None, until: str | None, as_of: str | None, as_json: bool
+    ctx: Context,
+    since: TypedTime | None,
+    until: TypedTime | None,
+    as_of: TypedTime | None,
+    as_json: bool,
 ) -> None:
     """Footage access log: every viewing (name, role, date, time, reason, purpose, remote)
     and every refused attempt (R16, R23).
@@ -25,24 +30,17 @@ def report_access(
     Example:
       custodes report access --from 2026-11-01 --to 2026-11-30 --json
     """
-    from datetime import timedelta
-
     from projections.access import access_report
     from projections.registry import read_views
 
-    start = optional_when(since, "--from")
-    end = optional_when(until, "--to")
-    if end is not None and until is not None and len(until) == 10:
-        end = end + timedelta(days=1)  # --to is a whole day, inclusive
-    if start and end and start >= end:
-        raise click.BadParameter("--from must be before --to", param_hint="--from")
+    zone = ctx.zone()
+    start, end = time_range(since, until, zone)
     report = read_views(
         ctx.ledger(), lambda conn: access_report(conn, start, end), as_of=parse_as_of(ctx, as_of)
     )
     if as_json:
         emit_json(report)
         return
-    tz = site_zone(ctx)
     click.echo("Viewings")
     table(
         [
@@ -59,8 +57,8 @@ def report_access(
         ],
         [
             (
-                local(v.viewed_at, tz, "%Y-%m-%d"),
-                local(v.viewed_at, tz, "%H:%M"),
+                sitetime.show_date(v.viewed_at, zone),
+                sitetime.show_time(v.viewed_at, zone),
                 v.actor,
                 v.actor_role,
                 v.segment_id,
@@ -79,8 +77,8 @@ def report_access(
         ["date", "time", "name", "role", "action", "subject", "rule"],
         [
             (
-                local(r.recorded_at, tz, "%Y-%m-%d"),
-                local(r.recorded_at, tz, "%H:%M"),
+                sitetime.show_date(r.recorded_at, zone),
+                sitetime.show_time(r.recorded_at, zone),
                 r.actor,
                 r.actor_role,
                 r.action,

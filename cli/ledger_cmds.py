@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -14,14 +16,17 @@ from cli.common import (
     emit_json,
     info,
     json_option,
-    parse_when,
     pass_ctx,
     table,
 )
+from cli.when import range_options, time_range
+from ledger import sitetime
 from ledger.app import open_ledger
 from ledger.chain_reader import ChainReader
 from ledger.datadir import DataDir
+from ledger.errors import InvalidTime
 from ledger.integrity import open_chain, read_checkpoint, verify_against, verify_chain
+from ledger.sitetime import TypedTime
 from ledger.store import redact_url
 
 
@@ -55,14 +60,10 @@ def init(
     Example:
       custodes --data-dir /srv/custodes init --director "Dana Director" --library "Mahomet Public Library"
     """
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(
-            f"unknown time zone {timezone!r}", param_hint="--timezone"
-        ) from None
+        sitetime.site_zone(timezone)
+    except InvalidTime as e:
+        raise click.BadParameter(str(e), param_hint="--timezone") from None
     passphrase: bytes | None = None
     if protect_signing_key:
         value = os.environ.get("CUSTODES_SIGNING_PASSPHRASE") or click.prompt(
@@ -197,15 +198,14 @@ def _verify_against(ctx: Context, path: Path, as_json: bool) -> None:
     else:
         click.echo(
             f"OK: {outcome.tree_size} entries verify and extend the checkpoint of "
-            f"{cp.size} entries signed {cp.time.isoformat()}"
+            f"{cp.size} entries signed {sitetime.show(cp.time, ctx.zone(), seconds=True)}"
         )
 
 
 @click.command("log")
 @click.option("--kind", "kinds", multiple=True, help="Only this event kind (repeatable).")
 @click.option("--actor", default=None, help="Only events by this staff member.")
-@click.option("--from", "since", default=None, help="From this date/time (ISO-8601, UTC).")
-@click.option("--to", "until", default=None, help="Up to this date/time (exclusive).")
+@range_options("Events recorded")
 @click.option("--start", type=click.IntRange(1), default=1, show_default=True, help="First event.")
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="Page size.")
 @json_option
@@ -214,8 +214,8 @@ def log(
     ctx: Context,
     kinds: tuple[str, ...],
     actor: str | None,
-    since: str | None,
-    until: str | None,
+    since: TypedTime | None,
+    until: TypedTime | None,
     start: int,
     limit: int,
     as_json: bool,
@@ -224,12 +224,10 @@ def log(
 
     \b
     Example:
-      custodes log --kind AccessDenied --from 2026-11-01 --to 2026-12-01
+      custodes log --kind AccessDenied --from 2026-11-01 --to 2026-11-30
     """
-    since_dt = parse_when(since, param="--from") if since else None
-    until_dt = parse_when(until, param="--to") if until else None
-    if since_dt and until_dt and since_dt >= until_dt:
-        raise click.BadParameter("--from must be before --to", param_hint="--from")
+    zone = ctx.zone()
+    since_dt, until_dt = time_range(since, until, zone)
     entries = list(
         ctx.ledger().read_log(
             start=start, limit=limit, kinds=kinds, actor=actor, since=since_dt, until=until_dt
@@ -239,15 +237,15 @@ def log(
         emit_json(entries)
         return
     table(
-        ["#", "recorded (UTC)", "kind", "actor", "role", "details"],
+        ["#", "recorded", "kind", "actor", "role", "details"],
         [
             (
                 e.notification_id,
-                e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
+                sitetime.show(e.recorded_at, zone, seconds=True),
                 e.kind,
                 e.actor,
                 e.actor_role,
-                _summary(e.details),
+                _summary(e.details, zone),
             )
             for e in entries
         ],
@@ -256,8 +254,12 @@ def log(
         info(f"More events may follow: --start {entries[-1].notification_id + 1}")
 
 
-def _summary(details: dict) -> str:
-    text = ", ".join(f"{k}={v}" for k, v in details.items() if v not in (None, "", [], {}))
+def _summary(details: dict, zone: ZoneInfo) -> str:
+    text = ", ".join(
+        f"{k}={sitetime.show(v, zone) if isinstance(v, datetime) else v}"
+        for k, v in details.items()
+        if v not in (None, "", [], {})
+    )
     return text if len(text) <= 80 else text[:77] + "..."
 
 

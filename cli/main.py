@@ -11,7 +11,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from capture.errors import CaptureError
 from cli.common import Busy, Context, Tampered
-from ledger.errors import LedgerBusy, LedgerError
+from ledger.errors import InvalidTime, LedgerBusy, LedgerError
 from ledger.evidence import EvidenceInvalid
 from ledger.integrity import LedgerTampered, MerkleProofFailed
 
@@ -35,6 +35,9 @@ class CustodesGroup(click.Group):
                 "another command changed the same record at the same moment; nothing was "
                 "recorded. Run the command again (its checks will see the other change)."
             ) from e
+        except InvalidTime as e:
+            # A typed time that names no single site-time instant: a usage error (exit 2).
+            raise click.UsageError(str(e)) from e
         except (LedgerError, CaptureError) as e:
             raise click.ClickException(str(e)) from e
         except PersistenceError as e:

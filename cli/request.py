@@ -5,7 +5,6 @@ it are in ``cli.request_decision``, custodes report disclosures in ``cli.disclos
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +16,13 @@ from cli.common import (
     emit_json,
     info,
     json_option,
-    parse_when,
     pass_ctx,
     to_jsonable,
 )
 from cli.disclosure_report import disclosure_rows, disclosure_table, report_disclosures
 from cli.report import report_group
+from cli.when import when_option
+from ledger import sitetime
 from ledger.disclosure import ORDER_KINDS, RECORD_CLASSES, REQUESTER_KINDS, ROLES_SOUGHT
 from ledger.errors import InvalidInput
 
@@ -54,10 +54,6 @@ def sha256_of(path: Path, what: str) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _when(value: str, param: str) -> datetime:
-    return parse_when(value, param=param)
 
 
 @click.group("request")
@@ -123,7 +119,8 @@ def request_open(ctx: Context, **o: Any) -> None:
     click.echo(ref)
     info(f"Opened {ref}; routed to the Director ({view['routed_to']}).")
     if view["foia"]:
-        info(f"FOIA: respond by {view['foia']['due_at'].isoformat()} (5 ILCS 140/3(d)).")
+        due = sitetime.show(view["foia"]["due_at"], ctx.zone())
+        info(f"FOIA: respond by {due} (5 ILCS 140/3(d)).")
 
 
 @request_group.command("court-order")
@@ -133,8 +130,8 @@ def request_open(ctx: Context, **o: Any) -> None:
 @click.option("--court", required=True)
 @click.option("--judge", required=True)
 @click.option("--case", required=True, help="Case or docket number.")
-@click.option("--issued", required=True, help="When issued (ISO-8601).")
-@click.option("--served-at", required=True, help="When served (ISO-8601).")
+@when_option("--issued", required=True, help="When it was issued")
+@when_option("--served-at", required=True, help="When it was served")
 @click.option("--served-by", required=True, help="Who served it: name, badge, agency.")
 @click.option("--scope", required=True, help="Records, patrons, date range covered.")
 @click.option("--document", required=True, type=click.Path(path_type=Path), help="Scan.")
@@ -167,8 +164,8 @@ def request_court_order(ctx: Context, ref: str, **o: Any) -> None:
         court=o["court"],
         judge=o["judge"],
         case=o["case"],
-        issued=_when(o["issued"], "--issued"),
-        served_at=_when(o["served_at"], "--served-at"),
+        issued=o["issued"].start(ctx.zone()),
+        served_at=o["served_at"].start(ctx.zone()),
         served_by=o["served_by"],
         scope=o["scope"],
         document_name=doc.name,
@@ -196,7 +193,10 @@ def request_foia_extend(ctx: Context, ref: str, reason: str, actor: str) -> None
         --as "Dana Director"
     """
     due = ctx.ledger().extend_foia(ref, reason=reason, actor=actor)
-    info(f"FOIA clock of {ref.upper()} extended: respond by {due.isoformat()} (5 ILCS 140/3(e)).")
+    info(
+        f"FOIA clock of {ref.upper()} extended: respond by {sitetime.show(due, ctx.zone())} "
+        "(5 ILCS 140/3(e))."
+    )
 
 
 @request_group.command("counsel-review")
@@ -301,7 +301,7 @@ def request_list(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    disclosure_table(rows)
+    disclosure_table(rows, ctx.zone())
 
 
 def register(group: click.Group) -> None:

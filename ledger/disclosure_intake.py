@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol, cast
-from zoneinfo import ZoneInfo
 
-from ledger import foia, policy
+from ledger import foia, policy, sitetime
 from ledger import rules as r
 from ledger.disclosure import (
     ORDER_KINDS,
@@ -144,12 +143,12 @@ class DisclosureIntake(DisclosureQueries):
         )
         request.trigger_event(Request.RequestRoutedToDirector, director=director, **common)
         if requester_kind == "public":
-            local = now.astimezone(ZoneInfo(self.site().timezone))
+            zone = self.site().zone
             request.trigger_event(
                 Request.FoiaClockStarted,
                 received_at=now,
-                due_at=foia.foia_deadline(local, extended=False).astimezone(UTC),
-                extended_due_at=foia.foia_deadline(local, extended=True).astimezone(UTC),
+                due_at=foia.foia_deadline(now, zone, extended=False),
+                extended_due_at=foia.foia_deadline(now, zone, extended=True),
                 **common,
             )
         self.save(*to_save, request)
@@ -243,7 +242,7 @@ class DisclosureIntake(DisclosureQueries):
             self.refuse(
                 who, "request foia-extend", r.FOIA_CLOCK,
                 f"the extension must be taken before the first deadline "
-                f"({foia['due_at']:%Y-%m-%d %H:%M} UTC), which has passed",
+                f"({sitetime.show(foia['due_at'], self.site().zone)}), which has passed",
                 subject=request.ref,
             )  # fmt: skip
         request.trigger_event(

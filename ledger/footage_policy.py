@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from ledger import rules as r
+from ledger import sitetime
 from ledger.policy import Decision, Flag, Hold, allow, refuse
 from ledger.rules import Rule
 
@@ -149,7 +151,9 @@ def check_purge(
     flags: Iterable[Flag],
     holds: Iterable[Hold],
     now: datetime,
+    zone: ZoneInfo = sitetime.UTC_ZONE,
 ) -> Decision:
+    """May the segment be purged now? ``zone`` is the site's, for the deadline's words."""
     ret = retention_deadline(recorded_end, retention_days, flags, holds, now)
     if ret.active_holds:
         return refuse(
@@ -160,9 +164,9 @@ def check_purge(
         return refuse(r.FOOTAGE_RETENTION, "flagged footage is kept until the flag is cleared")
     if now < ret.keep_until:
         return refuse(
-            r.FOOTAGE_RETENTION, f"footage is retained until {ret.keep_until.isoformat()}"
+            r.FOOTAGE_RETENTION, f"footage is retained until {sitetime.show(ret.keep_until, zone)}"
         )
-    return allow(r.FOOTAGE_RETENTION, f"retention ended {ret.keep_until.isoformat()}")
+    return allow(r.FOOTAGE_RETENTION, f"retention ended {sitetime.show(ret.keep_until, zone)}")
 
 
 def check_hold_release(role: str, reason: str | None) -> Decision:

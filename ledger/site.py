@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from ledger import sitetime
 from ledger.domain import LedgerAggregate, stable_id
 
 SITE_ID = stable_id("site", "site")
@@ -47,3 +49,8 @@ class Site(LedgerAggregate):
         self.live_window_hours = live_window_hours
         self.log_origin = log_origin
         self.schedule_authority: dict | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The site's time zone: every time is shown in it, with its label (R24)."""
+        return sitetime.site_zone(self.timezone)

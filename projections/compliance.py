@@ -14,14 +14,14 @@ import dataclasses
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
-from ledger import rules
+from ledger import rules, sitetime
 from ledger.app import Ledger
 from ledger.checkpoint import public_key_fingerprint
 from ledger.evidence import sha256_file, sums_text
@@ -78,13 +78,6 @@ from projections.retention import (
 FOIA_NEAR_BUSINESS_DAYS = 2
 _SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 _TIMELINE_STATUS = {"live": "retained", "due": "retained"}
-
-
-def period_bounds(period_from: date, period_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """``[start, end)`` in UTC for whole site-local days, ``period_to`` included."""
-    start = datetime.combine(period_from, time.min, tzinfo=zone)
-    end = datetime.combine(period_to + timedelta(days=1), time.min, tzinfo=zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def business_days_between(today: date, due: date) -> int:
@@ -179,9 +172,9 @@ def build_compliance_report(
     """The report for a period; ``integrity`` carries the verification and checkpoint
     (the caller verifies the ledger and signs the checkpoint before calling this)."""
     site = ledger.site()
-    zone = ZoneInfo(site.timezone)
+    zone = site.zone
     ref = as_of or now
-    start, end = period_bounds(period_from, period_to, zone)
+    start, end = sitetime.days(period_from, period_to, zone)
     if checkpoint_note is not None:
         integrity = dataclasses.replace(integrity, checkpoint=checkpoint_note)
     with views.connect() as conn:
@@ -373,7 +366,7 @@ def _item(severity: str, rule: Rule, text: str, subject: str) -> AttentionItem:
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return sitetime.show(moment, zone)
 
 
 def _attention(

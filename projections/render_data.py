@@ -13,10 +13,11 @@ import io
 import json
 import os
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from ledger import sitetime
 from projections.compliance_model import (
     ComplianceReport,
     OutputNotWritable,
@@ -26,14 +27,9 @@ from projections.compliance_model import (
 )
 
 
-def utc_iso(moment: datetime) -> str:
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-    return moment.astimezone(UTC).strftime(fmt)
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
-        return utc_iso(value)
+        return sitetime.iso_utc(value)
     if isinstance(value, date):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -68,7 +64,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
-        return utc_iso(value)
+        return sitetime.iso_utc(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, tuple | list):

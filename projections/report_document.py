@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from projections import charts
@@ -16,6 +15,7 @@ from projections.compliance_model import (
     ComplianceReport,
     local_date,
     local_datetime,
+    local_span,
     local_time,
     period_text,
     site_zone,
@@ -278,7 +278,7 @@ def _retention(report: ComplianceReport, zone: ZoneInfo) -> Section:
                     (
                         x.segment_id,
                         x.camera_id,
-                        _span(x.recorded_start, x.recorded_end, zone),
+                        local_span(x.recorded_start, x.recorded_end, zone),
                         x.kind.replace("_", " "),
                         x.reason,
                         x.reference,
@@ -456,14 +456,6 @@ _SECTIONS = (
     _refusals,
     _checkpoint,
 )
-
-
-def _span(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    """``2026-10-14 10:00\u201310:45 CDT`` (the end's date too when it differs)."""
-    a, b = start.astimezone(zone), end.astimezone(zone)
-    if a.date() == b.date():
-        return f"{a:%Y-%m-%d %H:%M}\u2013{local_time(end, zone)}"
-    return f"{local_datetime(start, zone)} \u2013 {local_datetime(end, zone)}"
 
 
 def _severity_rank(item) -> tuple[int, str]:

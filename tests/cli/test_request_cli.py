@@ -192,7 +192,8 @@ def test_guardian_foia_and_deny_by_default(run) -> None:  # type: ignore[no-unty
     r = run("request", "decide", o, "--approve", "--reason", "x", "--as", D, code=1)
     assert "POLICY-DENY-BY-DEFAULT" in r.stderr
     table = run("report", "disclosures", "--from", "2026-11-01", "--to", "2026-12-01").stdout
-    assert "FOIA due" in table and "2026-11-10" in table
+    # Received Monday 2 November (09:00 CST): due the end of Monday 9 November, site time.
+    assert "FOIA due" in table and "2026-11-09 23:59 CST" in table
     rows = list(csv.DictReader(io.StringIO(run("report", "disclosures", "--csv").stdout)))
     assert [(row["ref"], row["decision"]) for row in rows] == [
         (g, "approved"), (f, "denied"), (o, "pending")
