@@ -212,7 +212,7 @@ def redact_clip(
             pixelate(frame, region)
         stats["faces"] += len(boxes)
         stats["frames_with_faces"] += bool(boxes)
-        _burn_in(frame, caption, _stamp(start, index, fps, zone))
+        _burn_in(frame, caption, frame_time(start, index, fps, zone))
         writer.write(frame)
         stats["frames"] += 1
 
@@ -284,7 +284,7 @@ def extract_frame(src: Path, at_seconds: float, out_png: Path, *, name: str = ""
     return out_png
 
 
-def _stamp(start: datetime | None, index: int, fps: float, zone: ZoneInfo) -> str:
+def frame_time(start: datetime | None, index: int, fps: float, zone: ZoneInfo) -> str:
     offset = timedelta(seconds=index / fps)
     if start is None:
         return f"t+{offset.total_seconds():09.3f}s (start unknown)"
@@ -318,7 +318,7 @@ def caption_layout(width: int, height: int, caption: str, stamp: str) -> list[La
     if not texts:
         return []
     room = width - 2 * margin - 2 * pad
-    scale = min(max(0.4, height / 560), 2.0)
+    scale = min(max(0.4, height / 700), 2.0)
     widest = max(cv2.getTextSize(t, CAPTION_FONT, 1.0, 1)[0][0] for t, _ in texts)
     scale = min(scale, room / widest)  # a long case number on a tiny frame: smaller, whole
     thick = max(1, round(scale * 1.5))
