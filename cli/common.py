@@ -41,6 +41,7 @@ class Busy(click.ClickException):
 class Context:
     data_dir: Path
     clock: Clock
+    actor: str | None = None  # as typed (--as), for a "Did you mean ...?" after a refusal
     _ledger: Ledger | None = None
     _datadir: DataDir | None = None
 
@@ -78,8 +79,16 @@ def actor_option(f: F) -> F:
         envvar="CUSTODES_ACTOR",
         required=True,
         metavar="NAME",
+        callback=_remember_actor,
         help="Staff member doing this (or set CUSTODES_ACTOR).",
     )(f)
+
+
+def _remember_actor(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    shared = ctx.find_object(Context)
+    if shared is not None:
+        shared.actor = value
+    return value
 
 
 def json_option(f: F) -> F:

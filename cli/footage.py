@@ -153,6 +153,8 @@ def footage_list(
 
     when = parse_as_of(ctx, as_of)
     now = when or ctx.now()
+    if camera is not None:
+        ctx.ledger().camera_info(camera)  # a typo is named (Did you mean ...?), not empty
     rows = read_views(
         ctx.ledger(),
         lambda conn: segment_rows(conn, now, status=status, camera=camera, limit=limit),

@@ -11,6 +11,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from capture.errors import CaptureError
 from cli.common import Busy, Context, Tampered
+from cli.hints import explain
 from ledger.errors import InvalidTime, LedgerBusy, LedgerError
 from ledger.evidence import EvidenceInvalid
 from ledger.integrity import LedgerTampered, MerkleProofFailed
@@ -38,7 +39,9 @@ class CustodesGroup(click.Group):
         except InvalidTime as e:
             # A typed time that names no single site-time instant: a usage error (exit 2).
             raise click.UsageError(str(e)) from e
-        except (LedgerError, CaptureError) as e:
+        except LedgerError as e:
+            raise click.ClickException(explain(e, ctx.find_object(Context))) from e
+        except CaptureError as e:
             raise click.ClickException(str(e)) from e
         except PersistenceError as e:
             raise click.ClickException(_storage_message(e)) from e
@@ -67,7 +70,8 @@ def _storage_message(e: BaseException) -> str:
     type=click.Path(file_okay=False, path_type=Path),
     envvar="CUSTODES_DATA_DIR",
     default=None,
-    help="Data directory (default: CUSTODES_DATA_DIR or ~/.local/share/custodes).",
+    help="Data directory (default: CUSTODES_DATA_DIR or ~/.local/share/custodes); also "
+    "accepted after the command.",
 )
 @click.version_option(package_name="custodes")
 @click.pass_context
@@ -105,6 +109,7 @@ def _register() -> None:
         request,
         staff,
     )
+    from cli.data_dir import accept_data_dir_everywhere
 
     ledger_cmds.register(custodes)
     staff.register(custodes)
@@ -116,6 +121,7 @@ def _register() -> None:
     export.register(custodes)
     reports.register(custodes)
     backup.register(custodes)
+    accept_data_dir_everywhere(custodes)
 
 
 _register()

@@ -17,7 +17,6 @@ from cli.common import (
     info,
     json_option,
     pass_ctx,
-    to_jsonable,
 )
 from cli.disclosure_report import disclosure_rows, disclosure_table, report_disclosures
 from cli.report import report_group
@@ -270,21 +269,20 @@ def request_form(ctx: Context, ref: str, out: Path) -> None:
 @json_option
 @pass_ctx
 def request_show(ctx: Context, ref: str, as_json: bool) -> None:
-    """Everything recorded on one request, with the policy's plan for it.
+    """Everything recorded on one request, with the policy's plan for it: a readable
+    record in site time, or every field with --json.
 
     \b
     Example:
       custodes request show R-2026-0001 --json
     """
+    from cli.request_record import request_record
+
     view = ctx.ledger().request_view(ref)
     if as_json:
         emit_json(view)
         return
-    flat = to_jsonable(view)
-    for key, value in flat.items():
-        if value in (None, [], {}):
-            continue
-        click.echo(f"{key}: {value}")
+    click.echo("\n".join(request_record(view, ctx.zone())))
 
 
 @request_group.command("list")

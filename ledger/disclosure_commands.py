@@ -46,14 +46,11 @@ class DisclosureCommands(DisclosureIntake):
             raise InvalidInput(f"{request.ref} has been released already; it cannot be re-decided")
         plan = policy.releasable_fields(request.facts())
         if approve and not plan.allowed_fields:
-            refused = plan.refused
-            first = refused[min(refused)]
-            self.refuse(
-                who, "request decide", first.rule,
-                "nothing in this request may be released: "
-                + "; ".join(f"{f}: {d.message()}" for f, d in sorted(refused.items())),
-                subject=request.ref,
-            )  # fmt: skip
+            refused = [d for _, d in sorted(plan.refused.items())]
+            rule, message = policy.explain_refusals(
+                refused, "nothing in this request may be released: "
+            )
+            self.refuse(who, "request decide", rule, message, subject=request.ref)
         allowed = sorted(plan.allowed_fields) if approve else []
         request.trigger_event(
             Request.DisclosureDecided,
@@ -118,15 +115,20 @@ class DisclosureCommands(DisclosureIntake):
         checks = policy.check_release(plan, fields, segments, decision["approved_footage"])
         # Facts may have changed since the decision: release no more than was approved.
         checks += [
-            policy.Decision(False, plan.scope_rule, f"{f} was not approved by the Director")
+            policy.refuse(
+                plan.scope_rule,
+                f"{f} was not approved by the Director",
+                shared="not approved by the Director",
+                subject=f.replace("_", " "),
+            )
             for f in fields
             if f not in decision["allowed_fields"] and f in plan.allowed_fields
         ]
         refused = [d for d in checks if not d.allowed]
         if refused:
+            rule, message = policy.explain_refusals(refused)
             self.refuse(
-                who, "request release", refused[0].rule,
-                "; ".join(d.reason for d in refused) + "; nothing was released",
+                who, "request release", rule, f"{message}; nothing was released",
                 subject=request.ref,
             )  # fmt: skip
         inventory = []

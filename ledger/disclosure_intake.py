@@ -28,6 +28,7 @@ from ledger.domain import Actor
 from ledger.errors import InvalidInput, NotFound
 from ledger.patrons import PatronDetails
 from ledger.staff import StaffMember, staff_id
+from ledger.suggestions import did_you_mean
 
 _WORD = re.compile(r"[a-z_]+")
 
@@ -108,8 +109,14 @@ class DisclosureIntake(DisclosureQueries):
             raise InvalidInput("--guardianship applies only to a parent_guardian request")
         receiver = self._get(StaffMember, staff_id(received_by))
         if receiver is None or not receiver.active:
+            hint = (
+                ""
+                if receiver
+                else did_you_mean(received_by, (m.name for m in self.staff() if m.active))
+            )
             raise NotFound(
-                f"{received_by!r} is not an active staff member (see: custodes staff list)"
+                f"--received-by {received_by!r} is not an active staff member. "
+                + (hint or "See who is with: custodes staff list")
             )
         director = self._director(who)
         segments = sorted(set(footage))

@@ -53,6 +53,7 @@ class DisclosureQueries(PatronCommands):
                 "basis": plan.basis,
                 "allowed_fields": sorted(plan.allowed_fields),
                 "refused": {f: d.message() for f, d in sorted(plan.refused.items())},
+                "refused_summary": _refused_summary(plan),
             },
             "decision": q.decision,
             "releases": q.releases,
@@ -103,3 +104,12 @@ class DisclosureQueries(PatronCommands):
         if request is None:
             raise NotFound(f"request {ref!r} does not exist (see: custodes request list)")
         return cast(Request, request)
+
+
+def _refused_summary(plan: policy.ReleasePlan) -> str:
+    """What the policy refuses, each rule cited once (for people; ``refused`` is per field)."""
+    refused = [d for _, d in sorted(plan.refused.items())]
+    if not refused:
+        return ""
+    rule, text = policy.explain_refusals(refused)
+    return f"{rule.cite()}: {text}"

@@ -132,7 +132,8 @@ def test_ingest_list_hold_sweep_and_report(run, tmp_path: Path) -> None:
         ),
         (
             ("footage", "ingest", "nothing.mp4", "--camera", "attic", "--as", STAFF),
-            "Error: camera 'attic' is not registered. Register it with: custodes camera add attic "
+            "Error: camera 'attic' is not registered. See the registered cameras with: custodes "
+            "camera list; a Director registers a new one with: custodes camera add CAMERA_ID "
             "--location TEXT --zone public --signage-posted --as NAME\n",
         ),
         (

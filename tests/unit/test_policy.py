@@ -32,6 +32,7 @@ from ledger.policy import (
     check_emergency_representations,
     check_law_enforcement_footage,
     check_release,
+    explain_refusals,
     releasable_fields,
 )
 from ledger.statistics_policy import suppress_small_cells
@@ -630,3 +631,45 @@ def test_every_rule_cites_its_source_and_requirement() -> None:
         assert rule.cite() == f"{rule_id} ({rule.source})"
         assert rule.requirements and all(req.startswith("R") for req in rule.requirements)
     assert rules.LRCA_EMERGENCY_SCOPE.cite() == "LRCA-EMERGENCY-SCOPE (75 ILCS 70/1(a)(2))"
+
+
+FOIA_PATRON = RequestFacts("public", frozenset({"name", "address", "titles", "holds"}), foia=True)
+NO_BASIS = RequestFacts("other", frozenset({"name", "phone", "titles"}))
+
+
+@pytest.mark.parametrize(
+    ("facts", "message"),
+    [
+        (
+            FOIA_PATRON,
+            "nothing in this request may be released: confidential patron records (address, "
+            "name); FOIA-7.5B (5 ILCS 140/7.5(b)): circulation records are exempt from FOIA "
+            "disclosure (holds, titles)",
+        ),
+        (
+            NO_BASIS,
+            "nothing in this request may be released: no court order or emergency request "
+            "covers these fields (name, phone, titles)",
+        ),
+        (
+            RequestFacts("other", frozenset({"phone"})),
+            "nothing in this request may be released: no court order or emergency request "
+            "covers phone",
+        ),
+    ],
+    ids=[
+        "two rules, each cited once, their fields listed together",
+        "one rule for every field: one line",
+        "one field: its own words",
+    ],
+)
+def test_a_refusal_of_several_fields_names_each_rule_once(
+    facts: RequestFacts, message: str
+) -> None:
+    plan = releasable_fields(facts)
+    refused = [d for _, d in sorted(plan.refused.items())]
+    rule, text = explain_refusals(refused, "nothing in this request may be released: ")
+    assert rule == refused[0].rule
+    assert text == message
+    shown = f"{rule.cite()}: {text}"  # as NotPermitted prints it
+    assert all(shown.count(d.rule.cite()) == 1 for d in refused), shown
