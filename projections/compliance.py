@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,7 +59,6 @@ from projections.compliance_model import (
 from projections.disclosures import DisclosureRow as RegisterRow
 from projections.disclosures import disclosures
 from projections.history import SubjectIndexProjection
-from projections.refusals import RefusalRow as RefusalRecord
 from projections.refusals import refused_attempts
 from projections.registry import all_projections, open_views
 from projections.retention import (
@@ -181,6 +179,7 @@ def build_compliance_report(
         register = disclosures(conn)
         in_period = [r for r in register if start <= r.opened_at < end]
         refusals = refused_attempts(conn, start, end)
+        retention = _retention(conn, start, end, ref)
         report = ComplianceReport(
             header=ReportHeader(
                 library=site.library,
@@ -191,10 +190,10 @@ def build_compliance_report(
                 as_of=as_of,
                 generated_by=generated_by,
             ),
-            attention=tuple(_attention(conn, register, refusals, ref, zone)),
+            attention=tuple(_attention(conn, register, retention, ref, zone)),
             integrity=integrity,
             cameras=_cameras(conn, start, end, ref),
-            retention=_retention(conn, start, end, ref),
+            retention=retention,
             access=_access(conn, start, end),
             disclosures=_disclosures(in_period),
             refusals=tuple(
@@ -317,7 +316,16 @@ def _access(conn: Connection, start: datetime, end: datetime) -> Access:
     report = access_report(conn, start, end)
     return Access(
         viewings=tuple(
-            Viewing(v.actor, v.actor_role, v.viewed_at, v.purpose, v.reason, v.remote, v.segment_id)
+            Viewing(
+                v.actor,
+                v.actor_role,
+                v.viewed_at,
+                v.purpose,
+                v.reason,
+                v.remote,
+                v.segment_id,
+                v.archived,
+            )
             for v in report.viewings
         ),
         refused=tuple(
@@ -372,11 +380,36 @@ def _local(moment: datetime, zone: ZoneInfo) -> str:
 def _attention(
     conn: Connection,
     register: list[RegisterRow],
-    refusals: Iterable[RefusalRecord],
+    retention: Retention,
     ref: datetime,
     zone: ZoneInfo,
 ) -> list[AttentionItem]:
+    """What the Director must act on, most serious first. Refused attempts are not here:
+    each was refused already and is listed once, under Refused attempts."""
     items: list[AttentionItem] = []
+    late = retention.counts.purged_late
+    if late:
+        items.append(
+            _item(
+                "violation",
+                rules.FOOTAGE_RETENTION,
+                f"{late} segment{'s were' if late != 1 else ' was'} purged late in this period "
+                "(after the deadline and the sweep's grace day): check that the daily "
+                "retention sweep runs (custodes retention sweep, see docs/FOOTAGE.md).",
+                "retention",
+            )
+        )
+    if retention.settings.schedule_authority is None:
+        items.append(
+            _item(
+                "warning",
+                rules.FOOTAGE_RETENTION,
+                "Schedule authority: NOT CONFIGURED. Purges cite no approved records "
+                "retention schedule (50 ILCS 205/7). Record it once: custodes retention "
+                "settings --schedule-id ID --schedule-item N --reason TEXT --as DIRECTOR.",
+                "retention settings",
+            )
+        )
     for seg in segment_rows(conn, ref, status="overdue"):
         due = seg.keep_until or seg.deadline
         items.append(
@@ -389,7 +422,7 @@ def _attention(
                 seg.segment_id,
             )
         )
-    today = ref.astimezone(zone).date()
+    today = sitetime.local_day(ref, zone)
     for r in register:
         if r.follow_up == "open":
             items.append(
@@ -403,14 +436,14 @@ def _attention(
             )
         if r.foia_due is None:
             continue
-        due_day = r.foia_due.astimezone(zone).date()
+        due_day = sitetime.local_day(r.foia_due, zone)
         if r.decision == "pending" and ref > r.foia_due:
             items.append(
                 _item(
                     "violation",
                     rules.FOIA_CLOCK,
-                    f"FOIA request {r.ref} was due {due_day.isoformat()} and is not answered "
-                    "(the deadline was missed); answer it now.",
+                    f"FOIA request {r.ref} was due {_local(r.foia_due, zone)} and is not "
+                    "answered (the deadline was missed); answer it now.",
                     r.ref,
                 )
             )
@@ -421,8 +454,13 @@ def _attention(
                     _item(
                         "warning",
                         rules.FOIA_CLOCK,
-                        f"FOIA request {r.ref} is due {due_day.isoformat()} ({left} business "
-                        f"day{'s' if left != 1 else ''} left); answer or extend it.",
+                        f"FOIA request {r.ref} is due {_local(r.foia_due, zone)} ("
+                        + (
+                            "today"
+                            if left == 0
+                            else f"{left} business day{'s' if left != 1 else ''} left"
+                        )
+                        + "); answer or extend it.",
                         r.ref,
                     )
                 )
@@ -431,9 +469,8 @@ def _attention(
                 _item(
                     "violation",
                     rules.FOIA_CLOCK,
-                    f"FOIA request {r.ref} was answered on "
-                    f"{r.decided_at.astimezone(zone).date().isoformat()}, after its deadline "
-                    f"{due_day.isoformat()}.",
+                    f"FOIA request {r.ref} was answered on {_local(r.decided_at, zone)}, "
+                    f"after its deadline {_local(r.foia_due, zone)}.",
                     r.ref,
                 )
             )
@@ -444,24 +481,11 @@ def _attention(
                     "warning",
                     rules.FOOTAGE_HOLD_BLOCKS_PURGE,
                     f"Hold {hold.hold_id} ({hold.kind.replace('_', ' ')}, {hold.reference}) "
-                    f"was to be reviewed by {_local(hold.review_by, zone)}: review it and "
+                    f"was to be reviewed by {sitetime.show_date(hold.review_by, zone)}: review it and "
                     "release it (Director) or keep it with a new review date.",
                     hold.hold_id,
                 )
             )
-    for refusal in refusals:
-        rule = rules.RULES.get(refusal.rule_id)
-        what = f"{refusal.action} ({refusal.subject})" if refusal.subject else refusal.action
-        items.append(
-            AttentionItem(
-                "info",
-                refusal.rule_id,
-                rule.source if rule else "",
-                f"Refused: {what} by {refusal.actor} ({refusal.actor_role.replace('_', ' ')}) "
-                f"on {_local(refusal.recorded_at, zone)}.",
-                refusal.subject,
-            )
-        )
     return sorted(items, key=lambda i: _SEVERITY_ORDER[i.severity])
 
 

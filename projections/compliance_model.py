@@ -166,6 +166,9 @@ class Viewing:
     reason: str
     remote: bool
     segment_id: str
+    # Older than the live window when viewed (R16): only the Director or the Business
+    # Manager may view it. A staff member's view of a recent segment is not archived.
+    archived: bool
 
 
 @dataclass(frozen=True)

@@ -113,8 +113,9 @@ def test_ingest_from_an_unknown_camera_records_and_stores_nothing(
         ledger.clock.set(NOW)
         ingest_paths(ledger, [clip(tmp_path, 0)], camera="attic-9", actor=STAFF)
     assert str(err.value) == (
-        "camera 'attic-9' is not registered. Register it with: custodes camera add attic-9 "
-        "--location TEXT --zone public --signage-posted --as NAME"
+        "camera 'attic-9' is not registered. See the registered cameras with: custodes camera "
+        "list; a Director registers a new one with: custodes camera add CAMERA_ID --location "
+        "TEXT --zone public --signage-posted --as NAME"
     )
     assert last_id(ledger) == before
     assert (
