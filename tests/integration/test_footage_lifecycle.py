@@ -19,6 +19,7 @@ from ledger.errors import InvalidInput, NotFound, NotPermitted
 from ledger.integrity import open_chain, verify_chain
 from projections.access import access_report
 from projections.base import Views
+from projections.refusals import refused_attempts
 from projections.registry import all_projections, open_views
 from projections.retention import segment_rows
 from tests.conftest import NOW
@@ -87,6 +88,12 @@ def test_a_folder_ingest_records_good_files_refuses_bad_ones_and_is_idempotent(
         "FootageCaptured",
     ]
     assert not good[0].exists() and (inbox / "notes.txt").exists()
+    # The audio refusal is a refused attempt, but no attempt to see footage.
+    views = open_views(ledger)
+    with views.connect() as conn:
+        assert [r.rule_id for r in refused_attempts(conn)] == ["CAMERA-NO-AUDIO"]
+        assert access_report(conn).refused == ()
+    views.close()
 
     # Same content again (a copy): reported, not recorded twice, source left in place.
     shutil.copy(spare, inbox / spare.name)
