@@ -23,8 +23,9 @@ def report_access(
     as_of: TypedTime | None,
     as_json: bool,
 ) -> None:
-    """Footage access log: every viewing (name, role, date, time, reason, purpose, remote)
-    and every refused attempt (R16, R23).
+    """Footage access log: every viewing (name, role, date, time, whether the footage was
+    archived, reason, purpose, remote) and every refused attempt to view or export footage
+    (R16, R23).
 
     \b
     Example:
@@ -51,6 +52,7 @@ def report_access(
             "segment",
             "camera",
             "kind",
+            "archived",
             "purpose",
             "remote",
             "reason",
@@ -64,6 +66,7 @@ def report_access(
                 v.segment_id,
                 v.camera_id,
                 v.kind,
+                "yes" if v.archived else "no (live window)",
                 v.purpose,
                 "yes" if v.remote else "no",
                 v.reason,

@@ -92,7 +92,7 @@ HELD = (
     "review_by",
 )
 OVERDUE = ("segment_id", "camera_id", "deadline", "days_overdue")
-ACCESS = ("name", "role", "viewed_at", "purpose", "reason", "remote", "segment_id")
+ACCESS = ("name", "role", "viewed_at", "purpose", "reason", "remote", "segment_id", "archived")
 ACCESS_REFUSED = ("name", "role", "at", "rule_id", "message")
 DISCLOSURES = (
     "request_id",
