@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
-from ledger import policy
+from ledger import policy, sitetime
 from ledger.disclosure import Request, request_id
 from ledger.errors import NotFound
 from ledger.patron_commands import PatronCommands
@@ -65,10 +64,9 @@ class DisclosureQueries(PatronCommands):
         """The Appendix 9 form's fields, prefilled from the record (site time zone)."""
         q = self._request(ref)
         site = self.site()
-        tz = ZoneInfo(site.timezone)
 
         def local(t: datetime | None) -> str:
-            return t.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if t else ""
+            return sitetime.show(t, site.zone)
 
         e = q.emergency or {}
         form: dict[str, Any] = {

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from ledger import sitetime  # noqa: E402
 from projections.compliance_model import CameraTimeline, TimelineBar, Viewing  # noqa: E402
 
 DPI = 150
@@ -190,7 +191,7 @@ def _status_order(status: str) -> int:
 
 def week_start(moment: datetime, zone: ZoneInfo) -> date:
     """Monday of the site-local week a moment falls in."""
-    day = moment.astimezone(zone).date()
+    day = sitetime.local_day(moment, zone)
     return day - timedelta(days=day.weekday())
 
 
