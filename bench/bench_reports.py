@@ -31,6 +31,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+
 from ledger.app import Ledger, open_ledger  # noqa: E402
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir  # noqa: E402
@@ -96,13 +98,12 @@ class Builder:
         lg.clock.set(START)
         lg.initialise(
             director=D, library="Bench Public Library", timezone="America/Chicago",
-            retention_days=self.retention_days,
+            retention_days=self.retention_days, passphrase=PASSPHRASE,
         )  # fmt: skip
-        lg.add_staff(M, "business_manager", actor=D)
-        lg.add_staff(C, "counsel", actor=D)
-        for s in STAFF:
-            lg.clock.set(START)
-            lg.add_staff(s, "staff", actor=D)
+        for name, role in [(M, "business_manager"), (C, "counsel"), *((s, "staff") for s in STAFF)]:
+            key = Ed25519PrivateKey.generate()  # held in memory: the bench acts as everyone
+            lg.add_staff(name, role, actor=D, key=key)
+            lg.admit(name, key)
         for cam in CAMERAS:
             lg.register_camera(
                 cam, location=cam.replace("-", " ").title(), zone="public",
@@ -186,7 +187,7 @@ class Builder:
             lg.record_purge(
                 sid, method="file removed, key destroyed", blob_removed=True,
                 key_destroyed=True, completed_after_interruption=False,
-                sweep_run=f"sweep-{d}", actor=STAFF[0],
+                sweep_run=f"sweep-{d}", actor=lg.act_as_service(),
             )  # fmt: skip
             self.kinds["FootagePurged"] += 1
 
@@ -235,6 +236,16 @@ class Builder:
             )  # fmt: skip
             self.kept.add(sid)  # the FOIA path holds the responsive footage
         self.kinds["requests"] += 1
+
+
+PASSPHRASE = b"the bench director's passphrase"
+
+
+def open_signed(dd: DataDir) -> Ledger:
+    """A built ledger, reopened with the Director signed in (reports are her acts)."""
+    ledger = open_ledger(dd, clock=ManualClock(REPORT_NOW))
+    ledger.authenticate(D, PASSPHRASE)
+    return ledger
 
 
 def build(root: Path, events: int, mix: str) -> tuple[DataDir, Ledger, dict[str, Any]]:
@@ -395,7 +406,7 @@ def main() -> None:
         kept = None if args.keep is None else args.keep / f"{args.mix}-{size}"
         if kept is not None and (kept / "data").exists():
             dd = DataDir.open(kept / "data")
-            ledger = open_ledger(dd, clock=ManualClock(START))
+            ledger = open_signed(dd)
             r = {"build_s": 0.0, "events": ledger.recorder.max_notification_id() or 0}
             print(f"reusing {r['events']:,} events in {dd.path}", flush=True)
             r.update(measure(dd, ledger, args.profile, not args.no_pdf))

@@ -101,7 +101,7 @@ class SystemBuilder(bench_reports.Builder):
     def _purge(self, batch: list[PurgeRecord], d: int, now: datetime) -> None:
         self.ledger.clock.set(now)
         done = self.ledger.record_purges(
-            batch, sweep_run=f"sweep-{d}", actor=bench_reports.STAFF[0]
+            batch, sweep_run=f"sweep-{d}", actor=self.ledger.act_as_service()
         )
         self.kinds["FootagePurged"] += len(done)
 
@@ -253,7 +253,7 @@ def measure_queries(dd: DataDir) -> dict[str, Any]:
     from projections.retention import due_segment_ids
 
     r: dict[str, Any] = {}
-    ledger = open_ledger(dd, clock=ManualClock(START))
+    ledger = bench_reports.open_signed(dd)
     views = open_views(ledger)  # caught up by the rebuild child
     with views.connect() as conn:
         for label, when in (

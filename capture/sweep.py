@@ -33,8 +33,8 @@ from capture.vault import Vault
 from ledger import sitetime
 from ledger.app import Ledger
 from ledger.errors import LedgerError
-from ledger.retention_commands import PurgeBlocked, PurgeRecord
-from ledger.rules import STAFF_ACTIVE
+from ledger.retention_commands import SWEEPERS, PurgeBlocked, PurgeRecord
+from ledger.rules import SERVICE_SCOPE
 
 Status = Literal["purged", "completed", "skipped", "failed", "would purge"]
 STEPS = ("checked", "destroyed", "confirmed", "recorded")
@@ -102,7 +102,7 @@ def sweep(
     decided since -- a hold placed after the destroy began cannot bring the footage back,
     and the ledger must say it is gone."""
     now = ledger.clock()
-    ledger.authorize(actor, "retention sweep", (), STAFF_ACTIVE)  # once, before any file
+    ledger.authorize(actor, "retention sweep", SWEEPERS, SERVICE_SCOPE)  # once, before any file
     run_id = f"sweep-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     outcomes: list[PurgeOutcome] = []
     if not dry_run:

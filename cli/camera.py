@@ -60,8 +60,9 @@ def camera_add(
 
 @camera_group.command("list")
 @json_option
+@actor_option
 @pass_ctx
-def camera_list(ctx: Context, as_json: bool) -> None:
+def camera_list(ctx: Context, as_json: bool, actor: str) -> None:
     """List cameras with zone, signage attestation and status.
 
     \b

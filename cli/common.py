@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from cli.auth import actor_option  # noqa: F401 - commands import it from here
 from ledger.app import Ledger, open_ledger
 from ledger.clock import Clock
 from ledger.datadir import DataDir
@@ -41,7 +42,6 @@ class Busy(click.ClickException):
 class Context:
     data_dir: Path
     clock: Clock
-    actor: str | None = None  # as typed (--as), for a "Did you mean ...?" after a refusal
     _ledger: Ledger | None = None
     _datadir: DataDir | None = None
 
@@ -69,26 +69,6 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
-
-
-def actor_option(f: F) -> F:
-    """--as NAME (or CUSTODES_ACTOR): every command that records anything runs as someone."""
-    return click.option(
-        "--as",
-        "actor",
-        envvar="CUSTODES_ACTOR",
-        required=True,
-        metavar="NAME",
-        callback=_remember_actor,
-        help="Staff member doing this (or set CUSTODES_ACTOR).",
-    )(f)
-
-
-def _remember_actor(ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    shared = ctx.find_object(Context)
-    if shared is not None:
-        shared.actor = value
-    return value
 
 
 def json_option(f: F) -> F:

@@ -33,7 +33,7 @@ def demo(out: Path | None) -> None:
     Example:
       custodes demo --out ./custodes-demo
     """
-    from cli.scenario import run_month
+    from cli.scenario import DIRECTOR, PASSPHRASES, run_month
     from projections.report_summary import period_words
 
     out = out or Path(tempfile.mkdtemp(prefix="custodes-demo-"))
@@ -58,12 +58,16 @@ def demo(out: Path | None) -> None:
     click.echo(f"Signed checkpoint ({summary.checkpoint_size} entries):")
     click.echo("  " + summary.checkpoint.replace("\n", "\n  ").rstrip())
     custodes, how = custodes_command()
-    click.echo("Look around:")
+    director = shlex.quote(DIRECTOR)
+    click.echo(
+        f"Look around as the Director (passphrase: {PASSPHRASES[DIRECTOR]}; asked once, "
+        "then you stay signed in for a few minutes):"
+    )
     where = shlex.quote(str(data))
     for args in (
-        f"--data-dir {where} log --kind AccessDenied",
-        f"--data-dir {where} footage list",
-        f"--data-dir {where} request show R-2026-0002",
+        f"--data-dir {where} log --kind AccessDenied --as {director}",
+        f"--data-dir {where} footage list --as {director}",
+        f"--data-dir {where} request show R-2026-0002 --as {director}",
         f"--data-dir {where} verify",
         f"verify-export {shlex.quote(str(summary.evidence))}",
         f"--data-dir {where} backup --out {shlex.quote(str(data.parent / 'ledger.backup'))}",
@@ -71,6 +75,8 @@ def demo(out: Path | None) -> None:
         click.echo(f"  {custodes} {args}")
     if how:
         click.echo(f"  ({how})")
+    others = ", ".join(f"{n} ({p})" for n, p in PASSPHRASES.items() if n != DIRECTOR)
+    click.echo(f"The other demo staff and their passphrases: {others}.")
 
 
 def custodes_command() -> tuple[str, str]:

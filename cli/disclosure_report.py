@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from cli.common import Context, emit_json, json_option, pass_ctx, table, to_jsonable
+from cli.common import (
+    Context,
+    actor_option,
+    emit_json,
+    json_option,
+    pass_ctx,
+    table,
+    to_jsonable,
+)
 from cli.reports import as_of_option, parse_as_of
 from cli.when import range_options, time_range
 from ledger import sitetime
@@ -78,6 +86,7 @@ def disclosure_table(rows: list[Any], zone: ZoneInfo) -> None:
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
 @as_of_option
+@actor_option
 @pass_ctx
 def report_disclosures(
     ctx: Context,
@@ -86,6 +95,7 @@ def report_disclosures(
     as_json: bool,
     as_csv: bool,
     as_of: TypedTime | None,
+    actor: str,
 ) -> None:
     """The disclosure register: requester, basis, decision and reasons, time to decision,
     released fields, acknowledgement, follow-up, FOIA deadline.

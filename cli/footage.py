@@ -131,6 +131,7 @@ def footage_ingest(
 @click.option("--limit", type=click.IntRange(1), default=None, help="At most this many.")
 @as_of_option
 @json_option
+@actor_option
 @pass_ctx
 def footage_list(
     ctx: Context,
@@ -139,6 +140,7 @@ def footage_list(
     limit: int | None,
     as_of: TypedTime | None,
     as_json: bool,
+    actor: str,
 ) -> None:
     """List segments with their retention status (from the retention read model).
 

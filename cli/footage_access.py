@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cli.auth import actor_option
 from cli.common import Context, emit_json, json_option, pass_ctx, table
 from cli.reports import as_of_option, parse_as_of
 from cli.when import range_options, time_range
@@ -15,6 +16,7 @@ from ledger.sitetime import TypedTime
 @range_options("Viewings and refused attempts")
 @as_of_option
 @json_option
+@actor_option
 @pass_ctx
 def report_access(
     ctx: Context,
@@ -22,6 +24,7 @@ def report_access(
     until: TypedTime | None,
     as_of: TypedTime | None,
     as_json: bool,
+    actor: str,
 ) -> None:
     """Footage access log: every viewing (name, role, date, time, whether the footage was
     archived, reason, purpose, remote) and every refused attempt to view or export footage

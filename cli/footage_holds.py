@@ -76,8 +76,9 @@ def hold_release(ctx: Context, hold_id: str, reason: str, actor: str) -> None:
 @hold_group.command("list")
 @click.option("--active", is_flag=True, help="Only holds not yet released.")
 @json_option
+@actor_option
 @pass_ctx
-def hold_list(ctx: Context, active: bool, as_json: bool) -> None:
+def hold_list(ctx: Context, active: bool, as_json: bool, actor: str) -> None:
     """List holds.
 
     \b

@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from cli.auth import new_passphrase, new_passphrase_option
 from cli.common import (
     Context,
     Tampered,
+    actor_option,
     emit_json,
     info,
     json_option,
@@ -26,6 +28,7 @@ from ledger.chain_reader import ChainReader
 from ledger.datadir import DataDir
 from ledger.errors import InvalidTime
 from ledger.integrity import open_chain, read_checkpoint, verify_against, verify_chain
+from ledger.names import NameRefused, check_name
 from ledger.sitetime import TypedTime
 from ledger.store import redact_url
 
@@ -44,6 +47,7 @@ from ledger.store import redact_url
     help="Encrypt the checkpoint-signing key with a passphrase (asked for, or "
     "CUSTODES_SIGNING_PASSPHRASE); every checkpoint and export will need it.",
 )
+@new_passphrase_option
 @pass_ctx
 def init(
     ctx: Context,
@@ -53,8 +57,12 @@ def init(
     retention_days: int,
     live_window_hours: int,
     protect_signing_key: bool,
+    new_passphrase_file: Path | None,
 ) -> None:
     """Create a new ledger in the data directory, with its keys and first Director.
+
+    The Director chooses her passphrase now (asked twice, or --new-passphrase-file for
+    scripts): it seals her signing key, which signs this first act and every act of hers.
 
     \b
     Example:
@@ -64,6 +72,11 @@ def init(
         sitetime.site_zone(timezone)
     except InvalidTime as e:
         raise click.BadParameter(str(e), param_hint="--timezone") from None
+    try:
+        director = check_name(director, "director")
+    except NameRefused as e:
+        raise click.BadParameter(str(e), param_hint="--director") from None
+    director_passphrase = new_passphrase(new_passphrase_file, director)
     passphrase: bytes | None = None
     if protect_signing_key:
         value = os.environ.get("CUSTODES_SIGNING_PASSPHRASE") or click.prompt(
@@ -77,17 +90,23 @@ def init(
     datadir = DataDir.create(ctx.data_dir, signing_passphrase=passphrase)
     ledger = open_ledger(datadir, clock=ctx.clock)
     try:
-        ledger.initialise(
+        signer = ledger.initialise(
             director=director,
             library=library,
             timezone=timezone,
             retention_days=retention_days,
             live_window_hours=live_window_hours,
+            passphrase=director_passphrase,
         )
+        service = ledger.service_signer()
     finally:
         ledger.close()
     info(f"Initialised a Custodes ledger in {datadir.path}")
-    info(f"Director: {director}. Back up {datadir.keys}/ now: without it events cannot be read.")
+    info(
+        f"Director: {director}, signing key {signer.key_id} (write this down: it is the "
+        f"ledger's root of trust); service key {service.key_id}."
+    )
+    info(f"Back up {datadir.keys}/ now: without it events cannot be read.")
 
 
 @click.command("status")
@@ -204,40 +223,56 @@ def _verify_against(ctx: Context, path: Path, as_json: bool) -> None:
 
 @click.command("log")
 @click.option("--kind", "kinds", multiple=True, help="Only this event kind (repeatable).")
-@click.option("--actor", default=None, help="Only events by this staff member.")
+@click.option("--by", "by", default=None, metavar="NAME", help="Only events by this staff member.")
 @range_options("Events recorded")
 @click.option("--start", type=click.IntRange(1), default=1, show_default=True, help="First event.")
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="Page size.")
+@click.option(
+    "--details",
+    is_flag=True,
+    help="Show what each event recorded (Director and counsel; the reading is recorded).",
+)
 @json_option
+@actor_option
 @pass_ctx
 def log(
     ctx: Context,
     kinds: tuple[str, ...],
-    actor: str | None,
+    by: str | None,
     since: TypedTime | None,
     until: TypedTime | None,
     start: int,
     limit: int,
+    details: bool,
     as_json: bool,
+    actor: str,
 ) -> None:
-    """Events oldest first, a page at a time.
+    """Events oldest first, a page at a time: when, what kind, by whom.
+
+    With --details or --json, also what each event recorded: that is confidential, so
+    only the Director and counsel may, and each reading is recorded (R27).
 
     \b
     Example:
       custodes log --kind AccessDenied --from 2026-11-01 --to 2026-11-30
+      custodes log --details --start 120 --limit 10 --as "Dana Director"
     """
     zone = ctx.zone()
     since_dt, until_dt = time_range(since, until, zone)
+    ledger = ctx.ledger()
+    if details or as_json:
+        ledger.record_read("log", f"log from {start}", actor=actor, detail=f"limit {limit}")
     entries = list(
-        ctx.ledger().read_log(
-            start=start, limit=limit, kinds=kinds, actor=actor, since=since_dt, until=until_dt
+        ledger.read_log(
+            start=start, limit=limit, kinds=kinds, actor=by, since=since_dt, until=until_dt
         )
     )
     if as_json:
         emit_json(entries)
         return
+    headers = ["#", "recorded", "kind", "actor", "role"]
     table(
-        ["#", "recorded", "kind", "actor", "role", "details"],
+        headers + (["details"] if details else []),
         [
             (
                 e.notification_id,
@@ -245,7 +280,7 @@ def log(
                 e.kind,
                 e.actor,
                 e.actor_role,
-                _summary(e.details, zone),
+                *([_summary(e.details, zone)] if details else []),
             )
             for e in entries
         ],

@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-from eventsourcing.persistence import IntegrityError, PersistenceError
+from eventsourcing.persistence import (
+    IntegrityError,
+    MapperDeserialisationError,
+    PersistenceError,
+)
 
 from capture.errors import CaptureError
 from cli.common import Busy, Context, Tampered
-from cli.hints import explain
 from ledger.errors import InvalidTime, LedgerBusy, LedgerError
 from ledger.evidence import EvidenceInvalid
 from ledger.integrity import LedgerTampered, MerkleProofFailed
@@ -39,16 +42,38 @@ class CustodesGroup(click.Group):
         except InvalidTime as e:
             # A typed time that names no single site-time instant: a usage error (exit 2).
             raise click.UsageError(str(e)) from e
-        except LedgerError as e:
-            raise click.ClickException(explain(e, ctx.find_object(Context))) from e
-        except CaptureError as e:
+        except (LedgerError, CaptureError) as e:
             raise click.ClickException(str(e)) from e
-        except PersistenceError as e:
+        except (PersistenceError, MapperDeserialisationError) as e:
+            # Events that cannot be read back are often damage: say where, exit 3.
+            damage = _damage_found(ctx)
+            if damage is not None:
+                raise Tampered(damage) from e
             raise click.ClickException(_storage_message(e)) from e
         finally:
             obj = ctx.find_object(Context)
             if obj is not None and ctx.parent is None:
                 obj.close()
+
+
+def _damage_found(ctx: click.Context) -> str | None:
+    """The chain's first damage, if verification finds some (it needs no key)."""
+    obj = ctx.find_object(Context)
+    if obj is None:
+        return None
+    try:
+        from ledger.integrity import open_chain, verify_chain
+
+        result = verify_chain(open_chain(obj.datadir()), extend_tree=False)
+    except Exception:  # the database itself is unusable: report the original error
+        return None
+    d = result.damage
+    if d is None:
+        return None
+    return (
+        f"the ledger's events cannot be read back: verification FAILED at position "
+        f"{d.position}: {d.kind} ({d.detail})"
+    )
 
 
 def _storage_message(e: BaseException) -> str:

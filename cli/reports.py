@@ -234,9 +234,16 @@ def _stats_json(stats: Any, first: date, last: date) -> dict[str, Any]:
 )
 @as_of_option
 @json_option
+@actor_option
 @pass_ctx
 def report_statistics(
-    ctx: Context, first: date, last: date, threshold: int, as_of: TypedTime | None, as_json: bool
+    ctx: Context,
+    first: date,
+    last: date,
+    threshold: int,
+    as_of: TypedTime | None,
+    as_json: bool,
+    actor: str,
 ) -> None:
     """Anonymized statistics safe to publish (75 ILCS 70/1(b), LRCA-STATISTICS): requests
     by requester kind, legal basis and decision; viewings by purpose; footage hours
@@ -296,8 +303,9 @@ def report_statistics(
 @click.argument("subject")
 @as_of_option
 @json_option
+@actor_option
 @pass_ctx
-def history(ctx: Context, subject: str, as_of: TypedTime | None, as_json: bool) -> None:
+def history(ctx: Context, subject: str, as_of: TypedTime | None, as_json: bool, actor: str) -> None:
     """Every event about one subject, in ledger order, for legal review: chain position,
     event number, kind, actor and role, recorded time, claimed time and a summary.
 
@@ -312,7 +320,8 @@ def history(ctx: Context, subject: str, as_of: TypedTime | None, as_json: bool) 
       custodes history p-3f9a0c1d2e4b5a69
       custodes history R-2026-0001 --as-of 2026-10-31T23:59:59Z
 
-    With --as-of, only the events recorded by then: the history exactly as it could be
+    A history shows the details of what was recorded: the Director and counsel may read
+    one, and each reading is recorded (R27). With --as-of, only the events recorded by then: the history exactly as it could be
     read at that moment (the log is append-only, so nothing needs replaying).
     """
     from projections.history import classify, notification_ids, subject_history
@@ -328,6 +337,9 @@ def history(ctx: Context, subject: str, as_of: TypedTime | None, as_json: bool) 
                 raise click.ClickException(
                     f"No events about {subject!r}. A subject is {SUBJECT_HELP}."
                 )
+            ledger.record_read(
+                "history", key, actor=actor, detail=as_of.text if as_of is not None else ""
+            )
             entries = subject_history(ledger, conn, key)
     finally:
         views.close()

@@ -250,35 +250,43 @@ def request_emergency(ctx: Context, ref: str, **o: Any) -> None:
 @request_group.command("form")
 @click.argument("ref")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@actor_option
 @pass_ctx
-def request_form(ctx: Context, ref: str, out: Path) -> None:
+def request_form(ctx: Context, ref: str, out: Path, actor: str) -> None:
     """Print Appendix 9, the Officer's Request for Confidential Information, prefilled (R10).
+
+    The Director, counsel and the member who took the request in may print it; each
+    printing is recorded (R27).
 
     \b
     Example:
-      custodes request form R-2026-0001 --out R-2026-0001-appendix9.pdf
+      custodes request form R-2026-0001 --out R-2026-0001-appendix9.pdf --as "Dana Director"
     """
     from projections.appendix9 import render_appendix9
 
-    render_appendix9(ctx.ledger().appendix9_form(ref), out)
+    render_appendix9(ctx.ledger().read_appendix9(ref, actor=actor), out)
     info(f"Wrote {out}")
 
 
 @request_group.command("show")
 @click.argument("ref")
 @json_option
+@actor_option
 @pass_ctx
-def request_show(ctx: Context, ref: str, as_json: bool) -> None:
+def request_show(ctx: Context, ref: str, as_json: bool, actor: str) -> None:
     """Everything recorded on one request, with the policy's plan for it: a readable
     record in site time, or every field with --json.
 
+    The Director, counsel and the member who took the request in may read it; each
+    reading is recorded (R27).
+
     \b
     Example:
-      custodes request show R-2026-0001 --json
+      custodes request show R-2026-0001 --json --as "Dana Director"
     """
     from cli.request_record import request_record
 
-    view = ctx.ledger().request_view(ref)
+    view = ctx.ledger().read_request(ref, actor=actor, detail="json" if as_json else "text")
     if as_json:
         emit_json(view)
         return
@@ -287,8 +295,9 @@ def request_show(ctx: Context, ref: str, as_json: bool) -> None:
 
 @request_group.command("list")
 @json_option
+@actor_option
 @pass_ctx
-def request_list(ctx: Context, as_json: bool) -> None:
+def request_list(ctx: Context, as_json: bool, actor: str) -> None:
     """All requests, from the disclosure register.
 
     \b

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.common import Context, actor_option, emit_json, info, json_option, pass_ctx
+from cli.auth import authenticate, service_or_actor_option
+from cli.common import Context, emit_json, info, json_option, pass_ctx
 from cli.footage import capture_errors
 
 if TYPE_CHECKING:
@@ -20,8 +21,8 @@ def retention_group() -> None:
 
     \b
     Example:
-      custodes retention sweep --dry-run --as "scheduled-sweep"
-      15 3 * * * custodes retention sweep --yes --as "scheduled-sweep"   (crontab)
+      custodes retention sweep --dry-run --service
+      15 3 * * * custodes retention sweep --yes --service   (crontab)
     """
 
 
@@ -35,7 +36,7 @@ def retention_group() -> None:
     help="Purge at most this many segments, oldest deadline first (the rest wait for the "
     "next run).",
 )
-@actor_option
+@service_or_actor_option
 @json_option
 @pass_ctx
 def retention_sweep(
@@ -45,12 +46,13 @@ def retention_sweep(
 
     Per segment: destroy its data key and encrypted file, confirm both are gone, then record
     FootagePurged (with the retention-schedule authority when configured). A run that was
-    interrupted is completed by the next one. Exits 1 if any segment failed.
+    interrupted is completed by the next one. Exits 1 if any segment failed. Runs as the
+    service identity (--service, for cron) or as the Director (--as).
 
     \b
     Example:
-      custodes retention sweep --dry-run --as "scheduled-sweep"
-      custodes retention sweep --yes --as "scheduled-sweep"
+      custodes retention sweep --dry-run --service
+      custodes retention sweep --yes --service
     """
     from capture.ingest import open_vault
     from capture.sweep import sweep
@@ -137,8 +139,7 @@ def retention_settings(
     authority_given = any(v is not None for v in (schedule_id, schedule_item, certificate_ref))
     changing = authority_given or retention_days is not None or live_window_hours is not None
     if changing:
-        if not actor:
-            raise click.UsageError("changing the settings needs --as NAME (the Director)")
+        actor = authenticate(ctx, actor, None)
         authority = None
         if authority_given:
             current = ledger.site().schedule_authority or {}

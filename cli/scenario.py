@@ -8,11 +8,14 @@ each step (the installed command has no way to set it).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import heapq
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from capture.export import export_footage
 from capture.ingest import ingest_paths, open_vault
@@ -37,12 +40,18 @@ DIRECTOR = "Dana Director"
 MANAGER = "Bo Business"
 STAFF = "Sam Staff"
 COUNSEL = "Casey Counsel"
-SWEEPER = "scheduled-sweep"
+# Demo passphrases, printed by `custodes demo` so a reader can sign in to the demo ledger.
+PASSPHRASES = {
+    DIRECTOR: "demo dana director",
+    MANAGER: "demo bo business",
+    STAFF: "demo sam staff",
+    COUNSEL: "demo casey counsel",
+}
 # The demo's days are the library's days (R24): it lives through October in Chicago.
 SITE_ZONE = ZoneInfo("America/Chicago")
 MONTH = datetime(2026, 10, 1, tzinfo=SITE_ZONE)  # the month the demo lives through
 SET_UP = MONTH - timedelta(days=2)  # staff and cameras, before the month begins
-END = datetime(2026, 11, 1, 3, 15, tzinfo=SITE_ZONE)  # the nightly sweep, on time
+END = datetime(2026, 11, 1, 3, 15, tzinfo=SITE_ZONE)  # the nightly sweep after the month
 REPORTED = datetime(2026, 11, 3, 9, 0, tzinfo=SITE_ZONE)  # the Director runs the report
 
 CAMERAS = [
@@ -79,15 +88,20 @@ def run_month(out: Path, *, say: Callable[[str], None] = lambda _t: None) -> Dem
     ledger = open_ledger(datadir, clock=ManualClock(MONTH))
     try:
         _staff_and_cameras(ledger, summary, say)
-        segments = _footage(ledger, out / "incoming", summary, say)
-        _flags_holds_and_viewings(ledger, segments, summary, say)
-        _requests(ledger, segments, out, summary, say)
-        _sweep(ledger, summary, say)
+        segments: dict[str, list[str]] = {cam: [] for cam, _, _ in CAMERAS}
+        _in_time_order(
+            ledger,
+            _footage(ledger, out / "incoming", segments, summary, say),
+            _flags_holds_and_viewings(ledger, segments, summary, say),
+            _requests(ledger, segments, out, summary, say),
+            _law_enforcement(ledger, segments, out, summary, say),
+            _sweep(ledger, summary, say),
+        )
         cp, note = issue_checkpoint(
             open_chain(datadir),
             origin=ledger.site().log_origin,
             signing_key=datadir.signing_key(None),
-            now=END,
+            now=REPORTED,
         )
         summary.checkpoint, summary.checkpoint_size = note, cp.size
         say(f"Signed a checkpoint of {cp.size} entries")
@@ -102,6 +116,28 @@ def run_month(out: Path, *, say: Callable[[str], None] = lambda _t: None) -> Dem
     return summary
 
 
+Steps = Iterator[datetime]
+
+
+def _in_time_order(ledger: Ledger, *threads: Steps) -> None:
+    """Run the month's threads of work interleaved in time order: each yields the time of
+    its next step and is resumed when the clock reaches it (recorded times only move
+    forward, R26)."""
+    queue: list[tuple[datetime, int, Steps]] = []
+    for n, thread in enumerate(threads):
+        first = next(thread, None)
+        if first is not None:
+            heapq.heappush(queue, (first, n, thread))
+    while queue:
+        moment, n, thread = heapq.heappop(queue)
+        ledger.clock.set(moment)
+        following = next(thread, None)
+        if following is not None:
+            if following < moment:
+                raise ValueError(f"demo step {n} goes back in time to {following}")
+            heapq.heappush(queue, (following, n, thread))
+
+
 def _refused(summary: DemoSummary, e: NotPermitted) -> None:
     summary.refusals.append(str(e))
 
@@ -109,15 +145,17 @@ def _refused(summary: DemoSummary, e: NotPermitted) -> None:
 def _staff_and_cameras(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> None:
     t = SET_UP
     ledger.clock.set(t)
-    ledger.initialise(director=DIRECTOR, library=LIBRARY, timezone=SITE_ZONE.key)
-    for name, role in [
-        (MANAGER, "business_manager"),
-        (STAFF, "staff"),
-        (COUNSEL, "counsel"),
-        (SWEEPER, "staff"),
-    ]:
-        ledger.clock.set(t + timedelta(minutes=5))
-        ledger.add_staff(name, role, actor=DIRECTOR)
+    ledger.initialise(
+        director=DIRECTOR,
+        library=LIBRARY,
+        timezone=SITE_ZONE.key,
+        passphrase=PASSPHRASES[DIRECTOR].encode(),
+    )
+    ledger.clock.set(t + timedelta(minutes=5))
+    for name, role in [(MANAGER, "business_manager"), (STAFF, "staff"), (COUNSEL, "counsel")]:
+        key = Ed25519PrivateKey.generate()  # the demo holds every key: one process, five people
+        ledger.add_staff(name, role, actor=DIRECTOR, passphrase=PASSPHRASES[name].encode(), key=key)
+        ledger.admit(name, key)
     for cam, where, zone in CAMERAS:
         ledger.clock.set(t + timedelta(hours=1))
         ledger.register_camera(
@@ -143,16 +181,19 @@ def _staff_and_cameras(ledger: Ledger, summary: DemoSummary, say: Callable[[str]
         ledger.add_staff("Eve Extra", "director", actor=STAFF)
     except NotPermitted as e:
         _refused(summary, e)
-    summary.note(f"Staff: {DIRECTOR} (director), {MANAGER}, {STAFF}, {COUNSEL}, {SWEEPER}")
+    summary.note(f"Staff: {DIRECTOR} (director), {MANAGER}, {STAFF}, {COUNSEL}")
     summary.note(f"Cameras: {len(CAMERAS)} registered; a sixth, in a restroom, refused")
     say("Registered staff and cameras (a restroom camera was refused)")
 
 
 def _footage(
-    ledger: Ledger, incoming: Path, summary: DemoSummary, say: Callable[[str], None]
-) -> dict[str, list[str]]:
+    ledger: Ledger,
+    incoming: Path,
+    by_camera: dict[str, list[str]],
+    summary: DemoSummary,
+    say: Callable[[str], None],
+) -> Steps:
     """Two short clips per camera every few days of the month, ingested the next morning."""
-    by_camera: dict[str, list[str]] = {cam: [] for cam, _, _ in CAMERAS}
     for day in range(0, 31, 3):
         for n, (cam, _, _) in enumerate(CAMERAS):
             for hour in (10, 16):
@@ -169,25 +210,23 @@ def _footage(
                     seed=day * 10 + n,
                     faces=(cam == "front-door" and hour == 10),
                 )
-        ingest_day = MONTH + timedelta(days=day + 1, hours=7)
+        yield MONTH + timedelta(days=day + 1, hours=7)
         for cam, _, _ in CAMERAS:
             files = sorted(
                 (incoming / f"{MONTH + timedelta(days=day):%Y%m%d}").glob(f"{cam}_*.mp4")
             )
-            ledger.clock.set(ingest_day)
-            result = ingest_paths(ledger, files, camera=cam, actor=SWEEPER)
+            result = ingest_paths(ledger, files, camera=cam, actor=STAFF)
             by_camera[cam] += [o.segment_id for o in result.outcomes if o.segment_id]
     summary.segments = sum(len(v) for v in by_camera.values())
     summary.note(f"Footage: {summary.segments} segments ingested, encrypted at rest")
     say(f"Ingested {summary.segments} synthetic clips")
-    return by_camera
 
 
 def _flags_holds_and_viewings(
     ledger: Ledger, segs: dict[str, list[str]], summary: DemoSummary, say: Callable[[str], None]
-) -> None:
+) -> Steps:
     t = MONTH + timedelta(days=4, hours=15)
-    ledger.clock.set(t)
+    yield t
     ledger.flag(
         segs["lot-north"][2],
         reason="Patron reported a vehicle struck in the lot; keep for the insurer",
@@ -202,18 +241,18 @@ def _flags_holds_and_viewings(
         actor=DIRECTOR,
         review_by=sitetime.end_of_day(date(2026, 11, 14), SITE_ZONE),
     )
-    ledger.clock.set(t + timedelta(hours=1))
+    yield t + timedelta(hours=1)
     view_segment(
         ledger, segs["front-door"][0], reason="Patron reported a stolen bicycle",
         purpose="incident_investigation", remote=False, actor=DIRECTOR,
     )  # fmt: skip
-    ledger.clock.set(t + timedelta(days=6))
+    yield t + timedelta(days=6)
     view_segment(
         ledger, segs["kids-room"][3], reason="Child separated from parent; confirm who left",
         purpose="safety", remote=True, actor=MANAGER,
     )  # fmt: skip
     try:  # archived footage is for the Director and the Business Manager only (R16)
-        ledger.clock.set(t + timedelta(days=7))
+        yield t + timedelta(days=7)
         view_segment(
             ledger, segs["makerspace"][1], reason="Curious about the 3D printer",
             purpose="other", remote=False, actor=STAFF,
@@ -221,7 +260,7 @@ def _flags_holds_and_viewings(
     except NotPermitted as e:
         _refused(summary, e)
     try:  # cameras are not used to evaluate staff (R16a)
-        ledger.clock.set(t + timedelta(days=8))
+        yield t + timedelta(days=8)
         view_segment(
             ledger, segs["circ-desk"][5], reason="Check how long staff take on breaks",
             purpose="other", remote=False, actor=MANAGER,
@@ -238,10 +277,10 @@ def _requests(
     out: Path,
     summary: DemoSummary,
     say: Callable[[str], None],
-) -> None:
+) -> Steps:
     day = MONTH + timedelta(days=9, hours=14)
     # A court order for a patron's registration record, reviewed by counsel.
-    ledger.clock.set(day)
+    yield day
     court = ledger.open_request(
         requester_kind="court", requester="Champaign County Circuit Court", received_by=STAFF,
         records=["registration"], description="Order for a patron's registration record",
@@ -258,21 +297,21 @@ def _requests(
         document_sha256=hashlib.sha256(order.read_bytes()).hexdigest(),
         actor=STAFF,
     )  # fmt: skip
-    ledger.clock.set(day + timedelta(days=1))
+    yield day + timedelta(days=1)
     ledger.record_counsel_review(
         court, result="sufficient", notes="Signed by a judge; scope is clear",
         actor=COUNSEL,
     )  # fmt: skip
-    ledger.clock.set(day + timedelta(days=1, hours=2))
+    yield day + timedelta(days=1, hours=2)
     ledger.decide(court, approve=True, reason="Valid court order within scope",
                   actor=DIRECTOR)  # fmt: skip
-    ledger.clock.set(day + timedelta(days=1, hours=3))
+    yield day + timedelta(days=1, hours=3)
     ledger.release(court, fields=["name", "address"], to="Dep. K. Moore #218",
                    method="sealed envelope, in person", actor=DIRECTOR)  # fmt: skip
 
     # An emergency request: identifying fields only, then a follow-up.
     em_day = MONTH + timedelta(days=14, hours=21)
-    ledger.clock.set(em_day)
+    yield em_day
     emergency = ledger.open_request(
         requester_kind="law_enforcement", requester="Ofc. J. Rivera, Mahomet Police",
         received_by=MANAGER, records=["registration", "circulation"],
@@ -287,27 +326,27 @@ def _requests(
         emergency_description="Person missing overnight in freezing weather; card found at scene",
         actor=MANAGER,
     )  # fmt: skip
-    ledger.clock.set(em_day + timedelta(minutes=40))
+    yield em_day + timedelta(minutes=40)
     ledger.decide(emergency, approve=True, reason="All four representations made; identifying fields only",
                   actor=DIRECTOR)  # fmt: skip
     try:  # circulation is never released on an emergency request (R9)
-        ledger.clock.set(em_day + timedelta(minutes=50))
+        yield em_day + timedelta(minutes=50)
         ledger.release(emergency, fields=["name", "titles"], to="Ofc. J. Rivera",
                        method="in person", actor=DIRECTOR)  # fmt: skip
     except NotPermitted as e:
         _refused(summary, e)
-    ledger.clock.set(em_day + timedelta(minutes=55))
+    yield em_day + timedelta(minutes=55)
     ledger.release(emergency, fields=["name", "phone"], to="Ofc. J. Rivera", method="in person",
                    actor=DIRECTOR)  # fmt: skip
-    ledger.clock.set(em_day + timedelta(hours=1))
+    yield em_day + timedelta(hours=1)
     ledger.acknowledge(emergency, actor=DIRECTOR, signed_form_sha256=hashlib.sha256(b"signed Appendix 9 (demo)").hexdigest())  # fmt: skip
-    ledger.clock.set(em_day + timedelta(days=3))
+    yield em_day + timedelta(days=3)
     ledger.resolve_follow_up(emergency, judicial_review_sought=True, reason="Asked counsel to seek review",
                              actor=DIRECTOR)  # fmt: skip
 
     # A guardian asks about a minor's account: fines yes, titles never (R4).
     g_day = MONTH + timedelta(days=18, hours=16)
-    ledger.clock.set(g_day)
+    yield g_day
     guardian = ledger.open_request(
         requester_kind="parent_guardian", requester="Parent of a minor patron", received_by=STAFF,
         records=["fines_fees", "circulation"], description="What does my child owe, and for what books?",
@@ -315,30 +354,44 @@ def _requests(
         guardianship="Birth certificate and parent's ID examined at the desk",
         actor=STAFF,
     )  # fmt: skip
-    ledger.clock.set(g_day + timedelta(hours=20))
+    yield g_day + timedelta(hours=20)
     ledger.decide(guardian, approve=True, reason="Fines and fee amounts only, no titles",
                   actor=DIRECTOR)  # fmt: skip
-    ledger.clock.set(g_day + timedelta(hours=21))
+    yield g_day + timedelta(hours=21)
     ledger.release(guardian, fields=["fines_total", "fees_total"], to="the parent, in person",
                    method="spoken at the desk", actor=DIRECTOR)  # fmt: skip
 
     # A FOIA request for lot footage: clock started, responsive footage held.
     f_day = MONTH + timedelta(days=26, hours=11)
-    ledger.clock.set(f_day)
+    yield f_day
     ledger.open_request(
         requester_kind="public", requester="Reporter, Mahomet Citizen", received_by=STAFF,
         records=["footage"], description="FOIA: north-lot footage of the Oct 25 fender-bender",
         footage=[segs["lot-north"][8]], actor=STAFF,
     )  # fmt: skip
 
+    summary.note(
+        f"Requests: court order {court}, emergency {emergency} (follow-up), "
+        f"guardian {guardian}, a FOIA request"
+    )
+    say("Recorded a court order, an emergency request, a guardian inquiry and a FOIA request")
+
+
+def _law_enforcement(
+    ledger: Ledger,
+    segs: dict[str, list[str]],
+    out: Path,
+    summary: DemoSummary,
+    say: Callable[[str], None],
+) -> Steps:
     # Law enforcement footage for an active investigation, exported with redaction later.
-    ledger.clock.set(MONTH + timedelta(days=5, hours=10))
+    yield MONTH + timedelta(days=5, hours=10)
     le = ledger.open_request(
         requester_kind="law_enforcement", requester="Det. M. Chen, Mahomet Police",
         received_by=DIRECTOR, records=["footage"], description="Bicycle theft at the front door",
         footage=[segs["front-door"][0]], case_number="MPD-26-1187", actor=DIRECTOR,
     )  # fmt: skip
-    ledger.clock.set(MONTH + timedelta(days=5, hours=12))
+    yield MONTH + timedelta(days=5, hours=12)
     ledger.decide(le, approve=True, reason="Active investigation; redact bystanders",
                   actor=DIRECTOR)  # fmt: skip
     ledger.place_hold(
@@ -347,26 +400,20 @@ def _requests(
         actor=DIRECTOR,
     )  # fmt: skip
     assert ledger.datadir is not None
-    ledger.clock.set(MONTH + timedelta(days=5, hours=13))
+    yield MONTH + timedelta(days=5, hours=13)
     package = export_footage(
         ledger, [segs["front-door"][0]], request_ref=le, to=out / "evidence-MPD-26-1187",
         actor=DIRECTOR, signing_key=ledger.datadir.signing_key(None), redact_faces=True,
     )  # fmt: skip
     summary.evidence = package.path
-    summary.note(
-        f"Requests: court order {court}, emergency {emergency} (follow-up), "
-        f"guardian {guardian}, a FOIA request, law enforcement {le}"
-    )
-    say(
-        "Recorded a court order, an emergency request, a guardian inquiry, a FOIA request and "
-        "a redacted evidence export for the police"
-    )
+    summary.note(f"Law enforcement {le}: footage exported, faces redacted")
+    say("Exported redacted footage for the police, with its proof")
 
 
-def _sweep(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> None:
+def _sweep(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> Steps:
+    yield END  # the nightly run after the month: on time for the first day's footage
     due = read_views(ledger, lambda conn: due_segment_ids(conn, END))
-    ledger.clock.set(END)
-    result = sweep(ledger, open_vault(ledger), due, actor=SWEEPER)
+    result = sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service())
     summary.purged = sum(1 for o in result.outcomes if o.status == "purged")
     summary.note(f"Retention sweep {result.run_id}: {summary.purged} segments purged")
     say(f"Retention sweep purged {summary.purged} segments past 30 days")
@@ -381,6 +428,7 @@ def _period(ledger: Ledger) -> tuple[date, date]:
 
 def _reports(ledger: Ledger, out: Path, first: date, last: date) -> list[Path]:
     assert ledger.datadir is not None
+    ledger.clock.set(REPORTED)
     report, _note = compile_compliance_report(
         ledger,
         period_from=first,

@@ -19,6 +19,7 @@ from ledger.errors import StoreUnavailable
 from ledger.exports import ExportCommands
 from ledger.footage_commands import FootageCommands
 from ledger.footage_queries import FootageQueries
+from ledger.identity import IdentityCommands
 from ledger.integrity import open_chain, verify_chain
 from ledger.report_records import ReportCommands
 from ledger.retention_commands import RetentionCommands
@@ -34,6 +35,7 @@ class Ledger(
     FootageCommands,
     RetentionCommands,
     FootageQueries,
+    IdentityCommands,
     LedgerBase,
 ):
     """All use-cases. Feature mixins are listed here as they are added."""
@@ -45,6 +47,7 @@ def open_ledger(
     """The ledger of a data directory, with its events key checked first."""
     env = {
         "PERSISTENCE_MODULE": "ledger.store:ChainedFactory",
+        "MAPPER_TOPIC": "ledger.mapper:LedgerMapper",
         "SQLALCHEMY_URL": datadir.database_url,
         "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
         "CIPHER_KEY": datadir.events_key(),

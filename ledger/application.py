@@ -1,8 +1,9 @@
-"""The ledger application's core: site, staff, who may act, the log and integrity.
+"""The ledger application's core: who is acting, signed acts, the log and integrity.
 
-Feature areas (footage, disclosures) subclass :class:`LedgerBase` with their command
-methods; ``ledger.app.Ledger`` combines them, so all aggregates live in ONE application:
-one events table, one hash chain (DESIGN.md).
+Feature areas (staff identity, footage, disclosures) subclass :class:`LedgerBase` with
+their command methods; ``ledger.app.Ledger`` combines them, so all aggregates live in ONE
+application: one events table, one hash chain (DESIGN.md). Every save is one act, signed
+with the key of the member it names (R25), who must have unlocked it in this process.
 """
 
 from __future__ import annotations
@@ -10,23 +11,41 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID, uuid4
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import ProgrammingError
+from eventsourcing.utils import get_topic
 
 from ledger import rules
+from ledger.acts import ActRequest, Signer, key_id
 from ledger.chain_reader import ChainReader
 from ledger.clock import Clock, system_clock
 from ledger.datadir import DataDir
 from ledger.domain import Actor, LedgerAggregate
-from ledger.errors import InvalidInput, NotFound, NotPermitted
+from ledger.errors import InvalidInput, KeyError_, NotAuthenticated, NotFound, NotPermitted
+from ledger.names import NameRefused
+from ledger.permissions import may_sign
+from ledger.reads import READERS, Reading
 from ledger.refusals import Refusal
 from ledger.rules import Rule
-from ledger.site import DEFAULT_LIVE_WINDOW_HOURS, DEFAULT_RETENTION_DAYS, SITE_ID, Site
-from ledger.staff import ROLES, StaffMember, staff_id
+from ledger.site import SITE_ID, Site
+from ledger.staff import SERVICE_NAME, SERVICE_ROLE, StaffMember, staff_id
 from ledger.store import ChainedApplicationRecorder
+from ledger.unlock import os_user
+
+# Events that record an attempt by someone who did not authenticate: the service identity
+# signs them (R23, R25).
+GATE_TOPICS = frozenset(
+    {
+        get_topic(Refusal.AccessDenied),
+        get_topic(StaffMember.AuthenticationFailed),
+        get_topic(StaffMember.LockedOut),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +54,14 @@ class StaffView:
     role: str
     active: bool
     added_on: datetime
+    key_id: str | None
+    locked_out: bool
+
+
+def _staff_view(member: StaffMember) -> StaffView:
+    return StaffView(
+        member.name, member.role, member.active, member.created_on, member.key_id, member.locked_out
+    )
 
 
 @dataclass(frozen=True)
@@ -59,55 +86,25 @@ class LedgerBase(Application):
     # Python API (tests, the demo); never a command-line option.
     clock: Clock = staticmethod(system_clock)
 
+    def __init__(self, env: Any = None) -> None:
+        super().__init__(env)
+        # Keys unlocked in this process, by member id (R25): a name alone proves nothing.
+        self._keyring: dict[UUID, Signer] = {}
+        self._service: Signer | None = None
+
     def secret(self, name: str) -> bytes:
         """A site secret kept in the data directory, outside the database."""
+        return self._datadir().secret(name)
+
+    def _datadir(self) -> DataDir:
         if self.datadir is None:
             raise InvalidInput("this ledger was opened without a data directory")
-        return self.datadir.secret(name)
+        return self.datadir
 
     @property
     def chained_recorder(self) -> ChainedApplicationRecorder:
         assert isinstance(self.recorder, ChainedApplicationRecorder)
         return self.recorder
-
-    # ---- site and staff -------------------------------------------------------------------
-
-    def initialise(
-        self,
-        *,
-        director: str,
-        library: str,
-        timezone: str,
-        retention_days: int = DEFAULT_RETENTION_DAYS,
-        live_window_hours: int = DEFAULT_LIVE_WINDOW_HOURS,
-        log_origin: str | None = None,
-    ) -> None:
-        """Create the site and its first Director, who bootstraps the staff directory."""
-        now = self.clock()
-        director = _clean_name(director, "director")
-        if retention_days < 1 or live_window_hours < 1:
-            raise InvalidInput("retention days and live-window hours must be at least 1")
-        if self._get(Site, SITE_ID) is not None:
-            raise InvalidInput("this ledger is initialised already")
-        common = dict(actor=director, actor_role="director", occurred_at=None, timestamp=now)
-        site = Site._create(
-            Site.SiteInitialised,
-            id=SITE_ID,
-            library=library,
-            timezone=timezone,
-            retention_days=retention_days,
-            live_window_hours=live_window_hours,
-            log_origin=log_origin or f"custodes/{uuid4()}",
-            **common,
-        )
-        member = StaffMember._create(
-            StaffMember.StaffMemberAdded,
-            id=staff_id(director),
-            name=director,
-            role="director",
-            **common,
-        )
-        self.save(site, member)
 
     def site(self) -> Site:
         site = self._get(Site, SITE_ID)
@@ -115,59 +112,68 @@ class LedgerBase(Application):
             raise NotFound("this ledger has no site yet: run custodes init --director NAME")
         return site
 
-    def add_staff(self, name: str, role: str, *, actor: str) -> StaffView:
-        now = self.clock()
-        who = self.authorize(
-            actor, "add staff members", ("director",), rules.STAFF_ROLE, subject=name
-        )
-        name = _clean_name(name, "staff member")
-        if role not in ROLES:
-            raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-        if self._get(StaffMember, staff_id(name)) is not None:
-            raise InvalidInput(f"staff member {name!r} exists already")
-        member = StaffMember._create(
-            StaffMember.StaffMemberAdded,
-            id=staff_id(name),
-            name=name,
-            role=role,
-            actor=who.name,
-            actor_role=who.role,
-            occurred_at=None,
-            timestamp=now,
-        )
-        self.save(member)
-        return _staff_view(member)
+    # ---- who is acting (R23, R25) -----------------------------------------------------
 
-    def deactivate_staff(self, name: str, *, actor: str, reason: str) -> None:
-        now = self.clock()
-        who = self.authorize(
-            actor, "deactivate staff members", ("director",), rules.STAFF_ROLE, subject=name
-        )
-        member = self._get(StaffMember, staff_id(name))
+    def member(self, name: str) -> StaffMember | None:
+        """The staff member of this name (normalized), or None."""
+        try:
+            return self._get(StaffMember, staff_id(name)) if name.strip() else None
+        except NameRefused:
+            return None
+
+    def unlock_with(self, signer: Signer) -> Signer:
+        """Admit a key unlocked elsewhere (an unlock session, the web server's login) for
+        acts in this process, once the ledger confirms it is the member's key in force;
+        a stale one is refused and the refusal recorded."""
+        member = self._get(StaffMember, signer.member_id)
+        problem = None
+        if member is None or not member.active:
+            problem = "is no longer an active staff member"
+        elif member.locked_out:
+            problem = "is locked out (the Director unlocks: custodes staff unlock NAME)"
+        elif member.key_id != signer.key_id:
+            problem = "unlocked a key that is no longer in force (it was reset or revoked)"
+        if problem is not None:
+            self.refuse(
+                Actor(signer.name, member.role if member else signer.role),
+                "use an unlocked key",
+                rules.STAFF_AUTHENTICATED,
+                f"{signer.name} {problem}",
+                authenticated=False,
+            )
+        assert member is not None
+        admitted = Signer(member.id, member.name, member.role, signer.key_id, signer.private_key)
+        self._keyring[member.id] = admitted
+        return admitted
+
+    def admit(self, name: str, key: Ed25519PrivateKey) -> Signer:
+        """Admit a key the caller holds (the Python API: tests, the demo) for acts in this
+        process, as ``unlock_with`` does."""
+        member = self.member(name)
         if member is None:
-            raise NotFound(f"staff member {name!r} is not registered (see: custodes staff list)")
-        if not member.active:
-            raise InvalidInput(f"staff member {member.name!r} is deactivated already")
-        if member.name.casefold() == who.name.casefold():
-            raise InvalidInput("a Director cannot deactivate themselves; ask another Director")
-        member.trigger_event(
-            StaffMember.StaffMemberDeactivated,
-            timestamp=now,
-            actor=who.name,
-            actor_role=who.role,
-            occurred_at=None,
-            reason=reason,
+            raise NotFound(f"staff member {name!r} is not registered")
+        return self.unlock_with(
+            Signer(member.id, member.name, member.role, key_id(key.public_key()), key)
         )
-        self.save(member)
 
-    def staff(self) -> list[StaffView]:
-        members: list[StaffMember] = [
-            self.repository.get(e.originator_id)
-            for e in self._events_of(StaffMember.StaffMemberAdded)
-        ]
-        return sorted((_staff_view(m) for m in members), key=lambda v: v.name.casefold())
+    def act_as_service(self) -> str:
+        """Admit the service identity's key (keys/service.key) for the sweep; its name."""
+        signer = self.service_signer()
+        self._keyring[signer.member_id] = signer
+        return signer.name
 
-    # ---- who may act ----------------------------------------------------------------------
+    def service_signer(self) -> Signer:
+        if self._service is None:
+            key = self._datadir().service_key()
+            member = self._get(StaffMember, staff_id(SERVICE_NAME))
+            if member is None or member.key_id != key_id(key.public_key()):
+                raise KeyError_(
+                    "keys/service.key is not the service key enrolled in this ledger: "
+                    "restore it from your key backup, or have the Director enrol a new one "
+                    "(custodes staff service-key --reset)"
+                )
+            self._service = Signer(member.id, member.name, member.role, member.key_id, key)
+        return self._service
 
     def authorize(
         self,
@@ -178,35 +184,70 @@ class LedgerBase(Application):
         *,
         subject: str = "",
     ) -> Actor:
-        """The acting staff member, or a recorded refusal (R23) and NotPermitted."""
-        member = self._get(StaffMember, staff_id(actor)) if actor.strip() else None
+        """The acting staff member, authenticated in this process; or a recorded refusal
+        (R23, R25) and NotPermitted. ``roles`` empty: any active staff member (never the
+        service identity unless named)."""
+        member = self.member(actor)
         if member is None or not member.active:
             state = "is not a registered staff member" if member is None else "is deactivated"
             self.refuse(
-                Actor(actor or "(none)", member.role if member else "unknown"),
+                Actor(actor.strip() or "(none)", member.role if member else "unknown"),
                 action,
                 rules.STAFF_ACTIVE,
                 f"{actor!r} {state}; only active staff may act "
                 "(a Director adds staff with: custodes staff add NAME --role ROLE)",
                 subject=subject,
+                authenticated=False,
             )
         assert member is not None
         who = Actor(member.name, member.role)
+        signer = self._keyring.get(member.id)
+        if signer is None or signer.key_id != member.key_id or member.locked_out:
+            self.refuse(
+                who,
+                action,
+                rules.STAFF_AUTHENTICATED,
+                f"{member.name} has not unlocked their key with their passphrase; a name "
+                "alone proves nothing",
+                subject=subject,
+                authenticated=False,
+            )
+        if member.role == SERVICE_ROLE and SERVICE_ROLE not in roles:
+            self.refuse(
+                who,
+                action,
+                rules.SERVICE_SCOPE,
+                f"the service identity records the retention sweep only, not {action}",
+                subject=subject,
+            )
         if roles and member.role not in roles:
+            delegation = member.delegation_at(self.clock()) if "director" in roles else None
+            if delegation is not None:
+                return Actor(member.name, "director", delegation)
             self.refuse(
                 who,
                 action,
                 rule,
-                f"{member.name} ({member.role}) may not {action}; "
+                f"{member.name} ({member.role.replace('_', ' ')}) may not {action}; "
                 f"only {' or '.join(r.replace('_', ' ') for r in roles)} may",
                 subject=subject,
             )
         return who
 
     def refuse(
-        self, who: Actor, action: str, rule: Rule, message: str, *, subject: str = ""
-    ) -> None:
-        """Record the refused attempt, then raise: a refusal is audit data (R23)."""
+        self,
+        who: Actor,
+        action: str,
+        rule: Rule,
+        message: str,
+        *,
+        subject: str = "",
+        authenticated: bool = True,
+    ) -> NoReturn:
+        """Record the refused attempt, then raise: a refusal is audit data (R23).
+
+        A refusal of someone who did not authenticate is signed by the service identity
+        (it attests the attempt, not the claimed name)."""
         now = self.clock()
         refusal = Refusal._create(
             Refusal.AccessDenied,
@@ -220,9 +261,85 @@ class LedgerBase(Application):
             rule_id=rule.id,
             rule_source=rule.source,
             message=message,
+            authenticated=authenticated,
         )
         self.save(refusal)
         raise NotPermitted(rule, message)
+
+    def staff(self) -> list[StaffView]:
+        return sorted((_staff_view(m) for m in self._members()), key=lambda v: v.name.casefold())
+
+    def _members(self) -> list[StaffMember]:
+        return [
+            self.repository.get(e.originator_id)
+            for e in self._events_of(StaffMember.StaffMemberAdded)
+        ]
+
+    def record_read(
+        self,
+        record: str,
+        subject: str,
+        *,
+        actor: str,
+        detail: str = "",
+        may_also: str | None = None,
+    ) -> Actor:
+        """Authorize and record a read of confidential details (R27); refused and recorded
+        otherwise. ``may_also`` names one more member who may read this subject (whoever
+        took the request in may see what they entered)."""
+        if record not in READERS:
+            raise ValueError(f"unknown kind of record {record!r}")
+        roles = READERS[record]
+        member = self.member(actor)
+        if may_also is not None and member is not None and member.name == may_also:
+            roles = ()
+        who = self.authorize(
+            actor, f"read the {record} of {subject}", roles, rules.READ_CONFIDENTIAL,
+            subject=subject,
+        )  # fmt: skip
+        reading = Reading._create(
+            Reading.ConfidentialRecordRead,
+            id=uuid4(),
+            timestamp=self.clock(),
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            record=record,
+            subject=subject,
+            detail=detail,
+        )
+        self.save(reading)
+        return who
+
+    # ---- every save is one signed act (R25, R26) ----------------------------------------
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        if "act" not in kwargs:
+            kwargs["act"] = self._act_for(objs)
+        return super().save(*objs, **kwargs)
+
+    def _act_for(self, objs: Sequence[Any]) -> ActRequest:
+        events = [e for o in objs if o is not None for e in getattr(o, "pending_events", [o])]
+        names = {getattr(e, "actor", None) for e in events}
+        if len(names) != 1 or None in names:
+            raise ProgrammingError(
+                f"one act is one actor's: this save names {sorted(map(str, names))}"
+            )
+        [name] = names
+        try:
+            signer = self._keyring.get(staff_id(str(name)))
+        except NameRefused:
+            signer = None
+        topics = [get_topic(type(e)) for e in events]
+        if signer is None and all(t in GATE_TOPICS for t in topics):
+            signer = self.service_signer()  # attests an attempt by someone unauthenticated
+        if signer is None:
+            raise NotAuthenticated(f"{name} has not unlocked their key in this process")
+        delegation = None
+        if any(not may_sign(signer.role, t) for t in topics):
+            member = self._get(StaffMember, signer.member_id)
+            delegation = member.delegation_at(self.clock()) if member is not None else None
+        return ActRequest(signer, os_user(), self.clock, delegation)
 
     # ---- reading the log ------------------------------------------------------------------
 
@@ -265,8 +382,6 @@ class LedgerBase(Application):
             start = batch[-1].id + 1
 
     def _events_of(self, *classes: type) -> Iterator[DomainEventProtocol[Any]]:
-        from eventsourcing.utils import get_topic
-
         topics = [get_topic(c) for c in classes]
         start = 1
         while True:
@@ -295,19 +410,6 @@ class LedgerBase(Application):
 
 def _first_line(e: BaseException) -> str:
     return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-
-
-def _clean_name(name: str, what: str) -> str:
-    name = " ".join(name.split())
-    if not name:
-        raise InvalidInput(f"the {what}'s name is empty")
-    if len(name) > 120:
-        raise InvalidInput(f"the {what}'s name is longer than 120 characters")
-    return name
-
-
-def _staff_view(member: StaffMember) -> StaffView:
-    return StaffView(member.name, member.role, member.active, member.created_on)
 
 
 _BASE_FIELDS = {

@@ -5,28 +5,81 @@ byte format is specified in docs/FORMAT.md so an auditor can re-implement it.
 
 Each stored event is one chain entry. The entry hash covers the SHA-256 digest of
 the stored state, not the state itself: a payload may later be redacted or
-crypto-shredded while the chain still verifies (DESIGN.md, R22).
+crypto-shredded while the chain still verifies (DESIGN.md, R22). The last entry of
+every act (one save) also covers the act's signed record (``ledger.acts``, R25).
 """
 
 from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
-DOMAIN = b"custodes/chain/v1\x00"
+DOMAIN = b"custodes/chain/v2\x00"
 GENESIS = bytes(32)
 DIGEST_SIZE = 32
 # domain, position, prev, notification id, originator id, version, topic length
 _ENTRY_HEAD = struct.Struct(">18sQ32sQ16sQI")
+_NO_ACT = b"\x00\x00\x00\x00"
+_U32 = struct.Struct(">I")
+_MAX_U64 = 2**64 - 1
 
-DamageKind = Literal["edited", "deleted", "inserted", "reordered", "truncated"]
+DamageKind = Literal[
+    "edited",
+    "deleted",
+    "inserted",
+    "reordered",
+    "truncated",
+    # signed acts (R25, R26)
+    "unsigned",
+    "forged",
+    "unknown key",
+    "revoked key",
+    "not permitted",
+    "clock",
+]
+
+
+class Text(bytes):
+    """A TEXT value as its stored bytes (SQLite keeps any type in any column: reading TEXT
+    as bytes reports a value that is not UTF-8 instead of crashing; the type tells a TEXT
+    value from a BLOB one)."""
+
+    __slots__ = ()
 
 
 def state_digest(state: bytes) -> bytes:
     return hashlib.sha256(state).digest()
+
+
+def entry_prefix(
+    position: int,
+    prev_hash: bytes,
+    notification_id: int,
+    originator_id: bytes,
+    originator_version: int,
+    topic: str | bytes,
+    digest: bytes,
+) -> bytes:
+    """The entry's bytes up to (not including) its act (docs/FORMAT.md, "Entry bytes")."""
+    topic_bytes = topic if isinstance(topic, bytes) else topic.encode("utf-8")
+    return b"".join(
+        (
+            _ENTRY_HEAD.pack(
+                DOMAIN,
+                position,
+                prev_hash,
+                notification_id,
+                originator_id,
+                originator_version,
+                len(topic_bytes),
+            ),
+            topic_bytes,
+            digest,
+        )
+    )
 
 
 def entry_bytes(
@@ -35,24 +88,16 @@ def entry_bytes(
     notification_id: int,
     originator_id: bytes,
     originator_version: int,
-    topic: str,
+    topic: str | bytes,
     digest: bytes,
+    act: bytes | None = None,
 ) -> bytes:
-    """The canonical bytes of one entry (docs/FORMAT.md, "Entry bytes")."""
-    topic_bytes = topic if isinstance(topic, bytes) else topic.encode("utf-8")
-    return b"".join(
-        (
-            DOMAIN,
-            struct.pack(">Q", position),
-            prev_hash,
-            struct.pack(">Q", notification_id),
-            originator_id,
-            struct.pack(">Q", originator_version),
-            struct.pack(">I", len(topic_bytes)),
-            topic_bytes,
-            digest,
-        )
+    """The canonical bytes of one entry; ``act`` is empty except on an act's last entry."""
+    act = act or b""
+    prefix = entry_prefix(
+        position, prev_hash, notification_id, originator_id, originator_version, topic, digest
     )
+    return prefix + _U32.pack(len(act)) + act
 
 
 def entry_hash(
@@ -61,14 +106,27 @@ def entry_hash(
     notification_id: int,
     originator_id: bytes,
     originator_version: int,
-    topic: str,
+    topic: str | bytes,
     digest: bytes,
+    act: bytes | None = None,
 ) -> bytes:
     return hashlib.sha256(
         entry_bytes(
-            position, prev_hash, notification_id, originator_id, originator_version, topic, digest
+            position,
+            prev_hash,
+            notification_id,
+            originator_id,
+            originator_version,
+            topic,
+            digest,
+            act,
         )
     ).digest()
+
+
+def core_hash(prefix: bytes) -> bytes:
+    """The hash of an entry as if its act were empty: what an act's statement signs."""
+    return hashlib.sha256(prefix + _NO_ACT).digest()
 
 
 class ChainRow(NamedTuple):
@@ -81,12 +139,13 @@ class ChainRow(NamedTuple):
     notification_id: int
     originator_id: bytes
     originator_version: int
-    topic: str
+    topic: str | bytes
     state: bytes
     position: int | None
     state_digest: bytes | None
     prev_hash: bytes | None
     entry_hash: bytes | None
+    act: bytes | None
 
 
 @dataclass(frozen=True)
@@ -101,6 +160,7 @@ class VerifyResult:
     count: int
     head_hash: bytes
     damage: Damage | None
+    acts: int = 0  # signed acts checked
 
     @property
     def ok(self) -> bool:
@@ -117,12 +177,39 @@ class ChainBroken(Exception):
         self.damage = damage
 
 
+class ClearEvent(NamedTuple):
+    position: int
+    originator_id: bytes
+    topic: str
+    state: bytes
+
+
+@dataclass(frozen=True)
+class PendingAct:
+    """The entries of an act, seen by the walk up to and including its last one."""
+
+    first: int
+    last: int
+    entries: str  # hex SHA-256 of the concatenated core hashes
+    topics: Sequence[str]
+    clear: Sequence[ClearEvent]  # the act's events stored in clear (key events)
+
+
+class ActVerifier(Protocol):
+    """Checks each act's record as the walk closes it (``ledger.act_check``)."""
+
+    clear_topics: frozenset[str]
+
+    def close(self, act: PendingAct, record: bytes) -> Damage | None: ...
+
+
 def walk(
     rows: Iterable[tuple],
     *,
     position_exists_later: Callable[[int, int], bool],
     witnessed_size: int = 0,
     on_entry: Callable[[int, bytes], None] | None = None,
+    acts: ActVerifier | None = None,
 ) -> VerifyResult:
     """Check every row in notification order; stop at the first damage.
 
@@ -130,49 +217,93 @@ def walk(
     reordered one: when the next row claims a later position, the expected one is
     either gone (deleted) or stored further on (reordered). ``witnessed_size`` is
     the chain length some earlier verification or checkpoint saw; ending short of
-    it means the tail was cut off (truncated).
+    it means the tail was cut off (truncated). With ``acts``, every entry must belong
+    to a signed act, and each act's record is checked as it closes.
     """
     sha256 = hashlib.sha256
     pack = _ENTRY_HEAD.pack
-    topics: dict[str, bytes] = {}
+    u32 = _U32.pack
+    topics: dict[str | bytes, tuple[bytes, str]] = {}
+    clear_topics = acts.clear_topics if acts is not None else frozenset()
     expected = 1
     prev = GENESIS
+    act_first = 1
+    act_prev = GENESIS  # the head before the act being read
+    act_hashes: list[bytes] = []  # its entries' hashes so far
+    act_cores = sha256()
+    act_topics: list[str] = []
+    act_clear: list[ClearEvent] = []
+    closed = 0
     for raw in rows:
-        try:
-            nid, oid, version, topic, state, position, sd, ph, eh = raw
-            digest = sha256(state).digest()
-            tb = topics.get(topic)
-            if tb is None:
-                tb = topics[topic] = topic if isinstance(topic, bytes) else topic.encode()
-            # Fast path: one pack, one join, two digests (the same bytes as entry_bytes).
-            # Any mismatch or missing chain column falls back to _check_row, which names
-            # the exact damage.
-            if (
-                position != expected
-                or sd != digest
-                or ph != prev
-                or eh is None
-                or len(oid) != 16  # the pack below would pad or cut it silently
-                or sha256(
-                    pack(DOMAIN, expected, prev, nid, oid, version, len(tb)) + tb + digest
-                ).digest()
-                != eh
-            ):
-                damage = _check_row(ChainRow._make(raw), expected, prev, position_exists_later)
+        damage = _type_damage(raw, expected)
+        if damage is not None:
+            return VerifyResult(expected - 1, prev, damage, closed)
+        nid, oid, version, topic, state, position, sd, ph, eh, act = raw
+        digest = sha256(state).digest()
+        cached = topics.get(topic)
+        if cached is None:
+            tb = bytes(topic) if isinstance(topic, bytes) else topic.encode()
+            try:
+                cached = topics[topic] = (tb, tb.decode())
+            except UnicodeDecodeError:
+                return VerifyResult(
+                    expected - 1,
+                    prev,
+                    Damage(expected, "edited", f"notification {nid}: the topic is not UTF-8"),
+                    closed,
+                )
+        tb, name = cached
+        prefix = (
+            pack(DOMAIN, expected, prev, nid, oid, version, len(tb)) + tb + digest
+            if position == expected and ph == prev
+            else b""
+        )
+        core = sha256(prefix + _NO_ACT).digest() if prefix else b""
+        full = core if not act else sha256(prefix + u32(len(act)) + act).digest()
+        # Any mismatch or missing chain column falls back to _check_row, which names
+        # the exact damage.
+        if not prefix or sd != digest or eh is None or full != eh:
+            damage = _check_row(ChainRow._make(raw), expected, prev, position_exists_later)
+            if damage is None:  # pragma: no cover - the fast path and _check_row agree
+                damage = Damage(expected, "edited", "entry hash does not match")
+            return VerifyResult(expected - 1, prev, damage, closed)
+        if acts is not None:
+            act_cores.update(core)
+            act_topics.append(name)
+            act_hashes.append(eh)
+            if name in clear_topics:
+                act_clear.append(ClearEvent(expected, oid, name, state))
+            if act:
+                damage = acts.close(
+                    PendingAct(act_first, expected, act_cores.hexdigest(), act_topics, act_clear),
+                    bytes(act),
+                )
                 if damage is not None:
-                    return VerifyResult(expected - 1, prev, damage)
-        except (TypeError, ValueError, struct.error, UnicodeError) as e:
-            # SQLite keeps whatever type is written: a value of the wrong type in a
-            # column is damage to this entry, not a reason to stop checking.
-            damage = Damage(
-                expected, "edited", f"notification {raw[0]!r} holds a value of the wrong type ({e})"
-            )
-            return VerifyResult(expected - 1, prev, damage)
+                    # Nothing of the act from the damage on is attested.
+                    at = damage.position - act_first
+                    head = act_prev if at <= 0 else act_hashes[at - 1]
+                    return VerifyResult(damage.position - 1, head, damage, closed)
+                closed += 1
+                act_first, act_prev = expected + 1, eh
+                act_cores, act_topics, act_clear, act_hashes = sha256(), [], [], []
         if on_entry is not None:
             on_entry(expected, eh)
         prev = eh
         expected += 1
     count = expected - 1
+    if acts is not None and act_first <= count:
+        return VerifyResult(
+            act_first - 1,
+            act_prev,
+            Damage(
+                act_first,
+                "unsigned",
+                f"entries {act_first}..{count} belong to no signed act"
+                if count > act_first
+                else f"entry {act_first} belongs to no signed act",
+            ),
+            closed,
+        )
     if count < witnessed_size:
         return VerifyResult(
             count,
@@ -182,8 +313,49 @@ def walk(
                 "truncated",
                 f"the chain ends at {count} entries but {witnessed_size} were witnessed before",
             ),
+            closed,
         )
-    return VerifyResult(count, prev, None)
+    return VerifyResult(count, prev, None, closed)
+
+
+_INT = int
+
+
+def _type_damage(raw: tuple, expected: int) -> Damage | None:
+    """A value that cannot be part of the entry's bytes is an edit (docs/FORMAT.md,
+    "Types"): integers for ids, versions and positions, bytes for digests, hashes and
+    states, text for the topic, exactly 16 bytes of originator id."""
+    try:
+        nid, oid, version, topic, state, position, sd, ph, eh, act = raw
+    except ValueError:
+        return Damage(expected, "edited", "the row does not have the events table's columns")
+    what = None
+    if type(nid) is not _INT or not 0 <= nid <= _MAX_U64:
+        what = "notification id"
+    elif type(oid) is not bytes or len(oid) != 16:
+        what = "originator_id"
+    elif type(version) is not _INT or not 0 <= version <= _MAX_U64:
+        what = "originator_version"
+    elif type(topic) is not str and type(topic) is not Text:
+        what = "topic"
+    elif type(state) is not bytes:
+        what = "state"
+    elif position is not None and (type(position) is not _INT or not 0 <= position <= _MAX_U64):
+        what = "position"
+    elif sd is not None and (type(sd) is not bytes or len(sd) != DIGEST_SIZE):
+        what = "state_digest"
+    elif ph is not None and (type(ph) is not bytes or len(ph) != DIGEST_SIZE):
+        what = "prev_hash"
+    elif eh is not None and (type(eh) is not bytes or len(eh) != DIGEST_SIZE):
+        what = "entry_hash"
+    elif act is not None and type(act) is not bytes:
+        what = "act"
+    if what is None:
+        return None
+    shown = nid if type(nid) is _INT else repr(nid)[:40]
+    return Damage(
+        expected, "edited", f"notification {shown}: {what} holds a value of the wrong type"
+    )
 
 
 def _check_row(
@@ -225,26 +397,60 @@ def _check_row(
         row.originator_version,
         row.topic,
         digest,
+        row.act,
     )
     if recomputed != row.entry_hash:
         return Damage(expected, "edited", "entry hash does not match the entry's fields")
     return None
 
 
+Seal = Callable[[int, int, str], bytes]
+"""(first position, count, hex digest of the core hashes) -> the act's signed record."""
+
+
 def chain_columns(
     rows: Iterable[tuple[int, bytes, int, str, bytes]],
     head_position: int,
     head_hash: bytes,
-) -> Iterator[tuple[int, bytes, bytes, bytes]]:
-    """Chain columns (position, digest, prev, entry hash) for rows appended after the head.
+    seal: Seal | None = None,
+) -> Iterator[tuple[int, bytes, bytes, bytes, bytes | None]]:
+    """Chain columns (position, digest, prev, entry hash, act) for rows appended after the
+    head, as ONE act: ``seal`` makes the act record for the last row (None: no act, for
+    tests of the chain alone).
 
     ``rows`` are (notification id, originator id bytes, version, topic, state) in order.
     """
     position = head_position
     prev = head_hash
+    prefixes: list[tuple[int, bytes, bytes, bytes]] = []
     for notification_id, originator_id, version, topic, state in rows:
         position += 1
         digest = state_digest(state)
-        h = entry_hash(position, prev, notification_id, originator_id, version, topic, digest)
-        yield position, digest, prev, h
+        prefix = entry_prefix(
+            position, prev, notification_id, originator_id, version, topic, digest
+        )
+        h = core_hash(prefix)
+        prefixes.append((position, digest, prev, prefix))
         prev = h
+    if not prefixes:
+        return
+    cores = [core_hash(p[3]) for p in prefixes]
+    record = seal(prefixes[0][0], len(prefixes), _cores_hex(cores)) if seal is not None else None
+    for n, ((pos, digest, prev_hash, prefix), core) in enumerate(zip(prefixes, cores, strict=True)):
+        if n == len(prefixes) - 1 and record:
+            yield (
+                pos,
+                digest,
+                prev_hash,
+                hashlib.sha256(prefix + _U32.pack(len(record)) + record).digest(),
+                record,
+            )
+        else:
+            yield pos, digest, prev_hash, core, None
+
+
+def _cores_hex(cores: Sequence[bytes]) -> str:
+    h = hashlib.sha256()
+    for c in cores:
+        h.update(c)
+    return h.hexdigest()

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from ledger.chain import GENESIS, VerifyResult, walk
+from ledger.chain import GENESIS, ActVerifier, Text, VerifyResult, walk
 
 if TYPE_CHECKING:
     from ledger.store import ChainedApplicationRecorder
@@ -47,14 +47,17 @@ class ChainReader:
                 proxy.close()
 
     def verify(
-        self, witnessed_size: int = 0, on_entry: Callable[[int, bytes], None] | None = None
+        self,
+        witnessed_size: int = 0,
+        on_entry: Callable[[int, bytes], None] | None = None,
+        acts: ActVerifier | None = None,
     ) -> VerifyResult:
         uuid_expr = (
             "uuid_send(originator_id)" if self.recorder.dialect == "postgresql" else "originator_id"
         )
         select = (
             f"SELECT id, {uuid_expr}, originator_version, topic, state, position, "
-            f"state_digest, prev_hash, entry_hash FROM {self.table} ORDER BY id"
+            f"state_digest, prev_hash, entry_hash, act FROM {self.table} ORDER BY id"
         )
         p = "?" if self.recorder.dialect == "sqlite" else "%s"
         later = f"SELECT 1 FROM {self.table} WHERE position = {p} AND id > {p} LIMIT 1"
@@ -63,9 +66,10 @@ class ChainReader:
                 cur = conn.cursor(name="custodes_verify")
                 cur.itersize = self.batch
             else:
-                # SQLite stores any type in any column: read TEXT as its bytes, so a
-                # tampered value that is not UTF-8 is reported, not a decoding crash.
-                text_factory, conn.text_factory = conn.text_factory, bytes
+                # SQLite stores any type in any column: read TEXT as its bytes (typed
+                # Text, so it is told from a BLOB), so a tampered value that is not UTF-8
+                # is reported, not a decoding crash.
+                text_factory, conn.text_factory = conn.text_factory, Text
                 cur = conn.cursor()
             try:
                 cur.execute(select)
@@ -80,6 +84,7 @@ class ChainReader:
                     position_exists_later=exists_later,
                     witnessed_size=witnessed_size,
                     on_entry=on_entry,
+                    acts=acts,
                 )
             finally:
                 if self.recorder.dialect == "sqlite":
@@ -95,6 +100,14 @@ class ChainReader:
             cur.execute(self.recorder._head_sql)
             row = cur.fetchone()
         return (row[0], bytes(row[1])) if row else (0, GENESIS)
+
+    def head_act(self) -> bytes | None:
+        """The act record of the last entry (every act ends with one)."""
+        with self._connection() as conn:
+            cur = conn.cursor()
+            cur.execute(self.recorder._head_sql)
+            row = cur.fetchone()
+        return bytes(row[2]) if row and row[2] is not None else None
 
     # ---- the Merkle tree over the chain (RFC 9162), kept beside the events ----------------
     # ``<table>_tree`` holds the size and root the last successful verification reached;
@@ -179,7 +192,7 @@ class ChainReader:
         originator: tuple[UUID, int] | None = None,
     ) -> Any:
         """One row's chain fields (id, originator bytes, version, topic, position, digest,
-        prev, entry hash) by notification id, position or (aggregate id, version)."""
+        prev, entry hash, act) by notification id, position or (aggregate id, version)."""
         with self._connection() as conn:
             return self._entry(
                 conn.cursor(),
@@ -214,7 +227,7 @@ class ChainReader:
             raise ValueError("name the entry by notification id, position or originator")
         cur.execute(
             f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
-            f"prev_hash, entry_hash FROM {self.table} WHERE {where}",
+            f"prev_hash, entry_hash, act FROM {self.table} WHERE {where}",
             params,
         )
         row = cur.fetchone()

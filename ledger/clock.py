@@ -38,3 +38,8 @@ def _aware(when: datetime) -> datetime:
     if when.tzinfo is None:
         raise ValueError("a clock's time must carry its time zone")
     return when.astimezone(UTC)
+
+
+# How far a recorded time may fall behind the act before it: clocks of several hosts, or
+# one clock stepped by NTP, differ a little; a clock set back to backdate an act does not.
+CLOCK_TOLERANCE = timedelta(minutes=2)

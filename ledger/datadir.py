@@ -5,7 +5,10 @@ Layout (docs/OPERATIONS.md)::
     custodes.json         marks a Custodes data directory; format, database, key check
     ledger.sqlite         the embedded database (unless CUSTODES_DATABASE_URL points elsewhere)
     keys/events.key       AES-256 key encrypting stored events (0600)
+    keys/service.key      the unattended sweep's signing key (Ed25519, 0600)
+    keys/staff/KEYID.key  each member's signing key, sealed by their passphrase (0600)
     keys/...              further keys added by later features (0600)
+    sessions/             unlocked keys of this host's OS users, for a few minutes (0700)
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ FORMAT = "custodes-data-dir/1"
 EVENTS_KEY = "events.key"
 SIGNING_KEY = "signing.pem"
 SIGNING_PUBLIC = "signing.pub.pem"
+SERVICE_KEY = "service.key"
+STAFF_KEYS = "staff"
 DATABASE_URL_ENV = "CUSTODES_DATABASE_URL"
 DATA_DIR_ENV = "CUSTODES_DATA_DIR"
 
@@ -59,6 +64,17 @@ def key_fingerprint(key: bytes) -> str:
 
 def _key_check(key: bytes) -> str:
     return hmac.new(key, b"custodes key check", hashlib.sha256).hexdigest()[:32]
+
+
+def _raw_key_b64(key: Ed25519PrivateKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    raw = key.private_bytes(
+        serialization.Encoding.Raw,
+        serialization.PrivateFormat.Raw,
+        serialization.NoEncryption(),
+    )
+    return base64.b64encode(raw)
 
 
 def write_secret(path: Path, data: bytes) -> None:
@@ -119,6 +135,7 @@ class DataDir:
         signing = generate_signing_key()
         write_secret(path / "keys" / SIGNING_KEY, private_key_pem(signing, signing_passphrase))
         (path / "keys" / SIGNING_PUBLIC).write_bytes(public_key_pem(signing))
+        write_secret(path / "keys" / SERVICE_KEY, _raw_key_b64(generate_signing_key()))
         config = {
             "format": FORMAT,
             "key_check": _key_check(key),
@@ -181,6 +198,56 @@ class DataDir:
 
     def public_key_pem(self) -> bytes:
         return public_key_pem(self.public_key())
+
+    def service_key(self) -> Ed25519PrivateKey:
+        """The unattended service identity's signing key (R25): it records the sweep."""
+        path = self.keys / SERVICE_KEY
+        try:
+            raw = base64.b64decode(path.read_bytes().strip(), validate=True)
+            return Ed25519PrivateKey.from_private_bytes(raw)
+        except FileNotFoundError as e:
+            raise KeyError_(
+                f"the service key {path} is missing: restore it from your key backup, or "
+                "have the Director enrol a new one (custodes staff service-key --reset)"
+            ) from e
+        except (OSError, ValueError) as e:
+            raise KeyError_(f"the service key {path} is unreadable or damaged: {e}") from e
+
+    def replace_service_key(self, key: Ed25519PrivateKey) -> None:
+        """Write a new service key (after its enrolment is recorded), atomically."""
+        path = self.keys / SERVICE_KEY
+        temp = path.with_name(f".{SERVICE_KEY}.{secrets.token_hex(4)}")
+        write_secret(temp, _raw_key_b64(key))
+        os.replace(temp, path)
+
+    def staff_key_path(self, key_id: str) -> Path:
+        if not key_id or not all(c in "0123456789abcdef" for c in key_id):
+            raise KeyError_(f"bad key id {key_id!r}")
+        return self.keys / STAFF_KEYS / f"{key_id}.key"
+
+    def read_staff_key(self, key_id: str) -> bytes:
+        path = self.staff_key_path(key_id)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError as e:
+            raise KeyError_(
+                f"the key file {path} is missing: restore keys/ from your key backup, or ask "
+                "the Director to reset your passphrase (custodes staff reset NAME)"
+            ) from e
+        except OSError as e:
+            raise KeyError_(f"cannot read the key file {path}: {e.strerror}") from e
+
+    def write_staff_key(self, key_id: str, data: bytes) -> Path:
+        path = self.staff_key_path(key_id)
+        write_secret(path, data)
+        return path
+
+    def replace_staff_key(self, key_id: str, data: bytes) -> None:
+        """A new wrapping of the same key (passphrase change), written atomically."""
+        path = self.staff_key_path(key_id)
+        temp = path.with_name(f".{key_id}.{secrets.token_hex(4)}")
+        write_secret(temp, data)
+        os.replace(temp, path)
 
     def _read_key_file(self, name: str) -> bytes:
         path = self.keys / name

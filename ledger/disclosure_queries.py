@@ -60,6 +60,18 @@ class DisclosureQueries(PatronCommands):
             "follow_up": q.follow_up,
         }
 
+    def read_request(self, ref: str, *, actor: str, detail: str = "") -> dict[str, Any]:
+        """The request's record for a member who may read it; the read is recorded (R27)."""
+        q = self._request(ref)
+        self.record_read("request", q.ref, actor=actor, detail=detail, may_also=q.entered_by)
+        return self.request_view(q.ref)
+
+    def read_appendix9(self, ref: str, *, actor: str) -> dict[str, Any]:
+        """The Appendix 9 form filled from the request; the read is recorded (R27)."""
+        q = self._request(ref)
+        self.record_read("appendix9", q.ref, actor=actor, may_also=q.entered_by)
+        return self.appendix9_form(q.ref)
+
     def appendix9_form(self, ref: str) -> dict[str, Any]:
         """The Appendix 9 form's fields, prefilled from the record (site time zone)."""
         q = self._request(ref)

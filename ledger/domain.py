@@ -24,6 +24,7 @@ def stable_id(kind: str, key: str) -> UUID:
 class Actor:
     name: str
     role: str
+    delegation: str | None = None  # acting Director: the delegation she acts under (R3)
 
 
 class LedgerAggregate(Aggregate):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ledger.rules import Rule
 
 
@@ -40,6 +42,23 @@ class DataDirError(LedgerError):
 
 class KeyError_(LedgerError):  # noqa: N801 - avoids shadowing the builtin KeyError
     """A key file is missing, unreadable or does not belong to this ledger."""
+
+
+class NotAuthenticated(LedgerError):
+    """The named member has not unlocked their key in this process (a programming error
+    when it reaches the recorder: ``authorize`` refuses and records such attempts)."""
+
+
+class ClockBehind(LedgerError):
+    """The system clock reads earlier than the last recorded act (R26): nothing recorded."""
+
+    def __init__(self, moment: datetime, last: datetime) -> None:
+        super().__init__(
+            f"the system clock ({moment.isoformat(timespec='seconds')}) is "
+            f"{last - moment} behind the ledger's last recorded act "
+            f"({last.isoformat(timespec='seconds')}); nothing was recorded. Correct the "
+            "clock (e.g. enable NTP) and run the command again."
+        )
 
 
 class StoreUnavailable(LedgerError):

@@ -18,6 +18,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 from eventsourcing.utils import Environment
 
+from ledger.act_check import ActChecker
 from ledger.chain import Damage, VerifyResult, entry_hash
 from ledger.chain_reader import ChainReader
 from ledger.checkpoint import Checkpoint, parse_and_verify, sign_checkpoint
@@ -139,7 +140,7 @@ def verify_and_extend(
                 if len(pending) >= FLUSH_EVERY:
                     flush()
 
-    result = reader.verify(witnessed_size=size, on_entry=entry)
+    result = reader.verify(witnessed_size=size, on_entry=entry, acts=ActChecker())
     if result.ok and extend_tree and pending:
         flush()
     new_size, new_root = reader.tree_state() if extend_tree else (size, root)
@@ -233,6 +234,7 @@ class InclusionProof:
     root: bytes
     path: list[bytes]
     checkpoint: str
+    act: bytes | None = None  # the signed act record, when this entry closes an act
 
     def to_json(self) -> dict[str, Any]:
         b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
@@ -247,6 +249,7 @@ class InclusionProof:
                 "state_digest": self.state_digest.hex(),
                 "prev_hash": self.prev_hash.hex(),
                 "entry_hash": self.entry_hash.hex(),
+                "act": None if not self.act else b64(self.act),
             },
             "leaf_index": self.position - 1,
             "tree_size": self.tree_size,
@@ -274,6 +277,7 @@ class InclusionProof:
                 root=base64.b64decode(data["root"], validate=True),
                 path=[base64.b64decode(h, validate=True) for h in data["inclusion_path"]],
                 checkpoint=str(data["checkpoint"]),
+                act=base64.b64decode(e["act"], validate=True) if e.get("act") else None,
             )
         except (KeyError, TypeError, ValueError) as err:
             raise InvalidInput(f"not a Custodes inclusion proof: {err}") from err
@@ -286,7 +290,7 @@ def prove(reader: ChainReader, notification_id: int, cp: Checkpoint, note: str) 
         row = store.entry(notification_id=notification_id)
         if row is None:
             raise NotFound(f"event #{notification_id} is not in the ledger (see: custodes log)")
-        nid, oid, version, topic, position, digest, prev, h = row
+        nid, oid, version, topic, position, digest, prev, h, act = row
         if position is None or h is None:
             raise LedgerTampered(Damage(0, "inserted", f"event #{nid} has no chain entry"))
         if position > cp.size:
@@ -294,7 +298,7 @@ def prove(reader: ChainReader, notification_id: int, cp: Checkpoint, note: str) 
                 f"event #{nid} (position {position}) was recorded after the checkpoint "
                 f"(size {cp.size}); make a new checkpoint with: custodes checkpoint"
             )
-        if entry_hash(position, prev, nid, oid, version, topic, digest) != h:
+        if entry_hash(position, prev, nid, oid, version, topic, digest, act) != h:
             raise LedgerTampered(Damage(position, "edited", "entry hash does not match its fields"))
         tree_size, _ = store.tree_state()
         if tree_size < cp.size:
@@ -316,6 +320,7 @@ def prove(reader: ChainReader, notification_id: int, cp: Checkpoint, note: str) 
         cp.root,
         path,
         note,
+        act,
     )
     check_inclusion(proof, cp)
     return proof
@@ -335,6 +340,7 @@ def check_inclusion(proof: InclusionProof, cp: Checkpoint) -> None:
         proof.originator_version,
         proof.topic,
         proof.state_digest,
+        proof.act,
     )
     if recomputed != proof.entry_hash:
         raise MerkleProofFailed("the entry's fields do not hash to its entry hash")

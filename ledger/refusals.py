@@ -14,6 +14,7 @@ class Refusal(LedgerAggregate):
         rule_id: str
         rule_source: str
         message: str
+        authenticated: bool  # False: the claimed name did not unlock a key (R25)
 
     def __init__(
         self,
@@ -25,6 +26,7 @@ class Refusal(LedgerAggregate):
         rule_id: str,
         rule_source: str,
         message: str,
+        authenticated: bool,
     ) -> None:
         self.actor = actor
         self.action = action

@@ -18,6 +18,9 @@ from ledger.footage_commands import required_reason
 from ledger.footage_queries import FootageQueries, SegmentInfo, segment_info_of
 from ledger.site import SITE_ID, Site
 
+# Who may run the sweep: the unattended service identity, or the Director by hand.
+SWEEPERS = ("service", "director")
+
 
 class PurgeBlocked(LedgerError):
     """The segment may not be purged now (hold, flag, retention); nothing was recorded."""
@@ -45,7 +48,7 @@ class RetentionCommands(FootageQueries):
         """Raise PurgeBlocked unless the segment must be purged now (the aggregate decides,
         whatever a projection said)."""
         now = self.clock()
-        self.authorize(actor, "retention sweep", (), rules.STAFF_ACTIVE, subject=segment_id)
+        self.authorize(actor, "retention sweep", SWEEPERS, rules.SERVICE_SCOPE, subject=segment_id)
         segment = self._segment(segment_id)
         if segment.purged:
             raise PurgeBlocked(
@@ -94,7 +97,7 @@ class RetentionCommands(FootageQueries):
         completes (see capture/sweep.py).
         """
         now = self.clock()
-        who = self.authorize(actor, "retention sweep", (), rules.STAFF_ACTIVE)
+        who = self.authorize(actor, "retention sweep", SWEEPERS, rules.SERVICE_SCOPE)
         authority = self.site().schedule_authority
         segments = []
         for record in purges:

@@ -1,7 +1,7 @@
 """The catalogue of rules Custodes enforces, as data.
 
 Every refusal (and every permission) names one of these rules: its id, the statute or
-policy section it rests on, and the REQUIREMENTS.md items (R1..R24) it implements. Ids
+policy section it rests on, and the requirement items (R1..R29) it implements. Ids
 are stable: they are written into recorded events and reports, so never rename one.
 
 Sources are as far as they could be checked; confirm with counsel (not legal advice).
@@ -223,6 +223,67 @@ STAFF_ROLE = Rule(
     ("R23",),
 )
 
+# --- Who and when (identity, time, reads) --------------------------------------------------
+STAFF_AUTHENTICATED = Rule(
+    "STAFF-AUTHENTICATED",
+    "Policy V-A, V-B (attribution)",
+    "A name proves nothing: every act and every read of confidential details is by a member "
+    "who unlocked their own signing key with their passphrase, and every act carries that "
+    "key's signature.",
+    ("R25", "R27"),
+)
+STAFF_LOCKOUT = Rule(
+    "STAFF-LOCKOUT",
+    "Policy V-A, V-B (attribution)",
+    "After too many wrong passphrases in a short time a member is locked out until the "
+    "Director unlocks them; each failure is recorded.",
+    ("R25",),
+)
+STAFF_KEY_ENROLMENT = Rule(
+    "STAFF-KEY-ENROLMENT",
+    "Policy V-A, V-B (attribution)",
+    "A member's key is enrolled, reset and revoked only by the Director, and each member "
+    "holds one key at a time.",
+    ("R25",),
+)
+STAFF_NAMES = Rule(
+    "STAFF-NAMES",
+    "Policy V-A, V-B (attribution)",
+    "A staff name means one person: names are normalized, may not mix scripts in a word and "
+    "may not look like another member's name.",
+    ("R25",),
+)
+ONE_DIRECTOR = Rule(
+    "ONE-DIRECTOR",
+    'Policy V-A ("directed to the Director")',
+    "The policy names one Director: at most one active Director at a time; an acting "
+    "Director only through a recorded delegation (who, from, until, on whose authority), "
+    "cited by each act done under it.",
+    ("R3",),
+)
+SERVICE_SCOPE = Rule(
+    "SERVICE-SCOPE",
+    "Policy V-B; 50 ILCS 205 (scheduled disposal)",
+    "The unattended service identity records the retention sweep and nothing else.",
+    ("R25",),
+)
+CLAIMED_TIMES = Rule(
+    "CLAIMED-TIMES",
+    "Policy V-B; 75 ILCS 70/1(a)(1)",
+    "Times a person states (when footage was recorded, when an order was issued or served) "
+    "are claims beside the recorded time: not in the future, footage not before its camera "
+    "was registered, an order not served before it was issued.",
+    ("R26",),
+)
+READ_CONFIDENTIAL = Rule(
+    "READ-CONFIDENTIAL",
+    "75 ILCS 70/1(a); Policy V-A",
+    "Reading confidential details (a request's record, a patron's details, the Appendix 9 "
+    "form, a history with details) needs a member whose role may see them; each read is "
+    "recorded.",
+    ("R27",),
+)
+
 # --- The ledger itself ----------------------------------------------------------------
 PATRON_ERASURE = Rule(
     "PATRON-ERASURE",
@@ -265,6 +326,14 @@ RULES: dict[str, Rule] = {
         FOOTAGE_LE_ACTIVE_INVESTIGATION,
         STAFF_ACTIVE,
         STAFF_ROLE,
+        STAFF_AUTHENTICATED,
+        STAFF_LOCKOUT,
+        STAFF_KEY_ENROLMENT,
+        STAFF_NAMES,
+        ONE_DIRECTOR,
+        SERVICE_SCOPE,
+        CLAIMED_TIMES,
+        READ_CONFIDENTIAL,
         PATRON_ERASURE,
     )
 }

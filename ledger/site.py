@@ -1,4 +1,5 @@
-"""The site: the library this ledger belongs to and its retention settings (R13, R16, R24)."""
+"""The site: the library this ledger belongs to, its retention settings (R13, R16, R24) and
+its sign-in settings (R25: lockout after failed passphrases, how long an unlock lasts)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from ledger.domain import LedgerAggregate, stable_id
 SITE_ID = stable_id("site", "site")
 DEFAULT_RETENTION_DAYS = 30
 DEFAULT_LIVE_WINDOW_HOURS = 24
+DEFAULT_MAX_FAILURES = 5
+DEFAULT_FAILURE_WINDOW_MINUTES = 15
+DEFAULT_UNLOCK_MINUTES = 10
 
 
 class Site(LedgerAggregate):
@@ -32,6 +36,16 @@ class Site(LedgerAggregate):
             aggregate.live_window_hours = self.live_window_hours
             aggregate.schedule_authority = self.schedule_authority
 
+    class SecuritySettingsChanged(LedgerAggregate.Event):
+        max_failures: int
+        failure_window_minutes: int
+        unlock_minutes: int
+
+        def apply(self, aggregate: Site) -> None:
+            aggregate.max_failures = self.max_failures
+            aggregate.failure_window_minutes = self.failure_window_minutes
+            aggregate.unlock_minutes = self.unlock_minutes
+
     def __init__(
         self,
         actor: str,
@@ -49,6 +63,9 @@ class Site(LedgerAggregate):
         self.live_window_hours = live_window_hours
         self.log_origin = log_origin
         self.schedule_authority: dict | None = None
+        self.max_failures = DEFAULT_MAX_FAILURES
+        self.failure_window_minutes = DEFAULT_FAILURE_WINDOW_MINUTES
+        self.unlock_minutes = DEFAULT_UNLOCK_MINUTES
 
     @property
     def zone(self) -> ZoneInfo:

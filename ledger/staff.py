@@ -1,17 +1,28 @@
-"""The staff directory: who may act, in which role (R23)."""
+"""The staff directory: who may act, in which role, with which key (R3, R23, R25).
+
+A member's signing key is enrolled by an event countersigned by the Director (the act
+that records it is hers), revoked when the Director resets or deactivates the member,
+and checked by ``verify`` at every log position. The key events are stored in clear
+(``CLEAR_TOPICS``, see ledger/mapper.py): an auditor needs the public keys, and who held
+them when, without the events key. They hold staff names, roles and public keys only.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from ledger.domain import LedgerAggregate, stable_id
+from ledger.names import normalize_name
 
 ROLES = ("director", "business_manager", "staff", "counsel")
+SERVICE_ROLE = "service"
+SERVICE_NAME = "Custodes service"
 
 
 def staff_id(name: str) -> UUID:
-    return stable_id("staff", name.strip().casefold())
+    return stable_id("staff", normalize_name(name).casefold())
 
 
 class StaffMember(LedgerAggregate):
@@ -25,6 +36,88 @@ class StaffMember(LedgerAggregate):
         def apply(self, aggregate: StaffMember) -> None:
             aggregate.active = False
 
+    # ---- keys (stored in clear) -------------------------------------------------------
+
+    class KeyEnrolled(LedgerAggregate.Event):
+        """The member's public key, with their proof of holding the private half
+        (``ledger.acts.enrolment_message`` signed by the new key)."""
+
+        name: str
+        role: str
+        key_id: str
+        public_key: str  # base64 of the 32-byte Ed25519 public key
+        proof: str  # base64 of the 64-byte signature
+        cause: str  # "enrolment", "reset", "succession", "service key"
+
+        def apply(self, aggregate: StaffMember) -> None:
+            aggregate.key_id = self.key_id
+            aggregate.public_key = self.public_key
+            aggregate.role = self.role
+
+    class KeyRevoked(LedgerAggregate.Event):
+        key_id: str
+        cause: str  # "reset", "deactivated", "succession", "service key"
+
+        def apply(self, aggregate: StaffMember) -> None:
+            if aggregate.key_id == self.key_id:
+                aggregate.key_id = None
+                aggregate.public_key = None
+            aggregate.revoked.append(self.key_id)
+
+    class PassphraseChanged(LedgerAggregate.Event):
+        key_id: str
+
+    # ---- authentication failures and lockout (encrypted) ----------------------------
+
+    class AuthenticationFailed(LedgerAggregate.Event):
+        cause: str  # "wrong passphrase", "locked out", "key file unusable"
+        os_user: str
+
+        def apply(self, aggregate: StaffMember) -> None:
+            if self.cause == "wrong passphrase":
+                aggregate.failures.append(self.timestamp)
+
+    class LockedOut(LedgerAggregate.Event):
+        failures: int
+        window_minutes: int
+
+        def apply(self, aggregate: StaffMember) -> None:
+            aggregate.locked_out = True
+
+    class LockoutCleared(LedgerAggregate.Event):
+        reason: str
+
+        def apply(self, aggregate: StaffMember) -> None:
+            aggregate.locked_out = False
+            aggregate.failures = []
+
+    # ---- acting Director (R3; stored in clear) ----------------------------------------
+
+    class DirectorDelegated(LedgerAggregate.Event):
+        """The Director names this member acting Director from ``start`` until ``until``
+        (RFC 3339 UTC), on ``authority`` (e.g. board minutes)."""
+
+        delegation_id: str
+        start: str
+        until: str
+        authority: str
+
+        def apply(self, aggregate: StaffMember) -> None:
+            aggregate.delegations[self.delegation_id] = {
+                "start": self.start,
+                "until": self.until,
+                "authority": self.authority,
+                "ended": None,
+            }
+
+    class DelegationEnded(LedgerAggregate.Event):
+        delegation_id: str
+        reason: str
+
+        def apply(self, aggregate: StaffMember) -> None:
+            if self.delegation_id in aggregate.delegations:
+                aggregate.delegations[self.delegation_id]["ended"] = self.timestamp.isoformat()
+
     def __init__(
         self, name: str, role: str, actor: str, actor_role: str, occurred_at: datetime | None
     ) -> None:
@@ -32,3 +125,32 @@ class StaffMember(LedgerAggregate):
         self.role = role
         self.active = True
         self.added_by = actor
+        self.key_id: str | None = None
+        self.public_key: str | None = None
+        self.revoked: list[str] = []
+        self.failures: list[datetime] = []
+        self.locked_out = False
+        self.delegations: dict[str, dict[str, Any]] = {}
+
+    def recent_failures(self, now: datetime, window: timedelta) -> int:
+        return sum(1 for t in self.failures if now - t < window)
+
+    def delegation_at(self, moment: datetime) -> str | None:
+        """The delegation under which this member is acting Director at ``moment``."""
+        for delegation_id, d in self.delegations.items():
+            start, until = datetime.fromisoformat(d["start"]), datetime.fromisoformat(d["until"])
+            ended = datetime.fromisoformat(d["ended"]) if d["ended"] else None
+            if start <= moment < until and (ended is None or moment < ended):
+                return delegation_id
+        return None
+
+
+def _topic(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+KEY_ENROLLED = _topic(StaffMember.KeyEnrolled)
+KEY_REVOKED = _topic(StaffMember.KeyRevoked)
+DIRECTOR_DELEGATED = _topic(StaffMember.DirectorDelegated)
+DELEGATION_ENDED = _topic(StaffMember.DelegationEnded)
+CLEAR_TOPICS = frozenset({KEY_ENROLLED, KEY_REVOKED, DIRECTOR_DELEGATED, DELEGATION_ENDED})

@@ -11,6 +11,10 @@ the measurements behind the design:
 * One lock order everywhere: take the write lock first, then read the head, then
   insert. SQLite: ``BEGIN IMMEDIATE``. PostgreSQL: ``LOCK TABLE ... IN EXCLUSIVE MODE``
   under ``SET LOCAL lock_timeout``. ``UNIQUE(position)`` turns any fork into an error.
+* Every save is one signed act (R25): the application passes an ``ActRequest``; with the
+  lock held the recorder reads the clock (R26), refuses a time more than
+  ``CLOCK_TOLERANCE`` behind the head's, and signs the act's statement into the ``act``
+  column of its last row.
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, make_url
 from sqlalchemy.orm import Session
 
+from ledger.acts import ActRequest, act_time
 from ledger.chain import GENESIS, chain_columns
-from ledger.errors import LedgerBusy
+from ledger.clock import CLOCK_TOLERANCE
+from ledger.errors import ClockBehind, LedgerBusy
 
 DEFAULT_LOCK_TIMEOUT_S = 10
 DEFAULT_LOCK_RETRIES = 2
@@ -68,6 +74,7 @@ class ChainedStoredEventRecord(StoredEventRecord):  # type: ignore[misc]
     state_digest = Column(LargeBinary(), nullable=True)
     prev_hash = Column(LargeBinary(), nullable=True)
     entry_hash = Column(LargeBinary(), nullable=True)
+    act = Column(LargeBinary(), nullable=True)  # the signed act record, on an act's last row
 
 
 class ChainedDatastore(SQLAlchemyDatastore):
@@ -106,13 +113,13 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         placeholder = "?" if self.dialect == "sqlite" else "%s"
         columns = (
             "id, originator_id, originator_version, topic, state, "
-            "position, state_digest, prev_hash, entry_hash"
+            "position, state_digest, prev_hash, entry_hash, act"
         )
         self._insert_sql = (
-            f"INSERT INTO {self.table} ({columns}) VALUES ({', '.join([placeholder] * 9)})"
+            f"INSERT INTO {self.table} ({columns}) VALUES ({', '.join([placeholder] * 10)})"
         )
         self._head_sql = (
-            f"SELECT position, entry_hash FROM {self.table} "
+            f"SELECT position, entry_hash, act FROM {self.table} "
             "WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1"
         )
 
@@ -141,21 +148,29 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
 
     # The parent's ORM path is replaced, not extended (see module docstring).
     def _insert_stored_events(
-        self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
+        self,
+        session: Session,
+        stored_events: Sequence[StoredEvent],
+        act: ActRequest | None = None,
+        **kwargs: Any,
     ) -> Sequence[int]:
+        """``act`` None writes rows that belong to no act: ``verify`` reports them as
+        unsigned (only the library's own recorder contract tests do that)."""
         if not stored_events:
             return []
         dbapi_conn = session.connection().connection.driver_connection
         try:
             if self.dialect == "sqlite":
-                return self._insert_sqlite(dbapi_conn, stored_events)
-            return self._insert_postgres(dbapi_conn, stored_events)
+                return self._insert_sqlite(dbapi_conn, stored_events, act)
+            return self._insert_postgres(dbapi_conn, stored_events, act)
         except self.dbapi.IntegrityError as e:  # type: ignore[union-attr]
             raise IntegrityError(e) from e
         except self.dbapi.OperationalError as e:  # type: ignore[union-attr]
             raise OperationalError(e) from e
 
-    def _insert_sqlite(self, conn: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
+    def _insert_sqlite(
+        self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
+    ) -> list[int]:
         # pysqlite begins lazily: take the write lock before reading the head.
         if not conn.in_transaction:
             conn.execute("BEGIN IMMEDIATE")
@@ -165,10 +180,13 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         cur.execute(f"SELECT max(id) FROM {self.table}")
         max_id = cur.fetchone()[0] or 0
         ids = list(range(max_id + 1, max_id + 1 + len(stored_events)))
-        cur.executemany(self._insert_sql, self._rows(ids, stored_events, head, binary_uuid=True))
+        rows = self._rows(ids, stored_events, head, act, binary_uuid=True)
+        cur.executemany(self._insert_sql, rows)
         return ids
 
-    def _insert_postgres(self, conn: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
+    def _insert_postgres(
+        self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
+    ) -> list[int]:
         cur = conn.cursor()
         # Literals only: psycopg runs several statements in one call only without params.
         cur.execute(
@@ -185,18 +203,27 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
             prepare=True,
         )
         ids = [r[0] for r in cur.fetchall()]
-        cur.executemany(self._insert_sql, self._rows(ids, stored_events, head, binary_uuid=False))
+        rows = self._rows(ids, stored_events, head, act, binary_uuid=False)
+        cur.executemany(self._insert_sql, rows)
         return ids
 
     @staticmethod
     def _rows(
         ids: list[int],
         stored_events: Sequence[StoredEvent],
-        head: tuple[int, bytes] | None,
+        head: tuple[int, bytes, bytes | None] | None,
+        act: ActRequest | None,
         *,
         binary_uuid: bool,
     ) -> list[tuple[Any, ...]]:
         head_position, head_hash = (head[0], bytes(head[1])) if head else (0, GENESIS)
+        sealer = None
+        if act is not None:
+            moment = act.clock()
+            last = act_time(bytes(head[2]) if head and head[2] is not None else None)
+            if last is not None and moment < last - CLOCK_TOLERANCE:
+                raise ClockBehind(moment, last)
+            sealer = act.sealer(moment)
         links = chain_columns(
             (
                 (i, e.originator_id.bytes, e.originator_version, e.topic, e.state)  # type: ignore[union-attr]
@@ -204,6 +231,7 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
             ),
             head_position,
             head_hash,
+            sealer,
         )
         return [
             (

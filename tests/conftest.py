@@ -70,14 +70,34 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             yield url
 
 
+@pytest.fixture(autouse=True)
+def fast_kdf(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seal test keys with a cheap argon2id, in this process only: the installed command
+    (and tests marked ``real_kdf``) keep the real minimum of 64 MiB and 3 passes."""
+    if request.node.get_closest_marker("real_kdf") is not None:
+        return
+    from ledger import credentials
+    from tests.identity import CHEAP_KDF
+
+    monkeypatch.setattr(credentials, "KDF_PARAMS", CHEAP_KDF)
+    monkeypatch.setattr(credentials, "KDF_MINIMUM", CHEAP_KDF)
+
+
 def new_data_dir(path: Path, database_url: str, *, at: datetime = NOW) -> Path:
-    """A data directory whose ledger lives in ``database_url``, initialised at ``at``."""
+    """A data directory whose ledger lives in ``database_url``, initialised at ``at`` by
+    Dana Director (passphrase: tests.identity.passphrase)."""
     from ledger.app import open_ledger
     from ledger.datadir import DataDir
+    from tests.identity import DIRECTOR, passphrase
 
     dd = DataDir.create(path, database_url=database_url)
     ledger = open_ledger(dd, clock=ManualClock(at))
-    ledger.initialise(director="Dana Director", library="Test Library", timezone="America/Chicago")
+    ledger.initialise(
+        director=DIRECTOR,
+        library="Test Library",
+        timezone="America/Chicago",
+        passphrase=passphrase(DIRECTOR).encode(),
+    )
     ledger.close()
     return path
 

@@ -15,13 +15,14 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cli.main import custodes
 from ledger.checkpoint import parse_unverified, public_key_pem, sign_checkpoint
 from ledger.clock import ManualClock
 from tests.conftest import NOW
+from tests.identity import CustodesRunner
 
 DIRECTOR = "Dana Director"
 STAFF = "Sam Staff"
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.sqlite_only
 
 def invoke(data: Path | None, *args: str, code: int | None = 0, **kw: object) -> Result:
     head = ["--data-dir", str(data)] if data is not None else []
-    result = CliRunner().invoke(custodes, [*head, *args], obj=ManualClock(NOW), **kw)  # type: ignore[arg-type]
+    result = CustodesRunner().invoke(custodes, [*head, *args], obj=ManualClock(NOW), **kw)  # type: ignore[arg-type]
     if code is not None:
         assert result.exit_code == code, (result.stdout, result.stderr)
     return result
@@ -77,7 +78,7 @@ def test_a_backup_restores_into_a_new_directory_that_verifies_against_a_kept_che
     invoke(data, "staff", "add", "Bo Business", "--role", "business_manager", "--as", DIRECTOR)
     out = tmp_path / "ledger.backup"
     made = backup(data, out)
-    assert made["entries"] == 4 and made["checkpoint_size"] == 4
+    assert made["entries"] == 9 and made["checkpoint_size"] == 9  # init 5, two members 2 each
     assert made["keys_included"] is False and made["footage_included"] is False
     assert made["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
@@ -87,16 +88,16 @@ def test_a_backup_restores_into_a_new_directory_that_verifies_against_a_kept_che
         "--against", str(tmp_path / "board.checkpoint"), "--keys-from", str(data / "keys"),
     )  # fmt: skip
     restored = json.loads(result.stdout)
-    assert restored["entries"] == 4
+    assert restored["entries"] == 9
     assert restored["checkpoint_root"] == made["checkpoint_root"]
-    assert restored["against"]["size"] == 3
+    assert restored["against"]["size"] == 7
     assert restored["keys_restored"] is True and restored["keys_skipped"] == []
     assert stat.S_IMODE(target.stat().st_mode) == 0o700
     assert stat.S_IMODE((target / "keys" / "events.key").stat().st_mode) == 0o600
-    assert "OK: 4 entries verify" in invoke(target, "verify").stdout
+    assert "OK: 9 entries verify" in invoke(target, "verify").stdout
     invoke(target, "verify", "--against", str(tmp_path / "board.checkpoint"))
     staff = json.loads(invoke(target, "staff", "list", "--json").stdout)
-    assert {s["name"] for s in staff} == {DIRECTOR, STAFF, "Bo Business"}
+    assert {s["name"] for s in staff} == {DIRECTOR, STAFF, "Bo Business", "Custodes service"}
     # The restored ledger is a working one: it records and checkpoints again.
     invoke(target, "staff", "add", "Cy Counsel", "--role", "counsel", "--as", DIRECTOR)
     invoke(target, "checkpoint")
@@ -120,7 +121,7 @@ def test_the_backup_holds_no_keys_and_says_where_they_are(data: Path, tmp_path: 
         assert key.read_bytes().strip() not in everything
     assert b"PRIVATE KEY" not in everything
     manifest = json.loads(members(tmp_path / "b.backup")["custodes-backup/manifest.json"])
-    assert manifest["keys_included"] is False and manifest["entries"] == 3
+    assert manifest["keys_included"] is False and manifest["entries"] == 7
 
 
 def test_read_models_stay_out_of_the_backup_and_are_rebuilt_after_a_restore(
@@ -147,7 +148,7 @@ def test_read_models_stay_out_of_the_backup_and_are_rebuilt_after_a_restore(
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert tables == {"ledger_events", "ledger_events_tree", "ledger_events_tree_nodes"}
     assert invoke(target, "request", "list", "--json").stdout == listed
-    assert made["entries"] == 5
+    assert made["entries"] == 9  # the request's opening and its routing to the Director
 
 
 def test_restore_without_keys_says_how_to_bring_them_back(data: Path, tmp_path: Path) -> None:
@@ -157,7 +158,7 @@ def test_restore_without_keys_says_how_to_bring_them_back(data: Path, tmp_path: 
         result.stderr
     )
     assert sorted(p.name for p in (tmp_path / "r" / "keys").iterdir()) == ["signing.pub.pem"]
-    assert "OK: 3 entries verify" in invoke(tmp_path / "r", "verify").stdout
+    assert "OK: 7 entries verify" in invoke(tmp_path / "r", "verify").stdout
     assert "events key" in invoke(tmp_path / "r", "staff", "list", code=1).stderr
 
 
@@ -257,7 +258,7 @@ def test_restore_into_a_non_empty_directory_is_refused_and_writes_nothing(
 
 def test_restore_needs_to_be_told_where(data: Path, tmp_path: Path) -> None:
     backup(data, tmp_path / "b.backup")
-    result = CliRunner().invoke(custodes, ["restore", str(tmp_path / "b.backup")])
+    result = CustodesRunner().invoke(custodes, ["restore", str(tmp_path / "b.backup")])
     assert result.exit_code == 2
     assert "name the directory to restore into: --data-dir DIR" in result.stderr
     invoke(tmp_path / "here", "restore", str(tmp_path / "b.backup"))
@@ -276,9 +277,9 @@ def test_an_older_backup_against_a_newer_checkpoint_names_the_missing_entries(
         "--against", str(tmp_path / "newer.checkpoint"), code=3,
     )  # fmt: skip
     assert (
-        "this backup is OLDER than the checkpoint you kept: the backup has 3 entries, the "
-        "checkpoint (signed 2026-11-02 15:00:00 UTC) covers 5; 2 entries recorded after "
-        "this backup would be missing (positions 4..5). Nothing was restored."
+        "this backup is OLDER than the checkpoint you kept: the backup has 7 entries, the "
+        "checkpoint (signed 2026-11-02 15:00:00 UTC) covers 11; 4 entries recorded after "
+        "this backup would be missing (positions 8..11). Nothing was restored."
     ) in result.stderr
     assert not (tmp_path / "r").exists()
 
@@ -350,16 +351,17 @@ WRITER = """
 import sys
 from pathlib import Path
 from datetime import datetime
-from ledger.app import open_ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
+from tests.identity import enrol, open_test_ledger, use_fast_kdf
+use_fast_kdf()  # the test's keys are sealed cheaply (tests/conftest.py)
 now = datetime.fromisoformat(sys.argv[2])
-ledger = open_ledger(DataDir.open(Path(sys.argv[1])), clock=ManualClock(now))
+ledger = open_test_ledger(DataDir.open(Path(sys.argv[1])), clock=ManualClock(now))
 stop = Path(sys.argv[3])
 i = 0
 while not stop.exists():
     i += 1
-    ledger.add_staff(f"Writer {i}", "staff", actor="Dana Director")
+    enrol(ledger, f"Writer {i}", "staff", actor="Dana Director")
     if i == 1:
         print("appending", flush=True)
 print(i, flush=True)
@@ -386,7 +388,7 @@ def test_a_backup_taken_while_another_process_appends_is_a_consistent_snapshot(
         stop.touch()
         written, _ = writer.communicate(timeout=60)
     assert writer.returncode == 0
-    assert 4 <= counts[0] <= counts[1] <= counts[2] <= 3 + int(written)
+    assert 9 <= counts[0] <= counts[1] <= counts[2] <= 7 + 2 * int(written)
     for n, entries in enumerate(counts):
         target = tmp_path / f"r{n}"
         result = invoke(None, "restore", str(tmp_path / f"{n}.backup"), "--data-dir", str(target))
@@ -430,11 +432,11 @@ def test_backup_works_on_sqlite_and_points_postgres_at_pg_dump(
     if database_url.startswith("sqlite"):
         # The data directory's database lives outside it: the backup is self-contained.
         made = backup(data_dir, out)
-        assert made["entries"] == 2
+        assert made["entries"] == 5
         target = tmp_path / "r"
         invoke(None, "restore", str(out), "--data-dir", str(target))
         assert json.loads((target / "custodes.json").read_text())["database_url"] is None
-        assert "OK: 2 entries verify" in invoke(target, "verify").stdout
+        assert "OK: 5 entries verify" in invoke(target, "verify").stdout
         return
     result = invoke(data_dir, "backup", "--out", str(out), code=1)
     assert "this ledger lives on PostgreSQL: back it up with pg_dump" in result.stderr

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 
 from cli.main import custodes
 from ledger.clock import ManualClock
+from tests.identity import CustodesRunner
 from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip
 
 NOW = "2026-11-02T15:00:00Z"
@@ -21,7 +21,7 @@ LATER = "2026-12-20T15:00:00Z"
 @pytest.fixture
 def run(tmp_path: Path):
     data = tmp_path / "data"
-    runner = CliRunner()
+    runner = CustodesRunner()
 
     def invoke(*args: str, now: str = NOW):
         return runner.invoke(
@@ -100,8 +100,8 @@ def test_ingest_list_hold_sweep_and_report(run, tmp_path: Path) -> None:
     )
     assert r.exit_code == 0, r.output
     hold = r.stdout.strip()
-    assert run("retention", "sweep", "--as", STAFF, now=LATER).exit_code == 2  # needs --yes
-    r = run("retention", "sweep", "--yes", "--as", STAFF, now=LATER)
+    assert run("retention", "sweep", "--service", now=LATER).exit_code == 2  # needs --yes
+    r = run("retention", "sweep", "--yes", "--service", now=LATER)
     assert r.exit_code == 0 and "0 due; 0 purged" in r.stderr
     r = run("footage", "hold", "release", hold, "--reason", "settled", "--as", STAFF, now=LATER)
     assert r.exit_code == 1 and "FOOTAGE-HOLD-RELEASE-DIRECTOR" in r.stderr
@@ -111,7 +111,7 @@ def test_ingest_list_hold_sweep_and_report(run, tmp_path: Path) -> None:
         ).exit_code
         == 0
     )
-    r = run("retention", "sweep", "--yes", "--as", STAFF, "--json", now=LATER)
+    r = run("retention", "sweep", "--yes", "--service", "--json", now=LATER)
     assert r.exit_code == 0, r.output
     assert [o["status"] for o in json.loads(r.stdout)["outcomes"]] == ["purged"]
     rows = json.loads(run("footage", "list", "--status", "purged", "--json", now=LATER).stdout)

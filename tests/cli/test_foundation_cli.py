@@ -8,23 +8,25 @@ import shutil
 import stat
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from cli.main import custodes
 from ledger.clock import ManualClock
 from tests.cli.db_helpers import count_events, write_lock_held
 from tests.conftest import NOW
+from tests.identity import CustodesRunner, passphrase_file
 
 DIRECTOR = "Dana Director"
+INIT = 5  # init's one act: the site, the Director and her key, the service and its key
 
 
 def run(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(
+    return CustodesRunner().invoke(
         custodes, ["--data-dir", str(data_dir), *args], env=env, obj=ManualClock(NOW)
     )
 
@@ -59,7 +61,7 @@ def _commands(
 def test_every_command_has_help_with_an_example(
     path: tuple[str, ...], command: click.Command
 ) -> None:
-    result = CliRunner().invoke(custodes, [*path, "-h"])
+    result = CustodesRunner().invoke(custodes, [*path, "-h"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
     assert "Example" in result.output, f"custodes {' '.join(path)} -h shows no example"
@@ -69,7 +71,7 @@ def test_init_creates_the_data_directory_with_private_keys(ledger_dir: Path) -> 
     mode = stat.S_IMODE((ledger_dir / "keys" / "events.key").stat().st_mode)
     assert mode == 0o600
     assert json.loads((ledger_dir / "custodes.json").read_text())["format"] == "custodes-data-dir/1"
-    assert _count_events(ledger_dir) == 2
+    assert _count_events(ledger_dir) == INIT
 
 
 def test_init_twice_is_refused_and_changes_nothing(ledger_dir: Path) -> None:
@@ -94,7 +96,7 @@ def test_a_missing_events_key_is_reported_and_verify_still_works(ledger_dir: Pat
     assert "events key" in result.stderr and "is missing" in result.stderr
     verified = run(ledger_dir, "verify")
     assert verified.exit_code == 0
-    assert "OK: 2 entries verify" in verified.stdout
+    assert f"OK: {INIT} entries verify" in verified.stdout
 
 
 def test_a_wrong_events_key_is_refused_before_use(ledger_dir: Path) -> None:
@@ -104,14 +106,14 @@ def test_a_wrong_events_key_is_refused_before_use(ledger_dir: Path) -> None:
     result = run(ledger_dir, "staff", "add", "Sam", "--role", "staff", "--as", DIRECTOR)
     assert result.exit_code == 1
     assert "does not belong to this ledger" in result.stderr
-    assert _count_events(ledger_dir) == 2
+    assert _count_events(ledger_dir) == INIT
 
 
 def test_an_unknown_option_value_is_a_usage_error(ledger_dir: Path) -> None:
     result = run(ledger_dir, "staff", "add", "Sam", "--role", "janitor", "--as", DIRECTOR)
     assert result.exit_code == 2
     assert "'janitor' is not one of" in result.stderr
-    assert _count_events(ledger_dir) == 2
+    assert _count_events(ledger_dir) == INIT
 
 
 def test_an_unknown_actor_is_refused_and_the_refusal_recorded(ledger_dir: Path) -> None:
@@ -122,9 +124,10 @@ def test_an_unknown_actor_is_refused_and_the_refusal_recorded(ledger_dir: Path) 
         in result.stderr
     )
     log = json.loads(run(ledger_dir, "log", "--kind", "AccessDenied", "--json").stdout)
-    assert [(e["actor"], e["details"]["rule_id"], e["details"]["subject"]) for e in log] == [
-        ("Mallory", "STAFF-ACTIVE", "Sam")
+    assert [(e["actor"], e["details"]["rule_id"], e["details"]["action"]) for e in log] == [
+        ("Mallory", "STAFF-ACTIVE", "sign in")
     ]
+    assert log[0]["details"]["authenticated"] is False
 
 
 def test_only_a_director_adds_staff_and_a_deactivated_member_cannot_act(ledger_dir: Path) -> None:
@@ -134,8 +137,8 @@ def test_only_a_director_adds_staff_and_a_deactivated_member_cannot_act(ledger_d
     refused = run(ledger_dir, "staff", "add", "Eve", "--role", "director", "--as", "Sam")
     assert refused.exit_code == 1
     assert (
-        "STAFF-ROLE (Policy V-A, V-B): Sam (staff) may not add staff members; only director may"
-        in refused.stderr
+        "STAFF-KEY-ENROLMENT (Policy V-A, V-B (attribution)): Sam (staff) may not add staff "
+        "members; only director may" in refused.stderr
     )
     assert (
         run(
@@ -148,9 +151,11 @@ def test_only_a_director_adds_staff_and_a_deactivated_member_cannot_act(ledger_d
     assert "'Sam' is deactivated" in gone.stderr
     staff = json.loads(run(ledger_dir, "staff", "list", "--json").stdout)
     assert [(m["name"], m["role"], m["active"]) for m in staff] == [
+        ("Custodes service", "service", True),
         ("Dana Director", "director", True),
         ("Sam", "staff", False),
     ]
+    assert staff[2]["key_id"] is None  # deactivation revoked Sam's key
 
 
 def test_the_actor_can_come_from_the_environment(ledger_dir: Path) -> None:
@@ -158,11 +163,11 @@ def test_the_actor_can_come_from_the_environment(ledger_dir: Path) -> None:
         ledger_dir, "staff", "add", "Sam", "--role", "staff", env={"CUSTODES_ACTOR": DIRECTOR}
     )
     assert result.exit_code == 0, result.output
-    entries = json.loads(run(ledger_dir, "log", "--actor", DIRECTOR, "--json").stdout)
+    entries = json.loads(run(ledger_dir, "log", "--by", DIRECTOR, "--json").stdout)
     assert [e["kind"] for e in entries] == [
         "SiteInitialised",
-        "StaffMemberAdded",
-        "StaffMemberAdded",
+        *["StaffMemberAdded", "KeyEnrolled"] * 3,  # the Director, the service, Sam
+        "ConfidentialRecordRead",  # this very reading of the log, recorded before it (R27)
     ]
     assert all(e["actor_role"] == "director" for e in entries)
 
@@ -181,12 +186,21 @@ def test_log_pages_and_filters_by_date(ledger_dir: Path) -> None:
             "--as",
             DIRECTOR,
         ]
-        assert CliRunner().invoke(custodes, args, obj=later).exit_code == 0
+        assert CustodesRunner().invoke(custodes, args, obj=later).exit_code == 0
+
+    def run(data_dir: Path, *args: str) -> Result:  # after those acts: time moves forward
+        return CustodesRunner().invoke(
+            custodes, ["--data-dir", str(data_dir), *args], obj=ManualClock(NOW + timedelta(4))
+        )
+
     page = json.loads(run(ledger_dir, "log", "--start", "2", "--limit", "2", "--json").stdout)
     assert [e["notification_id"] for e in page] == [2, 3]
     window = json.loads(
-        run(ledger_dir, "log", "--from", "2026-11-04", "--to", "2026-11-04", "--json").stdout
-    )
+        run(
+            ledger_dir, "log", "--kind", "StaffMemberAdded", "--from", "2026-11-04",
+            "--to", "2026-11-04", "--json",
+        ).stdout
+    )  # fmt: skip
     assert [e["details"]["name"] for e in window] == ["S1"]  # --to includes its whole day
     bad = run(ledger_dir, "log", "--from", "yesterday")
     assert bad.exit_code == 2
@@ -195,7 +209,7 @@ def test_log_pages_and_filters_by_date(ledger_dir: Path) -> None:
 
 def test_status_reports_where_and_how_big_without_the_password(ledger_dir: Path) -> None:
     data = json.loads(run(ledger_dir, "status", "--json").stdout)
-    assert data["events"] == 2 and data["chain_length"] == 2
+    assert data["events"] == INIT and data["chain_length"] == INIT
     assert data["library"] == "Test Library"
     assert len(data["events_key_fingerprint"]) == 16
     from ledger.store import redact_url
@@ -220,10 +234,10 @@ def test_a_locked_database_fails_cleanly_and_records_nothing(ledger_dir: Path) -
     assert "stayed locked by another writer" in result.stderr
     assert "2 attempts" in result.stderr
     assert "safe to run the same command again" in result.stderr
-    assert _count_events(ledger_dir) == 2
+    assert _count_events(ledger_dir) == INIT
     again = run(ledger_dir, "staff", "add", "Sam", "--role", "staff", "--as", DIRECTOR)
     assert again.exit_code == 0, again.output
-    assert _count_events(ledger_dir) == 3
+    assert _count_events(ledger_dir) == INIT + 2  # the member and their key
 
 
 @pytest.mark.sqlite_only  # a read-only SQLite URI
@@ -242,7 +256,7 @@ def test_a_read_only_database_fails_cleanly(ledger_dir: Path) -> None:
     )
     assert result.exit_code == 1
     assert "read-only" in result.stderr
-    assert _count_events(ledger_dir) == 2
+    assert _count_events(ledger_dir) == INIT
 
 
 def test_the_installed_script_runs_init_and_verify(tmp_path: Path) -> None:
@@ -250,14 +264,18 @@ def test_the_installed_script_runs_init_and_verify(tmp_path: Path) -> None:
         "custodes"
     )
     assert script, "the console script `custodes` is not installed"
-    env = {**os.environ, "CUSTODES_DATA_DIR": str(tmp_path / "d")}
+    env = {
+        **os.environ,
+        "CUSTODES_DATA_DIR": str(tmp_path / "d"),
+        "CUSTODES_NEW_PASSPHRASE_FILE": str(passphrase_file(DIRECTOR)),
+    }
     init = subprocess.run(
         [script, "init", "--director", DIRECTOR], env=env, capture_output=True, text=True
     )
     assert init.returncode == 0, init.stderr
     verify = subprocess.run([script, "verify", "--json"], env=env, capture_output=True, text=True)
     assert verify.returncode == 0, verify.stderr
-    assert json.loads(verify.stdout)["entries"] == 2
+    assert json.loads(verify.stdout)["entries"] == INIT
     usage = subprocess.run([script, "staff", "add"], env=env, capture_output=True, text=True)
     assert usage.returncode == 2
 
@@ -270,7 +288,7 @@ def test_a_passphrase_protected_signing_key_is_needed_for_checkpoints(tmp_path: 
     assert b"ENCRYPTED PRIVATE KEY" in (path / "keys" / "signing.pem").read_bytes()
     signed = run(path, "checkpoint", env=secret)
     assert signed.exit_code == 0, signed.output
-    assert signed.stdout.splitlines()[1] == "2"  # tree size line of the signed note
+    assert signed.stdout.splitlines()[1] == str(INIT)  # tree size line of the signed note
     wrong = run(path, "checkpoint", env={"CUSTODES_SIGNING_PASSPHRASE": "wrong horse"})
     assert wrong.exit_code == 1
     assert "cannot use the signing key" in wrong.stderr
@@ -281,4 +299,4 @@ def test_a_read_only_database_still_verifies(ledger_dir: Path) -> None:
     url = f"sqlite:///file:{ledger_dir / 'ledger.sqlite'}?mode=ro&uri=true"
     result = run(ledger_dir, "verify", env={"CUSTODES_DATABASE_URL": url})
     assert result.exit_code == 0, result.output
-    assert "OK: 2 entries verify" in result.stdout
+    assert f"OK: {INIT} entries verify" in result.stdout

@@ -11,15 +11,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from cli.main import custodes
-from ledger.app import open_ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from tests.cli.conftest import DATABASES
 from tests.cli.db_helpers import execute
 from tests.conftest import NOW, fresh_postgres_database
+from tests.identity import CustodesRunner, enrol, open_test_ledger, passphrase
 from tests.integration.test_compliance_report import D, S, Scenario, build_scenario
 
 REPORT_NOW = "2026-11-05T18:00:00Z"
@@ -37,17 +37,17 @@ def world(
         url = None
         if request.param == "postgres":
             url = stack.enter_context(fresh_postgres_database())
-        ledger = open_ledger(DataDir.create(path, database_url=url), clock=ManualClock(NOW))
+        ledger = open_test_ledger(DataDir.create(path, database_url=url), clock=ManualClock(NOW))
         ledger.clock.set(NOW)
         ledger.initialise(director=D, library="Mahomet Public Library",
-                          timezone="America/Chicago")  # fmt: skip
+                          timezone="America/Chicago", passphrase=passphrase(D).encode())  # fmt: skip
         sc = build_scenario(ledger)
         ledger.close()
         yield path, sc
 
 
 def run(data: Path, *args: str, code: int = 0, now: str = REPORT_NOW) -> Result:
-    result = CliRunner().invoke(
+    result = CustodesRunner().invoke(
         custodes, ["--data-dir", str(data), *args], obj=ManualClock(datetime.fromisoformat(now))
     )
     assert result.exit_code == code, (result.stdout, result.stderr)
@@ -71,7 +71,7 @@ def test_the_pdf_report_is_written_and_the_checkpoint_printed(world, tmp_path: P
     # The ledger records which document was handed out, over which checkpoint.
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     assert f"ComplianceReportIssued (sha256 {digest})" in r.stderr
-    ledger = open_ledger(DataDir.open(data), clock=ManualClock(NOW))
+    ledger = open_test_ledger(DataDir.open(data), clock=ManualClock(NOW))
     (issued,) = ledger.read_log(kinds=["ComplianceReportIssued"])
     ledger.close()
     assert issued.details["output_sha256"] == digest
@@ -213,10 +213,12 @@ def test_staff_may_not_run_the_compliance_report(world, tmp_path: Path) -> None:
 
 def test_a_tampered_ledger_exits_3_and_writes_no_report(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    ledger = open_ledger(DataDir.create(data), clock=ManualClock(NOW))
+    ledger = open_test_ledger(DataDir.create(data), clock=ManualClock(NOW))
     ledger.clock.set(NOW)
-    ledger.initialise(director=D, library="L", timezone="America/Chicago")
-    ledger.add_staff(S, "staff", actor=D)
+    ledger.initialise(
+        director=D, library="L", timezone="America/Chicago", passphrase=passphrase(D).encode()
+    )
+    enrol(ledger, S, "staff", actor=D)
     ledger.close()
     execute(data, "UPDATE ledger_events SET state = state || state WHERE id = 2")
     out = tmp_path / "r.json"

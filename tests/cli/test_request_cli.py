@@ -12,11 +12,12 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from cli.main import custodes
 from ledger.clock import ManualClock
 from tests.cli.db_helpers import every_stored_byte
+from tests.identity import CustodesRunner
 
 NOW = "2026-11-02T15:00:00Z"
 D, S, C = "Dana Director", "Sam Staff", "Cora Counsel"
@@ -28,7 +29,7 @@ REPS = ["--sworn-officer", "--court-order-impractical", "--imminent-danger",
 @pytest.fixture
 def run(tmp_path: Path):  # type: ignore[no-untyped-def]
     data = tmp_path / "data"
-    runner = CliRunner()
+    runner = CustodesRunner()
 
     def invoke(*args: str, code: int = 0) -> Result:
         result = runner.invoke(

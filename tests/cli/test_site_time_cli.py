@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from cli.main import custodes
 from ledger.clock import ManualClock
+from tests.identity import CustodesRunner
 from tests.integration.footage_helpers import CAMERA, clip
 
 D, S = "Dana Director", "Sam Staff"
@@ -24,7 +25,7 @@ TUESDAY = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)  # Tuesday 1 December, 10:00 
 @pytest.fixture
 def run(tmp_path: Path):  # type: ignore[no-untyped-def]
     data = tmp_path / "data"
-    runner = CliRunner()
+    runner = CustodesRunner()
 
     def invoke(*args: str, code: int = 0, at: datetime = TUESDAY) -> Result:
         result = runner.invoke(custodes, ["--data-dir", str(data), *args], obj=ManualClock(at))
@@ -148,7 +149,7 @@ def test_the_sweep_shows_the_deadline_footage_list_shows(run, tmp_path: Path) ->
         "--recorded-at", "2026-10-14T21:00", "--as", S, at=datetime(2026, 10, 15, 12, tzinfo=UTC),
     )  # fmt: skip
     listed = run("footage", "list").stdout
-    swept = run("retention", "sweep", "--dry-run", "--as", S).stderr
+    swept = run("retention", "sweep", "--dry-run", "--as", D).stderr
     # 30 days of 24 hours after 21:00 CDT is 20:00 CST: the label says which hour.
     assert "2026-10-14 21:00 CDT  2026-11-13 20:00 CST" in listed
     assert "deadline 2026-11-13 20:00 CST" in swept

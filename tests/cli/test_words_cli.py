@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from cli.main import custodes
 from ledger.clock import ManualClock
+from tests.identity import CustodesRunner, passphrase_file
 from tests.integration.footage_helpers import clip
 
 D, S = "Diane Okafor", "Sam Staff"
@@ -22,7 +23,11 @@ NOW = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)  # Tuesday 10:00 CST
 
 
 def invoke(*args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(custodes, list(args), obj=ManualClock(NOW))
+    # Who acts when no --as is given: this library's Director, signed in by passphrase file.
+    env = {"CUSTODES_ACTOR": D, "CUSTODES_PASSPHRASE_FILE": str(passphrase_file(D))}
+    result = CustodesRunner().invoke(
+        custodes, list(args), obj=ManualClock(NOW), env=None if "--as" in args else env
+    )
     assert result.exit_code == code, (result.stdout, result.stderr)
     return result
 
@@ -72,7 +77,8 @@ def test_the_hint_for_a_missing_ledger_works_as_printed(tmp_path: Path) -> None:
         hint.group(1).replace("NAME", "'Dana Director'").replace("PATH", str(empty))
     )
     invoke(*words[1:])
-    assert json.loads(invoke("status", "--json", "--data-dir", str(empty)).stdout)["events"] == 2
+    status = json.loads(invoke("status", "--json", "--data-dir", str(empty)).stdout)
+    assert status["data_dir"] == str(empty) and status["events"] > 0
 
 
 # ---- Did you mean ...? ------------------------------------------------------------------
@@ -101,9 +107,7 @@ def test_the_hint_for_a_missing_ledger_works_as_printed(tmp_path: Path) -> None:
         ),
         (
             ["staff", "add", "Bo Business", "--role", "business_manager", "--as", "Diane Okafr"],
-            "'Diane Okafr' is not a registered staff member; only active staff may act (a "
-            "Director adds staff with: custodes staff add NAME --role ROLE). Did you mean "
-            "'Diane Okafor'?",
+            "'Diane Okafr' is not a registered staff member (did you mean 'Diane Okafor'?)",
             "staff add Diane Okafr",
         ),
         (

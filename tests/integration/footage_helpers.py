@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from capture.synthetic import write_clip
-from ledger.app import Ledger, open_ledger
+from ledger.app import Ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from tests.conftest import NOW
+from tests.identity import enrol, open_test_ledger
 
 DIRECTOR = "Dana Director"
 MANAGER = "Bo Manager"
@@ -20,9 +21,9 @@ REC = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
 
 def footage_ledger(data_dir: Path, *, at: datetime = NOW) -> Ledger:
     """Staff and a camera, recorded at ``at`` by a ledger on a ManualClock."""
-    ledger = open_ledger(DataDir.open(data_dir), clock=ManualClock(at))
-    ledger.add_staff(MANAGER, "business_manager", actor=DIRECTOR)
-    ledger.add_staff(STAFF, "staff", actor=DIRECTOR)
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(at))
+    enrol(ledger, MANAGER, "business_manager", actor=DIRECTOR)
+    enrol(ledger, STAFF, "staff", actor=DIRECTOR)
     ledger.register_camera(
         CAMERA, location="Main lobby", zone="public", signage_posted=True, actor=DIRECTOR
     )

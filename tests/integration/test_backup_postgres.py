@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from cli.main import custodes
 from ledger.clock import ManualClock
 from tests.conftest import NOW, postgres_admin_url, require_tool
+from tests.identity import CustodesRunner
 
 pytestmark = pytest.mark.postgres
 
@@ -95,7 +96,7 @@ def cluster() -> Iterator[Cluster]:
 
 
 def cli(data: Path, url: str, *args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(
+    result = CustodesRunner().invoke(
         custodes,
         ["--data-dir", str(data), *args],
         obj=ManualClock(NOW),
@@ -131,7 +132,8 @@ def test_the_readme_roles_let_custodes_work_and_keep_the_events_append_only(
     cameras = json.loads(cli(data, app, "camera", "list", "--json").stdout)
     assert [c["camera_id"] for c in cameras] == ["lobby-1"]
     cli(data, app, "checkpoint", "--out", str(tmp_path / "kept.checkpoint"))
-    assert "OK: 4 entries verify" in cli(data, app, "verify").stdout
+    # init's act (5 entries), Sam and his key, the camera
+    assert "OK: 8 entries verify" in cli(data, app, "verify").stdout
 
     as_app = cluster.libpq("app", cluster.db)
     refused = cluster.psql(as_app, "UPDATE ledger_events SET topic = topic;\n", check=False)
@@ -151,7 +153,7 @@ def test_the_readme_roles_let_custodes_work_and_keep_the_events_append_only(
     assert "ledger_events is append-only: DELETE refused" in refused.stderr
 
     auditor = cluster.sqlalchemy("auditor", cluster.db)
-    assert "OK: 4 entries verify" in cli(data, auditor, "verify").stdout
+    assert "OK: 8 entries verify" in cli(data, auditor, "verify").stdout
     refused = cluster.psql(
         cluster.libpq("auditor", cluster.db), "DELETE FROM proj_cameras;\n", check=False
     )
@@ -206,9 +208,9 @@ def test_the_readme_pg_dump_recipe_restores_a_copy_that_verifies_against_kept_ch
     )
     restored = cluster.sqlalchemy("owner", cluster.restored)
     ok = cli(data, restored, "verify", "--against", str(tmp_path / "dump.checkpoint"))
-    assert "OK: 4 entries verify and extend the checkpoint of 3 entries" in ok.stdout
+    assert "OK: 8 entries verify and extend the checkpoint of 6 entries" in ok.stdout
     older = cli(data, restored, "verify", "--against", str(tmp_path / "board.checkpoint"), code=3)
-    assert "it covers 5 entries but the ledger now has 4 (truncated at position 5)" in older.stderr
+    assert "it covers 10 entries but the ledger now has 8 (truncated at position 9)" in older.stderr
     # The read models come back from the events, the first time they are needed.
     restored_app = cluster.sqlalchemy("app", cluster.restored)
     assert cli(data, restored_app, "camera", "list", "--json").stdout == cameras
@@ -217,4 +219,4 @@ def test_the_readme_pg_dump_recipe_restores_a_copy_that_verifies_against_kept_ch
     refused = cluster.psql(as_app, "UPDATE ledger_events SET topic = topic;\n", check=False)
     assert "ledger_events is append-only: UPDATE refused" in refused.stderr
     cli(data, restored_app, "staff", "add", "Di Desk", "--role", "staff", "--as", DIRECTOR)
-    assert "OK: 5 entries verify" in cli(data, restored_app, "verify").stdout
+    assert "OK: 10 entries verify" in cli(data, restored_app, "verify").stdout

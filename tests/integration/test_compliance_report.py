@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.app import Ledger, open_ledger
+from ledger.app import Ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.errors import NotPermitted
@@ -23,6 +23,7 @@ from projections.compliance_model import Integrity
 from projections.registry import open_views
 from projections.statistics import statistics
 from tests.conftest import NOW
+from tests.identity import enrol, open_test_ledger
 
 D, M, S, C = "Dana Director", "Bo Manager", "Sam Staff", "Cora Counsel"
 CARD = "2100-077123"
@@ -48,22 +49,21 @@ def sha(n: int) -> str:
 
 def capture(ledger: Ledger, n: int, start: datetime) -> str:
     item = CaptureItem(sha(n), 1000 + n, "lobby-1", start, MEDIA, f"lobby-1_{n}.mp4")
-    ledger.clock.set(NOW)
     return ledger.record_capture(item, actor=S).segment_id
 
 
 def build_scenario(ledger: Ledger) -> Scenario:
-    """A week at a small library (times UTC; the site is America/Chicago)."""
+    """A week at a small library (times UTC; the site is America/Chicago), recorded in
+    time order: recorded times only move forward (R26)."""
     later = NOW + timedelta(hours=1)
     ledger.clock.set(NOW)
-    ledger.add_staff(M, "business_manager", actor=D)
-    ledger.add_staff(S, "staff", actor=D)
-    ledger.add_staff(C, "counsel", actor=D)
+    enrol(ledger, M, "business_manager", actor=D)
+    enrol(ledger, S, "staff", actor=D)
+    enrol(ledger, C, "counsel", actor=D)
     ledger.register_camera(
         "lobby-1", location="Main lobby", zone="public", signage_posted=True, actor=D
     )
     with pytest.raises(NotPermitted):
-        ledger.clock.set(NOW)
         ledger.register_camera(
             "restroom-1", location="Restroom", zone="restroom", signage_posted=True,
             actor=D,
@@ -72,37 +72,11 @@ def build_scenario(ledger: Ledger) -> Scenario:
     old = [capture(ledger, n, october + timedelta(hours=n)) for n in range(3)]
     nov = datetime(2026, 11, 1, 14, 0, tzinfo=UTC)
     flagged, held, plain = (capture(ledger, 10 + n, nov + timedelta(hours=n)) for n in range(3))
-    ledger.clock.set(later)
-    ledger.record_purge(
-        old[0], method="file removed, key destroyed", blob_removed=True, key_destroyed=True,
-        completed_after_interruption=False, sweep_run="sweep-1", actor=S,
-    )  # fmt: skip
-    ledger.flag(flagged, reason="patron reported a fall", actor=S)
-    hold_id = ledger.place_hold(
-        [held], kind="legal", reason="claim letter from counsel", reference="CLAIM-7",
-        actor=D, review_by=NOW + timedelta(days=1),
-    )  # fmt: skip
-    permit = ledger.check_viewing(flagged, reason="check the fall", purpose="safety", actor=D)
-    ledger.record_viewing(permit, kind="view", remote=False)
-    with pytest.raises(NotPermitted):
-        ledger.clock.set(NOW + timedelta(days=1))
-        ledger.check_viewing(plain, reason="curious", purpose="safety", actor=S)  # fmt: skip
-    ledger.clock.set(NOW)
     emergency = ledger.open_request(
         requester_kind="law_enforcement", requester="Officer Lee", received_by=S,
         records=["registration"], description="threat", actor=S, patron_card=CARD,
         patron_name="Quentin Patron",
     )  # fmt: skip
-    ledger.clock.set(later)
-    ledger.record_emergency(
-        emergency, officer_name="Lee", officer_rank="Sgt", badge_number="4471",
-        agency="Mahomet PD", agency_phone="555-0100", id_examined=True, sworn_officer=True,
-        court_order_impractical=True, imminent_danger=True, identification_purpose=True,
-        role_sought="suspect", emergency_description="a threat", actor=D,
-    )  # fmt: skip
-    ledger.decide(emergency, approve=True, reason="all four representations", actor=D)
-    ledger.release(emergency, fields=["name"], to="Sgt Lee", method="in person", actor=D)  # fmt: skip
-    ledger.clock.set(NOW)
     foia = ledger.open_request(
         requester_kind="public", requester="A reporter", received_by=S, records=["footage"],
         description="lobby footage", actor=S, footage=[plain],
@@ -111,6 +85,29 @@ def build_scenario(ledger: Ledger) -> Scenario:
         requester_kind="parent_guardian", requester="A parent", received_by=S,
         records=["fines_fees"], description="fines of a minor", actor=S, patron_card="2100-000999", minor=True, guardianship="library card application",
     )  # fmt: skip
+    ledger.clock.set(later)
+    ledger.record_purge(
+        old[0], method="file removed, key destroyed", blob_removed=True, key_destroyed=True,
+        completed_after_interruption=False, sweep_run="sweep-1", actor=ledger.act_as_service(),
+    )  # fmt: skip
+    ledger.flag(flagged, reason="patron reported a fall", actor=S)
+    hold_id = ledger.place_hold(
+        [held], kind="legal", reason="claim letter from counsel", reference="CLAIM-7",
+        actor=D, review_by=NOW + timedelta(days=1),
+    )  # fmt: skip
+    permit = ledger.check_viewing(flagged, reason="check the fall", purpose="safety", actor=D)
+    ledger.record_viewing(permit, kind="view", remote=False)
+    ledger.record_emergency(
+        emergency, officer_name="Lee", officer_rank="Sgt", badge_number="4471",
+        agency="Mahomet PD", agency_phone="555-0100", id_examined=True, sworn_officer=True,
+        court_order_impractical=True, imminent_danger=True, identification_purpose=True,
+        role_sought="suspect", emergency_description="a threat", actor=D,
+    )  # fmt: skip
+    ledger.decide(emergency, approve=True, reason="all four representations", actor=D)
+    ledger.release(emergency, fields=["name"], to="Sgt Lee", method="in person", actor=D)  # fmt: skip
+    ledger.clock.set(NOW + timedelta(days=1))
+    with pytest.raises(NotPermitted):
+        ledger.check_viewing(plain, reason="curious", purpose="safety", actor=S)  # fmt: skip
     ledger.clock.set(NOW + timedelta(days=3))
     ledger.decide(decided_later, approve=True, reason="guardian confirmed", actor=D)  # fmt: skip
     return Scenario(tuple(old[1:]), old[0], flagged, held, hold_id, emergency, foia,
@@ -119,7 +116,7 @@ def build_scenario(ledger: Ledger) -> Scenario:
 
 @pytest.fixture
 def ledger(data_dir: Path) -> Ledger:
-    ledger = open_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
     yield ledger  # type: ignore[misc]
     ledger.close()
 

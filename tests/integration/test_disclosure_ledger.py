@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ledger.app import Ledger, open_chain, open_ledger, verify_chain
+from ledger.app import Ledger, open_chain, verify_chain
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.errors import InvalidInput, NotFound, NotPermitted
@@ -20,6 +20,7 @@ from projections.disclosures import disclosures
 from projections.refusals import refused_attempts
 from projections.registry import open_views
 from tests.conftest import NOW
+from tests.identity import enrol, open_test_ledger
 
 DIRECTOR, STAFF, COUNSEL = "Dana Director", "Sam Staff", "Cora Counsel"
 CARD = "2100-012345"
@@ -33,16 +34,16 @@ REPS = dict(
 
 @pytest.fixture
 def ledger(data_dir: Path, now: datetime) -> Iterator[Ledger]:
-    led = open_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    led = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
     led.clock.set(now)
-    led.add_staff(STAFF, "staff", actor=DIRECTOR)
-    led.add_staff(COUNSEL, "counsel", actor=DIRECTOR)
+    enrol(led, STAFF, "staff", actor=DIRECTOR)
+    enrol(led, COUNSEL, "counsel", actor=DIRECTOR)
     yield led
     led.close()
 
 
 def open_request(led: Ledger, now: datetime, kind: str, records: list[str], **kw: object) -> str:
-    led.clock.set(now)
+    led.clock.set(max(now, led.clock()))  # recorded times only move forward (R26)
     return led.open_request(
         requester_kind=kind, requester="Someone", received_by=STAFF, records=records,
         description="asked at the desk", actor=STAFF, **kw,  # type: ignore[arg-type]
@@ -50,7 +51,7 @@ def open_request(led: Ledger, now: datetime, kind: str, records: list[str], **kw
 
 
 def record_emergency(led: Ledger, ref: str, now: datetime, **reps: bool) -> None:
-    led.clock.set(now)
+    led.clock.set(max(now, led.clock()))
     led.record_emergency(
         ref, officer_name="Lee Officer", officer_rank="Sergeant", badge_number="4471",
         agency="Mahomet PD", agency_phone="217-555-0100", id_examined=True,
@@ -128,7 +129,6 @@ def test_the_emergency_path_refuses_each_skipped_step_and_records_it(
     other = open_request(ledger, now, "court", ["registration"], patron_card=CARD)
     with pytest.raises(InvalidInput, match="has no court order"):
         ledger.resolve_follow_up(ref, court_order_request=other, actor=DIRECTOR)
-    ledger.clock.set(now)
     ledger.record_court_order(
         other, kind="order", signed_by_judge=True, court="Circuit Court", judge="Hon. J",
         case="2026-CF-1", issued=now, served_at=now, served_by="Det. Ray #42",

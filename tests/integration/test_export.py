@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from capture.export import export_footage
 from capture.ingest import ingest_paths
@@ -19,6 +18,7 @@ from ledger.clock import ManualClock
 from ledger.errors import InvalidInput, NotPermitted
 from ledger.evidence import EvidenceInvalid, verify_package
 from tests.conftest import NOW
+from tests.identity import CustodesRunner
 from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip, footage_ledger
 
 LATER = NOW + timedelta(days=3)
@@ -176,7 +176,7 @@ def test_the_cli_exports_and_verify_export_exits_3_on_a_changed_package(
     seg = _segment(ledger, tmp_path)
     ref = _approved_request(ledger, [seg])
     ledger.close()
-    runner = CliRunner()
+    runner = CustodesRunner()
     base = ["--data-dir", str(data_dir)]
     out = tmp_path / "pkg"
     made = runner.invoke(

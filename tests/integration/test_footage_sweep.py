@@ -9,12 +9,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from capture.ingest import ingest_paths, open_vault
 from capture.sweep import METHOD, METHOD_COMPLETED, STEPS, SweepResult, sweep
 from cli.main import custodes
-from ledger.app import Ledger, open_ledger
+from ledger.app import Ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.errors import NotPermitted
@@ -22,10 +21,10 @@ from ledger.integrity import open_chain, verify_chain
 from projections.registry import read_views
 from projections.retention import due_for_purge
 from tests.conftest import NOW
+from tests.identity import CustodesRunner, open_test_ledger
 from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip, footage_ledger
 
 LATER = NOW + timedelta(days=40)
-SWEEPER = "scheduled-sweep"
 
 
 class Crash(BaseException):
@@ -34,8 +33,6 @@ class Crash(BaseException):
 
 def _setup(data_dir: Path, tmp_path: Path, n: int = 1) -> tuple[Ledger, list[str]]:
     ledger = footage_ledger(data_dir)
-    ledger.clock.set(NOW)
-    ledger.add_staff(SWEEPER, "staff", actor=DIRECTOR)
     summary = ingest_paths(
         ledger, [clip(tmp_path / "in", i) for i in range(n)], camera=CAMERA, actor=STAFF
     )
@@ -49,7 +46,14 @@ def _due(ledger: Ledger, now: datetime) -> list:
 def _run(ledger: Ledger, fail_at=None, now=LATER, dry_run: bool = False) -> SweepResult:
     due = _due(ledger, now)
     ledger.clock.set(now)
-    return sweep(ledger, open_vault(ledger), due, actor=SWEEPER, dry_run=dry_run, fail_at=fail_at)
+    return sweep(
+        ledger,
+        open_vault(ledger),
+        due,
+        actor=ledger.act_as_service(),
+        dry_run=dry_run,
+        fail_at=fail_at,
+    )
 
 
 def _purges(ledger: Ledger) -> list[dict]:
@@ -114,7 +118,7 @@ def test_a_hold_placed_after_the_projection_was_read_still_blocks(
     due = _due(ledger, LATER)
     ledger.clock.set(LATER)
     ledger.place_hold([sid], kind="legal", reason="suit", reference="L-9", actor=DIRECTOR)
-    result = sweep(ledger, open_vault(ledger), due, actor=SWEEPER)
+    result = sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service())
     assert result.outcomes[0].status == "skipped"
     assert "FOOTAGE-HOLD-BLOCKS-PURGE (Policy V-B; 50 ILCS 205)" in result.outcomes[0].message
     assert open_vault(ledger).exists(ledger.segment_info(sid).sha256)
@@ -208,7 +212,7 @@ def test_a_batch_records_its_confirmed_purges_in_one_save_and_skips_the_held_one
     # Batches of two: [0, 1] recorded together, [2 (held), 3] crashes at 3's check.
     with pytest.raises(Crash):
         ledger.clock.set(LATER)
-        sweep(ledger, open_vault(ledger), due, actor=SWEEPER, fail_at=crash_after_the_first_batch, batch=2)  # fmt: skip
+        sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service(), fail_at=crash_after_the_first_batch, batch=2)  # fmt: skip
     recorded = [p["segment_id"] for p in _purges(ledger)]
     assert recorded == [ids[0], ids[1]]
     assert open_chain(DataDir.open(data_dir)).head()[0] == before + 2  # one save, two events
@@ -238,15 +242,15 @@ def test_a_destroy_killed_after_its_key_left_keys_is_finished_and_recorded_even_
     ledger.clock.set(LATER)
     ledger.place_hold([sid], kind="legal", reason="suit", reference="L-11", actor=DIRECTOR)
     ledger.close()
-    result = CliRunner().invoke(
+    result = CustodesRunner().invoke(
         custodes,
         ["--data-dir", str(data_dir), "retention", "sweep", "--yes",
-         "--as", SWEEPER, "--json"],
+         "--service", "--json"],
         obj=ManualClock(LATER),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert f"completed: segment {sid}: purge completed after interruption" in result.stderr
-    ledger = open_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
     [purge] = _purges(ledger)
     assert purge["segment_id"] == sid and purge["completed_after_interruption"]
     assert purge["blob_removed"] and not purge["key_destroyed"]

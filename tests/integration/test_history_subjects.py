@@ -9,18 +9,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ledger.app import Ledger, open_ledger
+from ledger.app import Ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from projections.history import classify, subject_history, subject_index
 from projections.registry import open_views
 from tests.conftest import NOW
+from tests.identity import open_test_ledger
 from tests.integration.test_compliance_report import D, S, build_scenario
 
 
 @pytest.fixture
 def ledger(data_dir: Path) -> Ledger:
-    ledger = open_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
     yield ledger  # type: ignore[misc]
     ledger.close()
 

@@ -6,12 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from cli.main import custodes
-from ledger.app import open_ledger
-from ledger.chain import GENESIS, chain_columns
 from ledger.checkpoint import generate_signing_key, sign_checkpoint
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
@@ -25,21 +22,27 @@ from ledger.integrity import (
     read_checkpoint,
     verify_chain,
 )
+from tests.chain_rewrite import rechain_from
 from tests.conftest import NOW
+from tests.identity import DIRECTOR, CustodesRunner, open_test_ledger
 
 TABLE = "ledger_events"
 
 
-def _add_staff(data_dir: Path, *names: str) -> None:
-    ledger = open_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
-    for name in names:
-        ledger.clock.set(NOW)
-        ledger.add_staff(name, "staff", actor="Dana Director")
+def _add_entries(data_dir: Path, n: int) -> None:
+    """``n`` more entries, one act each (init wrote 5 entries in one act)."""
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    for k in range(n):
+        ledger.register_camera(
+            f"cam-{k}", location="Lobby", zone="public", signage_posted=True, actor=DIRECTOR
+        )
     ledger.close()
 
 
 def _cli(data_dir: Path, *args: str):  # noqa: ANN202
-    return CliRunner().invoke(custodes, ["--data-dir", str(data_dir), *args], obj=ManualClock(NOW))
+    return CustodesRunner().invoke(
+        custodes, ["--data-dir", str(data_dir), *args], obj=ManualClock(NOW)
+    )
 
 
 def _checkpoint(data_dir: Path, out: Path) -> Path:
@@ -56,50 +59,20 @@ def _drop_tree(url: str) -> None:
     engine.dispose()
 
 
-def _rechain_from(url: str, first_id: int) -> None:
-    """What a careful insider does: rewrite every chain column from first_id on."""
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        rows = conn.execute(
-            text(
-                f"SELECT id, originator_id, originator_version, topic, state FROM {TABLE} ORDER BY id"
-            )
-        ).all()
-        head = conn.execute(
-            text(f"SELECT position, entry_hash FROM {TABLE} WHERE id = :i"), {"i": first_id - 1}
-        ).one_or_none()
-        later = [r for r in rows if r[0] >= first_id]
-        oid = lambda o: o.bytes if hasattr(o, "bytes") else bytes(o)  # noqa: E731
-        links = chain_columns(
-            ((r[0], oid(r[1]), r[2], r[3], bytes(r[4])) for r in later),
-            head[0] if head else 0,
-            bytes(head[1]) if head else GENESIS,
-        )
-        for r, (position, digest, prev, h) in zip(later, links, strict=True):
-            conn.execute(
-                text(
-                    f"UPDATE {TABLE} SET position = :p, state_digest = :d, prev_hash = :v, "
-                    "entry_hash = :h WHERE id = :i"
-                ),
-                {"p": position, "d": digest, "v": prev, "h": h, "i": r[0]},
-            )
-    engine.dispose()
-
-
 def test_an_inclusion_proof_recomputes_to_the_signed_root(data_dir: Path, tmp_path: Path) -> None:
-    _add_staff(data_dir, "Ann", "Ben", "Cy")
+    _add_entries(data_dir, 3)
     dd = DataDir.open(data_dir)
-    origin = open_ledger(dd, clock=ManualClock(NOW)).site().log_origin
+    origin = open_test_ledger(dd, clock=ManualClock(NOW)).site().log_origin
     cp, note = issue_checkpoint(
         open_chain(dd), origin=origin, signing_key=dd.signing_key(None), now=NOW
     )
-    assert cp.size == 5
-    for event in range(1, 6):
+    assert cp.size == 8
+    for event in range(1, 9):
         proof = prove(open_chain(dd), event, cp, note)
         again = InclusionProof.from_json(json.loads(json.dumps(proof.to_json())))
         check_inclusion(again, cp)
     tampered = proof.to_json()
-    tampered["entry"]["topic"] = "ledger.staff:StaffMember.StaffMemberDeactivated"
+    tampered["entry"]["topic"] = "ledger.footage:Camera.CameraRetired"
     with pytest.raises(MerkleProofFailed, match="do not hash to its entry hash"):
         check_inclusion(InclusionProof.from_json(tampered), cp)
 
@@ -107,7 +80,7 @@ def test_an_inclusion_proof_recomputes_to_the_signed_root(data_dir: Path, tmp_pa
 def test_prove_writes_a_proof_that_reveals_only_its_own_entry(
     data_dir: Path, tmp_path: Path
 ) -> None:
-    _add_staff(data_dir, "Ann", "Ben")
+    _add_entries(data_dir, 3)
     cp = _checkpoint(data_dir, tmp_path / "cp.txt")
     result = _cli(
         data_dir, "prove", "3", "--checkpoint", str(cp), "--out", str(tmp_path / "p.json")
@@ -115,48 +88,50 @@ def test_prove_writes_a_proof_that_reveals_only_its_own_entry(
     assert result.exit_code == 0, result.output
     proof = json.loads((tmp_path / "p.json").read_text())
     assert proof["entry"]["position"] == 3
-    assert proof["tree_size"] == 4
-    assert len(proof["inclusion_path"]) == 2  # log2(4): two sibling subtree hashes
+    assert proof["tree_size"] == 8
+    assert len(proof["inclusion_path"]) == 3  # log2(8): three sibling subtree hashes
     assert "state" not in proof["entry"]
+    assert proof["entry"]["act"] is None  # entry 3 is inside the first act, not its last
 
 
 def test_verify_against_a_checkpoint_sees_a_consistent_truncation_plain_verify_cannot(
     data_dir: Path, tmp_path: Path
 ) -> None:
-    _add_staff(data_dir, "Ann", "Ben", "Cy", "Di")
-    cp = _checkpoint(data_dir, tmp_path / "cp.txt")  # 6 entries
+    _add_entries(data_dir, 4)
+    cp = _checkpoint(data_dir, tmp_path / "cp.txt")  # 9 entries
     url = DataDir.open(data_dir).database_url
     engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"DELETE FROM {TABLE} WHERE id > 4"))
+    with engine.begin() as conn:  # two whole acts of one entry each
+        conn.execute(text(f"DELETE FROM {TABLE} WHERE id > 7"))
     engine.dispose()
     _drop_tree(url)  # the insider rewrites the head and witness consistently
 
     plain = _cli(data_dir, "verify")
     assert plain.exit_code == 0, plain.output
-    assert "OK: 4 entries verify" in plain.stdout
+    assert "OK: 7 entries verify" in plain.stdout
 
     against = _cli(data_dir, "verify", "--against", str(cp))
     assert against.exit_code == 3
-    assert "covers 6 entries but the ledger now has 4 (truncated at position 5)" in against.stderr
+    assert "covers 9 entries but the ledger now has 7 (truncated at position 8)" in against.stderr
 
 
 def test_verify_against_a_checkpoint_sees_a_consistent_rewrite(
     data_dir: Path, tmp_path: Path
 ) -> None:
-    _add_staff(data_dir, "Ann", "Ben", "Cy")
+    _add_entries(data_dir, 3)
     cp = _checkpoint(data_dir, tmp_path / "cp.txt")
     url = DataDir.open(data_dir).database_url
     engine = create_engine(url)
-    with engine.begin() as conn:  # swap two payloads, then re-chain everything after
-        s3, s4 = (
+    with engine.begin() as conn:  # swap two payloads, then re-chain and re-sign after
+        s6, s7 = (
             bytes(conn.execute(text(f"SELECT state FROM {TABLE} WHERE id = {i}")).scalar_one())
-            for i in (3, 4)
+            for i in (6, 7)
         )
-        conn.execute(text(f"UPDATE {TABLE} SET state = :s WHERE id = 3"), {"s": s4})
-        conn.execute(text(f"UPDATE {TABLE} SET state = :s WHERE id = 4"), {"s": s3})
+        conn.execute(text(f"UPDATE {TABLE} SET state = :s WHERE id = 6"), {"s": s7})
+        conn.execute(text(f"UPDATE {TABLE} SET state = :s WHERE id = 7"), {"s": s6})
     engine.dispose()
-    _rechain_from(url, 3)
+    # An insider holding every key they signed with (here: the Director's) can re-sign.
+    rechain_from(data_dir, 6)
     _drop_tree(url)
 
     assert _cli(data_dir, "verify").exit_code == 0
@@ -168,14 +143,16 @@ def test_verify_against_a_checkpoint_sees_a_consistent_rewrite(
 def test_a_rewrite_that_leaves_the_old_tree_is_caught_against_the_checkpoint(
     data_dir: Path, tmp_path: Path
 ) -> None:
-    _add_staff(data_dir, "Ann", "Ben", "Cy")
+    _add_entries(data_dir, 3)
     cp = _checkpoint(data_dir, tmp_path / "cp.txt")
     url = DataDir.open(data_dir).database_url
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text(f"UPDATE {TABLE} SET topic = 'forged' WHERE id = 4"))
+        conn.execute(
+            text(f"UPDATE {TABLE} SET topic = 'ledger.footage:Camera.CameraRetired' WHERE id = 7")
+        )
     engine.dispose()
-    _rechain_from(url, 4)
+    rechain_from(data_dir, 7)
     against = _cli(data_dir, "verify", "--against", str(cp))
     assert against.exit_code == 3
     assert "the stored Merkle tree does not match the chain entries" in against.stderr
@@ -183,7 +160,7 @@ def test_a_rewrite_that_leaves_the_old_tree_is_caught_against_the_checkpoint(
 
 def test_a_checkpoint_signed_by_another_key_is_refused(data_dir: Path, tmp_path: Path) -> None:
     dd = DataDir.open(data_dir)
-    origin = open_ledger(dd, clock=ManualClock(NOW)).site().log_origin
+    origin = open_test_ledger(dd, clock=ManualClock(NOW)).site().log_origin
     cp, _ = issue_checkpoint(
         open_chain(dd), origin=origin, signing_key=dd.signing_key(None), now=NOW
     )
@@ -199,8 +176,8 @@ def test_a_checkpoint_signed_by_another_key_is_refused(data_dir: Path, tmp_path:
 def test_the_tree_grows_with_each_verification(data_dir: Path) -> None:
     dd = DataDir.open(data_dir)
     reader = open_chain(dd)
-    assert verify_chain(reader).count == 2
-    assert reader.tree_state()[0] == 2
-    _add_staff(data_dir, "Ann")
-    assert verify_chain(reader).count == 3
-    assert reader.tree_state()[0] == 3
+    assert verify_chain(reader).count == 5
+    assert reader.tree_state()[0] == 5
+    _add_entries(data_dir, 1)
+    assert verify_chain(reader).count == 6
+    assert reader.tree_state()[0] == 6

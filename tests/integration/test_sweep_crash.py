@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from capture.ingest import ingest_paths, open_vault
-from ledger.app import open_ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.integrity import open_chain, verify_chain
 from tests.conftest import NOW, new_data_dir
+from tests.identity import open_test_ledger
 from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip, footage_ledger
 
 KILLS = 20
@@ -39,7 +39,6 @@ MIN_AFTER_RECORD = 2  # kills after the run had recorded purges
 MAX_RUNS = 32  # runs that finish before their kill do not count as kills
 NEW_PER_RUN = (2, 8)  # segments newly due at each run's clock
 DUE = 200  # enough for MAX_RUNS runs
-SWEEPER = "scheduled-sweep"
 # Where each kill is aimed: start-up (before the first destroy), while destroying, or
 # after the last destroy (recording the purges, or exiting).
 AIM_WEIGHTS = (1, 2, 1)
@@ -61,7 +60,6 @@ def _set_up(data_dir: Path, inbox: Path) -> Site:
     ledger = footage_ledger(data_dir, at=today - timedelta(days=90))
     clock = ledger.clock
     try:
-        ledger.add_staff(SWEEPER, "staff", actor=DIRECTOR)
 
         def ingest(first: int, count: int, now: datetime) -> list[str]:
             """Clips ``first``.. (distinct content), one every 10 minutes, ending before now."""
@@ -104,7 +102,7 @@ def _sweep(site: Site, limit: int | None, stderr: Path) -> subprocess.Popen[byte
     with open(stderr, "wb") as err:
         return subprocess.Popen(
             [script, "--data-dir", str(site.data_dir), "retention", "sweep", "--yes", "--json"]
-            + ["--as", SWEEPER]
+            + ["--service"]
             + ([] if limit is None else ["--limit", str(limit)]),
             stdout=subprocess.PIPE,
             stderr=err,
@@ -124,7 +122,7 @@ class Observed:
 def _observe(site: Site, where: str) -> Observed:
     """Read events and files, and check what must hold at ANY moment."""
     everything = site.due | site.kept
-    ledger = open_ledger(DataDir.open(site.data_dir), clock=ManualClock(NOW))
+    ledger = open_test_ledger(DataDir.open(site.data_dir), clock=ManualClock(NOW))
     try:
         purges = [e.details for e in ledger.read_log(kinds=["FootagePurged"])]
         vault = open_vault(ledger)

@@ -6,23 +6,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from cli.main import custodes
-from ledger.app import open_chain, open_ledger
+from ledger.app import open_chain
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from tests.conftest import NOW
+from tests.identity import DIRECTOR, CustodesRunner, open_test_ledger
 
 TABLE = "ledger_events"
 
 
 def _ledger_with_ten_entries(data_dir: Path) -> None:
-    ledger = open_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
-    for n in range(8):  # init wrote 2 entries
-        ledger.clock.set(NOW)
-        ledger.add_staff(f"Staff {n}", "staff", actor="Dana Director")
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    for n in range(5):  # init wrote 5 entries (one act); each camera is an act of one
+        ledger.register_camera(
+            f"cam-{n}", location="Lobby", zone="public", signage_posted=True, actor=DIRECTOR
+        )
     ledger.close()
 
 
@@ -136,7 +137,7 @@ def test_tampering_exits_3_naming_position_and_kind(
     data_dir: Path, case: str, tamper: Tamper, position: int, kind: str
 ) -> None:
     _ledger_with_ten_entries(data_dir)
-    runner = CliRunner()
+    runner = CustodesRunner()
     ok = runner.invoke(custodes, ["--data-dir", str(data_dir), "verify"])
     assert ok.exit_code == 0, ok.output
     assert "OK: 10 entries verify" in ok.stdout

@@ -3,31 +3,116 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import struct
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
 from uuid import UUID
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.chain import GENESIS, chain_columns, entry_bytes, entry_hash, state_digest, walk
+from ledger.acts import (
+    PAYLOAD_TYPE,
+    Envelope,
+    Statement,
+    cores_digest,
+    key_id,
+    pae,
+    raw_public_key,
+    seal,
+)
+from ledger.chain import (
+    GENESIS,
+    chain_columns,
+    core_hash,
+    entry_bytes,
+    entry_hash,
+    entry_prefix,
+    state_digest,
+    walk,
+)
+from tests.conftest import require_tool
 
 ORIGIN = UUID(int=1).bytes
 
 
-def test_the_worked_example_in_format_md() -> None:
+FORMAT_MD = Path(__file__).resolve().parents[2] / "docs" / "FORMAT.md"
+
+
+def _documented(label: str) -> str:
+    """The value FORMAT.md's worked example gives for ``label`` (hex, or the statement)."""
+    text = FORMAT_MD.read_text()
+    example = text[text.index("## Worked example") :]
+    match = re.search(rf"^{re.escape(label)}\s*=\s*(.+)$", example, re.M)
+    assert match, f"FORMAT.md's worked example has no {label!r}"
+    return match.group(1).strip()
+
+
+def _worked_example() -> tuple[bytes, bytes, Statement, bytes, Ed25519PrivateKey]:
     digest = state_digest(b"x")
-    assert digest.hex() == "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"
-    raw = entry_bytes(1, GENESIS, 1, ORIGIN, 1, "t", digest)
-    assert raw.hex() == (
-        "637573746f6465732f636861696e2f763100"
-        "0000000000000001" + "00" * 32 + "0000000000000001"
-        "00000000000000000000000000000001"
-        "0000000000000001"
-        "00000001"
-        "74" + digest.hex()
+    prefix = entry_prefix(1, GENESIS, 1, ORIGIN, 1, "t", digest)
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    statement = Statement(
+        first=1,
+        count=1,
+        entries=cores_digest([core_hash(prefix)]),
+        signer=UUID(int=2),
+        os_user="dana",
+        time=datetime(2026, 11, 2, 15, 0, tzinfo=UTC),
     )
-    assert entry_hash(1, GENESIS, 1, ORIGIN, 1, "t", digest) == hashlib.sha256(raw).digest()
-    assert entry_hash(1, GENESIS, 1, ORIGIN, 1, "t", digest).hex() == (
-        "a9a3caf7fad50b775c771f2f9c7afc205c20739b79198d6a5e1b584e3179aeb1"
+    return digest, prefix, statement, seal(statement, key), key
+
+
+def test_the_worked_example_in_format_md_is_what_the_code_computes() -> None:
+    digest, prefix, statement, record, key = _worked_example()
+    assert digest.hex() == _documented("state_digest")
+    text = FORMAT_MD.read_text()
+    block = text[text.index("entry_bytes with an empty act =") : text.index("core_hash    =")]
+    documented_bytes = "".join(block.split("=", 1)[1].split())
+    assert entry_bytes(1, GENESIS, 1, ORIGIN, 1, "t", digest).hex() == documented_bytes
+    assert core_hash(prefix).hex() == _documented("core_hash")
+    assert statement.entries == _documented("entries")
+    assert raw_public_key(key.public_key()).hex() == _documented("public key")
+    assert key_id(key.public_key()) == _documented("key id")
+    assert statement.to_bytes().decode() == _documented("statement")
+    envelope = Envelope.from_bytes(record)
+    assert envelope.signature.hex() == _documented("signature")
+    assert pae(PAYLOAD_TYPE, statement.to_bytes()).startswith(
+        _documented("PAE").split("<statement>")[0].encode()
     )
+    h = entry_hash(1, GENESIS, 1, ORIGIN, 1, "t", digest, record)
+    assert h == hashlib.sha256(prefix + struct.pack(">I", len(record)) + record).digest()
+    assert h.hex() == _documented("entry_hash")
+
+
+def test_the_openssl_recipe_in_format_md_checks_an_act_signature(tmp_path: Path) -> None:
+    require_tool("openssl", "FORMAT.md tells auditors to check act signatures with it")
+    _digest, _prefix, _statement, record, key = _worked_example()
+    text = FORMAT_MD.read_text()
+    recipe = text[text.index("### Checking an act's signature with OpenSSL alone") :]
+    script = recipe[recipe.index("```sh") + 5 : recipe.index("```", recipe.index("```sh") + 5)]
+    (tmp_path / "act.json").write_bytes(record)
+    pub = raw_public_key(key.public_key()).hex()
+
+    def run(act: bytes) -> subprocess.CompletedProcess[str]:
+        (tmp_path / "act.json").write_bytes(act)
+        return subprocess.run(
+            ["bash", "-e", "-c", script],
+            cwd=tmp_path,
+            env={**os.environ, "PUB": pub},
+            capture_output=True,
+            text=True,
+        )
+
+    ok = run(record)
+    assert ok.returncode == 0, ok.stderr
+    assert "Signature Verified Successfully" in ok.stdout
+    # The same statement signed with another key does not verify with the member's.
+    bad = run(seal(_statement, Ed25519PrivateKey.generate()))
+    assert bad.returncode != 0 and "Signature Verified Successfully" not in bad.stdout
 
 
 def _rows(n: int) -> list[tuple]:
@@ -68,5 +153,6 @@ def test_ending_short_of_the_witnessed_length_is_a_truncation() -> None:
 def test_continuing_a_chain_links_to_the_head_given() -> None:
     rows = _rows(2)
     more = [(3, ORIGIN, 3, "topic", b"state 3")]
-    ((position, _digest, prev, _h),) = chain_columns(more, 2, rows[-1][8])
+    ((position, _digest, prev, _h, act),) = chain_columns(more, 2, rows[-1][8])
+    assert act is None  # no seal given: an entry of no act
     assert (position, prev) == (3, rows[-1][8])

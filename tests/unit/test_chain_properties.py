@@ -27,7 +27,7 @@ from ledger.chain import (
 U64 = (1 << 64) - 1
 PROPERTY = settings(max_examples=200, deadline=None)
 
-Row = tuple  # (id, originator id, version, topic, state, position, digest, prev, entry hash)
+Row = tuple  # (id, originator id, version, topic, state, position, digest, prev, entry hash, act)
 Event = tuple[bytes, int, str, bytes]
 
 topics = st.one_of(
@@ -157,8 +157,9 @@ def test_a_changed_position_is_a_gap_if_it_claims_a_later_one_else_a_reordering(
     assert result.damage is not None
     # Every position from 1 to N is taken, so the new one is beyond N or below 1. Beyond:
     # the row claims a later position and none holds its own any more, which by design
-    # reads as a deletion (FORMAT.md step 2). Below: a position already passed.
-    expected = "deleted" if new > at + 1 else "reordered"
+    # reads as a deletion (FORMAT.md step 2). Zero: a position already passed. Negative:
+    # no position at all, a value of the wrong kind (FORMAT.md "Types", checked first).
+    expected = "deleted" if new > at + 1 else "edited" if new < 0 else "reordered"
     assert (result.damage.position, result.damage.kind) == (at + 1, expected)
 
 
@@ -212,7 +213,7 @@ def test_a_row_inserted_without_a_chain_entry_is_found_where_it_was_put(
 ) -> None:
     at = data.draw(st.integers(0, len(rows)))
     nid = data.draw(st.integers(0, U64))
-    stranger = (nid, *data.draw(events), None, None, None, None)
+    stranger = (nid, *data.draw(events), None, None, None, None, None)
     result = verify([*rows[:at], stranger, *rows[at:]], witnessed=len(rows))
     assert result.damage is not None
     assert (result.damage.position, result.damage.kind) == (at + 1, "inserted")
@@ -241,8 +242,10 @@ def parse_entry(raw: bytes) -> tuple[int, bytes, int, bytes, int, str, bytes]:
     domain, position, prev, nid, oid, version, length = head.unpack_from(raw)
     assert domain == DOMAIN
     topic = raw[head.size : head.size + length].decode("utf-8")
-    digest = raw[head.size + length :]
-    assert len(digest) == 32
+    digest = raw[head.size + length : head.size + length + 32]
+    (act_length,) = struct.unpack_from(">I", raw, head.size + length + 32)
+    assert len(raw) == head.size + length + 32 + 4 + act_length
+    assert act_length == 0  # an entry that closes no act
     return position, prev, nid, oid, version, topic, digest
 
 

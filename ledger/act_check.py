@@ -1,0 +1,253 @@
+"""Checking signed acts as the chain is walked (R25, R26): who held which key when.
+
+Pure: no database, no events key. The verifier learns the staff keys from the key
+events stored in clear (``ledger.staff.CLEAR_TOPICS``) in the order the chain holds them,
+and checks every act's record (``ledger.acts``) against the key in force at its position:
+
+* the record is a well-formed envelope whose statement describes exactly its entries;
+* its key is known (enrolled by an earlier act) and not revoked; its signature verifies;
+  the statement's signer is the key's member;
+* its time does not go back more than ``CLOCK_TOLERANCE`` behind the act before it;
+* the signer's role may record every kind of event in the act (``ledger.permissions``),
+  a Director's role held by an acting Director only inside her recorded delegation;
+* a new key proves possession, belongs to a member with no other active key, and a
+  second active Director's key is refused (R3).
+
+The first act of a ledger is the one exception: it enrols the first Director and the
+service identity and is signed by the Director's own new key (the ledger's root of trust:
+compare its key id with the one ``custodes init`` printed).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ledger.acts import (
+    ActInvalid,
+    Envelope,
+    Statement,
+    enrolment_message,
+    key_id,
+    parse_time,
+)
+from ledger.chain import ClearEvent, Damage, PendingAct
+from ledger.clock import CLOCK_TOLERANCE
+from ledger.permissions import may_sign
+from ledger.staff import (
+    CLEAR_TOPICS,
+    DELEGATION_ENDED,
+    DIRECTOR_DELEGATED,
+    KEY_ENROLLED,
+    KEY_REVOKED,
+    SERVICE_ROLE,
+)
+
+
+@dataclass
+class KeyInForce:
+    member: UUID
+    name: str
+    role: str
+    public_key: Ed25519PublicKey
+    enrolled_at: int
+    revoked_at: int | None = None
+
+
+@dataclass
+class Delegation:
+    member: UUID
+    start: datetime
+    until: datetime
+    ended_at: datetime | None = None
+
+    def covers(self, member: UUID, moment: datetime) -> bool:
+        return (
+            member == self.member
+            and self.start <= moment < self.until
+            and (self.ended_at is None or moment < self.ended_at)
+        )
+
+
+@dataclass
+class ActChecker:
+    """The ``ledger.chain.ActVerifier`` that ``custodes verify`` uses."""
+
+    tolerance: timedelta = CLOCK_TOLERANCE
+    clear_topics: frozenset[str] = CLEAR_TOPICS
+    keys: dict[str, KeyInForce] = field(default_factory=dict)
+    delegations: dict[str, Delegation] = field(default_factory=dict)
+    last_time: datetime | None = None
+    acts: int = 0
+    signers: dict[str, int] = field(default_factory=dict)  # acts per member name
+
+    def close(self, act: PendingAct, record: bytes) -> Damage | None:
+        """The first damage of this act, reported at its first entry (none of its entries
+        is attested), or None."""
+        at = act.first
+        try:
+            envelope = Envelope.from_bytes(record)
+            statement = Statement.from_bytes(envelope.statement)
+        except ActInvalid as e:
+            return Damage(at, "forged", str(e))
+        if (statement.first, statement.count, statement.entries) != (
+            act.first,
+            act.last - act.first + 1,
+            act.entries,
+        ):
+            return Damage(
+                at,
+                "forged",
+                f"the act record at {act.last} does not describe entries {act.first}..{act.last}",
+            )
+        try:
+            enrolments = [(e, _fields(e)) for e in act.clear if e.topic == KEY_ENROLLED]
+        except ValueError as e:
+            return Damage(at, "forged", str(e))
+        key = self.keys.get(envelope.kid)
+        if key is None and self.acts == 0:
+            key = self._genesis_key(envelope.kid, enrolments, at)
+        if key is None:
+            return Damage(at, "unknown key", f"key {envelope.kid} was never enrolled before")
+        if key.revoked_at is not None:
+            return Damage(
+                at,
+                "revoked key",
+                f"{key.name}'s key {envelope.kid} was revoked at position {key.revoked_at}",
+            )
+        try:
+            envelope.verify(key.public_key)
+        except InvalidSignature:
+            return Damage(at, "forged", f"the signature of {key.name}'s key does not verify")
+        if statement.signer != key.member:
+            return Damage(at, "forged", "the statement names another signer than the key's")
+        if self.last_time is not None and statement.time < self.last_time - self.tolerance:
+            return Damage(
+                at,
+                "clock",
+                f"recorded at {statement.time.isoformat()}, {self.last_time - statement.time} "
+                "before the act preceding it",
+            )
+        role = key.role
+        if statement.delegation is not None:
+            delegation = self.delegations.get(statement.delegation)
+            if delegation is None or not delegation.covers(key.member, statement.time):
+                return Damage(
+                    at,
+                    "not permitted",
+                    f"{key.name} signed as acting Director under delegation "
+                    f"{statement.delegation}, which was not in force",
+                )
+            role = "director"
+        for topic in act.topics:
+            if not may_sign(role, topic):
+                return Damage(
+                    at,
+                    "not permitted",
+                    f"{key.name} ({role}) may not record {topic.rpartition('.')[2]}",
+                )
+        damage = self._apply(act.clear, statement.time)
+        if damage is not None:
+            return damage
+        self.last_time = max(self.last_time or statement.time, statement.time)
+        self.acts += 1
+        self.signers[key.name] = self.signers.get(key.name, 0) + 1
+        return None
+
+    def _genesis_key(
+        self, kid: str, enrolments: list[tuple[ClearEvent, dict[str, Any]]], at: int
+    ) -> KeyInForce | None:
+        for event, f in enrolments:
+            if f["key_id"] == kid and f["role"] == "director":
+                return KeyInForce(
+                    UUID(bytes=event.originator_id),
+                    f["name"],
+                    "director",
+                    _public_key(f["public_key"]),
+                    at,
+                )
+        return None
+
+    def _apply(self, events: list[ClearEvent] | Any, moment: datetime) -> Damage | None:
+        for event in events:
+            member = UUID(bytes=event.originator_id)
+            try:
+                f = _fields(event)
+            except ValueError as e:
+                return Damage(event.position, "forged", str(e))
+            if event.topic == KEY_ENROLLED:
+                damage = self._enrol(event, member, f)
+                if damage is not None:
+                    return damage
+            elif event.topic == KEY_REVOKED:
+                key = self.keys.get(f["key_id"])
+                if key is None or key.member != member:
+                    return Damage(event.position, "forged", "a revocation of an unknown key")
+                key.revoked_at = event.position
+            elif event.topic == DIRECTOR_DELEGATED:
+                self.delegations[f["delegation_id"]] = Delegation(
+                    member, _time(f["start"]), _time(f["until"])
+                )
+            elif event.topic == DELEGATION_ENDED and f["delegation_id"] in self.delegations:
+                self.delegations[f["delegation_id"]].ended_at = moment
+        return None
+
+    def _enrol(self, event: ClearEvent, member: UUID, f: dict[str, Any]) -> Damage | None:
+        try:
+            public = _public_key(f["public_key"])
+            proof = base64.b64decode(f["proof"], validate=True)
+            if key_id(public) != f["key_id"]:
+                raise ValueError("its key id is not the public key's")
+            public.verify(proof, enrolment_message(member, f["key_id"], f["role"]))
+        except (ValueError, InvalidSignature) as e:
+            return Damage(event.position, "forged", f"a key enrolment without proof ({e})")
+        for other in self.keys.values():
+            if other.revoked_at is not None:
+                continue
+            if other.member == member:
+                return Damage(
+                    event.position, "not permitted", f"{f['name']} has another active key"
+                )
+            if f["role"] == "director" and other.role == "director":
+                return Damage(
+                    event.position,
+                    "not permitted",
+                    f"a second active Director ({f['name']}, while {other.name} is one)",
+                )
+        if f["role"] == SERVICE_ROLE and any(
+            k.role == SERVICE_ROLE and k.revoked_at is None for k in self.keys.values()
+        ):
+            return Damage(event.position, "not permitted", "a second active service key")
+        self.keys[f["key_id"]] = KeyInForce(member, f["name"], f["role"], public, event.position)
+        return None
+
+
+def _fields(event: ClearEvent) -> dict[str, Any]:
+    try:
+        data = json.loads(event.state)
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+    except (ValueError, UnicodeError) as e:
+        raise ValueError(f"the key event at position {event.position} is not JSON ({e})") from e
+    return data
+
+
+def _public_key(text: str) -> Ed25519PublicKey:
+    raw = base64.b64decode(text, validate=True)
+    if len(raw) != 32:
+        raise ValueError("a public key is 32 bytes")
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def _time(text: str) -> datetime:
+    try:
+        return parse_time(text)
+    except ValueError:
+        return datetime.fromisoformat(text)

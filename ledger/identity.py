@@ -1,0 +1,611 @@
+"""Staff identity use-cases (R3, R25): enrol a key, sign in, reset, deactivate, delegate.
+
+A member's key pair is made when the Director enrols them; the public half is recorded
+(in clear, ``ledger.staff.KeyEnrolled``) by an act the Director signs, with the member's
+own proof of holding the private half; the private half goes to ``keys/staff/`` sealed by
+the member's passphrase (``ledger.credentials``) and is never recorded. Signing in
+unlocks it for this process (``authenticate``); a wrong passphrase is recorded, and too
+many in a short time lock the member out until the Director unlocks them.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ledger import credentials, rules
+from ledger.acts import Signer, enrolment_message, key_id, raw_public_key
+from ledger.application import LedgerBase, StaffView, _staff_view
+from ledger.clock import CLOCK_TOLERANCE
+from ledger.domain import Actor
+from ledger.errors import InvalidInput, KeyError_, NotFound, NotPermitted
+from ledger.names import NameRefused, check_name, look_alike
+from ledger.site import DEFAULT_LIVE_WINDOW_HOURS, DEFAULT_RETENTION_DAYS, SITE_ID, Site
+from ledger.staff import ROLES, SERVICE_NAME, SERVICE_ROLE, StaffMember, staff_id
+from ledger.unlock import MAX_UNLOCK, os_user
+
+MAX_DELEGATION = timedelta(days=366)
+
+
+class IdentityCommands(LedgerBase):
+    # ---- the first Director ------------------------------------------------------------
+
+    def initialise(
+        self,
+        *,
+        director: str,
+        library: str,
+        timezone: str,
+        passphrase: bytes | None = None,
+        key: Ed25519PrivateKey | None = None,
+        retention_days: int = DEFAULT_RETENTION_DAYS,
+        live_window_hours: int = DEFAULT_LIVE_WINDOW_HOURS,
+        log_origin: str | None = None,
+    ) -> Signer:
+        """Create the site, its first Director and the service identity, in one act the
+        Director signs with her new key (the ledger's root of trust). Returns her key,
+        unlocked in this process. ``passphrase`` seals it into keys/staff/ (the command
+        line); without one the caller keeps the key (the Python API, tests, the demo)."""
+        now = self.clock()
+        name = _checked(director, "director")
+        if retention_days < 1 or live_window_hours < 1:
+            raise InvalidInput("retention days and live-window hours must be at least 1")
+        if self._get(Site, SITE_ID) is not None:
+            raise InvalidInput("this ledger is initialised already")
+        key = key or Ed25519PrivateKey.generate()
+        common = dict(actor=name, actor_role="director", occurred_at=None, timestamp=now)
+        site = Site._create(
+            Site.SiteInitialised,
+            id=SITE_ID,
+            library=library,
+            timezone=timezone,
+            retention_days=retention_days,
+            live_window_hours=live_window_hours,
+            log_origin=log_origin or f"custodes/{uuid4()}",
+            **common,
+        )
+        member = StaffMember._create(
+            StaffMember.StaffMemberAdded, id=staff_id(name), name=name, role="director", **common
+        )
+        _enrol(member, key, "enrolment", Actor(name, "director"), now)
+        service = StaffMember._create(
+            StaffMember.StaffMemberAdded,
+            id=staff_id(SERVICE_NAME),
+            name=SERVICE_NAME,
+            role=SERVICE_ROLE,
+            **common,
+        )
+        _enrol(service, self._datadir().service_key(), "service key", Actor(name, "director"), now)
+        signer = Signer(member.id, name, "director", key_id(key.public_key()), key)
+        self._keyring[member.id] = signer
+        with self._sealed(member.id, name, key, passphrase):
+            self.save(site, member, service)
+        return signer
+
+    # ---- enrolment, reset, deactivation (the Director) ----------------------------------
+
+    def add_staff(
+        self,
+        name: str,
+        role: str,
+        *,
+        actor: str,
+        passphrase: bytes | None = None,
+        key: Ed25519PrivateKey | None = None,
+    ) -> StaffView:
+        """Enrol a member and their key (Director only). One active Director (R3)."""
+        now = self.clock()
+        who = self.authorize(
+            actor, "add staff members", ("director",), rules.STAFF_KEY_ENROLMENT, subject=name
+        )
+        if role not in ROLES:
+            raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        name = self._new_name(name, who)
+        if role == "director":
+            current = self._active_director()
+            if current is not None:
+                self.refuse(
+                    who,
+                    "add staff members",
+                    rules.ONE_DIRECTOR,
+                    f"{current.name} is the Director; the policy names one. Name an acting "
+                    "Director with: custodes staff delegate NAME --until DATE --authority "
+                    "REF, or hand over with: custodes staff hand-over NAME --authority REF",
+                    subject=name,
+                )
+        key = key or Ed25519PrivateKey.generate()
+        member = StaffMember._create(
+            StaffMember.StaffMemberAdded,
+            id=staff_id(name),
+            name=name,
+            role=role,
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            timestamp=now,
+        )
+        _enrol(member, key, "enrolment", who, now)
+        with self._sealed(member.id, name, key, passphrase):
+            self.save(member)
+        return _staff_view(member)
+
+    def reset_staff(
+        self,
+        name: str,
+        *,
+        actor: str,
+        reason: str,
+        passphrase: bytes | None = None,
+        key: Ed25519PrivateKey | None = None,
+    ) -> StaffView:
+        """A new key for a member who forgot their passphrase (Director only): the old key
+        is revoked in the same act, and a lockout is cleared."""
+        now = self.clock()
+        who = self.authorize(
+            actor, "reset a member's key", ("director",), rules.STAFF_KEY_ENROLMENT, subject=name
+        )
+        member = self._existing(name)
+        if not member.active or member.role == SERVICE_ROLE:
+            raise InvalidInput(f"{member.name} is not an active staff member to reset")
+        old = member.key_id
+        key = key or Ed25519PrivateKey.generate()
+        common = dict(actor=who.name, actor_role=who.role, occurred_at=None, timestamp=now)
+        if old is not None:
+            member.trigger_event(StaffMember.KeyRevoked, key_id=old, cause="reset", **common)
+        if member.locked_out:
+            member.trigger_event(
+                StaffMember.LockoutCleared, reason=f"key reset: {reason}".strip(), **common
+            )
+        _enrol(member, key, "reset", who, now, role=member.role)
+        with self._sealed(member.id, member.name, key, passphrase):
+            self.save(member)
+        self._forget_key_file(old)
+        return _staff_view(member)
+
+    def deactivate_staff(self, name: str, *, actor: str, reason: str) -> None:
+        now = self.clock()
+        who = self.authorize(
+            actor, "deactivate staff members", ("director",), rules.STAFF_ROLE, subject=name
+        )
+        member = self._existing(name)
+        if not member.active:
+            raise InvalidInput(f"staff member {member.name!r} is deactivated already")
+        if member.id == staff_id(who.name):
+            raise InvalidInput(
+                "a Director cannot deactivate themselves; hand over first with: custodes "
+                "staff hand-over NAME --authority REF"
+            )
+        if member.role == SERVICE_ROLE:
+            raise InvalidInput(
+                "the service identity is replaced, not deactivated: custodes staff service-key --reset"
+            )
+        common = dict(actor=who.name, actor_role=who.role, occurred_at=None, timestamp=now)
+        member.trigger_event(StaffMember.StaffMemberDeactivated, reason=reason, **common)
+        old = member.key_id
+        if old is not None:
+            member.trigger_event(StaffMember.KeyRevoked, key_id=old, cause="deactivated", **common)
+        self.save(member)
+        self._forget_key_file(old)
+
+    def hand_over(
+        self,
+        name: str,
+        *,
+        authority: str,
+        actor: str,
+        passphrase: bytes | None = None,
+        key: Ed25519PrivateKey | None = None,
+    ) -> StaffView:
+        """The Director hands the directorship to ``name`` (a member, or a new one) on the
+        board's authority: the successor's new key is enrolled as Director and the
+        outgoing Director is deactivated, in one act she signs (R3)."""
+        now = self.clock()
+        who = self.authorize(
+            actor, "hand over the directorship", ("director",), rules.ONE_DIRECTOR, subject=name
+        )
+        if who.delegation is not None:
+            self.refuse(
+                who, "hand over the directorship", rules.ONE_DIRECTOR,
+                "an acting Director cannot hand over the directorship", subject=name,
+            )  # fmt: skip
+        authority = _required(authority, "the authority for the hand-over (--authority)")
+        outgoing = self._existing(who.name)
+        successor = self.member(name)
+        common = dict(actor=who.name, actor_role=who.role, occurred_at=None, timestamp=now)
+        if successor is None:
+            name = self._new_name(name, who)
+            successor = StaffMember._create(
+                StaffMember.StaffMemberAdded,
+                id=staff_id(name),
+                name=name,
+                role="director",
+                **common,
+            )
+        elif not successor.active or successor.id == outgoing.id or successor.role == SERVICE_ROLE:
+            raise InvalidInput(f"{successor.name} cannot take over as Director")
+        old_successor_key = successor.key_id
+        outgoing.trigger_event(
+            StaffMember.StaffMemberDeactivated,
+            reason=f"handed the directorship to {successor.name} ({authority})",
+            **common,
+        )
+        if outgoing.key_id is not None:
+            outgoing.trigger_event(
+                StaffMember.KeyRevoked, key_id=outgoing.key_id, cause="succession", **common
+            )
+        if old_successor_key is not None:
+            successor.trigger_event(
+                StaffMember.KeyRevoked, key_id=old_successor_key, cause="succession", **common
+            )
+        key = key or Ed25519PrivateKey.generate()
+        _enrol(successor, key, "succession", who, now, role="director")
+        with self._sealed(successor.id, successor.name, key, passphrase):
+            self.save(outgoing, successor)
+        self._forget_key_file(old_successor_key)
+        return _staff_view(successor)
+
+    def reset_service_key(self, *, actor: str) -> str:
+        """A new key for the unattended sweep (Director only); returns its key id."""
+        now = self.clock()
+        who = self.authorize(
+            actor, "reset the service key", ("director",), rules.STAFF_KEY_ENROLMENT
+        )
+        service = self._existing(SERVICE_NAME)
+        key = Ed25519PrivateKey.generate()
+        common = dict(actor=who.name, actor_role=who.role, occurred_at=None, timestamp=now)
+        if service.key_id is not None:
+            service.trigger_event(
+                StaffMember.KeyRevoked, key_id=service.key_id, cause="service key", **common
+            )
+        _enrol(service, key, "service key", who, now, role=SERVICE_ROLE)
+        self.save(service)
+        self._datadir().replace_service_key(key)
+        self._service = None
+        return key_id(key.public_key())
+
+    # ---- signing in (R25) -------------------------------------------------------------
+
+    def authenticate(self, name: str, passphrase: bytes) -> Signer:
+        """Unlock ``name``'s key with their passphrase, for acts in this process.
+
+        A wrong passphrase is recorded (``AuthenticationFailed``, no passphrase material)
+        and, after the site's limit of failures in its window, locks the member out; an
+        unusable key file and a locked-out member are refused and recorded too."""
+        now = self.clock()
+        member = self.member(name)
+        if member is None or not member.active or member.role == SERVICE_ROLE:
+            if member is None:
+                hint = self._did_you_mean(name, None)
+                why = "is not a registered staff member" + (
+                    hint
+                    or "; only active staff may act (a Director adds staff with: custodes "
+                    "staff add NAME --role ROLE)"
+                )
+            elif not member.active:
+                why = "is deactivated; only active staff may act"
+            else:
+                why = "signs only the retention sweep (custodes retention sweep --service)"
+            self.refuse(
+                Actor(name.strip() or "(none)", member.role if member else "unknown"),
+                "sign in",
+                rules.SERVICE_SCOPE if member is not None and member.active else rules.STAFF_ACTIVE,
+                f"{name!r} {why}",
+                authenticated=False,
+            )
+        assert member is not None
+        if member.locked_out:
+            self._record_failure(member, "locked out", now)
+            raise NotPermitted(
+                rules.STAFF_LOCKOUT,
+                f"{member.name} is locked out after repeated wrong passphrases; the Director "
+                f"unlocks with: custodes staff unlock {_quote(member.name)}",
+            )
+        if member.key_id is None:
+            raise InvalidInput(f"{member.name} has no key enrolled; ask the Director to reset it")
+        try:
+            data = self._datadir().read_staff_key(member.key_id)
+            key = credentials.unwrap(
+                data, passphrase, member_id=member.id, key_id_expected=member.key_id
+            )
+        except credentials.WrongPassphrase:
+            site = self.site()
+            window = timedelta(minutes=site.failure_window_minutes)
+            count = member.recent_failures(now, window) + 1
+            locked = count >= site.max_failures
+            self._record_failure(member, "wrong passphrase", now, lock=(count, locked))
+            raise NotPermitted(
+                rules.STAFF_LOCKOUT if locked else rules.STAFF_AUTHENTICATED,
+                f"wrong passphrase for {member.name} ({count} of {site.max_failures} allowed "
+                f"in {site.failure_window_minutes} minutes"
+                + ("; now locked out until the Director unlocks" if locked else "")
+                + ")",
+            ) from None
+        except (credentials.KeyFileUnusable, KeyError_, OSError) as e:
+            self._record_failure(member, "key file unusable", now)
+            raise NotPermitted(
+                rules.STAFF_AUTHENTICATED,
+                f"{member.name}'s key file cannot be used: {e}. Restore keys/staff/ from "
+                "your key backup, or ask the Director to reset your key",
+            ) from None
+        signer = Signer(member.id, member.name, member.role, member.key_id, key)
+        self._keyring[member.id] = signer
+        return signer
+
+    def change_passphrase(self, *, actor: str, current: bytes, new: bytes) -> None:
+        """Seal one's own key under a new passphrase (the key stays; recorded)."""
+        now = self.clock()
+        who = self.authorize(actor, "change passphrase", (), rules.STAFF_AUTHENTICATED)
+        member = self._existing(who.name)
+        assert member.key_id is not None
+        datadir = self._datadir()
+        sealed = credentials.rewrap(
+            datadir.read_staff_key(member.key_id),
+            current,
+            credentials.check_passphrase(new, new=True),
+            member_id=member.id,
+            key_id_expected=member.key_id,
+            name=member.name,
+        )
+        member.trigger_event(
+            StaffMember.PassphraseChanged,
+            key_id=member.key_id,
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            timestamp=now,
+        )
+        self.save(member)
+        datadir.replace_staff_key(member.key_id, sealed)
+
+    def clear_lockout(self, name: str, *, reason: str, actor: str) -> None:
+        now = self.clock()
+        who = self.authorize(
+            actor, "unlock a member", ("director",), rules.STAFF_LOCKOUT, subject=name
+        )
+        member = self._existing(name)
+        if not member.locked_out:
+            raise InvalidInput(f"{member.name} is not locked out")
+        member.trigger_event(
+            StaffMember.LockoutCleared,
+            reason=_required(reason, "the reason (--reason)"),
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            timestamp=now,
+        )
+        self.save(member)
+
+    def change_security(
+        self, *, max_failures: int, window_minutes: int, unlock_minutes: int, actor: str
+    ) -> None:
+        now = self.clock()
+        who = self.authorize(
+            actor, "change sign-in settings", ("director",), rules.STAFF_LOCKOUT, subject="site"
+        )
+        if not (2 <= max_failures <= 20 and 1 <= window_minutes <= 24 * 60):
+            raise InvalidInput("allow 2-20 failures in a window of 1-1440 minutes")
+        if not 1 <= unlock_minutes <= MAX_UNLOCK.total_seconds() // 60:
+            raise InvalidInput(f"an unlock lasts 1-{int(MAX_UNLOCK.total_seconds() // 60)} minutes")
+        site = self.site()
+        site.trigger_event(
+            Site.SecuritySettingsChanged,
+            max_failures=max_failures,
+            failure_window_minutes=window_minutes,
+            unlock_minutes=unlock_minutes,
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            timestamp=now,
+        )
+        self.save(site)
+
+    # ---- an acting Director (R3) -------------------------------------------------------
+
+    def delegate_director(
+        self, name: str, *, start: datetime, until: datetime, authority: str, actor: str
+    ) -> str:
+        """Name an acting Director from ``start`` until ``until``; returns the delegation id
+        that every act done under it cites."""
+        now = self.clock()
+        who = self.authorize(
+            actor, "delegate the directorship", ("director",), rules.ONE_DIRECTOR, subject=name
+        )
+        if who.delegation is not None:
+            self.refuse(
+                who, "delegate the directorship", rules.ONE_DIRECTOR,
+                "an acting Director cannot delegate further", subject=name,
+            )  # fmt: skip
+        member = self._existing(name)
+        if not member.active or member.role in ("director", SERVICE_ROLE):
+            raise InvalidInput(f"{member.name} cannot be named acting Director")
+        authority = _required(authority, "the authority for the delegation (--authority)")
+        if start < now - CLOCK_TOLERANCE:
+            raise InvalidInput("a delegation cannot start in the past")
+        if not start < until <= start + MAX_DELEGATION:
+            raise InvalidInput("a delegation ends after it starts, within a year")
+        for other in self._members():
+            for d_id, d in other.delegations.items():
+                if d["ended"] is None and _overlaps(d, start, until):
+                    raise InvalidInput(
+                        f"{other.name} is acting Director then already (delegation {d_id}); "
+                        "one acting Director at a time"
+                    )
+        delegation_id = f"D-{now:%Y%m%d}-{uuid4().hex[:6]}"
+        member.trigger_event(
+            StaffMember.DirectorDelegated,
+            delegation_id=delegation_id,
+            start=_iso(start),
+            until=_iso(until),
+            authority=authority,
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            timestamp=now,
+        )
+        self.save(member)
+        return delegation_id
+
+    def end_delegation(self, name: str, *, reason: str, actor: str) -> str:
+        now = self.clock()
+        who = self.authorize(
+            actor, "end a delegation", ("director",), rules.ONE_DIRECTOR, subject=name
+        )
+        member = self._existing(name)
+        open_ = [d for d, v in member.delegations.items() if v["ended"] is None]
+        if not open_:
+            raise InvalidInput(f"{member.name} holds no delegation to end")
+        member.trigger_event(
+            StaffMember.DelegationEnded,
+            delegation_id=open_[-1],
+            reason=_required(reason, "the reason (--reason)"),
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            timestamp=now,
+        )
+        self.save(member)
+        return open_[-1]
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    def _active_director(self) -> StaffMember | None:
+        for m in self._members():
+            if m.active and m.role == "director":
+                return m
+        return None
+
+    def _existing(self, name: str) -> StaffMember:
+        member = self.member(name)
+        if member is None:
+            raise NotFound(
+                f"staff member {name!r} is not registered (see: custodes staff list)"
+                + self._did_you_mean(name, None)
+            )
+        return member
+
+    def _did_you_mean(self, name: str, member: StaffMember | None) -> str:
+        if member is not None:
+            return ""
+        import difflib
+
+        names = [m.name for m in self._members() if m.role != SERVICE_ROLE]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+        return f" (did you mean {close[0]!r}?)" if close else ""
+
+    def _new_name(self, name: str, who: Actor) -> str:
+        try:
+            name = check_name(name)
+        except NameRefused as e:
+            self.refuse(who, "add staff members", rules.STAFF_NAMES, str(e), subject=name[:120])
+        if self.member(name) is not None:
+            raise InvalidInput(f"staff member {name!r} exists already")
+        twin = look_alike(name, [m.name for m in self._members()])
+        if twin is not None:
+            self.refuse(
+                who,
+                "add staff members",
+                rules.STAFF_NAMES,
+                f"{name!r} looks like the existing member {twin!r}; use a name that reads "
+                "differently",
+                subject=name,
+            )
+        return name
+
+    @contextlib.contextmanager
+    def _sealed(self, member_id: UUID, name: str, key: Ed25519PrivateKey, passphrase: bytes | None):  # type: ignore[no-untyped-def]
+        """Write the member's sealed key file, keep it only if the act is recorded."""
+        if passphrase is None:
+            yield
+            return
+        data = credentials.wrap(
+            key, credentials.check_passphrase(passphrase, new=True), member_id=member_id, name=name
+        )
+        path = self._datadir().write_staff_key(key_id(key.public_key()), data)
+        try:
+            yield
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+
+    def _forget_key_file(self, old: str | None) -> None:
+        """A revoked key's file is of no more use: remove it (the public key stays)."""
+        if old is None or self.datadir is None:
+            return
+        self.datadir.staff_key_path(old).unlink(missing_ok=True)
+
+    def _record_failure(
+        self, member: StaffMember, cause: str, now: datetime, lock: tuple[int, bool] = (0, False)
+    ) -> None:
+        common = dict(actor=member.name, actor_role=member.role, occurred_at=None, timestamp=now)
+        member.trigger_event(
+            StaffMember.AuthenticationFailed, cause=cause, os_user=os_user(), **common
+        )
+        count, locked = lock
+        if locked:
+            member.trigger_event(
+                StaffMember.LockedOut,
+                failures=count,
+                window_minutes=self.site().failure_window_minutes,
+                **common,
+            )
+        self.save(member)
+
+
+def _enrol(
+    member: StaffMember,
+    key: Ed25519PrivateKey,
+    cause: str,
+    who: Actor,
+    now: datetime,
+    *,
+    role: str | None = None,
+) -> None:
+    role = role or member.role
+    kid = key_id(key.public_key())
+    member.trigger_event(
+        StaffMember.KeyEnrolled,
+        name=member.name,
+        role=role,
+        key_id=kid,
+        public_key=base64.b64encode(raw_public_key(key.public_key())).decode(),
+        proof=base64.b64encode(key.sign(enrolment_message(member.id, kid, role))).decode(),
+        cause=cause,
+        actor=who.name,
+        actor_role=who.role,
+        occurred_at=None,
+        timestamp=now,
+    )
+
+
+def _checked(name: str, what: str) -> str:
+    try:
+        return check_name(name, what)
+    except NameRefused as e:
+        raise InvalidInput(str(e)) from e
+
+
+def _required(text: str, what: str) -> str:
+    text = " ".join((text or "").split())
+    if not text:
+        raise InvalidInput(f"{what} is required")
+    return text
+
+
+def _iso(moment: datetime) -> str:
+    from ledger.acts import format_time
+
+    return format_time(moment)
+
+
+def _overlaps(d: dict[str, str], start: datetime, until: datetime) -> bool:
+    from ledger.acts import parse_time
+
+    return parse_time(d["start"]) < until and start < parse_time(d["until"])
+
+
+def _quote(name: str) -> str:
+    return f'"{name}"' if " " in name else name

@@ -1,0 +1,43 @@
+"""Reading confidential details is an act too (R27): who read what, recorded and signed.
+
+A request's record, the Appendix 9 form filled from it, a patron's details, a subject's
+history with its details, the log with event details: each is shown only to an
+authenticated member whose role may see it, and each showing is recorded before anything
+is shown. Listings without confidential details need an authenticated member but are not
+recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ledger.domain import LedgerAggregate
+
+# What may be read, by whom. The Director decides every request and counsel reviews them
+# (R3, R6); the member who took a request in may see what they entered (``may_also``).
+READERS: dict[str, tuple[str, ...]] = {
+    "request": ("director", "counsel"),
+    "appendix9": ("director", "counsel"),
+    "history": ("director", "counsel"),
+    "log": ("director", "counsel"),
+    "patron": ("director",),
+}
+
+
+class Reading(LedgerAggregate):
+    class ConfidentialRecordRead(LedgerAggregate.Created):
+        record: str  # one of READERS
+        subject: str  # request reference, subject id, "log" ...
+        detail: str  # e.g. the output format or the filter used
+
+    def __init__(
+        self,
+        actor: str,
+        actor_role: str,
+        occurred_at: datetime | None,
+        record: str,
+        subject: str,
+        detail: str,
+    ) -> None:
+        self.record = record
+        self.subject = subject

@@ -1,0 +1,130 @@
+"""Unlocked for a few minutes, like sudo (R25): type the passphrase once for ten acts.
+
+After a successful passphrase, the command line keeps the member's unlocked key in
+``sessions/uid<UID>-sid<SID>.unlock`` in the data directory (directory 0700, file 0600,
+never in the database) until it expires or ``custodes logout`` shreds it. It is bound to
+the OS user (the file's owner and name) and to the login session (``getsid``, so another
+terminal of the same user asks again, as sudo's tty tickets do), and it is good only while
+the ledger still holds that key in force for that member (a reset, lockout or
+deactivation ends it at once). Holding the file is holding the key for its lifetime: that
+is the price of not typing the passphrase ten times, bounded by the expiry.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pwd
+import stat
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ledger.acts import Signer, key_id
+
+FORMAT = "custodes-unlock/1"
+DEFAULT_UNLOCK = timedelta(minutes=10)
+MAX_UNLOCK = timedelta(hours=8)
+
+
+def os_user() -> str:
+    """The OS account running this process, from the system's user database (not from
+    environment variables, which anyone can set)."""
+    uid = os.geteuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+@dataclass(frozen=True)
+class Unlock:
+    signer: Signer
+    expires: datetime
+
+
+class UnlockStore:
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir / "sessions"
+
+    @property
+    def path(self) -> Path:
+        return self.root / f"uid{os.geteuid()}-sid{os.getsid(0)}.unlock"
+
+    def save(self, signer: Signer, expires: datetime) -> None:
+        self.root.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(self.root, 0o700)
+        raw = signer.private_key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        body = {
+            "format": FORMAT,
+            "member": str(signer.member_id),
+            "name": signer.name,
+            "role": signer.role,
+            "key_id": signer.key_id,
+            "os_user": os_user(),
+            "expires": expires.isoformat(),
+            "key": base64.b64encode(raw).decode(),
+        }
+        temp = self.path.with_name(self.path.name + f".{os.getpid()}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        try:
+            os.write(fd, json.dumps(body).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, self.path)
+
+    def load(self, now: datetime) -> Unlock | None:
+        """The unlock of this OS user and session, if there is a valid one."""
+        path = self.path
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            return None
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+            self.clear()  # not ours, or readable by others: never trust it
+            return None
+        try:
+            body = json.loads(path.read_bytes())
+            if body.get("format") != FORMAT:
+                raise ValueError("unknown format")
+            key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(body["key"]))
+            signer = Signer(UUID(body["member"]), body["name"], body["role"], body["key_id"], key)
+            expires = datetime.fromisoformat(body["expires"])
+            if key_id(key.public_key()) != signer.key_id:
+                raise ValueError("key mismatch")
+        except (OSError, ValueError, KeyError, TypeError):
+            self.clear()
+            return None
+        if now >= expires:
+            self.clear()
+            return None
+        return Unlock(signer, expires)
+
+    def clear(self) -> bool:
+        """Overwrite and remove the unlock file; True if there was one."""
+        path = self.path
+        try:
+            size = path.lstat().st_size
+        except FileNotFoundError:
+            return False
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+            try:
+                os.write(fd, b"\0" * size)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+        path.unlink(missing_ok=True)
+        return True
