@@ -120,7 +120,7 @@ def test_ingest_list_hold_sweep_and_report(run, tmp_path: Path) -> None:
     # Audio refused at ingest is a recorded refusal, but no attempt to see footage.
     report = json.loads(run("report", "access", "--from", "2026-11-01", "--json").stdout)
     assert report["refused"] == []
-    refused = json.loads(run("log", "--kind", "AccessDenied", "--json").stdout)
+    refused = json.loads(run("log", "--kind", "AccessDenied", "--json", now=LATER).stdout)
     assert [x["details"]["rule_id"] for x in refused][0] == "CAMERA-NO-AUDIO"
     assert run("verify").exit_code == 0
     assert run("projections", "rebuild").exit_code == 0
