@@ -151,7 +151,7 @@ class ReportPDF(FPDF):
         """Room to keep below a heading, so it never ends a page alone (mm)."""
         if isinstance(block, Table):
             if block.compact:  # a short list of counts: never split
-                return 22 + 6 * len(block.rows)
+                return 16 + 5.5 * len(block.rows)
             # The caption with the header row and the first rows (up to two).
             return 22 + 10 * min(len(block.rows), 2) if block.rows else 14
         if isinstance(block, Chart):
@@ -162,7 +162,7 @@ class ReportPDF(FPDF):
         return 12
 
     def heading(self, title: str, first: Block | None = None) -> None:
-        self.keep_room(14 + (self.needed(first) if first is not None else 16))
+        self.keep_room(12 + (self.needed(first) if first is not None else 16))
         self.start_section(latin1(title), level=0)
         text = self.text_font(title, "B", 14)
         self.cell(self.epw, 8, text, new_x="LMARGIN", new_y="NEXT")
@@ -329,7 +329,7 @@ def png_size(png: bytes) -> tuple[int, int]:
 # The first page is the Director's: the summary and what needs her attention. Later
 # sections follow on when a good part of a page is still free (a heading with its first
 # table rows or chart), so no page is left nearly empty; the proof starts its own page.
-SECTION_ROOM = 60.0  # mm
+SECTION_ROOM = 40.0  # mm
 FIRST_PAGE = ("summary", "attention")
 
 
