@@ -168,6 +168,11 @@ def test_a_hold_reviewed_by_a_date_shows_that_date(run, tmp_path: Path) -> None:
     assert re.search(rf"^{hold} .* 2027-03-01$", listed, re.MULTILINE), listed
     stored = json.loads(run("footage", "hold", "list", "--json").stdout)[0]["review_by"]
     assert stored == "2027-03-02T05:59:59.999999+00:00"  # through the end of 1 March, CST
+    report = tmp_path / "report.html"
+    run("report", "compliance", "--from", "2026-12-01", "--to", "2026-12-01", "--format",
+        "html", "--out", str(report), "--as", D)  # fmt: skip
+    html = report.read_text()
+    assert "<td>2027-03-01</td>" in html and "2027-02-28" not in html
 
 
 # Staff added at these instants: the night clocks go back (1 November 2026) is 25 hours.
