@@ -57,26 +57,24 @@ def demo(out: Path | None) -> None:
         click.echo(f"  {path}")
     click.echo(f"Signed checkpoint ({summary.checkpoint_size} entries):")
     click.echo("  " + summary.checkpoint.replace("\n", "\n  ").rstrip())
+    click.echo("Demo staff and their passphrases (a demo only: never print real ones):")
+    for name, secret in PASSPHRASES.items():
+        click.echo(f"  {name}: {secret}")
     custodes, how = custodes_command()
-    director = shlex.quote(DIRECTOR)
-    click.echo(
-        f"Look around as the Director (passphrase: {PASSPHRASES[DIRECTOR]}; asked once, "
-        "then you stay signed in for a few minutes):"
-    )
     where = shlex.quote(str(data))
+    click.echo("Look around (sign in first: the passphrase is asked once for 10 minutes):")
     for args in (
-        f"--data-dir {where} log --kind AccessDenied --as {director}",
-        f"--data-dir {where} footage list --as {director}",
-        f"--data-dir {where} request show R-2026-0002 --as {director}",
-        f"--data-dir {where} verify",
+        f"--data-dir {where} login {shlex.quote(DIRECTOR)}",
+        f"--data-dir {where} log --kind AccessDenied",
+        f"--data-dir {where} footage list",
+        f"--data-dir {where} request show R-2026-0002",
+        f"--data-dir {where} verify --deep",
         f"verify-export {shlex.quote(str(summary.evidence))}",
         f"--data-dir {where} backup --out {shlex.quote(str(data.parent / 'ledger.backup'))}",
     ):
         click.echo(f"  {custodes} {args}")
     if how:
         click.echo(f"  ({how})")
-    others = ", ".join(f"{n} ({p})" for n, p in PASSPHRASES.items() if n != DIRECTOR)
-    click.echo(f"The other demo staff and their passphrases: {others}.")
 
 
 def custodes_command() -> tuple[str, str]:

@@ -27,7 +27,13 @@ from ledger.app import open_ledger
 from ledger.chain_reader import ChainReader
 from ledger.datadir import DataDir
 from ledger.errors import InvalidTime
-from ledger.integrity import open_chain, read_checkpoint, verify_against, verify_chain
+from ledger.integrity import (
+    deep_checker,
+    open_chain,
+    read_checkpoint,
+    verify_against,
+    verify_chain,
+)
 from ledger.names import NameRefused, check_name
 from ledger.sitetime import TypedTime
 from ledger.store import redact_url
@@ -149,13 +155,22 @@ def status(ctx: Context, as_json: bool) -> None:
     default=None,
     help="Also prove the ledger extends this signed checkpoint (consistency proof).",
 )
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also decrypt every event (needs the events key): each names its act's signer as "
+    "its actor, and its time lies within its act's.",
+)
 @json_option
 @pass_ctx
-def verify(ctx: Context, against: Path | None, as_json: bool) -> None:
-    """Verify the whole hash chain (no key needed). Exit 3 if it was tampered with.
+def verify(ctx: Context, against: Path | None, deep: bool, as_json: bool) -> None:
+    """Verify the whole hash chain and every signed act (no key needed). Exit 3 if it was
+    tampered with.
 
     Reports the FIRST bad position and the kind of damage: edited, deleted, inserted,
-    reordered or truncated.
+    reordered, truncated; unsigned, forged, unknown key, revoked key, not permitted (a
+    role that could not record that kind of event), clock (a recorded time that went
+    back). See docs/FORMAT.md.
 
     \b
     Example:
@@ -174,10 +189,13 @@ def verify(ctx: Context, against: Path | None, as_json: bool) -> None:
             if position % step == 0:
                 bar.update(step)
 
-        result = verify_chain(reader, on_entry=progress)
+        acts = deep_checker(ctx.ledger().mapper) if deep else None
+        result = verify_chain(reader, on_entry=progress, acts=acts)
     data = {
         "ok": result.ok,
         "entries": result.count,
+        "acts": result.acts,
+        "deep": deep,
         "head": result.head_hash.hex(),
         "damage": None
         if result.damage is None
@@ -196,7 +214,12 @@ def verify(ctx: Context, against: Path | None, as_json: bool) -> None:
             f"{result.count} entries before it verify"
         )
     if not as_json:
-        click.echo(f"OK: {result.count} entries verify; head {result.head_hash.hex()}")
+        click.echo(
+            f"OK: {result.count} entries verify, in {result.acts} signed "
+            f"act{'' if result.acts == 1 else 's'}"
+            + (" (every event decrypted and checked)" if deep else "")
+            + f"; head {result.head_hash.hex()}"
+        )
 
 
 def _verify_against(ctx: Context, path: Path, as_json: bool) -> None:

@@ -132,6 +132,7 @@ def _register() -> None:
         report,
         reports,
         request,
+        rules_cmd,
         staff,
     )
     from cli.data_dir import accept_data_dir_everywhere
@@ -146,6 +147,7 @@ def _register() -> None:
     export.register(custodes)
     reports.register(custodes)
     backup.register(custodes)
+    rules_cmd.register(custodes)
     accept_data_dir_everywhere(custodes)
 
 

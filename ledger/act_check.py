@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,7 +41,7 @@ from ledger.acts import (
 )
 from ledger.chain import ClearEvent, Damage, PendingAct
 from ledger.clock import CLOCK_TOLERANCE
-from ledger.permissions import may_sign
+from ledger.permissions import GATE_TOPICS, may_sign
 from ledger.staff import (
     CLEAR_TOPICS,
     DELEGATION_ENDED,
@@ -85,6 +86,7 @@ class ActChecker:
     keys: dict[str, KeyInForce] = field(default_factory=dict)
     delegations: dict[str, Delegation] = field(default_factory=dict)
     last_time: datetime | None = None
+    last_signer: KeyInForce | None = None  # of the act just closed
     acts: int = 0
     signers: dict[str, int] = field(default_factory=dict)  # acts per member name
 
@@ -157,6 +159,7 @@ class ActChecker:
         if damage is not None:
             return damage
         self.last_time = max(self.last_time or statement.time, statement.time)
+        self.last_signer = key
         self.acts += 1
         self.signers[key.name] = self.signers.get(key.name, 0) + 1
         return None
@@ -251,3 +254,53 @@ def _time(text: str) -> datetime:
         return parse_time(text)
     except ValueError:
         return datetime.fromisoformat(text)
+
+
+Decode = Callable[[bytes, int, str, bytes], Any]
+
+
+class DeepActChecker(ActChecker):
+    """With the events key (``custodes verify --deep``): also decrypt every event and check
+    what only its content shows. Each event names the member who signed its act as its
+    actor (a refusal the service identity attests names whoever tried), and its own time
+    lies between the act before and its act's recorded time (within the tolerance)."""
+
+    wants_events = True
+
+    def __init__(self, decode: Decode, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.decode = decode
+
+    def close(self, act: PendingAct, record: bytes) -> Damage | None:
+        before = self.last_time
+        damage = super().close(act, record)
+        if damage is not None:
+            return damage
+        key = self.last_signer
+        assert key is not None and self.last_time is not None
+        moment = Statement.from_bytes(Envelope.from_bytes(record).statement).time
+        for offset, (oid, version, topic, state) in enumerate(act.events):
+            position = act.first + offset
+            try:
+                event = self.decode(oid, version, topic, state)
+            except Exception as e:
+                return Damage(position, "edited", f"the event cannot be decrypted or read ({e})")
+            actor = getattr(event, "actor", None)
+            if actor != key.name and not (key.role == SERVICE_ROLE and topic in GATE_TOPICS):
+                return Damage(
+                    position,
+                    "forged",
+                    f"the event names {actor!r} as its actor but {key.name} signed its act",
+                )
+            stamp = getattr(event, "timestamp", None)
+            if stamp is not None and (
+                stamp > moment + self.tolerance
+                or (before is not None and stamp < before - self.tolerance)
+            ):
+                return Damage(
+                    position,
+                    "clock",
+                    f"the event says {stamp.isoformat()}, its act was recorded at "
+                    f"{moment.isoformat()}",
+                )
+        return None

@@ -28,7 +28,7 @@ from ledger.datadir import DataDir
 from ledger.domain import Actor, LedgerAggregate
 from ledger.errors import InvalidInput, KeyError_, NotAuthenticated, NotFound, NotPermitted
 from ledger.names import NameRefused
-from ledger.permissions import may_sign
+from ledger.permissions import GATE_TOPICS, may_sign
 from ledger.reads import READERS, Reading
 from ledger.refusals import Refusal
 from ledger.rules import Rule
@@ -36,16 +36,6 @@ from ledger.site import SITE_ID, Site
 from ledger.staff import SERVICE_NAME, SERVICE_ROLE, StaffMember, staff_id
 from ledger.store import ChainedApplicationRecorder
 from ledger.unlock import os_user
-
-# Events that record an attempt by someone who did not authenticate: the service identity
-# signs them (R23, R25).
-GATE_TOPICS = frozenset(
-    {
-        get_topic(Refusal.AccessDenied),
-        get_topic(StaffMember.AuthenticationFailed),
-        get_topic(StaffMember.LockedOut),
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -326,13 +316,18 @@ class LedgerBase(Application):
                 f"one act is one actor's: this save names {sorted(map(str, names))}"
             )
         [name] = names
-        try:
-            signer = self._keyring.get(staff_id(str(name)))
-        except NameRefused:
-            signer = None
         topics = [get_topic(type(e)) for e in events]
-        if signer is None and all(t in GATE_TOPICS for t in topics):
-            signer = self.service_signer()  # attests an attempt by someone unauthenticated
+        if any(_unauthenticated(e) for e in events):
+            # An attempt by someone who did not authenticate is attested by the service
+            # identity, never signed with a key held here (it may be the very key refused).
+            if not all(t in GATE_TOPICS for t in topics):
+                raise ProgrammingError("an unauthenticated attempt is recorded on its own")
+            signer: Signer | None = self.service_signer()
+        else:
+            try:
+                signer = self._keyring.get(staff_id(str(name)))
+            except NameRefused:
+                signer = None
         if signer is None:
             raise NotAuthenticated(f"{name} has not unlocked their key in this process")
         delegation = None
@@ -421,6 +416,13 @@ _BASE_FIELDS = {
     "actor_role",
     "occurred_at",
 }
+
+
+def _unauthenticated(event: Any) -> bool:
+    """A record of an attempt by someone who did not authenticate (R23, R25)."""
+    if isinstance(event, StaffMember.AuthenticationFailed | StaffMember.LockedOut):
+        return True
+    return isinstance(event, Refusal.AccessDenied) and not event.authenticated
 
 
 def _log_entry(notification_id: int, topic: str, event: Any) -> LogEntry:

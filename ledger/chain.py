@@ -193,6 +193,7 @@ class PendingAct:
     entries: str  # hex SHA-256 of the concatenated core hashes
     topics: Sequence[str]
     clear: Sequence[ClearEvent]  # the act's events stored in clear (key events)
+    events: Sequence[tuple[bytes, int, str, bytes]] = ()  # (originator, version, topic, state)
 
 
 class ActVerifier(Protocol):
@@ -233,6 +234,8 @@ def walk(
     act_cores = sha256()
     act_topics: list[str] = []
     act_clear: list[ClearEvent] = []
+    keep_events = acts is not None and getattr(acts, "wants_events", False)
+    act_events: list[tuple[bytes, int, str, bytes]] = []
     closed = 0
     for raw in rows:
         damage = _type_damage(raw, expected)
@@ -271,11 +274,20 @@ def walk(
             act_cores.update(core)
             act_topics.append(name)
             act_hashes.append(eh)
+            if keep_events:
+                act_events.append((oid, version, name, state))
             if name in clear_topics:
                 act_clear.append(ClearEvent(expected, oid, name, state))
             if act:
                 damage = acts.close(
-                    PendingAct(act_first, expected, act_cores.hexdigest(), act_topics, act_clear),
+                    PendingAct(
+                        act_first,
+                        expected,
+                        act_cores.hexdigest(),
+                        act_topics,
+                        act_clear,
+                        act_events,
+                    ),
                     bytes(act),
                 )
                 if damage is not None:
@@ -286,6 +298,7 @@ def walk(
                 closed += 1
                 act_first, act_prev = expected + 1, eh
                 act_cores, act_topics, act_clear, act_hashes = sha256(), [], [], []
+                act_events = []
         if on_entry is not None:
             on_entry(expected, eh)
         prev = eh

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
 import stat
@@ -137,6 +138,7 @@ def wrap(
         nonce, _raw_private(private_key), canonical_json(header)
     )
     body = dict(header, nonce=_b64(nonce), ciphertext=_b64(sealed))
+    body["check"] = _check(body)
     return json.dumps(body, indent=2, sort_keys=True).encode() + b"\n"
 
 
@@ -212,6 +214,8 @@ def _parse(data: bytes) -> tuple[dict[str, Any], bytes, bytes]:
         body = json.loads(data)
         if not isinstance(body, dict) or body.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} file")
+        if body.pop("check", None) != _check(body):
+            raise ValueError("its checksum does not match: it was edited or damaged")
         nonce = base64.b64decode(body.pop("nonce"), validate=True)
         sealed = base64.b64decode(body.pop("ciphertext"), validate=True)
         header = body
@@ -227,6 +231,14 @@ def _parse(data: bytes) -> tuple[dict[str, Any], bytes, bytes]:
     except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as e:
         raise KeyFileUnusable(f"the key file is damaged or truncated ({e})") from e
     return header, nonce, sealed
+
+
+def _check(body: dict[str, Any]) -> str:
+    """A checksum of the whole file, so a damaged file is told from a wrong passphrase
+    (it is not a defence against someone who rewrites the file: the AEAD is)."""
+    return hashlib.sha256(
+        canonical_json({k: v for k, v in body.items() if k != "check"})
+    ).hexdigest()
 
 
 def _raw_private(key: Ed25519PrivateKey) -> bytes:

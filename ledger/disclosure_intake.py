@@ -26,6 +26,7 @@ from ledger.disclosure import (
 from ledger.disclosure_queries import DisclosureQueries
 from ledger.domain import Actor
 from ledger.errors import InvalidInput, NotFound
+from ledger.footage_policy import CLAIM_TOLERANCE
 from ledger.patrons import PatronDetails
 from ledger.staff import StaffMember, staff_id
 from ledger.suggestions import did_you_mean
@@ -204,6 +205,15 @@ class DisclosureIntake(DisclosureQueries):
             raise InvalidInput(f"unknown document kind {kind!r}; choose {', '.join(ORDER_KINDS)}")
         if served_at < issued:
             raise InvalidInput("the order was served before it was issued; check --served-at")
+        if max(issued, served_at) > now + CLAIM_TOLERANCE:
+            self.refuse(
+                who,
+                "request court-order",
+                r.CLAIMED_TIMES,
+                "the order's issued or served time is in the future; check --issued and "
+                "--served-at",
+                subject=request.ref,
+            )
         classes, fields = parse_scope(scope)
         if not classes and not fields:
             raise InvalidInput(

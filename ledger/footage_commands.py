@@ -168,6 +168,21 @@ class FootageCommands(FootageQueries):
                 raise InvalidInput(f"{item.sha256!r} is not a SHA-256 (64 lowercase hex digits)")
             if item.media.duration_s <= 0:
                 raise InvalidInput(f"{item.source_name}: the recording has no duration")
+            claim = footage_policy.check_recording_claim(
+                item.recorded_start,
+                item.recorded_start + timedelta(seconds=item.media.duration_s),
+                self._camera(item.camera_id).created_on,
+                now,
+                site.zone,
+            )
+            if not claim.allowed:
+                self.refuse(
+                    who,
+                    "footage ingest",
+                    claim.rule,
+                    f"{item.source_name}: {claim.reason}; nothing was ingested",
+                    subject=item.source_name,
+                )
             sid = short_id(item.sha256)
             existing = self._get(Segment, segment_aggregate_id(sid))
             if existing is not None:

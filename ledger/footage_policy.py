@@ -60,6 +60,40 @@ def mentions_staff_monitoring(text: str) -> bool:
     return bool(_STAFF_MONITORING.search(normal))
 
 
+# Cameras and recorders keep their own clocks: a few minutes' drift is not a false claim.
+CLAIM_TOLERANCE = timedelta(minutes=5)
+
+
+def check_recording_claim(
+    start: datetime,
+    end: datetime,
+    camera_registered: datetime,
+    now: datetime,
+    zone: ZoneInfo = sitetime.UTC_ZONE,
+) -> Decision:
+    """When footage says it was recorded is a claim (R26): not in the future, not before
+    its camera was registered in the ledger. ``zone`` is the site's, for the words."""
+
+    def shown(moment: datetime) -> str:
+        return sitetime.show(moment, zone, seconds=True)
+
+    if end > now + CLAIM_TOLERANCE:
+        return refuse(
+            r.CLAIMED_TIMES,
+            f"the footage claims to be recorded until {shown(end)}, after now "
+            f"({shown(now)}); check the camera's clock",
+        )
+    if start < camera_registered:
+        return refuse(
+            r.CLAIMED_TIMES,
+            f"the footage claims to start at {shown(start)}, before its camera was "
+            f"registered ({shown(camera_registered)})",
+        )
+    return allow(
+        r.CLAIMED_TIMES, "recorded within the camera's registered life, not later than now"
+    )
+
+
 def check_camera_zone(zone: str) -> Decision:
     if zone in PRIVACY_ZONES:
         return refuse(

@@ -15,10 +15,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
+from eventsourcing.persistence import (
+    IntegrityError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
 from eventsourcing.utils import Environment
 
-from ledger.act_check import ActChecker
+from ledger.act_check import ActChecker, DeepActChecker
 from ledger.chain import Damage, VerifyResult, entry_hash
 from ledger.chain_reader import ChainReader
 from ledger.checkpoint import Checkpoint, parse_and_verify, sign_checkpoint
@@ -77,8 +82,18 @@ def verify_chain(
     on_entry: Callable[[int, bytes], None] | None = None,
     *,
     extend_tree: bool = True,
+    acts: ActChecker | None = None,
 ) -> VerifyResult:
-    return verify_and_extend(reader, on_entry, extend_tree=extend_tree).verify
+    return verify_and_extend(reader, on_entry, extend_tree=extend_tree, acts=acts).verify
+
+
+def deep_checker(mapper: Any) -> DeepActChecker:
+    """The act checker that also decrypts each event, with an application's mapper."""
+
+    def decode(oid: bytes, version: int, topic: str, state: bytes) -> Any:
+        return mapper.to_domain_event(StoredEvent(UUID(bytes=oid), version, topic, state))
+
+    return DeepActChecker(decode)
 
 
 def verify_and_extend(
@@ -87,6 +102,7 @@ def verify_and_extend(
     *,
     extend_tree: bool = True,
     recompute: bool = False,
+    acts: ActChecker | None = None,
 ) -> TreeResult:
     """Walk the chain; extend the Merkle tree over newly verified entries.
 
@@ -140,7 +156,7 @@ def verify_and_extend(
                 if len(pending) >= FLUSH_EVERY:
                     flush()
 
-    result = reader.verify(witnessed_size=size, on_entry=entry, acts=ActChecker())
+    result = reader.verify(witnessed_size=size, on_entry=entry, acts=acts or ActChecker())
     if result.ok and extend_tree and pending:
         flush()
     new_size, new_root = reader.tree_state() if extend_tree else (size, root)

@@ -84,6 +84,17 @@ _TABLE: dict[str, tuple[str, ...]] = {
 
 SIGNERS = MappingProxyType(_TABLE)
 
+# Records of an attempt by someone who did not authenticate (a refusal, a wrong
+# passphrase, the lockout it leads to): the service identity attests them, and the event
+# names whoever tried, not the signer (R23, R25).
+GATE_TOPICS = frozenset(
+    {
+        "ledger.refusals:Refusal.AccessDenied",
+        "ledger.staff:StaffMember.AuthenticationFailed",
+        "ledger.staff:StaffMember.LockedOut",
+    }
+)
+
 
 def may_sign(role: str, topic: str) -> bool:
     return role in SIGNERS.get(topic, ())

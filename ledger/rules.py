@@ -293,6 +293,53 @@ PATRON_ERASURE = Rule(
     ("R22",),
 )
 
+# The requirement ids the rules cite, in our own words (docs/RULES.md is generated from
+# these two tables by ``custodes rules --markdown``).
+REQUIREMENTS: dict[str, str] = {
+    "R1": "Every patron-related record is classified (registration, circulation, fines and "
+    "fees, footage, other patron records, not a patron record).",
+    "R2": "Deny by default: a confidential record leaves only under a court order, a "
+    "qualifying emergency request or an authorized staff duty.",
+    "R3": "Every request goes to the Director, and only the Director decides; one Director "
+    "at a time, an acting Director only through a recorded delegation.",
+    "R4": "A parent or guardian may learn a minor's fines and fees, never what the minor "
+    "borrowed; how guardianship was confirmed is recorded.",
+    "R5": "Published statistics identify no one: small cells are suppressed.",
+    "R6": "A court order is recorded with its court, judge, case, dates, server and document "
+    "hash; only a judge-signed order or warrant counts.",
+    "R7": "An order's scope is structured (patrons, record classes, dates, exclusions) and "
+    "every release is checked against it, patron by patron and field by field.",
+    "R8": "An emergency request needs all four of the officer's representations.",
+    "R9": "On an emergency request only identifying fields may be released.",
+    "R10": "The officer's signed Appendix 9 form is recorded before the Director decides; "
+    "release goes only to that officer, in person.",
+    "R11": "An emergency release opens a follow-up (judicial review or a later court order).",
+    "R12": "No camera where people expect privacy; no audio; signage at the entrances.",
+    "R13": "Footage is kept for the adopted number of days, longer when flagged, and then "
+    "purged; footage past its deadline is not viewed or exported unless held.",
+    "R14": "Holds (legal, law enforcement, investigation, FOIA) block purges; only the "
+    "Director releases one, with a reason.",
+    "R15": "A purge records what was destroyed, how, by whom and under which schedule.",
+    "R16": "Recorded footage is archived footage: only the Director and the Business Manager "
+    "view, copy or export it, and every viewing is logged with name, date, time and reason.",
+    "R16a": "Cameras are not used to monitor or evaluate staff.",
+    "R16b": "Viewing leaves no plaintext copy of footage behind.",
+    "R17": "Law enforcement receives footage only for an active investigation.",
+    "R18": "Every export keeps its chain of custody (hashes, redaction, hand-offs).",
+    "R19": "No facial recognition: faces are detected only to blur bystanders.",
+    "R20": "A FOIA request starts its clock and holds the responsive footage.",
+    "R21": "The ledger is append-only and any change to it is found and located.",
+    "R22": "Patrons are pseudonymous in the ledger and their details can be erased.",
+    "R23": "Every act is attributed, and every refusal is recorded with its rule.",
+    "R24": "Times are kept in UTC and shown in the library's time zone.",
+    "R25": "Each member signs in with a passphrase and signs every act with their own key.",
+    "R26": "An act's time is the system clock when it is recorded; times people state are "
+    "claims, bounded and shown as such.",
+    "R27": "Reading confidential details needs a role that may, and is recorded.",
+    "R28": "The policy in force is an adopted, versioned record every decision cites.",
+    "R29": "Reports are checked against the chain before they are signed.",
+}
+
 RULES: dict[str, Rule] = {
     r.id: r
     for r in (

@@ -19,6 +19,10 @@ from ledger.clock import ManualClock
 
 PG_ENV = "CUSTODES_TEST_POSTGRES_URL"
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+# When the test library was set up: its ledger, staff and cameras predate the footage and
+# requests the tests record around NOW (recorded times only move forward, R26; footage is
+# never older than its camera's registration).
+SETUP = datetime(2026, 9, 18, 15, 0, tzinfo=UTC)
 
 
 def postgres_admin_url() -> str:
@@ -83,7 +87,7 @@ def fast_kdf(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(credentials, "KDF_MINIMUM", CHEAP_KDF)
 
 
-def new_data_dir(path: Path, database_url: str, *, at: datetime = NOW) -> Path:
+def new_data_dir(path: Path, database_url: str, *, at: datetime = SETUP) -> Path:
     """A data directory whose ledger lives in ``database_url``, initialised at ``at`` by
     Dana Director (passphrase: tests.identity.passphrase)."""
     from ledger.app import open_ledger

@@ -5,8 +5,11 @@ printed from a shell whose PATH does not hold the virtual environment."""
 from __future__ import annotations
 
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -38,25 +41,41 @@ def test_the_demo_reports_on_every_day_it_recorded(demo: tuple[Path, str]) -> No
     assert "2026-10-01 10:00:00\u201310:00:01\u00a0CDT" in html  # one-second clips, seconds shown
 
 
-def test_every_look_around_line_runs_as_printed(demo: tuple[Path, str], tmp_path: Path) -> None:
+def test_every_look_around_line_runs_as_printed(demo: tuple[Path, str]) -> None:
+    """Typed into one terminal, as a reader would: login asks for the printed passphrase,
+    the commands after it run signed in (the sign-in is bound to the terminal session)."""
     _, printed = demo
-    heading, rest = printed.split("Look around as the Director (passphrase: ", 1)[1].split("\n", 1)
-    typed = heading.split(";", 1)[0]  # what the reader types when asked
-    answer = tmp_path / "typed-passphrase"
-    answer.write_text(typed + "\n")
-    answer.chmod(0o600)
-    lines = rest.splitlines()
+    typed = printed.split("\n  Dana Director: ", 1)[1].split("\n", 1)[0]
+    lines = printed.split("Look around (", 1)[1].splitlines()[1:]
     commands = [line.strip() for line in lines if line.startswith("  /")]
-    assert len(commands) == 6, lines
-    # No terminal here to ask at: the passphrase comes from a 0600 file, as a script's would.
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "CUSTODES_PASSPHRASE_FILE": str(answer),
-    }
-    for command in commands:
-        done = subprocess.run(
-            ["/bin/sh", "-c", command], capture_output=True, text=True, env=env, cwd="/"
-        )
-        assert done.returncode == 0, (command, done.stderr)
+    assert len(commands) == 7 and commands[0].endswith("login 'Dana Director'"), lines
     assert any("source " in line and "/bin/activate" in line for line in lines)
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), "TERM": "dumb"}
+    status, output = _in_a_terminal(" && ".join(commands), env, answer=typed)
+    assert status == 0, output
+    assert "Signed in as Dana Director" in output and "OK: " in output
+
+
+def _in_a_terminal(script: str, env: dict[str, str], *, answer: str) -> tuple[int, str]:
+    """Run ``script`` in a new terminal session; type ``answer`` at the passphrase prompt."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a shell in a terminal of its own
+        os.chdir("/")
+        os.execve("/bin/sh", ["/bin/sh", "-c", script], env)
+    output, answered, deadline = b"", False, time.monotonic() + 240
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the terminal closed: the shell is done
+                break
+            if not chunk:
+                break
+            output += chunk
+            if not answered and b"Passphrase for Dana Director" in output:
+                os.write(fd, answer.encode() + b"\n")
+                answered = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")

@@ -11,6 +11,7 @@ import pytest
 
 from cli.main import custodes
 from ledger.clock import ManualClock
+from tests.conftest import SETUP
 from tests.identity import CustodesRunner
 from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip
 
@@ -28,8 +29,11 @@ def run(tmp_path: Path):
             custodes, ["--data-dir", str(data), *args], obj=ManualClock(datetime.fromisoformat(now))
         )
 
-    assert invoke("init", "--director", DIRECTOR).exit_code == 0
-    assert invoke("staff", "add", STAFF, "--role", "staff", "--as", DIRECTOR).exit_code == 0
+    setup = SETUP.isoformat()  # the library's set-up predates its footage
+    assert invoke("init", "--director", DIRECTOR, now=setup).exit_code == 0
+    assert (
+        invoke("staff", "add", STAFF, "--role", "staff", "--as", DIRECTOR, now=setup).exit_code == 0
+    )
     r = invoke(
         "camera",
         "add",
@@ -41,6 +45,7 @@ def run(tmp_path: Path):
         "--signage-posted",
         "--as",
         DIRECTOR,
+        now=setup,
     )
     assert r.exit_code == 0, r.output
     return invoke

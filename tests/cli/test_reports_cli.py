@@ -18,7 +18,7 @@ from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from tests.cli.conftest import DATABASES
 from tests.cli.db_helpers import execute
-from tests.conftest import NOW, fresh_postgres_database
+from tests.conftest import NOW, SETUP, fresh_postgres_database
 from tests.identity import CustodesRunner, enrol, open_test_ledger, passphrase
 from tests.integration.test_compliance_report import D, S, Scenario, build_scenario
 
@@ -37,8 +37,7 @@ def world(
         url = None
         if request.param == "postgres":
             url = stack.enter_context(fresh_postgres_database())
-        ledger = open_test_ledger(DataDir.create(path, database_url=url), clock=ManualClock(NOW))
-        ledger.clock.set(NOW)
+        ledger = open_test_ledger(DataDir.create(path, database_url=url), clock=ManualClock(SETUP))
         ledger.initialise(director=D, library="Mahomet Public Library",
                           timezone="America/Chicago", passphrase=passphrase(D).encode())  # fmt: skip
         sc = build_scenario(ledger)

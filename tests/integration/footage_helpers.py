@@ -9,7 +9,7 @@ from capture.synthetic import write_clip
 from ledger.app import Ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
-from tests.conftest import NOW
+from tests.conftest import NOW, SETUP
 from tests.identity import enrol, open_test_ledger
 
 DIRECTOR = "Dana Director"
@@ -19,14 +19,19 @@ CAMERA = "lobby-1"
 REC = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
 
 
-def footage_ledger(data_dir: Path, *, at: datetime = NOW) -> Ledger:
-    """Staff and a camera, recorded at ``at`` by a ledger on a ManualClock."""
-    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(at))
+def footage_ledger(data_dir: Path, *, at: datetime | None = None) -> Ledger:
+    """Staff and a camera, recorded at ``at`` (default: when the library was set up) by a
+    ledger on a ManualClock, which then reads NOW (unless ``at`` was given)."""
+    ledger = open_test_ledger(
+        DataDir.open(data_dir), clock=ManualClock(at or SETUP + timedelta(hours=1))
+    )
     enrol(ledger, MANAGER, "business_manager", actor=DIRECTOR)
     enrol(ledger, STAFF, "staff", actor=DIRECTOR)
     ledger.register_camera(
         CAMERA, location="Main lobby", zone="public", signage_posted=True, actor=DIRECTOR
     )
+    if at is None:
+        ledger.clock.set(NOW)
     return ledger
 
 

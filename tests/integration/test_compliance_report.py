@@ -22,7 +22,7 @@ from projections.compliance import build_compliance_report, business_days_betwee
 from projections.compliance_model import Integrity
 from projections.registry import open_views
 from projections.statistics import statistics
-from tests.conftest import NOW
+from tests.conftest import NOW, SETUP
 from tests.identity import enrol, open_test_ledger
 
 D, M, S, C = "Dana Director", "Bo Manager", "Sam Staff", "Cora Counsel"
@@ -56,13 +56,14 @@ def build_scenario(ledger: Ledger) -> Scenario:
     """A week at a small library (times UTC; the site is America/Chicago), recorded in
     time order: recorded times only move forward (R26)."""
     later = NOW + timedelta(hours=1)
-    ledger.clock.set(NOW)
+    ledger.clock.set(SETUP + timedelta(hours=1))  # staff and cameras before any footage
     enrol(ledger, M, "business_manager", actor=D)
     enrol(ledger, S, "staff", actor=D)
     enrol(ledger, C, "counsel", actor=D)
     ledger.register_camera(
         "lobby-1", location="Main lobby", zone="public", signage_posted=True, actor=D
     )
+    ledger.clock.set(NOW)
     with pytest.raises(NotPermitted):
         ledger.register_camera(
             "restroom-1", location="Restroom", zone="restroom", signage_posted=True,

@@ -19,7 +19,7 @@ from ledger.footage_commands import CaptureItem
 from projections.disclosures import disclosures
 from projections.refusals import refused_attempts
 from projections.registry import open_views
-from tests.conftest import NOW
+from tests.conftest import SETUP
 from tests.identity import enrol, open_test_ledger
 
 DIRECTOR, STAFF, COUNSEL = "Dana Director", "Sam Staff", "Cora Counsel"
@@ -34,10 +34,13 @@ REPS = dict(
 
 @pytest.fixture
 def ledger(data_dir: Path, now: datetime) -> Iterator[Ledger]:
-    led = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
-    led.clock.set(now)
+    led = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(SETUP + timedelta(hours=1)))
     enrol(led, STAFF, "staff", actor=DIRECTOR)
     enrol(led, COUNSEL, "counsel", actor=DIRECTOR)
+    led.register_camera(
+        "lobby-1", location="Lobby", zone="public", signage_posted=True, actor=DIRECTOR
+    )
+    led.clock.set(now)
     yield led
     led.close()
 
@@ -195,10 +198,6 @@ def test_a_guardian_hears_a_minors_fines_and_fees_amounts_only(
 def test_a_foia_request_starts_the_clock_and_holds_the_responsive_footage(
     ledger: Ledger, now: datetime
 ) -> None:
-    ledger.clock.set(now)
-    ledger.register_camera(
-        "lobby-1", location="Lobby", zone="public", signage_posted=True, actor=DIRECTOR
-    )
     media = MediaFacts("mp4", "mp4v", 300, 10.0, 30.0, 320, 240)
     seg = ledger.record_capture(
         CaptureItem("e" * 64, 1000, "lobby-1", now - timedelta(hours=2), media, "a.mp4"),
