@@ -143,7 +143,7 @@ def test_a_court_order_with_counsel_review(run, tmp_path: Path) -> None:  # type
     order = [
         "request", "court-order", ref, "--kind", "order", "--signed-by-judge", "--court", "Circuit",
         "--judge", "Hon. J", "--case", "2026-CF-1", "--issued", "2026-11-01T09:00",
-        "--served-at", "2026-11-02T10:00", "--served-by", "Det. Ray #42 Mahomet PD",
+        "--served-at", "2026-11-02T08:30", "--served-by", "Det. Ray #42 Mahomet PD",
         "--scope", "registration", "--as", S,
     ]  # fmt: skip
     r = run(*order, "--document", str(tmp_path / "missing.pdf"), code=1)
