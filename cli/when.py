@@ -87,9 +87,9 @@ def time_range(
     since: TypedTime | None, until: TypedTime | None, zone: ZoneInfo
 ) -> tuple[datetime | None, datetime | None]:
     """``[start, end)`` in UTC: ``--from``'s first instant to the end of ``--to``'s span."""
-    start = since.start(zone) if since is not None else None
-    end = until.end(zone) if until is not None else None
-    if start is not None and end is not None and start >= end:
-        assert since is not None and until is not None
+    if since is not None and until is not None and since.start(zone) >= until.end(zone):
         raise click.UsageError(f"--from {since.text} is after --to {until.text}; swap them")
-    return start, end
+    return (
+        since.start(zone) if since is not None else None,
+        until.end(zone) if until is not None else None,
+    )

@@ -13,10 +13,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
@@ -25,8 +24,8 @@ from ledger.app import Ledger
 from ledger.checkpoint import public_key_fingerprint
 from ledger.evidence import sha256_file, sums_text
 from ledger.integrity import open_chain, sign_verified, verified
-from ledger.rules import Rule
 from projections.access import access_report
+from projections.attention import needs_attention
 from projections.base import Projection, Views
 from projections.cameras import (
     authority_text,
@@ -36,7 +35,6 @@ from projections.cameras import (
 )
 from projections.compliance_model import (
     Access,
-    AttentionItem,
     CameraRow,
     Cameras,
     CameraTimeline,
@@ -64,7 +62,6 @@ from projections.registry import all_projections, open_views
 from projections.retention import (
     OVERDUE_AFTER,
     flags,
-    hold_rows,
     hold_segments,
     holds,
     segment_rows,
@@ -73,19 +70,7 @@ from projections.retention import (
     status_counts,
 )
 
-FOIA_NEAR_BUSINESS_DAYS = 2
-_SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 _TIMELINE_STATUS = {"live": "retained", "due": "retained"}
-
-
-def business_days_between(today: date, due: date) -> int:
-    """Monday-Friday days after ``today`` up to and including ``due`` (5 ILCS 140/3)."""
-    days, d = 0, today
-    while d < due:
-        d += timedelta(days=1)
-        if d.weekday() < 5:
-            days += 1
-    return days
 
 
 REPORT_ROLES = ("director", "business_manager", "counsel")
@@ -190,7 +175,7 @@ def build_compliance_report(
                 as_of=as_of,
                 generated_by=generated_by,
             ),
-            attention=tuple(_attention(conn, register, retention, ref, zone)),
+            attention=tuple(needs_attention(conn, register, retention, ref, zone)),
             integrity=integrity,
             cameras=_cameras(conn, start, end, ref),
             retention=retention,
@@ -364,129 +349,6 @@ def _disclosure(r: RegisterRow) -> DisclosureRow:
         follow_up=r.follow_up,
         foia_due=r.foia_due,
     )
-
-
-# ---- what needs the Director's attention ------------------------------------------------
-
-
-def _item(severity: str, rule: Rule, text: str, subject: str) -> AttentionItem:
-    return AttentionItem(severity, rule.id, rule.source, text, subject)
-
-
-def _local(moment: datetime, zone: ZoneInfo) -> str:
-    return sitetime.show(moment, zone)
-
-
-def _attention(
-    conn: Connection,
-    register: list[RegisterRow],
-    retention: Retention,
-    ref: datetime,
-    zone: ZoneInfo,
-) -> list[AttentionItem]:
-    """What the Director must act on, most serious first. Refused attempts are not here:
-    each was refused already and is listed once, under Refused attempts."""
-    items: list[AttentionItem] = []
-    late = retention.counts.purged_late
-    if late:
-        items.append(
-            _item(
-                "violation",
-                rules.FOOTAGE_RETENTION,
-                f"{late} segment{'s were' if late != 1 else ' was'} purged late in this period "
-                "(after the deadline and the sweep's grace day): check that the daily "
-                "retention sweep runs (custodes retention sweep, see docs/FOOTAGE.md).",
-                "retention",
-            )
-        )
-    if retention.settings.schedule_authority is None:
-        items.append(
-            _item(
-                "warning",
-                rules.FOOTAGE_RETENTION,
-                "Schedule authority: NOT CONFIGURED. Purges cite no approved records "
-                "retention schedule (50 ILCS 205/7). Record it once: custodes retention "
-                "settings --schedule-id ID --schedule-item N --reason TEXT --as DIRECTOR.",
-                "retention settings",
-            )
-        )
-    for seg in segment_rows(conn, ref, status="overdue"):
-        due = seg.keep_until or seg.deadline
-        items.append(
-            _item(
-                "violation",
-                rules.FOOTAGE_RETENTION,
-                f"Segment {seg.segment_id} ({seg.camera_id}) was due for purge on "
-                f"{_local(due, zone)} and is still kept ({(ref - due).days} days overdue): "
-                "run the retention sweep (custodes retention sweep).",
-                seg.segment_id,
-            )
-        )
-    today = sitetime.local_day(ref, zone)
-    for r in register:
-        if r.follow_up == "open":
-            items.append(
-                _item(
-                    "warning",
-                    rules.LRCA_EMERGENCY_FOLLOWUP,
-                    f"Emergency release {r.ref} has an open follow-up: seek judicial review "
-                    "or link the later court order (custodes request follow-up).",
-                    r.ref,
-                )
-            )
-        if r.foia_due is None:
-            continue
-        due_day = sitetime.local_day(r.foia_due, zone)
-        if r.decision == "pending" and ref > r.foia_due:
-            items.append(
-                _item(
-                    "violation",
-                    rules.FOIA_CLOCK,
-                    f"FOIA request {r.ref} was due {_local(r.foia_due, zone)} and is not "
-                    "answered (the deadline was missed); answer it now.",
-                    r.ref,
-                )
-            )
-        elif r.decision == "pending":
-            left = business_days_between(today, due_day)
-            if left <= FOIA_NEAR_BUSINESS_DAYS:
-                items.append(
-                    _item(
-                        "warning",
-                        rules.FOIA_CLOCK,
-                        f"FOIA request {r.ref} is due {_local(r.foia_due, zone)} ("
-                        + (
-                            "today"
-                            if left == 0
-                            else f"{left} business day{'s' if left != 1 else ''} left"
-                        )
-                        + "); answer or extend it.",
-                        r.ref,
-                    )
-                )
-        elif r.decided_at is not None and r.decided_at > r.foia_due:
-            items.append(
-                _item(
-                    "violation",
-                    rules.FOIA_CLOCK,
-                    f"FOIA request {r.ref} was answered on {_local(r.decided_at, zone)}, "
-                    f"after its deadline {_local(r.foia_due, zone)}.",
-                    r.ref,
-                )
-            )
-    for hold in hold_rows(conn, active_only=True):
-        if hold.review_by is not None and hold.review_by < ref:
-            items.append(
-                _item(
-                    "warning",
-                    rules.FOOTAGE_HOLD_BLOCKS_PURGE,
-                    f"Hold {hold.hold_id} ({hold.kind.replace('_', ' ')}, {hold.reference}) "
-                    f"was to be reviewed by {sitetime.show_date(hold.review_by, zone)}: review it and "
-                    "release it (Director) or keep it with a new review date.",
-                    hold.hold_id,
-                )
-            )
-    return sorted(items, key=lambda i: _SEVERITY_ORDER[i.severity])
 
 
 def record_issued(

@@ -46,55 +46,66 @@ def _verdict(report: ComplianceReport) -> str:
 
 
 def _period(report: ComplianceReport) -> tuple[tuple[str, str], ...]:
-    n = report.retention.counts
+    return (
+        ("Cameras", _cameras(report)),
+        ("Footage", _footage(report)),
+        ("Access", _access(report)),
+        ("Disclosure requests", _requests(report)),
+        ("Refused attempts", _refused(report)),
+    )
+
+
+def _cameras(report: ComplianceReport) -> str:
     cams = report.cameras
     active = sum(1 for c in cams.rows if c.status == "active")
+    refused = f"; {_n(len(cams.refused), 'registration')} refused" if cams.refused else ""
+    return f"{_n(active, 'camera')} in service{refused}"
+
+
+def _footage(report: ComplianceReport) -> str:
+    n = report.retention.counts
     purged = n.purged_on_time + n.purged_late
-    footage = f"{_n(n.captured, 'segment')} recorded; {purged} purged"
-    footage += f" ({n.purged_late} late)" if n.purged_late else " on time" if purged else ""
+    text = f"{_n(n.captured, 'segment')} recorded; {purged} purged"
+    text += f" ({n.purged_late} late)" if n.purged_late else " on time" if purged else ""
     if n.overdue_now:
-        footage += f"; {n.overdue_now} overdue for purge now"
+        text += f"; {n.overdue_now} overdue for purge now"
     if n.flagged or n.held:
-        footage += f"; {n.flagged} flagged and {n.held} on hold (kept while it lasts)"
+        text += f"; {n.flagged} flagged and {n.held} on hold (kept while it lasts)"
+    return text
+
+
+def _access(report: ComplianceReport) -> str:
     viewings = report.access.viewings
     archived = [v for v in viewings if v.archived]
-    people = len({v.name for v in archived})
-    access = (
-        f"{_n(len(archived), 'viewing')} of archived footage by {_n(people, 'person', 'people')}"
-        if archived
-        else "no archived footage was viewed"
-    )
+    if archived:
+        people = len({v.name for v in archived})
+        text = f"{_n(len(archived), 'viewing')} of archived footage by "
+        text += _n(people, "person", "people")
+    else:
+        text = "no archived footage was viewed"
     recent = len(viewings) - len(archived)
-    if recent:
-        access += f"; {_n(recent, 'viewing')} of recent footage"
+    return text + (f"; {_n(recent, 'viewing')} of recent footage" if recent else "")
+
+
+def _requests(report: ComplianceReport) -> str:
     rows = report.disclosures.rows
+    if not rows:
+        return "none received"
     decisions = Counter(r.decision for r in rows)
-    requests = (
-        f"{_n(len(rows), 'request')} received: "
-        + ", ".join(f"{count} {decision}" for decision, count in sorted(decisions.items()))
-        if rows
-        else "none received"
-    )
+    counted = ", ".join(f"{count} {decision}" for decision, count in sorted(decisions.items()))
+    return f"{_n(len(rows), 'request')} received: {counted}"
+
+
+def _refused(report: ComplianceReport) -> str:
     refused = len(report.refusals)
-    return (
-        ("Cameras", f"{_n(active, 'camera')} in service"
-         + (f"; {_n(len(cams.refused), 'registration')} refused" if cams.refused else "")),
-        ("Footage", footage),
-        ("Access", access),
-        ("Disclosure requests", requests),
-        ("Refused attempts", f"{refused} refused and recorded" if refused else "none"),
-    )  # fmt: skip
+    return f"{refused} refused and recorded" if refused else "none"
 
 
 def _needs(report: ComplianceReport) -> str:
     severities = Counter(item.severity for item in report.attention)
     if not severities:
         return "Nothing needs your attention in this period."
-    parts = [
-        _n(severities[s], s)
-        for s in ("violation", "warning", "info")
-        if severities[s]
-    ]  # fmt: skip
+    parts = [_n(severities[s], s) for s in ("violation", "warning", "info") if severities[s]]
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return f"Needs your attention: {listed}, listed next."
 

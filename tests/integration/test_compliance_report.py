@@ -18,7 +18,8 @@ from ledger.errors import NotPermitted
 from ledger.footage import MediaFacts
 from ledger.footage_commands import CaptureItem
 from ledger.integrity import issue_checkpoint, open_chain
-from projections.compliance import build_compliance_report, business_days_between
+from projections.attention import business_days_between
+from projections.compliance import build_compliance_report
 from projections.compliance_model import Integrity
 from projections.registry import open_views
 from projections.statistics import statistics
