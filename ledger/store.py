@@ -97,6 +97,7 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         super().__init__(*args, **kwargs)
         self.lock_timeout_s = float(lock_timeout_s)
         self.lock_retries = max(0, int(lock_retries))
+        self._last_act: tuple[bytes, Any] | None = None  # (entry hash, time) of our last act
         engine = self.datastore.engine
         assert engine is not None
         self.dialect = engine.dialect.name
@@ -122,6 +123,16 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
             f"SELECT position, entry_hash, act FROM {self.table} "
             "WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1"
         )
+
+    def _head_time(self, head: tuple[int, bytes, bytes | None] | None) -> Any:
+        """The head act's recorded time: remembered when this recorder wrote the head (its
+        entry hash identifies it, committed or not), else read from its record."""
+        if head is None:
+            return None
+        cached = self._last_act
+        if cached is not None and bytes(head[1]) == cached[0]:
+            return cached[1]
+        return act_time(bytes(head[2]) if head[2] is not None else None)
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -207,8 +218,8 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         cur.executemany(self._insert_sql, rows)
         return ids
 
-    @staticmethod
     def _rows(
+        self,
         ids: list[int],
         stored_events: Sequence[StoredEvent],
         head: tuple[int, bytes, bytes | None] | None,
@@ -220,19 +231,23 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         sealer = None
         if act is not None:
             moment = act.clock()
-            last = act_time(bytes(head[2]) if head and head[2] is not None else None)
+            last = self._head_time(head)
             if last is not None and moment < last - CLOCK_TOLERANCE:
                 raise ClockBehind(moment, last)
             sealer = act.sealer(moment)
-        links = chain_columns(
-            (
-                (i, e.originator_id.bytes, e.originator_version, e.topic, e.state)  # type: ignore[union-attr]
-                for i, e in zip(ids, stored_events, strict=True)
-            ),
-            head_position,
-            head_hash,
-            sealer,
+        links = list(
+            chain_columns(
+                (
+                    (i, e.originator_id.bytes, e.originator_version, e.topic, e.state)  # type: ignore[union-attr]
+                    for i, e in zip(ids, stored_events, strict=True)
+                ),
+                head_position,
+                head_hash,
+                sealer,
+            )
         )
+        if act is not None:
+            self._last_act = (links[-1][3], moment)
         return [
             (
                 i,
