@@ -335,6 +335,7 @@ def _write_clips(
                 regions=regions,
                 caption=f"{permit.request_ref} {permit.case_number or ''}".strip(),
                 start=info.recorded_start,
+                zone=ledger.site().zone,
             )
             original.unlink()  # the recipient gets the redacted copy only
             # Paths are local to this machine: the hashes identify source and output.

@@ -35,6 +35,7 @@ from capture.errors import (
 )
 from capture.probe import MediaInfo, probe, recorded_start_from_name
 from capture.vault import Vault
+from ledger import sitetime
 from ledger.app import Ledger
 from ledger.errors import InvalidInput, LedgerError
 from ledger.footage import MediaFacts
@@ -206,9 +207,9 @@ def ingest_file(
         path,
         "recovered" if recovered else "ingested",
         segment.segment_id,
-        f"{path.name}: {verb} as segment {segment.segment_id} "
-        f"({segment.recorded_start:%Y-%m-%d %H:%M:%S}Z, {info.duration_s:.1f} s, "
-        f"{info.width}x{info.height})",
+        f"{path.name}: {verb} as segment {segment.segment_id} (recorded "
+        f"{sitetime.show_span(segment.recorded_start, segment.recorded_end, ledger.site().zone)}, "
+        f"{info.duration_s:.1f} s, {info.width}x{info.height})",
     )
 
 

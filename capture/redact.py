@@ -18,15 +18,17 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
 
 from capture.errors import CascadeMissing, FrameOutOfRange, NotDecodable, WriteFailed
+from ledger import sitetime
 
 Box = tuple[int, int, int, int]  # x, y, w, h in frame pixels
 FRONTAL = "haarcascade_frontalface_default.xml"
@@ -62,6 +64,7 @@ class RedactionResult:
     regions: tuple[Box, ...]
     caption: str
     start: datetime | None
+    caption_zone: str = "UTC"  # the zone of the burned-in time (the site's, R24)
     method: str = "pixelate"
     detection: DetectionParameters = field(default_factory=DetectionParameters)
 
@@ -166,13 +169,15 @@ def redact_clip(
     regions: list[tuple[int, int, int, int]],
     caption: str,
     start: datetime | None,
+    zone: ZoneInfo = sitetime.UTC_ZONE,
     params: DetectionParameters | None = None,
 ) -> RedactionResult:
     """Write a redacted copy of ``src`` to ``dst`` (.mp4 mp4v or .avi MJPG).
 
     ``regions`` are operator boxes (x, y, w, h) blurred on every frame. ``caption`` (e.g. the
-    case number) and the frame's time (``start + i / fps`` in UTC, or the offset from the
-    start of the clip when ``start`` is unknown) are burned into every frame.
+    case number) and the frame's time are burned into every frame: ``start + i / fps`` in
+    ``zone`` (the site's) with its label (R24), or the offset from the start of the clip
+    when ``start`` is unknown.
     """
     p = params or DetectionParameters()
     src, dst = Path(src), Path(dst)
@@ -207,7 +212,7 @@ def redact_clip(
             pixelate(frame, region)
         stats["faces"] += len(boxes)
         stats["frames_with_faces"] += bool(boxes)
-        _burn_in(frame, caption, _stamp(start, index, fps))
+        _burn_in(frame, caption, frame_time(start, index, fps, zone))
         writer.write(frame)
         stats["frames"] += 1
 
@@ -244,29 +249,34 @@ def redact_clip(
         regions=tuple(tuple(r) for r in regions),  # type: ignore[misc]
         caption=caption,
         start=start,
+        caption_zone=zone.key,
         detection=p,
     )
 
 
-def extract_frame(src: Path, at_seconds: float, out_png: Path) -> Path:
-    """Save the frame shown at ``at_seconds`` into the clip as a PNG (lossless) still."""
+def extract_frame(src: Path, at_seconds: float, out_png: Path, *, name: str = "") -> Path:
+    """Save the frame shown at ``at_seconds`` into the clip as a PNG (lossless) still.
+
+    ``name`` is what messages call the clip (``segment 34c20c33a713``) when ``src`` is a
+    temporary copy whose path means nothing to the reader."""
     src, out_png = Path(src), Path(out_png)
+    what = name or str(src)
     cap = cv2.VideoCapture(str(src))
     try:
         if not cap.isOpened():
-            raise NotDecodable(f"{src}: OpenCV cannot open the video; probe it first.")
+            raise NotDecodable(f"{what}: OpenCV cannot open the video; probe it first.")
         fps = float(cap.get(cv2.CAP_PROP_FPS)) or 0.0
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         index = int(at_seconds * fps + 1e-9)
         if at_seconds < 0 or fps <= 0 or (count > 0 and index >= count):
             raise FrameOutOfRange(
-                f"{src}: {at_seconds:g} s is outside the clip (0 to {count / fps if fps else 0:g} "
-                "s); choose a time inside it."
+                f"{what}: {at_seconds:g} s is outside the clip (0 to "
+                f"{count / fps if fps else 0:g} s); choose a time inside it."
             )
         cap.set(cv2.CAP_PROP_POS_FRAMES, index)
         ok, frame = cap.read()
         if not ok:
-            raise FrameOutOfRange(f"{src}: frame {index} ({at_seconds:g} s) does not decode.")
+            raise FrameOutOfRange(f"{what}: frame {index} ({at_seconds:g} s) does not decode.")
     finally:
         cap.release()
     if not cv2.imwrite(str(out_png), frame):
@@ -274,26 +284,73 @@ def extract_frame(src: Path, at_seconds: float, out_png: Path) -> Path:
     return out_png
 
 
-def _stamp(start: datetime | None, index: int, fps: float) -> str:
+def frame_time(start: datetime | None, index: int, fps: float, zone: ZoneInfo) -> str:
     offset = timedelta(seconds=index / fps)
     if start is None:
         return f"t+{offset.total_seconds():09.3f}s (start unknown)"
-    return (start + offset).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+    return sitetime.show_stamp(start + offset, zone)
+
+
+@dataclass(frozen=True)
+class Label:
+    """One burned-in text: its baseline origin, size and the box drawn behind it."""
+
+    text: str
+    x: int
+    y: int  # baseline
+    scale: float
+    thickness: int
+    box: Box  # x, y, w, h of the black backing
+
+
+CAPTION_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def caption_layout(width: int, height: int, caption: str, stamp: str) -> list[Label]:
+    """Where the case caption and the time go on a frame of this size.
+
+    The text scales with the frame's height (readable on 320x240, not huge on 1080p) and
+    never with less room than it needs: side by side in the top band when both fit, else
+    the caption at the top and the time at the bottom, each shrunk to the frame's width.
+    """
+    margin, pad = max(4, round(height * 0.02)), 3
+    texts = [(t, right) for t, right in ((caption, False), (stamp, True)) if t]
+    if not texts:
+        return []
+    room = width - 2 * margin - 2 * pad
+    scale = min(max(0.4, height / 700), 2.0)
+    widest = max(cv2.getTextSize(t, CAPTION_FONT, 1.0, 1)[0][0] for t, _ in texts)
+    scale = min(scale, room / widest)  # a long case number on a tiny frame: smaller, whole
+    thick = max(1, round(scale * 1.5))
+    sizes = [cv2.getTextSize(t, CAPTION_FONT, scale, thick) for t, _ in texts]
+    together = sum(w for (w, _), _ in sizes) + 4 * pad + 3 * margin <= width
+    labels = []
+    for n, ((text, right), ((tw, th), base)) in enumerate(zip(texts, sizes, strict=True)):
+        x = width - margin - pad - tw if right else margin + pad
+        if n > 0 and not together:
+            y = height - margin - pad - base  # no room beside the caption: the bottom band
+        else:
+            y = margin + pad + th
+        box = (x - pad, y - th - pad, tw + 2 * pad, th + base + 2 * pad)
+        labels.append(Label(text, x, y, scale, thick, box))
+    return labels
 
 
 def _burn_in(frame: np.ndarray, caption: str, stamp: str) -> None:
     h, w = frame.shape[:2]
-    scale = max(0.45, h / 900)
-    thick = max(1, round(scale * 1.5))
-    font = cv2.FONT_HERSHEY_SIMPLEX
-    for text, right in ((caption, False), (stamp, True)):
-        if not text:
-            continue
-        (tw, th), base = cv2.getTextSize(text, font, scale, thick)
-        x = w - tw - 8 if right else 8
-        y = th + 8
-        cv2.rectangle(frame, (x - 4, y - th - 4), (x + tw + 4, y + base + 2), (0, 0, 0), -1)
-        cv2.putText(frame, text, (x, y), font, scale, (255, 255, 255), thick, cv2.LINE_AA)
+    for label in caption_layout(w, h, caption, stamp):
+        x, y, bw, bh = label.box
+        cv2.rectangle(frame, (x, y), (x + bw, y + bh), (0, 0, 0), -1)
+        cv2.putText(
+            frame,
+            label.text,
+            (label.x, label.y),
+            CAPTION_FONT,
+            label.scale,
+            (255, 255, 255),
+            label.thickness,
+            cv2.LINE_AA,
+        )
 
 
 def _sha256(path: Path) -> str:

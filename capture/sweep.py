@@ -36,6 +36,7 @@ from typing import Literal, Protocol
 from capture.audit import VaultFinding, audit_vault
 from capture.errors import CaptureError, DestroyIncomplete
 from capture.vault import Vault
+from ledger import sitetime
 from ledger.app import Ledger
 from ledger.errors import LedgerError
 from ledger.retention_commands import SWEEPERS, MissingRecord, PurgeBlocked, PurgeRecord
@@ -305,7 +306,8 @@ def _destroy_one(
         return PurgeOutcome(
             c.segment_id,
             "would purge",
-            f"would purge segment {c.segment_id} ({info.camera_id}, deadline {info.retention_deadline:%Y-%m-%d})",
+            f"would purge segment {c.segment_id} ({info.camera_id}, deadline "
+            f"{sitetime.show(info.retention_deadline, ledger.site().zone)})",
         )
     step("checked")
     report = vault.destroy(info.sha256, keep_marker=True)

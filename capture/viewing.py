@@ -98,7 +98,7 @@ def frame_of_segment(
     try:
         open_vault(ledger).decrypt_to(seg.sha256, clip)
         with staged(out_png, force=force, mode=PRIVATE, suffix=".png") as tmp:
-            extract_frame(clip, at_seconds, tmp)
+            extract_frame(clip, at_seconds, tmp, name=f"segment {seg.segment_id}")
     finally:
         clip.unlink(missing_ok=True)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from click.core import ParameterSource
 from cli.common import Context, emit_json, info, json_option
 from cli.output import echo, force_option
 from cli.proofs import signing_passphrase, witness_policy_option
+from ledger import sitetime
 from ledger.datadir import DATABASE_URL_ENV
 
 STAGES = {
@@ -105,7 +107,8 @@ def backup(ctx: Context, out: Path, force: bool, as_json: bool) -> None:
     info(
         f"Backup written to {result.path} ({_size(result.bytes)}, SHA-256 {result.sha256}).\n"
         f"  {result.entries} entries verified; a checkpoint of exactly these, signed "
-        f"{result.checkpoint_time.isoformat()}, is inside (root {result.checkpoint_root})."
+        f"{sitetime.show(result.checkpoint_time, ctx.zone(), seconds=True)}, is inside "
+        f"(root {result.checkpoint_root})."
     )
     info(
         f"Keys are NOT in the backup. They are in {result.keys_dir}/: keep a copy of that "
@@ -208,12 +211,12 @@ def restore(
         return
     echo(
         f"Restored to {result.data_dir}: {result.entries} entries verify and are exactly the "
-        f"backup's signed checkpoint (signed {result.checkpoint_time.isoformat()})."
+        f"backup's signed checkpoint (signed {_utc(result.checkpoint_time)})."
     )
     if result.against is not None:
         echo(
             f"They extend the checkpoint you kept ({result.against.size} entries, signed "
-            f"{result.against.time.isoformat()})."
+            f"{_utc(result.against.time)})."
         )
         if result.against.witnesses is not None:
             names = ", ".join(sorted(result.against.witnesses))
@@ -268,3 +271,8 @@ def _size(n: int) -> str:
 def register(group: click.Group) -> None:
     group.add_command(backup)
     group.add_command(restore)
+
+
+def _utc(moment: datetime) -> str:
+    # A restored ledger's site zone is in its events, which may wait for their key.
+    return sitetime.show(moment, sitetime.UTC_ZONE, seconds=True)

@@ -6,11 +6,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import update_wrapper
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -49,6 +50,10 @@ class Context:
     def now(self) -> datetime:
         return self.clock()
 
+    def zone(self) -> ZoneInfo:
+        """The site's time zone: what is typed without a zone, and everything shown (R24)."""
+        return self.ledger().site().zone
+
     def datadir(self) -> DataDir:
         if self._datadir is None:
             self._datadir = DataDir.open(self.data_dir)
@@ -75,23 +80,6 @@ def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON on stdout.")(
         f
     )
-
-
-def parse_when(value: str, *, param: str, end_of_day: bool = False) -> datetime:
-    """ISO-8601 date or date-time; naive values are UTC."""
-    try:
-        if len(value) == 10:
-            d = date.fromisoformat(value)
-            dt = datetime(d.year, d.month, d.day, tzinfo=UTC)
-            return dt.replace(hour=23, minute=59, second=59) if end_of_day else dt
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO-8601 date or date-time (e.g. 2026-11-01 or "
-            "2026-11-01T08:30:00Z)",
-            param_hint=param,
-        ) from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -24,13 +27,15 @@ def demo(out: Path | None) -> None:
     Staff, six cameras (a restroom camera refused), synthetic clips, a flag, holds,
     viewings (refused ones too), a court order, an emergency request with its follow-up,
     a guardian inquiry, a FOIA request, a redacted evidence export, a retention sweep
-    and a signed checkpoint; then the Director's compliance report (HTML and PDF).
+    and a signed checkpoint; then the Director's compliance report (HTML and PDF) for
+    every day the demo recorded.
 
     \b
     Example:
       custodes demo --out ./custodes-demo
     """
-    from cli.scenario import PASSPHRASES, run_month
+    from cli.scenario import DIRECTOR, PASSPHRASES, run_month
+    from projections.report_summary import period_words
 
     out = out or Path(tempfile.mkdtemp(prefix="custodes-demo-"))
     if out.exists() and any(out.iterdir()):
@@ -44,7 +49,11 @@ def demo(out: Path | None) -> None:
     for refusal in summary.refusals:
         echo(f"  - {refusal}")
     echo(f"Evidence package: {summary.evidence}")
-    echo("Compliance report for October, for the Director and the board:")
+    assert summary.period is not None
+    echo(
+        f"Compliance report for the whole demo, {period_words(*summary.period)}, for the "
+        "Director and the board:"
+    )
     for path in summary.reports:
         echo(f"  {path}")
     echo(f"Signed checkpoint ({summary.checkpoint_size} entries):")
@@ -52,13 +61,42 @@ def demo(out: Path | None) -> None:
     echo("Demo staff and their passphrases (a demo only: never print real ones):")
     for name, secret in PASSPHRASES.items():
         echo(f"  {name}: {secret}")
+    custodes, how = custodes_command()
+    where = shlex.quote(str(data))
     echo("Look around (sign in first: the passphrase is asked once for 10 minutes):")
-    echo(f'  custodes --data-dir {data} login "Dana Director"')
-    echo(f"  custodes --data-dir {data} log --kind AccessDenied")
-    echo(f"  custodes --data-dir {data} footage list")
-    echo(f"  custodes --data-dir {data} verify --deep")
-    echo(f"  custodes verify-export {summary.evidence}")
-    echo(f"  custodes --data-dir {data} backup --out {data.parent / 'ledger.backup'}")
+    for args in (
+        f"--data-dir {where} login {shlex.quote(DIRECTOR)}",
+        f"--data-dir {where} log --kind AccessDenied",
+        f"--data-dir {where} footage list",
+        f"--data-dir {where} request show R-2026-0002",
+        f"--data-dir {where} verify --deep",
+        f"verify-export {shlex.quote(str(summary.evidence))}",
+        f"--data-dir {where} backup --out {shlex.quote(str(data.parent / 'ledger.backup'))}",
+    ):
+        echo(f"  {custodes} {args}")
+    if how:
+        echo(f"  ({how})")
+
+
+def custodes_command() -> tuple[str, str]:
+    """How to run this same ``custodes`` from a shell, and a note when that needs saying.
+
+    Installed in a virtual environment that is not active, ``custodes`` is not on the
+    PATH (``command not found``): the hints then print the full path to the script."""
+    argv0 = Path(sys.argv[0])
+    script = argv0 if argv0.name == "custodes" else Path(sys.executable).with_name("custodes")
+    if not script.is_file():
+        return "custodes", "with the virtual environment active: source .venv/bin/activate"
+    script = script.absolute()
+    on_path = shutil.which("custodes")
+    if on_path is not None and Path(on_path).resolve() == script.resolve():
+        return "custodes", ""
+    activate = script.with_name("activate")
+    return shlex.quote(str(script)), (
+        f"or, after: source {shlex.quote(str(activate))}, just: custodes ..."
+        if activate.is_file()
+        else ""
+    )
 
 
 def register(group: click.Group) -> None:

@@ -7,6 +7,7 @@ import csv
 import sys
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -15,13 +16,15 @@ from cli.common import (
     actor_option,
     emit_json,
     json_option,
-    parse_when,
     pass_ctx,
     table,
     to_jsonable,
 )
 from cli.reports import as_of_option, parse_as_of
+from cli.when import range_options, time_range
+from ledger import sitetime
 from ledger.errors import InvalidInput
+from ledger.sitetime import TypedTime
 from ledger.text import csv_cell
 
 
@@ -54,7 +57,7 @@ def _patron(row: Any) -> str:
     return f"{row.patron} (erased)" if row.patron_erased else row.patron
 
 
-def disclosure_table(rows: list[Any]) -> None:
+def disclosure_table(rows: list[Any], zone: ZoneInfo) -> None:
     table(
         [
             "request",
@@ -79,7 +82,7 @@ def disclosure_table(rows: list[Any]) -> None:
                 ",".join(r.released_fields + r.released_footage),
                 r.acknowledgement,
                 r.follow_up,
-                r.foia_due.date() if r.foia_due else "",
+                sitetime.show(r.foia_due, zone),
             )
             for r in rows
         ],
@@ -87,8 +90,7 @@ def disclosure_table(rows: list[Any]) -> None:
 
 
 @click.command("disclosures")
-@click.option("--from", "since", help="Opened on or after (ISO date).")
-@click.option("--to", "until", help="Opened before (ISO date).")
+@range_options("Requests opened")
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
 @as_of_option
@@ -96,11 +98,11 @@ def disclosure_table(rows: list[Any]) -> None:
 @pass_ctx
 def report_disclosures(
     ctx: Context,
-    since: str | None,
-    until: str | None,
+    since: TypedTime | None,
+    until: TypedTime | None,
     as_json: bool,
     as_csv: bool,
-    as_of: str | None,
+    as_of: TypedTime | None,
     actor: str,
 ) -> None:
     """The disclosure register: requester, basis, decision and reasons, time to decision,
@@ -108,12 +110,12 @@ def report_disclosures(
 
     \b
     Example:
-      custodes report disclosures --from 2026-11-01 --to 2026-12-01 --csv > register.csv
+      custodes report disclosures --from 2026-11-01 --to 2026-11-30 --csv > register.csv
     """
     if as_json and as_csv:
         raise InvalidInput("choose one of --json or --csv")
-    start = parse_when(since, param="--from") if since else None
-    end = parse_when(until, param="--to") if until else None
+    zone = ctx.zone()
+    start, end = time_range(since, until, zone)
     rows = disclosure_rows(ctx, start, end, parse_as_of(ctx, as_of))
     if as_json:
         emit_json(rows)
@@ -125,4 +127,4 @@ def report_disclosures(
         for d in data:
             writer.writerow([_csv_value(v) for v in d.values()])
     else:
-        disclosure_table(rows)
+        disclosure_table(rows, zone)

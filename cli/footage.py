@@ -6,10 +6,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -20,7 +18,6 @@ from cli.common import (
     emit_json,
     info,
     json_option,
-    parse_when,
     pass_ctx,
     table,
     wraps,
@@ -28,7 +25,10 @@ from cli.common import (
 from cli.output import echo, force_option
 from cli.report import report_group
 from cli.reports import as_of_option, parse_as_of
+from cli.when import when_option
+from ledger import sitetime
 from ledger.footage_policy import PURPOSES
+from ledger.sitetime import TypedTime
 from ledger.text import printable
 from projections.retention import STATUSES
 
@@ -77,18 +77,6 @@ def audit_footage(ledger: Any) -> list[Any]:
     ]
 
 
-def site_zone(ctx: Context) -> ZoneInfo:
-    return ZoneInfo(ctx.ledger().site().timezone)
-
-
-def local(dt: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return "" if dt is None else dt.astimezone(tz).strftime(fmt)
-
-
-def optional_when(value: str | None, param: str, *, end_of_day: bool = False) -> datetime | None:
-    return None if value is None else parse_when(value, param=param, end_of_day=end_of_day)
-
-
 @click.group("footage")
 def footage_group() -> None:
     """Footage segments: ingest, list, flag, hold, view.
@@ -103,11 +91,9 @@ def footage_group() -> None:
 @footage_group.command("ingest")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--camera", required=True, help="Registered camera the footage comes from.")
-@click.option(
+@when_option(
     "--recorded-at",
-    default=None,
-    metavar="ISO-8601",
-    help="Recording start (one file only); else container metadata, else the file name.",
+    help="Recording start (one file only); else container metadata, else the file name",
 )
 @click.option("--keep-source", is_flag=True, help="Leave the source files in place.")
 @actor_option
@@ -118,7 +104,7 @@ def footage_ingest(
     ctx: Context,
     paths: tuple[Path, ...],
     camera: str,
-    recorded_at: str | None,
+    recorded_at: TypedTime | None,
     keep_source: bool,
     actor: str,
     as_json: bool,
@@ -136,7 +122,7 @@ def footage_ingest(
     from capture.ingest import ingest_paths, segment_files
 
     ledger = ctx.ledger()
-    start = optional_when(recorded_at, "--recorded-at")
+    start = recorded_at.start(ctx.zone()) if recorded_at is not None else None
     ledger.check_capture(camera, actor=actor)  # before any progress output
     count = len(segment_files(paths))
     with click.progressbar(length=count, label="Ingesting", file=sys.stderr) as bar:
@@ -178,7 +164,7 @@ def footage_list(
     status: str | None,
     camera: str | None,
     limit: int | None,
-    as_of: str | None,
+    as_of: TypedTime | None,
     as_json: bool,
     actor: str,
 ) -> None:
@@ -195,6 +181,8 @@ def footage_list(
 
     when = parse_as_of(ctx, as_of)
     now = when or ctx.now()
+    if camera is not None:
+        ctx.ledger().camera_info(camera)  # a typo is named (Did you mean ...?), not empty
     rows = read_views(
         ctx.ledger(),
         lambda conn: segment_rows(conn, now, status=status, camera=camera, limit=limit),
@@ -203,15 +191,15 @@ def footage_list(
     if as_json:
         emit_json(rows)
         return
-    tz = site_zone(ctx)
+    zone = ctx.zone()
     table(
         ["segment", "camera", "recorded", "deadline", "status", "holds", "flags"],
         [
             (
                 r.segment_id,
                 r.camera_id,
-                local(r.recorded_start, tz),
-                "until flag cleared" if r.keep_until is None else local(r.keep_until, tz),
+                sitetime.show(r.recorded_start, zone),
+                "until flag cleared" if r.keep_until is None else sitetime.show(r.keep_until, zone),
                 r.status,
                 ",".join(r.holds),
                 ",".join(r.flags),
@@ -224,10 +212,12 @@ def footage_list(
 @footage_group.command("flag")
 @click.argument("segment")
 @click.option("--reason", required=True, help="The suspected misbehavior (recorded).")
-@click.option("--until", default=None, metavar="DATE", help="Keep until (else until cleared).")
+@when_option("--until", help="Keep through this day (else until the flag is cleared)")
 @actor_option
 @pass_ctx
-def footage_flag(ctx: Context, segment: str, reason: str, until: str | None, actor: str) -> None:
+def footage_flag(
+    ctx: Context, segment: str, reason: str, until: TypedTime | None, actor: str
+) -> None:
     """Flag a segment for suspected misbehavior: it is kept past its deadline (R13).
 
     \b
@@ -237,7 +227,7 @@ def footage_flag(ctx: Context, segment: str, reason: str, until: str | None, act
     flag_id = ctx.ledger().flag(
         segment,
         reason=reason,
-        retain_until=optional_when(until, "--until", end_of_day=True),
+        retain_until=until.last_instant(ctx.zone()) if until is not None else None,
         actor=actor,
     )
     info(f"Flagged segment {segment} as {flag_id}.")

@@ -6,46 +6,46 @@ import click
 
 from cli.auth import actor_option
 from cli.common import Context, emit_json, json_option, pass_ctx, table
-from cli.footage import local, optional_when, site_zone
 from cli.output import echo
 from cli.reports import as_of_option, parse_as_of
+from cli.when import range_options, time_range
+from ledger import sitetime
+from ledger.sitetime import TypedTime
 
 
 @click.command("access")
-@click.option("--from", "since", default=None, metavar="DATE", help="From this date (inclusive).")
-@click.option("--to", "until", default=None, metavar="DATE", help="To this date (inclusive).")
+@range_options("Viewings and refused attempts")
 @as_of_option
 @json_option
 @actor_option
 @pass_ctx
 def report_access(
-    ctx: Context, since: str | None, until: str | None, as_of: str | None, as_json: bool, actor: str
+    ctx: Context,
+    since: TypedTime | None,
+    until: TypedTime | None,
+    as_of: TypedTime | None,
+    as_json: bool,
+    actor: str,
 ) -> None:
-    """Footage access log: every viewing (name, role, date, time, reason, purpose, remote)
-    and every refused attempt (R16, R23).
+    """Footage access log: every viewing (name, role, date, time, whether the footage was
+    archived, reason, purpose, remote) and every refused attempt to view or export footage
+    (R16, R23).
 
     \b
     Example:
       custodes report access --from 2026-11-01 --to 2026-11-30 --json
     """
-    from datetime import timedelta
-
     from projections.access import access_report
     from projections.registry import read_views
 
-    start = optional_when(since, "--from")
-    end = optional_when(until, "--to")
-    if end is not None and until is not None and len(until) == 10:
-        end = end + timedelta(days=1)  # --to is a whole day, inclusive
-    if start and end and start >= end:
-        raise click.BadParameter("--from must be before --to", param_hint="--from")
+    zone = ctx.zone()
+    start, end = time_range(since, until, zone)
     report = read_views(
         ctx.ledger(), lambda conn: access_report(conn, start, end), as_of=parse_as_of(ctx, as_of)
     )
     if as_json:
         emit_json(report)
         return
-    tz = site_zone(ctx)
     echo("Viewings")
     table(
         [
@@ -56,19 +56,21 @@ def report_access(
             "segment",
             "camera",
             "kind",
+            "archived",
             "purpose",
             "remote",
             "reason",
         ],
         [
             (
-                local(v.viewed_at, tz, "%Y-%m-%d"),
-                local(v.viewed_at, tz, "%H:%M"),
+                sitetime.show_date(v.viewed_at, zone),
+                sitetime.show_time(v.viewed_at, zone),
                 v.actor,
                 v.actor_role,
                 v.segment_id,
                 v.camera_id,
                 v.kind,
+                "yes" if v.archived else "no (live window)",
                 v.purpose,
                 "yes" if v.remote else "no",
                 v.reason,
@@ -82,8 +84,8 @@ def report_access(
         ["date", "time", "name", "role", "action", "subject", "rule"],
         [
             (
-                local(r.recorded_at, tz, "%Y-%m-%d"),
-                local(r.recorded_at, tz, "%H:%M"),
+                sitetime.show_date(r.recorded_at, zone),
+                sitetime.show_time(r.recorded_at, zone),
                 r.actor,
                 r.actor_role,
                 r.action,

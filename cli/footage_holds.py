@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 
 from cli.common import Context, actor_option, emit_json, info, json_option, pass_ctx, table
-from cli.footage import local, optional_when, site_zone
 from cli.output import echo
+from cli.when import when_option
+from ledger import sitetime
 from ledger.footage import HOLD_KINDS
+from ledger.sitetime import TypedTime
 
 
 @click.group("hold")
@@ -26,7 +28,7 @@ def hold_group() -> None:
 @click.option("--kind", type=click.Choice(HOLD_KINDS), required=True, help="Kind of hold.")
 @click.option("--reason", required=True, help="Why (recorded).")
 @click.option("--reference", required=True, help="Case, order or request number.")
-@click.option("--review-by", default=None, metavar="DATE", help="When to review the hold.")
+@when_option("--review-by", help="Review the hold by the end of this day")
 @actor_option
 @pass_ctx
 def hold_place(
@@ -35,7 +37,7 @@ def hold_place(
     kind: str,
     reason: str,
     reference: str,
-    review_by: str | None,
+    review_by: TypedTime | None,
     actor: str,
 ) -> None:
     """Hold segments from purge; prints the hold id on stdout.
@@ -49,7 +51,7 @@ def hold_place(
         kind=kind,
         reason=reason,
         reference=reference,
-        review_by=optional_when(review_by, "--review-by"),
+        review_by=review_by.last_instant(ctx.zone()) if review_by is not None else None,
         actor=actor,
     )
     echo(hold_id)
@@ -91,18 +93,19 @@ def hold_list(ctx: Context, active: bool, as_json: bool, actor: str) -> None:
     if as_json:
         emit_json(rows)
         return
-    tz = site_zone(ctx)
+    zone = ctx.zone()
     table(
-        ["hold", "kind", "reference", "segments", "placed", "by", "released"],
+        ["hold", "kind", "reference", "segments", "placed", "by", "review by", "released"],
         [
             (
                 h.hold_id,
                 h.kind,
                 h.reference,
                 h.segment_count,
-                local(h.placed_at, tz),
+                sitetime.show(h.placed_at, zone),
                 h.placed_by,
-                local(h.released_at, tz),
+                sitetime.show_date(h.review_by, zone),
+                sitetime.show(h.released_at, zone),
             )
             for h in rows
         ],

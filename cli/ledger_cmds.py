@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -17,16 +19,18 @@ from cli.common import (
     emit_json,
     info,
     json_option,
-    parse_when,
     pass_ctx,
     table,
 )
 from cli.output import echo
 from cli.proofs import witness_policy_option
+from cli.when import range_options, time_range
+from ledger import sitetime
 from ledger.app import open_ledger
 from ledger.chain_reader import ChainReader
 from ledger.datadir import DataDir
 from ledger.dir_modes import tighten
+from ledger.errors import InvalidTime
 from ledger.integrity import (
     deep_checker,
     open_chain,
@@ -35,6 +39,7 @@ from ledger.integrity import (
     verify_chain,
 )
 from ledger.names import NameRefused, check_name
+from ledger.sitetime import TypedTime
 from ledger.store import redact_url
 
 # Event numbers are 64-bit signed integers in both databases: a larger --start is a
@@ -77,14 +82,10 @@ def init(
     Example:
       custodes --data-dir /srv/custodes init --director "Dana Director" --library "Mahomet Public Library"
     """
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(
-            f"unknown time zone {timezone!r}", param_hint="--timezone"
-        ) from None
+        sitetime.site_zone(timezone)
+    except InvalidTime as e:
+        raise click.BadParameter(str(e), param_hint="--timezone") from None
     try:
         director = check_name(director, "director")
     except NameRefused as e:
@@ -299,7 +300,7 @@ def _verify_against(ctx: Context, path: Path, witness_policy: Path | None, as_js
     else:
         echo(
             f"OK: {outcome.tree_size} entries verify and extend the checkpoint of "
-            f"{cp.size} entries signed {cp.time.isoformat()}"
+            f"{cp.size} entries signed {sitetime.show(cp.time, ctx.zone(), seconds=True)}"
         )
         if witnessed is not None:
             echo(f"Cosigned as the witness policy requires by: {', '.join(sorted(witnessed))}")
@@ -308,8 +309,7 @@ def _verify_against(ctx: Context, path: Path, witness_policy: Path | None, as_js
 @click.command("log")
 @click.option("--kind", "kinds", multiple=True, help="Only this event kind (repeatable).")
 @click.option("--by", "by", default=None, metavar="NAME", help="Only events by this staff member.")
-@click.option("--from", "since", default=None, help="From this date/time (ISO-8601, UTC).")
-@click.option("--to", "until", default=None, help="Up to this date/time (exclusive).")
+@range_options("Events recorded")
 @click.option(
     "--start", type=click.IntRange(1, MAX_EVENT), default=1, show_default=True, help="First event."
 )
@@ -328,8 +328,8 @@ def log(
     ctx: Context,
     kinds: tuple[str, ...],
     by: str | None,
-    since: str | None,
-    until: str | None,
+    since: TypedTime | None,
+    until: TypedTime | None,
     start: int,
     limit: int,
     details: bool,
@@ -343,13 +343,11 @@ def log(
 
     \b
     Example:
-      custodes log --kind AccessDenied --from 2026-11-01 --to 2026-12-01
+      custodes log --kind AccessDenied --from 2026-11-01 --to 2026-11-30
       custodes log --details --start 120 --limit 10 --as "Dana Director"
     """
-    since_dt = parse_when(since, param="--from") if since else None
-    until_dt = parse_when(until, param="--to") if until else None
-    if since_dt and until_dt and since_dt >= until_dt:
-        raise click.BadParameter("--from must be before --to", param_hint="--from")
+    zone = ctx.zone()
+    since_dt, until_dt = time_range(since, until, zone)
     ledger = ctx.ledger()
     if details or as_json:
         ledger.record_read("log", f"log from {start}", actor=actor, detail=f"limit {limit}")
@@ -361,17 +359,17 @@ def log(
     if as_json:
         emit_json(entries)
         return
-    headers = ["#", "recorded (UTC)", "kind", "actor", "role"]
+    headers = ["#", "recorded", "kind", "actor", "role"]
     table(
         headers + (["details"] if details else []),
         [
             (
                 e.notification_id,
-                e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
+                sitetime.show(e.recorded_at, zone, seconds=True),
                 e.kind,
                 e.actor,
                 e.actor_role,
-                *([_summary(e.details)] if details else []),
+                *([_summary(e.details, zone)] if details else []),
             )
             for e in entries
         ],
@@ -380,8 +378,12 @@ def log(
         info(f"More events may follow: --start {entries[-1].notification_id + 1}")
 
 
-def _summary(details: dict) -> str:
-    text = ", ".join(f"{k}={v}" for k, v in details.items() if v not in (None, "", [], {}))
+def _summary(details: dict, zone: ZoneInfo) -> str:
+    text = ", ".join(
+        f"{k}={sitetime.show(v, zone) if isinstance(v, datetime) else v}"
+        for k, v in details.items()
+        if v not in (None, "", [], {})
+    )
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -15,7 +15,7 @@ from eventsourcing.persistence import (
 
 from capture.errors import CaptureError
 from cli.common import Busy, Context, Tampered
-from ledger.errors import LedgerBusy, LedgerError
+from ledger.errors import InvalidTime, LedgerBusy, LedgerError
 from ledger.evidence import EvidenceInvalid
 from ledger.integrity import LedgerTampered, MerkleProofFailed
 
@@ -39,6 +39,9 @@ class CustodesGroup(click.Group):
                 "another command changed the same record at the same moment; nothing was "
                 "recorded. Run the command again (its checks will see the other change)."
             ) from e
+        except InvalidTime as e:
+            # A typed time that names no single site-time instant: a usage error (exit 2).
+            raise click.UsageError(str(e)) from e
         except (LedgerError, CaptureError) as e:
             raise click.ClickException(str(e)) from e
         except (PersistenceError, MapperDeserialisationError) as e:
@@ -92,7 +95,8 @@ def _storage_message(e: BaseException) -> str:
     type=click.Path(file_okay=False, path_type=Path),
     envvar="CUSTODES_DATA_DIR",
     default=None,
-    help="Data directory (default: CUSTODES_DATA_DIR or ~/.local/share/custodes).",
+    help="Data directory (default: CUSTODES_DATA_DIR or ~/.local/share/custodes); also "
+    "accepted after the command.",
 )
 @click.version_option(package_name="custodes")
 @click.pass_context
@@ -132,6 +136,7 @@ def _register() -> None:
         staff,
         witness,
     )
+    from cli.data_dir import accept_data_dir_everywhere
 
     ledger_cmds.register(custodes)
     staff.register(custodes)
@@ -145,6 +150,7 @@ def _register() -> None:
     backup.register(custodes)
     rules_cmd.register(custodes)
     witness.register(custodes)
+    accept_data_dir_everywhere(custodes)
 
 
 _register()

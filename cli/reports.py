@@ -4,16 +4,18 @@ anonymized statistics and the legal-review history of one subject. All read proj
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 
-from cli.common import Context, actor_option, emit_json, info, json_option, parse_when, pass_ctx
+from cli.common import Context, actor_option, emit_json, info, json_option, pass_ctx
 from cli.output import echo, force_option
 from cli.report import report_group
+from cli.when import DAY, WHEN
+from ledger import sitetime
+from ledger.sitetime import TypedTime
 
 FORMATS = ("html", "pdf", "json", "csv")
 SUBJECT_HELP = (
@@ -30,43 +32,35 @@ def as_of_option(f: Any) -> Any:
     return click.option(
         "--as-of",
         "as_of",
+        type=WHEN,
         default=None,
-        metavar="TIMESTAMP",
-        help="Show the state exactly as it was then (ISO-8601; naive = UTC), replayed from "
-        "the ledger.",
+        help="Show the state exactly as it was then, replayed from the ledger (site time "
+        "unless a zone is given; a date alone is the end of that day).",
     )(f)
 
 
-def parse_as_of(ctx: Context, value: str | None) -> datetime | None:
-    """A past time to replay to; the future is refused (exit 2): nothing is known of it."""
-    if value is None:
+def parse_as_of(ctx: Context, typed: TypedTime | None) -> datetime | None:
+    """A past instant to replay to; the future is refused (exit 2): nothing is known of it.
+
+    A date alone is the state at the end of that local day (now, while the day lasts)."""
+    if typed is None:
         return None
-    moment = parse_when(value, param="--as-of")
-    if moment > ctx.now():
+    now, zone = ctx.now(), ctx.zone()
+    if typed.start(zone) > now:
         raise click.BadParameter(
-            f"{value} is in the future; the state can only be replayed to a past time",
+            f"{typed.text} is in the future (it is now {sitetime.show(now, zone)}); the state "
+            "can only be replayed to a past time",
             param_hint="--as-of",
         )
-    return moment
+    return min(typed.last_instant(zone), now) if typed.is_date else typed.start(zone)
 
 
-def _day(value: str, param: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a date (YYYY-MM-DD, e.g. 2026-11-01)", param_hint=param
-        ) from None
-
-
-def parse_period(
-    ctx: Context, since: str, until: str, zone: ZoneInfo, as_of: datetime | None
-) -> tuple[date, date]:
+def parse_period(ctx: Context, first: date, last: date, as_of: datetime | None) -> None:
     """Whole site-local days, inclusive; after --to or in the future is a usage error."""
-    first, last = _day(since, "--from"), _day(until, "--to")
+    zone = ctx.zone()
     if first > last:
         raise click.UsageError(f"--from {first} is after --to {last}; swap them")
-    today = ctx.now().astimezone(zone).date()
+    today = sitetime.local_day(ctx.now(), zone)
     for value, param in ((first, "--from"), (last, "--to")):
         if value > today:
             raise click.BadParameter(
@@ -74,12 +68,20 @@ def parse_period(
                 "days that have begun",
                 param_hint=param,
             )
-    if as_of is not None and first > as_of.astimezone(zone).date():
+    if as_of is not None and first > sitetime.local_day(as_of, zone):
         raise click.UsageError(
-            f"--from {first} is after --as-of {as_of.isoformat()}: nothing in the period was "
-            "recorded by then"
+            f"--from {first} is after --as-of {sitetime.show(as_of, zone)}: nothing in the "
+            "period was recorded by then"
         )
-    return first, last
+
+
+def period_options(f: Any) -> Any:
+    f = click.option(
+        "--to", "last", type=DAY, required=True, help="Last day, inclusive (site time)."
+    )(f)
+    return click.option("--from", "first", type=DAY, required=True, help="First day (site time).")(
+        f
+    )
 
 
 # ---- report compliance ------------------------------------------------------------------
@@ -107,8 +109,7 @@ def _write(report: Any, fmt: str, out: Path, force: bool) -> None:
 
 
 @report_group.command("compliance")
-@click.option("--from", "since", required=True, metavar="DATE", help="First day (site time).")
-@click.option("--to", "until", required=True, metavar="DATE", help="Last day, inclusive.")
+@period_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="Output format.")
 @click.option(
     "--out",
@@ -122,12 +123,12 @@ def _write(report: Any, fmt: str, out: Path, force: bool) -> None:
 @pass_ctx
 def report_compliance(
     ctx: Context,
-    since: str,
-    until: str,
+    first: date,
+    last: date,
     fmt: str,
     out: Path,
     force: bool,
-    as_of: str | None,
+    as_of: TypedTime | None,
     actor: str,
 ) -> None:
     """The Director's compliance report for a period: what needs attention, ledger
@@ -152,7 +153,7 @@ def report_compliance(
     now = ctx.now()
     when = parse_as_of(ctx, as_of)
     ledger = ctx.ledger()
-    first, last = parse_period(ctx, since, until, ZoneInfo(ledger.site().timezone), when)
+    parse_period(ctx, first, last, when)
 
     def vault_audit() -> list[tuple[str, str]]:  # the vault now (not for --as-of)
         from cli.footage import audit_footage
@@ -175,7 +176,7 @@ def report_compliance(
     except ReportError as e:
         raise click.ClickException(str(e)) from e
     digest = record_issued(ledger, report, fmt, out, actor=actor)
-    state = f" as of {when.isoformat()}" if when else ""
+    state = f" as of {sitetime.show(when, ctx.zone())}" if when else ""
     info(
         f"Compliance report {first} to {last}{state} ({fmt}) written to {out}; "
         f"{len(report.attention)} item(s) need attention. Recorded in the ledger as "
@@ -192,13 +193,10 @@ def report_compliance(
 
 
 def _stats_json(stats: Any, first: date, last: date) -> dict[str, Any]:
-    def z(moment: datetime | None) -> str | None:
-        return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
     return {
         "schema_version": "custodes-statistics/1",
         "period": {"from": first.isoformat(), "to": last.isoformat()},
-        "as_of": z(stats.as_of),
+        "as_of": None if stats.as_of is None else sitetime.iso_utc(stats.as_of),
         "threshold": stats.threshold,
         "rule": {"id": stats.rule_id, "source": stats.rule_source},
         "tables": {
@@ -217,8 +215,7 @@ def _stats_json(stats: Any, first: date, last: date) -> dict[str, Any]:
 
 
 @report_group.command("statistics")
-@click.option("--from", "since", required=True, metavar="DATE", help="First day (site time).")
-@click.option("--to", "until", required=True, metavar="DATE", help="Last day, inclusive.")
+@period_options
 @click.option(
     "--threshold",
     type=click.IntRange(1),
@@ -232,10 +229,10 @@ def _stats_json(stats: Any, first: date, last: date) -> dict[str, Any]:
 @pass_ctx
 def report_statistics(
     ctx: Context,
-    since: str,
-    until: str,
+    first: date,
+    last: date,
     threshold: int,
-    as_of: str | None,
+    as_of: TypedTime | None,
     as_json: bool,
     actor: str,
 ) -> None:
@@ -249,14 +246,13 @@ def report_statistics(
       custodes report statistics --from 2026-01-01 --to 2026-12-31
       custodes report statistics --from 2026-01-01 --to 2026-12-31 --threshold 10 --json
     """
-    from projections.compliance import period_bounds
     from projections.registry import read_views
     from projections.statistics import statistics
 
     when = parse_as_of(ctx, as_of)
-    zone = ZoneInfo(ctx.ledger().site().timezone)
-    first, last = parse_period(ctx, since, until, zone, when)
-    start, end = period_bounds(first, last, zone)
+    zone = ctx.zone()
+    parse_period(ctx, first, last, when)
+    start, end = sitetime.days(first, last, zone)
     stats = read_views(
         ctx.ledger(),
         lambda conn: statistics(conn, start, end, threshold=threshold, as_of=when),
@@ -266,7 +262,7 @@ def report_statistics(
         emit_json(_stats_json(stats, first, last))
         return
     small = f"<{threshold}"
-    state = f", as of {when.isoformat()}" if when else ""
+    state = f", as of {sitetime.show(when, zone)}" if when else ""
     echo(f"Statistics {first} to {last}{state}")
     for t in stats.tables:
         echo("")
@@ -298,7 +294,7 @@ def report_statistics(
 @json_option
 @actor_option
 @pass_ctx
-def history(ctx: Context, subject: str, as_of: str | None, as_json: bool, actor: str) -> None:
+def history(ctx: Context, subject: str, as_of: TypedTime | None, as_json: bool, actor: str) -> None:
     """Every event about one subject, in ledger order, for legal review: chain position,
     event number, kind, actor and role, recorded time, claimed time and a summary.
 
@@ -330,29 +326,29 @@ def history(ctx: Context, subject: str, as_of: str | None, as_json: bool, actor:
                 raise click.ClickException(
                     f"No events about {subject!r}. A subject is {SUBJECT_HELP}."
                 )
-            ledger.record_read("history", key, actor=actor, detail=as_of or "")
+            ledger.record_read(
+                "history", key, actor=actor, detail=as_of.text if as_of is not None else ""
+            )
             entries = subject_history(ledger, conn, key)
     finally:
         views.close()
     if moment is not None:
         entries = [e for e in entries if e.recorded_at <= moment]
         if not entries:
-            raise click.ClickException(f"No events about {subject!r} were recorded by {as_of}.")
+            raise click.ClickException(
+                f"No events about {subject!r} were recorded by {sitetime.show(moment, ctx.zone())}."
+            )
     if as_json:
         emit_json({"subject": key, "events": entries})
         return
-    tz = ZoneInfo(ledger.site().timezone)
-
-    def local(moment: datetime | None) -> str:
-        return "" if moment is None else moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
-
-    echo(f"History of {key} ({len(entries)} events; times in {tz.key})")
+    zone = ctx.zone()
+    echo(f"History of {key} ({len(entries)} events; times in {zone.key})")
     for e in entries:
-        claimed = f"  claimed {local(e.occurred_at)}" if e.occurred_at else ""
+        claimed = f"  claimed {sitetime.show(e.occurred_at, zone)}" if e.occurred_at else ""
         echo("")
         echo(
-            f"#{e.notification_id} position {e.position}  {local(e.recorded_at)}{claimed}  "
-            f"{e.kind}  by {e.actor} ({e.actor_role.replace('_', ' ')})"
+            f"#{e.notification_id} position {e.position}  {sitetime.show(e.recorded_at, zone)}"
+            f"{claimed}  {e.kind}  by {e.actor} ({e.actor_role.replace('_', ' ')})"
         )
         echo(f"    {e.summary}")
 

@@ -5,7 +5,6 @@ it are in ``cli.request_decision``, custodes report disclosures in ``cli.disclos
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,13 @@ from cli.common import (
     emit_json,
     info,
     json_option,
-    parse_when,
     pass_ctx,
-    to_jsonable,
 )
 from cli.disclosure_report import disclosure_rows, disclosure_table, report_disclosures
 from cli.output import echo, force_option
 from cli.report import report_group
+from cli.when import DAY, when_option
+from ledger import sitetime
 from ledger.disclosure import ORDER_KINDS, RECORD_CLASSES, REQUESTER_KINDS, ROLES_SOUGHT
 from ledger.errors import InvalidInput
 from ledger.outfiles import check_destination
@@ -56,10 +55,6 @@ def sha256_of(path: Path, what: str) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _when(value: str, param: str) -> datetime:
-    return parse_when(value, param=param)
 
 
 @click.group("request")
@@ -125,7 +120,8 @@ def request_open(ctx: Context, **o: Any) -> None:
     echo(ref)
     info(f"Opened {ref}; routed to the Director ({view['routed_to']}).")
     if view["foia"]:
-        info(f"FOIA: respond by {view['foia']['due_at'].isoformat()} (5 ILCS 140/3(d)).")
+        due = sitetime.show(view["foia"]["due_at"], ctx.zone())
+        info(f"FOIA: respond by {due} (5 ILCS 140/3(d)).")
 
 
 SCOPE_CLASSES = (*RECORD_CLASSES, "non_patron")
@@ -138,18 +134,16 @@ SCOPE_CLASSES = (*RECORD_CLASSES, "non_patron")
 @click.option("--court", required=True)
 @click.option("--judge", required=True)
 @click.option("--case", required=True, help="Case or docket number.")
-@click.option("--issued", required=True, help="When issued (ISO-8601).")
-@click.option("--served-at", required=True, help="When served (ISO-8601).")
+@when_option("--issued", required=True, help="When it was issued")
+@when_option("--served-at", required=True, help="When it was served")
 @click.option("--served-by", required=True, help="Who served it: name, badge, agency.")
 @click.option("--scope-patron", "scope_patrons", multiple=True, metavar="CARD",
               help="A card number the order names (repeat).")  # fmt: skip
 @click.option("--scope-records", multiple=True, type=click.Choice(SCOPE_CLASSES),
               help="A record class the order covers (repeat).")  # fmt: skip
 @click.option("--scope-fields", default="", help="Fields the order names. " + FIELDS_HELP)
-@click.option(
-    "--scope-from", default=None, metavar="DATE", help="First date of the records covered."
-)
-@click.option("--scope-to", default=None, metavar="DATE", help="Last date (inclusive).")
+@click.option("--scope-from", type=DAY, default=None, help="First date of the records covered.")
+@click.option("--scope-to", type=DAY, default=None, help="Last date (inclusive).")
 @click.option("--exclude-records", multiple=True, type=click.Choice(SCOPE_CLASSES),
               help="A record class the order expressly excludes (repeat).")  # fmt: skip
 @click.option("--exclude-fields", default="", help="Fields it expressly excludes.")
@@ -187,8 +181,8 @@ def request_court_order(ctx: Context, ref: str, **o: Any) -> None:
         patron_cards=o["scope_patrons"],
         records=o["scope_records"],
         fields=csv_list(o["scope_fields"], param="--scope-fields"),
-        date_from=_when(o["scope_from"], "--scope-from").date() if o["scope_from"] else None,
-        date_to=_when(o["scope_to"], "--scope-to").date() if o["scope_to"] else None,
+        date_from=o["scope_from"],
+        date_to=o["scope_to"],
         exclude_records=o["exclude_records"],
         exclude_fields=csv_list(o["exclude_fields"], param="--exclude-fields"),
     )
@@ -199,8 +193,8 @@ def request_court_order(ctx: Context, ref: str, **o: Any) -> None:
         court=o["court"],
         judge=o["judge"],
         case=o["case"],
-        issued=_when(o["issued"], "--issued"),
-        served_at=_when(o["served_at"], "--served-at"),
+        issued=o["issued"].start(ctx.zone()),
+        served_at=o["served_at"].start(ctx.zone()),
         served_by=o["served_by"],
         scope=scope,
         scope_note=o["scope_note"],
@@ -229,7 +223,10 @@ def request_foia_extend(ctx: Context, ref: str, reason: str, actor: str) -> None
         --as "Dana Director"
     """
     due = ctx.ledger().extend_foia(ref, reason=reason, actor=actor)
-    info(f"FOIA clock of {ref.upper()} extended: respond by {due.isoformat()} (5 ILCS 140/3(e)).")
+    info(
+        f"FOIA clock of {ref.upper()} extended: respond by {sitetime.show(due, ctx.zone())} "
+        "(5 ILCS 140/3(e))."
+    )
 
 
 @request_group.command("counsel-review")
@@ -329,7 +326,8 @@ def request_form(ctx: Context, ref: str, out: Path, force: bool, actor: str) -> 
 @actor_option
 @pass_ctx
 def request_show(ctx: Context, ref: str, as_json: bool, actor: str) -> None:
-    """Everything recorded on one request, with the policy's plan for it.
+    """Everything recorded on one request, with the policy's plan for it: a readable
+    record in site time, or every field with --json.
 
     The Director, counsel and the member who took the request in may read it; each
     reading is recorded (R27).
@@ -338,15 +336,13 @@ def request_show(ctx: Context, ref: str, as_json: bool, actor: str) -> None:
     Example:
       custodes request show R-2026-0001 --json --as "Dana Director"
     """
+    from cli.request_record import request_record
+
     view = ctx.ledger().read_request(ref, actor=actor, detail="json" if as_json else "text")
     if as_json:
         emit_json(view)
         return
-    flat = to_jsonable(view)
-    for key, value in flat.items():
-        if value in (None, [], {}):
-            continue
-        echo(f"{key}: {value}")
+    echo("\n".join(request_record(view, ctx.zone())))
 
 
 @request_group.command("list")
@@ -364,7 +360,7 @@ def request_list(ctx: Context, as_json: bool, actor: str) -> None:
     if as_json:
         emit_json(rows)
         return
-    disclosure_table(rows)
+    disclosure_table(rows, ctx.zone())
 
 
 def register(group: click.Group) -> None:

@@ -14,11 +14,11 @@ from cli.common import (
     emit_json,
     info,
     json_option,
-    parse_when,
     pass_ctx,
     table,
 )
 from cli.request import FIELDS_HELP, csv_list, sha256_of
+from cli.when import DAY
 
 
 @click.command("decide")
@@ -62,8 +62,8 @@ def request_decide(
     "--badge", default="", help="The officer's badge (emergency path: must match the form)."
 )
 @click.option("--method", required=True, help="How (in person, sealed envelope, export...).")
-@click.option("--records-from", default=None, metavar="DATE", help="Dates of the records released.")
-@click.option("--records-to", default=None, metavar="DATE", help="(inclusive; court orders: R7).")
+@click.option("--records-from", type=DAY, default=None, help="Dates of the records released.")
+@click.option("--records-to", type=DAY, default=None, help="(inclusive; court orders: R7).")
 @actor_option
 @json_option
 @pass_ctx
@@ -83,10 +83,7 @@ def request_release(ctx: Context, ref: str, **o: Any) -> None:
     if o["records_from"] or o["records_to"]:
         if not (o["records_from"] and o["records_to"]):
             raise click.UsageError("give both --records-from and --records-to")
-        period = (
-            parse_when(o["records_from"], param="--records-from").date(),
-            parse_when(o["records_to"], param="--records-to").date(),
-        )
+        period = (o["records_from"], o["records_to"])
     released = ctx.ledger().release(
         ref,
         fields=csv_list(o["fields"], param="--fields"),

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -21,6 +22,7 @@ from capture.ingest import ingest_paths, open_vault
 from capture.sweep import sweep
 from capture.synthetic import write_clip
 from capture.viewing import view_segment
+from ledger import sitetime
 from ledger.app import Ledger, open_ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
@@ -32,6 +34,7 @@ from projections.compliance import compile_compliance_report, record_issued
 from projections.registry import read_views
 from projections.render_html import write_html
 from projections.render_pdf import write_pdf
+from projections.report_summary import period_words
 from projections.retention import due_segment_ids
 
 LIBRARY = "Mahomet Public Library"
@@ -46,8 +49,12 @@ PASSPHRASES = {
     STAFF: "demo sam staff",
     COUNSEL: "demo casey counsel",
 }
-MONTH = datetime(2026, 10, 1, tzinfo=UTC)  # the month the demo lives through
-END = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)  # when the demo "runs": the morning after
+# The demo's days are the library's days (R24): it lives through October in Chicago.
+SITE_ZONE = ZoneInfo("America/Chicago")
+MONTH = datetime(2026, 10, 1, tzinfo=SITE_ZONE)  # the month the demo lives through
+SET_UP = MONTH - timedelta(days=2)  # staff and cameras, before the month begins
+END = datetime(2026, 11, 1, 3, 15, tzinfo=SITE_ZONE)  # the nightly sweep after the month
+REPORTED = datetime(2026, 11, 3, 9, 0, tzinfo=SITE_ZONE)  # the Director runs the report
 
 CAMERAS = [
     ("front-door", "Main entrance, inside the vestibule", "public"),
@@ -70,6 +77,7 @@ class DemoSummary:
     checkpoint_size: int = 0
     evidence: Path | None = None
     reports: list[Path] = field(default_factory=list)
+    period: tuple[date, date] | None = None  # site-local days the report covers
 
     def note(self, text: str) -> None:
         self.steps.append(text)
@@ -89,18 +97,22 @@ def run_month(out: Path, *, say: Callable[[str], None] = lambda _t: None) -> Dem
             _flags_holds_and_viewings(ledger, segments, summary, say),
             _requests(ledger, segments, out, summary, say),
             _law_enforcement(ledger, segments, out, summary, say),
+            _sweep(ledger, summary, say),
         )
-        _sweep(ledger, summary, say)
         cp, note = issue_checkpoint(
             open_chain(datadir),
             origin=ledger.site().log_origin,
             signing_key=datadir.signing_key(None),
-            now=END,
+            now=REPORTED,
         )
         summary.checkpoint, summary.checkpoint_size = note, cp.size
         say(f"Signed a checkpoint of {cp.size} entries")
-        summary.reports = _reports(ledger, out)
-        say("Wrote the Director's compliance report for October (HTML and PDF)")
+        summary.period = _period(ledger)
+        summary.reports = _reports(ledger, out, *summary.period)
+        say(
+            "Wrote the Director's compliance report for the whole demo, "
+            f"{period_words(*summary.period)} (HTML and PDF)"
+        )
     finally:
         ledger.close()
     return summary
@@ -133,12 +145,12 @@ def _refused(summary: DemoSummary, e: NotPermitted) -> None:
 
 
 def _staff_and_cameras(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> None:
-    t = MONTH - timedelta(days=2)
+    t = SET_UP
     ledger.clock.set(t)
     ledger.initialise(
         director=DIRECTOR,
         library=LIBRARY,
-        timezone="America/Chicago",
+        timezone=SITE_ZONE.key,
         passphrase=PASSPHRASES[DIRECTOR].encode(),
     )
     ledger.clock.set(t + timedelta(minutes=5))
@@ -190,7 +202,7 @@ def _footage(
                 start = MONTH + timedelta(days=day, hours=hour, minutes=7 * n)
                 folder = incoming / f"{start:%Y%m%d}"
                 folder.mkdir(parents=True, exist_ok=True)
-                path = folder / f"{cam}_{start:%Y%m%dT%H%M%SZ}.mp4"
+                path = folder / f"{cam}_{start.astimezone(UTC):%Y%m%dT%H%M%SZ}.mp4"
                 write_clip(
                     path,
                     seconds=1,
@@ -221,7 +233,7 @@ def _flags_holds_and_viewings(
         segs["lot-north"][2],
         reason="Patron reported a vehicle struck in the lot; keep for the insurer",
         actor=STAFF,
-        retain_until=MONTH + timedelta(days=75),
+        retain_until=sitetime.end_of_day(date(2026, 12, 14), SITE_ZONE),
     )
     ledger.place_hold(
         [segs["circ-desk"][1], segs["circ-desk"][2]],
@@ -229,7 +241,7 @@ def _flags_holds_and_viewings(
         reason="Preservation letter from the library's counsel (slip-and-fall claim)",
         reference="Counsel letter 2026-10-04",
         actor=DIRECTOR,
-        review_by=MONTH + timedelta(days=45),
+        review_by=sitetime.end_of_day(date(2026, 11, 14), SITE_ZONE),
     )
     yield t + timedelta(hours=1)
     view_segment(
@@ -412,29 +424,38 @@ def _law_enforcement(
     say("Exported redacted footage for the police, with its proof")
 
 
-def _sweep(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> None:
+def _sweep(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> Steps:
+    yield END  # the nightly run after the month: on time for the first day's footage
     due = read_views(ledger, lambda conn: due_segment_ids(conn, END))
-    ledger.clock.set(END)
     result = sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service())
     summary.purged = sum(1 for o in result.outcomes if o.status == "purged")
     summary.note(f"Retention sweep {result.run_id}: {summary.purged} segments purged")
     say(f"Retention sweep purged {summary.purged} segments past 30 days")
 
 
-def _reports(ledger: Ledger, out: Path) -> list[Path]:
+def _period(ledger: Ledger) -> tuple[date, date]:
+    """Every site-local day the demo recorded something: set-up to the report itself, so
+    the report shows what the demo did (the refused camera, the sweep's purges)."""
+    zone = ledger.site().zone
+    return sitetime.local_day(SET_UP, zone), sitetime.local_day(REPORTED, zone)
+
+
+def _reports(ledger: Ledger, out: Path, first: date, last: date) -> list[Path]:
     assert ledger.datadir is not None
+    ledger.clock.set(REPORTED)
     report, _note = compile_compliance_report(
         ledger,
-        period_from=date(2026, 10, 1),
-        period_to=date(2026, 10, 31),
+        period_from=first,
+        period_to=last,
         actor=DIRECTOR,
-        now=END + timedelta(minutes=5),
+        now=REPORTED,
         signing_key=ledger.datadir.signing_key(None),
     )
-    html, pdf = out / "compliance-2026-10.html", out / "compliance-2026-10.pdf"
+    name = f"compliance-{first}-to-{last}"
+    html, pdf = out / f"{name}.html", out / f"{name}.pdf"
     write_html(report, html)
     write_pdf(report, pdf)
     for fmt, path in (("html", html), ("pdf", pdf)):
-        ledger.clock.set(END + timedelta(minutes=6))
+        ledger.clock.set(REPORTED + timedelta(minutes=1))
         record_issued(ledger, report, fmt, path, actor=DIRECTOR)
     return [html, pdf]

@@ -13,8 +13,11 @@ from cli.auth import (
     new_passphrase,
     new_passphrase_option,
 )
-from cli.common import Context, emit_json, info, json_option, parse_when, pass_ctx, table
+from cli.common import Context, emit_json, info, json_option, pass_ctx, table
 from cli.output import echo
+from cli.when import WHEN, when_option
+from ledger import sitetime
+from ledger.sitetime import TypedTime
 from ledger.staff import ROLES
 
 
@@ -71,6 +74,7 @@ def staff_list(ctx: Context, as_json: bool, actor: str) -> None:
     if as_json:
         emit_json(members)
         return
+    zone = ctx.zone()
     table(
         ["name", "role", "active", "key", "locked out", "added"],
         [
@@ -80,7 +84,7 @@ def staff_list(ctx: Context, as_json: bool, actor: str) -> None:
                 "yes" if m.active else "no",
                 m.key_id or "-",
                 "LOCKED" if m.locked_out else "",
-                m.added_on.date(),
+                sitetime.show_date(m.added_on, zone),
             )
             for m in members
         ],
@@ -177,15 +181,25 @@ def staff_unlock(ctx: Context, name: str, reason: str, actor: str) -> None:
 
 @staff_group.command("delegate")
 @click.argument("name")
-@click.option("--from", "start", default=None, help="Start (default: now).")
-@click.option("--until", required=True, help="End: the delegation ends by itself then.")
+@when_option("--from", "start", help="Start (default: now)")
+@click.option(
+    "--until",
+    type=WHEN,
+    required=True,
+    help="End: the delegation ends by itself then (a date: at the end of that site day).",
+)
 @click.option(
     "--authority", required=True, help="On whose authority, e.g. 'board minutes 2026-11-18 7'."
 )
 @actor_option
 @pass_ctx
 def staff_delegate(
-    ctx: Context, name: str, start: str | None, until: str, authority: str, actor: str
+    ctx: Context,
+    name: str,
+    start: TypedTime | None,
+    until: TypedTime,
+    authority: str,
+    actor: str,
 ) -> None:
     """Name an acting Director for a period (the Director only; one at a time, R3).
 
@@ -195,12 +209,13 @@ def staff_delegate(
     Example:
       custodes staff delegate "Bo Manager" --until 2026-12-24 --authority "board minutes 2026-11-18 item 7" --as "Dana Director"
     """
-    begin = parse_when(start, param="--from") if start else ctx.now()
-    end = parse_when(until, param="--until", end_of_day=len(until) == 10)
+    zone = ctx.zone()
+    begin = start.start(zone) if start is not None else ctx.now()
+    end = until.last_instant(zone)
     delegation = ctx.ledger().delegate_director(
         name, start=begin, until=end, authority=authority, actor=actor
     )
-    info(f"{name} is acting Director until {end.isoformat()} (delegation {delegation}).")
+    info(f"{name} is acting Director until {sitetime.show(end, zone)} (delegation {delegation}).")
 
 
 @staff_group.command("end-delegation")
@@ -332,7 +347,8 @@ def whoami(ctx: Context) -> None:
     unlock = UnlockStore(ctx.datadir().path).load(ctx.now())
     if unlock is None:
         raise click.ClickException("nobody is signed in in this session (custodes login NAME)")
-    echo(f"{unlock.signer.name} ({unlock.signer.role}) until {unlock.expires.isoformat()}")
+    until = sitetime.show(unlock.expires, ctx.zone())
+    echo(f"{unlock.signer.name} ({unlock.signer.role}) until {until}")
 
 
 def register(group: click.Group) -> None:

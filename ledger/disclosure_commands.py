@@ -48,14 +48,11 @@ class DisclosureCommands(DisclosureIntake):
             raise InvalidInput(f"{request.ref} has been released already; it cannot be re-decided")
         plan = policy.releasable_fields(request.facts())
         if approve and not plan.allowed_fields:
-            refused = plan.refused
-            first = refused[min(refused)]
-            self.refuse(
-                who, "request decide", first.rule,
-                "nothing in this request may be released: "
-                + "; ".join(f"{f}: {d.message()}" for f, d in sorted(refused.items())),
-                subject=request.ref,
-            )  # fmt: skip
+            refused = [d for _, d in sorted(plan.refused.items())]
+            rule, message = policy.explain_refusals(
+                refused, "nothing in this request may be released: "
+            )
+            self.refuse(who, "request decide", rule, message, subject=request.ref)
         allowed = sorted(plan.allowed_fields) if approve else []
         request.trigger_event(
             Request.DisclosureDecided,
@@ -147,9 +144,14 @@ class DisclosureCommands(DisclosureIntake):
                 s: self._footage().segment_info(s).recorded_start.date() for s in segments
             },
         )
-        if decision is not None:  # release no more than the Director approved
+        if decision is not None:  # facts may have changed: release no more than approved
             checks += [
-                policy.Decision(False, plan.scope_rule, f"{f} was not approved by the Director")
+                policy.refuse(
+                    plan.scope_rule,
+                    f"{f} was not approved by the Director",
+                    shared="not approved by the Director",
+                    subject=f.replace("_", " "),
+                )
                 for f in fields
                 if f not in decision["allowed_fields"] and f in plan.allowed_fields
             ]
@@ -158,6 +160,8 @@ class DisclosureCommands(DisclosureIntake):
             policy.refuse(
                 r.LRCA_EMERGENCY_SCOPE,
                 f"{f} was refused when the request was taken in: {at_intake[f]['reason']}",
+                shared="refused when the request was taken in",
+                subject=f.replace("_", " "),
             )
             if f in at_intake
             else d
@@ -165,7 +169,7 @@ class DisclosureCommands(DisclosureIntake):
         ] + checks[len(fields) :]
         refused = [d for d in checks if not d.allowed]
         if refused:
-            refuse(refused[0].rule, "; ".join(d.reason for d in refused))
+            refuse(*policy.explain_refusals(refused))
         if plan.basis == "emergency":
             form = request.emergency or {}
             if " ".join(badge.split()).casefold() != form.get("badge_number", "").casefold():

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Protocol, cast
-from zoneinfo import ZoneInfo
 
-from ledger import foia, policy
+from ledger import foia, policy, sitetime
 from ledger import rules as r
 from ledger.disclosure import (
     ORDER_KINDS,
@@ -30,6 +29,7 @@ from ledger.errors import InvalidInput, NotFound
 from ledger.footage_policy import CLAIM_TOLERANCE
 from ledger.patrons import PatronDetails
 from ledger.staff import StaffMember, staff_id
+from ledger.suggestions import did_you_mean
 from ledger.text import DESCRIPTION, NAME, REASON, REFERENCE, clean_text
 
 
@@ -144,8 +144,14 @@ class DisclosureIntake(DisclosureQueries):
             raise InvalidInput("--guardianship applies only to a parent_guardian request")
         receiver = self._get(StaffMember, staff_id(received_by))
         if receiver is None or not receiver.active:
+            hint = (
+                ""
+                if receiver
+                else did_you_mean(received_by, (m.name for m in self.staff() if m.active))
+            )
             raise NotFound(
-                f"{received_by!r} is not an active staff member (see: custodes staff list)"
+                f"--received-by {received_by!r} is not an active staff member. "
+                + (hint or "See who is with: custodes staff list")
             )
         director = self._director(who)
         segments = sorted(set(footage))
@@ -195,12 +201,12 @@ class DisclosureIntake(DisclosureQueries):
         )
         request.trigger_event(Request.RequestRoutedToDirector, director=director, **common)
         if foia_path:
-            local = now.astimezone(ZoneInfo(self.site().timezone))
+            zone = self.site().zone
             request.trigger_event(
                 Request.FoiaClockStarted,
                 received_at=now,
-                due_at=foia.foia_deadline(local, extended=False).astimezone(UTC),
-                extended_due_at=foia.foia_deadline(local, extended=True).astimezone(UTC),
+                due_at=foia.foia_deadline(now, zone, extended=False),
+                extended_due_at=foia.foia_deadline(now, zone, extended=True),
                 **common,
             )
         if hold is not None:
@@ -300,7 +306,7 @@ class DisclosureIntake(DisclosureQueries):
             self.refuse(
                 who, "request foia-extend", r.FOIA_CLOCK,
                 f"the extension must be taken before the first deadline "
-                f"({foia['due_at']:%Y-%m-%d %H:%M} UTC), which has passed",
+                f"({sitetime.show(foia['due_at'], self.site().zone)}), which has passed",
                 subject=request.ref,
             )  # fmt: skip
         request.trigger_event(

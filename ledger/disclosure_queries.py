@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
-from ledger import policy
+from ledger import policy, sitetime
 from ledger.disclosure import Request, fields_for, request_id
 from ledger.errors import NotFound
 from ledger.patron_commands import PatronCommands
@@ -63,6 +62,7 @@ class DisclosureQueries(PatronCommands):
                 "basis": plan.basis,
                 "allowed_fields": sorted(plan.allowed_fields),
                 "refused": {f: d.message() for f, d in sorted(plan.refused.items())},
+                "refused_summary": _refused_summary(plan),
             },
             "decision": q.decision,
             "releases": q.releases,
@@ -86,10 +86,9 @@ class DisclosureQueries(PatronCommands):
         """The Appendix 9 form's fields, prefilled from the record (site time zone)."""
         q = self._request(ref)
         site = self.site()
-        tz = ZoneInfo(site.timezone)
 
         def local(t: datetime | None) -> str:
-            return t.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if t else ""
+            return sitetime.show(t, site.zone)
 
         e = q.emergency or {}
         asked = sorted(fields_for(q.records))
@@ -138,3 +137,12 @@ def _label(field: str) -> str:
 
 def _labels(fields: Any) -> list[str]:
     return [_label(f) for f in fields]
+
+
+def _refused_summary(plan: policy.ReleasePlan) -> str:
+    """What the policy refuses, each rule cited once (for people; ``refused`` is per field)."""
+    refused = [d for _, d in sorted(plan.refused.items())]
+    if not refused:
+        return ""
+    rule, text = policy.explain_refusals(refused)
+    return f"{rule.cite()}: {text}"

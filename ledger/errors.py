@@ -38,6 +38,11 @@ class InvalidInput(LedgerError):
     """Bad input: nothing was recorded."""
 
 
+class InvalidTime(InvalidInput):
+    """A typed date or time that cannot be read, or names no single instant in site time
+    (R24): a usage error, so the CLI shows it with the option it came from (exit 2)."""
+
+
 class DataDirError(LedgerError):
     """The data directory is missing, not a Custodes data directory, or unusable."""
 

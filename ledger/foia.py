@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from ledger import sitetime
 
 
 def _add_business_days(start: date, n: int, holidays: frozenset[date]) -> date:
@@ -15,18 +18,23 @@ def _add_business_days(start: date, n: int, holidays: frozenset[date]) -> date:
 
 
 def foia_deadline(
-    received: datetime, extended: bool, holidays: frozenset[date] = frozenset()
+    received: datetime,
+    zone: ZoneInfo,
+    extended: bool,
+    holidays: frozenset[date] = frozenset(),
 ) -> datetime:
-    """The last instant to respond to a FOIA request (5 ILCS 140/3(d), (e)).
+    """The last instant to respond to a FOIA request (5 ILCS 140/3(d), (e)), in UTC.
 
     Convention: 3(d) gives "5 business days after [the request's] receipt", so the day of
     receipt is day 0 whatever the hour, and the count starts the next business day; a
     business day is Monday-Friday, not in ``holidays``. A request received on a weekend or
     holiday therefore counts from the next business day too. A 3(e) extension adds 5
-    business days to the original due date. The deadline is the end of that day
-    (23:59:59.999999) in ``received``'s time zone, which must be the site's zone.
+    business days to the original due date. Days are the site's local days (R24): the
+    deadline is the end of the due day in ``zone``, e.g. received Tuesday 2026-12-01 in
+    America/Chicago, due the end of Tuesday 2026-12-08 Chicago time.
     """
     if received.tzinfo is None:
-        raise ValueError("received must be timezone-aware (site time zone)")
-    due = _add_business_days(received.date(), 10 if extended else 5, holidays)
-    return datetime.combine(due, time.max, tzinfo=received.tzinfo)
+        raise ValueError("received must be timezone-aware")
+    day_of_receipt = sitetime.local_day(received, zone)
+    due = _add_business_days(day_of_receipt, 10 if extended else 5, holidays)
+    return sitetime.end_of_day(due, zone)

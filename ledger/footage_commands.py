@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ledger import footage_policy, rules
+from ledger import footage_policy, rules, sitetime
 from ledger.domain import Actor
 from ledger.errors import AlreadyExists, InvalidInput, NotFound
 from ledger.footage import (
@@ -177,6 +177,7 @@ class FootageCommands(FootageQueries):
                 item.recorded_start + timedelta(seconds=item.media.duration_s),
                 self._camera(item.camera_id).created_on,
                 now,
+                site.zone,
             )
             if not claim.allowed:
                 self.refuse(
@@ -237,7 +238,8 @@ class FootageCommands(FootageQueries):
                 who, "footage flag", decision.rule, decision.reason, subject=segment.segment_id
             )
         if retain_until is not None and retain_until <= now:
-            raise InvalidInput(f"--until {retain_until.isoformat()} is not in the future")
+            until = sitetime.show(retain_until, self.site().zone)
+            raise InvalidInput(f"--until {until} is not in the future")
         flag_id = f"F-{secrets.token_hex(4).upper()}"
         segment.trigger_event(
             Segment.FootageFlagged,
@@ -355,7 +357,8 @@ class FootageCommands(FootageQueries):
         hold = self._hold(hold_id)
         if not hold.active:
             raise InvalidInput(
-                f"hold {hold.hold_id} was released already on {hold.released_at:%Y-%m-%d}"
+                f"hold {hold.hold_id} was released already on "
+                f"{sitetime.show(hold.released_at, self.site().zone)}"
             )
         common: dict[str, Any] = dict(
             timestamp=now, actor=who.name, actor_role=who.role, occurred_at=None
@@ -372,7 +375,8 @@ class FootageCommands(FootageQueries):
         segment = self._segment(segment_id)
         if segment.purged:
             raise InvalidInput(
-                f"segment {segment.segment_id} was purged on {segment.purged_at:%Y-%m-%d}; "
+                f"segment {segment.segment_id} was purged on "
+                f"{sitetime.show_date(segment.purged_at, self.site().zone)}; "
                 f"there is nothing left to {what}"
             )
         if segment.missing and what == "view":

@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from ledger import rules as r
+from ledger import sitetime
 from ledger.policy import Decision, Flag, Hold, allow, refuse
 from ledger.rules import Rule
 
@@ -63,21 +65,29 @@ CLAIM_TOLERANCE = timedelta(minutes=5)
 
 
 def check_recording_claim(
-    start: datetime, end: datetime, camera_registered: datetime, now: datetime
+    start: datetime,
+    end: datetime,
+    camera_registered: datetime,
+    now: datetime,
+    zone: ZoneInfo = sitetime.UTC_ZONE,
 ) -> Decision:
     """When footage says it was recorded is a claim (R26): not in the future, not before
-    its camera was registered in the ledger."""
+    its camera was registered in the ledger. ``zone`` is the site's, for the words."""
+
+    def shown(moment: datetime) -> str:
+        return sitetime.show(moment, zone, seconds=True)
+
     if end > now + CLAIM_TOLERANCE:
         return refuse(
             r.CLAIMED_TIMES,
-            f"the footage claims to be recorded until {end.isoformat(timespec='seconds')}, "
-            f"after now ({now.isoformat(timespec='seconds')}); check the camera's clock",
+            f"the footage claims to be recorded until {shown(end)}, after now "
+            f"({shown(now)}); check the camera's clock",
         )
     if start < camera_registered:
         return refuse(
             r.CLAIMED_TIMES,
-            f"the footage claims to start at {start.isoformat(timespec='seconds')}, before "
-            f"its camera was registered ({camera_registered.isoformat(timespec='seconds')})",
+            f"the footage claims to start at {shown(start)}, before its camera was "
+            f"registered ({shown(camera_registered)})",
         )
     return allow(
         r.CLAIMED_TIMES, "recorded within the camera's registered life, not later than now"
@@ -175,7 +185,9 @@ def check_purge(
     flags: Iterable[Flag],
     holds: Iterable[Hold],
     now: datetime,
+    zone: ZoneInfo = sitetime.UTC_ZONE,
 ) -> Decision:
+    """May the segment be purged now? ``zone`` is the site's, for the deadline's words."""
     ret = retention_deadline(recorded_end, retention_days, flags, holds, now)
     if ret.active_holds:
         return refuse(
@@ -186,9 +198,9 @@ def check_purge(
         return refuse(r.FOOTAGE_RETENTION, "flagged footage is kept until the flag is cleared")
     if now < ret.keep_until:
         return refuse(
-            r.FOOTAGE_RETENTION, f"footage is retained until {ret.keep_until.isoformat()}"
+            r.FOOTAGE_RETENTION, f"footage is retained until {sitetime.show(ret.keep_until, zone)}"
         )
-    return allow(r.FOOTAGE_RETENTION, f"retention ended {ret.keep_until.isoformat()}")
+    return allow(r.FOOTAGE_RETENTION, f"retention ended {sitetime.show(ret.keep_until, zone)}")
 
 
 def check_hold_release(role: str, reason: str | None) -> Decision:

@@ -22,6 +22,7 @@ from ledger.footage import (
     segment_aggregate_id,
     short_id,
 )
+from ledger.suggestions import did_you_mean
 
 HEX_DIGITS = set("0123456789abcdef")
 
@@ -83,9 +84,16 @@ class FootageQueries(LedgerBase):
     def _camera(self, name: str) -> Camera:
         camera = self._get(Camera, camera_id(name))
         if camera is None:
+            hint = did_you_mean(name, (c.camera_id for c in self.cameras()))
             raise NotFound(
-                f"camera {name!r} is not registered. Register it with: custodes camera add "
-                f"{name} --location TEXT --zone public --signage-posted --as NAME"
+                f"camera {name!r} is not registered. "
+                + (
+                    f"{hint} (see: custodes camera list)"
+                    if hint
+                    else "See the registered cameras with: custodes camera list; a Director "
+                    "registers a new one with: custodes camera add CAMERA_ID --location TEXT "
+                    "--zone public --signage-posted --as NAME"
+                )
             )
         return camera
 

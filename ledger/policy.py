@@ -11,8 +11,8 @@ This module holds the disclosure rules; the camera and footage rules are in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Literal
 
@@ -60,6 +60,8 @@ class Decision:
     allowed: bool
     rule: Rule
     reason: str
+    subject: str = ""  # the field or segment decided, when there is one
+    shared: str = ""  # the reason without its subject, for a refusal of several at once
 
     def message(self) -> str:
         return f"{self.rule.cite()}: {self.reason}"
@@ -69,8 +71,37 @@ def allow(rule: Rule, reason: str) -> Decision:
     return Decision(True, rule, reason)
 
 
-def refuse(rule: Rule, reason: str) -> Decision:
-    return Decision(False, rule, reason)
+def refuse(rule: Rule, reason: str, shared: str = "", subject: str = "") -> Decision:
+    return Decision(False, rule, reason, subject, shared)
+
+
+def explain_refusals(refused: Sequence[Decision], lead: str = "") -> tuple[Rule, str]:
+    """One message for refusals of several fields at once, each rule cited once.
+
+    Returns the rule to refuse under (the first) and the message: the refusals under it
+    first (its citation is the message's prefix, ``NotPermitted``), then each other rule
+    with its own citation; refusals that share a reason list their fields together:
+    ``nothing in this request may be released: confidential patron records (address,
+    name); FOIA-7.5B (5 ILCS 140/7.5(b)): circulation records are exempt from FOIA
+    disclosure (holds, titles)``.
+    """
+    if not refused:
+        raise ValueError("nothing was refused")
+    lead_rule = refused[0].rule
+    groups: dict[tuple[str, str], list[Decision]] = {}
+    for d in sorted(refused, key=lambda d: d.rule.id != lead_rule.id):  # stable: lead first
+        groups.setdefault((d.rule.id, d.shared or d.reason), []).append(d)
+    parts, cited = [], {lead_rule.id}
+    for (rule_id, text), decisions in groups.items():
+        subjects = sorted({d.subject for d in decisions if d.shared and d.subject})
+        if len(decisions) == 1:
+            text = decisions[0].reason  # alone, its own words say the most
+        elif subjects:
+            text = f"{text} ({', '.join(subjects)})"
+        cite = "" if rule_id in cited else f"{decisions[0].rule.cite()}: "
+        cited.add(rule_id)
+        parts.append(f"{cite}{text}")
+    return lead_rule, lead + "; ".join(parts)
 
 
 # --- Facts ------------------------------------------------------------------------------
@@ -247,6 +278,8 @@ def _court_order_field(order: CourtOrderFacts, field: str, patron: str | None) -
             r.LRCA_COURT_ORDER_SCOPE,
             f"{_label(field)} is outside the {order.kind}'s scope (scope item: record classes "
             "and fields)",
+            shared=f"outside the {order.kind}'s scope (scope item: record classes and fields)",
+            subject=_label(field),
         )
     if FIELD_CLASS.get(field) in PATRON_CLASSES:
         if patron is None:
@@ -306,7 +339,10 @@ def _emergency_field(facts: RequestFacts, rep: EmergencyRepresentations, field: 
     if field == "footage":
         return _footage_for_law_enforcement(facts)
     return refuse(
-        r.LRCA_EMERGENCY_SCOPE, f"{_label(field)} may not be released on an emergency request"
+        r.LRCA_EMERGENCY_SCOPE,
+        f"{_label(field)} may not be released on an emergency request",
+        shared="only identifying fields (name, address, phone, card number) may be released "
+        "on an emergency request",
     )
 
 
@@ -324,18 +360,29 @@ def _guardian_field(facts: RequestFacts, field: str) -> Decision:
             r.POLICY_MINOR_FINES,
             f"{field.replace('_', ' ')} may not be given to a parent or guardian; "
             "fines and fees amounts only, no titles or circulation information",
+            shared="a parent or guardian is told fines and fees amounts only, no titles or "
+            "circulation information",
         )
-    return refuse(r.POLICY_MINOR_FINES, f"{_label(field)} may not be given to a parent or guardian")
+    return refuse(
+        r.POLICY_MINOR_FINES,
+        f"{_label(field)} may not be given to a parent or guardian",
+        shared="not given to a parent or guardian",
+    )
 
 
 def _foia_field(field: str) -> Decision:
     cls = FIELD_CLASS.get(field)
     if cls == "circulation":
-        return refuse(r.FOIA_7_5B, "circulation records are exempt from FOIA disclosure")
+        exempt = "circulation records are exempt from FOIA disclosure"
+        return refuse(r.FOIA_7_5B, exempt, shared=exempt)
     if cls in PATRON_CLASSES:
         # Registration and other patron records: confidential under the LRCA and Policy
         # V-A, hence exempt as "prohibited from disclosure by State law".
-        return refuse(r.FOIA_7_1A, f"{_label(field)} is a confidential patron record")
+        return refuse(
+            r.FOIA_7_1A,
+            f"{_label(field)} is a confidential patron record",
+            shared="confidential patron records",
+        )
     if cls == "footage":
         # The Director still chooses: release with identifiable people blurred (R19), or
         # withhold under 7(1)(c). Either way the response goes through FOIA-CLOCK.
@@ -344,13 +391,14 @@ def _foia_field(field: str) -> Decision:
         )
     if cls == "non_patron":
         return allow(r.FOIA_PUBLIC_RECORD, "a non-patron record is a public record")
-    return refuse(r.POLICY_DENY_BY_DEFAULT, f"unknown field {field!r}")
+    return refuse(r.POLICY_DENY_BY_DEFAULT, f"unknown field {field!r}", shared="unknown fields")
 
 
 def _no_basis(field: str) -> Decision:
     return refuse(
         r.POLICY_DENY_BY_DEFAULT,
         f"no court order or emergency request covers {field.replace('_', ' ')}",
+        shared="no court order or emergency request covers these fields",
     )
 
 
@@ -416,10 +464,13 @@ def releasable_fields(facts: RequestFacts) -> ReleasePlan:
         ]
     unknown = {f for f in fields if f not in FIELD_CLASS}
     decided = [
-        (f, refuse(r.POLICY_DENY_BY_DEFAULT, f"unknown field {f!r}")) if f in unknown else (f, d)
+        (f, refuse(r.POLICY_DENY_BY_DEFAULT, f"unknown field {f!r}", shared="unknown fields"))
+        if f in unknown
+        else (f, d)
         for f, d in decided
     ]
-    return ReleasePlan(basis, scope, tuple(decided))
+    named = tuple((f, replace(d, subject=f.replace("_", " "))) for f, d in decided)
+    return ReleasePlan(basis, scope, named)
 
 
 def check_release(
@@ -440,7 +491,14 @@ def check_release(
     for field in sorted(set(fields_to_release)):
         planned = plan.decision(field)
         if planned is None:
-            out.append(refuse(plan.scope_rule, f"{field} was not requested or decided"))
+            out.append(
+                refuse(
+                    plan.scope_rule,
+                    f"{field} was not requested or decided",
+                    shared="not requested or decided",
+                    subject=field.replace("_", " "),
+                )
+            )
         else:
             out.append(planned)
     if order is not None and period is not None and not _within(order, *period):
@@ -458,15 +516,32 @@ def check_release(
     for seg in sorted(set(footage_ids)):
         day = (footage_dates or {}).get(seg)
         if footage is None or not footage.allowed:
-            out.append(refuse(rule, f"footage segment {seg} is not releasable"))
+            out.append(
+                refuse(
+                    rule,
+                    f"footage segment {seg} is not releasable",
+                    shared="footage is not releasable",
+                    subject=seg,
+                )
+            )
         elif seg not in approved:
-            out.append(refuse(rule, f"footage segment {seg} is not approved"))
+            out.append(
+                refuse(
+                    rule,
+                    f"footage segment {seg} is not approved",
+                    shared="footage segments not approved",
+                    subject=seg,
+                )
+            )
         elif order is not None and day is not None and not _within(order, day, day):
             out.append(
                 refuse(
                     r.LRCA_COURT_ORDER_SCOPE,
                     f"footage segment {seg} was recorded on {day}, outside the {order.kind}'s "
                     f"dates {order.dates()} (scope item: dates)",
+                    shared=f"recorded outside the {order.kind}'s dates {order.dates()} "
+                    "(scope item: dates)",
+                    subject=seg,
                 )
             )
         else:

@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from ledger import sitetime
 from ledger.backup import (
     ARCHIVE_DIR,
     CHECKPOINT,
@@ -344,7 +345,8 @@ def _verify(
                 raise LedgerTampered(
                     Damage(n + 1, "truncated", f"checkpoint covers {kept_cp.size}, backup {n}"),
                     f"this backup is OLDER than the checkpoint you kept: the backup has {n} "
-                    f"entries, the checkpoint (signed {kept_cp.time.isoformat()}) covers "
+                    f"entries, the checkpoint (signed "
+                    f"{sitetime.show(kept_cp.time, sitetime.UTC_ZONE, seconds=True)}) covers "
                     f"{kept_cp.size}; {missing} entr{'y' if missing == 1 else 'ies'} recorded "
                     f"after this backup would be missing ({where}). Nothing was restored. "
                     "Restore a newer backup, or restore this one without --against and "

@@ -76,6 +76,7 @@ class RetentionCommands(FootageQueries):
             segment.policy_flags(),
             segment.policy_holds(),
             now,
+            self.site().zone,
         )
         if not decision.allowed:
             raise PurgeBlocked(decision.rule, f"segment {segment.segment_id}: {decision.reason}")

@@ -4,7 +4,9 @@ its sign-in settings (R25: lockout after failed passphrases, how long an unlock 
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from ledger import sitetime
 from ledger.domain import LedgerAggregate, stable_id
 
 SITE_ID = stable_id("site", "site")
@@ -64,3 +66,8 @@ class Site(LedgerAggregate):
         self.max_failures = DEFAULT_MAX_FAILURES
         self.failure_window_minutes = DEFAULT_FAILURE_WINDOW_MINUTES
         self.unlock_minutes = DEFAULT_UNLOCK_MINUTES
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The site's time zone: every time is shown in it, with its label (R24)."""
+        return sitetime.site_zone(self.timezone)

@@ -24,7 +24,10 @@ from ledger.footage import Segment
 from projections.base import Projection, UtcDateTime, insert_row
 from projections.refusals import RefusalRow, refused_attempts
 
-FOOTAGE_ACTIONS = ("footage view", "footage flag", "footage ingest")
+# Attempts to see footage: a viewing or still ("footage view") and an export. A refused
+# ingest (audio, CAMERA-NO-AUDIO) or flag is no access to footage: it is a refused
+# attempt all the same, listed with every other one (projections.refusals).
+FOOTAGE_ACTIONS = ("footage view", "export footage")
 
 metadata = MetaData()
 viewings = Table(

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from ledger import sitetime  # noqa: E402
 from projections.compliance_model import CameraTimeline, TimelineBar, Viewing  # noqa: E402
 
 DPI = 150
@@ -63,7 +64,15 @@ def _style() -> Any:
 
 def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    # Cropped to what is drawn: a legend placed below the axes leaves no empty band.
+    fig.savefig(
+        buffer,
+        format="png",
+        dpi=DPI,
+        metadata={"Software": None},
+        bbox_inches="tight",
+        pad_inches=0.08,
+    )
     plt.close(fig)
     return buffer.getvalue()
 
@@ -128,10 +137,7 @@ def retention_timeline(
                 )
         ax.set_yticks(range(len(lines)), [line.camera_id for line in lines])
         ax.set_ylim(len(lines) - 0.5, -0.5)
-        ax.set_xlim(mdates.date2num(x0), mdates.date2num(x1))
-        locator = mdates.AutoDateLocator(tz=zone, minticks=4, maxticks=10)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d", tz=zone))
+        date_axis(ax, zone, x0, x1)
         ax.grid(axis="x", color="#bbbbbb", linewidth=0.4)
         ax.set_axisbelow(True)
         ax.set_title(title, loc="left", fontsize=10, weight="bold")
@@ -159,13 +165,33 @@ def retention_timeline(
         return _png(fig)
 
 
+def date_axis(ax: Any, zone: ZoneInfo, x0: datetime, x1: datetime) -> None:
+    """An x axis of site-local dates and times from ``x0`` to ``x1``."""
+    ax.set_xlim(mdates.date2num(x0), mdates.date2num(x1))
+    # Ticks counted from the period's first day: on the month's own multiples a period
+    # starting 29 September put "Sep 29" and "Oct" two days apart, overlapping.
+    locator = mdates.AutoDateLocator(tz=zone, minticks=4, maxticks=10, interval_multiples=False)
+    ax.xaxis.set_major_locator(locator)
+    # Label each tick with what changes: days on a month, hours on a day (a fixed "%b %d"
+    # printed one date eight times on a one-day report), the year once.
+    ax.xaxis.set_major_formatter(
+        mdates.ConciseDateFormatter(
+            locator,
+            tz=zone,
+            formats=["%Y", "%b", "%b %d", "%H:%M", "%H:%M", "%S.%f"],
+            zero_formats=["", "%Y", "%b", "%b %d", "%H:%M", "%H:%M"],
+            offset_formats=["", "%Y", "%Y", "%Y", "%Y", "%Y"],
+        )
+    )
+
+
 def _status_order(status: str) -> int:
     return list(STATUS_STYLE).index(status)
 
 
 def week_start(moment: datetime, zone: ZoneInfo) -> date:
     """Monday of the site-local week a moment falls in."""
-    day = moment.astimezone(zone).date()
+    day = sitetime.local_day(moment, zone)
     return day - timedelta(days=day.weekday())
 
 

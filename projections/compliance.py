@@ -13,21 +13,20 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
-from ledger import rules
+from ledger import rules, sitetime
 from ledger.app import Ledger
 from ledger.checkpoint import public_key_fingerprint
 from ledger.evidence import sha256_file, sums_text
 from ledger.integrity import open_chain, sign_verified, verified
-from ledger.rules import Rule
 from projections.access import access_report
+from projections.attention import needs_attention
 from projections.base import Projection, Views
 from projections.cameras import (
     authority_text,
@@ -37,7 +36,6 @@ from projections.cameras import (
 )
 from projections.compliance_model import (
     Access,
-    AttentionItem,
     CameraRow,
     Cameras,
     CameraTimeline,
@@ -60,44 +58,22 @@ from projections.compliance_model import (
 from projections.disclosures import DisclosureRow as RegisterRow
 from projections.disclosures import disclosures
 from projections.history import SubjectIndexProjection
-from projections.refusals import RefusalRow as RefusalRecord
 from projections.refusals import refused_attempts
 from projections.registry import all_projections, open_views
 from projections.retention import (
     OVERDUE_AFTER,
     flags,
-    hold_rows,
     hold_segments,
     holds,
-    missing_rows,
     segment_rows,
     segments,
     site_settings,
     status_counts,
 )
 
-FOIA_NEAR_BUSINESS_DAYS = 2
-_SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 # A segment found missing is no longer kept: on the timeline like a purged one; the
 # attention list says it was destroyed outside Custodes.
 _TIMELINE_STATUS = {"live": "retained", "due": "retained", "missing": "purged"}
-
-
-def period_bounds(period_from: date, period_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """``[start, end)`` in UTC for whole site-local days, ``period_to`` included."""
-    start = datetime.combine(period_from, time.min, tzinfo=zone)
-    end = datetime.combine(period_to + timedelta(days=1), time.min, tzinfo=zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
-def business_days_between(today: date, due: date) -> int:
-    """Monday-Friday days after ``today`` up to and including ``due`` (5 ILCS 140/3)."""
-    days, d = 0, today
-    while d < due:
-        d += timedelta(days=1)
-        if d.weekday() < 5:
-            days += 1
-    return days
 
 
 REPORT_ROLES = ("director", "business_manager", "counsel")
@@ -190,15 +166,16 @@ def build_compliance_report(
     ``unrecorded_missing``: (segment id, what is wrong) for footage the vault audit found
     gone and the ledger does not record yet (``capture.audit``)."""
     site = ledger.site()
-    zone = ZoneInfo(site.timezone)
+    zone = site.zone
     ref = as_of or now
-    start, end = period_bounds(period_from, period_to, zone)
+    start, end = sitetime.days(period_from, period_to, zone)
     if checkpoint_note is not None:
         integrity = dataclasses.replace(integrity, checkpoint=checkpoint_note)
     with views.connect() as conn:
         register = disclosures(conn)
         in_period = [r for r in register if start <= r.opened_at < end]
         refusals = refused_attempts(conn, start, end)
+        retention = _retention(conn, start, end, ref)
         report = ComplianceReport(
             header=ReportHeader(
                 library=site.library,
@@ -209,10 +186,12 @@ def build_compliance_report(
                 as_of=as_of,
                 generated_by=generated_by,
             ),
-            attention=tuple(_attention(conn, register, refusals, ref, zone, unrecorded_missing)),
+            attention=tuple(
+                needs_attention(conn, register, retention, ref, zone, unrecorded_missing)
+            ),
             integrity=integrity,
             cameras=_cameras(conn, start, end, ref),
-            retention=_retention(conn, start, end, ref),
+            retention=retention,
             access=_access(conn, start, end),
             disclosures=_disclosures(in_period),
             refusals=tuple(
@@ -335,7 +314,16 @@ def _access(conn: Connection, start: datetime, end: datetime) -> Access:
     report = access_report(conn, start, end)
     return Access(
         viewings=tuple(
-            Viewing(v.actor, v.actor_role, v.viewed_at, v.purpose, v.reason, v.remote, v.segment_id)
+            Viewing(
+                v.actor,
+                v.actor_role,
+                v.viewed_at,
+                v.purpose,
+                v.reason,
+                v.remote,
+                v.segment_id,
+                v.archived,
+            )
             for v in report.viewings
         ),
         refused=tuple(
@@ -379,143 +367,6 @@ def _disclosure(r: RegisterRow) -> DisclosureRow:
         refused_at_intake=tuple(f"{x['field']} ({x['rule_id']})" for x in r.refused_at_intake),
         footage_redaction=r.footage_redaction,
     )
-
-
-# ---- what needs the Director's attention ------------------------------------------------
-
-
-def _item(severity: str, rule: Rule, text: str, subject: str) -> AttentionItem:
-    return AttentionItem(severity, rule.id, rule.source, text, subject)
-
-
-def _local(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def _attention(
-    conn: Connection,
-    register: list[RegisterRow],
-    refusals: Iterable[RefusalRecord],
-    ref: datetime,
-    zone: ZoneInfo,
-    unrecorded_missing: Sequence[tuple[str, str]] = (),
-) -> list[AttentionItem]:
-    items: list[AttentionItem] = []
-    for gone in missing_rows(conn):
-        what = (
-            "encrypted file and key were"
-            if gone.blob_missing and gone.key_missing
-            else "encrypted file was"
-            if gone.blob_missing
-            else "key was"
-        )
-        items.append(
-            _item(
-                "violation",
-                rules.FOOTAGE_FOUND_MISSING,
-                f"Segment {gone.segment_id} ({gone.camera_id}, recorded "
-                f"{_local(gone.recorded_start, zone)}): its {what} found missing on "
-                f"{_local(gone.found_at, zone)} with no purge in progress or recorded "
-                f"({gone.found_by}): footage destroyed outside Custodes. Find out how and by "
-                "whom; it is not a purge under the retention schedule.",
-                gone.segment_id,
-            )
-        )
-    for segment_id, text in unrecorded_missing:
-        items.append(
-            _item(
-                "violation",
-                rules.FOOTAGE_FOUND_MISSING,
-                f"Found while writing this report, not yet recorded: {text}.",
-                segment_id,
-            )
-        )
-    for seg in segment_rows(conn, ref, status="overdue"):
-        due = seg.keep_until or seg.deadline
-        items.append(
-            _item(
-                "violation",
-                rules.FOOTAGE_RETENTION,
-                f"Segment {seg.segment_id} ({seg.camera_id}) was due for purge on "
-                f"{_local(due, zone)} and is still kept ({(ref - due).days} days overdue): "
-                "run the retention sweep (custodes retention sweep).",
-                seg.segment_id,
-            )
-        )
-    today = ref.astimezone(zone).date()
-    for r in register:
-        if r.follow_up == "open":
-            items.append(
-                _item(
-                    "warning",
-                    rules.LRCA_EMERGENCY_FOLLOWUP,
-                    f"Emergency release {r.ref} has an open follow-up: seek judicial review "
-                    "or link the later court order (custodes request follow-up).",
-                    r.ref,
-                )
-            )
-        if r.foia_due is None:
-            continue
-        due_day = r.foia_due.astimezone(zone).date()
-        if r.decision == "pending" and ref > r.foia_due:
-            items.append(
-                _item(
-                    "violation",
-                    rules.FOIA_CLOCK,
-                    f"FOIA request {r.ref} was due {due_day.isoformat()} and is not answered "
-                    "(the deadline was missed); answer it now.",
-                    r.ref,
-                )
-            )
-        elif r.decision == "pending":
-            left = business_days_between(today, due_day)
-            if left <= FOIA_NEAR_BUSINESS_DAYS:
-                items.append(
-                    _item(
-                        "warning",
-                        rules.FOIA_CLOCK,
-                        f"FOIA request {r.ref} is due {due_day.isoformat()} ({left} business "
-                        f"day{'s' if left != 1 else ''} left); answer or extend it.",
-                        r.ref,
-                    )
-                )
-        elif r.decided_at is not None and r.decided_at > r.foia_due:
-            items.append(
-                _item(
-                    "violation",
-                    rules.FOIA_CLOCK,
-                    f"FOIA request {r.ref} was answered on "
-                    f"{r.decided_at.astimezone(zone).date().isoformat()}, after its deadline "
-                    f"{due_day.isoformat()}.",
-                    r.ref,
-                )
-            )
-    for hold in hold_rows(conn, active_only=True):
-        if hold.review_by is not None and hold.review_by < ref:
-            items.append(
-                _item(
-                    "warning",
-                    rules.FOOTAGE_HOLD_BLOCKS_PURGE,
-                    f"Hold {hold.hold_id} ({hold.kind.replace('_', ' ')}, {hold.reference}) "
-                    f"was to be reviewed by {_local(hold.review_by, zone)}: review it and "
-                    "release it (Director) or keep it with a new review date.",
-                    hold.hold_id,
-                )
-            )
-    for refusal in refusals:
-        rule = rules.RULES.get(refusal.rule_id)
-        what = f"{refusal.action} ({refusal.subject})" if refusal.subject else refusal.action
-        items.append(
-            AttentionItem(
-                "info",
-                refusal.rule_id,
-                rule.source if rule else "",
-                f"Refused: {what} by {refusal.actor} ({refusal.actor_role.replace('_', ' ')}) "
-                f"on {_local(refusal.recorded_at, zone)}.",
-                refusal.subject,
-            )
-        )
-    return sorted(items, key=lambda i: _SEVERITY_ORDER[i.severity])
 
 
 def record_issued(

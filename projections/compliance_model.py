@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ledger import sitetime
 from ledger.outfiles import PRIVATE, OutputFailed, OutputRefused, write_bytes
 from ledger.text import printable
 
@@ -169,6 +170,9 @@ class Viewing:
     reason: str
     remote: bool
     segment_id: str
+    # Older than the live window when viewed (R16): only the Director or the Business
+    # Manager may view it. A staff member's view of a recent segment is not archived.
+    archived: bool
 
 
 @dataclass(frozen=True)
@@ -286,22 +290,26 @@ def site_zone(report: ComplianceReport) -> ZoneInfo:
     return ZoneInfo(report.header.site_timezone)
 
 
-def local_datetime(moment: datetime | None, zone: ZoneInfo) -> str:
-    """``2026-10-14 09:05 CDT``: site time with the zone abbreviation (R24).
+# A no-break space keeps a time with its zone label when a narrow table cell wraps.
+NBSP = "\u00a0"
 
-    A no-break space keeps the time with its zone when a narrow table cell wraps.
-    """
-    if moment is None:
-        return ""
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M\u00a0%Z")
+
+def local_datetime(moment: datetime | None, zone: ZoneInfo) -> str:
+    """``2026-10-14 09:05 CDT``: site time with the label in force then (R24)."""
+    return sitetime.show(moment, zone, sep=NBSP)
 
 
 def local_date(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d")
+    return sitetime.show_date(moment, zone)
 
 
 def local_time(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%H:%M\u00a0%Z")
+    return sitetime.show_time(moment, zone, sep=NBSP)
+
+
+def local_span(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """A recording's span, with seconds when it has them (a five-second clip)."""
+    return sitetime.show_span(start, end, zone, sep=NBSP)
 
 
 def yes_no(flag: bool) -> str:

@@ -24,9 +24,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, bindparam, select
 
+from ledger import sitetime
 from ledger.app import Ledger
 from ledger.chain_reader import ChainReader
 from projections.base import Projection, insert_row
@@ -207,6 +209,7 @@ def notification_ids(conn: Connection, key: str) -> list[int]:
 def subject_history(ledger: Ledger, conn: Connection, key: str) -> list[HistoryEntry]:
     """The indexed events of ``key``, read from the log by id, oldest first."""
     reader = ChainReader(ledger.chained_recorder)
+    zone = ledger.site().zone
     out = []
     for nid in notification_ids(conn, key):
         (notification,) = ledger.recorder.select_notifications(nid, 1)
@@ -221,14 +224,14 @@ def subject_history(ledger: Ledger, conn: Connection, key: str) -> list[HistoryE
                 actor_role=getattr(event, "actor_role", ""),
                 recorded_at=event.timestamp,
                 occurred_at=getattr(event, "occurred_at", None),
-                summary=summarise(event),
+                summary=summarise(event, zone),
             )
         )
     return out
 
 
-def _d(moment: datetime | None) -> str:
-    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+def _d(moment: datetime | None, zone: ZoneInfo) -> str:
+    return sitetime.show(moment, zone)
 
 
 def _list(values: Iterable[Any]) -> str:
@@ -236,36 +239,37 @@ def _list(values: Iterable[Any]) -> str:
 
 
 _SUMMARIES: dict[str, Any] = {
-    "CameraRegistered": lambda e: (
+    "CameraRegistered": lambda e, z: (
         f"camera {e.camera_id} registered at {e.location} ({e.zone}); signage "
         f"{'attested' if e.signage_posted else 'NOT attested'}"
     ),
-    "CameraRetired": lambda e: f"camera retired: {e.reason}",
-    "FootageCaptured": lambda e: (
-        f"segment {e.segment_id} from {e.camera_id}, recorded {_d(e.recorded_start)} to "
-        f"{_d(e.recorded_end)}; keep until {_d(e.retention_deadline)}"
+    "CameraRetired": lambda e, z: f"camera retired: {e.reason}",
+    "FootageCaptured": lambda e, z: (
+        f"segment {e.segment_id} from {e.camera_id}, recorded "
+        f"{sitetime.show_span(e.recorded_start, e.recorded_end, z)}; keep until "
+        f"{_d(e.retention_deadline, z)}"
     ),
-    "FootageFlagged": lambda e: (
+    "FootageFlagged": lambda e, z: (
         f"flag {e.flag_id}: {e.reason}"
-        + (f" (keep until {_d(e.retain_until)})" if e.retain_until else " (until cleared)")
+        + (f" (keep until {_d(e.retain_until, z)})" if e.retain_until else " (until cleared)")
     ),
-    "FlagCleared": lambda e: f"flag {e.flag_id} cleared: {e.reason}",
-    "HoldPlaced": lambda e: (
+    "FlagCleared": lambda e, z: f"flag {e.flag_id} cleared: {e.reason}",
+    "HoldPlaced": lambda e, z: (
         f"{e.kind} hold {e.hold_id} ({e.reference}) on {_list(e.segments)}: {e.reason}"
     ),
-    "HoldReleased": lambda e: f"hold released: {e.reason}",
-    "HoldApplied": lambda e: f"held by {e.kind} hold {e.hold_id}",
-    "HoldLifted": lambda e: f"hold {e.hold_id} lifted",
-    "FootageViewed": lambda e: (
+    "HoldReleased": lambda e, z: f"hold released: {e.reason}",
+    "HoldApplied": lambda e, z: f"held by {e.kind} hold {e.hold_id}",
+    "HoldLifted": lambda e, z: f"hold {e.hold_id} lifted",
+    "FootageViewed": lambda e, z: (
         f"{e.kind} ({e.purpose}{', remote' if e.remote else ''}"
         f"{', archived' if e.archived else ''}): {e.reason}"
     ),
-    "FootagePurged": lambda e: (
+    "FootagePurged": lambda e, z: (
         f"segment {e.segment_id} purged ({e.method}; file removed: "
         f"{'yes' if e.blob_removed else 'no'}, key destroyed: "
         f"{'yes' if e.key_destroyed else 'no'}) under {e.rule_id}"
     ),
-    "FootageFoundMissing": lambda e: (
+    "FootageFoundMissing": lambda e, z: (
         f"segment {e.segment_id}: "
         + (
             "file and key"
@@ -276,25 +280,25 @@ _SUMMARIES: dict[str, Any] = {
         )
         + f" found missing with no purge ({e.found_by}) under {e.rule_id}: not a purge"
     ),
-    "RequestOpened": lambda e: (
+    "RequestOpened": lambda e, z: (
         f"request {e.ref} from {e.requester_kind.replace('_', ' ')} ({e.requester}) for "
         f"{', '.join(e.records)}"
         + (f"; patron {e.patron}" if e.patron else "")
         + (f"; footage {_list(e.footage)}" if e.footage else "")
         + f"; received by {e.received_by}"
     ),
-    "RequestRoutedToDirector": lambda e: f"routed to the Director ({e.director})",
-    "FoiaClockStarted": lambda e: (
-        f"FOIA clock started: due {_d(e.due_at)} (extended {_d(e.extended_due_at)})"
+    "RequestRoutedToDirector": lambda e, z: f"routed to the Director ({e.director})",
+    "FoiaClockStarted": lambda e, z: (
+        f"FOIA clock started: due {_d(e.due_at, z)} (extended {_d(e.extended_due_at, z)})"
     ),
-    "PreservationHoldLinked": lambda e: f"preservation hold {e.hold_id} on {_list(e.segments)}",
-    "CourtOrderRecorded": lambda e: (
+    "PreservationHoldLinked": lambda e, z: f"preservation hold {e.hold_id} on {_list(e.segments)}",
+    "CourtOrderRecorded": lambda e, z: (
         f"{e.kind} {e.case} ({e.court}; judge {e.judge}; "
         f"{'signed by a judge' if e.signed_by_judge else 'NOT signed by a judge'}); "
         f"scope: {order_scope_summary(e)}" + (f" (the order: {e.scope})" if e.scope else "")
     ),
-    "CounselReviewRecorded": lambda e: f"counsel review: {e.result}",
-    "EmergencyRequestRecorded": lambda e: (
+    "CounselReviewRecorded": lambda e, z: f"counsel review: {e.result}",
+    "EmergencyRequestRecorded": lambda e, z: (
         f"signed Appendix 9 (sha256:{e.signed_form_sha256[:16]}) of {e.officer_rank} "
         f"{e.officer_name} (badge {e.badge_number}, {e.agency}); role sought: {e.role_sought}"
         + (
@@ -303,11 +307,11 @@ _SUMMARIES: dict[str, Any] = {
             else ""
         )
     ),
-    "DisclosureDecided": lambda e: (
+    "DisclosureDecided": lambda e, z: (
         f"{'approved' if e.approved else 'denied'} on basis {e.basis}: {e.reason}"
         + (f"; fields allowed: {_list(e.allowed_fields)}" if e.allowed_fields else "")
     ),
-    "DisclosureReleased": lambda e: (
+    "DisclosureReleased": lambda e, z: (
         f"released to {e.to}"
         + (f" (badge {e.recipient_badge})" if e.recipient_badge else "")
         + f" by {e.method}: fields {_list(e.fields)}"
@@ -315,36 +319,37 @@ _SUMMARIES: dict[str, Any] = {
         + (f"; records of {e.period[0]} to {e.period[1]}" if e.period else "")
         + ("" if e.redacted is None else "; faces blurred" if e.redacted else "; not redacted")
     ),
-    "AcknowledgementRecorded": lambda e: (
+    "AcknowledgementRecorded": lambda e, z: (
         f"signed receipt recorded (sha256:{e.signed_receipt_sha256[:16]})"
     ),
-    "FollowUpOpened": lambda e: f"follow-up opened: {e.reason}",
-    "FollowUpResolved": lambda e: (
+    "FollowUpOpened": lambda e, z: f"follow-up opened: {e.reason}",
+    "FollowUpResolved": lambda e, z: (
         f"follow-up resolved ({e.resolution.replace('_', ' ')}"
         + (f", court order {e.court_order_request}" if e.court_order_request else "")
         + f"): {e.reason}"
     ),
-    "PatronRecorded": lambda e: f"patron {e.pseudonym} recorded (details sealed)",
-    "PatronDetailsRecorded": lambda e: "patron details sealed under a new key",
-    "PatronForgotten": lambda e: f"patron {e.pseudonym} details erased: {e.reason}",
-    "AccessDenied": lambda e: f"REFUSED {e.action} ({e.subject}) under {e.rule_id}: {e.message}",
-    "EvidenceExported": lambda e: (
+    "PatronRecorded": lambda e, z: f"patron {e.pseudonym} recorded (details sealed)",
+    "PatronDetailsRecorded": lambda e, z: "patron details sealed under a new key",
+    "PatronForgotten": lambda e, z: f"patron {e.pseudonym} details erased: {e.reason}",
+    "AccessDenied": lambda e, z: f"REFUSED {e.action} ({e.subject}) under {e.rule_id}: {e.message}",
+    "EvidenceExported": lambda e, z: (
         f"evidence export for {e.request_ref} to {e.recipient}: {_list(e.segments)}"
     ),
-    "ClipDerived": lambda e: (
+    "ClipDerived": lambda e, z: (
         f"clip of {e.segment_id} derived ({'redacted' if e.redaction else 'not redacted'}) "
         f"sha256:{e.sha256[:16]}"
     ),
 }
 
 
-def summarise(event: Any) -> str:
-    """One line a reviewer can read; never patron details (they are not in events)."""
+def summarise(event: Any, zone: ZoneInfo) -> str:
+    """One line a reviewer can read, times in site time (R24); never patron details (they
+    are not in events)."""
     kind = type(event).__name__
     make = _SUMMARIES.get(kind)
     if make is not None:
         try:
-            return str(make(event))
+            return str(make(event, zone))
         except AttributeError:
             pass  # an older or newer schema of the event: fall back to its fields
     fields = {
@@ -353,5 +358,8 @@ def summarise(event: Any) -> str:
         if k not in ("originator_id", "originator_version", "timestamp", "actor", "actor_role")
         and k not in ("occurred_at", "originator_topic", "sealed_details")
     }
-    text = "; ".join(f"{k}={v}" for k, v in sorted(fields.items()))
+    text = "; ".join(
+        f"{k}={sitetime.show(v, zone) if isinstance(v, datetime) else v}"
+        for k, v in sorted(fields.items())
+    )
     return text[:200]

@@ -15,23 +15,19 @@ import os
 import shutil
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from ledger import sitetime
 from ledger.outfiles import PRIVATE, PRIVATE_DIR, OutputFailed, OutputRefused, staged
 from ledger.text import csv_cell
 from projections.compliance_model import ComplianceReport, OutputNotWritable, write_atomically
 
 
-def utc_iso(moment: datetime) -> str:
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-    return moment.astimezone(UTC).strftime(fmt)
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
-        return utc_iso(value)
+        return sitetime.iso_utc(value)
     if isinstance(value, date):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -68,7 +64,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
-        return utc_iso(value)
+        return sitetime.iso_utc(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, tuple | list):
@@ -96,7 +92,7 @@ HELD = (
     "review_by",
 )
 OVERDUE = ("segment_id", "camera_id", "deadline", "days_overdue")
-ACCESS = ("name", "role", "viewed_at", "purpose", "reason", "remote", "segment_id")
+ACCESS = ("name", "role", "viewed_at", "purpose", "reason", "remote", "segment_id", "archived")
 ACCESS_REFUSED = ("name", "role", "at", "rule_id", "message")
 DISCLOSURES = (
     "request_id",

@@ -34,8 +34,9 @@ margin:1.6em 0 .6em;padding-bottom:.15em}
 table{border-collapse:collapse;width:100%;margin:.4em 0 1.2em;font-size:.9em}
 table.compact{width:auto;min-width:20em}
 caption{text-align:left;font-weight:bold;padding:.3em 0}
-th,td{border:1px solid #888;padding:.25em .4em;text-align:left;vertical-align:top;
-overflow-wrap:anywhere}
+th,td{border:1px solid #888;padding:.25em .4em;text-align:left;vertical-align:top}
+td{overflow-wrap:anywhere}
+th{overflow-wrap:normal;word-break:normal;hyphens:manual}
 thead th{background:#e6e6e6}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;margin:.4em 0 1em}
 dl.facts dt{font-weight:bold}dl.facts dd{margin:0;overflow-wrap:anywhere}
@@ -46,7 +47,7 @@ font:10pt/1.35 "DejaVu Sans Mono",Menlo,Consolas,monospace;background:#f6f6f6}
 p.empty{font-style:italic}
 p.strong{font-weight:bold}
 @media print{body{margin:0;max-width:none;font-size:10pt}
-section{break-before:page}section#attention{break-before:auto}
+section#proof{break-before:page}
 thead{display:table-header-group}tr,img,pre,dl{break-inside:avoid}
 h2{break-after:avoid}caption{break-after:avoid}
 @page{size:letter;margin:15mm}}

@@ -46,6 +46,7 @@ CELL_LINE_MM = 4.4
 MAX_CELL_LINES = 24
 BODY_PT = 9.0
 SMALL_PT = 8.0
+CHART_SHRINK = 0.75  # a chart may shrink to this much of its size to end a page
 
 TRANSLITERATION = str.maketrans(
     {
@@ -134,7 +135,9 @@ class ReportPDF(FPDF):
         self.set_y(-(MARGIN - 2))
         h = self.report.header
         self.line(MARGIN, self.get_y() - 1, self.w - MARGIN, self.get_y() - 1)
-        left = self.text_font(f"{h.library} \u2014 {period_text(self.report)}", "", SMALL_PT)
+        left = self.text_font(
+            f"{h.library}, compliance report {period_text(self.report)}", "", SMALL_PT
+        )
         self.cell(self.epw * 0.7, 5, left, align="L")
         self.set_font("Helvetica", "", SMALL_PT)
         self.cell(self.epw * 0.3, 5, f"Page {self.page_no()} of {{nb}}", align="R")
@@ -148,8 +151,22 @@ class ReportPDF(FPDF):
         if self.room_left() < needed:
             self.add_page()
 
-    def heading(self, title: str) -> None:
-        self.keep_room(30)
+    def needed(self, block: Block) -> float:
+        """Room to keep below a heading, so it never ends a page alone (mm)."""
+        if isinstance(block, Table):
+            if block.compact:  # a short list of counts: never split
+                return 16 + 5.5 * len(block.rows)
+            # The caption with the header row and the first rows (up to two).
+            return 22 + 10 * min(len(block.rows), 2) if block.rows else 14
+        if isinstance(block, Chart):
+            width_px, height_px = png_size(block.png)
+            return self.epw * height_px / width_px * CHART_SHRINK + 2
+        if isinstance(block, Facts):
+            return 6 * min(len(block.items), 3)
+        return 12
+
+    def heading(self, title: str, first: Block | None = None) -> None:
+        self.keep_room(12 + (self.needed(first) if first is not None else 16))
         self.start_section(latin1(title), level=0)
         text = self.text_font(title, "B", 14)
         self.cell(self.epw, 8, text, new_x="LMARGIN", new_y="NEXT")
@@ -180,6 +197,7 @@ class ReportPDF(FPDF):
                 self.epw - label_width,
                 5,
                 self.text_font(value),
+                align="L",
                 wrapmode=WrapMode.CHAR if " " not in value else WrapMode.WORD,
                 new_x="LMARGIN",
                 new_y="NEXT",
@@ -188,8 +206,7 @@ class ReportPDF(FPDF):
         self.ln(3)
 
     def table_block(self, block: Table) -> None:
-        # Keep the caption with the header row and the first rows (up to three).
-        self.keep_room(24 + 11 * min(len(block.rows), 3))
+        self.keep_room(self.needed(block))
         self.caption(block.caption)
         if not block.rows:
             self.set_font("Helvetica", "I", BODY_PT)
@@ -288,6 +305,10 @@ class ReportPDF(FPDF):
         width_px, height_px = png_size(block.png)
         width = self.epw
         height = width * height_px / width_px
+        # Shrink a little rather than leave the rest of the page empty.
+        fits = min(1.0, (self.room_left() - 2) / height)
+        if fits >= CHART_SHRINK:
+            width, height = width * fits, height * fits
         self.keep_room(height + 2)
         self.image(io.BytesIO(block.png), x=MARGIN, w=width, h=height, alt_text=latin1(block.alt))
         self.ln(3)
@@ -336,9 +357,11 @@ def png_size(png: bytes) -> tuple[int, int]:
     return width, height
 
 
-# The first page is the Director's summary (attention and integrity). Later sections
-# start a new page unless most of one is still free, so no page is left nearly empty.
-SECTION_ROOM = 120.0  # mm
+# The first page is the Director's: the summary and what needs her attention. Later
+# sections follow on when a good part of a page is still free (a heading with its first
+# table rows or chart), so no page is left nearly empty; the proof starts its own page.
+SECTION_ROOM = 40.0  # mm
+FIRST_PAGE = ("summary", "attention")
 
 
 def render_pdf(report: ComplianceReport) -> bytes:
@@ -353,10 +376,14 @@ def render_pdf(report: ComplianceReport) -> bytes:
     pdf.set_line_width(0.2)
     pdf.ln(4)
     for section in report_sections(report):
-        if section.anchor not in ("attention", "integrity"):
+        if section.anchor == "proof":
+            pdf.add_page()
+        elif section.anchor not in FIRST_PAGE:
             pdf.ln(4)
-            pdf.keep_room(SECTION_ROOM if section.anchor != "checkpoint" else 60)
-        pdf.heading(section.title)
+            pdf.keep_room(SECTION_ROOM)
+        elif section.anchor != FIRST_PAGE[0]:
+            pdf.ln(3)
+        pdf.heading(section.title, section.blocks[0] if section.blocks else None)
         for block in section.blocks:
             pdf.block(block)
     return bytes(pdf.output())

@@ -1,26 +1,32 @@
 """The compliance report as a document: display blocks (strings in site time) that the HTML
-and PDF renderers both lay out, so the two say the same thing in the same order: what
-needs the Director's attention first, the signed checkpoint last. One function per
-section.
+and PDF renderers both lay out, so the two say the same thing in the same order.
+
+Page 1 is for the Director: a plain-language summary (``report_summary``) and what needs
+her attention. Then the evidence by topic, each refused attempt once (under Refused
+attempts), and the technical proof (hashes, Merkle root, the signed checkpoint) last.
+One function per section.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from projections import charts
 from projections.compliance_model import (
+    AttentionItem,
     ComplianceReport,
+    Viewing,
     local_date,
     local_datetime,
+    local_span,
     local_time,
     period_text,
     site_zone,
     yes_no,
 )
+from projections.report_summary import period_words, summarise
 
 
 @dataclass(frozen=True)
@@ -70,33 +76,31 @@ class Section:
 
 
 SECTION_TITLES = (
+    "Summary",
     "Needs your attention",
-    "Ledger integrity",
     "Cameras",
     "Footage retention",
-    "Archived-footage access",
+    "Footage access",
     "Disclosures",
     "Refused attempts",
-    "Signed checkpoint",
+    "Proof of integrity",
 )
 
 
 def report_title(report: ComplianceReport) -> str:
-    return f"Compliance report \u2014 {report.header.library}"
+    # No dash: the PDF's core font would print an em dash as "--".
+    return f"Compliance report: {report.header.library}"
 
 
 def header_facts(report: ComplianceReport) -> Facts:
     h, zone = report.header, site_zone(report)
     items = [
-        ("Period", period_text(report)),
-        ("Site time zone", f"{h.site_timezone} (times below are site time)"),
-        ("Generated", f"{local_datetime(h.generated_at, zone)} by {h.generated_by}"),
-        (
-            "State as of",
-            local_datetime(h.as_of, zone) if h.as_of else "current (not replayed)",
-        ),
-        ("Schema", report.schema_version),
+        ("Period", f"{period_words(h.period_from, h.period_to)} ({period_text(report)})"),
+        ("Times", f"site time, {h.site_timezone}; each time carries its zone label"),
+        ("Prepared", f"{local_datetime(h.generated_at, zone)} by {h.generated_by}"),
     ]
+    if h.as_of:
+        items.append(("State as of", f"{local_datetime(h.as_of, zone)} (replayed)"))
     return Facts("Report", tuple(items))
 
 
@@ -112,22 +116,35 @@ def _table(
 
 
 def report_sections(report: ComplianceReport) -> tuple[Section, ...]:
-    """The report's sections in reading order: attention first, the checkpoint last."""
+    """The report's sections in reading order: the summary first, the proof last."""
     zone = site_zone(report)
     return tuple(section(report, zone) for section in _SECTIONS)
+
+
+def _summary(report: ComplianceReport, zone: ZoneInfo) -> Section:
+    summary = summarise(report)
+    return Section(
+        "summary",
+        SECTION_TITLES[0],
+        (
+            Para(summary.verdict, strong=True),
+            Facts("This period", summary.period),
+            Para(summary.needs, strong=True),
+        ),
+    )
 
 
 def _attention(report: ComplianceReport, zone: ZoneInfo) -> Section:
     return Section(
         "attention",
-        SECTION_TITLES[0],
+        SECTION_TITLES[1],
         (
             _table(
                 "Items for the Director, most serious first",
-                ("Severity", "Rule", "Subject", "What"),
-                (0.9, 1.9, 1.1, 3.4),
+                ("Severity", "What to do", "Rule"),
+                (0.9, 4.6, 1.9),
                 (
-                    (i.severity.upper(), f"{i.rule_id}\n({i.rule_source})", i.subject_id, i.text)
+                    (i.severity.upper(), i.text, f"{i.rule_id}\n({i.rule_source})")
                     for i in sorted(report.attention, key=_severity_rank)
                 ),
                 empty="Nothing needs your attention in this period.",
@@ -136,7 +153,7 @@ def _attention(report: ComplianceReport, zone: ZoneInfo) -> Section:
     )
 
 
-def _integrity(report: ComplianceReport, zone: ZoneInfo) -> Section:
+def _proof(report: ComplianceReport, zone: ZoneInfo) -> Section:
     g = report.integrity
     verdict = (
         "Verified: every entry's hash chain and the Merkle tree check out."
@@ -144,8 +161,8 @@ def _integrity(report: ComplianceReport, zone: ZoneInfo) -> Section:
         else f"NOT VERIFIED: {g.problem or 'verification failed'}"
     )
     return Section(
-        "integrity",
-        SECTION_TITLES[1],
+        "proof",
+        SECTION_TITLES[7],
         (
             Para(verdict, strong=True),
             Facts(
@@ -156,9 +173,16 @@ def _integrity(report: ComplianceReport, zone: ZoneInfo) -> Section:
                     ("Merkle tree size", f"{g.tree_size:,}"),
                     ("Merkle root", g.merkle_root),
                     ("Public key fingerprint", g.key_fingerprint),
+                    ("Report schema", report.schema_version),
                 ),
             ),
-            Para("The signed checkpoint is printed in full at the end of this report."),
+            Para(
+                "The ledger's signed checkpoint (C2SP tlog-checkpoint in a signed note, "
+                "Ed25519). Keep it: anyone holding the library's public key can later "
+                "prove that the ledger still contains exactly these entries "
+                "(custodes verify --against FILE)."
+            ),
+            Pre(g.checkpoint, "Signed checkpoint"),
         ),
     )
 
@@ -187,14 +211,11 @@ def _cameras(report: ComplianceReport, zone: ZoneInfo) -> Section:
                 ),
                 empty="No cameras are registered.",
             ),
-            _table(
-                "Refused camera registrations",
-                ("Camera", "Who", "When", "Zone", "Rule", "Message"),
-                (0.9, 1.1, 1.1, 0.9, 1.7, 2.6),
-                (
-                    (c.camera_id, c.actor, dt(c.at), c.zone, c.rule_id, c.message)
-                    for c in cams.refused
-                ),
+            *_see_refused(
+                len(cams.refused),
+                "camera registration",
+                "camera registrations",
+                ", ".join(sorted({c.camera_id for c in cams.refused})),
             ),
         ),
     )
@@ -273,12 +294,12 @@ def _retention(report: ComplianceReport, zone: ZoneInfo) -> Section:
                     "Age",
                     "Review by",
                 ),
-                (1.15, 0.9, 1.4, 1.1, 1.85, 1.2, 0.55, 1.05),
+                (1.35, 0.9, 1.4, 1.1, 1.65, 1.2, 0.55, 1.05),
                 (
                     (
                         x.segment_id,
                         x.camera_id,
-                        _span(x.recorded_start, x.recorded_end, zone),
+                        local_span(x.recorded_start, x.recorded_end, zone),
                         x.kind.replace("_", " "),
                         x.reason,
                         x.reference,
@@ -295,45 +316,62 @@ def _retention(report: ComplianceReport, zone: ZoneInfo) -> Section:
 
 def _access(report: ComplianceReport, zone: ZoneInfo) -> Section:
     a = report.access
-    dt = lambda m: local_datetime(m, zone)  # noqa: E731
+    archived = sorted((v for v in a.viewings if v.archived), key=lambda v: v.viewed_at)
+    recent = sorted((v for v in a.viewings if not v.archived), key=lambda v: v.viewed_at)
+    window = report.retention.settings.live_window_hours
+    headers = ("Name", "Role", "Date", "Time", "Purpose and reason", "Remote", "Segment")
+    widths = (1.2, 1.2, 1.0, 0.9, 2.45, 0.75, 1.15)
     return Section(
         "access",
         SECTION_TITLES[4],
         (
             Chart(
-                charts.viewings_per_week(a.viewings, zone),
+                charts.viewings_per_week(archived, zone),
                 "Bar chart of archived-footage viewings per person per week; the table "
                 "below lists each viewing.",
             ),
             _table(
-                "Archived-footage viewings (R16)",
-                ("Name", "Role", "Date", "Time", "Purpose and reason", "Remote", "Segment"),
-                (1.2, 1.2, 1.0, 0.9, 2.45, 0.75, 1.15),
-                (
-                    (
-                        v.name,
-                        v.role.replace("_", " "),
-                        local_date(v.viewed_at, zone),
-                        local_time(v.viewed_at, zone),
-                        f"{v.purpose.replace('_', ' ')}: {v.reason}",
-                        yes_no(v.remote),
-                        v.segment_id,
-                    )
-                    for v in sorted(a.viewings, key=lambda v: v.viewed_at)
-                ),
+                "Archived-footage viewings: Director and Business Manager only (R16)",
+                headers,
+                widths,
+                (_viewing_row(v, zone) for v in archived),
                 empty="No archived footage was viewed.",
             ),
             _table(
-                "Refused footage-access attempts",
-                ("Name", "Role", "When", "Rule", "Message"),
-                (1.1, 1.0, 1.1, 1.9, 3.0),
-                (
-                    (x.name, x.role.replace("_", " "), dt(x.at), x.rule_id, x.message)
-                    for x in a.refused
-                ),
+                f"Viewings of recent footage (within the {window}-hour live window, any staff)",
+                headers,
+                widths,
+                (_viewing_row(v, zone) for v in recent),
+                empty="No recent footage was viewed through the ledger.",
+            ),
+            *_see_refused(
+                len(a.refused),
+                "attempt to view or export footage",
+                "attempts to view or export footage",
             ),
         ),
     )
+
+
+def _viewing_row(v: Viewing, zone: ZoneInfo) -> tuple[str, ...]:
+    return (
+        v.name,
+        v.role.replace("_", " "),
+        local_date(v.viewed_at, zone),
+        local_time(v.viewed_at, zone),
+        f"{v.purpose.replace('_', ' ')}: {v.reason}",
+        yes_no(v.remote),
+        v.segment_id,
+    )
+
+
+def _see_refused(count: int, one: str, many: str, which: str = "") -> tuple[Block, ...]:
+    """A pointer, not a copy: each refused attempt is listed once, under Refused attempts."""
+    if not count:
+        return ()
+    named = f" ({which})" if which else ""
+    what = f"{one} was" if count == 1 else f"{many} were"
+    return (Para(f"{count} {what} refused{named}: see Refused attempts."),)
 
 
 def _disclosures(report: ComplianceReport, zone: ZoneInfo) -> Section:
@@ -450,42 +488,18 @@ def _refusals(report: ComplianceReport, zone: ZoneInfo) -> Section:
     )
 
 
-def _checkpoint(report: ComplianceReport, zone: ZoneInfo) -> Section:
-    g = report.integrity
-    return Section(
-        "checkpoint",
-        SECTION_TITLES[7],
-        (
-            Para(
-                "The ledger's signed checkpoint (C2SP tlog-checkpoint in a signed note, "
-                "Ed25519). Keep it: anyone holding the library's public key can later "
-                "prove that the ledger still contains exactly these entries."
-            ),
-            Pre(g.checkpoint, "Signed checkpoint"),
-        ),
-    )
-
-
 _SECTIONS = (
+    _summary,
     _attention,
-    _integrity,
     _cameras,
     _retention,
     _access,
     _disclosures,
     _refusals,
-    _checkpoint,
+    _proof,
 )
 
 
-def _span(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    """``2026-10-14 10:00\u201310:45 CDT`` (the end's date too when it differs)."""
-    a, b = start.astimezone(zone), end.astimezone(zone)
-    if a.date() == b.date():
-        return f"{a:%Y-%m-%d %H:%M}\u2013{local_time(end, zone)}"
-    return f"{local_datetime(start, zone)} \u2013 {local_datetime(end, zone)}"
-
-
-def _severity_rank(item) -> tuple[int, str]:
+def _severity_rank(item: AttentionItem) -> tuple[int, str]:
     order = {"violation": 0, "warning": 1, "info": 2}
     return (order[item.severity], item.subject_id)

@@ -292,7 +292,7 @@ def test_an_older_backup_against_a_newer_checkpoint_names_the_missing_entries(
     )  # fmt: skip
     assert (
         "this backup is OLDER than the checkpoint you kept: the backup has 7 entries, the "
-        "checkpoint (signed 2026-11-02T15:00:00+00:00) covers 11; 4 entries recorded after "
+        "checkpoint (signed 2026-11-02 15:00:00 UTC) covers 11; 4 entries recorded after "
         "this backup would be missing (positions 8..11). Nothing was restored."
     ) in result.stderr
     assert not (tmp_path / "r").exists()

@@ -51,7 +51,7 @@ def test_card_numbers_are_refused_in_free_text_and_sealed_in_the_patron_fields(
     scope = run(
         data, "request", "court-order", ref, "--kind", "order", "--signed-by-judge",
         "--court", "Circuit Court", "--judge", "Hon. A. Judge", "--case", "2026-CF-123",
-        "--issued", "2026-11-01T09:00", "--served-at", "2026-11-02T10:00",
+        "--issued", "2026-11-01T09:00", "--served-at", "2026-11-02T08:30",
         "--served-by", "Det. Ray", "--scope-patron", CARD, "--scope-records", "registration",
         "--scope-note", f"registration for card {CARD}, October 2026",
         "--document", str(Path(__file__)), "--as", D, code=1,

@@ -143,7 +143,7 @@ def test_a_court_order_with_counsel_review(run, tmp_path: Path) -> None:  # type
     order = [
         "request", "court-order", ref, "--kind", "order", "--signed-by-judge", "--court", "Circuit",
         "--judge", "Hon. J", "--case", "2026-CF-1", "--issued", "2026-11-01T09:00",
-        "--served-at", "2026-11-02T10:00", "--served-by", "Det. Ray #42 Mahomet PD",
+        "--served-at", "2026-11-02T08:30", "--served-by", "Det. Ray #42 Mahomet PD",
         "--scope-patron", CARD, "--scope-records", "registration",
         "--scope-note", "the patron's registration record", "--as", S,
     ]  # fmt: skip
@@ -193,7 +193,8 @@ def test_guardian_foia_and_deny_by_default(run) -> None:  # type: ignore[no-unty
     r = run("request", "decide", o, "--approve", "--reason", "x", "--as", D, code=1)
     assert "POLICY-DENY-BY-DEFAULT" in r.stderr
     table = run("report", "disclosures", "--from", "2026-11-01", "--to", "2026-12-01").stdout
-    assert "FOIA due" in table and "2026-11-10" in table
+    # Received Monday 2 November (09:00 CST): due the end of Monday 9 November, site time.
+    assert "FOIA due" in table and "2026-11-09 23:59 CST" in table
     rows = list(csv.DictReader(io.StringIO(run("report", "disclosures", "--csv").stdout)))
     assert [(row["ref"], row["decision"]) for row in rows] == [
         (g, "pending"), (f, "denied"), (o, "pending")

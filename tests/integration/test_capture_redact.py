@@ -1,8 +1,9 @@
 """Redaction of real clips: regions and faces are blurred, case and time burned in."""
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
@@ -10,8 +11,15 @@ import pytest
 
 from capture.errors import FrameOutOfRange
 from capture.probe import probe
-from capture.redact import detect_faces, extract_frame, redact_clip
+from capture.redact import (
+    caption_layout,
+    detect_faces,
+    extract_frame,
+    frame_time,
+    redact_clip,
+)
 from capture.synthetic import face_box, write_clip
+from ledger import sitetime
 
 START = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
 CLOCK = (0, 320, 330, 40)  # where the synthetic clip burns its recorder clock (640x360)
@@ -102,3 +110,39 @@ def test_a_time_past_the_end_is_refused(tmp_path: Path) -> None:
     src = write_clip(tmp_path / "c.mp4", start=START, seconds=2)
     with pytest.raises(FrameOutOfRange, match=r"c.mp4: 5 s is outside the clip \(0 to 2 s\)"):
         extract_frame(src, 5.0, tmp_path / "f.png")
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "together"),
+    [(320, 240, False), (160, 120, False), (640, 360, True), (1920, 1080, True)],
+)
+def test_the_caption_fits_the_frame_and_never_overlaps_the_time(
+    width: int, height: int, together: bool
+) -> None:
+    caption, stamp = "R-2026-0005 MPD-26-1187", "2026-11-01 02:30:00.200 CST"
+    first, second = caption_layout(width, height, caption, stamp)
+    for label in (first, second):
+        x, y, w, h = label.box
+        assert x >= 0 and x + w <= width and y >= 0 and y + h <= height, label
+    (ax, ay, aw, ah), (bx, by, bw, bh) = first.box, second.box
+    apart = ax + aw <= bx or bx + bw <= ax or ay + ah <= by or by + bh <= ay
+    assert apart, (first, second)
+    assert (first.box[1] == second.box[1]) is together  # one band, or caption top / time bottom
+    text_height = cv2.getTextSize(stamp, cv2.FONT_HERSHEY_SIMPLEX, first.scale, first.thickness)
+    assert text_height[0][1] >= min(9, height // 20)  # readable, not shrunk to nothing
+
+
+def test_the_burned_in_time_is_site_time_with_its_label(tmp_path: Path) -> None:
+    src = write_clip(tmp_path / "c.mp4", start=START, seconds=1, size=(320, 240))
+    chicago = ZoneInfo("America/Chicago")
+    result = redact_clip(
+        src, tmp_path / "r.mp4", blur_faces=False, regions=[], caption="R-2026-0005",
+        start=START, zone=chicago,
+    )  # fmt: skip
+    assert result.to_record()["caption_zone"] == "America/Chicago"
+    assert frame_time(START, 5, 10.0, chicago) == sitetime.show_stamp(
+        START + timedelta(seconds=0.5), chicago
+    )
+    assert frame_time(START, 5, 10.0, chicago).endswith(
+        ".500 " + START.astimezone(chicago).tzname()
+    )

@@ -18,7 +18,8 @@ from ledger.errors import NotPermitted
 from ledger.footage import MediaFacts
 from ledger.footage_commands import CaptureItem
 from ledger.integrity import issue_checkpoint, open_chain
-from projections.compliance import build_compliance_report, business_days_between
+from projections.attention import business_days_between
+from projections.compliance import build_compliance_report
 from projections.compliance_model import Integrity
 from projections.registry import open_views
 from projections.statistics import statistics
@@ -163,8 +164,15 @@ def test_the_report_carries_the_scenario_numbers_and_what_needs_attention(
     foia = attention[("FOIA-CLOCK", sc.foia)]
     assert foia.severity == "warning" and "2 business days left" in foia.text
     assert attention[("FOOTAGE-HOLD-BLOCKS-PURGE", sc.hold_id)].severity == "warning"
-    refused = [a for a in report.attention if a.severity == "info"]
-    assert {a.rule_id for a in refused} == {"CAMERA-PRIVACY-ZONE", "FOOTAGE-ARCHIVE-ACCESS"}
+    # The late purge and the missing schedule authority need the Director too.
+    late = attention[("FOOTAGE-RETENTION", "retention")]
+    assert late.severity == "violation" and late.text.startswith("1 segment was purged late")
+    schedule = attention[("FOOTAGE-RETENTION", "retention settings")]
+    assert schedule.severity == "warning"
+    assert schedule.text.startswith("Schedule authority: NOT CONFIGURED.")
+    # Refused attempts were refused already: listed once, under refusals, not here.
+    assert not {a.rule_id for a in report.attention} & {r.rule_id for r in report.refusals}
+    assert {r.rule_id for r in report.refusals} == {"CAMERA-PRIVACY-ZONE", "FOOTAGE-ARCHIVE-ACCESS"}
     assert [a.severity for a in report.attention] == sorted(
         (a.severity for a in report.attention),
         key=["violation", "warning", "info"].index,
@@ -176,6 +184,7 @@ def test_the_report_carries_the_scenario_numbers_and_what_needs_attention(
     # Access: one viewing by the Director, one refused attempt by staff.
     (viewing,) = report.access.viewings
     assert (viewing.name, viewing.segment_id, viewing.purpose) == (D, sc.flagged, "safety")
+    assert viewing.archived  # ended 1 November 14:10 UTC, viewed 26 hours later
     assert [r.name for r in report.access.refused] == [S]
     # Disclosures by kind and basis; the release and the open follow-up.
     d = report.disclosures

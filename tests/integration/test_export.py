@@ -121,6 +121,7 @@ def test_a_redacted_export_records_its_derivation(data_dir: Path, tmp_path: Path
     assert only["file"] == f"clips/{seg}.redacted.mp4"
     assert only["sha256"] != only["original_sha256"]
     assert only["redaction"]["regions"] == [[0, 0, 40, 30]]
+    assert only["redaction"]["caption_zone"] == "America/Chicago"  # burned in as site time
     assert not (out / "clips" / f"{seg}.mp4").exists()
     derived = [e for e in ledger.read_log(kinds=["ClipDerived"])]
     assert [(e.details["original_sha256"], e.details["sha256"]) for e in derived] == [

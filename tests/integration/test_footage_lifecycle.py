@@ -19,6 +19,7 @@ from ledger.errors import InvalidInput, NotFound, NotPermitted
 from ledger.integrity import open_chain, verify_chain
 from projections.access import access_report
 from projections.base import Views
+from projections.refusals import refused_attempts
 from projections.registry import all_projections, open_views
 from projections.retention import segment_rows
 from tests.conftest import NOW
@@ -87,6 +88,12 @@ def test_a_folder_ingest_records_good_files_refuses_bad_ones_and_is_idempotent(
         "FootageCaptured",
     ]
     assert not good[0].exists() and (inbox / "notes.txt").exists()
+    # The audio refusal is a refused attempt, but no attempt to see footage.
+    views = open_views(ledger)
+    with views.connect() as conn:
+        assert [r.rule_id for r in refused_attempts(conn)] == ["CAMERA-NO-AUDIO"]
+        assert access_report(conn).refused == ()
+    views.close()
 
     # Same content again (a copy): reported, not recorded twice, source left in place.
     shutil.copy(spare, inbox / spare.name)
@@ -113,8 +120,9 @@ def test_ingest_from_an_unknown_camera_records_and_stores_nothing(
         ledger.clock.set(NOW)
         ingest_paths(ledger, [clip(tmp_path, 0)], camera="attic-9", actor=STAFF)
     assert str(err.value) == (
-        "camera 'attic-9' is not registered. Register it with: custodes camera add attic-9 "
-        "--location TEXT --zone public --signage-posted --as NAME"
+        "camera 'attic-9' is not registered. See the registered cameras with: custodes camera "
+        "list; a Director registers a new one with: custodes camera add CAMERA_ID --location "
+        "TEXT --zone public --signage-posted --as NAME"
     )
     assert last_id(ledger) == before
     assert (

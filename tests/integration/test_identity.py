@@ -377,7 +377,8 @@ def _capture(start: datetime = NOW - timedelta(hours=1), n: int = 0) -> CaptureI
 @pytest.mark.parametrize(
     "start, why",
     [
-        (datetime(2099, 1, 1, tzinfo=UTC), "claims to be recorded until 2099"),
+        # Shown in site time: 10 s after 2099-01-01 00:00 UTC is New Year's Eve in Chicago.
+        (datetime(2099, 1, 1, tzinfo=UTC), "claims to be recorded until 2098-12-31 18:00:10 CST"),
         (datetime(1970, 1, 1, tzinfo=UTC), "before its camera was registered"),
     ],
     ids=["2099", "1970"],

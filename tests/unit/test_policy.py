@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ledger import rules
+from ledger import rules, sitetime
 from ledger.foia import foia_deadline
 from ledger.footage_policy import (
     check_archive_access,
@@ -32,6 +32,7 @@ from ledger.policy import (
     check_emergency_representations,
     check_law_enforcement_footage,
     check_release,
+    explain_refusals,
     releasable_fields,
 )
 from ledger.statistics_policy import suppress_small_cells
@@ -605,26 +606,43 @@ CHICAGO = ZoneInfo("America/Chicago")
             frozenset({date(2026, 7, 3)}),
             date(2026, 7, 9),
         ),
+        # Tuesday evening in Chicago is already Wednesday in UTC: the site's day counts.
+        (datetime(2026, 12, 2, 3, 0, tzinfo=UTC), False, frozenset(), date(2026, 12, 8)),
+        # Received the Friday before clocks go back (1 Nov 2026): due the next Friday.
+        (datetime(2026, 10, 30, 12, 0, tzinfo=UTC), False, frozenset(), date(2026, 11, 6)),
     ],
     ids=[
         "a request received on Thursday is due the next Thursday across the weekend",
         "a request received on Saturday counts from Monday",
         "an extension adds five more business days",
         "a holiday is skipped",
+        "a request received Tuesday evening site time counts from Tuesday, not Wednesday",
+        "the clock runs across the end of daylight saving time",
     ],
 )
-def test_foia_deadline(
+def test_foia_deadline_is_the_end_of_a_site_day(
     received: datetime, extended: bool, holidays: frozenset[date], due: date
 ) -> None:
-    deadline = foia_deadline(received, extended, holidays)
-    assert deadline.date() == due
-    assert deadline.tzinfo is CHICAGO
-    assert (deadline + timedelta(microseconds=1)).date() == due + timedelta(days=1)
+    deadline = foia_deadline(received, CHICAGO, extended, holidays)
+    assert deadline.tzinfo is UTC
+    local = deadline.astimezone(CHICAGO)
+    assert local.date() == due
+    assert (local.hour, local.minute, local.second) == (23, 59, 59)
+    assert (deadline + timedelta(microseconds=1)).astimezone(CHICAGO).date() == due + timedelta(
+        days=1
+    )
+
+
+def test_a_foia_request_received_tuesday_in_chicago_is_due_end_of_the_next_tuesday() -> None:
+    received = datetime(2026, 12, 1, 10, 0, tzinfo=CHICAGO)
+    deadline = foia_deadline(received, CHICAGO, extended=False)
+    assert deadline == datetime(2026, 12, 9, 5, 59, 59, 999999, tzinfo=UTC)
+    assert sitetime.show(deadline, CHICAGO) == "2026-12-08 23:59 CST"
 
 
 def test_foia_deadline_refuses_a_naive_time() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        foia_deadline(datetime(2026, 6, 4), False)
+        foia_deadline(datetime(2026, 6, 4), CHICAGO, False)
 
 
 def test_suppress_small_cells_hides_a_one_and_shows_zero_and_five() -> None:
@@ -648,3 +666,45 @@ def test_every_rule_cites_its_source_and_requirement() -> None:
         assert rule.cite() == f"{rule_id} ({rule.source})"
         assert rule.requirements and all(req.startswith("R") for req in rule.requirements)
     assert rules.LRCA_EMERGENCY_SCOPE.cite() == "LRCA-EMERGENCY-SCOPE (75 ILCS 70/1(a)(2))"
+
+
+FOIA_PATRON = RequestFacts("public", frozenset({"name", "address", "titles", "holds"}), foia=True)
+NO_BASIS = RequestFacts("other", frozenset({"name", "phone", "titles"}))
+
+
+@pytest.mark.parametrize(
+    ("facts", "message"),
+    [
+        (
+            FOIA_PATRON,
+            "nothing in this request may be released: confidential patron records (address, "
+            "name); FOIA-7.5B (5 ILCS 140/7.5(b)): circulation records are exempt from FOIA "
+            "disclosure (holds, titles)",
+        ),
+        (
+            NO_BASIS,
+            "nothing in this request may be released: no court order or emergency request "
+            "covers these fields (name, phone, titles)",
+        ),
+        (
+            RequestFacts("other", frozenset({"phone"})),
+            "nothing in this request may be released: no court order or emergency request "
+            "covers phone",
+        ),
+    ],
+    ids=[
+        "two rules, each cited once, their fields listed together",
+        "one rule for every field: one line",
+        "one field: its own words",
+    ],
+)
+def test_a_refusal_of_several_fields_names_each_rule_once(
+    facts: RequestFacts, message: str
+) -> None:
+    plan = releasable_fields(facts)
+    refused = [d for _, d in sorted(plan.refused.items())]
+    rule, text = explain_refusals(refused, "nothing in this request may be released: ")
+    assert rule == refused[0].rule
+    assert text == message
+    shown = f"{rule.cite()}: {text}"  # as NotPermitted prints it
+    assert all(shown.count(d.rule.cite()) == 1 for d in refused), shown

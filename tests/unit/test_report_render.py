@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import stat
 from datetime import UTC, date, datetime, timedelta
+from html import escape
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -58,7 +61,7 @@ CHECKPOINT = (
     "\u2014 mahomet.lib.il.us/custodes QC2pqLTLN2Cxvvr1LCiEF/r74FXrPlx96RrmRcRhOa8m29f8i"
     "fprsdAfkrCdqU31sVf+MmvtWcr1nafVerNYm9ED0wo=\n"
 )
-DIRECTOR, MANAGER, ACTING = "Carol Whitfield", "Dev Patel", "Angela Ruiz"
+DIRECTOR, MANAGER, ACTING, STAFF = "Carol Whitfield", "Dev Patel", "Angela Ruiz", "Sam Okoro"
 
 
 def at(day: int, hour: int, minute: int = 0, month: int = 10) -> datetime:
@@ -128,9 +131,16 @@ def _viewings() -> list[Viewing]:
         rows.append(
             Viewing(
                 name, role, at(3 + i * 2, 15 + i % 5, 10 * (i % 6)), purpose, reason,
-                i % 4 == 1, f"seg-{i % 6}{i % 7:02d}",
+                i % 4 == 1, f"seg-{i % 6}{i % 7:02d}", True,
             )
         )  # fmt: skip
+    # A staff member's look at a segment still in the live window: not archived footage.
+    rows.append(
+        Viewing(
+            STAFF, "staff", at(14, 14, 5), "safety", "Fire alarm: check the stairwell is clear",
+            False, "seg-512", False,
+        )
+    )  # fmt: skip
     return rows
 
 
@@ -203,6 +213,14 @@ def sample_report(**header_changes: object) -> ComplianceReport:
                 "Segment seg-000 (front-door) was due for purge on 2026-10-31 and is still "
                 "kept: run the retention sweep.",
                 "seg-000",
+            ),
+            AttentionItem(
+                "violation",
+                "FOOTAGE-RETENTION",
+                "Policy V-B; 50 ILCS 205",
+                "1 segment was purged late in this period (after the deadline and the sweep's "
+                "grace day): check that the daily retention sweep runs.",
+                "retention",
             ),
             AttentionItem(
                 "warning",
@@ -345,8 +363,11 @@ def test_csv_writes_one_file_per_table_with_its_header_row(tmp_path: Path) -> No
     assert sorted(p.name for p in tmp_path.iterdir()) == names  # no temporary files left
     with (tmp_path / "access.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == ["name", "role", "viewed_at", "purpose", "reason", "remote", "segment_id"]
-    assert len(rows) == 1 + 12
+    assert rows[0] == [
+        "name", "role", "viewed_at", "purpose", "reason", "remote", "segment_id", "archived",
+    ]  # fmt: skip
+    assert len(rows) == 1 + 13
+    assert [r[-1] for r in rows[1:]].count("no") == 1  # the staff member's recent-footage view
     with (tmp_path / "disclosures.csv").open(newline="", encoding="utf-8") as handle:
         by_id = {r["request_id"]: r for r in csv.DictReader(handle)}
     assert by_id["REQ-2026-015"]["released_fields"] == "name; address; phone"
@@ -356,11 +377,12 @@ def test_csv_writes_one_file_per_table_with_its_header_row(tmp_path: Path) -> No
 # --- HTML -------------------------------------------------------------------------------
 
 
-def test_html_has_every_section_in_order_attention_first_checkpoint_last() -> None:
+def test_html_has_every_section_in_order_summary_first_proof_last() -> None:
     html = render_html(sample_report())
     positions = [html.index(f">{title}</h2>") for title in SECTION_TITLES]
     assert positions == sorted(positions)
-    assert SECTION_TITLES[0] == "Needs your attention"
+    assert SECTION_TITLES[:2] == ("Summary", "Needs your attention")
+    assert SECTION_TITLES[-1] == "Proof of integrity"
     assert "<pre" in html[positions[-1] :]
     assert "\u2014 mahomet.lib.il.us/custodes QC2pq" in html
     assert '<th scope="col">' in html and "<caption>" in html
@@ -465,3 +487,84 @@ def test_a_report_is_private_and_never_written_over_without_force(tmp_path: Path
     write_json(sample_report(), path, force=True)
     assert json.loads(path.read_text())["schema_version"] == "custodes-compliance-report/1"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
+
+
+# --- Words a Director understands (issue 16, item 11) -----------------------------------
+
+
+def test_page_one_opens_with_a_plain_summary_and_the_proof_comes_last() -> None:
+    html = render_html(sample_report())
+    summary = html.index(">Summary</h2>")
+    attention = html.index(">Needs your attention</h2>")
+    refusals = html.index(">Refused attempts</h2>")
+    for said in (
+        "The ledger verified: all 4,812 recorded entries are intact",
+        "39 segments recorded; 7 purged (1 late); 1 overdue for purge now",
+        "12 viewings of archived footage by 3 people; 1 viewing of recent footage",
+        "6 requests received: 1 denied, 3 granted, 1 partial, 1 pending",
+        "Needs your attention: 2 violations and 2 warnings, listed next.",
+    ):
+        assert summary < html.index(said) < attention, said
+    for proof in ("Chain head", "Merkle root", "Public key fingerprint", "<pre"):
+        assert html.index(proof) > refusals, proof
+
+
+def test_each_refused_attempt_is_listed_once() -> None:
+    report = sample_report()
+    html = render_html(report)
+    text = "\n".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(render_pdf(report))).pages
+    )
+    for refusal in report.refusals:
+        assert html.count(escape(refusal.message)) == 1, refusal.message
+        assert text.replace("\n", " ").count(refusal.message[-40:]) == 1, refusal.message
+    assert "1 camera registration was refused (restroom-1): see Refused attempts." in html
+    assert "1 attempt to view or export footage was refused: see Refused attempts." in html
+
+
+def test_a_view_of_recent_footage_is_not_filed_as_an_archived_viewing() -> None:
+    html = render_html(sample_report())
+    archived = html.index("Archived-footage viewings: Director and Business Manager only")
+    recent = html.index("Viewings of recent footage (within the 24-hour live window")
+    assert html.index(STAFF) > recent > archived
+
+
+def test_no_dash_pair_in_the_pdf_title_or_footer() -> None:
+    pdf = PdfReader(io.BytesIO(render_pdf(sample_report())))
+    assert pdf.metadata is not None
+    assert pdf.metadata.title == "Compliance report: Mahomet Public Library"
+    footer = pdf.pages[1].extract_text()
+    assert "Mahomet Public Library, compliance report 2026-10-01 to 2026-10-31" in footer
+    assert " -- " not in footer
+
+
+def test_table_headers_wrap_between_words_only() -> None:
+    html = render_html(sample_report())
+    css = html[html.index("<style>") : html.index("</style>")]
+    assert "th{overflow-wrap:normal;word-break:normal" in css
+    assert (
+        "th,td{border:1px solid #888;padding:.25em .4em;text-align:left;vertical-align:top}" in css
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "expected"),
+    [
+        (date(2026, 12, 1), date(2026, 12, 1), ["Dec 01", "03:00", "06:00", "09:00"]),
+        (date(2026, 10, 1), date(2026, 10, 31), ["Oct 06", "Oct 13", "Oct 20", "Oct 27"]),
+    ],
+    ids=["a one-day report labels hours, the date once", "a month labels days"],
+)
+def test_the_timeline_labels_each_tick_once(first: date, last: date, expected: list[str]) -> None:
+    import matplotlib.pyplot as plt
+
+    zone = ZoneInfo("America/Chicago")
+    fig, ax = plt.subplots()
+    x0 = datetime.combine(first, datetime.min.time(), tzinfo=zone)
+    x1 = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    charts.date_axis(ax, zone, x0, x1)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    plt.close(fig)
+    assert labels[: len(expected)] == expected
+    assert len(labels) == len(set(labels)), labels

@@ -1,0 +1,178 @@
+"""What needs the Director's attention in a compliance report, most serious first.
+
+Judged at the reference time (``as_of`` when given, else now): overdue and late purges,
+a missing retention-schedule authority, FOIA clocks, open emergency follow-ups, holds
+past their review day. Refused attempts are not repeated here: each was refused
+already, and the report lists it once under Refused attempts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from ledger import rules, sitetime
+from ledger.rules import Rule
+from projections.compliance_model import AttentionItem, Retention
+from projections.disclosures import DisclosureRow as RegisterRow
+from projections.retention import hold_rows, missing_rows, segment_rows
+
+FOIA_NEAR_BUSINESS_DAYS = 2
+_SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
+
+
+def business_days_between(today: date, due: date) -> int:
+    """Monday-Friday days after ``today`` up to and including ``due`` (5 ILCS 140/3)."""
+    days, d = 0, today
+    while d < due:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            days += 1
+    return days
+
+
+def needs_attention(
+    conn: Connection,
+    register: list[RegisterRow],
+    retention: Retention,
+    ref: datetime,
+    zone: ZoneInfo,
+    unrecorded_missing: Sequence[tuple[str, str]] = (),
+) -> list[AttentionItem]:
+    """What the Director must act on at ``ref``, most serious first. ``unrecorded_missing``
+    is footage the vault audit found gone just now, not recorded yet."""
+    items = [
+        *_missing_items(conn, zone, unrecorded_missing),
+        *_retention_items(conn, retention, ref, zone),
+        *(item for r in register for item in _request_items(r, ref, zone)),
+        *_hold_items(conn, ref, zone),
+    ]
+    return sorted(items, key=lambda i: _SEVERITY_ORDER[i.severity])
+
+
+def _missing_items(
+    conn: Connection, zone: ZoneInfo, unrecorded: Sequence[tuple[str, str]]
+) -> Iterator[AttentionItem]:
+    """Footage destroyed outside Custodes (FOOTAGE-FOUND-MISSING): never a purge."""
+    for gone in missing_rows(conn):
+        what = (
+            "encrypted file and key were"
+            if gone.blob_missing and gone.key_missing
+            else "encrypted file was"
+            if gone.blob_missing
+            else "key was"
+        )
+        yield _item(
+            "violation",
+            rules.FOOTAGE_FOUND_MISSING,
+            f"Segment {gone.segment_id} ({gone.camera_id}, recorded "
+            f"{sitetime.show(gone.recorded_start, zone)}): its {what} found missing on "
+            f"{sitetime.show(gone.found_at, zone)} with no purge in progress or recorded "
+            f"({gone.found_by}): footage destroyed outside Custodes. Find out how and by "
+            "whom; it is not a purge under the retention schedule.",
+            gone.segment_id,
+        )
+    for segment_id, text in unrecorded:
+        yield _item(
+            "violation",
+            rules.FOOTAGE_FOUND_MISSING,
+            f"Found while writing this report, not yet recorded: {text}.",
+            segment_id,
+        )
+
+
+def _retention_items(
+    conn: Connection, retention: Retention, ref: datetime, zone: ZoneInfo
+) -> Iterator[AttentionItem]:
+    late = retention.counts.purged_late
+    if late:
+        yield _item(
+            "violation",
+            rules.FOOTAGE_RETENTION,
+            f"{late} segment{'s were' if late != 1 else ' was'} purged late in this period "
+            "(after the deadline and the sweep's grace day): check that the daily retention "
+            "sweep runs (custodes retention sweep, see docs/FOOTAGE.md).",
+            "retention",
+        )
+    if retention.settings.schedule_authority is None:
+        # 50 ILCS 205/7: records are destroyed only under an approved schedule.
+        yield _item(
+            "warning",
+            rules.FOOTAGE_RETENTION,
+            "Schedule authority: NOT CONFIGURED. Purges cite no approved records retention "
+            "schedule (50 ILCS 205/7). Record it once: custodes retention settings "
+            "--schedule-id ID --schedule-item N --reason TEXT --as DIRECTOR.",
+            "retention settings",
+        )
+    for seg in segment_rows(conn, ref, status="overdue"):
+        due = seg.keep_until or seg.deadline
+        yield _item(
+            "violation",
+            rules.FOOTAGE_RETENTION,
+            f"Segment {seg.segment_id} ({seg.camera_id}) was due for purge on "
+            f"{sitetime.show(due, zone)} and is still kept ({(ref - due).days} days "
+            "overdue): run the retention sweep (custodes retention sweep).",
+            seg.segment_id,
+        )
+
+
+def _request_items(r: RegisterRow, ref: datetime, zone: ZoneInfo) -> Iterator[AttentionItem]:
+    if r.follow_up == "open":
+        yield _item(
+            "warning",
+            rules.LRCA_EMERGENCY_FOLLOWUP,
+            f"Emergency release {r.ref} has an open follow-up: seek judicial review or link "
+            "the later court order (custodes request follow-up).",
+            r.ref,
+        )
+    if r.foia_due is None:
+        return
+    due = sitetime.show(r.foia_due, zone)
+    if r.decision == "pending" and ref > r.foia_due:
+        yield _item(
+            "violation",
+            rules.FOIA_CLOCK,
+            f"FOIA request {r.ref} was due {due} and is not answered (the deadline was "
+            "missed); answer it now.",
+            r.ref,
+        )
+    elif r.decision == "pending":
+        left = business_days_between(
+            sitetime.local_day(ref, zone), sitetime.local_day(r.foia_due, zone)
+        )
+        if left <= FOIA_NEAR_BUSINESS_DAYS:
+            when = "today" if left == 0 else f"{left} business day{'s' if left != 1 else ''} left"
+            yield _item(
+                "warning",
+                rules.FOIA_CLOCK,
+                f"FOIA request {r.ref} is due {due} ({when}); answer or extend it.",
+                r.ref,
+            )
+    elif r.decided_at is not None and r.decided_at > r.foia_due:
+        yield _item(
+            "violation",
+            rules.FOIA_CLOCK,
+            f"FOIA request {r.ref} was answered on {sitetime.show(r.decided_at, zone)}, "
+            f"after its deadline {due}.",
+            r.ref,
+        )
+
+
+def _hold_items(conn: Connection, ref: datetime, zone: ZoneInfo) -> Iterator[AttentionItem]:
+    for hold in hold_rows(conn, active_only=True):
+        if hold.review_by is not None and hold.review_by < ref:
+            yield _item(
+                "warning",
+                rules.FOOTAGE_HOLD_BLOCKS_PURGE,
+                f"Hold {hold.hold_id} ({hold.kind.replace('_', ' ')}, {hold.reference}) was "
+                f"to be reviewed by {sitetime.show_date(hold.review_by, zone)}: review it "
+                "and release it (Director) or keep it with a new review date.",
+                hold.hold_id,
+            )
+
+
+def _item(severity: str, rule: Rule, text: str, subject: str) -> AttentionItem:
+    return AttentionItem(severity, rule.id, rule.source, text, subject)
