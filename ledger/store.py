@@ -83,6 +83,33 @@ class ChainedDatastore(SQLAlchemyDatastore):
     # stock recorder and a chained one never share a record class.
     record_classes: dict[str, Any] = {}  # noqa: RUF012
 
+    def init_sqlite_wal_mode(self) -> None:
+        """Switch a SQLite file to WAL once, whichever thread gets here first.
+
+        The library checks "already in WAL?" outside its lock, so threads that start
+        their first transactions together each send ``PRAGMA journal_mode=WAL``; a
+        later one can meet the first one's write and fail with "database is locked"
+        (seen in the recorder contract's concurrent test). Check again under the lock,
+        and wait out a lock held by another process."""
+        with self._wal_mode_lock:
+            if self.is_sqlite_wal_mode:
+                self._tried_init_sqlite_wal_mode = True
+                return
+            self._tried_init_sqlite_wal_mode = True
+            if not self.is_sqlite_filedb:
+                return
+            assert self.engine is not None
+            for attempt in range(20):
+                try:
+                    with self.engine.connect() as connection:
+                        mode = connection.exec_driver_sql("PRAGMA journal_mode=WAL").scalar()
+                    self.is_sqlite_wal_mode = mode == "wal"
+                    return
+                except Exception as e:  # sqlalchemy's OperationalError wraps sqlite3's
+                    if not is_lock_wait(e) or attempt == 19:
+                        raise
+                    time.sleep(0.05 * (attempt + 1))
+
 
 class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
     """Application recorder that appends every stored event to ONE global hash chain."""
