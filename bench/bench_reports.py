@@ -86,7 +86,9 @@ class Builder:
         self.per_day = events / DAYS
         share = 0.5 if self.sweep else 0.9
         self.captures_per_day = max(5, round(self.per_day * share))
-        self.segment_seconds = 86400 / max(1, self.captures_per_day // len(CAMERAS))
+        # a day's footage runs 00:00-20:00 and is ingested at 20:00 (never claimed ahead of
+        # the clock, R26)
+        self.segment_seconds = 72000 / max(1, self.captures_per_day // len(CAMERAS))
         self.n = 0
         self.due: deque[tuple[datetime, str]] = deque()
         self.live: list[str] = []  # a recent window of unpurged segments
@@ -177,8 +179,8 @@ class Builder:
             lg.release_hold(hold, reason="claim settled", actor=D)
             self.kinds["HoldReleased"] += 1
         # Disclosure requests (~0.1%): emergency + release, guardian, FOIA for footage.
-        for _ in range(self._count(0.001)):
-            self._request(now)
+        for i in range(self._count(0.001)):
+            self._request(now + timedelta(minutes=45 * i))  # recorded times only move on
         # The daily sweep: every segment due, through the aggregate's own check.
         while self.sweep and self.due and self.due[0][0] <= now:
             _deadline, sid = self.due.popleft()
@@ -215,9 +217,11 @@ class Builder:
                 sworn_officer=True, court_order_impractical=True, imminent_danger=True,
                 identification_purpose=True, role_sought="suspect",
                 emergency_description="a threat", actor=D,
+                signed_form_sha256=hashlib.sha256(f"signed form {ref}".encode()).hexdigest(),
+                signed_form_name="appendix9-signed.pdf",
             )  # fmt: skip
             lg.decide(ref, approve=True, reason="all four representations", actor=D)
-            lg.release(ref, fields=["name"], to="Sgt Lee", method="in person", actor=D)  # fmt: skip
+            lg.release(ref, fields=["name"], to="Sgt Lee", badge="4471", method="in person", actor=D)  # fmt: skip
         elif kind < 0.7:
             lg.clock.set(now)
             ref = lg.open_request(

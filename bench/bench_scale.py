@@ -80,7 +80,9 @@ class SystemBuilder(bench_reports.Builder):
         self.captures_per_day = max(
             len(CAMERAS), round(0.98 * events / (2 * DAYS - RETENTION_DAYS))
         )
-        self.segment_seconds = 86400 / max(1, self.captures_per_day // len(CAMERAS))
+        # a day's footage runs 00:00-20:00 and is ingested at 20:00 (never claimed ahead of
+        # the clock, R26)
+        self.segment_seconds = 72000 / max(1, self.captures_per_day // len(CAMERAS))
         self.releases = {}
 
     def day(self, d: int) -> None:
