@@ -34,7 +34,7 @@ from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore, transactions
 from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from eventsourcing_sqlalchemy.models import StoredEventRecord  # type: ignore[attr-defined]
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, make_url
+from sqlalchemy import BigInteger, Column, Engine, Integer, LargeBinary, make_url
 from sqlalchemy.orm import Session
 
 from ledger.acts import ActRequest, act_time
@@ -98,10 +98,11 @@ class ChainedDatastore(SQLAlchemyDatastore):
             self._tried_init_sqlite_wal_mode = True
             if not self.is_sqlite_filedb:
                 return
-            assert self.engine is not None
+            engine = self.engine
+            assert isinstance(engine, Engine)
             for attempt in range(20):
                 try:
-                    with self.engine.connect() as connection:
+                    with engine.connect() as connection:
                         mode = connection.exec_driver_sql("PRAGMA journal_mode=WAL").scalar()
                     self.is_sqlite_wal_mode = mode == "wal"
                     return
