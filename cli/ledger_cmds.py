@@ -53,8 +53,13 @@ MAX_EVENT = 2**63 - 1
 @click.option(
     "--timezone", default="America/Chicago", show_default=True, help="Site time zone (display)."
 )
-@click.option("--retention-days", type=click.IntRange(1, 3650), default=30, show_default=True)
-@click.option("--live-window-hours", type=click.IntRange(1, 24 * 30), default=24, show_default=True)
+@click.option(
+    "--retention-days",
+    type=click.IntRange(30, 3650),
+    default=30,
+    show_default=True,
+    help="Days footage is kept (the policy's 30 at least).",
+)
 @click.option(
     "--protect-signing-key",
     is_flag=True,
@@ -69,7 +74,6 @@ def init(
     library: str,
     timezone: str,
     retention_days: int,
-    live_window_hours: int,
     protect_signing_key: bool,
     new_passphrase_file: Path | None,
 ) -> None:
@@ -113,7 +117,6 @@ def init(
             library=library,
             timezone=timezone,
             retention_days=retention_days,
-            live_window_hours=live_window_hours,
             passphrase=director_passphrase,
         )
         service = ledger.service_signer()
