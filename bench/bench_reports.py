@@ -161,7 +161,7 @@ class Builder:
         for _ in range(self._count(0.002)):
             sid = rng.choice(self.live)
             until = now + timedelta(days=rng.choice((45, 60, 90))) if rng.random() < 0.8 else None
-            lg.flag(sid, reason="patron reported a fall", actor=rng.choice(STAFF), retain_until=until)  # fmt: skip
+            lg.flag(sid, incident="IR-1", reason="patron reported a fall", actor=rng.choice(STAFF), retain_until=until)  # fmt: skip
             self.kept.add(sid)
             self.kinds["FootageFlagged"] += 1
         # A legal hold every ~10 days (scaled), released 30 days later.

@@ -21,7 +21,7 @@ from capture.export import export_footage
 from capture.ingest import ingest_paths, open_vault
 from capture.sweep import sweep
 from capture.synthetic import write_clip
-from capture.viewing import view_segment
+from capture.viewing import end_viewing, view_segment
 from ledger import sitetime
 from ledger.app import Ledger, open_ledger
 from ledger.clock import ManualClock
@@ -231,6 +231,7 @@ def _flags_holds_and_viewings(
     yield t
     ledger.flag(
         segs["lot-north"][2],
+        incident="IR-2026-031 vehicle struck in the north lot",
         reason="Patron reported a vehicle struck in the lot; keep for the insurer",
         actor=STAFF,
         retain_until=sitetime.end_of_day(date(2026, 12, 14), SITE_ZONE),
@@ -248,6 +249,7 @@ def _flags_holds_and_viewings(
         ledger, segs["front-door"][0], reason="Patron reported a stolen bicycle",
         purpose="incident_investigation", remote=False, actor=DIRECTOR,
     )  # fmt: skip
+    end_viewing(ledger, segs["front-door"][0], actor=DIRECTOR)  # R16b: no copy left behind
     yield t + timedelta(days=6)
     view_segment(
         ledger, segs["kids-room"][3], reason="Child separated from parent; confirm who left",

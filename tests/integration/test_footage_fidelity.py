@@ -215,7 +215,9 @@ def test_the_sweep_destroys_expired_copies_strays_and_every_copy_before_the_purg
     assert not again.exists()
     purge = list(ledger.read_log(kinds=["FootagePurged"]))[-1]
     destroyed = list(ledger.read_log(kinds=["ViewingCopiesDestroyed"]))[-1]
-    assert destroyed.notification_id == purge.notification_id - 1  # the same act, just before the purge
+    assert (
+        destroyed.notification_id == purge.notification_id - 1
+    )  # the same act, just before the purge
     assert destroyed.details["copies"] == [str(again)] and destroyed.details["why"] == "purge"
     assert purge.details["retention_days"] == 30
 
