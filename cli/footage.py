@@ -77,6 +77,29 @@ def audit_footage(ledger: Any) -> list[Any]:
     ]
 
 
+def copy_findings(ledger: Any) -> list[str]:
+    """Viewing copies that should not exist (R16b): files in viewing/ the ledger does not
+    hold as live copies, and tracked copies still present after their session ended."""
+    from capture.viewing import stray_copies
+    from projections.access import live_copies
+    from projections.registry import read_views
+
+    live = read_views(ledger, live_copies)
+    now = ledger.clock()
+    out = [
+        f"stray viewing copy {p}: no viewing recorded it (FOOTAGE-VIEWING-COPY); the next "
+        "retention sweep removes it"
+        for p in stray_copies(ledger, live)
+    ]
+    out += [
+        f"viewing copy {c.path} of segment {c.segment_id} outlived its session "
+        "(FOOTAGE-VIEWING-COPY); the next retention sweep destroys it"
+        for c in live
+        if c.until <= now and Path(c.path).exists()
+    ]
+    return out
+
+
 @click.group("footage")
 def footage_group() -> None:
     """Footage segments: ingest, list, flag, hold, view.
@@ -193,12 +216,13 @@ def footage_list(
         return
     zone = ctx.zone()
     table(
-        ["segment", "camera", "recorded", "deadline", "status", "holds", "flags"],
+        ["segment", "camera", "recorded", "kept", "deadline", "status", "holds", "flags"],
         [
             (
                 r.segment_id,
                 r.camera_id,
                 sitetime.show(r.recorded_start, zone),
+                f"{r.retention_days} days",
                 "until flag cleared" if r.keep_until is None else sitetime.show(r.keep_until, zone),
                 r.status,
                 ",".join(r.holds),

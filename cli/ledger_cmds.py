@@ -253,11 +253,15 @@ def _vault_and_key_warnings(ctx: Context) -> list[str]:
     """What the chain cannot show: footage or patron keys gone from the data directory
     with no purge or forget recorded (issue 14). Warnings, not failures: the chain is
     intact; the data directory is not what the ledger says."""
-    from cli.footage import audit_footage
+    from cli.footage import audit_footage, copy_findings
 
     try:
         ledger = ctx.ledger()
-        return [f.describe() for f in audit_footage(ledger)] + ledger.patron_key_problems()
+        return (
+            [f.describe() for f in audit_footage(ledger)]
+            + ledger.patron_key_problems()
+            + copy_findings(ledger)
+        )
     except Exception as e:  # the chain verified; an audit that cannot run says so
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         return [f"the footage vault and patron keys were not audited: {first}"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.auth import authenticate, service_or_actor_option
+from cli.auth import PASSPHRASE_FILE_ENV, authenticate, service_or_actor_option
 from cli.common import Context, emit_json, info, json_option, pass_ctx
 from cli.footage import capture_errors
 from cli.output import echo
@@ -157,6 +158,14 @@ def retention_sweep(
 @click.option("--certificate-ref", default=None, help="Disposal certificate reference.")
 @click.option("--reason", default=None, help="Why the settings change (recorded).")
 @click.option("--as", "actor", envvar="CUSTODES_ACTOR", default=None, metavar="NAME")
+@click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=PASSPHRASE_FILE_ENV,
+    default=None,
+    metavar="FILE",
+    help=f"For scripts: read your passphrase from FILE (mode 0600), or set {PASSPHRASE_FILE_ENV}.",
+)
 @json_option
 @pass_ctx
 def retention_settings(
@@ -167,6 +176,7 @@ def retention_settings(
     certificate_ref: str | None,
     reason: str | None,
     actor: str | None,
+    passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
     """Show the retention settings; with options, change them (Director only, recorded).
@@ -185,7 +195,7 @@ def retention_settings(
     authority_given = any(v is not None for v in (schedule_id, schedule_item, certificate_ref))
     changing = authority_given or retention_days is not None
     if changing:
-        actor = authenticate(ctx, actor, None)
+        actor = authenticate(ctx, actor, passphrase_file)
         authority = None
         if authority_given:
             current = ledger.site().schedule_authority or {}
