@@ -25,7 +25,9 @@ from capture.ingest import open_vault
 from capture.redact import extract_frame
 from ledger.app import Ledger
 from ledger.errors import InvalidInput
+from ledger.footage_commands import COPY_DESTROYERS
 from ledger.outfiles import PRIVATE, check_destination, staged
+from ledger.rules import FOOTAGE_VIEWING_COPY
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,10 @@ def destroy_copies(paths: Iterable[str]) -> tuple[list[str], list[str]]:
 
 
 def end_viewing(ledger: Ledger, segment_id: str, *, actor: str) -> list[str]:
-    """The viewer is done (R16b): destroy the segment's live copies and record it."""
+    """The viewer is done (R16b): destroy the segment's live copies and record it. Who
+    may is checked first: a refused member removes nothing."""
+    ledger.authorize(actor, "footage done", COPY_DESTROYERS, FOOTAGE_VIEWING_COPY,
+                     subject=segment_id)  # fmt: skip
     seg = ledger.segment_info(segment_id)
     live = ledger.viewing_copies(seg.segment_id)
     if not live:

@@ -260,10 +260,24 @@ class FootageCommands(FootageQueries):
         )
         if not decision.allowed:  # R16a: no flag to monitor staff
             self.refuse(who, "footage flag", decision.rule, decision.reason, subject=sid)
+        ret = footage_policy.retention_deadline(
+            segment.recorded_end,
+            footage_policy.retention_in_force(segment.retention_days),
+            segment.policy_flags(),
+            segment.policy_holds(),
+            now,
+        )
+        kept = footage_policy.check_not_past_deadline(ret.keep_until, ret.active_holds, now, zone)
+        if not kept.allowed:  # due footage is purged, not rescued by a flag (R13, R14)
+            self.refuse(
+                who, "footage flag", kept.rule, f"segment {sid}: {kept.reason}", subject=sid
+            )
         until = retain_until or now + timedelta(days=footage_policy.FLAG_MAX_DAYS)
         if until <= now:
             raise InvalidInput(f"--until {sitetime.show(until, zone)} is not in the future")
-        bound = footage_policy.check_flag_end(until, now, zone)
+        bound = footage_policy.check_flag_end(
+            until, now, zone, base_deadline=ret.base_deadline, role=who.role
+        )
         if not bound.allowed:
             self.refuse(who, "footage flag", bound.rule, bound.reason, subject=sid)
         flag_id = f"F-{secrets.token_hex(4).upper()}"

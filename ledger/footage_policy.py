@@ -100,7 +100,7 @@ _PRIVATE_PLACES = re.compile(
     r"|(?:men|women|ladies|gents|boys|girls)'?s?'? ?(?:rooms?|room)|family rooms?"
     r"|changing (?:rooms?|areas?|tables?)|dressing rooms?|fitting rooms?|locker ?rooms?"
     r"|lockers?|showers?|nursing rooms?|lactation rooms?|private offices?|offices?"
-    r"|break ?rooms?|staff (?:lounges?|rooms?|kitchens?)|lounges?)\b",
+    r"|break ?rooms?|break areas?|staff (?:lounges?|rooms?|kitchens?)|lounges?)\b",
     re.IGNORECASE,
 )
 
@@ -245,10 +245,18 @@ def check_not_past_deadline(
 
 
 def check_flag_end(
-    until: datetime, now: datetime, zone: ZoneInfo = sitetime.UTC_ZONE, *, extending: bool = False
+    until: datetime,
+    now: datetime,
+    zone: ZoneInfo = sitetime.UTC_ZONE,
+    *,
+    extending: bool = False,
+    base_deadline: datetime | None = None,
+    role: str = "",
 ) -> Decision:
     """A flag keeps footage for an incident until an end date no further than the policy's
-    bound (R13); the Director extends it, by at most the bound again."""
+    bound (R13); the Director extends it, by at most the bound again. Anyone else's flag
+    also ends within the bound after the segment's own deadline: a second flag on
+    flagged footage is an extension, which is the Director's (no chain of staff flags)."""
     bound = now + timedelta(days=FLAG_MAX_DAYS)
     if until > bound:
         what = "an extension" if extending else "a flag"
@@ -258,6 +266,14 @@ def check_flag_end(
             f"{sitetime.show(bound, zone)}), not {sitetime.show(until, zone)}"
             + ("" if extending else "; the Director extends a flag when the incident needs it"),
         )
+    if base_deadline is not None and role != "director":
+        chained = base_deadline + timedelta(days=FLAG_MAX_DAYS)
+        if until > chained:
+            return refuse(
+                r.FOOTAGE_FLAG_BOUND,
+                f"a flag keeps footage at most {FLAG_MAX_DAYS} days past its own deadline "
+                f"(by {sitetime.show(chained, zone)}); only the Director extends it further",
+            )
     return allow(r.FOOTAGE_FLAG_BOUND, f"ends {sitetime.show(until, zone)}")
 
 

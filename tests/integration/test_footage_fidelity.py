@@ -103,6 +103,29 @@ def director_extends_a_flag_past_the_bound(led: Ledger) -> None:
     led.extend_flag(sid, flag, until=NOW + timedelta(days=400), reason="trial", actor=DIRECTOR)
 
 
+def staff_chains_a_second_flag(led: Ledger) -> None:
+    sid = segment(led)
+    led.flag(sid, incident="IR-114 theft", reason="wallet taken", actor=STAFF)
+    led.clock.set(NOW + timedelta(days=80))  # past the 30 days: kept by the flag
+    led.flag(sid, incident="IR-114 theft", reason="still wanted", actor=STAFF)
+
+
+def staff_flags_footage_already_due(led: Ledger) -> None:
+    sid = segment(led)
+    led.clock.set(PAST_DEADLINE)
+    led.flag(sid, incident="IR-200", reason="keep it after all", actor=STAFF)
+
+
+def staff_ends_the_directors_viewing(led: Ledger) -> None:
+    sid = segment(led)
+    copy = view(led, sid, DIRECTOR)
+    try:
+        end_viewing(led, sid, actor=STAFF)
+    finally:
+        assert copy.exists()  # nothing removed by a refused member
+        copy.unlink()  # (by hand: the test's last check wants viewing/ empty)
+
+
 def whether_sam_left_the_desk_early(led: Ledger) -> None:
     view(led, segment(led), DIRECTOR, "see whether Sam left the circulation desk early",
          purpose="other")  # fmt: skip
@@ -142,6 +165,9 @@ CASES: list[tuple[str, Callable[[Ledger], None], str, str]] = [
     ("11", flag_kept_until_9999, "FOOTAGE-FLAG-BOUND", "at most 90 days ahead"),
     ("11", staff_extends_a_flag, "FOOTAGE-FLAG-BOUND", "only the Director extends"),
     ("11", director_extends_a_flag_past_the_bound, "FOOTAGE-FLAG-BOUND", "an extension ends"),
+    ("11", staff_chains_a_second_flag, "FOOTAGE-FLAG-BOUND", "past its own deadline"),
+    ("11", staff_flags_footage_already_due, "FOOTAGE-PAST-DEADLINE", "no hold covers it"),
+    ("7", staff_ends_the_directors_viewing, "FOOTAGE-VIEWING-COPY", "may not footage done"),
     ("12", whether_sam_left_the_desk_early, "FOOTAGE-NO-STAFF-MONITORING", "'Sam Staff'"),
     ("12", whether_sofia_arrived_late, "FOOTAGE-NO-STAFF-MONITORING", "arrived late"),
     ("12", manager_notes_it_is_not_monitoring, "FOOTAGE-NO-STAFF-MONITORING", "only the Director"),
