@@ -21,7 +21,7 @@ from ledger import sitetime
 from ledger.outfiles import PRIVATE, OutputFailed, OutputRefused, write_bytes
 from ledger.text import printable
 
-SCHEMA_VERSION = "custodes-compliance-report/1"
+SCHEMA_VERSION = "custodes-compliance-report/2"
 SEVERITIES = ("violation", "warning", "info")
 
 

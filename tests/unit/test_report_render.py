@@ -320,7 +320,7 @@ def with_reason(report: ComplianceReport, reason: str) -> ComplianceReport:
 def test_json_carries_the_schema_version_and_every_section_with_sorted_keys() -> None:
     text = to_json(sample_report())
     data = json.loads(text)
-    assert data["schema_version"] == SCHEMA_VERSION == "custodes-compliance-report/1"
+    assert data["schema_version"] == SCHEMA_VERSION == "custodes-compliance-report/2"
     assert list(data) == sorted(data)
     assert set(data) == {
         "header", "attention", "integrity", "cameras", "retention", "access",
@@ -485,7 +485,7 @@ def test_a_report_is_private_and_never_written_over_without_force(tmp_path: Path
         write_json(sample_report(), path)
     path.write_text("old")
     write_json(sample_report(), path, force=True)
-    assert json.loads(path.read_text())["schema_version"] == "custodes-compliance-report/1"
+    assert json.loads(path.read_text())["schema_version"] == "custodes-compliance-report/2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
 
 
