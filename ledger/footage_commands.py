@@ -10,7 +10,7 @@ are in ``ledger.footage_queries``, purges and retention settings in
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -575,19 +575,8 @@ class FootageCommands(FootageQueries):
         changed = []
         for sid, paths in destroyed.items():
             segment = self._segment(sid)
-            gone = sorted(p for p in set(paths) if p in segment.copies)
-            if not gone:
-                continue
-            segment.trigger_event(
-                Segment.ViewingCopiesDestroyed,
-                timestamp=now,
-                actor=who.name,
-                actor_role=who.role,
-                occurred_at=None,
-                copies=gone,
-                why=why,
-            )
-            changed.append(segment)
+            if copies_destroyed(segment, paths, why, who, now):
+                changed.append(segment)
         if changed:
             self.save(*changed)
 
@@ -598,6 +587,21 @@ class FootageCommands(FootageQueries):
     def staff_names(self) -> list[str]:
         """Every name in the staff directory (R16a: a purpose naming one is checked)."""
         return [m.name for m in self.staff() if m.role != "service"]
+
+
+def copies_destroyed(
+    segment: Segment, paths: Iterable[str], why: str, who: Actor, now: datetime
+) -> bool:
+    """Trigger ``ViewingCopiesDestroyed`` for those of ``paths`` the segment holds as live
+    copies (R16b); False when none of them is."""
+    gone = sorted(set(paths) & set(segment.copies))
+    if gone:
+        segment.trigger_event(
+            Segment.ViewingCopiesDestroyed,
+            timestamp=now, actor=who.name, actor_role=who.role, occurred_at=None,
+            copies=gone, why=why,
+        )  # fmt: skip
+    return bool(gone)
 
 
 def _optional_reason(text: str | None, what: str) -> str | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ledger import footage_policy, rules
 from ledger.errors import LedgerError
 from ledger.footage import Segment
-from ledger.footage_commands import required_reason
+from ledger.footage_commands import copies_destroyed, required_reason
 from ledger.footage_queries import FootageQueries, SegmentInfo, segment_info_of
 from ledger.site import SITE_ID, Site
 from ledger.text import REFERENCE, clean_text
@@ -121,17 +121,7 @@ class RetentionCommands(FootageQueries):
             segment = self._segment(record.segment_id)
             if segment.purged:
                 continue
-            copies = sorted(set(record.copies_destroyed) & set(segment.copies))
-            if copies:
-                segment.trigger_event(
-                    Segment.ViewingCopiesDestroyed,
-                    timestamp=now,
-                    actor=who.name,
-                    actor_role=who.role,
-                    occurred_at=None,
-                    copies=copies,
-                    why="purge",
-                )
+            copies_destroyed(segment, record.copies_destroyed, "purge", who, now)
             segment.trigger_event(
                 Segment.FootagePurged,
                 timestamp=now,

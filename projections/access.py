@@ -150,17 +150,7 @@ class AccessProjection(Projection):
         elif isinstance(event, Segment.FootageFlagged):
             if event.staff_note:
                 seg = _known(conn, event.originator_id)
-                insert_row(
-                    conn,
-                    staff_notes,
-                    notification_id=notification_id,
-                    at=event.timestamp,
-                    segment_id=seg.segment_id,
-                    actor=event.actor,
-                    act="flag",
-                    stated=f"{event.incident}: {event.reason}",
-                    note=event.staff_note,
-                )
+                _staff_note(conn, notification_id, event, seg, "flag", event.incident)
         elif isinstance(event, Segment.FootageViewed):
             seg = _known(conn, event.originator_id)
             if event.copy_path is not None:
@@ -177,17 +167,7 @@ class AccessProjection(Projection):
                     destroyed_at=None,
                 )
             if event.staff_note:
-                insert_row(
-                    conn,
-                    staff_notes,
-                    notification_id=notification_id,
-                    at=event.timestamp,
-                    segment_id=seg.segment_id,
-                    actor=event.actor,
-                    act=event.kind,
-                    stated=f"{event.purpose}: {event.reason}",
-                    note=event.staff_note,
-                )
+                _staff_note(conn, notification_id, event, seg, event.kind, event.purpose)
             insert_row(
                 conn,
                 viewings,
@@ -204,6 +184,17 @@ class AccessProjection(Projection):
                 archived=event.archived,
                 at_seconds=event.at_seconds,
             )
+
+
+def _staff_note(
+    conn: Connection, notification_id: int, event: Any, seg: Any, act: str, what: str
+) -> None:
+    """A viewing or flag whose purpose named staff, with the Director's note (R16a)."""
+    insert_row(
+        conn, staff_notes, notification_id=notification_id, at=event.timestamp,
+        segment_id=seg.segment_id, actor=event.actor, act=act,
+        stated=f"{what}: {event.reason}", note=event.staff_note,
+    )  # fmt: skip
 
 
 def _known(conn: Connection, originator_id: Any) -> Any:
