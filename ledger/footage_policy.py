@@ -71,6 +71,13 @@ _STAFF_SIGNALS = re.compile(
 )
 
 
+# Words a name may share with the roles themselves ("Dana Director"): a reason that says
+# "the Director asked" names a role, not that person.
+_ROLE_WORDS = frozenset(
+    {"staff", "director", "manager", "business", "counsel", "service", "library", "librarian"}
+)
+
+
 def mentions_staff_monitoring(text: str) -> bool:
     """True when a stated purpose reads as watching or evaluating staff (R16a). Errs on the
     side of refusing: a refusal is recorded and the viewer can restate a real purpose."""
@@ -85,7 +92,7 @@ def staff_monitoring_signals(text: str, staff_names: Iterable[str] = ()) -> tupl
     found = {m.group(0).lower() for m in _STAFF_MONITORING.finditer(normal)}
     found |= {" ".join(m.group(0).lower().split()) for m in _STAFF_SIGNALS.finditer(normal)}
     for name in staff_names:
-        parts = {name, *name.split()}
+        parts = {name, *(p for p in name.split() if p.casefold() not in _ROLE_WORDS)}
         for part in sorted(p for p in parts if len(p.strip(".,'")) >= 2):
             if re.search(rf"(?<!\w){re.escape(part.strip('.,'))}(?!\w)", normal, re.IGNORECASE):
                 found.add(f"staff member {name!r}")
