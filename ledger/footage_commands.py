@@ -283,10 +283,7 @@ class FootageCommands(FootageQueries):
         flag_id = f"F-{secrets.token_hex(4).upper()}"
         segment.trigger_event(
             Segment.FootageFlagged,
-            timestamp=now,
-            actor=who.name,
-            actor_role=who.role,
-            occurred_at=None,
+            **_signed(who, now),
             flag_id=flag_id,
             reason=text,
             retain_until=until,
@@ -335,10 +332,7 @@ class FootageCommands(FootageQueries):
             )
         segment.trigger_event(
             Segment.FlagExtended,
-            timestamp=now,
-            actor=who.name,
-            actor_role=who.role,
-            occurred_at=None,
+            **_signed(who, now),
             flag_id=fid,
             retain_until=until,
             reason=text,
@@ -597,11 +591,14 @@ def copies_destroyed(
     gone = sorted(set(paths) & set(segment.copies))
     if gone:
         segment.trigger_event(
-            Segment.ViewingCopiesDestroyed,
-            timestamp=now, actor=who.name, actor_role=who.role, occurred_at=None,
-            copies=gone, why=why,
-        )  # fmt: skip
+            Segment.ViewingCopiesDestroyed, **_signed(who, now), copies=gone, why=why
+        )
     return bool(gone)
+
+
+def _signed(who: Actor, now: datetime) -> dict[str, Any]:
+    """The fields every recorded act's event carries: when, and by whom."""
+    return dict(timestamp=now, actor=who.name, actor_role=who.role, occurred_at=None)
 
 
 def _optional_reason(text: str | None, what: str) -> str | None:
