@@ -142,7 +142,8 @@ class Builder:
                 self.live.append(info.segment_id)
         self.kinds["FootageCaptured"] += len(items)
         self.live = self.live[-5 * len(items) :]
-        # Viewings (~1%): the Director views archived footage, staff live footage.
+        # Viewings (~1%): the Director views footage; staff are refused (all recorded footage
+        # is archived footage, R16) and the refusal recorded.
         for _ in range(self._count(0.01)):
             sid = rng.choice(self.live)
             who = D if rng.random() < 0.5 else rng.choice(STAFF)
@@ -152,7 +153,7 @@ class Builder:
                     sid, reason="check an incident report", purpose="safety", actor=who,
                 )  # fmt: skip
             except LedgerError:
-                self.kinds["AccessDenied"] += 1  # staff refused archived footage
+                self.kinds["AccessDenied"] += 1  # staff refused: recorded footage is archived
                 continue
             lg.clock.set(now)
             lg.record_viewing(permit, kind="view", remote=rng.random() < 0.2)
@@ -161,7 +162,7 @@ class Builder:
         for _ in range(self._count(0.002)):
             sid = rng.choice(self.live)
             until = now + timedelta(days=rng.choice((45, 60, 90))) if rng.random() < 0.8 else None
-            lg.flag(sid, reason="patron reported a fall", actor=rng.choice(STAFF), retain_until=until)  # fmt: skip
+            lg.flag(sid, incident="IR-1", reason="patron reported a fall", actor=rng.choice(STAFF), retain_until=until)  # fmt: skip
             self.kept.add(sid)
             self.kinds["FootageFlagged"] += 1
         # A legal hold every ~10 days (scaled), released 30 days later.

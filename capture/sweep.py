@@ -23,6 +23,12 @@ Order per segment, and what a crash at each point leaves:
 
 So after the next run there is never a deleted file without its event, never an event
 for a file that exists, and a file deleted by hand is never taken for a purge.
+
+Viewing copies (R16b): before step 2 every decrypted copy of the segment still tracked
+is removed and confirmed gone (else nothing is destroyed), and recorded with the purge.
+``capture.viewing.sweep_copies`` runs first in the same command: copies whose viewing
+session ended are destroyed and recorded, and files in ``viewing/`` the ledger does not
+hold as copies (strays) removed and reported.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from typing import Literal, Protocol
 from capture.audit import VaultFinding, audit_vault
 from capture.errors import CaptureError, DestroyIncomplete
 from capture.vault import Vault
+from capture.viewing import destroy_copies
 from ledger import sitetime
 from ledger.app import Ledger
 from ledger.errors import LedgerError
@@ -296,6 +303,7 @@ def _destroy_one(
             fail_at(name, c.segment_id)
 
     info = ledger.check_purge(c.segment_id, actor=actor)
+    copies = sorted(ledger.viewing_copies(c.segment_id))
     in_progress = vault.is_shredding(info.sha256)
     if not in_progress and not (vault.has_key(info.sha256) and vault.has_blob(info.sha256)):
         raise DestroyIncomplete(  # the audit found it whole a moment ago
@@ -310,6 +318,12 @@ def _destroy_one(
             f"{sitetime.show(info.retention_deadline, ledger.site().zone)})",
         )
     step("checked")
+    gone, left = destroy_copies(copies)  # R16b: at the latest with the purge
+    if left:
+        raise DestroyIncomplete(
+            f"segment {c.segment_id}: its viewing copy {', '.join(left)} could not be "
+            "removed; nothing was destroyed or recorded"
+        )
     report = vault.destroy(info.sha256, keep_marker=True)
     step("destroyed")
     if not vault.destroyed(info.sha256):
@@ -322,4 +336,6 @@ def _destroy_one(
     method = (
         METHOD if not completed else METHOD_FINISHED if report.blob_removed else METHOD_COMPLETED
     )
-    return PurgeRecord(c.segment_id, method, report.blob_removed, report.key_destroyed, completed)
+    return PurgeRecord(
+        c.segment_id, method, report.blob_removed, report.key_destroyed, completed, tuple(gone)
+    )

@@ -1,22 +1,33 @@
-"""Viewing footage (R16, R16a): check, decrypt a copy (or a still), then record the viewing.
+"""Viewing footage (R16, R16a, R16b): check, decrypt a copy (or a still), then record it.
 
 The policy check comes first and a refused attempt is recorded. The decrypted copy is
-written next and the ``FootageViewed`` event recorded only once it exists; if recording
-fails the copy is removed again, so no one holds a copy the access log does not show.
+written next and the ``FootageViewed`` event recorded only once it exists, naming the
+copy and the end of its viewing session (``COPY_SESSION``); if recording fails the copy
+is removed again, so no one holds a copy the access log does not show.
+
+Every copy is tracked (R16b): ``end_viewing`` destroys a segment's copies when the
+viewer is done; the retention sweep destroys copies whose session has ended and every
+copy of a segment before purging it, and removes any file in ``viewing/`` the ledger
+does not hold as a live copy (a stray); ``custodes verify`` reports strays.
 """
 
 from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from capture.ingest import open_vault
 from capture.redact import extract_frame
 from ledger.app import Ledger
 from ledger.errors import InvalidInput
+from ledger.footage_commands import COPY_DESTROYERS
 from ledger.outfiles import PRIVATE, check_destination, staged
+from ledger.rules import FOOTAGE_VIEWING_COPY
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,24 @@ class ViewResult:
     segment_id: str
     path: Path
     archived: bool
+    until: datetime | None = None  # when the copy is destroyed at the latest
+
+
+# A viewing session: how long a decrypted copy may live before the sweep destroys it.
+COPY_SESSION = timedelta(hours=2)
+
+
+class TrackedCopy(Protocol):
+    """A live viewing copy as the access read model lists it (``CopyRow``)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def segment_id(self) -> str: ...
+
+    @property
+    def until(self) -> datetime: ...
 
 
 def viewing_dir(ledger: Ledger) -> Path:
@@ -43,11 +72,16 @@ def view_segment(
     actor: str,
     out: Path | None = None,
     force: bool = False,
+    not_staff_monitoring: str | None = None,
 ) -> ViewResult:
     """Decrypt a viewing copy (0600, never through a symbolic link, never over a file
-    without ``force``), then record the viewing; if recording fails the copy goes."""
+    without ``force``), then record the viewing and the copy; if recording fails the copy
+    goes. The copy is destroyed by ``end_viewing``, or by the sweep after its session."""
     now = ledger.clock()
-    permit = ledger.check_viewing(segment_id, reason=reason, purpose=purpose, actor=actor)
+    permit = ledger.check_viewing(
+        segment_id, reason=reason, purpose=purpose, actor=actor,
+        not_staff_monitoring=not_staff_monitoring,
+    )  # fmt: skip
     seg = permit.segment
     suffix = _suffix(seg.media)
     target = (
@@ -55,12 +89,15 @@ def view_segment(
     )
     with staged(target, force=force, mode=PRIVATE) as tmp:
         open_vault(ledger).decrypt_to(seg.sha256, tmp)
+    until = now + COPY_SESSION
     try:
-        ledger.record_viewing(permit, kind="view", remote=remote)
+        ledger.record_viewing(
+            permit, kind="view", remote=remote, copy_path=_tracked(target), copy_until=until
+        )
     except BaseException:
         target.unlink(missing_ok=True)
         raise
-    return ViewResult(seg.segment_id, target, permit.archived)
+    return ViewResult(seg.segment_id, target, permit.archived, until)
 
 
 def check_frame_time(at_seconds: float) -> float:
@@ -84,15 +121,20 @@ def frame_of_segment(
     remote: bool,
     actor: str,
     force: bool = False,
+    not_staff_monitoring: str | None = None,
 ) -> ViewResult:
     """Save one still (PNG, 0600, by the rules of ``ledger.outfiles``), then record the
-    viewing; if recording fails the still goes."""
+    viewing; if recording fails the still goes. A still is a tracked copy like a clip."""
+    now = ledger.clock()
     check_frame_time(at_seconds)
     out_png = Path(out_png)
     if out_png.suffix.lower() != ".png":
         raise InvalidInput(f"{out_png}: a still is written as PNG; end the name in .png")
     check_destination(out_png, force=force)
-    permit = ledger.check_viewing(segment_id, reason=reason, purpose=purpose, actor=actor)
+    permit = ledger.check_viewing(
+        segment_id, reason=reason, purpose=purpose, actor=actor,
+        not_staff_monitoring=not_staff_monitoring,
+    )  # fmt: skip
     seg = permit.segment
     clip = viewing_dir(ledger) / f".frame-{uuid.uuid4().hex}{_suffix(seg.media)}"
     try:
@@ -101,12 +143,99 @@ def frame_of_segment(
             extract_frame(clip, at_seconds, tmp, name=f"segment {seg.segment_id}")
     finally:
         clip.unlink(missing_ok=True)
+    until = now + COPY_SESSION
     try:
-        ledger.record_viewing(permit, kind="frame", remote=remote, at_seconds=at_seconds)
+        ledger.record_viewing(
+            permit, kind="frame", remote=remote, at_seconds=at_seconds,
+            copy_path=_tracked(out_png), copy_until=until,
+        )  # fmt: skip
     except BaseException:
         out_png.unlink(missing_ok=True)
         raise
-    return ViewResult(seg.segment_id, out_png, permit.archived)
+    return ViewResult(seg.segment_id, out_png, permit.archived, until)
+
+
+def _tracked(path: Path) -> str:
+    """A copy is tracked by its absolute path (the directory resolved, not the file: a
+    symbolic link is never written through)."""
+    path = Path(path).expanduser()
+    return str(path.parent.resolve() / path.name)
+
+
+def destroy_copies(paths: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Remove copies; (confirmed gone, still there). A copy already gone counts as gone."""
+    gone, left = [], []
+    for p in paths:
+        path = Path(p)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
+        (left if path.exists() or path.is_symlink() else gone).append(p)
+    return gone, left
+
+
+def end_viewing(ledger: Ledger, segment_id: str, *, actor: str) -> list[str]:
+    """The viewer is done (R16b): destroy the segment's live copies and record it. Who
+    may is checked first: a refused member removes nothing."""
+    ledger.authorize(actor, "footage done", COPY_DESTROYERS, FOOTAGE_VIEWING_COPY,
+                     subject=segment_id)  # fmt: skip
+    seg = ledger.segment_info(segment_id)
+    live = ledger.viewing_copies(seg.segment_id)
+    if not live:
+        raise InvalidInput(
+            f"segment {seg.segment_id} has no viewing copy to destroy "
+            "(see: custodes footage copies)"
+        )
+    gone, left = destroy_copies(sorted(live))
+    if gone:
+        ledger.record_copies_destroyed({seg.segment_id: gone}, why="ended", actor=actor)
+    if left:
+        raise InvalidInput(
+            f"could not remove {', '.join(left)}; remove it by hand, then run this again"
+        )
+    return gone
+
+
+@dataclass(frozen=True)
+class CopySweep:
+    expired: tuple[str, ...]  # tracked copies past their session, destroyed and recorded
+    strays: tuple[str, ...]  # untracked files removed from viewing/
+    left: tuple[str, ...]  # copies that could not be removed
+
+
+def sweep_copies(
+    ledger: Ledger,
+    live: Sequence[TrackedCopy],
+    *,
+    now: datetime,
+    actor: str,
+    dry_run: bool = False,
+) -> CopySweep:
+    """Destroy copies whose session has ended and remove strays from viewing/ (R16b)."""
+    expired = [c for c in live if c.until <= now]
+    strays = stray_copies(ledger, live)
+    if dry_run:
+        return CopySweep(tuple(c.path for c in expired), tuple(map(str, strays)), ())
+    gone, left = destroy_copies([c.path for c in expired])
+    by_segment: dict[str, list[str]] = {}
+    for c in expired:
+        if c.path in gone:
+            by_segment.setdefault(c.segment_id, []).append(c.path)
+    if by_segment:
+        ledger.record_copies_destroyed(by_segment, why="expired", actor=actor)
+    removed, stuck = destroy_copies(map(str, strays))
+    return CopySweep(tuple(gone), tuple(removed), tuple(left + stuck))
+
+
+def stray_copies(ledger: Ledger, live: Sequence[TrackedCopy]) -> list[Path]:
+    """Files in viewing/ the ledger does not hold as live copies (R16b)."""
+    assert ledger.datadir is not None
+    folder = ledger.datadir.path / "viewing"
+    if not folder.is_dir():
+        return []
+    tracked = {c.path for c in live}
+    return sorted(p for p in folder.iterdir() if _tracked(p) not in tracked)
 
 
 def _suffix(media: dict[str, object]) -> str:

@@ -26,6 +26,13 @@ def camera_group() -> None:
 @click.option(
     "--signage-posted", is_flag=True, help="Attest that entrance signage says cameras are in use."
 )
+@click.option(
+    "--not-private",
+    default=None,
+    metavar="TEXT",
+    help="Why a location whose words name a restroom, changing or locker room, office or "
+    "break room is not one (recorded).",
+)
 @actor_option
 @json_option
 @pass_ctx
@@ -35,12 +42,14 @@ def camera_add(
     location: str,
     zone: str,
     signage_posted: bool,
+    not_private: str | None,
     actor: str,
     as_json: bool,
 ) -> None:
     """Register a camera (Director only). Privacy zones (restroom, locker or changing room,
-    private office) and cameras without attested signage are refused and the refusal is
-    recorded.
+    private office), a location whose words name such a place or a break room (unless
+    --not-private says why it is not one) and cameras without attested signage are refused
+    and the refusal is recorded (CAMERA-PRIVACY-ZONE, CAMERA-SIGNAGE).
 
     \b
     Example:
@@ -51,6 +60,7 @@ def camera_add(
         location=location,
         zone=zone,
         signage_posted=signage_posted,
+        not_private=not_private,
         actor=actor,
     )
     if as_json:

@@ -77,6 +77,29 @@ def audit_footage(ledger: Any) -> list[Any]:
     ]
 
 
+def copy_findings(ledger: Any) -> list[str]:
+    """Viewing copies that should not exist (R16b): files in viewing/ the ledger does not
+    hold as live copies, and tracked copies still present after their session ended."""
+    from capture.viewing import stray_copies
+    from projections.access import live_copies
+    from projections.registry import read_views
+
+    live = read_views(ledger, live_copies)
+    now = ledger.clock()
+    out = [
+        f"stray viewing copy {p}: no viewing recorded it (FOOTAGE-VIEWING-COPY); the next "
+        "retention sweep removes it"
+        for p in stray_copies(ledger, live)
+    ]
+    out += [
+        f"viewing copy {c.path} of segment {c.segment_id} outlived its session "
+        "(FOOTAGE-VIEWING-COPY); the next retention sweep destroys it"
+        for c in live
+        if c.until <= now and Path(c.path).exists()
+    ]
+    return out
+
+
 @click.group("footage")
 def footage_group() -> None:
     """Footage segments: ingest, list, flag, hold, view.
@@ -193,12 +216,13 @@ def footage_list(
         return
     zone = ctx.zone()
     table(
-        ["segment", "camera", "recorded", "deadline", "status", "holds", "flags"],
+        ["segment", "camera", "recorded", "kept", "deadline", "status", "holds", "flags"],
         [
             (
                 r.segment_id,
                 r.camera_id,
                 sitetime.show(r.recorded_start, zone),
+                f"{r.retention_days} days",
                 "until flag cleared" if r.keep_until is None else sitetime.show(r.keep_until, zone),
                 r.status,
                 ",".join(r.holds),
@@ -211,26 +235,64 @@ def footage_list(
 
 @footage_group.command("flag")
 @click.argument("segment")
-@click.option("--reason", required=True, help="The suspected misbehavior (recorded).")
-@when_option("--until", help="Keep through this day (else until the flag is cleared)")
+@click.option("--incident", required=True, help="The incident it is kept for (recorded).")
+@click.option("--reason", required=True, help="The suspected misbehavior seen (recorded).")
+@when_option("--until", help="Keep through this day (at most 90 days ahead; default 90 days)")
+@click.option(
+    "--not-staff-monitoring",
+    default=None,
+    metavar="TEXT",
+    help="Director: why a reason that names staff is not staff monitoring (recorded).",
+)
 @actor_option
 @pass_ctx
 def footage_flag(
-    ctx: Context, segment: str, reason: str, until: TypedTime | None, actor: str
+    ctx: Context,
+    segment: str,
+    incident: str,
+    reason: str,
+    until: TypedTime | None,
+    not_staff_monitoring: str | None,
+    actor: str,
 ) -> None:
-    """Flag a segment for suspected misbehavior: it is kept past its deadline (R13).
+    """Flag a segment for a named incident of suspected misbehavior: it is kept past its
+    deadline until the flag's end, at most 90 days ahead (R13; the Director extends it).
 
     \b
     Example:
-      custodes footage flag 34c20c33a713 --reason "theft at the front desk" --until 2027-02-01 --as "Sam Staff"
+      custodes footage flag 34c20c33a713 --incident "IR-2026-114 wallet theft" --reason "theft at the front desk" --until 2027-01-15 --as "Sam Staff"
     """
     flag_id = ctx.ledger().flag(
         segment,
+        incident=incident,
         reason=reason,
         retain_until=until.last_instant(ctx.zone()) if until is not None else None,
+        not_staff_monitoring=not_staff_monitoring,
         actor=actor,
     )
     info(f"Flagged segment {segment} as {flag_id}.")
+
+
+@footage_group.command("extend-flag")
+@click.argument("segment")
+@click.argument("flag_id")
+@when_option("--until", help="Keep through this day (at most 90 days ahead)", required=True)
+@click.option("--reason", required=True, help="Why the incident needs the footage longer.")
+@actor_option
+@pass_ctx
+def footage_extend_flag(
+    ctx: Context, segment: str, flag_id: str, until: TypedTime, reason: str, actor: str
+) -> None:
+    """Keep flagged footage longer (Director only, recorded; R13).
+
+    \b
+    Example:
+      custodes footage extend-flag 34c20c33a713 F-1A2B3C4D --until 2027-03-01 --reason "trial set for February" --as "Dana Director"
+    """
+    ctx.ledger().extend_flag(
+        segment, flag_id, until=until.last_instant(ctx.zone()), reason=reason, actor=actor
+    )
+    info(f"Extended flag {flag_id.upper()} on segment {segment}.")
 
 
 @footage_group.command("unflag")
@@ -259,7 +321,15 @@ def _view_options(f: Callable[..., Any]) -> Callable[..., Any]:
         show_default=True,
         help="Purpose of the viewing (R16a: never staff monitoring).",
     )(f)
-    return click.option("--reason", required=True, help="Why you view it (recorded).")(f)
+    f = click.option(
+        "--not-staff-monitoring",
+        default=None,
+        metavar="TEXT",
+        help="Director: why a reason that names staff is not staff monitoring (recorded).",
+    )(f)
+    # Not required by the command line: an attempt without a reason is refused by the
+    # ledger AND recorded (R16).
+    return click.option("--reason", default="", help="Why you view it (required, recorded).")(f)
 
 
 @footage_group.command("view")
@@ -281,17 +351,21 @@ def footage_view(
     reason: str,
     purpose: str,
     remote: bool,
+    not_staff_monitoring: str | None,
     out: Path | None,
     force: bool,
     actor: str,
 ) -> None:
-    """Write a decrypted viewing copy and record the viewing (R16). Archived footage
-    (older than the live window) only for the Director and the Business Manager; a
-    refused attempt is recorded.
+    """Write a decrypted viewing copy and record the viewing and the copy (R16, R16b).
+    Every recorded segment is archived footage: only the Director and the Business
+    Manager view it; a refused attempt, one without a reason too, is recorded. The copy
+    lives for one viewing session (2 hours): destroy it with `custodes footage done`, else
+    the retention sweep does, and before the segment's purge at the latest.
 
     \b
     Example:
       custodes footage view 34c20c33a713 --reason "patron reported a fall" --purpose safety --as "Dana Director"
+      custodes footage done 34c20c33a713 --as "Dana Director"
     """
     from capture.viewing import view_segment
 
@@ -304,10 +378,13 @@ def footage_view(
         out=out,
         actor=actor,
         force=force,
+        not_staff_monitoring=not_staff_monitoring,
     )
     echo(str(result.path))
+    ends = sitetime.show(result.until, ctx.zone()) if result.until else ""
     info(
-        f"Viewing copy of segment {result.segment_id} written to {result.path}; delete it when done."
+        f"Viewing copy of segment {result.segment_id} written to {result.path}; when done: "
+        f"custodes footage done {result.segment_id} (the sweep destroys it after {ends})."
     )
 
 
@@ -353,9 +430,10 @@ def footage_frame(
     reason: str,
     purpose: str,
     remote: bool,
+    not_staff_monitoring: str | None,
     actor: str,
 ) -> None:
-    """Save one still as PNG; recorded as a viewing like `footage view`.
+    """Save one still as PNG; recorded as a viewing and a tracked copy like `footage view`.
 
     \b
     Example:
@@ -373,9 +451,59 @@ def footage_frame(
         remote=remote,
         actor=actor,
         force=force,
+        not_staff_monitoring=not_staff_monitoring,
     )
     echo(str(result.path))
     info(f"Still of segment {result.segment_id} at {at_seconds:g} s written to {result.path}.")
+
+
+@footage_group.command("done")
+@click.argument("segment")
+@actor_option
+@pass_ctx
+@with_capture_errors
+def footage_done(ctx: Context, segment: str, actor: str) -> None:
+    """End a viewing: destroy the segment's viewing copies and stills, recorded (R16b).
+
+    \b
+    Example:
+      custodes footage done 34c20c33a713 --as "Dana Director"
+    """
+    from capture.viewing import end_viewing
+
+    for path in end_viewing(ctx.ledger(), segment, actor=actor):
+        info(f"Destroyed viewing copy {path}.")
+
+
+@footage_group.command("copies")
+@json_option
+@actor_option
+@pass_ctx
+def footage_copies(ctx: Context, as_json: bool, actor: str) -> None:
+    """List the decrypted viewing copies the ledger holds as live, and any stray file in
+    viewing/ (R16b).
+
+    \b
+    Example:
+      custodes footage copies --as "Dana Director"
+    """
+    from capture.viewing import stray_copies
+    from projections.access import live_copies
+    from projections.registry import read_views
+
+    ledger = ctx.ledger()
+    rows = read_views(ledger, live_copies)
+    strays = [str(p) for p in stray_copies(ledger, rows)]
+    if as_json:
+        emit_json({"copies": rows, "strays": strays})
+        return
+    zone = ctx.zone()
+    table(
+        ["segment", "copy", "by", "destroyed by"],
+        [(r.segment_id, r.path, r.actor, sitetime.show(r.until, zone)) for r in rows],
+    )
+    for path in strays:
+        info(f"stray: {path} is no tracked viewing copy; the next sweep removes it")
 
 
 def register(group: click.Group) -> None:

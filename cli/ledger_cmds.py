@@ -53,8 +53,13 @@ MAX_EVENT = 2**63 - 1
 @click.option(
     "--timezone", default="America/Chicago", show_default=True, help="Site time zone (display)."
 )
-@click.option("--retention-days", type=click.IntRange(1, 3650), default=30, show_default=True)
-@click.option("--live-window-hours", type=click.IntRange(1, 24 * 30), default=24, show_default=True)
+@click.option(
+    "--retention-days",
+    type=click.IntRange(30, 3650),
+    default=30,
+    show_default=True,
+    help="Days footage is kept (the policy's 30 at least).",
+)
 @click.option(
     "--protect-signing-key",
     is_flag=True,
@@ -69,7 +74,6 @@ def init(
     library: str,
     timezone: str,
     retention_days: int,
-    live_window_hours: int,
     protect_signing_key: bool,
     new_passphrase_file: Path | None,
 ) -> None:
@@ -113,7 +117,6 @@ def init(
             library=library,
             timezone=timezone,
             retention_days=retention_days,
-            live_window_hours=live_window_hours,
             passphrase=director_passphrase,
         )
         service = ledger.service_signer()
@@ -251,11 +254,15 @@ def _vault_and_key_warnings(ctx: Context) -> list[str]:
     """What the chain cannot show: footage or patron keys gone from the data directory
     with no purge or forget recorded (issue 14). Warnings, not failures: the chain is
     intact; the data directory is not what the ledger says."""
-    from cli.footage import audit_footage
+    from cli.footage import audit_footage, copy_findings
 
     try:
         ledger = ctx.ledger()
-        return [f.describe() for f in audit_footage(ledger)] + ledger.patron_key_problems()
+        return (
+            [f.describe() for f in audit_footage(ledger)]
+            + ledger.patron_key_problems()
+            + copy_findings(ledger)
+        )
     except Exception as e:  # the chain verified; an audit that cannot run says so
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         return [f"the footage vault and patron keys were not audited: {first}"]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.auth import authenticate, service_or_actor_option
+from cli.auth import PASSPHRASE_FILE_ENV, authenticate, service_or_actor_option
 from cli.common import Context, emit_json, info, json_option, pass_ctx
 from cli.footage import capture_errors
 from cli.output import echo
+from ledger.retention_commands import SWEEPERS
+from ledger.rules import SERVICE_SCOPE
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -59,9 +62,10 @@ def retention_sweep(
     """
     from capture.ingest import open_vault
     from capture.sweep import sweep
+    from capture.viewing import sweep_copies
+    from projections.access import live_copies
     from projections.registry import read_views
     from projections.retention import (
-        DueSegment,
         due_segment_ids,
         stored_segments,
         unpurged_segments_with,
@@ -76,14 +80,26 @@ def retention_sweep(
     vault = open_vault(ledger)
     shredding = vault.interrupted_destroys()  # usually none: an earlier run was killed
 
-    def query(conn: Connection) -> tuple[list[DueSegment], ...]:
+    def query(conn: Connection) -> tuple[list[Any], ...]:
         return (
             due_segment_ids(conn, now),
             unpurged_segments_with(conn, shredding),
             stored_segments(conn),
+            live_copies(conn),
         )
 
-    due, interrupted, stored = read_views(ledger, query)
+    due, interrupted, stored, copies = read_views(ledger, query)
+    ledger.authorize(actor, "retention sweep", SWEEPERS, SERVICE_SCOPE)  # before any file
+    with capture_errors():  # R16b: viewing copies whose session ended, and strays
+        swept = sweep_copies(ledger, copies, now=now, actor=actor, dry_run=dry_run)
+    verb = "would destroy" if dry_run else "destroyed"
+    for path in swept.expired:
+        info(f"copy: {verb} viewing copy {path} (its session ended)")
+    for path in swept.strays:
+        info(f"stray: {'would remove' if dry_run else 'removed'} {path}, a file in viewing/ "
+             "that is no tracked viewing copy (FOOTAGE-VIEWING-COPY)")  # fmt: skip
+    for path in swept.left:
+        info(f"failed: could not remove viewing copy {path}")
     if limit is not None:
         due = due[:limit]
     with (
@@ -117,9 +133,10 @@ def retention_sweep(
         )
         + "."
     )
-    if result.count("failed"):
+    if result.count("failed") or swept.left:
         raise click.ClickException(
-            f"{result.count('failed')} segment(s) could not be purged; see above"
+            f"{result.count('failed')} segment(s) could not be purged and "
+            f"{len(swept.left)} viewing copy(ies) not removed; see above"
         )
     if result.count("missing"):
         raise click.ClickException(
@@ -129,30 +146,45 @@ def retention_sweep(
 
 
 @retention_group.command("settings")
-@click.option("--retention-days", type=click.IntRange(1, 3650), default=None)
-@click.option("--live-window-hours", type=click.IntRange(1, 24 * 30), default=None)
+@click.option(
+    "--retention-days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Days footage is kept; the policy's 30 at least (a shorter period is refused and "
+    "the attempt recorded).",
+)
 @click.option("--schedule-id", default=None, help="Approved records retention schedule id.")
 @click.option("--schedule-item", default=None, help="Item number on that schedule.")
 @click.option("--certificate-ref", default=None, help="Disposal certificate reference.")
 @click.option("--reason", default=None, help="Why the settings change (recorded).")
 @click.option("--as", "actor", envvar="CUSTODES_ACTOR", default=None, metavar="NAME")
+@click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=PASSPHRASE_FILE_ENV,
+    default=None,
+    metavar="FILE",
+    help=f"For scripts: read your passphrase from FILE (mode 0600), or set {PASSPHRASE_FILE_ENV}.",
+)
 @json_option
 @pass_ctx
 def retention_settings(
     ctx: Context,
     retention_days: int | None,
-    live_window_hours: int | None,
     schedule_id: str | None,
     schedule_item: str | None,
     certificate_ref: str | None,
     reason: str | None,
     actor: str | None,
+    passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
     """Show the retention settings; with options, change them (Director only, recorded).
 
-    A new retention period applies to footage captured afterwards; recorded segments keep
-    their deadline.
+    A longer retention period applies to footage captured afterwards; recorded segments keep
+    their deadline. A period shorter than the policy's 30 days is refused (FOOTAGE-RETENTION)
+    and the attempt recorded. There is no live window: every recorded segment is archived
+    footage (R16).
 
     \b
     Example:
@@ -161,9 +193,9 @@ def retention_settings(
     """
     ledger = ctx.ledger()
     authority_given = any(v is not None for v in (schedule_id, schedule_item, certificate_ref))
-    changing = authority_given or retention_days is not None or live_window_hours is not None
+    changing = authority_given or retention_days is not None
     if changing:
-        actor = authenticate(ctx, actor, None)
+        actor = authenticate(ctx, actor, passphrase_file)
         authority = None
         if authority_given:
             current = ledger.site().schedule_authority or {}
@@ -178,7 +210,6 @@ def retention_settings(
             }
         ledger.change_retention(
             retention_days=retention_days,
-            live_window_hours=live_window_hours,
             schedule_authority=authority,
             reason=reason or "",
             actor=actor,
@@ -187,7 +218,6 @@ def retention_settings(
     site = ledger.site()
     settings = {
         "retention_days": site.retention_days,
-        "live_window_hours": site.live_window_hours,
         "schedule_authority": site.schedule_authority,
     }
     if as_json:
@@ -195,7 +225,6 @@ def retention_settings(
         return
     auth = site.schedule_authority or {}
     echo(f"retention days:     {site.retention_days}")
-    echo(f"live window hours:  {site.live_window_hours}")
     echo(
         "schedule authority: "
         + (", ".join(f"{k} {v}" for k, v in auth.items()) if auth else "(not configured)")

@@ -21,7 +21,7 @@ from capture.export import export_footage
 from capture.ingest import ingest_paths, open_vault
 from capture.sweep import sweep
 from capture.synthetic import write_clip
-from capture.viewing import view_segment
+from capture.viewing import end_viewing, sweep_copies, view_segment
 from ledger import sitetime
 from ledger.app import Ledger, open_ledger
 from ledger.clock import ManualClock
@@ -29,6 +29,7 @@ from ledger.datadir import DataDir
 from ledger.disclosure_intake import OrderScope
 from ledger.errors import NotPermitted
 from ledger.integrity import issue_checkpoint, open_chain
+from projections.access import live_copies
 from projections.appendix9 import render_appendix9
 from projections.compliance import compile_compliance_report, record_issued
 from projections.registry import read_views
@@ -231,6 +232,7 @@ def _flags_holds_and_viewings(
     yield t
     ledger.flag(
         segs["lot-north"][2],
+        incident="IR-2026-031 vehicle struck in the north lot",
         reason="Patron reported a vehicle struck in the lot; keep for the insurer",
         actor=STAFF,
         retain_until=sitetime.end_of_day(date(2026, 12, 14), SITE_ZONE),
@@ -248,6 +250,7 @@ def _flags_holds_and_viewings(
         ledger, segs["front-door"][0], reason="Patron reported a stolen bicycle",
         purpose="incident_investigation", remote=False, actor=DIRECTOR,
     )  # fmt: skip
+    end_viewing(ledger, segs["front-door"][0], actor=DIRECTOR)  # R16b: no copy left behind
     yield t + timedelta(days=6)
     view_segment(
         ledger, segs["kids-room"][3], reason="Child separated from parent; confirm who left",
@@ -426,8 +429,10 @@ def _law_enforcement(
 
 def _sweep(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> Steps:
     yield END  # the nightly run after the month: on time for the first day's footage
-    due = read_views(ledger, lambda conn: due_segment_ids(conn, END))
-    result = sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service())
+    due, copies = read_views(ledger, lambda conn: (due_segment_ids(conn, END), live_copies(conn)))
+    service = ledger.act_as_service()
+    sweep_copies(ledger, copies, now=END, actor=service)  # viewing sessions long over (R16b)
+    result = sweep(ledger, open_vault(ledger), due, actor=service)
     summary.purged = sum(1 for o in result.outcomes if o.status == "purged")
     summary.note(f"Retention sweep {result.run_id}: {summary.purged} segments purged")
     say(f"Retention sweep purged {summary.purged} segments past 30 days")

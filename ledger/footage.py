@@ -51,10 +51,19 @@ class MediaFacts:
 
 class Camera(LedgerAggregate):
     class CameraRegistered(LedgerAggregate.Created):
+        # v2 (issue 12): the Director's reason why a location whose words name a private
+        # place is not one (R12); None when its words name none.
+        class_version = 2
+
         camera_id: str
         location: str
         zone: str
         signage_posted: bool
+        privacy_note: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["privacy_note"] = None
 
     class CameraRetired(LedgerAggregate.Event):
         reason: str
@@ -72,12 +81,14 @@ class Camera(LedgerAggregate):
         location: str,
         zone: str,
         signage_posted: bool,
+        privacy_note: str | None = None,
     ) -> None:
         self.camera_id = camera_id
         self.registered_by = actor
         self.location = location
         self.zone = zone
         self.signage_posted = signage_posted
+        self.privacy_note = privacy_note
         self.retired = False
         self.retired_at: datetime | None = None
 
@@ -96,9 +107,30 @@ class Segment(LedgerAggregate):
         source_name: str
 
     class FootageFlagged(LedgerAggregate.Event):
+        # v2 (issue 12): the incident the flag is for, and the Director's note when the
+        # reason names staff (R13, R16a). New flags always have an end (retain_until).
+        class_version = 2
+
         flag_id: str
         reason: str
         retain_until: datetime | None
+        incident: str
+        staff_note: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["incident"] = ""
+            state["staff_note"] = None
+
+        def apply(self, aggregate: Segment) -> None:
+            aggregate.flags[self.flag_id] = self.retain_until
+
+    class FlagExtended(LedgerAggregate.Event):
+        """The Director keeps a flagged segment longer (R13: only the Director extends)."""
+
+        flag_id: str
+        retain_until: datetime
+        reason: str
 
         def apply(self, aggregate: Segment) -> None:
             aggregate.flags[self.flag_id] = self.retain_until
@@ -126,17 +158,46 @@ class Segment(LedgerAggregate):
             aggregate.holds.pop(self.hold_id, None)
 
     class FootageViewed(LedgerAggregate.Event):
-        kind: str  # "view" (decrypted copy) or "frame" (a still)
+        # v2 (issue 12): the decrypted copy the viewing wrote and when its session ends
+        # (R16b), and the Director's note when the reason names staff (R16a).
+        class_version = 2
+
+        kind: str  # "view" (decrypted copy), "frame" (a still) or "export"
         reason: str
         purpose: str
         remote: bool
         archived: bool
         at_seconds: float | None
+        copy_path: str | None
+        copy_until: datetime | None
+        staff_note: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["copy_path"] = None
+            state["copy_until"] = None
+            state["staff_note"] = None
 
         def apply(self, aggregate: Segment) -> None:
             aggregate.viewings += 1
+            if self.copy_path is not None:
+                aggregate.copies[self.copy_path] = self.copy_until
+
+    class ViewingCopiesDestroyed(LedgerAggregate.Event):
+        """Decrypted viewing copies removed (R16b): at the end of the viewing ("ended"),
+        when their session ran out ("expired") or before the purge ("purge")."""
+
+        copies: list[str]
+        why: str
+
+        def apply(self, aggregate: Segment) -> None:
+            for path in self.copies:
+                aggregate.copies.pop(path, None)
 
     class FootagePurged(LedgerAggregate.Event):
+        # v2 (issue 12): the retention in force for the segment when it was purged (R13).
+        class_version = 2
+
         segment_id: str
         sha256: str
         camera_id: str
@@ -149,6 +210,11 @@ class Segment(LedgerAggregate):
         sweep_run: str
         schedule_authority: dict[str, Any] | None
         rule_id: str
+        retention_days: int | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["retention_days"] = None
 
         def apply(self, aggregate: Segment) -> None:
             aggregate.purged = True
@@ -201,6 +267,7 @@ class Segment(LedgerAggregate):
         self.flags: dict[str, datetime | None] = {}
         self.holds: dict[str, str] = {}
         self.viewings = 0
+        self.copies: dict[str, datetime | None] = {}  # viewing copies not yet destroyed
         self.purged = False
         self.purged_at: datetime | None = None
         self.missing = False

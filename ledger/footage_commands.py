@@ -10,7 +10,7 @@ are in ``ledger.footage_queries``, purges and retention settings in
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +42,8 @@ from ledger.text import NAME, REASON, REFERENCE, clean_text, printable
 
 HOLD_PLACERS = ()  # any active staff member may preserve footage; only the Director releases
 FLAG_CLEARERS = ("director", "business_manager")
+# Who records a viewing copy destroyed: the viewer, the Director, or the sweep (R16b).
+COPY_DESTROYERS = ("director", "business_manager", "service")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class ViewPermit:
     archived: bool
     reason: str
     purpose: str
+    staff_note: str | None = None  # the Director's why-not-staff-monitoring (R16a)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class FootageCommands(FootageQueries):
         zone: str,
         signage_posted: bool,
         actor: str,
+        not_private: str | None = None,
     ) -> CameraInfo:
         now = self.clock()
         name = name.strip()
@@ -96,8 +100,10 @@ class FootageCommands(FootageQueries):
             raise InvalidInput(f"unknown zone {zone!r}; choose one of {', '.join(ZONES)}")
         if not location.strip():
             raise InvalidInput(f"camera {name!r}: the location is empty; pass --location TEXT")
+        location = clean_text(location, kind=NAME, what=f"camera {name!r}: the location")
+        note = _optional_reason(not_private, f"camera {name!r}: why it is not a private place")
         for decision in (
-            footage_policy.check_camera_zone(zone),
+            footage_policy.check_camera_placement(zone, location, note),
             footage_policy.check_signage(signage_posted),
         ):
             if not decision.allowed:
@@ -114,9 +120,10 @@ class FootageCommands(FootageQueries):
             actor_role=who.role,
             occurred_at=None,
             camera_id=name,
-            location=clean_text(location, kind=NAME, what=f"camera {name!r}: the location"),
+            location=location,
             zone=zone,
             signage_posted=signage_posted,
+            privacy_note=note if footage_policy.private_place_words(location) else None,
         )
         self.save(camera)
         return camera_info_of(camera)
@@ -224,35 +231,113 @@ class FootageCommands(FootageQueries):
         self,
         segment_id: str,
         *,
+        incident: str,
         reason: str,
         actor: str,
         retain_until: datetime | None = None,
+        not_staff_monitoring: str | None = None,
     ) -> str:
+        """Flag a segment for a named incident of suspected misbehavior (R13): kept until
+        ``retain_until`` (default and limit: the policy's bound ahead). Refusals recorded."""
         now = self.clock()
+        zone = self.site().zone
         who = self.authorize(actor, "footage flag", (), rules.STAFF_ACTIVE, subject=segment_id)
         segment = self._live_segment(segment_id, "flag")
-        text = required_reason(reason, f"flagging segment {segment.segment_id}")
-        decision = footage_policy.check_view_purpose("incident_investigation", text)
+        sid = segment.segment_id
+        what = f"flagging segment {sid}"
+        name = " ".join((incident or "").split())
+        if not name:
+            raise InvalidInput(f"{what}: name the incident; pass --incident TEXT")
+        name = clean_text(name, kind=REFERENCE, what=f"{what}: the incident", no_card_numbers=True)
+        text = required_reason(reason, what)
+        note = _optional_reason(not_staff_monitoring, f"{what}: why it is not staff monitoring")
+        decision = footage_policy.check_view_purpose(
+            "incident_investigation",
+            f"{name} {text}",
+            staff_names=self.staff_names(),
+            role=who.role,
+            director_note=note,
+        )
         if not decision.allowed:  # R16a: no flag to monitor staff
+            self.refuse(who, "footage flag", decision.rule, decision.reason, subject=sid)
+        ret = footage_policy.retention_deadline(
+            segment.recorded_end,
+            footage_policy.retention_in_force(segment.retention_days),
+            segment.policy_flags(),
+            segment.policy_holds(),
+            now,
+        )
+        kept = footage_policy.check_not_past_deadline(ret.keep_until, ret.active_holds, now, zone)
+        if not kept.allowed:  # due footage is purged, not rescued by a flag (R13, R14)
             self.refuse(
-                who, "footage flag", decision.rule, decision.reason, subject=segment.segment_id
+                who, "footage flag", kept.rule, f"segment {sid}: {kept.reason}", subject=sid
             )
-        if retain_until is not None and retain_until <= now:
-            until = sitetime.show(retain_until, self.site().zone)
-            raise InvalidInput(f"--until {until} is not in the future")
+        until = retain_until or now + timedelta(days=footage_policy.FLAG_MAX_DAYS)
+        if until <= now:
+            raise InvalidInput(f"--until {sitetime.show(until, zone)} is not in the future")
+        bound = footage_policy.check_flag_end(
+            until, now, zone, base_deadline=ret.base_deadline, role=who.role
+        )
+        if not bound.allowed:
+            self.refuse(who, "footage flag", bound.rule, bound.reason, subject=sid)
         flag_id = f"F-{secrets.token_hex(4).upper()}"
         segment.trigger_event(
             Segment.FootageFlagged,
-            timestamp=now,
-            actor=who.name,
-            actor_role=who.role,
-            occurred_at=None,
+            **_signed(who, now),
             flag_id=flag_id,
             reason=text,
-            retain_until=retain_until,
+            retain_until=until,
+            incident=name,
+            staff_note=note if decision.rule == rules.FOOTAGE_NO_STAFF_MONITORING else None,
         )
         self.save(segment)
         return flag_id
+
+    def extend_flag(
+        self, segment_id: str, flag_id: str, *, until: datetime, reason: str, actor: str
+    ) -> None:
+        """Only the Director keeps flagged footage longer, with a reason, by at most the
+        policy's bound ahead (R13); anyone else's attempt is recorded."""
+        now = self.clock()
+        zone = self.site().zone
+        who = self.authorize(
+            actor, "footage flag extend", (), rules.STAFF_ACTIVE, subject=segment_id
+        )
+        segment = self._live_segment(segment_id, "flag")
+        fid = flag_id.strip().upper()
+        if fid not in segment.flags:
+            raise NotFound(
+                f"segment {segment.segment_id} has no open flag {flag_id!r} "
+                f"(see: custodes footage list --json)"
+            )
+        if who.role != "director":
+            self.refuse(
+                who,
+                "footage flag extend",
+                rules.FOOTAGE_FLAG_BOUND,
+                f"only the Director extends a flag, not the {who.role.replace('_', ' ')}",
+                subject=segment.segment_id,
+            )
+        text = required_reason(reason, f"extending flag {fid}")
+        current = segment.flags[fid]
+        if current is not None and until <= current:
+            raise InvalidInput(
+                f"flag {fid} already keeps the segment until {sitetime.show(current, zone)}; "
+                f"--until {sitetime.show(until, zone)} does not extend it"
+            )
+        bound = footage_policy.check_flag_end(until, now, zone, extending=True)
+        if not bound.allowed:
+            self.refuse(
+                who, "footage flag extend", bound.rule, bound.reason, subject=segment.segment_id
+            )
+        segment.trigger_event(
+            Segment.FlagExtended,
+            **_signed(who, now),
+            flag_id=fid,
+            retain_until=until,
+            reason=text,
+        )
+        self.save(segment)
 
     def clear_flag(self, segment_id: str, flag_id: str, *, reason: str, actor: str) -> None:
         now = self.clock()
@@ -390,34 +475,56 @@ class FootageCommands(FootageQueries):
     # ---- viewing (R16, R16a) --------------------------------------------------------------
 
     def check_viewing(
-        self, segment_id: str, *, reason: str, purpose: str, actor: str
+        self,
+        segment_id: str,
+        *,
+        reason: str,
+        purpose: str,
+        actor: str,
+        not_staff_monitoring: str | None = None,
     ) -> ViewPermit:
-        """Who may view this segment now; a refusal is recorded. Nothing else is recorded:
-        the viewing itself is, by ``record_viewing``, once the copy exists."""
+        """Who may view this segment now; every refusal is recorded, an attempt without a
+        reason too (R16). Nothing else is recorded: the viewing itself is, by
+        ``record_viewing``, once the copy exists."""
         now = self.clock()
         who = self.authorize(actor, "footage view", (), rules.STAFF_ACTIVE, subject=segment_id)
         segment = self._live_segment(segment_id, "view")
-        text = " ".join((reason or "").split())
-        if not text:
-            d = footage_policy.check_reason(text)
-            raise InvalidInput(f"{d.message()}; pass --reason TEXT (nothing was recorded)")
-        text = clean_text(text, kind=REASON, what="the viewing's reason", no_card_numbers=True)
         sid = segment.segment_id
-        purpose_ok = footage_policy.check_view_purpose(purpose, text)
-        if not purpose_ok.allowed:
-            self.refuse(who, "footage view", purpose_ok.rule, purpose_ok.reason, subject=sid)
-        live = timedelta(hours=self.site().live_window_hours)
-        access = footage_policy.check_archive_access(who.role, segment.recorded_end, now, live)
+        text = " ".join((reason or "").split())
+        said = footage_policy.check_reason(text)
+        if not said.allowed:
+            self.refuse(
+                who, "footage view", said.rule, f"{said.reason}; pass --reason TEXT", subject=sid
+            )
+        text = clean_text(text, kind=REASON, what="the viewing's reason", no_card_numbers=True)
+        access = footage_policy.check_archive_access(who.role)
         if not access.allowed:
             self.refuse(
-                who,
-                "footage view",
-                access.rule,
-                f"{who.name} ({who.role}): {access.reason}",
+                who, "footage view", access.rule, f"{who.name} ({who.role}): {access.reason}",
                 subject=sid,
+            )  # fmt: skip
+        note = _optional_reason(not_staff_monitoring, "why it is not staff monitoring")
+        purpose_ok = footage_policy.check_view_purpose(
+            purpose, text, staff_names=self.staff_names(), role=who.role, director_note=note
+        )
+        if not purpose_ok.allowed:
+            self.refuse(who, "footage view", purpose_ok.rule, purpose_ok.reason, subject=sid)
+        ret = footage_policy.retention_deadline(
+            segment.recorded_end,
+            footage_policy.retention_in_force(segment.retention_days),
+            segment.policy_flags(),
+            segment.policy_holds(),
+            now,
+        )
+        live = footage_policy.check_not_past_deadline(
+            ret.keep_until, ret.active_holds, now, self.site().zone
+        )
+        if not live.allowed:
+            self.refuse(
+                who, "footage view", live.rule, f"segment {sid}: {live.reason}", subject=sid
             )
-        archived = now - segment.recorded_end > live
-        return ViewPermit(who, segment_info_of(segment), archived, text, purpose)
+        staff_note = note if purpose_ok.rule == rules.FOOTAGE_NO_STAFF_MONITORING else None
+        return ViewPermit(who, segment_info_of(segment), True, text, purpose, staff_note)
 
     def record_viewing(
         self,
@@ -426,7 +533,11 @@ class FootageCommands(FootageQueries):
         kind: str,
         remote: bool,
         at_seconds: float | None = None,
+        copy_path: str | None = None,
+        copy_until: datetime | None = None,
     ) -> None:
+        """Record a viewing; ``copy_path`` is the decrypted copy it wrote, destroyed by
+        ``copy_until`` at the latest (R16b)."""
         now = self.clock()
         segment = self._live_segment(permit.segment.segment_id, "view")
         segment.trigger_event(
@@ -441,8 +552,59 @@ class FootageCommands(FootageQueries):
             remote=remote,
             archived=permit.archived,
             at_seconds=at_seconds,
+            copy_path=copy_path,
+            copy_until=copy_until,
+            staff_note=permit.staff_note,
         )
         self.save(segment)
+
+    def record_copies_destroyed(
+        self, destroyed: dict[str, Sequence[str]], *, why: str, actor: str
+    ) -> None:
+        """Record, in one save, viewing copies confirmed gone (R16b), per segment id."""
+        now = self.clock()
+        who = self.authorize(
+            actor, "footage copies destroy", COPY_DESTROYERS, rules.FOOTAGE_VIEWING_COPY
+        )
+        changed = []
+        for sid, paths in destroyed.items():
+            segment = self._segment(sid)
+            if copies_destroyed(segment, paths, why, who, now):
+                changed.append(segment)
+        if changed:
+            self.save(*changed)
+
+    def viewing_copies(self, segment_id: str) -> dict[str, datetime | None]:
+        """The segment's decrypted viewing copies not yet recorded destroyed (R16b)."""
+        return dict(self._segment(segment_id).copies)
+
+    def staff_names(self) -> list[str]:
+        """Every name in the staff directory (R16a: a purpose naming one is checked)."""
+        return [m.name for m in self.staff() if m.role != "service"]
+
+
+def copies_destroyed(
+    segment: Segment, paths: Iterable[str], why: str, who: Actor, now: datetime
+) -> bool:
+    """Trigger ``ViewingCopiesDestroyed`` for those of ``paths`` the segment holds as live
+    copies (R16b); False when none of them is."""
+    gone = sorted(set(paths) & set(segment.copies))
+    if gone:
+        segment.trigger_event(
+            Segment.ViewingCopiesDestroyed, **_signed(who, now), copies=gone, why=why
+        )
+    return bool(gone)
+
+
+def _signed(who: Actor, now: datetime) -> dict[str, Any]:
+    """The fields every recorded act's event carries: when, and by whom."""
+    return dict(timestamp=now, actor=who.name, actor_role=who.role, occurred_at=None)
+
+
+def _optional_reason(text: str | None, what: str) -> str | None:
+    """An optional recorded explanation: plain text, bounded, or None when blank."""
+    words = " ".join((text or "").split())
+    return clean_text(words, kind=REASON, what=what, no_card_numbers=True) if words else None
 
 
 def _media_dict(media: MediaFacts) -> dict[str, Any]:

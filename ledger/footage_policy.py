@@ -23,6 +23,11 @@ PRIVACY_ZONES: frozenset[str] = frozenset(
     {"restroom", "locker_room", "changing_room", "private_office"}
 )
 ARCHIVE_ROLES: frozenset[str] = frozenset({"director", "business_manager"})
+# Policy V-B: "Recorded footage is secured in a controlled area for thirty days." A
+# parameter of the adopted policy (R13, R28), not a setting.
+MIN_RETENTION_DAYS = 30
+# How far ahead a flag (or one extension of it) may keep footage (R13).
+FLAG_MAX_DAYS = 90
 Purpose = Literal[
     "incident_investigation",
     "safety",
@@ -53,11 +58,89 @@ _STAFF_MONITORING = re.compile(
 )
 
 
+# Words that read as watching staff at work (R16a): shifts, breaks, lateness, phones,
+# performance. A purpose that uses one, or names a member of the staff directory, is
+# refused unless the Director records why it is not staff monitoring.
+_STAFF_SIGNALS = re.compile(
+    r"\b(?:shifts?|breaks?|break ?rooms?|lunch(?:es)?|late(?:ness)?|tardy|tardiness"
+    r"|(?:arriv|left|leav|came|come|went|go)\w*(?:\W+\w+){0,6}?\W+(?:late|early)"
+    r"|clock(?:ed|ing|s)? (?:in|out)|punctual\w*|attendance|timesheets?|time ?cards?"
+    r"|(?:cell ?|smart ?)?phones?|texting|performance|productiv\w*|evaluat\w*"
+    r"|apprais\w*|disciplin\w*|slack\w*|idle|loafing)\b",
+    re.IGNORECASE,
+)
+
+
+# Words a name may share with the roles themselves ("Dana Director"): a reason that says
+# "the Director asked" names a role, not that person.
+_ROLE_WORDS = frozenset(
+    {"staff", "director", "manager", "business", "counsel", "service", "library", "librarian"}
+)
+
+
 def mentions_staff_monitoring(text: str) -> bool:
     """True when a stated purpose reads as watching or evaluating staff (R16a). Errs on the
     side of refusing: a refusal is recorded and the viewer can restate a real purpose."""
-    normal = text.replace("_", " ")
-    return bool(_STAFF_MONITORING.search(normal))
+    return bool(staff_monitoring_signals(text))
+
+
+def staff_monitoring_signals(text: str, staff_names: Iterable[str] = ()) -> tuple[str, ...]:
+    """What in a stated purpose reads as staff monitoring (R16a): staff-and-evaluation
+    phrases, words about shifts, breaks, lateness, phones or performance, and the names
+    (whole or any part) of members of the staff directory. Sorted, each once."""
+    normal = " ".join(text.replace("_", " ").split())
+    found = {m.group(0).lower() for m in _STAFF_MONITORING.finditer(normal)}
+    found |= {" ".join(m.group(0).lower().split()) for m in _STAFF_SIGNALS.finditer(normal)}
+    for name in staff_names:
+        parts = {name, *(p for p in name.split() if p.casefold() not in _ROLE_WORDS)}
+        for part in sorted(p for p in parts if len(p.strip(".,'")) >= 2):
+            if re.search(rf"(?<!\w){re.escape(part.strip('.,'))}(?!\w)", normal, re.IGNORECASE):
+                found.add(f"staff member {name!r}")
+                break
+    return tuple(sorted(found))
+
+
+# Places where people expect privacy (R12; 720 ILCS 5/26-4), as a location text may name
+# them whatever zone is declared.
+_PRIVATE_PLACES = re.compile(
+    r"\b(?:rest ?rooms?|bath ?rooms?|wash ?rooms?|toilets?|lavator(?:y|ies)|w\.?c\.?"
+    r"|(?:men|women|ladies|gents|boys|girls)'?s?'? ?(?:rooms?|room)|family rooms?"
+    r"|changing (?:rooms?|areas?|tables?)|dressing rooms?|fitting rooms?|locker ?rooms?"
+    r"|lockers?|showers?|nursing rooms?|lactation rooms?|private offices?|offices?"
+    r"|break ?rooms?|break areas?|staff (?:lounges?|rooms?|kitchens?)|lounges?)\b",
+    re.IGNORECASE,
+)
+
+
+def private_place_words(location: str) -> tuple[str, ...]:
+    """What in a camera's location text names a place people expect privacy in."""
+    return tuple(
+        sorted({" ".join(m.group(0).lower().split()) for m in _PRIVATE_PLACES.finditer(location)})
+    )
+
+
+def check_camera_placement(zone: str, location: str, director_note: str | None = None) -> Decision:
+    """No camera in a restroom, changing or locker room, private office or break room
+    (R12): the declared zone and the location's own words both count. A location whose
+    words name such a place needs the Director's recorded reason why it is not one."""
+    zoned = check_camera_zone(zone)
+    if not zoned.allowed:
+        return zoned
+    words = private_place_words(location)
+    if words and not (director_note or "").strip():
+        return refuse(
+            r.CAMERA_PRIVACY_ZONE,
+            f"the location {location!r} names {', '.join(repr(w) for w in words)}: no camera "
+            "may be placed where people expect privacy; if the place is not one, the Director "
+            "records why (--not-private TEXT)",
+        )
+    if words:
+        return allow(
+            r.CAMERA_PRIVACY_ZONE,
+            f"the location names {', '.join(words)}; the Director recorded why it is not a "
+            "private place",
+        )
+    return zoned
 
 
 # Cameras and recorders keep their own clocks: a few minutes' drift is not a false claim.
@@ -115,19 +198,90 @@ def check_signage(attested: bool) -> Decision:
     return allow(r.CAMERA_SIGNAGE, "entrance signage attested")
 
 
-def check_archive_access(
-    role: str, recorded_end: datetime, now: datetime, live_window: timedelta = timedelta(hours=24)
-) -> Decision:
-    if now - recorded_end <= live_window:
-        return allow(r.FOOTAGE_ARCHIVE_ACCESS, "footage is within the live window")
+def check_archive_access(role: str) -> Decision:
+    """Every recorded segment is archived footage (R16): "real-time images" are the live
+    view staff watch on the camera system, never a recording the ledger holds, however
+    recent. Only the Director and the Business Manager view, copy or export it."""
     if role in ARCHIVE_ROLES:
         return allow(
             r.FOOTAGE_ARCHIVE_ACCESS, f"archived footage, viewed by the {role.replace('_', ' ')}"
         )
     return refuse(
         r.FOOTAGE_ARCHIVE_ACCESS,
-        "archived footage may be viewed only by the Director or the Business Manager",
+        "recorded footage is archived footage and may be viewed only by the Director or the "
+        "Business Manager (staff watch the live view on the camera system)",
     )
+
+
+def check_retention_days(days: int) -> Decision:
+    """The policy keeps footage thirty days (R13); until policy versions are adopted as
+    records (R28) no setting may shorten that."""
+    if days < MIN_RETENTION_DAYS:
+        return refuse(
+            r.FOOTAGE_RETENTION,
+            f"retention of {days} day(s) is shorter than the policy's {MIN_RETENTION_DAYS} "
+            "days; the period changes only with the adopted policy",
+        )
+    return allow(r.FOOTAGE_RETENTION, f"{days} days, at least the policy's {MIN_RETENTION_DAYS}")
+
+
+def retention_in_force(recorded_days: int) -> int:
+    """The days a segment is kept: as recorded at capture, never less than the policy's
+    (a segment captured under an older, shorter setting is still kept 30 days)."""
+    return max(recorded_days, MIN_RETENTION_DAYS)
+
+
+def check_not_past_deadline(
+    keep_until: datetime | None,
+    active_holds: Iterable[str],
+    now: datetime,
+    zone: ZoneInfo = sitetime.UTC_ZONE,
+) -> Decision:
+    """Footage past its deadline (after flags) is due for destruction: it is not viewed
+    or exported unless a hold covers it (R13, R14)."""
+    holds = sorted(active_holds)
+    if keep_until is None or now < keep_until:
+        return allow(r.FOOTAGE_PAST_DEADLINE, "within its retention")
+    if holds:
+        return allow(r.FOOTAGE_PAST_DEADLINE, "past its deadline, held by " + ", ".join(holds))
+    return refuse(
+        r.FOOTAGE_PAST_DEADLINE,
+        f"the footage's retention ended {sitetime.show(keep_until, zone)} and no hold covers "
+        "it; it is due for purge, not for viewing or export",
+    )
+
+
+def check_flag_end(
+    until: datetime,
+    now: datetime,
+    zone: ZoneInfo = sitetime.UTC_ZONE,
+    *,
+    extending: bool = False,
+    base_deadline: datetime | None = None,
+    role: str = "",
+) -> Decision:
+    """A flag keeps footage for an incident until an end date no further than the policy's
+    bound (R13); the Director extends it, by at most the bound again. Anyone else's flag
+    also ends within the bound after the segment's own deadline: a second flag on
+    flagged footage is an extension, which is the Director's (no chain of staff flags)."""
+    bound = now + timedelta(days=FLAG_MAX_DAYS)
+    if until > bound:
+        what = "an extension" if extending else "a flag"
+        return refuse(
+            r.FOOTAGE_FLAG_BOUND,
+            f"{what} ends at most {FLAG_MAX_DAYS} days ahead (by "
+            f"{sitetime.show(bound, zone)}), not {sitetime.show(until, zone)}"
+            + ("" if extending else "; the Director extends a flag when the incident needs it"),
+        )
+    if base_deadline is not None and role != "director":
+        chained = base_deadline + timedelta(days=FLAG_MAX_DAYS)
+        if until > chained:
+            return refuse(
+                r.FOOTAGE_FLAG_BOUND,
+                f"a flag keeps footage at most {FLAG_MAX_DAYS} days past its own deadline "
+                f"(by {sitetime.show(chained, zone)}); only the Director extends it further",
+            )
+    return allow(r.FOOTAGE_FLAG_BOUND, f"ends {sitetime.show(until, zone)}")
 
 
 def check_reason(reason: str | None, rule: Rule = r.FOOTAGE_VIEW_REASON) -> Decision:
@@ -136,18 +290,38 @@ def check_reason(reason: str | None, rule: Rule = r.FOOTAGE_VIEW_REASON) -> Deci
     return allow(rule, "reason stated")
 
 
-def check_view_purpose(purpose: str, text: str = "") -> Decision:
+def check_view_purpose(
+    purpose: str,
+    text: str = "",
+    *,
+    staff_names: Iterable[str] = (),
+    role: str = "",
+    director_note: str | None = None,
+) -> Decision:
     """Purpose chosen from the list plus free text (R16, R16a); applies to viewing,
-    exporting and flagging."""
-    if mentions_staff_monitoring(f"{purpose} {text}"):
+    exporting and flagging. A text that names staff or reads as watching them at work is
+    refused unless the Director records why it is not staff monitoring."""
+    signals = staff_monitoring_signals(f"{purpose} {text}", staff_names)
+    if signals and not (role == "director" and (director_note or "").strip()):
         return refuse(
             r.FOOTAGE_NO_STAFF_MONITORING,
-            "cameras are not used to monitor staff performance or to evaluate staff",
+            "cameras are not used to monitor staff performance or to evaluate staff; the "
+            f"stated purpose mentions {', '.join(signals)}"
+            + (
+                "; if it is not staff monitoring, record why with --not-staff-monitoring TEXT"
+                if role == "director"
+                else "; only the Director may record why it is not staff monitoring"
+            ),
         )
     if purpose not in PURPOSES:
         return refuse(r.FOOTAGE_VIEW_REASON, f"unknown purpose {purpose!r}")
     if purpose == "other" and not text.strip():
         return refuse(r.FOOTAGE_VIEW_REASON, "purpose 'other' needs a stated reason")
+    if signals:
+        return allow(
+            r.FOOTAGE_NO_STAFF_MONITORING,
+            f"mentions {', '.join(signals)}; the Director recorded why it is not staff monitoring",
+        )
     return allow(r.FOOTAGE_VIEW_REASON, f"purpose {purpose.replace('_', ' ')}")
 
 

@@ -36,6 +36,7 @@ class CameraInfo:
     retired: bool
     registered_at: datetime
     registered_by: str
+    privacy_note: str | None = None  # why a location naming a private place is not one
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ def camera_info_of(camera: Camera) -> CameraInfo:
         camera.retired,
         camera.created_on,
         camera.registered_by,
+        camera.privacy_note,
     )
 
 

@@ -23,8 +23,9 @@ from ledger.application import LedgerBase, StaffView, _staff_view
 from ledger.clock import CLOCK_TOLERANCE
 from ledger.domain import Actor
 from ledger.errors import InvalidInput, KeyError_, NotFound, NotPermitted
+from ledger.footage_policy import MIN_RETENTION_DAYS
 from ledger.names import NameRefused, check_name, look_alike
-from ledger.site import DEFAULT_LIVE_WINDOW_HOURS, DEFAULT_RETENTION_DAYS, SITE_ID, Site
+from ledger.site import DEFAULT_RETENTION_DAYS, SITE_ID, Site
 from ledger.staff import ROLES, SERVICE_NAME, SERVICE_ROLE, StaffMember, staff_id
 from ledger.unlock import MAX_UNLOCK, os_user
 
@@ -43,7 +44,6 @@ class IdentityCommands(LedgerBase):
         passphrase: bytes | None = None,
         key: Ed25519PrivateKey | None = None,
         retention_days: int = DEFAULT_RETENTION_DAYS,
-        live_window_hours: int = DEFAULT_LIVE_WINDOW_HOURS,
         log_origin: str | None = None,
     ) -> Signer:
         """Create the site, its first Director and the service identity, in one act the
@@ -52,8 +52,11 @@ class IdentityCommands(LedgerBase):
         line); without one the caller keeps the key (the Python API, tests, the demo)."""
         now = self.clock()
         name = _checked(director, "director")
-        if retention_days < 1 or live_window_hours < 1:
-            raise InvalidInput("retention days and live-window hours must be at least 1")
+        if retention_days < MIN_RETENTION_DAYS:  # the policy's thirty days (R13)
+            raise InvalidInput(
+                f"--retention-days {retention_days}: the policy keeps footage at least "
+                f"{MIN_RETENTION_DAYS} days"
+            )
         if self._get(Site, SITE_ID) is not None:
             raise InvalidInput("this ledger is initialised already")
         key = key or Ed25519PrivateKey.generate()
@@ -64,7 +67,7 @@ class IdentityCommands(LedgerBase):
             library=library,
             timezone=timezone,
             retention_days=retention_days,
-            live_window_hours=live_window_hours,
+            live_window_hours=0,  # no live window for recorded segments (R16)
             log_origin=log_origin or f"custodes/{uuid4()}",
             **common,
         )

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ledger import footage_policy, rules
-from ledger.errors import InvalidInput, LedgerError
+from ledger.errors import LedgerError
 from ledger.footage import Segment
-from ledger.footage_commands import required_reason
+from ledger.footage_commands import copies_destroyed, required_reason
 from ledger.footage_queries import FootageQueries, SegmentInfo, segment_info_of
 from ledger.site import SITE_ID, Site
 from ledger.text import REFERENCE, clean_text
@@ -49,6 +49,7 @@ class PurgeRecord:
     blob_removed: bool
     key_destroyed: bool
     completed_after_interruption: bool
+    copies_destroyed: tuple[str, ...] = ()  # the segment's viewing copies removed first (R16b)
 
 
 class RetentionCommands(FootageQueries):
@@ -72,7 +73,7 @@ class RetentionCommands(FootageQueries):
             )
         decision = footage_policy.check_purge(
             segment.recorded_end,
-            segment.retention_days,
+            footage_policy.retention_in_force(segment.retention_days),
             segment.policy_flags(),
             segment.policy_holds(),
             now,
@@ -120,6 +121,7 @@ class RetentionCommands(FootageQueries):
             segment = self._segment(record.segment_id)
             if segment.purged:
                 continue
+            copies_destroyed(segment, record.copies_destroyed, "purge", who, now)
             segment.trigger_event(
                 Segment.FootagePurged,
                 timestamp=now,
@@ -138,6 +140,7 @@ class RetentionCommands(FootageQueries):
                 sweep_run=sweep_run,
                 schedule_authority=authority,
                 rule_id=rules.FOOTAGE_RETENTION.id,
+                retention_days=footage_policy.retention_in_force(segment.retention_days),
             )
             segments.append(segment)
         if segments:
@@ -178,7 +181,7 @@ class RetentionCommands(FootageQueries):
             self.save(*segments)
         return [s.segment_id for s in segments]
 
-    # ---- site retention settings (R13, R15, R16) ------------------------------------------
+    # ---- site retention settings (R13, R15) ------------------------------------------------
 
     def change_retention(
         self,
@@ -186,20 +189,23 @@ class RetentionCommands(FootageQueries):
         reason: str,
         actor: str,
         retention_days: int | None = None,
-        live_window_hours: int | None = None,
         schedule_authority: dict[str, str] | None = None,
     ) -> Site:
-        """Director only. A new retention period applies to footage captured afterwards;
-        each segment keeps the deadline recorded when it was captured."""
+        """Director only. A longer retention period applies to footage captured afterwards;
+        a shorter one than the policy's 30 days is refused and recorded (R13). There is no
+        live window any more (R16): the event's ``live_window_hours`` is written 0."""
         now = self.clock()
         who = self.authorize(
             actor, "retention settings", ("director",), rules.STAFF_ROLE, subject="site"
         )
         site = self._get(Site, SITE_ID) or self.site()
         days = site.retention_days if retention_days is None else retention_days
-        hours = site.live_window_hours if live_window_hours is None else live_window_hours
-        if days < 1 or hours < 1:
-            raise InvalidInput("retention days and live-window hours must be at least 1")
+        if retention_days is not None:
+            decision = footage_policy.check_retention_days(days)
+            if not decision.allowed:
+                self.refuse(
+                    who, "retention settings", decision.rule, decision.reason, subject="site"
+                )
         authority = site.schedule_authority if schedule_authority is None else schedule_authority
         if authority is not None:
             authority = {
@@ -214,7 +220,7 @@ class RetentionCommands(FootageQueries):
             actor_role=who.role,
             occurred_at=None,
             retention_days=days,
-            live_window_hours=hours,
+            live_window_hours=0,
             schedule_authority=authority,
             reason=required_reason(reason, "changing the retention settings"),
         )

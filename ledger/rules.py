@@ -167,7 +167,9 @@ FOIA_PRESERVE = Rule(
 CAMERA_PRIVACY_ZONE = Rule(
     "CAMERA-PRIVACY-ZONE",
     "720 ILCS 5/26-4; Policy V-B",
-    "No camera where people expect privacy: restrooms, locker or changing rooms, private offices.",
+    "No camera where people expect privacy: restrooms, locker or changing rooms, private "
+    "offices, break rooms. The location's words count as well as its declared zone: a "
+    "location naming such a place is refused unless the Director records why it is not one.",
     ("R12",),
 )
 CAMERA_NO_AUDIO = Rule(
@@ -185,8 +187,9 @@ CAMERA_SIGNAGE = Rule(
 FOOTAGE_RETENTION = Rule(
     "FOOTAGE-RETENTION",
     "Policy V-B; 50 ILCS 205",
-    "Footage is kept 30 days (configurable) from its recording end, longer when flagged, "
-    "then purged under the approved retention schedule.",
+    "Footage is kept the policy's 30 days from its recording end (never less: no setting "
+    "shortens it), longer when flagged, then purged under the approved retention schedule; "
+    "each purge records the retention in force.",
     ("R13", "R15"),
 )
 FOOTAGE_FOUND_MISSING = Rule(
@@ -196,6 +199,20 @@ FOOTAGE_FOUND_MISSING = Rule(
     "records what it destroyed; a segment's file or key found gone without a purge in "
     "progress was destroyed outside it and is recorded and reported, never as a purge.",
     ("R15",),
+)
+FOOTAGE_PAST_DEADLINE = Rule(
+    "FOOTAGE-PAST-DEADLINE",
+    "Policy V-B; 50 ILCS 205",
+    "Footage past its retention deadline is due for destruction: it is not viewed, copied "
+    "or exported unless an active hold covers it.",
+    ("R13",),
+)
+FOOTAGE_FLAG_BOUND = Rule(
+    "FOOTAGE-FLAG-BOUND",
+    "Policy V-B",
+    "A flag for suspected misbehavior names the incident and ends at most 90 days ahead; "
+    "only the Director extends it, with a reason, by at most 90 days at a time.",
+    ("R13",),
 )
 FOOTAGE_HOLD_BLOCKS_PURGE = Rule(
     "FOOTAGE-HOLD-BLOCKS-PURGE",
@@ -212,20 +229,33 @@ FOOTAGE_HOLD_RELEASE_DIRECTOR = Rule(
 FOOTAGE_ARCHIVE_ACCESS = Rule(
     "FOOTAGE-ARCHIVE-ACCESS",
     "Policy V-B",
-    "Archived footage (older than the live window) only by the Director or the Business Manager.",
+    "Every recorded segment is archived footage (real-time images are the live view on the "
+    "camera system): only the Director or the Business Manager views, copies, exports or "
+    "releases it.",
     ("R16",),
 )
 FOOTAGE_VIEW_REASON = Rule(
     "FOOTAGE-VIEW-REASON",
     "Policy V-B",
-    "Every viewing of archived footage records a reason; the reason is required.",
+    "Every viewing of archived footage records name, date, time, reason and whether it was "
+    "remote; an attempt without a reason is refused and recorded.",
     ("R16",),
 )
 FOOTAGE_NO_STAFF_MONITORING = Rule(
     "FOOTAGE-NO-STAFF-MONITORING",
     "Policy V-B",
-    "Cameras are not used to monitor staff performance or to evaluate staff.",
+    "Cameras are not used to monitor staff performance or to evaluate staff: a purpose that "
+    "names a staff member or speaks of shifts, breaks, lateness, phones or performance is "
+    "refused unless the Director records why it is not staff monitoring.",
     ("R16a",),
+)
+FOOTAGE_VIEWING_COPY = Rule(
+    "FOOTAGE-VIEWING-COPY",
+    "Policy V-B; 50 ILCS 205",
+    "A decrypted viewing copy is tracked and destroyed at the end of its viewing session "
+    "and at the latest with its segment's purge; any other copy found is a stray, removed "
+    "and reported.",
+    ("R16b",),
 )
 FOOTAGE_LE_ACTIVE_INVESTIGATION = Rule(
     "FOOTAGE-LE-ACTIVE-INVESTIGATION",
@@ -341,15 +371,17 @@ REQUIREMENTS: dict[str, str] = {
     "release goes only to that officer, in person.",
     "R11": "An emergency release opens a follow-up (judicial review or a later court order).",
     "R12": "No camera where people expect privacy; no audio; signage at the entrances.",
-    "R13": "Footage is kept for the adopted number of days, longer when flagged, and then "
-    "purged; footage past its deadline is not viewed or exported unless held.",
+    "R13": "Footage is kept for the adopted number of days (30, never less), longer when "
+    "flagged for a named incident up to a bounded end, and then purged; footage past its "
+    "deadline is not viewed or exported unless held.",
     "R14": "Holds (legal, law enforcement, investigation, FOIA) block purges; only the "
     "Director releases one, with a reason.",
     "R15": "A purge records what was destroyed, how, by whom and under which schedule.",
     "R16": "Recorded footage is archived footage: only the Director and the Business Manager "
     "view, copy or export it, and every viewing is logged with name, date, time and reason.",
-    "R16a": "Cameras are not used to monitor or evaluate staff.",
-    "R16b": "Viewing leaves no plaintext copy of footage behind.",
+    "R16a": "Cameras are not used to monitor or evaluate staff; purposes come from a list.",
+    "R16b": "Viewing leaves no plaintext copy of footage behind: each copy is tracked and "
+    "destroyed at the end of its session, at the latest with the purge.",
     "R17": "Law enforcement receives footage only for an active investigation.",
     "R18": "Every export keeps its chain of custody (hashes, redaction, hand-offs).",
     "R19": "No facial recognition: faces are detected only to blur bystanders.",
@@ -394,11 +426,14 @@ RULES: dict[str, Rule] = {
         CAMERA_SIGNAGE,
         FOOTAGE_RETENTION,
         FOOTAGE_FOUND_MISSING,
+        FOOTAGE_PAST_DEADLINE,
+        FOOTAGE_FLAG_BOUND,
         FOOTAGE_HOLD_BLOCKS_PURGE,
         FOOTAGE_HOLD_RELEASE_DIRECTOR,
         FOOTAGE_ARCHIVE_ACCESS,
         FOOTAGE_VIEW_REASON,
         FOOTAGE_NO_STAFF_MONITORING,
+        FOOTAGE_VIEWING_COPY,
         FOOTAGE_LE_ACTIVE_INVESTIGATION,
         STAFF_ACTIVE,
         STAFF_ROLE,

@@ -90,7 +90,7 @@ class TypedTime:
     def end(self, zone: ZoneInfo) -> datetime:
         """Where its span ends (exclusive): the next local midnight for a date."""
         if self.clock is None:
-            return day_start(self.day + ONE_DAY, zone)
+            return _next_day_start(self.day, zone)
         return self.start(zone) + self.precision
 
     def last_instant(self, zone: ZoneInfo) -> datetime:
@@ -191,7 +191,16 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
 
 def end_of_day(day: date, zone: ZoneInfo) -> datetime:
     """The last instant of a local day (a deadline "by" that day), in UTC."""
-    return day_start(day + ONE_DAY, zone) - _TICK
+    return _next_day_start(day, zone) - _TICK
+
+
+def _next_day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The start of the day after ``day``; the last day a date can name ends at the end
+    of time (a typed ``9999-12-31`` is a date like any other, refused by the rule it
+    breaks, never a crash)."""
+    if day == date.max:
+        return datetime.max.replace(tzinfo=UTC)
+    return day_start(day + ONE_DAY, zone)
 
 
 def days(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -1,5 +1,7 @@
 """The footage access log (R16): every viewing with name, role, time, reason, purpose and
-whether it was remote, plus refused attempts to view footage (from ``proj_refusals``)."""
+whether it was remote, plus refused attempts to view footage (from ``proj_refusals``); the
+decrypted viewing copies not yet destroyed (R16b); and the viewings and flags whose stated
+purpose named staff, with the Director's reason why it was not staff monitoring (R16a)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from sqlalchemy import (
 )
 
 from ledger.footage import Segment
-from projections.base import Projection, UtcDateTime, insert_row
+from projections.base import Projection, UtcDateTime, insert_row, update_row
 from projections.refusals import RefusalRow, refused_attempts
 
 # Attempts to see footage: a viewing or still ("footage view") and an export. A refused
@@ -45,6 +47,30 @@ viewings = Table(
     Column("remote", Boolean, nullable=False),
     Column("archived", Boolean, nullable=False),
     Column("at_seconds", Float, nullable=True),
+)
+# Decrypted viewing copies (R16b): what the sweep destroys when their session ends or
+# before their segment's purge; destroyed_at NULL while the ledger holds them live.
+copies = Table(
+    "proj_access_copies",
+    metadata,
+    Column("path", Text, primary_key=True),
+    Column("segment_id", String(12), nullable=False, index=True),
+    Column("until", UtcDateTime, nullable=False),
+    Column("made_at", UtcDateTime, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("destroyed_at", UtcDateTime, nullable=True, index=True),
+)
+# Viewings and flags whose purpose named staff, allowed on the Director's note (R16a).
+staff_notes = Table(
+    "proj_access_staff_notes",
+    metadata,
+    Column("notification_id", BigInteger, primary_key=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("segment_id", String(12), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("act", String(16), nullable=False),  # "view", "frame", "export" or "flag"
+    Column("stated", Text, nullable=False),
+    Column("note", Text, nullable=False),
 )
 # The access log's own map from segment aggregate to segment and camera.
 known_segments = Table(
@@ -73,17 +99,41 @@ class ViewingRow:
 
 
 @dataclass(frozen=True)
+class CopyRow:
+    path: str
+    segment_id: str
+    until: datetime
+    made_at: datetime
+    actor: str
+    destroyed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StaffNoteRow:
+    notification_id: int
+    at: datetime
+    segment_id: str
+    actor: str
+    act: str
+    stated: str
+    note: str
+
+
+@dataclass(frozen=True)
 class AccessReport:
     since: datetime | None
     until: datetime | None
     viewings: tuple[ViewingRow, ...]
     refused: tuple[RefusalRow, ...]
+    staff_notes: tuple[StaffNoteRow, ...] = ()
 
 
 class AccessProjection(Projection):
     name = "access"
     metadata = metadata
-    kinds = frozenset({"FootageCaptured", "FootageViewed"})
+    kinds = frozenset(
+        {"FootageCaptured", "FootageViewed", "FootageFlagged", "ViewingCopiesDestroyed"}
+    )
 
     def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
         if isinstance(event, Segment.FootageCaptured):
@@ -94,12 +144,30 @@ class AccessProjection(Projection):
                 segment_id=event.segment_id,
                 camera_id=event.camera_id,
             )
+        elif isinstance(event, Segment.ViewingCopiesDestroyed):
+            for path in event.copies:
+                update_row(conn, copies, "path", path, destroyed_at=event.timestamp)
+        elif isinstance(event, Segment.FootageFlagged):
+            if event.staff_note:
+                seg = _known(conn, event.originator_id)
+                _staff_note(conn, notification_id, event, seg, "flag", event.incident)
         elif isinstance(event, Segment.FootageViewed):
-            seg = conn.execute(
-                select(known_segments).where(
-                    known_segments.c.aggregate_id == str(event.originator_id)
+            seg = _known(conn, event.originator_id)
+            if event.copy_path is not None:
+                # A path used again (a copy overwritten with --force) is one live copy.
+                conn.execute(copies.delete().where(copies.c.path == event.copy_path))
+                insert_row(
+                    conn,
+                    copies,
+                    path=event.copy_path,
+                    segment_id=seg.segment_id,
+                    until=event.copy_until,
+                    made_at=event.timestamp,
+                    actor=event.actor,
+                    destroyed_at=None,
                 )
-            ).one()
+            if event.staff_note:
+                _staff_note(conn, notification_id, event, seg, event.kind, event.purpose)
             insert_row(
                 conn,
                 viewings,
@@ -118,6 +186,45 @@ class AccessProjection(Projection):
             )
 
 
+def _staff_note(
+    conn: Connection, notification_id: int, event: Any, seg: Any, act: str, what: str
+) -> None:
+    """A viewing or flag whose purpose named staff, with the Director's note (R16a)."""
+    insert_row(
+        conn, staff_notes, notification_id=notification_id, at=event.timestamp,
+        segment_id=seg.segment_id, actor=event.actor, act=act,
+        stated=f"{what}: {event.reason}", note=event.staff_note,
+    )  # fmt: skip
+
+
+def _known(conn: Connection, originator_id: Any) -> Any:
+    return conn.execute(
+        select(known_segments).where(known_segments.c.aggregate_id == str(originator_id))
+    ).one()
+
+
+def live_copies(conn: Connection) -> list[CopyRow]:
+    """Viewing copies the ledger holds as not destroyed, soonest end first (R16b)."""
+    q = (
+        select(copies)
+        .where(copies.c.destroyed_at.is_(None))
+        .order_by(copies.c.until, copies.c.path)
+    )
+    return [CopyRow(**r._mapping) for r in conn.execute(q)]
+
+
+def staff_note_rows(
+    conn: Connection, since: datetime | None = None, until: datetime | None = None
+) -> list[StaffNoteRow]:
+    """Viewings and flags allowed although their purpose named staff (R16a), oldest first."""
+    q = select(staff_notes).order_by(staff_notes.c.notification_id)
+    if since is not None:
+        q = q.where(staff_notes.c.at >= since)
+    if until is not None:
+        q = q.where(staff_notes.c.at < until)
+    return [StaffNoteRow(**r._mapping) for r in conn.execute(q)]
+
+
 def access_report(
     conn: Connection, since: datetime | None = None, until: datetime | None = None
 ) -> AccessReport:
@@ -129,4 +236,5 @@ def access_report(
         q = q.where(viewings.c.viewed_at < until)
     rows = tuple(ViewingRow(**r._mapping) for r in conn.execute(q))
     refused = tuple(r for r in refused_attempts(conn, since, until) if r.action in FOOTAGE_ACTIONS)
-    return AccessReport(since, until, rows, refused)
+    notes = tuple(staff_note_rows(conn, since, until))
+    return AccessReport(since, until, rows, refused, notes)

@@ -52,6 +52,7 @@ from projections.compliance_model import (
     Retention,
     RetentionCounts,
     RetentionSettings,
+    StaffNote,
     TimelineBar,
     Viewing,
 )
@@ -73,7 +74,7 @@ from projections.retention import (
 
 # A segment found missing is no longer kept: on the timeline like a purged one; the
 # attention list says it was destroyed outside Custodes.
-_TIMELINE_STATUS = {"live": "retained", "due": "retained", "missing": "purged"}
+_TIMELINE_STATUS = {"due": "retained", "missing": "purged"}
 
 
 REPORT_ROLES = ("director", "business_manager", "counsel")
@@ -247,7 +248,6 @@ def _retention(conn: Connection, start: datetime, end: datetime, ref: datetime) 
     return Retention(
         settings=RetentionSettings(
             retention_days=settings.retention_days if settings else 30,
-            live_window_hours=settings.live_window_hours if settings else 24,
             schedule_authority=authority_text(schedule_authority(conn)),
         ),
         counts=RetentionCounts(
@@ -329,6 +329,10 @@ def _access(conn: Connection, start: datetime, end: datetime) -> Access:
         refused=tuple(
             RefusedAccess(r.actor, r.actor_role, r.recorded_at, r.rule_id, r.message)
             for r in report.refused
+        ),
+        staff_notes=tuple(
+            StaffNote(n.actor, n.at, n.act, n.segment_id, n.stated, n.note)
+            for n in report.staff_notes
         ),
     )
 

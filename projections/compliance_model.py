@@ -21,7 +21,7 @@ from ledger import sitetime
 from ledger.outfiles import PRIVATE, OutputFailed, OutputRefused, write_bytes
 from ledger.text import printable
 
-SCHEMA_VERSION = "custodes-compliance-report/1"
+SCHEMA_VERSION = "custodes-compliance-report/2"
 SEVERITIES = ("violation", "warning", "info")
 
 
@@ -101,7 +101,6 @@ class Cameras:
 @dataclass(frozen=True)
 class RetentionSettings:
     retention_days: int
-    live_window_hours: int
     schedule_authority: str | None  # e.g. "Local Records Commission schedule 12-034, item 7"
 
 
@@ -170,9 +169,21 @@ class Viewing:
     reason: str
     remote: bool
     segment_id: str
-    # Older than the live window when viewed (R16): only the Director or the Business
-    # Manager may view it. A staff member's view of a recent segment is not archived.
+    # Every recorded segment is archived footage (R16); ledgers from before issue 12 may
+    # hold a staff member's view of a recent segment recorded as not archived.
     archived: bool
+
+
+@dataclass(frozen=True)
+class StaffNote:
+    """A viewing or flag whose purpose named staff, allowed on the Director's note (R16a)."""
+
+    name: str
+    at: datetime
+    act: str
+    segment_id: str
+    stated: str
+    note: str
 
 
 @dataclass(frozen=True)
@@ -188,6 +199,7 @@ class RefusedAccess:
 class Access:
     viewings: tuple[Viewing, ...]
     refused: tuple[RefusedAccess, ...]
+    staff_notes: tuple[StaffNote, ...] = ()
 
 
 @dataclass(frozen=True)

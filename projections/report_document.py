@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from ledger.footage_policy import FLAG_MAX_DAYS
 from projections import charts
 from projections.compliance_model import (
     AttentionItem,
@@ -233,7 +234,16 @@ def _retention(report: ComplianceReport, zone: ZoneInfo) -> Section:
                 "Retention settings",
                 (
                     ("Retention", f"{s.retention_days} days from the end of recording"),
-                    ("Live window", f"{s.live_window_hours} hours"),
+                    (
+                        "Flags",
+                        f"name the incident; end at most {FLAG_MAX_DAYS} days ahead; only "
+                        "the Director extends one",
+                    ),
+                    (
+                        "Archived footage",
+                        "every recorded segment (no live window): Director and Business "
+                        "Manager only",
+                    ),
                     (
                         "Schedule authority",
                         s.schedule_authority
@@ -318,7 +328,6 @@ def _access(report: ComplianceReport, zone: ZoneInfo) -> Section:
     a = report.access
     archived = sorted((v for v in a.viewings if v.archived), key=lambda v: v.viewed_at)
     recent = sorted((v for v in a.viewings if not v.archived), key=lambda v: v.viewed_at)
-    window = report.retention.settings.live_window_hours
     headers = ("Name", "Role", "Date", "Time", "Purpose and reason", "Remote", "Segment")
     widths = (1.2, 1.2, 1.0, 0.9, 2.45, 0.75, 1.15)
     return Section(
@@ -338,11 +347,21 @@ def _access(report: ComplianceReport, zone: ZoneInfo) -> Section:
                 empty="No archived footage was viewed.",
             ),
             _table(
-                f"Viewings of recent footage (within the {window}-hour live window, any staff)",
+                "Viewings recorded as not archived (a former live window; none is allowed, R16)",
                 headers,
                 widths,
                 (_viewing_row(v, zone) for v in recent),
-                empty="No recent footage was viewed through the ledger.",
+                empty="None: every viewing was of archived footage.",
+            ),
+            _table(
+                "Purposes that named staff, allowed on the Director's note (R16a)",
+                ("Name", "Date", "Act", "Segment", "Stated purpose", "Director's note"),
+                (1.1, 1.0, 0.6, 1.1, 2.3, 2.3),
+                (
+                    (n.name, local_date(n.at, zone), n.act, n.segment_id, n.stated, n.note)
+                    for n in a.staff_notes
+                ),
+                empty="No viewing or flag named staff.",
             ),
             *_see_refused(
                 len(a.refused),

@@ -84,7 +84,11 @@ def _access(report: ComplianceReport) -> str:
     else:
         text = "no archived footage was viewed"
     recent = len(viewings) - len(archived)
-    return text + (f"; {_n(recent, 'viewing')} of recent footage" if recent else "")
+    # Every recorded segment is archived footage (R16): a viewing recorded as not
+    # archived comes from a former live window and is listed as such.
+    return text + (
+        f"; {_n(recent, 'viewing')} recorded as not archived (former live window)" if recent else ""
+    )
 
 
 def _requests(report: ComplianceReport) -> str:

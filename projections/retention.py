@@ -1,8 +1,8 @@
 """Retention state per footage segment (R13-R15): deadline, flags, holds, status.
 
 Rows keep what does not depend on the clock (deadline, ``keep_until`` after flags, the
-number of active holds, purged); the status (live, retained, flagged, held, due, overdue,
-purged) is computed from ``now`` at query time, in SQL for filtering and in Python for
+number of active holds, purged); the status (retained, flagged, held, due, overdue,
+purged, missing) is computed from ``now`` at query time, in SQL for filtering and in Python for
 display, the two kept equal by tests. "Due for purge" is an indexed range query, so the
 sweep never replays the log.
 """
@@ -36,10 +36,12 @@ from sqlalchemy import (
 )
 
 from ledger.footage import FootageHold, Segment
-from ledger.site import DEFAULT_LIVE_WINDOW_HOURS, Site
+from ledger.footage_policy import retention_in_force
+from ledger.site import Site
 from projections.base import Projection, UtcDateTime, insert_row, update_row
 
-STATUSES = ("live", "retained", "flagged", "held", "due", "overdue", "purged", "missing")
+# No "live" status: every recorded segment is archived footage (R16).
+STATUSES = ("retained", "flagged", "held", "due", "overdue", "purged", "missing")
 # A segment still unpurged a day after its deadline was missed by the daily sweep: a
 # compliance violation in reports (R15).
 OVERDUE_AFTER = timedelta(days=1)
@@ -135,6 +137,7 @@ class SegmentRow:
     holds: tuple[str, ...]
     flags: tuple[str, ...]
     purged_at: datetime | None
+    retention_days: int = 0  # the retention in force for this segment (R13)
 
 
 @dataclass(frozen=True)
@@ -157,9 +160,7 @@ def status_of(
     active_holds: int,
     open_flags: int,
     keep_until: datetime | None,
-    recorded_end: datetime,
     now: datetime,
-    live_window: timedelta,
 ) -> str:
     """The one definition of a segment's retention status (mirrored by ``_status_clause``)."""
     if purged:
@@ -175,12 +176,10 @@ def status_of(
         return "overdue"
     if now >= keep_until:
         return "due"
-    if now - recorded_end <= live_window:
-        return "live"
     return "retained"
 
 
-def _status_clause(status: str, now: datetime, live_window: timedelta) -> ColumnElement[bool]:
+def _status_clause(status: str, now: datetime) -> ColumnElement[bool]:
     s = segments.c
     found = s.segment_id.in_(select(missing.c.segment_id))
     stored = and_(s.purged == false(), ~found)
@@ -194,8 +193,7 @@ def _status_clause(status: str, now: datetime, live_window: timedelta) -> Column
         "flagged": and_(unpurged, flagged),
         "overdue": and_(unpurged, s.keep_until <= now - OVERDUE_AFTER),
         "due": and_(unpurged, s.keep_until <= now, s.keep_until > now - OVERDUE_AFTER),
-        "live": and_(kept, s.recorded_end >= now - live_window),
-        "retained": and_(kept, s.recorded_end < now - live_window),
+        "retained": kept,
     }
     return clauses[status]
 
@@ -209,6 +207,7 @@ class RetentionProjection(Projection):
             "SiteSettingsChanged",
             "FootageCaptured",
             "FootageFlagged",
+            "FlagExtended",
             "FlagCleared",
             "HoldPlaced",
             "HoldReleased",
@@ -243,8 +242,9 @@ class RetentionProjection(Projection):
                 recorded_end=event.recorded_end,
                 captured_at=event.timestamp,
                 size=event.size,
-                deadline=event.retention_deadline,
-                keep_until=event.retention_deadline,
+                # never less than the policy's days, whatever was set then (R13)
+                deadline=_deadline_in_force(event),
+                keep_until=_deadline_in_force(event),
                 open_flags=0,
                 active_holds=0,
                 purged=False,
@@ -258,13 +258,21 @@ class RetentionProjection(Projection):
                 flags,
                 flag_id=event.flag_id,
                 segment_id=sid,
-                reason=event.reason,
+                # the incident first: the report's flag rows name it (R13)
+                reason=f"{event.incident}: {event.reason}" if event.incident else event.reason,
                 retain_until=event.retain_until,
                 flagged_by=event.actor,
                 flagged_at=event.timestamp,
                 cleared_at=None,
             )
             _refresh_keep_until(conn, sid)
+        elif isinstance(event, Segment.FlagExtended):
+            conn.execute(
+                flags.update()
+                .where(flags.c.flag_id == event.flag_id)
+                .values(retain_until=event.retain_until)
+            )
+            _refresh_keep_until(conn, _segment_id(conn, event.originator_id))
         elif isinstance(event, Segment.FlagCleared):
             conn.execute(
                 flags.update()
@@ -326,6 +334,11 @@ class RetentionProjection(Projection):
             )
 
 
+def _deadline_in_force(event: Any) -> datetime:
+    days = retention_in_force(event.retention_days)
+    return max(event.retention_deadline, event.recorded_end + timedelta(days=days))
+
+
 def _segment_id(conn: Connection, originator_id: Any) -> str:
     return str(
         conn.execute(
@@ -367,11 +380,6 @@ def _refresh_keep_until(conn: Connection, segment_id: str) -> None:
 # ---- queries ----------------------------------------------------------------------------
 
 
-def live_window(conn: Connection) -> timedelta:
-    hours = conn.execute(select(site_settings.c.live_window_hours)).scalar()
-    return timedelta(hours=hours or DEFAULT_LIVE_WINDOW_HOURS)
-
-
 def segment_rows(
     conn: Connection,
     now: datetime,
@@ -384,7 +392,6 @@ def segment_rows(
 ) -> list[SegmentRow]:
     """Segments with their retention status, oldest recording first; ``recorded_from`` /
     ``recorded_until`` keep those whose recording starts in that range (until exclusive)."""
-    window = live_window(conn)
     q = select(segments).order_by(segments.c.recorded_start, segments.c.segment_id)
     if recorded_from is not None:
         q = q.where(segments.c.recorded_start >= recorded_from)
@@ -393,12 +400,12 @@ def segment_rows(
     if status is not None:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}; choose one of {', '.join(STATUSES)}")
-        q = q.where(_status_clause(status, now, window))
+        q = q.where(_status_clause(status, now))
     if camera is not None:
         q = q.where(func.lower(segments.c.camera_id) == camera.casefold())
     if limit is not None:
         q = q.limit(limit)
-    return _rows(conn, list(conn.execute(q)), now, window)
+    return _rows(conn, list(conn.execute(q)), now)
 
 
 def due_for_purge(conn: Connection, now: datetime, limit: int | None = None) -> list[SegmentRow]:
@@ -411,7 +418,7 @@ def due_for_purge(conn: Connection, now: datetime, limit: int | None = None) -> 
     )
     if limit is not None:
         q = q.limit(limit)
-    return _rows(conn, list(conn.execute(q)), now, live_window(conn))
+    return _rows(conn, list(conn.execute(q)), now)
 
 
 def _not_missing() -> ColumnElement[bool]:
@@ -475,12 +482,11 @@ def unpurged_segments_with(conn: Connection, shas: Iterable[str]) -> list[DueSeg
 
 
 def status_counts(conn: Connection, now: datetime) -> dict[str, int]:
-    window = live_window(conn)
     # One pass over the segments for every status (each its own count before).
     row = conn.execute(
         select(
             *(
-                func.coalesce(func.sum(case((_status_clause(st, now, window), 1), else_=0)), 0)
+                func.coalesce(func.sum(case((_status_clause(st, now), 1), else_=0)), 0)
                 for st in STATUSES
             )
         )
@@ -498,9 +504,7 @@ def hold_rows(conn: Connection, *, active_only: bool = False) -> list[HoldRow]:
     ]
 
 
-def _rows(
-    conn: Connection, rows: Sequence[Any], now: datetime, window: timedelta
-) -> list[SegmentRow]:
+def _rows(conn: Connection, rows: Sequence[Any], now: datetime) -> list[SegmentRow]:
     held = _grouped(
         conn,
         select(hold_segments.c.segment_id, hold_segments.c.hold_id)
@@ -536,13 +540,12 @@ def _rows(
                 active_holds=r.active_holds,
                 open_flags=r.open_flags,
                 keep_until=r.keep_until,
-                recorded_end=r.recorded_end,
                 now=now,
-                live_window=window,
             ),
             holds=tuple(sorted(held.get(r.segment_id, ()))),
             flags=tuple(sorted(flagged.get(r.segment_id, ()))),
             purged_at=r.purged_at,
+            retention_days=(r.deadline - r.recorded_end).days,
         )
         for r in rows
     ]

@@ -135,7 +135,17 @@ def test_ingest_list_hold_sweep_and_report(run, tmp_path: Path) -> None:
     ("args", "message"),
     [
         (
-            ("footage", "flag", "0123456789ab", "--reason", "x", "--as", STAFF),
+            (
+                "footage",
+                "flag",
+                "0123456789ab",
+                "--incident",
+                "IR-1",
+                "--reason",
+                "x",
+                "--as",
+                STAFF,
+            ),
             "Error: segment '0123456789ab' is not recorded; list segments with: custodes footage list\n",
         ),
         (
@@ -161,12 +171,13 @@ def test_an_empty_reason_and_a_bad_date_change_nothing(run, tmp_path: Path) -> N
         "footage", "ingest", str(clip(tmp_path, 0)), "--camera", CAMERA, "--as", STAFF, "--json"
     )
     sid = json.loads(r.stdout)[0]["segment_id"]
-    r = run("footage", "flag", sid, "--reason", " ", "--as", STAFF)
+    r = run("footage", "flag", sid, "--incident", "IR-1", "--reason", " ", "--as", STAFF)
     assert (r.exit_code, r.stderr) == (
         1,
         f"Error: flagging segment {sid}: a reason is required; pass --reason TEXT\n",
     )
-    r = run("footage", "flag", sid, "--reason", "theft", "--until", "01/02/2027", "--as", STAFF)
+    r = run("footage", "flag", sid, "--incident", "IR-1", "--reason", "theft", "--until",
+            "01/02/2027", "--as", STAFF)  # fmt: skip
     assert r.exit_code == 2 and "'01/02/2027' is not a date or a time" in r.stderr
     assert json.loads(run("footage", "list", "--json").stdout)[0]["flags"] == []
 

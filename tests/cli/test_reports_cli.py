@@ -84,7 +84,7 @@ def test_the_json_report_carries_the_scenario(world, tmp_path: Path) -> None:  #
     out = tmp_path / "report.json"
     r = compliance(data, "json", out)
     doc = json.loads(out.read_text())
-    assert doc["schema_version"] == "custodes-compliance-report/1"
+    assert doc["schema_version"] == "custodes-compliance-report/2"
     assert doc["retention"]["counts"]["overdue_now"] == 2
     rules = {(a["rule_id"], a["subject_id"]) for a in doc["attention"]}
     assert ("FOOTAGE-RETENTION", sc.overdue[0]) in rules

@@ -151,7 +151,7 @@ def test_the_sweep_shows_the_deadline_footage_list_shows(run, tmp_path: Path) ->
     listed = run("footage", "list").stdout
     swept = run("retention", "sweep", "--dry-run", "--as", D).stderr
     # 30 days of 24 hours after 21:00 CDT is 20:00 CST: the label says which hour.
-    assert "2026-10-14 21:00 CDT  2026-11-13 20:00 CST" in listed
+    assert "2026-10-14 21:00 CDT  30 days  2026-11-13 20:00 CST" in listed
     assert "deadline 2026-11-13 20:00 CST" in swept
 
 

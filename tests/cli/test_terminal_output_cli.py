@@ -106,7 +106,7 @@ def test_names_with_escapes_are_refused_at_entry_and_messages_show_them_escaped(
     before = recorded(data)
     refused = run(data, "staff", "add", f"Trudy{CLEAR}", "--role", "staff", "--as", D, code=1)
     assert "the staff member's name holds a control character (\\x1b)" in no_raw_controls(refused)
-    actor = run(data, "footage", "flag", "0123456789ab", "--reason", "theft", "--as", EVIL,
+    actor = run(data, "footage", "flag", "0123456789ab", "--incident", "IR-1", "--reason", "theft", "--as", EVIL,
                 code=2)  # fmt: skip
     assert "holds a control character" in no_raw_controls(actor)
     opened = run(data, "request", "open", "--requester-kind", "public", "--requester",

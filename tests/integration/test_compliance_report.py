@@ -92,7 +92,7 @@ def build_scenario(ledger: Ledger) -> Scenario:
         old[0], method="file removed, key destroyed", blob_removed=True, key_destroyed=True,
         completed_after_interruption=False, sweep_run="sweep-1", actor=ledger.act_as_service(),
     )  # fmt: skip
-    ledger.flag(flagged, reason="patron reported a fall", actor=S)
+    ledger.flag(flagged, incident="IR-9 fall", reason="patron reported a fall", actor=S)
     hold_id = ledger.place_hold(
         [held], kind="legal", reason="claim letter from counsel", reference="CLAIM-7",
         actor=D, review_by=NOW + timedelta(days=1),

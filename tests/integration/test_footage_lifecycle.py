@@ -191,8 +191,9 @@ def test_archived_footage_is_refused_to_staff_and_the_attempt_recorded(
         ledger.clock.set(later)
         view_segment(ledger, sid, reason="curious", purpose="other", remote=False, actor=STAFF)
     assert str(err.value) == (
-        "FOOTAGE-ARCHIVE-ACCESS (Policy V-B): Sam Staff (staff): archived footage may be viewed "
-        "only by the Director or the Business Manager"
+        "FOOTAGE-ARCHIVE-ACCESS (Policy V-B): Sam Staff (staff): recorded footage is archived "
+        "footage and may be viewed only by the Director or the Business Manager (staff watch "
+        "the live view on the camera system)"
     )
     with pytest.raises(NotPermitted, match="^FOOTAGE-NO-STAFF-MONITORING"):
         view_segment(
@@ -203,9 +204,9 @@ def test_archived_footage_is_refused_to_staff_and_the_attempt_recorded(
             remote=True,
             actor=MANAGER,
         )
-    with pytest.raises(InvalidInput, match="a reason is required; pass --reason TEXT"):
+    with pytest.raises(NotPermitted, match="a reason is required; pass --reason TEXT"):
         view_segment(ledger, sid, reason="  ", purpose="safety", remote=False, actor=MANAGER)
-    assert kinds(ledger, before + 1) == ["AccessDenied", "AccessDenied"]
+    assert kinds(ledger, before + 1) == ["AccessDenied", "AccessDenied", "AccessDenied"]
 
     out = tmp_path / "copy.mp4"
     ledger.clock.set(later)
@@ -241,6 +242,7 @@ def test_archived_footage_is_refused_to_staff_and_the_attempt_recorded(
     assert [(r.actor, r.rule_id) for r in report.refused] == [
         (STAFF, "FOOTAGE-ARCHIVE-ACCESS"),
         (MANAGER, "FOOTAGE-NO-STAFF-MONITORING"),
+        (MANAGER, "FOOTAGE-VIEW-REASON"),
     ]
     ledger.close()
     _verifies(data_dir)
@@ -279,7 +281,7 @@ def test_rebuilt_read_models_equal_the_incrementally_kept_ones(
     seg = ingest_paths(ledger, [clip(tmp_path, n) for n in range(3)], camera=CAMERA, actor=STAFF)
     ids = [o.segment_id or "" for o in seg.outcomes]
     views.catch_up()
-    flag = ledger.flag(ids[0], reason="theft at desk", actor=STAFF)
+    flag = ledger.flag(ids[0], incident="IR-1", reason="theft at desk", actor=STAFF)
     hold = ledger.place_hold(ids[1:], kind="legal", reason="suit", reference="L-1", actor=DIRECTOR)
     views.catch_up()
     ledger.clear_flag(ids[0], flag, reason="no theft", actor=DIRECTOR)

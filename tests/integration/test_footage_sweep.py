@@ -98,8 +98,10 @@ def test_holds_and_flags_block_purge_until_released(data_dir: Path, tmp_path: Pa
         reference="CPD 26-4411",
         actor=DIRECTOR,
     )
-    ledger.flag(ids[1], reason="theft at the desk", actor=STAFF)
-    ledger.flag(ids[2], reason="fight", retain_until=NOW + timedelta(days=60), actor=STAFF)
+    ledger.flag(ids[1], incident="IR-1", reason="theft at the desk", actor=STAFF)  # 90 days
+    ledger.flag(
+        ids[2], incident="IR-2", reason="fight", retain_until=NOW + timedelta(days=60), actor=STAFF
+    )
 
     assert _run(ledger).outcomes == ()
     assert all(open_vault(ledger).exists(ledger.segment_info(s).sha256) for s in ids)

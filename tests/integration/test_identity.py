@@ -125,7 +125,9 @@ def test_a_wrong_passphrase_is_recorded_without_passphrase_material_and_locks_ou
     assert [f["cause"] for f in failures] == ["wrong passphrase"] * 5 + ["locked out"]
     assert [e.kind for e in ledger.read_log(kinds=["LockedOut"])] == ["LockedOut"]
     with pytest.raises(NotPermitted, match="STAFF-AUTHENTICATED .*Sam Staff has not unlocked"):
-        ledger.flag("0" * 12, reason="x", actor=STAFF)  # the key unlocked earlier is void
+        ledger.flag(
+            "0" * 12, incident="IR-1", reason="x", actor=STAFF
+        )  # the key unlocked earlier is void
     ledger.clear_lockout(STAFF, reason="confirmed in person", actor=DIRECTOR)
     assert ledger.authenticate(STAFF, passphrase(STAFF).encode()).name == STAFF
     from tests.cli.db_helpers import every_stored_byte
@@ -284,7 +286,7 @@ def test_deep_verification_finds_an_act_whose_events_name_another_actor(
 ) -> None:
     # Staff may flag too: Sam re-signing Dana's flag passes the role check.
     segment = ledger.record_capture(_capture(), actor=STAFF).segment_id
-    ledger.flag(segment, reason="a fall by the door", actor=DIRECTOR)
+    ledger.flag(segment, incident="IR-1", reason="a fall by the door", actor=DIRECTOR)
     flagged_at = _positions(data_dir)
     ledger.close()
     nid, _ = _row(data_dir, flagged_at)

@@ -36,7 +36,7 @@ def test_a_long_flag_reason_and_a_long_refused_name_render_to_pdf(
     try:
         seg = capture(ledger, 1, NOW - timedelta(days=2))
         ledger.clock.set(NOW)
-        ledger.flag(seg, reason=LONG_REASON, actor=STAFF)
+        ledger.flag(seg, incident="IR-1", reason=LONG_REASON, actor=STAFF)
         with pytest.raises(NotPermitted):  # an unknown name recorded as a refusal (R23)
             ledger.authorize(LONG_NAME, "footage view", (), STAFF_ACTIVE, subject=seg)
         assert ledger.datadir is not None
@@ -54,7 +54,8 @@ def test_a_long_flag_reason_and_a_long_refused_name_render_to_pdf(
     assert "QQQQQQQQQQ" in text
     assert LONG_REASON not in text  # cut in the PDF ...
     data = json.loads(write_json(report, tmp_path / "report.json").read_text())
-    assert [h["reason"] for h in data["retention"]["held"]] == [LONG_REASON]  # ... whole here
+    held = [h["reason"] for h in data["retention"]["held"]]
+    assert held == [f"IR-1: {LONG_REASON}"]  # ... whole here, after the incident it names
     assert LONG_NAME in [r["actor"] for r in data["refusals"]]
 
 
@@ -65,7 +66,7 @@ def test_long_input_is_refused_at_entry_with_the_limit(data_dir: Path) -> None:
         before = ledger.recorder.max_notification_id()
         too_long = "x" * (LIMITS["reason"] + 1)
         with pytest.raises(InvalidInput, match="is 2,001 characters long; a reason may have at"):
-            ledger.flag(seg, reason=too_long, actor=STAFF)
+            ledger.flag(seg, incident="IR-1", reason=too_long, actor=STAFF)
         with pytest.raises(InvalidInput, match="a name may have at most 120"):
             ledger.add_staff("N" * 121, "staff", actor=DIRECTOR)
         with pytest.raises(InvalidInput, match="the description is 4,001 characters long"):

@@ -73,7 +73,7 @@ def _set_up(data_dir: Path, inbox: Path) -> Site:
         due = ingest(0, DUE + 6, today - timedelta(days=60))
         flagged, held, due = due[-6:-3], due[-3:], due[:-6]
         for sid in flagged:
-            ledger.flag(sid, reason="theft at the desk", actor=STAFF)
+            ledger.flag(sid, incident="IR-1", reason="theft at the desk", actor=STAFF)
         ledger.place_hold(
             held,
             kind="law_enforcement_preservation",

@@ -57,12 +57,15 @@ def test_a_hold_blocks_purge_until_it_is_lifted() -> None:
 
 
 def test_an_open_ended_flag_keeps_footage_until_cleared() -> None:
+    # New flags always end (R13); an older ledger's flag without an end still holds.
     seg = _segment()
     seg.trigger_event(
         Segment.FootageFlagged,
         flag_id="F-1",
         reason="theft",
         retain_until=None,
+        incident="",
+        staff_note=None,
         timestamp=NOW,
         **WHO,
     )

@@ -12,30 +12,26 @@ from projections.retention import OVERDUE_AFTER, status_of
 
 END = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 DEADLINE = END + timedelta(days=30)
-WINDOW = timedelta(hours=24)
 
 
 def status(now: datetime, **kw: object) -> str:
-    facts: dict = dict(
-        purged=False, active_holds=0, open_flags=0, keep_until=DEADLINE, recorded_end=END
-    )
+    facts: dict = dict(purged=False, active_holds=0, open_flags=0, keep_until=DEADLINE)
     facts.update(kw)
-    return status_of(now=now, live_window=WINDOW, **facts)
+    return status_of(now=now, **facts)
 
 
 @pytest.mark.parametrize(
     ("now", "expected"),
     [
-        (END + timedelta(hours=1), "live"),
-        (END + WINDOW, "live"),
-        (END + WINDOW + timedelta(seconds=1), "retained"),
+        # No live window (R16): a segment is archived footage from the start.
+        (END + timedelta(seconds=1), "retained"),
         (DEADLINE - timedelta(seconds=1), "retained"),
         (DEADLINE, "due"),
         (DEADLINE + OVERDUE_AFTER - timedelta(seconds=1), "due"),
         (DEADLINE + OVERDUE_AFTER, "overdue"),
     ],
 )
-def test_an_unflagged_segment_moves_from_live_to_overdue(now: datetime, expected: str) -> None:
+def test_an_unflagged_segment_moves_from_retained_to_overdue(now: datetime, expected: str) -> None:
     assert status(now) == expected
 
 
@@ -47,7 +43,7 @@ def test_an_active_hold_wins_over_a_passed_deadline() -> None:
     assert status(DEADLINE + timedelta(days=90), active_holds=1) == "held"
 
 
-def test_an_open_ended_flag_keeps_the_segment_flagged() -> None:
+def test_an_open_ended_flag_from_an_older_ledger_keeps_the_segment_flagged() -> None:
     assert status(DEADLINE + timedelta(days=365), open_flags=1, keep_until=None) == "flagged"
 
 

@@ -53,6 +53,7 @@ def test_the_service_identity_signs_the_sweep_and_attempts_only() -> None:
     assert service == GATE_TOPICS | {
         "ledger.footage:Segment.FootagePurged",
         "ledger.footage:Segment.FootageFoundMissing",
+        "ledger.footage:Segment.ViewingCopiesDestroyed",  # before a purge, or expired (R16b)
     }
     assert not may_sign("staff", "ledger.disclosure:Request.DisclosureDecided")
     assert may_sign("director", "ledger.disclosure:Request.DisclosureDecided")

@@ -13,10 +13,14 @@ from ledger.foia import foia_deadline
 from ledger.footage_policy import (
     check_archive_access,
     check_audio,
+    check_camera_placement,
     check_camera_zone,
+    check_flag_end,
     check_hold_release,
+    check_not_past_deadline,
     check_purge,
     check_reason,
+    check_retention_days,
     check_signage,
     check_view_purpose,
 )
@@ -401,22 +405,76 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
     ),
     # R16 archive access and reasons
     (
-        "staff may not view archived footage",
-        lambda: check_archive_access("staff", NOW - timedelta(hours=25), NOW),
+        "staff may not view recorded footage, however recent (no live window)",
+        lambda: check_archive_access("staff"),
         False,
         "FOOTAGE-ARCHIVE-ACCESS",
     ),
     (
         "the business manager may view archived footage",
-        lambda: check_archive_access("business_manager", NOW - timedelta(days=3), NOW),
+        lambda: check_archive_access("business_manager"),
         True,
         "FOOTAGE-ARCHIVE-ACCESS",
     ),
+    # R13 retention floor, deadline, flags
     (
-        "staff may view footage inside the live window",
-        lambda: check_archive_access("staff", NOW - timedelta(hours=2), NOW),
+        "a retention shorter than the policy's 30 days is refused",
+        lambda: check_retention_days(29),
+        False,
+        "FOOTAGE-RETENTION",
+    ),
+    (
+        "a longer retention is allowed",
+        lambda: check_retention_days(45),
         True,
-        "FOOTAGE-ARCHIVE-ACCESS",
+        "FOOTAGE-RETENTION",
+    ),
+    (
+        "footage past its deadline without a hold is not viewed",
+        lambda: check_not_past_deadline(NOW - timedelta(seconds=1), (), NOW),
+        False,
+        "FOOTAGE-PAST-DEADLINE",
+    ),
+    (
+        "footage past its deadline under a hold may be viewed",
+        lambda: check_not_past_deadline(NOW - timedelta(days=9), ("H-1",), NOW),
+        True,
+        "FOOTAGE-PAST-DEADLINE",
+    ),
+    (
+        "a flag ending more than 90 days ahead is refused",
+        lambda: check_flag_end(NOW + timedelta(days=90, seconds=1), NOW),
+        False,
+        "FOOTAGE-FLAG-BOUND",
+    ),
+    (
+        "a staff flag on flagged footage ends within 90 days of the segment's deadline",
+        lambda: check_flag_end(
+            NOW + timedelta(days=60), NOW, base_deadline=NOW - timedelta(days=40), role="staff"
+        ),  # fmt: skip
+        False,
+        "FOOTAGE-FLAG-BOUND",
+    ),
+    (
+        "the Director may keep flagged footage longer, 90 days at a time",
+        lambda: check_flag_end(
+            NOW + timedelta(days=60), NOW, base_deadline=NOW - timedelta(days=40), role="director"
+        ),  # fmt: skip
+        True,
+        "FOOTAGE-FLAG-BOUND",
+    ),
+    # R12 placement by the location's words
+    (
+        "a location naming a restroom is refused whatever the zone",
+        lambda: check_camera_placement("public", "Men's restroom near sinks"),
+        False,
+        "CAMERA-PRIVACY-ZONE",
+    ),
+    (
+        "a location naming a private place passes on the Director's note",
+        lambda: check_camera_placement("public", "Hallway outside the restrooms", "faces away"),
+        True,
+        "CAMERA-PRIVACY-ZONE",
     ),
     (
         "a viewing without a reason is refused",
@@ -453,6 +511,44 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
         "free text evaluating staff attendance is refused even under safety",
         lambda: check_view_purpose("safety", "see whether staff take long breaks"),
         False,
+        "FOOTAGE-NO-STAFF-MONITORING",
+    ),
+    (
+        "a reason naming a staff member in the directory is refused",
+        lambda: check_view_purpose(
+            "other", "see whether Sam left the circulation desk early", staff_names=["Sam Staff"]
+        ),
+        False,
+        "FOOTAGE-NO-STAFF-MONITORING",
+    ),
+    (
+        "lateness for a shift is staff monitoring, named or not",
+        lambda: check_view_purpose("other", "check if Sofia arrived late for her shift"),
+        False,
+        "FOOTAGE-NO-STAFF-MONITORING",
+    ),
+    (
+        "the Business Manager cannot record why it is not staff monitoring",
+        lambda: check_view_purpose(
+            "safety",
+            "Sam saw the fall",
+            staff_names=["Sam Staff"],
+            role="business_manager",
+            director_note="a witness",
+        ),  # fmt: skip
+        False,
+        "FOOTAGE-NO-STAFF-MONITORING",
+    ),
+    (
+        "the Director's note lets a purpose naming staff through",
+        lambda: check_view_purpose(
+            "safety",
+            "Sam saw the fall",
+            staff_names=["Sam Staff"],
+            role="director",
+            director_note="a witness",
+        ),  # fmt: skip
+        True,
         "FOOTAGE-NO-STAFF-MONITORING",
     ),
     (

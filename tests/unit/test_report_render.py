@@ -257,7 +257,7 @@ def sample_report(**header_changes: object) -> ComplianceReport:
         ),
         retention=Retention(
             settings=RetentionSettings(
-                30, 24, "Local Records Commission schedule 26-017, item 12 (security video)"
+                30, "Local Records Commission schedule 26-017, item 12 (security video)"
             ),
             counts=RetentionCounts(
                 captured=39, purged_on_time=6, purged_late=1, overdue_now=1, flagged=2, held=1
@@ -320,7 +320,7 @@ def with_reason(report: ComplianceReport, reason: str) -> ComplianceReport:
 def test_json_carries_the_schema_version_and_every_section_with_sorted_keys() -> None:
     text = to_json(sample_report())
     data = json.loads(text)
-    assert data["schema_version"] == SCHEMA_VERSION == "custodes-compliance-report/1"
+    assert data["schema_version"] == SCHEMA_VERSION == "custodes-compliance-report/2"
     assert list(data) == sorted(data)
     assert set(data) == {
         "header", "attention", "integrity", "cameras", "retention", "access",
@@ -485,7 +485,7 @@ def test_a_report_is_private_and_never_written_over_without_force(tmp_path: Path
         write_json(sample_report(), path)
     path.write_text("old")
     write_json(sample_report(), path, force=True)
-    assert json.loads(path.read_text())["schema_version"] == "custodes-compliance-report/1"
+    assert json.loads(path.read_text())["schema_version"] == "custodes-compliance-report/2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
 
 
@@ -500,7 +500,8 @@ def test_page_one_opens_with_a_plain_summary_and_the_proof_comes_last() -> None:
     for said in (
         "The ledger verified: all 4,812 recorded entries are intact",
         "39 segments recorded; 7 purged (1 late); 1 overdue for purge now",
-        "12 viewings of archived footage by 3 people; 1 viewing of recent footage",
+        "12 viewings of archived footage by 3 people; 1 viewing recorded as not archived "
+        "(former live window)",
         "6 requests received: 1 denied, 3 granted, 1 partial, 1 pending",
         "Needs your attention: 2 violations and 2 warnings, listed next.",
     ):
@@ -522,10 +523,10 @@ def test_each_refused_attempt_is_listed_once() -> None:
     assert "1 attempt to view or export footage was refused: see Refused attempts." in html
 
 
-def test_a_view_of_recent_footage_is_not_filed_as_an_archived_viewing() -> None:
+def test_a_view_recorded_as_not_archived_is_listed_apart_as_a_former_live_window() -> None:
     html = render_html(sample_report())
     archived = html.index("Archived-footage viewings: Director and Business Manager only")
-    recent = html.index("Viewings of recent footage (within the 24-hour live window")
+    recent = html.index("Viewings recorded as not archived (a former live window; none is allowed")
     assert html.index(STAFF) > recent > archived
 
 
