@@ -94,6 +94,7 @@ class Segment(LedgerAggregate):
         retention_deadline: datetime
         media: dict[str, Any]
         source_name: str
+        retention_version: int | None = None  # the policy version whose days these are (R28)
 
     class FootageFlagged(LedgerAggregate.Event):
         flag_id: str
@@ -187,7 +188,9 @@ class Segment(LedgerAggregate):
         retention_deadline: datetime,
         media: dict[str, Any],
         source_name: str,
+        retention_version: int | None = None,
     ) -> None:
+        self.retention_version = retention_version
         self.segment_id = segment_id
         self.sha256 = sha256
         self.size = size

@@ -97,7 +97,7 @@ class FootageCommands(FootageQueries):
         if not location.strip():
             raise InvalidInput(f"camera {name!r}: the location is empty; pass --location TEXT")
         for decision in (
-            footage_policy.check_camera_zone(zone),
+            footage_policy.check_camera_zone(zone, self.policy_params().refused_camera_zones),
             footage_policy.check_signage(signage_posted),
         ):
             if not decision.allowed:
@@ -195,6 +195,9 @@ class FootageCommands(FootageQueries):
                     f"{sid} (see: custodes footage list)"
                 )
             end = item.recorded_start + timedelta(seconds=item.media.duration_s)
+            # R28: the days of the version in force when the recording began; a later
+            # version with fewer days applies to footage captured after it took effect.
+            days, version = self.retention_policy(item.recorded_start)
             created.append(
                 Segment._create(
                     Segment.FootageCaptured,
@@ -209,8 +212,9 @@ class FootageCommands(FootageQueries):
                     camera_id=names[item.camera_id],
                     recorded_start=item.recorded_start,
                     recorded_end=end,
-                    retention_days=site.retention_days,
-                    retention_deadline=end + timedelta(days=site.retention_days),
+                    retention_days=days,
+                    retention_deadline=end + timedelta(days=days),
+                    retention_version=version,
                     media=_media_dict(item.media),
                     source_name=item.source_name,
                 )
@@ -232,7 +236,10 @@ class FootageCommands(FootageQueries):
         who = self.authorize(actor, "footage flag", (), rules.STAFF_ACTIVE, subject=segment_id)
         segment = self._live_segment(segment_id, "flag")
         text = required_reason(reason, f"flagging segment {segment.segment_id}")
-        decision = footage_policy.check_view_purpose("incident_investigation", text)
+        params = self.policy_params()
+        decision = footage_policy.check_view_purpose(
+            "incident_investigation", text, params.staff_monitoring_purposes
+        )
         if not decision.allowed:  # R16a: no flag to monitor staff
             self.refuse(
                 who, "footage flag", decision.rule, decision.reason, subject=segment.segment_id
@@ -240,6 +247,16 @@ class FootageCommands(FootageQueries):
         if retain_until is not None and retain_until <= now:
             until = sitetime.show(retain_until, self.site().zone)
             raise InvalidInput(f"--until {until} is not in the future")
+        bound = now + timedelta(days=params.flag_max_days)
+        if retain_until is not None and retain_until > bound:  # R13, R28: the version's bound
+            self.refuse(
+                who,
+                "footage flag",
+                rules.FOOTAGE_RETENTION,
+                f"a flag keeps footage at most {params.flag_max_days} days (until "
+                f"{sitetime.show(bound, self.site().zone)}) under the policy in force",
+                subject=segment.segment_id,
+            )
         flag_id = f"F-{secrets.token_hex(4).upper()}"
         segment.trigger_event(
             Segment.FootageFlagged,
@@ -403,11 +420,16 @@ class FootageCommands(FootageQueries):
             raise InvalidInput(f"{d.message()}; pass --reason TEXT (nothing was recorded)")
         text = clean_text(text, kind=REASON, what="the viewing's reason", no_card_numbers=True)
         sid = segment.segment_id
-        purpose_ok = footage_policy.check_view_purpose(purpose, text)
+        params = self.policy_params()
+        purpose_ok = footage_policy.check_view_purpose(
+            purpose, text, params.staff_monitoring_purposes
+        )
         if not purpose_ok.allowed:
             self.refuse(who, "footage view", purpose_ok.rule, purpose_ok.reason, subject=sid)
         live = timedelta(hours=self.site().live_window_hours)
-        access = footage_policy.check_archive_access(who.role, segment.recorded_end, now, live)
+        access = footage_policy.check_archive_access(
+            who.role, segment.recorded_end, now, live, params.archive_viewer_roles
+        )
         if not access.allowed:
             self.refuse(
                 who,

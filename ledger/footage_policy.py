@@ -23,6 +23,7 @@ PRIVACY_ZONES: frozenset[str] = frozenset(
     {"restroom", "locker_room", "changing_room", "private_office"}
 )
 ARCHIVE_ROLES: frozenset[str] = frozenset({"director", "business_manager"})
+_ROLE_ORDER = ("director", "business_manager", "staff", "counsel")
 Purpose = Literal[
     "incident_investigation",
     "safety",
@@ -94,8 +95,9 @@ def check_recording_claim(
     )
 
 
-def check_camera_zone(zone: str) -> Decision:
-    if zone in PRIVACY_ZONES:
+def check_camera_zone(zone: str, refused: Iterable[str] = PRIVACY_ZONES) -> Decision:
+    """``refused``: the zones of the policy version in force (R28)."""
+    if zone in PRIVACY_ZONES or zone in refused:
         return refuse(
             r.CAMERA_PRIVACY_ZONE,
             f"no camera may be placed in a {zone.replace('_', ' ')}",
@@ -116,17 +118,24 @@ def check_signage(attested: bool) -> Decision:
 
 
 def check_archive_access(
-    role: str, recorded_end: datetime, now: datetime, live_window: timedelta = timedelta(hours=24)
+    role: str,
+    recorded_end: datetime,
+    now: datetime,
+    live_window: timedelta = timedelta(hours=24),
+    roles: Iterable[str] = ARCHIVE_ROLES,
 ) -> Decision:
+    """``roles``: who views archived footage under the policy version in force (R28)."""
+    roles = frozenset(roles)
     if now - recorded_end <= live_window:
         return allow(r.FOOTAGE_ARCHIVE_ACCESS, "footage is within the live window")
-    if role in ARCHIVE_ROLES:
+    if role in roles:
         return allow(
             r.FOOTAGE_ARCHIVE_ACCESS, f"archived footage, viewed by the {role.replace('_', ' ')}"
         )
     return refuse(
         r.FOOTAGE_ARCHIVE_ACCESS,
-        "archived footage may be viewed only by the Director or the Business Manager",
+        "archived footage may be viewed only by the "
+        + " or the ".join(x.replace("_", " ").title() for x in _ROLE_ORDER if x in roles),
     )
 
 
@@ -136,10 +145,12 @@ def check_reason(reason: str | None, rule: Rule = r.FOOTAGE_VIEW_REASON) -> Deci
     return allow(rule, "reason stated")
 
 
-def check_view_purpose(purpose: str, text: str = "") -> Decision:
+def check_view_purpose(purpose: str, text: str = "", phrases: Iterable[str] = ()) -> Decision:
     """Purpose chosen from the list plus free text (R16, R16a); applies to viewing,
-    exporting and flagging."""
-    if mentions_staff_monitoring(f"{purpose} {text}"):
+    exporting and flagging. ``phrases``: the staff-monitoring purposes the policy version
+    in force names (R28), refused besides what the built-in detector finds."""
+    said = f"{purpose} {text}".replace("_", " ").casefold()
+    if mentions_staff_monitoring(said) or any(p.casefold() in said for p in phrases):
         return refuse(
             r.FOOTAGE_NO_STAFF_MONITORING,
             "cameras are not used to monitor staff performance or to evaluate staff",

@@ -12,26 +12,29 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import credentials, rules
+from ledger import credentials, rules, sitetime
 from ledger.acts import Signer, enrolment_message, key_id, raw_public_key
-from ledger.application import LedgerBase, StaffView, _staff_view
+from ledger.application import StaffView, _staff_view
 from ledger.clock import CLOCK_TOLERANCE
 from ledger.domain import Actor
 from ledger.errors import InvalidInput, KeyError_, NotFound, NotPermitted
 from ledger.names import NameRefused, check_name, look_alike
-from ledger.site import DEFAULT_LIVE_WINDOW_HOURS, DEFAULT_RETENTION_DAYS, SITE_ID, Site
+from ledger.policy_commands import PolicyCommands
+from ledger.policy_params import DEFAULT_PROFILE, parse_params, profile_files
+from ledger.site import DEFAULT_LIVE_WINDOW_HOURS, SITE_ID, Site
 from ledger.staff import ROLES, SERVICE_NAME, SERVICE_ROLE, StaffMember, staff_id
 from ledger.unlock import MAX_UNLOCK, os_user
 
 MAX_DELEGATION = timedelta(days=366)
 
 
-class IdentityCommands(LedgerBase):
+class IdentityCommands(PolicyCommands):
     # ---- the first Director ------------------------------------------------------------
 
     def initialise(
@@ -42,16 +45,28 @@ class IdentityCommands(LedgerBase):
         timezone: str,
         passphrase: bytes | None = None,
         key: Ed25519PrivateKey | None = None,
-        retention_days: int = DEFAULT_RETENTION_DAYS,
+        retention_days: int | None = None,
         live_window_hours: int = DEFAULT_LIVE_WINDOW_HOURS,
         log_origin: str | None = None,
+        profile: str = DEFAULT_PROFILE,
+        approved_by: str = "Board of Trustees",
+        approval_ref: str = "",
     ) -> Signer:
         """Create the site, its first Director and the service identity, in one act the
         Director signs with her new key (the ledger's root of trust). Returns her key,
         unlocked in this process. ``passphrase`` seals it into keys/staff/ (the command
-        line); without one the caller keeps the key (the Python API, tests, the demo)."""
+        line); without one the caller keeps the key (the Python API, tests, the demo).
+
+        The same act adopts policy version 1 (R28): the shipped ``profile`` (the default
+        is the seed library's Policy V), its retention days replaced by ``retention_days``
+        when given."""
         now = self.clock()
         name = _checked(director, "director")
+        text, params_toml = profile_files(profile)
+        params = parse_params(params_toml, where=f"profile {profile}")
+        if retention_days is not None and retention_days != params.retention_days:
+            params = dataclasses.replace(params, retention_days=retention_days)
+        retention_days = params.retention_days
         if retention_days < 1 or live_window_hours < 1:
             raise InvalidInput("retention days and live-window hours must be at least 1")
         if self._get(Site, SITE_ID) is not None:
@@ -80,10 +95,22 @@ class IdentityCommands(LedgerBase):
             **common,
         )
         _enrol(service, self._datadir().service_key(), "service key", Actor(name, "director"), now)
+        register = self._adopt(
+            None,
+            Actor(name, "director"),
+            now,
+            sitetime.site_zone(timezone),
+            text=text,
+            params=params,
+            approved_by=approved_by,
+            approval_ref=approval_ref or f"initial policy: Custodes profile {profile}",
+            effective=sitetime.local_day(now, sitetime.site_zone(timezone)),
+            profile=profile,
+        )
         signer = Signer(member.id, name, "director", key_id(key.public_key()), key)
         self._keyring[member.id] = signer
         with self._sealed(member.id, name, key, passphrase):
-            self.save(site, member, service)
+            self.save(site, member, service, register)
         return signer
 
     # ---- enrolment, reset, deactivation (the Director) ----------------------------------

@@ -75,6 +75,9 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "ledger.footage:FootageHold.HoldReleased": _DIRECTOR,
     "ledger.exports:EvidenceExport.EvidenceExported": _ARCHIVE,
     "ledger.exports:EvidenceExport.ClipDerived": _ARCHIVE,
+    # the policy in force (R28)
+    "ledger.policy_versions:PolicyRegister.FirstPolicyAdopted": _DIRECTOR,
+    "ledger.policy_versions:PolicyRegister.PolicyAdopted": _DIRECTOR,
     # reports (R23)
     "ledger.report_records:IssuedReport.ComplianceReportIssued": (
         "director",
