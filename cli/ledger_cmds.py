@@ -53,7 +53,18 @@ MAX_EVENT = 2**63 - 1
 @click.option(
     "--timezone", default="America/Chicago", show_default=True, help="Site time zone (display)."
 )
-@click.option("--retention-days", type=click.IntRange(1, 3650), default=30, show_default=True)
+@click.option(
+    "--profile",
+    default="mahomet-30-day",
+    show_default=True,
+    help="The shipped policy profile adopted as version 1 (custodes policy profiles).",
+)
+@click.option(
+    "--retention-days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Override the profile's footage retention in version 1 (default: the profile's).",
+)
 @click.option("--live-window-hours", type=click.IntRange(1, 24 * 30), default=24, show_default=True)
 @click.option(
     "--protect-signing-key",
@@ -68,12 +79,17 @@ def init(
     director: str,
     library: str,
     timezone: str,
-    retention_days: int,
+    profile: str,
+    retention_days: int | None,
     live_window_hours: int,
     protect_signing_key: bool,
     new_passphrase_file: Path | None,
 ) -> None:
     """Create a new ledger in the data directory, with its keys and first Director.
+
+    The same act adopts policy version 1: the shipped profile (the default is the Mahomet
+    Public Library's Policy V, 30-day footage retention); adopt your own with
+    custodes policy adopt (docs/POLICY.md).
 
     The Director chooses her passphrase now (asked twice, or --new-passphrase-file for
     scripts): it seals her signing key, which signs this first act and every act of hers.
@@ -86,6 +102,12 @@ def init(
         sitetime.site_zone(timezone)
     except InvalidTime as e:
         raise click.BadParameter(str(e), param_hint="--timezone") from None
+    from ledger.policy_params import profiles
+
+    if profile not in profiles():
+        raise click.BadParameter(
+            f"no profile {profile!r}; choose one of {', '.join(profiles())}", param_hint="--profile"
+        )
     try:
         director = check_name(director, "director")
     except NameRefused as e:
@@ -115,6 +137,7 @@ def init(
             retention_days=retention_days,
             live_window_hours=live_window_hours,
             passphrase=director_passphrase,
+            profile=profile,
         )
         service = ledger.service_signer()
     finally:

@@ -128,6 +128,7 @@ def _register() -> None:
         export,
         footage,
         ledger_cmds,
+        policy,
         proofs,
         report,
         reports,
@@ -149,6 +150,7 @@ def _register() -> None:
     reports.register(custodes)
     backup.register(custodes)
     rules_cmd.register(custodes)
+    policy.register(custodes)
     witness.register(custodes)
     accept_data_dir_everywhere(custodes)
 

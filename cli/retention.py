@@ -129,7 +129,13 @@ def retention_sweep(
 
 
 @retention_group.command("settings")
-@click.option("--retention-days", type=click.IntRange(1, 3650), default=None)
+@click.option(
+    "--retention-days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    hidden=True,
+    help="Replaced by custodes policy adopt.",
+)
 @click.option("--live-window-hours", type=click.IntRange(1, 24 * 30), default=None)
 @click.option("--schedule-id", default=None, help="Approved records retention schedule id.")
 @click.option("--schedule-item", default=None, help="Item number on that schedule.")
@@ -149,19 +155,27 @@ def retention_settings(
     actor: str | None,
     as_json: bool,
 ) -> None:
-    """Show the retention settings; with options, change them (Director only, recorded).
+    """Show the retention settings; with options, change the retention schedule authority
+    or the live window (Director only, recorded).
 
-    A new retention period applies to footage captured afterwards; recorded segments keep
-    their deadline.
+    The number of days footage is kept is part of the adopted policy version: change it
+    with custodes policy adopt (recorded segments keep their deadline).
 
     \b
     Example:
       custodes retention settings
-      custodes retention settings --retention-days 45 --schedule-id "25-012" --schedule-item "7" --certificate-ref "LRA-DC-2026" --reason "board resolution 2026-14" --as "Dana Director"
+      custodes retention settings --schedule-id "25-012" --schedule-item "7" --certificate-ref "LRA-DC-2026" --reason "board resolution 2026-14" --as "Dana Director"
     """
+    if retention_days is not None:
+        raise click.UsageError(
+            "footage retention is part of the adopted policy (R28): it changes only by "
+            "adopting a new version, with the board's approval: custodes policy adopt --text "
+            "FILE --params FILE --approved-by ... --approval-ref ... --effective DATE (see "
+            "custodes policy show; docs/POLICY.md)"
+        )
     ledger = ctx.ledger()
     authority_given = any(v is not None for v in (schedule_id, schedule_item, certificate_ref))
-    changing = authority_given or retention_days is not None or live_window_hours is not None
+    changing = authority_given or live_window_hours is not None
     if changing:
         actor = authenticate(ctx, actor, None)
         authority = None
@@ -177,7 +191,6 @@ def retention_settings(
                 else current.get("disposal_certificate", ""),
             }
         ledger.change_retention(
-            retention_days=retention_days,
             live_window_hours=live_window_hours,
             schedule_authority=authority,
             reason=reason or "",
@@ -185,8 +198,11 @@ def retention_settings(
         )
         info("Retention settings changed.")
     site = ledger.site()
+    policy = ledger.policy_in_force()
+    days = policy.params.retention_days if policy else site.retention_days
     settings = {
-        "retention_days": site.retention_days,
+        "retention_days": days,
+        "policy_version": policy.version if policy else None,
         "live_window_hours": site.live_window_hours,
         "schedule_authority": site.schedule_authority,
     }
@@ -194,7 +210,10 @@ def retention_settings(
         emit_json(settings)
         return
     auth = site.schedule_authority or {}
-    echo(f"retention days:     {site.retention_days}")
+    echo(
+        f"retention days:     {days}"
+        + (f" (policy version {policy.version}; custodes policy show)" if policy else "")
+    )
     echo(f"live window hours:  {site.live_window_hours}")
     echo(
         "schedule authority: "

@@ -185,18 +185,18 @@ class RetentionCommands(FootageQueries):
         *,
         reason: str,
         actor: str,
-        retention_days: int | None = None,
         live_window_hours: int | None = None,
         schedule_authority: dict[str, str] | None = None,
     ) -> Site:
-        """Director only. A new retention period applies to footage captured afterwards;
-        each segment keeps the deadline recorded when it was captured."""
+        """Director only: the live window and the retention schedule's authority. The
+        days footage is kept are the adopted policy's (``adopt_policy``, R28); this records
+        the days of the version in force, unchanged, for older readers of the event."""
         now = self.clock()
         who = self.authorize(
             actor, "retention settings", ("director",), rules.STAFF_ROLE, subject="site"
         )
         site = self._get(Site, SITE_ID) or self.site()
-        days = site.retention_days if retention_days is None else retention_days
+        days = self.policy_params().retention_days
         hours = site.live_window_hours if live_window_hours is None else live_window_hours
         if days < 1 or hours < 1:
             raise InvalidInput("retention days and live-window hours must be at least 1")
