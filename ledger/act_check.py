@@ -42,7 +42,7 @@ from ledger.acts import (
 from ledger.chain import ClearEvent, Damage, PendingAct
 from ledger.clock import CLOCK_TOLERANCE
 from ledger.permissions import GATE_TOPICS, may_sign
-from ledger.policy_versions import ADOPTED_TOPICS, REGISTER_TOPIC, Timeline
+from ledger.policy_versions import ADOPTED_TOPICS, Timeline, adoption_of, as_instant
 from ledger.staff import (
     CLEAR_TOPICS,
     DELEGATION_ENDED,
@@ -314,24 +314,24 @@ class DeepActChecker(ActChecker):
 
     def _check_policy(self, decoded: list[tuple[int, str, Any]]) -> Damage | None:
         for position, topic, event in decoded:
-            if topic not in ADOPTED_TOPICS:
+            adopted = adoption_of(event) if topic in ADOPTED_TOPICS else None
+            if adopted is None:
                 continue
-            if event.version != self.policy.latest + 1:
+            number, effective_at = adopted["version"], as_instant(adopted["effective_at"])
+            if number != self.policy.latest + 1:
                 return Damage(
                     position,
                     "policy",
-                    f"policy version {event.version} adopted after version {self.policy.latest}",
+                    f"policy version {number} adopted after version {self.policy.latest}",
                 )
             start = self.policy.latest_start
-            if event.effective_at < event.timestamp - self.tolerance or (
-                start is not None and event.effective_at < start
+            if effective_at < event.timestamp - self.tolerance or (
+                start is not None and effective_at < start
             ):
-                return Damage(
-                    position, "policy", f"policy version {event.version} takes effect too early"
-                )
-            self.policy.add(event.version, event.effective_at)
+                return Damage(position, "policy", f"policy version {number} takes effect too early")
+            self.policy.add(number, effective_at)
         for position, topic, event in decoded:
-            if topic in self.clear_topics or topic.startswith(REGISTER_TOPIC):
+            if topic in self.clear_topics or topic in ADOPTED_TOPICS:
                 continue
             cited = getattr(event, "policy_version", None)
             expected = self.policy.in_force(event.timestamp)

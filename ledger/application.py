@@ -31,7 +31,7 @@ from ledger.names import NameRefused
 from ledger.permissions import GATE_TOPICS, may_sign
 from ledger.policy import RequestFacts, with_policy
 from ledger.policy_params import PolicyParams, default_params
-from ledger.policy_versions import POLICY_REGISTER_ID, AdoptedVersion, PolicyRegister
+from ledger.policy_versions import ADOPTED_TOPICS, AdoptedVersion, Adoptions
 from ledger.reads import READERS, Reading
 from ledger.refusals import Refusal
 from ledger.rules import Rule
@@ -107,14 +107,14 @@ class LedgerBase(Application):
 
     # ---- the policy in force (R28) -------------------------------------------------------
 
-    def policy_register(self) -> PolicyRegister | None:
-        register: PolicyRegister | None = self._get(PolicyRegister, POLICY_REGISTER_ID)
-        return register
+    def policies(self) -> Adoptions:
+        """The policy versions the site adopted (none before ``init``)."""
+        site = self._get(Site, SITE_ID)
+        return site.policies if site is not None else Adoptions()
 
     def policy_in_force(self, at: datetime | None = None) -> AdoptedVersion | None:
         """The adopted version in force at ``at`` (now by default); None before any."""
-        register = self.policy_register()
-        return None if register is None else register.in_force(at or self.clock())
+        return self.policies().in_force(at or self.clock())
 
     def policy_params(self, at: datetime | None = None) -> PolicyParams:
         """The one accessor the rules read their parameters through: the version in force
@@ -130,10 +130,10 @@ class LedgerBase(Application):
         """(retention days, the version they come from) for footage captured at
         ``captured``: the version in force then, else the first version (footage older than
         the ledger's first policy), else the default profile's days."""
-        register = self.policy_register()
-        if register is None or not register.adopted:
+        policies = self.policies()
+        if not policies.adopted:
             return default_params().retention_days, None
-        version = register.in_force(captured) or register.adopted[0]
+        version = policies.in_force(captured) or policies.adopted[0]
         return version.params.retention_days, version.version
 
     def _cite_policy(self, objs: Sequence[Any]) -> None:
@@ -141,16 +141,15 @@ class LedgerBase(Application):
         for a decision that does not name its rule, the rule it applied (R28): one place,
         so no decision or refusal can forget its citation. ``verify --deep`` checks them."""
         events = [e for o in objs if o is not None for e in getattr(o, "pending_events", [o])]
-        register = next((o for o in objs if isinstance(o, PolicyRegister)), None)
-        if register is None:
-            register = self.policy_register()
-        if register is None:
+        site = next((o for o in objs if isinstance(o, Site)), None)
+        policies = site.policies if site is not None else self.policies()
+        if not policies.adopted:
             return
         for event in events:
             topic = get_topic(type(event))
-            if topic in CLEAR_TOPICS or isinstance(event, PolicyRegister.Event):
+            if topic in CLEAR_TOPICS or topic in ADOPTED_TOPICS:
                 continue
-            version = register.timeline.in_force(event.timestamp)
+            version = policies.timeline.in_force(event.timestamp)
             if version is None:
                 continue
             object.__setattr__(event, "policy_version", version)

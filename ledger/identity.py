@@ -73,6 +73,19 @@ class IdentityCommands(PolicyCommands):
             raise InvalidInput("this ledger is initialised already")
         key = key or Ed25519PrivateKey.generate()
         common = dict(actor=name, actor_role="director", occurred_at=None, timestamp=now)
+        zone = sitetime.site_zone(timezone)
+        policy = self._adoption(
+            None,
+            Actor(name, "director"),
+            now,
+            zone,
+            text=text,
+            params=params,
+            approved_by=approved_by,
+            approval_ref=approval_ref or f"initial policy: Custodes profile {profile}",
+            effective=sitetime.local_day(now, zone),
+            profile=profile,
+        )
         site = Site._create(
             Site.SiteInitialised,
             id=SITE_ID,
@@ -81,6 +94,7 @@ class IdentityCommands(PolicyCommands):
             retention_days=retention_days,
             live_window_hours=live_window_hours,
             log_origin=log_origin or f"custodes/{uuid4()}",
+            policy=policy,
             **common,
         )
         member = StaffMember._create(
@@ -95,22 +109,10 @@ class IdentityCommands(PolicyCommands):
             **common,
         )
         _enrol(service, self._datadir().service_key(), "service key", Actor(name, "director"), now)
-        register = self._adopt(
-            None,
-            Actor(name, "director"),
-            now,
-            sitetime.site_zone(timezone),
-            text=text,
-            params=params,
-            approved_by=approved_by,
-            approval_ref=approval_ref or f"initial policy: Custodes profile {profile}",
-            effective=sitetime.local_day(now, sitetime.site_zone(timezone)),
-            profile=profile,
-        )
         signer = Signer(member.id, name, "director", key_id(key.public_key()), key)
         self._keyring[member.id] = signer
         with self._sealed(member.id, name, key, passphrase):
-            self.save(site, member, service, register)
+            self.save(site, member, service)
         return signer
 
     # ---- enrolment, reset, deactivation (the Director) ----------------------------------

@@ -33,6 +33,7 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "ledger.site:Site.SiteInitialised": _DIRECTOR,
     "ledger.site:Site.SiteSettingsChanged": _DIRECTOR,
     "ledger.site:Site.SecuritySettingsChanged": _DIRECTOR,
+    "ledger.site:Site.PolicyAdopted": _DIRECTOR,  # the policy in force (R28)
     "ledger.staff:StaffMember.StaffMemberAdded": _DIRECTOR,
     "ledger.staff:StaffMember.StaffMemberDeactivated": _DIRECTOR,
     "ledger.staff:StaffMember.KeyEnrolled": _DIRECTOR,
@@ -75,9 +76,6 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "ledger.footage:FootageHold.HoldReleased": _DIRECTOR,
     "ledger.exports:EvidenceExport.EvidenceExported": _ARCHIVE,
     "ledger.exports:EvidenceExport.ClipDerived": _ARCHIVE,
-    # the policy in force (R28)
-    "ledger.policy_versions:PolicyRegister.FirstPolicyAdopted": _DIRECTOR,
-    "ledger.policy_versions:PolicyRegister.PolicyAdopted": _DIRECTOR,
     # reports (R23)
     "ledger.report_records:IssuedReport.ComplianceReportIssued": (
         "director",

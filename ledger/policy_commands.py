@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledger import rules, sitetime
@@ -23,7 +24,8 @@ from ledger.policy_params import (
     parse_params,
     text_sha256,
 )
-from ledger.policy_versions import POLICY_REGISTER_ID, AdoptedVersion, PolicyRegister
+from ledger.policy_versions import AdoptedVersion
+from ledger.site import Site
 from ledger.text import REFERENCE, clean_text
 
 PAST_TOLERANCE = timedelta(days=1)
@@ -68,11 +70,12 @@ class PolicyCommands(LedgerBase):
                     f"the policy text's SHA-256 is {text_sha256(text)}, not the stated "
                     f"{stated}: this is not the approved text (nothing was recorded)"
                 )
-        register = self._adopt(
-            self.policy_register(),
+        site = self.site()
+        record = self._adoption(
+            site.policies.adopted[-1] if site.policies.adopted else None,
             who,
             now,
-            self.site().zone,
+            site.zone,
             text=text,
             params=params,
             approved_by=approved_by,
@@ -80,12 +83,20 @@ class PolicyCommands(LedgerBase):
             effective=effective,
             profile=profile,
         )
-        self.save(register)
-        return register.adopted[-1]
+        site.trigger_event(
+            Site.PolicyAdopted,
+            timestamp=now,
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            **record,
+        )
+        self.save(site)
+        return site.policies.adopted[-1]
 
-    def _adopt(
+    def _adoption(
         self,
-        register: PolicyRegister | None,
+        last: AdoptedVersion | None,
         who: Actor,
         now: datetime,
         zone: ZoneInfo,
@@ -96,8 +107,8 @@ class PolicyCommands(LedgerBase):
         approval_ref: str,
         effective: date,
         profile: str,
-    ) -> PolicyRegister:
-        """Check and trigger an adoption on the register (made when None); the caller saves."""
+    ) -> dict[str, Any]:
+        """Check an adoption after ``last`` (None: version 1); its record, to be saved."""
         approved_by = clean_text(approved_by, kind=REFERENCE, what="--approved-by")
         approval_ref = clean_text(approval_ref, kind=REFERENCE, what="--approval-ref")
         if not approved_by or not approval_ref:
@@ -121,49 +132,35 @@ class PolicyCommands(LedgerBase):
         if effective > today + MAX_AHEAD:
             raise InvalidInput(f"the effective date {effective} is more than a year ahead")
         effective_at = max(sitetime.day_start(effective, zone), now)
-        if register is not None:
-            last = register.adopted[-1] if register.adopted else None
-            if last is not None and effective_at < last.effective_at:
-                self.refuse(
-                    who,
-                    action,
-                    rules.POLICY_ADOPTION,
-                    f"version {last.version} takes effect on {last.effective_date}; a later "
-                    f"version takes effect on or after it, not on {effective}",
-                    subject="policy",
-                )
-        fields = dict(
-            timestamp=now,
-            actor=who.name,
-            actor_role=who.role,
-            occurred_at=None,
-            version=len(register.adopted) + 1 if register is not None else 1,
-            profile=clean_text(profile, kind=REFERENCE, what="the profile") if profile else "",
-            text_sha256=text_sha256(text),
-            params_sha256=params.sha256(),
-            text=text,
-            params=params.to_json(),
-            approved_by=approved_by,
-            approval_ref=approval_ref,
-            effective_date=effective.isoformat(),
-            effective_at=effective_at,
-        )
-        if register is None:
-            return PolicyRegister._create(
-                PolicyRegister.FirstPolicyAdopted, id=POLICY_REGISTER_ID, **fields
+        if last is not None and effective_at < last.effective_at:
+            self.refuse(
+                who,
+                action,
+                rules.POLICY_ADOPTION,
+                f"version {last.version} takes effect on {last.effective_date}; a later "
+                f"version takes effect on or after it, not on {effective}",
+                subject="policy",
             )
-        register.trigger_event(PolicyRegister.PolicyAdopted, **fields)
-        return register
+        return {
+            "version": last.version + 1 if last is not None else 1,
+            "profile": clean_text(profile, kind=REFERENCE, what="the profile") if profile else "",
+            "text_sha256": text_sha256(text),
+            "params_sha256": params.sha256(),
+            "text": text,
+            "params": params.to_json(),
+            "approved_by": approved_by,
+            "approval_ref": approval_ref,
+            "effective_date": effective.isoformat(),
+            "effective_at": effective_at,
+        }
 
     # ---- queries --------------------------------------------------------------------------
 
     def policy_history(self) -> list[AdoptedVersion]:
-        register = self.policy_register()
-        return list(register.adopted) if register is not None else []
+        return list(self.policies().adopted)
 
     def policy_version(self, version: int) -> AdoptedVersion:
-        register = self.policy_register()
-        found = register.get(version) if register is not None else None
+        found = self.policies().get(version)
         if found is None:
             raise NotFound(f"no policy version {version} (see: custodes policy history)")
         return found

@@ -1,8 +1,8 @@
-"""Adopted policy versions (R28): the register of what was adopted, when it took effect.
+"""Adopted policy versions (R28): what was adopted, and when it took effect.
 
-One aggregate, ``PolicyRegister``, holds every adoption as a ``PolicyAdopted`` event:
-version number, the SHA-256 of both files' canonical bytes, the text and the parameters
-themselves, who approved it (the board) with their reference, the effective date, and the
+The site holds every adoption: version 1 in its ``SiteInitialised`` event (``init``'s act),
+later ones as ``PolicyAdopted`` events, each with its version number, the SHA-256 of both
+files' canonical bytes, the text and the parameters themselves, who approved it (the board) with their reference, the effective date, and the
 instant it took effect. Versions are numbered 1, 2, ... and take effect in that order: the
 version in force at an instant is the highest one whose effective instant is at or before
 it. ``Timeline`` is that rule as plain data, used by the ledger and by ``verify`` alike.
@@ -15,14 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ledger.domain import LedgerAggregate, stable_id
 from ledger.policy_params import PolicyParams
 
-POLICY_REGISTER_ID = stable_id("policy", "register")
-REGISTER_TOPIC = "ledger.policy_versions:PolicyRegister."
-ADOPTED_TOPICS = frozenset(
-    {REGISTER_TOPIC + "PolicyAdopted", REGISTER_TOPIC + "FirstPolicyAdopted"}
-)
+# The events that adopt a version: the site's first act carries version 1 (R28).
+ADOPTED_TOPICS = frozenset({"ledger.site:Site.SiteInitialised", "ledger.site:Site.PolicyAdopted"})
 
 
 @dataclass(frozen=True)
@@ -71,29 +67,16 @@ class Timeline:
         return self.starts[-1] if self.starts else None
 
 
-class PolicyRegister(LedgerAggregate):
-    class PolicyAdopted(LedgerAggregate.Event):
-        version: int
-        profile: str
-        text_sha256: str
-        params_sha256: str
-        text: str
-        params: dict[str, Any]
-        approved_by: str
-        approval_ref: str
-        effective_date: str  # ISO date, a site day
-        effective_at: datetime  # the instant it took effect (never before its adoption)
+class Adoptions:
+    """The versions adopted so far, in order, and when each took effect (on the Site)."""
 
-        def apply(self, aggregate: PolicyRegister) -> None:
-            aggregate.adopted.append(_version_of(self))
-            aggregate.timeline.add(self.version, self.effective_at)
-
-    class FirstPolicyAdopted(PolicyAdopted, LedgerAggregate.Created):
-        """Version 1, which opens the register (in ``init``'s act)."""
-
-    def __init__(self, actor: str, actor_role: str, occurred_at: datetime | None) -> None:
+    def __init__(self) -> None:
         self.adopted: list[AdoptedVersion] = []
         self.timeline = Timeline()
+
+    def add(self, version: AdoptedVersion) -> None:
+        self.adopted.append(version)
+        self.timeline.add(version.version, version.effective_at)
 
     def in_force(self, at: datetime) -> AdoptedVersion | None:
         number = self.timeline.in_force(at)
@@ -103,18 +86,45 @@ class PolicyRegister(LedgerAggregate):
         return self.adopted[version - 1] if 1 <= version <= len(self.adopted) else None
 
 
-def _version_of(e: PolicyRegister.PolicyAdopted) -> AdoptedVersion:
+def adoption_of(event: Any) -> dict[str, Any] | None:
+    """The adoption an event records: ``Site.PolicyAdopted``'s fields, or version 1 in
+    ``Site.SiteInitialised``'s ``policy`` (None for a ledger made before R28)."""
+    if type(event).__name__ == "SiteInitialised":
+        policy: dict[str, Any] | None = getattr(event, "policy", None)
+        return policy
+    return {k: getattr(event, k) for k in ADOPTION_FIELDS}
+
+
+def version_of(record: dict[str, Any], adopted_at: datetime, adopted_by: str) -> AdoptedVersion:
     return AdoptedVersion(
-        version=e.version,
-        text_sha256=e.text_sha256,
-        params_sha256=e.params_sha256,
-        params=PolicyParams.from_json(e.params),
-        text=e.text,
-        profile=e.profile,
-        approved_by=e.approved_by,
-        approval_ref=e.approval_ref,
-        effective_date=date.fromisoformat(e.effective_date),
-        effective_at=e.effective_at,
-        adopted_at=e.timestamp,
-        adopted_by=e.actor,
+        version=record["version"],
+        text_sha256=record["text_sha256"],
+        params_sha256=record["params_sha256"],
+        params=PolicyParams.from_json(record["params"]),
+        text=record["text"],
+        profile=record["profile"],
+        approved_by=record["approved_by"],
+        approval_ref=record["approval_ref"],
+        effective_date=date.fromisoformat(record["effective_date"]),
+        effective_at=as_instant(record["effective_at"]),
+        adopted_at=adopted_at,
+        adopted_by=adopted_by,
     )
+
+
+def as_instant(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+ADOPTION_FIELDS = (
+    "version",
+    "profile",
+    "text_sha256",
+    "params_sha256",
+    "text",
+    "params",
+    "approved_by",
+    "approval_ref",
+    "effective_date",
+    "effective_at",
+)
