@@ -251,3 +251,35 @@ def test_verify_catches_a_forged_citation(data_dir: Path, version: int, says: st
     assert result.damage is not None
     assert (result.damage.position, result.damage.kind) == (position, "policy")
     assert says in result.damage.detail
+
+
+def test_the_compliance_report_states_the_versions_in_force_and_adoptions(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from projections.compliance import compile_compliance_report
+    from projections.render_html import render_html
+
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    _adopt(ledger, effective=TODAY + timedelta(days=1))
+    with pytest.raises(NotPermitted):
+        _adopt(ledger, effective=TODAY - timedelta(days=5))  # a refusal in the period
+    ledger.clock.set(NOW + timedelta(days=3))
+    assert ledger.datadir is not None
+    report, _note = compile_compliance_report(
+        ledger, period_from=date(2026, 11, 1), period_to=date(2026, 11, 4), actor=DIRECTOR,
+        now=ledger.clock(), signing_key=ledger.datadir.signing_key(None),
+    )  # fmt: skip
+    older, _ = compile_compliance_report(
+        ledger, period_from=date(2026, 10, 1), period_to=date(2026, 10, 31), actor=DIRECTOR,
+        now=ledger.clock(), signing_key=ledger.datadir.signing_key(None),
+    )  # fmt: skip
+    ledger.close()
+    rows = [(v.version, v.in_force_in_period, v.adopted_in_period) for v in report.policy.versions]
+    assert rows == [(1, True, False), (2, True, True)]
+    assert [(v.version, v.approval_ref) for v in older.policy.versions] == [
+        (1, "initial policy: Custodes profile mahomet-30-day")
+    ]
+    assert [c.rule_id for c in report.policy.cited_rules] == ["POLICY-ADOPTION"]
+    html = render_html(report)
+    assert "Policy in force" in html and "minutes 2026-11-01 item 7" in html
+    assert "7 days from the end of recording (policy version 2" in html
