@@ -196,7 +196,8 @@ def status(ctx: Context, as_json: bool) -> None:
     "--deep",
     is_flag=True,
     help="Also decrypt every event (needs the events key): each names its act's signer as "
-    "its actor, and its time lies within its act's.",
+    "its actor, its time lies within its act's, and it cites the policy version in force "
+    "(damage kind 'policy').",
 )
 @witness_policy_option
 @json_option
@@ -210,7 +211,8 @@ def verify(
     Reports the FIRST bad position and the kind of damage: edited, deleted, inserted,
     reordered, truncated; unsigned, forged, unknown key, revoked key, not permitted (a
     role that could not record that kind of event), clock (a recorded time that went
-    back). See docs/FORMAT.md.
+    back); with --deep also policy (an event citing a policy version that was not the one
+    in force, docs/POLICY.md). See docs/FORMAT.md.
 
     \b
     Example:
