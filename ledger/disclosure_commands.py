@@ -114,11 +114,15 @@ class DisclosureCommands(DisclosureIntake):
         refuse = lambda rule, why: self.refuse(  # noqa: E731
             who, "request release", rule, f"{why}; nothing was released", subject=request.ref
         )
-        if segments and who.role not in ("director", "business_manager"):
+        viewers = self.policy_params().archive_viewer_roles  # R16, R28
+        if segments and who.role not in viewers:
             refuse(
                 r.FOOTAGE_ARCHIVE_ACCESS,
                 f"{who.name} ({who.role.replace('_', ' ')}) may not release footage: archived "
-                "footage is for the Director and the Business Manager",
+                "footage is for the "
+                + " and the ".join(
+                    v.replace("_", " ").title() for v in sorted(viewers, key="director".__ne__)
+                ),
             )
         if decision is None and plan.basis != "guardian":
             refuse(

@@ -34,7 +34,7 @@ from ledger.errors import InvalidInput
 from ledger.rules import Rule
 
 DEFAULT_PROFILE = "mahomet-30-day"
-STAFF_ROLES = ("director", "business_manager", "staff", "counsel")
+ARCHIVE_ROLES = ("director", "business_manager")
 CAMERA_ZONES = (
     "public",
     "staff_area",
@@ -116,7 +116,9 @@ class _Spec:
 _SCHEMA: dict[tuple[str, str], _Spec] = {
     ("footage", "retention_days"): _Spec(int, 1, 3650),
     ("footage", "flag_max_days"): _Spec(int, 1, 3650),
-    ("footage", "archive_viewer_roles"): _Spec(str, choices=STAFF_ROLES, many=True),
+    # a version may narrow who views archived footage, not widen it beyond the roles the
+    # signer table lets record exports (ledger.permissions, R16)
+    ("footage", "archive_viewer_roles"): _Spec(str, choices=ARCHIVE_ROLES, many=True),
     ("footage", "refused_camera_zones"): _Spec(str, choices=CAMERA_ZONES, many=True),
     ("footage", "audio_recording"): _Spec(bool),
     ("footage", "staff_monitoring_purposes"): _Spec(str, many=True, free_text=True),
