@@ -7,30 +7,20 @@ citation makes verify --deep exit 3 with its position and kind."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from click.testing import Result
 
-from cli.main import custodes
-from ledger.clock import ManualClock
-from tests.identity import CustodesRunner
+from tests.cli.test_disclosure_fidelity_cli import Cli as FidelityCli
 
 NOW = "2026-11-02T15:00:00Z"
 TOMORROW = "2026-11-03T15:00:00Z"
 D, S = "Dana Director", "Sam Staff"
 
 
-class Cli:
-    def __init__(self, tmp: Path) -> None:
-        self.tmp, self.data, self.runner = tmp, tmp / "data", CustodesRunner()
-
-    def __call__(self, *args: str, code: int = 0, now: str = NOW) -> Result:
-        clock = ManualClock(datetime.fromisoformat(now))
-        result = self.runner.invoke(custodes, ["--data-dir", str(self.data), *args], obj=clock)
-        assert result.exit_code == code, (args, result.stdout, result.stderr)
-        return result
+class Cli(FidelityCli):
+    """The disclosure tests' runner, with JSON and counting helpers."""
 
     def json(self, *args: str, now: str = NOW) -> Any:
         return json.loads(self(*args, "--json", now=now).stdout)
