@@ -48,6 +48,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("request",),
         "Patrons (stored as pseudonyms; details encrypted under a per-patron key).",
     ),
+    "policy": (("policy",), "The policy in force: adopted versions every decision cites (R28)."),
     "projections": (("footage",), "Read models (retention state, access log, refusals, ...)."),
     "prove": (
         ("proofs",),

@@ -54,11 +54,16 @@ MAX_EVENT = 2**63 - 1
     "--timezone", default="America/Chicago", show_default=True, help="Site time zone (display)."
 )
 @click.option(
-    "--retention-days",
-    type=click.IntRange(30, 3650),
-    default=30,
+    "--profile",
+    default="mahomet-30-day",
     show_default=True,
-    help="Days footage is kept (the policy's 30 at least).",
+    help="The shipped policy profile adopted as version 1 (custodes policy profiles).",
+)
+@click.option(
+    "--retention-days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Override the profile's footage retention in version 1 (default: the profile's).",
 )
 @click.option(
     "--protect-signing-key",
@@ -73,11 +78,16 @@ def init(
     director: str,
     library: str,
     timezone: str,
-    retention_days: int,
+    profile: str,
+    retention_days: int | None,
     protect_signing_key: bool,
     new_passphrase_file: Path | None,
 ) -> None:
     """Create a new ledger in the data directory, with its keys and first Director.
+
+    The same act adopts policy version 1: the shipped profile (the default is the Mahomet
+    Public Library's Policy V, 30-day footage retention); adopt your own with
+    custodes policy adopt (docs/POLICY.md).
 
     The Director chooses her passphrase now (asked twice, or --new-passphrase-file for
     scripts): it seals her signing key, which signs this first act and every act of hers.
@@ -90,6 +100,12 @@ def init(
         sitetime.site_zone(timezone)
     except InvalidTime as e:
         raise click.BadParameter(str(e), param_hint="--timezone") from None
+    from ledger.policy_params import profiles
+
+    if profile not in profiles():
+        raise click.BadParameter(
+            f"no profile {profile!r}; choose one of {', '.join(profiles())}", param_hint="--profile"
+        )
     try:
         director = check_name(director, "director")
     except NameRefused as e:
@@ -118,6 +134,7 @@ def init(
             timezone=timezone,
             retention_days=retention_days,
             passphrase=director_passphrase,
+            profile=profile,
         )
         service = ledger.service_signer()
     finally:
@@ -177,7 +194,8 @@ def status(ctx: Context, as_json: bool) -> None:
     "--deep",
     is_flag=True,
     help="Also decrypt every event (needs the events key): each names its act's signer as "
-    "its actor, and its time lies within its act's.",
+    "its actor, its time lies within its act's, and it cites the policy version in force "
+    "(damage kind 'policy').",
 )
 @witness_policy_option
 @json_option
@@ -191,7 +209,8 @@ def verify(
     Reports the FIRST bad position and the kind of damage: edited, deleted, inserted,
     reordered, truncated; unsigned, forged, unknown key, revoked key, not permitted (a
     role that could not record that kind of event), clock (a recorded time that went
-    back). See docs/FORMAT.md.
+    back); with --deep also policy (an event citing a policy version that was not the one
+    in force, docs/POLICY.md). See docs/FORMAT.md.
 
     \b
     Example:

@@ -219,9 +219,9 @@ def _stats_json(stats: Any, first: date, last: date) -> dict[str, Any]:
 @click.option(
     "--threshold",
     type=click.IntRange(1),
-    default=5,
-    show_default=True,
-    help="Counts from 1 to this minus one are suppressed.",
+    default=None,
+    help="Counts from 1 to this minus one are suppressed; default, and least allowed: the "
+    "adopted policy's statistics.small_cell_threshold (1: no suppression, not for publishing).",
 )
 @as_of_option
 @json_option
@@ -231,7 +231,7 @@ def report_statistics(
     ctx: Context,
     first: date,
     last: date,
-    threshold: int,
+    threshold: int | None,
     as_of: TypedTime | None,
     as_json: bool,
     actor: str,
@@ -253,14 +253,17 @@ def report_statistics(
     zone = ctx.zone()
     parse_period(ctx, first, last, when)
     start, end = sitetime.days(first, last, zone)
+    # R28: the adopted policy version's threshold unless one is given
+    cut = threshold or ctx.ledger().policy_params(when).small_cell_threshold
     stats = read_views(
         ctx.ledger(),
-        lambda conn: statistics(conn, start, end, threshold=threshold, as_of=when),
+        lambda conn: statistics(conn, start, end, threshold=cut, as_of=when),
         as_of=when,
     )
     if as_json:
         emit_json(_stats_json(stats, first, last))
         return
+    threshold = cut
     small = f"<{threshold}"
     state = f", as of {sitetime.show(when, zone)}" if when else ""
     echo(f"Statistics {first} to {last}{state}")

@@ -150,8 +150,8 @@ def retention_sweep(
     "--retention-days",
     type=click.IntRange(1, 3650),
     default=None,
-    help="Days footage is kept; the policy's 30 at least (a shorter period is refused and "
-    "the attempt recorded).",
+    hidden=True,
+    help="Replaced by custodes policy adopt.",
 )
 @click.option("--schedule-id", default=None, help="Approved records retention schedule id.")
 @click.option("--schedule-item", default=None, help="Item number on that schedule.")
@@ -179,21 +179,28 @@ def retention_settings(
     passphrase_file: Path | None,
     as_json: bool,
 ) -> None:
-    """Show the retention settings; with options, change them (Director only, recorded).
+    """Show the retention settings; with options, change the retention schedule authority
+    (Director only, recorded).
 
-    A longer retention period applies to footage captured afterwards; recorded segments keep
-    their deadline. A period shorter than the policy's 30 days is refused (FOOTAGE-RETENTION)
-    and the attempt recorded. There is no live window: every recorded segment is archived
-    footage (R16).
+    The number of days footage is kept is part of the adopted policy version: change it
+    with custodes policy adopt (recorded segments keep their deadline). There is no live
+    window: every recorded segment is archived footage (R16).
 
     \b
     Example:
       custodes retention settings
-      custodes retention settings --retention-days 45 --schedule-id "25-012" --schedule-item "7" --certificate-ref "LRA-DC-2026" --reason "board resolution 2026-14" --as "Dana Director"
+      custodes retention settings --schedule-id "25-012" --schedule-item "7" --certificate-ref "LRA-DC-2026" --reason "board resolution 2026-14" --as "Dana Director"
     """
+    if retention_days is not None:
+        raise click.UsageError(
+            "footage retention is part of the adopted policy (R28): it changes only by "
+            "adopting a new version, with the board's approval: custodes policy adopt --text "
+            "FILE --params FILE --approved-by ... --approval-ref ... --effective DATE (see "
+            "custodes policy show; docs/POLICY.md)"
+        )
     ledger = ctx.ledger()
     authority_given = any(v is not None for v in (schedule_id, schedule_item, certificate_ref))
-    changing = authority_given or retention_days is not None
+    changing = authority_given
     if changing:
         actor = authenticate(ctx, actor, passphrase_file)
         authority = None
@@ -209,22 +216,27 @@ def retention_settings(
                 else current.get("disposal_certificate", ""),
             }
         ledger.change_retention(
-            retention_days=retention_days,
             schedule_authority=authority,
             reason=reason or "",
             actor=actor,
         )
         info("Retention settings changed.")
     site = ledger.site()
+    policy = ledger.policy_in_force()
+    days = policy.params.retention_days if policy else site.retention_days
     settings = {
-        "retention_days": site.retention_days,
+        "retention_days": days,
+        "policy_version": policy.version if policy else None,
         "schedule_authority": site.schedule_authority,
     }
     if as_json:
         emit_json(settings)
         return
     auth = site.schedule_authority or {}
-    echo(f"retention days:     {site.retention_days}")
+    echo(
+        f"retention days:     {days}"
+        + (f" (policy version {policy.version}; custodes policy show)" if policy else "")
+    )
     echo(
         "schedule authority: "
         + (", ".join(f"{k} {v}" for k, v in auth.items()) if auth else "(not configured)")

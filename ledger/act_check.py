@@ -42,6 +42,7 @@ from ledger.acts import (
 from ledger.chain import ClearEvent, Damage, PendingAct
 from ledger.clock import CLOCK_TOLERANCE
 from ledger.permissions import GATE_TOPICS, may_sign
+from ledger.policy_versions import ADOPTED_TOPICS, Timeline, adoption_of, as_instant
 from ledger.staff import (
     CLEAR_TOPICS,
     DELEGATION_ENDED,
@@ -263,13 +264,17 @@ class DeepActChecker(ActChecker):
     """With the events key (``custodes verify --deep``): also decrypt every event and check
     what only its content shows. Each event names the member who signed its act as its
     actor (a refusal the service identity attests names whoever tried), and its own time
-    lies between the act before and its act's recorded time (within the tolerance)."""
+    lies between the act before and its act's recorded time (within the tolerance). Each
+    event cites the policy version in force at its time (R28), as the adoptions before it
+    (and in its own act) establish: a citation of another version, or none once a version
+    is in force, is damage of kind "policy"."""
 
     wants_events = True
 
     def __init__(self, decode: Decode, **kw: Any) -> None:
         super().__init__(**kw)
         self.decode = decode
+        self.policy = Timeline()
 
     def close(self, act: PendingAct, record: bytes) -> Damage | None:
         before = self.last_time
@@ -279,12 +284,14 @@ class DeepActChecker(ActChecker):
         key = self.last_signer
         assert key is not None and self.last_time is not None
         moment = Statement.from_bytes(Envelope.from_bytes(record).statement).time
+        decoded = []
         for offset, (oid, version, topic, state) in enumerate(act.events):
             position = act.first + offset
             try:
                 event = self.decode(oid, version, topic, state)
             except Exception as e:
                 return Damage(position, "edited", f"the event cannot be decrypted or read ({e})")
+            decoded.append((position, topic, event))
             actor = getattr(event, "actor", None)
             if actor != key.name and not (key.role == SERVICE_ROLE and topic in GATE_TOPICS):
                 return Damage(
@@ -303,4 +310,40 @@ class DeepActChecker(ActChecker):
                     f"the event says {stamp.isoformat()}, its act was recorded at "
                     f"{moment.isoformat()}",
                 )
+        return self._check_policy(decoded)
+
+    def _check_policy(self, decoded: list[tuple[int, str, Any]]) -> Damage | None:
+        for position, topic, event in decoded:
+            adopted = adoption_of(event) if topic in ADOPTED_TOPICS else None
+            if adopted is None:
+                continue
+            number, effective_at = adopted["version"], as_instant(adopted["effective_at"])
+            if number != self.policy.latest + 1:
+                return Damage(
+                    position,
+                    "policy",
+                    f"policy version {number} adopted after version {self.policy.latest}",
+                )
+            start = self.policy.latest_start
+            if effective_at < event.timestamp - self.tolerance or (
+                start is not None and effective_at < start
+            ):
+                return Damage(position, "policy", f"policy version {number} takes effect too early")
+            self.policy.add(number, effective_at)
+        for position, topic, event in decoded:
+            if topic in self.clear_topics or topic in ADOPTED_TOPICS:
+                continue
+            cited = getattr(event, "policy_version", None)
+            expected = self.policy.in_force(event.timestamp)
+            if cited == expected:
+                continue
+            if cited is None:
+                why = f"cites no policy version; version {expected} was in force"
+            elif expected is None:
+                why = f"cites policy version {cited}, but no version was in force"
+            elif cited > self.policy.latest:
+                why = f"cites policy version {cited}, which was never adopted before it"
+            else:
+                why = f"cites policy version {cited}, but version {expected} was in force"
+            return Damage(position, "policy", f"{why} at {event.timestamp.isoformat()}")
         return None

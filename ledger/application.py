@@ -29,11 +29,14 @@ from ledger.domain import Actor, LedgerAggregate
 from ledger.errors import InvalidInput, KeyError_, NotAuthenticated, NotFound, NotPermitted
 from ledger.names import NameRefused
 from ledger.permissions import GATE_TOPICS, may_sign
+from ledger.policy import RequestFacts, with_policy
+from ledger.policy_params import PolicyParams, default_params
+from ledger.policy_versions import ADOPTED_TOPICS, AdoptedVersion, Adoptions
 from ledger.reads import READERS, Reading
 from ledger.refusals import Refusal
 from ledger.rules import Rule
 from ledger.site import SITE_ID, Site
-from ledger.staff import SERVICE_NAME, SERVICE_ROLE, StaffMember, staff_id
+from ledger.staff import CLEAR_TOPICS, SERVICE_NAME, SERVICE_ROLE, StaffMember, staff_id
 from ledger.store import ChainedApplicationRecorder
 from ledger.unlock import os_user
 
@@ -101,6 +104,58 @@ class LedgerBase(Application):
         if site is None:
             raise NotFound("this ledger has no site yet: run custodes init --director NAME")
         return site
+
+    # ---- the policy in force (R28) -------------------------------------------------------
+
+    def policies(self) -> Adoptions:
+        """The policy versions the site adopted (none before ``init``)."""
+        site = self._get(Site, SITE_ID)
+        return site.policies if site is not None else Adoptions()
+
+    def policy_in_force(self, at: datetime | None = None) -> AdoptedVersion | None:
+        """The adopted version in force at ``at`` (now by default); None before any."""
+        return self.policies().in_force(at or self.clock())
+
+    def policy_params(self, at: datetime | None = None) -> PolicyParams:
+        """The one accessor the rules read their parameters through: the version in force
+        (a ledger made before policy versions existed reads the default profile's)."""
+        version = self.policy_in_force(at)
+        return version.params if version is not None else default_params()
+
+    def facts_of(self, request: Any) -> RequestFacts:
+        """A request's facts with the parameters of the policy version in force (R28)."""
+        return with_policy(request.facts(), self.policy_params())
+
+    def retention_policy(self, captured: datetime) -> tuple[int, int | None]:
+        """(retention days, the version they come from) for footage captured at
+        ``captured``: the version in force then, else the first version (footage older than
+        the ledger's first policy), else the default profile's days."""
+        policies = self.policies()
+        if not policies.adopted:
+            return default_params().retention_days, None
+        version = policies.in_force(captured) or policies.adopted[0]
+        return version.params.retention_days, version.version
+
+    def _cite_policy(self, objs: Sequence[Any]) -> None:
+        """Stamp each event of this save with the policy version in force at its time and,
+        for a decision that does not name its rule, the rule it applied (R28): one place,
+        so no decision or refusal can forget its citation. ``verify --deep`` checks them."""
+        events = [e for o in objs if o is not None for e in getattr(o, "pending_events", [o])]
+        site = next((o for o in objs if isinstance(o, Site)), None)
+        policies = site.policies if site is not None else self.policies()
+        if not policies.adopted:
+            return
+        for event in events:
+            topic = get_topic(type(event))
+            if topic in CLEAR_TOPICS or topic in ADOPTED_TOPICS:
+                continue
+            version = policies.timeline.in_force(event.timestamp)
+            if version is None:
+                continue
+            object.__setattr__(event, "policy_version", version)
+            rule_id = rules.DECISION_RULES.get(topic)
+            if rule_id is not None and not hasattr(event, "rule_id"):
+                object.__setattr__(event, "rule_id", rule_id)
 
     # ---- who is acting (R23, R25) -----------------------------------------------------
 
@@ -304,6 +359,7 @@ class LedgerBase(Application):
     # ---- every save is one signed act (R25, R26) ----------------------------------------
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
+        self._cite_policy(objs)
         if "act" not in kwargs:
             kwargs["act"] = self._act_for(objs)
         return super().save(*objs, **kwargs)

@@ -39,6 +39,8 @@ DamageKind = Literal[
     "revoked key",
     "not permitted",
     "clock",
+    # the policy cited (R28, verify --deep)
+    "policy",
 ]
 
 

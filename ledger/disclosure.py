@@ -179,7 +179,7 @@ class Request(LedgerAggregate):
             aggregate.emergency = {
                 k: v
                 for k, v in self.__dict__.items()
-                if k not in ("originator_id", "originator_version", "timestamp")
+                if k not in ("originator_id", "originator_version", "timestamp", "policy_version")
             }
 
     class DisclosureDecided(LedgerAggregate.Event):

@@ -46,7 +46,7 @@ class DisclosureCommands(DisclosureIntake):
         reason = nonblank(reason, "the reason (--reason)", REASON, no_card_numbers=True)
         if request.releases:
             raise InvalidInput(f"{request.ref} has been released already; it cannot be re-decided")
-        plan = policy.releasable_fields(request.facts())
+        plan = policy.releasable_fields(self.facts_of(request))
         if approve and not plan.allowed_fields:
             refused = [d for _, d in sorted(plan.refused.items())]
             rule, message = policy.explain_refusals(
@@ -109,16 +109,20 @@ class DisclosureCommands(DisclosureIntake):
             raise InvalidInput("name what is released: --fields and/or --footage")
         to = nonblank(to, "the recipient (--to)")
         method = nonblank(method, "the method (--method)", REFERENCE)
-        plan = policy.releasable_fields(request.facts())
+        plan = policy.releasable_fields(self.facts_of(request))
         decision = request.decision
         refuse = lambda rule, why: self.refuse(  # noqa: E731
             who, "request release", rule, f"{why}; nothing was released", subject=request.ref
         )
-        if segments and who.role not in ("director", "business_manager"):
+        viewers = self.policy_params().archive_viewer_roles  # R16, R28
+        if segments and who.role not in viewers:
             refuse(
                 r.FOOTAGE_ARCHIVE_ACCESS,
                 f"{who.name} ({who.role.replace('_', ' ')}) may not release footage: archived "
-                "footage is for the Director and the Business Manager",
+                "footage is for the "
+                + " and the ".join(
+                    v.replace("_", " ").title() for v in sorted(viewers, key="director".__ne__)
+                ),
             )
         if decision is None and plan.basis != "guardian":
             refuse(
@@ -129,7 +133,7 @@ class DisclosureCommands(DisclosureIntake):
         if decision is not None and not decision["approved"]:
             refuse(r.POLICY_DENY_BY_DEFAULT, f"the Director denied {request.ref}")
         approved_footage = decision["approved_footage"] if decision else []
-        facts = request.facts()
+        facts = self.facts_of(request)
         order = facts.court_order if plan.basis == "court_order" else None
         if order is not None and period is None and (order.scope_from or order.scope_to):
             period = (order.scope_from or date.min, order.scope_to or now.date())

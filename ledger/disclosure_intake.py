@@ -202,11 +202,12 @@ class DisclosureIntake(DisclosureQueries):
         request.trigger_event(Request.RequestRoutedToDirector, director=director, **common)
         if foia_path:
             zone = self.site().zone
+            params = self.policy_params(now)
             request.trigger_event(
                 Request.FoiaClockStarted,
                 received_at=now,
-                due_at=foia.foia_deadline(now, zone, extended=False),
-                extended_due_at=foia.foia_deadline(now, zone, extended=True),
+                due_at=foia.foia_deadline(now, zone, extended=False, params=params),
+                extended_due_at=foia.foia_deadline(now, zone, extended=True, params=params),
                 **common,
             )
         if hold is not None:
@@ -403,7 +404,11 @@ class DisclosureIntake(DisclosureQueries):
         check = policy.check_emergency_representations(reps)
         if not check.allowed:
             self.refuse(who, "request emergency", check.rule, check.reason, subject=request.ref)
-        refused = policy.emergency_intake_refusals(request.facts().fields, request.case_number)
+        refused = policy.emergency_intake_refusals(
+            request.facts().fields,
+            request.case_number,
+            frozenset(self.policy_params().emergency_releasable_fields),
+        )
         request.trigger_event(
             Request.EmergencyRequestRecorded,
             signed_form_sha256=signed_form_sha256,

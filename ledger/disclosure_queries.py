@@ -27,7 +27,7 @@ class DisclosureQueries(PatronCommands):
 
     def request_view(self, ref: str) -> dict[str, Any]:
         q = self._request(ref)
-        facts = q.facts()
+        facts = self.facts_of(q)
         plan = policy.releasable_fields(facts)
         patron: dict[str, Any] | None = None
         if q.patron:
@@ -94,7 +94,9 @@ class DisclosureQueries(PatronCommands):
         asked = sorted(fields_for(q.records))
         # What an emergency request may not obtain is refused at intake (R9, R10); the form
         # printed for the officer says so before anything is signed.
-        refused_at_intake = policy.emergency_intake_refusals(asked, q.case_number)
+        refused_at_intake = policy.emergency_intake_refusals(
+            asked, q.case_number, frozenset(self.policy_params().emergency_releasable_fields)
+        )
         form: dict[str, Any] = {
             "form_id": q.ref,
             "library": site.library,

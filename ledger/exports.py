@@ -125,7 +125,7 @@ class ExportCommands(LedgerBase):
         who = self.authorize(
             actor,
             "export footage",
-            ("director", "business_manager"),
+            self.policy_params().archive_viewer_roles,  # R16, R28
             rules.FOOTAGE_ARCHIVE_ACCESS,
             subject=ref,
         )

@@ -105,6 +105,7 @@ class Segment(LedgerAggregate):
         retention_deadline: datetime
         media: dict[str, Any]
         source_name: str
+        retention_version: int | None = None  # the policy version whose days these are (R28)
 
     class FootageFlagged(LedgerAggregate.Event):
         # v2 (issue 12): the incident the flag is for, and the Director's note when the
@@ -253,7 +254,9 @@ class Segment(LedgerAggregate):
         retention_deadline: datetime,
         media: dict[str, Any],
         source_name: str,
+        retention_version: int | None = None,
     ) -> None:
+        self.retention_version = retention_version
         self.segment_id = segment_id
         self.sha256 = sha256
         self.size = size

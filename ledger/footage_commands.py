@@ -103,7 +103,9 @@ class FootageCommands(FootageQueries):
         location = clean_text(location, kind=NAME, what=f"camera {name!r}: the location")
         note = _optional_reason(not_private, f"camera {name!r}: why it is not a private place")
         for decision in (
-            footage_policy.check_camera_placement(zone, location, note),
+            footage_policy.check_camera_placement(
+                zone, location, note, self.policy_params().refused_camera_zones
+            ),
             footage_policy.check_signage(signage_posted),
         ):
             if not decision.allowed:
@@ -202,6 +204,9 @@ class FootageCommands(FootageQueries):
                     f"{sid} (see: custodes footage list)"
                 )
             end = item.recorded_start + timedelta(seconds=item.media.duration_s)
+            # R28: the days of the version in force when the recording began; a later
+            # version with fewer days applies to footage captured after it took effect.
+            days, version = self.retention_policy(item.recorded_start)
             created.append(
                 Segment._create(
                     Segment.FootageCaptured,
@@ -216,8 +221,9 @@ class FootageCommands(FootageQueries):
                     camera_id=names[item.camera_id],
                     recorded_start=item.recorded_start,
                     recorded_end=end,
-                    retention_days=site.retention_days,
-                    retention_deadline=end + timedelta(days=site.retention_days),
+                    retention_days=days,
+                    retention_deadline=end + timedelta(days=days),
+                    retention_version=version,
                     media=_media_dict(item.media),
                     source_name=item.source_name,
                 )
@@ -251,12 +257,14 @@ class FootageCommands(FootageQueries):
         name = clean_text(name, kind=REFERENCE, what=f"{what}: the incident", no_card_numbers=True)
         text = required_reason(reason, what)
         note = _optional_reason(not_staff_monitoring, f"{what}: why it is not staff monitoring")
+        params = self.policy_params()
         decision = footage_policy.check_view_purpose(
             "incident_investigation",
             f"{name} {text}",
             staff_names=self.staff_names(),
             role=who.role,
             director_note=note,
+            phrases=params.staff_monitoring_purposes,
         )
         if not decision.allowed:  # R16a: no flag to monitor staff
             self.refuse(who, "footage flag", decision.rule, decision.reason, subject=sid)
@@ -272,11 +280,16 @@ class FootageCommands(FootageQueries):
             self.refuse(
                 who, "footage flag", kept.rule, f"segment {sid}: {kept.reason}", subject=sid
             )
-        until = retain_until or now + timedelta(days=footage_policy.FLAG_MAX_DAYS)
+        until = retain_until or now + timedelta(days=params.flag_max_days)
         if until <= now:
             raise InvalidInput(f"--until {sitetime.show(until, zone)} is not in the future")
         bound = footage_policy.check_flag_end(
-            until, now, zone, base_deadline=ret.base_deadline, role=who.role
+            until,
+            now,
+            zone,
+            base_deadline=ret.base_deadline,
+            role=who.role,
+            max_days=params.flag_max_days,
         )
         if not bound.allowed:
             self.refuse(who, "footage flag", bound.rule, bound.reason, subject=sid)
@@ -325,7 +338,9 @@ class FootageCommands(FootageQueries):
                 f"flag {fid} already keeps the segment until {sitetime.show(current, zone)}; "
                 f"--until {sitetime.show(until, zone)} does not extend it"
             )
-        bound = footage_policy.check_flag_end(until, now, zone, extending=True)
+        bound = footage_policy.check_flag_end(
+            until, now, zone, extending=True, max_days=self.policy_params().flag_max_days
+        )
         if not bound.allowed:
             self.refuse(
                 who, "footage flag extend", bound.rule, bound.reason, subject=segment.segment_id
@@ -497,7 +512,8 @@ class FootageCommands(FootageQueries):
                 who, "footage view", said.rule, f"{said.reason}; pass --reason TEXT", subject=sid
             )
         text = clean_text(text, kind=REASON, what="the viewing's reason", no_card_numbers=True)
-        access = footage_policy.check_archive_access(who.role)
+        params = self.policy_params()
+        access = footage_policy.check_archive_access(who.role, params.archive_viewer_roles)
         if not access.allowed:
             self.refuse(
                 who, "footage view", access.rule, f"{who.name} ({who.role}): {access.reason}",
@@ -505,7 +521,12 @@ class FootageCommands(FootageQueries):
             )  # fmt: skip
         note = _optional_reason(not_staff_monitoring, "why it is not staff monitoring")
         purpose_ok = footage_policy.check_view_purpose(
-            purpose, text, staff_names=self.staff_names(), role=who.role, director_note=note
+            purpose,
+            text,
+            staff_names=self.staff_names(),
+            role=who.role,
+            director_note=note,
+            phrases=params.staff_monitoring_purposes,
         )
         if not purpose_ok.allowed:
             self.refuse(who, "footage view", purpose_ok.rule, purpose_ok.reason, subject=sid)

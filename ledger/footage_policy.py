@@ -28,6 +28,7 @@ ARCHIVE_ROLES: frozenset[str] = frozenset({"director", "business_manager"})
 MIN_RETENTION_DAYS = 30
 # How far ahead a flag (or one extension of it) may keep footage (R13).
 FLAG_MAX_DAYS = 90
+_ROLE_ORDER = ("director", "business_manager", "staff", "counsel")
 Purpose = Literal[
     "incident_investigation",
     "safety",
@@ -119,11 +120,16 @@ def private_place_words(location: str) -> tuple[str, ...]:
     )
 
 
-def check_camera_placement(zone: str, location: str, director_note: str | None = None) -> Decision:
+def check_camera_placement(
+    zone: str,
+    location: str,
+    director_note: str | None = None,
+    refused: Iterable[str] = PRIVACY_ZONES,
+) -> Decision:
     """No camera in a restroom, changing or locker room, private office or break room
     (R12): the declared zone and the location's own words both count. A location whose
     words name such a place needs the Director's recorded reason why it is not one."""
-    zoned = check_camera_zone(zone)
+    zoned = check_camera_zone(zone, refused)
     if not zoned.allowed:
         return zoned
     words = private_place_words(location)
@@ -177,8 +183,9 @@ def check_recording_claim(
     )
 
 
-def check_camera_zone(zone: str) -> Decision:
-    if zone in PRIVACY_ZONES:
+def check_camera_zone(zone: str, refused: Iterable[str] = PRIVACY_ZONES) -> Decision:
+    """``refused``: the zones of the policy version in force (R28)."""
+    if zone in PRIVACY_ZONES or zone in refused:
         return refuse(
             r.CAMERA_PRIVACY_ZONE,
             f"no camera may be placed in a {zone.replace('_', ' ')}",
@@ -198,37 +205,41 @@ def check_signage(attested: bool) -> Decision:
     return allow(r.CAMERA_SIGNAGE, "entrance signage attested")
 
 
-def check_archive_access(role: str) -> Decision:
+def check_archive_access(role: str, roles: Iterable[str] = ARCHIVE_ROLES) -> Decision:
     """Every recorded segment is archived footage (R16): "real-time images" are the live
     view staff watch on the camera system, never a recording the ledger holds, however
-    recent. Only the Director and the Business Manager view, copy or export it."""
-    if role in ARCHIVE_ROLES:
+    recent. Only the roles of the policy version in force (R28; the Director and the
+    Business Manager, or fewer) view, copy or export it."""
+    roles = frozenset(roles)
+    if role in roles:
         return allow(
             r.FOOTAGE_ARCHIVE_ACCESS, f"archived footage, viewed by the {role.replace('_', ' ')}"
         )
     return refuse(
         r.FOOTAGE_ARCHIVE_ACCESS,
-        "recorded footage is archived footage and may be viewed only by the Director or the "
-        "Business Manager (staff watch the live view on the camera system)",
+        "recorded footage is archived footage and may be viewed only by the "
+        + " or the ".join(x.replace("_", " ").title() for x in _ROLE_ORDER if x in roles)
+        + " (staff watch the live view on the camera system)",
     )
 
 
-def check_retention_days(days: int) -> Decision:
-    """The policy keeps footage thirty days (R13); until policy versions are adopted as
-    records (R28) no setting may shorten that."""
-    if days < MIN_RETENTION_DAYS:
+def check_retention_days(days: int, policy_days: int = MIN_RETENTION_DAYS) -> Decision:
+    """The adopted policy keeps footage ``policy_days`` (R13, R28; the seed library's
+    thirty): no setting may shorten that — the period changes only by adopting a policy
+    version."""
+    if days < policy_days:
         return refuse(
             r.FOOTAGE_RETENTION,
-            f"retention of {days} day(s) is shorter than the policy's {MIN_RETENTION_DAYS} "
+            f"retention of {days} day(s) is shorter than the policy's {policy_days} "
             "days; the period changes only with the adopted policy",
         )
-    return allow(r.FOOTAGE_RETENTION, f"{days} days, at least the policy's {MIN_RETENTION_DAYS}")
+    return allow(r.FOOTAGE_RETENTION, f"{days} days, at least the policy's {policy_days}")
 
 
 def retention_in_force(recorded_days: int) -> int:
-    """The days a segment is kept: as recorded at capture, never less than the policy's
-    (a segment captured under an older, shorter setting is still kept 30 days)."""
-    return max(recorded_days, MIN_RETENTION_DAYS)
+    """The days a segment is kept: as recorded at capture, the days of the policy version
+    in force when its recording began (R28); a later version never shortens them."""
+    return recorded_days
 
 
 def check_not_past_deadline(
@@ -259,26 +270,27 @@ def check_flag_end(
     extending: bool = False,
     base_deadline: datetime | None = None,
     role: str = "",
+    max_days: int = FLAG_MAX_DAYS,
 ) -> Decision:
     """A flag keeps footage for an incident until an end date no further than the policy's
     bound (R13); the Director extends it, by at most the bound again. Anyone else's flag
     also ends within the bound after the segment's own deadline: a second flag on
     flagged footage is an extension, which is the Director's (no chain of staff flags)."""
-    bound = now + timedelta(days=FLAG_MAX_DAYS)
+    bound = now + timedelta(days=max_days)
     if until > bound:
         what = "an extension" if extending else "a flag"
         return refuse(
             r.FOOTAGE_FLAG_BOUND,
-            f"{what} ends at most {FLAG_MAX_DAYS} days ahead (by "
+            f"{what} ends at most {max_days} days ahead (by "
             f"{sitetime.show(bound, zone)}), not {sitetime.show(until, zone)}"
             + ("" if extending else "; the Director extends a flag when the incident needs it"),
         )
     if base_deadline is not None and role != "director":
-        chained = base_deadline + timedelta(days=FLAG_MAX_DAYS)
+        chained = base_deadline + timedelta(days=max_days)
         if until > chained:
             return refuse(
                 r.FOOTAGE_FLAG_BOUND,
-                f"a flag keeps footage at most {FLAG_MAX_DAYS} days past its own deadline "
+                f"a flag keeps footage at most {max_days} days past its own deadline "
                 f"(by {sitetime.show(chained, zone)}); only the Director extends it further",
             )
     return allow(r.FOOTAGE_FLAG_BOUND, f"ends {sitetime.show(until, zone)}")
@@ -297,11 +309,17 @@ def check_view_purpose(
     staff_names: Iterable[str] = (),
     role: str = "",
     director_note: str | None = None,
+    phrases: Iterable[str] = (),
 ) -> Decision:
     """Purpose chosen from the list plus free text (R16, R16a); applies to viewing,
     exporting and flagging. A text that names staff or reads as watching them at work is
-    refused unless the Director records why it is not staff monitoring."""
-    signals = staff_monitoring_signals(f"{purpose} {text}", staff_names)
+    refused unless the Director records why it is not staff monitoring. ``phrases``: the
+    staff-monitoring purposes the policy version in force names (R28), refused besides
+    what the built-in detector finds."""
+    said = f"{purpose} {text}"
+    signals = staff_monitoring_signals(said, staff_names)
+    folded = said.replace("_", " ").casefold()
+    signals += tuple(sorted({p for p in phrases if p.casefold() in folded} - set(signals)))
     if signals and not (role == "director" and (director_note or "").strip()):
         return refuse(
             r.FOOTAGE_NO_STAFF_MONITORING,

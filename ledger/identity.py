@@ -12,27 +12,29 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import credentials, rules
+from ledger import credentials, rules, sitetime
 from ledger.acts import Signer, enrolment_message, key_id, raw_public_key
-from ledger.application import LedgerBase, StaffView, _staff_view
+from ledger.application import StaffView, _staff_view
 from ledger.clock import CLOCK_TOLERANCE
 from ledger.domain import Actor
 from ledger.errors import InvalidInput, KeyError_, NotFound, NotPermitted
-from ledger.footage_policy import MIN_RETENTION_DAYS
 from ledger.names import NameRefused, check_name, look_alike
-from ledger.site import DEFAULT_RETENTION_DAYS, SITE_ID, Site
+from ledger.policy_commands import PolicyCommands
+from ledger.policy_params import DEFAULT_PROFILE, parse_params, profile_files
+from ledger.site import SITE_ID, Site
 from ledger.staff import ROLES, SERVICE_NAME, SERVICE_ROLE, StaffMember, staff_id
 from ledger.unlock import MAX_UNLOCK, os_user
 
 MAX_DELEGATION = timedelta(days=366)
 
 
-class IdentityCommands(LedgerBase):
+class IdentityCommands(PolicyCommands):
     # ---- the first Director ------------------------------------------------------------
 
     def initialise(
@@ -43,24 +45,46 @@ class IdentityCommands(LedgerBase):
         timezone: str,
         passphrase: bytes | None = None,
         key: Ed25519PrivateKey | None = None,
-        retention_days: int = DEFAULT_RETENTION_DAYS,
+        retention_days: int | None = None,
         log_origin: str | None = None,
+        profile: str = DEFAULT_PROFILE,
+        approved_by: str = "Board of Trustees",
+        approval_ref: str = "",
     ) -> Signer:
         """Create the site, its first Director and the service identity, in one act the
         Director signs with her new key (the ledger's root of trust). Returns her key,
         unlocked in this process. ``passphrase`` seals it into keys/staff/ (the command
-        line); without one the caller keeps the key (the Python API, tests, the demo)."""
+        line); without one the caller keeps the key (the Python API, tests, the demo).
+
+        The same act adopts policy version 1 (R28): the shipped ``profile`` (the default
+        is the seed library's Policy V), its retention days replaced by ``retention_days``
+        when given."""
         now = self.clock()
         name = _checked(director, "director")
-        if retention_days < MIN_RETENTION_DAYS:  # the policy's thirty days (R13)
-            raise InvalidInput(
-                f"--retention-days {retention_days}: the policy keeps footage at least "
-                f"{MIN_RETENTION_DAYS} days"
-            )
+        text, params_toml = profile_files(profile)
+        params = parse_params(params_toml, where=f"profile {profile}")
+        if retention_days is not None and retention_days != params.retention_days:
+            params = dataclasses.replace(params, retention_days=retention_days)
+        retention_days = params.retention_days
+        if retention_days < 1:
+            raise InvalidInput("retention days must be at least 1")
         if self._get(Site, SITE_ID) is not None:
             raise InvalidInput("this ledger is initialised already")
         key = key or Ed25519PrivateKey.generate()
         common = dict(actor=name, actor_role="director", occurred_at=None, timestamp=now)
+        zone = sitetime.site_zone(timezone)
+        policy = self._adoption(
+            None,
+            Actor(name, "director"),
+            now,
+            zone,
+            text=text,
+            params=params,
+            approved_by=approved_by,
+            approval_ref=approval_ref or f"initial policy: Custodes profile {profile}",
+            effective=sitetime.local_day(now, zone),
+            profile=profile,
+        )
         site = Site._create(
             Site.SiteInitialised,
             id=SITE_ID,
@@ -69,6 +93,7 @@ class IdentityCommands(LedgerBase):
             retention_days=retention_days,
             live_window_hours=0,  # no live window for recorded segments (R16)
             log_origin=log_origin or f"custodes/{uuid4()}",
+            policy=policy,
             **common,
         )
         member = StaffMember._create(

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from ledger import rules as r
+from ledger.policy_params import PolicyParams
 from ledger.rules import Rule
 
 RequesterKind = Literal["law_enforcement", "court", "parent_guardian", "patron", "public", "other"]
@@ -165,6 +166,22 @@ class RequestFacts:
     investigation_case_number: str | None = None  # for footage to law enforcement (R17)
     patron: str | None = None  # the pseudonym of the patron the request is about
     refused_at_intake: frozenset[str] = frozenset()  # asked, but refused on intake (R10)
+    # parameters of the adopted policy version (R28), set by ``with_policy``
+    guardian_fields: frozenset[str] = GUARDIAN_FIELDS
+    emergency_fields: frozenset[str] = IDENTIFYING_FIELDS
+
+
+def with_policy(facts: RequestFacts, params: PolicyParams) -> RequestFacts:
+    """The facts with the parameters of the policy version in force (R28)."""
+    order = facts.court_order
+    if order is not None:
+        order = replace(order, counsel_gates_release=params.counsel_review_gates_release)
+    return replace(
+        facts,
+        court_order=order,
+        guardian_fields=frozenset(params.guardian_disclosable_fields),
+        emergency_fields=frozenset(params.emergency_releasable_fields),
+    )
 
 
 @dataclass(frozen=True)
@@ -298,14 +315,16 @@ def _court_order_field(order: CourtOrderFacts, field: str, patron: str | None) -
 
 
 def emergency_intake_refusals(
-    fields: Iterable[str], case_number: str | None
+    fields: Iterable[str],
+    case_number: str | None,
+    identifying: frozenset[str] = IDENTIFYING_FIELDS,
 ) -> list[tuple[str, Decision]]:
     """What an emergency request may not even ask for (R9, R10): every field outside the
     identifying set (and footage without an active investigation) is refused at intake,
     by name, instead of being approved in part later."""
     out = []
     for field in sorted(set(fields)):
-        if field in IDENTIFYING_FIELDS:
+        if field in identifying:
             continue
         if field == "footage":
             decision = check_law_enforcement_footage(case_number)
@@ -334,7 +353,7 @@ def _emergency_field(facts: RequestFacts, rep: EmergencyRepresentations, field: 
     reps = check_emergency_representations(rep)
     if not reps.allowed:
         return reps
-    if field in IDENTIFYING_FIELDS:
+    if field in facts.emergency_fields:
         return allow(r.LRCA_EMERGENCY_SCOPE, f"{field} is an identifying field")
     if field == "footage":
         return _footage_for_law_enforcement(facts)
@@ -353,7 +372,7 @@ def _guardian_field(facts: RequestFacts, field: str) -> Decision:
         )
     if not (facts.guardianship_confirmation or "").strip():
         return refuse(r.POLICY_MINOR_FINES, "how guardianship was confirmed is not recorded")
-    if field in GUARDIAN_FIELDS:
+    if field in facts.guardian_fields:
         return allow(r.POLICY_MINOR_FINES, f"{field} is a fines/fees amount")
     if FIELD_CLASS.get(field) in {"circulation", "fines_fees"}:
         return refuse(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ledger import footage_policy, rules
-from ledger.errors import LedgerError
+from ledger.errors import InvalidInput, LedgerError
 from ledger.footage import Segment
 from ledger.footage_commands import copies_destroyed, required_reason
 from ledger.footage_queries import FootageQueries, SegmentInfo, segment_info_of
@@ -191,20 +191,27 @@ class RetentionCommands(FootageQueries):
         retention_days: int | None = None,
         schedule_authority: dict[str, str] | None = None,
     ) -> Site:
-        """Director only. A longer retention period applies to footage captured afterwards;
-        a shorter one than the policy's 30 days is refused and recorded (R13). There is no
-        live window any more (R16): the event's ``live_window_hours`` is written 0."""
+        """Director only: the retention schedule's authority. The days footage is kept are
+        the adopted policy version's (``adopt_policy``, R28): a shorter period asked for
+        here is refused and recorded (R13), any other change is pointed to adoption; the
+        event records the version's days unchanged. There is no live window any more
+        (R16): the event's ``live_window_hours`` is written 0."""
         now = self.clock()
         who = self.authorize(
             actor, "retention settings", ("director",), rules.STAFF_ROLE, subject="site"
         )
         site = self._get(Site, SITE_ID) or self.site()
-        days = site.retention_days if retention_days is None else retention_days
+        days = self.policy_params().retention_days
         if retention_days is not None:
-            decision = footage_policy.check_retention_days(days)
+            decision = footage_policy.check_retention_days(retention_days, days)
             if not decision.allowed:
                 self.refuse(
                     who, "retention settings", decision.rule, decision.reason, subject="site"
+                )
+            if retention_days != days:
+                raise InvalidInput(
+                    f"footage is kept {days} days under the policy version in force; a "
+                    "different period is adopted as a new version (custodes policy adopt)"
                 )
         authority = site.schedule_authority if schedule_authority is None else schedule_authority
         if authority is not None:

@@ -349,6 +349,38 @@ PATRON_ERASURE = Rule(
     ("R22",),
 )
 
+# --- The policy in force (R28) ------------------------------------------------------
+POLICY_ADOPTION = Rule(
+    "POLICY-ADOPTION",
+    "Policy (board approval); 50 ILCS 205",
+    "The policy in force changes only by adopting a new version: the Director records the "
+    "board-approved text and parameters with the approval reference and an effective date "
+    "that is not in the past; every decision cites the version in force.",
+    ("R28",),
+)
+
+# The rule a decision applied, for the kinds of event that do not name it themselves
+# (``LedgerBase._cite_policy`` stamps it beside the policy version, R28).
+DECISION_RULES: dict[str, str] = {
+    "ledger.footage:Camera.CameraRegistered": CAMERA_PRIVACY_ZONE.id,
+    "ledger.footage:Segment.FootageCaptured": FOOTAGE_RETENTION.id,
+    "ledger.footage:Segment.FootageFlagged": FOOTAGE_RETENTION.id,
+    "ledger.footage:Segment.FlagCleared": FOOTAGE_RETENTION.id,
+    "ledger.footage:Segment.FootageViewed": FOOTAGE_ARCHIVE_ACCESS.id,
+    "ledger.footage:Segment.HoldApplied": FOOTAGE_HOLD_BLOCKS_PURGE.id,
+    "ledger.footage:Segment.HoldLifted": FOOTAGE_HOLD_RELEASE_DIRECTOR.id,
+    "ledger.footage:FootageHold.HoldPlaced": FOOTAGE_HOLD_BLOCKS_PURGE.id,
+    "ledger.footage:FootageHold.HoldReleased": FOOTAGE_HOLD_RELEASE_DIRECTOR.id,
+    "ledger.exports:EvidenceExport.EvidenceExported": FOOTAGE_ARCHIVE_ACCESS.id,
+    "ledger.disclosure:Request.DisclosureDecided": POLICY_DIRECTOR_DECIDES.id,
+    "ledger.disclosure:Request.DisclosureReleased": POLICY_DENY_BY_DEFAULT.id,
+    "ledger.disclosure:Request.FoiaClockStarted": FOIA_CLOCK.id,
+    "ledger.disclosure:Request.FoiaExtensionTaken": FOIA_CLOCK.id,
+    "ledger.disclosure:Request.PreservationHoldLinked": FOIA_PRESERVE.id,
+    "ledger.disclosure:Request.FollowUpOpened": LRCA_EMERGENCY_FOLLOWUP.id,
+    "ledger.patrons:Patron.PatronForgotten": PATRON_ERASURE.id,
+}
+
 # The requirement ids the rules cite, in our own words (docs/RULES.md is generated from
 # these two tables by ``custodes rules --markdown``).
 REQUIREMENTS: dict[str, str] = {
@@ -446,5 +478,6 @@ RULES: dict[str, Rule] = {
         CLAIMED_TIMES,
         READ_CONFIDENTIAL,
         PATRON_ERASURE,
+        POLICY_ADOPTION,
     )
 }

@@ -1,13 +1,16 @@
-"""The site: the library this ledger belongs to, its retention settings (R13, R16, R24) and
-its sign-in settings (R25: lockout after failed passphrases, how long an unlock lasts)."""
+"""The site: the library this ledger belongs to, its retention settings (R13, R16, R24),
+its sign-in settings (R25: lockout after failed passphrases, how long an unlock lasts) and
+the policy versions it adopted (R28)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledger import sitetime
 from ledger.domain import LedgerAggregate, stable_id
+from ledger.policy_versions import Adoptions, adoption_of, version_of
 
 SITE_ID = stable_id("site", "site")
 DEFAULT_RETENTION_DAYS = 30
@@ -24,6 +27,31 @@ class Site(LedgerAggregate):
         retention_days: int
         live_window_hours: int
         log_origin: str
+        policy: dict | None = None  # policy version 1, adopted in the same act (R28)
+
+        def apply(self, aggregate: Site) -> None:
+            record = adoption_of(self)
+            if record is not None:
+                aggregate.policies.add(version_of(record, self.timestamp, self.actor))
+
+    class PolicyAdopted(LedgerAggregate.Event):
+        """A new version of the library's policy (R28): ``ledger.policy_commands``."""
+
+        version: int
+        profile: str
+        text_sha256: str
+        params_sha256: str
+        text: str
+        params: dict[str, Any]
+        approved_by: str
+        approval_ref: str
+        effective_date: str  # ISO date, a site day
+        effective_at: datetime  # the instant it took effect (never before its adoption)
+
+        def apply(self, aggregate: Site) -> None:
+            record = adoption_of(self)
+            assert record is not None
+            aggregate.policies.add(version_of(record, self.timestamp, self.actor))
 
     class SiteSettingsChanged(LedgerAggregate.Event):
         retention_days: int
@@ -66,6 +94,7 @@ class Site(LedgerAggregate):
         self.max_failures = DEFAULT_MAX_FAILURES
         self.failure_window_minutes = DEFAULT_FAILURE_WINDOW_MINUTES
         self.unlock_minutes = DEFAULT_UNLOCK_MINUTES
+        self.policies = Adoptions()
 
     @property
     def zone(self) -> ZoneInfo:

@@ -39,12 +39,15 @@ from projections.compliance_model import (
     CameraRow,
     Cameras,
     CameraTimeline,
+    CitedRule,
     ComplianceReport,
     DisclosureRow,
     Disclosures,
     HeldSegment,
     Integrity,
     OverdueSegment,
+    Policy,
+    PolicyVersionRow,
     RefusalRow,
     RefusedAccess,
     RefusedCamera,
@@ -199,8 +202,37 @@ def build_compliance_report(
                 RefusalRow(r.recorded_at, r.actor, r.actor_role, r.action, r.rule_id, r.message)
                 for r in refusals
             ),
+            policy=_policy(ledger, start, end, ref, {r.rule_id for r in refusals}),
         )
     return report
+
+
+def _policy(
+    ledger: Ledger, start: datetime, end: datetime, ref: datetime, cited: set[str]
+) -> Policy:
+    """The policy versions in force during the period (R28) and those adopted in it, as
+    the site's adoptions (read from the verified log, not a read model) knew them at
+    ``ref``; and the words of each rule a refusal of the period cited."""
+    known = [v for v in ledger.policy_history() if v.adopted_at <= ref]
+    rows = []
+    for i, v in enumerate(known):
+        until = known[i + 1].effective_at if i + 1 < len(known) else None
+        in_force = v.effective_at < end and (until is None or until > start)
+        adopted = start <= v.adopted_at < end
+        if in_force or adopted:
+            rows.append(
+                PolicyVersionRow(
+                    v.version, v.profile, v.approved_by, v.approval_ref, v.effective_date,
+                    v.effective_at, v.adopted_at, v.adopted_by, v.text_sha256,
+                    v.params_sha256, v.params.retention_days, in_force, adopted,
+                )
+            )  # fmt: skip
+    words = tuple(
+        CitedRule(r.id, r.source, r.summary)
+        for rule_id in sorted(cited)
+        if (r := rules.RULES.get(rule_id)) is not None
+    )
+    return Policy(tuple(rows), words)
 
 
 # ---- sections -----------------------------------------------------------------------------

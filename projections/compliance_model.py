@@ -239,6 +239,40 @@ class RefusalRow:
 
 
 @dataclass(frozen=True)
+class PolicyVersionRow:
+    """An adopted policy version that was in force in the period or adopted in it (R28)."""
+
+    version: int
+    profile: str
+    approved_by: str
+    approval_ref: str
+    effective_date: date
+    effective_at: datetime
+    adopted_at: datetime
+    adopted_by: str
+    text_sha256: str
+    params_sha256: str
+    retention_days: int
+    in_force_in_period: bool
+    adopted_in_period: bool
+
+
+@dataclass(frozen=True)
+class CitedRule:
+    """A rule a refusal of the period cited, with its words (``custodes rules``)."""
+
+    rule_id: str
+    source: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    versions: tuple[PolicyVersionRow, ...] = ()
+    cited_rules: tuple[CitedRule, ...] = ()
+
+
+@dataclass(frozen=True)
 class ComplianceReport:
     header: ReportHeader
     attention: tuple[AttentionItem, ...]
@@ -249,6 +283,7 @@ class ComplianceReport:
     disclosures: Disclosures
     refusals: tuple[RefusalRow, ...]
     schema_version: str = field(default=SCHEMA_VERSION)
+    policy: Policy = field(default_factory=Policy)  # the versions in force (R28)
 
     def __post_init__(self) -> None:
         self.check_valid()

@@ -332,6 +332,10 @@ _SUMMARIES: dict[str, Any] = {
     "PatronDetailsRecorded": lambda e, z: "patron details sealed under a new key",
     "PatronForgotten": lambda e, z: f"patron {e.pseudonym} details erased: {e.reason}",
     "AccessDenied": lambda e, z: f"REFUSED {e.action} ({e.subject}) under {e.rule_id}: {e.message}",
+    "PolicyAdopted": lambda e, z: (
+        f"policy version {e.version} adopted ({e.approved_by}, {e.approval_ref}), in force "
+        f"from {sitetime.show(e.effective_at, z)}; text sha256:{e.text_sha256[:16]}"
+    ),
     "EvidenceExported": lambda e, z: (
         f"evidence export for {e.request_ref} to {e.recipient}: {_list(e.segments)}"
     ),

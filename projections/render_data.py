@@ -112,6 +112,11 @@ DISCLOSURES = (
     "footage_redaction",
 )
 REFUSALS = ("at", "actor", "role", "action", "rule_id", "message")
+POLICY_VERSIONS = (
+    "version", "profile", "approved_by", "approval_ref", "effective_date", "effective_at",
+    "adopted_at", "adopted_by", "text_sha256", "params_sha256", "retention_days",
+    "in_force_in_period", "adopted_in_period",
+)  # fmt: skip
 CAMERAS_REFUSED = ("camera_id", "actor", "at", "zone", "rule_id", "message")
 
 CSV_TABLES: dict[str, Table] = {
@@ -127,6 +132,7 @@ CSV_TABLES: dict[str, Table] = {
     "access_refused.csv": (ACCESS_REFUSED, lambda r: _rows(r.access.refused, ACCESS_REFUSED)),
     "disclosures.csv": (DISCLOSURES, lambda r: _rows(r.disclosures.rows, DISCLOSURES)),
     "refusals.csv": (REFUSALS, lambda r: _rows(r.refusals, REFUSALS)),
+    "policy_versions.csv": (POLICY_VERSIONS, lambda r: _rows(r.policy.versions, POLICY_VERSIONS)),
 }
 
 

@@ -84,6 +84,7 @@ SECTION_TITLES = (
     "Footage access",
     "Disclosures",
     "Refused attempts",
+    "Policy in force",
     "Proof of integrity",
 )
 
@@ -163,7 +164,7 @@ def _proof(report: ComplianceReport, zone: ZoneInfo) -> Section:
     )
     return Section(
         "proof",
-        SECTION_TITLES[7],
+        SECTION_TITLES[8],
         (
             Para(verdict, strong=True),
             Facts(
@@ -233,16 +234,16 @@ def _retention(report: ComplianceReport, zone: ZoneInfo) -> Section:
             Facts(
                 "Retention settings",
                 (
-                    ("Retention", f"{s.retention_days} days from the end of recording"),
+                    ("Retention", _retention_days(report, s.retention_days)),
                     (
                         "Flags",
-                        f"name the incident; end at most {FLAG_MAX_DAYS} days ahead; only "
-                        "the Director extends one",
+                        "name the incident; end within the policy version's bound (the seed "
+                        f"policy's {FLAG_MAX_DAYS} days); only the Director extends one",
                     ),
                     (
                         "Archived footage",
-                        "every recorded segment (no live window): Director and Business "
-                        "Manager only",
+                        "every recorded segment (no live window): the roles the policy "
+                        "version names, at most the Director and the Business Manager",
                     ),
                     (
                         "Schedule authority",
@@ -507,6 +508,58 @@ def _refusals(report: ComplianceReport, zone: ZoneInfo) -> Section:
     )
 
 
+def _retention_days(report: ComplianceReport, days: int) -> str:
+    """The days of each policy version in force in the period (R28)."""
+    versions = [v for v in report.policy.versions if v.in_force_in_period]
+    if not versions:
+        return f"{days} days from the end of recording"
+    return "; ".join(
+        f"{v.retention_days} days from the end of recording (policy version {v.version}, "
+        f"for footage captured from {local_date(v.effective_at, site_zone(report))})"
+        for v in versions
+    )
+
+
+def _policy(report: ComplianceReport, zone: ZoneInfo) -> Section:
+    """The versions in force in the period with their approval, those adopted in it, and
+    the words of each rule a refusal cited (R28)."""
+    dt = lambda m: local_datetime(m, zone)  # noqa: E731
+    p = report.policy
+    return Section(
+        "policy",
+        SECTION_TITLES[7],
+        (
+            _table(
+                "Policy versions in force or adopted in the period",
+                ("Version", "Approved by", "Approval", "In force from", "Adopted",
+                 "Retention", "Text SHA-256"),
+                (0.7, 1.3, 1.6, 1.3, 1.6, 0.8, 1.6),
+                (
+                    (
+                        str(v.version) + ("" if v.in_force_in_period else " (adopted, not yet in force)"),
+                        v.approved_by,
+                        v.approval_ref,
+                        dt(v.effective_at),
+                        f"{dt(v.adopted_at)} by {v.adopted_by}"
+                        + (" (in this period)" if v.adopted_in_period else ""),
+                        f"{v.retention_days} days",
+                        v.text_sha256[:16],
+                    )
+                    for v in p.versions
+                ),
+                empty="No adopted policy version is recorded (a ledger made before R28).",
+            ),
+            _table(
+                "The rules refused attempts cited, in their words",
+                ("Rule", "Source", "What it says"),
+                (1.4, 1.6, 4.0),
+                ((c.rule_id, c.source, c.summary) for c in p.cited_rules),
+                empty="Nothing was refused in this period.",
+            ),
+        ),
+    )  # fmt: skip
+
+
 _SECTIONS = (
     _summary,
     _attention,
@@ -515,6 +568,7 @@ _SECTIONS = (
     _access,
     _disclosures,
     _refusals,
+    _policy,
     _proof,
 )
 

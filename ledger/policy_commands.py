@@ -1,0 +1,170 @@
+"""Adopting a policy version (R28): the Director records the board-approved text and
+parameters; the rules read the parameters of the version in force (``policy_params``).
+
+A new version takes effect at the start of its effective date (site time), never before it
+is recorded: a date of today (or yesterday, ``PAST_TOLERANCE``: the board met last night)
+takes effect at the adoption itself. Versions take effect in the order they are numbered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ledger import rules, sitetime
+from ledger.application import LedgerBase
+from ledger.domain import Actor
+from ledger.errors import InvalidInput, NotFound
+from ledger.policy_params import (
+    PolicyParams,
+    legal_refusals,
+    parse_params,
+    text_sha256,
+)
+from ledger.policy_versions import AdoptedVersion
+from ledger.site import Site
+from ledger.text import REFERENCE, clean_text
+
+PAST_TOLERANCE = timedelta(days=1)
+MAX_AHEAD = timedelta(days=366)
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class PolicyDiff:
+    old: AdoptedVersion
+    new: AdoptedVersion
+    params: list[tuple[str, object, object]]
+    text_changed: bool
+
+
+class PolicyCommands(LedgerBase):
+    def adopt_policy(
+        self,
+        *,
+        text: str,
+        params_toml: str,
+        approved_by: str,
+        approval_ref: str,
+        effective: date,
+        actor: str,
+        profile: str = "",
+        expect_text_sha256: str | None = None,
+    ) -> AdoptedVersion:
+        """Director only. Bad files are bad input (nothing recorded); what the law or the
+        ledger's rules do not allow is refused and the refusal recorded (R23)."""
+        now = self.clock()
+        who = self.authorize(
+            actor, "adopt a policy version", ("director",), rules.POLICY_ADOPTION, subject="policy"
+        )
+        params = parse_params(params_toml)
+        if expect_text_sha256 is not None:
+            stated = expect_text_sha256.strip().lower()
+            if not _HEX64.fullmatch(stated):
+                raise InvalidInput(f"--text-sha256 {expect_text_sha256!r} is not a SHA-256")
+            if stated != text_sha256(text):
+                raise InvalidInput(
+                    f"the policy text's SHA-256 is {text_sha256(text)}, not the stated "
+                    f"{stated}: this is not the approved text (nothing was recorded)"
+                )
+        site = self.site()
+        record = self._adoption(
+            site.policies.adopted[-1] if site.policies.adopted else None,
+            who,
+            now,
+            site.zone,
+            text=text,
+            params=params,
+            approved_by=approved_by,
+            approval_ref=approval_ref,
+            effective=effective,
+            profile=profile,
+        )
+        site.trigger_event(
+            Site.PolicyAdopted,
+            timestamp=now,
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            **record,
+        )
+        self.save(site)
+        return site.policies.adopted[-1]
+
+    def _adoption(
+        self,
+        last: AdoptedVersion | None,
+        who: Actor,
+        now: datetime,
+        zone: ZoneInfo,
+        *,
+        text: str,
+        params: PolicyParams,
+        approved_by: str,
+        approval_ref: str,
+        effective: date,
+        profile: str,
+    ) -> dict[str, Any]:
+        """Check an adoption after ``last`` (None: version 1); its record, to be saved."""
+        approved_by = clean_text(approved_by, kind=REFERENCE, what="--approved-by")
+        approval_ref = clean_text(approval_ref, kind=REFERENCE, what="--approval-ref")
+        if not approved_by or not approval_ref:
+            raise InvalidInput(
+                "name who approved the policy (--approved-by) and where "
+                "(--approval-ref, e.g. the board minutes' date and item)"
+            )
+        action = "adopt a policy version"
+        for rule, message in legal_refusals(params):
+            self.refuse(who, action, rule, message, subject="policy")
+        today = sitetime.local_day(now, zone)
+        if effective < today - PAST_TOLERANCE:
+            self.refuse(
+                who,
+                action,
+                rules.POLICY_ADOPTION,
+                f"the effective date {effective} is in the past (today is {today}); a policy "
+                "is never adopted retroactively",
+                subject="policy",
+            )
+        if effective > today + MAX_AHEAD:
+            raise InvalidInput(f"the effective date {effective} is more than a year ahead")
+        effective_at = max(sitetime.day_start(effective, zone), now)
+        if last is not None and effective_at < last.effective_at:
+            self.refuse(
+                who,
+                action,
+                rules.POLICY_ADOPTION,
+                f"version {last.version} takes effect on {last.effective_date}; a later "
+                f"version takes effect on or after it, not on {effective}",
+                subject="policy",
+            )
+        return {
+            "version": last.version + 1 if last is not None else 1,
+            "profile": clean_text(profile, kind=REFERENCE, what="the profile") if profile else "",
+            "text_sha256": text_sha256(text),
+            "params_sha256": params.sha256(),
+            "text": text,
+            "params": params.to_json(),
+            "approved_by": approved_by,
+            "approval_ref": approval_ref,
+            "effective_date": effective.isoformat(),
+            "effective_at": effective_at,
+        }
+
+    # ---- queries --------------------------------------------------------------------------
+
+    def policy_history(self) -> list[AdoptedVersion]:
+        return list(self.policies().adopted)
+
+    def policy_version(self, version: int) -> AdoptedVersion:
+        found = self.policies().get(version)
+        if found is None:
+            raise NotFound(f"no policy version {version} (see: custodes policy history)")
+        return found
+
+    def policy_diff(self, old: int, new: int) -> PolicyDiff:
+        a, b = self.policy_version(old), self.policy_version(new)
+        return PolicyDiff(a, b, a.params.changes(b.params), a.text_sha256 != b.text_sha256)

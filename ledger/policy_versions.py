@@ -1,0 +1,130 @@
+"""Adopted policy versions (R28): what was adopted, and when it took effect.
+
+The site holds every adoption: version 1 in its ``SiteInitialised`` event (``init``'s act),
+later ones as ``PolicyAdopted`` events, each with its version number, the SHA-256 of both
+files' canonical bytes, the text and the parameters themselves, who approved it (the board) with their reference, the effective date, and the
+instant it took effect. Versions are numbered 1, 2, ... and take effect in that order: the
+version in force at an instant is the highest one whose effective instant is at or before
+it. ``Timeline`` is that rule as plain data, used by the ledger and by ``verify`` alike.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from ledger.policy_params import PolicyParams
+
+# The events that adopt a version: the site's first act carries version 1 (R28).
+ADOPTED_TOPICS = frozenset({"ledger.site:Site.SiteInitialised", "ledger.site:Site.PolicyAdopted"})
+
+
+@dataclass(frozen=True)
+class AdoptedVersion:
+    version: int
+    text_sha256: str
+    params_sha256: str
+    params: PolicyParams
+    text: str
+    profile: str
+    approved_by: str
+    approval_ref: str
+    effective_date: date
+    effective_at: datetime
+    adopted_at: datetime
+    adopted_by: str
+
+    def summary(self) -> str:
+        return (
+            f"version {self.version} ({self.profile}), approved by {self.approved_by}, "
+            f"{self.approval_ref}"
+        )
+
+
+@dataclass
+class Timeline:
+    """Versions by effective instant (non-decreasing with the version number)."""
+
+    starts: list[datetime] = field(default_factory=list)
+    versions: list[int] = field(default_factory=list)
+
+    def add(self, version: int, effective_at: datetime) -> None:
+        self.starts.append(effective_at)
+        self.versions.append(version)
+
+    def in_force(self, at: datetime) -> int | None:
+        i = bisect.bisect_right(self.starts, at)
+        return self.versions[i - 1] if i else None
+
+    @property
+    def latest(self) -> int:
+        return self.versions[-1] if self.versions else 0
+
+    @property
+    def latest_start(self) -> datetime | None:
+        return self.starts[-1] if self.starts else None
+
+
+class Adoptions:
+    """The versions adopted so far, in order, and when each took effect (on the Site)."""
+
+    def __init__(self) -> None:
+        self.adopted: list[AdoptedVersion] = []
+        self.timeline = Timeline()
+
+    def add(self, version: AdoptedVersion) -> None:
+        self.adopted.append(version)
+        self.timeline.add(version.version, version.effective_at)
+
+    def in_force(self, at: datetime) -> AdoptedVersion | None:
+        number = self.timeline.in_force(at)
+        return None if number is None else self.adopted[number - 1]
+
+    def get(self, version: int) -> AdoptedVersion | None:
+        return self.adopted[version - 1] if 1 <= version <= len(self.adopted) else None
+
+
+def adoption_of(event: Any) -> dict[str, Any] | None:
+    """The adoption an event records: ``Site.PolicyAdopted``'s fields, or version 1 in
+    ``Site.SiteInitialised``'s ``policy`` (None for a ledger made before R28)."""
+    if type(event).__name__ == "SiteInitialised":
+        policy: dict[str, Any] | None = getattr(event, "policy", None)
+        return policy
+    return {k: getattr(event, k) for k in ADOPTION_FIELDS}
+
+
+def version_of(record: dict[str, Any], adopted_at: datetime, adopted_by: str) -> AdoptedVersion:
+    return AdoptedVersion(
+        version=record["version"],
+        text_sha256=record["text_sha256"],
+        params_sha256=record["params_sha256"],
+        params=PolicyParams.from_json(record["params"]),
+        text=record["text"],
+        profile=record["profile"],
+        approved_by=record["approved_by"],
+        approval_ref=record["approval_ref"],
+        effective_date=date.fromisoformat(record["effective_date"]),
+        effective_at=as_instant(record["effective_at"]),
+        adopted_at=adopted_at,
+        adopted_by=adopted_by,
+    )
+
+
+def as_instant(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+ADOPTION_FIELDS = (
+    "version",
+    "profile",
+    "text_sha256",
+    "params_sha256",
+    "text",
+    "params",
+    "approved_by",
+    "approval_ref",
+    "effective_date",
+    "effective_at",
+)
