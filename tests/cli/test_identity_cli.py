@@ -225,7 +225,7 @@ def _pty_session(commands: str, env: dict[str, str], answers: list[bytes]) -> st
     if pid == 0:  # pragma: no cover - the child
         os.execvpe("bash", ["bash", "-c", commands], env)
     seen, since, pending = b"", b"", list(answers)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # eight commands, two real KDFs: slow on a loaded machine
     while time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 1)
         if not ready:
