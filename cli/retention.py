@@ -191,14 +191,15 @@ def retention_settings(
       custodes retention settings
       custodes retention settings --schedule-id "25-012" --schedule-item "7" --certificate-ref "LRA-DC-2026" --reason "board resolution 2026-14" --as "Dana Director"
     """
-    if retention_days is not None:
-        raise click.UsageError(
-            "footage retention is part of the adopted policy (R28): it changes only by "
-            "adopting a new version, with the board's approval: custodes policy adopt --text "
-            "FILE --params FILE --approved-by ... --approval-ref ... --effective DATE (see "
-            "custodes policy show; docs/POLICY.md)"
-        )
     ledger = ctx.ledger()
+    if retention_days is not None:
+        # A shorter period is refused and the attempt recorded (R13); any other change is
+        # a new policy version (R28).
+        ledger.change_retention(
+            retention_days=retention_days,
+            reason=reason or "",
+            actor=authenticate(ctx, actor, passphrase_file),
+        )
     authority_given = any(v is not None for v in (schedule_id, schedule_item, certificate_ref))
     changing = authority_given
     if changing:

@@ -210,8 +210,11 @@ class RetentionCommands(FootageQueries):
                 )
             if retention_days != days:
                 raise InvalidInput(
-                    f"footage is kept {days} days under the policy version in force; a "
-                    "different period is adopted as a new version (custodes policy adopt)"
+                    f"footage is kept {days} days under the policy version in force (R28): "
+                    "a different period is adopted as a new version, with the board's "
+                    "approval: custodes policy adopt --text FILE --params FILE --approved-by "
+                    "... --approval-ref ... --effective DATE (see custodes policy show; "
+                    "docs/POLICY.md)"
                 )
         authority = site.schedule_authority if schedule_authority is None else schedule_authority
         if authority is not None:

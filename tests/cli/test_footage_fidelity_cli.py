@@ -141,7 +141,7 @@ def test_there_is_no_live_window_to_set_and_retention_shows_per_segment(cli: Cli
         gone = cli(*command, "--live-window-hours", "720", "--as", D, code=2)
         assert "No such option '--live-window-hours'" in gone.stderr
     settings = json.loads(cli("retention", "settings", "--json").stdout)
-    assert settings == {"retention_days": 30, "schedule_authority": None}
+    assert settings == {"retention_days": 30, "policy_version": 1, "schedule_authority": None}
     seg = cli.segment()
     (row,) = json.loads(cli("footage", "list", "--json", "--as", D).stdout)
     assert (row["segment_id"], row["status"], row["retention_days"]) == (seg, "retained", 30)

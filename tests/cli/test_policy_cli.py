@@ -101,7 +101,7 @@ def test_refusals_are_recorded_and_bad_files_are_usage_errors(tmp_path: Path) ->
     )
     wrong = _adopt(cli, "--effective", "2026-11-02", params="type.toml", code=2)
     assert "footage.retention_days must be a whole number" in wrong.stderr
-    old = cli("retention", "settings", "--retention-days", "45", code=2)
+    old = cli("retention", "settings", "--retention-days", "45", code=1)
     assert "custodes policy adopt" in old.stderr
     assert cli.count() == before + 1  # only the log read itself (R27)
     assert [v["version"] for v in cli.json("policy", "history")["versions"]] == [1]

@@ -251,16 +251,24 @@ def test_the_sweep_destroys_expired_copies_strays_and_every_copy_before_the_purg
 def test_retention_is_never_below_the_policys_and_each_purge_records_its_own(
     ledger: Ledger,
 ) -> None:
-    ledger.change_retention(retention_days=45, reason="board resolution 26-4", actor=DIRECTOR)
+    with pytest.raises(InvalidInput, match="custodes policy adopt"):  # longer: a new version
+        ledger.change_retention(retention_days=45, reason="board resolution", actor=DIRECTOR)
+    with pytest.raises(NotPermitted, match="FOOTAGE-RETENTION"):  # shorter: refused, recorded
+        ledger.change_retention(retention_days=14, reason="disk space", actor=DIRECTOR)
     sid = segment(ledger)
     rows = read_views(ledger, lambda c: segment_rows(c, NOW))
-    assert [(r.segment_id, r.retention_days) for r in rows] == [(sid, 45)]
-    ledger.clock.set(REC + timedelta(days=46))
+    assert [(r.segment_id, r.retention_days) for r in rows] == [(sid, 30)]
+    ledger.clock.set(REC + timedelta(days=29))
+    early = sweep(ledger, open_vault(ledger),
+                  read_views(ledger, lambda c: due_segment_ids(c, ledger.clock())),
+                  actor=DIRECTOR)  # fmt: skip
+    assert early.outcomes == [] or [o.status for o in early.outcomes] != ["purged"]
+    ledger.clock.set(REC + timedelta(days=31))
     result = sweep(ledger, open_vault(ledger),
                    read_views(ledger, lambda c: due_segment_ids(c, ledger.clock())),
                    actor=DIRECTOR)  # fmt: skip
     assert [o.status for o in result.outcomes] == ["purged"]
-    assert list(ledger.read_log(kinds=["FootagePurged"]))[-1].details["retention_days"] == 45
+    assert list(ledger.read_log(kinds=["FootagePurged"]))[-1].details["retention_days"] == 30
 
 
 def test_past_its_deadline_a_held_segment_may_still_be_viewed(ledger: Ledger) -> None:
