@@ -7,6 +7,7 @@ import stat
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -27,11 +28,13 @@ from cli.proofs import witness_policy_option
 from cli.when import range_options, time_range
 from ledger import sitetime
 from ledger.app import open_ledger
+from ledger.chain import Damage
 from ledger.chain_reader import ChainReader
 from ledger.datadir import DataDir
 from ledger.dir_modes import tighten
 from ledger.errors import InvalidTime
 from ledger.integrity import (
+    LedgerTampered,
     deep_checker,
     open_chain,
     read_checkpoint,
@@ -201,7 +204,9 @@ def verify(
     if witness_policy is not None and _given_on_command_line("witness_policy"):
         raise click.UsageError("--witness-policy checks the checkpoint named by --against")
     reader = open_chain(ctx.datadir())
-    total, _ = reader.head()
+    total = reader.head()[0]
+    if type(total) is not int:  # a damaged head: the walk says where
+        total = 0
     with click.progressbar(length=max(total, 1), label="Verifying", file=sys.stderr) as bar:
         step = max(total // 100, 1)
 
@@ -217,13 +222,7 @@ def verify(
         "acts": result.acts,
         "deep": deep,
         "head": result.head_hash.hex(),
-        "damage": None
-        if result.damage is None
-        else {
-            "position": result.damage.position,
-            "kind": result.damage.kind,
-            "detail": result.damage.detail,
-        },
+        "damage": _damage_json(result.damage),
     }
     if result.damage is None:
         data["warnings"] = _vault_and_key_warnings(ctx)
@@ -244,6 +243,12 @@ def verify(
             + (" (every event decrypted and checked)" if deep else "")
             + f"; head {result.head_hash.hex()}"
         )
+
+
+def _damage_json(damage: Damage | None) -> dict[str, Any] | None:
+    if damage is None:
+        return None
+    return {"position": damage.position, "kind": damage.kind, "detail": damage.detail}
 
 
 def _vault_and_key_warnings(ctx: Context) -> list[str]:
@@ -279,7 +284,20 @@ def _verify_against(ctx: Context, path: Path, witness_policy: Path | None, as_js
 
         policy = load_policy(witness_policy)
         check_log(policy, origin, datadir.public_key())
-    outcome = verify_against(reader, cp)
+    try:
+        outcome = verify_against(reader, cp)
+    except LedgerTampered as e:
+        if as_json:  # the result is printed whatever it is
+            emit_json(
+                {
+                    "ok": False,
+                    "checkpoint_size": cp.size,
+                    "checkpoint_time": cp.time,
+                    "damage": _damage_json(e.damage),
+                    "error": str(e),
+                }
+            )
+        raise
     witnessed: dict[str, int] | None = None
     if policy is not None:
         from ledger.witness.ledger_side import check_witnesses

@@ -15,6 +15,7 @@ from eventsourcing.persistence import (
 
 from capture.errors import CaptureError
 from cli.common import Busy, Context, Tampered
+from ledger.chain import ChainBroken
 from ledger.errors import InvalidTime, LedgerBusy, LedgerError
 from ledger.evidence import EvidenceInvalid
 from ledger.integrity import LedgerTampered, MerkleProofFailed
@@ -30,6 +31,8 @@ class CustodesGroup(click.Group):
             return super().invoke(ctx)
         except (LedgerTampered, MerkleProofFailed, EvidenceInvalid) as e:
             raise Tampered(str(e)) from e
+        except ChainBroken as e:  # the store refused to extend a damaged chain
+            raise Tampered(_damage_found(ctx) or str(e)) from e
         except LedgerBusy as e:
             raise Busy(str(e)) from e
         except IntegrityError as e:
@@ -50,6 +53,15 @@ class CustodesGroup(click.Group):
             if damage is not None:
                 raise Tampered(damage) from e
             raise click.ClickException(_storage_message(e)) from e
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as e:
+            # A value no command expects (SQLite keeps any type in any column) is damage
+            # the chain shows: report it as such (exit 3), not as a traceback.
+            damage = _damage_found(ctx)
+            if damage is not None:
+                raise Tampered(damage) from e
+            raise
         finally:
             obj = ctx.find_object(Context)
             if obj is not None and ctx.parent is None:

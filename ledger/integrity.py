@@ -9,8 +9,8 @@ tail visible; a signed checkpoint kept elsewhere makes a consistent rewrite visi
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -24,7 +24,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from ledger.act_check import ActChecker, DeepActChecker
-from ledger.chain import Damage, VerifyResult, entry_hash
+from ledger.chain import GENESIS, Damage, VerifyResult, entry_hash
 from ledger.chain_reader import ChainReader
 from ledger.checkpoint import Checkpoint, parse_and_verify, sign_checkpoint
 from ledger.datadir import DataDir
@@ -32,11 +32,10 @@ from ledger.errors import InvalidInput, LedgerError, NotFound, StoreUnavailable
 from ledger.merkle import (
     MerkleAppender,
     MerkleError,
-    consistency_proof,
+    TreeDamaged,
     inclusion_nodes,
     inclusion_proof,
     leaf_hash,
-    verify_consistency,
     verify_inclusion,
 )
 from ledger.store import ChainedFactory
@@ -71,10 +70,17 @@ def open_chain(datadir: DataDir) -> ChainReader:
 
 @dataclass(frozen=True)
 class TreeResult:
+    """A verification: ``verify`` holds the first damage of the chain or of the stored tree;
+    ``tree_size`` and ``tree_root`` are the tree over every verified entry, its root
+    recomputed from the entries (never read from the stored tree); ``chain`` is the walk
+    of the entries alone; ``roots`` the recomputed roots at the sizes asked for."""
+
     verify: VerifyResult
     tree_size: int
     tree_root: bytes | None
     tree_extended: bool
+    chain: VerifyResult | None = None
+    roots: dict[int, bytes] = field(default_factory=dict)
 
 
 def verify_chain(
@@ -101,14 +107,16 @@ def verify_and_extend(
     on_entry: Callable[[int, bytes], None] | None = None,
     *,
     extend_tree: bool = True,
-    recompute: bool = False,
     acts: ActChecker | None = None,
+    roots_at: Collection[int] = (),
 ) -> TreeResult:
-    """Walk the chain; extend the Merkle tree over newly verified entries.
+    """Walk the chain, recompute the Merkle tree from its entries, check the stored tree
+    against it, and store the nodes of newly verified entries.
 
-    With ``recompute`` the root over ALL entries is also recomputed in memory (a
-    frontier of log2(n) hashes) and compared with the stored tree: a tree that does not
-    match the chain it claims to cover is reported as damage at the first entry.
+    The stored tree is a cache: every stored node is compared with the recomputed one as
+    the walk completes it (docs/FORMAT.md, "The stored tree"), and a disagreement is
+    damage of kind ``tree`` at the entry that completes the node. What is returned (and
+    what a checkpoint signs) is the recomputed root, never a stored one.
     """
     if extend_tree:
         try:
@@ -118,55 +126,81 @@ def verify_and_extend(
             if "readonly" not in str(e).casefold() and "read-only" not in str(e).casefold():
                 raise
             extend_tree = False
-    size, root = reader.tree_state()
-    appender = MerkleAppender()
-    if extend_tree and size:
-        store = reader.node_store()
-        try:
-            appender = MerkleAppender(size, store)  # reads the frontier: log2(size) nodes
-        finally:
-            store.close()
-    full = MerkleAppender() if recompute else None
-    pending: list[bytes] = []
+    tree_damage: Damage | None = None
+    try:
+        size, root = reader.tree_state()
+    except TreeDamaged as e:
+        size, root, extend_tree = 0, None, False
+        tree_damage = Damage(1, "tree", str(e))
+    audit = None
+    if tree_damage is None and reader.tree_tables_exist():
+        audit = reader.tree_audit(size)
+        problem = audit.extra()
+        if problem is not None:
+            tree_damage, extend_tree = Damage(max(size, 1), "tree", problem), False
+    full = MerkleAppender()
+    wanted = set(roots_at)
+    roots: dict[int, bytes] = {}
+    pending: list[tuple[int, int, bytes]] = []
+    stored = size  # the stored tree's size, as this verification extends it
     extended = False
+    heads = [GENESIS, GENESIS]  # entry hashes of the last two entries walked
+    tree_head = GENESIS
 
     def flush() -> None:
-        nonlocal extended, extend_tree
-        before = appender.size
-        nodes = appender.append(pending)
-        pending.clear()
+        nonlocal extended, extend_tree, stored
         try:
-            reader.extend_tree(before, appender.size, appender.root(), nodes)
+            reader.extend_tree(stored, full.size, full.root(), pending)
         except IntegrityError:
             # Another verification extended the tree first: it covers these entries
             # already, so keep verifying and leave the tree to it.
             extend_tree = False
             return
-        extended = True
+        finally:
+            pending.clear()
+        stored, extended = full.size, True
 
     def entry(position: int, h: bytes) -> None:
+        nonlocal tree_damage, tree_head
         if on_entry is not None:
             on_entry(position, h)
-        if full is not None or position > size:
-            lh = leaf_hash(h)
-            if full is not None:
-                full.append([lh])
-            if extend_tree and position > size:
-                pending.append(lh)
-                if len(pending) >= FLUSH_EVERY:
-                    flush()
+        heads[0], heads[1] = heads[1], h
+        nodes = full.append([leaf_hash(h)])
+        if position in wanted:
+            roots[position] = full.root()
+        if position <= size:
+            if audit is None or tree_damage is not None:
+                return
+            for level, index, value in nodes:
+                problem = audit.check(level, index, value)
+                if problem is not None:
+                    tree_damage, tree_head = Damage(position, "tree", problem), heads[0]
+                    return
+            if position == size and full.root() != root:
+                tree_damage, tree_head = (
+                    Damage(position, "tree", "the stored tree's root disagrees with the entries"),
+                    heads[0],
+                )
+        elif extend_tree and tree_damage is None:
+            pending.extend(nodes)
+            if position - stored >= FLUSH_EVERY:
+                flush()
 
-    result = reader.verify(witnessed_size=size, on_entry=entry, acts=acts or ActChecker())
-    if result.ok and extend_tree and pending:
-        flush()
-    new_size, new_root = reader.tree_state() if extend_tree else (size, root)
-    if result.ok and full is not None and new_size == result.count and new_root != full.root():
-        result = VerifyResult(
-            0,
-            bytes(32),
-            Damage(1, "edited", "the stored Merkle tree does not match the chain entries"),
-        )
-    return TreeResult(result, new_size, new_root, extended)
+    try:
+        chain = reader.verify(witnessed_size=size, on_entry=entry, acts=acts or ActChecker())
+    finally:
+        if audit is not None:
+            audit.close()
+    result = chain
+    if tree_damage is not None and (
+        chain.damage is None or tree_damage.position < chain.damage.position
+    ):
+        result = VerifyResult(tree_damage.position - 1, tree_head, tree_damage, chain.acts)
+    if result.ok:
+        if extend_tree and pending:
+            flush()
+        return TreeResult(result, full.size, full.root(), extended, chain, roots)
+    return TreeResult(result, size, root, extended, chain, roots)
 
 
 def issue_checkpoint(
@@ -204,30 +238,42 @@ def read_checkpoint(note: str, public_key: Any, origin: str) -> Checkpoint:
 
 
 def verify_against(reader: ChainReader, cp: Checkpoint) -> TreeResult:
-    """Prove today's ledger extends the signed checkpoint ``cp`` (RFC 9162 consistency)."""
-    outcome = verify_and_extend(reader, recompute=True)
-    if outcome.verify.damage is not None:
-        raise LedgerTampered(outcome.verify.damage)
-    n = outcome.tree_size
-    if n < cp.size:
+    """Prove today's ledger extends the signed checkpoint ``cp``: the root of its first
+    ``cp.size`` entries, recomputed from them, is the checkpoint's root. When it is not,
+    the first entry that differs is the one the stored tree says changed."""
+    outcome = verify_and_extend(reader, roots_at={cp.size})
+    damage, chain = outcome.verify.damage, outcome.chain
+    assert chain is not None
+    if damage is not None and damage is chain.damage:
+        raise LedgerTampered(damage)
+    if chain.ok and chain.count < cp.size:
+        n = chain.count
         raise LedgerTampered(
             Damage(n + 1, "truncated", f"checkpoint covers {cp.size} entries, ledger has {n}"),
             f"ledger verification FAILED against the checkpoint: it covers {cp.size} entries "
             f"but the ledger now has {n} (truncated at position {n + 1})",
         )
-    assert outcome.tree_root is not None
-    store = reader.node_store()
-    try:
-        proof = consistency_proof(cp.size, n, store)
-        verify_consistency(cp.size, n, cp.root, outcome.tree_root, proof)
-    except MerkleError as e:
+    recomputed = outcome.roots.get(cp.size)
+    if recomputed is not None and recomputed != cp.root:
+        located = damage is not None and damage.kind == "tree" and damage.position <= cp.size
+        if located:
+            assert damage is not None
+            where, how = damage.position, f"entry {damage.position} is the first that differs"
+        else:
+            where, how = (
+                1,
+                ("the stored tree was rebuilt since, so it cannot tell which entry differs first"),
+            )
         raise LedgerTampered(
-            Damage(1, "edited", str(e)),
-            f"ledger verification FAILED against the checkpoint of size {cp.size}: "
-            f"today's ledger does not extend it ({e}); entries up to {cp.size} were rewritten",
-        ) from e
-    finally:
-        store.close()
+            Damage(
+                where, "edited", f"the first {cp.size} entries do not have the checkpoint's root"
+            ),
+            f"ledger verification FAILED against the checkpoint of size {cp.size} at position "
+            f"{where}: edited (today's ledger does not extend it: the root of its first "
+            f"{cp.size} entries is not the checkpoint's; {how})",
+        )
+    if damage is not None:
+        raise LedgerTampered(damage)  # the stored tree (a cache) is damaged
     return outcome
 
 

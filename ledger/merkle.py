@@ -30,6 +30,7 @@ __all__ = [
     "MerkleError",
     "NodeMissing",
     "NodeStore",
+    "TreeDamaged",
     "TreeSizeInvalid",
     "consistency_nodes",
     "consistency_proof",
@@ -66,6 +67,11 @@ class NodeMissing(MerkleError, LookupError):
         )
         self.level = level
         self.index = index
+
+
+class TreeDamaged(MerkleError):
+    """The stored tree (a cache of values recomputed from the entries) holds a value of
+    the wrong type, or one that disagrees with the entries."""
 
 
 class InclusionProofInvalid(MerkleError):
