@@ -188,7 +188,7 @@ def verify(
     tampered with.
 
     Reports the FIRST bad position and the kind of damage: edited, deleted, inserted,
-    reordered, truncated; unsigned, forged, unknown key, revoked key, not permitted (a
+    reordered, truncated; tree (the stored Merkle tree disagrees with the entries); unsigned, forged, unknown key, revoked key, not permitted (a
     role that could not record that kind of event), clock (a recorded time that went
     back). See docs/FORMAT.md.
 
@@ -273,6 +273,25 @@ def _given_on_command_line(name: str) -> bool:
 
 
 def _verify_against(ctx: Context, path: Path, witness_policy: Path | None, as_json: bool) -> None:
+    try:
+        _check_against(ctx, path, witness_policy, as_json)
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
+        raise
+    except Exception as e:
+        if as_json:  # the result is printed whatever it is
+            damage = e.damage if isinstance(e, LedgerTampered) else _first_damage(ctx)
+            emit_json({"ok": False, "damage": _damage_json(damage), "error": str(e)})
+        raise
+
+
+def _first_damage(ctx: Context) -> Damage | None:
+    try:
+        return verify_chain(open_chain(ctx.datadir()), extend_tree=False).damage
+    except Exception:  # the database itself is unusable: the error says so
+        return None
+
+
+def _check_against(ctx: Context, path: Path, witness_policy: Path | None, as_json: bool) -> None:
     datadir = ctx.datadir()
     reader = open_chain(datadir)
     origin = ctx.ledger().site().log_origin
@@ -284,20 +303,7 @@ def _verify_against(ctx: Context, path: Path, witness_policy: Path | None, as_js
 
         policy = load_policy(witness_policy)
         check_log(policy, origin, datadir.public_key())
-    try:
-        outcome = verify_against(reader, cp)
-    except LedgerTampered as e:
-        if as_json:  # the result is printed whatever it is
-            emit_json(
-                {
-                    "ok": False,
-                    "checkpoint_size": cp.size,
-                    "checkpoint_time": cp.time,
-                    "damage": _damage_json(e.damage),
-                    "error": str(e),
-                }
-            )
-        raise
+    outcome = verify_against(reader, cp)
     witnessed: dict[str, int] | None = None
     if policy is not None:
         from ledger.witness.ledger_side import check_witnesses
