@@ -142,6 +142,7 @@ def _register() -> None:
         ledger_cmds,
         proofs,
         report,
+        report_verify,
         reports,
         request,
         rules_cmd,
@@ -162,6 +163,7 @@ def _register() -> None:
     backup.register(custodes)
     rules_cmd.register(custodes)
     witness.register(custodes)
+    report_verify.register(custodes)
     accept_data_dir_everywhere(custodes)
 
 

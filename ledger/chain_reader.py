@@ -254,6 +254,26 @@ class ChainReader:
             *(None if v is None else bytes(v) for v in row[5:]),
         )  # fmt: skip
 
+    def aggregate_entries(
+        self, store: SqlNodeStore, aggregate: UUID, max_position: int
+    ) -> list[tuple[Any, ...]]:
+        """Every entry of one aggregate at or before ``max_position``, by version: the
+        chain fields of ``entry`` and the stored state (on the node store's connection)."""
+        pg = self.recorder.dialect == "postgresql"
+        uuid_expr = "uuid_send(originator_id)" if pg else "originator_id"
+        p = "%s" if pg else "?"
+        cur = store._cur
+        cur.execute(
+            f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
+            f"prev_hash, entry_hash, act, state FROM {self.table} "
+            f"WHERE originator_id = {p} AND position <= {p} ORDER BY originator_version",
+            (aggregate if pg else aggregate.bytes, max_position),
+        )
+        return [
+            (r[0], bytes(r[1]), r[2], r[3], r[4], *(None if v is None else bytes(v) for v in r[5:]))
+            for r in cur.fetchall()
+        ]
+
     @contextmanager
     def _write(self) -> Iterator[Any]:
         engine = self.recorder.datastore.engine

@@ -237,6 +237,9 @@ class ComplianceReport:
     disclosures: Disclosures
     refusals: tuple[RefusalRow, ...]
     schema_version: str = field(default=SCHEMA_VERSION)
+    # For each disclosure row, its log entries with inclusion proofs against the
+    # integrity checkpoint (ledger.report_proofs; JSON only, docs/REPORTS.md).
+    proofs: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.check_valid()
