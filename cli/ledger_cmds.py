@@ -24,7 +24,7 @@ from cli.common import (
     table,
 )
 from cli.output import echo
-from cli.proofs import witness_policy_option
+from cli.proofs import policy_in_force, witness_policy_option
 from cli.when import range_options, time_range
 from ledger import sitetime
 from ledger.app import open_ledger
@@ -297,11 +297,10 @@ def _check_against(ctx: Context, path: Path, witness_policy: Path | None, as_jso
     origin = ctx.ledger().site().log_origin
     note = path.read_text()
     cp = read_checkpoint(note, datadir.public_key(), origin)
-    policy = None
-    if witness_policy is not None:
-        from ledger.witness.ledger_side import check_log, load_policy
+    policy = policy_in_force(ctx, witness_policy)
+    if policy is not None:
+        from ledger.witness.ledger_side import check_log
 
-        policy = load_policy(witness_policy)
         check_log(policy, origin, datadir.public_key())
     outcome = verify_against(reader, cp)
     witnessed: dict[str, int] | None = None

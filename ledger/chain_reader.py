@@ -368,9 +368,9 @@ MAX_LEVEL = 63
 class TreeAudit:
     """Compares the stored perfect nodes of a tree of ``size`` leaves with the nodes
     recomputed from the entries, as the walk recomputes them: one cursor per level
-    streams that level's rows in index order, so the whole table is read once, in
-    constant memory, and a node missing, altered or of the wrong type is found at the
-    entry that completes it (docs/FORMAT.md, "The stored tree")."""
+    streams that level's rows in index order, compared a batch at a time, so the whole
+    table is read once, in bounded memory, and a node missing, altered or of the wrong
+    type is found (docs/FORMAT.md, "The stored tree")."""
 
     def __init__(self, reader: ChainReader, size: int) -> None:
         self.reader = reader
@@ -381,9 +381,9 @@ class TreeAudit:
         self._conn: Any = self._proxy.driver_connection
         self._pg = reader.recorder.dialect == "postgresql"
         self._p = "%s" if self._pg else "?"
-        self._levels: dict[int, Iterator[tuple[Any, ...]]] = {}
+        self._levels: dict[int, Any] = {}  # level -> its open cursor
 
-    def _level(self, level: int) -> Iterator[tuple[Any, ...]]:
+    def _level(self, level: int) -> Any:
         if self._pg:
             cur = self._conn.cursor(name=f"custodes_tree_{level}")
             cur.itersize = self.reader.batch
@@ -394,27 +394,36 @@ class TreeAudit:
             f"WHERE level = {self._p} AND idx < {self._p} ORDER BY idx",
             (level, self.size >> level),
         )
-        return self.reader._stream(cur)
+        return cur
 
-    def check(self, level: int, index: int, value: bytes) -> str | None:
-        """None if the stored node (level, index) is ``value``, else what is wrong."""
+    def compare(self, level: int, expected: list[tuple[int, bytes]]) -> tuple[int, str] | None:
+        """The level's next stored rows are ``expected`` (index, hash), in order; else the
+        first node that is not, and what is wrong with it. One ``fetchmany`` and one list
+        comparison when they are (the common case)."""
         rows = self._levels.get(level)
         if rows is None:
             rows = self._levels[level] = self._level(level)
-        row = next(rows, None)
+        got = rows.fetchmany(len(expected))
+        if got == expected:
+            return None
         what = "leaf" if level == 0 else "node"
-        if row is None or row[0] != index:
-            return f"the stored tree lacks {what} ({level}, {index})"
-        stored = row[1]
-        if not isinstance(stored, bytes | memoryview) or bytes(stored) != value:
-            if level == 0:
+        for n, (index, value) in enumerate(expected):
+            row = got[n] if n < len(got) else None
+            if row is None or row[0] != index:
+                return index, f"the stored tree lacks {what} ({level}, {index})"
+            stored = row[1]
+            if not isinstance(stored, bytes | memoryview) or bytes(stored) != value:
+                if level == 0:
+                    return index, (
+                        f"entry {index + 1} is not the entry the stored tree recorded when "
+                        "it was verified before (the entry was rewritten since, or the stored "
+                        "tree was damaged)"
+                    )
                 return (
-                    f"entry {index + 1} is not the entry the stored tree recorded when it "
-                    "was verified before (the entry was rewritten since, or the stored tree "
-                    "was damaged)"
+                    index,
+                    f"the stored tree's node ({level}, {index}) disagrees with the entries",
                 )
-            return f"the stored tree's node ({level}, {index}) disagrees with the entries"
-        return None
+        return None  # pragma: no cover - equal lists of equal rows
 
     def extra(self) -> str | None:
         """A stored node for a leaf at or beyond ``size`` (none may exist)."""

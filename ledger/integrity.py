@@ -9,6 +9,7 @@ tail visible; a signed checkpoint kept elsewhere makes a consistent rewrite visi
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +42,7 @@ from ledger.merkle import (
 from ledger.store import ChainedFactory
 
 FLUSH_EVERY = 10_000
+AUDIT_BATCH = 1024  # stored nodes compared per query and list comparison
 PROOF_FORMAT = "custodes-inclusion-proof/1"
 
 
@@ -144,8 +146,10 @@ def verify_and_extend(
     pending: list[tuple[int, int, bytes]] = []
     stored = size  # the stored tree's size, as this verification extends it
     extended = False
-    heads = [GENESIS, GENESIS]  # entry hashes of the last two entries walked
-    tree_head = GENESIS
+    leaves: list[bytes] = []  # leaf hashes not yet added to ``full``
+    expected: dict[int, list[tuple[int, bytes]]] = {}  # level -> nodes not yet compared
+    bad_levels: set[int] = set()
+    first_bad: tuple[int, str] | None = None  # (position, what) of the stored tree
 
     def flush() -> None:
         nonlocal extended, extend_tree, stored
@@ -160,42 +164,72 @@ def verify_and_extend(
             pending.clear()
         stored, extended = full.size, True
 
+    def compare(level: int) -> None:
+        nonlocal first_bad
+        nodes = expected.pop(level, None)
+        if not nodes or audit is None or level in bad_levels:
+            return
+        found = audit.compare(level, nodes)
+        if found is not None:
+            bad_levels.add(level)
+            at = (found[0] + 1) << level  # the entry that completes the node
+            if first_bad is None or at < first_bad[0]:
+                first_bad = (at, found[1])
+
+    def add_leaves() -> None:
+        nonlocal first_bad
+        if full.size + len(leaves) <= size:  # nodes the stored tree has: compare them
+            full.append_by_level(leaves, expected)
+            leaves.clear()
+            if audit is None:
+                expected.clear()
+            else:
+                for level in [lvl for lvl, batch in expected.items() if len(batch) >= AUDIT_BATCH]:
+                    compare(level)
+            if full.size == size:
+                for level in list(expected):
+                    compare(level)
+                if full.root() != root and first_bad is None:
+                    first_bad = (size, "the stored tree's root disagrees with the entries")
+        else:
+            new: dict[int, list[tuple[int, bytes]]] = {}
+            full.append_by_level(leaves, new)
+            leaves.clear()
+            if extend_tree and first_bad is None:
+                pending.extend((lvl, i, h) for lvl, batch in new.items() for i, h in batch)
+                if full.size - stored >= FLUSH_EVERY:
+                    flush()
+        if full.size in wanted:
+            roots[full.size] = full.root()
+
+    sha256 = hashlib.sha256
+
     def entry(position: int, h: bytes) -> None:
-        nonlocal tree_damage, tree_head
         if on_entry is not None:
             on_entry(position, h)
-        heads[0], heads[1] = heads[1], h
-        nodes = full.append([leaf_hash(h)])
-        if position in wanted:
-            roots[position] = full.root()
-        if position <= size:
-            if audit is None or tree_damage is not None:
-                return
-            for level, index, value in nodes:
-                problem = audit.check(level, index, value)
-                if problem is not None:
-                    tree_damage, tree_head = Damage(position, "tree", problem), heads[0]
-                    return
-            if position == size and full.root() != root:
-                tree_damage, tree_head = (
-                    Damage(position, "tree", "the stored tree's root disagrees with the entries"),
-                    heads[0],
-                )
-        elif extend_tree and tree_damage is None:
-            pending.extend(nodes)
-            if position - stored >= FLUSH_EVERY:
-                flush()
+        leaves.append(sha256(b"\x00" + h).digest())
+        if len(leaves) >= AUDIT_BATCH or position == size or position in wanted:
+            add_leaves()
 
     try:
         chain = reader.verify(witnessed_size=size, on_entry=entry, acts=acts or ActChecker())
+        if leaves:
+            add_leaves()
+        for level in list(expected):  # a chain that ends before the stored tree
+            compare(level)
     finally:
         if audit is not None:
             audit.close()
     result = chain
+    if tree_damage is None and first_bad is not None:
+        tree_damage = Damage(first_bad[0], "tree", first_bad[1])
     if tree_damage is not None and (
         chain.damage is None or tree_damage.position < chain.damage.position
     ):
-        result = VerifyResult(tree_damage.position - 1, tree_head, tree_damage, chain.acts)
+        before = tree_damage.position - 1
+        row = reader.entry(position=before) if before > 0 else None
+        head = row[7] if row is not None and row[7] is not None else GENESIS
+        result = VerifyResult(before, head, tree_damage, chain.acts)
     if result.ok:
         if extend_tree and pending:
             flush()

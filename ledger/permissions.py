@@ -33,6 +33,7 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "ledger.site:Site.SiteInitialised": _DIRECTOR,
     "ledger.site:Site.SiteSettingsChanged": _DIRECTOR,
     "ledger.site:Site.SecuritySettingsChanged": _DIRECTOR,
+    "ledger.site:Site.WitnessPolicySet": _DIRECTOR,
     "ledger.staff:StaffMember.StaffMemberAdded": _DIRECTOR,
     "ledger.staff:StaffMember.StaffMemberDeactivated": _DIRECTOR,
     "ledger.staff:StaffMember.KeyEnrolled": _DIRECTOR,
