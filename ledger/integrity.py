@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -399,27 +399,23 @@ def prove(reader: ChainReader, notification_id: int, cp: Checkpoint, note: str) 
         tree_size, _ = store.tree_state()
         if tree_size < cp.size:
             raise InvalidInput("the checkpoint is larger than this ledger's tree: wrong ledger?")
-        store.prefetch(inclusion_nodes(position - 1, cp.size))
-        path = inclusion_proof(position - 1, cp.size, store)
+        proof = inclusion_of(store, row, cp, note)
     finally:
         store.close()
-    proof = InclusionProof(
-        nid,
-        position,
-        UUID(bytes=oid),
-        version,
-        topic,
-        digest,
-        prev,
-        h,
-        cp.size,
-        cp.root,
-        path,
-        note,
-        act,
-    )
     check_inclusion(proof, cp)
     return proof
+
+
+def inclusion_of(store: Any, row: Sequence[Any], cp: Checkpoint, note: str) -> InclusionProof:
+    """The inclusion proof of one entry (the chain fields ``ChainReader.entry`` reads)
+    in the tree ``cp`` commits to, from the stored perfect subtrees."""
+    nid, oid, version, topic, position, digest, prev, h, act = row[:9]
+    store.prefetch(inclusion_nodes(position - 1, cp.size))
+    path = inclusion_proof(position - 1, cp.size, store)
+    return InclusionProof(
+        nid, position, UUID(bytes=oid), version, topic, digest, prev, h, cp.size, cp.root,
+        path, note, act,
+    )  # fmt: skip
 
 
 def check_inclusion(proof: InclusionProof, cp: Checkpoint) -> None:

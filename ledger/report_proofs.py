@@ -20,7 +20,6 @@ import binascii
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -34,8 +33,9 @@ from ledger.integrity import (
     InclusionProof,
     MerkleProofFailed,
     check_inclusion,
+    inclusion_of,
 )
-from ledger.merkle import MerkleError, inclusion_nodes, inclusion_proof
+from ledger.merkle import MerkleError
 
 FORMAT = "custodes-report-proofs/1"
 
@@ -58,23 +58,8 @@ def prove_rows(reader: ChainReader, cp: Checkpoint, note: str, rows: Iterable[Ro
             aggregate = request_id(ref)
             entries = []
             for row in reader.aggregate_entries(store, aggregate, cp.size):
-                nid, oid, version, topic, position, digest, prev, h, act, state = row
-                store.prefetch(inclusion_nodes(position - 1, cp.size))
-                proof = InclusionProof(
-                    nid,
-                    position,
-                    UUID(bytes=oid),
-                    version,
-                    topic,
-                    digest,
-                    prev,
-                    h,
-                    cp.size,
-                    cp.root,
-                    inclusion_proof(position - 1, cp.size, store),
-                    note,
-                    act,
-                ).to_json()
+                proof = inclusion_of(store, row, cp, note).to_json()
+                state = row[9]
                 entries.append(
                     {
                         **proof["entry"],

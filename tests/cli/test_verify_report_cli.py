@@ -6,36 +6,10 @@ ledger, and with the events key checks that the events say what the rows say."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
-import pytest
-
-from ledger.clock import ManualClock
-from ledger.datadir import DataDir
-from tests.cli.conftest import DATABASES
 from tests.cli.test_reports_cli import PERIOD, compliance, run
-from tests.conftest import SETUP, fresh_postgres_database
-from tests.identity import open_test_ledger, passphrase
-from tests.integration.test_compliance_report import D, Scenario, build_scenario
-
-
-@pytest.fixture(scope="module", params=DATABASES)
-def world(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Path, Scenario]]:
-    path = tmp_path_factory.mktemp("provable") / "data"
-    with ExitStack() as stack:
-        url = None
-        if request.param == "postgres":
-            url = stack.enter_context(fresh_postgres_database())
-        ledger = open_test_ledger(DataDir.create(path, database_url=url), clock=ManualClock(SETUP))
-        ledger.initialise(director=D, library="Mahomet Public Library",
-                          timezone="America/Chicago", passphrase=passphrase(D).encode())  # fmt: skip
-        sc = build_scenario(ledger)
-        ledger.close()
-        yield path, sc
+from tests.cli.test_reports_cli import world as world  # noqa: F401 - the scenario
 
 
 def _public_key(data: Path, tmp_path: Path) -> Path:

@@ -22,18 +22,10 @@ from ledger.integrity import open_chain, verify_chain
 from tests.chain_rewrite import rechain_from
 from tests.conftest import NOW
 from tests.identity import DIRECTOR, CustodesRunner, open_test_ledger
+from tests.integration.test_tamper import _ledger_with_ten_entries
 
 TABLE = "ledger_events"
 NODES = f"{TABLE}_tree_nodes"
-
-
-def _ledger_with_ten_entries(data_dir: Path) -> None:
-    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
-    for n in range(5):  # init wrote 5 entries (one act); each camera is an act of one
-        ledger.register_camera(
-            f"cam-{n}", location="Lobby", zone="public", signage_posted=True, actor=DIRECTOR
-        )
-    ledger.close()
 
 
 def _cli(data_dir: Path, *args: str):  # noqa: ANN202
