@@ -30,11 +30,7 @@ from eventsourcing.persistence import StoredEvent  # noqa: E402
 from bench.bench_reports import PERIOD, REPORT_NOW, D, build, open_signed  # noqa: E402
 from ledger.checkpoint import parse_unverified  # noqa: E402
 from ledger.integrity import open_chain  # noqa: E402
-from ledger.report_proofs import (  # noqa: E402
-    disclosure_row_check,
-    prove_rows,
-    verify_report_proofs,
-)
+from ledger.report_proofs import prove_rows, row_check, verify_report_proofs  # noqa: E402
 from projections.base import Views  # noqa: E402
 from projections.compliance import compile_compliance_report  # noqa: E402
 from projections.registry import all_projections  # noqa: E402
@@ -69,12 +65,14 @@ def main() -> None:
             args.repeat,
         )  # fmt: skip
         refs = [("disclosures", r.request_id) for r in report.disclosures.rows]
+        refs += [("cameras", c.camera_id) for c in report.cameras.rows]
         cp = parse_unverified(note)
         reader = open_chain(dd)
         prove_s, proofs = median_s(lambda: prove_rows(reader, cp, note, refs), args.repeat)
         text = to_json(report)
         data = json.loads(text)
         rows = [(("disclosures", r["request_id"]), r) for r in data["disclosures"]["rows"]]
+        rows += [(("cameras", c["camera_id"]), c) for c in data["cameras"]["rows"]]
         public = dd.public_key()
         check_s, check = median_s(
             lambda: verify_report_proofs(rows, json.loads(text)["proofs"], public)[0],
@@ -95,7 +93,7 @@ def main() -> None:
         events_s, _ = median_s(
             lambda: verify_report_proofs(
                 rows, json.loads(text)["proofs"], public, decode=decode,
-                check_row=disclosure_row_check,
+                check_row=row_check,
             ),
             args.repeat,
         )  # fmt: skip

@@ -22,7 +22,10 @@ def report_rows(data: Any) -> list[tuple[tuple[str, str], dict[str, Any]]]:
         raise InvalidInput("not a Custodes report with proofs (a JSON object is expected)")
     if isinstance(data.get("disclosures"), dict):  # the compliance report
         rows = data["disclosures"].get("rows", [])
-        return [(("disclosures", str(r.get("request_id"))), r) for r in rows]
+        cameras = (data.get("cameras") or {}).get("rows", [])
+        return [(("disclosures", str(r.get("request_id"))), r) for r in rows] + [
+            (("cameras", str(c.get("camera_id"))), c) for c in cameras
+        ]
     if isinstance(data.get("rows"), list):  # the disclosure register
         return [(("register", str(r.get("ref"))), r) for r in data["rows"]]
     raise InvalidInput("not a Custodes report with proofs: no disclosure rows")
@@ -86,7 +89,7 @@ def verify_report(
           --consistency extends.json --checkpoint board-2026-10.checkpoint
     """
     from ledger.proof_files import verify_proof_data
-    from ledger.report_proofs import disclosure_row_check, verify_report_proofs
+    from ledger.report_proofs import row_check, verify_report_proofs
 
     try:
         data = json.loads(report_file.read_bytes())
@@ -118,7 +121,7 @@ def verify_report(
         proofs,
         key,
         decode=decode,
-        check_row=disclosure_row_check if as_of is None else _identity_only,
+        check_row=lambda table, row, events: row_check(table, row, events, now=as_of is None),
     )
     integrity = data.get("integrity")
     if isinstance(integrity, dict) and integrity.get("checkpoint") != note:
@@ -158,18 +161,6 @@ def verify_report(
     )
     if extends is not None:
         echo(f"The report's checkpoint extends the one of {extends} entries you hold")
-
-
-def _identity_only(row: dict[str, Any], events: list[Any]) -> str | None:
-    """For a report as of an earlier time: the events are of the row's request (its
-    later events may say more than the row did then)."""
-    aggregate: Any = None
-    for event in events:
-        aggregate = event.mutate(aggregate)
-    ref = row.get("ref", row.get("request_id"))
-    if aggregate is None or aggregate.ref != ref:
-        return f"the events are not of request {ref}"
-    return None
 
 
 def register(group: click.Group) -> None:

@@ -6,8 +6,9 @@ entries say what the row says.
 
 A disclosure row (the register, and the compliance report's disclosures) derives from
 the events of one request, whose aggregate id is ``uuid5(NAMESPACE, "request:" + REF)``
-(``ledger.disclosure.request_id``): the verifier derives it from the row's reference, so a
-row cannot borrow another request's entries. The entries are all of that request's
+(``ledger.disclosure.request_id``); a camera row from its camera's
+(``uuid5(NAMESPACE, "camera:" + casefolded name)``). The verifier derives the id from the
+row's reference, so a row cannot borrow another subject's entries. The entries are all of that request's
 events up to the checkpoint, versions 1, 2, ... without a gap; each carries its encrypted
 ``state`` (opaque without the events key) so its digest, and with the key its content,
 can be checked.
@@ -20,6 +21,7 @@ import binascii
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -28,6 +30,7 @@ from ledger.chain_reader import ChainReader
 from ledger.checkpoint import Checkpoint, parse_and_verify, parse_unverified
 from ledger.disclosure import request_id
 from ledger.errors import InvalidInput
+from ledger.footage import camera_id
 from ledger.integrity import (
     PROOF_FORMAT,
     InclusionProof,
@@ -39,10 +42,17 @@ from ledger.merkle import MerkleError
 
 FORMAT = "custodes-report-proofs/1"
 
+# table -> the aggregate id of a row's subject, from the row's reference
+SUBJECTS: dict[str, Callable[[str], UUID]] = {
+    "disclosures": request_id,  # the compliance report's disclosure rows (request_id = REF)
+    "register": request_id,  # report disclosures --prove (ref)
+    "cameras": camera_id,  # the compliance report's camera rows (camera_id)
+}
+
 # (table, the row's reference) -> the rows a report lists, in order
 RowKey = tuple[str, str]
-# (the row as JSON, the events decrypted in order) -> what the events contradict, or None
-RowCheck = Callable[[dict[str, Any], list[Any]], str | None]
+# (table, the row as JSON, its events decrypted in order) -> what they contradict, or None
+RowCheck = Callable[[str, dict[str, Any], list[Any]], str | None]
 
 
 def _b64(value: bytes) -> str:
@@ -55,7 +65,7 @@ def prove_rows(reader: ChainReader, cp: Checkpoint, note: str, rows: Iterable[Ro
     out = []
     try:
         for table, ref in rows:
-            aggregate = request_id(ref)
+            aggregate = SUBJECTS[table](ref)
             entries = []
             for row in reader.aggregate_entries(store, aggregate, cp.size):
                 proof = inclusion_of(store, row, cp, note).to_json()
@@ -128,15 +138,17 @@ def verify_report_proofs(
             "in the rows' order"
         )
     checked = 0
-    for n, ((row_key, row), item) in enumerate(zip(rows, listed, strict=True), 1):
+    numbers: dict[str, int] = {}  # rows are numbered within their table, from 1
+    for (row_key, row), item in zip(rows, listed, strict=True):
         table, ref = row_key
+        n = numbers[table] = numbers.get(table, 0) + 1
         if not isinstance(item, dict) or item.get("table") != table:
             raise MerkleProofFailed(f"{table} row {n} ({ref}) has no proof")
-        entries = _checked_entries(item, ref, cp, note, f"{table} row {n} ({ref})")
+        entries = _checked_entries(item, table, ref, cp, note, f"{table} row {n} ({ref})")
         checked += len(entries)
         if decode is not None and check_row is not None:
             events = [decode(e) for e in entries]
-            problem = check_row(row, events)
+            problem = check_row(table, row, events)
             if problem is not None:
                 raise MerkleProofFailed(
                     f"{table} row {n} ({ref}) is not what its events say: {problem}"
@@ -149,9 +161,12 @@ def verify_report_proofs(
 
 
 def _checked_entries(
-    item: dict[str, Any], ref: str, cp: Checkpoint, note: str, what: str
+    item: dict[str, Any], table: str, ref: str, cp: Checkpoint, note: str, what: str
 ) -> list[dict[str, Any]]:
-    aggregate = str(request_id(ref))
+    subject = SUBJECTS.get(table)
+    if subject is None:
+        raise InvalidInput(f"{what}: rows of {table!r} carry no proofs")
+    aggregate = str(subject(ref))
     entries = item.get("entries")
     if not isinstance(entries, list) or not entries:
         raise MerkleProofFailed(f"{what} lists no log entries")
@@ -195,18 +210,40 @@ def _checked_entries(
     return entries
 
 
-def disclosure_row_check(row: dict[str, Any], events: list[Any]) -> str | None:
-    """What a disclosure row says that its request's events must say too: its reference,
-    the requester's kind, and the decision (pending, approved or denied). For a report
-    made ``--as-of`` an earlier time, pass only the events recorded by then."""
+def _replay(events: list[Any]) -> Any:
     aggregate: Any = None
     for event in events:
         aggregate = event.mutate(aggregate)
-    if aggregate is None:
-        return "no request"
+    return aggregate
+
+
+def row_check(
+    table: str, row: dict[str, Any], events: list[Any], *, now: bool = True
+) -> str | None:
+    """What a row says that its subject's events must say too. ``now`` False (a report
+    made ``--as-of`` an earlier time, whose rows may say less than the later events):
+    only that the events are the row's subject."""
+    aggregate = _replay(events)
+    if table == "cameras":
+        name = row.get("camera_id")
+        if aggregate is None or aggregate.camera_id != name:
+            return f"the events are not of camera {name}"
+        if not now:
+            return None
+        for field, truth in (
+            ("location", aggregate.location),
+            ("zone", aggregate.zone),
+            ("signage_attested", aggregate.signage_posted),
+            ("status", "retired" if aggregate.retired else "active"),
+        ):
+            if row.get(field) != truth:
+                return f"{field} {truth!r} in the events, {row.get(field)!r} in the row"
+        return None
     ref = row.get("ref", row.get("request_id"))
-    if aggregate.ref != ref:
-        return f"the events are of request {aggregate.ref}, the row of {ref}"
+    if aggregate is None or aggregate.ref != ref:
+        return f"the events are not of request {ref}"
+    if not now:
+        return None
     if aggregate.requester_kind != row.get("requester_kind"):
         return (
             f"requester {aggregate.requester_kind!r} in the events, "

@@ -147,6 +147,7 @@ def compile_compliance_report(
     finally:
         views.close()
     rows = [("disclosures", r.request_id) for r in report.disclosures.rows]
+    rows += [("cameras", c.camera_id) for c in report.cameras.rows]
     report = dataclasses.replace(report, proofs=prove_rows(reader, cp, note, rows))
     return report, note
 

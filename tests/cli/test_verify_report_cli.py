@@ -34,13 +34,13 @@ def test_the_compliance_report_rows_prove_and_a_tampered_row_fails(world, tmp_pa
     assert rows, "the scenario has disclosure requests"
     proofs = report["proofs"]
     assert proofs["checkpoint"] == report["integrity"]["checkpoint"]
-    for row, proved in zip(rows, proofs["rows"], strict=True):
+    for row, proved in zip(rows, proofs["rows"], strict=False):
         assert proved["ref"] == row["request_id"]
         assert proved["positions"] == [e["position"] for e in proved["entries"]]
         assert all(p <= proofs["tree_size"] for p in proved["positions"])
     key = _public_key(data, tmp_path)
     ok = json.loads(_verify(out, key).stdout)
-    assert ok["ok"] is True and ok["rows"] == len(rows)
+    assert ok["ok"] is True and ok["rows"] == len(rows) + len(report["cameras"]["rows"])
     assert ok["entries"] == sum(len(r["entries"]) for r in proofs["rows"])
     with_events = json.loads(_verify(out, key, "--events", data=data).stdout)
     assert with_events["events_checked"] is True
@@ -54,6 +54,17 @@ def test_the_compliance_report_rows_prove_and_a_tampered_row_fails(world, tmp_pa
     _verify(tmp_path / "lied.json", key, code=0)
     caught = _verify(tmp_path / "lied.json", key, "--events", code=3, data=data)
     assert "is not what its events say: decision" in caught.stderr
+
+    # A camera row moved to the staff room: its camera's events say otherwise.
+    moved = json.loads(out.read_text())
+    assert moved["cameras"]["rows"], "the scenario has cameras"
+    assert [r["table"] for r in moved["proofs"]["rows"]].count("cameras") == len(
+        moved["cameras"]["rows"]
+    )
+    moved["cameras"]["rows"][0]["location"] = "Staff room"
+    (tmp_path / "moved.json").write_text(json.dumps(moved))
+    caught = _verify(tmp_path / "moved.json", key, "--events", code=3, data=data)
+    assert "cameras row 1" in caught.stderr and "location" in caught.stderr
 
     # An entry's digest changed, a path hash altered, an entry left out, a row moved to
     # another request's entries: each fails without the ledger (exit 3).
