@@ -245,7 +245,12 @@ def policy_group() -> None:
 @actor_option
 @pass_ctx
 def policy_set(ctx: Context, policy_file: Path, reason: str, actor: str) -> None:
-    """Record FILE as the witness policy in force (the Director; R21)."""
+    """Record FILE as the witness policy in force (the Director; R21).
+
+    \b
+    Example:
+      custodes witness policy set witnesses.policy --reason "board resolution 2026-12" --as "Dana Director"
+    """
     try:
         text = policy_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -258,7 +263,12 @@ def policy_set(ctx: Context, policy_file: Path, reason: str, actor: str) -> None
 @json_option
 @pass_ctx
 def policy_show(ctx: Context, as_json: bool) -> None:
-    """Print the witness policy in force (nothing recorded yet: exit 1)."""
+    """Print the witness policy in force (nothing recorded yet: exit 1).
+
+    \b
+    Example:
+      custodes witness policy show --json
+    """
     text = ctx.ledger().site().witness_policy
     if text is None:
         raise click.ClickException("no witness policy is recorded (custodes witness policy set)")
