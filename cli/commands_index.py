@@ -91,6 +91,13 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "Check a proof.json from `custodes prove`: an inclusion proof (this event is in "
         "the signed ledger) or a consistency proof (the newer checkpoint extends the older).",
     ),
+    "verify-report": (
+        ("report_verify",),
+        "Check every row of a report's JSON (report compliance --format json, report "
+        "disclosures --json --prove) against the report's signed checkpoint: each row's log "
+        "entries, their digests and inclusion proofs. Needs no ledger, only the library's "
+        "public key. Exit 0 when it checks out, 3 when a row, proof or signature fails.",
+    ),
     "whoami": (("staff",), "Who is signed in in this session, and until when."),
     "witness": (
         ("witness",),

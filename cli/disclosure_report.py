@@ -37,6 +37,30 @@ def disclosure_rows(
     return read_views(ctx.ledger(), lambda conn: disclosures(conn, since, until), as_of=as_of)
 
 
+def provable_register(
+    ctx: Context, since: datetime | None, until: datetime | None, as_of: datetime | None
+) -> dict[str, Any]:
+    """The register's rows after a verification, with their proofs against a checkpoint
+    signed over the verified ledger (ledger.report_proofs)."""
+    from cli.proofs import signing_passphrase
+    from ledger.integrity import open_chain, sign_verified, verified
+    from ledger.report_proofs import prove_rows
+
+    datadir = ctx.datadir()
+    reader = open_chain(datadir)
+    outcome = verified(reader)  # before any row is read (exit 3 on damage)
+    key = datadir.signing_key(signing_passphrase(ctx))
+    origin = ctx.ledger().site().log_origin
+    cp, note = sign_verified(outcome, origin=origin, signing_key=key, now=ctx.now())
+    rows = disclosure_rows(ctx, since, until, as_of)
+    return {
+        "format": "custodes-disclosure-register/1",
+        "as_of": as_of,
+        "rows": [to_jsonable(r) for r in rows],
+        "proofs": prove_rows(reader, cp, note, [("register", r.ref) for r in rows]),
+    }
+
+
 def _csv_value(value: Any) -> Any:
     """A register cell: lists joined with ";", text never a spreadsheet formula (OWASP)."""
     if isinstance(value, list):
@@ -93,6 +117,12 @@ def disclosure_table(rows: list[Any], zone: ZoneInfo) -> None:
 @range_options("Requests opened")
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
+@click.option(
+    "--prove",
+    is_flag=True,
+    help="With --json: verify the ledger, sign a checkpoint, and give each row its log "
+    "entries with inclusion proofs (custodes verify-report checks them).",
+)
 @as_of_option
 @actor_option
 @pass_ctx
@@ -102,6 +132,7 @@ def report_disclosures(
     until: TypedTime | None,
     as_json: bool,
     as_csv: bool,
+    prove: bool,
     as_of: TypedTime | None,
     actor: str,
 ) -> None:
@@ -111,12 +142,19 @@ def report_disclosures(
     \b
     Example:
       custodes report disclosures --from 2026-11-01 --to 2026-11-30 --csv > register.csv
+      custodes report disclosures --from 2026-11-01 --to 2026-11-30 --json --prove > register.json
     """
     if as_json and as_csv:
         raise InvalidInput("choose one of --json or --csv")
     zone = ctx.zone()
     start, end = time_range(since, until, zone)
-    rows = disclosure_rows(ctx, start, end, parse_as_of(ctx, as_of))
+    if prove and not as_json:
+        raise click.UsageError("--prove goes with --json")
+    at = parse_as_of(ctx, as_of)
+    if prove:
+        emit_json(provable_register(ctx, start, end, at))
+        return
+    rows = disclosure_rows(ctx, start, end, at)
     if as_json:
         emit_json(rows)
     elif as_csv:

@@ -7,6 +7,7 @@ import stat
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -23,15 +24,17 @@ from cli.common import (
     table,
 )
 from cli.output import echo
-from cli.proofs import witness_policy_option
+from cli.proofs import policy_in_force, witness_policy_option
 from cli.when import range_options, time_range
 from ledger import sitetime
 from ledger.app import open_ledger
+from ledger.chain import Damage
 from ledger.chain_reader import ChainReader
 from ledger.datadir import DataDir
 from ledger.dir_modes import tighten
 from ledger.errors import InvalidTime
 from ledger.integrity import (
+    LedgerTampered,
     deep_checker,
     open_chain,
     read_checkpoint,
@@ -207,7 +210,7 @@ def verify(
     tampered with.
 
     Reports the FIRST bad position and the kind of damage: edited, deleted, inserted,
-    reordered, truncated; unsigned, forged, unknown key, revoked key, not permitted (a
+    reordered, truncated; tree (the stored Merkle tree disagrees with the entries); unsigned, forged, unknown key, revoked key, not permitted (a
     role that could not record that kind of event), clock (a recorded time that went
     back); with --deep also policy (an event citing a policy version that was not the one
     in force, docs/POLICY.md). See docs/FORMAT.md.
@@ -224,7 +227,9 @@ def verify(
     if witness_policy is not None and _given_on_command_line("witness_policy"):
         raise click.UsageError("--witness-policy checks the checkpoint named by --against")
     reader = open_chain(ctx.datadir())
-    total, _ = reader.head()
+    total = reader.head()[0]
+    if type(total) is not int:  # a damaged head: the walk says where
+        total = 0
     with click.progressbar(length=max(total, 1), label="Verifying", file=sys.stderr) as bar:
         step = max(total // 100, 1)
 
@@ -240,13 +245,7 @@ def verify(
         "acts": result.acts,
         "deep": deep,
         "head": result.head_hash.hex(),
-        "damage": None
-        if result.damage is None
-        else {
-            "position": result.damage.position,
-            "kind": result.damage.kind,
-            "detail": result.damage.detail,
-        },
+        "damage": _damage_json(result.damage),
     }
     if result.damage is None:
         data["warnings"] = _vault_and_key_warnings(ctx)
@@ -267,6 +266,12 @@ def verify(
             + (" (every event decrypted and checked)" if deep else "")
             + f"; head {result.head_hash.hex()}"
         )
+
+
+def _damage_json(damage: Damage | None) -> dict[str, Any] | None:
+    if damage is None:
+        return None
+    return {"position": damage.position, "kind": damage.kind, "detail": damage.detail}
 
 
 def _vault_and_key_warnings(ctx: Context) -> list[str]:
@@ -295,16 +300,34 @@ def _given_on_command_line(name: str) -> bool:
 
 
 def _verify_against(ctx: Context, path: Path, witness_policy: Path | None, as_json: bool) -> None:
+    try:
+        _check_against(ctx, path, witness_policy, as_json)
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
+        raise
+    except Exception as e:
+        if as_json:  # the result is printed whatever it is
+            damage = e.damage if isinstance(e, LedgerTampered) else _first_damage(ctx)
+            emit_json({"ok": False, "damage": _damage_json(damage), "error": str(e)})
+        raise
+
+
+def _first_damage(ctx: Context) -> Damage | None:
+    try:
+        return verify_chain(open_chain(ctx.datadir()), extend_tree=False).damage
+    except Exception:  # the database itself is unusable: the error says so
+        return None
+
+
+def _check_against(ctx: Context, path: Path, witness_policy: Path | None, as_json: bool) -> None:
     datadir = ctx.datadir()
     reader = open_chain(datadir)
     origin = ctx.ledger().site().log_origin
     note = path.read_text()
     cp = read_checkpoint(note, datadir.public_key(), origin)
-    policy = None
-    if witness_policy is not None:
-        from ledger.witness.ledger_side import check_log, load_policy
+    policy = policy_in_force(ctx, witness_policy)
+    if policy is not None:
+        from ledger.witness.ledger_side import check_log
 
-        policy = load_policy(witness_policy)
         check_log(policy, origin, datadir.public_key())
     outcome = verify_against(reader, cp)
     witnessed: dict[str, int] | None = None

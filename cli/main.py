@@ -82,12 +82,17 @@ def _translated(ctx: click.Context, e: Exception) -> click.ClickException | None
 
     from capture.errors import CaptureError
     from cli.common import Busy, Tampered
+    from ledger.chain import ChainBroken
     from ledger.errors import InvalidTime, LedgerBusy, LedgerError
     from ledger.evidence import EvidenceInvalid
     from ledger.integrity import LedgerTampered, MerkleProofFailed
 
+    if isinstance(e, click.exceptions.Exit | click.Abort):
+        return None
     if isinstance(e, LedgerTampered | MerkleProofFailed | EvidenceInvalid):
         return Tampered(str(e))
+    if isinstance(e, ChainBroken):  # the store refused to extend a damaged chain
+        return Tampered(_damage_found(ctx) or str(e))
     if isinstance(e, LedgerBusy):
         return Busy(str(e))
     if isinstance(e, IntegrityError):
@@ -108,7 +113,10 @@ def _translated(ctx: click.Context, e: Exception) -> click.ClickException | None
         if damage is not None:
             return Tampered(damage)
         return click.ClickException(_storage_message(e))
-    return None
+    # A value no command expects (SQLite keeps any type in any column) is damage the
+    # chain shows: report it as such (exit 3), not as a traceback.
+    damage = _damage_found(ctx)
+    return Tampered(damage) if damage is not None else None
 
 
 def _damage_found(ctx: click.Context) -> str | None:

@@ -46,6 +46,22 @@ def witness_policy_option(f):  # type: ignore[no-untyped-def]
     )(f)
 
 
+def policy_in_force(ctx: Context, path: Path | None) -> Any:
+    """The witness policy to apply: the file given (--witness-policy or
+    CUSTODES_WITNESS_POLICY), else the one the ledger keeps (custodes witness policy set),
+    else None."""
+    from ledger.witness.ledger_side import load_policy
+
+    if path is not None:
+        return load_policy(path)
+    text = ctx.ledger().site().witness_policy
+    if text is None:
+        return None
+    from ledger.witness.policy import parse_policy
+
+    return parse_policy(text.encode("utf-8"))
+
+
 @click.command("checkpoint")
 @click.option(
     "--out",
@@ -89,13 +105,14 @@ def checkpoint(
         check_destination(out, force=force)  # before the work
     origin = ctx.ledger().site().log_origin
     key = datadir.signing_key(signing_passphrase(ctx))
-    if witnesses and witness_policy is None:
-        raise click.UsageError("--witness needs --witness-policy (the witnesses' keys)")
-    policy = None
-    if witness_policy is not None:
-        from ledger.witness.ledger_side import check_log, load_policy
+    policy = policy_in_force(ctx, witness_policy)
+    if witnesses and policy is None:
+        raise click.UsageError(
+            "--witness needs a witness policy (--witness-policy, or custodes witness policy set)"
+        )
+    if policy is not None:
+        from ledger.witness.ledger_side import check_log
 
-        policy = load_policy(witness_policy)
         check_log(policy, origin, datadir.public_key())
     reader = open_chain(datadir)
     cp, note = issue_checkpoint(reader, origin=origin, signing_key=key, now=ctx.now())

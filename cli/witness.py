@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import Context, Tampered, emit_json, info, json_option, pass_ctx
+from cli.common import Context, Tampered, actor_option, emit_json, info, json_option, pass_ctx
 from cli.output import echo, force_option
 from ledger.outfiles import PUBLIC, check_destination, write_bytes
 
@@ -221,6 +221,63 @@ def cosign(
     else:
         write_bytes(out, note.encode(), force=force, mode=PUBLIC)
     info(f"Cosigned by {witness.name}" + (f"; written to {out}" if out else ""))
+
+
+@witness_group.group("policy")
+def policy_group() -> None:
+    """The witness policy this ledger keeps: which witnesses' keys cosign its checkpoints
+    and how many are needed (C2SP tlog-policy). Once set, `custodes checkpoint` asks its
+    witnesses and `custodes verify --against` checks the cosignatures, without
+    --witness-policy.
+
+    
+    Example:
+      custodes witness policy set witnesses.policy --reason "board resolution 2026-12" --as "Dana Director"
+      custodes witness policy show
+    """
+
+
+@policy_group.command("set")
+@click.argument(
+    "policy_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--reason", required=True, help="Why the policy changes (recorded).")
+@actor_option
+@pass_ctx
+def policy_set(ctx: Context, policy_file: Path, reason: str, actor: str) -> None:
+    """Record FILE as the witness policy in force (the Director; R21).
+
+    \b
+    Example:
+      custodes witness policy set witnesses.policy --reason "board resolution 2026-12" --as "Dana Director"
+    """
+    try:
+        text = policy_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise click.BadParameter(f"cannot read {policy_file}: {e}", param_hint="FILE") from e
+    digest = ctx.ledger().set_witness_policy(text, reason=reason, actor=actor)
+    info(f"Witness policy recorded (SHA-256 {digest}); checkpoints now ask its witnesses")
+
+
+@policy_group.command("show")
+@json_option
+@pass_ctx
+def policy_show(ctx: Context, as_json: bool) -> None:
+    """Print the witness policy in force (nothing recorded yet: exit 1).
+
+    \b
+    Example:
+      custodes witness policy show --json
+    """
+    text = ctx.ledger().site().witness_policy
+    if text is None:
+        raise click.ClickException("no witness policy is recorded (custodes witness policy set)")
+    if as_json:
+        import hashlib
+
+        emit_json({"policy": text, "sha256": hashlib.sha256(text.encode()).hexdigest()})
+    else:
+        echo(text, nl=False)
 
 
 def register(group: click.Group) -> None:

@@ -312,9 +312,7 @@ def _write_backup(
     )
 
 
-def verify_with_progress(
-    reader: ChainReader, progress: Progress, *, recompute: bool = False
-) -> TreeResult:
+def verify_with_progress(reader: ChainReader, progress: Progress) -> TreeResult:
     """``verify_and_extend`` reporting every 1% of the chain as stage "verify"."""
     total, _ = reader.head()
     step = max(total // 100, 1)
@@ -323,7 +321,7 @@ def verify_with_progress(
         if position % step == 0 or position == total:
             progress("verify", position, total)
 
-    return verify_and_extend(reader, on_entry, recompute=recompute)
+    return verify_and_extend(reader, on_entry)
 
 
 def _checkpoint_snapshot(

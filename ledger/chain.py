@@ -32,6 +32,8 @@ DamageKind = Literal[
     "inserted",
     "reordered",
     "truncated",
+    # the stored Merkle tree (a cache of the entries) disagrees with them
+    "tree",
     # signed acts (R25, R26)
     "unsigned",
     "forged",

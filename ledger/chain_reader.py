@@ -15,6 +15,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from ledger.chain import GENESIS, ActVerifier, Text, VerifyResult, walk
+from ledger.merkle import TreeDamaged
 
 if TYPE_CHECKING:
     from ledger.store import ChainedApplicationRecorder
@@ -124,9 +125,21 @@ class ChainReader:
         except self.recorder.dbapi.Error:  # type: ignore[union-attr]
             return 0, None  # never built: the table does not exist yet
         row = cur.fetchone()
-        return (int(row[0]), bytes(row[1])) if row else (0, None)
+        if row is None:
+            return 0, None
+        size, root = row
+        if (
+            type(size) is not int
+            or not 0 <= size < 2**63
+            or not isinstance(root, bytes | memoryview)
+            or len(root) != 32
+        ):
+            raise TreeDamaged(
+                f"the stored tree's row ({self.table}_tree) holds a size or root of the wrong type"
+            )
+        return size, bytes(root)
 
-    def _tree_tables_exist(self) -> bool:
+    def tree_tables_exist(self) -> bool:
         with self._connection() as conn:
             cur = conn.cursor()
             try:
@@ -139,7 +152,7 @@ class ChainReader:
     def ensure_tree_tables(self) -> None:
         # Look first: PostgreSQL checks the schema's CREATE privilege even for CREATE
         # TABLE IF NOT EXISTS, and the application's role need not have it.
-        if self._tree_tables_exist():
+        if self.tree_tables_exist():
             return
         blob = "BLOB" if self.recorder.dialect == "sqlite" else "BYTEA"
         with self._write() as cur:
@@ -183,6 +196,9 @@ class ChainReader:
 
     def node_store(self) -> SqlNodeStore:
         return SqlNodeStore(self)
+
+    def tree_audit(self, size: int) -> TreeAudit:
+        return TreeAudit(self, size)
 
     def entry(
         self,
@@ -237,6 +253,26 @@ class ChainReader:
             row[0], bytes(row[1]), row[2], row[3], row[4],
             *(None if v is None else bytes(v) for v in row[5:]),
         )  # fmt: skip
+
+    def aggregate_entries(
+        self, store: SqlNodeStore, aggregate: UUID, max_position: int
+    ) -> list[tuple[Any, ...]]:
+        """Every entry of one aggregate at or before ``max_position``, by version: the
+        chain fields of ``entry`` and the stored state (on the node store's connection)."""
+        pg = self.recorder.dialect == "postgresql"
+        uuid_expr = "uuid_send(originator_id)" if pg else "originator_id"
+        p = "%s" if pg else "?"
+        cur = store._cur
+        cur.execute(
+            f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
+            f"prev_hash, entry_hash, act, state FROM {self.table} "
+            f"WHERE originator_id = {p} AND position <= {p} ORDER BY originator_version",
+            (aggregate if pg else aggregate.bytes, max_position),
+        )
+        return [
+            (r[0], bytes(r[1]), r[2], r[3], r[4], *(None if v is None else bytes(v) for v in r[5:]))
+            for r in cur.fetchall()
+        ]
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
@@ -318,6 +354,100 @@ class SqlNodeStore:
 
     def tree_state(self) -> tuple[int, bytes | None]:
         return self.reader._tree_state(self._cur)
+
+    def close(self) -> None:
+        try:
+            self._proxy.rollback()
+        finally:
+            self._proxy.close()
+
+
+MAX_LEVEL = 63
+
+
+class TreeAudit:
+    """Compares the stored perfect nodes of a tree of ``size`` leaves with the nodes
+    recomputed from the entries, as the walk recomputes them: one cursor per level
+    streams that level's rows in index order, compared a batch at a time, so the whole
+    table is read once, in bounded memory, and a node missing, altered or of the wrong
+    type is found (docs/FORMAT.md, "The stored tree")."""
+
+    def __init__(self, reader: ChainReader, size: int) -> None:
+        self.reader = reader
+        self.size = size
+        engine = reader.recorder.datastore.engine
+        assert engine is not None
+        self._proxy = engine.raw_connection()  # type: ignore[union-attr]
+        self._conn: Any = self._proxy.driver_connection
+        self._pg = reader.recorder.dialect == "postgresql"
+        self._p = "%s" if self._pg else "?"
+        self._levels: dict[int, Any] = {}  # level -> its open cursor
+
+    def _level(self, level: int) -> Any:
+        if self._pg:
+            cur = self._conn.cursor(name=f"custodes_tree_{level}")
+            cur.itersize = self.reader.batch
+        else:
+            cur = self._conn.cursor()
+        cur.execute(
+            f"SELECT idx, hash FROM {self.reader.table}_tree_nodes "
+            f"WHERE level = {self._p} AND idx < {self._p} ORDER BY idx",
+            (level, self.size >> level),
+        )
+        return cur
+
+    def compare(self, level: int, expected: list[tuple[int, bytes]]) -> tuple[int, str] | None:
+        """The level's next stored rows are ``expected`` (index, hash), in order; else the
+        first node that is not, and what is wrong with it. One ``fetchmany`` and one list
+        comparison when they are (the common case)."""
+        rows = self._levels.get(level)
+        if rows is None:
+            rows = self._levels[level] = self._level(level)
+        got = rows.fetchmany(len(expected))
+        if got == expected:
+            return None
+        what = "leaf" if level == 0 else "node"
+        for n, (index, value) in enumerate(expected):
+            row = got[n] if n < len(got) else None
+            if row is None or row[0] != index:
+                return index, f"the stored tree lacks {what} ({level}, {index})"
+            stored = row[1]
+            if not isinstance(stored, bytes | memoryview) or bytes(stored) != value:
+                if level == 0:
+                    return index, (
+                        f"entry {index + 1} is not the entry the stored tree recorded when "
+                        "it was verified before (the entry was rewritten since, or the stored "
+                        "tree was damaged)"
+                    )
+                return (
+                    index,
+                    f"the stored tree's node ({level}, {index}) disagrees with the entries",
+                )
+        return None  # pragma: no cover - equal lists of equal rows
+
+    def extra(self) -> str | None:
+        """A stored node for a leaf at or beyond ``size`` (none may exist)."""
+        cur = self._conn.cursor()
+        nodes = f"{self.reader.table}_tree_nodes"
+        cur.execute(
+            f"SELECT level, idx FROM {nodes} WHERE level < 0 OR level > {MAX_LEVEL} LIMIT 1"
+        )
+        row = cur.fetchone()
+        for level in range(MAX_LEVEL + 1):
+            if row is not None:
+                break
+            cur.execute(
+                f"SELECT level, idx FROM {nodes} WHERE level = {self._p} "
+                f"AND (idx >= {self._p} OR idx < 0) LIMIT 1",
+                (level, self.size >> level),
+            )
+            row = cur.fetchone()
+        if row is None:
+            return None
+        return (
+            f"the stored tree of {self.size} leaves holds node ({row[0]!r}, {row[1]!r}), "
+            "which it cannot have"
+        )
 
     def close(self) -> None:
         try:

@@ -431,6 +431,39 @@ class IdentityCommands(PolicyCommands):
         )
         self.save(site)
 
+    def set_witness_policy(self, text: str, *, reason: str, actor: str) -> str:
+        """Record the witness policy in force (C2SP tlog-policy text): which witnesses'
+        keys and how many cosignatures a checkpoint needs. Returns its SHA-256 (hex)."""
+        import hashlib
+
+        from ledger.witness.ledger_side import check_log
+        from ledger.witness.policy import PolicyInvalid, parse_policy
+
+        now = self.clock()
+        who = self.authorize(
+            actor, "set the witness policy", ("director",), rules.WITNESS_POLICY, subject="site"
+        )
+        try:
+            policy = parse_policy(text.encode("utf-8"))
+        except PolicyInvalid as e:
+            raise InvalidInput(f"the witness policy is invalid: {e}") from e
+        site = self.site()
+        if self.datadir is not None:
+            check_log(policy, site.log_origin, self.datadir.public_key())
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        site.trigger_event(
+            Site.WitnessPolicySet,
+            policy=text,
+            sha256=digest,
+            reason=_required(reason, "the reason (--reason)"),
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            timestamp=now,
+        )
+        self.save(site)
+        return digest
+
     # ---- an acting Director (R3) -------------------------------------------------------
 
     def delegate_director(

@@ -9,8 +9,9 @@ tail visible; a signed checkpoint kept elsewhere makes a consistent rewrite visi
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -24,7 +25,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from ledger.act_check import ActChecker, DeepActChecker
-from ledger.chain import Damage, VerifyResult, entry_hash
+from ledger.chain import GENESIS, Damage, VerifyResult, entry_hash
 from ledger.chain_reader import ChainReader
 from ledger.checkpoint import Checkpoint, parse_and_verify, sign_checkpoint
 from ledger.datadir import DataDir
@@ -32,16 +33,16 @@ from ledger.errors import InvalidInput, LedgerError, NotFound, StoreUnavailable
 from ledger.merkle import (
     MerkleAppender,
     MerkleError,
-    consistency_proof,
+    TreeDamaged,
     inclusion_nodes,
     inclusion_proof,
     leaf_hash,
-    verify_consistency,
     verify_inclusion,
 )
 from ledger.store import ChainedFactory
 
 FLUSH_EVERY = 10_000
+AUDIT_BATCH = 1024  # stored nodes compared per query and list comparison
 PROOF_FORMAT = "custodes-inclusion-proof/1"
 
 
@@ -71,10 +72,17 @@ def open_chain(datadir: DataDir) -> ChainReader:
 
 @dataclass(frozen=True)
 class TreeResult:
+    """A verification: ``verify`` holds the first damage of the chain or of the stored tree;
+    ``tree_size`` and ``tree_root`` are the tree over every verified entry, its root
+    recomputed from the entries (never read from the stored tree); ``chain`` is the walk
+    of the entries alone; ``roots`` the recomputed roots at the sizes asked for."""
+
     verify: VerifyResult
     tree_size: int
     tree_root: bytes | None
     tree_extended: bool
+    chain: VerifyResult | None = None
+    roots: dict[int, bytes] = field(default_factory=dict)
 
 
 def verify_chain(
@@ -101,14 +109,16 @@ def verify_and_extend(
     on_entry: Callable[[int, bytes], None] | None = None,
     *,
     extend_tree: bool = True,
-    recompute: bool = False,
     acts: ActChecker | None = None,
+    roots_at: Collection[int] = (),
 ) -> TreeResult:
-    """Walk the chain; extend the Merkle tree over newly verified entries.
+    """Walk the chain, recompute the Merkle tree from its entries, check the stored tree
+    against it, and store the nodes of newly verified entries.
 
-    With ``recompute`` the root over ALL entries is also recomputed in memory (a
-    frontier of log2(n) hashes) and compared with the stored tree: a tree that does not
-    match the chain it claims to cover is reported as damage at the first entry.
+    The stored tree is a cache: every stored node is compared with the recomputed one as
+    the walk completes it (docs/FORMAT.md, "The stored tree"), and a disagreement is
+    damage of kind ``tree`` at the entry that completes the node. What is returned (and
+    what a checkpoint signs) is the recomputed root, never a stored one.
     """
     if extend_tree:
         try:
@@ -118,55 +128,113 @@ def verify_and_extend(
             if "readonly" not in str(e).casefold() and "read-only" not in str(e).casefold():
                 raise
             extend_tree = False
-    size, root = reader.tree_state()
-    appender = MerkleAppender()
-    if extend_tree and size:
-        store = reader.node_store()
-        try:
-            appender = MerkleAppender(size, store)  # reads the frontier: log2(size) nodes
-        finally:
-            store.close()
-    full = MerkleAppender() if recompute else None
-    pending: list[bytes] = []
+    tree_damage: Damage | None = None
+    try:
+        size, root = reader.tree_state()
+    except TreeDamaged as e:
+        size, root, extend_tree = 0, None, False
+        tree_damage = Damage(1, "tree", str(e))
+    audit = None
+    if tree_damage is None and reader.tree_tables_exist():
+        audit = reader.tree_audit(size)
+        problem = audit.extra()
+        if problem is not None:
+            tree_damage, extend_tree = Damage(max(size, 1), "tree", problem), False
+    full = MerkleAppender()
+    wanted = set(roots_at)
+    roots: dict[int, bytes] = {}
+    pending: list[tuple[int, int, bytes]] = []
+    stored = size  # the stored tree's size, as this verification extends it
     extended = False
+    leaves: list[bytes] = []  # leaf hashes not yet added to ``full``
+    expected: dict[int, list[tuple[int, bytes]]] = {}  # level -> nodes not yet compared
+    bad_levels: set[int] = set()
+    first_bad: tuple[int, str] | None = None  # (position, what) of the stored tree
 
     def flush() -> None:
-        nonlocal extended, extend_tree
-        before = appender.size
-        nodes = appender.append(pending)
-        pending.clear()
+        nonlocal extended, extend_tree, stored
         try:
-            reader.extend_tree(before, appender.size, appender.root(), nodes)
+            reader.extend_tree(stored, full.size, full.root(), pending)
         except IntegrityError:
             # Another verification extended the tree first: it covers these entries
             # already, so keep verifying and leave the tree to it.
             extend_tree = False
             return
-        extended = True
+        finally:
+            pending.clear()
+        stored, extended = full.size, True
+
+    def compare(level: int) -> None:
+        nonlocal first_bad
+        nodes = expected.pop(level, None)
+        if not nodes or audit is None or level in bad_levels:
+            return
+        found = audit.compare(level, nodes)
+        if found is not None:
+            bad_levels.add(level)
+            at = (found[0] + 1) << level  # the entry that completes the node
+            if first_bad is None or at < first_bad[0]:
+                first_bad = (at, found[1])
+
+    def add_leaves() -> None:
+        nonlocal first_bad
+        if full.size + len(leaves) <= size:  # nodes the stored tree has: compare them
+            full.append_by_level(leaves, expected)
+            leaves.clear()
+            if audit is None:
+                expected.clear()
+            else:
+                for level in [lvl for lvl, batch in expected.items() if len(batch) >= AUDIT_BATCH]:
+                    compare(level)
+            if full.size == size:
+                for level in list(expected):
+                    compare(level)
+                if full.root() != root and first_bad is None:
+                    first_bad = (size, "the stored tree's root disagrees with the entries")
+        else:
+            new: dict[int, list[tuple[int, bytes]]] = {}
+            full.append_by_level(leaves, new)
+            leaves.clear()
+            if extend_tree and first_bad is None:
+                pending.extend((lvl, i, h) for lvl, batch in new.items() for i, h in batch)
+                if full.size - stored >= FLUSH_EVERY:
+                    flush()
+        if full.size in wanted:
+            roots[full.size] = full.root()
+
+    sha256 = hashlib.sha256
 
     def entry(position: int, h: bytes) -> None:
         if on_entry is not None:
             on_entry(position, h)
-        if full is not None or position > size:
-            lh = leaf_hash(h)
-            if full is not None:
-                full.append([lh])
-            if extend_tree and position > size:
-                pending.append(lh)
-                if len(pending) >= FLUSH_EVERY:
-                    flush()
+        leaves.append(sha256(b"\x00" + h).digest())
+        if len(leaves) >= AUDIT_BATCH or position == size or position in wanted:
+            add_leaves()
 
-    result = reader.verify(witnessed_size=size, on_entry=entry, acts=acts or ActChecker())
-    if result.ok and extend_tree and pending:
-        flush()
-    new_size, new_root = reader.tree_state() if extend_tree else (size, root)
-    if result.ok and full is not None and new_size == result.count and new_root != full.root():
-        result = VerifyResult(
-            0,
-            bytes(32),
-            Damage(1, "edited", "the stored Merkle tree does not match the chain entries"),
-        )
-    return TreeResult(result, new_size, new_root, extended)
+    try:
+        chain = reader.verify(witnessed_size=size, on_entry=entry, acts=acts or ActChecker())
+        if leaves:
+            add_leaves()
+        for level in list(expected):  # a chain that ends before the stored tree
+            compare(level)
+    finally:
+        if audit is not None:
+            audit.close()
+    result = chain
+    if tree_damage is None and first_bad is not None:
+        tree_damage = Damage(first_bad[0], "tree", first_bad[1])
+    if tree_damage is not None and (
+        chain.damage is None or tree_damage.position < chain.damage.position
+    ):
+        before = tree_damage.position - 1
+        row = reader.entry(position=before) if before > 0 else None
+        head = row[7] if row is not None and row[7] is not None else GENESIS
+        result = VerifyResult(before, head, tree_damage, chain.acts)
+    if result.ok:
+        if extend_tree and pending:
+            flush()
+        return TreeResult(result, full.size, full.root(), extended, chain, roots)
+    return TreeResult(result, size, root, extended, chain, roots)
 
 
 def issue_checkpoint(
@@ -204,30 +272,42 @@ def read_checkpoint(note: str, public_key: Any, origin: str) -> Checkpoint:
 
 
 def verify_against(reader: ChainReader, cp: Checkpoint) -> TreeResult:
-    """Prove today's ledger extends the signed checkpoint ``cp`` (RFC 9162 consistency)."""
-    outcome = verify_and_extend(reader, recompute=True)
-    if outcome.verify.damage is not None:
-        raise LedgerTampered(outcome.verify.damage)
-    n = outcome.tree_size
-    if n < cp.size:
+    """Prove today's ledger extends the signed checkpoint ``cp``: the root of its first
+    ``cp.size`` entries, recomputed from them, is the checkpoint's root. When it is not,
+    the first entry that differs is the one the stored tree says changed."""
+    outcome = verify_and_extend(reader, roots_at={cp.size})
+    damage, chain = outcome.verify.damage, outcome.chain
+    assert chain is not None
+    if damage is not None and damage is chain.damage:
+        raise LedgerTampered(damage)
+    if chain.ok and chain.count < cp.size:
+        n = chain.count
         raise LedgerTampered(
             Damage(n + 1, "truncated", f"checkpoint covers {cp.size} entries, ledger has {n}"),
             f"ledger verification FAILED against the checkpoint: it covers {cp.size} entries "
             f"but the ledger now has {n} (truncated at position {n + 1})",
         )
-    assert outcome.tree_root is not None
-    store = reader.node_store()
-    try:
-        proof = consistency_proof(cp.size, n, store)
-        verify_consistency(cp.size, n, cp.root, outcome.tree_root, proof)
-    except MerkleError as e:
+    recomputed = outcome.roots.get(cp.size)
+    if recomputed is not None and recomputed != cp.root:
+        located = damage is not None and damage.kind == "tree" and damage.position <= cp.size
+        if located:
+            assert damage is not None
+            where, how = damage.position, f"entry {damage.position} is the first that differs"
+        else:
+            where, how = (
+                1,
+                ("the stored tree was rebuilt since, so it cannot tell which entry differs first"),
+            )
         raise LedgerTampered(
-            Damage(1, "edited", str(e)),
-            f"ledger verification FAILED against the checkpoint of size {cp.size}: "
-            f"today's ledger does not extend it ({e}); entries up to {cp.size} were rewritten",
-        ) from e
-    finally:
-        store.close()
+            Damage(
+                where, "edited", f"the first {cp.size} entries do not have the checkpoint's root"
+            ),
+            f"ledger verification FAILED against the checkpoint of size {cp.size} at position "
+            f"{where}: edited (today's ledger does not extend it: the root of its first "
+            f"{cp.size} entries is not the checkpoint's; {how})",
+        )
+    if damage is not None:
+        raise LedgerTampered(damage)  # the stored tree (a cache) is damaged
     return outcome
 
 
@@ -319,27 +399,23 @@ def prove(reader: ChainReader, notification_id: int, cp: Checkpoint, note: str) 
         tree_size, _ = store.tree_state()
         if tree_size < cp.size:
             raise InvalidInput("the checkpoint is larger than this ledger's tree: wrong ledger?")
-        store.prefetch(inclusion_nodes(position - 1, cp.size))
-        path = inclusion_proof(position - 1, cp.size, store)
+        proof = inclusion_of(store, row, cp, note)
     finally:
         store.close()
-    proof = InclusionProof(
-        nid,
-        position,
-        UUID(bytes=oid),
-        version,
-        topic,
-        digest,
-        prev,
-        h,
-        cp.size,
-        cp.root,
-        path,
-        note,
-        act,
-    )
     check_inclusion(proof, cp)
     return proof
+
+
+def inclusion_of(store: Any, row: Sequence[Any], cp: Checkpoint, note: str) -> InclusionProof:
+    """The inclusion proof of one entry (the chain fields ``ChainReader.entry`` reads)
+    in the tree ``cp`` commits to, from the stored perfect subtrees."""
+    nid, oid, version, topic, position, digest, prev, h, act = row[:9]
+    store.prefetch(inclusion_nodes(position - 1, cp.size))
+    path = inclusion_proof(position - 1, cp.size, store)
+    return InclusionProof(
+        nid, position, UUID(bytes=oid), version, topic, digest, prev, h, cp.size, cp.root,
+        path, note, act,
+    )  # fmt: skip
 
 
 def check_inclusion(proof: InclusionProof, cp: Checkpoint) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "MerkleError",
     "NodeMissing",
     "NodeStore",
+    "TreeDamaged",
     "TreeSizeInvalid",
     "consistency_nodes",
     "consistency_proof",
@@ -66,6 +67,11 @@ class NodeMissing(MerkleError, LookupError):
         )
         self.level = level
         self.index = index
+
+
+class TreeDamaged(MerkleError):
+    """The stored tree (a cache of values recomputed from the entries) holds a value of
+    the wrong type, or one that disagrees with the entries."""
 
 
 class InclusionProofInvalid(MerkleError):
@@ -270,6 +276,32 @@ class MerkleAppender:
             frontier.append((level, acc))
             self._size = index + 1
         return new_nodes
+
+    def append_by_level(
+        self, leaf_hashes: Sequence[bytes], out: dict[int, list[tuple[int, bytes]]]
+    ) -> None:
+        """``append``, adding each completed node to ``out[level]`` as (index, hash): the
+        verifier's fast path (one walk recomputes every node of a large tree)."""
+        frontier = self._frontier
+        sha256 = hashlib.sha256
+        size = self._size
+        leaves = out.setdefault(0, [])
+        for value in leaf_hashes:
+            if len(value) != HASH_SIZE:
+                _check_hash(value, "leaf hash")
+            leaves.append((size, value))
+            level, acc, index = 0, value, size
+            while frontier and frontier[-1][0] == level:
+                acc = sha256(b"\x01" + frontier.pop()[1] + acc).digest()
+                level += 1
+                index >>= 1
+                nodes = out.get(level)
+                if nodes is None:
+                    nodes = out[level] = []
+                nodes.append((index, acc))
+            frontier.append((level, acc))
+            size += 1
+        self._size = size
 
     def root(self) -> bytes:
         if not self._frontier:

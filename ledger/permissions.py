@@ -34,6 +34,7 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "ledger.site:Site.SiteSettingsChanged": _DIRECTOR,
     "ledger.site:Site.SecuritySettingsChanged": _DIRECTOR,
     "ledger.site:Site.PolicyAdopted": _DIRECTOR,  # the policy in force (R28)
+    "ledger.site:Site.WitnessPolicySet": _DIRECTOR,
     "ledger.staff:StaffMember.StaffMemberAdded": _DIRECTOR,
     "ledger.staff:StaffMember.StaffMemberDeactivated": _DIRECTOR,
     "ledger.staff:StaffMember.KeyEnrolled": _DIRECTOR,

@@ -320,7 +320,7 @@ def _verify(
 ) -> tuple[TreeResult, KeptCheckpoint | None]:
     reader = open_chain_at(sqlite_url(work / DATABASE))
     try:
-        outcome = verify_with_progress(reader, progress, recompute=True)
+        outcome = verify_with_progress(reader, progress)
         if (d := outcome.verify.damage) is not None:
             raise LedgerTampered(
                 d,

@@ -381,6 +381,15 @@ DECISION_RULES: dict[str, str] = {
     "ledger.patrons:Patron.PatronForgotten": PATRON_ERASURE.id,
 }
 
+WITNESS_POLICY = Rule(
+    "WITNESS-POLICY",
+    "Policy V-B (records kept intact)",
+    "Only the Director sets the witness policy: which outside witnesses' keys cosign the "
+    "ledger's checkpoints and how many are needed. Each version is recorded; checkpoints "
+    "and checks against a kept checkpoint use the one in force.",
+    ("R21",),
+)
+
 # The requirement ids the rules cite, in our own words (docs/RULES.md is generated from
 # these two tables by ``custodes rules --markdown``).
 REQUIREMENTS: dict[str, str] = {
@@ -479,5 +488,6 @@ RULES: dict[str, Rule] = {
         READ_CONFIDENTIAL,
         PATRON_ERASURE,
         POLICY_ADOPTION,
+        WITNESS_POLICY,
     )
 }

@@ -74,6 +74,16 @@ class Site(LedgerAggregate):
             aggregate.failure_window_minutes = self.failure_window_minutes
             aggregate.unlock_minutes = self.unlock_minutes
 
+    class WitnessPolicySet(LedgerAggregate.Event):
+        """The witness policy in force (C2SP tlog-policy text), and why it changed."""
+
+        policy: str
+        sha256: str
+        reason: str
+
+        def apply(self, aggregate: Site) -> None:
+            aggregate.witness_policy = self.policy
+
     def __init__(
         self,
         actor: str,
@@ -95,6 +105,7 @@ class Site(LedgerAggregate):
         self.failure_window_minutes = DEFAULT_FAILURE_WINDOW_MINUTES
         self.unlock_minutes = DEFAULT_UNLOCK_MINUTES
         self.policies = Adoptions()
+        self.witness_policy: str | None = None  # tlog-policy text, once the Director sets one
 
     @property
     def zone(self) -> ZoneInfo:

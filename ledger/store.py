@@ -38,7 +38,7 @@ from sqlalchemy import BigInteger, Column, Engine, Integer, LargeBinary, make_ur
 from sqlalchemy.orm import Session
 
 from ledger.acts import ActRequest, act_time
-from ledger.chain import GENESIS, chain_columns
+from ledger.chain import DIGEST_SIZE, GENESIS, ChainBroken, Damage, chain_columns
 from ledger.clock import CLOCK_TOLERANCE
 from ledger.errors import ClockBehind, LedgerBusy
 
@@ -255,6 +255,15 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         *,
         binary_uuid: bool,
     ) -> list[tuple[Any, ...]]:
+        if head and (
+            type(head[0]) is not int
+            or not isinstance(head[1], bytes | memoryview)
+            or len(head[1]) != DIGEST_SIZE
+        ):
+            # SQLite keeps any type in any column: a damaged head is not extended.
+            raise ChainBroken(
+                Damage(0, "edited", "the chain's last entry holds a value of the wrong type")
+            )
         head_position, head_hash = (head[0], bytes(head[1])) if head else (0, GENESIS)
         sealer = None
         if act is not None:

@@ -25,6 +25,7 @@ from ledger.app import Ledger
 from ledger.checkpoint import public_key_fingerprint
 from ledger.evidence import sha256_file, sums_text
 from ledger.integrity import open_chain, sign_verified, verified
+from ledger.report_proofs import prove_rows
 from projections.access import access_report
 from projections.attention import needs_attention
 from projections.base import Projection, Views
@@ -149,6 +150,9 @@ def compile_compliance_report(
         )
     finally:
         views.close()
+    rows = [("disclosures", r.request_id) for r in report.disclosures.rows]
+    rows += [("cameras", c.camera_id) for c in report.cameras.rows]
+    report = dataclasses.replace(report, proofs=prove_rows(reader, cp, note, rows))
     return report, note
 
 

@@ -284,6 +284,9 @@ class ComplianceReport:
     refusals: tuple[RefusalRow, ...]
     schema_version: str = field(default=SCHEMA_VERSION)
     policy: Policy = field(default_factory=Policy)  # the versions in force (R28)
+    # For each disclosure row, its log entries with inclusion proofs against the
+    # integrity checkpoint (ledger.report_proofs; JSON only, docs/REPORTS.md).
+    proofs: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.check_valid()

@@ -155,7 +155,11 @@ def test_a_rewrite_that_leaves_the_old_tree_is_caught_against_the_checkpoint(
     rechain_from(data_dir, 7)
     against = _cli(data_dir, "verify", "--against", str(cp))
     assert against.exit_code == 3
-    assert "the stored Merkle tree does not match the chain entries" in against.stderr
+    assert "checkpoint of size 8 at position 7: edited" in against.stderr
+    assert "entry 7 is the first that differs" in against.stderr
+    plain = _cli(data_dir, "verify")  # the stored tree, left as it was, shows the rewrite
+    assert plain.exit_code == 3
+    assert "FAILED at position 7: tree (entry 7 is not the entry" in plain.stderr
 
 
 def test_a_checkpoint_signed_by_another_key_is_refused(data_dir: Path, tmp_path: Path) -> None:

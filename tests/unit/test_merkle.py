@@ -450,3 +450,20 @@ def test_the_planned_nodes_of_a_consistency_proof_are_exactly_the_nodes_it_reads
             root_at(new, store)
             consistency_proof(old, new, store)
             assert consistency_nodes(old, new) == list(dict.fromkeys(store.read)), (old, new)
+
+
+@pytest.mark.parametrize("sizes", [(1,), (3, 4), (7, 1, 8), (1024, 3), (5, 0, 600)])
+def test_append_by_level_completes_the_same_nodes_as_append(sizes: tuple[int, ...]) -> None:
+    import hashlib as _h
+
+    plain, by_level = MerkleAppender(), MerkleAppender()
+    n = 0
+    for count in sizes:
+        leaves = [_h.sha256(str(n + i).encode()).digest() for i in range(count)]
+        n += count
+        nodes = plain.append(leaves)
+        out: dict[int, list[tuple[int, bytes]]] = {}
+        by_level.append_by_level(leaves, out)
+        assert sorted(nodes) == sorted((lvl, i, h) for lvl, got in out.items() for i, h in got)
+        assert all(got == sorted(got) for got in out.values())  # each level in index order
+        assert by_level.size == plain.size and by_level.root() == plain.root()

@@ -324,7 +324,7 @@ def test_json_carries_the_schema_version_and_every_section_with_sorted_keys() ->
     assert list(data) == sorted(data)
     assert set(data) == {
         "header", "attention", "integrity", "cameras", "retention", "access",
-        "disclosures", "refusals", "schema_version", "policy",
+        "disclosures", "refusals", "schema_version", "policy", "proofs",
     }  # fmt: skip
     assert data["header"]["period_from"] == "2026-10-01"
     assert data["header"]["generated_at"] == "2026-11-02T15:00:00Z"

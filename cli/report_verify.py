@@ -1,0 +1,167 @@
+"""custodes verify-report: check a provable report's rows against its signed checkpoint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import click
+from eventsourcing.persistence import StoredEvent
+
+from cli.common import Context, emit_json, json_option
+from cli.output import echo
+from cli.proofs import _verifier_key
+from ledger.errors import InvalidInput
+
+
+def report_rows(data: Any) -> list[tuple[tuple[str, str], dict[str, Any]]]:
+    """The rows a provable report lists, as ((table, ref), row)."""
+    if not isinstance(data, dict):
+        raise InvalidInput("not a Custodes report with proofs (a JSON object is expected)")
+    if isinstance(data.get("disclosures"), dict):  # the compliance report
+        rows = data["disclosures"].get("rows", [])
+        cameras = (data.get("cameras") or {}).get("rows", [])
+        return [(("disclosures", str(r.get("request_id"))), r) for r in rows] + [
+            (("cameras", str(c.get("camera_id"))), c) for c in cameras
+        ]
+    if isinstance(data.get("rows"), list):  # the disclosure register
+        return [(("register", str(r.get("ref"))), r) for r in data["rows"]]
+    raise InvalidInput("not a Custodes report with proofs: no disclosure rows")
+
+
+@click.command("verify-report")
+@click.argument(
+    "report_file",
+    metavar="REPORT.json",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The library's public key (PEM or vkey); default: this data directory's.",
+)
+@click.option(
+    "--events",
+    "with_events",
+    is_flag=True,
+    help="Also decrypt each row's events with this data directory's events key and check "
+    "that they say what the row says.",
+)
+@click.option(
+    "--consistency",
+    "consistency_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A consistency proof (custodes prove --consistency OLD REPORT-CHECKPOINT) from a "
+    "checkpoint you hold to the report's.",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The earlier checkpoint you hold (with --consistency).",
+)
+@json_option
+@click.pass_context
+def verify_report(
+    click_ctx: click.Context,
+    report_file: Path,
+    key_file: Path | None,
+    with_events: bool,
+    consistency_file: Path | None,
+    checkpoint_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Check every row of a report's JSON (report compliance --format json, report
+    disclosures --json --prove) against the report's signed checkpoint: each row's log
+    entries, their digests and inclusion proofs. Needs no ledger, only the library's
+    public key. Exit 0 when it checks out, 3 when a row, proof or signature fails.
+
+    \b
+    Example:
+      custodes verify-report november.json --key library-public.pem
+      custodes verify-report november.json --key library-public.pem \\
+          --consistency extends.json --checkpoint board-2026-10.checkpoint
+    """
+    from ledger.proof_files import verify_proof_data
+    from ledger.report_proofs import row_check, verify_report_proofs
+
+    try:
+        data = json.loads(report_file.read_bytes())
+    except ValueError as e:
+        raise click.ClickException(f"{report_file} is not JSON ({e})") from e
+    if checkpoint_file is not None and consistency_file is None:
+        raise click.UsageError("--checkpoint goes with --consistency")
+    rows = report_rows(data)
+    proofs = data.get("proofs")
+    key, _name = _verifier_key(click_ctx, key_file, None, proofs or {}, None)
+    decode = None
+    if with_events:
+        ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
+        mapper = ctx.ledger().mapper
+
+        def decode(entry: dict[str, Any]) -> Any:
+            return mapper.to_domain_event(
+                StoredEvent(
+                    UUID(entry["originator_id"]),
+                    entry["originator_version"],
+                    entry["topic"],
+                    entry["_state"],
+                )
+            )
+
+    as_of = (data.get("header") or {}).get("as_of") if "header" in data else data.get("as_of")
+    check, _cp, note = verify_report_proofs(
+        rows,
+        proofs,
+        key,
+        decode=decode,
+        check_row=lambda table, row, events: row_check(table, row, events, now=as_of is None),
+    )
+    integrity = data.get("integrity")
+    if isinstance(integrity, dict) and integrity.get("checkpoint") != note:
+        from ledger.integrity import MerkleProofFailed
+
+        raise MerkleProofFailed("the report's integrity checkpoint is not the one its rows prove")
+    extends = None
+    if consistency_file is not None:
+        try:
+            proof = json.loads(consistency_file.read_bytes())
+        except ValueError as e:
+            raise click.ClickException(f"{consistency_file} is not JSON ({e})") from e
+        trusted = checkpoint_file.read_text() if checkpoint_file is not None else None
+        consistent = verify_proof_data(proof, key, None, trusted)
+        if consistent.old_size is None or consistent.relied_on != note:
+            raise InvalidInput(
+                "the consistency proof does not lead to this report's checkpoint "
+                "(make it with: custodes prove --consistency OLD REPORT-CHECKPOINT)"
+            )
+        extends = consistent.old_size
+    result = {
+        "ok": True,
+        "origin": check.origin,
+        "checkpoint_size": check.tree_size,
+        "rows": check.rows,
+        "entries": check.entries,
+        "events_checked": check.contents_checked,
+        "extends_checkpoint_of": extends,
+    }
+    if as_json:
+        emit_json(result)
+        return
+    echo(
+        f"OK: {check.rows} rows rest on {check.entries} entries of the signed checkpoint of "
+        f"{check.tree_size} entries of {check.origin}"
+        + ("; their events say what the rows say" if check.contents_checked else "")
+    )
+    if extends is not None:
+        echo(f"The report's checkpoint extends the one of {extends} entries you hold")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(verify_report)
