@@ -18,6 +18,7 @@ from cli.common import Busy, Context, Tampered
 from ledger.errors import InvalidTime, LedgerBusy, LedgerError
 from ledger.evidence import EvidenceInvalid
 from ledger.integrity import LedgerTampered, MerkleProofFailed
+from projections.seal import ReadModelTampered
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -28,7 +29,7 @@ class CustodesGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (LedgerTampered, MerkleProofFailed, EvidenceInvalid) as e:
+        except (LedgerTampered, MerkleProofFailed, EvidenceInvalid, ReadModelTampered) as e:
             raise Tampered(str(e)) from e
         except LedgerBusy as e:
             raise Busy(str(e)) from e

@@ -257,6 +257,7 @@ def report_statistics(
         ctx.ledger(),
         lambda conn: statistics(conn, start, end, threshold=threshold, as_of=when),
         as_of=when,
+        checked=True,
     )
     if as_json:
         emit_json(_stats_json(stats, first, last))

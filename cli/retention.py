@@ -83,7 +83,9 @@ def retention_sweep(
             stored_segments(conn),
         )
 
-    due, interrupted, stored = read_views(ledger, query)
+    # Checked against the seals first (R29): a deadline forged in the read model is
+    # refused (exit 3), never trusted.
+    due, interrupted, stored = read_views(ledger, query, checked=True)
     if limit is not None:
         due = due[:limit]
     with (

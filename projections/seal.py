@@ -1,0 +1,413 @@
+"""Sealed read models (R29): a report never trusts a ``proj_*`` row that nothing checked.
+
+Every read-model table carries a *seal*: the number of its rows and a keyed multiset
+digest of them, ``sum(HMAC(k, row)) mod 2**256`` over every row (MSet-Add-Hash; Clarke et
+al. 2003), in ``proj_seals``, one row per projection, together with the log position the
+projection has reached and an HMAC over the whole (``k`` is derived by HKDF from
+``keys/events.key``, which never enters the database). The seal is kept *incrementally*
+by the catch-up that writes the rows, in the same transaction (``projections.base``):
+an inserted row adds its HMAC, an updated row swaps its old HMAC for its new one, a
+deleted row subtracts it. Nothing else in the data can produce a valid seal: a row
+deleted, edited or inserted with plain SQL leaves the table's digest different from its
+seal, and a seal edited, moved or copied from another position fails its HMAC or its
+position check.
+
+A check (``check_tables``) reads every row of the tables a command read, recomputes the
+digest and compares: linear in the tables' size, with no replay. Only when a table does
+not match is the projection rebuilt from the events into a scratch in-memory store
+(``Views(scratch=True)``) up to the same position and compared row by row, to name each
+row that is missing, edited or extra (``diagnose``). A mismatch raises
+``ReadModelTampered``: the command exits 3 and writes, signs and records nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+    tuple_,
+)
+
+from ledger.errors import LedgerError
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
+    from projections.base import Projection, Views
+
+MODULUS = 1 << 256
+SEAL_INFO = b"custodes read-model seal v1"
+
+SEALS_METADATA = MetaData()
+seals = Table(
+    "proj_seals",
+    SEALS_METADATA,
+    Column("projection", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    # {"table": [rows, digest hex], ...}, canonical JSON
+    Column("tables", Text, nullable=False),
+    Column("mac", String(64), nullable=False),
+)
+
+
+class ReadModelTampered(LedgerError):
+    """A read model does not match the chain (exit 3): names each table and row."""
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        self.findings = tuple(findings)
+        shown = "; ".join(f.describe() for f in self.findings[:10])
+        more = len(self.findings) - 10
+        super().__init__(
+            "read models do not match the ledger (R29): "
+            + shown
+            + (f"; and {more} more" if more > 0 else "")
+            + ". Nothing was written or signed. Run `custodes verify` to see the whole "
+            "damage, and `custodes projections rebuild` to rebuild the read models from "
+            "the ledger."
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One damaged read-model row (``kind`` missing, edited or extra) or seal."""
+
+    table: str
+    kind: str
+    row: str
+    detail: str = ""
+
+    def describe(self) -> str:
+        extra = f" ({self.detail})" if self.detail else ""
+        return f"{self.table}: {self.kind} row {self.row}{extra}"
+
+
+# ---- the key and a row's HMAC -----------------------------------------------------------
+
+
+def seal_key(ledger: Ledger) -> bytes:
+    """The seal key: HKDF-SHA256 of the events key (kept in keys/, never in the DB)."""
+    if ledger.datadir is not None:
+        source = ledger.datadir.events_key()
+    else:
+        source = ledger.env.get("CIPHER_KEY") or ""
+    if not source:
+        raise LedgerError("read models cannot be sealed: no events key")
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=SEAL_INFO).derive(
+        source.encode()
+    )
+
+
+def _python_type(column: Column[Any]) -> type | None:
+    try:
+        pt = column.type.python_type
+    except NotImplementedError:
+        return None
+    return pt if pt in (int, float, bool, str) else None
+
+
+class RowHasher:
+    """HMACs of one table's rows, over every column by name (so new columns are covered
+    without code here). Values are put in the column's Python type first, so a value
+    given to an insert and the same value read back hash alike."""
+
+    def __init__(self, key: bytes, table: Table) -> None:
+        self.table = table
+        self.names = sorted(c.name for c in table.columns)
+        self.types = {c.name: _python_type(c) for c in table.columns}
+        self._mac = hmac.new(key, table.name.encode() + b"\x00", hashlib.sha256)
+        self.pk = [c.name for c in table.primary_key.columns]
+        if not self.pk:
+            raise ValueError(f"read model {table.name} needs a primary key to be sealed")
+
+    def canonical(self, row: Mapping[Any, Any]) -> list[Any]:
+        out: list[Any] = []
+        for name in self.names:
+            v = row.get(name)
+            pt = self.types[name]
+            if v is None:
+                out.append(None)
+            elif isinstance(v, datetime):
+                out.append("t" + v.astimezone(UTC).isoformat())
+            elif isinstance(v, date):
+                out.append("d" + v.isoformat())
+            elif isinstance(v, bytes | bytearray | memoryview):
+                out.append("x" + bytes(v).hex())
+            elif pt is float:
+                out.append("f" + float(v).hex())
+            elif pt is not None:
+                out.append(pt(v))
+            else:
+                out.append(repr(v))
+        return out
+
+    def digest(self, row: Mapping[Any, Any]) -> int:
+        m = self._mac.copy()
+        m.update(json.dumps(self.canonical(row), separators=(",", ":")).encode())
+        return int.from_bytes(m.digest(), "big")
+
+    def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(row[c] for c in self.pk)
+
+    def show_key(self, key: tuple[Any, ...]) -> str:
+        return ", ".join(f"{c}={_show(v)}" for c, v in zip(self.pk, key, strict=True))
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, datetime):
+        return v.astimezone(UTC).isoformat()
+    return str(v)
+
+
+# ---- a page's changes -------------------------------------------------------------------
+
+
+@dataclass
+class TableDelta:
+    rows: int = 0
+    digest: int = 0
+
+    def add(self, h: int) -> None:
+        self.rows += 1
+        self.digest = (self.digest + h) % MODULUS
+
+    def remove(self, h: int) -> None:
+        self.rows -= 1
+        self.digest = (self.digest - h) % MODULUS
+
+
+@dataclass
+class Sealer:
+    """What one page changes in the sealed tables (``PageWriter`` reports every write)."""
+
+    key: bytes
+    hashers: dict[str, RowHasher] = field(default_factory=dict)
+    deltas: dict[str, TableDelta] = field(default_factory=dict)
+
+    def hasher(self, table: Table) -> RowHasher:
+        h = self.hashers.get(table.name)
+        if h is None:
+            h = self.hashers[table.name] = RowHasher(self.key, table)
+        return h
+
+    def delta(self, table: Table) -> TableDelta:
+        return self.deltas.setdefault(table.name, TableDelta())
+
+    def inserted_values(self, table: Table, values: Mapping[str, Any]) -> bool:
+        """Count a row about to be inserted from its values; False when the stored row may
+        differ from them (a column default the database fills): then read it back."""
+        for column in table.columns:
+            if column.name in values:
+                continue
+            if column.server_default is not None:
+                return False
+            if column.default is not None and not getattr(column.default, "is_scalar", False):
+                return False
+        full = {
+            c.name: values.get(c.name, getattr(c.default, "arg", None) if c.default else None)
+            for c in table.columns
+        }
+        self.delta(table).add(self.hasher(table).digest(full))
+        return True
+
+    def rows_added(self, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
+        h, d = self.hasher(table), self.delta(table)
+        for r in rows:
+            d.add(h.digest(r))
+
+    def rows_removed(self, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
+        h, d = self.hasher(table), self.delta(table)
+        for r in rows:
+            d.remove(h.digest(r))
+
+    def reset(self) -> None:
+        self.deltas = {}
+
+
+def select_rows(conn: Connection, table: Table, where: Any) -> list[dict[str, Any]]:
+    q = select(table) if where is None else select(table).where(where)
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def select_by_keys(
+    conn: Connection, table: Table, pk: Sequence[str], keys: Sequence[tuple[Any, ...]]
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    cols = [table.c[c] for c in pk]
+    for i in range(0, len(keys), 500):
+        chunk = list(keys[i : i + 500])
+        cond = cols[0].in_([k[0] for k in chunk]) if len(cols) == 1 else tuple_(*cols).in_(chunk)
+        out.extend(dict(r._mapping) for r in conn.execute(select(table).where(cond)))
+    return out
+
+
+# ---- the seal row -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seal:
+    projection: str
+    position: int
+    tables: dict[str, tuple[int, int]]  # table -> (rows, digest)
+
+
+def _tables_json(tables: Mapping[str, tuple[int, int]]) -> str:
+    return json.dumps(
+        {t: [n, f"{d:064x}"] for t, (n, d) in tables.items()},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def _payload(seal: Seal) -> bytes:
+    return json.dumps(
+        [seal.projection, seal.position, _tables_json(seal.tables)], separators=(",", ":")
+    ).encode()
+
+
+def seal_mac(key: bytes, seal: Seal) -> str:
+    return hmac.new(key, b"seal\x00" + _payload(seal), hashlib.sha256).hexdigest()
+
+
+def empty_seal(p: Projection) -> Seal:
+    return Seal(p.name, 0, {t.name: (0, 0) for t in p.metadata.sorted_tables})
+
+
+class SealInvalid(Exception):
+    """The stored seal itself fails (its HMAC, or it is missing where it must be)."""
+
+
+def read_seal(conn: Connection, key: bytes, p: Projection, position: int) -> Seal:
+    """The projection's seal, checked (HMAC, position). A projection that has never
+    caught up (position 0, no seal) has the empty seal."""
+    row = conn.execute(select(seals).where(seals.c.projection == p.name)).first()
+    if row is None:
+        if position == 0:
+            return empty_seal(p)
+        raise SealInvalid(f"no seal for read model {p.name!r} at position {position}")
+    tables = {t: (int(n), int(d, 16)) for t, (n, d) in json.loads(row.tables).items()}
+    seal = Seal(p.name, int(row.position), tables)
+    if not hmac.compare_digest(seal_mac(key, seal), row.mac):
+        raise SealInvalid(f"the seal of read model {p.name!r} fails its HMAC")
+    if seal.position != position:
+        raise SealInvalid(
+            f"the seal of read model {p.name!r} is for position {seal.position}, "
+            f"its rows are tracked at {position}"
+        )
+    for t in p.metadata.sorted_tables:
+        seal.tables.setdefault(t.name, (0, 0))
+    return seal
+
+
+def write_seal(
+    conn: Connection, key: bytes, p: Projection, old: Seal, position: int, deltas: Sealer
+) -> None:
+    tables = dict(old.tables)
+    for name, d in deltas.deltas.items():
+        rows, digest = tables.get(name, (0, 0))
+        tables[name] = (rows + d.rows, (digest + d.digest) % MODULUS)
+    new = Seal(p.name, position, tables)
+    values = {"position": position, "tables": _tables_json(tables), "mac": seal_mac(key, new)}
+    if conn.execute(seals.update().where(seals.c.projection == p.name).values(**values)).rowcount:
+        return
+    conn.execute(seals.insert().values(projection=p.name, **values))
+
+
+# ---- the check --------------------------------------------------------------------------
+
+
+def table_digest(conn: Connection, hasher: RowHasher) -> tuple[int, int]:
+    rows = digest = 0
+    result = conn.execution_options(yield_per=5000).execute(select(hasher.table))
+    for r in result.mappings():
+        rows += 1
+        digest = (digest + hasher.digest(r)) % MODULUS
+    return rows, digest
+
+
+def check_projections(views: Views, projections: Sequence[Projection]) -> list[Finding]:
+    """Every table of these projections against its seal; a table that differs is
+    diagnosed row by row against a scratch rebuild. Returns the findings (empty: all
+    match)."""
+    from projections.base import tracked_position
+
+    key = views.seal_key()
+    findings: list[Finding] = []
+    for p in projections:
+        with views.connect() as conn:
+            position = tracked_position(conn, p.name)
+            try:
+                seal = read_seal(conn, key, p, position)
+            except SealInvalid as e:
+                findings.extend(
+                    _diagnose_or(views, p, position, Finding(seals.name, "edited", p.name, str(e)))
+                )
+                continue
+            bad = []
+            for table in p.metadata.sorted_tables:
+                if table_digest(conn, RowHasher(key, table)) != seal.tables[table.name]:
+                    bad.append(table.name)
+        if bad:
+            findings.extend(
+                _diagnose_or(
+                    views,
+                    p,
+                    position,
+                    *(Finding(t, "edited", "(unknown)", "rows do not match the seal") for t in bad),
+                )
+            )
+    return findings
+
+
+def _diagnose_or(views: Views, p: Projection, position: int, *fallback: Finding) -> list[Finding]:
+    found = diagnose(views, p, position)
+    return found or list(fallback)
+
+
+def diagnose(views: Views, p: Projection, position: int) -> list[Finding]:
+    """Rebuild ``p`` from the events up to ``position`` in a scratch store and compare
+    every table row by row with the stored one: missing, edited and extra rows."""
+    from projections.base import Views as ViewsClass
+
+    scratch = ViewsClass(views.ledger, [p], scratch=True)
+    try:
+        scratch.catch_up(stop=position)
+        findings: list[Finding] = []
+        key = b"diagnose"
+        with views.connect() as stored, scratch.connect() as fresh:
+            for table in p.metadata.sorted_tables:
+                h = RowHasher(key, table)
+                want = {h.key_of(r): r for r in select_rows(fresh, table, None)}
+                have = {h.key_of(r): r for r in select_rows(stored, table, None)}
+                for k in sorted(want.keys() - have.keys(), key=repr):
+                    findings.append(Finding(table.name, "missing", h.show_key(k)))
+                for k in sorted(want.keys() & have.keys(), key=repr):
+                    a, b = h.canonical(want[k]), h.canonical(have[k])
+                    if a != b:
+                        cols = [
+                            f"{n}: {_show(want[k][n])!r} -> {_show(have[k][n])!r}"
+                            for n, x, y in zip(h.names, a, b, strict=True)
+                            if x != y
+                        ]
+                        findings.append(
+                            Finding(table.name, "edited", h.show_key(k), "; ".join(cols))
+                        )
+                for k in sorted(have.keys() - want.keys(), key=repr):
+                    findings.append(Finding(table.name, "extra", h.show_key(k)))
+        return findings
+    finally:
+        scratch.close()
