@@ -25,9 +25,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import hashes
@@ -112,53 +112,88 @@ def seal_key(ledger: Ledger) -> bytes:
     )
 
 
-def _python_type(column: Column[Any]) -> type | None:
-    try:
-        pt = column.type.python_type
-    except NotImplementedError:
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_US = timedelta(microseconds=1)
+
+
+def _instant(v: Any) -> Any:
+    if v is None:
         return None
-    return pt if pt in (int, float, bool, str) else None
+    if not isinstance(v, datetime):
+        return _other(v)
+    return ("t", ((v if v.tzinfo else v.replace(tzinfo=UTC)) - EPOCH) // ONE_US)
+
+
+def _float(v: Any) -> Any:
+    return None if v is None else ("f", float(v).hex())
+
+
+def _other(v: Any) -> Any:
+    if v is None or type(v) in (str, int, bool):
+        return v
+    if isinstance(v, datetime):
+        return _instant(v)
+    if isinstance(v, date):
+        return ("d", v.toordinal())
+    if isinstance(v, bytes | bytearray | memoryview):
+        return ("x", bytes(v))
+    if isinstance(v, float):
+        return _float(v)
+    return ("r", repr(v))
+
+
+def _scalar(pt: type) -> Callable[[Any], Any]:
+    def convert(v: Any) -> Any:
+        return v if v is None or type(v) is pt else pt(v)
+
+    return convert
+
+
+def _converter(column: Column[Any]) -> Callable[[Any], Any]:
+    """A column's value in one canonical form: a value given to an insert and the same
+    value read back convert alike (UTC instants as microseconds since the epoch, floats
+    in hex, other scalars in the column's Python type)."""
+    try:
+        pt: Any = column.type.python_type
+    except NotImplementedError:
+        return _other
+    if pt is datetime:
+        return _instant
+    if pt is float:
+        return _float
+    if pt in (int, bool, str):
+        return _scalar(pt)
+    return _other
 
 
 class RowHasher:
-    """HMACs of one table's rows, over every column by name (so new columns are covered
-    without code here). Values are put in the column's Python type first, so a value
-    given to an insert and the same value read back hash alike."""
+    """Keyed hashes (BLAKE2b with the seal key, a MAC) of one table's rows, over every
+    column in the table's order (so new columns are covered without code here)."""
 
     def __init__(self, key: bytes, table: Table) -> None:
         self.table = table
-        self.names = sorted(c.name for c in table.columns)
-        self.types = {c.name: _python_type(c) for c in table.columns}
-        self._mac = hmac.new(key, table.name.encode() + b"\x00", hashlib.sha256)
+        self.names = [c.name for c in table.columns]
+        self.converters = [_converter(c) for c in table.columns]
+        self.key = hashlib.blake2b(table.name.encode(), key=key, digest_size=32).digest()
         self.pk = [c.name for c in table.primary_key.columns]
         if not self.pk:
             raise ValueError(f"read model {table.name} needs a primary key to be sealed")
 
-    def canonical(self, row: Mapping[Any, Any]) -> list[Any]:
-        out: list[Any] = []
-        for name in self.names:
-            v = row.get(name)
-            pt = self.types[name]
-            if v is None:
-                out.append(None)
-            elif isinstance(v, datetime):
-                out.append("t" + v.astimezone(UTC).isoformat())
-            elif isinstance(v, date):
-                out.append("d" + v.isoformat())
-            elif isinstance(v, bytes | bytearray | memoryview):
-                out.append("x" + bytes(v).hex())
-            elif pt is float:
-                out.append("f" + float(v).hex())
-            elif pt is not None:
-                out.append(pt(v))
-            else:
-                out.append(repr(v))
-        return out
+    def canonical(self, row: Mapping[Any, Any]) -> tuple[Any, ...]:
+        return self.canonical_values(tuple(row.get(n) for n in self.names))
+
+    def canonical_values(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        """``values`` in the table's column order."""
+        return tuple(c(v) for c, v in zip(self.converters, values, strict=True))
 
     def digest(self, row: Mapping[Any, Any]) -> int:
-        m = self._mac.copy()
-        m.update(json.dumps(self.canonical(row), separators=(",", ":")).encode())
-        return int.from_bytes(m.digest(), "big")
+        return self.digest_values(tuple(row.get(n) for n in self.names))
+
+    def digest_values(self, values: Sequence[Any]) -> int:
+        data = repr(self.canonical_values(values)).encode()
+        return int.from_bytes(
+            hashlib.blake2b(data, key=self.key, digest_size=32).digest(), "big"
+        )
 
     def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row[c] for c in self.pk)
@@ -333,10 +368,11 @@ def write_seal(
 def table_digest(conn: Connection, hasher: RowHasher) -> tuple[int, int]:
     rows = digest = 0
     result = conn.execution_options(yield_per=5000).execute(select(hasher.table))
-    for r in result.mappings():
+    h = hasher.digest_values
+    for r in result:  # columns in the table's order
         rows += 1
-        digest = (digest + hasher.digest(r)) % MODULUS
-    return rows, digest
+        digest += h(r)
+    return rows, digest % MODULUS
 
 
 def check_projections(views: Views, projections: Sequence[Projection]) -> list[Finding]:
