@@ -174,7 +174,8 @@ def status(ctx: Context, as_json: bool) -> None:
     "--deep",
     is_flag=True,
     help="Also decrypt every event (needs the events key): each names its act's signer as "
-    "its actor, and its time lies within its act's.",
+    "its actor, and its time lies within its act's; and replay every read model from the "
+    "events and compare it row by row.",
 )
 @witness_policy_option
 @json_option
@@ -189,6 +190,10 @@ def verify(
     reordered, truncated; unsigned, forged, unknown key, revoked key, not permitted (a
     role that could not record that kind of event), clock (a recorded time that went
     back). See docs/FORMAT.md.
+
+    With the chain intact, also warns (exit 0) of read models that do not match it
+    (R29): each table and row, missing, edited or extra; `custodes projections rebuild`
+    repairs them (docs/REPORTS.md).
 
     \b
     Example:
@@ -227,7 +232,7 @@ def verify(
         },
     }
     if result.damage is None:
-        damage, problem = _read_model_damage(ctx)
+        damage, problem = _read_model_damage(ctx, deep)
         data["read_models"] = [
             {"table": f.table, "kind": f.kind, "row": f.row, "detail": f.detail} for f in damage
         ]
@@ -269,17 +274,23 @@ def _vault_and_key_warnings(ctx: Context) -> list[str]:
         return [f"the footage vault and patron keys were not audited: {first}"]
 
 
-def _read_model_damage(ctx: Context) -> tuple[list[Any], str]:
-    """Every read-model table checked against its seal (R29), damage named row by row.
-    A warning, not a failure: the chain is intact, and `projections rebuild` repairs the
-    read models from it; reports refuse to print from them meanwhile (exit 3)."""
+def _read_model_damage(ctx: Context, deep: bool) -> tuple[list[Any], str]:
+    """Every read-model table checked against its seal (R29), damage named row by row;
+    ``deep``: also every read model replayed from the events and compared row by row
+    (catches even rows rewritten by someone holding the events key). A warning, not a
+    failure: the chain is intact, and `projections rebuild` repairs the read models from
+    it; reports refuse to print from them meanwhile (exit 3)."""
     from projections.registry import open_views
-    from projections.seal import check_projections
+    from projections.seal import check_projections, diagnose
 
     try:
         views = open_views(ctx.ledger())
         try:
-            return check_projections(views, views.projections), ""
+            found = check_projections(views, views.projections)
+            if deep:
+                for p in views.projections:
+                    found += [f for f in diagnose(views, p, views.position(p)) if f not in found]
+            return found, ""
         finally:
             views.close()
     except Exception as e:  # e.g. no events key here, or a read-only role: say so

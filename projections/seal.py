@@ -191,9 +191,7 @@ class RowHasher:
 
     def digest_values(self, values: Sequence[Any]) -> int:
         data = repr(self.canonical_values(values)).encode()
-        return int.from_bytes(
-            hashlib.blake2b(data, key=self.key, digest_size=32).digest(), "big"
-        )
+        return int.from_bytes(hashlib.blake2b(data, key=self.key, digest_size=32).digest(), "big")
 
     def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row[c] for c in self.pk)

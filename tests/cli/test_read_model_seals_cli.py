@@ -182,3 +182,38 @@ def test_verify_warns_and_rebuild_repairs(forged, tmp_path: Path) -> None:  # ty
     run(data, "report", "compliance", *PERIOD, "--format", "json", "--out", str(out), "--as", D)
     rows = {r["request_id"]: r for r in json.loads(out.read_text())["disclosures"]["rows"]}
     assert rows[sc.foia]["decision"] == "pending"
+
+
+def test_verify_deep_catches_rows_rewritten_with_a_valid_seal(forged) -> None:  # type: ignore[no-untyped-def]
+    """Someone holding keys/events.key can compute seals: the fast check passes, the deep
+    replay still names the row."""
+    from sqlalchemy import select
+
+    from projections.refusals import RefusalsProjection, refusals
+    from projections.registry import open_views
+    from projections.seal import Sealer, read_seal, write_seal
+
+    data, _ = forged
+    ledger = open_test_ledger(DataDir.open(data))
+    views = open_views(ledger)
+    try:
+        p = RefusalsProjection()
+        with views.engine.begin() as conn:
+            row = dict(conn.execute(select(refusals).where(refusals.c.actor == S)).one()._mapping)
+            conn.execute(
+                refusals.delete().where(refusals.c.notification_id == row["notification_id"])
+            )
+            position = views.position(p)
+            old = read_seal(conn, views.seal_key(), p, position)
+            sealer = Sealer(views.seal_key())
+            sealer.rows_removed(refusals, [row])
+            write_seal(conn, views.seal_key(), p, old, position, sealer)
+    finally:
+        views.close()
+        ledger.close()
+    run(data, "report", "access")  # the seal matches: not caught by the fast check
+    assert json.loads(run(data, "verify", "--json").stdout)["read_models"] == []
+    deep = json.loads(run(data, "verify", "--deep", "--json").stdout)["read_models"]
+    assert [(d["table"], d["kind"], d["row"]) for d in deep] == [
+        ("proj_refusals", "missing", f"notification_id={row['notification_id']}")
+    ]
