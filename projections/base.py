@@ -198,10 +198,11 @@ class PageWriter:
             i = j
 
     def _sealed_updates(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
-        """A run of keyed updates, its rows read before (removed from the seal) and after
-        (added)."""
+        """A run of keyed updates: the rows read before (removed from the seal), and the
+        same rows with the new values applied in order (added), as the UPDATEs leave
+        them (their values are plain values, never SQL expressions)."""
         assert self.sealer is not None
-        table, key_column = shape[1], shape[2]
+        table, key_column, columns = shape[1], shape[2], shape[3]
         keys = list(dict.fromkeys(p["_key"] for p in params))
         where = table.c[key_column]
         before: list[dict[str, Any]] = []
@@ -209,9 +210,15 @@ class PageWriter:
             before.extend(select_rows(self.conn, table, where.in_(keys[k : k + 500])))
         self.sealer.rows_removed(table, before)
         self.conn.execute(self._statement(shape), params)
-        pk = [c.name for c in table.primary_key.columns]
-        after_keys = [tuple(r[c] for c in pk) for r in before]
-        self.sealer.rows_added(table, select_by_keys(self.conn, table, pk, after_keys))
+        rows: dict[Any, list[dict[str, Any]]] = {}
+        for r in before:
+            rows.setdefault(r[key_column], []).append(r)
+        for p in params:
+            for r in rows.get(p["_key"], ()):
+                r.update({c: p[f"v_{c}"] for c in columns})
+                if key_column in columns:
+                    raise NotImplementedError("sealed read models: a keyed update of the key")
+        self.sealer.rows_added(table, before)
 
     def _statement(self, shape: tuple[Any, ...]) -> Any:
         stmt = self._statements.get(shape)
