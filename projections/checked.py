@@ -36,7 +36,8 @@ def check_reads(views: Views) -> list[Finding]:
     """Check the projections whose tables were read through ``views`` (``views.reads``)."""
     if not views.sealed:
         return []  # rebuilt from the log in memory by this process: nothing stored to trust
-    return check_projections(views, owners(views, views.reads or ()))
+    reads = views.reads or set()
+    return check_projections(views, owners(views, reads), only=reads)
 
 
 def checked(views: Views, query: Callable[[Views], T]) -> T:

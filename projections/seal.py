@@ -27,7 +27,7 @@ import hmac
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import hashes
@@ -36,6 +36,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
+    DateTime,
     MetaData,
     String,
     Table,
@@ -112,34 +113,10 @@ def seal_key(ledger: Ledger) -> bytes:
     )
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-ONE_US = timedelta(microseconds=1)
-
-
 def _instant(v: Any) -> Any:
-    if v is None:
-        return None
-    if not isinstance(v, datetime):
-        return _other(v)
-    return ("t", ((v if v.tzinfo else v.replace(tzinfo=UTC)) - EPOCH) // ONE_US)
-
-
-def _float(v: Any) -> Any:
-    return None if v is None else ("f", float(v).hex())
-
-
-def _other(v: Any) -> Any:
-    if v is None or type(v) in (str, int, bool):
-        return v
     if isinstance(v, datetime):
-        return _instant(v)
-    if isinstance(v, date):
-        return ("d", v.toordinal())
-    if isinstance(v, bytes | bytearray | memoryview):
-        return ("x", bytes(v))
-    if isinstance(v, float):
-        return _float(v)
-    return ("r", repr(v))
+        return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+    return v
 
 
 def _scalar(pt: type) -> Callable[[Any], Any]:
@@ -149,48 +126,51 @@ def _scalar(pt: type) -> Callable[[Any], Any]:
     return convert
 
 
-def _converter(column: Column[Any]) -> Callable[[Any], Any]:
-    """A column's value in one canonical form: a value given to an insert and the same
-    value read back convert alike (UTC instants as microseconds since the epoch, floats
-    in hex, other scalars in the column's Python type)."""
+def _same(v: Any) -> Any:
+    return v
+
+
+def _normalizer(column: Column[Any]) -> Callable[[Any], Any]:
+    """A value given to an insert or update, as the same column reads it back (an aware
+    UTC datetime, a float, an int, a bool, a str), so both hash alike."""
+    if isinstance(column.type, DateTime) or isinstance(
+        getattr(column.type, "impl_instance", None), DateTime
+    ):
+        return _instant
     try:
         pt: Any = column.type.python_type
     except NotImplementedError:
-        return _other
-    if pt is datetime:
-        return _instant
-    if pt is float:
-        return _float
-    if pt in (int, bool, str):
+        return _same
+    if pt in (int, float, bool, str):
         return _scalar(pt)
-    return _other
+    return _same
 
 
 class RowHasher:
-    """Keyed hashes (BLAKE2b with the seal key, a MAC) of one table's rows, over every
-    column in the table's order (so new columns are covered without code here)."""
+    """Keyed hashes (BLAKE2b keyed with the seal key: a MAC) of one table's rows: of the
+    ``repr`` of the row's values in the table's column order, as the database gives them
+    back (so every column is covered, new ones included, without code here). Values
+    written by a projection are first put in that form (``normalized``)."""
 
     def __init__(self, key: bytes, table: Table) -> None:
         self.table = table
         self.names = [c.name for c in table.columns]
-        self.converters = [_converter(c) for c in table.columns]
+        self.normalizers = [_normalizer(c) for c in table.columns]
         self.key = hashlib.blake2b(table.name.encode(), key=key, digest_size=32).digest()
         self.pk = [c.name for c in table.primary_key.columns]
         if not self.pk:
             raise ValueError(f"read model {table.name} needs a primary key to be sealed")
 
-    def canonical(self, row: Mapping[Any, Any]) -> tuple[Any, ...]:
-        return self.canonical_values(tuple(row.get(n) for n in self.names))
-
-    def canonical_values(self, values: Sequence[Any]) -> tuple[Any, ...]:
-        """``values`` in the table's column order."""
-        return tuple(c(v) for c, v in zip(self.converters, values, strict=True))
+    def normalized(self, row: Mapping[Any, Any]) -> tuple[Any, ...]:
+        """A row given as a mapping (written, or read back), in the read-back form."""
+        return tuple(n(row.get(name)) for n, name in zip(self.normalizers, self.names, strict=True))
 
     def digest(self, row: Mapping[Any, Any]) -> int:
-        return self.digest_values(tuple(row.get(n) for n in self.names))
+        return self.digest_values(self.normalized(row))
 
     def digest_values(self, values: Sequence[Any]) -> int:
-        data = repr(self.canonical_values(values)).encode()
+        """A row as read back, values in the table's column order."""
+        data = repr(tuple(values)).encode()
         return int.from_bytes(hashlib.blake2b(data, key=self.key, digest_size=32).digest(), "big")
 
     def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -373,10 +353,13 @@ def table_digest(conn: Connection, hasher: RowHasher) -> tuple[int, int]:
     return rows, digest % MODULUS
 
 
-def check_projections(views: Views, projections: Sequence[Projection]) -> list[Finding]:
-    """Every table of these projections against its seal; a table that differs is
-    diagnosed row by row against a scratch rebuild. Returns the findings (empty: all
-    match)."""
+def check_projections(
+    views: Views, projections: Sequence[Projection], only: Iterable[str] | None = None
+) -> list[Finding]:
+    """Every table of these projections (or only those named) against its seal; a
+    projection with a table that differs is diagnosed row by row against a scratch
+    rebuild. Returns the findings (empty: all match)."""
+    wanted = None if only is None else set(only)
     from projections.base import tracked_position
 
     key = views.seal_key()
@@ -393,6 +376,8 @@ def check_projections(views: Views, projections: Sequence[Projection]) -> list[F
                 continue
             bad = []
             for table in p.metadata.sorted_tables:
+                if wanted is not None and table.name not in wanted:
+                    continue
                 if table_digest(conn, RowHasher(key, table)) != seal.tables[table.name]:
                     bad.append(table.name)
         if bad:
@@ -430,7 +415,7 @@ def diagnose(views: Views, p: Projection, position: int) -> list[Finding]:
                 for k in sorted(want.keys() - have.keys(), key=repr):
                     findings.append(Finding(table.name, "missing", h.show_key(k)))
                 for k in sorted(want.keys() & have.keys(), key=repr):
-                    a, b = h.canonical(want[k]), h.canonical(have[k])
+                    a, b = h.normalized(want[k]), h.normalized(have[k])
                     if a != b:
                         cols = [
                             f"{n}: {_show(want[k][n])!r} -> {_show(have[k][n])!r}"
