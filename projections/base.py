@@ -42,6 +42,7 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     select,
+    true,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
@@ -57,8 +58,6 @@ from projections.seal import (
     read_seal,
     seal_key,
     seals,
-    select_by_keys,
-    select_rows,
     write_seal,
 )
 
@@ -123,9 +122,8 @@ class PageWriter:
 
     def insert_row(self, table: Table, **values: Any) -> None:
         """``INSERT INTO table`` one row, batched with the rows queued after it."""
-        if self.sealer is not None and not self.sealer.inserted_values(table, values):
-            self.execute(table.insert().values(**values))  # read back (a DB default)
-            return
+        if self.sealer is not None:
+            self.sealer.touch_new(table, _key_of(table, values))
         shape = ("insert", table, tuple(values))
         self._queue.setdefault(table.name, []).append((shape, values))
 
@@ -152,29 +150,22 @@ class PageWriter:
         return self.conn.execute(statement, *args, **kwargs)
 
     def _sealed_execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        """Execute one INSERT, UPDATE or DELETE and count its effect on the table's seal:
-        the rows it touches read before (removed) and after (added)."""
+        """Execute one INSERT, UPDATE or DELETE, its rows noted for the seal: those an
+        UPDATE or DELETE selects read before it runs, an INSERT's key after."""
         assert self.sealer is not None
         table = statement.table
         if not isinstance(table, Table) or args or kwargs:
             raise NotImplementedError(f"sealed read models: unsupported write {statement}")
-        pk = [c.name for c in table.primary_key.columns]
         if isinstance(statement, Insert):
             result = self.conn.execute(statement)
             key = tuple(result.inserted_primary_key or ())
-            if len(key) != len(pk) or any(v is None for v in key):
+            if not key or any(v is None for v in key):
                 raise NotImplementedError(f"sealed read models: unsupported insert {statement}")
-            self.sealer.rows_added(table, select_by_keys(self.conn, table, pk, [key]))
+            self.sealer.touch_new(table, key)
             return result
-        before = select_rows(self.conn, table, statement.whereclause)
-        self.sealer.rows_removed(table, before)
-        result = self.conn.execute(statement)
-        if isinstance(statement, Update):
-            # Read back by key: an UPDATE that changed a key would leave the seal short of
-            # the row, and the next check would say so (no projection does).
-            keys = [tuple(r[c] for c in pk) for r in before]
-            self.sealer.rows_added(table, select_by_keys(self.conn, table, pk, keys))
-        return result
+        where = statement.whereclause
+        self.sealer.touch_where(self.conn, table, true() if where is None else where)
+        return self.conn.execute(statement)
 
     def flush(self) -> None:
         """Write everything queued. Tables are independent (no foreign keys or triggers
@@ -198,27 +189,13 @@ class PageWriter:
             i = j
 
     def _sealed_updates(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
-        """A run of keyed updates: the rows read before (removed from the seal), and the
-        same rows with the new values applied in order (added), as the UPDATEs leave
-        them (their values are plain values, never SQL expressions)."""
+        """A run of keyed updates, the rows they select noted for the seal first."""
         assert self.sealer is not None
-        table, key_column, columns = shape[1], shape[2], shape[3]
+        table, key_column = shape[1], shape[2]
         keys = list(dict.fromkeys(p["_key"] for p in params))
-        where = table.c[key_column]
-        before: list[dict[str, Any]] = []
         for k in range(0, len(keys), 500):
-            before.extend(select_rows(self.conn, table, where.in_(keys[k : k + 500])))
-        self.sealer.rows_removed(table, before)
+            self.sealer.touch_where(self.conn, table, table.c[key_column].in_(keys[k : k + 500]))
         self.conn.execute(self._statement(shape), params)
-        rows: dict[Any, list[dict[str, Any]]] = {}
-        for r in before:
-            rows.setdefault(r[key_column], []).append(r)
-        for p in params:
-            for r in rows.get(p["_key"], ()):
-                r.update({c: p[f"v_{c}"] for c in columns})
-                if key_column in columns:
-                    raise NotImplementedError("sealed read models: a keyed update of the key")
-        self.sealer.rows_added(table, before)
 
     def _statement(self, shape: tuple[Any, ...]) -> Any:
         stmt = self._statements.get(shape)
@@ -235,6 +212,15 @@ class PageWriter:
                 )
             self._statements[shape] = stmt
         return stmt
+
+
+def _key_of(table: Table, values: dict[str, Any]) -> tuple[Any, ...]:
+    try:
+        return tuple(values[c.name] for c in table.primary_key.columns)
+    except KeyError:
+        raise NotImplementedError(
+            f"sealed read models: an insert into {table.name} must give its primary key"
+        ) from None
 
 
 def tracked_position(conn: Connection, name: str) -> int:
@@ -423,6 +409,8 @@ class Views:
         for notification_id, event in todo:
             p.handle(writer, notification_id, event)  # type: ignore[arg-type]
         writer.flush()
+        if writer.sealer is not None:
+            writer.sealer.finish(conn)
         last = events_last
         updated = conn.execute(
             tracking.update()

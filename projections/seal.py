@@ -43,7 +43,9 @@ from sqlalchemy import (
     Text,
     select,
     tuple_,
+    type_coerce,
 )
+from sqlalchemy.types import NullType
 
 from ledger.errors import LedgerError
 
@@ -126,6 +128,9 @@ def _scalar(pt: type) -> Callable[[Any], Any]:
     return convert
 
 
+_STR, _INT = _scalar(str), _scalar(int)
+
+
 def _same(v: Any) -> Any:
     return v
 
@@ -141,16 +146,21 @@ def _normalizer(column: Column[Any]) -> Callable[[Any], Any]:
         pt: Any = column.type.python_type
     except NotImplementedError:
         return _same
-    if pt in (int, float, bool, str):
+    if pt is str:
+        return _STR
+    if pt is int:
+        return _INT
+    if pt in (float, bool):
         return _scalar(pt)
     return _same
 
 
 class RowHasher:
     """Keyed hashes (BLAKE2b keyed with the seal key: a MAC) of one table's rows: of the
-    ``repr`` of the row's values in the table's column order, as the database gives them
-    back (so every column is covered, new ones included, without code here). Values
-    written by a projection are first put in that form (``normalized``)."""
+    ``repr`` of the row's values as the database driver returns them, in the table's
+    column order (``raw_select``: no type processing, so every column is covered, new
+    ones included, without code here, and a scan is cheap). The write path reads the
+    rows it wrote back the same way, so both sides hash the same bytes."""
 
     def __init__(self, key: bytes, table: Table) -> None:
         self.table = table
@@ -158,26 +168,38 @@ class RowHasher:
         self.normalizers = [_normalizer(c) for c in table.columns]
         self.key = hashlib.blake2b(table.name.encode(), key=key, digest_size=32).digest()
         self.pk = [c.name for c in table.primary_key.columns]
-        if not self.pk:
-            raise ValueError(f"read model {table.name} needs a primary key to be sealed")
+        self.pk_index = [self.names.index(c) for c in self.pk]
+        if not self.pk or any(
+            _normalizer(c) not in (_STR, _INT) for c in table.primary_key.columns
+        ):
+            raise ValueError(
+                f"read model {table.name}: a sealed table needs a primary key of strings "
+                "and integers (the same value as written and as read back)"
+            )
 
     def normalized(self, row: Mapping[Any, Any]) -> tuple[Any, ...]:
-        """A row given as a mapping (written, or read back), in the read-back form."""
+        """A typed row (SQLAlchemy's values) in one form, for comparing rows across
+        databases (``diagnose``)."""
         return tuple(n(row.get(name)) for n, name in zip(self.normalizers, self.names, strict=True))
 
-    def digest(self, row: Mapping[Any, Any]) -> int:
-        return self.digest_values(self.normalized(row))
-
-    def digest_values(self, values: Sequence[Any]) -> int:
-        """A row as read back, values in the table's column order."""
-        data = repr(tuple(values)).encode()
+    def digest_raw(self, raw: Sequence[Any]) -> int:
+        """A row as ``raw_select`` returns it."""
+        data = repr(tuple(raw)).encode()
         return int.from_bytes(hashlib.blake2b(data, key=self.key, digest_size=32).digest(), "big")
+
+    def raw_key(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(raw[i] for i in self.pk_index)
 
     def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row[c] for c in self.pk)
 
     def show_key(self, key: tuple[Any, ...]) -> str:
         return ", ".join(f"{c}={_show(v)}" for c, v in zip(self.pk, key, strict=True))
+
+
+def raw_select(table: Table) -> Any:
+    """``SELECT`` every column of ``table`` in its order, values as the driver gives them."""
+    return select(*(type_coerce(c, NullType()).label(c.name) for c in table.columns))
 
 
 def _show(v: Any) -> str:
@@ -194,78 +216,69 @@ class TableDelta:
     rows: int = 0
     digest: int = 0
 
-    def add(self, h: int) -> None:
-        self.rows += 1
-        self.digest = (self.digest + h) % MODULUS
-
-    def remove(self, h: int) -> None:
-        self.rows -= 1
-        self.digest = (self.digest - h) % MODULUS
-
 
 @dataclass
 class Sealer:
-    """What one page changes in the sealed tables (``PageWriter`` reports every write)."""
+    """What one page changes in the sealed tables. ``PageWriter`` reports each row
+    before it first changes it (``touch``: its stored form then, or None for a new
+    row); ``finish`` reads the touched rows back as they are now. The seal moves by the
+    difference, so it follows exactly what the page wrote (and keeps any difference
+    someone else made before: a tampered row stays a mismatch)."""
 
     key: bytes
     hashers: dict[str, RowHasher] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+    # per table: primary key -> raw row before the page touched it (None: not there)
+    before: dict[str, dict[tuple[Any, ...], Sequence[Any] | None]] = field(default_factory=dict)
     deltas: dict[str, TableDelta] = field(default_factory=dict)
 
     def hasher(self, table: Table) -> RowHasher:
         h = self.hashers.get(table.name)
         if h is None:
             h = self.hashers[table.name] = RowHasher(self.key, table)
+            self.tables[table.name] = table
         return h
 
-    def delta(self, table: Table) -> TableDelta:
-        return self.deltas.setdefault(table.name, TableDelta())
+    def touch_new(self, table: Table, key: tuple[Any, ...]) -> None:
+        """A row about to be inserted under this primary key (not there before)."""
+        self.hasher(table)
+        self.before.setdefault(table.name, {}).setdefault(key, None)
 
-    def inserted_values(self, table: Table, values: Mapping[str, Any]) -> bool:
-        """Count a row about to be inserted from its values; False when the stored row may
-        differ from them (a column default the database fills): then read it back."""
-        for column in table.columns:
-            if column.name in values:
-                continue
-            if column.server_default is not None:
-                return False
-            if column.default is not None and not getattr(column.default, "is_scalar", False):
-                return False
-        full = {
-            c.name: values.get(c.name, getattr(c.default, "arg", None) if c.default else None)
-            for c in table.columns
-        }
-        self.delta(table).add(self.hasher(table).digest(full))
-        return True
+    def touch_where(self, conn: Connection, table: Table, where: Any) -> None:
+        """The rows ``where`` selects, about to be updated or deleted: read them first."""
+        h = self.hasher(table)
+        seen = self.before.setdefault(table.name, {})
+        for raw in conn.execute(raw_select(table).where(where)):
+            seen.setdefault(h.raw_key(raw), tuple(raw))
 
-    def rows_added(self, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
-        h, d = self.hasher(table), self.delta(table)
-        for r in rows:
-            d.add(h.digest(r))
-
-    def rows_removed(self, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
-        h, d = self.hasher(table), self.delta(table)
-        for r in rows:
-            d.remove(h.digest(r))
-
-    def reset(self) -> None:
-        self.deltas = {}
+    def finish(self, conn: Connection) -> None:
+        """Read every touched row back and turn before/after into each table's delta."""
+        for name, seen in self.before.items():
+            table, h = self.tables[name], self.hashers[name]
+            d = self.deltas.setdefault(name, TableDelta())
+            for raw in seen.values():
+                if raw is not None:
+                    d.rows -= 1
+                    d.digest -= h.digest_raw(raw)
+            cols = [table.c[c] for c in h.pk]
+            keys = list(seen)
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                cond = (
+                    cols[0].in_([k[0] for k in chunk])
+                    if len(cols) == 1
+                    else tuple_(*cols).in_(chunk)
+                )
+                for raw in conn.execute(raw_select(table).where(cond)):
+                    d.rows += 1
+                    d.digest += h.digest_raw(raw)
+            d.digest %= MODULUS
+        self.before = {}
 
 
 def select_rows(conn: Connection, table: Table, where: Any) -> list[dict[str, Any]]:
     q = select(table) if where is None else select(table).where(where)
     return [dict(r._mapping) for r in conn.execute(q)]
-
-
-def select_by_keys(
-    conn: Connection, table: Table, pk: Sequence[str], keys: Sequence[tuple[Any, ...]]
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    cols = [table.c[c] for c in pk]
-    for i in range(0, len(keys), 500):
-        chunk = list(keys[i : i + 500])
-        cond = cols[0].in_([k[0] for k in chunk]) if len(cols) == 1 else tuple_(*cols).in_(chunk)
-        out.extend(dict(r._mapping) for r in conn.execute(select(table).where(cond)))
-    return out
 
 
 # ---- the seal row -----------------------------------------------------------------------
@@ -345,11 +358,10 @@ def write_seal(
 
 def table_digest(conn: Connection, hasher: RowHasher) -> tuple[int, int]:
     rows = digest = 0
-    result = conn.execution_options(yield_per=5000).execute(select(hasher.table))
-    h = hasher.digest_values
-    for r in result:  # columns in the table's order
+    h = hasher.digest_raw
+    for raw in conn.execution_options(yield_per=5000).execute(raw_select(hasher.table)):
         rows += 1
-        digest += h(r)
+        digest += h(raw)
     return rows, digest % MODULUS
 
 

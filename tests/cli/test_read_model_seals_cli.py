@@ -200,13 +200,13 @@ def test_verify_deep_catches_rows_rewritten_with_a_valid_seal(forged) -> None:  
         p = RefusalsProjection()
         with views.engine.begin() as conn:
             row = dict(conn.execute(select(refusals).where(refusals.c.actor == S)).one()._mapping)
-            conn.execute(
-                refusals.delete().where(refusals.c.notification_id == row["notification_id"])
-            )
+            gone = refusals.c.notification_id == row["notification_id"]
             position = views.position(p)
             old = read_seal(conn, views.seal_key(), p, position)
             sealer = Sealer(views.seal_key())
-            sealer.rows_removed(refusals, [row])
+            sealer.touch_where(conn, refusals, gone)
+            conn.execute(refusals.delete().where(gone))
+            sealer.finish(conn)
             write_seal(conn, views.seal_key(), p, old, position, sealer)
     finally:
         views.close()
