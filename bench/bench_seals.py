@@ -13,6 +13,7 @@ refusals, flags, holds, requests; built through the application). Per size, medi
   cost on catch-up: each row's HMAC, and updated rows read before and after).
 
 Run: .venv/bin/python bench/bench_seals.py [--sizes 10000,100000] [--runs 3] [--keep DIR]
+     [--json FILE] [--period-from DAY --period-to DAY]
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,8 @@ from projections.checked import check_reads  # noqa: E402
 from projections.compliance import build_compliance_report, compile_compliance_report  # noqa: E402
 from projections.registry import all_projections, open_views  # noqa: E402
 from projections.retention import segment_rows  # noqa: E402
+
+PERIOD = list(bench_reports.PERIOD)  # the month reported on (--period-from/--period-to)
 
 
 def timed(fn: Any) -> float:
@@ -57,14 +61,14 @@ def measure(dd: DataDir, runs: int) -> dict[str, Any]:
     views = open_views(ledger)  # caught up
     key = dd.signing_key(None)
     compiled, _ = compile_compliance_report(
-        ledger, period_from=bench_reports.PERIOD[0], period_to=bench_reports.PERIOD[1],
+        ledger, period_from=PERIOD[0], period_to=PERIOD[1],
         actor=bench_reports.D, now=bench_reports.REPORT_NOW, signing_key=key,
     )  # fmt: skip
 
     def report() -> None:
         build_compliance_report(
-            ledger, views, period_from=bench_reports.PERIOD[0],
-            period_to=bench_reports.PERIOD[1], now=bench_reports.REPORT_NOW,
+            ledger, views, period_from=PERIOD[0],
+            period_to=PERIOD[1], now=bench_reports.REPORT_NOW,
             generated_by=bench_reports.D, integrity=compiled.integrity,
         )  # fmt: skip
 
@@ -78,7 +82,7 @@ def measure(dd: DataDir, runs: int) -> dict[str, Any]:
 
     def compile_() -> None:
         compile_compliance_report(
-            ledger, period_from=bench_reports.PERIOD[0], period_to=bench_reports.PERIOD[1],
+            ledger, period_from=PERIOD[0], period_to=PERIOD[1],
             actor=bench_reports.D, now=bench_reports.REPORT_NOW, signing_key=key,
         )  # fmt: skip
 
@@ -136,7 +140,11 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--keep", type=Path, default=None, help="reuse/keep ledgers in DIR")
     ap.add_argument("--json", type=Path, default=None, help="append results (JSON lines)")
+    ap.add_argument("--period-from", type=date.fromisoformat, default=None)
+    ap.add_argument("--period-to", type=date.fromisoformat, default=None)
     args = ap.parse_args()
+    if args.period_from is not None:
+        PERIOD[:] = [args.period_from, args.period_to]
     print(f"# {platform.platform()}, Python {platform.python_version()}, SQLite")
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
@@ -152,6 +160,7 @@ def main() -> None:
             events = bench_reports.open_signed(dd)
             r["events"] = events.recorder.max_notification_id()
             events.close()
+            r["period"] = [d.isoformat() for d in PERIOD]
             print(json.dumps({k: v for k, v in r.items() if k != "samples"}), flush=True)
             if args.json is not None:
                 with args.json.open("a") as f:
