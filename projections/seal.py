@@ -1,18 +1,18 @@
 """Sealed read models (R29): a report never trusts a ``proj_*`` row that nothing checked.
 
 Every read-model table carries a *seal*: the number of its rows and a keyed multiset
-digest of them, ``sum(HMAC(k, row)) mod 2**256`` over every row (MSet-Add-Hash; Clarke et
-al. 2003), in ``proj_seals``, one row per projection, together with the log position the
-projection has reached and an HMAC over the whole (``k`` is derived by HKDF from
-``keys/events.key``, which never enters the database). The seal is kept *incrementally*
-by the catch-up that writes the rows, in the same transaction (``projections.base``):
-an inserted row adds its HMAC, an updated row swaps its old HMAC for its new one, a
-deleted row subtracts it. Nothing else in the data can produce a valid seal: a row
+digest of them, ``sum(MAC_k(row)) mod 2**256`` over every row (MSet-Add-Hash; Clarke et
+al. 2003; the MAC is keyed BLAKE2b), in ``proj_seals``, one row per projection, together
+with the log position the projection has reached and an HMAC-SHA256 over the whole (``k``
+is derived by HKDF from ``keys/events.key``, which never enters the database). The seal
+is kept *incrementally* by the catch-up that writes the rows, in the same transaction
+(``projections.base``): an inserted row adds its MAC, an updated row swaps its old MAC
+for its new one, a deleted row subtracts it. Nothing else in the data can produce a valid seal: a row
 deleted, edited or inserted with plain SQL leaves the table's digest different from its
 seal, and a seal edited, moved or copied from another position fails its HMAC or its
 position check.
 
-A check (``check_tables``) reads every row of the tables a command read, recomputes the
+A check (``check_projections``) reads every row of the tables a command read, recomputes the
 digest and compares: linear in the tables' size, with no replay. Only when a table does
 not match is the projection rebuilt from the events into a scratch in-memory store
 (``Views(scratch=True)``) up to the same position and compared row by row, to name each
