@@ -148,6 +148,7 @@ def status(ctx: Context, as_json: bool) -> None:
     data = {
         "data_dir": str(datadir.path),
         "database_url": redact_url(datadir.database_url),
+        "database_schema": datadir.database_schema or "",
         "library": site.library,
         "timezone": site.timezone,
         "events": reader.count_rows(),

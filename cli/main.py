@@ -7,58 +7,115 @@ from pathlib import Path
 from typing import Any
 
 import click
-from eventsourcing.persistence import (
-    IntegrityError,
-    MapperDeserialisationError,
-    PersistenceError,
-)
 
-from capture.errors import CaptureError
-from cli.common import Busy, Context, Tampered
-from ledger.errors import InvalidTime, LedgerBusy, LedgerError
-from ledger.evidence import EvidenceInvalid
-from ledger.integrity import LedgerTampered, MerkleProofFailed
-from projections.seal import ReadModelTampered
+from cli.commands_index import COMMANDS, MODULES
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class CustodesGroup(click.Group):
-    """Turns domain errors into one clear line on stderr, in one place (exit 1)."""
+    """The top-level command. Turns domain errors into one clear line on stderr, in one
+    place (exit 1), and imports a command's module only when that command is needed:
+    ``custodes --help`` and a mistyped name answer from ``cli.commands_index`` without
+    loading the ledger."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: set[str] = set()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        self.load(entry[0])
+        return self.commands.get(cmd_name)
+
+    def load(self, modules: tuple[str, ...] = MODULES) -> None:
+        """Import these command modules and run their ``register()`` (once each)."""
+        import importlib
+
+        from cli.data_dir import accept_data_dir_everywhere
+
+        for name in modules:
+            if name not in self._loaded:
+                self._loaded.add(name)
+                importlib.import_module(f"cli.{name}").register(self)
+        accept_data_dir_everywhere(self)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from the index: same lines as click's, nothing imported."""
+        width = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, click.Command(name, help=summary).get_short_help_str(width))
+            for name, (_modules, summary) in sorted(COMMANDS.items())
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (LedgerTampered, MerkleProofFailed, EvidenceInvalid, ReadModelTampered) as e:
-            raise Tampered(str(e)) from e
-        except LedgerBusy as e:
-            raise Busy(str(e)) from e
-        except IntegrityError as e:
-            # Another command saved the same record (aggregate version) first. This one's
-            # transaction rolled back; run again, its checks then see the other change.
-            raise Busy(
-                "another command changed the same record at the same moment; nothing was "
-                "recorded. Run the command again (its checks will see the other change)."
-            ) from e
-        except InvalidTime as e:
-            # A typed time that names no single site-time instant: a usage error (exit 2).
-            raise click.UsageError(str(e)) from e
-        except (LedgerError, CaptureError) as e:
-            raise click.ClickException(str(e)) from e
-        except (PersistenceError, MapperDeserialisationError) as e:
-            # Events that cannot be read back are often damage: say where, exit 3.
-            damage = _damage_found(ctx)
-            if damage is not None:
-                raise Tampered(damage) from e
-            raise click.ClickException(_storage_message(e)) from e
+        except click.ClickException:
+            raise
+        except Exception as e:
+            translated = _translated(ctx, e)
+            if translated is None:
+                raise
+            raise translated from e
         finally:
-            obj = ctx.find_object(Context)
+            common = sys.modules.get("cli.common")  # not imported: no context to close
+            obj = ctx.find_object(common.Context) if common is not None else None
             if obj is not None and ctx.parent is None:
                 obj.close()
 
 
+def _translated(ctx: click.Context, e: Exception) -> click.ClickException | None:
+    """The clear error a domain exception becomes, or None to let it through."""
+    from eventsourcing.persistence import (
+        IntegrityError,
+        MapperDeserialisationError,
+        PersistenceError,
+    )
+
+    from capture.errors import CaptureError
+    from cli.common import Busy, Tampered
+    from ledger.errors import InvalidTime, LedgerBusy, LedgerError
+    from ledger.evidence import EvidenceInvalid
+    from ledger.integrity import LedgerTampered, MerkleProofFailed
+    from projections.seal import ReadModelTampered
+
+    if isinstance(e, LedgerTampered | MerkleProofFailed | EvidenceInvalid | ReadModelTampered):
+        return Tampered(str(e))
+    if isinstance(e, LedgerBusy):
+        return Busy(str(e))
+    if isinstance(e, IntegrityError):
+        # Another command saved the same record (aggregate version) first. This one's
+        # transaction rolled back; run again, its checks then see the other change.
+        return Busy(
+            "another command changed the same record at the same moment; nothing was "
+            "recorded. Run the command again (its checks will see the other change)."
+        )
+    if isinstance(e, InvalidTime):
+        # A typed time that names no single site-time instant: a usage error (exit 2).
+        return click.UsageError(str(e))
+    if isinstance(e, LedgerError | CaptureError):
+        return click.ClickException(str(e))
+    if isinstance(e, PersistenceError | MapperDeserialisationError):
+        # Events that cannot be read back are often damage: say where, exit 3.
+        damage = _damage_found(ctx)
+        if damage is not None:
+            return Tampered(damage)
+        return click.ClickException(_storage_message(e))
+    return None
+
+
 def _damage_found(ctx: click.Context) -> str | None:
     """The chain's first damage, if verification finds some (it needs no key)."""
+    from cli.common import Context
+
     obj = ctx.find_object(Context)
     if obj is None:
         return None
@@ -111,6 +168,7 @@ def custodes(ctx: click.Context, data_dir: Path | None) -> None:
       custodes --data-dir ./ledger staff add "Bo Manager" --role business_manager --as "Dana Director"
       custodes --data-dir ./ledger verify
     """
+    from cli.common import Context
     from ledger.clock import ManualClock, system_clock
     from ledger.datadir import default_data_dir
 
@@ -119,42 +177,6 @@ def custodes(ctx: click.Context, data_dir: Path | None) -> None:
     # types or exports can.
     clock = ctx.obj if isinstance(ctx.obj, ManualClock) else system_clock
     ctx.obj = Context(data_dir=data_dir or default_data_dir(), clock=clock)
-
-
-def _register() -> None:
-    # One line per feature module: each adds its commands (and report subcommands).
-    from cli import (
-        backup,
-        demo,
-        export,
-        footage,
-        ledger_cmds,
-        proofs,
-        report,
-        reports,
-        request,
-        rules_cmd,
-        staff,
-        witness,
-    )
-    from cli.data_dir import accept_data_dir_everywhere
-
-    ledger_cmds.register(custodes)
-    staff.register(custodes)
-    report.register(custodes)
-    demo.register(custodes)
-    proofs.register(custodes)
-    request.register(custodes)
-    footage.register(custodes)
-    export.register(custodes)
-    reports.register(custodes)
-    backup.register(custodes)
-    rules_cmd.register(custodes)
-    witness.register(custodes)
-    accept_data_dir_everywhere(custodes)
-
-
-_register()
 
 
 def main() -> None:

@@ -18,10 +18,12 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -54,6 +56,26 @@ SITE_SECRETS = {
     "footage_site": "stored footage cannot be decrypted",
 }
 DATABASE_URL_ENV = "CUSTODES_DATABASE_URL"
+DATABASE_SCHEMA_ENV = "CUSTODES_DATABASE_SCHEMA"
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """``url`` with ``options=-csearch_path=SCHEMA``: every table of the ledger (events,
+    tree, read models) lives in that schema, under its plain name."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "options"]
+    kept = [
+        option
+        for k, v in parse_qsl(parts.query)
+        if k == "options"
+        for option in v.split()
+        if not option.startswith("-csearch_path=")
+    ]
+    query.append(("options", " ".join([*kept, f"-csearch_path={schema}"])))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 DATA_DIR_ENV = "CUSTODES_DATA_DIR"
 
 
@@ -108,9 +130,30 @@ class DataDir:
     @property
     def database_url(self) -> str:
         env = os.environ.get(DATABASE_URL_ENV)
-        if env:
-            return env
-        return self.config.get("database_url") or self.sqlite_url()
+        url = env or self.config.get("database_url") or self.sqlite_url()
+        schema = self.database_schema
+        if schema is None:
+            return url
+        if not url.startswith("postgresql"):
+            raise DataDirError(
+                f"{DATABASE_SCHEMA_ENV}={schema} needs a PostgreSQL database "
+                f"({DATABASE_URL_ENV}); the embedded SQLite holds one library's ledger"
+            )
+        return with_search_path(url, schema)
+
+    @property
+    def database_schema(self) -> str | None:
+        """The PostgreSQL schema holding this library's ledger in a consortium's database
+        (``CUSTODES_DATABASE_SCHEMA``, remembered from ``init``), or None."""
+        schema = os.environ.get(DATABASE_SCHEMA_ENV) or self.config.get("database_schema")
+        if not schema:
+            return None
+        if not SCHEMA_NAME.fullmatch(schema):
+            raise DataDirError(
+                f"{DATABASE_SCHEMA_ENV}={schema!r} is not a schema name: use lower-case "
+                "letters, digits and _ (at most 63, not starting with a digit), e.g. lib_mahomet"
+            )
+        return schema
 
     def sqlite_url(self) -> str:
         # A busy timeout: concurrent writers wait for the lock instead of failing at once.
@@ -130,6 +173,7 @@ class DataDir:
         path = path.expanduser()
         if (path / MARKER).exists():
             raise DataDirError(f"{path} is already a Custodes data directory; nothing changed.")
+        cls(path, {"database_url": database_url}).database_url  # noqa: B018 - a bad schema fails here
         if path.exists() and any(path.iterdir()):
             raise DataDirError(
                 f"{path} exists and is not empty; choose an empty or new directory with --data-dir."
@@ -158,6 +202,7 @@ class DataDir:
             "key_check": _key_check(key),
             "secret_checks": checks,
             "database_url": database_url,
+            "database_schema": os.environ.get(DATABASE_SCHEMA_ENV) or None,
         }
         (path / MARKER).write_text(json.dumps(config, indent=2) + "\n")
         return cls(path, config)

@@ -307,8 +307,33 @@ class ChainedFactory(SQLAlchemyFactory):
             lock_retries=int(self.env.get(self.LOCK_RETRIES) or DEFAULT_LOCK_RETRIES),
         )
         if self.env_create_table() and recorder.datastore.engine is not None:
+            create_search_path_schema(recorder.datastore.engine)
             recorder.create_table()
         return recorder
+
+
+def search_path_schema(url: str) -> str | None:
+    """The schema a PostgreSQL URL's ``options=-csearch_path=NAME`` puts every table in
+    (one library's ledger in a consortium's database), or None."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("postgresql"):
+        return None
+    options = parsed.query.get("options")
+    for option in (options,) if isinstance(options, str) else options or ():
+        for part in option.split():
+            if part.startswith("-csearch_path="):
+                return part.removeprefix("-csearch_path=").split(",")[0].strip('"') or None
+    return None
+
+
+def create_search_path_schema(engine: Any) -> None:
+    """Create the URL's search-path schema if it is missing (``init`` of a consortium
+    member's ledger); its tables are then created inside it by their plain names."""
+    schema = search_path_schema(engine.url.render_as_string(hide_password=False))
+    if schema is None:
+        return
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
 
 
 def _first_line(e: BaseException) -> str:

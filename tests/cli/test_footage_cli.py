@@ -179,6 +179,7 @@ def test_every_footage_command_has_help_with_an_example() -> None:
         for name, sub in getattr(cmd, "commands", {}).items():
             walk(sub, f"{path} {name}")
 
+    custodes.load()
     for name in names:
         walk(custodes.commands[name], name)
     walk(custodes.commands["report"].commands["access"], "report access")

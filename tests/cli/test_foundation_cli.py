@@ -46,6 +46,8 @@ def _count_events(data_dir: Path) -> int:
 def _commands(
     group: click.Group, prefix: tuple[str, ...] = ()
 ) -> list[tuple[tuple[str, ...], click.Command]]:
+    if group is custodes:
+        custodes.load()  # every command module, as a run of each command would
     found: list[tuple[tuple[str, ...], click.Command]] = []
     for name, command in sorted(group.commands.items()):
         found.append(((*prefix, name), command))

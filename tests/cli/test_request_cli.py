@@ -248,6 +248,8 @@ def test_patron_details_are_never_in_the_database_and_forget_erases_them(run) ->
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    if group is custodes:
+        custodes.load()  # every command module, as a run of each command would
     out = []
     for name, cmd in group.commands.items():
         out.append((f"{prefix}{name}", cmd))

@@ -1,0 +1,125 @@
+"""How long a person waits for the command line (issue 16, speed a person feels).
+
+    .venv/bin/python bench/bench_cli.py [--repeats 15] [--json OUT]
+
+Each command runs as its own process, as a person or cron runs it, and is timed from
+spawn to exit (wall clock). Runs are interleaved with the baseline, ``python -c pass``
+with the same interpreter, so the ratio holds under other load; medians are reported.
+The data directory is made once (``init`` and ``login``: the passphrase KDF is paid
+there, not in the timed runs, as a signed-in Director's commands do not pay it).
+
+Timed: ``--help``; a mistyped command (usage error, exit 2); ``status``; ``verify`` on
+the small ledger; a one-event act (``camera add``, the Director signed in).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pty
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_ledger import machine  # noqa: E402
+
+CUSTODES = str(Path(sys.executable).with_name("custodes"))
+DIRECTOR = "Dana Director"
+
+
+def _passphrase_file(folder: Path) -> Path:
+    path = folder / "director.pass"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("a long bench passphrase for the director\n")
+    return path
+
+
+def _run(argv: list[str], env: dict[str, str], expect: int = 0) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != expect:
+        raise SystemExit(f"{argv} exited {done.returncode}: {done.stderr.strip()[:400]}")
+    return elapsed
+
+
+def _login(env: dict[str, str], passphrase: str) -> None:
+    """``custodes login`` at a terminal (a pty): the unlock it leaves is what a signed-in
+    Director's later commands use, in this same login session."""
+    primary, secondary = pty.openpty()
+    quiet = {k: v for k, v in env.items() if k != "CUSTODES_PASSPHRASE_FILE"}
+    with subprocess.Popen(
+        [CUSTODES, "login", DIRECTOR], env=quiet, stdin=secondary, stdout=secondary,
+        stderr=secondary,
+    ) as child:  # fmt: skip
+        os.close(secondary)
+        seen = b""
+        while b"assphrase" not in seen:  # getpass flushes what was typed before its prompt
+            seen += os.read(primary, 1024)
+        time.sleep(0.2)
+        os.write(primary, passphrase.encode())
+        if child.wait(timeout=60) != 0:
+            raise SystemExit(f"login failed: {os.read(primary, 4096).decode(errors='replace')}")
+    os.close(primary)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="custodes-bench-cli-") as tmp:
+        folder = Path(tmp)
+        secret = _passphrase_file(folder)
+        env = {
+            **os.environ,
+            "CUSTODES_DATA_DIR": str(folder / "ledger"),
+            "CUSTODES_PASSPHRASE_FILE": str(secret),
+            "CUSTODES_NEW_PASSPHRASE_FILE": str(secret),
+        }
+        env.pop("CUSTODES_DATABASE_URL", None)
+        _run([CUSTODES, "init", "--director", DIRECTOR], env)
+        _login(env, secret.read_text())
+        cases: dict[str, tuple[list[str], int]] = {
+            "python -c pass": ([sys.executable, "-c", "pass"], 0),
+            "custodes --help": ([CUSTODES, "--help"], 0),
+            "custodes verfy (usage error)": ([CUSTODES, "verfy"], 2),
+            "custodes status": ([CUSTODES, "status"], 0),
+            "custodes verify": ([CUSTODES, "verify"], 0),
+        }
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        times["custodes camera add (one signed event)"] = []
+        for i in range(args.repeats):
+            for name, (argv, expect) in cases.items():
+                times[name].append(_run(argv, env, expect))
+            add = [CUSTODES, "camera", "add", f"cam-{i}", "--location", "Lobby"]
+            add += ["--zone", "public", "--signage-posted"]
+            times["custodes camera add (one signed event)"].append(_run(add, env))
+
+    base = statistics.median(times["python -c pass"])
+    rows = []
+    print(f"{'command':42} {'median':>9} {'min':>9} {'x python -c pass':>17}")
+    for name, runs in times.items():
+        median = statistics.median(runs)
+        rows.append({"what": name, "median_s": median, "min_s": min(runs), "ratio": median / base})
+        print(f"{name:42} {median:8.3f}s {min(runs):8.3f}s {median / base:16.1f}x")
+    load = os.getloadavg()
+    print(f"load average during the run: {load[0]:.2f}")
+    if args.json:
+        with args.json.open("a") as out:
+            out.write(json.dumps({"machine": machine(), "load": load}) + "\n")
+            for row in rows:
+                out.write(json.dumps({"repeats": args.repeats, **row}) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""A consortium on one PostgreSQL (issue 18, item 3): one schema per library, each with
+its own chain, keys and lock, so one library's writer never waits for another's."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from ledger.clock import ManualClock
+from ledger.datadir import DataDir, with_search_path
+from ledger.errors import DataDirError
+from ledger.integrity import open_chain, verify_chain
+from tests.conftest import SETUP, fresh_postgres_database, new_data_dir
+from tests.db_locks import write_lock_held
+from tests.identity import open_test_ledger
+
+pytestmark = pytest.mark.postgres
+
+LIBRARIES = ("lib_mahomet", "lib_riverbend")
+
+
+def _add_cameras(data_dir: Path, prefix: str, count: int) -> None:
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(SETUP))
+    try:
+        for i in range(count):
+            ledger.clock.advance(minutes=1)  # type: ignore[attr-defined]
+            ledger.register_camera(
+                f"{prefix}-{i}", location="Lobby", zone="public", signage_posted=True,
+                actor="Dana Director",
+            )  # fmt: skip
+    finally:
+        ledger.close()
+
+
+def _tables(url: str) -> set[tuple[str, str]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT table_schema, table_name FROM information_schema.tables "
+                    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+                )
+            )
+            return {(r[0], r[1]) for r in rows}
+    finally:
+        engine.dispose()
+
+
+def test_each_library_has_its_own_schema_chain_and_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with fresh_postgres_database() as url:
+        dirs = {}
+        for n, schema in enumerate(LIBRARIES):
+            monkeypatch.setenv("CUSTODES_DATABASE_SCHEMA", schema)
+            dirs[schema] = new_data_dir(tmp_path / schema, url)
+            monkeypatch.delenv("CUSTODES_DATABASE_SCHEMA")  # remembered from init
+            _add_cameras(dirs[schema], schema, 2 + n)
+        tables = _tables(url)
+        assert {s for s, _ in tables} == set(LIBRARIES)  # nothing in public
+        for schema in LIBRARIES:
+            assert (schema, "ledger_events") in tables
+        counts = {}
+        for schema, path in dirs.items():
+            dd = DataDir.open(path)
+            assert dd.database_schema == schema
+            result = verify_chain(open_chain(dd), extend_tree=False)
+            assert result.ok, result.damage
+            counts[schema] = result.count
+        # each chain starts at 1 and holds only its own library's acts
+        assert counts["lib_riverbend"] == counts["lib_mahomet"] + 1
+        keys = {DataDir.open(p).events_key_fingerprint() for p in dirs.values()}
+        assert len(keys) == 2
+
+
+def test_one_library_writes_while_anothers_chain_lock_is_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with fresh_postgres_database() as url:
+        dirs = {}
+        for schema in LIBRARIES:
+            monkeypatch.setenv("CUSTODES_DATABASE_SCHEMA", schema)
+            dirs[schema] = new_data_dir(tmp_path / schema, url)
+        monkeypatch.delenv("CUSTODES_DATABASE_SCHEMA")
+        held = with_search_path(url, "lib_mahomet")
+        monkeypatch.setenv("CUSTODES_LOCK_TIMEOUT", "1")
+        with write_lock_held(held):
+            started = time.monotonic()
+            _add_cameras(dirs["lib_riverbend"], "rb", 3)  # does not wait for Mahomet's lock
+            assert time.monotonic() - started < 5
+            # while Mahomet's own writer does wait, and gives up with nothing recorded
+            with pytest.raises(Exception, match="busy|lock"):
+                _add_cameras(dirs["lib_mahomet"], "mh", 1)
+
+
+def test_a_schema_is_refused_on_sqlite_and_a_bad_name_before_anything_is_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CUSTODES_DATABASE_SCHEMA", "lib_a")
+    with pytest.raises(DataDirError, match="needs a PostgreSQL database"):
+        DataDir.create(tmp_path / "sqlite")
+    monkeypatch.setenv("CUSTODES_DATABASE_SCHEMA", 'lib"; DROP TABLE x; --')
+    with pytest.raises(DataDirError, match="is not a schema name"):
+        DataDir.create(tmp_path / "bad", database_url="postgresql+psycopg://x@127.0.0.1/x")
+    assert not (tmp_path / "sqlite").exists() and not (tmp_path / "bad").exists()
