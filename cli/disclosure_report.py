@@ -34,7 +34,9 @@ def disclosure_rows(
     from projections.disclosures import disclosures
     from projections.registry import read_views
 
-    return read_views(ctx.ledger(), lambda conn: disclosures(conn, since, until), as_of=as_of)
+    return read_views(
+        ctx.ledger(), lambda conn: disclosures(conn, since, until), as_of=as_of, checked=True
+    )
 
 
 def provable_register(

@@ -210,6 +210,7 @@ def footage_list(
         ctx.ledger(),
         lambda conn: segment_rows(conn, now, status=status, camera=camera, limit=limit),
         as_of=when,
+        checked=True,
     )
     if as_json:
         emit_json(rows)

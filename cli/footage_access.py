@@ -41,7 +41,10 @@ def report_access(
     zone = ctx.zone()
     start, end = time_range(since, until, zone)
     report = read_views(
-        ctx.ledger(), lambda conn: access_report(conn, start, end), as_of=parse_as_of(ctx, as_of)
+        ctx.ledger(),
+        lambda conn: access_report(conn, start, end),
+        as_of=parse_as_of(ctx, as_of),
+        checked=True,
     )
     if as_json:
         emit_json(report)

@@ -89,7 +89,7 @@ def hold_list(ctx: Context, active: bool, as_json: bool, actor: str) -> None:
     from projections.registry import read_views
     from projections.retention import hold_rows
 
-    rows = read_views(ctx.ledger(), lambda conn: hold_rows(conn, active_only=active))
+    rows = read_views(ctx.ledger(), lambda conn: hold_rows(conn, active_only=active), checked=True)
     if as_json:
         emit_json(rows)
         return

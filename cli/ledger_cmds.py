@@ -198,7 +198,8 @@ def status(ctx: Context, as_json: bool) -> None:
     is_flag=True,
     help="Also decrypt every event (needs the events key): each names its act's signer as "
     "its actor, its time lies within its act's, and it cites the policy version in force "
-    "(damage kind 'policy').",
+    "(damage kind 'policy'); and replay every read model from the events and compare it "
+    "row by row.",
 )
 @witness_policy_option
 @json_option
@@ -214,6 +215,10 @@ def verify(
     role that could not record that kind of event), clock (a recorded time that went
     back); with --deep also policy (an event citing a policy version that was not the one
     in force, docs/POLICY.md). See docs/FORMAT.md.
+
+    With the chain intact, also warns (exit 0) of read models that do not match it
+    (R29): each table and row, missing, edited or extra; `custodes projections rebuild`
+    repairs them (docs/REPORTS.md).
 
     \b
     Example:
@@ -248,7 +253,15 @@ def verify(
         "damage": _damage_json(result.damage),
     }
     if result.damage is None:
-        data["warnings"] = _vault_and_key_warnings(ctx)
+        damage, problem = _read_model_damage(ctx, deep)
+        data["read_models"] = [
+            {"table": f.table, "kind": f.kind, "row": f.row, "detail": f.detail} for f in damage
+        ]
+        data["warnings"] = (
+            _vault_and_key_warnings(ctx)
+            + [f"read model damaged (R29): {f.describe()}" for f in damage]
+            + ([problem] if problem else [])
+        )
     if as_json:
         emit_json(data)
     if result.damage is not None:
@@ -290,6 +303,30 @@ def _vault_and_key_warnings(ctx: Context) -> list[str]:
     except Exception as e:  # the chain verified; an audit that cannot run says so
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         return [f"the footage vault and patron keys were not audited: {first}"]
+
+
+def _read_model_damage(ctx: Context, deep: bool) -> tuple[list[Any], str]:
+    """Every read-model table checked against its seal (R29), damage named row by row;
+    ``deep``: also every read model replayed from the events and compared row by row
+    (catches even rows rewritten by someone holding the events key). A warning, not a
+    failure: the chain is intact, and `projections rebuild` repairs the read models from
+    it; reports refuse to print from them meanwhile (exit 3)."""
+    from projections.registry import open_views
+    from projections.seal import check_projections, diagnose
+
+    try:
+        views = open_views(ctx.ledger())
+        try:
+            found = check_projections(views, views.projections)
+            if deep:
+                for p in views.projections:
+                    found += [f for f in diagnose(views, p, views.position(p)) if f not in found]
+            return found, ""
+        finally:
+            views.close()
+    except Exception as e:  # e.g. no events key here, or a read-only role: say so
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return [], f"the read models were not checked: {first}"
 
 
 def _given_on_command_line(name: str) -> bool:

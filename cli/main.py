@@ -86,10 +86,11 @@ def _translated(ctx: click.Context, e: Exception) -> click.ClickException | None
     from ledger.errors import InvalidTime, LedgerBusy, LedgerError
     from ledger.evidence import EvidenceInvalid
     from ledger.integrity import LedgerTampered, MerkleProofFailed
+    from projections.seal import ReadModelTampered
 
     if isinstance(e, click.exceptions.Exit | click.Abort):
         return None
-    if isinstance(e, LedgerTampered | MerkleProofFailed | EvidenceInvalid):
+    if isinstance(e, LedgerTampered | MerkleProofFailed | EvidenceInvalid | ReadModelTampered):
         return Tampered(str(e))
     if isinstance(e, ChainBroken):  # the store refused to extend a damaged chain
         return Tampered(_damage_found(ctx) or str(e))

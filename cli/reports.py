@@ -259,6 +259,7 @@ def report_statistics(
         ctx.ledger(),
         lambda conn: statistics(conn, start, end, threshold=cut, as_of=when),
         as_of=when,
+        checked=True,
     )
     if as_json:
         emit_json(_stats_json(stats, first, last))

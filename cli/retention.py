@@ -88,7 +88,9 @@ def retention_sweep(
             live_copies(conn),
         )
 
-    due, interrupted, stored, copies = read_views(ledger, query)
+    # Checked against the seals first (R29): a deadline forged in the read model is
+    # refused (exit 3), never trusted.
+    due, interrupted, stored, copies = read_views(ledger, query, checked=True)
     ledger.authorize(actor, "retention sweep", SWEEPERS, SERVICE_SCOPE)  # before any file
     with capture_errors():  # R16b: viewing copies whose session ended, and strays
         swept = sweep_copies(ledger, copies, now=now, actor=actor, dry_run=dry_run)

@@ -436,7 +436,8 @@ REQUIREMENTS: dict[str, str] = {
     "claims, bounded and shown as such.",
     "R27": "Reading confidential details needs a role that may, and is recorded.",
     "R28": "The policy in force is an adopted, versioned record every decision cites.",
-    "R29": "Reports are checked against the chain before they are signed.",
+    "R29": "What a report, listing or the sweep read from the read models is checked "
+    "against the chain first; a mismatch is named (exit 3), never printed or signed.",
 }
 
 RULES: dict[str, Rule] = {

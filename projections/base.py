@@ -31,14 +31,18 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Delete,
     Engine,
+    Insert,
     MetaData,
     String,
     Table,
     TypeDecorator,
+    Update,
     bindparam,
     create_engine,
     select,
+    true,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
@@ -47,6 +51,15 @@ from sqlalchemy.sql.util import find_tables
 from ledger.app import Ledger
 from ledger.errors import LedgerBusy
 from ledger.store import is_lock_wait
+from projections.seal import (
+    SEALS_METADATA,
+    Sealer,
+    SealInvalid,
+    read_seal,
+    seal_key,
+    seals,
+    write_seal,
+)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -95,8 +108,10 @@ class PageWriter:
     tracking position, in the same transaction.
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, sealer: Sealer | None = None) -> None:
         self.conn = conn
+        # Seals (R29): every write's effect on its table's digest, for the page's seal.
+        self.sealer = sealer
         # Per table, its queued statements in order: (shape, parameters).
         self._queue: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {}
         self._statements: dict[tuple[Any, ...], Any] = {}
@@ -107,6 +122,8 @@ class PageWriter:
 
     def insert_row(self, table: Table, **values: Any) -> None:
         """``INSERT INTO table`` one row, batched with the rows queued after it."""
+        if self.sealer is not None:
+            self.sealer.touch_new(table, _key_of(table, values))
         shape = ("insert", table, tuple(values))
         self._queue.setdefault(table.name, []).append((shape, values))
 
@@ -128,7 +145,27 @@ class PageWriter:
                 self._touches[statement] = touches
             for name in touches & self._queue.keys():
                 self._write(self._queue.pop(name))
+        if self.sealer is not None and isinstance(statement, Insert | Update | Delete):
+            return self._sealed_execute(statement, *args, **kwargs)
         return self.conn.execute(statement, *args, **kwargs)
+
+    def _sealed_execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        """Execute one INSERT, UPDATE or DELETE, its rows noted for the seal: those an
+        UPDATE or DELETE selects read before it runs, an INSERT's key after."""
+        assert self.sealer is not None
+        table = statement.table
+        if not isinstance(table, Table) or args or kwargs:
+            raise NotImplementedError(f"sealed read models: unsupported write {statement}")
+        if isinstance(statement, Insert):
+            result = self.conn.execute(statement)
+            key = tuple(result.inserted_primary_key or ())
+            if not key or any(v is None for v in key):
+                raise NotImplementedError(f"sealed read models: unsupported insert {statement}")
+            self.sealer.touch_new(table, key)
+            return result
+        where = statement.whereclause
+        self.sealer.touch_where(self.conn, table, true() if where is None else where)
+        return self.conn.execute(statement)
 
     def flush(self) -> None:
         """Write everything queued. Tables are independent (no foreign keys or triggers
@@ -144,8 +181,21 @@ class PageWriter:
             j = i + 1
             while j < len(ops) and ops[j][0] == shape:
                 j += 1
-            self.conn.execute(self._statement(shape), [params for _s, params in ops[i:j]])
+            params = [p for _s, p in ops[i:j]]
+            if self.sealer is not None and shape[0] == "update":
+                self._sealed_updates(shape, params)
+            else:  # inserts were counted from their values when queued
+                self.conn.execute(self._statement(shape), params)
             i = j
+
+    def _sealed_updates(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
+        """A run of keyed updates, the rows they select noted for the seal first."""
+        assert self.sealer is not None
+        table, key_column = shape[1], shape[2]
+        keys = list(dict.fromkeys(p["_key"] for p in params))
+        for k in range(0, len(keys), 500):
+            self.sealer.touch_where(self.conn, table, table.c[key_column].in_(keys[k : k + 500]))
+        self.conn.execute(self._statement(shape), params)
 
     def _statement(self, shape: tuple[Any, ...]) -> Any:
         stmt = self._statements.get(shape)
@@ -162,6 +212,21 @@ class PageWriter:
                 )
             self._statements[shape] = stmt
         return stmt
+
+
+def _key_of(table: Table, values: dict[str, Any]) -> tuple[Any, ...]:
+    try:
+        return tuple(values[c.name] for c in table.primary_key.columns)
+    except KeyError:
+        raise NotImplementedError(
+            f"sealed read models: an insert into {table.name} must give its primary key"
+        ) from None
+
+
+def tracked_position(conn: Connection, name: str) -> int:
+    """How far projection ``name`` has read the log (0: not yet)."""
+    value = conn.execute(select(tracking.c.position).where(tracking.c.projection == name)).scalar()
+    return int(value or 0)
 
 
 def insert_row(conn: Connection | PageWriter, table: Table, **values: Any) -> None:
@@ -220,6 +285,7 @@ def _create_tables(engine: Engine, projections: Sequence[Projection], *, indexes
     for attempt in range(1, RACE_RETRIES + 1):
         try:
             TRACKING_METADATA.create_all(engine)
+            SEALS_METADATA.create_all(engine)
             for p in projections:
                 p.metadata.create_all(engine)
             if indexes:
@@ -243,23 +309,36 @@ class Views:
         projections: Sequence[Projection],
         *,
         as_of: datetime | None = None,
+        scratch: bool = False,
     ) -> None:
         """Views kept in the ledger's database or, ``as_of`` a past time, rebuilt in memory.
 
         The as-of views replay only events recorded at or before ``as_of``: the state
         exactly as it was then (event sourcing gives it for free), never stored.
+        ``scratch``: an empty in-memory store to replay into (``projections.seal``).
+        Only the views kept in the database are sealed (R29); the in-memory ones are
+        built from the log by this process and never stored.
         """
         self.ledger = ledger
         self.projections = list(projections)
         self.as_of = as_of
-        if as_of is None:
+        self.sealed = as_of is None and not scratch
+        # When a set: the names of the tables read through ``connect()`` (ReadRecorder).
+        self.reads: set[str] | None = None
+        self._seal_key: bytes | None = None
+        if self.sealed:
             url = ledger.chained_recorder.datastore.engine.url  # type: ignore[union-attr]
             self.engine: Engine = create_engine(url)
         else:
-            if as_of.tzinfo is None:
+            if as_of is not None and as_of.tzinfo is None:
                 raise ValueError("as_of must be timezone-aware")
             self.engine = create_engine("sqlite://", poolclass=StaticPool)
-        _create_tables(self.engine, self.projections, indexes=as_of is None)
+        _create_tables(self.engine, self.projections, indexes=self.sealed)
+
+    def seal_key(self) -> bytes:
+        if self._seal_key is None:
+            self._seal_key = seal_key(self.ledger)
+        return self._seal_key
 
     def close(self) -> None:
         self.engine.dispose()
@@ -322,7 +401,7 @@ class Views:
         if not todo:
             return
         events_last = todo[-1][0]
-        writer = PageWriter(conn)
+        writer = PageWriter(conn, Sealer(self.seal_key()) if self.sealed else None)
         kinds = p.kinds
         if kinds:
             todo = [(i, e) for i, e in todo if type(e).__name__ in kinds]
@@ -330,6 +409,8 @@ class Views:
         for notification_id, event in todo:
             p.handle(writer, notification_id, event)  # type: ignore[arg-type]
         writer.flush()
+        if writer.sealer is not None:
+            writer.sealer.finish(conn)
         last = events_last
         updated = conn.execute(
             tracking.update()
@@ -341,6 +422,15 @@ class Views:
             if done != 0:
                 raise ProjectionRaced(p.name, done)
             conn.execute(tracking.insert().values(projection=p.name, position=last))
+        if writer.sealer is not None:
+            # After the guard above: no other process moves this projection meanwhile.
+            try:
+                old = read_seal(conn, writer.sealer.key, p, done)
+            except SealInvalid:
+                # A seal that fails (or none, from before seals) is never extended: the
+                # next check reports it, and only a rebuild seals the projection again.
+                return
+            write_seal(conn, writer.sealer.key, p, old, last, writer.sealer)
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Drop every table of these projections and replay the whole log into them."""
@@ -348,9 +438,37 @@ class Views:
             for p in self.projections:
                 p.metadata.drop_all(conn)
                 conn.execute(tracking.delete().where(tracking.c.projection == p.name))
+                conn.execute(seals.delete().where(seals.c.projection == p.name))
             for p in self.projections:
                 p.metadata.create_all(conn)
         return self.catch_up(progress=progress)
 
     def connect(self) -> Connection:
-        return self.engine.connect()
+        conn = self.engine.connect()
+        if self.reads is None:
+            return conn
+        return ReadRecorder(conn, self.reads)  # type: ignore[return-value]
+
+
+class ReadRecorder:
+    """A connection that notes every table its statements read (``Views.reads``), so a
+    command's read models are checked exactly where it read them (R29)."""
+
+    def __init__(self, conn: Connection, reads: set[str]) -> None:
+        self.conn = conn
+        self.reads = reads
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    def __enter__(self) -> ReadRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.close()
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        self.reads.update(
+            t.name for t in find_tables(statement, include_crud=True) if isinstance(t, Table)
+        )
+        return self.conn.execute(statement, *args, **kwargs)

@@ -35,6 +35,7 @@ from projections.cameras import (
     refused_registrations,
     schedule_authority,
 )
+from projections.checked import checked
 from projections.compliance_model import (
     Access,
     CameraRow,
@@ -101,9 +102,11 @@ def compile_compliance_report(
     vault_audit: Callable[[], Sequence[tuple[str, str]]] | None = None,
 ) -> tuple[ComplianceReport, str]:
     """The whole use-case: verify the ledger (LedgerTampered, exit 3, before any event is
-    read), check who asks (a refusal is recorded), sign a checkpoint over exactly the
-    verified entries, and build the report from the read models (as they were at
-    ``as_of`` when given). Returns the report and the signed checkpoint note."""
+    read), check who asks (a refusal is recorded), build the report from the read models
+    (as they were at ``as_of`` when given), check every table it read against its seal
+    (R29: ReadModelTampered, exit 3, nothing signed), and only then sign a checkpoint
+    over exactly the verified entries. Returns the report and the signed checkpoint
+    note."""
     assert ledger.datadir is not None
     reader = open_chain(ledger.datadir)
     outcome = verified(reader)
@@ -115,18 +118,17 @@ def compile_compliance_report(
         rules.STAFF_ROLE,
         subject=f"{period_from}..{period_to}",
     )
-    cp, note = sign_verified(outcome, origin=site.log_origin, signing_key=signing_key, now=now)
     # The vault audited only once the ledger verified (it reads the events' read models):
     # (segment id, what is wrong) for footage found gone and not recorded yet.
     unrecorded_missing = vault_audit() if vault_audit is not None and as_of is None else ()
-    head = reader.entry(position=cp.size)
+    head = reader.entry(position=outcome.tree_size)
     integrity = Integrity(
         verified=True,
         entries=outcome.verify.count,
         chain_head=bytes(head[7]).hex() if head else "",
-        tree_size=cp.size,
-        merkle_root=cp.root.hex(),
-        checkpoint=note,
+        tree_size=outcome.tree_size,
+        merkle_root=(outcome.tree_root or b"").hex(),
+        checkpoint="",
         key_fingerprint=public_key_fingerprint(ledger.datadir.public_key()),
     )
     if as_of is None:
@@ -137,19 +139,27 @@ def compile_compliance_report(
         views = Views(ledger, report_projections(), as_of=as_of)
         views.catch_up()
     try:
-        report = build_compliance_report(
-            ledger,
+        # Every table the report read is checked against its seal (R29) before the
+        # checkpoint is signed: a mismatch raises ReadModelTampered, nothing is signed.
+        report = checked(
             views,
-            period_from=period_from,
-            period_to=period_to,
-            now=now,
-            generated_by=who.name,
-            integrity=integrity,
-            as_of=as_of,
-            unrecorded_missing=unrecorded_missing,
+            lambda v: build_compliance_report(
+                ledger,
+                v,
+                period_from=period_from,
+                period_to=period_to,
+                now=now,
+                generated_by=who.name,
+                integrity=integrity,
+                as_of=as_of,
+                unrecorded_missing=unrecorded_missing,
+            ),
         )
     finally:
         views.close()
+    cp, note = sign_verified(outcome, origin=site.log_origin, signing_key=signing_key, now=now)
+    assert cp.size == integrity.tree_size
+    report = dataclasses.replace(report, integrity=dataclasses.replace(integrity, checkpoint=note))
     rows = [("disclosures", r.request_id) for r in report.disclosures.rows]
     rows += [("cameras", c.camera_id) for c in report.cameras.rows]
     report = dataclasses.replace(report, proofs=prove_rows(reader, cp, note, rows))

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from ledger.app import Ledger
 from projections.base import Projection, Views
 from projections.cameras import CamerasProjection
+from projections.checked import checked as check_reads_of
 from projections.disclosures import DisclosuresProjection
 from projections.history import SubjectIndexProjection
 from projections.refusals import RefusalsProjection
@@ -31,13 +32,26 @@ def all_projections() -> list[Projection]:
 
 
 def read_views(
-    ledger: Ledger, query: Callable[[Connection], T], *, as_of: datetime | None = None
+    ledger: Ledger,
+    query: Callable[[Connection], T],
+    *,
+    as_of: datetime | None = None,
+    checked: bool = False,
 ) -> T:
-    """Run one query against the read models, caught up (or as they were at as_of)."""
+    """Run one query against the read models, caught up (or as they were at as_of).
+
+    ``checked`` (reports, listings, the sweep: R29): the tables the query read are checked
+    against their seals before the result is returned; a mismatch raises
+    ``ReadModelTampered``. Views as of a past time are replayed from the log in memory
+    and need no check."""
     views = open_views(ledger, as_of=as_of)
-    try:
-        with views.connect() as conn:
+
+    def run(v: Views) -> T:
+        with v.connect() as conn:
             return query(conn)
+
+    try:
+        return check_reads_of(views, run) if checked else run(views)
     finally:
         views.close()
 
