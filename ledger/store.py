@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from eventsourcing.persistence import (
@@ -151,6 +151,40 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
             f"SELECT position, entry_hash, act FROM {self.table} "
             "WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1"
         )
+
+    def stored_pages(
+        self, start: int, page: int, stop: int | None = None
+    ) -> Iterator[list[tuple[int, bytes, int, str, bytes]]]:
+        """The event rows from notification id ``start`` (to ``stop``), in pages of up to
+        ``page`` rows: ``(id, originator_id as 16 bytes, version, topic, state)``, state
+        as stored (encrypted). Raw DB-API on one connection, one short read per page
+        (keyset on ``id``), so no read transaction stays open while the caller writes.
+        Used by the read models' rebuild, which decodes the states elsewhere."""
+        uuid_expr = "uuid_send(originator_id)" if self.dialect == "postgresql" else "originator_id"
+        p = "?" if self.dialect == "sqlite" else "%s"
+        bound = f" AND id <= {p}" if stop is not None else ""
+        sql = (
+            f"SELECT id, {uuid_expr}, originator_version, topic, state FROM {self.table} "
+            f"WHERE id >= {p}{bound} ORDER BY id LIMIT {int(page)}"
+        )
+        engine = self.datastore.engine
+        assert engine is not None
+        proxy = engine.raw_connection()  # type: ignore[union-attr]
+        try:
+            conn: Any = proxy.driver_connection
+            while True:
+                params = (start, stop) if stop is not None else (start,)
+                cur = conn.cursor()
+                cur.execute(sql, params)
+                rows = cur.fetchall()
+                cur.close()
+                proxy.rollback()  # end the read: WAL checkpoints and VACUUM are not held up
+                if not rows:
+                    return
+                yield [(r[0], bytes(r[1]), r[2], r[3], bytes(r[4])) for r in rows]
+                start = rows[-1][0] + 1
+        finally:
+            proxy.close()
 
     def _head_time(self, head: tuple[int, bytes, bytes | None] | None) -> Any:
         """The head act's recorded time: remembered when this recorder wrote the head (its

@@ -40,7 +40,7 @@ from sqlalchemy import (
     create_engine,
     select,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.util import find_tables
 
@@ -101,6 +101,7 @@ class PageWriter:
         self._queue: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {}
         self._statements: dict[tuple[Any, ...], Any] = {}
         self._touches: dict[Any, frozenset[str]] = {}
+        self._raws: dict[tuple[Any, ...], RawBatch | None] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)
@@ -144,8 +145,18 @@ class PageWriter:
             j = i + 1
             while j < len(ops) and ops[j][0] == shape:
                 j += 1
-            self.conn.execute(self._statement(shape), [params for _s, params in ops[i:j]])
+            rows = [params for _s, params in ops[i:j]]
+            raw = self._raw(shape)
+            if raw is None:
+                self.conn.execute(self._statement(shape), rows)
+            else:
+                raw.write(self.conn, rows)
             i = j
+
+    def _raw(self, shape: tuple[Any, ...]) -> RawBatch | None:
+        if shape not in self._raws:
+            self._raws[shape] = RawBatch.of(shape, self.conn.dialect)
+        return self._raws[shape]
 
     def _statement(self, shape: tuple[Any, ...]) -> Any:
         stmt = self._statements.get(shape)
@@ -163,6 +174,94 @@ class PageWriter:
             self._statements[shape] = stmt
         return stmt
 
+
+class RawBatch:
+    """One queued statement shape written straight to the driver: SQL rendered once
+    from the table, each value passed through its column type's bind processor (the
+    same conversion SQLAlchemy applies, so the rows are identical), then one
+    ``executemany`` (SQLite) or one ``COPY`` (PostgreSQL inserts). Errors are raised as
+    SQLAlchemy's, as the statement path raises them.
+
+    ``of`` returns None when SQLAlchemy must write the shape itself: a column left out
+    of an insert (or any column, for an update) with a Python-side default or onupdate,
+    or a driver whose parameter style is not positional."""
+
+    _CACHE: ClassVar[dict[tuple[Any, ...], RawBatch | None]] = {}
+
+    def __init__(
+        self,
+        sql: str,
+        keys: tuple[str, ...],
+        processors: tuple[Any, ...],
+        copy: bool,
+    ) -> None:
+        self.sql = sql
+        self.keys = keys
+        self.processors = processors
+        self.copy = copy
+
+    @classmethod
+    def of(cls, shape: tuple[Any, ...], dialect: Any) -> RawBatch | None:
+        cache_key = (*shape, dialect.name, dialect.driver)
+        if cache_key not in cls._CACHE:
+            cls._CACHE[cache_key] = cls._make(shape, dialect)
+        return cls._CACHE[cache_key]
+
+    @classmethod
+    def _make(cls, shape: tuple[Any, ...], dialect: Any) -> RawBatch | None:
+        mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+        if mark is None or dialect.driver not in ("pysqlite", "psycopg"):
+            return None
+        table: Table = shape[1]
+        q = dialect.identifier_preparer
+        name = q.format_table(table)
+        if shape[0] == "insert":
+            columns: tuple[str, ...] = shape[2]
+            if any(
+                c.default is not None or c.server_default is not None
+                for c in table.columns
+                if c.name not in columns
+            ):
+                return None
+            cols = ", ".join(q.quote(c) for c in columns)
+            copy = dialect.driver == "psycopg"
+            if copy:
+                sql = f"COPY {name} ({cols}) FROM STDIN"
+            else:
+                sql = f"INSERT INTO {name} ({cols}) VALUES ({', '.join([mark] * len(columns))})"
+            keys = columns
+            types = [table.c[c].type for c in columns]
+        else:
+            _kind, _table, key_column, columns = shape
+            if any(c.onupdate is not None for c in table.columns):
+                return None
+            sets = ", ".join(f"{q.quote(c)} = {mark}" for c in columns)
+            sql = f"UPDATE {name} SET {sets} WHERE {q.quote(key_column)} = {mark}"
+            keys = (*(f"v_{c}" for c in columns), "_key")
+            types = [*(table.c[c].type for c in columns), table.c[key_column].type]
+            copy = False
+        processors = tuple(t._cached_bind_processor(dialect) for t in types)
+        return cls(sql, keys, processors, copy)
+
+    def write(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        keys, processors = self.keys, self.processors
+        pairs = tuple(zip(keys, processors, strict=True))
+        values = [
+            tuple(v if (v := row[k]) is None or p is None else p(v) for k, p in pairs)
+            for row in rows
+        ]
+        if not self.copy:
+            conn.exec_driver_sql(self.sql, values)  # type: ignore[arg-type]
+            return
+        dbapi = conn.dialect.dbapi
+        assert dbapi is not None
+        try:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy(self.sql) as copy:
+                for value in values:
+                    copy.write_row(value)
+        except dbapi.Error as e:
+            raise DBAPIError.instance(self.sql, None, e, dbapi.Error) from e
 
 def insert_row(conn: Connection | PageWriter, table: Table, **values: Any) -> None:
     """Insert one row: queued when ``conn`` is a ``PageWriter``, else executed now."""
