@@ -261,20 +261,22 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
     ) -> list[int]:
         cur = conn.cursor()
-        # Literals only: psycopg runs several statements in one call only without params.
+        # ONE round trip takes the lock, reads the head and draws the ids (with the
+        # INSERT and the COMMIT: three after BEGIN, where this was five). Literals only:
+        # psycopg runs several statements in one call only without parameters; each
+        # statement's result is a set of its own, in order.
         cur.execute(
             f"SET LOCAL lock_timeout = '{int(self.lock_timeout_s * 1000)}ms'; "
             f"LOCK TABLE {self.table} IN EXCLUSIVE MODE; "
-            f"NOTIFY {self.channel_name}"
-        )
-        cur.execute(self._head_sql, prepare=True)
-        head = cur.fetchone()
-        cur.execute(
+            f"NOTIFY {self.channel_name}; "
+            f"{self._head_sql}; "
             f"SELECT nextval(pg_get_serial_sequence('{self.table}', 'id')) "
-            "FROM generate_series(1, %s)",
-            (len(stored_events),),
-            prepare=True,
+            f"FROM generate_series(1, {len(stored_events)})"
         )
+        for _ in range(3):  # SET, LOCK, NOTIFY: no rows
+            cur.nextset()
+        head = cur.fetchone()
+        cur.nextset()
         ids = [r[0] for r in cur.fetchall()]
         rows = self._rows(ids, stored_events, head, act, binary_uuid=False)
         cur.executemany(self._insert_sql, rows)
