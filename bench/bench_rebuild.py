@@ -109,6 +109,9 @@ def main() -> None:
     ap.add_argument("--baseline", default="main", help="git revision of today's code")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--json", type=Path, help="append results as JSON lines")
+    ap.add_argument("--proofs", type=int, default=0, metavar="N",
+                    help="also time the first inclusion proof after start on the PostgreSQL "
+                         "copy, cold and warmed up, N fresh processes each (bench_proofs)")  # fmt: skip
     a = ap.parse_args()
 
     def log(msg: str) -> None:
@@ -165,6 +168,17 @@ def main() -> None:
             if a.json:
                 with a.json.open("a") as f:
                     f.write(json.dumps(row) + "\n")
+            if db == "postgres" and a.proofs:
+                import bench_proofs
+
+                r = bench_proofs.first_proofs(dd.path, a.proofs)
+                log(f"first proof after start on PostgreSQL ({r['entries']:,} entries): "
+                    f"cold {r['cold_first_proof_ms']:.2f} ms, warmed up {r['warm_first_proof_ms']:.2f} ms "
+                    f"(open {r['cold_open_ms']:.1f} / {r['warm_open_ms']:.1f} ms; second proof "
+                    f"{r['cold_second_proof_ms']:.2f} / {r['warm_second_proof_ms']:.2f} ms)")  # fmt: skip
+                if a.json:
+                    with a.json.open("a") as f:
+                        f.write(json.dumps({"first_proof": r}) + "\n")
             if db == "postgres":
                 dbs.drop(url)
                 shutil.rmtree(work / "pg", ignore_errors=True)
