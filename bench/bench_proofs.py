@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -151,6 +152,67 @@ def cold(url: str, note_path: str, key_pem: str, samples: int) -> dict[str, floa
     }
 
 
+def first_proof(data_dir: str, note_path: str, key_pem: str, warm: str) -> dict[str, float]:
+    """Runs in a fresh interpreter on a ledger built through the application: the first
+    inclusion proof after start, as ``custodes prove`` makes it (``open_chain``), with
+    and without the warm-up (connection opened and the proof's statements prepared at
+    open). On PostgreSQL the server's own time for each statement is summed from
+    ``pg_stat_statements`` when it is installed; otherwise the wall time is all there is."""
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    from ledger.datadir import DataDir
+    from ledger.integrity import open_chain
+
+    t0 = time.perf_counter()
+    reader = open_chain(DataDir.open(Path(data_dir)), warm_up=warm == "warm")
+    opened = time.perf_counter() - t0
+    note = Path(note_path).read_text()
+    cp = parse_and_verify(note, load_pem_public_key(key_pem.encode()), ORIGIN)  # type: ignore[arg-type]
+    rng = random.Random(os.getpid())
+    ids = [rng.randint(1, cp.size) for _ in range(2)]
+    t = time.perf_counter()
+    prove(reader, ids[0], cp, note)
+    first = time.perf_counter() - t
+    t = time.perf_counter()
+    prove(reader, ids[1], cp, note)
+    second = time.perf_counter() - t
+    return {"open_ms": opened * 1000, "first_proof_ms": first * 1000,
+            "second_proof_ms": second * 1000}  # fmt: skip
+
+
+def first_proofs(data_dir: Path, repeats: int) -> dict[str, Any]:
+    """The first proof after start on an existing data directory, cold and warmed up,
+    alternating fresh processes; medians."""
+    from ledger.checkpoint import public_key_pem
+    from ledger.datadir import DataDir
+    from ledger.integrity import open_chain
+
+    key = generate_signing_key()
+    reader = open_chain(DataDir.open(data_dir))
+    cp, note = issue_checkpoint(reader, origin=ORIGIN, signing_key=key, now=NOW)
+    reader.recorder.datastore.engine.dispose()  # type: ignore[union-attr]
+    runs: dict[str, list[dict[str, float]]] = {"cold": [], "warm": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        note_path = Path(tmp) / "cp.txt"
+        note_path.write_text(note)
+        for _ in range(repeats):
+            for mode in runs:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--first", str(data_dir), str(note_path),
+                     public_key_pem(key).decode(), mode],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                runs[mode].append(json.loads(out.stdout))
+    med = {
+        f"{mode}_{k}": statistics.median(r[k] for r in rs)
+        for mode, rs in runs.items()
+        for k in rs[0]
+    }
+    # The least disturbed run too: on a shared machine the median carries other work.
+    med |= {f"{mode}_{k}_min": min(r[k] for r in rs) for mode, rs in runs.items() for k in rs[0]}
+    return {"entries": cp.size, "repeats": repeats, **med, "runs": runs}
+
+
 def cold_consistency(url: str, notes_path: str, key_pem: str) -> dict[str, float]:
     """Runs in a fresh interpreter: consistency proofs from signed older checkpoints."""
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -196,11 +258,26 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=1000)
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--data-dir", type=Path,
+                    help="only the first proof after start, cold and warmed up, on this "
+                         "data directory's ledger (built through the application)")  # fmt: skip
+    ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--cold", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--first", nargs=4, help=argparse.SUPPRESS)
     ap.add_argument("--cold-consistency", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.cold:
         print(json.dumps(cold(*args.cold, samples=args.samples)))
+        return
+    if args.first:
+        print(json.dumps(first_proof(*args.first)))
+        return
+    if args.data_dir:
+        r = first_proofs(args.data_dir, args.repeats)
+        for k, v in r.items():
+            if k != "runs":
+                print(f"{k:30} {v:.3f}" if isinstance(v, float) else f"{k:30} {v}")
+        print(json.dumps(r))
         return
     if args.cold_consistency:
         print(json.dumps(cold_consistency(*args.cold_consistency)))

@@ -156,7 +156,7 @@ def copy_to_postgres(
     import psycopg
     from sqlalchemy import make_url
 
-    cols = "id, originator_id, originator_version, topic, state, position, state_digest, prev_hash, entry_hash"
+    cols = "id, originator_id, originator_version, topic, state, position, state_digest, prev_hash, entry_hash, act"
     t0 = time.perf_counter()
     lite = sqlite3.connect(src.path / "ledger.sqlite")
     conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 
-from cli.common import Context, info, pass_ctx
+from cli.common import Context, emit_json, info, json_option, pass_ctx
 
 
 @click.group("projections")
@@ -20,28 +21,76 @@ def projections_group() -> None:
 
 
 @projections_group.command("rebuild")
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    default=2,
+    show_default=True,
+    help="Processes that decrypt and decode events (0: this one).",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(1),
+    default=10000,
+    show_default=True,
+    help="Events written per transaction (one tracking update each).",
+)
+@json_option
 @pass_ctx
-def projections_rebuild(ctx: Context) -> None:
+def projections_rebuild(ctx: Context, workers: int, batch: int, as_json: bool) -> None:
     """Drop every read model and rebuild it from the whole log; the result equals the
     incrementally kept one.
+
+    Resumable: stopped part-way (killed, power lost), the read models stay at the last
+    batch written and running the command again carries on from there.
 
     \b
     Example:
       custodes projections rebuild
+      custodes projections rebuild --json
     """
     from projections.base import Views
     from projections.registry import all_projections
 
     ledger = ctx.ledger()
-    total = ledger.recorder.max_notification_id() or 0
     views = Views(ledger, all_projections())
+    resumed = views.rebuilding()
+    total = ledger.recorder.max_notification_id() or 0
+    remaining = total - min((views.position(p) for p in views.projections), default=0)
+    t0 = time.perf_counter()
     try:
-        with click.progressbar(length=total, label="Rebuilding", file=sys.stderr) as bar:
-            read = views.rebuild(progress=bar.update)
+        if as_json:
+            read = views.rebuild(workers=workers, batch=batch)
+        else:
+            bar = click.progressbar(
+                length=remaining if resumed else total,
+                label="Rebuilding",
+                file=sys.stderr,
+                show_eta=True,
+                show_percent=True,
+                show_pos=True,
+            )
+            with bar:
+                read = views.rebuild(progress=bar.update, workers=workers, batch=batch)
     finally:
         views.close()
-    names = ", ".join(p.name for p in views.projections)
-    info(f"Rebuilt {len(views.projections)} read models ({names}) from {read} events.")
+    seconds = time.perf_counter() - t0
+    names = [p.name for p in views.projections]
+    if as_json:
+        emit_json(
+            {
+                "read_models": names,
+                "events": read,
+                "resumed": resumed,
+                "seconds": round(seconds, 3),
+            }
+        )
+        return
+    how = "resumed, " if resumed else ""
+    info(
+        f"Rebuilt {len(names)} read models ({', '.join(names)}) from {read} events "
+        f"({how}{seconds:.1f} s)."
+    )
 
 
 def register(group: click.Group) -> None:

@@ -202,7 +202,7 @@ def prove_cmd(
     check_destination(out, force=force)
     note = checkpoint_file.read_text()
     cp = read_checkpoint(note, datadir.public_key(), ctx.ledger().site().log_origin)
-    proof = prove(open_chain(datadir), event, cp, note)
+    proof = prove(open_chain(datadir, warm_up=True), event, cp, note)
     write_public(out, (json.dumps(proof.to_json(), indent=2) + "\n").encode(), force)
     info(
         f"Proof that event #{event} (position {proof.position}) is among the "

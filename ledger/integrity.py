@@ -58,8 +58,11 @@ class LedgerTampered(LedgerError):
         self.damage = damage
 
 
-def open_chain(datadir: DataDir) -> ChainReader:
-    """The chain alone, read without the events key: verification needs no decryption."""
+def open_chain(datadir: DataDir, *, warm_up: bool = False) -> ChainReader:
+    """The chain alone, read without the events key: verification needs no decryption.
+
+    ``warm_up``: connect now and prepare the inclusion proof's statements (PostgreSQL;
+    ``ChainReader.warm_up``), so the first proof costs its queries only."""
     env = Environment(
         name="Ledger", env={"SQLALCHEMY_URL": datadir.database_url, "CREATE_TABLE": "n"}
     )
@@ -67,7 +70,10 @@ def open_chain(datadir: DataDir) -> ChainReader:
         recorder = ChainedFactory(env).application_recorder()
     except (OperationalError, PersistenceError) as e:
         raise StoreUnavailable(f"cannot open the ledger database: {e}") from e
-    return ChainReader(recorder)
+    reader = ChainReader(recorder)
+    if warm_up:
+        reader.warm_up()
+    return reader
 
 
 @dataclass(frozen=True)

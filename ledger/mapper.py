@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Transcoding
 from eventsourcing.utils import get_topic
 
 from ledger.staff import CLEAR_TOPICS
@@ -25,6 +25,14 @@ class LedgerMapper(Mapper[Any]):
         super().__init__(*args, **kwargs)
         self._clear = Mapper[Any](transcoder=self.transcoder)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable, so worker processes can decode events (the read models' rebuild):
+        the JSON transcoder's compiled scanner is not, so a copy is built from its
+        registered transcodings, with the same cipher (its key) and compressor."""
+        assert isinstance(self.transcoder, JSONTranscoder)
+        transcodings = list(self.transcoder.names.values())
+        return (_rebuilt, (type(self), transcodings, self.cipher, self.compressor))
+
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         if get_topic(type(domain_event)) in CLEAR_TOPICS:
             return self._clear.to_stored_event(domain_event)
@@ -34,3 +42,12 @@ class LedgerMapper(Mapper[Any]):
         if stored_event.topic in CLEAR_TOPICS:
             return self._clear.to_domain_event(stored_event)
         return super().to_domain_event(stored_event)
+
+
+def _rebuilt(
+    cls: type[LedgerMapper], transcodings: list[Transcoding], cipher: Any, compressor: Any
+) -> LedgerMapper:
+    transcoder = JSONTranscoder()
+    for transcoding in transcodings:
+        transcoder.register(transcoding)
+    return cls(transcoder=transcoder, cipher=cipher, compressor=compressor)

@@ -20,12 +20,17 @@ read sees every earlier write (read-your-writes, the same rows as one statement 
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -44,7 +49,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.util import find_tables
 
@@ -88,6 +93,13 @@ tracking = Table(
 )
 
 PAGE = 1000
+# The rebuild's pages (rows read per query and handed to a decoding worker), its batches
+# (events per transaction) and its decoding processes.
+REBUILD_PAGE = 2000
+REBUILD_BATCH = 10000
+REBUILD_WORKERS = 2
+# The tracking row that marks a rebuild begun and not finished (not a projection's name).
+REBUILDING = "(rebuilding)"
 # Another process catching up the same read models makes ours lose a race now and then
 # (its page committed first). The page's transaction rolled back; start again from the
 # positions as they are now. Each lost race means the other process made progress.
@@ -116,6 +128,7 @@ class PageWriter:
         self._queue: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {}
         self._statements: dict[tuple[Any, ...], Any] = {}
         self._touches: dict[Any, frozenset[str]] = {}
+        self._raws: dict[tuple[Any, ...], RawBatch | None] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)
@@ -183,19 +196,26 @@ class PageWriter:
                 j += 1
             params = [p for _s, p in ops[i:j]]
             if self.sealer is not None and shape[0] == "update":
-                self._sealed_updates(shape, params)
-            else:  # inserts were counted from their values when queued
+                self._seal_touch(shape, params)  # inserts were counted when queued
+            raw = self._raw(shape)
+            if raw is None:
                 self.conn.execute(self._statement(shape), params)
+            else:
+                raw.write(self.conn, params)
             i = j
 
-    def _sealed_updates(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
-        """A run of keyed updates, the rows they select noted for the seal first."""
+    def _seal_touch(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
+        """Note for the seal the rows a run of keyed updates selects, before they change."""
         assert self.sealer is not None
         table, key_column = shape[1], shape[2]
         keys = list(dict.fromkeys(p["_key"] for p in params))
         for k in range(0, len(keys), 500):
             self.sealer.touch_where(self.conn, table, table.c[key_column].in_(keys[k : k + 500]))
-        self.conn.execute(self._statement(shape), params)
+
+    def _raw(self, shape: tuple[Any, ...]) -> RawBatch | None:
+        if shape not in self._raws:
+            self._raws[shape] = RawBatch.of(shape, self.conn.dialect)
+        return self._raws[shape]
 
     def _statement(self, shape: tuple[Any, ...]) -> Any:
         stmt = self._statements.get(shape)
@@ -227,6 +247,95 @@ def tracked_position(conn: Connection, name: str) -> int:
     """How far projection ``name`` has read the log (0: not yet)."""
     value = conn.execute(select(tracking.c.position).where(tracking.c.projection == name)).scalar()
     return int(value or 0)
+
+
+class RawBatch:
+    """One queued statement shape written straight to the driver: SQL rendered once
+    from the table, each value passed through its column type's bind processor (the
+    same conversion SQLAlchemy applies, so the rows are identical), then one
+    ``executemany`` (SQLite) or one ``COPY`` (PostgreSQL inserts). Errors are raised as
+    SQLAlchemy's, as the statement path raises them.
+
+    ``of`` returns None when SQLAlchemy must write the shape itself: a column left out
+    of an insert (or any column, for an update) with a Python-side default or onupdate,
+    or a driver whose parameter style is not positional."""
+
+    _CACHE: ClassVar[dict[tuple[Any, ...], RawBatch | None]] = {}
+
+    def __init__(
+        self,
+        sql: str,
+        keys: tuple[str, ...],
+        processors: tuple[Any, ...],
+        copy: bool,
+    ) -> None:
+        self.sql = sql
+        self.keys = keys
+        self.processors = processors
+        self.copy = copy
+
+    @classmethod
+    def of(cls, shape: tuple[Any, ...], dialect: Any) -> RawBatch | None:
+        cache_key = (*shape, dialect.name, dialect.driver)
+        if cache_key not in cls._CACHE:
+            cls._CACHE[cache_key] = cls._make(shape, dialect)
+        return cls._CACHE[cache_key]
+
+    @classmethod
+    def _make(cls, shape: tuple[Any, ...], dialect: Any) -> RawBatch | None:
+        mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+        if mark is None or dialect.driver not in ("pysqlite", "psycopg"):
+            return None
+        table: Table = shape[1]
+        q = dialect.identifier_preparer
+        name = q.format_table(table)
+        if shape[0] == "insert":
+            columns: tuple[str, ...] = shape[2]
+            if any(
+                c.default is not None or c.server_default is not None
+                for c in table.columns
+                if c.name not in columns
+            ):
+                return None
+            cols = ", ".join(q.quote(c) for c in columns)
+            copy = dialect.driver == "psycopg"
+            if copy:
+                sql = f"COPY {name} ({cols}) FROM STDIN"
+            else:
+                sql = f"INSERT INTO {name} ({cols}) VALUES ({', '.join([mark] * len(columns))})"
+            keys = columns
+            types = [table.c[c].type for c in columns]
+        else:
+            _kind, _table, key_column, columns = shape
+            if any(c.onupdate is not None for c in table.columns):
+                return None
+            sets = ", ".join(f"{q.quote(c)} = {mark}" for c in columns)
+            sql = f"UPDATE {name} SET {sets} WHERE {q.quote(key_column)} = {mark}"
+            keys = (*(f"v_{c}" for c in columns), "_key")
+            types = [*(table.c[c].type for c in columns), table.c[key_column].type]
+            copy = False
+        processors = tuple(t._cached_bind_processor(dialect) for t in types)
+        return cls(sql, keys, processors, copy)
+
+    def write(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        keys, processors = self.keys, self.processors
+        pairs = tuple(zip(keys, processors, strict=True))
+        values = [
+            tuple(v if (v := row[k]) is None or p is None else p(v) for k, p in pairs)
+            for row in rows
+        ]
+        if not self.copy:
+            conn.exec_driver_sql(self.sql, values)  # type: ignore[arg-type]
+            return
+        dbapi = conn.dialect.dbapi
+        assert dbapi is not None
+        try:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy(self.sql) as copy:
+                for value in values:
+                    copy.write_row(value)
+        except dbapi.Error as e:
+            raise DBAPIError.instance(self.sql, None, e, dbapi.Error) from e
 
 
 def insert_row(conn: Connection | PageWriter, table: Table, **values: Any) -> None:
@@ -360,7 +469,7 @@ class Views:
         positions = {p.name: self.position(p) for p in self.projections}
         if not positions:
             return 0
-        read = races = 0
+        read = 0
         while True:
             start = min(positions.values()) + 1
             # Read first (the ledger's own transaction ends), then write the views.
@@ -370,8 +479,21 @@ class Views:
             events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notifications]
             if self.as_of is not None:
                 events = [(i, e) for i, e in events if e.timestamp <= self.as_of]  # type: ignore[attr-defined]
-            # One transaction per page for every projection: each one's rows and its
-            # position still commit together (one commit per page, not per projection).
+            positions = self._commit(events, notifications[-1].id, positions)
+            read += len(notifications)
+            if progress is not None:
+                progress(len(notifications))
+
+    def _commit(
+        self, events: list[tuple[int, Any]], last: int, positions: dict[str, int]
+    ) -> dict[str, int]:
+        """Apply a page of events to every projection in ONE transaction: each one's rows
+        and its position commit together (one commit per page, not per projection).
+        Returns the positions after it. A race lost to another process catching up the
+        same views rolls the page back; it is applied again from the positions as they
+        are now (events already applied there are skipped)."""
+        races = 0
+        while True:
             try:
                 with self.engine.begin() as conn:
                     for p in self.projections:
@@ -388,11 +510,7 @@ class Views:
                     raise  # nobody else moved on: a real constraint violation
                 positions = moved
                 continue
-            for p in self.projections:
-                positions[p.name] = notifications[-1].id
-            read += len(notifications)
-            if progress is not None:
-                progress(len(notifications))
+            return {name: max(done, last) for name, done in positions.items()}
 
     def _apply(
         self, conn: Connection, p: Projection, done: int, events: Iterable[tuple[int, Any]]
@@ -432,22 +550,158 @@ class Views:
                 return
             write_seal(conn, writer.sealer.key, p, old, last, writer.sealer)
 
-    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        """Drop every table of these projections and replay the whole log into them."""
+    def rebuild(
+        self,
+        progress: Callable[[int], None] | None = None,
+        *,
+        workers: int = REBUILD_WORKERS,
+        batch: int = REBUILD_BATCH,
+    ) -> int:
+        """Drop every table of these projections and replay the whole log into them.
+
+        Fast path for a whole log (``projections rebuild``): event rows are read in
+        large pages with one raw query each (``ChainedApplicationRecorder.stored_pages``),
+        decrypted and decoded by ``workers`` processes (0: in this one) while this
+        process runs the projections' own ``handle`` methods, and each ``batch`` of
+        events is written in ONE transaction with every projection's tracking row
+        (``PageWriter``: ``executemany`` on SQLite, ``COPY`` on PostgreSQL).
+
+        Resumable: a ``REBUILDING`` row in the tracking table marks a rebuild begun and
+        not finished. Killed part-way, the read models stand at the last committed batch
+        (rows and positions together); the next ``rebuild`` finds the mark and carries
+        on from there instead of dropping them again. Returns the events read.
+        """
         with self.engine.begin() as conn:
-            for p in self.projections:
-                p.metadata.drop_all(conn)
-                conn.execute(tracking.delete().where(tracking.c.projection == p.name))
-                conn.execute(seals.delete().where(seals.c.projection == p.name))
-            for p in self.projections:
-                p.metadata.create_all(conn)
-        return self.catch_up(progress=progress)
+            resuming = (
+                conn.execute(
+                    select(tracking.c.position).where(tracking.c.projection == REBUILDING)
+                ).first()
+                is not None
+            )
+            if not resuming:
+                for p in self.projections:
+                    p.metadata.drop_all(conn)
+                    conn.execute(tracking.delete().where(tracking.c.projection == p.name))
+                    conn.execute(seals.delete().where(seals.c.projection == p.name))
+                for p in self.projections:
+                    p.metadata.create_all(conn)
+                conn.execute(tracking.insert().values(projection=REBUILDING, position=0))
+        positions = {p.name: self.position(p) for p in self.projections}
+        start = min(positions.values(), default=0) + 1
+        # The batches keep ~10^5 objects alive (events, queued rows): the cyclic garbage
+        # collector would walk them again and again for nothing (they hold no cycles,
+        # reference counting frees them). Off for the rebuild, as it was after.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            read = self._rebuild_from(start, positions, progress, workers, batch)
+        finally:
+            if was_enabled:
+                gc.enable()
+        with self.engine.begin() as conn:
+            conn.execute(tracking.delete().where(tracking.c.projection == REBUILDING))
+        return read
+
+    def _rebuild_from(
+        self,
+        start: int,
+        positions: dict[str, int],
+        progress: Callable[[int], None] | None,
+        workers: int,
+        batch: int,
+    ) -> int:
+        recorder = self.ledger.chained_recorder
+        pages = recorder.stored_pages(start, REBUILD_PAGE)
+        read = 0
+        with _Decoder(self.ledger.mapper, workers) as decoder:
+            pending: list[tuple[int, Any]] = []
+            for events in decoder.decode(pages):
+                pending.extend(events)
+                while len(pending) >= batch:
+                    part, pending = pending[:batch], pending[batch:]
+                    positions = self._commit(part, part[-1][0], positions)
+                    read += len(part)
+                    if progress is not None:
+                        progress(len(part))
+            if pending:
+                positions = self._commit(pending, pending[-1][0], positions)
+                read += len(pending)
+                if progress is not None:
+                    progress(len(pending))
+        return read
+
+    def rebuilding(self) -> bool:
+        """True while a rebuild is begun and not finished (killed part-way)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(tracking.c.position).where(tracking.c.projection == REBUILDING)
+            ).first()
+        return row is not None
 
     def connect(self) -> Connection:
         conn = self.engine.connect()
         if self.reads is None:
             return conn
         return ReadRecorder(conn, self.reads)  # type: ignore[return-value]
+
+
+_worker_mapper: Any = None
+
+
+def _init_worker(mapper: Any) -> None:
+    global _worker_mapper
+    _worker_mapper = mapper
+
+
+def _decode_rows(
+    rows: list[tuple[int, bytes, int, str, bytes]], mapper: Any = None
+) -> list[tuple[int, Any]]:
+    """Stored rows to ``(notification id, domain event)``: decrypt, decode (the mapper's
+    own ``to_domain_event``)."""
+    mapper = mapper or _worker_mapper
+    return [
+        (i, mapper.to_domain_event(StoredEvent(UUID(bytes=oid), version, topic, state)))
+        for i, oid, version, topic, state in rows
+    ]
+
+
+class _Decoder:
+    """Decodes pages of stored rows in ``workers`` processes, in order, a few pages
+    ahead of the caller (bounded, so memory stays flat), or in this process (0)."""
+
+    AHEAD = 4
+
+    def __init__(self, mapper: Any, workers: int) -> None:
+        self.mapper = mapper
+        self.workers = workers
+        self.pool: Any = None
+
+    def __enter__(self) -> _Decoder:
+        if self.workers > 0:
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            self.pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.mapper,))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+    def decode(
+        self, pages: Iterable[list[tuple[int, bytes, int, str, bytes]]]
+    ) -> Iterator[list[tuple[int, Any]]]:
+        if self.pool is None:
+            for rows in pages:
+                yield _decode_rows(rows, self.mapper)
+            return
+        ahead: deque[Any] = deque()
+        for rows in pages:
+            ahead.append(self.pool.apply_async(_decode_rows, (rows,)))
+            if len(ahead) >= self.AHEAD * self.workers:
+                yield ahead.popleft().get()
+        while ahead:
+            yield ahead.popleft().get()
 
 
 class ReadRecorder:

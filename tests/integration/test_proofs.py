@@ -185,3 +185,38 @@ def test_the_tree_grows_with_each_verification(data_dir: Path) -> None:
     _add_entries(data_dir, 1)
     assert verify_chain(reader).count == 6
     assert reader.tree_state()[0] == 6
+
+
+@pytest.mark.postgres
+def test_a_warmed_up_chain_proves_on_statements_prepared_at_open(
+    data_dir: Path, database_url: str
+) -> None:
+    """Issue 18, item 4: ``open_chain(warm_up=True)`` connects and prepares the proof's
+    statements; the first proof then runs them prepared, on that same connection."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("prepared statements are PostgreSQL's")
+    _add_entries(data_dir, 3)
+    dd = DataDir.open(data_dir)
+    origin = open_test_ledger(dd, clock=ManualClock(NOW)).site().log_origin
+    cp, note = issue_checkpoint(
+        open_chain(dd), origin=origin, signing_key=dd.signing_key(None), now=NOW
+    )
+
+    def prepared(reader: object) -> list[str]:
+        engine = reader.recorder.datastore.engine  # type: ignore[attr-defined]
+        proxy = engine.raw_connection()
+        try:
+            cur = proxy.driver_connection.cursor()
+            cur.execute("SELECT statement FROM pg_prepared_statements ORDER BY statement")
+            return [r[0] for r in cur.fetchall()]
+        finally:
+            proxy.commit()  # psycopg deallocates every prepared statement on ROLLBACK
+            proxy.close()
+
+    assert prepared(open_chain(dd)) == []  # cold: nothing prepared
+    reader = open_chain(dd, warm_up=True)
+    at_open = prepared(reader)
+    assert len(at_open) == 4 and any("_tree_nodes n JOIN unnest" in s for s in at_open)
+    proof = prove(reader, 7, cp, note)
+    check_inclusion(proof, cp)
+    assert prepared(reader) == at_open  # the proof ran on them: nothing new to prepare

@@ -1,0 +1,201 @@
+"""`projections rebuild` from empty: today's code (a git revision, default ``main``) against
+this tree, side by side on the same ledger, SQLite and PostgreSQL (issue 18, item 2).
+
+The ledger is bench_scale.py's library system (built through the application, or an
+existing data directory given with ``--data-dir``); PostgreSQL gets a row-for-row copy
+of it (bench_scale's ``copy_to_postgres``). Each rebuild runs in a fresh child process
+(its own peak RSS, its CPU time and its decoding workers'), alternating baseline and new,
+``--repeats`` times. On a shared machine the wall times carry other work; the writing
+process's CPU time (the rebuild's critical path) is the steadier figure. After each run
+the child digests every proj_* table (rows sorted, as the database returns them): the
+new rebuild's digest must equal the baseline's, or the bench fails.
+
+Run:  .venv/bin/python bench/bench_rebuild.py --size 100000 --db both --json out.jsonl
+      .venv/bin/python bench/bench_rebuild.py --data-dir /work/bench-data/x --db both
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from bench_ledger import DEFAULT_PG, Databases, machine  # noqa: E402
+
+# Runs in the child with the tree under test first on sys.path: only APIs that both
+# today's code and this tree have (Views(ledger, projections).rebuild()).
+CHILD = textwrap.dedent(
+    """
+    import hashlib, json, sys, time
+    from pathlib import Path
+    from sqlalchemy import MetaData, create_engine, select
+    from ledger.app import open_ledger
+    from ledger.datadir import DataDir
+    from projections.base import Views
+    import projections.base
+    from projections.registry import all_projections
+    def hwm():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    dd = DataDir.open(Path(sys.argv[1]))
+    ledger = open_ledger(dd)
+    views = Views(ledger, all_projections())
+    import resource
+    t0, c0 = time.perf_counter(), time.process_time()
+    n = views.rebuild()
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    views.close()
+    engine = create_engine(dd.database_url)
+    meta = MetaData()
+    meta.reflect(engine)
+    digest, rows = hashlib.sha256(), 0
+    with engine.connect() as conn:
+        for name, table in sorted(meta.tables.items()):
+            if name.startswith("proj_") and name != "proj_tracking":
+                got = sorted(repr(tuple(r)) for r in conn.execute(select(table)))
+                rows += len(got)
+                digest.update(name.encode() + b"\\0" + "\\n".join(got).encode())
+    engine.dispose()
+    ledger.close()
+    print(json.dumps({"events": n, "secs": secs, "rate": n / secs, "rows": rows, "cpu_s": cpu,
+                      "workers_cpu_s": kids.ru_utime + kids.ru_stime,
+                      "digest": digest.hexdigest(), "peak_mib": hwm() / 1024,
+                      "module": projections.base.__file__}))
+    """
+)
+
+
+def export_tree(rev: str, into: Path) -> Path:
+    """The source of ``rev`` (today's code) as files, for the baseline's child."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def run_child(tree: Path, data_dir: Path) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(data_dir)],
+        check=True, capture_output=True, text=True, cwd=tree, env=env,
+    )  # fmt: skip
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["module"].startswith(str(tree)), result["module"]  # the intended tree
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--size", type=int, default=100000, help="events to build (no --data-dir)")
+    ap.add_argument("--data-dir", type=Path, help="an existing SQLite data directory")
+    ap.add_argument("--keep", type=Path, help="build into this directory and keep it")
+    ap.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
+    ap.add_argument("--baseline", default="main", help="git revision of today's code")
+    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--json", type=Path, help="append results as JSON lines")
+    ap.add_argument("--proofs", type=int, default=0, metavar="N",
+                    help="also time the first inclusion proof after start on the PostgreSQL "
+                         "copy, cold and warmed up, N fresh processes each (bench_proofs)")  # fmt: skip
+    a = ap.parse_args()
+
+    def log(msg: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+    import bench_scale
+
+    dbs = Databases(a.pg_url)
+    work = Path(tempfile.mkdtemp(prefix="bench_rebuild_", dir=dbs.tmp))
+    baseline = export_tree(a.baseline, work / "baseline")
+    rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", a.baseline],
+                         check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                          check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
+    if a.json:
+        with a.json.open("a") as f:
+            f.write(json.dumps({"machine": machine(a.pg_url), "baseline": rev, "new": head}) + "\n")
+    try:
+        from ledger.datadir import DataDir
+
+        if a.data_dir:
+            src = DataDir.open(a.data_dir)
+        else:
+            root = a.keep or work / "sqlite"
+            log(f"building {a.size:,} events")
+            src, _r = bench_scale.build(root, None, a.size, log)
+        import sqlite3
+
+        with sqlite3.connect(src.path / "ledger.sqlite") as lite:
+            events = lite.execute(f"SELECT max(id) FROM {bench_scale.EVENTS_TABLE}").fetchone()[0]
+        kinds = ("sqlite", "postgres") if a.db == "both" else (a.db,)
+        for db in kinds:
+            if db == "sqlite":
+                dd = src
+            else:
+                url = dbs.fresh("postgres", "rebuild")
+                dd, _r = bench_scale.copy_to_postgres(src, events, work / "pg", url, log)
+            runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "new": []}
+            for _ in range(a.repeats):
+                for label, tree in (("baseline", baseline), ("new", ROOT)):
+                    c = run_child(tree, dd.path)
+                    runs[label].append(c)
+                    log(f"{db} {label}: {c['secs']:.1f} s ({c['rate']:,.0f} events/s), CPU "
+                        f"{c['cpu_s']:.1f} s + workers {c['workers_cpu_s']:.1f} s, "
+                        f"{c['rows']:,} rows, peak {c['peak_mib']:.0f} MiB")  # fmt: skip
+            digests = {c["digest"] for r in runs.values() for c in r}
+            if len(digests) != 1:
+                raise SystemExit(f"{db}: the rebuilt read models differ from today's code")
+            old = statistics.median(c["secs"] for c in runs["baseline"])
+            new = statistics.median(c["secs"] for c in runs["new"])
+            cpu_old = statistics.median(c["cpu_s"] for c in runs["baseline"])
+            cpu_new = statistics.median(c["cpu_s"] for c in runs["new"])
+            log(f"{db}: this process's CPU (the critical path): today {cpu_old:.1f} s, new "
+                f"{cpu_new:.1f} s = {cpu_old / cpu_new:.1f}x less")  # fmt: skip
+            row = {"db": db, "events": events, "baseline_s": old, "new_s": new,
+                   "baseline_cpu_s": cpu_old, "new_cpu_s": cpu_new,
+                   "speedup": old / new, "rows": runs["new"][0]["rows"], "equal": True,
+                   "runs": runs}  # fmt: skip
+            log(f"{db}: {events:,} events, today {old:.1f} s, new {new:.1f} s = {old / new:.1f}x faster, read models equal")  # fmt: skip
+            if a.json:
+                with a.json.open("a") as f:
+                    f.write(json.dumps(row) + "\n")
+            if db == "postgres" and a.proofs:
+                import bench_proofs
+
+                r = bench_proofs.first_proofs(dd.path, a.proofs)
+                log(f"first proof after start on PostgreSQL ({r['entries']:,} entries): "
+                    f"cold {r['cold_first_proof_ms']:.2f} ms, warmed up {r['warm_first_proof_ms']:.2f} ms "
+                    f"(open {r['cold_open_ms']:.1f} / {r['warm_open_ms']:.1f} ms; second proof "
+                    f"{r['cold_second_proof_ms']:.2f} / {r['warm_second_proof_ms']:.2f} ms)")  # fmt: skip
+                if a.json:
+                    with a.json.open("a") as f:
+                        f.write(json.dumps({"first_proof": r}) + "\n")
+            if db == "postgres":
+                dbs.drop(url)
+                shutil.rmtree(work / "pg", ignore_errors=True)
+    finally:
+        dbs.close()
+
+
+if __name__ == "__main__":
+    main()
