@@ -150,7 +150,17 @@ def _register() -> None:
     backup.register(custodes)
     rules_cmd.register(custodes)
     witness.register(custodes)
+    _plugins(custodes)
     accept_data_dir_everywhere(custodes)
+
+
+def _plugins(group: click.Group) -> None:
+    """Commands other packages add (the ``custodes.commands`` entry points: ``serve``
+    and ``totp`` from the web dashboard), without the command line importing them."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="custodes.commands"):
+        group.add_command(entry.load(), entry.name)
 
 
 _register()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import contextlib
 from datetime import datetime, timedelta
+from typing import NoReturn
 from uuid import UUID, uuid4
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -334,6 +335,25 @@ class IdentityCommands(LedgerBase):
         signer = Signer(member.id, member.name, member.role, member.key_id, key)
         self._keyring[member.id] = signer
         return signer
+
+    def second_factor_failed(self, signer: Signer) -> NoReturn:
+        """A right passphrase with a wrong one-time code (the web server's optional second
+        factor): recorded and counted towards the lockout like a wrong passphrase, and the
+        key just unlocked is forgotten."""
+        now = self.clock()
+        self._keyring.pop(signer.member_id, None)
+        member = self._get(StaffMember, signer.member_id)
+        site = self.site()
+        count = member.recent_failures(now, timedelta(minutes=site.failure_window_minutes)) + 1
+        locked = count >= site.max_failures
+        self._record_failure(member, "wrong one-time code", now, lock=(count, locked))
+        raise NotPermitted(
+            rules.STAFF_LOCKOUT if locked else rules.STAFF_AUTHENTICATED,
+            f"wrong one-time code for {member.name} ({count} of {site.max_failures} allowed "
+            f"in {site.failure_window_minutes} minutes"
+            + ("; now locked out until the Director unlocks" if locked else "")
+            + ")",
+        )
 
     def change_passphrase(self, *, actor: str, current: bytes, new: bytes) -> None:
         """Seal one's own key under a new passphrase (the key stays; recorded)."""

@@ -36,6 +36,7 @@ from projections.cameras import (
 )
 from projections.compliance_model import (
     Access,
+    AttentionItem,
     CameraRow,
     Cameras,
     CameraTimeline,
@@ -59,7 +60,7 @@ from projections.disclosures import DisclosureRow as RegisterRow
 from projections.disclosures import disclosures
 from projections.history import SubjectIndexProjection
 from projections.refusals import refused_attempts
-from projections.registry import all_projections, open_views
+from projections.registry import all_projections, open_views, read_views
 from projections.retention import (
     OVERDUE_AFTER,
     flags,
@@ -390,3 +391,40 @@ def record_issued(
         actor=actor,
     )
     return digest
+
+
+@dataclasses.dataclass(frozen=True)
+class Desk:
+    """The Director's desk now (the web dashboard's home): what needs attention, as the
+    compliance report lists it, over the last ``days`` site days, and the refusals then."""
+
+    attention: tuple[AttentionItem, ...]
+    refusals: tuple[RefusalRow, ...]
+    register: tuple[Any, ...]
+    period_from: date
+    period_to: date
+
+
+def desk(ledger: Ledger, now: datetime, *, days: int = 7) -> Desk:
+    """What ``report compliance`` would list as needing attention at ``now`` for the last
+    ``days`` days (the same ``needs_attention``), read from the read models."""
+    zone = ledger.site().zone
+    last = sitetime.local_day(now, zone)
+    first = date.fromordinal(last.toordinal() - days + 1)
+    start, end = sitetime.days(first, last, zone)
+
+    def query(conn: Connection) -> Desk:
+        register = disclosures(conn)
+        retention = _retention(conn, start, end, now)
+        return Desk(
+            attention=tuple(needs_attention(conn, register, retention, now, zone)),
+            refusals=tuple(
+                RefusalRow(r.recorded_at, r.actor, r.actor_role, r.action, r.rule_id, r.message)
+                for r in refused_attempts(conn, start, end)
+            ),
+            register=tuple(register),
+            period_from=first,
+            period_to=last,
+        )
+
+    return read_views(ledger, query)
