@@ -121,9 +121,11 @@ def _same_origin() -> Response | None:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return None
     site = request.headers.get("Sec-Fetch-Site")
-    if site is not None and site not in ("same-origin", "none"):
-        return _error(400, "This form came from another site; nothing was recorded.")
-    origin = request.headers.get("Origin")
+    if site is not None:
+        if site not in ("same-origin", "none"):
+            return _error(400, "This form came from another site; nothing was recorded.")
+        return None
+    origin = request.headers.get("Origin")  # older browsers: the Origin header
     if origin is not None and (origin == "null" or urlsplit(origin).netloc != request.host):
         return _error(400, "This form came from another site; nothing was recorded.")
     return None
@@ -149,7 +151,8 @@ def _headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin: Flask-WTF checks the Referer under TLS; other sites get none
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"

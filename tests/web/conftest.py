@@ -23,7 +23,7 @@ from tests.identity import DIRECTOR, enrol, passphrase
 from tests.integration.footage_helpers import CAMERA, MANAGER, STAFF, clip, footage_ledger
 
 COUNSEL = "Cora Counsel"
-TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')  # any form's
 
 
 @pytest.fixture
