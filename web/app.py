@@ -64,6 +64,8 @@ class Desk:
     tls: bool
     gate: threading.RLock = field(default_factory=threading.RLock)
     last_verify: dict[str, Any] = field(default_factory=dict)
+    # clips made playable for a viewing just recorded: token -> (session id, WebM, until)
+    clips: dict[str, tuple[str, bytes, datetime]] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.ledger.clock()
@@ -104,9 +106,10 @@ def create_app(
     app.before_request(_signed_in)
     app.after_request(_headers)
     _error_pages(app)
-    from web import pages
+    from web import footage, pages
 
     app.register_blueprint(pages.bp)
+    app.register_blueprint(footage.bp)
     app.jinja_env.globals.update(role_name=_role_name, show_time=_show_time)
     app.teardown_appcontext(lambda _e: None)
     return app

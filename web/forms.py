@@ -18,6 +18,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ledger.disclosure import RECORD_CLASSES, REQUESTER_KINDS
+from ledger.footage_policy import PURPOSES
+from projections.retention import STATUSES
 
 
 def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -40,10 +42,6 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     pass
-
-
-class SudoMixin:
-    """Re-enter the passphrase before a decision or a release (sudo mode)."""
 
 
 class IntakeForm(FlaskForm):
@@ -92,6 +90,17 @@ class ReleaseForm(FlaskForm):
     seen = HiddenField()
 
 
+class ViewForm(FlaskForm):
+    purpose = SelectField(
+        "Purpose (R16a: never to monitor staff)",
+        choices=_choices(tuple(sorted(PURPOSES))),
+        validators=[DataRequired()],
+    )
+    reason = TextAreaField(
+        "Why you view it (recorded)", validators=[DataRequired(), Length(max=2000)]
+    )
+
+
 class SegmentFilter(FlaskForm):
     class Meta:
         csrf = False  # a GET filter records nothing
@@ -101,12 +110,7 @@ class SegmentFilter(FlaskForm):
         "Status",
         choices=[
             ("", "any status"),
-            ("live", "live"),
-            ("retained", "retained"),
-            ("held", "held"),
-            ("due", "due for purge"),
-            ("overdue", "overdue"),
-            ("purged", "purged"),
+            *((s, s) for s in STATUSES),
         ],
         validate_choice=False,
     )

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.identity import DIRECTOR, passphrase
-from tests.web.conftest import STAFF, head, kinds_since
+from tests.web.conftest import CAMERA, MANAGER, STAFF, head, kinds_since
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
@@ -159,3 +159,27 @@ def test_a_script_bearing_name_is_shown_as_text(
         assert page.title() != "pwned" and page.dialogs == []  # type: ignore[attr-defined]
     page.goto(f"{server}/requests")
     assert SCRIPT_NAME in page.locator("main").inner_text()  # shown, as typed
+
+
+def test_the_business_manager_views_footage_and_the_video_advances(
+    server: str, page: Any, library: dict[str, Any]
+) -> None:
+    sign_in(page, server, MANAGER, passphrase(MANAGER))
+    page.wait_for_url(f"{server}/")
+    page.get_by_role("link", name="Footage").click()
+    page.get_by_label("Camera", exact=True).select_option(CAMERA)
+    page.get_by_role("button", name="Show").click()
+    shot(page, "web-footage")
+    page.get_by_role("link", name=library["segment"]).click()
+    page.get_by_label("Purpose (R16a: never to monitor staff)").select_option("safety")
+    page.get_by_label("Why you view it (recorded)").fill("a patron fell near the door")
+    page.get_by_role("button", name="View (recorded)").click()
+    video = page.locator("#player")
+    video.wait_for()
+    page.wait_for_function(
+        "document.getElementById('player').currentTime > 0.3"
+        " || document.getElementById('player').ended",
+        timeout=15000,
+    )
+    assert video.evaluate("v => v.error === null && v.videoWidth") == 160
+    shot(page, "web-segment")
