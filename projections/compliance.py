@@ -380,6 +380,13 @@ def record_issued(
         digest = hashlib.sha256(sums_text(out, files).encode()).hexdigest()
     else:
         digest = sha256_file(out)
+    return record_issued_digest(ledger, report, fmt, digest, actor=actor)
+
+
+def record_issued_digest(
+    ledger: Ledger, report: ComplianceReport, fmt: str, digest: str, *, actor: str
+) -> str:
+    """``record_issued`` for a document given by its SHA-256 (one served, not written)."""
     ledger.record_report_issued(
         period_from=report.header.period_from,
         period_to=report.header.period_to,

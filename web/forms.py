@@ -117,12 +117,18 @@ class SegmentFilter(FlaskForm):
     day = DateField("Recorded on (site day)", validators=[Optional()])
 
 
-class PeriodForm(FlaskForm):
-    class Meta:
-        csrf = False
-
+class ReportForm(FlaskForm):
     first = DateField("From (site day)", validators=[DataRequired()])
     last = DateField("To (site day)", validators=[DataRequired()])
+    fmt = RadioField(
+        "Show as",
+        choices=[("page", "this page"), ("pdf", "PDF download"), ("json", "JSON download")],
+        default="page",
+    )
+    signing_passphrase = PasswordField(
+        "Checkpoint signing key passphrase (only if the key has one)",
+        validators=[Optional(), Length(max=1024)],
+    )
 
 
 class HistoryForm(FlaskForm):

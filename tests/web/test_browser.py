@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.identity import DIRECTOR, passphrase
-from tests.web.conftest import CAMERA, MANAGER, STAFF, head, kinds_since
+from tests.web.conftest import CAMERA, COUNSEL, MANAGER, STAFF, head, kinds_since
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
@@ -183,3 +183,17 @@ def test_the_business_manager_views_footage_and_the_video_advances(
     )
     assert video.evaluate("v => v.error === null && v.videoWidth") == 160
     shot(page, "web-segment")
+
+
+def test_counsel_reads_a_history_as_of_a_day(
+    server: str, page: Any, library: dict[str, Any]
+) -> None:
+    sign_in(page, server, COUNSEL, passphrase(COUNSEL))
+    page.wait_for_url(f"{server}/")
+    page.get_by_role("link", name="Legal review").click()
+    page.get_by_label("Subject", exact=False).fill(library["segment"])
+    page.get_by_label("As of the end of (site day; empty: now)").fill("2026-11-02")
+    page.get_by_role("button", name="Show the history").click()
+    assert page.get_by_role("cell", name="FootageCaptured").is_visible()
+    assert "as of" in page.get_by_role("heading", level=2).inner_text()
+    shot(page, "web-history")
