@@ -40,13 +40,6 @@ def is_loopback(host: str) -> bool:
     return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
 
 
-def serve_line(data_dir: Path, port: int = 8470) -> str:
-    """The exact command that opens this data directory's dashboard (the demo prints it)."""
-    import shlex
-
-    return f"custodes --data-dir {shlex.quote(str(data_dir))} serve --port {port}"
-
-
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8470, show_default=True, type=click.IntRange(1, 65535))
