@@ -37,9 +37,10 @@ def webm_of(plaintext: bytes, *, name: str = "segment") -> bytes:
                 stream.pix_fmt = "yuv420p"
                 stream.bit_rate = 1_000_000
                 stream.options = {"deadline": "realtime", "cpu-used": "8"}
-                for frame in source.decode(video):
+                step = Fraction(1) / rate
+                for index, frame in enumerate(source.decode(video)):
                     frame = frame.reformat(width=width, height=height, format="yuv420p")
-                    frame.pts = None
+                    frame.pts, frame.time_base = index, step  # the clip's own pace
                     for packet in stream.encode(frame):
                         target.mux(packet)
                 for packet in stream.encode(None):

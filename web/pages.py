@@ -18,6 +18,7 @@ from web.forms import DecisionForm, IntakeForm, LoginForm, LogoutForm, ReleaseFo
 bp = Blueprint("pages", __name__)
 
 OVERSIGHT = ("director", "business_manager", "counsel")
+ATTENTION_SHOWN = 5  # items of one kind shown on the home page; the rest are counted
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
@@ -82,8 +83,13 @@ def home() -> Response:
         position, head = ledger.chain_head()
         issued = ledger.last_report_issued() if role in OVERSIGHT else None
     mine = [r for r in summary.register if r.received_by == me]
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for item in summary.attention:  # most serious first, as listed; one group per rule
+        groups.setdefault((item.severity, item.rule_id), []).append(item)
     return page(
         "home.html",
+        groups=list(groups.values()),
+        shown_per_group=ATTENTION_SHOWN,
         oversight=role in OVERSIGHT or role == "director",
         summary=summary,
         mine=mine,

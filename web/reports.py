@@ -73,7 +73,7 @@ def compliance() -> Response:
         elif fmt == "json":
             data, mimetype = to_json(report).encode(), "application/json"
         else:
-            body = report_body(report)
+            body = report_body(report, landmark="div")
             data, mimetype = body.encode(), "text/html"
         record_issued_digest(
             ledger, report, "html" if fmt == "page" else fmt,
