@@ -313,18 +313,7 @@ class IdentityCommands(LedgerBase):
                 data, passphrase, member_id=member.id, key_id_expected=member.key_id
             )
         except credentials.WrongPassphrase:
-            site = self.site()
-            window = timedelta(minutes=site.failure_window_minutes)
-            count = member.recent_failures(now, window) + 1
-            locked = count >= site.max_failures
-            self._record_failure(member, "wrong passphrase", now, lock=(count, locked))
-            raise NotPermitted(
-                rules.STAFF_LOCKOUT if locked else rules.STAFF_AUTHENTICATED,
-                f"wrong passphrase for {member.name} ({count} of {site.max_failures} allowed "
-                f"in {site.failure_window_minutes} minutes"
-                + ("; now locked out until the Director unlocks" if locked else "")
-                + ")",
-            ) from None
+            raise self._counted_failure(member, "wrong passphrase", now) from None
         except (credentials.KeyFileUnusable, KeyError_, OSError) as e:
             self._record_failure(member, "key file unusable", now)
             raise NotPermitted(
@@ -340,16 +329,20 @@ class IdentityCommands(LedgerBase):
         """A right passphrase with a wrong one-time code (the web server's optional second
         factor): recorded and counted towards the lockout like a wrong passphrase, and the
         key just unlocked is forgotten."""
-        now = self.clock()
         self._keyring.pop(signer.member_id, None)
         member = self._get(StaffMember, signer.member_id)
+        raise self._counted_failure(member, "wrong one-time code", self.clock())
+
+    def _counted_failure(self, member: StaffMember, what: str, now: datetime) -> NotPermitted:
+        """Record a failed sign-in that counts towards the lockout (locking the member out
+        at the site's limit); the error to raise."""
         site = self.site()
         count = member.recent_failures(now, timedelta(minutes=site.failure_window_minutes)) + 1
         locked = count >= site.max_failures
-        self._record_failure(member, "wrong one-time code", now, lock=(count, locked))
-        raise NotPermitted(
+        self._record_failure(member, what, now, lock=(count, locked))
+        return NotPermitted(
             rules.STAFF_LOCKOUT if locked else rules.STAFF_AUTHENTICATED,
-            f"wrong one-time code for {member.name} ({count} of {site.max_failures} allowed "
+            f"{what} for {member.name} ({count} of {site.max_failures} allowed "
             f"in {site.failure_window_minutes} minutes"
             + ("; now locked out until the Director unlocks" if locked else "")
             + ")",

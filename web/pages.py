@@ -231,76 +231,81 @@ def _conflict(ledger: Any, ref: str, seen: str | None, me: str) -> str:
 @bp.route("/requests/<ref>/decide", methods=["POST"])
 def request_decide(ref: str) -> Response:
     form = DecisionForm()
-    with acting() as (ledger, me):
-        view = ledger.read_request(ref, actor=me, detail="web decide")
-        if not form.validate_on_submit():
-            return _request_page(
-                view, _version(ledger, ref), decision=form, status=400,
-                message="Choose approve or deny, give a reason and your passphrase.",
-            )  # fmt: skip
-        stale = _conflict(ledger, ref, form.seen.data, me)
-        if stale:
-            return _request_page(view, _version(ledger, ref), message=stale, status=409)
-        try:
-            _sudo(ledger, me, form.passphrase.data or "")
-        except NotPermitted as e:
-            return _request_page(
-                view, _version(ledger, ref), decision=_cleared(form), status=403,
-                message=f"{e}. Nothing was decided.",
-            )  # fmt: skip
-        try:
-            ledger.decide(
-                ref, approve=form.decision.data == "approve", reason=form.reason.data or "",
-                actor=me,
-            )  # fmt: skip
-        except InvalidInput as e:
-            return _request_page(
-                view, _version(ledger, ref), decision=_cleared(form), status=400,
-                message=f"{e}. Nothing was recorded.",
-            )  # fmt: skip
-    return redirect(f"/requests/{ref}")  # type: ignore[return-value]
+
+    def decide(ledger: Any, me: str, _view: dict[str, Any]) -> None:
+        ledger.decide(
+            ref, approve=form.decision.data == "approve", reason=form.reason.data or "",
+            actor=me,
+        )  # fmt: skip
+
+    return _confirmed_act(
+        ref, form, "decision", decide,
+        "Choose approve or deny, give a reason and your passphrase.", "Nothing was decided.",
+    )  # fmt: skip
 
 
 @bp.route("/requests/<ref>/release", methods=["POST"])
 def request_release(ref: str) -> Response:
     form = ReleaseForm()
-    with acting() as (ledger, me):
-        view = ledger.read_request(ref, actor=me, detail="web release")
+
+    def choices(view: dict[str, Any]) -> None:
         decision = view.get("decision") or {}
         form.fields.choices = [(f, f) for f in decision.get("allowed_fields") or []]
         form.footage.choices = [(s, s) for s in decision.get("approved_footage") or []]
-        if not form.validate_on_submit():
+
+    def release(ledger: Any, me: str, _view: dict[str, Any]) -> None:
+        ledger.release(
+            ref, fields=form.fields.data or [], footage=form.footage.data or [],
+            to=form.to.data or "", method=form.method.data or "",
+            badge=form.badge.data or "", actor=me,
+        )  # fmt: skip
+
+    return _confirmed_act(
+        ref, form, "release", release,
+        "Say what is released, to whom and how, and give your passphrase.",
+        "Nothing was released.", prepare=choices,
+    )  # fmt: skip
+
+
+def _confirmed_act(
+    ref: str,
+    form: Any,
+    which: str,
+    act: Any,
+    incomplete: str,
+    not_done: str,
+    *,
+    prepare: Any = None,
+) -> Response:
+    """A decision or a release: the record read (R27), the form checked, refused if the
+    request changed since the page was opened (409), the passphrase again (sudo mode; a
+    wrong one recorded), then the act. ``which`` names the form re-shown on a problem."""
+    with acting() as (ledger, me):
+        view = ledger.read_request(ref, actor=me, detail=f"web {which}")
+        if prepare is not None:
+            prepare(view)
+
+        def again(status: int, message: str, *, keep: bool = True) -> Response:
+            if not keep:
+                form.passphrase.data = ""
             return _request_page(
-                view, _version(ledger, ref), release=form, status=400,
-                message="Say what is released, to whom and how, and give your passphrase.",
-            )  # fmt: skip
+                view, _version(ledger, ref), status=status, message=message, **{which: form}
+            )
+
+        if not form.validate_on_submit():
+            return again(400, incomplete)
         stale = _conflict(ledger, ref, form.seen.data, me)
         if stale:
             return _request_page(view, _version(ledger, ref), message=stale, status=409)
         try:
             _sudo(ledger, me, form.passphrase.data or "")
         except NotPermitted as e:
-            return _request_page(
-                view, _version(ledger, ref), release=_cleared(form), status=403,
-                message=f"{e}. Nothing was released.",
-            )  # fmt: skip
+            return again(403, f"{e}. {not_done}", keep=False)
         try:
-            ledger.release(
-                ref, fields=form.fields.data or [], footage=form.footage.data or [],
-                to=form.to.data or "", method=form.method.data or "",
-                badge=form.badge.data or "", actor=me,
-            )  # fmt: skip
+            act(ledger, me, view)
         except InvalidInput as e:
-            return _request_page(
-                view, _version(ledger, ref), release=_cleared(form), status=400,
-                message=f"{e}. Nothing was recorded.",
-            )  # fmt: skip
+            return again(400, f"{e}. Nothing was recorded.", keep=False)
     return redirect(f"/requests/{ref}")  # type: ignore[return-value]
-
-
-def _cleared(form: Any) -> Any:
-    form.passphrase.data = ""
-    return form
 
 
 __all__ = ["bp", "LedgerError"]
