@@ -26,6 +26,13 @@ SCRIPT_NAME = "<img src=x onerror=\"document.title='pwned'\"><script>alert(1)</s
 
 
 @pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """The browser journeys run on SQLite only: the pages' database work is the test
+    client tests' (both databases); a browser on each would double the slowest tests."""
+    return f"sqlite:///{tmp_path / 'ledger.sqlite'}?timeout=15"
+
+
+@pytest.fixture
 def server(library: dict[str, Any]) -> Iterator[str]:
     """The dashboard on a free loopback port, on the system clock, as `custodes serve`
     runs it."""
