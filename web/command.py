@@ -130,7 +130,12 @@ def serve(
 @click.group("totp")
 def totp_group() -> None:
     """The optional second factor for the web dashboard: one-time codes (an authenticator
-    app) after the passphrase."""
+    app) after the passphrase.
+
+    \b
+    Example:
+      custodes totp enrol "Dana Director"
+    """
 
 
 def _sign_in(name: str, passphrase_file: Path | None) -> tuple[Any, Any]:
@@ -186,7 +191,12 @@ def totp_enrol(name: str, passphrase_file: Path | None) -> None:
 @click.argument("name")
 @_passphrase_file
 def totp_remove(name: str, passphrase_file: Path | None) -> None:
-    """Stop asking NAME for one-time codes (the member signs in to do it)."""
+    """Stop asking NAME for one-time codes (the member signs in to do it).
+
+    \b
+    Example:
+      custodes totp remove "Dana Director"
+    """
     from web import totp
 
     datadir, signer = _sign_in(name, passphrase_file)

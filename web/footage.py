@@ -107,8 +107,9 @@ def clip(token: str) -> Response:
     """The clip of a viewing this browser session just recorded (byte ranges served, as
     a <video> element asks); another session's token, or an old one, is not found."""
     d = desk()
-    _forget_old_clips()
-    held = d.clips.get(token)
+    with d.gate:
+        _forget_old_clips()
+        held = d.clips.get(token)
     if held is None or held[0] != session.get("sid"):
         abort(404)
     response = send_file(
@@ -120,6 +121,7 @@ def clip(token: str) -> Response:
 
 
 def _forget_old_clips() -> None:
+    """Drop clips past their time (the caller holds the gate)."""
     d = desk()
     now = d.now()
     for token in [t for t, (_s, _b, until) in d.clips.items() if until <= now]:

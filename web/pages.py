@@ -57,6 +57,7 @@ def login() -> Response:
             return page("login.html", 401, form=form, message=str(e))
         finally:
             d.ledger.forget_unlocked()
+    d.sessions.drop(session.get("sid"))  # a browser signing in again leaves its old session
     session.clear()  # a new session id at every sign-in (no fixation)
     session["sid"] = d.sessions.new(signer, d.now())
     return redirect(safe_next(form.next.data))  # type: ignore[return-value]

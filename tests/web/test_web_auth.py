@@ -12,7 +12,7 @@ from flask import Flask
 from ledger.app import open_ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
-from tests.identity import DIRECTOR, passphrase
+from tests.identity import DIRECTOR, passphrase, passphrase_file
 from tests.web.conftest import STAFF, head, kinds_since, post, sign_in, token
 
 
@@ -219,3 +219,31 @@ def test_loopback_addresses_are_told_from_the_network() -> None:
 
 
 __all__ = ["timedelta"]
+
+
+def test_totp_enrol_on_the_command_line_then_the_sign_in_asks_for_the_code(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    from cli.main import custodes
+    from tests.identity import CustodesRunner
+
+    data = str(library["data_dir"])
+    own = {"CUSTODES_PASSPHRASE_FILE": str(passphrase_file(STAFF))}
+    result = CustodesRunner().invoke(
+        custodes, ["--data-dir", data, "totp", "enrol", STAFF], env=own
+    )
+    assert result.exit_code == 0, result.output
+    uri = result.output.split("  ", 1)[1].strip()
+    assert uri.startswith("otpauth://totp/")
+    assert _login(app, STAFF, passphrase(STAFF)).status_code == 401
+    code = pyotp.parse_uri(uri).now()  # type: ignore[union-attr]
+    assert _login(app, STAFF, passphrase(STAFF), code=code).status_code == 302
+    wrong = CustodesRunner().invoke(
+        custodes,
+        ["--data-dir", data, "totp", "remove", STAFF],
+        env={"CUSTODES_PASSPHRASE_FILE": str(passphrase_file(DIRECTOR))},
+    )  # fmt: skip (another member's passphrase: refused, recorded)
+    assert wrong.exit_code == 1 and "wrong passphrase" in wrong.output
+    done = CustodesRunner().invoke(custodes, ["--data-dir", data, "totp", "remove", STAFF], env=own)
+    assert done.exit_code == 0 and "removed" in done.output
+    assert _login(app, STAFF, passphrase(STAFF)).status_code == 302
