@@ -71,3 +71,11 @@ def test_the_home_page_lists_overdue_footage_and_staff_do_not_see_it(
     html = sign_in(app, DIRECTOR).get("/").get_data(as_text=True)
     assert "FOOTAGE-RETENTION" in html and library["segment"] in html
     assert "Needs your attention" not in sign_in(app, STAFF).get("/").get_data(as_text=True)
+
+
+def test_the_home_page_lists_this_weeks_refusals(app: Flask, library: dict[str, Any]) -> None:
+    staff = sign_in(app, STAFF)
+    assert staff.get(f"/history?subject={library['segment']}").status_code == 403
+    html = sign_in(app, DIRECTOR).get("/").get_data(as_text=True)
+    refusals = html.split('id="refusals"', 1)[1].split("</section>", 1)[0]
+    assert "Sam Staff (staff)" in refusals and "READ-CONFIDENTIAL" in refusals
