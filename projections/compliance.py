@@ -225,10 +225,14 @@ def _cameras(conn: Connection, start: datetime, end: datetime, ref: datetime) ->
     return Cameras(rows, refused)
 
 
-def _retention(conn: Connection, start: datetime, end: datetime, ref: datetime) -> Retention:
+def _retention(
+    conn: Connection, start: datetime, end: datetime, ref: datetime, *, brief: bool = False
+) -> Retention:
+    """The period's retention; ``brief``: only what ``needs_attention`` reads (the settings
+    and the late purges), for the dashboard's home page, which lists no segments."""
     settings = conn.execute(select(site_settings)).first()
     counts = status_counts(conn, ref)
-    recorded = segment_rows(conn, ref, recorded_from=start, recorded_until=end)
+    recorded = [] if brief else segment_rows(conn, ref, recorded_from=start, recorded_until=end)
     s = segments.c
     purged = list(
         conn.execute(
@@ -238,7 +242,7 @@ def _retention(conn: Connection, start: datetime, end: datetime, ref: datetime) 
         )
     )
     late = sum(1 for p in purged if p.purged_at >= (p.keep_until or p.deadline) + OVERDUE_AFTER)
-    overdue = segment_rows(conn, ref, status="overdue")
+    overdue = [] if brief else segment_rows(conn, ref, status="overdue")
     timeline: dict[str, list[TimelineBar]] = {}
     for row in recorded:
         status = _TIMELINE_STATUS.get(row.status, row.status)
@@ -259,7 +263,7 @@ def _retention(conn: Connection, start: datetime, end: datetime, ref: datetime) 
             flagged=counts["flagged"],
             held=counts["held"],
         ),
-        held=tuple(_held(conn, ref)),
+        held=() if brief else tuple(_held(conn, ref)),
         overdue=tuple(
             OverdueSegment(
                 r.segment_id,
@@ -422,7 +426,7 @@ def desk(ledger: Ledger, now: datetime, *, days: int = 7) -> Desk:
 
     def query(conn: Connection) -> Desk:
         register = disclosures(conn)
-        retention = _retention(conn, start, end, now)
+        retention = _retention(conn, start, end, now, brief=True)
         return Desk(
             attention=tuple(needs_attention(conn, register, retention, now, zone)),
             refusals=tuple(

@@ -66,12 +66,16 @@ class Desk:
     last_verify: dict[str, Any] = field(default_factory=dict)
     # clips made playable for a viewing just recorded: token -> (session id, WebM, until)
     clips: dict[str, tuple[str, bytes, datetime]] = field(default_factory=dict)
+    _zone: ZoneInfo | None = None
 
     def now(self) -> datetime:
         return self.ledger.clock()
 
     def zone(self) -> ZoneInfo:
-        return self.ledger.site().zone
+        """The site's time zone (fixed when the ledger was initialised; read once)."""
+        if self._zone is None:
+            self._zone = self.ledger.site().zone
+        return self._zone
 
 
 def desk() -> Desk:
