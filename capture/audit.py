@@ -12,9 +12,9 @@ what is found and not yet recorded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from capture.vault import Vault
 
@@ -65,3 +65,21 @@ def audit_vault(vault: Vault, stored: Iterable[Stored]) -> list[VaultFinding]:
         if not (blob and key):
             findings.append(VaultFinding(segment.segment_id, sha, not blob, not key))
     return findings
+
+
+def unrecorded_findings(ledger: Any, stored: Sequence[Stored]) -> list[VaultFinding]:
+    """The vault audited against the ledger: ``stored`` (the retention read model's
+    stored segments) whose file or key is gone with no purge in progress, and not yet
+    recorded as purged or missing (the ledger itself decides: a purge recorded since the
+    read model was read is fine)."""
+    from capture.ingest import open_vault
+
+    if not stored:
+        return []
+    findings = audit_vault(open_vault(ledger), stored)
+    return [
+        f
+        for f in findings
+        if not ledger.segment_info(f.segment_id).purged
+        and not ledger.segment_info(f.segment_id).missing
+    ]

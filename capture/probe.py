@@ -201,6 +201,7 @@ def recorded_start_from_name(filename: str) -> datetime | None:
     if match is None:
         return None
     try:
-        return datetime(*(int(match[g]) for g in ("y", "mo", "d", "h", "mi", "s")), tzinfo=UTC)
+        y, mo, d, h, mi, s = (int(match[g]) for g in ("y", "mo", "d", "h", "mi", "s"))
+        return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
     except ValueError:
         return None

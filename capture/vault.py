@@ -35,6 +35,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
+import io
 import os
 import uuid
 from collections.abc import Iterator
@@ -252,43 +253,51 @@ class Vault:
         The plaintext appears at ``out_path`` only after it verified; otherwise
         :class:`IntegrityMismatch` and nothing is written.
         """
-        data_key, header = self._unwrap(sha256)
-        aead = AESGCM(data_key)
         out_path = Path(out_path)
         tmp = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.tmp")
-        blob = self.blob_path(sha256)
-        sealed = self._chunk_from(header) + TAG_LEN
-        digest = hashlib.sha256()
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            with open(blob, "rb") as fin, _store_writes(tmp), open(fd, "wb") as out:
-                if fin.read(HEADER_LEN) != header:
-                    raise self._mismatch(sha256, "blob header does not match its key file")
-                index = 0
-                current = fin.read(sealed)
-                while True:
-                    ahead = fin.read(sealed) if len(current) == sealed else b""
-                    final = not ahead
-                    nonce = header[12:20] + index.to_bytes(4, "big")
-                    try:
-                        plain = aead.decrypt(nonce, current, _chunk_aad(header, index, final))
-                    except InvalidTag:
-                        raise self._mismatch(
-                            sha256, f"chunk {index} fails authentication"
-                        ) from None
-                    digest.update(plain)
-                    out.write(plain)
-                    if final:
-                        break
-                    current, index = ahead, index + 1
-                if digest.hexdigest() != sha256:
-                    raise self._mismatch(sha256, f"plaintext hashes to {digest.hexdigest()}")
+            with _store_writes(tmp), open(fd, "wb") as out:
+                self._decrypt_into(sha256, out)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, out_path)
         finally:
             tmp.unlink(missing_ok=True)
         return out_path
+
+    def decrypt_bytes(self, sha256: str) -> bytes:
+        """Segment ``sha256`` decrypted in memory, verified (chunks and hash); no plaintext
+        touches the disk (the web dashboard streams it)."""
+        buffer = io.BytesIO()
+        self._decrypt_into(sha256, buffer)
+        return buffer.getvalue()
+
+    def _decrypt_into(self, sha256: str, out: BinaryIO) -> None:
+        data_key, header = self._unwrap(sha256)
+        aead = AESGCM(data_key)
+        sealed = self._chunk_from(header) + TAG_LEN
+        digest = hashlib.sha256()
+        with open(self.blob_path(sha256), "rb") as fin:
+            if fin.read(HEADER_LEN) != header:
+                raise self._mismatch(sha256, "blob header does not match its key file")
+            index = 0
+            current = fin.read(sealed)
+            while True:
+                ahead = fin.read(sealed) if len(current) == sealed else b""
+                final = not ahead
+                nonce = header[12:20] + index.to_bytes(4, "big")
+                try:
+                    plain = aead.decrypt(nonce, current, _chunk_aad(header, index, final))
+                except InvalidTag:
+                    raise self._mismatch(sha256, f"chunk {index} fails authentication") from None
+                digest.update(plain)
+                out.write(plain)
+                if final:
+                    break
+                current, index = ahead, index + 1
+        if digest.hexdigest() != sha256:
+            raise self._mismatch(sha256, f"plaintext hashes to {digest.hexdigest()}")
 
     def _mismatch(self, sha256: str, why: str) -> IntegrityMismatch:
         return IntegrityMismatch(

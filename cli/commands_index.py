@@ -10,6 +10,10 @@ new command cannot be forgotten here.
 
 from __future__ import annotations
 
+# Not a module: the ``custodes.commands`` entry points other packages (the web dashboard)
+# add, loaded without the command line importing those packages.
+PLUGINS = "@entry-points"
+
 # name -> (the modules whose ``register()`` must have run for the command to be whole,
 #          the first paragraph of its help)
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -47,6 +51,15 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "patron": (
         ("request",),
         "Patrons (stored as pseudonyms; details encrypted under a per-patron key).",
+    ),
+    "serve": (
+        (PLUGINS,),
+        "The Director's desk in a browser: sign in with your staff passphrase.",
+    ),
+    "totp": (
+        (PLUGINS,),
+        "The optional second factor for the web dashboard: one-time codes (an authenticator "
+        "app) after the passphrase.",
     ),
     "policy": (("policy",), "The policy in force: adopted versions every decision cites (R28)."),
     "projections": (("footage",), "Read models (retention state, access log, refusals, ...)."),

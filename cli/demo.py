@@ -76,6 +76,8 @@ def demo(out: Path | None) -> None:
         echo(f"  {custodes} {args}")
     if how:
         echo(f"  ({how})")
+    echo("Or in a browser (the dashboard; Ctrl-C stops it), then open http://127.0.0.1:8470/:")
+    echo(f"  {custodes} --data-dir {where} serve")
 
 
 def custodes_command() -> tuple[str, str]:

@@ -59,22 +59,11 @@ def with_capture_errors(f: Callable[..., Any]) -> Callable[..., Any]:
 def audit_footage(ledger: Any) -> list[Any]:
     """The vault audited against the ledger (``capture.audit``): stored segments whose
     file or key is gone with no purge in progress, and not recorded as such yet."""
-    from capture.audit import audit_vault
-    from capture.ingest import open_vault
+    from capture.audit import unrecorded_findings
     from projections.registry import read_views
     from projections.retention import stored_segments
 
-    stored = read_views(ledger, stored_segments)
-    if not stored:
-        return []
-    findings = audit_vault(open_vault(ledger), stored)
-    # The ledger itself decides: a purge recorded since the read model was read is fine.
-    return [
-        f
-        for f in findings
-        if not ledger.segment_info(f.segment_id).purged
-        and not ledger.segment_info(f.segment_id).missing
-    ]
+    return unrecorded_findings(ledger, read_views(ledger, stored_segments))
 
 
 def copy_findings(ledger: Any) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from cli.commands_index import COMMANDS, MODULES
+from cli.commands_index import COMMANDS, MODULES, PLUGINS
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -40,8 +40,12 @@ class CustodesGroup(click.Group):
         from cli.data_dir import accept_data_dir_everywhere
 
         for name in modules:
-            if name not in self._loaded:
-                self._loaded.add(name)
+            if name in self._loaded:
+                continue
+            self._loaded.add(name)
+            if name == PLUGINS:
+                _plugins(self)
+            else:
                 importlib.import_module(f"cli.{name}").register(self)
         accept_data_dir_everywhere(self)
 
@@ -70,6 +74,15 @@ class CustodesGroup(click.Group):
             obj = ctx.find_object(common.Context) if common is not None else None
             if obj is not None and ctx.parent is None:
                 obj.close()
+
+
+def _plugins(group: click.Group) -> None:
+    """Commands other packages add (the ``custodes.commands`` entry points: ``serve``
+    and ``totp`` from the web dashboard), without the command line importing them."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="custodes.commands"):
+        group.add_command(entry.load(), entry.name)
 
 
 def _translated(ctx: click.Context, e: Exception) -> click.ClickException | None:

@@ -18,11 +18,6 @@ from ledger import sitetime
 from ledger.sitetime import TypedTime
 
 FORMATS = ("html", "pdf", "json", "csv")
-SUBJECT_HELP = (
-    "a segment id (12 hex digits, e.g. 34c20c33a713), a request reference (R-2026-0001), "
-    "a hold id (H-1A2B3C4D), a camera id (lobby-1) or a patron pseudonym (p- and 16 hex "
-    "digits, e.g. p-3f9a0c1d2e4b5a69)"
-)
 
 
 # ---- shared: --as-of and report periods -------------------------------------------------
@@ -317,31 +312,16 @@ def history(ctx: Context, subject: str, as_of: TypedTime | None, as_json: bool, 
     one, and each reading is recorded (R27). With --as-of, only the events recorded by then: the history exactly as it could be
     read at that moment (the log is append-only, so nothing needs replaying).
     """
-    from projections.history import classify, notification_ids, subject_history
-    from projections.registry import open_views
+    from projections.history import read_history
 
     moment = parse_as_of(ctx, as_of)
-    ledger = ctx.ledger()
-    key = classify(subject)
-    views = open_views(ledger)
-    try:
-        with views.connect() as conn:
-            if not notification_ids(conn, key):
-                raise click.ClickException(
-                    f"No events about {subject!r}. A subject is {SUBJECT_HELP}."
-                )
-            ledger.record_read(
-                "history", key, actor=actor, detail=as_of.text if as_of is not None else ""
-            )
-            entries = subject_history(ledger, conn, key)
-    finally:
-        views.close()
-    if moment is not None:
-        entries = [e for e in entries if e.recorded_at <= moment]
-        if not entries:
-            raise click.ClickException(
-                f"No events about {subject!r} were recorded by {sitetime.show(moment, ctx.zone())}."
-            )
+    key, entries = read_history(
+        ctx.ledger(),
+        subject,
+        actor=actor,
+        as_of=moment,
+        detail=as_of.text if as_of is not None else "",
+    )
     if as_json:
         emit_json({"subject": key, "events": entries})
         return

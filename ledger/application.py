@@ -191,6 +191,11 @@ class LedgerBase(Application):
         self._keyring[member.id] = admitted
         return admitted
 
+    def forget_unlocked(self) -> None:
+        """Drop every key admitted in this process (the web server admits one member's
+        key per request and forgets it after)."""
+        self._keyring.clear()
+
     def admit(self, name: str, key: Ed25519PrivateKey) -> Signer:
         """Admit a key the caller holds (the Python API: tests, the demo) for acts in this
         process, as ``unlock_with`` does."""

@@ -14,6 +14,7 @@ import base64
 import contextlib
 import dataclasses
 from datetime import datetime, timedelta
+from typing import NoReturn
 from uuid import UUID, uuid4
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -340,18 +341,7 @@ class IdentityCommands(PolicyCommands):
                 data, passphrase, member_id=member.id, key_id_expected=member.key_id
             )
         except credentials.WrongPassphrase:
-            site = self.site()
-            window = timedelta(minutes=site.failure_window_minutes)
-            count = member.recent_failures(now, window) + 1
-            locked = count >= site.max_failures
-            self._record_failure(member, "wrong passphrase", now, lock=(count, locked))
-            raise NotPermitted(
-                rules.STAFF_LOCKOUT if locked else rules.STAFF_AUTHENTICATED,
-                f"wrong passphrase for {member.name} ({count} of {site.max_failures} allowed "
-                f"in {site.failure_window_minutes} minutes"
-                + ("; now locked out until the Director unlocks" if locked else "")
-                + ")",
-            ) from None
+            raise self._counted_failure(member, "wrong passphrase", now) from None
         except (credentials.KeyFileUnusable, KeyError_, OSError) as e:
             self._record_failure(member, "key file unusable", now)
             raise NotPermitted(
@@ -362,6 +352,29 @@ class IdentityCommands(PolicyCommands):
         signer = Signer(member.id, member.name, member.role, member.key_id, key)
         self._keyring[member.id] = signer
         return signer
+
+    def second_factor_failed(self, signer: Signer) -> NoReturn:
+        """A right passphrase with a wrong one-time code (the web server's optional second
+        factor): recorded and counted towards the lockout like a wrong passphrase, and the
+        key just unlocked is forgotten."""
+        self._keyring.pop(signer.member_id, None)
+        member = self._get(StaffMember, signer.member_id)
+        raise self._counted_failure(member, "wrong one-time code", self.clock())
+
+    def _counted_failure(self, member: StaffMember, what: str, now: datetime) -> NotPermitted:
+        """Record a failed sign-in that counts towards the lockout (locking the member out
+        at the site's limit); the error to raise."""
+        site = self.site()
+        count = member.recent_failures(now, timedelta(minutes=site.failure_window_minutes)) + 1
+        locked = count >= site.max_failures
+        self._record_failure(member, what, now, lock=(count, locked))
+        return NotPermitted(
+            rules.STAFF_LOCKOUT if locked else rules.STAFF_AUTHENTICATED,
+            f"{what} for {member.name} ({count} of {site.max_failures} allowed "
+            f"in {site.failure_window_minutes} minutes"
+            + ("; now locked out until the Director unlocks" if locked else "")
+            + ")",
+        )
 
     def change_passphrase(self, *, actor: str, current: bytes, new: bytes) -> None:
         """Seal one's own key under a new passphrase (the key stays; recorded)."""

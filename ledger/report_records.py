@@ -78,3 +78,20 @@ class ReportCommands(LedgerBase):
             checkpoint_root=checkpoint_root,
         )
         self.save(report)
+
+    def last_report_issued(self) -> dict[str, object] | None:
+        """The latest compliance report handed out and the checkpoint it was signed over
+        (the web dashboard's integrity panel), or None."""
+        last = None
+        for last in self._events_of(IssuedReport.ComplianceReportIssued):  # noqa: B007
+            pass
+        if last is None:
+            return None
+        return {
+            "at": last.timestamp,  # type: ignore[attr-defined]
+            "by": last.actor,  # type: ignore[attr-defined]
+            "period_from": last.period_from,  # type: ignore[attr-defined]
+            "period_to": last.period_to,  # type: ignore[attr-defined]
+            "checkpoint_size": last.checkpoint_size,  # type: ignore[attr-defined]
+            "checkpoint_root": last.checkpoint_root,  # type: ignore[attr-defined]
+        }

@@ -38,6 +38,7 @@ from projections.cameras import (
 from projections.checked import checked
 from projections.compliance_model import (
     Access,
+    AttentionItem,
     CameraRow,
     Cameras,
     CameraTimeline,
@@ -65,7 +66,7 @@ from projections.disclosures import DisclosureRow as RegisterRow
 from projections.disclosures import disclosures
 from projections.history import SubjectIndexProjection
 from projections.refusals import refused_attempts
-from projections.registry import all_projections, open_views
+from projections.registry import all_projections, open_views, read_views
 from projections.retention import (
     OVERDUE_AFTER,
     flags,
@@ -271,10 +272,14 @@ def _cameras(conn: Connection, start: datetime, end: datetime, ref: datetime) ->
     return Cameras(rows, refused)
 
 
-def _retention(conn: Connection, start: datetime, end: datetime, ref: datetime) -> Retention:
+def _retention(
+    conn: Connection, start: datetime, end: datetime, ref: datetime, *, brief: bool = False
+) -> Retention:
+    """The period's retention; ``brief``: only what ``needs_attention`` reads (the settings
+    and the late purges), for the dashboard's home page, which lists no segments."""
     settings = conn.execute(select(site_settings)).first()
     counts = status_counts(conn, ref)
-    recorded = segment_rows(conn, ref, recorded_from=start, recorded_until=end)
+    recorded = [] if brief else segment_rows(conn, ref, recorded_from=start, recorded_until=end)
     s = segments.c
     purged = list(
         conn.execute(
@@ -284,7 +289,7 @@ def _retention(conn: Connection, start: datetime, end: datetime, ref: datetime) 
         )
     )
     late = sum(1 for p in purged if p.purged_at >= (p.keep_until or p.deadline) + OVERDUE_AFTER)
-    overdue = segment_rows(conn, ref, status="overdue")
+    overdue = [] if brief else segment_rows(conn, ref, status="overdue")
     timeline: dict[str, list[TimelineBar]] = {}
     for row in recorded:
         status = _TIMELINE_STATUS.get(row.status, row.status)
@@ -304,7 +309,7 @@ def _retention(conn: Connection, start: datetime, end: datetime, ref: datetime) 
             flagged=counts["flagged"],
             held=counts["held"],
         ),
-        held=tuple(_held(conn, ref)),
+        held=() if brief else tuple(_held(conn, ref)),
         overdue=tuple(
             OverdueSegment(
                 r.segment_id,
@@ -429,6 +434,13 @@ def record_issued(
         digest = hashlib.sha256(sums_text(out, files).encode()).hexdigest()
     else:
         digest = sha256_file(out)
+    return record_issued_digest(ledger, report, fmt, digest, actor=actor)
+
+
+def record_issued_digest(
+    ledger: Ledger, report: ComplianceReport, fmt: str, digest: str, *, actor: str
+) -> str:
+    """``record_issued`` for a document given by its SHA-256 (one served, not written)."""
     ledger.record_report_issued(
         period_from=report.header.period_from,
         period_to=report.header.period_to,
@@ -440,3 +452,40 @@ def record_issued(
         actor=actor,
     )
     return digest
+
+
+@dataclasses.dataclass(frozen=True)
+class Desk:
+    """The Director's desk now (the web dashboard's home): what needs attention, as the
+    compliance report lists it, over the last ``days`` site days, and the refusals then."""
+
+    attention: tuple[AttentionItem, ...]
+    refusals: tuple[RefusalRow, ...]
+    register: tuple[Any, ...]
+    period_from: date
+    period_to: date
+
+
+def desk(ledger: Ledger, now: datetime, *, days: int = 7) -> Desk:
+    """What ``report compliance`` would list as needing attention at ``now`` for the last
+    ``days`` days (the same ``needs_attention``), read from the read models."""
+    zone = ledger.site().zone
+    last = sitetime.local_day(now, zone)
+    first = date.fromordinal(last.toordinal() - days + 1)
+    start, end = sitetime.days(first, last, zone)
+
+    def query(conn: Connection) -> Desk:
+        register = disclosures(conn)
+        retention = _retention(conn, start, end, now, brief=True)
+        return Desk(
+            attention=tuple(needs_attention(conn, register, retention, now, zone)),
+            refusals=tuple(
+                RefusalRow(r.recorded_at, r.actor, r.actor_role, r.action, r.rule_id, r.message)
+                for r in refused_attempts(conn, start, end)
+            ),
+            register=tuple(register),
+            period_from=first,
+            period_to=last,
+        )
+
+    return read_views(ledger, query)

@@ -31,6 +31,7 @@ from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, 
 from ledger import sitetime
 from ledger.app import Ledger
 from ledger.chain_reader import ChainReader
+from ledger.errors import NotFound
 from projections.base import Projection, insert_row
 from projections.disclosures import order_scope_summary
 
@@ -367,3 +368,38 @@ def summarise(event: Any, zone: ZoneInfo) -> str:
         for k, v in sorted(fields.items())
     )
     return text[:200]
+
+
+SUBJECT_HELP = (
+    "a segment id (12 hex digits, e.g. 34c20c33a713), a request reference (R-2026-0001), "
+    "a hold id (H-1A2B3C4D), a camera id (lobby-1) or a patron pseudonym (p- and 16 hex "
+    "digits, e.g. p-3f9a0c1d2e4b5a69)"
+)
+
+
+def read_history(
+    ledger: Ledger, subject: str, *, actor: str, as_of: datetime | None = None, detail: str = ""
+) -> tuple[str, list[HistoryEntry]]:
+    """Every event about ``subject`` (recorded by ``as_of`` when given), for legal review
+    by a member who may read histories; the read is recorded (R27), a refusal too.
+    Returns the subject's key and its entries; NotFound when there are none."""
+    from projections.registry import open_views
+
+    key = classify(subject)
+    views = open_views(ledger)
+    try:
+        with views.connect() as conn:
+            if not notification_ids(conn, key):
+                raise NotFound(f"No events about {subject!r}. A subject is {SUBJECT_HELP}.")
+            ledger.record_read("history", key, actor=actor, detail=detail)
+            entries = subject_history(ledger, conn, key)
+    finally:
+        views.close()
+    if as_of is not None:
+        entries = [e for e in entries if e.recorded_at <= as_of]
+        if not entries:
+            raise NotFound(
+                f"No events about {subject!r} were recorded by "
+                f"{sitetime.show(as_of, ledger.site().zone)}."
+            )
+    return key, entries

@@ -91,15 +91,26 @@ def render_html(report: ComplianceReport) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
+        report_body(report),
+        "</body></html>\n",
+    ]
+    return "\n".join(parts)
+
+
+def report_body(report: ComplianceReport, *, landmark: str = "main") -> str:
+    """The report's heading, facts and sections (every text escaped), without the page
+    around them: the web dashboard shows it inside its own page (``landmark="div"``)."""
+    title = report_title(report)
+    parts = [
         f"<header><h1>{_e(title)}</h1>{_html_block(header_facts(report))}</header>",
-        "<main>",
+        f"<{landmark}>",
     ]
     for section in report_sections(report):
         parts.append(f'<section id="{section.anchor}" aria-labelledby="h-{section.anchor}">')
         parts.append(f'<h2 id="h-{section.anchor}">{_e(section.title)}</h2>')
         parts.extend(_html_block(b) for b in section.blocks)
         parts.append("</section>")
-    parts.append("</main></body></html>\n")
+    parts.append(f"</{landmark}>")
     return "\n".join(parts)
 
 

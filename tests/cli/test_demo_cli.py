@@ -46,7 +46,7 @@ def test_every_look_around_line_runs_as_printed(demo: tuple[Path, str]) -> None:
     the commands after it run signed in (the sign-in is bound to the terminal session)."""
     _, printed = demo
     typed = printed.split("\n  Dana Director: ", 1)[1].split("\n", 1)[0]
-    lines = printed.split("Look around (", 1)[1].splitlines()[1:]
+    lines = printed.split("Look around (", 1)[1].split("Or in a browser", 1)[0].splitlines()[1:]
     commands = [line.strip() for line in lines if line.startswith("  /")]
     assert len(commands) == 7 and commands[0].endswith("login 'Dana Director'"), lines
     assert any("source " in line and "/bin/activate" in line for line in lines)
@@ -54,6 +54,40 @@ def test_every_look_around_line_runs_as_printed(demo: tuple[Path, str]) -> None:
     status, output = _in_a_terminal(" && ".join(commands), env, answer=typed)
     assert status == 0, output
     assert "Signed in as Dana Director" in output and "OK: " in output
+
+
+def test_the_printed_serve_line_opens_the_dashboard(demo: tuple[Path, str]) -> None:
+    """The browser line, run as printed: the dashboard answers on 127.0.0.1:8470 (or the
+    test's free port) and the demo's Director can sign in there (issue 17)."""
+    import shlex
+    import socket
+    import urllib.request
+
+    _, printed = demo
+    line = printed.split("Or in a browser", 1)[1].splitlines()[1].strip()
+    assert line.endswith(" serve") and "--data-dir" in line
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp")}
+    server = subprocess.Popen(
+        [*shlex.split(line), "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        body = ""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as r:
+                    body = r.read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert "<h1>Sign in</h1>" in body
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert server.stderr is not None
+    assert f"http://127.0.0.1:{port}/" in server.stderr.read()
 
 
 def _in_a_terminal(script: str, env: dict[str, str], *, answer: str) -> tuple[int, str]:

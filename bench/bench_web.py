@@ -1,0 +1,140 @@
+"""The web dashboard's server-side latency and memory on a large ledger (issue 17).
+
+Builds (or reuses, --data-dir) bench_scale's library-system ledger on SQLite through the
+real application, then serves it with ``web.app.create_app`` on the simulated clock the
+ledger was built to (the day after its last day: the daily sweep has run, so the
+attention list is the steady state's), signs the Director in with her real passphrase
+(the real argon2id), and times requests through the WSGI application in this process
+(no network: the server's own time, template rendering and recording the reads
+included). Each page is requested --warmup times first, then --requests times; p50/p95
+in ms. The process's resident memory (VmRSS) and peak (VmHWM) after the run.
+
+Run:  .venv/bin/python bench/bench_web.py --events 100000 --json out.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_reports  # noqa: E402
+import bench_scale  # noqa: E402
+from bench_ledger import machine, vm_hwm_kib  # noqa: E402
+
+from ledger.clock import ManualClock  # noqa: E402
+from ledger.datadir import DataDir  # noqa: E402
+
+
+def vm_rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def timed(client: Any, path: str, warmup: int, n: int) -> dict[str, Any]:
+    for _ in range(warmup):
+        assert client.get(path).status_code == 200, path
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200, path
+    times.sort()
+    return {
+        "path": path,
+        "n": n,
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(times[max(0, round(0.95 * n) - 1)], 1),
+        "max_ms": round(times[-1], 1),
+        "bytes": len(response.data),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--events", type=int, default=100_000)
+    ap.add_argument("--data-dir", type=Path, default=None, help="a ledger built before")
+    ap.add_argument("--requests", type=int, default=40)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--json", type=Path, default=None, help="append the result as a JSON line")
+    args = ap.parse_args()
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    built: dict[str, Any] = {}
+    if args.data_dir is not None and (args.data_dir / "keys").exists():
+        dd = DataDir.open(args.data_dir)
+    else:
+        root = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-web-")) / "data"
+        log(f"building {args.events:,} events in {root} ...")
+        dd, built = bench_scale.build(root, None, args.events, log)
+        log(f"  built {built['events']:,} events in {built['build_s']:.0f} s")
+
+    from web.app import create_app
+
+    rss_before = vm_rss_kib()
+    app = create_app(dd.path, clock=ManualClock(bench_scale.REPORT_NOW))
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+    t0 = time.perf_counter()
+    response = client.post(
+        "/login",
+        data={"name": bench_reports.D, "passphrase": bench_reports.PASSPHRASE.decode(),
+              "csrf_token": csrf},
+    )  # fmt: skip
+    login_ms = (time.perf_counter() - t0) * 1000
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    ledger = app.extensions["custodes"].ledger
+    events = ledger.recorder.max_notification_id()
+    ref = ledger.request_refs()[-1]
+    camera = bench_scale.CAMERAS[0]
+    pages = [
+        "/",
+        "/footage",
+        f"/footage?camera={camera}&status=retained",
+        f"/requests/{ref}",
+        "/requests",
+    ]
+    results = []
+    for path in pages:
+        r = timed(client, path, args.warmup, args.requests)
+        log(f"  {path}: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms ({r['bytes']:,} bytes)")
+        results.append(r)
+    result = {
+        "bench": "web",
+        "events": events,
+        "database": "sqlite",
+        "login_ms": round(login_ms, 1),
+        "pages": results,
+        "rss_kib_before_app": rss_before,
+        "rss_kib": vm_rss_kib(),
+        "hwm_kib": vm_hwm_kib(),
+        "built": built,
+        "machine": machine(None),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    log(f"  login {login_ms:.0f} ms; RSS {result['rss_kib'] / 1024:.0f} MiB, peak "
+        f"{result['hwm_kib'] / 1024:.0f} MiB")  # fmt: skip
+    if args.json:
+        with args.json.open("a") as f:
+            f.write(json.dumps(result) + "\n")
+    app.extensions["custodes"].ledger.close()
+
+
+if __name__ == "__main__":
+    main()

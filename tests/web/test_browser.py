@@ -1,0 +1,216 @@
+"""The main journeys in a real browser: Debian's chromium driven by Playwright, headless,
+against the dashboard served by waitress on 127.0.0.1 (issue 17, tests). Playwright's
+own browser download cannot work here: `executable_path` names /usr/bin/chromium, which
+.ci/run installs when it is missing.
+
+Set CUSTODES_SCREENSHOTS=DIR to keep screenshots of the pages the journeys pass.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.identity import DIRECTOR, passphrase
+from tests.web.conftest import CAMERA, COUNSEL, MANAGER, STAFF, head, kinds_since
+
+pytestmark = pytest.mark.browser
+CHROMIUM = Path("/usr/bin/chromium")
+SCRIPT_NAME = "<img src=x onerror=\"document.title='pwned'\"><script>alert(1)</script>"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """The browser journeys run on SQLite only: the pages' database work is the test
+    client tests' (both databases); a browser on each would double the slowest tests."""
+    return f"sqlite:///{tmp_path / 'ledger.sqlite'}?timeout=15"
+
+
+@pytest.fixture
+def server(library: dict[str, Any]) -> Iterator[str]:
+    """The dashboard on a free loopback port, on the system clock, as `custodes serve`
+    runs it."""
+    from waitress.server import create_server
+
+    from web.app import create_app
+
+    app = create_app(library["data_dir"])
+    srv: Any = create_server(app, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.effective_port}"
+    finally:
+        srv.close()
+        thread.join(timeout=5)
+        app.extensions["custodes"].ledger.close()
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("the browser tests need Debian's chromium: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        page = context.new_page()
+        page.dialogs = []  # type: ignore[attr-defined]
+        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+        yield page
+        browser.close()
+
+
+def shot(page: Any, name: str) -> None:
+    where = os.environ.get("CUSTODES_SCREENSHOTS")
+    if where:
+        Path(where).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(where) / f"{name}.png"), full_page=True)
+
+
+def played(video: Any, *, at_least: float = 0.3, seconds: float = 15) -> float:
+    """How far the <video> got, polled from here (the page's CSP forbids the string
+    evaluation that Playwright's wait_for_function uses)."""
+    deadline = time.monotonic() + seconds
+    position = 0.0
+    while time.monotonic() < deadline:
+        position = float(video.evaluate("v => v.ended ? v.duration : v.currentTime"))
+        if position > at_least:
+            break
+        time.sleep(0.1)
+    return position
+
+
+def sign_in(page: Any, base: str, name: str, secret: str) -> None:
+    page.goto(f"{base}/")  # not signed in: sent to the sign-in page
+    assert "/login" in page.url
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Passphrase").fill(secret)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def sign_out(page: Any) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login")
+
+
+def test_intake_then_the_directors_decision_then_the_release(
+    server: str, page: Any, library: dict[str, Any]
+) -> None:
+    sign_in(page, server, STAFF, passphrase(STAFF))
+    page.wait_for_url(f"{server}/")
+    page.get_by_role("link", name="New request").first.click()
+    page.get_by_label("Who is asking").select_option("law_enforcement")
+    page.get_by_label("Requester (name, agency)").fill("Det. Ray, Mahomet PD")
+    page.get_by_label("footage", exact=True).check()
+    page.get_by_label("What they ask for").fill("lobby footage, morning of 1 November")
+    page.get_by_label("Footage segment ids (comma-separated)").fill(library["segment"])
+    page.get_by_label("Case number").fill("2026-CF-9")
+    shot(page, "web-intake")
+    page.get_by_role("button", name="Record the request").click()
+    page.wait_for_url("**/requests/R-*")
+    ref = page.url.rsplit("/", 1)[1]
+    assert page.get_by_role("heading", level=1).inner_text().startswith(ref)
+    sign_out(page)
+
+    sign_in(page, server, DIRECTOR, passphrase(DIRECTOR))
+    page.wait_for_url(f"{server}/")
+    assert page.get_by_role("heading", name="Needs your attention").is_visible()
+    shot(page, "web-home")
+    page.get_by_role("link", name=ref).first.click()
+    page.get_by_label("Approve").check()
+    page.get_by_label("Reason").fill("an open theft investigation; lobby only")
+    page.locator("#decide-passphrase").fill(passphrase(DIRECTOR))
+    page.get_by_role("button", name="Record the decision").click()
+    page.wait_for_load_state()
+    assert "approved by Dana Director" in page.content()
+    page.get_by_label(library["segment"]).check()
+    page.get_by_label("Released to").fill("Det. Ray")
+    page.get_by_label("How (in person, mail, secure link...)").fill("in person")
+    page.locator("#release-passphrase").fill(passphrase(DIRECTOR))
+    start = head(library["data_dir"])
+    page.get_by_role("button", name="Record the release").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Releases").is_visible()
+    shot(page, "web-request")
+    assert "DisclosureReleased" in kinds_since(library["data_dir"], start) or any(
+        "Release" in k for k in kinds_since(library["data_dir"], start)
+    )
+    page.goto(f"{server}/requests")
+    shot(page, "web-requests")
+
+
+def test_five_wrong_passphrases_lock_the_member_out(
+    server: str, page: Any, library: dict[str, Any]
+) -> None:
+    start = head(library["data_dir"])
+    for n in range(1, 6):
+        sign_in(page, server, STAFF, "a wrong passphrase, typed again")
+        assert f"{n} of 5" in page.get_by_role("alert").inner_text()
+    assert "locked out" in page.get_by_role("alert").inner_text()
+    shot(page, "web-lockout")
+    sign_in(page, server, STAFF, passphrase(STAFF))
+    assert "locked out" in page.get_by_role("alert").inner_text()
+    assert "/login" in page.url
+    kinds = kinds_since(library["data_dir"], start)
+    assert kinds.count("LockedOut") == 1 and kinds.count("AuthenticationFailed") == 6
+
+
+def test_a_script_bearing_name_is_shown_as_text(
+    server: str, page: Any, library: dict[str, Any]
+) -> None:
+    sign_in(page, server, DIRECTOR, passphrase(DIRECTOR))
+    page.wait_for_url(f"{server}/")
+    page.goto(f"{server}/requests/new")
+    page.get_by_label("Who is asking").select_option("other")
+    page.get_by_label("Requester (name, agency)").fill(SCRIPT_NAME)
+    page.get_by_label("registration").check()
+    page.get_by_label("What they ask for").fill(f"asks for {SCRIPT_NAME}")
+    page.get_by_role("button", name="Record the request").click()
+    page.wait_for_url("**/requests/R-*")
+    for path in (page.url, f"{server}/requests", f"{server}/"):
+        page.goto(path)
+        assert page.title() != "pwned" and page.dialogs == []  # type: ignore[attr-defined]
+    page.goto(f"{server}/requests")
+    assert SCRIPT_NAME in page.locator("main").inner_text()  # shown, as typed
+
+
+def test_the_business_manager_views_footage_and_the_video_advances(
+    server: str, page: Any, library: dict[str, Any]
+) -> None:
+    sign_in(page, server, MANAGER, passphrase(MANAGER))
+    page.wait_for_url(f"{server}/")
+    page.get_by_role("link", name="Footage").click()
+    page.get_by_label("Camera", exact=True).select_option(CAMERA)
+    page.get_by_role("button", name="Show").click()
+    shot(page, "web-footage")
+    page.get_by_role("link", name=library["segment"]).click()
+    page.get_by_label("Purpose (R16a: never to monitor staff)").select_option("safety")
+    page.get_by_label("Why you view it (recorded)").fill("a patron fell near the door")
+    page.get_by_role("button", name="View (recorded)").click()
+    video = page.locator("#player")
+    video.wait_for()
+    assert played(video) > 0.3  # the video advances
+    assert video.evaluate("v => v.error === null && v.videoWidth") == 160
+    shot(page, "web-segment")
+
+
+def test_counsel_reads_a_history_as_of_a_day(
+    server: str, page: Any, library: dict[str, Any]
+) -> None:
+    sign_in(page, server, COUNSEL, passphrase(COUNSEL))
+    page.wait_for_url(f"{server}/")
+    page.get_by_role("link", name="Legal review").click()
+    page.get_by_label("Subject", exact=False).fill(library["segment"])
+    page.get_by_label("As of the end of (site day; empty: now)").fill("2026-11-02")
+    page.get_by_role("button", name="Show the history").click()
+    assert page.get_by_role("cell", name="FootageCaptured").is_visible()
+    assert "as of" in page.get_by_role("heading", level=2).inner_text()
+    shot(page, "web-history")

@@ -1,0 +1,249 @@
+"""Signing in to the dashboard: passphrase, lockout, one-time codes, cookies, CSRF and
+same-origin checks, idle timeout, sign-out, error pages (issue 17, items 1-2)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pyotp
+from flask import Flask
+
+from ledger.app import open_ledger
+from ledger.clock import ManualClock
+from ledger.datadir import DataDir
+from tests.identity import DIRECTOR, passphrase, passphrase_file
+from tests.web.conftest import STAFF, head, kinds_since, post, sign_in, token
+
+
+def _login(app: Flask, name: str, secret: str, **extra: str) -> Any:
+    client = app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    return client.post(
+        "/login", data={"name": name, "passphrase": secret, "csrf_token": token(html), **extra}
+    )
+
+
+def test_the_login_page_is_locked_down(app: Flask) -> None:
+    response = app.test_client().get("/login")
+    html = response.get_data(as_text=True)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "<script" not in html  # no inline script anywhere
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert '<label for="passphrase">Passphrase</label>' in html
+
+
+def test_signing_in_sets_a_strict_httponly_cookie_and_shows_home(app: Flask) -> None:
+    client = app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        data={"name": DIRECTOR, "passphrase": passphrase(DIRECTOR), "csrf_token": token(html)},
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Secure" not in cookie  # plain HTTP on 127.0.0.1; Secure under TLS (below)
+    home = client.get("/").get_data(as_text=True)
+    assert "Needs your attention" in home and DIRECTOR in home
+
+
+def test_under_tls_the_cookie_is_secure(library: dict[str, Any], clock: ManualClock) -> None:
+    from web.app import create_app
+
+    app = create_app(library["data_dir"], clock=clock, tls=True)
+    client = app.test_client()
+    html = client.get("/login", base_url="https://localhost").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        base_url="https://localhost",
+        data={"name": DIRECTOR, "passphrase": passphrase(DIRECTOR), "csrf_token": token(html)},
+        headers={"Referer": "https://localhost/login"},
+    )
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-custodes=") and "Secure" in cookie
+    assert "Strict-Transport-Security" in response.headers
+
+
+def test_a_wrong_passphrase_is_recorded_and_five_lock_the_member_out(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    start = head(library["data_dir"])
+    for n in range(5):
+        response = _login(app, STAFF, "not the passphrase at all")
+        assert response.status_code == 401
+        assert f"{n + 1} of 5" in response.get_data(as_text=True)
+    kinds = kinds_since(library["data_dir"], start)
+    assert kinds.count("AuthenticationFailed") == 5 and kinds[-1] == "LockedOut"
+    response = _login(app, STAFF, passphrase(STAFF))  # the right one, too late
+    assert response.status_code == 401 and "locked out" in response.get_data(as_text=True)
+
+
+def test_an_unknown_name_is_refused_and_recorded(app: Flask, library: dict[str, Any]) -> None:
+    start = head(library["data_dir"])
+    response = _login(app, "Mallory", "whatever it is she types")
+    assert response.status_code == 401
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+
+
+def test_a_login_without_the_csrf_token_is_refused_and_nothing_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    start = head(library["data_dir"])
+    response = app.test_client().post("/login", data={"name": STAFF, "passphrase": "wrong one"})
+    assert response.status_code == 400
+    assert "security token" in response.get_data(as_text=True)
+    assert head(library["data_dir"]) == start
+
+
+def test_a_form_posted_from_another_site_is_refused_before_anything_runs(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    client = sign_in(app, DIRECTOR)
+    start = head(library["data_dir"])
+    html = client.get("/").get_data(as_text=True)
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}):
+        response = client.post("/verify", data={"csrf_token": token(html)}, headers=headers)
+        assert response.status_code == 400
+        assert "another site" in response.get_data(as_text=True)
+    assert head(library["data_dir"]) == start
+
+
+def test_an_idle_session_ends_and_sends_the_browser_back_to_sign_in(
+    app: Flask, clock: ManualClock
+) -> None:
+    client = sign_in(app, DIRECTOR)
+    assert client.get("/requests").status_code == 200
+    clock.advance(minutes=16)
+    response = client.get("/requests")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/requests&expired=1"
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "without use" in html and 'value="/requests"' in html
+
+
+def test_signing_out_ends_the_session(app: Flask) -> None:
+    client = sign_in(app, DIRECTOR)
+    response = post(client, "/logout", {}, form_page="/")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_sign_in_goes_back_only_to_a_page_of_this_site(app: Flask) -> None:
+    for target, landed in (("/requests", "/requests"), ("//evil.example/x", "/"),
+                           ("https://evil.example", "/")):  # fmt: skip
+        client = app.test_client()
+        html = client.get(f"/login?next={target}").get_data(as_text=True)
+        response = client.post(
+            "/login",
+            data={"name": DIRECTOR, "passphrase": passphrase(DIRECTOR), "next": target,
+                  "csrf_token": token(html)},
+        )  # fmt: skip
+        assert response.headers["Location"] == landed
+
+
+def test_a_key_reset_meanwhile_ends_the_session_and_is_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    client = sign_in(app, STAFF)
+    from tests.identity import open_test_ledger
+
+    ledger = open_test_ledger(DataDir.open(library["data_dir"]), clock=ManualClock(
+        app.extensions["custodes"].now()))  # fmt: skip
+    ledger.reset_staff(
+        STAFF, actor=DIRECTOR, reason="forgot it", passphrase=b"a brand new passphrase"
+    )
+    ledger.close()
+    start = head(library["data_dir"])
+    response = client.get("/")
+    assert response.status_code == 403
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+    assert client.get("/").status_code == 302  # signed out
+
+
+def test_error_pages_say_what_happened_without_a_stack_trace(app: Flask) -> None:
+    client = sign_in(app, DIRECTOR)
+    response = client.get("/requests/R-2099-9999")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404 and "does not exist" in html
+    assert "Traceback" not in html and 'File "' not in html
+    assert client.get("/no/such/page").status_code == 404
+
+
+def test_one_time_codes_once_enrolled_are_asked_for_and_a_wrong_one_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    from web import totp
+
+    ledger = open_ledger(DataDir.open(library["data_dir"]), clock=ManualClock(
+        app.extensions["custodes"].now()))  # fmt: skip
+    signer = ledger.authenticate(DIRECTOR, passphrase(DIRECTOR).encode())
+    uri = totp.enrol(DataDir.open(library["data_dir"]), signer)
+    ledger.close()
+    secret = pyotp.parse_uri(uri).secret
+    assert (library["data_dir"] / "keys" / "totp").stat().st_mode & 0o077 == 0
+    start = head(library["data_dir"])
+    response = _login(app, DIRECTOR, passphrase(DIRECTOR))  # no code
+    assert response.status_code == 401 and "one-time code" in response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["AuthenticationFailed"]
+    good = pyotp.TOTP(secret).now()
+    assert _login(app, DIRECTOR, passphrase(DIRECTOR), code=good).status_code == 302
+    replay = _login(app, DIRECTOR, passphrase(DIRECTOR), code=good)
+    assert replay.status_code == 401  # a code is good once
+
+
+def test_a_huge_upload_is_refused_before_it_is_read(app: Flask) -> None:
+    client = sign_in(app, DIRECTOR)
+    response = client.post(
+        "/requests/new", data=b"x" * (21 * 1024 * 1024), content_type="application/octet-stream"
+    )
+    assert response.status_code == 413
+
+
+def test_serve_refuses_a_network_address_without_tls() -> None:
+    from click.testing import CliRunner
+
+    from cli.main import custodes
+
+    result = CliRunner().invoke(custodes, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "without TLS" in result.output
+
+
+def test_loopback_addresses_are_told_from_the_network() -> None:
+    from web.command import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.10")
+
+
+__all__ = ["timedelta"]
+
+
+def test_totp_enrol_on_the_command_line_then_the_sign_in_asks_for_the_code(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    from cli.main import custodes
+    from tests.identity import CustodesRunner
+
+    data = str(library["data_dir"])
+    own = {"CUSTODES_PASSPHRASE_FILE": str(passphrase_file(STAFF))}
+    result = CustodesRunner().invoke(
+        custodes, ["--data-dir", data, "totp", "enrol", STAFF], env=own
+    )
+    assert result.exit_code == 0, result.output
+    uri = result.output.split("  ", 1)[1].strip()
+    assert uri.startswith("otpauth://totp/")
+    assert _login(app, STAFF, passphrase(STAFF)).status_code == 401
+    code = pyotp.parse_uri(uri).now()  # type: ignore[union-attr]
+    assert _login(app, STAFF, passphrase(STAFF), code=code).status_code == 302
+    wrong = CustodesRunner().invoke(
+        custodes,
+        ["--data-dir", data, "totp", "remove", STAFF],
+        env={"CUSTODES_PASSPHRASE_FILE": str(passphrase_file(DIRECTOR))},
+    )  # fmt: skip (another member's passphrase: refused, recorded)
+    assert wrong.exit_code == 1 and "wrong passphrase" in wrong.output
+    done = CustodesRunner().invoke(custodes, ["--data-dir", data, "totp", "remove", STAFF], env=own)
+    assert done.exit_code == 0 and "removed" in done.output
+    assert _login(app, STAFF, passphrase(STAFF)).status_code == 302

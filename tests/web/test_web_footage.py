@@ -1,0 +1,91 @@
+"""Footage in the browser: cameras, segments filtered, a segment's page, viewing with a
+purpose and a reason (recorded; staff refused archived footage and that recorded), the
+clip streamed as WebM with no plaintext copy on disk (issue 17, item 4)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import av
+from flask import Flask
+
+from tests.identity import DIRECTOR
+from tests.web.conftest import CAMERA, MANAGER, STAFF, head, kinds_since, sign_in, token
+
+
+def _view(client: Any, segment: str, **over: str) -> Any:
+    html = client.get(f"/footage/{segment}").get_data(as_text=True)
+    data = {"purpose": "incident_investigation", "reason": "a patron reported a theft", **over}
+    return client.post(f"/footage/{segment}", data={**data, "csrf_token": token(html)})
+
+
+def test_cameras_and_segments_filtered(app: Flask, library: dict[str, Any]) -> None:
+    client = sign_in(app, DIRECTOR)
+    html = client.get("/footage").get_data(as_text=True)
+    assert CAMERA in html and library["segment"] in html and "Main lobby" in html
+    assert '<label for="status">Status</label>' in html
+    assert library["segment"] in client.get(f"/footage?camera={CAMERA}").get_data(as_text=True)
+    assert library["segment"] not in client.get("/footage?status=purged").get_data(as_text=True)
+    on_the_day = client.get("/footage?day=2026-11-01").get_data(as_text=True)
+    assert library["segment"] in on_the_day
+    assert library["segment"] not in client.get("/footage?day=2026-10-01").get_data(as_text=True)
+    assert client.get("/footage?camera=no-such-camera").status_code == 404
+
+
+def test_the_business_manager_views_with_a_reason_and_the_clip_plays_from_memory(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    client = sign_in(app, MANAGER)
+    start = head(library["data_dir"])
+    response = _view(client, library["segment"])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    assert kinds_since(library["data_dir"], start) == ["FootageViewed"]
+    src = html.split('<video id="player" src="', 1)[1].split('"', 1)[0]
+    clip = client.get(src)
+    assert clip.status_code == 200 and clip.mimetype == "video/webm"
+    with av.open(io.BytesIO(clip.data)) as c:
+        assert c.streams.video[0].codec_context.name == "vp8"
+        assert sum(1 for _ in c.decode(video=0)) == 5  # 1 s at 5 fps
+        assert c.duration is not None and abs(c.duration / av.time_base - 1.0) < 0.05
+    part = client.get(src, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and len(part.data) == 100
+    viewing = library["data_dir"] / "viewing"
+    assert not viewing.exists() or not any(viewing.iterdir())  # nothing on disk
+    assert sign_in(app, DIRECTOR).get(src).status_code == 404  # another session's clip
+
+
+def test_staff_are_refused_archived_footage_and_it_is_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    client = sign_in(app, STAFF)
+    start = head(library["data_dir"])
+    response = _view(client, library["segment"])
+    assert response.status_code == 403
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+
+
+def test_viewing_to_monitor_staff_is_refused_and_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    client = sign_in(app, DIRECTOR)
+    start = head(library["data_dir"])
+    response = _view(client, library["segment"], purpose="other",
+                     reason="check how the staff performance is at the desk")  # fmt: skip
+    assert response.status_code == 403 and "FOOTAGE-NO-STAFF-MONITORING" in response.get_data(
+        as_text=True
+    )
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+
+
+def test_a_viewing_without_the_csrf_token_records_nothing(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    client = sign_in(app, DIRECTOR)
+    start = head(library["data_dir"])
+    response = client.post(
+        f"/footage/{library['segment']}", data={"purpose": "safety", "reason": "a fall"}
+    )
+    assert response.status_code == 400
+    assert head(library["data_dir"]) == start

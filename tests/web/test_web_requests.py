@@ -1,0 +1,203 @@
+"""Requests in the browser: intake, the readable record (reads recorded, R27), the
+Director's decision and the release with the passphrase again, two browsers at once,
+roles refused and recorded, text shown inert (issue 17, item 3)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.identity import DIRECTOR, passphrase
+from tests.web.conftest import COUNSEL, MANAGER, STAFF, head, kinds_since, post, sign_in, token
+
+SCRIPT = "<script>alert('x')</script>"
+
+
+def _intake(client: FlaskClient, library: dict[str, Any], **over: str) -> Any:
+    data = {
+        "requester_kind": "law_enforcement",
+        "requester": "Det. Ray, Mahomet PD",
+        "received_by": STAFF,
+        "records": "footage",
+        "description": "lobby footage of the morning of 1 November",
+        "footage": library["segment"],
+        "case_number": "2026-CF-9",
+        **over,
+    }
+    return post(client, "/requests/new", data, form_page="/requests/new")
+
+
+def _opened(client: FlaskClient, library: dict[str, Any], **over: str) -> str:
+    response = _intake(client, library, **over)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    found = re.fullmatch(r"/requests/(R-\d{4}-\d{4})", response.headers["Location"])
+    assert found
+    return found.group(1)
+
+
+def _decide(client: FlaskClient, ref: str, **over: str) -> Any:
+    data = {"decision": "approve", "reason": "an open investigation of a theft",
+            "passphrase": passphrase(DIRECTOR), **over}  # fmt: skip
+    html = client.get(f"/requests/{ref}").get_data(as_text=True)
+    seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
+    assert seen
+    return client.post(
+        f"/requests/{ref}/decide",
+        data={**data, "seen": seen.group(1), "csrf_token": token(html)},
+    )
+
+
+def test_staff_take_a_request_in_and_read_what_they_entered(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    staff = sign_in(app, STAFF)
+    start = head(library["data_dir"])
+    ref = _opened(staff, library)
+    page = staff.get(f"/requests/{ref}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Det. Ray, Mahomet PD" in html
+    assert "Field by field" in html and "Record the decision" not in html  # not a Director
+    assert kinds_since(library["data_dir"], start)[-1] == "ConfidentialRecordRead"
+    home = staff.get("/").get_data(as_text=True)
+    assert ref in home and "Needs your attention" not in home  # their own tasks only
+
+
+def test_a_member_who_may_not_read_a_request_is_refused_and_it_is_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    ref = _opened(sign_in(app, STAFF), library)
+    manager = sign_in(app, MANAGER)
+    start = head(library["data_dir"])
+    response = manager.get(f"/requests/{ref}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403 and "READ-CONFIDENTIAL" in html and "was recorded" in html
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+
+
+def test_the_director_decides_with_her_passphrase_again_then_releases(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    ref = _opened(sign_in(app, STAFF), library)
+    director = sign_in(app, DIRECTOR)
+    home = director.get("/").get_data(as_text=True)
+    assert f'href="/requests/{ref}"' in home  # awaiting her decision
+    start = head(library["data_dir"])
+    assert _decide(director, ref).status_code == 302
+    kinds = kinds_since(library["data_dir"], start)
+    assert kinds[-1] == "DisclosureDecided"
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "approved by Dana Director" in html and "Record the release" in html
+    seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
+    assert seen
+    response = director.post(
+        f"/requests/{ref}/release",
+        data={"footage": library["segment"], "to": "Det. Ray", "method": "in person",
+              "passphrase": passphrase(DIRECTOR), "seen": seen.group(1),
+              "csrf_token": token(html)},
+    )  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Releases" in html and "to Det. Ray" in html
+
+
+def test_a_wrong_passphrase_at_the_decision_is_recorded_and_nothing_decided(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    ref = _opened(sign_in(app, STAFF), library)
+    director = sign_in(app, DIRECTOR)
+    start = head(library["data_dir"])
+    response = _decide(director, ref, passphrase="not her passphrase")
+    assert response.status_code == 403
+    assert "Nothing was decided" in response.get_data(as_text=True)
+    kinds = kinds_since(library["data_dir"], start)
+    assert "AuthenticationFailed" in kinds and "DisclosureDecided" not in kinds
+
+
+def test_a_decision_without_the_csrf_token_is_refused_and_nothing_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    ref = _opened(sign_in(app, STAFF), library)
+    director = sign_in(app, DIRECTOR)
+    start = head(library["data_dir"])
+    response = director.post(
+        f"/requests/{ref}/decide",
+        data={"decision": "approve", "reason": "r", "passphrase": passphrase(DIRECTOR)},
+    )
+    assert response.status_code == 400
+    assert head(library["data_dir"]) == start
+
+
+def test_staff_and_counsel_cannot_decide_and_the_attempt_is_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    ref = _opened(sign_in(app, STAFF), library)
+    for name in (STAFF, COUNSEL):
+        client = sign_in(app, name)
+        html = client.get(f"/requests/{ref}").get_data(as_text=True)
+        start = head(library["data_dir"])
+        response = client.post(
+            f"/requests/{ref}/decide",
+            data={"decision": "approve", "reason": "why not", "passphrase": passphrase(name),
+                  "csrf_token": token(html)},
+        )  # fmt: skip
+        assert response.status_code == 403
+        kinds = kinds_since(library["data_dir"], start)
+        assert "AccessDenied" in kinds and "DisclosureDecided" not in kinds
+
+
+def test_two_browsers_deciding_at_once_one_wins_and_the_other_is_told_why(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    ref = _opened(sign_in(app, STAFF), library)
+    first, second = sign_in(app, DIRECTOR), sign_in(app, DIRECTOR)
+    html = second.get(f"/requests/{ref}").get_data(as_text=True)  # opened before the first
+    seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
+    assert seen
+    assert _decide(first, ref).status_code == 302
+    start = head(library["data_dir"])
+    response = second.post(
+        f"/requests/{ref}/decide",
+        data={"decision": "deny", "reason": "second thoughts", "seen": seen.group(1),
+              "passphrase": passphrase(DIRECTOR), "csrf_token": token(html)},
+    )  # fmt: skip
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "approved" in text and "while you had this page open" in text
+    assert "DisclosureDecided" not in kinds_since(library["data_dir"], start)
+
+
+def test_html_typed_into_any_text_field_is_shown_as_text(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    staff = sign_in(app, STAFF)
+    ref = _opened(staff, library, requester=SCRIPT, description=f"asks for {SCRIPT}")
+    for client in (staff, sign_in(app, DIRECTOR)):
+        for path in (f"/requests/{ref}", "/requests", "/"):
+            html = client.get(path).get_data(as_text=True)
+            assert "<script>" not in html
+        assert "&lt;script&gt;" in client.get(f"/requests/{ref}").get_data(as_text=True)
+
+
+def test_bad_intake_keeps_what_was_typed_and_records_nothing(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    staff = sign_in(app, STAFF)
+    start = head(library["data_dir"])
+    response = _intake(staff, library, footage="no-such-segment")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Nothing was recorded" in html
+    assert "Det. Ray, Mahomet PD" in html  # what was typed is still in the form
+    assert head(library["data_dir"]) == start
+
+
+def test_verify_now_is_for_oversight_roles(app: Flask, library: dict[str, Any]) -> None:
+    director = sign_in(app, DIRECTOR)
+    assert post(director, "/verify", {}, form_page="/").status_code == 302
+    assert "OK," in director.get("/").get_data(as_text=True)
+    staff = sign_in(app, STAFF)
+    start = head(library["data_dir"])
+    assert post(staff, "/verify", {}, form_page="/").status_code == 403
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]

@@ -1,0 +1,274 @@
+"""The Flask application: security around every request, then the pages (web.pages).
+
+One ``Ledger`` serves every browser; each request that touches it holds the gate (one
+request at a time in the ledger), admits the signed-in member's key for that request
+only (``Ledger.unlock_with``: a reset, revoked or locked-out key ends the session and the
+refusal is recorded) and forgets it after. Every act is so signed by the member whose
+browser asked for it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from eventsourcing.persistence import IntegrityError
+from flask import Flask, Response, current_app, g, redirect, render_template, request, session
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from ledger import sitetime
+from ledger.app import Ledger, open_ledger
+from ledger.clock import Clock
+from ledger.datadir import DataDir
+from ledger.errors import (
+    InvalidInput,
+    LedgerBusy,
+    LedgerError,
+    NotAuthenticated,
+    NotFound,
+    NotPermitted,
+)
+from web.sessions import SessionStore, WebSession
+
+DEFAULT_IDLE_MINUTES = 15
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+ROLE_NAMES = {
+    "director": "Director",
+    "business_manager": "Business Manager",
+    "staff": "staff",
+    "counsel": "counsel",
+}
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+OPEN_ENDPOINTS = {"pages.login", "static"}
+
+
+@dataclass
+class Desk:
+    """What the application keeps between requests."""
+
+    ledger: Ledger
+    datadir: DataDir
+    sessions: SessionStore
+    tls: bool
+    gate: threading.RLock = field(default_factory=threading.RLock)
+    last_verify: dict[str, Any] = field(default_factory=dict)
+    # clips made playable for a viewing just recorded: token -> (session id, WebM, until)
+    clips: dict[str, tuple[str, bytes, datetime]] = field(default_factory=dict)
+    _zone: ZoneInfo | None = None
+
+    def now(self) -> datetime:
+        return self.ledger.clock()
+
+    def zone(self) -> ZoneInfo:
+        """The site's time zone (fixed when the ledger was initialised; read once)."""
+        if self._zone is None:
+            self._zone = self.ledger.site().zone
+        return self._zone
+
+
+def desk() -> Desk:
+    return current_app.extensions["custodes"]  # type: ignore[no-any-return]
+
+
+def create_app(
+    data_dir: Path,
+    *,
+    tls: bool = False,
+    idle_minutes: int = DEFAULT_IDLE_MINUTES,
+    clock: Clock | None = None,
+) -> Flask:
+    datadir = DataDir.open(data_dir)
+    ledger = open_ledger(datadir, clock=clock)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secrets.token_bytes(32),  # a restart signs every browser out
+        SESSION_COOKIE_NAME="__Host-custodes" if tls else "custodes",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=tls,
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,  # refused before it is read whole
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        WTF_CSRF_SSL_STRICT=tls,
+    )
+    app.extensions["custodes"] = Desk(
+        ledger, datadir, SessionStore(timedelta(minutes=idle_minutes)), tls
+    )
+    app.before_request(_same_origin)  # before the CSRF token check and any page
+    CSRFProtect(app)
+    app.before_request(_signed_in)
+    app.after_request(_headers)
+    _error_pages(app)
+    from web import footage, pages, reports
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(footage.bp)
+    app.register_blueprint(reports.bp)
+    app.jinja_env.globals.update(role_name=_role_name, show_time=_show_time)
+    app.teardown_appcontext(lambda _e: None)
+    return app
+
+
+# ---- every request ------------------------------------------------------------------------
+
+
+def _same_origin() -> Response | None:
+    """A state-changing request from another site is refused before anything else runs:
+    the browser's Sec-Fetch-Site, else its Origin, must name this site."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        if site not in ("same-origin", "none"):
+            return _error(400, "This form came from another site; nothing was recorded.")
+        return None
+    origin = request.headers.get("Origin")  # older browsers: the Origin header
+    if origin is not None and (origin == "null" or urlsplit(origin).netloc != request.host):
+        return _error(400, "This form came from another site; nothing was recorded.")
+    return None
+
+
+def _signed_in() -> Response | None:
+    if request.endpoint in OPEN_ENDPOINTS or request.endpoint is None:
+        return None
+    d = desk()
+    web = d.sessions.get(session.get("sid"), d.now())
+    if web is None:
+        expired = "sid" in session
+        session.clear()
+        target = request.full_path if request.method == "GET" else request.path
+        return redirect(  # type: ignore[return-value]
+            f"/login?next={_quote(target.rstrip('?'))}" + ("&expired=1" if expired else "")
+        )
+    g.web = web
+    return None
+
+
+def _headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    # same-origin: Flask-WTF checks the Referer under TLS; other sites get none
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    if desk().tls:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    return response
+
+
+@contextmanager
+def acting() -> Iterator[tuple[Ledger, str]]:
+    """The ledger with the signed-in member's key admitted for this request only; their
+    name. A key no longer in force ends the session (the refusal is recorded)."""
+    d = desk()
+    web: WebSession = g.web
+    with d.gate:
+        d.ledger.forget_unlocked()
+        try:
+            name = d.ledger.unlock_with(web.signer).name
+        except NotPermitted:
+            d.sessions.drop(session.get("sid"))
+            session.clear()
+            raise
+        try:
+            yield d.ledger, name
+        finally:
+            d.ledger.forget_unlocked()
+
+
+# ---- error pages: a sentence, never a stack trace -------------------------------------------
+
+
+def _error(status: int, message: str, *, rule: str = "", recorded: bool = False) -> Response:
+    body = render_template(
+        "error.html", status=status, message=message, rule=rule, recorded=recorded
+    )
+    return Response(body, status=status, mimetype="text/html")
+
+
+def _error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf(e: CSRFError) -> Response:
+        return _error(
+            400,
+            "The form's security token is missing or out of date (reload the page and try "
+            "again); nothing was recorded.",
+        )
+
+    @app.errorhandler(NotPermitted)
+    def refused(e: NotPermitted) -> Response:
+        return _error(403, str(e), rule=f"{e.rule.cite()}: {e.rule.summary}", recorded=True)
+
+    @app.errorhandler(NotFound)
+    def not_found(e: NotFound) -> Response:
+        return _error(404, str(e))
+
+    @app.errorhandler(InvalidInput)
+    def invalid(e: InvalidInput) -> Response:
+        return _error(400, f"{e}; nothing was recorded.")
+
+    @app.errorhandler(IntegrityError)
+    def conflict(e: IntegrityError) -> Response:
+        return _error(
+            409,
+            "Someone else changed the same record at the same moment; nothing was recorded. "
+            "Open the page again to see their change.",
+        )
+
+    @app.errorhandler(LedgerBusy)
+    def busy(e: LedgerBusy) -> Response:
+        return _error(503, f"{e}; nothing was recorded. Try again in a moment.")
+
+    @app.errorhandler(NotAuthenticated)
+    def not_signed(e: NotAuthenticated) -> Response:
+        return _error(401, "Please sign in again; nothing was recorded.")
+
+    @app.errorhandler(LedgerError)
+    def ledger_error(e: LedgerError) -> Response:
+        return _error(400, str(e))
+
+    @app.errorhandler(HTTPException)
+    def http(e: HTTPException) -> Response:
+        return _error(e.code or 500, e.description or e.name)
+
+    @app.errorhandler(Exception)
+    def crash(e: Exception) -> Response:
+        app.logger.exception("unexpected error")  # the server's log, not the page
+        return _error(500, "Something went wrong on the server; it is in the server's log.")
+
+
+# ---- template helpers ---------------------------------------------------------------------
+
+
+def _role_name(role: str) -> str:
+    return ROLE_NAMES.get(role, role.replace("_", " "))
+
+
+def _show_time(moment: datetime | None) -> str:
+    return sitetime.show(moment, desk().zone()) if moment is not None else ""
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
+
+
+def safe_next(target: str | None) -> str:
+    """A path on this site to go back to after signing in; anything else goes home."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target

@@ -1,0 +1,312 @@
+"""The pages. Each calls the ledger's use-cases (which authorize, record refusals and
+reads) or the projections; nothing here decides what the policy allows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, redirect, render_template, request, session
+
+from ledger import rules
+from ledger.disclosure import request_id
+from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted
+from projections.request_record import request_sections
+from web import totp
+from web.app import acting, desk, safe_next
+from web.forms import DecisionForm, IntakeForm, LoginForm, LogoutForm, ReleaseForm
+
+bp = Blueprint("pages", __name__)
+
+OVERSIGHT = ("director", "business_manager", "counsel")
+ATTENTION_SHOWN = 5  # items of one kind shown on the home page; the rest are counted
+
+
+def page(template: str, status: int = 200, **context: Any) -> Response:
+    web = g.get("web")
+    context.setdefault("me", web.signer if web is not None else None)
+    context.setdefault("logout_form", LogoutForm())
+    return Response(render_template(template, **context), status=status, mimetype="text/html")
+
+
+# ---- signing in and out ---------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response:
+    form = LoginForm()
+    message = ""
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next"))
+        if request.args.get("expired"):
+            message = "Your session ended after a while without use; please sign in again."
+        return page("login.html", form=form, message=message)
+    if not form.validate_on_submit():
+        return page("login.html", 400, form=form, message="Type your name and passphrase.")
+    d = desk()
+    passphrase = (form.passphrase.data or "").encode()
+    with d.gate:
+        d.ledger.forget_unlocked()
+        try:
+            signer = d.ledger.authenticate(form.name.data or "", passphrase)
+            if totp.enrolled(d.datadir, signer) and not totp.check(
+                d.datadir, signer, form.code.data or ""
+            ):
+                d.ledger.second_factor_failed(signer)
+        except (NotPermitted, NotFound, InvalidInput) as e:
+            form.passphrase.data = ""
+            return page("login.html", 401, form=form, message=str(e))
+        finally:
+            d.ledger.forget_unlocked()
+    d.sessions.drop(session.get("sid"))  # a browser signing in again leaves its old session
+    session.clear()  # a new session id at every sign-in (no fixation)
+    session["sid"] = d.sessions.new(signer, d.now())
+    return redirect(safe_next(form.next.data))  # type: ignore[return-value]
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    desk().sessions.drop(session.get("sid"))
+    session.clear()
+    return redirect("/login")  # type: ignore[return-value]
+
+
+# ---- home: what needs attention -------------------------------------------------------------
+
+
+@bp.route("/")
+def home() -> Response:
+    from projections.compliance import desk as desk_summary
+
+    d = desk()
+    with acting() as (ledger, me):
+        role = g.web.signer.role
+        summary = desk_summary(ledger, d.now())
+        position, head = ledger.chain_head()
+        issued = ledger.last_report_issued() if role in OVERSIGHT else None
+    mine = [r for r in summary.register if r.received_by == me]
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for item in summary.attention:  # most serious first, as listed; one group per rule
+        groups.setdefault((item.severity, item.rule_id), []).append(item)
+    return page(
+        "home.html",
+        groups=list(groups.values()),
+        shown_per_group=ATTENTION_SHOWN,
+        oversight=role in OVERSIGHT or role == "director",
+        summary=summary,
+        mine=mine,
+        chain={"entries": position, "head": head.hex()},
+        issued=issued,
+        verify=d.last_verify,
+    )
+
+
+@bp.route("/verify", methods=["POST"])
+def verify_now() -> Response:
+    """Check the whole chain now (no key needed): the result shows on the home page."""
+    from ledger.integrity import LedgerTampered, open_chain, verify_chain
+
+    d = desk()
+    with acting() as (ledger, me):
+        ledger.authorize(me, "verify the ledger", OVERSIGHT, rules.STAFF_ROLE)
+        reader = open_chain(d.datadir)
+        try:
+            result = verify_chain(reader)
+            d.last_verify.update(at=d.now(), by=me, ok=True, entries=result.count, problem="")
+        except LedgerTampered as e:
+            d.last_verify.update(at=d.now(), by=me, ok=False, entries=None, problem=str(e))
+    return redirect("/")  # type: ignore[return-value]
+
+
+# ---- requests -------------------------------------------------------------------------------
+
+
+@bp.route("/requests")
+def requests_list() -> Response:
+    from projections.disclosures import disclosures
+    from projections.registry import read_views
+
+    with acting() as (ledger, me):
+        rows = read_views(ledger, lambda conn: disclosures(conn))
+    if g.web.signer.role not in OVERSIGHT:
+        rows = [r for r in rows if r.received_by == me]  # staff: the requests they took in
+    return page("requests.html", rows=rows)
+
+
+@bp.route("/requests/new", methods=["GET", "POST"])
+def request_new() -> Response:
+    form = IntakeForm()
+    if request.method == "GET":
+        form.received_by.data = g.web.signer.name
+        return page("intake.html", form=form, message="")
+    if not form.validate_on_submit():
+        return page("intake.html", 400, form=form, message="Some fields need attention.")
+    footage = [s.strip() for s in (form.footage.data or "").split(",") if s.strip()]
+    try:
+        with acting() as (ledger, me):
+            ref = ledger.open_request(
+                requester_kind=form.requester_kind.data or "",
+                requester=form.requester.data or "",
+                received_by=form.received_by.data or "",
+                records=form.records.data or [],
+                description=form.description.data or "",
+                actor=me,
+                patron_card=(form.patron_card.data or "").strip() or None,
+                patron_name=form.patron_name.data or "",
+                minor=bool(form.minor.data),
+                footage=footage,
+                case_number=(form.case_number.data or "").strip() or None,
+            )
+    except (InvalidInput, NotFound) as e:  # what was typed stays in the form
+        return page("intake.html", 400, form=form, message=f"{e}. Nothing was recorded.")
+    return redirect(f"/requests/{ref}")  # type: ignore[return-value]
+
+
+def _version(ledger: Any, ref: str) -> int:
+    return int(ledger.repository.get(request_id(ref)).version)
+
+
+@bp.route("/requests/<ref>")
+def request_page(ref: str) -> Response:
+    with acting() as (ledger, me):
+        view = ledger.read_request(ref, actor=me, detail="web")  # the read is recorded (R27)
+        seen = _version(ledger, ref)
+    return _request_page(view, seen)
+
+
+def _request_page(
+    view: dict[str, Any],
+    seen: int,
+    *,
+    decision: DecisionForm | None = None,
+    release: ReleaseForm | None = None,
+    message: str = "",
+    status: int = 200,
+) -> Response:
+    decision = decision or DecisionForm(formdata=None)
+    release = release or ReleaseForm(formdata=None)
+    allowed = (view.get("decision") or {}).get("allowed_fields") or []
+    release.fields.choices = [(f, f.replace("_", " ")) for f in allowed if f != "footage"]
+    release.footage.choices = [
+        (s, s) for s in (view.get("decision") or {}).get("approved_footage") or []
+    ]
+    decision.seen.data = release.seen.data = str(seen)
+    title, sections = request_sections(view, desk().zone())
+    return page(
+        "request.html",
+        status,
+        title=title,
+        sections=sections,
+        view=view,
+        decision_form=decision,
+        release_form=release,
+        message=message,
+        role=g.web.signer.role,
+    )
+
+
+def _sudo(ledger: Any, me: str, passphrase: str) -> None:
+    """Sudo mode: the passphrase again before a decision or a release (a wrong one is
+    recorded and counts towards the lockout, as on the command line)."""
+    ledger.authenticate(me, passphrase.encode())
+
+
+def _conflict(ledger: Any, ref: str, seen: str | None, me: str) -> str:
+    """Why this form is stale: the request changed since the page was opened (another
+    browser decided or released first); empty if not."""
+    if seen is None or not seen.isdigit() or _version(ledger, ref) == int(seen):
+        return ""
+    view = ledger.request_view(ref)
+    d = view.get("decision") or {}
+    if d:
+        verdict = "approved" if d.get("approved") else "denied"
+        return (
+            f"{d.get('by')} {verdict} {ref} while you had this page open; your form was not "
+            "recorded. Read the decision below and act again if you still need to."
+        )
+    return (
+        f"{ref} changed while you had this page open; your form was not recorded. "
+        "Read it again below."
+    )
+
+
+@bp.route("/requests/<ref>/decide", methods=["POST"])
+def request_decide(ref: str) -> Response:
+    form = DecisionForm()
+
+    def decide(ledger: Any, me: str, _view: dict[str, Any]) -> None:
+        ledger.decide(
+            ref, approve=form.decision.data == "approve", reason=form.reason.data or "",
+            actor=me,
+        )  # fmt: skip
+
+    return _confirmed_act(
+        ref, form, "decision", decide,
+        "Choose approve or deny, give a reason and your passphrase.", "Nothing was decided.",
+    )  # fmt: skip
+
+
+@bp.route("/requests/<ref>/release", methods=["POST"])
+def request_release(ref: str) -> Response:
+    form = ReleaseForm()
+
+    def choices(view: dict[str, Any]) -> None:
+        decision = view.get("decision") or {}
+        form.fields.choices = [(f, f) for f in decision.get("allowed_fields") or []]
+        form.footage.choices = [(s, s) for s in decision.get("approved_footage") or []]
+
+    def release(ledger: Any, me: str, _view: dict[str, Any]) -> None:
+        ledger.release(
+            ref, fields=form.fields.data or [], footage=form.footage.data or [],
+            to=form.to.data or "", method=form.method.data or "",
+            badge=form.badge.data or "", actor=me,
+        )  # fmt: skip
+
+    return _confirmed_act(
+        ref, form, "release", release,
+        "Say what is released, to whom and how, and give your passphrase.",
+        "Nothing was released.", prepare=choices,
+    )  # fmt: skip
+
+
+def _confirmed_act(
+    ref: str,
+    form: Any,
+    which: str,
+    act: Any,
+    incomplete: str,
+    not_done: str,
+    *,
+    prepare: Any = None,
+) -> Response:
+    """A decision or a release: the record read (R27), the form checked, refused if the
+    request changed since the page was opened (409), the passphrase again (sudo mode; a
+    wrong one recorded), then the act. ``which`` names the form re-shown on a problem."""
+    with acting() as (ledger, me):
+        view = ledger.read_request(ref, actor=me, detail=f"web {which}")
+        if prepare is not None:
+            prepare(view)
+
+        def again(status: int, message: str, *, keep: bool = True) -> Response:
+            if not keep:
+                form.passphrase.data = ""
+            return _request_page(
+                view, _version(ledger, ref), status=status, message=message, **{which: form}
+            )
+
+        if not form.validate_on_submit():
+            return again(400, incomplete)
+        stale = _conflict(ledger, ref, form.seen.data, me)
+        if stale:
+            return _request_page(view, _version(ledger, ref), message=stale, status=409)
+        try:
+            _sudo(ledger, me, form.passphrase.data or "")
+        except NotPermitted as e:
+            return again(403, f"{e}. {not_done}", keep=False)
+        try:
+            act(ledger, me, view)
+        except InvalidInput as e:
+            return again(400, f"{e}. Nothing was recorded.", keep=False)
+    return redirect(f"/requests/{ref}")  # type: ignore[return-value]
+
+
+__all__ = ["bp", "LedgerError"]
