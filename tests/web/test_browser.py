@@ -17,7 +17,10 @@ from typing import Any
 
 import pytest
 
-from tests.identity import DIRECTOR, passphrase
+from ledger.clock import ManualClock
+from ledger.datadir import DataDir
+from tests.conftest import NOW
+from tests.identity import DIRECTOR, open_test_ledger, passphrase
 from tests.web.conftest import CAMERA, COUNSEL, MANAGER, STAFF, head, kinds_since
 
 pytestmark = pytest.mark.browser
@@ -40,6 +43,15 @@ def server(library: dict[str, Any]) -> Iterator[str]:
 
     from web.app import create_app
 
+    # The server runs on the system clock, weeks after the clip was recorded (at the
+    # tests' NOW): a legal hold keeps it viewable past its deadline, as the policy allows.
+    ledger = open_test_ledger(DataDir.open(library["data_dir"]), clock=ManualClock(NOW))
+    try:
+        ledger.place_hold(
+            [library["segment"]], kind="legal", reason="suit", reference="L-1", actor=DIRECTOR
+        )
+    finally:
+        ledger.close()
     app = create_app(library["data_dir"])
     srv: Any = create_server(app, host="127.0.0.1", port=0, threads=2)
     thread = threading.Thread(target=srv.run, daemon=True)
