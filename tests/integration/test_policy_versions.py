@@ -229,6 +229,11 @@ def _forge_citation(ledger: Ledger, data_dir: Path, kind: str, version: int) -> 
         )
     engine.dispose()
     rechain_from(data_dir, entry.notification_id)
+    engine = create_engine(DataDir.open(data_dir).database_url)
+    with engine.begin() as conn:  # the insider rebuilds the tree's cache too
+        conn.execute(text("DELETE FROM ledger_events_tree_nodes"))
+        conn.execute(text("DELETE FROM ledger_events_tree"))
+    engine.dispose()
     return entry.notification_id
 
 

@@ -64,7 +64,7 @@ def _build(led: Ledger, views: Views) -> None:
         infos = led.record_captures(items, actor=STAFF)
         segments += [i.segment_id for i in infos]
         today = [i.segment_id for i in infos]
-        flag = led.flag(today[0], reason="fall at the desk", actor=STAFF,
+        flag = led.flag(today[0], incident="IR-7 fall", reason="fall at the desk", actor=STAFF,
                         retain_until=day + timedelta(days=60))  # fmt: skip
         if d % 2:
             led.clear_flag(today[0], flag, reason="no claim", actor=DIRECTOR)
