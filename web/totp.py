@@ -83,8 +83,9 @@ def check(datadir: DataDir, signer: Signer, code: str, *, at: float | None = Non
     for step in (current, current - 1, current + 1):
         if pyotp.utils.strings_equal(totp.generate_otp(step), code):
             with _used_lock:
-                if _used.get(signer.member_id, -1) >= step:
+                seen = (str(datadir.path), signer.member_id)  # per ledger: ids repeat
+                if _used.get(seen, -1) >= step:
                     return False
-                _used[signer.member_id] = step
+                _used[seen] = step
             return True
     return False

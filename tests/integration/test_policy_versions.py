@@ -11,7 +11,7 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from capture.ingest import ingest_paths
 from ledger.app import Ledger, open_ledger
@@ -231,8 +231,9 @@ def _forge_citation(ledger: Ledger, data_dir: Path, kind: str, version: int) -> 
     rechain_from(data_dir, entry.notification_id)
     engine = create_engine(DataDir.open(data_dir).database_url)
     with engine.begin() as conn:  # the insider rebuilds the tree's cache too
-        conn.execute(text("DELETE FROM ledger_events_tree_nodes"))
-        conn.execute(text("DELETE FROM ledger_events_tree"))
+        for table in ("ledger_events_tree_nodes", "ledger_events_tree"):
+            if inspect(conn).has_table(table):
+                conn.execute(text(f"DELETE FROM {table}"))
     engine.dispose()
     return entry.notification_id
 
