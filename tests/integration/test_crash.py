@@ -84,6 +84,34 @@ class Run:
             self.acked[UUID(rest[0])] = [int(i) for i in rest[2:]]
 
 
+def _settled(url: str) -> None:
+    """PostgreSQL: a killed writer's server process may still be finishing a COMMIT it had
+    been sent; wait until no other session of this database is working, so what is read
+    next is what stays (SQLite: the killed process's transaction is gone with it)."""
+    if not url.startswith("postgresql"):
+        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        deadline = time.monotonic() + 30
+        with engine.connect() as conn:
+            while time.monotonic() < deadline:
+                busy = conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND pid <> pg_backend_pid() AND state IN "
+                        "('active', 'idle in transaction', 'idle in transaction (aborted)')"
+                    )
+                ).scalar()
+                conn.rollback()
+                if not busy:
+                    return
+                time.sleep(0.05)
+    finally:
+        engine.dispose()
+
+
 def _run_and_kill(url: str, seed: int, delay: float) -> Run:
     run = Run()
     ready = threading.Event()
@@ -170,6 +198,7 @@ def test_writers_killed_mid_batch_leave_every_acknowledged_batch_whole_and_a_ver
         begun |= run.begun
         acked |= run.acked
         where = f"after kill {kill + 1} of {KILLS}"
+        _settled(database_url)
 
         stored = _stored_batches(recorder)
         assert set(stored) <= set(begun), f"{where}: events of a batch nobody began"
