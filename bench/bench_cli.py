@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_ledger import machine  # noqa: E402
+from bench_ledger import DEFAULT_PG, machine  # noqa: E402
 
 CUSTODES = str(Path(sys.executable).with_name("custodes"))
 DIRECTOR = "Dana Director"
@@ -116,7 +116,7 @@ def main() -> None:
     print(f"load average during the run: {load[0]:.2f}")
     if args.json:
         with args.json.open("a") as out:
-            out.write(json.dumps({"machine": machine(), "load": load}) + "\n")
+            out.write(json.dumps({"machine": machine(DEFAULT_PG), "load": load}) + "\n")
             for row in rows:
                 out.write(json.dumps({"repeats": args.repeats, **row}) + "\n")
 
