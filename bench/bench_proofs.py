@@ -50,6 +50,7 @@ from ledger.chain_reader import ChainReader  # noqa: E402
 from ledger.checkpoint import generate_signing_key, parse_and_verify  # noqa: E402
 from ledger.integrity import (  # noqa: E402
     check_inclusion,
+    issue_checkpoint,
     prove,
     sign_verified,
     verify_and_extend,

@@ -108,10 +108,6 @@ def test_the_rules_read_the_parameters_they_are_given() -> None:
     assert check_camera_zone("staff_area").allowed
     assert not check_camera_zone("staff_area", seven.refused_camera_zones).allowed
     assert not check_camera_zone("restroom", ()).allowed  # the law's zones, whatever
-    from datetime import UTC, datetime, timedelta
-
-    now = datetime(2026, 11, 2, 15, tzinfo=UTC)
-    old = now - timedelta(days=3)
     assert check_archive_access("business_manager").allowed
     refused = check_archive_access("business_manager", roles=seven.archive_viewer_roles)
     assert not refused.allowed and "only by the Director (" in refused.reason
@@ -123,6 +119,8 @@ def test_the_rules_read_the_parameters_they_are_given() -> None:
                                 guardianship_confirmation="birth certificate")  # fmt: skip
     assert policy.releasable_fields(facts).allowed_fields == {"itemized_fines"}
     assert policy.releasable_fields(policy.with_policy(facts, seven)).allowed_fields == set()
+    from datetime import UTC, datetime
+
     tuesday = datetime(2026, 12, 1, 18, tzinfo=UTC)
     short = PolicyParams(**{**seven.__dict__, "response_business_days": 3})
     due = foia.foia_deadline(tuesday, _chicago(), extended=False)
