@@ -188,13 +188,12 @@ def test_the_tree_grows_with_each_verification(data_dir: Path) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # PostgreSQL's statements
 def test_a_warmed_up_chain_proves_on_statements_prepared_at_open(
     data_dir: Path, database_url: str
 ) -> None:
     """Issue 18, item 4: ``open_chain(warm_up=True)`` connects and prepares the proof's
     statements; the first proof then runs them prepared, on that same connection."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("prepared statements are PostgreSQL's")
     _add_entries(data_dir, 3)
     dd = DataDir.open(data_dir)
     origin = open_test_ledger(dd, clock=ManualClock(NOW)).site().log_origin
