@@ -270,7 +270,7 @@ class FootageCommands(FootageQueries):
             self.refuse(who, "footage flag", decision.rule, decision.reason, subject=sid)
         ret = footage_policy.retention_deadline(
             segment.recorded_end,
-            footage_policy.retention_in_force(segment.retention_days),
+            segment.retention_days,
             segment.policy_flags(),
             segment.policy_holds(),
             now,
@@ -532,7 +532,7 @@ class FootageCommands(FootageQueries):
             self.refuse(who, "footage view", purpose_ok.rule, purpose_ok.reason, subject=sid)
         ret = footage_policy.retention_deadline(
             segment.recorded_end,
-            footage_policy.retention_in_force(segment.retention_days),
+            segment.retention_days,
             segment.policy_flags(),
             segment.policy_holds(),
             now,

@@ -236,12 +236,6 @@ def check_retention_days(days: int, policy_days: int = MIN_RETENTION_DAYS) -> De
     return allow(r.FOOTAGE_RETENTION, f"{days} days, at least the policy's {policy_days}")
 
 
-def retention_in_force(recorded_days: int) -> int:
-    """The days a segment is kept: as recorded at capture, the days of the policy version
-    in force when its recording began (R28); a later version never shortens them."""
-    return recorded_days
-
-
 def check_not_past_deadline(
     keep_until: datetime | None,
     active_holds: Iterable[str],

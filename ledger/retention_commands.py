@@ -73,7 +73,7 @@ class RetentionCommands(FootageQueries):
             )
         decision = footage_policy.check_purge(
             segment.recorded_end,
-            footage_policy.retention_in_force(segment.retention_days),
+            segment.retention_days,
             segment.policy_flags(),
             segment.policy_holds(),
             now,
@@ -140,7 +140,7 @@ class RetentionCommands(FootageQueries):
                 sweep_run=sweep_run,
                 schedule_authority=authority,
                 rule_id=rules.FOOTAGE_RETENTION.id,
-                retention_days=footage_policy.retention_in_force(segment.retention_days),
+                retention_days=segment.retention_days,
             )
             segments.append(segment)
         if segments:

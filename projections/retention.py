@@ -36,7 +36,6 @@ from sqlalchemy import (
 )
 
 from ledger.footage import FootageHold, Segment
-from ledger.footage_policy import retention_in_force
 from ledger.site import Site
 from projections.base import Projection, UtcDateTime, insert_row, update_row
 
@@ -335,7 +334,7 @@ class RetentionProjection(Projection):
 
 
 def _deadline_in_force(event: Any) -> datetime:
-    days = retention_in_force(event.retention_days)
+    days = event.retention_days
     return max(event.retention_deadline, event.recorded_end + timedelta(days=days))
 
 
