@@ -63,6 +63,17 @@ class DisclosureQueries(PatronCommands):
                 "allowed_fields": sorted(plan.allowed_fields),
                 "refused": {f: d.message() for f, d in sorted(plan.refused.items())},
                 "refused_summary": _refused_summary(plan),
+                # every requested field with the rule that allows or refuses it
+                "decisions": [
+                    {
+                        "field": f,
+                        "allowed": d.allowed,
+                        "rule_id": d.rule.id,
+                        "rule_source": d.rule.source,
+                        "reason": d.reason,
+                    }
+                    for f, d in plan.decisions
+                ],
             },
             "decision": q.decision,
             "releases": q.releases,

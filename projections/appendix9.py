@@ -203,6 +203,11 @@ def _signature_row(pdf: FPDF, cells: list[tuple[str, float]]) -> None:
 def render_appendix9(form: Mapping[str, object], out_path: Path, *, force: bool = False) -> None:
     """Write the form to ``out_path``: 0600 (it names the patron's officer and the
     emergency), never through a symbolic link or over a file without ``force``."""
+    write_bytes(out_path, appendix9_pdf(form), force=force, mode=PRIVATE)
+
+
+def appendix9_pdf(form: Mapping[str, object]) -> bytes:
+    """The filled form as PDF bytes (the web dashboard serves them; nothing is written)."""
     pdf = _Form(format="Letter", unit="mm")
     pdf.form_id = _text(form.get("form_id")) or "________"
     pdf.set_margins(LEFT, 11, LEFT)
@@ -331,4 +336,4 @@ def render_appendix9(form: Mapping[str, object], out_path: Path, *, force: bool 
     pdf.ln(2)
     _paragraph(pdf, NOTICE, 8.5, "I")
 
-    write_bytes(out_path, bytes(pdf.output()), force=force, mode=PRIVATE)
+    return bytes(pdf.output())

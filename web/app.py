@@ -110,9 +110,10 @@ def create_app(
     app.before_request(_signed_in)
     app.after_request(_headers)
     _error_pages(app)
-    from web import footage, pages, reports
+    from web import footage, pages, reports, request_steps
 
     app.register_blueprint(pages.bp)
+    app.register_blueprint(request_steps.bp)
     app.register_blueprint(footage.bp)
     app.register_blueprint(reports.bp)
     app.jinja_env.globals.update(role_name=_role_name, show_time=_show_time)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     HiddenField,
+    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -14,11 +17,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ledger.disclosure import RECORD_CLASSES, REQUESTER_KINDS
+from ledger.disclosure import ORDER_KINDS, RECORD_CLASSES, REQUESTER_KINDS, ROLES_SOUGHT
+from ledger.footage import HOLD_KINDS
 from ledger.footage_policy import PURPOSES
+from ledger.policy import FIELD_CLASS
 from projections.retention import STATUSES
 
 
@@ -122,7 +127,12 @@ class ReportForm(FlaskForm):
     last = DateField("To (site day)", validators=[DataRequired()])
     fmt = RadioField(
         "Show as",
-        choices=[("page", "this page"), ("pdf", "PDF download"), ("json", "JSON download")],
+        choices=[
+            ("page", "this page"),
+            ("pdf", "PDF download"),
+            ("csv", "CSV download (a zip, one file per table)"),
+            ("json", "JSON download"),
+        ],
         default="page",
     )
     signing_passphrase = PasswordField(
@@ -138,3 +148,165 @@ class HistoryForm(FlaskForm):
     subject = StringField("Subject (request, segment, camera, patron pseudonym, staff name)",
                           validators=[DataRequired(), Length(max=200)])  # fmt: skip
     as_of = DateField("As of the end of (site day; empty: now)", validators=[Optional()])
+
+
+# ---- what follows intake: court orders, Appendix 9, receipts, follow-ups ---------------------
+
+SCOPE_CLASSES = (*RECORD_CLASSES, "non_patron")
+FIELDS = tuple(FIELD_CLASS)
+MINUTES = "%Y-%m-%dT%H:%M"
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class CourtOrderForm(FlaskForm):
+    kind = SelectField("Kind of document", choices=_choices(ORDER_KINDS))
+    signed_by_judge = RadioField("Signed by a judge", choices=YES_NO, validators=[InputRequired()])
+    court = StringField("Court", validators=[DataRequired(), Length(max=200)])
+    judge = StringField("Judge", validators=[DataRequired(), Length(max=200)])
+    case = StringField("Case or docket number", validators=[DataRequired(), Length(max=100)])
+    issued = DateTimeLocalField("Issued", format=MINUTES, validators=[DataRequired()])
+    served_at = DateTimeLocalField("Served", format=MINUTES, validators=[DataRequired()])
+    served_by = StringField(
+        "Served by (name, badge, agency)", validators=[DataRequired(), Length(max=200)]
+    )
+    scope_patrons = TextAreaField(
+        "Card numbers of the patrons the order names (one a line)",
+        validators=[Optional(), Length(max=2000)],
+    )
+    scope_records = Checkboxes("Record classes the order covers", choices=_choices(SCOPE_CLASSES))
+    scope_fields = Checkboxes("Fields the order names", choices=_choices(FIELDS))
+    scope_from = DateField("Records from (site day)", validators=[Optional()])
+    scope_to = DateField("Records to (site day, inclusive)", validators=[Optional()])
+    exclude_records = Checkboxes(
+        "Record classes the order expressly excludes", choices=_choices(SCOPE_CLASSES)
+    )
+    exclude_fields = Checkboxes("Fields the order expressly excludes", choices=_choices(FIELDS))
+    scope_note = TextAreaField(
+        "The order's own words on its scope (a note; no card numbers)",
+        validators=[Optional(), Length(max=2000)],
+    )
+    nondisclosure = TextAreaField(
+        "Nondisclosure order served with it: its terms", validators=[Optional(), Length(max=2000)]
+    )
+    document = FileField("The order's scan (PDF or image)")
+
+
+class EmergencyForm(FlaskForm):
+    signed_form = FileField("The scan of the signed Appendix 9 form (PDF or image)")
+    officer_name = StringField("Officer's name", validators=[DataRequired(), Length(max=200)])
+    officer_rank = StringField("Rank", validators=[Optional(), Length(max=100)])
+    badge_number = StringField("Badge or ID number", validators=[DataRequired(), Length(max=40)])
+    agency = StringField("Agency", validators=[DataRequired(), Length(max=200)])
+    agency_phone = StringField("Agency's phone", validators=[Optional(), Length(max=40)])
+    id_examined = RadioField(
+        "The officer's identification was examined", choices=YES_NO, validators=[InputRequired()]
+    )
+    sworn_officer = BooleanField("Ticked: I am a sworn law enforcement officer")
+    court_order_impractical = BooleanField("Ticked: obtaining a court order is impractical")
+    imminent_danger = BooleanField("Ticked: there is an imminent danger of physical harm")
+    identification_purpose = BooleanField(
+        "Ticked: the information is needed to identify a suspect, witness or victim"
+    )
+    role_sought = SelectField(
+        "The person to be identified is a",
+        choices=[("", "not ticked on the form"), *_choices(ROLES_SOUGHT)],
+        validators=[Optional()],
+    )
+    emergency_description = TextAreaField(
+        "The emergency, as described on the form", validators=[DataRequired(), Length(max=2000)]
+    )
+
+
+class AcknowledgeForm(FlaskForm):
+    signed_receipt = FileField("The scan of the receipt the recipient signed (PDF or image)")
+
+
+class FollowUpForm(FlaskForm):
+    resolution = RadioField(
+        "How the follow-up is resolved",
+        choices=[
+            ("court_order", "A later court order (another request) covers it"),
+            ("judicial_review", "Judicial review was sought"),
+            ("closed", "Closed without either (give the reason)"),
+        ],
+        validators=[InputRequired()],
+    )
+    court_order_request = StringField(
+        "The request holding the later court order (e.g. R-2026-0004)",
+        validators=[Optional(), Length(max=40)],
+    )
+    reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000)])
+
+
+# ---- footage: flags and holds ------------------------------------------------------------------
+
+
+class FlagForm(FlaskForm):
+    incident = StringField(
+        "Incident (e.g. IR-2026-114 wallet theft)", validators=[DataRequired(), Length(max=200)]
+    )
+    reason = TextAreaField(
+        "The suspected misbehavior seen", validators=[DataRequired(), Length(max=2000)]
+    )
+    until = DateField("Keep through (site day; empty: the policy's limit)", validators=[Optional()])
+    not_staff_monitoring = TextAreaField(
+        "Director: why a reason that names staff is not staff monitoring",
+        validators=[Optional(), Length(max=2000)],
+    )
+
+
+class HoldForm(FlaskForm):
+    kind = SelectField("Kind of hold", choices=_choices(HOLD_KINDS))
+    reason = TextAreaField("Why", validators=[DataRequired(), Length(max=2000)])
+    reference = StringField(
+        "Case, order or request number", validators=[DataRequired(), Length(max=100)]
+    )
+    review_by = DateField("Review by (site day)", validators=[Optional()])
+
+
+class HoldReleaseForm(FlaskForm):
+    reason = TextAreaField("Why the hold ends", validators=[DataRequired(), Length(max=2000)])
+    passphrase = PasswordField(
+        "Your passphrase again (confirms it is you)", validators=[DataRequired()]
+    )
+
+
+# ---- reports and legal review ------------------------------------------------------------------
+
+
+class PeriodFilter(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter; the reading is what is recorded, if anything
+
+    first = DateField("From (site day)", validators=[Optional()])
+    last = DateField("To (site day, inclusive)", validators=[Optional()])
+
+
+class StatisticsForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    first = DateField("From (site day)", validators=[DataRequired()])
+    last = DateField("To (site day, inclusive)", validators=[DataRequired()])
+    threshold = IntegerField(
+        "Suppress counts below (empty: the adopted policy's threshold)",
+        validators=[Optional(), NumberRange(min=1, max=1000)],
+    )
+
+
+class CheckpointForm(FlaskForm):
+    signing_passphrase = PasswordField(
+        "Checkpoint signing key passphrase (only if the key has one)",
+        validators=[Optional(), Length(max=1024)],
+    )
+
+
+class ProofForm(FlaskForm):
+    event = IntegerField(
+        "Event number (as in the history's # column)",
+        validators=[DataRequired(), NumberRange(min=1)],
+    )
+    signing_passphrase = PasswordField(
+        "Checkpoint signing key passphrase (only if the key has one)",
+        validators=[Optional(), Length(max=1024)],
+    )

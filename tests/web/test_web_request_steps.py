@@ -1,0 +1,300 @@
+"""What follows intake, in the browser: the court order with its structured scope and its
+scan, Appendix 9 printed and the officer's signed scan recorded, the signed receipt and
+the follow-up; the decision page's field-by-field rules. Allowed, refused and recorded,
+CSRF missing (nothing recorded), uploads that are not a PDF or an image, huge uploads."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.identity import DIRECTOR, passphrase
+from tests.web.conftest import COUNSEL, MANAGER, STAFF, head, kinds_since, reader, sign_in, token
+
+CARD = "2100012345"
+PDF = b"%PDF-1.4\n% a scanned court order\n" + b"0" * 5000
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2000
+SCRIPT = "<script>alert('x')</script>"
+
+
+def _open(client: FlaskClient, **over: str) -> str:
+    html = client.get("/requests/new").get_data(as_text=True)
+    data = {
+        "requester_kind": "law_enforcement",
+        "requester": "Det. Ray, Mahomet PD",
+        "received_by": STAFF,
+        "records": ["registration"],
+        "description": "who holds this card",
+        "patron_card": CARD,
+        "patron_name": "Pat Patron",
+        "csrf_token": token(html),
+        **over,
+    }
+    response = client.post("/requests/new", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    found = re.fullmatch(r"/requests/(R-\d{4}-\d{4})", response.headers["Location"])
+    assert found
+    return found.group(1)
+
+
+def _submit(client: FlaskClient, path: str, data: dict[str, Any], *, csrf: bool = True) -> Any:
+    html = client.get(path).get_data(as_text=True)
+    body = dict(data)
+    if csrf:
+        body["csrf_token"] = token(html)
+    return client.post(path, data=body, content_type="multipart/form-data")
+
+
+def _order(**over: Any) -> dict[str, Any]:
+    return {
+        "kind": "order",
+        "signed_by_judge": "yes",
+        "court": "Champaign County Circuit Court",
+        "judge": "Hon. A. Judge",
+        "case": "2026-CF-123",
+        "issued": "2026-11-01T09:00",
+        "served_at": "2026-11-02T08:30",
+        "served_by": "Det. Ray, #42, Mahomet PD",
+        "scope_patrons": CARD,
+        "scope_records": ["registration"],
+        "scope_from": "2026-10-01",
+        "scope_to": "2026-10-31",
+        "exclude_fields": ["phone"],
+        "document": (io.BytesIO(PDF), "scans/order 2026-CF-123.pdf"),
+        **over,
+    }
+
+
+def _emergency(**over: Any) -> dict[str, Any]:
+    return {
+        "signed_form": (io.BytesIO(PNG), "appendix9-signed.png"),
+        "officer_name": "Lee Officer",
+        "officer_rank": "Sgt",
+        "badge_number": "4471",
+        "agency": "Mahomet PD",
+        "id_examined": "yes",
+        "sworn_officer": "y",
+        "court_order_impractical": "y",
+        "imminent_danger": "y",
+        "identification_purpose": "y",
+        "role_sought": "suspect",
+        "emergency_description": "a threat made at the library today",
+        **over,
+    }
+
+
+def _view(library: dict[str, Any], ref: str) -> dict[str, Any]:
+    ledger = reader(library["data_dir"])
+    try:
+        return ledger.request_view(ref)
+    finally:
+        ledger.close()
+
+
+def test_a_court_order_is_entered_with_its_scope_and_its_scan_hashed(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    ref = _open(sign_in(app, STAFF))
+    director = sign_in(app, DIRECTOR)
+    form = director.get(f"/requests/{ref}/court-order").get_data(as_text=True)
+    assert "site time, " in form and 'for="issued"' in form and 'enctype="multipart' in form
+    start = head(library["data_dir"])
+    response = _submit(director, f"/requests/{ref}/court-order", _order())
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["CourtOrderRecorded"]
+    order = _view(library, ref)["court_order"]
+    assert order["document_sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert order["document_name"] == "order 2026-CF-123.pdf"  # no folder kept
+    assert order["scope_records"] == ["registration"] and order["exclude_fields"] == ["phone"]
+    assert order["scope_from"] == "2026-10-01" and order["issued"].hour == 15  # 09:00 CST
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    # the decision page: each field with the rule that allows or refuses it
+    assert "Field by field" in html and "LRCA-COURT-ORDER" in html
+    assert re.search(r"<td>name</td><td>may be released</td>", html)
+    assert re.search(r'<tr class="refused"><td>phone</td><td>refused</td>', html)
+
+
+def test_a_court_order_scan_that_is_not_a_pdf_or_an_image_is_refused_and_nothing_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    ref = _open(sign_in(app, STAFF))
+    director = sign_in(app, DIRECTOR)
+    start = head(library["data_dir"])
+    for upload in (
+        (io.BytesIO(b"MZ\x90\x00 an executable"), "order.pdf"),  # the name lies
+        (io.BytesIO(b"<html>" + SCRIPT.encode()), "order.html"),
+        (io.BytesIO(b""), "empty.pdf"),
+    ):
+        response = _submit(director, f"/requests/{ref}/court-order", _order(document=upload))
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400 and "Nothing was recorded" in html
+        assert "Champaign County Circuit Court" in html  # what was typed stays
+    response = _submit(director, f"/requests/{ref}/court-order", _order(document=None))
+    assert response.status_code == 400
+    assert head(library["data_dir"]) == start
+
+
+def test_a_huge_scan_is_refused_before_it_is_read_and_nothing_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    ref = _open(sign_in(app, STAFF))
+    director = sign_in(app, DIRECTOR)
+    start = head(library["data_dir"])
+    huge = io.BytesIO(b"%PDF-1.4\n" + b"0" * (21 * 1024 * 1024))
+    response = _submit(director, f"/requests/{ref}/court-order", _order(document=(huge, "o.pdf")))
+    assert response.status_code == 413
+    assert head(library["data_dir"]) == start
+
+
+def test_a_court_order_form_without_the_csrf_token_records_nothing(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    ref = _open(sign_in(app, STAFF))
+    director = sign_in(app, DIRECTOR)
+    start = head(library["data_dir"])
+    response = _submit(director, f"/requests/{ref}/court-order", _order(), csrf=False)
+    assert response.status_code == 400 and "security token" in response.get_data(as_text=True)
+    assert head(library["data_dir"]) == start
+
+
+def test_a_court_order_served_in_the_future_is_refused_and_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    ref = _open(sign_in(app, STAFF))
+    staff = sign_in(app, STAFF)
+    start = head(library["data_dir"])
+    response = _submit(staff, f"/requests/{ref}/court-order", _order(served_at="2026-12-24T09:00"))
+    assert response.status_code == 403 and "was recorded" in response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+
+
+def test_html_in_the_court_orders_text_is_shown_inert(app: Flask, library: dict[str, Any]) -> None:
+    ref = _open(sign_in(app, STAFF))
+    director = sign_in(app, DIRECTOR)
+    response = _submit(
+        director, f"/requests/{ref}/court-order", _order(court=SCRIPT, served_by=SCRIPT)
+    )
+    assert response.status_code == 302
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_appendix9_is_printed_for_whoever_may_read_it_and_each_printing_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    staff = sign_in(app, STAFF)
+    ref = _open(staff)
+    assert "Print Appendix 9" in staff.get(f"/requests/{ref}").get_data(as_text=True)
+    for client in (staff, sign_in(app, DIRECTOR), sign_in(app, COUNSEL)):
+        start = head(library["data_dir"])
+        response = client.get(f"/requests/{ref}/appendix9.pdf")
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        assert response.data.startswith(b"%PDF-")
+        assert f"{ref}-appendix9.pdf" in response.headers["Content-Disposition"]
+        assert kinds_since(library["data_dir"], start) == ["ConfidentialRecordRead"]
+    manager = sign_in(app, MANAGER)
+    start = head(library["data_dir"])
+    response = manager.get(f"/requests/{ref}/appendix9.pdf")
+    assert response.status_code == 403 and "READ-CONFIDENTIAL" in response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+
+
+def test_the_officers_signed_scan_is_recorded_then_decided_released_acknowledged_followed_up(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    staff = sign_in(app, STAFF)
+    ref = _open(staff, records=["registration", "circulation"])
+    start = head(library["data_dir"])
+    response = _submit(staff, f"/requests/{ref}/emergency", _emergency())
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["EmergencyRequestRecorded"]
+    emergency = _view(library, ref)["emergency"]
+    assert emergency["signed_form_sha256"] == hashlib.sha256(PNG).hexdigest()
+    assert emergency["badge_number"] == "4471"
+
+    director = sign_in(app, DIRECTOR)
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert re.search(r"<tr><td>name</td><td>may be released</td><td>LRCA-EMERGENCY-SCOPE", html)
+    refused = r'<tr class="refused"><td>circulation history</td><td>refused at intake</td><td>LRCA-'
+    assert re.search(refused, html)
+    seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
+    assert seen
+    decided = director.post(
+        f"/requests/{ref}/decide",
+        data={"decision": "approve", "reason": "all four representations", "seen": seen.group(1),
+              "passphrase": passphrase(DIRECTOR), "csrf_token": token(html)},
+    )  # fmt: skip
+    assert decided.status_code == 302
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
+    assert seen
+    released = director.post(
+        f"/requests/{ref}/release",
+        data={"fields": "name", "to": "Lee Officer", "method": "in person", "badge": "4471",
+              "passphrase": passphrase(DIRECTOR), "seen": seen.group(1),
+              "csrf_token": token(html)},
+    )  # fmt: skip
+    assert released.status_code == 302, released.get_data(as_text=True)
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Record the recipient's signed receipt" in html and "Resolve the follow-up" in html
+
+    start = head(library["data_dir"])
+    receipt = (io.BytesIO(b"\xff\xd8\xff\xe0 a photo of the receipt"), "receipt.jpg")
+    response = _submit(staff, f"/requests/{ref}/acknowledge", {"signed_receipt": receipt})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["AcknowledgementRecorded"]
+
+    start = head(library["data_dir"])
+    follow = {"resolution": "closed", "reason": "the threat was withdrawn"}
+    response = _submit(staff, f"/requests/{ref}/follow-up", follow)
+    assert response.status_code == 403 and "was recorded" in response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+    response = _submit(director, f"/requests/{ref}/follow-up", follow, csrf=False)
+    assert response.status_code == 400
+    assert head(library["data_dir"]) == start + 1
+    response = _submit(director, f"/requests/{ref}/follow-up", follow)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start + 1) == ["FollowUpResolved"]
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Resolve the follow-up" not in html and "the threat was withdrawn" in html
+
+
+def test_an_emergency_form_without_every_representation_is_refused_and_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    staff = sign_in(app, STAFF)
+    ref = _open(staff)
+    start = head(library["data_dir"])
+    response = _submit(staff, f"/requests/{ref}/emergency", _emergency(imminent_danger=""))
+    assert response.status_code == 403 and "was recorded" in response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+    start = head(library["data_dir"])
+    text = (io.BytesIO(b"just some text"), "scan.pdf")
+    response = _submit(staff, f"/requests/{ref}/emergency", _emergency(signed_form=text))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "not a PDF or an image" in html
+    assert "Lee Officer" in html  # what was typed stays
+    response = _submit(staff, f"/requests/{ref}/emergency", _emergency(), csrf=False)
+    assert response.status_code == 400
+    assert head(library["data_dir"]) == start
+
+
+def test_a_receipt_for_nothing_released_is_not_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    staff = sign_in(app, STAFF)
+    ref = _open(staff)
+    start = head(library["data_dir"])
+    response = _submit(
+        staff, f"/requests/{ref}/acknowledge", {"signed_receipt": (io.BytesIO(PDF), "r.pdf")}
+    )
+    assert response.status_code == 400 and "nothing has been released" in response.get_data(
+        as_text=True
+    )
+    assert head(library["data_dir"]) == start
+    assert staff.get("/requests/R-2099-0001/court-order").status_code == 404

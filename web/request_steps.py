@@ -1,0 +1,206 @@
+"""What follows a request's intake, in the browser: the court order with its structured
+scope (R6, R7), Appendix 9 printed for the officer and the signed scan recorded (R8-R10),
+the recipient's signed receipt (R10) and the follow-up of an emergency release (R11).
+
+Each form calls the same ledger use-case as ``custodes request court-order``,
+``request form``, ``request emergency``, ``request acknowledge`` and ``request
+follow-up``: the ledger authorizes (a refusal is recorded and shown as 403), checks and
+records. Scans are hashed as they are read (web.uploads) and not kept: only their name
+and SHA-256 are recorded, as on the command line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, redirect, request
+
+from ledger import sitetime
+from ledger.errors import InvalidInput, NotFound
+from web.app import acting, desk
+from web.forms import AcknowledgeForm, CourtOrderForm, EmergencyForm, FollowUpForm
+from web.pages import page
+from web.uploads import scan_digest
+
+bp = Blueprint("request_steps", __name__)
+
+
+def _cards(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").replace(",", "\n").splitlines() if c.strip()]
+
+
+def _site_time(typed: datetime) -> datetime:
+    """A date and time typed in site time (a datetime-local field), read by the same code
+    as the command line's options (a time that does not exist on the site's clock, or
+    happens twice, is refused the same way)."""
+    return sitetime.parse(typed.strftime("%Y-%m-%dT%H:%M")).start(desk().zone())
+
+
+def _zone_labels(form: Any, *names: str) -> None:
+    zone = desk().zone().key
+    for name in names:
+        field = getattr(form, name)
+        if zone not in field.label.text:
+            field.label.text = f"{field.label.text} (site time, {zone})"
+
+
+def _step(template: str, ref: str, form: Any, status: int = 200, message: str = "") -> Response:
+    return page(template, status, ref=ref.upper(), form=form, message=message,
+                zone=desk().zone().key)  # fmt: skip
+
+
+def _known(ledger: Any, ref: str) -> str:
+    """The request's reference as recorded (NotFound, 404, if there is none)."""
+    return str(ledger.request_view(ref)["ref"])
+
+
+# ---- the court order ----------------------------------------------------------------------
+
+
+@bp.route("/requests/<ref>/court-order", methods=["GET", "POST"])
+def court_order(ref: str) -> Response:
+    from ledger.disclosure_intake import OrderScope
+
+    form = CourtOrderForm()
+    _zone_labels(form, "issued", "served_at")
+    with acting() as (ledger, _me):
+        ref = _known(ledger, ref)
+    if request.method == "GET":
+        return _step("court_order.html", ref, form)
+    if not form.validate_on_submit():
+        return _step("court_order.html", ref, form, 400, "Some fields need attention.")
+    try:
+        name, sha = scan_digest(form.document.data, "the order")
+        scope = OrderScope(
+            patron_cards=_cards(form.scope_patrons.data),
+            records=form.scope_records.data or [],
+            fields=form.scope_fields.data or [],
+            date_from=form.scope_from.data,
+            date_to=form.scope_to.data,
+            exclude_records=form.exclude_records.data or [],
+            exclude_fields=form.exclude_fields.data or [],
+        )
+        assert form.issued.data is not None and form.served_at.data is not None
+        issued, served = _site_time(form.issued.data), _site_time(form.served_at.data)
+        with acting() as (ledger, me):
+            ledger.record_court_order(
+                ref,
+                kind=form.kind.data or "",
+                signed_by_judge=form.signed_by_judge.data == "yes",
+                court=form.court.data or "",
+                judge=form.judge.data or "",
+                case=form.case.data or "",
+                issued=issued,
+                served_at=served,
+                served_by=form.served_by.data or "",
+                scope=scope,
+                scope_note=form.scope_note.data or "",
+                document_name=name,
+                document_sha256=sha,
+                nondisclosure=form.nondisclosure.data or "",
+                actor=me,
+            )  # a refusal (e.g. a time in the future) is recorded and shown as 403
+    except (InvalidInput, NotFound) as e:  # what was typed stays in the form
+        return _step("court_order.html", ref, form, 400, f"{e}. Nothing was recorded.")
+    return redirect(f"/requests/{ref}")  # type: ignore[return-value]
+
+
+# ---- Appendix 9: printed for the officer, the signed scan recorded ---------------------------
+
+
+@bp.route("/requests/<ref>/appendix9.pdf")
+def appendix9(ref: str) -> Response:
+    """The Officer's Request for Confidential Information, prefilled (R10); the printing
+    is recorded as a reading (R27), a member who may not read it is refused (recorded)."""
+    from projections.appendix9 import appendix9_pdf
+
+    with acting() as (ledger, me):
+        form = ledger.read_appendix9(ref, actor=me)
+    data = appendix9_pdf(form)
+    return Response(
+        data, mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{form["form_id"]}-appendix9.pdf"'},
+    )  # fmt: skip
+
+
+@bp.route("/requests/<ref>/emergency", methods=["GET", "POST"])
+def emergency(ref: str) -> Response:
+    form = EmergencyForm()
+    with acting() as (ledger, _me):
+        ref = _known(ledger, ref)
+    if request.method == "GET":
+        return _step("emergency.html", ref, form)
+    if not form.validate_on_submit():
+        return _step("emergency.html", ref, form, 400, "Some fields need attention.")
+    try:
+        name, sha = scan_digest(form.signed_form.data, "the signed Appendix 9 form")
+        with acting() as (ledger, me):
+            ledger.record_emergency(
+                ref,
+                officer_name=form.officer_name.data or "",
+                officer_rank=form.officer_rank.data or "",
+                badge_number=form.badge_number.data or "",
+                agency=form.agency.data or "",
+                agency_phone=form.agency_phone.data or "",
+                id_examined=form.id_examined.data == "yes",
+                sworn_officer=bool(form.sworn_officer.data),
+                court_order_impractical=bool(form.court_order_impractical.data),
+                imminent_danger=bool(form.imminent_danger.data),
+                identification_purpose=bool(form.identification_purpose.data),
+                role_sought=form.role_sought.data or None,
+                emergency_description=form.emergency_description.data or "",
+                signed_form_sha256=sha,
+                signed_form_name=name,
+                actor=me,
+            )  # missing representations are refused (recorded, 403)
+    except (InvalidInput, NotFound) as e:
+        return _step("emergency.html", ref, form, 400, f"{e}. Nothing was recorded.")
+    return redirect(f"/requests/{ref}")  # type: ignore[return-value]
+
+
+# ---- after the release: the signed receipt, the follow-up ------------------------------------
+
+
+@bp.route("/requests/<ref>/acknowledge", methods=["GET", "POST"])
+def acknowledge(ref: str) -> Response:
+    form = AcknowledgeForm()
+    with acting() as (ledger, _me):
+        ref = _known(ledger, ref)
+    if request.method == "GET":
+        return _step("acknowledge.html", ref, form)
+    if not form.validate_on_submit():
+        return _step("acknowledge.html", ref, form, 400, "Choose the scan of the receipt.")
+    try:
+        _name, sha = scan_digest(form.signed_receipt.data, "the signed receipt")
+        with acting() as (ledger, me):
+            ledger.acknowledge(ref, signed_receipt_sha256=sha, actor=me)
+    except (InvalidInput, NotFound) as e:
+        return _step("acknowledge.html", ref, form, 400, f"{e}. Nothing was recorded.")
+    return redirect(f"/requests/{ref}")  # type: ignore[return-value]
+
+
+@bp.route("/requests/<ref>/follow-up", methods=["GET", "POST"])
+def follow_up(ref: str) -> Response:
+    form = FollowUpForm()
+    with acting() as (ledger, _me):
+        ref = _known(ledger, ref)
+    if request.method == "GET":
+        return _step("follow_up.html", ref, form)
+    if not form.validate_on_submit():
+        return _step("follow_up.html", ref, form, 400, "Choose how the follow-up is resolved.")
+    how = form.resolution.data
+    other = (form.court_order_request.data or "").strip()
+    try:
+        with acting() as (ledger, me):
+            ledger.resolve_follow_up(
+                ref,
+                actor=me,
+                court_order_request=other if how == "court_order" and other else None,
+                judicial_review_sought=how == "judicial_review",
+                closed=how == "closed",
+                reason=form.reason.data or "",
+            )  # fmt: skip (Director only: others are refused, recorded)
+    except (InvalidInput, NotFound) as e:
+        return _step("follow_up.html", ref, form, 400, f"{e}. Nothing was recorded.")
+    return redirect(f"/requests/{ref}")  # type: ignore[return-value]
