@@ -1,0 +1,228 @@
+"""The registers the Director, the Business Manager and counsel read besides the
+compliance report: the disclosure register (``custodes report disclosures``), the
+footage access log (``report access``) and the anonymized statistics (``report
+statistics``); and, for legal review, a signed checkpoint (``custodes checkpoint``), an
+inclusion proof (``custodes prove``) and the public key (``keys export-public``) to
+download. Each reads the same projections as the command line; who may read them is
+checked by the ledger (``authorize``: a refusal is recorded and shown as 403).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from ledger import rules, sitetime
+from ledger.errors import InvalidInput
+from ledger.reads import READERS
+from ledger.text import csv_cell
+from web.app import acting, desk
+from web.forms import CheckpointForm, PeriodFilter, ProofForm, StatisticsForm
+from web.pages import page
+
+bp = Blueprint("registers", __name__)
+LEGAL = READERS["history"]  # who reads histories: the Director and counsel
+
+
+def _report_roles() -> tuple[str, ...]:
+    from projections.compliance import REPORT_ROLES
+
+    return tuple(REPORT_ROLES)
+
+
+def _period(form: Any) -> tuple[datetime | None, datetime | None]:
+    """[start, end) of whole site days; either end may be open."""
+    zone = desk().zone()
+    first, last = form.first.data, form.last.data
+    if first and last and first > last:
+        raise InvalidInput(f"the period runs from {first} to {last}: swap them")
+    start = sitetime.day_start(first, zone) if first else None
+    end = sitetime.days(last, last, zone)[1] if last else None
+    return start, end
+
+
+def _download(data: bytes, mimetype: str, name: str) -> Response:
+    return Response(
+        data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+def _cell(value: Any) -> Any:
+    """A register cell for a spreadsheet: lists joined with ";", times in UTC, text never
+    a formula (ledger.text.csv_cell)."""
+    if isinstance(value, list):
+        value = ";".join(json.dumps(v, sort_keys=True) if isinstance(v, dict) else str(v)
+                         for v in value)  # fmt: skip
+    if isinstance(value, datetime):
+        return sitetime.iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return csv_cell(value) if isinstance(value, str) else value
+
+
+# ---- the disclosure register --------------------------------------------------------------
+
+
+@bp.route("/reports/disclosures")
+def disclosures() -> Response:
+    from projections.disclosures import DisclosureRow
+    from projections.disclosures import disclosures as register
+    from projections.registry import read_views
+
+    form = PeriodFilter(request.args)
+    fmt = request.args.get("format", "page")
+    if not form.validate():
+        return page("disclosures.html", 400, form=form, rows=[],
+                    message="The dates are site days (YYYY-MM-DD).")  # fmt: skip
+    start, end = _period(form)
+    with acting() as (ledger, me):
+        ledger.authorize(me, "report disclosures", _report_roles(), rules.STAFF_ROLE)
+        rows = read_views(ledger, lambda conn: register(conn, start, end), checked=True)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        columns = [f.name for f in dataclasses.fields(DisclosureRow)]
+        writer.writerow(columns)
+        for r in rows:
+            writer.writerow([_cell(getattr(r, c)) for c in columns])
+        return _download(out.getvalue().encode(), "text/csv", "disclosure-register.csv")
+    return page("disclosures.html", form=form, rows=rows, message="")
+
+
+# ---- the footage access log ---------------------------------------------------------------
+
+
+@bp.route("/reports/access")
+def access() -> Response:
+    from projections.access import access_report
+    from projections.registry import read_views
+
+    form = PeriodFilter(request.args)
+    if not form.validate():
+        return page("access.html", 400, form=form, report=None,
+                    message="The dates are site days (YYYY-MM-DD).")  # fmt: skip
+    start, end = _period(form)
+    with acting() as (ledger, me):
+        ledger.authorize(me, "report access", _report_roles(), rules.STAFF_ROLE)
+        report = read_views(ledger, lambda conn: access_report(conn, start, end), checked=True)
+    return page("access.html", form=form, report=report, message="")
+
+
+# ---- statistics ---------------------------------------------------------------------------
+
+
+@bp.route("/reports/statistics")
+def statistics() -> Response:
+    from projections.registry import read_views
+    from projections.statistics import statistics as compute
+
+    form = StatisticsForm(request.args)
+    d = desk()
+    today = sitetime.local_day(d.now(), d.zone())
+    if not request.args:
+        form.first.data, form.last.data = today.replace(month=1, day=1), today
+        return page("statistics.html", form=form, stats=None, message="")
+    if not form.validate():
+        return page("statistics.html", 400, form=form, stats=None,
+                    message="Give the first and last site day; the threshold is a whole "
+                    "number.")  # fmt: skip
+    first, last = form.first.data, form.last.data
+    assert first is not None and last is not None
+    if first > last or last > today:
+        return page("statistics.html", 400, form=form, stats=None,
+                    message="The period runs from a day to the same or a later day, up to "
+                    "today.")  # fmt: skip
+    start, end = sitetime.days(first, last, d.zone())
+    with acting() as (ledger, me):
+        ledger.authorize(me, "report statistics", _report_roles(), rules.STAFF_ROLE)
+        # R28: the adopted policy version's threshold unless one is given (as the CLI)
+        cut = form.threshold.data or ledger.policy_params().small_cell_threshold
+        stats = read_views(
+            ledger, lambda conn: compute(conn, start, end, threshold=cut), checked=True
+        )
+    return page("statistics.html", form=form, stats=stats, message="")
+
+
+# ---- legal review: checkpoint, proof, public key -------------------------------------------
+
+
+def _signed_checkpoint(ledger: Any, passphrase: str | None) -> tuple[Any, str, Any]:
+    """Verify the whole chain and sign its tree head now (``custodes checkpoint``)."""
+    from ledger.integrity import issue_checkpoint, open_chain
+
+    d = desk()
+    secret = (passphrase or "").encode() if d.datadir.signing_key_is_encrypted() else None
+    try:
+        key = d.datadir.signing_key(secret)
+    except Exception as e:  # a wrong signing passphrase: say so, record nothing
+        raise InvalidInput(f"the checkpoint signing key cannot be used: {e}") from None
+    reader = open_chain(d.datadir, warm_up=True)
+    cp, note = issue_checkpoint(
+        reader, origin=ledger.site().log_origin, signing_key=key, now=d.now()
+    )
+    return cp, note, reader
+
+
+@bp.route("/legal")
+def legal() -> Response:
+    with acting() as (ledger, me):
+        ledger.authorize(me, "legal review downloads", LEGAL, rules.STAFF_ROLE)
+    return _legal_page()
+
+
+def _legal_page(status: int = 200, message: str = "", **forms: Any) -> Response:
+    return page(
+        "legal.html", status,
+        checkpoint_form=forms.get("checkpoint") or CheckpointForm(formdata=None),
+        proof_form=forms.get("proof") or ProofForm(formdata=None),
+        encrypted=desk().datadir.signing_key_is_encrypted(), message=message,
+    )  # fmt: skip
+
+
+@bp.route("/legal/checkpoint", methods=["POST"])
+def checkpoint() -> Response:
+    form = CheckpointForm()
+    with acting() as (ledger, me):
+        ledger.authorize(me, "checkpoint", LEGAL, rules.STAFF_ROLE)
+        if not form.validate_on_submit():
+            return _legal_page(400, "The form was incomplete.", checkpoint=form)
+        try:
+            cp, note, _reader = _signed_checkpoint(ledger, form.signing_passphrase.data)
+        except InvalidInput as e:
+            return _legal_page(400, f"{e}.", checkpoint=form)
+    return _download(note.encode(), "text/plain", f"custodes-{cp.size}.checkpoint")
+
+
+@bp.route("/legal/proof", methods=["POST"])
+def proof() -> Response:
+    from ledger.errors import NotFound
+    from ledger.integrity import prove
+
+    form = ProofForm()
+    with acting() as (ledger, me):
+        ledger.authorize(me, "prove", LEGAL, rules.STAFF_ROLE)
+        if not form.validate_on_submit():
+            return _legal_page(400, "Give the event's number.", proof=form)
+        event = int(form.event.data or 0)
+        try:
+            cp, note, reader = _signed_checkpoint(ledger, form.signing_passphrase.data)
+            made = prove(reader, event, cp, note)
+        except (InvalidInput, NotFound) as e:
+            return _legal_page(400, f"{e}.", proof=form)
+    data = (json.dumps(made.to_json(), indent=2) + "\n").encode()
+    return _download(data, "application/json", f"proof-event-{event}.json")
+
+
+@bp.route("/legal/public-key.pem")
+def public_key() -> Response:
+    """The library's public key: it checks checkpoints, proofs and exports; public."""
+    with acting() as (ledger, me):
+        ledger.authorize(me, "keys export-public", LEGAL, rules.STAFF_ROLE)
+    return _download(desk().datadir.public_key_pem(), "application/x-pem-file",
+                     "custodes-public.pem")  # fmt: skip
