@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import io
 import secrets
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from flask import Blueprint, Response, abort, g, request, send_file, session
+from flask import Blueprint, Response, abort, g, redirect, request, send_file, session
 
 from capture.ingest import open_vault
 from capture.stream import webm_of
 from ledger import sitetime
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, NotFound, NotPermitted
 from web.app import acting, desk
 from web.command import is_loopback
-from web.forms import SegmentFilter, ViewForm
+from web.forms import FlagForm, HoldForm, HoldReleaseForm, SegmentFilter, ViewForm
 from web.pages import page
 
 bp = Blueprint("footage", __name__)
@@ -91,15 +92,107 @@ def segment_page(segment_id: str) -> Response:
                     _forget_old_clips()
                     d.clips[clip] = (session["sid"], playable, d.now() + CLIP_LIFETIME)
                     info = ledger.segment_info(segment_id)
+    return _segment_page(info, 400 if message else 200, form=form, clip=clip, message=message)
+
+
+def _segment_page(info: Any, status: int = 200, *, message: str = "", **forms: Any) -> Response:
+    d = desk()
+    with d.gate:  # the policy's bound, to say it on the form (no key needed)
+        max_days = d.ledger.policy_params().flag_max_days
     return page(
         "segment.html",
-        400 if message else 200,
+        status,
         info=info,
-        form=form,
-        clip=clip,
+        form=forms.get("form") or ViewForm(formdata=None),
+        flag_form=forms.get("flag") or FlagForm(formdata=None),
+        hold_form=forms.get("hold") or HoldForm(formdata=None),
+        release_form=forms.get("release") or HoldReleaseForm(formdata=None),
+        clip=forms.get("clip", ""),
         message=message,
         role=g.web.signer.role,
+        flag_max_days=max_days,
+        zone=d.zone().key,
     )
+
+
+def _last_instant(day: date | None) -> datetime | None:
+    """The end of a site day typed in a date field (as ``--until DAY`` on the command
+    line: that whole day)."""
+    if day is None:
+        return None
+    return sitetime.parse(day.isoformat()).last_instant(desk().zone())
+
+
+@bp.route("/footage/<segment_id>/flag", methods=["POST"])
+def flag(segment_id: str) -> Response:
+    """Flag a segment for a named incident (R13): kept until the day given, within the
+    policy's bound (the ledger checks it, and R16a: never to monitor staff)."""
+    form = FlagForm()
+    with acting() as (ledger, me):
+        info = ledger.segment_info(segment_id)
+    if not form.validate_on_submit():
+        return _segment_page(info, 400, message="Name the incident and what was seen.", flag=form)
+    try:
+        with acting() as (ledger, me):
+            ledger.flag(
+                segment_id,
+                incident=form.incident.data or "",
+                reason=form.reason.data or "",
+                retain_until=_last_instant(form.until.data),
+                not_staff_monitoring=(form.not_staff_monitoring.data or "").strip() or None,
+                actor=me,
+            )  # a refusal (past the bound, staff monitoring) is recorded and shown as 403
+    except InvalidInput as e:
+        return _segment_page(info, 400, message=f"{e}. Nothing was recorded.", flag=form)
+    return redirect(f"/footage/{segment_id}")  # type: ignore[return-value]
+
+
+@bp.route("/footage/<segment_id>/hold", methods=["POST"])
+def hold(segment_id: str) -> Response:
+    """Hold a segment from purge (R14): any member may preserve footage."""
+    form = HoldForm()
+    with acting() as (ledger, me):
+        info = ledger.segment_info(segment_id)
+    if not form.validate_on_submit():
+        return _segment_page(info, 400, message="Say why and give a reference.", hold=form)
+    try:
+        with acting() as (ledger, me):
+            ledger.place_hold(
+                [segment_id],
+                kind=form.kind.data or "",
+                reason=form.reason.data or "",
+                reference=form.reference.data or "",
+                review_by=_last_instant(form.review_by.data),
+                actor=me,
+            )
+    except InvalidInput as e:
+        return _segment_page(info, 400, message=f"{e}. Nothing was recorded.", hold=form)
+    return redirect(f"/footage/{segment_id}")  # type: ignore[return-value]
+
+
+@bp.route("/footage/<segment_id>/holds/<hold_id>/release", methods=["POST"])
+def release_hold(segment_id: str, hold_id: str) -> Response:
+    """The Director releases a hold, with a reason and her passphrase again (sudo mode;
+    a wrong one is recorded and counts towards the lockout). Others are refused by the
+    ledger, and the refusal is recorded."""
+    form = HoldReleaseForm()
+    with acting() as (ledger, me):
+        info = ledger.segment_info(segment_id)
+        if not form.validate_on_submit():
+            return _segment_page(info, 400, message="Give the reason and your passphrase.",
+                                 release=form)  # fmt: skip
+        try:
+            ledger.authenticate(me, (form.passphrase.data or "").encode())
+        except NotPermitted as e:
+            form.passphrase.data = ""
+            return _segment_page(info, 403, message=f"{e}. The hold was not released.",
+                                 release=form)  # fmt: skip
+        try:
+            ledger.release_hold(hold_id, reason=form.reason.data or "", actor=me)
+        except (InvalidInput, NotFound) as e:
+            form.passphrase.data = ""
+            return _segment_page(info, 400, message=f"{e}. Nothing was recorded.", release=form)
+    return redirect(f"/footage/{segment_id}")  # type: ignore[return-value]
 
 
 @bp.route("/clips/<token>.webm")
