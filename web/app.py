@@ -110,13 +110,14 @@ def create_app(
     app.before_request(_signed_in)
     app.after_request(_headers)
     _error_pages(app)
-    from web import footage, pages, registers, reports, request_steps
+    from web import exports, footage, pages, registers, reports, request_steps
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(request_steps.bp)
     app.register_blueprint(footage.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(registers.bp)
+    app.register_blueprint(exports.bp)
     app.jinja_env.globals.update(role_name=_role_name, show_time=_show_time)
     app.teardown_appcontext(lambda _e: None)
     return app

@@ -310,3 +310,12 @@ class ProofForm(FlaskForm):
         "Checkpoint signing key passphrase (only if the key has one)",
         validators=[Optional(), Length(max=1024)],
     )
+
+
+class ExportForm(FlaskForm):
+    segments = Checkboxes("Segments to export (those the Director approved)")
+    redact_faces = BooleanField("Blur faces (detection only: check the result, R19)")
+    signing_passphrase = PasswordField(
+        "Checkpoint signing key passphrase (only if the key has one)",
+        validators=[Optional(), Length(max=1024)],
+    )

@@ -179,9 +179,12 @@ def _request_page(
     *,
     decision: DecisionForm | None = None,
     release: ReleaseForm | None = None,
+    export: Any = None,
     message: str = "",
     status: int = 200,
 ) -> Response:
+    from web.exports import export_form, packages_of
+
     decision = decision or DecisionForm(formdata=None)
     release = release or ReleaseForm(formdata=None)
     allowed = (view.get("decision") or {}).get("allowed_fields") or []
@@ -199,6 +202,9 @@ def _request_page(
         view=view,
         decision_form=decision,
         release_form=release,
+        export_form=export or export_form(view),
+        packages=packages_of(view["ref"]),
+        encrypted=desk().datadir.signing_key_is_encrypted(),
         message=message,
         role=g.web.signer.role,
     )

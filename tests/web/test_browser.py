@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,17 @@ def database_url(tmp_path: Path) -> str:
 def server(library: dict[str, Any]) -> Iterator[str]:
     """The dashboard on a free loopback port, on the system clock, as `custodes serve`
     runs it."""
+    yield from _serve(library)
+
+
+@pytest.fixture
+def server_then(library: dict[str, Any]) -> Iterator[str]:
+    """The same, on the tests' clock (minutes after the clip was recorded): for acts
+    bounded by the footage's own deadline, which the system clock is weeks past."""
+    yield from _serve(library, ManualClock(NOW + timedelta(minutes=5)))
+
+
+def _serve(library: dict[str, Any], clock: ManualClock | None = None) -> Iterator[str]:
     from waitress.server import create_server
 
     from web.app import create_app
@@ -52,7 +64,7 @@ def server(library: dict[str, Any]) -> Iterator[str]:
         )
     finally:
         ledger.close()
-    app = create_app(library["data_dir"])
+    app = create_app(library["data_dir"], clock=clock)
     srv: Any = create_server(app, host="127.0.0.1", port=0, threads=2)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -143,7 +155,8 @@ def test_intake_then_the_directors_decision_then_the_release(
     page.get_by_role("button", name="Record the decision").click()
     page.wait_for_load_state()
     assert "approved by Dana Director" in page.content()
-    page.get_by_label(library["segment"]).check()
+    release = page.locator("section", has=page.get_by_role("heading", name="Release", exact=True))
+    release.get_by_label(library["segment"]).check()
     page.get_by_label("Released to").fill("Det. Ray")
     page.get_by_label("How (in person, mail, secure link...)").fill("in person")
     page.locator("#release-passphrase").fill(passphrase(DIRECTOR))
@@ -226,3 +239,125 @@ def test_counsel_reads_a_history_as_of_a_day(
     assert page.get_by_role("cell", name="FootageCaptured").is_visible()
     assert "as of" in page.get_by_role("heading", level=2).inner_text()
     shot(page, "web-history")
+
+
+PDF_SCAN = b"%PDF-1.4\n% the order, scanned\n" + b"0" * 2000
+PNG_SCAN = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2000
+
+
+def _take_in(page: Any, server: str, records: list[str], **fields: str) -> str:
+    page.goto(f"{server}/requests/new")
+    page.get_by_label("Who is asking").select_option("law_enforcement")
+    page.get_by_label("Requester (name, agency)").fill("Det. Ray, Mahomet PD")
+    for r in records:
+        page.get_by_label(r, exact=True).check()
+    page.get_by_label("What they ask for").fill("who holds this library card")
+    page.get_by_label("Patron's card number").fill("2100012345")
+    page.get_by_label("Patron's name").fill("Pat Patron")
+    page.get_by_role("button", name="Record the request").click()
+    page.wait_for_url("**/requests/R-*")
+    return str(page.url.rsplit("/", 1)[1])
+
+
+def test_a_court_order_is_entered_with_its_scope_then_the_director_decides(
+    server: str, page: Any, library: dict[str, Any]
+) -> None:
+    sign_in(page, server, DIRECTOR, passphrase(DIRECTOR))
+    page.wait_for_url(f"{server}/")
+    ref = _take_in(page, server, ["registration"])
+    page.get_by_role("link", name="Record a court order, warrant or subpoena").click()
+    page.get_by_label("Kind of document").select_option("order")
+    page.get_by_label("Yes").check()
+    page.get_by_label("Court", exact=True).fill("Champaign County Circuit Court")
+    page.get_by_label("Judge", exact=True).fill("Hon. A. Judge")
+    page.get_by_label("Case or docket number").fill("2026-CF-123")
+    page.get_by_label("Issued (site time").fill("2026-11-01T09:00")
+    page.get_by_label("Served (site time").fill("2026-11-02T08:30")
+    page.get_by_label("Served by (name, badge, agency)").fill("Det. Ray, #42, Mahomet PD")
+    page.get_by_label("Card numbers of the patrons the order names").fill("2100012345")
+    covers = page.get_by_role("group", name="Record classes the order covers")
+    covers.get_by_label("registration", exact=True).check()
+    excludes = page.get_by_role("group", name="Fields the order expressly excludes")
+    excludes.get_by_label("phone", exact=True).check()
+    page.get_by_label("The order's scan (PDF or image)").set_input_files(
+        files=[{"name": "order.pdf", "mimeType": "application/pdf", "buffer": PDF_SCAN}]
+    )
+    shot(page, "web-court-order")
+    page.get_by_role("button", name="Record the court order").click()
+    page.wait_for_url(f"**/requests/{ref}")
+    assert page.get_by_role("cell", name="LRCA-COURT-ORDER", exact=False).first.is_visible()
+    refused = page.locator("tr.refused", has_text="phone")
+    assert refused.is_visible() and "refused" in refused.inner_text()
+    page.get_by_label("Approve").check()
+    page.get_by_label("Reason").fill("a judge's order naming this patron")
+    page.locator("#decide-passphrase").fill(passphrase(DIRECTOR))
+    page.get_by_role("button", name="Record the decision").click()
+    page.wait_for_load_state()
+    assert "approved by Dana Director" in page.content()
+    shot(page, "web-court-order-decided")
+
+
+def test_appendix9_is_printed_and_the_officers_signed_scan_uploaded(
+    server: str, page: Any, library: dict[str, Any]
+) -> None:
+    sign_in(page, server, STAFF, passphrase(STAFF))
+    page.wait_for_url(f"{server}/")
+    ref = _take_in(page, server, ["registration"])
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Print Appendix 9").click()
+    assert download.value.suggested_filename == f"{ref}-appendix9.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+    page.get_by_role("link", name="Record the officer's signed Appendix 9").click()
+    page.get_by_label("The scan of the signed Appendix 9 form").set_input_files(
+        files=[{"name": "signed.png", "mimeType": "image/png", "buffer": PNG_SCAN}]
+    )
+    page.get_by_label("Officer's name").fill("Lee Officer")
+    page.get_by_label("Badge or ID number").fill("4471")
+    page.get_by_label("Agency", exact=True).fill("Mahomet PD")
+    page.get_by_role("group", name="The officer's identification was examined").get_by_label(
+        "Yes"
+    ).check()
+    for box in ("sworn law enforcement officer", "court order is impractical",
+                "imminent danger", "identify a suspect"):  # fmt: skip
+        page.get_by_label(box).check()
+    page.get_by_label("The person to be identified is a").select_option("suspect")
+    page.get_by_label("The emergency, as described on the form").fill("a threat made today")
+    shot(page, "web-appendix9")
+    start = head(library["data_dir"])
+    page.get_by_role("button", name="Record the signed form").click()
+    page.wait_for_url(f"**/requests/{ref}")
+    assert "EmergencyRequestRecorded" in kinds_since(library["data_dir"], start)
+    assert "Lee Officer" in page.locator("main").inner_text()
+    # a file that is not a scan is refused, and says so
+    page.goto(f"{server}/requests/new")
+    ref2 = _take_in(page, server, ["registration"])
+    page.goto(f"{server}/requests/{ref2}/emergency")
+    page.get_by_label("The scan of the signed Appendix 9 form").set_input_files(
+        files=[{"name": "signed.pdf", "mimeType": "application/pdf", "buffer": b"not a scan"}]
+    )
+    page.get_by_label("Officer's name").fill("Lee Officer")
+    page.get_by_label("Badge or ID number").fill("4471")
+    page.get_by_label("Agency", exact=True).fill("Mahomet PD")
+    page.get_by_label("Yes").check()
+    page.get_by_label("The emergency, as described on the form").fill("a threat made today")
+    page.get_by_role("button", name="Record the signed form").click()
+    assert "not a PDF or an image" in page.get_by_role("alert").inner_text()
+
+
+def test_staff_flag_a_segment_for_an_incident(
+    server_then: str, page: Any, library: dict[str, Any]
+) -> None:
+    server = server_then
+    sign_in(page, server, STAFF, passphrase(STAFF))
+    page.wait_for_url(f"{server}/")
+    page.goto(f"{server}/footage/{library['segment']}")
+    page.get_by_label("Incident (e.g. IR-2026-114 wallet theft)").fill("IR-2026-114 wallet theft")
+    page.get_by_label("The suspected misbehavior seen").fill("a wallet taken from a bag")
+    shot(page, "web-flag")
+    start = head(library["data_dir"])
+    page.get_by_label("Keep through (site day; empty: the policy's limit)").fill("2026-12-15")
+    page.get_by_role("button", name="Flag the segment").click()
+    page.wait_for_url(f"**/footage/{library['segment']}")
+    assert kinds_since(library["data_dir"], start) == ["FootageFlagged"]
+    flags = page.locator("dt", has_text="Flags").locator("xpath=following-sibling::dd[1]")
+    assert flags.inner_text().startswith("F-")

@@ -43,7 +43,7 @@ def test_staff_flag_a_segment_through_a_day_within_the_bound(
 ) -> None:
     staff = sign_in(app, STAFF)
     html = staff.get(f"/footage/{library['segment']}").get_data(as_text=True)
-    assert '<label for="flag-until">Keep through (site day' in html and "at most 90 days" in html
+    assert '<label for="flag-until">Keep through (site day' in html and "bound of 90 days" in html
     start = head(library["data_dir"])
     response = _flag(staff, library, incident=f"IR-1 {SCRIPT}")
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -122,3 +122,75 @@ def test_a_hold_without_a_reference_is_not_recorded(app: Flask, library: dict[st
         as_text=True
     )
     assert head(library["data_dir"]) == start
+
+
+def _approved(app: Flask, library: dict[str, Any]) -> tuple[Any, str]:
+    from tests.web.conftest import token
+
+    staff = sign_in(app, STAFF)
+    data = {"requester_kind": "law_enforcement", "requester": "Det. Ray, Mahomet PD",
+            "received_by": STAFF, "records": "footage", "description": "lobby footage",
+            "footage": library["segment"], "case_number": "2026-CF-9"}  # fmt: skip
+    opened = post(staff, "/requests/new", data, form_page="/requests/new")
+    ref = opened.headers["Location"].rsplit("/", 1)[1]
+    director = sign_in(app, DIRECTOR)
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
+    assert seen
+    decided = director.post(
+        f"/requests/{ref}/decide",
+        data={"decision": "approve", "reason": "an open theft investigation", "seen": seen.group(1),
+              "passphrase": passphrase(DIRECTOR), "csrf_token": token(html)},
+    )  # fmt: skip
+    assert decided.status_code == 302
+    return director, ref
+
+
+def test_the_director_exports_the_approved_footage_and_downloads_the_package(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    import io
+    import zipfile
+
+    director, ref = _approved(app, library)
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Evidence export" in html and 'id="segments-0"' in html
+    start = head(library["data_dir"])
+    response = post(director, f"/requests/{ref}/export", {"segments": library["segment"]},
+                    form_page=f"/requests/{ref}")  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)
+    kinds = kinds_since(library["data_dir"], start)
+    assert "DisclosureReleased" in kinds and "EvidenceExported" in kinds
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    link = re.search(rf'href="(/requests/{ref}/exports/[^"]+\.zip)"', html)
+    assert link, html
+    package = director.get(link.group(1))
+    assert package.status_code == 200 and package.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(package.data)) as z:
+        names = z.namelist()
+    assert any(n.endswith("/manifest.json") for n in names)
+    assert any(n.endswith("/SHA256SUMS") for n in names)
+    staff = sign_in(app, STAFF)
+    start = head(library["data_dir"])
+    assert staff.get(link.group(1)).status_code == 403
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+    assert director.get(f"/requests/{ref}/exports/..%2F..%2Fkeys.zip").status_code == 404
+
+
+def test_staff_may_not_export_and_it_is_recorded(app: Flask, library: dict[str, Any]) -> None:
+    from tests.web.conftest import token
+
+    _director, ref = _approved(app, library)
+    staff = sign_in(app, STAFF)
+    html = staff.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Evidence export" not in html
+    start = head(library["data_dir"])
+    response = staff.post(
+        f"/requests/{ref}/export",
+        data={"segments": library["segment"], "csrf_token": token(html)},
+    )
+    assert response.status_code == 403
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+    response = staff.post(f"/requests/{ref}/export", data={"segments": library["segment"]})
+    assert response.status_code == 400
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]

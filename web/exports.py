@@ -1,0 +1,129 @@
+"""Evidence exports for an approved request, in the browser (R17, R18): the same use-case
+as ``custodes footage export`` (``capture.export.export_footage``: only the Director or
+the Business Manager, only segments the Director approved; the release, the export and
+each viewing recorded). It runs in the request (a few segments take seconds; redaction
+longer). The package is written, as on the command line, into the data directory under
+``exports/web/`` (0700) and offered for download as one zip; the download itself is
+checked by the ledger again (refusals recorded).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, abort, redirect
+
+from ledger import rules
+from ledger.errors import InvalidInput, NotFound
+from ledger.outfiles import PRIVATE_DIR
+from web.app import acting, desk
+from web.forms import ExportForm
+
+bp = Blueprint("exports", __name__)
+PACKAGE = re.compile(r"R-\d{4}-\d{4,}-\d{8}T\d{6}Z-[0-9a-f]{6}")
+
+
+def packages_dir() -> Path:
+    return desk().datadir.path / "exports" / "web"
+
+
+def packages_of(ref: str) -> list[str]:
+    """The packages made from the browser for this request, oldest first."""
+    where = packages_dir()
+    if not where.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in where.iterdir()
+        if p.is_dir() and PACKAGE.fullmatch(p.name) and p.name.startswith(f"{ref}-")
+    )
+
+
+def export_form(view: dict[str, Any], formdata: Any = None) -> ExportForm:
+    form = ExportForm(formdata=formdata) if formdata is not None else ExportForm(formdata=None)
+    approved = (view.get("decision") or {}).get("approved_footage") or []
+    form.segments.choices = [(s, s) for s in approved]
+    return form
+
+
+@bp.route("/requests/<ref>/export", methods=["POST"])
+def export(ref: str) -> Response:
+    from capture.export import export_footage
+    from web.pages import _request_page, _version
+
+    d = desk()
+    with acting() as (ledger, me):
+        view = ledger.request_view(ref)
+        ref = view["ref"]
+        form = ExportForm()
+        form.segments.choices = [
+            (s, s) for s in (view.get("decision") or {}).get("approved_footage") or []
+        ]
+
+        def again(status: int, message: str) -> Response:
+            shown = ledger.read_request(ref, actor=me, detail="web export")
+            return _request_page(
+                shown, _version(ledger, ref), status=status, message=message, export=form
+            )
+
+        if not form.validate_on_submit() or not form.segments.data:
+            ledger.authorize(  # a member who may not export is refused (recorded) even so
+                me, "export footage", ledger.policy_params().archive_viewer_roles,
+                rules.FOOTAGE_ARCHIVE_ACCESS, subject=ref,
+            )  # fmt: skip
+            return again(400, "Choose the segments to export.")
+        encrypted = d.datadir.signing_key_is_encrypted()
+        secret = (form.signing_passphrase.data or "").encode() if encrypted else None
+        try:
+            key = d.datadir.signing_key(secret)
+        except Exception as e:  # a wrong signing passphrase: say so, record nothing
+            return again(400, f"The checkpoint signing key cannot be used: {e}. Nothing was "
+                         "recorded.")  # fmt: skip
+        where = packages_dir()
+        where.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+        stamp = d.now().strftime("%Y%m%dT%H%M%SZ")
+        target = where / f"{ref}-{stamp}-{secrets.token_hex(3)}"
+        try:
+            export_footage(
+                ledger,
+                form.segments.data,
+                request_ref=ref,
+                to=target,
+                actor=me,
+                signing_key=key,
+                redact_faces=bool(form.redact_faces.data),
+            )  # fmt: skip (a refusal is recorded and shown as 403)
+        except InvalidInput as e:
+            return again(400, f"{e}. Nothing was recorded.")
+    return redirect(f"/requests/{ref}#exports")  # type: ignore[return-value]
+
+
+@bp.route("/requests/<ref>/exports/<name>.zip")
+def download(ref: str, name: str) -> Response:
+    """One package as a zip (clips stored as they are; the recipient checks the package
+    with its README.txt and verify.py, or ``custodes verify-export``)."""
+    with acting() as (ledger, me):
+        ref = ledger.request_view(ref)["ref"]
+        ledger.authorize(
+            me, "download an evidence export", ledger.policy_params().archive_viewer_roles,
+            rules.FOOTAGE_ARCHIVE_ACCESS, subject=ref,
+        )  # fmt: skip
+    if not PACKAGE.fullmatch(name) or not name.startswith(f"{ref}-"):
+        abort(404)
+    root = packages_dir() / name
+    if root.is_symlink() or not root.is_dir():
+        raise NotFound(f"no package {name} for {ref}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as z:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                z.write(path, f"{name}/{path.relative_to(root)}")
+    return Response(
+        buffer.getvalue(), mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
+    )  # fmt: skip
