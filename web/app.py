@@ -78,6 +78,13 @@ class Desk:
         return self._zone
 
 
+def waitress_options(threads: int) -> dict[str, Any]:
+    """How ``custodes serve`` runs waitress: a request body longer than the upload limit
+    is refused (413) by waitress from its Content-Length, before the body is read at all
+    (waitress would otherwise buffer it, up to 1 GiB, before the application sees it)."""
+    return {"threads": threads, "ident": "custodes", "max_request_body_size": MAX_UPLOAD_BYTES}
+
+
 def desk() -> Desk:
     return current_app.extensions["custodes"]  # type: ignore[no-any-return]
 

@@ -124,7 +124,9 @@ def serve(
         return
     import waitress
 
-    waitress.serve(app, host=host, port=port, threads=threads, ident="custodes")
+    from web.app import waitress_options
+
+    waitress.serve(app, host=host, port=port, **waitress_options(threads))
 
 
 @click.group("totp")

@@ -303,7 +303,7 @@ class CheckpointForm(FlaskForm):
 
 class ProofForm(FlaskForm):
     event = IntegerField(
-        "Event number (as in the history's # column)",
+        "Event number (the Event # column of a history)",
         validators=[DataRequired(), NumberRange(min=1)],
     )
     signing_passphrase = PasswordField(

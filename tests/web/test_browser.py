@@ -53,7 +53,7 @@ def server_then(library: dict[str, Any]) -> Iterator[str]:
 def _serve(library: dict[str, Any], clock: ManualClock | None = None) -> Iterator[str]:
     from waitress.server import create_server
 
-    from web.app import create_app
+    from web.app import create_app, waitress_options
 
     # The server runs on the system clock, weeks after the clip was recorded (at the
     # tests' NOW): a legal hold keeps it viewable past its deadline, as the policy allows.
@@ -65,7 +65,7 @@ def _serve(library: dict[str, Any], clock: ManualClock | None = None) -> Iterato
     finally:
         ledger.close()
     app = create_app(library["data_dir"], clock=clock)
-    srv: Any = create_server(app, host="127.0.0.1", port=0, threads=2)
+    srv: Any = create_server(app, host="127.0.0.1", port=0, **waitress_options(2))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     try:

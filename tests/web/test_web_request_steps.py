@@ -298,3 +298,35 @@ def test_a_receipt_for_nothing_released_is_not_recorded(
     )
     assert head(library["data_dir"]) == start
     assert staff.get("/requests/R-2099-0001/court-order").status_code == 404
+
+
+def test_served_by_waitress_a_huge_upload_is_refused_before_its_body_is_sent(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """As `custodes serve` runs it: the declared length alone gets the 413; the server
+    does not wait for (or buffer) the 25 MB that would follow."""
+    import socket
+    import threading
+
+    from waitress.server import create_server
+
+    from web.app import waitress_options
+
+    ref = _open(sign_in(app, STAFF))
+    start = head(library["data_dir"])
+    srv: Any = create_server(app, host="127.0.0.1", port=0, **waitress_options(1))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", srv.effective_port), timeout=10) as s:
+            s.sendall(
+                f"POST /requests/{ref}/court-order HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Content-Type: multipart/form-data; boundary=x\r\n"
+                f"Content-Length: {25 * 1024 * 1024}\r\n\r\n".encode()
+            )  # and not one byte of the body
+            answer = s.recv(200).decode("latin-1")
+    finally:
+        srv.close()
+        thread.join(timeout=5)
+    assert answer.startswith("HTTP/1.1 413")
+    assert head(library["data_dir"]) == start
