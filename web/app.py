@@ -125,7 +125,9 @@ def create_app(
     app.register_blueprint(reports.bp)
     app.register_blueprint(registers.bp)
     app.register_blueprint(exports.bp)
-    app.jinja_env.globals.update(role_name=_role_name, show_time=_show_time)
+    app.jinja_env.globals.update(
+        role_name=_role_name, show_time=_show_time, site_zone=lambda: desk().zone().key
+    )
     app.teardown_appcontext(lambda _e: None)
     return app
 

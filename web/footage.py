@@ -18,7 +18,15 @@ from ledger import sitetime
 from ledger.errors import InvalidInput, NotFound, NotPermitted
 from web.app import acting, desk
 from web.command import is_loopback
-from web.forms import FlagForm, HoldForm, HoldReleaseForm, SegmentFilter, ViewForm
+from web.forms import (
+    FlagClearForm,
+    FlagExtendForm,
+    FlagForm,
+    HoldForm,
+    HoldReleaseForm,
+    SegmentFilter,
+    ViewForm,
+)
 from web.pages import page
 
 bp = Blueprint("footage", __name__)
@@ -107,6 +115,8 @@ def _segment_page(info: Any, status: int = 200, *, message: str = "", **forms: A
         flag_form=forms.get("flag") or FlagForm(formdata=None),
         hold_form=forms.get("hold") or HoldForm(formdata=None),
         release_form=forms.get("release") or HoldReleaseForm(formdata=None),
+        extend_form=forms.get("extend") or FlagExtendForm(formdata=None),
+        clear_form=forms.get("clear") or FlagClearForm(formdata=None),
         clip=forms.get("clip", ""),
         message=message,
         role=g.web.signer.role,
@@ -144,6 +154,40 @@ def flag(segment_id: str) -> Response:
             )  # a refusal (past the bound, staff monitoring) is recorded and shown as 403
     except InvalidInput as e:
         return _segment_page(info, 400, message=f"{e}. Nothing was recorded.", flag=form)
+    return redirect(f"/footage/{segment_id}")  # type: ignore[return-value]
+
+
+@bp.route("/footage/<segment_id>/flags/<flag_id>/extend", methods=["POST"])
+def extend_flag(segment_id: str, flag_id: str) -> Response:
+    """Keep flagged footage longer (the Director, with a reason; R13)."""
+    form = FlagExtendForm()
+    with acting() as (ledger, me):
+        info = ledger.segment_info(segment_id)
+        if not form.validate_on_submit():
+            return _segment_page(info, 400, message="Give the day and the reason.", extend=form)
+        until = _last_instant(form.until.data)
+        assert until is not None
+        try:
+            ledger.extend_flag(
+                segment_id, flag_id, until=until, reason=form.reason.data or "", actor=me
+            )
+        except (InvalidInput, NotFound) as e:
+            return _segment_page(info, 400, message=f"{e}. Nothing was recorded.", extend=form)
+    return redirect(f"/footage/{segment_id}")  # type: ignore[return-value]
+
+
+@bp.route("/footage/<segment_id>/flags/<flag_id>/clear", methods=["POST"])
+def clear_flag(segment_id: str, flag_id: str) -> Response:
+    """End a flag (the Director or the Business Manager, with a reason)."""
+    form = FlagClearForm()
+    with acting() as (ledger, me):
+        info = ledger.segment_info(segment_id)
+        if not form.validate_on_submit():
+            return _segment_page(info, 400, message="Say why the flag ends.", clear=form)
+        try:
+            ledger.clear_flag(segment_id, flag_id, reason=form.reason.data or "", actor=me)
+        except (InvalidInput, NotFound) as e:
+            return _segment_page(info, 400, message=f"{e}. Nothing was recorded.", clear=form)
     return redirect(f"/footage/{segment_id}")  # type: ignore[return-value]
 
 

@@ -217,6 +217,25 @@ class EmergencyForm(FlaskForm):
     )
 
 
+class CounselReviewForm(FlaskForm):
+    result = RadioField(
+        "The order is",
+        choices=[("sufficient", "sufficient"), ("defective", "defective")],
+        validators=[InputRequired()],
+    )
+    notes = TextAreaField(
+        "Defects and their cure, or remarks (required if defective)",
+        validators=[Optional(), Length(max=2000)],
+    )
+
+
+class FoiaExtendForm(FlaskForm):
+    reason = TextAreaField(
+        "The reason given to the requester (5 ILCS 140/3(e))",
+        validators=[DataRequired(), Length(max=2000)],
+    )
+
+
 class AcknowledgeForm(FlaskForm):
     signed_receipt = FileField("The scan of the receipt the recipient signed (PDF or image)")
 
@@ -253,6 +272,15 @@ class FlagForm(FlaskForm):
         "Director: why a reason that names staff is not staff monitoring",
         validators=[Optional(), Length(max=2000)],
     )
+
+
+class FlagExtendForm(FlaskForm):
+    until = DateField("Keep through (site day)", validators=[DataRequired()])
+    reason = TextAreaField("Why longer", validators=[DataRequired(), Length(max=2000)])
+
+
+class FlagClearForm(FlaskForm):
+    reason = TextAreaField("Why the flag ends", validators=[DataRequired(), Length(max=2000)])
 
 
 class HoldForm(FlaskForm):

@@ -19,7 +19,14 @@ from flask import Blueprint, Response, redirect, request
 from ledger import sitetime
 from ledger.errors import InvalidInput, NotFound
 from web.app import acting, desk
-from web.forms import AcknowledgeForm, CourtOrderForm, EmergencyForm, FollowUpForm
+from web.forms import (
+    AcknowledgeForm,
+    CounselReviewForm,
+    CourtOrderForm,
+    EmergencyForm,
+    FoiaExtendForm,
+    FollowUpForm,
+)
 from web.pages import page
 from web.uploads import scan_digest
 
@@ -103,6 +110,45 @@ def court_order(ref: str) -> Response:
             )  # a refusal (e.g. a time in the future) is recorded and shown as 403
     except (InvalidInput, NotFound) as e:  # what was typed stays in the form
         return _step("court_order.html", ref, form, 400, f"{e}. Nothing was recorded.")
+    return redirect(f"/requests/{ref}")  # type: ignore[return-value]
+
+
+@bp.route("/requests/<ref>/counsel-review", methods=["GET", "POST"])
+def counsel_review(ref: str) -> Response:
+    """Counsel's review of the court order (R6; counsel only: others refused, recorded)."""
+    form = CounselReviewForm()
+    with acting() as (ledger, _me):
+        ref = _known(ledger, ref)
+    if request.method == "GET":
+        return _step("counsel_review.html", ref, form)
+    if not form.validate_on_submit():
+        return _step("counsel_review.html", ref, form, 400, "Say whether the order is sufficient.")
+    try:
+        with acting() as (ledger, me):
+            ledger.record_counsel_review(
+                ref, result=form.result.data or "", notes=form.notes.data or "", actor=me
+            )
+    except (InvalidInput, NotFound) as e:
+        return _step("counsel_review.html", ref, form, 400, f"{e}. Nothing was recorded.")
+    return redirect(f"/requests/{ref}")  # type: ignore[return-value]
+
+
+@bp.route("/requests/<ref>/foia-extend", methods=["GET", "POST"])
+def foia_extend(ref: str) -> Response:
+    """The one FOIA extension (Director only, before the first deadline; others and a
+    late extension refused and recorded)."""
+    form = FoiaExtendForm()
+    with acting() as (ledger, _me):
+        ref = _known(ledger, ref)
+    if request.method == "GET":
+        return _step("foia_extend.html", ref, form)
+    if not form.validate_on_submit():
+        return _step("foia_extend.html", ref, form, 400, "Give the reason for the requester.")
+    try:
+        with acting() as (ledger, me):
+            ledger.extend_foia(ref, reason=form.reason.data or "", actor=me)
+    except (InvalidInput, NotFound) as e:
+        return _step("foia_extend.html", ref, form, 400, f"{e}. Nothing was recorded.")
     return redirect(f"/requests/{ref}")  # type: ignore[return-value]
 
 

@@ -194,3 +194,36 @@ def test_staff_may_not_export_and_it_is_recorded(app: Flask, library: dict[str, 
     response = staff.post(f"/requests/{ref}/export", data={"segments": library["segment"]})
     assert response.status_code == 400
     assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+
+
+def test_the_director_keeps_a_flag_longer_and_the_business_manager_clears_it(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    assert _flag(sign_in(app, STAFF), library).status_code == 302
+    [flag_id] = _info(library).flags
+    segment = library["segment"]
+    page = f"/footage/{segment}"
+    staff = sign_in(app, STAFF)
+    assert f"Clear flag {flag_id}" not in staff.get(page).get_data(as_text=True)
+    start = head(library["data_dir"])
+    longer = {"until": "2027-01-20", "reason": "the trial is set for January"}
+    response = post(staff, f"{page}/flags/{flag_id}/extend", longer, form_page=page)
+    assert response.status_code == 403
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+    director = sign_in(app, DIRECTOR)
+    assert f"Keep flag {flag_id} longer" in director.get(page).get_data(as_text=True)
+    start = head(library["data_dir"])
+    assert director.post(f"{page}/flags/{flag_id}/extend", data=longer).status_code == 400
+    assert head(library["data_dir"]) == start
+    response = post(director, f"{page}/flags/{flag_id}/extend", longer, form_page=page)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["FlagExtended"]
+    manager = sign_in(app, MANAGER)
+    html = manager.get(page).get_data(as_text=True)
+    assert f"Clear flag {flag_id}" in html and "Keep flag" not in html
+    start = head(library["data_dir"])
+    response = post(manager, f"{page}/flags/{flag_id}/clear", {"reason": "no theft after all"},
+                    form_page=page)  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["FlagCleared"]
+    assert _info(library).flags == ()

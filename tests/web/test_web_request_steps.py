@@ -330,3 +330,50 @@ def test_served_by_waitress_a_huge_upload_is_refused_before_its_body_is_sent(
         thread.join(timeout=5)
     assert answer.startswith("HTTP/1.1 413")
     assert head(library["data_dir"]) == start
+
+
+def test_counsel_reviews_the_order_and_no_one_else_may(app: Flask, library: dict[str, Any]) -> None:
+    ref = _open(sign_in(app, STAFF))
+    director = sign_in(app, DIRECTOR)
+    assert _submit(director, f"/requests/{ref}/court-order", _order()).status_code == 302
+    review = {"result": "sufficient", "notes": f"signed; scope clear {SCRIPT}"}
+    start = head(library["data_dir"])
+    response = _submit(director, f"/requests/{ref}/counsel-review", review)
+    assert response.status_code == 403 and "was recorded" in response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+    counsel = sign_in(app, COUNSEL)
+    assert "Record counsel's review" in counsel.get(f"/requests/{ref}").get_data(as_text=True)
+    start = head(library["data_dir"])
+    assert (
+        _submit(counsel, f"/requests/{ref}/counsel-review", review, csrf=False).status_code == 400
+    )
+    assert head(library["data_dir"]) == start
+    defective = _submit(counsel, f"/requests/{ref}/counsel-review", {"result": "defective"})
+    assert defective.status_code == 400 and "what is defective" in defective.get_data(as_text=True)
+    response = _submit(counsel, f"/requests/{ref}/counsel-review", review)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["CounselReviewRecorded"]
+    html = counsel.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "&lt;script&gt;" in html and "<script>" not in html
+
+
+def test_the_director_takes_the_foia_extension_once(app: Flask, library: dict[str, Any]) -> None:
+    staff = sign_in(app, STAFF)
+    ref = _open(staff, requester_kind="public", requester="Reporter", patron_card="",
+                patron_name="")  # fmt: skip
+    start = head(library["data_dir"])
+    why = {"reason": "the footage must be reviewed and redacted"}
+    response = _submit(staff, f"/requests/{ref}/foia-extend", why)
+    assert response.status_code == 403
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+    director = sign_in(app, DIRECTOR)
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Take the FOIA extension" in html and "(once, before 2026-11-" in html
+    start = head(library["data_dir"])
+    assert _submit(director, f"/requests/{ref}/foia-extend", why, csrf=False).status_code == 400
+    assert head(library["data_dir"]) == start
+    assert _submit(director, f"/requests/{ref}/foia-extend", why).status_code == 302
+    assert kinds_since(library["data_dir"], start) == ["FoiaExtensionTaken"]
+    again = _submit(director, f"/requests/{ref}/foia-extend", why)
+    assert again.status_code == 400 and "once only" in again.get_data(as_text=True)
+    assert "Take the FOIA extension" not in director.get(f"/requests/{ref}").get_data(as_text=True)
