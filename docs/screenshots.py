@@ -1,6 +1,7 @@
 """Screenshots of the dashboard's main pages for docs/WEB.md, taken in Debian's chromium
-from a demo ledger (run `custodes demo --out DIR` first; the viewing and the report it
-makes are recorded in that demo ledger, as they would be for a person).
+from a demo ledger (run `custodes demo --out DIR` first; the viewing, the report and the
+request it takes in to show the court-order and Appendix 9 forms are recorded in that demo
+ledger, as they would be for a person).
 
     .venv/bin/python docs/screenshots.py DIR/data docs/screenshots
 """

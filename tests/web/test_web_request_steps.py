@@ -314,7 +314,9 @@ def test_served_by_waitress_a_huge_upload_is_refused_before_its_body_is_sent(
 
     ref = _open(sign_in(app, STAFF))
     start = head(library["data_dir"])
-    srv: Any = create_server(app, host="127.0.0.1", port=0, **waitress_options(1))
+    srv: Any = create_server(
+        app, host="127.0.0.1", port=0, asyncore_use_poll=True, **waitress_options(1)
+    )  # poll: closing it from this thread ends its loop without a select() on a closed fd
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     try:
