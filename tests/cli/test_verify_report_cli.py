@@ -247,3 +247,50 @@ def test_retention_access_refusal_and_attention_rows_prove_and_tampering_fails(
     counted = next(r for r in _rows_of(d, "attention") if r["ref"].endswith(" retention"))
     counted["positions"] = _rows_of(d, "overdue")[0]["positions"]
     check(d, "rests on no one subject but lists entries")
+
+
+def test_a_report_of_format_1_still_verifies(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Reports handed out before format 2 carry an inclusion path per entry, for the
+    disclosure and camera rows only: verify-report still checks them."""
+    from ledger.checkpoint import parse_unverified
+    from ledger.datadir import DataDir
+    from ledger.integrity import open_chain, prove
+
+    data, _sc = world
+    out = tmp_path / "report.json"
+    compliance(data, "json", out)
+    doc = json.loads(out.read_text())
+    proofs = doc["proofs"]
+    note = proofs["checkpoint"]
+    cp = parse_unverified(note)
+    reader = open_chain(DataDir.open(data))
+    by_position = {e["position"]: e for e in proofs["entries"]}
+    rows = []
+    for row in proofs["rows"]:
+        if row["table"] not in ("disclosures", "cameras"):
+            continue
+        entries = []
+        for p in row["positions"]:
+            entry = dict(by_position[p])
+            path = prove(reader, entry["notification_id"], cp, note).to_json()["inclusion_path"]
+            entries.append({**entry, "inclusion_path": path})
+        rows.append({**row, "entries": entries})
+    doc["proofs"] = {
+        "format": "custodes-report-proofs/1",
+        "checkpoint": note,
+        "tree_size": proofs["tree_size"],
+        "root": proofs["root"],
+        "rows": rows,
+    }
+    old = tmp_path / "format1.json"
+    old.write_text(json.dumps(doc))
+    key = _public_key(data, tmp_path)
+    ok = json.loads(_verify(old, key, "--events", data=data).stdout)
+    assert ok["rows"] == len(rows) == len(doc["disclosures"]["rows"]) + len(doc["cameras"]["rows"])
+    rows[0]["entries"][-1]["inclusion_path"][0] = "A" * 43 + "="
+    old.write_text(json.dumps(doc))
+    assert "inclusion proof fails" in _verify(old, key, code=3).stderr
+    rows[0]["entries"].pop(0)
+    rows[0]["positions"].pop(0)
+    old.write_text(json.dumps(doc))
+    assert "an event is left out" in _verify(old, key, code=3).stderr
