@@ -294,3 +294,29 @@ def test_a_report_of_format_1_still_verifies(world, tmp_path: Path) -> None:  # 
     rows[0]["positions"].pop(0)
     old.write_text(json.dumps(doc))
     assert "an event is left out" in _verify(old, key, code=3).stderr
+
+
+def test_a_report_as_of_an_earlier_time_proves_its_rows_too(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--as-of: the rows are as they were then, their entries run to the checkpoint (now);
+    a subject's row is checked for its subject, a one-event row whole."""
+    from datetime import timedelta
+
+    from tests.conftest import NOW
+
+    data, _sc = world
+    out = tmp_path / "then.json"
+    compliance(data, "json", out, "--as-of", (NOW + timedelta(minutes=30)).isoformat())
+    doc = json.loads(out.read_text())
+    assert len(doc["proofs"]["rows"]) == sum(
+        len(s)
+        for s in (doc["disclosures"]["rows"], doc["cameras"]["rows"], doc["retention"]["held"],
+                  doc["retention"]["overdue"], doc["access"]["viewings"],
+                  doc["access"]["refused"], doc["access"]["staff_notes"], doc["refusals"],
+                  doc["attention"])
+    )  # fmt: skip
+    key = _public_key(data, tmp_path)
+    assert json.loads(_verify(out, key, "--events", data=data).stdout)["events_checked"]
+    assert doc["refusals"], "the scenario's refusals came before the as-of time"
+    doc["refusals"][0]["actor"] = "Nobody"
+    out.write_text(json.dumps(doc))
+    assert "refusals row 1" in _verify(out, key, "--events", code=3, data=data).stderr
