@@ -42,6 +42,8 @@ from uuid import UUID
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from ledger.clock import ManualClock  # noqa: E402
+
 
 def cold_consistency(data_dir: str, notes_path: str) -> dict[str, Any]:
     """In a fresh interpreter: the first consistency proof after the start, then the rest."""
@@ -76,6 +78,74 @@ def cold_consistency(data_dir: str, notes_path: str) -> dict[str, Any]:
     }
 
 
+def consistency_after_restart(args: Any, dd: Any, key: Any, note: str) -> dict[str, Any]:
+    """Signed checkpoints at random older sizes (roots from the stored tree) and the
+    newest; then the proofs in a fresh interpreter (``cold_consistency``)."""
+    from ledger.checkpoint import Checkpoint, parse_unverified, sign_checkpoint
+    from ledger.integrity import open_chain
+    from ledger.merkle import root_at
+
+    cp = parse_unverified(note)
+    reader = open_chain(dd)
+    store = reader.node_store()
+    try:
+        rng = random.Random(13)
+        sizes = [cp.size // 2] + [rng.randint(1, cp.size - 1) for _ in range(args.samples - 1)]
+        old_notes = [
+            sign_checkpoint(Checkpoint(cp.origin, n, root_at(n, store), cp.time), key, cp.origin)
+            for n in sizes
+        ]
+    finally:
+        store.close()
+    notes_path = dd.path.parent / (dd.path.name + "-notes.json")
+    notes_path.write_text(json.dumps({"old": old_notes, "new": note}))
+    out = subprocess.run(
+        [sys.executable, __file__, "--data-dir", str(dd.path), "--cold", str(dd.path),
+         str(notes_path)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def on_postgres(args: Any) -> dict[str, Any]:
+    """The same ledger copied row for row into a new PostgreSQL database
+    (``bench_scale.copy_to_postgres``): its tree built by a verification, a checkpoint
+    signed, then the consistency proofs after a restart."""
+    import bench_scale
+    import psycopg
+
+    from ledger.app import open_ledger
+    from ledger.datadir import DataDir
+    from ledger.integrity import open_chain, sign_verified, verified
+
+    name = f"bench_report_proofs_{os.getpid()}"
+    admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        src = DataDir.open(args.data_dir)
+        upto = open_chain(src).count_rows()
+        root = args.data_dir.parent / (args.data_dir.name + "-pg")
+        dd, copied = bench_scale.copy_to_postgres(src, upto, root, url, print)
+        key = dd.signing_key(None)
+        ledger = open_ledger(dd, clock=ManualClock(bench_scale.REPORT_NOW))
+        origin = ledger.site().log_origin
+        ledger.close()
+        t = time.perf_counter()
+        outcome = verified(open_chain(dd))
+        first_checkpoint_s = time.perf_counter() - t
+        _cp, note = sign_verified(
+            outcome, origin=origin, signing_key=key, now=bench_scale.REPORT_NOW
+        )
+        figures = consistency_after_restart(args, dd, key, note)
+        return {"db": "postgresql", "events": outcome.tree_size, "copied_s": round(copied["copied_s"], 1),
+                "verify_and_build_tree_s": round(first_checkpoint_s, 1), **figures}  # fmt: skip
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def median_s(fn: Any, repeat: int, cpu: list[float] | None = None) -> tuple[float, Any]:
     """The median wall time of ``repeat`` calls (and, into ``cpu``, their median CPU
     time: on a shared machine the wall time carries other work, the CPU time less)."""
@@ -99,10 +169,25 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", type=Path, default=None, help="append the result as a JSON line")
+    ap.add_argument(
+        "--postgres", action="store_true",
+        help="only the consistency proofs, on a copy of the ledger in a new PostgreSQL database",
+    )  # fmt: skip
     ap.add_argument("--cold", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.cold:
         print(json.dumps(cold_consistency(*args.cold)))
+        return
+    if args.postgres:
+        result = {
+            "load_before": os.getloadavg(),
+            **on_postgres(args),
+            "load_after": os.getloadavg(),
+        }
+        print(json.dumps(result, indent=2))
+        if args.json:
+            with args.json.open("a") as f:
+                f.write(json.dumps(result) + "\n")
         return
 
     import bench_reports
@@ -110,11 +195,8 @@ def main() -> None:
     from eventsourcing.persistence import StoredEvent
 
     from ledger.app import open_ledger
-    from ledger.checkpoint import Checkpoint, parse_unverified, sign_checkpoint
-    from ledger.clock import ManualClock
+    from ledger.checkpoint import parse_unverified
     from ledger.datadir import DataDir
-    from ledger.integrity import open_chain
-    from ledger.merkle import root_at
     from ledger.report_proofs import report_rows, row_check, verify_report_proofs
     from projections.base import Views
     from projections.compliance import compile_compliance_report
@@ -193,26 +275,7 @@ def main() -> None:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cli_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
-    # Consistency proofs from random older sizes to the report's checkpoint.
-    reader = open_chain(dd)
-    store = reader.node_store()
-    try:
-        rng = random.Random(13)
-        sizes = [cp.size // 2] + [rng.randint(1, cp.size - 1) for _ in range(args.samples - 1)]
-        old_notes = [
-            sign_checkpoint(Checkpoint(cp.origin, n, root_at(n, store), cp.time), key, cp.origin)
-            for n in sizes
-        ]
-    finally:
-        store.close()
-    notes_path = args.data_dir.parent / (args.data_dir.name + "-notes.json")
-    notes_path.write_text(json.dumps({"old": old_notes, "new": note}))
-    out = subprocess.run(
-        [sys.executable, __file__, "--data-dir", str(args.data_dir), "--cold",
-         str(args.data_dir), str(notes_path)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    consistency = json.loads(out.stdout)
+    consistency = consistency_after_restart(args, dd, key, note)
     ledger.close()
     result = {
         "events": cp.size,
