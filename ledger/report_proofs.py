@@ -250,8 +250,10 @@ def prove_rows(
                 positions = [p for s in SUBJECTS[table](row) for p in of_subject[s]]
             out.append({"table": table, "ref": ref, "positions": positions})
         indices = sorted(p - 1 for p in by_position)
-        store.prefetch(multi_inclusion_nodes(indices, cp.size))
-        nodes = multi_inclusion_proof(indices, cp.size, store)
+        nodes: list[bytes] = []
+        if indices:  # a report without rows proves nothing
+            store.prefetch(multi_inclusion_nodes(indices, cp.size))
+            nodes = multi_inclusion_proof(indices, cp.size, store)
     finally:
         store.close()
     return {
@@ -741,11 +743,12 @@ def _event(fields: Sequence[tuple[str, str]]) -> Callable[..., str | None]:
 
 def _staff_note(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
     (event,) = events
-    act = "flag" if type(event).__name__ == "FootageFlagged" else event.kind
+    flag = type(event).__name__ == "FootageFlagged"
+    act, what = ("flag", event.incident) if flag else (event.kind, event.purpose)
     return _differs(
         row,
         (("name", event.actor), ("at", _iso(event.timestamp)), ("act", act),
-         ("note", event.staff_note)),
+         ("stated", f"{what}: {event.reason}"), ("note", event.staff_note)),
     )  # fmt: skip
 
 
