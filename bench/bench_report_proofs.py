@@ -30,6 +30,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -127,6 +128,7 @@ def on_postgres(args: Any) -> dict[str, Any]:
         src = DataDir.open(args.data_dir)
         upto = open_chain(src).count_rows()
         root = args.data_dir.parent / (args.data_dir.name + "-pg")
+        shutil.rmtree(root, ignore_errors=True)  # this script's copy from an earlier run
         dd, copied = bench_scale.copy_to_postgres(src, upto, root, url, print)
         key = dd.signing_key(None)
         ledger = open_ledger(dd, clock=ManualClock(bench_scale.REPORT_NOW))
