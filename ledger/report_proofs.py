@@ -96,7 +96,11 @@ def _held_ref(r: dict[str, Any]) -> str:
     return f"{_str(r, 'segment_id')} {_str(r, 'kind')} {_str(r, 'reference')}"
 
 
-# table -> (where its rows are in the compliance report's JSON, the row's reference)
+# table -> (where its rows are in the compliance report's JSON, the row's reference).
+# A new section of rows becomes provable with one line here and one in SUBJECTS (rows
+# about a subject: e.g. a per-segment retention row, ``segment_aggregate_id``) or EVENTS
+# (one-event rows, whose notification ids projections.proof_sources reads), and its
+# check in _CHECKS; both the prover and verify-report read the rows through this table.
 COMPLIANCE_TABLES: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], str]]] = {
     "disclosures": (("disclosures", "rows"), lambda r: _str(r, "request_id")),
     "cameras": (("cameras", "rows"), lambda r: _str(r, "camera_id")),
