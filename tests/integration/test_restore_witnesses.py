@@ -19,6 +19,13 @@ from tests.integration.test_witness_loopback import witnesses as witnesses  # no
 pytestmark = pytest.mark.sqlite_only
 
 
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """Backups are of the embedded SQLite ledger only (PostgreSQL: pg_dump, whose copy
+    is checked with verify --against), so this module's ledger is on SQLite."""
+    return f"sqlite:///{tmp_path / 'ledger.sqlite'}?timeout=15"
+
+
 def _recorded_and_backed_up(data: Path, tmp: Path, witnesses: dict[str, Running]) -> Path:
     policy = write_policy(tmp / "board.policy", data, witnesses, "quorum board")
     cli(data, "witness", "policy", "set", str(policy), "--reason", "board resolution 7",
