@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from datetime import datetime
@@ -149,6 +150,15 @@ def backup(ctx: Context, out: Path, force: bool, as_json: bool) -> None:
     "with mode 0600; forgotten patrons' keys are left out.",
 )
 @witness_policy_option
+@click.option(
+    "--witness-policy-sha256",
+    "policy_sha256",
+    metavar="HEX",
+    default=None,
+    help="Instead of the policy file: its SHA-256 as you hold it from outside the backup "
+    "(board minutes, `witness policy show`); the policy the backup's ledger recorded with "
+    "that digest is used (needs --keys-from: it is encrypted).",
+)
 @json_option
 @click.pass_context
 def restore(
@@ -158,6 +168,7 @@ def restore(
     against: Path | None,
     keys_from: Path | None,
     witness_policy: Path | None,
+    policy_sha256: str | None,
     as_json: bool,
 ) -> None:
     """Restore a backup into a new data directory, checking everything first.
@@ -166,6 +177,10 @@ def restore(
     exactly the backup's signed checkpoint (exit 3 on any mismatch), and with --against
     that it extends a checkpoint you kept. Nothing is written to DIR unless all of this
     passes. Keys are not in backups: use --keys-from, or copy keys/ back yourself.
+
+    The backup cannot vouch for its own witnesses: the witness policy that judges the
+    kept checkpoint's cosignatures comes from you, as a file (--witness-policy) or as
+    its SHA-256 (--witness-policy-sha256, the text then read from the backup's ledger).
 
     \b
     Example:
@@ -186,9 +201,20 @@ def restore(
             raise click.UsageError("name the directory to restore into: --data-dir DIR")
         target = ctx.data_dir
     policy = None
+    from_command_line = (
+        click_ctx.get_parameter_source("witness_policy") == ParameterSource.COMMANDLINE
+    )
+    if policy_sha256 is not None:
+        if against is None:
+            raise click.UsageError(
+                "--witness-policy-sha256 checks the checkpoint named by --against"
+            )
+        if witness_policy is not None and from_command_line:
+            raise click.UsageError("give --witness-policy or --witness-policy-sha256, not both")
+        witness_policy = None  # the digest given here wins over CUSTODES_WITNESS_POLICY
     if witness_policy is not None:
         if against is None:
-            if click_ctx.get_parameter_source("witness_policy") == ParameterSource.COMMANDLINE:
+            if from_command_line:
                 raise click.UsageError("--witness-policy checks the checkpoint named by --against")
         else:
             from ledger.witness.ledger_side import load_policy
@@ -202,6 +228,10 @@ def restore(
             against=against.read_text() if against is not None else None,
             keys_from=keys_from,
             witness_policy=policy,
+            witness_policy_sha256=policy_sha256,
+            witness_policy_file_sha256=None
+            if policy is None or witness_policy is None
+            else hashlib.sha256(witness_policy.read_bytes()).hexdigest(),
             progress=progress,
         )
     finally:
@@ -219,8 +249,14 @@ def restore(
             f"{_utc(result.against.time)})."
         )
         if result.against.witnesses is not None:
-            names = ", ".join(sorted(result.against.witnesses))
+            names = ", ".join(sorted(result.against.witnesses)) or "(none required)"
             echo(f"That checkpoint is cosigned as the witness policy requires by: {names}")
+            where = (
+                "your file"
+                if result.against.policy_source == "file"
+                else "the backup's ledger, accepted because its SHA-256 is the one you gave"
+            )
+            echo(f"Witness policy SHA-256 {result.against.policy_sha256}, from {where}.")
     else:
         info(
             "Only the backup's own signature was checked. To prove this is your library's "

@@ -54,12 +54,12 @@ def provable_register(
     key = datadir.signing_key(signing_passphrase(ctx))
     origin = ctx.ledger().site().log_origin
     cp, note = sign_verified(outcome, origin=origin, signing_key=key, now=ctx.now())
-    rows = disclosure_rows(ctx, since, until, as_of)
+    rows = [to_jsonable(r) for r in disclosure_rows(ctx, since, until, as_of)]
     return {
         "format": "custodes-disclosure-register/1",
         "as_of": as_of,
-        "rows": [to_jsonable(r) for r in rows],
-        "proofs": prove_rows(reader, cp, note, [("register", r.ref) for r in rows]),
+        "rows": rows,
+        "proofs": prove_rows(reader, cp, note, [(("register", r["ref"]), r) for r in rows]),
     }
 
 

@@ -16,21 +16,6 @@ from cli.proofs import _verifier_key
 from ledger.errors import InvalidInput
 
 
-def report_rows(data: Any) -> list[tuple[tuple[str, str], dict[str, Any]]]:
-    """The rows a provable report lists, as ((table, ref), row)."""
-    if not isinstance(data, dict):
-        raise InvalidInput("not a Custodes report with proofs (a JSON object is expected)")
-    if isinstance(data.get("disclosures"), dict):  # the compliance report
-        rows = data["disclosures"].get("rows", [])
-        cameras = (data.get("cameras") or {}).get("rows", [])
-        return [(("disclosures", str(r.get("request_id"))), r) for r in rows] + [
-            (("cameras", str(c.get("camera_id"))), c) for c in cameras
-        ]
-    if isinstance(data.get("rows"), list):  # the disclosure register
-        return [(("register", str(r.get("ref"))), r) for r in data["rows"]]
-    raise InvalidInput("not a Custodes report with proofs: no disclosure rows")
-
-
 @click.command("verify-report")
 @click.argument(
     "report_file",
@@ -89,7 +74,7 @@ def verify_report(
           --consistency extends.json --checkpoint board-2026-10.checkpoint
     """
     from ledger.proof_files import verify_proof_data
-    from ledger.report_proofs import row_check, verify_report_proofs
+    from ledger.report_proofs import report_rows, row_check, verify_report_proofs
 
     try:
         data = json.loads(report_file.read_bytes())
@@ -149,6 +134,7 @@ def verify_report(
         "rows": check.rows,
         "entries": check.entries,
         "events_checked": check.contents_checked,
+        "rows_without_subject": check.unproven,
         "extends_checkpoint_of": extends,
     }
     if as_json:
@@ -159,6 +145,11 @@ def verify_report(
         f"{check.tree_size} entries of {check.origin}"
         + ("; their events say what the rows say" if check.contents_checked else "")
     )
+    if check.unproven:
+        echo(
+            f"{check.unproven} row(s) rest on no one subject of the log (a count over the "
+            "period, such as purges made late) and carry no entries"
+        )
     if extends is not None:
         echo(f"The report's checkpoint extends the one of {extends} entries you hold")
 

@@ -303,6 +303,35 @@ class ChainReader:
             for r in cur.fetchall()
         ]
 
+    def entries_by_id(self, store: SqlNodeStore, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+        """The entries of these notification ids, as ``aggregate_entries`` gives them
+        (chain fields and the stored state), by position, on the node store's connection."""
+        pg = self.recorder.dialect == "postgresql"
+        uuid_expr = "uuid_send(originator_id)" if pg else "originator_id"
+        cur = store._cur
+        out: list[tuple[Any, ...]] = []
+        wanted = sorted(set(ids))
+        for at in range(0, len(wanted), 500):
+            chunk = wanted[at : at + 500]
+            marks = ", ".join(["%s" if pg else "?"] * len(chunk))
+            cur.execute(
+                f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
+                f"prev_hash, entry_hash, act, state FROM {self.table} WHERE id IN ({marks})",
+                tuple(chunk),
+            )
+            out += [
+                (
+                    r[0],
+                    bytes(r[1]),
+                    r[2],
+                    r[3],
+                    r[4],
+                    *(None if v is None else bytes(v) for v in r[5:]),
+                )
+                for r in cur.fetchall()
+            ]
+        return sorted(out, key=lambda r: r[4])
+
     @contextmanager
     def _write(self) -> Iterator[Any]:
         engine = self.recorder.datastore.engine

@@ -16,6 +16,7 @@ cost O(log n) ``get`` calls and no in-memory copy of the tree, even right after 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Protocol
@@ -232,6 +233,72 @@ def consistency_proof(old_size: int, new_size: int, store: NodeStore) -> list[by
         proof.append(_range_hash(start, end, store))
     proof.reverse()
     return proof
+
+
+def multi_inclusion_proof(indices: Sequence[int], size: int, store: NodeStore) -> list[bytes]:
+    """One proof that several leaves are in the tree of ``size`` leaves: the hashes of
+    the largest subtrees (RFC 9162's split) that hold none of ``indices``, left to right.
+
+    Shared upper nodes are sent once, so m leaves cost about m*log2(size/m) hashes
+    instead of m*log2(size); a report's entries, mostly of one recent month, share most
+    of their paths. ``root_from_multi_proof`` recomputes the root from the leaves."""
+    wanted = sorted(set(indices))
+    if wanted and not (wanted[0] >= 0 and wanted[-1] < size):
+        raise TreeSizeInvalid(f"leaf indices must be within a tree of size {size}")
+    out: list[bytes] = []
+
+    def walk(start: int, end: int, lo: int, hi: int) -> None:
+        if lo == hi:
+            out.append(_range_hash(start, end, store))
+            return
+        if end - start == 1:
+            return
+        mid = start + _split(end - start)
+        cut = bisect.bisect_left(wanted, mid, lo, hi)
+        walk(start, mid, lo, cut)
+        walk(mid, end, cut, hi)
+
+    if size:
+        walk(0, size, 0, len(wanted))
+    return out
+
+
+def multi_inclusion_nodes(indices: Sequence[int], size: int) -> list[tuple[int, int]]:
+    """The stored nodes ``multi_inclusion_proof`` reads, for one round trip."""
+    planner = _Planner()
+    multi_inclusion_proof(indices, size, planner)
+    return list(dict.fromkeys(planner.wanted))
+
+
+def root_from_multi_proof(leaves: dict[int, bytes], size: int, proof: Sequence[bytes]) -> bytes:
+    """The root that ``leaves`` (index -> leaf hash) and a ``multi_inclusion_proof`` give;
+    InclusionProofInvalid when the proof has too few or too many hashes."""
+    wanted = sorted(leaves)
+    if not wanted or wanted[0] < 0 or wanted[-1] >= size:
+        raise InclusionProofInvalid(f"leaf indices must be within a tree of size {size}")
+    for position, value in enumerate(proof):
+        _check_hash(value, f"proof hash {position}")
+    for value in leaves.values():
+        _check_hash(value, "leaf hash")
+    hashes = iter(proof)
+
+    def walk(start: int, end: int, lo: int, hi: int) -> bytes:
+        if lo == hi:
+            value = next(hashes, None)
+            if value is None:
+                raise InclusionProofInvalid("the proof has too few hashes")
+            return value
+        if end - start == 1:
+            return leaves[wanted[lo]]
+        mid = start + _split(end - start)
+        cut = bisect.bisect_left(wanted, mid, lo, hi)
+        left = walk(start, mid, lo, cut)
+        return node_hash(left, walk(mid, end, cut, hi))
+
+    root = walk(0, size, 0, len(wanted))
+    if next(hashes, None) is not None:
+        raise InclusionProofInvalid("the proof has more hashes than the tree needs")
+    return root
 
 
 class MerkleAppender:

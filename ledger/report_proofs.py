@@ -1,91 +1,263 @@
-"""Provable reports (issue 13, item 9): each row of a report's JSON comes with the log
-entries it derives from and their inclusion proofs against the report's signed
-checkpoint, so anyone holding the library's public key can check, without the ledger,
-that every row rests on entries of the signed log; with the events key, that those
-entries say what the row says.
+"""Provable reports (issue 13, item 9): each row of a report's JSON names the log entries
+it derives from, and one proof shows all of them in the report's signed checkpoint, so
+anyone holding the library's public key can check, without the ledger, that every row
+rests on entries of the signed log; with the events key, that those entries say what the
+row says.
 
-A disclosure row (the register, and the compliance report's disclosures) derives from
-the events of one request, whose aggregate id is ``uuid5(NAMESPACE, "request:" + REF)``
-(``ledger.disclosure.request_id``); a camera row from its camera's
-(``uuid5(NAMESPACE, "camera:" + casefolded name)``). The verifier derives the id from the
-row's reference, so a row cannot borrow another subject's entries. The entries are all of that request's
-events up to the checkpoint, versions 1, 2, ... without a gap; each carries its encrypted
-``state`` (opaque without the events key) so its digest, and with the key its content,
-can be checked.
+Two kinds of rows (docs/REPORTS.md, "Provable rows"):
+
+* a row about a SUBJECT rests on every event of that subject up to the checkpoint,
+  versions 1, 2, ... without a gap. The subject's aggregate id is derived from the row
+  itself (``ledger.domain.stable_id``): a disclosure row's request
+  (``uuid5(NAMESPACE, "request:" + REF)``), a camera row's camera, a held or overdue
+  segment's segment (and a hold's hold), an attention item's segment, request, hold or
+  the site's settings. A row therefore cannot borrow another subject's entries.
+* a row that IS one event (a viewing, a refused attempt, a staff note) rests on that
+  one entry: its topic must be of the row's kind, of the row's segment where the row
+  names one, and no two rows of a table may rest on the same entry.
+
+Format 2 (``custodes-report-proofs/2``) lists each entry once, however many rows rest on
+it, and proves all of them with ONE multi-leaf proof (``ledger.merkle``): the hashes of
+the largest subtrees holding none of the entries. Format 1 (an inclusion path per entry,
+disclosure and camera rows only) is still checked, for reports already handed out.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.chain import state_digest
+from ledger import rules
+from ledger.chain import entry_hash, state_digest
 from ledger.chain_reader import ChainReader
 from ledger.checkpoint import Checkpoint, parse_and_verify, parse_unverified
 from ledger.disclosure import request_id
 from ledger.errors import InvalidInput
-from ledger.footage import camera_id
+from ledger.footage import camera_id, hold_aggregate_id, segment_aggregate_id
 from ledger.integrity import (
     PROOF_FORMAT,
     InclusionProof,
     MerkleProofFailed,
     check_inclusion,
-    inclusion_of,
 )
-from ledger.merkle import MerkleError
+from ledger.merkle import (
+    MerkleError,
+    leaf_hash,
+    multi_inclusion_nodes,
+    multi_inclusion_proof,
+    root_from_multi_proof,
+)
+from ledger.site import SITE_ID
+from ledger.sitetime import iso_utc
 
-FORMAT = "custodes-report-proofs/1"
+FORMAT_V1 = "custodes-report-proofs/1"
+FORMAT = "custodes-report-proofs/2"
 
-# table -> the aggregate id of a row's subject, from the row's reference
-SUBJECTS: dict[str, Callable[[str], UUID]] = {
-    "disclosures": request_id,  # the compliance report's disclosure rows (request_id = REF)
-    "register": request_id,  # report disclosures --prove (ref)
-    "cameras": camera_id,  # the compliance report's camera rows (camera_id)
-}
-
-# (table, the row's reference) -> the rows a report lists, in order
+# (table, the row's reference) and the row as JSON
 RowKey = tuple[str, str]
+Row = tuple[RowKey, dict[str, Any]]
 # (table, the row as JSON, its events decrypted in order) -> what they contradict, or None
 RowCheck = Callable[[str, dict[str, Any], list[Any]], str | None]
+
+_SEGMENT = re.compile(r"^[0-9a-f]{12}$")
 
 
 def _b64(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
-def prove_rows(reader: ChainReader, cp: Checkpoint, note: str, rows: Iterable[RowKey]) -> dict:
-    """The ``proofs`` object of a report whose rows are ``rows``, against ``cp``."""
+def _str(row: dict[str, Any], key: str) -> str:
+    return str(row.get(key))
+
+
+# ---- which rows a report lists, and what each derives from ---------------------------
+
+
+def _list(value: Any) -> list[dict[str, Any]]:
+    return [r if isinstance(r, dict) else {} for r in value] if isinstance(value, list) else []
+
+
+def _section(data: dict[str, Any], *path: str) -> list[dict[str, Any]]:
+    value: Any = data
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return _list(value)
+
+
+def _held_ref(r: dict[str, Any]) -> str:
+    return f"{_str(r, 'segment_id')} {_str(r, 'kind')} {_str(r, 'reference')}"
+
+
+# table -> (where its rows are in the compliance report's JSON, the row's reference).
+# A new section of rows becomes provable with one line here and one in SUBJECTS (rows
+# about a subject: e.g. a per-segment retention row, ``segment_aggregate_id``) or EVENTS
+# (one-event rows, whose notification ids projections.proof_sources reads), and its
+# check in _CHECKS; both the prover and verify-report read the rows through this table.
+COMPLIANCE_TABLES: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], str]]] = {
+    "disclosures": (("disclosures", "rows"), lambda r: _str(r, "request_id")),
+    "cameras": (("cameras", "rows"), lambda r: _str(r, "camera_id")),
+    "held": (("retention", "held"), _held_ref),
+    "overdue": (("retention", "overdue"), lambda r: _str(r, "segment_id")),
+    "viewings": (
+        ("access", "viewings"),
+        lambda r: f"{_str(r, 'segment_id')} {_str(r, 'viewed_at')}",
+    ),
+    "access_refused": (("access", "refused"), lambda r: f"{_str(r, 'name')} {_str(r, 'at')}"),
+    "staff_notes": (
+        ("access", "staff_notes"),
+        lambda r: f"{_str(r, 'segment_id')} {_str(r, 'at')}",
+    ),
+    "refusals": (("refusals",), lambda r: f"{_str(r, 'actor')} {_str(r, 'at')}"),
+    "attention": (("attention",), lambda r: f"{_str(r, 'rule_id')} {_str(r, 'subject_id')}"),
+}
+V1_TABLES = ("disclosures", "cameras")
+
+
+def report_rows(data: Any, *, tables: Sequence[str] | None = None) -> list[Row]:
+    """The rows a provable report lists, as ((table, ref), row), in the proofs' order:
+    the compliance report's tables in ``COMPLIANCE_TABLES`` order, or the register's."""
+    if not isinstance(data, dict):
+        raise InvalidInput("not a Custodes report with proofs (a JSON object is expected)")
+    if isinstance(data.get("disclosures"), dict):  # the compliance report
+        out: list[Row] = []
+        for table, (path, ref) in COMPLIANCE_TABLES.items():
+            if tables is None or table in tables:
+                out += [((table, ref(r)), r) for r in _section(data, *path)]
+        return out
+    if isinstance(data.get("rows"), list):  # the disclosure register
+        return [(("register", _str(r, "ref")), r) for r in _list(data["rows"])]
+    raise InvalidInput("not a Custodes report with proofs: no disclosure rows")
+
+
+def _held_subjects(r: dict[str, Any]) -> list[UUID]:
+    subjects = [segment_aggregate_id(_str(r, "segment_id"))]
+    if r.get("kind") != "flag":
+        subjects.append(hold_aggregate_id(_str(r, "reference").split(" ", 1)[0]))
+    return subjects
+
+
+def _attention_subjects(r: dict[str, Any]) -> list[UUID]:
+    rule, subject = r.get("rule_id"), _str(r, "subject_id")
+    if rule in (rules.FOOTAGE_FOUND_MISSING.id, rules.FOOTAGE_RETENTION.id) and _SEGMENT.match(
+        subject
+    ):
+        return [segment_aggregate_id(subject)]
+    if rule in (rules.LRCA_EMERGENCY_FOLLOWUP.id, rules.FOIA_CLOCK.id):
+        return [request_id(subject)]
+    if rule == rules.FOOTAGE_HOLD_BLOCKS_PURGE.id:
+        return [hold_aggregate_id(subject)]
+    if rule == rules.FOOTAGE_RETENTION.id and subject == "retention settings":
+        return [SITE_ID]  # no schedule authority: the site's settings events say so
+    return []  # a count over the period (purges made late): no one subject
+
+
+# table -> the aggregate ids a row rests on every event of (derived from the row)
+SUBJECTS: dict[str, Callable[[dict[str, Any]], list[UUID]]] = {
+    "disclosures": lambda r: [request_id(_str(r, "request_id"))],
+    "register": lambda r: [request_id(_str(r, "ref"))],
+    "cameras": lambda r: [camera_id(_str(r, "camera_id"))],
+    "held": _held_subjects,
+    "overdue": lambda r: [segment_aggregate_id(_str(r, "segment_id"))],
+    "attention": _attention_subjects,
+}
+
+_VIEWED = "ledger.footage:Segment.FootageViewed"
+_FLAGGED = "ledger.footage:Segment.FootageFlagged"
+_DENIED = "ledger.refusals:Refusal.AccessDenied"
+
+
+def _segment_of(r: dict[str, Any]) -> UUID:
+    return segment_aggregate_id(_str(r, "segment_id"))
+
+
+# table -> (the topics its one event may have, the aggregate it must be of, if any)
+EVENTS: dict[str, tuple[frozenset[str], Callable[[dict[str, Any]], UUID] | None]] = {
+    "viewings": (frozenset({_VIEWED}), _segment_of),
+    "staff_notes": (frozenset({_VIEWED, _FLAGGED}), _segment_of),
+    "refusals": (frozenset({_DENIED}), None),
+    "access_refused": (frozenset({_DENIED}), None),
+}
+
+
+# ---- making the proofs -------------------------------------------------------------------
+
+
+def _entry_json(row: Sequence[Any]) -> dict[str, Any]:
+    nid, oid, version, topic, position, digest, prev, h, act, state = row[:10]
+    return {
+        "notification_id": nid,
+        "position": position,
+        "originator_id": str(UUID(bytes=oid)),
+        "originator_version": version,
+        "topic": topic,
+        "state_digest": digest.hex(),
+        "prev_hash": prev.hex(),
+        "entry_hash": h.hex(),
+        "act": None if not act else _b64(act),
+        "state": _b64(state),
+    }
+
+
+def prove_rows(
+    reader: ChainReader,
+    cp: Checkpoint,
+    note: str,
+    rows: Sequence[Row],
+    events: Mapping[str, Sequence[int]] | None = None,
+) -> dict[str, Any]:
+    """The ``proofs`` object of a report whose rows are ``rows`` (``report_rows``),
+    against ``cp``. ``events[table]``: the notification ids of that table's one-event
+    rows (``EVENTS``), in the rows' order."""
+    events = events or {}
     store = reader.node_store()
-    out = []
     try:
-        for table, ref in rows:
-            aggregate = SUBJECTS[table](ref)
-            entries = []
-            for row in reader.aggregate_entries(store, aggregate, cp.size):
-                proof = inclusion_of(store, row, cp, note).to_json()
-                state = row[9]
-                entries.append(
-                    {
-                        **proof["entry"],
-                        "state": _b64(state),
-                        "inclusion_path": proof["inclusion_path"],
-                    }
-                )
-            out.append(
-                {
-                    "table": table,
-                    "ref": ref,
-                    "aggregate": str(aggregate),
-                    "positions": [e["position"] for e in entries],
-                    "entries": entries,
-                }
-            )
+        by_position: dict[int, dict[str, Any]] = {}
+        of_subject: dict[UUID, list[int]] = {}
+        one: dict[str, list[int]] = {t: [] for t in EVENTS}
+        wanted: dict[str, list[int]] = {}
+        for (table, _ref), row in rows:
+            if table in EVENTS:
+                wanted.setdefault(table, [])
+                continue
+            for subject in SUBJECTS[table](row):
+                if subject not in of_subject:
+                    entries = reader.aggregate_entries(store, subject, cp.size)
+                    of_subject[subject] = [e[4] for e in entries]
+                    by_position.update((e[4], _entry_json(e)) for e in entries)
+        for table in wanted:
+            ids = list(events.get(table, ()))
+            found = {e[0]: e for e in reader.entries_by_id(store, ids)}
+            for nid in ids:
+                entry = found.get(nid)
+                if entry is None or entry[4] is None or entry[4] > cp.size:
+                    raise InvalidInput(f"{table}: event #{nid} is not under the checkpoint")
+                by_position[entry[4]] = _entry_json(entry)
+                one[table].append(entry[4])
+        out = []
+        taken = {t: 0 for t in EVENTS}
+        for (table, ref), row in rows:
+            if table in EVENTS:
+                at = taken[table]
+                if at >= len(one[table]):
+                    raise InvalidInput(f"{table}: no event given for row {at + 1} ({ref})")
+                positions = [one[table][at]]
+                taken[table] += 1
+            else:
+                positions = [p for s in SUBJECTS[table](row) for p in of_subject[s]]
+            out.append({"table": table, "ref": ref, "positions": positions})
+        indices = sorted(p - 1 for p in by_position)
+        nodes: list[bytes] = []
+        if indices:  # a report without rows proves nothing
+            store.prefetch(multi_inclusion_nodes(indices, cp.size))
+            nodes = multi_inclusion_proof(indices, cp.size, store)
     finally:
         store.close()
     return {
@@ -93,8 +265,13 @@ def prove_rows(reader: ChainReader, cp: Checkpoint, note: str, rows: Iterable[Ro
         "checkpoint": note,
         "tree_size": cp.size,
         "root": _b64(cp.root),
+        "entries": [by_position[p] for p in sorted(by_position)],
+        "multi_proof": [_b64(h) for h in nodes],
         "rows": out,
     }
+
+
+# ---- checking them --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -104,10 +281,11 @@ class ReportCheck:
     rows: int
     entries: int
     contents_checked: bool
+    unproven: int = 0  # rows that rest on no one subject (a count over the period)
 
 
 def verify_report_proofs(
-    rows: Sequence[tuple[RowKey, dict[str, Any]]],
+    rows: Sequence[Row],
     proofs: Any,
     key: Ed25519PublicKey,
     *,
@@ -116,13 +294,11 @@ def verify_report_proofs(
 ) -> tuple[ReportCheck, Checkpoint, str]:
     """Check every row's entries against the report's signed checkpoint.
 
-    ``rows`` are the report's rows as (table, ref) and their JSON; the proofs list one
-    item per row, in the same order, whose entries must be of the request the ROW names
-    (so an edited reference, or a row given another row's entries, fails). MerkleProofFailed
-    (exit 3) when a signature, a proof, a digest or a row's content fails;
-    InvalidInput when the document is not a provable report.
-    """
-    if not isinstance(proofs, dict) or proofs.get("format") != FORMAT:
+    ``rows`` are the report's rows (``report_rows``); the proofs list one item per row,
+    in the same order. MerkleProofFailed (exit 3) when a signature, the proof, a digest,
+    an entry a row rests on, or (with ``decode`` and ``check_row``) a row's content fails;
+    InvalidInput when the document is not a provable report."""
+    if not isinstance(proofs, dict) or proofs.get("format") not in (FORMAT, FORMAT_V1):
         raise InvalidInput(f"the report carries no proofs of format {FORMAT}")
     note = str(proofs.get("checkpoint", ""))
     try:
@@ -132,19 +308,187 @@ def verify_report_proofs(
     listed = proofs.get("rows")
     if not isinstance(listed, list):
         raise InvalidInput("the report's proofs list no rows")
+    if proofs["format"] == FORMAT_V1:
+        rows = [r for r in rows if r[0][0] in V1_TABLES + ("register",)]
     if len(listed) != len(rows):
         raise MerkleProofFailed(
             f"the report lists {len(rows)} rows but proves {len(listed)}: one proof per row, "
             "in the rows' order"
         )
-    checked = 0
+    if proofs["format"] == FORMAT_V1:
+        check = _verify_v1(rows, listed, cp, note, decode, check_row)
+    else:
+        check = _verify_v2(rows, listed, proofs, cp, decode, check_row)
+    return check, cp, note
+
+
+def _entries(proofs: dict[str, Any], cp: Checkpoint) -> dict[int, dict[str, Any]]:
+    """Format 2's entries by position, each hashed from its fields and its state matched
+    to its digest, and all of them proven by the one multi-leaf proof."""
+    listed = proofs.get("entries")
+    hashes = proofs.get("multi_proof")
+    if not isinstance(listed, list) or not isinstance(hashes, list):
+        raise InvalidInput("the report's proofs carry no entries and multi_proof")
+    by_position: dict[int, dict[str, Any]] = {}
+    leaves: dict[int, bytes] = {}
+    for entry in listed:
+        if not isinstance(entry, dict):
+            raise InvalidInput("an entry of the report's proofs is not an object")
+        try:
+            position = int(entry["position"])
+            fields = (
+                position,
+                bytes.fromhex(entry["prev_hash"]),
+                int(entry["notification_id"]),
+                UUID(entry["originator_id"]).bytes,
+                int(entry["originator_version"]),
+                str(entry["topic"]),
+                bytes.fromhex(entry["state_digest"]),
+                base64.b64decode(entry["act"], validate=True) if entry.get("act") else None,
+            )
+            claimed = bytes.fromhex(entry["entry_hash"])
+            state = base64.b64decode(str(entry.get("state", "")), validate=True)
+        except (KeyError, TypeError, ValueError, binascii.Error) as e:
+            raise InvalidInput(f"an entry of the report's proofs is malformed: {e}") from e
+        if not 1 <= position <= cp.size or position in by_position:
+            raise MerkleProofFailed(
+                f"entry {position} is listed twice or lies outside the checkpoint's "
+                f"{cp.size} entries"
+            )
+        recomputed = entry_hash(*fields)
+        if recomputed != claimed:
+            raise MerkleProofFailed(f"entry {position}'s fields do not hash to its entry hash")
+        if state_digest(state) != fields[6]:
+            raise MerkleProofFailed(f"entry {position}'s state does not match its digest")
+        entry["_state"] = state
+        by_position[position] = entry
+        leaves[position - 1] = leaf_hash(recomputed)
+    if not leaves:
+        return by_position
+    try:
+        nodes = [base64.b64decode(str(h), validate=True) for h in hashes]
+        root = root_from_multi_proof(leaves, cp.size, nodes)
+    except (ValueError, binascii.Error, MerkleError) as e:
+        raise MerkleProofFailed(f"the report's entries are not proven: {e}") from e
+    if root != cp.root:
+        raise MerkleProofFailed(
+            "the report's entries are not in the signed checkpoint: they and the proof "
+            f"compute root {root.hex()}, the checkpoint signs {cp.root.hex()}"
+        )
+    return by_position
+
+
+def _verify_v2(
+    rows: Sequence[Row],
+    listed: list[Any],
+    proofs: dict[str, Any],
+    cp: Checkpoint,
+    decode: Callable[[dict[str, Any]], Any] | None,
+    check_row: RowCheck | None,
+) -> ReportCheck:
+    by_position = _entries(proofs, cp)
+    used: dict[tuple[str, int], int] = {}  # (table, position) -> the row resting on it
     numbers: dict[str, int] = {}  # rows are numbered within their table, from 1
-    for (row_key, row), item in zip(rows, listed, strict=True):
-        table, ref = row_key
+    unproven = 0
+    for ((table, ref), row), item in zip(rows, listed, strict=True):
+        n = numbers[table] = numbers.get(table, 0) + 1
+        what = f"{table} row {n} ({ref})"
+        if not isinstance(item, dict) or item.get("table") != table or item.get("ref") != ref:
+            raise MerkleProofFailed(f"{what} has no proof (the proofs are of other rows)")
+        positions = item.get("positions")
+        if not isinstance(positions, list) or not all(type(p) is int for p in positions):
+            raise InvalidInput(f"{what}: its positions are not a list of numbers")
+        missing = [p for p in positions if p not in by_position]
+        if missing:
+            raise MerkleProofFailed(f"{what}: entry {missing[0]} is not among the proven entries")
+        entries = [by_position[p] for p in positions]
+        if table in EVENTS:
+            _one_event(what, table, row, entries, used, n)
+        elif table in SUBJECTS:
+            subjects = SUBJECTS[table](row)
+            if not subjects:
+                if positions:
+                    raise MerkleProofFailed(f"{what} rests on no one subject but lists entries")
+                unproven += 1
+                continue
+            entries = _subject_entries(what, subjects, entries)
+        else:
+            raise InvalidInput(f"{what}: rows of {table!r} carry no proofs")
+        if decode is not None and check_row is not None:
+            problem = check_row(table, row, [decode(e) for e in entries])
+            if problem is not None:
+                raise MerkleProofFailed(f"{what} is not what its events say: {problem}")
+    return ReportCheck(
+        cp.origin, cp.size, len(rows), len(by_position), decode is not None, unproven
+    )
+
+
+def _one_event(
+    what: str,
+    table: str,
+    row: dict[str, Any],
+    entries: list[dict[str, Any]],
+    used: dict[tuple[str, int], int],
+    n: int,
+) -> None:
+    if len(entries) != 1:
+        raise MerkleProofFailed(f"{what} must rest on exactly one entry, it lists {len(entries)}")
+    entry = entries[0]
+    topics, aggregate = EVENTS[table]
+    if entry["topic"] not in topics:
+        raise MerkleProofFailed(f"{what}: entry {entry['position']} is a {entry['topic']}")
+    if aggregate is not None and UUID(entry["originator_id"]) != aggregate(row):
+        raise MerkleProofFailed(
+            f"{what}: entry {entry['position']} is of another subject ({entry['originator_id']})"
+        )
+    other = used.setdefault((table, entry["position"]), n)
+    if other != n:
+        raise MerkleProofFailed(
+            f"{what}: entry {entry['position']} is already the proof of {table} row {other}"
+        )
+
+
+def _subject_entries(
+    what: str, subjects: list[UUID], entries: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every entry of each subject, versions 1, 2, ... in order; nothing else."""
+    foreign = [e for e in entries if UUID(e["originator_id"]) not in subjects]
+    if foreign:
+        raise MerkleProofFailed(
+            f"{what}: entry {foreign[0]['position']} is of another subject "
+            f"({foreign[0]['originator_id']})"
+        )
+    ordered: list[dict[str, Any]] = []
+    for subject in subjects:
+        mine = [e for e in entries if UUID(e["originator_id"]) == subject]
+        if not mine:
+            raise MerkleProofFailed(f"{what} lists no log entries of its subject {subject}")
+        for version, entry in enumerate(mine, 1):
+            if int(entry["originator_version"]) != version:
+                raise MerkleProofFailed(
+                    f"{what}: entries skip from version {version - 1} to "
+                    f"{entry['originator_version']} (an event is left out)"
+                )
+        ordered += mine
+    return ordered
+
+
+def _verify_v1(
+    rows: Sequence[Row],
+    listed: list[Any],
+    cp: Checkpoint,
+    note: str,
+    decode: Callable[[dict[str, Any]], Any] | None,
+    check_row: RowCheck | None,
+) -> ReportCheck:
+    """Format 1: each disclosure and camera row carries its entries with their paths."""
+    checked = 0
+    numbers: dict[str, int] = {}
+    for ((table, ref), row), item in zip(rows, listed, strict=True):
         n = numbers[table] = numbers.get(table, 0) + 1
         if not isinstance(item, dict) or item.get("table") != table:
             raise MerkleProofFailed(f"{table} row {n} ({ref}) has no proof")
-        entries = _checked_entries(item, table, ref, cp, note, f"{table} row {n} ({ref})")
+        entries = _checked_entries(item, table, row, cp, note, f"{table} row {n} ({ref})")
         checked += len(entries)
         if decode is not None and check_row is not None:
             events = [decode(e) for e in entries]
@@ -153,20 +497,18 @@ def verify_report_proofs(
                 raise MerkleProofFailed(
                     f"{table} row {n} ({ref}) is not what its events say: {problem}"
                 )
-    return (
-        ReportCheck(cp.origin, cp.size, len(rows), checked, decode is not None),
-        cp,
-        note,
-    )
+    return ReportCheck(cp.origin, cp.size, len(rows), checked, decode is not None)
 
 
 def _checked_entries(
-    item: dict[str, Any], table: str, ref: str, cp: Checkpoint, note: str, what: str
+    item: dict[str, Any],
+    table: str,
+    row: dict[str, Any],
+    cp: Checkpoint,
+    note: str,
+    what: str,
 ) -> list[dict[str, Any]]:
-    subject = SUBJECTS.get(table)
-    if subject is None:
-        raise InvalidInput(f"{what}: rows of {table!r} carry no proofs")
-    aggregate = str(subject(ref))
+    aggregate = str(SUBJECTS[table](row)[0])
     entries = item.get("entries")
     if not isinstance(entries, list) or not entries:
         raise MerkleProofFailed(f"{what} lists no log entries")
@@ -210,6 +552,9 @@ def _checked_entries(
     return entries
 
 
+# ---- what the events say (with the events key) ------------------------------------------
+
+
 def _replay(events: list[Any]) -> Any:
     aggregate: Any = None
     for event in events:
@@ -217,28 +562,52 @@ def _replay(events: list[Any]) -> Any:
     return aggregate
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else iso_utc(moment)
+
+
+def _differs(row: dict[str, Any], pairs: Sequence[tuple[str, Any]]) -> str | None:
+    for field, truth in pairs:
+        if row.get(field) != truth:
+            return f"{field} {truth!r} in the events, {row.get(field)!r} in the row"
+    return None
+
+
+def _of(events: list[Any], aggregate: UUID) -> list[Any]:
+    return [e for e in events if e.originator_id == aggregate]
+
+
 def row_check(
     table: str, row: dict[str, Any], events: list[Any], *, now: bool = True
 ) -> str | None:
-    """What a row says that its subject's events must say too. ``now`` False (a report
-    made ``--as-of`` an earlier time, whose rows may say less than the later events):
-    only that the events are the row's subject."""
+    """What a row says that its events must say too. ``now`` False (a report made
+    ``--as-of`` an earlier time, whose rows may say less than the later events): for a
+    subject's row only that the events are the row's subject; a one-event row is checked
+    whole either way (an event never changes)."""
+    check = _CHECKS.get(table)
+    return None if check is None else check(row, events, now)
+
+
+def _camera(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
     aggregate = _replay(events)
-    if table == "cameras":
-        name = row.get("camera_id")
-        if aggregate is None or aggregate.camera_id != name:
-            return f"the events are not of camera {name}"
-        if not now:
-            return None
-        for field, truth in (
+    name = row.get("camera_id")
+    if aggregate is None or aggregate.camera_id != name:
+        return f"the events are not of camera {name}"
+    if not now:
+        return None
+    return _differs(
+        row,
+        (
             ("location", aggregate.location),
             ("zone", aggregate.zone),
             ("signage_attested", aggregate.signage_posted),
             ("status", "retired" if aggregate.retired else "active"),
-        ):
-            if row.get(field) != truth:
-                return f"{field} {truth!r} in the events, {row.get(field)!r} in the row"
-        return None
+        ),
+    )
+
+
+def _request(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
+    aggregate = _replay(events)
     ref = row.get("ref", row.get("request_id"))
     if aggregate is None or aggregate.ref != ref:
         return f"the events are not of request {ref}"
@@ -255,3 +624,174 @@ def row_check(
     if said in ("pending", "approved", "denied") and said != truth:
         return f"decision {truth!r} in the events, {said!r} in the row"
     return None
+
+
+def _segment(row: dict[str, Any], events: list[Any], now: bool) -> tuple[Any, str | None]:
+    sid = row.get("segment_id", row.get("subject_id"))
+    segment = _replay(_of(events, segment_aggregate_id(str(sid))))
+    if segment is None or segment.segment_id != sid:
+        return None, f"the events are not of segment {sid}"
+    if not now or "camera_id" not in row:  # an attention item names only the segment
+        return segment, None
+    return segment, _differs(row, (("camera_id", segment.camera_id),))
+
+
+def _held(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
+    segment, problem = _segment(row, events, now)
+    if problem is not None or not now:
+        return problem
+    problem = _differs(
+        row,
+        (
+            ("recorded_start", _iso(segment.recorded_start)),
+            ("recorded_end", _iso(segment.recorded_end)),
+        ),
+    )
+    if problem is not None:
+        return problem
+    if segment.purged:
+        return "the segment was purged"
+    reference = str(row.get("reference"))
+    if row.get("kind") == "flag":
+        if reference not in segment.flags:
+            return f"flag {reference} is not open on the segment"
+        flagged = [
+            e for e in events if type(e).__name__ == "FootageFlagged" and e.flag_id == reference
+        ]
+        return _differs(
+            row,
+            (
+                ("reason", _flag_reason(flagged[-1]) if flagged else None),
+                ("review_by", _iso(segment.flags[reference])),
+            ),
+        )
+    hold_id = reference.split(" ", 1)[0]
+    hold = _replay(_of(events, hold_aggregate_id(hold_id)))
+    if hold is None or hold.hold_id != hold_id:
+        return f"the events are not of hold {hold_id}"
+    if hold_id not in segment.holds or not hold.active:
+        return f"hold {hold_id} is not active on the segment"
+    return _differs(
+        row,
+        (
+            ("kind", hold.kind),
+            ("reason", hold.reason),
+            ("reference", f"{hold.hold_id} ({hold.reference})"),
+            ("review_by", _iso(hold.review_by)),
+        ),
+    )
+
+
+def _flag_reason(event: Any) -> str:
+    """The incident first, as the report's flag rows name it (R13)."""
+    return f"{event.incident}: {event.reason}" if event.incident else str(event.reason)
+
+
+def _overdue(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
+    segment, problem = _segment(row, events, now)
+    if problem is not None or not now:
+        return problem
+    if segment.purged:
+        return "the segment was purged"
+    if segment.holds:
+        return f"the segment is held ({', '.join(sorted(segment.holds))}), so not overdue"
+    return None
+
+
+def _attention(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
+    rule, subject = row.get("rule_id"), str(row.get("subject_id"))
+    if _SEGMENT.match(subject):
+        segment, problem = _segment(row, events, now)
+        if problem is not None or not now:
+            return problem
+        if segment.purged:
+            return "the segment was purged"
+        text = str(row.get("text", ""))
+        recorded = not text.startswith("Found while")  # else: the vault audit, just now
+        if rule == rules.FOOTAGE_FOUND_MISSING.id and recorded and not segment.missing:
+            return "the events record no footage found missing"
+        return None
+    aggregate = _replay(events)
+    if rule in (rules.LRCA_EMERGENCY_FOLLOWUP.id, rules.FOIA_CLOCK.id):
+        if aggregate is None or getattr(aggregate, "ref", None) != subject:
+            return f"the events are not of request {subject}"
+        return None
+    if rule == rules.FOOTAGE_HOLD_BLOCKS_PURGE.id:
+        if aggregate is None or getattr(aggregate, "hold_id", None) != subject:
+            return f"the events are not of hold {subject}"
+        if now and not aggregate.active:
+            return f"hold {subject} was released"
+        return None
+    unset = aggregate is not None and aggregate.schedule_authority is None
+    if subject == "retention settings" and now and not unset:
+        return "the site's settings record a schedule authority"
+    return None
+
+
+def _event(fields: Sequence[tuple[str, str]]) -> Callable[..., str | None]:
+    def check(row: dict[str, Any], events: list[Any], _now: bool) -> str | None:
+        (event,) = events
+        truth = {
+            "at": _iso(event.timestamp),
+            "viewed_at": _iso(event.timestamp),
+            "name": event.actor,
+            "actor": event.actor,
+            "role": event.actor_role,
+        }
+        return _differs(
+            row, [(f, truth[a] if a in truth else getattr(event, a)) for f, a in fields]
+        )
+
+    return check
+
+
+def _staff_note(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
+    (event,) = events
+    flag = type(event).__name__ == "FootageFlagged"
+    act, what = ("flag", event.incident) if flag else (event.kind, event.purpose)
+    return _differs(
+        row,
+        (("name", event.actor), ("at", _iso(event.timestamp)), ("act", act),
+         ("stated", f"{what}: {event.reason}"), ("note", event.staff_note)),
+    )  # fmt: skip
+
+
+_CHECKS: dict[str, Callable[[dict[str, Any], list[Any], bool], str | None]] = {
+    "disclosures": _request,
+    "register": _request,
+    "cameras": _camera,
+    "held": _held,
+    "overdue": _overdue,
+    "attention": _attention,
+    "viewings": _event(
+        [
+            ("name", "name"),
+            ("role", "role"),
+            ("viewed_at", "viewed_at"),
+            ("purpose", "purpose"),
+            ("reason", "reason"),
+            ("remote", "remote"),
+            ("archived", "archived"),
+        ]
+    ),  # fmt: skip
+    "refusals": _event(
+        [
+            ("at", "at"),
+            ("actor", "actor"),
+            ("role", "role"),
+            ("action", "action"),
+            ("rule_id", "rule_id"),
+            ("message", "message"),
+        ]
+    ),  # fmt: skip
+    "access_refused": _event(
+        [
+            ("name", "name"),
+            ("role", "role"),
+            ("at", "at"),
+            ("rule_id", "rule_id"),
+            ("message", "message"),
+        ]
+    ),  # fmt: skip
+    "staff_notes": _staff_note,
+}

@@ -15,10 +15,12 @@ library's ledger, because a forger cannot sign with the library's key.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import tarfile
 import tempfile
@@ -78,6 +80,11 @@ class KeptCheckpoint:
     time: datetime
     root: str
     witnesses: dict[str, int] | None = None  # witness policy name -> cosignature time
+    # the SHA-256 of the witness policy that judged them, and where its text came from:
+    # "file" (the operator's --witness-policy) or "ledger" (the backup's ledger, accepted
+    # only because its SHA-256 is the one the operator gave)
+    policy_sha256: str | None = None
+    policy_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,13 +131,32 @@ def restore_backup(
     against: str | None = None,
     keys_from: Path | None = None,
     witness_policy: Policy | None = None,
+    witness_policy_sha256: str | None = None,
+    witness_policy_file_sha256: str | None = None,
     progress: Progress = quiet,
 ) -> RestoreResult:
     """``witness_policy``: the checkpoint ``against`` must carry the cosignatures it
-    requires (and a policy that lists logs must list this ledger's key)."""
+    requires (and a policy that lists logs must list this ledger's key).
+
+    ``witness_policy_sha256``: instead of the policy's text, its SHA-256 as the operator
+    holds it from outside the backup (board minutes, ``custodes witness policy show``);
+    the text is the one the backup's ledger recorded (``witness policy set``) with that
+    digest, read with the events key (``keys_from``). The backup is not trusted to say
+    which witnesses count: only a policy whose digest the operator brought does."""
     target = check_target(target)
-    if witness_policy is not None and against is None:
+    if (witness_policy is not None or witness_policy_sha256 is not None) and against is None:
         raise InvalidInput("a witness policy checks the checkpoint given with --against")
+    if witness_policy is not None and witness_policy_sha256 is not None:
+        raise InvalidInput("give the witness policy as a file or as its SHA-256, not both")
+    if witness_policy_sha256 is not None:
+        witness_policy_sha256 = witness_policy_sha256.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", witness_policy_sha256):
+            raise InvalidInput("--witness-policy-sha256 takes 64 hexadecimal digits")
+        if keys_from is None:
+            raise InvalidInput(
+                "the ledger keeps its witness policy encrypted: --witness-policy-sha256 needs "
+                "the events key (--keys-from DIR), or give the policy file (--witness-policy)"
+            )
     keys = key_source(keys_from) if keys_from is not None else None
     if against is not None:
         try:
@@ -138,7 +164,14 @@ def restore_backup(
         except MerkleError as e:
             raise InvalidInput(f"the checkpoint given with --against is malformed: {e}") from e
     with file_errors(f"restore into {target}; nothing was restored"):
-        return _restore(backup, target, against, keys, witness_policy, progress)
+        result = _restore(
+            backup, target, against, keys, witness_policy, witness_policy_sha256, progress
+        )
+    if result.against is not None and witness_policy is not None:
+        # the operator's file judged the cosignatures: say which one
+        kept = dataclasses.replace(result.against, policy_sha256=witness_policy_file_sha256)
+        result = dataclasses.replace(result, against=kept)
+    return result
 
 
 def _restore(
@@ -147,6 +180,7 @@ def _restore(
     against: str | None,
     keys: Path | None,
     witness_policy: Policy | None,
+    witness_policy_sha256: str | None,
     progress: Progress,
 ) -> RestoreResult:
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -162,6 +196,9 @@ def _restore(
         if keys is not None:
             progress("keys", 0, 0)
             skipped = copy_keys(keys, work, config, public_key, manifest)
+        if witness_policy_sha256 is not None:
+            assert against is not None and kept is not None
+            kept = _cosigned_as_kept(work, against, kept, public_key, cp, witness_policy_sha256)
         os.chmod(work, 0o700)
         fsync_dir(work)
         os.replace(work, target)  # onto an empty directory too (rename(2))
@@ -360,10 +397,66 @@ def _verify(
                 witnesses = check_witnesses(
                     witness_policy, against, cp.origin, key, "the checkpoint you kept"
                 ).cosigned
-            kept = KeptCheckpoint(kept_cp.size, kept_cp.time, kept_cp.root.hex(), witnesses)
+            kept = KeptCheckpoint(
+                kept_cp.size,
+                kept_cp.time,
+                kept_cp.root.hex(),
+                witnesses,
+                None,  # the caller knows the file's digest (restore_backup)
+                None if witness_policy is None else "file",
+            )
     finally:
         close_chain(reader)
     return outcome, kept
+
+
+def recorded_witness_policies(work: Path) -> list[str]:
+    """Every witness policy text the ledger in ``work`` recorded, oldest first (read
+    with its events key: the text is encrypted like every act)."""
+    from ledger.app import open_ledger
+    from ledger.site import SITE_ID
+
+    ledger = open_ledger(DataDir.open(work), create_tables=False)
+    try:
+        return [
+            str(getattr(e, "policy", ""))
+            for e in ledger.events.get(SITE_ID)
+            if type(e).__name__ == "WitnessPolicySet"
+        ]
+    finally:
+        ledger.close()
+
+
+def _cosigned_as_kept(
+    work: Path,
+    against: str,
+    kept: KeptCheckpoint,
+    key: Ed25519PublicKey,
+    cp: Checkpoint,
+    sha256: str,
+) -> KeptCheckpoint:
+    """The kept checkpoint's cosignatures judged by the policy whose SHA-256 the operator
+    gave, its text found among those the backup's ledger recorded."""
+    from ledger.witness.ledger_side import check_witnesses
+    from ledger.witness.policy import PolicyInvalid, parse_policy
+
+    texts = recorded_witness_policies(work)
+    found = [t for t in texts if hashlib.sha256(t.encode("utf-8")).hexdigest() == sha256]
+    if not found:
+        recorded = ", ".join(hashlib.sha256(t.encode()).hexdigest()[:16] for t in texts)
+        raise InvalidInput(
+            f"the backup's ledger records no witness policy with SHA-256 {sha256} "
+            + (f"(it records: {recorded}...)" if texts else "(it records none)")
+            + ": give the policy file with --witness-policy. Nothing was restored."
+        )
+    try:
+        policy = parse_policy(found[-1].encode("utf-8"))
+    except PolicyInvalid as e:
+        raise InvalidInput(f"the recorded witness policy is invalid: {e}") from e
+    witnesses = check_witnesses(policy, against, cp.origin, key, "the checkpoint you kept")
+    return dataclasses.replace(
+        kept, witnesses=witnesses.cosigned, policy_sha256=sha256, policy_source="ledger"
+    )
 
 
 def _kept_checkpoint(note: str, key: Ed25519PublicKey, origin: str) -> Checkpoint:

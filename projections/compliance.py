@@ -25,7 +25,7 @@ from ledger.app import Ledger
 from ledger.checkpoint import public_key_fingerprint
 from ledger.evidence import sha256_file, sums_text
 from ledger.integrity import open_chain, sign_verified, verified
-from ledger.report_proofs import prove_rows
+from ledger.report_proofs import prove_rows, report_rows
 from projections.access import access_report
 from projections.attention import needs_attention
 from projections.base import Projection, Views
@@ -65,8 +65,10 @@ from projections.compliance_model import (
 from projections.disclosures import DisclosureRow as RegisterRow
 from projections.disclosures import disclosures
 from projections.history import SubjectIndexProjection
+from projections.proof_sources import event_sources
 from projections.refusals import refused_attempts
 from projections.registry import all_projections, open_views, read_views
+from projections.render_data import to_dict
 from projections.retention import (
     OVERDUE_AFTER,
     flags,
@@ -142,18 +144,21 @@ def compile_compliance_report(
     try:
         # Every table the report read is checked against its seal (R29) before the
         # checkpoint is signed: a mismatch raises ReadModelTampered, nothing is signed.
-        report = checked(
+        report, sources = checked(
             views,
-            lambda v: build_compliance_report(
-                ledger,
-                v,
-                period_from=period_from,
-                period_to=period_to,
-                now=now,
-                generated_by=who.name,
-                integrity=integrity,
-                as_of=as_of,
-                unrecorded_missing=unrecorded_missing,
+            lambda v: (
+                build_compliance_report(
+                    ledger,
+                    v,
+                    period_from=period_from,
+                    period_to=period_to,
+                    now=now,
+                    generated_by=who.name,
+                    integrity=integrity,
+                    as_of=as_of,
+                    unrecorded_missing=unrecorded_missing,
+                ),
+                _event_sources(v, site.zone, period_from, period_to),
             ),
         )
     finally:
@@ -161,10 +166,16 @@ def compile_compliance_report(
     cp, note = sign_verified(outcome, origin=site.log_origin, signing_key=signing_key, now=now)
     assert cp.size == integrity.tree_size
     report = dataclasses.replace(report, integrity=dataclasses.replace(integrity, checkpoint=note))
-    rows = [("disclosures", r.request_id) for r in report.disclosures.rows]
-    rows += [("cameras", c.camera_id) for c in report.cameras.rows]
-    report = dataclasses.replace(report, proofs=prove_rows(reader, cp, note, rows))
+    # Every row's log entries, proven against the checkpoint (ledger.report_proofs).
+    rows = report_rows(to_dict(report))
+    report = dataclasses.replace(report, proofs=prove_rows(reader, cp, note, rows, sources))
     return report, note
+
+
+def _event_sources(views: Views, zone: Any, first: date, last: date) -> dict[str, list[int]]:
+    start, end = sitetime.days(first, last, zone)
+    with views.connect() as conn:
+        return event_sources(conn, start, end)
 
 
 def build_compliance_report(

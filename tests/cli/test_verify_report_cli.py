@@ -25,6 +25,10 @@ def _verify(report: Path, key: Path, *extra: str, code: int = 0, data: Path | No
     return run(data, *args, code=code)
 
 
+def _rows_of(report: dict, table: str) -> list[dict]:
+    return [r for r in report["proofs"]["rows"] if r["table"] == table]
+
+
 def test_the_compliance_report_rows_prove_and_a_tampered_row_fails(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     data, _sc = world
     out = tmp_path / "report.json"
@@ -33,15 +37,18 @@ def test_the_compliance_report_rows_prove_and_a_tampered_row_fails(world, tmp_pa
     rows = report["disclosures"]["rows"]
     assert rows, "the scenario has disclosure requests"
     proofs = report["proofs"]
+    assert proofs["format"] == "custodes-report-proofs/2"
     assert proofs["checkpoint"] == report["integrity"]["checkpoint"]
-    for row, proved in zip(rows, proofs["rows"], strict=False):
+    listed = {e["position"] for e in proofs["entries"]}
+    assert len(listed) == len(proofs["entries"]), "each entry once, however many rows rest on it"
+    for row, proved in zip(rows, _rows_of(report, "disclosures"), strict=True):
         assert proved["ref"] == row["request_id"]
-        assert proved["positions"] == [e["position"] for e in proved["entries"]]
+        assert proved["positions"] and set(proved["positions"]) <= listed
         assert all(p <= proofs["tree_size"] for p in proved["positions"])
     key = _public_key(data, tmp_path)
     ok = json.loads(_verify(out, key).stdout)
-    assert ok["ok"] is True and ok["rows"] == len(rows) + len(report["cameras"]["rows"])
-    assert ok["entries"] == sum(len(r["entries"]) for r in proofs["rows"])
+    assert ok["ok"] is True and ok["rows"] == len(proofs["rows"])
+    assert ok["entries"] == len(proofs["entries"])
     with_events = json.loads(_verify(out, key, "--events", data=data).stdout)
     assert with_events["events_checked"] is True
 
@@ -58,15 +65,13 @@ def test_the_compliance_report_rows_prove_and_a_tampered_row_fails(world, tmp_pa
     # A camera row moved to the staff room: its camera's events say otherwise.
     moved = json.loads(out.read_text())
     assert moved["cameras"]["rows"], "the scenario has cameras"
-    assert [r["table"] for r in moved["proofs"]["rows"]].count("cameras") == len(
-        moved["cameras"]["rows"]
-    )
+    assert len(_rows_of(moved, "cameras")) == len(moved["cameras"]["rows"])
     moved["cameras"]["rows"][0]["location"] = "Staff room"
     (tmp_path / "moved.json").write_text(json.dumps(moved))
     caught = _verify(tmp_path / "moved.json", key, "--events", code=3, data=data)
     assert "cameras row 1" in caught.stderr and "location" in caught.stderr
 
-    # An entry's digest changed, a path hash altered, an entry left out, a row moved to
+    # An entry's digest changed, a proof hash altered, an entry left out, a row moved to
     # another request's entries: each fails without the ledger (exit 3).
     def tampered(change) -> str:  # type: ignore[no-untyped-def]
         doc = json.loads(out.read_text())
@@ -76,25 +81,35 @@ def test_the_compliance_report_rows_prove_and_a_tampered_row_fails(world, tmp_pa
         return _verify(path, key, code=3).stderr
 
     def digest(doc: dict) -> None:
-        entry = doc["proofs"]["rows"][0]["entries"][0]
-        entry["state_digest"] = "00" * 32
+        doc["proofs"]["entries"][0]["state_digest"] = "00" * 32
 
-    def path_hash(doc: dict) -> None:
-        entry = doc["proofs"]["rows"][0]["entries"][-1]
-        entry["inclusion_path"][0] = "A" * 43 + "="
+    def state(doc: dict) -> None:
+        doc["proofs"]["entries"][0]["state"] = "c29tZXRoaW5nIGVsc2U="
+
+    def proof_hash(doc: dict) -> None:
+        doc["proofs"]["multi_proof"][0] = "A" * 43 + "="
 
     def left_out(doc: dict) -> None:
-        row = doc["proofs"]["rows"][0]
-        del row["entries"][0], row["positions"][0]
+        _rows_of(doc, "disclosures")[0]["positions"].pop(0)
 
     def borrowed(doc: dict) -> None:
-        a, b = doc["proofs"]["rows"][0], doc["proofs"]["rows"][1]
-        a["entries"], a["positions"] = b["entries"], b["positions"]
+        a, b = _rows_of(doc, "disclosures")[:2]
+        a["positions"] = b["positions"]
 
-    assert "state does not match its digest" in tampered(digest)
-    assert "inclusion proof fails" in tampered(path_hash)
+    def unlisted(doc: dict) -> None:
+        first = _rows_of(doc, "disclosures")[0]["positions"][0]
+        doc["proofs"]["entries"] = [e for e in doc["proofs"]["entries"] if e["position"] != first]
+
+    def row_dropped(doc: dict) -> None:
+        doc["disclosures"]["rows"].pop()
+
+    assert "do not hash to its entry hash" in tampered(digest)
+    assert "state does not match its digest" in tampered(state)
+    assert "not in the signed checkpoint" in tampered(proof_hash)
     assert "an event is left out" in tampered(left_out)
     assert "is of another subject" in tampered(borrowed)
+    assert "entries are not proven" in tampered(unlisted)  # the multi-leaf proof breaks
+    assert "one proof per row" in tampered(row_dropped)
 
 
 def test_the_register_proves_and_extends_an_earlier_checkpoint(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -121,4 +136,187 @@ def test_the_register_proves_and_extends_an_earlier_checkpoint(world, tmp_path: 
     doc = json.loads(out.read_text())
     doc["rows"][0]["ref"] = doc["rows"][1]["ref"]
     (tmp_path / "edited.json").write_text(json.dumps(doc))
+    assert "has no proof" in _verify(tmp_path / "edited.json", key, code=3).stderr
+    doc["proofs"]["rows"][0]["ref"] = doc["rows"][1]["ref"]  # its proof's reference too
+    (tmp_path / "edited.json").write_text(json.dumps(doc))
     assert "is of another subject" in _verify(tmp_path / "edited.json", key, code=3).stderr
+
+
+def test_retention_access_refusal_and_attention_rows_prove_and_tampering_fails(
+    world, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Item 9 for every row: the held and overdue segments, the viewings, the refused
+    attempts and what needs attention rest on their log entries too."""
+    data, _sc = world
+    out = tmp_path / "report.json"
+    compliance(data, "json", out)
+    report = json.loads(out.read_text())
+    sections = {
+        "held": report["retention"]["held"],
+        "overdue": report["retention"]["overdue"],
+        "viewings": report["access"]["viewings"],
+        "access_refused": report["access"]["refused"],
+        "refusals": report["refusals"],
+        "attention": report["attention"],
+    }
+    for table, section in sections.items():
+        assert section, f"the scenario has {table} rows"
+        assert len(_rows_of(report, table)) == len(section), table
+    kinds = {e["position"]: e["topic"] for e in report["proofs"]["entries"]}
+    for proved in _rows_of(report, "viewings"):
+        assert [kinds[p] for p in proved["positions"]] == ["ledger.footage:Segment.FootageViewed"]
+    key = _public_key(data, tmp_path)
+    ok = json.loads(_verify(out, key, "--events", data=data).stdout)
+    assert ok["events_checked"] is True
+    # only the late-purges count rests on no one subject
+    counts = [a for a in report["attention"] if a["subject_id"] == "retention"]
+    assert ok["rows_without_subject"] == len(counts)
+
+    def doc() -> dict:
+        return json.loads(out.read_text())
+
+    def check(changed: dict, expected: str, *, events: bool = False) -> None:
+        path = tmp_path / "changed.json"
+        path.write_text(json.dumps(changed))
+        if events:
+            _verify(path, key, code=0)  # the proofs hold; only the events say otherwise
+            stderr = _verify(path, key, "--events", code=3, data=data).stderr
+        else:
+            stderr = _verify(path, key, code=3).stderr
+        assert expected in stderr, stderr
+
+    # Tampered rows: what the row says is not what its events say (events key).
+    d = doc()
+    d["retention"]["held"][0]["reason"] = "nothing happened"
+    check(d, "held row 1", events=True)
+    d = doc()
+    held = next(h for h in d["retention"]["held"] if h["kind"] != "flag")
+    held["review_by"] = "2030-01-01T00:00:00Z"
+    check(d, "review_by", events=True)
+    d = doc()
+    d["access"]["viewings"][0]["name"] = "Someone Else"
+    check(d, "viewings row 1 (", events=True)
+    d = doc()
+    d["refusals"][0]["message"] = "allowed after all"
+    check(d, "refusals row 1", events=True)
+    d = doc()
+    d["access"]["refused"][0]["role"] = "director"
+    check(d, "access_refused row 1", events=True)
+    d = doc()
+    d["retention"]["overdue"][0]["camera_id"] = "another-camera"
+    check(d, "overdue row 1", events=True)
+
+    # Borrowed entries: a row pointed at another subject's (or another row's) entries.
+    d = doc()
+    a, b = _rows_of(d, "held")[:2]
+    a["positions"] = b["positions"]
+    check(d, "is of another subject")
+    d = doc()
+    a, b = _rows_of(d, "overdue")[:2]
+    a["positions"] = b["positions"]
+    check(d, "is of another subject")
+    d = doc()
+    d["retention"]["overdue"][0]["segment_id"] = d["retention"]["overdue"][1]["segment_id"]
+    _rows_of(d, "overdue")[0]["ref"] = d["retention"]["overdue"][0]["segment_id"]
+    check(d, "is of another subject")
+    d = doc()
+    a, b = _rows_of(d, "refusals")[:2]
+    a["positions"] = b["positions"]
+    check(d, "is already the proof of refusals row")
+    d = doc()
+    _rows_of(d, "viewings")[0]["positions"] = _rows_of(d, "access_refused")[0]["positions"]
+    check(d, "is a ledger.refusals:Refusal.AccessDenied")
+    d = doc()
+    foia = next(r for r in _rows_of(d, "attention") if r["ref"].startswith("FOIA-CLOCK"))
+    follow = next(r for r in _rows_of(d, "attention") if r["ref"].startswith("LRCA-"))
+    foia["positions"] = follow["positions"]
+    check(d, "is of another subject")
+
+    # Omitted entries: a segment's or a hold's event left out, a viewing with none.
+    d = doc()
+    _rows_of(d, "held")[0]["positions"].pop(1)
+    check(d, "an event is left out")
+    d = doc()
+    hold_row = next(r for r in _rows_of(d, "held") if "flag" not in r["ref"])
+    hold_row["positions"].pop()  # the hold's own entry: the row names a hold
+    check(d, "lists no log entries of its subject")
+    d = doc()
+    _rows_of(d, "viewings")[0]["positions"] = []
+    check(d, "must rest on exactly one entry")
+    d = doc()
+    counted = next(r for r in _rows_of(d, "attention") if r["ref"].endswith(" retention"))
+    counted["positions"] = _rows_of(d, "overdue")[0]["positions"]
+    check(d, "rests on no one subject but lists entries")
+
+
+def test_a_report_of_format_1_still_verifies(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Reports handed out before format 2 carry an inclusion path per entry, for the
+    disclosure and camera rows only: verify-report still checks them."""
+    from ledger.checkpoint import parse_unverified
+    from ledger.datadir import DataDir
+    from ledger.integrity import open_chain, prove
+
+    data, _sc = world
+    out = tmp_path / "report.json"
+    compliance(data, "json", out)
+    doc = json.loads(out.read_text())
+    proofs = doc["proofs"]
+    note = proofs["checkpoint"]
+    cp = parse_unverified(note)
+    reader = open_chain(DataDir.open(data))
+    by_position = {e["position"]: e for e in proofs["entries"]}
+    rows = []
+    for row in proofs["rows"]:
+        if row["table"] not in ("disclosures", "cameras"):
+            continue
+        entries = []
+        for p in row["positions"]:
+            entry = dict(by_position[p])
+            path = prove(reader, entry["notification_id"], cp, note).to_json()["inclusion_path"]
+            entries.append({**entry, "inclusion_path": path})
+        rows.append({**row, "entries": entries})
+    doc["proofs"] = {
+        "format": "custodes-report-proofs/1",
+        "checkpoint": note,
+        "tree_size": proofs["tree_size"],
+        "root": proofs["root"],
+        "rows": rows,
+    }
+    old = tmp_path / "format1.json"
+    old.write_text(json.dumps(doc))
+    key = _public_key(data, tmp_path)
+    ok = json.loads(_verify(old, key, "--events", data=data).stdout)
+    assert ok["rows"] == len(rows) == len(doc["disclosures"]["rows"]) + len(doc["cameras"]["rows"])
+    rows[0]["entries"][-1]["inclusion_path"][0] = "A" * 43 + "="
+    old.write_text(json.dumps(doc))
+    assert "inclusion proof fails" in _verify(old, key, code=3).stderr
+    rows[0]["entries"].pop(0)
+    rows[0]["positions"].pop(0)
+    old.write_text(json.dumps(doc))
+    assert "an event is left out" in _verify(old, key, code=3).stderr
+
+
+def test_a_report_as_of_an_earlier_time_proves_its_rows_too(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--as-of: the rows are as they were then, their entries run to the checkpoint (now);
+    a subject's row is checked for its subject, a one-event row whole."""
+    from datetime import timedelta
+
+    from tests.conftest import NOW
+
+    data, _sc = world
+    out = tmp_path / "then.json"
+    compliance(data, "json", out, "--as-of", (NOW + timedelta(minutes=30)).isoformat())
+    doc = json.loads(out.read_text())
+    assert len(doc["proofs"]["rows"]) == sum(
+        len(s)
+        for s in (doc["disclosures"]["rows"], doc["cameras"]["rows"], doc["retention"]["held"],
+                  doc["retention"]["overdue"], doc["access"]["viewings"],
+                  doc["access"]["refused"], doc["access"]["staff_notes"], doc["refusals"],
+                  doc["attention"])
+    )  # fmt: skip
+    key = _public_key(data, tmp_path)
+    assert json.loads(_verify(out, key, "--events", data=data).stdout)["events_checked"]
+    assert doc["refusals"], "the scenario's refusals came before the as-of time"
+    doc["refusals"][0]["actor"] = "Nobody"
+    out.write_text(json.dumps(doc))
+    assert "refusals row 1" in _verify(out, key, "--events", code=3, data=data).stderr
