@@ -44,18 +44,23 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
     Update,
+    and_,
     bindparam,
+    cast,
     create_engine,
+    inspect,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 from sqlalchemy.sql.util import find_tables
 
 from ledger.app import Ledger
 from ledger.errors import LedgerBusy
 from ledger.store import is_lock_wait
+from projections import versions as ver
 from projections.seal import (
     SEALS_METADATA,
     Sealer,
@@ -120,10 +125,16 @@ class PageWriter:
     tracking position, in the same transaction.
     """
 
-    def __init__(self, conn: Connection, sealer: Sealer | None = None) -> None:
+    def __init__(
+        self, conn: Connection, sealer: Sealer | None = None, *, versioned: bool = False
+    ) -> None:
         self.conn = conn
         # Seals (R29): every write's effect on its table's digest, for the page's seal.
         self.sealer = sealer
+        # Row versions (``projections.versions``): each write also writes the row's
+        # versions, positioned at the event being handled (set by ``Views._apply``).
+        self.versioned = versioned
+        self.position = 0
         # Per table, its queued statements in order: (shape, parameters).
         self._queue: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {}
         self._statements: dict[tuple[Any, ...], Any] = {}
@@ -139,11 +150,21 @@ class PageWriter:
             self.sealer.touch_new(table, _key_of(table, values))
         shape = ("insert", table, tuple(values))
         self._queue.setdefault(table.name, []).append((shape, values))
+        versions = ver.version_of(table) if self.versioned else None
+        if versions is not None:
+            self.insert_row(versions, **values, **{ver.FROM: self.position, ver.TO: None})
 
     def update_row(self, table: Table, key_column: str, key: Any, **values: Any) -> None:
         """``UPDATE table SET values WHERE key_column = key``, batched like inserts."""
         shape = ("update", table, key_column, tuple(values))
         params = {"_key": key, **{f"v_{c}": v for c, v in values.items()}}
+        if self.versioned and ver.version_of(table) is not None:
+            pk = [c.name for c in table.primary_key.columns]
+            if pk != [key_column] or key_column in values:
+                raise NotImplementedError(
+                    f"versioned read models: update {table.name} by its whole primary key"
+                )
+            params["_pos"] = self.position
         self._queue.setdefault(table.name, []).append((shape, params))
 
     def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
@@ -158,9 +179,92 @@ class PageWriter:
                 self._touches[statement] = touches
             for name in touches & self._queue.keys():
                 self._write(self._queue.pop(name))
+        if (
+            self.versioned
+            and isinstance(statement, Insert | Update | Delete)
+            and isinstance(statement.table, Table)
+            and ver.version_of(statement.table) is not None
+        ):
+            return self._versioned_execute(statement, *args, **kwargs)
         if self.sealer is not None and isinstance(statement, Insert | Update | Delete):
             return self._sealed_execute(statement, *args, **kwargs)
         return self.conn.execute(statement, *args, **kwargs)
+
+    def _run(self, statement: Any) -> Any:
+        if self.sealer is not None:
+            return self._sealed_execute(statement)
+        return self.conn.execute(statement)
+
+    def _versioned_execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        """One INSERT, UPDATE or DELETE of a versioned table, and its rows' versions: the
+        open versions of the rows it changes are closed at this event (or replaced, when
+        this event opened them), and the rows it leaves are copied as new versions."""
+        table: Table = statement.table
+        if args or kwargs:
+            raise NotImplementedError(f"versioned read models: unsupported write {statement}")
+        pk = list(table.primary_key.columns)
+        if isinstance(statement, Insert):
+            result = self._run(statement)
+            key = tuple(result.inserted_primary_key or ())
+            self._open_versions(table, [key])
+            return result
+        where = statement.whereclause
+        keys = [
+            tuple(r)
+            for r in self.conn.execute(select(*pk).where(true() if where is None else where))
+        ]
+        if isinstance(statement, Update):
+            changed = {getattr(c, "key", c) for c in statement._values or {}}  # noqa: SLF001
+            if changed & {c.name for c in pk}:
+                raise NotImplementedError(
+                    f"versioned read models: an update of {table.name}'s primary key"
+                )
+        self._close_versions(table, keys)
+        result = self._run(statement)
+        if isinstance(statement, Update):
+            self._open_versions(table, keys)
+        return result
+
+    @staticmethod
+    def _key_match(table: Table, names: list[str], keys: list[tuple[Any, ...]]) -> Any:
+        cols = [table.c[n] for n in names]
+        if len(cols) == 1:
+            return cols[0].in_([k[0] for k in keys])
+        return tuple_(*cols).in_(keys)
+
+    def _close_versions(self, table: Table, keys: list[tuple[Any, ...]]) -> None:
+        versions = ver.version_of(table)
+        assert versions is not None
+        if not keys:
+            return
+        names = [c.name for c in table.primary_key.columns]
+        match = self._key_match(versions, names, keys)
+        open_ = versions.c[ver.TO].is_(None)
+        here = versions.c[ver.FROM] == self.position
+        self.execute(versions.delete().where(match, open_, here))
+        self.execute(versions.update().where(match, open_).values({ver.TO: self.position}))
+
+    def _open_versions(self, table: Table, keys: list[tuple[Any, ...]]) -> None:
+        """Copy the rows with these keys, as they are now, as versions from this event."""
+        versions = ver.version_of(table)
+        assert versions is not None
+        if not keys:
+            return
+        for name in (table.name, versions.name):
+            if name in self._queue:
+                self._write(self._queue.pop(name))
+        if self.sealer is not None:
+            for k in keys:
+                self.sealer.touch_new(versions, (*k, self.position))
+        cols = [c.name for c in table.columns]
+        self.conn.execute(
+            versions.insert().from_select(
+                [*cols, ver.FROM],
+                select(*table.c, cast(bindparam("_pos", self.position), BigInteger)).where(
+                    self._key_match(table, [c.name for c in table.primary_key.columns], keys)
+                ),
+            )
+        )
 
     def _sealed_execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
         """Execute one INSERT, UPDATE or DELETE, its rows noted for the seal: those an
@@ -195,14 +299,76 @@ class PageWriter:
             while j < len(ops) and ops[j][0] == shape:
                 j += 1
             params = [p for _s, p in ops[i:j]]
-            if self.sealer is not None and shape[0] == "update":
-                self._seal_touch(shape, params)  # inserts were counted when queued
-            raw = self._raw(shape)
-            if raw is None:
-                self.conn.execute(self._statement(shape), params)
+            if shape[0] == "update" and "_pos" in params[0]:
+                self._write_versioned_updates(shape, params)
             else:
-                raw.write(self.conn, params)
+                self._write_run(shape, params)
             i = j
+
+    def _write_run(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
+        if self.sealer is not None and shape[0] == "update":
+            self._seal_touch(shape, params)  # inserts were counted when queued
+        raw = self._raw(shape)
+        if raw is None:
+            self.conn.execute(self._statement(shape), params)
+        else:
+            raw.write(self.conn, params)
+
+    def _write_versioned_updates(
+        self, shape: tuple[Any, ...], params: list[dict[str, Any]]
+    ) -> None:
+        """A run of keyed updates of a versioned table (``update_row``), with the rows'
+        versions, in parts whose keys are distinct (each part's versions are closed,
+        the rows updated, the new versions copied, as one statement per row would)."""
+        table: Table = shape[1]
+        key_column: str = shape[2]
+        versions = ver.version_of(table)
+        assert versions is not None
+        if versions.name in self._queue:
+            self._write(self._queue.pop(versions.name))
+        k = versions.c[key_column]
+        open_ = versions.c[ver.TO].is_(None)
+        start = 0
+        while start < len(params):
+            seen: set[Any] = set()
+            end = start
+            while end < len(params) and params[end]["_key"] not in seen:
+                seen.add(params[end]["_key"])
+                end += 1
+            part = params[start:end]
+            start = end
+            keys = [p["_key"] for p in part]
+            if self.sealer is not None:
+                for c in range(0, len(keys), 500):
+                    self.sealer.touch_where(
+                        self.conn, versions, and_(k.in_(keys[c : c + 500]), open_)
+                    )
+                for p in part:
+                    self.sealer.touch_new(versions, (p["_key"], p["_pos"]))
+            moves = [{"_k": p["_key"], "_p": p["_pos"]} for p in part]
+            self.conn.execute(
+                versions.delete().where(
+                    k == bindparam("_k"), open_, versions.c[ver.FROM] == bindparam("_p")
+                ),
+                moves,
+            )
+            self.conn.execute(
+                versions.update()
+                .where(k == bindparam("_k"), open_)
+                .values({ver.TO: bindparam("_p")}),
+                moves,
+            )
+            self._write_run(shape, [{c: v for c, v in p.items() if c != "_pos"} for p in part])
+            cols = [c.name for c in table.columns]
+            self.conn.execute(
+                versions.insert().from_select(
+                    [*cols, ver.FROM],
+                    select(*table.c, cast(bindparam("_p"), BigInteger)).where(
+                        table.c[key_column] == bindparam("_k")
+                    ),
+                ),
+                moves,
+            )
 
     def _seal_touch(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
         """Note for the seal the rows a run of keyed updates selects, before they change."""
@@ -368,6 +534,14 @@ class Projection:
     metadata: ClassVar[MetaData]
     # Event class names this projection reads; empty means all.
     kinds: ClassVar[frozenset[str]] = frozenset()
+    # Keep row versions of its tables (``projections.versions``), so ``--as-of`` is a
+    # query. Off for read models that are append-only or answer as-of by filtering.
+    versioned: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.versioned and "metadata" in cls.__dict__:
+            ver.add_versions(cls.metadata)
 
     def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
         raise NotImplementedError
@@ -409,6 +583,65 @@ def _create_tables(engine: Engine, projections: Sequence[Projection], *, indexes
             time.sleep(random.uniform(0.01, 0.1))  # noqa: S311 - jitter only
 
 
+# A tracking row per projection whose row versions were begun after its rows (a ledger
+# from before versions): they hold no past, and ``--as-of`` replays the log instead,
+# until ``projections rebuild`` (which removes the mark).
+UNVERSIONED = "(no versions) "
+
+
+def _versions_missing(engine: Engine, projections: Sequence[Projection]) -> list[Projection]:
+    """Versioned projections whose tables exist without their version tables."""
+    names = set(inspect(engine).get_table_names())
+    found = []
+    for p in projections:
+        if not p.versioned:
+            continue
+        tables = p.metadata.sorted_tables
+        plain = [t for t in tables if ver.version_of(t) is not None]
+        if any(t.name in names for t in plain) and any(
+            ver.version_of(t).name not in names  # type: ignore[union-attr]
+            for t in plain
+        ):
+            found.append(p)
+    return found
+
+
+def _mark_unversioned(engine: Engine, projections: Sequence[Projection]) -> None:
+    with engine.begin() as conn:
+        for p in projections:
+            if tracked_position(conn, p.name) == 0:
+                continue
+            mark = UNVERSIONED + p.name
+            if tracked_position(conn, mark) == 0:
+                conn.execute(tracking.insert().values(projection=mark, position=1))
+
+
+def unversioned(views: Views) -> list[str]:
+    """The projections of ``views`` whose versions do not cover the whole log."""
+    with views.engine.connect() as conn:
+        return [
+            p.name
+            for p in views.projections
+            if p.versioned and tracked_position(conn, UNVERSIONED + p.name) != 0
+        ]
+
+
+def _views_at(conn: Connection, projections: Sequence[Projection], position: int) -> None:
+    """Temporary views named as the read models, showing them as of ``position``: an
+    unqualified name finds a temporary object first (SQLite's temp schema, PostgreSQL's
+    pg_temp), so every query written for the read models reads the past unchanged."""
+    dialect = conn.dialect
+    q = dialect.identifier_preparer
+    for p in projections:
+        for table in p.metadata.sorted_tables:
+            if ver.version_of(table) is None:
+                continue
+            body = ver.as_of_select(table, position).compile(
+                dialect=dialect, compile_kwargs={"literal_binds": True}
+            )
+            conn.exec_driver_sql(f"CREATE TEMPORARY VIEW {q.quote(table.name)} AS {body}")
+
+
 class Views:
     """Engine and catch-up for a set of projections over one ledger."""
 
@@ -435,6 +668,9 @@ class Views:
         # When a set: the names of the tables read through ``connect()`` (ReadRecorder).
         self.reads: set[str] | None = None
         self._seal_key: bytes | None = None
+        # ``at``: reads see the read models as of this log position (``projections.asof``).
+        self.position_read: int | None = None
+        self._read_engine: Engine | None = None
         if self.sealed:
             url = ledger.chained_recorder.datastore.engine.url  # type: ignore[union-attr]
             self.engine: Engine = create_engine(url)
@@ -442,7 +678,10 @@ class Views:
             if as_of is not None and as_of.tzinfo is None:
                 raise ValueError("as_of must be timezone-aware")
             self.engine = create_engine("sqlite://", poolclass=StaticPool)
+        new_versions = _versions_missing(self.engine, self.projections) if self.sealed else []
         _create_tables(self.engine, self.projections, indexes=self.sealed)
+        if new_versions:
+            _mark_unversioned(self.engine, new_versions)
 
     def seal_key(self) -> bytes:
         if self._seal_key is None:
@@ -451,6 +690,20 @@ class Views:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._read_engine is not None:
+            self._read_engine.dispose()
+
+    def at(self, position: int) -> None:
+        """From now on ``connect()`` reads every versioned read model as it was after the
+        event at ``position`` (its version table filtered by position, under the read
+        model's own name), so the same queries answer "as of" (``projections.asof``)."""
+        if not self.sealed:
+            raise ValueError("only the kept read models have versions")
+        self.position_read = position
+        if self._read_engine is None:
+            # Its own connections, closed after each use: the temporary views never
+            # outlive the connection that reads through them.
+            self._read_engine = create_engine(self.engine.url, poolclass=NullPool)
 
     def position(self, projection: Projection) -> int:
         with self.engine.connect() as conn:
@@ -519,12 +772,18 @@ class Views:
         if not todo:
             return
         events_last = todo[-1][0]
-        writer = PageWriter(conn, Sealer(self.seal_key()) if self.sealed else None)
+        writer = PageWriter(
+            conn,
+            Sealer(self.seal_key()) if self.sealed else None,
+            versioned=self.as_of is None and p.versioned,
+        )
         kinds = p.kinds
         if kinds:
             todo = [(i, e) for i, e in todo if type(e).__name__ in kinds]
+        writer.position = todo[0][0] if todo else 0
         p.prepare(writer, todo)  # type: ignore[arg-type]
         for notification_id, event in todo:
+            writer.position = notification_id
             p.handle(writer, notification_id, event)  # type: ignore[arg-type]
         writer.flush()
         if writer.sealer is not None:
@@ -582,6 +841,9 @@ class Views:
                 for p in self.projections:
                     p.metadata.drop_all(conn)
                     conn.execute(tracking.delete().where(tracking.c.projection == p.name))
+                    conn.execute(
+                        tracking.delete().where(tracking.c.projection == UNVERSIONED + p.name)
+                    )
                     conn.execute(seals.delete().where(seals.c.projection == p.name))
                 for p in self.projections:
                     p.metadata.create_all(conn)
@@ -639,7 +901,12 @@ class Views:
         return row is not None
 
     def connect(self) -> Connection:
-        conn = self.engine.connect()
+        if self.position_read is None:
+            conn = self.engine.connect()
+        else:
+            assert self._read_engine is not None
+            conn = self._read_engine.connect()
+            _views_at(conn, self.projections, self.position_read)
         if self.reads is None:
             return conn
         return ReadRecorder(conn, self.reads)  # type: ignore[return-value]
