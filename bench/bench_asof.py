@@ -10,10 +10,16 @@ index). At random recorded times (seeded) it measures:
   from the log into an in-memory SQLite;
 * ``asof``: ``projections.asof.views_as_of`` over the same read models (catch-up, T
   resolved to a position through the time index, the version tables read as of it);
+  beside it ``open_current``, the same read models opened and caught up for the current
+  state, which every command pays;
 * ``footage list`` (every segment's status at T) on both, with the rows compared;
-* the same listing on the kept versions with its R29 check (``checked=True``).
+* the same listing on the kept versions with its R29 check (``checked=True``), and the
+  current state's listing with its check, for scale.
 
-Run: .venv/bin/python bench/bench_asof.py --events 100000 --keep /tmp/asof100k --json out.jsonl
+Run: .venv/bin/python bench/bench_asof.py --events 100000 --keep /tmp/asof100k --db both --json out.jsonl
+
+PostgreSQL gets a row-for-row copy of the SQLite ledger (bench_scale's copy_to_postgres)
+in a new database, its read models rebuilt there.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import sys
 import time
 from datetime import timedelta
@@ -58,20 +65,7 @@ def load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--events", type=int, default=100000)
-    ap.add_argument("--keep", type=Path, required=True, help="data directory (built if absent)")
-    ap.add_argument("--dates", type=int, default=5, help="random dates measured")
-    ap.add_argument("--replays", type=int, default=3, help="of which also replayed (slow)")
-    ap.add_argument("--json", type=Path, default=None)
-    args = ap.parse_args()
-
-    if not (args.keep / "custodes.json").exists():
-        log(f"building {args.events:,} events in {args.keep} (load {load()})")
-        _dd, info = bench_scale.build(args.keep, None, args.events, log)
-        log(f"built: {info['events']:,} events in {info['build_s']:.0f} s")
-    dd = DataDir.open(args.keep)
+def measure(dd: DataDir, db: str, args: Any) -> list[dict[str, Any]]:
     ledger = open_ledger(dd, clock=ManualClock(bench_scale.REPORT_NOW))
     events = ledger.recorder.max_notification_id() or 0
     views = Views(ledger, all_projections())
@@ -89,7 +83,20 @@ def main() -> None:
     ]
     results: list[dict[str, Any]] = []
     for k, at in enumerate(dates):
-        r: dict[str, Any] = {"events": events, "as_of": at.isoformat(), "load_before": load()}
+        r: dict[str, Any] = {
+            "db": db,
+            "events": events,
+            "as_of": at.isoformat(),
+            "load_before": load(),
+        }
+
+        # What every command pays to open its read models caught up (no as-of), for scale.
+        def current() -> None:
+            v = Views(ledger, report_projections())
+            v.catch_up()
+            v.close()
+
+        r["open_current_s"], _ = timed(current)
         r["asof_s"], kept = timed(lambda at=at: views_as_of(ledger, report_projections(), at))
         r["position"] = kept.position_read
         with kept.connect() as conn:
@@ -98,6 +105,10 @@ def main() -> None:
         r["segments_listed"] = len(rows)
         r["asof_list_checked_s"], _ = timed(
             lambda at=at: read_views(ledger, lambda c: segment_rows(c, at), as_of=at, checked=True)
+        )
+        # The same listing of the current state, checked: what `footage list` costs today.
+        r["current_list_checked_s"], _ = timed(
+            lambda at=at: read_views(ledger, lambda c: segment_rows(c, at), checked=True)
         )
         if k < args.replays:
 
@@ -118,6 +129,54 @@ def main() -> None:
         log(json.dumps(r))
         results.append(r)
     ledger.close()
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--events", type=int, default=100000)
+    ap.add_argument("--keep", type=Path, required=True, help="data directory (built if absent)")
+    ap.add_argument("--dates", type=int, default=5, help="random dates measured")
+    ap.add_argument("--replays", type=int, default=3, help="of which also replayed (slow)")
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--db", choices=("sqlite", "postgres", "both"), default="sqlite")
+    ap.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+        help="PostgreSQL server for --db postgres/both (the ledger is copied into a new database)",
+    )
+    args = ap.parse_args()
+
+    if not (args.keep / "custodes.json").exists():
+        log(f"building {args.events:,} events in {args.keep} (load {load()})")
+        _dd, info = bench_scale.build(args.keep, None, args.events, log)
+        log(f"built: {info['events']:,} events in {info['build_s']:.0f} s")
+    results = []
+    if args.db in ("sqlite", "both"):
+        results += measure(DataDir.open(args.keep), "sqlite", args)
+    if args.db in ("postgres", "both"):
+        import psycopg
+        from sqlalchemy import make_url
+
+        name = f"custodes_asof_bench_{os.getpid()}"
+        admin = make_url(args.pg_url)
+        conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            url = admin.set(database=name).render_as_string(hide_password=False)
+            root = args.keep.parent / (args.keep.name + "-pg")
+            if root.exists():
+                shutil.rmtree(root)
+            src = DataDir.open(args.keep)
+            upto = open_ledger(src, clock=ManualClock(bench_scale.REPORT_NOW))
+            top = upto.recorder.max_notification_id() or 0
+            upto.close()
+            pg, _info = bench_scale.copy_to_postgres(src, top, root, url, log)
+            results += measure(pg, "postgres", args)
+        finally:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     meta = {
         "machine": platform.platform(),
         "python": platform.python_version(),
