@@ -135,6 +135,9 @@ class PageWriter:
         # versions, positioned at the event being handled (set by ``Views._apply``).
         self.versioned = versioned
         self.position = 0
+        # Per versioned table: primary key -> the position of the event that last wrote
+        # the row, whose version is not written yet (``_versions``).
+        self._pending: dict[str, dict[tuple[Any, ...], int]] = {}
         # Per table, its queued statements in order: (shape, parameters).
         self._queue: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {}
         self._statements: dict[tuple[Any, ...], Any] = {}
@@ -148,11 +151,10 @@ class PageWriter:
         """``INSERT INTO table`` one row, batched with the rows queued after it."""
         if self.sealer is not None:
             self.sealer.touch_new(table, _key_of(table, values))
+        if self.versioned and ver.version_of(table) is not None:
+            self._touch(table, [_key_of(table, values)])
         shape = ("insert", table, tuple(values))
         self._queue.setdefault(table.name, []).append((shape, values))
-        versions = ver.version_of(table) if self.versioned else None
-        if versions is not None:
-            self.insert_row(versions, **values, **{ver.FROM: self.position, ver.TO: None})
 
     def update_row(self, table: Table, key_column: str, key: Any, **values: Any) -> None:
         """``UPDATE table SET values WHERE key_column = key``, batched like inserts."""
@@ -164,7 +166,7 @@ class PageWriter:
                 raise NotImplementedError(
                     f"versioned read models: update {table.name} by its whole primary key"
                 )
-            params["_pos"] = self.position
+            self._touch(table, [(key,)])
         self._queue.setdefault(table.name, []).append((shape, params))
 
     def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
@@ -196,34 +198,101 @@ class PageWriter:
         return self.conn.execute(statement)
 
     def _versioned_execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        """One INSERT, UPDATE or DELETE of a versioned table, and its rows' versions: the
-        open versions of the rows it changes are closed at this event (or replaced, when
-        this event opened them), and the rows it leaves are copied as new versions."""
+        """One INSERT, UPDATE or DELETE of a versioned table; the rows it changes are
+        noted for their versions (``_touch``) before it runs."""
         table: Table = statement.table
         if args or kwargs:
             raise NotImplementedError(f"versioned read models: unsupported write {statement}")
         pk = list(table.primary_key.columns)
         if isinstance(statement, Insert):
+            # Its key is known only once inserted: versions pending from earlier events
+            # are written first, whichever rows they are.
+            self._touch(table, None)
             result = self._run(statement)
             key = tuple(result.inserted_primary_key or ())
-            self._open_versions(table, [key])
+            self._touch(table, [key])
             return result
-        where = statement.whereclause
-        keys = [
-            tuple(r)
-            for r in self.conn.execute(select(*pk).where(true() if where is None else where))
-        ]
         if isinstance(statement, Update):
             changed = {getattr(c, "key", c) for c in statement._values or {}}  # noqa: SLF001
             if changed & {c.name for c in pk}:
                 raise NotImplementedError(
                     f"versioned read models: an update of {table.name}'s primary key"
                 )
-        self._close_versions(table, keys)
-        result = self._run(statement)
-        if isinstance(statement, Update):
-            self._open_versions(table, keys)
-        return result
+        where = statement.whereclause
+        keys = [
+            tuple(r) for r in self.execute(select(*pk).where(true() if where is None else where))
+        ]
+        self._touch(table, keys)
+        return self._run(statement)
+
+    def _touch(self, table: Table, keys: list[tuple[Any, ...]] | None) -> None:
+        """The rows with these keys are about to be written by the event at
+        ``position``. A row whose version from an earlier event is still pending has it
+        written first (while the table still holds that event's content); ``None``:
+        every pending version of the table from an earlier event."""
+        pending = self._pending.setdefault(table.name, {})
+        p = self.position
+        if keys is None:
+            if any(at != p for at in pending.values()):
+                self._versions(table, earlier=True)
+            return
+        if any(pending.get(k, p) != p for k in keys):
+            self._versions(table, earlier=True)
+        pending = self._pending.setdefault(table.name, {})
+        for k in keys:
+            pending[k] = p
+
+    def _versions(self, table: Table, *, earlier: bool = False) -> None:
+        """Write the pending versions of ``table``'s rows (``earlier``: only those of
+        events before the one at ``position``, which may write its rows again): each
+        row's open version is closed at the event that wrote it, and the row as it is
+        now (that event's content: no later event has written it yet) opened from
+        there; a row that is no longer there opens none. One version per row and event,
+        whatever the paging, and no DELETE (the application role may not delete
+        read-model rows)."""
+        pending = self._pending.pop(table.name, {})
+        if earlier:
+            keep = {k: at for k, at in pending.items() if at == self.position}
+            pending = {k: at for k, at in pending.items() if at != self.position}
+            if keep:
+                self._pending[table.name] = keep
+        if not pending:
+            return
+        versions = ver.version_of(table)
+        assert versions is not None
+        for name in (table.name, versions.name):
+            if name in self._queue:
+                self._write(self._queue.pop(name))
+        names = [c.name for c in table.primary_key.columns]
+        keys = list(pending)
+        open_ = versions.c[ver.TO].is_(None)
+        if self.sealer is not None:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                self.sealer.touch_where(
+                    self.conn, versions, and_(self._key_match(versions, names, chunk), open_)
+                )
+            for k, at in pending.items():
+                self.sealer.touch_new(versions, (*k, at))
+        params = [
+            {"_p": at, **{f"_k{i}": v for i, v in enumerate(k)}} for k, at in pending.items()
+        ]
+        self.conn.execute(
+            versions.update()
+            .where(*(versions.c[n] == bindparam(f"_k{i}") for i, n in enumerate(names)), open_)
+            .values({ver.TO: bindparam("_p")}),
+            params,
+        )
+        cols = [c.name for c in table.columns]
+        self.conn.execute(
+            versions.insert().from_select(
+                [*cols, ver.FROM],
+                select(*table.c, cast(bindparam("_p"), BigInteger)).where(
+                    *(table.c[n] == bindparam(f"_k{i}") for i, n in enumerate(names))
+                ),
+            ),
+            params,
+        )
 
     @staticmethod
     def _key_match(table: Table, names: list[str], keys: list[tuple[Any, ...]]) -> Any:
@@ -231,40 +300,6 @@ class PageWriter:
         if len(cols) == 1:
             return cols[0].in_([k[0] for k in keys])
         return tuple_(*cols).in_(keys)
-
-    def _close_versions(self, table: Table, keys: list[tuple[Any, ...]]) -> None:
-        versions = ver.version_of(table)
-        assert versions is not None
-        if not keys:
-            return
-        names = [c.name for c in table.primary_key.columns]
-        match = self._key_match(versions, names, keys)
-        open_ = versions.c[ver.TO].is_(None)
-        here = versions.c[ver.FROM] == self.position
-        self.execute(versions.delete().where(match, open_, here))
-        self.execute(versions.update().where(match, open_).values({ver.TO: self.position}))
-
-    def _open_versions(self, table: Table, keys: list[tuple[Any, ...]]) -> None:
-        """Copy the rows with these keys, as they are now, as versions from this event."""
-        versions = ver.version_of(table)
-        assert versions is not None
-        if not keys:
-            return
-        for name in (table.name, versions.name):
-            if name in self._queue:
-                self._write(self._queue.pop(name))
-        if self.sealer is not None:
-            for k in keys:
-                self.sealer.touch_new(versions, (*k, self.position))
-        cols = [c.name for c in table.columns]
-        self.conn.execute(
-            versions.insert().from_select(
-                [*cols, ver.FROM],
-                select(*table.c, cast(bindparam("_pos", self.position), BigInteger)).where(
-                    self._key_match(table, [c.name for c in table.primary_key.columns], keys)
-                ),
-            )
-        )
 
     def _sealed_execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
         """Execute one INSERT, UPDATE or DELETE, its rows noted for the seal: those an
@@ -290,6 +325,9 @@ class PageWriter:
         queue, self._queue = self._queue, {}
         for ops in queue.values():
             self._write(ops)
+        for name in list(self._pending):
+            table = ver.table_named(name)
+            self._versions(table)
 
     def _write(self, ops: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
         i = 0
@@ -298,11 +336,7 @@ class PageWriter:
             j = i + 1
             while j < len(ops) and ops[j][0] == shape:
                 j += 1
-            params = [p for _s, p in ops[i:j]]
-            if shape[0] == "update" and "_pos" in params[0]:
-                self._write_versioned_updates(shape, params)
-            else:
-                self._write_run(shape, params)
+            self._write_run(shape, [p for _s, p in ops[i:j]])
             i = j
 
     def _write_run(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
@@ -313,62 +347,6 @@ class PageWriter:
             self.conn.execute(self._statement(shape), params)
         else:
             raw.write(self.conn, params)
-
-    def _write_versioned_updates(
-        self, shape: tuple[Any, ...], params: list[dict[str, Any]]
-    ) -> None:
-        """A run of keyed updates of a versioned table (``update_row``), with the rows'
-        versions, in parts whose keys are distinct (each part's versions are closed,
-        the rows updated, the new versions copied, as one statement per row would)."""
-        table: Table = shape[1]
-        key_column: str = shape[2]
-        versions = ver.version_of(table)
-        assert versions is not None
-        if versions.name in self._queue:
-            self._write(self._queue.pop(versions.name))
-        k = versions.c[key_column]
-        open_ = versions.c[ver.TO].is_(None)
-        start = 0
-        while start < len(params):
-            seen: set[Any] = set()
-            end = start
-            while end < len(params) and params[end]["_key"] not in seen:
-                seen.add(params[end]["_key"])
-                end += 1
-            part = params[start:end]
-            start = end
-            keys = [p["_key"] for p in part]
-            if self.sealer is not None:
-                for c in range(0, len(keys), 500):
-                    self.sealer.touch_where(
-                        self.conn, versions, and_(k.in_(keys[c : c + 500]), open_)
-                    )
-                for p in part:
-                    self.sealer.touch_new(versions, (p["_key"], p["_pos"]))
-            moves = [{"_k": p["_key"], "_p": p["_pos"]} for p in part]
-            self.conn.execute(
-                versions.delete().where(
-                    k == bindparam("_k"), open_, versions.c[ver.FROM] == bindparam("_p")
-                ),
-                moves,
-            )
-            self.conn.execute(
-                versions.update()
-                .where(k == bindparam("_k"), open_)
-                .values({ver.TO: bindparam("_p")}),
-                moves,
-            )
-            self._write_run(shape, [{c: v for c, v in p.items() if c != "_pos"} for p in part])
-            cols = [c.name for c in table.columns]
-            self.conn.execute(
-                versions.insert().from_select(
-                    [*cols, ver.FROM],
-                    select(*table.c, cast(bindparam("_p"), BigInteger)).where(
-                        table.c[key_column] == bindparam("_k")
-                    ),
-                ),
-                moves,
-            )
 
     def _seal_touch(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
         """Note for the seal the rows a run of keyed updates selects, before they change."""

@@ -37,6 +37,16 @@ def add_versions(metadata: MetaData) -> None:
         if table.name.endswith(SUFFIX) or table.name in _VERSIONS:
             continue
         _VERSIONS[table.name] = _version_table(metadata, table)
+        _TABLES[table.name] = table
+
+
+# table name -> the table (of the versioned ones)
+_TABLES: dict[str, Table] = {}
+
+
+def table_named(name: str) -> Table:
+    """A versioned table by its name."""
+    return _TABLES[name]
 
 
 def version_of(table: Table | str) -> Table | None:
