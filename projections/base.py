@@ -274,9 +274,7 @@ class PageWriter:
                 )
             for k, at in pending.items():
                 self.sealer.touch_new(versions, (*k, at))
-        params = [
-            {"_p": at, **{f"_k{i}": v for i, v in enumerate(k)}} for k, at in pending.items()
-        ]
+        params = [{"_p": at, **{f"_k{i}": v for i, v in enumerate(k)}} for k, at in pending.items()]
         self.conn.execute(
             versions.update()
             .where(*(versions.c[n] == bindparam(f"_k{i}") for i, n in enumerate(names)), open_)
