@@ -4,10 +4,12 @@ Every table of a *versioned* projection has a version table beside it, ``<table>
 the same columns, plus ``asof_from`` and ``asof_to``, the notification ids between which
 that content was the row's (``asof_from`` included, ``asof_to`` excluded, NULL: still
 current). The catch-up that writes a row writes its version in the same transaction
-(``projections.base.PageWriter``): an insert opens a version, an update closes the open
-one and opens the new content, a delete closes it. A row written twice by one event
-keeps only the event's last content (no empty version), so the versions depend only on
-the events, never on how they were paged: a rebuild equals the incremental tables.
+(``projections.base.PageWriter``): once per row and event that writes it, the row's open
+version is closed at that event and the row's content after it opened from there (none
+when the event deleted the row). A row written twice by one event gets one version, so
+the versions depend only on the events, never on how they were paged: a rebuild equals
+the incremental tables. Only INSERT and UPDATE, never DELETE (the application role may
+not delete read-model rows, README).
 
 The state as of P of table T is ``SELECT T's columns FROM T_asof WHERE asof_from <= P
 AND (asof_to IS NULL OR asof_to > P)`` (``as_of_select``). The version tables are read
