@@ -44,18 +44,23 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
     Update,
+    and_,
     bindparam,
+    cast,
     create_engine,
+    inspect,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 from sqlalchemy.sql.util import find_tables
 
 from ledger.app import Ledger
 from ledger.errors import LedgerBusy
 from ledger.store import is_lock_wait
+from projections import versions as ver
 from projections.seal import (
     SEALS_METADATA,
     Sealer,
@@ -120,10 +125,19 @@ class PageWriter:
     tracking position, in the same transaction.
     """
 
-    def __init__(self, conn: Connection, sealer: Sealer | None = None) -> None:
+    def __init__(
+        self, conn: Connection, sealer: Sealer | None = None, *, versioned: bool = False
+    ) -> None:
         self.conn = conn
         # Seals (R29): every write's effect on its table's digest, for the page's seal.
         self.sealer = sealer
+        # Row versions (``projections.versions``): each write also writes the row's
+        # versions, positioned at the event being handled (set by ``Views._apply``).
+        self.versioned = versioned
+        self.position = 0
+        # Per versioned table: primary key -> the position of the event that last wrote
+        # the row, whose version is not written yet (``_versions``).
+        self._pending: dict[str, dict[tuple[Any, ...], int]] = {}
         # Per table, its queued statements in order: (shape, parameters).
         self._queue: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {}
         self._statements: dict[tuple[Any, ...], Any] = {}
@@ -137,6 +151,8 @@ class PageWriter:
         """``INSERT INTO table`` one row, batched with the rows queued after it."""
         if self.sealer is not None:
             self.sealer.touch_new(table, _key_of(table, values))
+        if self.versioned and ver.version_of(table) is not None:
+            self._touch(table, [_key_of(table, values)])
         shape = ("insert", table, tuple(values))
         self._queue.setdefault(table.name, []).append((shape, values))
 
@@ -144,6 +160,13 @@ class PageWriter:
         """``UPDATE table SET values WHERE key_column = key``, batched like inserts."""
         shape = ("update", table, key_column, tuple(values))
         params = {"_key": key, **{f"v_{c}": v for c, v in values.items()}}
+        if self.versioned and ver.version_of(table) is not None:
+            pk = [c.name for c in table.primary_key.columns]
+            if pk != [key_column] or key_column in values:
+                raise NotImplementedError(
+                    f"versioned read models: update {table.name} by its whole primary key"
+                )
+            self._touch(table, [(key,)])
         self._queue.setdefault(table.name, []).append((shape, params))
 
     def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
@@ -158,9 +181,123 @@ class PageWriter:
                 self._touches[statement] = touches
             for name in touches & self._queue.keys():
                 self._write(self._queue.pop(name))
+        if (
+            self.versioned
+            and isinstance(statement, Insert | Update | Delete)
+            and isinstance(statement.table, Table)
+            and ver.version_of(statement.table) is not None
+        ):
+            return self._versioned_execute(statement, *args, **kwargs)
         if self.sealer is not None and isinstance(statement, Insert | Update | Delete):
             return self._sealed_execute(statement, *args, **kwargs)
         return self.conn.execute(statement, *args, **kwargs)
+
+    def _run(self, statement: Any) -> Any:
+        if self.sealer is not None:
+            return self._sealed_execute(statement)
+        return self.conn.execute(statement)
+
+    def _versioned_execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        """One INSERT, UPDATE or DELETE of a versioned table; the rows it changes are
+        noted for their versions (``_touch``) before it runs."""
+        table: Table = statement.table
+        if args or kwargs:
+            raise NotImplementedError(f"versioned read models: unsupported write {statement}")
+        pk = list(table.primary_key.columns)
+        if isinstance(statement, Insert):
+            # Its key is known only once inserted: versions pending from earlier events
+            # are written first, whichever rows they are.
+            self._touch(table, None)
+            result = self._run(statement)
+            key = tuple(result.inserted_primary_key or ())
+            self._touch(table, [key])
+            return result
+        if isinstance(statement, Update):
+            changed = {getattr(c, "key", c) for c in statement._values or {}}  # noqa: SLF001
+            if changed & {c.name for c in pk}:
+                raise NotImplementedError(
+                    f"versioned read models: an update of {table.name}'s primary key"
+                )
+        where = statement.whereclause
+        keys = [
+            tuple(r) for r in self.execute(select(*pk).where(true() if where is None else where))
+        ]
+        self._touch(table, keys)
+        return self._run(statement)
+
+    def _touch(self, table: Table, keys: list[tuple[Any, ...]] | None) -> None:
+        """The rows with these keys are about to be written by the event at
+        ``position``. A row whose version from an earlier event is still pending has it
+        written first (while the table still holds that event's content); ``None``:
+        every pending version of the table from an earlier event."""
+        pending = self._pending.setdefault(table.name, {})
+        p = self.position
+        if keys is None:
+            if any(at != p for at in pending.values()):
+                self._versions(table, earlier=True)
+            return
+        if any(pending.get(k, p) != p for k in keys):
+            self._versions(table, earlier=True)
+        pending = self._pending.setdefault(table.name, {})
+        for k in keys:
+            pending[k] = p
+
+    def _versions(self, table: Table, *, earlier: bool = False) -> None:
+        """Write the pending versions of ``table``'s rows (``earlier``: only those of
+        events before the one at ``position``, which may write its rows again): each
+        row's open version is closed at the event that wrote it, and the row as it is
+        now (that event's content: no later event has written it yet) opened from
+        there; a row that is no longer there opens none. One version per row and event,
+        whatever the paging, and no DELETE (the application role may not delete
+        read-model rows)."""
+        pending = self._pending.pop(table.name, {})
+        if earlier:
+            keep = {k: at for k, at in pending.items() if at == self.position}
+            pending = {k: at for k, at in pending.items() if at != self.position}
+            if keep:
+                self._pending[table.name] = keep
+        if not pending:
+            return
+        versions = ver.version_of(table)
+        assert versions is not None
+        for name in (table.name, versions.name):
+            if name in self._queue:
+                self._write(self._queue.pop(name))
+        names = [c.name for c in table.primary_key.columns]
+        keys = list(pending)
+        open_ = versions.c[ver.TO].is_(None)
+        if self.sealer is not None:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                self.sealer.touch_where(
+                    self.conn, versions, and_(self._key_match(versions, names, chunk), open_)
+                )
+            for k, at in pending.items():
+                self.sealer.touch_new(versions, (*k, at))
+        params = [{"_p": at, **{f"_k{i}": v for i, v in enumerate(k)}} for k, at in pending.items()]
+        self.conn.execute(
+            versions.update()
+            .where(*(versions.c[n] == bindparam(f"_k{i}") for i, n in enumerate(names)), open_)
+            .values({ver.TO: bindparam("_p")}),
+            params,
+        )
+        cols = [c.name for c in table.columns]
+        self.conn.execute(
+            versions.insert().from_select(
+                [*cols, ver.FROM],
+                select(*table.c, cast(bindparam("_p"), BigInteger)).where(
+                    *(table.c[n] == bindparam(f"_k{i}") for i, n in enumerate(names))
+                ),
+            ),
+            params,
+        )
+
+    @staticmethod
+    def _key_match(table: Table, names: list[str], keys: list[tuple[Any, ...]]) -> Any:
+        cols = [table.c[n] for n in names]
+        if len(cols) == 1:
+            return cols[0].in_([k[0] for k in keys])
+        return tuple_(*cols).in_(keys)
 
     def _sealed_execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
         """Execute one INSERT, UPDATE or DELETE, its rows noted for the seal: those an
@@ -186,6 +323,9 @@ class PageWriter:
         queue, self._queue = self._queue, {}
         for ops in queue.values():
             self._write(ops)
+        for name in list(self._pending):
+            table = ver.table_named(name)
+            self._versions(table)
 
     def _write(self, ops: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
         i = 0
@@ -194,15 +334,17 @@ class PageWriter:
             j = i + 1
             while j < len(ops) and ops[j][0] == shape:
                 j += 1
-            params = [p for _s, p in ops[i:j]]
-            if self.sealer is not None and shape[0] == "update":
-                self._seal_touch(shape, params)  # inserts were counted when queued
-            raw = self._raw(shape)
-            if raw is None:
-                self.conn.execute(self._statement(shape), params)
-            else:
-                raw.write(self.conn, params)
+            self._write_run(shape, [p for _s, p in ops[i:j]])
             i = j
+
+    def _write_run(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
+        if self.sealer is not None and shape[0] == "update":
+            self._seal_touch(shape, params)  # inserts were counted when queued
+        raw = self._raw(shape)
+        if raw is None:
+            self.conn.execute(self._statement(shape), params)
+        else:
+            raw.write(self.conn, params)
 
     def _seal_touch(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
         """Note for the seal the rows a run of keyed updates selects, before they change."""
@@ -368,6 +510,14 @@ class Projection:
     metadata: ClassVar[MetaData]
     # Event class names this projection reads; empty means all.
     kinds: ClassVar[frozenset[str]] = frozenset()
+    # Keep row versions of its tables (``projections.versions``), so ``--as-of`` is a
+    # query. Off for read models that are append-only or answer as-of by filtering.
+    versioned: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.versioned and "metadata" in cls.__dict__:
+            ver.add_versions(cls.metadata)
 
     def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
         raise NotImplementedError
@@ -409,6 +559,65 @@ def _create_tables(engine: Engine, projections: Sequence[Projection], *, indexes
             time.sleep(random.uniform(0.01, 0.1))  # noqa: S311 - jitter only
 
 
+# A tracking row per projection whose row versions were begun after its rows (a ledger
+# from before versions): they hold no past, and ``--as-of`` replays the log instead,
+# until ``projections rebuild`` (which removes the mark).
+UNVERSIONED = "(no versions) "
+
+
+def _versions_missing(engine: Engine, projections: Sequence[Projection]) -> list[Projection]:
+    """Versioned projections whose tables exist without their version tables."""
+    names = set(inspect(engine).get_table_names())
+    found = []
+    for p in projections:
+        if not p.versioned:
+            continue
+        tables = p.metadata.sorted_tables
+        plain = [t for t in tables if ver.version_of(t) is not None]
+        if any(t.name in names for t in plain) and any(
+            ver.version_of(t).name not in names  # type: ignore[union-attr]
+            for t in plain
+        ):
+            found.append(p)
+    return found
+
+
+def _mark_unversioned(engine: Engine, projections: Sequence[Projection]) -> None:
+    with engine.begin() as conn:
+        for p in projections:
+            if tracked_position(conn, p.name) == 0:
+                continue
+            mark = UNVERSIONED + p.name
+            if tracked_position(conn, mark) == 0:
+                conn.execute(tracking.insert().values(projection=mark, position=1))
+
+
+def unversioned(views: Views) -> list[str]:
+    """The projections of ``views`` whose versions do not cover the whole log."""
+    with views.engine.connect() as conn:
+        return [
+            p.name
+            for p in views.projections
+            if p.versioned and tracked_position(conn, UNVERSIONED + p.name) != 0
+        ]
+
+
+def _views_at(conn: Connection, projections: Sequence[Projection], position: int) -> None:
+    """Temporary views named as the read models, showing them as of ``position``: an
+    unqualified name finds a temporary object first (SQLite's temp schema, PostgreSQL's
+    pg_temp), so every query written for the read models reads the past unchanged."""
+    dialect = conn.dialect
+    q = dialect.identifier_preparer
+    for p in projections:
+        for table in p.metadata.sorted_tables:
+            if ver.version_of(table) is None:
+                continue
+            body = ver.as_of_select(table, position).compile(
+                dialect=dialect, compile_kwargs={"literal_binds": True}
+            )
+            conn.exec_driver_sql(f"CREATE TEMPORARY VIEW {q.quote(table.name)} AS {body}")
+
+
 class Views:
     """Engine and catch-up for a set of projections over one ledger."""
 
@@ -435,6 +644,9 @@ class Views:
         # When a set: the names of the tables read through ``connect()`` (ReadRecorder).
         self.reads: set[str] | None = None
         self._seal_key: bytes | None = None
+        # ``at``: reads see the read models as of this log position (``projections.asof``).
+        self.position_read: int | None = None
+        self._read_engine: Engine | None = None
         if self.sealed:
             url = ledger.chained_recorder.datastore.engine.url  # type: ignore[union-attr]
             self.engine: Engine = create_engine(url)
@@ -442,7 +654,10 @@ class Views:
             if as_of is not None and as_of.tzinfo is None:
                 raise ValueError("as_of must be timezone-aware")
             self.engine = create_engine("sqlite://", poolclass=StaticPool)
+        new_versions = _versions_missing(self.engine, self.projections) if self.sealed else []
         _create_tables(self.engine, self.projections, indexes=self.sealed)
+        if new_versions:
+            _mark_unversioned(self.engine, new_versions)
 
     def seal_key(self) -> bytes:
         if self._seal_key is None:
@@ -451,6 +666,20 @@ class Views:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._read_engine is not None:
+            self._read_engine.dispose()
+
+    def at(self, position: int) -> None:
+        """From now on ``connect()`` reads every versioned read model as it was after the
+        event at ``position`` (its version table filtered by position, under the read
+        model's own name), so the same queries answer "as of" (``projections.asof``)."""
+        if not self.sealed:
+            raise ValueError("only the kept read models have versions")
+        self.position_read = position
+        if self._read_engine is None:
+            # Its own connections, closed after each use: the temporary views never
+            # outlive the connection that reads through them.
+            self._read_engine = create_engine(self.engine.url, poolclass=NullPool)
 
     def position(self, projection: Projection) -> int:
         with self.engine.connect() as conn:
@@ -519,12 +748,18 @@ class Views:
         if not todo:
             return
         events_last = todo[-1][0]
-        writer = PageWriter(conn, Sealer(self.seal_key()) if self.sealed else None)
+        writer = PageWriter(
+            conn,
+            Sealer(self.seal_key()) if self.sealed else None,
+            versioned=self.as_of is None and p.versioned,
+        )
         kinds = p.kinds
         if kinds:
             todo = [(i, e) for i, e in todo if type(e).__name__ in kinds]
+        writer.position = todo[0][0] if todo else 0
         p.prepare(writer, todo)  # type: ignore[arg-type]
         for notification_id, event in todo:
+            writer.position = notification_id
             p.handle(writer, notification_id, event)  # type: ignore[arg-type]
         writer.flush()
         if writer.sealer is not None:
@@ -582,6 +817,9 @@ class Views:
                 for p in self.projections:
                     p.metadata.drop_all(conn)
                     conn.execute(tracking.delete().where(tracking.c.projection == p.name))
+                    conn.execute(
+                        tracking.delete().where(tracking.c.projection == UNVERSIONED + p.name)
+                    )
                     conn.execute(seals.delete().where(seals.c.projection == p.name))
                 for p in self.projections:
                     p.metadata.create_all(conn)
@@ -639,7 +877,12 @@ class Views:
         return row is not None
 
     def connect(self) -> Connection:
-        conn = self.engine.connect()
+        if self.position_read is None:
+            conn = self.engine.connect()
+        else:
+            assert self._read_engine is not None
+            conn = self._read_engine.connect()
+            _views_at(conn, self.projections, self.position_read)
         if self.reads is None:
             return conn
         return ReadRecorder(conn, self.reads)  # type: ignore[return-value]

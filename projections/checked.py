@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from ledger.errors import LedgerBusy
+from projections.asof import time_index
 from projections.base import Projection, Views, tracked_position
 from projections.seal import Finding, ReadModelTampered, check_projections
+from projections.versions import version_of
 
 T = TypeVar("T")
 # Another process catching up between the query and the check moves the positions:
@@ -37,6 +39,9 @@ def check_reads(views: Views) -> list[Finding]:
     if not views.sealed:
         return []  # rebuilt from the log in memory by this process: nothing stored to trust
     reads = views.reads or set()
+    if views.position_read is not None:
+        # Read as of a position: the version tables and the time index were read.
+        reads = {getattr(version_of(t), "name", t) for t in reads} | {time_index.name}
     return check_projections(views, owners(views, reads), only=reads)
 
 

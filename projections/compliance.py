@@ -1,6 +1,6 @@
 """Fill the Director's compliance report (``compliance_model``) from the read models.
 
-Only projections are read, never the log: with ``Views(as_of=T)`` the same code gives the
+Only projections are read, never the log: with the views as of T (``projections.asof``) the same code gives the
 report exactly as it would have been at T (the views replay events recorded up to T). The
 state-dependent parts (overdue purges, open follow-ups, FOIA clocks, holds to review) are
 judged at the reference time: ``as_of`` when given, else ``now``.
@@ -27,6 +27,7 @@ from ledger.evidence import sha256_file, sums_text
 from ledger.integrity import open_chain, sign_verified, verified
 from ledger.report_proofs import prove_rows, report_rows
 from projections.access import access_report
+from projections.asof import views_as_of
 from projections.attention import needs_attention
 from projections.base import Projection, Views
 from projections.cameras import (
@@ -137,10 +138,9 @@ def compile_compliance_report(
     if as_of is None:
         views = open_views(ledger)
     else:
-        # The replay to ``as_of`` builds only the read models the report reads: the
-        # subject index (history) is not one of them.
-        views = Views(ledger, report_projections(), as_of=as_of)
-        views.catch_up()
+        # Only the read models the report reads, as they were at ``as_of`` (the subject
+        # index, for history, is not one of them).
+        views = views_as_of(ledger, report_projections(), as_of)
     try:
         # Every table the report read is checked against its seal (R29) before the
         # checkpoint is signed: a mismatch raises ReadModelTampered, nothing is signed.

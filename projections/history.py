@@ -141,6 +141,8 @@ def _refusal_keys(event: Any) -> set[str]:
 class SubjectIndexProjection(Projection):
     name = "subjects"
     metadata = metadata
+    # Append-only, and ``history --as-of`` filters the events it names by recorded time.
+    versioned = False
 
     def __init__(self) -> None:
         # The page's aggregates -> their subjects, read in one query per page by

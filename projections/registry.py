@@ -9,6 +9,7 @@ from typing import TypeVar
 from sqlalchemy import Connection
 
 from ledger.app import Ledger
+from projections.asof import TimeIndexProjection, views_as_of
 from projections.base import Projection, Views
 from projections.cameras import CamerasProjection
 from projections.checked import checked as check_reads_of
@@ -28,6 +29,7 @@ def all_projections() -> list[Projection]:
         DisclosuresProjection(),
         CamerasProjection(),
         SubjectIndexProjection(),
+        TimeIndexProjection(),
     ]
 
 
@@ -42,8 +44,9 @@ def read_views(
 
     ``checked`` (reports, listings, the sweep: R29): the tables the query read are checked
     against their seals before the result is returned; a mismatch raises
-    ``ReadModelTampered``. Views as of a past time are replayed from the log in memory
-    and need no check."""
+    ``ReadModelTampered``. Views as of a past time read the kept read models' versions
+    (``projections.asof``), checked the same way; when they must be replayed from the log
+    in memory instead, there is nothing stored to check."""
     views = open_views(ledger, as_of=as_of)
 
     def run(v: Views) -> T:
@@ -58,6 +61,8 @@ def read_views(
 
 def open_views(ledger: Ledger, as_of: datetime | None = None) -> Views:
     """The read models of this ledger, caught up with the log (or as they were at as_of)."""
-    views = Views(ledger, all_projections(), as_of=as_of)
+    if as_of is not None:
+        return views_as_of(ledger, all_projections(), as_of)
+    views = Views(ledger, all_projections())
     views.catch_up()
     return views

@@ -377,7 +377,8 @@ def check_projections(
     key = views.seal_key()
     findings: list[Finding] = []
     for p in projections:
-        with views.connect() as conn:
+        # The stored tables themselves (not views as of a position, ``Views.at``).
+        with views.engine.connect() as conn:
             position = tracked_position(conn, p.name)
             try:
                 seal = read_seal(conn, key, p, position)
@@ -419,7 +420,7 @@ def diagnose(views: Views, p: Projection, position: int) -> list[Finding]:
         scratch.catch_up(stop=position)
         findings: list[Finding] = []
         key = b"diagnose"
-        with views.connect() as stored, scratch.connect() as fresh:
+        with views.engine.connect() as stored, scratch.connect() as fresh:
             for table in p.metadata.sorted_tables:
                 h = RowHasher(key, table)
                 want = {h.key_of(r): r for r in select_rows(fresh, table, None)}

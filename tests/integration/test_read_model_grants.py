@@ -18,6 +18,8 @@ from sqlalchemy import make_url
 from cli.main import custodes
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
+from projections.registry import read_views
+from projections.retention import segment_rows
 from tests.conftest import SETUP, fresh_postgres_database, postgres_admin_url
 from tests.identity import CustodesRunner, open_test_ledger, passphrase
 from tests.integration.test_compliance_report import D, S, build_scenario
@@ -63,7 +65,7 @@ def run(*args: str, code: int = 0) -> str:
         custodes, list(args), obj=ManualClock(datetime.fromisoformat(REPORT_NOW))
     )
     assert result.exit_code == code, (args, result.stdout, result.stderr)
-    return result.stderr
+    return result.stderr + result.stdout
 
 
 def test_the_app_role_cannot_delete_read_models_and_its_edits_are_caught(
@@ -92,6 +94,19 @@ def test_the_app_role_cannot_delete_read_models_and_its_edits_are_caught(
             "--to", "2026-11-05", "--format", "json", "--out", str(out), "--as", D)  # fmt: skip
         run("--data-dir", str(data), "report", "access")  # catches up its record: sealed
         run("--data-dir", str(data), "footage", "list")
+        # The app role keeps the row versions too (UPDATE and INSERT only, never DELETE):
+        # a flag updates a segment row, the next command's catch-up versions it; and
+        # --as-of reads through temporary views (the database's TEMPORARY privilege).
+        ledger = open_test_ledger(
+            DataDir.open(data), clock=ManualClock(datetime.fromisoformat(REPORT_NOW))
+        )
+        segment = read_views(ledger, lambda c: segment_rows(c, ledger.clock()))[-1].segment_id
+        ledger.flag(segment, incident="IR-9", reason="slip on ice", actor=D)
+        ledger.close()
+        listed = run("--data-dir", str(data), "footage", "list", "--json", "--as-of",
+                     "2026-11-05T17:00:00Z")  # fmt: skip
+        assert segment in listed
+        run("--data-dir", str(data), "report", "disclosures", "--json", "--as-of", "2026-11-04")
         with psycopg.connect(conninfo(url, app), autocommit=True) as conn:
             for sql in ("DELETE FROM proj_refusals", "TRUNCATE proj_access_viewings",
                         "DELETE FROM proj_seals"):  # fmt: skip

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +38,10 @@ MEDIA = MediaFacts("mp4", "mp4v", 50, 5.0, 600.0, 160, 120)
 DAYS = 8
 
 
-def _build(led: Ledger, views: Views) -> None:
-    """About 450 events of every kind the read models keep, over DAYS days; the read
-    models caught up now and then, as commands do (several incremental pages)."""
+def _build(led: Ledger, views: Views, start: datetime = SETUP) -> None:
+    """About 450 events of every kind the read models keep, over DAYS days after
+    ``start``; the read models caught up now and then, as commands do (several
+    incremental pages)."""
     enrol(led, STAFF, "staff")
     enrol(led, "Bo Manager", "business_manager")
     for cam in CAMERAS:
@@ -49,7 +50,7 @@ def _build(led: Ledger, views: Views) -> None:
     segments: list[str] = []
     n = 0
     for d in range(DAYS):
-        day = SETUP + timedelta(days=d + 1)
+        day = start + timedelta(days=d + 1)
         led.clock.set(day + timedelta(hours=20))
         items = []
         for cam in CAMERAS:
