@@ -79,4 +79,4 @@ def test_a_command_still_runs_and_its_help_loads_its_module() -> None:
     code, out, modules = _modules_after("rules", "--help")
     assert code == 0 and "Example" in out and "cli.rules_cmd" in modules
     code, _out, modules = _modules_after("status", "--help")
-    assert code == 0 and "cli.ledger_cmds" in modules
+    assert code == 0 and "cli.status_cmd" in modules
