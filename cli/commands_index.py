@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("backup",),
         "Write a consistent, verified and signed snapshot of the ledger to one file.",
     ),
-    "camera": (("footage",), "Cameras: where they are, their zone, signage attested (R12)."),
+    "camera": (("camera",), "Cameras: where they are, their zone, signage attested (R12)."),
     "checkpoint": (
         ("proofs",),
         "Verify the ledger and sign its Merkle tree head (C2SP signed-note checkpoint).",
