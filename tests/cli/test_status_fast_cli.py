@@ -38,7 +38,7 @@ def run(data_dir: Path, *args: str) -> Result:
 
 def _ledger(tmp_path: Path) -> Path:
     """A ledger whose site has more than its first event (a recorded settings change)."""
-    path = tmp_path / "data"
+    path = tmp_path / "data dir #1"  # a path a SQLite URI must quote
     made = run(path, "init", "--director", DIRECTOR, "--library", "Bibliothèque d'Été")
     assert made.exit_code == 0, made.output
     changed = run(
