@@ -10,6 +10,10 @@ there, not in the timed runs, as a signed-in Director's commands do not pay it).
 
 Timed: ``--help``; a mistyped command (usage error, exit 2); ``status``; ``verify`` on
 the small ledger; a one-event act (``camera add``, the Director signed in).
+
+``--instructions`` also counts the instructions each command executes (valgrind's
+callgrind, one run each): unlike wall time this does not move with the machine's load, so
+it compares two versions fairly on a busy machine.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import argparse
 import json
 import os
 import pty
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -51,6 +57,18 @@ def _run(argv: list[str], env: dict[str, str], expect: int = 0) -> float:
     return elapsed
 
 
+def _instructions(argv: list[str], env: dict[str, str]) -> int:
+    """Instructions executed by one run of ``argv`` (callgrind's "Collected")."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:
+        raise SystemExit(f"valgrind gave no count for {argv}: {done.stderr[-400:]}")
+    return int(found.group(1))
+
+
 def _login(env: dict[str, str], passphrase: str) -> None:
     """``custodes login`` at a terminal (a pty): the unlock it leaves is what a signed-in
     Director's later commands use, in this same login session."""
@@ -71,11 +89,21 @@ def _login(env: dict[str, str], passphrase: str) -> None:
     os.close(primary)
 
 
+def _add(camera: str) -> list[str]:
+    return [CUSTODES, "camera", "add", camera, "--location", "Lobby", "--zone", "public",
+            "--signage-posted"]  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument(
+        "--instructions", action="store_true", help="also count instructions (valgrind)"
+    )
     args = ap.parse_args()
+    if args.instructions and shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
 
     with tempfile.TemporaryDirectory(prefix="custodes-bench-cli-") as tmp:
         folder = Path(tmp)
@@ -101,22 +129,34 @@ def main() -> None:
         for i in range(args.repeats):
             for name, (argv, expect) in cases.items():
                 times[name].append(_run(argv, env, expect))
-            add = [CUSTODES, "camera", "add", f"cam-{i}", "--location", "Lobby"]
-            add += ["--zone", "public", "--signage-posted"]
-            times["custodes camera add (one signed event)"].append(_run(add, env))
+            times["custodes camera add (one signed event)"].append(_run(_add(f"cam-{i}"), env))
+        counts: dict[str, int] = {}
+        if args.instructions:
+            for name, (argv, _expect) in cases.items():
+                counts[name] = _instructions(argv, env)
+            counts["custodes camera add (one signed event)"] = _instructions(_add("cam-x"), env)
 
     base = statistics.median(times["python -c pass"])
     rows = []
-    print(f"{'command':42} {'median':>9} {'min':>9} {'x python -c pass':>17}")
+    print(f"{'command':42} {'median':>9} {'min':>9} {'x python -c pass':>17}", end="")
+    print(f" {'instructions':>14}" if counts else "")
     for name, runs in times.items():
         median = statistics.median(runs)
-        rows.append({"what": name, "median_s": median, "min_s": min(runs), "ratio": median / base})
-        print(f"{name:42} {median:8.3f}s {min(runs):8.3f}s {median / base:16.1f}x")
+        row = {"what": name, "median_s": median, "min_s": min(runs), "ratio": median / base}
+        line = f"{name:42} {median:8.3f}s {min(runs):8.3f}s {median / base:16.1f}x"
+        if counts:
+            row["instructions"] = counts[name]
+            line += f" {counts[name] / 1e6:12.0f} M"
+        rows.append(row)
+        print(line)
     load = os.getloadavg()
     print(f"load average during the run: {load[0]:.2f}")
+    bytecode = "not written" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "cached"
+    print(f"bytecode: {bytecode} (PYTHONDONTWRITEBYTECODE)")
     if args.json:
         with args.json.open("a") as out:
-            out.write(json.dumps({"machine": machine(DEFAULT_PG), "load": load}) + "\n")
+            run_info = {"machine": machine(DEFAULT_PG), "load": load, "bytecode": bytecode}
+            out.write(json.dumps(run_info) + "\n")
             for row in rows:
                 out.write(json.dumps({"repeats": args.repeats, **row}) + "\n")
 

@@ -5,6 +5,9 @@ member. The passphrase comes from the terminal (asked once; the key then stays u
 for this OS user and login session for the site's unlock time, like sudo), or, for
 scripts, from a file of mode 0600 (``--passphrase-file`` or CUSTODES_PASSPHRASE_FILE).
 It is never an option value, never an environment variable, never recorded.
+
+``ledger.credentials`` (argon2) is imported where a passphrase is read, not with this
+module: commands that never ask for one (``status``, ``--help``) do not load it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from typing import Any, TypeVar
 
 import click
 
-from ledger.credentials import check_passphrase, read_passphrase_file
 from ledger.errors import InvalidInput
 from ledger.text import NAME, clean_text, printable
 
@@ -128,6 +130,8 @@ def authenticate(ctx: Any, actor: str | None, passphrase_file: Path | None) -> s
             "with: custodes login NAME"
         )
     if passphrase_file is not None:
+        from ledger.credentials import read_passphrase_file
+
         signer = ledger.authenticate(actor, read_passphrase_file(passphrase_file))
         return str(signer.name)
     passphrase = ask_passphrase(f"Passphrase for {actor}")
@@ -153,6 +157,8 @@ def ask_passphrase(prompt: str, *, confirm: bool = False) -> bytes:
         raise click.UsageError(
             f"no terminal to ask for the passphrase: pass {option} FILE (mode 0600) or set {env}"
         )
+    from ledger.credentials import check_passphrase
+
     value = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
     return check_passphrase(value, new=confirm)
 
@@ -172,5 +178,7 @@ def new_passphrase_option(f: F) -> F:
 def new_passphrase(path: Path | None, whose: str) -> bytes:
     """A new passphrase for ``whose``: from a 0600 file, or typed twice at the terminal."""
     if path is not None:
+        from ledger.credentials import check_passphrase, read_passphrase_file
+
         return check_passphrase(read_passphrase_file(path), new=True)
     return ask_passphrase(f"New passphrase for {whose} (they type it)", confirm=True)

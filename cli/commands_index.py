@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("backup",),
         "Write a consistent, verified and signed snapshot of the ledger to one file.",
     ),
-    "camera": (("footage",), "Cameras: where they are, their zone, signage attested (R12)."),
+    "camera": (("camera",), "Cameras: where they are, their zone, signage attested (R12)."),
     "checkpoint": (
         ("proofs",),
         "Verify the ledger and sign its Merkle tree head (C2SP signed-note checkpoint).",
@@ -89,7 +89,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "Every rule id a refusal or report cites: its source and what it means.",
     ),
     "staff": (("staff",), "Staff members, their roles and their signing keys."),
-    "status": (("ledger_cmds",), "Where the ledger lives and how big it is."),
+    "status": (("status_cmd",), "Where the ledger lives and how big it is."),
     "verify": (
         ("ledger_cmds",),
         "Verify the whole hash chain and every signed act (no key needed). Exit 3 if it was "

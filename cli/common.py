@@ -9,18 +9,20 @@ from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime
 from functools import update_wrapper
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import click
 
 from cli.auth import actor_option  # noqa: F401 - commands import it from here
-from ledger.app import Ledger, open_ledger
 from ledger.clock import Clock
 from ledger.datadir import DataDir
 from ledger.dir_modes import check_usable, tighten
 from ledger.text import printable
+
+if TYPE_CHECKING:  # imported when a command opens the ledger: not for --help or status
+    from ledger.app import Ledger
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,6 +66,8 @@ class Context:
 
     def ledger(self) -> Ledger:
         if self._ledger is None:
+            from ledger.app import open_ledger
+
             self._ledger = open_ledger(self.datadir(), clock=self.clock)
         return self._ledger
 

@@ -1,4 +1,4 @@
-"""custodes init / status / verify / log: the ledger itself."""
+"""custodes init / verify / log: the ledger itself (status: cli/status_cmd.py)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ from cli.when import range_options, time_range
 from ledger import sitetime
 from ledger.app import open_ledger
 from ledger.chain import Damage
-from ledger.chain_reader import ChainReader
 from ledger.datadir import DataDir
 from ledger.dir_modes import tighten
 from ledger.errors import InvalidTime
@@ -43,7 +42,6 @@ from ledger.integrity import (
 )
 from ledger.names import NameRefused, check_name
 from ledger.sitetime import TypedTime
-from ledger.store import redact_url
 
 # Event numbers are 64-bit signed integers in both databases: a larger --start is a
 # usage error, not a database error (issue 14).
@@ -150,39 +148,6 @@ def init(
         f"ledger's root of trust); service key {service.key_id}."
     )
     info(f"Back up {datadir.keys}/ now: without it events cannot be read.")
-
-
-@click.command("status")
-@json_option
-@pass_ctx
-def status(ctx: Context, as_json: bool) -> None:
-    """Where the ledger lives and how big it is.
-
-    \b
-    Example:
-      custodes status --json
-    """
-    datadir = ctx.datadir()
-    ledger = ctx.ledger()
-    reader = ChainReader(ledger.chained_recorder)
-    position, head = reader.head()
-    site = ledger.site()
-    data = {
-        "data_dir": str(datadir.path),
-        "database_url": redact_url(datadir.database_url),
-        "database_schema": datadir.database_schema or "",
-        "library": site.library,
-        "timezone": site.timezone,
-        "events": reader.count_rows(),
-        "chain_length": position,
-        "chain_head": head.hex(),
-        "events_key_fingerprint": datadir.events_key_fingerprint(),
-    }
-    if as_json:
-        emit_json(data)
-        return
-    for k, v in data.items():
-        echo(f"{k.replace('_', ' '):24} {v}")
 
 
 @click.command("verify")
@@ -475,5 +440,5 @@ def _summary(details: dict, zone: ZoneInfo) -> str:
 
 
 def register(group: click.Group) -> None:
-    for command in (init, status, verify, log):
+    for command in (init, verify, log):
         group.add_command(command)

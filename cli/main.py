@@ -62,8 +62,8 @@ class CustodesGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except click.ClickException:
-            raise
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own: a subcommand's --help exits here, importing nothing more
         except Exception as e:
             translated = _translated(ctx, e)
             if translated is None:

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -110,6 +109,9 @@ def read_passphrase_file(path: Path) -> bytes:
 
 
 def derive(passphrase: bytes, salt: bytes, params: KdfParams) -> bytes:
+    # Imported here: a signed-in member's commands never derive a key (issue 16).
+    from argon2.low_level import Type, hash_secret_raw
+
     return hash_secret_raw(
         secret=passphrase,
         salt=salt,

@@ -22,10 +22,8 @@ Standard library only, no I/O except reading the shipped profiles (package data)
 from __future__ import annotations
 
 import hashlib
-import tomllib
 import unicodedata
 from dataclasses import asdict, dataclass
-from importlib import resources
 from typing import Any
 
 from ledger import rules as r
@@ -140,6 +138,8 @@ SECTIONS = tuple(dict.fromkeys(s for s, _ in _SCHEMA))
 
 def parse_params(text: str, *, where: str = "the parameters file") -> PolicyParams:
     """Read and check a TOML parameters file; ``PolicyFileError`` names the key."""
+    import tomllib  # here: an act reads its parameters from the recorded policy version
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -280,6 +280,8 @@ def read_text_file(data: bytes, *, where: str) -> str:
 
 def profiles() -> list[str]:
     """The shipped example profiles (``ledger/profiles/NAME/{policy.txt,params.toml}``)."""
+    from importlib import resources
+
     root = resources.files("ledger") / "profiles"
     return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "params.toml").is_file())
 
@@ -288,6 +290,8 @@ def profile_files(name: str = DEFAULT_PROFILE) -> tuple[str, str]:
     """(policy text, parameters TOML) of a shipped profile."""
     if name not in profiles():
         raise PolicyFileError(f"no profile {name!r}; the profiles are {', '.join(profiles())}")
+    from importlib import resources
+
     root = resources.files("ledger") / "profiles" / name
     return (root / "policy.txt").read_text("utf-8"), (root / "params.toml").read_text("utf-8")
 

@@ -79,4 +79,25 @@ def test_a_command_still_runs_and_its_help_loads_its_module() -> None:
     code, out, modules = _modules_after("rules", "--help")
     assert code == 0 and "Example" in out and "cli.rules_cmd" in modules
     code, _out, modules = _modules_after("status", "--help")
-    assert code == 0 and "cli.ledger_cmds" in modules
+    assert code == 0 and "cli.status_cmd" in modules
+
+
+def test_a_subcommands_help_loads_only_its_own_module() -> None:
+    # camera's module alone (not cli.footage with the read models), and click's exit
+    # from --help passes without the error translator (which imports the ledger).
+    code, out, modules = _modules_after("camera", "add", "--help")
+    assert code == 0 and "--signage-posted" in out
+    assert "cli.camera" in modules and "cli.footage" not in modules
+    loaded = {m.split(".")[0] for m in modules}
+    assert not loaded & {"sqlalchemy", "projections", "capture"}, loaded
+
+
+def test_opening_the_ledger_imports_no_kdf_and_no_toml() -> None:
+    """A signed-in member's act derives no key and reads its policy parameters from the
+    recorded version: argon2 and tomllib are imported only where they are used."""
+    probe = "import sys, ledger.app, cli.camera; print('\\n'.join(sys.modules))"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    modules = set(run.stdout.split())
+    assert "ledger.identity" in modules and "ledger.credentials" in modules
+    assert not {"argon2", "tomllib"} & modules
