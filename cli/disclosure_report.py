@@ -20,7 +20,7 @@ from cli.common import (
     table,
     to_jsonable,
 )
-from cli.reports import as_of_option, parse_as_of
+from cli.reports import as_of_option, authorize_report, parse_as_of
 from cli.when import range_options, time_range
 from ledger import sitetime
 from ledger.errors import InvalidInput
@@ -153,6 +153,7 @@ def report_disclosures(
     if prove and not as_json:
         raise click.UsageError("--prove goes with --json")
     at = parse_as_of(ctx, as_of)
+    authorize_report(ctx, actor, "report disclosures")
     if prove:
         emit_json(provable_register(ctx, start, end, at))
         return

@@ -7,7 +7,7 @@ import click
 from cli.auth import actor_option
 from cli.common import Context, emit_json, json_option, pass_ctx, table
 from cli.output import echo
-from cli.reports import as_of_option, parse_as_of
+from cli.reports import as_of_option, authorize_report, parse_as_of
 from cli.when import range_options, time_range
 from ledger import sitetime
 from ledger.sitetime import TypedTime
@@ -40,10 +40,12 @@ def report_access(
 
     zone = ctx.zone()
     start, end = time_range(since, until, zone)
+    at = parse_as_of(ctx, as_of)
+    authorize_report(ctx, actor, "report access")
     report = read_views(
         ctx.ledger(),
         lambda conn: access_report(conn, start, end),
-        as_of=parse_as_of(ctx, as_of),
+        as_of=at,
         checked=True,
     )
     if as_json:

@@ -82,6 +82,16 @@ def period_options(f: Any) -> Any:
 # ---- report compliance ------------------------------------------------------------------
 
 
+def authorize_report(ctx: Context, actor: str, action: str, subject: str = "") -> None:
+    """Only the roles that read the compliance report read the registers beside it (the
+    disclosure register, the access log, statistics): the same check as the dashboard's,
+    made by the ledger; a refusal is recorded (R23) and exits 1."""
+    from ledger import rules
+    from projections.compliance import REPORT_ROLES
+
+    ctx.ledger().authorize(actor, action, REPORT_ROLES, rules.STAFF_ROLE, subject=subject)
+
+
 def _check_output(out: Path, fmt: str, force: bool) -> None:
     """Fail before any work when the output cannot be written (the writers check again)."""
     from ledger.outfiles import check_destination, check_new_directory
@@ -247,6 +257,7 @@ def report_statistics(
     when = parse_as_of(ctx, as_of)
     zone = ctx.zone()
     parse_period(ctx, first, last, when)
+    authorize_report(ctx, actor, "report statistics", f"{first}..{last}")
     start, end = sitetime.days(first, last, zone)
     # R28: the adopted policy version's threshold unless one is given
     cut = threshold or ctx.ledger().policy_params(when).small_cell_threshold

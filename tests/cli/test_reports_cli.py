@@ -224,3 +224,29 @@ def test_a_tampered_ledger_exits_3_and_writes_no_report(tmp_path: Path) -> None:
     r = compliance(data, "json", out, code=3)
     assert "verification FAILED at position 2" in r.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        ["report", "disclosures", "--json"],
+        ["report", "disclosures", "--csv"],
+        ["report", "access", "--json"],
+        ["report", "statistics", "--json"],
+    ],
+    ids=["disclosures", "disclosures-csv", "access", "statistics"],
+)
+def test_staff_do_not_read_the_registers_and_the_refusal_is_recorded(world, report) -> None:  # type: ignore[no-untyped-def]
+    """The disclosure register, the access log and statistics are read by the roles that
+    read the compliance report (as on the dashboard); a staff member is refused, exit 1,
+    nothing printed on stdout, the refusal recorded under STAFF-ROLE."""
+    data, _ = world
+    before = json.loads(run(data, "log", "--kind", "AccessDenied", "--json", "--as", D).stdout)
+    refused = run(data, *report, *PERIOD, "--as", S, code=1)
+    assert refused.stdout == ""
+    after = json.loads(run(data, "log", "--kind", "AccessDenied", "--json", "--as", D).stdout)
+    assert len(after) == len(before) + 1
+    assert after[-1]["details"]["rule_id"] == "STAFF-ROLE"
+    assert after[-1]["details"]["action"] == " ".join(report[:2])
+    # The Director reads the same register.
+    assert run(data, *report, *PERIOD, "--as", D).stdout
