@@ -96,11 +96,10 @@ def _conninfo(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _empty_and_check(admin: Any, conninfo: str, name: str) -> bool:
-    """End every session of ``name``, drop everything in it; True if it now reads as new."""
+def _end_sessions(admin: Any, name: str) -> bool:
+    """End every session connected to database ``name`` (idle pools a test left, the
+    server side of a killed process); False if some are still there after 10 s."""
     import time
-
-    import psycopg
 
     admin.execute(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -114,6 +113,15 @@ def _empty_and_check(admin: Any, conninfo: str, name: str) -> bool:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.01)
+    return True
+
+
+def _empty_and_check(admin: Any, conninfo: str, name: str) -> bool:
+    """End every session of ``name``, drop everything in it; True if it now reads as new."""
+    import psycopg
+
+    if not _end_sessions(admin, name):
+        return False
     with psycopg.connect(conninfo) as conn:
         # One transaction, not flushed to disk at its commit: scaffolding, not the ledger.
         conn.execute("SET lock_timeout = '10s'")
@@ -242,3 +250,41 @@ def new_data_dir(path: Path, database_url: str, *, at: datetime = SETUP) -> Path
 def data_dir(tmp_path: Path, database_url: str) -> Iterator[Path]:
     """A fresh data directory whose ledger lives in ``database_url``."""
     yield new_data_dir(tmp_path / "data", database_url)
+
+
+@contextmanager
+def copy_of_data_dir(source: Path, target: Path) -> Iterator[Path]:
+    """A copy of a data directory and of its ledger's database, for a test that changes
+    what a module-scoped fixture built once (SQLite: the file; PostgreSQL: CREATE DATABASE
+    ... TEMPLATE, dropped afterwards; sessions still connected to the original end)."""
+    import json
+    import shutil
+
+    import psycopg
+    from sqlalchemy import make_url
+
+    config = json.loads((source / "custodes.json").read_text())
+    url = config.get("database_url")
+    clone = None
+    if url and url.startswith("sqlite"):
+        original = Path(make_url(url).database or "")
+        copied = target.parent / f"{target.name}-{original.name}"
+        for suffix in ("", "-wal"):
+            if Path(f"{original}{suffix}").exists():
+                shutil.copy2(f"{original}{suffix}", f"{copied}{suffix}")
+        config["database_url"] = url.replace(str(original), str(copied))
+    elif url:
+        template = make_url(url)
+        clone = f"custodes_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(_conninfo(postgres_admin_url()), autocommit=True) as c:
+            _end_sessions(c, template.database or "")
+            c.execute(f'CREATE DATABASE "{clone}" TEMPLATE "{template.database}"')
+        config["database_url"] = template.set(database=clone).render_as_string(hide_password=False)
+    shutil.copytree(source, target)
+    (target / "custodes.json").write_text(json.dumps(config, indent=2) + "\n")
+    try:
+        yield target
+    finally:
+        if clone is not None:
+            with psycopg.connect(_conninfo(postgres_admin_url()), autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{clone}" WITH (FORCE)')
