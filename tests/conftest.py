@@ -200,6 +200,18 @@ def fresh_postgres_database() -> Iterator[str]:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests marked ``heavy`` first, longest (``seconds``) first, then the rest, in
+    collection order otherwise (every xdist worker sorts the same way): the longest tests
+    start at once, on both workers, instead of one of them landing last."""
+
+    def key(item: pytest.Item) -> tuple[bool, float]:
+        heavy = item.get_closest_marker("heavy")
+        return heavy is None, -float(heavy.kwargs.get("seconds", 0)) if heavy else 0.0
+
+    items.sort(key=key)
+
+
 @pytest.fixture
 def now() -> datetime:
     return NOW

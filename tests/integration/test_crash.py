@@ -26,9 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
 
+import pytest
+
 from ledger.chain_reader import ChainReader
 from ledger.store import ChainedApplicationRecorder, ChainedDatastore
 from tests.soak import size
+
+pytestmark = pytest.mark.heavy(seconds=8)  # started first (tests/conftest.py)
 
 # In the suite: at least 8 kills, and more until 3 have caught a batch in flight (at most
 # 24); CUSTODES_SOAK=1: the original 24 kills.

@@ -33,6 +33,8 @@ from projections.registry import all_projections
 from tests.conftest import SETUP, copy_of_data_dir, fresh_postgres_database, new_data_dir
 from tests.identity import DIRECTOR, enrol, open_test_ledger
 
+pytestmark = pytest.mark.heavy(seconds=4)  # started first (tests/conftest.py)
+
 STAFF = "Sam Staff"
 CAMERAS = ("lobby-1", "stacks-1", "desk-1")
 MEDIA = MediaFacts("mp4", "mp4v", 50, 5.0, 600.0, 160, 120)

@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from capture.ingest import ingest_paths, open_vault
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
@@ -33,6 +35,8 @@ from tests.conftest import NOW, new_data_dir
 from tests.identity import open_test_ledger
 from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip, footage_ledger
 from tests.soak import size
+
+pytestmark = pytest.mark.heavy(seconds=20)  # started first (tests/conftest.py)
 
 # In the suite: every kind of kill a few times; CUSTODES_SOAK=1: the original 20 kills.
 KILLS = size(6, 20)

@@ -49,6 +49,8 @@ from ledger.store import ChainedApplicationRecorder, ChainedDatastore
 from tests.conftest import fresh_postgres_database
 from tests.soak import SOAK
 
+pytestmark = pytest.mark.heavy(seconds=2)  # started first (tests/conftest.py)
+
 TABLE = "ledger_events"
 SEED = int(os.environ.get("CUSTODES_FUZZ_SEED", "20261102"))
 SCAN = 2000  # cases drawn; all of them run under CUSTODES_SOAK=1

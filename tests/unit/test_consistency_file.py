@@ -46,6 +46,7 @@ STORE = tree(ENTRIES)
 CHECKPOINTS = [signed(n, ENTRIES) for n in range(MAX_SIZE + 1)]
 
 
+@pytest.mark.heavy(seconds=5)
 def test_every_pair_of_sizes_up_to_64_is_the_rfc_proof_and_verifies_from_its_file() -> None:
     public = KEY.public_key()
     for new in range(1, MAX_SIZE + 1):
