@@ -676,7 +676,7 @@ def test_every_seeded_random_damage_is_found_at_the_position_and_kind_the_oracle
         failures.append(
             f"case {index} ({case.what}): expected {case.kind} at {case.position}, {outcome}"
         )
-    run = f"CUSTODES_FUZZ_CASES={CASES}" if CASES else f"a sample of {SCAN} cases"
+    run = f"CUSTODES_FUZZ_CASES={CASES}" if CASES else f"a sample of the first {SCAN} cases"
     assert not failures, (
         f"CUSTODES_FUZZ_SEED={SEED}, {run}: {len(failures)} of {len(cases)} "
         "cases differ from the oracle:\n" + "\n".join(failures[:25])
