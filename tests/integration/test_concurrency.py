@@ -6,6 +6,7 @@ import multiprocessing as mp
 from pathlib import Path
 from uuid import uuid4
 
+import pytest
 from eventsourcing.persistence import StoredEvent
 
 from ledger.chain_reader import ChainReader
@@ -13,6 +14,8 @@ from ledger.clock import ManualClock
 from ledger.integrity import verify_chain
 from ledger.store import ChainedApplicationRecorder, ChainedDatastore
 from tests.identity import enrol, open_test_ledger, use_fast_kdf
+
+pytestmark = pytest.mark.heavy(seconds=8)  # started first (tests/conftest.py)
 
 PROCESSES = 4
 SAVES = 60

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,10 @@ from ledger.footage_commands import CaptureItem
 from ledger.retention_commands import PurgeRecord
 from projections.base import REBUILDING, Views, tracking
 from projections.registry import all_projections
-from tests.conftest import SETUP
+from tests.conftest import SETUP, copy_of_data_dir, fresh_postgres_database, new_data_dir
 from tests.identity import DIRECTOR, enrol, open_test_ledger
+
+pytestmark = pytest.mark.heavy(seconds=4)  # started first (tests/conftest.py)
 
 STAFF = "Sam Staff"
 CAMERAS = ("lobby-1", "stacks-1", "desk-1")
@@ -110,19 +113,43 @@ def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def built_once(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, datetime, dict[str, list[tuple[Any, ...]]]]]:
+    """The ledger and its incrementally kept read models, built once per database; each
+    test gets a copy (``built``)."""
+    base = tmp_path_factory.mktemp("rebuild")
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{base / 'ledger.sqlite'}?timeout=15"
+        else:
+            url = stack.enter_context(fresh_postgres_database())
+        data = new_data_dir(base / "data", url)
+        led = open_test_ledger(DataDir.open(data), clock=ManualClock(SETUP))
+        views = Views(led, all_projections())
+        _build(led, views)
+        views.close()
+        incremental = dump(url)
+        assert sum(map(len, incremental.values())) > 1000  # a real ledger, every table
+        assert all(incremental[t] for t in ("proj_retention_segments", "proj_refusals",
+                                             "proj_retention_flags", "proj_subject_index"))  # fmt: skip
+        end = led.clock()
+        led.close()
+        yield data, end, incremental
+
+
 @pytest.fixture
-def built(data_dir: Path) -> Iterator[tuple[Ledger, dict[str, list[tuple[Any, ...]]]]]:
-    led = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(SETUP))
-    views = Views(led, all_projections())
-    _build(led, views)
-    views.close()
-    url = led.datadir.database_url  # type: ignore[union-attr]
-    incremental = dump(url)
-    assert sum(map(len, incremental.values())) > 1000  # a real ledger, every table
-    assert all(incremental[t] for t in ("proj_retention_segments", "proj_refusals",
-                                         "proj_retention_flags", "proj_subject_index"))  # fmt: skip
-    yield led, incremental
-    led.close()
+def built(
+    built_once: tuple[Path, datetime, dict[str, list[tuple[Any, ...]]]], tmp_path: Path
+) -> Iterator[tuple[Ledger, dict[str, list[tuple[Any, ...]]]]]:
+    source, end, incremental = built_once
+    with copy_of_data_dir(source, tmp_path / "data") as data:
+        led = open_test_ledger(DataDir.open(data), clock=ManualClock(end))
+        yield led, incremental
+        led.close()
 
 
 @pytest.mark.parametrize("workers,batch", [(2, 37), (0, 10000)])

@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from capture.ingest import ingest_paths, open_vault
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
@@ -32,16 +34,21 @@ from ledger.integrity import open_chain, verify_chain
 from tests.conftest import NOW, new_data_dir
 from tests.identity import open_test_ledger
 from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip, footage_ledger
+from tests.soak import size
 
-KILLS = 20
-MIN_INTERRUPTED = 5  # kills that left segments destroyed but not recorded
-MIN_AFTER_RECORD = 2  # kills after the run had recorded purges
-MAX_RUNS = 32  # runs that finish before their kill do not count as kills
+pytestmark = pytest.mark.heavy(seconds=20)  # started first (tests/conftest.py)
+
+# In the suite: every kind of kill a few times; CUSTODES_SOAK=1: the original 20 kills.
+KILLS = size(6, 20)
+MIN_INTERRUPTED = size(2, 5)  # kills that left segments destroyed but not recorded
+MIN_AFTER_RECORD = size(1, 2)  # kills after the run had recorded purges
+MAX_RUNS = size(14, 32)  # runs that finish before their kill do not count as kills
 NEW_PER_RUN = (2, 8)  # segments newly due at each run's clock
-DUE = 200  # enough for MAX_RUNS runs
-# Where each kill is aimed: start-up (before the first destroy), while destroying, or
-# after the last destroy (recording the purges, or exiting).
-AIM_WEIGHTS = (1, 2, 1)
+DUE = size(120, 200)  # enough for MAX_RUNS runs (5 new segments a run, on average)
+# Where each kill is aimed, in turn: while destroying, after the last destroy (recording
+# the purges, or exiting), at start-up (before the first destroy), while destroying again;
+# so even a short run aims at every moment, in the proportions 1:2:1.
+AIMS = ("destroying", "recording", "start-up", "destroying")
 
 
 @dataclass(frozen=True)
@@ -223,7 +230,7 @@ def test_a_sweep_killed_at_random_moments_never_records_a_purge_of_a_file_that_e
         runs += 1
         new = rng.randint(*NEW_PER_RUN)
         due_now += new
-        aim = rng.choices(["start-up", "destroying", "recording"], weights=AIM_WEIGHTS)[0]
+        aim = AIMS[(runs - 1) % len(AIMS)]
         if aim == "start-up":
             kill = KillAt(after_start=rng.uniform(0, timing.first_destroy))
         elif aim == "destroying":

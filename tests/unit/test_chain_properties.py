@@ -23,9 +23,10 @@ from ledger.chain import (
     state_digest,
     walk,
 )
+from tests.soak import size
 
 U64 = (1 << 64) - 1
-PROPERTY = settings(max_examples=200, deadline=None)
+PROPERTY = settings(max_examples=size(100, 200), deadline=None)  # CUSTODES_SOAK=1: 200
 
 Row = tuple  # (id, originator id, version, topic, state, position, digest, prev, entry hash, act)
 Event = tuple[bytes, int, str, bytes]

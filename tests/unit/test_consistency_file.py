@@ -20,6 +20,7 @@ from ledger.proof_files import (
     consistency_from_store,
     verify_proof_data,
 )
+from tests.soak import SOAK
 from tests.unit.test_merkle import CONSISTENCY_VECTORS, LEAVES
 from tests.unit.test_merkle_properties import mth, proof
 
@@ -45,6 +46,7 @@ STORE = tree(ENTRIES)
 CHECKPOINTS = [signed(n, ENTRIES) for n in range(MAX_SIZE + 1)]
 
 
+@pytest.mark.heavy(seconds=5)
 def test_every_pair_of_sizes_up_to_64_is_the_rfc_proof_and_verifies_from_its_file() -> None:
     public = KEY.public_key()
     for new in range(1, MAX_SIZE + 1):
@@ -56,7 +58,10 @@ def test_every_pair_of_sizes_up_to_64_is_the_rfc_proof_and_verifies_from_its_fil
             data = json.loads(json.dumps(made.to_json()))
             report = verify_proof_data(data, public)
             assert (report.old_size, report.checkpoint_size) == (old, new)
-            for i in range(len(made.path)):
+            # Each hash of the path changed in turn under CUSTODES_SOAK=1; in the suite one
+            # per pair, a different index from pair to pair (old mod the path's length).
+            path = range(len(made.path))
+            for i in path if SOAK else path[old % len(path) :][:1] if path else []:
                 bad = json.loads(json.dumps(data))
                 raw = bytearray(made.path[i])
                 raw[i % 32] ^= 0x80

@@ -19,6 +19,7 @@ from ledger import evidence_verifier as v
 from ledger.canonical_json import CanonicalJsonError, canonical_json, number
 from ledger.chain import entry_hash
 from ledger.evidence import content_digest
+from tests.soak import size
 
 # RFC 8032 section 7.1, TESTs 1, 2 and 3 (SECRET KEY, PUBLIC KEY, MESSAGE, SIGNATURE).
 RFC8032 = [
@@ -145,7 +146,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=size(200, 400), deadline=None)  # CUSTODES_SOAK=1: 400
 @given(json_values)
 def test_both_canonical_jsons_agree_with_the_rfc8785_package(value: object) -> None:
     try:
@@ -170,7 +171,7 @@ def test_integral_floats_and_non_ascii_text_are_written_as_other_languages_write
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=size(100, 200), deadline=None)  # CUSTODES_SOAK=1: 200
 @given(
     st.integers(1, 2**63 - 1),
     st.binary(min_size=32, max_size=32),

@@ -26,9 +26,10 @@ from ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.soak import size
 
 MAX_SIZE = 1100  # past 2**10: ten levels, ragged right edges
-PROPERTY = settings(max_examples=150, deadline=None)
+PROPERTY = settings(max_examples=size(75, 150), deadline=None)  # CUSTODES_SOAK=1: 150
 
 
 # ---- RFC 9162 §2.1, written out --------------------------------------------------------------
