@@ -358,6 +358,14 @@ POLICY_ADOPTION = Rule(
     "that is not in the past; every decision cites the version in force.",
     ("R28",),
 )
+POLICY_PARAMETERS = Rule(
+    "POLICY-PARAMETERS",
+    "Policy (board approval)",
+    "A policy version's parameters file fits the schema (docs/POLICY.md): valid TOML, "
+    "every key known and present, each value of its type and within its bounds; a file "
+    "that does not is refused, naming the key, and nothing is adopted.",
+    ("R28",),
+)
 
 # The rule a decision applied, for the kinds of event that do not name it themselves
 # (``LedgerBase._cite_policy`` stamps it beside the policy version, R28).
@@ -489,6 +497,7 @@ RULES: dict[str, Rule] = {
         READ_CONFIDENTIAL,
         PATRON_ERASURE,
         POLICY_ADOPTION,
+        POLICY_PARAMETERS,
         WITNESS_POLICY,
     )
 }
