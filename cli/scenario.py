@@ -62,6 +62,8 @@ MONTH = datetime(2026, 10, 1, tzinfo=SITE_ZONE)  # the month the demo lives thro
 SET_UP = MONTH - timedelta(days=2)  # staff and cameras, before the month begins
 END = datetime(2026, 11, 1, 3, 15, tzinfo=SITE_ZONE)  # the nightly sweep after the month
 REPORTED = datetime(2026, 11, 3, 9, 0, tzinfo=SITE_ZONE)  # the Director runs the report
+# With --profile, the sweep runs every night until the report (site time, 03:15).
+LAST_NIGHT = datetime(2026, 11, 3, 3, 15, tzinfo=SITE_ZONE)
 
 CAMERAS = [
     ("front-door", "Main entrance, inside the vestibule", "public"),
@@ -276,7 +278,7 @@ def _flags_holds_and_viewings(
     variant: Variant,
 ) -> Steps:
     t = MONTH + timedelta(days=4, hours=15)
-    refused_before = len(summary.refusals)
+    refused = 0  # of the viewings below (other threads' refusals interleave in time)
     yield t
     ledger.flag(
         segs["lot-north"][2],
@@ -307,15 +309,18 @@ def _flags_holds_and_viewings(
         )  # fmt: skip
     except NotPermitted as e:
         _refused(summary, e)
+        refused += 1
     try:  # archived footage is for the Director and the Business Manager only (R16)
         yield t + timedelta(days=7)
         # adapted: a clip of two days before, which even a 7-day policy still keeps
+        clip = segs["makerspace"][6 if variant.nightly_sweep else 1]
         view_segment(
-            ledger, segs["makerspace"][6 if variant.nightly_sweep else 1], reason="Curious about the 3D printer",
-            purpose="other", remote=False, actor=STAFF,
+            ledger, clip, reason="Curious about the 3D printer", purpose="other",
+            remote=False, actor=STAFF,
         )  # fmt: skip
     except NotPermitted as e:
         _refused(summary, e)
+        refused += 1
     try:  # cameras are not used to evaluate staff (R16a)
         yield t + timedelta(days=8)
         view_segment(
@@ -324,9 +329,9 @@ def _flags_holds_and_viewings(
         )  # fmt: skip
     except NotPermitted as e:
         _refused(summary, e)
-    refused = len(summary.refusals) - refused_before
+        refused += 1
     summary.note(
-        f"A flag, a legal hold, {_count(2 - (refused - 2), 'logged viewing')}, "
+        f"A flag, a legal hold, {_count(4 - refused, 'logged viewing')}, "
         f"{_count(refused, 'refused viewing')}"
     )
     say(f"Flagged a segment, placed a hold, logged viewings ({refused} refused)")
@@ -525,12 +530,12 @@ def _sweep(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> 
 
 
 def _nightly_sweeps(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> Steps:
-    """The daily cron sweep (docs/FOOTAGE.md) every night of the month, and the one after
-    it: whatever the policy version's days make due is purged on time."""
+    """The daily cron sweep (docs/FOOTAGE.md) every night of the month and on until the
+    report is run: whatever the policy version's days make due is purged on time."""
     service = None
     runs = 0
     night = MONTH + timedelta(days=1, hours=3, minutes=15)
-    while night <= END:
+    while night <= LAST_NIGHT:
         yield night
         due, copies = read_views(
             ledger, lambda conn, at=night: (due_segment_ids(conn, at), live_copies(conn))
