@@ -84,9 +84,10 @@ from projections.retention import (
 from projections.retention_terms import (
     Terms,
     purge_groups,
-    purged_ids,
     recorded_groups,
     terms_of,
+    terms_purged,
+    terms_recorded,
 )
 
 # A segment found missing is no longer kept: on the timeline like a purged one; the
@@ -409,29 +410,38 @@ def _segments_listed(
     period, purged in it, viewed in it, flagged, held or overdue now (issue 12, finding
     9). Returns them, oldest recording first, and the terms by segment id."""
     why: dict[str, set[str]] = {}
+    # (keep_until, status) of each listed segment; the bulk (recorded or purged in the
+    # period) come from two range queries, the few others by id.
+    state: dict[str, tuple[datetime | None, str]] = {}
     for r in recorded:
         why.setdefault(r.segment_id, set()).add("recorded")
-    for sid in purged_ids(conn, start, end):
-        why.setdefault(sid, set()).add("purged")
+        state[r.segment_id] = (r.keep_until, r.status)
+    known = {t.segment_id: t for t in terms_recorded(conn, start, end)}
+    for gone, keep in terms_purged(conn, start, end):
+        why.setdefault(gone.segment_id, set()).add("purged")
+        known[gone.segment_id] = gone
+        state.setdefault(gone.segment_id, (keep, "purged"))
     for sid in viewed:
         why.setdefault(sid, set()).add("viewed")
     for x in held:
         why.setdefault(x.segment_id, set()).add("flagged" if x.kind == "flag" else "held")
     for o in overdue:
         why.setdefault(o.segment_id, set()).add("overdue")
-    state = {r.segment_id: r for r in recorded}
-    state.update((r.segment_id, r) for r in segment_rows_by_id(conn, set(why) - set(state), ref))
-    known = terms_of(conn, why)
+    rest = set(why) - set(state)
+    state.update(
+        (r.segment_id, (r.keep_until, r.status)) for r in segment_rows_by_id(conn, rest, ref)
+    )
+    known.update(terms_of(conn, set(why) - set(known)))
     order = ("recorded", "purged", "viewed", "flagged", "held", "overdue")
     out = []
     for sid, reasons in why.items():
-        t, row = known.get(sid), state.get(sid)
-        if t is None or row is None:
+        t, st = known.get(sid), state.get(sid)
+        if t is None or st is None:
             continue  # not captured by the time the views stand at (as of)
         out.append(
             SegmentRetention(
                 sid, t.camera_id, t.recorded_start, t.recorded_end, t.retention_days,
-                t.retention_version, t.deadline, row.keep_until, row.status, t.purged_at,
+                t.retention_version, t.deadline, st[0], st[1], t.purged_at,
                 t.purge_retention_days, t.purge_policy_version,
                 tuple(w for w in order if w in reasons),
             )

@@ -382,8 +382,19 @@ class ComplianceReport:
         _check_aware(self, "report")
 
 
+_SEGMENT_TIMES = ("recorded_start", "recorded_end", "deadline", "keep_until", "purged_at")
+
+
 def _check_aware(value: Any, where: str) -> None:
     # R24: times are UTC inside; a naive time would be shown in the wrong zone.
+    if isinstance(value, SegmentRetention):  # thousands a month: its times directly
+        for name in _SEGMENT_TIMES:
+            moment = getattr(value, name)
+            if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
+                raise InvalidReport(
+                    f"{where}.{name} is a naive datetime; give it a time zone (UTC)."
+                )
+        return
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise InvalidReport(f"{where} is a naive datetime; give it a time zone (UTC).")

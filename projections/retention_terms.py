@@ -29,7 +29,7 @@ from sqlalchemy import (
 
 from ledger.footage import Segment
 from projections.base import Projection, UtcDateTime, insert_row, update_row
-from projections.retention import deadline_in_force
+from projections.retention import deadline_in_force, segments
 
 metadata = MetaData()
 terms = Table(
@@ -111,11 +111,30 @@ def terms_of(conn: Connection, ids: Iterable[str]) -> dict[str, Terms]:
     return out
 
 
-def purged_ids(conn: Connection, start: datetime, end: datetime) -> list[str]:
-    """Segments whose purge was recorded in the period."""
+def terms_recorded(conn: Connection, start: datetime, end: datetime) -> list[Terms]:
+    """The terms of every segment whose recording began in the period (one range query)."""
     t = terms.c
-    q = select(t.segment_id).where(t.purged_at >= start, t.purged_at < end)
-    return [sid for (sid,) in conn.execute(q.order_by(t.segment_id))]
+    q = select(terms).where(t.recorded_start >= start, t.recorded_start < end)
+    return [Terms(**row._mapping) for row in conn.execute(q)]
+
+
+def terms_purged(
+    conn: Connection, start: datetime, end: datetime
+) -> list[tuple[Terms, datetime | None]]:
+    """The terms of every segment whose purge was recorded in the period, with its
+    ``keep_until`` (after flags) from the retention read model (one range query)."""
+    t = terms.c
+    q = (
+        select(terms, segments.c.keep_until)
+        .join(segments, segments.c.segment_id == t.segment_id)
+        .where(t.purged_at >= start, t.purged_at < end)
+    )
+    out = []
+    for row in conn.execute(q):
+        values = dict(row._mapping)
+        keep = values.pop("keep_until")
+        out.append((Terms(**values), keep))
+    return out
 
 
 @dataclass(frozen=True)
