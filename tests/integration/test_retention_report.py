@@ -13,6 +13,8 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from capture.ingest import ingest_paths, open_vault
 from capture.sweep import sweep
 from capture.viewing import view_segment
@@ -162,3 +164,34 @@ def test_the_report_shows_the_retention_in_force_per_segment_and_per_version(
     # The register carries the same scope items.
     (row,) = [x for x in register if x.ref == court]
     assert row.scope is not None and "records address, name" in row.scope
+
+
+def test_an_edited_retention_in_the_read_model_stops_the_report(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """R29: the new read model is sealed like every other; a segment's days changed with
+    SQL (7 -> 30, to make a purge look late or a deadline later) stop the report."""
+    from sqlalchemy import create_engine, text
+
+    from ledger.datadir import DataDir
+    from projections.seal import ReadModelTampered
+
+    ledger = footage_ledger(data_dir)
+    (outcome,) = ingest_paths(
+        ledger, [clip(tmp_path / "in", 0)], camera=CAMERA, actor=STAFF
+    ).outcomes
+    read_views(ledger, lambda conn: None)  # caught up, sealed
+    engine = create_engine(DataDir.open(data_dir).database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE proj_retention_terms SET retention_days = 99 WHERE segment_id = :s"),
+            {"s": outcome.segment_id},
+        )
+    engine.dispose()
+    assert ledger.datadir is not None
+    with pytest.raises(ReadModelTampered, match="proj_retention_terms: edited row"):
+        compile_compliance_report(
+            ledger, period_from=date(2026, 11, 1), period_to=date(2026, 11, 2), actor=DIRECTOR,
+            now=ledger.clock(), signing_key=ledger.datadir.signing_key(None),
+        )  # fmt: skip
+    ledger.close()
