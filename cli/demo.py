@@ -21,7 +21,14 @@ from cli.output import echo
     default=None,
     help="New or empty directory to write into (default: a new temporary directory).",
 )
-def demo(out: Path | None) -> None:
+@click.option(
+    "--profile",
+    default=None,
+    metavar="NAME",
+    help="Adopt this shipped policy profile (custodes policy profiles) and run the month "
+    "adapted to it: nightly sweeps, its retention, its archive roles, its counsel gate.",
+)
+def demo(out: Path | None, profile: str | None) -> None:
     """Record a month at a small library on the embedded SQLite, then report on it.
 
     Staff, six cameras (a restroom camera refused), synthetic clips, a flag, holds,
@@ -30,19 +37,35 @@ def demo(out: Path | None) -> None:
     and a signed checkpoint; then the Director's compliance report (HTML and PDF) for
     every day the demo recorded.
 
+    With --profile NAME the library adopts that profile as policy version 1 and the same
+    month is adapted to it (docs/POLICY.md, "The demo under each profile"): a 7-day
+    policy purges clips a 30-day one keeps; a policy that lets only the Director view
+    archived footage refuses the Business Manager's viewing; one whose counsel review
+    gates release refuses a decision made before that review.
+
     \b
     Example:
       custodes demo --out ./custodes-demo
+      custodes demo --profile riverbend-7-day
     """
     from cli.scenario import DIRECTOR, PASSPHRASES, run_month
+    from ledger.policy_params import profiles
     from projections.report_summary import period_words
+
+    if profile is not None and profile not in profiles():
+        raise click.BadParameter(
+            f"no profile {profile!r}; the profiles are {', '.join(profiles())}",
+            param_hint="--profile",
+        )
 
     out = out or Path(tempfile.mkdtemp(prefix="custodes-demo-"))
     if out.exists() and any(out.iterdir()):
         raise click.BadParameter(f"{out} is not empty; choose a new directory", param_hint="--out")
-    summary = run_month(out, say=lambda text: info(f"  {text}"))
+    summary = run_month(out, say=lambda text: info(f"  {text}"), profile=profile)
     data = summary.data_dir
     echo(f"Demo ledger:   {data}")
+    if profile is not None:
+        echo(f"Policy profile: {profile} (version 1; nightly retention sweeps)")
     for step in summary.steps:
         echo(f"  - {step}")
     echo("Refused and recorded:")

@@ -20,6 +20,7 @@ from cli.common import (
     table,
     to_jsonable,
 )
+from cli.output import echo
 from cli.reports import as_of_option, authorize_report, parse_as_of
 from cli.when import range_options, time_range
 from ledger import sitetime
@@ -113,6 +114,24 @@ def disclosure_table(rows: list[Any], zone: ZoneInfo) -> None:
             for r in rows
         ],
     )
+    _legal_bases(rows)
+
+
+def _legal_bases(rows: list[Any]) -> None:
+    """What each release is checked against (R7, R10), under the table: the court order
+    and its structured scope items, or the officer's signed Appendix 9 by its hash."""
+    lines = [
+        f"  {r.ref}: "
+        + "; ".join(
+            x for x in (r.court_order, r.scope and f"scope: {r.scope}", r.signed_form) if x
+        )  # fmt: skip
+        for r in rows
+        if r.court_order or r.scope or r.signed_form
+    ]
+    if lines:
+        echo("Legal basis (court order and its scope items, or the signed Appendix 9):")
+        for line in lines:
+            echo(line)
 
 
 @click.command("disclosures")

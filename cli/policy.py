@@ -73,7 +73,9 @@ def policy_adopt(
     the effective date. It takes effect at the start of that day (site time), or now if
     that is today or yesterday; an earlier date is refused and the refusal recorded, as is
     anything the law does not allow (audio, cameras in restrooms, circulation records on
-    the emergency path). A malformed parameters file is a usage error: nothing recorded.
+    the emergency path), a parameters file with an unknown key, a wrong type or a value
+    out of bounds (POLICY-PARAMETERS), and a text that does not match --text-sha256: each
+    names the key or rule, exits 1, and nothing is adopted.
 
     \b
     Example:

@@ -1,7 +1,12 @@
 """A month at a small library, recorded through the real use-cases (for `custodes demo`).
 
 Every step goes through the same command methods and use-cases the CLI uses; refusals
-are real refusals (recorded). Time is simulated through the Python API: the ledger's clock is a ``ManualClock`` set before
+are real refusals (recorded). With a ``profile`` (``custodes demo --profile NAME``) the
+library adopts that shipped policy as version 1 and the month is adapted to it: the
+retention sweep runs every night (a 7-day policy purges within the month), where counsel's
+review gates a court-order release the Director first tries to decide before it (refused),
+the FOIA request also names the 13 October clip, which a short retention has already
+purged, and the staff member's refused viewing asks for a clip two days old. Everything else is the same month, so the outcomes differ only by the policy. Time is simulated through the Python API: the ledger's clock is a ``ManualClock`` set before
 each step (the installed command has no way to set it).
 """
 
@@ -27,8 +32,9 @@ from ledger.app import Ledger, open_ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.disclosure_intake import OrderScope
-from ledger.errors import NotPermitted
+from ledger.errors import InvalidInput, NotPermitted
 from ledger.integrity import issue_checkpoint, open_chain
+from ledger.policy_params import DEFAULT_PROFILE, PolicyParams, parse_params, profile_files
 from projections.access import live_copies
 from projections.appendix9 import render_appendix9
 from projections.compliance import compile_compliance_report, record_issued
@@ -56,6 +62,8 @@ MONTH = datetime(2026, 10, 1, tzinfo=SITE_ZONE)  # the month the demo lives thro
 SET_UP = MONTH - timedelta(days=2)  # staff and cameras, before the month begins
 END = datetime(2026, 11, 1, 3, 15, tzinfo=SITE_ZONE)  # the nightly sweep after the month
 REPORTED = datetime(2026, 11, 3, 9, 0, tzinfo=SITE_ZONE)  # the Director runs the report
+# With --profile, the sweep runs every night until the report (site time, 03:15).
+LAST_NIGHT = datetime(2026, 11, 3, 3, 15, tzinfo=SITE_ZONE)
 
 CAMERAS = [
     ("front-door", "Main entrance, inside the vestibule", "public"),
@@ -67,13 +75,32 @@ CAMERAS = [
 REFUSED_CAMERA = ("restroom-1", "Ground floor restroom corridor", "restroom")
 
 
+@dataclass(frozen=True)
+class Variant:
+    """How the month is adapted to a profile (None: the classic demo, unchanged)."""
+
+    profile: str
+    params: PolicyParams
+    nightly_sweep: bool
+
+    @classmethod
+    def of(cls, profile: str | None) -> Variant:
+        name = profile or DEFAULT_PROFILE
+        params = parse_params(profile_files(name)[1], where=f"profile {name}")
+        return cls(name, params, nightly_sweep=profile is not None)
+
+
 @dataclass
 class DemoSummary:
     data_dir: Path
     steps: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
+    refused_rules: list[str] = field(default_factory=list)  # the rule id of each refusal
     segments: int = 0
     purged: int = 0
+    purged_segments: list[str] = field(default_factory=list)
+    by_camera: dict[str, list[str]] = field(default_factory=dict)  # segment ids, in order
+    profile: str = DEFAULT_PROFILE
     checkpoint: str = ""
     checkpoint_size: int = 0
     evidence: Path | None = None
@@ -84,21 +111,35 @@ class DemoSummary:
         self.steps.append(text)
 
 
-def run_month(out: Path, *, say: Callable[[str], None] = lambda _t: None) -> DemoSummary:
-    """Record the month in a fresh data directory under ``out``; returns what happened."""
-    datadir = DataDir.create(out / "data")
-    summary = DemoSummary(datadir.path)
+def run_month(
+    out: Path,
+    *,
+    say: Callable[[str], None] = lambda _t: None,
+    profile: str | None = None,
+    database_url: str | None = None,
+) -> DemoSummary:
+    """Record the month in a fresh data directory under ``out``; returns what happened.
+
+    ``profile``: a shipped policy profile adopted as version 1, the month adapted to it
+    (module docstring). ``database_url``: another database than the embedded SQLite
+    (the tests run the profiles on PostgreSQL too)."""
+    variant = Variant.of(profile)
+    datadir = DataDir.create(out / "data", database_url=database_url)
+    summary = DemoSummary(datadir.path, profile=variant.profile)
     ledger = open_ledger(datadir, clock=ManualClock(MONTH))
     try:
-        _staff_and_cameras(ledger, summary, say)
+        _staff_and_cameras(ledger, summary, say, variant.profile)
         segments: dict[str, list[str]] = {cam: [] for cam, _, _ in CAMERAS}
+        summary.by_camera = segments
         _in_time_order(
             ledger,
             _footage(ledger, out / "incoming", segments, summary, say),
-            _flags_holds_and_viewings(ledger, segments, summary, say),
-            _requests(ledger, segments, out, summary, say),
+            _flags_holds_and_viewings(ledger, segments, summary, say, variant),
+            _requests(ledger, segments, out, summary, say, variant),
             _law_enforcement(ledger, segments, out, summary, say),
-            _sweep(ledger, summary, say),
+            _nightly_sweeps(ledger, summary, say)
+            if variant.nightly_sweep
+            else _sweep(ledger, summary, say),
         )
         cp, note = issue_checkpoint(
             open_chain(datadir),
@@ -143,9 +184,12 @@ def _in_time_order(ledger: Ledger, *threads: Steps) -> None:
 
 def _refused(summary: DemoSummary, e: NotPermitted) -> None:
     summary.refusals.append(str(e))
+    summary.refused_rules.append(e.rule.id)
 
 
-def _staff_and_cameras(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> None:
+def _staff_and_cameras(
+    ledger: Ledger, summary: DemoSummary, say: Callable[[str], None], profile: str
+) -> None:
     t = SET_UP
     ledger.clock.set(t)
     ledger.initialise(
@@ -153,6 +197,7 @@ def _staff_and_cameras(ledger: Ledger, summary: DemoSummary, say: Callable[[str]
         library=LIBRARY,
         timezone=SITE_ZONE.key,
         passphrase=PASSPHRASES[DIRECTOR].encode(),
+        profile=profile,
     )
     ledger.clock.set(t + timedelta(minutes=5))
     for name, role in [(MANAGER, "business_manager"), (STAFF, "staff"), (COUNSEL, "counsel")]:
@@ -226,9 +271,14 @@ def _footage(
 
 
 def _flags_holds_and_viewings(
-    ledger: Ledger, segs: dict[str, list[str]], summary: DemoSummary, say: Callable[[str], None]
+    ledger: Ledger,
+    segs: dict[str, list[str]],
+    summary: DemoSummary,
+    say: Callable[[str], None],
+    variant: Variant,
 ) -> Steps:
     t = MONTH + timedelta(days=4, hours=15)
+    refused = 0  # of the viewings below (other threads' refusals interleave in time)
     yield t
     ledger.flag(
         segs["lot-north"][2],
@@ -252,18 +302,25 @@ def _flags_holds_and_viewings(
     )  # fmt: skip
     end_viewing(ledger, segs["front-door"][0], actor=DIRECTOR)  # R16b: no copy left behind
     yield t + timedelta(days=6)
-    view_segment(
-        ledger, segs["kids-room"][3], reason="Child separated from parent; confirm who left",
-        purpose="safety", remote=True, actor=MANAGER,
-    )  # fmt: skip
-    try:  # archived footage is for the Director and the Business Manager only (R16)
-        yield t + timedelta(days=7)
+    try:  # refused where the policy version lets only the Director view (R16, R28)
         view_segment(
-            ledger, segs["makerspace"][1], reason="Curious about the 3D printer",
-            purpose="other", remote=False, actor=STAFF,
+            ledger, segs["kids-room"][3], reason="Child separated from parent; confirm who left",
+            purpose="safety", remote=True, actor=MANAGER,
         )  # fmt: skip
     except NotPermitted as e:
         _refused(summary, e)
+        refused += 1
+    try:  # archived footage is for the Director and the Business Manager only (R16)
+        yield t + timedelta(days=7)
+        # adapted: a clip of two days before, which even a 7-day policy still keeps
+        clip = segs["makerspace"][6 if variant.nightly_sweep else 1]
+        view_segment(
+            ledger, clip, reason="Curious about the 3D printer", purpose="other",
+            remote=False, actor=STAFF,
+        )  # fmt: skip
+    except NotPermitted as e:
+        _refused(summary, e)
+        refused += 1
     try:  # cameras are not used to evaluate staff (R16a)
         yield t + timedelta(days=8)
         view_segment(
@@ -272,8 +329,17 @@ def _flags_holds_and_viewings(
         )  # fmt: skip
     except NotPermitted as e:
         _refused(summary, e)
-    summary.note("A flag, a legal hold, two logged viewings, two refused viewings")
-    say("Flagged a segment, placed a hold, logged viewings (two refused)")
+        refused += 1
+    summary.note(
+        f"A flag, a legal hold, {_count(4 - refused, 'logged viewing')}, "
+        f"{_count(refused, 'refused viewing')}"
+    )
+    say(f"Flagged a segment, placed a hold, logged viewings ({refused} refused)")
+
+
+def _count(n: int, what: str) -> str:
+    words = {0: "no", 1: "one", 2: "two", 3: "three"}
+    return f"{words.get(n, str(n))} {what}{'' if n == 1 else 's'}"
 
 
 def _requests(
@@ -282,6 +348,7 @@ def _requests(
     out: Path,
     summary: DemoSummary,
     say: Callable[[str], None],
+    variant: Variant,
 ) -> Steps:
     day = MONTH + timedelta(days=9, hours=14)
     # A court order for a patron's registration record, reviewed by counsel.
@@ -304,6 +371,15 @@ def _requests(
         document_name=order.name, document_sha256=hashlib.sha256(order.read_bytes()).hexdigest(),
         actor=STAFF,
     )  # fmt: skip
+    if variant.nightly_sweep and variant.params.counsel_review_gates_release:
+        # This library's policy makes counsel's review a gate (R6, R28): deciding before
+        # it is refused and recorded.
+        yield day + timedelta(hours=3)
+        try:
+            ledger.decide(court, approve=True, reason="Valid court order within scope",
+                          actor=DIRECTOR)  # fmt: skip
+        except NotPermitted as e:
+            _refused(summary, e)
     yield day + timedelta(days=1)
     ledger.record_counsel_review(
         court, result="sufficient", notes="Signed by a judge; scope is clear",
@@ -381,17 +457,31 @@ def _requests(
     # A FOIA request for lot footage: clock started, responsive footage held.
     f_day = MONTH + timedelta(days=26, hours=11)
     yield f_day
-    ledger.open_request(
-        requester_kind="public", requester="Reporter, Mahomet Citizen", received_by=STAFF,
-        records=["footage"], description="FOIA: north-lot footage of the Oct 25 fender-bender",
-        footage=[segs["lot-north"][8]], actor=STAFF,
-    )  # fmt: skip
+    asked = [segs["lot-north"][8]]
+    if variant.nightly_sweep:  # also the 25 October clip, and one a short policy purged
+        asked.append(segs["lot-north"][16])
+        try:
+            _foia(ledger, asked)
+            asked = []
+        except InvalidInput as e:  # bad input: nothing recorded, the request made again
+            summary.note(f"FOIA: {e}")
+            asked = asked[1:]
+    if asked:
+        _foia(ledger, asked)
 
     summary.note(
         f"Requests: court order {court}, emergency {emergency} (follow-up), "
         f"guardian {guardian}, a FOIA request"
     )
     say("Recorded a court order, an emergency request, a guardian inquiry and a FOIA request")
+
+
+def _foia(ledger: Ledger, footage: list[str]) -> None:
+    ledger.open_request(
+        requester_kind="public", requester="Reporter, Mahomet Citizen", received_by=STAFF,
+        records=["footage"], description="FOIA: north-lot footage of the Oct 25 fender-bender",
+        footage=footage, actor=STAFF,
+    )  # fmt: skip
 
 
 def _law_enforcement(
@@ -433,9 +523,32 @@ def _sweep(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> 
     service = ledger.act_as_service()
     sweep_copies(ledger, copies, now=END, actor=service)  # viewing sessions long over (R16b)
     result = sweep(ledger, open_vault(ledger), due, actor=service)
-    summary.purged = sum(1 for o in result.outcomes if o.status == "purged")
+    summary.purged_segments = [o.segment_id for o in result.outcomes if o.status == "purged"]
+    summary.purged = len(summary.purged_segments)
     summary.note(f"Retention sweep {result.run_id}: {summary.purged} segments purged")
     say(f"Retention sweep purged {summary.purged} segments past 30 days")
+
+
+def _nightly_sweeps(ledger: Ledger, summary: DemoSummary, say: Callable[[str], None]) -> Steps:
+    """The daily cron sweep (docs/FOOTAGE.md) every night of the month and on until the
+    report is run: whatever the policy version's days make due is purged on time."""
+    service = None
+    runs = 0
+    night = MONTH + timedelta(days=1, hours=3, minutes=15)
+    while night <= LAST_NIGHT:
+        yield night
+        due, copies = read_views(
+            ledger, lambda conn, at=night: (due_segment_ids(conn, at), live_copies(conn))
+        )
+        service = service or ledger.act_as_service()
+        sweep_copies(ledger, copies, now=night, actor=service)
+        result = sweep(ledger, open_vault(ledger), due, actor=service)
+        summary.purged_segments += [o.segment_id for o in result.outcomes if o.status == "purged"]
+        runs += 1
+        night += timedelta(days=1)
+    summary.purged = len(summary.purged_segments)
+    summary.note(f"Retention sweeps: {runs} nightly runs, {summary.purged} segments purged")
+    say(f"Nightly retention sweeps purged {summary.purged} segments")
 
 
 def _period(ledger: Ledger) -> tuple[date, date]:

@@ -19,6 +19,7 @@ from ledger.application import LedgerBase
 from ledger.domain import Actor
 from ledger.errors import InvalidInput, NotFound
 from ledger.policy_params import (
+    PolicyFileError,
     PolicyParams,
     legal_refusals,
     parse_params,
@@ -31,6 +32,14 @@ from ledger.text import REFERENCE, clean_text
 PAST_TOLERANCE = timedelta(days=1)
 MAX_AHEAD = timedelta(days=366)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+# A refusal's message quotes the file's mistake; a pasted essay is cut to this.
+_MESSAGE_MAX = 600
+
+
+def _bounded(message: str) -> str:
+    if len(message) <= _MESSAGE_MAX:
+        return message
+    return message[: _MESSAGE_MAX - 1] + "\u2026"
 
 
 @dataclass(frozen=True)
@@ -54,21 +63,33 @@ class PolicyCommands(LedgerBase):
         profile: str = "",
         expect_text_sha256: str | None = None,
     ) -> AdoptedVersion:
-        """Director only. Bad files are bad input (nothing recorded); what the law or the
-        ledger's rules do not allow is refused and the refusal recorded (R23)."""
+        """Director only. A parameters file that does not fit the schema (unknown key,
+        wrong type, value out of bounds, not TOML), a text that does not match the stated
+        SHA-256, and what the law or the ledger's rules do not allow are each refused
+        and the refusal recorded (R23), naming the key or rule; nothing is adopted."""
         now = self.clock()
         who = self.authorize(
             actor, "adopt a policy version", ("director",), rules.POLICY_ADOPTION, subject="policy"
         )
-        params = parse_params(params_toml)
+        action = "adopt a policy version"
+        try:
+            params = parse_params(params_toml)
+        except PolicyFileError as e:
+            # Bad input in the file is a refused attempt (R28, issue 15): recorded, naming
+            # the key, and nothing adopted.
+            self.refuse(who, action, rules.POLICY_PARAMETERS, _bounded(str(e)), subject="policy")
         if expect_text_sha256 is not None:
             stated = expect_text_sha256.strip().lower()
             if not _HEX64.fullmatch(stated):
                 raise InvalidInput(f"--text-sha256 {expect_text_sha256!r} is not a SHA-256")
             if stated != text_sha256(text):
-                raise InvalidInput(
+                self.refuse(
+                    who,
+                    action,
+                    rules.POLICY_ADOPTION,
                     f"the policy text's SHA-256 is {text_sha256(text)}, not the stated "
-                    f"{stated}: this is not the approved text (nothing was recorded)"
+                    f"{stated}: this is not the approved text (nothing was adopted)",
+                    subject="policy",
                 )
         site = self.site()
         record = self._adoption(

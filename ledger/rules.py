@@ -187,9 +187,10 @@ CAMERA_SIGNAGE = Rule(
 FOOTAGE_RETENTION = Rule(
     "FOOTAGE-RETENTION",
     "Policy V-B; 50 ILCS 205",
-    "Footage is kept the policy's 30 days from its recording end (never less: no setting "
-    "shortens it), longer when flagged, then purged under the approved retention schedule; "
-    "each purge records the retention in force.",
+    "Footage is kept the retention days of the policy version in force when its recording "
+    "began (30 in the seed library's policy; only an adopted version changes them), from "
+    "its recording end, longer when flagged, then purged under the approved retention "
+    "schedule; each purge records the retention it applied.",
     ("R13", "R15"),
 )
 FOOTAGE_FOUND_MISSING = Rule(
@@ -210,8 +211,9 @@ FOOTAGE_PAST_DEADLINE = Rule(
 FOOTAGE_FLAG_BOUND = Rule(
     "FOOTAGE-FLAG-BOUND",
     "Policy V-B",
-    "A flag for suspected misbehavior names the incident and ends at most 90 days ahead; "
-    "only the Director extends it, with a reason, by at most 90 days at a time.",
+    "A flag for suspected misbehavior names the incident and ends within the policy "
+    "version's flag bound (90 days in the seed library's policy); only the Director "
+    "extends it, with a reason, by at most that bound at a time.",
     ("R13",),
 )
 FOOTAGE_HOLD_BLOCKS_PURGE = Rule(
@@ -230,8 +232,9 @@ FOOTAGE_ARCHIVE_ACCESS = Rule(
     "FOOTAGE-ARCHIVE-ACCESS",
     "Policy V-B",
     "Every recorded segment is archived footage (real-time images are the live view on the "
-    "camera system): only the Director or the Business Manager views, copies, exports or "
-    "releases it.",
+    "camera system): only the roles the policy version names view, copy, export or release "
+    "it (the Director and the Business Manager in the seed library's policy; never "
+    "anyone else).",
     ("R16",),
 )
 FOOTAGE_VIEW_REASON = Rule(
@@ -356,6 +359,14 @@ POLICY_ADOPTION = Rule(
     "The policy in force changes only by adopting a new version: the Director records the "
     "board-approved text and parameters with the approval reference and an effective date "
     "that is not in the past; every decision cites the version in force.",
+    ("R28",),
+)
+POLICY_PARAMETERS = Rule(
+    "POLICY-PARAMETERS",
+    "Policy (board approval)",
+    "A policy version's parameters file fits the schema (docs/POLICY.md): valid TOML, "
+    "every key known and present, each value of its type and within its bounds; a file "
+    "that does not is refused, naming the key, and nothing is adopted.",
     ("R28",),
 )
 
@@ -489,6 +500,7 @@ RULES: dict[str, Rule] = {
         READ_CONFIDENTIAL,
         PATRON_ERASURE,
         POLICY_ADOPTION,
+        POLICY_PARAMETERS,
         WITNESS_POLICY,
     )
 }

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 
@@ -52,13 +52,16 @@ from projections.compliance_model import (
     OverdueSegment,
     Policy,
     PolicyVersionRow,
+    PurgeGroup,
     RefusalRow,
     RefusedAccess,
     RefusedCamera,
     ReportHeader,
     Retention,
     RetentionCounts,
+    RetentionGroup,
     RetentionSettings,
+    SegmentRetention,
     StaffNote,
     TimelineBar,
     Viewing,
@@ -76,9 +79,18 @@ from projections.retention import (
     hold_segments,
     holds,
     segment_rows,
+    segment_rows_by_id,
     segments,
     site_settings,
     status_counts,
+)
+from projections.retention_terms import (
+    Terms,
+    purge_groups,
+    recorded_groups,
+    terms_of,
+    terms_purged,
+    terms_recorded,
 )
 
 # A segment found missing is no longer kept: on the timeline like a purged one; the
@@ -205,7 +217,10 @@ def build_compliance_report(
         register = disclosures(conn)
         in_period = [r for r in register if start <= r.opened_at < end]
         refusals = refused_attempts(conn, start, end)
-        retention = _retention(conn, start, end, ref)
+        access = _access(conn, start, end)
+        retention = _retention(
+            conn, start, end, ref, viewed={v.segment_id for v in access.viewings}
+        )
         report = ComplianceReport(
             header=ReportHeader(
                 library=site.library,
@@ -222,23 +237,35 @@ def build_compliance_report(
             integrity=integrity,
             cameras=_cameras(conn, start, end, ref),
             retention=retention,
-            access=_access(conn, start, end),
+            access=access,
             disclosures=_disclosures(in_period),
             refusals=tuple(
                 RefusalRow(r.recorded_at, r.actor, r.actor_role, r.action, r.rule_id, r.message)
                 for r in refusals
             ),
-            policy=_policy(ledger, start, end, ref, {r.rule_id for r in refusals}),
+            policy=_policy(
+                ledger, start, end, ref, {r.rule_id for r in refusals}, retention.by_version
+            ),
         )
     return report
 
 
 def _policy(
-    ledger: Ledger, start: datetime, end: datetime, ref: datetime, cited: set[str]
+    ledger: Ledger,
+    start: datetime,
+    end: datetime,
+    ref: datetime,
+    cited: set[str],
+    groups: Sequence[RetentionGroup] = (),
 ) -> Policy:
     """The policy versions in force during the period (R28) and those adopted in it, as
     the site's adoptions (read from the verified log, not a read model) knew them at
-    ``ref``; and the words of each rule a refusal of the period cited."""
+    ``ref``, with what each sets for footage and how many segments recorded in the
+    period were captured under it; and the words of each rule a refusal of the period
+    cited."""
+    captured = Counter[int | None]()
+    for g in groups:
+        captured[g.version] += g.segments
     known = [v for v in ledger.policy_history() if v.adopted_at <= ref]
     rows = []
     for i, v in enumerate(known):
@@ -251,6 +278,8 @@ def _policy(
                     v.version, v.profile, v.approved_by, v.approval_ref, v.effective_date,
                     v.effective_at, v.adopted_at, v.adopted_by, v.text_sha256,
                     v.params_sha256, v.params.retention_days, in_force, adopted,
+                    v.params.flag_max_days, v.params.archive_viewer_roles,
+                    v.params.counsel_review_gates_release, captured[v.version],
                 )
             )  # fmt: skip
     words = tuple(
@@ -284,10 +313,17 @@ def _cameras(conn: Connection, start: datetime, end: datetime, ref: datetime) ->
 
 
 def _retention(
-    conn: Connection, start: datetime, end: datetime, ref: datetime, *, brief: bool = False
+    conn: Connection,
+    start: datetime,
+    end: datetime,
+    ref: datetime,
+    *,
+    brief: bool = False,
+    viewed: set[str] | None = None,
 ) -> Retention:
     """The period's retention; ``brief``: only what ``needs_attention`` reads (the settings
-    and the late purges), for the dashboard's home page, which lists no segments."""
+    and the late purges), for the dashboard's home page, which lists no segments.
+    ``viewed``: the segments viewed in the period, listed with their retention too."""
     settings = conn.execute(select(site_settings)).first()
     counts = status_counts(conn, ref)
     recorded = [] if brief else segment_rows(conn, ref, recorded_from=start, recorded_until=end)
@@ -307,6 +343,22 @@ def _retention(
         timeline.setdefault(row.camera_id, []).append(
             TimelineBar(row.recorded_start, row.recorded_end, status)
         )
+    held = [] if brief else _held(conn, ref)
+    overdue_rows = [
+        OverdueSegment(
+            r.segment_id,
+            r.camera_id,
+            r.keep_until or r.deadline,
+            (ref - (r.keep_until or r.deadline)).days,
+        )
+        for r in overdue
+    ]
+    listed: tuple[SegmentRetention, ...] = ()
+    if not brief:
+        listed, known = _segments_listed(conn, start, end, ref, recorded, held, overdue_rows,
+                                         viewed or set())  # fmt: skip
+        held = [_with_terms(x, known.get(x.segment_id)) for x in held]
+        overdue_rows = [_with_terms(o, known.get(o.segment_id)) for o in overdue_rows]
     return Retention(
         settings=RetentionSettings(
             retention_days=settings.retention_days if settings else 30,
@@ -320,18 +372,93 @@ def _retention(
             flagged=counts["flagged"],
             held=counts["held"],
         ),
-        held=() if brief else tuple(_held(conn, ref)),
-        overdue=tuple(
-            OverdueSegment(
-                r.segment_id,
-                r.camera_id,
-                r.keep_until or r.deadline,
-                (ref - (r.keep_until or r.deadline)).days,
-            )
-            for r in overdue
-        ),
+        held=tuple(held),
+        overdue=tuple(overdue_rows),
         timeline=tuple(CameraTimeline(cam, tuple(bars)) for cam, bars in sorted(timeline.items())),
+        by_version=()
+        if brief
+        else tuple(
+            RetentionGroup(
+                g.version, g.retention_days, g.segments, g.purged, g.first_deadline, g.last_deadline
+            )
+            for g in recorded_groups(conn, start, end)
+        ),  # fmt: skip
+        purges=()
+        if brief
+        else tuple(
+            PurgeGroup(g.version, g.retention_days, g.purge_retention_days, g.segments)
+            for g in purge_groups(conn, start, end)
+        ),
+        segments=listed,
     )
+
+
+T = TypeVar("T", HeldSegment, OverdueSegment)
+
+
+def _with_terms(row: T, t: Terms | None) -> T:
+    """A listed segment with the retention recorded at its capture (R13, R28)."""
+    if t is None:
+        return row
+    extra: dict[str, Any] = {"retention_days": t.retention_days,
+                             "retention_version": t.retention_version}  # fmt: skip
+    if isinstance(row, HeldSegment):
+        extra["deadline"] = t.deadline
+    return dataclasses.replace(row, **extra)
+
+
+def _segments_listed(
+    conn: Connection,
+    start: datetime,
+    end: datetime,
+    ref: datetime,
+    recorded: Sequence[Any],
+    held: Sequence[HeldSegment],
+    overdue: Sequence[OverdueSegment],
+    viewed: set[str],
+) -> tuple[tuple[SegmentRetention, ...], dict[str, Terms]]:
+    """Every segment of the period with the retention in force for it: recorded in the
+    period, purged in it, viewed in it, flagged, held or overdue now (issue 12, finding
+    9). Returns them, oldest recording first, and the terms by segment id."""
+    why: dict[str, set[str]] = {}
+    # (keep_until, status) of each listed segment; the bulk (recorded or purged in the
+    # period) come from two range queries, the few others by id.
+    state: dict[str, tuple[datetime | None, str]] = {}
+    for r in recorded:
+        why.setdefault(r.segment_id, set()).add("recorded")
+        state[r.segment_id] = (r.keep_until, r.status)
+    known = {t.segment_id: t for t in terms_recorded(conn, start, end)}
+    for gone, keep in terms_purged(conn, start, end):
+        why.setdefault(gone.segment_id, set()).add("purged")
+        known[gone.segment_id] = gone
+        state.setdefault(gone.segment_id, (keep, "purged"))
+    for sid in viewed:
+        why.setdefault(sid, set()).add("viewed")
+    for x in held:
+        why.setdefault(x.segment_id, set()).add("flagged" if x.kind == "flag" else "held")
+    for o in overdue:
+        why.setdefault(o.segment_id, set()).add("overdue")
+    rest = set(why) - set(state)
+    state.update(
+        (r.segment_id, (r.keep_until, r.status)) for r in segment_rows_by_id(conn, rest, ref)
+    )
+    known.update(terms_of(conn, set(why) - set(known)))
+    order = ("recorded", "purged", "viewed", "flagged", "held", "overdue")
+    out = []
+    for sid, reasons in why.items():
+        t, st = known.get(sid), state.get(sid)
+        if t is None or st is None:
+            continue  # not captured by the time the views stand at (as of)
+        out.append(
+            SegmentRetention(
+                sid, t.camera_id, t.recorded_start, t.recorded_end, t.retention_days,
+                t.retention_version, t.deadline, st[0], st[1], t.purged_at,
+                t.purge_retention_days, t.purge_policy_version,
+                tuple(w for w in order if w in reasons),
+            )
+        )  # fmt: skip
+    out.sort(key=lambda x: (x.recorded_start, x.segment_id))
+    return tuple(out), known
 
 
 def _held(conn: Connection, ref: datetime) -> list[HeldSegment]:
@@ -374,6 +501,7 @@ def _held(conn: Connection, ref: datetime) -> list[HeldSegment]:
 
 def _access(conn: Connection, start: datetime, end: datetime) -> Access:
     report = access_report(conn, start, end)
+    known = terms_of(conn, {v.segment_id for v in report.viewings})
     return Access(
         viewings=tuple(
             Viewing(
@@ -385,6 +513,7 @@ def _access(conn: Connection, start: datetime, end: datetime) -> Access:
                 v.remote,
                 v.segment_id,
                 v.archived,
+                *_days_version(known.get(v.segment_id)),
             )
             for v in report.viewings
         ),
@@ -397,6 +526,10 @@ def _access(conn: Connection, start: datetime, end: datetime) -> Access:
             for n in report.staff_notes
         ),
     )
+
+
+def _days_version(t: Terms | None) -> tuple[int | None, int | None]:
+    return (None, None) if t is None else (t.retention_days, t.retention_version)
 
 
 def _disclosures(rows: list[RegisterRow]) -> Disclosures:

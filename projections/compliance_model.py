@@ -125,6 +125,10 @@ class HeldSegment:
     reference: str
     age_days: int
     review_by: datetime | None
+    # the retention in force for the segment, recorded at capture (R13, R28)
+    retention_days: int = 0
+    retention_version: int | None = None
+    deadline: datetime | None = None  # the retention deadline, before flags and holds
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,52 @@ class OverdueSegment:
     camera_id: str
     deadline: datetime
     days_overdue: int
+    retention_days: int = 0
+    retention_version: int | None = None
+
+
+@dataclass(frozen=True)
+class RetentionGroup:
+    """Segments recorded in the period under one policy version's days (R13, R28)."""
+
+    version: int | None  # None: captured before policy versions existed
+    retention_days: int
+    segments: int
+    purged: int  # of them, purged since
+    first_deadline: datetime
+    last_deadline: datetime
+
+
+@dataclass(frozen=True)
+class PurgeGroup:
+    """Purges recorded in the period, by the retention recorded at capture and the days
+    the purge applied (``FootagePurged.retention_days``; None before issue 12)."""
+
+    version: int | None
+    retention_days: int
+    purge_retention_days: int | None
+    segments: int
+
+
+@dataclass(frozen=True)
+class SegmentRetention:
+    """One segment of the period and the retention in force for it (JSON and CSV only:
+    a month holds thousands; the HTML and PDF group them)."""
+
+    segment_id: str
+    camera_id: str
+    recorded_start: datetime
+    recorded_end: datetime
+    retention_days: int
+    retention_version: int | None
+    deadline: datetime
+    keep_until: datetime | None  # after flags; None: an open-ended flag (older ledgers)
+    status: str
+    purged_at: datetime | None
+    purge_retention_days: int | None
+    purge_policy_version: int | None
+    # why it is listed: recorded, purged, viewed, flagged, held (in the period or now)
+    listed_for: tuple[str, ...]
 
 
 TIMELINE_STATUSES = ("retained", "purged", "flagged", "held", "overdue")
@@ -158,6 +208,9 @@ class Retention:
     held: tuple[HeldSegment, ...]
     overdue: tuple[OverdueSegment, ...]
     timeline: tuple[CameraTimeline, ...]
+    by_version: tuple[RetentionGroup, ...] = ()
+    purges: tuple[PurgeGroup, ...] = ()
+    segments: tuple[SegmentRetention, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,6 +225,9 @@ class Viewing:
     # Every recorded segment is archived footage (R16); ledgers from before issue 12 may
     # hold a staff member's view of a recent segment recorded as not archived.
     archived: bool
+    # the retention in force for the segment viewed (R13, R28)
+    retention_days: int | None = None
+    retention_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -255,6 +311,12 @@ class PolicyVersionRow:
     retention_days: int
     in_force_in_period: bool
     adopted_in_period: bool
+    # what the version sets for footage, as the report prints it (R13, R16)
+    flag_max_days: int = 0
+    archive_viewer_roles: tuple[str, ...] = ()
+    counsel_review_gates_release: bool = False
+    # segments whose recording began in the period and that were captured under it
+    segments_captured: int = 0
 
 
 @dataclass(frozen=True)
@@ -320,8 +382,19 @@ class ComplianceReport:
         _check_aware(self, "report")
 
 
+_SEGMENT_TIMES = ("recorded_start", "recorded_end", "deadline", "keep_until", "purged_at")
+
+
 def _check_aware(value: Any, where: str) -> None:
     # R24: times are UTC inside; a naive time would be shown in the wrong zone.
+    if isinstance(value, SegmentRetention):  # thousands a month: its times directly
+        for name in _SEGMENT_TIMES:
+            moment = getattr(value, name)
+            if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
+                raise InvalidReport(
+                    f"{where}.{name} is a naive datetime; give it a time zone (UTC)."
+                )
+        return
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise InvalidReport(f"{where} is a naive datetime; give it a time zone (UTC).")

@@ -90,9 +90,26 @@ HELD = (
     "reference",
     "age_days",
     "review_by",
+    "retention_days",
+    "retention_version",
+    "deadline",
 )
-OVERDUE = ("segment_id", "camera_id", "deadline", "days_overdue")
-ACCESS = ("name", "role", "viewed_at", "purpose", "reason", "remote", "segment_id", "archived")
+OVERDUE = (
+    "segment_id", "camera_id", "deadline", "days_overdue", "retention_days", "retention_version",
+)  # fmt: skip
+SEGMENTS = (
+    "segment_id", "camera_id", "recorded_start", "recorded_end", "retention_days",
+    "retention_version", "deadline", "keep_until", "status", "purged_at",
+    "purge_retention_days", "purge_policy_version", "listed_for",
+)  # fmt: skip
+BY_VERSION = (
+    "version", "retention_days", "segments", "purged", "first_deadline", "last_deadline",
+)  # fmt: skip
+PURGES = ("version", "retention_days", "purge_retention_days", "segments")
+ACCESS = (
+    "name", "role", "viewed_at", "purpose", "reason", "remote", "segment_id", "archived",
+    "retention_days", "retention_version",
+)  # fmt: skip
 ACCESS_REFUSED = ("name", "role", "at", "rule_id", "message")
 DISCLOSURES = (
     "request_id",
@@ -115,7 +132,8 @@ REFUSALS = ("at", "actor", "role", "action", "rule_id", "message")
 POLICY_VERSIONS = (
     "version", "profile", "approved_by", "approval_ref", "effective_date", "effective_at",
     "adopted_at", "adopted_by", "text_sha256", "params_sha256", "retention_days",
-    "in_force_in_period", "adopted_in_period",
+    "in_force_in_period", "adopted_in_period", "flag_max_days", "archive_viewer_roles",
+    "counsel_review_gates_release", "segments_captured",
 )  # fmt: skip
 CAMERAS_REFUSED = ("camera_id", "actor", "at", "zone", "rule_id", "message")
 
@@ -128,6 +146,9 @@ CSV_TABLES: dict[str, Table] = {
     ),
     "retention_held.csv": (HELD, lambda r: _rows(r.retention.held, HELD)),
     "retention_overdue.csv": (OVERDUE, lambda r: _rows(r.retention.overdue, OVERDUE)),
+    "retention_segments.csv": (SEGMENTS, lambda r: _rows(r.retention.segments, SEGMENTS)),
+    "retention_by_version.csv": (BY_VERSION, lambda r: _rows(r.retention.by_version, BY_VERSION)),
+    "retention_purges.csv": (PURGES, lambda r: _rows(r.retention.purges, PURGES)),
     "access.csv": (ACCESS, lambda r: _rows(r.access.viewings, ACCESS)),
     "access_refused.csv": (ACCESS_REFUSED, lambda r: _rows(r.access.refused, ACCESS_REFUSED)),
     "disclosures.csv": (DISCLOSURES, lambda r: _rows(r.disclosures.rows, DISCLOSURES)),

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ledger.footage_policy import FLAG_MAX_DAYS
+from ledger.policy_params import ARCHIVE_ROLES
 from projections import charts
 from projections.compliance_model import (
     AttentionItem,
     ComplianceReport,
+    PolicyVersionRow,
     Viewing,
     local_date,
     local_datetime,
@@ -235,16 +238,8 @@ def _retention(report: ComplianceReport, zone: ZoneInfo) -> Section:
                 "Retention settings",
                 (
                     ("Retention", _retention_days(report, s.retention_days)),
-                    (
-                        "Flags",
-                        "name the incident; end within the policy version's bound (the seed "
-                        f"policy's {FLAG_MAX_DAYS} days); only the Director extends one",
-                    ),
-                    (
-                        "Archived footage",
-                        "every recorded segment (no live window): the roles the policy "
-                        "version names, at most the Director and the Business Manager",
-                    ),
+                    ("Flags", _flag_bound(report)),
+                    ("Archived footage", _archive_roles(report)),
                     (
                         "Schedule authority",
                         s.schedule_authority
@@ -277,6 +272,46 @@ def _retention(report: ComplianceReport, zone: ZoneInfo) -> Section:
                     ]
                 ],
             ),
+            _table(
+                "Segments recorded in the period, by the policy version in force when each "
+                "recording began (R13, R28)",
+                ("Policy version", "Retention", "Segments", "Purged since", "Deadlines"),
+                (1.2, 1.1, 0.9, 1.0, 3.8),
+                (
+                    (
+                        _version_text(g.version),
+                        f"{g.retention_days} days",
+                        str(g.segments),
+                        str(g.purged),
+                        _deadlines(g.first_deadline, g.last_deadline, zone),
+                    )
+                    for g in r.by_version
+                ),
+                empty="No footage was recorded in this period.",
+            ),
+            _table(
+                "Purges recorded in the period, by the retention each segment was kept under",
+                (
+                    "Policy version at capture",
+                    "Retention at capture",
+                    "Retention the purge applied",
+                    "Segments purged",
+                ),
+                (1.8, 1.6, 1.9, 1.2),
+                (
+                    (
+                        _version_text(g.version),
+                        f"{g.retention_days} days",
+                        "not recorded (before issue 12)"
+                        if g.purge_retention_days is None
+                        else f"{g.purge_retention_days} days",
+                        str(g.segments),
+                    )
+                    for g in r.purges
+                ),
+                empty="No footage was purged in this period.",
+            ),  # fmt: skip
+            *_segment_list_pointer(len(r.segments)),
             Chart(
                 charts.retention_timeline(r.timeline, zone, h.period_from, h.period_to),
                 "Timeline per camera of recorded segments, shaded by status: retained, "
@@ -285,12 +320,18 @@ def _retention(report: ComplianceReport, zone: ZoneInfo) -> Section:
             ),
             _table(
                 "Overdue purges (compliance violations, 50 ILCS 205)",
-                ("Segment", "Camera", "Purge deadline", "Days overdue"),
-                (1.2, 1.4, 2.0, 1.0),
+                ("Segment", "Camera", "Retention", "Purge deadline", "Days overdue"),
+                (1.2, 1.2, 1.6, 1.8, 0.9),
                 (
-                    (o.segment_id, o.camera_id, dt(o.deadline), str(o.days_overdue))
+                    (
+                        o.segment_id,
+                        o.camera_id,
+                        _kept(o.retention_days, o.retention_version),
+                        dt(o.deadline),
+                        str(o.days_overdue),
+                    )
                     for o in r.overdue
-                ),
+                ),  # fmt: skip
                 empty="No purge is overdue.",
             ),
             _table(
@@ -299,21 +340,21 @@ def _retention(report: ComplianceReport, zone: ZoneInfo) -> Section:
                     "Segment",
                     "Camera",
                     "Recorded",
-                    "Kind",
+                    "Kind and reference",
                     "Reason",
-                    "Reference",
+                    "Kept under",
                     "Age",
                     "Review by",
                 ),
-                (1.35, 0.9, 1.4, 1.1, 1.65, 1.2, 0.55, 1.05),
+                (1.2, 0.9, 1.3, 1.55, 1.75, 1.2, 0.5, 1.0),
                 (
                     (
                         x.segment_id,
                         x.camera_id,
                         local_span(x.recorded_start, x.recorded_end, zone),
-                        x.kind.replace("_", " "),
+                        f"{x.kind.replace('_', ' ')}: {x.reference}",
                         x.reason,
-                        x.reference,
+                        _kept(x.retention_days, x.retention_version, x.deadline, zone),
                         f"{x.age_days} d",
                         local_date(x.review_by, zone) if x.review_by else "",
                     )
@@ -381,7 +422,9 @@ def _viewing_row(v: Viewing, zone: ZoneInfo) -> tuple[str, ...]:
         local_time(v.viewed_at, zone),
         f"{v.purpose.replace('_', ' ')}: {v.reason}",
         yes_no(v.remote),
-        v.segment_id,
+        v.segment_id
+        if v.retention_days is None
+        else f"{v.segment_id}\n{_kept(v.retention_days, v.retention_version)}",
     )
 
 
@@ -520,6 +563,90 @@ def _retention_days(report: ComplianceReport, days: int) -> str:
     )
 
 
+def _in_force(report: ComplianceReport) -> list[PolicyVersionRow]:
+    return [v for v in report.policy.versions if v.in_force_in_period]
+
+
+def _flag_bound(report: ComplianceReport) -> str:
+    """The flag bound of each version in force, in its own numbers (R13, R28)."""
+    versions = _in_force(report)
+    bound = (
+        "; ".join(f"{v.flag_max_days} days (policy version {v.version})" for v in versions)
+        if versions
+        else f"{FLAG_MAX_DAYS} days"
+    )
+    return f"name the incident; end within {bound}; only the Director extends one"
+
+
+def _roles(roles: Iterable[str]) -> str:
+    """``Director and Business Manager``: the Director first, as the policy names them."""
+    ordered = sorted(
+        roles,
+        key=lambda r: (
+            r not in ARCHIVE_ROLES,
+            ARCHIVE_ROLES.index(r) if r in ARCHIVE_ROLES else 0,
+            r,
+        ),
+    )
+    names = [r.replace("_", " ").capitalize() for r in ordered]
+    names = [n.replace("Business manager", "Business Manager") for n in names]
+    return " and ".join(names) if len(names) < 3 else ", ".join(names)
+
+
+def _archive_roles(report: ComplianceReport) -> str:
+    """Who views archived footage under each version in force (R16, R28)."""
+    versions = _in_force(report)
+    who = (
+        "; ".join(
+            f"the {_roles(v.archive_viewer_roles)} (policy version {v.version})" for v in versions
+        )
+        if versions
+        else f"the {_roles(ARCHIVE_ROLES)}"
+    )
+    return (
+        "every recorded segment (no live window); viewed, copied, exported or released "
+        f"only by {who}"
+    )
+
+
+def _version_text(version: int | None) -> str:
+    return "none recorded" if version is None else f"version {version}"
+
+
+def _kept(
+    days: int | None,
+    version: int | None,
+    deadline: datetime | None = None,
+    zone: ZoneInfo | None = None,
+) -> str:
+    """``30 days (v1)``, with the deadline when given: the retention in force for one
+    segment, recorded at its capture."""
+    if not days:
+        return ""
+    text = f"{days} days" + ("" if version is None else f" (policy v{version})")
+    if deadline is not None and zone is not None:
+        text += f"; deadline {local_date(deadline, zone)}"
+    return text
+
+
+def _deadlines(first: datetime, last: datetime, zone: ZoneInfo) -> str:
+    a, b = local_datetime(first, zone), local_datetime(last, zone)
+    return a if a == b else f"{a} to {b}"
+
+
+def _segment_list_pointer(count: int) -> tuple[Block, ...]:
+    if not count:
+        return ()
+    return (
+        Para(
+            f"Each of the {count:,} segments recorded, purged or viewed in the period, or "
+            "flagged, held or overdue now, is listed with its retention days, policy "
+            "version, deadline and status (and, once purged, the days its purge applied) "
+            "in this report's JSON (retention.segments) and CSV (retention_segments.csv)."
+        ),
+    )
+
+
 def _policy(report: ComplianceReport, zone: ZoneInfo) -> Section:
     """The versions in force in the period with their approval, those adopted in it, and
     the words of each rule a refusal cited (R28)."""
@@ -533,7 +660,7 @@ def _policy(report: ComplianceReport, zone: ZoneInfo) -> Section:
                 "Policy versions in force or adopted in the period",
                 ("Version", "Approved by", "Approval", "In force from", "Adopted",
                  "Retention", "Text SHA-256"),
-                (0.7, 1.3, 1.6, 1.3, 1.6, 0.8, 1.6),
+                (0.7, 1.2, 1.5, 1.3, 1.6, 0.95, 1.65),
                 (
                     (
                         str(v.version) + ("" if v.in_force_in_period else " (adopted, not yet in force)"),
@@ -544,6 +671,24 @@ def _policy(report: ComplianceReport, zone: ZoneInfo) -> Section:
                         + (" (in this period)" if v.adopted_in_period else ""),
                         f"{v.retention_days} days",
                         v.text_sha256[:16],
+                    )
+                    for v in p.versions
+                ),
+                empty="No adopted policy version is recorded (a ledger made before R28).",
+            ),
+            _table(
+                "What each version sets, and the footage recorded under it in the period",
+                ("Version", "Footage kept", "Flags end within", "Archived footage viewed by",
+                 "Counsel review gates release", "Segments recorded"),
+                (0.8, 1.1, 1.1, 2.0, 1.2, 1.0),
+                (
+                    (
+                        str(v.version),
+                        f"{v.retention_days} days",
+                        f"{v.flag_max_days} days",
+                        _roles(v.archive_viewer_roles),
+                        yes_no(v.counsel_review_gates_release),
+                        str(v.segments_captured),
                     )
                     for v in p.versions
                 ),

@@ -242,8 +242,8 @@ class RetentionProjection(Projection):
                 captured_at=event.timestamp,
                 size=event.size,
                 # never less than the policy's days, whatever was set then (R13)
-                deadline=_deadline_in_force(event),
-                keep_until=_deadline_in_force(event),
+                deadline=deadline_in_force(event),
+                keep_until=deadline_in_force(event),
                 open_flags=0,
                 active_holds=0,
                 purged=False,
@@ -333,7 +333,7 @@ class RetentionProjection(Projection):
             )
 
 
-def _deadline_in_force(event: Any) -> datetime:
+def deadline_in_force(event: Any) -> datetime:
     days = event.retention_days
     return max(event.retention_deadline, event.recorded_end + timedelta(days=days))
 
@@ -405,6 +405,15 @@ def segment_rows(
     if limit is not None:
         q = q.limit(limit)
     return _rows(conn, list(conn.execute(q)), now)
+
+
+def segment_rows_by_id(conn: Connection, ids: Iterable[str], now: datetime) -> list[SegmentRow]:
+    """These segments with their retention status (unknown ids are left out)."""
+    wanted = sorted(set(ids))
+    rows: list[Any] = []
+    for i in range(0, len(wanted), 500):
+        rows += conn.execute(select(segments).where(segments.c.segment_id.in_(wanted[i : i + 500])))
+    return _rows(conn, rows, now)
 
 
 def due_for_purge(conn: Connection, now: datetime, limit: int | None = None) -> list[SegmentRow]:
@@ -562,5 +571,6 @@ def _grouped(conn: Connection, q: Any, column: Any, ids: Iterable[str]) -> dict[
 def footage_projections() -> list[Projection]:
     """The footage read models, registered in ``projections.registry``."""
     from projections.access import AccessProjection
+    from projections.retention_terms import RetentionTermsProjection
 
-    return [RetentionProjection(), AccessProjection()]
+    return [RetentionProjection(), RetentionTermsProjection(), AccessProjection()]

@@ -113,3 +113,16 @@ def _in_a_terminal(script: str, env: dict[str, str], *, answer: str) -> tuple[in
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+def test_an_unknown_profile_is_a_usage_error_naming_the_profiles(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import custodes
+
+    result = CliRunner().invoke(
+        custodes, ["demo", "--profile", "riverbend", "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "no profile 'riverbend'" in result.output and "riverbend-7-day" in result.output
+    assert not (tmp_path / "o").exists()

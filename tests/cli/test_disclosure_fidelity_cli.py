@@ -5,6 +5,7 @@ SQLite and PostgreSQL (tests/cli/conftest.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -223,3 +224,35 @@ def test_a_request_naming_purged_footage_records_nothing(cli: Cli) -> None:
     assert json.loads(cli("request", "list", "--json", "--as", D, now=LATER).stdout) == []
     after = [row["kind"] for row in cli.events(now=LATER)[before:]]
     assert set(after) <= {"ConfidentialRecordRead"}, after
+
+
+def test_the_register_and_the_report_show_scope_items_and_the_signed_forms_hash(
+    cli: Cli,
+) -> None:
+    """Issue 12's tests: the new facts appear in the disclosure register (text, JSON and
+    CSV) and in `report compliance`."""
+    order = cli.open("court", "registration", "--patron", CARD)
+    cli.order(order, "--scope-patron", CARD, "--scope-fields", "name",
+              "--exclude-records", "circulation")  # fmt: skip
+    emergency = cli.emergency_approved()
+    signed = (cli.tmp / f"{emergency}-signed.pdf").read_bytes()
+    form = "signed Appendix 9 sha256:" + hashlib.sha256(signed).hexdigest()[:16]
+    text = cli("report", "disclosures", "--as", D).stdout
+    rows = {
+        r["ref"]: r for r in json.loads(cli("report", "disclosures", "--json", "--as", D).stdout)
+    }
+    scope = rows[order]["scope"]
+    assert scope.startswith("patrons p-") and "records name" in scope
+    assert "excluding circulation" in scope
+    assert f"{order}: order 2026-CF-9" in text and f"scope: {scope}" in text
+    assert f"{emergency}: {form}" in text and rows[emergency]["signed_form"] == form
+    csv_text = cli("report", "disclosures", "--csv", "--as", D).stdout
+    assert scope in csv_text and form in csv_text
+    out = cli.tmp / "report.json"
+    cli("report", "compliance", "--from", "2026-11-01", "--to", "2026-11-02", "--format",
+        "json", "--out", str(out), "--as", D)  # fmt: skip
+    basis = {
+        r["request_id"]: r["legal_basis"]
+        for r in json.loads(out.read_text())["disclosures"]["rows"]
+    }
+    assert f"scope: {scope}" in basis[order] and basis[emergency] == form

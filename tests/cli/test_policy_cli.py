@@ -1,7 +1,8 @@
 """custodes policy ... as a Director would use it (R28, issue 15), on SQLite and PostgreSQL
 (tests/cli/conftest.py): init adopts version 1; adopt, show, history, diff with --json; a
-non-Director or a past date is refused and the refusal recorded (exit 1); a malformed
-parameters file is a usage error naming the key (exit 2), nothing recorded; a forged
+non-Director, a past date, a parameters file that does not fit the schema (naming the
+key) or a text that is not the approved one is refused and the refusal recorded (exit 1),
+nothing adopted; a forged
 citation makes verify --deep exit 3 with its position and kind."""
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def test_adopt_show_history_and_diff_round_trip(tmp_path: Path) -> None:
     assert "OK" in cli("verify", "--deep", now=TOMORROW).stdout
 
 
-def test_refusals_are_recorded_and_bad_files_are_usage_errors(tmp_path: Path) -> None:
+def test_refusals_and_bad_files_are_recorded_and_nothing_adopted(tmp_path: Path) -> None:
     cli = _setup(tmp_path)
     refused = _adopt(cli, "--effective", "2026-11-02", "--as", S, code=1)
     assert refused.stderr.startswith("Error: POLICY-ADOPTION")
@@ -90,17 +91,33 @@ def test_refusals_are_recorded_and_bad_files_are_usage_errors(tmp_path: Path) ->
     ]
     assert {d["policy_version"] for d in denied} == {1}
 
-    before = cli.count()
+    # A file that does not fit the schema: refused naming the key, exit 1, the refusal
+    # recorded, nothing adopted (issue 15).
     (p / "typo.toml").write_text(
         (p / "params.toml").read_text().replace("flag_max_days", "flag_days")
     )
-    typo = _adopt(cli, "--effective", "2026-11-02", params="typo.toml", code=2)
+    typo = _adopt(cli, "--effective", "2026-11-02", params="typo.toml", code=1)
+    assert "POLICY-PARAMETERS" in typo.stderr
     assert "unknown key footage.flag_days" in typo.stderr
     (p / "type.toml").write_text(
         (p / "params.toml").read_text().replace("retention_days = 7", 'retention_days = "7"')
     )
-    wrong = _adopt(cli, "--effective", "2026-11-02", params="type.toml", code=2)
+    wrong = _adopt(cli, "--effective", "2026-11-02", params="type.toml", code=1)
     assert "footage.retention_days must be a whole number" in wrong.stderr
+    (p / "bound.toml").write_text(
+        (p / "params.toml").read_text().replace("flag_max_days = 90", "flag_max_days = 5000")
+    )
+    bound = _adopt(cli, "--effective", "2026-11-02", params="bound.toml", code=1)
+    assert "footage.flag_max_days = 5000 is outside 1..3650" in bound.stderr
+    sha = _adopt(cli, "--effective", "2026-11-02", "--text-sha256", "0" * 64, code=1)
+    assert "POLICY-ADOPTION" in sha.stderr and "not the approved text" in sha.stderr
+    log = cli.json("log", "--kind", "AccessDenied", "--as", D)
+    assert [(d["rule_id"], e["actor"]) for e in log[3:] if (d := e["details"])] == [
+        ("POLICY-PARAMETERS", D), ("POLICY-PARAMETERS", D), ("POLICY-PARAMETERS", D),
+        ("POLICY-ADOPTION", D),
+    ]  # fmt: skip
+    assert "footage.flag_days" in log[3]["details"]["message"]
+    before = cli.count()
     old = cli("retention", "settings", "--retention-days", "45", code=1)
     assert "custodes policy adopt" in old.stderr
     assert cli.count() == before + 1  # only the log read itself (R27)

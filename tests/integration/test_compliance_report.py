@@ -196,6 +196,15 @@ def test_the_report_carries_the_scenario_numbers_and_what_needs_attention(
     assert rows[sc.foia].foia_due is not None and rows[sc.foia].decision == "pending"
     assert report.integrity.tree_size == report.integrity.entries
     assert report.integrity.checkpoint.splitlines()[1] == str(report.integrity.entries)
+    # Issue 12's facts on paper: the signed Appendix 9's hash, the flag's incident and end.
+    from projections.render_html import render_html
+
+    html = render_html(report)
+    signed = "signed Appendix 9 sha256:" + "f" * 16
+    assert rows[sc.emergency].legal_basis == signed and signed in html
+    (flag_row,) = [x for x in report.retention.held if x.kind == "flag"]
+    assert flag_row.reason == "IR-9 fall: patron reported a fall" and flag_row.review_by
+    assert "IR-9 fall: patron reported a fall" in html
 
 
 def test_as_of_gives_the_state_as_it_was_then(ledger: Ledger) -> None:

@@ -19,7 +19,7 @@ from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.errors import InvalidInput, NotPermitted
 from ledger.integrity import deep_checker, open_chain, verify_chain
-from ledger.policy_params import PolicyFileError, profile_files
+from ledger.policy_params import profile_files
 from ledger.retention_commands import PurgeBlocked
 from tests.chain_rewrite import rechain_from
 from tests.conftest import NOW
@@ -190,22 +190,30 @@ def test_bad_adoptions_are_refused(data_dir: Path) -> None:
         "POLICY-ADOPTION", "POLICY-ADOPTION", "CAMERA-NO-AUDIO", "CAMERA-PRIVACY-ZONE",
         "LRCA-EMERGENCY-SCOPE", "FOIA-CLOCK",
     ]  # fmt: skip
-    before = ledger.recorder.max_notification_id()
+    # A file that does not fit the schema, and a text that is not the approved one: each
+    # refused naming the key (or rule), the refusal recorded, nothing adopted (issue 15).
+    before = len(refusals())
     for bad, key in (
         (params + "\n[extra]\nx = 1\n", "'extra'"),
-        (params.replace("retention_days = 7", "retention_days = \"7\""), "footage.retention_days"),
-        (params.replace("retention_days = 7", "retention_days = 0"), "footage.retention_days"),
-        (params.replace("flag_max_days = 90", "flag_max_days = 90\nflag_days = 3"), "footage.flag_days"),
+        (params.replace("retention_days = 7", "retention_days = \"7\""), "footage.retention_days must be a whole number"),
+        (params.replace("retention_days = 7", "retention_days = 0"), "footage.retention_days = 0 is outside 1..3650"),
+        (params.replace("flag_max_days = 90", "flag_max_days = 90\nflag_days = 3"), "unknown key footage.flag_days"),
         (params.replace("small_cell_threshold = 10", ""), "statistics.small_cell_threshold is missing"),
         ("[footage\n", "not valid TOML"),
     ):  # fmt: skip
-        with pytest.raises(PolicyFileError, match=key.replace(".", r"\.")):
+        with pytest.raises(NotPermitted, match="POLICY-PARAMETERS.*" + key.replace(".", r"\.")):
             ledger.adopt_policy(text=text_, params_toml=bad, approved_by="Board",
                                 approval_ref="x", effective=TODAY, actor=DIRECTOR)  # fmt: skip
-    with pytest.raises(InvalidInput, match="not the approved text"):
+    with pytest.raises(NotPermitted, match="POLICY-ADOPTION.*not the approved text"):
         _adopt(ledger, expect_text_sha256="0" * 64)
-    assert ledger.recorder.max_notification_id() == before  # bad input records nothing
-    assert [v.version for v in ledger.policy_history()] == [1]
+    with pytest.raises(InvalidInput, match="is not a SHA-256"):
+        _adopt(ledger, expect_text_sha256="abc")  # not a hash at all: a usage error
+    entries = list(ledger.read_log(kinds=["AccessDenied"]))[before:]
+    denied = [e.details for e in entries]
+    assert [d["rule_id"] for d in denied] == ["POLICY-PARAMETERS"] * 6 + ["POLICY-ADOPTION"]
+    assert "footage.retention_days" in denied[1]["message"]
+    assert all(e.actor == DIRECTOR and e.details["policy_version"] == 1 for e in entries)
+    assert [v.version for v in ledger.policy_history()] == [1]  # nothing adopted
 
 
 def _forge_citation(ledger: Ledger, data_dir: Path, kind: str, version: int) -> int:

@@ -365,9 +365,10 @@ def test_csv_writes_one_file_per_table_with_its_header_row(tmp_path: Path) -> No
         rows = list(csv.reader(handle))
     assert rows[0] == [
         "name", "role", "viewed_at", "purpose", "reason", "remote", "segment_id", "archived",
+        "retention_days", "retention_version",
     ]  # fmt: skip
     assert len(rows) == 1 + 13
-    assert [r[-1] for r in rows[1:]].count("no") == 1  # the staff member's recent-footage view
+    assert [r[7] for r in rows[1:]].count("no") == 1  # the staff member's recent-footage view
     with (tmp_path / "disclosures.csv").open(newline="", encoding="utf-8") as handle:
         by_id = {r["request_id"]: r for r in csv.DictReader(handle)}
     assert by_id["REQ-2026-015"]["released_fields"] == "name; address; phone"
