@@ -22,7 +22,7 @@ from ledger import rules
 from ledger.errors import InvalidInput, NotFound
 from ledger.outfiles import PRIVATE_DIR
 from web.app import acting, desk
-from web.forms import ExportForm
+from web.forms import ExportForm, options
 
 bp = Blueprint("exports", __name__)
 PACKAGE = re.compile(r"R-\d{4}-\d{4,}-\d{8}T\d{6}Z-[0-9a-f]{6}")
@@ -47,7 +47,7 @@ def packages_of(ref: str) -> list[str]:
 def export_form(view: dict[str, Any], formdata: Any = None) -> ExportForm:
     form = ExportForm(formdata=formdata) if formdata is not None else ExportForm(formdata=None)
     approved = (view.get("decision") or {}).get("approved_footage") or []
-    form.segments.choices = [(s, s) for s in approved]
+    form.segments.choices = options((s, s) for s in approved)
     return form
 
 
@@ -61,9 +61,9 @@ def export(ref: str) -> Response:
         view = ledger.request_view(ref)
         ref = view["ref"]
         form = ExportForm()
-        form.segments.choices = [
+        form.segments.choices = options(
             (s, s) for s in (view.get("decision") or {}).get("approved_footage") or []
-        ]
+        )
 
         def again(status: int, message: str) -> Response:
             shown = ledger.read_request(ref, actor=me, detail="web export")

@@ -26,6 +26,7 @@ from web.forms import (
     HoldReleaseForm,
     SegmentFilter,
     ViewForm,
+    options,
 )
 from web.pages import page
 
@@ -43,7 +44,9 @@ def footage_list() -> Response:
     d = desk()
     with acting() as (ledger, _me):
         cameras = ledger.cameras()
-        form.camera.choices = [("", "all cameras"), *((c.camera_id, c.camera_id) for c in cameras)]
+        form.camera.choices = options(
+            [("", "all cameras"), *((c.camera_id, c.camera_id) for c in cameras)]
+        )
         form.validate()
         camera = form.camera.data or None
         status = form.status.data or None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -17,6 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -27,8 +30,14 @@ from ledger.policy import FIELD_CLASS
 from projections.retention import STATUSES
 
 
-def _choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [(v, v.replace("_", " ")) for v in values]
+def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms' choices (plain tuples are deprecated in WTForms 3.3
+    and go in 3.4)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _choices(values: Iterable[str]) -> list[SelectChoice]:
+    return options((v, v.replace("_", " ")) for v in values)
 
 
 class Checkboxes(SelectMultipleField):
@@ -70,7 +79,9 @@ class IntakeForm(FlaskForm):
 
 class DecisionForm(FlaskForm):
     decision = RadioField(
-        "Decision", choices=[("approve", "Approve"), ("deny", "Deny")], validators=[DataRequired()]
+        "Decision",
+        choices=options([("approve", "Approve"), ("deny", "Deny")]),
+        validators=[DataRequired()],
     )
     reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=2000)])
     passphrase = PasswordField(
@@ -110,13 +121,10 @@ class SegmentFilter(FlaskForm):
     class Meta:
         csrf = False  # a GET filter records nothing
 
-    camera = SelectField("Camera", choices=[("", "all cameras")], validate_choice=False)
+    camera = SelectField("Camera", choices=options([("", "all cameras")]), validate_choice=False)
     status = SelectField(
         "Status",
-        choices=[
-            ("", "any status"),
-            *((s, s) for s in STATUSES),
-        ],
+        choices=options([("", "any status"), *((s, s) for s in STATUSES)]),
         validate_choice=False,
     )
     day = DateField("Recorded on (site day)", validators=[Optional()])
@@ -127,12 +135,14 @@ class ReportForm(FlaskForm):
     last = DateField("To (site day)", validators=[DataRequired()])
     fmt = RadioField(
         "Show as",
-        choices=[
-            ("page", "this page"),
-            ("pdf", "PDF download"),
-            ("csv", "CSV download (a zip, one file per table)"),
-            ("json", "JSON download"),
-        ],
+        choices=options(
+            [
+                ("page", "this page"),
+                ("pdf", "PDF download"),
+                ("csv", "CSV download (a zip, one file per table)"),
+                ("json", "JSON download"),
+            ]
+        ),
         default="page",
     )
     signing_passphrase = PasswordField(
@@ -155,7 +165,7 @@ class HistoryForm(FlaskForm):
 SCOPE_CLASSES = (*RECORD_CLASSES, "non_patron")
 FIELDS = tuple(FIELD_CLASS)
 MINUTES = "%Y-%m-%dT%H:%M"
-YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = options([("yes", "Yes"), ("no", "No")])
 
 
 class CourtOrderForm(FlaskForm):
@@ -209,7 +219,7 @@ class EmergencyForm(FlaskForm):
     )
     role_sought = SelectField(
         "The person to be identified is a",
-        choices=[("", "not ticked on the form"), *_choices(ROLES_SOUGHT)],
+        choices=[SelectChoice("", "not ticked on the form"), *_choices(ROLES_SOUGHT)],
         validators=[Optional()],
     )
     emergency_description = TextAreaField(
@@ -220,7 +230,7 @@ class EmergencyForm(FlaskForm):
 class CounselReviewForm(FlaskForm):
     result = RadioField(
         "The order is",
-        choices=[("sufficient", "sufficient"), ("defective", "defective")],
+        choices=options([("sufficient", "sufficient"), ("defective", "defective")]),
         validators=[InputRequired()],
     )
     notes = TextAreaField(
@@ -243,11 +253,13 @@ class AcknowledgeForm(FlaskForm):
 class FollowUpForm(FlaskForm):
     resolution = RadioField(
         "How the follow-up is resolved",
-        choices=[
-            ("court_order", "A later court order (another request) covers it"),
-            ("judicial_review", "Judicial review was sought"),
-            ("closed", "Closed without either (give the reason)"),
-        ],
+        choices=options(
+            [
+                ("court_order", "A later court order (another request) covers it"),
+                ("judicial_review", "Judicial review was sought"),
+                ("closed", "Closed without either (give the reason)"),
+            ]
+        ),
         validators=[InputRequired()],
     )
     court_order_request = StringField(

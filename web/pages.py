@@ -13,7 +13,7 @@ from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted
 from projections.request_record import request_sections
 from web import totp
 from web.app import acting, desk, safe_next
-from web.forms import DecisionForm, IntakeForm, LoginForm, LogoutForm, ReleaseForm
+from web.forms import DecisionForm, IntakeForm, LoginForm, LogoutForm, ReleaseForm, options
 
 bp = Blueprint("pages", __name__)
 
@@ -188,10 +188,10 @@ def _request_page(
     decision = decision or DecisionForm(formdata=None)
     release = release or ReleaseForm(formdata=None)
     allowed = (view.get("decision") or {}).get("allowed_fields") or []
-    release.fields.choices = [(f, f.replace("_", " ")) for f in allowed if f != "footage"]
-    release.footage.choices = [
+    release.fields.choices = options((f, f.replace("_", " ")) for f in allowed if f != "footage")
+    release.footage.choices = options(
         (s, s) for s in (view.get("decision") or {}).get("approved_footage") or []
-    ]
+    )
     decision.seen.data = release.seen.data = str(seen)
     title, sections = request_sections(view, desk().zone())
     return page(
@@ -257,8 +257,8 @@ def request_release(ref: str) -> Response:
 
     def choices(view: dict[str, Any]) -> None:
         decision = view.get("decision") or {}
-        form.fields.choices = [(f, f) for f in decision.get("allowed_fields") or []]
-        form.footage.choices = [(s, s) for s in decision.get("approved_footage") or []]
+        form.fields.choices = options((f, f) for f in decision.get("allowed_fields") or [])
+        form.footage.choices = options((s, s) for s in decision.get("approved_footage") or [])
 
     def release(ledger: Any, me: str, _view: dict[str, Any]) -> None:
         ledger.release(
