@@ -25,9 +25,10 @@ chunks therefore fail authentication. Key file: ``KEY_MAGIC(8) | nonce(12) | AES
 (site key) of the data key``, associated data ``"custodes/segment-key/v1:" | sha256 |
 blob header``, so a key file cannot be swapped onto another segment.
 
-Ingest reads the source once (hash and encrypt in the same pass) with memory bounded by
-two chunks, writes to ``tmp/``, fsyncs, then ``os.replace``s into place (key file first),
-so a crash leaves either the whole segment or nothing visible.
+Ingest reads the source once (hash and encrypt in the same pass; the hash on a second
+thread) with memory bounded by three chunks, writes to ``tmp/``, fsyncs, then
+``os.replace``s into place (key file first), so a crash leaves either the whole segment
+or nothing visible.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import io
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,14 +226,25 @@ class Vault:
         prefix = header[12:20]
         digest = hashlib.sha256()
         size = 0
-        with _store_writes(dst), open(dst, "wb") as out:
+        # SHA-256 runs on a second thread while this one reads, encrypts and writes: hashlib
+        # releases the GIL for large updates, so on two cores the hash overlaps the rest.
+        # One chunk is hashed at a time, in order (the next waits for the last), so memory
+        # stays bounded: the chunk being hashed, the one read ahead, and its ciphertext.
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-sha256") as hasher,
+            _store_writes(dst),
+            open(dst, "wb") as out,
+        ):
+            hashing: Future[None] | None = None
             out.write(header)
             index = 0
             current = _read(fin, self._chunk, src)
             while True:
                 ahead = _read(fin, self._chunk, src) if len(current) == self._chunk else b""
                 final = not ahead
-                digest.update(current)
+                if hashing is not None:
+                    hashing.result()
+                hashing = hasher.submit(digest.update, current)
                 size += len(current)
                 nonce = prefix + index.to_bytes(4, "big")
                 out.write(aead.encrypt(nonce, current, _chunk_aad(header, index, final)))
@@ -241,6 +254,8 @@ class Vault:
                 index += 1
                 if index >= 1 << 32:
                     raise SourceChanged(f"{src}: larger than the store's format allows.")
+            assert hashing is not None  # the loop submits at least the final chunk
+            hashing.result()
             out.flush()
             os.fsync(out.fileno())
         return digest.hexdigest(), size
