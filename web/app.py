@@ -280,7 +280,15 @@ def _quote(path: str) -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """A path on this site to go back to after signing in; anything else goes home."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A path on this site to go back to after signing in; anything else goes home.
+    Browsers drop tabs and newlines from a URL, so ``/\t/evil.example`` would become
+    ``//evil.example``: control characters are refused too."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    ):
         return "/"
     return target

@@ -105,7 +105,7 @@ def serve(
     if behind_tls_proxy:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     scheme = "https" if tls else "http"
     where = f"[{host}]" if ":" in host else host
     click.echo(f"Custodes dashboard on {scheme}://{where}:{port}/ (Ctrl-C stops it)", err=True)

@@ -132,10 +132,12 @@ def test_signing_out_ends_the_session(app: Flask) -> None:
 
 
 def test_sign_in_goes_back_only_to_a_page_of_this_site(app: Flask) -> None:
+    # (a browser drops tabs and newlines: "/\t/evil.example" would be "//evil.example")
     for target, landed in (("/requests", "/requests"), ("//evil.example/x", "/"),
-                           ("https://evil.example", "/")):  # fmt: skip
+                           ("https://evil.example", "/"), ("/\t/evil.example", "/"),
+                           ("/\n/evil.example", "/")):  # fmt: skip
         client = app.test_client()
-        html = client.get(f"/login?next={target}").get_data(as_text=True)
+        html = client.get("/login", query_string={"next": target}).get_data(as_text=True)
         response = client.post(
             "/login",
             data={"name": DIRECTOR, "passphrase": passphrase(DIRECTOR), "next": target,
