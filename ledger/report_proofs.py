@@ -621,23 +621,27 @@ def _request(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
     decided = aggregate.decision
     said = row.get("decision")
     truth = "pending" if decided is None else ("approved" if decided["approved"] else "denied")
-    if said in ("pending", "approved", "denied") and said != truth:
+    if said != truth:  # a register row always states one: a row without it is not one
         return f"decision {truth!r} in the events, {said!r} in the row"
     return None
 
 
-def _segment(row: dict[str, Any], events: list[Any], now: bool) -> tuple[Any, str | None]:
+def _segment(
+    row: dict[str, Any], events: list[Any], now: bool, *, names_camera: bool
+) -> tuple[Any, str | None]:
+    """``names_camera``: the table's rows state the camera (held, overdue), so a row
+    without one is not a row of it; an attention item names only the segment."""
     sid = row.get("segment_id", row.get("subject_id"))
     segment = _replay(_of(events, segment_aggregate_id(str(sid))))
     if segment is None or segment.segment_id != sid:
         return None, f"the events are not of segment {sid}"
-    if not now or "camera_id" not in row:  # an attention item names only the segment
+    if not now or not names_camera:
         return segment, None
     return segment, _differs(row, (("camera_id", segment.camera_id),))
 
 
 def _held(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
-    segment, problem = _segment(row, events, now)
+    segment, problem = _segment(row, events, now, names_camera=True)
     if problem is not None or not now:
         return problem
     problem = _differs(
@@ -688,7 +692,7 @@ def _flag_reason(event: Any) -> str:
 
 
 def _overdue(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
-    segment, problem = _segment(row, events, now)
+    segment, problem = _segment(row, events, now, names_camera=True)
     if problem is not None or not now:
         return problem
     if segment.purged:
@@ -701,7 +705,7 @@ def _overdue(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
 def _attention(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
     rule, subject = row.get("rule_id"), str(row.get("subject_id"))
     if _SEGMENT.match(subject):
-        segment, problem = _segment(row, events, now)
+        segment, problem = _segment(row, events, now, names_camera=False)
         if problem is not None or not now:
             return problem
         if segment.purged:
