@@ -32,7 +32,7 @@ from ledger import sitetime
 from ledger.app import Ledger
 from ledger.chain_reader import ChainReader
 from ledger.errors import NotFound
-from projections.base import Projection, insert_row
+from projections.base import Projection, Views, insert_row
 from projections.disclosures import order_scope_summary
 
 SUBJECT_KINDS = ("segment", "request", "hold", "patron", "camera")
@@ -211,10 +211,15 @@ def notification_ids(conn: Connection, key: str) -> list[int]:
 
 def subject_history(ledger: Ledger, conn: Connection, key: str) -> list[HistoryEntry]:
     """The indexed events of ``key``, read from the log by id, oldest first."""
+    return _entries(ledger, notification_ids(conn, key))
+
+
+def _entries(ledger: Ledger, ids: list[int]) -> list[HistoryEntry]:
+    """The events with these notification ids, read from the log (not the read models)."""
     reader = ChainReader(ledger.chained_recorder)
     zone = ledger.site().zone
     out = []
-    for nid in notification_ids(conn, key):
+    for nid in ids:
         (notification,) = ledger.recorder.select_notifications(nid, 1)
         event: Any = ledger.mapper.to_domain_event(notification)
         row = reader.entry(notification_id=nid)
@@ -385,18 +390,25 @@ def read_history(
     """Every event about ``subject`` (recorded by ``as_of`` when given), for legal review
     by a member who may read histories; the read is recorded (R27), a refusal too.
     Returns the subject's key and its entries; NotFound when there are none."""
+    from projections.checked import checked
     from projections.registry import open_views
+
+    def indexed(views: Views) -> list[int]:
+        with views.connect() as conn:
+            return notification_ids(conn, key)
 
     key = classify(subject)
     views = open_views(ledger)
     try:
-        with views.connect() as conn:
-            if not notification_ids(conn, key):
-                raise NotFound(f"No events about {subject!r}. A subject is {SUBJECT_HELP}.")
-            ledger.record_read("history", key, actor=actor, detail=detail)
-            entries = subject_history(ledger, conn, key)
+        # the subject index checked against its seal (R29): a deleted or edited index row
+        # would otherwise hide an event from a legal review
+        ids = checked(views, indexed)
     finally:
         views.close()
+    if not ids:
+        raise NotFound(f"No events about {subject!r}. A subject is {SUBJECT_HELP}.")
+    ledger.record_read("history", key, actor=actor, detail=detail)
+    entries = _entries(ledger, ids)
     if as_of is not None:
         entries = [e for e in entries if e.recorded_at <= as_of]
         if not entries:

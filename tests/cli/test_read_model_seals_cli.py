@@ -126,6 +126,23 @@ def test_a_request_set_to_denied_is_named(forged, tmp_path: Path) -> None:  # ty
     compliance_refused(data, tmp_path, f"proj_disclosures: edited row ref={sc.foia}")
 
 
+def test_a_history_missing_an_indexed_event_is_refused(forged) -> None:  # type: ignore[no-untyped-def]
+    """Legal review reads a subject's events through the subject index: a deleted index
+    row would hide an event from the history, so the index is checked first (R29)."""
+    data, sc = forged
+    subject = f"request:{sc.foia}"
+    assert run(data, "history", sc.foia, "--json", "--as", D).stdout
+    first = notification_of(
+        data, "proj_subject_index",
+        f"subject = '{subject}' AND notification_id = (SELECT min(notification_id) "
+        f"FROM proj_subject_index WHERE subject = '{subject}')",
+    )  # fmt: skip
+    execute(data, f"DELETE FROM proj_subject_index WHERE notification_id = {first}")
+    r = run(data, "history", sc.foia, "--json", "--as", D, code=3)
+    refused(r, f"proj_subject_index: missing row subject={subject}, notification_id={first}")
+    assert r.stdout == ""
+
+
 def test_an_overdue_deadline_moved_to_2099_is_refused_everywhere(forged, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     data, sc = forged
     seg = sc.overdue[0]
