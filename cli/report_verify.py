@@ -84,7 +84,7 @@ def verify_report(
         raise click.UsageError("--checkpoint goes with --consistency")
     rows = report_rows(data)
     proofs = data.get("proofs")
-    key, _name = _verifier_key(click_ctx, key_file, None, proofs or {}, None)
+    key, key_name = _verifier_key(click_ctx, key_file, None, proofs or {}, None)
     decode = None
     if with_events:
         ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
@@ -107,6 +107,7 @@ def verify_report(
         key,
         decode=decode,
         check_row=lambda table, row, events: row_check(table, row, events, now=as_of is None),
+        key_name=key_name,
     )
     integrity = data.get("integrity")
     if isinstance(integrity, dict) and integrity.get("checkpoint") != note:
@@ -120,7 +121,7 @@ def verify_report(
         except ValueError as e:
             raise click.ClickException(f"{consistency_file} is not JSON ({e})") from e
         trusted = checkpoint_file.read_text() if checkpoint_file is not None else None
-        consistent = verify_proof_data(proof, key, None, trusted)
+        consistent = verify_proof_data(proof, key, key_name, trusted)
         if consistent.old_size is None or consistent.relied_on != note:
             raise InvalidInput(
                 "the consistency proof does not lead to this report's checkpoint "

@@ -291,6 +291,7 @@ def verify_report_proofs(
     *,
     decode: Callable[[dict[str, Any]], Any] | None = None,
     check_row: RowCheck | None = None,
+    key_name: str | None = None,
 ) -> tuple[ReportCheck, Checkpoint, str]:
     """Check every row's entries against the report's signed checkpoint.
 
@@ -302,7 +303,8 @@ def verify_report_proofs(
         raise InvalidInput(f"the report carries no proofs of format {FORMAT}")
     note = str(proofs.get("checkpoint", ""))
     try:
-        cp = parse_and_verify(note, key, parse_unverified(note).origin)
+        # a vkey's name pins the log (as verify-proof does); a PEM key has none
+        cp = parse_and_verify(note, key, key_name or parse_unverified(note).origin)
     except MerkleError as e:
         raise MerkleProofFailed(f"the report's checkpoint does not verify: {e}") from e
     listed = proofs.get("rows")
