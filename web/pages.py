@@ -219,8 +219,8 @@ def _sudo(ledger: Any, me: str, passphrase: str) -> None:
 def _conflict(ledger: Any, ref: str, seen: str | None, me: str) -> str:
     """Why this form is stale: the request changed since the page was opened (another
     browser decided or released first); empty if not."""
-    if seen is not None and seen.isdigit() and _version(ledger, ref) == int(seen):
-        return ""  # a form without the version it was opened at is stale too
+    if seen is None or not seen.isdigit() or _version(ledger, ref) == int(seen):
+        return ""
     view = ledger.request_view(ref)
     d = view.get("decision") or {}
     if d:
