@@ -128,13 +128,8 @@ class LedgerBase(Application):
 
     def retention_policy(self, captured: datetime) -> tuple[int, int | None]:
         """(retention days, the version they come from) for footage captured at
-        ``captured``: the version in force then, else the first version (footage older than
-        the ledger's first policy), else the default profile's days."""
-        policies = self.policies()
-        if not policies.adopted:
-            return default_params().retention_days, None
-        version = policies.in_force(captured) or policies.adopted[0]
-        return version.params.retention_days, version.version
+        ``captured`` (``Adoptions.retention``)."""
+        return self.policies().retention(captured)
 
     def _cite_policy(self, objs: Sequence[Any]) -> None:
         """Stamp each event of this save with the policy version in force at its time and,

@@ -171,10 +171,11 @@ class FootageCommands(FootageQueries):
         """Record stored segments as ``FootageCaptured``, all in one transaction."""
         now = self.clock()
         who = self.authorize(actor, "footage ingest", (), rules.STAFF_ACTIVE)
-        names = {c: self._camera(c).camera_id for c in {i.camera_id for i in items}}
-        for name in names:
+        cameras = {c: self._camera(c) for c in {i.camera_id for i in items}}
+        for name in cameras:
             self.check_capture(name, actor=actor)
         site = self.site()
+        policies = site.policies  # read once for the batch, not once per item (R28)
         created = []
         for item in items:
             if len(item.sha256) != 64 or not set(item.sha256) <= HEX_DIGITS:
@@ -184,7 +185,7 @@ class FootageCommands(FootageQueries):
             claim = footage_policy.check_recording_claim(
                 item.recorded_start,
                 item.recorded_start + timedelta(seconds=item.media.duration_s),
-                self._camera(item.camera_id).created_on,
+                cameras[item.camera_id].created_on,
                 now,
                 site.zone,
             )
@@ -206,7 +207,7 @@ class FootageCommands(FootageQueries):
             end = item.recorded_start + timedelta(seconds=item.media.duration_s)
             # R28: the days of the version in force when the recording began; a later
             # version with fewer days applies to footage captured after it took effect.
-            days, version = self.retention_policy(item.recorded_start)
+            days, version = policies.retention(item.recorded_start)
             created.append(
                 Segment._create(
                     Segment.FootageCaptured,
@@ -218,7 +219,7 @@ class FootageCommands(FootageQueries):
                     segment_id=sid,
                     sha256=item.sha256,
                     size=item.size,
-                    camera_id=names[item.camera_id],
+                    camera_id=cameras[item.camera_id].camera_id,
                     recorded_start=item.recorded_start,
                     recorded_end=end,
                     retention_days=days,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ledger.policy_params import PolicyParams
+from ledger.policy_params import PolicyParams, default_params
 
 # The events that adopt a version: the site's first act carries version 1 (R28).
 ADOPTED_TOPICS = frozenset({"ledger.site:Site.SiteInitialised", "ledger.site:Site.PolicyAdopted"})
@@ -84,6 +84,15 @@ class Adoptions:
 
     def get(self, version: int) -> AdoptedVersion | None:
         return self.adopted[version - 1] if 1 <= version <= len(self.adopted) else None
+
+    def retention(self, captured: datetime) -> tuple[int, int | None]:
+        """(retention days, the version they come from) for footage captured at
+        ``captured``: the version in force then, else the first version (footage older than
+        the ledger's first policy), else the default profile's days (R28)."""
+        if not self.adopted:
+            return default_params().retention_days, None
+        version = self.in_force(captured) or self.adopted[0]
+        return version.params.retention_days, version.version
 
 
 def adoption_of(event: Any) -> dict[str, Any] | None:
