@@ -46,20 +46,32 @@ def witness_policy_option(f):  # type: ignore[no-untyped-def]
     )(f)
 
 
+def witness_policy_sha256_option(what: str, note: str = ""):  # type: ignore[no-untyped-def]
+    """``--witness-policy-sha256 HEX``: the policy ``what`` recorded with that digest
+    (shared by `restore` and `verify`)."""
+    return click.option(
+        "--witness-policy-sha256",
+        "policy_sha256",
+        metavar="HEX",
+        default=None,
+        help="Instead of the policy file: its SHA-256 as you hold it from outside "
+        f"(board minutes, `witness policy show`); the policy {what} recorded with that "
+        f"digest is used{note}.",
+    )
+
+
 def policy_in_force(ctx: Context, path: Path | None) -> Any:
-    """The witness policy to apply: the file given (--witness-policy or
-    CUSTODES_WITNESS_POLICY), else the one the ledger keeps (custodes witness policy set),
-    else None."""
-    from ledger.witness.ledger_side import load_policy
+    """The witness policy to apply to a new checkpoint: the file given (--witness-policy
+    or CUSTODES_WITNESS_POLICY), else the one the ledger keeps now (custodes witness
+    policy set), else None."""
+    from ledger.witness.policy_source import load_policy, policy_from_text
 
     if path is not None:
         return load_policy(path)
     text = ctx.ledger().site().witness_policy
     if text is None:
         return None
-    from ledger.witness.policy import parse_policy
-
-    return parse_policy(text.encode("utf-8"))
+    return policy_from_text(text, "the recorded witness policy")
 
 
 @click.command("checkpoint")

@@ -22,9 +22,7 @@ from ledger.witness.cosignature import CosignatureInvalid, add_signature_lines, 
 from ledger.witness.policy import (
     Policy,
     PolicyCheck,
-    PolicyInvalid,
     check_note,
-    parse_policy,
     require_quorum,
 )
 
@@ -32,12 +30,9 @@ POLICY_ENV = "CUSTODES_WITNESS_POLICY"
 
 
 def load_policy(path: Path) -> Policy:
-    try:
-        return parse_policy(path.read_bytes())
-    except OSError as e:
-        raise InvalidInput(f"cannot read the witness policy {path}: {e.strerror}") from e
-    except PolicyInvalid as e:
-        raise InvalidInput(f"the witness policy {path} is invalid: {e}") from e
+    from ledger.witness.policy_source import load_policy as load
+
+    return load(path)
 
 
 def check_log(policy: Policy, origin: str, public_key: Ed25519PublicKey) -> None:
