@@ -58,6 +58,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 from sqlalchemy.sql.util import find_tables
 
 from ledger.app import Ledger
+from ledger.chunks import chunks
 from ledger.errors import LedgerBusy
 from ledger.store import is_lock_wait
 from projections import versions as ver
@@ -271,8 +272,7 @@ class PageWriter:
         keys = list(pending)
         open_ = versions.c[ver.TO].is_(None)
         if self.sealer is not None:
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
+            for chunk in chunks(keys):
                 self.sealer.touch_where(
                     self.conn, versions, and_(self._key_match(versions, names, chunk), open_)
                 )
@@ -355,8 +355,8 @@ class PageWriter:
         assert self.sealer is not None
         table, key_column = shape[1], shape[2]
         keys = list(dict.fromkeys(p["_key"] for p in params))
-        for k in range(0, len(keys), 500):
-            self.sealer.touch_where(self.conn, table, table.c[key_column].in_(keys[k : k + 500]))
+        for chunk in chunks(keys):
+            self.sealer.touch_where(self.conn, table, table.c[key_column].in_(chunk))
 
     def _raw(self, shape: tuple[Any, ...]) -> RawBatch | None:
         if shape not in self._raws:
@@ -387,6 +387,13 @@ def _key_of(table: Table, values: dict[str, Any]) -> tuple[Any, ...]:
         raise NotImplementedError(
             f"sealed read models: an insert into {table.name} must give its primary key"
         ) from None
+
+
+def rows_in(conn: Connection, query: Any, column: Any, values: list[Any]) -> Iterator[Any]:
+    """The rows of ``query`` WHERE ``column`` IN ``values``, a chunk of values per
+    statement (``ledger.chunks``), in chunk order."""
+    for chunk in chunks(values):
+        yield from conn.execute(query.where(column.in_(chunk)))
 
 
 def tracked_position(conn: Connection, name: str) -> int:
