@@ -61,17 +61,19 @@ def witness_policy_sha256_option(what: str, note: str = ""):  # type: ignore[no-
 
 
 def policy_in_force(ctx: Context, path: Path | None) -> Any:
-    """The witness policy to apply to a new checkpoint: the file given (--witness-policy
-    or CUSTODES_WITNESS_POLICY), else the one the ledger keeps now (custodes witness
-    policy set), else None."""
-    from ledger.witness.policy_source import load_policy, policy_from_text
+    """The witness policy to apply: the file given (--witness-policy or
+    CUSTODES_WITNESS_POLICY), else the one the ledger keeps (custodes witness policy set),
+    else None."""
+    from ledger.witness.ledger_side import load_policy
 
     if path is not None:
         return load_policy(path)
     text = ctx.ledger().site().witness_policy
     if text is None:
         return None
-    return policy_from_text(text, "the recorded witness policy")
+    from ledger.witness.policy import parse_policy
+
+    return parse_policy(text.encode("utf-8"))
 
 
 @click.command("checkpoint")

@@ -449,8 +449,7 @@ class IdentityCommands(PolicyCommands):
         keys and how many cosignatures a checkpoint needs. Returns its SHA-256 (hex)."""
         import hashlib
 
-        from ledger.witness.ledger_side import check_log
-        from ledger.witness.policy_source import policy_from_text
+        from ledger.witness.ledger_side import check_log, policy_from_text
 
         now = self.clock()
         who = self.authorize(

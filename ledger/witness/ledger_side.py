@@ -22,7 +22,9 @@ from ledger.witness.cosignature import CosignatureInvalid, add_signature_lines, 
 from ledger.witness.policy import (
     Policy,
     PolicyCheck,
+    PolicyInvalid,
     check_note,
+    parse_policy,
     require_quorum,
 )
 
@@ -30,9 +32,21 @@ POLICY_ENV = "CUSTODES_WITNESS_POLICY"
 
 
 def load_policy(path: Path) -> Policy:
-    from ledger.witness.policy_source import load_policy as load
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InvalidInput(f"cannot read the witness policy {path}: {e.strerror}") from e
+    return policy_from_text(data, f"the witness policy {path}")
 
-    return load(path)
+
+def policy_from_text(data: str | bytes, what: str = "the witness policy") -> Policy:
+    """Parse a tlog-policy text (a file's, or one the ledger recorded); InvalidInput
+    naming ``what`` if it is not one."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        return parse_policy(raw)
+    except PolicyInvalid as e:
+        raise InvalidInput(f"{what} is invalid: {e}") from e
 
 
 def check_log(policy: Policy, origin: str, public_key: Ed25519PublicKey) -> None:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import InvalidInput
-from ledger.witness.policy import Policy, PolicyInvalid, parse_policy
+from ledger.witness.ledger_side import load_policy, policy_from_text
+from ledger.witness.policy import Policy
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -53,23 +54,6 @@ class Recorded:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
-
-
-def policy_from_text(data: str | bytes, what: str = "the witness policy") -> Policy:
-    """Parse a tlog-policy text; InvalidInput naming ``what`` if it is not one."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        return parse_policy(raw)
-    except PolicyInvalid as e:
-        raise InvalidInput(f"{what} is invalid: {e}") from e
-
-
-def load_policy(path: Path) -> Policy:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InvalidInput(f"cannot read the witness policy {path}: {e.strerror}") from e
-    return policy_from_text(data, f"the witness policy {path}")
 
 
 def from_file(path: Path) -> ChosenPolicy:
