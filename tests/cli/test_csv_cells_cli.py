@@ -42,6 +42,7 @@ def test_other_cells_are_left_as_they_are() -> None:
     for value in ("Main lobby", "2026-11-01", "R-2026-0001", "'quoted", "a=b", ""):
         assert csv_cell(value) == value
     assert register_cell(["a", "b"]) == "a;b"
+    assert register_cell([{"b": "=1", "a": 2}, "x"]) == '{"a": 2, "b": "=1"};x'
     assert register_cell(3) == 3
 
 
