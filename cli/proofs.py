@@ -46,6 +46,20 @@ def witness_policy_option(f):  # type: ignore[no-untyped-def]
     )(f)
 
 
+def witness_policy_sha256_option(what: str, note: str = ""):  # type: ignore[no-untyped-def]
+    """``--witness-policy-sha256 HEX``: the policy ``what`` recorded with that digest
+    (shared by `restore` and `verify`)."""
+    return click.option(
+        "--witness-policy-sha256",
+        "policy_sha256",
+        metavar="HEX",
+        default=None,
+        help="Instead of the policy file: its SHA-256 as you hold it from outside "
+        f"(board minutes, `witness policy show`); the policy {what} recorded with that "
+        f"digest is used{note}.",
+    )
+
+
 def policy_in_force(ctx: Context, path: Path | None) -> Any:
     """The witness policy to apply: the file given (--witness-policy or
     CUSTODES_WITNESS_POLICY), else the one the ledger keeps (custodes witness policy set),

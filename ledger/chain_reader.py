@@ -15,10 +15,19 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from ledger.chain import GENESIS, ActVerifier, Text, VerifyResult, walk
+from ledger.chunks import chunks
 from ledger.merkle import TreeDamaged
 
 if TYPE_CHECKING:
     from ledger.store import ChainedApplicationRecorder
+
+
+def _entry_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A row of ``ChainReader._entry_sql`` with its binary columns as ``bytes``."""
+    return (
+        row[0], bytes(row[1]), row[2], row[3], row[4],
+        *(None if v is None else bytes(v) for v in row[5:]),
+    )  # fmt: skip
 
 
 class ChainReader:
@@ -254,7 +263,6 @@ class ChainReader:
         originator: tuple[UUID, int] | None = None,
     ) -> Any:
         pg = self.recorder.dialect == "postgresql"
-        uuid_expr = "uuid_send(originator_id)" if pg else "originator_id"
         p = "%s" if pg else "?"
         params: tuple[Any, ...]
         if notification_id is not None:
@@ -269,19 +277,21 @@ class ChainReader:
             )
         else:
             raise ValueError("name the entry by notification id, position or originator")
-        self._execute(
-            cur,
-            f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
-            f"prev_hash, entry_hash, act FROM {self.table} WHERE {where}",
-            params,
-        )
+        self._execute(cur, self._entry_sql(where), params)
         row = cur.fetchone()
-        if row is None:
-            return None
+        return None if row is None else _entry_row(row)
+
+    def _entry_sql(self, where: str, *, state: bool = False) -> str:
+        """SELECT an entry's chain fields (the originator id as its 16 bytes), and with
+        ``state`` its stored state after them, for the rows ``where`` names."""
+        uuid_expr = (
+            "uuid_send(originator_id)" if self.recorder.dialect == "postgresql" else "originator_id"
+        )
         return (
-            row[0], bytes(row[1]), row[2], row[3], row[4],
-            *(None if v is None else bytes(v) for v in row[5:]),
-        )  # fmt: skip
+            f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
+            f"prev_hash, entry_hash, act{', state' if state else ''} FROM {self.table} "
+            f"WHERE {where}"
+        )
 
     def aggregate_entries(
         self, store: SqlNodeStore, aggregate: UUID, max_position: int
@@ -289,47 +299,25 @@ class ChainReader:
         """Every entry of one aggregate at or before ``max_position``, by version: the
         chain fields of ``entry`` and the stored state (on the node store's connection)."""
         pg = self.recorder.dialect == "postgresql"
-        uuid_expr = "uuid_send(originator_id)" if pg else "originator_id"
         p = "%s" if pg else "?"
         cur = store._cur
         cur.execute(
-            f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
-            f"prev_hash, entry_hash, act, state FROM {self.table} "
-            f"WHERE originator_id = {p} AND position <= {p} ORDER BY originator_version",
+            self._entry_sql(f"originator_id = {p} AND position <= {p}", state=True)
+            + " ORDER BY originator_version",
             (aggregate if pg else aggregate.bytes, max_position),
         )
-        return [
-            (r[0], bytes(r[1]), r[2], r[3], r[4], *(None if v is None else bytes(v) for v in r[5:]))
-            for r in cur.fetchall()
-        ]
+        return [_entry_row(r) for r in cur.fetchall()]
 
     def entries_by_id(self, store: SqlNodeStore, ids: Sequence[int]) -> list[tuple[Any, ...]]:
         """The entries of these notification ids, as ``aggregate_entries`` gives them
         (chain fields and the stored state), by position, on the node store's connection."""
-        pg = self.recorder.dialect == "postgresql"
-        uuid_expr = "uuid_send(originator_id)" if pg else "originator_id"
+        mark = "%s" if self.recorder.dialect == "postgresql" else "?"
         cur = store._cur
         out: list[tuple[Any, ...]] = []
-        wanted = sorted(set(ids))
-        for at in range(0, len(wanted), 500):
-            chunk = wanted[at : at + 500]
-            marks = ", ".join(["%s" if pg else "?"] * len(chunk))
-            cur.execute(
-                f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
-                f"prev_hash, entry_hash, act, state FROM {self.table} WHERE id IN ({marks})",
-                tuple(chunk),
-            )
-            out += [
-                (
-                    r[0],
-                    bytes(r[1]),
-                    r[2],
-                    r[3],
-                    r[4],
-                    *(None if v is None else bytes(v) for v in r[5:]),
-                )
-                for r in cur.fetchall()
-            ]
+        for chunk in chunks(sorted(set(ids))):
+            marks = ", ".join([mark] * len(chunk))
+            cur.execute(self._entry_sql(f"id IN ({marks})", state=True), tuple(chunk))
+            out += [_entry_row(r) for r in cur.fetchall()]
         return sorted(out, key=lambda r: r[4])
 
     @contextmanager

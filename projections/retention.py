@@ -37,7 +37,7 @@ from sqlalchemy import (
 
 from ledger.footage import FootageHold, Segment
 from ledger.site import Site
-from projections.base import Projection, UtcDateTime, insert_row, update_row
+from projections.base import Projection, UtcDateTime, insert_row, rows_in, update_row
 
 # No "live" status: every recorded segment is archived footage (R16).
 STATUSES = ("retained", "flagged", "held", "due", "overdue", "purged", "missing")
@@ -410,9 +410,7 @@ def segment_rows(
 def segment_rows_by_id(conn: Connection, ids: Iterable[str], now: datetime) -> list[SegmentRow]:
     """These segments with their retention status (unknown ids are left out)."""
     wanted = sorted(set(ids))
-    rows: list[Any] = []
-    for i in range(0, len(wanted), 500):
-        rows += conn.execute(select(segments).where(segments.c.segment_id.in_(wanted[i : i + 500])))
+    rows = list(rows_in(conn, select(segments), segments.c.segment_id, wanted))
     return _rows(conn, rows, now)
 
 
@@ -561,10 +559,8 @@ def _rows(conn: Connection, rows: Sequence[Any], now: datetime) -> list[SegmentR
 
 def _grouped(conn: Connection, q: Any, column: Any, ids: Iterable[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    ids = list(ids)
-    for i in range(0, len(ids), 500):
-        for sid, value in conn.execute(q.where(column.in_(ids[i : i + 500]))):
-            out.setdefault(sid, []).append(value)
+    for sid, value in rows_in(conn, q, column, list(ids)):
+        out.setdefault(sid, []).append(value)
     return out
 
 

@@ -13,7 +13,7 @@ import csv
 import dataclasses
 import io
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -21,7 +21,7 @@ from flask import Blueprint, Response, request
 from ledger import rules, sitetime
 from ledger.errors import InvalidInput
 from ledger.reads import READERS
-from ledger.text import csv_cell
+from ledger.text import register_cell
 from web.app import acting, desk
 from web.forms import CheckpointForm, PeriodFilter, ProofForm, StatisticsForm
 from web.pages import page
@@ -53,19 +53,6 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
     )
 
 
-def _cell(value: Any) -> Any:
-    """A register cell for a spreadsheet: lists joined with ";", times in UTC, text never
-    a formula (ledger.text.csv_cell)."""
-    if isinstance(value, list):
-        value = ";".join(json.dumps(v, sort_keys=True) if isinstance(v, dict) else str(v)
-                         for v in value)  # fmt: skip
-    if isinstance(value, datetime):
-        return sitetime.iso_utc(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return csv_cell(value) if isinstance(value, str) else value
-
-
 # ---- the disclosure register --------------------------------------------------------------
 
 
@@ -90,7 +77,7 @@ def disclosures() -> Response:
         columns = [f.name for f in dataclasses.fields(DisclosureRow)]
         writer.writerow(columns)
         for r in rows:
-            writer.writerow([_cell(getattr(r, c)) for c in columns])
+            writer.writerow([register_cell(getattr(r, c)) for c in columns])
         return _download(out.getvalue().encode(), "text/csv", "disclosure-register.csv")
     return page("disclosures.html", form=form, rows=rows, message="")
 

@@ -33,11 +33,20 @@ POLICY_ENV = "CUSTODES_WITNESS_POLICY"
 
 def load_policy(path: Path) -> Policy:
     try:
-        return parse_policy(path.read_bytes())
+        data = path.read_bytes()
     except OSError as e:
         raise InvalidInput(f"cannot read the witness policy {path}: {e.strerror}") from e
+    return policy_from_text(data, f"the witness policy {path}")
+
+
+def policy_from_text(data: str | bytes, what: str = "the witness policy") -> Policy:
+    """Parse a tlog-policy text (a file's, or one the ledger recorded); InvalidInput
+    naming ``what`` if it is not one."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        return parse_policy(raw)
     except PolicyInvalid as e:
-        raise InvalidInput(f"the witness policy {path} is invalid: {e}") from e
+        raise InvalidInput(f"{what} is invalid: {e}") from e
 
 
 def check_log(policy: Policy, origin: str, public_key: Ed25519PublicKey) -> None:
