@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from capture.ingest import open_vault
 from capture.redact import extract_frame
@@ -98,6 +99,50 @@ def view_segment(
         target.unlink(missing_ok=True)
         raise
     return ViewResult(seg.segment_id, target, permit.archived, until)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Played(Generic[T]):
+    """A viewing made in memory (``play_segment``): what ``render`` made of the clip."""
+
+    segment_id: str
+    archived: bool
+    media: T
+
+
+def play_segment(
+    session: Callable[[], AbstractContextManager[Ledger]],
+    segment_id: str,
+    *,
+    reason: str,
+    purpose: str,
+    remote: bool,
+    actor: str,
+    render: Callable[[bytes, str], T],
+    not_staff_monitoring: str | None = None,
+) -> Played[T]:
+    """View a segment without a copy on disk (the web dashboard): the same check as
+    ``view_segment`` (``check_viewing``, the Director's "not staff monitoring" note
+    included; a refusal recorded), then the clip decrypted in memory and given to
+    ``render`` (e.g. transcoded for a browser), then the same ``FootageViewed`` event,
+    without a copy to track. ``session()`` gives the ledger for one step and is entered
+    twice, for the check and for the record only: the decryption and ``render`` run
+    outside it, so a server holding a lock in it does not hold it while transcoding. If
+    recording fails, the caller never gets the clip."""
+    with session() as ledger:
+        permit = ledger.check_viewing(
+            segment_id, reason=reason, purpose=purpose, actor=actor,
+            not_staff_monitoring=not_staff_monitoring,
+        )  # fmt: skip
+        vault = open_vault(ledger)
+    seg = permit.segment
+    media = render(vault.decrypt_bytes(seg.sha256), seg.segment_id)
+    with session() as ledger:
+        ledger.record_viewing(permit, kind="view", remote=remote)
+    return Played(seg.segment_id, permit.archived, media)
 
 
 def check_frame_time(at_seconds: float) -> float:
