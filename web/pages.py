@@ -76,17 +76,20 @@ def logout() -> Response:
 @bp.route("/")
 def home() -> Response:
     from projections.compliance import desk as desk_summary
+    from projections.disclosures import disclosures
+    from projections.registry import read_views
 
     d = desk()
     with acting() as (ledger, me):
         role = g.web.signer.role
-        summary = desk_summary(ledger, d.now())
+        summary = desk_summary(ledger, d.now()) if role in OVERSIGHT else None
         position, head = ledger.chain_head()
         issued = ledger.last_report_issued() if role in OVERSIGHT else None
-    mine = [r for r in summary.register if r.received_by == me]
+        # the requests this member took in: the signed intake, not the typed "received by"
+        mine = read_views(ledger, lambda conn: disclosures(conn, entered_by=me), checked=True)
     groups: dict[tuple[str, str], list[Any]] = {}
-    for item in summary.attention:  # most serious first, as listed; one group per rule
-        groups.setdefault((item.severity, item.rule_id), []).append(item)
+    for item in summary.attention if summary is not None else ():
+        groups.setdefault((item.severity, item.rule_id), []).append(item)  # most serious first
     return page(
         "home.html",
         groups=list(groups.values()),
@@ -122,13 +125,11 @@ def verify_now() -> Response:
 
 @bp.route("/requests")
 def requests_list() -> Response:
-    from projections.disclosures import disclosures
-    from projections.registry import read_views
+    """The requests this member may list (``listed_requests``, as ``request list``)."""
+    from projections.disclosures import listed_requests
 
     with acting() as (ledger, me):
-        rows = read_views(ledger, lambda conn: disclosures(conn))
-    if g.web.signer.role not in OVERSIGHT:
-        rows = [r for r in rows if r.received_by == me]  # staff: the requests they took in
+        rows = listed_requests(ledger, me)
     return page("requests.html", rows=rows)
 
 

@@ -228,3 +228,20 @@ def test_a_directors_form_without_its_opened_at_version_is_stale_and_nothing_rec
     assert _decide(director, ref).status_code == 302  # with its version, it is recorded
     unversioned(f"/requests/{ref}/release",
                 {"footage": library["segment"], "to": "Det. Ray", "method": "in person"})  # fmt: skip
+
+
+def test_staff_list_the_requests_they_took_in_by_their_signed_intake_not_the_typed_name(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """The same rule as `custodes request list` (``request_list_scope``): staff see the
+    requests whose intake they signed, whatever "received by" says."""
+    staff = sign_in(app, STAFF)
+    theirs = _opened(staff, library, received_by=DIRECTOR)  # typed as Dana's
+    director = sign_in(app, DIRECTOR)
+    hers = _opened(director, library, received_by=STAFF)  # typed as Sam's, taken in by Dana
+    for path in ("/requests", "/"):
+        html = staff.get(path).get_data(as_text=True)
+        assert f'href="/requests/{theirs}"' in html, path
+        assert f'href="/requests/{hers}"' not in html, path
+    listed = director.get("/requests").get_data(as_text=True)
+    assert f'href="/requests/{theirs}"' in listed and f'href="/requests/{hers}"' in listed
