@@ -39,8 +39,7 @@ LIST_LIMIT = 500
 
 @bp.route("/footage")
 def footage_list() -> Response:
-    from projections.registry import read_views
-    from projections.retention import segment_rows
+    from projections.retention import listed_segments
 
     form = SegmentFilter(request.args)
     d = desk()
@@ -50,19 +49,13 @@ def footage_list() -> Response:
             [("", "all cameras"), *((c.camera_id, c.camera_id) for c in cameras)]
         )
         form.validate()
-        camera = form.camera.data or None
-        status = form.status.data or None
         day = form.day.data if not form.day.errors else None
-        if camera is not None:
-            ledger.camera_info(camera)  # an unknown camera is named, not an empty list
         start, end = sitetime.days(day, day, d.zone()) if day else (None, None)
-        now = d.now()
-        rows = read_views(
-            ledger,
-            lambda conn: segment_rows(
-                conn, now, status=status, camera=camera, limit=LIST_LIMIT + 1,
-                recorded_from=start, recorded_until=end,
-            ),
+        # as `custodes footage list`: checked against the seals (R29), an unknown camera
+        # named (404), not an empty list
+        rows = listed_segments(
+            ledger, d.now(), status=form.status.data or None, camera=form.camera.data or None,
+            limit=LIST_LIMIT + 1, recorded_from=start, recorded_until=end,
         )  # fmt: skip
     return page(
         "footage.html",
