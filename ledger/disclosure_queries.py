@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from ledger import policy, sitetime
+from ledger import policy, rules, sitetime
 from ledger.disclosure import Request, fields_for, request_id
 from ledger.errors import NotFound
 from ledger.patron_commands import PatronCommands
 from ledger.patrons import ERASED, MISSING
+from ledger.reads import LIST_EVERY_REQUEST
 
 # What `request show` prints for details whose key is gone with no `patron forget`.
 MISSING_KEY = (
@@ -23,6 +24,14 @@ MISSING_KEY = (
 
 
 class DisclosureQueries(PatronCommands):
+    def request_list_scope(self, actor: str) -> str | None:
+        """Whose requests ``actor`` may list: None for every request (the members who
+        read the disclosure register, ``LIST_EVERY_REQUEST``), else the member's own
+        name: the requests they took in, by the signed actor who recorded the intake
+        (R3, R27). An unknown or deactivated member is refused and recorded."""
+        who = self.authorize(actor, "request list", (), rules.STAFF_ACTIVE)
+        return None if who.role in LIST_EVERY_REQUEST else who.name
+
     # ---- queries (plain data) -------------------------------------------------------------
 
     def request_view(self, ref: str) -> dict[str, Any]:

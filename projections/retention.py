@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -38,6 +38,9 @@ from sqlalchemy import (
 from ledger.footage import FootageHold, Segment
 from ledger.site import Site
 from projections.base import Projection, UtcDateTime, insert_row, rows_in, update_row
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
 
 # No "live" status: every recorded segment is archived footage (R16).
 STATUSES = ("retained", "flagged", "held", "due", "overdue", "purged", "missing")
@@ -405,6 +408,35 @@ def segment_rows(
     if limit is not None:
         q = q.limit(limit)
     return _rows(conn, list(conn.execute(q)), now)
+
+
+def listed_segments(
+    ledger: Ledger,
+    now: datetime,
+    *,
+    status: str | None = None,
+    camera: str | None = None,
+    limit: int | None = None,
+    recorded_from: datetime | None = None,
+    recorded_until: datetime | None = None,
+    as_of: datetime | None = None,
+) -> list[SegmentRow]:
+    """``segment_rows`` read from the read models checked against their seals (R29):
+    ``custodes footage list`` and the dashboard's footage page. An unknown camera is
+    named (NotFound, with a suggestion), not an empty list."""
+    from projections.registry import read_views
+
+    if camera is not None:
+        ledger.camera_info(camera)
+    return read_views(
+        ledger,
+        lambda conn: segment_rows(
+            conn, now, status=status, camera=camera, limit=limit,
+            recorded_from=recorded_from, recorded_until=recorded_until,
+        ),
+        as_of=as_of,
+        checked=True,
+    )  # fmt: skip
 
 
 def segment_rows_by_id(conn: Connection, ids: Iterable[str], now: datetime) -> list[SegmentRow]:

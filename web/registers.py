@@ -139,16 +139,21 @@ def statistics() -> Response:
 # ---- legal review: checkpoint, proof, public key -------------------------------------------
 
 
-def _signed_checkpoint(ledger: Any, passphrase: str | None) -> tuple[Any, str, Any]:
-    """Verify the whole chain and sign its tree head now (``custodes checkpoint``)."""
-    from ledger.integrity import issue_checkpoint, open_chain
-
+def _signing_key(passphrase: str | None) -> Any:
     d = desk()
     secret = (passphrase or "").encode() if d.datadir.signing_key_is_encrypted() else None
     try:
-        key = d.datadir.signing_key(secret)
+        return d.datadir.signing_key(secret)
     except Exception as e:  # a wrong signing passphrase: say so, record nothing
         raise InvalidInput(f"the checkpoint signing key cannot be used: {e}") from None
+
+
+def _signed_checkpoint(ledger: Any, passphrase: str | None) -> tuple[Any, str, Any]:
+    """Verify the whole chain and sign its tree head now, for an inclusion proof."""
+    from ledger.integrity import issue_checkpoint, open_chain
+
+    d = desk()
+    key = _signing_key(passphrase)
     reader = open_chain(d.datadir, warm_up=True)
     cp, note = issue_checkpoint(
         reader, origin=ledger.site().log_origin, signing_key=key, now=d.now()
@@ -180,10 +185,35 @@ def checkpoint() -> Response:
         if not form.validate_on_submit():
             return _legal_page(400, "The form was incomplete.", checkpoint=form)
         try:
-            cp, note, _reader = _signed_checkpoint(ledger, form.signing_passphrase.data)
+            made = _witnessed_checkpoint(ledger, form.signing_passphrase.data)
         except InvalidInput as e:
             return _legal_page(400, f"{e}.", checkpoint=form)
-    return _download(note.encode(), "text/plain", f"custodes-{cp.size}.checkpoint")
+    if made.evidence:  # as `custodes checkpoint` exits 3
+        return _legal_page(
+            409,
+            "A witness holds a checkpoint of this ledger that the ledger no longer extends "
+            "(entries were rewritten or lost since): " + "; ".join(made.evidence),
+            checkpoint=form,
+        )
+    return _download(
+        made.note.encode(), "text/plain", f"custodes-{made.checkpoint.size}.checkpoint"
+    )
+
+
+def _witnessed_checkpoint(ledger: Any, passphrase: str | None) -> Any:
+    """``custodes checkpoint``'s path (``witnessed_checkpoint``): the witness policy the
+    ledger keeps must list this ledger with its key, the chain is verified and its tree
+    head signed, and the policy's witnesses are asked to cosign it."""
+    from ledger.integrity import open_chain
+    from ledger.witness.ledger_side import recorded_policy, witnessed_checkpoint
+
+    d = desk()
+    site = ledger.site()
+    return witnessed_checkpoint(
+        open_chain(d.datadir), origin=site.log_origin, signing_key=_signing_key(passphrase),
+        public_key=d.datadir.public_key(), policy=recorded_policy(site.witness_policy),
+        now=d.now(),
+    )  # fmt: skip
 
 
 @bp.route("/legal/proof", methods=["POST"])
