@@ -14,7 +14,6 @@ from typing import Any
 
 from ledger import policy
 from ledger import rules as r
-from ledger.disclosure import Request
 from ledger.disclosure_intake import DisclosureIntake, OrderScope, nonblank, optional
 from ledger.errors import InvalidInput
 from ledger.text import REASON, REFERENCE
@@ -22,6 +21,9 @@ from ledger.text import REASON, REFERENCE
 FOLLOW_UP_RESOLUTIONS = ("court_order", "judicial_review_sought", "closed")
 
 __all__ = ["DisclosureCommands", "OrderScope", "inventory_digest"]
+
+# ledger.disclosure (and ledger.patrons) are imported where they are used: a command
+# that touches no request (a footage act) does not build their event classes (issue 16).
 
 
 def inventory_digest(ref: str, fields: Sequence[str], footage: Sequence[dict[str, str]], to: str,
@@ -35,6 +37,8 @@ class DisclosureCommands(DisclosureIntake):
     # ---- decision (R2, R3, R4, R7, R9, R20) -----------------------------------------------
 
     def decide(self, ref: str, *, approve: bool, reason: str, actor: str) -> dict[str, Any]:
+        from ledger.disclosure import Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
@@ -99,6 +103,8 @@ class DisclosureCommands(DisclosureIntake):
         footage only by the Director or the Business Manager, and under FOIA only
         redacted (``redaction``, given by the evidence export). A parent or guardian may
         be told a minor's fines and fees by authorized staff without a decision (R4)."""
+        from ledger.disclosure import Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
@@ -221,6 +227,8 @@ class DisclosureCommands(DisclosureIntake):
 
     def acknowledge(self, ref: str, *, actor: str, signed_receipt_sha256: str) -> None:
         """Record the recipient's signed receipt of what was released (R10)."""
+        from ledger.disclosure import Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
@@ -249,6 +257,8 @@ class DisclosureCommands(DisclosureIntake):
         closed: bool = False,
         reason: str = "",
     ) -> None:
+        from ledger.disclosure import Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
