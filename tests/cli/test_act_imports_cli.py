@@ -18,9 +18,15 @@ from tests.conftest import NOW
 from tests.identity import DIRECTOR, CustodesRunner, passphrase_file
 
 # Never needed by a footage act: SQLAlchemy-Utils (ledger.uuid_column stands in for the
-# one column type eventsourcing-sqlalchemy takes from it), and the request and patron
-# aggregates (their modules are imported where a command uses them).
-UNUSED = ("sqlalchemy_utils", "ledger.disclosure", "ledger.patrons")
+# one column type eventsourcing-sqlalchemy takes from it), and the request, patron,
+# export and issued-report aggregates (imported where a command uses them).
+UNUSED = (
+    "sqlalchemy_utils",
+    "ledger.disclosure",
+    "ledger.patrons",
+    "ledger.exports",
+    "ledger.report_records",
+)
 
 
 def run(data_dir: Path, *args: str) -> Result:
