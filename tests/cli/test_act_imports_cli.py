@@ -35,7 +35,7 @@ def run(data_dir: Path, *args: str) -> Result:
     )
 
 
-def _act_in_a_process(data_dir: Path, *args: str) -> tuple[int, str, set[str]]:
+def _act_in_a_process(data_dir: Path, *args: str) -> tuple[int, str, str, set[str]]:
     """``custodes ARGS`` in its own process, and every module it imported. The test's
     keys are sealed with the cheap KDF (tests/conftest.py); the child reads them so."""
     probe = (
@@ -56,14 +56,14 @@ def _act_in_a_process(data_dir: Path, *args: str) -> tuple[int, str, set[str]]:
         timeout=120,
         env=env,
     )
-    return done.returncode, done.stderr, set(done.stderr.split())
+    return done.returncode, done.stdout, done.stderr, set(done.stderr.split())
 
 
 def test_a_camera_add_is_recorded_without_what_it_does_not_use(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     made = run(data_dir, "init", "--director", DIRECTOR)
     assert made.exit_code == 0, made.output
-    code, err, modules = _act_in_a_process(
+    code, out, err, modules = _act_in_a_process(
         data_dir, "camera", "add", "cam-1", "--location", "Lobby", "--zone", "public",
         "--signage-posted", "--as", DIRECTOR,
     )  # fmt: skip
@@ -80,3 +80,27 @@ def test_a_camera_add_is_recorded_without_what_it_does_not_use(tmp_path: Path) -
     engine = chain.recorder.datastore.engine
     assert engine is not None
     engine.dispose()
+
+
+def test_a_process_that_never_imported_the_request_module_reads_a_request(
+    tmp_path: Path,
+) -> None:
+    """The request aggregate is imported where used, not with the application: a process
+    decoding a stored request event finds its class from the topic (the mapper imports
+    ``ledger.disclosure``), and an act on a request in such a process is recorded."""
+    data_dir = tmp_path / "data"
+    made = run(data_dir, "init", "--director", DIRECTOR)
+    assert made.exit_code == 0, made.output
+    code, out, err, modules = _act_in_a_process(
+        data_dir, "request", "open", "--requester-kind", "public", "--requester", "Someone",
+        "--received-by", DIRECTOR, "--records", "circulation", "--description", "asked",
+        "--as", DIRECTOR,
+    )  # fmt: skip
+    assert code == 0, err[-2000:]
+    assert "ledger.disclosure" in modules
+    code, out, err, modules = _act_in_a_process(
+        data_dir, "log", "--details", "--kind", "RequestOpened", "--as", DIRECTOR
+    )
+    assert code == 0, err[-2000:]
+    assert "ledger.disclosure" in modules  # imported to decode the event
+    assert "RequestOpened" in out
