@@ -10,18 +10,23 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger import policy
 from ledger import rules as r
-from ledger.disclosure import Request
 from ledger.disclosure_intake import DisclosureIntake, OrderScope, nonblank, optional
 from ledger.errors import InvalidInput, StaleForm
 from ledger.text import REASON, REFERENCE
 
+if TYPE_CHECKING:
+    from ledger.disclosure import Request
+
 FOLLOW_UP_RESOLUTIONS = ("court_order", "judicial_review_sought", "closed")
 
 __all__ = ["DisclosureCommands", "OrderScope", "inventory_digest"]
+
+# ledger.disclosure (and ledger.patrons) are imported where they are used: a command
+# that touches no request (a footage act) does not build their event classes (issue 16).
 
 
 def inventory_digest(ref: str, fields: Sequence[str], footage: Sequence[dict[str, str]], to: str,
@@ -57,6 +62,8 @@ class DisclosureCommands(DisclosureIntake):
         """The Director's decision. ``opened_at`` (a form: the request's version when it
         was opened; 0 when the form did not say) is checked once the member is
         authorized: a stale form raises ``StaleForm`` and records nothing."""
+        from ledger.disclosure import Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
@@ -125,6 +132,8 @@ class DisclosureCommands(DisclosureIntake):
         be told a minor's fines and fees by authorized staff without a decision (R4).
         ``opened_at`` as for ``decide``: checked once the member is authorized, before
         the release is checked against the decision."""
+        from ledger.disclosure import Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
@@ -248,6 +257,8 @@ class DisclosureCommands(DisclosureIntake):
 
     def acknowledge(self, ref: str, *, actor: str, signed_receipt_sha256: str) -> None:
         """Record the recipient's signed receipt of what was released (R10)."""
+        from ledger.disclosure import Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
@@ -276,6 +287,8 @@ class DisclosureCommands(DisclosureIntake):
         closed: bool = False,
         reason: str = "",
     ) -> None:
+        from ledger.disclosure import Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(

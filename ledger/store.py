@@ -1,6 +1,7 @@
 """Persistence: eventsourcing-sqlalchemy with the hash chain written in the same transaction.
 
-The only module of ``ledger`` that imports SQLAlchemy. See NOTES-eventsourcing.md for
+The only module of ``ledger`` that imports SQLAlchemy (with ``ledger.uuid_column``, the
+events table's UUID column type, which spares every command SQLAlchemy-Utils' import). See NOTES-eventsourcing.md for
 the measurements behind the design:
 
 * The chain columns live in the events row (no separate chain table, no head table):
@@ -30,10 +31,6 @@ from eventsourcing.persistence import (
     ProgrammingError,
     StoredEvent,
 )
-from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore, transactions
-from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
-from eventsourcing_sqlalchemy.models import StoredEventRecord  # type: ignore[attr-defined]
-from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import BigInteger, Column, Engine, Integer, LargeBinary, make_url
 from sqlalchemy.orm import Session
 
@@ -41,6 +38,17 @@ from ledger.acts import ActRequest, act_time
 from ledger.chain import DIGEST_SIZE, GENESIS, ChainBroken, Damage, chain_columns
 from ledger.clock import CLOCK_TOLERANCE
 from ledger.errors import ClockBehind, LedgerBusy
+from ledger.uuid_column import library_models
+
+# First, so the library's models are imported without SQLAlchemy-Utils (ledger.uuid_column).
+library_models()
+
+from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore, transactions  # noqa: E402
+from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory  # noqa: E402
+from eventsourcing_sqlalchemy.models import (  # type: ignore[attr-defined]  # noqa: E402
+    StoredEventRecord,
+)
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder  # noqa: E402
 
 DEFAULT_LOCK_TIMEOUT_S = 10
 DEFAULT_LOCK_RETRIES = 2
