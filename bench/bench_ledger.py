@@ -200,12 +200,18 @@ def fill(rec: Any, batches: list[list[StoredEvent]]) -> tuple[float, float]:
 
 
 def bench_appends(
-    dbs: Databases, db: str, per_call: int, total: int, repeats: int, log: Callable[[str], None]
+    dbs: Databases,
+    db: str,
+    per_call: int,
+    total: int,
+    repeats: int,
+    log: Callable[[str], None],
+    kinds: tuple[str, ...] = ("plain", "raw", "chained"),
 ) -> dict[str, Any]:
     batches = make_batches(total, per_call)
     n = len(batches) * per_call
-    rates: dict[str, list[float]] = {"plain": [], "raw": [], "chained": []}
-    cpu: dict[str, list[float]] = {"plain": [], "raw": [], "chained": []}
+    rates: dict[str, list[float]] = {k: [] for k in kinds}
+    cpu: dict[str, list[float]] = {k: [] for k in kinds}
     for r in range(repeats):
         for kind in rates:
             url = dbs.fresh(db, f"{kind}_{per_call}")
@@ -224,10 +230,14 @@ def bench_appends(
                 f"  {db} {per_call}/call run {r + 1} {kind}: {n / secs:,.0f} events/s, "
                 f"{cpu_secs / n * 1e6:.1f} us CPU/event"
             )
-    plain = statistics.median(rates["plain"])
+    plain = statistics.median(rates["plain"]) if rates.get("plain") else float("nan")
     raw = statistics.median(rates["raw"])
     chained = statistics.median(rates["chained"])
-    per_run = [c / p for p, c in zip(rates["plain"], rates["chained"], strict=True)]
+    per_run = (
+        [c / p for p, c in zip(rates["plain"], rates["chained"], strict=True)]
+        if ("plain" in rates)
+        else []
+    )
     per_run_raw = [c / p for p, c in zip(rates["raw"], rates["chained"], strict=True)]
     return {
         "db": db,
@@ -240,7 +250,7 @@ def bench_appends(
         "ratio_raw": chained / raw,
         "ratio_runs": per_run,
         "ratio_raw_runs": per_run_raw,
-        "cpu_us": {k: statistics.median(v) for k, v in cpu.items()},
+        "cpu_us": {k: statistics.median(v) for k, v in cpu.items() if v},
         "cpu_ratio_raw": statistics.median(cpu["raw"]) / statistics.median(cpu["chained"]),
         "load": os.getloadavg(),
     }
@@ -469,6 +479,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=5000, help="ChainReader fetchmany size")
     ap.add_argument("--verify-sizes", default=None, help="comma list (default: N,10N)")
     ap.add_argument("--skip-appends", action="store_true")
+    ap.add_argument(
+        "--skip-stock", action="store_true", help="appends: raw and chained only (no ORM stock)"
+    )
     ap.add_argument("--skip-verify", action="store_true")
     ap.add_argument("--profile", action="store_true", help="cProfile one verify (to stderr)")
     ap.add_argument("--json", type=Path, default=None, help="also write results as JSON")
@@ -500,7 +513,8 @@ def main() -> None:
                     if db == "postgres" and per_call == 1 and a.pg_single_events:
                         total = a.pg_single_events
                     log(f"appends: {db}, {per_call}/call, {total:,} events x {a.repeats}")
-                    appends.append(bench_appends(dbs, db, per_call, total, a.repeats, log))
+                    kinds = ("raw", "chained") if a.skip_stock else ("plain", "raw", "chained")
+                    appends.append(bench_appends(dbs, db, per_call, total, a.repeats, log, kinds))
             if not a.skip_verify:
                 log(f"verify: {db}, sizes {sizes}")
                 results = bench_verify(dbs, db, sizes, a.repeats, a.batch, log)
