@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# BENCH_TREE: measure another checkout's ledger (e.g. main via `git archive`), same bench
+sys.path.insert(0, os.environ.get("BENCH_TREE") or str(ROOT))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from eventsourcing.persistence import StoredEvent  # noqa: E402
@@ -240,15 +241,21 @@ def first_proofs_on(url: str, note: str, key: Any, repeats: int) -> dict[str, An
     from ledger.checkpoint import public_key_pem
 
     runs: dict[str, list[dict[str, float]]] = {"cold": [], "warm": []}
+    other = os.environ.get("BENCH_OTHER_TREE")  # e.g. main, warmed up, side by side
+    if other:
+        runs["other_warm"] = []
     with tempfile.TemporaryDirectory() as tmp:
         note_path = Path(tmp) / "cp.txt"
         note_path.write_text(note)
         for _ in range(repeats):
             for mode in runs:
+                env = dict(os.environ)
+                if mode == "other_warm":
+                    env["BENCH_TREE"] = other  # type: ignore[assignment]
                 out = subprocess.run(
                     [sys.executable, __file__, "--first-on", url, str(note_path),
-                     public_key_pem(key).decode(), mode],
-                    capture_output=True, text=True, check=True,
+                     public_key_pem(key).decode(), mode.removeprefix("other_")],
+                    capture_output=True, text=True, check=True, env=env,
                 )  # fmt: skip
                 runs[mode].append(json.loads(out.stdout))
     med = {

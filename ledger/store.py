@@ -5,9 +5,14 @@ the measurements behind the design:
 
 * The chain columns live in the events row (no separate chain table, no head table):
   the head is the row with the highest ``position``, found through its UNIQUE index.
-* Rows are written through the session's own DB-API connection (the ORM insert path
-  caps a chained recorder near 0.8x the stock one), inside ``insert_events()``'s
-  transaction.
+* Rows are written through a DB-API connection (the ORM insert path caps a chained
+  recorder near 0.8x the stock one). A save that owns its transaction (the usual case)
+  takes a pooled connection without a SQLAlchemy ``Session``; inside a caller's
+  transaction (``session=`` or one already open) the session's own connection is used.
+* PostgreSQL, owned save: two round trips. BEGIN, lock, NOTIFY, the head and the new
+  ids in one multi-statement text; the INSERT and the COMMIT pipelined in the other.
+  The chain hashes the notification ids and the act is signed over the entries, so the
+  head and the ids must be known before the INSERT: two round trips is the floor.
 * One lock order everywhere: take the write lock first, then read the head, then
   insert. SQLite: ``BEGIN IMMEDIATE``. PostgreSQL: ``LOCK TABLE ... IN EXCLUSIVE MODE``
   under ``SET LOCAL lock_timeout``. ``UNIQUE(position)`` turns any fork into an error.
