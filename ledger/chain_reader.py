@@ -214,7 +214,9 @@ class ChainReader:
             return
         store = self.node_store(autocommit=True)
         try:
-            store.entry_with_tree(0)
+            # a real row (the first event, if any) and a real node: the backend opens the
+            # tables' and indexes' files now, not in the first proof
+            store.entry_with_tree(1)
             store.prefetch([(0, 0)])
             try:
                 store.get(0, -1)
