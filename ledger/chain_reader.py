@@ -136,7 +136,9 @@ class ChainReader:
         row = cur.fetchone()
         if row is None:
             return 0, None
-        size, root = row
+        return self._tree_row(row[0], row[1])
+
+    def _tree_row(self, size: Any, root: Any) -> tuple[int, bytes]:
         if (
             type(size) is not int
             or not 0 <= size < 2**63
@@ -213,16 +215,17 @@ class ChainReader:
 
     def warm_up(self) -> None:
         """PostgreSQL: open the pool's connection now and prepare on it the statements an
-        inclusion proof runs (the entry, the tree's size, the proof's nodes), so the first
+        inclusion proof runs (the entry with the tree's size, the proof's nodes), so the first
         proof after start costs its queries only (issue 18, item 4). The pool keeps the
         connection, and psycopg keeps its prepared statements, across checkouts.
         SQLite: nothing to do (no connection set-up worth saving)."""
         if self.recorder.dialect != "postgresql" or not self.tree_tables_exist():
             return
-        store = self.node_store()
+        store = self.node_store(autocommit=True)
         try:
-            store.entry(notification_id=0)
-            store.tree_state()
+            # a real row (the first event, if any) and a real node: the backend opens the
+            # tables' and indexes' files now, not in the first proof
+            store.entry_with_tree(1)
             store.prefetch([(0, 0)])
             try:
                 store.get(0, -1)
@@ -231,8 +234,11 @@ class ChainReader:
         finally:
             store.close()
 
-    def node_store(self) -> SqlNodeStore:
-        return SqlNodeStore(self)
+    def node_store(self, *, autocommit: bool = False) -> SqlNodeStore:
+        """``autocommit`` (PostgreSQL): each statement on its own, no BEGIN and no COMMIT
+        round trips; for reads of rows that never change once written (entries, perfect
+        subtrees) plus the tree's size and root read in ONE statement with the entry."""
+        return SqlNodeStore(self, autocommit=autocommit)
 
     def tree_audit(self, size: int) -> TreeAudit:
         return TreeAudit(self, size)
@@ -353,12 +359,16 @@ class SqlNodeStore:
     in-memory tree, even on the first call after a restart.
     """
 
-    def __init__(self, reader: ChainReader) -> None:
+    def __init__(self, reader: ChainReader, *, autocommit: bool = False) -> None:
         self.reader = reader
         engine = reader.recorder.datastore.engine
         assert engine is not None
         self._proxy = engine.raw_connection()  # type: ignore[union-attr]
-        self._cur = self._proxy.driver_connection.cursor()  # type: ignore[union-attr]
+        conn: Any = self._proxy.driver_connection
+        self._autocommit = autocommit and reader.recorder.dialect == "postgresql"
+        if self._autocommit:
+            conn.autocommit = True  # idle: the pool hands connections back rolled back
+        self._cur = conn.cursor()
         p = "?" if reader.recorder.dialect == "sqlite" else "%s"
         self._sql = f"SELECT hash FROM {reader.table}_tree_nodes WHERE level = {p} AND idx = {p}"
         self._cache: dict[tuple[int, int], bytes] = {}
@@ -400,10 +410,46 @@ class SqlNodeStore:
     def entry(self, **by: Any) -> Any:
         return self.reader._entry(self._cur, **by)
 
+    def entry_with_tree(self, notification_id: int) -> tuple[Any, tuple[int, bytes | None]]:
+        """``entry(notification_id=...)`` and ``tree_state()``; on PostgreSQL in ONE
+        statement (one round trip where there were two)."""
+        reader = self.reader
+        if reader.recorder.dialect != "postgresql":
+            return self.entry(notification_id=notification_id), self.tree_state()
+        try:
+            reader._execute(
+                self._cur,
+                "SELECT e.id, uuid_send(e.originator_id), e.originator_version, e.topic, "
+                "e.position, e.state_digest, e.prev_hash, e.entry_hash, e.act, t.size, t.root, "
+                f"t.id FROM (SELECT 1) AS one LEFT JOIN {reader.table} AS e ON e.id = %s "
+                f"LEFT JOIN {reader.table}_tree AS t ON t.id = 1",
+                (notification_id,),
+            )
+        except reader.recorder.dbapi.Error:  # type: ignore[union-attr]
+            if not self._autocommit:
+                raise
+            # no tree table yet: the statement failed on its own, nothing to roll back
+            return self.entry(notification_id=notification_id), (0, None)
+        r = self._cur.fetchone()
+        entry = None
+        if r[0] is not None:
+            entry = (
+                r[0], bytes(r[1]), r[2], r[3], r[4],
+                *(None if v is None else bytes(v) for v in r[5:9]),
+            )  # fmt: skip
+        tree = reader._tree_row(r[9], r[10]) if r[11] is not None else (0, None)
+        return entry, tree
+
     def tree_state(self) -> tuple[int, bytes | None]:
         return self.reader._tree_state(self._cur)
 
     def close(self) -> None:
+        if self._autocommit:
+            try:
+                self._proxy.driver_connection.autocommit = False  # type: ignore[union-attr]
+            finally:
+                self._proxy.close()
+            return
         try:
             if self.reader.recorder.dialect == "postgresql":
                 # Read only, so COMMIT ends it as ROLLBACK would; but psycopg forgets
