@@ -353,6 +353,24 @@ def write_seal(
     conn.execute(seals.insert().values(projection=p.name, **values))
 
 
+def seal_by_scan(
+    conn: Connection,
+    key: bytes,
+    p: Projection,
+    position: int,
+    digests: Mapping[str, tuple[int, int]],
+) -> None:
+    """Write ``p``'s seal at ``position`` from its tables' digests as a scan finds them
+    (``table_digest``): what a rebuild writes once at its end instead of sealing each
+    batch. The seal then holds exactly what the check recomputes (the same scan)."""
+    tables = {t.name: tuple(digests[t.name]) for t in p.metadata.sorted_tables}
+    new = Seal(p.name, position, tables)  # type: ignore[arg-type]
+    values = {"position": position, "tables": _tables_json(tables), "mac": seal_mac(key, new)}  # type: ignore[arg-type]
+    if conn.execute(seals.update().where(seals.c.projection == p.name).values(**values)).rowcount:
+        return
+    conn.execute(seals.insert().values(projection=p.name, **values))
+
+
 # ---- the check --------------------------------------------------------------------------
 
 
