@@ -151,23 +151,35 @@ class PageWriter:
         self._statements: dict[tuple[Any, ...], Any] = {}
         self._touches: dict[Any, frozenset[str]] = {}
         self._raws: dict[tuple[Any, ...], RawBatch | None] = {}
+        # Per table written: its name, whether it is versioned here, its column count.
+        self._info: dict[Table, tuple[str, bool, int]] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)
 
     def insert_row(self, table: Table, **values: Any) -> None:
         """``INSERT INTO table`` one row, batched with the rows queued after it."""
+        info = self._info.get(table)
+        if info is None:
+            info = self._info[table] = (
+                table.name,
+                self.versioned and ver.version_of(table) is not None,
+                len(table.columns),
+            )
+        name, versioned, columns = info
         if self.sealer is not None:
             self.sealer.touch_new(table, _key_of(table, values))
-        if self.versioned and ver.version_of(table) is not None:
+        if versioned:
             key = _key_of(table, values)
-            earlier = self._pending.get(table.name, {}).get(key)
+            earlier = self._pending.get(name, {}).get(key)
             self._touch(table, [key])
-            if earlier != self.position and len(values) == len(table.columns):
+            if earlier != self.position and len(values) == columns:
                 # Not written before by this event (a DELETE then an INSERT is not new).
-                self._fresh.setdefault(table.name, {})[key] = values
-        shape = ("insert", table, tuple(values))
-        self._queue.setdefault(table.name, []).append((shape, values))
+                self._fresh.setdefault(name, {})[key] = values
+        queue = self._queue.get(name)
+        if queue is None:
+            queue = self._queue[name] = []
+        queue.append((("insert", table, tuple(values)), values))
 
     def update_row(self, table: Table, key_column: str, key: Any, **values: Any) -> None:
         """``UPDATE table SET values WHERE key_column = key``, batched like inserts."""
@@ -401,9 +413,15 @@ class PageWriter:
         return stmt
 
 
+_KEY_NAMES: dict[Table, tuple[str, ...]] = {}
+
+
 def _key_of(table: Table, values: dict[str, Any]) -> tuple[Any, ...]:
+    names = _KEY_NAMES.get(table)
+    if names is None:
+        names = _KEY_NAMES[table] = tuple(c.name for c in table.primary_key.columns)
     try:
-        return tuple(values[c.name] for c in table.primary_key.columns)
+        return tuple([values[n] for n in names])
     except KeyError:
         raise NotImplementedError(
             f"sealed read models: an insert into {table.name} must give its primary key"
@@ -517,12 +535,22 @@ _SQLITE_DATETIME = (
 )
 
 
+_UTC_TEXT: dict[datetime, str] = {}
+
+
 def _utc_sqlite(value: datetime) -> str:
     """``UtcDateTime`` then SQLite's ``DATETIME`` bind processor in one step: the same
-    string (its default storage format is ISO 8601 with a space and microseconds)."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    string (its default storage format is ISO 8601 with a space and microseconds).
+    Remembered for a while: a row's times recur in its versions and its other tables."""
+    text = _UTC_TEXT.get(value)
+    if text is None:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        if len(_UTC_TEXT) >= 100_000:
+            _UTC_TEXT.clear()
+        _UTC_TEXT[value] = text
+    return text
 
 
 def _bind_processor(type_: Any, dialect: Any) -> Any:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import MetaData, create_engine, inspect, select
 
 from ledger.app import Ledger
 from ledger.clock import ManualClock
@@ -159,6 +159,8 @@ def test_rebuild_equals_the_incremental_read_models(
     led, incremental = built
     url = led.datadir.database_url  # type: ignore[union-attr]
     total = led.recorder.max_notification_id()
+    indexed = indexes(url)
+    assert any(name.endswith("_asof") for name in indexed)
     views = Views(led, all_projections())
     seen: list[int] = []
     assert views.rebuild(progress=seen.append, workers=workers, batch=batch) == total
@@ -168,6 +170,23 @@ def test_rebuild_equals_the_incremental_read_models(
     assert {views.position(p) for p in views.projections} == {total}
     views.close()
     assert dump(url) == incremental
+    # The version tables' indexes, left out while loading, are all there again.
+    assert indexes(url) == indexed
+
+
+def indexes(url: str) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """Every read-model table's indexes: (name, columns), sorted."""
+    engine = create_engine(url)
+    found = inspect(engine)
+    out = {
+        name: sorted(
+            (str(i["name"]), tuple(map(str, i["column_names"]))) for i in found.get_indexes(name)
+        )
+        for name in found.get_table_names()
+        if name.startswith("proj_")
+    }
+    engine.dispose()
+    return out
 
 
 def _positions(url: str) -> dict[str, int]:
