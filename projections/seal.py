@@ -260,20 +260,52 @@ class Sealer:
                 if raw is not None:
                     d.rows -= 1
                     d.digest -= h.digest_raw(raw)
-            cols = [table.c[c] for c in h.pk]
-            keys = list(seen)
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
-                cond = (
-                    cols[0].in_([k[0] for k in chunk])
-                    if len(cols) == 1
-                    else tuple_(*cols).in_(chunk)
-                )
-                for raw in conn.execute(raw_select(table).where(cond)):
-                    d.rows += 1
-                    d.digest += h.digest_raw(raw)
+            for raw in read_back(conn, table, h.pk, list(seen)):
+                d.rows += 1
+                d.digest += h.digest_raw(raw)
             d.digest %= MODULUS
         self.before = {}
+
+
+def read_back(
+    conn: Connection, table: Table, pk: Sequence[str], keys: list[tuple[Any, ...]]
+) -> Iterable[Sequence[Any]]:
+    """The rows of ``table`` with these primary keys, values as the driver gives them
+    (``raw_select``'s), 500 keys a query. On SQLite and psycopg the SQL is written once
+    per chunk size and run on the driver's own cursor (in the same transaction): a
+    rebuild reads back every row it writes, and SQLAlchemy's statement handling per
+    chunk cost more than the reads."""
+    dialect = conn.dialect
+    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    if mark is None or dialect.driver not in ("pysqlite", "psycopg"):
+        cols = [table.c[c] for c in pk]
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            cond = (
+                cols[0].in_([k[0] for k in chunk]) if len(cols) == 1 else tuple_(*cols).in_(chunk)
+            )
+            yield from conn.execute(raw_select(table).where(cond))
+        return
+    q = dialect.identifier_preparer
+    head = f"SELECT {', '.join(q.quote(c.name) for c in table.columns)} FROM {q.format_table(table)} WHERE "
+    if len(pk) == 1:
+        head += f"{q.quote(pk[0])} IN ("
+        one = mark
+    else:
+        head += f"({', '.join(q.quote(c) for c in pk)}) IN (VALUES "
+        one = f"({', '.join([mark] * len(pk))})"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        sql: dict[int, str] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            text = sql.get(len(chunk))
+            if text is None:
+                text = sql[len(chunk)] = head + ", ".join([one] * len(chunk)) + ")"
+            cursor.execute(text, [v for k in chunk for v in k])
+            yield from cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def select_rows(conn: Connection, table: Table, where: Any) -> list[dict[str, Any]]:
