@@ -39,7 +39,7 @@ def projections_group() -> None:
     "--seal-at-end",
     is_flag=True,
     help="Seal each read model once at the end from a scan of its tables instead of "
-    "batch by batch: about twice as fast, but rows written by anyone else during the "
+    "batch by batch: about 3x less CPU, but rows written by anyone else during the "
     "rebuild (or while it stood killed) are sealed with it (R29). Commands refuse the "
     "read models until it has finished.",
 )
