@@ -41,10 +41,18 @@ def projections_group() -> None:
     help="Drop and rebuild from the start even if a rebuild was begun (or its mark is "
     "reported forged).",
 )
+@click.option(
+    "--seal-at-end",
+    is_flag=True,
+    help="Seal each read model once at the end from a scan of its tables instead of "
+    "batch by batch: about 3x less CPU, but rows written by anyone else during the "
+    "rebuild (or while it stood killed) are sealed with it (R29). Commands refuse the "
+    "read models until it has finished.",
+)
 @json_option
 @pass_ctx
 def projections_rebuild(
-    ctx: Context, workers: int, batch: int, restart: bool, as_json: bool
+    ctx: Context, workers: int, batch: int, restart: bool, seal_at_end: bool, as_json: bool
 ) -> None:
     """Drop every read model and rebuild it from the whole log; the result equals the
     incrementally kept one.
@@ -75,7 +83,9 @@ def projections_rebuild(
     t0 = time.perf_counter()
     try:
         if as_json:
-            read = views.rebuild(workers=workers, batch=batch, restart=restart)
+            read = views.rebuild(
+                workers=workers, batch=batch, restart=restart, seal_at_end=seal_at_end
+            )
         else:
             bar = click.progressbar(
                 length=remaining if resumed else total,
@@ -87,7 +97,11 @@ def projections_rebuild(
             )
             with bar:
                 read = views.rebuild(
-                    progress=bar.update, workers=workers, batch=batch, restart=restart
+                    progress=bar.update,
+                    workers=workers,
+                    batch=batch,
+                    restart=restart,
+                    seal_at_end=seal_at_end,
                 )
     finally:
         views.close()

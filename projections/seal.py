@@ -262,19 +262,50 @@ class Sealer:
                 if raw is not None:
                     d.rows -= 1
                     d.digest -= h.digest_raw(raw)
-            cols = [table.c[c] for c in h.pk]
-            keys = list(seen)
-            for chunk in chunks(keys):
-                cond = (
-                    cols[0].in_([k[0] for k in chunk])
-                    if len(cols) == 1
-                    else tuple_(*cols).in_(chunk)
-                )
-                for raw in conn.execute(raw_select(table).where(cond)):
-                    d.rows += 1
-                    d.digest += h.digest_raw(raw)
+            for raw in read_back(conn, table, h.pk, list(seen)):
+                d.rows += 1
+                d.digest += h.digest_raw(raw)
             d.digest %= MODULUS
         self.before = {}
+
+
+def read_back(
+    conn: Connection, table: Table, pk: Sequence[str], keys: list[tuple[Any, ...]]
+) -> Iterable[Sequence[Any]]:
+    """The rows of ``table`` with these primary keys, values as the driver gives them
+    (``raw_select``'s), ``IN_CHUNK`` keys a query. On SQLite and psycopg the SQL is written once
+    per chunk size and run on the driver's own cursor (in the same transaction): a
+    rebuild reads back every row it writes, and SQLAlchemy's statement handling per
+    chunk cost more than the reads."""
+    dialect = conn.dialect
+    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    if mark is None or dialect.driver not in ("pysqlite", "psycopg"):
+        cols = [table.c[c] for c in pk]
+        for chunk in chunks(keys):
+            cond = (
+                cols[0].in_([k[0] for k in chunk]) if len(cols) == 1 else tuple_(*cols).in_(chunk)
+            )
+            yield from conn.execute(raw_select(table).where(cond))
+        return
+    q = dialect.identifier_preparer
+    head = f"SELECT {', '.join(q.quote(c.name) for c in table.columns)} FROM {q.format_table(table)} WHERE "
+    if len(pk) == 1:
+        head += f"{q.quote(pk[0])} IN ("
+        one = mark
+    else:
+        head += f"({', '.join(q.quote(c) for c in pk)}) IN (VALUES "
+        one = f"({', '.join([mark] * len(pk))})"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        sql: dict[int, str] = {}
+        for chunk in chunks(keys):
+            text = sql.get(len(chunk))
+            if text is None:
+                text = sql[len(chunk)] = head + ", ".join([one] * len(chunk)) + ")"
+            cursor.execute(text, [v for k in chunk for v in k])
+            yield from cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def select_rows(conn: Connection, table: Table, where: Any) -> list[dict[str, Any]]:
@@ -476,6 +507,24 @@ def _valid_projection_seal(key: bytes, row: Any) -> bool:
     except (ValueError, TypeError, AttributeError):
         return False
     return hmac.compare_digest(seal_mac(key, seal), str(row.mac))
+
+
+def seal_by_scan(
+    conn: Connection,
+    key: bytes,
+    p: Projection,
+    position: int,
+    digests: Mapping[str, tuple[int, int]],
+) -> None:
+    """Write ``p``'s seal at ``position`` from its tables' digests as a scan finds them
+    (``table_digest``): what a rebuild writes once at its end instead of sealing each
+    batch. The seal then holds exactly what the check recomputes (the same scan)."""
+    tables = {t.name: tuple(digests[t.name]) for t in p.metadata.sorted_tables}
+    new = Seal(p.name, position, tables)  # type: ignore[arg-type]
+    values = {"position": position, "tables": _tables_json(tables), "mac": seal_mac(key, new)}  # type: ignore[arg-type]
+    if conn.execute(seals.update().where(seals.c.projection == p.name).values(**values)).rowcount:
+        return
+    conn.execute(seals.insert().values(projection=p.name, **values))
 
 
 # ---- the check --------------------------------------------------------------------------

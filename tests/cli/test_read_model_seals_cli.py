@@ -194,6 +194,8 @@ def test_verify_warns_and_rebuild_repairs(forged, tmp_path: Path) -> None:  # ty
     }
     run(data, "projections", "rebuild")
     assert json.loads(run(data, "verify", "--json").stdout)["read_models"] == []
+    # The rebuilt read models (sealed once, from a scan) equal a scratch replay.
+    assert json.loads(run(data, "verify", "--deep", "--json").stdout)["read_models"] == []
     assert json.loads(run(data, "report", "access", "--json").stdout) == clean
     out = tmp_path / "board.json"
     run(data, "report", "compliance", *PERIOD, "--format", "json", "--out", str(out), "--as", D)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import MetaData, create_engine, inspect, select
 
 from ledger.app import Ledger
 from ledger.clock import ManualClock
@@ -152,22 +152,50 @@ def built(
         led.close()
 
 
-@pytest.mark.parametrize("workers,batch", [(2, 37), (0, 10000)])
+@pytest.mark.parametrize(
+    "workers,batch,seal_at_end", [(2, 37, False), (0, 10000, False), (2, 37, True), (0, 500, True)]
+)
 def test_rebuild_equals_the_incremental_read_models(
-    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]], workers: int, batch: int
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]],
+    workers: int,
+    batch: int,
+    seal_at_end: bool,
 ) -> None:
+    """Row for row, proj_seals included: sealed batch by batch or once at the end."""
     led, incremental = built
     url = led.datadir.database_url  # type: ignore[union-attr]
     total = led.recorder.max_notification_id()
+    indexed = indexes(url)
+    assert any(name.endswith("_asof") for name in indexed)
     views = Views(led, all_projections())
     seen: list[int] = []
-    assert views.rebuild(progress=seen.append, workers=workers, batch=batch) == total
+    read = views.rebuild(
+        progress=seen.append, workers=workers, batch=batch, seal_at_end=seal_at_end
+    )
+    assert read == total
     assert sum(seen) == total
     assert len(seen) == -(-total // batch)  # one transaction (and progress step) per batch
     assert not views.rebuilding()
     assert {views.position(p) for p in views.projections} == {total}
     views.close()
     assert dump(url) == incremental
+    # The version tables' indexes, left out while loading, are all there again.
+    assert indexes(url) == indexed
+
+
+def indexes(url: str) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """Every read-model table's indexes: (name, columns), sorted."""
+    engine = create_engine(url)
+    found = inspect(engine)
+    out = {
+        name: sorted(
+            (str(i["name"]), tuple(map(str, i["column_names"]))) for i in found.get_indexes(name)
+        )
+        for name in found.get_table_names()
+        if name.startswith("proj_")
+    }
+    engine.dispose()
+    return out
 
 
 def _positions(url: str) -> dict[str, int]:
@@ -178,8 +206,9 @@ def _positions(url: str) -> dict[str, int]:
     return rows
 
 
+@pytest.mark.parametrize("flags", [(), ("--seal-at-end",)])
 def test_a_rebuild_killed_part_way_resumes_and_equals(
-    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]],
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]], flags: tuple[str, ...]
 ) -> None:
     led, incremental = built
     dd = led.datadir
@@ -187,7 +216,16 @@ def test_a_rebuild_killed_part_way_resumes_and_equals(
     url = dd.database_url
     total = led.recorder.max_notification_id()
     custodes = Path(sys.executable).parent / "custodes"
-    cmd = [str(custodes), "--data-dir", str(dd.path), "projections", "rebuild", "--batch", "3"]
+    cmd = [
+        str(custodes),
+        "--data-dir",
+        str(dd.path),
+        "projections",
+        "rebuild",
+        "--batch",
+        "3",
+        *flags,
+    ]
     proc = subprocess.Popen([*cmd, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     at_kill: dict[str, int] = {}
     deadline = time.monotonic() + 120
