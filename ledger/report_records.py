@@ -82,11 +82,10 @@ class ReportCommands(LedgerBase):
     def last_report_issued(self) -> dict[str, object] | None:
         """The latest compliance report handed out and the checkpoint it was signed over
         (the web dashboard's integrity panel), or None."""
-        last = None
-        for last in self._events_of(IssuedReport.ComplianceReportIssued):  # noqa: B007
-            pass
-        if last is None:
+        issued = self._events_seen(IssuedReport.ComplianceReportIssued)
+        if not issued:
             return None
+        last = issued[-1]
         return {
             "at": last.timestamp,  # type: ignore[attr-defined]
             "by": last.actor,  # type: ignore[attr-defined]
