@@ -20,8 +20,10 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    DateTime,
     Index,
     Integer,
+    Interval,
     MetaData,
     String,
     Table,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     case,
     false,
     func,
+    literal,
     or_,
     select,
     true,
@@ -75,6 +78,8 @@ segments = Table(
     # A period's report: segments recorded in it, segments purged in it.
     Index("ix_proj_retention_recorded", "recorded_start"),
     Index("ix_proj_retention_purged_at", "purged_at"),
+    # A period's late purges (``purges_in``), counted from the index alone.
+    Index("ix_proj_retention_purged_due", "purged_at", "keep_until", "deadline"),
 )
 flags = Table(
     "proj_retention_flags",
@@ -500,6 +505,41 @@ def status_counts(conn: Connection, now: datetime) -> dict[str, int]:
         )
     ).one()
     return {st: int(n) for st, n in zip(STATUSES, row, strict=True)}
+
+
+def purges_in(conn: Connection, start: datetime, end: datetime) -> tuple[int, int]:
+    """Segments purged in [start, end), and how many of them late: at or after their
+    deadline (after flags) plus ``OVERDUE_AFTER`` (R15). The database counts them and
+    picks the purges that may be late (a minute's margin for its date arithmetic); each is
+    then judged here exactly as before, so a period's purges are never all read."""
+    s = segments.c
+    period = and_(s.purged_at.is_not(None), s.purged_at >= start, s.purged_at < end)
+    total = conn.execute(select(func.count()).select_from(segments).where(period)).scalar_one()
+    q = select(s.purged_at, s.keep_until, s.deadline).where(period)
+    maybe_late = _maybe_late(conn.dialect.name)
+    if maybe_late is not None:
+        q = q.where(maybe_late)
+    late = sum(
+        1 for p in conn.execute(q) if p.purged_at >= (p.keep_until or p.deadline) + OVERDUE_AFTER
+    )
+    return int(total), late
+
+
+_LATE_MARGIN = timedelta(minutes=1)
+
+
+def _maybe_late(dialect: str) -> ColumnElement[bool] | None:
+    """Purges at least ``OVERDUE_AFTER`` less a minute after their deadline (a superset of
+    the late ones), in the database's own date arithmetic; None: no filter."""
+    s = segments.c
+    due = func.coalesce(s.keep_until, s.deadline)
+    if dialect == "sqlite":  # stored as ISO text; julianday: days, as a double
+        days = (OVERDUE_AFTER - _LATE_MARGIN) / timedelta(days=1)
+        return func.julianday(s.purged_at) - func.julianday(due) >= days
+    if dialect == "postgresql":
+        plain = func.coalesce(s.keep_until, s.deadline, type_=DateTime)
+        return s.purged_at >= plain + literal(OVERDUE_AFTER - _LATE_MARGIN, Interval())
+    return None
 
 
 def hold_rows(conn: Connection, *, active_only: bool = False) -> list[HoldRow]:
