@@ -529,12 +529,35 @@ class Projection:
 
 def _create_missing_indexes(engine: Engine, projections: Sequence[Projection]) -> None:
     """Indexes added to a read model after its tables were created (``create_all`` only
-    creates those of new tables)."""
-    with engine.begin() as conn:
-        for p in projections:
-            for table in p.metadata.sorted_tables:
-                for index in table.indexes:
-                    index.create(conn, checkfirst=True)
+    creates those of new tables), found missing by name in the catalogue (reflection
+    skips an index on an expression, so ``checkfirst`` would create it again). An index
+    only speeds queries up: a role that may not create one (the README's PostgreSQL
+    grants: the tables' owner makes them, e.g. at ``projections rebuild``) goes on
+    without it."""
+    with engine.connect() as conn:
+        existing = _index_names(conn)
+    for p in projections:
+        for table in p.metadata.sorted_tables:
+            for index in table.indexes:
+                if existing is not None and index.name in existing:
+                    continue
+                try:
+                    with engine.begin() as conn:
+                        index.create(conn, checkfirst=existing is None)
+                except ProgrammingError as e:
+                    if getattr(e.orig, "sqlstate", None) != "42501":  # insufficient privilege
+                        raise
+
+
+def _index_names(conn: Connection) -> set[str] | None:
+    """The names of the indexes in this database (schema), or None: not known here."""
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    elif conn.dialect.name == "postgresql":
+        sql = "SELECT indexname FROM pg_catalog.pg_indexes WHERE schemaname = current_schema()"
+    else:
+        return None
+    return {name for (name,) in conn.exec_driver_sql(sql)}
 
 
 def _create_tables(engine: Engine, projections: Sequence[Projection], *, indexes: bool) -> None:

@@ -78,8 +78,6 @@ segments = Table(
     # A period's report: segments recorded in it, segments purged in it.
     Index("ix_proj_retention_recorded", "recorded_start"),
     Index("ix_proj_retention_purged_at", "purged_at"),
-    # A period's late purges (``purges_in``), counted from the index alone.
-    Index("ix_proj_retention_purged_due", "purged_at", "keep_until", "deadline"),
 )
 flags = Table(
     "proj_retention_flags",
@@ -336,6 +334,24 @@ class RetentionProjection(Projection):
                 purged=True,
                 purged_at=event.timestamp,
             )
+
+
+# Declared after the projection, so its version tables do not mirror them (they serve the
+# current state's pages, not ``--as-of`` reads, and the version tables' indexes, numbered
+# in name order, stay as they were); ``Views`` creates them in a ledger made before them.
+# A period's purges and the possibly late ones, from the index alone (``purges_in``):
+Index(
+    "ix_proj_retention_purged_due", segments.c.purged_at, segments.c.keep_until, segments.c.deadline
+)
+# A camera's segments by status (the footage page filtered by camera and status): without
+# it a camera's retained segments were picked from every camera's.
+Index(
+    "ix_proj_retention_camera_due",
+    func.lower(segments.c.camera_id),
+    segments.c.purged,
+    segments.c.active_holds,
+    segments.c.keep_until,
+)
 
 
 def deadline_in_force(event: Any) -> datetime:
