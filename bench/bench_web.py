@@ -272,13 +272,16 @@ def _rounds(
         root = base if tree == "baseline" else here.parents[1]
         out = Path(tempfile.mkstemp(suffix=".jsonl")[1])
         env = {**os.environ, "PYTHONPATH": str(root)}
-        log(f"round: {tree} on {where} (load {load()})")
+        round_load = load()
+        log(f"round: {tree} on {where} (load {round_load})")
         subprocess.run(
             [sys.executable, str(root / "bench" / "bench_web.py"), "--data-dir", str(where),
              "--requests", str(args.requests), "--warmup", str(args.warmup), "--json", str(out)],
             env=env, check=True,
         )  # fmt: skip
-        runs.append((tree, json.loads(out.read_text().splitlines()[-1])))
+        runs.append(
+            (tree, {**json.loads(out.read_text().splitlines()[-1]), "round_load": round_load})
+        )
         out.unlink()
     return runs
 
