@@ -19,8 +19,10 @@ pages measured on it, and the database dropped after.
 export of main: ``git archive main | tar -x -C SRC``) in child processes running SRC's own
 bench_web.py, alternating with this tree's, --rounds times each, on
 ``--baseline-data-dir`` (a copy of the same ledger: the trees may add indexes to the one
-they open) or, without it, on the same ledger with every baseline round first. The load
-average is noted before each round.
+they open) or, without it, on the same ledger with every baseline round first. With
+--postgres the rounds alternate on the one PostgreSQL copy, whose read models this tree
+rebuilt (its indexes are there for the baseline too). The load average is noted before
+each round.
 """
 
 from __future__ import annotations
