@@ -130,6 +130,12 @@ def measure(args: Any, data_dir: Path, log: Any, built: dict[str, Any]) -> None:
 
     rss_before = vm_rss_kib()
     app = create_app(dd.path, clock=ManualClock(bench_scale.REPORT_NOW))
+    try:  # as ``custodes serve`` does after creating the application
+        from web.app import freeze_startup_heap
+    except ImportError:  # a --baseline tree from before it
+        pass
+    else:
+        freeze_startup_heap()
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     csrf = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
