@@ -73,9 +73,17 @@ class Databases:
     """Fresh scratch databases: SQLite files in a temp dir, PostgreSQL databases on the
     server of ``pg_url`` (created and dropped here)."""
 
-    def __init__(self, pg_url: str) -> None:
-        self.tmp = Path(tempfile.mkdtemp(prefix="bench_ledger_"))
-        self.pg_url = make_url(pg_url)
+    def __init__(self, pg_url: str, *, no_fsync: bool = False) -> None:
+        # --no-fsync: SQLite files on tmpfs and PostgreSQL sessions with
+        # synchronous_commit=off, so a save's CPU and round trips are what is timed, not
+        # the disk's flush (which dominates one event per save on a loaded machine).
+        shm = Path("/dev/shm")
+        base = str(shm) if no_fsync and shm.is_dir() else None
+        self.tmp = Path(tempfile.mkdtemp(prefix="bench_ledger_", dir=base))
+        url = make_url(pg_url)
+        if no_fsync:
+            url = url.update_query_dict({"options": "-csynchronous_commit=off"})
+        self.pg_url = url
         self.n = 0
         self.created: list[str] = []
         self._admin = None
@@ -119,46 +127,36 @@ class Databases:
 
 
 class RawRecorder(ChainedApplicationRecorder):
-    """Our own insert path without the chain (issue 18, item 5): the same session, DB-API
-    connection, write lock and id allocation as ``ChainedApplicationRecorder``, one
-    round trip for the lock and the ids on PostgreSQL, then a plain five-column INSERT;
-    no head read, no hashing, no act. What appending costs here before the chain."""
+    """Our own insert path without the chain (issue 18, item 5): everything
+    ``ChainedApplicationRecorder`` does on a save (no SQLAlchemy session when the save
+    owns its transaction, the same DB-API connection, write lock, id allocation, round
+    trips and retries) except the chain: no head read, no hashing, no act, a plain
+    five-column INSERT. What appending costs on our path before the chain."""
 
-    def _insert_sqlite(self, conn: Any, stored_events: Any, act: Any) -> list[int]:
-        if not conn.in_transaction:
-            conn.execute("BEGIN IMMEDIATE")
-        cur = conn.cursor()
-        cur.execute(f"SELECT max(id) FROM {self.table}")
-        first = (cur.fetchone()[0] or 0) + 1
-        ids = list(range(first, first + len(stored_events)))
-        cur.executemany(self._raw_sql("?"), self._raw_rows(ids, stored_events, binary=True))
-        return ids
-
-    def _insert_postgres(self, conn: Any, stored_events: Any, act: Any) -> list[int]:
-        cur = conn.cursor()
-        cur.execute(
-            f"SET LOCAL lock_timeout = '{int(self.lock_timeout_s * 1000)}ms'; "
-            f"LOCK TABLE {self.table} IN EXCLUSIVE MODE; NOTIFY {self.channel_name}; "
-            f"SELECT nextval(pg_get_serial_sequence('{self.table}', 'id')) "
-            f"FROM generate_series(1, {len(stored_events)})"
-        )
-        for _ in range(3):
-            cur.nextset()
-        ids = [r[0] for r in cur.fetchall()]
-        cur.executemany(self._raw_sql("%s"), self._raw_rows(ids, stored_events, binary=False))
-        return ids
-
-    def _raw_sql(self, p: str) -> str:
-        return (
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        p = "?" if self.dialect == "sqlite" else "%s"
+        self._insert_sql = (
             f"INSERT INTO {self.table} (id, originator_id, originator_version, topic, state) "
             f"VALUES ({p}, {p}, {p}, {p}, {p})"
         )
+        self._sqlite_read_sql = f"SELECT max(id), NULL, NULL, NULL FROM {self.table}"
 
-    @staticmethod
-    def _raw_rows(ids: list[int], events: Any, *, binary: bool) -> list[tuple[Any, ...]]:
+    def _pg_prelude(self, n: int) -> str:
+        return f"{self._pg_lock_sql}{self._pg_ids_sql.format(n=int(n))}"
+
+    def _pg_rows(self, cur: Any, stored_events: Any, act: Any) -> tuple[list[int], list[Any]]:
+        for _ in range(3):  # SET, LOCK, NOTIFY
+            cur.nextset()
+        ids = [r[0] for r in cur.fetchall()]
+        return ids, self._rows(ids, stored_events, None, None, binary_uuid=False)
+
+    def _rows(
+        self, ids: Any, events: Any, head: Any, act: Any, *, binary_uuid: bool
+    ) -> list[tuple[Any, ...]]:
         return [
-            (i, e.originator_id.bytes if binary else e.originator_id, e.originator_version,
-             e.topic, e.state)
+            (i, e.originator_id.bytes if binary_uuid else e.originator_id,
+             e.originator_version, e.topic, e.state)
             for i, e in zip(ids, events, strict=True)
         ]  # fmt: skip
 
@@ -187,41 +185,59 @@ def make_batches(total: int, per_call: int) -> list[list[StoredEvent]]:
     return batches
 
 
-def fill(rec: Any, batches: list[list[StoredEvent]]) -> float:
+def fill(rec: Any, batches: list[list[StoredEvent]]) -> tuple[float, float]:
+    """Wall seconds and this process's CPU seconds for the saves (the PostgreSQL server's
+    CPU is not in the second figure)."""
     insert = rec.insert_events
+    c0 = time.process_time()
     t0 = time.perf_counter()
     for b in batches:
         insert(b)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 # --------------------------------------------------------------------------- appends
 
 
 def bench_appends(
-    dbs: Databases, db: str, per_call: int, total: int, repeats: int, log: Callable[[str], None]
+    dbs: Databases,
+    db: str,
+    per_call: int,
+    total: int,
+    repeats: int,
+    log: Callable[[str], None],
+    kinds: tuple[str, ...] = ("plain", "raw", "chained"),
 ) -> dict[str, Any]:
     batches = make_batches(total, per_call)
     n = len(batches) * per_call
-    rates: dict[str, list[float]] = {"plain": [], "raw": [], "chained": []}
+    rates: dict[str, list[float]] = {k: [] for k in kinds}
+    cpu: dict[str, list[float]] = {k: [] for k in kinds}
     for r in range(repeats):
         for kind in rates:
             url = dbs.fresh(db, f"{kind}_{per_call}")
             rec = make_recorder(kind, url)
             # one warm-up save into a throwaway aggregate: WAL switch, first connection
             rec.insert_events([StoredEvent(uuid.uuid4(), 1, TOPIC, os.urandom(STATE_SIZE))])
-            secs = fill(rec, batches)
+            secs, cpu_secs = fill(rec, batches)
             rates[kind].append(n / secs)
+            cpu[kind].append(cpu_secs / n * 1e6)
             if kind == "chained":
                 res = ChainReader(rec).verify()
                 assert res.ok and res.count == n + 1, res
             rec.datastore.engine.dispose()
             dbs.drop(url)
-            log(f"  {db} {per_call}/call run {r + 1} {kind}: {n / secs:,.0f} events/s")
-    plain = statistics.median(rates["plain"])
+            log(
+                f"  {db} {per_call}/call run {r + 1} {kind}: {n / secs:,.0f} events/s, "
+                f"{cpu_secs / n * 1e6:.1f} us CPU/event"
+            )
+    plain = statistics.median(rates["plain"]) if rates.get("plain") else float("nan")
     raw = statistics.median(rates["raw"])
     chained = statistics.median(rates["chained"])
-    per_run = [c / p for p, c in zip(rates["plain"], rates["chained"], strict=True)]
+    per_run = (
+        [c / p for p, c in zip(rates["plain"], rates["chained"], strict=True)]
+        if ("plain" in rates)
+        else []
+    )
     per_run_raw = [c / p for p, c in zip(rates["raw"], rates["chained"], strict=True)]
     return {
         "db": db,
@@ -234,6 +250,9 @@ def bench_appends(
         "ratio_raw": chained / raw,
         "ratio_runs": per_run,
         "ratio_raw_runs": per_run_raw,
+        "cpu_us": {k: statistics.median(v) for k, v in cpu.items() if v},
+        "cpu_ratio_raw": statistics.median(cpu["raw"]) / statistics.median(cpu["chained"]),
+        "load": os.getloadavg(),
     }
 
 
@@ -451,9 +470,18 @@ def main() -> None:
         help="events per configuration for PostgreSQL at 1 event/call (default: --events)",
     )
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument(
+        "--no-fsync",
+        action="store_true",
+        help="SQLite on /dev/shm, PostgreSQL synchronous_commit=off: time CPU and round "
+        "trips, not the disk's flush",
+    )
     ap.add_argument("--batch", type=int, default=5000, help="ChainReader fetchmany size")
     ap.add_argument("--verify-sizes", default=None, help="comma list (default: N,10N)")
     ap.add_argument("--skip-appends", action="store_true")
+    ap.add_argument(
+        "--skip-stock", action="store_true", help="appends: raw and chained only (no ORM stock)"
+    )
     ap.add_argument("--skip-verify", action="store_true")
     ap.add_argument("--profile", action="store_true", help="cProfile one verify (to stderr)")
     ap.add_argument("--json", type=Path, default=None, help="also write results as JSON")
@@ -470,7 +498,7 @@ def main() -> None:
 
     dbs_to_run = ["sqlite", "postgres"] if a.db == "both" else [a.db]
     info = machine(a.pg_url if "postgres" in dbs_to_run else None)
-    dbs = Databases(a.pg_url)
+    dbs = Databases(a.pg_url, no_fsync=a.no_fsync)
     appends: list[dict[str, Any]] = []
     verifies: list[dict[str, Any]] = []
     sizes = (
@@ -485,7 +513,8 @@ def main() -> None:
                     if db == "postgres" and per_call == 1 and a.pg_single_events:
                         total = a.pg_single_events
                     log(f"appends: {db}, {per_call}/call, {total:,} events x {a.repeats}")
-                    appends.append(bench_appends(dbs, db, per_call, total, a.repeats, log))
+                    kinds = ("raw", "chained") if a.skip_stock else ("plain", "raw", "chained")
+                    appends.append(bench_appends(dbs, db, per_call, total, a.repeats, log, kinds))
             if not a.skip_verify:
                 log(f"verify: {db}, sizes {sizes}")
                 results = bench_verify(dbs, db, sizes, a.repeats, a.batch, log)
@@ -530,8 +559,8 @@ def render(
             "",
             "| db | events/call | events per run | stock recorder | raw unchained (ours) "
             "| chained recorder | chained/stock | chained/raw | per-run chained/raw "
-            "| >= raw goal |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| >= raw goal | CPU us/event raw / chained | CPU raw/chained | load (1 min) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in appends:
             goal = RAW_GOALS[r["per_call"]]
@@ -539,7 +568,9 @@ def render(
             lines.append(
                 f"| {r['db']} | {r['per_call']} | {r['events']:,} | {r['plain']:,.0f} "
                 f"| {r['raw']:,.0f} | {r['chained']:,.0f} | {r['ratio']:.2f}x "
-                f"| **{r['ratio_raw']:.2f}x** | {runs} | {mark(r['ratio_raw'] >= goal)} ({goal}x) |"
+                f"| **{r['ratio_raw']:.2f}x** | {runs} | {mark(r['ratio_raw'] >= goal)} ({goal}x) "
+                f"| {r['cpu_us']['raw']:.1f} / {r['cpu_us']['chained']:.1f} "
+                f"| {r['cpu_ratio_raw']:.2f}x | {r['load'][0]:.1f} |"
             )
         lines.append("")
     if verifies:

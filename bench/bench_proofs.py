@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# BENCH_TREE: measure another checkout's ledger (e.g. main via `git archive`), same bench
+sys.path.insert(0, os.environ.get("BENCH_TREE") or str(ROOT))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from eventsourcing.persistence import StoredEvent  # noqa: E402
@@ -151,6 +152,119 @@ def cold(url: str, note_path: str, key_pem: str, samples: int) -> dict[str, floa
         "consistency_proof_ms": cons_ms,
         "peak_rss_mib": vm_hwm_mib(),
     }
+
+
+class _QueryClock:
+    """Wall time spent inside the DB-API (execute and fetch: the round trips and the
+    server's work), summed over every cursor the engine's pooled connections make: what
+    "query time" means for the first proof (issue 18, item 4). PostgreSQL only."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.statements = 0
+        self.each: list[tuple[str, float]] = []
+
+    def install(self, engine: Any) -> None:
+        import psycopg
+        from sqlalchemy import event
+
+        clock = self
+
+        class TimedCursor(psycopg.Cursor):  # type: ignore[type-arg]
+            def execute(self, *args: Any, **kwargs: Any) -> Any:
+                t = time.perf_counter()
+                try:
+                    return super().execute(*args, **kwargs)
+                finally:
+                    took = time.perf_counter() - t
+                    clock.seconds += took
+                    clock.statements += 1
+                    clock.each.append((str(args[0])[:40], took * 1000))
+
+            def _timed(self, name: str, *args: Any) -> Any:
+                t = time.perf_counter()
+                try:
+                    return getattr(super(), name)(*args)
+                finally:
+                    clock.seconds += time.perf_counter() - t
+
+            def fetchone(self) -> Any:
+                return self._timed("fetchone")
+
+            def fetchall(self) -> Any:
+                return self._timed("fetchall")
+
+            def fetchmany(self, *args: Any) -> Any:
+                return self._timed("fetchmany", *args)
+
+        @event.listens_for(engine, "checkout")
+        def _timed_cursors(dbapi_connection: Any, *_: Any) -> None:
+            dbapi_connection.cursor_factory = TimedCursor
+
+        # a connection the pool already holds (opened before install) gets it too
+        engine.pool.dispose()
+
+
+def first_proof_on(url: str, note_path: str, key_pem: str, warm: str) -> dict[str, float]:
+    """Runs in a fresh interpreter on a ledger the bench built: the first inclusion proof
+    after start, cold or warmed up (``ChainReader.warm_up``: the pool's connection opened
+    and the proof's statements prepared, before the clock starts), its wall time and its
+    QUERY time (time inside the DB-API, ``_QueryClock``), then a second proof."""
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    rec = ChainedApplicationRecorder(ChainedDatastore(url=url), events_table_name="ledger_events")
+    clock = _QueryClock()
+    clock.install(rec.datastore.engine)
+    t0 = time.perf_counter()
+    reader = ChainReader(rec)
+    if warm == "warm":
+        reader.warm_up()
+    opened = time.perf_counter() - t0
+    note = Path(note_path).read_text()
+    cp = parse_and_verify(note, load_pem_public_key(key_pem.encode()), ORIGIN)  # type: ignore[arg-type]
+    rng = random.Random(os.getpid())
+    out: dict[str, float] = {"open_ms": opened * 1000}
+    for label in ("first", "second"):
+        clock.seconds, clock.statements, clock.each = 0.0, 0, []
+        t = time.perf_counter()
+        prove(reader, rng.randint(1, cp.size), cp, note)
+        if os.environ.get("BENCH_EACH"):
+            print(label, [(q, round(ms, 2)) for q, ms in clock.each], file=sys.stderr)
+        out[f"{label}_proof_ms"] = (time.perf_counter() - t) * 1000
+        out[f"{label}_query_ms"] = clock.seconds * 1000
+        out[f"{label}_statements"] = clock.statements
+    return out
+
+
+def first_proofs_on(url: str, note: str, key: Any, repeats: int) -> dict[str, Any]:
+    """Cold and warmed-up fresh processes, alternately; medians and the least disturbed."""
+    from ledger.checkpoint import public_key_pem
+
+    runs: dict[str, list[dict[str, float]]] = {"cold": [], "warm": []}
+    other = os.environ.get("BENCH_OTHER_TREE")  # e.g. main, warmed up, side by side
+    if other:
+        runs["other_warm"] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        note_path = Path(tmp) / "cp.txt"
+        note_path.write_text(note)
+        for _ in range(repeats):
+            for mode in runs:
+                env = dict(os.environ)
+                if mode == "other_warm":
+                    env["BENCH_TREE"] = other  # type: ignore[assignment]
+                out = subprocess.run(
+                    [sys.executable, __file__, "--first-on", url, str(note_path),
+                     public_key_pem(key).decode(), mode.removeprefix("other_")],
+                    capture_output=True, text=True, check=True, env=env,
+                )  # fmt: skip
+                runs[mode].append(json.loads(out.stdout))
+    med = {
+        f"{mode}_{k}": statistics.median(r[k] for r in rs)
+        for mode, rs in runs.items()
+        for k in rs[0]
+    }
+    med |= {f"{mode}_{k}_min": min(r[k] for r in rs) for mode, rs in runs.items() for k in rs[0]}
+    return med
 
 
 def first_proof(data_dir: str, note_path: str, key_pem: str, warm: str) -> dict[str, float]:
@@ -265,6 +379,13 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--cold", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--first", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--first-on", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--first-only",
+        action="store_true",
+        help="after building and the first checkpoint: only the first proof after start, "
+        "cold and warmed up (--repeats fresh processes each), with its query time",
+    )
     ap.add_argument("--cold-consistency", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.cold:
@@ -272,6 +393,9 @@ def main() -> None:
         return
     if args.first:
         print(json.dumps(first_proof(*args.first)))
+        return
+    if args.first_on:
+        print(json.dumps(first_proof_on(*args.first_on)))
         return
     if args.data_dir:
         r = first_proofs(args.data_dir, args.repeats)
@@ -306,6 +430,14 @@ def main() -> None:
             t = time.perf_counter()
             cp, note = checkpoint(reader, key)
             first_cp = time.perf_counter() - t
+            if args.first_only:
+                reader.recorder.datastore.engine.dispose()  # type: ignore[union-attr]
+                r = first_proofs_on(url, note, key, args.repeats)
+                print(f"entries {args.entries:,} on {args.db}, {args.repeats} fresh processes each")
+                for k, v in r.items():
+                    print(f"{k:36} {v:.3f}")
+                print(json.dumps(r))
+                return
             rec = recorder(url)
             rec.insert_events([StoredEvent(uuid.uuid4(), 1, "bench:Event", bytes(144))], act=_act())
             t = time.perf_counter()

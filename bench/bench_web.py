@@ -9,6 +9,11 @@ attention list is the steady state's), signs the Director in with her real passp
 included). Each page is requested --warmup times first, then --requests times; p50/p95
 in ms. The process's resident memory (VmRSS) and peak (VmHWM) after the run.
 
+``--compare-unchecked`` times each page twice, interleaved request by request: as the
+code stands (the read models checked against their seals, R29) and with every
+``read_views`` forced unchecked (the dashboard before it checked), so the cost of the
+checks is a side-by-side ratio on the same process, data and load.
+
 Run:  .venv/bin/python bench/bench_web.py --events 100000 --json out.jsonl
 
 ``--postgres``: the --data-dir ledger (SQLite) is copied row for row into a new
@@ -79,6 +84,55 @@ def timed(client: Any, path: str, warmup: int, n: int) -> dict[str, Any]:
     }
 
 
+class Unchecked:
+    """Every read_views call unchecked while entered (the dashboard before R29 checks)."""
+
+    def __enter__(self) -> None:
+        import projections.compliance
+        import projections.registry
+
+        self.original = projections.registry.read_views
+
+        def unchecked(ledger: Any, query: Any, *, as_of: Any = None, checked: bool = False) -> Any:
+            return self.original(ledger, query, as_of=as_of, checked=False)
+
+        projections.registry.read_views = unchecked  # type: ignore[assignment]
+        projections.compliance.read_views = unchecked  # type: ignore[assignment]
+
+    def __exit__(self, *_exc: Any) -> None:
+        import projections.compliance
+        import projections.registry
+
+        projections.registry.read_views = self.original  # type: ignore[assignment]
+        projections.compliance.read_views = self.original  # type: ignore[assignment]
+
+
+def compared(client: Any, path: str, warmup: int, n: int) -> dict[str, Any]:
+    """``path`` timed checked and unchecked, alternating, after warm-ups of both."""
+    for _ in range(warmup):
+        assert client.get(path).status_code == 200, path
+        with Unchecked():
+            assert client.get(path).status_code == 200, path
+    times: dict[str, list[float]] = {"checked": [], "unchecked": []}
+    for i in range(2 * n):
+        which = "checked" if i % 2 == 0 else "unchecked"
+        t0 = time.perf_counter()
+        if which == "unchecked":
+            with Unchecked():
+                response = client.get(path)
+        else:
+            response = client.get(path)
+        times[which].append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200, path
+    out: dict[str, Any] = {"path": path, "n": n}
+    for which, ts in times.items():
+        ts.sort()
+        out[f"{which}_p50_ms"] = round(statistics.median(ts), 1)
+        out[f"{which}_p95_ms"] = round(ts[max(0, round(0.95 * n) - 1)], 1)
+    out["ratio_p50"] = round(out["checked_p50_ms"] / out["unchecked_p50_ms"], 2)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -93,6 +147,11 @@ def main() -> None:
     ap.add_argument("--baseline", type=Path, default=None, help="another tree to compare")
     ap.add_argument("--baseline-data-dir", type=Path, default=None)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument(
+        "--compare-unchecked",
+        action="store_true",
+        help="time each page checked (R29) and unchecked, interleaved",
+    )
     args = ap.parse_args()
 
     def log(text: str) -> None:
@@ -160,8 +219,14 @@ def measure(args: Any, data_dir: Path, log: Any, built: dict[str, Any]) -> None:
     ]
     results = []
     for path in pages:
-        r = timed(client, path, args.warmup, args.requests)
-        log(f"  {path}: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms ({r['bytes']:,} bytes)")
+        if args.compare_unchecked:
+            r = compared(client, path, args.warmup, args.requests)
+            log(f"  {path}: checked p50 {r['checked_p50_ms']} / p95 {r['checked_p95_ms']} ms; "
+                f"unchecked p50 {r['unchecked_p50_ms']} / p95 {r['unchecked_p95_ms']} ms; "
+                f"x{r['ratio_p50']}")  # fmt: skip
+        else:
+            r = timed(client, path, args.warmup, args.requests)
+            log(f"  {path}: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms ({r['bytes']:,} bytes)")
         results.append(r)
     result = {
         "bench": "web",

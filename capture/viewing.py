@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from capture.ingest import open_vault
 from capture.redact import extract_frame
+from capture.vault import Vault
 from ledger.app import Ledger
 from ledger.errors import InvalidInput
-from ledger.footage_commands import COPY_DESTROYERS
+from ledger.footage_commands import COPY_DESTROYERS, ViewPermit
 from ledger.outfiles import PRIVATE, check_destination, staged
 from ledger.rules import FOOTAGE_VIEWING_COPY
 
@@ -62,6 +64,63 @@ def viewing_dir(ledger: Ledger) -> Path:
     return path
 
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Played(Generic[T]):
+    """A viewing made in memory (``play_segment``): what ``render`` made of the clip."""
+
+    segment_id: str
+    archived: bool
+    media: T
+
+
+@dataclass(frozen=True)
+class _Made(Generic[T]):
+    """What a viewing made of the decrypted clip, and what its event records of it."""
+
+    made: T
+    copy_path: str | None = None
+    copy_until: datetime | None = None
+
+
+def _viewing(
+    session: Callable[[], AbstractContextManager[Ledger]],
+    segment_id: str,
+    *,
+    reason: str,
+    purpose: str,
+    remote: bool,
+    actor: str,
+    not_staff_monitoring: str | None,
+    make: Callable[[Vault, ViewPermit], _Made[T]],
+    undo: Callable[[T], None] = lambda _made: None,
+) -> tuple[ViewPermit, _Made[T]]:
+    """The viewing sequence every way of viewing takes (R16, R16a, R16b): the policy
+    check (``check_viewing``; a refusal recorded), then ``make`` with the vault (a copy
+    on disk, or a clip in memory), then the ``FootageViewed`` event; if recording fails,
+    ``undo`` removes what was made. ``session()`` gives the ledger for one step: it is
+    entered for the check and for the record only, so ``make`` runs outside it."""
+    with session() as ledger:
+        permit = ledger.check_viewing(
+            segment_id, reason=reason, purpose=purpose, actor=actor,
+            not_staff_monitoring=not_staff_monitoring,
+        )  # fmt: skip
+        vault = open_vault(ledger)
+    made = make(vault, permit)
+    try:
+        with session() as ledger:
+            ledger.record_viewing(
+                permit, kind="view", remote=remote, copy_path=made.copy_path,
+                copy_until=made.copy_until,
+            )  # fmt: skip
+    except BaseException:
+        undo(made.made)
+        raise
+    return permit, made
+
+
 def view_segment(
     ledger: Ledger,
     segment_id: str,
@@ -78,26 +137,51 @@ def view_segment(
     without ``force``), then record the viewing and the copy; if recording fails the copy
     goes. The copy is destroyed by ``end_viewing``, or by the sweep after its session."""
     now = ledger.clock()
-    permit = ledger.check_viewing(
-        segment_id, reason=reason, purpose=purpose, actor=actor,
-        not_staff_monitoring=not_staff_monitoring,
+
+    def copy(vault: Vault, permit: ViewPermit) -> _Made[Path]:
+        seg = permit.segment
+        name = f"{seg.segment_id}-{now:%Y%m%dT%H%M%SZ}{_suffix(seg.media)}"
+        target = Path(out) if out else viewing_dir(ledger) / name
+        with staged(target, force=force, mode=PRIVATE) as tmp:
+            vault.decrypt_to(seg.sha256, tmp)
+        return _Made(target, _tracked(target), now + COPY_SESSION)
+
+    permit, made = _viewing(
+        lambda: nullcontext(ledger), segment_id, reason=reason, purpose=purpose,
+        remote=remote, actor=actor, not_staff_monitoring=not_staff_monitoring, make=copy,
+        undo=lambda target: target.unlink(missing_ok=True),
     )  # fmt: skip
-    seg = permit.segment
-    suffix = _suffix(seg.media)
-    target = (
-        Path(out) if out else viewing_dir(ledger) / f"{seg.segment_id}-{now:%Y%m%dT%H%M%SZ}{suffix}"
-    )
-    with staged(target, force=force, mode=PRIVATE) as tmp:
-        open_vault(ledger).decrypt_to(seg.sha256, tmp)
-    until = now + COPY_SESSION
-    try:
-        ledger.record_viewing(
-            permit, kind="view", remote=remote, copy_path=_tracked(target), copy_until=until
-        )
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-    return ViewResult(seg.segment_id, target, permit.archived, until)
+    return ViewResult(permit.segment.segment_id, made.made, permit.archived, made.copy_until)
+
+
+def play_segment(
+    session: Callable[[], AbstractContextManager[Ledger]],
+    segment_id: str,
+    *,
+    reason: str,
+    purpose: str,
+    remote: bool,
+    actor: str,
+    render: Callable[[bytes, str], T],
+    not_staff_monitoring: str | None = None,
+) -> Played[T]:
+    """View a segment without a copy on disk (the web dashboard): ``view_segment``'s
+    sequence (the same check, the Director's "not staff monitoring" note, the same
+    ``FootageViewed`` event, without a copy to track), the clip decrypted in memory and
+    given to ``render`` (e.g. transcoded for a browser). ``session()`` is entered for the
+    check and for the record only: the decryption and ``render`` run outside it, so a
+    server holding a lock in it does not hold it while transcoding. If recording fails,
+    the caller never gets the clip."""
+
+    def clip(vault: Vault, permit: ViewPermit) -> _Made[T]:
+        seg = permit.segment
+        return _Made(render(vault.decrypt_bytes(seg.sha256), seg.segment_id))
+
+    permit, made = _viewing(
+        session, segment_id, reason=reason, purpose=purpose, remote=remote, actor=actor,
+        not_staff_monitoring=not_staff_monitoring, make=clip,
+    )  # fmt: skip
+    return Played(permit.segment.segment_id, permit.archived, made.made)
 
 
 def check_frame_time(at_seconds: float) -> float:

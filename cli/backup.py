@@ -14,7 +14,11 @@ from click.core import ParameterSource
 
 from cli.common import Context, emit_json, info, json_option
 from cli.output import echo, force_option
-from cli.proofs import signing_passphrase, witness_policy_option
+from cli.proofs import (
+    signing_passphrase,
+    witness_policy_option,
+    witness_policy_sha256_option,
+)
 from ledger import sitetime
 from ledger.datadir import DATABASE_URL_ENV
 
@@ -150,15 +154,7 @@ def backup(ctx: Context, out: Path, force: bool, as_json: bool) -> None:
     "with mode 0600; forgotten patrons' keys are left out.",
 )
 @witness_policy_option
-@click.option(
-    "--witness-policy-sha256",
-    "policy_sha256",
-    metavar="HEX",
-    default=None,
-    help="Instead of the policy file: its SHA-256 as you hold it from outside the backup "
-    "(board minutes, `witness policy show`); the policy the backup's ledger recorded with "
-    "that digest is used (needs --keys-from: it is encrypted).",
-)
+@witness_policy_sha256_option("the backup's ledger", " (needs --keys-from: it is encrypted)")
 @json_option
 @click.pass_context
 def restore(

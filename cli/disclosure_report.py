@@ -26,7 +26,7 @@ from cli.when import range_options, time_range
 from ledger import sitetime
 from ledger.errors import InvalidInput
 from ledger.sitetime import TypedTime
-from ledger.text import csv_cell
+from ledger.text import register_cell
 
 
 def disclosure_rows(
@@ -62,13 +62,6 @@ def provable_register(
         "rows": rows,
         "proofs": prove_rows(reader, cp, note, [(("register", r["ref"]), r) for r in rows]),
     }
-
-
-def _csv_value(value: Any) -> Any:
-    """A register cell: lists joined with ";", text never a spreadsheet formula (OWASP)."""
-    if isinstance(value, list):
-        value = ";".join(map(str, value))
-    return csv_cell(value) if isinstance(value, str) else value
 
 
 def _duration(seconds: int | None) -> str:
@@ -185,6 +178,6 @@ def report_disclosures(
         headers = list(data[0]) if data else ["ref"]
         writer.writerow(headers)
         for d in data:
-            writer.writerow([_csv_value(v) for v in d.values()])
+            writer.writerow([register_cell(v) for v in d.values()])
     else:
         disclosure_table(rows, zone)

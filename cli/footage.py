@@ -188,19 +188,12 @@ def footage_list(
       custodes footage list --camera lobby-1 --json
       custodes footage list --as-of 2026-11-05T12:00:00Z
     """
-    from projections.registry import read_views
-    from projections.retention import segment_rows
+    from projections.retention import listed_segments
 
     when = parse_as_of(ctx, as_of)
     now = when or ctx.now()
-    if camera is not None:
-        ctx.ledger().camera_info(camera)  # a typo is named (Did you mean ...?), not empty
-    rows = read_views(
-        ctx.ledger(),
-        lambda conn: segment_rows(conn, now, status=status, camera=camera, limit=limit),
-        as_of=when,
-        checked=True,
-    )
+    # checked against the seals (R29); a typo'd camera is named (Did you mean ...?)
+    rows = listed_segments(ctx.ledger(), now, status=status, camera=camera, limit=limit, as_of=when)
     if as_json:
         emit_json(rows)
         return
@@ -482,7 +475,7 @@ def footage_copies(ctx: Context, as_json: bool, actor: str) -> None:
     from projections.registry import read_views
 
     ledger = ctx.ledger()
-    rows = read_views(ledger, live_copies)
+    rows = read_views(ledger, live_copies, checked=True)  # R29: a row gone would hide a copy
     strays = [str(p) for p in stray_copies(ledger, rows)]
     if as_json:
         emit_json({"copies": rows, "strays": strays})

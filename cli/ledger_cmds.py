@@ -24,7 +24,7 @@ from cli.common import (
     table,
 )
 from cli.output import echo
-from cli.proofs import policy_in_force, witness_policy_option
+from cli.proofs import witness_policy_option, witness_policy_sha256_option
 from cli.when import range_options, time_range
 from ledger import sitetime
 from ledger.app import open_ledger
@@ -167,10 +167,16 @@ def init(
     "row by row.",
 )
 @witness_policy_option
+@witness_policy_sha256_option("the checked ledger")
 @json_option
 @pass_ctx
 def verify(
-    ctx: Context, against: Path | None, deep: bool, witness_policy: Path | None, as_json: bool
+    ctx: Context,
+    against: Path | None,
+    deep: bool,
+    witness_policy: Path | None,
+    policy_sha256: str | None,
+    as_json: bool,
 ) -> None:
     """Verify the whole hash chain and every signed act (no key needed). Exit 3 if it was
     tampered with.
@@ -185,14 +191,28 @@ def verify(
     (R29): each table and row, missing, edited or extra; `custodes projections rebuild`
     repairs them (docs/REPORTS.md).
 
+    With --against, the checkpoint's cosignatures are judged by the witness policy you
+    bring (--witness-policy FILE, or --witness-policy-sha256 HEX: the text this ledger
+    recorded with that digest); without either, by the policy this ledger says was in
+    force at the checkpoint's size, with a warning that it is the checked ledger's own
+    claim. The output names the policy's SHA-256 and where it came from.
+
     \b
     Example:
       custodes verify || echo "ledger damaged"
       custodes verify --against board-2026-11.checkpoint
       custodes verify --against board-2026-12.checkpoint --witness-policy witnesses.policy
     """
+    if policy_sha256 is not None:
+        if against is None:
+            raise click.UsageError(
+                "--witness-policy-sha256 checks the checkpoint named by --against"
+            )
+        if witness_policy is not None and _given_on_command_line("witness_policy"):
+            raise click.UsageError("give --witness-policy or --witness-policy-sha256, not both")
+        witness_policy = None  # the digest given here wins over CUSTODES_WITNESS_POLICY
     if against is not None:
-        _verify_against(ctx, against, witness_policy, as_json)
+        _verify_against(ctx, against, witness_policy, policy_sha256, as_json)
         return
     if witness_policy is not None and _given_on_command_line("witness_policy"):
         raise click.UsageError("--witness-policy checks the checkpoint named by --against")
@@ -301,9 +321,15 @@ def _given_on_command_line(name: str) -> bool:
     return source == ParameterSource.COMMANDLINE
 
 
-def _verify_against(ctx: Context, path: Path, witness_policy: Path | None, as_json: bool) -> None:
+def _verify_against(
+    ctx: Context,
+    path: Path,
+    witness_policy: Path | None,
+    policy_sha256: str | None,
+    as_json: bool,
+) -> None:
     try:
-        _check_against(ctx, path, witness_policy, as_json)
+        _check_against(ctx, path, witness_policy, policy_sha256, as_json)
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
     except Exception as e:
@@ -320,33 +346,65 @@ def _first_damage(ctx: Context) -> Damage | None:
         return None
 
 
-def _check_against(ctx: Context, path: Path, witness_policy: Path | None, as_json: bool) -> None:
+def _check_against(
+    ctx: Context,
+    path: Path,
+    witness_policy: Path | None,
+    policy_sha256: str | None,
+    as_json: bool,
+) -> None:
+    from ledger.witness import policy_source as ps
+    from ledger.witness.ledger_side import check_log, check_witnesses
+
     datadir = ctx.datadir()
     reader = open_chain(datadir)
-    origin = ctx.ledger().site().log_origin
+    ledger = ctx.ledger()
+    origin = ledger.site().log_origin
     note = path.read_text()
     cp = read_checkpoint(note, datadir.public_key(), origin)
-    policy = policy_in_force(ctx, witness_policy)
-    if policy is not None:
-        from ledger.witness.ledger_side import check_log
-
-        check_log(policy, origin, datadir.public_key())
+    digest = None if policy_sha256 is None else ps.check_sha256(policy_sha256)
+    chosen = None if witness_policy is None else ps.from_file(witness_policy)
+    if chosen is not None:
+        check_log(chosen.policy, origin, datadir.public_key())
     outcome = verify_against(reader, cp)
+    warnings: list[str] = []
+    if chosen is None:
+        # Read after the proof: the first cp.size entries are the checkpoint's own.
+        recorded = ps.recorded_policies(ledger)
+        if digest is not None:
+            fix = "give the policy file with --witness-policy."
+            chosen = ps.with_sha256(recorded, digest, "the checked ledger", fix)
+        else:
+            chosen = ps.in_force_at(recorded, cp.size, "the checked ledger")
+            later = [r for r in recorded if r.position > cp.size]
+            if chosen is None and later:
+                warnings.append(
+                    f"no witness policy was in force at the checkpoint's size {cp.size} "
+                    f"(the ledger records one from position {later[0].position}): its "
+                    "cosignatures were not checked; --witness-policy FILE checks them"
+                )
+    if chosen is not None and chosen.own_claim:
+        warnings.append(ps.OWN_CLAIM_WARNING)
     witnessed: dict[str, int] | None = None
-    if policy is not None:
-        from ledger.witness.ledger_side import check_witnesses
-
+    if chosen is not None:
         what = f"the checkpoint {path.name}"
-        witnessed = check_witnesses(policy, note, origin, datadir.public_key(), what).cosigned
-    data = {
+        checked = check_witnesses(chosen.policy, note, origin, datadir.public_key(), what)
+        witnessed = checked.cosigned
+    data: dict[str, Any] = {
         "ok": True,
         "entries": outcome.tree_size,
         "root": (outcome.tree_root or b"").hex(),
         "checkpoint_size": cp.size,
         "checkpoint_time": cp.time,
     }
-    if witnessed is not None:
+    if chosen is not None:
         data["witnesses"] = witnessed
+        data["policy_sha256"] = chosen.sha256
+        data["policy_source"] = chosen.source
+        data["policy_from"] = chosen.where
+    data["warnings"] = warnings
+    for warning in warnings:
+        info(f"warning: {warning}")
     if as_json:
         emit_json(data)
     else:
@@ -354,8 +412,9 @@ def _check_against(ctx: Context, path: Path, witness_policy: Path | None, as_jso
             f"OK: {outcome.tree_size} entries verify and extend the checkpoint of "
             f"{cp.size} entries signed {sitetime.show(cp.time, ctx.zone(), seconds=True)}"
         )
-        if witnessed is not None:
+        if chosen is not None and witnessed is not None:
             echo(f"Cosigned as the witness policy requires by: {', '.join(sorted(witnessed))}")
+            echo(f"Witness policy SHA-256 {chosen.sha256}, from {chosen.where}.")
 
 
 @click.command("log")

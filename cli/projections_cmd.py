@@ -35,32 +35,47 @@ def projections_group() -> None:
     show_default=True,
     help="Events written per transaction (one tracking update each).",
 )
+@click.option(
+    "--restart",
+    is_flag=True,
+    help="Drop and rebuild from the start even if a rebuild was begun (or its mark is "
+    "reported forged).",
+)
 @json_option
 @pass_ctx
-def projections_rebuild(ctx: Context, workers: int, batch: int, as_json: bool) -> None:
+def projections_rebuild(
+    ctx: Context, workers: int, batch: int, restart: bool, as_json: bool
+) -> None:
     """Drop every read model and rebuild it from the whole log; the result equals the
     incrementally kept one.
 
     Resumable: stopped part-way (killed, power lost), the read models stay at the last
-    batch written and running the command again carries on from there.
+    batch written and running the command again carries on from there. The mark that
+    says so is sealed (R29): a mark written with plain SQL is exit 3, nothing dropped;
+    --restart rebuilds from the start whatever the mark says.
 
     \b
     Example:
       custodes projections rebuild
       custodes projections rebuild --json
+      custodes projections rebuild --restart
     """
     from projections.base import Views
     from projections.registry import all_projections
 
     ledger = ctx.ledger()
     views = Views(ledger, all_projections())
-    resumed = views.rebuilding()
+    try:
+        resumed = not restart and views.rebuilding()
+    except BaseException:
+        views.close()
+        raise
     total = ledger.recorder.max_notification_id() or 0
     remaining = total - min((views.position(p) for p in views.projections), default=0)
     t0 = time.perf_counter()
     try:
         if as_json:
-            read = views.rebuild(workers=workers, batch=batch)
+            read = views.rebuild(workers=workers, batch=batch, restart=restart)
         else:
             bar = click.progressbar(
                 length=remaining if resumed else total,
@@ -71,7 +86,9 @@ def projections_rebuild(ctx: Context, workers: int, batch: int, as_json: bool) -
                 show_pos=True,
             )
             with bar:
-                read = views.rebuild(progress=bar.update, workers=workers, batch=batch)
+                read = views.rebuild(
+                    progress=bar.update, workers=workers, batch=batch, restart=restart
+                )
     finally:
         views.close()
     seconds = time.perf_counter() - t0

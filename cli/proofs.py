@@ -46,6 +46,20 @@ def witness_policy_option(f):  # type: ignore[no-untyped-def]
     )(f)
 
 
+def witness_policy_sha256_option(what: str, note: str = ""):  # type: ignore[no-untyped-def]
+    """``--witness-policy-sha256 HEX``: the policy ``what`` recorded with that digest
+    (shared by `restore` and `verify`)."""
+    return click.option(
+        "--witness-policy-sha256",
+        "policy_sha256",
+        metavar="HEX",
+        default=None,
+        help="Instead of the policy file: its SHA-256 as you hold it from outside "
+        f"(board minutes, `witness policy show`); the policy {what} recorded with that "
+        f"digest is used{note}.",
+    )
+
+
 def policy_in_force(ctx: Context, path: Path | None) -> Any:
     """The witness policy to apply: the file given (--witness-policy or
     CUSTODES_WITNESS_POLICY), else the one the ledger keeps (custodes witness policy set),
@@ -54,12 +68,9 @@ def policy_in_force(ctx: Context, path: Path | None) -> Any:
 
     if path is not None:
         return load_policy(path)
-    text = ctx.ledger().site().witness_policy
-    if text is None:
-        return None
-    from ledger.witness.policy import parse_policy
+    from ledger.witness.ledger_side import recorded_policy
 
-    return parse_policy(text.encode("utf-8"))
+    return recorded_policy(ctx.ledger().site().witness_policy)
 
 
 @click.command("checkpoint")
@@ -110,24 +121,20 @@ def checkpoint(
         raise click.UsageError(
             "--witness needs a witness policy (--witness-policy, or custodes witness policy set)"
         )
-    if policy is not None:
-        from ledger.witness.ledger_side import check_log
+    from ledger.witness.ledger_side import witnessed_checkpoint
 
-        check_log(policy, origin, datadir.public_key())
-    reader = open_chain(datadir)
-    cp, note = issue_checkpoint(reader, origin=origin, signing_key=key, now=ctx.now())
-    evidence: list[str] = []
-    if policy is not None:
-        from ledger.witness.ledger_side import collect_cosignatures
-
-        collected = collect_cosignatures(reader, cp, note, policy, only=witnesses)
-        note, evidence = collected.note, collected.evidence
-        for o in collected.outcomes:
+    made = witnessed_checkpoint(
+        open_chain(datadir), origin=origin, signing_key=key, public_key=datadir.public_key(),
+        policy=policy, now=ctx.now(), only=witnesses,
+    )  # fmt: skip
+    cp, note, evidence = made.checkpoint, made.note, made.evidence
+    if made.collected is not None:
+        for o in made.collected.outcomes:
             info(f"witness {o.witness} ({o.url}): {o.status}: {o.detail}")
-        met = "met" if collected.check.quorum_met else "NOT met"
+        met = "met" if made.collected.check.quorum_met else "NOT met"
         info(
-            f"Witness quorum ({collected.check.quorum}) {met}: cosigned by "
-            f"{', '.join(sorted(collected.check.cosigned)) or 'no witness'}"
+            f"Witness quorum ({made.collected.check.quorum}) {met}: cosigned by "
+            f"{', '.join(sorted(made.collected.check.cosigned)) or 'no witness'}"
         )
     if out is None:
         echo(note, nl=False)

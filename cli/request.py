@@ -18,7 +18,7 @@ from cli.common import (
     json_option,
     pass_ctx,
 )
-from cli.disclosure_report import disclosure_rows, disclosure_table, report_disclosures
+from cli.disclosure_report import disclosure_table, report_disclosures
 from cli.output import echo, force_option
 from cli.report import report_group
 from cli.when import DAY, when_option
@@ -350,13 +350,17 @@ def request_show(ctx: Context, ref: str, as_json: bool, actor: str) -> None:
 @actor_option
 @pass_ctx
 def request_list(ctx: Context, as_json: bool, actor: str) -> None:
-    """All requests, from the disclosure register.
+    """The requests you may list, from the disclosure register: every request for the
+    Director, the Business Manager and counsel; for other staff, the requests they took
+    in themselves (recorded under their key).
 
     \b
     Example:
       custodes request list --json
     """
-    rows = disclosure_rows(ctx, None, None)
+    from projections.disclosures import listed_requests
+
+    rows = listed_requests(ctx.ledger(), actor)
     if as_json:
         emit_json(rows)
         return

@@ -45,6 +45,15 @@ from projections.report_summary import period_words
 from projections.retention import due_segment_ids
 
 LIBRARY = "Mahomet Public Library"
+
+
+def library_of(profile: str) -> str:
+    """The demo library's name under a shipped profile: the profile's place name
+    ("riverbend-7-day" is Riverbend Public Library); the classic demo's is LIBRARY."""
+    place = profile.split("-")[0]
+    return LIBRARY if place == "mahomet" else f"{place.title()} Public Library"
+
+
 DIRECTOR = "Dana Director"
 MANAGER = "Bo Business"
 STAFF = "Sam Staff"
@@ -194,7 +203,7 @@ def _staff_and_cameras(
     ledger.clock.set(t)
     ledger.initialise(
         director=DIRECTOR,
-        library=LIBRARY,
+        library=library_of(profile),
         timezone=SITE_ZONE.key,
         passphrase=PASSPHRASES[DIRECTOR].encode(),
         profile=profile,

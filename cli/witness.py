@@ -227,8 +227,9 @@ def cosign(
 def policy_group() -> None:
     """The witness policy this ledger keeps: which witnesses' keys cosign its checkpoints
     and how many are needed (C2SP tlog-policy). Once set, `custodes checkpoint` asks its
-    witnesses and `custodes verify --against` checks the cosignatures, without
-    --witness-policy.
+    witnesses, and `custodes verify --against` without --witness-policy checks the
+    cosignatures by the policy in force at the checkpoint (and warns that it is the
+    checked ledger's own claim).
 
     
     Example:

@@ -16,12 +16,12 @@ from ledger.datadir import DataDir
 from ledger.disclosure_commands import DisclosureCommands
 from ledger.disclosure_queries import DisclosureQueries
 from ledger.errors import StoreUnavailable
-from ledger.exports import ExportCommands
+from ledger.export_commands import ExportCommands
 from ledger.footage_commands import FootageCommands
 from ledger.footage_queries import FootageQueries
 from ledger.identity import IdentityCommands
 from ledger.integrity import open_chain, verify_chain
-from ledger.report_records import ReportCommands
+from ledger.report_commands import ReportCommands
 from ledger.retention_commands import RetentionCommands
 
 __all__ = ["Ledger", "LogEntry", "StaffView", "open_chain", "open_ledger", "verify_chain"]

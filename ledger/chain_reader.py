@@ -15,10 +15,19 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from ledger.chain import GENESIS, ActVerifier, Text, VerifyResult, walk
+from ledger.chunks import chunks
 from ledger.merkle import TreeDamaged
 
 if TYPE_CHECKING:
     from ledger.store import ChainedApplicationRecorder
+
+
+def _entry_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A row of ``ChainReader._entry_sql`` with its binary columns as ``bytes``."""
+    return (
+        row[0], bytes(row[1]), row[2], row[3], row[4],
+        *(None if v is None else bytes(v) for v in row[5:]),
+    )  # fmt: skip
 
 
 class ChainReader:
@@ -127,7 +136,9 @@ class ChainReader:
         row = cur.fetchone()
         if row is None:
             return 0, None
-        size, root = row
+        return self._tree_row(row[0], row[1])
+
+    def _tree_row(self, size: Any, root: Any) -> tuple[int, bytes]:
         if (
             type(size) is not int
             or not 0 <= size < 2**63
@@ -204,16 +215,17 @@ class ChainReader:
 
     def warm_up(self) -> None:
         """PostgreSQL: open the pool's connection now and prepare on it the statements an
-        inclusion proof runs (the entry, the tree's size, the proof's nodes), so the first
+        inclusion proof runs (the entry with the tree's size, the proof's nodes), so the first
         proof after start costs its queries only (issue 18, item 4). The pool keeps the
         connection, and psycopg keeps its prepared statements, across checkouts.
         SQLite: nothing to do (no connection set-up worth saving)."""
         if self.recorder.dialect != "postgresql" or not self.tree_tables_exist():
             return
-        store = self.node_store()
+        store = self.node_store(autocommit=True)
         try:
-            store.entry(notification_id=0)
-            store.tree_state()
+            # a real row (the first event, if any) and a real node: the backend opens the
+            # tables' and indexes' files now, not in the first proof
+            store.entry_with_tree(1)
             store.prefetch([(0, 0)])
             try:
                 store.get(0, -1)
@@ -222,8 +234,11 @@ class ChainReader:
         finally:
             store.close()
 
-    def node_store(self) -> SqlNodeStore:
-        return SqlNodeStore(self)
+    def node_store(self, *, autocommit: bool = False) -> SqlNodeStore:
+        """``autocommit`` (PostgreSQL): each statement on its own, no BEGIN and no COMMIT
+        round trips; for reads of rows that never change once written (entries, perfect
+        subtrees) plus the tree's size and root read in ONE statement with the entry."""
+        return SqlNodeStore(self, autocommit=autocommit)
 
     def tree_audit(self, size: int) -> TreeAudit:
         return TreeAudit(self, size)
@@ -254,7 +269,6 @@ class ChainReader:
         originator: tuple[UUID, int] | None = None,
     ) -> Any:
         pg = self.recorder.dialect == "postgresql"
-        uuid_expr = "uuid_send(originator_id)" if pg else "originator_id"
         p = "%s" if pg else "?"
         params: tuple[Any, ...]
         if notification_id is not None:
@@ -269,19 +283,21 @@ class ChainReader:
             )
         else:
             raise ValueError("name the entry by notification id, position or originator")
-        self._execute(
-            cur,
-            f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
-            f"prev_hash, entry_hash, act FROM {self.table} WHERE {where}",
-            params,
-        )
+        self._execute(cur, self._entry_sql(where), params)
         row = cur.fetchone()
-        if row is None:
-            return None
+        return None if row is None else _entry_row(row)
+
+    def _entry_sql(self, where: str, *, state: bool = False) -> str:
+        """SELECT an entry's chain fields (the originator id as its 16 bytes), and with
+        ``state`` its stored state after them, for the rows ``where`` names."""
+        uuid_expr = (
+            "uuid_send(originator_id)" if self.recorder.dialect == "postgresql" else "originator_id"
+        )
         return (
-            row[0], bytes(row[1]), row[2], row[3], row[4],
-            *(None if v is None else bytes(v) for v in row[5:]),
-        )  # fmt: skip
+            f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
+            f"prev_hash, entry_hash, act{', state' if state else ''} FROM {self.table} "
+            f"WHERE {where}"
+        )
 
     def aggregate_entries(
         self, store: SqlNodeStore, aggregate: UUID, max_position: int
@@ -289,47 +305,25 @@ class ChainReader:
         """Every entry of one aggregate at or before ``max_position``, by version: the
         chain fields of ``entry`` and the stored state (on the node store's connection)."""
         pg = self.recorder.dialect == "postgresql"
-        uuid_expr = "uuid_send(originator_id)" if pg else "originator_id"
         p = "%s" if pg else "?"
         cur = store._cur
         cur.execute(
-            f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
-            f"prev_hash, entry_hash, act, state FROM {self.table} "
-            f"WHERE originator_id = {p} AND position <= {p} ORDER BY originator_version",
+            self._entry_sql(f"originator_id = {p} AND position <= {p}", state=True)
+            + " ORDER BY originator_version",
             (aggregate if pg else aggregate.bytes, max_position),
         )
-        return [
-            (r[0], bytes(r[1]), r[2], r[3], r[4], *(None if v is None else bytes(v) for v in r[5:]))
-            for r in cur.fetchall()
-        ]
+        return [_entry_row(r) for r in cur.fetchall()]
 
     def entries_by_id(self, store: SqlNodeStore, ids: Sequence[int]) -> list[tuple[Any, ...]]:
         """The entries of these notification ids, as ``aggregate_entries`` gives them
         (chain fields and the stored state), by position, on the node store's connection."""
-        pg = self.recorder.dialect == "postgresql"
-        uuid_expr = "uuid_send(originator_id)" if pg else "originator_id"
+        mark = "%s" if self.recorder.dialect == "postgresql" else "?"
         cur = store._cur
         out: list[tuple[Any, ...]] = []
-        wanted = sorted(set(ids))
-        for at in range(0, len(wanted), 500):
-            chunk = wanted[at : at + 500]
-            marks = ", ".join(["%s" if pg else "?"] * len(chunk))
-            cur.execute(
-                f"SELECT id, {uuid_expr}, originator_version, topic, position, state_digest, "
-                f"prev_hash, entry_hash, act, state FROM {self.table} WHERE id IN ({marks})",
-                tuple(chunk),
-            )
-            out += [
-                (
-                    r[0],
-                    bytes(r[1]),
-                    r[2],
-                    r[3],
-                    r[4],
-                    *(None if v is None else bytes(v) for v in r[5:]),
-                )
-                for r in cur.fetchall()
-            ]
+        for chunk in chunks(sorted(set(ids))):
+            marks = ", ".join([mark] * len(chunk))
+            cur.execute(self._entry_sql(f"id IN ({marks})", state=True), tuple(chunk))
+            out += [_entry_row(r) for r in cur.fetchall()]
         return sorted(out, key=lambda r: r[4])
 
     @contextmanager
@@ -365,12 +359,16 @@ class SqlNodeStore:
     in-memory tree, even on the first call after a restart.
     """
 
-    def __init__(self, reader: ChainReader) -> None:
+    def __init__(self, reader: ChainReader, *, autocommit: bool = False) -> None:
         self.reader = reader
         engine = reader.recorder.datastore.engine
         assert engine is not None
         self._proxy = engine.raw_connection()  # type: ignore[union-attr]
-        self._cur = self._proxy.driver_connection.cursor()  # type: ignore[union-attr]
+        conn: Any = self._proxy.driver_connection
+        self._autocommit = autocommit and reader.recorder.dialect == "postgresql"
+        if self._autocommit:
+            conn.autocommit = True  # idle: the pool hands connections back rolled back
+        self._cur = conn.cursor()
         p = "?" if reader.recorder.dialect == "sqlite" else "%s"
         self._sql = f"SELECT hash FROM {reader.table}_tree_nodes WHERE level = {p} AND idx = {p}"
         self._cache: dict[tuple[int, int], bytes] = {}
@@ -412,10 +410,46 @@ class SqlNodeStore:
     def entry(self, **by: Any) -> Any:
         return self.reader._entry(self._cur, **by)
 
+    def entry_with_tree(self, notification_id: int) -> tuple[Any, tuple[int, bytes | None]]:
+        """``entry(notification_id=...)`` and ``tree_state()``; on PostgreSQL in ONE
+        statement (one round trip where there were two)."""
+        reader = self.reader
+        if reader.recorder.dialect != "postgresql":
+            return self.entry(notification_id=notification_id), self.tree_state()
+        try:
+            reader._execute(
+                self._cur,
+                "SELECT e.id, uuid_send(e.originator_id), e.originator_version, e.topic, "
+                "e.position, e.state_digest, e.prev_hash, e.entry_hash, e.act, t.size, t.root, "
+                f"t.id FROM (SELECT 1) AS one LEFT JOIN {reader.table} AS e ON e.id = %s "
+                f"LEFT JOIN {reader.table}_tree AS t ON t.id = 1",
+                (notification_id,),
+            )
+        except reader.recorder.dbapi.Error:  # type: ignore[union-attr]
+            if not self._autocommit:
+                raise
+            # no tree table yet: the statement failed on its own, nothing to roll back
+            return self.entry(notification_id=notification_id), (0, None)
+        r = self._cur.fetchone()
+        entry = None
+        if r[0] is not None:
+            entry = (
+                r[0], bytes(r[1]), r[2], r[3], r[4],
+                *(None if v is None else bytes(v) for v in r[5:9]),
+            )  # fmt: skip
+        tree = reader._tree_row(r[9], r[10]) if r[11] is not None else (0, None)
+        return entry, tree
+
     def tree_state(self) -> tuple[int, bytes | None]:
         return self.reader._tree_state(self._cur)
 
     def close(self) -> None:
+        if self._autocommit:
+            try:
+                self._proxy.driver_connection.autocommit = False  # type: ignore[union-attr]
+            finally:
+                self._proxy.close()
+            return
         try:
             if self.reader.recorder.dialect == "postgresql":
                 # Read only, so COMMIT ends it as ROLLBACK would; but psycopg forgets

@@ -10,18 +10,23 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger import policy
 from ledger import rules as r
-from ledger.disclosure import Request
 from ledger.disclosure_intake import DisclosureIntake, OrderScope, nonblank, optional
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, StaleForm
 from ledger.text import REASON, REFERENCE
+
+if TYPE_CHECKING:
+    from ledger.disclosure import Request
 
 FOLLOW_UP_RESOLUTIONS = ("court_order", "judicial_review_sought", "closed")
 
 __all__ = ["DisclosureCommands", "OrderScope", "inventory_digest"]
+
+# ledger.disclosure (and ledger.patrons) are imported where they are used: a command
+# that touches no request (a footage act) does not build their event classes (issue 16).
 
 
 def inventory_digest(ref: str, fields: Sequence[str], footage: Sequence[dict[str, str]], to: str,
@@ -31,10 +36,34 @@ def inventory_digest(ref: str, fields: Sequence[str], footage: Sequence[dict[str
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
+def _fresh(request: Request, opened_at: int | None) -> None:
+    """A form's act goes ahead only on the version of the request it was opened on
+    (None: not a form, e.g. the command line). A form that does not say (0: no request is
+    at version 0) is stale too: an honest browser always sends it."""
+    if opened_at is not None and opened_at != request.version:
+        raise StaleForm(
+            f"{request.ref} changed since the form was opened; nothing was recorded",
+            version=int(request.version),
+        )
+
+
 class DisclosureCommands(DisclosureIntake):
     # ---- decision (R2, R3, R4, R7, R9, R20) -----------------------------------------------
 
-    def decide(self, ref: str, *, approve: bool, reason: str, actor: str) -> dict[str, Any]:
+    def decide(
+        self,
+        ref: str,
+        *,
+        approve: bool,
+        reason: str,
+        actor: str,
+        opened_at: int | None = None,
+    ) -> dict[str, Any]:
+        """The Director's decision. ``opened_at`` (a form: the request's version when it
+        was opened; 0 when the form did not say) is checked once the member is
+        authorized: a stale form raises ``StaleForm`` and records nothing."""
+        from ledger.disclosure import Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
@@ -43,6 +72,7 @@ class DisclosureCommands(DisclosureIntake):
         decider = policy.check_decider(who.role)
         if not decider.allowed:
             self.refuse(who, "request decide", decider.rule, decider.reason, subject=request.ref)  # fmt: skip
+        _fresh(request, opened_at)
         reason = nonblank(reason, "the reason (--reason)", REASON, no_card_numbers=True)
         if request.releases:
             raise InvalidInput(f"{request.ref} has been released already; it cannot be re-decided")
@@ -91,6 +121,7 @@ class DisclosureCommands(DisclosureIntake):
         badge: str = "",
         period: tuple[date, date] | None = None,
         redaction: dict[str, Any] | None = None,
+        opened_at: int | None = None,
     ) -> dict[str, Any]:
         """Record what leaves the library, checked against the Director's decision and the
         policy (R7, R9, R10, R16, R20): under a court order field by field, patron by
@@ -98,7 +129,11 @@ class DisclosureCommands(DisclosureIntake):
         the emergency path only to the officer of the signed form (``badge``), in person;
         footage only by the Director or the Business Manager, and under FOIA only
         redacted (``redaction``, given by the evidence export). A parent or guardian may
-        be told a minor's fines and fees by authorized staff without a decision (R4)."""
+        be told a minor's fines and fees by authorized staff without a decision (R4).
+        ``opened_at`` as for ``decide``: checked once the member is authorized, before
+        the release is checked against the decision."""
+        from ledger.disclosure import Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
@@ -124,6 +159,7 @@ class DisclosureCommands(DisclosureIntake):
                     v.replace("_", " ").title() for v in sorted(viewers, key="director".__ne__)
                 ),
             )
+        _fresh(request, opened_at)  # the member may release: is the form still current?
         if decision is None and plan.basis != "guardian":
             refuse(
                 r.POLICY_DIRECTOR_DECIDES,
@@ -221,6 +257,8 @@ class DisclosureCommands(DisclosureIntake):
 
     def acknowledge(self, ref: str, *, actor: str, signed_receipt_sha256: str) -> None:
         """Record the recipient's signed receipt of what was released (R10)."""
+        from ledger.disclosure import Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
@@ -249,6 +287,8 @@ class DisclosureCommands(DisclosureIntake):
         closed: bool = False,
         reason: str = "",
     ) -> None:
+        from ledger.disclosure import Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(

@@ -15,22 +15,16 @@ from typing import Any, Protocol, cast
 
 from ledger import foia, policy, sitetime
 from ledger import rules as r
-from ledger.disclosure import (
-    ORDER_KINDS,
-    RECORD_CLASSES,
-    REQUESTER_KINDS,
-    ROLES_SOUGHT,
-    Request,
-    request_id,
-)
 from ledger.disclosure_queries import DisclosureQueries
 from ledger.domain import Actor
 from ledger.errors import InvalidInput, NotFound
 from ledger.footage_policy import CLAIM_TOLERANCE
-from ledger.patrons import PatronDetails
 from ledger.staff import StaffMember, staff_id
 from ledger.suggestions import did_you_mean
 from ledger.text import DESCRIPTION, NAME, REASON, REFERENCE, clean_text
+
+# ledger.disclosure (and ledger.patrons) are imported where they are used: a command
+# that touches no request (a footage act) does not build their event classes (issue 16).
 
 
 class _Footage(Protocol):
@@ -66,6 +60,8 @@ class OrderScope:
 
 
 def _check_scope(scope: OrderScope) -> None:
+    from ledger.disclosure import RECORD_CLASSES
+
     classes = set(RECORD_CLASSES) | {"non_patron"}
     bad = [c for c in [*scope.records, *scope.exclude_records] if c not in classes]
     bad += [f for f in [*scope.fields, *scope.exclude_fields] if f not in policy.FIELD_CLASS]
@@ -122,6 +118,9 @@ class DisclosureIntake(DisclosureQueries):
     ) -> str:
         """Record a request, route it to the Director; on the FOIA path start the clock and
         hold the responsive footage. Returns the request reference (``R-2026-0001``)."""
+        from ledger.disclosure import RECORD_CLASSES, REQUESTER_KINDS, Request, request_id
+        from ledger.patrons import PatronDetails
+
         now = self.clock()
         who = self.authorize(actor, "request open", (), r.POLICY_DIRECTOR_DECIDES)
         if requester_kind not in REQUESTER_KINDS:
@@ -242,6 +241,8 @@ class DisclosureIntake(DisclosureQueries):
     ) -> None:
         """Record the order and its structured scope (R6, R7); ``scope_note`` keeps the
         order's own words, ``nondisclosure`` any nondisclosure order served with it."""
+        from ledger.disclosure import ORDER_KINDS, Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
@@ -293,6 +294,8 @@ class DisclosureIntake(DisclosureQueries):
     def extend_foia(self, ref: str, *, reason: str, actor: str) -> datetime:
         """Take the one FOIA extension (5 ILCS 140/3(e)): Director only, before the first
         deadline, with the reason the requester is told. Returns the new deadline."""
+        from ledger.disclosure import Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
@@ -324,6 +327,8 @@ class DisclosureIntake(DisclosureQueries):
         return foia["extended_due_at"]
 
     def record_counsel_review(self, ref: str, *, result: str, notes: str, actor: str) -> None:
+        from ledger.disclosure import Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(
@@ -371,6 +376,8 @@ class DisclosureIntake(DisclosureQueries):
         the officer's identity and the four representations are those on the form. The
         fields the request asks for that an emergency request may not obtain are refused
         here, by name (R9). Returns the request's view."""
+        from ledger.disclosure import ROLES_SOUGHT, Request
+
         now = self.clock()
         request = self._request(ref)
         who = self.authorize(

@@ -7,13 +7,17 @@ build on these (``_request``, ``request_refs``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from ledger import policy, sitetime
-from ledger.disclosure import Request, fields_for, request_id
+from ledger import policy, rules, sitetime
 from ledger.errors import NotFound
 from ledger.patron_commands import PatronCommands
-from ledger.patrons import ERASED, MISSING
+from ledger.reads import LIST_EVERY_REQUEST
+
+# ledger.disclosure and ledger.patrons are imported where they are used: a command that
+# touches no request (a footage act) does not build their event classes (issue 16).
+if TYPE_CHECKING:
+    from ledger.disclosure import Request
 
 # What `request show` prints for details whose key is gone with no `patron forget`.
 MISSING_KEY = (
@@ -23,9 +27,19 @@ MISSING_KEY = (
 
 
 class DisclosureQueries(PatronCommands):
+    def request_list_scope(self, actor: str) -> str | None:
+        """Whose requests ``actor`` may list: None for every request (the members who
+        read the disclosure register, ``LIST_EVERY_REQUEST``), else the member's own
+        name: the requests they took in, by the signed actor who recorded the intake
+        (R3, R27). An unknown or deactivated member is refused and recorded."""
+        who = self.authorize(actor, "request list", (), rules.STAFF_ACTIVE)
+        return None if who.role in LIST_EVERY_REQUEST else who.name
+
     # ---- queries (plain data) -------------------------------------------------------------
 
     def request_view(self, ref: str) -> dict[str, Any]:
+        from ledger.patrons import ERASED, MISSING
+
         q = self._request(ref)
         facts = self.facts_of(q)
         plan = policy.releasable_fields(facts)
@@ -95,6 +109,8 @@ class DisclosureQueries(PatronCommands):
 
     def appendix9_form(self, ref: str) -> dict[str, Any]:
         """The Appendix 9 form's fields, prefilled from the record (site time zone)."""
+        from ledger.disclosure import fields_for
+
         q = self._request(ref)
         site = self.site()
 
@@ -133,11 +149,15 @@ class DisclosureQueries(PatronCommands):
         return form
 
     def request_refs(self) -> list[str]:
+        from ledger.disclosure import Request
+
         return [e.ref for e in self._events_of(Request.RequestOpened)]  # type: ignore[attr-defined]
 
     # ---- helpers --------------------------------------------------------------------------
 
     def _request(self, ref: str) -> Request:
+        from ledger.disclosure import Request, request_id
+
         request = self._get(Request, request_id(ref)) if ref.strip() else None
         if request is None:
             raise NotFound(f"request {ref!r} does not exist (see: custodes request list)")

@@ -38,6 +38,16 @@ class InvalidInput(LedgerError):
     """Bad input: nothing was recorded."""
 
 
+class StaleForm(LedgerError):
+    """A form opened on an earlier version of the record it acts on (another browser
+    acted first), or one that does not say which version it was opened on: checked
+    after the member's authorization, so nothing was recorded (the web's 409)."""
+
+    def __init__(self, message: str, *, version: int) -> None:
+        super().__init__(message)
+        self.version = version
+
+
 class InvalidTime(InvalidInput):
     """A typed date or time that cannot be read, or names no single instant in site time
     (R24): a usage error, so the CLI shows it with the option it came from (exit 2)."""

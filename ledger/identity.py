@@ -449,17 +449,13 @@ class IdentityCommands(PolicyCommands):
         keys and how many cosignatures a checkpoint needs. Returns its SHA-256 (hex)."""
         import hashlib
 
-        from ledger.witness.ledger_side import check_log
-        from ledger.witness.policy import PolicyInvalid, parse_policy
+        from ledger.witness.ledger_side import check_log, policy_from_text
 
         now = self.clock()
         who = self.authorize(
             actor, "set the witness policy", ("director",), rules.WITNESS_POLICY, subject="site"
         )
-        try:
-            policy = parse_policy(text.encode("utf-8"))
-        except PolicyInvalid as e:
-            raise InvalidInput(f"the witness policy is invalid: {e}") from e
+        policy = policy_from_text(text)
         site = self.site()
         if self.datadir is not None:
             check_log(policy, site.log_origin, self.datadir.public_key())

@@ -387,9 +387,11 @@ class InclusionProof:
 
 def prove(reader: ChainReader, notification_id: int, cp: Checkpoint, note: str) -> InclusionProof:
     """The inclusion proof of one event in the tree the signed checkpoint ``cp`` commits to."""
-    store = reader.node_store()  # one connection for the entry, the tree and the path
+    # One connection for the entry, the tree and the path; on PostgreSQL two round trips
+    # (the entry with the tree's size, then the path's nodes), no BEGIN or COMMIT.
+    store = reader.node_store(autocommit=True)
     try:
-        row = store.entry(notification_id=notification_id)
+        row, (tree_size, _) = store.entry_with_tree(notification_id)
         if row is None:
             raise NotFound(f"event #{notification_id} is not in the ledger (see: custodes log)")
         nid, oid, version, topic, position, digest, prev, h, act = row
@@ -402,7 +404,6 @@ def prove(reader: ChainReader, notification_id: int, cp: Checkpoint, note: str) 
             )
         if entry_hash(position, prev, nid, oid, version, topic, digest, act) != h:
             raise LedgerTampered(Damage(position, "edited", "entry hash does not match its fields"))
-        tree_size, _ = store.tree_state()
         if tree_size < cp.size:
             raise InvalidInput("the checkpoint is larger than this ledger's tree: wrong ledger?")
         proof = inclusion_of(store, row, cp, note)

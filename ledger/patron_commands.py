@@ -8,26 +8,19 @@ still verifies, because the chain covers only digests of the stored events.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ledger.application import LedgerBase
 from ledger.datadir import SubjectKeys
 from ledger.domain import Actor
 from ledger.errors import InvalidInput, NotFound
-from ledger.patrons import (
-    ERASED,
-    MISSING,
-    Patron,
-    PatronDetails,
-    key_id_for,
-    normalise_card,
-    patron_id,
-    pseudonym,
-    seal,
-    unseal,
-)
 from ledger.rules import PATRON_ERASURE
 from ledger.text import REASON, clean_text
+
+# ledger.patrons is imported where it is used: a command that touches no patron (a
+# footage act) does not pay for building the Patron aggregate's event classes (issue 16).
+if TYPE_CHECKING:
+    from ledger.patrons import Patron, PatronDetails
 
 
 class PatronCommands(LedgerBase):
@@ -35,6 +28,8 @@ class PatronCommands(LedgerBase):
 
     def forget_patron(self, card: str, *, reason: str, actor: str) -> str:
         """Destroy the patron's key: their details read as "erased" everywhere from now on."""
+        from ledger.patrons import Patron, patron_id
+
         now = self.clock()
         who = self.authorize(actor, "patron forget", ("director",), PATRON_ERASURE)
         pseudo = self._pseudonym(card)
@@ -60,6 +55,8 @@ class PatronCommands(LedgerBase):
     def patron_details(self, pseudo: str) -> dict[str, str] | None:
         """The patron's details in clear, or None when erased (or unreadable: see
         ``patron_state``)."""
+        from ledger.patrons import Patron, patron_id, unseal
+
         patron = self._get(Patron, patron_id(pseudo))
         if patron is None or patron.forgotten:
             return None
@@ -70,6 +67,8 @@ class PatronCommands(LedgerBase):
         """``present``; ``erased`` (``patron forget`` recorded); or ``missing``: the key is
         gone (or is not the one that sealed the details) although no forget is recorded
         -- deleted by hand, or a key backup restored without it (issue 14)."""
+        from ledger.patrons import ERASED, MISSING, Patron, patron_id
+
         patron = self._get(Patron, patron_id(pseudo))
         if patron is None:
             return MISSING
@@ -79,6 +78,8 @@ class PatronCommands(LedgerBase):
 
     def patron_key_problems(self) -> list[str]:
         """One line per patron whose key is missing although no forget is recorded."""
+        from ledger.patrons import MISSING, Patron
+
         problems = []
         for event in self._events_of(Patron.PatronRecorded):
             patron: Patron = self.repository.get(event.originator_id)
@@ -97,12 +98,23 @@ class PatronCommands(LedgerBase):
         return self.datadir.subject_keys("patrons")
 
     def _pseudonym(self, card: str) -> str:
+        from ledger.patrons import normalise_card, pseudonym
+
         if not normalise_card(card):
             raise InvalidInput("the card number is empty")
         return pseudonym(self.secret("pseudonym"), card)
 
     def _patron_for(self, card: str, given: PatronDetails, who: Actor, now: datetime) -> Patron:
         """The patron aggregate for this card, with any new details sealed (R22)."""
+        from ledger.patrons import (
+            Patron,
+            PatronDetails,
+            key_id_for,
+            normalise_card,
+            patron_id,
+            seal,
+        )
+
         pseudo = self._pseudonym(card)
         patron = cast(Patron | None, self._get(Patron, patron_id(pseudo)))
         keys = self._patron_keys()

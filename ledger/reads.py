@@ -24,6 +24,14 @@ READERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Who lists every request (``custodes request list``, the dashboard's requests and home
+# pages): the members who read the disclosure register (``report disclosures``, R20):
+# the Director, the Business Manager and counsel. Any other member lists only the
+# requests they took in themselves (the signed actor of ``RequestOpened``), the ones
+# whose records they may read (``may_also`` above), not the free-text "received by".
+LIST_EVERY_REQUEST: tuple[str, ...] = ("director", "business_manager", "counsel")
+
+
 class Reading(LedgerAggregate):
     class ConfidentialRecordRead(LedgerAggregate.Created):
         record: str  # one of READERS

@@ -20,7 +20,6 @@ import gzip
 import hashlib
 import json
 import os
-import re
 import shutil
 import tarfile
 import tempfile
@@ -69,6 +68,12 @@ from ledger.integrity import LedgerTampered, TreeResult
 from ledger.key_restore import copy_keys, key_source, write_file
 from ledger.merkle import MerkleError, consistency_proof, verify_consistency
 from ledger.witness.policy import Policy
+from ledger.witness.policy_source import (
+    Recorded,
+    check_sha256,
+    recorded_policies,
+    with_sha256,
+)
 
 SMALL_MEMBER_LIMIT = 1 << 20
 CHUNK = 1 << 20
@@ -149,9 +154,7 @@ def restore_backup(
     if witness_policy is not None and witness_policy_sha256 is not None:
         raise InvalidInput("give the witness policy as a file or as its SHA-256, not both")
     if witness_policy_sha256 is not None:
-        witness_policy_sha256 = witness_policy_sha256.strip().lower()
-        if not re.fullmatch(r"[0-9a-f]{64}", witness_policy_sha256):
-            raise InvalidInput("--witness-policy-sha256 takes 64 hexadecimal digits")
+        witness_policy_sha256 = check_sha256(witness_policy_sha256)
         if keys_from is None:
             raise InvalidInput(
                 "the ledger keeps its witness policy encrypted: --witness-policy-sha256 needs "
@@ -410,19 +413,14 @@ def _verify(
     return outcome, kept
 
 
-def recorded_witness_policies(work: Path) -> list[str]:
-    """Every witness policy text the ledger in ``work`` recorded, oldest first (read
-    with its events key: the text is encrypted like every act)."""
+def recorded_witness_policies(work: Path) -> list[Recorded]:
+    """Every witness policy the ledger in ``work`` recorded, oldest first (read with its
+    events key: the text is encrypted like every act)."""
     from ledger.app import open_ledger
-    from ledger.site import SITE_ID
 
     ledger = open_ledger(DataDir.open(work), create_tables=False)
     try:
-        return [
-            str(getattr(e, "policy", ""))
-            for e in ledger.events.get(SITE_ID)
-            if type(e).__name__ == "WitnessPolicySet"
-        ]
+        return recorded_policies(ledger)
     finally:
         ledger.close()
 
@@ -438,22 +436,14 @@ def _cosigned_as_kept(
     """The kept checkpoint's cosignatures judged by the policy whose SHA-256 the operator
     gave, its text found among those the backup's ledger recorded."""
     from ledger.witness.ledger_side import check_witnesses
-    from ledger.witness.policy import PolicyInvalid, parse_policy
 
-    texts = recorded_witness_policies(work)
-    found = [t for t in texts if hashlib.sha256(t.encode("utf-8")).hexdigest() == sha256]
-    if not found:
-        recorded = ", ".join(hashlib.sha256(t.encode()).hexdigest()[:16] for t in texts)
-        raise InvalidInput(
-            f"the backup's ledger records no witness policy with SHA-256 {sha256} "
-            + (f"(it records: {recorded}...)" if texts else "(it records none)")
-            + ": give the policy file with --witness-policy. Nothing was restored."
-        )
-    try:
-        policy = parse_policy(found[-1].encode("utf-8"))
-    except PolicyInvalid as e:
-        raise InvalidInput(f"the recorded witness policy is invalid: {e}") from e
-    witnesses = check_witnesses(policy, against, cp.origin, key, "the checkpoint you kept")
+    chosen = with_sha256(
+        recorded_witness_policies(work),
+        sha256,
+        "the backup's ledger",
+        "give the policy file with --witness-policy. Nothing was restored.",
+    )
+    witnesses = check_witnesses(chosen.policy, against, cp.origin, key, "the checkpoint you kept")
     return dataclasses.replace(
         kept, witnesses=witnesses.cosigned, policy_sha256=sha256, policy_source="ledger"
     )

@@ -8,6 +8,14 @@ module reads them with ``sqlite3`` or ``psycopg`` directly and checks what openi
 ledger would: the events key belongs to the ledger, and every event of the site decrypts
 (AES-256-GCM authenticates it) and decodes, numbered 1, 2, 3, ... with the site's topics.
 
+What it prints of the chain is the head *as stored*: ``status`` does not verify the
+chain (``custodes verify`` does, over every entry). It checks only what one row costs
+(``head_problem``, well under a millisecond): the head row's own entry hash, its state
+digest and its link to the row before it. An edited ``position`` or head hash shows there
+as a failed head check (the command then exits 3), not as a longer chain. The stored
+Merkle tree's size says how far the last verify, checkpoint or backup got; it is a
+stored claim too.
+
 It answers only the ordinary case. For anything else (a database URL it does not handle
 in the same way SQLAlchemy would, a missing table, a damaged row, a wrong key) it returns
 None and the command opens the ledger as before, which reports the problem in its own
@@ -25,7 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote
 from uuid import UUID
 
-from ledger.chain import DIGEST_SIZE, GENESIS
+from ledger.chain import DIGEST_SIZE, GENESIS, entry_hash, state_digest
 from ledger.datadir import DataDir
 
 # The application's events table: its name "Ledger" lower-cased, then "_events"
@@ -50,6 +58,18 @@ HEAD_SQL = (
     "WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1"
 )
 COUNT_SQL = f"SELECT count(*) FROM {EVENTS_TABLE}"
+# The head row's chain fields (originator id as 16 bytes), and its predecessor's hash.
+HEAD_ROW_SQL = (
+    "SELECT id, {oid}, originator_version, topic, state_digest, prev_hash, act, state "
+    f"FROM {EVENTS_TABLE} WHERE position = {{p}}"
+)
+PREV_SQL = f"SELECT entry_hash FROM {EVENTS_TABLE} WHERE position = {{p}}"
+TREE_SQL = f"SELECT size FROM {EVENTS_TABLE}_tree WHERE id = 1"
+# What status says of the chain it prints (docs/RELIABILITY.md, "What status shows").
+NOT_VERIFIED = (
+    "chain length and head are as stored, not verified (status checks only the head "
+    "row's own hash and link); custodes verify checks every entry"
+)
 SITE_SQL = (
     f"SELECT originator_version, topic, state FROM {EVENTS_TABLE} "
     "WHERE originator_id = {p} ORDER BY originator_version"
@@ -157,7 +177,7 @@ def quick_status(datadir: DataDir) -> dict[str, Any] | None:
         conn.close()
     if found is None:
         return None
-    position, head, count, library, timezone = found
+    position, head, count, library, timezone, head_check, tree_size = found
     return {
         "data_dir": str(datadir.path),
         "database_url": parsed.redacted(),
@@ -167,8 +187,45 @@ def quick_status(datadir: DataDir) -> dict[str, Any] | None:
         "events": count,
         "chain_length": position,
         "chain_head": head.hex(),
+        "head_check": head_check,
+        "verified_tree_size": tree_size,
+        "chain_note": NOT_VERIFIED,
         "events_key_fingerprint": datadir.events_key_fingerprint(),
     }
+
+
+def head_problem(
+    position: int, head: bytes, row: tuple[Any, ...] | None, prev: bytes | None
+) -> str:
+    """What is wrong with the head row on its own ("" if nothing): ``row`` is its
+    (id, originator id bytes, version, topic, state digest, prev hash, act, state; a
+    state of None is not checked), ``prev`` the entry hash of the row at
+    ``position - 1`` (None: no such row)."""
+    if position == 0:
+        return ""
+    if row is None:
+        return f"no row at position {position}"
+    nid, oid, version, topic, digest, prev_hash, act, state = row
+    try:
+        oid, digest, prev_hash = bytes(oid), bytes(digest), bytes(prev_hash)
+        mine = entry_hash(position, prev_hash, nid, oid, version, topic, digest,
+                          None if act is None else bytes(act))  # fmt: skip
+    except Exception:  # noqa: BLE001 - a value of the wrong type or size: an edit
+        return f"the head row (position {position}) holds a value of the wrong type"
+    if mine != head:
+        return f"the head row's entry hash does not match its fields (position {position})"
+    if state is not None and state_digest(bytes(state)) != digest:
+        return f"the head row's state does not match its digest (position {position})"
+    expected = GENESIS if position == 1 else prev
+    if expected is None:
+        return f"no entry at position {position - 1}, before the head (position {position})"
+    if bytes(expected) != prev_hash:
+        return f"the head row (position {position}) does not link to the entry before it"
+    return ""
+
+
+def head_check_text(problem: str) -> str:
+    return "FAILED: " + problem if problem else "ok (the head row's own hash and link)"
 
 
 def _connect(url: DatabaseUrl) -> Any:
@@ -212,8 +269,12 @@ def _connect(url: DatabaseUrl) -> Any:
     return None
 
 
-def _read(conn: Any, *, postgres: bool, key: bytes) -> tuple[int, bytes, int, str, str] | None:
-    """(chain length, head hash, rows, library, time zone) in one read-only snapshot."""
+def _read(
+    conn: Any, *, postgres: bool, key: bytes
+) -> tuple[int, bytes, int, str, str, str, int | None] | None:
+    """(chain length, head hash, rows, library, time zone, head check, stored tree size)
+    in one read-only snapshot."""
+    p = "%s" if postgres else "?"
     cur = conn.cursor()
     if postgres:
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -229,6 +290,21 @@ def _read(conn: Any, *, postgres: bool, key: bytes) -> tuple[int, bytes, int, st
             (SITE_ID if postgres else SITE_ID.bytes,),
         )
         site_rows = cur.fetchall()
+        row = prev = None
+        if head is not None and type(head[0]) is int:
+            oid = "uuid_send(originator_id)" if postgres else "originator_id"
+            cur.execute(HEAD_ROW_SQL.format(oid=oid, p=p), (head[0],))
+            found = cur.fetchone()
+            # a NULL state is checked as empty (it then fails its digest)
+            row = None if found is None else (*found[:7], found[7] or b"")
+            cur.execute(PREV_SQL.format(p=p), (head[0] - 1,))
+            found = cur.fetchone()
+            prev = None if found is None else found[0]
+        try:
+            cur.execute(TREE_SQL)
+            tree = cur.fetchone()
+        except Exception:  # noqa: BLE001 - no tree table yet (never verified): last query
+            tree = None
     finally:
         conn.rollback()
     if head is None:
@@ -245,7 +321,9 @@ def _read(conn: Any, *, postgres: bool, key: bytes) -> tuple[int, bytes, int, st
     site = _site(site_rows, key)
     if site is None:
         return None
-    return position, head_hash, count, *site
+    check = head_check_text(head_problem(position, head_hash, row, prev))
+    tree_size = tree[0] if tree is not None and type(tree[0]) is int else None
+    return position, head_hash, count, *site, check, tree_size
 
 
 def _site(rows: list[tuple[Any, ...]], key: bytes) -> tuple[str, str] | None:

@@ -14,7 +14,10 @@ entered and how it is shown.
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import date, datetime
+from typing import Any
 
 from ledger.errors import InvalidInput
 
@@ -109,3 +112,19 @@ def clean_text(
 def csv_cell(value: str) -> str:
     """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def register_cell(value: Any) -> Any:
+    """A register cell for a spreadsheet (`report disclosures --csv` and the dashboard's
+    CSV download): lists joined with ";" (an object in one as JSON), times in UTC, dates
+    ISO, text never a formula (``csv_cell``); numbers and None as they are."""
+    from ledger import sitetime
+
+    if isinstance(value, list):
+        value = ";".join(json.dumps(v, sort_keys=True) if isinstance(v, dict) else str(v)
+                         for v in value)  # fmt: skip
+    if isinstance(value, datetime):
+        return sitetime.iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return csv_cell(value) if isinstance(value, str) else value

@@ -58,6 +58,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 from sqlalchemy.sql.util import find_tables
 
 from ledger.app import Ledger
+from ledger.chunks import chunks
 from ledger.errors import LedgerBusy
 from ledger.store import is_lock_wait
 from projections import versions as ver
@@ -65,9 +66,12 @@ from projections.seal import (
     SEALS_METADATA,
     Sealer,
     SealInvalid,
+    checked_mark,
+    clear_mark,
     read_seal,
     seal_key,
     seals,
+    set_mark,
     write_seal,
 )
 
@@ -103,7 +107,8 @@ PAGE = 1000
 REBUILD_PAGE = 2000
 REBUILD_BATCH = 10000
 REBUILD_WORKERS = 2
-# The tracking row that marks a rebuild begun and not finished (not a projection's name).
+# The tracking row that marks a rebuild begun and not finished (not a projection's name);
+# sealed like every mark (``projections.seal.set_mark``).
 REBUILDING = "(rebuilding)"
 # Another process catching up the same read models makes ours lose a race now and then
 # (its page committed first). The page's transaction rolled back; start again from the
@@ -267,8 +272,7 @@ class PageWriter:
         keys = list(pending)
         open_ = versions.c[ver.TO].is_(None)
         if self.sealer is not None:
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
+            for chunk in chunks(keys):
                 self.sealer.touch_where(
                     self.conn, versions, and_(self._key_match(versions, names, chunk), open_)
                 )
@@ -351,8 +355,8 @@ class PageWriter:
         assert self.sealer is not None
         table, key_column = shape[1], shape[2]
         keys = list(dict.fromkeys(p["_key"] for p in params))
-        for k in range(0, len(keys), 500):
-            self.sealer.touch_where(self.conn, table, table.c[key_column].in_(keys[k : k + 500]))
+        for chunk in chunks(keys):
+            self.sealer.touch_where(self.conn, table, table.c[key_column].in_(chunk))
 
     def _raw(self, shape: tuple[Any, ...]) -> RawBatch | None:
         if shape not in self._raws:
@@ -383,6 +387,13 @@ def _key_of(table: Table, values: dict[str, Any]) -> tuple[Any, ...]:
         raise NotImplementedError(
             f"sealed read models: an insert into {table.name} must give its primary key"
         ) from None
+
+
+def rows_in(conn: Connection, query: Any, column: Any, values: list[Any]) -> Iterator[Any]:
+    """The rows of ``query`` WHERE ``column`` IN ``values``, a chunk of values per
+    statement (``ledger.chunks``), in chunk order."""
+    for chunk in chunks(values):
+        yield from conn.execute(query.where(column.in_(chunk)))
 
 
 def tracked_position(conn: Connection, name: str) -> int:
@@ -584,7 +595,8 @@ def _create_tables(engine: Engine, projections: Sequence[Projection], *, indexes
 
 # A tracking row per projection whose row versions were begun after its rows (a ledger
 # from before versions): they hold no past, and ``--as-of`` replays the log instead,
-# until ``projections rebuild`` (which removes the mark).
+# until ``projections rebuild`` (which removes the mark). Sealed (``set_mark``): a forged
+# or hidden mark is ``ReadModelTampered``, not a silent change of how as-of reads.
 UNVERSIONED = "(no versions) "
 
 
@@ -605,23 +617,30 @@ def _versions_missing(engine: Engine, projections: Sequence[Projection]) -> list
     return found
 
 
-def _mark_unversioned(engine: Engine, projections: Sequence[Projection]) -> None:
-    with engine.begin() as conn:
+def _mark_unversioned(views: Views, projections: Sequence[Projection]) -> None:
+    with views.engine.begin() as conn:
         for p in projections:
             if tracked_position(conn, p.name) == 0:
                 continue
             mark = UNVERSIONED + p.name
-            if tracked_position(conn, mark) == 0:
-                conn.execute(tracking.insert().values(projection=mark, position=1))
+            if (
+                conn.execute(
+                    select(tracking.c.position).where(tracking.c.projection == mark)
+                ).first()
+                is None
+            ):
+                set_mark(conn, views.seal_key(), mark, 1)
 
 
 def unversioned(views: Views) -> list[str]:
-    """The projections of ``views`` whose versions do not cover the whole log."""
+    """The projections of ``views`` whose versions do not cover the whole log, by their
+    sealed marks; a forged or hidden mark raises ``ReadModelTampered`` (exit 3)."""
+    key = views.seal_key()
     with views.engine.connect() as conn:
         return [
             p.name
             for p in views.projections
-            if p.versioned and tracked_position(conn, UNVERSIONED + p.name) != 0
+            if p.versioned and checked_mark(conn, key, UNVERSIONED + p.name) is not None
         ]
 
 
@@ -724,7 +743,7 @@ class Views:
         new_versions = _versions_missing(self.engine, self.projections) if self.sealed else []
         _create_tables(self.engine, self.projections, indexes=self.sealed)
         if new_versions:
-            _mark_unversioned(self.engine, new_versions)
+            _mark_unversioned(self, new_versions)
         if self.sealed:
             _SCHEMA_SEEN.add(_schema_key(self.engine, self.projections))
 
@@ -872,6 +891,7 @@ class Views:
         *,
         workers: int = REBUILD_WORKERS,
         batch: int = REBUILD_BATCH,
+        restart: bool = False,
     ) -> int:
         """Drop every table of these projections and replay the whole log into them.
 
@@ -885,26 +905,22 @@ class Views:
         Resumable: a ``REBUILDING`` row in the tracking table marks a rebuild begun and
         not finished. Killed part-way, the read models stand at the last committed batch
         (rows and positions together); the next ``rebuild`` finds the mark and carries
-        on from there instead of dropping them again. Returns the events read.
+        on from there instead of dropping them again. The mark is sealed: a forged or
+        hidden one raises ``ReadModelTampered`` (exit 3) and nothing is dropped;
+        ``restart`` drops and rebuilds whatever the mark says. Returns the events read.
         """
         with self.engine.begin() as conn:
-            resuming = (
-                conn.execute(
-                    select(tracking.c.position).where(tracking.c.projection == REBUILDING)
-                ).first()
-                is not None
-            )
+            resuming = not restart and self._rebuilding(conn)
             if not resuming:
+                clear_mark(conn, REBUILDING)
                 for p in self.projections:
                     p.metadata.drop_all(conn)
                     conn.execute(tracking.delete().where(tracking.c.projection == p.name))
-                    conn.execute(
-                        tracking.delete().where(tracking.c.projection == UNVERSIONED + p.name)
-                    )
+                    clear_mark(conn, UNVERSIONED + p.name)
                     conn.execute(seals.delete().where(seals.c.projection == p.name))
                 for p in self.projections:
                     p.metadata.create_all(conn)
-                conn.execute(tracking.insert().values(projection=REBUILDING, position=0))
+                set_mark(conn, self.seal_key(), REBUILDING, 0)
         positions = {p.name: self.position(p) for p in self.projections}
         start = min(positions.values(), default=0) + 1
         # The batches keep ~10^5 objects alive (events, queued rows): the cyclic garbage
@@ -918,7 +934,7 @@ class Views:
             if was_enabled:
                 gc.enable()
         with self.engine.begin() as conn:
-            conn.execute(tracking.delete().where(tracking.c.projection == REBUILDING))
+            clear_mark(conn, REBUILDING)
         return read
 
     def _rebuild_from(
@@ -950,12 +966,13 @@ class Views:
         return read
 
     def rebuilding(self) -> bool:
-        """True while a rebuild is begun and not finished (killed part-way)."""
+        """True while a rebuild is begun and not finished (killed part-way), by its
+        sealed mark; a forged or hidden mark raises ``ReadModelTampered`` (exit 3)."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(tracking.c.position).where(tracking.c.projection == REBUILDING)
-            ).first()
-        return row is not None
+            return self._rebuilding(conn)
+
+    def _rebuilding(self, conn: Connection) -> bool:
+        return checked_mark(conn, self.seal_key(), REBUILDING) is not None
 
     def connect(self) -> Connection:
         if self.position_read is None:

@@ -607,7 +607,8 @@ class Desk:
 
 def desk(ledger: Ledger, now: datetime, *, days: int = 7) -> Desk:
     """What ``report compliance`` would list as needing attention at ``now`` for the last
-    ``days`` days (the same ``needs_attention``), read from the read models."""
+    ``days`` days (the same ``needs_attention``), read from the read models checked
+    against their seals (R29)."""
     zone = ledger.site().zone
     last = sitetime.local_day(now, zone)
     first = date.fromordinal(last.toordinal() - days + 1)
@@ -627,4 +628,4 @@ def desk(ledger: Ledger, now: datetime, *, days: int = 7) -> Desk:
             period_to=last,
         )
 
-    return read_views(ledger, query)
+    return read_views(ledger, query, checked=True)  # R29, as the report it previews

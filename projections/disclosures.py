@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -25,6 +25,9 @@ from sqlalchemy import (
 )
 
 from projections.base import Projection, UtcDateTime, insert_row
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
 
 metadata = MetaData()
 register = Table(
@@ -266,10 +269,44 @@ def order_scope_summary(e: Any) -> str:
     return "; ".join(parts)
 
 
+entries_metadata = MetaData()
+entries = Table(
+    "proj_request_entries",
+    entries_metadata,
+    Column("ref", String(32), primary_key=True),
+    # the signed actor who recorded the intake (not the free-text "received by")
+    Column("entered_by", String(120), nullable=False, index=True),
+)
+
+
+class RequestEntriesProjection(Projection):
+    """Who took each request in: the member whose signed act recorded ``RequestOpened``
+    (``Request.entered_by``). A member who does not list every request lists these."""
+
+    name = "request_entries"
+    metadata = entries_metadata
+    kinds = frozenset({"RequestOpened"})
+    versioned = False  # one row per request, never changed
+
+    def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
+        if type(event).__module__.startswith(_PREFIX):
+            insert_row(conn, entries, ref=event.ref, entered_by=event.actor)
+
+
 def disclosures(
-    conn: Connection, since: datetime | None = None, until: datetime | None = None
+    conn: Connection,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    entered_by: str | None = None,
 ) -> list[DisclosureRow]:
+    """The register's rows, oldest first; ``entered_by``: only the requests that member
+    took in (``RequestEntriesProjection``)."""
     q = select(register).order_by(register.c.opened_notification)
+    if entered_by is not None:
+        q = q.where(
+            register.c.ref.in_(select(entries.c.ref).where(entries.c.entered_by == entered_by))
+        )
     if since is not None:
         q = q.where(register.c.opened_at >= since)
     if until is not None:
@@ -284,3 +321,14 @@ def disclosures(
         m["rules"] = json.loads(m["rules"]) if m["rules"] else []
         out.append(DisclosureRow(**m))
     return out
+
+
+def listed_requests(ledger: Ledger, actor: str) -> list[DisclosureRow]:
+    """The requests ``actor`` may list (``Ledger.request_list_scope``): every one for the
+    Director, the Business Manager and counsel, the ones they took in for anyone else;
+    read from the register checked against its seals (R29). The command line's
+    ``request list`` and the dashboard's requests and home pages."""
+    from projections.registry import read_views
+
+    mine = ledger.request_list_scope(actor)
+    return read_views(ledger, lambda conn: disclosures(conn, entered_by=mine), checked=True)

@@ -32,7 +32,7 @@ from ledger import sitetime
 from ledger.app import Ledger
 from ledger.chain_reader import ChainReader
 from ledger.errors import NotFound
-from projections.base import Projection, Views, insert_row
+from projections.base import Projection, Views, insert_row, rows_in
 from projections.disclosures import order_scope_summary
 
 SUBJECT_KINDS = ("segment", "request", "hold", "patron", "camera")
@@ -155,10 +155,9 @@ class SubjectIndexProjection(Projection):
         )
         subjects: dict[str, set[str]] = {a: set() for a in ids}
         a = aggregate_subjects.c
-        for i in range(0, len(ids), 500):
-            q = select(a.aggregate_id, a.subject).where(a.aggregate_id.in_(ids[i : i + 500]))
-            for aggregate, subject in conn.execute(q):
-                subjects[aggregate].add(subject)
+        q = select(a.aggregate_id, a.subject)
+        for aggregate, subject in rows_in(conn, q, a.aggregate_id, ids):
+            subjects[aggregate].add(subject)
         self._subjects = subjects
 
     def handle(self, conn: Connection, notification_id: int, event: Any) -> None:

@@ -13,7 +13,7 @@ from projections.asof import TimeIndexProjection, views_as_of
 from projections.base import Projection, Views
 from projections.cameras import CamerasProjection
 from projections.checked import checked as check_reads_of
-from projections.disclosures import DisclosuresProjection
+from projections.disclosures import DisclosuresProjection, RequestEntriesProjection
 from projections.history import SubjectIndexProjection
 from projections.refusals import RefusalsProjection
 from projections.retention import footage_projections
@@ -27,6 +27,7 @@ def all_projections() -> list[Projection]:
         # Feature read models register here, one line each.
         *footage_projections(),
         DisclosuresProjection(),
+        RequestEntriesProjection(),
         CamerasProjection(),
         SubjectIndexProjection(),
         TimeIndexProjection(),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -40,7 +40,10 @@ from sqlalchemy import (
 
 from ledger.footage import FootageHold, Segment
 from ledger.site import Site
-from projections.base import Projection, UtcDateTime, insert_row, update_row
+from projections.base import Projection, UtcDateTime, insert_row, rows_in, update_row
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
 
 # No "live" status: every recorded segment is archived footage (R16).
 STATUSES = ("retained", "flagged", "held", "due", "overdue", "purged", "missing")
@@ -428,12 +431,39 @@ def segment_rows(
     return _rows(conn, list(conn.execute(q)), now)
 
 
+def listed_segments(
+    ledger: Ledger,
+    now: datetime,
+    *,
+    status: str | None = None,
+    camera: str | None = None,
+    limit: int | None = None,
+    recorded_from: datetime | None = None,
+    recorded_until: datetime | None = None,
+    as_of: datetime | None = None,
+) -> list[SegmentRow]:
+    """``segment_rows`` read from the read models checked against their seals (R29):
+    ``custodes footage list`` and the dashboard's footage page. An unknown camera is
+    named (NotFound, with a suggestion), not an empty list."""
+    from projections.registry import read_views
+
+    if camera is not None:
+        ledger.camera_info(camera)
+    return read_views(
+        ledger,
+        lambda conn: segment_rows(
+            conn, now, status=status, camera=camera, limit=limit,
+            recorded_from=recorded_from, recorded_until=recorded_until,
+        ),
+        as_of=as_of,
+        checked=True,
+    )  # fmt: skip
+
+
 def segment_rows_by_id(conn: Connection, ids: Iterable[str], now: datetime) -> list[SegmentRow]:
     """These segments with their retention status (unknown ids are left out)."""
     wanted = sorted(set(ids))
-    rows: list[Any] = []
-    for i in range(0, len(wanted), 500):
-        rows += conn.execute(select(segments).where(segments.c.segment_id.in_(wanted[i : i + 500])))
+    rows = list(rows_in(conn, select(segments), segments.c.segment_id, wanted))
     return _rows(conn, rows, now)
 
 
@@ -617,10 +647,8 @@ def _rows(conn: Connection, rows: Sequence[Any], now: datetime) -> list[SegmentR
 
 def _grouped(conn: Connection, q: Any, column: Any, ids: Iterable[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    ids = list(ids)
-    for i in range(0, len(ids), 500):
-        for sid, value in conn.execute(q.where(column.in_(ids[i : i + 500]))):
-            out.setdefault(sid, []).append(value)
+    for sid, value in rows_in(conn, q, column, list(ids)):
+        out.setdefault(sid, []).append(value)
     return out
 
 

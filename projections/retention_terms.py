@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 from ledger.footage import Segment
-from projections.base import Projection, UtcDateTime, insert_row, update_row
+from projections.base import Projection, UtcDateTime, insert_row, rows_in, update_row
 from projections.retention import deadline_in_force, segments
 
 metadata = MetaData()
@@ -104,10 +104,8 @@ def terms_of(conn: Connection, ids: Iterable[str]) -> dict[str, Terms]:
     """The retention terms of these segments, by segment id."""
     wanted = sorted(set(ids))
     out: dict[str, Terms] = {}
-    for i in range(0, len(wanted), 500):
-        q = select(terms).where(terms.c.segment_id.in_(wanted[i : i + 500]))
-        for row in conn.execute(q):
-            out[row.segment_id] = Terms(**row._mapping)
+    for row in rows_in(conn, select(terms), terms.c.segment_id, wanted):
+        out[row.segment_id] = Terms(**row._mapping)
     return out
 
 

@@ -47,6 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import NullType
 
+from ledger.chunks import chunks
 from ledger.errors import LedgerError
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ seals = Table(
 class ReadModelTampered(LedgerError):
     """A read model does not match the chain (exit 3): names each table and row."""
 
-    def __init__(self, findings: Sequence[Finding]) -> None:
+    def __init__(self, findings: Sequence[Finding], *, repair: str = "") -> None:
         self.findings = tuple(findings)
         shown = "; ".join(f.describe() for f in self.findings[:10])
         more = len(self.findings) - 10
@@ -80,8 +81,9 @@ class ReadModelTampered(LedgerError):
             + shown
             + (f"; and {more} more" if more > 0 else "")
             + ". Nothing was written or signed. Run `custodes verify` to see the whole "
-            "damage, and `custodes projections rebuild` to rebuild the read models from "
-            "the ledger."
+            "damage, and "
+            + (repair or "`custodes projections rebuild`")
+            + " to rebuild the read models from the ledger."
         )
 
 
@@ -262,8 +264,7 @@ class Sealer:
                     d.digest -= h.digest_raw(raw)
             cols = [table.c[c] for c in h.pk]
             keys = list(seen)
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
+            for chunk in chunks(keys):
                 cond = (
                     cols[0].in_([k[0] for k in chunk])
                     if len(cols) == 1
@@ -353,6 +354,130 @@ def write_seal(
     conn.execute(seals.insert().values(projection=p.name, **values))
 
 
+# ---- sealed marks -----------------------------------------------------------------------
+# A *mark* is a tracking row that is not a projection's position: ``(rebuilding)`` (a
+# rebuild begun and not finished) and ``(no versions) NAME`` (a projection whose row
+# versions do not cover the whole log). The app role may INSERT and UPDATE the tracking
+# table, so a mark is believed only with its seal: a row of ``proj_seals`` under the
+# mark's own name, with its position and an HMAC over both (``tables`` is ``{}``). A mark
+# without a valid seal (forged), a seal without its mark (a mark hidden by renaming or
+# zeroing it) and a seal that fails its HMAC are damage, reported like a tampered row.
+
+MARK_PREFIX = "("
+
+
+def mark_mac(key: bytes, name: str, position: int) -> str:
+    payload = json.dumps([name, position], separators=(",", ":")).encode()
+    return hmac.new(key, b"mark\x00" + payload, hashlib.sha256).hexdigest()
+
+
+def _upsert(conn: Connection, table: Table, name: str, **values: Any) -> None:
+    # UPDATE, then INSERT: the app role may not DELETE (README, grants.sql).
+    if conn.execute(table.update().where(table.c.projection == name).values(**values)).rowcount:
+        return
+    conn.execute(table.insert().values(projection=name, **values))
+
+
+def set_mark(conn: Connection, key: bytes, name: str, position: int) -> None:
+    """Set the mark ``name`` at ``position``, sealed, in the caller's transaction."""
+    from projections.base import tracking
+
+    _upsert(conn, tracking, name, position=position)
+    _upsert(conn, seals, name, position=position, tables="{}", mac=mark_mac(key, name, position))
+
+
+def clear_mark(conn: Connection, name: str) -> None:
+    """Remove the mark and its seal (the owner's rebuild: DELETE)."""
+    from projections.base import tracking
+
+    conn.execute(tracking.delete().where(tracking.c.projection == name))
+    conn.execute(seals.delete().where(seals.c.projection == name))
+
+
+def read_mark(conn: Connection, key: bytes, name: str) -> tuple[int | None, Finding | None]:
+    """The mark's position if it is set and sealed (None: not set), or what is wrong."""
+    from projections.base import tracking
+
+    t = conn.execute(select(tracking.c.position).where(tracking.c.projection == name)).first()
+    s = conn.execute(select(seals).where(seals.c.projection == name)).first()
+    tracked = None if t is None else int(t.position)
+    row = f"projection={name}"
+    if s is None:
+        if tracked is None:
+            return None, None
+        return None, Finding(
+            tracking.name, "extra", row, f"position {tracked}: a mark with no seal (forged)"
+        )
+    sealed = int(s.position)
+    if s.tables != "{}" or not hmac.compare_digest(mark_mac(key, name, sealed), s.mac):
+        return None, Finding(
+            seals.name, "edited", row, f"position {sealed}: the mark's seal fails its HMAC"
+        )
+    if tracked is None:
+        return None, Finding(
+            tracking.name, "missing", row, f"position {sealed}: sealed, but no tracking row"
+        )
+    if tracked != sealed:
+        return None, Finding(
+            tracking.name, "edited", row, f"position {tracked}, sealed at position {sealed}"
+        )
+    return tracked, None
+
+
+def checked_mark(conn: Connection, key: bytes, name: str) -> int | None:
+    """``read_mark``, raising ``ReadModelTampered`` (exit 3) on damage. A rebuild that
+    cannot trust its own mark starts over only when told to (``--restart``)."""
+    position, finding = read_mark(conn, key, name)
+    if finding is not None:
+        raise ReadModelTampered(
+            [finding], repair="`custodes projections rebuild --restart` (as the owner)"
+        )
+    return position
+
+
+def check_marks(conn: Connection, key: bytes, checked: Iterable[str] = ()) -> list[Finding]:
+    """Every mark and every mark's seal in the database (a handful of rows), plus any
+    seal row that is neither a valid mark seal nor a valid projection seal (a mark's
+    seal renamed to hide it). The seals of the projections ``checked`` are left to
+    ``read_seal`` (one finding each, not two)."""
+    skip = set(checked)
+    from projections.base import tracking
+
+    names = {
+        str(n)
+        for n in conn.execute(select(tracking.c.projection)).scalars()
+        if str(n).startswith(MARK_PREFIX)
+    }
+    findings: list[Finding] = []
+    for row in conn.execute(select(seals)):
+        name = str(row.projection)
+        if name.startswith(MARK_PREFIX):
+            names.add(name)
+        elif name not in skip and not _valid_projection_seal(key, row):
+            findings.append(
+                Finding(
+                    seals.name,
+                    "extra",
+                    f"projection={name}",
+                    f"position {row.position}: fails its HMAC",
+                )
+            )
+    for name in sorted(names):
+        _position, finding = read_mark(conn, key, name)
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def _valid_projection_seal(key: bytes, row: Any) -> bool:
+    try:
+        tables = {t: (int(n), int(d, 16)) for t, (n, d) in json.loads(row.tables).items()}
+        seal = Seal(str(row.projection), int(row.position), tables)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return hmac.compare_digest(seal_mac(key, seal), str(row.mac))
+
+
 # ---- the check --------------------------------------------------------------------------
 
 
@@ -376,6 +501,9 @@ def check_projections(
 
     key = views.seal_key()
     findings: list[Finding] = []
+    if wanted is None:
+        with views.engine.connect() as conn:
+            findings.extend(check_marks(conn, key, (p.name for p in projections)))
     for p in projections:
         # The stored tables themselves (not views as of a position, ``Views.at``).
         with views.engine.connect() as conn:

@@ -38,6 +38,7 @@ from ledger.errors import (
     NotFound,
     NotPermitted,
 )
+from projections.seal import ReadModelTampered
 from web.sessions import SessionStore, WebSession
 
 DEFAULT_IDLE_MINUTES = 15
@@ -258,6 +259,13 @@ def _error_pages(app: Flask) -> None:
     @app.errorhandler(NotAuthenticated)
     def not_signed(e: NotAuthenticated) -> Response:
         return _error(401, "Please sign in again; nothing was recorded.")
+
+    @app.errorhandler(ReadModelTampered)
+    def tampered(e: ReadModelTampered) -> Response:
+        # as the command line's exit 3: a read model that does not match its seal is
+        # never shown (R29); the message names each table and row
+        app.logger.error("read models do not match the ledger: %s", e)
+        return _error(500, str(e))
 
     @app.errorhandler(LedgerError)
     def ledger_error(e: LedgerError) -> Response:

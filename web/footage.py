@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import io
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, redirect, request, send_file, session
 
-from capture.ingest import open_vault
 from capture.stream import webm_of
+from capture.viewing import play_segment
 from ledger import sitetime
 from ledger.errors import InvalidInput, NotFound, NotPermitted
 from web.app import acting, desk
@@ -37,8 +39,7 @@ LIST_LIMIT = 500
 
 @bp.route("/footage")
 def footage_list() -> Response:
-    from projections.registry import read_views
-    from projections.retention import segment_rows
+    from projections.retention import listed_segments
 
     form = SegmentFilter(request.args)
     d = desk()
@@ -48,19 +49,13 @@ def footage_list() -> Response:
             [("", "all cameras"), *((c.camera_id, c.camera_id) for c in cameras)]
         )
         form.validate()
-        camera = form.camera.data or None
-        status = form.status.data or None
         day = form.day.data if not form.day.errors else None
-        if camera is not None:
-            ledger.camera_info(camera)  # an unknown camera is named, not an empty list
         start, end = sitetime.days(day, day, d.zone()) if day else (None, None)
-        now = d.now()
-        rows = read_views(
-            ledger,
-            lambda conn: segment_rows(
-                conn, now, status=status, camera=camera, limit=LIST_LIMIT + 1,
-                recorded_from=start, recorded_until=end,
-            ),
+        # as `custodes footage list`: checked against the seals (R29), an unknown camera
+        # named (404), not an empty list
+        rows = listed_segments(
+            ledger, d.now(), status=form.status.data or None, camera=form.camera.data or None,
+            limit=LIST_LIMIT + 1, recorded_from=start, recorded_until=end,
         )  # fmt: skip
     return page(
         "footage.html",
@@ -73,37 +68,45 @@ def footage_list() -> Response:
 
 @bp.route("/footage/<segment_id>", methods=["GET", "POST"])
 def segment_page(segment_id: str) -> Response:
+    """A segment's page; POST views it by the application's viewing use-case
+    (``capture.viewing.play_segment``, as ``custodes footage view``: the same check, the
+    Director's note, the same recorded event). The ledger is held only to check and to
+    record: the clip is decrypted and transcoded in memory between the two."""
     form = ViewForm()
     d = desk()
     clip = ""
     message = ""
-    with acting() as (ledger, me):
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            played = play_segment(
+                _step,
+                segment_id,
+                reason=form.reason.data or "",
+                purpose=form.purpose.data or "",
+                remote=not is_loopback(request.remote_addr or ""),
+                actor=g.web.signer.name,
+                render=lambda plaintext, sid: webm_of(plaintext, name=f"segment {sid}"),
+                not_staff_monitoring=(form.not_staff_monitoring.data or "").strip() or None,
+            )  # fmt: skip (a refusal is recorded and shown as 403)
+        except InvalidInput as e:
+            message = f"{e}"
+        else:
+            clip = secrets.token_urlsafe(24)
+            with d.gate:
+                _forget_old_clips()
+                d.clips[clip] = (session["sid"], played.media, d.now() + CLIP_LIFETIME)
+    elif request.method == "POST":
+        message = "Choose a purpose and say why you view it."
+    with acting() as (ledger, _me):
         info = ledger.segment_info(segment_id)
-        if request.method == "POST":
-            if not form.validate_on_submit():
-                message = "Choose a purpose and say why you view it."
-            else:
-                try:
-                    permit = ledger.check_viewing(
-                        segment_id,
-                        reason=form.reason.data or "",
-                        purpose=form.purpose.data or "",
-                        actor=me,
-                    )  # fmt: skip (a refusal is recorded and shown as 403)
-                except InvalidInput as e:
-                    message = f"{e}"
-                else:
-                    playable = webm_of(
-                        open_vault(ledger).decrypt_bytes(permit.segment.sha256),
-                        name=f"segment {segment_id}",
-                    )
-                    remote = not is_loopback(request.remote_addr or "")
-                    ledger.record_viewing(permit, kind="view", remote=remote)
-                    clip = secrets.token_urlsafe(24)
-                    _forget_old_clips()
-                    d.clips[clip] = (session["sid"], playable, d.now() + CLIP_LIFETIME)
-                    info = ledger.segment_info(segment_id)
     return _segment_page(info, 400 if message else 200, form=form, clip=clip, message=message)
+
+
+@contextmanager
+def _step() -> Iterator[Any]:
+    """One step of a use-case on the ledger, as the signed-in member (``acting``)."""
+    with acting() as (ledger, _me):
+        yield ledger
 
 
 def _segment_page(info: Any, status: int = 200, *, message: str = "", **forms: Any) -> Response:

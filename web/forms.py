@@ -115,6 +115,10 @@ class ViewForm(FlaskForm):
     reason = TextAreaField(
         "Why you view it (recorded)", validators=[DataRequired(), Length(max=2000)]
     )
+    not_staff_monitoring = TextAreaField(
+        "Director: why a reason that names staff is not staff monitoring",
+        validators=[Optional(), Length(max=2000)],
+    )
 
 
 class SegmentFilter(FlaskForm):

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, g, redirect, render_template, request, se
 
 from ledger import rules
 from ledger.disclosure import request_id
-from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted
+from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted, StaleForm
 from projections.request_record import request_sections
 from web import totp
 from web.app import acting, desk, safe_next
@@ -76,17 +76,20 @@ def logout() -> Response:
 @bp.route("/")
 def home() -> Response:
     from projections.compliance import desk as desk_summary
+    from projections.disclosures import disclosures
+    from projections.registry import read_views
 
     d = desk()
     with acting() as (ledger, me):
         role = g.web.signer.role
-        summary = desk_summary(ledger, d.now())
+        summary = desk_summary(ledger, d.now()) if role in OVERSIGHT else None
         position, head = ledger.chain_head()
         issued = ledger.last_report_issued() if role in OVERSIGHT else None
-    mine = [r for r in summary.register if r.received_by == me]
+        # the requests this member took in: the signed intake, not the typed "received by"
+        mine = read_views(ledger, lambda conn: disclosures(conn, entered_by=me), checked=True)
     groups: dict[tuple[str, str], list[Any]] = {}
-    for item in summary.attention:  # most serious first, as listed; one group per rule
-        groups.setdefault((item.severity, item.rule_id), []).append(item)
+    for item in summary.attention if summary is not None else ():
+        groups.setdefault((item.severity, item.rule_id), []).append(item)  # most serious first
     return page(
         "home.html",
         groups=list(groups.values()),
@@ -122,13 +125,11 @@ def verify_now() -> Response:
 
 @bp.route("/requests")
 def requests_list() -> Response:
-    from projections.disclosures import disclosures
-    from projections.registry import read_views
+    """The requests this member may list (``listed_requests``, as ``request list``)."""
+    from projections.disclosures import listed_requests
 
     with acting() as (ledger, me):
-        rows = read_views(ledger, lambda conn: disclosures(conn))
-    if g.web.signer.role not in OVERSIGHT:
-        rows = [r for r in rows if r.received_by == me]  # staff: the requests they took in
+        rows = listed_requests(ledger, me)
     return page("requests.html", rows=rows)
 
 
@@ -216,11 +217,16 @@ def _sudo(ledger: Any, me: str, passphrase: str) -> None:
     ledger.authenticate(me, passphrase.encode())
 
 
-def _conflict(ledger: Any, ref: str, seen: str | None, me: str) -> str:
-    """Why this form is stale: the request changed since the page was opened (another
-    browser decided or released first); empty if not."""
-    if seen is None or not seen.isdigit() or _version(ledger, ref) == int(seen):
-        return ""
+def opened_at(seen: str | None) -> int:
+    """The request's version a form was opened on; 0 when the form does not say (no
+    request is at version 0: the ledger treats it as stale once the member is
+    authorized, so a refused attempt is still refused and recorded first)."""
+    return int(seen) if seen is not None and seen.isdigit() else 0
+
+
+def _conflict(ledger: Any, ref: str) -> str:
+    """Why a form was stale: the request changed since the page was opened (another
+    browser decided or released first), or the form did not say when it was opened."""
     view = ledger.request_view(ref)
     d = view.get("decision") or {}
     if d:
@@ -242,7 +248,7 @@ def request_decide(ref: str) -> Response:
     def decide(ledger: Any, me: str, _view: dict[str, Any]) -> None:
         ledger.decide(
             ref, approve=form.decision.data == "approve", reason=form.reason.data or "",
-            actor=me,
+            actor=me, opened_at=opened_at(form.seen.data),
         )  # fmt: skip
 
     return _confirmed_act(
@@ -264,7 +270,7 @@ def request_release(ref: str) -> Response:
         ledger.release(
             ref, fields=form.fields.data or [], footage=form.footage.data or [],
             to=form.to.data or "", method=form.method.data or "",
-            badge=form.badge.data or "", actor=me,
+            badge=form.badge.data or "", actor=me, opened_at=opened_at(form.seen.data),
         )  # fmt: skip
 
     return _confirmed_act(
@@ -284,9 +290,11 @@ def _confirmed_act(
     *,
     prepare: Any = None,
 ) -> Response:
-    """A decision or a release: the record read (R27), the form checked, refused if the
-    request changed since the page was opened (409), the passphrase again (sudo mode; a
-    wrong one recorded), then the act. ``which`` names the form re-shown on a problem."""
+    """A decision or a release: the record read (R27), the form checked, the passphrase
+    again (sudo mode; a wrong one recorded), then the act, which the ledger authorizes
+    (a refusal recorded, 403) and then refuses if the request changed since the page was
+    opened or the form does not say when (409, nothing recorded: ``StaleForm``).
+    ``which`` names the form re-shown on a problem."""
     with acting() as (ledger, me):
         view = ledger.read_request(ref, actor=me, detail=f"web {which}")
         if prepare is not None:
@@ -301,15 +309,15 @@ def _confirmed_act(
 
         if not form.validate_on_submit():
             return again(400, incomplete)
-        stale = _conflict(ledger, ref, form.seen.data, me)
-        if stale:
-            return _request_page(view, _version(ledger, ref), message=stale, status=409)
         try:
             _sudo(ledger, me, form.passphrase.data or "")
         except NotPermitted as e:
             return again(403, f"{e}. {not_done}", keep=False)
         try:
             act(ledger, me, view)
+        except StaleForm as e:
+            return _request_page(view, e.version,
+                                 message=_conflict(ledger, ref), status=409)  # fmt: skip
         except InvalidInput as e:
             return again(400, f"{e}. Nothing was recorded.", keep=False)
     return redirect(f"/requests/{ref}")  # type: ignore[return-value]

@@ -13,7 +13,7 @@ import csv
 import dataclasses
 import io
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -21,7 +21,7 @@ from flask import Blueprint, Response, request
 from ledger import rules, sitetime
 from ledger.errors import InvalidInput
 from ledger.reads import READERS
-from ledger.text import csv_cell
+from ledger.text import register_cell
 from web.app import acting, desk
 from web.forms import CheckpointForm, PeriodFilter, ProofForm, StatisticsForm
 from web.pages import page
@@ -53,19 +53,6 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
     )
 
 
-def _cell(value: Any) -> Any:
-    """A register cell for a spreadsheet: lists joined with ";", times in UTC, text never
-    a formula (ledger.text.csv_cell)."""
-    if isinstance(value, list):
-        value = ";".join(json.dumps(v, sort_keys=True) if isinstance(v, dict) else str(v)
-                         for v in value)  # fmt: skip
-    if isinstance(value, datetime):
-        return sitetime.iso_utc(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return csv_cell(value) if isinstance(value, str) else value
-
-
 # ---- the disclosure register --------------------------------------------------------------
 
 
@@ -90,7 +77,7 @@ def disclosures() -> Response:
         columns = [f.name for f in dataclasses.fields(DisclosureRow)]
         writer.writerow(columns)
         for r in rows:
-            writer.writerow([_cell(getattr(r, c)) for c in columns])
+            writer.writerow([register_cell(getattr(r, c)) for c in columns])
         return _download(out.getvalue().encode(), "text/csv", "disclosure-register.csv")
     return page("disclosures.html", form=form, rows=rows, message="")
 
@@ -152,16 +139,21 @@ def statistics() -> Response:
 # ---- legal review: checkpoint, proof, public key -------------------------------------------
 
 
-def _signed_checkpoint(ledger: Any, passphrase: str | None) -> tuple[Any, str, Any]:
-    """Verify the whole chain and sign its tree head now (``custodes checkpoint``)."""
-    from ledger.integrity import issue_checkpoint, open_chain
-
+def _signing_key(passphrase: str | None) -> Any:
     d = desk()
     secret = (passphrase or "").encode() if d.datadir.signing_key_is_encrypted() else None
     try:
-        key = d.datadir.signing_key(secret)
+        return d.datadir.signing_key(secret)
     except Exception as e:  # a wrong signing passphrase: say so, record nothing
         raise InvalidInput(f"the checkpoint signing key cannot be used: {e}") from None
+
+
+def _signed_checkpoint(ledger: Any, passphrase: str | None) -> tuple[Any, str, Any]:
+    """Verify the whole chain and sign its tree head now, for an inclusion proof."""
+    from ledger.integrity import issue_checkpoint, open_chain
+
+    d = desk()
+    key = _signing_key(passphrase)
     reader = open_chain(d.datadir, warm_up=True)
     cp, note = issue_checkpoint(
         reader, origin=ledger.site().log_origin, signing_key=key, now=d.now()
@@ -193,10 +185,35 @@ def checkpoint() -> Response:
         if not form.validate_on_submit():
             return _legal_page(400, "The form was incomplete.", checkpoint=form)
         try:
-            cp, note, _reader = _signed_checkpoint(ledger, form.signing_passphrase.data)
+            made = _witnessed_checkpoint(ledger, form.signing_passphrase.data)
         except InvalidInput as e:
             return _legal_page(400, f"{e}.", checkpoint=form)
-    return _download(note.encode(), "text/plain", f"custodes-{cp.size}.checkpoint")
+    if made.evidence:  # as `custodes checkpoint` exits 3
+        return _legal_page(
+            409,
+            "A witness holds a checkpoint of this ledger that the ledger no longer extends "
+            "(entries were rewritten or lost since): " + "; ".join(made.evidence),
+            checkpoint=form,
+        )
+    return _download(
+        made.note.encode(), "text/plain", f"custodes-{made.checkpoint.size}.checkpoint"
+    )
+
+
+def _witnessed_checkpoint(ledger: Any, passphrase: str | None) -> Any:
+    """``custodes checkpoint``'s path (``witnessed_checkpoint``): the witness policy the
+    ledger keeps must list this ledger with its key, the chain is verified and its tree
+    head signed, and the policy's witnesses are asked to cosign it."""
+    from ledger.integrity import open_chain
+    from ledger.witness.ledger_side import recorded_policy, witnessed_checkpoint
+
+    d = desk()
+    site = ledger.site()
+    return witnessed_checkpoint(
+        open_chain(d.datadir), origin=site.log_origin, signing_key=_signing_key(passphrase),
+        public_key=d.datadir.public_key(), policy=recorded_policy(site.witness_policy),
+        now=d.now(),
+    )  # fmt: skip
 
 
 @bp.route("/legal/proof", methods=["POST"])

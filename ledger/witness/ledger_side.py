@@ -8,7 +8,9 @@ For now the policy is a tlog-policy file the operator names (``--witness-policy`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -33,11 +35,20 @@ POLICY_ENV = "CUSTODES_WITNESS_POLICY"
 
 def load_policy(path: Path) -> Policy:
     try:
-        return parse_policy(path.read_bytes())
+        data = path.read_bytes()
     except OSError as e:
         raise InvalidInput(f"cannot read the witness policy {path}: {e.strerror}") from e
+    return policy_from_text(data, f"the witness policy {path}")
+
+
+def policy_from_text(data: str | bytes, what: str = "the witness policy") -> Policy:
+    """Parse a tlog-policy text (a file's, or one the ledger recorded); InvalidInput
+    naming ``what`` if it is not one."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        return parse_policy(raw)
     except PolicyInvalid as e:
-        raise InvalidInput(f"the witness policy {path} is invalid: {e}") from e
+        raise InvalidInput(f"{what} is invalid: {e}") from e
 
 
 def check_log(policy: Policy, origin: str, public_key: Ed25519PublicKey) -> None:
@@ -112,3 +123,48 @@ def collect_cosignatures(
         if o.status == "inconsistent" or (o.status == "ahead" and (o.size or 0) > tree_size)
     ]
     return Collected(note, outcomes, check_note(policy, note), evidence)
+
+
+def recorded_policy(text: str | None) -> Policy | None:
+    """The witness policy the ledger keeps (``custodes witness policy set``), if any."""
+    return None if text is None else parse_policy(text.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class Witnessed:
+    """A checkpoint signed now over the verified ledger, with the cosignatures its
+    witness policy's witnesses gave (``collected``: None without a policy)."""
+
+    checkpoint: Checkpoint
+    note: str
+    collected: Collected | None
+
+    @property
+    def evidence(self) -> list[str]:
+        return self.collected.evidence if self.collected is not None else []
+
+
+def witnessed_checkpoint(
+    reader: ChainReader,
+    *,
+    origin: str,
+    signing_key: Any,
+    public_key: Ed25519PublicKey,
+    policy: Policy | None,
+    now: datetime,
+    only: tuple[str, ...] = (),
+) -> Witnessed:
+    """``custodes checkpoint`` and the dashboard's checkpoint download: the policy must
+    list this ledger with its key, the whole chain is verified and its tree head signed,
+    then the policy's witnesses (with a URL; or those named in ``only``) are asked to
+    cosign it. ``evidence`` names a witness whose answer shows this ledger rewrote or
+    lost entries it had cosigned (the caller reports it as tampering)."""
+    from ledger.integrity import issue_checkpoint
+
+    if policy is not None:
+        check_log(policy, origin, public_key)
+    cp, note = issue_checkpoint(reader, origin=origin, signing_key=signing_key, now=now)
+    if policy is None:
+        return Witnessed(cp, note, None)
+    collected = collect_cosignatures(reader, cp, note, policy, only=only)
+    return Witnessed(cp, collected.note, collected)

@@ -15,10 +15,9 @@ import pytest
 from click.testing import Result
 
 from capture.synthetic import write_clip
-from cli.disclosure_report import _csv_value
 from cli.main import custodes
 from ledger.clock import ManualClock
-from ledger.text import FORMULA_STARTS, csv_cell
+from ledger.text import FORMULA_STARTS, csv_cell, register_cell
 from projections.render_data import csv_text
 from tests.conftest import NOW, SETUP
 from tests.identity import CustodesRunner
@@ -34,7 +33,7 @@ MINUS = "-2+3+cmd|' /C calc'!A0"
 def test_a_cell_starting_with_a_formula_character_is_text(start: str) -> None:
     value = f"{start}1+1"
     assert csv_cell(value) == "'" + value
-    assert _csv_value(value) == "'" + value
+    assert register_cell(value) == "'" + value
     rows = list(csv.reader(io.StringIO(csv_text(["h"], [[value]]), newline="")))
     assert rows == [["h"], ["'" + value]]
 
@@ -42,8 +41,9 @@ def test_a_cell_starting_with_a_formula_character_is_text(start: str) -> None:
 def test_other_cells_are_left_as_they_are() -> None:
     for value in ("Main lobby", "2026-11-01", "R-2026-0001", "'quoted", "a=b", ""):
         assert csv_cell(value) == value
-    assert _csv_value(["a", "b"]) == "a;b"
-    assert _csv_value(3) == 3
+    assert register_cell(["a", "b"]) == "a;b"
+    assert register_cell([{"b": "=1", "a": 2}, "x"]) == '{"a": 2, "b": "=1"};x'
+    assert register_cell(3) == 3
 
 
 def run(data: Path, *args: str, code: int = 0, now: datetime = NOW) -> Result:

@@ -256,3 +256,25 @@ def test_the_register_and_the_report_show_scope_items_and_the_signed_forms_hash(
         for r in json.loads(out.read_text())["disclosures"]["rows"]
     }
     assert f"scope: {scope}" in basis[order] and basis[emergency] == form
+
+
+def test_request_list_shows_staff_the_requests_they_took_in_by_their_signed_intake(
+    cli: Cli,
+) -> None:
+    """The members who read the disclosure register list every request; other staff only
+    those whose intake they signed: the typed "received by" does not decide it (one
+    rule, ``request_list_scope``, for the command line and the dashboard)."""
+    other = "Omar Other"
+    cli("staff", "add", other, "--role", "staff", "--as", D, now=SETUP.isoformat())
+    mine = cli.open("public", "circulation")  # taken in by Sam, "received by" Sam
+    typed = json.loads(cli("request", "open", "--requester-kind", "public", "--requester",
+                           "Someone", "--received-by", other, "--records", "circulation",
+                           "--description", "asked", "--as", S, "--json").stdout)["ref"]  # fmt: skip
+
+    def listed(who: str) -> list[str]:
+        out = cli("request", "list", "--json", "--as", who).stdout
+        return [row["ref"] for row in json.loads(out)]
+
+    assert listed(D) == [mine, typed]
+    assert listed(S) == [mine, typed]  # Sam took both in, whatever was typed
+    assert listed(other) == []  # named as "received by", but did not take it in

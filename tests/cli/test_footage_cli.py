@@ -194,3 +194,23 @@ def test_every_footage_command_has_help_with_an_example() -> None:
     for name in names:
         walk(custodes.commands[name], name)
     walk(custodes.commands["report"].commands["access"], "report access")
+
+
+def test_footage_copies_never_lists_a_copies_table_changed_with_sql(run, tmp_path: Path) -> None:
+    """R29, as `footage list`: a live copy's row deleted with plain SQL would hide a
+    decrypted copy from the list; `footage copies` exits 3 naming the table instead."""
+    from tests.cli.db_helpers import execute
+
+    clip(tmp_path / "inbox", 0)
+    r = run("footage", "ingest", str(tmp_path / "inbox"), "--camera", CAMERA, "--as", DIRECTOR,
+            "--json")  # fmt: skip
+    sid = json.loads(r.stdout)[0]["segment_id"]
+    viewed = run("footage", "view", sid, "--reason", "a patron fell", "--purpose", "safety",
+                 "--as", DIRECTOR)  # fmt: skip
+    assert viewed.exit_code == 0, viewed.output
+    listed = run("footage", "copies", "--json", "--as", DIRECTOR)
+    assert listed.exit_code == 0 and len(json.loads(listed.stdout)["copies"]) == 1
+    execute(tmp_path / "data", "DELETE FROM proj_access_copies")
+    forged = run("footage", "copies", "--json", "--as", DIRECTOR)
+    assert forged.exit_code == 3, forged.output
+    assert "proj_access_copies" in forged.stderr and forged.stdout == ""

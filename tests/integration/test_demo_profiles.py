@@ -91,3 +91,7 @@ def test_each_profile_runs_the_month_with_its_own_outcomes(
     html = next((tmp_path / "run").glob("compliance-*.html")).read_text()
     assert f"{params.retention_days} days from the end of recording (policy version 1" in html
     assert f"end within {params.flag_max_days} days (policy version 1)" in html
+    library = {"mahomet-30-day": "Mahomet", "riverbend-7-day": "Riverbend",
+               "prairie-90-day": "Prairie"}[profile]  # fmt: skip
+    assert f"{library} Public Library" in html
+    assert profile == "mahomet-30-day" or "Mahomet" not in html  # each profile its own library

@@ -215,7 +215,15 @@ def test_a_warmed_up_chain_proves_on_statements_prepared_at_open(
     assert prepared(open_chain(dd)) == []  # cold: nothing prepared
     reader = open_chain(dd, warm_up=True)
     at_open = prepared(reader)
-    assert len(at_open) == 4 and any("_tree_nodes n JOIN unnest" in s for s in at_open)
+    # the entry with the tree's size and root (one statement), the path's nodes, one node
+    assert len(at_open) == 3 and any("_tree_nodes n JOIN unnest" in s for s in at_open)
+    assert any("LEFT JOIN ledger_events_tree AS t" in s for s in at_open)
     proof = prove(reader, 7, cp, note)
     check_inclusion(proof, cp)
     assert prepared(reader) == at_open  # the proof ran on them: nothing new to prepare
+    engine = reader.recorder.datastore.engine
+    proxy = engine.raw_connection()  # the proof handed its connection back as it found it
+    try:
+        assert proxy.driver_connection.autocommit is False
+    finally:
+        proxy.close()

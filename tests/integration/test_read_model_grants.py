@@ -117,3 +117,23 @@ def test_the_app_role_cannot_delete_read_models_and_its_edits_are_caught(
         err = run("--data-dir", str(data), "report", "access", code=3)
         assert "proj_refusals: edited row notification_id=" in err
         assert "'Sam Staff' -> 'Bo Manager'" in err
+        # The tracking table's marks: the app role may INSERT them (docs/REPORTS.md, "The
+        # marks are sealed"); a forged one is caught, never obeyed.
+        with psycopg.connect(conninfo(url, app), autocommit=True) as conn:
+            for mark, position in (("(no versions) retention", 1), ("(rebuilding)", 0)):
+                conn.execute(
+                    "INSERT INTO proj_tracking (projection, position) VALUES (%s, %s)",
+                    (mark, position),
+                )
+        err = run("--data-dir", str(data), "footage", "list", "--as-of",
+                  "2026-11-05T17:00:00Z", code=3)  # fmt: skip
+        assert (
+            "proj_tracking: extra row projection=(no versions) retention "
+            "(position 1: a mark with no seal (forged))" in err
+        )
+        monkeypatch.setenv("CUSTODES_DATABASE_URL", url)  # the owner rebuilds
+        err = run("--data-dir", str(data), "projections", "rebuild", "--json", code=3)
+        assert (
+            "proj_tracking: extra row projection=(rebuilding) "
+            "(position 0: a mark with no seal (forged))" in err
+        )

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.persistence import StoredEvent
 
 from ledger.acts import (
     PAYLOAD_TYPE,
@@ -27,6 +28,7 @@ from ledger.acts import (
 from ledger.chain import (
     GENESIS,
     chain_columns,
+    chain_rows,
     core_hash,
     entry_bytes,
     entry_hash,
@@ -156,3 +158,47 @@ def test_continuing_a_chain_links_to_the_head_given() -> None:
     ((position, _digest, prev, _h, act),) = chain_columns(more, 2, rows[-1][8])
     assert act is None  # no seal given: an entry of no act
     assert (position, prev) == (3, rows[-1][8])
+
+
+@pytest.mark.parametrize("sealed", [False, True])
+@pytest.mark.parametrize("head", [0, 41])
+def test_the_stores_fast_rows_are_the_reference_chain_columns(sealed: bool, head: int) -> None:
+    """``chain_rows`` (the recorder's one-pass path) writes exactly the bytes of
+    ``chain_columns`` (the reference written from docs/FORMAT.md), act included."""
+    rng = __import__("random").Random(head * 2 + sealed)
+    topics = ["ledger.custody:CustodyRecord.CustodyRecorded", "t", "é/ünïcode:Topic", ""]
+    events = [
+        StoredEvent(UUID(bytes=os.urandom(16)), rng.randint(1, 2**40), rng.choice(topics),
+                    os.urandom(rng.randint(0, 300)))
+        for _ in range(rng.randint(1, 40))
+    ]  # fmt: skip
+    ids = sorted(rng.sample(range(1, 10**6), len(events)))
+    head_hash = hashlib.sha256(b"head").digest() if head else GENESIS
+    seen: list[tuple[int, int, str]] = []
+
+    def seal(first: int, count: int, entries: str) -> bytes:
+        seen.append((first, count, entries))
+        return b"signed act record " + entries.encode()
+
+    base = [(i, e.originator_id.bytes, e.originator_version, e.topic, e.state)
+            for i, e in zip(ids, events, strict=True)]  # fmt: skip
+    ref_seen: list[tuple[int, int, str]] = []
+
+    def ref_seal(first: int, count: int, entries: str) -> bytes:
+        ref_seen.append((first, count, entries))
+        return b"signed act record " + entries.encode()
+
+    reference = [
+        (*b, *link)
+        for b, link in zip(
+            base, chain_columns(base, head, head_hash, ref_seal if sealed else None), strict=True
+        )
+    ]
+    for as_bytes in (True, False):
+        rows = chain_rows(ids, events, head, head_hash, seal if sealed else None,
+                          uuid_as_bytes=as_bytes)  # fmt: skip
+        assert [(r[0], r[1] if as_bytes else r[1].bytes, *r[2:]) for r in rows] == reference  # type: ignore[union-attr]
+    assert seen == ref_seen * 2
+    assert [r[9] is not None for r in reference] == [
+        sealed and r is reference[-1] for r in reference
+    ]

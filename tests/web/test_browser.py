@@ -227,6 +227,26 @@ def test_the_business_manager_views_footage_and_the_video_advances(
     shot(page, "web-segment")
 
 
+def test_the_director_views_with_a_note_that_it_is_not_staff_monitoring(
+    server: str, page: Any, library: dict[str, Any]
+) -> None:
+    sign_in(page, server, DIRECTOR, passphrase(DIRECTOR))
+    page.wait_for_url(f"{server}/")
+    page.goto(f"{server}/footage/{library['segment']}")
+    page.get_by_label("Purpose (R16a: never to monitor staff)").select_option("safety")
+    page.get_by_label("Why you view it (recorded)").fill("Sam Staff reported a patron's fall")
+    viewing = page.get_by_role("region", name="View this segment")
+    viewing.get_by_label("Director: why a reason that names staff is not staff monitoring").fill(
+        "Sam is the witness, not the subject"
+    )
+    shot(page, "web-segment-director-form")
+    page.get_by_role("button", name="View (recorded)").click()
+    video = page.locator("#player")
+    video.wait_for()
+    assert played(video) > 0.3  # the video advances
+    shot(page, "web-segment-director-note")
+
+
 def test_counsel_reads_a_history_as_of_a_day(
     server: str, page: Any, library: dict[str, Any]
 ) -> None:

@@ -89,3 +89,62 @@ def test_a_viewing_without_the_csrf_token_records_nothing(
     )
     assert response.status_code == 400
     assert head(library["data_dir"]) == start
+
+
+def test_the_director_records_why_a_reason_naming_staff_is_not_staff_monitoring(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """As `custodes footage view --not-staff-monitoring`: the same use-case, the same
+    check and the same event, the Director's note kept in it."""
+    from tests.web.conftest import reader
+
+    client = sign_in(app, DIRECTOR)
+    assert "not staff monitoring" in client.get(f"/footage/{library['segment']}").get_data(
+        as_text=True
+    )
+    note = "Sam is the witness, not the subject"
+    start = head(library["data_dir"])
+    response = _view(client, library["segment"], purpose="safety",
+                     reason="Sam Staff reported a patron's fall", not_staff_monitoring=note)  # fmt: skip
+    assert response.status_code == 200, response.get_data(as_text=True)
+    ledger = reader(library["data_dir"])
+    try:
+        [viewed] = list(ledger.read_log(start=start + 1))
+    finally:
+        ledger.close()
+    assert viewed.kind == "FootageViewed" and viewed.details["staff_note"] == note
+    assert viewed.details["copy_path"] is None  # nothing on disk to track
+
+
+def test_the_clip_is_transcoded_while_the_ledger_is_free(
+    app: Flask, library: dict[str, Any], monkeypatch: Any
+) -> None:
+    """The ledger's lock is held to check and to record the viewing only: another
+    browser's request may use the ledger while a clip is being transcoded."""
+    import threading
+
+    import web.footage
+    from web.app import desk
+
+    with app.app_context():
+        gate = desk().gate
+    free: list[bool] = []
+    transcode = web.footage.webm_of
+
+    def watched(plaintext: bytes, *, name: str) -> bytes:
+        other = threading.Thread(target=lambda: free.append(_try(gate)))
+        other.start()
+        other.join()
+        return transcode(plaintext, name=name)
+
+    monkeypatch.setattr(web.footage, "webm_of", watched)
+    response = _view(sign_in(app, MANAGER), library["segment"])
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert free == [True]
+
+
+def _try(lock: Any) -> bool:
+    if lock.acquire(timeout=2):
+        lock.release()
+        return True
+    return False

@@ -16,6 +16,7 @@ from flask import Flask
 
 from ledger.checkpoint import parse_unverified
 from tests.identity import DIRECTOR
+from tests.integration.test_witness_loopback import witnesses as witnesses  # noqa: F401
 from tests.web.conftest import (
     COUNSEL,
     MANAGER,
@@ -201,3 +202,21 @@ def test_legal_downloads_are_for_the_director_and_counsel_and_refusals_recorded(
     response = staff.post("/legal/proof", data={"event": "1"})
     assert response.status_code == 400
     assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+
+
+def test_the_checkpoint_download_takes_the_command_lines_path_through_the_witness_policy(
+    app: Flask, library: dict[str, Any], tmp_path: Any, witnesses: Any
+) -> None:
+    """As `custodes checkpoint`: with a witness policy recorded, the policy's witnesses
+    are asked and their cosignatures are in the downloaded note."""
+    from ledger.witness.cosignature import cosignatures
+    from tests.integration.test_witness_loopback import cli, write_policy
+
+    policy = write_policy(tmp_path / "p", library["data_dir"], witnesses, "quorum board")
+    cli(library["data_dir"], "witness", "policy", "set", str(policy), "--reason", "board",
+        "--as", DIRECTOR)  # fmt: skip
+    counsel = sign_in(app, COUNSEL)
+    note = post(counsel, "/legal/checkpoint", {}, form_page="/legal")
+    assert note.status_code == 200, note.get_data(as_text=True)
+    signed = cosignatures(note.get_data(as_text=True), [witnesses["board"].witness.vkey])
+    assert set(signed) == {"board.example/witness"}

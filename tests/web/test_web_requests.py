@@ -201,3 +201,47 @@ def test_verify_now_is_for_oversight_roles(app: Flask, library: dict[str, Any]) 
     start = head(library["data_dir"])
     assert post(staff, "/verify", {}, form_page="/").status_code == 403
     assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+
+
+def test_a_directors_form_without_its_opened_at_version_is_stale_and_nothing_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """The stale check comes after authorization: the Director may decide and release, so
+    a form that does not say which version it was opened on is stale (409, nothing
+    recorded); staff and counsel without it are still refused and recorded (above)."""
+    ref = _opened(sign_in(app, STAFF), library)
+    director = sign_in(app, DIRECTOR)
+
+    def unversioned(path: str, data: dict[str, str]) -> None:
+        html = director.get(f"/requests/{ref}").get_data(as_text=True)
+        start = head(library["data_dir"])
+        response = director.post(
+            path, data={**data, "passphrase": passphrase(DIRECTOR), "csrf_token": token(html)}
+        )
+        text = response.get_data(as_text=True)
+        assert response.status_code == 409, text
+        assert "while you had this page open" in text
+        kinds = kinds_since(library["data_dir"], start)
+        assert not {"DisclosureDecided", "DisclosureReleased", "AccessDenied"} & set(kinds)
+
+    unversioned(f"/requests/{ref}/decide", {"decision": "approve", "reason": "a theft"})
+    assert _decide(director, ref).status_code == 302  # with its version, it is recorded
+    unversioned(f"/requests/{ref}/release",
+                {"footage": library["segment"], "to": "Det. Ray", "method": "in person"})  # fmt: skip
+
+
+def test_staff_list_the_requests_they_took_in_by_their_signed_intake_not_the_typed_name(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """The same rule as `custodes request list` (``request_list_scope``): staff see the
+    requests whose intake they signed, whatever "received by" says."""
+    staff = sign_in(app, STAFF)
+    theirs = _opened(staff, library, received_by=DIRECTOR)  # typed as Dana's
+    director = sign_in(app, DIRECTOR)
+    hers = _opened(director, library, received_by=STAFF)  # typed as Sam's, taken in by Dana
+    for path in ("/requests", "/"):
+        html = staff.get(path).get_data(as_text=True)
+        assert f'href="/requests/{theirs}"' in html, path
+        assert f'href="/requests/{hers}"' not in html, path
+    listed = director.get("/requests").get_data(as_text=True)
+    assert f'href="/requests/{theirs}"' in listed and f'href="/requests/{hers}"' in listed

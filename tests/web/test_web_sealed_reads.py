@@ -1,0 +1,55 @@
+"""The dashboard reads the read models checked against their seals (R29), as the command
+line does: a row changed with plain SQL is never shown on the footage list, the home page
+or the requests list; the page says the read models do not match the ledger, names the
+table, and nothing is recorded (issue 17 review, item 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.cli.db_helpers import execute
+from tests.identity import DIRECTOR
+from tests.web.conftest import STAFF, head, post, sign_in
+
+FORGERIES = {
+    # the segment's deadline moved far away: it would no longer be due
+    "retention_segments": "UPDATE proj_retention_segments "
+    "SET keep_until = '2099-01-01 00:00:00.000000'",
+    # the request's row deleted: it would vanish from the register
+    "disclosures": "DELETE FROM proj_disclosures",
+}
+
+
+def _request(app: Flask, library: dict[str, Any]) -> None:
+    data = {"requester_kind": "public", "requester": "A reporter", "received_by": STAFF,
+            "records": "footage", "description": "the lobby", "footage": library["segment"]}  # fmt: skip
+    staff = sign_in(app, STAFF)
+    response = post(staff, "/requests/new", data, form_page="/requests/new")
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "table"),
+    [
+        ("/footage", "retention_segments"),
+        ("/", "retention_segments"),
+        ("/", "disclosures"),
+        ("/requests", "disclosures"),
+    ],
+)
+def test_a_page_never_shows_a_read_model_changed_with_sql(
+    app: Flask, library: dict[str, Any], path: str, table: str
+) -> None:
+    _request(app, library)
+    director = sign_in(app, DIRECTOR)
+    assert director.get(path).status_code == 200  # the read models caught up, sealed
+    execute(library["data_dir"], FORGERIES[table])
+    start = head(library["data_dir"])
+    response = director.get(path)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500, html
+    assert "read models do not match the ledger (R29)" in html and f"proj_{table}" in html
+    assert head(library["data_dir"]) == start  # nothing recorded
