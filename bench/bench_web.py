@@ -15,16 +15,34 @@ code stands (the read models checked against their seals, R29) and with every
 checks is a side-by-side ratio on the same process, data and load.
 
 Run:  .venv/bin/python bench/bench_web.py --events 100000 --json out.jsonl
+
+``--postgres``: the --data-dir ledger (SQLite) is copied row for row into a new
+PostgreSQL database (bench_scale's copy_to_postgres), its read models rebuilt there, the
+pages measured on it, and the database dropped after.
+
+``--baseline SRC``: the same measurement of another tree of this project (e.g. an
+export of main: ``git archive main | tar -x -C SRC``) in child processes running SRC's own
+bench_web.py, alternating with this tree's, --rounds times each, on
+``--baseline-data-dir`` (a copy of the same ledger: the trees may add indexes to the one
+they open) or, without it, on the same ledger with every baseline round first. With
+--postgres the rounds alternate on the one PostgreSQL copy, whose read models this tree
+rebuilt (its indexes are there for the baseline too). The load average is noted before
+each round.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_reports  # noqa: E402
 import bench_scale  # noqa: E402
-from bench_ledger import machine, vm_hwm_kib  # noqa: E402
+from bench_ledger import DEFAULT_PG, machine, vm_hwm_kib  # noqa: E402
 
 from ledger.clock import ManualClock  # noqa: E402
 from ledger.datadir import DataDir  # noqa: E402
@@ -124,6 +142,11 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=40)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--json", type=Path, default=None, help="append the result as a JSON line")
+    ap.add_argument("--postgres", action="store_true", help="measure a PostgreSQL copy")
+    ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
+    ap.add_argument("--baseline", type=Path, default=None, help="another tree to compare")
+    ap.add_argument("--baseline-data-dir", type=Path, default=None)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument(
         "--compare-unchecked",
         action="store_true",
@@ -134,6 +157,14 @@ def main() -> None:
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
+    if args.baseline is not None:
+        compare(args, log)
+        return
+    if args.postgres:
+        with postgres_copy(args.data_dir, args.pg_url, log) as pg_dir:
+            measure(args, pg_dir, log, {})
+        return
+
     built: dict[str, Any] = {}
     if args.data_dir is not None and (args.data_dir / "keys").exists():
         dd = DataDir.open(args.data_dir)
@@ -142,11 +173,28 @@ def main() -> None:
         log(f"building {args.events:,} events in {root} ...")
         dd, built = bench_scale.build(root, None, args.events, log)
         log(f"  built {built['events']:,} events in {built['build_s']:.0f} s")
+    measure(args, dd.path, log, built)
 
+
+def load() -> list[float]:
+    return [round(x, 1) for x in os.getloadavg()]
+
+
+def measure(args: Any, data_dir: Path, log: Any, built: dict[str, Any]) -> None:
     from web.app import create_app
+
+    dd = DataDir.open(data_dir)
+    database = "postgres" if dd.database_url.startswith("postgresql") else "sqlite"
+    load_before = load()
 
     rss_before = vm_rss_kib()
     app = create_app(dd.path, clock=ManualClock(bench_scale.REPORT_NOW))
+    try:  # as ``custodes serve`` does after creating the application
+        from web.app import freeze_startup_heap
+    except ImportError:  # a --baseline tree from before it
+        pass
+    else:
+        freeze_startup_heap()
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     csrf = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
@@ -183,7 +231,9 @@ def main() -> None:
     result = {
         "bench": "web",
         "events": events,
-        "database": "sqlite",
+        "database": database,
+        "load_before": load_before,
+        "load_after": load(),
         "login_ms": round(login_ms, 1),
         "pages": results,
         "rss_kib_before_app": rss_before,
@@ -199,6 +249,114 @@ def main() -> None:
         with args.json.open("a") as f:
             f.write(json.dumps(result) + "\n")
     app.extensions["custodes"].ledger.close()
+
+
+@contextmanager
+def postgres_copy(data_dir: Path, pg_url: str, log: Any) -> Iterator[Path]:
+    """The SQLite ledger in ``data_dir`` copied into a new PostgreSQL database, its read
+    models rebuilt there; the database dropped after."""
+    import psycopg
+    from sqlalchemy import make_url
+
+    from ledger.app import open_ledger
+    from projections.base import Views
+    from projections.registry import all_projections
+
+    name = f"custodes_web_bench_{os.getpid()}"
+    admin = make_url(pg_url)
+    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    root = Path(tempfile.mkdtemp(prefix="bench-web-pg-")) / "data"
+    try:
+        url = admin.set(database=name).render_as_string(hide_password=False)
+        src = DataDir.open(data_dir)
+        lite = open_ledger(src, clock=ManualClock(bench_scale.REPORT_NOW))
+        top = lite.recorder.max_notification_id() or 0
+        lite.close()
+        pg, _info = bench_scale.copy_to_postgres(src, top, root, url, log)
+        ledger = open_ledger(pg, clock=ManualClock(bench_scale.REPORT_NOW))
+        t0 = time.perf_counter()
+        views = Views(ledger, all_projections())
+        views.rebuild()
+        views.close()
+        ledger.close()
+        log(f"  read models rebuilt on PostgreSQL in {time.perf_counter() - t0:.0f} s")
+        yield root
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(root.parent, ignore_errors=True)
+
+
+def compare(args: Any, log: Any) -> None:
+    """This tree against ``args.baseline``, round by round, each in its own process."""
+    if args.data_dir is None:
+        raise SystemExit("--baseline needs --data-dir (a ledger built before)")
+    here = Path(__file__).resolve()
+    base = args.baseline.resolve()
+    if args.postgres:
+        with postgres_copy(args.data_dir, args.pg_url, log) as pg_dir:
+            runs = _rounds(args, here, base, pg_dir, pg_dir, log)
+    else:
+        runs = _rounds(args, here, base, args.data_dir, args.baseline_data_dir, log)
+    paths = [p["path"] for p in runs[0][1]["pages"]]
+    for path in paths:
+        line = []
+        for tree in ("baseline", "this"):
+            p50 = [
+                next(x for x in r["pages"] if x["path"] == path)["p50_ms"]
+                for t, r in runs
+                if t == tree
+            ]
+            p95 = [
+                next(x for x in r["pages"] if x["path"] == path)["p95_ms"]
+                for t, r in runs
+                if t == tree
+            ]
+            line.append(f"{tree} p50 {statistics.median(p50)} / p95 {statistics.median(p95)} ms")
+        log(f"  {path}: " + "; ".join(line))
+    if args.json:
+        with args.json.open("a") as f:
+            for tree, r in runs:
+                f.write(
+                    json.dumps(
+                        {
+                            **r,
+                            "tree": tree,
+                            "tree_path": str(base if tree == "baseline" else here.parents[1]),
+                        }
+                    )
+                    + "\n"
+                )
+
+
+def _rounds(
+    args: Any, here: Path, base: Path, data_dir: Path, base_dir: Path | None, log: Any
+) -> list[tuple[str, dict[str, Any]]]:
+    order = []
+    if base_dir is None:  # the same ledger: every baseline round before this tree opens it
+        order = [("baseline", data_dir)] * args.rounds + [("this", data_dir)] * args.rounds
+    else:
+        for _ in range(args.rounds):
+            order += [("baseline", base_dir), ("this", data_dir)]
+    runs = []
+    for tree, where in order:
+        root = base if tree == "baseline" else here.parents[1]
+        out = Path(tempfile.mkstemp(suffix=".jsonl")[1])
+        env = {**os.environ, "PYTHONPATH": str(root)}
+        round_load = load()
+        log(f"round: {tree} on {where} (load {round_load})")
+        subprocess.run(
+            [sys.executable, str(root / "bench" / "bench_web.py"), "--data-dir", str(where),
+             "--requests", str(args.requests), "--warmup", str(args.warmup), "--json", str(out)],
+            env=env, check=True,
+        )  # fmt: skip
+        runs.append(
+            (tree, {**json.loads(out.read_text().splitlines()[-1]), "round_load": round_load})
+        )
+        out.unlink()
+    return runs
 
 
 if __name__ == "__main__":

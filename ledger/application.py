@@ -84,6 +84,9 @@ class LedgerBase(Application):
         # Keys unlocked in this process, by member id (R25): a name alone proves nothing.
         self._keyring: dict[UUID, Signer] = {}
         self._service: Signer | None = None
+        # ``_events_seen``: per set of topics, the log position read up to and the events
+        # of those topics found before it (this process only).
+        self._seen: dict[tuple[str, ...], tuple[int, tuple[DomainEventProtocol[Any], ...]]] = {}
 
     def secret(self, name: str) -> bytes:
         """A site secret kept in the data directory, outside the database."""
@@ -432,16 +435,35 @@ class LedgerBase(Application):
                 return
             start = batch[-1].id + 1
 
-    def _events_of(self, *classes: type) -> Iterator[DomainEventProtocol[Any]]:
+    def _events_of(
+        self, *classes: type, start: int = 1, stop: int | None = None
+    ) -> Iterator[DomainEventProtocol[Any]]:
         topics = [get_topic(c) for c in classes]
-        start = 1
         while True:
-            batch = self.recorder.select_notifications(start, 500, topics=topics)
+            batch = self.recorder.select_notifications(start, 500, stop=stop, topics=topics)
             for n in batch:
                 yield self.mapper.to_domain_event(n)
             if len(batch) < 500:
                 return
             start = batch[-1].id + 1
+
+    def _events_seen(self, *classes: type) -> tuple[DomainEventProtocol[Any], ...]:
+        """Every event of these (rare) classes in the log, oldest first, as
+        ``_events_of`` reads them, but kept in this process between calls: each call reads
+        only the log after the position the last one reached (a long-running server, e.g.
+        the dashboard, does not scan the whole log on every page). The log is append-only
+        (R21: rows are never updated or deleted), so what was found before stays found; a
+        log shorter than the position reached is another log (a restored copy): read
+        again from its start."""
+        key = tuple(sorted(get_topic(c) for c in classes))
+        upto, found = self._seen.get(key, (0, ()))
+        head = self.recorder.max_notification_id() or 0
+        if head < upto:
+            upto, found = 0, ()
+        if head > upto:
+            found = (*found, *self._events_of(*classes, start=upto + 1, stop=head))
+            self._seen[key] = (head, found)
+        return found
 
     # ---- integrity ------------------------------------------------------------------------
 

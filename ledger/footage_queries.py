@@ -75,7 +75,7 @@ class FootageQueries(LedgerBase):
 
     def cameras(self) -> list[CameraInfo]:
         found: list[Camera] = [
-            self.repository.get(e.originator_id) for e in self._events_of(Camera.CameraRegistered)
+            self.repository.get(e.originator_id) for e in self._events_seen(Camera.CameraRegistered)
         ]
         return sorted((camera_info_of(c) for c in found), key=lambda c: c.camera_id.casefold())
 

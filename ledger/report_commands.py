@@ -57,11 +57,10 @@ class ReportCommands(LedgerBase):
         (the web dashboard's integrity panel), or None."""
         from ledger.report_records import IssuedReport
 
-        last = None
-        for last in self._events_of(IssuedReport.ComplianceReportIssued):  # noqa: B007
-            pass
-        if last is None:
+        issued = self._events_seen(IssuedReport.ComplianceReportIssued)
+        if not issued:
             return None
+        last = issued[-1]
         return {
             "at": last.timestamp,  # type: ignore[attr-defined]
             "by": last.actor,  # type: ignore[attr-defined]

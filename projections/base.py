@@ -623,12 +623,35 @@ class Projection:
 
 def _create_missing_indexes(engine: Engine, projections: Sequence[Projection]) -> None:
     """Indexes added to a read model after its tables were created (``create_all`` only
-    creates those of new tables)."""
-    with engine.begin() as conn:
-        for p in projections:
-            for table in p.metadata.sorted_tables:
-                for index in table.indexes:
-                    index.create(conn, checkfirst=True)
+    creates those of new tables), found missing by name in the catalogue (reflection
+    skips an index on an expression, so ``checkfirst`` would create it again). An index
+    only speeds queries up: a role that may not create one (the README's PostgreSQL
+    grants: the tables' owner makes them, e.g. at ``projections rebuild``) goes on
+    without it."""
+    with engine.connect() as conn:
+        existing = _index_names(conn)
+    for p in projections:
+        for table in p.metadata.sorted_tables:
+            for index in table.indexes:
+                if existing is not None and index.name in existing:
+                    continue
+                try:
+                    with engine.begin() as conn:
+                        index.create(conn, checkfirst=existing is None)
+                except ProgrammingError as e:
+                    if getattr(e.orig, "sqlstate", None) != "42501":  # insufficient privilege
+                        raise
+
+
+def _index_names(conn: Connection) -> set[str] | None:
+    """The names of the indexes in this database (schema), or None: not known here."""
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    elif conn.dialect.name == "postgresql":
+        sql = "SELECT indexname FROM pg_catalog.pg_indexes WHERE schemaname = current_schema()"
+    else:
+        return None
+    return {name for (name,) in conn.exec_driver_sql(sql)}
 
 
 def _create_tables(engine: Engine, projections: Sequence[Projection], *, indexes: bool) -> None:
@@ -704,6 +727,48 @@ def unversioned(views: Views) -> list[str]:
         ]
 
 
+# The kept read models whose tables (and indexes) this process created or found, by
+# database and set of tables: a long-running process (the dashboard) opens the read models
+# for every page, and creating them (each table and index looked up in the catalogue) was
+# a tenth of its home page. Later openings look once at the catalogue's list of tables:
+# a table dropped since (by hand, or an older program) is created again as before. A
+# rebuild (another process) drops and creates the tables in one transaction, so it leaves
+# them all there.
+_SCHEMA_SEEN: set[tuple[str, frozenset[str]]] = set()
+
+
+def _all_tables(projections: Sequence[Projection]) -> frozenset[str]:
+    names = {tracking.name, seals.name}
+    for p in projections:
+        names.update(t.name for t in p.metadata.sorted_tables)
+    return frozenset(names)
+
+
+def _schema_key(engine: Engine, projections: Sequence[Projection]) -> tuple[str, frozenset[str]]:
+    return engine.url.render_as_string(hide_password=False), _all_tables(projections)
+
+
+def _schema_seen(engine: Engine, projections: Sequence[Projection]) -> bool:
+    """True when this process made or found every table of these read models in this
+    database before, and they are all still there (one catalogue query)."""
+    key = _schema_key(engine, projections)
+    if key not in _SCHEMA_SEEN:
+        return False
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+            present = {name for (name,) in conn.exec_driver_sql(sql)}
+        elif conn.dialect.name == "postgresql":
+            sql = "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
+            present = {name for (name,) in conn.exec_driver_sql(sql)}
+        else:
+            present = set(inspect(conn).get_table_names())
+    if key[1] <= present:
+        return True
+    _SCHEMA_SEEN.discard(key)
+    return False
+
+
 def _views_at(conn: Connection, projections: Sequence[Projection], position: int) -> None:
     """Temporary views named as the read models, showing them as of ``position``: an
     unqualified name finds a temporary object first (SQLite's temp schema, PostgreSQL's
@@ -756,10 +821,14 @@ class Views:
             if as_of is not None and as_of.tzinfo is None:
                 raise ValueError("as_of must be timezone-aware")
             self.engine = create_engine("sqlite://", poolclass=StaticPool)
+        if self.sealed and _schema_seen(self.engine, self.projections):
+            return
         new_versions = _versions_missing(self.engine, self.projections) if self.sealed else []
         _create_tables(self.engine, self.projections, indexes=self.sealed)
         if new_versions:
             _mark_unversioned(self, new_versions)
+        if self.sealed:
+            _SCHEMA_SEEN.add(_schema_key(self.engine, self.projections))
 
     def seal_key(self) -> bytes:
         if self._seal_key is None:
@@ -790,6 +859,18 @@ class Views:
             ).scalar()
         return int(value or 0)
 
+    def positions(self) -> dict[str, int]:
+        """Every projection's position (``position``), in one query."""
+        names = [p.name for p in self.projections]
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(tracking.c.projection, tracking.c.position).where(
+                    tracking.c.projection.in_(names)
+                )
+            )
+            found: dict[str, int] = {name: position for name, position in rows}
+        return {name: int(found.get(name) or 0) for name in names}
+
     def catch_up(
         self,
         *,
@@ -797,7 +878,7 @@ class Views:
         stop: int | None = None,
     ) -> int:
         """Apply every event not yet seen; returns how many notifications were read."""
-        positions = {p.name: self.position(p) for p in self.projections}
+        positions = self.positions()
         if not positions:
             return 0
         read = 0

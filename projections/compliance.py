@@ -74,10 +74,11 @@ from projections.refusals import refused_attempts
 from projections.registry import all_projections, open_views, read_views
 from projections.render_data import to_dict
 from projections.retention import (
-    OVERDUE_AFTER,
+    STATUSES,
     flags,
     hold_segments,
     holds,
+    purges_in,
     segment_rows,
     segment_rows_by_id,
     segments,
@@ -322,20 +323,14 @@ def _retention(
     viewed: set[str] | None = None,
 ) -> Retention:
     """The period's retention; ``brief``: only what ``needs_attention`` reads (the settings
-    and the late purges), for the dashboard's home page, which lists no segments.
+    and the late purges), for the dashboard's home page, which lists no segments (the
+    counts of segments kept by status are left at 0).
     ``viewed``: the segments viewed in the period, listed with their retention too."""
     settings = conn.execute(select(site_settings)).first()
-    counts = status_counts(conn, ref)
+    # brief: the home page shows no counts of the segments kept (each would read them all)
+    counts = dict.fromkeys(STATUSES, 0) if brief else status_counts(conn, ref)
     recorded = [] if brief else segment_rows(conn, ref, recorded_from=start, recorded_until=end)
-    s = segments.c
-    purged = list(
-        conn.execute(
-            select(s.purged_at, s.keep_until, s.deadline).where(
-                s.purged_at.is_not(None), s.purged_at >= start, s.purged_at < end
-            )
-        )
-    )
-    late = sum(1 for p in purged if p.purged_at >= (p.keep_until or p.deadline) + OVERDUE_AFTER)
+    purged, late = purges_in(conn, start, end)
     overdue = [] if brief else segment_rows(conn, ref, status="overdue")
     timeline: dict[str, list[TimelineBar]] = {}
     for row in recorded:
@@ -366,7 +361,7 @@ def _retention(
         ),
         counts=RetentionCounts(
             captured=len(recorded),
-            purged_on_time=len(purged) - late,
+            purged_on_time=purged - late,
             purged_late=late,
             overdue_now=counts["overdue"],
             flagged=counts["flagged"],

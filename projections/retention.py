@@ -20,8 +20,10 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    DateTime,
     Index,
     Integer,
+    Interval,
     MetaData,
     String,
     Table,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     case,
     false,
     func,
+    literal,
     or_,
     select,
     true,
@@ -336,6 +339,24 @@ class RetentionProjection(Projection):
             )
 
 
+# Declared after the projection, so its version tables do not mirror them (they serve the
+# current state's pages, not ``--as-of`` reads, and the version tables' indexes, numbered
+# in name order, stay as they were); ``Views`` creates them in a ledger made before them.
+# A period's purges and the possibly late ones, from the index alone (``purges_in``):
+Index(
+    "ix_proj_retention_purged_due", segments.c.purged_at, segments.c.keep_until, segments.c.deadline
+)
+# A camera's segments by status (the footage page filtered by camera and status): without
+# it a camera's retained segments were picked from every camera's.
+Index(
+    "ix_proj_retention_camera_due",
+    func.lower(segments.c.camera_id),
+    segments.c.purged,
+    segments.c.active_holds,
+    segments.c.keep_until,
+)
+
+
 def deadline_in_force(event: Any) -> datetime:
     days = event.retention_days
     return max(event.retention_deadline, event.recorded_end + timedelta(days=days))
@@ -530,6 +551,41 @@ def status_counts(conn: Connection, now: datetime) -> dict[str, int]:
         )
     ).one()
     return {st: int(n) for st, n in zip(STATUSES, row, strict=True)}
+
+
+def purges_in(conn: Connection, start: datetime, end: datetime) -> tuple[int, int]:
+    """Segments purged in [start, end), and how many of them late: at or after their
+    deadline (after flags) plus ``OVERDUE_AFTER`` (R15). The database counts them and
+    picks the purges that may be late (a minute's margin for its date arithmetic); each is
+    then judged here exactly as before, so a period's purges are never all read."""
+    s = segments.c
+    period = and_(s.purged_at.is_not(None), s.purged_at >= start, s.purged_at < end)
+    total = conn.execute(select(func.count()).select_from(segments).where(period)).scalar_one()
+    q = select(s.purged_at, s.keep_until, s.deadline).where(period)
+    maybe_late = _maybe_late(conn.dialect.name)
+    if maybe_late is not None:
+        q = q.where(maybe_late)
+    late = sum(
+        1 for p in conn.execute(q) if p.purged_at >= (p.keep_until or p.deadline) + OVERDUE_AFTER
+    )
+    return int(total), late
+
+
+_LATE_MARGIN = timedelta(minutes=1)
+
+
+def _maybe_late(dialect: str) -> ColumnElement[bool] | None:
+    """Purges at least ``OVERDUE_AFTER`` less a minute after their deadline (a superset of
+    the late ones), in the database's own date arithmetic; None: no filter."""
+    s = segments.c
+    due = func.coalesce(s.keep_until, s.deadline)
+    if dialect == "sqlite":  # stored as ISO text; julianday: days, as a double
+        days = (OVERDUE_AFTER - _LATE_MARGIN) / timedelta(days=1)
+        return func.julianday(s.purged_at) - func.julianday(due) >= days
+    if dialect == "postgresql":
+        plain = func.coalesce(s.keep_until, s.deadline, type_=DateTime)
+        return s.purged_at >= plain + literal(OVERDUE_AFTER - _LATE_MARGIN, Interval())
+    return None
 
 
 def hold_rows(conn: Connection, *, active_only: bool = False) -> list[HoldRow]:

@@ -9,6 +9,7 @@ browser asked for it.
 
 from __future__ import annotations
 
+import gc
 import secrets
 import threading
 from collections.abc import Iterator
@@ -84,6 +85,16 @@ def waitress_options(threads: int) -> dict[str, Any]:
     is refused (413) by waitress from its Content-Length, before the body is read at all
     (waitress would otherwise buffer it, up to 1 GiB, before the application sees it)."""
     return {"threads": threads, "ident": "custodes", "max_request_body_size": MAX_UPLOAD_BYTES}
+
+
+def freeze_startup_heap() -> None:
+    """What the server loaded to start (modules, SQLAlchemy's and eventsourcing's tables
+    and classes, the ledger, the application) lives as long as it does: moved out of the
+    cyclic garbage collector's reach (``gc.freeze``), so the collector's full passes,
+    every ten pages or so, no longer walk all of it (each took ~130 ms, the home page's
+    p95, at 100k events on a quiet machine)."""
+    gc.collect()
+    gc.freeze()
 
 
 def desk() -> Desk:

@@ -88,7 +88,7 @@ def serve(
       custodes --data-dir /srv/custodes serve
       custodes --data-dir /srv/custodes serve --host 0.0.0.0 --port 8443 --certfile desk.pem --keyfile desk.key
     """
-    from web.app import create_app
+    from web.app import create_app, freeze_startup_heap
 
     if (certfile is None) != (keyfile is None):
         raise click.UsageError("give --certfile and --keyfile together")
@@ -102,6 +102,7 @@ def serve(
     if behind_tls_proxy and tls:
         raise click.UsageError("--behind-tls-proxy is for a proxy that terminates TLS itself")
     app = create_app(_data_dir(), tls=tls or behind_tls_proxy, idle_minutes=idle_minutes)
+    freeze_startup_heap()
     if behind_tls_proxy:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
