@@ -42,9 +42,16 @@ class Ledger(
 
 
 def open_ledger(
-    datadir: DataDir, *, create_tables: bool = True, clock: Clock | None = None
+    datadir: DataDir,
+    *,
+    create_tables: bool = True,
+    clock: Clock | None = None,
+    pre_ping: bool = False,
 ) -> Ledger:
-    """The ledger of a data directory, with its events key checked first."""
+    """The ledger of a data directory, with its events key checked first.
+
+    ``pre_ping`` (a long-running process: the dashboard): each pooled connection is
+    tested before use, so one the database server closed while idle is replaced."""
     env = {
         "PERSISTENCE_MODULE": "ledger.store:ChainedFactory",
         "MAPPER_TOPIC": "ledger.mapper:LedgerMapper",
@@ -54,6 +61,7 @@ def open_ledger(
         "CREATE_TABLE": "y" if create_tables else "n",
         "LOCK_TIMEOUT": os.environ.get("CUSTODES_LOCK_TIMEOUT", "10"),
         "LOCK_RETRIES": os.environ.get("CUSTODES_LOCK_RETRIES", "2"),
+        "POOL_PRE_PING": "y" if pre_ping else "n",
     }
     try:
         ledger = Ledger(env=env)

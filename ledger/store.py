@@ -414,13 +414,31 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         return rows
 
 
+class PingedDatastore(ChainedDatastore):
+    """A datastore whose pool tests each connection before handing it out
+    (``pool_pre_ping``): one the database server closed while it sat idle in the pool
+    (idle timeout, restart, ``pg_terminate_backend``) is replaced instead of failing the
+    caller. For a long-running process (the dashboard); a command's pool lives seconds."""
+
+    def __init__(self, *, url: str | None = None, **kwargs: Any) -> None:
+        if url and not url.startswith("sqlite"):
+            kwargs.setdefault("pool_pre_ping", True)
+        super().__init__(url=url, **kwargs)
+
+
 class ChainedFactory(SQLAlchemyFactory):
     """Infrastructure factory: PERSISTENCE_MODULE=ledger.store:ChainedFactory."""
 
     LOCK_TIMEOUT = "LOCK_TIMEOUT"
     LOCK_RETRIES = "LOCK_RETRIES"
-    datastore_class = ChainedDatastore
+    POOL_PRE_PING = "POOL_PRE_PING"  # "y": PingedDatastore
+    datastore_class: type[ChainedDatastore] = ChainedDatastore
     application_recorder_class = ChainedApplicationRecorder
+
+    def __init__(self, env: Any) -> None:
+        if (env.get(self.POOL_PRE_PING) or "n") == "y":
+            self.datastore_class = PingedDatastore
+        super().__init__(env)
 
     def application_recorder(self) -> ChainedApplicationRecorder:  # type: ignore[override]
         prefix = self.env.name.lower() or "stored"

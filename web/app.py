@@ -38,6 +38,7 @@ from ledger.errors import (
     NotFound,
     NotPermitted,
 )
+from projections.base import keep_engine
 from projections.seal import ReadModelTampered
 from web.sessions import SessionStore, WebSession
 
@@ -109,7 +110,8 @@ def create_app(
     clock: Clock | None = None,
 ) -> Flask:
     datadir = DataDir.open(data_dir)
-    ledger = open_ledger(datadir, clock=clock)
+    ledger = open_ledger(datadir, clock=clock, pre_ping=True)  # idle for hours at night
+    keep_engine(ledger)  # one read-model pool for every page (issue 17)
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),  # a restart signs every browser out
