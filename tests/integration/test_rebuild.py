@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -318,3 +318,40 @@ def test_computed_row_digests_equal_the_rows_read_back(
             for v in r
         )
         led.close()
+
+
+def test_a_row_written_by_someone_else_during_the_rebuild_stays_a_mismatch(
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]],
+) -> None:
+    """The default mode seals what each batch wrote (computed, not scanned): a row
+    another connection inserts between two batches is in no seal, and the check names
+    it, as the extra row it is."""
+    led, _incremental = built
+    url = led.datadir.database_url  # type: ignore[union-attr]
+    other = create_engine(url)
+    refusals = next(
+        t for p in all_projections() for t in p.metadata.sorted_tables if t.name == "proj_refusals"
+    )
+    done: list[int] = []
+
+    def meanwhile(n: int) -> None:
+        done.append(n)
+        if len(done) == 2:
+            with other.begin() as conn:
+                conn.execute(
+                    refusals.insert().values(
+                        notification_id=10**12, recorded_at=datetime.now(UTC),
+                        actor="Mallory", actor_role="staff", action="footage view",
+                        subject="x", rule_id="R1", message="planted",
+                    )
+                )  # fmt: skip
+
+    views = Views(led, all_projections())
+    views.rebuild(progress=meanwhile, workers=0, batch=100)
+    assert len(done) > 2
+    findings = check_projections(views, views.projections)
+    views.close()
+    other.dispose()
+    assert [(f.table, f.kind, f.row) for f in findings] == [
+        ("proj_refusals", "extra", f"notification_id={10**12}")
+    ]
