@@ -174,7 +174,7 @@ class PageWriter:
             )
         name, versioned, columns = info
         if self.sealer is not None:
-            self.sealer.touch_new(table, _key_of(table, values))
+            self.sealer.touch_queued(table, _key_of(table, values))
         if versioned:
             key = _key_of(table, values)
             earlier = self._pending.get(name, {}).get(key)
@@ -300,7 +300,7 @@ class PageWriter:
             for k in [k for k in pending if k in fresh]:
                 values = {**fresh.pop(k), ver.FROM: pending.pop(k), ver.TO: None}
                 if self.sealer is not None:
-                    self.sealer.touch_new(versions, (*k, values[ver.FROM]))
+                    self.sealer.touch_queued(versions, (*k, values[ver.FROM]))
                 queue.append((("insert", versions, tuple(values)), values))
             if not pending:
                 return
@@ -310,13 +310,18 @@ class PageWriter:
         names = [c.name for c in table.primary_key.columns]
         keys = list(pending)
         open_ = versions.c[ver.TO].is_(None)
-        if self.sealer is not None:
+        sealer = self.sealer
+        closed: list[tuple[Any, ...]] = []
+        if sealer is not None:
             for chunk in chunks(keys):
-                self.sealer.touch_where(
-                    self.conn, versions, and_(self._key_match(versions, names, chunk), open_)
+                closed += sealer.touch_where(
+                    self.conn,
+                    versions,
+                    and_(self._key_match(versions, names, chunk), open_),
+                    unknown=False,
                 )
             for k, at in pending.items():
-                self.sealer.touch_new(versions, (*k, at))
+                sealer.touch_new(versions, (*k, at))
         params = [{"_p": at, **{f"_k{i}": v for i, v in enumerate(k)}} for k, at in pending.items()]
         self.conn.execute(
             versions.update()
@@ -334,6 +339,18 @@ class PageWriter:
             ),
             params,
         )
+        if sealer is not None:
+            # The stored forms, from what the page knows: a closed version is its row
+            # with ``asof_to`` set; a new one, the row's stored form now (the table's
+            # columns come first, in the same order and types) from ``at``, still open.
+            n = len(names)
+            for rk in closed:
+                closed_at = pending.get(rk[:n])
+                if closed_at is None:
+                    sealer.touch_new(versions, rk)
+                else:
+                    sealer.updated(self.conn, versions, rk, {ver.TO: closed_at})
+            sealer.copied(self.conn, table, versions, pending)
 
     @staticmethod
     def _key_match(table: Table, names: list[str], keys: list[tuple[Any, ...]]) -> Any:
@@ -380,21 +397,46 @@ class PageWriter:
             i = j
 
     def _write_run(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
-        if self.sealer is not None and shape[0] == "update":
-            self._seal_touch(shape, params)  # inserts were counted when queued
+        sealer = self.sealer
+        predicted = False
+        if sealer is not None and shape[0] == "update":
+            predicted = self._seal_touch(shape, params)  # inserts were noted when queued
         raw = self._raw(shape)
         if raw is None:
             self.conn.execute(self._statement(shape), params)
         else:
             raw.write(self.conn, params)
+        if sealer is None:
+            return
+        if shape[0] == "insert":
+            sealer.inserted(self.conn, shape[1], params)
+        elif predicted:
+            table, columns = shape[1], shape[3]
+            for p in params:
+                sealer.updated(self.conn, table, (p["_key"],), {c: p[f"v_{c}"] for c in columns})
 
-    def _seal_touch(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
-        """Note for the seal the rows a run of keyed updates selects, before they change."""
+    def _seal_touch(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> bool:
+        """Note for the seal the rows a run of keyed updates selects, before they change
+        (those not noted already: the page knows their stored form). True: the updated
+        rows' stored form follows from the values (``Sealer.updated``); False: the rows
+        are read back at the end."""
         assert self.sealer is not None
         table, key_column = shape[1], shape[2]
         keys = list(dict.fromkeys(p["_key"] for p in params))
+        predictor = self.sealer.predictor(table, self.conn.dialect)
+        pk = [c.name for c in table.primary_key.columns]
+        predicted = (
+            predictor is not None
+            and pk == [key_column]
+            and all(predictor.preds[key_column](k) is k for k in keys)
+        )
+        if predicted:
+            keys = [k for k in keys if not self.sealer.known(table, (k,))]
         for chunk in chunks(keys):
-            self.sealer.touch_where(self.conn, table, table.c[key_column].in_(chunk))
+            self.sealer.touch_where(
+                self.conn, table, table.c[key_column].in_(chunk), unknown=not predicted
+            )
+        return predicted
 
     def _raw(self, shape: tuple[Any, ...]) -> RawBatch | None:
         if shape not in self._raws:
@@ -1039,7 +1081,7 @@ class Views:
         ``restart`` drops and rebuilds whatever the mark says. Returns the events read.
 
         Seals (R29): by default each batch extends every projection's seal by what it
-        wrote (the rows it touched read back), so a row that anyone else writes
+        wrote (each row's digest computed from the values written, ``Sealer``), so a row that anyone else writes
         meanwhile, even across a kill and a resume, stays a mismatch. ``seal_at_end``
         writes the batches unsealed and seals each projection once at the end from a
         scan of its tables (about 3x less CPU at 100k): whatever the tables hold

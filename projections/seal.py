@@ -25,18 +25,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Connection,
     DateTime,
+    Float,
+    Integer,
     MetaData,
     String,
     Table,
@@ -219,20 +223,156 @@ class TableDelta:
     digest: int = 0
 
 
+# A touched row whose stored form after the page is not known from the values written
+# (a statement the page did not queue, a value of an unexpected type): read back.
+UNKNOWN: Any = object()
+
+
+def _predictor(column: Column[Any], dialect: Any) -> Callable[[Any], Any] | None:
+    """The value ``column`` hands ``raw_select`` back for a value given to an insert or
+    update (after the column type's bind processing and the database's own storage), or
+    ``UNKNOWN`` for a value it cannot be sure of; None: no prediction for this column's
+    type (its table's rows are read back). Only the types the read models use, on
+    SQLite (pysqlite) and PostgreSQL (psycopg): exactly ``str``, ``int``, ``bool``,
+    ``float`` and aware ``datetime`` values; anything else (a subclass, an enum, a
+    string for a number) is UNKNOWN, so read back."""
+    from projections.base import _SQLITE_DATETIME, UtcDateTime, _utc_sqlite
+
+    sqlite = dialect.name == "sqlite" and dialect.driver == "pysqlite"
+    if not sqlite and not (dialect.name == "postgresql" and dialect.driver == "psycopg"):
+        return None
+    t = column.type
+    if isinstance(t, UtcDateTime):
+        if sqlite:
+            impl = t.load_dialect_impl(dialect).dialect_impl(dialect)
+            if getattr(impl, "_storage_format", None) != _SQLITE_DATETIME:
+                return None
+
+            def sqlite_instant(v: Any) -> Any:
+                if type(v) is not datetime or v.tzinfo is None:
+                    return None if v is None else UNKNOWN
+                return _utc_sqlite(v)  # TEXT in a NUMERIC column: not a number, kept
+
+            return sqlite_instant
+
+        def pg_instant(v: Any) -> Any:  # TIMESTAMP WITHOUT TIME ZONE: naive UTC
+            if type(v) is not datetime or v.tzinfo is None:
+                return None if v is None else UNKNOWN
+            return v.astimezone(UTC).replace(tzinfo=None)
+
+        return pg_instant
+    if type(t) in (String, Text):  # TEXT affinity / text, varchar: the same str
+        return _exactly(str)
+    if type(t) in (Integer, BigInteger):  # INTEGER affinity / integer, bigint
+        return _exactly(int)
+    if type(t) is Boolean:  # SQLite: 0 or 1 (NUMERIC affinity); PostgreSQL: bool
+
+        def flag(v: Any) -> Any:
+            if v is None:
+                return None
+            if type(v) is not bool:
+                return UNKNOWN
+            return int(v) if sqlite else v
+
+        return flag
+    if type(t) is Float and not getattr(t, "asdecimal", False):
+
+        def double(v: Any) -> Any:  # REAL / double precision; NaN and -0.0 read back
+            if v is None:
+                return None
+            if type(v) is not float or v != v or (v == 0.0 and math.copysign(1.0, v) < 0):
+                return UNKNOWN
+            return v
+
+        return double
+    return None
+
+
+def _exactly(pt: type) -> Callable[[Any], Any]:
+    def same(v: Any) -> Any:
+        return v if v is None or type(v) is pt else UNKNOWN
+
+    return same
+
+
+class RowPredictor:
+    """A table's rows as ``raw_select`` returns them, from the values written (None:
+    some column's type is not predicted; the table's rows are read back)."""
+
+    def __init__(self, table: Table, dialect: Any) -> None:
+        self.table = table
+        self.names = [c.name for c in table.columns]
+        self.index = {n: i for i, n in enumerate(self.names)}
+        preds = [_predictor(c, dialect) for c in table.columns]
+        self.ok = all(p is not None for p in preds)
+        self.preds: dict[str, Callable[[Any], Any]] = {
+            c.name: p for c, p in zip(table.columns, preds, strict=True) if p is not None
+        }
+        # Per column left out of an insert: its stored value (a scalar default or
+        # NULL), or UNKNOWN (a callable or server default).
+        self.omitted: dict[str, Any] = {}
+        for c in table.columns:
+            if c.server_default is not None:
+                self.omitted[c.name] = UNKNOWN
+            elif c.default is None:
+                self.omitted[c.name] = None
+            elif getattr(c.default, "is_scalar", False) and c.name in self.preds:
+                self.omitted[c.name] = self.preds[c.name](c.default.arg)  # type: ignore[attr-defined]
+            else:
+                self.omitted[c.name] = UNKNOWN
+
+    def inserted(self, values: Mapping[str, Any]) -> Any:
+        """The stored row an insert of ``values`` makes, or UNKNOWN."""
+        row = []
+        preds, omitted = self.preds, self.omitted
+        for n in self.names:
+            v = preds[n](values[n]) if n in values else omitted[n]
+            if v is UNKNOWN:
+                return UNKNOWN
+            row.append(v)
+        return tuple(row)
+
+    def updated(self, row: Any, values: Mapping[str, Any]) -> Any:
+        """``row`` (stored form) with ``values`` set, or UNKNOWN."""
+        if row is UNKNOWN:
+            return UNKNOWN
+        new = list(row)
+        for n, v in values.items():
+            p = self.preds[n](v)
+            if p is UNKNOWN:
+                return UNKNOWN
+            new[self.index[n]] = p
+        return tuple(new)
+
+
 @dataclass
 class Sealer:
     """What one page changes in the sealed tables. ``PageWriter`` reports each row
-    before it first changes it (``touch``: its stored form then, or None for a new
-    row); ``finish`` reads the touched rows back as they are now. The seal moves by the
-    difference, so it follows exactly what the page wrote (and keeps any difference
-    someone else made before: a tampered row stays a mismatch)."""
+    before it first changes it (``touch_new``/``touch_where``: its stored form then, or
+    None for a new row) and every row it writes: the rows it queued (``inserted``,
+    ``updated``) in their stored form computed from the values written (``RowPredictor``:
+    what ``raw_select`` would read), any other write as UNKNOWN. ``finish`` reads back
+    only the UNKNOWN rows. The seal moves by the difference, so it follows exactly what
+    the page wrote (and keeps any difference someone else made: a tampered row, or one
+    written by another process meanwhile, stays a mismatch)."""
 
     key: bytes
     hashers: dict[str, RowHasher] = field(default_factory=dict)
     tables: dict[str, Table] = field(default_factory=dict)
     # per table: primary key -> raw row before the page touched it (None: not there)
     before: dict[str, dict[tuple[Any, ...], Sequence[Any] | None]] = field(default_factory=dict)
+    # per table: primary key -> the row's stored form now (UNKNOWN: read it back)
+    now: dict[str, dict[tuple[Any, ...], Any]] = field(default_factory=dict)
     deltas: dict[str, TableDelta] = field(default_factory=dict)
+    # per table: its RowPredictor (None: none for this database, or its rows read back)
+    predictors: dict[str, RowPredictor | None] = field(default_factory=dict)
+    # False: every touched row is read back (``read_back``), as before RowPredictor
+    compute: bool = True
+    # Tests: check every computed row against the row read back (``_verify``), and
+    # count per table the rows computed and read back.
+    verify: ClassVar[bool] = False
+    verified: ClassVar[dict[str, int]] = {}
+    reread: ClassVar[dict[str, int]] = {}
 
     def hasher(self, table: Table) -> RowHasher:
         h = self.hashers.get(table.name)
@@ -241,20 +381,112 @@ class Sealer:
             self.tables[table.name] = table
         return h
 
+    def predictor(self, table: Table, dialect: Any) -> RowPredictor | None:
+        name = table.name
+        if name not in self.predictors:
+            p = RowPredictor(table, dialect) if self.compute else None
+            self.predictors[name] = p if p is not None and p.ok else None
+        return self.predictors[name]
+
     def touch_new(self, table: Table, key: tuple[Any, ...]) -> None:
-        """A row about to be inserted under this primary key (not there before)."""
+        """A row about to be written under this primary key, not through ``inserted``
+        (not there before, or already noted): read back at the end."""
+        self.hasher(table)
+        self.before.setdefault(table.name, {}).setdefault(key, None)
+        self.now.setdefault(table.name, {})[key] = UNKNOWN
+
+    def touch_queued(self, table: Table, key: tuple[Any, ...]) -> None:
+        """A row queued for insert under this primary key (``inserted`` when written)."""
         self.hasher(table)
         self.before.setdefault(table.name, {}).setdefault(key, None)
 
-    def touch_where(self, conn: Connection, table: Table, where: Any) -> None:
-        """The rows ``where`` selects, about to be updated or deleted: read them first."""
+    def touch_where(
+        self, conn: Connection, table: Table, where: Any, *, unknown: bool = True
+    ) -> list[tuple[Any, ...]]:
+        """The rows ``where`` selects, about to be updated or deleted: read them first.
+        ``unknown``: the write that follows is not predicted (read them back at the
+        end). Returns their keys."""
         h = self.hasher(table)
         seen = self.before.setdefault(table.name, {})
+        now = self.now.setdefault(table.name, {})
+        keys = []
         for raw in conn.execute(raw_select(table).where(where)):
-            seen.setdefault(h.raw_key(raw), tuple(raw))
+            k = h.raw_key(raw)
+            row = tuple(raw)
+            seen.setdefault(k, row)
+            now[k] = UNKNOWN if unknown else row
+            keys.append(k)
+        return keys
+
+    def known(self, table: Table, key: tuple[Any, ...]) -> bool:
+        """Whether the row under ``key`` has been noted (its stored form is tracked)."""
+        return key in self.now.get(table.name, ())
+
+    def inserted(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """These rows were just inserted (noted by ``touch_queued``)."""
+        h = self.hasher(table)
+        now = self.now.setdefault(table.name, {})
+        p = self.predictor(table, conn.dialect)
+        for values in rows:
+            k = tuple(values[c] for c in h.pk)
+            now[k] = UNKNOWN if p is None else p.inserted(values)
+
+    def updated(
+        self, conn: Connection, table: Table, key: tuple[Any, ...], values: Mapping[str, Any]
+    ) -> None:
+        """The row under primary key ``key`` was just updated with ``values``."""
+        now = self.now.setdefault(table.name, {})
+        if key not in now:
+            return  # no such row: the update changed nothing
+        p = self.predictor(table, conn.dialect)
+        now[key] = UNKNOWN if p is None else p.updated(now[key], values)
+
+    def copied(
+        self,
+        conn: Connection,
+        table: Table,
+        versions: Table,
+        pending: Mapping[tuple[Any, ...], int],
+    ) -> None:
+        """Each row of ``table`` under a key of ``pending`` was just copied into
+        ``versions`` (its columns first, in order), opened at ``pending[key]``
+        (``asof_to`` NULL). The copy's stored form is the row's, known or UNKNOWN."""
+        rows = self.now.get(table.name, {})
+        vnow = self.now.setdefault(versions.name, {})
+        exact = (
+            self.predictor(versions, conn.dialect) is not None
+            and [c.name for c in versions.columns][: len(table.columns)]
+            == [c.name for c in table.columns]
+            and len(versions.columns) == len(table.columns) + 2
+        )
+        for k, at in pending.items():
+            row = rows.get(k, UNKNOWN)
+            vk = (*k, at)
+            if not exact or row is UNKNOWN or type(at) is not int or vk not in vnow:
+                continue  # noted by ``touch_new``: read back
+            vnow[vk] = (*row, at, None)
+
+    def _verify(
+        self,
+        conn: Connection,
+        table: Table,
+        h: RowHasher,
+        now: Mapping[tuple[Any, ...], Any],
+        unknown: list[tuple[Any, ...]],
+    ) -> None:
+        """Tests: every computed row's digest against the row read back."""
+        skip = set(unknown)
+        computed = {k: now[k] for k in self.before[table.name] if k not in skip}
+        stored = {h.raw_key(r): tuple(r) for r in read_back(conn, table, h.pk, list(computed))}
+        for k, row in computed.items():
+            got = stored.get(k)
+            if got is None or h.digest_raw(got) != h.digest_raw(row):
+                raise AssertionError(f"{table.name} {k!r}: computed {row!r}, stored {got!r}")
+        Sealer.verified[table.name] = Sealer.verified.get(table.name, 0) + len(computed)
+        Sealer.reread[table.name] = Sealer.reread.get(table.name, 0) + len(unknown)
 
     def finish(self, conn: Connection) -> None:
-        """Read every touched row back and turn before/after into each table's delta."""
+        """Turn before/now into each table's delta, reading back the UNKNOWN rows."""
         for name, seen in self.before.items():
             table, h = self.tables[name], self.hashers[name]
             d = self.deltas.setdefault(name, TableDelta())
@@ -262,11 +494,23 @@ class Sealer:
                 if raw is not None:
                     d.rows -= 1
                     d.digest -= h.digest_raw(raw)
-            for raw in read_back(conn, table, h.pk, list(seen)):
+            now = self.now.get(name, {})
+            unknown = []
+            for k in seen:
+                row = now.get(k, UNKNOWN)
+                if row is UNKNOWN:
+                    unknown.append(k)
+                else:
+                    d.rows += 1
+                    d.digest += h.digest_raw(row)
+            for raw in read_back(conn, table, h.pk, unknown):
                 d.rows += 1
                 d.digest += h.digest_raw(raw)
             d.digest %= MODULUS
+            if Sealer.verify:
+                self._verify(conn, table, h, now, unknown)
         self.before = {}
+        self.now = {}
 
 
 def read_back(

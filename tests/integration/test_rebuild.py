@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from ledger.footage_commands import CaptureItem
 from ledger.retention_commands import PurgeRecord
 from projections.base import REBUILDING, Views, tracking
 from projections.registry import all_projections
+from projections.seal import Sealer, check_projections, seals
 from tests.conftest import SETUP, copy_of_data_dir, fresh_postgres_database, new_data_dir
 from tests.identity import DIRECTOR, enrol, open_test_ledger
 
@@ -252,3 +253,105 @@ def test_a_rebuild_killed_part_way_resumes_and_equals(
     assert '"resumed": true' in done.stdout
     assert REBUILDING not in _positions(url)
     assert dump(url) == incremental
+
+
+# A start with microseconds, in a zone east of UTC (the read models store UTC).
+ODD_START = datetime(2026, 9, 19, 21, 0, 7, 123457, tzinfo=timezone(timedelta(hours=5, minutes=45)))
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_computed_row_digests_equal_the_rows_read_back(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seal's batch deltas are computed from the values written (``RowPredictor``),
+    not read back: every computed row, incremental and rebuilt, is checked here against
+    the row as the driver reads it (``Sealer.verify``), on a ledger of odd values:
+    datetimes with microseconds given in another zone, NULLs, unicode text, integers
+    past 2**53. Every table with rows has rows computed."""
+    monkeypatch.setattr(Sealer, "verify", True)
+    monkeypatch.setattr(Sealer, "verified", {})
+    monkeypatch.setattr(Sealer, "reread", {})
+    with ExitStack() as stack:
+        if db == "sqlite":
+            url = f"sqlite:///{tmp_path / 'ledger.sqlite'}?timeout=15"
+        else:
+            url = stack.enter_context(fresh_postgres_database())
+        data = new_data_dir(tmp_path / "data", url)
+        led = open_test_ledger(DataDir.open(data), clock=ManualClock(ODD_START))
+        views = Views(led, all_projections())
+        _build(led, views, start=ODD_START)
+        led.clock.set(led.clock() + timedelta(hours=1, microseconds=987654))
+        infos = led.record_captures(
+            [CaptureItem(hashlib.sha256(b"odd").hexdigest(), 2**62 + 12345, CAMERAS[0],
+                         led.clock() - timedelta(minutes=20, microseconds=1),
+                         MEDIA, "caméra_東京_🎥.mp4")],
+            actor=STAFF,
+        )  # fmt: skip
+        led.flag(infos[0].segment_id, incident="IR-8 chute à l'accueil — 転倒",
+                 reason="glissade près du bureau ✓", actor=STAFF)  # fmt: skip
+        led.open_request(
+            requester_kind="public", requester="Zoë Ångström", received_by=STAFF,
+            records=["footage"], description="vidéo du hall — «entrée»", actor=STAFF,
+            footage=[infos[0].segment_id],
+        )  # fmt: skip
+        views.catch_up()
+        incremental = dump(url)
+        assert Sealer.verified  # the incremental pages were computed and checked
+        Sealer.verified.clear()
+        Sealer.reread.clear()
+        views.rebuild(workers=0, batch=97)
+        assert not check_projections(views, views.projections)
+        views.close()
+        assert dump(url) == incremental
+        with_rows = {t for t, rows in incremental.items() if rows and t != seals.name}
+        assert with_rows - Sealer.verified.keys() == set()
+        # The rows queued (``insert_row``, ``update_row``, versions) are computed; only
+        # those a projection writes with its own UPDATE or INSERT statement are read back.
+        assert 0 < sum(Sealer.reread.values()) * 20 < sum(Sealer.verified.values())
+        texts = [v for rows in incremental.values() for r in rows for v in r if isinstance(v, str)]
+        assert any("転倒" in v for v in texts)
+        assert any(v is None for rows in incremental.values() for r in rows for v in r)
+        assert any(
+            isinstance(v, int) and v > 2**53
+            for rows in incremental.values()
+            for r in rows
+            for v in r
+        )
+        led.close()
+
+
+def test_a_row_written_by_someone_else_during_the_rebuild_stays_a_mismatch(
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]],
+) -> None:
+    """The default mode seals what each batch wrote (computed, not scanned): a row
+    another connection inserts between two batches is in no seal, and the check names
+    it, as the extra row it is."""
+    led, _incremental = built
+    url = led.datadir.database_url  # type: ignore[union-attr]
+    other = create_engine(url)
+    refusals = next(
+        t for p in all_projections() for t in p.metadata.sorted_tables if t.name == "proj_refusals"
+    )
+    done: list[int] = []
+
+    def meanwhile(n: int) -> None:
+        done.append(n)
+        if len(done) == 2:
+            with other.begin() as conn:
+                conn.execute(
+                    refusals.insert().values(
+                        notification_id=10**12, recorded_at=datetime.now(UTC),
+                        actor="Mallory", actor_role="staff", action="footage view",
+                        subject="x", rule_id="R1", message="planted",
+                    )
+                )  # fmt: skip
+
+    views = Views(led, all_projections())
+    views.rebuild(progress=meanwhile, workers=0, batch=100)
+    assert len(done) > 2
+    findings = check_projections(views, views.projections)
+    views.close()
+    other.dispose()
+    assert [(f.table, f.kind, f.row) for f in findings] == [
+        ("proj_refusals", "extra", f"notification_id={10**12}")
+    ]
