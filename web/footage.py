@@ -111,8 +111,9 @@ def _step() -> Iterator[Any]:
 
 def _segment_page(info: Any, status: int = 200, *, message: str = "", **forms: Any) -> Response:
     d = desk()
-    with d.gate:  # the policy's bound, to say it on the form (no key needed)
-        max_days = d.ledger.policy_params().flag_max_days
+    with d.gate:  # the policy's bound and viewers, to say them on the form (no key needed)
+        params = d.ledger.policy_params()
+        max_days, viewers = params.flag_max_days, params.archive_viewer_roles
     return page(
         "segment.html",
         status,
@@ -127,6 +128,7 @@ def _segment_page(info: Any, status: int = 200, *, message: str = "", **forms: A
         message=message,
         role=g.web.signer.role,
         flag_max_days=max_days,
+        archive_viewers=viewers,
         zone=d.zone().key,
     )
 
