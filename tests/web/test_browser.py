@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
@@ -82,6 +83,7 @@ def page() -> Iterator[Any]:
         pytest.fail("the browser tests need Debian's chromium: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
+    expect.set_options(timeout=15_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         context = browser.new_context(viewport={"width": 1200, "height": 900})
@@ -146,15 +148,14 @@ def test_intake_then_the_directors_decision_then_the_release(
 
     sign_in(page, server, DIRECTOR, passphrase(DIRECTOR))
     page.wait_for_url(f"{server}/")
-    assert page.get_by_role("heading", name="Needs your attention").is_visible()
+    expect(page.get_by_role("heading", name="Needs your attention")).to_be_visible()
     shot(page, "web-home")
     page.get_by_role("link", name=ref).first.click()
     page.get_by_label("Approve").check()
     page.get_by_label("Reason").fill("an open theft investigation; lobby only")
     page.locator("#decide-passphrase").fill(passphrase(DIRECTOR))
     page.get_by_role("button", name="Record the decision").click()
-    page.wait_for_load_state()
-    assert "approved by Dana Director" in page.content()
+    expect(page.get_by_text("approved by Dana Director").first).to_be_visible()
     release = page.locator("section", has=page.get_by_role("heading", name="Release", exact=True))
     release.get_by_label(library["segment"]).check()
     page.get_by_label("Released to").fill("Det. Ray")
@@ -163,7 +164,7 @@ def test_intake_then_the_directors_decision_then_the_release(
     start = head(library["data_dir"])
     page.get_by_role("button", name="Record the release").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Releases").is_visible()
+    expect(page.get_by_role("heading", name="Releases")).to_be_visible()
     shot(page, "web-request")
     assert "DisclosureReleased" in kinds_since(library["data_dir"], start) or any(
         "Release" in k for k in kinds_since(library["data_dir"], start)
@@ -256,7 +257,7 @@ def test_counsel_reads_a_history_as_of_a_day(
     page.get_by_label("Subject", exact=False).fill(library["segment"])
     page.get_by_label("As of the end of (site day; empty: now)").fill("2026-11-02")
     page.get_by_role("button", name="Show the history").click()
-    assert page.get_by_role("cell", name="FootageCaptured").is_visible()
+    expect(page.get_by_role("cell", name="FootageCaptured")).to_be_visible()
     assert "as of" in page.get_by_role("heading", level=2).inner_text()
     shot(page, "web-history")
 
@@ -305,15 +306,14 @@ def test_a_court_order_is_entered_with_its_scope_then_the_director_decides(
     shot(page, "web-court-order")
     page.get_by_role("button", name="Record the court order").click()
     page.wait_for_url(f"**/requests/{ref}")
-    assert page.get_by_role("cell", name="LRCA-COURT-ORDER", exact=False).first.is_visible()
+    expect(page.get_by_role("cell", name="LRCA-COURT-ORDER", exact=False).first).to_be_visible()
     refused = page.locator("tr.refused", has_text="phone")
-    assert refused.is_visible() and "refused" in refused.inner_text()
+    expect(refused).to_contain_text("refused")
     page.get_by_label("Approve").check()
     page.get_by_label("Reason").fill("a judge's order naming this patron")
     page.locator("#decide-passphrase").fill(passphrase(DIRECTOR))
     page.get_by_role("button", name="Record the decision").click()
-    page.wait_for_load_state()
-    assert "approved by Dana Director" in page.content()
+    expect(page.get_by_text("approved by Dana Director").first).to_be_visible()
     shot(page, "web-court-order-decided")
 
 
