@@ -75,7 +75,7 @@ def report_access(
                 v.segment_id,
                 v.camera_id,
                 v.kind,
-                "yes" if v.archived else "no (live window)",
+                "yes" if v.archived else "no (former live window)",
                 v.purpose,
                 "yes" if v.remote else "no",
                 v.reason,
