@@ -245,7 +245,7 @@ class ChainSQL:
             ids, stored_events, head_position, head_hash, sealer, uuid_as_bytes=binary_uuid
         )
         if act is not None:
-            self._last_act = (rows[-1][8], moment)
+            self._last_act = (rows[-1][8], moment)  # type: ignore[assignment]
         return rows
 
 
