@@ -6,6 +6,9 @@ the measurements behind the design:
 
 * The chain columns live in the events row (no separate chain table, no head table):
   the head is the row with the highest ``position``, found through its UNIQUE index.
+* The append itself (statements, lock order, hashing, retries) is ``ledger.chain_sql``,
+  shared with ``ledger.dbapi_store``, the recorder a command line act uses without
+  importing SQLAlchemy; this module adds the SQLAlchemy datastore, pool and table.
 * Rows are written through a DB-API connection (the ORM insert path caps a chained
   recorder near 0.8x the stock one). A save that owns its transaction (the usual case)
   takes a pooled connection without a SQLAlchemy ``Session``; inside a caller's
