@@ -14,6 +14,12 @@ the small ledger; a one-event act (``camera add``, the Director signed in).
 ``--instructions`` also counts the instructions each command executes (valgrind's
 callgrind, one run each): unlike wall time this does not move with the machine's load, so
 it compares two versions fairly on a busy machine.
+
+``--baseline SRC``: also time ``status`` and the act of another source tree of this
+project (e.g. ``git archive main``), interleaved with this tree's in the same run and on
+the same ledger; each tree's commands then run through ``RUNNER`` (the venv's
+editable-install finder dropped, the tree first on ``sys.path``), this tree's too, so
+both pay the same start-up.
 """
 
 from __future__ import annotations
@@ -89,9 +95,20 @@ def _login(env: dict[str, str], passphrase: str) -> None:
     os.close(primary)
 
 
-def _add(camera: str) -> list[str]:
-    return [CUSTODES, "camera", "add", camera, "--location", "Lobby", "--zone", "public",
-            "--signage-posted"]  # fmt: skip
+# Runs ``cli.main`` from the tree given as its first argument, not the installed one.
+RUNNER = (
+    "import sys\n"
+    "sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in getattr(f, '__module__', '')]\n"
+    "sys.path.insert(0, sys.argv.pop(1))\n"
+    "sys.argv[0] = 'custodes'\n"
+    "from cli.main import main\n"
+    "main()\n"
+)
+
+
+def _add(camera: str, command: list[str] | None = None) -> list[str]:
+    return [*(command or [CUSTODES]), "camera", "add", camera, "--location", "Lobby",
+            "--zone", "public", "--signage-posted"]  # fmt: skip
 
 
 def main() -> None:
@@ -101,10 +118,12 @@ def main() -> None:
     ap.add_argument(
         "--instructions", action="store_true", help="also count instructions (valgrind)"
     )
+    ap.add_argument("--baseline", type=Path, default=None, help="another source tree")
     args = ap.parse_args()
     if args.instructions and shutil.which("valgrind") is None:
         raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
 
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="custodes-bench-cli-") as tmp:
         folder = Path(tmp)
         secret = _passphrase_file(folder)
@@ -124,38 +143,51 @@ def main() -> None:
             "custodes status": ([CUSTODES, "status"], 0),
             "custodes verify": ([CUSTODES, "verify"], 0),
         }
-        times: dict[str, list[float]] = {name: [] for name in cases}
-        times["custodes camera add (one signed event)"] = []
+        acts = {"custodes camera add (one signed event)": [CUSTODES]}
+        if args.baseline is not None:
+            for tree, src in (("this tree", ROOT), ("baseline", args.baseline.resolve())):
+                command = [sys.executable, "-c", RUNNER, str(src)]
+                cases[f"{tree}: custodes status"] = ([*command, "status"], 0)
+                acts[f"{tree}: custodes camera add"] = command
+        times: dict[str, list[float]] = {name: [] for name in [*cases, *acts]}
         for i in range(args.repeats):
             for name, (argv, expect) in cases.items():
                 times[name].append(_run(argv, env, expect))
-            times["custodes camera add (one signed event)"].append(_run(_add(f"cam-{i}"), env))
+            for n, (name, command) in enumerate(acts.items()):
+                times[name].append(_run(_add(f"cam-{i}-{n}", command), env))
         counts: dict[str, int] = {}
         if args.instructions:
             for name, (argv, _expect) in cases.items():
                 counts[name] = _instructions(argv, env)
-            counts["custodes camera add (one signed event)"] = _instructions(_add("cam-x"), env)
+            for n, (name, command) in enumerate(acts.items()):
+                counts[name] = _instructions(_add(f"cam-x-{n}", command), env)
 
     base = statistics.median(times["python -c pass"])
     rows = []
-    print(f"{'command':42} {'median':>9} {'min':>9} {'x python -c pass':>17}", end="")
+    print(f"{'command':48} {'median':>9} {'min':>9} {'x python -c pass':>17}", end="")
     print(f" {'instructions':>14}" if counts else "")
     for name, runs in times.items():
         median = statistics.median(runs)
         row = {"what": name, "median_s": median, "min_s": min(runs), "ratio": median / base}
-        line = f"{name:42} {median:8.3f}s {min(runs):8.3f}s {median / base:16.1f}x"
+        line = f"{name:48} {median:8.3f}s {min(runs):8.3f}s {median / base:16.1f}x"
         if counts:
             row["instructions"] = counts[name]
             line += f" {counts[name] / 1e6:12.0f} M"
         rows.append(row)
         print(line)
     load = os.getloadavg()
-    print(f"load average during the run: {load[0]:.2f}")
+    print(f"load average before the run: {load_before[0]:.2f}, after it: {load[0]:.2f}")
     bytecode = "not written" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "cached"
     print(f"bytecode: {bytecode} (PYTHONDONTWRITEBYTECODE)")
     if args.json:
         with args.json.open("a") as out:
-            run_info = {"machine": machine(DEFAULT_PG), "load": load, "bytecode": bytecode}
+            run_info = {
+                "machine": machine(DEFAULT_PG),
+                "load_before": load_before,
+                "load": load,
+                "bytecode": bytecode,
+                "baseline": str(args.baseline) if args.baseline else None,
+            }
             out.write(json.dumps(run_info) + "\n")
             for row in rows:
                 out.write(json.dumps({"repeats": args.repeats, **row}) + "\n")

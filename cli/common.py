@@ -68,7 +68,8 @@ class Context:
         if self._ledger is None:
             from ledger.app import open_ledger
 
-            self._ledger = open_ledger(self.datadir(), clock=self.clock)
+            # dbapi: without SQLAlchemy's import where the database allows (issue 16)
+            self._ledger = open_ledger(self.datadir(), clock=self.clock, dbapi=True)
         return self._ledger
 
     def close(self) -> None:

@@ -47,11 +47,16 @@ def open_ledger(
     create_tables: bool = True,
     clock: Clock | None = None,
     pre_ping: bool = False,
+    dbapi: bool = False,
 ) -> Ledger:
     """The ledger of a data directory, with its events key checked first.
 
     ``pre_ping`` (a long-running process: the dashboard): each pooled connection is
-    tested before use, so one the database server closed while idle is replaced."""
+    tested before use, so one the database server closed while idle is replaced.
+
+    ``dbapi`` (a command line process): the events through ``sqlite3`` or ``psycopg``
+    directly, without importing SQLAlchemy (``ledger.dbapi_store``), when the database
+    is the ordinary case; otherwise, as without it, on SQLAlchemy."""
     env = {
         "PERSISTENCE_MODULE": "ledger.store:ChainedFactory",
         "MAPPER_TOPIC": "ledger.mapper:LedgerMapper",
@@ -63,8 +68,9 @@ def open_ledger(
         "LOCK_RETRIES": os.environ.get("CUSTODES_LOCK_RETRIES", "2"),
         "POOL_PRE_PING": "y" if pre_ping else "n",
     }
+    ledger = _on_dbapi(env) if dbapi else None
     try:
-        ledger = Ledger(env=env)
+        ledger = ledger or Ledger(env=env)
     except (OperationalError, PersistenceError) as e:
         raise StoreUnavailable(f"cannot open the ledger database: {_first_line(e)}") from e
     except Exception as e:
@@ -79,3 +85,14 @@ def open_ledger(
     if clock is not None:
         ledger.clock = clock
     return ledger
+
+
+def _on_dbapi(env: dict[str, str]) -> Ledger | None:
+    """The ledger with the DB-API recorder, or None where that path does not apply (the
+    SQLAlchemy path then creates what is missing, or says what is wrong)."""
+    from ledger.dbapi_store import PERSISTENCE_MODULE, PlainPathUnavailable
+
+    try:
+        return Ledger(env={**env, "PERSISTENCE_MODULE": PERSISTENCE_MODULE})
+    except PlainPathUnavailable:
+        return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from uuid import UUID, uuid4
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -37,8 +37,10 @@ from ledger.refusals import Refusal
 from ledger.rules import Rule
 from ledger.site import SITE_ID, Site
 from ledger.staff import CLEAR_TOPICS, SERVICE_NAME, SERVICE_ROLE, StaffMember, staff_id
-from ledger.store import ChainedApplicationRecorder
 from ledger.unlock import os_user
+
+if TYPE_CHECKING:  # imported where used: an act on the DB-API path never imports it
+    from ledger.store import ChainedApplicationRecorder
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,17 @@ class LedgerBase(Application):
 
     @property
     def chained_recorder(self) -> ChainedApplicationRecorder:
-        assert isinstance(self.recorder, ChainedApplicationRecorder)
-        return self.recorder
+        """The SQLAlchemy chained recorder: the application's own, or, when the ledger was
+        opened on the DB-API path (``ledger.dbapi_store``), one on the same database made
+        on first use (the chain reader, read models and backups use its engine)."""
+        from ledger.dbapi_store import DbapiFactory
+        from ledger.store import ChainedApplicationRecorder
+
+        recorder = self.recorder
+        if isinstance(self.factory, DbapiFactory):
+            recorder = self.factory.full_recorder()
+        assert isinstance(recorder, ChainedApplicationRecorder)
+        return recorder
 
     def site(self) -> Site:
         site = self._get(Site, SITE_ID)

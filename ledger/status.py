@@ -164,7 +164,7 @@ def quick_status(datadir: DataDir) -> dict[str, Any] | None:
         parsed = parse_url(url)
         if parsed is None:
             return None
-        conn = _connect(parsed)
+        conn = connect_plain(parsed)
         if conn is None:
             return None
     except Exception:
@@ -228,10 +228,12 @@ def head_check_text(problem: str) -> str:
     return "FAILED: " + problem if problem else "ok (the head row's own hash and link)"
 
 
-def _connect(url: DatabaseUrl) -> Any:
+def connect_plain(url: DatabaseUrl, *, any_thread: bool = False) -> Any:
     """A DB-API connection made as the ledger's engine makes it, for the URLs whose
-    translation is plain: SQLite's pysqlite with at most ``timeout``, PostgreSQL's
-    psycopg (3) with one host. None for any other."""
+    translation is plain: SQLite's pysqlite with at most ``timeout`` (in autocommit
+    mode: a transaction is begun explicitly), PostgreSQL's psycopg (3) with one host.
+    None for any other. ``any_thread``: a SQLite connection usable from other threads
+    than its creator's (its user serialises them)."""
     query = dict(url.query)
     if len(query) != len(url.query):
         return None  # a repeated key: SQLAlchemy passes a list
@@ -246,7 +248,11 @@ def _connect(url: DatabaseUrl) -> Any:
         timeout = float(query.get("timeout", 5.0))
         # mode=rw: an existing database only; the ledger would create a missing one.
         return sqlite3.connect(
-            f"file:{quote(path)}?mode=rw", uri=True, timeout=timeout, isolation_level=None
+            f"file:{quote(path)}?mode=rw",
+            uri=True,
+            timeout=timeout,
+            isolation_level=None,
+            check_same_thread=not any_thread,
         )
     if url.drivername == "postgresql+psycopg":
         if {"host", "port"} & set(query):

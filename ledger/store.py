@@ -6,6 +6,9 @@ the measurements behind the design:
 
 * The chain columns live in the events row (no separate chain table, no head table):
   the head is the row with the highest ``position``, found through its UNIQUE index.
+* The append itself (statements, lock order, hashing, retries) is ``ledger.chain_sql``,
+  shared with ``ledger.dbapi_store``, the recorder a command line act uses without
+  importing SQLAlchemy; this module adds the SQLAlchemy datastore, pool and table.
 * Rows are written through a DB-API connection (the ORM insert path caps a chained
   recorder near 0.8x the stock one). A save that owns its transaction (the usual case)
   takes a pooled connection without a SQLAlchemy ``Session``; inside a caller's
@@ -25,7 +28,6 @@ the measurements behind the design:
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -33,17 +35,19 @@ from typing import Any
 from eventsourcing.persistence import (
     IntegrityError,
     OperationalError,
-    PersistenceError,
     ProgrammingError,
     StoredEvent,
 )
 from sqlalchemy import BigInteger, Column, Engine, Integer, LargeBinary, make_url
 from sqlalchemy.orm import Session
 
-from ledger.acts import ActRequest, act_time
-from ledger.chain import DIGEST_SIZE, GENESIS, ChainBroken, Damage, chain_rows
-from ledger.clock import CLOCK_TOLERANCE
-from ledger.errors import ClockBehind, LedgerBusy
+from ledger.acts import ActRequest
+from ledger.chain_sql import (
+    DEFAULT_LOCK_RETRIES,
+    DEFAULT_LOCK_TIMEOUT_S,
+    ChainSQL,
+    is_lock_wait,
+)
 from ledger.uuid_column import library_models
 
 # First, so the library's models are imported without SQLAlchemy-Utils (ledger.uuid_column).
@@ -55,24 +59,6 @@ from eventsourcing_sqlalchemy.models import (  # type: ignore[attr-defined]  # n
     StoredEventRecord,
 )
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder  # noqa: E402
-
-DEFAULT_LOCK_TIMEOUT_S = 10
-DEFAULT_LOCK_RETRIES = 2
-
-
-def is_lock_wait(error: BaseException) -> bool:
-    """True when ``error`` (or what it wraps) is a write-lock wait that timed out:
-    SQLite "database is locked"/"busy" after its busy timeout, PostgreSQL
-    ``lock_not_available`` (SQLSTATE 55P03) after ``lock_timeout``."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if getattr(seen, "sqlstate", None) == "55P03":
-            return True
-        if type(seen).__module__ == "sqlite3" and type(seen).__name__ == "OperationalError":
-            text = str(seen).casefold()
-            return "locked" in text or "busy" in text
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 class ChainedStoredEventRecord(StoredEventRecord):  # type: ignore[misc]
@@ -126,8 +112,9 @@ class ChainedDatastore(SQLAlchemyDatastore):
                     time.sleep(0.05 * (attempt + 1))
 
 
-class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
-    """Application recorder that appends every stored event to ONE global hash chain."""
+class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
+    """Application recorder that appends every stored event to ONE global hash chain
+    (the statements and the append: ``ledger.chain_sql``)."""
 
     def __init__(
         self,
@@ -137,47 +124,23 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
-        self.lock_timeout_s = float(lock_timeout_s)
-        self.lock_retries = max(0, int(lock_retries))
-        self._last_act: tuple[bytes, Any] | None = None  # (entry hash, time) of our last act
         engine = self.datastore.engine
         assert engine is not None
-        self.dialect = engine.dialect.name
-        if self.dialect not in ("sqlite", "postgresql"):
+        if engine.dialect.name not in ("sqlite", "postgresql"):
             raise ProgrammingError(
-                f"unsupported database {self.dialect!r}: use SQLite or PostgreSQL"
+                f"unsupported database {engine.dialect.name!r}: use SQLite or PostgreSQL"
             )
-        self.dbapi = engine.dialect.dbapi
-        self.table = (
-            f"{self.schema_name}.{self.events_table_name}"
-            if self.schema_name
-            else self.events_table_name
-        )
-        placeholder = "?" if self.dialect == "sqlite" else "%s"
-        columns = (
-            "id, originator_id, originator_version, topic, state, "
-            "position, state_digest, prev_hash, entry_hash, act"
-        )
-        self._insert_sql = (
-            f"INSERT INTO {self.table} ({columns}) VALUES ({', '.join([placeholder] * 10)})"
-        )
-        self._head_sql = (
-            f"SELECT position, entry_hash, act FROM {self.table} "
-            "WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1"
-        )
-        # SQLite: the head and the highest id in ONE statement (always one row).
-        self._sqlite_read_sql = (
-            f"SELECT (SELECT max(id) FROM {self.table}), h.position, h.entry_hash, h.act "
-            f"FROM (SELECT 1) LEFT JOIN ({self._head_sql}) AS h"
-        )
-        self._pg_lock_sql = (
-            f"SET LOCAL lock_timeout = '{int(self.lock_timeout_s * 1000)}ms'; "
-            f"LOCK TABLE {self.table} IN EXCLUSIVE MODE; "
-            f"NOTIFY {self.channel_name}; "
-        )
-        self._pg_ids_sql = (
-            f"SELECT nextval(pg_get_serial_sequence('{self.table}', 'id')) "
-            "FROM generate_series(1, {n})"
+        self._init_chain_sql(
+            dialect=engine.dialect.name,
+            dbapi=engine.dialect.dbapi,
+            table=(
+                f"{self.schema_name}.{self.events_table_name}"
+                if self.schema_name
+                else self.events_table_name
+            ),
+            channel=self.channel_name,
+            lock_timeout_s=lock_timeout_s,
+            lock_retries=lock_retries,
         )
 
     def stored_pages(
@@ -214,40 +177,18 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         finally:
             proxy.close()
 
-    def _head_time(self, head: tuple[int, bytes, bytes | None] | None) -> Any:
-        """The head act's recorded time: remembered when this recorder wrote the head (its
-        entry hash identifies it, committed or not), else read from its record."""
-        if head is None:
-            return None
-        cached = self._last_act
-        if cached is not None and bytes(head[1]) == cached[0]:
-            return cached[1]
-        return act_time(bytes(head[2]) if head[2] is not None else None)
-
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Insert in one transaction; if the write lock stays taken past the timeout,
-        try again up to ``lock_retries`` times, then raise ``LedgerBusy``.
-
-        Retrying is safe only here, where this call owns the transaction: a timed-out
-        attempt rolled back completely, so nothing of it was recorded. Inside a caller's
+        """Insert in one transaction; a save that owns its transaction is retried while
+        the write lock stays taken (``ChainSQL._with_lock_retries``). Inside a caller's
         transaction (``session=`` given, or one already open) the error is not retried.
         """
-        owned = kwargs.get("session") is None and transactions.get(None) is None
-        attempt = 0
-        while True:
-            try:
-                if owned:
-                    return self._insert_owned(stored_events, kwargs.get("act"))
-                return super().insert_events(stored_events, **kwargs)
-            except OperationalError as e:
-                if not (owned and is_lock_wait(e)):
-                    raise
-                attempt += 1
-                if attempt > self.lock_retries:
-                    raise LedgerBusy(attempts=attempt, detail=_first_line(e)) from e
-                time.sleep(random.uniform(0.05, 0.25) * attempt)  # noqa: S311 - jitter only
+        if kwargs.get("session") is None and transactions.get(None) is None:
+            return self._with_lock_retries(
+                lambda: self._insert_owned(stored_events, kwargs.get("act"))
+            )
+        return super().insert_events(stored_events, **kwargs)
 
     def _insert_owned(
         self, stored_events: Sequence[StoredEvent], act: ActRequest | None
@@ -271,52 +212,12 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         try:
             proxy = datastore.engine.raw_connection()  # type: ignore[union-attr]
             try:
-                conn: Any = proxy.driver_connection
-                try:
-                    if self.dialect == "sqlite":
-                        ids = self._insert_sqlite(conn, stored_events, act)
-                        conn.commit()
-                    else:
-                        ids = self._save_postgres(conn, stored_events, act)
-                except BaseException:
-                    _rollback_quietly(conn)
-                    raise
+                return self._owned_save(proxy.driver_connection, stored_events, act)
             finally:
                 proxy.close()
-        except self.dbapi.IntegrityError as e:  # type: ignore[union-attr]
-            raise IntegrityError(e) from e
-        except self.dbapi.OperationalError as e:  # type: ignore[union-attr]
-            raise OperationalError(e) from e
-        except self.dbapi.Error as e:  # type: ignore[union-attr]
-            raise PersistenceError(e) from e
         finally:
             if lock is not None:
                 lock.release()
-        return ids
-
-    def _save_postgres(
-        self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
-    ) -> list[int]:
-        """The whole save in two round trips: the connection in autocommit mode for the
-        save, so BEGIN travels in the first statement text rather than on its own."""
-        conn.autocommit = True
-        try:
-            cur = conn.cursor()
-            # Literals only: psycopg runs several statements in one call only without
-            # parameters; each statement's result is a set of its own, in order.
-            cur.execute("BEGIN; " + self._pg_prelude(len(stored_events)))
-            cur.nextset()  # BEGIN
-            ids, rows = self._pg_rows(cur, stored_events, act)
-            with conn.pipeline():
-                cur.executemany(self._insert_sql, rows)
-                cur.execute("COMMIT")
-            return ids
-        finally:
-            _rollback_quietly(conn)  # nothing to do after COMMIT
-            try:
-                conn.autocommit = False
-            except Exception:  # noqa: S110 - broken connection: the pool discards it
-                pass
 
     # The parent's ORM path is replaced, not extended (see module docstring).
     def _insert_stored_events(
@@ -339,79 +240,6 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
             raise IntegrityError(e) from e
         except self.dbapi.OperationalError as e:  # type: ignore[union-attr]
             raise OperationalError(e) from e
-
-    def _insert_sqlite(
-        self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
-    ) -> list[int]:
-        # pysqlite begins lazily: take the write lock before reading the head.
-        if not conn.in_transaction:
-            conn.execute("BEGIN IMMEDIATE")
-        cur = conn.cursor()
-        max_id, *head_row = cur.execute(self._sqlite_read_sql).fetchone()
-        head = tuple(head_row) if head_row[0] is not None else None
-        max_id = max_id or 0
-        ids = list(range(max_id + 1, max_id + 1 + len(stored_events)))
-        rows = self._rows(ids, stored_events, head, act, binary_uuid=True)
-        cur.executemany(self._insert_sql, rows)
-        return ids
-
-    def _insert_postgres(
-        self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
-    ) -> list[int]:
-        cur = conn.cursor()
-        # ONE round trip takes the lock, reads the head and draws the ids.
-        cur.execute(self._pg_prelude(len(stored_events)))
-        ids, rows = self._pg_rows(cur, stored_events, act)
-        cur.executemany(self._insert_sql, rows)
-        return ids
-
-    def _pg_prelude(self, n: int) -> str:
-        """SET LOCAL lock_timeout; LOCK TABLE; NOTIFY; the head; ``n`` new ids."""
-        return f"{self._pg_lock_sql}{self._head_sql}; {self._pg_ids_sql.format(n=int(n))}"
-
-    def _pg_rows(
-        self, cur: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
-    ) -> tuple[list[int], list[tuple[Any, ...]]]:
-        """Read the prelude's results (cursor on its first statement) and build the rows."""
-        for _ in range(3):  # SET, LOCK, NOTIFY: no rows
-            cur.nextset()
-        head = cur.fetchone()
-        cur.nextset()
-        ids = [r[0] for r in cur.fetchall()]
-        return ids, self._rows(ids, stored_events, head, act, binary_uuid=False)
-
-    def _rows(
-        self,
-        ids: list[int],
-        stored_events: Sequence[StoredEvent],
-        head: tuple[int, bytes, bytes | None] | None,
-        act: ActRequest | None,
-        *,
-        binary_uuid: bool,
-    ) -> list[tuple[Any, ...]]:
-        if head and (
-            type(head[0]) is not int
-            or not isinstance(head[1], bytes | memoryview)
-            or len(head[1]) != DIGEST_SIZE
-        ):
-            # SQLite keeps any type in any column: a damaged head is not extended.
-            raise ChainBroken(
-                Damage(0, "edited", "the chain's last entry holds a value of the wrong type")
-            )
-        head_position, head_hash = (head[0], bytes(head[1])) if head else (0, GENESIS)
-        sealer = None
-        if act is not None:
-            moment = act.clock()
-            last = self._head_time(head)
-            if last is not None and moment < last - CLOCK_TOLERANCE:
-                raise ClockBehind(moment, last)
-            sealer = act.sealer(moment)
-        rows = chain_rows(
-            ids, stored_events, head_position, head_hash, sealer, uuid_as_bytes=binary_uuid
-        )
-        if act is not None:
-            self._last_act = (rows[-1][8], moment)  # type: ignore[assignment]
-        return rows
 
 
 class PingedDatastore(ChainedDatastore):
@@ -477,20 +305,6 @@ def create_search_path_schema(engine: Any) -> None:
         return
     with engine.begin() as connection:
         connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-
-
-def _rollback_quietly(conn: Any) -> None:
-    """Roll back what the connection has open, if anything (the original error, if any,
-    is the one to report)."""
-    try:
-        conn.rollback()
-    except Exception:  # noqa: S110 - a broken connection: the pool discards it
-        pass
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
 
 
 def redact_url(url: str) -> str:

@@ -60,9 +60,9 @@ from sqlalchemy.pool import NullPool, StaticPool
 from sqlalchemy.sql.util import find_tables
 
 from ledger.app import Ledger
+from ledger.chain_sql import is_lock_wait
 from ledger.chunks import chunks
 from ledger.errors import LedgerBusy
-from ledger.store import is_lock_wait
 from projections import versions as ver
 from projections.seal import (
     SEALS_METADATA,

@@ -17,10 +17,13 @@ from ledger.integrity import open_chain
 from tests.conftest import NOW
 from tests.identity import DIRECTOR, CustodesRunner, passphrase_file
 
-# Never needed by a footage act: SQLAlchemy-Utils (ledger.uuid_column stands in for the
-# one column type eventsourcing-sqlalchemy takes from it), and the request, patron,
-# export and issued-report aggregates (imported where a command uses them).
+# Never needed by a footage act: SQLAlchemy, its ORM and eventsourcing-sqlalchemy (the
+# act's events go through ledger.dbapi_store on sqlite3 or psycopg), SQLAlchemy-Utils,
+# and the request, patron, export and issued-report aggregates (imported where a command
+# uses them).
 UNUSED = (
+    "sqlalchemy",
+    "eventsourcing_sqlalchemy",
     "sqlalchemy_utils",
     "ledger.disclosure",
     "ledger.patrons",
@@ -68,7 +71,7 @@ def test_a_camera_add_is_recorded_without_what_it_does_not_use(tmp_path: Path) -
         "--signage-posted", "--as", DIRECTOR,
     )  # fmt: skip
     assert code == 0, err[-2000:]
-    assert "eventsourcing_sqlalchemy.models" in modules  # the act did open the ledger
+    assert "ledger.dbapi_store" in modules  # the act did open the ledger, on the DB-API
     assert sorted(m for m in modules if m in UNUSED or m.split(".")[0] in UNUSED) == []
     listed = run(data_dir, "camera", "list", "--json", "--as", DIRECTOR)
     assert listed.exit_code == 0, listed.output

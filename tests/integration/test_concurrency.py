@@ -1,9 +1,11 @@
-"""Several processes appending at once: no error, contiguous positions, one valid chain."""
+"""Several processes appending at once (through either recorder): no error, contiguous
+positions, one valid chain."""
 
 from __future__ import annotations
 
 import multiprocessing as mp
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -11,6 +13,7 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.chain_reader import ChainReader
 from ledger.clock import ManualClock
+from ledger.dbapi_store import DbapiRecorder
 from ledger.integrity import verify_chain
 from ledger.store import ChainedApplicationRecorder, ChainedDatastore
 from tests.identity import enrol, open_test_ledger, use_fast_kdf
@@ -22,9 +25,15 @@ SAVES = 60
 
 
 def _writer(url: str, seed: int, errors: mp.Queue) -> None:  # type: ignore[type-arg]
+    """Half the writers are the DB-API recorder a command line act uses: both kinds take
+    turns at the one write lock."""
     try:
-        recorder = ChainedApplicationRecorder(
-            ChainedDatastore(url=url), events_table_name="ledger_events"
+        recorder: Any = (
+            DbapiRecorder.open(url, table="ledger_events")
+            if seed % 2
+            else ChainedApplicationRecorder(
+                ChainedDatastore(url=url), events_table_name="ledger_events"
+            )
         )
         for n in range(SAVES):
             originator = uuid4()

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir, with_search_path
+from ledger.dbapi_store import DbapiRecorder
 from ledger.errors import DataDirError
 from ledger.integrity import open_chain, verify_chain
 from tests.conftest import SETUP, fresh_postgres_database, new_data_dir
@@ -22,8 +23,11 @@ pytestmark = pytest.mark.postgres
 LIBRARIES = ("lib_mahomet", "lib_riverbend")
 
 
-def _add_cameras(data_dir: Path, prefix: str, count: int) -> None:
-    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(SETUP))
+def _add_cameras(data_dir: Path, prefix: str, count: int, *, dbapi: bool = False) -> None:
+    """``dbapi``: the DB-API recorder a command line act uses (the search path in the URL
+    puts it in the library's schema, as SQLAlchemy's connection is)."""
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(SETUP), dbapi=dbapi)
+    assert isinstance(ledger.recorder, DbapiRecorder) is dbapi
     try:
         for i in range(count):
             ledger.clock.advance(minutes=1)  # type: ignore[attr-defined]
@@ -50,8 +54,9 @@ def _tables(url: str) -> set[tuple[str, str]]:
         engine.dispose()
 
 
+@pytest.mark.parametrize("dbapi", [False, True])
 def test_each_library_has_its_own_schema_chain_and_keys(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dbapi: bool
 ) -> None:
     with fresh_postgres_database() as url:
         dirs = {}
@@ -59,7 +64,7 @@ def test_each_library_has_its_own_schema_chain_and_keys(
             monkeypatch.setenv("CUSTODES_DATABASE_SCHEMA", schema)
             dirs[schema] = new_data_dir(tmp_path / schema, url)
             monkeypatch.delenv("CUSTODES_DATABASE_SCHEMA")  # remembered from init
-            _add_cameras(dirs[schema], schema, 2 + n)
+            _add_cameras(dirs[schema], schema, 2 + n, dbapi=dbapi)
         tables = _tables(url)
         assert {s for s, _ in tables} == set(LIBRARIES)  # nothing in public
         for schema in LIBRARIES:
@@ -77,8 +82,9 @@ def test_each_library_has_its_own_schema_chain_and_keys(
         assert len(keys) == 2
 
 
+@pytest.mark.parametrize("dbapi", [False, True])
 def test_one_library_writes_while_anothers_chain_lock_is_held(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dbapi: bool
 ) -> None:
     with fresh_postgres_database() as url:
         dirs = {}
@@ -90,11 +96,11 @@ def test_one_library_writes_while_anothers_chain_lock_is_held(
         monkeypatch.setenv("CUSTODES_LOCK_TIMEOUT", "1")
         with write_lock_held(held):
             started = time.monotonic()
-            _add_cameras(dirs["lib_riverbend"], "rb", 3)  # does not wait for Mahomet's lock
+            _add_cameras(dirs["lib_riverbend"], "rb", 3, dbapi=dbapi)  # does not wait for Mahomet's
             assert time.monotonic() - started < 5
             # while Mahomet's own writer does wait, and gives up with nothing recorded
             with pytest.raises(Exception, match="busy|lock"):
-                _add_cameras(dirs["lib_mahomet"], "mh", 1)
+                _add_cameras(dirs["lib_mahomet"], "mh", 1, dbapi=dbapi)
 
 
 def test_a_schema_is_refused_on_sqlite_and_a_bad_name_before_anything_is_created(

@@ -1,15 +1,22 @@
-"""The eventsourcing library's own recorder contract, run against our chained recorder."""
+"""The eventsourcing library's own recorder contract, run against our chained recorders:
+the SQLAlchemy one (``ledger.store``) and the DB-API one a command line act uses
+(``ledger.dbapi_store``), whose chain the SQLAlchemy one's reader must verify."""
 
 from __future__ import annotations
 
 import tempfile
 from contextlib import ExitStack
+from itertools import product
 from pathlib import Path
+from unittest import TestCase
+from uuid import uuid4
 
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase
 
 from ledger.chain import GENESIS
 from ledger.chain_reader import ChainReader
+from ledger.dbapi_store import DbapiRecorder
 from ledger.store import ChainedApplicationRecorder, ChainedDatastore
 from tests.conftest import fresh_postgres_database
 
@@ -60,6 +67,118 @@ class TestChainedRecorderOnSQLite(_ChainedContract):
 class TestChainedRecorderOnPostgres(_ChainedContract):
     def make_url(self) -> str:
         return self.stack.enter_context(fresh_postgres_database())
+
+
+class _DbapiRecorders:
+    """The DB-API recorder on a table the SQLAlchemy recorder created (the command line
+    takes the DB-API path only where the table exists); the chain it writes is verified
+    by the SQLAlchemy recorder's reader, as ``custodes verify`` reads it."""
+
+    url: str
+    stack: ExitStack
+
+    def create_recorder(self, table_name: str = "stored_events") -> DbapiRecorder:
+        table = table_name.lower()
+        full = ChainedApplicationRecorder(self.datastore, events_table_name=table)
+        full.create_table()
+        self.datastore.init_sqlite_wal_mode()  # as the SQLAlchemy path leaves a ledger
+        self.full.append(full)
+        recorder = DbapiRecorder.open(self.url, table=table, any_thread=True)
+        self.stack.callback(recorder.close)
+        return recorder
+
+    def setUp(self) -> None:
+        super().setUp()  # type: ignore[misc]
+        self.stack = ExitStack()
+        self.full: list[ChainedApplicationRecorder] = []
+        self.url = self.make_url()
+        self.datastore = ChainedDatastore(url=self.url)
+
+    def tearDown(self) -> None:
+        for recorder in self.full:
+            reader = ChainReader(recorder)
+            result = reader.verify()
+            assert result.ok, result.damage
+            assert result.count == reader.count_rows()
+        self.stack.close()
+        assert self.datastore.engine is not None
+        self.datastore.engine.dispose()
+        super().tearDown()  # type: ignore[misc]
+
+    def make_url(self) -> str:
+        raise NotImplementedError
+
+
+class _OnSQLite:
+    stack: ExitStack
+
+    def make_url(self) -> str:
+        tmp = self.stack.enter_context(tempfile.TemporaryDirectory())
+        return f"sqlite:///{Path(tmp) / 'contract.sqlite'}?timeout=30"
+
+
+class _OnPostgres:
+    stack: ExitStack
+
+    def make_url(self) -> str:
+        return self.stack.enter_context(fresh_postgres_database())
+
+
+class TestDbapiRecorderOnSQLite(
+    _OnSQLite, _DbapiRecorders, ApplicationRecorderTestCase[DbapiRecorder]
+):
+    pass
+
+
+class TestDbapiRecorderOnPostgres(
+    _OnPostgres, _DbapiRecorders, ApplicationRecorderTestCase[DbapiRecorder]
+):
+    pass
+
+
+class _SameReads(_DbapiRecorders):
+    """Every read the application makes gives the DB-API recorder's answer and the
+    SQLAlchemy recorder's alike, on rows the DB-API recorder wrote (the library's
+    application-recorder contract does not read aggregates back in every way)."""
+
+    def test_reads_equal_the_sqlalchemy_recorders(self) -> None:
+        recorder = self.create_recorder()
+        full = self.full[-1]
+        ids = [uuid4() for _ in range(3)]
+        for version in range(1, 6):
+            recorder.insert_events(
+                [
+                    StoredEvent(oid, version, f"topic{(n + version) % 3}", f"{n}{version}".encode())
+                    for n, oid in enumerate(ids)
+                ]
+            )
+        assert recorder.max_notification_id() == full.max_notification_id() == 15
+        bounds = [None, 0, 2, 5]
+        for oid, gt, lte, desc, limit in product(ids[:2], bounds, bounds, (False, True), bounds):
+            mine = recorder.select_events(oid, gt=gt, lte=lte, desc=desc, limit=limit)
+            theirs = full.select_events(oid, gt=gt, lte=lte, desc=desc, limit=limit)
+            assert mine == theirs, (gt, lte, desc, limit)
+        assert recorder.select_events(str(ids[0])) == full.select_events(ids[0])
+        topics: list[list[str]] = [[], ["topic1"], ["topic0", "topic2"]]
+        for start, stop, inclusive, chosen in product(
+            [None, 1, 4], [None, 9], (True, False), topics
+        ):
+            for limit in (1, 7, 100):
+                mine_n = recorder.select_notifications(
+                    start, limit, stop, chosen, inclusive_of_start=inclusive
+                )
+                theirs_n = full.select_notifications(
+                    start, limit, stop, chosen, inclusive_of_start=inclusive
+                )
+                assert mine_n == theirs_n, (start, stop, inclusive, chosen, limit)
+
+
+class TestDbapiReadsOnSQLite(_OnSQLite, _SameReads, TestCase):
+    pass
+
+
+class TestDbapiReadsOnPostgres(_OnPostgres, _SameReads, TestCase):
+    pass
 
 
 del _ChainedContract

@@ -1,0 +1,263 @@
+"""The chain's SQL and its append, on a DB-API connection, shared by both recorders.
+
+``ledger.store.ChainedApplicationRecorder`` (eventsourcing-sqlalchemy: the dashboard, the
+reports, ``verify``) and ``ledger.dbapi_store.DbapiRecorder`` (a command line act, without
+SQLAlchemy's import: issue 16) write every row through the methods here, so both take the
+same lock in the same order, read the head the same way and hash the same bytes. Nothing
+here imports SQLAlchemy. The design notes are in ``ledger.store``'s docstring.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from eventsourcing.persistence import (
+    IntegrityError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
+
+from ledger.acts import ActRequest, act_time
+from ledger.chain import DIGEST_SIZE, GENESIS, ChainBroken, Damage, chain_rows
+from ledger.clock import CLOCK_TOLERANCE
+from ledger.errors import ClockBehind, LedgerBusy
+
+DEFAULT_LOCK_TIMEOUT_S = 10
+DEFAULT_LOCK_RETRIES = 2
+COLUMNS = (
+    "id, originator_id, originator_version, topic, state, "
+    "position, state_digest, prev_hash, entry_hash, act"
+)
+
+
+def is_lock_wait(error: BaseException) -> bool:
+    """True when ``error`` (or what it wraps) is a write-lock wait that timed out:
+    SQLite "database is locked"/"busy" after its busy timeout, PostgreSQL
+    ``lock_not_available`` (SQLSTATE 55P03) after ``lock_timeout``."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) == "55P03":
+            return True
+        if type(seen).__module__ == "sqlite3" and type(seen).__name__ == "OperationalError":
+            text = str(seen).casefold()
+            return "locked" in text or "busy" in text
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+class ChainSQL:
+    """The chain's statements for one events table, and the append that uses them.
+
+    A recorder sets these up once (``_init_chain_sql``) and calls ``_insert_sqlite`` /
+    ``_save_postgres`` with a DB-API connection; ``_with_lock_retries`` retries a save that
+    owns its transaction when the write lock stays taken."""
+
+    dialect: str
+    dbapi: Any
+    table: str
+    lock_timeout_s: float
+    lock_retries: int
+    _last_act: tuple[bytes, Any] | None  # (entry hash, time) of this recorder's last act
+
+    def _init_chain_sql(
+        self,
+        *,
+        dialect: str,
+        dbapi: Any,
+        table: str,
+        channel: str,
+        lock_timeout_s: float,
+        lock_retries: int,
+    ) -> None:
+        self.dialect, self.dbapi, self.table = dialect, dbapi, table
+        self.lock_timeout_s = float(lock_timeout_s)
+        self.lock_retries = max(0, int(lock_retries))
+        self._last_act = None
+        placeholder = "?" if dialect == "sqlite" else "%s"
+        self._insert_sql = (
+            f"INSERT INTO {table} ({COLUMNS}) VALUES ({', '.join([placeholder] * 10)})"
+        )
+        self._head_sql = (
+            f"SELECT position, entry_hash, act FROM {table} "
+            "WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1"
+        )
+        # SQLite: the head and the highest id in ONE statement (always one row).
+        self._sqlite_read_sql = (
+            f"SELECT (SELECT max(id) FROM {table}), h.position, h.entry_hash, h.act "
+            f"FROM (SELECT 1) LEFT JOIN ({self._head_sql}) AS h"
+        )
+        self._pg_lock_sql = (
+            f"SET LOCAL lock_timeout = '{int(self.lock_timeout_s * 1000)}ms'; "
+            f"LOCK TABLE {table} IN EXCLUSIVE MODE; "
+            f"NOTIFY {channel}; "
+        )
+        self._pg_ids_sql = (
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+            "FROM generate_series(1, {n})"
+        )
+
+    def _with_lock_retries(self, save: Callable[[], Sequence[int]]) -> Sequence[int]:
+        """Run ``save`` (one that owns its transaction); if the write lock stays taken
+        past the timeout, try again up to ``lock_retries`` times, then raise
+        ``LedgerBusy``. Safe only for an owned save: a timed-out attempt rolled back
+        completely, so nothing of it was recorded."""
+        attempt = 0
+        while True:
+            try:
+                return save()
+            except OperationalError as e:
+                if not is_lock_wait(e):
+                    raise
+                attempt += 1
+                if attempt > self.lock_retries:
+                    raise LedgerBusy(attempts=attempt, detail=_first_line(e)) from e
+                time.sleep(random.uniform(0.05, 0.25) * attempt)  # noqa: S311 - jitter only
+
+    def _owned_save(
+        self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
+    ) -> list[int]:
+        """One save in a transaction of its own on ``conn``, committed; rolled back on any
+        error, which is raised as eventsourcing's persistence errors."""
+        try:
+            try:
+                if self.dialect == "sqlite":
+                    ids = self._insert_sqlite(conn, stored_events, act)
+                    conn.commit()
+                    return ids
+                return self._save_postgres(conn, stored_events, act)
+            except BaseException:
+                _rollback_quietly(conn)
+                raise
+        except self.dbapi.IntegrityError as e:
+            raise IntegrityError(e) from e
+        except self.dbapi.OperationalError as e:
+            raise OperationalError(e) from e
+        except self.dbapi.Error as e:
+            raise PersistenceError(e) from e
+
+    def _save_postgres(
+        self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
+    ) -> list[int]:
+        """The whole save in two round trips: the connection in autocommit mode for the
+        save, so BEGIN travels in the first statement text rather than on its own. The
+        connection's autocommit setting is restored afterwards."""
+        was_autocommit = conn.autocommit
+        conn.autocommit = True
+        try:
+            cur = conn.cursor()
+            # Literals only: psycopg runs several statements in one call only without
+            # parameters; each statement's result is a set of its own, in order.
+            cur.execute("BEGIN; " + self._pg_prelude(len(stored_events)))
+            cur.nextset()  # BEGIN
+            ids, rows = self._pg_rows(cur, stored_events, act)
+            with conn.pipeline():
+                cur.executemany(self._insert_sql, rows)
+                cur.execute("COMMIT")
+            return ids
+        finally:
+            _rollback_quietly(conn)  # nothing to do after COMMIT
+            try:
+                conn.autocommit = was_autocommit
+            except Exception:  # noqa: S110 - broken connection: the pool discards it
+                pass
+
+    def _insert_sqlite(
+        self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
+    ) -> list[int]:
+        # pysqlite begins lazily: take the write lock before reading the head.
+        if not conn.in_transaction:
+            conn.execute("BEGIN IMMEDIATE")
+        cur = conn.cursor()
+        max_id, *head_row = cur.execute(self._sqlite_read_sql).fetchone()
+        head = tuple(head_row) if head_row[0] is not None else None
+        max_id = max_id or 0
+        ids = list(range(max_id + 1, max_id + 1 + len(stored_events)))
+        rows = self._rows(ids, stored_events, head, act, binary_uuid=True)
+        cur.executemany(self._insert_sql, rows)
+        return ids
+
+    def _insert_postgres(
+        self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
+    ) -> list[int]:
+        cur = conn.cursor()
+        # ONE round trip takes the lock, reads the head and draws the ids.
+        cur.execute(self._pg_prelude(len(stored_events)))
+        ids, rows = self._pg_rows(cur, stored_events, act)
+        cur.executemany(self._insert_sql, rows)
+        return ids
+
+    def _pg_prelude(self, n: int) -> str:
+        """SET LOCAL lock_timeout; LOCK TABLE; NOTIFY; the head; ``n`` new ids."""
+        return f"{self._pg_lock_sql}{self._head_sql}; {self._pg_ids_sql.format(n=int(n))}"
+
+    def _pg_rows(
+        self, cur: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
+    ) -> tuple[list[int], list[tuple[Any, ...]]]:
+        """Read the prelude's results (cursor on its first statement) and build the rows."""
+        for _ in range(3):  # SET, LOCK, NOTIFY: no rows
+            cur.nextset()
+        head = cur.fetchone()
+        cur.nextset()
+        ids = [r[0] for r in cur.fetchall()]
+        return ids, self._rows(ids, stored_events, head, act, binary_uuid=False)
+
+    def _head_time(self, head: tuple[int, bytes, bytes | None] | None) -> Any:
+        """The head act's recorded time: remembered when this recorder wrote the head (its
+        entry hash identifies it, committed or not), else read from its record."""
+        if head is None:
+            return None
+        cached = self._last_act
+        if cached is not None and bytes(head[1]) == cached[0]:
+            return cached[1]
+        return act_time(bytes(head[2]) if head[2] is not None else None)
+
+    def _rows(
+        self,
+        ids: list[int],
+        stored_events: Sequence[StoredEvent],
+        head: tuple[int, bytes, bytes | None] | None,
+        act: ActRequest | None,
+        *,
+        binary_uuid: bool,
+    ) -> list[tuple[Any, ...]]:
+        if head and (
+            type(head[0]) is not int
+            or not isinstance(head[1], bytes | memoryview)
+            or len(head[1]) != DIGEST_SIZE
+        ):
+            # SQLite keeps any type in any column: a damaged head is not extended.
+            raise ChainBroken(
+                Damage(0, "edited", "the chain's last entry holds a value of the wrong type")
+            )
+        head_position, head_hash = (head[0], bytes(head[1])) if head else (0, GENESIS)
+        sealer = None
+        if act is not None:
+            moment = act.clock()
+            last = self._head_time(head)
+            if last is not None and moment < last - CLOCK_TOLERANCE:
+                raise ClockBehind(moment, last)
+            sealer = act.sealer(moment)
+        rows = chain_rows(
+            ids, stored_events, head_position, head_hash, sealer, uuid_as_bytes=binary_uuid
+        )
+        if act is not None:
+            self._last_act = (rows[-1][8], moment)  # type: ignore[assignment]
+        return rows
+
+
+def _rollback_quietly(conn: Any) -> None:
+    """Roll back what the connection has open, if anything (the original error, if any,
+    is the one to report)."""
+    try:
+        conn.rollback()
+    except Exception:  # noqa: S110 - a broken connection: the pool discards it
+        pass
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
