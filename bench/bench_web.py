@@ -8,8 +8,9 @@ attention list is the steady state's), signs the Director in with her real passp
 (no network: the server's own time, template rendering and recording the reads
 included). Each page is requested --warmup times first, then --requests times; p50/p95
 in ms. The process's resident memory (VmRSS) and peak (VmHWM) after the run. Opening
-the ledger (``create_app``, untimed in the pages' figures) is timed apart: the first
-open by a tree with seal buckets adds them to a ledger sealed without (one scan).
+the ledger (``create_app``, untimed in the pages' figures) is timed apart; a ledger
+sealed without seal buckets gains them when the first page opens the read models (in
+the warm-ups).
 
 ``--compare-unchecked`` times each page twice, interleaved request by request: as the
 code stands (the read models checked against their seals, R29) and with every
@@ -192,7 +193,7 @@ def measure(args: Any, data_dir: Path, log: Any, built: dict[str, Any]) -> None:
     rss_before = vm_rss_kib()
     t_open = time.perf_counter()
     app = create_app(dd.path, clock=ManualClock(bench_scale.REPORT_NOW))
-    open_ms = (time.perf_counter() - t_open) * 1000  # a first open may add seal buckets
+    open_ms = (time.perf_counter() - t_open) * 1000
     try:  # as ``custodes serve`` does after creating the application
         from web.app import freeze_startup_heap
     except ImportError:  # a --baseline tree from before it
