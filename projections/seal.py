@@ -44,6 +44,14 @@ an earlier seal fails like the seal). A query that shows the first ``n`` rows in
 of the bucketing's column (``first_days``) is checked on the prefix of days up to the
 ``n``-th row's day: every row that could precede it lies in the prefix, so the checked
 prefix determines the first ``n`` (fewer than ``n`` rows: the whole table is checked).
+A ``late`` range (the purges done late, ``Bucketing.late``) has no exact SQL predicate: its
+``where`` is a superset (the purges of those days the database's date arithmetic finds
+late, with a minute's margin), and both the page and the check keep only the rows that
+``Bucketing.is_late`` judges late on the values as a query reads them (the check converts
+the raw values with the column types' own result processing), the judgement that chose
+their bucket. So the page's answer is a function of that filtered multiset, which is what
+the check hashes; a row edited out of the superset or out of lateness leaves its sealed
+bucket short, one edited into both is extra.
 A seal written before buckets existed gains them (``add_buckets``) from a scan whose total
 equals the sealed total, i.e. only when the rows are exactly the sealed ones; until then
 a range read is checked whole. Only when a table does
