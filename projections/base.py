@@ -68,6 +68,7 @@ from ledger.store import is_lock_wait
 from projections import versions as ver
 from projections.seal import (
     SEALS_METADATA,
+    Bucketing,
     DayRange,
     RowHasher,
     Scan,
@@ -79,6 +80,7 @@ from projections.seal import (
     read_seal,
     seal_by_scan,
     seal_key,
+    sealed_late_count,
     seals,
     set_mark,
     table_digest,
@@ -1226,7 +1228,7 @@ class Views:
             _views_at(conn, self.projections, self.position_read)
         if self.reads is None:
             return conn
-        return ReadRecorder(conn, self.reads, self.ranges)  # type: ignore[return-value]
+        return ReadRecorder(conn, self.reads, self.ranges, self)  # type: ignore[return-value]
 
 
 _worker_mapper: Any = None
@@ -1333,10 +1335,17 @@ class ReadRecorder:
     only through ranges of its buckets (``seal.read_range``) is noted with those ranges
     (``Views.ranges``) instead."""
 
-    def __init__(self, conn: Connection, reads: set[str], ranges: dict[str, set[DayRange]]) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        reads: set[str],
+        ranges: dict[str, set[DayRange]],
+        views: Views,
+    ) -> None:
         self.conn = conn
         self.reads = reads
         self.ranges = ranges
+        self.views = views
 
     def execute_range(self, statement: Any, table: Table, rng: DayRange) -> Any:
         """``statement`` reads ``table`` once, restricted to ``rng``; any other table
@@ -1351,6 +1360,23 @@ class ReadRecorder:
     def execute_unrecorded(self, statement: Any) -> Any:
         """A read that only chooses which range is read next (``seal.first_rows``)."""
         return self.conn.execute(statement)
+
+    def sealed_late_count(
+        self, table: Table, bucketing: Bucketing, start: datetime, end: datetime
+    ) -> int | None:
+        """``seal.sealed_late_count`` from this table's seal, checked (its HMAC, and its
+        position against the tracked one: ``checked`` then sees the positions unmoved
+        around the query); None when it cannot answer (views as of a past position,
+        bounds not on whole hours, a seal without buckets or that fails)."""
+        if self.views.position_read is not None:
+            return None
+        [p] = [p for p in self.views.projections if table in p.metadata.sorted_tables]
+        position = tracked_position(self.conn, p.name)
+        try:
+            seal = read_seal(self.conn, self.views.seal_key(), p, position)
+        except SealInvalid:
+            return None  # read the rows instead: their check reports it
+        return sealed_late_count(seal, table, bucketing, start, end)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)

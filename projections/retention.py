@@ -625,10 +625,18 @@ _LATE_MARGIN = timedelta(minutes=1)
 
 
 def late_purges_in(conn: Connection, start: datetime, end: datetime) -> int:
-    """``purges_in``'s late purges alone (the home page's attention list), read in the
-    seal buckets of late purges of those days only: judged as ``purges_in`` judges them,
-    which is how their buckets were chosen (``Bucketing.is_late``), so R29 checks
-    exactly the rows counted."""
+    """``purges_in``'s late purges alone (the home page's attention list). A checked read
+    takes the count from the seal itself when [start, end) is whole UTC hours (a site's
+    days are): the late purges' buckets are per hour, so the sealed counts of its hours
+    are the count, under the seal's HMAC and position, and no row is read. Otherwise
+    the rows are read in the seal buckets of late purges of those days only, judged as
+    ``purges_in`` judges them, which is how their buckets were chosen
+    (``Bucketing.is_late``), so R29 checks exactly the rows counted."""
+    sealed = getattr(conn, "sealed_late_count", None)
+    if sealed is not None:
+        count = sealed(segments, SEGMENTS_BY_KEEP, start, end)
+        if count is not None:
+            return int(count)
     s = segments.c
     days = DayRange(SEGMENTS_BY_KEEP, day_of(start), day_after(end), late=True)
     q = select(s.purged_at, s.keep_until, s.deadline).where(s.purged_at >= start, s.purged_at < end)

@@ -44,6 +44,9 @@ an earlier seal fails like the seal). A query that shows the first ``n`` rows in
 of the bucketing's column (``first_days``) is checked on the prefix of days up to the
 ``n``-th row's day: every row that could precede it lies in the prefix, so the checked
 prefix determines the first ``n`` (fewer than ``n`` rows: the whole table is checked).
+The late purges' buckets are per UTC hour (``hour_key``): a count of them over whole hours is
+the sum of the sealed counts (``sealed_late_count``), read from the seal under its HMAC
+and position, no row read at all (so none can change it).
 A ``late`` range (the purges done late, ``Bucketing.late``) has no exact SQL predicate: its
 ``where`` is a superset (the purges of those days the database's date arithmetic finds
 late, with a minute's margin), and both the page and the check keep only the rows that
@@ -320,6 +323,19 @@ LATE_PREFIX = "!"
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+_HOUR = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}")
+
+
+def hour_key(v: Any) -> str:
+    """``day_key`` and the UTC hour: ``YYYY-MM-DDTHH`` (a late purge's bucket)."""
+    if isinstance(v, datetime):
+        v = v.astimezone(UTC) if v.tzinfo is not None else v
+        return f"{v.date().isoformat()}T{v.hour:02d}"
+    if isinstance(v, str) and _HOUR.fullmatch(v[:13]):
+        return f"{v[:10]}T{v[11:13]}"
+    return day_key(v)
+
+
 def day_key(v: Any) -> str:
     """The UTC day of a stored datetime, as ``raw_select`` returns it: the ISO text SQLite
     stores (its first ten characters) or PostgreSQL's naive UTC ``timestamp``."""
@@ -350,7 +366,7 @@ class Bucketing:
 
     def key(self, value: Any, kept: Any, late: bool = False) -> str:
         if self.kept_by is not None and kept is not None:
-            return (LATE_PREFIX if late else KEPT_PREFIX) + day_key(kept)
+            return LATE_PREFIX + hour_key(kept) if late else KEPT_PREFIX + day_key(kept)
         return day_key(value)
 
     def is_late(self, kept: Any, due: Any, fallback: Any) -> bool:
@@ -426,7 +442,7 @@ class DayRange:
         kept = key[:1] in (KEPT_PREFIX, LATE_PREFIX)
         if (self.kept or self.late) != kept or (self.late and key[:1] != LATE_PREFIX):
             return False
-        day = key[1:] if kept else key
+        day = key[1:11] if kept else key
         if self.null:
             return day == NULL_DAY
         if day in (NULL_DAY, ODD_DAY):
@@ -434,6 +450,23 @@ class DayRange:
         return (self.first is None or day >= self.first.isoformat()) and (
             self.end is None or day < self.end.isoformat()
         )
+
+
+def sealed_late_count(
+    seal: Seal, table: Table, bucketing: Bucketing, start: datetime, end: datetime
+) -> int | None:
+    """The rows of ``bucketing``'s late buckets for the UTC hours in [start, end), from the
+    seal itself (None: bounds not on whole hours, or the seal has no buckets for it)."""
+    whole = all(t.minute == t.second == t.microsecond == 0 for t in (start, end))
+    have = seal.buckets.get(table.name, {}).get(bucketing.name)
+    if not whole or have is None:
+        return None
+    first, last = (t.astimezone(UTC).strftime("%Y-%m-%dT%H") for t in (start, end))
+    return sum(
+        n
+        for k, (n, _d) in have.items()
+        if k[:1] == LATE_PREFIX and len(k) == 14 and first <= k[1:] < last
+    )
 
 
 def read_range(conn: Any, query: Any, table: Table, rng: DayRange) -> Any:

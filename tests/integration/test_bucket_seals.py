@@ -110,12 +110,52 @@ HOME_FORGERIES = {
     "'forged-aggregate', sha256, camera_id, recorded_start, recorded_end, captured_at, size, "
     "deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id "
     "FROM proj_retention_segments WHERE segment_id = '{overdue}'",
+}
+LATE_FORGERIES = {
     # the late purge deleted: "1 segment was purged late" would vanish
     "late purge deleted": "DELETE FROM proj_retention_segments WHERE segment_id = '{late}'",
     # the late purge made to look on time (purged before its deadline)
     "late purge edited on time": "UPDATE proj_retention_segments SET purged_at = keep_until "
     "WHERE segment_id = '{late}'",
+    # a purge on time made up, late, in the same hour
+    "late purge inserted": f"INSERT INTO proj_retention_segments ({COLUMNS}) SELECT 'forged-2', "
+    "'forged-aggregate-2', sha256, camera_id, recorded_start, recorded_end, captured_at, size, "
+    "deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id "
+    "FROM proj_retention_segments WHERE segment_id = '{late}'",
 }
+
+
+def _late_purges(data_dir: Path, minutes: int) -> int:
+    """The home page's week of late purges, its start ``minutes`` past the site's midnight
+    (0: the page's own week, whole UTC hours)."""
+    from datetime import date, timedelta
+
+    from ledger import sitetime
+    from projections.registry import read_views
+    from projections.retention import late_purges_in
+
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(REPORT_NOW))
+    try:
+        last = sitetime.local_day(REPORT_NOW, ledger.site().zone)
+        start, end = sitetime.days(date.fromordinal(last.toordinal() - 6), last, ledger.site().zone)
+        start += timedelta(minutes=minutes)
+        return read_views(ledger, lambda conn: late_purges_in(conn, start, end), checked=True)
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("forgery", list(LATE_FORGERIES))
+def test_the_week_of_late_purges_is_the_seals_count_or_checked_rows(
+    scenario: tuple[Path, Scenario], forgery: str
+) -> None:
+    data_dir, sc = scenario
+    assert _late_purges(data_dir, 0) == _late_purges(data_dir, 30) == 1
+    execute(data_dir, LATE_FORGERIES[forgery].format(late=sc.purged_late))
+    # the page's week is whole UTC hours: its count is the seal's, whatever the rows say
+    assert _late_purges(data_dir, 0) == 1
+    assert any("1 segment was purged late" in t for t in _home(data_dir))
+    # a range not on whole hours reads the late purges' rows, checked
+    _refused(_late_purges, data_dir, 30)
 
 
 @pytest.mark.parametrize("forgery", list(HOME_FORGERIES))
