@@ -353,8 +353,8 @@ class Bucketing:
     """One split of a table's seal into buckets: by the UTC day of ``column``; with
     ``kept_by``, only the rows whose ``kept_by`` is NULL by ``column``, the others by the
     day of ``kept_by`` itself (key ``+DAY``), or, with ``late`` (a due column and its
-    fallback), ``!DAY`` for those whose ``kept_by`` is at least ``late_after`` past their
-    due time (a purge done late). ``narrow(dialect)``: an SQL condition true of every
+    fallback), ``!DAYTHH`` (the UTC hour) for those whose ``kept_by`` is at least ``late_after``
+    past their due time (a purge done late). ``narrow(dialect)``: an SQL condition true of every
     such late row (a superset, cheap to scan), or None."""
 
     name: str
