@@ -57,6 +57,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.selectable import Alias, Select
 from sqlalchemy.sql.util import find_tables
 
 from ledger.app import Ledger
@@ -66,14 +68,19 @@ from ledger.errors import LedgerBusy
 from projections import versions as ver
 from projections.seal import (
     SEALS_METADATA,
+    Bucketing,
+    DayRange,
     RowHasher,
+    Scan,
     Sealer,
     SealInvalid,
+    add_buckets,
     checked_mark,
     clear_mark,
     read_seal,
     seal_by_scan,
     seal_key,
+    sealed_late_count,
     seals,
     set_mark,
     table_digest,
@@ -778,6 +785,8 @@ def unversioned(views: Views) -> list[str]:
 # rebuild (another process) drops and creates the tables in one transaction, so it leaves
 # them all there.
 _SCHEMA_SEEN: set[tuple[str, frozenset[str]]] = set()
+# The same keys: the seals whose buckets this process made sure of (``seal.add_buckets``).
+_BUCKETED: set[tuple[str, frozenset[str]]] = set()
 
 
 def _all_tables(projections: Sequence[Projection]) -> frozenset[str]:
@@ -879,8 +888,10 @@ class Views:
         self.projections = list(projections)
         self.as_of = as_of
         self.sealed = as_of is None and not scratch
-        # When a set: the names of the tables read through ``connect()`` (ReadRecorder).
+        # When a set: the names of the tables read through ``connect()`` (ReadRecorder),
+        # and the tables read only in ranges of their buckets, with those ranges.
         self.reads: set[str] | None = None
+        self.ranges: dict[str, set[DayRange]] = {}
         self._seal_key: bytes | None = None
         # ``at``: reads see the read models as of this log position (``projections.asof``).
         self.position_read: int | None = None
@@ -897,6 +908,7 @@ class Views:
                 raise ValueError("as_of must be timezone-aware")
             self.engine = create_engine("sqlite://", poolclass=StaticPool)
         if self.sealed and _schema_seen(self.engine, self.projections):
+            self._bucket_seals()
             return
         new_versions = _versions_missing(self.engine, self.projections) if self.sealed else []
         _create_tables(self.engine, self.projections, indexes=self.sealed)
@@ -904,6 +916,21 @@ class Views:
             _mark_unversioned(self, new_versions)
         if self.sealed:
             _SCHEMA_SEEN.add(_schema_key(self.engine, self.projections))
+            self._bucket_seals()
+
+    def _bucket_seals(self) -> None:
+        """Once per process and database: seals from before buckets gain them
+        (``seal.add_buckets``). A lock held by another writer leaves it for later."""
+        done = _schema_key(self.engine, self.projections)
+        if done in _BUCKETED:
+            return
+        try:
+            add_buckets(self)
+        except OperationalError as e:
+            if not is_lock_wait(e):
+                raise
+            return
+        _BUCKETED.add(done)
 
     def seal_key(self) -> bytes:
         if self._seal_key is None:
@@ -1201,7 +1228,7 @@ class Views:
             _views_at(conn, self.projections, self.position_read)
         if self.reads is None:
             return conn
-        return ReadRecorder(conn, self.reads)  # type: ignore[return-value]
+        return ReadRecorder(conn, self.reads, self.ranges, self)  # type: ignore[return-value]
 
 
 _worker_mapper: Any = None
@@ -1225,12 +1252,13 @@ def _close_digest() -> None:
     _digest_state = None
 
 
-def _digest_one(name: str) -> tuple[str, tuple[int, int]]:
-    """One table's (rows, digest) as the check computes it (``seal.table_digest``)."""
+def _digest_one(name: str) -> tuple[str, Scan]:
+    """One table's rows, digest and buckets as the check computes them
+    (``seal.table_digest``)."""
     assert _digest_state is not None
     engine, key, tables = _digest_state
     with engine.connect() as conn:
-        return name, table_digest(conn, RowHasher(key, tables[name]))
+        return name, table_digest(conn, RowHasher(key, tables[name]), buckets=True)
 
 
 def _init_worker(mapper: Any) -> None:
@@ -1288,13 +1316,67 @@ class _Decoder:
             yield ahead.popleft().get()
 
 
+def _read_only_at_top(statement: Any, table: Table) -> bool:
+    """Whether ``table`` is read by ``statement``'s own FROM only: by no subquery and no
+    alias (those reads are not restricted by the range's predicate on the statement)."""
+    for element in visitors.iterate(statement):
+        if element is statement:
+            continue
+        if isinstance(element, Select) and table in find_tables(element, include_crud=True):
+            return False
+        if isinstance(element, Alias) and element.element is table:
+            return False
+    return True
+
+
 class ReadRecorder:
     """A connection that notes every table its statements read (``Views.reads``), so a
-    command's read models are checked exactly where it read them (R29)."""
+    command's read models are checked exactly where it read them (R29); a table read
+    only through ranges of its buckets (``seal.read_range``) is noted with those ranges
+    (``Views.ranges``) instead."""
 
-    def __init__(self, conn: Connection, reads: set[str]) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        reads: set[str],
+        ranges: dict[str, set[DayRange]],
+        views: Views,
+    ) -> None:
         self.conn = conn
         self.reads = reads
+        self.ranges = ranges
+        self.views = views
+
+    def execute_range(self, statement: Any, table: Table, rng: DayRange) -> Any:
+        """``statement`` reads ``table`` once, restricted to ``rng``; any other table
+        it reads (or ``table`` again) is a whole read."""
+        found = {t for t in find_tables(statement, include_crud=True) if isinstance(t, Table)}
+        if _read_only_at_top(statement, table):
+            self.ranges.setdefault(table.name, set()).add(rng)
+            found.discard(table)
+        self.reads.update(t.name for t in found)
+        return self.conn.execute(statement)
+
+    def execute_unrecorded(self, statement: Any) -> Any:
+        """A read that only chooses which range is read next (``seal.first_rows``)."""
+        return self.conn.execute(statement)
+
+    def sealed_late_count(
+        self, table: Table, bucketing: Bucketing, start: datetime, end: datetime
+    ) -> int | None:
+        """``seal.sealed_late_count`` from this table's seal, checked (its HMAC, and its
+        position against the tracked one: ``checked`` then sees the positions unmoved
+        around the query); None when it cannot answer (views as of a past position,
+        bounds not on whole hours, a seal without buckets or that fails)."""
+        if self.views.position_read is not None:
+            return None
+        [p] = [p for p in self.views.projections if table in p.metadata.sorted_tables]
+        position = tracked_position(self.conn, p.name)
+        try:
+            seal = read_seal(self.conn, self.views.seal_key(), p, position)
+        except SealInvalid:
+            return None  # read the rows instead: their check reports it
+        return sealed_late_count(seal, table, bucketing, start, end)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)

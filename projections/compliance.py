@@ -78,6 +78,7 @@ from projections.retention import (
     flags,
     hold_segments,
     holds,
+    late_purges_in,
     purges_in,
     segment_rows,
     segment_rows_by_id,
@@ -330,7 +331,11 @@ def _retention(
     # brief: the home page shows no counts of the segments kept (each would read them all)
     counts = dict.fromkeys(STATUSES, 0) if brief else status_counts(conn, ref)
     recorded = [] if brief else segment_rows(conn, ref, recorded_from=start, recorded_until=end)
-    purged, late = purges_in(conn, start, end)
+    if brief:  # the home page: only the late purges (the others would all be read)
+        late = late_purges_in(conn, start, end)
+        purged = late
+    else:
+        purged, late = purges_in(conn, start, end)
     overdue = [] if brief else segment_rows(conn, ref, status="overdue")
     timeline: dict[str, list[TimelineBar]] = {}
     for row in recorded:

@@ -41,6 +41,7 @@ from sqlalchemy import (
 from ledger.footage import FootageHold, Segment
 from ledger.site import Site
 from projections.base import Projection, UtcDateTime, insert_row, rows_in, update_row
+from projections.seal import Bucketing, DayRange, day_after, day_of, first_rows, read_range
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -50,6 +51,25 @@ STATUSES = ("retained", "flagged", "held", "due", "overdue", "purged", "missing"
 # A segment still unpurged a day after its deadline was missed by the daily sweep: a
 # compliance violation in reports (R15).
 OVERDUE_AFTER = timedelta(days=1)
+
+# The segments' seal buckets (R29, ``projections.seal``), so a page checks only the rows it
+# could show: "keep", unpurged segments by the UTC day their retention ends (after flags;
+# NULL: an open-ended flag), purged ones by the day of their purge, those purged late
+# (R15: a day or more after it) apart (the home page's overdue footage and the week's
+# late purges); "recorded", every segment by the day its
+# recording starts (the footage list, oldest first); "kept_recorded", unpurged segments
+# by the day their recording starts, purged ones by the day of their purge (the footage
+# list filtered by a status of kept footage).
+SEGMENTS_BY_KEEP = Bucketing(
+    "keep",
+    "keep_until",
+    kept_by="purged_at",
+    late=("keep_until", "deadline"),
+    late_after=OVERDUE_AFTER,
+    narrow=lambda dialect: _maybe_late(dialect),
+)
+SEGMENTS_BY_RECORDING = Bucketing("recorded", "recorded_start")
+KEPT_BY_RECORDING = Bucketing("kept_recorded", "recorded_start", kept_by="purged_at")
 
 metadata = MetaData()
 site_settings = Table(
@@ -81,6 +101,7 @@ segments = Table(
     # A period's report: segments recorded in it, segments purged in it.
     Index("ix_proj_retention_recorded", "recorded_start"),
     Index("ix_proj_retention_purged_at", "purged_at"),
+    info={"seal_buckets": (SEGMENTS_BY_KEEP, SEGMENTS_BY_RECORDING, KEPT_BY_RECORDING)},
 )
 flags = Table(
     "proj_retention_flags",
@@ -414,7 +435,8 @@ def segment_rows(
     recorded_until: datetime | None = None,
 ) -> list[SegmentRow]:
     """Segments with their retention status, oldest recording first; ``recorded_from`` /
-    ``recorded_until`` keep those whose recording starts in that range (until exclusive)."""
+    ``recorded_until`` keep those whose recording starts in that range (until exclusive).
+    Read in the seal buckets that can hold them (``_buckets_for``; R29 checks those)."""
     q = select(segments).order_by(segments.c.recorded_start, segments.c.segment_id)
     if recorded_from is not None:
         q = q.where(segments.c.recorded_start >= recorded_from)
@@ -426,9 +448,31 @@ def segment_rows(
         q = q.where(_status_clause(status, now))
     if camera is not None:
         q = q.where(func.lower(segments.c.camera_id) == camera.casefold())
-    if limit is not None:
-        q = q.limit(limit)
-    return _rows(conn, list(conn.execute(q)), now)
+    rng = _buckets_for(status, now, recorded_from, recorded_until)
+    if limit is None:
+        rows = list(read_range(conn, q, segments, rng))
+    elif rng.bucketing.kept_by is None or rng.bucketing is KEPT_BY_RECORDING:
+        rows = first_rows(conn, q, segments, rng, segments.c.recorded_start, limit)
+    else:
+        rows = list(read_range(conn, q.limit(limit), segments, rng))
+    return _rows(conn, rows, now)
+
+
+def _buckets_for(
+    status: str | None, now: datetime, first: datetime | None, until: datetime | None
+) -> DayRange:
+    """The seal buckets holding every segment of this status recorded in [first, until):
+    overdue and due footage by the day its retention ends (at most a day after ``now``),
+    the other kept statuses among the unpurged by recording day, the rest by recording
+    day (every status but "purged" is of unpurged footage: ``_status_clause``)."""
+    if status in ("overdue", "due"):
+        last = now - OVERDUE_AFTER if status == "overdue" else now
+        return DayRange(SEGMENTS_BY_KEEP, end=day_of(last) + timedelta(days=1))
+    start = None if first is None else day_of(first)
+    end = None if until is None else day_after(until)
+    if status is not None and status != "purged":
+        return DayRange(KEPT_BY_RECORDING, start, end)
+    return DayRange(SEGMENTS_BY_RECORDING, start, end)
 
 
 def listed_segments(
@@ -560,18 +604,47 @@ def purges_in(conn: Connection, start: datetime, end: datetime) -> tuple[int, in
     then judged here exactly as before, so a period's purges are never all read."""
     s = segments.c
     period = and_(s.purged_at.is_not(None), s.purged_at >= start, s.purged_at < end)
-    total = conn.execute(select(func.count()).select_from(segments).where(period)).scalar_one()
+    # the seal buckets of the purges of those days (R29 checks only those)
+    days = DayRange(SEGMENTS_BY_KEEP, day_of(start), day_after(end), kept=True)
+    total = read_range(
+        conn, select(func.count()).select_from(segments).where(period), segments, days
+    ).scalar_one()
     q = select(s.purged_at, s.keep_until, s.deadline).where(period)
     maybe_late = _maybe_late(conn.dialect.name)
     if maybe_late is not None:
         q = q.where(maybe_late)
     late = sum(
-        1 for p in conn.execute(q) if p.purged_at >= (p.keep_until or p.deadline) + OVERDUE_AFTER
+        1
+        for p in read_range(conn, q, segments, days)
+        if p.purged_at >= (p.keep_until or p.deadline) + OVERDUE_AFTER
     )
     return int(total), late
 
 
 _LATE_MARGIN = timedelta(minutes=1)
+
+
+def late_purges_in(conn: Connection, start: datetime, end: datetime) -> int:
+    """``purges_in``'s late purges alone (the home page's attention list). A checked read
+    takes the count from the seal itself when [start, end) is whole UTC hours (a site's
+    days are): the late purges' buckets are per hour, so the sealed counts of its hours
+    are the count, under the seal's HMAC and position, and no row is read. Otherwise
+    the rows are read in the seal buckets of late purges of those days only, judged as
+    ``purges_in`` judges them, which is how their buckets were chosen
+    (``Bucketing.is_late``), so R29 checks exactly the rows counted."""
+    sealed = getattr(conn, "sealed_late_count", None)
+    if sealed is not None:
+        count = sealed(segments, SEGMENTS_BY_KEEP, start, end)
+        if count is not None:
+            return int(count)
+    s = segments.c
+    days = DayRange(SEGMENTS_BY_KEEP, day_of(start), day_after(end), late=True)
+    q = select(s.purged_at, s.keep_until, s.deadline).where(s.purged_at >= start, s.purged_at < end)
+    return sum(
+        1
+        for p in read_range(conn, q, segments, days)
+        if SEGMENTS_BY_KEEP.is_late(p.purged_at, p.keep_until, p.deadline)
+    )
 
 
 def _maybe_late(dialect: str) -> ColumnElement[bool] | None:

@@ -13,7 +13,51 @@ seal, and a seal edited, moved or copied from another position fails its HMAC or
 position check.
 
 A check (``check_projections``) reads every row of the tables a command read, recomputes the
-digest and compares: linear in the tables' size, with no replay. Only when a table does
+digest and compares: linear in the tables' size, with no replay.
+
+**Buckets.** A big table's seal is also split into *buckets* (``Bucketing``, declared in the
+table's ``info["seal_buckets"]``): the same count and digest per UTC day of one datetime
+column (``NULL`` in a bucket of its own), or, with ``kept_by``, per day of that column for
+rows whose ``kept_by`` column is NULL and per day of ``kept_by`` (``+`` before the day) for
+the others: e.g. unpurged segments by the day of their deadline, purged ones by the day of
+their purge. The buckets are kept by the same deltas (a row that changes bucket leaves its
+old bucket's sum and enters the new one's), live in the same seal row under the same HMAC
+and position, and sum to the table's total. A page that reads a table only through a
+range of buckets (``read_range``: the query is restricted, in SQL, by the range's own
+predicate ``DayRange.where``) has only those rows checked (``check_range``): the rows the
+predicate selects now, hashed, against the sum of the sealed buckets it covers.
+
+Why that is sound: the page's answer is a function of the multiset ``M`` of rows the
+predicate ``P`` selects (the query is ``Q AND P``: a row outside ``P`` cannot be in it or
+change it), and the check computes the digest of exactly that multiset, as the database
+evaluates ``P`` on the rows as they are. The seal holds the digest of the rows the
+projection wrote that satisfy ``P`` (for every row the projection writes, its bucket key,
+computed in Python from the stored value, lies in the range exactly when the database's
+comparison selects it: the same ISO day, ``UtcDateTime``'s storage format). So a row
+deleted, edited or inserted with SQL changes the answer only by changing ``M``: a row
+deleted or edited *out of* the range was in ``M`` (its old value satisfied ``P``) and is no
+longer there as it was; a row inserted or edited *into* the range is in ``M`` and in no
+sealed bucket the range covers; an edit inside the range replaces one row of ``M`` by
+another. Each changes the digest of ``M`` (a forged sum needs the key), and the bucket sums
+themselves are under the seal's HMAC and position (a bucket edited, moved or replayed from
+an earlier seal fails like the seal). A query that shows the first ``n`` rows in the order
+of the bucketing's column (``first_days``) is checked on the prefix of days up to the
+``n``-th row's day: every row that could precede it lies in the prefix, so the checked
+prefix determines the first ``n`` (fewer than ``n`` rows: the whole table is checked).
+The late purges' buckets are per UTC hour (``hour_key``): a count of them over whole hours is
+the sum of the sealed counts (``sealed_late_count``), read from the seal under its HMAC
+and position, no row read at all (so none can change it).
+A ``late`` range (the purges done late, ``Bucketing.late``) has no exact SQL predicate: its
+``where`` is a superset (the purges of those days the database's date arithmetic finds
+late, with a minute's margin), and both the page and the check keep only the rows that
+``Bucketing.is_late`` judges late on the values as a query reads them (the check converts
+the raw values with the column types' own result processing), the judgement that chose
+their bucket. So the page's answer is a function of that filtered multiset, which is what
+the check hashes; a row edited out of the superset or out of lateness leaves its sealed
+bucket short, one edited into both is extra.
+A seal written before buckets existed gains them (``add_buckets``) from a scan whose total
+equals the sealed total, i.e. only when the rows are exactly the sealed ones; until then
+a range read is checked whole. Only when a table does
 not match is the projection rebuilt from the events into a scratch in-memory store
 (``Views(scratch=True)``) up to the same position and compared row by row, to name each
 row that is missing, edited or extra (``diagnose``). A mismatch raises
@@ -26,9 +70,10 @@ import hashlib
 import hmac
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cryptography.hazmat.primitives import hashes
@@ -37,6 +82,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     Connection,
     DateTime,
     Float,
@@ -45,6 +91,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     select,
     tuple_,
     type_coerce,
@@ -175,6 +222,20 @@ class RowHasher:
         self.key = hashlib.blake2b(table.name.encode(), key=key, digest_size=32).digest()
         self.pk = [c.name for c in table.primary_key.columns]
         self.pk_index = [self.names.index(c) for c in self.pk]
+        self.bucketings = bucketings(table)
+        self.bucket_at = [
+            (b, self.names.index(b.column), self.names.index(b.kept_by) if b.kept_by else None)
+            for b in self.bucketings
+        ]
+        # (bucketing, [kept_by, due, fallback] column indexes) of the late-splitting ones,
+        # and per column the database's own conversion of a raw value (``use_dialect``)
+        self.late_at = [
+            (b, [self.names.index(c) for c in (b.kept_by or "", *b.late)])
+            for b in self.bucketings
+            if b.late is not None
+        ]
+        self.typed: dict[int, Callable[[Any], Any]] = {}
+        self.dialect: Any = None
         if not self.pk or any(
             _normalizer(c) not in (_STR, _INT) for c in table.primary_key.columns
         ):
@@ -182,6 +243,26 @@ class RowHasher:
                 f"read model {table.name}: a sealed table needs a primary key of strings "
                 "and integers (the same value as written and as read back)"
             )
+
+    def use_dialect(self, dialect: Any) -> RowHasher:
+        """Convert raw values as ``dialect`` does for a query (a late purge is judged on
+        the values a page reads)."""
+        if dialect is not self.dialect:
+            columns = list(self.table.columns)
+            for _b, at in self.late_at:
+                for i in at:
+                    proc = columns[i].type.dialect_impl(dialect).result_processor(dialect, None)
+                    self.typed[i] = proc if proc is not None else _same
+            self.dialect = dialect
+        return self
+
+    def _late(self, raw: Sequence[Any], b: Bucketing) -> bool:
+        at = next(at for x, at in self.late_at if x is b)
+        try:
+            kept, due, fallback = (self.typed[i](raw[i]) for i in at)
+            return b.is_late(kept, due, fallback)
+        except (ValueError, TypeError, AttributeError, KeyError):
+            return False  # not a stored time (someone else's row): never late
 
     def normalized(self, row: Mapping[Any, Any]) -> tuple[Any, ...]:
         """A typed row (SQLAlchemy's values) in one form, for comparing rows across
@@ -192,6 +273,23 @@ class RowHasher:
         """A row as ``raw_select`` returns it."""
         data = repr(tuple(raw)).encode()
         return int.from_bytes(hashlib.blake2b(data, key=self.key, digest_size=32).digest(), "big")
+
+    def buckets_raw(self, raw: Sequence[Any]) -> list[tuple[str, str]]:
+        """A raw row's bucket in each of its table's bucketings: (bucketing, key)."""
+        return [
+            (
+                b.name,
+                b.key(
+                    raw[i],
+                    None if k is None else raw[k],
+                    b.late is not None
+                    and k is not None
+                    and raw[k] is not None
+                    and self._late(raw, b),
+                ),
+            )
+            for b, i, k in self.bucket_at
+        ]
 
     def raw_key(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(raw[i] for i in self.pk_index)
@@ -214,13 +312,227 @@ def _show(v: Any) -> str:
     return str(v)
 
 
+# ---- buckets ----------------------------------------------------------------------------
+
+# The key of a row whose day column is NULL, and of a value that is not a stored UTC time
+# (only ever a row written by someone else: it lands in no range a page checks).
+NULL_DAY = "-"
+ODD_DAY = "?"
+KEPT_PREFIX = "+"
+LATE_PREFIX = "!"
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+_HOUR = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}")
+
+
+def hour_key(v: Any) -> str:
+    """``day_key`` and the UTC hour: ``YYYY-MM-DDTHH`` (a late purge's bucket)."""
+    if isinstance(v, datetime):
+        v = v.astimezone(UTC) if v.tzinfo is not None else v
+        return f"{v.date().isoformat()}T{v.hour:02d}"
+    if isinstance(v, str) and _HOUR.fullmatch(v[:13]):
+        return f"{v[:10]}T{v[11:13]}"
+    return day_key(v)
+
+
+def day_key(v: Any) -> str:
+    """The UTC day of a stored datetime, as ``raw_select`` returns it: the ISO text SQLite
+    stores (its first ten characters) or PostgreSQL's naive UTC ``timestamp``."""
+    if v is None:
+        return NULL_DAY
+    if isinstance(v, datetime):
+        return (v.astimezone(UTC) if v.tzinfo is not None else v).date().isoformat()
+    if isinstance(v, str) and _DAY.fullmatch(v[:10]):
+        return v[:10]
+    return ODD_DAY
+
+
+@dataclass(frozen=True)
+class Bucketing:
+    """One split of a table's seal into buckets: by the UTC day of ``column``; with
+    ``kept_by``, only the rows whose ``kept_by`` is NULL by ``column``, the others by the
+    day of ``kept_by`` itself (key ``+DAY``), or, with ``late`` (a due column and its
+    fallback), ``!DAYTHH`` (the UTC hour) for those whose ``kept_by`` is at least ``late_after``
+    past their due time (a purge done late). ``narrow(dialect)``: an SQL condition true of every
+    such late row (a superset, cheap to scan), or None."""
+
+    name: str
+    column: str
+    kept_by: str | None = None
+    late: tuple[str, str] | None = None
+    late_after: timedelta = timedelta(0)
+    narrow: Callable[[str], ColumnElement[bool] | None] | None = None
+
+    def key(self, value: Any, kept: Any, late: bool = False) -> str:
+        if self.kept_by is not None and kept is not None:
+            return LATE_PREFIX + hour_key(kept) if late else KEPT_PREFIX + day_key(kept)
+        return day_key(value)
+
+    def is_late(self, kept: Any, due: Any, fallback: Any) -> bool:
+        """``kept`` at least ``late_after`` past ``due`` (or ``fallback`` when it is None):
+        typed values, as a query reads them."""
+        due = due if due is not None else fallback
+        return kept is not None and due is not None and kept >= due + self.late_after
+
+
+def bucketings(table: Table) -> tuple[Bucketing, ...]:
+    return tuple(table.info.get("seal_buckets", ()))
+
+
+def _midnight(d: date) -> datetime:
+    return datetime.combine(d, time(), UTC)
+
+
+def day_of(at: datetime) -> date:
+    return at.astimezone(UTC).date()
+
+
+def day_after(at: datetime) -> date:
+    """The first UTC midnight at or after ``at``, as a day."""
+    d = day_of(at)
+    return d if _midnight(d) == at.astimezone(UTC) else d + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """The rows of one bucketing's buckets for the UTC days [first, end) (None: no bound),
+    or its NULL bucket (``null``); ``kept``: the buckets of the rows whose ``kept_by`` is
+    not NULL (``+DAY``, days of ``kept_by``), not the others'."""
+
+    bucketing: Bucketing
+    first: date | None = None
+    end: date | None = None
+    null: bool = False
+    kept: bool = False
+    # Only the late ones of the kept rows (``Bucketing.late``): ``where`` selects a
+    # superset, and the page, like the check, counts only the late rows among them.
+    late: bool = False
+
+    def where(self, table: Table, dialect: str | None = None) -> ColumnElement[bool]:
+        """The SQL predicate selecting exactly this range's rows (``late``: a superset,
+        narrowed by ``Bucketing.narrow`` for ``dialect``)."""
+        b = self.bucketing
+        parts: list[ColumnElement[bool]] = []
+        if self.late and b.narrow is not None and dialect is not None:
+            narrowed = b.narrow(dialect)
+            if narrowed is not None:
+                parts.append(narrowed)
+        if b.kept_by is not None:
+            if self.kept or self.late:
+                column = table.c[b.kept_by]
+            else:
+                parts.append(table.c[b.kept_by].is_(None))
+                column = table.c[b.column]
+        else:
+            column = table.c[b.column]
+        if self.null:
+            parts.append(column.is_(None))
+        else:
+            parts.append(column.is_not(None))
+            if self.first is not None:
+                parts.append(column >= _midnight(self.first))
+            if self.end is not None:
+                parts.append(column < _midnight(self.end))
+        return and_(*parts)
+
+    def covers(self, key: str) -> bool:
+        """Whether the bucket ``key`` lies in this range (legitimately written rows: exactly
+        those ``where`` selects)."""
+        kept = key[:1] in (KEPT_PREFIX, LATE_PREFIX)
+        if (self.kept or self.late) != kept or (self.late and key[:1] != LATE_PREFIX):
+            return False
+        day = key[1:11] if kept else key
+        if self.null:
+            return day == NULL_DAY
+        if day in (NULL_DAY, ODD_DAY):
+            return False
+        return (self.first is None or day >= self.first.isoformat()) and (
+            self.end is None or day < self.end.isoformat()
+        )
+
+
+def sealed_late_count(
+    seal: Seal, table: Table, bucketing: Bucketing, start: datetime, end: datetime
+) -> int | None:
+    """The rows of ``bucketing``'s late buckets for the UTC hours in [start, end), from the
+    seal itself (None: bounds not on whole hours, or the seal has no buckets for it)."""
+    whole = all(t.minute == t.second == t.microsecond == 0 for t in (start, end))
+    have = seal.buckets.get(table.name, {}).get(bucketing.name)
+    if not whole or have is None:
+        return None
+    first, last = (t.astimezone(UTC).strftime("%Y-%m-%dT%H") for t in (start, end))
+    return sum(
+        n
+        for k, (n, _d) in have.items()
+        if k[:1] == LATE_PREFIX and len(k) == 14 and first <= k[1:] < last
+    )
+
+
+def read_range(conn: Any, query: Any, table: Table, rng: DayRange) -> Any:
+    """Run ``query`` restricted to ``rng``'s rows of ``table`` (its one read of that table):
+    a checked read (``Views.ranges``) then checks only those buckets of ``table``."""
+    statement = query.where(rng.where(table, conn.dialect.name))
+    ranged = getattr(conn, "execute_range", None)
+    return conn.execute(statement) if ranged is None else ranged(statement, table, rng)
+
+
+def first_rows(
+    conn: Any, query: Any, table: Table, rng: DayRange, order: ColumnElement[Any], n: int
+) -> list[Any]:
+    """The first ``n`` rows of ``query`` (ordered by ``rng``'s column first, then unique
+    columns), restricted to ``rng`` and to the days up to the ``n``-th row's: a checked
+    read then checks that prefix of days only. The ``n``-th row's day is looked up
+    first, unchecked: it only chooses the prefix, and whatever it says the rows shown
+    are the first ``n`` of the checked prefix, which are the first ``n`` of the table when
+    the prefix holds ``n`` of them (otherwise the whole range is read)."""
+    probe = getattr(conn, "execute_unrecorded", conn.execute)
+    nth = probe(
+        query.where(rng.where(table, conn.dialect.name))
+        .with_only_columns(order)
+        .offset(n - 1)
+        .limit(1)
+    ).first()
+    if nth is not None and nth[0] is not None:
+        end = day_of(nth[0]) + timedelta(days=1)
+        end = end if rng.end is None else min(end, rng.end)
+        prefix = DayRange(rng.bucketing, rng.first, end, kept=rng.kept)
+        rows = list(read_range(conn, query.limit(n), table, prefix))
+        if len(rows) == n:
+            return rows
+    return list(read_range(conn, query.limit(n), table, rng))
+
+
 # ---- a page's changes -------------------------------------------------------------------
+
+
+# Per bucketing: bucket key -> (rows, digest).
+Buckets = dict[str, dict[str, tuple[int, int]]]
+
+
+def add_to(buckets: Buckets, bucketing: str, key: str, rows: int, digest: int) -> None:
+    """Add to one bucket's sums (an emptied bucket is dropped: the seal stays small)."""
+    days = buckets.setdefault(bucketing, {})
+    n, d = days.get(key, (0, 0))
+    n, d = n + rows, (d + digest) % MODULUS
+    if n == 0 and d == 0:
+        days.pop(key, None)
+    else:
+        days[key] = (n, d)
 
 
 @dataclass
 class TableDelta:
     rows: int = 0
     digest: int = 0
+    buckets: Buckets = field(default_factory=dict)
+
+    def add(self, h: RowHasher, raw: Sequence[Any], sign: int) -> None:
+        g = h.digest_raw(raw)
+        self.rows += sign
+        self.digest += sign * g
+        for name, key in h.buckets_raw(raw):
+            add_to(self.buckets, name, key, sign, sign * g)
 
 
 # A touched row whose stored form after the page is not known from the values written
@@ -488,12 +800,11 @@ class Sealer:
     def finish(self, conn: Connection) -> None:
         """Turn before/now into each table's delta, reading back the UNKNOWN rows."""
         for name, seen in self.before.items():
-            table, h = self.tables[name], self.hashers[name]
+            table, h = self.tables[name], self.hashers[name].use_dialect(conn.dialect)
             d = self.deltas.setdefault(name, TableDelta())
             for raw in seen.values():
                 if raw is not None:
-                    d.rows -= 1
-                    d.digest -= h.digest_raw(raw)
+                    d.add(h, raw, -1)
             now = self.now.get(name, {})
             unknown = []
             for k in seen:
@@ -501,11 +812,9 @@ class Sealer:
                 if row is UNKNOWN:
                     unknown.append(k)
                 else:
-                    d.rows += 1
-                    d.digest += h.digest_raw(row)
+                    d.add(h, row, 1)
             for raw in read_back(conn, table, h.pk, unknown):
-                d.rows += 1
-                d.digest += h.digest_raw(raw)
+                d.add(h, raw, 1)
             d.digest %= MODULUS
             if Sealer.verify:
                 self._verify(conn, table, h, now, unknown)
@@ -565,20 +874,54 @@ class Seal:
     projection: str
     position: int
     tables: dict[str, tuple[int, int]]  # table -> (rows, digest)
+    # table -> its buckets (only tables whose seal has them: ``has_buckets``)
+    buckets: dict[str, Buckets] = field(default_factory=dict)
 
 
-def _tables_json(tables: Mapping[str, tuple[int, int]]) -> str:
-    return json.dumps(
-        {t: [n, f"{d:064x}"] for t, (n, d) in tables.items()},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+def _tables_json(
+    tables: Mapping[str, tuple[int, int]], buckets: Mapping[str, Buckets] | None = None
+) -> str:
+    """``{"table": [rows, digest hex], ...}``; a table with buckets has a third element,
+    ``{"bucketing": {"key": [rows, digest hex], ...}, ...}`` (empty buckets left out)."""
+    out: dict[str, list[Any]] = {}
+    for t, (n, d) in tables.items():
+        entry: list[Any] = [n, f"{d:064x}"]
+        if buckets and t in buckets:
+            entry.append(
+                {
+                    name: {k: [bn, f"{bd:064x}"] for k, (bn, bd) in days.items()}
+                    for name, days in buckets[t].items()
+                }
+            )
+        out[t] = entry
+    return json.dumps(out, sort_keys=True, separators=(",", ":"))
+
+
+def _parse_tables(text: str) -> tuple[dict[str, tuple[int, int]], dict[str, Buckets]]:
+    tables: dict[str, tuple[int, int]] = {}
+    buckets: dict[str, Buckets] = {}
+    for t, entry in json.loads(text).items():
+        tables[t] = (int(entry[0]), int(entry[1], 16))
+        if len(entry) > 2:
+            buckets[t] = {
+                name: {k: (int(bn), int(bd, 16)) for k, (bn, bd) in days.items()}
+                for name, days in entry[2].items()
+            }
+    return tables, buckets
 
 
 def _payload(seal: Seal) -> bytes:
     return json.dumps(
-        [seal.projection, seal.position, _tables_json(seal.tables)], separators=(",", ":")
+        [seal.projection, seal.position, _tables_json(seal.tables, seal.buckets)],
+        separators=(",", ":"),
     ).encode()
+
+
+def has_buckets(seal: Seal, table: Table) -> bool:
+    """Whether the seal has every bucketing of ``table`` (a seal from before buckets, or
+    before a bucketing was added, has not: its range reads are checked whole)."""
+    have = seal.buckets.get(table.name)
+    return have is not None and all(b.name in have for b in bucketings(table))
 
 
 def seal_mac(key: bytes, seal: Seal) -> str:
@@ -586,7 +929,13 @@ def seal_mac(key: bytes, seal: Seal) -> str:
 
 
 def empty_seal(p: Projection) -> Seal:
-    return Seal(p.name, 0, {t.name: (0, 0) for t in p.metadata.sorted_tables})
+    tables = p.metadata.sorted_tables
+    return Seal(
+        p.name,
+        0,
+        {t.name: (0, 0) for t in tables},
+        {t.name: {b.name: {} for b in bucketings(t)} for t in tables if bucketings(t)},
+    )
 
 
 class SealInvalid(Exception):
@@ -601,8 +950,8 @@ def read_seal(conn: Connection, key: bytes, p: Projection, position: int) -> Sea
         if position == 0:
             return empty_seal(p)
         raise SealInvalid(f"no seal for read model {p.name!r} at position {position}")
-    tables = {t: (int(n), int(d, 16)) for t, (n, d) in json.loads(row.tables).items()}
-    seal = Seal(p.name, int(row.position), tables)
+    tables, buckets = _parse_tables(row.tables)
+    seal = Seal(p.name, int(row.position), tables, buckets)
     if not hmac.compare_digest(seal_mac(key, seal), row.mac):
         raise SealInvalid(f"the seal of read model {p.name!r} fails its HMAC")
     if seal.position != position:
@@ -612,6 +961,8 @@ def read_seal(conn: Connection, key: bytes, p: Projection, position: int) -> Sea
         )
     for t in p.metadata.sorted_tables:
         seal.tables.setdefault(t.name, (0, 0))
+        if bucketings(t) and seal.tables[t.name] == (0, 0) and not has_buckets(seal, t):
+            seal.buckets[t.name] = {b.name: {} for b in bucketings(t)}  # no rows: none
     return seal
 
 
@@ -619,14 +970,32 @@ def write_seal(
     conn: Connection, key: bytes, p: Projection, old: Seal, position: int, deltas: Sealer
 ) -> None:
     tables = dict(old.tables)
+    buckets = {t: {b: dict(days) for b, days in have.items()} for t, have in old.buckets.items()}
     for name, d in deltas.deltas.items():
         rows, digest = tables.get(name, (0, 0))
         tables[name] = (rows + d.rows, (digest + d.digest) % MODULUS)
-    new = Seal(p.name, position, tables)
-    values = {"position": position, "tables": _tables_json(tables), "mac": seal_mac(key, new)}
-    if conn.execute(seals.update().where(seals.c.projection == p.name).values(**values)).rowcount:
-        return
-    conn.execute(seals.insert().values(projection=p.name, **values))
+        if name in buckets:  # a seal without them gains them by a scan (``add_buckets``)
+            for bucketing, days in d.buckets.items():
+                for k, (n, g) in days.items():
+                    add_to(buckets[name], bucketing, k, n, g)
+    _store_seal(conn, key, Seal(p.name, position, tables, buckets))
+
+
+def _store_seal(conn: Connection, key: bytes, seal: Seal, *, mac: str | None = None) -> int:
+    """Write the seal row (UPDATE, else INSERT); ``mac``: only over the seal with that
+    HMAC (returns 0 when another process changed it meanwhile)."""
+    values = {
+        "position": seal.position,
+        "tables": _tables_json(seal.tables, seal.buckets),
+        "mac": seal_mac(key, seal),
+    }
+    q = seals.update().where(seals.c.projection == seal.projection)
+    if mac is not None:
+        return conn.execute(q.where(seals.c.mac == mac).values(**values)).rowcount
+    if conn.execute(q.values(**values)).rowcount:
+        return 1
+    conn.execute(seals.insert().values(projection=seal.projection, **values))
+    return 1
 
 
 # ---- sealed marks -----------------------------------------------------------------------
@@ -746,8 +1115,8 @@ def check_marks(conn: Connection, key: bytes, checked: Iterable[str] = ()) -> li
 
 def _valid_projection_seal(key: bytes, row: Any) -> bool:
     try:
-        tables = {t: (int(n), int(d, 16)) for t, (n, d) in json.loads(row.tables).items()}
-        seal = Seal(str(row.projection), int(row.position), tables)
+        tables, buckets = _parse_tables(row.tables)
+        seal = Seal(str(row.projection), int(row.position), tables, buckets)
     except (ValueError, TypeError, AttributeError):
         return False
     return hmac.compare_digest(seal_mac(key, seal), str(row.mac))
@@ -758,38 +1127,88 @@ def seal_by_scan(
     key: bytes,
     p: Projection,
     position: int,
-    digests: Mapping[str, tuple[int, int]],
+    digests: Mapping[str, Scan],
 ) -> None:
-    """Write ``p``'s seal at ``position`` from its tables' digests as a scan finds them
-    (``table_digest``): what a rebuild writes once at its end instead of sealing each
-    batch. The seal then holds exactly what the check recomputes (the same scan)."""
-    tables = {t.name: tuple(digests[t.name]) for t in p.metadata.sorted_tables}
-    new = Seal(p.name, position, tables)  # type: ignore[arg-type]
-    values = {"position": position, "tables": _tables_json(tables), "mac": seal_mac(key, new)}  # type: ignore[arg-type]
-    if conn.execute(seals.update().where(seals.c.projection == p.name).values(**values)).rowcount:
-        return
-    conn.execute(seals.insert().values(projection=p.name, **values))
+    """Write ``p``'s seal at ``position`` from its tables' digests and buckets as a scan
+    finds them (``table_digest``): what a rebuild writes once at its end instead of
+    sealing each batch. The seal then holds exactly what the check recomputes."""
+    tables = {t.name: digests[t.name].sums for t in p.metadata.sorted_tables}
+    buckets = {t.name: digests[t.name].buckets for t in p.metadata.sorted_tables if bucketings(t)}
+    _store_seal(conn, key, Seal(p.name, position, tables, buckets))
 
 
 # ---- the check --------------------------------------------------------------------------
 
 
-def table_digest(conn: Connection, hasher: RowHasher) -> tuple[int, int]:
+@dataclass(frozen=True)
+class Scan:
+    """What a scan of a table (or of a range of it) finds: rows, digest, buckets."""
+
+    rows: int
+    digest: int
+    buckets: Buckets
+
+    @property
+    def sums(self) -> tuple[int, int]:
+        return self.rows, self.digest
+
+
+def table_digest(
+    conn: Connection,
+    hasher: RowHasher,
+    *,
+    where: Any = None,
+    buckets: bool = False,
+    only: DayRange | None = None,
+) -> Scan:
+    """The rows (``where`` selects; None: all) counted and digested; ``buckets``: their
+    buckets too (a rebuild's seal, ``add_buckets``); ``only``: only the rows whose bucket
+    that range covers (a ``late`` range's superset filtered as the page filters it)."""
     rows = digest = 0
     h = hasher.digest_raw
-    for raw in conn.execution_options(yield_per=5000).execute(raw_select(hasher.table)):
+    hasher.use_dialect(conn.dialect)
+    q = raw_select(hasher.table)
+    if where is not None:
+        q = q.where(where)
+    found: Buckets = {}
+    for raw in conn.execute(q, execution_options={"yield_per": 5000}):
+        if only is not None and not only.covers(dict(hasher.buckets_raw(raw))[only.bucketing.name]):
+            continue
+        g = h(raw)
         rows += 1
-        digest += h(raw)
+        digest += g
+        if buckets:
+            for name, key in hasher.buckets_raw(raw):
+                add_to(found, name, key, 1, g)
+    if buckets:
+        for b in hasher.bucketings:
+            found.setdefault(b.name, {})
+    return Scan(rows, digest % MODULUS, found)
+
+
+def range_sums(seal: Seal, table: Table, rng: DayRange) -> tuple[int, int]:
+    """The sealed rows and digest of the buckets ``rng`` covers."""
+    rows = digest = 0
+    for key, (n, d) in seal.buckets[table.name][rng.bucketing.name].items():
+        if rng.covers(key):
+            rows += n
+            digest += d
     return rows, digest % MODULUS
 
 
 def check_projections(
-    views: Views, projections: Sequence[Projection], only: Iterable[str] | None = None
+    views: Views,
+    projections: Sequence[Projection],
+    only: Iterable[str] | None = None,
+    ranges: Mapping[str, Iterable[DayRange]] | None = None,
 ) -> list[Finding]:
-    """Every table of these projections (or only those named) against its seal; a
-    projection with a table that differs is diagnosed row by row against a scratch
-    rebuild. Returns the findings (empty: all match)."""
+    """Every table of these projections (or only those named) against its seal, and the
+    tables of ``ranges`` (read only in these ranges) in those ranges' buckets (the whole
+    table when its seal has no buckets yet); a projection with a table that differs is
+    diagnosed row by row against a scratch rebuild. Returns the findings (empty: all
+    match)."""
     wanted = None if only is None else set(only)
+    ranges = ranges or {}
     from projections.base import tracked_position
 
     key = views.seal_key()
@@ -810,9 +1229,21 @@ def check_projections(
                 continue
             bad = []
             for table in p.metadata.sorted_tables:
-                if wanted is not None and table.name not in wanted:
+                whole = wanted is None or table.name in wanted
+                if not whole and table.name not in ranges:
                     continue
-                if table_digest(conn, RowHasher(key, table)) != seal.tables[table.name]:
+                if not whole and has_buckets(seal, table):
+                    hasher = RowHasher(key, table)
+                    dialect = conn.dialect.name
+                    if any(
+                        table_digest(
+                            conn, hasher, where=r.where(table, dialect), only=r if r.late else None
+                        ).sums
+                        != range_sums(seal, table, r)
+                        for r in ranges[table.name]
+                    ):
+                        bad.append(table.name)
+                elif table_digest(conn, RowHasher(key, table)).sums != seal.tables[table.name]:
                     bad.append(table.name)
         if bad:
             findings.extend(
@@ -864,3 +1295,42 @@ def diagnose(views: Views, p: Projection, position: int) -> list[Finding]:
         return findings
     finally:
         scratch.close()
+
+
+# ---- seals from before buckets ------------------------------------------------------------
+
+
+def add_buckets(views: Views) -> list[str]:
+    """Give each sealed projection's seal the buckets it lacks (a ledger sealed before
+    buckets existed, or before a bucketing was declared): per table, one scan counts its
+    rows into buckets, and the seal gains them only when the scan's total equals the
+    sealed total (the rows are exactly the sealed ones, so are their buckets), at the
+    same position, over the seal unchanged since it was read (its HMAC: another process
+    that extended it meanwhile wins, and the next open tries again). A table whose rows
+    do not match is left without buckets: its reads stay whole-table checks, which
+    report it. Returns the projections whose seals gained buckets."""
+    from projections.base import tracked_position
+
+    key = views.seal_key()
+    done = []
+    for p in views.projections:
+        tables = [t for t in p.metadata.sorted_tables if bucketings(t)]
+        if not tables:
+            continue
+        with views.engine.begin() as conn:
+            row = conn.execute(select(seals.c.mac).where(seals.c.projection == p.name)).first()
+            if row is None:
+                continue  # never sealed yet: its first seal has buckets (``empty_seal``)
+            try:
+                seal = read_seal(conn, key, p, tracked_position(conn, p.name))
+            except SealInvalid:
+                continue  # reported by the next check
+            todo = [t for t in tables if not has_buckets(seal, t)]
+            scans = {t.name: table_digest(conn, RowHasher(key, t), buckets=True) for t in todo}
+            if not todo or any(scans[t.name].sums != seal.tables[t.name] for t in todo):
+                continue
+            buckets = {**seal.buckets, **{t.name: scans[t.name].buckets for t in todo}}
+            new = Seal(p.name, seal.position, seal.tables, buckets)
+            if _store_seal(conn, key, new, mac=str(row.mac)):
+                done.append(p.name)
+    return done

@@ -1,0 +1,304 @@
+"""Seals per bucket (R29, ``projections.seal``): a page checks only the buckets its query
+reads, and still sees every row changed with plain SQL that could change its answer.
+
+The home page (``desk``: overdue footage by the day its retention ended, late purges by
+the day of the purge) and the footage list (``listed_segments``: the first rows by day of
+recording) on the scenario of the compliance report, on SQLite and PostgreSQL: a row
+deleted, edited in the range, edited out of it or into it, inserted, and a bucket of the
+seal edited are each refused (``ReadModelTampered``); a row the page cannot show, changed,
+is not (the whole-table check still finds it). Seals without buckets (a ledger sealed
+before them) gain them only when the table matches its seal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ledger.app import Ledger
+from ledger.clock import ManualClock
+from ledger.datadir import DataDir
+from projections import base
+from projections.compliance import desk
+from projections.registry import open_views
+from projections.retention import RetentionProjection, listed_segments, segments
+from projections.seal import (
+    ReadModelTampered,
+    RowHasher,
+    Seal,
+    _store_seal,
+    add_buckets,
+    bucketings,
+    check_projections,
+    read_seal,
+    table_digest,
+)
+from tests.cli.db_helpers import execute
+from tests.conftest import NOW
+from tests.identity import open_test_ledger
+from tests.integration.test_compliance_report import REPORT_NOW, Scenario, build_scenario
+
+COLUMNS = (
+    "segment_id, aggregate_id, sha256, camera_id, recorded_start, recorded_end, captured_at, "
+    "size, deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id"
+)
+
+
+@pytest.fixture
+def scenario(data_dir: Path) -> tuple[Path, Scenario]:
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    sc = build_scenario(ledger)
+    ledger.close()
+    _home(data_dir)  # the read models caught up and sealed, and the page as it is
+    return data_dir, sc
+
+
+@pytest.fixture
+def opened(scenario: tuple[Path, Scenario]) -> Iterator[Ledger]:
+    ledger = open_test_ledger(DataDir.open(scenario[0]), clock=ManualClock(REPORT_NOW))
+    yield ledger
+    ledger.close()
+
+
+def _home(data_dir: Path) -> list[str]:
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(REPORT_NOW))
+    try:
+        return [item.text for item in desk(ledger, REPORT_NOW).attention]
+    finally:
+        ledger.close()
+
+
+def _footage(data_dir: Path, limit: int | None) -> list[str]:
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(REPORT_NOW))
+    try:
+        return [r.segment_id for r in listed_segments(ledger, REPORT_NOW, limit=limit)]
+    finally:
+        ledger.close()
+
+
+def _refused(page: object, *args: object, table: str = "proj_retention_segments") -> str:
+    with pytest.raises(ReadModelTampered) as e:
+        page(*args)  # type: ignore[operator]
+    assert table in str(e.value)
+    return str(e.value)
+
+
+def _whole_check(ledger: Ledger) -> list[str]:
+    views = open_views(ledger)
+    try:
+        return [f.table for f in check_projections(views, [RetentionProjection()])]
+    finally:
+        views.close()
+
+
+HOME_FORGERIES = {
+    # an overdue segment deleted: it would vanish from the attention list
+    "deleted": "DELETE FROM proj_retention_segments WHERE segment_id = '{overdue}'",
+    # an overdue segment's camera renamed (the page shows it)
+    "edited in the range": "UPDATE proj_retention_segments SET camera_id = 'elsewhere' "
+    "WHERE segment_id = '{overdue}'",
+    # an overdue segment's retention moved to 2099: it would no longer be overdue
+    "edited out of the range": "UPDATE proj_retention_segments "
+    "SET keep_until = '2099-01-01 00:00:00.000000' WHERE segment_id = '{overdue}'",
+    # footage kept for weeks made to look overdue
+    "edited into the range": "UPDATE proj_retention_segments "
+    "SET keep_until = '2026-10-01 00:00:00.000000' WHERE segment_id = '{kept}'",
+    # an overdue segment made up (a copy of one under another id)
+    "inserted": f"INSERT INTO proj_retention_segments ({COLUMNS}) SELECT 'forged-1', "
+    "'forged-aggregate', sha256, camera_id, recorded_start, recorded_end, captured_at, size, "
+    "deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id "
+    "FROM proj_retention_segments WHERE segment_id = '{overdue}'",
+}
+LATE_FORGERIES = {
+    # the late purge deleted: "1 segment was purged late" would vanish
+    "late purge deleted": "DELETE FROM proj_retention_segments WHERE segment_id = '{late}'",
+    # the late purge made to look on time (purged before its deadline)
+    "late purge edited on time": "UPDATE proj_retention_segments SET purged_at = keep_until "
+    "WHERE segment_id = '{late}'",
+    # a purge on time made up, late, in the same hour
+    "late purge inserted": f"INSERT INTO proj_retention_segments ({COLUMNS}) SELECT 'forged-2', "
+    "'forged-aggregate-2', sha256, camera_id, recorded_start, recorded_end, captured_at, size, "
+    "deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id "
+    "FROM proj_retention_segments WHERE segment_id = '{late}'",
+}
+
+
+def _late_purges(data_dir: Path, minutes: int) -> int:
+    """The home page's week of late purges, its start ``minutes`` past the site's midnight
+    (0: the page's own week, whole UTC hours)."""
+    from datetime import date, timedelta
+
+    from ledger import sitetime
+    from projections.registry import read_views
+    from projections.retention import late_purges_in
+
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(REPORT_NOW))
+    try:
+        last = sitetime.local_day(REPORT_NOW, ledger.site().zone)
+        start, end = sitetime.days(date.fromordinal(last.toordinal() - 6), last, ledger.site().zone)
+        start += timedelta(minutes=minutes)
+        return read_views(ledger, lambda conn: late_purges_in(conn, start, end), checked=True)
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("forgery", list(LATE_FORGERIES))
+def test_the_week_of_late_purges_is_the_seals_count_or_checked_rows(
+    scenario: tuple[Path, Scenario], forgery: str
+) -> None:
+    data_dir, sc = scenario
+    assert _late_purges(data_dir, 0) == _late_purges(data_dir, 30) == 1
+    execute(data_dir, LATE_FORGERIES[forgery].format(late=sc.purged_late))
+    # the page's week is whole UTC hours: its count is the seal's, whatever the rows say
+    assert _late_purges(data_dir, 0) == 1
+    assert any("1 segment was purged late" in t for t in _home(data_dir))
+    # a range not on whole hours reads the late purges' rows, checked
+    _refused(_late_purges, data_dir, 30)
+
+
+@pytest.mark.parametrize("forgery", list(HOME_FORGERIES))
+def test_the_home_page_refuses_a_row_changed_in_its_buckets(
+    scenario: tuple[Path, Scenario], forgery: str
+) -> None:
+    data_dir, sc = scenario
+    assert any("purged late" in t for t in _home(data_dir))
+    assert any(sc.overdue[0] in t for t in _home(data_dir))
+    execute(
+        data_dir,
+        HOME_FORGERIES[forgery].format(overdue=sc.overdue[0], kept=sc.flagged, late=sc.purged_late),
+    )
+    _refused(_home, data_dir)
+
+
+def test_a_bucket_of_the_seal_edited_is_refused(scenario: tuple[Path, Scenario]) -> None:
+    data_dir, _sc = scenario
+    # an empty bucket claimed for a day nobody checks: the seal's HMAC fails
+    execute(
+        data_dir,
+        "UPDATE proj_seals SET tables = REPLACE(tables, '\"keep\":{', "
+        '\'"keep":{"1999-01-01":[0,"' + "0" * 64 + "\"],') WHERE projection = 'retention'",
+    )
+    assert "fails its HMAC" in _refused(_home, data_dir, table="proj_seals")
+
+
+def test_a_row_the_page_cannot_show_is_left_to_the_pages_that_can(
+    scenario: tuple[Path, Scenario], opened: Ledger
+) -> None:
+    data_dir, sc = scenario
+    before = _home(data_dir)
+    # footage kept (not overdue, not purged): the home page never reads it
+    execute(
+        data_dir,
+        f"UPDATE proj_retention_segments SET camera_id = 'elsewhere' WHERE segment_id = '{sc.held}'",
+    )
+    assert _home(data_dir) == before
+    _refused(_footage, data_dir, None)  # the footage list shows it
+    assert _whole_check(opened) == ["proj_retention_segments"]  # verify, reports
+
+
+def test_the_footage_list_checks_the_days_up_to_its_last_row(
+    scenario: tuple[Path, Scenario],
+) -> None:
+    data_dir, sc = scenario
+    first = _footage(data_dir, 2)
+    assert first == [sc.purged_late, sc.overdue[0]]  # October's, oldest first
+    # a November segment: after the first two rows' day
+    execute(
+        data_dir,
+        f"UPDATE proj_retention_segments SET camera_id = 'elsewhere' WHERE segment_id = '{sc.held}'",
+    )
+    assert _footage(data_dir, 2) == first
+    _refused(_footage, data_dir, None)
+    # ... moved before them: it would be listed first
+    execute(
+        data_dir,
+        "UPDATE proj_retention_segments SET recorded_start = '2026-09-30 00:00:00.000000' "
+        f"WHERE segment_id = '{sc.flagged}'",
+    )
+    _refused(_footage, data_dir, 2)
+
+
+def test_the_footage_list_refuses_a_row_deleted_from_its_first_days(
+    scenario: tuple[Path, Scenario],
+) -> None:
+    data_dir, sc = scenario
+    execute(data_dir, f"DELETE FROM proj_retention_segments WHERE segment_id = '{sc.overdue[1]}'")
+    _refused(_footage, data_dir, 2)
+
+
+def _bucketed_tables() -> list:  # type: ignore[type-arg]
+    return [t for t in RetentionProjection().metadata.sorted_tables if bucketings(t)]
+
+
+def _seal(ledger: Ledger) -> Seal:
+    views = open_views(ledger)
+    try:
+        with views.engine.connect() as conn:
+            return read_seal(
+                conn, views.seal_key(), RetentionProjection(), views.positions()["retention"]
+            )
+    finally:
+        views.close()
+
+
+def test_buckets_kept_by_each_page_of_events_are_those_a_scan_finds(
+    scenario: tuple[Path, Scenario], opened: Ledger
+) -> None:
+    assert _bucketed_tables() == [segments]
+    seal = _seal(opened)
+    views = open_views(opened)
+    try:
+        with views.engine.connect() as conn:
+            scan = table_digest(conn, RowHasher(views.seal_key(), segments), buckets=True)
+        assert seal.buckets[segments.name] == scan.buckets
+        assert sum(n for n, _d in seal.buckets[segments.name]["keep"].values()) == scan.rows
+        views.rebuild()  # and as a rebuild seals them
+    finally:
+        views.close()
+    assert _seal(opened).buckets == seal.buckets
+
+
+def _strip_buckets(ledger: Ledger) -> None:
+    """The retention seal as a ledger sealed before buckets has it (the same rows and
+    digests, no buckets, its HMAC over that)."""
+    old = _seal(ledger)
+    views = open_views(ledger)
+    try:
+        with views.engine.begin() as conn:
+            _store_seal(conn, views.seal_key(), Seal(old.projection, old.position, old.tables))
+    finally:
+        views.close()
+
+
+def test_a_seal_from_before_buckets_gains_them_when_its_rows_match(
+    scenario: tuple[Path, Scenario], opened: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir, sc = scenario
+    want = _seal(opened).buckets
+    before = _home(data_dir)
+    _strip_buckets(opened)
+    assert _seal(opened).buckets == {}
+    assert _home(data_dir) == before  # checked whole meanwhile
+    monkeypatch.setattr(base, "_BUCKETED", set())  # a new process opens it
+    assert _home(data_dir) == before
+    assert _seal(opened).buckets == want
+
+
+def test_a_seal_from_before_buckets_over_changed_rows_keeps_refusing(
+    scenario: tuple[Path, Scenario], opened: Ledger
+) -> None:
+    data_dir, sc = scenario
+    _strip_buckets(opened)
+    execute(
+        data_dir,
+        f"UPDATE proj_retention_segments SET camera_id = 'elsewhere' WHERE segment_id = '{sc.held}'",
+    )
+    views = open_views(opened)
+    try:
+        assert add_buckets(views) == []  # the rows do not match the seal: no buckets
+    finally:
+        views.close()
+    assert _seal(opened).buckets == {}
+    _refused(_home, data_dir)  # read whole: the changed row is found
