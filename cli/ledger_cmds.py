@@ -28,7 +28,7 @@ from cli.proofs import witness_policy_option, witness_policy_sha256_option
 from cli.when import range_options, time_range
 from ledger import sitetime
 from ledger.app import open_ledger
-from ledger.chain import Damage
+from ledger.chain import Damage, VerifyResult
 from ledger.datadir import DataDir
 from ledger.dir_modes import tighten
 from ledger.errors import InvalidTime
@@ -229,6 +229,7 @@ def verify(
 
         acts = deep_checker(ctx.ledger().mapper) if deep else None
         result = verify_chain(reader, on_entry=progress, acts=acts)
+    recorded = _record_verification(ctx, result, deep)
     data = {
         "ok": result.ok,
         "entries": result.count,
@@ -247,8 +248,11 @@ def verify(
             + [f"read model damaged (R29): {f.describe()}" for f in damage]
             + ([problem] if problem else [])
         )
+    data["recorded"] = recorded
     if as_json:
         emit_json(data)
+    if recorded != "in the ledger":
+        info(f"warning: this verification was not recorded in the ledger ({recorded})")
     if result.damage is not None:
         d = result.damage
         raise Tampered(
@@ -264,6 +268,38 @@ def verify(
             + (" (every event decrypted and checked)" if deep else "")
             + f"; head {result.head_hash.hex()}"
         )
+
+
+def _record_verification(ctx: Context, result: VerifyResult, deep: bool) -> str:
+    """Record the outcome in the ledger (the dashboard shows the last one), signed by the
+    member signed in at this terminal (custodes login), else by the service identity
+    (cron). A failure the ledger cannot take (a damaged head, a read-only database, no
+    keys here) is kept in the data directory; an ok one is then not recorded anywhere.
+    Where it went: "in the ledger", or why not."""
+    from ledger.verification_commands import keep_unrecorded_failure
+
+    who = "command line"
+    try:
+        ledger = ctx.ledger()
+        who = _signed_in_member(ctx) or ledger.act_as_service()
+        ledger.record_verification(result, deep=deep, via="command line", actor=who)
+        return "in the ledger"
+    except Exception as e:  # the verification's own outcome and exit code stand
+        why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if result.ok:
+        return why
+    datadir = ctx.datadir()
+    keep_unrecorded_failure(datadir.path, result, by=who, via="command line", at=ctx.now(), why=why)
+    return f"{why}; the failure is kept in {datadir.path}/ instead"
+
+
+def _signed_in_member(ctx: Context) -> str | None:
+    """The member signed in for this OS user and terminal session (custodes login),
+    without asking for a passphrase; None when nobody is."""
+    from ledger.unlock import UnlockStore
+
+    unlock = UnlockStore(ctx.datadir().path).load(ctx.now())
+    return None if unlock is None else ctx.ledger().unlock_with(unlock.signer).name
 
 
 def _damage_json(damage: Damage | None) -> dict[str, Any] | None:
