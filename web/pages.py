@@ -75,6 +75,7 @@ def logout() -> Response:
 
 @bp.route("/")
 def home() -> Response:
+    from ledger.verification_commands import last_outcome
     from projections.compliance import desk as desk_summary
     from projections.disclosures import disclosures
     from projections.registry import read_views
@@ -85,6 +86,8 @@ def home() -> Response:
         summary = desk_summary(ledger, d.now()) if role in OVERSIGHT else None
         position, head = ledger.chain_head()
         issued = ledger.last_report_issued() if role in OVERSIGHT else None
+        verified = last_outcome(ledger, d.datadir.path) if role in OVERSIGHT else None
+        kept, kept_problem = _last_checkpoint(ledger) if role in OVERSIGHT else (None, "")
         # the requests this member took in: the signed intake, not the typed "received by"
         mine = read_views(ledger, lambda conn: disclosures(conn, entered_by=me), checked=True)
     groups: dict[tuple[str, str], list[Any]] = {}
@@ -99,24 +102,51 @@ def home() -> Response:
         mine=mine,
         chain={"entries": position, "head": head.hex()},
         issued=issued,
-        verify=d.last_verify,
+        verify=verified,
+        kept=kept,
+        kept_problem=kept_problem,
     )
+
+
+def _last_checkpoint(ledger: Any) -> tuple[Any, str]:
+    """The last checkpoint signed by ``custodes checkpoint``'s path (the command line's
+    and the legal page's), its cosignatures judged under the witness policy the ledger
+    keeps, as ``verify --against`` judges them; or why it cannot be shown."""
+    from ledger.witness.ledger_side import kept_checkpoint, recorded_policy
+
+    d = desk()
+    site = ledger.site()
+    try:
+        kept = kept_checkpoint(
+            d.datadir.path, origin=site.log_origin, public_key=d.datadir.public_key(),
+            policy=recorded_policy(site.witness_policy),
+        )  # fmt: skip
+    except InvalidInput as e:  # its signature fails: say so, never show it as signed
+        return None, str(e)
+    return kept, ""
 
 
 @bp.route("/verify", methods=["POST"])
 def verify_now() -> Response:
-    """Check the whole chain now (no key needed): the result shows on the home page."""
-    from ledger.integrity import LedgerTampered, open_chain, verify_chain
+    """Check the whole chain now (no key needed) and record the outcome in the ledger,
+    signed by this member, so the home page shows it after a restart and ``custodes
+    verify`` from cron sees the same record. A failure the ledger cannot take is kept in
+    the data directory instead (``keep_unrecorded_failure``)."""
+    from ledger.integrity import open_chain, verify_chain
+    from ledger.verification_commands import keep_unrecorded_failure
 
     d = desk()
     with acting() as (ledger, me):
         ledger.authorize(me, "verify the ledger", OVERSIGHT, rules.STAFF_ROLE)
-        reader = open_chain(d.datadir)
+        result = verify_chain(open_chain(d.datadir))
         try:
-            result = verify_chain(reader)
-            d.last_verify.update(at=d.now(), by=me, ok=True, entries=result.count, problem="")
-        except LedgerTampered as e:
-            d.last_verify.update(at=d.now(), by=me, ok=False, entries=None, problem=str(e))
+            ledger.record_verification(result, deep=False, via="web", actor=me)
+        except Exception as e:
+            if result.ok:  # an ok outcome is only ever shown from the ledger
+                raise
+            keep_unrecorded_failure(
+                d.datadir.path, result, by=me, via="web", at=d.now(), why=str(e) or repr(e)
+            )
     return redirect("/")  # type: ignore[return-value]
 
 
