@@ -199,6 +199,7 @@ def _version(ledger: Any, ref: str) -> int:
 @bp.route("/requests/<ref>")
 def request_page(ref: str) -> Response:
     with acting() as (ledger, me):
+        ref = ledger.request_for(ref, actor=me, action="request show")  # else 404 (no oracle)
         view = ledger.read_request(ref, actor=me, detail="web")  # the read is recorded (R27)
         seen = _version(ledger, ref)
     return _request_page(view, seen)
@@ -326,6 +327,7 @@ def _confirmed_act(
     opened or the form does not say when (409, nothing recorded: ``StaleForm``).
     ``which`` names the form re-shown on a problem."""
     with acting() as (ledger, me):
+        ref = ledger.request_for(ref, actor=me, action=f"request {which}")  # else 404
         view = ledger.read_request(ref, actor=me, detail=f"web {which}")
         if prepare is not None:
             prepare(view)
