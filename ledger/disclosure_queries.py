@@ -1,7 +1,7 @@
 """Disclosure queries: a request as plain data, its Appendix 9 form, the references taken.
 
-Read-only: nothing here triggers an event. The commands in ``ledger.disclosure_commands``
-build on these (``_request``, ``request_refs``).
+Read-only but for refusals (a member refused is recorded, R23). The commands in
+``ledger.disclosure_commands`` build on these (``_request``, ``request_refs``).
 """
 
 from __future__ import annotations
