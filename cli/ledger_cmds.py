@@ -251,8 +251,10 @@ def verify(
     data["recorded"] = recorded
     if as_json:
         emit_json(data)
-    if recorded != "in the ledger":
+    if result.ok and recorded != "in the ledger":
         info(f"warning: this verification was not recorded in the ledger ({recorded})")
+    elif not result.ok:
+        info(f"the failure is {recorded}")
     if result.damage is not None:
         d = result.damage
         raise Tampered(
@@ -271,26 +273,34 @@ def verify(
 
 
 def _record_verification(ctx: Context, result: VerifyResult, deep: bool) -> str:
-    """Record the outcome in the ledger (the dashboard shows the last one), signed by the
-    member signed in at this terminal (custodes login), else by the service identity
-    (cron). A failure the ledger cannot take (a damaged head, a read-only database, no
-    keys here) is kept in the data directory; an ok one is then not recorded anywhere.
-    Where it went: "in the ledger", or why not."""
-    from ledger.verification_commands import keep_unrecorded_failure
+    """Record the outcome (the dashboard shows the last one). One that passed goes into
+    the ledger, signed by the member signed in at this terminal (custodes login), else by
+    the service identity (cron); if the ledger cannot take it (the read-only auditor
+    role, no keys here), it is recorded nowhere. A failure is never appended to the
+    chain it found damaged: it is kept in the data directory. Where it went, for --json
+    and a note on stderr."""
+    from ledger.verification_commands import keep_failure
 
-    who = "command line"
+    if not result.ok:
+        kept = keep_failure(
+            ctx.datadir().path, result, by=_who_is_here(ctx), via="command line", at=ctx.now()
+        )
+        return f"kept in {kept}: nothing is appended to a chain that fails verification"
     try:
         ledger = ctx.ledger()
         who = _signed_in_member(ctx) or ledger.act_as_service()
         ledger.record_verification(result, deep=deep, via="command line", actor=who)
-        return "in the ledger"
     except Exception as e:  # the verification's own outcome and exit code stand
-        why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    if result.ok:
-        return why
-    datadir = ctx.datadir()
-    keep_unrecorded_failure(datadir.path, result, by=who, via="command line", at=ctx.now(), why=why)
-    return f"{why}; the failure is kept in {datadir.path}/ instead"
+        return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return "in the ledger"
+
+
+def _who_is_here(ctx: Context) -> str:
+    """The member signed in at this terminal, else "command line" (no key needed)."""
+    from ledger.unlock import UnlockStore
+
+    unlock = UnlockStore(ctx.datadir().path).load(ctx.now())
+    return "command line" if unlock is None else str(unlock.signer.name)
 
 
 def _signed_in_member(ctx: Context) -> str | None:

@@ -128,25 +128,21 @@ def _last_checkpoint(ledger: Any) -> tuple[Any, str]:
 
 @bp.route("/verify", methods=["POST"])
 def verify_now() -> Response:
-    """Check the whole chain now (no key needed) and record the outcome in the ledger,
-    signed by this member, so the home page shows it after a restart and ``custodes
-    verify`` from cron sees the same record. A failure the ledger cannot take is kept in
-    the data directory instead (``keep_unrecorded_failure``)."""
+    """Check the whole chain now (no key needed). One that passes is recorded in the
+    ledger, signed by this member, so the home page shows it after a restart and
+    ``custodes verify`` from cron sees the same record; a failure is kept in the data
+    directory instead, never appended to the chain it found damaged (``keep_failure``)."""
     from ledger.integrity import open_chain, verify_chain
-    from ledger.verification_commands import keep_unrecorded_failure
+    from ledger.verification_commands import keep_failure
 
     d = desk()
     with acting() as (ledger, me):
         ledger.authorize(me, "verify the ledger", OVERSIGHT, rules.STAFF_ROLE)
         result = verify_chain(open_chain(d.datadir))
-        try:
+        if result.ok:
             ledger.record_verification(result, deep=False, via="web", actor=me)
-        except Exception as e:
-            if result.ok:  # an ok outcome is only ever shown from the ledger
-                raise
-            keep_unrecorded_failure(
-                d.datadir.path, result, by=me, via="web", at=d.now(), why=str(e) or repr(e)
-            )
+        else:
+            keep_failure(d.datadir.path, result, by=me, via="web", at=d.now())
     return redirect("/")  # type: ignore[return-value]
 
 

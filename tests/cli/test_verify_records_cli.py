@@ -42,7 +42,7 @@ def _verifications(data: Path) -> list[dict[str, object]]:
         from ledger.verification_records import VerificationRecord
 
         return [
-            {k: getattr(e, k) for k in ("actor", "actor_role", "ok", "entries", "via", "problem")}
+            {k: getattr(e, k) for k in ("actor", "actor_role", "entries", "via")}
             for e in led._events_of(VerificationRecord.LedgerVerified)
         ]
     finally:
@@ -53,8 +53,8 @@ def test_an_unattended_verify_is_recorded_by_the_service_identity(data: Path) ->
     shown = json.loads(run(data, "verify", "--json").stdout)
     assert shown["recorded"] == "in the ledger"
     [recorded] = _verifications(data)
-    assert recorded == {"actor": "Custodes service", "actor_role": "service", "ok": True,
-                        "entries": shown["entries"], "via": "command line", "problem": ""}  # fmt: skip
+    assert recorded == {"actor": "Custodes service", "actor_role": "service",
+                        "entries": shown["entries"], "via": "command line"}  # fmt: skip
     run(data, "verify")  # the recorded verification itself verifies (its role may sign it)
 
 
@@ -67,28 +67,24 @@ def test_a_member_signed_in_at_the_terminal_signs_it(data: Path) -> None:
     assert [v["actor"] for v in _verifications(data)] == [DIRECTOR]
 
 
-def test_a_failed_verification_is_recorded_and_exits_3(data: Path) -> None:
+def test_a_failed_verification_is_kept_beside_the_chain_and_exits_3(data: Path) -> None:
+    """Never appended to the damaged chain: an entry after a truncated tail would change
+    how the damage shows."""
     execute(data, "UPDATE ledger_events SET prev_hash = entry_hash WHERE id = 3")
-    run(data, "verify", code=3)
-    [recorded] = _verifications(data)
-    assert recorded["ok"] is False
-    assert str(recorded["problem"]).startswith("ledger verification FAILED at position 3")
+    result = run(data, "verify", "--json", code=3)
+    assert json.loads(result.stdout)["recorded"].startswith("kept in ")
+    assert "nothing is appended to a chain that fails verification" in result.stderr
+    assert _verifications(data) == []
+    kept = json.loads((data / "verification-failure.json").read_text())
+    assert kept["actor"] == "command line"
+    assert kept["problem"].startswith("ledger verification FAILED at position 3")
 
 
 @pytest.mark.sqlite_only
-def test_a_failure_the_ledger_cannot_take_is_kept_and_said(data: Path) -> None:
-    execute(data, "UPDATE ledger_events SET prev_hash = entry_hash WHERE id = 3")
+def test_an_ok_verification_the_ledger_cannot_take_is_said_and_kept_nowhere(data: Path) -> None:
     execute(data, "CREATE TRIGGER refuse BEFORE INSERT ON ledger_events "
             "BEGIN SELECT RAISE(ABORT, 'appends refused'); END")  # fmt: skip
-    result = run(data, "verify", code=3)
+    result = run(data, "verify")
     assert "warning: this verification was not recorded in the ledger (" in result.stderr
     assert "appends refused" in result.stderr
-    kept = json.loads((data / "unrecorded-verification-failure.json").read_text())
-    assert kept["ok"] is False and kept["problem"].startswith(
-        "ledger verification FAILED at position 3"
-    )
-    execute(data, "UPDATE ledger_events SET prev_hash = (SELECT entry_hash FROM ledger_events "
-            "WHERE id = 2) WHERE id = 3")  # fmt: skip
-    result = run(data, "verify")  # an ok outcome the ledger cannot take is kept nowhere
-    assert "not recorded in the ledger" in result.stderr
-    assert json.loads((data / "unrecorded-verification-failure.json").read_text()) == kept
+    assert not (data / "verification-failure.json").exists()
