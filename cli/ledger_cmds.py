@@ -28,7 +28,7 @@ from cli.proofs import witness_policy_option, witness_policy_sha256_option
 from cli.when import range_options, time_range
 from ledger import sitetime
 from ledger.app import open_ledger
-from ledger.chain import Damage
+from ledger.chain import Damage, VerifyResult
 from ledger.datadir import DataDir
 from ledger.dir_modes import tighten
 from ledger.errors import InvalidTime
@@ -229,6 +229,7 @@ def verify(
 
         acts = deep_checker(ctx.ledger().mapper) if deep else None
         result = verify_chain(reader, on_entry=progress, acts=acts)
+    recorded = _record_verification(ctx, result, deep)
     data = {
         "ok": result.ok,
         "entries": result.count,
@@ -247,8 +248,13 @@ def verify(
             + [f"read model damaged (R29): {f.describe()}" for f in damage]
             + ([problem] if problem else [])
         )
+    data["recorded"] = recorded
     if as_json:
         emit_json(data)
+    if result.ok and recorded != "in the ledger":
+        info(f"warning: this verification was not recorded in the ledger ({recorded})")
+    elif not result.ok:
+        info(f"the failure is {recorded}")
     if result.damage is not None:
         d = result.damage
         raise Tampered(
@@ -264,6 +270,46 @@ def verify(
             + (" (every event decrypted and checked)" if deep else "")
             + f"; head {result.head_hash.hex()}"
         )
+
+
+def _record_verification(ctx: Context, result: VerifyResult, deep: bool) -> str:
+    """Record the outcome (the dashboard shows the last one). One that passed goes into
+    the ledger, signed by the member signed in at this terminal (custodes login), else by
+    the service identity (cron); if the ledger cannot take it (the read-only auditor
+    role, no keys here), it is recorded nowhere. A failure is never appended to the
+    chain it found damaged: it is kept in the data directory. Where it went, for --json
+    and a note on stderr."""
+    from ledger.verification_commands import keep_failure
+
+    if not result.ok:
+        kept = keep_failure(
+            ctx.datadir().path, result, by=_who_is_here(ctx), via="command line", at=ctx.now()
+        )
+        return f"kept in {kept}: nothing is appended to a chain that fails verification"
+    try:
+        ledger = ctx.ledger()
+        who = _signed_in_member(ctx) or ledger.act_as_service()
+        ledger.record_verification(result, deep=deep, via="command line", actor=who)
+    except Exception as e:  # the verification's own outcome and exit code stand
+        return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return "in the ledger"
+
+
+def _who_is_here(ctx: Context) -> str:
+    """The member signed in at this terminal, else "command line" (no key needed)."""
+    from ledger.unlock import UnlockStore
+
+    unlock = UnlockStore(ctx.datadir().path).load(ctx.now())
+    return "command line" if unlock is None else str(unlock.signer.name)
+
+
+def _signed_in_member(ctx: Context) -> str | None:
+    """The member signed in for this OS user and terminal session (custodes login),
+    without asking for a passphrase; None when nobody is."""
+    from ledger.unlock import UnlockStore
+
+    unlock = UnlockStore(ctx.datadir().path).load(ctx.now())
+    return None if unlock is None else ctx.ledger().unlock_with(unlock.signer).name
 
 
 def _damage_json(damage: Damage | None) -> dict[str, Any] | None:

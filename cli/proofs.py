@@ -125,7 +125,7 @@ def checkpoint(
 
     made = witnessed_checkpoint(
         open_chain(datadir), origin=origin, signing_key=key, public_key=datadir.public_key(),
-        policy=policy, now=ctx.now(), only=witnesses,
+        policy=policy, now=ctx.now(), only=witnesses, keep_in=datadir.path,
     )  # fmt: skip
     cp, note, evidence = made.checkpoint, made.note, made.evidence
     if made.collected is not None:

@@ -33,8 +33,9 @@ from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.disclosure_intake import OrderScope
 from ledger.errors import InvalidInput, NotPermitted
-from ledger.integrity import issue_checkpoint, open_chain
+from ledger.integrity import open_chain
 from ledger.policy_params import DEFAULT_PROFILE, PolicyParams, parse_params, profile_files
+from ledger.witness.ledger_side import witnessed_checkpoint
 from projections.access import live_copies
 from projections.appendix9 import render_appendix9
 from projections.compliance import compile_compliance_report, record_issued
@@ -150,13 +151,17 @@ def run_month(
             if variant.nightly_sweep
             else _sweep(ledger, summary, say),
         )
-        cp, note = issue_checkpoint(
+        made = witnessed_checkpoint(  # as `custodes checkpoint`, kept for the dashboard
             open_chain(datadir),
             origin=ledger.site().log_origin,
             signing_key=datadir.signing_key(None),
+            public_key=datadir.public_key(),
+            policy=None,
             now=REPORTED,
+            keep_in=datadir.path,
         )
-        summary.checkpoint, summary.checkpoint_size = note, cp.size
+        cp, summary.checkpoint = made.checkpoint, made.note
+        summary.checkpoint_size = cp.size
         say(f"Signed a checkpoint of {cp.size} entries")
         summary.period = _period(ledger)
         summary.reports = _reports(ledger, out, *summary.period)

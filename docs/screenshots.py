@@ -1,7 +1,7 @@
 """Screenshots of the dashboard's main pages for docs/WEB.md, taken in Debian's chromium
 from a demo ledger (run `custodes demo --out DIR` first; the viewing, the report and the
 request it takes in to show the court-order and Appendix 9 forms are recorded in that demo
-ledger, as they would be for a person).
+ledger, as they would be for a person, and so is the Director's verification).
 
     .venv/bin/python docs/screenshots.py DIR/data docs/screenshots
 """
@@ -82,6 +82,8 @@ def main(data_dir: Path, out: Path) -> None:
         page.get_by_role("button", name="Sign out").click()
 
         sign_in(DIRECTOR, PASSPHRASES[DIRECTOR])
+        page.get_by_role("button", name="Verify the ledger now").click()  # recorded
+        page.wait_for_load_state()
         shot("home-director")
         page.goto(f"{base}/requests")
         shot("requests")

@@ -23,12 +23,14 @@ from ledger.identity import IdentityCommands
 from ledger.integrity import open_chain, verify_chain
 from ledger.report_commands import ReportCommands
 from ledger.retention_commands import RetentionCommands
+from ledger.verification_commands import VerificationCommands
 
 __all__ = ["Ledger", "LogEntry", "StaffView", "open_chain", "open_ledger", "verify_chain"]
 
 
 class Ledger(
     ReportCommands,
+    VerificationCommands,
     ExportCommands,
     DisclosureCommands,
     DisclosureQueries,

@@ -276,7 +276,7 @@ class LedgerBase(Application):
                 who,
                 action,
                 rules.SERVICE_SCOPE,
-                f"the service identity records the retention sweep only, not {action}",
+                f"the service identity records the retention sweep and verifications only, not {action}",
                 subject=subject,
             )
         if roles and member.role not in roles:

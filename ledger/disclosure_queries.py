@@ -1,7 +1,7 @@
 """Disclosure queries: a request as plain data, its Appendix 9 form, the references taken.
 
-Read-only: nothing here triggers an event. The commands in ``ledger.disclosure_commands``
-build on these (``_request``, ``request_refs``).
+Read-only but for refusals (a member refused is recorded, R23). The commands in
+``ledger.disclosure_commands`` build on these (``_request``, ``request_refs``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from ledger import policy, rules, sitetime
-from ledger.errors import NotFound
+from ledger.errors import NotFound, NotPermitted
 from ledger.patron_commands import PatronCommands
 from ledger.reads import LIST_EVERY_REQUEST
 
@@ -34,6 +34,29 @@ class DisclosureQueries(PatronCommands):
         (R3, R27). An unknown or deactivated member is refused and recorded."""
         who = self.authorize(actor, "request list", (), rules.STAFF_ACTIVE)
         return None if who.role in LIST_EVERY_REQUEST else who.name
+
+    def request_for(self, ref: str, *, actor: str, action: str) -> str:
+        """The recorded reference of a request ``actor`` may know of: any request for the
+        members who list them all, else one they took in (the scope of
+        ``request_list_scope``, as ``custodes request list``). Any other reference is
+        NotFound exactly as one that does not exist, so that trying references teaches a
+        member nothing about which exist; when it exists, the refused attempt is
+        recorded first (R23, R27)."""
+        who = self.authorize(actor, action, (), rules.STAFF_ACTIVE)
+        found = self._find_request(ref)
+        if found is not None and (who.role in LIST_EVERY_REQUEST or found.entered_by == who.name):
+            return str(found.ref)
+        if found is not None:
+            try:
+                self.refuse(
+                    who, action, rules.READ_CONFIDENTIAL,
+                    f"{who.name} may not {action} {found.ref}: only the member who took it "
+                    f"in, or {', '.join(r.replace('_', ' ') for r in LIST_EVERY_REQUEST)}",
+                    subject=found.ref,
+                )  # fmt: skip
+            except NotPermitted:
+                pass  # recorded; answered as a reference that does not exist
+        raise _no_request(ref)
 
     # ---- queries (plain data) -------------------------------------------------------------
 
@@ -156,12 +179,19 @@ class DisclosureQueries(PatronCommands):
     # ---- helpers --------------------------------------------------------------------------
 
     def _request(self, ref: str) -> Request:
+        request = self._find_request(ref)
+        if request is None:
+            raise _no_request(ref)
+        return request
+
+    def _find_request(self, ref: str) -> Request | None:
         from ledger.disclosure import Request, request_id
 
-        request = self._get(Request, request_id(ref)) if ref.strip() else None
-        if request is None:
-            raise NotFound(f"request {ref!r} does not exist (see: custodes request list)")
-        return cast(Request, request)
+        return cast("Request | None", self._get(Request, request_id(ref)) if ref.strip() else None)
+
+
+def _no_request(ref: str) -> NotFound:
+    return NotFound(f"request {ref!r} does not exist (see: custodes request list)")
 
 
 def _label(field: str) -> str:

@@ -111,6 +111,10 @@ def deep_checker(mapper: Any) -> DeepActChecker:
     return DeepActChecker(decode)
 
 
+def _read_only(e: Exception) -> bool:
+    return "readonly" in str(e).casefold() or "read-only" in str(e).casefold()
+
+
 def verify_and_extend(
     reader: ChainReader,
     on_entry: Callable[[int, bytes], None] | None = None,
@@ -132,7 +136,7 @@ def verify_and_extend(
             reader.ensure_tree_tables()
         except reader.recorder.dbapi.Error as e:  # type: ignore[union-attr]
             # A read-only database can still be verified; it just keeps no tree.
-            if "readonly" not in str(e).casefold() and "read-only" not in str(e).casefold():
+            if not _read_only(e):
                 raise
             extend_tree = False
     tree_damage: Damage | None = None
@@ -165,6 +169,13 @@ def verify_and_extend(
         except IntegrityError:
             # Another verification extended the tree first: it covers these entries
             # already, so keep verifying and leave the tree to it.
+            extend_tree = False
+            return
+        except reader.recorder.dbapi.Error as e:  # type: ignore[union-attr]
+            # A read-only role (the auditor's, PostgreSQL: its tables exist, so only the
+            # first INSERT of nodes tells) verifies without extending the tree.
+            if not _read_only(e):
+                raise
             extend_tree = False
             return
         finally:

@@ -9,8 +9,8 @@ The commands check far more (the policy engine decides each request field by fie
 this table is the coarse rule a verifier can apply years later from the signed acts and
 the event kinds alone, without the events key. ``director`` includes an acting Director
 within a recorded delegation (R3). ``service`` is the unattended sweep's identity: it
-records the sweep's purges and the attempts of people who could not authenticate,
-nothing else.
+records the sweep's purges, the attempts of people who could not authenticate and
+unattended verifications of the chain, nothing else.
 """
 
 from __future__ import annotations
@@ -86,6 +86,8 @@ _TABLE: dict[str, tuple[str, ...]] = {
         "business_manager",
         "counsel",
     ),
+    # a whole-chain verification's outcome: whoever ran it, cron's as the service (R21)
+    "ledger.verification_records:VerificationRecord.LedgerVerified": ALL_ROLES,
 }
 
 SIGNERS = MappingProxyType(_TABLE)

@@ -323,7 +323,8 @@ ONE_DIRECTOR = Rule(
 SERVICE_SCOPE = Rule(
     "SERVICE-SCOPE",
     "Policy V-B; 50 ILCS 205 (scheduled disposal)",
-    "The unattended service identity records the retention sweep and nothing else.",
+    "The unattended service identity records the retention sweep and its own verifications "
+    "of the chain, nothing else.",
     ("R25",),
 )
 CLAIMED_TIMES = Rule(

@@ -66,7 +66,6 @@ class Desk:
     sessions: SessionStore
     tls: bool
     gate: threading.RLock = field(default_factory=threading.RLock)
-    last_verify: dict[str, Any] = field(default_factory=dict)
     # clips made playable for a viewing just recorded: token -> (session id, WebM, until)
     clips: dict[str, tuple[str, bytes, datetime]] = field(default_factory=dict)
     _zone: ZoneInfo | None = None

@@ -58,8 +58,8 @@ def export(ref: str) -> Response:
 
     d = desk()
     with acting() as (ledger, me):
+        ref = ledger.request_for(ref, actor=me, action="export footage")  # else 404
         view = ledger.request_view(ref)
-        ref = view["ref"]
         form = ExportForm()
         form.segments.choices = options(
             (s, s) for s in (view.get("decision") or {}).get("approved_footage") or []
@@ -108,7 +108,7 @@ def download(ref: str, name: str) -> Response:
     """One package as a zip (clips stored as they are; the recipient checks the package
     with its README.txt and verify.py, or ``custodes verify-export``)."""
     with acting() as (ledger, me):
-        ref = ledger.request_view(ref)["ref"]
+        ref = ledger.request_for(ref, actor=me, action="download an evidence export")
         ledger.authorize(
             me, "download an evidence export", ledger.policy_params().archive_viewer_roles,
             rules.FOOTAGE_ARCHIVE_ACCESS, subject=ref,

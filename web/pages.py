@@ -75,6 +75,7 @@ def logout() -> Response:
 
 @bp.route("/")
 def home() -> Response:
+    from ledger.verification_commands import last_outcome
     from projections.compliance import desk as desk_summary
     from projections.disclosures import disclosures
     from projections.registry import read_views
@@ -85,6 +86,8 @@ def home() -> Response:
         summary = desk_summary(ledger, d.now()) if role in OVERSIGHT else None
         position, head = ledger.chain_head()
         issued = ledger.last_report_issued() if role in OVERSIGHT else None
+        verified = last_outcome(ledger, d.datadir.path) if role in OVERSIGHT else None
+        kept, kept_problem = _last_checkpoint(ledger) if role in OVERSIGHT else (None, "")
         # the requests this member took in: the signed intake, not the typed "received by"
         mine = read_views(ledger, lambda conn: disclosures(conn, entered_by=me), checked=True)
     groups: dict[tuple[str, str], list[Any]] = {}
@@ -99,24 +102,47 @@ def home() -> Response:
         mine=mine,
         chain={"entries": position, "head": head.hex()},
         issued=issued,
-        verify=d.last_verify,
+        verify=verified,
+        kept=kept,
+        kept_problem=kept_problem,
     )
+
+
+def _last_checkpoint(ledger: Any) -> tuple[Any, str]:
+    """The last checkpoint signed by ``custodes checkpoint``'s path (the command line's
+    and the legal page's), its cosignatures judged under the witness policy the ledger
+    keeps, as ``verify --against`` judges them; or why it cannot be shown."""
+    from ledger.witness.ledger_side import kept_checkpoint, recorded_policy
+
+    d = desk()
+    site = ledger.site()
+    try:
+        kept = kept_checkpoint(
+            d.datadir.path, origin=site.log_origin, public_key=d.datadir.public_key(),
+            policy=recorded_policy(site.witness_policy),
+        )  # fmt: skip
+    except InvalidInput as e:  # its signature fails: say so, never show it as signed
+        return None, str(e)
+    return kept, ""
 
 
 @bp.route("/verify", methods=["POST"])
 def verify_now() -> Response:
-    """Check the whole chain now (no key needed): the result shows on the home page."""
-    from ledger.integrity import LedgerTampered, open_chain, verify_chain
+    """Check the whole chain now (no key needed). One that passes is recorded in the
+    ledger, signed by this member, so the home page shows it after a restart and
+    ``custodes verify`` from cron sees the same record; a failure is kept in the data
+    directory instead, never appended to the chain it found damaged (``keep_failure``)."""
+    from ledger.integrity import open_chain, verify_chain
+    from ledger.verification_commands import keep_failure
 
     d = desk()
     with acting() as (ledger, me):
         ledger.authorize(me, "verify the ledger", OVERSIGHT, rules.STAFF_ROLE)
-        reader = open_chain(d.datadir)
-        try:
-            result = verify_chain(reader)
-            d.last_verify.update(at=d.now(), by=me, ok=True, entries=result.count, problem="")
-        except LedgerTampered as e:
-            d.last_verify.update(at=d.now(), by=me, ok=False, entries=None, problem=str(e))
+        result = verify_chain(open_chain(d.datadir))
+        if result.ok:
+            ledger.record_verification(result, deep=False, via="web", actor=me)
+        else:
+            keep_failure(d.datadir.path, result, by=me, via="web", at=d.now())
     return redirect("/")  # type: ignore[return-value]
 
 
@@ -169,6 +195,7 @@ def _version(ledger: Any, ref: str) -> int:
 @bp.route("/requests/<ref>")
 def request_page(ref: str) -> Response:
     with acting() as (ledger, me):
+        ref = ledger.request_for(ref, actor=me, action="request show")  # else 404 (no oracle)
         view = ledger.read_request(ref, actor=me, detail="web")  # the read is recorded (R27)
         seen = _version(ledger, ref)
     return _request_page(view, seen)
@@ -296,6 +323,7 @@ def _confirmed_act(
     opened or the form does not say when (409, nothing recorded: ``StaleForm``).
     ``which`` names the form re-shown on a problem."""
     with acting() as (ledger, me):
+        ref = ledger.request_for(ref, actor=me, action=f"request {which}")  # else 404
         view = ledger.read_request(ref, actor=me, detail=f"web {which}")
         if prepare is not None:
             prepare(view)

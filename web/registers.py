@@ -148,19 +148,6 @@ def _signing_key(passphrase: str | None) -> Any:
         raise InvalidInput(f"the checkpoint signing key cannot be used: {e}") from None
 
 
-def _signed_checkpoint(ledger: Any, passphrase: str | None) -> tuple[Any, str, Any]:
-    """Verify the whole chain and sign its tree head now, for an inclusion proof."""
-    from ledger.integrity import issue_checkpoint, open_chain
-
-    d = desk()
-    key = _signing_key(passphrase)
-    reader = open_chain(d.datadir, warm_up=True)
-    cp, note = issue_checkpoint(
-        reader, origin=ledger.site().log_origin, signing_key=key, now=d.now()
-    )
-    return cp, note, reader
-
-
 @bp.route("/legal")
 def legal() -> Response:
     with acting() as (ledger, me):
@@ -185,39 +172,51 @@ def checkpoint() -> Response:
         if not form.validate_on_submit():
             return _legal_page(400, "The form was incomplete.", checkpoint=form)
         try:
-            made = _witnessed_checkpoint(ledger, form.signing_passphrase.data)
+            made, _reader = _witnessed_checkpoint(ledger, form.signing_passphrase.data)
         except InvalidInput as e:
             return _legal_page(400, f"{e}.", checkpoint=form)
-    if made.evidence:  # as `custodes checkpoint` exits 3
-        return _legal_page(
-            409,
-            "A witness holds a checkpoint of this ledger that the ledger no longer extends "
-            "(entries were rewritten or lost since): " + "; ".join(made.evidence),
-            checkpoint=form,
-        )
+    if made.evidence:
+        return _rewritten(made, checkpoint=form)
     return _download(
         made.note.encode(), "text/plain", f"custodes-{made.checkpoint.size}.checkpoint"
     )
 
 
-def _witnessed_checkpoint(ledger: Any, passphrase: str | None) -> Any:
-    """``custodes checkpoint``'s path (``witnessed_checkpoint``): the witness policy the
-    ledger keeps must list this ledger with its key, the chain is verified and its tree
-    head signed, and the policy's witnesses are asked to cosign it."""
+def _witnessed_checkpoint(ledger: Any, passphrase: str | None) -> tuple[Any, Any]:
+    """``custodes checkpoint``'s path (``witnessed_checkpoint``), for the checkpoint and
+    the proof downloads alike: the witness policy the ledger keeps must list this ledger
+    with its key, the chain is verified and its tree head signed, the policy's witnesses
+    are asked to cosign it, and it is kept as the last signed checkpoint (the home
+    page). With the chain it was read from, for a proof."""
     from ledger.integrity import open_chain
     from ledger.witness.ledger_side import recorded_policy, witnessed_checkpoint
 
     d = desk()
     site = ledger.site()
-    return witnessed_checkpoint(
-        open_chain(d.datadir), origin=site.log_origin, signing_key=_signing_key(passphrase),
+    reader = open_chain(d.datadir, warm_up=True)
+    made = witnessed_checkpoint(
+        reader, origin=site.log_origin, signing_key=_signing_key(passphrase),
         public_key=d.datadir.public_key(), policy=recorded_policy(site.witness_policy),
-        now=d.now(),
+        now=d.now(), keep_in=d.datadir.path,
     )  # fmt: skip
+    return made, reader
+
+
+def _rewritten(made: Any, **forms: Any) -> Response:
+    """A witness holds a checkpoint the ledger no longer extends: no download (409), as
+    ``custodes checkpoint`` exits 3."""
+    return _legal_page(
+        409,
+        "A witness holds a checkpoint of this ledger that the ledger no longer extends "
+        "(entries were rewritten or lost since): " + "; ".join(made.evidence),
+        **forms,
+    )
 
 
 @bp.route("/legal/proof", methods=["POST"])
 def proof() -> Response:
+    """An inclusion proof against a checkpoint made now by ``custodes checkpoint``'s path
+    (witnessed, as ``custodes prove N --checkpoint`` takes one), as ``custodes prove``."""
     from ledger.errors import NotFound
     from ledger.integrity import prove
 
@@ -228,11 +227,13 @@ def proof() -> Response:
             return _legal_page(400, "Give the event's number.", proof=form)
         event = int(form.event.data or 0)
         try:
-            cp, note, reader = _signed_checkpoint(ledger, form.signing_passphrase.data)
-            made = prove(reader, event, cp, note)
+            made, reader = _witnessed_checkpoint(ledger, form.signing_passphrase.data)
+            if made.evidence:
+                return _rewritten(made, proof=form)
+            proven = prove(reader, event, made.checkpoint, made.note)
         except (InvalidInput, NotFound) as e:
             return _legal_page(400, f"{e}.", proof=form)
-    data = (json.dumps(made.to_json(), indent=2) + "\n").encode()
+    data = (json.dumps(proven.to_json(), indent=2) + "\n").encode()
     return _download(data, "application/json", f"proof-event-{event}.json")
 
 

@@ -57,9 +57,12 @@ def _step(template: str, ref: str, form: Any, status: int = 200, message: str = 
                 zone=desk().zone().key)  # fmt: skip
 
 
-def _known(ledger: Any, ref: str) -> str:
-    """The request's reference as recorded (NotFound, 404, if there is none)."""
-    return str(ledger.request_view(ref)["ref"])
+def _known(ref: str, action: str) -> str:
+    """The request's reference as recorded, for a member who may know of it
+    (``Ledger.request_for``); a request they may not see is answered exactly as one that
+    does not exist (404, the same page), its refusal recorded."""
+    with acting() as (ledger, me):
+        return str(ledger.request_for(ref, actor=me, action=action))
 
 
 # ---- the court order ----------------------------------------------------------------------
@@ -71,8 +74,7 @@ def court_order(ref: str) -> Response:
 
     form = CourtOrderForm()
     _zone_labels(form, "issued", "served_at")
-    with acting() as (ledger, _me):
-        ref = _known(ledger, ref)
+    ref = _known(ref, "request court-order")
     if request.method == "GET":
         return _step("court_order.html", ref, form)
     if not form.validate_on_submit():
@@ -117,8 +119,7 @@ def court_order(ref: str) -> Response:
 def counsel_review(ref: str) -> Response:
     """Counsel's review of the court order (R6; counsel only: others refused, recorded)."""
     form = CounselReviewForm()
-    with acting() as (ledger, _me):
-        ref = _known(ledger, ref)
+    ref = _known(ref, "request counsel-review")
     if request.method == "GET":
         return _step("counsel_review.html", ref, form)
     if not form.validate_on_submit():
@@ -138,8 +139,7 @@ def foia_extend(ref: str) -> Response:
     """The one FOIA extension (Director only, before the first deadline; others and a
     late extension refused and recorded)."""
     form = FoiaExtendForm()
-    with acting() as (ledger, _me):
-        ref = _known(ledger, ref)
+    ref = _known(ref, "request foia-extend")
     if request.method == "GET":
         return _step("foia_extend.html", ref, form)
     if not form.validate_on_submit():
@@ -161,6 +161,7 @@ def appendix9(ref: str) -> Response:
     is recorded as a reading (R27), a member who may not read it is refused (recorded)."""
     from projections.appendix9 import appendix9_pdf
 
+    ref = _known(ref, "request form")
     with acting() as (ledger, me):
         form = ledger.read_appendix9(ref, actor=me)
     data = appendix9_pdf(form)
@@ -173,8 +174,7 @@ def appendix9(ref: str) -> Response:
 @bp.route("/requests/<ref>/emergency", methods=["GET", "POST"])
 def emergency(ref: str) -> Response:
     form = EmergencyForm()
-    with acting() as (ledger, _me):
-        ref = _known(ledger, ref)
+    ref = _known(ref, "request emergency")
     if request.method == "GET":
         return _step("emergency.html", ref, form)
     if not form.validate_on_submit():
@@ -211,8 +211,7 @@ def emergency(ref: str) -> Response:
 @bp.route("/requests/<ref>/acknowledge", methods=["GET", "POST"])
 def acknowledge(ref: str) -> Response:
     form = AcknowledgeForm()
-    with acting() as (ledger, _me):
-        ref = _known(ledger, ref)
+    ref = _known(ref, "request acknowledge")
     if request.method == "GET":
         return _step("acknowledge.html", ref, form)
     if not form.validate_on_submit():
@@ -229,8 +228,7 @@ def acknowledge(ref: str) -> Response:
 @bp.route("/requests/<ref>/follow-up", methods=["GET", "POST"])
 def follow_up(ref: str) -> Response:
     form = FollowUpForm()
-    with acting() as (ledger, _me):
-        ref = _known(ledger, ref)
+    ref = _known(ref, "request follow-up")
     if request.method == "GET":
         return _step("follow_up.html", ref, form)
     if not form.validate_on_submit():

@@ -153,18 +153,71 @@ def witnessed_checkpoint(
     policy: Policy | None,
     now: datetime,
     only: tuple[str, ...] = (),
+    keep_in: Path | None = None,
 ) -> Witnessed:
     """``custodes checkpoint`` and the dashboard's checkpoint download: the policy must
     list this ledger with its key, the whole chain is verified and its tree head signed,
     then the policy's witnesses (with a URL; or those named in ``only``) are asked to
     cosign it. ``evidence`` names a witness whose answer shows this ledger rewrote or
-    lost entries it had cosigned (the caller reports it as tampering)."""
+    lost entries it had cosigned (the caller reports it as tampering). ``keep_in``: the
+    data directory, where the note is kept as the last signed checkpoint."""
     from ledger.integrity import issue_checkpoint
 
     if policy is not None:
         check_log(policy, origin, public_key)
     cp, note = issue_checkpoint(reader, origin=origin, signing_key=signing_key, now=now)
     if policy is None:
-        return Witnessed(cp, note, None)
-    collected = collect_cosignatures(reader, cp, note, policy, only=only)
-    return Witnessed(cp, collected.note, collected)
+        made = Witnessed(cp, note, None)
+    else:
+        collected = collect_cosignatures(reader, cp, note, policy, only=only)
+        made = Witnessed(cp, collected.note, collected)
+    if keep_in is not None:
+        keep_checkpoint(keep_in, made.note)
+    return made
+
+
+# ---- the last signed checkpoint, for the dashboard --------------------------------------------
+
+LAST_CHECKPOINT = "last.checkpoint"
+
+
+def keep_checkpoint(data_dir: Path, note: str) -> None:
+    """Keep the newest signed checkpoint, cosignatures included, in the data directory.
+    A file is enough: the note proves itself (the ledger's signature, each witness's
+    cosignature), so a changed one is refused when read; putting an older one back can
+    only show an older checkpoint."""
+    from ledger.outfiles import write_bytes
+
+    write_bytes(data_dir / LAST_CHECKPOINT, note.encode(), force=True)
+
+
+@dataclass(frozen=True)
+class KeptCheckpoint:
+    """The last signed checkpoint and what its cosignatures amount to under the ledger's
+    witness policy (``check`` None: no policy; ``problem``: why they do not count)."""
+
+    checkpoint: Checkpoint
+    check: PolicyCheck | None
+    witnesses: int
+    problem: str = ""
+
+
+def kept_checkpoint(
+    data_dir: Path, *, origin: str, public_key: Ed25519PublicKey, policy: Policy | None
+) -> KeptCheckpoint | None:
+    """The checkpoint ``keep_checkpoint`` kept, its signature checked with the ledger's
+    public key and its cosignatures judged as ``verify --against`` judges them
+    (``check_note``); None if none was kept. InvalidInput if its signature fails."""
+    from ledger.integrity import read_checkpoint
+
+    try:
+        note = (data_dir / LAST_CHECKPOINT).read_text()
+    except FileNotFoundError:
+        return None
+    cp = read_checkpoint(note, public_key, origin)
+    if policy is None:
+        return KeptCheckpoint(cp, None, 0)
+    try:
+        return KeptCheckpoint(cp, check_note(policy, note), len(policy.witnesses))
+    except CosignatureInvalid as e:
+        return KeptCheckpoint(cp, None, len(policy.witnesses), f"a cosignature fails: {e}")

@@ -48,12 +48,13 @@ def test_every_kind_of_event_says_which_roles_may_sign_it() -> None:
     assert all(resolve_topic(t) for t in GATE_TOPICS)
 
 
-def test_the_service_identity_signs_the_sweep_and_attempts_only() -> None:
+def test_the_service_identity_signs_the_sweep_attempts_and_verifications_only() -> None:
     service = {t for t in SIGNERS if may_sign("service", t)}
     assert service == GATE_TOPICS | {
         "ledger.footage:Segment.FootagePurged",
         "ledger.footage:Segment.FootageFoundMissing",
         "ledger.footage:Segment.ViewingCopiesDestroyed",  # before a purge, or expired (R16b)
+        "ledger.verification_records:VerificationRecord.LedgerVerified",  # cron's verify
     }
     assert not may_sign("staff", "ledger.disclosure:Request.DisclosureDecided")
     assert may_sign("director", "ledger.disclosure:Request.DisclosureDecided")

@@ -36,7 +36,7 @@ def test_the_compliance_report_inline_and_as_downloads(app: Flask, library: dict
     assert data["header"]["period_from"] == "2026-10-01"
     assert kinds_since(library["data_dir"], start).count("ComplianceReportIssued") == 3
     home = client.get("/").get_data(as_text=True)
-    assert "signed for the compliance report of 2026-10-01 to 2026-11-02" in home
+    assert "signed for the report of 2026-10-01 to 2026-11-02" in home
 
 
 def test_staff_may_not_make_the_compliance_report_and_it_is_recorded(
