@@ -166,6 +166,13 @@ def init(
     "(damage kind 'policy'); and replay every read model from the events and compare it "
     "row by row.",
 )
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Also record the outcome for the dashboard (cron, the office PC): an OK as a "
+    "signed event (the member signed in at this terminal, else the service identity), a "
+    "failure beside the chain in the data directory. Without it, verify writes nothing.",
+)
 @witness_policy_option
 @witness_policy_sha256_option("the checked ledger")
 @json_option
@@ -174,6 +181,7 @@ def verify(
     ctx: Context,
     against: Path | None,
     deep: bool,
+    record: bool,
     witness_policy: Path | None,
     policy_sha256: str | None,
     as_json: bool,
@@ -191,6 +199,9 @@ def verify(
     (R29): each table and row, missing, edited or extra; `custodes projections rebuild`
     repairs them (docs/REPORTS.md).
 
+    Verifying writes nothing unless --record is given (a copy handed to a lawyer stays
+    exactly as it was); --record keeps the outcome for the dashboard's home page.
+
     With --against, the checkpoint's cosignatures are judged by the witness policy you
     bring (--witness-policy FILE, or --witness-policy-sha256 HEX: the text this ledger
     recorded with that digest); without either, by the policy this ledger says was in
@@ -200,6 +211,7 @@ def verify(
     \b
     Example:
       custodes verify || echo "ledger damaged"
+      custodes verify --record       # from cron: the dashboard shows the last outcome
       custodes verify --against board-2026-11.checkpoint
       custodes verify --against board-2026-12.checkpoint --witness-policy witnesses.policy
     """
@@ -212,6 +224,8 @@ def verify(
             raise click.UsageError("give --witness-policy or --witness-policy-sha256, not both")
         witness_policy = None  # the digest given here wins over CUSTODES_WITNESS_POLICY
     if against is not None:
+        if record:
+            raise click.UsageError("--record keeps whole-chain verifications, not --against")
         _verify_against(ctx, against, witness_policy, policy_sha256, as_json)
         return
     if witness_policy is not None and _given_on_command_line("witness_policy"):
@@ -229,7 +243,7 @@ def verify(
 
         acts = deep_checker(ctx.ledger().mapper) if deep else None
         result = verify_chain(reader, on_entry=progress, acts=acts)
-    recorded = _record_verification(ctx, result, deep)
+    recorded = _record_verification(ctx, result, deep) if record else None
     data = {
         "ok": result.ok,
         "entries": result.count,
@@ -251,7 +265,9 @@ def verify(
     data["recorded"] = recorded
     if as_json:
         emit_json(data)
-    if result.ok and recorded != "in the ledger":
+    if recorded is None:
+        pass  # nothing asked for, nothing written
+    elif result.ok and recorded != "in the ledger":
         info(f"warning: this verification was not recorded in the ledger ({recorded})")
     elif not result.ok:
         info(f"the failure is {recorded}")

@@ -130,7 +130,7 @@ def _last_checkpoint(ledger: Any) -> tuple[Any, str]:
 def verify_now() -> Response:
     """Check the whole chain now (no key needed). One that passes is recorded in the
     ledger, signed by this member, so the home page shows it after a restart and
-    ``custodes verify`` from cron sees the same record; a failure is kept in the data
+    ``custodes verify --record`` from cron sees the same record; a failure is kept in the data
     directory instead, never appended to the chain it found damaged (``keep_failure``)."""
     from ledger.integrity import open_chain, verify_chain
     from ledger.verification_commands import keep_failure

@@ -1,6 +1,7 @@
-"""`custodes verify` records what it found (issue 17 review): as the member signed in at
-this terminal, else (cron) as the service identity; a failure too; and where the ledger
-cannot take the event, it says so and the exit code is the verification's."""
+"""`custodes verify --record` records what it found (issue 17 review): as the member
+signed in at this terminal, else (cron) as the service identity; a failure too; and where
+the ledger cannot take the event, it says so and the exit code is the verification's.
+Without --record, verify writes nothing."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def _verifications(data: Path) -> list[dict[str, object]]:
 
 
 def test_an_unattended_verify_is_recorded_by_the_service_identity(data: Path) -> None:
-    shown = json.loads(run(data, "verify", "--json").stdout)
+    shown = json.loads(run(data, "verify", "--record", "--json").stdout)
     assert shown["recorded"] == "in the ledger"
     [recorded] = _verifications(data)
     assert recorded == {"actor": "Custodes service", "actor_role": "service",
@@ -63,7 +64,7 @@ def test_a_member_signed_in_at_the_terminal_signs_it(data: Path) -> None:
     signer = led.authenticate(DIRECTOR, passphrase(DIRECTOR).encode())
     led.close()
     UnlockStore(data).save(signer, NOW + timedelta(minutes=10))
-    run(data, "verify")
+    run(data, "verify", "--record")
     assert [v["actor"] for v in _verifications(data)] == [DIRECTOR]
 
 
@@ -71,7 +72,7 @@ def test_a_failed_verification_is_kept_beside_the_chain_and_exits_3(data: Path) 
     """Never appended to the damaged chain: an entry after a truncated tail would change
     how the damage shows."""
     execute(data, "UPDATE ledger_events SET prev_hash = entry_hash WHERE id = 3")
-    result = run(data, "verify", "--json", code=3)
+    result = run(data, "verify", "--record", "--json", code=3)
     assert json.loads(result.stdout)["recorded"].startswith("kept in ")
     assert "nothing is appended to a chain that fails verification" in result.stderr
     assert _verifications(data) == []
@@ -84,7 +85,25 @@ def test_a_failed_verification_is_kept_beside_the_chain_and_exits_3(data: Path) 
 def test_an_ok_verification_the_ledger_cannot_take_is_said_and_kept_nowhere(data: Path) -> None:
     execute(data, "CREATE TRIGGER refuse BEFORE INSERT ON ledger_events "
             "BEGIN SELECT RAISE(ABORT, 'appends refused'); END")  # fmt: skip
-    result = run(data, "verify")
+    result = run(data, "verify", "--record")
     assert "warning: this verification was not recorded in the ledger (" in result.stderr
     assert "appends refused" in result.stderr
     assert not (data / "verification-failure.json").exists()
+
+
+def test_without_record_verify_writes_nothing(data: Path) -> None:
+    """A copy handed to a lawyer stays as it was: no event, no file, the head unchanged."""
+    before = json.loads(run(data, "status", "--json").stdout)["chain_length"]
+    assert json.loads(run(data, "verify", "--json").stdout)["recorded"] is None
+    assert _verifications(data) == []
+    assert json.loads(run(data, "status", "--json").stdout)["chain_length"] == before
+    execute(data, "UPDATE ledger_events SET prev_hash = entry_hash WHERE id = 3")
+    run(data, "verify", code=3)
+    assert not (data / "verification-failure.json").exists()
+
+
+def test_record_is_for_whole_chain_verifications(data: Path, tmp_path: Path) -> None:
+    kept = tmp_path / "kept.checkpoint"
+    run(data, "checkpoint", "--out", str(kept))
+    refused = run(data, "verify", "--record", "--against", str(kept), code=2)
+    assert "--record keeps whole-chain verifications" in refused.stderr

@@ -110,10 +110,9 @@ def test_verify_against_a_checkpoint_sees_a_consistent_truncation_plain_verify_c
     assert plain.exit_code == 0, plain.output
     assert "OK: 7 entries verify" in plain.stdout
 
-    # plain verify recorded its (OK) outcome as entry 8: still short of the checkpoint
     against = _cli(data_dir, "verify", "--against", str(cp))
     assert against.exit_code == 3
-    assert "covers 9 entries but the ledger now has 8 (truncated at position 9)" in against.stderr
+    assert "covers 9 entries but the ledger now has 7 (truncated at position 8)" in against.stderr
 
 
 def test_verify_against_a_checkpoint_sees_a_consistent_rewrite(

@@ -1,6 +1,6 @@
 """The home page's integrity panel (issue 17 review): the last whole-chain verification
 is recorded in the ledger (web and command line), survives a restart and is shared with
-``custodes verify``; a failed one shows as failed, also when the ledger cannot take it."""
+``custodes verify --record``; a failed one shows as failed, also when the ledger cannot take it."""
 
 from __future__ import annotations
 
@@ -50,7 +50,9 @@ def test_a_command_line_verification_shows_on_the_home_page(
     """Nobody signed in at the terminal (cron): the service identity records it."""
     start = head(library["data_dir"])
     run = CustodesRunner().invoke(
-        custodes, ["--data-dir", str(library["data_dir"]), "verify"], obj=ManualClock(app_now(app))
+        custodes,
+        ["--data-dir", str(library["data_dir"]), "verify", "--record"],
+        obj=ManualClock(app_now(app)),
     )
     assert run.exit_code == 0, run.output
     assert kinds_since(library["data_dir"], start) == ["LedgerVerified"]
