@@ -161,6 +161,11 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         self._insert_sql = (
             f"INSERT INTO {self.table} ({columns}) VALUES ({', '.join([placeholder] * 10)})"
         )
+        # SQLite's rows without an act (all but an act's last): the act column left out.
+        self._insert_no_act_sql = (
+            f"INSERT INTO {self.table} ({columns.removesuffix(', act')}) "
+            f"VALUES ({', '.join([placeholder] * 9)})"
+        )
         self._head_sql = (
             f"SELECT position, entry_hash, act FROM {self.table} "
             "WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1"
@@ -351,9 +356,18 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         head = tuple(head_row) if head_row[0] is not None else None
         max_id = max_id or 0
         ids = list(range(max_id + 1, max_id + 1 + len(stored_events)))
-        rows = self._rows(ids, stored_events, head, act, binary_uuid=True)
-        cur.executemany(self._insert_sql, rows)
+        self._write_sqlite(cur, self._rows(ids, stored_events, head, act, sqlite=True))
         return ids
+
+    def _write_sqlite(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:
+        """Insert ``chain_rows(..., sqlite=True)``: the rows without an act in one
+        ``executemany`` that leaves the act column out, an act's last row on its own."""
+        if len(rows[-1]) == 9:
+            cur.executemany(self._insert_no_act_sql, rows)
+            return
+        if len(rows) > 1:
+            cur.executemany(self._insert_no_act_sql, rows[:-1])
+        cur.execute(self._insert_sql, rows[-1])
 
     def _insert_postgres(
         self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
@@ -378,7 +392,7 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         head = cur.fetchone()
         cur.nextset()
         ids = [r[0] for r in cur.fetchall()]
-        return ids, self._rows(ids, stored_events, head, act, binary_uuid=False)
+        return ids, self._rows(ids, stored_events, head, act, sqlite=False)
 
     def _rows(
         self,
@@ -387,7 +401,7 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
         head: tuple[int, bytes, bytes | None] | None,
         act: ActRequest | None,
         *,
-        binary_uuid: bool,
+        sqlite: bool,
     ) -> list[tuple[Any, ...]]:
         if head and (
             type(head[0]) is not int
@@ -406,11 +420,9 @@ class ChainedApplicationRecorder(SQLAlchemyApplicationRecorder):
             if last is not None and moment < last - CLOCK_TOLERANCE:
                 raise ClockBehind(moment, last)
             sealer = act.sealer(moment)
-        rows = chain_rows(
-            ids, stored_events, head_position, head_hash, sealer, uuid_as_bytes=binary_uuid
-        )
+        rows = chain_rows(ids, stored_events, head_position, head_hash, sealer, sqlite=sqlite)
         if act is not None:
-            self._last_act = (rows[-1][8], moment)  # type: ignore[assignment]
+            self._last_act = (bytes(rows[-1][8]), moment)  # type: ignore[call-overload]
         return rows
 
 
