@@ -145,20 +145,37 @@ class RawRecorder(ChainedApplicationRecorder):
     def _pg_prelude(self, n: int) -> str:
         return f"{self._pg_lock_sql}{self._pg_ids_sql.format(n=int(n))}"
 
+    def _write_sqlite(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:
+        cur.executemany(self._insert_sql, rows)
+
     def _pg_rows(self, cur: Any, stored_events: Any, act: Any) -> tuple[list[int], list[Any]]:
         for _ in range(3):  # SET, LOCK, NOTIFY
             cur.nextset()
         ids = [r[0] for r in cur.fetchall()]
-        return ids, self._rows(ids, stored_events, None, None, binary_uuid=False)
+        return ids, self._rows(ids, stored_events, None, None, sqlite=False)
 
     def _rows(
-        self, ids: Any, events: Any, head: Any, act: Any, *, binary_uuid: bool
+        self,
+        ids: Any,
+        events: Any,
+        head: Any,
+        act: Any,
+        *,
+        sqlite: bool | None = None,
+        binary_uuid: bool | None = None,  # the keyword's name in trees before `appends2`
     ) -> list[tuple[Any, ...]]:
+        """SQLite: the BLOBs as ``bytearray``, which Python's sqlite3 binds without its
+        adapter lookup (the same generic saving the chained recorder's rows get)."""
+        if sqlite or binary_uuid:
+            return [
+                (i, bytearray(e.originator_id.bytes), e.originator_version, e.topic,
+                 bytearray(e.state))
+                for i, e in zip(ids, events, strict=True)
+            ]  # fmt: skip
         return [
-            (i, e.originator_id.bytes if binary_uuid else e.originator_id,
-             e.originator_version, e.topic, e.state)
+            (i, e.originator_id, e.originator_version, e.topic, e.state)
             for i, e in zip(ids, events, strict=True)
-        ]  # fmt: skip
+        ]
 
 
 def make_recorder(kind: str, url: str) -> Any:

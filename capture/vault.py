@@ -26,7 +26,7 @@ chunks therefore fail authentication. Key file: ``KEY_MAGIC(8) | nonce(12) | AES
 blob header``, so a key file cannot be swapped onto another segment.
 
 Ingest reads the source once (hash and encrypt in the same pass; the hash on a second
-thread) with memory bounded by three chunks, writes to ``tmp/``, fsyncs, then
+thread) with memory bounded by four chunks (reused buffers), writes to ``tmp/``, fsyncs, then
 ``os.replace``s into place (key file first), so a crash leaves either the whole segment
 or nothing visible.
 """
@@ -225,11 +225,17 @@ class Vault:
         aead = AESGCM(data_key)
         prefix = header[12:20]
         digest = hashlib.sha256()
+        chunk = self._chunk
         size = 0
+        _advise_sequential(fin)
         # SHA-256 runs on a second thread while this one reads, encrypts and writes: hashlib
         # releases the GIL for large updates, so on two cores the hash overlaps the rest.
-        # One chunk is hashed at a time, in order (the next waits for the last), so memory
-        # stays bounded: the chunk being hashed, the one read ahead, and its ciphertext.
+        # One chunk is hashed at a time, in order (the next waits for the last). Reads go
+        # into three reused buffers (the chunk being hashed, the one being encrypted, the
+        # one read ahead) and AES-GCM seals into a fourth, so memory stays at four chunks
+        # and no chunk-sized object is allocated (and page-faulted in) per chunk.
+        buffers = [bytearray(chunk) for _ in range(3)]
+        sealed = memoryview(bytearray(chunk + TAG_LEN))
         with (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-sha256") as hasher,
             _store_writes(dst),
@@ -238,19 +244,25 @@ class Vault:
             hashing: Future[None] | None = None
             out.write(header)
             index = 0
-            current = _read(fin, self._chunk, src)
+            length = _read_into(fin, buffers[0], src)
             while True:
-                ahead = _read(fin, self._chunk, src) if len(current) == self._chunk else b""
+                current = memoryview(buffers[index % 3])[:length]
+                ahead = 0
+                if length == chunk:  # the buffer two chunks back: its hash is done
+                    ahead = _read_into(fin, buffers[(index + 1) % 3], src)
                 final = not ahead
                 if hashing is not None:
                     hashing.result()
                 hashing = hasher.submit(digest.update, current)
-                size += len(current)
+                size += length
                 nonce = prefix + index.to_bytes(4, "big")
-                out.write(aead.encrypt(nonce, current, _chunk_aad(header, index, final)))
+                out_len = length + TAG_LEN
+                aad = _chunk_aad(header, index, final)
+                aead.encrypt_into(nonce, current, aad, sealed[:out_len])
+                out.write(sealed[:out_len])
                 if final:
                     break
-                current = ahead
+                length = ahead
                 index += 1
                 if index >= 1 << 32:
                     raise SourceChanged(f"{src}: larger than the store's format allows.")
@@ -429,14 +441,30 @@ def _chunk_aad(header: bytes, index: int, final: bool) -> bytes:
     return header + index.to_bytes(8, "big") + (b"\x01" if final else b"\x00")
 
 
-def _read(fin: BinaryIO, n: int, src: Path) -> bytes:
+def _read_into(fin: BinaryIO, buffer: bytearray, src: Path) -> int:
+    """Fill ``buffer`` from ``fin``; fewer bytes only at the end of the file."""
+    view = memoryview(buffer)
+    filled = 0
     try:
-        return fin.read(n)
+        while filled < len(buffer):
+            n = fin.readinto(view[filled:])  # type: ignore[attr-defined]
+            if not n:
+                break
+            filled += n
     except OSError as exc:
         raise SourceVanished(
             f"{src}: reading failed mid-file ({exc.strerror}); the source vanished or its "
             "storage failed. Nothing was stored; ingest it again once it is readable."
         ) from exc
+    return filled
+
+
+def _advise_sequential(fin: BinaryIO) -> None:
+    """Tell the kernel the source is read once, front to back (larger read-ahead)."""
+    try:
+        os.posix_fadvise(fin.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+    except (AttributeError, OSError):  # not on every platform or file system
+        pass
 
 
 def _check_unchanged(src: Path, fin: BinaryIO, before: os.stat_result, size: int) -> None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
+from ledger.acts import ActRequest, Signer, act_time
 from ledger.chain_reader import ChainReader
 from ledger.store import ChainedApplicationRecorder, ChainedDatastore
 from tests.conftest import fresh_postgres_database
@@ -82,4 +85,25 @@ def test_a_failed_owned_save_leaves_nothing_and_a_clean_connection(
     recorder.insert_events(_events(1))
     result = ChainReader(recorder).verify()
     assert result.ok and result.count == 3, result.damage
+    engine.dispose()  # type: ignore[union-attr]
+
+
+def test_each_act_is_stored_on_its_last_row_only(recorder: ChainedApplicationRecorder) -> None:
+    """SQLite leaves the act column out of the rows before an act's last one (its
+    default, NULL, is what they hold) and writes the last one on its own: every save's
+    act lands on its last row, the other rows' act is NULL, and the chain verifies."""
+    moment = datetime(2026, 3, 3, 9, 30, tzinfo=UTC)
+    signer = Signer(uuid.uuid4(), "Dana Director", "director", "k1", Ed25519PrivateKey.generate())
+    act = ActRequest(signer, "dana", lambda: moment)
+    sizes = [1, 4, 3, 1, 2]
+    for i, n in enumerate(sizes):
+        recorder.insert_events(_events(n), act=None if i == 2 else act)
+    engine = recorder.datastore.engine
+    with engine.connect() as conn:  # type: ignore[union-attr]
+        acts = [r[0] for r in conn.exec_driver_sql(f"SELECT act FROM {recorder.table} ORDER BY id")]
+    ends = {sum(sizes[: i + 1]) - 1 for i in range(len(sizes)) if i != 2}
+    assert [a is not None for a in acts] == [i in ends for i in range(sum(sizes))]
+    assert all(act_time(bytes(acts[i])) == moment for i in ends)
+    result = ChainReader(recorder).verify()
+    assert result.ok and result.count == sum(sizes), result.damage
     engine.dispose()  # type: ignore[union-attr]

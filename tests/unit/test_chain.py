@@ -194,10 +194,15 @@ def test_the_stores_fast_rows_are_the_reference_chain_columns(sealed: bool, head
             base, chain_columns(base, head, head_hash, ref_seal if sealed else None), strict=True
         )
     ]
-    for as_bytes in (True, False):
+    for sqlite in (True, False):
         rows = chain_rows(ids, events, head, head_hash, seal if sealed else None,
-                          uuid_as_bytes=as_bytes)  # fmt: skip
-        assert [(r[0], r[1] if as_bytes else r[1].bytes, *r[2:]) for r in rows] == reference  # type: ignore[union-attr]
+                          sqlite=sqlite)  # fmt: skip
+        if sqlite:  # a row without an act leaves the act column out
+            assert [len(r) for r in rows] == [10 if r[9] else 9 for r in reference]
+            rows = [(*r, None) if len(r) == 9 else r for r in rows]
+        assert [(r[0], r[1] if sqlite else r[1].bytes, *r[2:]) for r in rows] == reference  # type: ignore[union-attr]
+        blob = bytearray if sqlite else bytes  # sqlite3 binds a bytearray without adapting it
+        assert {type(v) for r in rows for v in (r[4], r[6], r[7])} == {blob}
     assert seen == ref_seen * 2
     assert [r[9] is not None for r in reference] == [
         sealed and r is reference[-1] for r in reference
