@@ -112,6 +112,11 @@ def main() -> None:
     ap.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
     ap.add_argument("--baseline", default="main", help="git revision of today's code")
+    ap.add_argument(
+        "--new",
+        help="git revision of the new code (default: this tree's files, "
+        "as they are; a revision lets the tree change while the bench runs)",
+    )
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--json", type=Path, help="append results as JSON lines")
     ap.add_argument("--proofs", type=int, default=0, metavar="N",
@@ -129,8 +134,9 @@ def main() -> None:
     baseline = export_tree(a.baseline, work / "baseline")
     rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", a.baseline],
                          check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", a.new or "HEAD"],
                           check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
+    new_tree = ROOT if a.new is None else export_tree(a.new, work / "new")
     if a.json:
         with a.json.open("a") as f:
             f.write(json.dumps({"machine": machine(a.pg_url), "baseline": rev, "new": head}) + "\n")
@@ -156,7 +162,7 @@ def main() -> None:
                 dd, _r = bench_scale.copy_to_postgres(src, events, work / "pg", url, log)
             runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "new": []}
             for _ in range(a.repeats):
-                for label, tree in (("baseline", baseline), ("new", ROOT)):
+                for label, tree in (("baseline", baseline), ("new", new_tree)):
                     c = run_child(tree, dd.path)
                     runs[label].append(c)
                     log(f"{db} {label}: {c['secs']:.1f} s ({c['rate']:,.0f} events/s), CPU "
