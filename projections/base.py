@@ -691,6 +691,10 @@ class Projection:
     # Keep row versions of its tables (``projections.versions``), so ``--as-of`` is a
     # query. Off for read models that are append-only or answer as-of by filtering.
     versioned: ClassVar[bool] = True
+    # The names of the indexes of its tables that ``handle`` finds rows by (None: any of
+    # them might be). A rebuild drops the others while it loads and builds them once at
+    # its end: an index maintained row by row costs more than one built from the rows.
+    lookup_indexes: ClassVar[frozenset[str] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -1051,11 +1055,12 @@ class Views:
         conn: Connection,
         p: Projection,
         done: int,
-        events: Iterable[tuple[int, Any]],
+        events: list[tuple[int, Any]],
         *,
         seal: bool = True,
     ) -> None:
-        todo = [(i, e) for i, e in events if i > done]
+        # A whole page is new to a projection unless it lost a race or is resuming.
+        todo = events if events and events[0][0] > done else [(i, e) for i, e in events if i > done]
         if not todo:
             return
         events_last = todo[-1][0]
@@ -1142,11 +1147,15 @@ class Views:
                 for p in self.projections:
                     p.metadata.create_all(conn)
                     # The version tables' own indexes serve as-of reads only (the
-                    # catch-up finds a row's open version by primary key): built once
-                    # at the end (``_seal_rebuilt``), not row by row.
+                    # catch-up finds a row's open version by primary key), and the
+                    # indexes the handlers do not look rows up by serve queries only:
+                    # built once at the end (``_create_missing_indexes``), not row by row.
                     for table in p.metadata.sorted_tables:
-                        if ver.is_version_table(table.name):
-                            for index in table.indexes:
+                        versions = ver.is_version_table(table.name)
+                        for index in table.indexes:
+                            if versions or (
+                                p.lookup_indexes is not None and index.name not in p.lookup_indexes
+                            ):
                                 index.drop(conn)
                 set_mark(conn, self.seal_key(), REBUILDING, 0)
         positions = {p.name: self.position(p) for p in self.projections}

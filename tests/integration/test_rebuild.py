@@ -355,3 +355,13 @@ def test_a_row_written_by_someone_else_during_the_rebuild_stays_a_mismatch(
     assert [(f.table, f.kind, f.row) for f in findings] == [
         ("proj_refusals", "extra", f"notification_id={10**12}")
     ]
+
+
+def test_the_indexes_handlers_look_rows_up_by_are_indexes_of_their_tables() -> None:
+    """``Projection.lookup_indexes`` names indexes that exist: a misspelt one would be
+    dropped during a rebuild and its handler's lookups would scan the table."""
+    for p in all_projections():
+        if p.lookup_indexes is None:
+            continue
+        names = {i.name for t in p.metadata.sorted_tables for i in t.indexes}
+        assert p.lookup_indexes <= names, p.name
