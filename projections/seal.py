@@ -174,6 +174,8 @@ class RowHasher:
         self.names = [c.name for c in table.columns]
         self.normalizers = [_normalizer(c) for c in table.columns]
         self.key = hashlib.blake2b(table.name.encode(), key=key, digest_size=32).digest()
+        # The MAC's state after its key block, copied per row (cheaper than keying anew).
+        self._keyed = hashlib.blake2b(key=self.key, digest_size=32)
         self.pk = [c.name for c in table.primary_key.columns]
         self.pk_index = [self.names.index(c) for c in self.pk]
         if not self.pk or any(
@@ -191,8 +193,9 @@ class RowHasher:
 
     def digest_raw(self, raw: Sequence[Any]) -> int:
         """A row as ``raw_select`` returns it."""
-        data = repr(tuple(raw)).encode()
-        return int.from_bytes(hashlib.blake2b(data, key=self.key, digest_size=32).digest(), "big")
+        mac = self._keyed.copy()
+        mac.update(repr(tuple(raw)).encode())
+        return int.from_bytes(mac.digest(), "big")
 
     def raw_key(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(raw[i] for i in self.pk_index)
