@@ -1130,8 +1130,8 @@ class Views:
         wrote (each row's digest computed from the values written, ``Sealer``), so a row that anyone else writes
         meanwhile, even across a kill and a resume, stays a mismatch. ``seal_at_end``
         writes the batches unsealed and seals each projection once at the end from a
-        scan of its tables (about 3x less CPU at 100k): whatever the tables hold
-        then is sealed, so a row written by someone else during the rebuild (or while
+        scan of its tables (about 1.5x less CPU in this process at 100k): whatever the
+        tables hold then is sealed, so a row written by someone else during the rebuild (or while
         it stood killed) is sealed with the rest. Meanwhile commands find the read
         models unsealed and refuse them (exit 3) until the rebuild is run again.
         """
