@@ -12,6 +12,9 @@ new rebuild's digest must equal the baseline's, or the bench fails.
 
 Run:  .venv/bin/python bench/bench_rebuild.py --size 100000 --db both --json out.jsonl
       .venv/bin/python bench/bench_rebuild.py --data-dir /work/bench-data/x --db both
+      .venv/bin/python bench/bench_rebuild.py --data-dir COPY --db sqlite --together --new HEAD
+(``--together``: both trees at the same time, each on its own copy, so a shared machine's
+load falls on both alike; ``--new REV``: a commit instead of the tree's files.)
 """
 
 from __future__ import annotations
@@ -91,15 +94,41 @@ def export_tree(rev: str, into: Path) -> Path:
     return into
 
 
-def run_child(tree: Path, data_dir: Path) -> dict[str, Any]:
+def start_child(tree: Path, data_dir: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    out = subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-c", CHILD, str(data_dir)],
-        check=True, capture_output=True, text=True, cwd=tree, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tree, env=env,
     )  # fmt: skip
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def child_result(tree: Path, proc: subprocess.Popen[str]) -> dict[str, Any]:
+    out, err = proc.communicate()
+    if proc.returncode:
+        raise SystemExit(f"rebuild with {tree} failed: {err}")
+    result = json.loads(out.strip().splitlines()[-1])
     assert result["module"].startswith(str(tree)), result["module"]  # the intended tree
     return result
+
+
+def run_child(tree: Path, data_dir: Path) -> dict[str, Any]:
+    return child_result(tree, start_child(tree, data_dir))
+
+
+def run_together(trees: dict[str, Path], source: Path, work: Path) -> dict[str, dict[str, Any]]:
+    """Each tree rebuilds its own copy of the SQLite data directory, all at the same
+    time: on a shared machine both then meet the same load, which sequential runs do
+    not (the other work comes and goes between them)."""
+    procs = {}
+    for label, tree in trees.items():
+        copy = work / f"together-{label}"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(source, copy)
+        procs[label] = start_child(tree, copy)
+    results = {label: child_result(trees[label], proc) for label, proc in procs.items()}
+    for label in trees:
+        shutil.rmtree(work / f"together-{label}", ignore_errors=True)
+    return results
 
 
 def main() -> None:
@@ -112,7 +141,15 @@ def main() -> None:
     ap.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
     ap.add_argument("--baseline", default="main", help="git revision of today's code")
+    ap.add_argument(
+        "--new",
+        help="git revision of the new code (default: this tree's files, "
+        "as they are; a revision lets the tree change while the bench runs)",
+    )
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--together", action="store_true",
+                    help="SQLite: run baseline and new at the same time, each on its own copy "
+                         "of the data directory (the same load for both)")  # fmt: skip
     ap.add_argument("--json", type=Path, help="append results as JSON lines")
     ap.add_argument("--proofs", type=int, default=0, metavar="N",
                     help="also time the first inclusion proof after start on the PostgreSQL "
@@ -129,8 +166,9 @@ def main() -> None:
     baseline = export_tree(a.baseline, work / "baseline")
     rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", a.baseline],
                          check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", a.new or "HEAD"],
                           check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
+    new_tree = ROOT if a.new is None else export_tree(a.new, work / "new")
     if a.json:
         with a.json.open("a") as f:
             f.write(json.dumps({"machine": machine(a.pg_url), "baseline": rev, "new": head}) + "\n")
@@ -155,9 +193,13 @@ def main() -> None:
                 url = dbs.fresh("postgres", "rebuild")
                 dd, _r = bench_scale.copy_to_postgres(src, events, work / "pg", url, log)
             runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "new": []}
+            trees = {"baseline": baseline, "new": new_tree}
             for _ in range(a.repeats):
-                for label, tree in (("baseline", baseline), ("new", ROOT)):
-                    c = run_child(tree, dd.path)
+                if a.together and db == "sqlite":
+                    ran = run_together(trees, dd.path, work)
+                else:
+                    ran = {label: run_child(tree, dd.path) for label, tree in trees.items()}
+                for label, c in ran.items():
                     runs[label].append(c)
                     log(f"{db} {label}: {c['secs']:.1f} s ({c['rate']:,.0f} events/s), CPU "
                         f"{c['cpu_s']:.1f} s + workers {c['workers_cpu_s']:.1f} s, "

@@ -243,6 +243,9 @@ class RetentionProjection(Projection):
             "FootageFoundMissing",
         }
     )
+    # ``_refresh_keep_until`` finds a segment's flags; every other lookup is by a
+    # primary key or a unique column (not an index here).
+    lookup_indexes = frozenset({"ix_proj_retention_flags_segment_id"})
 
     def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
         if isinstance(event, Site.SiteInitialised | Site.SiteSettingsChanged):

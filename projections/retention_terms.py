@@ -57,6 +57,7 @@ class RetentionTermsProjection(Projection):
     name = "retention_terms"
     metadata = metadata
     kinds = frozenset({"FootageCaptured", "FootagePurged"})
+    lookup_indexes = frozenset[str]()  # rows found by primary key only
 
     def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
         if isinstance(event, Segment.FootageCaptured):

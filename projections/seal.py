@@ -74,6 +74,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cryptography.hazmat.primitives import hashes
@@ -220,6 +221,8 @@ class RowHasher:
         self.names = [c.name for c in table.columns]
         self.normalizers = [_normalizer(c) for c in table.columns]
         self.key = hashlib.blake2b(table.name.encode(), key=key, digest_size=32).digest()
+        # The MAC's state after its key block, copied per row (cheaper than keying anew).
+        self._keyed = hashlib.blake2b(key=self.key, digest_size=32)
         self.pk = [c.name for c in table.primary_key.columns]
         self.pk_index = [self.names.index(c) for c in self.pk]
         self.bucketings = bucketings(table)
@@ -271,8 +274,9 @@ class RowHasher:
 
     def digest_raw(self, raw: Sequence[Any]) -> int:
         """A row as ``raw_select`` returns it."""
-        data = repr(tuple(raw)).encode()
-        return int.from_bytes(hashlib.blake2b(data, key=self.key, digest_size=32).digest(), "big")
+        mac = self._keyed.copy()
+        mac.update(repr(tuple(raw)).encode())
+        return int.from_bytes(mac.digest(), "big")
 
     def buckets_raw(self, raw: Sequence[Any]) -> list[tuple[str, str]]:
         """A raw row's bucket in each of its table's bucketings: (bucketing, key)."""
@@ -301,9 +305,18 @@ class RowHasher:
         return ", ".join(f"{c}={_show(v)}" for c, v in zip(self.pk, key, strict=True))
 
 
+_RAW_SELECTS: dict[Table, Any] = {}
+
+
 def raw_select(table: Table) -> Any:
-    """``SELECT`` every column of ``table`` in its order, values as the driver gives them."""
-    return select(*(type_coerce(c, NullType()).label(c.name) for c in table.columns))
+    """``SELECT`` every column of ``table`` in its order, values as the driver gives them
+    (made once per table: a page notes rows with it many times)."""
+    found = _RAW_SELECTS.get(table)
+    if found is None:
+        found = _RAW_SELECTS[table] = select(
+            *(type_coerce(c, NullType()).label(c.name) for c in table.columns)
+        )
+    return found
 
 
 def _show(v: Any) -> str:
@@ -657,6 +670,90 @@ class RowPredictor:
         return tuple(new)
 
 
+# The Python type a value must have for its bound value to be the stored one, per column
+# type (``_predictor``'s exact types; Float is left to it: NaN and -0.0 read back).
+_BOUND_TYPES: dict[type, type] = {
+    String: str,
+    Text: str,
+    Integer: int,
+    BigInteger: int,
+    Boolean: bool,
+}
+
+
+class BoundForms:
+    """The stored forms of the rows of one insert shape (every column of the table
+    given), straight from the values a ``RawBatch`` bound. On SQLite (pysqlite) and
+    PostgreSQL (psycopg), a value of exactly its column's Python type (``str``, ``int``,
+    ``bool``, an aware ``datetime``; or None) is stored as bound: the bind processor's
+    output is what ``raw_select`` reads back (``_predictor``'s rules, the same values).
+    The types are checked once per tuple of value types, not value by value; a row with
+    any other type is UNKNOWN (read back)."""
+
+    _CACHE: ClassVar[dict[tuple[Any, ...], BoundForms | None]] = {}
+
+    def __init__(self, table: Table, columns: tuple[str, ...], allowed: list[tuple[type, ...]]):
+        names = [c.name for c in table.columns]
+        order = [columns.index(n) for n in names]
+        self.reorder: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = (
+            None if order == list(range(len(order))) else itemgetter(*order)
+        )
+        pk = [names.index(c.name) for c in table.primary_key.columns]
+        self.key: Callable[[tuple[Any, ...]], tuple[Any, ...]] = (
+            (lambda form: (form[pk[0]],)) if len(pk) == 1 else itemgetter(*pk)
+        )
+        self.given_key = [columns.index(c.name) for c in table.primary_key.columns]
+        self.allowed = allowed
+        self._ok: dict[tuple[type, ...], bool] = {}
+
+    @classmethod
+    def of(cls, table: Table, columns: tuple[str, ...], dialect: Any) -> BoundForms | None:
+        cache_key = (table, columns, dialect.name, dialect.driver)
+        if cache_key not in cls._CACHE:
+            cls._CACHE[cache_key] = cls._make(table, columns, dialect)
+        return cls._CACHE[cache_key]
+
+    @classmethod
+    def _make(cls, table: Table, columns: tuple[str, ...], dialect: Any) -> BoundForms | None:
+        from projections.base import UtcDateTime
+
+        if len(table.columns) < 2 or sorted(columns) != sorted(c.name for c in table.columns):
+            return None
+        allowed: list[tuple[type, ...]] = []
+        for name in columns:
+            column = table.c[name]
+            t = column.type
+            if isinstance(t, UtcDateTime):
+                if _predictor(column, dialect) is None:  # another storage format
+                    return None
+                pt: type = datetime
+            else:
+                found = _BOUND_TYPES.get(type(t))
+                if found is None or _predictor(column, dialect) is None:
+                    return None
+                pt = found
+            allowed.append((pt, type(None)))
+        return cls(table, columns, allowed)
+
+    def _types_ok(self, types: tuple[type, ...]) -> bool:
+        ok = self._ok.get(types)
+        if ok is None:
+            ok = self._ok[types] = all(t in a for t, a in zip(types, self.allowed, strict=True))
+        return ok
+
+    def rows(
+        self, given: list[tuple[Any, ...]], bound: list[tuple[Any, ...]]
+    ) -> Iterable[tuple[tuple[Any, ...], Any]]:
+        """``(primary key, stored form or UNKNOWN)`` of each row written."""
+        ok, reorder, key = self._types_ok, self.reorder, self.key
+        for g, b in zip(given, bound, strict=True):
+            if ok(tuple(map(type, g))):
+                form = b if reorder is None else reorder(b)
+                yield key(form), form
+            else:
+                yield tuple(g[i] for i in self.given_key), UNKNOWN
+
+
 @dataclass
 class Sealer:
     """What one page changes in the sealed tables. ``PageWriter`` reports each row
@@ -707,22 +804,34 @@ class Sealer:
         self.before.setdefault(table.name, {}).setdefault(key, None)
         self.now.setdefault(table.name, {})[key] = UNKNOWN
 
-    def touch_queued(self, table: Table, key: tuple[Any, ...]) -> None:
-        """A row queued for insert under this primary key (``inserted`` when written)."""
-        self.hasher(table)
-        self.before.setdefault(table.name, {}).setdefault(key, None)
-
     def touch_where(
         self, conn: Connection, table: Table, where: Any, *, unknown: bool = True
     ) -> list[tuple[Any, ...]]:
         """The rows ``where`` selects, about to be updated or deleted: read them first.
         ``unknown``: the write that follows is not predicted (read them back at the
         end). Returns their keys."""
+        return self._note(table, conn.execute(raw_select(table).where(where)), unknown)
+
+    def touch_keys(
+        self,
+        conn: Connection,
+        table: Table,
+        names: Sequence[str],
+        keys: list[tuple[Any, ...]],
+        *,
+        unknown: bool = True,
+        null_column: str | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """``touch_where`` for the rows whose columns ``names`` hold one of ``keys``
+        (and ``null_column`` is NULL), read on the driver's cursor (``read_back``)."""
+        return self._note(table, read_back(conn, table, names, keys, null_column), unknown)
+
+    def _note(self, table: Table, rows: Iterable[Any], unknown: bool) -> list[tuple[Any, ...]]:
         h = self.hasher(table)
         seen = self.before.setdefault(table.name, {})
         now = self.now.setdefault(table.name, {})
         keys = []
-        for raw in conn.execute(raw_select(table).where(where)):
+        for raw in rows:
             k = h.raw_key(raw)
             row = tuple(raw)
             seen.setdefault(k, row)
@@ -735,13 +844,39 @@ class Sealer:
         return key in self.now.get(table.name, ())
 
     def inserted(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-        """These rows were just inserted (noted by ``touch_queued``)."""
+        """These rows were just inserted (not there before, unless already noted), their
+        stored forms predicted value by value (``RowPredictor``) or read back."""
         h = self.hasher(table)
+        before = self.before.setdefault(table.name, {})
         now = self.now.setdefault(table.name, {})
         p = self.predictor(table, conn.dialect)
         for values in rows:
-            k = tuple(values[c] for c in h.pk)
+            try:
+                k = tuple([values[c] for c in h.pk])
+            except KeyError:
+                raise NotImplementedError(
+                    f"sealed read models: an insert into {table.name} must give its primary key"
+                ) from None
+            before.setdefault(k, None)
             now[k] = UNKNOWN if p is None else p.inserted(values)
+
+    def bound_forms(
+        self, table: Table, columns: tuple[str, ...], dialect: Any
+    ) -> BoundForms | None:
+        """The ``BoundForms`` of inserts of ``columns`` into ``table`` (None: predict
+        them value by value, ``inserted``)."""
+        if not self.compute:
+            return None
+        return BoundForms.of(table, columns, dialect)
+
+    def inserted_forms(self, table: Table, forms: Iterable[tuple[tuple[Any, ...], Any]]) -> None:
+        """Rows just inserted, as ``(primary key, stored form or UNKNOWN)``."""
+        self.hasher(table)
+        before = self.before.setdefault(table.name, {})
+        now = self.now.setdefault(table.name, {})
+        for k, form in forms:
+            before.setdefault(k, None)
+            now[k] = form
 
     def updated(
         self, conn: Connection, table: Table, key: tuple[Any, ...], values: Mapping[str, Any]
@@ -823,9 +958,14 @@ class Sealer:
 
 
 def read_back(
-    conn: Connection, table: Table, pk: Sequence[str], keys: list[tuple[Any, ...]]
+    conn: Connection,
+    table: Table,
+    pk: Sequence[str],
+    keys: list[tuple[Any, ...]],
+    null_column: str | None = None,
 ) -> Iterable[Sequence[Any]]:
-    """The rows of ``table`` with these primary keys, values as the driver gives them
+    """The rows of ``table`` with these primary keys (or these values of the columns
+    ``pk``; and ``null_column`` NULL, if given), values as the driver gives them
     (``raw_select``'s), ``IN_CHUNK`` keys a query. On SQLite and psycopg the SQL is written once
     per chunk size and run on the driver's own cursor (in the same transaction): a
     rebuild reads back every row it writes, and SQLAlchemy's statement handling per
@@ -835,13 +975,17 @@ def read_back(
     if mark is None or dialect.driver not in ("pysqlite", "psycopg"):
         cols = [table.c[c] for c in pk]
         for chunk in chunks(keys):
-            cond = (
+            cond: Any = (
                 cols[0].in_([k[0] for k in chunk]) if len(cols) == 1 else tuple_(*cols).in_(chunk)
             )
+            if null_column is not None:
+                cond = cond & table.c[null_column].is_(None)
             yield from conn.execute(raw_select(table).where(cond))
         return
     q = dialect.identifier_preparer
     head = f"SELECT {', '.join(q.quote(c.name) for c in table.columns)} FROM {q.format_table(table)} WHERE "
+    if null_column is not None:
+        head += f"{q.quote(null_column)} IS NULL AND "
     if len(pk) == 1:
         head += f"{q.quote(pk[0])} IN ("
         one = mark

@@ -15,11 +15,23 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta, timezone
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, create_engine, inspect, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    inspect,
+    select,
+)
 
 from ledger.app import Ledger
 from ledger.clock import ManualClock
@@ -28,9 +40,9 @@ from ledger.errors import LedgerError
 from ledger.footage import MediaFacts
 from ledger.footage_commands import CaptureItem
 from ledger.retention_commands import PurgeRecord
-from projections.base import REBUILDING, Views, tracking
+from projections.base import REBUILDING, RawBatch, UtcDateTime, Views, tracking
 from projections.registry import all_projections
-from projections.seal import Sealer, check_projections, seals
+from projections.seal import UNKNOWN, BoundForms, Sealer, check_projections, read_back, seals
 from tests.conftest import SETUP, copy_of_data_dir, fresh_postgres_database, new_data_dir
 from tests.identity import DIRECTOR, enrol, open_test_ledger
 
@@ -355,3 +367,51 @@ def test_a_row_written_by_someone_else_during_the_rebuild_stays_a_mismatch(
     assert [(f.table, f.kind, f.row) for f in findings] == [
         ("proj_refusals", "extra", f"notification_id={10**12}")
     ]
+
+
+def test_the_indexes_handlers_look_rows_up_by_are_indexes_of_their_tables() -> None:
+    """``Projection.lookup_indexes`` names indexes that exist: a misspelt one would be
+    dropped during a rebuild and its handler's lookups would scan the table."""
+    for p in all_projections():
+        if p.lookup_indexes is None:
+            continue
+        names = {i.name for t in p.metadata.sorted_tables for i in t.indexes}
+        assert p.lookup_indexes <= names, p.name
+
+
+class _Kind(StrEnum):
+    A = "a"
+
+
+def test_bound_forms_in_another_column_order_equal_the_rows_read_back(tmp_path: Path) -> None:
+    """``BoundForms``: rows given in another order than the table's columns are put in
+    the table's order; a value of another Python type (a str enum) is UNKNOWN, read back.
+    Each computed form against the row as the driver reads it."""
+    meta = MetaData()
+    table = Table(
+        "proj_bound_test", meta,
+        Column("key", String(8), primary_key=True), Column("at", UtcDateTime),
+        Column("n", BigInteger), Column("ok", Boolean), Column("note", Text),
+    )  # fmt: skip
+    engine = create_engine(f"sqlite:///{tmp_path / 'bound.sqlite'}")
+    meta.create_all(engine)
+    at = datetime(2026, 3, 1, 9, 30, 0, 123, tzinfo=timezone(timedelta(hours=-5)))
+    rows = [
+        {"note": "é", "ok": True, "n": 2**62, "at": at, "key": "k1"},
+        {"note": None, "ok": False, "n": None, "at": None, "key": "k2"},
+        {"note": _Kind.A, "ok": True, "n": 1, "at": at, "key": "k3"},
+    ]
+    columns = tuple(rows[0])
+    with engine.begin() as conn:
+        raw = RawBatch.of(("insert", table, columns), conn.dialect)
+        assert raw is not None
+        given, bound = raw.write(conn, rows)
+        forms = BoundForms.of(table, columns, conn.dialect)
+        assert forms is not None
+        computed = dict(forms.rows(given, bound))
+        stored = {r[0]: tuple(r) for r in read_back(conn, table, ["key"], [("k1",), ("k2",)])}
+    engine.dispose()
+    assert computed[("k3",)] is UNKNOWN
+    assert {k: v for k, v in computed.items() if v is not UNKNOWN} == {
+        (k,): v for k, v in stored.items()
+    }
