@@ -316,7 +316,9 @@ def request_form(ctx: Context, ref: str, out: Path, force: bool, actor: str) -> 
     from projections.appendix9 import render_appendix9
 
     check_destination(out, force=force)
-    render_appendix9(ctx.ledger().read_appendix9(ref, actor=actor), out, force=force)
+    ledger = ctx.ledger()
+    ref = ledger.request_for(ref, actor=actor, action="request form")  # no existence oracle
+    render_appendix9(ledger.read_appendix9(ref, actor=actor), out, force=force)
     info(f"Wrote {out}")
 
 
@@ -330,7 +332,8 @@ def request_show(ctx: Context, ref: str, as_json: bool, actor: str) -> None:
     record in site time, or every field with --json.
 
     The Director, counsel and the member who took the request in may read it; each
-    reading is recorded (R27).
+    reading is recorded (R27). To anyone else a request answers as one that does not
+    exist (their attempt recorded), so trying references tells nothing.
 
     \b
     Example:
@@ -338,7 +341,9 @@ def request_show(ctx: Context, ref: str, as_json: bool, actor: str) -> None:
     """
     from cli.request_record import request_record
 
-    view = ctx.ledger().read_request(ref, actor=actor, detail="json" if as_json else "text")
+    ledger = ctx.ledger()
+    ref = ledger.request_for(ref, actor=actor, action="request show")  # no existence oracle
+    view = ledger.read_request(ref, actor=actor, detail="json" if as_json else "text")
     if as_json:
         emit_json(view)
         return

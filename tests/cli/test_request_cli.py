@@ -266,3 +266,23 @@ def test_every_disclosure_command_has_help_with_an_example() -> None:
     assert len(mine) == 16  # 2 groups, 12 request commands, forget, the report
     for name, cmd in mine:
         assert "Example:" in (cmd.help or ""), name
+
+
+def test_a_request_a_member_may_not_read_answers_as_a_missing_one(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """No existence oracle: to a member of staff who did not take it in, a request answers
+    exactly as a reference that does not exist (exit code and words); the attempt on the
+    existing one is recorded, the missing one records nothing."""
+    run("staff", "add", "Tia Staff", "--role", "staff", "--as", D)
+    ref, missing = open_req(run, "public", "registration"), "R-2099-9999"
+    out = tmp_path / "form.pdf"
+    for command in (["show"], ["form", "--out", str(out), "--force"]):
+        before = len(refusals(run))
+        answers = []
+        for r in (ref, missing):
+            result = run("request", command[0], r, *command[1:], "--as", "Tia Staff", code=1)
+            answers.append((result.stdout, result.stderr.replace(r, "REF")))
+        assert answers[0] == answers[1]
+        assert "does not exist" in answers[0][1]
+        assert refusals(run)[before:] == ["READ-CONFIDENTIAL"]
+        assert not out.exists()
+    run("request", "show", ref, "--as", S)  # the member who took it in reads it
