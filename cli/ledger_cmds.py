@@ -297,35 +297,28 @@ def _record_verification(ctx: Context, result: VerifyResult, deep: bool) -> str:
     and a note on stderr."""
     from ledger.verification_commands import keep_failure
 
+    unlock = _unlock_here(ctx)
     if not result.ok:
-        kept = keep_failure(
-            ctx.datadir().path, result, by=_who_is_here(ctx), via="command line", at=ctx.now()
-        )
+        by = "command line" if unlock is None else str(unlock.signer.name)
+        kept = keep_failure(ctx.datadir().path, result, by=by, via="command line", at=ctx.now())
         return f"kept in {kept}: nothing is appended to a chain that fails verification"
     try:
         ledger = ctx.ledger()
-        who = _signed_in_member(ctx) or ledger.act_as_service()
+        who = ledger.unlock_with(unlock.signer).name if unlock else ledger.act_as_service()
         ledger.record_verification(result, deep=deep, via="command line", actor=who)
     except Exception as e:  # the verification's own outcome and exit code stand
         return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return "in the ledger"
 
 
-def _who_is_here(ctx: Context) -> str:
-    """The member signed in at this terminal, else "command line" (no key needed)."""
-    from ledger.unlock import UnlockStore
-
-    unlock = UnlockStore(ctx.datadir().path).load(ctx.now())
-    return "command line" if unlock is None else str(unlock.signer.name)
-
-
-def _signed_in_member(ctx: Context) -> str | None:
+def _unlock_here(ctx: Context) -> Any:
     """The member signed in for this OS user and terminal session (custodes login),
-    without asking for a passphrase; None when nobody is."""
+    without asking for a passphrase; None when nobody is. A failure's note names them
+    as is (no ledger to check them against); an OK is signed only after the ledger
+    accepts the unlock (``unlock_with``)."""
     from ledger.unlock import UnlockStore
 
-    unlock = UnlockStore(ctx.datadir().path).load(ctx.now())
-    return None if unlock is None else ctx.ledger().unlock_with(unlock.signer).name
+    return UnlockStore(ctx.datadir().path).load(ctx.now())
 
 
 def _damage_json(damage: Damage | None) -> dict[str, Any] | None:
