@@ -106,8 +106,15 @@ def kept_failure(data_dir: Path) -> dict[str, object] | None:
         return None
 
 
-def last_outcome(ledger: VerificationCommands, data_dir: Path) -> dict[str, object] | None:
+def last_outcome(
+    ledger: VerificationCommands, data_dir: Path, now: datetime
+) -> dict[str, object] | None:
     """The most recent verification: the ledger's last recorded one, or a later failure
-    kept in the data directory (at the same moment, the failure)."""
-    found = [o for o in (ledger.last_verification(), kept_failure(data_dir)) if o]
+    kept in the data directory (at the same moment, the failure). A kept failure dated
+    after ``now`` was not written by a verification on this clock: it is ignored, or a
+    hand-written file dated years ahead would outrank every later verification."""
+    failure = kept_failure(data_dir)
+    if failure is not None and failure["at"] > now:  # type: ignore[operator]
+        failure = None
+    found = [o for o in (ledger.last_verification(), failure) if o]
     return max(found, key=lambda o: (o["at"], not o["ok"]), default=None)  # type: ignore[arg-type,return-value]

@@ -86,7 +86,7 @@ def home() -> Response:
         summary = desk_summary(ledger, d.now()) if role in OVERSIGHT else None
         position, head = ledger.chain_head()
         issued = ledger.last_report_issued() if role in OVERSIGHT else None
-        verified = last_outcome(ledger, d.datadir.path) if role in OVERSIGHT else None
+        verified = last_outcome(ledger, d.datadir.path, d.now()) if role in OVERSIGHT else None
         kept, kept_problem = _last_checkpoint(ledger) if role in OVERSIGHT else (None, "")
         # the requests this member took in: the signed intake, not the typed "received by"
         mine = read_views(ledger, lambda conn: disclosures(conn, entered_by=me), checked=True)

@@ -95,6 +95,21 @@ def test_a_tampered_chain_shows_its_failed_verification(
             desk().ledger.close()
 
 
+def test_a_failure_file_dated_ahead_does_not_outrank_later_verifications(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Anyone who can write the data directory can write the failure file, but not make
+    it hide every later verification by dating it years ahead."""
+    director = sign_in(app, DIRECTOR)
+    body = {"at": "2099-01-01T00:00:00+00:00", "actor": "someone", "actor_role": "",
+            "entries": 3, "problem": "ledger verification FAILED at position 4: edited",
+            "via": "command line", "os_user": "x"}  # fmt: skip
+    (Path(library["data_dir"]) / "verification-failure.json").write_text(json.dumps(body))
+    assert post(director, "/verify", {}, form_page="/").status_code == 302
+    panel = _integrity(director)
+    assert "FAILED" not in panel and "OK, the" in panel
+
+
 def test_staff_see_no_integrity_panel(app: Flask, library: dict[str, Any]) -> None:
     html = sign_in(app, STAFF).get("/").get_data(as_text=True)
     assert 'id="integrity"' not in html
