@@ -26,6 +26,8 @@ from ledger.chain import DIGEST_SIZE, GENESIS, ChainBroken, Damage, chain_rows
 from ledger.clock import CLOCK_TOLERANCE
 from ledger.errors import ClockBehind, LedgerBusy
 
+# A tuple, not ``bytes | memoryview``: the union would be built again on every save.
+_BLOB_TYPES = (bytes, memoryview)
 DEFAULT_LOCK_TIMEOUT_S = 10
 DEFAULT_LOCK_RETRIES = 2
 COLUMNS = (
@@ -250,7 +252,7 @@ class ChainSQL:
     ) -> list[tuple[Any, ...]]:
         if head and (
             type(head[0]) is not int
-            or not isinstance(head[1], bytes | memoryview)
+            or not isinstance(head[1], _BLOB_TYPES)
             or len(head[1]) != DIGEST_SIZE
         ):
             # SQLite keeps any type in any column: a damaged head is not extended.
