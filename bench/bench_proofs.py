@@ -20,6 +20,11 @@
 
 Targets (DESIGN.md): an inclusion proof in under 1 ms at 1M entries, the first call
 after a restart included, with bounded memory.
+
+``--on URL NOTE_FILE KEY_PEM_FILE`` skips the build: on an existing ledger database and a
+checkpoint of it, rounds of fresh processes (cold, warmed up, ``BENCH_OTHER_TREE`` warmed
+up, then 1,000 proofs in one process for this tree and the other), each first proof's
+wall and query time (``_QueryClock``) and the medians.
 """
 
 from __future__ import annotations
