@@ -475,12 +475,8 @@ class SqlNodeStore:
             f"FROM (SELECT 1) AS one LEFT JOIN {t} AS e ON e.id = %(id)s "
             f"LEFT JOIN {t}_tree AS t ON t.id = 1 "
             "LEFT JOIN LATERAL (SELECT array_agg(n.level) AS levels, array_agg(n.idx) AS idxs, "
-            "array_agg(n.hash) AS hashes FROM ("
-            "SELECT l, ((e.position - 1) >> l) # 1 FROM generate_series(0, 62) AS l "
-            "WHERE ((e.position - 1) >> l) # 1 < (%(size)s::bigint >> l) "
-            "UNION ALL SELECT l, (%(size)s::bigint >> l) - 1 FROM generate_series(0, 62) AS l "
-            "WHERE (%(size)s::bigint >> l) & 1 = 1"
-            f") AS want(level, idx) JOIN {t}_tree_nodes AS n "
+            f"array_agg(n.hash) AS hashes FROM ({path_candidates_sql('e.position')}) "
+            f"AS want(level, idx) JOIN {t}_tree_nodes AS n "
             "ON n.level = want.level AND n.idx = want.idx) AS p ON true"
         )
 
@@ -504,6 +500,19 @@ class SqlNodeStore:
                 self._proxy.rollback()
         finally:
             self._proxy.close()
+
+
+def path_candidates_sql(position: str) -> str:
+    """PostgreSQL: (level, idx) of the stored nodes an inclusion proof of the entry at
+    ``position`` (an SQL expression) in a tree of ``%(size)s`` leaves can read; see
+    ``SqlNodeStore._entry_path_sql``."""
+    i = f"({position} - 1)"
+    return (
+        f"SELECT l, ({i} >> l) # 1 FROM generate_series(0, 62) AS l "
+        f"WHERE ({i} >> l) # 1 < (%(size)s::bigint >> l) "
+        "UNION ALL SELECT l, (%(size)s::bigint >> l) - 1 FROM generate_series(0, 62) AS l "
+        "WHERE (%(size)s::bigint >> l) & 1 = 1"
+    )
 
 
 MAX_LEVEL = 63

@@ -294,3 +294,35 @@ def test_the_proof_statement_reads_every_node_the_proof_needs(data_dir: Path) ->
                 assert wanted <= set(store._cache), (event, size)
             finally:
                 store.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # PostgreSQL's SQL
+def test_the_path_candidates_cover_proofs_in_large_trees(database_url: str) -> None:
+    """The candidate nodes computed in SQL (``path_candidates_sql``) hold every node
+    ``merkle.inclusion_proof`` reads in trees far larger than a test builds: every leaf
+    of every size up to 70, then random leaves and sizes up to 2**62."""
+    import random
+
+    import psycopg
+    from psycopg.types.numeric import Int8Dumper
+    from sqlalchemy import make_url
+
+    from ledger.chain_reader import path_candidates_sql
+
+    rng = random.Random(18)
+    cases = [(i, s) for s in range(1, 71) for i in range(s)]
+    cases += [(rng.randrange(s), s) for s in (rng.randint(1, 2**b) for b in range(1, 63))]
+    cases += [(s - 1, s) for s in (2**40, 2**40 + 1, 2**62 - 1)] + [(0, 2**62 - 1)]
+    url = make_url(database_url).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False)) as conn:
+        cur = conn.cursor()
+        cur.adapters.register_dumper(int, Int8Dumper)
+        for index, size in cases:
+            cur.execute(
+                path_candidates_sql("%(position)s::bigint"),
+                {"position": index + 1, "size": size},
+            )
+            got = set(cur.fetchall())
+            assert set(inclusion_nodes(index, size)) <= got, (index, size)
+            assert len(got) <= 2 * size.bit_length(), (index, size)
