@@ -13,6 +13,10 @@ of bench_ledger.py, 1 and 100 events per save, the same seeded events. ``--other
 Under valgrind OpenSSL finds no SHA extensions and hashes in software, so the SHA-256
 block function (found by its address in libcrypto, ``--sha-symbol``) is reported
 apart, and the ratios are given without it; on the real CPU those blocks cost far less.
+
+``--proto-c`` adds this tree's chained recorder with ``chain_rows``' per-entry hashing
+and packing in C (bench/proto: a prototype compiled here with gcc, not part of the
+package), checked byte for byte against ``chain_rows`` in the child before counting.
 """
 
 from __future__ import annotations
@@ -42,6 +46,17 @@ def child(kind: str, per: int, saves: int, toggle: str) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from bench_ledger import STATE_SIZE, TOPIC, make_recorder
     from eventsourcing.persistence import StoredEvent
+
+    if kind == "proto-c":  # the chained recorder with chain_rows' loop in C (prototype)
+        sys.path.insert(0, str(ROOT / "bench" / "proto"))
+        import chainc_rows
+
+        import ledger.chain_sql
+
+        rows_c = chainc_rows.make_rows(chainc_rows.load(Path(os.environ["BENCH_CHAINC"])))
+        chainc_rows.check(rows_c, cases=20)  # byte for byte against chain_rows, first
+        ledger.chain_sql.chain_rows = rows_c  # type: ignore[assignment]
+        kind = "chained"
 
     rng = random.Random(1)
     work = tempfile.mkdtemp(dir="/dev/shm")
@@ -108,7 +123,13 @@ def main() -> None:
     ap.add_argument("--other-tree", default=None)
     ap.add_argument("--saves", type=int, default=30, help="saves counted at 100 events/save")
     ap.add_argument("--sha-symbol", default=SHA_SYMBOL)
-    ap.add_argument("--child", choices=("raw", "chained"), help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--proto-c",
+        action="store_true",
+        help="also this tree's chained recorder with chain_rows' per-entry hashing and "
+        "packing in C (bench/proto, a prototype built here, checked byte for byte first)",
+    )
+    ap.add_argument("--child", choices=("raw", "chained", "proto-c"), help=argparse.SUPPRESS)
     ap.add_argument("--per", type=int, default=100, help=argparse.SUPPRESS)
     ap.add_argument("--toggle", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -125,6 +146,12 @@ def main() -> None:
         runs = [(None, "raw"), (None, "chained")]
         if a.other_tree:
             runs.append((a.other_tree, "chained"))
+        if a.proto_c:
+            sys.path.insert(0, str(ROOT / "bench" / "proto"))
+            import chainc_rows
+
+            os.environ["BENCH_CHAINC"] = str(chainc_rows.build(Path(tmp)))
+            runs.append((None, "proto-c"))
         print("| events/save | recorder | instructions/event | of which SHA-256 blocks "
               "| raw/this, without SHA blocks |")  # fmt: skip
         print("|---|---|---|---|---|")

@@ -20,6 +20,11 @@
 
 Targets (DESIGN.md): an inclusion proof in under 1 ms at 1M entries, the first call
 after a restart included, with bounded memory.
+
+``--on URL NOTE_FILE KEY_PEM_FILE`` skips the build: on an existing ledger database and a
+checkpoint of it, rounds of fresh processes (cold, warmed up, ``BENCH_OTHER_TREE`` warmed
+up, then 1,000 proofs in one process for this tree and the other), each first proof's
+wall and query time (``_QueryClock``) and the medians.
 """
 
 from __future__ import annotations
@@ -240,21 +245,36 @@ def first_proofs_on(url: str, note: str, key: Any, repeats: int) -> dict[str, An
     """Cold and warmed-up fresh processes, alternately; medians and the least disturbed."""
     from ledger.checkpoint import public_key_pem
 
+    return first_proofs_on_pem(url, note, public_key_pem(key).decode(), repeats)
+
+
+def first_proofs_on_pem(
+    url: str, note: str, key_pem: str, repeats: int, medians: bool = False
+) -> dict[str, Any]:
+    """``first_proofs_on``; with ``medians`` also a ``--cold`` process per tree and round
+    (the median of 999 proofs after the first, no warm-up), in the same rotation."""
     runs: dict[str, list[dict[str, float]]] = {"cold": [], "warm": []}
     other = os.environ.get("BENCH_OTHER_TREE")  # e.g. main, warmed up, side by side
     if other:
         runs["other_warm"] = []
+    if medians:
+        runs["many"] = []
+        if other:
+            runs["other_many"] = []
     with tempfile.TemporaryDirectory() as tmp:
         note_path = Path(tmp) / "cp.txt"
         note_path.write_text(note)
         for _ in range(repeats):
             for mode in runs:
                 env = dict(os.environ)
-                if mode == "other_warm":
+                if mode.startswith("other_"):
                     env["BENCH_TREE"] = other  # type: ignore[assignment]
+                what = mode.removeprefix("other_")
+                args = ["--first-on", url, str(note_path), key_pem, what]
+                if what == "many":
+                    args = ["--cold", url, str(note_path), key_pem]
                 out = subprocess.run(
-                    [sys.executable, __file__, "--first-on", url, str(note_path),
-                     public_key_pem(key).decode(), mode.removeprefix("other_")],
+                    [sys.executable, __file__, *args],
                     capture_output=True, text=True, check=True, env=env,
                 )  # fmt: skip
                 runs[mode].append(json.loads(out.stdout))
@@ -264,7 +284,7 @@ def first_proofs_on(url: str, note: str, key: Any, repeats: int) -> dict[str, An
         for k in rs[0]
     }
     med |= {f"{mode}_{k}_min": min(r[k] for r in rs) for mode, rs in runs.items() for k in rs[0]}
-    return med
+    return med | ({"runs": runs} if medians else {})
 
 
 def first_proof(data_dir: str, note_path: str, key_pem: str, warm: str) -> dict[str, float]:
@@ -387,7 +407,24 @@ def main() -> None:
         "cold and warmed up (--repeats fresh processes each), with its query time",
     )
     ap.add_argument("--cold-consistency", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--on",
+        nargs=3,
+        metavar=("URL", "NOTE_FILE", "KEY_PEM_FILE"),
+        help="no build: the first proof after start (cold, warmed up, and BENCH_OTHER_TREE "
+        "warmed up) and the median of 999 proofs, --repeats fresh processes each, on an "
+        "existing ledger database and a checkpoint of it (its note and public key files)",
+    )
     args = ap.parse_args()
+    if args.on:
+        url, note_file, pem_file = args.on
+        note, pem = Path(note_file).read_text(), Path(pem_file).read_text()
+        r = first_proofs_on_pem(url, note, pem, args.repeats, medians=True)
+        for k, v in r.items():
+            if k != "runs":
+                print(f"{k:40} {v:.3f}")
+        print(json.dumps(r))
+        return
     if args.cold:
         print(json.dumps(cold(*args.cold, samples=args.samples)))
         return

@@ -21,6 +21,10 @@ from ledger.merkle import TreeDamaged
 if TYPE_CHECKING:
     from ledger.store import ChainedApplicationRecorder
 
+# PostgreSQL plans a prepared statement afresh for its first five executions, then may
+# keep a generic plan (plan_cache_mode "auto"; src/backend/utils/cache/plancache.c).
+GENERIC_AFTER = 5
+
 
 def _entry_row(row: Sequence[Any]) -> tuple[Any, ...]:
     """A row of ``ChainReader._entry_sql`` with its binary columns as ``bytes``."""
@@ -214,23 +218,25 @@ class ChainReader:
             cur.execute(sql, params or ())
 
     def warm_up(self) -> None:
-        """PostgreSQL: open the pool's connection now and prepare on it the statements an
-        inclusion proof runs (the entry with the tree's size, the proof's nodes), so the first
-        proof after start costs its queries only (issue 18, item 4). The pool keeps the
-        connection, and psycopg keeps its prepared statements, across checkouts.
+        """PostgreSQL: open the pool's connection now and prepare on it the one statement an
+        inclusion proof runs (``SqlNodeStore.entry_with_path``), so the first proof after
+        start costs that statement's execution only (issue 18, item 4): no connect, no
+        parse, no plan. It runs the statement ``GENERIC_AFTER + 1`` times: PostgreSQL plans
+        a prepared statement afresh for each of its first five executions ("custom"
+        plans), then settles on a cached generic plan; after the warm-up the first proof
+        finds that generic plan. The pool keeps the connection, and psycopg keeps its
+        prepared statements, across checkouts. Reads change nothing: no tree yet (or no
+        table) is warmed up as far as it goes, and a proof answers as it would cold.
         SQLite: nothing to do (no connection set-up worth saving)."""
-        if self.recorder.dialect != "postgresql" or not self.tree_tables_exist():
+        if self.recorder.dialect != "postgresql":
             return
         store = self.node_store(autocommit=True)
         try:
-            # a real row (the first event, if any) and a real node: the backend opens the
-            # tables' and indexes' files now, not in the first proof
-            store.entry_with_tree(1)
-            store.prefetch([(0, 0)])
-            try:
-                store.get(0, -1)
-            except Exception:  # NodeMissing: prepared all the same
-                pass
+            # a real row (the first event, if any) and the tree's real nodes: the backend
+            # opens the tables' and indexes' files now, not in the first proof
+            _, (size, _root) = store.entry_with_path(1, 0)
+            for _ in range(GENERIC_AFTER if size else 0):  # no tree yet: no proof to make
+                store.entry_with_path(1, size)
         finally:
             store.close()
 
@@ -369,6 +375,14 @@ class SqlNodeStore:
         if self._autocommit:
             conn.autocommit = True  # idle: the pool hands connections back rolled back
         self._cur = conn.cursor()
+        if reader.recorder.dialect == "postgresql":
+            # Every int as bigint: psycopg picks smallint, integer or bigint by the value,
+            # and its prepared statements are kept per (text, parameter types), so a
+            # statement prepared with small numbers (the warm-up's entry 1) would be
+            # prepared again for a large one (entry 40,000) in the first proof.
+            from psycopg.types.numeric import Int8Dumper
+
+            self._cur.adapters.register_dumper(int, Int8Dumper)
         p = "?" if reader.recorder.dialect == "sqlite" else "%s"
         self._sql = f"SELECT hash FROM {reader.table}_tree_nodes WHERE level = {p} AND idx = {p}"
         self._cache: dict[tuple[int, int], bytes] = {}
@@ -379,6 +393,7 @@ class SqlNodeStore:
 
         Not on SQLite: its lookups are in-process and cheap, and its planner scans the
         whole table for a row-value IN list (measured: 190 ms instead of 0.2 ms)."""
+        nodes = [node for node in nodes if node not in self._cache]
         if not nodes or self.reader.recorder.dialect == "sqlite":
             return
         # One statement text whatever the proof's length (arrays), so it is prepared once.
@@ -410,21 +425,18 @@ class SqlNodeStore:
     def entry(self, **by: Any) -> Any:
         return self.reader._entry(self._cur, **by)
 
-    def entry_with_tree(self, notification_id: int) -> tuple[Any, tuple[int, bytes | None]]:
+    def entry_with_path(
+        self, notification_id: int, size: int
+    ) -> tuple[Any, tuple[int, bytes | None]]:
         """``entry(notification_id=...)`` and ``tree_state()``; on PostgreSQL in ONE
-        statement (one round trip where there were two)."""
+        statement that also reads the stored nodes an inclusion proof of that entry in a
+        tree of ``size`` leaves can need (``_entry_path_sql``) into this store's cache, so
+        the proof is one round trip. ``size`` 0: no nodes."""
         reader = self.reader
         if reader.recorder.dialect != "postgresql":
             return self.entry(notification_id=notification_id), self.tree_state()
         try:
-            reader._execute(
-                self._cur,
-                "SELECT e.id, uuid_send(e.originator_id), e.originator_version, e.topic, "
-                "e.position, e.state_digest, e.prev_hash, e.entry_hash, e.act, t.size, t.root, "
-                f"t.id FROM (SELECT 1) AS one LEFT JOIN {reader.table} AS e ON e.id = %s "
-                f"LEFT JOIN {reader.table}_tree AS t ON t.id = 1",
-                (notification_id,),
-            )
+            reader._execute(self._cur, self._entry_path_sql, {"id": notification_id, "size": size})
         except reader.recorder.dbapi.Error:  # type: ignore[union-attr]
             if not self._autocommit:
                 raise
@@ -438,7 +450,35 @@ class SqlNodeStore:
                 *(None if v is None else bytes(v) for v in r[5:9]),
             )  # fmt: skip
         tree = reader._tree_row(r[9], r[10]) if r[11] is not None else (0, None)
+        if r[12] is not None:
+            self._cache.update(
+                {(lvl, idx): bytes(h) for lvl, idx, h in zip(r[12], r[13], r[14], strict=True)}
+            )
         return entry, tree
+
+    @property
+    def _entry_path_sql(self) -> str:
+        """The entry, the tree's row and the path's candidate nodes (arrays: one row).
+
+        The candidates for the leaf at index i = position - 1 in a tree of s leaves (RFC
+        9162 section 2.1.3.1, as ``ledger.merkle.inclusion_proof`` reads them from the
+        perfect subtrees): at each level l the sibling of the leaf's ancestor, when it
+        lies wholly in the tree ((i >> l) # 1 < s >> l); and the right edge's perfect
+        subtrees, one per bit set in s ((l, (s >> l) - 1)), from which a cut-off sibling
+        is folded. A superset of ``merkle.inclusion_nodes(i, s)`` (tested), at most two
+        per level; a node the cache lacks is still read by ``get``."""
+        t = self.reader.table
+        return (
+            "SELECT e.id, uuid_send(e.originator_id), e.originator_version, e.topic, "
+            "e.position, e.state_digest, e.prev_hash, e.entry_hash, e.act, t.size, t.root, "
+            "t.id, p.levels, p.idxs, p.hashes "
+            f"FROM (SELECT 1) AS one LEFT JOIN {t} AS e ON e.id = %(id)s "
+            f"LEFT JOIN {t}_tree AS t ON t.id = 1 "
+            "LEFT JOIN LATERAL (SELECT array_agg(n.level) AS levels, array_agg(n.idx) AS idxs, "
+            f"array_agg(n.hash) AS hashes FROM ({path_candidates_sql('e.position')}) "
+            f"AS want(level, idx) JOIN {t}_tree_nodes AS n "
+            "ON n.level = want.level AND n.idx = want.idx) AS p ON true"
+        )
 
     def tree_state(self) -> tuple[int, bytes | None]:
         return self.reader._tree_state(self._cur)
@@ -460,6 +500,19 @@ class SqlNodeStore:
                 self._proxy.rollback()
         finally:
             self._proxy.close()
+
+
+def path_candidates_sql(position: str) -> str:
+    """PostgreSQL: (level, idx) of the stored nodes an inclusion proof of the entry at
+    ``position`` (an SQL expression) in a tree of ``%(size)s`` leaves can read; see
+    ``SqlNodeStore._entry_path_sql``."""
+    i = f"({position} - 1)"
+    return (
+        f"SELECT l, ({i} >> l) # 1 FROM generate_series(0, 62) AS l "
+        f"WHERE ({i} >> l) # 1 < (%(size)s::bigint >> l) "
+        "UNION ALL SELECT l, (%(size)s::bigint >> l) - 1 FROM generate_series(0, 62) AS l "
+        "WHERE (%(size)s::bigint >> l) & 1 = 1"
+    )
 
 
 MAX_LEVEL = 63

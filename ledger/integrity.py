@@ -399,11 +399,11 @@ class InclusionProof:
 
 def prove(reader: ChainReader, notification_id: int, cp: Checkpoint, note: str) -> InclusionProof:
     """The inclusion proof of one event in the tree the signed checkpoint ``cp`` commits to."""
-    # One connection for the entry, the tree and the path; on PostgreSQL two round trips
-    # (the entry with the tree's size, then the path's nodes), no BEGIN or COMMIT.
+    # One connection for the entry, the tree and the path; on PostgreSQL one statement
+    # (the entry, the tree's size and the path's nodes), no BEGIN or COMMIT.
     store = reader.node_store(autocommit=True)
     try:
-        row, (tree_size, _) = store.entry_with_tree(notification_id)
+        row, (tree_size, _) = store.entry_with_path(notification_id, cp.size)
         if row is None:
             raise NotFound(f"event #{notification_id} is not in the ledger (see: custodes log)")
         nid, oid, version, topic, position, digest, prev, h, act = row

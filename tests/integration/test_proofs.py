@@ -12,6 +12,7 @@ from cli.main import custodes
 from ledger.checkpoint import generate_signing_key, sign_checkpoint
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
+from ledger.errors import InvalidInput, NotFound
 from ledger.integrity import (
     InclusionProof,
     MerkleProofFailed,
@@ -22,6 +23,7 @@ from ledger.integrity import (
     read_checkpoint,
     verify_chain,
 )
+from ledger.merkle import inclusion_nodes
 from tests.chain_rewrite import rechain_from
 from tests.conftest import NOW
 from tests.identity import DIRECTOR, CustodesRunner, open_test_ledger
@@ -187,13 +189,37 @@ def test_the_tree_grows_with_each_verification(data_dir: Path) -> None:
     assert reader.tree_state()[0] == 6
 
 
+def _prepared(reader: object) -> list[tuple[str, list[str], int, int]]:
+    """The statements prepared on the reader's pooled connection: text, parameter types,
+    and how often PostgreSQL ran each on its cached generic plan and on a custom one."""
+    engine = reader.recorder.datastore.engine  # type: ignore[attr-defined]
+    proxy = engine.raw_connection()
+    try:
+        cur = proxy.driver_connection.cursor()
+        cur.execute(
+            "SELECT statement, parameter_types::text[], generic_plans, custom_plans "
+            "FROM pg_prepared_statements ORDER BY statement"
+        )
+        return [tuple(r) for r in cur.fetchall()]
+    finally:
+        proxy.commit()  # psycopg deallocates every prepared statement on ROLLBACK
+        proxy.close()
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # PostgreSQL's statements
 def test_a_warmed_up_chain_proves_on_statements_prepared_at_open(
     data_dir: Path, database_url: str
 ) -> None:
     """Issue 18, item 4: ``open_chain(warm_up=True)`` connects and prepares the proof's
-    statements; the first proof then runs them prepared, on that same connection."""
+    one statement, planned generic; the first proof then runs it as prepared and planned,
+    on that same connection. The ids are past 32,767 on purpose: psycopg types an int
+    parameter by its value, and a statement prepared for entry 1 (smallint) was prepared
+    again, planned afresh, by the first proof of entry 40,006 (integer)."""
+    engine = create_engine(DataDir.open(data_dir).database_url)
+    with engine.begin() as conn:
+        conn.execute(text(f"ALTER SEQUENCE {TABLE}_id_seq RESTART WITH 40000"))
+    engine.dispose()
     _add_entries(data_dir, 3)
     dd = DataDir.open(data_dir)
     origin = open_test_ledger(dd, clock=ManualClock(NOW)).site().log_origin
@@ -201,29 +227,102 @@ def test_a_warmed_up_chain_proves_on_statements_prepared_at_open(
         open_chain(dd), origin=origin, signing_key=dd.signing_key(None), now=NOW
     )
 
-    def prepared(reader: object) -> list[str]:
-        engine = reader.recorder.datastore.engine  # type: ignore[attr-defined]
-        proxy = engine.raw_connection()
-        try:
-            cur = proxy.driver_connection.cursor()
-            cur.execute("SELECT statement FROM pg_prepared_statements ORDER BY statement")
-            return [r[0] for r in cur.fetchall()]
-        finally:
-            proxy.commit()  # psycopg deallocates every prepared statement on ROLLBACK
-            proxy.close()
-
-    assert prepared(open_chain(dd)) == []  # cold: nothing prepared
+    assert _prepared(open_chain(dd)) == []  # cold: nothing prepared
     reader = open_chain(dd, warm_up=True)
-    at_open = prepared(reader)
-    # the entry with the tree's size and root (one statement), the path's nodes, one node
-    assert len(at_open) == 3 and any("_tree_nodes n JOIN unnest" in s for s in at_open)
-    assert any("LEFT JOIN ledger_events_tree AS t" in s for s in at_open)
-    proof = prove(reader, 7, cp, note)
+    at_open = _prepared(reader)
+    # the entry, the tree's size and root and the path's nodes: one statement
+    assert len(at_open) == 1
+    statement, types, generic, custom = at_open[0]
+    assert "LEFT JOIN ledger_events_tree AS t" in statement and "_tree_nodes AS n" in statement
+    assert types == ["bigint", "bigint"]
+    proof = prove(reader, 40002, cp, note)
     check_inclusion(proof, cp)
-    assert prepared(reader) == at_open  # the proof ran on them: nothing new to prepare
-    engine = reader.recorder.datastore.engine
+    assert proof.position == 8
+    # the proof ran on it: nothing new prepared, and no planning (the generic plan)
+    assert _prepared(reader) == [(statement, types, generic + 1, custom)]
     proxy = engine.raw_connection()  # the proof handed its connection back as it found it
     try:
         assert proxy.driver_connection.autocommit is False
     finally:
         proxy.close()
+
+
+def test_a_warm_up_changes_no_proof_and_needs_no_tree(data_dir: Path, tmp_path: Path) -> None:
+    """Issue 18, item 4: proofs from a warmed-up chain are the cold chain's, byte for byte,
+    for every event; and a ledger whose tree was never built (or was dropped) warms up
+    without error and answers a proof as it does cold."""
+    _add_entries(data_dir, 8)  # 13 entries: a tree that is not a power of two
+    dd = DataDir.open(data_dir)
+    assert open_chain(dd, warm_up=True).tree_state() == (0, None)  # no tree tables yet
+    origin = open_test_ledger(dd, clock=ManualClock(NOW)).site().log_origin
+    cp, note = issue_checkpoint(
+        open_chain(dd), origin=origin, signing_key=dd.signing_key(None), now=NOW
+    )
+    assert cp.size == 13
+    warm, cold = open_chain(dd, warm_up=True), open_chain(dd)
+    for event in range(1, 14):
+        proof = prove(warm, event, cp, note)
+        assert proof.to_json() == prove(cold, event, cp, note).to_json()
+    with pytest.raises(NotFound):
+        prove(warm, 99, cp, note)
+
+    _drop_tree(dd.database_url)
+    no_tree = open_chain(dd, warm_up=True)
+    with pytest.raises(InvalidInput, match="larger than this ledger's tree") as warm_error:
+        prove(no_tree, 3, cp, note)
+    with pytest.raises(InvalidInput) as cold_error:
+        prove(open_chain(dd), 3, cp, note)
+    assert str(warm_error.value) == str(cold_error.value)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # the one-statement path
+def test_the_proof_statement_reads_every_node_the_proof_needs(data_dir: Path) -> None:
+    """The statement's candidate nodes (``SqlNodeStore.entry_with_path``) hold every node
+    ``merkle.inclusion_proof`` reads, for every entry and every tree size up to 13, so a
+    proof on PostgreSQL is one statement and never falls back to a lookup per node."""
+    _add_entries(data_dir, 8)
+    reader = open_chain(DataDir.open(data_dir))
+    assert verify_chain(reader).count == 13
+    for event in range(1, 14):
+        for size in range(event, 14):  # ids and positions agree in this ledger
+            store = reader.node_store(autocommit=True)
+            try:
+                row, (tree_size, _) = store.entry_with_path(event, size)
+                assert (row[4], tree_size) == (event, 13)
+                wanted = set(inclusion_nodes(event - 1, size))
+                assert wanted <= set(store._cache), (event, size)
+            finally:
+                store.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # PostgreSQL's SQL
+def test_the_path_candidates_cover_proofs_in_large_trees(database_url: str) -> None:
+    """The candidate nodes computed in SQL (``path_candidates_sql``) hold every node
+    ``merkle.inclusion_proof`` reads in trees far larger than a test builds: every leaf
+    of every size up to 70, then random leaves and sizes up to 2**62."""
+    import random
+
+    import psycopg
+    from psycopg.types.numeric import Int8Dumper
+    from sqlalchemy import make_url
+
+    from ledger.chain_reader import path_candidates_sql
+
+    rng = random.Random(18)
+    cases = [(i, s) for s in range(1, 71) for i in range(s)]
+    cases += [(rng.randrange(s), s) for s in (rng.randint(1, 2**b) for b in range(1, 63))]
+    cases += [(s - 1, s) for s in (2**40, 2**40 + 1, 2**62 - 1)] + [(0, 2**62 - 1)]
+    url = make_url(database_url).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False)) as conn:
+        cur = conn.cursor()
+        cur.adapters.register_dumper(int, Int8Dumper)
+        for index, size in cases:
+            cur.execute(
+                path_candidates_sql("%(position)s::bigint"),
+                {"position": index + 1, "size": size},
+            )
+            got = set(cur.fetchall())
+            assert set(inclusion_nodes(index, size)) <= got, (index, size)
+            assert len(got) <= 2 * size.bit_length(), (index, size)
