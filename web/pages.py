@@ -9,7 +9,14 @@ from flask import Blueprint, Response, g, redirect, render_template, request, se
 
 from ledger import rules
 from ledger.disclosure import request_id
-from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted, StaleForm
+from ledger.errors import (
+    InvalidInput,
+    LedgerBusy,
+    LedgerError,
+    NotFound,
+    NotPermitted,
+    StaleForm,
+)
 from projections.request_record import request_sections
 from web import totp
 from web.app import acting, desk, safe_next
@@ -139,11 +146,37 @@ def verify_now() -> Response:
     with acting() as (ledger, me):
         ledger.authorize(me, "verify the ledger", OVERSIGHT, rules.STAFF_ROLE)
         result = verify_chain(open_chain(d.datadir))
-        if result.ok:
-            ledger.record_verification(result, deep=False, via="web", actor=me)
-        else:
+        if not result.ok:
             keep_failure(d.datadir.path, result, by=me, via="web", at=d.now())
+            return redirect("/")  # type: ignore[return-value]
+        try:
+            ledger.record_verification(result, deep=False, via="web", actor=me)
+        except (NotPermitted, LedgerBusy):
+            raise  # their own pages (a refusal is recorded; busy: try again)
+        except Exception as e:  # the database refused the record: the outcome still stands
+            return _verified_unrecorded(result.count, e)
     return redirect("/")  # type: ignore[return-value]
+
+
+def _verified_unrecorded(entries: int, e: Exception) -> Response:
+    """The chain verified but the database would not take the record of it (a database
+    that refuses writes, a full disk): say both, as ``custodes verify --record`` warns,
+    rather than an unexplained error (or a "changed by someone else" that is not so)."""
+    from flask import current_app
+
+    current_app.logger.warning("a verification that passed was not recorded", exc_info=e)
+    reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    body = render_template(
+        "error.html",
+        status=503,
+        rule="",
+        recorded=False,
+        message=f"OK: the {entries} entries verify. This verification was not recorded in "
+        f"the ledger: the database refused it ({reason}). The home page still shows the last "
+        "one recorded; try again, or run custodes verify --record where the ledger can be "
+        "written.",
+    )
+    return Response(body, status=503, mimetype="text/html")
 
 
 # ---- requests -------------------------------------------------------------------------------
