@@ -67,7 +67,7 @@ from projections.compliance_model import (
     Viewing,
 )
 from projections.disclosures import DisclosureRow as RegisterRow
-from projections.disclosures import disclosures
+from projections.disclosures import disclosures, taken_in
 from projections.history import SubjectIndexProjection
 from projections.proof_sources import event_sources
 from projections.refusals import refused_attempts
@@ -608,12 +608,15 @@ class Desk:
     register: tuple[Any, ...]
     period_from: date
     period_to: date
+    # the requests ``entered_by`` took in (``desk``'s argument), oldest first
+    mine: tuple[Any, ...] = ()
 
 
-def desk(ledger: Ledger, now: datetime, *, days: int = 7) -> Desk:
+def desk(ledger: Ledger, now: datetime, *, days: int = 7, entered_by: str | None = None) -> Desk:
     """What ``report compliance`` would list as needing attention at ``now`` for the last
     ``days`` days (the same ``needs_attention``), read from the read models checked
-    against their seals (R29)."""
+    against their seals (R29). ``entered_by``: also the requests that member took in
+    (``mine``), picked from the same read of the register (the home page read it twice)."""
     zone = ledger.site().zone
     last = sitetime.local_day(now, zone)
     first = date.fromordinal(last.toordinal() - days + 1)
@@ -621,6 +624,7 @@ def desk(ledger: Ledger, now: datetime, *, days: int = 7) -> Desk:
 
     def query(conn: Connection) -> Desk:
         register = disclosures(conn)
+        mine = () if entered_by is None else tuple(taken_in(conn, register, entered_by))
         retention = _retention(conn, start, end, now, brief=True)
         return Desk(
             attention=tuple(needs_attention(conn, register, retention, now, zone)),
@@ -631,6 +635,7 @@ def desk(ledger: Ledger, now: datetime, *, days: int = 7) -> Desk:
             register=tuple(register),
             period_from=first,
             period_to=last,
+            mine=mine,
         )
 
     return read_views(ledger, query, checked=True)  # R29, as the report it previews

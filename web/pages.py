@@ -90,13 +90,18 @@ def home() -> Response:
     d = desk()
     with acting() as (ledger, me):
         role = g.web.signer.role
-        summary = desk_summary(ledger, d.now()) if role in OVERSIGHT else None
+        # one checked read of the register for the attention list and the member's own
+        summary = desk_summary(ledger, d.now(), entered_by=me) if role in OVERSIGHT else None
         position, head = ledger.chain_head()
         issued = ledger.last_report_issued() if role in OVERSIGHT else None
         verified = last_outcome(ledger, d.datadir.path, d.now()) if role in OVERSIGHT else None
         kept, kept_problem = _last_checkpoint(ledger) if role in OVERSIGHT else (None, "")
         # the requests this member took in: the signed intake, not the typed "received by"
-        mine = read_views(ledger, lambda conn: disclosures(conn, entered_by=me), checked=True)
+        mine = (
+            summary.mine
+            if summary is not None
+            else read_views(ledger, lambda conn: disclosures(conn, entered_by=me), checked=True)
+        )
     groups: dict[tuple[str, str], list[Any]] = {}
     for item in summary.attention if summary is not None else ():
         groups.setdefault((item.severity, item.rule_id), []).append(item)  # most serious first
