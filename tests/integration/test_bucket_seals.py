@@ -13,6 +13,7 @@ before them) gain them only when the table matches its seal.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from projections import base
 from projections.compliance import desk
+from projections.refusals import RefusalsProjection, refusals
 from projections.registry import open_views
 from projections.retention import RetentionProjection, listed_segments, segments
 from projections.seal import (
@@ -302,3 +304,89 @@ def test_a_seal_from_before_buckets_over_changed_rows_keeps_refusing(
         views.close()
     assert _seal(opened).buckets == {}
     _refused(_home, data_dir)  # read whole: the changed row is found
+
+
+# ---- refused attempts by the day they were recorded -----------------------------------------
+
+REFUSAL_COLUMNS = (
+    "notification_id, recorded_at, actor, actor_role, action, subject, rule_id, message"
+)
+# The scenario's refusals: the restroom camera (NOW) and a viewing (NOW + 1 day), both in
+# the home page's week at REPORT_NOW.
+REFUSAL_FORGERIES = {
+    # a refusal deleted: it would vanish from the week's list
+    "deleted": "DELETE FROM proj_refusals WHERE action = 'camera add'",
+    # who tried it changed (the page shows it)
+    "edited in the range": "UPDATE proj_refusals SET actor = 'someone else' "
+    "WHERE action = 'camera add'",
+    # moved back years: out of the week
+    "edited out of the range": "UPDATE proj_refusals "
+    "SET recorded_at = '2000-01-01 00:00:00.000000' WHERE action = 'camera add'",
+    # a refusal made up (a copy under another position)
+    "inserted": f"INSERT INTO proj_refusals ({REFUSAL_COLUMNS}) SELECT notification_id + 100000, "
+    "recorded_at, actor, actor_role, action, subject, rule_id, message FROM proj_refusals "
+    "WHERE action = 'camera add'",
+}
+LATER = REPORT_NOW + timedelta(days=15)  # a week after which holds none of the refusals
+
+
+def _refusals(data_dir: Path, now: datetime = REPORT_NOW) -> list[tuple[str, str]]:
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(now))
+    try:
+        return [(r.actor, r.action) for r in desk(ledger, now).refusals]
+    finally:
+        ledger.close()
+
+
+def _whole_refusals_check(ledger: Ledger) -> list[str]:
+    views = open_views(ledger)
+    try:
+        return [f.table for f in check_projections(views, [RefusalsProjection()])]
+    finally:
+        views.close()
+
+
+@pytest.mark.parametrize("forgery", list(REFUSAL_FORGERIES))
+def test_the_weeks_refusals_refuse_a_row_changed_in_their_days(
+    scenario: tuple[Path, Scenario], forgery: str
+) -> None:
+    data_dir, _sc = scenario
+    assert len(_refusals(data_dir)) == 2
+    execute(data_dir, REFUSAL_FORGERIES[forgery])
+    _refused(_refusals, data_dir, table="proj_refusals")
+
+
+def test_a_refusal_outside_the_week_is_left_to_the_pages_that_show_it(
+    scenario: tuple[Path, Scenario], opened: Ledger
+) -> None:
+    data_dir, _sc = scenario
+    assert _refusals(data_dir, LATER) == []
+    execute(data_dir, REFUSAL_FORGERIES["edited in the range"])
+    assert _refusals(data_dir, LATER) == []  # that week's days hold no refusal
+    _refused(_refusals, data_dir, table="proj_refusals")  # the week that shows it
+    assert _whole_refusals_check(opened) == ["proj_refusals"]  # verify, reports
+
+
+def test_a_refusal_moved_into_a_later_week_is_refused(scenario: tuple[Path, Scenario]) -> None:
+    data_dir, _sc = scenario
+    execute(
+        data_dir,
+        "UPDATE proj_refusals SET recorded_at = '2026-11-18 12:00:00.000000' "
+        "WHERE action = 'camera add'",
+    )
+    _refused(_refusals, data_dir, LATER, table="proj_refusals")
+
+
+def test_refusal_buckets_kept_by_each_page_of_events_are_those_a_scan_finds(
+    scenario: tuple[Path, Scenario], opened: Ledger
+) -> None:
+    views = open_views(opened)
+    try:
+        with views.engine.connect() as conn:
+            key = views.seal_key()
+            seal = read_seal(conn, key, RefusalsProjection(), views.positions()["refusals"])
+            scan = table_digest(conn, RowHasher(key, refusals), buckets=True)
+        assert seal.buckets[refusals.name] == scan.buckets
+        assert sorted(scan.buckets["recorded"]) == ["2026-11-02", "2026-11-03"]
+    finally:
+        views.close()
