@@ -57,9 +57,10 @@ OVERDUE_AFTER = timedelta(days=1)
 # NULL: an open-ended flag), purged ones by the day of their purge, those purged late
 # (R15: a day or more after it) apart (the home page's overdue footage and the week's
 # late purges); "recorded", every segment by the day its
-# recording starts (the footage list, oldest first); "kept_recorded", unpurged segments
-# by the day their recording starts, purged ones by the day of their purge (the footage
-# list filtered by a status of kept footage).
+# recording starts (the footage list, oldest first); "camera_kept_recorded", unpurged
+# segments by camera and the day their recording starts, purged ones by the day of their
+# purge (the footage list filtered by a status of kept footage, of one camera or all: one
+# camera's list checks only that camera's rows; "kept_recorded" before, all cameras').
 SEGMENTS_BY_KEEP = Bucketing(
     "keep",
     "keep_until",
@@ -69,7 +70,9 @@ SEGMENTS_BY_KEEP = Bucketing(
     narrow=lambda dialect: _maybe_late(dialect),
 )
 SEGMENTS_BY_RECORDING = Bucketing("recorded", "recorded_start")
-KEPT_BY_RECORDING = Bucketing("kept_recorded", "recorded_start", kept_by="purged_at")
+KEPT_BY_RECORDING = Bucketing(
+    "camera_kept_recorded", "recorded_start", kept_by="purged_at", group="camera_id"
+)
 
 metadata = MetaData()
 site_settings = Table(
@@ -438,8 +441,10 @@ def segment_rows(
     recorded_until: datetime | None = None,
 ) -> list[SegmentRow]:
     """Segments with their retention status, oldest recording first; ``recorded_from`` /
-    ``recorded_until`` keep those whose recording starts in that range (until exclusive).
-    Read in the seal buckets that can hold them (``_buckets_for``; R29 checks those)."""
+    ``recorded_until`` keep those whose recording starts in that range (until exclusive);
+    ``camera``: the registered camera id as segments store it (``listed_segments`` finds it
+    from what was typed). Read in the seal buckets that can hold them (``_buckets_for``;
+    R29 checks those)."""
     q = select(segments).order_by(segments.c.recorded_start, segments.c.segment_id)
     if recorded_from is not None:
         q = q.where(segments.c.recorded_start >= recorded_from)
@@ -451,7 +456,7 @@ def segment_rows(
         q = q.where(_status_clause(status, now))
     if camera is not None:
         q = q.where(func.lower(segments.c.camera_id) == camera.casefold())
-    rng = _buckets_for(status, now, recorded_from, recorded_until)
+    rng = _buckets_for(status, now, recorded_from, recorded_until, camera)
     if limit is None:
         rows = list(read_range(conn, q, segments, rng))
     elif rng.bucketing.kept_by is None or rng.bucketing is KEPT_BY_RECORDING:
@@ -495,7 +500,7 @@ def listed_segments(
     from projections.registry import read_views
 
     if camera is not None:
-        ledger.camera_info(camera)
+        camera = ledger.camera_info(camera).camera_id  # as registered, as segments store it
     return read_views(
         ledger,
         lambda conn: segment_rows(
