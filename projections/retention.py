@@ -382,6 +382,18 @@ Index(
     segments.c.active_holds,
     segments.c.keep_until,
 )
+# A camera's kept footage in its own seal buckets (``camera_kept_recorded``: ``camera_id =``
+# and ``purged_at IS NULL``, then the status): the page's rows and R29's check of them from
+# one index. With only the one above, SQLite's planner left it for ``ix_proj_retention_due``
+# (every camera's) once the bucket's ``camera_id =`` was added: 7x slower at 100k events.
+Index(
+    "ix_proj_retention_camera_kept",
+    segments.c.camera_id,
+    segments.c.purged_at,
+    segments.c.purged,
+    segments.c.active_holds,
+    segments.c.keep_until,
+)
 
 
 def deadline_in_force(event: Any) -> datetime:
@@ -467,19 +479,24 @@ def segment_rows(
 
 
 def _buckets_for(
-    status: str | None, now: datetime, first: datetime | None, until: datetime | None
+    status: str | None,
+    now: datetime,
+    first: datetime | None,
+    until: datetime | None,
+    camera: str | None = None,
 ) -> DayRange:
     """The seal buckets holding every segment of this status recorded in [first, until):
     overdue and due footage by the day its retention ends (at most a day after ``now``),
-    the other kept statuses among the unpurged by recording day, the rest by recording
-    day (every status but "purged" is of unpurged footage: ``_status_clause``)."""
+    the other kept statuses among the unpurged by recording day (of ``camera`` only, when
+    given: its own buckets), the rest by recording day (every status but "purged" is of
+    unpurged footage: ``_status_clause``)."""
     if status in ("overdue", "due"):
         last = now - OVERDUE_AFTER if status == "overdue" else now
         return DayRange(SEGMENTS_BY_KEEP, end=day_of(last) + timedelta(days=1))
     start = None if first is None else day_of(first)
     end = None if until is None else day_after(until)
     if status is not None and status != "purged":
-        return DayRange(KEPT_BY_RECORDING, start, end)
+        return DayRange(KEPT_BY_RECORDING, start, end, group=camera)
     return DayRange(SEGMENTS_BY_RECORDING, start, end)
 
 
