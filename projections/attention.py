@@ -41,12 +41,15 @@ def needs_attention(
     ref: datetime,
     zone: ZoneInfo,
     unrecorded_missing: Sequence[tuple[str, str]] = (),
+    overdue_shown: int | None = None,
 ) -> list[AttentionItem]:
     """What the Director must act on at ``ref``, most serious first. ``unrecorded_missing``
-    is footage the vault audit found gone just now, not recorded yet."""
+    is footage the vault audit found gone just now, not recorded yet. ``overdue_shown``:
+    only the first that many overdue segments (oldest recording first), for a page that
+    shows no more and counts the rest (``overdue_count``); None: every one (the report)."""
     items = [
         *_missing_items(conn, zone, unrecorded_missing),
-        *_retention_items(conn, retention, ref, zone),
+        *_retention_items(conn, retention, ref, zone, overdue_shown),
         *(item for r in register for item in _request_items(r, ref, zone)),
         *_hold_items(conn, ref, zone),
     ]
@@ -85,7 +88,7 @@ def _missing_items(
 
 
 def _retention_items(
-    conn: Connection, retention: Retention, ref: datetime, zone: ZoneInfo
+    conn: Connection, retention: Retention, ref: datetime, zone: ZoneInfo, shown: int | None
 ) -> Iterator[AttentionItem]:
     late = retention.counts.purged_late
     if late:
@@ -107,7 +110,7 @@ def _retention_items(
             "--schedule-id ID --schedule-item N --reason TEXT --as DIRECTOR.",
             "retention settings",
         )
-    for seg in segment_rows(conn, ref, status="overdue"):
+    for seg in segment_rows(conn, ref, status="overdue", limit=shown):
         due = seg.keep_until or seg.deadline
         yield _item(
             "violation",

@@ -500,6 +500,13 @@ def _buckets_for(
     return DayRange(SEGMENTS_BY_RECORDING, start, end)
 
 
+def overdue_count(conn: Connection, now: datetime) -> int:
+    """How many segments are overdue for purge at ``now`` (``segment_rows``' "overdue"),
+    counted in the same seal buckets it reads them in (R29 checks those rows)."""
+    q = select(func.count()).select_from(segments).where(_status_clause("overdue", now))
+    return int(read_range(conn, q, segments, _buckets_for("overdue", now, None, None)).scalar_one())
+
+
 def listed_segments(
     ledger: Ledger,
     now: datetime,

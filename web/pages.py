@@ -91,7 +91,12 @@ def home() -> Response:
     with acting() as (ledger, me):
         role = g.web.signer.role
         # one checked read of the register for the attention list and the member's own
-        summary = desk_summary(ledger, d.now(), entered_by=me) if role in OVERSIGHT else None
+        # and only the overdue segments it shows, the others counted
+        summary = (
+            desk_summary(ledger, d.now(), entered_by=me, shown=ATTENTION_SHOWN)
+            if role in OVERSIGHT
+            else None
+        )
         position, head = ledger.chain_head()
         issued = ledger.last_report_issued() if role in OVERSIGHT else None
         verified = last_outcome(ledger, d.datadir.path, d.now()) if role in OVERSIGHT else None
@@ -105,10 +110,12 @@ def home() -> Response:
     groups: dict[tuple[str, str], list[Any]] = {}
     for item in summary.attention if summary is not None else ():
         groups.setdefault((item.severity, item.rule_id), []).append(item)  # most serious first
+    unlisted = summary.overdue_unlisted if summary is not None else 0
+    shown = [(items[:ATTENTION_SHOWN], _more(items, unlisted)) for items in groups.values()]
     return page(
         "home.html",
-        groups=list(groups.values()),
-        shown_per_group=ATTENTION_SHOWN,
+        groups=shown,
+        attention_count=sum(len(items) for items in groups.values()) + unlisted,
         oversight=role in OVERSIGHT or role == "director",
         summary=summary,
         mine=mine,
@@ -118,6 +125,15 @@ def home() -> Response:
         kept=kept,
         kept_problem=kept_problem,
     )
+
+
+def _more(items: list[Any], unlisted: int) -> int:
+    """How many of a group's items the home page does not show: past ATTENTION_SHOWN, and
+    the overdue segments ``desk`` counted without listing (FOOTAGE-RETENTION violations)."""
+    more = max(0, len(items) - ATTENTION_SHOWN)
+    if (items[0].severity, items[0].rule_id) == ("violation", rules.FOOTAGE_RETENTION.id):
+        more += unlisted
+    return more
 
 
 def _last_checkpoint(ledger: Any) -> tuple[Any, str]:

@@ -519,3 +519,32 @@ def test_a_bucketing_declared_after_the_seal_is_added_whole_never_from_deltas(
     got = _seal(opened).buckets[segments.name]["camera_kept_recorded"]
     assert set(got) - set(want) == {f"lobby-1|{REPORT_NOW.date()}"}
 
+
+# ---- the home page's overdue footage: the first shown, the others counted ----------------
+
+
+def _home_shown(data_dir: Path, shown: int = 1) -> tuple[list[str], int]:
+    """The overdue segments the home page lists when it shows ``shown``, and the count of
+    the others."""
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(REPORT_NOW))
+    try:
+        d = desk(ledger, REPORT_NOW, shown=shown)
+        overdue = [i.subject_id for i in d.attention if "days overdue" in i.text]
+        return overdue, d.overdue_unlisted
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("forgery", list(HOME_FORGERIES))
+def test_the_overdue_segments_counted_not_listed_are_checked_too(
+    scenario: tuple[Path, Scenario], forgery: str
+) -> None:
+    data_dir, sc = scenario
+    assert _home_shown(data_dir) == ([sc.overdue[0]], 1)  # the oldest recording listed
+    assert _home_shown(data_dir, 5) == (list(sc.overdue), 0)
+    # the one only counted changed
+    execute(
+        data_dir,
+        HOME_FORGERIES[forgery].format(overdue=sc.overdue[1], kept=sc.flagged, late=sc.purged_late),
+    )
+    _refused(_home_shown, data_dir)
