@@ -18,6 +18,7 @@ from ledger import rules, sitetime
 from ledger.rules import Rule
 from projections.compliance_model import AttentionItem, Retention
 from projections.disclosures import DisclosureRow as RegisterRow
+from projections.disclosures import RegisterBrief
 from projections.retention import hold_rows, missing_rows, segment_rows
 
 FOIA_NEAR_BUSINESS_DAYS = 2
@@ -36,7 +37,7 @@ def business_days_between(today: date, due: date) -> int:
 
 def needs_attention(
     conn: Connection,
-    register: list[RegisterRow],
+    register: Sequence[RegisterRow | RegisterBrief],
     retention: Retention,
     ref: datetime,
     zone: ZoneInfo,
@@ -122,7 +123,9 @@ def _retention_items(
         )
 
 
-def _request_items(r: RegisterRow, ref: datetime, zone: ZoneInfo) -> Iterator[AttentionItem]:
+def _request_items(
+    r: RegisterRow | RegisterBrief, ref: datetime, zone: ZoneInfo
+) -> Iterator[AttentionItem]:
     if r.follow_up == "open":
         yield _item(
             "warning",

@@ -67,7 +67,7 @@ from projections.compliance_model import (
     Viewing,
 )
 from projections.disclosures import DisclosureRow as RegisterRow
-from projections.disclosures import disclosures, taken_in
+from projections.disclosures import disclosures, register_brief, taken_in
 from projections.history import SubjectIndexProjection
 from projections.proof_sources import event_sources
 from projections.refusals import refused_attempts
@@ -635,7 +635,7 @@ def desk(
     start, end = sitetime.days(first, last, zone)
 
     def query(conn: Connection) -> Desk:
-        register = disclosures(conn)
+        register = register_brief(conn)  # the columns the page and the list judge
         mine = () if entered_by is None else tuple(taken_in(conn, register, entered_by))
         retention = _retention(conn, start, end, now, brief=True)
         attention = needs_attention(conn, register, retention, now, zone, overdue_shown=shown)
