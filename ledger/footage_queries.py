@@ -74,10 +74,22 @@ class FootageQueries(LedgerBase):
     # ---- cameras --------------------------------------------------------------------------
 
     def cameras(self) -> list[CameraInfo]:
-        found: list[Camera] = [
-            self.repository.get(e.originator_id) for e in self._events_seen(Camera.CameraRegistered)
-        ]
-        return sorted((camera_info_of(c) for c in found), key=lambda c: c.camera_id.casefold())
+        """Every registered camera, by name. Made again from the cameras' aggregates only
+        when a camera's event (registered or retired: a Camera has no others) was recorded
+        since the last call in this process: the footage page asks on every request, and
+        40 aggregates read anew cost ~50 ms each time."""
+        events = self._events_seen(Camera.CameraRegistered, Camera.CameraRetired)
+        seen = tuple((e.originator_id, e.originator_version) for e in events)
+        kept: tuple[tuple[Any, ...], list[CameraInfo]] | None = getattr(self, "_cameras", None)
+        if kept is None or kept[0] != seen:
+            found: list[Camera] = [
+                self.repository.get(e.originator_id)
+                for e in events
+                if isinstance(e, Camera.CameraRegistered)
+            ]
+            infos = sorted((camera_info_of(c) for c in found), key=lambda c: c.camera_id.casefold())
+            kept = self._cameras = (seen, infos)
+        return list(kept[1])
 
     def camera_info(self, name: str) -> CameraInfo:
         return camera_info_of(self._camera(name))

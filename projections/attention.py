@@ -18,6 +18,7 @@ from ledger import rules, sitetime
 from ledger.rules import Rule
 from projections.compliance_model import AttentionItem, Retention
 from projections.disclosures import DisclosureRow as RegisterRow
+from projections.disclosures import RegisterBrief
 from projections.retention import hold_rows, missing_rows, segment_rows
 
 FOIA_NEAR_BUSINESS_DAYS = 2
@@ -36,17 +37,20 @@ def business_days_between(today: date, due: date) -> int:
 
 def needs_attention(
     conn: Connection,
-    register: list[RegisterRow],
+    register: Sequence[RegisterRow | RegisterBrief],
     retention: Retention,
     ref: datetime,
     zone: ZoneInfo,
     unrecorded_missing: Sequence[tuple[str, str]] = (),
+    overdue_shown: int | None = None,
 ) -> list[AttentionItem]:
     """What the Director must act on at ``ref``, most serious first. ``unrecorded_missing``
-    is footage the vault audit found gone just now, not recorded yet."""
+    is footage the vault audit found gone just now, not recorded yet. ``overdue_shown``:
+    only the first that many overdue segments (oldest recording first), for a page that
+    shows no more and counts the rest (``overdue_count``); None: every one (the report)."""
     items = [
         *_missing_items(conn, zone, unrecorded_missing),
-        *_retention_items(conn, retention, ref, zone),
+        *_retention_items(conn, retention, ref, zone, overdue_shown),
         *(item for r in register for item in _request_items(r, ref, zone)),
         *_hold_items(conn, ref, zone),
     ]
@@ -85,7 +89,7 @@ def _missing_items(
 
 
 def _retention_items(
-    conn: Connection, retention: Retention, ref: datetime, zone: ZoneInfo
+    conn: Connection, retention: Retention, ref: datetime, zone: ZoneInfo, shown: int | None
 ) -> Iterator[AttentionItem]:
     late = retention.counts.purged_late
     if late:
@@ -107,7 +111,7 @@ def _retention_items(
             "--schedule-id ID --schedule-item N --reason TEXT --as DIRECTOR.",
             "retention settings",
         )
-    for seg in segment_rows(conn, ref, status="overdue"):
+    for seg in segment_rows(conn, ref, status="overdue", limit=shown):
         due = seg.keep_until or seg.deadline
         yield _item(
             "violation",
@@ -119,7 +123,9 @@ def _retention_items(
         )
 
 
-def _request_items(r: RegisterRow, ref: datetime, zone: ZoneInfo) -> Iterator[AttentionItem]:
+def _request_items(
+    r: RegisterRow | RegisterBrief, ref: datetime, zone: ZoneInfo
+) -> Iterator[AttentionItem]:
     if r.follow_up == "open":
         yield _item(
             "warning",

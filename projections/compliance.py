@@ -67,7 +67,7 @@ from projections.compliance_model import (
     Viewing,
 )
 from projections.disclosures import DisclosureRow as RegisterRow
-from projections.disclosures import disclosures
+from projections.disclosures import disclosures, register_brief, taken_in
 from projections.history import SubjectIndexProjection
 from projections.proof_sources import event_sources
 from projections.refusals import refused_attempts
@@ -79,6 +79,7 @@ from projections.retention import (
     hold_segments,
     holds,
     late_purges_in,
+    overdue_count,
     purges_in,
     segment_rows,
     segment_rows_by_id,
@@ -608,22 +609,40 @@ class Desk:
     register: tuple[Any, ...]
     period_from: date
     period_to: date
+    # the requests ``entered_by`` took in (``desk``'s argument), oldest first
+    mine: tuple[Any, ...] = ()
+    # overdue segments needing attention beyond those in ``attention`` (``shown``)
+    overdue_unlisted: int = 0
 
 
-def desk(ledger: Ledger, now: datetime, *, days: int = 7) -> Desk:
+def desk(
+    ledger: Ledger,
+    now: datetime,
+    *,
+    days: int = 7,
+    entered_by: str | None = None,
+    shown: int | None = None,
+) -> Desk:
     """What ``report compliance`` would list as needing attention at ``now`` for the last
     ``days`` days (the same ``needs_attention``), read from the read models checked
-    against their seals (R29)."""
+    against their seals (R29). ``entered_by``: also the requests that member took in
+    (``mine``), picked from the same read of the register (the home page read it twice).
+    ``shown``: only the first that many overdue segments are listed, the others counted
+    (``overdue_unlisted``): the home page shows no more (441 listed at 1M events)."""
     zone = ledger.site().zone
     last = sitetime.local_day(now, zone)
     first = date.fromordinal(last.toordinal() - days + 1)
     start, end = sitetime.days(first, last, zone)
 
     def query(conn: Connection) -> Desk:
-        register = disclosures(conn)
+        register = register_brief(conn)  # the columns the page and the list judge
+        mine = () if entered_by is None else tuple(taken_in(conn, register, entered_by))
         retention = _retention(conn, start, end, now, brief=True)
+        attention = needs_attention(conn, register, retention, now, zone, overdue_shown=shown)
+        # the first ``shown`` are listed (oldest first), the rest counted in the same buckets
+        unlisted = 0 if shown is None else max(0, overdue_count(conn, now) - shown)
         return Desk(
-            attention=tuple(needs_attention(conn, register, retention, now, zone)),
+            attention=tuple(attention),
             refusals=tuple(
                 RefusalRow(r.recorded_at, r.actor, r.actor_role, r.action, r.rule_id, r.message)
                 for r in refused_attempts(conn, start, end)
@@ -631,6 +650,8 @@ def desk(ledger: Ledger, now: datetime, *, days: int = 7) -> Desk:
             register=tuple(register),
             period_from=first,
             period_to=last,
+            mine=mine,
+            overdue_unlisted=unlisted,
         )
 
     return read_views(ledger, query, checked=True)  # R29, as the report it previews

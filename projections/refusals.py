@@ -18,6 +18,12 @@ from sqlalchemy import (
 )
 
 from projections.base import Projection, UtcDateTime, insert_row
+from projections.seal import Bucketing, DayRange, day_after, day_of, read_range
+
+# The seal's buckets (R29, ``projections.seal``): refused attempts by the UTC day they were
+# recorded, so a page listing a period's refusals (the home page's week) checks only
+# the rows of those days, not every refusal ever recorded.
+REFUSALS_BY_DAY = Bucketing("recorded", "recorded_at")
 
 metadata = MetaData()
 refusals = Table(
@@ -34,6 +40,7 @@ refusals = Table(
     Column("subject", Text, nullable=False),
     Column("rule_id", String(64), nullable=False),
     Column("message", Text, nullable=False),
+    info={"seal_buckets": (REFUSALS_BY_DAY,)},
 )
 
 
@@ -72,9 +79,19 @@ class RefusalsProjection(Projection):
 def refused_attempts(
     conn: Connection, since: datetime | None = None, until: datetime | None = None
 ) -> list[RefusalRow]:
+    """The refused attempts recorded in [since, until) (None: no bound), in the order
+    recorded. Bounded, they are read in the seal buckets of those UTC days only
+    (``read_range``: a checked read checks those rows)."""
     q = select(refusals).order_by(refusals.c.notification_id)
     if since is not None:
         q = q.where(refusals.c.recorded_at >= since)
     if until is not None:
         q = q.where(refusals.c.recorded_at < until)
-    return [RefusalRow(**row._mapping) for row in conn.execute(q)]
+    if since is None and until is None:
+        return [RefusalRow(**row._mapping) for row in conn.execute(q)]
+    days = DayRange(
+        REFUSALS_BY_DAY,
+        None if since is None else day_of(since),
+        None if until is None else day_after(until),
+    )
+    return [RefusalRow(**row._mapping) for row in read_range(conn, q, refusals, days)]

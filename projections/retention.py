@@ -57,9 +57,10 @@ OVERDUE_AFTER = timedelta(days=1)
 # NULL: an open-ended flag), purged ones by the day of their purge, those purged late
 # (R15: a day or more after it) apart (the home page's overdue footage and the week's
 # late purges); "recorded", every segment by the day its
-# recording starts (the footage list, oldest first); "kept_recorded", unpurged segments
-# by the day their recording starts, purged ones by the day of their purge (the footage
-# list filtered by a status of kept footage).
+# recording starts (the footage list, oldest first); "camera_kept_recorded", unpurged
+# segments by camera and the day their recording starts, purged ones by the day of their
+# purge (the footage list filtered by a status of kept footage, of one camera or all: one
+# camera's list checks only that camera's rows; "kept_recorded" before, all cameras').
 SEGMENTS_BY_KEEP = Bucketing(
     "keep",
     "keep_until",
@@ -69,7 +70,9 @@ SEGMENTS_BY_KEEP = Bucketing(
     narrow=lambda dialect: _maybe_late(dialect),
 )
 SEGMENTS_BY_RECORDING = Bucketing("recorded", "recorded_start")
-KEPT_BY_RECORDING = Bucketing("kept_recorded", "recorded_start", kept_by="purged_at")
+KEPT_BY_RECORDING = Bucketing(
+    "camera_kept_recorded", "recorded_start", kept_by="purged_at", group="camera_id"
+)
 
 metadata = MetaData()
 site_settings = Table(
@@ -379,6 +382,18 @@ Index(
     segments.c.active_holds,
     segments.c.keep_until,
 )
+# A camera's kept footage in its own seal buckets (``camera_kept_recorded``: ``camera_id =``
+# and ``purged_at IS NULL``, then the status): the page's rows and R29's check of them from
+# one index. With only the one above, SQLite's planner left it for ``ix_proj_retention_due``
+# (every camera's) once the bucket's ``camera_id =`` was added: 7x slower at 100k events.
+Index(
+    "ix_proj_retention_camera_kept",
+    segments.c.camera_id,
+    segments.c.purged_at,
+    segments.c.purged,
+    segments.c.active_holds,
+    segments.c.keep_until,
+)
 
 
 def deadline_in_force(event: Any) -> datetime:
@@ -438,8 +453,10 @@ def segment_rows(
     recorded_until: datetime | None = None,
 ) -> list[SegmentRow]:
     """Segments with their retention status, oldest recording first; ``recorded_from`` /
-    ``recorded_until`` keep those whose recording starts in that range (until exclusive).
-    Read in the seal buckets that can hold them (``_buckets_for``; R29 checks those)."""
+    ``recorded_until`` keep those whose recording starts in that range (until exclusive);
+    ``camera``: the registered camera id as segments store it (``listed_segments`` finds it
+    from what was typed). Read in the seal buckets that can hold them (``_buckets_for``;
+    R29 checks those)."""
     q = select(segments).order_by(segments.c.recorded_start, segments.c.segment_id)
     if recorded_from is not None:
         q = q.where(segments.c.recorded_start >= recorded_from)
@@ -451,7 +468,7 @@ def segment_rows(
         q = q.where(_status_clause(status, now))
     if camera is not None:
         q = q.where(func.lower(segments.c.camera_id) == camera.casefold())
-    rng = _buckets_for(status, now, recorded_from, recorded_until)
+    rng = _buckets_for(status, now, recorded_from, recorded_until, camera)
     if limit is None:
         rows = list(read_range(conn, q, segments, rng))
     elif rng.bucketing.kept_by is None or rng.bucketing is KEPT_BY_RECORDING:
@@ -462,20 +479,32 @@ def segment_rows(
 
 
 def _buckets_for(
-    status: str | None, now: datetime, first: datetime | None, until: datetime | None
+    status: str | None,
+    now: datetime,
+    first: datetime | None,
+    until: datetime | None,
+    camera: str | None = None,
 ) -> DayRange:
     """The seal buckets holding every segment of this status recorded in [first, until):
     overdue and due footage by the day its retention ends (at most a day after ``now``),
-    the other kept statuses among the unpurged by recording day, the rest by recording
-    day (every status but "purged" is of unpurged footage: ``_status_clause``)."""
+    the other kept statuses among the unpurged by recording day (of ``camera`` only, when
+    given: its own buckets), the rest by recording day (every status but "purged" is of
+    unpurged footage: ``_status_clause``)."""
     if status in ("overdue", "due"):
         last = now - OVERDUE_AFTER if status == "overdue" else now
         return DayRange(SEGMENTS_BY_KEEP, end=day_of(last) + timedelta(days=1))
     start = None if first is None else day_of(first)
     end = None if until is None else day_after(until)
     if status is not None and status != "purged":
-        return DayRange(KEPT_BY_RECORDING, start, end)
+        return DayRange(KEPT_BY_RECORDING, start, end, group=camera)
     return DayRange(SEGMENTS_BY_RECORDING, start, end)
+
+
+def overdue_count(conn: Connection, now: datetime) -> int:
+    """How many segments are overdue for purge at ``now`` (``segment_rows``' "overdue"),
+    counted in the same seal buckets it reads them in (R29 checks those rows)."""
+    q = select(func.count()).select_from(segments).where(_status_clause("overdue", now))
+    return int(read_range(conn, q, segments, _buckets_for("overdue", now, None, None)).scalar_one())
 
 
 def listed_segments(
@@ -495,7 +524,7 @@ def listed_segments(
     from projections.registry import read_views
 
     if camera is not None:
-        ledger.camera_info(camera)
+        camera = ledger.camera_info(camera).camera_id  # as registered, as segments store it
     return read_views(
         ledger,
         lambda conn: segment_rows(

@@ -9,7 +9,14 @@ from flask import Blueprint, Response, g, redirect, render_template, request, se
 
 from ledger import rules
 from ledger.disclosure import request_id
-from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted, StaleForm
+from ledger.errors import (
+    InvalidInput,
+    LedgerBusy,
+    LedgerError,
+    NotFound,
+    NotPermitted,
+    StaleForm,
+)
 from projections.request_record import request_sections
 from web import totp
 from web.app import acting, desk, safe_next
@@ -83,20 +90,32 @@ def home() -> Response:
     d = desk()
     with acting() as (ledger, me):
         role = g.web.signer.role
-        summary = desk_summary(ledger, d.now()) if role in OVERSIGHT else None
+        # one checked read of the register for the attention list and the member's own
+        # and only the overdue segments it shows, the others counted
+        summary = (
+            desk_summary(ledger, d.now(), entered_by=me, shown=ATTENTION_SHOWN)
+            if role in OVERSIGHT
+            else None
+        )
         position, head = ledger.chain_head()
         issued = ledger.last_report_issued() if role in OVERSIGHT else None
         verified = last_outcome(ledger, d.datadir.path, d.now()) if role in OVERSIGHT else None
         kept, kept_problem = _last_checkpoint(ledger) if role in OVERSIGHT else (None, "")
         # the requests this member took in: the signed intake, not the typed "received by"
-        mine = read_views(ledger, lambda conn: disclosures(conn, entered_by=me), checked=True)
+        mine = (
+            summary.mine
+            if summary is not None
+            else read_views(ledger, lambda conn: disclosures(conn, entered_by=me), checked=True)
+        )
     groups: dict[tuple[str, str], list[Any]] = {}
     for item in summary.attention if summary is not None else ():
         groups.setdefault((item.severity, item.rule_id), []).append(item)  # most serious first
+    unlisted = summary.overdue_unlisted if summary is not None else 0
+    shown = [(items[:ATTENTION_SHOWN], _more(items, unlisted)) for items in groups.values()]
     return page(
         "home.html",
-        groups=list(groups.values()),
-        shown_per_group=ATTENTION_SHOWN,
+        groups=shown,
+        attention_count=sum(len(items) for items in groups.values()) + unlisted,
         oversight=role in OVERSIGHT or role == "director",
         summary=summary,
         mine=mine,
@@ -106,6 +125,15 @@ def home() -> Response:
         kept=kept,
         kept_problem=kept_problem,
     )
+
+
+def _more(items: list[Any], unlisted: int) -> int:
+    """How many of a group's items the home page does not show: past ATTENTION_SHOWN, and
+    the overdue segments ``desk`` counted without listing (FOOTAGE-RETENTION violations)."""
+    more = max(0, len(items) - ATTENTION_SHOWN)
+    if (items[0].severity, items[0].rule_id) == ("violation", rules.FOOTAGE_RETENTION.id):
+        more += unlisted
+    return more
 
 
 def _last_checkpoint(ledger: Any) -> tuple[Any, str]:
@@ -139,11 +167,37 @@ def verify_now() -> Response:
     with acting() as (ledger, me):
         ledger.authorize(me, "verify the ledger", OVERSIGHT, rules.STAFF_ROLE)
         result = verify_chain(open_chain(d.datadir))
-        if result.ok:
-            ledger.record_verification(result, deep=False, via="web", actor=me)
-        else:
+        if not result.ok:
             keep_failure(d.datadir.path, result, by=me, via="web", at=d.now())
+            return redirect("/")  # type: ignore[return-value]
+        try:
+            ledger.record_verification(result, deep=False, via="web", actor=me)
+        except (NotPermitted, LedgerBusy):
+            raise  # their own pages (a refusal is recorded; busy: try again)
+        except Exception as e:  # the database refused the record: the outcome still stands
+            return _verified_unrecorded(result.count, e)
     return redirect("/")  # type: ignore[return-value]
+
+
+def _verified_unrecorded(entries: int, e: Exception) -> Response:
+    """The chain verified but the database would not take the record of it (a database
+    that refuses writes, a full disk): say both, as ``custodes verify --record`` warns,
+    rather than an unexplained error (or a "changed by someone else" that is not so)."""
+    from flask import current_app
+
+    current_app.logger.warning("a verification that passed was not recorded", exc_info=e)
+    reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    body = render_template(
+        "error.html",
+        status=503,
+        rule="",
+        recorded=False,
+        message=f"OK: the {entries} entries verify. This verification was not recorded in "
+        f"the ledger: the database refused it ({reason}). The home page still shows the last "
+        "one recorded; try again, or run custodes verify --record where the ledger can be "
+        "written.",
+    )
+    return Response(body, status=503, mimetype="text/html")
 
 
 # ---- requests -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ before them) gain them only when the table matches its seal.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,10 @@ import pytest
 from ledger.app import Ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
+from ledger.footage_commands import CaptureItem
 from projections import base
 from projections.compliance import desk
+from projections.refusals import RefusalsProjection, refusals
 from projections.registry import open_views
 from projections.retention import RetentionProjection, listed_segments, segments
 from projections.seal import (
@@ -38,7 +41,15 @@ from projections.seal import (
 from tests.cli.db_helpers import execute
 from tests.conftest import NOW
 from tests.identity import open_test_ledger
-from tests.integration.test_compliance_report import REPORT_NOW, Scenario, build_scenario
+from tests.integration.test_compliance_report import (
+    MEDIA,
+    REPORT_NOW,
+    D,
+    S,
+    Scenario,
+    build_scenario,
+    sha,
+)
 
 COLUMNS = (
     "segment_id, aggregate_id, sha256, camera_id, recorded_start, recorded_end, captured_at, "
@@ -302,3 +313,238 @@ def test_a_seal_from_before_buckets_over_changed_rows_keeps_refusing(
         views.close()
     assert _seal(opened).buckets == {}
     _refused(_home, data_dir)  # read whole: the changed row is found
+
+
+# ---- refused attempts by the day they were recorded -----------------------------------------
+
+REFUSAL_COLUMNS = (
+    "notification_id, recorded_at, actor, actor_role, action, subject, rule_id, message"
+)
+# The scenario's refusals: the restroom camera (NOW) and a viewing (NOW + 1 day), both in
+# the home page's week at REPORT_NOW.
+REFUSAL_FORGERIES = {
+    # a refusal deleted: it would vanish from the week's list
+    "deleted": "DELETE FROM proj_refusals WHERE action = 'camera add'",
+    # who tried it changed (the page shows it)
+    "edited in the range": "UPDATE proj_refusals SET actor = 'someone else' "
+    "WHERE action = 'camera add'",
+    # moved back years: out of the week
+    "edited out of the range": "UPDATE proj_refusals "
+    "SET recorded_at = '2000-01-01 00:00:00.000000' WHERE action = 'camera add'",
+    # a refusal made up (a copy under another position)
+    "inserted": f"INSERT INTO proj_refusals ({REFUSAL_COLUMNS}) SELECT notification_id + 100000, "
+    "recorded_at, actor, actor_role, action, subject, rule_id, message FROM proj_refusals "
+    "WHERE action = 'camera add'",
+}
+LATER = REPORT_NOW + timedelta(days=15)  # a week after which holds none of the refusals
+
+
+def _refusals(data_dir: Path, now: datetime = REPORT_NOW) -> list[tuple[str, str]]:
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(now))
+    try:
+        return [(r.actor, r.action) for r in desk(ledger, now).refusals]
+    finally:
+        ledger.close()
+
+
+def _whole_refusals_check(ledger: Ledger) -> list[str]:
+    views = open_views(ledger)
+    try:
+        return [f.table for f in check_projections(views, [RefusalsProjection()])]
+    finally:
+        views.close()
+
+
+@pytest.mark.parametrize("forgery", list(REFUSAL_FORGERIES))
+def test_the_weeks_refusals_refuse_a_row_changed_in_their_days(
+    scenario: tuple[Path, Scenario], forgery: str
+) -> None:
+    data_dir, _sc = scenario
+    assert len(_refusals(data_dir)) == 2
+    execute(data_dir, REFUSAL_FORGERIES[forgery])
+    _refused(_refusals, data_dir, table="proj_refusals")
+
+
+def test_a_refusal_outside_the_week_is_left_to_the_pages_that_show_it(
+    scenario: tuple[Path, Scenario], opened: Ledger
+) -> None:
+    data_dir, _sc = scenario
+    assert _refusals(data_dir, LATER) == []
+    execute(data_dir, REFUSAL_FORGERIES["edited in the range"])
+    assert _refusals(data_dir, LATER) == []  # that week's days hold no refusal
+    _refused(_refusals, data_dir, table="proj_refusals")  # the week that shows it
+    assert _whole_refusals_check(opened) == ["proj_refusals"]  # verify, reports
+
+
+def test_a_refusal_moved_into_a_later_week_is_refused(scenario: tuple[Path, Scenario]) -> None:
+    data_dir, _sc = scenario
+    execute(
+        data_dir,
+        "UPDATE proj_refusals SET recorded_at = '2026-11-18 12:00:00.000000' "
+        "WHERE action = 'camera add'",
+    )
+    _refused(_refusals, data_dir, LATER, table="proj_refusals")
+
+
+def test_refusal_buckets_kept_by_each_page_of_events_are_those_a_scan_finds(
+    scenario: tuple[Path, Scenario], opened: Ledger
+) -> None:
+    views = open_views(opened)
+    try:
+        with views.engine.connect() as conn:
+            key = views.seal_key()
+            seal = read_seal(conn, key, RefusalsProjection(), views.positions()["refusals"])
+            scan = table_digest(conn, RowHasher(key, refusals), buckets=True)
+        assert seal.buckets[refusals.name] == scan.buckets
+        assert sorted(scan.buckets["recorded"]) == ["2026-11-02", "2026-11-03"]
+    finally:
+        views.close()
+
+
+# ---- one camera's footage by the day it was recorded ------------------------------------------
+
+STAIRS = "Stairs-2"  # a second camera, registered after the scenario's week
+
+
+@pytest.fixture
+def two_cameras(scenario: tuple[Path, Scenario]) -> tuple[Path, Scenario, str]:
+    """The scenario with a second camera and one segment of it, kept ("retained")."""
+    data_dir, sc = scenario
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(REPORT_NOW))
+    try:
+        ledger.clock.set(REPORT_NOW - timedelta(hours=2))
+        ledger.register_camera(
+            STAIRS, location="Back stairs", zone="public", signage_posted=True, actor=D
+        )
+        ledger.clock.set(REPORT_NOW - timedelta(hours=1))
+        item = CaptureItem(
+            sha(99), 1099, STAIRS, REPORT_NOW - timedelta(minutes=90), MEDIA, "s.mp4"
+        )
+        stairs = ledger.record_capture(item, actor=S).segment_id
+    finally:
+        ledger.close()
+    _home(data_dir)  # caught up and sealed
+    return data_dir, sc, stairs
+
+
+def _camera(
+    data_dir: Path, camera: str, limit: int | None = 501, status: str = "held"
+) -> list[str]:
+    """One camera's footage of a kept status (the lobby's two held segments; the stairs'
+    one is "retained")."""
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(REPORT_NOW))
+    try:
+        rows = listed_segments(ledger, REPORT_NOW, status=status, camera=camera, limit=limit)
+        return [r.segment_id for r in rows]
+    finally:
+        ledger.close()
+
+
+CAMERA_FORGERIES = {
+    # a held lobby segment deleted: it would vanish from the lobby's list
+    "deleted": "DELETE FROM proj_retention_segments WHERE segment_id = '{held}'",
+    # its size changed (the page shows it)
+    "edited in the range": "UPDATE proj_retention_segments SET size = 1 "
+    "WHERE segment_id = '{held}'",
+    # moved to the other camera: gone from the lobby's list
+    "edited out of the camera": "UPDATE proj_retention_segments SET camera_id = 'Stairs-2' "
+    "WHERE segment_id = '{held}'",
+    # the other camera's segment moved to the lobby: it would be listed there
+    "edited into the camera": "UPDATE proj_retention_segments SET camera_id = 'lobby-1' "
+    "WHERE segment_id = '{stairs}'",
+    # spelt otherwise: the lobby's list (lower-case match) would still find it
+    "edited to another spelling": "UPDATE proj_retention_segments SET camera_id = 'LOBBY-1' "
+    "WHERE segment_id = '{held}'",
+    # a lobby segment made up (a copy under another id)
+    "inserted": f"INSERT INTO proj_retention_segments ({COLUMNS}) SELECT 'forged-3', "
+    "'forged-aggregate-3', sha256, camera_id, recorded_start, recorded_end, captured_at, size, "
+    "deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id "
+    "FROM proj_retention_segments WHERE segment_id = '{held}'",
+}
+
+
+@pytest.mark.parametrize("forgery", list(CAMERA_FORGERIES))
+def test_one_cameras_list_refuses_a_row_changed_in_its_buckets(
+    two_cameras: tuple[Path, Scenario, str], forgery: str
+) -> None:
+    data_dir, sc, stairs = two_cameras
+    assert sc.held in _camera(data_dir, "lobby-1") and len(_camera(data_dir, "lobby-1")) == 2
+    assert _camera(data_dir, STAIRS, status="retained") == [stairs]
+    execute(data_dir, CAMERA_FORGERIES[forgery].format(held=sc.held, stairs=stairs))
+    _refused(_camera, data_dir, "lobby-1")
+    _refused(_camera, data_dir, "lobby-1", None)  # the whole list, unlimited
+
+
+def test_another_cameras_row_is_left_to_the_pages_that_show_it(
+    two_cameras: tuple[Path, Scenario, str], opened: Ledger
+) -> None:
+    data_dir, _sc, stairs = two_cameras
+    held = _camera(data_dir, "lobby-1")
+    execute(data_dir, f"UPDATE proj_retention_segments SET size = 1 WHERE segment_id = '{stairs}'")
+    assert _camera(data_dir, "LOBBY-1") == held  # as typed: the registered camera's
+    _refused(_camera, data_dir, STAIRS, 501, "retained")  # the camera that shows it
+    _refused(_footage, data_dir, None)  # every camera's list
+    assert _whole_check(opened) == ["proj_retention_segments"]
+
+
+def _drop_bucketing(ledger: Ledger, name: str) -> None:
+    """The retention seal as a ledger sealed before bucketing ``name`` was declared has it."""
+    old = _seal(ledger)
+    buckets = {t: {b: d for b, d in have.items() if b != name} for t, have in old.buckets.items()}
+    views = open_views(ledger)
+    try:
+        with views.engine.begin() as conn:
+            _store_seal(
+                conn, views.seal_key(), Seal(old.projection, old.position, old.tables, buckets)
+            )
+    finally:
+        views.close()
+
+
+def test_a_bucketing_declared_after_the_seal_is_added_whole_never_from_deltas(
+    two_cameras: tuple[Path, Scenario, str], opened: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir, _sc, _stairs = two_cameras
+    want = _seal(opened).buckets[segments.name]["camera_kept_recorded"]
+    _drop_bucketing(opened, "camera_kept_recorded")
+    # this process has seen the seal's buckets (no add_buckets): a new segment's deltas
+    # must not start the missing bucketing from the new row alone
+    opened.clock.set(REPORT_NOW)
+    item = CaptureItem(sha(98), 1098, "lobby-1", REPORT_NOW - timedelta(minutes=30), MEDIA, "l.mp4")
+    new = opened.record_capture(item, actor=S).segment_id
+    assert new in _camera(data_dir, "lobby-1", status="retained")  # read whole, it matches
+    assert "camera_kept_recorded" not in _seal(opened).buckets[segments.name]
+    monkeypatch.setattr(base, "_BUCKETED", set())  # a new process opens it
+    assert new in _camera(data_dir, "lobby-1", status="retained")
+    got = _seal(opened).buckets[segments.name]["camera_kept_recorded"]
+    assert set(got) - set(want) == {f"lobby-1|{REPORT_NOW.date()}"}
+
+
+# ---- the home page's overdue footage: the first shown, the others counted ----------------
+
+
+def _home_shown(data_dir: Path, shown: int = 1) -> tuple[list[str], int]:
+    """The overdue segments the home page lists when it shows ``shown``, and the count of
+    the others."""
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(REPORT_NOW))
+    try:
+        d = desk(ledger, REPORT_NOW, shown=shown)
+        overdue = [i.subject_id for i in d.attention if "days overdue" in i.text]
+        return overdue, d.overdue_unlisted
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("forgery", list(HOME_FORGERIES))
+def test_the_overdue_segments_counted_not_listed_are_checked_too(
+    scenario: tuple[Path, Scenario], forgery: str
+) -> None:
+    data_dir, sc = scenario
+    assert _home_shown(data_dir) == ([sc.overdue[0]], 1)  # the oldest recording listed
+    assert _home_shown(data_dir, 5) == (list(sc.overdue), 0)
+    # the one only counted changed
+    execute(
+        data_dir,
+        HOME_FORGERIES[forgery].format(overdue=sc.overdue[1], kept=sc.flagged, late=sc.purged_late),
+    )
+    _refused(_home_shown, data_dir)

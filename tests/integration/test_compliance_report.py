@@ -250,3 +250,18 @@ def test_business_days_count_weekdays_after_today_up_to_the_due_day() -> None:
     thursday = date(2026, 11, 5)
     assert business_days_between(thursday, date(2026, 11, 9)) == 2  # Friday, Monday
     assert business_days_between(thursday, thursday) == 0
+
+
+def test_the_home_pages_requests_needing_attention_are_the_reports(ledger: Ledger) -> None:
+    """The home page reads the register in a few columns (``register_brief``); the FOIA
+    clocks and follow-ups it judges from them are the report's, from the whole rows."""
+    from projections.compliance import desk
+
+    build_scenario(ledger)
+    kinds = {"FOIA-CLOCK", "LRCA-EMERGENCY-FOLLOWUP"}
+    report = [a for a in report_of(ledger).attention if a.rule_id in kinds]
+    home = desk(ledger, REPORT_NOW)
+    assert len(report) == 2
+    assert [a for a in home.attention if a.rule_id in kinds] == report
+    pending = [r.ref for r in home.register if r.decision == "pending"]
+    assert len(pending) == 1 and [r.foia_due for r in home.register if r.ref in pending][0]

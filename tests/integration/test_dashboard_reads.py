@@ -114,3 +114,22 @@ def test_late_purges_are_counted_as_the_report_judged_them(database_url: str) ->
         assert purges_in(conn, start, end) == (len(in_period), len(late))
     assert len(late) == 6 and len(in_period) == len(rows) - 1  # the cases are all there
     engine.dispose()
+
+
+def test_a_camera_retired_or_registered_after_the_list_was_kept_is_seen(data_dir: Path) -> None:
+    """``cameras()`` is kept between calls, and made again after any camera's event,
+    recorded here or by another process."""
+    ledger = footage_ledger(data_dir)
+    [lobby] = ledger.cameras()
+    assert not lobby.retired and ledger.cameras() == [lobby]
+    ledger.retire_camera(lobby.camera_id, reason="moved", actor=DIRECTOR)
+    assert [c.retired for c in ledger.cameras()] == [True]
+    other = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    other.register_camera(
+        "stacks-3", location="Stacks", zone="public", signage_posted=True, actor=DIRECTOR
+    )
+    other.close()
+    assert [(c.camera_id, c.retired) for c in ledger.cameras()] == [
+        (lobby.camera_id, True),
+        ("stacks-3", False),
+    ]

@@ -7,12 +7,16 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+from capture.ingest import ingest_paths
 from ledger.clock import ManualClock
+from tests.conftest import NOW
 from tests.identity import DIRECTOR
+from tests.integration.footage_helpers import CAMERA, clip
 from tests.web.conftest import STAFF, sign_in
 
 
@@ -79,3 +83,29 @@ def test_the_home_page_lists_this_weeks_refusals(app: Flask, library: dict[str, 
     html = sign_in(app, DIRECTOR).get("/").get_data(as_text=True)
     refusals = html.split('id="refusals"', 1)[1].split("</section>", 1)[0]
     assert "Sam Staff (staff)" in refusals and "READ-CONFIDENTIAL" in refusals
+
+
+def test_the_home_page_shows_five_overdue_segments_and_counts_the_others(
+    app: Flask, library: dict[str, Any], clock: ManualClock, tmp_path: Path
+) -> None:
+    ledger = footage_ledger_after(library["data_dir"])
+    try:
+        clips = [clip(tmp_path / "more", n) for n in range(1, 7)]
+        ingest_paths(ledger, clips, camera=CAMERA, actor=DIRECTOR)
+    finally:
+        ledger.close()
+    clock.advance(timedelta(days=60))  # all seven overdue
+    html = sign_in(app, DIRECTOR).get("/").get_data(as_text=True)
+    attention = html.split('id="attention"', 1)[1].split("</section>", 1)[0]
+    assert "8 item(s)" in attention  # and the schedule authority, not configured
+    assert attention.count("days overdue") == 5
+    assert library["segment"] in attention  # the oldest recording first
+    assert "…and 2 more FOOTAGE-RETENTION item(s) like these." in attention
+
+
+def footage_ledger_after(data_dir: Path) -> Any:
+    """The library's ledger, its clock a minute past the library's last act (R26)."""
+    from ledger.datadir import DataDir
+    from tests.identity import open_test_ledger
+
+    return open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW + timedelta(minutes=1)))

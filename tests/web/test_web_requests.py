@@ -245,3 +245,33 @@ def test_staff_list_the_requests_they_took_in_by_their_signed_intake_not_the_typ
         assert f'href="/requests/{hers}"' not in html, path
     listed = director.get("/requests").get_data(as_text=True)
     assert f'href="/requests/{theirs}"' in listed and f'href="/requests/{hers}"' in listed
+
+
+def _refuse_appends(data_dir: Any) -> None:
+    """The database itself refuses every new ledger entry (a trigger), as a database
+    that may no longer be written to does."""
+    from tests.cli.db_helpers import database_url, execute
+
+    if database_url(data_dir).startswith("sqlite"):
+        execute(data_dir, "CREATE TRIGGER refuse BEFORE INSERT ON ledger_events "
+                "BEGIN SELECT RAISE(ABORT, 'appends refused'); END")  # fmt: skip
+        return
+    execute(data_dir, "CREATE FUNCTION refuse_appends() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'appends refused'; END $$ LANGUAGE plpgsql")  # fmt: skip
+    execute(data_dir, "CREATE TRIGGER refuse BEFORE INSERT ON ledger_events "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_appends()")  # fmt: skip
+
+
+def test_verify_now_that_the_database_cannot_record_says_so(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    director = sign_in(app, DIRECTOR)
+    start = head(library["data_dir"])
+    _refuse_appends(library["data_dir"])
+    response = post(director, "/verify", {}, form_page="/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503, html
+    assert f"OK: the {start} entries verify" in html
+    assert "not recorded" in html and "appends refused" in html
+    assert head(library["data_dir"]) == start
+    assert "never recorded" in director.get("/").get_data(as_text=True)

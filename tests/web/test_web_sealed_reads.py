@@ -24,6 +24,9 @@ FORGERIES = {
     "SET keep_until = '2000-01-01 00:00:00.000000'",
     # the request's row deleted: it would vanish from the register
     "disclosures": "DELETE FROM proj_disclosures",
+    # the request made the Director's own: it would be listed as one she took in (the
+    # home page picks hers from the register it read for the attention list)
+    "request_entries": "UPDATE proj_request_entries SET entered_by = 'Dana Director'",
 }
 
 
@@ -41,6 +44,7 @@ def _request(app: Flask, library: dict[str, Any]) -> None:
         ("/footage", "retention_segments"),
         ("/", "retention_overdue"),
         ("/", "disclosures"),
+        ("/", "request_entries"),
         ("/requests", "disclosures"),
     ],
 )
@@ -58,3 +62,17 @@ def test_a_page_never_shows_a_read_model_changed_with_sql(
     assert "read models do not match the ledger (R29)" in html
     assert "proj_" + table.replace("_overdue", "_segments") in html
     assert head(library["data_dir"]) == start  # nothing recorded
+
+
+def test_the_home_page_lists_the_requests_this_member_took_in(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    _request(app, library)  # taken in by staff
+    director = sign_in(app, DIRECTOR)
+    data = {"requester_kind": "public", "requester": "A neighbour", "received_by": DIRECTOR,
+            "records": "footage", "description": "the car park", "footage": library["segment"]}  # fmt: skip
+    assert post(director, "/requests/new", data, form_page="/requests/new").status_code == 302
+    mine = director.get("/").get_data(as_text=True).split('id="mine"', 1)[1]
+    assert mine.count('<tr><td><a href="/requests/') == 1  # hers, not staff's
+    staff = sign_in(app, STAFF).get("/").get_data(as_text=True).split('id="mine"', 1)[1]
+    assert staff.count('<tr><td><a href="/requests/') == 1
