@@ -48,16 +48,14 @@ DST_DAY = date(2026, 11, 1)
 
 
 @pytest.fixture(
-    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def built_once(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Path, datetime]]:
-    """The week's ledger and its kept read models, built once per database and test
-    process (4-13 s); each test gets a copy (``led``), so a test that changes its ledger
-    or its tables changes no other test's. Session-scoped, not module-scoped: under
-    xdist a worker's next test is often from another module, which would end a
-    module-scoped fixture and build it again."""
+    """The week's ledger and its kept read models, built once per database (2.5-13 s,
+    as test_rebuild.py builds its ledger); each test gets a copy (``led``: 0.6-0.8 s),
+    so a test that changes its ledger or its tables changes no other test's."""
     base = tmp_path_factory.mktemp("asof")
     with ExitStack() as stack:
         if request.param == "sqlite":

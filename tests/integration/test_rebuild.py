@@ -127,15 +127,13 @@ def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 @pytest.fixture(
-    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def built_once(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Path, datetime, dict[str, list[tuple[Any, ...]]]]]:
-    """The ledger and its incrementally kept read models, built once per database and
-    test process; each test gets a copy (``built``). Session-scoped: under xdist a
-    worker's next test is often from another module, which ended the module-scoped
-    fixture and built it again (up to twice per worker and database)."""
+    """The ledger and its incrementally kept read models, built once per database; each
+    test gets a copy (``built``)."""
     base = tmp_path_factory.mktemp("rebuild")
     with ExitStack() as stack:
         if request.param == "sqlite":
