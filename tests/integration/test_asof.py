@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,6 +36,7 @@ from projections.render_data import to_json
 from projections.retention import segment_rows
 from projections.seal import ReadModelTampered
 from projections.versions import version_of
+from tests.conftest import copy_of_data_dir, fresh_postgres_database, new_data_dir
 from tests.identity import DIRECTOR, open_test_ledger
 from tests.integration.test_rebuild import _build
 
@@ -45,20 +47,44 @@ START = datetime(2026, 10, 28, 15, 0, tzinfo=UTC)
 DST_DAY = date(2026, 11, 1)
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def built_once(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, datetime]]:
+    """The week's ledger and its kept read models, built once per database (2.5-13 s,
+    as test_rebuild.py builds its ledger); each test gets a copy (``led``: 0.6-0.8 s),
+    so a test that changes its ledger or its tables changes no other test's."""
+    base = tmp_path_factory.mktemp("asof")
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{base / 'ledger.sqlite'}?timeout=15"
+        else:
+            url = stack.enter_context(fresh_postgres_database())
+        data = new_data_dir(base / "data", url)
+        ledger = open_test_ledger(DataDir.open(data), clock=ManualClock(START))
+        views = Views(ledger, all_projections())
+        _build(ledger, views, START)
+        # Decisions, a day apart, so a request shows pending before and decided after.
+        refs = [r.ref for r in read_views(ledger, lambda c: disclosures(c))]
+        for i, ref in enumerate(refs[:3]):
+            ledger.clock.advance(hours=20 + i)
+            ledger.decide(ref, approve=i % 2 == 0, reason=f"decision {i}", actor=DIRECTOR)
+        views.catch_up()
+        views.close()
+        end = ledger.clock()
+        ledger.close()
+        yield data, end
+
+
 @pytest.fixture
-def led(data_dir: Path) -> Iterator[Ledger]:
-    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(START))
-    views = Views(ledger, all_projections())
-    _build(ledger, views, START)
-    # Decisions, a day apart, so a request shows pending before and decided after.
-    refs = [r.ref for r in read_views(ledger, lambda c: disclosures(c))]
-    for i, ref in enumerate(refs[:3]):
-        ledger.clock.advance(hours=20 + i)
-        ledger.decide(ref, approve=i % 2 == 0, reason=f"decision {i}", actor=DIRECTOR)
-    views.catch_up()
-    views.close()
-    yield ledger
-    ledger.close()
+def led(built_once: tuple[Path, datetime], tmp_path: Path) -> Iterator[Ledger]:
+    source, end = built_once
+    with copy_of_data_dir(source, tmp_path / "data") as data:
+        ledger = open_test_ledger(DataDir.open(data), clock=ManualClock(end))
+        yield ledger
+        ledger.close()
 
 
 def _replayed(led: Ledger, projections: list[Projection], at: datetime) -> Views:
