@@ -56,8 +56,10 @@ OVERDUE_AFTER = timedelta(days=1)
 # could show: "keep", unpurged segments by the UTC day their retention ends (after flags;
 # NULL: an open-ended flag), purged ones by the day of their purge, those purged late
 # (R15: a day or more after it) apart (the home page's overdue footage and the week's
-# late purges); "recorded", every segment by the day its
-# recording starts (the footage list, oldest first); "camera_kept_recorded", unpurged
+# late purges); "recorded_hour", every segment by the UTC hour its
+# recording starts (the footage list, oldest first: its first 500 rows are checked with
+# the hours up to the 500th, not the whole first day, ~9,800 segments at 1M events;
+# "recorded", by day, before); "camera_kept_recorded", unpurged
 # segments by camera and the day their recording starts, purged ones by the day of their
 # purge (the footage list filtered by a status of kept footage, of one camera or all: one
 # camera's list checks only that camera's rows; "kept_recorded" before, all cameras').
@@ -69,7 +71,7 @@ SEGMENTS_BY_KEEP = Bucketing(
     late_after=OVERDUE_AFTER,
     narrow=lambda dialect: _maybe_late(dialect),
 )
-SEGMENTS_BY_RECORDING = Bucketing("recorded", "recorded_start")
+SEGMENTS_BY_RECORDING = Bucketing("recorded_hour", "recorded_start", hourly=True)
 KEPT_BY_RECORDING = Bucketing(
     "camera_kept_recorded", "recorded_start", kept_by="purged_at", group="camera_id"
 )

@@ -45,8 +45,10 @@ predicate compares the group column with its value exactly (``=``), which is wha
 key holds: the same string as stored. The bucket sums
 themselves are under the seal's HMAC and position (a bucket edited, moved or replayed from
 an earlier seal fails like the seal). A query that shows the first ``n`` rows in the order
-of the bucketing's column (``first_days``) is checked on the prefix of days up to the
-``n``-th row's day: every row that could precede it lies in the prefix, so the checked
+of the bucketing's column (``first_rows``) is checked on the prefix of days up to the
+``n``-th row's day (of whole hours up to its hour, for an ``hourly`` bucketing, whose
+keys are UTC hours: a day's bounds sort around its hours' keys, so a range of days covers
+the same buckets either way): every row that could precede it lies in the prefix, so the checked
 prefix determines the first ``n`` (fewer than ``n`` rows: the whole table is checked).
 The late purges' buckets are per UTC hour (``hour_key``): a count of them over whole hours is
 the sum of the sealed counts (``sealed_late_count``), read from the seal under its HMAC
@@ -385,7 +387,10 @@ class Bucketing:
     such late row (a superset, cheap to scan), or None. ``group``: the rows keyed by the day
     of ``column`` (not those kept by ``kept_by``) are split by that column's value too, key
     ``VALUE|DAY`` (e.g. one camera's unpurged footage by day of recording); a value that is
-    not a string (never written by a projection) keys ``?``, in no range."""
+    not a string (never written by a projection) keys ``?``, in no range. ``hourly``: the
+    rows keyed by ``column`` are keyed by its UTC hour (``YYYY-MM-DDTHH``), not its day, so
+    a range may end on an hour (``first_rows``' prefix); a range of whole days covers the
+    same rows either way (an hour's key sorts inside its day's bounds)."""
 
     name: str
     column: str
@@ -394,12 +399,17 @@ class Bucketing:
     late_after: timedelta = timedelta(0)
     narrow: Callable[[str], ColumnElement[bool] | None] | None = None
     group: str | None = None
+    hourly: bool = False
+
+    def __post_init__(self) -> None:
+        if self.hourly and (self.kept_by is not None or self.group is not None):
+            raise ValueError("hourly buckets: only of a bucketing without kept_by or group")
 
     def key(self, value: Any, kept: Any, late: bool = False, group: Any = None) -> str:
         if self.kept_by is not None and kept is not None:
             return LATE_PREFIX + hour_key(kept) if late else KEPT_PREFIX + day_key(kept)
         if self.group is None:
-            return day_key(value)
+            return hour_key(value) if self.hourly else day_key(value)
         return f"{group}{GROUP_SEP}{day_key(value)}" if isinstance(group, str) else ODD_DAY
 
     def is_late(self, kept: Any, due: Any, fallback: Any) -> bool:
@@ -427,11 +437,29 @@ def day_after(at: datetime) -> date:
     return d if _midnight(d) == at.astimezone(UTC) else d + timedelta(days=1)
 
 
+def hour_after(at: datetime) -> datetime:
+    """The first whole UTC hour after ``at`` (an hourly range's end holding ``at``)."""
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+
+def _bound(b: date) -> datetime:
+    """A range's bound as the instant it stands for: a day's UTC midnight, or the whole
+    UTC hour itself (a datetime: only in an hourly bucketing's range)."""
+    return b.astimezone(UTC) if isinstance(b, datetime) else _midnight(b)
+
+
+def _bound_key(b: date) -> str:
+    """A bound as the bucket keys it is compared with: ``YYYY-MM-DD`` (a day, which sorts
+    before every hour of that day) or ``YYYY-MM-DDTHH`` (an hour)."""
+    return hour_key(b) if isinstance(b, datetime) else b.isoformat()
+
+
 @dataclass(frozen=True)
 class DayRange:
     """The rows of one bucketing's buckets for the UTC days [first, end) (None: no bound),
     or its NULL bucket (``null``); ``kept``: the buckets of the rows whose ``kept_by`` is
-    not NULL (``+DAY``, days of ``kept_by``), not the others'."""
+    not NULL (``+DAY``, days of ``kept_by``), not the others'. For an ``hourly``
+    bucketing a bound may be a whole UTC hour (an aware ``datetime``) instead of a day."""
 
     bucketing: Bucketing
     first: date | None = None
@@ -448,6 +476,15 @@ class DayRange:
     def __post_init__(self) -> None:
         if self.group is not None and (self.bucketing.group is None or self.kept or self.late):
             raise ValueError("a range of one group: only of a grouped bucketing's unkept rows")
+        for b in (self.first, self.end):
+            # a day bucket holds the whole day: a bound inside it would leave the sealed
+            # sum of rows the predicate does not select
+            if isinstance(b, datetime) and (
+                not self.bucketing.hourly
+                or b.tzinfo is None
+                or _bound(b) != b.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+            ):
+                raise ValueError("an hour bound: a whole UTC hour, of an hourly bucketing only")
 
     def where(self, table: Table, dialect: str | None = None) -> ColumnElement[bool]:
         """The SQL predicate selecting exactly this range's rows (``late``: a superset,
@@ -473,9 +510,9 @@ class DayRange:
         else:
             parts.append(column.is_not(None))
             if self.first is not None:
-                parts.append(column >= _midnight(self.first))
+                parts.append(column >= _bound(self.first))
             if self.end is not None:
-                parts.append(column < _midnight(self.end))
+                parts.append(column < _bound(self.end))
         return and_(*parts)
 
     def covers(self, key: str) -> bool:
@@ -495,8 +532,8 @@ class DayRange:
             return day == NULL_DAY
         if day in (NULL_DAY, ODD_DAY):
             return False
-        return (self.first is None or day >= self.first.isoformat()) and (
-            self.end is None or day < self.end.isoformat()
+        return (self.first is None or day >= _bound_key(self.first)) and (
+            self.end is None or day < _bound_key(self.end)
         )
 
 
@@ -529,8 +566,9 @@ def first_rows(
     conn: Any, query: Any, table: Table, rng: DayRange, order: ColumnElement[Any], n: int
 ) -> list[Any]:
     """The first ``n`` rows of ``query`` (ordered by ``rng``'s column first, then unique
-    columns), restricted to ``rng`` and to the days up to the ``n``-th row's: a checked
-    read then checks that prefix of days only. The ``n``-th row's day is looked up
+    columns), restricted to ``rng`` and to the days up to the ``n``-th row's (its hours,
+    for an ``hourly`` bucketing): a checked read then checks that prefix only. The
+    ``n``-th row's day is looked up
     first, unchecked: it only chooses the prefix, and whatever it says the rows shown
     are the first ``n`` of the checked prefix, which are the first ``n`` of the table when
     the prefix holds ``n`` of them (otherwise the whole range is read)."""
@@ -542,8 +580,10 @@ def first_rows(
         .limit(1)
     ).first()
     if nth is not None and nth[0] is not None:
-        end = day_of(nth[0]) + timedelta(days=1)
-        end = end if rng.end is None else min(end, rng.end)
+        end: date = (
+            hour_after(nth[0]) if rng.bucketing.hourly else day_of(nth[0]) + timedelta(days=1)
+        )
+        end = end if rng.end is None or _bound(end) <= _bound(rng.end) else rng.end
         prefix = DayRange(rng.bucketing, rng.first, end, kept=rng.kept, group=rng.group)
         rows = list(read_range(conn, query.limit(n), table, prefix))
         if len(rows) == n:

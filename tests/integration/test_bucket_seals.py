@@ -231,11 +231,50 @@ def test_the_footage_list_checks_the_days_up_to_its_last_row(
     _refused(_footage, data_dir, 2)
 
 
-def test_the_footage_list_refuses_a_row_deleted_from_its_first_days(
+def test_the_footage_list_refuses_a_row_deleted_from_its_first_hours(
     scenario: tuple[Path, Scenario],
 ) -> None:
     data_dir, sc = scenario
-    execute(data_dir, f"DELETE FROM proj_retention_segments WHERE segment_id = '{sc.overdue[1]}'")
+    # the second row shown (15:00): the third (16:00) would take its place
+    execute(data_dir, f"DELETE FROM proj_retention_segments WHERE segment_id = '{sc.overdue[0]}'")
+    _refused(_footage, data_dir, 2)
+
+
+def test_the_footage_list_checks_the_hours_up_to_its_last_row_not_the_whole_day(
+    scenario: tuple[Path, Scenario],
+) -> None:
+    """The unfiltered list's buckets are hours of recording (``hourly``): its first two
+    rows (1 October, 14:00 and 15:00 UTC) are checked with those hours, so a row recorded
+    at 16:00 that day is left to the pages that show it, deleted or edited; moved into the
+    checked hours, or its hour's rows shown, it is refused."""
+    data_dir, sc = scenario
+    first = _footage(data_dir, 2)
+    assert first == [sc.purged_late, sc.overdue[0]]
+    later = sc.overdue[1]  # 16:00 the same day
+    execute(
+        data_dir,
+        f"UPDATE proj_retention_segments SET camera_id = 'elsewhere' WHERE segment_id = '{later}'",
+    )
+    assert _footage(data_dir, 2) == first
+    _refused(_footage, data_dir, 3)  # its hour shown
+    execute(
+        data_dir,
+        "UPDATE proj_retention_segments SET recorded_start = '2026-10-01 14:30:00.000000' "
+        f"WHERE segment_id = '{later}'",
+    )
+    _refused(_footage, data_dir, 2)  # moved into 14:00-15:00: it would be listed second
+
+
+def test_the_footage_list_refuses_a_row_deleted_after_its_rows_in_their_last_hour(
+    scenario: tuple[Path, Scenario],
+) -> None:
+    """Rows after the n-th in the n-th row's own hour are in the checked prefix."""
+    data_dir, sc = scenario
+    execute(
+        data_dir,
+        "UPDATE proj_retention_segments SET recorded_start = '2026-10-01 15:30:00.000000' "
+        f"WHERE segment_id = '{sc.overdue[1]}'",
+    )
     _refused(_footage, data_dir, 2)
 
 
