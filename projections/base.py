@@ -40,6 +40,7 @@ from sqlalchemy import (
     DateTime,
     Delete,
     Engine,
+    Index,
     Insert,
     MetaData,
     String,
@@ -729,6 +730,8 @@ def _create_missing_indexes(engine: Engine, projections: Sequence[Projection]) -
         for table in p.metadata.sorted_tables:
             for index in table.indexes:
                 if existing is not None and index.name in existing:
+                    if not _for_dialect(index, engine.dialect.name):
+                        _drop_index(engine, index)  # made by older code, here no longer
                     continue
                 try:
                     with engine.begin() as conn:
@@ -736,6 +739,23 @@ def _create_missing_indexes(engine: Engine, projections: Sequence[Projection]) -
                 except ProgrammingError as e:
                     if getattr(e.orig, "sqlstate", None) != "42501":  # insufficient privilege
                         raise
+
+
+def _for_dialect(index: Index, dialect: str) -> bool:
+    """Whether ``index`` is made on this database (``Index.ddl_if(dialect=...)``)."""
+    only = index._ddl_if
+    return only is None or only.dialect is None or only.dialect == dialect
+
+
+def _drop_index(engine: Engine, index: Index) -> None:
+    """Drop an index declared for other databases only (a role that may not goes on)."""
+    name = engine.dialect.identifier_preparer.quote(str(index.name))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    except ProgrammingError as e:
+        if getattr(e.orig, "sqlstate", None) != "42501":  # insufficient privilege
+            raise
 
 
 def _analyze(engine: Engine, projections: Sequence[Projection]) -> None:

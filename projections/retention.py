@@ -105,7 +105,11 @@ segments = Table(
     Index("ix_proj_retention_due", "purged", "active_holds", "keep_until"),
     # A period's report: segments recorded in it, segments purged in it.
     Index("ix_proj_retention_recorded", "recorded_start"),
-    Index("ix_proj_retention_purged_at", "purged_at"),
+    # SQLite only: on PostgreSQL ix_proj_retention_purged_due, which leads with purged_at,
+    # serves the same ranges, and with this one beside it the planner took this one for
+    # "unpurged and retention ended before X" (the home page's overdue footage), reading
+    # every unpurged segment (~295,000 at 1M events, 66 ms) where the other reads 441.
+    Index("ix_proj_retention_purged_at", "purged_at").ddl_if(dialect="sqlite"),
     info={"seal_buckets": (SEGMENTS_BY_KEEP, SEGMENTS_BY_RECORDING, KEPT_BY_RECORDING)},
 )
 flags = Table(

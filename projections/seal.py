@@ -1428,6 +1428,10 @@ def table_digest(
     q = raw_select(hasher.table)
     if where is not None:
         q = q.where(where)
+    if conn.dialect.name == "postgresql":
+        # The cursor below is read to its end: planned for its first tenth (the default),
+        # a range the planner overestimates was read by scanning the whole table.
+        conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1")
     found: Buckets = {}
     for raw in conn.execute(q, execution_options={"yield_per": 5000}):
         if only is not None and not only.covers(dict(hasher.buckets_raw(raw))[only.bucketing.name]):
