@@ -166,6 +166,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 @contextmanager
+def database_for(kind: str, where: Path) -> Iterator[str]:
+    """A ledger database for a fixture that builds one itself: a SQLite file in ``where``
+    (``kind`` "sqlite"), else a fresh PostgreSQL database (``fresh_postgres_database``)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{where / 'ledger.sqlite'}?timeout=15"
+    else:
+        with fresh_postgres_database() as url:
+            yield url
+
+
+@contextmanager
 def fresh_postgres_database() -> Iterator[str]:
     """An empty database for one test (as CREATE DATABASE makes it); yield its SQLAlchemy
     URL; afterwards empty it for the next test, or DROP it if it cannot be made as new."""

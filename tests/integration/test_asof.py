@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,7 +35,7 @@ from projections.render_data import to_json
 from projections.retention import segment_rows
 from projections.seal import ReadModelTampered
 from projections.versions import version_of
-from tests.conftest import copy_of_data_dir, fresh_postgres_database, new_data_dir
+from tests.conftest import copy_of_data_dir, database_for, new_data_dir
 from tests.identity import DIRECTOR, open_test_ledger
 from tests.integration.test_rebuild import _build
 
@@ -57,11 +56,7 @@ def built_once(
     as test_rebuild.py builds its ledger); each test gets a copy (``led``: 0.6-0.8 s),
     so a test that changes its ledger or its tables changes no other test's."""
     base = tmp_path_factory.mktemp("asof")
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{base / 'ledger.sqlite'}?timeout=15"
-        else:
-            url = stack.enter_context(fresh_postgres_database())
+    with database_for(request.param, base) as url:
         data = new_data_dir(base / "data", url)
         ledger = open_test_ledger(DataDir.open(data), clock=ManualClock(START))
         views = Views(ledger, all_projections())

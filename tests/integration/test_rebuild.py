@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from pathlib import Path
@@ -43,7 +42,7 @@ from ledger.retention_commands import PurgeRecord
 from projections.base import REBUILDING, RawBatch, UtcDateTime, Views, tracking
 from projections.registry import all_projections
 from projections.seal import UNKNOWN, BoundForms, Sealer, check_projections, read_back, seals
-from tests.conftest import SETUP, copy_of_data_dir, fresh_postgres_database, new_data_dir
+from tests.conftest import SETUP, copy_of_data_dir, database_for, new_data_dir
 from tests.identity import DIRECTOR, enrol, open_test_ledger
 
 pytestmark = pytest.mark.heavy(seconds=4)  # started first (tests/conftest.py)
@@ -135,11 +134,7 @@ def built_once(
     """The ledger and its incrementally kept read models, built once per database; each
     test gets a copy (``built``)."""
     base = tmp_path_factory.mktemp("rebuild")
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{base / 'ledger.sqlite'}?timeout=15"
-        else:
-            url = stack.enter_context(fresh_postgres_database())
+    with database_for(request.param, base) as url:
         data = new_data_dir(base / "data", url)
         led = open_test_ledger(DataDir.open(data), clock=ManualClock(SETUP))
         views = Views(led, all_projections())
@@ -299,11 +294,7 @@ def test_computed_row_digests_equal_the_rows_read_back(
     monkeypatch.setattr(Sealer, "verify", True)
     monkeypatch.setattr(Sealer, "verified", {})
     monkeypatch.setattr(Sealer, "reread", {})
-    with ExitStack() as stack:
-        if db == "sqlite":
-            url = f"sqlite:///{tmp_path / 'ledger.sqlite'}?timeout=15"
-        else:
-            url = stack.enter_context(fresh_postgres_database())
+    with database_for(db, tmp_path) as url:
         data = new_data_dir(tmp_path / "data", url)
         led = open_test_ledger(DataDir.open(data), clock=ManualClock(ODD_START))
         views = Views(led, all_projections())
