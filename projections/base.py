@@ -27,6 +27,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, ClassVar
@@ -733,12 +734,22 @@ def _create_missing_indexes(engine: Engine, projections: Sequence[Projection]) -
                     if not _for_dialect(index, engine.dialect.name):
                         _drop_index(engine, index)  # made by older code, here no longer
                     continue
-                try:
-                    with engine.begin() as conn:
-                        index.create(conn, checkfirst=existing is None)
-                except ProgrammingError as e:
-                    if getattr(e.orig, "sqlstate", None) != "42501":  # insufficient privilege
-                        raise
+                with _if_permitted(engine) as conn:
+                    index.create(conn, checkfirst=existing is None)
+
+
+@contextmanager
+def _if_permitted(engine: Engine) -> Iterator[Connection]:
+    """A transaction for a statement that only speeds queries up (an index, statistics):
+    a role not permitted to run it (PostgreSQL's insufficient privilege, 42501: the README's
+    grants leave such work to the tables' owner, e.g. at ``projections rebuild``) goes on
+    without it; any other error is raised."""
+    try:
+        with engine.begin() as conn:
+            yield conn
+    except ProgrammingError as e:
+        if getattr(e.orig, "sqlstate", None) != "42501":
+            raise
 
 
 def _for_dialect(index: Index, dialect: str) -> bool:
@@ -750,12 +761,8 @@ def _for_dialect(index: Index, dialect: str) -> bool:
 def _drop_index(engine: Engine, index: Index) -> None:
     """Drop an index declared for other databases only (a role that may not goes on)."""
     name = engine.dialect.identifier_preparer.quote(str(index.name))
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
-    except ProgrammingError as e:
-        if getattr(e.orig, "sqlstate", None) != "42501":  # insufficient privilege
-            raise
+    with _if_permitted(engine) as conn:
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
 
 def _analyze(engine: Engine, projections: Sequence[Projection]) -> None:
@@ -769,14 +776,10 @@ def _analyze(engine: Engine, projections: Sequence[Projection]) -> None:
         return
     for p in projections:
         for table in p.metadata.sorted_tables:
-            try:
-                with engine.begin() as conn:
-                    conn.exec_driver_sql(
-                        f"ANALYZE {engine.dialect.identifier_preparer.format_table(table)}"
-                    )
-            except ProgrammingError as e:
-                if getattr(e.orig, "sqlstate", None) != "42501":  # insufficient privilege
-                    raise
+            with _if_permitted(engine) as conn:
+                conn.exec_driver_sql(
+                    f"ANALYZE {engine.dialect.identifier_preparer.format_table(table)}"
+                )
 
 
 def _index_names(conn: Connection) -> set[str] | None:
