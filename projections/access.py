@@ -130,6 +130,7 @@ class AccessReport:
 
 class AccessProjection(Projection):
     name = "access"
+    rebuild_cost = 1.5
     metadata = metadata
     kinds = frozenset(
         {"FootageCaptured", "FootageViewed", "FootageFlagged", "ViewingCopiesDestroyed"}

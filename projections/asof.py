@@ -64,6 +64,7 @@ class TimeIndexProjection(Projection):
     """Recorded time -> log position, per hour (content-free)."""
 
     name = "time_index"
+    rebuild_cost = 0.2
     metadata = metadata
     versioned = False
 

@@ -20,15 +20,20 @@ read sees every earlier write (read-your-writes, the same rows as one statement 
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
+import os
 import random
+import signal
 import time
+import traceback
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from multiprocessing import connection as mp_connection
 from operator import itemgetter
 from typing import Any, ClassVar
 from uuid import UUID
@@ -704,6 +709,9 @@ class Projection:
     # them might be). A rebuild drops the others while it loads and builds them once at
     # its end: an index maintained row by row costs more than one built from the rows.
     lookup_indexes: ClassVar[frozenset[str] | None] = None
+    # Its share of a rebuild's work, relative to the others (measured: docs/BENCHMARKS.md);
+    # a rebuild in several processes balances its groups of projections by it.
+    rebuild_cost: ClassVar[float] = 1.0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -1180,6 +1188,7 @@ class Views:
         batch: int = REBUILD_BATCH,
         restart: bool = False,
         seal_at_end: bool = False,
+        processes: int = 1,
     ) -> int:
         """Drop every table of these projections and replay the whole log into them.
 
@@ -1205,7 +1214,15 @@ class Views:
         tables hold then is sealed, so a row written by someone else during the rebuild (or while
         it stood killed) is sealed with the rest. Meanwhile commands find the read
         models unsealed and refuse them (exit 3) until the rebuild is run again.
+
+        ``processes`` > 1: the projections are split into that many groups of about equal
+        work (``rebuild_cost``), each rebuilt by its own process that reads, decodes and
+        writes the events its projections read (``workers`` unused). Each projection's
+        rows, seal and position still commit together, batch by batch, so the groups
+        run and resume independently. For PostgreSQL: SQLite takes one writer at a time.
         """
+        if processes < 1:
+            raise ValueError("processes must be at least 1")
         with self.engine.begin() as conn:
             resuming = not restart and self._rebuilding(conn)
             if not resuming:
@@ -1237,7 +1254,11 @@ class Views:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            read = self._rebuild_from(start, positions, progress, workers, batch, seal_at_end)
+            groups = rebuild_groups(self.projections, processes)
+            if len(groups) > 1:
+                read = self._rebuild_in_groups(groups, positions, progress, batch, seal_at_end)
+            else:
+                read = self._rebuild_from(start, positions, progress, workers, batch, seal_at_end)
         finally:
             if was_enabled:
                 gc.enable()
@@ -1276,6 +1297,69 @@ class Views:
                 seal_by_scan(conn, key, p, tracked_position(conn, p.name), digests)
             clear_mark(conn, REBUILDING)
 
+    def _rebuild_in_groups(
+        self,
+        groups: list[list[Projection]],
+        positions: dict[str, int],
+        progress: Callable[[int], None] | None,
+        batch: int,
+        seal_at_end: bool,
+    ) -> int:
+        """Each group of projections rebuilt by its own forked process (``_rebuild_group``);
+        this one reports the slowest group's progress and waits for all of them. A group
+        that fails stops the others and raises here; what was committed stays, and the
+        rebuild's mark with it, so running the rebuild again resumes."""
+        self.seal_key()  # computed once, here, not by every process
+        # No connection crosses the fork: the children open their own.
+        self.engine.dispose()
+        self.ledger.chained_recorder.datastore.engine.dispose()  # type: ignore[union-attr]
+        ctx = multiprocessing.get_context("fork")
+        pipes = [ctx.Pipe(duplex=False) for _ in groups]
+        children = []
+        for group, (_, sender) in zip(groups, pipes, strict=True):
+            mine = {p.name: positions[p.name] for p in group}
+            child = ctx.Process(
+                target=_rebuild_group,
+                args=(self, group, mine, batch, seal_at_end, sender, [r for r, _ in pipes]),
+                daemon=True,
+            )
+            child.start()
+            sender.close()
+            children.append(child)
+        done = [0] * len(groups)
+        reported = 0
+        open_ = {reader: i for i, (reader, _) in enumerate(pipes)}
+        try:
+            while open_:
+                for ready in mp_connection.wait(list(open_)):
+                    reader: Any = ready
+                    i = open_[reader]
+                    try:
+                        message = reader.recv()
+                    except EOFError:
+                        raise RuntimeError(
+                            f"the rebuild of {_names(groups[i])} stopped without a word "
+                            f"(exit code {children[i].exitcode})"
+                        ) from None
+                    if isinstance(message, str):
+                        raise RuntimeError(f"the rebuild of {_names(groups[i])} failed:\n{message}")
+                    if message is None:
+                        del open_[reader]
+                        continue
+                    done[i] += message
+                    slowest = min(done)
+                    if progress is not None and slowest > reported:
+                        progress(slowest - reported)
+                    reported = slowest
+        finally:
+            for child in children:
+                if child.is_alive() and open_:
+                    child.terminate()
+                child.join()
+            for reader, _ in pipes:
+                reader.close()
+        return max(done)
+
     def _rebuild_from(
         self,
         start: int,
@@ -1284,9 +1368,15 @@ class Views:
         workers: int,
         batch: int,
         seal_at_end: bool,
+        kinds: frozenset[str] | None = None,
     ) -> int:
+        """``kinds``: decode only events of these classes (every projection here reads
+        only those); the others stay ``(id, None)``, which no projection handles."""
         recorder = self.ledger.chained_recorder
-        pages = recorder.stored_pages(start, REBUILD_PAGE)
+        stored = recorder.stored_pages(start, REBUILD_PAGE)
+        pages: Iterable[Sequence[PageRow]] = (
+            stored if kinds is None else (_only_kinds(rows, kinds) for rows in stored)
+        )
         read = 0
         with _Decoder(self.ledger.mapper, workers) as decoder:
             pending: list[tuple[int, Any]] = []
@@ -1327,6 +1417,10 @@ class Views:
 
 
 _worker_mapper: Any = None
+# An event row as stored (``stored_pages``), and one a rebuild's group left out
+# (``_only_kinds``: its id only).
+StoredRow = tuple[int, bytes, int, str, bytes]
+PageRow = StoredRow | tuple[int, None]
 _digest_state: tuple[Engine, bytes, dict[str, Table]] | None = None
 
 
@@ -1361,16 +1455,93 @@ def _init_worker(mapper: Any) -> None:
     _worker_mapper = mapper
 
 
-def _decode_rows(
-    rows: list[tuple[int, bytes, int, str, bytes]], mapper: Any = None
-) -> list[tuple[int, Any]]:
+def _decode_rows(rows: Sequence[PageRow], mapper: Any = None) -> list[tuple[int, Any]]:
     """Stored rows to ``(notification id, domain event)``: decrypt, decode (the mapper's
-    own ``to_domain_event``)."""
+    own ``to_domain_event``). A row left out by ``_only_kinds`` stays ``(id, None)``."""
     mapper = mapper or _worker_mapper
-    return [
-        (i, mapper.to_domain_event(StoredEvent(UUID(bytes=oid), version, topic, state)))
-        for i, oid, version, topic, state in rows
-    ]
+    out: list[tuple[int, Any]] = []
+    for row in rows:
+        if len(row) == 2:
+            out.append((row[0], None))
+        else:
+            i, oid, version, topic, state = row
+            out.append(
+                (i, mapper.to_domain_event(StoredEvent(UUID(bytes=oid), version, topic, state)))
+            )
+    return out
+
+
+def _class_name(topic: str) -> str:
+    """The event class's own name from its topic (``module:Outer.Name``)."""
+    return topic[max(topic.rfind("."), topic.rfind(":")) + 1 :]
+
+
+def _only_kinds(rows: list[StoredRow], kinds: frozenset[str]) -> list[PageRow]:
+    """The rows of events of these classes; the others as ``(id, None)``, not decrypted."""
+    return [row if _class_name(row[3]) in kinds else (row[0], None) for row in rows]
+
+
+def rebuild_groups(projections: Sequence[Projection], n: int) -> list[list[Projection]]:
+    """The projections in at most ``n`` groups of about equal ``rebuild_cost`` (the
+    costliest first, each to the group with the least so far), each group in the order
+    the projections were given."""
+    loads = [0.0] * min(n, len(projections))
+    members: list[list[int]] = [[] for _ in loads]
+    ordered = sorted(range(len(projections)), key=lambda i: -projections[i].rebuild_cost)
+    for i in ordered:
+        g = loads.index(min(loads))
+        loads[g] += projections[i].rebuild_cost
+        members[g].append(i)
+    return [[projections[i] for i in sorted(m)] for m in members if m]
+
+
+def _names(group: Sequence[Projection]) -> str:
+    return ", ".join(p.name for p in group)
+
+
+def _die_with_parent() -> None:
+    """Linux: this process gets SIGKILL when its parent dies (a rebuild killed part-way
+    leaves no group writing on behind it); elsewhere the closed pipe stops it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+
+
+def _rebuild_group(
+    views: Views,
+    group: list[Projection],
+    positions: dict[str, int],
+    batch: int,
+    seal_at_end: bool,
+    sender: Any,
+    readers: list[Any],
+) -> None:
+    """In a forked process: rebuild this group's projections from their own positions,
+    sending the events done after each batch, then ``None``; a failure's traceback as
+    text instead."""
+    parent = os.getppid()
+    _die_with_parent()
+    for reader in readers:
+        reader.close()
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died before we could ask to die with it
+    try:
+        views.projections = group
+        kinds: set[str] = set()
+        for p in group:
+            kinds |= p.kinds
+        every = any(not p.kinds for p in group)
+        start = min(positions.values()) + 1
+        views._rebuild_from(
+            start, positions, sender.send, 0, batch, seal_at_end,
+            kinds=None if every else frozenset(kinds),
+        )  # fmt: skip
+        sender.send(None)
+    except BaseException:
+        sender.send(traceback.format_exc())
+        os._exit(1)  # the parent raises it; nothing more to print or clean up here
 
 
 class _Decoder:
@@ -1395,9 +1566,7 @@ class _Decoder:
             self.pool.terminate()
             self.pool.join()
 
-    def decode(
-        self, pages: Iterable[list[tuple[int, bytes, int, str, bytes]]]
-    ) -> Iterator[list[tuple[int, Any]]]:
+    def decode(self, pages: Iterable[Sequence[PageRow]]) -> Iterator[list[tuple[int, Any]]]:
         if self.pool is None:
             for rows in pages:
                 yield _decode_rows(rows, self.mapper)

@@ -80,6 +80,7 @@ class RefusedRegistration:
 
 class CamerasProjection(Projection):
     name = "cameras"
+    rebuild_cost = 0.05
     metadata = metadata
     kinds = frozenset(
         {"CameraRegistered", "CameraRetired", "SiteInitialised", "SiteSettingsChanged"}

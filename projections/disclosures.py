@@ -113,6 +113,7 @@ class DisclosureRow:
 
 class DisclosuresProjection(Projection):
     name = "disclosures"
+    rebuild_cost = 0.5
     metadata = metadata
     kinds = frozenset(
         {
@@ -284,6 +285,7 @@ class RequestEntriesProjection(Projection):
     (``Request.entered_by``). A member who does not list every request lists these."""
 
     name = "request_entries"
+    rebuild_cost = 0.05
     metadata = entries_metadata
     kinds = frozenset({"RequestOpened"})
     versioned = False  # one row per request, never changed

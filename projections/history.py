@@ -140,6 +140,7 @@ def _refusal_keys(event: Any) -> set[str]:
 
 class SubjectIndexProjection(Projection):
     name = "subjects"
+    rebuild_cost = 3.0
     metadata = metadata
     # Append-only, and ``history --as-of`` filters the events it names by recorded time.
     versioned = False

@@ -58,6 +58,7 @@ class RefusalRow:
 
 class RefusalsProjection(Projection):
     name = "refusals"
+    rebuild_cost = 0.2
     metadata = metadata
     kinds = frozenset({"AccessDenied"})
 

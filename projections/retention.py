@@ -235,6 +235,7 @@ def _status_clause(status: str, now: datetime) -> ColumnElement[bool]:
 
 class RetentionProjection(Projection):
     name = "retention"
+    rebuild_cost = 7.0
     metadata = metadata
     kinds = frozenset(
         {

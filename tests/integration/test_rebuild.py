@@ -39,7 +39,16 @@ from ledger.errors import LedgerError
 from ledger.footage import MediaFacts
 from ledger.footage_commands import CaptureItem
 from ledger.retention_commands import PurgeRecord
-from projections.base import REBUILDING, RawBatch, UtcDateTime, Views, tracking
+from projections.base import (
+    REBUILDING,
+    Projection,
+    RawBatch,
+    UtcDateTime,
+    Views,
+    insert_row,
+    rebuild_groups,
+    tracking,
+)
 from projections.registry import all_projections
 from projections.seal import UNKNOWN, BoundForms, Sealer, check_projections, read_back, seals
 from tests.conftest import SETUP, copy_of_data_dir, database_for, new_data_dir
@@ -161,15 +170,25 @@ def built(
 
 
 @pytest.mark.parametrize(
-    "workers,batch,seal_at_end", [(2, 37, False), (0, 10000, False), (2, 37, True), (0, 500, True)]
+    "workers,batch,seal_at_end,processes",
+    [
+        (2, 37, False, 1),
+        (0, 10000, False, 1),
+        (2, 37, True, 1),
+        (0, 500, True, 1),
+        (0, 37, False, 2),
+        (0, 500, True, 3),
+    ],
 )
 def test_rebuild_equals_the_incremental_read_models(
     built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]],
     workers: int,
     batch: int,
     seal_at_end: bool,
+    processes: int,
 ) -> None:
-    """Row for row, proj_seals included: sealed batch by batch or once at the end."""
+    """Row for row, proj_seals included: sealed batch by batch or once at the end, by
+    one writer or by groups of projections in their own processes."""
     led, incremental = built
     url = led.datadir.database_url  # type: ignore[union-attr]
     total = led.recorder.max_notification_id()
@@ -178,11 +197,19 @@ def test_rebuild_equals_the_incremental_read_models(
     views = Views(led, all_projections())
     seen: list[int] = []
     read = views.rebuild(
-        progress=seen.append, workers=workers, batch=batch, seal_at_end=seal_at_end
+        progress=seen.append,
+        workers=workers,
+        batch=batch,
+        seal_at_end=seal_at_end,
+        processes=processes,
     )
     assert read == total
     assert sum(seen) == total
-    assert len(seen) == -(-total // batch)  # one transaction (and progress step) per batch
+    batches = -(-total // batch)  # one transaction (and progress step) per batch
+    if processes == 1:
+        assert len(seen) == batches
+    else:  # the slowest group's progress: a step when it finishes a batch
+        assert 1 < len(seen) <= batches
     assert not views.rebuilding()
     assert {views.position(p) for p in views.projections} == {total}
     views.close()
@@ -230,7 +257,15 @@ def _positions(url: str) -> dict[str, int]:
     return rows
 
 
-@pytest.mark.parametrize("flags", [(), ("--seal-at-end",)])
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ("--processes", "1"),
+        ("--processes", "1", "--seal-at-end"),
+        ("--processes", "2"),
+        ("--processes", "3", "--seal-at-end"),
+    ],
+)
 def test_a_rebuild_killed_part_way_resumes_and_equals(
     built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]], flags: tuple[str, ...]
 ) -> None:
@@ -265,8 +300,11 @@ def test_a_rebuild_killed_part_way_resumes_and_equals(
         time.sleep(0.002)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read()  # type: ignore[union-attr]
-    # Killed between batches: some read models part-built, the mark still there.
+    # Killed between batches: some read models part-built, the mark still there. No
+    # process of the rebuild writes on after it (each group dies with its parent).
     after = _positions(url)
+    time.sleep(0.5)
+    assert _positions(url) == after
     assert REBUILDING in after
     built_to = min(v for k, v in after.items() if k != REBUILDING)
     assert 0 < built_to < total
@@ -374,6 +412,67 @@ def test_a_row_written_by_someone_else_during_the_rebuild_stays_a_mismatch(
     assert [(f.table, f.kind, f.row) for f in findings] == [
         ("proj_refusals", "extra", f"notification_id={10**12}")
     ]
+
+
+_BOOM_METADATA = MetaData()
+_boom = Table("proj_boom", _BOOM_METADATA, Column("n", BigInteger, primary_key=True))
+
+
+class _Boom(Projection):
+    """Fails at event ``at``: a group of its own (its cost outweighs the others)."""
+
+    name = "boom"
+    metadata = _BOOM_METADATA
+    versioned = False
+    rebuild_cost = 100.0
+    at = 0
+
+    def handle(self, conn: Any, notification_id: int, event: Any) -> None:
+        if notification_id == self.at:
+            raise RuntimeError(f"boom at {notification_id}")
+        insert_row(conn, _boom, n=notification_id)
+
+
+def test_a_group_that_fails_stops_the_rebuild_which_then_resumes(
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]],
+) -> None:
+    """A group's error reaches the caller with its traceback; the other groups are
+    stopped, what they committed stays with the mark, and the next rebuild resumes from
+    there and ends equal to the incremental read models."""
+    led, incremental = built
+    url = led.datadir.database_url  # type: ignore[union-attr]
+    total = led.recorder.max_notification_id()
+    boom = _Boom()
+    boom.at = total // 2
+    views = Views(led, [*all_projections(), boom])
+    assert [p.name for p in rebuild_groups(views.projections, 2)[0]] == ["boom"]
+    with pytest.raises(RuntimeError, match=r"the rebuild of boom failed:(.|\n)*boom at"):
+        views.rebuild(processes=2, batch=50)
+    assert views.rebuilding()
+    positions = _positions(url)
+    assert 0 < positions["boom"] < boom.at
+    boom.at = -1
+    views.rebuild(processes=2, batch=50)
+    assert not views.rebuilding()
+    assert not check_projections(views, views.projections)
+    views.close()
+    dumped = dump(url)
+    assert dumped.pop("proj_boom") == sorted(((n,) for n in range(1, total + 1)), key=repr)
+    dumped[seals.name] = [r for r in dumped[seals.name] if r[0] != "boom"]
+    assert dumped == incremental
+
+
+def test_rebuild_groups_balance_the_work_and_keep_each_projection_once() -> None:
+    projections = all_projections()
+    for n in (1, 2, 3, len(projections), len(projections) + 5):
+        groups = rebuild_groups(projections, n)
+        assert len(groups) == min(n, len(projections))
+        assert sorted(p.name for g in groups for p in g) == sorted(p.name for p in projections)
+        order = [p.name for p in projections]
+        for g in groups:  # each group in the order given (the catch-up's order)
+            assert [p.name for p in g] == sorted((p.name for p in g), key=order.index)
+    two = [sum(p.rebuild_cost for p in g) for g in rebuild_groups(projections, 2)]
+    assert max(two) <= 1.25 * min(two)
 
 
 def test_the_indexes_handlers_look_rows_up_by_are_indexes_of_their_tables() -> None:
