@@ -154,9 +154,11 @@ class PageWriter:
         # Seals (R29): every write's effect on its table's digest, for the page's seal.
         self.sealer = sealer
         # Row versions (``projections.versions``): each write also writes the row's
-        # versions, positioned at the event being handled (set by ``Views._apply``).
+        # versions, positioned at the event being handled (set by ``Views._handle``).
         self.versioned = versioned
         self.position = 0
+        # The last event of the page given to the projection (its position after it).
+        self.last = 0
         # Per versioned table: primary key -> the position of the event that last wrote
         # the row, whose version is not written yet (``_versions``).
         self._pending: dict[str, dict[tuple[Any, ...], int]] = {}
@@ -1113,8 +1115,17 @@ class Views:
         while True:
             try:
                 with self.engine.begin() as conn:
-                    for p in self.projections:
-                        self._apply(conn, p, positions[p.name], events, seal=seal)
+                    # Every projection's handlers first, then every one's writes: on
+                    # SQLite the write lock is taken at the first write and held to the
+                    # commit, so another process's rebuild group (``processes``) takes
+                    # turns with this one's writes only, not with its handlers.
+                    handled = [
+                        self._handle(conn, p, positions[p.name], events, seal=seal)
+                        for p in self.projections
+                    ]
+                    for p, writer in zip(self.projections, handled, strict=True):
+                        if writer is not None:
+                            self._write(conn, p, positions[p.name], writer)
             except (ProjectionRaced, IntegrityError, OperationalError) as e:
                 if isinstance(e, OperationalError) and not is_lock_wait(e):
                     raise
@@ -1129,7 +1140,7 @@ class Views:
                 continue
             return {name: max(done, last) for name, done in positions.items()}
 
-    def _apply(
+    def _handle(
         self,
         conn: Connection,
         p: Projection,
@@ -1137,11 +1148,13 @@ class Views:
         events: list[tuple[int, Any]],
         *,
         seal: bool = True,
-    ) -> None:
+    ) -> PageWriter | None:
+        """Run ``p``'s handlers over the events after ``done``, their writes queued (and
+        written only where a handler reads its own table); None: nothing new for it."""
         # A whole page is new to a projection unless it lost a race or is resuming.
         todo = events if events and events[0][0] > done else [(i, e) for i, e in events if i > done]
         if not todo:
-            return
+            return None
         events_last = todo[-1][0]
         writer = PageWriter(
             conn,
@@ -1151,15 +1164,21 @@ class Views:
         kinds = p.kinds
         if kinds:
             todo = [(i, e) for i, e in todo if type(e).__name__ in kinds]
+        writer.last = events_last
         writer.position = todo[0][0] if todo else 0
         p.prepare(writer, todo)  # type: ignore[arg-type]
         for notification_id, event in todo:
             writer.position = notification_id
             p.handle(writer, notification_id, event)  # type: ignore[arg-type]
+        return writer
+
+    def _write(self, conn: Connection, p: Projection, done: int, writer: PageWriter) -> None:
+        """Write what ``p``'s handlers queued, move its position from ``done`` to the
+        page's last event and extend its seal, in the page's transaction."""
         writer.flush()
         if writer.sealer is not None:
             writer.sealer.finish(conn)
-        last = events_last
+        last = writer.last
         updated = conn.execute(
             tracking.update()
             .where(tracking.c.projection == p.name)
