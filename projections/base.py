@@ -31,6 +31,7 @@ import traceback
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from multiprocessing import connection as mp_connection
@@ -739,13 +740,39 @@ def _create_missing_indexes(engine: Engine, projections: Sequence[Projection]) -
         existing = _index_names(conn)
     for p in projections:
         for table in p.metadata.sorted_tables:
-            for index in table.indexes:
-                if existing is not None and index.name in existing:
-                    if not _for_dialect(index, engine.dialect.name):
-                        _drop_index(engine, index)  # made by older code, here no longer
-                    continue
-                with _if_permitted(engine) as conn:
-                    index.create(conn, checkfirst=existing is None)
+            _create_table_indexes(engine, table, existing)
+
+
+def _create_table_indexes(engine: Engine, table: Table, existing: set[str] | None) -> None:
+    for index in table.indexes:
+        if existing is not None and index.name in existing:
+            if not _for_dialect(index, engine.dialect.name):
+                _drop_index(engine, index)  # made by older code, here no longer
+            continue
+        with _if_permitted(engine) as conn:
+            index.create(conn, checkfirst=existing is None)
+
+
+def _index_and_analyze(engine: Engine, projections: Sequence[Projection], threads: int) -> None:
+    """The end of a rebuild: each table's missing indexes (``_create_missing_indexes``),
+    then its statistics (``_analyze_table``). On PostgreSQL, ``threads`` tables at a time, each
+    on its own connection (the server builds them in parallel), the costliest read
+    models' first; elsewhere one after another."""
+    with engine.connect() as conn:
+        existing = _index_names(conn)
+    ordered = sorted(projections, key=lambda p: -p.rebuild_cost)
+    tables = [t for p in ordered for t in p.metadata.sorted_tables]
+
+    def finish(table: Table) -> None:
+        _create_table_indexes(engine, table, existing)
+        _analyze_table(engine, table)
+
+    if threads > 1 and engine.dialect.name == "postgresql":
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(finish, tables))
+    else:
+        for table in tables:
+            finish(table)
 
 
 @contextmanager
@@ -775,7 +802,7 @@ def _drop_index(engine: Engine, index: Index) -> None:
         conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
 
-def _analyze(engine: Engine, projections: Sequence[Projection]) -> None:
+def _analyze_table(engine: Engine, table: Table) -> None:
     """PostgreSQL: fresh planner statistics for the tables a rebuild has just filled. With
     none (autovacuum off, or not yet round), the planner guesses a third of a table for a
     range and a checked read's cursor (``table_digest``) scans the whole table: at 1M
@@ -784,12 +811,8 @@ def _analyze(engine: Engine, projections: Sequence[Projection]) -> None:
     not analyze a table (not its owner) goes on without."""
     if engine.dialect.name != "postgresql":
         return
-    for p in projections:
-        for table in p.metadata.sorted_tables:
-            with _if_permitted(engine) as conn:
-                conn.exec_driver_sql(
-                    f"ANALYZE {engine.dialect.identifier_preparer.format_table(table)}"
-                )
+    with _if_permitted(engine) as conn:
+        conn.exec_driver_sql(f"ANALYZE {engine.dialect.identifier_preparer.format_table(table)}")
 
 
 def _index_names(conn: Connection) -> set[str] | None:
@@ -1281,8 +1304,7 @@ class Views:
         finally:
             if was_enabled:
                 gc.enable()
-        _create_missing_indexes(self.engine, self.projections)
-        _analyze(self.engine, self.projections)
+        _index_and_analyze(self.engine, self.projections, processes)
         if seal_at_end:
             self._seal_rebuilt(workers)
         else:
