@@ -13,6 +13,7 @@ new rebuild's digest must equal the baseline's, or the bench fails.
 Run:  .venv/bin/python bench/bench_rebuild.py --size 100000 --db both --json out.jsonl
       .venv/bin/python bench/bench_rebuild.py --data-dir /work/bench-data/x --db both
       .venv/bin/python bench/bench_rebuild.py --data-dir COPY --db sqlite --together --new HEAD
+      .venv/bin/python bench/bench_rebuild.py --data-dir COPY --baseline HEAD --baseline-processes 1 --processes 2
 (``--together``: both trees at the same time, each on its own copy, so a shared machine's
 load falls on both alike; ``--new REV``: a commit instead of the tree's files.)
 """
@@ -43,7 +44,7 @@ from bench_ledger import DEFAULT_PG, Databases, machine  # noqa: E402
 # today's code and this tree have (Views(ledger, projections).rebuild()).
 CHILD = textwrap.dedent(
     """
-    import hashlib, json, sys, time
+    import hashlib, json, os, sys, time
     from pathlib import Path
     from sqlalchemy import MetaData, create_engine, select
     from ledger.app import open_ledger
@@ -60,7 +61,8 @@ CHILD = textwrap.dedent(
     views = Views(ledger, all_projections())
     import resource
     t0, c0 = time.perf_counter(), time.process_time()
-    n = views.rebuild()
+    processes = os.environ.get("BENCH_REBUILD_PROCESSES")
+    n = views.rebuild(**({"processes": int(processes)} if processes else {}))
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     views.close()
@@ -94,8 +96,16 @@ def export_tree(rev: str, into: Path) -> Path:
     return into
 
 
-def start_child(tree: Path, data_dir: Path) -> subprocess.Popen[str]:
+# --processes / --baseline-processes: the rebuild's processes in each tree's child (unset:
+# the tree's own default, for code from before the option).
+PROCESSES: dict[str, int | None] = {"baseline": None, "new": None}
+
+
+def start_child(tree: Path, data_dir: Path, label: str = "new") -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    env.pop("BENCH_REBUILD_PROCESSES", None)
+    if PROCESSES[label] is not None:
+        env["BENCH_REBUILD_PROCESSES"] = str(PROCESSES[label])
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, str(data_dir)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tree, env=env,
@@ -111,8 +121,8 @@ def child_result(tree: Path, proc: subprocess.Popen[str]) -> dict[str, Any]:
     return result
 
 
-def run_child(tree: Path, data_dir: Path) -> dict[str, Any]:
-    return child_result(tree, start_child(tree, data_dir))
+def run_child(tree: Path, data_dir: Path, label: str) -> dict[str, Any]:
+    return child_result(tree, start_child(tree, data_dir, label))
 
 
 def run_together(trees: dict[str, Path], source: Path, work: Path) -> dict[str, dict[str, Any]]:
@@ -124,7 +134,7 @@ def run_together(trees: dict[str, Path], source: Path, work: Path) -> dict[str, 
         copy = work / f"together-{label}"
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(source, copy)
-        procs[label] = start_child(tree, copy)
+        procs[label] = start_child(tree, copy, label)
     results = {label: child_result(trees[label], proc) for label, proc in procs.items()}
     for label in trees:
         shutil.rmtree(work / f"together-{label}", ignore_errors=True)
@@ -147,6 +157,8 @@ def main() -> None:
         "as they are; a revision lets the tree change while the bench runs)",
     )
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--processes", type=int, help="the new tree's rebuild processes")
+    ap.add_argument("--baseline-processes", type=int, help="the baseline's rebuild processes")
     ap.add_argument("--together", action="store_true",
                     help="SQLite: run baseline and new at the same time, each on its own copy "
                          "of the data directory (the same load for both)")  # fmt: skip
@@ -155,6 +167,7 @@ def main() -> None:
                     help="also time the first inclusion proof after start on the PostgreSQL "
                          "copy, cold and warmed up, N fresh processes each (bench_proofs)")  # fmt: skip
     a = ap.parse_args()
+    PROCESSES.update(baseline=a.baseline_processes, new=a.processes)
 
     def log(msg: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
@@ -171,7 +184,8 @@ def main() -> None:
     new_tree = ROOT if a.new is None else export_tree(a.new, work / "new")
     if a.json:
         with a.json.open("a") as f:
-            f.write(json.dumps({"machine": machine(a.pg_url), "baseline": rev, "new": head}) + "\n")
+            f.write(json.dumps({"machine": machine(a.pg_url), "baseline": rev, "new": head,
+                                "processes": PROCESSES}) + "\n")  # fmt: skip
     try:
         from ledger.datadir import DataDir
 
@@ -198,7 +212,7 @@ def main() -> None:
                 if a.together and db == "sqlite":
                     ran = run_together(trees, dd.path, work)
                 else:
-                    ran = {label: run_child(tree, dd.path) for label, tree in trees.items()}
+                    ran = {label: run_child(tree, dd.path, label) for label, tree in trees.items()}
                 for label, c in ran.items():
                     runs[label].append(c)
                     log(f"{db} {label}: {c['secs']:.1f} s ({c['rate']:,.0f} events/s), CPU "
