@@ -1261,7 +1261,9 @@ class Views:
         work (``rebuild_cost``), each rebuilt by its own process that reads, decodes and
         writes the events its projections read (``workers`` unused). Each projection's
         rows, seal and position still commit together, batch by batch, so the groups
-        run and resume independently. For PostgreSQL: SQLite takes one writer at a time.
+        run and resume independently. On SQLite they take turns at the write lock (one
+        group's handlers run while another writes). Where processes cannot be forked
+        (not Linux or macOS), one process does it all.
         """
         if processes < 1:
             raise ValueError("processes must be at least 1")
@@ -1296,7 +1298,8 @@ class Views:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            groups = rebuild_groups(self.projections, processes)
+            forks = "fork" in multiprocessing.get_all_start_methods()
+            groups = rebuild_groups(self.projections, processes if forks else 1)
             if len(groups) > 1:
                 read = self._rebuild_in_groups(groups, positions, progress, batch, seal_at_end)
             else:
