@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -32,8 +33,8 @@ def projections_group() -> None:
 @click.option(
     "--processes",
     type=click.IntRange(1, 64),
-    default=2,
-    show_default=True,
+    default=lambda: min(2, os.cpu_count() or 1),
+    show_default="2, or 1 on one CPU",
     help="Rebuild the read models in this many processes, each a group of about equal "
     "work that reads and decodes its own events (--workers then unused); 1: one writer "
     "with --workers decoders. More than 3 gains little: retention alone is ~40% of it.",
