@@ -21,6 +21,7 @@ read sees every earlier write (read-your-writes, the same rows as one statement 
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import multiprocessing
 import os
@@ -40,6 +41,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import resolve_topic
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -1515,9 +1517,12 @@ def _decode_rows(rows: Sequence[PageRow], mapper: Any = None) -> list[tuple[int,
     return out
 
 
+@functools.cache
 def _class_name(topic: str) -> str:
-    """The event class's own name from its topic (``module:Outer.Name``)."""
-    return topic[max(topic.rfind("."), topic.rfind(":")) + 1 :]
+    """The name ``kinds`` knows an event class by (``type(event).__name__``) for its
+    stored topic, as eventsourcing resolves it: a topic registered for a renamed class
+    names the class it resolves to, not what the topic's text says."""
+    return str(resolve_topic(topic).__name__)
 
 
 def _only_kinds(rows: list[StoredRow], kinds: frozenset[str]) -> list[PageRow]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eventsourcing.utils import get_topic, register_topic
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -36,7 +37,7 @@ from ledger.app import Ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.errors import LedgerError
-from ledger.footage import MediaFacts
+from ledger.footage import MediaFacts, Segment
 from ledger.footage_commands import CaptureItem
 from ledger.retention_commands import PurgeRecord
 from projections.base import (
@@ -45,6 +46,7 @@ from projections.base import (
     RawBatch,
     UtcDateTime,
     Views,
+    _only_kinds,
     insert_row,
     rebuild_groups,
     tracking,
@@ -460,6 +462,20 @@ def test_a_group_that_fails_stops_the_rebuild_which_then_resumes(
     assert dumped.pop("proj_boom") == sorted(((n,) for n in range(1, total + 1)), key=repr)
     dumped[seals.name] = [r for r in dumped[seals.name] if r[0] != "boom"]
     assert dumped == incremental
+
+
+def test_a_group_decodes_the_kinds_its_projections_read_by_the_topic_s_class() -> None:
+    """``_only_kinds`` leaves out (undecrypted) the events of other classes, naming each
+    class as ``kinds`` does: by the class a topic resolves to, so a topic registered for
+    a renamed class is not left out by its old text."""
+    register_topic("ledger.old_footage:Captured", Segment.FootageCaptured)
+    rows = [
+        (1, b"o" * 16, 1, get_topic(Segment.FootageCaptured), b"s1"),
+        (2, b"o" * 16, 2, get_topic(Segment.FootagePurged), b"s2"),
+        (3, b"p" * 16, 1, "ledger.old_footage:Captured", b"s3"),
+    ]
+    kept = _only_kinds(rows, frozenset({"FootageCaptured"}))
+    assert kept == [rows[0], (2, None), rows[2]]
 
 
 def test_rebuild_groups_balance_the_work_and_keep_each_projection_once() -> None:
