@@ -1372,7 +1372,16 @@ class Views:
             mine = {p.name: positions[p.name] for p in group}
             child = ctx.Process(
                 target=_rebuild_group,
-                args=(self, group, mine, batch, seal_at_end, sender, [r for r, _ in pipes]),
+                args=(
+                    self,
+                    group,
+                    mine,
+                    batch,
+                    seal_at_end,
+                    sender,
+                    [r for r, _ in pipes],
+                    os.getpid(),
+                ),  # fmt: skip
                 daemon=True,
             )
             child.start()
@@ -1572,11 +1581,11 @@ def _rebuild_group(
     seal_at_end: bool,
     sender: Any,
     readers: list[Any],
+    parent: int,
 ) -> None:
-    """In a forked process: rebuild this group's projections from their own positions,
-    sending the events done after each batch, then ``None``; a failure's traceback as
-    text instead."""
-    parent = os.getppid()
+    """In a forked process of ``parent``: rebuild this group's projections from their own
+    positions, sending the events done after each batch, then ``None``; a failure's
+    traceback as text instead."""
     _die_with_parent()
     for reader in readers:
         reader.close()
