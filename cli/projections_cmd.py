@@ -136,14 +136,15 @@ def projections_rebuild(
                 "read_models": names,
                 "events": read,
                 "resumed": resumed,
-                "processes": processes,
+                "processes": views.rebuilt_by,
                 "seconds": round(seconds, 3),
             }
         )
         return
     how = "resumed, " if resumed else ""
     info(
-        f"Rebuilt {len(names)} read models ({', '.join(names)}) from {read} events "
+        f"Rebuilt {len(names)} read models ({', '.join(names)}) from {read} events in "
+        f"{views.rebuilt_by} process{'es' if views.rebuilt_by != 1 else ''} "
         f"({how}{seconds:.1f} s)."
     )
 

@@ -1019,6 +1019,8 @@ class Views:
         self._seal_key: bytes | None = None
         # ``at``: reads see the read models as of this log position (``projections.asof``).
         self.position_read: int | None = None
+        # How many processes the last ``rebuild`` ran in (its groups).
+        self.rebuilt_by = 0
         self._read_engine: Engine | None = None
         kept = _KEPT_ENGINES.get(ledger) if self.sealed else None
         self._own_engine = kept is None
@@ -1308,6 +1310,7 @@ class Views:
         try:
             forks = "fork" in multiprocessing.get_all_start_methods()
             groups = rebuild_groups(self.projections, processes if forks else 1)
+            self.rebuilt_by = len(groups)
             if len(groups) > 1:
                 read = self._rebuild_in_groups(groups, positions, progress, batch, seal_at_end)
             else:
