@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -210,8 +211,12 @@ def test_rebuild_equals_the_incremental_read_models(
     batches = -(-total // batch)  # one transaction (and progress step) per batch
     if processes == 1:
         assert len(seen) == batches
-    else:  # the slowest group's progress: a step when it finishes a batch
-        assert 1 < len(seen) <= batches
+    else:  # the slowest group's progress: a step each time it finishes a batch
+        assert views.rebuilt_by == processes
+        reached = list(accumulate(seen))
+        assert 1 < len(reached) <= batches
+        assert all(n > 0 for n in seen)  # only forward, never a step of nothing
+        assert all(n % batch == 0 for n in reached[:-1])  # whole batches until the end
     assert not views.rebuilding()
     assert {views.position(p) for p in views.projections} == {total}
     views.close()
