@@ -96,10 +96,12 @@ def _refused(page: object, *args: object, table: str = "proj_retention_segments"
     return str(e.value)
 
 
-def _whole_check(ledger: Ledger) -> list[str]:
+def _whole_check(ledger: Ledger, projection: base.Projection | None = None) -> list[str]:
+    """The tables the read-model check (``verify``, reports) finds damaged in one
+    projection's read model (retention's unless given)."""
     views = open_views(ledger)
     try:
-        return [f.table for f in check_projections(views, [RetentionProjection()])]
+        return [f.table for f in check_projections(views, [projection or RetentionProjection()])]
     finally:
         views.close()
 
@@ -386,14 +388,6 @@ def _refusals(data_dir: Path, now: datetime = REPORT_NOW) -> list[tuple[str, str
         ledger.close()
 
 
-def _whole_refusals_check(ledger: Ledger) -> list[str]:
-    views = open_views(ledger)
-    try:
-        return [f.table for f in check_projections(views, [RefusalsProjection()])]
-    finally:
-        views.close()
-
-
 @pytest.mark.parametrize("forgery", list(REFUSAL_FORGERIES))
 def test_the_weeks_refusals_refuse_a_row_changed_in_their_days(
     scenario: tuple[Path, Scenario], forgery: str
@@ -412,7 +406,7 @@ def test_a_refusal_outside_the_week_is_left_to_the_pages_that_show_it(
     execute(data_dir, REFUSAL_FORGERIES["edited in the range"])
     assert _refusals(data_dir, LATER) == []  # that week's days hold no refusal
     _refused(_refusals, data_dir, table="proj_refusals")  # the week that shows it
-    assert _whole_refusals_check(opened) == ["proj_refusals"]  # verify, reports
+    assert _whole_check(opened, RefusalsProjection()) == ["proj_refusals"]  # verify, reports
 
 
 def test_a_refusal_moved_into_a_later_week_is_refused(scenario: tuple[Path, Scenario]) -> None:
