@@ -51,6 +51,7 @@ from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
 from ledger.chain import DOMAIN  # noqa: E402
 from ledger.chain_reader import ChainReader  # noqa: E402
+from ledger.chain_sql import _rollback_quietly  # noqa: E402
 from ledger.store import ChainedApplicationRecorder, ChainedDatastore  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -129,9 +130,15 @@ class Databases:
 class RawRecorder(ChainedApplicationRecorder):
     """Our own insert path without the chain (issue 18, item 5): everything
     ``ChainedApplicationRecorder`` does on a save (no SQLAlchemy session when the save
-    owns its transaction, the same DB-API connection, write lock, id allocation, round
-    trips and retries) except the chain: no head read, no hashing, no act, a plain
-    five-column INSERT. What appending costs on our path before the chain."""
+    owns its transaction, the same DB-API connection, write lock, NOTIFY, id allocation,
+    round trips and retries) except the chain: no head, no hashing, no act, a plain
+    five-column INSERT. What appending costs on our path before the chain.
+
+    On PostgreSQL, like the chained recorder, one round trip once it has saved: the ids
+    chosen after its last save's, checked by a guard on the highest id alone (no head),
+    which moves the sequence past them. ``RawReturningRecorder`` is the other way to
+    one round trip (the INSERT draws its ids and returns them); ``RawRecorder2`` the
+    two-round-trip path."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -141,6 +148,17 @@ class RawRecorder(ChainedApplicationRecorder):
             f"VALUES ({p}, {p}, {p}, {p}, {p})"
         )
         self._sqlite_read_sql = f"SELECT max(id), NULL, NULL, NULL FROM {self.table}"
+        self._pg_guard_sql = (
+            f"SELECT setval(pg_get_serial_sequence('{self.table}', 'id'), %s * guard.ok) FROM ("
+            f"SELECT 1 / count(*)::int AS ok FROM (SELECT max(id) AS top FROM {self.table}) AS m "
+            "WHERE m.top = %s) AS guard"
+        )
+
+    def _pg_guard_params(self, ids: Any, guess: Any) -> tuple[Any, ...]:
+        return (ids[-1], guess[3])
+
+    def _guess_after(self, ids: Any, rows: Any) -> tuple[int, bytes, None, int]:
+        return (0, b"", None, ids[-1])  # no chain, no head: the ids alone
 
     def _pg_prelude(self, n: int) -> str:
         return f"{self._pg_lock_sql}{self._pg_ids_sql.format(n=int(n))}"
@@ -148,11 +166,11 @@ class RawRecorder(ChainedApplicationRecorder):
     def _write_sqlite(self, cur: Any, rows: list[tuple[Any, ...]]) -> None:
         cur.executemany(self._insert_sql, rows)
 
-    def _pg_rows(self, cur: Any, stored_events: Any, act: Any) -> tuple[list[int], list[Any]]:
+    def _pg_rows(self, cur: Any, stored_events: Any, act: Any) -> tuple[None, list[int], list[Any]]:
         for _ in range(3):  # SET, LOCK, NOTIFY
             cur.nextset()
         ids = [r[0] for r in cur.fetchall()]
-        return ids, self._rows(ids, stored_events, None, None, sqlite=False)
+        return None, ids, self._rows(ids, stored_events, None, None, sqlite=False)
 
     def _rows(
         self,
@@ -178,12 +196,67 @@ class RawRecorder(ChainedApplicationRecorder):
         ]
 
 
+class RawReturningRecorder(RawRecorder):
+    """PostgreSQL: the unchained save in one round trip without a guess: BEGIN, the
+    lock's statements, the INSERT drawing its ids from the sequence and returning them,
+    COMMIT, all pipelined."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._insert_drawing_sql = (
+            f"INSERT INTO {self.table} (originator_id, originator_version, topic, state) "
+            "VALUES (%s, %s, %s, %s) RETURNING id"
+        )
+
+    def _save_postgres(self, conn: Any, stored_events: Any, act: Any) -> list[int]:
+        rows = [(e.originator_id, e.originator_version, e.topic, e.state) for e in stored_events]
+        was_autocommit = conn.autocommit
+        conn.autocommit = True
+        try:
+            cur, insert = conn.cursor(), conn.cursor()
+            with conn.pipeline():
+                cur.execute("BEGIN")
+                for statement in self._pg_lock_statements:
+                    cur.execute(statement)
+                insert.executemany(self._insert_drawing_sql, rows, returning=True)
+                cur.execute("COMMIT")
+            ids = []
+            while True:
+                ids.append(insert.fetchone()[0])
+                if not insert.nextset():
+                    return ids
+        finally:
+            _rollback_quietly(conn)
+            conn.autocommit = was_autocommit
+
+
+class RawRecorder2(RawRecorder):
+    """PostgreSQL: the unchained save in two round trips, as ``RawRecorder`` measured it
+    before the chained recorder's one-round-trip save: the lock and the ids drawn in
+    one, the INSERT and COMMIT in the other."""
+
+    def _save_postgres_on_guess(self, *args: Any) -> None:
+        return None
+
+
+class ChainedReadRecorder(ChainedApplicationRecorder):
+    """The chained recorder that never builds on its last save: every save reads the head
+    (two round trips on PostgreSQL), as the first save of a process does, or any save
+    after another writer's."""
+
+    def _save_postgres_on_guess(self, *args: Any) -> None:
+        return None
+
+
 def make_recorder(kind: str, url: str) -> Any:
     if kind == "plain":
         ds = SQLAlchemyDatastore(url=url)
         rec = SQLAlchemyApplicationRecorder(ds, events_table_name=PLAIN_TABLE)
-    elif kind == "raw":
-        rec = RawRecorder(ChainedDatastore(url=url), events_table_name=RAW_TABLE)
+    elif kind.startswith("raw"):
+        cls = {"raw": RawRecorder, "raw2": RawRecorder2, "raw_returning": RawReturningRecorder}
+        rec = cls[kind](ChainedDatastore(url=url), events_table_name=RAW_TABLE)
+    elif kind == "chained_read":
+        rec = ChainedReadRecorder(ChainedDatastore(url=url), events_table_name=TABLE)
     else:
         ds = ChainedDatastore(url=url)
         rec = ChainedApplicationRecorder(ds, events_table_name=TABLE)
@@ -224,12 +297,20 @@ def bench_appends(
     repeats: int,
     log: Callable[[str], None],
     kinds: tuple[str, ...] = ("plain", "raw", "chained"),
+    block: int = 0,
 ) -> dict[str, Any]:
+    """Each kind's saves timed in runs of its own (interleaved run by run), or, with
+    ``block``, all kinds' recorders open at once taking turns every ``block`` saves (the
+    order rotating), each kind's time summed over its turns: a machine whose speed drifts
+    within a run slows every kind alike."""
     batches = make_batches(total, per_call)
     n = len(batches) * per_call
     rates: dict[str, list[float]] = {k: [] for k in kinds}
     cpu: dict[str, list[float]] = {k: [] for k in kinds}
     for r in range(repeats):
+        if block:
+            _alternating_run(dbs, db, per_call, batches, block, rates, cpu, log, r)
+            continue
         for kind in rates:
             url = dbs.fresh(db, f"{kind}_{per_call}")
             rec = make_recorder(kind, url)
@@ -238,7 +319,7 @@ def bench_appends(
             secs, cpu_secs = fill(rec, batches)
             rates[kind].append(n / secs)
             cpu[kind].append(cpu_secs / n * 1e6)
-            if kind == "chained":
+            if kind.startswith("chained"):
                 res = ChainReader(rec).verify()
                 assert res.ok and res.count == n + 1, res
             rec.datastore.engine.dispose()
@@ -269,8 +350,50 @@ def bench_appends(
         "ratio_raw_runs": per_run_raw,
         "cpu_us": {k: statistics.median(v) for k, v in cpu.items() if v},
         "cpu_ratio_raw": statistics.median(cpu["raw"]) / statistics.median(cpu["chained"]),
+        "rates": rates,
         "load": os.getloadavg(),
     }
+
+
+def _alternating_run(
+    dbs: Databases,
+    db: str,
+    per_call: int,
+    batches: list[list[StoredEvent]],
+    block: int,
+    rates: dict[str, list[float]],
+    cpu: dict[str, list[float]],
+    log: Callable[[str], None],
+    r: int,
+) -> None:
+    """One run of ``bench_appends(block=...)``: every kind into its own fresh database."""
+    kinds = list(rates)
+    urls = {k: dbs.fresh(db, f"{k}_{per_call}") for k in kinds}
+    recs = {k: make_recorder(k, urls[k]) for k in kinds}
+    for rec in recs.values():
+        rec.insert_events([StoredEvent(uuid.uuid4(), 1, TOPIC, os.urandom(STATE_SIZE))])
+    wall = dict.fromkeys(kinds, 0.0)
+    spent = dict.fromkeys(kinds, 0.0)
+    for turn, start in enumerate(range(0, len(batches), block)):
+        part = batches[start : start + block]
+        for i in range(len(kinds)):
+            kind = kinds[(turn + i) % len(kinds)]
+            secs, cpu_secs = fill(recs[kind], part)
+            wall[kind] += secs
+            spent[kind] += cpu_secs
+    n = len(batches) * per_call
+    for kind, rec in recs.items():
+        rates[kind].append(n / wall[kind])
+        cpu[kind].append(spent[kind] / n * 1e6)
+        if kind.startswith("chained"):
+            res = ChainReader(rec).verify()
+            assert res.ok and res.count == n + 1, res
+        rec.datastore.engine.dispose()
+        dbs.drop(urls[kind])
+        log(
+            f"  {db} {per_call}/call run {r + 1} {kind} (turns of {block}): "
+            f"{n / wall[kind]:,.0f} events/s, {spent[kind] / n * 1e6:.1f} us CPU/event"
+        )
 
 
 # --------------------------------------------------------------------------- verification
@@ -499,6 +622,21 @@ def main() -> None:
     ap.add_argument(
         "--skip-stock", action="store_true", help="appends: raw and chained only (no ORM stock)"
     )
+    ap.add_argument(
+        "--read-paths",
+        action="store_true",
+        help="PostgreSQL appends: also raw_returning (unchained, one round trip, the INSERT "
+        "drawing its ids) and the two-round-trip paths (raw2: the unchained save drawing "
+        "its ids first; chained_read: the chained save reading the head first)",
+    )
+    ap.add_argument(
+        "--turns",
+        type=int,
+        default=0,
+        metavar="SAVES",
+        help="appends: every kind's recorder open at once, taking turns of SAVES saves "
+        "(order rotating), rather than a run each",
+    )
     ap.add_argument("--skip-verify", action="store_true")
     ap.add_argument("--profile", action="store_true", help="cProfile one verify (to stderr)")
     ap.add_argument("--json", type=Path, default=None, help="also write results as JSON")
@@ -531,7 +669,11 @@ def main() -> None:
                         total = a.pg_single_events
                     log(f"appends: {db}, {per_call}/call, {total:,} events x {a.repeats}")
                     kinds = ("raw", "chained") if a.skip_stock else ("plain", "raw", "chained")
-                    appends.append(bench_appends(dbs, db, per_call, total, a.repeats, log, kinds))
+                    if a.read_paths and db == "postgres":
+                        kinds += ("raw_returning", "raw2", "chained_read")
+                    appends.append(
+                        bench_appends(dbs, db, per_call, total, a.repeats, log, kinds, a.turns)
+                    )
             if not a.skip_verify:
                 log(f"verify: {db}, sizes {sizes}")
                 results = bench_verify(dbs, db, sizes, a.repeats, a.batch, log)
@@ -590,6 +732,24 @@ def render(
                 f"| {r['cpu_ratio_raw']:.2f}x | {r['load'][0]:.1f} |"
             )
         lines.append("")
+        extra = [r for r in appends if "chained_read" in r.get("rates", {})]
+        if extra:
+            lines += [
+                "Two-round-trip paths (PostgreSQL; events/s, medians, same runs):",
+                "",
+                "| events/call | raw, 1 round trip | raw_returning, 1 | raw2, 2 round trips "
+                "| chained, 1 | chained_read, 2 | chained/raw_returning | chained_read/raw2 |",
+                "|---|---|---|---|---|---|---|---|",
+            ]
+            for r in extra:
+                m = {k: statistics.median(v) for k, v in r["rates"].items()}
+                lines.append(
+                    f"| {r['per_call']} | {m['raw']:,.0f} | {m['raw_returning']:,.0f} "
+                    f"| {m['raw2']:,.0f} | {m['chained']:,.0f} | {m['chained_read']:,.0f} "
+                    f"| {m['chained'] / m['raw_returning']:.2f}x "
+                    f"| {m['chained_read'] / m['raw2']:.2f}x |"
+                )
+            lines.append("")
     if verifies:
         lines += [
             f"### Verification (events/s, medians of {a.repeats}, each run a fresh process; "

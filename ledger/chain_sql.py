@@ -64,6 +64,11 @@ class ChainSQL:
     lock_timeout_s: float
     lock_retries: int
     _last_act: tuple[bytes, Any] | None  # (entry hash, time) of this recorder's last act
+    # PostgreSQL: the head and the highest id this recorder's last save committed
+    # (position, entry hash, act record, id), and whether the next save may build its
+    # rows on it (``_save_postgres_on_guess``).
+    _pg_guess: tuple[int, bytes, bytes | None, int] | None
+    _pg_speculate: bool
 
     def _init_chain_sql(
         self,
@@ -79,6 +84,8 @@ class ChainSQL:
         self.lock_timeout_s = float(lock_timeout_s)
         self.lock_retries = max(0, int(lock_retries))
         self._last_act = None
+        self._pg_guess = None
+        self._pg_speculate = False
         placeholder = "?" if dialect == "sqlite" else "%s"
         self._insert_sql = (
             f"INSERT INTO {table} ({COLUMNS}) VALUES ({', '.join([placeholder] * 10)})"
@@ -112,6 +119,29 @@ class ChainSQL:
         self._pg_ids_sql = (
             f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
             "FROM generate_series(1, {n})"
+        )
+        # One round trip on a guessed head: the lock's statements one by one (a pipeline
+        # sends each on its own), then the guard, which also moves the id sequence past
+        # the ids this save chose (so a save that draws its ids, on the other path or in
+        # another process, never draws one of them). The guard's inner query divides by
+        # the number of rows that match: 1 when the head is still the guessed entry and
+        # the highest id the guessed one, else 0, and PostgreSQL's division_by_zero
+        # (22012) aborts the transaction before the INSERT and before ``setval``. The
+        # quotient is multiplied into setval's argument: a column of a subquery that the
+        # outer query does not use is dropped by the planner, division and all (the
+        # guard passed every head until a test wrote two recorders' saves in turn). The
+        # divisor is read from the table, so the planner cannot fold it (a literal 1/0
+        # fails at planning time). Both reads are
+        # one step into an index from its end whatever the plan: ``NOT EXISTS (... id >
+        # %s)``, prepared generically, was planned as a sequential scan of the table.
+        self._pg_lock_statements = tuple(
+            statement.strip() for statement in self._pg_lock_sql.split(";") if statement.strip()
+        )
+        self._pg_guard_sql = (
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s * guard.ok) FROM ("
+            f"SELECT 1 / count(*)::int AS ok FROM ({self._head_sql}) AS head "
+            "WHERE head.position = %s AND head.entry_hash = %s "
+            f"AND (SELECT max(id) FROM {table}) = %s) AS guard"
         )
 
     def _with_lock_retries(self, save: Callable[[], Sequence[int]]) -> Sequence[int]:
@@ -156,28 +186,101 @@ class ChainSQL:
     def _save_postgres(
         self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
     ) -> list[int]:
-        """The whole save in two round trips: the connection in autocommit mode for the
-        save, so BEGIN travels in the first statement text rather than on its own. The
-        connection's autocommit setting is restored afterwards."""
+        """One round trip when this recorder wrote the head last (``_save_postgres_on_guess``),
+        else two (``_save_postgres_read``). The connection is in autocommit mode for the
+        save, so BEGIN travels with the other statements rather than on its own; its
+        autocommit setting is restored afterwards."""
         was_autocommit = conn.autocommit
         conn.autocommit = True
         try:
-            cur = conn.cursor()
-            # Literals only: psycopg runs several statements in one call only without
-            # parameters; each statement's result is a set of its own, in order.
-            cur.execute("BEGIN; " + self._pg_prelude(len(stored_events)))
-            cur.nextset()  # BEGIN
-            ids, rows = self._pg_rows(cur, stored_events, act)
-            with conn.pipeline():
-                cur.executemany(self._insert_sql, rows)
-                cur.execute("COMMIT")
-            return ids
+            if self._pg_speculate and self._pg_guess is not None:
+                ids = self._save_postgres_on_guess(conn, stored_events, act, self._pg_guess)
+                if ids is not None:
+                    return ids
+            return self._save_postgres_read(conn, stored_events, act)
+        except BaseException:
+            self._pg_guess, self._pg_speculate = None, False
+            raise
         finally:
             _rollback_quietly(conn)  # nothing to do after COMMIT
             try:
                 conn.autocommit = was_autocommit
             except Exception:  # noqa: S110 - broken connection: the pool discards it
                 pass
+
+    def _save_postgres_read(
+        self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
+    ) -> list[int]:
+        """Two round trips: BEGIN, the lock, the head and the new ids in one text; the
+        INSERT and COMMIT pipelined in the other."""
+        cur = conn.cursor()
+        # Literals only: psycopg runs several statements in one call only without
+        # parameters; each statement's result is a set of its own, in order.
+        cur.execute("BEGIN; " + self._pg_prelude(len(stored_events)))
+        cur.nextset()  # BEGIN
+        head, ids, rows = self._pg_rows(cur, stored_events, act)
+        with conn.pipeline():
+            cur.executemany(self._insert_sql, rows)
+            cur.execute("COMMIT")
+        # The next save may guess only if nothing but this recorder wrote since its
+        # previous save (or this was its first): a head another writer moves on every
+        # save would make each guess a wasted round trip.
+        guess = self._pg_guess
+        self._pg_speculate = guess is None or (
+            head is not None and (head[0], bytes(head[1])) == guess[:2]
+        )
+        self._pg_guess = self._guess_after(ids, rows)
+        return ids
+
+    def _save_postgres_on_guess(
+        self,
+        conn: Any,
+        stored_events: Sequence[StoredEvent],
+        act: ActRequest | None,
+        guess: tuple[int, bytes, bytes | None, int],
+    ) -> list[int] | None:
+        """The save in ONE round trip, its rows built on the head this recorder's last save
+        committed and ids following that save's: BEGIN, the lock, the guard (which moves
+        the sequence past the ids), the INSERT and COMMIT, all pipelined. The guard commits it only
+        if the head and the highest id are still the guessed ones, checked with the lock
+        held: then these rows are exactly what the two-round-trip path would write (the
+        same head, the same ids free). Otherwise the guard aborts the transaction, nothing
+        is written, and None is returned: the caller saves the two-round-trip way.
+
+        The clock is read just before the pipeline is sent rather than with the lock
+        held (R26: still the clock at append). The act's time is checked against the
+        head's as in every save (``ClockBehind``), and since the guard admits no entry
+        between the head and this save, no other act can come between them: the
+        chain's times keep the order the lock gives them on the other path."""
+        position, entry_hash, record, last_id = guess
+        n = len(stored_events)
+        ids = list(range(last_id + 1, last_id + 1 + n))
+        rows = self._rows(ids, stored_events, (position, entry_hash, record), act, sqlite=False)
+        cur = conn.cursor()
+        error: BaseException | None = None
+        try:
+            with conn.pipeline():
+                # An error can come back while the block still sends: caught here, the
+                # pipeline's exit reports it (not as a logged "error ignored").
+                try:
+                    cur.execute("BEGIN")
+                    for statement in self._pg_lock_statements:
+                        cur.execute(statement)
+                    cur.execute(self._pg_guard_sql, self._pg_guard_params(ids, guess))
+                    cur.executemany(self._insert_sql, rows)
+                    cur.execute("COMMIT")
+                except self.dbapi.Error as e:
+                    error = e
+        except self.dbapi.Error as e:
+            error = error or e
+        if error is not None:
+            if getattr(error, "sqlstate", None) != "22012":  # not the guard
+                raise error
+            _rollback_quietly(conn)
+            self._pg_speculate = False
+            return None
+        self._pg_guess = self._guess_after(ids, rows)
+        return ids
 
     def _insert_sqlite(
         self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
@@ -212,7 +315,7 @@ class ChainSQL:
         cur = conn.cursor()
         # ONE round trip takes the lock, reads the head and draws the ids.
         cur.execute(self._pg_prelude(len(stored_events)))
-        ids, rows = self._pg_rows(cur, stored_events, act)
+        _, ids, rows = self._pg_rows(cur, stored_events, act)
         cur.executemany(self._insert_sql, rows)
         return ids
 
@@ -222,14 +325,30 @@ class ChainSQL:
 
     def _pg_rows(
         self, cur: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
-    ) -> tuple[list[int], list[tuple[Any, ...]]]:
-        """Read the prelude's results (cursor on its first statement) and build the rows."""
+    ) -> tuple[Any, list[int], list[tuple[Any, ...]]]:
+        """Read the prelude's results (cursor on its first statement): the head, the ids and
+        the rows built on them."""
         for _ in range(3):  # SET, LOCK, NOTIFY: no rows
             cur.nextset()
         head = cur.fetchone()
         cur.nextset()
         ids = [r[0] for r in cur.fetchall()]
-        return ids, self._rows(ids, stored_events, head, act, sqlite=False)
+        return head, ids, self._rows(ids, stored_events, head, act, sqlite=False)
+
+    def _guess_after(
+        self, ids: list[int], rows: list[tuple[Any, ...]]
+    ) -> tuple[int, bytes, bytes | None, int] | None:
+        """The head and the highest id once the PostgreSQL rows ``_rows`` built are
+        committed: what the next save may build on."""
+        last = rows[-1]
+        return (last[5], bytes(last[8]), last[9], ids[-1])
+
+    def _pg_guard_params(
+        self, ids: list[int], guess: tuple[int, bytes, bytes | None, int]
+    ) -> tuple[Any, ...]:
+        """``_pg_guard_sql``'s parameters: the sequence's new value, the guessed head's
+        position and entry hash, the guessed highest id."""
+        return (ids[-1], guess[0], guess[1], guess[3])
 
     def _head_time(self, head: tuple[int, bytes, bytes | None] | None) -> Any:
         """The head act's recorded time: remembered when this recorder wrote the head (its

@@ -13,10 +13,17 @@ the measurements behind the design:
   recorder near 0.8x the stock one). A save that owns its transaction (the usual case)
   takes a pooled connection without a SQLAlchemy ``Session``; inside a caller's
   transaction (``session=`` or one already open) the session's own connection is used.
-* PostgreSQL, owned save: two round trips. BEGIN, lock, NOTIFY, the head and the new
-  ids in one multi-statement text; the INSERT and the COMMIT pipelined in the other.
-  The chain hashes the notification ids and the act is signed over the entries, so the
-  head and the ids must be known before the INSERT: two round trips is the floor.
+* PostgreSQL, owned save: the chain hashes the notification ids and the act is signed
+  over the entries, so the head and the ids must be known before the INSERT. A recorder
+  that wrote the head itself knows them: it builds the rows on its last save and sends
+  everything in ONE pipelined round trip (BEGIN, lock, NOTIFY, a guard, INSERT,
+  COMMIT); the guard, run with the lock held, aborts the save unless the head and the
+  highest id are still that save's, and moves the id sequence past the ids chosen.
+  Otherwise (its first save, or another writer wrote since) two round trips: BEGIN,
+  lock, NOTIFY, the head and the new ids in one multi-statement text; the INSERT and
+  the COMMIT pipelined in the other. A guess that misses costs one more round trip,
+  writes nothing, and is not tried again while other writers keep moving the head
+  (threads sharing a recorder share its guess: a stale one only misses).
 * One lock order everywhere: take the write lock first, then read the head, then
   insert. SQLite: ``BEGIN IMMEDIATE``. PostgreSQL: ``LOCK TABLE ... IN EXCLUSIVE MODE``
   under ``SET LOCAL lock_timeout``. ``UNIQUE(position)`` turns any fork into an error.
@@ -195,9 +202,9 @@ class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
     ) -> Sequence[int]:
         """A save that owns its transaction, on a pooled DB-API connection without a
         SQLAlchemy ``Session`` (its set-up and tear-down were ~38% of a one-event save on
-        SQLite). The same statements and lock order as inside a caller's transaction
-        (``_insert_stored_events``); on PostgreSQL two round trips in all: BEGIN, lock,
-        NOTIFY, head and ids in one; the INSERT and COMMIT pipelined in the other.
+        SQLite). The same lock order and rows as inside a caller's transaction
+        (``_insert_stored_events``); on PostgreSQL one round trip when the recorder
+        wrote the head itself, else two (``ChainSQL._save_postgres``).
 
         The library's own SQLite path silently drops a failed COMMIT while its in-process
         write lock is held; this one raises it."""

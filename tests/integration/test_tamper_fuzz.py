@@ -529,19 +529,22 @@ CLOCK = ManualClock(datetime(2026, 11, 2, 15, 0, tzinfo=UTC))
 
 def leave_id_gap(recorder: ChainedApplicationRecorder, width: int, rng: random.Random) -> None:
     """Unused notification ids, as PostgreSQL leaves after a failed save (FORMAT.md), so
-    an inserted or moved row can land between any two entries, not only at the ends."""
+    an inserted or moved row can land between any two entries, not only at the ends.
+    A placeholder row holds the top id for the next batch and is removed after it (see
+    write_ledger): SQLite numbers from max(id), and on PostgreSQL a recorder that wrote
+    the head itself numbers from its own last id (its guard checks max(id))."""
     engine = recorder.datastore.engine
     assert engine is not None
     with engine.begin() as conn:
         if recorder.dialect == "postgresql":
             conn.exec_driver_sql(
-                f"SELECT nextval(pg_get_serial_sequence('{TABLE}', 'id')) "
-                "FROM generate_series(1, %s)",
-                (width,),
+                f"INSERT INTO {TABLE} (id, originator_id, originator_version, topic, state) "
+                "SELECT max(n), %s, 1, 'placeholder', '' FROM (SELECT nextval("
+                f"pg_get_serial_sequence('{TABLE}', 'id')) AS n "
+                "FROM generate_series(1, %s)) AS drawn",
+                (uuid.UUID(bytes=rng.randbytes(16)), width),
             )
         else:
-            # SQLite numbers from max(id): a placeholder row holds the top id for the next
-            # batch and is removed after it (see write_ledger).
             conn.exec_driver_sql(
                 f"INSERT INTO {TABLE} (id, originator_id, originator_version, topic, state) "
                 f"VALUES ((SELECT max(id) FROM {TABLE}) + ?, ?, 1, 'placeholder', x'')",
@@ -574,7 +577,7 @@ def write_ledger(url: str, rng: random.Random) -> ChainedApplicationRecorder:
             state = rng.randbytes(rng.randint(1, 300))
             events.append(StoredEvent(oid, versions[oid], rng.choice(TOPICS), state))
         recorder.insert_events(events, act=act)
-        if gap and recorder.dialect == "sqlite":
+        if gap:
             with datastore.engine.begin() as conn:
                 conn.exec_driver_sql(f"DELETE FROM {TABLE} WHERE topic = 'placeholder'")
     # The first verification builds the Merkle tree over every entry: its size is the
