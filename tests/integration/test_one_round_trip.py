@@ -17,6 +17,7 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.acts import ActRequest, Signer
 from ledger.chain_reader import ChainReader
+from ledger.chain_sql import BACKOFF_LIMIT
 from ledger.errors import ClockBehind
 from ledger.store import ChainedApplicationRecorder, ChainedDatastore
 from tests.conftest import fresh_postgres_database
@@ -133,6 +134,28 @@ def test_writers_taking_turns_fall_back_to_reading_the_head_and_keep_one_chain(
     assert counts_b == {"read": 5, "guessed": 1, "missed": 1}
     assert _rows(a) == [(i, i) for i in range(1, 15)]
     _verified(a, 14)
+
+
+def test_a_writer_whose_guesses_keep_missing_backs_off(
+    recorders: Callable[[], ChainedApplicationRecorder],
+) -> None:
+    """a saves twice for each save of b's: a's second save of each pair finds its own
+    entry at the head, so without the back-off a would guess (and miss) once per pair,
+    30 times. Each miss doubles the saves a makes the two-round-trip way first."""
+    a, b = recorders(), recorders()
+    counts = _count_paths(a)
+    for _ in range(30):
+        a.insert_events(_events())
+        a.insert_events(_events())
+        b.insert_events(_events())
+    assert counts["missed"] + counts["guessed"] <= 6, counts
+    assert counts["read"] + counts["guessed"] == 60
+    _verified(a, 90)
+    # Alone again, a guesses again once the back-off has run out, and every guess hits.
+    for _ in range(BACKOFF_LIMIT + 10):
+        a.insert_events(_events())
+    assert counts["guessed"] >= 10, counts
+    assert a._pg_speculate
 
 
 @pytest.mark.parametrize("wrong", ["position", "entry_hash", "highest_id"])
