@@ -139,9 +139,9 @@ class ChainSQL:
         # outer query does not use is dropped by the planner, division and all (the
         # guard passed every head until a test wrote two recorders' saves in turn). The
         # divisor is read from the table, so the planner cannot fold it (a literal 1/0
-        # fails at planning time). Both reads are
-        # one step into an index from its end whatever the plan: ``NOT EXISTS (... id >
-        # %s)``, prepared generically, was planned as a sequential scan of the table.
+        # fails at planning time). Both reads are one step into an index from its end
+        # whatever the plan: ``NOT EXISTS (... id > %s)``, prepared generically, was
+        # planned as a sequential scan of the table.
         self._pg_lock_statements = tuple(
             statement.strip() for statement in self._pg_lock_sql.split(";") if statement.strip()
         )
@@ -251,9 +251,9 @@ class ChainSQL:
     ) -> list[int] | None:
         """The save in ONE round trip, its rows built on the head this recorder's last save
         committed and ids following that save's: BEGIN, the lock, the guard (which moves
-        the sequence past the ids), the INSERT and COMMIT, all pipelined. The guard commits it only
-        if the head and the highest id are still the guessed ones, checked with the lock
-        held: then these rows are exactly what the two-round-trip path would write (the
+        the sequence past the ids), the INSERT and COMMIT, all pipelined. The save
+        commits only if the head and the highest id are still the guessed ones, checked
+        with the lock held: then these rows are exactly what the two-round-trip path would write (the
         same head, the same ids free). Otherwise the guard aborts the transaction, nothing
         is written, and None is returned: the caller saves the two-round-trip way.
 
@@ -329,6 +329,9 @@ class ChainSQL:
     def _insert_postgres(
         self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None
     ) -> list[int]:
+        # A save in the caller's transaction moves the head without telling the guess:
+        # the next owned save reads the head (and may guess after it) instead of missing.
+        self._pg_guess, self._pg_speculate = None, False
         cur = conn.cursor()
         # ONE round trip takes the lock, reads the head and draws the ids.
         cur.execute(self._pg_prelude(len(stored_events)))

@@ -22,9 +22,9 @@ the measurements behind the design:
   Otherwise (its first save, or another writer wrote since) two round trips: BEGIN,
   lock, NOTIFY, the head and the new ids in one multi-statement text; the INSERT and
   the COMMIT pipelined in the other. A guess that misses costs one more round trip,
-  writes nothing, and is not tried again while other writers keep moving the head (each
-  miss doubles the saves made the two-round-trip way before the next guess)
-  (threads sharing a recorder share its guess: a stale one only misses).
+  writes nothing, and is not tried again while other writers keep moving the head: each
+  miss doubles the saves made the two-round-trip way before the next guess. Threads
+  sharing a recorder share its guess; a stale one only misses.
 * One lock order everywhere: take the write lock first, then read the head, then
   insert. SQLite: ``BEGIN IMMEDIATE``. PostgreSQL: ``LOCK TABLE ... IN EXCLUSIVE MODE``
   under ``SET LOCAL lock_timeout``. ``UNIQUE(position)`` turns any fork into an error.

@@ -158,6 +158,20 @@ def test_a_writer_whose_guesses_keep_missing_backs_off(
     assert a._pg_speculate
 
 
+def test_a_save_in_a_callers_transaction_leaves_no_stale_guess(
+    recorders: Callable[[], ChainedApplicationRecorder],
+) -> None:
+    rec = recorders()
+    counts = _count_paths(rec)
+    rec.insert_events(_events())
+    with rec.transaction(commit=True) as session:
+        rec.insert_events(_events(2), session=session)
+    rec.insert_events(_events())  # reads the head: its own guess would have missed
+    rec.insert_events(_events())
+    assert counts == {"read": 2, "guessed": 1, "missed": 0}
+    _verified(rec, 5)
+
+
 @pytest.mark.parametrize("wrong", ["position", "entry_hash", "highest_id"])
 def test_the_guard_refuses_a_guess_that_differs_in_any_part_and_writes_nothing(
     recorders: Callable[[], ChainedApplicationRecorder], wrong: str
