@@ -31,8 +31,10 @@ _BLOB_TYPES = (bytes, memoryview)
 DEFAULT_LOCK_TIMEOUT_S = 10
 DEFAULT_LOCK_RETRIES = 2
 # PostgreSQL: the most saves made the two-round-trip way after a missed guess
-# (``ChainSQL._save_postgres_on_guess``) before the next guess.
-BACKOFF_LIMIT = 64
+# (``ChainSQL._save_postgres_on_guess``) before the next guess. Under steady contention
+# about one save in this many pays for a miss; a writer left alone guesses again within
+# this many saves (the other path's speed until then).
+BACKOFF_LIMIT = 1024
 COLUMNS = (
     "id, originator_id, originator_version, topic, state, "
     "position, state_digest, prev_hash, entry_hash, act"

@@ -152,9 +152,12 @@ def test_a_writer_whose_guesses_keep_missing_backs_off(
     assert counts["read"] + counts["guessed"] == 60
     _verified(a, 90)
     # Alone again, a guesses again once the back-off has run out, and every guess hits.
-    for _ in range(BACKOFF_LIMIT + 10):
+    assert 0 < a._pg_wait <= BACKOFF_LIMIT
+    before = dict(counts)
+    for _ in range(a._pg_wait + 10):
         a.insert_events(_events())
-    assert counts["guessed"] >= 10, counts
+    assert counts["missed"] == before["missed"]
+    assert counts["guessed"] - before["guessed"] >= 9, counts
     assert a._pg_speculate
 
 
