@@ -42,6 +42,7 @@ from projections.compliance import compile_compliance_report, record_issued
 from projections.registry import read_views
 from projections.render_html import write_html
 from projections.render_pdf import write_pdf
+from projections.report_document import report_sections
 from projections.report_summary import period_words
 from projections.retention import due_segment_ids
 
@@ -585,8 +586,9 @@ def _reports(ledger: Ledger, out: Path, first: date, last: date) -> list[Path]:
     )
     name = f"compliance-{first}-to-{last}"
     html, pdf = out / f"{name}.html", out / f"{name}.pdf"
-    write_html(report, html)
-    write_pdf(report, pdf)
+    sections = report_sections(report)  # the charts drawn once for both files
+    write_html(report, html, sections=sections)
+    write_pdf(report, pdf, sections=sections)
     for fmt, path in (("html", html), ("pdf", pdf)):
         ledger.clock.set(REPORTED + timedelta(minutes=1))
         record_issued(ledger, report, fmt, path, actor=DIRECTOR)

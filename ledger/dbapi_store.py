@@ -159,31 +159,8 @@ class DbapiRecorder(ChainSQL, ApplicationRecorder):
         desc: bool = False,
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
-        p = self._p
-        sql = (
-            f"SELECT originator_id, originator_version, topic, state FROM {self.table} "
-            f"WHERE originator_id = {p}"
-        )
-        oid = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
-        params: list[Any] = [oid.bytes if self.dialect == "sqlite" else oid]
-        if gt is not None:
-            sql += f" AND originator_version > {p}"
-            params.append(gt)
-        if lte is not None:
-            sql += f" AND originator_version <= {p}"
-            params.append(lte)
-        sql += " ORDER BY originator_version" + (" DESC" if desc else "")
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return [
-            StoredEvent(
-                originator_id=self._uuid(r[0]),
-                originator_version=r[1],
-                topic=r[2],
-                state=bytes(r[3]),
-            )
-            for r in self._fetch(sql, params)
-        ]
+        with self._lock, self._persistence_errors():
+            return self._select_events_on(self.conn, originator_id, gt, lte, desc, limit)
 
     def select_notifications(
         self,

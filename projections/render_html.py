@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from projections.report_document import (
     Facts,
     Para,
     Pre,
+    Section,
     header_facts,
     report_sections,
     report_title,
@@ -84,20 +86,25 @@ def _html_block(block: Block) -> str:
     )
 
 
-def render_html(report: ComplianceReport) -> str:
+def render_html(report: ComplianceReport, sections: Sequence[Section] | None = None) -> str:
     title = report_title(report)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
-        report_body(report),
+        report_body(report, sections=sections),
         "</body></html>\n",
     ]
     return "\n".join(parts)
 
 
-def report_body(report: ComplianceReport, *, landmark: str = "main") -> str:
+def report_body(
+    report: ComplianceReport,
+    *,
+    landmark: str = "main",
+    sections: Sequence[Section] | None = None,
+) -> str:
     """The report's heading, facts and sections (every text escaped), without the page
     around them: the web dashboard shows it inside its own page (``landmark="div"``)."""
     title = report_title(report)
@@ -105,7 +112,7 @@ def report_body(report: ComplianceReport, *, landmark: str = "main") -> str:
         f"<header><h1>{_e(title)}</h1>{_html_block(header_facts(report))}</header>",
         f"<{landmark}>",
     ]
-    for section in report_sections(report):
+    for section in report_sections(report) if sections is None else sections:
         parts.append(f'<section id="{section.anchor}" aria-labelledby="h-{section.anchor}">')
         parts.append(f'<h2 id="h-{section.anchor}">{_e(section.title)}</h2>')
         parts.extend(_html_block(b) for b in section.blocks)
@@ -115,6 +122,10 @@ def report_body(report: ComplianceReport, *, landmark: str = "main") -> str:
 
 
 def write_html(
-    report: ComplianceReport, path: str | os.PathLike[str], *, force: bool = False
+    report: ComplianceReport,
+    path: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    sections: Sequence[Section] | None = None,
 ) -> Path:
-    return write_atomically(path, render_html(report).encode("utf-8"), force=force)
+    return write_atomically(path, render_html(report, sections).encode("utf-8"), force=force)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -30,6 +31,7 @@ from projections.report_document import (
     Facts,
     Para,
     Pre,
+    Section,
     Table,
     header_facts,
     report_sections,
@@ -364,7 +366,9 @@ SECTION_ROOM = 40.0  # mm
 FIRST_PAGE = ("summary", "attention")
 
 
-def render_pdf(report: ComplianceReport) -> bytes:
+def render_pdf(report: ComplianceReport, sections: Sequence[Section] | None = None) -> bytes:
+    """The report as PDF bytes. ``sections``: ``report_sections(report)`` when the caller
+    has them already (the demo writes the HTML too: the charts are drawn once)."""
     pdf = ReportPDF(report)
     pdf.add_page()
     title = pdf.text_font(report_title(report), "B", 18)
@@ -375,7 +379,7 @@ def render_pdf(report: ComplianceReport) -> bytes:
     pdf.line(MARGIN, pdf.get_y(), pdf.w - MARGIN, pdf.get_y())
     pdf.set_line_width(0.2)
     pdf.ln(4)
-    for section in report_sections(report):
+    for section in report_sections(report) if sections is None else sections:
         if section.anchor == "proof":
             pdf.add_page()
         elif section.anchor not in FIRST_PAGE:
@@ -390,6 +394,10 @@ def render_pdf(report: ComplianceReport) -> bytes:
 
 
 def write_pdf(
-    report: ComplianceReport, path: str | os.PathLike[str], *, force: bool = False
+    report: ComplianceReport,
+    path: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    sections: Sequence[Section] | None = None,
 ) -> Path:
-    return write_atomically(path, render_pdf(report), force=force)
+    return write_atomically(path, render_pdf(report, sections), force=force)

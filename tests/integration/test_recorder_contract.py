@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tempfile
 from contextlib import ExitStack
+from functools import partial
 from itertools import product
 from pathlib import Path
 from unittest import TestCase
@@ -13,6 +14,7 @@ from uuid import uuid4
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 
 from ledger.chain import GENESIS
 from ledger.chain_reader import ChainReader
@@ -139,7 +141,9 @@ class TestDbapiRecorderOnPostgres(
 class _SameReads(_DbapiRecorders):
     """Every read the application makes gives the DB-API recorder's answer and the
     SQLAlchemy recorder's alike, on rows the DB-API recorder wrote (the library's
-    application-recorder contract does not read aggregates back in every way)."""
+    application-recorder contract does not read aggregates back in every way). Both
+    recorders read an aggregate's events by a plain SELECT (``ChainSQL``), so each
+    answer is also held against the library's own ORM query."""
 
     def test_reads_equal_the_sqlalchemy_recorders(self) -> None:
         recorder = self.create_recorder()
@@ -154,11 +158,24 @@ class _SameReads(_DbapiRecorders):
             )
         assert recorder.max_notification_id() == full.max_notification_id() == 15
         bounds = [None, 0, 2, 5]
+        library = partial(SQLAlchemyApplicationRecorder.select_events, full)
         for oid, gt, lte, desc, limit in product(ids[:2], bounds, bounds, (False, True), bounds):
             mine = recorder.select_events(oid, gt=gt, lte=lte, desc=desc, limit=limit)
-            theirs = full.select_events(oid, gt=gt, lte=lte, desc=desc, limit=limit)
-            assert mine == theirs, (gt, lte, desc, limit)
-        assert recorder.select_events(str(ids[0])) == full.select_events(ids[0])
+            plain = full.select_events(oid, gt=gt, lte=lte, desc=desc, limit=limit)
+            orm = library(oid, gt=gt, lte=lte, desc=desc, limit=limit)
+            assert mine == plain == orm, (gt, lte, desc, limit)
+            assert len(orm) == len(range(5)[gt or 0 : lte][:limit]), (gt, lte, limit)
+        assert recorder.select_events(str(ids[0])) == full.select_events(str(ids[0]))
+        assert full.select_events(str(ids[0])) == library(ids[0])
+        assert full.select_events(uuid4()) == library(uuid4()) == []
+        # Inside a transaction the caller opened, the library's query on its connection:
+        # it sees what that transaction wrote and has not committed.
+        with self.datastore.transaction(commit=False) as session:
+            full._insert_stored_events(session, [StoredEvent(ids[2], 6, "topic9", b"late")])
+            inside = full.select_events(ids[2], gt=5)
+            assert [(e.originator_version, e.state) for e in inside] == [(6, b"late")]
+            session.rollback()
+        assert full.select_events(ids[2], gt=5) == []
         topics: list[list[str]] = [[], ["topic1"], ["topic0", "topic2"]]
         for start, stop, inclusive, chosen in product(
             [None, 1, 4], [None, 9], (True, False), topics
