@@ -251,11 +251,21 @@ class ReportPDF(FPDF):
         lines = self.multi_cell(room, CELL_LINE_MM, text, dry_run=True, output="LINES")
         return len(lines)  # type: ignore[arg-type]
 
+    def fits_unwrapped(self, text: str, room: float) -> bool:
+        """True when no line of ``text`` needs wrapping in ``room`` and there are few
+        enough lines: then the cell fits without the dry run of fpdf2's line breaking
+        (which measures every character; most cells are a few words)."""
+        lines = text.split("\n")
+        width = room - 2 * self.c_margin  # what multi_cell leaves for the text
+        return len(lines) <= MAX_CELL_LINES and all(
+            self.get_string_width(line) <= width for line in lines
+        )
+
     def fit_cell(self, text: str, room: float) -> str:
         """The cell's text, cut to ``MAX_CELL_LINES`` lines with a note pointing at the
         JSON and CSV reports, which hold it in full: a table row cannot be split across
         pages, and one taller than a page made fpdf2 refuse the whole report (issue 14)."""
-        if self.cell_lines(text, room) <= MAX_CELL_LINES:
+        if self.fits_unwrapped(text, room) or self.cell_lines(text, room) <= MAX_CELL_LINES:
             return text
 
         def cut(keep: int) -> str:

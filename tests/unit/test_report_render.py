@@ -17,6 +17,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from ledger import outfiles
@@ -48,7 +50,14 @@ from projections.compliance_model import (
 )
 from projections.render_data import CSV_TABLES, to_csv_dir, to_json, write_json
 from projections.render_html import render_html, write_html
-from projections.render_pdf import render_pdf, write_pdf
+from projections.render_pdf import (
+    BODY_PT,
+    MAX_CELL_LINES,
+    UNI,
+    ReportPDF,
+    render_pdf,
+    write_pdf,
+)
 from projections.report_document import SECTION_TITLES
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -442,6 +451,49 @@ def test_pdf_text_has_the_library_attention_and_the_checkpoint_origin(tmp_path: 
 
 def test_pdf_renders_the_same_bytes_for_the_same_report() -> None:
     assert render_pdf(sample_report()) == render_pdf(sample_report())
+
+
+def test_the_unwrapped_fast_path_gives_the_same_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``fits_unwrapped`` only skips a dry run whose answer would be "fits": the bytes
+    are those of measuring every cell."""
+    report = sample_report()
+    fast = render_pdf(report)
+    monkeypatch.setattr(ReportPDF, "fits_unwrapped", lambda self, text, room: False)
+    assert render_pdf(report) == fast
+
+
+_WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyzWM0123456789-.,", min_size=1, max_size=40)
+
+
+@given(
+    lines=st.lists(st.lists(_WORDS, min_size=0, max_size=12), min_size=1, max_size=30),
+    room=st.floats(min_value=8.0, max_value=120.0),
+    unicode_font=st.booleans(),
+)
+@settings(max_examples=150, deadline=None)
+def test_a_cell_said_to_fit_unwrapped_fits(
+    lines: list[list[str]], room: float, unicode_font: bool
+) -> None:
+    pdf = _measuring_pdf()
+    if unicode_font:
+        pdf.set_font(UNI, "", BODY_PT - 0.5)
+    else:
+        pdf.set_font("Helvetica", "", BODY_PT)
+    text = "\n".join(" ".join(words) for words in lines)
+    if pdf.fits_unwrapped(text, room):
+        assert pdf.cell_lines(text, room) <= MAX_CELL_LINES
+        assert pdf.cell_lines(text, room) <= len(lines)  # a trailing empty line is dropped
+
+
+_PDF: list[ReportPDF] = []
+
+
+def _measuring_pdf() -> ReportPDF:
+    if not _PDF:
+        pdf = ReportPDF(sample_report())
+        pdf.add_page()
+        _PDF.append(pdf)
+    return _PDF[0]
 
 
 # --- Writing ----------------------------------------------------------------------------
