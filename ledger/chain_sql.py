@@ -18,6 +18,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import (
     IntegrityError,
+    Notification,
     OperationalError,
     PersistenceError,
     StoredEvent,
@@ -239,6 +240,53 @@ class ChainSQL:
         finally:
             cur.close()
         return [StoredEvent(oid, r[0], r[1], bytes(r[2])) for r in rows]
+
+    def _select_notifications_on(
+        self,
+        conn: Any,
+        start: int | None,
+        limit: int,
+        stop: int | None,
+        topics: Sequence[str],
+        inclusive_of_start: bool,
+    ) -> list[Notification]:
+        """eventsourcing's ``select_notifications`` as one plain SELECT on a DB-API
+        connection (the caller ends the read): the log in id order from ``start`` (to
+        ``stop``), of ``topics`` if any, at most ``limit`` rows, as the library's ORM
+        query returns them."""
+        p = "?" if self.dialect == "sqlite" else "%s"
+        where: list[str] = []
+        params: list[Any] = []
+        if start is not None:
+            where.append(f"id >= {p}" if inclusive_of_start else f"id > {p}")
+            params.append(start)
+        if stop is not None:
+            where.append(f"id <= {p}")
+            params.append(stop)
+        if topics:
+            where.append(f"topic IN ({', '.join([p] * len(topics))})")
+            params.extend(topics)
+        sql = f"SELECT id, originator_id, originator_version, topic, state FROM {self.table}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY id LIMIT {int(limit)}"
+        cur = conn.cursor()
+        try:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+        finally:
+            cur.close()
+        sqlite = self.dialect == "sqlite"  # the originator id's 16 bytes, not a UUID
+        return [
+            Notification(
+                id=r[0],
+                originator_id=UUID(bytes=r[1]) if sqlite else r[1],
+                originator_version=r[2],
+                topic=r[3],
+                state=bytes(r[4]),
+            )
+            for r in rows
+        ]
 
     def _save_postgres(
         self, conn: Any, stored_events: Sequence[StoredEvent], act: ActRequest | None

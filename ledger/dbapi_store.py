@@ -80,7 +80,6 @@ class DbapiRecorder(ChainSQL, ApplicationRecorder):
             lock_timeout_s=lock_timeout_s,
             lock_retries=lock_retries,
         )
-        self._p = "?" if dialect == "sqlite" else "%s"
 
     @classmethod
     def open(
@@ -171,32 +170,10 @@ class DbapiRecorder(ChainSQL, ApplicationRecorder):
         *,
         inclusive_of_start: bool = True,
     ) -> Sequence[Notification]:
-        p = self._p
-        where: list[str] = []
-        params: list[Any] = []
-        if start is not None:
-            where.append(f"id >= {p}" if inclusive_of_start else f"id > {p}")
-            params.append(start)
-        if stop is not None:
-            where.append(f"id <= {p}")
-            params.append(stop)
-        if topics:
-            where.append(f"topic IN ({', '.join([p] * len(topics))})")
-            params.extend(topics)
-        sql = f"SELECT id, originator_id, originator_version, topic, state FROM {self.table}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY id LIMIT {int(limit)}"
-        return [
-            Notification(
-                id=r[0],
-                originator_id=self._uuid(r[1]),
-                originator_version=r[2],
-                topic=r[3],
-                state=bytes(r[4]),
+        with self._lock, self._persistence_errors():
+            return self._select_notifications_on(
+                self.conn, start, limit, stop, topics, inclusive_of_start
             )
-            for r in self._fetch(sql, params)
-        ]
 
     def max_notification_id(self) -> int | None:
         rows = self._fetch(f"SELECT max(id) FROM {self.table}", [])
@@ -218,9 +195,6 @@ class DbapiRecorder(ChainSQL, ApplicationRecorder):
                     cur.close()
         except self.dbapi.Error as e:
             raise PersistenceError(e) from e
-
-    def _uuid(self, value: Any) -> UUID:
-        return value if isinstance(value, UUID) else UUID(bytes=bytes(value))
 
 
 def _check_usable(conn: Any, dialect: str, table: str) -> None:

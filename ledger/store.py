@@ -37,12 +37,13 @@ the measurements behind the design:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import (
     IntegrityError,
+    Notification,
     OperationalError,
     ProgrammingError,
     StoredEvent,
@@ -68,6 +69,8 @@ from eventsourcing_sqlalchemy.models import (  # type: ignore[attr-defined]  # n
     StoredEventRecord,
 )
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder  # noqa: E402
+
+_T = TypeVar("_T")
 
 
 class ChainedStoredEventRecord(StoredEventRecord):  # type: ignore[misc]
@@ -195,13 +198,46 @@ class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
         limit: int | None = None,
     ) -> list[StoredEvent]:
         """One aggregate's events, as the library's recorder returns them, by one plain
-        SELECT on a pooled DB-API connection (``ChainSQL._select_events_on``): loading
-        an aggregate took about twice as long through the ORM query (docs/BENCHMARKS.md).
-        Inside a transaction the caller opened (eventsourcing-sqlalchemy's, or a scoped
-        session), the library's own query, which reads on that transaction's connection."""
-        datastore = self.datastore
-        if transactions.get(None) is not None or datastore.scoped_session is not None:
+        SELECT (``ChainSQL._select_events_on``, ``_read_plain``)."""
+        if self._in_callers_transaction():
             return super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        return self._read_plain(
+            lambda conn: self._select_events_on(conn, originator_id, gt, lte, desc, limit)
+        )
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> list[Notification]:
+        """The log in id order, as the library's recorder returns it, by one plain SELECT
+        (``ChainSQL._select_notifications_on``, ``_read_plain``)."""
+        if self._in_callers_transaction():
+            return super().select_notifications(
+                start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+            )
+        return self._read_plain(
+            lambda conn: self._select_notifications_on(
+                conn, start, limit, stop, topics, inclusive_of_start
+            )
+        )
+
+    def _in_callers_transaction(self) -> bool:
+        """A transaction the caller opened (eventsourcing-sqlalchemy's, or a scoped
+        session): reads go through the library's query on its connection, which sees
+        what that transaction wrote."""
+        return transactions.get(None) is not None or self.datastore.scoped_session is not None
+
+    def _read_plain(self, read: Callable[[Any], _T]) -> _T:
+        """``read`` on a pooled DB-API connection, without a SQLAlchemy ``Session`` or the
+        ORM's query and row objects, which were most of the time to load an aggregate
+        (460 against 35 us) and ~4x the time per row of the log (docs/BENCHMARKS.md).
+        The pool ends the read when the connection is returned (its reset rolls back)."""
+        datastore = self.datastore
         if not datastore._tried_init_sqlite_wal_mode:
             datastore.init_sqlite_wal_mode()
         lock = datastore.access_lock  # SQLite in memory: one connection, one user at a time
@@ -211,11 +247,9 @@ class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
             proxy = datastore.engine.raw_connection()  # type: ignore[union-attr]
             try:
                 with self._persistence_errors():
-                    return self._select_events_on(
-                        proxy.driver_connection, originator_id, gt, lte, desc, limit
-                    )
+                    return read(proxy.driver_connection)
             finally:
-                proxy.close()  # the pool ends the read (its reset on return rolls back)
+                proxy.close()
         finally:
             if lock is not None:
                 lock.release()

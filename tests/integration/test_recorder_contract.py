@@ -10,7 +10,7 @@ from functools import partial
 from itertools import product
 from pathlib import Path
 from unittest import TestCase
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase
@@ -159,6 +159,7 @@ class _SameReads(_DbapiRecorders):
         assert recorder.max_notification_id() == full.max_notification_id() == 15
         bounds = [None, 0, 2, 5]
         library = partial(SQLAlchemyApplicationRecorder.select_events, full)
+        library_log = partial(SQLAlchemyApplicationRecorder.select_notifications, full)
         for oid, gt, lte, desc, limit in product(ids[:2], bounds, bounds, (False, True), bounds):
             mine = recorder.select_events(oid, gt=gt, lte=lte, desc=desc, limit=limit)
             plain = full.select_events(oid, gt=gt, lte=lte, desc=desc, limit=limit)
@@ -174,8 +175,10 @@ class _SameReads(_DbapiRecorders):
             full._insert_stored_events(session, [StoredEvent(ids[2], 6, "topic9", b"late")])
             inside = full.select_events(ids[2], gt=5)
             assert [(e.originator_version, e.state) for e in inside] == [(6, b"late")]
+            assert [n.id for n in full.select_notifications(16, 10)] == [16]
             session.rollback()
         assert full.select_events(ids[2], gt=5) == []
+        assert full.select_notifications(16, 10) == []
         topics: list[list[str]] = [[], ["topic1"], ["topic0", "topic2"]]
         for start, stop, inclusive, chosen in product(
             [None, 1, 4], [None, 9], (True, False), topics
@@ -184,10 +187,12 @@ class _SameReads(_DbapiRecorders):
                 mine_n = recorder.select_notifications(
                     start, limit, stop, chosen, inclusive_of_start=inclusive
                 )
-                theirs_n = full.select_notifications(
+                plain_n = full.select_notifications(
                     start, limit, stop, chosen, inclusive_of_start=inclusive
                 )
-                assert mine_n == theirs_n, (start, stop, inclusive, chosen, limit)
+                orm_n = library_log(start, limit, stop, chosen, inclusive_of_start=inclusive)
+                assert mine_n == plain_n == orm_n, (start, stop, inclusive, chosen, limit)
+                assert orm_n and all(type(n.originator_id) is UUID for n in plain_n)
 
 
 class TestDbapiReadsOnSQLite(_OnSQLite, _SameReads, TestCase):
