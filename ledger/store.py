@@ -1,8 +1,8 @@
 """Persistence: eventsourcing-sqlalchemy with the hash chain written in the same transaction.
 
 The only module of ``ledger`` that imports SQLAlchemy (with ``ledger.uuid_column``, the
-events table's UUID column type, which spares every command SQLAlchemy-Utils' import). See NOTES-eventsourcing.md for
-the measurements behind the design:
+events table's UUID column type, which spares every command SQLAlchemy-Utils' import).
+The measurements behind the design are in docs/BENCHMARKS.md:
 
 * The chain columns live in the events row (no separate chain table, no head table):
   the head is the row with the highest ``position``, found through its UNIQUE index.
@@ -13,6 +13,10 @@ the measurements behind the design:
   recorder near 0.8x the stock one). A save that owns its transaction (the usual case)
   takes a pooled connection without a SQLAlchemy ``Session``; inside a caller's
   transaction (``session=`` or one already open) the session's own connection is used.
+* Reads of the events (one aggregate's, or the log in id order) are one plain SELECT
+  each on a pooled DB-API connection, the rows the library's ORM query returns (tested
+  against it): the ORM's query building and row objects were most of the time to load
+  an aggregate. Inside a caller's transaction the library's own query reads on it.
 * PostgreSQL, owned save: the chain hashes the notification ids and the act is signed
   over the entries, so the head and the ids must be known before the INSERT. A recorder
   that wrote the head itself knows them: it builds the rows on its last save and sends
@@ -235,8 +239,7 @@ class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
     def _read_plain(self, read: Callable[[Any], _T]) -> _T:
         """``read`` on a pooled DB-API connection, without a SQLAlchemy ``Session`` or the
         ORM's query and row objects, which were most of the time to load an aggregate
-        (460 against 35 us) and ~4x the time per row of the log (docs/BENCHMARKS.md).
-        The pool ends the read when the connection is returned (its reset rolls back)."""
+        (460 against 35 us) and ~4x the time per row of the log (docs/BENCHMARKS.md)."""
         datastore = self.datastore
         if not datastore._tried_init_sqlite_wal_mode:
             datastore.init_sqlite_wal_mode()
@@ -245,9 +248,22 @@ class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
             lock.acquire()
         try:
             proxy = datastore.engine.raw_connection()  # type: ignore[union-attr]
+            conn: Any = proxy.driver_connection
             try:
-                with self._persistence_errors():
-                    return read(proxy.driver_connection)
+                if self.dialect == "sqlite":  # pysqlite begins no transaction for a SELECT
+                    with self._persistence_errors():
+                        return read(conn)
+                # PostgreSQL: the SELECT alone, in autocommit, so no ROLLBACK round trip
+                # follows it when the pool takes the connection back.
+                conn.autocommit = True
+                try:
+                    with self._persistence_errors():
+                        return read(conn)
+                finally:
+                    try:
+                        conn.autocommit = False
+                    except self.dbapi.Error:  # a broken connection: not back into the pool
+                        proxy.invalidate()
             finally:
                 proxy.close()
         finally:

@@ -3,10 +3,11 @@
 Each projection owns its tables and writes its rows and its tracking position in ONE
 transaction, so a crash never leaves rows without the position that produced them (or
 the reverse). ``eventsourcing``'s ``ProjectionRunner`` needs ``subscribe()``, which the
-SQLAlchemy recorder lacks on SQLite, so we catch up by polling
-``select_notifications`` (NOTES-eventsourcing.md). The events are read first and the
+SQLAlchemy recorder lacks on SQLite (its ``subscribe`` raises NotImplementedError there),
+so we catch up by polling ``select_notifications``. The events are read first and the
 view's transaction opened afterwards: eventsourcing-sqlalchemy keeps its current
-transaction in a context variable.
+transaction in a context variable, and a read inside one goes through the library's ORM
+query on that transaction rather than the recorder's plain SELECT (``ledger.store``).
 
 Any projection can be dropped and rebuilt from the log; a rebuild equals the one kept
 incrementally (tested).

@@ -168,6 +168,11 @@ class _SameReads(_DbapiRecorders):
             assert len(orm) == len(range(5)[gt or 0 : lte][:limit]), (gt, lte, limit)
         assert recorder.select_events(str(ids[0])) == full.select_events(str(ids[0]))
         assert full.select_events(str(ids[0])) == library(ids[0])
+        # PostgreSQL reads in autocommit; the connection goes back to the pool without it.
+        assert self.datastore.engine is not None
+        proxy = self.datastore.engine.raw_connection()
+        assert getattr(proxy.driver_connection, "autocommit", False) is False
+        proxy.close()
         assert full.select_events(uuid4()) == library(uuid4()) == []
         # Inside a transaction the caller opened, the library's query on its connection:
         # it sees what that transaction wrote and has not committed.
