@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from capture.vault import Vault
+from capture.vault import Vault, open_vault
 
 
 class Stored(Protocol):
@@ -72,8 +72,6 @@ def unrecorded_findings(ledger: Any, stored: Sequence[Stored]) -> list[VaultFind
     stored segments) whose file or key is gone with no purge in progress, and not yet
     recorded as purged or missing (the ledger itself decides: a purge recorded since the
     read model was read is fine)."""
-    from capture.ingest import open_vault
-
     if not stored:
         return []
     findings = audit_vault(open_vault(ledger), stored)

@@ -34,7 +34,7 @@ from capture.errors import (
     SourceVanished,
 )
 from capture.probe import MediaInfo, probe, recorded_start_from_name
-from capture.vault import Vault
+from capture.vault import Vault, open_vault
 from ledger import sitetime
 from ledger.app import Ledger
 from ledger.errors import InvalidInput, LedgerError
@@ -52,13 +52,6 @@ Hook = Callable[[str], None]
 # stored, hashed and kept as footage (issue 14).
 MAX_SIZE_RATIO = 2.0
 PADDING_SLACK = 1 << 20
-
-
-def open_vault(ledger: Ledger) -> Vault:
-    """The site's footage store: ``<data dir>/footage``, keys wrapped by the site key."""
-    if ledger.datadir is None:
-        raise InvalidInput("this ledger was opened without a data directory")
-    return Vault(ledger.datadir.path / "footage", ledger.secret("footage_site"))
 
 
 @dataclass(frozen=True)

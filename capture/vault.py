@@ -44,7 +44,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -61,6 +61,10 @@ from capture.errors import (
     SourceVanished,
     StoreFull,
 )
+from ledger.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
 
 MAGIC = b"CSTDSEG1"
 KEY_MAGIC = b"CSTDKEY1"
@@ -518,3 +522,12 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def open_vault(ledger: Ledger) -> Vault:
+    """The site's footage store: ``<data dir>/footage``, keys wrapped by the site key.
+    Here rather than in ``capture.ingest`` so that a command that only reads the vault
+    (``verify``'s audit, the sweep) does not import the video decoders (cv2, av)."""
+    if ledger.datadir is None:
+        raise InvalidInput("this ledger was opened without a data directory")
+    return Vault(ledger.datadir.path / "footage", ledger.secret("footage_site"))

@@ -22,9 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
-from capture.ingest import open_vault
-from capture.redact import extract_frame
-from capture.vault import Vault
+from capture.vault import Vault, open_vault
 from ledger.app import Ledger
 from ledger.errors import InvalidInput
 from ledger.footage_commands import COPY_DESTROYERS, ViewPermit
@@ -221,6 +219,10 @@ def frame_of_segment(
     )  # fmt: skip
     seg = permit.segment
     clip = viewing_dir(ledger) / f".frame-{uuid.uuid4().hex}{_suffix(seg.media)}"
+    # Here, not at the top: the video decoders' import (cv2) is paid by the commands that
+    # decode, not by ``verify``'s audit of stray copies or the sweep.
+    from capture.redact import extract_frame
+
     try:
         open_vault(ledger).decrypt_to(seg.sha256, clip)
         with staged(out_png, force=force, mode=PRIVATE, suffix=".png") as tmp:

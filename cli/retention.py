@@ -60,8 +60,8 @@ def retention_sweep(
       custodes retention sweep --dry-run --service
       custodes retention sweep --yes --service
     """
-    from capture.ingest import open_vault
     from capture.sweep import sweep
+    from capture.vault import open_vault
     from capture.viewing import sweep_copies
     from projections.access import live_copies
     from projections.registry import read_views

@@ -101,3 +101,24 @@ def test_opening_the_ledger_imports_no_kdf_and_no_toml() -> None:
     modules = set(run.stdout.split())
     assert "ledger.identity" in modules and "ledger.credentials" in modules
     assert not {"argon2", "tomllib"} & modules
+
+
+def test_reading_the_vault_imports_no_video_decoder() -> None:
+    """``verify``'s vault audit and stray-copy check, and the sweep, open the vault and
+    list copies without decoding video: cv2 and av (about a fifth of ``verify`` on a
+    small ledger) are imported by the commands that decode."""
+    probe = (
+        "import sys, capture.vault, capture.audit, capture.viewing\n"
+        "from capture.vault import open_vault\n"
+        "from capture.audit import unrecorded_findings\n"
+        "from capture.viewing import stray_copies, sweep_copies\n"
+        "print('\\n'.join(sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    modules = {m.split(".")[0] for m in run.stdout.split()}
+    assert not {"cv2", "av"} & modules
+    # and the decoders are still there for the commands that need them
+    probe = "import sys, capture.ingest, capture.redact; print('\\n'.join(sys.modules))"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert {"cv2", "av"} <= {m.split(".")[0] for m in run.stdout.split()}
