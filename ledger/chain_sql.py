@@ -233,12 +233,7 @@ class ChainSQL:
         sql += " ORDER BY originator_version DESC" if desc else " ORDER BY originator_version"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        cur = conn.cursor()
-        try:
-            cur.execute(sql, params)
-            rows = cur.fetchall()
-        finally:
-            cur.close()
+        rows = _fetchall(conn, sql, params)
         return [StoredEvent(oid, r[0], r[1], bytes(r[2])) for r in rows]
 
     def _select_notifications_on(
@@ -270,12 +265,7 @@ class ChainSQL:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY id LIMIT {int(limit)}"
-        cur = conn.cursor()
-        try:
-            cur.execute(sql, params)
-            rows = cur.fetchall()
-        finally:
-            cur.close()
+        rows = _fetchall(conn, sql, params)
         sqlite = self.dialect == "sqlite"  # the originator id's 16 bytes, not a UUID
         return [
             Notification(
@@ -507,6 +497,15 @@ class ChainSQL:
         if act is not None:
             self._last_act = (bytes(rows[-1][8]), moment)  # type: ignore[call-overload]
         return rows
+
+
+def _fetchall(conn: Any, sql: str, params: Sequence[Any]) -> list[Any]:
+    cur = conn.cursor()
+    try:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+    finally:
+        cur.close()
 
 
 def _rollback_quietly(conn: Any) -> None:
