@@ -455,9 +455,17 @@ def test_pdf_renders_the_same_bytes_for_the_same_report() -> None:
 
 def test_the_unwrapped_fast_path_gives_the_same_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
     """``fits_unwrapped`` only skips a dry run whose answer would be "fits": the bytes
-    are those of measuring every cell."""
-    report = sample_report()
+    are those of measuring every cell. The report holds a cell of 30 short lines and a
+    cell of one long line, both cut (the fast path must not pass either)."""
+    report = with_reason(sample_report(), "\n".join(f"line {n}" for n in range(30)))
+    viewings = list(report.access.viewings)
+    viewings[1] = dataclasses.replace(viewings[1], reason="A patron ran outside. " * 60)
+    report = dataclasses.replace(
+        report, access=dataclasses.replace(report.access, viewings=tuple(viewings))
+    )
     fast = render_pdf(report)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(fast)).pages)
+    assert text.count("more characters") == 2
     monkeypatch.setattr(ReportPDF, "fits_unwrapped", lambda self, text, room: False)
     assert render_pdf(report) == fast
 
