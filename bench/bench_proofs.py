@@ -18,7 +18,7 @@
    ``verify_proof_data`` on the resulting file (what ``custodes verify-proof`` does:
    three signatures and the proof).
 
-Targets (DESIGN.md): an inclusion proof in under 1 ms at 1M entries, the first call
+Targets (the project's design goals): an inclusion proof in under 1 ms at 1M entries, the first call
 after a restart included, with bounded memory.
 
 ``--on URL NOTE_FILE KEY_PEM_FILE`` skips the build: on an existing ledger database and a

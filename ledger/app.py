@@ -1,7 +1,7 @@
 """The ledger application: every use-case is a command method; queries return plain data.
 
 ``Ledger`` combines the feature areas into ONE eventsourcing application, so every
-aggregate shares one events table and one hash chain (DESIGN.md).
+aggregate shares one events table and one hash chain (docs/FORMAT.md).
 """
 
 from __future__ import annotations

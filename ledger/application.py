@@ -2,7 +2,7 @@
 
 Feature areas (staff identity, footage, disclosures) subclass :class:`LedgerBase` with
 their command methods; ``ledger.app.Ledger`` combines them, so all aggregates live in ONE
-application: one events table, one hash chain (DESIGN.md). Every save is one act, signed
+application: one events table, one hash chain (docs/FORMAT.md). Every save is one act, signed
 with the key of the member it names (R25), who must have unlocked it in this process.
 """
 

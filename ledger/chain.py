@@ -5,7 +5,7 @@ byte format is specified in docs/FORMAT.md so an auditor can re-implement it.
 
 Each stored event is one chain entry. The entry hash covers the SHA-256 digest of
 the stored state, not the state itself: a payload may later be redacted or
-crypto-shredded while the chain still verifies (DESIGN.md, R22). The last entry of
+crypto-shredded while the chain still verifies (R22). The last entry of
 every act (one save) also covers the act's signed record (``ledger.acts``, R25).
 """
 

@@ -1,4 +1,4 @@
-"""The ledger's errors: one base, subclasses named after conditions (STYLE.md)."""
+"""The ledger's errors: one base, subclasses named after conditions."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Site time (R24): what people type becomes a UTC instant; every instant shown carries the
 site's zone label. The one module that knows about local days, DST and zone labels.
 
-Inside, every time is timezone-aware UTC (STYLE.md). People type and read site time:
+Inside, every time is timezone-aware UTC. People type and read site time:
 
 * a time typed without a zone is site time (``2026-12-01T09:30`` in America/Chicago is
   15:30 UTC); ``Z``, an offset (``-06:00``) or the zone's own label (``CST``, ``UTC``)

@@ -701,7 +701,7 @@ class Projection:
 
     ``handle(conn, notification_id, event)`` must be deterministic: the same events in
     the same order give the same rows (rebuild == incremental). Errors propagate: a
-    projection never swallows one (STYLE.md).
+    projection never swallows one.
     """
 
     name: ClassVar[str]
