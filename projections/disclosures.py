@@ -263,11 +263,23 @@ def order_scope_summary(e: Any) -> str:
     parts = [
         f"patrons {', '.join(e.scope_patrons) or 'none named'}",
         f"records {', '.join([*e.scope_records, *e.scope_fields]) or 'none'}",
-        f"dates {e.scope_from or '..'} to {e.scope_to or '..'}",
+        f"dates {date_scope_words(e.scope_from, e.scope_to)}",
     ]
     if e.exclude_records or e.exclude_fields:
         parts.append(f"excluding {', '.join([*e.exclude_records, *e.exclude_fields])}")
     return "; ".join(parts)
+
+
+def date_scope_words(start: Any, end: Any) -> str:
+    """An order's date scope in words, the same on the request's page and in its history:
+    "not limited" when neither bound is set, "from X" / "up to Y" when one is."""
+    if start and end:
+        return f"{start} to {end}"
+    if start:
+        return f"from {start}"
+    if end:
+        return f"up to {end}"
+    return "not limited"
 
 
 entries_metadata = MetaData()

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from ledger import sitetime
 from ledger.disclosure import REPRESENTATIONS
+from projections.disclosures import date_scope_words
 
 Section = tuple[str, list[tuple[str, str]]]
 
@@ -107,7 +108,7 @@ def _court_order(v: dict[str, Any], when: Any) -> Section:
                 "Scope: records",
                 _fields([*(order.get("scope_records") or []), *(order.get("scope_fields") or [])]),
             ),
-            ("Scope: dates", _dates(order.get("scope_from"), order.get("scope_to"))),
+            ("Scope: dates", date_scope_words(order.get("scope_from"), order.get("scope_to"))),
             (
                 "Scope: excluded",
                 _fields(
@@ -192,7 +193,7 @@ def _releases(v: dict[str, Any], when: Any) -> Section:
     for r in v.get("releases") or []:
         what = _fields(r["fields"]) + "".join(f", footage {s['segment_id']}" for s in r["footage"])
         badge = f" (badge {r['recipient_badge']})" if r.get("recipient_badge") else ""
-        period = f"; records {_dates(*r['period'])}" if r.get("period") else ""
+        period = f"; records {date_scope_words(*r['period'])}" if r.get("period") else ""
         redacted = {True: "; footage redacted", False: "; footage NOT redacted"}.get(
             r.get("redacted"), ""
         )
@@ -234,9 +235,3 @@ def _aftermath(v: dict[str, Any], when: Any) -> Section:
 
 def _fields(fields: Iterable[str]) -> str:
     return ", ".join(f.replace("_", " ") for f in fields)
-
-
-def _dates(first: str | None, last: str | None) -> str:
-    if not first and not last:
-        return "not limited"
-    return f"{first or '...'} to {last or '...'}"
