@@ -11,6 +11,7 @@ from cli.common import Context, actor_option, emit_json, info, json_option, pass
 from cli.output import echo
 from cli.proofs import signing_passphrase
 from ledger.rules import FOOTAGE_ARCHIVE_ACCESS
+from ledger.text import counted
 
 
 def _region(value: str) -> tuple[int, int, int, int]:
@@ -123,7 +124,7 @@ def footage_export(
     else:
         echo(str(result.path))
     info(
-        f"Exported {len(result.clips)} clip(s) for {result.request_ref} to {result.path}; "
+        f"Exported {counted(len(result.clips), 'clip')} for {result.request_ref} to {result.path}; "
         f"the export is entry {result.event_position} of the signed checkpoint "
         f"({result.checkpoint_size} entries). The recipient checks it with README.txt."
     )

@@ -29,7 +29,7 @@ from cli.when import when_option
 from ledger import sitetime
 from ledger.footage_policy import PURPOSES
 from ledger.sitetime import TypedTime
-from ledger.text import printable
+from ledger.text import counted, printable
 from projections.retention import STATUSES
 
 PURPOSE_CHOICES = sorted(PURPOSES)
@@ -160,7 +160,7 @@ def footage_ingest(
     if summary.refused:
         for o in summary.refused:
             info(f"refused: {o.message}")
-        raise click.ClickException(f"{len(summary.refused)} file(s) refused; see above")
+        raise click.ClickException(f"{counted(len(summary.refused), 'file')} refused; see above")
 
 
 @footage_group.command("list")

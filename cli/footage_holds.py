@@ -10,6 +10,7 @@ from cli.when import when_option
 from ledger import sitetime
 from ledger.footage import HOLD_KINDS
 from ledger.sitetime import TypedTime
+from ledger.text import counted
 
 
 @click.group("hold")
@@ -55,7 +56,7 @@ def hold_place(
         actor=actor,
     )
     echo(hold_id)
-    info(f"Placed hold {hold_id} ({kind}) on {len(segments)} segment(s).")
+    info(f"Placed hold {hold_id} ({kind}) on {counted(len(segments), 'segment')}.")
 
 
 @hold_group.command("release")

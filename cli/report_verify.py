@@ -14,6 +14,7 @@ from cli.common import Context, emit_json, json_option
 from cli.output import echo
 from cli.proofs import _verifier_key
 from ledger.errors import InvalidInput
+from ledger.text import counted
 
 
 @click.command("verify-report")
@@ -148,7 +149,8 @@ def verify_report(
     )
     if check.unproven:
         echo(
-            f"{check.unproven} row(s) rest on no one subject of the log (a count over the "
+            f"{counted(check.unproven, 'row')} "
+            f"{'rests' if check.unproven == 1 else 'rest'} on no one subject of the log (a count over the "
             "period, such as purges made late) and carry no entries"
         )
     if extends is not None:

@@ -16,6 +16,7 @@ from cli.report import report_group
 from cli.when import DAY, WHEN
 from ledger import sitetime
 from ledger.sitetime import TypedTime
+from ledger.text import counted
 
 FORMATS = ("html", "pdf", "json", "csv")
 
@@ -184,7 +185,8 @@ def report_compliance(
     state = f" as of {sitetime.show(when, ctx.zone())}" if when else ""
     info(
         f"Compliance report {first} to {last}{state} ({fmt}) written to {out}; "
-        f"{len(report.attention)} item(s) need attention. Recorded in the ledger as "
+        f"{counted(len(report.attention), 'item')} "
+        f"{'needs' if len(report.attention) == 1 else 'need'} attention. Recorded in the ledger as "
         f"ComplianceReportIssued (sha256 {digest})."
     )
     info(

@@ -14,6 +14,7 @@ from cli.footage import capture_errors
 from cli.output import echo
 from ledger.retention_commands import SWEEPERS
 from ledger.rules import SERVICE_SCOPE
+from ledger.text import counted
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -137,12 +138,12 @@ def retention_sweep(
     )
     if result.count("failed") or swept.left:
         raise click.ClickException(
-            f"{result.count('failed')} segment(s) could not be purged and "
-            f"{len(swept.left)} viewing copy(ies) not removed; see above"
+            f"{counted(result.count('failed'), 'segment')} could not be purged and "
+            f"{counted(len(swept.left), 'viewing copy', 'viewing copies')} not removed; see above"
         )
     if result.count("missing"):
         raise click.ClickException(
-            f"{result.count('missing')} segment(s) found missing from the vault with no "
+            f"{counted(result.count('missing'), 'segment')} found missing from the vault with no "
             "purge: destroyed outside Custodes (FOOTAGE-FOUND-MISSING), recorded; see above"
         )
 

@@ -10,6 +10,7 @@ entered and how it is shown.
   Unicode controls that reorder text) shown escaped, never sent raw. Everything Custodes
   prints for people goes through it (``cli.output``, the error messages).
 * :func:`csv_cell` neutralizes spreadsheet formulas in CSV cells (OWASP "CSV Injection").
+* :func:`counted` puts a count and its noun in agreement ("1 item", "3 items").
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun agreeing with it, for what people read: "1 item", "100 items",
+    "2 copies" (``plural`` where adding an s is wrong), never "item(s)"."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def printable(text: str, *, keep_newlines: bool = False) -> str:

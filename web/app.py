@@ -38,6 +38,7 @@ from ledger.errors import (
     NotFound,
     NotPermitted,
 )
+from ledger.text import counted
 from projections.base import keep_engine
 from projections.seal import ReadModelTampered
 from web.sessions import SessionStore, WebSession
@@ -139,7 +140,10 @@ def create_app(
     app.register_blueprint(registers.bp)
     app.register_blueprint(exports.bp)
     app.jinja_env.globals.update(
-        role_name=_role_name, show_time=_show_time, site_zone=lambda: desk().zone().key
+        role_name=_role_name,
+        show_time=_show_time,
+        site_zone=lambda: desk().zone().key,
+        counted=counted,
     )
     app.teardown_appcontext(lambda _e: None)
     return app

@@ -83,7 +83,7 @@ def test_ingest_list_hold_sweep_and_report(run, tmp_path: Path) -> None:
     assert [o["status"] for o in outcomes] == ["ingested", "refused"]
     assert "1 ingested, 0 recorded after interruption, 0 already recorded, 1 refused." in r.stderr
     assert "refused: CAMERA-NO-AUDIO (720 ILCS 5/14-2; Policy V-B)" in r.stderr
-    assert r.stderr.rstrip().endswith("Error: 1 file(s) refused; see above")
+    assert r.stderr.rstrip().endswith("Error: 1 file refused; see above")
     sid = outcomes[0]["segment_id"]
 
     rows = json.loads(run("footage", "list", "--json").stdout)

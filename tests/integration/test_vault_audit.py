@@ -65,7 +65,7 @@ def test_footage_deleted_by_hand_is_reported_then_recorded_missing_not_purged(
     assert all("not yet recorded" in i["text"] for i in found)
 
     swept = run(data_dir, "retention", "sweep", "--yes", "--service", "--json", code=1)
-    assert "2 segment(s) found missing from the vault with no purge" in swept.stderr
+    assert "2 segments found missing from the vault with no purge" in swept.stderr
     outcomes = {o["segment_id"]: o["status"] for o in json.loads(swept.stdout)["outcomes"]}
     assert outcomes == {gone: "missing", half: "missing"}
     log = json.loads(run(data_dir, "log", "--json", "--limit", "500").stdout)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ledger.errors import InvalidInput
-from ledger.text import LIMITS, card_number_in, clean_text
+from ledger.text import LIMITS, card_number_in, clean_text, counted
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,11 @@ def test_text_is_collapsed_and_bounded_by_kind() -> None:
     with pytest.raises(InvalidInput, match="the name is empty"):
         clean_text("  ", kind="name", what="the name")
     assert clean_text(None, kind="name", what="x", required=False) == ""
+
+
+def test_a_count_agrees_with_its_noun() -> None:
+    assert counted(1, "item") == "1 item"
+    assert counted(0, "item") == "0 items"
+    assert counted(1200, "segment") == "1,200 segments"
+    assert counted(2, "viewing copy", "viewing copies") == "2 viewing copies"
+    assert counted(1, "viewing copy", "viewing copies") == "1 viewing copy"

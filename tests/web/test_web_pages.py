@@ -97,10 +97,10 @@ def test_the_home_page_shows_five_overdue_segments_and_counts_the_others(
     clock.advance(timedelta(days=60))  # all seven overdue
     html = sign_in(app, DIRECTOR).get("/").get_data(as_text=True)
     attention = html.split('id="attention"', 1)[1].split("</section>", 1)[0]
-    assert "8 item(s)" in attention  # and the schedule authority, not configured
+    assert "8 items, most serious first" in attention  # and the schedule authority, not configured
     assert attention.count("days overdue") == 5
     assert library["segment"] in attention  # the oldest recording first
-    assert "…and 2 more FOOTAGE-RETENTION item(s) like these." in attention
+    assert "…and 2 more FOOTAGE-RETENTION items like these." in attention
 
 
 def footage_ledger_after(data_dir: Path) -> Any:
