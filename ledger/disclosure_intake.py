@@ -75,7 +75,7 @@ def _check_scope(scope: OrderScope) -> None:
     covered = set(scope.records) | {policy.FIELD_CLASS[f] for f in scope.fields}
     if covered & policy.PATRON_CLASSES and not scope.patron_cards:
         raise InvalidInput(
-            "the scope orders patron records but names no patron: enter the card number(s) "
+            "the scope orders patron records but names no patron: enter each card number "
             "the order names with --scope-patron CARD"
         )
     if scope.date_from and scope.date_to and scope.date_from > scope.date_to:

@@ -18,6 +18,7 @@ from ledger import rules as r
 from ledger import sitetime
 from ledger.policy import Decision, Flag, Hold, allow, refuse
 from ledger.rules import Rule
+from ledger.text import counted
 
 PRIVACY_ZONES: frozenset[str] = frozenset(
     {"restroom", "locker_room", "changing_room", "private_office"}
@@ -230,8 +231,8 @@ def check_retention_days(days: int, policy_days: int = MIN_RETENTION_DAYS) -> De
     if days < policy_days:
         return refuse(
             r.FOOTAGE_RETENTION,
-            f"retention of {days} day(s) is shorter than the policy's {policy_days} "
-            "days; the period changes only with the adopted policy",
+            f"retention of {counted(days, 'day')} is shorter than the policy's "
+            f"{counted(policy_days, 'day')}; the period changes only with the adopted policy",
         )
     return allow(r.FOOTAGE_RETENTION, f"{days} days, at least the policy's {policy_days}")
 
@@ -378,7 +379,9 @@ def check_purge(
     if ret.active_holds:
         return refuse(
             r.FOOTAGE_HOLD_BLOCKS_PURGE,
-            "active hold(s) block purge: " + ", ".join(ret.active_holds),
+            ("an active hold blocks" if len(ret.active_holds) == 1 else "active holds block")
+            + " purge: "
+            + ", ".join(ret.active_holds),
         )
     if ret.keep_until is None:
         return refuse(r.FOOTAGE_RETENTION, "flagged footage is kept until the flag is cleared")

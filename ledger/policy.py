@@ -232,7 +232,12 @@ def check_emergency_representations(rep: EmergencyRepresentations) -> Decision:
     if missing:
         return refuse(
             r.LRCA_EMERGENCY_REPRESENTATIONS,
-            "missing officer representation(s): " + "; ".join(missing),
+            (
+                "missing officer representation: "
+                if len(missing) == 1
+                else "missing officer representations: "
+            )
+            + "; ".join(missing),
         )
     if rep.role_sought is None:
         return refuse(

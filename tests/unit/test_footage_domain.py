@@ -45,7 +45,7 @@ def test_a_hold_blocks_purge_until_it_is_lifted() -> None:
     seg.trigger_event(Segment.HoldApplied, hold_id="H-1", kind="legal", timestamp=NOW, **WHO)
     blocked = check_purge(seg.recorded_end, 30, seg.policy_flags(), seg.policy_holds(), NOW)
     assert blocked.message() == (
-        "FOOTAGE-HOLD-BLOCKS-PURGE (Policy V-B; 50 ILCS 205): active hold(s) block purge: H-1"
+        "FOOTAGE-HOLD-BLOCKS-PURGE (Policy V-B; 50 ILCS 205): an active hold blocks purge: H-1"
     )
     seg.trigger_event(Segment.HoldLifted, hold_id="H-1", timestamp=NOW, **WHO)
     assert seg.holds == {}

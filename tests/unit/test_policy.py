@@ -620,7 +620,7 @@ MESSAGES: list[tuple[str, Callable[[], Decision], str]] = [
         "emergency missing one representation names the missing one",
         lambda: emergency("name", NO_DANGER),
         "LRCA-EMERGENCY-REPRESENTATIONS (75 ILCS 70/1(a)(2); Policy V-A, Appendix 9): missing "
-        "officer representation(s): probable cause to believe there is an imminent danger of "
+        "officer representation: probable cause to believe there is an imminent danger of "
         "physical harm",
     ),
     (
