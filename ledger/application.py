@@ -2,8 +2,9 @@
 
 Feature areas (staff identity, footage, disclosures) subclass :class:`LedgerBase` with
 their command methods; ``ledger.app.Ledger`` combines them, so all aggregates live in ONE
-application: one events table, one hash chain (docs/FORMAT.md). Every save is one act, signed
-with the key of the member it names (R25), who must have unlocked it in this process.
+application: one events table, one hash chain (docs/FORMAT.md). Every save is one act,
+signed with the key of the member it names (R25), who must have unlocked it in this
+process.
 """
 
 from __future__ import annotations

@@ -71,6 +71,7 @@ class ChainSQL:
     table: str
     lock_timeout_s: float
     lock_retries: int
+    _placeholder: str  # the driver's parameter marker: "?" (sqlite3) or "%s" (psycopg)
     _last_act: tuple[bytes, Any] | None  # (entry hash, time) of this recorder's last act
     # PostgreSQL: the head and the highest id this recorder's last save committed
     # (position, entry hash, act record, id), whether the next save may build its rows on
@@ -99,7 +100,7 @@ class ChainSQL:
         self._pg_speculate = False
         self._pg_wait = 0
         self._pg_backoff = 1
-        placeholder = "?" if dialect == "sqlite" else "%s"
+        placeholder = self._placeholder = "?" if dialect == "sqlite" else "%s"
         self._insert_sql = (
             f"INSERT INTO {table} ({COLUMNS}) VALUES ({', '.join([placeholder] * 10)})"
         )
@@ -220,7 +221,7 @@ class ChainSQL:
         library's ORM query returns, through the same index (``originator_id,
         originator_version``). The ORM's query building and row objects were over half
         of the time to load an aggregate (docs/BENCHMARKS.md, the demo's profile)."""
-        p = "?" if self.dialect == "sqlite" else "%s"
+        p = self._placeholder
         oid = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
         sql = self._select_events_sql
         params: list[Any] = [oid.bytes if self.dialect == "sqlite" else oid]
@@ -233,7 +234,7 @@ class ChainSQL:
         sql += " ORDER BY originator_version DESC" if desc else " ORDER BY originator_version"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        rows = _fetchall(conn, sql, params)
+        rows = fetchall(conn, sql, params)
         return [StoredEvent(oid, r[0], r[1], bytes(r[2])) for r in rows]
 
     def _select_notifications_on(
@@ -249,7 +250,7 @@ class ChainSQL:
         connection (the caller ends the read): the log in id order from ``start`` (to
         ``stop``), of ``topics`` if any, at most ``limit`` rows, as the library's ORM
         query returns them."""
-        p = "?" if self.dialect == "sqlite" else "%s"
+        p = self._placeholder
         where: list[str] = []
         params: list[Any] = []
         if start is not None:
@@ -265,7 +266,7 @@ class ChainSQL:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += f" ORDER BY id LIMIT {int(limit)}"
-        rows = _fetchall(conn, sql, params)
+        rows = fetchall(conn, sql, params)
         sqlite = self.dialect == "sqlite"  # the originator id's 16 bytes, not a UUID
         return [
             Notification(
@@ -499,7 +500,8 @@ class ChainSQL:
         return rows
 
 
-def _fetchall(conn: Any, sql: str, params: Sequence[Any]) -> list[Any]:
+def fetchall(conn: Any, sql: str, params: Sequence[Any]) -> list[Any]:
+    """``sql``'s rows on a DB-API connection, its cursor closed."""
     cur = conn.cursor()
     try:
         cur.execute(sql, params)

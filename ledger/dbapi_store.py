@@ -37,7 +37,13 @@ from eventsourcing.persistence import (
     TrackingRecorder,
 )
 
-from ledger.chain_sql import COLUMNS, DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT_S, ChainSQL
+from ledger.chain_sql import (
+    COLUMNS,
+    DEFAULT_LOCK_RETRIES,
+    DEFAULT_LOCK_TIMEOUT_S,
+    ChainSQL,
+    fetchall,
+)
 from ledger.status import connect_plain, parse_url
 
 if TYPE_CHECKING:
@@ -176,25 +182,14 @@ class DbapiRecorder(ChainSQL, ApplicationRecorder):
             )
 
     def max_notification_id(self) -> int | None:
-        rows = self._fetch(f"SELECT max(id) FROM {self.table}", [])
+        with self._lock, self._persistence_errors():
+            rows = fetchall(self.conn, f"SELECT max(id) FROM {self.table}", [])
         return rows[0][0] if rows else None
 
     def subscribe(
         self, gt: int | None = None, topics: Sequence[str] = ()
     ) -> Subscription[ApplicationRecorder]:
         raise NotImplementedError("a command line act does not subscribe")
-
-    def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        try:
-            with self._lock:
-                cur = self.conn.cursor()
-                try:
-                    cur.execute(sql, params)
-                    return list(cur.fetchall())
-                finally:
-                    cur.close()
-        except self.dbapi.Error as e:
-            raise PersistenceError(e) from e
 
 
 def _check_usable(conn: Any, dialect: str, table: str) -> None:

@@ -249,22 +249,21 @@ class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
         try:
             proxy = datastore.engine.raw_connection()  # type: ignore[union-attr]
             conn: Any = proxy.driver_connection
+            # PostgreSQL: the SELECT alone, in autocommit, so no ROLLBACK round trip follows
+            # it when the pool takes the connection back (pysqlite begins no transaction
+            # for a SELECT).
+            postgres = self.dialect == "postgresql"
             try:
-                if self.dialect == "sqlite":  # pysqlite begins no transaction for a SELECT
-                    with self._persistence_errors():
-                        return read(conn)
-                # PostgreSQL: the SELECT alone, in autocommit, so no ROLLBACK round trip
-                # follows it when the pool takes the connection back.
-                conn.autocommit = True
-                try:
-                    with self._persistence_errors():
-                        return read(conn)
-                finally:
+                if postgres:
+                    conn.autocommit = True
+                with self._persistence_errors():
+                    return read(conn)
+            finally:
+                if postgres:
                     try:
                         conn.autocommit = False
                     except self.dbapi.Error:  # a broken connection: not back into the pool
                         proxy.invalidate()
-            finally:
                 proxy.close()
         finally:
             if lock is not None:

@@ -3,8 +3,8 @@
 The report is filled from the read models by the report service; the renderers
 (``render_html``, ``render_pdf``, ``render_data``) read only these frozen dataclasses, so
 the same numbers reach the board (HTML, PDF) and machines (JSON, CSV). Times are
-timezone-aware UTC here (as everywhere inside) and shown in the site's time zone on screen and paper
-(R24). Field names are the JSON schema (docs/REPORTS.md): renaming one is a schema change.
+timezone-aware UTC here (as everywhere inside) and shown in the site's time zone on
+screen and paper (R24). Field names are the JSON schema (docs/REPORTS.md): renaming one is a schema change.
 """
 
 from __future__ import annotations
