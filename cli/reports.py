@@ -312,7 +312,8 @@ def history(ctx: Context, subject: str, as_of: TypedTime | None, as_json: bool, 
 
     SUBJECT is a segment id, a request reference (R-2026-0001), a hold id (H-...), a
     camera id or a patron pseudonym (p-...). Events of other records that name the
-    subject are included (a hold naming a segment, a release listing footage, ...).
+    subject are included (a hold naming a segment, a release listing footage, ...),
+    and so are the readings of its record and the attempts refused.
 
     \b
     Example:

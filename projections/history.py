@@ -14,7 +14,10 @@ An event is "about" a subject when
   hold naming segments, a request naming a pseudonym or segments, a release listing
   footage, a capture or purge naming its camera, a follow-up resolved by a court order
   request, an export clip naming its segment;
-* or it is a refused attempt (``AccessDenied``) whose subject names it.
+* or it is a refused attempt (``AccessDenied``) or a read of confidential details
+  (``ConfidentialRecordRead``: a request's record, its Appendix 9, a history) whose
+  subject names it, so a legal review shows who read the record as well as who was
+  refused.
 """
 
 from __future__ import annotations
@@ -126,14 +129,21 @@ def _field_keys(event: Any, names: Iterable[str]) -> set[str]:
     return keys
 
 
-def _refusal_keys(event: Any) -> set[str]:
+def _named_keys(subject: str, *, cameras: bool) -> set[str]:
+    """The subject keys a refusal's or a read's ``subject`` text names: comma-separated
+    ids, or keys already written as ``kind:value`` (a history's). Free text is a camera
+    name only when ``cameras`` (a camera act's refusal): "log from 5" names nothing."""
     keys = set()
-    for token in str(event.subject).split(","):
+    for token in subject.split(","):
         token = token.strip()
         if not token:
             continue
-        key = classify(token)
-        if not key.startswith("camera:") or str(event.action).startswith("camera"):
+        kind, sep, value = token.partition(":")
+        if sep and kind in SUBJECT_KINDS and value.strip():
+            key = subject_key(kind, value)
+        else:
+            key = classify(token)
+        if cameras or not key.startswith("camera:"):
             keys.add(key)
     return keys
 
@@ -180,7 +190,9 @@ class SubjectIndexProjection(Projection):
                 known |= own
         keys |= _field_keys(event, INDEXED_FIELDS)
         if kind == "AccessDenied":
-            keys |= _refusal_keys(event)
+            keys |= _named_keys(str(event.subject), cameras=str(event.action).startswith("camera"))
+        elif kind == "ConfidentialRecordRead":
+            keys |= _named_keys(str(event.subject), cameras=False)
         for key in sorted(keys):
             insert_row(conn, subject_index, subject=key, notification_id=notification_id)
 
@@ -339,6 +351,10 @@ _SUMMARIES: dict[str, Any] = {
     "PatronRecorded": lambda e, z: f"patron {e.pseudonym} recorded (details sealed)",
     "PatronDetailsRecorded": lambda e, z: "patron details sealed under a new key",
     "PatronForgotten": lambda e, z: f"patron {e.pseudonym} details erased: {e.reason}",
+    "ConfidentialRecordRead": lambda e, z: (
+        f"read the {_RECORD_WORDS.get(e.record, e.record)} of {e.subject}"
+        + (f" ({e.detail})" if e.detail else "")
+    ),
     "AccessDenied": lambda e, z: f"REFUSED {e.action} ({e.subject}) under {e.rule_id}: {e.message}",
     "PolicyAdopted": lambda e, z: (
         f"policy version {e.version} adopted ({e.approved_by}, {e.approval_ref}), in force "
@@ -352,6 +368,9 @@ _SUMMARIES: dict[str, Any] = {
         f"sha256:{e.sha256[:16]}"
     ),
 }
+
+
+_RECORD_WORDS = {"request": "record", "appendix9": "Appendix 9 form", "log": "event details"}
 
 
 def summarise(event: Any, zone: ZoneInfo) -> str:

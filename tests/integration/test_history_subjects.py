@@ -86,3 +86,25 @@ def test_the_rebuilt_subject_index_equals_the_incremental_one(ledger: Ledger) ->
     finally:
         views.close()
     assert before == after and len(before) > 30
+
+
+def test_a_request_history_shows_who_read_it_and_who_was_refused(ledger: Ledger) -> None:
+    from ledger.errors import NotPermitted
+    from projections.history import read_history
+
+    sc = build_scenario(ledger)
+    ledger.read_request(sc.emergency, actor=D, detail="web")
+    read_history(ledger, sc.emergency, actor=D)  # recorded under "request:R-..."
+    with pytest.raises(NotPermitted):
+        read_history(ledger, sc.emergency, actor=S)
+    ledger.record_read("log", "log from 1", actor=D)  # names no subject
+
+    entries = history(ledger, sc.emergency)
+    reads = [e for e in entries if e.kind == "ConfidentialRecordRead"]
+    assert [(e.actor, e.summary) for e in reads] == [
+        (D, f"read the record of {sc.emergency} (web)"),
+        (D, f"read the history of request:{sc.emergency}"),
+    ]
+    (refused,) = [e for e in entries if e.kind == "AccessDenied"]
+    assert refused.actor == S and "READ-CONFIDENTIAL" in refused.summary
+    assert [e.kind for e in history(ledger, "log from 1")] == []
