@@ -30,9 +30,19 @@ __all__ = ["DisclosureCommands", "OrderScope", "inventory_digest"]
 
 
 def inventory_digest(ref: str, fields: Sequence[str], footage: Sequence[dict[str, str]], to: str,
-                     method: str) -> str:  # fmt: skip
-    """SHA-256 of the canonical release inventory, so a copy given out can be matched (R7)."""
-    doc = {"request": ref, "fields": sorted(fields), "footage": footage, "to": to, "method": method}
+                     method: str, *, redacted: bool | None = None,
+                     period: Sequence[str] | None = None) -> str:  # fmt: skip
+    """SHA-256 of the canonical release inventory, so a copy given out can be matched (R7):
+    what was released, to whom and how, whether the footage left blurred, and the dates of
+    the records (the last two only when the release has them, so a release of fields alone
+    digests as before)."""
+    doc: dict[str, Any] = {
+        "request": ref, "fields": sorted(fields), "footage": footage, "to": to, "method": method,
+    }  # fmt: skip
+    if redacted is not None:
+        doc["redacted"] = redacted
+    if period is not None:
+        doc["period"] = list(period)
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
@@ -231,6 +241,8 @@ class DisclosureCommands(DisclosureIntake):
         for seg in segments:
             info = self._footage().segment_info(seg)
             inventory.append({"segment_id": seg, "sha256": info.sha256})
+        redacted = bool((redaction or {}).get("faces")) if segments else None
+        dates = [period[0].isoformat(), period[1].isoformat()] if period else None
         common = self._common(who, now)
         request.trigger_event(
             Request.DisclosureReleased,
@@ -239,10 +251,12 @@ class DisclosureCommands(DisclosureIntake):
             to=to,
             recipient_badge=" ".join(badge.split()),
             method=method,
-            period=[period[0].isoformat(), period[1].isoformat()] if period else None,
+            period=dates,
             basis=plan.basis,
-            redacted=bool((redaction or {}).get("faces")) if segments else None,
-            inventory_sha256=inventory_digest(request.ref, fields, inventory, to, method),
+            redacted=redacted,
+            inventory_sha256=inventory_digest(
+                request.ref, fields, inventory, to, method, redacted=redacted, period=dates
+            ),
             **common,
         )
         if plan.basis == "emergency" and request.follow_up is None:

@@ -358,7 +358,9 @@ class ProofForm(FlaskForm):
 
 class ExportForm(FlaskForm):
     segments = Checkboxes("Segments to export (those the Director approved)")
-    redact_faces = BooleanField("Blur faces (detection only: check the result, R19)")
+    # Ticked until the Director unticks it: a clip leaves the library blurred unless
+    # someone decides otherwise (over-disclosure cannot be taken back).
+    redact_faces = BooleanField("Blur faces (detection only: check the result, R19)", default=True)
     signing_passphrase = PasswordField(
         "Checkpoint signing key passphrase (only if the key has one)",
         validators=[Optional(), Length(max=1024)],

@@ -281,3 +281,21 @@ def test_the_inventory_digest_changes_with_anything_released() -> None:
     assert base == inventory_digest("R-1", ["name"], [], "Lee", "in person")
     assert base != inventory_digest("R-1", ["name", "phone"], [], "Lee", "in person")
     assert base != inventory_digest("R-1", ["name"], [], "Kim", "in person")
+
+
+def test_the_inventory_digest_tells_blurred_footage_and_dates_apart() -> None:
+    clip = [{"segment_id": "ab" * 6, "sha256": "c" * 64}]
+    blurred = inventory_digest("R-1", [], clip, "Lee", "in person", redacted=True)
+    plain = inventory_digest("R-1", [], clip, "Lee", "in person", redacted=False)
+    assert blurred != plain
+    dated = inventory_digest("R-1", ["name"], [], "Lee", "in person", period=["2026-01-01", "2026-02-01"])  # fmt: skip
+    assert dated != inventory_digest("R-1", ["name"], [], "Lee", "in person")
+    # a release of fields alone digests as it always did (earlier releases still match)
+    doc = {"request": "R-1", "fields": ["name"], "footage": [], "to": "Lee", "method": "in person"}
+    import hashlib
+    import json
+
+    assert (
+        inventory_digest("R-1", ["name"], [], "Lee", "in person")
+        == hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    )

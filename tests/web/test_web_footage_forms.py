@@ -155,6 +155,11 @@ def test_the_director_exports_the_approved_footage_and_downloads_the_package(
     director, ref = _approved(app, library)
     html = director.get(f"/requests/{ref}").get_data(as_text=True)
     assert "Evidence export" in html and 'id="segments-0"' in html
+    # the clip leaves blurred unless the Director unticks the box; the decision is quoted
+    assert re.search(
+        r'<input[^>]*checked[^>]*id="redact_faces"|<input[^>]*id="redact_faces"[^>]*checked', html
+    )
+    assert "The decision said: “an open theft investigation”" in html
     start = head(library["data_dir"])
     response = post(director, f"/requests/{ref}/export", {"segments": library["segment"]},
                     form_page=f"/requests/{ref}")  # fmt: skip
@@ -164,6 +169,7 @@ def test_the_director_exports_the_approved_footage_and_downloads_the_package(
     html = director.get(f"/requests/{ref}").get_data(as_text=True)
     link = re.search(rf'href="(/requests/{ref}/exports/[^"]+\.zip)"', html)
     assert link, html
+    assert re.search(r"Released before: 1 segment to [^<]* not redacted\.", html), html
     package = director.get(link.group(1))
     assert package.status_code == 200 and package.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(package.data)) as z:
