@@ -26,6 +26,14 @@ MISSING_KEY = (
 )
 
 
+def _listing_roles() -> str:
+    """'the director, the business manager and counsel': who list every request (not who
+    read a request's record: ``READERS``)."""
+    names = [r.replace("_", " ") for r in LIST_EVERY_REQUEST]
+    names = [n if n == "counsel" else f"the {n}" for n in names]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+
 class DisclosureQueries(PatronCommands):
     def request_list_scope(self, actor: str) -> str | None:
         """Whose requests ``actor`` may list: None for every request (the members who
@@ -50,8 +58,8 @@ class DisclosureQueries(PatronCommands):
             try:
                 self.refuse(
                     who, action, rules.READ_CONFIDENTIAL,
-                    f"{who.name} may not {action} {found.ref}: only the member who took it "
-                    f"in, or {', '.join(r.replace('_', ' ') for r in LIST_EVERY_REQUEST)}",
+                    f"{who.name} may not {action} {found.ref}: another member took it in, "
+                    f"and only {_listing_roles()} list every request",
                     subject=found.ref,
                 )  # fmt: skip
             except NotPermitted:

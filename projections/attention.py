@@ -111,7 +111,9 @@ def _retention_items(
             "--schedule-id ID --schedule-item N --reason TEXT --as DIRECTOR.",
             "retention settings",
         )
-    for seg in segment_rows(conn, ref, status="overdue", limit=shown):
+    overdue = segment_rows(conn, ref, status="overdue", limit=shown)
+    # the most overdue first (the rows come in seal-bucket order)
+    for seg in sorted(overdue, key=lambda s: (s.keep_until or s.deadline, s.segment_id)):
         due = seg.keep_until or seg.deadline
         yield _item(
             "violation",

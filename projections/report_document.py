@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from ledger import sitetime
 from ledger.footage_policy import FLAG_MAX_DAYS
 from ledger.policy_params import ARCHIVE_ROLES
 from projections import charts
@@ -145,7 +146,11 @@ def _attention(report: ComplianceReport, zone: ZoneInfo) -> Section:
         SECTION_TITLES[1],
         (
             _table(
-                "Items for the Director, most serious first",
+                # judged when the report is made (or at --as-of), not at the period's end:
+                # a segment that fell due after the period is overdue now
+                "Items for the Director as of "
+                f"{sitetime.show(report.header.as_of or report.header.generated_at, zone)}, "
+                "most serious first",
                 ("Severity", "What to do", "Rule"),
                 (0.9, 4.6, 1.9),
                 (

@@ -39,7 +39,7 @@ LIST_LIMIT = 500
 
 @bp.route("/footage")
 def footage_list() -> Response:
-    from projections.retention import listed_segments
+    from projections.retention import STATUSES, listed_segments
 
     form = SegmentFilter(request.args)
     d = desk()
@@ -49,7 +49,13 @@ def footage_list() -> Response:
             [("", "all cameras"), *((c.camera_id, c.camera_id) for c in cameras)]
         )
         form.validate()
-        day = form.day.data if not form.day.errors else None
+        if form.status.data and form.status.data not in STATUSES:
+            form.status.errors = [f"Choose one of: {', '.join(STATUSES)}."]
+        if any(f.errors for f in form):
+            # a filter that cannot be read lists nothing: a full list under a bad filter
+            # would look like its result
+            return page("footage.html", 400, form=form, cameras=cameras, rows=None)
+        day = form.day.data
         start, end = sitetime.days(day, day, d.zone()) if day else (None, None)
         # as `custodes footage list`: checked against the seals (R29), an unknown camera
         # named (404), not an empty list

@@ -36,12 +36,20 @@ def _report_roles() -> tuple[str, ...]:
     return tuple(REPORT_ROLES)
 
 
-def _period(form: Any) -> tuple[datetime | None, datetime | None]:
-    """[start, end) of whole site days; either end may be open."""
-    zone = desk().zone()
+def _period_problem(form: Any) -> str | None:
+    """What is wrong with a period filter, in words for the form (None: it reads)."""
+    if not form.validate():
+        return "The dates are site days (YYYY-MM-DD)."
     first, last = form.first.data, form.last.data
     if first and last and first > last:
-        raise InvalidInput(f"the period runs from {first} to {last}: swap them")
+        return f"The period runs from {first} to {last}: swap them."
+    return None
+
+
+def _period(form: Any) -> tuple[datetime | None, datetime | None]:
+    """[start, end) of whole site days; either end may be open (``_period_problem`` first)."""
+    zone = desk().zone()
+    first, last = form.first.data, form.last.data
     start = sitetime.day_start(first, zone) if first else None
     end = sitetime.days(last, last, zone)[1] if last else None
     return start, end
@@ -64,9 +72,9 @@ def disclosures() -> Response:
 
     form = PeriodFilter(request.args)
     fmt = request.args.get("format", "page")
-    if not form.validate():
-        return page("disclosures.html", 400, form=form, rows=[],
-                    message="The dates are site days (YYYY-MM-DD).")  # fmt: skip
+    problem = _period_problem(form)
+    if problem:
+        return page("disclosures.html", 400, form=form, rows=None, message=problem)
     start, end = _period(form)
     with acting() as (ledger, me):
         ledger.authorize(me, "report disclosures", _report_roles(), rules.STAFF_ROLE)
@@ -91,9 +99,9 @@ def access() -> Response:
     from projections.registry import read_views
 
     form = PeriodFilter(request.args)
-    if not form.validate():
-        return page("access.html", 400, form=form, report=None,
-                    message="The dates are site days (YYYY-MM-DD).")  # fmt: skip
+    problem = _period_problem(form)
+    if problem:
+        return page("access.html", 400, form=form, report=None, message=problem)
     start, end = _period(form)
     with acting() as (ledger, me):
         ledger.authorize(me, "report access", _report_roles(), rules.STAFF_ROLE)

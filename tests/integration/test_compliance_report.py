@@ -160,6 +160,9 @@ def test_the_report_carries_the_scenario_numbers_and_what_needs_attention(
     overdue = attention[("FOOTAGE-RETENTION", sc.overdue[0])]
     assert overdue.severity == "violation" and overdue.rule_source == "Policy V-B; 50 ILCS 205"
     assert "run the retention sweep" in overdue.text
+    # the most overdue first (recorded earliest under the same retention), not by id
+    listed = [a.subject_id for a in report.attention if a.subject_id in sc.overdue]
+    assert listed == list(sc.overdue)
     assert attention[("LRCA-EMERGENCY-FOLLOWUP", sc.emergency)].severity == "warning"
     foia = attention[("FOIA-CLOCK", sc.foia)]
     assert foia.severity == "warning" and "2 business days left" in foia.text

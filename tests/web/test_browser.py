@@ -390,3 +390,28 @@ def test_staff_flag_a_segment_for_an_incident(
     assert kinds_since(library["data_dir"], start) == ["FootageFlagged"]
     flags = page.locator("dt", has_text="Flags").locator("xpath=following-sibling::dd[1]")
     assert flags.inner_text().startswith("F-")
+
+
+def test_on_a_phone_the_pages_stay_as_wide_as_the_screen(
+    server: str, chromium: Any, library: dict[str, Any]
+) -> None:
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        page = context.new_page()
+        sign_in(page, server, DIRECTOR, passphrase(DIRECTOR))
+        page.wait_for_url(f"{server}/")
+        wide_tables = 0
+        for path in ("/", "/footage", "/requests", "/reports/disclosures", "/reports/access",
+                     f"/history?subject={library['segment']}"):  # fmt: skip
+            page.goto(f"{server}{path}")
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= 390, f"{path} is {width} px wide on a 390 px screen"
+            # a table wider than the screen scrolls inside itself, nothing cut off
+            wide_tables += page.evaluate(
+                "() => [...document.querySelectorAll('table')]"
+                ".filter(t => t.scrollWidth > t.clientWidth).length"
+            )
+            shot(page, f"web-phone{path.replace('/', '-').split('?')[0] or '-home'}")
+        assert wide_tables > 0  # the check above saw at least one table wider than a phone
+    finally:
+        context.close()

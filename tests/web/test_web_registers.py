@@ -59,7 +59,13 @@ def test_the_disclosure_register_on_the_page_and_as_csv(
     assert [r["ref"] for r in rows] == ["R-2026-0001"]
     assert rows[0]["requester"] == SCRIPT and rows[0]["opened_at"].endswith("Z")
     assert head(library["data_dir"]) == start  # reading the register records nothing
-    assert client.get("/reports/disclosures?first=2026-11-05&last=2026-11-01").status_code == 400
+    assert "<td>none</td>" in html  # nothing released yet, said so
+    for path in ("/reports/disclosures", "/reports/access"):
+        # a period the wrong way round: the form again, saying what to do, and no list
+        reversed_ = client.get(f"{path}?first=2026-11-05&last=2026-11-01")
+        text = reversed_.get_data(as_text=True)
+        assert reversed_.status_code == 400 and "swap them" in text, text
+        assert 'name="first"' in text and "No requests were opened" not in text
 
 
 def test_staff_may_not_read_the_registers_and_each_attempt_is_recorded(
