@@ -258,6 +258,11 @@ def _list(values: Iterable[Any]) -> str:
     return ", ".join(_values(list(values))) or "(none)"
 
 
+# What a ConfidentialRecordRead's ``record`` read, in words.
+_RECORD_WORDS: dict[str, str] = {
+    "request": "record", "appendix9": "Appendix 9 form", "log": "event details",
+}  # fmt: skip
+
 _SUMMARIES: dict[str, Any] = {
     "CameraRegistered": lambda e, z: (
         f"camera {e.camera_id} registered at {e.location} ({e.zone}); signage "
@@ -368,9 +373,6 @@ _SUMMARIES: dict[str, Any] = {
         f"sha256:{e.sha256[:16]}"
     ),
 }
-
-
-_RECORD_WORDS = {"request": "record", "appendix9": "Appendix 9 form", "log": "event details"}
 
 
 def summarise(event: Any, zone: ZoneInfo) -> str:
