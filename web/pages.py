@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, redirect, render_template, request, session
 
-from ledger import rules
+from ledger import rules, sitetime
 from ledger.disclosure import request_id
 from ledger.errors import (
     InvalidInput,
@@ -305,11 +305,23 @@ def opened_at(seen: str | None) -> int:
     return int(seen) if seen is not None and seen.isdigit() else 0
 
 
-def _conflict(ledger: Any, ref: str) -> str:
-    """Why a form was stale: the request changed since the page was opened (another
-    browser decided or released first), or the form did not say when it was opened."""
+def _conflict(ledger: Any, ref: str, seen: str | None) -> str:
+    """Why a form was stale: the form did not say when it was opened, or the request
+    changed since the page was opened (another browser decided or released first)."""
+    if not opened_at(seen):
+        return (
+            f"This form does not say which version of {ref} it was opened on, so it was not "
+            "recorded. The request is shown again below: act on it from here."
+        )
     view = ledger.request_view(ref)
     d = view.get("decision") or {}
+    last = (view.get("releases") or [None])[-1]
+    if last is not None:
+        return (
+            f"{ref} has changed since this page was opened: it was released "
+            f"({last.get('by')}, {sitetime.show(last.get('at'), desk().zone())}). Your form "
+            "was not recorded; read the request below."
+        )
     if d:
         verdict = "approved" if d.get("approved") else "denied"
         return (
@@ -399,7 +411,7 @@ def _confirmed_act(
             act(ledger, me, view)
         except StaleForm as e:
             return _request_page(view, e.version,
-                                 message=_conflict(ledger, ref), status=409)  # fmt: skip
+                                 message=_conflict(ledger, ref, getattr(form, "seen", None) and form.seen.data), status=409)  # fmt: skip
         except InvalidInput as e:
             return again(400, f"{e}. Nothing was recorded.", keep=False)
     return redirect(f"/requests/{ref}")  # type: ignore[return-value]
