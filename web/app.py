@@ -10,6 +10,7 @@ browser asked for it.
 from __future__ import annotations
 
 import gc
+import re
 import secrets
 import threading
 from collections.abc import Iterator
@@ -221,10 +222,20 @@ def acting() -> Iterator[tuple[Ledger, str]]:
 # ---- error pages: a sentence, never a stack trace -------------------------------------------
 
 
+# A ledger message's pointer to a command ("(see: custodes request list)") is for a
+# terminal; in a browser the menu leads there.
+_COMMAND_HINT = re.compile(r" \(see: custodes [^)]*\)")
+
+
 def _error(status: int, message: str, *, rule: str = "", recorded: bool = False) -> Response:
+    from web.forms import LogoutForm
+
+    web = g.get("web")
+    signed_in = {"me": web.signer, "logout_form": LogoutForm()} if web is not None else {}
     body = render_template(
-        "error.html", status=status, message=message, rule=rule, recorded=recorded
-    )
+        "error.html", status=status, message=_COMMAND_HINT.sub("", message), rule=rule,
+        recorded=recorded, **signed_in,
+    )  # fmt: skip
     return Response(body, status=status, mimetype="text/html")
 
 
