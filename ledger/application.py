@@ -38,6 +38,7 @@ from ledger.refusals import Refusal
 from ledger.rules import Rule
 from ledger.site import SITE_ID, Site
 from ledger.staff import CLEAR_TOPICS, SERVICE_NAME, SERVICE_ROLE, StaffMember, staff_id
+from ledger.text import attempted
 from ledger.unlock import os_user
 
 if TYPE_CHECKING:  # imported where used: an act on the DB-API path never imports it
@@ -277,7 +278,8 @@ class LedgerBase(Application):
                 who,
                 action,
                 rules.SERVICE_SCOPE,
-                f"the service identity records the retention sweep and verifications only, not {action}",
+                "the service identity records the retention sweep and verifications only; "
+                f"it may not {attempted(action)}",
                 subject=subject,
             )
         if roles and member.role not in roles:
@@ -288,7 +290,7 @@ class LedgerBase(Application):
                 who,
                 action,
                 rule,
-                f"{member.name} ({member.role.replace('_', ' ')}) may not {action}; "
+                f"{member.name} ({member.role.replace('_', ' ')}) may not {attempted(action)}; "
                 f"only {' or '.join(r.replace('_', ' ') for r in roles)} may",
                 subject=subject,
             )

@@ -13,6 +13,7 @@ from ledger import policy, rules, sitetime
 from ledger.errors import NotFound, NotPermitted
 from ledger.patron_commands import PatronCommands
 from ledger.reads import LIST_EVERY_REQUEST
+from ledger.text import attempted
 
 # ledger.disclosure and ledger.patrons are imported where they are used: a command that
 # touches no request (a footage act) does not build their event classes (issue 16).
@@ -58,7 +59,7 @@ class DisclosureQueries(PatronCommands):
             try:
                 self.refuse(
                     who, action, rules.READ_CONFIDENTIAL,
-                    f"{who.name} may not {action} {found.ref}: another member took it in, "
+                    f"{who.name} may not {attempted(action)} on {found.ref}: another member took it in, "
                     f"and only {_listing_roles()} list every request",
                     subject=found.ref,
                 )  # fmt: skip

@@ -60,6 +60,24 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
+# The first words of the acts named by a command (``request show``, ``report access``):
+# a refusal quotes them, so it reads "may not use “report access”", not "may not report
+# access". Other acts are named by a phrase ("verify the ledger") and read as they are.
+_COMMAND_GROUPS = frozenset({
+    "backup", "camera", "footage", "keys", "patron", "policy", "projections", "report",
+    "request", "retention", "staff", "totp", "witness",
+})  # fmt: skip
+_COMMANDS = frozenset({"checkpoint", "history", "log", "prove"})
+
+
+def attempted(action: str) -> str:
+    """An attempted act in a sentence: "use “request show”" for a command, the phrase
+    itself otherwise ("verify the ledger")."""
+    if action in _COMMANDS or action.split(" ", 1)[0] in _COMMAND_GROUPS:
+        return f"use “{action}”"
+    return action
+
+
 def printable(text: str, *, keep_newlines: bool = False) -> str:
     """``text`` safe for a terminal: every control character shown as ``\\x1b``-style
     escape (newlines kept when asked), so stored text can never drive the screen."""

@@ -167,7 +167,7 @@ CASES: list[tuple[str, Callable[[Ledger], None], str, str]] = [
     ("11", director_extends_a_flag_past_the_bound, "FOOTAGE-FLAG-BOUND", "an extension ends"),
     ("11", staff_chains_a_second_flag, "FOOTAGE-FLAG-BOUND", "past its own deadline"),
     ("11", staff_flags_footage_already_due, "FOOTAGE-PAST-DEADLINE", "no hold covers it"),
-    ("7", staff_ends_the_directors_viewing, "FOOTAGE-VIEWING-COPY", "may not footage done"),
+    ("7", staff_ends_the_directors_viewing, "FOOTAGE-VIEWING-COPY", "may not use “footage done”"),
     ("12", whether_sam_left_the_desk_early, "FOOTAGE-NO-STAFF-MONITORING", "'Sam Staff'"),
     ("12", whether_sofia_arrived_late, "FOOTAGE-NO-STAFF-MONITORING", "arrived late"),
     ("12", manager_notes_it_is_not_monitoring, "FOOTAGE-NO-STAFF-MONITORING", "only the Director"),

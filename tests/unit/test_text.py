@@ -70,3 +70,14 @@ def test_a_count_agrees_with_its_noun() -> None:
     assert counted(1200, "segment") == "1,200 segments"
     assert counted(2, "viewing copy", "viewing copies") == "2 viewing copies"
     assert counted(1, "viewing copy", "viewing copies") == "1 viewing copy"
+
+
+def test_a_refused_command_is_quoted_and_a_phrase_reads_as_it_is() -> None:
+    from ledger.text import attempted
+
+    assert attempted("report compliance") == "use “report compliance”"
+    assert attempted("keys export-public") == "use “keys export-public”"
+    assert attempted("footage hold release") == "use “footage hold release”"
+    assert attempted("prove") == "use “prove”"
+    assert attempted("verify the ledger") == "verify the ledger"
+    assert attempted("add staff members") == "add staff members"
