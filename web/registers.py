@@ -159,7 +159,9 @@ def _signing_key(passphrase: str | None) -> Any:
 @bp.route("/legal")
 def legal() -> Response:
     with acting() as (ledger, me):
-        ledger.authorize(me, "legal review downloads", LEGAL, rules.STAFF_ROLE)
+        ledger.authorize(
+            me, "download checkpoints and proofs for legal review", LEGAL, rules.STAFF_ROLE
+        )
     return _legal_page()
 
 
