@@ -30,7 +30,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -72,7 +72,7 @@ class ExportIncomplete(LedgerError):
 README = """Evidence package from {library}
 =====================================================================
 
-Request {request} (case {case}) -- exported {exported_at} UTC by {exporter}
+Request {request} (case {case}) -- exported {exported_at} by {exporter}
 for {recipient}. Clips: {clips}.
 
 What is here
@@ -162,7 +162,7 @@ def export_footage(
                 library=ledger.site().library,
                 request=permit.request_ref,
                 case=permit.case_number or "-",
-                exported_at=stamp,
+                exported_at=f"{now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
                 exporter=permit.who.name,
                 recipient=permit.recipient,
                 clips=len(clips),

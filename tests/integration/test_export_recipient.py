@@ -77,6 +77,7 @@ def test_the_exports_md_recipe_runs_and_leaves_the_package_as_it_was(package: Pa
     readme = (package / "README.txt").read_text()
     for command in commands(recipe()):
         assert command in commands(readme), command
+    assert re.search(r"-- exported \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC by ", readme), readme
 
 
 def test_the_shipped_script_checks_the_package_with_the_standard_library(
