@@ -378,7 +378,16 @@ def _guardian_field(facts: RequestFacts, field: str) -> Decision:
     if not (facts.guardianship_confirmation or "").strip():
         return refuse(r.POLICY_MINOR_FINES, "how guardianship was confirmed is not recorded")
     if field in facts.guardian_fields:
-        return allow(r.POLICY_MINOR_FINES, f"{field} is a fines/fees amount")
+        if field == "itemized_fines":
+            # an itemized fine names the item it is for: the title is circulation
+            # information, never told (policy V-A: "Circulation information will not be
+            # provided")
+            return allow(
+                r.POLICY_MINOR_FINES,
+                "itemized fines: each fine's amount, date and kind (overdue, lost, damaged) "
+                "only, never the title of the item it is for",
+            )
+        return allow(r.POLICY_MINOR_FINES, f"{field.replace('_', ' ')} is a fines/fees amount")
     if FIELD_CLASS.get(field) in {"circulation", "fines_fees"}:
         return refuse(
             r.POLICY_MINOR_FINES,

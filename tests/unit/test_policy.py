@@ -804,3 +804,11 @@ def test_a_refusal_of_several_fields_names_each_rule_once(
     assert text == message
     shown = f"{rule.cite()}: {text}"  # as NotPermitted prints it
     assert all(shown.count(d.rule.cite()) == 1 for d in refused), shown
+
+
+def test_itemized_fines_told_to_a_guardian_come_with_the_words_never_the_title() -> None:
+    allowed = guardian("itemized_fines")
+    assert allowed.allowed and allowed.rule.id == "POLICY-MINOR-FINES"
+    assert "never the title" in allowed.reason
+    assert guardian("fines_total").reason == "fines total is a fines/fees amount"
+    assert not guardian("titles").allowed
