@@ -334,7 +334,9 @@ def test_an_acting_director_decides_only_within_her_delegation_and_cites_it(
     )
     assert statement.delegation == delegation
     ledger.clock.set(NOW + timedelta(days=2, minutes=1))  # it ends by itself
-    with pytest.raises(NotPermitted, match="Bo Manager \\(business manager\\) may not use “camera add”"):
+    with pytest.raises(
+        NotPermitted, match="Bo Manager \\(business manager\\) may not use “camera add”"
+    ):
         ledger.register_camera(
             "c3", location="Hall", zone="public", signage_posted=True, actor=MANAGER
         )
