@@ -97,7 +97,8 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "verify-export": (
         ("export",),
-        "Check an evidence package: hashes, signatures, and the export's inclusion proof.",
+        "Check an evidence package or a disclosure record: hashes, signatures, and its "
+        "inclusion proof.",
     ),
     "verify-proof": (
         ("proofs",),

@@ -141,14 +141,16 @@ def footage_export(
 )
 @json_option
 def verify_export(package: Path, public_key: Path | None, as_json: bool) -> None:
-    """Check an evidence package: hashes, signatures, and the export's inclusion proof.
+    """Check an evidence package or a disclosure record: hashes, signatures, and its
+    inclusion proof.
 
-    Needs no ledger and no keys: a recipient runs it on what they received. Exit 3 if
-    anything in the package was changed.
+    Needs no ledger and no keys: a recipient runs it on what they received (`footage
+    export` or `request record` wrote it). Exit 3 if anything in it was changed.
 
     \b
     Example:
       custodes verify-export ./evidence-R-2026-0004 --public-key library-public.pem
+      custodes verify-export ./record-R-2026-0001
     """
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -165,9 +167,14 @@ def verify_export(package: Path, public_key: Path | None, as_json: bool) -> None
     if as_json:
         emit_json({"ok": True, **report.__dict__})
         return
+    what = (
+        f"{report.clips} clip(s); the export"
+        if (package / "manifest.json").is_file()
+        else ("the disclosure record")
+    )
     echo(
         f"OK: {report.files_checked} files match SHA256SUMS and its signature; "
-        f"{report.clips} clip(s); the export is entry {report.export_event_position} of the "
+        f"{what} is entry {report.export_event_position} of the "
         f"signed checkpoint of {report.checkpoint_size} entries ({report.key_name}); "
         f"public key sha256 {report.public_key_sha256}"
     )

@@ -380,6 +380,7 @@ def register(group: click.Group) -> None:
         request_decision.request_decide,
         request_decision.request_release,
         request_decision.request_acknowledge,
+        request_decision.request_record_package,
         request_decision.request_follow_up,
     ):
         request_group.add_command(command)

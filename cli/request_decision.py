@@ -123,6 +123,73 @@ def request_acknowledge(ctx: Context, ref: str, signed_receipt: Path, actor: str
     info(f"Recorded the signed receipt on {ref.upper()}.")
 
 
+@click.command("record")
+@click.argument("ref")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="New (or empty) directory for the record (never a symbolic link).",
+)
+@click.option(
+    "--release",
+    "number",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Which release of the request (1, 2, ... as `request show` lists them; default: the last).",
+)
+@actor_option
+@json_option
+@pass_ctx
+def request_record_package(
+    ctx: Context, ref: str, to: Path, number: int | None, actor: str, as_json: bool
+) -> None:
+    """Write the disclosure record of a release, for the officer or court that received
+    it: verifiable without Custodes (R7, R21).
+
+    The record is the release as the ledger holds it: the request, its legal basis with
+    the SHA-256 of the signed court order or Appendix 9 form, the Director's decision, and
+    which fields were released, to whom, how and when (field names, never their values).
+    It is recorded in the ledger under an id derived from its digest and handed over with
+    its inclusion proof, a signed checkpoint, the public key, README.txt, verify.py,
+    SHA256SUMS and its signature. The Director, the Business Manager or the member who
+    recorded the release issues it; each record issued is recorded.
+
+    \b
+    Example:
+      custodes request record R-2026-0001 --to ./record-R-2026-0001 --as "Dana Director"
+      python3 -I ./record-R-2026-0001/verify.py      # what the recipient runs
+    """
+    from cli.proofs import signing_passphrase
+    from ledger.record_package import write_disclosure_record
+
+    ledger = ctx.ledger()
+    key = ctx.datadir().signing_key(signing_passphrase(ctx))
+    result = write_disclosure_record(
+        ledger, ref, to=to, actor=actor, signing_key=key, release=number
+    )
+    release = result.record["release"]
+    if as_json:
+        emit_json(
+            {
+                "path": result.path,
+                "request": result.record["request"]["ref"],
+                "release": release["number"],
+                "event_position": result.event_position,
+                "checkpoint_size": result.checkpoint_size,
+                "record": result.record,
+            }
+        )
+        return
+    info(
+        f"Wrote the disclosure record of release {release['number']} of "
+        f"{result.record['request']['ref']} (to {release['to']}) to {result.path}; it is entry "
+        f"{result.event_position} of the signed checkpoint ({result.checkpoint_size} entries). "
+        "The recipient checks it with README.txt."
+    )
+
+
 @click.command("follow-up")
 @click.argument("ref")
 @click.option("--court-order", "court_order_request", metavar="OTHER_REQ", help="Later order.")

@@ -21,6 +21,7 @@ from ledger.footage_commands import FootageCommands
 from ledger.footage_queries import FootageQueries
 from ledger.identity import IdentityCommands
 from ledger.integrity import open_chain, verify_chain
+from ledger.record_commands import DisclosureRecordCommands
 from ledger.report_commands import ReportCommands
 from ledger.retention_commands import RetentionCommands
 from ledger.verification_commands import VerificationCommands
@@ -32,6 +33,7 @@ class Ledger(
     ReportCommands,
     VerificationCommands,
     ExportCommands,
+    DisclosureRecordCommands,
     DisclosureCommands,
     DisclosureQueries,
     FootageCommands,

@@ -45,6 +45,10 @@ VERIFIER = "verify.py"
 SUMS = "SHA256SUMS"
 SIGNATURE = "SHA256SUMS.sig"
 CHUNK = 1 << 20
+# Disclosure records (ledger.disclosure_records): the record's canonical JSON, digested.
+RECORD_NAMESPACE = UUID("4fe0c093-0521-452c-b1ae-6a5c90880b21")
+RECORD_FORMAT = "custodes-disclosure-record/1"
+RECORD_DOMAIN = b"custodes/disclosure-record/v1\x00"
 
 
 class EvidenceInvalid(LedgerError):
@@ -75,6 +79,15 @@ def content_digest(clips: list[dict[str, Any]], request_ref: str, exported_at: s
     for clip in sorted(clips, key=lambda c: c["file"]):
         h.update(clip_line(clip).encode("utf-8"))
     return h.hexdigest()
+
+
+def record_digest(record: dict[str, Any]) -> str:
+    """A disclosure record's digest: SHA-256 over the domain and its canonical JSON."""
+    return hashlib.sha256(RECORD_DOMAIN + canonical_json(record)).hexdigest()
+
+
+def record_id(digest: str) -> UUID:
+    return uuid5(RECORD_NAMESPACE, digest)
 
 
 def verifier_script() -> bytes:
@@ -110,8 +123,11 @@ def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = Non
     """
     from ledger.integrity import InclusionProof, MerkleProofFailed, check_inclusion
 
-    if not (root / "manifest.json").is_file():
-        raise InvalidInput(f"{root} is not a Custodes evidence package (no manifest.json)")
+    if not (root / "manifest.json").is_file() and not (root / "record.json").is_file():
+        raise InvalidInput(
+            f"{root} is not a Custodes evidence package or disclosure record (no manifest.json "
+            "or record.json)"
+        )
     key_pem = _read(root, "public-key.pem")
     key = trusted_public_key or _public_key(key_pem)
     sums = _read(root, SUMS)
@@ -131,6 +147,38 @@ def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = Non
     present = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} - {SUMS, SIGNATURE}
     if extra := sorted(present - set(listed)):
         raise EvidenceInvalid(f"{extra[0]} is in the package but not in {SUMS}")
+    if (root / "record.json").is_file() and not (root / "manifest.json").is_file():
+        expected, items, what = _disclosure_record(root)
+    else:
+        expected, items, what = _evidence(root, listed)
+    note = _read(root, "checkpoint.txt").decode()
+    key_name = parse_unverified_origin(note)
+    try:
+        cp = parse_and_verify(note, key, key_name)
+    except MerkleError as e:
+        raise EvidenceInvalid(f"checkpoint.txt does not verify: {e}") from e
+    proof = InclusionProof.from_json(json.loads(_read(root, "proof.json")))
+    if proof.originator_id != expected:
+        raise EvidenceInvalid(
+            f"proof.json is not the proof of this {what[0]}: its event does not commit to {what[1]}"
+        )
+    try:
+        check_inclusion(proof, cp)
+    except (MerkleProofFailed, InvalidInput) as e:
+        raise EvidenceInvalid(f"proof.json does not verify against checkpoint.txt: {e}") from e
+    return PackageReport(
+        files_checked=len(listed),
+        clips=items,
+        export_event_position=proof.position,
+        checkpoint_size=cp.size,
+        key_name=key_name,
+        public_key_sha256=public_key_fingerprint(_public_key(key_pem)),
+    )
+
+
+def _evidence(root: Path, listed: dict[str, str]) -> tuple[UUID, int, tuple[str, str]]:
+    """An evidence package's manifest: its clips are the files listed, its digest theirs;
+    returns the export id it commits to and the number of clips."""
     manifest = json.loads(_read(root, "manifest.json"))
     if manifest.get("format") != MANIFEST_FORMAT:
         raise EvidenceInvalid(
@@ -143,29 +191,18 @@ def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = Non
     digest = content_digest(manifest["clips"], manifest["request"], manifest["exported_at"])
     if digest != manifest["content_digest"]:
         raise EvidenceInvalid("manifest.json's content digest does not match its clips")
-    note = _read(root, "checkpoint.txt").decode()
-    key_name = parse_unverified_origin(note)
-    try:
-        cp = parse_and_verify(note, key, key_name)
-    except MerkleError as e:
-        raise EvidenceInvalid(f"checkpoint.txt does not verify: {e}") from e
-    proof = InclusionProof.from_json(json.loads(_read(root, "proof.json")))
-    if proof.originator_id != export_id(digest):
+    return export_id(digest), len(manifest["clips"]), ("export", "these clips")
+
+
+def _disclosure_record(root: Path) -> tuple[UUID, int, tuple[str, str]]:
+    """A disclosure record (``ledger.disclosure_records``): the id its digest gives."""
+    record = json.loads(_read(root, "record.json"))
+    if record.get("format") != RECORD_FORMAT:
         raise EvidenceInvalid(
-            "proof.json is not the proof of this export: its event does not commit to these clips"
+            f"record.json has the format {record.get('format')!r}; this Custodes checks "
+            f"{RECORD_FORMAT}"
         )
-    try:
-        check_inclusion(proof, cp)
-    except (MerkleProofFailed, InvalidInput) as e:
-        raise EvidenceInvalid(f"proof.json does not verify against checkpoint.txt: {e}") from e
-    return PackageReport(
-        files_checked=len(listed),
-        clips=len(manifest["clips"]),
-        export_event_position=proof.position,
-        checkpoint_size=cp.size,
-        key_name=key_name,
-        public_key_sha256=public_key_fingerprint(_public_key(key_pem)),
-    )
+    return record_id(record_digest(record)), 0, ("disclosure record", "this record")
 
 
 def parse_unverified_origin(note: str) -> str:

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Check a Custodes evidence package with the Python standard library alone.
+"""Check a Custodes evidence package or disclosure record with the Python standard library
+alone.
 
 Shipped inside every package as ``verify.py``; run it where the package is::
 
@@ -12,10 +13,12 @@ and prints the first thing that does not check out (exit 3) or ``OK`` (exit 0):
    (the package's ``public-key.pem``, or the one you name; compare its fingerprint with
    the one the library publishes);
 2. every file listed in ``SHA256SUMS`` has that SHA-256, and no other file was added;
-3. ``manifest.json``'s clips are the files listed, and its content digest is theirs;
+3. ``manifest.json``'s clips are the files listed, and its content digest is theirs (an
+   evidence package), or ``record.json``'s digest is computed (a disclosure record);
 4. ``checkpoint.txt`` is a checkpoint signed by the library's key (C2SP signed note);
-5. ``proof.json`` is the inclusion proof (RFC 9162) of the export's ledger entry in that
-   checkpoint, and the entry's aggregate id commits to the content digest.
+5. ``proof.json`` is the inclusion proof (RFC 9162) of the export's (or the record's)
+   ledger entry in that checkpoint, and the entry's aggregate id commits to the content
+   digest (or the record's digest).
 
 The formats are in the Custodes repository, docs/FORMAT.md. Ed25519 verification is the
 reference code of RFC 8032 section 6 (slow, not constant-time: it only verifies public
@@ -40,6 +43,9 @@ EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
 MANIFEST_FORMAT = "custodes-evidence-manifest/2"
 PROOF_FORMAT = "custodes-inclusion-proof/1"
 EXPORT_NAMESPACE = uuid.UUID("0b1f5a52-4e0c-4a8e-9a39-3f7f8ad5e0c1")
+RECORD_FORMAT = "custodes-disclosure-record/1"
+RECORD_NAMESPACE = uuid.UUID("4fe0c093-0521-452c-b1ae-6a5c90880b21")
+RECORD_DOMAIN = b"custodes/disclosure-record/v1\x00"
 SUMS, SIGNATURE = "SHA256SUMS", "SHA256SUMS.sig"
 SPKI_ED25519 = bytes.fromhex("302a300506032b6570032100")  # DER prefix of an Ed25519 SPKI
 EM_DASH = "\u2014"
@@ -335,23 +341,20 @@ def verify_package(root, public_key_pem=None):
     extra = sorted(present - set(listed) - {SUMS, SIGNATURE})
     if extra:
         raise Failed(f"{extra[0]} is in the package but not in {SUMS}")
-    manifest = json.loads(_read(root, "manifest.json"))
-    if manifest.get("format") != MANIFEST_FORMAT:
-        raise Failed(f"manifest.json's format is {manifest.get('format')!r}, not {MANIFEST_FORMAT}")
-    for clip in manifest["clips"]:
-        if listed.get(clip["file"]) != clip["sha256"]:
-            raise Failed(f"manifest.json's SHA-256 for {clip['file']} does not match")
-    digest = content_digest(manifest["clips"], manifest["request"], manifest["exported_at"])
-    if digest != manifest["content_digest"]:
-        raise Failed("manifest.json's content digest does not match its clips")
+    if os.path.isfile(os.path.join(root, "record.json")) and not os.path.isfile(
+        os.path.join(root, "manifest.json")
+    ):
+        namespace, digest, what = _disclosure_record(root, listed)
+    else:
+        namespace, digest, what = _evidence(root, listed)
     origin, size, root_hash = read_checkpoint(_read(root, "checkpoint.txt").decode("utf-8"), public)
     proof = json.loads(_read(root, "proof.json"))
     if proof.get("format") != PROOF_FORMAT:
         raise Failed(f"proof.json's format is {proof.get('format')!r}, not {PROOF_FORMAT}")
     entry = proof["entry"]
-    if uuid.UUID(entry["originator_id"]) != uuid.uuid5(EXPORT_NAMESPACE, digest):
+    if uuid.UUID(entry["originator_id"]) != uuid.uuid5(namespace, digest):
         raise Failed(
-            "proof.json is not the proof of this export: its entry does not commit to these clips"
+            f"proof.json is not the proof of this {what[0]}: its entry does not commit to {what[1]}"
         )
     computed = entry_hash(
         int(entry["position"]),
@@ -371,14 +374,47 @@ def verify_package(root, public_key_pem=None):
     leaf = hashlib.sha256(b"\x00" + computed).digest()
     verify_inclusion(leaf, int(entry["position"]) - 1, size, path, root_hash)
     return (
-        f"OK: {len(listed)} files match {SUMS} and its signature; {len(manifest['clips'])} "
-        f"clip(s) for {manifest['request']}; the export is entry {entry['position']} of the "
-        f"signed checkpoint of {size} entries of {origin}; public key sha256 {fingerprint}"
+        f"OK: {len(listed)} files match {SUMS} and its signature; {what[2]} is "
+        f"entry {entry['position']} of the signed checkpoint of {size} entries of {origin}; "
+        f"public key sha256 {fingerprint}"
     )
 
 
+def _evidence(root, listed):
+    """An evidence package's manifest: its clips are the files listed, its digest theirs."""
+    manifest = json.loads(_read(root, "manifest.json"))
+    if manifest.get("format") != MANIFEST_FORMAT:
+        raise Failed(f"manifest.json's format is {manifest.get('format')!r}, not {MANIFEST_FORMAT}")
+    for clip in manifest["clips"]:
+        if listed.get(clip["file"]) != clip["sha256"]:
+            raise Failed(f"manifest.json's SHA-256 for {clip['file']} does not match")
+    digest = content_digest(manifest["clips"], manifest["request"], manifest["exported_at"])
+    if digest != manifest["content_digest"]:
+        raise Failed("manifest.json's content digest does not match its clips")
+    clips = f"{len(manifest['clips'])} clip(s) for {manifest['request']}; the export"
+    return EXPORT_NAMESPACE, digest, ("export", "these clips", clips)
+
+
+def _disclosure_record(root, listed):
+    """A disclosure record: the digest of record.json's canonical JSON (docs/FORMAT.md)."""
+    if "record.json" not in listed:
+        raise Failed(f"record.json is not listed in {SUMS}")
+    record = json.loads(_read(root, "record.json"))
+    if record.get("format") != RECORD_FORMAT:
+        raise Failed(f"record.json's format is {record.get('format')!r}, not {RECORD_FORMAT}")
+    digest = hashlib.sha256(RECORD_DOMAIN + canonical_json(record).encode("utf-8")).hexdigest()
+    release = record["release"]
+    said = (
+        f"the disclosure record of release {release['number']} of {record['request']['ref']} "
+        f"to {release['to']}"
+    )
+    return RECORD_NAMESPACE, digest, ("disclosure record", "this record", said)
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Check a Custodes evidence package.")
+    parser = argparse.ArgumentParser(
+        description="Check a Custodes evidence package or disclosure record."
+    )
     parser.add_argument("package", nargs="?", default=os.path.dirname(os.path.abspath(__file__)))
     parser.add_argument("--public-key", help="the library's Ed25519 public key (PEM) to trust")
     args = parser.parse_args(argv)

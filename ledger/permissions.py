@@ -59,6 +59,9 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "ledger.disclosure:Request.AcknowledgementRecorded": _ANYONE,
     "ledger.disclosure:Request.FollowUpOpened": _ANYONE,
     "ledger.disclosure:Request.FollowUpResolved": _DIRECTOR,
+    # a release's verifiable record: the Director, the Business Manager or whoever
+    # recorded the release (any role), so the coarse table allows every staff role
+    "ledger.disclosure_records:DisclosureRecord.RecordIssued": _ANYONE,
     "ledger.patrons:Patron.PatronRecorded": _ANYONE,
     "ledger.patrons:Patron.PatronDetailsRecorded": _ANYONE,
     "ledger.patrons:Patron.PatronForgotten": _DIRECTOR,

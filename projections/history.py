@@ -79,6 +79,7 @@ OWN_FIELDS: dict[str, tuple[str, ...]] = {
     "RequestOpened": ("ref", "patron"),
     "PatronRecorded": ("pseudonym",),
     "EvidenceExported": ("request_ref",),
+    "RecordIssued": ("request_ref",),
 }
 _PATTERNS = (
     ("segment", re.compile(r"^[0-9a-f]{12}([0-9a-f]{52})?$", re.I)),
@@ -367,6 +368,10 @@ _SUMMARIES: dict[str, Any] = {
     ),
     "EvidenceExported": lambda e, z: (
         f"evidence export for {e.request_ref} to {e.recipient}: {_list(e.segments)}"
+    ),
+    "RecordIssued": lambda e, z: (
+        f"disclosure record of release {e.release} of {e.request_ref} issued for "
+        f"{e.recipient}: record sha256:{e.record_digest[:16]}"
     ),
     "ClipDerived": lambda e, z: (
         f"clip of {e.segment_id} derived ({'redacted' if e.redaction else 'not redacted'}) "

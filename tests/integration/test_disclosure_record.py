@@ -1,0 +1,233 @@
+"""The disclosure record of a release of patron fields (docs/DISCLOSURES.md, "The record
+the recipient keeps"), on SQLite and PostgreSQL: the recipient checks it with sha256sum,
+OpenSSL and the shipped verify.py alone; the ledger entry commits to the record word for
+word; who may issue it; nothing is recorded for a bad request."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import custodes
+from ledger.app import Ledger
+from ledger.errors import InvalidInput, NotFound, NotPermitted
+from ledger.evidence import EvidenceInvalid, record_digest, record_id, verify_package
+from ledger.integrity import open_chain
+from ledger.outfiles import PRIVATE
+from ledger.record_package import write_disclosure_record
+from projections.history import read_history
+from tests.conftest import require_tool
+from tests.integration.test_disclosure_ledger import (
+    CARD,
+    DIRECTOR,
+    SIGNED_FORM,
+    STAFF,
+    open_request,
+    record_emergency,
+    refused,
+)
+from tests.integration.test_disclosure_ledger import ledger as ledger  # noqa: F401 (fixture)
+
+BM = "Bo Manager"
+
+
+@pytest.fixture
+def released(ledger: Ledger, now: datetime) -> Iterator[tuple[Ledger, str]]:  # noqa: F811
+    """An emergency request, approved, its name and phone released by staff in person."""
+    from tests.identity import enrol
+
+    enrol(ledger, BM, "business_manager", actor=DIRECTOR)
+    ref = open_request(
+        ledger, now, "law_enforcement", ["registration"], patron_card=CARD,
+        patron_name="Jane Patron",
+    )  # fmt: skip
+    record_emergency(ledger, ref, now)
+    ledger.clock.set(now + timedelta(minutes=20))
+    ledger.decide(ref, approve=True, reason="emergency met", actor=DIRECTOR)
+    ledger.release(
+        ref, fields=["name", "phone"], to="Lee Officer", badge="4471", method="in person",
+        actor=STAFF,
+    )  # fmt: skip
+    ledger.clock.set(now + timedelta(minutes=30))
+    yield ledger, ref
+
+
+def _write(ledger: Ledger, ref: str, to: Path, actor: str = DIRECTOR, **kw: object):  # noqa: ANN202
+    assert ledger.datadir is not None
+    key = ledger.datadir.signing_key(None)
+    return write_disclosure_record(ledger, ref, to=to, actor=actor, signing_key=key, **kw)  # type: ignore[arg-type]
+
+
+def _script(package: Path) -> subprocess.CompletedProcess[str]:
+    require_tool("python3", "recipients run verify.py with the system's Python")
+    return subprocess.run(
+        ["python3", "-I", "verify.py"], cwd=package, capture_output=True, text=True
+    )
+
+
+def test_the_record_says_what_the_ledger_holds_and_the_recipient_checks_it_alone(
+    released: tuple[Ledger, str], tmp_path: Path
+) -> None:
+    ledger, ref = released
+    out = tmp_path / "record"
+    result = _write(ledger, ref, out)
+
+    record = json.loads((out / "record.json").read_text())
+    assert record == result.record
+    assert record["request"]["ref"] == ref
+    assert record["legal_basis"]["basis"] == "emergency"
+    assert record["legal_basis"]["emergency"]["signed_form_sha256"] == SIGNED_FORM
+    assert record["legal_basis"]["emergency"]["badge_number"] == "4471"
+    assert record["decision"]["by"] == DIRECTOR and record["decision"]["approved"] is True
+    release = record["release"]
+    assert (release["number"], release["fields"], release["to"]) == (
+        1,
+        ["name", "phone"],
+        "Lee Officer",
+    )
+    assert (release["by"], release["method"], release["recipient_badge"]) == (
+        STAFF,
+        "in person",
+        "4471",
+    )
+    assert (
+        release["inventory_sha256"] == ledger.request_view(ref)["releases"][0]["inventory_sha256"]
+    )
+    assert record["issued"]["name"] == DIRECTOR and len(record["nonce"]) == 64
+    # Field names only: never the patron's details.
+    text = "".join(p.read_text() for p in out.iterdir() if p.suffix in (".json", ".txt"))
+    assert "Jane Patron" not in text and CARD not in text and CARD.replace("-", "") not in text
+    # The ledger entry commits to exactly this record.
+    digest = record_digest(record)
+    assert ledger.recorded_disclosure_record(record_id(digest)) == {
+        "request_ref": ref, "record_digest": digest,
+    }  # fmt: skip
+    proof = json.loads((out / "proof.json").read_text())
+    assert proof["entry"]["originator_id"] == str(record_id(digest))
+    assert proof["entry"]["position"] == result.event_position
+
+    # The recipient: coreutils, OpenSSL, then the shipped script with a bare python3.
+    for tool in ("sha256sum", "openssl"):
+        require_tool(tool, "the recipient's check in README.txt uses it")
+    sums = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=out, capture_output=True, text=True
+    )
+    assert sums.returncode == 0, sums.stdout + sums.stderr
+    signed = subprocess.run(
+        ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "public-key.pem", "-rawin",
+         "-in", "SHA256SUMS", "-sigfile", "SHA256SUMS.sig"],
+        cwd=out, capture_output=True, text=True,
+    )  # fmt: skip
+    assert "Signature Verified Successfully" in signed.stdout, signed.stdout + signed.stderr
+    done = _script(out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"the disclosure record of release 1 of {ref} to Lee Officer is entry" in done.stdout
+    assert verify_package(out).export_event_position == result.event_position
+    cli = CliRunner().invoke(custodes, ["verify-export", str(out)])
+    assert cli.exit_code == 0 and "the disclosure record is entry" in cli.stdout, cli.output
+    # Private until handed over; the readable copy names the fields and the signed form.
+    assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {PRIVATE}
+    readable = (out / "record.txt").read_text()
+    assert "Fields released    name, phone" in readable and SIGNED_FORM in readable
+    assert "2026-11-02 09:20:00 CST" in readable  # the decision, in the library's time
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "a released field added",
+        "the recipient changed",
+        "the nonce changed",
+    ],
+)
+def test_a_changed_record_fails_even_when_the_library_resigns_the_package(
+    released: tuple[Ledger, str], tmp_path: Path, change: str
+) -> None:
+    """Re-signing SHA256SUMS with the library's own key does not help: the ledger entry in
+    the proof commits to the record as it was issued."""
+    ledger, ref = released
+    out = tmp_path / "record"
+    _write(ledger, ref, out)
+    record = json.loads((out / "record.json").read_text())
+    if change == "a released field added":
+        record["release"]["fields"].append("address")
+    elif change == "the recipient changed":
+        record["release"]["to"] = "Someone Else"
+    else:
+        record["nonce"] = "0" * 64
+    (out / "record.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    # Changed alone: the sums catch it.
+    assert "does not match its SHA-256" in _script(out).stderr
+    # Re-signed by the library's key: the proof's entry catches it.
+    assert ledger.datadir is not None
+    key = ledger.datadir.signing_key(None)
+    from ledger.evidence import sums_text
+
+    names = sorted(p.name for p in out.iterdir() if p.name not in ("SHA256SUMS", "SHA256SUMS.sig"))
+    sums = sums_text(out, names)
+    (out / "SHA256SUMS").write_text(sums)
+    (out / "SHA256SUMS.sig").write_bytes(key.sign(sums.encode()))
+    done = _script(out)
+    assert done.returncode == 3
+    assert (
+        "not the proof of this disclosure record: its entry does not commit to this record"
+        in done.stderr
+    )
+    with pytest.raises(EvidenceInvalid, match="does not commit to this record"):
+        verify_package(out)
+
+
+def test_who_may_issue_it_and_each_record_issued_is_in_the_requests_history(
+    released: tuple[Ledger, str], tmp_path: Path, now: datetime
+) -> None:
+    ledger, ref = released
+    # The member who recorded the release, the Business Manager and the Director may.
+    first = _write(ledger, ref, tmp_path / "by-staff", actor=STAFF)
+    second = _write(ledger, ref, tmp_path / "by-bm", actor=BM)
+    assert first.record["nonce"] != second.record["nonce"]  # two records, two entries
+    assert first.event_position != second.event_position
+    # Counsel (who reads the register but did not release it) may not; refused, recorded.
+    from tests.identity import enrol
+
+    enrol(ledger, "Other Staff", "staff", actor=DIRECTOR)
+    with pytest.raises(NotPermitted, match="^READ-CONFIDENTIAL .*may not use “request record”"):
+        _write(ledger, ref, tmp_path / "by-counsel", actor="Cora Counsel")
+    assert not (tmp_path / "by-counsel").exists()
+    # A member who may not even know of the request hears that it does not exist.
+    with pytest.raises(NotFound):
+        _write(ledger, ref, tmp_path / "by-other", actor="Other Staff")
+    assert [r for r in refused(ledger) if r[0] == "request record"] == [
+        ("request record", ref, "READ-CONFIDENTIAL"),
+        ("request record", ref, "READ-CONFIDENTIAL"),
+    ]
+    _key, entries = read_history(ledger, ref, actor=DIRECTOR)
+    lines = [h.summary for h in entries]
+    issued = [s for s in lines if s.startswith("disclosure record of release 1")]
+    assert len(issued) == 2 and all("for Lee Officer" in s for s in issued), lines
+
+
+def test_nothing_is_recorded_for_a_request_without_that_release_or_a_target_in_use(
+    released: tuple[Ledger, str], tmp_path: Path, now: datetime
+) -> None:
+    ledger, ref = released
+    assert ledger.datadir is not None
+    size = open_chain(ledger.datadir).count_rows()
+    pending = open_request(ledger, now + timedelta(minutes=30), "court", ["registration"])
+    size += 2  # the request and its routing
+    with pytest.raises(InvalidInput, match="nothing was released on"):
+        _write(ledger, pending, tmp_path / "a")
+    with pytest.raises(NotFound, match="there is no release 2"):
+        _write(ledger, ref, tmp_path / "b", release=2)
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "x").write_text("x")
+    with pytest.raises(InvalidInput, match="not an empty directory"):
+        _write(ledger, ref, used)
+    assert open_chain(ledger.datadir).count_rows() == size
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
