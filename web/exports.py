@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import secrets
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from ledger import rules
 from ledger.errors import InvalidInput, NotFound
 from ledger.outfiles import PRIVATE_DIR
 from web.app import acting, desk
-from web.forms import ExportForm, options
+from web.forms import ExportForm, RecordForm, options
 
 bp = Blueprint("exports", __name__)
 PACKAGE = re.compile(r"R-\d{4}-\d{4,}-\d{8}T\d{6}Z-[0-9a-f]{6}")
@@ -103,6 +104,74 @@ def export(ref: str) -> Response:
     return redirect(f"/requests/{ref}#exports")  # type: ignore[return-value]
 
 
+def record_form(view: dict[str, Any], *, posted: bool = False) -> RecordForm:
+    """The form for the page (empty), or as posted (``posted``: from the request)."""
+    form = RecordForm() if posted else RecordForm(formdata=None)
+    form.release.choices = [
+        (n, f"release {n}: {', '.join(r['fields'] + [f['segment_id'] for f in r['footage']])} "
+            f"to {r['to']}")
+        for n, r in enumerate(view.get("releases") or [], 1)
+    ][::-1]  # the last release first: the one usually wanted  # fmt: skip
+    return form
+
+
+@bp.route("/requests/<ref>/record", methods=["POST"])
+def record(ref: str) -> Response:
+    """The disclosure record of one release, issued (and recorded) now and handed over as
+    one zip; no copy stays in the data directory (each record issued is in the ledger,
+    so a lost download is issued again)."""
+    from ledger.record_package import write_disclosure_record
+    from web.pages import _request_page, _version
+
+    d = desk()
+    with acting() as (ledger, me):
+        ref = ledger.request_for(ref, actor=me, action="request record")  # else 404
+        view = ledger.request_view(ref)
+        form = record_form(view, posted=True)
+
+        def again(status: int, message: str) -> Response:
+            shown = ledger.read_request(ref, actor=me, detail="web disclosure record")
+            return _request_page(
+                shown, _version(ledger, ref), status=status, message=message, record=form
+            )
+
+        if not form.validate_on_submit():
+            return again(400, "Choose the release whose record to issue.")
+        encrypted = d.datadir.signing_key_is_encrypted()
+        secret = (form.signing_passphrase.data or "").encode() if encrypted else None
+        try:
+            key = d.datadir.signing_key(secret)
+        except Exception as e:  # a wrong signing passphrase: say so, record nothing
+            return again(400, f"The checkpoint signing key cannot be used: {e}. Nothing was "
+                         "recorded.")  # fmt: skip
+        work = packages_dir().parent / "records-in-progress"
+        work.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+        name = f"record-{ref}-{d.now():%Y%m%dT%H%M%SZ}"
+        target = work / f"{name}-{secrets.token_hex(3)}"
+        try:
+            write_disclosure_record(
+                ledger, ref, to=target, actor=me, signing_key=key, release=form.release.data
+            )  # a refusal is recorded and shown as 403
+            body = _zipped(target, name)
+        except InvalidInput as e:
+            return again(400, f"{e}. Nothing was recorded.")
+        finally:
+            shutil.rmtree(target, ignore_errors=True)
+    return Response(
+        body, mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
+    )  # fmt: skip
+
+
+def _zipped(root: Path, name: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as z:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                z.write(path, f"{name}/{path.relative_to(root)}")
+    return buffer.getvalue()
+
+
 @bp.route("/requests/<ref>/exports/<name>.zip")
 def download(ref: str, name: str) -> Response:
     """One package as a zip (clips stored as they are; the recipient checks the package
@@ -118,12 +187,7 @@ def download(ref: str, name: str) -> Response:
     root = packages_dir() / name
     if root.is_symlink() or not root.is_dir():
         raise NotFound(f"no package {name} for {ref}")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as z:
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                z.write(path, f"{name}/{path.relative_to(root)}")
     return Response(
-        buffer.getvalue(), mimetype="application/zip",
+        _zipped(root, name), mimetype="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},
     )  # fmt: skip

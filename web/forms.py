@@ -365,3 +365,13 @@ class ExportForm(FlaskForm):
         "Checkpoint signing key passphrase (only if the key has one)",
         validators=[Optional(), Length(max=1024)],
     )
+
+
+class RecordForm(FlaskForm):
+    """The disclosure record of a release (``custodes request record``)."""
+
+    release = SelectField("Release", coerce=int, validate_choice=True)
+    signing_passphrase = PasswordField(
+        "Checkpoint signing key passphrase (only if the key has one)",
+        validators=[Optional(), Length(max=1024)],
+    )

@@ -262,10 +262,11 @@ def _request_page(
     decision: DecisionForm | None = None,
     release: ReleaseForm | None = None,
     export: Any = None,
+    record: Any = None,
     message: str = "",
     status: int = 200,
 ) -> Response:
-    from web.exports import export_form, packages_of
+    from web.exports import export_form, packages_of, record_form
 
     decision = decision or DecisionForm(formdata=None)
     release = release or ReleaseForm(formdata=None)
@@ -285,6 +286,7 @@ def _request_page(
         decision_form=decision,
         release_form=release,
         export_form=export or export_form(view),
+        record_form=record or record_form(view),
         packages=packages_of(view["ref"]),
         encrypted=desk().datadir.signing_key_is_encrypted(),
         message=message,

@@ -9,8 +9,10 @@ Set CUSTODES_SCREENSHOTS=DIR to keep screenshots of the pages the journeys pass.
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -137,7 +139,7 @@ def sign_out(page: Any) -> None:
 
 
 def test_intake_then_the_directors_decision_then_the_release(
-    server: str, page: Any, library: dict[str, Any]
+    server: str, page: Any, library: dict[str, Any], tmp_path: Path
 ) -> None:
     sign_in(page, server, STAFF, passphrase(STAFF))
     page.wait_for_url(f"{server}/")
@@ -178,6 +180,18 @@ def test_intake_then_the_directors_decision_then_the_release(
     assert "DisclosureReleased" in kinds_since(library["data_dir"], start) or any(
         "Release" in k for k in kinds_since(library["data_dir"], start)
     )
+    # The record the officer keeps: downloaded as a zip, checked with python3 alone.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the disclosure record (zip)").click()
+    got = tmp_path / download.value.suggested_filename
+    download.value.save_as(got)
+    with zipfile.ZipFile(got) as z:
+        z.extractall(tmp_path / "record")
+    [record] = list((tmp_path / "record").iterdir())
+    done = subprocess.run(
+        ["python3", "-I", "verify.py"], cwd=record, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and f"release 1 of {ref} to Det. Ray" in done.stdout, done.stderr
     page.goto(f"{server}/requests")
     shot(page, "web-requests")
 

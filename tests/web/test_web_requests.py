@@ -287,3 +287,58 @@ def test_verify_now_that_the_database_cannot_record_says_so(
     assert "not recorded" in html and "appends refused" in html
     assert head(library["data_dir"]) == start
     assert "never recorded" in director.get("/").get_data(as_text=True)
+
+
+def test_the_disclosure_record_of_a_release_downloads_as_a_zip_the_recipient_checks(
+    app: Flask, library: dict[str, Any], tmp_path: Any
+) -> None:
+    import io
+    import subprocess
+    import zipfile
+
+    staff = sign_in(app, STAFF)
+    ref = _opened(staff, library)
+    director = sign_in(app, DIRECTOR)
+    assert _decide(director, ref).status_code == 302
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Disclosure record" not in html  # nothing released yet
+    seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
+    assert seen
+    director.post(
+        f"/requests/{ref}/release",
+        data={"footage": library["segment"], "to": "Det. Ray", "method": "in person",
+              "passphrase": passphrase(DIRECTOR), "seen": seen.group(1),
+              "csrf_token": token(html)},
+    )  # fmt: skip
+    # Staff took the request in but did not release it: no record for them, and a
+    # forged post is refused and recorded.
+    page = staff.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Download the disclosure record" not in page
+    start = head(library["data_dir"])
+    refused = staff.post(
+        f"/requests/{ref}/record", data={"release": "1", "csrf_token": token(page)}
+    )
+    assert refused.status_code == 403 and "READ-CONFIDENTIAL" in refused.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start)[-1] == "AccessDenied"
+
+    page = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Download the disclosure record (zip)" in page and "release 1:" in page
+    start = head(library["data_dir"])
+    response = director.post(
+        f"/requests/{ref}/record", data={"release": "1", "csrf_token": token(page)}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/zip"
+    assert kinds_since(library["data_dir"], start)[-1] == "RecordIssued"
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as z:
+        z.extractall(tmp_path / "got")
+    [package] = list((tmp_path / "got").iterdir())
+    assert package.name.startswith(f"record-{ref}-")
+    done = subprocess.run(
+        ["python3", "-I", "verify.py"], cwd=package, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"release 1 of {ref} to Det. Ray" in done.stdout
+    # No copy stays behind in the data directory.
+    left = library["data_dir"] / "exports" / "records-in-progress"
+    assert not left.exists() or not any(left.iterdir())
