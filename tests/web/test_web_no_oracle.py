@@ -31,6 +31,7 @@ POSTS = [
     "/requests/{ref}/decide",
     "/requests/{ref}/release",
     "/requests/{ref}/export",
+    "/requests/{ref}/record",
     "/requests/{ref}/court-order",
     "/requests/{ref}/counsel-review",
     "/requests/{ref}/foia-extend",
