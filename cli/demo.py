@@ -72,6 +72,7 @@ def demo(out: Path | None, profile: str | None) -> None:
     for refusal in summary.refusals:
         echo(f"  - {refusal}")
     echo(f"Evidence package: {summary.evidence}")
+    echo(f"Disclosure record: {summary.record}")
     assert summary.period is not None
     echo(
         f"Compliance report for the whole demo, {period_words(*summary.period)}, for the "
@@ -94,6 +95,7 @@ def demo(out: Path | None, profile: str | None) -> None:
         f"--data-dir {where} request show R-2026-0002",
         f"--data-dir {where} verify --deep",
         f"verify-export {shlex.quote(str(summary.evidence))}",
+        f"verify-export {shlex.quote(str(summary.record))}",
         f"--data-dir {where} backup --out {shlex.quote(str(data.parent / 'ledger.backup'))}",
     ):
         echo(f"  {custodes} {args}")

@@ -170,7 +170,7 @@ def verify_export(package: Path, public_key: Path | None, as_json: bool) -> None
     what = (
         f"{report.clips} clip(s); the export"
         if (package / "manifest.json").is_file()
-        else ("the disclosure record")
+        else report.describes
     )
     echo(
         f"OK: {report.files_checked} files match SHA256SUMS and its signature; "

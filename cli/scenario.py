@@ -35,6 +35,7 @@ from ledger.disclosure_intake import OrderScope
 from ledger.errors import InvalidInput, NotPermitted
 from ledger.integrity import open_chain
 from ledger.policy_params import DEFAULT_PROFILE, PolicyParams, parse_params, profile_files
+from ledger.record_package import write_disclosure_record
 from ledger.witness.ledger_side import witnessed_checkpoint
 from projections.access import live_copies
 from projections.appendix9 import render_appendix9
@@ -115,6 +116,7 @@ class DemoSummary:
     checkpoint: str = ""
     checkpoint_size: int = 0
     evidence: Path | None = None
+    record: Path | None = None  # the disclosure record of the court order's release
     reports: list[Path] = field(default_factory=list)
     period: tuple[date, date] | None = None  # site-local days the report covers
 
@@ -406,6 +408,15 @@ def _requests(
     yield day + timedelta(days=1, hours=3)
     ledger.release(court, fields=["name", "address"], to="Dep. K. Moore #218",
                    method="sealed envelope, in person", actor=DIRECTOR)  # fmt: skip
+    # With the envelope, the record the deputy keeps: what was released on which order,
+    # checkable without Custodes (its proof leads to a signed checkpoint).
+    yield day + timedelta(days=1, hours=3, minutes=5)
+    assert ledger.datadir is not None
+    summary.record = write_disclosure_record(
+        ledger, court, to=out / f"record-{court}", actor=DIRECTOR,
+        signing_key=ledger.datadir.signing_key(None),
+    ).path  # fmt: skip
+    say(f"Issued the disclosure record of {court} for the deputy, with its proof")
 
     # An emergency request: identifying fields only, then a follow-up.
     em_day = MONTH + timedelta(days=14, hours=21)

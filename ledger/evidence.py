@@ -112,6 +112,7 @@ class PackageReport:
     checkpoint_size: int
     key_name: str
     public_key_sha256: str
+    describes: str = ""  # "3 clip(s) for R-…" or "the disclosure record of release 1 of R-… to …"
 
 
 def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = None) -> PackageReport:
@@ -173,10 +174,11 @@ def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = Non
         checkpoint_size=cp.size,
         key_name=key_name,
         public_key_sha256=public_key_fingerprint(_public_key(key_pem)),
+        describes=what[2],
     )
 
 
-def _evidence(root: Path, listed: dict[str, str]) -> tuple[UUID, int, tuple[str, str]]:
+def _evidence(root: Path, listed: dict[str, str]) -> tuple[UUID, int, tuple[str, str, str]]:
     """An evidence package's manifest: its clips are the files listed, its digest theirs;
     returns the export id it commits to and the number of clips."""
     manifest = json.loads(_read(root, "manifest.json"))
@@ -191,10 +193,11 @@ def _evidence(root: Path, listed: dict[str, str]) -> tuple[UUID, int, tuple[str,
     digest = content_digest(manifest["clips"], manifest["request"], manifest["exported_at"])
     if digest != manifest["content_digest"]:
         raise EvidenceInvalid("manifest.json's content digest does not match its clips")
-    return export_id(digest), len(manifest["clips"]), ("export", "these clips")
+    clips = f"{len(manifest['clips'])} clip(s) for {manifest['request']}"
+    return export_id(digest), len(manifest["clips"]), ("export", "these clips", clips)
 
 
-def _disclosure_record(root: Path) -> tuple[UUID, int, tuple[str, str]]:
+def _disclosure_record(root: Path) -> tuple[UUID, int, tuple[str, str, str]]:
     """A disclosure record (``ledger.disclosure_records``): the id its digest gives."""
     record = json.loads(_read(root, "record.json"))
     if record.get("format") != RECORD_FORMAT:
@@ -202,7 +205,12 @@ def _disclosure_record(root: Path) -> tuple[UUID, int, tuple[str, str]]:
             f"record.json has the format {record.get('format')!r}; this Custodes checks "
             f"{RECORD_FORMAT}"
         )
-    return record_id(record_digest(record)), 0, ("disclosure record", "this record")
+    release = record["release"]
+    said = (
+        f"the disclosure record of release {release['number']} of {record['request']['ref']} "
+        f"to {release['to']}"
+    )
+    return record_id(record_digest(record)), 0, ("disclosure record", "this record", said)
 
 
 def parse_unverified_origin(note: str) -> str:

@@ -48,7 +48,7 @@ def test_every_look_around_line_runs_as_printed(demo: tuple[Path, str]) -> None:
     typed = printed.split("\n  Dana Director: ", 1)[1].split("\n", 1)[0]
     lines = printed.split("Look around (", 1)[1].split("Or in a browser", 1)[0].splitlines()[1:]
     commands = [line.strip() for line in lines if line.startswith("  /")]
-    assert len(commands) == 7 and commands[0].endswith("login 'Dana Director'"), lines
+    assert len(commands) == 8 and commands[0].endswith("login 'Dana Director'"), lines
     assert any("source " in line and "/bin/activate" in line for line in lines)
     env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), "TERM": "dumb"}
     status, output = _in_a_terminal(" && ".join(commands), env, answer=typed)

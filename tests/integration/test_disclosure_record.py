@@ -130,7 +130,9 @@ def test_the_record_says_what_the_ledger_holds_and_the_recipient_checks_it_alone
     assert f"the disclosure record of release 1 of {ref} to Lee Officer is entry" in done.stdout
     assert verify_package(out).export_event_position == result.event_position
     cli = CliRunner().invoke(custodes, ["verify-export", str(out)])
-    assert cli.exit_code == 0 and "the disclosure record is entry" in cli.stdout, cli.output
+    assert (
+        cli.exit_code == 0 and f"record of release 1 of {ref} to Lee Officer is entry" in cli.stdout
+    ), cli.output
     # Private until handed over; the readable copy names the fields and the signed form.
     assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {PRIVATE}
     readable = (out / "record.txt").read_text()
