@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.persistence import IntegrityError
 from flask import Flask, Response, current_app, g, redirect, render_template, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from ledger import sitetime
@@ -304,8 +305,16 @@ def _role_name(role: str) -> str:
     return ROLE_NAMES.get(role, role.replace("_", " "))
 
 
-def _show_time(moment: datetime | None) -> str:
-    return sitetime.show(moment, desk().zone()) if moment is not None else ""
+def _show_time(moment: datetime | None) -> Markup | str:
+    """Site time with its label, in a ``<time>`` element (its machine-readable UTC
+    instant; the stylesheet keeps it on one line, so a narrow cell does not break a date
+    at its hyphens)."""
+    if moment is None:
+        return ""
+    instant = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Markup('<time datetime="{}">{}</time>').format(
+        instant, sitetime.show(moment, desk().zone())
+    )
 
 
 def _quote(path: str) -> str:

@@ -414,7 +414,7 @@ def test_on_a_phone_the_pages_stay_as_wide_as_the_screen(
         page = context.new_page()
         sign_in(page, server, DIRECTOR, passphrase(DIRECTOR))
         page.wait_for_url(f"{server}/")
-        wide_tables = 0
+        wide_tables = seen_times = 0
         for path in ("/", "/footage", "/requests", "/reports/disclosures", "/reports/access",
                      f"/history?subject={library['segment']}"):  # fmt: skip
             page.goto(f"{server}{path}")
@@ -425,7 +425,15 @@ def test_on_a_phone_the_pages_stay_as_wide_as_the_screen(
                 "() => [...document.querySelectorAll('table')]"
                 ".filter(t => t.scrollWidth > t.clientWidth).length"
             )
+            # a time stays on one line: a narrow cell does not break a date at its hyphens
+            times, broken = page.evaluate(
+                "() => { const t = [...document.querySelectorAll('time')];"
+                " return [t.length, t.filter(e => e.getClientRects().length > 1).length]; }"
+            )
+            assert broken == 0, f"{path}: {broken} of {times} times wrap over two lines"
+            seen_times += times
             shot(page, f"web-phone{path.replace('/', '-').split('?')[0] or '-home'}")
         assert wide_tables > 0  # the check above saw at least one table wider than a phone
+        assert seen_times > 0
     finally:
         context.close()
