@@ -16,7 +16,7 @@ from cli.auth import (
 from cli.common import Context, emit_json, info, json_option, pass_ctx, table
 from cli.output import echo
 from cli.when import WHEN, when_option
-from ledger import sitetime
+from ledger import rules, sitetime
 from ledger.sitetime import TypedTime
 from ledger.staff import ROLES
 
@@ -54,6 +54,10 @@ def staff_add(
       custodes staff add "Sam Staff" --role staff --as "Dana Director"
     """
     ledger = ctx.ledger()
+    # who may, before the new member types a passphrase for nothing (refusals recorded)
+    ledger.authorize(
+        actor, "add staff members", ("director",), rules.STAFF_KEY_ENROLMENT, subject=name
+    )
     passphrase = new_passphrase(new_passphrase_file, name)
     member = ledger.add_staff(name, role, actor=actor, passphrase=passphrase)
     info(f"Added {member.name} as {member.role.replace('_', ' ')}; key {member.key_id}.")
@@ -123,6 +127,9 @@ def staff_reset(
       custodes staff reset "Sam Staff" --reason "forgot passphrase" --as "Dana Director"
     """
     ledger = ctx.ledger()
+    ledger.authorize(  # before the member types a new passphrase for nothing
+        actor, "reset a member's key", ("director",), rules.STAFF_KEY_ENROLMENT, subject=name
+    )
     passphrase = new_passphrase(new_passphrase_file, name)
     member = ledger.reset_staff(name, actor=actor, reason=reason, passphrase=passphrase)
     info(f"{member.name} has a new key {member.key_id}; the old one is revoked.")
@@ -253,6 +260,9 @@ def staff_hand_over(
       custodes staff hand-over "Lee Successor" --authority "board minutes 2027-01-12 item 3" --as "Dana Director"
     """
     ledger = ctx.ledger()
+    ledger.authorize(  # before the successor types a passphrase for nothing
+        actor, "hand over the directorship", ("director",), rules.ONE_DIRECTOR, subject=name
+    )
     passphrase = new_passphrase(new_passphrase_file, name)
     member = ledger.hand_over(name, authority=authority, actor=actor, passphrase=passphrase)
     info(f"{member.name} is the Director now (key {member.key_id}); {actor} is deactivated.")

@@ -124,6 +124,26 @@ def test_a_missing_passphrase_file_and_no_terminal_are_clear_errors(
     assert "no terminal to ask for the passphrase: pass --passphrase-file FILE" in asked.stderr
 
 
+@pytest.mark.parametrize(
+    "args,rule",
+    [
+        (("staff", "add", "Eve New", "--role", "staff"), "STAFF-KEY-ENROLMENT"),
+        (("staff", "reset", DIRECTOR, "--reason", "forgot"), "STAFF-KEY-ENROLMENT"),
+        (("staff", "hand-over", STAFF, "--authority", "none"), "ONE-DIRECTOR"),
+    ],
+)
+def test_a_member_who_may_not_enrol_is_refused_before_anyone_types_a_new_passphrase(
+    data: Path, args: tuple[str, ...], rule: str
+) -> None:
+    """No new passphrase can be given here (no file, no terminal): the refusal comes
+    first, so nobody types a passphrase for an act that is then refused."""
+    before = _kinds(data)
+    done = run(data, *args, "--as", STAFF, env={"CUSTODES_NEW_PASSPHRASE_FILE": None})
+    assert done.exit_code == 1, done.output
+    assert done.stderr.startswith(f"Error: {rule} ") and "no terminal" not in done.stderr
+    assert _kinds(data)[len(before) :] == ["AccessDenied"]
+
+
 def test_reading_a_request_is_recorded_and_refused_to_staff_who_did_not_take_it(
     data: Path,
 ) -> None:
