@@ -38,6 +38,9 @@ class DisclosureRecord(LedgerAggregate):
         recipient: str
         record_digest: str
         release_inventory_sha256: str
+        # The record itself (encrypted, like every event's state): an auditor with the
+        # events key re-digests it and compares it with the release it describes.
+        record: dict[str, Any]
 
     def __init__(
         self,
@@ -49,12 +52,14 @@ class DisclosureRecord(LedgerAggregate):
         recipient: str,
         record_digest: str,
         release_inventory_sha256: str,
+        record: dict[str, Any],
     ) -> None:
         self.request_ref = request_ref
         self.release = release
         self.recipient = recipient
         self.record_digest = record_digest
         self.release_inventory_sha256 = release_inventory_sha256
+        self.record = record
 
 
 def build_record(

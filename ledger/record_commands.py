@@ -74,6 +74,7 @@ class DisclosureRecordCommands(LedgerBase):
             recipient=record["release"]["to"],
             record_digest=digest,
             release_inventory_sha256=record["release"]["inventory_sha256"],
+            record=record,
         )
         self.save(issued)
         return record, issued.id
@@ -85,4 +86,8 @@ class DisclosureRecordCommands(LedgerBase):
         found = self._get(DisclosureRecord, record_uuid)
         if found is None:
             return None
-        return {"request_ref": found.request_ref, "record_digest": found.record_digest}
+        return {
+            "request_ref": found.request_ref,
+            "record_digest": found.record_digest,
+            "record": found.record,
+        }

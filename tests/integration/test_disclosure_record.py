@@ -105,9 +105,11 @@ def test_the_record_says_what_the_ledger_holds_and_the_recipient_checks_it_alone
     assert "Jane Patron" not in text and CARD not in text and CARD.replace("-", "") not in text
     # The ledger entry commits to exactly this record.
     digest = record_digest(record)
-    assert ledger.recorded_disclosure_record(record_id(digest)) == {
-        "request_ref": ref, "record_digest": digest,
-    }  # fmt: skip
+    # ... and keeps the record (encrypted), so an auditor with the events key can
+    # re-digest it years later and compare it with the release.
+    kept = ledger.recorded_disclosure_record(record_id(digest))
+    assert kept == {"request_ref": ref, "record_digest": digest, "record": record}
+    assert record_digest(kept["record"]) == digest
     proof = json.loads((out / "proof.json").read_text())
     assert proof["entry"]["originator_id"] == str(record_id(digest))
     assert proof["entry"]["position"] == result.event_position
