@@ -130,9 +130,11 @@ def statistics() -> Response:
     first, last = form.first.data, form.last.data
     assert first is not None and last is not None
     if first > last or last > today:
-        return page("statistics.html", 400, form=form, stats=None,
-                    message="The period runs from a day to the same or a later day, up to "
-                    "today.")  # fmt: skip
+        problem = _period_problem(form) or (
+            f"The period ends on {last}, after today ({today}): statistics cover days that "
+            "have begun."
+        )
+        return page("statistics.html", 400, form=form, stats=None, message=problem)
     start, end = sitetime.days(first, last, d.zone())
     with acting() as (ledger, me):
         ledger.authorize(me, "report statistics", _report_roles(), rules.STAFF_ROLE)

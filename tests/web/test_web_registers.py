@@ -114,6 +114,10 @@ def test_statistics_suppress_small_cells(app: Flask, library: dict[str, Any]) ->
     assert "No suppression (threshold 1)" in html and "<td>public</td><td>1</td>" in html
     future = client.get("/reports/statistics?first=2026-11-01&last=2027-01-01")
     assert future.status_code == 400
+    assert "ends on 2027-01-01, after today (2026-11-02)" in future.get_data(as_text=True)
+    reversed_ = client.get("/reports/statistics?first=2026-11-02&last=2026-11-01")
+    assert reversed_.status_code == 400
+    assert "from 2026-11-02 to 2026-11-01: swap them" in reversed_.get_data(as_text=True)
 
 
 def test_the_compliance_reports_tables_as_csv_are_recorded_as_issued(
