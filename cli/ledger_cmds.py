@@ -193,7 +193,8 @@ def verify(
     reordered, truncated; tree (the stored Merkle tree disagrees with the entries); unsigned, forged, unknown key, revoked key, not permitted (a
     role that could not record that kind of event), clock (a recorded time that went
     back); with --deep also policy (an event citing a policy version that was not the one
-    in force, docs/POLICY.md). See docs/FORMAT.md.
+    in force, docs/POLICY.md) and each disclosure record handed out against the release it
+    describes (docs/DISCLOSURES.md). See docs/FORMAT.md.
 
     With the chain intact, also warns (exit 0) of read models that do not match it
     (R29): each table and row, missing, edited or extra; `custodes projections rebuild`

@@ -52,6 +52,9 @@ from ledger.staff import (
     SERVICE_ROLE,
 )
 
+RELEASED = "ledger.disclosure:Request.DisclosureReleased"
+RECORD_ISSUED = "ledger.disclosure_records:DisclosureRecord.RecordIssued"
+
 
 @dataclass
 class KeyInForce:
@@ -275,6 +278,9 @@ class DeepActChecker(ActChecker):
         super().__init__(**kw)
         self.decode = decode
         self.policy = Timeline()
+        # each request's releases (its aggregate id -> their inventory digests, in order),
+        # so that each disclosure record is checked against the release it describes
+        self.releases: dict[UUID, list[str]] = {}
 
     def close(self, act: PendingAct, record: bytes) -> Damage | None:
         before = self.last_time
@@ -310,7 +316,23 @@ class DeepActChecker(ActChecker):
                     f"the event says {stamp.isoformat()}, its act was recorded at "
                     f"{moment.isoformat()}",
                 )
-        return self._check_policy(decoded)
+        return self._check_policy(decoded) or self._check_records(decoded)
+
+    def _check_records(self, decoded: list[tuple[int, str, Any]]) -> Damage | None:
+        """A disclosure record handed out commits to exactly what it kept, and describes
+        a release of its request as the ledger recorded it (docs/DISCLOSURES.md)."""
+        for position, topic, event in decoded:
+            if topic == RELEASED:
+                self.releases.setdefault(event.originator_id, []).append(event.inventory_sha256)
+            elif topic == RECORD_ISSUED:
+                from ledger.disclosure import request_id
+                from ledger.disclosure_records import record_problem
+
+                released = self.releases.get(request_id(event.request_ref), [])
+                why = record_problem(event, released)
+                if why is not None:
+                    return Damage(position, "edited", why)
+        return None
 
     def _check_policy(self, decoded: list[tuple[int, str, Any]]) -> Damage | None:
         for position, topic, event in decoded:

@@ -143,4 +143,37 @@ def build_record(
     }
 
 
-__all__ = ["RECORD_FORMAT", "DisclosureRecord", "build_record", "record_digest", "record_id"]
+def record_problem(event: Any, released: list[str]) -> str | None:
+    """What is wrong with a recorded disclosure record (``custodes verify --deep``), or
+    None: the record it keeps must be the one its id and digest commit to, and describe
+    release ``number`` of its request as the ledger recorded it before (``released``: the
+    inventory digests of that request's releases so far, in order)."""
+    from ledger.disclosure_commands import inventory_digest
+
+    record = getattr(event, "record", None)
+    if not isinstance(record, dict):
+        return "it keeps no disclosure record to check"
+    digest = record_digest(record)
+    if digest != event.record_digest or record_id(digest) != event.originator_id:
+        return "the disclosure record it keeps is not the one its id commits to"
+    release, ref = record["release"], record["request"]["ref"]
+    number = release["number"]
+    if not 1 <= number <= len(released):
+        return f"it is the record of release {number} of {ref}, which the ledger does not hold"
+    computed = inventory_digest(
+        ref, release["fields"], release["footage"], release["to"], release["method"],
+        redacted=release["redacted"], period=release["period"],
+    )  # fmt: skip
+    if computed != release["inventory_sha256"] or computed != released[number - 1]:
+        return f"its record does not describe release {number} of {ref} as the ledger recorded it"
+    return None
+
+
+__all__ = [
+    "RECORD_FORMAT",
+    "DisclosureRecord",
+    "build_record",
+    "record_digest",
+    "record_id",
+    "record_problem",
+]

@@ -206,11 +206,22 @@ def _disclosure_record(root: Path) -> tuple[UUID, int, tuple[str, str, str]]:
             f"{RECORD_FORMAT}"
         )
     release = record["release"]
+    if _inventory(record["request"]["ref"], release) != release["inventory_sha256"]:
+        raise EvidenceInvalid("record.json's release does not match its inventory digest")
     said = (
         f"the disclosure record of release {release['number']} of {record['request']['ref']} "
         f"to {release['to']}"
     )
     return record_id(record_digest(record)), 0, ("disclosure record", "this record", said)
+
+
+def _inventory(ref: str, release: dict[str, Any]) -> str:
+    from ledger.disclosure_commands import inventory_digest
+
+    return inventory_digest(
+        ref, release["fields"], release["footage"], release["to"], release["method"],
+        redacted=release.get("redacted"), period=release.get("period"),
+    )  # fmt: skip
 
 
 def parse_unverified_origin(note: str) -> str:

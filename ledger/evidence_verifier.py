@@ -195,6 +195,23 @@ def content_digest(clips, request, exported_at):
     return h.hexdigest()
 
 
+def inventory_digest(request, release):
+    """A release's inventory digest (docs/FORMAT.md, "Disclosure records"): what the
+    library's register prints for it."""
+    doc = {
+        "request": request,
+        "fields": sorted(release["fields"]),
+        "footage": release["footage"],
+        "to": release["to"],
+        "method": release["method"],
+    }
+    if release.get("redacted") is not None:
+        doc["redacted"] = release["redacted"]
+    if release.get("period") is not None:
+        doc["period"] = list(release["period"])
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
 def entry_hash(
     position, prev_hash, notification_id, originator_id, version, topic, digest, act=None
 ):
@@ -404,6 +421,8 @@ def _disclosure_record(root, listed):
         raise Failed(f"record.json's format is {record.get('format')!r}, not {RECORD_FORMAT}")
     digest = hashlib.sha256(RECORD_DOMAIN + canonical_json(record).encode("utf-8")).hexdigest()
     release = record["release"]
+    if inventory_digest(record["request"]["ref"], release) != release["inventory_sha256"]:
+        raise Failed("record.json's release does not match its inventory digest")
     said = (
         f"the disclosure record of release {release['number']} of {record['request']['ref']} "
         f"to {release['to']}"

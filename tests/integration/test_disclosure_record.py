@@ -6,6 +6,7 @@ word; who may issue it; nothing is recorded for a bad request."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -143,47 +144,51 @@ def test_the_record_says_what_the_ledger_holds_and_the_recipient_checks_it_alone
 
 
 @pytest.mark.parametrize(
-    "change",
+    "change,says",
     [
-        "a released field added",
-        "the recipient changed",
-        "the nonce changed",
+        # a consistent forgery: the inventory digest recomputed for the new fields
+        ("a released field added", "does not commit to this record"),
+        ("the recipient changed", "record.json's release does not match its inventory digest"),
+        ("the nonce changed", "does not commit to this record"),
     ],
 )
 def test_a_changed_record_fails_even_when_the_library_resigns_the_package(
-    released: tuple[Ledger, str], tmp_path: Path, change: str
+    released: tuple[Ledger, str], tmp_path: Path, change: str, says: str
 ) -> None:
-    """Re-signing SHA256SUMS with the library's own key does not help: the ledger entry in
-    the proof commits to the record as it was issued."""
+    """Re-signing SHA256SUMS with the library's own key does not help: the record's
+    release must match its inventory digest, and the ledger entry in the proof commits to
+    the record as it was issued."""
+    from ledger.disclosure_commands import inventory_digest
+    from ledger.evidence import sums_text
+
     ledger, ref = released
     out = tmp_path / "record"
     _write(ledger, ref, out)
     record = json.loads((out / "record.json").read_text())
+    release = record["release"]
     if change == "a released field added":
-        record["release"]["fields"].append("address")
+        release["fields"].append("address")
+        release["inventory_sha256"] = inventory_digest(
+            ref, release["fields"], release["footage"], release["to"], release["method"],
+            redacted=release["redacted"], period=release["period"],
+        )  # fmt: skip
     elif change == "the recipient changed":
-        record["release"]["to"] = "Someone Else"
+        release["to"] = "Someone Else"
     else:
         record["nonce"] = "0" * 64
     (out / "record.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     # Changed alone: the sums catch it.
     assert "does not match its SHA-256" in _script(out).stderr
-    # Re-signed by the library's key: the proof's entry catches it.
+    # Re-signed by the library's key: the record's own digests catch it.
     assert ledger.datadir is not None
     key = ledger.datadir.signing_key(None)
-    from ledger.evidence import sums_text
-
     names = sorted(p.name for p in out.iterdir() if p.name not in ("SHA256SUMS", "SHA256SUMS.sig"))
     sums = sums_text(out, names)
     (out / "SHA256SUMS").write_text(sums)
     (out / "SHA256SUMS.sig").write_bytes(key.sign(sums.encode()))
     done = _script(out)
-    assert done.returncode == 3
-    assert (
-        "not the proof of this disclosure record: its entry does not commit to this record"
-        in done.stderr
-    )
-    with pytest.raises(EvidenceInvalid, match="does not commit to this record"):
+    assert done.returncode == 3 and says in done.stderr, done.stderr
+    with pytest.raises(EvidenceInvalid, match=re.escape(says.split(": ")[-1])):
         verify_package(out)
 
 
@@ -235,3 +240,46 @@ def test_nothing_is_recorded_for_a_request_without_that_release_or_a_target_in_u
         _write(ledger, ref, used)
     assert open_chain(ledger.datadir).count_rows() == size
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(
+    "change,says",
+    [
+        ("fields", "does not describe release 1 of"),
+        ("number", "record of release 2 of"),
+        ("none", ""),
+    ],
+)
+def test_verify_deep_checks_each_record_against_the_release_it_describes(
+    released: tuple[Ledger, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    change: str, says: str,
+) -> None:  # fmt: skip
+    """A record that misstates its release (software that built it wrong, or someone who
+    signed one by hand) is properly signed and chained, so only the events key shows it:
+    `custodes verify --deep` re-digests each record kept and sets it beside the release."""
+    from ledger import disclosure_records
+    from ledger.integrity import deep_checker, verify_chain
+
+    ledger, ref = released
+    honest = disclosure_records.build_record
+
+    def misstated(*args: object, **kw: object) -> dict[str, object]:
+        record = honest(*args, **kw)  # type: ignore[arg-type]
+        if change == "fields":
+            record["release"]["fields"] = ["address", "name", "phone"]
+        elif change == "number":
+            record["release"]["number"] = 2
+        return record
+
+    monkeypatch.setattr(disclosure_records, "build_record", misstated)
+    result = _write(ledger, ref, tmp_path / "record")
+    assert ledger.datadir is not None
+    plain = verify_chain(open_chain(ledger.datadir))
+    assert plain.damage is None  # the chain and the acts are intact
+    deep = verify_chain(open_chain(ledger.datadir), acts=deep_checker(ledger.mapper))
+    if change == "none":
+        assert deep.damage is None
+        return
+    assert deep.damage is not None
+    assert (deep.damage.position, deep.damage.kind) == (result.event_position, "edited")
+    assert says in deep.damage.detail
