@@ -333,7 +333,7 @@ def test_a_rebuild_killed_part_way_resumes_and_equals(
         "projections",
         "rebuild",
         "--batch",
-        "3",
+        "12",
         *flags,
     ]
     proc = subprocess.Popen([*cmd, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
