@@ -37,6 +37,14 @@ from ledger.outfiles import check_new_directory, make_private, publish_directory
 if TYPE_CHECKING:
     from ledger.app import Ledger
 
+_BASIS_WORDS = {
+    "court_order": "a court order",
+    "emergency": "an officer's emergency request (Appendix 9)",
+    "guardian": "a parent or guardian of a minor (fines and fees only)",
+    "investigation": "footage for an active law enforcement investigation",
+    "foia": "a FOIA request (footage redacted)",
+    "none": "none",
+}
 _FIELD_WORDS = {
     "card_number": "card number",
     "circulation_history": "circulation history",
@@ -179,7 +187,7 @@ def record_lines(record: dict[str, Any]) -> list[str]:
     ]  # fmt: skip
     if request.get("case_number"):
         rows.append(("Case number", request["case_number"]))
-    rows.append(("Legal basis", basis["basis"].replace("_", " ")))
+    rows.append(("Legal basis", _BASIS_WORDS.get(basis["basis"], basis["basis"].replace("_", " "))))
     if order := basis.get("court_order"):
         signed = "signed by the judge" if order["signed_by_judge"] else "NOT signed by a judge"
         rows += [
@@ -209,6 +217,8 @@ def record_lines(record: dict[str, Any]) -> list[str]:
     ]  # fmt: skip
     if release["footage"]:
         rows.append(("Footage", ", ".join(f"{f['segment_id']} sha256 {f['sha256']}" for f in release["footage"])))  # fmt: skip
+    if release["redacted"] is not None:
+        rows.append(("Faces", "blurred" if release["redacted"] else "not blurred"))
     if release["period"]:
         rows.append(("Records dated", " to ".join(release["period"])))
     rows += [

@@ -283,3 +283,26 @@ def test_verify_deep_checks_each_record_against_the_release_it_describes(
     assert deep.damage is not None
     assert (deep.damage.position, deep.damage.kind) == (result.event_position, "edited")
     assert says in deep.damage.detail
+
+
+def test_a_guardians_record_has_no_decision_and_says_fines_and_fees_only(
+    ledger: Ledger,
+    now: datetime,
+    tmp_path: Path,  # noqa: F811
+) -> None:
+    ref = open_request(
+        ledger, now, "parent_guardian", ["fines_fees"], patron_card=CARD, minor=True,
+        guardianship="birth certificate shown",
+    )  # fmt: skip
+    ledger.release(ref, fields=["fines_total"], to="Pat", method="desk", actor=STAFF)
+    ledger.clock.set(now + timedelta(minutes=5))
+    out = tmp_path / "record"
+    result = _write(ledger, ref, out, actor=STAFF)  # the member who told the parent
+    assert result.record["decision"] is None and result.record["legal_basis"] == {
+        "basis": "guardian"
+    }
+    readable = (out / "record.txt").read_text()
+    assert "Legal basis        a parent or guardian of a minor (fines and fees only)" in readable
+    assert "Decision" not in readable and "Fields released    fines total" in readable
+    done = _script(out)
+    assert done.returncode == 0, done.stderr
