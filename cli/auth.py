@@ -117,7 +117,7 @@ def authenticate(ctx: Any, actor: str | None, passphrase_file: Path | None) -> s
     ledger = ctx.ledger()
     store = UnlockStore(ctx.datadir().path)
     now = ctx.now()
-    unlock = store.load(now)
+    unlock = store.load(now, longest=timedelta(minutes=ledger.site().unlock_minutes))
     if unlock is not None and (actor is None or _same(ledger, actor, unlock.signer.member_id)):
         try:
             return ledger.unlock_with(unlock.signer).name

@@ -7,7 +7,11 @@ the OS user (the file's owner and name) and to the login session (``getsid``, so
 terminal of the same user asks again, as sudo's tty tickets do), and it is good only while
 the ledger still holds that key in force for that member (a reset, lockout or
 deactivation ends it at once). Holding the file is holding the key for its lifetime: that
-is the price of not typing the passphrase ten times, bounded by the expiry.
+is the price of not typing the passphrase ten times, bounded by the expiry. The expiry is
+not taken on the file's word: one further ahead than the site's unlock time from the
+file's last change (the kernel's ctime) was edited, and the file is shredded. Someone who
+can write the file can read the key in it; the bound keeps an edit from turning a
+ten-minute unlock into a standing one.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import os
 import pwd
 import stat
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -30,6 +34,7 @@ from ledger.acts import Signer, key_id
 FORMAT = "custodes-unlock/1"
 DEFAULT_UNLOCK = timedelta(minutes=10)
 MAX_UNLOCK = timedelta(hours=8)
+SLACK = timedelta(seconds=5)  # between reading the clock and writing the file
 
 
 def os_user() -> str:
@@ -83,8 +88,13 @@ class UnlockStore:
             os.close(fd)
         os.replace(temp, self.path)
 
-    def load(self, now: datetime) -> Unlock | None:
-        """The unlock of this OS user and session, if there is a valid one."""
+    def load(self, now: datetime, *, longest: timedelta = MAX_UNLOCK) -> Unlock | None:
+        """The unlock of this OS user and session, if there is a valid one.
+
+        ``longest``: the longest unlock this site gives. An expiry further ahead than that
+        of both the clock and the file's last change (its ctime, which the kernel sets) is
+        not one this command line wrote: an edited file is refused and shredded, not
+        honoured."""
         path = self.path
         try:
             info = path.lstat()
@@ -105,7 +115,8 @@ class UnlockStore:
         except (OSError, ValueError, KeyError, TypeError):
             self.clear()
             return None
-        if now >= expires:
+        written = datetime.fromtimestamp(info.st_ctime, UTC)
+        if now >= expires or expires - max(now, written) > longest + SLACK:
             self.clear()
             return None
         return Unlock(signer, expires)

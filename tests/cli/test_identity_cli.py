@@ -205,6 +205,27 @@ def test_an_expired_or_foreign_unlock_is_never_used(data: Path) -> None:
     assert store.load(NOW) is None and not store.path.exists()
 
 
+def test_an_unlock_whose_expiry_was_edited_is_shredded_not_honoured(data: Path) -> None:
+    """The expiry is not taken on the file's word: one further ahead than the site's
+    unlock time from the file's last change was edited (red-team finding: an unlock
+    pushed to 2099 signed acts with no passphrase)."""
+    from ledger.app import open_ledger
+
+    led = open_ledger(DataDir.open(data), clock=ManualClock(NOW))
+    signer = led.authenticate(DIRECTOR, passphrase(DIRECTOR).encode())
+    led.close()
+    store = UnlockStore(data)
+    store.save(signer, NOW + timedelta(minutes=10))
+    assert store.load(NOW, longest=timedelta(minutes=10)) is not None  # as written: good
+    body = json.loads(store.path.read_text())
+    body["expires"] = "2099-01-01T00:00:00+00:00"
+    store.path.write_text(json.dumps(body))  # still 0600, still this user's
+    env = {"CUSTODES_ACTOR": None, "CUSTODES_PASSPHRASE_FILE": None}
+    asked = run(data, "staff", "list", env=env)
+    assert asked.exit_code == 2 and "who is doing this?" in asked.stderr
+    assert not store.path.exists()  # shredded
+
+
 def test_two_enrolments_of_one_name_racing_leave_one_member_and_one_key(tmp_path: Path) -> None:
     script = shutil.which("custodes", path=str(Path(sys.executable).parent))
     assert script
