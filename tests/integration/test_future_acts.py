@@ -1,0 +1,30 @@
+"""An act recorded by a clock set ahead (R26): `custodes verify` reports it as damage of
+kind "clock" at its position, on both databases (red-team finding: a request recorded
+through the Python API with a clock 400 days ahead verified, then blocked every act)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ledger.clock import ManualClock
+from ledger.datadir import DataDir
+from ledger.integrity import open_chain, verify_chain
+from tests.identity import DIRECTOR, open_test_ledger
+
+
+def test_an_act_recorded_after_the_verification_is_clock_damage(data_dir: Path) -> None:
+    ahead = datetime.now(UTC) + timedelta(days=400)
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(ahead))
+    try:
+        ledger.register_camera(
+            "lobby-1", location="Lobby", zone="public", signage_posted=True, actor=DIRECTOR
+        )
+        position = ledger.chain_head()[0]
+    finally:
+        ledger.close()
+    result = verify_chain(open_chain(DataDir.open(data_dir)))
+    assert result.damage is not None
+    assert result.damage.kind == "clock" and result.damage.position == position
+    assert "after this verification" in result.damage.detail
+    assert "set ahead" in result.damage.detail
