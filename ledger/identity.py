@@ -64,7 +64,16 @@ class IdentityCommands(PolicyCommands):
         name = _checked(director, "director")
         text, params_toml = profile_files(profile)
         params = parse_params(params_toml, where=f"profile {profile}")
-        if retention_days is not None and retention_days != params.retention_days:
+        changed = retention_days is not None and retention_days != params.retention_days
+        if changed and retention_days is not None:
+            # No longer the shipped profile, nor anything a board approved: say so (the
+            # text still says the profile's days until the board's own is adopted).
+            approval_ref = approval_ref or (
+                f"Custodes profile {profile} with footage kept {retention_days} days instead "
+                f"of {params.retention_days}, set at initialisation; the text is the "
+                "profile's until the board's own version is adopted"
+            )
+            approved_by = f"{name} (Director, at initialisation)"
             params = dataclasses.replace(params, retention_days=retention_days)
         retention_days = params.retention_days
         if retention_days < 1:
@@ -84,7 +93,7 @@ class IdentityCommands(PolicyCommands):
             approved_by=approved_by,
             approval_ref=approval_ref or f"initial policy: Custodes profile {profile}",
             effective=sitetime.local_day(now, zone),
-            profile=profile,
+            profile="" if changed else profile,
         )
         site = Site._create(
             Site.SiteInitialised,

@@ -23,6 +23,8 @@ from ledger.policy_params import (
     PolicyParams,
     legal_refusals,
     parse_params,
+    profile_files,
+    profiles,
     text_sha256,
 )
 from ledger.policy_versions import AdoptedVersion
@@ -138,6 +140,19 @@ class PolicyCommands(LedgerBase):
                 "(--approval-ref, e.g. the board minutes' date and item)"
             )
         action = "adopt a policy version"
+        if profile in profiles():
+            # A shipped profile's name is a claim about the text and the parameters: both
+            # must be that profile's, or the record would say more than was adopted.
+            shipped_text, shipped_params = profile_files(profile)
+            if text_sha256(text) != text_sha256(shipped_text) or (
+                params.sha256() != parse_params(shipped_params).sha256()
+            ):
+                self.refuse(
+                    who, action, rules.POLICY_ADOPTION,
+                    f"the text or the parameters are not those of the shipped profile "
+                    f"{profile}; adopt a library's own version without --profile",
+                    subject="policy",
+                )  # fmt: skip
         for rule, message in legal_refusals(params):
             self.refuse(who, action, rule, message, subject="policy")
         today = sitetime.local_day(now, zone)
