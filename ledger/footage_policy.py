@@ -114,11 +114,39 @@ _PRIVATE_PLACES = re.compile(
 )
 
 
+# Words that name such a place alone, however the sentence goes on ("Ladies", "Gents").
+_PRIVATE_WORDS = re.compile(
+    r"\b(?:urinals?|loos?|powder ?rooms?|ladies'?|gents'?|(?:wo)?men'?s|(?:wo)?mens"
+    r"|changing (?:stations?|cubicles?|booths?)|baby change|stalls?)\b",
+    re.IGNORECASE,
+)
+_SPACED_LETTERS = re.compile(r"\b(?:\w[.\s\u00b7_-]){2,}\w\b")
+
+
+def _readings(location: str) -> list[str]:
+    """The location as it reads to a person: NFKC with curly quotes straightened and
+    invisible characters dropped; look-alike letters of other scripts as their Latin twin
+    ("Rеstroom" with a Cyrillic е); letters spelled out with dots or spaces joined
+    ("R.e.s.t.r.o.o.m")."""
+    import unicodedata
+
+    from ledger.names import _representative
+
+    text = unicodedata.normalize("NFKC", location)
+    text = text.translate({0x2018: "'", 0x2019: "'", 0x02BC: "'", 0x2032: "'", 0x00B4: "'"})
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
+    latin = "".join(c if c.isascii() else _representative(c) for c in text)
+    joined = _SPACED_LETTERS.sub(lambda m: re.sub(r"[.\s\u00b7_-]", "", m.group(0)), latin)
+    return [text, latin, joined]
+
+
 def private_place_words(location: str) -> tuple[str, ...]:
     """What in a camera's location text names a place people expect privacy in."""
-    return tuple(
-        sorted({" ".join(m.group(0).lower().split()) for m in _PRIVATE_PLACES.finditer(location)})
-    )
+    found = set()
+    for reading in _readings(location):
+        for pattern in (_PRIVATE_PLACES, _PRIVATE_WORDS):
+            found |= {" ".join(m.group(0).lower().split()) for m in pattern.finditer(reading)}
+    return tuple(sorted(found))
 
 
 def check_camera_placement(

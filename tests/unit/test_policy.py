@@ -812,3 +812,34 @@ def test_itemized_fines_told_to_a_guardian_come_with_the_words_never_the_title()
     assert "never the title" in allowed.reason
     assert guardian("fines_total").reason == "fines total is a fines/fees amount"
     assert not guardian("titles").allowed
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "R\u0435stroom",  # a Cyrillic е
+        "Men\u2019s room",  # a curly apostrophe
+        "Urinals",
+        "Loo",
+        "Powder room",
+        "Ladies",
+        "Gents",
+        "Women's",
+        "Family changing station",
+        "R.e.s.t.r.o.o.m",
+        "Rest\u200broom",  # a zero-width space
+    ],
+)
+def test_a_private_place_spelled_another_way_is_still_named(location: str) -> None:
+    """Red-team finding: look-alike letters, curly quotes, spelled-out letters and other
+    words for the same rooms got a camera past the location check (R12)."""
+    decision = check_camera_placement("public", location)
+    assert not decision.allowed and decision.rule.id == "CAMERA-PRIVACY-ZONE", location
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["Main lobby", "Circulation desk", "Children's room", "Meeting room B", "Stacks east"],
+)
+def test_ordinary_public_places_are_not_named_private(location: str) -> None:
+    assert check_camera_placement("public", location).allowed
