@@ -320,8 +320,14 @@ def check_flag_end(
 
 
 def check_reason(reason: str | None, rule: Rule = r.FOOTAGE_VIEW_REASON) -> Decision:
+    """A reason in words: the access log keeps "name, date, time and reason for viewing"
+    (Policy V-B), and ".", "-" or an invisible character is not a reason."""
     if not (reason or "").strip():
         return refuse(rule, "a reason is required")
+    if sum(c.isalnum() for c in reason or "") < 3:
+        return refuse(
+            rule, f"{reason!r} is not a reason: say in words why (what happened, what you look for)"
+        )
     return allow(rule, "reason stated")
 
 

@@ -264,7 +264,7 @@ def test_only_the_director_releases_a_hold(data_dir: Path, tmp_path: Path) -> No
     with pytest.raises(InvalidInput, match="a reason is required"):
         ledger.release_hold(hold, reason="", actor=DIRECTOR)
     with pytest.raises(NotFound, match="hold 'H-00000000' does not exist"):
-        ledger.release_hold("H-00000000", reason="x", actor=DIRECTOR)
+        ledger.release_hold("H-00000000", reason="no such hold", actor=DIRECTOR)
     ledger.clock.set(NOW)
     ledger.release_hold(hold, reason="request answered", actor=DIRECTOR)
     assert ledger.hold_info(hold).released_at == NOW

@@ -843,3 +843,12 @@ def test_a_private_place_spelled_another_way_is_still_named(location: str) -> No
 )
 def test_ordinary_public_places_are_not_named_private(location: str) -> None:
     assert check_camera_placement("public", location).allowed
+
+
+@pytest.mark.parametrize("reason", [".", "-", "\u200b", "x", " \u200b . "])
+def test_a_viewing_reason_is_words_not_a_mark(reason: str) -> None:
+    """Red-team finding: ".", "-" and a zero-width space were recorded as the reason for
+    viewing archived footage; the policy's log keeps a reason (Policy V-B)."""
+    decision = check_reason(reason)
+    assert not decision.allowed and decision.rule.id == "FOOTAGE-VIEW-REASON"
+    assert check_reason("patron reported a stolen bicycle").allowed
