@@ -27,6 +27,7 @@ from cli.output import echo
 from cli.proofs import witness_policy_option, witness_policy_sha256_option
 from cli.when import range_options, time_range
 from ledger import sitetime
+from ledger.act_check import ActChecker
 from ledger.app import open_ledger
 from ledger.chain import Damage, VerifyResult
 from ledger.datadir import DataDir
@@ -242,7 +243,8 @@ def verify(
             if position % step == 0:
                 bar.update(step)
 
-        acts = deep_checker(ctx.ledger().mapper) if deep else None
+        now = ctx.now()  # an act recorded after this was recorded by a clock set ahead
+        acts = deep_checker(ctx.ledger().mapper, now=now) if deep else ActChecker(now=now)
         result = verify_chain(reader, on_entry=progress, acts=acts)
     recorded = _record_verification(ctx, result, deep) if record else None
     data = {

@@ -24,7 +24,7 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -93,9 +93,9 @@ class ActChecker:
     last_signer: KeyInForce | None = None  # of the act just closed
     acts: int = 0
     signers: dict[str, int] = field(default_factory=dict)  # acts per member name
-    # When this verification runs (the system's clock, never a test's or a caller's): an
-    # act recorded after it was recorded by a clock set ahead (R26).
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # When this verification runs (`custodes verify`: the clock its commands record by):
+    # an act recorded after it was recorded by a clock set ahead (R26). None: not checked.
+    now: datetime | None = None
 
     def close(self, act: PendingAct, record: bytes) -> Damage | None:
         """The first damage of this act, reported at its first entry (none of its entries
@@ -137,7 +137,7 @@ class ActChecker:
             return Damage(at, "forged", f"the signature of {key.name}'s key does not verify")
         if statement.signer != key.member:
             return Damage(at, "forged", "the statement names another signer than the key's")
-        if statement.time > self.now + self.tolerance:
+        if self.now is not None and statement.time > self.now + self.tolerance:
             return Damage(
                 at,
                 "clock",

@@ -102,13 +102,14 @@ def verify_chain(
     return verify_and_extend(reader, on_entry, extend_tree=extend_tree, acts=acts).verify
 
 
-def deep_checker(mapper: Any) -> DeepActChecker:
-    """The act checker that also decrypts each event, with an application's mapper."""
+def deep_checker(mapper: Any, *, now: datetime | None = None) -> DeepActChecker:
+    """The act checker that also decrypts each event, with an application's mapper;
+    ``now``: acts recorded after it are damage of kind clock."""
 
     def decode(oid: bytes, version: int, topic: str, state: bytes) -> Any:
         return mapper.to_domain_event(StoredEvent(UUID(bytes=oid), version, topic, state))
 
-    return DeepActChecker(decode)
+    return DeepActChecker(decode, now=now)
 
 
 def _read_only(e: Exception) -> bool:

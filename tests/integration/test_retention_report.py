@@ -41,7 +41,7 @@ def _adopt_seven_day(ledger: Ledger) -> None:
     ledger.adopt_policy(
         text=text, params_toml=params.replace("flag_max_days = 90", "flag_max_days = 30"),
         approved_by="Board of Trustees", approval_ref="minutes 2026-11-01 item 7",
-        effective=TODAY, actor=DIRECTOR, profile="riverbend-7-day",
+        effective=TODAY, actor=DIRECTOR,  # its own flag bound: not the shipped profile
     )  # fmt: skip
 
 
