@@ -31,3 +31,26 @@ def test_an_act_recorded_after_the_verification_is_clock_damage(data_dir: Path) 
     assert result.damage.kind == "clock" and result.damage.position == position
     assert "after this verification" in result.damage.detail
     assert "set ahead" in result.damage.detail
+
+
+def test_custodes_verify_reports_it_with_exit_3(data_dir: Path) -> None:
+    from cli.main import custodes
+    from tests.conftest import NOW
+    from tests.identity import CustodesRunner
+
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW + timedelta(days=1)))
+    try:
+        ledger.register_camera(
+            "lobby-1", location="Lobby", zone="public", signage_posted=True, actor=DIRECTOR
+        )
+    finally:
+        ledger.close()
+    verified = CustodesRunner().invoke(
+        custodes, ["--data-dir", str(data_dir), "verify"], obj=ManualClock(NOW)
+    )
+    assert verified.exit_code == 3, verified.output
+    assert ": clock (recorded at 2026-11-03" in verified.stderr
+    later = CustodesRunner().invoke(
+        custodes, ["--data-dir", str(data_dir), "verify"], obj=ManualClock(NOW + timedelta(days=2))
+    )
+    assert later.exit_code == 0, later.output
