@@ -254,9 +254,12 @@ def _label(field: str) -> str:
 
 
 def _footage_for_law_enforcement(facts: RequestFacts) -> Decision:
+    case = facts.investigation_case_number or ""
+    # A case number names a case: "-" or "n/a" does not (at least two letters or digits).
     if (
         facts.requester_kind == "law_enforcement"
-        and (facts.investigation_case_number or "").strip()
+        and sum(c.isalnum() for c in case) >= 2
+        and (case.strip().casefold() not in ("n/a", "na", "none", "tbd", "unknown"))
     ):
         return allow(
             r.FOOTAGE_LE_ACTIVE_INVESTIGATION,

@@ -852,3 +852,11 @@ def test_a_viewing_reason_is_words_not_a_mark(reason: str) -> None:
     decision = check_reason(reason)
     assert not decision.allowed and decision.rule.id == "FOOTAGE-VIEW-REASON"
     assert check_reason("patron reported a stolen bicycle").allowed
+
+
+@pytest.mark.parametrize("case", ["-", ".", "n/a", "none", "x"])
+def test_footage_for_law_enforcement_needs_a_case_number_that_names_a_case(case: str) -> None:
+    """Red-team finding: footage was exported to law enforcement with case number "-"."""
+    decision = check_law_enforcement_footage(case)
+    assert not decision.allowed and decision.rule.id == "FOOTAGE-LE-ACTIVE-INVESTIGATION"
+    assert check_law_enforcement_footage("MPD-26-1187").allowed
