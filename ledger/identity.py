@@ -504,15 +504,23 @@ class IdentityCommands(PolicyCommands):
         authority = _required(authority, "the authority for the delegation (--authority)")
         if start < now - CLOCK_TOLERANCE:
             raise InvalidInput("a delegation cannot start in the past")
-        if not start < until <= start + MAX_DELEGATION:
+        if not start < until:
             raise InvalidInput("a delegation ends after it starts, within a year")
+        if until > start + MAX_DELEGATION:  # a rule, not a typing slip: refused and recorded
+            self.refuse(
+                who, "delegate the directorship", rules.ONE_DIRECTOR,
+                "a delegation lasts at most a year; the board names a new Director for longer",
+                subject=name,
+            )  # fmt: skip
         for other in self._members():
             for d_id, d in other.delegations.items():
                 if d["ended"] is None and _overlaps(d, start, until):
-                    raise InvalidInput(
+                    self.refuse(
+                        who, "delegate the directorship", rules.ONE_DIRECTOR,
                         f"{other.name} is acting Director then already (delegation {d_id}); "
-                        "one acting Director at a time"
-                    )
+                        "one acting Director at a time",
+                        subject=name,
+                    )  # fmt: skip
         delegation_id = f"D-{now:%Y%m%d}-{uuid4().hex[:6]}"
         member.trigger_event(
             StaffMember.DirectorDelegated,

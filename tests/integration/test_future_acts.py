@@ -54,3 +54,38 @@ def test_custodes_verify_reports_it_with_exit_3(data_dir: Path) -> None:
         custodes, ["--data-dir", str(data_dir), "verify"], obj=ManualClock(NOW + timedelta(days=2))
     )
     assert later.exit_code == 0, later.output
+
+
+def test_a_delegation_past_a_year_or_overlapping_another_is_a_recorded_refusal(
+    data_dir: Path,
+) -> None:
+    """Red-team finding: `staff delegate --until 2099-12-31` was refused but not recorded
+    (R23: every refusal is recorded with its rule)."""
+    import pytest
+
+    from ledger.errors import NotPermitted
+    from tests.conftest import NOW
+    from tests.identity import enrol
+
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    try:
+        enrol(ledger, "Sam Staff", "staff")
+        enrol(ledger, "Pat Page", "staff")
+        with pytest.raises(NotPermitted, match="^ONE-DIRECTOR .*at most a year"):
+            ledger.delegate_director(
+                "Sam Staff", start=NOW, until=NOW + timedelta(days=400), authority="board",
+                actor=DIRECTOR,
+            )  # fmt: skip
+        ledger.delegate_director(
+            "Sam Staff", start=NOW, until=NOW + timedelta(days=7), authority="board",
+            actor=DIRECTOR,
+        )  # fmt: skip
+        with pytest.raises(NotPermitted, match="^ONE-DIRECTOR .*one acting Director at a time"):
+            ledger.delegate_director(
+                "Pat Page", start=NOW, until=NOW + timedelta(days=3), authority="board",
+                actor=DIRECTOR,
+            )  # fmt: skip
+        kinds = [e.kind for e in ledger.read_log()]
+        assert kinds.count("AccessDenied") == 2 and kinds[-1] == "AccessDenied"
+    finally:
+        ledger.close()
