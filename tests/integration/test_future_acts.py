@@ -1,6 +1,7 @@
-"""An act recorded by a clock set ahead (R26): `custodes verify` reports it as damage of
-kind "clock" at its position, on both databases (red-team finding: a request recorded
-through the Python API with a clock 400 days ahead verified, then blocked every act)."""
+"""Red-team findings on time and the Director's stand-in, on both databases: an act
+recorded by a clock set ahead (R26) is damage of kind "clock" at its position (a request
+recorded through the Python API 400 days ahead had verified, then blocked every act); a
+delegation past a year, or overlapping another, is a recorded refusal (R3, R23)."""
 
 from __future__ import annotations
 
