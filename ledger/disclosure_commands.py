@@ -46,6 +46,16 @@ def inventory_digest(ref: str, fields: Sequence[str], footage: Sequence[dict[str
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
+def _name_words(text: str) -> set[str]:
+    """The words of a person's name that identify them (two letters or more; a rank or an
+    initial does not)."""
+    import re
+
+    ranks = {"ofc", "officer", "sgt", "sergeant", "det", "detective", "lt", "cpl", "dep",
+             "deputy", "trooper", "agent", "capt", "captain", "chief", "mr", "ms", "mrs"}  # fmt: skip
+    return {w for w in re.findall(r"[^\W\d_]{2,}", text.casefold()) if w not in ranks}
+
+
 def _fresh(request: Request, opened_at: int | None) -> None:
     """A form's act goes ahead only on the version of the request it was opened on
     (None: not a form, e.g. the command line). A form that does not say (0: no request is
@@ -228,6 +238,13 @@ class DisclosureCommands(DisclosureIntake):
                     f"release only to the officer of the signed form (badge "
                     f"{form.get('badge_number')}); the recipient's badge {badge or '(none)'} "
                     "differs",
+                )
+            officer = form.get("officer_name", "")
+            if not _name_words(officer) & _name_words(to):
+                refuse(
+                    r.LRCA_EMERGENCY_RECIPIENT,
+                    f"release only to the officer of the signed form ({officer}); the recipient "
+                    f"{to!r} does not name them",
                 )
             if method.casefold() != "in person":
                 refuse(r.LRCA_EMERGENCY_RECIPIENT, "an emergency release is made in person")
