@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,20 @@ def use_fast_kdf() -> None:
     """For a child process of a test (spawned, so conftest's patch does not reach it)."""
     credentials.KDF_PARAMS = CHEAP_KDF
     credentials.KDF_MINIMUM = CHEAP_KDF
+
+
+@contextmanager
+def fast_kdf_while_building() -> Iterator[None]:
+    """The cheap KDF for a fixture of module or session scope that seals keys: such a
+    fixture runs before the function-scoped ``fast_kdf`` (tests/conftest.py) is in force,
+    so without this its keys are sealed with the real argon2id (0.2-0.5 s a sign-in, in
+    every test that opens the ledger it built)."""
+    saved = credentials.KDF_PARAMS, credentials.KDF_MINIMUM
+    use_fast_kdf()
+    try:
+        yield
+    finally:
+        credentials.KDF_PARAMS, credentials.KDF_MINIMUM = saved
 
 
 def passphrase(name: str) -> str:

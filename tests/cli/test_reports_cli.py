@@ -19,7 +19,13 @@ from ledger.datadir import DataDir
 from tests.cli.conftest import DATABASES
 from tests.cli.db_helpers import execute
 from tests.conftest import NOW, SETUP, fresh_postgres_database
-from tests.identity import CustodesRunner, enrol, open_test_ledger, passphrase
+from tests.identity import (
+    CustodesRunner,
+    enrol,
+    fast_kdf_while_building,
+    open_test_ledger,
+    passphrase,
+)
 from tests.integration.test_compliance_report import D, S, Scenario, build_scenario
 
 REPORT_NOW = "2026-11-05T18:00:00Z"
@@ -37,11 +43,13 @@ def world(
         url = None
         if request.param == "postgres":
             url = stack.enter_context(fresh_postgres_database())
-        ledger = open_test_ledger(DataDir.create(path, database_url=url), clock=ManualClock(SETUP))
-        ledger.initialise(director=D, library="Mahomet Public Library",
-                          timezone="America/Chicago", passphrase=passphrase(D).encode())  # fmt: skip
-        sc = build_scenario(ledger)
-        ledger.close()
+        with fast_kdf_while_building():
+            datadir = DataDir.create(path, database_url=url)
+            ledger = open_test_ledger(datadir, clock=ManualClock(SETUP))
+            ledger.initialise(director=D, library="Mahomet Public Library",
+                              timezone="America/Chicago", passphrase=passphrase(D).encode())  # fmt: skip
+            sc = build_scenario(ledger)
+            ledger.close()
         yield path, sc
 
 

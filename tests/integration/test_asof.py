@@ -36,7 +36,7 @@ from projections.retention import segment_rows
 from projections.seal import ReadModelTampered
 from projections.versions import version_of
 from tests.conftest import copy_of_data_dir, database_for, new_data_dir
-from tests.identity import DIRECTOR, open_test_ledger
+from tests.identity import DIRECTOR, fast_kdf_while_building, open_test_ledger
 from tests.integration.test_rebuild import _build
 
 T = TypeVar("T")
@@ -57,19 +57,20 @@ def built_once(
     so a test that changes its ledger or its tables changes no other test's."""
     base = tmp_path_factory.mktemp("asof")
     with database_for(request.param, base) as url:
-        data = new_data_dir(base / "data", url)
-        ledger = open_test_ledger(DataDir.open(data), clock=ManualClock(START))
-        views = Views(ledger, all_projections())
-        _build(ledger, views, START)
-        # Decisions, a day apart, so a request shows pending before and decided after.
-        refs = [r.ref for r in read_views(ledger, lambda c: disclosures(c))]
-        for i, ref in enumerate(refs[:3]):
-            ledger.clock.advance(hours=20 + i)
-            ledger.decide(ref, approve=i % 2 == 0, reason=f"decision {i}", actor=DIRECTOR)
-        views.catch_up()
-        views.close()
-        end = ledger.clock()
-        ledger.close()
+        with fast_kdf_while_building():
+            data = new_data_dir(base / "data", url)
+            ledger = open_test_ledger(DataDir.open(data), clock=ManualClock(START))
+            views = Views(ledger, all_projections())
+            _build(ledger, views, START)
+            # Decisions, a day apart, so a request shows pending before and decided after.
+            refs = [r.ref for r in read_views(ledger, lambda c: disclosures(c))]
+            for i, ref in enumerate(refs[:3]):
+                ledger.clock.advance(hours=20 + i)
+                ledger.decide(ref, approve=i % 2 == 0, reason=f"decision {i}", actor=DIRECTOR)
+            views.catch_up()
+            views.close()
+            end = ledger.clock()
+            ledger.close()
         yield data, end
 
 

@@ -54,7 +54,7 @@ from projections.base import (
 from projections.registry import all_projections
 from projections.seal import UNKNOWN, BoundForms, Sealer, check_projections, read_back, seals
 from tests.conftest import SETUP, copy_of_data_dir, database_for, new_data_dir
-from tests.identity import DIRECTOR, enrol, open_test_ledger
+from tests.identity import DIRECTOR, enrol, fast_kdf_while_building, open_test_ledger
 
 pytestmark = pytest.mark.heavy(seconds=4)  # started first (tests/conftest.py)
 
@@ -146,11 +146,12 @@ def built_once(
     test gets a copy (``built``)."""
     base = tmp_path_factory.mktemp("rebuild")
     with database_for(request.param, base) as url:
-        data = new_data_dir(base / "data", url)
-        led = open_test_ledger(DataDir.open(data), clock=ManualClock(SETUP))
-        views = Views(led, all_projections())
-        _build(led, views)
-        views.close()
+        with fast_kdf_while_building():
+            data = new_data_dir(base / "data", url)
+            led = open_test_ledger(DataDir.open(data), clock=ManualClock(SETUP))
+            views = Views(led, all_projections())
+            _build(led, views)
+            views.close()
         incremental = dump(url)
         assert sum(map(len, incremental.values())) > 1000  # a real ledger, every table
         assert all(incremental[t] for t in ("proj_retention_segments", "proj_refusals",
