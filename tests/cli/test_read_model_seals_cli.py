@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from cli.main import custodes
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from tests.cli.db_helpers import count_events, execute
-from tests.conftest import SETUP
+from tests.conftest import SETUP, copy_of_data_dir, fresh_postgres_database
 from tests.identity import CustodesRunner, open_test_ledger, passphrase
 from tests.integration.test_compliance_report import D, S, Scenario, build_scenario
 
@@ -31,19 +32,60 @@ REPORT_NOW = "2026-11-05T18:00:00Z"
 PERIOD = ["--from", "2026-11-01", "--to", "2026-11-05"]
 
 
+_BUILT: dict[str, tuple[Path, Scenario]] = {}  # the scenario, by database kind
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExitStack]:
+    """Holds the PostgreSQL database of the scenario built once (``forged``)."""
+    with ExitStack() as stack:
+        yield stack
+    _BUILT.clear()
+
+
+def _built(
+    kind: str, stack: ExitStack, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Scenario]:
+    """The scenario, its read models caught up, built once per module and database kind
+    (1-2 s a build); ``forged`` copies it for each test."""
+    if kind not in _BUILT:
+        path = tmp_path_factory.mktemp(f"seals-{kind}") / "data"
+        url = None if kind == "sqlite" else stack.enter_context(fresh_postgres_database())
+        with pytest.MonkeyPatch.context() as mp:
+            if url is None:
+                mp.delenv("CUSTODES_DATABASE_URL", raising=False)
+            else:
+                mp.setenv("CUSTODES_DATABASE_URL", url)
+            datadir = DataDir.create(path, database_url=url)
+            ledger = open_test_ledger(datadir, clock=ManualClock(SETUP))
+            ledger.initialise(director=D, library="Mahomet Public Library",
+                              timezone="America/Chicago", passphrase=passphrase(D).encode())  # fmt: skip
+            sc = build_scenario(ledger)
+            ledger.close()
+            # The read models caught up (as any command does) before the forgery.
+            run(path, "footage", "list")
+            run(path, "report", "disclosures", *PERIOD)
+        _BUILT[kind] = (path, sc)
+    return _BUILT[kind]
+
+
 @pytest.fixture
-def forged(tmp_path: Path, cli_database: str) -> Iterator[tuple[Path, Scenario]]:
-    path = tmp_path / "data"
-    url = None if cli_database == "sqlite" else cli_database
-    ledger = open_test_ledger(DataDir.create(path, database_url=url), clock=ManualClock(SETUP))
-    ledger.initialise(director=D, library="Mahomet Public Library",
-                      timezone="America/Chicago", passphrase=passphrase(D).encode())  # fmt: skip
-    sc = build_scenario(ledger)
-    ledger.close()
-    # The read models caught up (as any command does) before the forgery.
-    run(path, "footage", "list")
-    run(path, "report", "disclosures", *PERIOD)
-    yield path, sc
+def forged(
+    tmp_path: Path,
+    cli_database: str,
+    templates: ExitStack,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[Path, Scenario]]:
+    """A copy of the scenario (data directory and database) for this test alone; on
+    PostgreSQL, CUSTODES_DATABASE_URL names the copy's database."""
+    kind = "sqlite" if cli_database == "sqlite" else "postgres"
+    source, sc = _built(kind, templates, tmp_path_factory)
+    with copy_of_data_dir(source, tmp_path / "data") as path:
+        if kind == "postgres":
+            config = json.loads((path / "custodes.json").read_text())
+            monkeypatch.setenv("CUSTODES_DATABASE_URL", config["database_url"])
+        yield path, sc
 
 
 def run(data: Path, *args: str, code: int = 0) -> Result:
