@@ -174,6 +174,13 @@ def init(
     "signed event (the member signed in at this terminal, else the service identity), a "
     "failure beside the chain in the data directory. Without it, verify writes nothing.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 4 (not 0) when the chain verifies but there are warnings: a read model that "
+    "does not match it (R29), a missing vault or key file. For cron, which alerts on any "
+    "exit but 0.",
+)
 @witness_policy_option
 @witness_policy_sha256_option("the checked ledger")
 @json_option
@@ -183,6 +190,7 @@ def verify(
     against: Path | None,
     deep: bool,
     record: bool,
+    strict: bool,
     witness_policy: Path | None,
     policy_sha256: str | None,
     as_json: bool,
@@ -197,9 +205,9 @@ def verify(
     in force, docs/POLICY.md) and each disclosure record handed out against the release it
     describes (docs/DISCLOSURES.md). See docs/FORMAT.md.
 
-    With the chain intact, also warns (exit 0) of read models that do not match it
-    (R29): each table and row, missing, edited or extra; `custodes projections rebuild`
-    repairs them (docs/REPORTS.md).
+    With the chain intact, also warns (exit 0; exit 4 with --strict) of read models that
+    do not match it (R29): each table and row, missing, edited or extra; `custodes
+    projections rebuild` repairs them (docs/REPORTS.md).
 
     Verifying writes nothing unless --record is given (a copy handed to a lawyer stays
     exactly as it was); --record keeps the outcome for the dashboard's home page.
@@ -213,6 +221,7 @@ def verify(
     \b
     Example:
       custodes verify || echo "ledger damaged"
+      custodes verify --strict --record || mail -s "custodes" director  # cron
       custodes verify --record       # from cron: the dashboard shows the last outcome
       custodes verify --against board-2026-11.checkpoint
       custodes verify --against board-2026-12.checkpoint --witness-policy witnesses.policy
@@ -289,6 +298,16 @@ def verify(
             + (" (every event decrypted and checked)" if deep else "")
             + f"; head {result.head_hash.hex()}"
         )
+    if strict and data["warnings"]:
+        raise Warned(
+            f"the chain verifies, with {len(data['warnings'])} warning(s) above (--strict)"
+        )
+
+
+class Warned(click.ClickException):
+    """``verify --strict``: the chain verifies, but there were warnings (exit 4)."""
+
+    exit_code = 4
 
 
 def _record_verification(ctx: Context, result: VerifyResult, deep: bool) -> str:

@@ -229,6 +229,9 @@ def test_verify_warns_and_rebuild_repairs(forged, tmp_path: Path) -> None:  # ty
         r.stderr
     )
     assert "proj_refusals: missing row notification_id=" in r.stderr
+    # For cron, which alerts on any exit but 0 (red-team finding 15).
+    strict = run(data, "verify", "--strict", code=4)
+    assert "Error: the chain verifies, with " in strict.stderr and "(--strict)" in strict.stderr
     damage = json.loads(run(data, "verify", "--json").stdout)["read_models"]
     assert {(d["table"], d["kind"]) for d in damage} == {
         ("proj_disclosures", "edited"),
