@@ -125,7 +125,15 @@ class CourtOrderFacts:
     counsel_gates_release: bool = False  # a parameter of the adopted policy (R6, R28)
 
     def covers(self, field: str) -> bool:
-        return field in self.scope_fields or FIELD_CLASS.get(field) in self.scope_record_classes
+        """Whether the order orders this field. A record class the order names covers its
+        fields, unless the order also names fields of that class: then only those (an
+        order for "registration records: name" orders the name, not the address). A field
+        whose class the order does not name is covered on its own."""
+        if field in self.scope_fields:
+            return True
+        cls = FIELD_CLASS.get(field)
+        narrowed = any(FIELD_CLASS.get(f) == cls for f in self.scope_fields)
+        return cls in self.scope_record_classes and not narrowed
 
     def excludes(self, field: str) -> bool:
         return field in self.exclude_fields or FIELD_CLASS.get(field) in self.exclude_record_classes

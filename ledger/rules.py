@@ -70,8 +70,9 @@ LRCA_COURT_ORDER_SCOPE = Rule(
     "LRCA-COURT-ORDER-SCOPE",
     "75 ILCS 70/1(a)(1)",
     "Only what the order's scope covers is released: the patrons it names, its record "
-    "classes and fields, its dates, less what it expressly excludes; each release is checked "
-    "patron by patron and field by field, and the released inventory is logged.",
+    "classes and fields (a class named with some of its fields covers those fields only), "
+    "its dates, less what it expressly excludes; each release is checked patron by patron "
+    "and field by field, and the released inventory is logged.",
     ("R7",),
 )
 LRCA_COUNSEL_REVIEW = Rule(

@@ -188,7 +188,11 @@ class CourtOrderForm(FlaskForm):
         validators=[Optional(), Length(max=2000)],
     )
     scope_records = Checkboxes("Record classes the order covers", choices=_choices(SCOPE_CLASSES))
-    scope_fields = Checkboxes("Fields the order names", choices=_choices(FIELDS))
+    scope_fields = Checkboxes(
+        "Fields the order names (a field narrows its record class: registration with "
+        "name only releases the name)",
+        choices=_choices(FIELDS),
+    )
     scope_from = DateField("Records from (site day)", validators=[Optional()])
     scope_to = DateField("Records to (site day, inclusive)", validators=[Optional()])
     exclude_records = Checkboxes(

@@ -860,3 +860,40 @@ def test_footage_for_law_enforcement_needs_a_case_number_that_names_a_case(case:
     decision = check_law_enforcement_footage(case)
     assert not decision.allowed and decision.rule.id == "FOOTAGE-LE-ACTIVE-INVESTIGATION"
     assert check_law_enforcement_footage("MPD-26-1187").allowed
+
+
+NARROWED = CourtOrderFacts(
+    "order", True, "sufficient", scope_record_classes=frozenset({"registration", "circulation"}),
+    scope_fields=frozenset({"name"}), scope_patrons=frozenset({PATRON}),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("field", "allowed"),
+    [
+        ("name", True),  # named
+        ("address", False),  # its class is named, but so is a field of it: that field only
+        ("phone", False),
+        ("card_number", False),
+        ("titles", True),  # circulation named and no field of it: the whole class
+        ("holds", True),
+        ("fines_total", False),  # neither its class nor itself
+    ],
+)
+def test_a_field_named_with_its_record_class_narrows_that_class(field: str, allowed: bool) -> None:
+    """Red-team finding 6: `--scope-records registration --scope-fields name` released the
+    address and phone too (the scope was the union of classes and fields)."""
+    decision = court(field, NARROWED)
+    assert decision.allowed is allowed
+    if not allowed:
+        assert decision.rule.id == "LRCA-COURT-ORDER-SCOPE"
+        assert "scope item: record classes and fields" in decision.reason
+
+
+def test_a_field_of_a_class_the_order_does_not_name_is_covered_on_its_own() -> None:
+    order = CourtOrderFacts(
+        "order", True, "sufficient", scope_record_classes=frozenset({"circulation"}),
+        scope_fields=frozenset({"name"}), scope_patrons=frozenset({PATRON}),
+    )  # fmt: skip
+    assert court("name", order).allowed and court("titles", order).allowed
+    assert not court("address", order).allowed
