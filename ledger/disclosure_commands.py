@@ -248,6 +248,12 @@ class DisclosureCommands(DisclosureIntake):
                 )
             if method.casefold() != "in person":
                 refuse(r.LRCA_EMERGENCY_RECIPIENT, "an emergency release is made in person")
+        if plan.basis == "guardian" and not _name_words(request.requester) & _name_words(to):
+            refuse(
+                r.POLICY_MINOR_FINES,
+                "a minor's fines and fees are told only to the parent or legal guardian who "
+                f"asked ({request.requester}); the recipient {to!r} does not name them",
+            )
         if segments and plan.basis == "foia" and not (redaction or {}).get("faces"):
             refuse(
                 r.FOIA_7_1C,

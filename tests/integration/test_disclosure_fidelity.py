@@ -229,7 +229,18 @@ def test_a_guardian_is_told_fines_by_staff_without_a_decision_and_never_titles(
 ) -> None:
     ref = _open(ledger, "parent_guardian", ["fines_fees", "circulation"], patron_card=CARD,
                 minor=True, guardianship="birth certificate")  # fmt: skip
-    told = ledger.release(ref, fields=["itemized_fines"], to="parent", method="desk", actor=STAFF)
+    told = ledger.release(ref, fields=["itemized_fines"], to="Someone", method="desk", actor=STAFF)
     assert (told["fields"], told["basis"]) == (["itemized_fines"], "guardian")
     with pytest.raises(NotPermitted, match="^POLICY-MINOR-FINES"):
-        ledger.release(ref, fields=["titles"], to="parent", method="desk", actor=STAFF)
+        ledger.release(ref, fields=["titles"], to="Someone", method="desk", actor=STAFF)
+
+
+def test_a_minors_fines_are_told_only_to_the_guardian_who_asked(ledger: Ledger) -> None:
+    """Red-team finding 7: the fines were recorded as told to anyone named with --to."""
+    ref = _open(ledger, "parent_guardian", ["fines_fees"], patron_card=CARD, minor=True,
+                guardianship="birth certificate")  # fmt: skip
+    with pytest.raises(NotPermitted, match="^POLICY-MINOR-FINES .*only to the parent or legal"):
+        ledger.release(ref, fields=["fines_total"], to="a neighbour", method="desk", actor=STAFF)
+    last = list(ledger.read_log(kinds=["AccessDenied"]))[-1]  # refused and recorded
+    assert last.details["rule_id"] == "POLICY-MINOR-FINES"
+    assert not list(ledger.read_log(kinds=["DisclosureReleased"]))

@@ -294,7 +294,7 @@ def test_a_guardians_record_has_no_decision_and_says_fines_and_fees_only(
         ledger, now, "parent_guardian", ["fines_fees"], patron_card=CARD, minor=True,
         guardianship="birth certificate shown",
     )  # fmt: skip
-    ledger.release(ref, fields=["fines_total"], to="Pat", method="desk", actor=STAFF)
+    ledger.release(ref, fields=["fines_total"], to="Someone", method="desk", actor=STAFF)
     ledger.clock.set(now + timedelta(minutes=5))
     out = tmp_path / "record"
     result = _write(ledger, ref, out, actor=STAFF)  # the member who told the parent
