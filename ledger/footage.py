@@ -125,6 +125,7 @@ class Segment(LedgerAggregate):
 
         def apply(self, aggregate: Segment) -> None:
             aggregate.flags[self.flag_id] = self.retain_until
+            aggregate.flag_roles[self.flag_id] = self.actor_role
 
     class FlagExtended(LedgerAggregate.Event):
         """The Director keeps a flagged segment longer (R13: only the Director extends)."""
@@ -135,6 +136,7 @@ class Segment(LedgerAggregate):
 
         def apply(self, aggregate: Segment) -> None:
             aggregate.flags[self.flag_id] = self.retain_until
+            aggregate.flag_roles[self.flag_id] = self.actor_role
 
     class FlagCleared(LedgerAggregate.Event):
         flag_id: str
@@ -142,6 +144,7 @@ class Segment(LedgerAggregate):
 
         def apply(self, aggregate: Segment) -> None:
             aggregate.flags.pop(self.flag_id, None)
+            aggregate.flag_roles.pop(self.flag_id, None)
 
     class HoldApplied(LedgerAggregate.Event):
         """The segment's side of a ``Hold.HoldPlaced``, saved in the same transaction."""
@@ -268,6 +271,7 @@ class Segment(LedgerAggregate):
         self.media = media
         self.source_name = source_name
         self.flags: dict[str, datetime | None] = {}
+        self.flag_roles: dict[str, str] = {}  # who last set each open flag's end, by role
         self.holds: dict[str, str] = {}
         self.viewings = 0
         self.copies: dict[str, datetime | None] = {}  # viewing copies not yet destroyed

@@ -366,6 +366,15 @@ class FootageCommands(FootageQueries):
                 f"segment {segment.segment_id} has no open flag {flag_id!r} "
                 f"(see: custodes footage list --json)"
             )
+        if segment.flag_roles.get(flag_id.upper()) == "director" and who.role != "director":
+            self.refuse(  # R13: what only the Director may lengthen, only the Director cuts
+                who,
+                "footage unflag",
+                rules.FOOTAGE_RETENTION,
+                f"flag {flag_id.upper()} was set by the Director; only the Director clears it, "
+                f"not the {who.role.replace('_', ' ')}",
+                subject=segment.segment_id,
+            )
         segment.trigger_event(
             Segment.FlagCleared,
             timestamp=now,

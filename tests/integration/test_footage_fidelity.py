@@ -97,6 +97,15 @@ def staff_extends_a_flag(led: Ledger) -> None:
     led.extend_flag(sid, flag, until=NOW + timedelta(days=60), reason="longer", actor=STAFF)
 
 
+def manager_clears_the_directors_extended_flag(led: Ledger) -> None:
+    """Red-team finding 16: the Business Manager cut short what only the Director extends."""
+    sid = segment(led)
+    flag = led.flag(sid, incident="IR-114 theft", reason="wallet taken", actor=STAFF)
+    led.clock.set(NOW + timedelta(days=20))
+    led.extend_flag(sid, flag, until=NOW + timedelta(days=100), reason="trial", actor=DIRECTOR)
+    led.clear_flag(sid, flag, reason="no longer needed", actor=MANAGER)
+
+
 def director_extends_a_flag_past_the_bound(led: Ledger) -> None:
     sid = segment(led)
     flag = led.flag(sid, incident="IR-114 theft", reason="wallet taken", actor=STAFF)
@@ -164,6 +173,12 @@ CASES: list[tuple[str, Callable[[Ledger], None], str, str]] = [
     ("10", director_views_with_a_blank_reason, "FOOTAGE-VIEW-REASON", "a reason is required"),
     ("11", flag_kept_until_9999, "FOOTAGE-FLAG-BOUND", "at most 90 days ahead"),
     ("11", staff_extends_a_flag, "FOOTAGE-FLAG-BOUND", "only the Director extends"),
+    (
+        "11",
+        manager_clears_the_directors_extended_flag,
+        "FOOTAGE-RETENTION",
+        "only the Director clears",
+    ),
     ("11", director_extends_a_flag_past_the_bound, "FOOTAGE-FLAG-BOUND", "an extension ends"),
     ("11", staff_chains_a_second_flag, "FOOTAGE-FLAG-BOUND", "past its own deadline"),
     ("11", staff_flags_footage_already_due, "FOOTAGE-PAST-DEADLINE", "no hold covers it"),
@@ -318,3 +333,10 @@ def test_a_location_naming_a_private_place_needs_the_directors_reason(ledger: Le
         "desk-1", location="Circulation desk", zone="public", signage_posted=True, actor=DIRECTOR
     )
     assert plain.privacy_note is None
+
+
+def test_the_business_manager_clears_a_flag_a_staff_member_set(ledger: Ledger) -> None:
+    sid = segment(ledger)
+    flag = ledger.flag(sid, incident="IR-114 theft", reason="wallet taken", actor=STAFF)
+    ledger.clear_flag(sid, flag, reason="wallet found at home", actor=MANAGER)
+    assert ledger.segment_info(sid).flags == ()
