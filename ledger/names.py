@@ -59,8 +59,21 @@ def _visible(name: str) -> str:
 
 
 def skeleton(name: str) -> str:
-    """The name as it looks: confusable characters mapped to one representative."""
-    return "".join(_representative(c) for c in _visible(name).casefold())
+    """The name as it looks: confusable characters mapped to one representative, a
+    letter's upper and lower case together (the data pairs 0 with O, and to a reader of
+    a name "B0" is "Bo")."""
+    return "".join(_folded(c) for c in _visible(name).casefold())
+
+
+@lru_cache(maxsize=4096)
+def _folded(c: str) -> str:
+    for _ in range(4):  # to a fixed point: Cyrillic о is o, which is 0 once O is
+        variants = {c, c.upper()} if len(c.upper()) == 1 else {c}
+        folded = min(_representative(v).casefold() for v in variants)
+        if folded == c:
+            break
+        c = folded
+    return c
 
 
 def look_alike(name: str, existing: Iterable[str]) -> str | None:

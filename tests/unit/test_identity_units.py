@@ -153,6 +153,14 @@ def test_names_are_normalized_and_look_alikes_found() -> None:
     assert check_name("Иван Петров") == "Иван Петров"  # one script per word is fine
 
 
+@pytest.mark.parametrize("twin", ["B0 Business", "BO Business", "b0 business"])
+def test_a_digit_for_a_letter_is_a_look_alike_in_either_case(twin: str) -> None:
+    """Red-team finding 16: "B0 Business" (a zero) was accepted beside "Bo Business"."""
+    expected = None if twin == "BO Business" else "Bo Business"  # BO: the same name
+    assert look_alike(twin, ["Bo Business"]) == expected
+    assert look_alike("Bob Business", ["Bo Business"]) is None
+
+
 def test_act_records_must_be_canonical() -> None:
     from datetime import UTC, datetime
 
