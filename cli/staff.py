@@ -354,9 +354,21 @@ def whoami(ctx: Context) -> None:
     """
     from ledger.unlock import UnlockStore
 
-    unlock = UnlockStore(ctx.datadir().path).load(ctx.now())
+    store = UnlockStore(ctx.datadir().path)
+    unlock = store.load(ctx.now())
     if unlock is None:
         raise click.ClickException("nobody is signed in in this session (custodes login NAME)")
+    member = ctx.ledger().member(unlock.signer.name)
+    if member is None or not member.active or member.key_id != unlock.signer.key_id:
+        store.clear()  # it can sign nothing: the ledger refuses it (R25)
+        why = (
+            "is no longer an active staff member"
+            if member is None or not member.active
+            else ("has a new key since signing in")
+        )
+        raise click.ClickException(
+            f"{unlock.signer.name} {why}; the session was signed out (custodes login NAME)"
+        )
     until = sitetime.show(unlock.expires, ctx.zone())
     echo(f"{unlock.signer.name} ({unlock.signer.role}) until {until}")
 

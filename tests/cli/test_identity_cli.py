@@ -166,7 +166,10 @@ def test_reading_a_request_is_recorded_and_refused_to_staff_who_did_not_take_it(
     assert kinds.count("ConfidentialRecordRead") == 2 and kinds[-1] == "AccessDenied"
 
 
-def test_a_deactivated_members_old_unlock_is_refused_recorded_and_shredded(data: Path) -> None:
+@pytest.mark.parametrize("whoami_first", [False, True])
+def test_a_deactivated_members_old_unlock_is_refused_recorded_and_shredded(
+    data: Path, whoami_first: bool
+) -> None:
     from ledger.app import open_ledger
 
     led = open_ledger(DataDir.open(data), clock=ManualClock(NOW))
@@ -182,6 +185,11 @@ def test_a_deactivated_members_old_unlock_is_refused_recorded_and_shredded(data:
         run(data, "staff", "deactivate", STAFF, "--reason", "left", "--as", DIRECTOR).exit_code == 0
     )
     assert store.path.exists()
+    if whoami_first:  # red-team finding 16: whoami showed the old session as current
+        said = run(data, "whoami", env={"CUSTODES_ACTOR": None, "CUSTODES_PASSPHRASE_FILE": None})
+        assert said.exit_code == 1 and "Sam Staff is no longer an active" in said.stderr
+        assert not store.path.exists()
+        return
     refused = run(
         data, "staff", "list", env={"CUSTODES_ACTOR": None, "CUSTODES_PASSPHRASE_FILE": None}
     )
