@@ -433,6 +433,11 @@ class FootageCommands(FootageQueries):
                 "placing a hold: a reference is required (case, order or request number); pass --reference TEXT"
             )
         held = {s.segment_id: s for s in (self._live_segment(sid, "hold") for sid in segments)}
+        if review_by is None and who.role != "director":
+            # Anyone may preserve footage, but what keeps footage past its 30 days comes
+            # before the Director: a hold placed by anyone else is to be reviewed within the
+            # policy's flag bound, and then shows under "Needs attention" (R13, R14).
+            review_by = now + timedelta(days=self.policy_params().flag_max_days)
         hold_id = f"H-{secrets.token_hex(4).upper()}"
         common: dict[str, Any] = dict(
             timestamp=now, actor=who.name, actor_role=who.role, occurred_at=None

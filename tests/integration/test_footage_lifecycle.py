@@ -334,3 +334,34 @@ def test_a_full_disk_refuses_the_file_and_records_nothing(data_dir: Path, tmp_pa
     assert list(real.root.joinpath("blobs").iterdir()) == []
     ledger.close()
     _verifies(data_dir)
+
+
+def test_a_hold_placed_by_staff_comes_before_the_director_for_review(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Red-team finding 4: any staff member could keep footage past its 30 days with an
+    open-ended hold, and nobody was asked to look at it again."""
+    from zoneinfo import ZoneInfo
+
+    from projections.attention import _hold_items
+    from projections.registry import read_views
+
+    ledger = footage_ledger(data_dir)
+    ledger.clock.set(NOW)
+    seg = ingest_paths(ledger, [clip(tmp_path, 0), clip(tmp_path, 1)], camera=CAMERA, actor=STAFF)
+    ids = [o.segment_id or "" for o in seg.outcomes]
+    by_staff = ledger.place_hold(
+        ids[:1], kind="legal", reason="notice", reference="L-9", actor=STAFF
+    )
+    by_director = ledger.place_hold(
+        ids[1:], kind="legal", reason="notice", reference="L-9", actor=DIRECTOR
+    )
+    assert ledger.hold_info(by_staff).review_by == NOW + timedelta(days=90)  # the flag bound
+    assert ledger.hold_info(by_director).review_by is None  # the Director's own call
+
+    def due(conn):  # type: ignore[no-untyped-def]
+        later = NOW + timedelta(days=91)
+        return [i.subject_id for i in _hold_items(conn, later, ZoneInfo("America/Chicago"))]
+
+    assert read_views(ledger, due) == [by_staff]
+    ledger.close()
