@@ -55,9 +55,14 @@ class StaffView:
     locked_out: bool
 
 
-def _staff_view(member: StaffMember) -> StaffView:
+def _staff_view(member: StaffMember, now: datetime) -> StaffView:
     return StaffView(
-        member.name, member.role, member.active, member.created_on, member.key_id, member.locked_out
+        member.name,
+        member.role,
+        member.active,
+        member.created_on,
+        member.key_id,
+        member.locked(now),
     )
 
 
@@ -185,7 +190,7 @@ class LedgerBase(Application):
         problem = None
         if member is None or not member.active:
             problem = "is no longer an active staff member"
-        elif member.locked_out:
+        elif member.locked(self.clock()):
             problem = "is locked out (the Director unlocks: custodes staff unlock NAME)"
         elif member.key_id != signer.key_id:
             problem = "unlocked a key that is no longer in force (it was reset or revoked)"
@@ -263,7 +268,7 @@ class LedgerBase(Application):
         assert member is not None
         who = Actor(member.name, member.role)
         signer = self._keyring.get(member.id)
-        if signer is None or signer.key_id != member.key_id or member.locked_out:
+        if signer is None or signer.key_id != member.key_id or member.locked(self.clock()):
             self.refuse(
                 who,
                 action,
@@ -329,7 +334,10 @@ class LedgerBase(Application):
         raise NotPermitted(rule, message)
 
     def staff(self) -> list[StaffView]:
-        return sorted((_staff_view(m) for m in self._members()), key=lambda v: v.name.casefold())
+        now = self.clock()
+        return sorted(
+            (_staff_view(m, now) for m in self._members()), key=lambda v: v.name.casefold()
+        )
 
     def _members(self) -> list[StaffMember]:
         return [

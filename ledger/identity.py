@@ -169,7 +169,7 @@ class IdentityCommands(PolicyCommands):
         _enrol(member, key, "enrolment", who, now)
         with self._sealed(member.id, name, key, passphrase):
             self.save(member)
-        return _staff_view(member)
+        return _staff_view(member, now)
 
     def reset_staff(
         self,
@@ -202,7 +202,7 @@ class IdentityCommands(PolicyCommands):
         with self._sealed(member.id, member.name, key, passphrase):
             self.save(member)
         self._forget_key_file(old)
-        return _staff_view(member)
+        return _staff_view(member, now)
 
     def deactivate_staff(self, name: str, *, actor: str, reason: str) -> None:
         now = self.clock()
@@ -284,7 +284,7 @@ class IdentityCommands(PolicyCommands):
         with self._sealed(successor.id, successor.name, key, passphrase):
             self.save(outgoing, successor)
         self._forget_key_file(old_successor_key)
-        return _staff_view(successor)
+        return _staff_view(successor, now)
 
     def reset_service_key(self, *, actor: str) -> str:
         """A new key for the unattended sweep (Director only); returns its key id."""
@@ -307,17 +307,19 @@ class IdentityCommands(PolicyCommands):
 
     # ---- signing in (R25) -------------------------------------------------------------
 
-    def authenticate(self, name: str, passphrase: bytes) -> Signer:
+    def authenticate(self, name: str, passphrase: bytes, *, suggest: bool = True) -> Signer:
         """Unlock ``name``'s key with their passphrase, for acts in this process.
 
         A wrong passphrase is recorded (``AuthenticationFailed``, no passphrase material)
         and, after the site's limit of failures in its window, locks the member out; an
-        unusable key file and a locked-out member are refused and recorded too."""
+        unusable key file and a locked-out member are refused and recorded too.
+        ``suggest``: an unknown name's refusal may say the nearest member's name (not on
+        the web's sign-in page, where whoever asks has not signed in)."""
         now = self.clock()
         member = self.member(name)
         if member is None or not member.active or member.role == SERVICE_ROLE:
             if member is None:
-                hint = self._did_you_mean(name, None)
+                hint = self._did_you_mean(name, None) if suggest else ""
                 why = "is not a registered staff member" + (
                     hint
                     or "; only active staff may act (a Director adds staff with: custodes "
@@ -327,20 +329,25 @@ class IdentityCommands(PolicyCommands):
                 why = "is deactivated; only active staff may act"
             else:
                 why = "signs only the retention sweep (custodes retention sweep --service)"
+            typed = member.name if member is not None else _typed_name(name)
             self.refuse(
-                Actor(name.strip() or "(none)", member.role if member else "unknown"),
+                Actor(typed, member.role if member else "unknown"),
                 "sign in",
                 rules.SERVICE_SCOPE if member is not None and member.active else rules.STAFF_ACTIVE,
-                f"{name!r} {why}",
+                f"{typed!r} {why}",
                 authenticated=False,
             )
         assert member is not None
-        if member.locked_out:
+        if member.locked(now):
             self._record_failure(member, "locked out", now)
             raise NotPermitted(
                 rules.STAFF_LOCKOUT,
-                f"{member.name} is locked out after repeated wrong passphrases; the Director "
-                f"unlocks with: custodes staff unlock {_quote(member.name)}",
+                f"{member.name} is locked out after repeated wrong passphrases; "
+                + (
+                    f"sign in again after {sitetime.show(member.locked_out_until, self.site().zone)}"
+                    if member.role == "director"
+                    else f"the Director unlocks with: custodes staff unlock {_quote(member.name)}"
+                ),
             )
         if member.key_id is None:
             raise InvalidInput(f"{member.name} has no key enrolled; ask the Director to reset it")
@@ -374,14 +381,23 @@ class IdentityCommands(PolicyCommands):
         """Record a failed sign-in that counts towards the lockout (locking the member out
         at the site's limit); the error to raise."""
         site = self.site()
-        count = member.recent_failures(now, timedelta(minutes=site.failure_window_minutes)) + 1
+        window = timedelta(minutes=site.failure_window_minutes)
+        count = member.recent_failures(now, window) + 1
         locked = count >= site.max_failures
         self._record_failure(member, what, now, lock=(count, locked))
         return NotPermitted(
             rules.STAFF_LOCKOUT if locked else rules.STAFF_AUTHENTICATED,
             f"{what} for {member.name} ({count} of {site.max_failures} allowed "
             f"in {site.failure_window_minutes} minutes"
-            + ("; now locked out until the Director unlocks" if locked else "")
+            + (
+                (
+                    f"; now locked out until {sitetime.show(now + window, site.zone)}"
+                    if member.role == "director"
+                    else "; now locked out until the Director unlocks"
+                )
+                if locked
+                else ""
+            )
             + ")",
         )
 
@@ -640,6 +656,23 @@ class IdentityCommands(PolicyCommands):
                 **common,
             )
         self.save(member)
+
+
+def _typed_name(name: str) -> str:
+    """What an unknown name typed at sign-in is recorded as: the chain keeps it for good
+    and the Director's page shows it, and whoever typed it has not signed in. So only a
+    short run of letters, spaces and . ' - (a name, misspelt or not) is kept; anything
+    else (digits such as a card or phone number, a passphrase typed in the wrong box,
+    a message) is recorded as its length only."""
+    import re
+    import unicodedata
+
+    shown = " ".join(unicodedata.normalize("NFKC", name).split())
+    if not shown:
+        return "(none)"
+    if len(shown) <= 60 and re.fullmatch(r"[^\W\d_]+(?:[ .'’-]+[^\W\d_]+)*\.?", shown):
+        return shown
+    return f"(a typed name of {len(shown)} characters, not a name: not recorded)"
 
 
 def _enrol(

@@ -295,8 +295,9 @@ STAFF_AUTHENTICATED = Rule(
 STAFF_LOCKOUT = Rule(
     "STAFF-LOCKOUT",
     "Policy V-A, V-B (attribution)",
-    "After too many wrong passphrases in a short time a member is locked out until the "
-    "Director unlocks them; each failure is recorded.",
+    "After too many wrong passphrases or one-time codes in a short time a member is locked "
+    "out until the Director unlocks them (the Director's own lockout lapses after the "
+    "window); each failure is recorded.",
     ("R25",),
 )
 STAFF_KEY_ENROLMENT = Rule(

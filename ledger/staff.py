@@ -25,6 +25,11 @@ def staff_id(name: str) -> UUID:
     return stable_id("staff", normalize_name(name).casefold())
 
 
+# What counts towards the lockout: a wrong guess at either factor (a locked-out member's
+# attempts and unusable key files are recorded but are not guesses).
+COUNTED_FAILURES = frozenset({"wrong passphrase", "wrong one-time code"})
+
+
 class StaffMember(LedgerAggregate):
     class StaffMemberAdded(LedgerAggregate.Created):
         name: str
@@ -74,7 +79,7 @@ class StaffMember(LedgerAggregate):
         os_user: str
 
         def apply(self, aggregate: StaffMember) -> None:
-            if self.cause == "wrong passphrase":
+            if self.cause in COUNTED_FAILURES:
                 aggregate.failures.append(self.timestamp)
 
     class LockedOut(LedgerAggregate.Event):
@@ -83,6 +88,7 @@ class StaffMember(LedgerAggregate):
 
         def apply(self, aggregate: StaffMember) -> None:
             aggregate.locked_out = True
+            aggregate.locked_out_until = self.timestamp + timedelta(minutes=self.window_minutes)
 
     class LockoutCleared(LedgerAggregate.Event):
         reason: str
@@ -130,7 +136,17 @@ class StaffMember(LedgerAggregate):
         self.revoked: list[str] = []
         self.failures: list[datetime] = []
         self.locked_out = False
+        self.locked_out_until: datetime | None = None  # a Director's lockout lapses then
         self.delegations: dict[str, dict[str, Any]] = {}
+
+    def locked(self, now: datetime) -> bool:
+        """Locked out at ``now``: until the Director unlocks the member, but the Director's
+        own lockout lapses after the failure window (nobody else may lift it, and anyone at
+        the sign-in page could otherwise stop every decision for good)."""
+        if not self.locked_out:
+            return False
+        lapses = self.role == "director" and self.locked_out_until is not None
+        return not (lapses and now >= self.locked_out_until)  # type: ignore[operator]
 
     def recent_failures(self, now: datetime, window: timedelta) -> int:
         return sum(1 for t in self.failures if now - t < window)

@@ -60,6 +60,40 @@ CSP = (
 OPEN_ENDPOINTS = {"pages.login", "static"}
 
 
+class SignInThrottle:
+    """Failed sign-ins per client address, in memory. One computer gets one attempt fewer
+    in the site's failure window than it takes to lock a member out, then waits for the
+    window: so nobody at one computer can lock a member out (the Director least of all),
+    nor write refusals into the ledger as fast as it can post. A lockout takes guesses
+    from two computers; every guess is recorded as before."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, list[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def wait_until(
+        self, client: str, now: datetime, limit: int, window: timedelta
+    ) -> datetime | None:
+        """When this client may try again, or None if it may now."""
+        with self._lock:
+            recent = [t for t in self._failures.get(client, []) if now - t < window]
+            self._failures[client] = recent
+            if not recent:
+                self._failures.pop(client, None)
+            return recent[0] + window if len(recent) >= max(1, limit) else None
+
+    def failed(self, client: str, now: datetime) -> None:
+        with self._lock:
+            self._failures.setdefault(client, []).append(now)
+            if len(self._failures) > 10_000:  # bounded: forget the oldest clients
+                for stale in list(self._failures)[:1_000]:
+                    del self._failures[stale]
+
+    def succeeded(self, client: str) -> None:
+        with self._lock:
+            self._failures.pop(client, None)
+
+
 @dataclass
 class Desk:
     """What the application keeps between requests."""
@@ -71,6 +105,8 @@ class Desk:
     gate: threading.RLock = field(default_factory=threading.RLock)
     # clips made playable for a viewing just recorded: token -> (session id, WebM, until)
     clips: dict[str, tuple[str, bytes, datetime]] = field(default_factory=dict)
+    # failed sign-ins per client address, for the throttle (``SignInThrottle``)
+    throttle: SignInThrottle = field(default_factory=lambda: SignInThrottle())
     _zone: ZoneInfo | None = None
 
     def now(self) -> datetime:

@@ -25,6 +25,27 @@ def _data_dir() -> Path:
     return Path(obj.data_dir)
 
 
+UNKNOWN_CLIENT = "0.0.0.0"  # noqa: S104 - an address no client has: not loopback
+
+
+def behind_proxy(wsgi_app: Any) -> Any:
+    """The application behind a TLS proxy on this machine (one hop): the client's address,
+    scheme and host are the ones the proxy sets. A request that does not say who the
+    client is (a proxy not configured to set ``X-Forwarded-For``) counts as coming from
+    the network, never from this machine: the viewing log's "remote" (Policy V-B) and
+    the sign-in throttle go by it."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    fixed = ProxyFix(wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("HTTP_X_FORWARDED_FOR", "").strip():
+            environ["HTTP_X_FORWARDED_FOR"] = UNKNOWN_CLIENT
+        return fixed(environ, start_response)
+
+    return app
+
+
 def is_loopback(host: str) -> bool:
     """Whether every address ``host`` names is on this machine only."""
     if host in LOOPBACK_NAMES:
@@ -104,9 +125,7 @@ def serve(
     app = create_app(_data_dir(), tls=tls or behind_tls_proxy, idle_minutes=idle_minutes)
     freeze_startup_heap()
     if behind_tls_proxy:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        app.wsgi_app = behind_proxy(app.wsgi_app)  # type: ignore[method-assign]
     scheme = "https" if tls else "http"
     where = f"[{host}]" if ":" in host else host
     click.echo(f"Custodes dashboard on {scheme}://{where}:{port}/ (Ctrl-C stops it)", err=True)

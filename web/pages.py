@@ -3,6 +3,7 @@ reads) or the projections; nothing here decides what the policy allows."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, g, redirect, render_template, request, session
@@ -51,19 +52,34 @@ def login() -> Response:
         return page("login.html", 400, form=form, message="Type your name and passphrase.")
     d = desk()
     passphrase = (form.passphrase.data or "").encode()
+    client, now = request.remote_addr or "?", d.now()
+    site = d.ledger.site()
+    form.passphrase.data = ""
+    wait = d.throttle.wait_until(
+        client, now, site.max_failures - 1, timedelta(minutes=site.failure_window_minutes)
+    )
+    if wait is not None:  # nothing is tried, so nothing is recorded
+        return page(
+            "login.html",
+            429,
+            form=form,
+            message="Too many failed sign-ins from this computer: try again after "
+            f"{sitetime.show(wait, d.zone())}.",
+        )
     with d.gate:
         d.ledger.forget_unlocked()
         try:
-            signer = d.ledger.authenticate(form.name.data or "", passphrase)
+            signer = d.ledger.authenticate(form.name.data or "", passphrase, suggest=False)
             if totp.enrolled(d.datadir, signer) and not totp.check(
                 d.datadir, signer, form.code.data or ""
             ):
                 d.ledger.second_factor_failed(signer)
         except (NotPermitted, NotFound, InvalidInput) as e:
-            form.passphrase.data = ""
+            d.throttle.failed(client, now)
             return page("login.html", 401, form=form, message=str(e))
         finally:
             d.ledger.forget_unlocked()
+    d.throttle.succeeded(client)
     d.sessions.drop(session.get("sid"))  # a browser signing in again leaves its old session
     session.clear()  # a new session id at every sign-in (no fixation)
     session["sid"] = d.sessions.new(signer, d.now())

@@ -16,11 +16,16 @@ from tests.identity import DIRECTOR, passphrase, passphrase_file
 from tests.web.conftest import STAFF, head, kinds_since, post, sign_in, token
 
 
-def _login(app: Flask, name: str, secret: str, **extra: str) -> Any:
+def _login(
+    app: Flask, name: str, secret: str, *, client_addr: str = "127.0.0.1", **extra: str
+) -> Any:
     client = app.test_client()
-    html = client.get("/login").get_data(as_text=True)
+    environ = {"REMOTE_ADDR": client_addr}
+    html = client.get("/login", environ_base=environ).get_data(as_text=True)
     return client.post(
-        "/login", data={"name": name, "passphrase": secret, "csrf_token": token(html), **extra}
+        "/login",
+        data={"name": name, "passphrase": secret, "csrf_token": token(html), **extra},
+        environ_base=environ,
     )
 
 
@@ -71,14 +76,58 @@ def test_a_wrong_passphrase_is_recorded_and_five_lock_the_member_out(
     app: Flask, library: dict[str, Any]
 ) -> None:
     start = head(library["data_dir"])
-    for n in range(5):
+    for n in range(4):
         response = _login(app, STAFF, "not the passphrase at all")
         assert response.status_code == 401
         assert f"{n + 1} of 5" in response.get_data(as_text=True)
+    # One computer may not lock a member out (web red-team F2): its fifth try waits for
+    # the window, and nothing is tried or recorded.
+    waits = _login(app, STAFF, "not the passphrase at all")
+    assert waits.status_code == 429 and "Too many failed sign-ins" in waits.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start).count("AuthenticationFailed") == 4
+    response = _login(app, STAFF, "not it either", client_addr="192.0.2.7")  # another computer
+    assert response.status_code == 401 and "5 of 5" in response.get_data(as_text=True)
     kinds = kinds_since(library["data_dir"], start)
     assert kinds.count("AuthenticationFailed") == 5 and kinds[-1] == "LockedOut"
-    response = _login(app, STAFF, passphrase(STAFF))  # the right one, too late
+    response = _login(app, STAFF, passphrase(STAFF), client_addr="192.0.2.8")  # too late
     assert response.status_code == 401 and "locked out" in response.get_data(as_text=True)
+
+
+def test_wrong_one_time_codes_count_towards_the_lockout(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Web red-team F1: a wrong code said "1 of 5" every time, so whoever had the
+    passphrase could guess codes without end."""
+    from web import totp
+
+    ledger = open_ledger(DataDir.open(library["data_dir"]), clock=ManualClock(
+        app.extensions["custodes"].now()))  # fmt: skip
+    totp.enrol(
+        DataDir.open(library["data_dir"]), ledger.authenticate(STAFF, passphrase(STAFF).encode())
+    )
+    ledger.close()
+    said = [
+        _login(app, STAFF, passphrase(STAFF), code="000000", client_addr=f"192.0.2.{n}").get_data(
+            as_text=True
+        )
+        for n in range(5)
+    ]
+    assert [f"{n} of 5" in text for n, text in enumerate(said, 1)] == [True] * 5
+    assert "now locked out" in said[-1]
+
+
+def test_the_directors_own_lockout_lapses_after_the_window(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Web red-team F2: only the Director lifts a lockout, so five posts by anyone locked
+    her out for good and stopped every decision."""
+    for n in range(5):
+        _login(app, DIRECTOR, "a guess by someone else", client_addr=f"192.0.2.{n}")
+    locked = _login(app, DIRECTOR, passphrase(DIRECTOR), client_addr="192.0.2.99")
+    assert locked.status_code == 401 and "sign in again after" in locked.get_data(as_text=True)
+    clock = app.extensions["custodes"].ledger.clock
+    clock.set(clock() + timedelta(minutes=15))
+    assert _login(app, DIRECTOR, passphrase(DIRECTOR), client_addr="192.0.2.99").status_code == 302
 
 
 def test_an_unknown_name_is_refused_and_recorded(app: Flask, library: dict[str, Any]) -> None:
@@ -86,6 +135,26 @@ def test_an_unknown_name_is_refused_and_recorded(app: Flask, library: dict[str, 
     response = _login(app, "Mallory", "whatever it is she types")
     assert response.status_code == 401
     assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+    near = _login(app, "Dana Directr", "whatever", client_addr="192.0.2.1")  # web red-team F2
+    assert "did you mean" not in near.get_data(as_text=True)  # no names to strangers
+
+
+def test_what_a_stranger_types_as_a_name_is_kept_only_if_it_reads_as_a_name(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Web red-team F3: a card number, or any message, typed in the name box went into
+    the chain for good and onto the Director's page."""
+    from ledger.app import open_ledger as open_
+
+    for n, typed in enumerate(["Jane Patron card 2100012345", "URGENT: call IT 217-555-0199"]):
+        _login(app, typed, "whatever", client_addr=f"192.0.2.{n}")
+    ledger = open_(DataDir.open(library["data_dir"]))
+    refused = [e.actor for e in ledger.read_log(kinds=["AccessDenied"])][-2:]
+    ledger.close()
+    assert refused == [
+        "(a typed name of 27 characters, not a name: not recorded)",
+        "(a typed name of 28 characters, not a name: not recorded)",
+    ]
 
 
 def test_a_login_without_the_csrf_token_is_refused_and_nothing_recorded(
@@ -249,3 +318,22 @@ def test_totp_enrol_on_the_command_line_then_the_sign_in_asks_for_the_code(
     done = CustodesRunner().invoke(custodes, ["--data-dir", data, "totp", "remove", STAFF], env=own)
     assert done.exit_code == 0 and "removed" in done.output
     assert _login(app, STAFF, passphrase(STAFF)).status_code == 302
+
+
+def test_behind_the_proxy_a_request_that_does_not_say_its_client_counts_as_remote() -> None:
+    """Web red-team F4: behind an nginx that did not set X-Forwarded-For, every viewing
+    was recorded as made on this machine."""
+    from web.command import behind_proxy, is_loopback
+
+    seen = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ["REMOTE_ADDR"])
+        return []
+
+    wrapped = behind_proxy(app)
+    wrapped({"REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http"}, None)
+    wrapped({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "192.0.2.5",
+             "wsgi.url_scheme": "http"}, None)  # fmt: skip
+    assert seen[1] == "192.0.2.5"
+    assert not is_loopback(seen[0])  # the proxy's own 127.0.0.1 is not the client
