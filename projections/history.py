@@ -423,7 +423,16 @@ def read_history(
         with views.connect() as conn:
             return notification_ids(conn, key)
 
+    from ledger import rules
+    from ledger.reads import READERS
+
     key = classify(subject)
+    # Who may read histories at all, before anything is looked up: a refusal must read the
+    # same for a subject that exists and one that does not (no existence oracle).
+    ledger.authorize(
+        actor, f"read the history of {key}", READERS["history"], rules.READ_CONFIDENTIAL,
+        subject=key,
+    )  # fmt: skip
     views = open_views(ledger)
     try:
         # the subject index checked against its seal (R29): a deleted or edited index row

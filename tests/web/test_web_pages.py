@@ -17,7 +17,7 @@ from ledger.clock import ManualClock
 from tests.conftest import NOW
 from tests.identity import DIRECTOR
 from tests.integration.footage_helpers import CAMERA, clip
-from tests.web.conftest import STAFF, sign_in
+from tests.web.conftest import STAFF, head, kinds_since, sign_in
 
 
 class Page(HTMLParser):
@@ -109,3 +109,17 @@ def footage_ledger_after(data_dir: Path) -> Any:
     from tests.identity import open_test_ledger
 
     return open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW + timedelta(minutes=1)))
+
+
+def test_history_refuses_staff_alike_for_a_subject_that_exists_and_one_that_does_not(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Web red-team F5: 403 for a real subject and 404 for a missing one told staff which
+    requests, holds and patrons exist."""
+    staff = sign_in(app, STAFF)
+    real = staff.get(f"/history?subject={library['segment']}")
+    missing = staff.get("/history?subject=R-2026-0099")
+    assert real.status_code == missing.status_code == 403
+    start = head(library["data_dir"])
+    staff.get("/history?subject=H-00000000")
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]  # recorded alike
