@@ -91,8 +91,10 @@ class DecisionForm(FlaskForm):
 
 
 class ReleaseForm(FlaskForm):
-    fields = Checkboxes("Fields released")
-    footage = Checkboxes("Footage released")
+    # The boxes offer what the Director approved; whatever a form posts beyond them goes
+    # to the ledger, which refuses it and records the refusal as on the command line (R23)
+    fields = Checkboxes("Fields released", validate_choice=False)
+    footage = Checkboxes("Footage released", validate_choice=False)
     to = StringField("Released to", validators=[DataRequired(), Length(max=200)])
     method = StringField(
         "How (in person, mail, secure link...)", validators=[DataRequired(), Length(max=200)]
@@ -112,8 +114,8 @@ class ViewForm(FlaskForm):
         choices=_choices(tuple(sorted(PURPOSES))),
         validators=[DataRequired()],
     )
-    reason = TextAreaField(
-        "Why you view it (recorded)", validators=[DataRequired(), Length(max=2000)]
+    reason = TextAreaField(  # a blank reason is the ledger's to refuse, and record (R16)
+        "Why you view it (recorded)", validators=[Optional(), Length(max=2000)]
     )
     not_staff_monitoring = TextAreaField(
         "Director: why a reason that names staff is not staff monitoring",
@@ -361,7 +363,7 @@ class ProofForm(FlaskForm):
 
 
 class ExportForm(FlaskForm):
-    segments = Checkboxes("Segments to export (those the Director approved)")
+    segments = Checkboxes("Segments to export (those the Director approved)", validate_choice=False)
     # Ticked until the Director unticks it: a clip leaves the library blurred unless
     # someone decides otherwise (over-disclosure cannot be taken back).
     redact_faces = BooleanField("Blur faces (detection only: check the result, R19)", default=True)

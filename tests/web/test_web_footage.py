@@ -154,3 +154,15 @@ def _try(lock: Any) -> bool:
         lock.release()
         return True
     return False
+
+
+def test_a_viewing_without_a_reason_is_refused_and_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Web red-team F6: a blank reason was turned away by the form, not recorded."""
+    client = sign_in(app, MANAGER)
+    start = head(library["data_dir"])
+    response = _view(client, library["segment"], reason="   ")
+    assert response.status_code == 403, response.get_data(as_text=True)
+    assert "a reason is required" in response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]

@@ -342,3 +342,27 @@ def test_the_disclosure_record_of_a_release_downloads_as_a_zip_the_recipient_che
     # No copy stays behind in the data directory.
     left = library["data_dir"] / "exports" / "records-in-progress"
     assert not left.exists() or not any(left.iterdir())
+
+
+def test_a_posted_field_beyond_the_decision_is_refused_and_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Web red-team F6: the form's own check turned it away (400) before the ledger saw
+    it, so the refusal the command line records was not recorded."""
+    ref = _opened(sign_in(app, STAFF), library)
+    director = sign_in(app, DIRECTOR)
+    assert _decide(director, ref).status_code == 302
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
+    assert seen
+    start = head(library["data_dir"])
+    response = director.post(
+        f"/requests/{ref}/release",
+        data={"footage": library["segment"], "fields": "titles", "to": "Det. Ray",
+              "method": "in person", "passphrase": passphrase(DIRECTOR),
+              "seen": seen.group(1), "csrf_token": token(html)},
+    )  # fmt: skip
+    assert response.status_code == 403, response.get_data(as_text=True)
+    assert "titles was not requested or decided" in response.get_data(as_text=True)
+    kinds = kinds_since(library["data_dir"], start)
+    assert kinds[-1] == "AccessDenied" and "DisclosureReleased" not in kinds
