@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -38,6 +39,14 @@ def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
 
 def _choices(values: Iterable[str]) -> list[SelectChoice]:
     return options((v, v.replace("_", " ")) for v in values)
+
+
+def day_problem(day: date | None) -> str | None:
+    """A site day typed in a filter that no ledger can hold (the site day's end would run
+    past the calendar): said in words, not a server error."""
+    if day is not None and not 1900 <= day.year <= 9998:
+        return f"{day} is outside the dates a ledger can hold (years 1900 to 9998)."
+    return None
 
 
 class Checkboxes(SelectMultipleField):

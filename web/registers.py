@@ -23,7 +23,7 @@ from ledger.errors import InvalidInput
 from ledger.reads import READERS
 from ledger.text import register_cell
 from web.app import acting, desk
-from web.forms import CheckpointForm, PeriodFilter, ProofForm, StatisticsForm
+from web.forms import CheckpointForm, PeriodFilter, ProofForm, StatisticsForm, day_problem
 from web.pages import page
 
 bp = Blueprint("registers", __name__)
@@ -43,7 +43,7 @@ def _period_problem(form: Any) -> str | None:
     first, last = form.first.data, form.last.data
     if first and last and first > last:
         return f"The period runs from {first} to {last}: swap them."
-    return None
+    return day_problem(first) or day_problem(last)
 
 
 def _period(form: Any) -> tuple[datetime | None, datetime | None]:

@@ -32,7 +32,8 @@ def test_cameras_and_segments_filtered(app: Flask, library: dict[str, Any]) -> N
     assert library["segment"] not in client.get("/footage?day=2026-10-01").get_data(as_text=True)
     assert client.get("/footage?camera=no-such-camera").status_code == 404
     # a filter that cannot be read: 400, the form says what is wrong, no list shown
-    for query, words in (("status=bogus", "Choose one of: retained"), ("day=2026-02-30", "Not a valid date")):  # fmt: skip
+    for query, words in (("status=bogus", "Choose one of: retained"), ("day=2026-02-30", "Not a valid date"),
+                         ("day=9999-12-31", "outside the dates a ledger can hold")):  # fmt: skip
         bad = client.get(f"/footage?{query}")
         text = bad.get_data(as_text=True)
         assert bad.status_code == 400 and words in text, text

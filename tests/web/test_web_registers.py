@@ -66,6 +66,10 @@ def test_the_disclosure_register_on_the_page_and_as_csv(
         text = reversed_.get_data(as_text=True)
         assert reversed_.status_code == 400 and "swap them" in text, text
         assert 'name="first"' in text and "No requests were opened" not in text
+        for query in ("last=9999-12-31", "last=9999-12-31&format=csv", "first=0001-01-01"):
+            edge = client.get(f"{path}?{query}")  # web red-team F9: it was a 500
+            assert edge.status_code == 400, query
+            assert "outside the dates a ledger can hold" in edge.get_data(as_text=True)
 
 
 def test_staff_may_not_read_the_registers_and_each_attempt_is_recorded(
