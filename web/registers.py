@@ -139,11 +139,12 @@ def statistics() -> Response:
     with acting() as (ledger, me):
         ledger.authorize(me, "report statistics", _report_roles(), rules.STAFF_ROLE)
         # R28: the adopted policy version's threshold unless one is given (as the CLI)
-        cut = form.threshold.data or ledger.policy_params().small_cell_threshold
+        policy_cut = ledger.policy_params().small_cell_threshold
+        cut = form.threshold.data or policy_cut
         stats = read_views(
             ledger, lambda conn: compute(conn, start, end, threshold=cut), checked=True
         )
-    return page("statistics.html", form=form, stats=stats, message="")
+    return page("statistics.html", form=form, stats=stats, message="", policy_cut=policy_cut)
 
 
 # ---- legal review: checkpoint, proof, public key -------------------------------------------

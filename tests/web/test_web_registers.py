@@ -116,6 +116,10 @@ def test_statistics_suppress_small_cells(app: Flask, library: dict[str, Any]) ->
         as_text=True
     )
     assert "No suppression (threshold 1)" in html and "<td>public</td><td>1</td>" in html
+    # web red-team F10: below the policy's threshold the page is not titled "safe"
+    assert "safe to publish" not in html and "Statistics, not for publishing" in html
+    html = client.get("/reports/statistics?first=2026-11-01&last=2026-11-02&threshold=7")
+    assert "Statistics safe to publish" in html.get_data(as_text=True)
     future = client.get("/reports/statistics?first=2026-11-01&last=2027-01-01")
     assert future.status_code == 400
     assert "ends on 2027-01-01, after today (2026-11-02)" in future.get_data(as_text=True)
