@@ -261,7 +261,7 @@ def clip(token: str) -> Response:
     """The clip of a viewing this browser session just recorded (byte ranges served, as
     a <video> element asks); another session's token, or an old one, is not found."""
     d = desk()
-    with d.gate:
+    with acting():  # the member's key still in force: a deactivation stops the clip too
         _forget_old_clips()
         held = d.clips.get(token)
     if held is None or held[0] != session.get("sid"):

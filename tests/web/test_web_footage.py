@@ -167,3 +167,24 @@ def test_a_viewing_without_a_reason_is_refused_and_recorded(
     assert response.status_code == 403, response.get_data(as_text=True)
     assert "a reason is required" in response.get_data(as_text=True)
     assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+
+
+def test_a_clip_stops_when_its_viewer_is_deactivated(app: Flask, library: dict[str, Any]) -> None:
+    """Web red-team F8: the clip streamed on until the member's next page."""
+    from ledger.app import open_ledger
+    from ledger.datadir import DataDir
+    from tests.identity import passphrase
+
+    client = sign_in(app, MANAGER)
+    html = _view(client, library["segment"]).get_data(as_text=True)
+    src = html.split('<video id="player" src="', 1)[1].split('"', 1)[0]
+    assert client.get(src).status_code == 200
+    ledger = open_ledger(
+        DataDir.open(library["data_dir"]), clock=app.extensions["custodes"].ledger.clock
+    )
+    ledger.authenticate(DIRECTOR, passphrase(DIRECTOR).encode())
+    ledger.deactivate_staff(MANAGER, actor=DIRECTOR, reason="left the library")
+    ledger.close()
+    start = head(library["data_dir"])
+    assert client.get(src).status_code == 403
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
