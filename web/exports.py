@@ -60,6 +60,13 @@ def export(ref: str) -> Response:
     d = desk()
     with acting() as (ledger, me):
         ref = ledger.request_for(ref, actor=me, action="export footage")  # else 404
+        ledger.authorize(  # a member who may not export is refused (recorded) first
+            me, "export footage", ledger.policy_params().archive_viewer_roles,
+            rules.FOOTAGE_ARCHIVE_ACCESS, subject=ref,
+        )  # fmt: skip
+        # the request's details are read (recorded; refused and recorded for a member who
+        # may not read request records), as on its page: the form quotes the decision
+        shown = ledger.read_request(ref, actor=me, detail="web export")
         view = ledger.request_view(ref)
         form = ExportForm()
         form.segments.choices = options(
@@ -67,16 +74,11 @@ def export(ref: str) -> Response:
         )
 
         def again(status: int, message: str) -> Response:
-            shown = ledger.read_request(ref, actor=me, detail="web export")
             return _request_page(
                 shown, _version(ledger, ref), status=status, message=message, export=form
             )
 
         if not form.validate_on_submit() or not form.segments.data:
-            ledger.authorize(  # a member who may not export is refused (recorded) even so
-                me, "export footage", ledger.policy_params().archive_viewer_roles,
-                rules.FOOTAGE_ARCHIVE_ACCESS, subject=ref,
-            )  # fmt: skip
             return again(400, "Choose the segments to export.")
         encrypted = d.datadir.signing_key_is_encrypted()
         secret = (form.signing_passphrase.data or "").encode() if encrypted else None
@@ -126,11 +128,13 @@ def record(ref: str) -> Response:
     d = desk()
     with acting() as (ledger, me):
         ref = ledger.request_for(ref, actor=me, action="request record")  # else 404
+        # the record holds the request's details: read (recorded) as on its page, and
+        # refused (recorded) to a member who may not read request records (web red-team F7)
+        shown = ledger.read_request(ref, actor=me, detail="web disclosure record")
         view = ledger.request_view(ref)
         form = record_form(view, posted=True)
 
         def again(status: int, message: str) -> Response:
-            shown = ledger.read_request(ref, actor=me, detail="web disclosure record")
             return _request_page(
                 shown, _version(ledger, ref), status=status, message=message, record=form
             )

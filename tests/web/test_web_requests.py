@@ -320,6 +320,16 @@ def test_the_disclosure_record_of_a_release_downloads_as_a_zip_the_recipient_che
     )
     assert refused.status_code == 403 and "READ-CONFIDENTIAL" in refused.get_data(as_text=True)
     assert kinds_since(library["data_dir"], start)[-1] == "AccessDenied"
+    # Nor the Business Manager, who does not read request records on the web (web
+    # red-team F7: his forged post got the record, its details unrecorded as a read).
+    manager = sign_in(app, MANAGER)
+    start = head(library["data_dir"])
+    own = manager.get("/").get_data(as_text=True)  # his session's token
+    refused = manager.post(
+        f"/requests/{ref}/record", data={"release": "1", "csrf_token": token(own)}
+    )
+    assert refused.status_code == 403 and "READ-CONFIDENTIAL" in refused.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
 
     page = director.get(f"/requests/{ref}").get_data(as_text=True)
     assert "Download the disclosure record (zip)" in page and "release 1:" in page
