@@ -80,6 +80,10 @@ class IntakeForm(FlaskForm):
     patron_card = StringField("Patron's card number", validators=[Optional(), Length(max=40)])
     patron_name = StringField("Patron's name", validators=[Optional(), Length(max=200)])
     minor = BooleanField("The patron is a minor")
+    guardianship = StringField(
+        "How the parent's or guardian's relation was confirmed (e.g. birth certificate shown)",
+        validators=[Optional(), Length(max=500)],
+    )
     footage = StringField(
         "Footage segment ids (comma-separated)", validators=[Optional(), Length(max=2000)]
     )

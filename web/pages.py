@@ -250,6 +250,7 @@ def request_new() -> Response:
                 patron_card=(form.patron_card.data or "").strip() or None,
                 patron_name=form.patron_name.data or "",
                 minor=bool(form.minor.data),
+                guardianship=(form.guardianship.data or "").strip() or None,
                 footage=footage,
                 case_number=(form.case_number.data or "").strip() or None,
             )
@@ -286,7 +287,13 @@ def _request_page(
 
     decision = decision or DecisionForm(formdata=None)
     release = release or ReleaseForm(formdata=None)
-    allowed = (view.get("decision") or {}).get("allowed_fields") or []
+    # a guardian is told a minor's fines by staff without a decision (R4): the plan's fields
+    guardian = view["plan"]["basis"] == "guardian" and not view.get("decision")
+    allowed = (
+        view["plan"]["allowed_fields"]
+        if guardian
+        else (view.get("decision") or {}).get("allowed_fields") or []
+    )
     release.fields.choices = options((f, f.replace("_", " ")) for f in allowed if f != "footage")
     release.footage.choices = options(
         (s, s) for s in (view.get("decision") or {}).get("approved_footage") or []

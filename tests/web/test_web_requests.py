@@ -376,3 +376,31 @@ def test_a_posted_field_beyond_the_decision_is_refused_and_recorded(
     assert "titles was not requested or decided" in response.get_data(as_text=True)
     kinds = kinds_since(library["data_dir"], start)
     assert kinds[-1] == "AccessDenied" and "DisclosureReleased" not in kinds
+
+
+def test_a_guardian_is_told_a_minors_fines_on_the_web_without_a_decision(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Web red-team F11: the intake had no guardianship field and the release form
+    offered nothing without a decision, so R4's path could not be finished on the web."""
+    staff = sign_in(app, STAFF)
+    ref = _opened(
+        staff, library, requester_kind="parent_guardian", requester="Pat Parent",
+        records="fines_fees", description="what the minor owes", footage="", case_number="",
+        patron_card="2100012345", patron_name="Kim Minor", minor="y",
+        guardianship="birth certificate shown",
+    )  # fmt: skip
+    html = staff.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Record the release" in html and "fines total" in html
+    assert "titles" not in html.split('id="release"', 1)[1]
+    seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
+    assert seen
+    start = head(library["data_dir"])
+    response = staff.post(
+        f"/requests/{ref}/release",
+        data={"fields": "fines_total", "to": "Pat Parent", "method": "at the desk",
+              "passphrase": passphrase(STAFF), "seen": seen.group(1),
+              "csrf_token": token(html)},
+    )  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start)[-1] == "DisclosureReleased"
