@@ -174,6 +174,28 @@ def _plan(v: dict[str, Any]) -> Section:
 
 def _decision(v: dict[str, Any], when: Any) -> Section:
     d = v.get("decision") or {}
+    if not d and (v.get("plan") or {}).get("basis") == "guardian" and v.get("releases"):
+        # R4: authorized staff told the guardian the fines and fees; no decision is needed
+        return (
+            "The Director's decision",
+            [
+                (
+                    "Decision",
+                    "not needed: a guardian was told a minor's fines and fees (POLICY-MINOR-FINES)",
+                )
+            ],
+        )
+    if not d and (v.get("plan") or {}).get("basis") == "guardian":
+        return (
+            "The Director's decision",
+            [
+                (
+                    "Decision",
+                    "not needed for the fines and fees "
+                    "(staff tell them); pending for anything else",
+                )
+            ],
+        )
     if not d:
         return ("The Director's decision", [("Decision", "pending")])
     verdict = "approved" if d["approved"] else "denied"

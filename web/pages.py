@@ -295,6 +295,8 @@ def _request_page(
         else (view.get("decision") or {}).get("allowed_fields") or []
     )
     release.fields.choices = options((f, f.replace("_", " ")) for f in allowed if f != "footage")
+    if guardian and not release.to.data:
+        release.to.data = view["requester"]  # told only to the guardian who asked
     release.footage.choices = options(
         (s, s) for s in (view.get("decision") or {}).get("approved_footage") or []
     )

@@ -393,6 +393,8 @@ def test_a_guardian_is_told_a_minors_fines_on_the_web_without_a_decision(
     html = staff.get(f"/requests/{ref}").get_data(as_text=True)
     assert "Record the release" in html and "fines total" in html
     assert "titles" not in html.split('id="release"', 1)[1]
+    assert "not needed for the fines and fees" in html  # not "pending"
+    assert re.search(r"<input[^>]*name=\"to\"[^>]*value=\"Pat Parent\"", html)  # who asked
     seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
     assert seen
     start = head(library["data_dir"])
