@@ -183,6 +183,7 @@ def create_app(
         site_zone=lambda: desk().zone().key,
         counted=counted,
     )
+    app.jinja_env.filters["for_browser"] = for_browser
     app.teardown_appcontext(lambda _e: None)
     return app
 
@@ -261,7 +262,17 @@ def acting() -> Iterator[tuple[Ledger, str]]:
 
 # A ledger message's pointer to a command ("(see: custodes request list)") is for a
 # terminal; in a browser the menu leads there.
-_COMMAND_HINT = re.compile(r" \(see: custodes [^)]*\)")
+_COMMAND_HINT = re.compile(
+    r" \((?:see: )?custodes [^)]*\)"  # (see: custodes request list), (custodes verify ...)
+    r"| \(--[a-z-]+\)"  # "the reason (--reason)"
+    r"|;? pass --[a-z-]+(?: [A-Z_]+)?"  # "a reason is required; pass --reason TEXT"
+)
+
+
+def for_browser(message: str) -> str:
+    """A ledger message without its pointers to command-line options and commands: in a
+    browser the form's own fields and the menu lead there."""
+    return _COMMAND_HINT.sub("", message)
 
 
 def _error(status: int, message: str, *, rule: str = "", recorded: bool = False) -> Response:
@@ -270,7 +281,7 @@ def _error(status: int, message: str, *, rule: str = "", recorded: bool = False)
     web = g.get("web")
     signed_in = {"me": web.signer, "logout_form": LogoutForm()} if web is not None else {}
     body = render_template(
-        "error.html", status=status, message=_COMMAND_HINT.sub("", message), rule=rule,
+        "error.html", status=status, message=for_browser(message), rule=rule,
         recorded=recorded, **signed_in,
     )  # fmt: skip
     return Response(body, status=status, mimetype="text/html")

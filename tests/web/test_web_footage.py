@@ -188,3 +188,19 @@ def test_a_clip_stops_when_its_viewer_is_deactivated(app: Flask, library: dict[s
     start = head(library["data_dir"])
     assert client.get(src).status_code == 403
     assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+
+
+def test_messages_in_the_browser_carry_no_command_line_options() -> None:
+    """Web red-team F11: "pass --reason TEXT" and "(custodes ...)" are for a terminal."""
+    from web.app import for_browser
+
+    assert for_browser("a reason is required; pass --reason TEXT. Nothing was recorded.") == (
+        "a reason is required. Nothing was recorded."
+    )
+    assert for_browser("the reason (--reason) is needed") == "the reason is needed"
+    assert for_browser("no decision yet (custodes request decide R-1 --approve ...)") == (
+        "no decision yet"
+    )
+    assert for_browser("unknown (see: custodes request list)") == "unknown"
+    kept = "the Director unlocks with: custodes staff unlock 'Sam Staff'"
+    assert for_browser(kept) == kept  # what to tell the Director stays
