@@ -55,6 +55,7 @@ class SegmentInfo:
     purged_at: datetime | None = None
     media: dict[str, Any] = field(default_factory=dict)
     missing: bool = False  # its files were found gone without a purge (FootageFoundMissing)
+    directors_flags: tuple[str, ...] = ()  # open flags the Director set last: hers to clear
 
 
 @dataclass(frozen=True)
@@ -184,4 +185,5 @@ def segment_info_of(segment: Segment) -> SegmentInfo:
         purged_at=segment.purged_at,
         media=dict(segment.media),
         missing=segment.missing,
+        directors_flags=tuple(sorted(f for f, r in segment.flag_roles.items() if r == "director")),
     )
