@@ -24,9 +24,9 @@ from cli.main import custodes
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from tests.cli.db_helpers import count_events, execute
-from tests.conftest import SETUP, copy_of_data_dir, fresh_postgres_database
-from tests.identity import CustodesRunner, open_test_ledger, passphrase
-from tests.integration.test_compliance_report import D, S, Scenario, build_scenario
+from tests.conftest import copy_of_data_dir, fresh_postgres_database
+from tests.identity import CustodesRunner, open_test_ledger
+from tests.integration.test_compliance_report import D, S, Scenario, build_library
 
 REPORT_NOW = "2026-11-05T18:00:00Z"
 PERIOD = ["--from", "2026-11-01", "--to", "2026-11-05"]
@@ -56,12 +56,7 @@ def _built(
                 mp.delenv("CUSTODES_DATABASE_URL", raising=False)
             else:
                 mp.setenv("CUSTODES_DATABASE_URL", url)
-            datadir = DataDir.create(path, database_url=url)
-            ledger = open_test_ledger(datadir, clock=ManualClock(SETUP))
-            ledger.initialise(director=D, library="Mahomet Public Library",
-                              timezone="America/Chicago", passphrase=passphrase(D).encode())  # fmt: skip
-            sc = build_scenario(ledger)
-            ledger.close()
+            sc = build_library(path, url)
             # The read models caught up (as any command does) before the forgery.
             run(path, "footage", "list")
             run(path, "report", "disclosures", *PERIOD)

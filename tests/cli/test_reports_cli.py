@@ -18,7 +18,7 @@ from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from tests.cli.conftest import DATABASES
 from tests.cli.db_helpers import execute
-from tests.conftest import NOW, SETUP, fresh_postgres_database
+from tests.conftest import NOW, fresh_postgres_database
 from tests.identity import (
     CustodesRunner,
     enrol,
@@ -26,7 +26,7 @@ from tests.identity import (
     open_test_ledger,
     passphrase,
 )
-from tests.integration.test_compliance_report import D, S, Scenario, build_scenario
+from tests.integration.test_compliance_report import D, S, Scenario, build_library
 
 REPORT_NOW = "2026-11-05T18:00:00Z"
 PERIOD = ["--from", "2026-11-01", "--to", "2026-11-05"]
@@ -44,12 +44,7 @@ def world(
         if request.param == "postgres":
             url = stack.enter_context(fresh_postgres_database())
         with fast_kdf_while_building():
-            datadir = DataDir.create(path, database_url=url)
-            ledger = open_test_ledger(datadir, clock=ManualClock(SETUP))
-            ledger.initialise(director=D, library="Mahomet Public Library",
-                              timezone="America/Chicago", passphrase=passphrase(D).encode())  # fmt: skip
-            sc = build_scenario(ledger)
-            ledger.close()
+            sc = build_library(path, url)
         yield path, sc
 
 

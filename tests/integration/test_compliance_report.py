@@ -53,6 +53,21 @@ def capture(ledger: Ledger, n: int, start: datetime) -> str:
     return ledger.record_capture(item, actor=S).segment_id
 
 
+def build_library(path: Path, database_url: str | None = None) -> Scenario:
+    """A new data directory at ``path`` (its database ``database_url``; None: SQLite in
+    it), the library initialised and ``build_scenario``'s week recorded."""
+    from tests.identity import passphrase
+
+    ledger = open_test_ledger(
+        DataDir.create(path, database_url=database_url), clock=ManualClock(SETUP)
+    )
+    ledger.initialise(director=D, library="Mahomet Public Library",
+                      timezone="America/Chicago", passphrase=passphrase(D).encode())  # fmt: skip
+    sc = build_scenario(ledger)
+    ledger.close()
+    return sc
+
+
 def build_scenario(ledger: Ledger) -> Scenario:
     """A week at a small library (times UTC; the site is America/Chicago), recorded in
     time order: recorded times only move forward (R26)."""
