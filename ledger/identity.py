@@ -25,7 +25,7 @@ from ledger.application import StaffView, _staff_view
 from ledger.clock import CLOCK_TOLERANCE
 from ledger.domain import Actor
 from ledger.errors import InvalidInput, KeyError_, NotFound, NotPermitted
-from ledger.names import NameRefused, check_name, look_alike
+from ledger.names import NameRefused, check_name, look_alike, normalize_name
 from ledger.policy_commands import PolicyCommands
 from ledger.policy_params import DEFAULT_PROFILE, parse_params, profile_files
 from ledger.site import SITE_ID, Site
@@ -665,9 +665,8 @@ def _typed_name(name: str) -> str:
     else (digits such as a card or phone number, a passphrase typed in the wrong box,
     a message) is recorded as its length only."""
     import re
-    import unicodedata
 
-    shown = " ".join(unicodedata.normalize("NFKC", name).split())
+    shown = normalize_name(name)
     if not shown:
         return "(none)"
     if len(shown) <= 60 and re.fullmatch(r"[^\W\d_]+(?:[ .'’-]+[^\W\d_]+)*\.?", shown):

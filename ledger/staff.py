@@ -145,8 +145,8 @@ class StaffMember(LedgerAggregate):
         the sign-in page could otherwise stop every decision for good)."""
         if not self.locked_out:
             return False
-        lapses = self.role == "director" and self.locked_out_until is not None
-        return not (lapses and now >= self.locked_out_until)  # type: ignore[operator]
+        until = self.locked_out_until if self.role == "director" else None
+        return until is None or now < until
 
     def recent_failures(self, now: datetime, window: timedelta) -> int:
         return sum(1 for t in self.failures if now - t < window)

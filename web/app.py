@@ -106,7 +106,7 @@ class Desk:
     # clips made playable for a viewing just recorded: token -> (session id, WebM, until)
     clips: dict[str, tuple[str, bytes, datetime]] = field(default_factory=dict)
     # failed sign-ins per client address, for the throttle (``SignInThrottle``)
-    throttle: SignInThrottle = field(default_factory=lambda: SignInThrottle())
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)
     _zone: ZoneInfo | None = None
 
     def now(self) -> datetime:
