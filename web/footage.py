@@ -52,8 +52,8 @@ def footage_list() -> Response:
         form.validate()
         if form.status.data and form.status.data not in STATUSES:
             form.status.errors = [f"Choose one of: {', '.join(STATUSES)}."]
-        if day_problem(form.day.data):
-            form.day.errors = [day_problem(form.day.data)]
+        if problem := day_problem(form.day.data):
+            form.day.errors = [problem]
         if any(f.errors for f in form):
             # a filter that cannot be read lists nothing: a full list under a bad filter
             # would look like its result
