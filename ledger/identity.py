@@ -142,6 +142,8 @@ class IdentityCommands(PolicyCommands):
         )
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        if role == "director":
+            self._not_over_the_director(who, "add staff members", name)
         name = self._new_name(name, who)
         if role == "director":
             current = self._active_director()
@@ -189,6 +191,8 @@ class IdentityCommands(PolicyCommands):
         member = self._existing(name)
         if not member.active or member.role == SERVICE_ROLE:
             raise InvalidInput(f"{member.name} is not an active staff member to reset")
+        if member.role == "director":
+            self._not_over_the_director(who, "reset a member's key", member.name)
         old = member.key_id
         key = key or Ed25519PrivateKey.generate()
         common = dict(actor=who.name, actor_role=who.role, occurred_at=None, timestamp=now)
@@ -212,6 +216,8 @@ class IdentityCommands(PolicyCommands):
         member = self._existing(name)
         if not member.active:
             raise InvalidInput(f"staff member {member.name!r} is deactivated already")
+        if member.role == "director":
+            self._not_over_the_director(who, "deactivate staff members", member.name)
         if member.id == staff_id(who.name):
             raise InvalidInput(
                 "a Director cannot deactivate themselves; hand over first with: custodes "
@@ -574,6 +580,19 @@ class IdentityCommands(PolicyCommands):
         return open_[-1]
 
     # ---- helpers -----------------------------------------------------------------------
+
+    def _not_over_the_director(self, who: Actor, action: str, subject: str) -> None:
+        """An acting Director acts for the Director while she is away, never over her: her
+        key, her membership and the directorship itself change only by her own act (a
+        reset, a hand-over) or the board's, so a delegation cannot become a takeover."""
+        if who.delegation is not None:
+            self.refuse(
+                who, action, rules.ONE_DIRECTOR,
+                f"an acting Director (delegation {who.delegation}) acts for the Director, not "
+                "over her: the Director's key and membership, and who is Director, change "
+                "only by the Director's own act (custodes staff hand-over)",
+                subject=subject,
+            )  # fmt: skip
 
     def _active_director(self) -> StaffMember | None:
         for m in self._members():

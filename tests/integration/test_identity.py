@@ -348,6 +348,32 @@ def test_an_acting_director_decides_only_within_her_delegation_and_cites_it(
     assert _verify(data_dir).ok
 
 
+def test_an_acting_director_cannot_take_over_the_directorship(ledger: Ledger) -> None:
+    """Red-team H1: a delegation let the acting Director reset the Director's key,
+    deactivate her and enrol a new Director. Each is a recorded refusal; the Director keeps
+    her key and office."""
+    ledger.delegate_director(
+        MANAGER, start=NOW, until=NOW + timedelta(days=2), authority="board minutes item 4",
+        actor=DIRECTOR,
+    )  # fmt: skip
+    director_key = ledger.member(DIRECTOR).key_id
+    attempts = [
+        lambda: ledger.reset_staff(DIRECTOR, actor=MANAGER, reason="forgot", passphrase=b"x" * 16),
+        lambda: ledger.deactivate_staff(DIRECTOR, actor=MANAGER, reason="away"),
+        lambda: ledger.add_staff("Nell Newdirector", "director", actor=MANAGER),
+    ]
+    for attempt in attempts:
+        with pytest.raises(NotPermitted, match="^ONE-DIRECTOR .*acts for the Director, not over"):
+            attempt()
+    assert [r[:2] for r in _refusals(ledger)] == [(MANAGER, "ONE-DIRECTOR")] * 3
+    director = ledger.member(DIRECTOR)
+    assert director.active and director.key_id == director_key
+    assert ledger.member("Nell Newdirector") is None
+    # Within the delegation she still does the Director's ordinary work, staff included.
+    ledger.add_staff("Pat Page", "staff", actor=MANAGER)
+    ledger.deactivate_staff("Pat Page", actor=MANAGER, reason="left")
+
+
 def test_the_director_hands_over_and_the_old_key_signs_nothing_more(
     data_dir: Path, ledger: Ledger
 ) -> None:
