@@ -8,6 +8,8 @@ engine (``ledger.policy``) from :meth:`Request.facts`, and the command methods i
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -183,12 +185,21 @@ class Request(LedgerAggregate):
             }
 
     class DisclosureDecided(LedgerAggregate.Event):
+        # v2 (red-team H2): the digest of the facts decided on (``Request.facts_digest``);
+        # a release goes ahead only while they are unchanged. A v1 decision has none.
+        class_version = 2
+
         approved: bool
         reason: str
         basis: str
         allowed_fields: list[str]
         approved_footage: list[str]
         decisions: list[dict[str, Any]]
+        facts_sha256: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["facts_sha256"] = None
 
         def apply(self, aggregate: Request) -> None:
             aggregate.decision = {
@@ -198,6 +209,7 @@ class Request(LedgerAggregate):
                 "allowed_fields": list(self.allowed_fields),
                 "approved_footage": list(self.approved_footage),
                 "decisions": list(self.decisions),
+                "facts_sha256": self.facts_sha256,
                 "by": self.actor,
                 "at": self.timestamp,
             }
@@ -311,6 +323,24 @@ class Request(LedgerAggregate):
     @property
     def received_at(self) -> datetime:
         return self.created_on
+
+    def facts_digest(self) -> str:
+        """SHA-256 of the documents a decision rests on: the court order as recorded (its
+        scan's hash and its scope), the officer's signed form, counsel's review. A decision
+        keeps it; one of them recorded afterwards changes it, and nothing is released
+        until the Director decides again on what is now before her (R3)."""
+        documents = {
+            "court_order": self.court_order,
+            "emergency": self.emergency,
+            "counsel_review": self.counsel_review,
+        }
+        text = json.dumps(documents, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def decision_current(self) -> bool:
+        """Whether the decision, if any, was made on the documents now recorded."""
+        recorded = (self.decision or {}).get("facts_sha256")
+        return recorded is None or recorded == self.facts_digest()
 
     def facts(self) -> RequestFacts:
         """What the policy engine needs to know, and nothing it does not."""

@@ -111,6 +111,7 @@ class DisclosureCommands(DisclosureIntake):
             basis=plan.basis,
             allowed_fields=allowed,
             approved_footage=list(request.footage) if "footage" in allowed else [],
+            facts_sha256=request.facts_digest(),
             decisions=[
                 {
                     "field": f,
@@ -188,6 +189,13 @@ class DisclosureCommands(DisclosureIntake):
             )
         if decision is not None and not decision["approved"]:
             refuse(r.POLICY_DENY_BY_DEFAULT, f"the Director denied {request.ref}")
+        if not request.decision_current():
+            refuse(
+                r.POLICY_DIRECTOR_DECIDES,
+                f"a court order, the officer's form or counsel's review was recorded on "
+                f"{request.ref} after the Director decided; she decides again on what is now "
+                f"before her (custodes request decide {request.ref} --approve|--deny --reason ...)",
+            )
         approved_footage = decision["approved_footage"] if decision else []
         facts = self.facts_of(request)
         order = facts.court_order if plan.basis == "court_order" else None

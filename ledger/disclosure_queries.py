@@ -122,6 +122,7 @@ class DisclosureQueries(PatronCommands):
                 ],
             },
             "decision": q.decision,
+            "decision_current": q.decision_current(),
             "releases": q.releases,
             "acknowledgement": q.acknowledgement,
             "follow_up": q.follow_up,

@@ -1,6 +1,8 @@
 """An emergency release goes to the officer of the signed form (R10), on both databases
 (red-team finding: only the badge was compared, so anyone who gave the officer's badge
-number received the fields)."""
+number received the fields); and a release goes out only on the documents the Director
+decided on (red-team H2: a court order recorded after an emergency decision turned it
+into a release to anyone, by any method)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from tests.integration.test_disclosure_ledger import (
     STAFF,
     open_request,
     record_emergency,
+    record_order,
     refused,
 )
 from tests.integration.test_disclosure_ledger import ledger as ledger  # noqa: F401 (fixture)
@@ -37,3 +40,25 @@ def test_an_emergency_release_to_someone_else_with_the_badge_is_refused_and_reco
     done = ledger.release(ref, fields=["name"], to="Sgt. Lee Officer", badge="4471",
                           method="in person", actor=STAFF)  # fmt: skip
     assert done["to"] == "Sgt. Lee Officer"
+
+
+def test_a_court_order_recorded_after_the_decision_waits_for_a_new_decision(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    ref = open_request(ledger, now, "law_enforcement", ["registration"], patron_card=CARD)
+    record_emergency(ledger, ref, now)
+    ledger.clock.set(now + timedelta(minutes=20))
+    ledger.decide(ref, approve=True, reason="emergency met", actor=DIRECTOR)
+    record_order(ledger, ref, now + timedelta(minutes=30))  # staff, after the decision
+    with pytest.raises(NotPermitted, match="^POLICY-DIRECTOR-DECIDES .*after the Director decided"):
+        ledger.release(ref, fields=["name"], to="Anyone At All", method="email", actor=STAFF)
+    assert refused(ledger)[-1] == ("request release", ref, "POLICY-DIRECTOR-DECIDES")
+    view = ledger.request_view(ref)
+    assert not view["decision_current"] and not view["releases"]
+    # The Director decides again on the order now before her; the release follows it.
+    ledger.decide(ref, approve=True, reason="the order now governs", actor=DIRECTOR)
+    assert ledger.request_view(ref)["decision_current"]
+    done = ledger.release(ref, fields=["name"], to="Circuit Court clerk", method="mail",
+                          actor=DIRECTOR)  # fmt: skip
+    assert done["basis"] == "court_order"

@@ -380,3 +380,33 @@ def test_the_director_takes_the_foia_extension_once(app: Flask, library: dict[st
     again = _submit(director, f"/requests/{ref}/foia-extend", why)
     assert again.status_code == 400 and "once only" in again.get_data(as_text=True)
     assert "Take the FOIA extension" not in director.get(f"/requests/{ref}").get_data(as_text=True)
+
+
+def test_an_order_recorded_after_the_decision_hides_the_release_until_decided_again(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Red-team H2 in the browser: the page says the decision predates the order and
+    offers no release form until the Director decides again."""
+    staff = sign_in(app, STAFF)
+    ref = _open(staff)
+    assert _submit(staff, f"/requests/{ref}/emergency", _emergency()).status_code == 302
+    director = sign_in(app, DIRECTOR)
+
+    def decide() -> str:
+        html = director.get(f"/requests/{ref}").get_data(as_text=True)
+        seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
+        assert seen
+        decided = director.post(
+            f"/requests/{ref}/decide",
+            data={"decision": "approve", "reason": "on what is recorded", "seen": seen.group(1),
+                  "passphrase": passphrase(DIRECTOR), "csrf_token": token(html)},
+        )  # fmt: skip
+        assert decided.status_code == 302, decided.get_data(as_text=True)
+        return director.get(f"/requests/{ref}").get_data(as_text=True)
+
+    assert 'id="release"' in decide()
+    assert _submit(staff, f"/requests/{ref}/court-order", _order()).status_code == 302
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "was recorded after the decision" in html and 'id="release"' not in html
+    html = decide()
+    assert "was recorded after the decision" not in html and 'id="release"' in html
