@@ -228,16 +228,26 @@ def staff_delegate(
 @staff_group.command("end-delegation")
 @click.argument("name")
 @click.option("--reason", required=True, help="Why it ends early (recorded).")
+@click.option(
+    "--delegation",
+    "delegation_id",
+    metavar="ID",
+    help="Which delegation, when NAME holds more than one still to run (printed when made).",
+)
 @actor_option
 @pass_ctx
-def staff_end_delegation(ctx: Context, name: str, reason: str, actor: str) -> None:
+def staff_end_delegation(
+    ctx: Context, name: str, reason: str, delegation_id: str | None, actor: str
+) -> None:
     """End an acting Director's delegation before its time (Director only).
 
     \b
     Example:
       custodes staff end-delegation "Bo Manager" --reason "back early" --as "Dana Director"
     """
-    delegation = ctx.ledger().end_delegation(name, reason=reason, actor=actor)
+    delegation = ctx.ledger().end_delegation(
+        name, reason=reason, actor=actor, delegation_id=delegation_id
+    )
     info(f"Delegation {delegation} ended.")
 
 

@@ -558,18 +558,40 @@ class IdentityCommands(PolicyCommands):
         self.save(member)
         return delegation_id
 
-    def end_delegation(self, name: str, *, reason: str, actor: str) -> str:
+    def end_delegation(
+        self, name: str, *, reason: str, actor: str, delegation_id: str | None = None
+    ) -> str:
+        """End ``name``'s delegation early: the one given, or the only one still to run.
+        With several (the current one and one to come), which one is named, never guessed."""
         now = self.clock()
         who = self.authorize(
             actor, "end a delegation", ("director",), rules.ONE_DIRECTOR, subject=name
         )
         member = self._existing(name)
-        open_ = [d for d, v in member.delegations.items() if v["ended"] is None]
+        open_ = {
+            d: v
+            for d, v in member.delegations.items()
+            if v["ended"] is None and datetime.fromisoformat(v["until"]) > now
+        }
         if not open_:
             raise InvalidInput(f"{member.name} holds no delegation to end")
+        zone = self.site().zone
+        listed = "; ".join(
+            f"{d} from {sitetime.show(datetime.fromisoformat(v['start']), zone)} until "
+            f"{sitetime.show(datetime.fromisoformat(v['until']), zone)}"
+            for d, v in open_.items()
+        )
+        if delegation_id is None and len(open_) > 1:
+            raise InvalidInput(
+                f"{member.name} holds {len(open_)} delegations ({listed}); name the one to "
+                "end with --delegation ID"
+            )
+        chosen = delegation_id or next(iter(open_))
+        if chosen not in open_:
+            raise InvalidInput(f"{member.name} holds no delegation {chosen} to end ({listed})")
         member.trigger_event(
             StaffMember.DelegationEnded,
-            delegation_id=open_[-1],
+            delegation_id=chosen,
             reason=_required(reason, "the reason (--reason)"),
             actor=who.name,
             actor_role=who.role,
@@ -577,7 +599,7 @@ class IdentityCommands(PolicyCommands):
             timestamp=now,
         )
         self.save(member)
-        return open_[-1]
+        return chosen
 
     # ---- helpers -----------------------------------------------------------------------
 

@@ -374,6 +374,31 @@ def test_an_acting_director_cannot_take_over_the_directorship(ledger: Ledger) ->
     ledger.deactivate_staff("Pat Page", actor=MANAGER, reason="left")
 
 
+def test_ending_a_delegation_ends_the_one_named_never_a_guess(ledger: Ledger) -> None:
+    """Red-team M5: with a current delegation and one to come, end-delegation ended the
+    one to come and left the current one running."""
+    current = ledger.delegate_director(
+        MANAGER, start=NOW, until=NOW + timedelta(days=2), authority="minutes 4", actor=DIRECTOR
+    )
+    later = ledger.delegate_director(
+        MANAGER, start=NOW + timedelta(days=10), until=NOW + timedelta(days=12),
+        authority="minutes 5", actor=DIRECTOR,
+    )  # fmt: skip
+    with pytest.raises(InvalidInput, match=f"holds 2 delegations \\({current} from .*{later} "):
+        ledger.end_delegation(MANAGER, reason="back early", actor=DIRECTOR)
+    assert (
+        ledger.end_delegation(MANAGER, reason="back early", actor=DIRECTOR, delegation_id=current)
+        == current
+    )
+    with pytest.raises(NotPermitted, match="may not use “camera add”"):
+        ledger.register_camera("c9", location="Hall", zone="public", signage_posted=True,
+                               actor=MANAGER)  # fmt: skip
+    # The one left is the one to end by default.
+    assert ledger.end_delegation(MANAGER, reason="not needed", actor=DIRECTOR) == later
+    with pytest.raises(InvalidInput, match="holds no delegation to end"):
+        ledger.end_delegation(MANAGER, reason="again", actor=DIRECTOR)
+
+
 def test_the_director_hands_over_and_the_old_key_signs_nothing_more(
     data_dir: Path, ledger: Ledger
 ) -> None:
