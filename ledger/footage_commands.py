@@ -475,6 +475,15 @@ class FootageCommands(FootageQueries):
                 f"hold {hold.hold_id} was released already on "
                 f"{sitetime.show(hold.released_at, self.site().zone)}"
             )
+        pending = self._foia_pending(hold)
+        if pending:
+            self.refuse(
+                who, "footage hold release", rules.FOIA_PRESERVE,
+                f"hold {hold.hold_id} keeps the footage that answers FOIA request {pending}, "
+                "which is still pending (neither released nor denied); release the hold once "
+                "it is answered",
+                subject=hold_id,
+            )  # fmt: skip
         common: dict[str, Any] = dict(
             timestamp=now, actor=who.name, actor_role=who.role, occurred_at=None
         )
@@ -485,6 +494,19 @@ class FootageCommands(FootageQueries):
         for segment in segments:
             segment.trigger_event(Segment.HoldLifted, hold_id=hold.hold_id, **common)
         self.save(hold, *segments)
+
+    def _foia_pending(self, hold: FootageHold) -> str | None:
+        """The FOIA request a hold preserves footage for, while it is unanswered (R14, R20):
+        no release made and no denial decided."""
+        if hold.kind != "foia":
+            return None
+        from ledger.disclosure import Request, request_id
+
+        request = self._get(Request, request_id(hold.reference))
+        if request is None:
+            return None
+        denied = request.decision is not None and not request.decision["approved"]
+        return None if request.releases or denied else str(request.ref)
 
     def _live_segment(self, segment_id: str, what: str) -> Segment:
         segment = self._segment(segment_id)

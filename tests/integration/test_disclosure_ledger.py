@@ -212,8 +212,14 @@ def test_a_foia_request_starts_the_clock_and_holds_the_responsive_footage(
     assert view["foia"]["extended_due_at"].astimezone(chicago).date().isoformat() == "2026-11-16"
     assert view["foia"]["due_at"].tzinfo == UTC
     assert view["hold_id"] in ledger.segment_info(seg.segment_id).holds
+    # Red-team M1: the hold the request placed is not released while the request pends.
+    with pytest.raises(NotPermitted, match="^FOIA-PRESERVE .*still pending"):
+        ledger.release_hold(view["hold_id"], reason="tidy up", actor=DIRECTOR)
+    assert refused(ledger)[-1] == ("footage hold release", view["hold_id"], "FOIA-PRESERVE")
     decided = ledger.decide(ref, approve=True, reason="footage, blurred", actor=DIRECTOR)
     assert decided["allowed_fields"] == ["footage"]
+    with pytest.raises(NotPermitted, match="^FOIA-PRESERVE"):  # approved is not answered
+        ledger.release_hold(view["hold_id"], reason="tidy up", actor=DIRECTOR)
     assert {d["rule_id"] for d in decided["decisions"] if not d["allowed"]} == {"FOIA-7.5B"}
     with pytest.raises(NotPermitted, match="^FOIA-7-1C .*redacted"):
         ledger.release(ref, fields=[], footage=[seg.segment_id], to="J. Public",
@@ -227,6 +233,8 @@ def test_a_foia_request_starts_the_clock_and_holds_the_responsive_footage(
     assert row.basis == "foia" and row.hold_id == view["hold_id"]  # type: ignore[attr-defined]
     assert row.released_footage == [seg.segment_id]  # type: ignore[attr-defined]
     assert row.footage_redaction == "faces blurred"  # type: ignore[attr-defined]
+    ledger.release_hold(view["hold_id"], reason="request answered", actor=DIRECTOR)
+    assert view["hold_id"] not in ledger.segment_info(seg.segment_id).holds
 
 
 def test_forgetting_a_patron_erases_the_details_and_the_chain_still_verifies(
