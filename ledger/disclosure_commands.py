@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ledger import policy
+from ledger import policy, sitetime
 from ledger import rules as r
 from ledger.disclosure_intake import DisclosureIntake, OrderScope, nonblank, optional
 from ledger.errors import InvalidInput, StaleForm
@@ -208,9 +208,7 @@ class DisclosureCommands(DisclosureIntake):
             approved_footage,
             order=order,
             period=period,
-            footage_dates={
-                s: self._footage().segment_info(s).recorded_start.date() for s in segments
-            },
+            footage_dates={s: self._site_days(s) for s in segments},
         )
         if decision is not None:  # facts may have changed: release no more than approved
             checks += [
@@ -299,6 +297,14 @@ class DisclosureCommands(DisclosureIntake):
             )
         self.save(request)
         return dict(request.releases[-1])
+
+    def _site_days(self, segment_id: str) -> tuple[date, date]:
+        """The first and last days a segment covers, in site time (a court order's dates
+        are the library's days): a clip from 23:50 to 00:10 is of two days."""
+        info = self._footage().segment_info(segment_id)
+        zone = self.site().zone
+        last = max(info.recorded_start, info.recorded_end - timedelta(microseconds=1))
+        return sitetime.local_day(info.recorded_start, zone), sitetime.local_day(last, zone)
 
     def acknowledge(self, ref: str, *, actor: str, signed_receipt_sha256: str) -> None:
         """Record the recipient's signed receipt of what was released (R10)."""

@@ -525,12 +525,12 @@ def check_release(
     *,
     order: CourtOrderFacts | None = None,
     period: tuple[date, date] | None = None,
-    footage_dates: Mapping[str, date] | None = None,
+    footage_dates: Mapping[str, tuple[date, date]] | None = None,
 ) -> list[Decision]:
     """One decision per field and footage segment actually about to be released (R7, R9):
     anything the plan did not allow is refused under the plan's scope rule; under a court
     order, records dated outside its range (``period``, the footage's recording dates) are
-    refused too."""
+    refused too: a footage segment's dates are the first and last site days it covers."""
     out: list[Decision] = []
     for field in sorted(set(fields_to_release)):
         planned = plan.decision(field)
@@ -558,7 +558,7 @@ def check_release(
     rule = footage.rule if footage is not None else plan.scope_rule
     approved = frozenset(approved_footage)
     for seg in sorted(set(footage_ids)):
-        day = (footage_dates or {}).get(seg)
+        days = (footage_dates or {}).get(seg)
         if footage is None or not footage.allowed:
             out.append(
                 refuse(
@@ -577,11 +577,12 @@ def check_release(
                     subject=seg,
                 )
             )
-        elif order is not None and day is not None and not _within(order, day, day):
+        elif order is not None and days is not None and not _within(order, *days):
+            recorded = f"on {days[0]}" if days[0] == days[1] else f"from {days[0]} to {days[1]}"
             out.append(
                 refuse(
                     r.LRCA_COURT_ORDER_SCOPE,
-                    f"footage segment {seg} was recorded on {day}, outside the {order.kind}'s "
+                    f"footage segment {seg} was recorded {recorded}, outside the {order.kind}'s "
                     f"dates {order.dates()} (scope item: dates)",
                     shared=f"recorded outside the {order.kind}'s dates {order.dates()} "
                     "(scope item: dates)",

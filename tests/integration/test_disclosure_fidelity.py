@@ -5,8 +5,9 @@ PostgreSQL. The policy's words: Policy V-A and Appendix 9; 75 ILCS 70/1(a)(1), (
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,6 +24,7 @@ from tests.identity import DIRECTOR, enrol, open_test_ledger
 STAFF = "Sam Staff"
 CARD, OTHER_CARD = "2100012345", "2100099999"
 MEDIA = MediaFacts("mp4", "mp4v", 50, 5.0, 10.0, 160, 120)
+CHICAGO = ZoneInfo("America/Chicago")
 
 
 @pytest.fixture
@@ -244,3 +246,28 @@ def test_a_minors_fines_are_told_only_to_the_guardian_who_asked(ledger: Ledger) 
     last = list(ledger.read_log(kinds=["AccessDenied"]))[-1]  # refused and recorded
     assert last.details["rule_id"] == "POLICY-MINOR-FINES"
     assert not list(ledger.read_log(kinds=["DisclosureReleased"]))
+
+
+def test_footage_under_an_order_is_dated_by_the_library_days_it_covers(ledger: Ledger) -> None:
+    """Red-team M3: a clip's date was its UTC start. An evening clip on the order's last
+    day (after 19:00 in Chicago it is the next day in UTC) was refused; a clip running past
+    midnight into a day the order does not cover was released."""
+    evening = datetime(2026, 10, 31, 19, 30, tzinfo=CHICAGO)  # 2026-11-01 00:30 UTC
+    midnight = datetime(2026, 10, 31, 23, 59, 55, tzinfo=CHICAGO)  # runs 10 s, into 1 Nov
+    segs = [
+        ledger.record_capture(
+            CaptureItem(f"{n + 1}" * 64, 1000, "lobby-1", start, MEDIA, f"{n}.mp4"), actor=STAFF
+        ).segment_id
+        for n, start in enumerate((evening, midnight))
+    ]
+    ref = _open(ledger, "court", ["footage"], patron_card=CARD, footage=segs)
+    _order(ledger, ref, OrderScope(patron_cards=[CARD], records=["footage"],
+                                   date_from=date(2026, 10, 1), date_to=date(2026, 10, 31)))  # fmt: skip
+    ledger.decide(ref, approve=True, reason="order", actor=DIRECTOR)
+    with pytest.raises(
+        NotPermitted, match=f"{segs[1]} was recorded from 2026-10-31 to 2026-11-01, outside"
+    ):
+        ledger.release(ref, fields=[], footage=segs, to="Clerk", method="usb", actor=DIRECTOR)
+    done = ledger.release(ref, fields=[], footage=segs[:1], to="Clerk", method="usb",
+                          actor=DIRECTOR)  # fmt: skip
+    assert [f["segment_id"] for f in done["footage"]] == segs[:1]
