@@ -164,7 +164,7 @@ class DisclosureCommands(DisclosureIntake):
         if not fields and not segments:
             raise InvalidInput("name what is released: --fields and/or --footage")
         to = nonblank(to, "the recipient (--to)")
-        method = nonblank(method, "the method (--method)", REFERENCE)
+        method = nonblank(method, "the method (--method)", REFERENCE, no_card_numbers=True)
         plan = policy.releasable_fields(self.facts_of(request))
         decision = request.decision
         refuse = lambda rule, why: self.refuse(  # noqa: E731

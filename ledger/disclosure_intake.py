@@ -83,7 +83,7 @@ def _check_scope(scope: OrderScope) -> None:
 
 
 def nonblank(
-    value: str | None, what: str, kind: str = NAME, *, no_card_numbers: bool = False
+    value: str | None, what: str, kind: str = NAME, *, no_card_numbers: bool | None = None
 ) -> str:
     """The text with its whitespace collapsed; InvalidInput (naming it) if nothing is left,
     or if it holds control characters, is too long for its ``kind`` or (with
@@ -91,7 +91,9 @@ def nonblank(
     return clean_text(value, kind=kind, what=what, no_card_numbers=no_card_numbers)
 
 
-def optional(value: str | None, what: str, kind: str, *, no_card_numbers: bool = False) -> str:
+def optional(
+    value: str | None, what: str, kind: str, *, no_card_numbers: bool | None = None
+) -> str:
     return clean_text(value, kind=kind, what=what, required=False, no_card_numbers=no_card_numbers)
 
 
@@ -134,7 +136,9 @@ class DisclosureIntake(DisclosureQueries):
             )
         if footage and "footage" not in records:
             raise InvalidInput("--footage names segments but --records does not include footage")
-        patron_name = optional(patron_name, "the patron's name (--patron-name)", NAME)
+        patron_name = optional(
+            patron_name, "the patron's name (--patron-name)", NAME, no_card_numbers=False
+        )
         patron_address = optional(patron_address, "the patron's address", REFERENCE)
         patron_phone = optional(patron_phone, "the patron's phone", REFERENCE)
         if (minor or patron_name or patron_address or patron_phone) and not patron_card:

@@ -448,7 +448,9 @@ class FootageCommands(FootageQueries):
             hold_id=hold_id,
             kind=kind,
             reason=text,
-            reference=clean_text(reference, kind=REFERENCE, what="the hold's reference"),
+            reference=clean_text(
+                reference, kind=REFERENCE, what="the hold's reference", no_card_numbers=True
+            ),
             segments=sorted(held),
             review_by=review_by,
             **common,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Any
 
@@ -37,12 +38,17 @@ _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 _CONTROLS = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}]")
 _CONTROLS_BUT_NEWLINE = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_BIDI}]")
 
-# A library card number: 8 or more digits, possibly grouped by spaces or dashes
-# ("2100 0123 4567", "21000-12345"), standing on its own. ISO dates and date-times are
-# not card numbers, nor are the digits of a reference that starts with letters and a
-# dash (a request R-2026-0001, a case MPD-2026-001187).
-_CARD = re.compile(r"(?<![0-9A-Za-z-])[0-9](?:[ -]?[0-9]){7,}(?![0-9])")
-_DATES = re.compile(r"(?<![0-9])[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}(?::[0-9]{2}){1,2})?")
+# A library card number: 8 or more digits, possibly grouped by spaces, dashes, dots or
+# underscores ("2100 0123 4567", "21000-12345", "2100.012345"), or run on from a word
+# ("card2100012345"). Text is compared in its NFKC form, so full-width digits are digits.
+# ISO and dotted dates and date-times are not card numbers, nor are the digits of a
+# reference that starts with letters and a dash (a request R-2026-0001, a case
+# MPD-2026-001187). A phone number is found too: a patron's belongs in the sealed fields.
+_CARD = re.compile(r"(?<![0-9-])[0-9](?:[ ._-]?[0-9]){7,}(?![0-9])")
+_DATES = re.compile(
+    r"(?<![0-9])(?:[0-9]{4}[-./][0-9]{2}[-./][0-9]{2}(?:[T ][0-9]{2}(?::[0-9]{2}){1,2})?"
+    r"|[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{4})(?![0-9])"
+)
 
 # OWASP: a cell starting with one of these is a formula (or becomes one) in Excel,
 # LibreOffice and Google Sheets; a leading apostrophe makes it plain text.
@@ -87,7 +93,8 @@ def printable(text: str, *, keep_newlines: bool = False) -> str:
 
 def card_number_in(text: str) -> str | None:
     """The first thing in ``text`` that looks like a card number, or None."""
-    match = _CARD.search(_DATES.sub("date", text))
+    folded = unicodedata.normalize("NFKC", text)
+    match = _CARD.search(_DATES.sub("date", folded))
     return match.group() if match else None
 
 
@@ -97,13 +104,17 @@ def clean_text(
     kind: str,
     what: str,
     required: bool = True,
-    no_card_numbers: bool = False,
+    no_card_numbers: bool | None = None,
 ) -> str:
     """Free text as it is recorded, or InvalidInput naming ``what`` (nothing recorded).
 
     ``kind`` is one of ``LIMITS``; ``no_card_numbers`` for free text that is not a
-    patron field (reasons, descriptions, scope notes, flag reasons).
+    patron field (reasons, descriptions, scope notes, flag reasons). A name (a requester,
+    a recipient, a court, an officer, a location) never holds a card number unless the
+    caller says so (the patron's own name is sealed: ``no_card_numbers=False``).
     """
+    if no_card_numbers is None:
+        no_card_numbers = kind == NAME
     text = " ".join((value or "").split())
     if not text:
         if required:

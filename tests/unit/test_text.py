@@ -18,6 +18,11 @@ from ledger.text import LIMITS, card_number_in, clean_text, counted
         ("21000123", "21000123"),
         ("between 2026-11-01 and 2026-11-02, 2100 0123 45", "2100 0123 45"),
         ("call 217-555-0100", "217-555-0100"),
+        # red-team M4: run on from a word, dotted, underscored, full-width
+        ("card2100012345", "2100012345"),
+        ("card no.2100.0123.45", "2100.0123.45"),
+        ("id 2100_0123_45", "2100_0123_45"),
+        ("カード２１００１２３４５", "210012345"),
     ],
 )
 def test_card_number_like_runs_are_found(text: str, card: str) -> None:
@@ -34,6 +39,7 @@ def test_card_number_like_runs_are_found(text: str, card: str) -> None:
         "case MPD-2026-001187, badge 4471",
         "1234567 is seven digits",
         "segment 34c20c33a713",
+        "on 2026.11.01 or 01.11.2026",
     ],
 )
 def test_dates_references_and_short_numbers_are_not_card_numbers(text: str) -> None:
@@ -81,3 +87,15 @@ def test_a_refused_command_is_quoted_and_a_phrase_reads_as_it_is() -> None:
     assert attempted("prove") == "use “prove”"
     assert attempted("verify the ledger") == "verify the ledger"
     assert attempted("add staff members") == "add staff members"
+
+
+def test_a_name_field_refuses_a_card_number_unless_it_is_the_patrons_own() -> None:
+    """Red-team M4: requesters, recipients, courts, officers and locations are kept in
+    clear, so a card number there is refused as in a reason; a reference (a case or badge
+    number) is not checked, and the patron's own (sealed) name may be told to allow it."""
+    with pytest.raises(InvalidInput, match="the recipient holds what looks like a library card"):
+        clean_text("Pat, card 2100012345", kind="name", what="the recipient")
+    assert clean_text("Det. Ray #42", kind="name", what="x") == "Det. Ray #42"
+    assert clean_text("2026001187", kind="reference", what="the case") == "2026001187"
+    kept = clean_text("Pat 2100012345", kind="name", what="x", no_card_numbers=False)
+    assert kept == "Pat 2100012345"
