@@ -209,7 +209,10 @@ def _stats_json(stats: Any, first: date, last: date) -> dict[str, Any]:
         "tables": {
             t.name: {
                 "title": t.title,
-                "cells": {c.label: {"count": c.count, "suppressed": c.suppressed} for c in t.cells},
+                "cells": {
+                    c.label: {"count": c.count, "suppressed": c.suppressed, "hidden": c.hidden}
+                    for c in t.cells
+                },
                 "total": {"count": t.total, "suppressed": t.total_suppressed},
             }
             for t in stats.tables
@@ -227,8 +230,9 @@ def _stats_json(stats: Any, first: date, last: date) -> dict[str, Any]:
     "--threshold",
     type=click.IntRange(1),
     default=None,
-    help="Counts from 1 to this minus one are suppressed; default, and least allowed: the "
-    "adopted policy's statistics.small_cell_threshold (1: no suppression, not for publishing).",
+    help="Counts from 1 to this minus one are suppressed; default: the adopted policy's "
+    "statistics.small_cell_threshold. Lower is for the Director only, not for publishing "
+    "(1: no suppression); anyone else's attempt is refused and recorded.",
 )
 @as_of_option
 @json_option
@@ -262,7 +266,15 @@ def report_statistics(
     authorize_report(ctx, actor, "report statistics", f"{first}..{last}")
     start, end = sitetime.days(first, last, zone)
     # R28: the adopted policy version's threshold unless one is given
-    cut = threshold or ctx.ledger().policy_params(when).small_cell_threshold
+    policy_cut = ctx.ledger().policy_params(when).small_cell_threshold
+    cut = threshold or policy_cut
+    if cut < policy_cut:  # counts that identify people: the Director's, never published
+        from ledger import rules
+
+        ctx.ledger().authorize(
+            actor, "report statistics below the policy's threshold", ("director",),
+            rules.LRCA_STATISTICS, subject=f"{first}..{last}",
+        )  # fmt: skip
     stats = read_views(
         ctx.ledger(),
         lambda conn: statistics(conn, start, end, threshold=cut, as_of=when),
@@ -270,19 +282,25 @@ def report_statistics(
         checked=True,
     )
     if as_json:
-        emit_json(_stats_json(stats, first, last))
+        emit_json({**_stats_json(stats, first, last), "for_publishing": cut >= policy_cut})
         return
     threshold = cut
     small = f"<{threshold}"
     state = f", as of {sitetime.show(when, zone)}" if when else ""
     echo(f"Statistics {first} to {last}{state}")
+    if cut < policy_cut:
+        echo(
+            f"NOT FOR PUBLISHING: the policy suppresses counts below {policy_cut} "
+            f"({stats.rule_id}); these tables suppress only those below {cut}."
+        )
     for t in stats.tables:
         echo("")
         echo(t.title)
         width = max(len(c.label) for c in (*t.cells,)) if t.cells else 5
         width = max(width, len("total"))
         for c in t.cells:
-            echo(f"  {c.label.replace('_', ' '):<{width}}  {small if c.suppressed else c.count:>5}")
+            shown = "hidden" if c.hidden else small if c.suppressed else c.count
+            echo(f"  {c.label.replace('_', ' '):<{width}}  {shown:>5}")
         total = "suppressed" if t.total_suppressed else t.total
         echo(f"  {'total':<{width}}  {total:>5}")
     echo("")
@@ -295,6 +313,11 @@ def report_statistics(
         if threshold > 1
         else f"No suppression (threshold 1); {stats.rule_id} ({stats.rule_source}) asks for it."
     )
+    if stats.hides_more:
+        echo(
+            "A count shown as hidden is not small; it is hidden so that a small count cannot "
+            "be worked out from the others and the totals."
+        )
 
 
 # ---- history ----------------------------------------------------------------------------

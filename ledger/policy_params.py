@@ -131,7 +131,8 @@ _SCHEMA: dict[tuple[str, str], _Spec] = {
     ("records", "counsel_review_gates_release"): _Spec(bool),
     ("foia", "response_business_days"): _Spec(int, 1, 30),
     ("foia", "extension_business_days"): _Spec(int, 0, 30),
-    ("statistics", "small_cell_threshold"): _Spec(int, 2, 1000),
+    # 3 at least: a count shown as "<2" is known to be 1, so 2 would suppress nothing
+    ("statistics", "small_cell_threshold"): _Spec(int, 3, 1000),
 }
 SECTIONS = tuple(dict.fromkeys(s for s, _ in _SCHEMA))
 

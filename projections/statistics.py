@@ -1,11 +1,11 @@
 """Anonymized statistics (R5; 75 ILCS 70/1(b), rule LRCA-STATISTICS): aggregate counts a
 library may publish because no individual can be identified from them.
 
-Every count cell in 1..threshold-1 is suppressed (``ledger.statistics_policy.suppress_small_cells``).
-A table's total would give a single suppressed cell back by subtraction, so the total is
-suppressed too when one cell alone is suppressed (complementary suppression); tables that
-count the same requests share one total, suppressed in all of them if in one. Footage
-hours measure camera operation, not people, and are not suppressed.
+Every count cell in 1..threshold-1 is suppressed, and the total of tables that count the
+same requests is hidden in all of them when any of their cells is. Where the shown cells
+of one table and another's still pin a small cell to one value, the smallest further
+count is hidden too (``ledger.statistics_policy.protect_tables``). Footage hours measure
+camera operation, not people, and are not suppressed.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select
 from ledger import rules
 from ledger.disclosure import REQUESTER_KINDS
 from ledger.footage_policy import PURPOSES
-from ledger.statistics_policy import suppress_small_cells
+from ledger.statistics_policy import HIDDEN, SHOWN, WITHHELD, protect_tables
 from projections.access import viewings
 from projections.disclosures import disclosures
 from projections.retention import segments
@@ -34,6 +34,7 @@ class Cell:
     label: str
     count: int | None  # None: suppressed
     suppressed: bool
+    hidden: bool = False  # not small itself: hidden so that a small cell cannot be worked out
 
 
 @dataclass(frozen=True)
@@ -57,24 +58,38 @@ class Statistics:
     footage_hours_captured: float
     footage_hours_purged: float
 
-
-def _cells(counts: Mapping[str, int], threshold: int) -> tuple[Cell, ...]:
-    shown = suppress_small_cells(counts, threshold)
-    return tuple(Cell(k, shown[k], shown[k] is None) for k in counts)
+    @property
+    def hides_more(self) -> bool:
+        """Whether a count that is not small is hidden to protect a small one."""
+        return any(c.hidden for t in self.tables for c in t.cells)
 
 
 def _tables(
     group: Sequence[tuple[str, str, Mapping[str, int]]], threshold: int
 ) -> list[CountTable]:
-    """Tables counting the same things: one total, suppressed in all if needed in one."""
-    built = [(name, title, _cells(counts, threshold)) for name, title, counts in group]
+    """Tables counting the same things: small cells suppressed, and more hidden where the
+    rest would give one back (``protect_tables``); one total, hidden in all of them when
+    any cell is not shown or it is small itself."""
+    states = protect_tables([counts for _n, _t, counts in group], threshold)
     total = sum(group[0][2].values()) if group else 0
-    hide = 0 < total < threshold or any(
-        sum(c.suppressed for c in cells) == 1 for _n, _t, cells in built
-    )
+    hide = 0 < total < threshold or any(s != SHOWN for state in states for s in state.values())
     return [
-        CountTable(name, title, cells, None if hide else total, hide)
-        for name, title, cells in built
+        CountTable(
+            name,
+            title,
+            tuple(
+                Cell(
+                    k,
+                    n if state[k] == SHOWN else None,
+                    state[k] != SHOWN,
+                    state[k] in (HIDDEN, WITHHELD),
+                )  # fmt: skip
+                for k, n in counts.items()
+            ),
+            None if hide else total,
+            hide,
+        )
+        for (name, title, counts), state in zip(group, states, strict=True)
     ]
 
 

@@ -141,6 +141,9 @@ def statistics() -> Response:
         # R28: the adopted policy version's threshold unless one is given (as the CLI)
         policy_cut = ledger.policy_params().small_cell_threshold
         cut = form.threshold.data or policy_cut
+        if cut < policy_cut:  # counts that identify people: the Director's, never published
+            ledger.authorize(me, "report statistics below the policy's threshold",
+                             ("director",), rules.LRCA_STATISTICS)  # fmt: skip
         stats = read_views(
             ledger, lambda conn: compute(conn, start, end, threshold=cut), checked=True
         )

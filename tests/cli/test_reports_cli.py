@@ -26,7 +26,7 @@ from tests.identity import (
     open_test_ledger,
     passphrase,
 )
-from tests.integration.test_compliance_report import D, S, Scenario, build_library
+from tests.integration.test_compliance_report import C, D, M, S, Scenario, build_library
 
 REPORT_NOW = "2026-11-05T18:00:00Z"
 PERIOD = ["--from", "2026-11-01", "--to", "2026-11-05"]
@@ -130,7 +130,8 @@ def test_statistics_suppress_a_cell_of_one(world) -> None:  # type: ignore[no-un
     data, _ = world
     doc = json.loads(run(data, "report", "statistics", *PERIOD, "--json").stdout)
     public = doc["tables"]["requests_by_kind"]["cells"]["public"]
-    assert public == {"count": None, "suppressed": True}
+    assert public == {"count": None, "suppressed": True, "hidden": False}
+    assert doc["for_publishing"] is True
     assert doc["tables"]["requests_by_kind"]["total"] == {"count": None, "suppressed": True}
     assert doc["rule"] == {"id": "LRCA-STATISTICS", "source": "75 ILCS 70/1(b)"}
     text = run(data, "report", "statistics", *PERIOD).stdout
@@ -139,6 +140,25 @@ def test_statistics_suppress_a_cell_of_one(world) -> None:  # type: ignore[no-un
         run(data, "report", "statistics", *PERIOD, "--threshold", "1", "--json").stdout
     )
     assert loose["tables"]["requests_by_kind"]["cells"]["public"]["count"] == 1
+    assert loose["for_publishing"] is False
+    text = run(data, "report", "statistics", *PERIOD, "--threshold", "2").stdout
+    assert "NOT FOR PUBLISHING: the policy suppresses counts below 5" in text
+
+
+def test_statistics_below_the_policys_threshold_are_the_directors_only(world) -> None:  # type: ignore[no-untyped-def]
+    """Red-team M2: the Business Manager and counsel read statistics, and with
+    --threshold 1 read every count that identifies someone, unrecorded."""
+    data, _ = world
+    before = json.loads(run(data, "log", "--kind", "AccessDenied", "--json", "--as", D).stdout)
+    for who in (M, C):
+        refused = run(data, "report", "statistics", *PERIOD, "--threshold", "1", "--as", who,
+                      code=1)  # fmt: skip
+        assert refused.stdout == "" and "LRCA-STATISTICS" in refused.stderr
+        assert run(data, "report", "statistics", *PERIOD, "--as", who).stdout  # as published
+    after = json.loads(run(data, "log", "--kind", "AccessDenied", "--json", "--as", D).stdout)
+    assert [(e["actor"], e["details"]["rule_id"]) for e in after[len(before) :]] == [
+        (M, "LRCA-STATISTICS"), (C, "LRCA-STATISTICS"),
+    ]  # fmt: skip
 
 
 def test_history_lists_a_subject_and_refuses_an_unknown_one(world) -> None:  # type: ignore[no-untyped-def]

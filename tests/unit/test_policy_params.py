@@ -70,7 +70,7 @@ def test_the_text_hash_ignores_line_ends_and_trailing_blanks_only() -> None:
         (('"private_office"]', '"attic"]'), "footage.refused_camera_zones has 'attic'"),
         (('["director", "business_manager"]', '["director", "staff"]'), "footage.archive_viewer_roles has 'staff'"),
         (('["director", "business_manager"]', '"director"'), "footage.archive_viewer_roles must be a list"),
-        (("small_cell_threshold = 5", "small_cell_threshold = 1"), "statistics.small_cell_threshold = 1 is outside"),
+        (("small_cell_threshold = 5", "small_cell_threshold = 2"), "statistics.small_cell_threshold = 2 is outside"),
         (("small_cell_threshold = 5", ""), "statistics.small_cell_threshold is missing"),
         (('"staff performance", ', '"staff performance", "staff performance", '), "lists an item twice"),
     ],

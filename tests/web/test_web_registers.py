@@ -120,6 +120,14 @@ def test_statistics_suppress_small_cells(app: Flask, library: dict[str, Any]) ->
     assert "safe to publish" not in html and "Statistics, not for publishing" in html
     html = client.get("/reports/statistics?first=2026-11-01&last=2026-11-02&threshold=7")
     assert "Statistics safe to publish" in html.get_data(as_text=True)
+    # red-team M2: below the policy's threshold is the Director's only; refused, recorded
+    start = head(library["data_dir"])
+    manager = sign_in(app, MANAGER)
+    lowered = manager.get("/reports/statistics?first=2026-11-01&last=2026-11-02&threshold=1")
+    assert lowered.status_code == 403 and "<td>public</td><td>1</td>" not in lowered.get_data(
+        as_text=True
+    )
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
     future = client.get("/reports/statistics?first=2026-11-01&last=2027-01-01")
     assert future.status_code == 400
     assert "ends on 2027-01-01, after today (2026-11-02)" in future.get_data(as_text=True)
