@@ -74,6 +74,11 @@ def request_group() -> None:
 @click.option("--requester-kind", type=click.Choice(REQUESTER_KINDS), required=True)
 @click.option("--requester", required=True, metavar="TEXT", help="Who asks (name, agency).")
 @click.option("--received-by", required=True, metavar="STAFF", help="Staff member who got it.")
+@when_option(
+    "--received-at",
+    help="When the library received it, if before now (a letter opened yesterday): the FOIA "
+    "clock runs from then",
+)
 @click.option("--records", required=True, metavar="CLASSES", help=", ".join(RECORD_CLASSES))
 @click.option("--patron", "card", metavar="CARD", help="The patron's library card number.")
 @click.option("--patron-name", default="", help="Patron's name (stored encrypted).")
@@ -111,6 +116,7 @@ def request_open(ctx: Context, **o: Any) -> None:
         guardianship=o["guardianship"],
         footage=o["footage"],
         case_number=o["case_number"],
+        received_at=o["received_at"].start(ctx.zone()) if o["received_at"] else None,
         actor=o["actor"],
     )
     view = ctx.ledger().request_view(ref)

@@ -297,6 +297,7 @@ class Request(LedgerAggregate):
         description: str,
     ) -> None:
         self.ref = ref
+        self._received = occurred_at  # None: received when it was entered
         self.requester_kind = requester_kind
         self.requester = requester
         self.received_by = received_by
@@ -322,7 +323,8 @@ class Request(LedgerAggregate):
 
     @property
     def received_at(self) -> datetime:
-        return self.created_on
+        """When the library received it: as stated at intake, else when it was entered."""
+        return self._received or self.created_on
 
     def facts_digest(self) -> str:
         """SHA-256 of the documents a decision rests on: the court order as recorded (its

@@ -117,9 +117,13 @@ class DisclosureIntake(DisclosureQueries):
         guardianship: str | None = None,
         footage: Sequence[str] = (),
         case_number: str | None = None,
+        received_at: datetime | None = None,
     ) -> str:
         """Record a request, route it to the Director; on the FOIA path start the clock and
-        hold the responsive footage. Returns the request reference (``R-2026-0001``)."""
+        hold the responsive footage. Returns the request reference (``R-2026-0001``).
+        ``received_at``: when the library received it, if before it is entered (a letter
+        opened yesterday): the FOIA clock runs from receipt (5 ILCS 140/3(d)), and when
+        it reached the Director is still when it was entered (R3)."""
         from ledger.disclosure import RECORD_CLASSES, REQUESTER_KINDS, Request, request_id
         from ledger.patrons import PatronDetails
 
@@ -157,6 +161,17 @@ class DisclosureIntake(DisclosureQueries):
                 + (hint or "See who is with: custodes staff list")
             )
         director = self._director(who)
+        if received_at is not None:
+            if received_at > now + CLAIM_TOLERANCE:
+                self.refuse(
+                    who, "request open", r.CLAIMED_TIMES,
+                    "the request's received time is in the future; check --received-at",
+                )  # fmt: skip
+            if received_at < self.site().created_on:
+                raise InvalidInput(
+                    "the request's received time is before this ledger began; check --received-at"
+                )
+        received = min(received_at or now, now)
         segments = sorted(set(footage))
         for seg in segments:
             self._footage().segment_info(seg)  # NotFound for an unknown segment
@@ -200,7 +215,7 @@ class DisclosureIntake(DisclosureQueries):
             footage=segments,
             case_number=optional(case_number, "the case number", REFERENCE) or None,
             description=nonblank(description, "the description", DESCRIPTION, no_card_numbers=True),
-            **common,
+            **{**common, "occurred_at": received_at and received},
         )
         request.trigger_event(Request.RequestRoutedToDirector, director=director, **common)
         if foia_path:
@@ -208,9 +223,9 @@ class DisclosureIntake(DisclosureQueries):
             params = self.policy_params(now)
             request.trigger_event(
                 Request.FoiaClockStarted,
-                received_at=now,
-                due_at=foia.foia_deadline(now, zone, extended=False, params=params),
-                extended_due_at=foia.foia_deadline(now, zone, extended=True, params=params),
+                received_at=received,
+                due_at=foia.foia_deadline(received, zone, extended=False, params=params),
+                extended_due_at=foia.foia_deadline(received, zone, extended=True, params=params),
                 **common,
             )
         if hold is not None:

@@ -49,6 +49,9 @@ def day_problem(day: date | None) -> str | None:
     return None
 
 
+MINUTES = "%Y-%m-%dT%H:%M"  # a datetime-local field
+
+
 class Checkboxes(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -74,6 +77,11 @@ class IntakeForm(FlaskForm):
     )
     received_by = StringField(
         "Received by (staff member)", validators=[DataRequired(), Length(max=200)]
+    )
+    received_at = DateTimeLocalField(
+        "Received at, if before now (e.g. a letter opened yesterday)",
+        format=MINUTES,
+        validators=[Optional()],
     )
     records = Checkboxes("Records asked for", choices=_choices(RECORD_CLASSES))
     description = TextAreaField("What they ask for", validators=[DataRequired(), Length(max=2000)])
@@ -183,7 +191,6 @@ class HistoryForm(FlaskForm):
 
 SCOPE_CLASSES = (*RECORD_CLASSES, "non_patron")
 FIELDS = tuple(FIELD_CLASS)
-MINUTES = "%Y-%m-%dT%H:%M"
 YES_NO = options([("yes", "Yes"), ("no", "No")])
 
 

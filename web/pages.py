@@ -3,7 +3,7 @@ reads) or the projections; nothing here decides what the policy allows."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, g, redirect, render_template, request, session
@@ -229,9 +229,25 @@ def requests_list() -> Response:
     return page("requests.html", rows=rows)
 
 
+def site_time(typed: datetime) -> datetime:
+    """A date and time typed in site time (a datetime-local field), read by the same code
+    as the command line's options (a time that does not exist on the site's clock, or
+    happens twice, is refused the same way)."""
+    return sitetime.parse(typed.strftime("%Y-%m-%dT%H:%M")).start(desk().zone())
+
+
+def zone_labels(form: Any, *names: str) -> None:
+    zone = desk().zone().key
+    for name in names:
+        field = getattr(form, name)
+        if zone not in field.label.text:
+            field.label.text = f"{field.label.text} (site time, {zone})"
+
+
 @bp.route("/requests/new", methods=["GET", "POST"])
 def request_new() -> Response:
     form = IntakeForm()
+    zone_labels(form, "received_at")
     if request.method == "GET":
         form.received_by.data = g.web.signer.name
         return page("intake.html", form=form, message="")
@@ -253,6 +269,7 @@ def request_new() -> Response:
                 guardianship=(form.guardianship.data or "").strip() or None,
                 footage=footage,
                 case_number=(form.case_number.data or "").strip() or None,
+                received_at=site_time(form.received_at.data) if form.received_at.data else None,
             )
     except (InvalidInput, NotFound) as e:  # what was typed stays in the form
         return page("intake.html", 400, form=form, message=f"{e}. Nothing was recorded.")

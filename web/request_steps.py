@@ -11,12 +11,10 @@ and SHA-256 are recorded, as on the command line.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, redirect, request
 
-from ledger import sitetime
 from ledger.errors import InvalidInput, NotFound
 from web.app import acting, desk
 from web.forms import (
@@ -27,7 +25,7 @@ from web.forms import (
     FoiaExtendForm,
     FollowUpForm,
 )
-from web.pages import page
+from web.pages import page, site_time, zone_labels
 from web.uploads import scan_digest
 
 bp = Blueprint("request_steps", __name__)
@@ -35,21 +33,6 @@ bp = Blueprint("request_steps", __name__)
 
 def _cards(text: str | None) -> list[str]:
     return [c.strip() for c in (text or "").replace(",", "\n").splitlines() if c.strip()]
-
-
-def _site_time(typed: datetime) -> datetime:
-    """A date and time typed in site time (a datetime-local field), read by the same code
-    as the command line's options (a time that does not exist on the site's clock, or
-    happens twice, is refused the same way)."""
-    return sitetime.parse(typed.strftime("%Y-%m-%dT%H:%M")).start(desk().zone())
-
-
-def _zone_labels(form: Any, *names: str) -> None:
-    zone = desk().zone().key
-    for name in names:
-        field = getattr(form, name)
-        if zone not in field.label.text:
-            field.label.text = f"{field.label.text} (site time, {zone})"
 
 
 def _step(template: str, ref: str, form: Any, status: int = 200, message: str = "") -> Response:
@@ -73,7 +56,7 @@ def court_order(ref: str) -> Response:
     from ledger.disclosure_intake import OrderScope
 
     form = CourtOrderForm()
-    _zone_labels(form, "issued", "served_at")
+    zone_labels(form, "issued", "served_at")
     ref = _known(ref, "request court-order")
     if request.method == "GET":
         return _step("court_order.html", ref, form)
@@ -91,7 +74,7 @@ def court_order(ref: str) -> Response:
             exclude_fields=form.exclude_fields.data or [],
         )
         assert form.issued.data is not None and form.served_at.data is not None
-        issued, served = _site_time(form.issued.data), _site_time(form.served_at.data)
+        issued, served = site_time(form.issued.data), site_time(form.served_at.data)
         with acting() as (ledger, me):
             ledger.record_court_order(
                 ref,

@@ -237,6 +237,26 @@ def test_a_foia_request_starts_the_clock_and_holds_the_responsive_footage(
     assert view["hold_id"] not in ledger.segment_info(seg.segment_id).holds
 
 
+def test_the_foia_clock_runs_from_receipt_not_from_entry(ledger: Ledger, now: datetime) -> None:
+    """Red-team: a letter received on Thursday and entered the next Monday had its five
+    business days counted from Monday. When it reached the Director is still Monday."""
+    chicago = ZoneInfo("America/Chicago")
+    thursday = datetime(2026, 10, 29, 16, 0, tzinfo=chicago)
+    ref = open_request(ledger, now, "public", ["circulation"], received_at=thursday)
+    view = ledger.request_view(ref)
+    assert view["received_at"] == thursday and view["foia"]["received_at"] == thursday
+    # Thursday 10-29 is day 0: Fri, Mon, Tue, Wed, Thu -> due Thursday 11-05.
+    assert view["foia"]["due_at"] == datetime(2026, 11, 5, 23, 59, 59, 999999, tzinfo=chicago)
+    assert view["routed_at"] == now
+    with pytest.raises(NotPermitted, match="^CLAIMED-TIMES .*received time is in the future"):
+        open_request(ledger, now, "public", ["circulation"], received_at=now + timedelta(days=1))
+    assert refused(ledger)[-1][::2] == ("request open", "CLAIMED-TIMES")
+    with pytest.raises(InvalidInput, match="before this ledger began"):
+        open_request(ledger, now, "public", ["circulation"],
+                     received_at=datetime(2020, 1, 1, tzinfo=UTC))  # fmt: skip
+    assert len(register(ledger)) == 1  # nothing else recorded
+
+
 def test_forgetting_a_patron_erases_the_details_and_the_chain_still_verifies(
     ledger: Ledger, now: datetime, data_dir: Path
 ) -> None:

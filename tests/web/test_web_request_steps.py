@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from ledger import sitetime
 from tests.identity import DIRECTOR, passphrase
 from tests.web.conftest import COUNSEL, MANAGER, STAFF, head, kinds_since, reader, sign_in, token
 
@@ -410,3 +411,15 @@ def test_an_order_recorded_after_the_decision_hides_the_release_until_decided_ag
     assert "was recorded after the decision" in html and 'id="release"' not in html
     html = decide()
     assert "was recorded after the decision" not in html and 'id="release"' in html
+
+
+def test_a_request_received_before_it_is_entered_starts_its_foia_clock_then(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    staff = sign_in(app, STAFF)
+    html = staff.get("/requests/new").get_data(as_text=True)
+    assert "Received at, if before now (e.g. a letter opened yesterday) (site time," in html
+    ref = _open(staff, requester_kind="public", records=["circulation"], patron_card="",
+                patron_name="", received_at="2026-10-29T16:00")  # fmt: skip
+    foia = _view(library, ref)["foia"]
+    assert sitetime.iso_utc(foia["received_at"]) == "2026-10-29T21:00:00Z"  # 16:00 in Chicago
