@@ -263,11 +263,12 @@ def _label(field: str) -> str:
 
 def _footage_for_law_enforcement(facts: RequestFacts) -> Decision:
     case = facts.investigation_case_number or ""
-    # A case number names a case: "-" or "n/a" does not (at least two letters or digits).
+    # A case number names a case: "-", "n/a" or "pending" does not. It holds a number (a
+    # digit) and at least two letters or digits in all.
     if (
         facts.requester_kind == "law_enforcement"
         and sum(c.isalnum() for c in case) >= 2
-        and (case.strip().casefold() not in ("n/a", "na", "none", "tbd", "unknown"))
+        and any(c.isdigit() for c in case)
     ):
         return allow(
             r.FOOTAGE_LE_ACTIVE_INVESTIGATION,
@@ -275,8 +276,8 @@ def _footage_for_law_enforcement(facts: RequestFacts) -> Decision:
         )
     return refuse(
         r.FOOTAGE_LE_ACTIVE_INVESTIGATION,
-        "footage is shared with law enforcement only for an active investigation with a "
-        "case number",
+        "footage is shared with law enforcement only for an active investigation with its "
+        "case number (the number the agency gave the case; a word such as 'pending' is not one)",
     )
 
 

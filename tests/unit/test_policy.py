@@ -854,9 +854,10 @@ def test_a_viewing_reason_is_words_not_a_mark(reason: str) -> None:
     assert check_reason("patron reported a stolen bicycle").allowed
 
 
-@pytest.mark.parametrize("case", ["-", ".", "n/a", "none", "x"])
+@pytest.mark.parametrize("case", ["-", ".", "n/a", "none", "x", "pending", "to follow", "TBD"])
 def test_footage_for_law_enforcement_needs_a_case_number_that_names_a_case(case: str) -> None:
-    """Red-team finding: footage was exported to law enforcement with case number "-"."""
+    """Red-team findings: footage was exported to law enforcement with case number "-",
+    and then "pending"."""
     decision = check_law_enforcement_footage(case)
     assert not decision.allowed and decision.rule.id == "FOOTAGE-LE-ACTIVE-INVESTIGATION"
     assert check_law_enforcement_footage("MPD-26-1187").allowed
