@@ -299,6 +299,12 @@ class LedgerBase(Application):
                 f"only {' or '.join(r.replace('_', ' ') for r in roles)} may",
                 subject=subject,
             )
+        if not roles and member.role != "director":
+            # An act any member may do, whose rules look at the role (a decision, a
+            # release, a viewing): under a delegation she does it as the acting Director.
+            delegation = member.delegation_at(self.clock())
+            if delegation is not None:
+                return Actor(member.name, "director", delegation)
         return who
 
     def refuse(

@@ -207,6 +207,23 @@ def _same_origin() -> Response | None:
     return None
 
 
+@dataclass(frozen=True)
+class Me:
+    """The signed-in member as pages show her: ``role`` is the one the ledger gives her
+    acts now, the Director's while she holds a delegation (``delegation``, R3)."""
+
+    name: str
+    role: str
+    delegation: str | None = None
+
+
+def me() -> Me | None:
+    web = g.get("web")
+    if web is None:
+        return None
+    return Me(web.signer.name, g.get("role", web.signer.role), g.get("delegation"))
+
+
 def _signed_in() -> Response | None:
     if request.endpoint in OPEN_ENDPOINTS or request.endpoint is None:
         return None
@@ -220,6 +237,13 @@ def _signed_in() -> Response | None:
             f"/login?next={_quote(target.rstrip('?'))}" + ("&expired=1" if expired else "")
         )
     g.web = web
+    g.role, g.delegation = web.signer.role, None
+    if web.signer.role != "director":  # an acting Director acts as the Director (R3)
+        with d.gate:
+            member = d.ledger.member(web.signer.name)
+        delegation = member.delegation_at(d.now()) if member is not None else None
+        if delegation is not None:
+            g.role, g.delegation = "director", delegation
     return None
 
 
@@ -279,7 +303,7 @@ def _error(status: int, message: str, *, rule: str = "", recorded: bool = False)
     from web.forms import LogoutForm
 
     web = g.get("web")
-    signed_in = {"me": web.signer, "logout_form": LogoutForm()} if web is not None else {}
+    signed_in = {"me": me(), "logout_form": LogoutForm()} if web is not None else {}
     body = render_template(
         "error.html", status=status, message=for_browser(message), rule=rule,
         recorded=recorded, **signed_in,

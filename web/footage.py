@@ -135,7 +135,7 @@ def _segment_page(info: Any, status: int = 200, *, message: str = "", **forms: A
         clear_form=forms.get("clear") or FlagClearForm(formdata=None),
         clip=forms.get("clip", ""),
         message=message,
-        role=g.web.signer.role,
+        role=g.role,
         flag_max_days=max_days,
         archive_viewers=viewers,
         zone=d.zone().key,

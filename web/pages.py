@@ -20,7 +20,7 @@ from ledger.errors import (
 )
 from projections.request_record import request_sections
 from web import totp
-from web.app import acting, desk, safe_next
+from web.app import acting, desk, me, safe_next
 from web.forms import DecisionForm, IntakeForm, LoginForm, LogoutForm, ReleaseForm, options
 
 bp = Blueprint("pages", __name__)
@@ -30,8 +30,7 @@ ATTENTION_SHOWN = 5  # items of one kind shown on the home page; the rest are co
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
-    web = g.get("web")
-    context.setdefault("me", web.signer if web is not None else None)
+    context.setdefault("me", me())
     context.setdefault("logout_form", LogoutForm())
     return Response(render_template(template, **context), status=status, mimetype="text/html")
 
@@ -105,7 +104,7 @@ def home() -> Response:
 
     d = desk()
     with acting() as (ledger, me):
-        role = g.web.signer.role
+        role = g.role
         # one checked read of the register for the attention list and the member's own
         # and only the overdue segments it shows, the others counted
         summary = (
@@ -332,7 +331,7 @@ def _request_page(
         packages=packages_of(view["ref"]),
         encrypted=desk().datadir.signing_key_is_encrypted(),
         message=message,
-        role=g.web.signer.role,
+        role=g.role,
     )
 
 

@@ -62,3 +62,31 @@ def test_a_court_order_recorded_after_the_decision_waits_for_a_new_decision(
     done = ledger.release(ref, fields=["name"], to="Circuit Court clerk", method="mail",
                           actor=DIRECTOR)  # fmt: skip
     assert done["basis"] == "court_order"
+
+
+def test_the_acting_director_decides_and_releases_citing_her_delegation(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    """A delegation made its holder acting Director for the Director-only commands but not
+    for a decision, which any member may attempt and the policy gives to the Director: the
+    acting Director was refused the one act a delegation is for (R3)."""
+    delegation = ledger.delegate_director(
+        STAFF, start=now, until=now + timedelta(days=2), authority="board minutes item 4",
+        actor=DIRECTOR,
+    )  # fmt: skip
+    ref = open_request(ledger, now, "law_enforcement", ["registration"], patron_card=CARD)
+    record_emergency(ledger, ref, now)
+    decided = ledger.decide(ref, approve=True, reason="emergency met", actor=STAFF)
+    assert decided["by"] == STAFF
+    event = list(ledger.read_log(kinds=["DisclosureDecided"]))[-1]
+    assert (event.actor, event.actor_role) == (STAFF, "director")
+    assert ledger.release(ref, fields=["name"], to="Sgt. Lee Officer", badge="4471",
+                          method="in person", actor=STAFF)["basis"] == "emergency"  # fmt: skip
+    ledger.clock.set(now + timedelta(days=2, minutes=1))  # it ends by itself
+    other = open_request(ledger, ledger.clock(), "law_enforcement", ["registration"],
+                         patron_card=CARD)  # fmt: skip
+    record_emergency(ledger, other, ledger.clock())
+    with pytest.raises(NotPermitted, match="^POLICY-DIRECTOR-DECIDES"):
+        ledger.decide(other, approve=True, reason="emergency met", actor=STAFF)
+    assert delegation.startswith("D-")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -423,3 +424,37 @@ def test_a_request_received_before_it_is_entered_starts_its_foia_clock_then(
                 patron_name="", received_at="2026-10-29T16:00")  # fmt: skip
     foia = _view(library, ref)["foia"]
     assert sitetime.iso_utc(foia["received_at"]) == "2026-10-29T21:00:00Z"  # 16:00 in Chicago
+
+
+def test_the_acting_director_decides_in_the_browser(
+    app: Flask, library: dict[str, Any], clock: Any
+) -> None:
+    """The pages gave an acting Director her own role's: no Decide form, no Director's
+    menu. Under a delegation she is shown, and acts, as the Director, citing it (R3)."""
+    from web.app import desk
+
+    with app.app_context():
+        ledger = desk().ledger
+        ledger.authenticate(DIRECTOR, passphrase(DIRECTOR).encode())
+        delegation = ledger.delegate_director(
+            MANAGER, start=clock(), until=clock() + timedelta(days=3),
+            authority="board minutes item 4", actor=DIRECTOR,
+        )  # fmt: skip
+        ledger.forget_unlocked()
+    ref = _open(sign_in(app, STAFF))
+    _submit(sign_in(app, STAFF), f"/requests/{ref}/emergency", _emergency())
+    acting = sign_in(app, MANAGER)
+    html = acting.get(f"/requests/{ref}").get_data(as_text=True)
+    assert f"(Director, acting, delegation {delegation})" in html and 'id="decide"' in html
+    seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
+    assert seen
+    decided = acting.post(
+        f"/requests/{ref}/decide",
+        data={"decision": "approve", "reason": "all four representations", "seen": seen.group(1),
+              "passphrase": passphrase(MANAGER), "csrf_token": token(html)},
+    )  # fmt: skip
+    assert decided.status_code == 302, decided.get_data(as_text=True)
+    assert _view(library, ref)["decision"]["by"] == MANAGER
+    clock.set(clock() + timedelta(days=3, minutes=1))  # the delegation has ended
+    html = sign_in(app, MANAGER).get(f"/requests/{ref}").get_data(as_text=True)
+    assert "acting" not in html and 'id="decide"' not in html
