@@ -59,7 +59,11 @@ def _intake(v: dict[str, Any], when: Any) -> Section:
             ("Requester", v["requester"]),
             ("Asks for", v["description"]),
             ("Records", ", ".join(r.replace("_", " ") for r in v["records"])),
-            ("Received", f"{when(v['received_at'])} by {v['received_by']}"),
+            # a time stated at intake, before it was entered, is a claim (as an order's dates)
+            (
+                "Received" if v["received_at"] == v["routed_at"] else "Received (claimed)",
+                f"{when(v['received_at'])} by {v['received_by']}",
+            ),
             ("Entered by", entered),
             ("Routed to", f"{v['routed_to']}, {when(v['routed_at'])}" if v["routed_to"] else ""),
             ("Patron", f"{patron['pseudonym']}: {who}" if patron else ""),

@@ -424,6 +424,8 @@ def test_a_request_received_before_it_is_entered_starts_its_foia_clock_then(
                 patron_name="", received_at="2026-10-29T16:00")  # fmt: skip
     foia = _view(library, ref)["foia"]
     assert sitetime.iso_utc(foia["received_at"]) == "2026-10-29T21:00:00Z"  # 16:00 in Chicago
+    html = sign_in(app, DIRECTOR).get(f"/requests/{ref}").get_data(as_text=True)
+    assert re.search(r"Received \(claimed\)</dt>\s*<dd>2026-10-29 16:00 CDT", html), html
 
 
 def test_the_acting_director_decides_in_the_browser(
