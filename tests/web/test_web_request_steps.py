@@ -52,6 +52,19 @@ def _submit(client: FlaskClient, path: str, data: dict[str, Any], *, csrf: bool 
     return client.post(path, data=body, content_type="multipart/form-data")
 
 
+def _decide(client: FlaskClient, name: str, ref: str, reason: str) -> Any:
+    """Approve ``ref`` from its page as a browser does: the page's version and token, the
+    member's passphrase again."""
+    html = client.get(f"/requests/{ref}").get_data(as_text=True)
+    seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
+    assert seen
+    return client.post(
+        f"/requests/{ref}/decide",
+        data={"decision": "approve", "reason": reason, "seen": seen.group(1),
+              "passphrase": passphrase(name), "csrf_token": token(html)},
+    )  # fmt: skip
+
+
 def _order(**over: Any) -> dict[str, Any]:
     return {
         "kind": "order",
@@ -224,13 +237,7 @@ def test_the_officers_signed_scan_is_recorded_then_decided_released_acknowledged
     assert re.search(r"<tr><td>name</td><td>may be released</td><td>LRCA-EMERGENCY-SCOPE", html)
     refused = r'<tr class="refused"><td>circulation history</td><td>refused at intake</td><td>LRCA-'
     assert re.search(refused, html)
-    seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
-    assert seen
-    decided = director.post(
-        f"/requests/{ref}/decide",
-        data={"decision": "approve", "reason": "all four representations", "seen": seen.group(1),
-              "passphrase": passphrase(DIRECTOR), "csrf_token": token(html)},
-    )  # fmt: skip
+    decided = _decide(director, DIRECTOR, ref, "all four representations")
     assert decided.status_code == 302
     html = director.get(f"/requests/{ref}").get_data(as_text=True)
     seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
@@ -395,14 +402,7 @@ def test_an_order_recorded_after_the_decision_hides_the_release_until_decided_ag
     director = sign_in(app, DIRECTOR)
 
     def decide() -> str:
-        html = director.get(f"/requests/{ref}").get_data(as_text=True)
-        seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
-        assert seen
-        decided = director.post(
-            f"/requests/{ref}/decide",
-            data={"decision": "approve", "reason": "on what is recorded", "seen": seen.group(1),
-                  "passphrase": passphrase(DIRECTOR), "csrf_token": token(html)},
-        )  # fmt: skip
+        decided = _decide(director, DIRECTOR, ref, "on what is recorded")
         assert decided.status_code == 302, decided.get_data(as_text=True)
         return director.get(f"/requests/{ref}").get_data(as_text=True)
 
@@ -448,13 +448,7 @@ def test_the_acting_director_decides_in_the_browser(
     acting = sign_in(app, MANAGER)
     html = acting.get(f"/requests/{ref}").get_data(as_text=True)
     assert f"(Director, acting, delegation {delegation})" in html and 'id="decide"' in html
-    seen = re.search(r'name="seen" type="hidden" value="(\d+)"', html)
-    assert seen
-    decided = acting.post(
-        f"/requests/{ref}/decide",
-        data={"decision": "approve", "reason": "all four representations", "seen": seen.group(1),
-              "passphrase": passphrase(MANAGER), "csrf_token": token(html)},
-    )  # fmt: skip
+    decided = _decide(acting, MANAGER, ref, "all four representations")
     assert decided.status_code == 302, decided.get_data(as_text=True)
     assert _view(library, ref)["decision"]["by"] == MANAGER
     clock.set(clock() + timedelta(days=3, minutes=1))  # the delegation has ended
