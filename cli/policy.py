@@ -52,6 +52,13 @@ def _read(path: Path, what: str) -> str:
     help="The SHA-256 the board approved; the text must match it.",
 )
 @click.option("--profile", "label", default="", help="A short name for this policy.")
+@click.option(
+    "--supersedes",
+    type=click.IntRange(2),
+    multiple=True,
+    metavar="N",
+    help="A version adopted for a later date that this one cancels (it never takes effect).",
+)
 @actor_option
 @json_option
 @pass_ctx
@@ -64,6 +71,7 @@ def policy_adopt(
     effective: date,
     text_sha256: str | None,
     label: str,
+    supersedes: tuple[int, ...],
     actor: str,
     as_json: bool,
 ) -> None:
@@ -75,7 +83,10 @@ def policy_adopt(
     anything the law does not allow (audio, cameras in restrooms, circulation records on
     the emergency path), a parameters file with an unknown key, a wrong type or a value
     out of bounds (POLICY-PARAMETERS), and a text that does not match --text-sha256: each
-    names the key or rule, exits 1, and nothing is adopted.
+    names the key or rule, exits 1, and nothing is adopted. A version adopted for a later
+    date than this one's is superseded by it and never takes effect: name it with
+    --supersedes N (otherwise the adoption is refused and recorded), e.g. to correct a
+    mistyped effective date.
 
     \b
     Example:
@@ -93,6 +104,7 @@ def policy_adopt(
             actor=actor,
             profile=label or params_file.stem,
             expect_text_sha256=text_sha256,
+            supersedes=supersedes,
         )
     except PolicyFileError as e:
         raise click.BadParameter(str(e), param_hint="--params") from None
@@ -149,6 +161,9 @@ def _show(v: AdoptedVersion, ctx: Context) -> None:
         f"  effective:    {v.effective_date} (in force from {sitetime.show(v.effective_at, zone)})"
     )
     echo(f"  adopted:      {sitetime.show(v.adopted_at, zone)} by {v.adopted_by}")
+    by = ctx.ledger().policies().timeline.superseded.get(v.version)
+    if by is not None:
+        echo(f"  superseded:   by version {by} before it took effect; never in force")
     echo(f"  text SHA-256: {v.text_sha256}")
     echo(f"  params SHA-256: {v.params_sha256}")
     for section, values in v.params.to_json().items():
@@ -170,6 +185,7 @@ def _json(v: AdoptedVersion, ctx: Context, *, with_text: bool = False) -> dict[s
         "text_sha256": v.text_sha256,
         "params_sha256": v.params_sha256,
         "params": v.params.to_json(),
+        "superseded_by": ctx.ledger().policies().timeline.superseded.get(v.version),
     }
     if with_text:
         out["text"] = v.text
@@ -191,11 +207,17 @@ def policy_history(ctx: Context, as_json: bool) -> None:
         emit_json({"versions": [_json(v, ctx) for v in versions]})
         return
     zone = ctx.zone()
+    superseded = ctx.ledger().policies().timeline.superseded
     for v in versions:
+        start = sitetime.show(v.effective_at, zone)
+        when = (
+            f"superseded by v{superseded[v.version]}, never in force (was to be from {start})"
+            if v.version in superseded
+            else f"in force from {start}"
+        )
         echo(
-            f"v{v.version}  in force from {sitetime.show(v.effective_at, zone)}  "
-            f"footage {v.params.retention_days} days  {v.approved_by}, {v.approval_ref}  "
-            f"(adopted by {v.adopted_by})"
+            f"v{v.version}  {when}  footage {v.params.retention_days} days  "
+            f"{v.approved_by}, {v.approval_ref}  (adopted by {v.adopted_by})"
         )
 
 

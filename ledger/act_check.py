@@ -357,10 +357,8 @@ class DeepActChecker(ActChecker):
                     "policy",
                     f"policy version {number} adopted after version {self.policy.latest}",
                 )
-            start = self.policy.latest_start
-            if effective_at < event.timestamp - self.tolerance or (
-                start is not None and effective_at < start
-            ):
+            # never retroactive; one taking effect before a pending version supersedes it
+            if effective_at < event.timestamp - self.tolerance:
                 return Damage(position, "policy", f"policy version {number} takes effect too early")
             self.policy.add(number, effective_at)
         for position, topic, event in decoded:

@@ -9,6 +9,7 @@ takes effect at the adoption itself. Versions take effect in the order they are 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -64,11 +65,15 @@ class PolicyCommands(LedgerBase):
         actor: str,
         profile: str = "",
         expect_text_sha256: str | None = None,
+        supersedes: Sequence[int] = (),
     ) -> AdoptedVersion:
         """Director only. A parameters file that does not fit the schema (unknown key,
         wrong type, value out of bounds, not TOML), a text that does not match the stated
         SHA-256, and what the law or the ledger's rules do not allow are each refused
-        and the refusal recorded (R23), naming the key or rule; nothing is adopted."""
+        and the refusal recorded (R23), naming the key or rule; nothing is adopted. A
+        version taking effect before one still pending supersedes it (it never takes
+        effect): ``supersedes`` must name each such version, so none is cancelled by a
+        mistyped date."""
         now = self.clock()
         who = self.authorize(
             actor, "adopt a policy version", ("director",), rules.POLICY_ADOPTION, subject="policy"
@@ -106,6 +111,20 @@ class PolicyCommands(LedgerBase):
             effective=effective,
             profile=profile,
         )
+        cancelled = sorted(v.version for v in site.policies.pending(record["effective_at"]))
+        if cancelled != sorted(set(supersedes)):
+            if cancelled:
+                self.refuse(
+                    who, action, rules.POLICY_ADOPTION,
+                    f"version {', '.join(map(str, cancelled))} is to take effect after "
+                    f"{effective}; this version would supersede it, so that it never takes "
+                    f"effect: say so with --supersedes {' --supersedes '.join(map(str, cancelled))}",
+                    subject="policy",
+                )  # fmt: skip
+            raise InvalidInput(
+                f"--supersedes {', '.join(map(str, sorted(set(supersedes))))}: no such version "
+                "is pending after this one's effective date"
+            )
         site.trigger_event(
             Site.PolicyAdopted,
             timestamp=now,
@@ -168,15 +187,6 @@ class PolicyCommands(LedgerBase):
         if effective > today + MAX_AHEAD:
             raise InvalidInput(f"the effective date {effective} is more than a year ahead")
         effective_at = max(sitetime.day_start(effective, zone), now)
-        if last is not None and effective_at < last.effective_at:
-            self.refuse(
-                who,
-                action,
-                rules.POLICY_ADOPTION,
-                f"version {last.version} takes effect on {last.effective_date}; a later "
-                f"version takes effect on or after it, not on {effective}",
-                subject="policy",
-            )
         return {
             "version": last.version + 1 if last is not None else 1,
             "profile": clean_text(profile, kind=REFERENCE, what="the profile") if profile else "",

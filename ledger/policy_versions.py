@@ -5,7 +5,9 @@ later ones as ``PolicyAdopted`` events, each with its version number, the SHA-25
 files' canonical bytes, the text and the parameters themselves, who approved it (the board) with their reference, the effective date, and the
 instant it took effect. Versions are numbered 1, 2, ... and take effect in that order: the
 version in force at an instant is the highest one whose effective instant is at or before
-it. ``Timeline`` is that rule as plain data, used by the ledger and by ``verify`` alike.
+it. A version adopted to take effect before one still pending (adopted for a later date)
+supersedes it: the pending one never takes effect. ``Timeline`` is that rule as plain
+data, used by the ledger and by ``verify`` alike.
 """
 
 from __future__ import annotations
@@ -45,12 +47,20 @@ class AdoptedVersion:
 
 @dataclass
 class Timeline:
-    """Versions by effective instant (non-decreasing with the version number)."""
+    """Versions by effective instant (increasing with the version number); ``superseded``:
+    the versions that never took effect because a later adoption took effect first."""
 
     starts: list[datetime] = field(default_factory=list)
     versions: list[int] = field(default_factory=list)
+    superseded: dict[int, int] = field(default_factory=dict)  # version -> superseded by
 
     def add(self, version: int, effective_at: datetime) -> None:
+        # A version is never adopted retroactively, so one starting after this one has
+        # not taken effect yet: this adoption supersedes it. (One starting at the same
+        # instant stays, and is in force at no instant: the later version wins there.)
+        while self.starts and self.starts[-1] > effective_at:
+            self.starts.pop()
+            self.superseded[self.versions.pop()] = version
         self.starts.append(effective_at)
         self.versions.append(version)
 
@@ -58,13 +68,14 @@ class Timeline:
         i = bisect.bisect_right(self.starts, at)
         return self.versions[i - 1] if i else None
 
+    def until(self, version: int) -> datetime | None:
+        """When ``version`` stops being in force (the next one's start), None: not yet."""
+        i = self.versions.index(version)
+        return self.starts[i + 1] if i + 1 < len(self.starts) else None
+
     @property
     def latest(self) -> int:
         return self.versions[-1] if self.versions else 0
-
-    @property
-    def latest_start(self) -> datetime | None:
-        return self.starts[-1] if self.starts else None
 
 
 class Adoptions:
@@ -84,6 +95,11 @@ class Adoptions:
 
     def get(self, version: int) -> AdoptedVersion | None:
         return self.adopted[version - 1] if 1 <= version <= len(self.adopted) else None
+
+    def pending(self, at: datetime) -> list[AdoptedVersion]:
+        """The versions adopted to take effect after ``at``, not superseded: those a version
+        taking effect at ``at`` supersedes (``Timeline.add``)."""
+        return [v for n in self.timeline.versions if (v := self.adopted[n - 1]).effective_at > at]
 
     def retention(self, captured: datetime) -> tuple[int, int | None]:
         """(retention days, the version they come from) for footage captured at

@@ -25,6 +25,7 @@ from ledger.app import Ledger
 from ledger.checkpoint import public_key_fingerprint
 from ledger.evidence import sha256_file, sums_text
 from ledger.integrity import open_chain, sign_verified, verified
+from ledger.policy_versions import Timeline
 from ledger.report_proofs import prove_rows, report_rows
 from projections.access import access_report
 from projections.asof import views_as_of
@@ -270,10 +271,16 @@ def _policy(
     for g in groups:
         captured[g.version] += g.segments
     known = [v for v in ledger.policy_history() if v.adopted_at <= ref]
+    timeline = Timeline()  # as the adoptions known at ``ref`` make it (supersessions too)
+    for v in known:
+        timeline.add(v.version, v.effective_at)
     rows = []
-    for i, v in enumerate(known):
-        until = known[i + 1].effective_at if i + 1 < len(known) else None
-        in_force = v.effective_at < end and (until is None or until > start)
+    for v in known:
+        superseded = v.version in timeline.superseded
+        until = None if superseded else timeline.until(v.version)
+        in_force = (
+            not superseded and v.effective_at < end and (until is None or until > start)
+        )
         adopted = start <= v.adopted_at < end
         if in_force or adopted:
             rows.append(

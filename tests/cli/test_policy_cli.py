@@ -71,6 +71,22 @@ def test_adopt_show_history_and_diff_round_trip(tmp_path: Path) -> None:
     assert "OK" in cli("verify", "--deep", now=TOMORROW).stdout
 
 
+def test_a_mistyped_far_date_is_superseded_by_name(tmp_path: Path) -> None:
+    cli = _setup(tmp_path)
+    _adopt(cli, "--effective", "2027-10-01")  # meant 2026-12-01
+    refused = _adopt(cli, "--effective", "2026-12-01", code=1)
+    assert "say so with --supersedes 2" in refused.stderr
+    _adopt(cli, "--effective", "2026-12-01", "--supersedes", "2")
+    history = cli("policy", "history").stdout
+    assert "v2  superseded by v3, never in force (was to be from 2027-10-01 00:00 CDT)" in history
+    assert [v["superseded_by"] for v in cli.json("policy", "history")["versions"]] == [
+        None,
+        3,
+        None,
+    ]
+    assert "superseded:   by version 3" in cli("policy", "show", "--version", "2").stdout
+
+
 def test_refusals_and_bad_files_are_recorded_and_nothing_adopted(tmp_path: Path) -> None:
     cli = _setup(tmp_path)
     refused = _adopt(cli, "--effective", "2026-11-02", "--as", S, code=1)

@@ -81,6 +81,32 @@ def test_adoption_round_trip(data_dir: Path) -> None:
     assert _deep(again, data_dir).ok
 
 
+def test_a_version_for_a_later_date_is_superseded_only_when_named(data_dir: Path) -> None:
+    """Red-team (low): a version adopted for a date far ahead (a mistyped year) blocked
+    every nearer adoption until then. A nearer one now supersedes it when --supersedes
+    names it: the first never takes effect; unnamed, the adoption is refused, recorded."""
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    _adopt(ledger, effective=TODAY + timedelta(days=300))  # meant: 30 days
+    with pytest.raises(
+        NotPermitted, match="POLICY-ADOPTION .*version 2 is to take effect .*--supersedes 2"
+    ):
+        _adopt(ledger, effective=TODAY + timedelta(days=30))
+    assert _cited(ledger, "AccessDenied")[-1][1] == "POLICY-ADOPTION"
+    with pytest.raises(InvalidInput, match="no such version is pending"):
+        _adopt(ledger, effective=TODAY + timedelta(days=320), supersedes=[2])
+    v3 = _adopt(ledger, effective=TODAY + timedelta(days=30), supersedes=[2])
+    assert v3.version == 3 and ledger.policies().timeline.superseded == {2: 3}
+    far = ledger.policy_version(2).effective_at
+    assert ledger.policy_in_force(far).version == 3  # type: ignore[union-attr]
+    assert ledger.policy_in_force(v3.effective_at - timedelta(seconds=1)).version == 1  # type: ignore[union-attr]
+    ledger.clock.set(v3.effective_at + timedelta(minutes=1))  # an act under version 3
+    ledger.register_camera(
+        "lobby-2", location="Lobby", zone="public", signage_posted=True, actor=DIRECTOR
+    )
+    assert _cited(ledger, "CameraRegistered")[-1][0] == 3
+    assert _deep(ledger, data_dir).ok  # verify replays the same supersession
+
+
 def test_decisions_under_v1_and_v2_each_cite_their_version(data_dir: Path) -> None:
     ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
     # v1 (Mahomet) has no camera rule against staff areas; v2 (Riverbend) refuses them.
