@@ -278,9 +278,7 @@ def _policy(
     for v in known:
         superseded = v.version in timeline.superseded
         until = None if superseded else timeline.until(v.version)
-        in_force = (
-            not superseded and v.effective_at < end and (until is None or until > start)
-        )
+        in_force = not superseded and v.effective_at < end and (until is None or until > start)
         adopted = start <= v.adopted_at < end
         if in_force or adopted:
             rows.append(
