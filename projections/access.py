@@ -5,6 +5,7 @@ purpose named staff, with the Director's reason why it was not staff monitoring 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,7 @@ from sqlalchemy import (
 )
 
 from ledger.footage import Segment
-from projections.base import Projection, UtcDateTime, insert_row, update_row
+from projections.base import Projection, UtcDateTime, insert_row, rows_in, update_row
 from projections.refusals import RefusalRow, refused_attempts
 
 # Attempts to see footage: a viewing or still ("footage view") and an export. A refused
@@ -136,6 +137,27 @@ class AccessProjection(Projection):
         {"FootageCaptured", "FootageViewed", "FootageFlagged", "ViewingCopiesDestroyed"}
     )
 
+    def __init__(self) -> None:
+        # The page's segments by aggregate, read by ``prepare`` before any of the page's
+        # writes and added to by ``handle`` (None: read per event). Reading the table
+        # instead would first write the rows queued for it (``PageWriter``).
+        self._known: dict[str, _Known] | None = None
+
+    def prepare(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
+        wanted = sorted(
+            {
+                str(e.originator_id)
+                for _i, e in events
+                if isinstance(e, Segment.FootageViewed | Segment.FootageFlagged)
+            }
+        )
+        k = known_segments.c
+        q = select(k.aggregate_id, k.segment_id, k.camera_id)
+        self._known = {
+            r.aggregate_id: _Known(r.segment_id, r.camera_id)
+            for r in rows_in(conn, q, k.aggregate_id, wanted)
+        }
+
     def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
         if isinstance(event, Segment.FootageCaptured):
             insert_row(
@@ -145,15 +167,17 @@ class AccessProjection(Projection):
                 segment_id=event.segment_id,
                 camera_id=event.camera_id,
             )
+            if self._known is not None:
+                self._known[str(event.originator_id)] = _Known(event.segment_id, event.camera_id)
         elif isinstance(event, Segment.ViewingCopiesDestroyed):
             for path in event.copies:
                 update_row(conn, copies, "path", path, destroyed_at=event.timestamp)
         elif isinstance(event, Segment.FootageFlagged):
             if event.staff_note:
-                seg = _known(conn, event.originator_id)
+                seg = self._segment(conn, event.originator_id)
                 _staff_note(conn, notification_id, event, seg, "flag", event.incident)
         elif isinstance(event, Segment.FootageViewed):
-            seg = _known(conn, event.originator_id)
+            seg = self._segment(conn, event.originator_id)
             if event.copy_path is not None:
                 # A path used again (a copy overwritten with --force) is one live copy.
                 conn.execute(copies.delete().where(copies.c.path == event.copy_path))
@@ -186,6 +210,17 @@ class AccessProjection(Projection):
                 at_seconds=event.at_seconds,
             )
 
+    def _segment(self, conn: Connection, originator_id: Any) -> _Known:
+        aggregate = str(originator_id)
+        seg = None if self._known is None else self._known.get(aggregate)
+        if seg is None:  # not read for this page: none is stored (the query raises)
+            k = known_segments.c
+            r = conn.execute(
+                select(k.segment_id, k.camera_id).where(k.aggregate_id == aggregate)
+            ).one()
+            seg = _Known(r.segment_id, r.camera_id)
+        return seg
+
 
 def _staff_note(
     conn: Connection, notification_id: int, event: Any, seg: Any, act: str, what: str
@@ -198,10 +233,10 @@ def _staff_note(
     )  # fmt: skip
 
 
-def _known(conn: Connection, originator_id: Any) -> Any:
-    return conn.execute(
-        select(known_segments).where(known_segments.c.aggregate_id == str(originator_id))
-    ).one()
+@dataclass(frozen=True)
+class _Known:
+    segment_id: str
+    camera_id: str
 
 
 def live_copies(conn: Connection) -> list[CopyRow]:

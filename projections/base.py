@@ -283,8 +283,9 @@ class PageWriter:
             if any(at != p for at in pending.values()):
                 self._versions(table, earlier=True)
             return
-        if any(pending.get(k, p) != p for k in keys):
-            self._versions(table, earlier=True)
+        stale = {k for k in keys if pending.get(k, p) != p}
+        if stale:
+            self._versions(table, earlier=stale)
         pending = self._pending.setdefault(table.name, {})
         fresh = self._fresh.get(table.name)
         for k in keys:
@@ -292,9 +293,11 @@ class PageWriter:
             if fresh:
                 fresh.pop(k, None)  # written again by its event: read back (``_versions``)
 
-    def _versions(self, table: Table, *, earlier: bool = False) -> None:
+    def _versions(self, table: Table, *, earlier: bool | set[tuple[Any, ...]] = False) -> None:
         """Write the pending versions of ``table``'s rows (``earlier``: only those of
-        events before the one at ``position``, which may write its rows again): each
+        events before the one at ``position``, which may write its rows again; a set of
+        keys: only those rows', the others' wait, so the rows queued meanwhile are not
+        written before the page's end for a version nobody needs yet): each
         row's open version is closed at the event that wrote it, and the row as it is
         now (that event's content: no later event has written it yet) opened from
         there; a row that is no longer there opens none. One version per row and event,
@@ -302,8 +305,13 @@ class PageWriter:
         read-model rows)."""
         pending = self._pending.pop(table.name, {})
         if earlier:
-            keep = {k: at for k, at in pending.items() if at == self.position}
-            pending = {k: at for k, at in pending.items() if at != self.position}
+            only = earlier if isinstance(earlier, set) else None
+            keep = {
+                k: at
+                for k, at in pending.items()
+                if at == self.position or (only is not None and k not in only)
+            }
+            pending = {k: at for k, at in pending.items() if k not in keep}
             if keep:
                 self._pending[table.name] = keep
         if not pending:

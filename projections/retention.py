@@ -253,11 +253,21 @@ class RetentionProjection(Projection):
             "FootageFoundMissing",
         }
     )
-    # ``_refresh_keep_until`` finds a segment's flags; every other lookup is by a
-    # primary key or a unique column (not an index here).
+    # The handlers find a segment's flags by the page's own lookups (``prepare``); the
+    # index serves the lookup of a page's stored flags. Every other lookup is by a primary
+    # key or a unique column (not an index here).
     lookup_indexes = frozenset({"ix_proj_retention_flags_segment_id"})
 
+    def __init__(self) -> None:
+        # What the page's handlers look up, read by ``prepare`` before any of the page's
+        # writes and kept up to date by ``handle`` (None: read per event).
+        self._page: _Page | None = None
+
+    def prepare(self, conn: Connection, events: Sequence[tuple[int, Any]]) -> None:
+        self._page = _Page.read(conn, [e for _i, e in events])
+
     def handle(self, conn: Connection, notification_id: int, event: Any) -> None:
+        page = self._page if self._page is not None else _Page.read(conn, [event])
         if isinstance(event, Site.SiteInitialised | Site.SiteSettingsChanged):
             values = dict(
                 retention_days=event.retention_days, live_window_hours=event.live_window_hours
@@ -270,6 +280,7 @@ class RetentionProjection(Projection):
             ):
                 conn.execute(site_settings.insert().values(id=1, **values))
         elif isinstance(event, Segment.FootageCaptured):
+            deadline = deadline_in_force(event)
             insert_row(
                 conn,
                 segments,
@@ -282,21 +293,22 @@ class RetentionProjection(Projection):
                 captured_at=event.timestamp,
                 size=event.size,
                 # never less than the policy's days, whatever was set then (R13)
-                deadline=deadline_in_force(event),
-                keep_until=deadline_in_force(event),
+                deadline=deadline,
+                keep_until=deadline,
                 open_flags=0,
                 active_holds=0,
                 purged=False,
                 purged_at=None,
                 notification_id=notification_id,
             )
+            page.segments[str(event.originator_id)] = _Seg(event.segment_id, deadline, 0)
         elif isinstance(event, Segment.FootageFlagged):
-            sid = _segment_id(conn, event.originator_id)
+            seg = page.segment(conn, event.originator_id)
             insert_row(
                 conn,
                 flags,
                 flag_id=event.flag_id,
-                segment_id=sid,
+                segment_id=seg.segment_id,
                 # the incident first: the report's flag rows name it (R13)
                 reason=f"{event.incident}: {event.reason}" if event.incident else event.reason,
                 retain_until=event.retain_until,
@@ -304,21 +316,18 @@ class RetentionProjection(Projection):
                 flagged_at=event.timestamp,
                 cleared_at=None,
             )
-            _refresh_keep_until(conn, sid)
+            page.flags[event.flag_id] = _Flag(seg.segment_id, event.retain_until, None)
+            _refresh_keep_until(conn, page, seg)
         elif isinstance(event, Segment.FlagExtended):
-            conn.execute(
-                flags.update()
-                .where(flags.c.flag_id == event.flag_id)
-                .values(retain_until=event.retain_until)
-            )
-            _refresh_keep_until(conn, _segment_id(conn, event.originator_id))
+            update_row(conn, flags, "flag_id", event.flag_id, retain_until=event.retain_until)
+            if (flag := page.flags.get(event.flag_id)) is not None:
+                flag.retain_until = event.retain_until
+            _refresh_keep_until(conn, page, page.segment(conn, event.originator_id))
         elif isinstance(event, Segment.FlagCleared):
-            conn.execute(
-                flags.update()
-                .where(flags.c.flag_id == event.flag_id)
-                .values(cleared_at=event.timestamp)
-            )
-            _refresh_keep_until(conn, _segment_id(conn, event.originator_id))
+            update_row(conn, flags, "flag_id", event.flag_id, cleared_at=event.timestamp)
+            if (flag := page.flags.get(event.flag_id)) is not None:
+                flag.cleared_at = event.timestamp
+            _refresh_keep_until(conn, page, page.segment(conn, event.originator_id))
         elif isinstance(event, FootageHold.HoldPlaced):
             insert_row(
                 conn,
@@ -335,21 +344,22 @@ class RetentionProjection(Projection):
                 released_by=None,
                 segment_count=len(event.segments),
             )
+            page.holds[str(event.originator_id)] = event.hold_id
             for sid in event.segments:
                 insert_row(conn, hold_segments, hold_id=event.hold_id, segment_id=sid)
         elif isinstance(event, FootageHold.HoldReleased):
-            conn.execute(
-                holds.update()
-                .where(holds.c.hold_id == _hold_id(conn, event))
-                .values(released_at=event.timestamp, released_by=event.actor)
+            update_row(
+                conn,
+                holds,
+                "hold_id",
+                page.hold_id(conn, event.originator_id),
+                released_at=event.timestamp,
+                released_by=event.actor,
             )
         elif isinstance(event, Segment.HoldApplied | Segment.HoldLifted):
-            step = 1 if isinstance(event, Segment.HoldApplied) else -1
-            conn.execute(
-                segments.update()
-                .where(segments.c.segment_id == _segment_id(conn, event.originator_id))
-                .values(active_holds=segments.c.active_holds + step)
-            )
+            seg = page.segment(conn, event.originator_id)
+            seg.active_holds += 1 if isinstance(event, Segment.HoldApplied) else -1
+            update_row(conn, segments, "segment_id", seg.segment_id, active_holds=seg.active_holds)
         elif isinstance(event, Segment.FootageFoundMissing):
             insert_row(
                 conn,
@@ -371,6 +381,99 @@ class RetentionProjection(Projection):
                 purged=True,
                 purged_at=event.timestamp,
             )
+
+
+@dataclass
+class _Seg:
+    """What the handlers look up of a segment: its id, its deadline (never changed once
+    captured) and its active holds."""
+
+    segment_id: str
+    deadline: datetime
+    active_holds: int
+
+
+@dataclass
+class _Flag:
+    segment_id: str
+    retain_until: datetime | None
+    cleared_at: datetime | None
+
+
+# The events whose handlers look up their segment, and a hold's release its hold.
+_FINDS_SEGMENT = (
+    Segment.FootageFlagged,
+    Segment.FlagExtended,
+    Segment.FlagCleared,
+    Segment.HoldApplied,
+    Segment.HoldLifted,
+)
+
+
+@dataclass
+class _Page:
+    """A page's lookups (segments by aggregate, their flags, holds by aggregate), read
+    in a few queries before the page's writes are queued and kept up to date by the
+    handlers. A handler that read its own table instead would first write every row
+    queued for it (``PageWriter``): in a rebuild in several processes on SQLite, that
+    first write takes the write lock for the rest of the page's handlers (R29's seals and
+    the versions are written as before: the same rows, found by key)."""
+
+    segments: dict[str, _Seg]
+    flags: dict[str, _Flag]
+    holds: dict[str, str]
+
+    @classmethod
+    def read(cls, conn: Connection, events: Sequence[Any]) -> _Page:
+        captured = {str(e.originator_id) for e in events if isinstance(e, Segment.FootageCaptured)}
+        wanted = sorted(
+            {str(e.originator_id) for e in events if isinstance(e, _FINDS_SEGMENT)} - captured
+        )
+        s = segments.c
+        q = select(s.aggregate_id, s.segment_id, s.deadline, s.active_holds)
+        found = {
+            r.aggregate_id: _Seg(r.segment_id, r.deadline, r.active_holds)
+            for r in rows_in(conn, q, s.aggregate_id, wanted)
+        }
+        f = flags.c
+        q = select(f.flag_id, f.segment_id, f.retain_until, f.cleared_at)
+        known = sorted(seg.segment_id for seg in found.values())
+        stored = {r.flag_id: _Flag(r.segment_id, r.retain_until, r.cleared_at)
+                  for r in rows_in(conn, q, f.segment_id, known)}  # fmt: skip
+        # A flag named by an event of another segment (never written so): found too.
+        others = sorted(
+            {e.flag_id for e in events if isinstance(e, Segment.FlagExtended | Segment.FlagCleared)}
+            - stored.keys()
+        )
+        for r in rows_in(conn, q, f.flag_id, others):
+            stored[r.flag_id] = _Flag(r.segment_id, r.retain_until, r.cleared_at)
+        h = holds.c
+        released = sorted(
+            {str(e.originator_id) for e in events if isinstance(e, FootageHold.HoldReleased)}
+        )
+        held = dict(rows_in(conn, select(h.aggregate_id, h.hold_id), h.aggregate_id, released))
+        return cls(found, stored, held)
+
+    def segment(self, conn: Connection, originator_id: Any) -> _Seg:
+        aggregate = str(originator_id)
+        seg = self.segments.get(aggregate)
+        if seg is None:  # not read for this page: none was stored (the query raises)
+            s = segments.c
+            r = conn.execute(
+                select(s.segment_id, s.deadline, s.active_holds).where(s.aggregate_id == aggregate)
+            ).one()
+            seg = self.segments[aggregate] = _Seg(r.segment_id, r.deadline, r.active_holds)
+        return seg
+
+    def hold_id(self, conn: Connection, originator_id: Any) -> str:
+        aggregate = str(originator_id)
+        if aggregate not in self.holds:
+            self.holds[aggregate] = str(
+                conn.execute(
+                    select(holds.c.hold_id).where(holds.c.aggregate_id == aggregate)
+                ).scalar_one()
+            )
+        return self.holds[aggregate]
 
 
 # Declared after the projection, so its version tables do not mirror them (they serve the
@@ -408,41 +511,26 @@ def deadline_in_force(event: Any) -> datetime:
     return max(event.retention_deadline, event.recorded_end + timedelta(days=days))
 
 
-def _segment_id(conn: Connection, originator_id: Any) -> str:
-    return str(
-        conn.execute(
-            select(segments.c.segment_id).where(segments.c.aggregate_id == str(originator_id))
-        ).scalar_one()
-    )
-
-
-def _hold_id(conn: Connection, event: Any) -> str:
-    return str(
-        conn.execute(
-            select(holds.c.hold_id).where(holds.c.aggregate_id == str(event.originator_id))
-        ).scalar_one()
-    )
-
-
-def _refresh_keep_until(conn: Connection, segment_id: str) -> None:
-    row = conn.execute(select(segments.c.deadline).where(segments.c.segment_id == segment_id)).one()
+def _refresh_keep_until(conn: Connection, page: _Page, seg: _Seg) -> None:
+    """A segment's ``keep_until`` and ``open_flags`` from its open flags (R13): the latest
+    of its deadline and their dates, NULL while one is open-ended."""
     open_until = [
-        r.retain_until
-        for r in conn.execute(
-            select(flags.c.retain_until).where(
-                flags.c.segment_id == segment_id, flags.c.cleared_at.is_(None)
-            )
-        )
+        f.retain_until
+        for f in page.flags.values()
+        if f.segment_id == seg.segment_id and f.cleared_at is None
     ]
-    keep: datetime | None = row.deadline
+    keep: datetime | None = seg.deadline
     if any(u is None for u in open_until):
         keep = None
     elif open_until:
-        keep = max([row.deadline, *open_until])
-    conn.execute(
-        segments.update()
-        .where(segments.c.segment_id == segment_id)
-        .values(keep_until=keep, open_flags=len(open_until))
+        keep = max([seg.deadline, *[u for u in open_until if u is not None]])
+    update_row(
+        conn,
+        segments,
+        "segment_id",
+        seg.segment_id,
+        keep_until=keep,
+        open_flags=len(open_until),
     )
 
 

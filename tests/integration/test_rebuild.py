@@ -52,6 +52,7 @@ from projections.base import (
     tracking,
 )
 from projections.registry import all_projections
+from projections.retention import flags, holds, segments
 from projections.seal import UNKNOWN, BoundForms, Sealer, check_projections, read_back, seals
 from tests.conftest import SETUP, copy_of_data_dir, database_for, new_data_dir
 from tests.identity import DIRECTOR, enrol, fast_kdf_while_building, open_test_ledger
@@ -106,6 +107,17 @@ def _build(led: Ledger, views: Views, start: datetime = SETUP) -> None:
                                   reference="CLAIM-1", actor=DIRECTOR)  # fmt: skip
         if d == 5:
             led.release_hold(hold, reason="claim settled", actor=DIRECTOR)
+        if d == 4:  # one segment's flags and holds changed again and again in one page
+            seg = today[8]
+            first = led.flag(seg, incident="IR-9 slip", reason="slip by the door", actor=STAFF,
+                             retain_until=day + timedelta(days=40))  # fmt: skip
+            second = led.flag(seg, incident="IR-10 claim", reason="claim expected", actor=STAFF)
+            led.extend_flag(seg, first, until=day + timedelta(days=90), reason="claim filed",
+                            actor=DIRECTOR)  # fmt: skip
+            led.clear_flag(seg, second, reason="claim withdrawn", actor=DIRECTOR)
+            held = led.place_hold([seg, today[9]], kind="legal", reason="subpoena",
+                                  reference="SUB-2", actor=DIRECTOR)  # fmt: skip
+            led.release_hold(held, reason="subpoena quashed", actor=DIRECTOR)
         if d >= 3:  # the sweep: the oldest unflagged, unheld segments of three days ago
             old = segments[(d - 3) * 48 + 5 : (d - 3) * 48 + 40]
             led.record_purges(
@@ -370,6 +382,28 @@ def test_a_rebuild_killed_part_way_resumes_and_equals(
 
 # A start with microseconds, in a zone east of UTC (the read models store UTC).
 ODD_START = datetime(2026, 9, 19, 21, 0, 7, 123457, tzinfo=timezone(timedelta(hours=5, minutes=45)))
+
+
+@pytest.mark.parametrize("batch", [10000, 1])
+def test_flags_and_holds_changed_within_one_page_rebuild_to_their_dates(
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]], batch: int
+) -> None:
+    """One segment flagged until a date (then extended) and open-ended (then cleared),
+    held and released, every change in one page of the rebuild (or each in its own):
+    kept until the extended date with one flag open and no hold active (R13, R14). The
+    handlers look these up from the page, not from rows still queued."""
+    led, _incremental = built
+    views = Views(led, all_projections())
+    views.rebuild(workers=0, batch=batch)
+    with views.connect() as conn:
+        (flag,) = conn.execute(select(flags).where(flags.c.reason.like("IR-9 slip%"))).all()
+        seg = conn.execute(select(segments).where(segments.c.segment_id == flag.segment_id)).one()
+        (hold,) = conn.execute(select(holds).where(holds.c.reference == "SUB-2")).all()
+    views.close()
+    day = SETUP + timedelta(days=5)
+    assert flag.retain_until == day + timedelta(days=90)
+    assert (seg.keep_until, seg.open_flags, seg.active_holds) == (day + timedelta(days=90), 1, 0)
+    assert hold.released_at is not None and hold.segment_count == 2
 
 
 @pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
