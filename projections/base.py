@@ -77,6 +77,7 @@ from ledger.errors import LedgerBusy
 from projections import versions as ver
 from projections.seal import (
     SEALS_METADATA,
+    UNKNOWN,
     Bucketing,
     DayRange,
     RowHasher,
@@ -177,6 +178,9 @@ class PageWriter:
         self._raws: dict[tuple[Any, ...], RawBatch | None] = {}
         # Per table written: its name, whether it is versioned here, its column count.
         self._info: dict[Table, tuple[str, bool, int]] = {}
+        # id(queued insert's values) -> (those values, bound, (key, stored form)):
+        # inserts bound and their forms hashed by ``stage`` before the page's writes.
+        self._staged: dict[int, tuple[dict[str, Any], tuple[Any, ...], Any]] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)
@@ -318,14 +322,9 @@ class PageWriter:
             return
         versions = ver.version_of(table)
         assert versions is not None
-        fresh = self._fresh.get(table.name)
-        if fresh:
-            queue = self._queue.setdefault(versions.name, [])
-            for k in [k for k in pending if k in fresh]:
-                values = {**fresh.pop(k), ver.FROM: pending.pop(k), ver.TO: None}
-                queue.append((("insert", versions, tuple(values)), values))
-            if not pending:
-                return
+        self._fresh_versions(table, pending)
+        if not pending:
+            return
         for name in (table.name, versions.name):
             if name in self._queue:
                 self._write(self._queue.pop(name))
@@ -358,6 +357,20 @@ class PageWriter:
                 else:
                     sealer.updated(self.conn, versions, rk, {ver.TO: closed_at})
             sealer.copied(self.conn, table, versions, pending)
+
+    def _fresh_versions(self, table: Table, pending: dict[tuple[Any, ...], int]) -> None:
+        """Queue the versions of the rows of ``pending`` this page inserted and wrote no
+        more (``_fresh``): a new row has no open version to close, and its version is the
+        values inserted, from the inserting event. Taken out of ``pending``."""
+        fresh = self._fresh.get(table.name)
+        if not fresh:
+            return
+        versions = ver.version_of(table)
+        assert versions is not None
+        queue = self._queue.setdefault(versions.name, [])
+        for k in [k for k in pending if k in fresh]:
+            values = {**fresh.pop(k), ver.FROM: pending.pop(k), ver.TO: None}
+            queue.append((("insert", versions, tuple(values)), values))
 
     def _versions_by_statement(
         self, table: Table, versions: Table, names: list[str], rows: list[tuple[Any, ...]]
@@ -401,6 +414,38 @@ class PageWriter:
         self.sealer.touch_where(self.conn, table, true() if where is None else where)
         return self.conn.execute(statement)
 
+    def stage(self) -> None:
+        """Before the page's writes, do what needs no database: queue the versions of
+        the rows this page inserted (``_versions``' new rows), bind every queued insert
+        and hash its stored form for the seal. On SQLite a transaction holds the write
+        lock from its first write to its commit: in a rebuild in several processes, this
+        work then no longer keeps the other processes from writing. ``flush`` writes the
+        rows as staged."""
+        for name in list(self._pending):
+            self._fresh_versions(ver.table_named(name), self._pending[name])
+        sealer = self.sealer
+        dialect = self.conn.dialect
+        for ops in self._queue.values():
+            i = 0
+            while i < len(ops):
+                shape = ops[i][0]
+                j = i + 1
+                while j < len(ops) and ops[j][0] == shape:
+                    j += 1
+                raw = self._raw(shape) if shape[0] == "insert" else None
+                if raw is not None:
+                    params = [p for _s, p in ops[i:j]]
+                    given, bound = raw.bind(params)
+                    table = shape[1]
+                    forms = None if sealer is None else sealer.bound_forms(table, shape[2], dialect)
+                    made: list[Any] = [None] * len(params)
+                    if sealer is not None and forms is not None:
+                        made = list(forms.rows(given, bound))
+                        sealer.prehash(table, (f for _k, f in made if f is not UNKNOWN))
+                    for p, g, b, m in zip(params, given, bound, made, strict=True):
+                        self._staged[id(p)] = (p, (g, b), m)
+                i = j
+
     def flush(self) -> None:
         """Write everything queued. Tables are independent (no foreign keys or triggers
         between read models), so each table's statements are written in their order."""
@@ -409,6 +454,7 @@ class PageWriter:
         queue, self._queue = self._queue, {}
         for ops in queue.values():
             self._write(ops)
+        self._staged = {}
 
     def _write(self, ops: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
         i = 0
@@ -426,8 +472,16 @@ class PageWriter:
         if sealer is not None and shape[0] == "update":
             predicted = self._seal_touch(shape, params)  # inserts were noted when queued
         raw = self._raw(shape)
+        staged = self._staged
+        made: list[Any] | None = None
         if raw is None:
             self.conn.execute(self._statement(shape), params)
+        elif staged and all(id(p) in staged and staged[id(p)][0] is p for p in params):
+            found = [staged[id(p)] for p in params]
+            given = [f[1][0] for f in found]
+            bound = [f[1][1] for f in found]
+            made = [f[2] for f in found]
+            raw.write_bound(self.conn, bound)
         else:
             given, bound = raw.write(self.conn, params)
         if sealer is None:
@@ -438,7 +492,7 @@ class PageWriter:
             if forms is None:
                 sealer.inserted(self.conn, table, params)
             else:
-                sealer.inserted_forms(table, forms.rows(given, bound))
+                sealer.inserted_forms(table, made if made is not None else forms.rows(given, bound))
         elif predicted:
             table, columns = shape[1], shape[3]
             for p in params:
@@ -622,6 +676,14 @@ class RawBatch:
         """Write ``rows``; returns their values as given and as bound (after the bind
         processors), each a tuple in ``keys`` order: the seal's stored forms come from
         them (``projections.seal.BoundForms``) without going through the rows again."""
+        given, values = self.bind(rows)
+        self.write_bound(conn, values)
+        return given, values
+
+    def bind(
+        self, rows: list[dict[str, Any]]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """``rows``' values as given and as bound, each a tuple in ``keys`` order."""
         get = itemgetter(*self.keys)
         converts = [(i, p) for i, p in enumerate(self.processors) if p is not None]
         given: list[tuple[Any, ...]]
@@ -638,9 +700,13 @@ class RawBatch:
                     if (v := bound[i]) is not None:
                         bound[i] = p(v)
                 values.append(tuple(bound))
+        return given, values
+
+    def write_bound(self, conn: Connection, values: list[tuple[Any, ...]]) -> None:
+        """Write rows already bound (``bind``)."""
         if not self.copy:
             conn.exec_driver_sql(self.sql, values)  # type: ignore[arg-type]
-            return given, values
+            return
         dbapi = conn.dialect.dbapi
         assert dbapi is not None
         try:
@@ -650,7 +716,6 @@ class RawBatch:
                     copy.write_row(value)
         except dbapi.Error as e:
             raise DBAPIError.instance(self.sql, None, e, dbapi.Error) from e
-        return given, values
 
 
 _SQLITE_DATETIME = (
@@ -1165,6 +1230,9 @@ class Views:
                         self._handle(conn, p, positions[p.name], events, seal=seal)
                         for p in self.projections
                     ]
+                    for writer in handled:
+                        if writer is not None:
+                            writer.stage()
                     for p, writer in zip(self.projections, handled, strict=True):
                         if writer is not None:
                             self._write(conn, p, positions[p.name], writer)

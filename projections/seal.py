@@ -615,8 +615,10 @@ class TableDelta:
     digest: int = 0
     buckets: Buckets = field(default_factory=dict)
 
-    def add(self, h: RowHasher, raw: Sequence[Any], sign: int) -> None:
-        g = h.digest_raw(raw)
+    def add(self, h: RowHasher, raw: Sequence[Any], sign: int, g: int | None = None) -> None:
+        """Add (``sign`` 1) or take away (-1) one row, its digest ``g`` if already known."""
+        if g is None:
+            g = h.digest_raw(raw)
         self.rows += sign
         self.digest += sign * g
         for name, key in h.buckets_raw(raw):
@@ -852,6 +854,9 @@ class Sealer:
     predictors: dict[str, RowPredictor | None] = field(default_factory=dict)
     # False: every touched row is read back (``read_back``), as before RowPredictor
     compute: bool = True
+    # id(stored form) -> (that form, its digest): the forms ``PageWriter.stage`` hashed
+    # before the page's first write (``prehash``), found by identity in ``finish``.
+    digests: dict[int, tuple[Any, int]] = field(default_factory=dict)
     # Tests: check every computed row against the row read back (``_verify``), and
     # count per table the rows computed and read back.
     verify: ClassVar[bool] = False
@@ -1007,8 +1012,16 @@ class Sealer:
         Sealer.verified[table.name] = Sealer.verified.get(table.name, 0) + len(computed)
         Sealer.reread[table.name] = Sealer.reread.get(table.name, 0) + len(unknown)
 
+    def prehash(self, table: Table, forms: Iterable[Any]) -> None:
+        """Hash these stored forms of ``table``'s rows now (before the page's writes: on
+        SQLite, before its write lock), for ``finish`` to find by identity."""
+        digest, digests = self.hasher(table).digest_raw, self.digests
+        for form in forms:
+            digests[id(form)] = (form, digest(form))
+
     def finish(self, conn: Connection) -> None:
         """Turn before/now into each table's delta, reading back the UNKNOWN rows."""
+        digests = self.digests
         for name, seen in self.before.items():
             table, h = self.tables[name], self.hashers[name].use_dialect(conn.dialect)
             d = self.deltas.setdefault(name, TableDelta())
@@ -1022,7 +1035,8 @@ class Sealer:
                 if row is UNKNOWN:
                     unknown.append(k)
                 else:
-                    d.add(h, row, 1)
+                    known = digests.get(id(row))
+                    d.add(h, row, 1, known[1] if known is not None and known[0] is row else None)
             for raw in read_back(conn, table, h.pk, unknown):
                 d.add(h, raw, 1)
             d.digest %= MODULUS
@@ -1030,6 +1044,7 @@ class Sealer:
                 self._verify(conn, table, h, now, unknown)
         self.before = {}
         self.now = {}
+        self.digests = {}
 
 
 def read_back(
