@@ -32,6 +32,7 @@ from sqlalchemy import (
     inspect,
     select,
 )
+from sqlalchemy.sql.util import find_tables
 
 from ledger.app import Ledger
 from ledger.clock import ManualClock
@@ -42,6 +43,7 @@ from ledger.footage_commands import CaptureItem
 from ledger.retention_commands import PurgeRecord
 from projections.base import (
     REBUILDING,
+    PageWriter,
     Projection,
     RawBatch,
     UtcDateTime,
@@ -266,6 +268,35 @@ def test_a_rebuild_on_postgresql_finds_rows_by_key_not_by_scanning(tmp_path: Pat
         engine.dispose()
         led.close()
         assert dump(url) == incremental
+
+
+def test_footage_handlers_never_read_rows_their_page_still_queues(
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A handler that reads its own table has the rows queued for it written first
+    (``PageWriter.execute``). On SQLite a transaction holds the write lock from its
+    first write to its commit: in a rebuild in several processes that write held the
+    lock through the rest of its group's handlers, and the other group waited. The
+    footage read models (most of a rebuild's work) look up what a page needs before
+    its writes (``prepare``), so none of their statements finds rows still queued."""
+    led, _incremental = built
+    views = Views(led, all_projections())
+    execute = PageWriter.execute
+    early: list[str] = []
+
+    def noting(self: PageWriter, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        tables = {t.name for t in find_tables(statement, include_crud=True)}
+        early.extend(
+            name for name in tables & self._queue.keys()  # noqa: SLF001
+            if name.startswith(("proj_retention", "proj_access"))
+        )  # fmt: skip
+        return execute(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(PageWriter, "execute", noting)
+    pages = views.rebuild(workers=0, batch=50) // 50
+    views.close()
+    assert pages > 5
+    assert early == []
 
 
 def _scans(engine: Any, table: str, lookups: int) -> tuple[int, int] | None:
