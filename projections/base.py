@@ -441,7 +441,7 @@ class PageWriter:
                     made: list[Any] = [None] * len(params)
                     if sealer is not None and forms is not None:
                         made = list(forms.rows(given, bound))
-                        sealer.prehash(table, (f for _k, f in made if f is not UNKNOWN))
+                        sealer.prehash(table, (f for _k, f in made if f is not UNKNOWN), dialect)
                     for p, g, b, m in zip(params, given, bound, made, strict=True):
                         self._staged[id(p)] = (p, (g, b), m)
                 i = j

@@ -615,14 +615,28 @@ class TableDelta:
     digest: int = 0
     buckets: Buckets = field(default_factory=dict)
 
-    def add(self, h: RowHasher, raw: Sequence[Any], sign: int, g: int | None = None) -> None:
-        """Add (``sign`` 1) or take away (-1) one row, its digest ``g`` if already known."""
-        if g is None:
-            g = h.digest_raw(raw)
+    def add(
+        self,
+        h: RowHasher,
+        raw: Sequence[Any],
+        sign: int,
+        known: tuple[int, list[tuple[str, str]]] | None = None,
+    ) -> None:
+        """Add (``sign`` 1) or take away (-1) one row; ``known``: its digest and buckets,
+        computed already (``Sealer.prehash``)."""
+        g, buckets = (h.digest_raw(raw), h.buckets_raw(raw)) if known is None else known
         self.rows += sign
-        self.digest += sign * g
-        for name, key in h.buckets_raw(raw):
-            add_to(self.buckets, name, key, sign, sign * g)
+        g *= sign
+        self.digest += g
+        # Summed here, reduced (and emptied buckets dropped) when the seal takes them in
+        # (``write_seal``'s ``add_to``).
+        mine = self.buckets
+        for name, key in buckets:
+            days = mine.get(name)
+            if days is None:
+                days = mine[name] = {}
+            n, d = days.get(key, (0, 0))
+            days[key] = (n + sign, d + g)
 
 
 # A touched row whose stored form after the page is not known from the values written
@@ -854,9 +868,10 @@ class Sealer:
     predictors: dict[str, RowPredictor | None] = field(default_factory=dict)
     # False: every touched row is read back (``read_back``), as before RowPredictor
     compute: bool = True
-    # id(stored form) -> (that form, its digest): the forms ``PageWriter.stage`` hashed
-    # before the page's first write (``prehash``), found by identity in ``finish``.
-    digests: dict[int, tuple[Any, int]] = field(default_factory=dict)
+    # id(stored form) -> (that form, (its digest, its buckets)): the forms
+    # ``PageWriter.stage`` hashed before the page's first write (``prehash``), found by
+    # identity in ``finish``.
+    digests: dict[int, tuple[Any, tuple[int, list[tuple[str, str]]]]] = field(default_factory=dict)
     # Tests: check every computed row against the row read back (``_verify``), and
     # count per table the rows computed and read back.
     verify: ClassVar[bool] = False
@@ -1012,12 +1027,14 @@ class Sealer:
         Sealer.verified[table.name] = Sealer.verified.get(table.name, 0) + len(computed)
         Sealer.reread[table.name] = Sealer.reread.get(table.name, 0) + len(unknown)
 
-    def prehash(self, table: Table, forms: Iterable[Any]) -> None:
-        """Hash these stored forms of ``table``'s rows now (before the page's writes: on
-        SQLite, before its write lock), for ``finish`` to find by identity."""
-        digest, digests = self.hasher(table).digest_raw, self.digests
+    def prehash(self, table: Table, forms: Iterable[Any], dialect: Any) -> None:
+        """Hash these stored forms of ``table``'s rows and find their buckets now (before
+        the page's writes: on SQLite, before its write lock), for ``finish`` to find by
+        identity."""
+        h, digests = self.hasher(table).use_dialect(dialect), self.digests
+        digest, buckets = h.digest_raw, h.buckets_raw
         for form in forms:
-            digests[id(form)] = (form, digest(form))
+            digests[id(form)] = (form, (digest(form), buckets(form)))
 
     def finish(self, conn: Connection) -> None:
         """Turn before/now into each table's delta, reading back the UNKNOWN rows."""
@@ -1036,7 +1053,7 @@ class Sealer:
                     unknown.append(k)
                 else:
                     known = digests.get(id(row))
-                    d.add(h, row, 1, known[1] if known is not None and known[0] is row else None)
+                    d.add(h, row, 1, None if known is None or known[0] is not row else known[1])
             for raw in read_back(conn, table, h.pk, unknown):
                 d.add(h, raw, 1)
             d.digest %= MODULUS
