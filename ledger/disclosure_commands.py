@@ -233,6 +233,9 @@ class DisclosureCommands(DisclosureIntake):
             else d
             for f, d in zip(fields, checks[: len(fields)], strict=True)
         ] + checks[len(fields) :]
+        # R13: footage due for destruction (or destroyed) leaves by no command, not only
+        # by `footage export`: a hold keeps what an investigation still needs.
+        checks += [self._footage().check_kept(s, now) for s in segments]
         refused = [d for d in checks if not d.allowed]
         if refused:
             refuse(*policy.explain_refusals(refused))

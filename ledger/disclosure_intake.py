@@ -44,6 +44,8 @@ class _Footage(Protocol):
 
     def segment_info(self, segment_id: str) -> Any: ...
 
+    def check_kept(self, segment_id: str, now: datetime) -> policy.Decision: ...
+
 
 @dataclass(frozen=True)
 class OrderScope:

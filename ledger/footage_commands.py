@@ -38,6 +38,7 @@ from ledger.footage_queries import (
     camera_info_of,
     segment_info_of,
 )
+from ledger.policy import Decision, refuse
 from ledger.text import NAME, REASON, REFERENCE, clean_text, printable
 
 HOLD_PLACERS = ()  # any active staff member may preserve footage; only the Director releases
@@ -525,6 +526,38 @@ class FootageCommands(FootageQueries):
                 f"{rules.FOOTAGE_FOUND_MISSING.cite()}); there is nothing left to {what}"
             )
         return segment
+
+    def check_kept(self, segment_id: str, now: datetime) -> Decision:
+        """Whether a segment is still kept, so that it may leave the library (R13): not
+        purged, not past its deadline unless an active hold covers it. Footage due for
+        destruction is not copied or released, by any command (FOOTAGE-PAST-DEADLINE)."""
+        segment = self._segment(segment_id)
+        zone = self.site().zone
+        sid = segment.segment_id
+        if segment.purged:
+            return refuse(
+                rules.FOOTAGE_PAST_DEADLINE,
+                f"segment {sid} was purged on {sitetime.show_date(segment.purged_at, zone)}; "
+                "nothing of it is kept to release",
+                shared="purged or due for purge",
+                subject=sid,
+            )
+        ret = footage_policy.retention_deadline(
+            segment.recorded_end,
+            segment.retention_days,
+            segment.policy_flags(),
+            segment.policy_holds(),
+            now,
+        )
+        kept = footage_policy.check_not_past_deadline(ret.keep_until, ret.active_holds, now, zone)
+        if kept.allowed:
+            return kept
+        return refuse(
+            kept.rule,
+            f"segment {sid}: {kept.reason}",
+            shared="purged or due for purge",
+            subject=sid,
+        )
 
     # ---- viewing (R16, R16a) --------------------------------------------------------------
 

@@ -326,3 +326,32 @@ def test_a_nondisclosure_order_is_recorded_with_the_court_order(
     record_order(ledger, ref, now, nondisclosure="do not notify the patron for 90 days")
     order = ledger.request_view(ref)["court_order"]
     assert order["nondisclosure"] == "do not notify the patron for 90 days"
+
+
+def test_footage_past_its_deadline_is_not_released_unless_a_hold_covers_it(
+    ledger: Ledger, now: datetime
+) -> None:
+    """Red-team (redteam9): `footage export` refused footage past its retention deadline,
+    but `request release --footage` recorded it as handed to the officer, even a segment
+    purged weeks before (FOOTAGE-PAST-DEADLINE: not viewed, copied or exported)."""
+    media = MediaFacts("mp4", "mp4v", 300, 10.0, 30.0, 320, 240)
+    seg = ledger.record_capture(
+        CaptureItem("e" * 64, 1000, "lobby-1", now - timedelta(hours=2), media, "a.mp4"),
+        actor=STAFF,
+    ).segment_id
+    ref = open_request(
+        ledger, now, "law_enforcement", ["footage"], footage=[seg], case_number="2026-CF-77"
+    )
+    ledger.decide(ref, approve=True, reason="active investigation", actor=DIRECTOR)
+    ledger.clock.set(now + timedelta(days=31))  # its 30 days are over, nothing holds it
+    with pytest.raises(NotPermitted, match=f"^FOOTAGE-PAST-DEADLINE .*segment {seg}.*due for"):
+        ledger.release(ref, fields=[], footage=[seg], to="Det. Ray", method="USB drive",
+                       actor=DIRECTOR)  # fmt: skip
+    assert refused(ledger)[-1] == ("request release", ref, "FOOTAGE-PAST-DEADLINE")
+    assert ledger.request_view(ref)["releases"] == []
+    ledger.place_hold([seg], kind="investigation", reason="the officer's case",
+                      reference="2026-CF-77", actor=DIRECTOR)  # fmt: skip
+    released = ledger.release(
+        ref, fields=[], footage=[seg], to="Det. Ray", method="USB drive", actor=DIRECTOR
+    )
+    assert [f["segment_id"] for f in released["footage"]] == [seg]
