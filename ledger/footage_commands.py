@@ -434,11 +434,32 @@ class FootageCommands(FootageQueries):
                 "placing a hold: a reference is required (case, order or request number); pass --reference TEXT"
             )
         held = {s.segment_id: s for s in (self._live_segment(sid, "hold") for sid in segments)}
+        bound, zone = self.policy_params().flag_max_days, self.site().zone
+        if review_by is not None and review_by <= now:
+            raise InvalidInput(
+                f"placing a hold: --review-by {sitetime.show_date(review_by, zone)} is not in "
+                "the future; nothing was recorded"
+            )
+        # The review date is what brings a hold before the Director (R14): anyone else may
+        # not set it beyond the bound the default gives (below), through that site day.
+        last_day = sitetime.local_day(now + timedelta(days=bound), zone)
+        if (
+            review_by is not None
+            and who.role != "director"
+            and review_by > sitetime.end_of_day(last_day, zone)
+        ):
+            self.refuse(
+                who, "footage hold place", rules.FOOTAGE_HOLD_RELEASE_DIRECTOR,
+                f"a hold placed by anyone but the Director is reviewed within {bound} days "
+                f"(by {last_day}), not {sitetime.show_date(review_by, zone)}; the Director "
+                "sets a later review date",
+                subject=", ".join(held),
+            )  # fmt: skip
         if review_by is None and who.role != "director":
             # Anyone may preserve footage, but what keeps footage past its 30 days comes
             # before the Director: a hold placed by anyone else is to be reviewed within the
             # policy's flag bound, and then shows under "Needs attention" (R13, R14).
-            review_by = now + timedelta(days=self.policy_params().flag_max_days)
+            review_by = now + timedelta(days=bound)
         hold_id = f"H-{secrets.token_hex(4).upper()}"
         common: dict[str, Any] = dict(
             timestamp=now, actor=who.name, actor_role=who.role, occurred_at=None

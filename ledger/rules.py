@@ -226,7 +226,9 @@ FOOTAGE_HOLD_BLOCKS_PURGE = Rule(
 FOOTAGE_HOLD_RELEASE_DIRECTOR = Rule(
     "FOOTAGE-HOLD-RELEASE-DIRECTOR",
     "Policy V-A, V-B",
-    "Only the Director releases a hold, with a stated reason.",
+    "Only the Director releases a hold, with a stated reason; a hold anyone else places "
+    "comes before her for review within the policy version's flag bound (90 days in the seed "
+    "library's policy), and only she sets a later review date.",
     ("R14",),
 )
 FOOTAGE_ARCHIVE_ACCESS = Rule(

@@ -365,3 +365,38 @@ def test_a_hold_placed_by_staff_comes_before_the_director_for_review(
 
     assert read_views(ledger, due) == [by_staff]
     ledger.close()
+
+
+def test_a_hold_placed_by_staff_cannot_put_its_review_out_of_the_directors_sight(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Red-team (redteam9): the review date that brings a staff member's hold before the
+    Director could be typed as 2099-12-31 (or a day already past), keeping footage past
+    its 30 days with nobody asked to look at it again."""
+    ledger = footage_ledger(data_dir)
+    ledger.clock.set(NOW)
+    seg = ingest_paths(ledger, [clip(tmp_path, 0)], camera=CAMERA, actor=STAFF)
+    ids = [o.segment_id or "" for o in seg.outcomes]
+    before = last_id(ledger)
+    with pytest.raises(NotPermitted) as err:
+        ledger.place_hold(ids, kind="investigation", reason="theft in the lot", reference="IR-7",
+                          actor=STAFF, review_by=NOW + timedelta(days=91))  # fmt: skip
+    assert str(err.value).startswith(
+        "FOOTAGE-HOLD-RELEASE-DIRECTOR (Policy V-A, V-B): a hold placed by anyone but the "
+        "Director is reviewed within 90 days"
+    )
+    assert kinds(ledger, before + 1) == ["AccessDenied"]
+    before = last_id(ledger)
+    with pytest.raises(InvalidInput, match="is not in the future"):
+        ledger.place_hold(ids, kind="investigation", reason="theft in the lot", reference="IR-7",
+                          actor=DIRECTOR, review_by=NOW - timedelta(days=1))  # fmt: skip
+    assert last_id(ledger) == before  # bad input: nothing recorded
+    by_staff = ledger.place_hold(ids, kind="investigation", reason="theft in the lot",
+                                 reference="IR-7", actor=STAFF,
+                                 review_by=NOW + timedelta(days=90))  # fmt: skip
+    assert ledger.hold_info(by_staff).review_by == NOW + timedelta(days=90)
+    by_director = ledger.place_hold(ids, kind="legal", reason="counsel's letter",
+                                    reference="L-9", actor=DIRECTOR,
+                                    review_by=NOW + timedelta(days=400))  # fmt: skip
+    assert ledger.hold_info(by_director).review_by == NOW + timedelta(days=400)  # her call
+    ledger.close()
