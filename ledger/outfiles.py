@@ -7,7 +7,9 @@ checkpoints, proofs, stills, viewing copies and evidence packages (issue 14, fin
   the new name.
 * Never over an existing file unless the caller says so (``force``, the CLI's
   ``--force``); without it the file is published with ``link(2)``, which fails if the
-  name was taken in the meantime, so there is no check-then-write race.
+  name was taken in the meantime, so there is no check-then-write race. Never, even with
+  ``force``, over a file of a Custodes data directory (its ledger, keys, footage): only
+  the ledger's own writers replace one (``ledger_file``).
 * Whole or not at all: written to a temporary file in the same directory, fsynced, put
   in place, and the directory fsynced. A failure (a full disk, a read-only directory)
   leaves nothing behind and raises :class:`OutputFailed`, one line naming the path.
@@ -65,8 +67,12 @@ def _refuse_link(path: Path) -> None:
     )
 
 
-def check_destination(path: str | os.PathLike[str], *, force: bool = False) -> Path:
-    """The file path to write, or :class:`OutputRefused` before any work is done."""
+def check_destination(
+    path: str | os.PathLike[str], *, force: bool = False, ledger_file: bool = False
+) -> Path:
+    """The file path to write, or :class:`OutputRefused` before any work is done.
+    ``ledger_file``: the caller replaces a data directory's own file (the kept checkpoint,
+    the last failed verification); ``--force`` alone never replaces one."""
     target = Path(path).expanduser()
     st = _lstat(target)
     if st is not None:
@@ -81,12 +87,33 @@ def check_destination(path: str | os.PathLike[str], *, force: bool = False) -> P
                 f"{target} exists already; pass --force to replace it, or choose another "
                 "path. Nothing was written."
             )
+        home = None if ledger_file else _data_dir_of(target)
+        if home is not None:
+            # A viewing copy written over the database or a key, then destroyed as a copy
+            # by `footage done` or the sweep, lost the ledger or all footage (redteam9).
+            raise OutputRefused(
+                f"{target} is a file of the Custodes data directory {home} (the ledger, its "
+                "keys, its footage): --force never replaces one. Choose a path outside it; "
+                "nothing was written."
+            )
     if not target.parent.is_dir():
         raise OutputRefused(
             f"cannot write {target}: the directory {target.parent} does not exist; create "
             "it or choose another path."
         )
     return target
+
+
+def _data_dir_of(path: Path) -> Path | None:
+    """The Custodes data directory ``path`` lies in (a folder above it holds the marker
+    ``custodes.json``), or None."""
+    from ledger.datadir import MARKER
+
+    folder = path.parent.resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / MARKER).is_file():
+            return candidate
+    return None
 
 
 def check_new_directory(path: str | os.PathLike[str]) -> Path:
@@ -174,13 +201,18 @@ def _publish(tmp: Path, target: Path, force: bool) -> None:
 
 @contextmanager
 def staged(
-    path: str | os.PathLike[str], *, force: bool = False, mode: int = PRIVATE, suffix: str = ""
+    path: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    mode: int = PRIVATE,
+    suffix: str = "",
+    ledger_file: bool = False,
 ) -> Iterator[Path]:
     """A new, empty, private temporary file beside ``path`` for the block to fill (by
     name: OpenCV, fpdf2, tarfile); when the block ends without an error it is synced,
     given ``mode`` and put in place. ``suffix`` keeps a name extension a writer needs
-    (OpenCV picks the image format from it)."""
-    target = check_destination(path, force=force)
+    (OpenCV picks the image format from it); ``ledger_file`` as for ``check_destination``."""
+    target = check_destination(path, force=force, ledger_file=ledger_file)
     try:
         tmp = _new_temp(target, suffix)
     except OSError as e:
@@ -200,10 +232,15 @@ def staged(
 
 
 def write_bytes(
-    path: str | os.PathLike[str], data: bytes, *, force: bool = False, mode: int = PRIVATE
+    path: str | os.PathLike[str],
+    data: bytes,
+    *,
+    force: bool = False,
+    mode: int = PRIVATE,
+    ledger_file: bool = False,
 ) -> Path:
     """Write ``data`` to ``path`` by the rules above; returns the path written."""
-    with staged(path, force=force, mode=mode) as tmp:
+    with staged(path, force=force, mode=mode, ledger_file=ledger_file) as tmp:
         fd = os.open(tmp, os.O_WRONLY | os.O_NOFOLLOW)
         try:
             write_all(fd, data)

@@ -94,7 +94,7 @@ def keep_failure(data_dir: Path, result: VerifyResult, *, by: str, via: str, at:
         "via": via,
         "os_user": os_user(),
     }
-    return write_bytes(data_dir / FAILURE, json.dumps(body).encode(), force=True)
+    return write_bytes(data_dir / FAILURE, json.dumps(body).encode(), force=True, ledger_file=True)
 
 
 def kept_failure(data_dir: Path) -> dict[str, object] | None:

@@ -188,7 +188,7 @@ def keep_checkpoint(data_dir: Path, note: str) -> None:
     only show an older checkpoint."""
     from ledger.outfiles import write_bytes
 
-    write_bytes(data_dir / LAST_CHECKPOINT, note.encode(), force=True)
+    write_bytes(data_dir / LAST_CHECKPOINT, note.encode(), force=True, ledger_file=True)
 
 
 @dataclass(frozen=True)

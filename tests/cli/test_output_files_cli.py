@@ -206,3 +206,42 @@ def test_outputs_are_private_or_public_as_they_should_be_and_never_overwritten(
     run("report", "compliance", "--from", "2026-11-01", "--to", "2026-11-02", "--format",
         "csv", "--out", str(csv_dir), "--as", D, "--force")  # fmt: skip
     assert [p.name for p in tmp_path.rglob(".*")] == []
+
+
+def test_force_never_replaces_a_file_of_the_data_directory(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Red-team (redteam9): `footage view --out DATA/ledger.sqlite --force` put a video
+    where the ledger was (every act lost), and `--out DATA/keys/footage_site.key --force`
+    followed by `footage done` destroyed the key of every segment, held ones too, recorded
+    as the end of a viewing. --force replaces a file of the user's, never one of the
+    ledger's."""
+    run("camera", "add", "lobby-1", "--location", "Lobby", "--zone", "public",
+        "--signage-posted", "--as", D, now=SETUP)  # fmt: skip
+    (tmp_path / "in").mkdir()
+    source = write_clip(
+        tmp_path / "in" / f"lobby-1_{REC:%Y%m%dT%H%M%SZ}.mp4",
+        seconds=1, fps=5, size=(160, 120), start=REC,
+    )  # fmt: skip
+    ingested = run("footage", "ingest", str(source), "--camera", "lobby-1", "--as", D, "--json")
+    seg = json.loads(ingested.stdout)[0]["segment_id"]
+    view = ["footage", "view", seg, "--reason", "patron reported a fall", "--purpose",
+            "safety", "--as", D, "--force", "--out"]  # fmt: skip
+    before = count_events(run.data)
+    owned = [run.data / "custodes.json", run.data / "keys" / "footage_site.key"]
+    owned += [run.data / "ledger.sqlite"] if (run.data / "ledger.sqlite").exists() else []
+    for own in owned:
+        kept = own.read_bytes()
+        result = run(*view, str(own), code=1)
+        assert f"{own} is a file of the Custodes data directory {run.data}" in result.stderr
+        assert own.read_bytes() == kept
+    report = ["report", "compliance", "--from", "2026-11-01", "--to", "2026-11-01",
+              "--format", "json", "--as", D, "--force", "--out"]  # fmt: skip
+    key = run.data / "keys" / "events.key"
+    kept = key.read_bytes()
+    assert "is a file of the Custodes data directory" in run(*report, str(key), code=1).stderr
+    assert key.read_bytes() == kept
+    assert count_events(run.data) == before  # nothing recorded
+    run("verify")
+    mine = tmp_path / "copy.mp4"  # a file of the user's is theirs to replace
+    mine.write_bytes(b"old")
+    run(*view, str(mine))
+    assert mine.read_bytes() != b"old"
