@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -315,6 +316,13 @@ def _view_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--reason", default="", help="Why you view it (required, recorded).")(f)
 
 
+def _remote(said: bool) -> bool:
+    """Whether a viewing is remote (Policy V-B keeps its log "for remote access and
+    viewing"): said with --remote, or seen in the SSH session sshd set up for this login,
+    as the web sees it in the connection. Nothing here marks a remote session local."""
+    return said or any(os.environ.get(v, "").strip() for v in ("SSH_CONNECTION", "SSH_CLIENT"))
+
+
 @footage_group.command("view")
 @click.argument("segment")
 @_view_options
@@ -357,7 +365,7 @@ def footage_view(
         segment,
         reason=reason,
         purpose=purpose,
-        remote=remote,
+        remote=_remote(remote),
         out=out,
         actor=actor,
         force=force,
@@ -431,7 +439,7 @@ def footage_frame(
         out_png=out,
         reason=reason,
         purpose=purpose,
-        remote=remote,
+        remote=_remote(remote),
         actor=actor,
         force=force,
         not_staff_monitoring=not_staff_monitoring,

@@ -24,9 +24,12 @@ def run(tmp_path: Path):
     data = tmp_path / "data"
     runner = CustodesRunner()
 
-    def invoke(*args: str, now: str = NOW):
+    def invoke(*args: str, now: str = NOW, env: dict[str, str | None] | None = None):
         return runner.invoke(
-            custodes, ["--data-dir", str(data), *args], obj=ManualClock(datetime.fromisoformat(now))
+            custodes,
+            ["--data-dir", str(data), *args],
+            obj=ManualClock(datetime.fromisoformat(now)),
+            env=env,
         )
 
     setup = SETUP.isoformat()  # the library's set-up predates its footage
@@ -218,3 +221,28 @@ def test_footage_copies_never_lists_a_copies_table_changed_with_sql(run, tmp_pat
     forged = run("footage", "copies", "--json", "--as", DIRECTOR)
     assert forged.exit_code == 3, forged.output
     assert "proj_access_copies" in forged.stderr and forged.stdout == ""
+
+
+def test_a_viewing_from_an_ssh_session_is_recorded_as_remote(run, tmp_path: Path) -> None:
+    """Red-team (redteam9): Policy V-B keeps the log "for remote access and viewing of
+    archived footage", but the command line took the viewer's word (--remote): the
+    Director viewing from home over SSH was logged as not remote. The web decides it from
+    the connection; the command line from the SSH session sshd set up."""
+    clip(tmp_path / "inbox", 0)
+    r = run("footage", "ingest", str(tmp_path / "inbox"), "--camera", CAMERA, "--as", DIRECTOR,
+            "--json")  # fmt: skip
+    sid = json.loads(r.stdout)[0]["segment_id"]
+    ssh: dict[str, str | None] = {"SSH_CONNECTION": "203.0.113.7 50022 192.0.2.10 22"}
+    desk: dict[str, str | None] = {"SSH_CONNECTION": None, "SSH_CLIENT": None}
+    view = ("footage", "view", sid, "--reason", "a patron fell", "--purpose", "safety",
+            "--as", DIRECTOR)  # fmt: skip
+    assert run(*view, env=ssh).exit_code == 0
+    assert run("footage", "done", sid, "--as", DIRECTOR).exit_code == 0
+    assert run(*view, env=desk).exit_code == 0  # at the library's desk
+    frame = ("footage", "frame", sid, "--at", "0.1", "--out", str(tmp_path / "still.png"),
+             "--reason", "a patron fell", "--purpose", "safety", "--as", DIRECTOR)  # fmt: skip
+    assert run(*frame, env={**desk, "SSH_CLIENT": "203.0.113.7 50022 22"}).exit_code == 0
+    log = run("report", "access", "--from", "2026-11-01", "--to", "2026-11-30", "--json",
+              "--as", DIRECTOR)  # fmt: skip
+    assert log.exit_code == 0, log.output
+    assert [v["remote"] for v in json.loads(log.stdout)["viewings"]] == [True, False, True]
