@@ -248,6 +248,25 @@ def test_a_minors_fines_are_told_only_to_the_guardian_who_asked(ledger: Ledger) 
     assert not list(ledger.read_log(kinds=["DisclosureReleased"]))
 
 
+def test_a_minors_fines_are_not_told_to_someone_who_only_shares_the_guardians_surname(
+    ledger: Ledger,
+) -> None:
+    """Red-team (redteam9): one shared word was enough, so the fines Jane Doe asked about
+    (her guardianship confirmed) were recorded as told to John Doe, whose was not."""
+    ref = ledger.open_request(
+        requester_kind="parent_guardian", requester="Jane Doe", received_by=STAFF,
+        records=["fines_fees"], description="asked at the desk", actor=STAFF,
+        patron_card=CARD, minor=True, guardianship="birth certificate",
+    )  # fmt: skip
+    with pytest.raises(NotPermitted, match="^POLICY-MINOR-FINES .*'John Doe' does not name"):
+        ledger.release(ref, fields=["fines_total"], to="John Doe", method="desk", actor=STAFF)
+    assert not list(ledger.read_log(kinds=["DisclosureReleased"]))
+    told = ledger.release(
+        ref, fields=["fines_total"], to="Mrs. Jane Doe, in person", method="desk", actor=STAFF
+    )
+    assert told["to"] == "Mrs. Jane Doe, in person"
+
+
 def test_footage_under_an_order_is_dated_by_the_library_days_it_covers(ledger: Ledger) -> None:
     """Red-team M3: a clip's date was its UTC start. An evening clip on the order's last
     day (after 19:00 in Chicago it is the next day in UTC) was refused; a clip running past
