@@ -437,8 +437,8 @@ class FootageCommands(FootageQueries):
         bound, zone = self.policy_params().flag_max_days, self.site().zone
         if review_by is not None and review_by <= now:
             raise InvalidInput(
-                f"placing a hold: --review-by {sitetime.show_date(review_by, zone)} is not in "
-                "the future; nothing was recorded"
+                f"placing a hold: the review date {sitetime.show_date(review_by, zone)} is not "
+                "in the future"
             )
         # The review date is what brings a hold before the Director (R14): anyone else may
         # not set it beyond the bound the default gives (below), through that site day.

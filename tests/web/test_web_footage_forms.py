@@ -239,3 +239,20 @@ def test_the_director_keeps_a_flag_longer_and_then_only_she_clears_it(
     assert response.status_code == 302, response.get_data(as_text=True)
     assert kinds_since(library["data_dir"], start) == ["AccessDenied", "FlagCleared"]
     assert _info(library).flags == ()
+
+
+def test_a_staff_holds_review_date_past_the_bound_is_refused_and_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Red-team (redteam9): as on the command line, a hold placed by anyone but the
+    Director comes before her within the flag bound; a review date past it is refused and
+    recorded, one already past is said and records nothing."""
+    staff = sign_in(app, STAFF)
+    start = head(library["data_dir"])
+    response = _hold(staff, library, review_by="2099-12-31")
+    assert response.status_code == 403 and "was recorded" in response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+    response = _hold(staff, library, review_by="2020-01-01")
+    assert response.status_code == 400 and "is not in the future" in response.get_data(as_text=True)
+    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+    assert _info(library).holds == ()
