@@ -107,8 +107,10 @@ def staff_monitoring_signals(text: str, staff_names: Iterable[str] = ()) -> tupl
 _PRIVATE_PLACES = re.compile(
     r"\b(?:rest ?rooms?|bath ?rooms?|wash ?rooms?|toilets?|lavator(?:y|ies)|w\.?c\.?"
     r"|(?:men|women|ladies|gents|boys|girls)'?s?'? ?(?:rooms?|room)|family rooms?"
-    r"|changing (?:rooms?|areas?|tables?)|dressing rooms?|fitting rooms?|locker ?rooms?"
-    r"|lockers?|showers?|nursing rooms?|lactation rooms?|private offices?|offices?"
+    r"|changing (?:rooms?|areas?|tables?)|dressing (?:rooms?|areas?)|fitting rooms?"
+    r"|locker ?rooms?|lockers?|showers?|nursing rooms?|lactation rooms?"
+    r"|mother'?s'? ?rooms?|wellness rooms?|breast ?feeding rooms?|pumping rooms?"
+    r"|water ?closets?|latrines?|privy|privies|private offices?|offices?"
     r"|break ?rooms?|break areas?|staff (?:lounges?|rooms?|kitchens?)|lounges?)\b",
     re.IGNORECASE,
 )

@@ -839,6 +839,26 @@ def test_a_private_place_spelled_another_way_is_still_named(location: str) -> No
 
 @pytest.mark.parametrize(
     "location",
+    [
+        "Mother's room, 2nd floor",
+        "Wellness room",
+        "Breastfeeding room",
+        "Pumping room",
+        "Water closet by the stairs",
+        "Latrine",
+        "Privy",
+        "Dressing area",
+    ],
+)
+def test_a_lactation_room_or_an_old_word_for_a_toilet_is_named_private(location: str) -> None:
+    """Red-team (redteam9): a camera registered in the "Mother's room" (the usual sign on
+    a library's lactation room) or the "Water closet" passed the location check (R12)."""
+    decision = check_camera_placement("public", location)
+    assert not decision.allowed and decision.rule.id == "CAMERA-PRIVACY-ZONE", location
+
+
+@pytest.mark.parametrize(
+    "location",
     ["Main lobby", "Circulation desk", "Children's room", "Meeting room B", "Stacks east"],
 )
 def test_ordinary_public_places_are_not_named_private(location: str) -> None:
