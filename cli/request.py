@@ -289,9 +289,16 @@ def request_emergency(ctx: Context, ref: str, signed_form: Path, **o: Any) -> No
         --sworn-officer --court-order-impractical --imminent-danger --identification-purpose \
         --role-sought suspect --description "threat made at the library today" --as "Sam Staff"
     """
+    from projections.appendix9 import printed_sha256
+
     sha = sha256_of(signed_form, "the signed form")
-    view = ctx.ledger().record_emergency(
-        ref, signed_form_sha256=sha, signed_form_name=signed_form.name, **o
+    ledger = ctx.ledger()
+    view = ledger.record_emergency(
+        ref,
+        signed_form_sha256=sha,
+        signed_form_name=signed_form.name,
+        printed_form_sha256=printed_sha256(ledger.appendix9_form(ref)),
+        **o,
     )
     for refused in view["emergency"]["refused_at_intake"]:
         info(f"Refused at intake: {refused['field']}: {refused['rule_id']}: {refused['reason']}")

@@ -392,11 +392,15 @@ class DisclosureIntake(DisclosureQueries):
         signed_form_sha256: str,
         signed_form_name: str,
         actor: str,
+        printed_form_sha256: str | None = None,
     ) -> dict[str, Any]:
         """Record the officer's signed Appendix 9 form, transcribed from its scan (R8-R10):
         the officer's identity and the four representations are those on the form. The
         fields the request asks for that an emergency request may not obtain are refused
-        here, by name (R9). Returns the request's view."""
+        here, by name (R9). ``printed_form_sha256``: the SHA-256 of the form as Custodes
+        prints it now (the same form prints the same bytes); a "signed form" that is
+        that very file is the unsigned printout, refused and recorded. Returns the
+        request's view."""
         from ledger.disclosure import ROLES_SOUGHT, Request
 
         now = self.clock()
@@ -409,6 +413,14 @@ class DisclosureIntake(DisclosureQueries):
                 who, "request emergency", r.LRCA_EMERGENCY_FORM,
                 "the officer's signed Appendix 9 form must be scanned and recorded "
                 f"(print it with: custodes request form {request.ref} --out FILE)",
+                subject=request.ref,
+            )  # fmt: skip
+        if printed_form_sha256 is not None and signed_form_sha256 == printed_form_sha256:
+            self.refuse(
+                who, "request emergency", r.LRCA_EMERGENCY_FORM,
+                "the file given as the signed form is the form as Custodes printed it, not "
+                "signed: the officer completes and signs the printout, and the scan of that "
+                "is recorded",
                 subject=request.ref,
             )  # fmt: skip
         if request.emergency is not None:

@@ -14,14 +14,19 @@ signatures are always lines. Keys of ``form`` (all optional):
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
 from fpdf import FPDF
 
 from ledger.outfiles import PRIVATE, write_bytes
+
+# A fixed creation date: the same form prints the same bytes (``printed_sha256``).
+PRINTED_AS_OF = datetime(2000, 1, 1, tzinfo=UTC)
 
 CITATION = "75 ILCS 70/1(a)(2)"
 LEFT, WIDTH = 15.0, 185.9  # Letter is 215.9 mm wide
@@ -200,6 +205,12 @@ def _signature_row(pdf: FPDF, cells: list[tuple[str, float]]) -> None:
     pdf.set_xy(LEFT, y + 4)
 
 
+def printed_sha256(form: Mapping[str, object]) -> str:
+    """The SHA-256 of the form as printed now: a "signed form" with this digest is the
+    unsigned printout itself (R10)."""
+    return hashlib.sha256(appendix9_pdf(form)).hexdigest()
+
+
 def render_appendix9(form: Mapping[str, object], out_path: Path, *, force: bool = False) -> None:
     """Write the form to ``out_path``: 0600 (it names the patron's officer and the
     emergency), never through a symbolic link or over a file without ``force``."""
@@ -207,8 +218,11 @@ def render_appendix9(form: Mapping[str, object], out_path: Path, *, force: bool 
 
 
 def appendix9_pdf(form: Mapping[str, object]) -> bytes:
-    """The filled form as PDF bytes (the web dashboard serves them; nothing is written)."""
+    """The filled form as PDF bytes (the web dashboard serves them; nothing is written).
+    The same form gives the same bytes (no time of printing inside), so the printout is
+    told apart from the officer's signed scan (``printed_sha256``, R10)."""
     pdf = _Form(format="Letter", unit="mm")
+    pdf.set_creation_date(PRINTED_AS_OF)
     pdf.form_id = _text(form.get("form_id")) or "________"
     pdf.set_margins(LEFT, 11, LEFT)
     pdf.set_auto_page_break(True, margin=12)

@@ -163,6 +163,8 @@ def emergency(ref: str) -> Response:
     if not form.validate_on_submit():
         return _step("emergency.html", ref, form, 400, "Some fields need attention.")
     try:
+        from projections.appendix9 import printed_sha256
+
         name, sha = scan_digest(form.signed_form.data, "the signed Appendix 9 form")
         with acting() as (ledger, me):
             ledger.record_emergency(
@@ -182,6 +184,7 @@ def emergency(ref: str) -> Response:
                 signed_form_sha256=sha,
                 signed_form_name=name,
                 actor=me,
+                printed_form_sha256=printed_sha256(ledger.appendix9_form(ref)),
             )  # missing representations are refused (recorded, 403)
     except (InvalidInput, NotFound) as e:
         return _step("emergency.html", ref, form, 400, f"{e}. Nothing was recorded.")

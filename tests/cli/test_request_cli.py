@@ -286,3 +286,23 @@ def test_a_request_a_member_may_not_read_answers_as_a_missing_one(run, tmp_path:
         assert refusals(run)[before:] == ["READ-CONFIDENTIAL"]
         assert not out.exists()
     run("request", "show", ref, "--as", S)  # the member who took it in reads it
+
+
+def test_the_form_as_printed_is_not_taken_for_the_officers_signed_form(run) -> None:  # type: ignore[no-untyped-def]
+    """Red-team (redteam9): `request emergency --signed-form` took the PDF `request form`
+    had just printed, unsigned, as the officer's signed Appendix 9 (the two files lie side
+    by side), and the Director could decide on it (R10)."""
+    ref = open_req(run, "law_enforcement", "registration", "--patron", CARD)
+    printed = Path(run.data).parent / "appendix9.pdf"
+    run("request", "form", ref, "--out", str(printed), "--as", S)
+    r = run(
+        "request", "emergency", ref, "--signed-form", str(printed), "--officer-name",
+        "Lee Officer", "--badge", "4471", "--agency", "Mahomet PD", "--id-examined",
+        "--role-sought", "suspect", "--description", "a threat", "--as", S, *REPS, code=1,
+    )  # fmt: skip
+    assert r.stderr.startswith("Error: LRCA-EMERGENCY-FORM (75 ILCS 70/1(a)(2)")
+    assert "the form as Custodes printed it" in r.stderr
+    assert refusals(run)[-1] == "LRCA-EMERGENCY-FORM"
+    r = run("request", "decide", ref, "--approve", "--reason", "ok", "--as", D, code=1)
+    assert "LRCA-EMERGENCY-FORM" in r.stderr  # still no signed form before her
+    assert emergency(run, ref, *REPS).exit_code == 0  # the scan of the signed form

@@ -454,3 +454,20 @@ def test_the_acting_director_decides_in_the_browser(
     clock.set(clock() + timedelta(days=3, minutes=1))  # the delegation has ended
     html = sign_in(app, MANAGER).get(f"/requests/{ref}").get_data(as_text=True)
     assert "acting" not in html and 'id="decide"' not in html
+
+
+def test_the_appendix9_as_downloaded_is_not_taken_for_the_officers_signed_form(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Red-team (redteam9): the form the dashboard printed, uploaded back unsigned, was
+    recorded as the officer's signed Appendix 9 (R10); it is refused and recorded."""
+    staff = sign_in(app, STAFF)
+    ref = _open(staff)
+    printed = staff.get(f"/requests/{ref}/appendix9.pdf").get_data()
+    start = head(library["data_dir"])
+    upload = (io.BytesIO(printed), "appendix9.pdf")
+    response = _submit(staff, f"/requests/{ref}/emergency", _emergency(signed_form=upload))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403 and "LRCA-EMERGENCY-FORM" in html, html
+    assert kinds_since(library["data_dir"], start)[-1] == "AccessDenied"
+    assert _view(library, ref)["emergency"] is None
