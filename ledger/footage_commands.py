@@ -527,7 +527,7 @@ class FootageCommands(FootageQueries):
         from ledger.disclosure import Request, request_id
 
         request = self._get(Request, request_id(hold.reference))
-        if request is None:
+        if request is None or request.foia is None:  # only a FOIA request's clock holds it
             return None
         denied = request.decision is not None and not request.decision["approved"]
         return None if request.releases or denied else str(request.ref)

@@ -355,3 +355,22 @@ def test_footage_past_its_deadline_is_not_released_unless_a_hold_covers_it(
         ref, fields=[], footage=[seg], to="Det. Ray", method="USB drive", actor=DIRECTOR
     )
     assert [f["segment_id"] for f in released["footage"]] == [seg]
+
+
+def test_a_hold_labelled_foia_for_a_request_that_is_not_one_does_not_bind_the_director(
+    ledger: Ledger, now: datetime
+) -> None:
+    """Red-team (redteam9): a staff member placed a hold of kind foia naming a pending
+    law-enforcement request, and the Director's release was refused under FOIA-PRESERVE
+    ("keeps the footage that answers FOIA request ..."): only a FOIA request's pendency
+    keeps a hold (R14, R20)."""
+    media = MediaFacts("mp4", "mp4v", 300, 10.0, 30.0, 320, 240)
+    seg = ledger.record_capture(
+        CaptureItem("e" * 64, 1000, "lobby-1", now - timedelta(hours=2), media, "a.mp4"),
+        actor=STAFF,
+    ).segment_id
+    ref = open_request(ledger, now, "law_enforcement", ["registration"], patron_card=CARD)
+    hold = ledger.place_hold([seg], kind="foia", reason="keep it for the request",
+                             reference=ref, actor=STAFF)  # fmt: skip
+    ledger.release_hold(hold, reason="no FOIA request is pending", actor=DIRECTOR)
+    assert hold not in ledger.segment_info(seg).holds
