@@ -1,9 +1,11 @@
 """Viewing footage (R16, R16a, R16b): check, decrypt a copy (or a still), then record it.
 
-The policy check comes first and a refused attempt is recorded. The decrypted copy is
-written next and the ``FootageViewed`` event recorded only once it exists, naming the
-copy and the end of its viewing session (``COPY_SESSION``); if recording fails the copy
-is removed again, so no one holds a copy the access log does not show.
+The policy check comes first and a refused attempt is recorded. The decrypted copy (or
+still) is made next, privately in ``viewing/``; the ``FootageViewed`` event is recorded,
+naming the copy and the end of its viewing session (``COPY_SESSION``); only then is the
+copy put where the viewer asked. A viewer killed, or kept waiting for the database's
+lock, before the record leaves the plaintext in ``viewing/`` only, a stray the sweep
+removes and reports: no one holds a copy the access log does not show.
 
 Every copy is tracked (R16b): ``end_viewing`` destroys a segment's copies when the
 viewer is done; the retention sweep destroys copies whose session has ended and every
@@ -14,9 +16,10 @@ does not hold as a live copy (a stray); ``custodes verify`` reports strays.
 from __future__ import annotations
 
 import math
+import os
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -132,24 +135,28 @@ def view_segment(
     not_staff_monitoring: str | None = None,
 ) -> ViewResult:
     """Decrypt a viewing copy (0600, never through a symbolic link, never over a file
-    without ``force``), then record the viewing and the copy; if recording fails the copy
-    goes. The copy is destroyed by ``end_viewing``, or by the sweep after its session."""
+    without ``force``): decrypted privately in ``viewing/``, the viewing and the copy
+    recorded, and only then the copy put in place; if recording fails no copy is left
+    (R16). The copy is destroyed by ``end_viewing``, or by the sweep after its session."""
     now = ledger.clock()
-
-    def copy(vault: Vault, permit: ViewPermit) -> _Made[Path]:
-        seg = permit.segment
-        name = f"{seg.segment_id}-{now:%Y%m%dT%H%M%SZ}{_suffix(seg.media)}"
-        target = Path(out) if out else viewing_dir(ledger) / name
-        with staged(target, force=force, mode=PRIVATE) as tmp:
-            vault.decrypt_to(seg.sha256, tmp)
-        return _Made(target, _tracked(target), now + COPY_SESSION)
-
-    permit, made = _viewing(
-        lambda: nullcontext(ledger), segment_id, reason=reason, purpose=purpose,
-        remote=remote, actor=actor, not_staff_monitoring=not_staff_monitoring, make=copy,
-        undo=lambda target: target.unlink(missing_ok=True),
+    permit = ledger.check_viewing(
+        segment_id, reason=reason, purpose=purpose, actor=actor,
+        not_staff_monitoring=not_staff_monitoring,
     )  # fmt: skip
-    return ViewResult(permit.segment.segment_id, made.made, permit.archived, made.copy_until)
+    seg = permit.segment
+    name = f"{seg.segment_id}-{now:%Y%m%dT%H%M%SZ}{_suffix(seg.media)}"
+    target = check_destination(Path(out) if out else viewing_dir(ledger) / name, force=force)
+    made = _private(ledger, "view", seg.media)
+    until = now + COPY_SESSION
+    try:
+        open_vault(ledger).decrypt_to(seg.sha256, made)
+        ledger.record_viewing(
+            permit, kind="view", remote=remote, copy_path=_tracked(target), copy_until=until
+        )
+        _put(made, target, force=force)
+    finally:
+        made.unlink(missing_ok=True)
+    return ViewResult(seg.segment_id, target, permit.archived, until)
 
 
 def play_segment(
@@ -218,27 +225,45 @@ def frame_of_segment(
         not_staff_monitoring=not_staff_monitoring,
     )  # fmt: skip
     seg = permit.segment
-    clip = viewing_dir(ledger) / f".frame-{uuid.uuid4().hex}{_suffix(seg.media)}"
+    clip = _private(ledger, "frame", seg.media)
+    still = _private(ledger, "still", {}, suffix=".png")
     # Here, not at the top: the video decoders' import (cv2) is paid by the commands that
     # decode, not by ``verify``'s audit of stray copies or the sweep.
     from capture.redact import extract_frame
 
-    try:
-        open_vault(ledger).decrypt_to(seg.sha256, clip)
-        with staged(out_png, force=force, mode=PRIVATE, suffix=".png") as tmp:
-            extract_frame(clip, at_seconds, tmp, name=f"segment {seg.segment_id}")
-    finally:
-        clip.unlink(missing_ok=True)
     until = now + COPY_SESSION
     try:
+        open_vault(ledger).decrypt_to(seg.sha256, clip)
+        extract_frame(clip, at_seconds, still, name=f"segment {seg.segment_id}")
+        clip.unlink()
         ledger.record_viewing(
             permit, kind="frame", remote=remote, at_seconds=at_seconds,
             copy_path=_tracked(out_png), copy_until=until,
         )  # fmt: skip
-    except BaseException:
-        out_png.unlink(missing_ok=True)
-        raise
+        _put(still, out_png, force=force)
+    finally:
+        clip.unlink(missing_ok=True)
+        still.unlink(missing_ok=True)
     return ViewResult(seg.segment_id, out_png, permit.archived, until)
+
+
+def _private(ledger: Ledger, what: str, media: dict[str, object], suffix: str = "") -> Path:
+    """A name in ``viewing/`` for plaintext made before its viewing is recorded (R16b): a
+    crash leaves it where the sweep finds it, a stray."""
+    return viewing_dir(ledger) / f".{what}-{uuid.uuid4().hex}{suffix or _suffix(media)}"
+
+
+def _put(made: Path, target: Path, *, force: bool) -> None:
+    """Put a recorded viewing's copy where the viewer asked, by the rules of
+    ``ledger.outfiles`` (never through a link, never over a file without ``force``): a
+    rename on the same file system, else a copy."""
+    import shutil
+
+    with staged(target, force=force, mode=PRIVATE) as tmp:
+        try:
+            os.replace(made, tmp)
+        except OSError:
+            shutil.copyfile(made, tmp)
 
 
 def _tracked(path: Path) -> str:

@@ -340,3 +340,40 @@ def test_the_business_manager_clears_a_flag_a_staff_member_set(ledger: Ledger) -
     flag = ledger.flag(sid, incident="IR-114 theft", reason="wallet taken", actor=STAFF)
     ledger.clear_flag(sid, flag, reason="wallet found at home", actor=MANAGER)
     assert ledger.segment_info(sid).flags == ()
+
+
+@pytest.mark.parametrize("kind", ["view", "frame"])
+def test_no_copy_leaves_the_data_directory_before_its_viewing_is_recorded(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Red-team (redteam9): the copy was written to --out first and the viewing recorded
+    after; a viewer who held the database's lock (or was killed) in between kept a
+    plaintext copy outside the data directory that no log shows (R16, R16b). Until the
+    viewing is recorded, the plaintext is only in viewing/, where a crash leaves a stray
+    the sweep removes and reports."""
+    sid = segment(ledger)
+    out = ledger.tmp / ("copy.mp4" if kind == "view" else "still.png")  # type: ignore[attr-defined]
+    private = ledger.datadir.path / "viewing"  # type: ignore[union-attr]
+    recording = ledger.record_viewing
+    seen: list[tuple[bool, int]] = []
+
+    def record(*args: object, **kw: object) -> None:
+        seen.append((out.exists(), len(list(private.iterdir()))))
+        raise SystemExit("killed while waiting for the lock")
+
+    monkeypatch.setattr(ledger, "record_viewing", record)
+    with pytest.raises(SystemExit):
+        if kind == "view":
+            view(ledger, sid, MANAGER, out=out)
+        else:
+            frame_of_segment(ledger, sid, at_seconds=0.2, out_png=out, reason="who fell",
+                             purpose="safety", remote=False, actor=MANAGER)  # fmt: skip
+    assert seen == [(False, 1)]  # nothing outside yet; the plaintext only in viewing/
+    assert not out.exists()
+    monkeypatch.setattr(ledger, "record_viewing", recording)
+    if kind == "view":
+        view(ledger, sid, MANAGER, out=out)
+    else:
+        frame_of_segment(ledger, sid, at_seconds=0.2, out_png=out, reason="who fell",
+                         purpose="safety", remote=False, actor=MANAGER)  # fmt: skip
+    assert out.exists() and list(ledger.viewing_copies(sid)) == [str(out)]
