@@ -5,10 +5,11 @@ finding 10):
 
 1. check the target (a new name or an empty real directory, never a symbolic link) and
    who may export what (refusals recorded), and verify the ledger -- nothing written yet;
-2. build the package in a hidden temporary directory beside the target: decrypt each
+2. write a *pending* note in the data directory (``exports/pending/``) naming a hidden
+   temporary directory beside the target, then build the package there: decrypt each
    segment, copy it or write a redacted derivation, hash everything; write the public
    key and the README; reserve the target (an empty directory made now if it was new);
-   write a *pending* note in the data directory (``exports/pending/``);
+   complete the note;
 3. record the export and each derivation (source hash -> derived hash, parameters) and
    the viewings, in the ledger;
 4. verify the ledger and sign a checkpoint that includes the export event; write its
@@ -20,7 +21,8 @@ note are removed). From 3 on the export is recorded: a failure there, or a crash
 the temporary directory and the note, and the next ``custodes footage export`` (or
 ``--finish-pending``) finishes the package into its target, like the retention sweep
 finishes an interrupted purge. A note whose export the ledger does not hold (a crash
-before 3 took effect) is discarded with its temporary directory.
+before 3 took effect, or while the package was built: plaintext clips outside the data
+directory) is discarded with its temporary directory.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from capture.ingest import open_vault
 from capture.redact import redact_clip
@@ -150,7 +152,13 @@ def export_footage(
     vault = open_vault(ledger)
     work = Path(tempfile.mkdtemp(prefix=f".{to.name}.", suffix=".export", dir=to.parent))
     reserved = False
+    # R16b: the clips decrypted into ``work`` are plaintext outside the data directory. The
+    # note naming it comes first, so a crash while it is built (a kill, a power cut) leaves
+    # a note the next run discards with the directory, never clips nobody knows of.
+    note = _pending_dir(ledger) / f"{uuid4()}.json"
     try:
+        _write_pending(ledger, {"format": PENDING_FORMAT, "building": True, "work": str(work),
+                                "target": str(to)}, note)  # fmt: skip
         clips = _write_clips(
             ledger, vault, permit, work, redact_faces, list(regions), now, progress
         )
@@ -184,11 +192,12 @@ def export_footage(
             "exported_at": stamp,
             "clips": clips,
         }
-        note = _write_pending(ledger, pending)
+        _write_pending(ledger, pending, note)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         if reserved:
             to.rmdir()
+        note.unlink(missing_ok=True)
         raise
     try:
         ledger.record_export(permit, clips, stamp=stamp)
@@ -212,6 +221,10 @@ def finish_pending_exports(ledger: Ledger, signing_key: Any) -> list[ExportResul
     finished = []
     for note in sorted(_pending_dir(ledger).glob("*.json")):
         pending = json.loads(note.read_text())
+        if pending.get("building"):  # a crash while the package was built: never recorded
+            shutil.rmtree(pending["work"], ignore_errors=True)
+            note.unlink(missing_ok=True)
+            continue
         if ledger.recorded_export(UUID(pending["export_id"])) is None:
             _discard(pending, note)
             continue
@@ -284,9 +297,15 @@ def _pending_dir(ledger: Ledger) -> Path:
     return path
 
 
-def _write_pending(ledger: Ledger, pending: dict[str, Any]) -> Path:
-    note = _pending_dir(ledger) / f"{pending['export_id']}.json"
-    write_bytes(note, (json.dumps(pending, indent=2) + "\n").encode(), mode=PRIVATE)
+def _write_pending(ledger: Ledger, pending: dict[str, Any], note: Path) -> Path:
+    """The note of an export under way, replaced as it moves on (the ledger's own file)."""
+    write_bytes(
+        note,
+        (json.dumps(pending, indent=2) + "\n").encode(),
+        mode=PRIVATE,
+        force=True,
+        ledger_file=True,
+    )
     return note
 
 

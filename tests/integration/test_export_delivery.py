@@ -117,3 +117,47 @@ def test_the_package_verifies_when_the_clock_moves_during_the_export(
         signing_key=ledger.datadir.signing_key(None),
     )  # fmt: skip
     verify_package(out)  # the export's id commits to the time in the manifest
+
+
+def test_a_package_killed_while_it_is_built_is_discarded_by_the_next_run(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Red-team (redteam9): killed while the clips were decrypted into the hidden
+    directory beside the target (before the pending note was written), an export left
+    plaintext clips there that nothing recorded and nothing ever removed (R16b). The note
+    naming the directory is written before the first clip, so the next run discards it."""
+    import shutil
+
+    import capture.export
+
+    ledger = footage_ledger(data_dir)
+    seg = _segment(ledger, tmp_path)
+    ref = _approved_request(ledger, [seg])
+    out = tmp_path / "evidence"
+    pending = data_dir / "exports" / "pending"
+    kept = tmp_path / "as-killed"
+    writing = capture.export._write_clips
+    built: list[Path] = []
+
+    def killed(*args, **kw):  # type: ignore[no-untyped-def]
+        writing(*args, **kw)
+        built.extend(tmp_path.glob(".evidence.*"))
+        shutil.copytree(built[0], kept / "work")  # the disk as a kill -9 leaves it
+        if pending.is_dir():
+            shutil.copytree(pending, kept / "pending")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(capture.export, "_write_clips", killed)
+    before = kinds(ledger)
+    with pytest.raises(KeyboardInterrupt):
+        _export(ledger, [seg], ref, out)
+    monkeypatch.undo()
+    [work] = built
+    shutil.copytree(kept / "work", work)
+    if (kept / "pending").is_dir():
+        shutil.copytree(kept / "pending", pending, dirs_exist_ok=True)
+    assert any(work.rglob("*.mp4"))  # plaintext clips outside the data directory
+    assert ledger.datadir is not None
+    assert finish_pending_exports(ledger, ledger.datadir.signing_key(None)) == []
+    assert kinds(ledger) == before  # nothing was recorded
+    assert not work.exists() or not any(work.rglob("*.mp4")), "the clips were left behind"
