@@ -259,6 +259,15 @@ def fast_kdf(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(credentials, "KDF_MINIMUM", CHEAP_KDF)
 
 
+@pytest.fixture(autouse=True)
+def not_over_ssh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run as at the library's desk: a footage view in an SSH session is recorded
+    as remote (``cli.footage._remote``), so a suite run over SSH would record otherwise.
+    Tests of that set the variables themselves."""
+    for name in ("SSH_CONNECTION", "SSH_CLIENT"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def new_data_dir(path: Path, database_url: str, *, at: datetime = SETUP) -> Path:
     """A data directory whose ledger lives in ``database_url``, initialised at ``at`` by
     Dana Director (passphrase: tests.identity.passphrase)."""
