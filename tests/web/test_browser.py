@@ -68,7 +68,9 @@ def _serve(library: dict[str, Any], clock: ManualClock | None = None) -> Iterato
     finally:
         ledger.close()
     app = create_app(library["data_dir"], clock=clock)
-    srv: Any = create_server(app, host="127.0.0.1", port=0, **waitress_options(2))
+    srv: Any = create_server(
+        app, host="127.0.0.1", port=0, asyncore_use_poll=True, **waitress_options(2)
+    )  # poll: closing it from this thread ends its loop without a select() on a closed fd
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     try:
