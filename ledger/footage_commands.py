@@ -270,14 +270,7 @@ class FootageCommands(FootageQueries):
         )
         if not decision.allowed:  # R16a: no flag to monitor staff
             self.refuse(who, "footage flag", decision.rule, decision.reason, subject=sid)
-        ret = footage_policy.retention_deadline(
-            segment.recorded_end,
-            segment.retention_days,
-            segment.policy_flags(),
-            segment.policy_holds(),
-            now,
-        )
-        kept = footage_policy.check_not_past_deadline(ret.keep_until, ret.active_holds, now, zone)
+        ret, kept = self._within_deadline(segment, now)
         if not kept.allowed:  # due footage is purged, not rescued by a flag (R13, R14)
             self.refuse(
                 who, "footage flag", kept.rule, f"segment {sid}: {kept.reason}", subject=sid
@@ -548,6 +541,24 @@ class FootageCommands(FootageQueries):
             )
         return segment
 
+    def _within_deadline(
+        self, segment: Any, now: datetime
+    ) -> tuple[footage_policy.Retention, Decision]:
+        """``segment``'s retention now, and whether it is within its deadline (after its
+        flags) or kept by an active hold (R13, R14): due footage is not flagged, viewed or
+        released."""
+        ret = footage_policy.retention_deadline(
+            segment.recorded_end,
+            segment.retention_days,
+            segment.policy_flags(),
+            segment.policy_holds(),
+            now,
+        )
+        kept = footage_policy.check_not_past_deadline(
+            ret.keep_until, ret.active_holds, now, self.site().zone
+        )
+        return ret, kept
+
     def check_kept(self, segment_id: str, now: datetime) -> Decision:
         """Whether a segment is still kept, so that it may leave the library (R13): not
         purged, not past its deadline unless an active hold covers it. Footage due for
@@ -563,14 +574,7 @@ class FootageCommands(FootageQueries):
                 shared="purged or due for purge",
                 subject=sid,
             )
-        ret = footage_policy.retention_deadline(
-            segment.recorded_end,
-            segment.retention_days,
-            segment.policy_flags(),
-            segment.policy_holds(),
-            now,
-        )
-        kept = footage_policy.check_not_past_deadline(ret.keep_until, ret.active_holds, now, zone)
+        _ret, kept = self._within_deadline(segment, now)
         if kept.allowed:
             return kept
         return refuse(
@@ -623,16 +627,7 @@ class FootageCommands(FootageQueries):
         )
         if not purpose_ok.allowed:
             self.refuse(who, "footage view", purpose_ok.rule, purpose_ok.reason, subject=sid)
-        ret = footage_policy.retention_deadline(
-            segment.recorded_end,
-            segment.retention_days,
-            segment.policy_flags(),
-            segment.policy_holds(),
-            now,
-        )
-        live = footage_policy.check_not_past_deadline(
-            ret.keep_until, ret.active_holds, now, self.site().zone
-        )
+        _ret, live = self._within_deadline(segment, now)
         if not live.allowed:
             self.refuse(
                 who, "footage view", live.rule, f"segment {sid}: {live.reason}", subject=sid
