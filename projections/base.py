@@ -426,15 +426,9 @@ class PageWriter:
         sealer = self.sealer
         dialect = self.conn.dialect
         for ops in self._queue.values():
-            i = 0
-            while i < len(ops):
-                shape = ops[i][0]
-                j = i + 1
-                while j < len(ops) and ops[j][0] == shape:
-                    j += 1
+            for shape, params in _runs(ops):
                 raw = self._raw(shape) if shape[0] == "insert" else None
                 if raw is not None:
-                    params = [p for _s, p in ops[i:j]]
                     given, bound = raw.bind(params)
                     table = shape[1]
                     forms = None if sealer is None else sealer.bound_forms(table, shape[2], dialect)
@@ -444,7 +438,6 @@ class PageWriter:
                         sealer.prehash(table, (f for _k, f in made if f is not UNKNOWN), dialect)
                     for p, g, b, m in zip(params, given, bound, made, strict=True):
                         self._staged[id(p)] = (p, (g, b), m)
-                i = j
 
     def flush(self) -> None:
         """Write everything queued. Tables are independent (no foreign keys or triggers
@@ -457,14 +450,8 @@ class PageWriter:
         self._staged = {}
 
     def _write(self, ops: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
-        i = 0
-        while i < len(ops):
-            shape = ops[i][0]
-            j = i + 1
-            while j < len(ops) and ops[j][0] == shape:
-                j += 1
-            self._write_run(shape, [p for _s, p in ops[i:j]])
-            i = j
+        for shape, params in _runs(ops):
+            self._write_run(shape, params)
 
     def _write_run(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
         sealer = self.sealer
@@ -542,6 +529,20 @@ class PageWriter:
                 )
             self._statements[shape] = stmt
         return stmt
+
+
+def _runs(
+    ops: list[tuple[tuple[Any, ...], dict[str, Any]]],
+) -> Iterator[tuple[tuple[Any, ...], list[dict[str, Any]]]]:
+    """Queued statements in runs of one shape, in their order: (shape, parameters)."""
+    i = 0
+    while i < len(ops):
+        shape = ops[i][0]
+        j = i + 1
+        while j < len(ops) and ops[j][0] == shape:
+            j += 1
+        yield shape, [p for _s, p in ops[i:j]]
+        i = j
 
 
 _KEY_NAMES: dict[Table, tuple[str, ...]] = {}
