@@ -7,8 +7,10 @@ of it (bench_scale's ``copy_to_postgres``). Each rebuild runs in a fresh child p
 (its own peak RSS, its CPU time and its decoding workers'), alternating baseline and new,
 ``--repeats`` times. On a shared machine the wall times carry other work; the writing
 process's CPU time (the rebuild's critical path) is the steadier figure. After each run
-the child digests every proj_* table (rows sorted, as the database returns them): the
-new rebuild's digest must equal the baseline's, or the bench fails.
+the child checks every seal (R29) and digests every proj_* table but the seals (rows
+sorted, as the database returns them; each version table as every content a row held
+with its positions, however the tree stores them): the new rebuild's digest must equal
+the baseline's, and no seal may fail, or the bench fails.
 
 Run:  .venv/bin/python bench/bench_rebuild.py --size 100000 --db both --json out.jsonl
       .venv/bin/python bench/bench_rebuild.py --data-dir /work/bench-data/x --db both
@@ -80,20 +82,43 @@ CHILD = textwrap.dedent(
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     server = server_cpu() - s0 if dd.database_url.startswith("postgresql") else 0.0
+    # The seals (R29) are MACs of the rows as stored, so they differ between trees that
+    # store versions differently: each tree checks its own (outside the timed section).
+    from projections.seal import check_projections
+    findings = len(check_projections(views, views.projections))
     views.close()
     engine = create_engine(dd.database_url)
     meta = MetaData()
     meta.reflect(engine)
-    digest, rows = hashlib.sha256(), 0
+    # What the read models say, whichever way the tree stores row versions: each table's
+    # rows without asof_from, and each version table as every content the row held with
+    # its (from, to) positions: before 4 Dec 2026 every version, the current one open
+    # (to NULL), in the version table; since, the current one is the row itself (from its
+    # asof_from) and only replaced ones are in the version table. Equal digests: the
+    # same rows and the same history. "stored" counts the rows as stored.
+    digest, rows, stored = hashlib.sha256(), 0, 0
+    def content(t):
+        return [c for c in t.columns if c.name != "asof_from"]
     with engine.connect() as conn:
         for name, table in sorted(meta.tables.items()):
-            if name.startswith("proj_") and name != "proj_tracking":
-                got = sorted(repr(tuple(r)) for r in conn.execute(select(table)))
-                rows += len(got)
-                digest.update(name.encode() + b"\\0" + "\\n".join(got).encode())
+            if not name.startswith("proj_") or name in ("proj_tracking", "proj_seals"):
+                continue
+            base = meta.tables.get(name[: -len("_asof")]) if name.endswith("_asof") else None
+            if base is None:
+                got = [tuple(r) for r in conn.execute(select(*content(table)))]
+                stored += len(got)
+            else:
+                cols = [table.c[c.name] for c in content(base)]
+                got = [tuple(r) for r in conn.execute(select(*cols, table.c.asof_from, table.c.asof_to))]
+                stored += len(got)
+                if "asof_from" in base.c:
+                    got += [(*r, None) for r in conn.execute(select(*content(base), base.c.asof_from))]
+            got = sorted(repr(r) for r in got)
+            rows += len(got)
+            digest.update(name.encode() + b"\\0" + "\\n".join(got).encode())
     engine.dispose()
     ledger.close()
-    print(json.dumps({"events": n, "secs": secs, "rate": n / secs, "rows": rows, "cpu_s": cpu,
+    print(json.dumps({"events": n, "secs": secs, "rate": n / secs, "rows": rows, "stored_rows": stored, "seal_findings": findings, "cpu_s": cpu,
                       "workers_cpu_s": kids.ru_utime + kids.ru_stime, "server_cpu_s": server,
                       "children_peak_mib": kids.ru_maxrss / 1024,
                       "digest": digest.hexdigest(), "peak_mib": hwm() / 1024,
@@ -234,8 +259,10 @@ def main() -> None:
                     log(f"{db} {label}: {c['secs']:.1f} s ({c['rate']:,.0f} events/s), CPU "
                         f"{c['cpu_s']:.1f} s + workers {c['workers_cpu_s']:.1f} s "
                         f"+ server {c.get('server_cpu_s', 0):.1f} s, "
-                        f"{c['rows']:,} rows, peak {c['peak_mib']:.0f} MiB (a child's "
+                        f"{c['rows']:,} rows ({c.get('stored_rows', c['rows']):,} stored), peak {c['peak_mib']:.0f} MiB (a child's "
                         f"{c.get('children_peak_mib', 0):.0f} MiB)")  # fmt: skip
+            if any(c.get("seal_findings") for r in runs.values() for c in r):
+                raise SystemExit(f"{db}: a rebuilt read model does not match its seal")
             digests = {c["digest"] for r in runs.values() for c in r}
             if len(digests) != 1:
                 raise SystemExit(f"{db}: the rebuilt read models differ from today's code")
@@ -250,6 +277,7 @@ def main() -> None:
             row = {"db": db, "events": events, "baseline_s": old, "new_s": new,
                    "baseline_cpu_s": cpu_old, "new_cpu_s": cpu_new,
                    "speedup": old / new, "rows": runs["new"][0]["rows"], "equal": True,
+                   "stored_rows": {label: r[0].get("stored_rows") for label, r in runs.items()},
                    "runs": runs}  # fmt: skip
             log(f"{db}: {events:,} events, today {old:.1f} s, new {new:.1f} s = {old / new:.1f}x faster, read models equal")  # fmt: skip
             if a.json:

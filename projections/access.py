@@ -26,6 +26,7 @@ from sqlalchemy import (
 from ledger.footage import Segment
 from projections.base import Projection, UtcDateTime, insert_row, rows_in, update_row
 from projections.refusals import RefusalRow, refused_attempts
+from projections.versions import content
 
 # Attempts to see footage: a viewing or still ("footage view") and an export. A refused
 # ingest (audio, CAMERA-NO-AUDIO) or flag is no access to footage: it is a refused
@@ -242,7 +243,7 @@ class _Known:
 def live_copies(conn: Connection) -> list[CopyRow]:
     """Viewing copies the ledger holds as not destroyed, soonest end first (R16b)."""
     q = (
-        select(copies)
+        select(*content(copies))
         .where(copies.c.destroyed_at.is_(None))
         .order_by(copies.c.until, copies.c.path)
     )
@@ -253,7 +254,7 @@ def staff_note_rows(
     conn: Connection, since: datetime | None = None, until: datetime | None = None
 ) -> list[StaffNoteRow]:
     """Viewings and flags allowed although their purpose named staff (R16a), oldest first."""
-    q = select(staff_notes).order_by(staff_notes.c.notification_id)
+    q = select(*content(staff_notes)).order_by(staff_notes.c.notification_id)
     if since is not None:
         q = q.where(staff_notes.c.at >= since)
     if until is not None:
@@ -265,7 +266,7 @@ def access_report(
     conn: Connection, since: datetime | None = None, until: datetime | None = None
 ) -> AccessReport:
     """Viewings and refused footage attempts in ``[since, until)``, oldest first."""
-    q = select(viewings).order_by(viewings.c.notification_id)
+    q = select(*content(viewings)).order_by(viewings.c.notification_id)
     if since is not None:
         q = q.where(viewings.c.viewed_at >= since)
     if until is not None:

@@ -73,7 +73,7 @@ from sqlalchemy.sql.util import find_tables
 from ledger.app import Ledger
 from ledger.chain_sql import is_lock_wait
 from ledger.chunks import chunks
-from ledger.errors import LedgerBusy
+from ledger.errors import LedgerBusy, LedgerError
 from projections import versions as ver
 from projections.seal import (
     SEALS_METADATA,
@@ -138,6 +138,20 @@ REBUILDING = "(rebuilding)"
 RACE_RETRIES = 20
 
 
+class ReadModelsOutdated(LedgerError):
+    """The read models were made by a version of Custodes from before their rows carried
+    their own versions' start (``asof_from``, 4 December 2026): nothing is read from or
+    written to them until ``custodes projections rebuild`` makes them again."""
+
+    def __init__(self, tables: Sequence[str]) -> None:
+        super().__init__(
+            f"the read models ({', '.join(tables)}) were made by an earlier version of "
+            "Custodes; run `custodes projections rebuild` (as the database owner) once, "
+            "then this command again. The ledger itself is unchanged."
+        )
+        self.tables = list(tables)
+
+
 class ProjectionRaced(Exception):
     """Another process advanced this projection first; the page was rolled back."""
 
@@ -158,26 +172,28 @@ class PageWriter:
         self.conn = conn
         # Seals (R29): every write's effect on its table's digest, for the page's seal.
         self.sealer = sealer
-        # Row versions (``projections.versions``): each write also writes the row's
-        # versions, positioned at the event being handled (set by ``Views._handle``).
+        # Row versions (``projections.versions``): every write of a versioned table sets
+        # its rows' ``asof_from`` to the event being handled (``position``, set by
+        # ``Views._handle``); ``versioned``: a row an earlier event wrote is first copied
+        # into its version table, closed at this event.
         self.versioned = versioned
         self.position = 0
         # The last event of the page given to the projection (its position after it).
         self.last = 0
-        # Per versioned table: primary key -> the position of the event that last wrote
-        # the row, whose version is not written yet (``_versions``).
-        self._pending: dict[str, dict[tuple[Any, ...], int]] = {}
-        # Per versioned table: the pending keys whose only write by their event was an
-        # ``insert_row`` of every column -> its values. A new row has no open version to
-        # close, and its version is those values: queued as a plain insert, no read.
-        self._fresh: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+        # Per versioned table: primary key -> the position of the event of this page that
+        # last wrote the row (its content from then is copied before a later one writes).
+        self._written: dict[str, dict[tuple[Any, ...], int]] = {}
+        # Per versioned table: the copies of rows this page had not written when an event
+        # first changed them (``_copy_before``): their content is the one from before the
+        # page, so they are copied in one batch before any of the table's queued writes.
+        self._first: dict[str, tuple[Table, list[dict[str, Any]]]] = {}
         # Per table, its queued statements in order: (shape, parameters).
         self._queue: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {}
         self._statements: dict[tuple[Any, ...], Any] = {}
         self._touches: dict[Any, frozenset[str]] = {}
         self._raws: dict[tuple[Any, ...], RawBatch | None] = {}
-        # Per table written: its name, whether it is versioned here, its column count.
-        self._info: dict[Table, tuple[str, bool, int]] = {}
+        # Per table written: its name, whether it has versions.
+        self._info: dict[Table, tuple[str, bool]] = {}
         # id(queued insert's values) -> (those values, bound, (key, stored form)):
         # inserts bound and their forms hashed by ``stage`` before the page's writes.
         self._staged: dict[int, tuple[dict[str, Any], tuple[Any, ...], Any]] = {}
@@ -189,19 +205,13 @@ class PageWriter:
         """``INSERT INTO table`` one row, batched with the rows queued after it."""
         info = self._info.get(table)
         if info is None:
-            info = self._info[table] = (
-                table.name,
-                self.versioned and ver.version_of(table) is not None,
-                len(table.columns),
-            )
-        name, versioned, columns = info
+            info = self._info[table] = (table.name, ver.version_of(table) is not None)
+        name, versioned = info
         if versioned:
-            key = _key_of(table, values)
-            earlier = self._pending.get(name, {}).get(key)
-            self._touch(table, [key])
-            if earlier != self.position and len(values) == columns:
-                # Not written before by this event (a DELETE then an INSERT is not new).
-                self._fresh.setdefault(name, {})[key] = values
+            # A new row: nothing to copy (a row deleted before was copied then).
+            values[ver.FROM] = self.position
+            if self.versioned:
+                self._written.setdefault(name, {})[_key_of(table, values)] = self.position
         queue = self._queue.get(name)
         if queue is None:
             queue = self._queue[name] = []
@@ -209,15 +219,16 @@ class PageWriter:
 
     def update_row(self, table: Table, key_column: str, key: Any, **values: Any) -> None:
         """``UPDATE table SET values WHERE key_column = key``, batched like inserts."""
-        shape = ("update", table, key_column, tuple(values))
-        params = {"_key": key, **{f"v_{c}": v for c, v in values.items()}}
-        if self.versioned and ver.version_of(table) is not None:
+        if ver.version_of(table) is not None:
             pk = [c.name for c in table.primary_key.columns]
             if pk != [key_column] or key_column in values:
                 raise NotImplementedError(
                     f"versioned read models: update {table.name} by its whole primary key"
                 )
-            self._touch(table, [(key,)])
+            values[ver.FROM] = self.position
+            self._copy_before(table, [(key,)])
+        shape = ("update", table, key_column, tuple(values))
+        params = {"_key": key, **{f"v_{c}": v for c, v in values.items()}}
         self._queue.setdefault(table.name, []).append((shape, params))
 
     def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
@@ -231,10 +242,9 @@ class PageWriter:
                 )
                 self._touches[statement] = touches
             for name in touches & self._queue.keys():
-                self._write(self._queue.pop(name))
+                self._write_table(name)
         if (
-            self.versioned
-            and isinstance(statement, Insert | Update | Delete)
+            isinstance(statement, Insert | Update | Delete)
             and isinstance(statement.table, Table)
             and ver.version_of(statement.table) is not None
         ):
@@ -249,19 +259,18 @@ class PageWriter:
         return self.conn.execute(statement)
 
     def _versioned_execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        """One INSERT, UPDATE or DELETE of a versioned table; the rows it changes are
-        noted for their versions (``_touch``) before it runs."""
+        """One INSERT, UPDATE or DELETE of a versioned table: the rows it changes copied
+        into their versions first (``_copy_before``), its rows' ``asof_from`` set."""
         table: Table = statement.table
         if args or kwargs:
             raise NotImplementedError(f"versioned read models: unsupported write {statement}")
         pk = list(table.primary_key.columns)
+        p = self.position
         if isinstance(statement, Insert):
-            # Its key is known only once inserted: versions pending from earlier events
-            # are written first, whichever rows they are.
-            self._touch(table, None)
-            result = self._run(statement)
-            key = tuple(result.inserted_primary_key or ())
-            self._touch(table, [key])
+            result = self._run(statement.values({ver.FROM: p}))
+            if self.versioned:
+                key = tuple(result.inserted_primary_key or ())
+                self._written.setdefault(table.name, {})[key] = p
             return result
         if isinstance(statement, Update):
             changed = {getattr(c, "key", c) for c in statement._values or {}}  # noqa: SLF001
@@ -269,128 +278,77 @@ class PageWriter:
                 raise NotImplementedError(
                     f"versioned read models: an update of {table.name}'s primary key"
                 )
-        where = statement.whereclause
-        keys = [
-            tuple(r) for r in self.execute(select(*pk).where(true() if where is None else where))
-        ]
-        self._touch(table, keys)
+            statement = statement.values({ver.FROM: p})
+        if self.versioned:
+            where = statement.whereclause
+            keys = [
+                tuple(r)
+                for r in self.execute(select(*pk).where(true() if where is None else where))
+            ]
+            self._copy_before(table, keys)
+            self._write_table(table.name)
         return self._run(statement)
 
-    def _touch(self, table: Table, keys: list[tuple[Any, ...]] | None) -> None:
-        """The rows with these keys are about to be written by the event at
-        ``position``. A row whose version from an earlier event is still pending has it
-        written first (while the table still holds that event's content); ``None``:
-        every pending version of the table from an earlier event."""
-        pending = self._pending.setdefault(table.name, {})
+    def _copy_before(self, table: Table, keys: list[tuple[Any, ...]]) -> None:
+        """The rows with these keys are about to be changed or deleted by the event at
+        ``position``: queue the copy of each into its version table, closed at this
+        event (none for a row this event wrote already, or one not there: ``_copy``). A
+        row an earlier event of this page wrote is copied in its table's order, after
+        that write; one this page has not written, before any (``_first``)."""
+        if not self.versioned:
+            return
         p = self.position
-        if keys is None:
-            if any(at != p for at in pending.values()):
-                self._versions(table, earlier=True)
-            return
-        stale = {k for k in keys if pending.get(k, p) != p}
-        if stale:
-            self._versions(table, earlier=stale)
-        pending = self._pending.setdefault(table.name, {})
-        fresh = self._fresh.get(table.name)
+        written = self._written.setdefault(table.name, {})
+        queue = self._queue.setdefault(table.name, [])
+        shape = ("copy", table)
+        first: list[dict[str, Any]] | None = None
         for k in keys:
-            pending[k] = p
-            if fresh:
-                fresh.pop(k, None)  # written again by its event: read back (``_versions``)
+            at = written.get(k)
+            if at == p:
+                continue
+            written[k] = p
+            if at is not None:
+                queue.append((shape, {"_p": p, "_k": k}))
+                continue
+            if first is None:
+                first = self._first.setdefault(table.name, (table, []))[1]
+            first.append({"_p": p, "_k": k})
 
-    def _versions(self, table: Table, *, earlier: bool | set[tuple[Any, ...]] = False) -> None:
-        """Write the pending versions of ``table``'s rows (``earlier``: only those of
-        events before the one at ``position``, which may write its rows again; a set of
-        keys: only those rows', the others' wait, so the rows queued meanwhile are not
-        written before the page's end for a version nobody needs yet): each
-        row's open version is closed at the event that wrote it, and the row as it is
-        now (that event's content: no later event has written it yet) opened from
-        there; a row that is no longer there opens none. One version per row and event,
-        whatever the paging, and no DELETE (the application role may not delete
-        read-model rows)."""
-        pending = self._pending.pop(table.name, {})
-        if earlier:
-            only = earlier if isinstance(earlier, set) else None
-            keep = {
-                k: at
-                for k, at in pending.items()
-                if at == self.position or (only is not None and k not in only)
-            }
-            pending = {k: at for k, at in pending.items() if k not in keep}
-            if keep:
-                self._pending[table.name] = keep
-        if not pending:
-            return
+    def _copy(self, table: Table, params: list[dict[str, Any]]) -> None:
+        """Copy the rows of ``params`` (``_copy_before``) as they are now (the queue is
+        written in order) into their version table, closed at ``_p``: only those written
+        by an earlier event, one version per row and event, whatever the paging."""
         versions = ver.version_of(table)
         assert versions is not None
-        self._fresh_versions(table, pending)
-        if not pending:
-            return
-        for name in (table.name, versions.name):
-            if name in self._queue:
-                self._write(self._queue.pop(name))
-        names = [c.name for c in table.primary_key.columns]
-        keys = list(pending)
+        closed = {prm["_k"]: prm["_p"] for prm in params}
         sealer = self.sealer
-        closed: list[tuple[Any, ...]] = []
         if sealer is not None:
-            closed = sealer.touch_keys(
-                self.conn, versions, names, keys, unknown=False, null_column=ver.TO
-            )
-            for k, at in pending.items():
-                sealer.touch_new(versions, (*k, at))
-        close, copy = _version_sql(table, versions, self.conn.dialect)
-        params = [(at, *k) for k, at in pending.items()]
-        if close is None or copy is None:
-            self._versions_by_statement(table, versions, names, params)
+            # Their stored forms now, for the versions' (read those the page does not know).
+            rows = sealer.now.get(table.name, {})
+            unknown = [k for k in closed if rows.get(k, UNKNOWN) is UNKNOWN]
+            names = [c.name for c in table.primary_key.columns]
+            sealer.touch_keys(self.conn, table, names, unknown, unknown=False)
+        rows_params = [(at, *k, at) for k, at in closed.items()]
+        sql = _version_sql(table, versions, self.conn.dialect)
+        if sql is None:
+            self._versions_by_statement(table, versions, rows_params)
         else:
-            self.conn.exec_driver_sql(close, params)  # type: ignore[arg-type]
-            self.conn.exec_driver_sql(copy, params)  # type: ignore[arg-type]
+            self.conn.exec_driver_sql(sql, rows_params)  # type: ignore[arg-type]
         if sealer is not None:
-            # The stored forms, from what the page knows: a closed version is its row
-            # with ``asof_to`` set; a new one, the row's stored form now (the table's
-            # columns come first, in the same order and types) from ``at``, still open.
-            n = len(names)
-            for rk in closed:
-                closed_at = pending.get(rk[:n])
-                if closed_at is None:
-                    sealer.touch_new(versions, rk)
-                else:
-                    sealer.updated(self.conn, versions, rk, {ver.TO: closed_at})
-            sealer.copied(self.conn, table, versions, pending)
-
-    def _fresh_versions(self, table: Table, pending: dict[tuple[Any, ...], int]) -> None:
-        """Queue the versions of the rows of ``pending`` this page inserted and wrote no
-        more (``_fresh``): a new row has no open version to close, and its version is the
-        values inserted, from the inserting event. Taken out of ``pending``."""
-        fresh = self._fresh.get(table.name)
-        if not fresh:
-            return
-        versions = ver.version_of(table)
-        assert versions is not None
-        queue = self._queue.setdefault(versions.name, [])
-        for k in [k for k in pending if k in fresh]:
-            values = {**fresh.pop(k), ver.FROM: pending.pop(k), ver.TO: None}
-            queue.append((("insert", versions, tuple(values)), values))
+            sealer.copied(self.conn, table, versions, closed)
 
     def _versions_by_statement(
-        self, table: Table, versions: Table, names: list[str], rows: list[tuple[Any, ...]]
+        self, table: Table, versions: Table, rows: list[tuple[Any, ...]]
     ) -> None:
-        """``_version_sql``'s two statements through SQLAlchemy (another driver)."""
-        params = [{"_p": r[0], **{f"_k{i}": v for i, v in enumerate(r[1:])}} for r in rows]
-        self.conn.execute(
-            versions.update()
-            .where(
-                *(versions.c[n] == bindparam(f"_k{i}") for i, n in enumerate(names)),
-                versions.c[ver.TO].is_(None),
-            )
-            .values({ver.TO: bindparam("_p")}),
-            params,
-        )
+        """``_version_sql``'s statement through SQLAlchemy (another driver)."""
+        names = [c.name for c in table.primary_key.columns]
+        params = [{"_p": r[0], **{f"_k{i}": v for i, v in enumerate(r[1:-1])}} for r in rows]
         self.conn.execute(
             versions.insert().from_select(
-                [*(c.name for c in table.columns), ver.FROM],
+                [*(c.name for c in table.columns), ver.TO],
                 select(*table.c, cast(bindparam("_p"), BigInteger)).where(
-                    *(table.c[n] == bindparam(f"_k{i}") for i, n in enumerate(names))
+                    *(table.c[n] == bindparam(f"_k{i}") for i, n in enumerate(names)),
+                    table.c[ver.FROM] < bindparam("_p"),
                 ),
             ),
             params,
@@ -415,14 +373,11 @@ class PageWriter:
         return self.conn.execute(statement)
 
     def stage(self) -> None:
-        """Before the page's writes, do what needs no database: queue the versions of
-        the rows this page inserted (``_versions``' new rows), bind every queued insert
-        and hash its stored form for the seal. On SQLite a transaction holds the write
+        """Before the page's writes, do what needs no database: bind every queued
+        insert and hash its stored form for the seal. On SQLite a transaction holds the write
         lock from its first write to its commit: in a rebuild in several processes, this
         work then no longer keeps the other processes from writing. ``flush`` writes the
         rows as staged."""
-        for name in list(self._pending):
-            self._fresh_versions(ver.table_named(name), self._pending[name])
         sealer = self.sealer
         dialect = self.conn.dialect
         for ops in self._queue.values():
@@ -442,18 +397,26 @@ class PageWriter:
     def flush(self) -> None:
         """Write everything queued. Tables are independent (no foreign keys or triggers
         between read models), so each table's statements are written in their order."""
-        for name in list(self._pending):
-            self._versions(ver.table_named(name))
-        queue, self._queue = self._queue, {}
-        for ops in queue.values():
-            self._write(ops)
+        for name in list(self._queue):
+            self._write_table(name)
         self._staged = {}
+
+    def _write_table(self, name: str) -> None:
+        """Write what is queued for one table: the copies of rows from before the page
+        first (``_first``), then its statements in their order."""
+        first = self._first.pop(name, None)
+        if first is not None:
+            self._copy(*first)
+        self._write(self._queue.pop(name, []))
 
     def _write(self, ops: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
         for shape, params in _runs(ops):
             self._write_run(shape, params)
 
     def _write_run(self, shape: tuple[Any, ...], params: list[dict[str, Any]]) -> None:
+        if shape[0] == "copy":
+            self._copy(shape[1], params)
+            return
         sealer = self.sealer
         predicted = False
         if sealer is not None and shape[0] == "update":
@@ -560,34 +523,31 @@ def _key_of(table: Table, values: dict[str, Any]) -> tuple[Any, ...]:
         ) from None
 
 
-_VERSION_SQL: dict[tuple[Any, ...], tuple[str | None, str | None]] = {}
+_VERSION_SQL: dict[tuple[Any, ...], str | None] = {}
 
 
-def _version_sql(table: Table, versions: Table, dialect: Any) -> tuple[str | None, str | None]:
-    """The two statements that version rows already written (``PageWriter._versions``),
-    as driver SQL written once per table, each run as one ``executemany`` of
-    ``(position, *primary key)``: close the row's open version at the position, and
-    copy the row as it is now into a version open from there. The primary key values
-    are strings and integers (``RowHasher``), which no bind processor changes.
-    (None, None): not SQLite or psycopg; written through SQLAlchemy instead."""
+def _version_sql(table: Table, versions: Table, dialect: Any) -> str | None:
+    """The statement that copies rows into their versions (``PageWriter._copy``), as
+    driver SQL written once per table, run as one ``executemany`` of ``(position,
+    *primary key, position)``: the row as it is now, closed at the position, if an
+    earlier event wrote it. The primary key values are strings and integers
+    (``RowHasher``), which no bind processor changes. None: not SQLite or psycopg;
+    written through SQLAlchemy instead."""
     cache_key = (table, dialect.name, dialect.driver)
-    found = _VERSION_SQL.get(cache_key)
-    if found is None:
+    if cache_key not in _VERSION_SQL:
         mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
-        if mark is None or dialect.driver not in ("pysqlite", "psycopg"):
-            found = (None, None)
-        else:
+        found = None
+        if mark is not None and dialect.driver in ("pysqlite", "psycopg"):
             q = dialect.identifier_preparer
             keys = " AND ".join(f"{q.quote(c.name)} = {mark}" for c in table.primary_key.columns)
             cols = ", ".join(q.quote(c.name) for c in table.columns)
             found = (
-                f"UPDATE {q.format_table(versions)} SET {q.quote(ver.TO)} = {mark} "
-                f"WHERE {keys} AND {q.quote(ver.TO)} IS NULL",
-                f"INSERT INTO {q.format_table(versions)} ({cols}, {q.quote(ver.FROM)}) "
-                f"SELECT {cols}, CAST({mark} AS BIGINT) FROM {q.format_table(table)} WHERE {keys}",
+                f"INSERT INTO {q.format_table(versions)} ({cols}, {q.quote(ver.TO)}) "
+                f"SELECT {cols}, CAST({mark} AS BIGINT) FROM {q.format_table(table)} "
+                f"WHERE {keys} AND {q.quote(ver.FROM)} < {mark}"
             )
         _VERSION_SQL[cache_key] = found
-    return found
+    return _VERSION_SQL[cache_key]
 
 
 def rows_in(conn: Connection, query: Any, column: Any, values: list[Any]) -> Iterator[Any]:
@@ -949,6 +909,24 @@ def _versions_missing(engine: Engine, projections: Sequence[Projection]) -> list
     return found
 
 
+def _outdated(engine: Engine, projections: Sequence[Projection]) -> list[str]:
+    """Versioned tables made before their rows carried ``asof_from``: their version
+    tables keep every row's current content too (open versions), in a form this
+    version neither writes nor reads."""
+    inspector = inspect(engine)
+    names = set(inspector.get_table_names())
+    found = []
+    for p in projections:
+        if not p.versioned:
+            continue
+        for table in p.metadata.sorted_tables:
+            if ver.version_of(table) is None or table.name not in names:
+                continue
+            if ver.FROM not in {c["name"] for c in inspector.get_columns(table.name)}:
+                found.append(table.name)
+    return found
+
+
 def _mark_unversioned(views: Views, projections: Sequence[Projection]) -> None:
     with views.engine.begin() as conn:
         for p in projections:
@@ -1026,11 +1004,14 @@ def _views_at(conn: Connection, projections: Sequence[Projection], position: int
     pg_temp), so every query written for the read models reads the past unchanged."""
     dialect = conn.dialect
     q = dialect.identifier_preparer
+    # PostgreSQL binds a view's names when it is made (to the table: the view is not
+    # there yet); SQLite when it is read, so the table is named in its schema.
+    schema = "main" if dialect.name == "sqlite" else None
     for p in projections:
         for table in p.metadata.sorted_tables:
             if ver.version_of(table) is None:
                 continue
-            body = ver.as_of_select(table, position).compile(
+            body = ver.as_of_select(table, position, schema).compile(
                 dialect=dialect, compile_kwargs={"literal_binds": True}
             )
             conn.exec_driver_sql(f"CREATE TEMPORARY VIEW {q.quote(table.name)} AS {body}")
@@ -1099,6 +1080,7 @@ class Views:
         self._read_engine: Engine | None = None
         kept = _KEPT_ENGINES.get(ledger) if self.sealed else None
         self._own_engine = kept is None
+        self.outdated: list[str] = []
         if kept is not None:
             self.engine: Engine = kept
         elif self.sealed:
@@ -1111,6 +1093,9 @@ class Views:
         if self.sealed and _schema_seen(self.engine, self.projections):
             self._bucket_seals()
             return
+        self.outdated = _outdated(self.engine, self.projections) if self.sealed else []
+        if self.outdated:
+            return  # nothing created beside them: ``rebuild`` drops and makes them all
         new_versions = _versions_missing(self.engine, self.projections) if self.sealed else []
         _create_tables(self.engine, self.projections, indexes=self.sealed)
         if new_versions:
@@ -1182,6 +1167,8 @@ class Views:
         stop: int | None = None,
     ) -> int:
         """Apply every event not yet seen; returns how many notifications were read."""
+        if self.outdated:
+            raise ReadModelsOutdated(self.outdated)
         positions = self.positions()
         if not positions:
             return 0
@@ -1356,7 +1343,9 @@ class Views:
         if processes < 1:
             raise ValueError("processes must be at least 1")
         with self.engine.begin() as conn:
-            resuming = not restart and self._rebuilding(conn)
+            # Tables of an earlier version (``ReadModelsOutdated``) are made again,
+            # whatever a rebuild of theirs left unfinished.
+            resuming = not restart and not self.outdated and self._rebuilding(conn)
             if not resuming:
                 clear_mark(conn, REBUILDING)
                 for p in self.projections:
@@ -1367,7 +1356,7 @@ class Views:
                 for p in self.projections:
                     p.metadata.create_all(conn)
                     # The version tables' own indexes serve as-of reads only (the
-                    # catch-up finds a row's open version by primary key), and the
+                    # catch-up only inserts into them), and the
                     # indexes the handlers do not look rows up by serve queries only:
                     # built once at the end (``_create_missing_indexes``), not row by row.
                     for table in p.metadata.sorted_tables:
@@ -1378,6 +1367,7 @@ class Views:
                             ):
                                 index.drop(conn)
                 set_mark(conn, self.seal_key(), REBUILDING, 0)
+        self.outdated = []
         positions = {p.name: self.position(p) for p in self.projections}
         start = min(positions.values(), default=0) + 1
         # The batches keep ~10^5 objects alive (events, queued rows): the cyclic garbage
@@ -1547,6 +1537,8 @@ class Views:
         return checked_mark(conn, self.seal_key(), REBUILDING) is not None
 
     def connect(self) -> Connection:
+        if self.outdated:
+            raise ReadModelsOutdated(self.outdated)
         if self.position_read is None:
             conn = self.engine.connect()
         else:

@@ -42,9 +42,11 @@ def check_reads(views: Views) -> list[Finding]:
     reads = views.reads or set()
     ranges = {t: r for t, r in views.ranges.items() if t not in reads}
     if views.position_read is not None:
-        # Read as of a position: the version tables (whole: they have no buckets) and
-        # the time index were read.
-        reads = {getattr(version_of(t), "name", t) for t in reads | set(ranges)}
+        # Read as of a position: the tables and their version tables (whole: no
+        # buckets) and the time index were read.
+        reads = {
+            name for t in reads | set(ranges) for name in (t, getattr(version_of(t), "name", t))
+        }
         reads |= {time_index.name}
         ranges = {}
     return check_projections(views, owners(views, reads | set(ranges)), only=reads, ranges=ranges)

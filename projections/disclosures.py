@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 from projections.base import Projection, UtcDateTime, insert_row
+from projections.versions import content
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -316,7 +317,7 @@ def disclosures(
 ) -> list[DisclosureRow]:
     """The register's rows, oldest first; ``entered_by``: only the requests that member
     took in (``RequestEntriesProjection``)."""
-    q = select(register).order_by(register.c.opened_notification)
+    q = select(*content(register)).order_by(register.c.opened_notification)
     if entered_by is not None:
         q = q.where(
             register.c.ref.in_(select(entries.c.ref).where(entries.c.entered_by == entered_by))

@@ -19,6 +19,7 @@ from sqlalchemy import (
 
 from projections.base import Projection, UtcDateTime, insert_row
 from projections.seal import Bucketing, DayRange, day_after, day_of, read_range
+from projections.versions import content
 
 # The seal's buckets (R29, ``projections.seal``): refused attempts by the UTC day they were
 # recorded, so a page listing a period's refusals (the home page's week) checks only
@@ -83,7 +84,7 @@ def refused_attempts(
     """The refused attempts recorded in [since, until) (None: no bound), in the order
     recorded. Bounded, they are read in the seal buckets of those UTC days only
     (``read_range``: a checked read checks those rows)."""
-    q = select(refusals).order_by(refusals.c.notification_id)
+    q = select(*content(refusals)).order_by(refusals.c.notification_id)
     if since is not None:
         q = q.where(refusals.c.recorded_at >= since)
     if until is not None:

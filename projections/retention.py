@@ -42,6 +42,7 @@ from ledger.footage import FootageHold, Segment
 from ledger.site import Site
 from projections.base import Projection, UtcDateTime, insert_row, rows_in, update_row
 from projections.seal import Bucketing, DayRange, day_after, day_of, first_rows, read_range
+from projections.versions import content
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -693,7 +694,7 @@ class MissingRow:
 
 def missing_rows(conn: Connection) -> list[MissingRow]:
     """Segments recorded as found missing (FootageFoundMissing), oldest finding first."""
-    q = select(missing).order_by(missing.c.found_at, missing.c.segment_id)
+    q = select(*content(missing)).order_by(missing.c.found_at, missing.c.segment_id)
     return [MissingRow(**r._mapping) for r in conn.execute(q)]
 
 
@@ -789,7 +790,7 @@ def _maybe_late(dialect: str) -> ColumnElement[bool] | None:
 
 
 def hold_rows(conn: Connection, *, active_only: bool = False) -> list[HoldRow]:
-    q = select(holds).order_by(holds.c.placed_at, holds.c.hold_id)
+    q = select(*content(holds)).order_by(holds.c.placed_at, holds.c.hold_id)
     if active_only:
         q = q.where(holds.c.released_at.is_(None))
     return [

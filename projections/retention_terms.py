@@ -30,6 +30,7 @@ from sqlalchemy import (
 from ledger.footage import Segment
 from projections.base import Projection, UtcDateTime, insert_row, rows_in, update_row
 from projections.retention import deadline_in_force, segments
+from projections.versions import content
 
 metadata = MetaData()
 terms = Table(
@@ -106,7 +107,7 @@ def terms_of(conn: Connection, ids: Iterable[str]) -> dict[str, Terms]:
     """The retention terms of these segments, by segment id."""
     wanted = sorted(set(ids))
     out: dict[str, Terms] = {}
-    for row in rows_in(conn, select(terms), terms.c.segment_id, wanted):
+    for row in rows_in(conn, select(*content(terms)), terms.c.segment_id, wanted):
         out[row.segment_id] = Terms(**row._mapping)
     return out
 
@@ -114,7 +115,7 @@ def terms_of(conn: Connection, ids: Iterable[str]) -> dict[str, Terms]:
 def terms_recorded(conn: Connection, start: datetime, end: datetime) -> list[Terms]:
     """The terms of every segment whose recording began in the period (one range query)."""
     t = terms.c
-    q = select(terms).where(t.recorded_start >= start, t.recorded_start < end)
+    q = select(*content(terms)).where(t.recorded_start >= start, t.recorded_start < end)
     return [Terms(**row._mapping) for row in conn.execute(q)]
 
 
@@ -125,7 +126,7 @@ def terms_purged(
     ``keep_until`` (after flags) from the retention read model (one range query)."""
     t = terms.c
     q = (
-        select(terms, segments.c.keep_until)
+        select(*content(terms), segments.c.keep_until)
         .join(segments, segments.c.segment_id == t.segment_id)
         .where(t.purged_at >= start, t.purged_at < end)
     )

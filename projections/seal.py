@@ -108,6 +108,7 @@ from sqlalchemy.types import NullType
 
 from ledger.chunks import chunks
 from ledger.errors import LedgerError
+from projections import versions as ver
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -988,25 +989,31 @@ class Sealer:
         conn: Connection,
         table: Table,
         versions: Table,
-        pending: Mapping[tuple[Any, ...], int],
+        closed: Mapping[tuple[Any, ...], int],
     ) -> None:
-        """Each row of ``table`` under a key of ``pending`` was just copied into
-        ``versions`` (its columns first, in order), opened at ``pending[key]``
-        (``asof_to`` NULL). The copy's stored form is the row's, known or UNKNOWN."""
+        """Each row of ``table`` under a key of ``closed`` was just copied into
+        ``versions`` (its columns first, in order, then ``asof_to``), closed at
+        ``closed[key]``, if it was written before that (``PageWriter._copy``, which has
+        read every row of them the page did not know). The copy's stored form is the
+        row's, followed by that position."""
         rows = self.now.get(table.name, {})
+        self.hasher(versions)
+        vbefore = self.before.setdefault(versions.name, {})
         vnow = self.now.setdefault(versions.name, {})
-        exact = (
-            self.predictor(versions, conn.dialect) is not None
-            and [c.name for c in versions.columns][: len(table.columns)]
-            == [c.name for c in table.columns]
-            and len(versions.columns) == len(table.columns) + 2
-        )
-        for k, at in pending.items():
+        at_from = [c.name for c in table.columns].index(ver.FROM)
+        exact = self.predictor(versions, conn.dialect) is not None and [
+            c.name for c in versions.columns
+        ] == [*(c.name for c in table.columns), ver.TO]
+        for k, at in closed.items():
             row = rows.get(k, UNKNOWN)
-            vk = (*k, at)
-            if not exact or row is UNKNOWN or type(at) is not int or vk not in vnow:
-                continue  # noted by ``touch_new``: read back
-            vnow[vk] = (*row, at, None)
+            if row is UNKNOWN:
+                continue  # not there: nothing was copied
+            since = row[at_from]
+            if since >= at:
+                continue  # written by this event already: its version was copied then
+            vk = (*k, since)
+            vbefore.setdefault(vk, None)
+            vnow[vk] = (*row, at) if exact and type(at) is int else UNKNOWN
 
     def _verify(
         self,

@@ -53,7 +53,8 @@ from tests.integration.test_compliance_report import (
 
 COLUMNS = (
     "segment_id, aggregate_id, sha256, camera_id, recorded_start, recorded_end, captured_at, "
-    "size, deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id"
+    "size, deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id, "
+    "asof_from"
 )
 
 
@@ -141,8 +142,8 @@ HOME_FORGERIES = {
     # an overdue segment made up (a copy of one under another id)
     "inserted": f"INSERT INTO proj_retention_segments ({COLUMNS}) SELECT 'forged-1', "
     "'forged-aggregate', sha256, camera_id, recorded_start, recorded_end, captured_at, size, "
-    "deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id "
-    "FROM proj_retention_segments WHERE segment_id = '{overdue}'",
+    "deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id, "
+    "asof_from FROM proj_retention_segments WHERE segment_id = '{overdue}'",
 }
 LATE_FORGERIES = {
     # the late purge deleted: "1 segment was purged late" would vanish
@@ -153,8 +154,8 @@ LATE_FORGERIES = {
     # a purge on time made up, late, in the same hour
     "late purge inserted": f"INSERT INTO proj_retention_segments ({COLUMNS}) SELECT 'forged-2', "
     "'forged-aggregate-2', sha256, camera_id, recorded_start, recorded_end, captured_at, size, "
-    "deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id "
-    "FROM proj_retention_segments WHERE segment_id = '{late}'",
+    "deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id, "
+    "asof_from FROM proj_retention_segments WHERE segment_id = '{late}'",
 }
 
 
@@ -379,7 +380,7 @@ def test_a_seal_from_before_buckets_over_changed_rows_keeps_refusing(
 # ---- refused attempts by the day they were recorded -----------------------------------------
 
 REFUSAL_COLUMNS = (
-    "notification_id, recorded_at, actor, actor_role, action, subject, rule_id, message"
+    "notification_id, recorded_at, actor, actor_role, action, subject, rule_id, message, asof_from"
 )
 # The scenario's refusals: the restroom camera (NOW) and a viewing (NOW + 1 day), both in
 # the home page's week at REPORT_NOW.
@@ -394,7 +395,8 @@ REFUSAL_FORGERIES = {
     "SET recorded_at = '2000-01-01 00:00:00.000000' WHERE action = 'camera add'",
     # a refusal made up (a copy under another position)
     "inserted": f"INSERT INTO proj_refusals ({REFUSAL_COLUMNS}) SELECT notification_id + 100000, "
-    "recorded_at, actor, actor_role, action, subject, rule_id, message FROM proj_refusals "
+    "recorded_at, actor, actor_role, action, subject, rule_id, message, asof_from "
+    "FROM proj_refusals "
     "WHERE action = 'camera add'",
 }
 LATER = REPORT_NOW + timedelta(days=15)  # a week after which holds none of the refusals
@@ -511,8 +513,8 @@ CAMERA_FORGERIES = {
     # a lobby segment made up (a copy under another id)
     "inserted": f"INSERT INTO proj_retention_segments ({COLUMNS}) SELECT 'forged-3', "
     "'forged-aggregate-3', sha256, camera_id, recorded_start, recorded_end, captured_at, size, "
-    "deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id "
-    "FROM proj_retention_segments WHERE segment_id = '{held}'",
+    "deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id, "
+    "asof_from FROM proj_retention_segments WHERE segment_id = '{held}'",
 }
 
 

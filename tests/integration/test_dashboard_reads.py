@@ -106,6 +106,7 @@ def test_late_purges_are_counted_as_the_report_judged_them(database_url: str) ->
                     purged=True,
                     purged_at=purged_at,
                     notification_id=i + 1,
+                    asof_from=i + 1,
                 )  # fmt: skip
             )
     in_period = [r for r in rows if start <= r[3] < end]
