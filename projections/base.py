@@ -241,6 +241,10 @@ class PageWriter:
                     if isinstance(t, Table)
                 )
                 self._touches[statement] = touches
+            # What a read or write of these tables must see. The copies of rows from
+            # before the page (``_first``) wait for the table's own writes: a read
+            # does not need them (nothing reads a version table while handling), and
+            # on SQLite the first write takes the database's write lock.
             for name in touches & self._queue.keys():
                 self._write_table(name)
         if (
@@ -299,7 +303,6 @@ class PageWriter:
             return
         p = self.position
         written = self._written.setdefault(table.name, {})
-        queue = self._queue.setdefault(table.name, [])
         shape = ("copy", table)
         first: list[dict[str, Any]] | None = None
         for k in keys:
@@ -308,7 +311,7 @@ class PageWriter:
                 continue
             written[k] = p
             if at is not None:
-                queue.append((shape, {"_p": p, "_k": k}))
+                self._queue.setdefault(table.name, []).append((shape, {"_p": p, "_k": k}))
                 continue
             if first is None:
                 first = self._first.setdefault(table.name, (table, []))[1]
@@ -397,7 +400,7 @@ class PageWriter:
     def flush(self) -> None:
         """Write everything queued. Tables are independent (no foreign keys or triggers
         between read models), so each table's statements are written in their order."""
-        for name in list(self._queue):
+        for name in list(self._queue.keys() | self._first.keys()):
             self._write_table(name)
         self._staged = {}
 
