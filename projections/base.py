@@ -331,21 +331,21 @@ class PageWriter:
             unknown = [k for k in closed if rows.get(k, UNKNOWN) is UNKNOWN]
             names = [c.name for c in table.primary_key.columns]
             sealer.touch_keys(self.conn, table, names, unknown, unknown=False)
-        rows_params = [(at, *k, at) for k, at in closed.items()]
         sql = _version_sql(table, versions, self.conn.dialect)
         if sql is None:
-            self._versions_by_statement(table, versions, rows_params)
+            self._versions_by_statement(table, versions, closed)
         else:
+            rows_params = [(at, *k, at) for k, at in closed.items()]
             self.conn.exec_driver_sql(sql, rows_params)  # type: ignore[arg-type]
         if sealer is not None:
             sealer.copied(self.conn, table, versions, closed)
 
     def _versions_by_statement(
-        self, table: Table, versions: Table, rows: list[tuple[Any, ...]]
+        self, table: Table, versions: Table, closed: dict[tuple[Any, ...], int]
     ) -> None:
         """``_version_sql``'s statement through SQLAlchemy (another driver)."""
         names = [c.name for c in table.primary_key.columns]
-        params = [{"_p": r[0], **{f"_k{i}": v for i, v in enumerate(r[1:-1])}} for r in rows]
+        params = [{"_p": at, **{f"_k{i}": v for i, v in enumerate(k)}} for k, at in closed.items()]
         self.conn.execute(
             versions.insert().from_select(
                 [*(c.name for c in table.columns), ver.TO],
