@@ -269,6 +269,27 @@ def test_a_forged_version_row_is_caught(led: Ledger) -> None:
     views.close()
 
 
+def test_a_forged_asof_from_is_caught(led: Ledger) -> None:
+    """A row's ``asof_from`` decides which past states show it: moved later, the row
+    vanishes from every as-of read before then. It is sealed with the row and checked on
+    a checked as-of read (R29), which reads the table whole, not its buckets."""
+    at = _moments(led)[5]
+    url = led.datadir.database_url  # type: ignore[union-attr]
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        changed = conn.execute(
+            text(
+                "UPDATE proj_retention_segments SET asof_from = asof_from + 1000000 "
+                "WHERE segment_id = (SELECT min(segment_id) FROM proj_retention_segments)"
+            )
+        ).rowcount
+    engine.dispose()
+    assert changed == 1
+    with pytest.raises(ReadModelTampered) as raised:
+        read_views(led, lambda c: segment_rows(c, at), as_of=at, checked=True)
+    assert "proj_retention_segments" in str(raised.value)
+
+
 def test_read_models_from_before_versions_replay_until_rebuilt(led: Ledger) -> None:
     """A ledger whose read models were kept before versions existed: their version tables
     are created empty, so they hold no past. ``--as-of`` replays the log (still exact)
