@@ -144,8 +144,11 @@ def view_segment(
         not_staff_monitoring=not_staff_monitoring,
     )  # fmt: skip
     seg = permit.segment
-    name = f"{seg.segment_id}-{now:%Y%m%dT%H%M%SZ}{_suffix(seg.media)}"
-    target = check_destination(Path(out) if out else viewing_dir(ledger) / name, force=force)
+    target = check_destination(
+        Path(out) if out else _free_name(viewing_dir(ledger), seg.segment_id, now, seg.media),
+        force=force,
+        viewing_copy=True,
+    )
     made = _private(ledger, "view", seg.media)
     until = now + COPY_SESSION
     try:
@@ -219,7 +222,7 @@ def frame_of_segment(
     out_png = Path(out_png)
     if out_png.suffix.lower() != ".png":
         raise InvalidInput(f"{out_png}: a still is written as PNG; end the name in .png")
-    check_destination(out_png, force=force)
+    check_destination(out_png, force=force, viewing_copy=True)
     permit = ledger.check_viewing(
         segment_id, reason=reason, purpose=purpose, actor=actor,
         not_staff_monitoring=not_staff_monitoring,
@@ -247,6 +250,17 @@ def frame_of_segment(
     return ViewResult(seg.segment_id, out_png, permit.archived, until)
 
 
+def _free_name(folder: Path, segment_id: str, now: datetime, media: dict[str, object]) -> Path:
+    """A viewing copy's default name in ``viewing/``: the segment and the time, with
+    "-2", "-3", ... when that name is taken (two viewings of one segment in one second)."""
+    stem, suffix = f"{segment_id}-{now:%Y%m%dT%H%M%SZ}", _suffix(media)
+    path, n = folder / f"{stem}{suffix}", 1
+    while os.path.lexists(path):
+        n += 1
+        path = folder / f"{stem}-{n}{suffix}"
+    return path
+
+
 def _private(ledger: Ledger, what: str, media: dict[str, object], suffix: str = "") -> Path:
     """A name in ``viewing/`` for plaintext made before its viewing is recorded (R16b): a
     crash leaves it where the sweep finds it, a stray."""
@@ -259,7 +273,7 @@ def _put(made: Path, target: Path, *, force: bool) -> None:
     rename on the same file system, else a copy."""
     import shutil
 
-    with staged(target, force=force, mode=PRIVATE) as tmp:
+    with staged(target, force=force, mode=PRIVATE, viewing_copy=True) as tmp:
         try:
             os.replace(made, tmp)
         except OSError:

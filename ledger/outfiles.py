@@ -10,6 +10,10 @@ checkpoints, proofs, stills, viewing copies and evidence packages (issue 14, fin
   name was taken in the meantime, so there is no check-then-write race. Never, even with
   ``force``, over a file of a Custodes data directory (its ledger, keys, footage): only
   the ledger's own writers replace one (``ledger_file``).
+* Never a new file or folder in a data directory's own folders (``RESERVED``): ``keys/``
+  and ``footage/`` hold the ledger's secrets and vault, and the sweep removes whatever
+  ``viewing/`` holds that no viewing recorded (R16b), so a report or an evidence package
+  put there would be destroyed. Only a viewing copy may be written in ``viewing/``.
 * Whole or not at all: written to a temporary file in the same directory, fsynced, put
   in place, and the directory fsynced. A failure (a full disk, a read-only directory)
   leaves nothing behind and raises :class:`OutputFailed`, one line naming the path.
@@ -68,11 +72,16 @@ def _refuse_link(path: Path) -> None:
 
 
 def check_destination(
-    path: str | os.PathLike[str], *, force: bool = False, ledger_file: bool = False
+    path: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    ledger_file: bool = False,
+    viewing_copy: bool = False,
 ) -> Path:
     """The file path to write, or :class:`OutputRefused` before any work is done.
     ``ledger_file``: the caller replaces a data directory's own file (the kept checkpoint,
-    the last failed verification); ``--force`` alone never replaces one."""
+    the last failed verification); ``--force`` alone never replaces one. ``viewing_copy``:
+    a recorded viewing's copy, which may be written in ``viewing/``."""
     target = Path(path).expanduser()
     st = _lstat(target)
     if st is not None:
@@ -96,12 +105,43 @@ def check_destination(
                 "keys, its footage): --force never replaces one. Choose a path outside it; "
                 "nothing was written."
             )
+    if not ledger_file:
+        _refuse_reserved(target, viewing_copy=viewing_copy)
     if not target.parent.is_dir():
         raise OutputRefused(
             f"cannot write {target}: the directory {target.parent} does not exist; create "
             "it or choose another path."
         )
     return target
+
+
+# A data directory's folders that only the ledger writes in (see the module's rules).
+RESERVED = ("footage", "keys", "viewing")
+
+
+def _refuse_reserved(target: Path, *, viewing_copy: bool = False) -> None:
+    """:class:`OutputRefused` for a new file or folder in a data directory's own folders."""
+    home = _data_dir_of(target)
+    if home is None:
+        return
+    try:
+        inside = target.parent.resolve().relative_to(home).parts
+    except ValueError:
+        return
+    if not inside or inside[0] not in RESERVED:
+        return
+    if viewing_copy and inside == ("viewing",):
+        return
+    folder = home / inside[0]
+    why = (
+        "the sweep removes every file there that no viewing recorded"
+        if inside[0] == "viewing"
+        else "only the ledger writes there"
+    )
+    raise OutputRefused(
+        f"{target} is inside {folder}, a folder of the Custodes data directory ({why}). "
+        "Choose a path outside it; nothing was written."
+    )
 
 
 def _data_dir_of(path: Path) -> Path | None:
@@ -118,8 +158,10 @@ def _data_dir_of(path: Path) -> Path | None:
 
 def check_new_directory(path: str | os.PathLike[str]) -> Path:
     """A directory path to fill (an evidence package, a restored data directory): new, or
-    an existing empty real directory; never a symbolic link."""
+    an existing empty real directory; never a symbolic link, never in a data directory's
+    own folders (``RESERVED``)."""
     target = Path(path).expanduser()
+    _refuse_reserved(target)
     st = _lstat(target)
     if st is not None:
         if stat.S_ISLNK(st.st_mode):
@@ -207,12 +249,16 @@ def staged(
     mode: int = PRIVATE,
     suffix: str = "",
     ledger_file: bool = False,
+    viewing_copy: bool = False,
 ) -> Iterator[Path]:
     """A new, empty, private temporary file beside ``path`` for the block to fill (by
     name: OpenCV, fpdf2, tarfile); when the block ends without an error it is synced,
     given ``mode`` and put in place. ``suffix`` keeps a name extension a writer needs
-    (OpenCV picks the image format from it); ``ledger_file`` as for ``check_destination``."""
-    target = check_destination(path, force=force, ledger_file=ledger_file)
+    (OpenCV picks the image format from it); ``ledger_file`` and ``viewing_copy`` as for
+    ``check_destination``."""
+    target = check_destination(
+        path, force=force, ledger_file=ledger_file, viewing_copy=viewing_copy
+    )
     try:
         tmp = _new_temp(target, suffix)
     except OSError as e:

@@ -245,3 +245,42 @@ def test_force_never_replaces_a_file_of_the_data_directory(run, tmp_path: Path) 
     mine.write_bytes(b"old")
     run(*view, str(mine))
     assert mine.read_bytes() != b"old"
+
+
+def test_nothing_is_written_where_the_sweep_or_the_vault_would_take_it(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A report written into viewing/ was removed by the next sweep as a stray copy; one
+    in keys/ or footage/ sat among the ledger's secrets. Only a viewing's own copy goes in
+    viewing/, and two viewings of a segment in one second each get their own copy."""
+    run("camera", "add", "lobby-1", "--location", "Lobby", "--zone", "public",
+        "--signage-posted", "--as", D, now=SETUP)  # fmt: skip
+    (tmp_path / "in").mkdir()
+    source = write_clip(
+        tmp_path / "in" / f"lobby-1_{REC:%Y%m%dT%H%M%SZ}.mp4",
+        seconds=1, fps=5, size=(160, 120), start=REC,
+    )  # fmt: skip
+    ingested = run("footage", "ingest", str(source), "--camera", "lobby-1", "--as", D, "--json")
+    seg = json.loads(ingested.stdout)[0]["segment_id"]
+    before = count_events(run.data)
+    report = ["report", "compliance", "--from", "2026-11-01", "--to", "2026-11-01",
+              "--format", "json", "--as", D, "--out"]  # fmt: skip
+    for folder in ("viewing", "keys", "footage"):
+        (run.data / folder).mkdir(exist_ok=True)
+        out = run.data / folder / "report.json"
+        result = run(*report, str(out), code=1)
+        assert (
+            f"{out} is inside {run.data / folder}, a folder of the Custodes data" in result.stderr
+        )
+        assert not out.exists()
+    assert count_events(run.data) == before  # nothing recorded
+    run(*report, str(run.data / "report.json"))  # beside the ledger: the user's to keep
+
+    view = ["footage", "view", seg, "--reason", "patron reported a fall", "--purpose",
+            "safety", "--as", D]  # fmt: skip
+    copies = [Path(run(*view).stdout.strip()) for _ in range(2)]  # in one second
+    assert copies[0] != copies[1] and all(c.parent == run.data / "viewing" for c in copies)
+    assert copies[1].name == copies[0].stem + "-2" + copies[0].suffix
+    mine = run.data / "viewing" / "mine.mp4"  # a viewing's copy may be named there
+    run(*view, "--out", str(mine))
+    listed = json.loads(run("footage", "copies", "--as", D, "--json").stdout)
+    assert sorted(c["path"] for c in listed["copies"]) == sorted(map(str, [*copies, mine]))
+    assert listed["strays"] == []

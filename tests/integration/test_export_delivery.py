@@ -161,3 +161,24 @@ def test_a_package_killed_while_it_is_built_is_discarded_by_the_next_run(
     assert finish_pending_exports(ledger, ledger.datadir.signing_key(None)) == []
     assert kinds(ledger) == before  # nothing was recorded
     assert not work.exists() or not any(work.rglob("*.mp4")), "the clips were left behind"
+
+
+@pytest.mark.parametrize("folder", ["viewing", "footage", "keys"])
+def test_a_package_inside_the_data_directorys_own_folders_is_refused(
+    data_dir: Path, tmp_path: Path, folder: str
+) -> None:
+    """The sweep removes whatever viewing/ holds that no viewing recorded (R16b), and
+    footage/ and keys/ are the vault's and the keys': evidence delivered there would be
+    destroyed or mistaken for the ledger's own. Refused before anything is recorded."""
+    ledger = footage_ledger(data_dir)
+    seg = _segment(ledger, tmp_path)
+    ref = _approved_request(ledger, [seg])
+    (data_dir / folder).mkdir(exist_ok=True)
+    target = data_dir / folder / "evidence"
+    before = kinds(ledger)
+    with pytest.raises(InvalidInput, match=f"{target} is inside {data_dir / folder}, a folder"):
+        _export(ledger, [seg], ref, target)
+    assert kinds(ledger) == before
+    assert not target.exists() and list((data_dir / folder).glob(".evidence.*")) == []
+    _export(ledger, [seg], ref, data_dir / "evidence")  # the data directory itself: allowed
+    assert kinds(ledger).count("EvidenceExported") == 1
