@@ -135,6 +135,7 @@ def export_footage(
     request_ref: str,
     to: Path,
     actor: str,
+    remote: bool,
     signing_key: Any,
     redact_faces: bool = False,
     regions: Sequence[tuple[int, int, int, int]] = (),
@@ -200,7 +201,7 @@ def export_footage(
         note.unlink(missing_ok=True)
         raise
     try:
-        ledger.record_export(permit, clips, stamp=stamp)
+        ledger.record_export(permit, clips, stamp=stamp, remote=remote)
     except BaseException:
         if ledger.recorded_export(UUID(pending["export_id"])) is None:
             _discard(pending, note)  # nothing recorded: nothing to finish

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
@@ -132,3 +133,10 @@ def stderr_is_tty() -> bool:
 
 def wraps(f: F) -> Callable[[Callable[..., Any]], F]:
     return lambda g: update_wrapper(g, f)  # type: ignore[return-value]
+
+
+def remote_session(said: bool) -> bool:
+    """Whether a viewing (an export is one too) is remote (Policy V-B keeps its log "for
+    remote access and viewing"): said with --remote, or seen in the SSH session sshd set up for this login,
+    as the web sees it in the connection. Nothing here marks a remote session local."""
+    return said or any(os.environ.get(v, "").strip() for v in ("SSH_CONNECTION", "SSH_CLIENT"))

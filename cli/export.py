@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from cli.common import Context, actor_option, emit_json, info, json_option, pass_ctx
+from cli.common import (
+    Context,
+    actor_option,
+    emit_json,
+    info,
+    json_option,
+    pass_ctx,
+    remote_session,
+)
 from cli.output import echo
 from cli.proofs import signing_passphrase
 from ledger.rules import FOOTAGE_ARCHIVE_ACCESS
@@ -106,6 +114,7 @@ def footage_export(
             request_ref=request_ref,
             to=to,
             actor=actor,
+            remote=remote_session(False),
             signing_key=key,
             redact_faces=redact == "faces",
             regions=boxes,

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from cli.common import (
     info,
     json_option,
     pass_ctx,
+    remote_session,
     table,
     wraps,
 )
@@ -316,13 +316,6 @@ def _view_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--reason", default="", help="Why you view it (required, recorded).")(f)
 
 
-def _remote(said: bool) -> bool:
-    """Whether a viewing is remote (Policy V-B keeps its log "for remote access and
-    viewing"): said with --remote, or seen in the SSH session sshd set up for this login,
-    as the web sees it in the connection. Nothing here marks a remote session local."""
-    return said or any(os.environ.get(v, "").strip() for v in ("SSH_CONNECTION", "SSH_CLIENT"))
-
-
 @footage_group.command("view")
 @click.argument("segment")
 @_view_options
@@ -365,7 +358,7 @@ def footage_view(
         segment,
         reason=reason,
         purpose=purpose,
-        remote=_remote(remote),
+        remote=remote_session(remote),
         out=out,
         actor=actor,
         force=force,
@@ -439,7 +432,7 @@ def footage_frame(
         out_png=out,
         reason=reason,
         purpose=purpose,
-        remote=_remote(remote),
+        remote=remote_session(remote),
         actor=actor,
         force=force,
         not_staff_monitoring=not_staff_monitoring,

@@ -537,7 +537,8 @@ def _law_enforcement(
     yield MONTH + timedelta(days=5, hours=13)
     package = export_footage(
         ledger, [segs["front-door"][0]], request_ref=le, to=out / "evidence-MPD-26-1187",
-        actor=DIRECTOR, signing_key=ledger.datadir.signing_key(None), redact_faces=True,
+        actor=DIRECTOR, remote=False, signing_key=ledger.datadir.signing_key(None),
+        redact_faces=True,
     )  # fmt: skip
     summary.evidence = package.path
     summary.note(f"Law enforcement {le}: footage exported, faces redacted")

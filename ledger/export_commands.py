@@ -110,10 +110,12 @@ class ExportCommands(LedgerBase):
         )
 
     def record_export(
-        self, permit: ExportPermit, clips: list[dict[str, Any]], *, stamp: str
+        self, permit: ExportPermit, clips: list[dict[str, Any]], *, stamp: str, remote: bool
     ) -> UUID:
         """Record the release on the request (checked again against the Director's
         decision), the export and each derivation; returns the export's aggregate id.
+        Each segment's export is a viewing of it (R16), ``remote`` as the exporter's
+        session is (Policy V-B).
 
         ``stamp`` is the export time written in the package's manifest
         (:func:`exported_at`): the export's id commits to it, so it must be the one the
@@ -161,7 +163,7 @@ class ExportCommands(LedgerBase):
             )
         self.save(export)
         for view in permit.view_permits:
-            features.record_viewing(view, kind="export", remote=False)
+            features.record_viewing(view, kind="export", remote=remote)
         return export.id
 
     def recorded_export(self, export_uuid: UUID) -> dict[str, Any] | None:

@@ -17,12 +17,13 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect
+from flask import Blueprint, Response, abort, redirect, request
 
 from ledger import rules
 from ledger.errors import InvalidInput, NotFound
 from ledger.outfiles import PRIVATE_DIR
 from web.app import acting, desk
+from web.command import is_loopback
 from web.forms import ExportForm, RecordForm, options
 
 bp = Blueprint("exports", __name__)
@@ -98,6 +99,7 @@ def export(ref: str) -> Response:
                 request_ref=ref,
                 to=target,
                 actor=me,
+                remote=not is_loopback(request.remote_addr or ""),
                 signing_key=key,
                 redact_faces=bool(form.redact_faces.data),
             )  # fmt: skip (a refusal is recorded and shown as 403)

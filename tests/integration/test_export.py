@@ -52,6 +52,7 @@ def _export(ledger: Ledger, segments: list[str], ref: str, to: Path, **kw: objec
     assert ledger.datadir is not None
     key = ledger.datadir.signing_key(None)
     ledger.clock.set(LATER)
+    kw.setdefault("remote", False)
     return export_footage(
         ledger, segments, request_ref=ref, to=to, actor=DIRECTOR, signing_key=key, **kw
     )
@@ -155,7 +156,7 @@ def test_staff_may_not_export(data_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(NotPermitted, match="FOOTAGE-ARCHIVE-ACCESS"):
         ledger.clock.set(LATER)
         export_footage(
-            ledger, [seg], request_ref=ref, to=tmp_path / "e", actor=STAFF, signing_key=ledger.datadir.signing_key(None),
+            ledger, [seg], request_ref=ref, to=tmp_path / "e", actor=STAFF, remote=False, signing_key=ledger.datadir.signing_key(None),
         )  # fmt: skip
 
 
@@ -227,7 +228,7 @@ def test_a_purged_segment_cannot_be_exported(data_dir: Path, tmp_path: Path) -> 
     with pytest.raises(InvalidInput, match=f"segment {seg} was purged on"):
         ledger.clock.set(later)
         export_footage(
-            ledger, [seg], request_ref=ref, to=tmp_path / "e", actor=DIRECTOR,
+            ledger, [seg], request_ref=ref, to=tmp_path / "e", actor=DIRECTOR, remote=False,
             signing_key=ledger.datadir.signing_key(None),
         )  # fmt: skip
     assert not (tmp_path / "e").exists()

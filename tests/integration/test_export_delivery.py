@@ -3,6 +3,7 @@ is recorded (issue 14, findings 8 and 10), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from datetime import datetime, timedelta
@@ -113,7 +114,7 @@ def test_the_package_verifies_when_the_clock_moves_during_the_export(
     out = tmp_path / "evidence"
     assert ledger.datadir is not None
     export_footage(
-        ledger, [seg], request_ref=ref, to=out, actor=DIRECTOR,
+        ledger, [seg], request_ref=ref, to=out, actor=DIRECTOR, remote=False,
         signing_key=ledger.datadir.signing_key(None),
     )  # fmt: skip
     verify_package(out)  # the export's id commits to the time in the manifest
@@ -182,3 +183,32 @@ def test_a_package_inside_the_data_directorys_own_folders_is_refused(
     assert not target.exists() and list((data_dir / folder).glob(".evidence.*")) == []
     _export(ledger, [seg], ref, data_dir / "evidence")  # the data directory itself: allowed
     assert kinds(ledger).count("EvidenceExported") == 1
+
+
+def test_an_export_from_an_ssh_session_is_a_remote_viewing(data_dir: Path, tmp_path: Path) -> None:
+    """An export decrypts each clip: it is a viewing of archived footage (R16), and Policy
+    V-B keeps the log "for remote access and viewing". `footage view` over SSH was
+    recorded as remote; `footage export` over SSH was recorded as not remote."""
+    ledger = footage_ledger(data_dir)
+    segs = [_segment(ledger, tmp_path)]
+    ref = _approved_request(ledger, segs)
+    ledger.close()
+    runner = CustodesRunner()
+    ssh = {"SSH_CONNECTION": "203.0.113.7 50022 192.0.2.10 22", "SSH_CLIENT": None}
+    exported = runner.invoke(
+        custodes,
+        ["--data-dir", str(data_dir), "footage", "export", *segs, "--request", ref,
+         "--to", str(tmp_path / "evidence"), "--as", DIRECTOR],
+        obj=ManualClock(LATER), env=ssh,
+    )  # fmt: skip
+    assert exported.exit_code == 0, exported.output
+    day = f"{LATER:%Y-%m-%d}"
+    log = runner.invoke(
+        custodes,
+        ["--data-dir", str(data_dir), "report", "access", "--from", day, "--to", day,
+         "--json", "--as", DIRECTOR],
+        obj=ManualClock(LATER + timedelta(hours=1)),
+    )  # fmt: skip
+    assert log.exit_code == 0, log.output
+    viewings = json.loads(log.stdout)["viewings"]
+    assert [(v["kind"], v["remote"]) for v in viewings] == [("export", True)]
