@@ -428,9 +428,11 @@ REQUIREMENTS: dict[str, str] = {
     "release goes only to that officer, in person.",
     "R11": "An emergency release opens a follow-up (judicial review or a later court order).",
     "R12": "No camera where people expect privacy; no audio; signage at the entrances.",
-    "R13": "Footage is kept for the adopted number of days (30, never less), longer when "
-    "flagged for a named incident up to a bounded end, and then purged; footage past its "
-    "deadline is not viewed or exported unless held.",
+    "R13": "Footage is kept for the retention days of the adopted policy version in force "
+    "when its recording began (30 in the seed library's policy; only adopting a new "
+    "version changes them, never a setting), longer when flagged for a named incident up "
+    "to a bounded end, and then purged; footage past its deadline is not viewed or "
+    "exported unless held.",
     "R14": "Holds (legal, law enforcement, investigation, FOIA) block purges; only the "
     "Director releases one, with a reason.",
     "R15": "A purge records what was destroyed, how, by whom and under which schedule.",
