@@ -23,11 +23,18 @@ the temporary directory and the note, and the next ``custodes footage export`` (
 finishes an interrupted purge. A note whose export the ledger does not hold (a crash
 before 3 took effect, or while the package was built: plaintext clips outside the data
 directory) is discarded with its temporary directory.
+
+An export under way holds a lock beside its note (``<note>.lock``, ``flock``) from before
+the note is written until it is gone or the process ends, and the next run finishes or
+discards only notes whose lock it can take: an export another process (the dashboard,
+a second Director) is building or finishing right now is left to it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -151,69 +158,75 @@ def export_footage(
     permit = ledger.check_export(request_ref, segments, actor=actor)
     verified(open_chain(datadir))  # a tampered ledger: exit 3 before anything is recorded
     vault = open_vault(ledger)
-    work = Path(tempfile.mkdtemp(prefix=f".{to.name}.", suffix=".export", dir=to.parent))
-    reserved = False
     # R16b: the clips decrypted into ``work`` are plaintext outside the data directory. The
     # note naming it comes first, so a crash while it is built (a kill, a power cut) leaves
-    # a note the next run discards with the directory, never clips nobody knows of.
+    # a note the next run discards with the directory, never clips nobody knows of. Its
+    # lock, taken first, keeps another process's run from finishing or discarding it.
     note = _pending_dir(ledger) / f"{uuid4()}.json"
+    held = _hold(note, wait=True)
+    assert held is not None
     try:
-        _write_pending(ledger, {"format": PENDING_FORMAT, "building": True, "work": str(work),
-                                "target": str(to)}, note)  # fmt: skip
-        clips = _write_clips(
-            ledger, vault, permit, work, redact_faces, list(regions), now, progress
-        )
-        stamp = exported_at(now)
-        write_bytes(work / "public-key.pem", datadir.public_key_pem())
-        write_bytes(
-            work / "README.txt",
-            README.format(
-                library=ledger.site().library,
-                request=permit.request_ref,
-                case=permit.case_number or "-",
-                exported_at=f"{now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
-                exporter=permit.who.name,
-                recipient=permit.recipient,
-                clips=len(clips),
-            ).encode(),
-        )
-        if not to.exists():
-            to.mkdir(mode=PRIVATE_DIR)  # reserved: the package is renamed onto it
-            reserved = True
-        pending = {
-            "format": PENDING_FORMAT,
-            "export_id": str(export_id(content_digest(clips, permit.request_ref, stamp))),
-            "work": str(work),
-            "target": str(to),
-            "request": permit.request_ref,
-            "case_number": permit.case_number,
-            "recipient": permit.recipient,
-            "purpose": permit.purpose,
-            "exporter": {"name": permit.who.name, "role": permit.who.role},
-            "exported_at": stamp,
-            "clips": clips,
-        }
-        _write_pending(ledger, pending, note)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        if reserved:
-            to.rmdir()
-        note.unlink(missing_ok=True)
-        raise
-    try:
-        ledger.record_export(permit, clips, stamp=stamp, remote=remote)
-    except BaseException:
-        if ledger.recorded_export(UUID(pending["export_id"])) is None:
-            _discard(pending, note)  # nothing recorded: nothing to finish
-        raise
-    try:
-        if fail_at is not None:
-            fail_at("recorded")
-        return _finish(ledger, pending, note, signing_key)
-    except ExportIncomplete:
-        raise
-    except Exception as e:
-        raise _incomplete(pending, e) from e
+        work = Path(tempfile.mkdtemp(prefix=f".{to.name}.", suffix=".export", dir=to.parent))
+        reserved = False
+        try:
+            _write_pending(ledger, {"format": PENDING_FORMAT, "building": True, "work": str(work),
+                                    "target": str(to)}, note)  # fmt: skip
+            clips = _write_clips(
+                ledger, vault, permit, work, redact_faces, list(regions), now, progress
+            )
+            stamp = exported_at(now)
+            write_bytes(work / "public-key.pem", datadir.public_key_pem())
+            write_bytes(
+                work / "README.txt",
+                README.format(
+                    library=ledger.site().library,
+                    request=permit.request_ref,
+                    case=permit.case_number or "-",
+                    exported_at=f"{now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+                    exporter=permit.who.name,
+                    recipient=permit.recipient,
+                    clips=len(clips),
+                ).encode(),
+            )
+            if not to.exists():
+                to.mkdir(mode=PRIVATE_DIR)  # reserved: the package is renamed onto it
+                reserved = True
+            pending = {
+                "format": PENDING_FORMAT,
+                "export_id": str(export_id(content_digest(clips, permit.request_ref, stamp))),
+                "work": str(work),
+                "target": str(to),
+                "request": permit.request_ref,
+                "case_number": permit.case_number,
+                "recipient": permit.recipient,
+                "purpose": permit.purpose,
+                "exporter": {"name": permit.who.name, "role": permit.who.role},
+                "exported_at": stamp,
+                "clips": clips,
+            }
+            _write_pending(ledger, pending, note)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            if reserved:
+                to.rmdir()
+            note.unlink(missing_ok=True)
+            raise
+        try:
+            ledger.record_export(permit, clips, stamp=stamp, remote=remote)
+        except BaseException:
+            if ledger.recorded_export(UUID(pending["export_id"])) is None:
+                _discard(pending, note)  # nothing recorded: nothing to finish
+            raise
+        try:
+            if fail_at is not None:
+                fail_at("recorded")
+            return _finish(ledger, pending, note, signing_key)
+        except ExportIncomplete:
+            raise
+        except Exception as e:
+            raise _incomplete(pending, e) from e
+    finally:
+        _let_go(note, held)
 
 
 def finish_pending_exports(ledger: Ledger, signing_key: Any) -> list[ExportResult]:
@@ -221,21 +234,54 @@ def finish_pending_exports(ledger: Ledger, signing_key: Any) -> list[ExportResul
     discard the notes of exports that were never recorded. Returns those finished."""
     finished = []
     for note in sorted(_pending_dir(ledger).glob("*.json")):
-        pending = json.loads(note.read_text())
-        if pending.get("building"):  # a crash while the package was built: never recorded
-            shutil.rmtree(pending["work"], ignore_errors=True)
-            note.unlink(missing_ok=True)
-            continue
-        if ledger.recorded_export(UUID(pending["export_id"])) is None:
-            _discard(pending, note)
-            continue
+        held = _hold(note, wait=False)
+        if held is None:
+            continue  # under way in another process (the dashboard, another export)
         try:
-            finished.append(_finish(ledger, pending, note, signing_key))
-        except ExportIncomplete:
-            raise
-        except Exception as e:
-            raise _incomplete(pending, e) from e
+            if not note.exists():
+                continue  # finished by its own process meanwhile
+            pending = json.loads(note.read_text())
+            if pending.get("building"):  # a crash while the package was built: never recorded
+                shutil.rmtree(pending["work"], ignore_errors=True)
+                note.unlink(missing_ok=True)
+                continue
+            if ledger.recorded_export(UUID(pending["export_id"])) is None:
+                _discard(pending, note)
+                continue
+            try:
+                finished.append(_finish(ledger, pending, note, signing_key))
+            except ExportIncomplete:
+                raise
+            except Exception as e:
+                raise _incomplete(pending, e) from e
+        finally:
+            _let_go(note, held)
     return finished
+
+
+def _hold(note: Path, *, wait: bool) -> int | None:
+    """Take the lock of the export whose note this is (made if missing: a note from before
+    the locks); ``wait`` False: None when another process holds it."""
+    fd = os.open(note.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, PRIVATE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _let_go(note: Path, fd: int) -> None:
+    """Release an export's lock; its lock file goes with its note (kept while the note
+    waits to be finished)."""
+    try:
+        if not note.exists():
+            note.with_suffix(".lock").unlink(missing_ok=True)
+    finally:
+        os.close(fd)
 
 
 def _finish(ledger: Ledger, pending: dict[str, Any], note: Path, signing_key: Any) -> ExportResult:

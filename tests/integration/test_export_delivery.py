@@ -14,9 +14,10 @@ import pytest
 from capture.export import ExportIncomplete, export_footage, finish_pending_exports
 from cli.main import custodes
 from ledger.clock import ManualClock
+from ledger.datadir import DataDir
 from ledger.errors import InvalidInput
 from ledger.evidence import verify_package
-from tests.identity import CustodesRunner
+from tests.identity import CustodesRunner, open_test_ledger
 from tests.integration.footage_helpers import DIRECTOR, footage_ledger, kinds
 from tests.integration.test_export import LATER, _approved_request, _export, _segment
 
@@ -212,3 +213,31 @@ def test_an_export_from_an_ssh_session_is_a_remote_viewing(data_dir: Path, tmp_p
     assert log.exit_code == 0, log.output
     viewings = json.loads(log.stdout)["viewings"]
     assert [(v["kind"], v["remote"]) for v in viewings] == [("export", True)]
+
+
+def test_an_export_under_way_is_left_to_its_own_process(data_dir: Path, tmp_path: Path) -> None:
+    """A second export run (the dashboard's, another Director's) while one is building or
+    finishing: it discarded the other's note and its clips as a crash's leftovers, or
+    finished its package under it; once recorded, the export could then never be
+    delivered. Now each export holds a lock on its note, and another run leaves it alone.
+    The other run here is a second ledger in this process: ``flock`` locks belong to the
+    open file, so it conflicts as another process would."""
+    ledger = footage_ledger(data_dir)
+    seg = _segment(ledger, tmp_path)
+    ref = _approved_request(ledger, [seg])
+    other = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(LATER))
+    assert other.datadir is not None
+    key = other.datadir.signing_key(None)
+    notes = data_dir / "exports" / "pending"
+    seen: list[tuple[str, int, list[object]]] = []
+
+    def meanwhile(step: str) -> None:  # the other run, at each step of this export
+        seen.append((step, len(list(notes.glob("*.json"))), finish_pending_exports(other, key)))
+
+    out = tmp_path / "evidence"
+    _export(ledger, [seg], ref, out, progress=meanwhile, fail_at=meanwhile)
+    assert [(step, n, done) for step, n, done in seen] == [(seg, 1, []), ("recorded", 1, [])]
+    verify_package(out)  # delivered whole by its own process
+    assert kinds(ledger).count("EvidenceExported") == 1
+    assert list(notes.iterdir()) == []  # the note and its lock are gone
+    other.close()
