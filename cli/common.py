@@ -137,6 +137,7 @@ def wraps(f: F) -> Callable[[Callable[..., Any]], F]:
 
 def remote_session(said: bool) -> bool:
     """Whether a viewing (an export is one too) is remote (Policy V-B keeps its log "for
-    remote access and viewing"): said with --remote, or seen in the SSH session sshd set up for this login,
-    as the web sees it in the connection. Nothing here marks a remote session local."""
+    remote access and viewing"): said with --remote, or seen in the SSH session sshd set
+    up for this login, as the web sees it in the connection. Nothing here marks a remote
+    session local."""
     return said or any(os.environ.get(v, "").strip() for v in ("SSH_CONNECTION", "SSH_CLIENT"))
