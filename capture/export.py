@@ -37,7 +37,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -233,30 +233,67 @@ def finish_pending_exports(ledger: Ledger, signing_key: Any) -> list[ExportResul
     """Finish every export that was recorded but not delivered (a crash, a full disk);
     discard the notes of exports that were never recorded. Returns those finished."""
     finished = []
+    for note, pending in _left_behind(ledger):
+        if _never_recorded(ledger, pending):
+            _drop(pending, note)
+            continue
+        try:
+            finished.append(_finish(ledger, pending, note, signing_key))
+        except ExportIncomplete:
+            raise
+        except Exception as e:
+            raise _incomplete(pending, e) from e
+    return finished
+
+
+@dataclass(frozen=True)
+class LeftBehind:
+    discarded: tuple[str, ...]  # temporary directories of exports never recorded
+    waiting: tuple[str, ...]  # requests whose recorded export waits to be delivered
+
+
+def discard_abandoned_exports(ledger: Ledger, *, dry_run: bool = False) -> LeftBehind:
+    """The retention sweep's part (R16b): remove what exports that were never recorded
+    left behind (their decrypted clips beside the target), without a signing key; list
+    the recorded ones still to be delivered (``footage export --finish-pending``)."""
+    discarded, waiting = [], []
+    for note, pending in _left_behind(ledger):
+        if _never_recorded(ledger, pending):
+            if not dry_run:
+                _drop(pending, note)
+            discarded.append(str(pending["work"]))
+        else:
+            waiting.append(str(pending["request"]))
+    return LeftBehind(tuple(discarded), tuple(waiting))
+
+
+def _left_behind(ledger: Ledger) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Each pending note no process is working on, with its lock held while the caller
+    deals with it: exports a crash or a failure left behind."""
     for note in sorted(_pending_dir(ledger).glob("*.json")):
         held = _hold(note, wait=False)
         if held is None:
             continue  # under way in another process (the dashboard, another export)
         try:
-            if not note.exists():
-                continue  # finished by its own process meanwhile
-            pending = json.loads(note.read_text())
-            if pending.get("building"):  # a crash while the package was built: never recorded
-                shutil.rmtree(pending["work"], ignore_errors=True)
-                note.unlink(missing_ok=True)
-                continue
-            if ledger.recorded_export(UUID(pending["export_id"])) is None:
-                _discard(pending, note)
-                continue
-            try:
-                finished.append(_finish(ledger, pending, note, signing_key))
-            except ExportIncomplete:
-                raise
-            except Exception as e:
-                raise _incomplete(pending, e) from e
+            if note.exists():  # else finished by its own process meanwhile
+                yield note, json.loads(note.read_text())
         finally:
             _let_go(note, held)
-    return finished
+
+
+def _never_recorded(ledger: Ledger, pending: dict[str, Any]) -> bool:
+    """A crash while the package was built, or before the export was recorded."""
+    return bool(pending.get("building")) or (
+        ledger.recorded_export(UUID(pending["export_id"])) is None
+    )
+
+
+def _drop(pending: dict[str, Any], note: Path) -> None:
+    if pending.get("building"):  # the target was not reserved yet: only the clips go
+        shutil.rmtree(pending["work"], ignore_errors=True)
+        note.unlink(missing_ok=True)
+    else:
+        _discard(pending, note)
 
 
 def _hold(note: Path, *, wait: bool) -> int | None:

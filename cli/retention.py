@@ -61,6 +61,7 @@ def retention_sweep(
       custodes retention sweep --dry-run --service
       custodes retention sweep --yes --service
     """
+    from capture.export import discard_abandoned_exports
     from capture.sweep import sweep
     from capture.vault import open_vault
     from capture.viewing import sweep_copies
@@ -103,6 +104,14 @@ def retention_sweep(
              "that is no tracked viewing copy (FOOTAGE-VIEWING-COPY)")  # fmt: skip
     for path in swept.left:
         info(f"failed: could not remove viewing copy {path}")
+    with capture_errors():  # R16b: clips decrypted for exports that were never recorded
+        exports = discard_abandoned_exports(ledger, dry_run=dry_run)
+    for path in exports.discarded:
+        info(f"export: {'would remove' if dry_run else 'removed'} {path}, the clips of an "
+             "export that was never recorded (a crash while it was built)")  # fmt: skip
+    for ref in exports.waiting:
+        info(f"export: the export for {ref} is recorded but not delivered; run `custodes "
+             "footage export --finish-pending` (it needs the signing key)")  # fmt: skip
     if limit is not None:
         due = due[:limit]
     with (

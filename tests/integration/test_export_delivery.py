@@ -241,3 +241,64 @@ def test_an_export_under_way_is_left_to_its_own_process(data_dir: Path, tmp_path
     assert kinds(ledger).count("EvidenceExported") == 1
     assert list(notes.iterdir()) == []  # the note and its lock are gone
     other.close()
+
+
+def test_the_sweep_removes_the_clips_of_an_export_killed_while_built(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clips of an export killed while it was built (plaintext beside its target,
+    R16b) waited for the next command-line export, which might be weeks away; the
+    nightly sweep now removes them (it needs no signing key for that), and names a
+    recorded export still to be delivered without touching it."""
+    import shutil
+
+    import capture.export
+
+    ledger = footage_ledger(data_dir)
+    seg = _segment(ledger, tmp_path)
+    ref = _approved_request(ledger, [seg])
+    writing = capture.export._write_clips
+    kept = tmp_path / "as-killed"
+
+    def killed(*args, **kw):  # type: ignore[no-untyped-def]
+        writing(*args, **kw)
+        shutil.copytree(data_dir / "exports" / "pending", kept / "pending")
+        (work,) = tmp_path.glob(".killed.*")
+        shutil.copytree(work, kept / work.name)  # the disk as a kill -9 leaves it
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(capture.export, "_write_clips", killed)
+    with pytest.raises(KeyboardInterrupt):
+        _export(ledger, [seg], ref, tmp_path / "killed")
+    monkeypatch.undo()
+    shutil.copytree(kept / "pending", data_dir / "exports" / "pending", dirs_exist_ok=True)
+    (work,) = (p for p in kept.iterdir() if p.name.startswith(".killed."))
+    shutil.copytree(work, tmp_path / work.name)
+    work = tmp_path / work.name
+    assert any(work.rglob("*.mp4"))
+
+    def crash(step: str) -> None:
+        raise Crash(step)
+
+    with pytest.raises(ExportIncomplete):  # recorded, not delivered: the sweep leaves it
+        _export(ledger, [seg], ref, tmp_path / "recorded", fail_at=crash)
+    ledger.close()
+    runner = CustodesRunner()
+
+    def sweep(*extra: str) -> str:
+        result = runner.invoke(
+            custodes, ["--data-dir", str(data_dir), "retention", "sweep", "--service", *extra],
+            obj=ManualClock(LATER + timedelta(hours=1)),
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        return result.stderr
+
+    said = sweep("--dry-run")
+    assert f"export: would remove {work}, the clips of an export that was never recorded" in said
+    assert work.is_dir()
+    said = sweep("--yes")
+    assert f"export: removed {work}, the clips of an export" in said
+    assert f"the export for {ref} is recorded but not delivered" in said
+    assert not work.exists()
+    assert len(list((data_dir / "exports" / "pending").glob("*.json"))) == 1  # the recorded one
+    assert (tmp_path / "recorded").is_dir()
