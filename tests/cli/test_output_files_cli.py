@@ -208,12 +208,8 @@ def test_outputs_are_private_or_public_as_they_should_be_and_never_overwritten(
     assert [p.name for p in tmp_path.rglob(".*")] == []
 
 
-def test_force_never_replaces_a_file_of_the_data_directory(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Red-team (redteam9): `footage view --out DATA/ledger.sqlite --force` put a video
-    where the ledger was (every act lost), and `--out DATA/keys/footage_site.key --force`
-    followed by `footage done` destroyed the key of every segment, held ones too, recorded
-    as the end of a viewing. --force replaces a file of the user's, never one of the
-    ledger's."""
+def one_segment(run, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
+    """A camera and one ingested 1 s clip; its segment id."""
     run("camera", "add", "lobby-1", "--location", "Lobby", "--zone", "public",
         "--signage-posted", "--as", D, now=SETUP)  # fmt: skip
     (tmp_path / "in").mkdir()
@@ -223,6 +219,16 @@ def test_force_never_replaces_a_file_of_the_data_directory(run, tmp_path: Path) 
     )  # fmt: skip
     ingested = run("footage", "ingest", str(source), "--camera", "lobby-1", "--as", D, "--json")
     seg = json.loads(ingested.stdout)[0]["segment_id"]
+    return str(seg)
+
+
+def test_force_never_replaces_a_file_of_the_data_directory(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Red-team (redteam9): `footage view --out DATA/ledger.sqlite --force` put a video
+    where the ledger was (every act lost), and `--out DATA/keys/footage_site.key --force`
+    followed by `footage done` destroyed the key of every segment, held ones too, recorded
+    as the end of a viewing. --force replaces a file of the user's, never one of the
+    ledger's."""
+    seg = one_segment(run, tmp_path)
     view = ["footage", "view", seg, "--reason", "patron reported a fall", "--purpose",
             "safety", "--as", D, "--force", "--out"]  # fmt: skip
     before = count_events(run.data)
@@ -251,15 +257,7 @@ def test_nothing_is_written_where_the_sweep_or_the_vault_would_take_it(run, tmp_
     """A report written into viewing/ was removed by the next sweep as a stray copy; one
     in keys/ or footage/ sat among the ledger's secrets. Only a viewing's own copy goes in
     viewing/, and two viewings of a segment in one second each get their own copy."""
-    run("camera", "add", "lobby-1", "--location", "Lobby", "--zone", "public",
-        "--signage-posted", "--as", D, now=SETUP)  # fmt: skip
-    (tmp_path / "in").mkdir()
-    source = write_clip(
-        tmp_path / "in" / f"lobby-1_{REC:%Y%m%dT%H%M%SZ}.mp4",
-        seconds=1, fps=5, size=(160, 120), start=REC,
-    )  # fmt: skip
-    ingested = run("footage", "ingest", str(source), "--camera", "lobby-1", "--as", D, "--json")
-    seg = json.loads(ingested.stdout)[0]["segment_id"]
+    seg = one_segment(run, tmp_path)
     before = count_events(run.data)
     report = ["report", "compliance", "--from", "2026-11-01", "--to", "2026-11-01",
               "--format", "json", "--as", D, "--out"]  # fmt: skip
