@@ -41,7 +41,7 @@ from ledger.errors import (
     NotPermitted,
 )
 from ledger.text import counted
-from projections.base import keep_engine
+from projections.base import ReadModelsOutdated, keep_engine
 from projections.seal import ReadModelTampered
 from web.sessions import SessionStore, WebSession
 
@@ -354,6 +354,18 @@ def _error_pages(app: Flask) -> None:
         # never shown (R29); the message names each table and row
         app.logger.error("read models do not match the ledger: %s", e)
         return _error(500, str(e))
+
+    @app.errorhandler(ReadModelsOutdated)
+    def outdated(e: ReadModelsOutdated) -> Response:
+        # an upgrade step for whoever looks after the server, not the reader's mistake
+        app.logger.error("read models of an earlier version: %s", ", ".join(e.tables))
+        return _error(
+            503,
+            f"The dashboard cannot show this yet: its read models ({', '.join(e.tables)}) "
+            "were made by an earlier version of Custodes. Whoever looks after this server "
+            "runs `custodes projections rebuild` once, as the database owner; then reload "
+            "this page. The ledger itself is unchanged, and nothing was recorded.",
+        )
 
     @app.errorhandler(LedgerError)
     def ledger_error(e: LedgerError) -> Response:
