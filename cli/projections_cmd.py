@@ -42,8 +42,8 @@ def projections_group() -> None:
 @click.option(
     "--batch",
     type=click.IntRange(1),
-    default=10000,
-    show_default=True,
+    default=None,
+    show_default="30,000 on SQLite, 10,000 on PostgreSQL",
     help="Events written per transaction (one tracking update each).",
 )
 @click.option(
@@ -66,7 +66,7 @@ def projections_rebuild(
     ctx: Context,
     workers: int,
     processes: int,
-    batch: int,
+    batch: int | None,
     restart: bool,
     seal_at_end: bool,
     as_json: bool,

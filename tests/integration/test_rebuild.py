@@ -50,6 +50,7 @@ from projections.base import (
     Views,
     _only_kinds,
     insert_row,
+    rebuild_batch,
     rebuild_groups,
     tracking,
 )
@@ -238,6 +239,28 @@ def test_rebuild_equals_the_incremental_read_models(
         # The tables it dropped and filled again have planner statistics (``_analyze``):
         # without them a checked read's cursor scanned the whole segments table.
         assert _analyzed(url) >= {"proj_retention_segments", "proj_refusals"}
+
+
+def test_a_rebuild_without_a_batch_takes_its_databases_default(
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``projections rebuild`` without --batch: 30,000 events per transaction on SQLite
+    (its connections reread their pages after another process's commit), 10,000 on
+    PostgreSQL; made small here to be seen in the progress steps, one per batch."""
+    import projections.base
+
+    monkeypatch.setattr(projections.base, "REBUILD_BATCH_SQLITE", 70)
+    monkeypatch.setattr(projections.base, "REBUILD_BATCH", 50)
+    led, incremental = built
+    url = led.datadir.database_url  # type: ignore[union-attr]
+    batch = 70 if url.startswith("sqlite") else 50
+    assert rebuild_batch(url.split(":")[0].split("+")[0]) == batch
+    views = Views(led, all_projections())
+    seen: list[int] = []
+    assert views.rebuild(progress=seen.append, workers=0) == sum(seen)
+    assert len(seen) > 2 and all(n == batch for n in seen[:-1]) and 0 < seen[-1] <= batch
+    views.close()
+    assert dump(url) == incremental
 
 
 @pytest.mark.postgres
