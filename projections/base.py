@@ -62,6 +62,7 @@ from sqlalchemy import (
     create_engine,
     inspect,
     select,
+    text,
     true,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
@@ -155,6 +156,60 @@ class ReadModelsOutdated(LedgerError):
             "then this command again. The ledger itself is unchanged."
         )
         self.tables = list(tables)
+
+
+class RebuildRunning(LedgerError):
+    """Another ``projections rebuild`` holds this ledger's rebuild lock: nothing was
+    dropped or written."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "another `custodes projections rebuild` is running on this ledger; nothing was "
+            "dropped or written. Wait for it to finish (it resumes where it stopped if it "
+            "was killed: run the command again then)."
+        )
+
+
+@contextmanager
+def rebuild_lock(engine: Engine) -> Iterator[None]:
+    """One rebuild at a time per ledger, or ``RebuildRunning`` at once. Two at once dropped
+    and created each other's tables and both failed on a raw SQL error. SQLite: ``flock``
+    on ``<database>.rebuild-lock`` beside its file; PostgreSQL: a session advisory lock
+    keyed by the schema (a consortium's ledgers rebuild side by side). A lock held by a
+    process that died is gone with it; the forked groups inherit it and never release it."""
+    if engine.dialect.name == "postgresql":
+        lock = create_engine(engine.url, poolclass=NullPool)
+        conn = lock.connect()
+        key = text("SELECT hashtext('custodes-rebuild/' || current_schema())")
+        try:
+            k = conn.execute(key).scalar_one()
+            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": k}).scalar_one():
+                raise RebuildRunning
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": k})
+                conn.commit()
+        finally:
+            conn.close()
+            lock.dispose()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield  # a private in-memory replay: nobody else can see it
+        return
+    import fcntl
+
+    fd = os.open(f"{database}.rebuild-lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RebuildRunning from None
+        yield
+    finally:
+        os.close(fd)
 
 
 class ProjectionRaced(Exception):
@@ -1353,6 +1408,19 @@ class Views:
             batch = rebuild_batch(self.engine.dialect.name)
         if processes < 1:
             raise ValueError("processes must be at least 1")
+        with rebuild_lock(self.engine):
+            return self._rebuild(progress, workers, batch, restart, seal_at_end, processes)
+
+    def _rebuild(
+        self,
+        progress: Callable[[int], None] | None,
+        workers: int,
+        batch: int,
+        restart: bool,
+        seal_at_end: bool,
+        processes: int,
+    ) -> int:
+        """``rebuild``, with the rebuild's lock held."""
         with self.engine.begin() as conn:
             # Tables of an earlier version (``ReadModelsOutdated``) are made again,
             # whatever a rebuild of theirs left unfinished.

@@ -46,12 +46,14 @@ from projections.base import (
     PageWriter,
     Projection,
     RawBatch,
+    RebuildRunning,
     UtcDateTime,
     Views,
     _only_kinds,
     insert_row,
     rebuild_batch,
     rebuild_groups,
+    rebuild_lock,
     tracking,
 )
 from projections.registry import all_projections
@@ -239,6 +241,26 @@ def test_rebuild_equals_the_incremental_read_models(
         # The tables it dropped and filled again have planner statistics (``_analyze``):
         # without them a checked read's cursor scanned the whole segments table.
         assert _analyzed(url) >= {"proj_retention_segments", "proj_refusals"}
+
+
+def test_a_second_rebuild_while_one_runs_is_refused_and_drops_nothing(
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]],
+) -> None:
+    """Two `projections rebuild` at once on one ledger dropped and created each other's
+    tables and both failed on a raw SQL error ("index ... already exists"). One holds
+    the ledger's rebuild lock; the other is refused at once, nothing dropped."""
+    led, incremental = built
+    url = led.datadir.database_url  # type: ignore[union-attr]
+    views = Views(led, all_projections())
+    with rebuild_lock(views.engine):  # as a rebuild in another process holds it
+        other = Views(led, all_projections())
+        with pytest.raises(RebuildRunning, match="another `custodes projections rebuild`"):
+            other.rebuild(workers=0)
+        other.close()
+        assert dump(url) == incremental  # nothing dropped or written
+    assert views.rebuild(workers=0) == led.recorder.max_notification_id()  # released
+    views.close()
+    assert dump(url) == incremental
 
 
 def test_a_rebuild_without_a_batch_takes_its_databases_default(
