@@ -21,11 +21,13 @@ def count_events(data_dir: Path) -> int:
     return open_chain(DataDir.open(data_dir)).count_rows()
 
 
-def execute(data_dir: Path, sql: str) -> None:
+def execute(data_dir: Path, sql: str) -> int:
+    """Run ``sql`` on the data directory's database as someone with plain SQL access
+    would; the rows it changed."""
     engine = create_engine(database_url(data_dir))
     try:
         with engine.begin() as conn:
-            conn.execute(text(sql))
+            return int(conn.execute(text(sql)).rowcount)
     finally:
         engine.dispose()
 

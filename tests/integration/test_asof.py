@@ -35,6 +35,7 @@ from projections.render_data import to_json
 from projections.retention import segment_rows
 from projections.seal import ReadModelTampered
 from projections.versions import version_of
+from tests.cli.db_helpers import execute
 from tests.conftest import copy_of_data_dir, database_for, new_data_dir
 from tests.identity import DIRECTOR, fast_kdf_while_building, open_test_ledger
 from tests.integration.test_rebuild import _build
@@ -249,17 +250,12 @@ def test_a_forged_version_row_is_caught(led: Ledger) -> None:
     """The version tables are read models like the others: sealed, checked on a checked
     as-of read (R29)."""
     at = _moments(led)[5]
-    url = led.datadir.database_url  # type: ignore[union-attr]
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        changed = conn.execute(
-            text(
-                "UPDATE proj_retention_segments_asof SET purged = :t "
-                "WHERE segment_id = (SELECT min(segment_id) FROM proj_retention_segments_asof)"
-            ),
-            {"t": True},
-        ).rowcount
-    engine.dispose()
+    assert led.datadir is not None
+    changed = execute(
+        led.datadir.path,
+        "UPDATE proj_retention_segments_asof SET purged = TRUE "
+        "WHERE segment_id = (SELECT min(segment_id) FROM proj_retention_segments_asof)",
+    )
     assert changed >= 1
     with pytest.raises(ReadModelTampered) as raised:
         read_views(led, lambda c: segment_rows(c, at), as_of=at, checked=True)
@@ -274,16 +270,12 @@ def test_a_forged_asof_from_is_caught(led: Ledger) -> None:
     vanishes from every as-of read before then. It is sealed with the row and checked on
     a checked as-of read (R29), which reads the table whole, not its buckets."""
     at = _moments(led)[5]
-    url = led.datadir.database_url  # type: ignore[union-attr]
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        changed = conn.execute(
-            text(
-                "UPDATE proj_retention_segments SET asof_from = asof_from + 1000000 "
-                "WHERE segment_id = (SELECT min(segment_id) FROM proj_retention_segments)"
-            )
-        ).rowcount
-    engine.dispose()
+    assert led.datadir is not None
+    changed = execute(
+        led.datadir.path,
+        "UPDATE proj_retention_segments SET asof_from = asof_from + 1000000 "
+        "WHERE segment_id = (SELECT min(segment_id) FROM proj_retention_segments)",
+    )
     assert changed == 1
     with pytest.raises(ReadModelTampered) as raised:
         read_views(led, lambda c: segment_rows(c, at), as_of=at, checked=True)
