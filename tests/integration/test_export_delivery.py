@@ -13,6 +13,7 @@ import pytest
 
 from capture.export import ExportIncomplete, export_footage, finish_pending_exports
 from cli.main import custodes
+from ledger.app import Ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.errors import InvalidInput
@@ -121,6 +122,41 @@ def test_the_package_verifies_when_the_clock_moves_during_the_export(
     verify_package(out)  # the export's id commits to the time in the manifest
 
 
+def _killed_while_built(
+    ledger: Ledger, seg: str, ref: str, to: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """An export into ``to`` killed (-9) once its clips are written: the disk left as
+    such a kill leaves it (the hidden directory beside ``to`` holding the plaintext
+    clips, and the pending note if one was written). Returns that directory."""
+    import shutil
+
+    import capture.export
+
+    assert ledger.datadir is not None
+    pending = ledger.datadir.path / "exports" / "pending"
+    kept = to.parent / f"{to.name}-as-killed"
+    writing = capture.export._write_clips
+    built: list[Path] = []
+
+    def killed(*args, **kw):  # type: ignore[no-untyped-def]
+        writing(*args, **kw)
+        built.extend(to.parent.glob(f".{to.name}.*"))
+        shutil.copytree(built[0], kept / "work")
+        if pending.is_dir():
+            shutil.copytree(pending, kept / "pending")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(capture.export, "_write_clips", killed)
+    with pytest.raises(KeyboardInterrupt):
+        _export(ledger, [seg], ref, to)
+    monkeypatch.undo()
+    [work] = built
+    shutil.copytree(kept / "work", work)
+    if (kept / "pending").is_dir():
+        shutil.copytree(kept / "pending", pending, dirs_exist_ok=True)
+    return work
+
+
 def test_a_package_killed_while_it_is_built_is_discarded_by_the_next_run(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,36 +164,11 @@ def test_a_package_killed_while_it_is_built_is_discarded_by_the_next_run(
     directory beside the target (before the pending note was written), an export left
     plaintext clips there that nothing recorded and nothing ever removed (R16b). The note
     naming the directory is written before the first clip, so the next run discards it."""
-    import shutil
-
-    import capture.export
-
     ledger = footage_ledger(data_dir)
     seg = _segment(ledger, tmp_path)
     ref = _approved_request(ledger, [seg])
-    out = tmp_path / "evidence"
-    pending = data_dir / "exports" / "pending"
-    kept = tmp_path / "as-killed"
-    writing = capture.export._write_clips
-    built: list[Path] = []
-
-    def killed(*args, **kw):  # type: ignore[no-untyped-def]
-        writing(*args, **kw)
-        built.extend(tmp_path.glob(".evidence.*"))
-        shutil.copytree(built[0], kept / "work")  # the disk as a kill -9 leaves it
-        if pending.is_dir():
-            shutil.copytree(pending, kept / "pending")
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(capture.export, "_write_clips", killed)
     before = kinds(ledger)
-    with pytest.raises(KeyboardInterrupt):
-        _export(ledger, [seg], ref, out)
-    monkeypatch.undo()
-    [work] = built
-    shutil.copytree(kept / "work", work)
-    if (kept / "pending").is_dir():
-        shutil.copytree(kept / "pending", pending, dirs_exist_ok=True)
+    work = _killed_while_built(ledger, seg, ref, tmp_path / "evidence", monkeypatch)
     assert any(work.rglob("*.mp4"))  # plaintext clips outside the data directory
     assert ledger.datadir is not None
     assert finish_pending_exports(ledger, ledger.datadir.signing_key(None)) == []
@@ -250,31 +261,10 @@ def test_the_sweep_removes_the_clips_of_an_export_killed_while_built(
     R16b) waited for the next command-line export, which might be weeks away; the
     nightly sweep now removes them (it needs no signing key for that), and names a
     recorded export still to be delivered without touching it."""
-    import shutil
-
-    import capture.export
-
     ledger = footage_ledger(data_dir)
     seg = _segment(ledger, tmp_path)
     ref = _approved_request(ledger, [seg])
-    writing = capture.export._write_clips
-    kept = tmp_path / "as-killed"
-
-    def killed(*args, **kw):  # type: ignore[no-untyped-def]
-        writing(*args, **kw)
-        shutil.copytree(data_dir / "exports" / "pending", kept / "pending")
-        (work,) = tmp_path.glob(".killed.*")
-        shutil.copytree(work, kept / work.name)  # the disk as a kill -9 leaves it
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(capture.export, "_write_clips", killed)
-    with pytest.raises(KeyboardInterrupt):
-        _export(ledger, [seg], ref, tmp_path / "killed")
-    monkeypatch.undo()
-    shutil.copytree(kept / "pending", data_dir / "exports" / "pending", dirs_exist_ok=True)
-    (work,) = (p for p in kept.iterdir() if p.name.startswith(".killed."))
-    shutil.copytree(work, tmp_path / work.name)
-    work = tmp_path / work.name
+    work = _killed_while_built(ledger, seg, ref, tmp_path / "killed", monkeypatch)
     assert any(work.rglob("*.mp4"))
 
     def crash(step: str) -> None:
