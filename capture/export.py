@@ -290,10 +290,25 @@ def _never_recorded(ledger: Ledger, pending: dict[str, Any]) -> bool:
 
 def _drop(pending: dict[str, Any], note: Path) -> None:
     if pending.get("building"):  # the target was not reserved yet: only the clips go
-        shutil.rmtree(pending["work"], ignore_errors=True)
+        _remove_work(pending)
         note.unlink(missing_ok=True)
     else:
         _discard(pending, note)
+
+
+def _remove_work(pending: dict[str, Any]) -> None:
+    """Remove the temporary directory a note names, only if it is one ``export_footage``
+    makes (``.<target>.<random>.export``, a real directory beside the target): the
+    nightly sweep acts on notes unattended, and a note edited to name another folder must
+    not have it delete that folder."""
+    work, target = Path(pending["work"]), Path(pending["target"])
+    ours = (
+        work.parent == target.parent
+        and work.name.startswith(f".{target.name}.")
+        and work.name.endswith(".export")
+    )
+    if ours and work.is_dir() and not work.is_symlink():
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _hold(note: Path, *, wait: bool) -> int | None:
@@ -394,7 +409,7 @@ def _write_pending(ledger: Ledger, pending: dict[str, Any], note: Path) -> Path:
 
 
 def _discard(pending: dict[str, Any], note: Path) -> None:
-    shutil.rmtree(pending["work"], ignore_errors=True)
+    _remove_work(pending)
     target = Path(pending["target"])
     if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
         target.rmdir()  # the reservation

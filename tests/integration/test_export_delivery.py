@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from capture.export import ExportIncomplete, export_footage, finish_pending_exports
+from capture.export import (
+    ExportIncomplete,
+    discard_abandoned_exports,
+    export_footage,
+    finish_pending_exports,
+)
 from cli.main import custodes
 from ledger.app import Ledger
 from ledger.clock import ManualClock
@@ -292,3 +297,24 @@ def test_the_sweep_removes_the_clips_of_an_export_killed_while_built(
     assert not work.exists()
     assert len(list((data_dir / "exports" / "pending").glob("*.json"))) == 1  # the recorded one
     assert (tmp_path / "recorded").is_dir()
+
+
+def test_a_note_edited_to_name_another_folder_never_has_it_removed(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """The nightly sweep acts on pending notes unattended: one edited to name any folder
+    as its temporary directory would have had that folder deleted. Only a directory
+    named as an export names its own (``.<target>.<random>.export`` beside the target)
+    is removed; the note goes either way."""
+    ledger = footage_ledger(data_dir)
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "minutes.txt").write_text("board minutes")
+    pending = data_dir / "exports" / "pending"
+    pending.mkdir(parents=True, exist_ok=True)
+    forged = {"format": "custodes-pending-export/1", "building": True,
+              "work": str(precious), "target": str(tmp_path / "evidence")}  # fmt: skip
+    (pending / "forged.json").write_text(json.dumps(forged))
+    discard_abandoned_exports(ledger)
+    assert (precious / "minutes.txt").read_text() == "board minutes"
+    assert list(pending.glob("*.json")) == []
