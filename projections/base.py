@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from multiprocessing import connection as mp_connection
 from operator import itemgetter
+from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -75,6 +76,7 @@ from ledger.app import Ledger
 from ledger.chain_sql import is_lock_wait
 from ledger.chunks import chunks
 from ledger.errors import LedgerBusy, LedgerError
+from projections import scratch
 from projections import versions as ver
 from projections.seal import (
     SEALS_METADATA,
@@ -170,6 +172,28 @@ class RebuildRunning(LedgerError):
         )
 
 
+class ReadModelsRebuilding(LedgerBusy):
+    """A ``projections rebuild`` is running on this ledger with read models in its scratch
+    files (SQLite): they are not ready to read until it has finished."""
+
+    def __init__(self) -> None:
+        LedgerError.__init__(
+            self,
+            "the read models are being rebuilt right now (`custodes projections rebuild` is "
+            "running on this ledger), so what they would show is not ready. Try again when "
+            "it has finished.",
+        )
+        self.attempts = 0
+
+
+def sqlite_file(engine: Engine) -> str | None:
+    """The file of a SQLite database (None: another database, or SQLite in memory)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return database
+
+
 @contextmanager
 def rebuild_lock(engine: Engine) -> Iterator[None]:
     """One rebuild at a time per ledger, or ``RebuildRunning`` at once. Two at once dropped
@@ -195,8 +219,8 @@ def rebuild_lock(engine: Engine) -> Iterator[None]:
             conn.close()
             lock.dispose()
         return
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+    database = sqlite_file(engine)
+    if database is None:
         yield  # a private in-memory replay: nobody else can see it
         return
     import fcntl
@@ -1232,6 +1256,8 @@ class Views:
         """Apply every event not yet seen; returns how many notifications were read."""
         if self.outdated:
             raise ReadModelsOutdated(self.outdated)
+        if self.sealed:
+            self._take_scratch_files()
         positions = self.positions()
         if not positions:
             return 0
@@ -1249,6 +1275,25 @@ class Views:
             read += len(notifications)
             if progress is not None:
                 progress(len(notifications))
+
+    def _take_scratch_files(self) -> None:
+        """SQLite: read models a rebuild writes into scratch files of its own are not in
+        the ledger's database until it merges them (``projections.scratch``). While it
+        runs: ``ReadModelsRebuilding``. Left by a rebuild killed part-way: merged now
+        (under the rebuild's lock), and caught up here from where they stand."""
+        database = sqlite_file(self.engine)
+        if database is None or not scratch.scratch_files(database):
+            return
+        from projections.registry import all_projections
+
+        known = {p.name: p for p in [*all_projections(), *self.projections]}
+        try:
+            with rebuild_lock(self.engine):
+                with self.engine.connect() as conn:
+                    tracked = set(conn.execute(select(tracking.c.projection)).scalars())
+                scratch.plan(database, [list(known.values())], tracked)
+        except RebuildRunning:
+            raise ReadModelsRebuilding from None
 
     def _commit(
         self,
@@ -1427,6 +1472,8 @@ class Views:
             resuming = not restart and not self.outdated and self._rebuilding(conn)
             if not resuming:
                 clear_mark(conn, REBUILDING)
+                if (database := sqlite_file(self.engine)) is not None:
+                    scratch.remove_all(database)
                 for p in self.projections:
                     p.metadata.drop_all(conn)
                     conn.execute(tracking.delete().where(tracking.c.projection == p.name))
@@ -1447,6 +1494,15 @@ class Views:
                                 index.drop(conn)
                 set_mark(conn, self.seal_key(), REBUILDING, 0)
         self.outdated = []
+        forks = "fork" in multiprocessing.get_all_start_methods()
+        groups = rebuild_groups(self.projections, processes if forks else 1)
+        # SQLite: every group but the first in a database file of its own, and the files
+        # a killed rebuild left resumed, merged or removed (``projections.scratch``).
+        files: dict[int, Path] = {}
+        if (database := sqlite_file(self.engine)) is not None:
+            with self.engine.connect() as conn:
+                tracked = set(conn.execute(select(tracking.c.projection)).scalars())
+            files = scratch.plan(database, groups, tracked)
         positions = {p.name: self.position(p) for p in self.projections}
         start = min(positions.values(), default=0) + 1
         # The batches keep ~10^5 objects alive (events, queued rows): the cyclic garbage
@@ -1455,11 +1511,11 @@ class Views:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            forks = "fork" in multiprocessing.get_all_start_methods()
-            groups = rebuild_groups(self.projections, processes if forks else 1)
             self.rebuilt_by = len(groups)
             if len(groups) > 1:
-                read = self._rebuild_in_groups(groups, positions, progress, batch, seal_at_end)
+                read = self._rebuild_in_groups(
+                    groups, positions, progress, batch, seal_at_end, files
+                )
             else:
                 read = self._rebuild_from(start, positions, progress, workers, batch, seal_at_end)
         finally:
@@ -1506,18 +1562,21 @@ class Views:
         progress: Callable[[int], None] | None,
         batch: int,
         seal_at_end: bool,
+        files: dict[int, Path],
     ) -> int:
         """Each group of projections rebuilt by its own forked process (``_rebuild_group``);
         this one reports the slowest group's progress and waits for all of them. A group
         that fails stops the others and raises here; what was committed stays, and the
-        rebuild's mark with it, so running the rebuild again resumes."""
+        rebuild's mark with it, so running the rebuild again resumes. ``files``: the
+        groups that write into a scratch file of their own (SQLite), merged here when
+        every group is done."""
         self.seal_key()  # computed once, here, not by every process
         # No connection crosses the fork: the children open their own.
         self.engine.dispose()
         self.ledger.chained_recorder.datastore.engine.dispose()  # type: ignore[union-attr]
         ctx = multiprocessing.get_context("fork")
         pipes = [ctx.Pipe(duplex=False) for _ in groups]
-        children = []
+        children: list[Any] = []
         for group, (_, sender) in zip(groups, pipes, strict=True):
             mine = {p.name: positions[p.name] for p in group}
             child = ctx.Process(
@@ -1531,6 +1590,7 @@ class Views:
                     sender,
                     [r for r, _ in pipes],
                     os.getpid(),
+                    files.get(len(children)),
                 ),  # fmt: skip
                 daemon=True,
             )
@@ -1569,6 +1629,10 @@ class Views:
                 child.join()
             for reader, _ in pipes:
                 reader.close()
+        database = sqlite_file(self.engine)
+        for i, path in sorted(files.items()):
+            assert database is not None
+            scratch.merge(database, path, groups[i])
         return max(done)
 
     def _rebuild_from(
@@ -1740,10 +1804,11 @@ def _rebuild_group(
     sender: Any,
     readers: list[Any],
     parent: int,
+    scratch_file: Path | None = None,
 ) -> None:
     """In a forked process of ``parent``: rebuild this group's projections from their own
-    positions, sending the events done after each batch, then ``None``; a failure's
-    traceback as text instead."""
+    positions (in ``scratch_file`` when given: ``projections.scratch``), sending the
+    events done after each batch, then ``None``; a failure's traceback as text instead."""
     _die_with_parent()
     for reader in readers:
         reader.close()
@@ -1751,6 +1816,9 @@ def _rebuild_group(
         os._exit(1)  # the parent died before we could ask to die with it
     try:
         views.projections = group
+        if scratch_file is not None:
+            views.engine = scratch.open_engine(scratch_file)
+            positions = views.positions()
         kinds: set[str] = set()
         for p in group:
             kinds |= p.kinds
@@ -1760,6 +1828,7 @@ def _rebuild_group(
             start, positions, sender.send, 0, batch, seal_at_end,
             kinds=None if every else frozenset(kinds),
         )  # fmt: skip
+        views.engine.dispose()  # its write-ahead log checkpointed before the merge
         sender.send(None)
     except BaseException:
         sender.send(traceback.format_exc())

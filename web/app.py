@@ -41,7 +41,7 @@ from ledger.errors import (
     NotPermitted,
 )
 from ledger.text import counted
-from projections.base import ReadModelsOutdated, keep_engine
+from projections.base import ReadModelsOutdated, ReadModelsRebuilding, keep_engine
 from projections.seal import ReadModelTampered
 from web.sessions import SessionStore, WebSession
 
@@ -343,6 +343,11 @@ def _error_pages(app: Flask) -> None:
     @app.errorhandler(LedgerBusy)
     def busy(e: LedgerBusy) -> Response:
         return _error(503, f"{e}; nothing was recorded. Try again in a moment.")
+
+    @app.errorhandler(ReadModelsRebuilding)
+    def rebuilding(e: ReadModelsRebuilding) -> Response:
+        # the read models are in a rebuild's scratch files until it ends (SQLite)
+        return _error(503, str(e))
 
     @app.errorhandler(NotAuthenticated)
     def not_signed(e: NotAuthenticated) -> Response:

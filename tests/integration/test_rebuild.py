@@ -9,10 +9,13 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import sqlite3
+import stat
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +33,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     inspect,
+    make_url,
     select,
 )
 from sqlalchemy.sql.util import find_tables
@@ -41,11 +45,13 @@ from ledger.errors import LedgerError
 from ledger.footage import MediaFacts, Segment
 from ledger.footage_commands import CaptureItem
 from ledger.retention_commands import PurgeRecord
+from projections import scratch
 from projections.base import (
     REBUILDING,
     PageWriter,
     Projection,
     RawBatch,
+    ReadModelsRebuilding,
     RebuildRunning,
     UtcDateTime,
     Views,
@@ -390,24 +396,39 @@ def indexes(url: str) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
 
 
 def _positions(url: str) -> dict[str, int]:
+    """Every projection's position, in the ledger's database or (SQLite) in a rebuild's
+    scratch file (``projections.scratch``)."""
     engine = create_engine(url)
     with engine.connect() as conn:
         rows = dict(conn.execute(select(tracking.c.projection, tracking.c.position)).all())
     engine.dispose()
+    if url.startswith("sqlite"):
+        for path in scratch.scratch_files(str(make_url(url).database)):
+            rows.update({k: v for k, v in _scratch_positions(path).items() if k not in rows})
     return rows
 
 
+def _scratch_positions(path: Path) -> dict[str, int]:
+    with closing(sqlite3.connect(path)) as db:
+        return dict(db.execute("SELECT projection, position FROM proj_tracking").fetchall())
+
+
 @pytest.mark.parametrize(
-    "flags",
+    "flags,resume",
     [
-        ("--processes", "1"),
-        ("--processes", "1", "--seal-at-end"),
-        ("--processes", "2"),
-        ("--processes", "3", "--seal-at-end"),
+        (("--processes", "1"), ()),
+        (("--processes", "1", "--seal-at-end"), ()),
+        (("--processes", "2"), ()),
+        (("--processes", "3", "--seal-at-end"), ()),
+        # resumed in other groups: the scratch files of the first run merged first
+        (("--processes", "2"), ("--processes", "1")),
+        (("--processes", "2"), ("--processes", "3")),
     ],
 )
 def test_a_rebuild_killed_part_way_resumes_and_equals(
-    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]], flags: tuple[str, ...]
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]],
+    flags: tuple[str, ...],
+    resume: tuple[str, ...],
 ) -> None:
     led, incremental = built
     dd = led.datadir
@@ -441,7 +462,11 @@ def test_a_rebuild_killed_part_way_resumes_and_equals(
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read()  # type: ignore[union-attr]
     # Killed between batches: some read models part-built, the mark still there. No
-    # process of the rebuild writes on after it (each group dies with its parent).
+    # process of the rebuild writes on after it (each group dies with its parent). A
+    # group killed inside its commit may have written the commit to the write-ahead log
+    # and not yet announced it (SQLite's shared-memory index): readers see it once the
+    # group is gone (the log's recovery). So first a moment for the kill to land.
+    time.sleep(0.3)
     after = _positions(url)
     time.sleep(0.5)
     assert _positions(url) == after
@@ -449,11 +474,23 @@ def test_a_rebuild_killed_part_way_resumes_and_equals(
     built_to = min(v for k, v in after.items() if k != REBUILDING)
     assert 0 < built_to < total
     assert dump(url) != incremental
+    database = str(make_url(url).database)
+    if url.startswith("sqlite") and flags[1] != "1":
+        # Every group but the first wrote into a scratch file of its own, kept for the
+        # resume, readable by the ledger's owner only.
+        files = scratch.scratch_files(database)
+        assert len(files) == int(flags[1]) - 1
+        assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+        assert all(0 < n < total for f in files for n in _scratch_positions(f).values())
     # Run again: it resumes from there and ends equal to the incremental read models.
-    done = subprocess.run([*cmd, "--json"], capture_output=True, text=True, check=True)
+    again = [*cmd[: cmd.index("--processes")], *(resume or flags)]
+    done = subprocess.run([*again, "--json"], capture_output=True, text=True, check=True)
     assert '"resumed": true' in done.stdout
     assert REBUILDING not in _positions(url)
     assert dump(url) == incremental
+    if url.startswith("sqlite"):
+        assert not scratch.scratch_files(database)
+        assert not list(Path(database).parent.glob("*.rebuild-[0-9]*"))  # nor their -wal, -shm
 
 
 # A start with microseconds, in a zone east of UTC (the read models store UTC).
@@ -574,6 +611,150 @@ def test_a_row_written_by_someone_else_during_the_rebuild_stays_a_mismatch(
     assert [(f.table, f.kind, f.row) for f in findings] == [
         ("proj_refusals", "extra", f"notification_id={10**12}")
     ]
+
+
+def _sqlite_file(led: Ledger) -> str:
+    url = led.datadir.database_url  # type: ignore[union-attr]
+    assert url.startswith("sqlite")
+    return str(make_url(url).database)
+
+
+# Scratch files are SQLite's (PostgreSQL has no one-writer lock): these tests build the
+# SQLite ledger only.
+sqlite_only = pytest.mark.parametrize("built_once", ["sqlite"], indirect=True)
+
+
+@sqlite_only
+def test_a_row_someone_writes_into_a_scratch_file_stays_a_mismatch_after_the_merge(
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]],
+) -> None:
+    """The scratch file's rows are copied into the ledger's database as they are, with
+    their seals: a row planted in the file while its group writes is in no seal, and
+    the check names it, as the extra row it is."""
+    led, _incremental = built
+    database = _sqlite_file(led)
+    planted: list[Path] = []
+
+    def meanwhile(n: int) -> None:
+        if not planted:
+            (path,) = scratch.scratch_files(database)
+            with closing(sqlite3.connect(path, timeout=30)) as db, db:
+                db.execute("INSERT INTO proj_subject_index VALUES ('patron:mallory', 999999)")
+            planted.append(path)
+
+    views = Views(led, all_projections())
+    assert [p.name for p in rebuild_groups(views.projections, 2)[1]] == [
+        "retention_terms", "access", "subjects",
+    ]  # fmt: skip
+    views.rebuild(progress=meanwhile, batch=100, processes=2)
+    findings = check_projections(views, views.projections)
+    views.close()
+    assert planted and not planted[0].exists()  # merged, then removed
+    assert [(f.table, f.kind, f.row) for f in findings] == [
+        ("proj_subject_index", "extra", "subject=patron:mallory, notification_id=999999")
+    ]
+
+
+@sqlite_only
+def test_a_row_someone_writes_into_a_scratch_group_s_ledger_table_is_gone_after_the_merge(
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]],
+) -> None:
+    """While a group writes into its scratch file, its tables in the ledger's database
+    hold nothing the rebuild wrote; the merge replaces whatever they hold, so a row
+    planted there meanwhile is not kept (and nothing unsealed is left to trust)."""
+    led, incremental = built
+    database = _sqlite_file(led)
+    url = led.datadir.database_url  # type: ignore[union-attr]
+    done: list[int] = []
+
+    def meanwhile(n: int) -> None:
+        done.append(n)
+        if len(done) == 1:
+            with closing(sqlite3.connect(database, timeout=30)) as db, db:
+                db.execute("INSERT INTO proj_subject_index VALUES ('patron:mallory', 999999)")
+
+    views = Views(led, all_projections())
+    views.rebuild(progress=meanwhile, batch=100, processes=2)
+    assert not check_projections(views, views.projections)
+    views.close()
+    assert dump(url) == incremental
+
+
+@sqlite_only
+def test_left_over_scratch_files_merged_or_never_made_whole_are_removed(
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]],
+) -> None:
+    """A file whose merge committed before a kill (its projections tracked in the
+    ledger's database) and one killed while it was made (no tracking rows) are removed,
+    not merged again; a group whose projections the ledger's database tracks writes
+    there, not into a new file."""
+    led, incremental = built
+    database = _sqlite_file(led)
+    url = led.datadir.database_url  # type: ignore[union-attr]
+    groups = rebuild_groups(all_projections(), 2)
+    tracked = set(_positions(url))
+    merged = scratch.create(database, groups[1])
+    half = Path(f"{database}.rebuild-9")
+    half.write_bytes(b"")  # made, then killed before its first transaction
+    assert {p.name for p in groups[1]} <= tracked
+    assert scratch.plan(database, groups, tracked) == {}
+    assert not merged.exists() and not half.exists()
+    assert not scratch.scratch_files(database)
+    assert dump(url) == incremental  # nothing merged over the read models
+
+
+@sqlite_only
+def test_a_command_during_a_rebuild_with_scratch_files_is_told_to_wait(
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]],
+) -> None:
+    """While a rebuild writes read models into its scratch files, the ledger's database
+    lacks them: a command catching up is told so (exit 75, try again), not handed
+    tables the rebuild has not filled, nor left to rebuild them itself."""
+    led, _incremental = built
+    database = _sqlite_file(led)
+    views = Views(led, all_projections())
+    with rebuild_lock(views.engine):  # as the rebuild's process holds it
+        scratch.create(database, rebuild_groups(views.projections, 2)[1])
+        other = Views(led, all_projections())
+        with pytest.raises(ReadModelsRebuilding, match="being rebuilt right now"):
+            other.catch_up()
+        other.close()
+    assert len(scratch.scratch_files(database)) == 1
+    views.close()
+
+
+@sqlite_only
+def test_a_command_after_a_killed_rebuild_merges_its_scratch_files_and_catches_up(
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]],
+) -> None:
+    """A rebuild stopped part-way (here its progress callback raises: the groups are
+    stopped, as by a kill) leaves its scratch files; the next command merges them and
+    catches every read model up from where it stands, and the rebuild run again then
+    resumes and ends equal to the incremental read models."""
+    led, incremental = built
+    database = _sqlite_file(led)
+    url = led.datadir.database_url  # type: ignore[union-attr]
+    total = led.recorder.max_notification_id()
+
+    def stop(n: int) -> None:
+        raise KeyboardInterrupt
+
+    views = Views(led, all_projections())
+    with pytest.raises(KeyboardInterrupt):
+        views.rebuild(progress=stop, batch=100, processes=2)
+    (left,) = scratch.scratch_files(database)
+    assert all(0 < n < total for n in _scratch_positions(left).values())
+    views.close()
+    command = Views(led, all_projections())
+    command.catch_up()
+    assert not scratch.scratch_files(database)
+    assert {command.position(p) for p in command.projections} == {total}
+    assert not check_projections(command, command.projections)
+    assert command.rebuilding()  # the rebuild itself is not finished: indexes, mark
+    command.rebuild(processes=2, batch=100)
+    assert not command.rebuilding()
+    command.close()
+    assert dump(url) == incremental
 
 
 _BOOM_METADATA = MetaData()
