@@ -99,3 +99,35 @@ def test_read_models_of_an_earlier_version_ask_for_the_upgrade_step(
     assert "proj_retention_segments" in html and "custodes projections rebuild" in html
     assert "Not accepted" not in html and "this command" not in html
     assert head(library["data_dir"]) == start  # nothing recorded
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's scratch files
+def test_a_page_while_a_rebuild_fills_its_scratch_files_says_not_ready(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """A rebuild on SQLite writes some read models into scratch files of its own until
+    it ends: a page meanwhile is 503, "being rebuilt right now", nothing recorded; once
+    the rebuild is gone the page is shown again."""
+    from sqlalchemy import create_engine, make_url
+
+    from ledger.datadir import DataDir
+    from projections import scratch
+    from projections.base import rebuild_groups, rebuild_lock
+    from projections.registry import all_projections
+
+    director = sign_in(app, DIRECTOR)
+    assert director.get("/footage").status_code == 200
+    url = DataDir.open(library["data_dir"]).database_url
+    database = str(make_url(url).database)
+    engine = create_engine(url)
+    start = head(library["data_dir"])
+    with rebuild_lock(engine):  # as the rebuild's process holds it
+        made = scratch.create(database, rebuild_groups(all_projections(), 2)[1])
+        response = director.get("/footage")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 503, html
+        assert "Not available right now" in html and "being rebuilt right now" in html
+        assert head(library["data_dir"]) == start  # nothing recorded
+        scratch.remove(made)  # as the rebuild's merge does
+    engine.dispose()
+    assert director.get("/footage").status_code == 200
