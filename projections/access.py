@@ -133,6 +133,7 @@ class AccessReport:
 class AccessProjection(Projection):
     name = "access"
     rebuild_cost = 1.5
+    rebuild_rows = 0.64
     metadata = metadata
     kinds = frozenset(
         {"FootageCaptured", "FootageViewed", "FootageFlagged", "ViewingCopiesDestroyed"}

@@ -237,6 +237,7 @@ def _status_clause(status: str, now: datetime) -> ColumnElement[bool]:
 class RetentionProjection(Projection):
     name = "retention"
     rebuild_cost = 7.0
+    rebuild_rows = 0.99
     metadata = metadata
     kinds = frozenset(
         {

@@ -57,6 +57,7 @@ terms = Table(
 class RetentionTermsProjection(Projection):
     name = "retention_terms"
     rebuild_cost = 3.5
+    rebuild_rows = 0.98
     metadata = metadata
     kinds = frozenset({"FootageCaptured", "FootagePurged"})
     lookup_indexes = frozenset[str]()  # rows found by primary key only
