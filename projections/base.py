@@ -1501,7 +1501,7 @@ class Views:
         self.outdated = []
         forks = "fork" in multiprocessing.get_all_start_methods()
         groups = rebuild_groups(self.projections, processes if forks else 1)
-        # SQLite: every group but the first in a database file of its own, and the files
+        # SQLite: every group but the one storing the most rows in a file of its own, and the files
         # a killed rebuild left resumed, merged or removed (``projections.scratch``).
         files: dict[int, Path] = {}
         if (database := sqlite_file(self.engine)) is not None:

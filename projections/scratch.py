@@ -1,13 +1,15 @@
-"""A rebuild's scratch databases on SQLite: every group of read models but the first writes
-into a database file of its own, merged into the ledger's in one transaction at the end.
+"""A rebuild's scratch databases on SQLite: every group of read models but the one that
+stores the most rows writes into a database file of its own, merged into the ledger's in
+one transaction at the end.
 
 Why: SQLite has one writer per database file, and a connection throws its page cache away
 whenever another process has committed to the file. Two groups writing into the ledger's
 file took turns at its write lock and reread their tables' pages after each other's
 commits: at 1M events the kernel's file reads were a third of the rebuild's CPU, and it
 grew faster than the log (docs/BENCHMARKS.md, tenth and eleventh passes). In files of
-their own the groups run side by side on two cores and keep their caches; the first group
-writes into the ledger's file as before (no copy for its rows).
+their own the groups run side by side on two cores and keep their caches; the group that
+stores the most rows (``Projection.rebuild_rows``, ``most_rows_first``) writes into the
+ledger's file as before, so its rows are not copied.
 
 A scratch file is ``<database>.rebuild-<n>`` beside the ledger's (mode 0600, removed when
 merged), holding its group's tables, tracking rows and seals exactly as the ledger's would
