@@ -347,7 +347,12 @@ def _error_pages(app: Flask) -> None:
     @app.errorhandler(ReadModelsRebuilding)
     def rebuilding(e: ReadModelsRebuilding) -> Response:
         # the read models are in a rebuild's scratch files until it ends (SQLite)
-        return _error(503, str(e))
+        return _error(
+            503,
+            "This page cannot be shown yet: its read models are being rebuilt right now "
+            "(whoever looks after this server is running `custodes projections rebuild`). "
+            "Reload the page when the rebuild has finished. The ledger itself is unchanged.",
+        )
 
     @app.errorhandler(NotAuthenticated)
     def not_signed(e: NotAuthenticated) -> Response:

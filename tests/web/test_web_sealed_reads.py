@@ -127,6 +127,7 @@ def test_a_page_while_a_rebuild_fills_its_scratch_files_says_not_ready(
         html = response.get_data(as_text=True)
         assert response.status_code == 503, html
         assert "Not available right now" in html and "being rebuilt right now" in html
+        assert "Reload the page when the rebuild has finished" in html
         assert head(library["data_dir"]) == start  # nothing recorded
         scratch.remove(made)  # as the rebuild's merge does
     engine.dispose()
