@@ -351,7 +351,7 @@ def _error_pages(app: Flask) -> None:
             503,
             "This page cannot be shown yet: its read models are being rebuilt right now "
             "(whoever looks after this server is running `custodes projections rebuild`). "
-            "Reload the page when the rebuild has finished. The ledger itself is unchanged.",
+            "Reload the page when the rebuild has finished.",
         )
 
     @app.errorhandler(NotAuthenticated)
