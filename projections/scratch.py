@@ -98,7 +98,8 @@ def _connect(path: Path | str) -> sqlite3.Connection:
 def create(database: str, group: Sequence[Projection]) -> Path:
     """A new scratch file for ``group``: its tables (with only the indexes its handlers
     look rows up by, as the ledger's during a rebuild), the tracking and seal tables,
-    and a tracking row at position 0 for each projection, in one transaction."""
+    and last a tracking row at position 0 for each projection, in one transaction (a
+    file killed before that commit holds none, and is removed: ``plan``)."""
     from projections.base import TRACKING_METADATA, tracking
 
     taken = [int(_NAME.search(p.name).group(1)) for p in scratch_files(database)]  # type: ignore[union-attr]
