@@ -132,7 +132,7 @@ class AccessReport:
 
 class AccessProjection(Projection):
     name = "access"
-    rebuild_cost = 1.5
+    rebuild_cost = 14.5
     rebuild_rows = 0.64
     metadata = metadata
     kinds = frozenset(

@@ -64,7 +64,7 @@ class TimeIndexProjection(Projection):
     """Recorded time -> log position, per hour (content-free)."""
 
     name = "time_index"
-    rebuild_cost = 0.2
+    rebuild_cost = 3.0
     metadata = metadata
     versioned = False
 

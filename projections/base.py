@@ -836,8 +836,11 @@ class Projection:
     # them might be). A rebuild drops the others while it loads and builds them once at
     # its end: an index maintained row by row costs more than one built from the rows.
     lookup_indexes: ClassVar[frozenset[str] | None] = None
-    # Its share of a rebuild's work, relative to the others (measured: docs/BENCHMARKS.md);
-    # a rebuild in several processes balances its groups of projections by it.
+    # Its share of a rebuild's work, relative to the others; a rebuild in several processes
+    # balances its groups of projections by it. The read models' values are CPU seconds
+    # in a rebuild of bench_scale's 1M-event library system on SQLite, estimated: each
+    # group's CPU measured at 1M, split between its read models by their shares measured
+    # at 100k (the subject index and the retention terms grow faster than the log).
     rebuild_cost: ClassVar[float] = 1.0
     # The rows it stores per event of the log (bench_scale's library system at 97,779
     # events, version rows included). On SQLite a rebuild writes the group with the most
@@ -1831,6 +1834,8 @@ def _rebuild_group(
         if scratch_file is not None:
             views.engine = scratch.open_engine(scratch_file)
             positions = views.positions()
+        elif views.engine.dialect.name == "sqlite":
+            views.engine = scratch.large_cache(create_engine(views.engine.url))
         kinds: set[str] = set()
         for p in group:
             kinds |= p.kinds

@@ -80,7 +80,7 @@ class RefusedRegistration:
 
 class CamerasProjection(Projection):
     name = "cameras"
-    rebuild_cost = 0.05
+    rebuild_cost = 0.7
     metadata = metadata
     kinds = frozenset(
         {"CameraRegistered", "CameraRetired", "SiteInitialised", "SiteSettingsChanged"}

@@ -114,7 +114,7 @@ class DisclosureRow:
 
 class DisclosuresProjection(Projection):
     name = "disclosures"
-    rebuild_cost = 0.5
+    rebuild_cost = 7.5
     metadata = metadata
     kinds = frozenset(
         {
@@ -298,7 +298,7 @@ class RequestEntriesProjection(Projection):
     (``Request.entered_by``). A member who does not list every request lists these."""
 
     name = "request_entries"
-    rebuild_cost = 0.05
+    rebuild_cost = 0.7
     metadata = entries_metadata
     kinds = frozenset({"RequestOpened"})
     versioned = False  # one row per request, never changed

@@ -151,7 +151,7 @@ def _named_keys(subject: str, *, cameras: bool) -> set[str]:
 
 class SubjectIndexProjection(Projection):
     name = "subjects"
-    rebuild_cost = 3.0
+    rebuild_cost = 39.0
     rebuild_rows = 2.63
     metadata = metadata
     # Append-only, and ``history --as-of`` filters the events it names by recorded time.

@@ -59,7 +59,7 @@ class RefusalRow:
 
 class RefusalsProjection(Projection):
     name = "refusals"
-    rebuild_cost = 0.2
+    rebuild_cost = 2.0
     metadata = metadata
     kinds = frozenset({"AccessDenied"})
 

@@ -236,7 +236,7 @@ def _status_clause(status: str, now: datetime) -> ColumnElement[bool]:
 
 class RetentionProjection(Projection):
     name = "retention"
-    rebuild_cost = 7.0
+    rebuild_cost = 70.0
     rebuild_rows = 0.99
     metadata = metadata
     kinds = frozenset(

@@ -56,7 +56,7 @@ terms = Table(
 
 class RetentionTermsProjection(Projection):
     name = "retention_terms"
-    rebuild_cost = 3.5
+    rebuild_cost = 48.0
     rebuild_rows = 0.98
     metadata = metadata
     kinds = frozenset({"FootageCaptured", "FootagePurged"})

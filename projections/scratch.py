@@ -39,9 +39,9 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 
 from projections import versions as ver
 from projections.seal import SEALS_METADATA, seals
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 # How long the merge waits for another writer of the ledger's database (a command
 # recording an event) before it gives up, in seconds.
 MERGE_BUSY_TIMEOUT_S = 60.0
+# The page cache of a rebuild's writing connections and of the merge, in KiB (``large_cache``).
+CACHE_KIB = 256 * 1024
 _NAME = re.compile(r"\.rebuild-(\d+)\Z")
 
 
@@ -128,7 +130,21 @@ def create(database: str, group: Sequence[Projection]) -> Path:
 
 
 def open_engine(path: Path | str) -> Engine:
-    return create_engine(f"sqlite:///{path}")
+    return large_cache(create_engine(f"sqlite:///{path}"))
+
+
+def large_cache(engine: Engine) -> Engine:
+    """A rebuild's writing connections on SQLite keep up to ``CACHE_KIB`` of pages
+    (SQLite's default is 2,000 KiB): the tables a group writes grow past the default at
+    once, and every lookup and insert then read their B-tree pages again through the
+    kernel. Nothing else writes into the file (its own scratch file, or the ledger's
+    with the other groups in theirs), so the cache stays valid between batches."""
+
+    @event.listens_for(engine, "connect")
+    def _cache(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+
+    return engine
 
 
 def drop_indexes(database: str, group: Sequence[Projection]) -> None:
@@ -150,6 +166,9 @@ def merge(database: str, path: Path, group: Sequence[Projection]) -> None:
     names = [p.name for p in group]
     marks = ", ".join("?" * len(names))
     with contextlib.closing(_connect(database)) as db:
+        db.execute(
+            f"PRAGMA cache_size = -{int(os.environ.get('CUSTODES_REBUILD_CACHE_KIB', CACHE_KIB))}"
+        )
         db.execute("ATTACH DATABASE ? AS scratch", (str(path),))
         try:
             db.execute("BEGIN IMMEDIATE")

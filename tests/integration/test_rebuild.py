@@ -639,20 +639,17 @@ def test_a_row_someone_writes_into_a_scratch_file_stays_a_mismatch_after_the_mer
     def meanwhile(n: int) -> None:
         if not planted:
             (path,) = scratch.scratch_files(database)
-            other = create_engine(f"sqlite:///{path}?timeout=30")
-            with other.begin() as conn:
-                conn.execute(_planted_refusal())
-            other.dispose()
+            _plant_request_entry(f"sqlite:///{path}?timeout=30")
             planted.append(path)
 
     views = Views(led, all_projections())
-    assert "refusals" in _names(_scratch_group(views.projections))
+    assert "request_entries" in _names(_scratch_group(views.projections))
     views.rebuild(progress=meanwhile, batch=100, processes=2)
     findings = check_projections(views, views.projections)
     views.close()
     assert planted and not planted[0].exists()  # merged, then removed
     assert [(f.table, f.kind, f.row) for f in findings] == [
-        ("proj_refusals", "extra", f"notification_id={10**12}")
+        ("proj_request_entries", "extra", "ref=R-PLANTED")
     ]
 
 
@@ -665,15 +662,18 @@ def _names(group: list[Projection]) -> list[str]:
     return [p.name for p in group]
 
 
-def _planted_refusal() -> Any:
-    refusals = next(
-        t for p in all_projections() for t in p.metadata.sorted_tables if t.name == "proj_refusals"
-    )
-    return refusals.insert().values(
-        notification_id=10**12, recorded_at=datetime.now(UTC), actor="Mallory",
-        actor_role="staff", action="footage view", subject="x", rule_id="R1",
-        message="planted", asof_from=10**12,
-    )  # fmt: skip
+def _plant_request_entry(url: str) -> None:
+    """A row of the request-entries read model (a scratch group's, on SQLite) that no
+    event wrote."""
+    (table,) = [t for p in all_projections() for t in p.metadata.sorted_tables
+                if t.name == "proj_request_entries"]  # fmt: skip
+    values: dict[str, Any] = {"ref": "R-PLANTED", "entered_by": "Mallory"}
+    if "asof_from" in table.c:
+        values["asof_from"] = 10**12
+    other = create_engine(url)
+    with other.begin() as conn:
+        conn.execute(table.insert().values(**values))
+    other.dispose()
 
 
 @sqlite_only
@@ -684,17 +684,17 @@ def test_a_row_someone_writes_into_a_scratch_group_s_ledger_table_is_gone_after_
     hold nothing the rebuild wrote; the merge replaces whatever they hold, so a row
     planted there meanwhile is not kept (and nothing unsealed is left to trust)."""
     led, incremental = built
-    database = _sqlite_file(led)
+    _sqlite_file(led)  # SQLite
     url = led.datadir.database_url  # type: ignore[union-attr]
     done: list[int] = []
 
     def meanwhile(n: int) -> None:
         done.append(n)
         if len(done) == 1:
-            with closing(sqlite3.connect(database, timeout=30)) as db, db:
-                db.execute("INSERT INTO proj_time_index VALUES (1, 1, 1, 'x', 'x', 1)")
+            _plant_request_entry(url)
 
     views = Views(led, all_projections())
+    assert "request_entries" in _names(_scratch_group(views.projections))
     views.rebuild(progress=meanwhile, batch=100, processes=2)
     assert not check_projections(views, views.projections)
     views.close()
@@ -788,7 +788,7 @@ class _Boom(Projection):
     name = "boom"
     metadata = _BOOM_METADATA
     versioned = False
-    rebuild_cost = 100.0
+    rebuild_cost = 1000.0
     at = 0
 
     def handle(self, conn: Any, notification_id: int, event: Any) -> None:
