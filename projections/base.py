@@ -131,10 +131,10 @@ PAGE = 1000
 # (events per transaction) and its decoding processes.
 REBUILD_PAGE = 2000
 REBUILD_BATCH = 10000
-# SQLite: a connection's page cache is thrown away whenever another process has committed
-# (a rebuild's other group), so each batch begins by reading its B-tree pages again:
-# fewer, larger batches. At 1M events 1.08-1.46x faster in three alternated pairs, peak
-# memory 211 -> 391 MiB (docs/BENCHMARKS.md).
+# SQLite: fewer, larger batches. With two groups in one file (a connection's page cache
+# thrown away after each other process's commit) 1.08-1.46x faster at 1M events in three
+# alternated pairs; with a scratch file per group still 137 -> 120 s in one pair. Peak
+# memory of a group 499 -> 663 MiB (docs/BENCHMARKS.md, tenth and eleventh passes).
 REBUILD_BATCH_SQLITE = 30000
 REBUILD_WORKERS = 2
 # The tracking row that marks a rebuild begun and not finished (not a projection's name);
@@ -1771,8 +1771,8 @@ def _only_kinds(rows: list[StoredRow], kinds: frozenset[str]) -> list[PageRow]:
 
 
 def rebuild_batch(dialect: str) -> int:
-    """Events per transaction of a rebuild when none is given: 30,000 on SQLite, whose
-    connections reread their pages after each other process's commit, else 10,000."""
+    """Events per transaction of a rebuild when none is given: 30,000 on SQLite (measured
+    faster at 1M events), else 10,000."""
     return REBUILD_BATCH_SQLITE if dialect == "sqlite" else REBUILD_BATCH
 
 
