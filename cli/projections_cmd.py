@@ -37,7 +37,9 @@ def projections_group() -> None:
     show_default="2, or 1 on one CPU",
     help="Rebuild the read models in this many processes, each a group of about equal "
     "work that reads and decodes its own events (--workers then unused); 1: one writer "
-    "with --workers decoders. More than 3 gains little: retention alone is ~40% of it.",
+    "with --workers decoders. More than 3 gains little: retention alone is ~38% of it. "
+    "On SQLite every group but one writes into a scratch file beside the database "
+    "(ledger.sqlite.rebuild-N), merged into it at the end.",
 )
 @click.option(
     "--batch",
@@ -75,7 +77,8 @@ def projections_rebuild(
     incrementally kept one.
 
     Resumable: stopped part-way (killed, power lost), the read models stay at the last
-    batch written and running the command again carries on from there. The mark that
+    batch written (on SQLite some in scratch files beside the database, kept for the
+    resume) and running the command again carries on from there. The mark that
     says so is sealed (R29): a mark written with plain SQL is exit 3, nothing dropped;
     --restart rebuilds from the start whatever the mark says.
 
