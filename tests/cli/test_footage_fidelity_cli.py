@@ -186,3 +186,29 @@ def test_viewing_copies_are_tracked_reported_and_destroyed(cli: Cli) -> None:
     assert f"stray: removed {stray}" in swept.stderr
     assert not kept.exists() and not stray.exists()
     assert "warning" not in cli("verify", now=SOON).stderr
+
+
+@pytest.mark.sqlite_only  # SQLite's scratch files
+def test_footage_list_while_a_rebuild_fills_its_scratch_files_is_exit_75(cli: Cli) -> None:
+    """A rebuild on SQLite keeps some read models in scratch files until it ends: a
+    command reading them meanwhile says so and exits 75 (try again), then works."""
+    from sqlalchemy import create_engine, make_url
+
+    from ledger.datadir import DataDir
+    from projections import scratch
+    from projections.base import most_rows_first, rebuild_groups, rebuild_lock
+    from projections.registry import all_projections
+
+    seg = cli.segment()
+    url = DataDir.open(cli.data).database_url
+    database = str(make_url(url).database)
+    engine = create_engine(url)
+    with rebuild_lock(engine):  # as the rebuild's process holds it
+        made = scratch.create(database, most_rows_first(rebuild_groups(all_projections(), 2))[1])
+        busy = cli("footage", "list", "--json", "--as", D, code=75)
+        assert "being rebuilt right now" in busy.stderr
+        assert "try again when it has finished" in busy.stderr.lower()
+        scratch.remove(made)  # as the rebuild's merge does
+    engine.dispose()
+    (row,) = json.loads(cli("footage", "list", "--json", "--as", D).stdout)
+    assert row["segment_id"] == seg
