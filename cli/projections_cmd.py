@@ -89,13 +89,15 @@ def projections_rebuild(
       custodes projections rebuild --processes 1 --workers 2
       custodes projections rebuild --restart
     """
-    from projections.base import Views
+    from projections.base import Views, rebuild_lock
     from projections.registry import all_projections
 
     ledger = ctx.ledger()
     views = Views(ledger, all_projections())
     try:
         resumed = not restart and views.rebuilding()
+        with rebuild_lock(views.engine):
+            pass  # another rebuild running: refused now, before the progress bar shows
     except BaseException:
         views.close()
         raise

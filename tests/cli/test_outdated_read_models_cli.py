@@ -59,3 +59,20 @@ def test_read_models_of_an_earlier_version_are_refused_until_rebuilt(data: Path)
     assert "asof_from" in columns(data, "proj_retention_segments")
     run(data, "footage", "list")
     assert json.loads(run(data, "verify", "--json").stdout)["read_models"] == []
+
+
+def test_a_second_rebuild_is_refused_before_its_progress_bar_shows(data: Path) -> None:
+    """Refused because another rebuild holds the ledger's lock, the command printed its
+    "Rebuilding" bar first, as if it had begun; now only the refusal, nothing dropped."""
+    from projections.base import rebuild_lock
+
+    engine = create_engine(database_url(data))
+    try:
+        with rebuild_lock(engine):  # as a rebuild in another process holds it
+            refused = run(data, "projections", "rebuild", code=1)
+    finally:
+        engine.dispose()
+    assert "another `custodes projections rebuild` is running" in refused.stderr
+    assert "Rebuilding" not in refused.stderr
+    assert "asof_from" in columns(data, "proj_retention_segments")  # nothing dropped
+    run(data, "footage", "list")
