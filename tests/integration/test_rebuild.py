@@ -482,7 +482,8 @@ def test_a_rebuild_killed_part_way_resumes_and_equals(
         files = scratch.scratch_files(database)
         assert len(files) == int(flags[1]) - 1
         assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
-        assert all(0 < n < total for f in files for n in _scratch_positions(f).values())
+        # each with its committed progress (a light group may have read the whole log)
+        assert all(0 < n <= total for f in files for n in _scratch_positions(f).values())
     # Run again: it resumes from there and ends equal to the incremental read models.
     again = [*cmd[: cmd.index("--processes")], *(resume or flags)]
     done = subprocess.run([*again, "--json"], capture_output=True, text=True, check=True)
@@ -764,7 +765,7 @@ def test_a_command_after_a_killed_rebuild_merges_its_scratch_files_and_catches_u
     with pytest.raises(KeyboardInterrupt):
         views.rebuild(progress=stop, batch=100, processes=2)
     (left,) = scratch.scratch_files(database)
-    assert all(0 < n < total for n in _scratch_positions(left).values())
+    assert all(0 < n <= total for n in _scratch_positions(left).values())
     views.close()
     command = Views(led, all_projections())
     command.catch_up()
