@@ -99,6 +99,7 @@ def _translated(ctx: click.Context, e: Exception) -> click.ClickException | None
     from ledger.errors import InvalidTime, LedgerBusy, LedgerError
     from ledger.evidence import EvidenceInvalid
     from ledger.integrity import LedgerTampered, MerkleProofFailed
+    from projections.base import ReadModelsRebuilding
     from projections.seal import ReadModelTampered
 
     if isinstance(e, click.exceptions.Exit | click.Abort):
@@ -107,7 +108,7 @@ def _translated(ctx: click.Context, e: Exception) -> click.ClickException | None
         return Tampered(str(e))
     if isinstance(e, ChainBroken):  # the store refused to extend a damaged chain
         return Tampered(_damage_found(ctx) or str(e))
-    if isinstance(e, LedgerBusy):
+    if isinstance(e, LedgerBusy | ReadModelsRebuilding):
         return Busy(str(e))
     if isinstance(e, IntegrityError):
         # Another command saved the same record (aggregate version) first. This one's

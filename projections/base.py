@@ -75,7 +75,7 @@ from sqlalchemy.sql.util import find_tables
 from ledger.app import Ledger
 from ledger.chain_sql import is_lock_wait
 from ledger.chunks import chunks
-from ledger.errors import LedgerBusy, LedgerError
+from ledger.errors import LedgerBusy, LedgerError, StoreUnavailable
 from projections import scratch
 from projections import versions as ver
 from projections.seal import (
@@ -172,18 +172,17 @@ class RebuildRunning(LedgerError):
         )
 
 
-class ReadModelsRebuilding(LedgerBusy):
+class ReadModelsRebuilding(StoreUnavailable):
     """A ``projections rebuild`` is running on this ledger with read models in its scratch
-    files (SQLite): they are not ready to read until it has finished."""
+    files (SQLite): they are not ready to read until it has finished (the command line's
+    exit 75, as for a busy database: try again)."""
 
     def __init__(self) -> None:
-        LedgerError.__init__(
-            self,
+        super().__init__(
             "the read models are being rebuilt right now (`custodes projections rebuild` is "
             "running on this ledger), so what they would show is not ready. Try again when "
-            "it has finished.",
+            "it has finished."
         )
-        self.attempts = 0
 
 
 def sqlite_file(engine: Engine) -> str | None:
@@ -1488,18 +1487,7 @@ class Views:
                     clear_mark(conn, UNVERSIONED + p.name)
                     conn.execute(seals.delete().where(seals.c.projection == p.name))
                 for p in self.projections:
-                    p.metadata.create_all(conn)
-                    # The version tables' own indexes serve as-of reads only (the
-                    # catch-up only inserts into them), and the
-                    # indexes the handlers do not look rows up by serve queries only:
-                    # built once at the end (``_create_missing_indexes``), not row by row.
-                    for table in p.metadata.sorted_tables:
-                        versions = ver.is_version_table(table.name)
-                        for index in table.indexes:
-                            if versions or (
-                                p.lookup_indexes is not None and index.name not in p.lookup_indexes
-                            ):
-                                index.drop(conn)
+                    create_for_loading(conn, p)
                 set_mark(conn, self.seal_key(), REBUILDING, 0)
         self.outdated = []
         forks = "fork" in multiprocessing.get_all_start_methods()
@@ -1788,6 +1776,19 @@ def rebuild_groups(projections: Sequence[Projection], n: int) -> list[list[Proje
         loads[g] += projections[i].rebuild_cost
         members[g].append(i)
     return [[projections[i] for i in sorted(m)] for m in members if m]
+
+
+def create_for_loading(conn: Connection, p: Projection) -> None:
+    """``p``'s tables as a rebuild loads them: the version tables' own indexes serve as-of
+    reads only (the catch-up only inserts into them), and the indexes the handlers do not
+    look rows up by serve queries only, so both are left out and built once at the end
+    (``_index_and_analyze``), not row by row."""
+    p.metadata.create_all(conn)
+    for table in p.metadata.sorted_tables:
+        versions = ver.is_version_table(table.name)
+        for index in table.indexes:
+            if versions or (p.lookup_indexes is not None and index.name not in p.lookup_indexes):
+                index.drop(conn)
 
 
 def most_rows_first(groups: list[list[Projection]]) -> list[list[Projection]]:

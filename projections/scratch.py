@@ -43,7 +43,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 
-from projections import versions as ver
 from projections.seal import SEALS_METADATA, seals
 
 if TYPE_CHECKING:
@@ -102,7 +101,7 @@ def create(database: str, group: Sequence[Projection]) -> Path:
     look rows up by, as the ledger's during a rebuild), the tracking and seal tables,
     and last a tracking row at position 0 for each projection, in one transaction (a
     file killed before that commit holds none, and is removed: ``plan``)."""
-    from projections.base import TRACKING_METADATA, tracking
+    from projections.base import TRACKING_METADATA, create_for_loading, tracking
 
     taken = [int(_NAME.search(p.name).group(1)) for p in scratch_files(database)]  # type: ignore[union-attr]
     path = Path(f"{database}.rebuild-{max(taken, default=0) + 1}")
@@ -116,13 +115,7 @@ def create(database: str, group: Sequence[Projection]) -> Path:
             TRACKING_METADATA.create_all(conn)
             SEALS_METADATA.create_all(conn)
             for p in group:
-                p.metadata.create_all(conn)
-                for table in p.metadata.sorted_tables:
-                    for index in list(table.indexes):
-                        if ver.is_version_table(table.name) or (
-                            p.lookup_indexes is not None and index.name not in p.lookup_indexes
-                        ):
-                            index.drop(conn)
+                create_for_loading(conn, p)
                 conn.execute(tracking.insert().values(projection=p.name, position=0))
     finally:
         engine.dispose()
@@ -166,9 +159,7 @@ def merge(database: str, path: Path, group: Sequence[Projection]) -> None:
     names = [p.name for p in group]
     marks = ", ".join("?" * len(names))
     with contextlib.closing(_connect(database)) as db:
-        db.execute(
-            f"PRAGMA cache_size = -{int(os.environ.get('CUSTODES_REBUILD_CACHE_KIB', CACHE_KIB))}"
-        )
+        db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         db.execute("ATTACH DATABASE ? AS scratch", (str(path),))
         try:
             db.execute("BEGIN IMMEDIATE")
