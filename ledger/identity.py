@@ -142,8 +142,7 @@ class IdentityCommands(PolicyCommands):
         )
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-        if role == "director":
-            self._not_over_the_director(who, "add staff members", name)
+        self._not_over_the_director(who, "add staff members", name)
         name = self._new_name(name, who)
         if role == "director":
             current = self._active_director()
@@ -191,8 +190,7 @@ class IdentityCommands(PolicyCommands):
         member = self._existing(name)
         if not member.active or member.role == SERVICE_ROLE:
             raise InvalidInput(f"{member.name} is not an active staff member to reset")
-        if member.role == "director":
-            self._not_over_the_director(who, "reset a member's key", member.name)
+        self._not_over_the_director(who, "reset a member's key", member.name)
         old = member.key_id
         key = key or Ed25519PrivateKey.generate()
         common = dict(actor=who.name, actor_role=who.role, occurred_at=None, timestamp=now)
@@ -298,6 +296,7 @@ class IdentityCommands(PolicyCommands):
         who = self.authorize(
             actor, "reset the service key", ("director",), rules.STAFF_KEY_ENROLMENT
         )
+        self._not_over_the_director(who, "reset the service key", SERVICE_NAME)
         service = self._existing(SERVICE_NAME)
         key = Ed25519PrivateKey.generate()
         common = dict(actor=who.name, actor_role=who.role, occurred_at=None, timestamp=now)
@@ -458,6 +457,7 @@ class IdentityCommands(PolicyCommands):
         who = self.authorize(
             actor, "change sign-in settings", ("director",), rules.STAFF_LOCKOUT, subject="site"
         )
+        self._not_over_the_director(who, "change sign-in settings", "site")
         if not (2 <= max_failures <= 20 and 1 <= window_minutes <= 24 * 60):
             raise InvalidInput("allow 2-20 failures in a window of 1-1440 minutes")
         if not 1 <= unlock_minutes <= MAX_UNLOCK.total_seconds() // 60:
@@ -486,6 +486,7 @@ class IdentityCommands(PolicyCommands):
         who = self.authorize(
             actor, "set the witness policy", ("director",), rules.WITNESS_POLICY, subject="site"
         )
+        self._not_over_the_director(who, "set the witness policy", "site")
         policy = policy_from_text(text)
         site = self.site()
         if self.datadir is not None:
@@ -604,15 +605,22 @@ class IdentityCommands(PolicyCommands):
     # ---- helpers -----------------------------------------------------------------------
 
     def _not_over_the_director(self, who: Actor, action: str, subject: str) -> None:
-        """An acting Director acts for the Director while she is away, never over her: her
-        key, her membership and the directorship itself change only by her own act (a
-        reset, a hand-over) or the board's, so a delegation cannot become a takeover."""
+        """An acting Director acts for the Director while she is away, never over her:
+        who is on the staff and with which key (an enrolment, a reset, the service key),
+        the sign-in settings, the witness policy and the directorship itself change only by
+        the Director's own act or the board's, so nothing done under a delegation outlives
+        it as a power (red team: an acting Director reset the Business Manager's key to a
+        passphrase she knew and enrolled a counsel for herself, both kept after the
+        delegation ended). Deactivating a member other than the Director, which takes a
+        power away, stays hers."""
         if who.delegation is not None:
             self.refuse(
                 who, action, rules.ONE_DIRECTOR,
                 f"an acting Director (delegation {who.delegation}) acts for the Director, not "
-                "over her: the Director's key and membership, and who is Director, change "
-                "only by the Director's own act (custodes staff hand-over)",
+                "over her: who is on the staff and with which key, the sign-in settings, the "
+                "witness policy and who is Director change only by the Director's own act "
+                "(custodes staff hand-over to change Directors), so nothing done under a "
+                "delegation outlives it",
                 subject=subject,
             )  # fmt: skip
 

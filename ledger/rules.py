@@ -321,7 +321,8 @@ ONE_DIRECTOR = Rule(
     'Policy V-A ("directed to the Director")',
     "The policy names one Director: at most one active Director at a time; an acting "
     "Director only through a recorded delegation (who, from, until, on whose authority), "
-    "cited by each act done under it.",
+    "cited by each act done under it, who acts for the Director but does not change the "
+    "staff, their keys, the sign-in settings or the witness policy.",
     ("R3",),
 )
 SERVICE_SCOPE = Rule(

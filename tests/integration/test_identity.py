@@ -369,9 +369,41 @@ def test_an_acting_director_cannot_take_over_the_directorship(ledger: Ledger) ->
     director = ledger.member(DIRECTOR)
     assert director.active and director.key_id == director_key
     assert ledger.member("Nell Newdirector") is None
-    # Within the delegation she still does the Director's ordinary work, staff included.
-    ledger.add_staff("Pat Page", "staff", actor=MANAGER)
-    ledger.deactivate_staff("Pat Page", actor=MANAGER, reason="left")
+
+
+def test_nothing_an_acting_director_does_outlives_her_delegation_as_a_power(
+    ledger: Ledger,
+) -> None:
+    """Red-team (session 13): an acting Director reset the Business Manager's key to a
+    passphrase she knew and enrolled a counsel for herself; both outlived the delegation.
+    Enrolments, key resets (any member's, the service key), the sign-in settings and the
+    witness policy are the Director's own acts: each a recorded refusal, nothing changed.
+    Taking a power away (deactivating a member) and unlocking stay within a delegation."""
+    enrol(ledger, "Pat Page", "staff")
+    ledger.delegate_director(
+        STAFF, start=NOW, until=NOW + timedelta(days=2), authority="board minutes item 4",
+        actor=DIRECTOR,
+    )  # fmt: skip
+    manager_key = ledger.member(MANAGER).key_id
+    attempts = [
+        lambda: ledger.add_staff("Sam Alias", "counsel", actor=STAFF),
+        lambda: ledger.add_staff("Sal Staff", "staff", actor=STAFF),
+        lambda: ledger.reset_staff(MANAGER, actor=STAFF, reason="forgot", passphrase=b"x" * 16),
+        lambda: ledger.reset_service_key(actor=STAFF),
+        lambda: ledger.change_security(
+            max_failures=20, window_minutes=1, unlock_minutes=10, actor=STAFF
+        ),
+        lambda: ledger.set_witness_policy("log x", reason="r", actor=STAFF),
+    ]
+    for attempt in attempts:
+        with pytest.raises(NotPermitted, match="^ONE-DIRECTOR .*nothing done under a delegation"):
+            attempt()
+    assert [r[:2] for r in _refusals(ledger)] == [(STAFF, "ONE-DIRECTOR")] * len(attempts)
+    assert ledger.member("Sam Alias") is None and ledger.member("Sal Staff") is None
+    assert ledger.member(MANAGER).key_id == manager_key
+    # She still takes a power away within the delegation.
+    ledger.deactivate_staff("Pat Page", actor=STAFF, reason="left")
+    assert not ledger.member("Pat Page").active
 
 
 def test_ending_a_delegation_ends_the_one_named_never_a_guess(ledger: Ledger) -> None:
