@@ -56,6 +56,26 @@ def _name_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[^\W\d_]{2,}", text.casefold()) if w not in ranks}
 
 
+# Words that say how a guardian is related to the minor, not who they are.
+_RELATIONS = frozenset({"parent", "mother", "father", "mom", "dad", "guardian", "legal",
+                        "stepmother", "stepfather", "foster", "grandmother", "grandfather",
+                        "grandparent"})  # fmt: skip
+
+
+def _names_only(person: str, to: str, *, relations: frozenset[str] = frozenset()) -> bool:
+    """``to`` names ``person`` and nobody else: the recipient's name is what ``to`` says
+    before its first comma, semicolon or parenthesis ("Mrs. Jane Doe, in person"), and its
+    words, a rank, title or initial aside (and for a guardian a relation such as "mother"),
+    are exactly the words of ``person``'s name. So a shared family name ("John Doe" for
+    Jane Doe) does not pass, nor someone else who mentions them ("Bob Smith, Jane Doe's
+    neighbour", "Bruce Lee" for the officer Lee)."""
+    import re
+
+    wanted = _name_words(person)
+    named = _name_words(re.split(r"[,;(]", to, maxsplit=1)[0])
+    return bool(wanted) and (named == wanted or set() != named - relations == wanted - relations)
+
+
 def _fresh(request: Request, opened_at: int | None) -> None:
     """A form's act goes ahead only on the version of the request it was opened on
     (None: not a form, e.g. the command line). A form that does not say (0: no request is
@@ -249,22 +269,24 @@ class DisclosureCommands(DisclosureIntake):
                     "differs",
                 )
             officer = form.get("officer_name", "")
-            if not _name_words(officer) & _name_words(to):
+            if not _names_only(officer, to):
                 refuse(
                     r.LRCA_EMERGENCY_RECIPIENT,
                     f"release only to the officer of the signed form ({officer}); the recipient "
-                    f"{to!r} does not name them",
+                    f"{to!r} does not name them and only them (the name before any comma, a rank "
+                    "aside)",
                 )
             if method.casefold() != "in person":
                 refuse(r.LRCA_EMERGENCY_RECIPIENT, "an emergency release is made in person")
-        # R4: the guardian who asked, whose guardianship was confirmed: every word of the
-        # requester's name, so a shared family name alone ("John Doe" for Jane Doe) is not.
-        asked = _name_words(request.requester)
-        if plan.basis == "guardian" and not (asked and asked <= _name_words(to)):
+        # R4: the guardian who asked, whose guardianship was confirmed, and nobody else.
+        if plan.basis == "guardian" and not _names_only(
+            request.requester, to, relations=_RELATIONS
+        ):
             refuse(
                 r.POLICY_MINOR_FINES,
                 "a minor's fines and fees are told only to the parent or legal guardian who "
-                f"asked ({request.requester}); the recipient {to!r} does not name them",
+                f"asked ({request.requester}); the recipient {to!r} does not name them and only "
+                "them (the name before any comma, a title or relation aside)",
             )
         if segments and plan.basis == "foia" and not (redaction or {}).get("faces"):
             refuse(

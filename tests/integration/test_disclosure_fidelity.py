@@ -261,10 +261,23 @@ def test_a_minors_fines_are_not_told_to_someone_who_only_shares_the_guardians_su
     with pytest.raises(NotPermitted, match="^POLICY-MINOR-FINES .*'John Doe' does not name"):
         ledger.release(ref, fields=["fines_total"], to="John Doe", method="desk", actor=STAFF)
     assert not list(ledger.read_log(kinds=["DisclosureReleased"]))
+    # Red-team (session 13): every word of her name was enough, whoever else was named.
+    for someone_else in ("Bob Smith, Jane Doe's neighbour", "Jane Doe's neighbour Bob",
+                         "Jane and John Doe"):  # fmt: skip
+        with pytest.raises(NotPermitted, match="^POLICY-MINOR-FINES .*and only them"):
+            ledger.release(ref, fields=["fines_total"], to=someone_else, method="desk",
+                           actor=STAFF)  # fmt: skip
+    assert not list(ledger.read_log(kinds=["DisclosureReleased"]))
+    denied = [e for e in ledger.read_log(kinds=["AccessDenied"])]
+    assert [e.details["rule_id"] for e in denied[-4:]] == ["POLICY-MINOR-FINES"] * 4
     told = ledger.release(
         ref, fields=["fines_total"], to="Mrs. Jane Doe, in person", method="desk", actor=STAFF
     )
     assert told["to"] == "Mrs. Jane Doe, in person"
+    told = ledger.release(
+        ref, fields=["fees_total"], to="Jane Doe (mother)", method="desk", actor=STAFF
+    )
+    assert told["to"] == "Jane Doe (mother)"
 
 
 def test_footage_under_an_order_is_dated_by_the_library_days_it_covers(ledger: Ledger) -> None:

@@ -36,6 +36,12 @@ def test_an_emergency_release_to_someone_else_with_the_badge_is_refused_and_reco
         ledger.release(ref, fields=["name"], to="Ofc. Someone Else", badge="4471",
                        method="in person", actor=STAFF)  # fmt: skip
     assert refused(ledger)[-1] == ("request release", ref, "LRCA-EMERGENCY-RECIPIENT")
+    # Red-team (session 13): one word of the officer's name was enough.
+    for someone_else in ("Bruce Lee", "Lee's brother", "Ofc. Ray, for Sgt. Lee Officer"):
+        with pytest.raises(NotPermitted, match="^LRCA-EMERGENCY-RECIPIENT .*and only them"):
+            ledger.release(ref, fields=["name"], to=someone_else, badge="4471",
+                           method="in person", actor=STAFF)  # fmt: skip
+        assert refused(ledger)[-1] == ("request release", ref, "LRCA-EMERGENCY-RECIPIENT")
     # The officer, however the rank is written, is the recipient.
     done = ledger.release(ref, fields=["name"], to="Sgt. Lee Officer", badge="4471",
                           method="in person", actor=STAFF)  # fmt: skip
