@@ -38,13 +38,18 @@ _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 _CONTROLS = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}]")
 _CONTROLS_BUT_NEWLINE = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_BIDI}]")
 
-# A library card number: 8 or more digits, possibly grouped by spaces, dashes, dots or
-# underscores ("2100 0123 4567", "21000-12345", "2100.012345"), or run on from a word
+# A library card number: 8 or more digits, possibly grouped by spaces, dashes (any of
+# Unicode's: NFKC keeps an en dash an en dash), dots, underscores, slashes, plus signs or
+# commas between digits, or a phone number's parentheses ("2100 0123 4567",
+# "21000-12345", "2100.012345", "2100/033/333", "(217) 555-0100"), or run on from a word
 # ("card2100012345"). Text is compared in its NFKC form, so full-width digits are digits.
-# ISO and dotted dates and date-times are not card numbers, nor are the digits of a
-# reference that starts with letters and a dash (a request R-2026-0001, a case
-# MPD-2026-001187). A phone number is found too: a patron's belongs in the sealed fields.
-_CARD = re.compile(r"(?<![0-9-])[0-9](?:[ ._-]?[0-9]){7,}(?![0-9])")
+# ISO, dotted and slashed dates and date-times are not card numbers, nor are the digits of
+# a reference that starts with letters and a dash (a request R-2026-0001, a case
+# MPD-2026-001187), nor times ("10:30, 11:45": a colon, or a comma and a space, is not a
+# separator). A phone number is found too: a patron's belongs in the sealed fields.
+_DASHES = "\u2010-\u2015\u2212-"
+_SEPARATOR = rf"(?:\)?(?:[ ._/+{_DASHES}]|,(?=[0-9]))?\(?)"
+_CARD = re.compile(rf"(?<![0-9{_DASHES}])[0-9](?:{_SEPARATOR}[0-9]){{7,}}(?![0-9])")
 _DATES = re.compile(
     r"(?<![0-9])(?:[0-9]{4}[-./][0-9]{2}[-./][0-9]{2}(?:[T ][0-9]{2}(?::[0-9]{2}){1,2})?"
     r"|[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{4})(?![0-9])"

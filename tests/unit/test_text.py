@@ -23,6 +23,13 @@ from ledger.text import LIMITS, card_number_in, clean_text, counted
         ("card no.2100.0123.45", "2100.0123.45"),
         ("id 2100_0123_45", "2100_0123_45"),
         ("カード２１００１２３４５", "210012345"),
+        # red team (session 13): a phone number's usual form, an en dash, slashes, commas
+        ("call (217) 555-0100", "217) 555-0100"),
+        ("card 2100–012–345", "2100–012–345"),
+        ("child card 2100/033/333", "2100/033/333"),
+        ("card 2100,012,345", "2100,012,345"),
+        ("card 2100+012+345", "2100+012+345"),
+        ("tel. +1 217 555 0100", "1 217 555 0100"),
     ],
 )
 def test_card_number_like_runs_are_found(text: str, card: str) -> None:
@@ -40,6 +47,11 @@ def test_card_number_like_runs_are_found(text: str, card: str) -> None:
         "1234567 is seven digits",
         "segment 34c20c33a713",
         "on 2026.11.01 or 01.11.2026",
+        "on 12/01/2026 and 2026/12/01",
+        "viewed 10:30, 11:45 and 12:15, 13:40",
+        "segments 3, 4, 5, 6, 7, 8, 9 and 10",
+        "case MPD–2026–001187 (an en dash)",
+        "fines $1,200.50 and $3.00",
     ],
 )
 def test_dates_references_and_short_numbers_are_not_card_numbers(text: str) -> None:
