@@ -339,6 +339,16 @@ class Request(LedgerAggregate):
         text = json.dumps(documents, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def decision_state(self) -> str:
+        """The register's word for the Director's decision: approved, denied, pending, or
+        "not needed" when staff told a guardian a minor's fines and fees with no decision
+        (R4: none is needed for them)."""
+        if self.decision is not None:
+            return "approved" if self.decision["approved"] else "denied"
+        if any(r.get("basis") == "guardian" for r in self.releases):
+            return "not needed"
+        return "pending"
+
     def decision_current(self) -> bool:
         """Whether the decision, if any, was made on the documents now recorded."""
         recorded = (self.decision or {}).get("facts_sha256")

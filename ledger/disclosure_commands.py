@@ -114,8 +114,12 @@ class DisclosureCommands(DisclosureIntake):
             self.refuse(who, "request decide", decider.rule, decider.reason, subject=request.ref)  # fmt: skip
         _fresh(request, opened_at)
         reason = nonblank(reason, "the reason (--reason)", REASON, no_card_numbers=True)
-        if request.releases:
-            raise InvalidInput(f"{request.ref} has been released already; it cannot be re-decided")
+        if request.releases and approve:
+            raise InvalidInput(
+                f"{request.ref} has been released already; it cannot be approved again (a "
+                f"new request asks for more). To stop any further release on it: custodes "
+                f"request decide {request.ref} --deny --reason ..."
+            )
         plan = policy.releasable_fields(self.facts_of(request))
         if approve and not plan.allowed_fields:
             refused = [d for _, d in sorted(plan.refused.items())]
@@ -209,6 +213,13 @@ class DisclosureCommands(DisclosureIntake):
             )
         if decision is not None and not decision["approved"]:
             refuse(r.POLICY_DENY_BY_DEFAULT, f"the Director denied {request.ref}")
+        follow_up = request.follow_up or {}
+        if follow_up.get("state") == "resolved":
+            refuse(
+                r.LRCA_EMERGENCY_FOLLOWUP,
+                f"the follow-up of {request.ref} was resolved ({follow_up['resolution']}): "
+                "nothing more is released on it; a further release is a new request",
+            )
         if not request.decision_current():
             refuse(
                 r.POLICY_DIRECTOR_DECIDES,

@@ -620,9 +620,8 @@ def _request(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
             f"requester {aggregate.requester_kind!r} in the events, "
             f"{row.get('requester_kind')!r} in the row"
         )
-    decided = aggregate.decision
     said = row.get("decision")
-    truth = "pending" if decided is None else ("approved" if decided["approved"] else "denied")
+    truth = aggregate.decision_state()
     if said != truth:  # a register row always states one: a row without it is not one
         return f"decision {truth!r} in the events, {said!r} in the row"
     return None

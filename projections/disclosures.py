@@ -246,6 +246,11 @@ class DisclosuresProjection(Projection):
             }
             if e.footage:
                 values["footage_redaction"] = "faces blurred" if e.redacted else "not redacted"
+            if e.basis == "guardian" and row.decision == "pending":
+                # R4: staff told a guardian a minor's fines, which needs no decision (as
+                # ``Request.decision_state`` says; before 4 December 2026 the row stayed
+                # "none" and "pending" until a rebuild)
+                values |= {"basis": "guardian", "decision": "not needed"}
             return values
         if kind == "AcknowledgementRecorded":
             return {"acknowledgement": f"signed receipt sha256:{e.signed_receipt_sha256[:16]}"}

@@ -1,0 +1,82 @@
+"""The Director stops further releases on a request, and the register says what was
+decided (red team, session 13): once anything had been released she could not deny the
+request any more, so staff went on releasing fields after the emergency was over and its
+follow-up closed; and a guardian's request that staff answered stayed "pending", basis
+"none", in the register and on the home page."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from ledger.app import Ledger
+from ledger.errors import InvalidInput, NotPermitted
+from tests.integration.test_disclosure_ledger import (
+    CARD,
+    DIRECTOR,
+    STAFF,
+    open_request,
+    record_emergency,
+    refused,
+    register,
+)
+from tests.integration.test_disclosure_ledger import ledger as ledger  # noqa: F401 (fixture)
+
+OFFICER = dict(to="Sgt. Lee Officer", badge="4471", method="in person")
+
+
+def _released_once(ledger: Ledger, now: datetime) -> str:  # noqa: F811
+    ref = open_request(ledger, now, "law_enforcement", ["registration"], patron_card=CARD)
+    record_emergency(ledger, ref, now)
+    ledger.clock.set(now + timedelta(minutes=20))
+    ledger.decide(ref, approve=True, reason="emergency met", actor=DIRECTOR)
+    ledger.release(ref, fields=["name"], actor=STAFF, **OFFICER)
+    return ref
+
+
+def test_a_denial_after_a_release_stops_further_releases_and_the_first_stands(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    ref = _released_once(ledger, now)
+    with pytest.raises(InvalidInput, match="cannot be approved again .* --deny"):
+        ledger.decide(ref, approve=True, reason="again", actor=DIRECTOR)
+    ledger.decide(ref, approve=False, reason="the danger is over", actor=DIRECTOR)
+    with pytest.raises(NotPermitted, match="^POLICY-DENY-BY-DEFAULT .*denied"):
+        ledger.release(ref, fields=["address"], actor=STAFF, **OFFICER)
+    assert refused(ledger)[-1] == ("request release", ref, "POLICY-DENY-BY-DEFAULT")
+    view = ledger.request_view(ref)
+    assert [r["fields"] for r in view["releases"]] == [["name"]]
+    row = register(ledger)[ref]
+    assert (row.decision, row.released_fields) == ("denied", ["name"])  # type: ignore[attr-defined]
+
+
+def test_nothing_more_is_released_once_the_follow_up_is_resolved(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    ref = _released_once(ledger, now)
+    ledger.resolve_follow_up(ref, closed=True, reason="emergency over", actor=DIRECTOR)
+    with pytest.raises(NotPermitted, match="^LRCA-EMERGENCY-FOLLOWUP .*was resolved \\(closed\\)"):
+        ledger.release(ref, fields=["address", "phone"], actor=STAFF, **OFFICER)
+    assert refused(ledger)[-1] == ("request release", ref, "LRCA-EMERGENCY-FOLLOWUP")
+    assert [r["fields"] for r in ledger.request_view(ref)["releases"]] == [["name"]]
+
+
+def test_a_guardians_answered_request_needs_no_decision_and_the_director_can_stop_it(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    ref = open_request(ledger, now, "parent_guardian", ["fines_fees"], patron_card=CARD,
+                       minor=True, guardianship="birth certificate")  # fmt: skip
+    assert (register(ledger)[ref].basis, register(ledger)[ref].decision) == ("none", "pending")  # type: ignore[attr-defined]
+    ledger.release(ref, fields=["fines_total"], to="Someone", method="desk", actor=STAFF)
+    row = register(ledger)[ref]
+    assert (row.basis, row.decision) == ("guardian", "not needed")  # type: ignore[attr-defined]
+    assert ledger.request_view(ref)["releases"][0]["basis"] == "guardian"
+    # The Director may still stop it: nothing more is told after her denial.
+    ledger.decide(ref, approve=False, reason="guardianship in dispute", actor=DIRECTOR)
+    with pytest.raises(NotPermitted, match="^POLICY-DENY-BY-DEFAULT"):
+        ledger.release(ref, fields=["itemized_fines"], to="Someone", method="desk", actor=STAFF)
+    assert register(ledger)[ref].decision == "denied"  # type: ignore[attr-defined]
