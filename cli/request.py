@@ -26,6 +26,7 @@ from ledger import sitetime
 from ledger.disclosure import ORDER_KINDS, RECORD_CLASSES, REQUESTER_KINDS, ROLES_SOUGHT
 from ledger.errors import InvalidInput
 from ledger.outfiles import check_destination
+from ledger.scans import NOT_A_SCAN, kind_of
 
 FIELDS_HELP = (
     "Comma-separated fields: name, address, phone, card_number, registration_record, titles, "
@@ -45,13 +46,21 @@ def csv_list(value: str, *, choices: tuple[str, ...] | None = None, param: str) 
 
 
 def sha256_of(path: Path, what: str) -> str:
-    """Hash a document; a missing file is bad input (exit 1), nothing is recorded."""
+    """Hash a document's scan; a missing or empty file, or one that is not a PDF or an
+    image (``ledger.scans``, as the dashboard checks an upload), is bad input (exit 1),
+    nothing is recorded."""
     if not path.is_file():
         raise InvalidInput(
             f"{what} {str(path)!r} does not exist or is not a file; nothing recorded"
         )
     h = hashlib.sha256()
     with path.open("rb") as f:
+        head = f.read(16)
+        if not head:
+            raise InvalidInput(f"the file of {what} ({path.name}) is empty; nothing recorded")
+        if kind_of(head) is None:
+            raise InvalidInput(f"the file of {what} ({path.name}) {NOT_A_SCAN}; nothing recorded")
+        h.update(head)
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()

@@ -15,29 +15,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ledger.errors import InvalidInput
+from ledger.scans import NOT_A_SCAN, kind_of
 
 CHUNK = 1 << 20
-# Signatures of what a scanner or a phone makes.
-KINDS: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF-", "PDF"),
-    (b"\x89PNG\r\n\x1a\n", "PNG image"),
-    (b"\xff\xd8\xff", "JPEG image"),
-    (b"II*\x00", "TIFF image"),
-    (b"MM\x00*", "TIFF image"),
-    (b"GIF87a", "GIF image"),
-    (b"GIF89a", "GIF image"),
-)
 MAX_NAME = 200
-
-
-def kind_of(head: bytes) -> str | None:
-    """What the first bytes say the file is (PDF or image), or None."""
-    for magic, kind in KINDS:
-        if head.startswith(magic):
-            return kind
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WebP image"
-    return None
 
 
 def clean_name(name: str | None) -> str:
@@ -58,10 +39,7 @@ def scan_digest(upload: Any, what: str) -> tuple[str, str]:
     if not head:
         raise InvalidInput(f"the file of {what} is empty")
     if kind_of(head) is None:
-        raise InvalidInput(
-            f"the file of {what} is not a PDF or an image (PNG, JPEG, TIFF, GIF, WebP); "
-            "scan the signed paper to PDF or take a photo of it"
-        )
+        raise InvalidInput(f"the file of {what} {NOT_A_SCAN}")
     h = hashlib.sha256(head)
     for chunk in iter(lambda: stream.read(CHUNK), b""):
         h.update(chunk)

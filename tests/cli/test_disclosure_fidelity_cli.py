@@ -54,7 +54,7 @@ class Cli:
 
     def order(self, ref: str, *scope: str, kind: str = "order", judge: bool = True) -> None:
         doc = self.tmp / f"{ref}-order.pdf"
-        doc.write_bytes(b"%PDF the order " + ref.encode())
+        doc.write_bytes(b"%PDF-1.7 the order " + ref.encode())
         self("request", "court-order", ref, "--kind", kind,
              "--signed-by-judge" if judge else "--not-signed-by-judge", "--court", "Circuit",
              "--judge", "Hon. J", "--case", "2026-CF-9", "--issued", "2026-11-01T09:00",

@@ -48,13 +48,15 @@ def test_card_numbers_are_refused_in_free_text_and_sealed_in_the_patron_fields(
         "--description", "who holds the patron's card?", "--as", D, "--json",
     )  # fmt: skip
     ref = json.loads(opened.stdout)["ref"]
+    scan = tmp_path / "order.pdf"
+    scan.write_bytes(b"%PDF-1.7 the order")
     scope = run(
         data, "request", "court-order", ref, "--kind", "order", "--signed-by-judge",
         "--court", "Circuit Court", "--judge", "Hon. A. Judge", "--case", "2026-CF-123",
         "--issued", "2026-11-01T09:00", "--served-at", "2026-11-02T08:30",
         "--served-by", "Det. Ray", "--scope-patron", CARD, "--scope-records", "registration",
         "--scope-note", f"registration for card {CARD}, October 2026",
-        "--document", str(Path(__file__)), "--as", D, code=1,
+        "--document", str(scan), "--as", D, code=1,
     )  # fmt: skip
     assert "the scope note holds what looks like a library card number" in scope.stderr
     decided = run(data, "request", "decide", ref, "--deny", "--reason", f"card {CARD}",

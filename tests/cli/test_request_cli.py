@@ -117,7 +117,7 @@ def test_the_emergency_path_end_to_end(run, tmp_path: Path) -> None:  # type: ig
     assert "does not exist" in r.stderr
     run("request", "acknowledge", ref, "--refused-to-sign", "--as", D, code=2)  # no such option
     signed = tmp_path / "signed.pdf"
-    signed.write_bytes(b"%PDF signed")
+    signed.write_bytes(b"%PDF-1.7 signed")
     run("request", "acknowledge", ref, "--signed-receipt", str(signed), "--as", D)
     # R11: the follow-up is open until resolved.
     rows = json.loads(run("report", "disclosures", "--json").stdout)
@@ -149,10 +149,23 @@ def test_a_court_order_with_counsel_review(run, tmp_path: Path) -> None:  # type
     ]  # fmt: skip
     r = run(*order, "--document", str(tmp_path / "missing.pdf"), code=1)
     assert "the document" in r.stderr and "does not exist" in r.stderr
+    # Red team (session 13): an empty file or plain text was recorded as the scan; the
+    # dashboard refused both. Nothing is recorded.
+    before = refusals(run)
+    (tmp_path / "empty.pdf").write_bytes(b"")
+    r = run(*order, "--document", str(tmp_path / "empty.pdf"), code=1)
+    assert "the file of the document (empty.pdf) is empty; nothing recorded" in r.stderr
+    (tmp_path / "typed.pdf").write_text("order scan\n")
+    r = run(*order, "--document", str(tmp_path / "typed.pdf"), code=1)
+    assert "(typed.pdf) is not a PDF or an image" in r.stderr
+    assert refusals(run) == before
+    assert (
+        json.loads(run("request", "show", ref, "--json", "--as", D).stdout)["court_order"] is None
+    )
     doc = tmp_path / "order.pdf"
-    doc.write_bytes(b"%PDF the order")
+    doc.write_bytes(b"%PDF-1.7 the order")
     r = run(*order, "--document", str(doc))
-    expected = hashlib.sha256(b"%PDF the order").hexdigest()
+    expected = hashlib.sha256(b"%PDF-1.7 the order").hexdigest()
     assert f"(document sha256 {expected})" in r.stderr
     # R6: counsel's review is recorded (counsel only); the Director is the gate.
     run("request", "counsel-review", ref, "--result", "sufficient", "--as", D, code=1)
@@ -167,7 +180,7 @@ def test_a_court_order_with_counsel_review(run, tmp_path: Path) -> None:  # type
     shown = json.loads(run("request", "show", ref, "--json", "--as", D).stdout)
     assert (
         shown["court_order"]["document_sha256"]
-        == __import__("hashlib").sha256(b"%PDF the order").hexdigest()
+        == __import__("hashlib").sha256(b"%PDF-1.7 the order").hexdigest()
     )
     assert shown["counsel_review"]["by"] == C
 
@@ -197,7 +210,7 @@ def test_guardian_foia_and_deny_by_default(run) -> None:  # type: ignore[no-unty
     assert "FOIA due" in table and "2026-11-09 23:59 CST" in table
     rows = list(csv.DictReader(io.StringIO(run("report", "disclosures", "--csv").stdout)))
     assert [(row["ref"], row["decision"]) for row in rows] == [
-        (g, "pending"), (f, "denied"), (o, "pending")
+        (g, "not needed"), (f, "denied"), (o, "pending")
     ]  # fmt: skip
     assert rows[0]["released_fields"] == "fines_total"
     assert json.loads(run("report", "disclosures", "--from", "2026-12-01", "--json").stdout) == []

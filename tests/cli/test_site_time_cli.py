@@ -104,7 +104,7 @@ def test_a_court_orders_times_typed_without_a_zone_are_site_time(  # type: ignor
         ).stdout
     )["ref"]  # fmt: skip
     scan = tmp_path / "order.pdf"
-    scan.write_bytes(b"%PDF order")
+    scan.write_bytes(b"%PDF-1.7 order")
     run(
         "request", "court-order", ref, "--kind", "order", "--signed-by-judge",
         "--court", "Circuit Court", "--judge", "Hon. A. Judge", "--case", "26-CF-1",
