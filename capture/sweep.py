@@ -314,7 +314,7 @@ def _destroy_one(
         return PurgeOutcome(
             c.segment_id,
             "would purge",
-            f"would purge segment {c.segment_id} ({info.camera_id}, deadline "
+            f"segment {c.segment_id} ({info.camera_id}, deadline "
             f"{sitetime.show(info.retention_deadline, ledger.site().zone)})",
         )
     step("checked")

@@ -225,7 +225,7 @@ def frame_of_segment(
     check_destination(out_png, force=force, viewing_copy=True)
     permit = ledger.check_viewing(
         segment_id, reason=reason, purpose=purpose, actor=actor,
-        not_staff_monitoring=not_staff_monitoring,
+        not_staff_monitoring=not_staff_monitoring, action="footage frame",
     )  # fmt: skip
     seg = permit.segment
     clip = _private(ledger, "frame", seg.media)

@@ -200,7 +200,7 @@ def footage_list(
         return
     zone = ctx.zone()
     table(
-        ["segment", "camera", "recorded", "kept", "deadline", "status", "holds", "flags"],
+        ["segment", "camera", "recorded", "kept", "kept until", "status", "holds", "flags"],
         [
             (
                 r.segment_id,

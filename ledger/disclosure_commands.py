@@ -187,6 +187,14 @@ class DisclosureCommands(DisclosureIntake):
         fields, segments = sorted(set(fields)), sorted(set(footage))
         if not fields and not segments:
             raise InvalidInput("name what is released: --fields and/or --footage")
+        if "footage" in fields and not segments:
+            # red team (session 13): "footage" released with no segment named recorded
+            # footage as released on a request whose only segment was purged
+            raise InvalidInput(
+                "footage is released segment by segment: name each with --footage SEGMENT "
+                "(custodes footage export SEGMENT --request REF makes the copies); nothing "
+                "was recorded"
+            )
         to = nonblank(to, "the recipient (--to)")
         method = nonblank(method, "the method (--method)", REFERENCE, no_card_numbers=True)
         plan = policy.releasable_fields(self.facts_of(request))

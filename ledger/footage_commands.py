@@ -209,6 +209,19 @@ class FootageCommands(FootageQueries):
             # R28: the days of the version in force when the recording began; a later
             # version with fewer days applies to footage captured after it took effect.
             days, version = policies.retention(item.recorded_start)
+            if end + timedelta(days=days) <= now:
+                # red team (session 13): month-old footage was brought in, purged at once
+                # and reported as the sweep's late purge (or held, and kept)
+                self.refuse(
+                    who,
+                    "footage ingest",
+                    rules.FOOTAGE_PAST_DEADLINE,
+                    f"{item.source_name}: recorded until "
+                    f"{sitetime.show(end, site.zone)}, its {days} days ended "
+                    f"{sitetime.show(end + timedelta(days=days), site.zone)}: footage past its "
+                    "retention is destroyed where it is, not archived; nothing was ingested",
+                    subject=item.source_name,
+                )
             created.append(
                 Segment._create(
                     Segment.FootageCaptured,
@@ -391,12 +404,38 @@ class FootageCommands(FootageQueries):
         review_by: datetime | None = None,
     ) -> str:
         """Hold segments from purge (R14); returns the hold id. Any active staff member may
-        preserve footage; only the Director releases a hold."""
+        preserve footage within its retention; footage past its deadline (which the sweep
+        must purge) is held by the Director only, and no hold is placed for a purpose that
+        reads as watching staff (R16a). Only the Director releases a hold. (Red team,
+        session 13: staff kept month-overdue footage "to check whether Bo left early on
+        her shift, for her evaluation", and it could then be viewed.)"""
         now = self.clock()
         subject = ", ".join(segments)
         who = self.authorize(
             actor, "footage hold place", HOLD_PLACERS, rules.STAFF_ROLE, subject=subject
         )
+        said = f"{reason or ''} {reference or ''}"
+        signals = footage_policy.staff_monitoring_signals(said, self.staff_names())
+        folded = said.casefold()
+        phrases = self.policy_params().staff_monitoring_purposes
+        signals += tuple(sorted({p for p in phrases if p.casefold() in folded} - set(signals)))
+        if signals:
+            self.refuse(
+                who, "footage hold place", rules.FOOTAGE_NO_STAFF_MONITORING,
+                "cameras are not used to monitor staff performance or to evaluate staff, and "
+                f"footage is not kept for it; the hold's reason mentions {', '.join(signals)}",
+                subject=subject,
+            )  # fmt: skip
+        if who.role != "director":
+            for sid in segments:
+                _, kept = self._within_deadline(self._live_segment(sid, "hold"), now)
+                if not kept.allowed:
+                    self.refuse(
+                        who, "footage hold place", kept.rule,
+                        f"segment {sid}: {kept.reason}; footage past its deadline is purged, "
+                        "not held, unless the Director holds it (a legal duty to preserve it)",
+                        subject=sid,
+                    )  # fmt: skip
         hold_id, aggregates = self.prepare_hold(
             segments, kind=kind, reason=reason, reference=reference, who=who, now=now,
             review_by=review_by,
@@ -594,26 +633,26 @@ class FootageCommands(FootageQueries):
         purpose: str,
         actor: str,
         not_staff_monitoring: str | None = None,
+        action: str = "footage view",
     ) -> ViewPermit:
         """Who may view this segment now; every refusal is recorded, an attempt without a
-        reason too (R16). Nothing else is recorded: the viewing itself is, by
-        ``record_viewing``, once the copy exists."""
+        reason too (R16), as an attempt at ``action`` (the command: "footage frame" for a
+        still, so a refused still is not recorded as a refused viewing). Nothing else is
+        recorded: the viewing itself is, by ``record_viewing``, once the copy exists."""
         now = self.clock()
-        who = self.authorize(actor, "footage view", (), rules.STAFF_ACTIVE, subject=segment_id)
+        who = self.authorize(actor, action, (), rules.STAFF_ACTIVE, subject=segment_id)
         segment = self._live_segment(segment_id, "view")
         sid = segment.segment_id
         text = " ".join((reason or "").split())
         said = footage_policy.check_reason(text)
         if not said.allowed:
-            self.refuse(
-                who, "footage view", said.rule, f"{said.reason}; pass --reason TEXT", subject=sid
-            )
+            self.refuse(who, action, said.rule, f"{said.reason}; pass --reason TEXT", subject=sid)
         text = clean_text(text, kind=REASON, what="the viewing's reason", no_card_numbers=True)
         params = self.policy_params()
         access = footage_policy.check_archive_access(who.role, params.archive_viewer_roles)
         if not access.allowed:
             self.refuse(
-                who, "footage view", access.rule, f"{who.name} ({who.role}): {access.reason}",
+                who, action, access.rule, f"{who.name} ({who.role}): {access.reason}",
                 subject=sid,
             )  # fmt: skip
         note = _optional_reason(not_staff_monitoring, "why it is not staff monitoring")
@@ -626,12 +665,10 @@ class FootageCommands(FootageQueries):
             phrases=params.staff_monitoring_purposes,
         )
         if not purpose_ok.allowed:
-            self.refuse(who, "footage view", purpose_ok.rule, purpose_ok.reason, subject=sid)
+            self.refuse(who, action, purpose_ok.rule, purpose_ok.reason, subject=sid)
         _ret, live = self._within_deadline(segment, now)
         if not live.allowed:
-            self.refuse(
-                who, "footage view", live.rule, f"segment {sid}: {live.reason}", subject=sid
-            )
+            self.refuse(who, action, live.rule, f"segment {sid}: {live.reason}", subject=sid)
         staff_note = note if purpose_ok.rule == rules.FOOTAGE_NO_STAFF_MONITORING else None
         return ViewPermit(who, segment_info_of(segment), True, text, purpose, staff_note)
 

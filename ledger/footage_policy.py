@@ -89,16 +89,23 @@ def mentions_staff_monitoring(text: str) -> bool:
 def staff_monitoring_signals(text: str, staff_names: Iterable[str] = ()) -> tuple[str, ...]:
     """What in a stated purpose reads as staff monitoring (R16a): staff-and-evaluation
     phrases, words about shifts, breaks, lateness, phones or performance, and the names
-    (whole or any part) of members of the staff directory. Sorted, each once."""
-    normal = " ".join(text.replace("_", " ").split())
-    found = {m.group(0).lower() for m in _STAFF_MONITORING.finditer(normal)}
-    found |= {" ".join(m.group(0).lower().split()) for m in _STAFF_SIGNALS.finditer(normal)}
-    for name in staff_names:
-        parts = {name, *(p for p in name.split() if p.casefold() not in _ROLE_WORDS)}
-        for part in sorted(p for p in parts if len(p.strip(".,'")) >= 2):
-            if re.search(rf"(?<!\w){re.escape(part.strip('.,'))}(?!\w)", normal, re.IGNORECASE):
-                found.add(f"staff member {name!r}")
-                break
+    (whole or any part) of members of the staff directory. Sorted, each once. The text is
+    read as a person reads it (``_readings``, as a camera's location is): a name written
+    with a look-alike letter of another script, an invisible character, full-width
+    letters or letters spelled out with dots ("S.a.m") is the name (red team, session 13)."""
+    found: set[str] = set()
+    names = list(staff_names)
+    for reading in _readings(text.replace("_", " ")):
+        normal = " ".join(reading.split())
+        found |= {m.group(0).lower() for m in _STAFF_MONITORING.finditer(normal)}
+        found |= {" ".join(m.group(0).lower().split()) for m in _STAFF_SIGNALS.finditer(normal)}
+        for name in names:
+            parts = {name, *(p for p in name.split() if p.casefold() not in _ROLE_WORDS)}
+            for part in sorted(p for p in parts if len(p.strip(".,'")) >= 2):
+                pattern = rf"(?<!\w){re.escape(part.strip('.,'))}(?!\w)"
+                if re.search(pattern, normal, re.IGNORECASE):
+                    found.add(f"staff member {name!r}")
+                    break
     return tuple(sorted(found))
 
 
@@ -111,7 +118,9 @@ _PRIVATE_PLACES = re.compile(
     r"|locker ?rooms?|lockers?|showers?|nursing rooms?|lactation rooms?"
     r"|mother'?s'? ?rooms?|wellness rooms?|breast ?feeding rooms?|pumping rooms?"
     r"|water ?closets?|latrines?|privy|privies|private offices?|offices?"
-    r"|break ?rooms?|break areas?|staff (?:lounges?|rooms?|kitchens?)|lounges?)\b",
+    r"|break ?rooms?|break areas?|staff (?:lounges?|rooms?|kitchens?)|lounges?"
+    r"|lunch ?rooms?|lunch areas?|baby ?care (?:rooms?|areas?)|(?:executive )?suites?"
+    r"|(?:director|manager|administrator|supervisor|librarian)'?s'? (?:rooms?|areas?|desks?))\b",
     re.IGNORECASE,
 )
 
@@ -164,6 +173,12 @@ def check_camera_placement(
     if not zoned.allowed:
         return zoned
     words = private_place_words(location)
+    if words and (director_note or "").strip() and not check_reason(director_note).allowed:
+        return refuse(
+            r.CAMERA_PRIVACY_ZONE,
+            f"the location {location!r} names {', '.join(repr(w) for w in words)}, and "
+            f"{director_note!r} does not say why it is not a private place: say it in words",
+        )
     if words and not (director_note or "").strip():
         return refuse(
             r.CAMERA_PRIVACY_ZONE,
@@ -326,11 +341,23 @@ def check_reason(reason: str | None, rule: Rule = r.FOOTAGE_VIEW_REASON) -> Deci
     (Policy V-B), and ".", "-" or an invisible character is not a reason."""
     if not (reason or "").strip():
         return refuse(rule, "a reason is required")
-    if sum(c.isalnum() for c in reason or "") < 3:
+    seen = _readings(reason or "")[0]  # NFKC, invisible characters dropped
+    words = " ".join(re.findall(r"\w+", seen.casefold()))
+    letters = [c for c in seen.casefold() if c.isalnum()]
+    if len(letters) < 3 or len(set(letters)) == 1 or words in _PLACEHOLDERS:
         return refuse(
             rule, f"{reason!r} is not a reason: say in words why (what happened, what you look for)"
         )
     return allow(rule, "reason stated")
+
+
+# What people type when they will not say why (red team, session 13: "no reason", "none",
+# "xxx" were logged as reasons for viewing archived footage).
+_PLACEHOLDERS = frozenset({
+    "none", "no reason", "no reason given", "n a", "na", "nil", "null", "nothing", "test",
+    "testing", "tbd", "tba", "todo", "unknown", "reason", "because", "just because", "asdf",
+    "qwerty", "abc", "etc", "whatever", "no", "not applicable", "see above", "same",
+})  # fmt: skip
 
 
 def check_view_purpose(

@@ -11,6 +11,7 @@ This module holds the disclosure rules; the camera and footage rules are in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -264,11 +265,13 @@ def _label(field: str) -> str:
 def _footage_for_law_enforcement(facts: RequestFacts) -> Decision:
     case = facts.investigation_case_number or ""
     # A case number names a case: "-", "n/a" or "pending" does not. It holds a number (a
-    # digit) and at least two letters or digits in all.
+    # digit) and at least two letters or digits in all, and no word that says there is no
+    # open case ("no case yet 1", "none 1", "n/a 0", "CLOSED 2024-17": red team, session 13).
     if (
         facts.requester_kind == "law_enforcement"
         and sum(c.isalnum() for c in case) >= 2
         and any(c.isdigit() for c in case)
+        and not _NO_CASE.search(case)
     ):
         return allow(
             r.FOOTAGE_LE_ACTIVE_INVESTIGATION,
@@ -279,6 +282,14 @@ def _footage_for_law_enforcement(facts: RequestFacts) -> Decision:
         "footage is shared with law enforcement only for an active investigation with its "
         "case number (the number the agency gave the case; a word such as 'pending' is not one)",
     )
+
+
+# Words in a "case number" that say there is no active investigation (R17).
+_NO_CASE = re.compile(
+    r"(?<![^\W\d_])(?:none|no(?!\s*[.:#])|not|n\s*/?\s*a|nil|pending|tbd|tba|unknown|closed|inactive"
+    r"|cleared|dismissed|dropped|suspended|unfounded|archived|yet)(?![^\W\d_])",
+    re.IGNORECASE,
+)
 
 
 def check_law_enforcement_footage(case_number: str | None) -> Decision:

@@ -206,7 +206,8 @@ FOOTAGE_PAST_DEADLINE = Rule(
     "FOOTAGE-PAST-DEADLINE",
     "Policy V-B; 50 ILCS 205",
     "Footage past its retention deadline is due for destruction: it is not viewed, copied "
-    "or exported unless an active hold covers it.",
+    "or exported unless an active hold covers it, held by anyone but the Director, or "
+    "ingested.",
     ("R13",),
 )
 FOOTAGE_FLAG_BOUND = Rule(

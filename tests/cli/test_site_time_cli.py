@@ -157,7 +157,15 @@ def test_the_sweep_shows_the_deadline_footage_list_shows(run, tmp_path: Path) ->
 
 def test_a_hold_reviewed_by_a_date_shows_that_date(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ingested = run(
-        "footage", "ingest", str(clip(tmp_path / "in")), "--camera", CAMERA, "--as", S, "--json"
+        "footage",
+        "ingest",
+        str(clip(tmp_path / "in")),
+        "--camera",
+        CAMERA,
+        "--as",
+        S,
+        "--json",
+        at=datetime(2026, 11, 1, 12, 0, tzinfo=UTC),  # as it was recorded, not past its days
     )
     segment = json.loads(ingested.stdout)[0]["segment_id"]
     hold = run(

@@ -79,14 +79,19 @@ def build_scenario(ledger: Ledger) -> Scenario:
     ledger.register_camera(
         "lobby-1", location="Main lobby", zone="public", signage_posted=True, actor=D
     )
+    # October's footage ingested as it was recorded (footage already past its 30 days is
+    # not ingested at all), then nobody ran the sweep.
+    october = datetime(2026, 10, 1, 14, 0, tzinfo=UTC)
+    old = []
+    for n in range(3):
+        ledger.clock.set(october + timedelta(hours=n, minutes=11))
+        old.append(capture(ledger, n, october + timedelta(hours=n)))
     ledger.clock.set(NOW)
     with pytest.raises(NotPermitted):
         ledger.register_camera(
             "restroom-1", location="Restroom", zone="restroom", signage_posted=True,
             actor=D,
         )  # fmt: skip
-    october = datetime(2026, 10, 1, 14, 0, tzinfo=UTC)
-    old = [capture(ledger, n, october + timedelta(hours=n)) for n in range(3)]
     nov = datetime(2026, 11, 1, 14, 0, tzinfo=UTC)
     flagged, held, plain = (capture(ledger, 10 + n, nov + timedelta(hours=n)) for n in range(3))
     emergency = ledger.open_request(

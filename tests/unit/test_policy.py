@@ -874,13 +874,42 @@ def test_a_viewing_reason_is_words_not_a_mark(reason: str) -> None:
     assert check_reason("patron reported a stolen bicycle").allowed
 
 
-@pytest.mark.parametrize("case", ["-", ".", "n/a", "none", "x", "pending", "to follow", "TBD"])
+@pytest.mark.parametrize(
+    "case",
+    ["-", ".", "n/a", "none", "x", "pending", "to follow", "TBD",
+     # red team (session 13): a digit made these "case numbers"
+     "no case yet 1", "none 1", "n/a 0", "CLOSED 2024-17", "N/A 12", "no 44"],
+)  # fmt: skip
 def test_footage_for_law_enforcement_needs_a_case_number_that_names_a_case(case: str) -> None:
     """Red-team findings: footage was exported to law enforcement with case number "-",
     and then "pending"."""
     decision = check_law_enforcement_footage(case)
     assert not decision.allowed and decision.rule.id == "FOOTAGE-LE-ACTIVE-INVESTIGATION"
     assert check_law_enforcement_footage("MPD-26-1187").allowed
+
+
+@pytest.mark.parametrize(
+    "case", ["MPD-26-1187", "Case No. 2026-44", "No: 44", "2026-CF-9", "INV 2026/44", "CNA-2026-1"]
+)
+def test_a_case_number_written_with_no_or_letters_that_are_not_words_names_a_case(
+    case: str,
+) -> None:
+    assert check_law_enforcement_footage(case).allowed
+
+
+@pytest.mark.parametrize("reason", ["no reason", "none", "xxx", "AAA", "N/A", "a\u200bb\u200bc"])
+def test_a_placeholder_is_not_a_viewing_reason(reason: str) -> None:
+    assert not check_reason(reason).allowed
+
+
+@pytest.mark.parametrize(
+    "location", ["Director's suite", "Business manager's room", "Lunchroom", "Baby care room"]
+)
+def test_offices_and_rooms_by_other_names_are_private_places(location: str) -> None:
+    """Red team (session 13): these were registered as public cameras."""
+    assert not check_camera_placement("public", location).allowed
+    assert check_camera_placement("public", location, "it is the public reading area now").allowed
+    assert not check_camera_placement("public", location, "x").allowed  # not a reason
 
 
 NARROWED = CourtOrderFacts(

@@ -1,0 +1,132 @@
+"""Footage, red team of session 13: each way a reviewer got past the policy, refused by
+its rule and recorded (nothing else recorded), on real SQLite (and PostgreSQL in CI)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from capture.ingest import ingest_paths
+from capture.viewing import frame_of_segment
+from ledger.app import Ledger
+from ledger.errors import InvalidInput, NotPermitted
+from tests.integration.footage_helpers import (
+    CAMERA,
+    DIRECTOR,
+    MANAGER,
+    REC,
+    STAFF,
+    clip,
+    footage_ledger,
+    last_id,
+)
+from tests.integration.test_disclosure_ledger import refused
+
+PAST_DEADLINE = REC + timedelta(days=31)
+
+
+@pytest.fixture
+def ledger(data_dir: Path) -> Iterator[Ledger]:
+    led = footage_ledger(data_dir)
+    led.tmp = data_dir.parent / "clips"  # type: ignore[attr-defined]
+    yield led
+    led.close()
+
+
+def segment(led: Ledger, n: int = 0) -> str:
+    path = clip(led.tmp, n)  # type: ignore[attr-defined]
+    outcome = ingest_paths(led, [path], camera=CAMERA, actor=STAFF).outcomes[0]
+    assert outcome.segment_id, outcome.message
+    return outcome.segment_id
+
+
+def test_staff_cannot_rescue_overdue_footage_with_a_hold_the_director_can(
+    ledger: Ledger,
+) -> None:
+    sid = segment(ledger)
+    ledger.clock.set(PAST_DEADLINE + timedelta(days=30))
+    before = last_id(ledger)
+    with pytest.raises(NotPermitted, match="^FOOTAGE-PAST-DEADLINE .*unless the Director holds"):
+        ledger.place_hold([sid], kind="investigation", reason="wallet theft at the door",
+                          reference="IR-1", actor=STAFF)  # fmt: skip
+    assert refused(ledger)[-1] == ("footage hold place", sid, "FOOTAGE-PAST-DEADLINE")
+    assert last_id(ledger) == before + 1  # the refusal, nothing else
+    hold = ledger.place_hold([sid], kind="legal", reason="suit filed over the theft",
+                             reference="2026-L-12", actor=DIRECTOR)  # fmt: skip
+    assert hold.startswith("H-")
+
+
+def test_no_hold_keeps_footage_to_watch_staff(ledger: Ledger) -> None:
+    sid = segment(ledger)
+    for reason in ("check whether Bo Manager left early on her shift, for her evaluation",
+                   "see if Sаm was at the desk"):  # a Cyrillic а  # fmt: skip
+        with pytest.raises(NotPermitted, match="^FOOTAGE-NO-STAFF-MONITORING .*hold's reason"):
+            ledger.place_hold([sid], kind="investigation", reason=reason, reference="HR-1",
+                              actor=DIRECTOR)  # fmt: skip
+        assert refused(ledger)[-1] == ("footage hold place", sid, "FOOTAGE-NO-STAFF-MONITORING")
+    assert not list(ledger.read_log(kinds=["HoldPlaced"]))
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "check whether S\u0430m left the desk",
+        "check whether S\u200bam left the desk",
+        "check whether S\u00adam left the desk",
+        "check whether S.a.m left the desk",
+        "check whether Ｓａｍ left the desk",
+    ],  # fmt: skip
+)
+def test_a_disguised_staff_name_in_a_viewing_reason_is_the_name(
+    ledger: Ledger, reason: str
+) -> None:
+    sid = segment(ledger)
+    with pytest.raises(NotPermitted, match="^FOOTAGE-NO-STAFF-MONITORING .*'Sam Staff'"):
+        ledger.check_viewing(sid, reason=reason, purpose="other", actor=MANAGER)
+    assert refused(ledger)[-1] == ("footage view", sid, "FOOTAGE-NO-STAFF-MONITORING")
+
+
+@pytest.mark.parametrize("reason", ["no reason", "none", "xxx", "a\u200bb\u200bc", "N/A"])
+def test_a_placeholder_is_not_a_reason_for_viewing(ledger: Ledger, reason: str) -> None:
+    sid = segment(ledger)
+    with pytest.raises(NotPermitted, match="^FOOTAGE-VIEW-REASON .*is not a reason"):
+        ledger.check_viewing(sid, reason=reason, purpose="safety", actor=MANAGER)
+
+
+def test_footage_past_its_days_is_not_ingested_and_the_attempt_is_recorded(
+    ledger: Ledger,
+) -> None:
+    ledger.clock.set(PAST_DEADLINE)
+    before = last_id(ledger)
+    outcome = ingest_paths(ledger, [clip(ledger.tmp, 7)], camera=CAMERA, actor=STAFF)  # type: ignore[attr-defined]
+    (one,) = outcome.outcomes
+    assert one.segment_id is None and "FOOTAGE-PAST-DEADLINE" in one.message
+    assert "destroyed where it is, not archived" in one.message
+    assert last_id(ledger) == before + 1  # the refusal only
+    assert refused(ledger)[-1][2] == "FOOTAGE-PAST-DEADLINE"
+
+
+def test_a_refused_still_is_recorded_as_a_still_not_a_viewing(ledger: Ledger) -> None:
+    sid = segment(ledger)
+    with pytest.raises(NotPermitted, match="^FOOTAGE-ARCHIVE-ACCESS"):
+        frame_of_segment(ledger, sid, at_seconds=0.5, out_png=ledger.tmp / "still.png",  # type: ignore[attr-defined]
+                         reason="identify the vehicle", purpose="incident_investigation",
+                         remote=False, actor=STAFF)  # fmt: skip
+    assert refused(ledger)[-1] == ("footage frame", sid, "FOOTAGE-ARCHIVE-ACCESS")
+
+
+def test_footage_is_released_segment_by_segment(ledger: Ledger) -> None:
+    sid = segment(ledger)
+    ref = ledger.open_request(
+        requester_kind="law_enforcement", requester="Officer Lee", received_by=STAFF,
+        records=["footage"], description="lobby clip", actor=STAFF, footage=[sid],
+        case_number="MPD-26-2000",
+    )  # fmt: skip
+    ledger.decide(ref, approve=True, reason="active investigation", actor=DIRECTOR)
+    before = last_id(ledger)
+    with pytest.raises(InvalidInput, match="segment by segment: name each with --footage"):
+        ledger.release(ref, fields=["footage"], to="Officer Lee", method="USB", actor=DIRECTOR)
+    assert last_id(ledger) == before
