@@ -187,6 +187,11 @@ class DisclosureCommands(DisclosureIntake):
         fields, segments = sorted(set(fields)), sorted(set(footage))
         if not fields and not segments:
             raise InvalidInput("name what is released: --fields and/or --footage")
+        if period is not None and period[0] > period[1]:
+            raise InvalidInput(
+                f"the records' dates end ({period[1]}) before they begin ({period[0]}); check "
+                "--records-from and --records-to; nothing was recorded"
+            )
         if "footage" in fields and not segments:
             # red team (session 13): "footage" released with no segment named recorded
             # footage as released on a request whose only segment was purged

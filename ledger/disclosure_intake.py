@@ -272,7 +272,15 @@ class DisclosureIntake(DisclosureQueries):
         if kind not in ORDER_KINDS:
             raise InvalidInput(f"unknown document kind {kind!r}; choose {', '.join(ORDER_KINDS)}")
         if served_at < issued:
-            raise InvalidInput("the order was served before it was issued; check --served-at")
+            # a claim like any other time a person states (R26): refused and recorded, as
+            # IDENTITY.md says (red team, session 13: it was bad input, not recorded)
+            self.refuse(
+                who,
+                "request court-order",
+                r.CLAIMED_TIMES,
+                "the order was served before it was issued; check --issued and --served-at",
+                subject=request.ref,
+            )
         if max(issued, served_at) > now + CLAIM_TOLERANCE:
             self.refuse(
                 who,

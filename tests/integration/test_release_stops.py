@@ -6,11 +6,12 @@ follow-up closed; and a guardian's request that staff answered stayed "pending",
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from ledger.app import Ledger
+from ledger.disclosure_intake import OrderScope
 from ledger.errors import InvalidInput, NotPermitted
 from tests.integration.test_disclosure_ledger import (
     CARD,
@@ -18,6 +19,7 @@ from tests.integration.test_disclosure_ledger import (
     STAFF,
     open_request,
     record_emergency,
+    record_order,
     refused,
     register,
 )
@@ -80,3 +82,35 @@ def test_a_guardians_answered_request_needs_no_decision_and_the_director_can_sto
     with pytest.raises(NotPermitted, match="^POLICY-DENY-BY-DEFAULT"):
         ledger.release(ref, fields=["itemized_fines"], to="Someone", method="desk", actor=STAFF)
     assert register(ledger)[ref].decision == "denied"  # type: ignore[attr-defined]
+
+
+def test_an_order_served_before_it_was_issued_is_a_refused_claim_and_recorded(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    """IDENTITY.md says so; it was bad input and nothing was recorded (red team)."""
+    ref = open_request(ledger, now, "court", ["registration"], patron_card=CARD)
+    with pytest.raises(NotPermitted, match="^CLAIMED-TIMES .*served before it was issued"):
+        ledger.record_court_order(
+            ref, kind="order", signed_by_judge=True, court="Circuit Court", judge="Hon. J",
+            case="2026-CF-9", issued=now - timedelta(days=1), served_at=now - timedelta(days=2),
+            served_by="Det. Ray", scope=OrderScope(patron_cards=[CARD], records=["registration"]),
+            document_name="o.pdf", document_sha256="d" * 64, actor=STAFF,
+        )  # fmt: skip
+    assert refused(ledger)[-1] == ("request court-order", ref, "CLAIMED-TIMES")
+
+
+def test_a_release_whose_records_dates_end_before_they_begin_is_refused(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    ref = open_request(ledger, now, "court", ["circulation"], patron_card=CARD)
+    record_order(ledger, ref, now, scope=OrderScope(
+        patron_cards=[CARD], records=["circulation"], date_from=date(2026, 10, 1),
+        date_to=date(2026, 10, 31),
+    ))  # fmt: skip
+    ledger.decide(ref, approve=True, reason="valid order", actor=DIRECTOR)
+    with pytest.raises(InvalidInput, match="end \\(2026-10-01\\) before they begin"):
+        ledger.release(ref, fields=["titles"], to="Det. Ray", method="sealed envelope",
+                       period=(date(2026, 10, 31), date(2026, 10, 1)), actor=STAFF)  # fmt: skip
+    assert not ledger.request_view(ref)["releases"]
