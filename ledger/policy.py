@@ -482,9 +482,21 @@ def releasable_fields(facts: RequestFacts) -> ReleasePlan:
                 _footage_for_law_enforcement(facts)
                 if f == "footage"
                 else refuse(
+                    r.LRCA_EMERGENCY_SCOPE,
+                    f"{_label(f)}: circulation records are released to law enforcement only on "
+                    "a court order, never on an officer's form",
+                    shared="released to law enforcement only on a court order, never on an "
+                    "officer's form",
+                    subject=_label(f),
+                )
+                if FIELD_CLASS.get(f) == "circulation"
+                else refuse(
                     r.LRCA_EMERGENCY_FORM,
                     f"{_label(f)}: without a court order, the officer's signed Appendix 9 form "
                     "must be recorded before the Director decides",
+                    shared="without a court order, the officer's signed Appendix 9 form must be "
+                    "recorded before the Director decides",
+                    subject=_label(f),
                 ),
             )
             for f in fields

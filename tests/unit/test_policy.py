@@ -101,9 +101,16 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
     ),
     (
         "an officer with neither order nor signed Appendix 9 gets nothing decided",
-        lambda: release(RequestFacts("law_enforcement", frozenset({"titles"})), "titles"),
+        lambda: release(RequestFacts("law_enforcement", frozenset({"name"})), "name"),
         False,
         "LRCA-EMERGENCY-FORM",
+    ),
+    (
+        # red team (session 13): it said the signed form was missing, as if one would do
+        "an officer asking for titles without an order is told no form releases them",
+        lambda: release(RequestFacts("law_enforcement", frozenset({"titles"})), "titles"),
+        False,
+        "LRCA-EMERGENCY-SCOPE",
     ),
     (
         "an unknown field is refused by default even on a valid emergency",
@@ -947,3 +954,16 @@ def test_a_field_of_a_class_the_order_does_not_name_is_covered_on_its_own() -> N
     )  # fmt: skip
     assert court("name", order).allowed and court("titles", order).allowed
     assert not court("address", order).allowed
+
+
+def test_an_officers_request_without_a_form_is_refused_in_one_line_per_rule() -> None:
+    """Red team (session 13): the decision's refusal repeated the reason once per field."""
+    facts = RequestFacts(
+        "law_enforcement", frozenset({"name", "address", "card_number", "titles", "holds"})
+    )
+    plan = releasable_fields(facts)
+    refused = [d for _, d in sorted(plan.refused.items())]
+    _rule, message = explain_refusals(refused, "nothing in this request may be released: ")
+    assert message.count("Appendix 9") == 1 and message.count("court order, never") == 1
+    assert "(address, card number, name)" in message
+    assert "never on an officer's form (holds, titles)" in message
