@@ -414,11 +414,11 @@ class FootageCommands(FootageQueries):
         who = self.authorize(
             actor, "footage hold place", HOLD_PLACERS, rules.STAFF_ROLE, subject=subject
         )
-        said = f"{reason or ''} {reference or ''}"
-        signals = footage_policy.staff_monitoring_signals(said, self.staff_names())
-        folded = said.casefold()
-        phrases = self.policy_params().staff_monitoring_purposes
-        signals += tuple(sorted({p for p in phrases if p.casefold() in folded} - set(signals)))
+        signals = footage_policy.staff_monitoring_found(
+            f"{reason or ''} {reference or ''}",
+            self.staff_names(),
+            self.policy_params().staff_monitoring_purposes,
+        )
         if signals:
             self.refuse(
                 who, "footage hold place", rules.FOOTAGE_NO_STAFF_MONITORING,

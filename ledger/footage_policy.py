@@ -360,6 +360,17 @@ _PLACEHOLDERS = frozenset({
 })  # fmt: skip
 
 
+def staff_monitoring_found(
+    text: str, staff_names: Iterable[str] = (), phrases: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """What in ``text`` reads as staff monitoring (R16a): the built-in detector's signals
+    (``staff_monitoring_signals``), then the staff-monitoring purposes the policy version
+    in force names (``phrases``, R28) that it did not find."""
+    signals = staff_monitoring_signals(text, staff_names)
+    folded = text.replace("_", " ").casefold()
+    return signals + tuple(sorted({p for p in phrases if p.casefold() in folded} - set(signals)))
+
+
 def check_view_purpose(
     purpose: str,
     text: str = "",
@@ -374,10 +385,7 @@ def check_view_purpose(
     refused unless the Director records why it is not staff monitoring. ``phrases``: the
     staff-monitoring purposes the policy version in force names (R28), refused besides
     what the built-in detector finds."""
-    said = f"{purpose} {text}"
-    signals = staff_monitoring_signals(said, staff_names)
-    folded = said.replace("_", " ").casefold()
-    signals += tuple(sorted({p for p in phrases if p.casefold() in folded} - set(signals)))
+    signals = staff_monitoring_found(f"{purpose} {text}", staff_names, phrases)
     if signals and not (role == "director" and (director_note or "").strip()):
         return refuse(
             r.FOOTAGE_NO_STAFF_MONITORING,

@@ -3,9 +3,7 @@ its rule and recorded (nothing else recorded), on real SQLite (and PostgreSQL in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -13,34 +11,10 @@ from capture.ingest import ingest_paths
 from capture.viewing import frame_of_segment
 from ledger.app import Ledger
 from ledger.errors import InvalidInput, NotPermitted
-from tests.integration.footage_helpers import (
-    CAMERA,
-    DIRECTOR,
-    MANAGER,
-    REC,
-    STAFF,
-    clip,
-    footage_ledger,
-    last_id,
-)
+from tests.integration.footage_helpers import CAMERA, DIRECTOR, MANAGER, STAFF, clip, last_id
 from tests.integration.test_disclosure_ledger import refused
-
-PAST_DEADLINE = REC + timedelta(days=31)
-
-
-@pytest.fixture
-def ledger(data_dir: Path) -> Iterator[Ledger]:
-    led = footage_ledger(data_dir)
-    led.tmp = data_dir.parent / "clips"  # type: ignore[attr-defined]
-    yield led
-    led.close()
-
-
-def segment(led: Ledger, n: int = 0) -> str:
-    path = clip(led.tmp, n)  # type: ignore[attr-defined]
-    outcome = ingest_paths(led, [path], camera=CAMERA, actor=STAFF).outcomes[0]
-    assert outcome.segment_id, outcome.message
-    return outcome.segment_id
+from tests.integration.test_footage_fidelity import PAST_DEADLINE, segment
+from tests.integration.test_footage_fidelity import ledger as ledger  # noqa: F401 (fixture)
 
 
 def test_staff_cannot_rescue_overdue_footage_with_a_hold_the_director_can(
