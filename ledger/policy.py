@@ -393,13 +393,31 @@ def _emergency_field(facts: RequestFacts, rep: EmergencyRepresentations, field: 
     )
 
 
+# A confirmation that says there was none.
+_NOT_CONFIRMED = re.compile(
+    r"\b(?:not|never|un)[\s-]*(?:been\s+)?(?:confirmed|verified|checked|shown|seen|proven)\b"
+    r"|\b(?:could|can|did|does|do)\s*(?:not|n't)\b|\bforg[oe]t\w*|\bno\s+(?:proof|id|"
+    r"identification|documents?|confirmation)\b|^\W*(?:none|n\W*a|tbd|pending|unknown|no)\W*$",
+    re.IGNORECASE,
+)
+
+
 def _guardian_field(facts: RequestFacts, field: str) -> Decision:
     if not facts.minor:
         return refuse(
             r.POLICY_MINOR_FINES, "a parent or guardian may be told only a minor's fines and fees"
         )
-    if not (facts.guardianship_confirmation or "").strip():
+    confirmation = facts.guardianship_confirmation or ""
+    if not confirmation.strip():
         return refuse(r.POLICY_MINOR_FINES, "how guardianship was confirmed is not recorded")
+    if _NOT_CONFIRMED.search(confirmation):
+        # red team (session 13): "not confirmed - she forgot her ID" was taken as one
+        return refuse(
+            r.POLICY_MINOR_FINES,
+            f"how guardianship was confirmed says it was not ({confirmation!r}): confirm it "
+            "(an ID, a birth certificate, the minor's card application) before anything is told",
+            shared="guardianship is not confirmed",
+        )
     if field in facts.guardian_fields:
         if field == "itemized_fines":
             # an itemized fine names the item it is for: the title is circulation

@@ -967,3 +967,22 @@ def test_an_officers_request_without_a_form_is_refused_in_one_line_per_rule() ->
     assert message.count("Appendix 9") == 1 and message.count("court order, never") == 1
     assert "(address, card number, name)" in message
     assert "never on an officer's form (holds, titles)" in message
+
+
+@pytest.mark.parametrize(
+    "how", ["not confirmed - she forgot her ID", "unverified", "none", "N/A", "No ID",
+            "could not verify", "she did not have it"],
+)  # fmt: skip
+def test_a_confirmation_that_says_there_was_none_confirms_nothing(how: str) -> None:
+    """Red team (session 13): "not confirmed - she forgot her ID" was taken as confirmed."""
+    decision = guardian("fines_total", how=how)
+    assert not decision.allowed and decision.rule.id == "POLICY-MINOR-FINES"
+    assert "says it was not" in decision.reason
+
+
+@pytest.mark.parametrize(
+    "how", ["birth certificate shown", "ID shown", "driver license checked",
+            "court guardianship papers seen", "library card application"],
+)  # fmt: skip
+def test_a_confirmation_that_names_what_was_seen_confirms(how: str) -> None:
+    assert guardian("fines_total", how=how).allowed
