@@ -27,6 +27,12 @@ MISSING_KEY = (
 )
 
 
+# What a member who only took a request in reads for its patron's details.
+SEALED_FOR_READER = (
+    "sealed: the patron's details are shown to the Director, the Business Manager and counsel"
+)
+
+
 def _listing_roles() -> str:
     """'the director, the business manager and counsel': who list every request (not who
     read a request's record: ``READERS``)."""
@@ -129,10 +135,24 @@ class DisclosureQueries(PatronCommands):
         }
 
     def read_request(self, ref: str, *, actor: str, detail: str = "") -> dict[str, Any]:
-        """The request's record for a member who may read it; the read is recorded (R27)."""
+        """The request's record for a member who may read it; the read is recorded (R27).
+        A member who reads it only because they took it in (not one of those who list
+        every request) is not shown the patron's sealed details: they are the patron's,
+        kept for every request about that card, and another request may have recorded
+        them (red team, session 13: staff typed a card number alone into a new request
+        and read the name and address an emergency request had recorded)."""
         q = self._request(ref)
         self.record_read("request", q.ref, actor=actor, detail=detail, may_also=q.entered_by)
-        return self.request_view(q.ref)
+        view = self.request_view(q.ref)
+        member = self.member(actor)
+        patron = view.get("patron")
+        if (
+            patron is not None
+            and isinstance(patron.get("details"), dict)
+            and (member is None or member.role not in LIST_EVERY_REQUEST)
+        ):
+            patron["details"] = SEALED_FOR_READER
+        return view
 
     def read_appendix9(self, ref: str, *, actor: str) -> dict[str, Any]:
         """The Appendix 9 form filled from the request; the read is recorded (R27)."""

@@ -14,6 +14,7 @@ from ledger.application import LedgerBase
 from ledger.datadir import SubjectKeys
 from ledger.domain import Actor
 from ledger.errors import InvalidInput, NotFound
+from ledger.reads import LIST_EVERY_REQUEST
 from ledger.rules import PATRON_ERASURE
 from ledger.text import REASON, clean_text
 
@@ -134,6 +135,16 @@ class PatronCommands(LedgerBase):
                 ),
             )
         old = None if patron.forgotten else self.patron_details(pseudo)
+        if old is not None and who.role not in LIST_EVERY_REQUEST:
+            # A member who sees only the requests they took in adds what the ledger lacks
+            # but changes no detail recorded (red team, session 13: a new request by staff
+            # changed the name the Director read on an earlier emergency request).
+            given = PatronDetails(
+                card,
+                "" if old.get("name") else given.name,
+                "" if old.get("address") else given.address,
+                "" if old.get("phone") else given.phone,
+            )
         merged = PatronDetails(
             card,
             given.name or (old or {}).get("name", ""),

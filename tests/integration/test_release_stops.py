@@ -12,6 +12,7 @@ import pytest
 
 from ledger.app import Ledger
 from ledger.disclosure_intake import OrderScope
+from ledger.disclosure_queries import SEALED_FOR_READER
 from ledger.errors import InvalidInput, NotPermitted
 from tests.integration.test_disclosure_ledger import (
     CARD,
@@ -114,3 +115,26 @@ def test_a_release_whose_records_dates_end_before_they_begin_is_refused(
         ledger.release(ref, fields=["titles"], to="Det. Ray", method="sealed envelope",
                        period=(date(2026, 10, 31), date(2026, 10, 1)), actor=STAFF)  # fmt: skip
     assert not ledger.request_view(ref)["releases"]
+
+
+def test_staff_neither_read_nor_change_a_patrons_details_through_a_request_of_their_own(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    """Red team (session 13, dashboard): staff typed a card number alone into a new
+    request and read, on its page, the name and address an emergency request had recorded;
+    a second request with another name changed the name the Director read on the first."""
+    first = ledger.open_request(
+        requester_kind="law_enforcement", requester="Ofc. Lee", received_by=DIRECTOR,
+        records=["registration"], description="identify", actor=DIRECTOR, patron_card=CARD,
+        patron_name="Alex Sample", patron_address="12 Elm St",
+    )  # fmt: skip
+    mine = open_request(ledger, now, "other", ["registration"], patron_card=CARD,
+                        patron_name="Mallory Overwrite", patron_phone="217 555 0199")  # fmt: skip
+    seen = ledger.read_request(mine, actor=STAFF)
+    assert seen["patron"]["details"] == SEALED_FOR_READER
+    directors = ledger.read_request(first, actor=DIRECTOR)["patron"]["details"]
+    # the name and address stand; the phone the ledger lacked is added
+    assert (directors["name"], directors["address"]) == ("Alex Sample", "12 Elm St")
+    assert directors["phone"] == "217 555 0199"
+    assert ledger.read_request(mine, actor=DIRECTOR)["patron"]["details"]["name"] == "Alex Sample"
