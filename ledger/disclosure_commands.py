@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,11 @@ def _name_words(text: str) -> set[str]:
              "deputy", "trooper", "agent", "capt", "captain", "chief", "mr", "ms", "mrs"}  # fmt: skip
     return {w for w in re.findall(r"[^\W\d_]{2,}", text.casefold()) if w not in ranks}
 
+
+# Words that say which office of a court or agency receives a release, not who.
+_COURT_ROLES = frozenset({"clerk", "deputy", "bailiff", "office", "of", "the", "for", "county",
+                          "circuit", "court", "judge", "hon", "honorable", "police", "pd",
+                          "department", "sheriff"})  # fmt: skip
 
 # Words that say how a guardian is related to the minor, not who they are.
 _RELATIONS = frozenset({"parent", "mother", "father", "mom", "dad", "guardian", "legal",
@@ -302,6 +308,22 @@ class DisclosureCommands(DisclosureIntake):
                 )
             if method.casefold() != "in person":
                 refuse(r.LRCA_EMERGENCY_RECIPIENT, "an emergency release is made in person")
+        if plan.basis == "court_order" and who.role != "director":
+            # Red team (session 13, dashboard): staff recorded a court order's release to a
+            # newspaper by email. Staff release to the court, its requester or whoever
+            # served the order; anyone else is the Director's to decide.
+            served = request.court_order or {}
+            known = _name_words(" ".join([request.requester, str(served.get("court", "")),
+                                          str(served.get("served_by", ""))]))  # fmt: skip
+            named = _name_words(re.split(r"[,;(]", to, maxsplit=1)[0])
+            if not (named & known and named <= known | _COURT_ROLES):
+                refuse(
+                    r.POLICY_DIRECTOR_DECIDES,
+                    f"a court order's release goes to the court, the requester "
+                    f"({request.requester}) or whoever served it "
+                    f"({served.get('served_by') or 'not recorded'}); {to!r} is someone else, "
+                    "and only the Director releases to anyone else",
+                )
         # R4: the guardian who asked, whose guardianship was confirmed, and nobody else.
         if plan.basis == "guardian" and not _names_only(
             request.requester, to, relations=_RELATIONS

@@ -138,3 +138,24 @@ def test_staff_neither_read_nor_change_a_patrons_details_through_a_request_of_th
     assert (directors["name"], directors["address"]) == ("Alex Sample", "12 Elm St")
     assert directors["phone"] == "217 555 0199"
     assert ledger.read_request(mine, actor=DIRECTOR)["patron"]["details"]["name"] == "Alex Sample"
+
+
+def test_staff_release_a_court_orders_records_to_the_court_or_who_served_it_only(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    """Red team (session 13, dashboard): staff recorded a further release of the order's
+    fields to a newspaper, by email, with no one else involved."""
+    ref = open_request(ledger, now, "court", ["registration"], patron_card=CARD)
+    record_order(ledger, ref, now)  # Circuit Court, served by "Det. Ray #42"
+    ledger.decide(ref, approve=True, reason="valid order", actor=DIRECTOR)
+    done = ledger.release(ref, fields=["name"], to="Circuit Court clerk", method="mail",
+                          actor=STAFF)  # fmt: skip
+    assert done["basis"] == "court_order"
+    ledger.release(ref, fields=["name"], to="Det. Ray, in person", method="in person",
+                   actor=STAFF)  # fmt: skip
+    with pytest.raises(NotPermitted, match="^POLICY-DIRECTOR-DECIDES .*'Reporter, .*someone else"):
+        ledger.release(ref, fields=["name"], to="Reporter, Mahomet Citizen newspaper",
+                       method="email to tips@citizen.example", actor=STAFF)  # fmt: skip
+    assert refused(ledger)[-1] == ("request release", ref, "POLICY-DIRECTOR-DECIDES")
+    assert len(ledger.request_view(ref)["releases"]) == 2
