@@ -65,10 +65,13 @@ class SignInThrottle:
     in the site's failure window than it takes to lock a member out, then waits for the
     window: so nobody at one computer can lock a member out (the Director least of all),
     nor write refusals into the ledger as fast as it can post. A lockout takes guesses
-    from two computers; every guess is recorded as before."""
+    from two computers; every guess is recorded as before. A sign-in that succeeds forgets
+    only the failures under the name it signed in as (red team, session 13: signing in as
+    oneself forgot the guesses at the Director's passphrase too, and two more locked her
+    out)."""
 
     def __init__(self) -> None:
-        self._failures: dict[str, list[datetime]] = {}
+        self._failures: dict[str, list[tuple[datetime, str]]] = {}
         self._lock = threading.Lock()
 
     def wait_until(
@@ -76,22 +79,34 @@ class SignInThrottle:
     ) -> datetime | None:
         """When this client may try again, or None if it may now."""
         with self._lock:
-            recent = [t for t in self._failures.get(client, []) if now - t < window]
+            recent = [(t, n) for t, n in self._failures.get(client, []) if now - t < window]
             self._failures[client] = recent
             if not recent:
                 self._failures.pop(client, None)
-            return recent[0] + window if len(recent) >= max(1, limit) else None
+            return recent[0][0] + window if len(recent) >= max(1, limit) else None
 
-    def failed(self, client: str, now: datetime) -> None:
+    def failed(self, client: str, now: datetime, name: str = "") -> None:
         with self._lock:
-            self._failures.setdefault(client, []).append(now)
+            self._failures.setdefault(client, []).append((now, _folded(name)))
             if len(self._failures) > 10_000:  # bounded: forget the oldest clients
                 for stale in list(self._failures)[:1_000]:
                     del self._failures[stale]
 
-    def succeeded(self, client: str) -> None:
+    def succeeded(self, client: str, name: str) -> None:
+        """``name`` signed in from ``client``: its own earlier failures are forgotten."""
         with self._lock:
-            self._failures.pop(client, None)
+            left = [(t, n) for t, n in self._failures.get(client, []) if n != _folded(name)]
+            if left:
+                self._failures[client] = left
+            else:
+                self._failures.pop(client, None)
+
+
+def _folded(name: str) -> str:
+    """A typed name as the throttle compares it: NFKC, case folded, spaces collapsed."""
+    import unicodedata
+
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 @dataclass

@@ -74,11 +74,11 @@ def login() -> Response:
             ):
                 d.ledger.second_factor_failed(signer)
         except (NotPermitted, NotFound, InvalidInput) as e:
-            d.throttle.failed(client, now)
+            d.throttle.failed(client, now, form.name.data or "")
             return page("login.html", 401, form=form, message=str(e))
         finally:
             d.ledger.forget_unlocked()
-    d.throttle.succeeded(client)
+    d.throttle.succeeded(client, signer.name)
     d.sessions.drop(session.get("sid"))  # a browser signing in again leaves its old session
     session.clear()  # a new session id at every sign-in (no fixation)
     session["sid"] = d.sessions.new(signer, d.now())

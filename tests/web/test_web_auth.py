@@ -93,6 +93,30 @@ def test_a_wrong_passphrase_is_recorded_and_five_lock_the_member_out(
     assert response.status_code == 401 and "locked out" in response.get_data(as_text=True)
 
 
+def test_signing_in_as_oneself_does_not_forget_the_guesses_at_someone_else(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Red team (session 13): three guesses at the Director's passphrase, one sign-in as
+    oneself (which forgot this computer's failures), two more guesses: she was locked out,
+    and again every 15 minutes."""
+    start = head(library["data_dir"])
+    for _ in range(3):
+        assert _login(app, DIRECTOR, "a guess").status_code == 401
+    assert _login(app, STAFF, passphrase(STAFF)).status_code == 302
+    assert _login(app, "dana  DIRECTOR", "a guess").status_code == 401  # 4 of 5
+    waits = _login(app, DIRECTOR, "a guess")
+    assert waits.status_code == 429  # this computer's last try is not given
+    kinds = kinds_since(library["data_dir"], start)
+    assert kinds.count("AuthenticationFailed") == 4 and "LockedOut" not in kinds
+    assert _login(app, DIRECTOR, passphrase(DIRECTOR), client_addr="192.0.2.9").status_code == 302
+    # a member's own mistakes are forgotten when they sign in
+    for _ in range(3):
+        _login(app, STAFF, "typo", client_addr="192.0.2.20")
+    assert _login(app, STAFF, passphrase(STAFF), client_addr="192.0.2.20").status_code == 302
+    for _ in range(3):
+        assert _login(app, STAFF, "typo", client_addr="192.0.2.20").status_code == 401
+
+
 def test_wrong_one_time_codes_count_towards_the_lockout(
     app: Flask, library: dict[str, Any]
 ) -> None:
