@@ -21,6 +21,9 @@ READERS: dict[str, tuple[str, ...]] = {
     "history": ("director", "counsel"),
     "log": ("director", "counsel"),
     "patron": ("director",),
+    # an evidence package of footage downloaded from the dashboard: who made exports (R16,
+    # R18; the policy version's archive viewers are checked first)
+    "evidence export": ("director", "business_manager"),
 }
 
 

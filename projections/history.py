@@ -263,6 +263,7 @@ def _list(values: Iterable[Any]) -> str:
 # What a ConfidentialRecordRead's ``record`` read, in words.
 _RECORD_WORDS: dict[str, str] = {
     "request": "record", "appendix9": "Appendix 9 form", "log": "event details",
+    "evidence export": "evidence package (downloaded)",
 }  # fmt: skip
 
 _SUMMARIES: dict[str, Any] = {

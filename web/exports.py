@@ -4,7 +4,8 @@ the Business Manager, only segments the Director approved; the release, the expo
 each viewing recorded). It runs in the request (a few segments take seconds; redaction
 longer). The package is written, as on the command line, into the data directory under
 ``exports/web/`` (0700) and offered for download as one zip; the download itself is
-checked by the ledger again (refusals recorded).
+checked by the ledger again (refusals recorded) and recorded as a read of the package
+(``ConfidentialRecordRead``, record "evidence export").
 """
 
 from __future__ import annotations
@@ -193,6 +194,10 @@ def download(ref: str, name: str) -> Response:
     root = packages_dir() / name
     if root.is_symlink() or not root.is_dir():
         raise NotFound(f"no package {name} for {ref}")
+    with acting() as (ledger, me):
+        # each download of clear footage is recorded: who, when, which package (R16, R27;
+        # red team, session 13: downloads left no trace)
+        ledger.record_read("evidence export", ref, actor=me, detail=name)
     return Response(
         _zipped(root, name), mimetype="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}.zip"'},

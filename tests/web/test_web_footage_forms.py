@@ -171,8 +171,13 @@ def test_the_director_exports_the_approved_footage_and_downloads_the_package(
     assert link, html
     text = re.sub(r"<[^>]+>", "", html)  # times are <time> elements
     assert re.search(r"Released before: 1 segment to [^<]* not redacted\.", text), html
+    start = head(library["data_dir"])
     package = director.get(link.group(1))
     assert package.status_code == 200 and package.mimetype == "application/zip"
+    # each download is recorded (red team, session 13: downloads left no trace)
+    assert kinds_since(library["data_dir"], start) == ["ConfidentialRecordRead"]
+    assert director.get(link.group(1)).status_code == 200
+    assert kinds_since(library["data_dir"], start) == ["ConfidentialRecordRead"] * 2
     with zipfile.ZipFile(io.BytesIO(package.data)) as z:
         names = z.namelist()
     assert any(n.endswith("/manifest.json") for n in names)
