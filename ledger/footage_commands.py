@@ -289,6 +289,20 @@ class FootageCommands(FootageQueries):
                 who, "footage flag", kept.rule, f"segment {sid}: {kept.reason}", subject=sid
             )
         until = retain_until or now + timedelta(days=params.flag_max_days)
+        if retain_until is None and who.role != "director":
+            # no end given: "as long as the policy allows", which for anyone but the
+            # Director is also the bound past the segment's own deadline (red team,
+            # session 13: staff who left the date empty on a held segment past its
+            # deadline were refused, and the refusal recorded against them)
+            until = min(until, ret.base_deadline + timedelta(days=params.flag_max_days))
+            if until <= now:
+                self.refuse(
+                    who, "footage flag", rules.FOOTAGE_FLAG_BOUND,
+                    f"a flag keeps footage at most {params.flag_max_days} days past its own "
+                    f"deadline (by {sitetime.show(until, zone)}), which has passed; only the "
+                    "Director flags it further",
+                    subject=sid,
+                )  # fmt: skip
         if until <= now:
             raise InvalidInput(f"--until {sitetime.show(until, zone)} is not in the future")
         bound = footage_policy.check_flag_end(

@@ -116,7 +116,10 @@ def staff_chains_a_second_flag(led: Ledger) -> None:
     sid = segment(led)
     led.flag(sid, incident="IR-114 theft", reason="wallet taken", actor=STAFF)
     led.clock.set(NOW + timedelta(days=80))  # past the 30 days: kept by the flag
-    led.flag(sid, incident="IR-114 theft", reason="still wanted", actor=STAFF)
+    # an end past 90 days after the segment's own deadline (with no end given, a staff
+    # flag takes that bound: red team, session 13)
+    led.flag(sid, incident="IR-114 theft", reason="still wanted", actor=STAFF,
+             retain_until=NOW + timedelta(days=170))  # fmt: skip
 
 
 def staff_flags_footage_already_due(led: Ledger) -> None:

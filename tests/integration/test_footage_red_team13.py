@@ -104,3 +104,19 @@ def test_footage_is_released_segment_by_segment(ledger: Ledger) -> None:
     with pytest.raises(InvalidInput, match="segment by segment: name each with --footage"):
         ledger.release(ref, fields=["footage"], to="Officer Lee", method="USB", actor=DIRECTOR)
     assert last_id(ledger) == before
+
+
+def test_a_staff_flag_without_an_end_on_held_footage_past_its_deadline_takes_the_bound(
+    ledger: Ledger,
+) -> None:
+    """Red team (session 13, dashboard): the form's "empty: the policy's limit" was now +
+    90 days, past what anyone but the Director may set for footage past its deadline, so
+    staff who left it empty were refused and the refusal recorded against them."""
+    sid = segment(ledger)
+    ledger.place_hold([sid], kind="legal", reason="suit over the theft", reference="L-1",
+                      actor=DIRECTOR)  # fmt: skip
+    ledger.clock.set(PAST_DEADLINE + timedelta(days=10))
+    ledger.flag(sid, incident="IR-7 theft", reason="wallet taken at the door", actor=STAFF)
+    flagged = list(ledger.read_log(kinds=["FootageFlagged"]))[-1].details
+    deadline = ledger.segment_info(sid).retention_deadline
+    assert flagged["retain_until"] == deadline + timedelta(days=90)
