@@ -75,7 +75,12 @@ def login() -> Response:
                 d.ledger.second_factor_failed(signer)
         except (NotPermitted, NotFound, InvalidInput) as e:
             d.throttle.failed(client, now, form.name.data or "")
-            return page("login.html", 401, form=form, message=str(e))
+            # one message for a wrong passphrase and a wrong code, so the code step never
+            # confirms a guessed passphrase (red team, session 13); the ledger records which
+            said = str(e)
+            for wrong in ("wrong one-time code for", "wrong passphrase for"):
+                said = said.replace(wrong, "wrong passphrase or one-time code for")
+            return page("login.html", 401, form=form, message=said)
         finally:
             d.ledger.forget_unlocked()
     d.throttle.succeeded(client, signer.name)

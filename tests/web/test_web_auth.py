@@ -138,6 +138,12 @@ def test_wrong_one_time_codes_count_towards_the_lockout(
     ]
     assert [f"{n} of 5" in text for n, text in enumerate(said, 1)] == [True] * 5
     assert "now locked out" in said[-1]
+    # Red team (session 13): the right passphrase with a wrong code said "wrong one-time
+    # code", confirming the guessed passphrase; now both read the same.
+    wrong_pass = _login(app, DIRECTOR, "a guess", code="000000", client_addr="192.0.2.50")
+    assert "wrong passphrase or one-time code for" in said[0]
+    assert "wrong passphrase or one-time code for" in wrong_pass.get_data(as_text=True)
+    assert not any("wrong one-time code for" in text for text in said)
 
 
 def test_the_directors_own_lockout_lapses_after_the_window(
