@@ -72,6 +72,10 @@ class StaffMember(LedgerAggregate):
     class PassphraseChanged(LedgerAggregate.Event):
         key_id: str
 
+        def apply(self, aggregate: StaffMember) -> None:
+            # a browser session begun before it ends (web.app; red team, session 13)
+            aggregate.passphrase_changed_at = self.timestamp
+
     # ---- authentication failures and lockout (encrypted) ----------------------------
 
     class AuthenticationFailed(LedgerAggregate.Event):
@@ -138,6 +142,7 @@ class StaffMember(LedgerAggregate):
         self.locked_out = False
         self.locked_out_until: datetime | None = None  # a Director's lockout lapses then
         self.delegations: dict[str, dict[str, Any]] = {}
+        self.passphrase_changed_at: datetime | None = None
 
     def locked(self, now: datetime) -> bool:
         """Locked out at ``now``: until the Director unlocks the member, but the Director's

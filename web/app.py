@@ -251,11 +251,18 @@ def _signed_in() -> Response | None:
         return redirect(  # type: ignore[return-value]
             f"/login?next={_quote(target.rstrip('?'))}" + ("&expired=1" if expired else "")
         )
+    with d.gate:
+        member = d.ledger.member(web.signer.name)
+    changed = getattr(member, "passphrase_changed_at", None)
+    if changed is not None and changed > web.started:
+        # the member changed their passphrase (perhaps suspecting it was known): every
+        # session begun before ends, as a reset's or a lockout's does
+        d.sessions.drop(session.get("sid"))
+        session.clear()
+        return redirect("/login?expired=1")  # type: ignore[return-value]
     g.web = web
     g.role, g.delegation = web.signer.role, None
     if web.signer.role != "director":  # an acting Director acts as the Director (R3)
-        with d.gate:
-            member = d.ledger.member(web.signer.name)
         delegation = member.delegation_at(d.now()) if member is not None else None
         if delegation is not None:
             g.role, g.delegation = "director", delegation

@@ -2,7 +2,8 @@
 member's unlocked key stays in this process's memory, never in the cookie or on disk.
 
 A session ends at sign-out, after the idle timeout, when the server stops, or as soon as
-the ledger no longer holds that key in force (reset, lockout, deactivation).
+the ledger no longer holds that key in force (reset, lockout, deactivation), or the
+member changed their passphrase since it began (``web.app``).
 """
 
 from __future__ import annotations

@@ -264,6 +264,29 @@ def test_a_key_reset_meanwhile_ends_the_session_and_is_recorded(
     assert client.get("/").status_code == 302  # signed out
 
 
+def test_changing_ones_passphrase_ends_the_sessions_begun_before(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Red team (session 13): a browser signed in before the member changed their
+    passphrase (perhaps because someone knew it) went on working."""
+    client = sign_in(app, STAFF)
+    from tests.identity import open_test_ledger
+
+    clock = app.extensions["custodes"].ledger.clock
+    clock.set(clock() + timedelta(minutes=1))
+    ledger = open_test_ledger(DataDir.open(library["data_dir"]), clock=ManualClock(clock()))
+    ledger.change_passphrase(
+        actor=STAFF, current=passphrase(STAFF).encode(), new=b"a brand new passphrase here"
+    )
+    ledger.close()
+    response = client.get("/requests")
+    assert response.status_code == 302 and "/login?expired=1" in response.headers["Location"]
+    assert client.get("/requests").status_code == 302  # and it stays ended
+    clock.set(clock() + timedelta(minutes=1))
+    fresh = sign_in(app, STAFF, "a brand new passphrase here")
+    assert fresh.get("/requests").status_code == 200
+
+
 def test_error_pages_say_what_happened_without_a_stack_trace(app: Flask) -> None:
     client = sign_in(app, DIRECTOR)
     response = client.get("/requests/R-2099-9999")
