@@ -126,7 +126,7 @@ def statistics() -> Response:
     if not form.validate():
         return page("statistics.html", 400, form=form, stats=None,
                     message="Give the first and last site day; the threshold is a whole "
-                    "number.")  # fmt: skip
+                    "number from 1 to 1,000.")  # fmt: skip
     first, last = form.first.data, form.last.data
     assert first is not None and last is not None
     if first > last or last > today:
