@@ -218,8 +218,8 @@ def request_court_order(ctx: Context, ref: str, **o: Any) -> None:
         actor=o["actor"],
         nondisclosure=o["nondisclosure"],
     )
-    info(f"Recorded the {o['kind']} on {ref.upper()} (document sha256 {sha}).")
-    info(f"Next: the Director decides: custodes request decide {ref.upper()} --approve ...")
+    info(f"Recorded the {o['kind']} on {ref.strip().upper()} (document sha256 {sha}).")
+    info(f"Next: the Director decides: custodes request decide {ref.strip().upper()} --approve ...")
 
 
 @request_group.command("foia-extend")
@@ -239,7 +239,7 @@ def request_foia_extend(ctx: Context, ref: str, reason: str, actor: str) -> None
     """
     due = ctx.ledger().extend_foia(ref, reason=reason, actor=actor)
     info(
-        f"FOIA clock of {ref.upper()} extended: respond by {sitetime.show(due, ctx.zone())} "
+        f"FOIA clock of {ref.strip().upper()} extended: respond by {sitetime.show(due, ctx.zone())} "
         "(5 ILCS 140/3(e))."
     )
 
@@ -259,7 +259,7 @@ def request_counsel_review(ctx: Context, ref: str, result: str, notes: str, acto
         --as "Cora Counsel"
     """
     ctx.ledger().record_counsel_review(ref, result=result, notes=notes, actor=actor)
-    info(f"Counsel found the order on {ref.upper()} {result}.")
+    info(f"Counsel found the order on {ref.strip().upper()} {result}.")
 
 
 @request_group.command("emergency")
@@ -311,7 +311,7 @@ def request_emergency(ctx: Context, ref: str, signed_form: Path, **o: Any) -> No
     )
     for refused in view["emergency"]["refused_at_intake"]:
         info(f"Refused at intake: {refused['field']}: {refused['rule_id']}: {refused['reason']}")
-    info(f"Recorded the signed Appendix 9 on {ref.upper()}; the Director decides next.")
+    info(f"Recorded the signed Appendix 9 on {ref.strip().upper()}; the Director decides next.")
 
 
 @request_group.command("form")

@@ -50,7 +50,9 @@ def request_decide(
         ],
     )
     verdict = "Approved" if approve else "Denied"
-    info(f"{verdict} {ref.upper()}: releasable: {', '.join(decision['allowed_fields']) or 'none'}")
+    info(
+        f"{verdict} {ref.strip().upper()}: releasable: {', '.join(decision['allowed_fields']) or 'none'}"
+    )
 
 
 @click.command("release")
@@ -98,7 +100,9 @@ def request_release(ctx: Context, ref: str, **o: Any) -> None:
         emit_json(released)
         return
     what = ", ".join(released["fields"] + [s["segment_id"] for s in released["footage"]])
-    info(f"Released on {ref.upper()}: {what} (inventory sha256 {released['inventory_sha256']}).")
+    info(
+        f"Released on {ref.strip().upper()}: {what} (inventory sha256 {released['inventory_sha256']})."
+    )
 
 
 @click.command("acknowledge")
@@ -120,7 +124,7 @@ def request_acknowledge(ctx: Context, ref: str, signed_receipt: Path, actor: str
     """
     sha = sha256_of(signed_receipt, "the signed receipt")
     ctx.ledger().acknowledge(ref, signed_receipt_sha256=sha, actor=actor)
-    info(f"Recorded the signed receipt on {ref.upper()}.")
+    info(f"Recorded the signed receipt on {ref.strip().upper()}.")
 
 
 @click.command("record")
@@ -206,4 +210,4 @@ def request_follow_up(ctx: Context, ref: str, **o: Any) -> None:
       custodes request follow-up R-2026-0001 --court-order R-2026-0004 --as "Dana Director"
     """
     ctx.ledger().resolve_follow_up(ref, **o)
-    info(f"Resolved the follow-up on {ref.upper()}.")
+    info(f"Resolved the follow-up on {ref.strip().upper()}.")

@@ -170,7 +170,10 @@ def test_a_court_order_with_counsel_review(run, tmp_path: Path) -> None:  # type
     # R6: counsel's review is recorded (counsel only); the Director is the gate.
     run("request", "counsel-review", ref, "--result", "sufficient", "--as", D, code=1)
     run("request", "counsel-review", ref, "--result", "sufficient", "--notes", "ok", "--as", C)
-    run("request", "decide", ref, "--approve", "--reason", "valid order", "--as", D)
+    # a reference typed with spaces and in lower case is echoed as recorded (red team)
+    decided = run("request", "decide", f" {ref.lower()} ", "--approve", "--reason",
+                  "valid order", "--as", D)  # fmt: skip
+    assert f"Approved {ref}: releasable" in decided.stderr
     # R7: only the order's scope.
     r = run("request", "release", ref, "--fields", "titles", "--to", "Clerk", "--method", "mail",
             "--as", D, code=1)  # fmt: skip
