@@ -50,8 +50,6 @@ def inventory_digest(ref: str, fields: Sequence[str], footage: Sequence[dict[str
 def _name_words(text: str) -> set[str]:
     """The words of a person's name that identify them (two letters or more; a rank or an
     initial does not)."""
-    import re
-
     ranks = {"ofc", "officer", "sgt", "sergeant", "det", "detective", "lt", "cpl", "dep",
              "deputy", "trooper", "agent", "capt", "captain", "chief", "mr", "ms", "mrs"}  # fmt: skip
     return {w for w in re.findall(r"[^\W\d_]{2,}", text.casefold()) if w not in ranks}
@@ -68,6 +66,12 @@ _RELATIONS = frozenset({"parent", "mother", "father", "mom", "dad", "guardian", 
                         "grandparent"})  # fmt: skip
 
 
+def _recipient_words(to: str) -> set[str]:
+    """The words of the recipient's name: what ``to`` says before its first comma,
+    semicolon or parenthesis ("Mrs. Jane Doe, in person"), a rank or initial aside."""
+    return _name_words(re.split(r"[,;(]", to, maxsplit=1)[0])
+
+
 def _names_only(person: str, to: str, *, relations: frozenset[str] = frozenset()) -> bool:
     """``to`` names ``person`` and nobody else: the recipient's name is what ``to`` says
     before its first comma, semicolon or parenthesis ("Mrs. Jane Doe, in person"), and its
@@ -75,10 +79,7 @@ def _names_only(person: str, to: str, *, relations: frozenset[str] = frozenset()
     are exactly the words of ``person``'s name. So a shared family name ("John Doe" for
     Jane Doe) does not pass, nor someone else who mentions them ("Bob Smith, Jane Doe's
     neighbour", "Bruce Lee" for the officer Lee)."""
-    import re
-
-    wanted = _name_words(person)
-    named = _name_words(re.split(r"[,;(]", to, maxsplit=1)[0])
+    wanted, named = _name_words(person), _recipient_words(to)
     return bool(wanted) and (named == wanted or set() != named - relations == wanted - relations)
 
 
@@ -315,7 +316,7 @@ class DisclosureCommands(DisclosureIntake):
             served = request.court_order or {}
             known = _name_words(" ".join([request.requester, str(served.get("court", "")),
                                           str(served.get("served_by", ""))]))  # fmt: skip
-            named = _name_words(re.split(r"[,;(]", to, maxsplit=1)[0])
+            named = _recipient_words(to)
             if not (named & known and named <= known | _COURT_ROLES):
                 refuse(
                     r.POLICY_DIRECTOR_DECIDES,

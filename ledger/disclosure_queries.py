@@ -144,12 +144,11 @@ class DisclosureQueries(PatronCommands):
         q = self._request(ref)
         self.record_read("request", q.ref, actor=actor, detail=detail, may_also=q.entered_by)
         view = self.request_view(q.ref)
-        member = self.member(actor)
         patron = view.get("patron")
         if (
             patron is not None
             and isinstance(patron.get("details"), dict)
-            and (member is None or member.role not in LIST_EVERY_REQUEST)
+            and self.request_list_scope(actor) is not None  # lists only their own
         ):
             patron["details"] = SEALED_FOR_READER
         return view

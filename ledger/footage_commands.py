@@ -209,7 +209,8 @@ class FootageCommands(FootageQueries):
             # R28: the days of the version in force when the recording began; a later
             # version with fewer days applies to footage captured after it took effect.
             days, version = policies.retention(item.recorded_start)
-            if end + timedelta(days=days) <= now:
+            deadline = end + timedelta(days=days)
+            if deadline <= now:
                 # red team (session 13): month-old footage was brought in, purged at once
                 # and reported as the sweep's late purge (or held, and kept)
                 self.refuse(
@@ -218,7 +219,7 @@ class FootageCommands(FootageQueries):
                     rules.FOOTAGE_PAST_DEADLINE,
                     f"{item.source_name}: recorded until "
                     f"{sitetime.show(end, site.zone)}, its {days} days ended "
-                    f"{sitetime.show(end + timedelta(days=days), site.zone)}: footage past its "
+                    f"{sitetime.show(deadline, site.zone)}: footage past its "
                     "retention is destroyed where it is, not archived; nothing was ingested",
                     subject=item.source_name,
                 )
@@ -237,7 +238,7 @@ class FootageCommands(FootageQueries):
                     recorded_start=item.recorded_start,
                     recorded_end=end,
                     retention_days=days,
-                    retention_deadline=end + timedelta(days=days),
+                    retention_deadline=deadline,
                     retention_version=version,
                     media=_media_dict(item.media),
                     source_name=item.source_name,
@@ -289,20 +290,14 @@ class FootageCommands(FootageQueries):
                 who, "footage flag", kept.rule, f"segment {sid}: {kept.reason}", subject=sid
             )
         until = retain_until or now + timedelta(days=params.flag_max_days)
-        if retain_until is None and who.role != "director":
+        chained = ret.base_deadline + timedelta(days=params.flag_max_days)
+        if retain_until is None and who.role != "director" and now < chained < until:
             # no end given: "as long as the policy allows", which for anyone but the
             # Director is also the bound past the segment's own deadline (red team,
             # session 13: staff who left the date empty on a held segment past its
-            # deadline were refused, and the refusal recorded against them)
-            until = min(until, ret.base_deadline + timedelta(days=params.flag_max_days))
-            if until <= now:
-                self.refuse(
-                    who, "footage flag", rules.FOOTAGE_FLAG_BOUND,
-                    f"a flag keeps footage at most {params.flag_max_days} days past its own "
-                    f"deadline (by {sitetime.show(until, zone)}), which has passed; only the "
-                    "Director flags it further",
-                    subject=sid,
-                )  # fmt: skip
+            # deadline were refused, and the refusal recorded against them); a bound
+            # already passed is refused below (``check_flag_end``)
+            until = chained
         if until <= now:
             raise InvalidInput(f"--until {sitetime.show(until, zone)} is not in the future")
         bound = footage_policy.check_flag_end(

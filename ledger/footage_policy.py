@@ -134,18 +134,24 @@ _PRIVATE_WORDS = re.compile(
 _SPACED_LETTERS = re.compile(r"\b(?:\w[.\s\u00b7_-]){2,}\w\b")
 
 
+def _as_read(text: str) -> str:
+    """``text`` as it shows: NFKC with curly quotes straightened and invisible characters
+    dropped."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate({0x2018: "'", 0x2019: "'", 0x02BC: "'", 0x2032: "'", 0x00B4: "'"})
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
+
+
 def _readings(location: str) -> list[str]:
     """The location as it reads to a person: NFKC with curly quotes straightened and
     invisible characters dropped; look-alike letters of other scripts as their Latin twin
     ("Rеstroom" with a Cyrillic е); letters spelled out with dots or spaces joined
     ("R.e.s.t.r.o.o.m")."""
-    import unicodedata
-
     from ledger.names import _representative
 
-    text = unicodedata.normalize("NFKC", location)
-    text = text.translate({0x2018: "'", 0x2019: "'", 0x02BC: "'", 0x2032: "'", 0x00B4: "'"})
-    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
+    text = _as_read(location)
     latin = "".join(c if c.isascii() else _representative(c) for c in text)
     joined = _SPACED_LETTERS.sub(lambda m: re.sub(r"[.\s\u00b7_-]", "", m.group(0)), latin)
     return [text, latin, joined]
@@ -341,7 +347,7 @@ def check_reason(reason: str | None, rule: Rule = r.FOOTAGE_VIEW_REASON) -> Deci
     (Policy V-B), and ".", "-" or an invisible character is not a reason."""
     if not (reason or "").strip():
         return refuse(rule, "a reason is required")
-    seen = _readings(reason or "")[0]  # NFKC, invisible characters dropped
+    seen = _as_read(reason or "")
     words = " ".join(re.findall(r"\w+", seen.casefold()))
     letters = [c for c in seen.casefold() if c.isalnum()]
     if len(letters) < 3 or len(set(letters)) == 1 or words in _PLACEHOLDERS:

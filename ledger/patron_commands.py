@@ -135,22 +135,16 @@ class PatronCommands(LedgerBase):
                 ),
             )
         old = None if patron.forgotten else self.patron_details(pseudo)
-        if old is not None and who.role not in LIST_EVERY_REQUEST:
-            # A member who sees only the requests they took in adds what the ledger lacks
-            # but changes no detail recorded (red team, session 13: a new request by staff
-            # changed the name the Director read on an earlier emergency request).
-            given = PatronDetails(
-                card,
-                "" if old.get("name") else given.name,
-                "" if old.get("address") else given.address,
-                "" if old.get("phone") else given.phone,
-            )
-        merged = PatronDetails(
-            card,
-            given.name or (old or {}).get("name", ""),
-            given.address or (old or {}).get("address", ""),
-            given.phone or (old or {}).get("phone", ""),
-        )
+        # A member who sees only the requests they took in adds what the ledger lacks but
+        # changes no detail recorded (red team, session 13: a new request by staff changed
+        # the name the Director read on an earlier emergency request).
+        keeps = who.role not in LIST_EVERY_REQUEST
+
+        def chosen(field: str) -> str:
+            typed, recorded = getattr(given, field), (old or {}).get(field, "")
+            return (recorded or typed) if keeps else (typed or recorded)
+
+        merged = PatronDetails(card, chosen("name"), chosen("address"), chosen("phone"))
         if old is not None and merged.as_dict() == old:
             return patron
         key_id = patron.next_key_id() if patron.forgotten else patron.key_id

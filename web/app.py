@@ -13,6 +13,7 @@ import gc
 import re
 import secrets
 import threading
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -104,8 +105,6 @@ class SignInThrottle:
 
 def _folded(name: str) -> str:
     """A typed name as the throttle compares it: NFKC, case folded, spaces collapsed."""
-    import unicodedata
-
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 

@@ -18,6 +18,7 @@ from ledger.errors import (
     NotPermitted,
     StaleForm,
 )
+from ledger.staff import COUNTED_FAILURES
 from projections.request_record import request_sections
 from web import totp
 from web.app import acting, desk, me, safe_next
@@ -78,8 +79,8 @@ def login() -> Response:
             # one message for a wrong passphrase and a wrong code, so the code step never
             # confirms a guessed passphrase (red team, session 13); the ledger records which
             said = str(e)
-            for wrong in ("wrong one-time code for", "wrong passphrase for"):
-                said = said.replace(wrong, "wrong passphrase or one-time code for")
+            for wrong in COUNTED_FAILURES:  # the causes the ledger words its refusal by
+                said = said.replace(f"{wrong} for", "wrong passphrase or one-time code for")
             return page("login.html", 401, form=form, message=said)
         finally:
             d.ledger.forget_unlocked()
