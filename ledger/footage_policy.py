@@ -52,10 +52,15 @@ _STAFF = r"(?:staff|employees?|workers?|personnel|clerks?|co-?workers?|librarian
 _EVAL = (
     r"(?:monitor\w*|watch\w*|evaluat\w*|apprais\w*|performance|productiv\w*|attendance"
     r"|punctual\w*|timekeeping|tardiness|late(?:ness)?|breaks?|disciplin\w*|conduct review"
-    r"|doing (?:their|his|her) jobs?)"
+    r"|doing (?:their|his|her) jobs?|(?:are|is|was|were) (?:really |actually )?working"
+    r"|working hard|hardly working|at (?:their|his|her) (?:desks?|posts?|stations?))"
 )
+# Watching verbs that read as watching staff when staff follow them ("keep an eye on the
+# clerks", "spy on employees", "check up on staff").
+_WATCH = r"(?:spy\w*|keep\w* (?:an )?eyes? on|check\w* up on|snoop\w*)"
 _STAFF_MONITORING = re.compile(
-    rf"\b{_STAFF}\b(?:\W+\w+){{0,5}}?\W+{_EVAL}|\b{_EVAL}(?:\W+\w+){{0,5}}?\W+{_STAFF}\b",
+    rf"\b{_STAFF}\b(?:\W+\w+){{0,5}}?\W+{_EVAL}|\b{_EVAL}(?:\W+\w+){{0,5}}?\W+{_STAFF}\b"
+    rf"|\b{_WATCH}(?:\W+\w+){{0,2}}?\W+{_STAFF}\b",
     re.IGNORECASE,
 )
 

@@ -520,6 +520,34 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
         False,
         "FOOTAGE-NO-STAFF-MONITORING",
     ),
+    *(
+        (
+            f"watching staff at work is staff monitoring: {text!r}",
+            lambda text=text: check_view_purpose("other", text),
+            False,
+            "FOOTAGE-NO-STAFF-MONITORING",
+        )
+        for text in (
+            "check whether staff are working",
+            "see if the clerks were really working",
+            "were the employees at their desks",
+            "keep an eye on the pages",
+            "checking up on staff",
+        )
+    ),
+    *(
+        (
+            f"staff named in a safety purpose is not staff monitoring: {text!r}",
+            lambda text=text: check_view_purpose("safety", text),
+            True,
+            "FOOTAGE-VIEW-REASON",
+        )
+        for text in (
+            "staff reported the elevator not working",
+            "check on staff safety after the assault",
+            "staff member injured on the job",
+        )
+    ),
     (
         "a reason naming a staff member in the directory is refused",
         lambda: check_view_purpose(
