@@ -73,6 +73,7 @@ from sqlalchemy.sql.selectable import Alias, Select
 from sqlalchemy.sql.util import find_tables
 
 from ledger.app import Ledger
+from ledger.chain_reader import ChainReader
 from ledger.chain_sql import is_lock_wait
 from ledger.chunks import chunks
 from ledger.errors import LedgerBusy, LedgerError, StoreUnavailable
@@ -82,12 +83,14 @@ from projections.seal import (
     SEALS_METADATA,
     UNKNOWN,
     Bucketing,
+    ChainEntry,
     DayRange,
     RowHasher,
     Scan,
     Sealer,
     SealInvalid,
     add_buckets,
+    bind_to_chain,
     checked_mark,
     clear_mark,
     read_seal,
@@ -1200,17 +1203,37 @@ class Views:
 
     def _bucket_seals(self) -> None:
         """Once per process and database: seals from before buckets gain them
-        (``seal.add_buckets``). A lock held by another writer leaves it for later."""
+        (``seal.add_buckets``), and seals from before their binding to the log are bound
+        (``seal.bind_to_chain``). A lock held by another writer leaves it for later."""
         done = _schema_key(self.engine, self.projections)
         if done in _BUCKETED:
             return
         try:
             add_buckets(self)
+            bind_to_chain(self)
         except OperationalError as e:
             if not is_lock_wait(e):
                 raise
             return
         _BUCKETED.add(done)
+
+    def chain_entry(self, position: int) -> str | None:
+        """The log's entry hash (hex) at ``position`` (a notification id), None when the
+        log has none there: what a seal is bound to (``seal.check_chain``)."""
+        row = ChainReader(self.ledger.chained_recorder).entry(notification_id=position)
+        return None if row is None or row[7] is None else bytes(row[7]).hex()
+
+    def chain_entries(self) -> ChainEntry:
+        """``chain_entry``, each position read once for the caller's one piece of work
+        (a page's commit, a check): never kept longer, so a log cut meanwhile is seen."""
+        read: dict[int, str | None] = {}
+
+        def entry(position: int) -> str | None:
+            if position not in read:
+                read[position] = self.chain_entry(position)
+            return read[position]
+
+        return entry
 
     def seal_key(self) -> bytes:
         if self._seal_key is None:
@@ -1336,9 +1359,10 @@ class Views:
                     for writer in handled:
                         if writer is not None:
                             writer.stage()
+                    chain = self.chain_entries()
                     for p, writer in zip(self.projections, handled, strict=True):
                         if writer is not None:
-                            self._write(conn, p, positions[p.name], writer)
+                            self._write(conn, p, positions[p.name], writer, chain)
             except (ProjectionRaced, IntegrityError, OperationalError) as e:
                 if isinstance(e, OperationalError) and not is_lock_wait(e):
                     raise
@@ -1385,9 +1409,13 @@ class Views:
             p.handle(writer, notification_id, event)  # type: ignore[arg-type]
         return writer
 
-    def _write(self, conn: Connection, p: Projection, done: int, writer: PageWriter) -> None:
+    def _write(
+        self, conn: Connection, p: Projection, done: int, writer: PageWriter, chain: ChainEntry
+    ) -> None:
         """Write what ``p``'s handlers queued, move its position from ``done`` to the
-        page's last event and extend its seal, in the page's transaction."""
+        page's last event and extend its seal, in the page's transaction: the seal read
+        at ``done`` must still stand on the log's entry there, and the new one is bound
+        to the log's entry at the page's last event (``chain``)."""
         writer.flush()
         if writer.sealer is not None:
             writer.sealer.finish(conn)
@@ -1405,12 +1433,12 @@ class Views:
         if writer.sealer is not None:
             # After the guard above: no other process moves this projection meanwhile.
             try:
-                old = read_seal(conn, writer.sealer.key, p, done)
+                old = read_seal(conn, writer.sealer.key, p, done, chain)
             except SealInvalid:
                 # A seal that fails (or none, from before seals) is never extended: the
                 # next check reports it, and only a rebuild seals the projection again.
                 return
-            write_seal(conn, writer.sealer.key, p, old, last, writer.sealer)
+            write_seal(conn, writer.sealer.key, p, old, last, writer.sealer, chain(last))
 
     def rebuild(
         self,
@@ -1549,7 +1577,8 @@ class Views:
                 _close_digest()
         with self.engine.begin() as conn:
             for p in self.projections:
-                seal_by_scan(conn, key, p, tracked_position(conn, p.name), digests)
+                position = tracked_position(conn, p.name)
+                seal_by_scan(conn, key, p, position, digests, self.chain_entry(position))
             clear_mark(conn, REBUILDING)
 
     def _rebuild_in_groups(
@@ -1946,7 +1975,9 @@ class ReadRecorder:
         [p] = [p for p in self.views.projections if table in p.metadata.sorted_tables]
         position = tracked_position(self.conn, p.name)
         try:
-            seal = read_seal(self.conn, self.views.seal_key(), p, position)
+            seal = read_seal(
+                self.conn, self.views.seal_key(), p, position, self.views.chain_entries()
+            )
         except SealInvalid:
             return None  # read the rows instead: their check reports it
         return sealed_late_count(seal, table, bucketing, start, end)

@@ -1134,43 +1134,64 @@ class Seal:
     tables: dict[str, tuple[int, int]]  # table -> (rows, digest)
     # table -> its buckets (only tables whose seal has them: ``has_buckets``)
     buckets: dict[str, Buckets] = field(default_factory=dict)
+    # The chain's entry hash (hex) at ``position``: the log the rows were made from (red
+    # team, session 14: a log cut at its tail and written on again reused the positions,
+    # and the read models, tracked past the cut, never saw the new events). None: position
+    # 0, or a seal written before it was bound (``bind_to_chain`` binds it on open).
+    entry: str | None = None
+
+
+# The key of ``entry`` in a seal's ``tables`` text: no table is named so (names of tables
+# never start with "(").
+CHAIN_KEY = "(chain)"
 
 
 def _tables_json(
-    tables: Mapping[str, tuple[int, int]], buckets: Mapping[str, Buckets] | None = None
+    tables: Mapping[str, tuple[int, int]],
+    buckets: Mapping[str, Buckets] | None = None,
+    entry: str | None = None,
 ) -> str:
     """``{"table": [rows, digest hex], ...}``; a table with buckets has a third element,
-    ``{"bucketing": {"key": [rows, digest hex], ...}, ...}`` (empty buckets left out)."""
-    out: dict[str, list[Any]] = {}
+    ``{"bucketing": {"key": [rows, digest hex], ...}, ...}`` (empty buckets left out);
+    the chain's entry at the seal's position under ``CHAIN_KEY`` as ``[entry hex]``."""
+    out: dict[str, list[Any]] = {} if entry is None else {CHAIN_KEY: [entry]}
     for t, (n, d) in tables.items():
-        entry: list[Any] = [n, f"{d:064x}"]
+        item: list[Any] = [n, f"{d:064x}"]
         if buckets and t in buckets:
-            entry.append(
+            item.append(
                 {
                     name: {k: [bn, f"{bd:064x}"] for k, (bn, bd) in days.items()}
                     for name, days in buckets[t].items()
                 }
             )
-        out[t] = entry
+        out[t] = item
     return json.dumps(out, sort_keys=True, separators=(",", ":"))
 
 
-def _parse_tables(text: str) -> tuple[dict[str, tuple[int, int]], dict[str, Buckets]]:
+def _parse_tables(
+    text: str,
+) -> tuple[dict[str, tuple[int, int]], dict[str, Buckets], str | None]:
     tables: dict[str, tuple[int, int]] = {}
     buckets: dict[str, Buckets] = {}
-    for t, entry in json.loads(text).items():
+    parsed = json.loads(text)
+    chain = parsed.pop(CHAIN_KEY, None)
+    if chain is not None and not (
+        isinstance(chain, list) and len(chain) == 1 and isinstance(chain[0], str)
+    ):
+        raise ValueError("the seal's chain entry is not one text")
+    for t, entry in parsed.items():
         tables[t] = (int(entry[0]), int(entry[1], 16))
         if len(entry) > 2:
             buckets[t] = {
                 name: {k: (int(bn), int(bd, 16)) for k, (bn, bd) in days.items()}
                 for name, days in entry[2].items()
             }
-    return tables, buckets
+    return tables, buckets, None if chain is None else chain[0]
 
 
 def _payload(seal: Seal) -> bytes:
     return json.dumps(
-        [seal.projection, seal.position, _tables_json(seal.tables, seal.buckets)],
+        [seal.projection, seal.position, _tables_json(seal.tables, seal.buckets, seal.entry)],
         separators=(",", ":"),
     ).encode()
 
@@ -1214,9 +1235,16 @@ class SealInvalid(Exception):
     """The stored seal itself fails (its HMAC, or it is missing where it must be)."""
 
 
-def read_seal(conn: Connection, key: bytes, p: Projection, position: int) -> Seal:
-    """The projection's seal, checked (HMAC, position). A projection that has never
-    caught up (position 0, no seal) has the empty seal."""
+# The chain's entry hash (hex) at a log position, None when the log has no such entry.
+ChainEntry = Callable[[int], str | None]
+
+
+def read_seal(
+    conn: Connection, key: bytes, p: Projection, position: int, chain: ChainEntry | None = None
+) -> Seal:
+    """The projection's seal, checked (HMAC, position; with ``chain``, that the log still
+    has at that position the entry the seal was written after: ``check_chain``). A
+    projection that has never caught up (position 0, no seal) has the empty seal."""
     row = conn.execute(select(seals).where(seals.c.projection == p.name)).first()
     if row is None:
         if position == 0:
@@ -1234,21 +1262,49 @@ def read_seal(conn: Connection, key: bytes, p: Projection, position: int) -> Sea
             f"the seal of read model {p.name!r} is for position {seal.position}, "
             f"its rows are tracked at {position}"
         )
+    if chain is not None:
+        check_chain(seal, chain)
     # a copy (a caller may add to its dicts), its buckets' days shared: never changed
     return Seal(
         seal.projection,
         seal.position,
         dict(seal.tables),
         {t: dict(have) for t, have in seal.buckets.items()},
+        seal.entry,
     )
+
+
+def check_chain(seal: Seal, chain: ChainEntry) -> None:
+    """The log still holds, at the seal's position, the entry the seal was written after:
+    else the read models were made from another log (one cut at its tail, perhaps written
+    on again, so its positions were used twice) and the events after the cut never reached
+    them. A seal not yet bound (``entry`` None; ``bind_to_chain`` binds it) passes when
+    the log reaches its position."""
+    if seal.position == 0:
+        return
+    now = chain(seal.position)
+    if now is None:
+        raise SealInvalid(
+            f"read model {seal.projection!r} is sealed at log position {seal.position}, but "
+            "the log has no entry there: it was cut after the read models were made"
+        )
+    if seal.entry is not None and now != seal.entry:
+        raise SealInvalid(
+            f"read model {seal.projection!r} was made from a log whose entry "
+            f"{seal.position} is not the log's entry {seal.position} now: the log was cut "
+            "and written on again, and the events since the cut never reached the read models"
+        )
 
 
 def _checked_seal(key: bytes, p: Projection, position: int, text: str, mac: str) -> Seal:
     """The seal stored as ``text`` and ``mac`` at ``position``, its HMAC checked: over the
     text as stored (what ``_store_seal`` writes, canonical), else over the canonical
     text of what it parses to (as before; a MAC over another text needs the key)."""
-    tables, buckets = _parse_tables(text)
-    seal = Seal(p.name, position, tables, buckets)
+    try:
+        tables, buckets, entry = _parse_tables(text)
+    except (ValueError, TypeError, AttributeError, IndexError) as e:
+        raise SealInvalid(f"the seal of read model {p.name!r} cannot be read ({e})") from None
+    seal = Seal(p.name, position, tables, buckets, entry)
     if not hmac.compare_digest(_text_mac(key, p.name, position, text), mac) and not (
         hmac.compare_digest(seal_mac(key, seal), mac)
     ):
@@ -1261,7 +1317,13 @@ def _checked_seal(key: bytes, p: Projection, position: int, text: str, mac: str)
 
 
 def write_seal(
-    conn: Connection, key: bytes, p: Projection, old: Seal, position: int, deltas: Sealer
+    conn: Connection,
+    key: bytes,
+    p: Projection,
+    old: Seal,
+    position: int,
+    deltas: Sealer,
+    entry: str | None,
 ) -> None:
     tables = dict(old.tables)
     buckets = {t: {b: dict(days) for b, days in have.items()} for t, have in old.buckets.items()}
@@ -1274,13 +1336,13 @@ def write_seal(
                     continue  # declared since the seal was written: ``add_buckets`` adds it whole
                 for k, (n, g) in days.items():
                     add_to(buckets[name], bucketing, k, n, g)
-    _store_seal(conn, key, Seal(p.name, position, tables, buckets))
+    _store_seal(conn, key, Seal(p.name, position, tables, buckets, entry))
 
 
 def _store_seal(conn: Connection, key: bytes, seal: Seal, *, mac: str | None = None) -> int:
     """Write the seal row (UPDATE, else INSERT); ``mac``: only over the seal with that
     HMAC (returns 0 when another process changed it meanwhile)."""
-    text = _tables_json(seal.tables, seal.buckets)
+    text = _tables_json(seal.tables, seal.buckets, seal.entry)
     values = {
         "position": seal.position,
         "tables": text,
@@ -1412,8 +1474,8 @@ def check_marks(conn: Connection, key: bytes, checked: Iterable[str] = ()) -> li
 
 def _valid_projection_seal(key: bytes, row: Any) -> bool:
     try:
-        tables, buckets = _parse_tables(row.tables)
-        seal = Seal(str(row.projection), int(row.position), tables, buckets)
+        tables, buckets, entry = _parse_tables(row.tables)
+        seal = Seal(str(row.projection), int(row.position), tables, buckets, entry)
     except (ValueError, TypeError, AttributeError):
         return False
     return hmac.compare_digest(seal_mac(key, seal), str(row.mac))
@@ -1425,13 +1487,14 @@ def seal_by_scan(
     p: Projection,
     position: int,
     digests: Mapping[str, Scan],
+    entry: str | None,
 ) -> None:
     """Write ``p``'s seal at ``position`` from its tables' digests and buckets as a scan
     finds them (``table_digest``): what a rebuild writes once at its end instead of
     sealing each batch. The seal then holds exactly what the check recomputes."""
     tables = {t.name: digests[t.name].sums for t in p.metadata.sorted_tables}
     buckets = {t.name: digests[t.name].buckets for t in p.metadata.sorted_tables if bucketings(t)}
-    _store_seal(conn, key, Seal(p.name, position, tables, buckets))
+    _store_seal(conn, key, Seal(p.name, position, tables, buckets, entry))
 
 
 # ---- the check --------------------------------------------------------------------------
@@ -1513,6 +1576,7 @@ def check_projections(
     from projections.base import tracked_position
 
     key = views.seal_key()
+    chain = views.chain_entries()
     findings: list[Finding] = []
     if wanted is None:
         with views.engine.connect() as conn:
@@ -1522,7 +1586,7 @@ def check_projections(
         with views.engine.connect() as conn:
             position = tracked_position(conn, p.name)
             try:
-                seal = read_seal(conn, key, p, position)
+                seal = read_seal(conn, key, p, position, chain)
             except SealInvalid as e:
                 findings.extend(
                     _diagnose_or(views, p, position, Finding(seals.name, "edited", p.name, str(e)))
@@ -1631,7 +1695,38 @@ def add_buckets(views: Views) -> list[str]:
             if not todo or any(scans[t.name].sums != seal.tables[t.name] for t in todo):
                 continue
             buckets = {**seal.buckets, **{t.name: scans[t.name].buckets for t in todo}}
-            new = Seal(p.name, seal.position, seal.tables, buckets)
+            new = Seal(p.name, seal.position, seal.tables, buckets, seal.entry)
+            if _store_seal(conn, key, new, mac=str(row.mac)):
+                done.append(p.name)
+    return done
+
+
+def bind_to_chain(views: Views) -> list[str]:
+    """Bind each seal written before seals named the log's entry at their position (before
+    session 14) to the entry the log holds there now, over the seal unchanged since it was
+    read (its HMAC). What it cannot prove: that the log was not cut before this first open
+    (``verify --against`` a checkpoint held elsewhere does). A seal at a position the log
+    does not reach is left unbound, and ``check_chain`` cannot pass it either: the check
+    reports it as it reports any seal ahead of the log. Returns the projections bound."""
+    from projections.base import tracked_position
+
+    key = views.seal_key()
+    done = []
+    for p in views.projections:
+        with views.engine.begin() as conn:
+            row = conn.execute(select(seals.c.mac).where(seals.c.projection == p.name)).first()
+            if row is None:
+                continue
+            try:
+                seal = read_seal(conn, key, p, tracked_position(conn, p.name))
+            except SealInvalid:
+                continue  # reported by the next check
+            if seal.entry is not None or seal.position == 0:
+                continue
+            entry = views.chain_entry(seal.position)
+            if entry is None:
+                continue
+            new = Seal(p.name, seal.position, seal.tables, seal.buckets, entry)
             if _store_seal(conn, key, new, mac=str(row.mac)):
                 done.append(p.name)
     return done

@@ -267,7 +267,9 @@ def test_verify_deep_catches_rows_rewritten_with_a_valid_seal(forged) -> None:  
             sealer.touch_where(conn, refusals, gone)
             conn.execute(refusals.delete().where(gone))
             sealer.finish(conn)
-            write_seal(conn, views.seal_key(), p, old, position, sealer)
+            write_seal(
+                conn, views.seal_key(), p, old, position, sealer, views.chain_entry(position)
+            )
     finally:
         views.close()
         ledger.close()
