@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -101,13 +102,13 @@ def verify_report(
                 )
             )
 
-    as_of = (data.get("header") or {}).get("as_of") if "header" in data else data.get("as_of")
+    as_of = _as_of(data)
     check, _cp, note = verify_report_proofs(
         rows,
         proofs,
         key,
         decode=decode,
-        check_row=lambda table, row, events: row_check(table, row, events, now=as_of is None),
+        check_row=lambda table, row, events: row_check(table, row, events, as_of=as_of),
         key_name=key_name,
     )
     integrity = data.get("integrity")
@@ -145,7 +146,12 @@ def verify_report(
     echo(
         f"OK: {check.rows} rows rest on {check.entries} entries of the signed checkpoint of "
         f"{check.tree_size} entries of {check.origin}"
-        + ("; their events say what the rows say" if check.contents_checked else "")
+        + (
+            "; their events say what the rows say in the columns checked (a request's "
+            "requester kind and decision; docs/REPORTS.md lists each table's)"
+            if check.contents_checked
+            else ""
+        )
     )
     if check.unproven:
         echo(
@@ -155,6 +161,22 @@ def verify_report(
         )
     if extends is not None:
         echo(f"The report's checkpoint extends the one of {extends} entries you hold")
+
+
+def _as_of(data: dict[str, Any]) -> datetime | None:
+    """The time the report says it is as of (None: when it was made), from its header (the
+    compliance report) or its top (the register). Not signed: the rows are checked
+    against the events recorded by then, so another time is another claim, checked too."""
+    said = (data.get("header") or {}).get("as_of") if "header" in data else data.get("as_of")
+    if said is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(said).replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidInput(f"the report's as_of {said!r} is not a time with its zone")
+    return moment
 
 
 def register(group: click.Group) -> None:

@@ -580,23 +580,28 @@ def _of(events: list[Any], aggregate: UUID) -> list[Any]:
 
 
 def row_check(
-    table: str, row: dict[str, Any], events: list[Any], *, now: bool = True
+    table: str, row: dict[str, Any], events: list[Any], *, as_of: datetime | None = None
 ) -> str | None:
-    """What a row says that its events must say too. ``now`` False (a report made
-    ``--as-of`` an earlier time, whose rows may say less than the later events): for a
-    subject's row only that the events are the row's subject; a one-event row is checked
-    whole either way (an event never changes)."""
+    """What a row says that its events must say too. ``as_of``: the time a report made
+    ``--as-of`` states it is as of; its rows are checked whole against the events recorded
+    by then, as the report read them. The time is the report's own claim, not a switch:
+    before session 14 a report stating one had only its subjects checked, so a row edited
+    and given an ``as_of`` passed (red team)."""
     check = _CHECKS.get(table)
-    return None if check is None else check(row, events, now)
+    if check is None:
+        return None
+    if as_of is not None:
+        events = [e for e in events if e.timestamp <= as_of]
+        if not events:
+            return f"its events were all recorded after {_iso(as_of)}, the time the report is as of"
+    return check(row, events)
 
 
-def _camera(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
+def _camera(row: dict[str, Any], events: list[Any]) -> str | None:
     aggregate = _replay(events)
     name = row.get("camera_id")
     if aggregate is None or aggregate.camera_id != name:
         return f"the events are not of camera {name}"
-    if not now:
-        return None
     return _differs(
         row,
         (
@@ -608,13 +613,11 @@ def _camera(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
     )
 
 
-def _request(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
+def _request(row: dict[str, Any], events: list[Any]) -> str | None:
     aggregate = _replay(events)
     ref = row.get("ref", row.get("request_id"))
     if aggregate is None or aggregate.ref != ref:
         return f"the events are not of request {ref}"
-    if not now:
-        return None
     if aggregate.requester_kind != row.get("requester_kind"):
         return (
             f"requester {aggregate.requester_kind!r} in the events, "
@@ -628,7 +631,7 @@ def _request(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
 
 
 def _segment(
-    row: dict[str, Any], events: list[Any], now: bool, *, names_camera: bool
+    row: dict[str, Any], events: list[Any], *, names_camera: bool
 ) -> tuple[Any, str | None]:
     """``names_camera``: the table's rows state the camera (held, overdue), so a row
     without one is not a row of it; an attention item names only the segment."""
@@ -636,14 +639,14 @@ def _segment(
     segment = _replay(_of(events, segment_aggregate_id(str(sid))))
     if segment is None or segment.segment_id != sid:
         return None, f"the events are not of segment {sid}"
-    if not now or not names_camera:
+    if not names_camera:
         return segment, None
     return segment, _differs(row, (("camera_id", segment.camera_id),))
 
 
-def _held(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
-    segment, problem = _segment(row, events, now, names_camera=True)
-    if problem is not None or not now:
+def _held(row: dict[str, Any], events: list[Any]) -> str | None:
+    segment, problem = _segment(row, events, names_camera=True)
+    if problem is not None:
         return problem
     problem = _differs(
         row,
@@ -692,9 +695,9 @@ def _flag_reason(event: Any) -> str:
     return f"{event.incident}: {event.reason}" if event.incident else str(event.reason)
 
 
-def _overdue(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
-    segment, problem = _segment(row, events, now, names_camera=True)
-    if problem is not None or not now:
+def _overdue(row: dict[str, Any], events: list[Any]) -> str | None:
+    segment, problem = _segment(row, events, names_camera=True)
+    if problem is not None:
         return problem
     if segment.purged:
         return "the segment was purged"
@@ -703,11 +706,11 @@ def _overdue(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
     return None
 
 
-def _attention(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
+def _attention(row: dict[str, Any], events: list[Any]) -> str | None:
     rule, subject = row.get("rule_id"), str(row.get("subject_id"))
     if _SEGMENT.match(subject):
-        segment, problem = _segment(row, events, now, names_camera=False)
-        if problem is not None or not now:
+        segment, problem = _segment(row, events, names_camera=False)
+        if problem is not None:
             return problem
         if segment.purged:
             return "the segment was purged"
@@ -724,17 +727,17 @@ def _attention(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
     if rule == rules.FOOTAGE_HOLD_BLOCKS_PURGE.id:
         if aggregate is None or getattr(aggregate, "hold_id", None) != subject:
             return f"the events are not of hold {subject}"
-        if now and not aggregate.active:
+        if not aggregate.active:
             return f"hold {subject} was released"
         return None
     unset = aggregate is not None and aggregate.schedule_authority is None
-    if subject == "retention settings" and now and not unset:
+    if subject == "retention settings" and not unset:
         return "the site's settings record a schedule authority"
     return None
 
 
 def _event(fields: Sequence[tuple[str, str]]) -> Callable[..., str | None]:
-    def check(row: dict[str, Any], events: list[Any], _now: bool) -> str | None:
+    def check(row: dict[str, Any], events: list[Any]) -> str | None:
         (event,) = events
         truth = {
             "at": _iso(event.timestamp),
@@ -750,7 +753,7 @@ def _event(fields: Sequence[tuple[str, str]]) -> Callable[..., str | None]:
     return check
 
 
-def _staff_note(row: dict[str, Any], events: list[Any], now: bool) -> str | None:
+def _staff_note(row: dict[str, Any], events: list[Any]) -> str | None:
     (event,) = events
     flag = type(event).__name__ == "FootageFlagged"
     act, what = ("flag", event.incident) if flag else (event.kind, event.purpose)
@@ -761,7 +764,7 @@ def _staff_note(row: dict[str, Any], events: list[Any], now: bool) -> str | None
     )  # fmt: skip
 
 
-_CHECKS: dict[str, Callable[[dict[str, Any], list[Any], bool], str | None]] = {
+_CHECKS: dict[str, Callable[[dict[str, Any], list[Any]], str | None]] = {
     "disclosures": _request,
     "register": _request,
     "cameras": _camera,

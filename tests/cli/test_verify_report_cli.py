@@ -62,6 +62,26 @@ def test_the_compliance_report_rows_prove_and_a_tampered_row_fails(world, tmp_pa
     caught = _verify(tmp_path / "lied.json", key, "--events", code=3, data=data)
     assert "is not what its events say: decision" in caught.stderr
 
+    # Red team (session 14): the same lie with an as_of added to the (unsigned) header
+    # turned the content checks off. The time is now a claim checked like the rest: the
+    # decision is checked against the events recorded by then.
+    lied["header"]["as_of"] = lied["header"]["generated_at"]
+    (tmp_path / "lied-as-of.json").write_text(json.dumps(lied))
+    caught = _verify(tmp_path / "lied-as-of.json", key, "--events", code=3, data=data)
+    assert "is not what its events say: decision" in caught.stderr
+    # an as_of before the events of a row: the row claims what was not yet recorded
+    early = json.loads(out.read_text())
+    early["header"]["as_of"] = "2000-01-01T00:00:00Z"
+    (tmp_path / "early.json").write_text(json.dumps(early))
+    caught = _verify(tmp_path / "early.json", key, "--events", code=3, data=data)
+    assert "recorded after 2000-01-01T00:00:00Z" in caught.stderr
+    early["header"]["as_of"] = "last Tuesday"
+    (tmp_path / "early.json").write_text(json.dumps(early))
+    assert (
+        "is not a time"
+        in _verify(tmp_path / "early.json", key, "--events", code=1, data=data).stderr
+    )
+
     # A camera row moved to the staff room: its camera's events say otherwise.
     moved = json.loads(out.read_text())
     assert moved["cameras"]["rows"], "the scenario has cameras"
