@@ -387,7 +387,7 @@ def _access(report: ComplianceReport, zone: ZoneInfo) -> Section:
                 "below lists each viewing.",
             ),
             _table(
-                "Archived-footage viewings: Director and Business Manager only (R16)",
+                f"Archived-footage viewings: {_archive_viewers(report)} only (R16)",
                 headers,
                 widths,
                 (_viewing_row(v, zone) for v in archived),
@@ -612,6 +612,19 @@ def _archive_roles(report: ComplianceReport) -> str:
         "every recorded segment (no live window); viewed, copied, exported or released "
         f"only by {who}"
     )
+
+
+def _archive_viewers(report: ComplianceReport) -> str:
+    """The roles that may view archived footage under the versions in force in the period,
+    for the viewings table's title (red team, session 14: it named the Director and the
+    Business Manager under a Director-only version too)."""
+    versions = _in_force(report)
+    if not versions:
+        return _roles(ARCHIVE_ROLES)
+    named = {_roles(v.archive_viewer_roles) for v in versions}
+    if len(named) == 1:
+        return named.pop()
+    return "; ".join(f"{_roles(v.archive_viewer_roles)} (version {v.version})" for v in versions)
 
 
 def _version_text(version: int | None) -> str:

@@ -584,6 +584,38 @@ def test_each_refused_attempt_is_listed_once() -> None:
     assert "1 attempt to view or export footage was refused: see Refused attempts." in html
 
 
+def test_the_archived_viewings_title_names_the_roles_of_the_versions_in_force() -> None:
+    """Red team (session 14): the title said "Director and Business Manager" under a
+    version that lets only the Director view archived footage."""
+    from dataclasses import replace
+
+    from projections.compliance_model import Policy, PolicyVersionRow
+
+    def version(n: int, roles: tuple[str, ...], in_force: bool = True) -> PolicyVersionRow:
+        moment = datetime(2026, 10, n, tzinfo=UTC)
+        return PolicyVersionRow(
+            version=n, profile="mahomet", approved_by="Board", approval_ref=f"minutes {n}",
+            effective_date=moment.date(), effective_at=moment, adopted_at=moment,
+            adopted_by="Dana Director", text_sha256="0" * 64, params_sha256="0" * 64,
+            retention_days=30, in_force_in_period=in_force, adopted_in_period=False,
+            archive_viewer_roles=roles,
+        )  # fmt: skip
+
+    both = ("director", "business_manager")
+    director_only = replace(sample_report(), policy=Policy(versions=(version(2, ("director",)),)))
+    assert "Archived-footage viewings: Director only (R16)" in render_html(director_only)
+    changed = replace(
+        sample_report(),
+        policy=Policy(
+            versions=(version(1, both), version(2, ("director",)), version(3, both, False))
+        ),
+    )
+    assert (
+        "Archived-footage viewings: Director and Business Manager (version 1); "
+        "Director (version 2) only (R16)"
+    ) in render_html(changed)
+
+
 def test_a_view_recorded_as_not_archived_is_listed_apart_as_a_former_live_window() -> None:
     html = render_html(sample_report())
     archived = html.index("Archived-footage viewings: Director and Business Manager only")
