@@ -362,6 +362,9 @@ class RetentionProjection(Projection):
             seg = page.segment(conn, event.originator_id)
             seg.active_holds += 1 if isinstance(event, Segment.HoldApplied) else -1
             update_row(conn, segments, "segment_id", seg.segment_id, active_holds=seg.active_holds)
+            if isinstance(event, Segment.HoldLifted):
+                seg.lifted_at = max(seg.lifted_at or event.timestamp, event.timestamp)
+                _refresh_keep_until(conn, page, seg)
         elif isinstance(event, Segment.FootageFoundMissing):
             insert_row(
                 conn,
@@ -388,11 +391,12 @@ class RetentionProjection(Projection):
 @dataclass
 class _Seg:
     """What the handlers look up of a segment: its id, its deadline (never changed once
-    captured) and its active holds."""
+    captured), its active holds and when the last of its holds was lifted (None: none)."""
 
     segment_id: str
     deadline: datetime
     active_holds: int
+    lifted_at: datetime | None = None
 
 
 @dataclass
@@ -437,6 +441,7 @@ class _Page:
             r.aggregate_id: _Seg(r.segment_id, r.deadline, r.active_holds)
             for r in rows_in(conn, q, s.aggregate_id, wanted)
         }
+        _read_lifts(conn, found.values())
         f = flags.c
         q = select(f.flag_id, f.segment_id, f.retain_until, f.cleared_at)
         known = sorted(seg.segment_id for seg in found.values())
@@ -465,6 +470,7 @@ class _Page:
                 select(s.segment_id, s.deadline, s.active_holds).where(s.aggregate_id == aggregate)
             ).one()
             seg = self.segments[aggregate] = _Seg(r.segment_id, r.deadline, r.active_holds)
+            _read_lifts(conn, [seg])
         return seg
 
     def hold_id(self, conn: Connection, originator_id: Any) -> str:
@@ -513,19 +519,41 @@ def deadline_in_force(event: Any) -> datetime:
     return max(event.retention_deadline, event.recorded_end + timedelta(days=days))
 
 
+def _read_lifts(conn: Connection, found: Iterable[_Seg]) -> None:
+    """When the last hold of each of these segments was lifted (its hold released)."""
+    by_id = {seg.segment_id: seg for seg in found}
+    if not by_id:
+        return
+    hs, h = hold_segments.c, holds.c
+    q = (
+        select(hs.segment_id, func.max(h.released_at))
+        .join_from(hold_segments, holds, hs.hold_id == h.hold_id)
+        .where(h.released_at.is_not(None))
+        .group_by(hs.segment_id)
+    )
+    for segment_id, lifted in rows_in(conn, q, hs.segment_id, sorted(by_id)):
+        by_id[segment_id].lifted_at = lifted
+
+
 def _refresh_keep_until(conn: Connection, page: _Page, seg: _Seg) -> None:
-    """A segment's ``keep_until`` and ``open_flags`` from its open flags (R13): the latest
-    of its deadline and their dates, NULL while one is open-ended."""
-    open_until = [
-        f.retain_until
-        for f in page.flags.values()
-        if f.segment_id == seg.segment_id and f.cleared_at is None
-    ]
-    keep: datetime | None = seg.deadline
+    """A segment's ``keep_until`` and ``open_flags`` from its flags and holds (R13): the
+    latest of its deadline, its open flags' dates, the end of each cleared flag (its date,
+    or when it was cleared if that came first) and when its last hold was lifted; NULL
+    while an open flag is open-ended. Footage kept under a flag or a hold was kept with
+    authority until then: before session 14 a flag cleared or a hold lifted after the
+    deadline made the segment read as overdue since the deadline, and its purge as late
+    (red team: a board was told of a violation that never happened)."""
+    mine = [f for f in page.flags.values() if f.segment_id == seg.segment_id]
+    open_until = [f.retain_until for f in mine if f.cleared_at is None]
+    kept = [seg.deadline] + ([seg.lifted_at] if seg.lifted_at else [])
+    for f in mine:
+        if f.cleared_at is not None:
+            kept.append(
+                f.cleared_at if f.retain_until is None else min(f.retain_until, f.cleared_at)
+            )
+    keep: datetime | None = max(kept + [u for u in open_until if u is not None])
     if any(u is None for u in open_until):
         keep = None
-    elif open_until:
-        keep = max([seg.deadline, *[u for u in open_until if u is not None]])
     update_row(
         conn,
         segments,

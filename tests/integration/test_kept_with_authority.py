@@ -1,0 +1,82 @@
+"""Footage kept past its deadline under a flag or a hold was kept with authority until the
+flag ended or the hold was lifted (R13, R14, R15; red team, session 14).
+
+Before, a flag cleared or a hold lifted after the segment's 30 days made the segment read
+as overdue since the deadline itself ("30 days overdue") and its purge, made promptly
+after, as a late purge: the board was told of a violation that never happened. On SQLite
+and PostgreSQL: a flagged segment, a held segment and a plain one, all past their
+deadline; the flag cleared and the hold released ten days after it; the sweep an hour
+later. Only the plain segment's purge is late.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from capture.ingest import ingest_paths, open_vault
+from capture.sweep import sweep
+from projections.compliance import compile_compliance_report
+from projections.registry import read_views
+from projections.retention import due_for_purge, segment_rows_by_id
+from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip, footage_ledger
+
+
+def test_a_flag_cleared_or_a_hold_lifted_after_the_deadline_makes_no_late_purge(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger = footage_ledger(data_dir)
+    files = [clip(tmp_path / "in", n) for n in range(3)]
+    outcomes = ingest_paths(ledger, files, camera=CAMERA, actor=STAFF).outcomes
+    flagged, held, plain = (o.segment_id or "" for o in outcomes)
+    rows = read_views(ledger, lambda c: segment_rows_by_id(c, [flagged, plain], ledger.clock()))
+    deadline, plain_deadline = (
+        r.deadline for r in sorted(rows, key=lambda r: r.segment_id != flagged)
+    )
+    flag = ledger.flag(
+        flagged, incident="IR-7 fall", reason="a patron fell", actor=DIRECTOR,
+        retain_until=deadline + timedelta(days=20),
+    )  # fmt: skip
+    hold = ledger.place_hold(
+        [held], kind="legal", reason="claim letter from counsel", reference="CLAIM-8",
+        actor=DIRECTOR, review_by=deadline + timedelta(days=30),
+    )  # fmt: skip
+
+    cleared = deadline + timedelta(days=10)
+    ledger.clock.set(cleared)
+    ledger.clear_flag(flagged, flag, reason="the incident is closed", actor=DIRECTOR)
+    ledger.release_hold(hold, reason="the claim was settled", actor=DIRECTOR)
+    ledger.clock.set(cleared + timedelta(minutes=5))
+
+    def status(now):  # type: ignore[no-untyped-def]
+        return {
+            r.segment_id: (r.status, r.keep_until)
+            for r in read_views(
+                ledger, lambda c: segment_rows_by_id(c, [flagged, held, plain], now)
+            )
+        }
+
+    now = ledger.clock()
+    assert status(now) == {
+        flagged: ("due", cleared),  # kept under its flag until it was cleared
+        held: ("due", cleared),  # kept under the hold until it was lifted
+        plain: ("overdue", plain_deadline),  # ten days past its deadline, no authority
+    }
+    # a day after the lift, without a purge, they are overdue too (R15's one day)
+    later = status(cleared + timedelta(days=1, minutes=1))
+    assert {s for s, _ in later.values()} == {"overdue"}
+
+    ledger.clock.set(cleared + timedelta(hours=1))
+    due = read_views(ledger, lambda c: due_for_purge(c, ledger.clock()))
+    assert {r.segment_id for r in due} == {flagged, held, plain}
+    sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service())
+    ledger.clock.set(cleared + timedelta(hours=2))
+    assert ledger.datadir is not None
+    day = cleared.date()
+    report, _ = compile_compliance_report(
+        ledger, period_from=day - timedelta(days=1), period_to=day, actor=DIRECTOR,
+        now=ledger.clock(), signing_key=ledger.datadir.signing_key(None),
+    )  # fmt: skip
+    ledger.close()
+    counts = report.retention.counts
+    assert (counts.purged_on_time, counts.purged_late) == (2, 1)
