@@ -71,13 +71,20 @@ class Delegation:
     member: UUID
     start: datetime
     until: datetime
-    ended_at: datetime | None = None
+    ended: bool = False  # a DelegationEnded entry came before (by position, not by time)
 
-    def covers(self, member: UUID, moment: datetime) -> bool:
+    def covers(self, member: UUID, moment: datetime, last: datetime | None) -> bool:
+        """Whether an act of ``member`` at ``moment``, after acts up to ``last`` (the
+        latest time recorded before it), is under this delegation: within its dates, no
+        earlier than anything recorded before it, and before its end in the chain. Judged
+        by position as well as by the act's own time, which its signer chooses (red team,
+        session 14: acts appended after the end or the lapse, dated just inside the
+        delegation within the clock's tolerance, passed)."""
         return (
             member == self.member
+            and not self.ended
             and self.start <= moment < self.until
-            and (self.ended_at is None or moment < self.ended_at)
+            and (last is None or moment >= last)
         )
 
 
@@ -155,7 +162,9 @@ class ActChecker:
         role = key.role
         if statement.delegation is not None:
             delegation = self.delegations.get(statement.delegation)
-            if delegation is None or not delegation.covers(key.member, statement.time):
+            if delegation is None or not delegation.covers(
+                key.member, statement.time, self.last_time
+            ):
                 return Damage(
                     at,
                     "not permitted",
@@ -170,7 +179,7 @@ class ActChecker:
                     "not permitted",
                     f"{key.name} ({role}) may not record {topic.rpartition('.')[2]}",
                 )
-        damage = self._apply(act.clear, statement.time)
+        damage = self._apply(act.clear)
         if damage is not None:
             return damage
         self.last_time = max(self.last_time or statement.time, statement.time)
@@ -193,7 +202,7 @@ class ActChecker:
                 )
         return None
 
-    def _apply(self, events: list[ClearEvent] | Any, moment: datetime) -> Damage | None:
+    def _apply(self, events: list[ClearEvent] | Any) -> Damage | None:
         for event in events:
             member = UUID(bytes=event.originator_id)
             try:
@@ -214,7 +223,7 @@ class ActChecker:
                     member, _time(f["start"]), _time(f["until"])
                 )
             elif event.topic == DELEGATION_ENDED and f["delegation_id"] in self.delegations:
-                self.delegations[f["delegation_id"]].ended_at = moment
+                self.delegations[f["delegation_id"]].ended = True
         return None
 
     def _enrol(self, event: ClearEvent, member: UUID, f: dict[str, Any]) -> Damage | None:

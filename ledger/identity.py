@@ -438,6 +438,8 @@ class IdentityCommands(PolicyCommands):
             actor, "unlock a member", ("director",), rules.STAFF_LOCKOUT, subject=name
         )
         member = self._existing(name)
+        if member.role == "director":  # her own lockout lapses; nobody else lifts it
+            self._not_over_the_director(who, "unlock the Director", member.name)
         if not member.locked_out:
             raise InvalidInput(f"{member.name} is not locked out")
         member.trigger_event(
@@ -603,26 +605,6 @@ class IdentityCommands(PolicyCommands):
         return chosen
 
     # ---- helpers -----------------------------------------------------------------------
-
-    def _not_over_the_director(self, who: Actor, action: str, subject: str) -> None:
-        """An acting Director acts for the Director while she is away, never over her:
-        who is on the staff and with which key (an enrolment, a reset, the service key),
-        the sign-in settings, the witness policy and the directorship itself change only by
-        the Director's own act or the board's, so nothing done under a delegation outlives
-        it as a power (red team: an acting Director reset the Business Manager's key to a
-        passphrase she knew and enrolled a counsel for herself, both kept after the
-        delegation ended). Deactivating a member other than the Director, which takes a
-        power away, stays hers."""
-        if who.delegation is not None:
-            self.refuse(
-                who, action, rules.ONE_DIRECTOR,
-                f"an acting Director (delegation {who.delegation}) acts for the Director, not "
-                "over her: who is on the staff and with which key, the sign-in settings, the "
-                "witness policy and who is Director change only by the Director's own act "
-                "(custodes staff hand-over to change Directors), so nothing done under a "
-                "delegation outlives it",
-                subject=subject,
-            )  # fmt: skip
 
     def _active_director(self) -> StaffMember | None:
         for m in self._members():

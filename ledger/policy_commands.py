@@ -79,6 +79,7 @@ class PolicyCommands(LedgerBase):
             actor, "adopt a policy version", ("director",), rules.POLICY_ADOPTION, subject="policy"
         )
         action = "adopt a policy version"
+        self._not_over_the_director(who, action, "policy")
         try:
             params = parse_params(params_toml)
         except PolicyFileError as e:
@@ -214,3 +215,25 @@ class PolicyCommands(LedgerBase):
     def policy_diff(self, old: int, new: int) -> PolicyDiff:
         a, b = self.policy_version(old), self.policy_version(new)
         return PolicyDiff(a, b, a.params.changes(b.params), a.text_sha256 != b.text_sha256)
+
+    def _not_over_the_director(self, who: Actor, action: str, subject: str) -> None:
+        """An acting Director acts for the Director while she is away, never over her:
+        who is on the staff and with which key (an enrolment, a reset, the service key),
+        the sign-in settings, the witness policy and the directorship itself change only by
+        the Director's own act or the board's, so nothing done under a delegation outlives
+        it as a power (red team: an acting Director reset the Business Manager's key to a
+        passphrase she knew and enrolled a counsel for herself, both kept after the
+        delegation ended; session 14: she adopted a policy version, and lifted the
+        Director's lockout). Deactivating a member other than the Director, which takes a
+        power away, stays hers."""
+        if who.delegation is not None:
+            self.refuse(
+                who, action, rules.ONE_DIRECTOR,
+                f"an acting Director (delegation {who.delegation}) acts for the Director, not "
+                "over her: who is on the staff and with which key, the sign-in settings, the "
+                "witness policy, the policy in force, the Director's lockout and who is "
+                "Director change only by the Director's own act "
+                "(custodes staff hand-over to change Directors), so nothing done under a "
+                "delegation outlives it",
+                subject=subject,
+            )  # fmt: skip

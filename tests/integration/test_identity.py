@@ -379,6 +379,9 @@ def test_nothing_an_acting_director_does_outlives_her_delegation_as_a_power(
     Enrolments, key resets (any member's, the service key), the sign-in settings and the
     witness policy are the Director's own acts: each a recorded refusal, nothing changed.
     Taking a power away (deactivating a member) and unlocking stay within a delegation."""
+    from ledger.policy_params import profile_files
+
+    text, params = profile_files("riverbend-7-day")
     enrol(ledger, "Pat Page", "staff")
     ledger.delegate_director(
         STAFF, start=NOW, until=NOW + timedelta(days=2), authority="board minutes item 4",
@@ -394,6 +397,16 @@ def test_nothing_an_acting_director_does_outlives_her_delegation_as_a_power(
             max_failures=20, window_minutes=1, unlock_minutes=10, actor=STAFF
         ),
         lambda: ledger.set_witness_policy("log x", reason="r", actor=STAFF),
+        # session 14: a policy version of her own, and the Director's lockout lifted
+        lambda: ledger.adopt_policy(
+            text=text,
+            params_toml=params,
+            approved_by="Board",
+            approval_ref="none",
+            effective=NOW.date(),
+            actor=STAFF,
+        ),  # fmt: skip
+        lambda: ledger.clear_lockout(DIRECTOR, reason="she asked", actor=STAFF),
     ]
     for attempt in attempts:
         with pytest.raises(NotPermitted, match="^ONE-DIRECTOR .*nothing done under a delegation"):
@@ -401,9 +414,67 @@ def test_nothing_an_acting_director_does_outlives_her_delegation_as_a_power(
     assert [r[:2] for r in _refusals(ledger)] == [(STAFF, "ONE-DIRECTOR")] * len(attempts)
     assert ledger.member("Sam Alias") is None and ledger.member("Sal Staff") is None
     assert ledger.member(MANAGER).key_id == manager_key
+    assert len(ledger.policy_history()) == 1
     # She still takes a power away within the delegation.
     ledger.deactivate_staff("Pat Page", actor=STAFF, reason="left")
     assert not ledger.member("Pat Page").active
+
+
+def test_no_act_under_a_delegation_after_its_end_or_lapse_however_it_is_dated(
+    data_dir: Path, ledger: Ledger
+) -> None:
+    """Red team (session 14): the acting Director, on her own terminal with a clock of
+    her choosing, recorded Director-only acts after the Director ended her delegation (or
+    after it lapsed and something else was recorded), dated within the clock's two-minute
+    tolerance just inside it; the recorder took them and ``verify`` passed. Now her act is
+    never timed before the ledger's head, and the verifier judges the delegation by
+    position too (``act_check.Delegation.covers``)."""
+    ledger.delegate_director(
+        STAFF, start=NOW, until=NOW + timedelta(hours=2), authority="minutes item 4",
+        actor=DIRECTOR,
+    )  # fmt: skip
+    ledger.clock.set(NOW + timedelta(minutes=30))
+    ledger.register_camera("c-1", location="Hall", zone="public", signage_posted=True, actor=STAFF)
+    ledger.clock.set(NOW + timedelta(hours=1))
+    ledger.end_delegation(STAFF, reason="back early", actor=DIRECTOR)
+    acting = _as_only(data_dir, STAFF)
+    try:
+        acting.clock.set(NOW + timedelta(hours=1) - timedelta(seconds=30))  # before the end
+        with pytest.raises(ClockBehind):
+            acting.deactivate_staff(MANAGER, actor=STAFF, reason="after the end")
+        # a lapse: something recorded after "until", then an act dated a second before it
+        ledger.clock.set(NOW + timedelta(hours=2, seconds=30))
+        ledger.register_camera(
+            "c-2", location="Hall", zone="public", signage_posted=True, actor=DIRECTOR
+        )
+        acting.clock.set(NOW + timedelta(hours=2) - timedelta(seconds=1))
+        with pytest.raises((ClockBehind, NotPermitted)):
+            acting.register_camera(
+                "c-3", location="Annex", zone="public", signage_posted=True, actor=STAFF
+            )
+    finally:
+        acting.close()
+    assert ledger.member(MANAGER).active
+    assert _verify(data_dir).ok
+
+
+def test_the_verifier_judges_a_delegation_by_position_as_well_as_by_time() -> None:
+    from ledger.act_check import Delegation
+
+    member = uuid4()
+    d = Delegation(member, NOW, NOW + timedelta(hours=2))
+    inside = NOW + timedelta(hours=1)
+    assert d.covers(member, inside, None)
+    assert d.covers(member, inside, inside - timedelta(minutes=1))
+    assert not d.covers(uuid4(), inside, None)  # another member
+    assert not d.covers(member, NOW + timedelta(hours=2), None)  # at "until"
+    # recorded after something later than itself: not before the head, ever
+    assert not d.covers(member, inside, inside + timedelta(seconds=1))
+    # after the log passed "until", nothing more under it, however it is dated
+    assert not d.covers(member, NOW + timedelta(hours=2) - timedelta(seconds=1),
+                        NOW + timedelta(hours=2, seconds=30))  # fmt: skip
+    d.ended = True  # a DelegationEnded came before: by position, whatever the time
+    assert not d.covers(member, inside, None)
 
 
 def test_ending_a_delegation_ends_the_one_named_never_a_guess(ledger: Ledger) -> None:
