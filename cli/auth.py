@@ -118,6 +118,9 @@ def authenticate(ctx: Any, actor: str | None, passphrase_file: Path | None) -> s
     store = UnlockStore(ctx.datadir().path)
     now = ctx.now()
     unlock = store.load(now, longest=timedelta(minutes=ledger.site().unlock_minutes))
+    if unlock is not None and changed_since(ledger, unlock):
+        store.clear()  # the passphrase changed since it was typed: ask again (red team, s14)
+        unlock = None
     if unlock is not None and (actor is None or _same(ledger, actor, unlock.signer.member_id)):
         try:
             return ledger.unlock_with(unlock.signer).name
@@ -137,8 +140,15 @@ def authenticate(ctx: Any, actor: str | None, passphrase_file: Path | None) -> s
     passphrase = ask_passphrase(f"Passphrase for {actor}")
     signer = ledger.authenticate(actor, passphrase)
     minutes = ledger.site().unlock_minutes
-    store.save(signer, now + timedelta(minutes=minutes))
+    store.save(signer, now + timedelta(minutes=minutes), now)
     return str(signer.name)
+
+
+def changed_since(ledger: Any, unlock: Any) -> bool:
+    """Whether the member changed their passphrase after this unlock was made."""
+    member = ledger.member(unlock.signer.name)
+    changed = None if member is None else member.passphrase_changed_at
+    return changed is not None and unlock.made < changed
 
 
 def _same(ledger: Any, actor: str, member_id: Any) -> bool:

@@ -362,6 +362,7 @@ def whoami(ctx: Context) -> None:
     Example:
       custodes whoami
     """
+    from cli.auth import changed_since
     from ledger.unlock import UnlockStore
 
     store = UnlockStore(ctx.datadir().path)
@@ -369,12 +370,15 @@ def whoami(ctx: Context) -> None:
     if unlock is None:
         raise click.ClickException("nobody is signed in in this session (custodes login NAME)")
     member = ctx.ledger().member(unlock.signer.name)
-    if member is None or not member.active or member.key_id != unlock.signer.key_id:
+    changed = changed_since(ctx.ledger(), unlock)
+    if member is None or not member.active or member.key_id != unlock.signer.key_id or changed:
         store.clear()  # it can sign nothing: the ledger refuses it (R25)
         why = (
             "is no longer an active staff member"
             if member is None or not member.active
-            else ("has a new key since signing in")
+            else "changed their passphrase since signing in"
+            if changed
+            else "has a new key since signing in"
         )
         raise click.ClickException(
             f"{unlock.signer.name} {why}; the session was signed out (custodes login NAME)"

@@ -12,6 +12,14 @@ not taken on the file's word: one further ahead than the site's unlock time from
 file's last change (the kernel's ctime) was edited, and the file is shredded. Someone who
 can write the file can read the key in it; the bound keeps an edit from turning a
 ten-minute unlock into a standing one.
+
+What the expiry does not bound (red team, session 14): the key in the file is the
+member's own signing key, so whoever reads the file while it is valid, under the same OS
+account, holds that key until the Director resets it. So every load also shreds this OS
+user's other unlock files that have expired or cannot be read (an abandoned terminal's
+file does not wait for its session to come back), and an unlock made before the member's
+last passphrase change is not used (``made``). Several staff sharing one OS account should
+sign each command with ``--passphrase-file`` or use the dashboard (docs/IDENTITY.md).
 """
 
 from __future__ import annotations
@@ -51,6 +59,7 @@ def os_user() -> str:
 class Unlock:
     signer: Signer
     expires: datetime
+    made: datetime  # when the passphrase was typed (a file from before: its last change)
 
 
 class UnlockStore:
@@ -61,7 +70,7 @@ class UnlockStore:
     def path(self) -> Path:
         return self.root / f"uid{os.geteuid()}-sid{os.getsid(0)}.unlock"
 
-    def save(self, signer: Signer, expires: datetime) -> None:
+    def save(self, signer: Signer, expires: datetime, made: datetime) -> None:
         self.root.mkdir(mode=0o700, exist_ok=True)
         os.chmod(self.root, 0o700)
         raw = signer.private_key.private_bytes(
@@ -77,6 +86,7 @@ class UnlockStore:
             "key_id": signer.key_id,
             "os_user": os_user(),
             "expires": expires.isoformat(),
+            "made": made.isoformat(),
             "key": base64.b64encode(raw).decode(),
         }
         temp = self.path.with_name(self.path.name + f".{os.getpid()}")
@@ -96,6 +106,7 @@ class UnlockStore:
         not one this command line wrote: an edited file is refused and shredded, not
         honoured."""
         path = self.path
+        self._shred_stale(now)
         try:
             info = path.lstat()
         except FileNotFoundError:
@@ -110,6 +121,7 @@ class UnlockStore:
             key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(body["key"]))
             signer = Signer(UUID(body["member"]), body["name"], body["role"], body["key_id"], key)
             expires = datetime.fromisoformat(body["expires"])
+            made = datetime.fromisoformat(body.get("made") or body["expires"])
             if key_id(key.public_key()) != signer.key_id:
                 raise ValueError("key mismatch")
         except (OSError, ValueError, KeyError, TypeError):
@@ -119,11 +131,27 @@ class UnlockStore:
         if now >= expires or expires - max(now, written) > longest + SLACK:
             self.clear()
             return None
-        return Unlock(signer, expires)
+        return Unlock(signer, expires, min(made, written))
 
-    def clear(self) -> bool:
-        """Overwrite and remove the unlock file; True if there was one."""
-        path = self.path
+    def _shred_stale(self, now: datetime) -> None:
+        """Shred this OS user's unlock files of other sessions that have expired or cannot
+        be read (by their own word: a live one edited to last longer is refused by its
+        own session's ``load``)."""
+        for other in self.root.glob(f"uid{os.geteuid()}-sid*.unlock"):
+            if other == self.path:
+                continue
+            try:
+                expires = datetime.fromisoformat(json.loads(other.read_bytes())["expires"])
+                stale = now >= expires
+            except (OSError, ValueError, KeyError, TypeError):
+                stale = True
+            if stale:
+                self.clear(other)
+
+    def clear(self, path: Path | None = None) -> bool:
+        """Overwrite and remove the unlock file (this session's, or ``path``); True if
+        there was one."""
+        path = path or self.path
         try:
             size = path.lstat().st_size
         except FileNotFoundError:

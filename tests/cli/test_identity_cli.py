@@ -176,7 +176,7 @@ def test_a_deactivated_members_old_unlock_is_refused_recorded_and_shredded(
     signer = led.authenticate(STAFF, passphrase(STAFF).encode())
     led.close()
     store = UnlockStore(data)
-    store.save(signer, NOW + timedelta(minutes=10))
+    store.save(signer, NOW + timedelta(minutes=10), NOW)
     assert (
         run(data, "staff", "list", "--as", STAFF, env={"CUSTODES_PASSPHRASE_FILE": None}).exit_code
         == 0
@@ -206,9 +206,9 @@ def test_an_expired_or_foreign_unlock_is_never_used(data: Path) -> None:
     signer = led.authenticate(DIRECTOR, passphrase(DIRECTOR).encode())
     led.close()
     store = UnlockStore(data)
-    store.save(signer, NOW - timedelta(seconds=1))
+    store.save(signer, NOW - timedelta(seconds=1), NOW)
     assert store.load(NOW) is None and not store.path.exists()
-    store.save(signer, NOW + timedelta(minutes=5))
+    store.save(signer, NOW + timedelta(minutes=5), NOW)
     store.path.chmod(0o644)  # readable by others: never trusted
     assert store.load(NOW) is None and not store.path.exists()
 
@@ -223,7 +223,7 @@ def test_an_unlock_whose_expiry_was_edited_is_shredded_not_honoured(data: Path) 
     signer = led.authenticate(DIRECTOR, passphrase(DIRECTOR).encode())
     led.close()
     store = UnlockStore(data)
-    store.save(signer, NOW + timedelta(minutes=10))
+    store.save(signer, NOW + timedelta(minutes=10), NOW)
     assert store.load(NOW, longest=timedelta(minutes=10)) is not None  # as written: good
     body = json.loads(store.path.read_text())
     body["expires"] = "2099-01-01T00:00:00+00:00"
@@ -232,6 +232,57 @@ def test_an_unlock_whose_expiry_was_edited_is_shredded_not_honoured(data: Path) 
     asked = run(data, "staff", "list", env=env)
     assert asked.exit_code == 2 and "who is doing this?" in asked.stderr
     assert not store.path.exists()  # shredded
+
+
+def test_other_sessions_expired_unlocks_are_shredded_by_the_next_command(data: Path) -> None:
+    """Red team (session 14): an abandoned terminal's unlock file stayed after it expired,
+    holding the member's key; another session rewrote its expiry and signed as her.
+    Every load now shreds this OS user's other expired or unreadable unlock files."""
+    from ledger.app import open_ledger
+
+    led = open_ledger(DataDir.open(data), clock=ManualClock(NOW))
+    signer = led.authenticate(DIRECTOR, passphrase(DIRECTOR).encode())
+    led.close()
+    store = UnlockStore(data)
+    uid = os.geteuid()
+    expired = store.root / f"uid{uid}-sid999991.unlock"
+    live = store.root / f"uid{uid}-sid999992.unlock"
+    broken = store.root / f"uid{uid}-sid999993.unlock"
+    for path, expires in (
+        (expired, NOW - timedelta(minutes=1)),
+        (live, NOW + timedelta(minutes=5)),
+    ):
+        store.save(signer, expires, NOW - timedelta(minutes=9))
+        store.path.rename(path)
+    broken.write_text("not json")
+    broken.chmod(0o600)
+    assert store.load(NOW) is None  # this session has none
+    assert not expired.exists() and not broken.exists()
+    assert live.exists()  # another session's, still valid: its own session decides
+
+
+def test_an_unlock_from_before_a_passphrase_change_is_not_used(data: Path) -> None:
+    """Red team (session 14): a terminal signed in before the member changed their
+    passphrase went on signing (the dashboard ended such sessions already)."""
+    from ledger.app import open_ledger
+
+    led = open_ledger(DataDir.open(data), clock=ManualClock(NOW))
+    signer = led.authenticate(STAFF, passphrase(STAFF).encode())
+    store = UnlockStore(data)
+    store.save(signer, NOW + timedelta(minutes=10), NOW - timedelta(minutes=1))
+    env = {"CUSTODES_ACTOR": None, "CUSTODES_PASSPHRASE_FILE": None}
+    assert run(data, "whoami", env=env).exit_code == 0
+    led.change_passphrase(
+        actor=STAFF, current=passphrase(STAFF).encode(), new=b"a brand new passphrase 2026"
+    )
+    led.close()
+    said = run(data, "whoami", env=env)
+    assert said.exit_code == 1 and "changed their passphrase since signing in" in said.stderr
+    assert not store.path.exists()
+    store.save(signer, NOW + timedelta(minutes=10), NOW - timedelta(minutes=1))
+    asked = run(data, "staff", "list", env=env)
+    assert asked.exit_code == 2 and "who is doing this?" in asked.stderr
+    assert not store.path.exists()
 
 
 def test_two_enrolments_of_one_name_racing_leave_one_member_and_one_key(tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ def test_a_member_signed_in_at_the_terminal_signs_it(data: Path) -> None:
     led = open_ledger(DataDir.open(data), clock=ManualClock(NOW))
     signer = led.authenticate(DIRECTOR, passphrase(DIRECTOR).encode())
     led.close()
-    UnlockStore(data).save(signer, NOW + timedelta(minutes=10))
+    UnlockStore(data).save(signer, NOW + timedelta(minutes=10), NOW)
     run(data, "verify", "--record")
     assert [v["actor"] for v in _verifications(data)] == [DIRECTOR]
 
