@@ -243,8 +243,9 @@ class IdentityCommands(PolicyCommands):
         key: Ed25519PrivateKey | None = None,
     ) -> StaffView:
         """The Director hands the directorship to ``name`` (a member, or a new one) on the
-        board's authority: the successor's new key is enrolled as Director and the
-        outgoing Director is deactivated, in one act she signs (R3)."""
+        board's authority: the successor's new key is enrolled as Director, the outgoing
+        Director is deactivated and every delegation she gave ends, in one act she signs
+        (R3)."""
         now = self.clock()
         who = self.authorize(
             actor, "hand over the directorship", ("director",), rules.ONE_DIRECTOR, subject=name
@@ -285,8 +286,27 @@ class IdentityCommands(PolicyCommands):
             )
         key = key or Ed25519PrivateKey.generate()
         _enrol(successor, key, "succession", who, now, role="director")
+        # Her delegations end with her: an acting Director acts for the Director who
+        # named her (red team, session 14: one named by the outgoing Director went on
+        # acting as Director under her successor).
+        delegates = []
+        for member in self._members():
+            if member.id == outgoing.id:
+                continue
+            if member.id == successor.id:
+                member = successor  # one object per aggregate in the act
+            open_ = [d for d, v in member.delegations.items() if v["ended"] is None]
+            for delegation in open_:
+                member.trigger_event(
+                    StaffMember.DelegationEnded,
+                    delegation_id=delegation,
+                    reason=f"the Director handed over to {successor.name}",
+                    **common,
+                )
+            if open_ and member is not successor:
+                delegates.append(member)
         with self._sealed(successor.id, successor.name, key, passphrase):
-            self.save(outgoing, successor)
+            self.save(outgoing, successor, *delegates)
         self._forget_key_file(old_successor_key)
         return _staff_view(successor, now)
 

@@ -523,6 +523,30 @@ def test_the_director_hands_over_and_the_old_key_signs_nothing_more(
     assert _verify(data_dir).ok
 
 
+def test_a_hand_over_ends_every_delegation_the_outgoing_director_gave(
+    data_dir: Path, ledger: Ledger
+) -> None:
+    """Red team (session 14): a staff member named acting Director by the outgoing
+    Director went on deactivating members as acting Director under her successor."""
+    ledger.delegate_director(
+        STAFF, start=NOW, until=NOW + timedelta(days=300), authority="minutes item 4",
+        actor=DIRECTOR,
+    )  # fmt: skip
+    ledger.delegate_director(
+        MANAGER, start=NOW + timedelta(days=301), until=NOW + timedelta(days=302),
+        authority="minutes item 5", actor=DIRECTOR,
+    )  # fmt: skip
+    ledger.hand_over("Lee Successor", authority="board minutes item 3", actor=DIRECTOR,
+                     passphrase=b"Lee's own new passphrase")  # fmt: skip
+    for name in (STAFF, MANAGER):
+        assert all(v["ended"] is not None for v in ledger.member(name).delegations.values())
+    with pytest.raises(NotPermitted):
+        ledger.deactivate_staff(MANAGER, actor=STAFF, reason="acting still")
+    assert ledger.member(MANAGER).active
+    ledger.close()
+    assert _verify(data_dir).ok
+
+
 # ---- time (R26) -----------------------------------------------------------------------------
 
 MEDIA = MediaFacts("mp4", "mp4v", 50, 5.0, 10.0, 160, 120)
