@@ -101,6 +101,17 @@ def _retention_items(
             "sweep runs (custodes retention sweep, see docs/FOOTAGE.md).",
             "retention",
         )
+    at_end = retention.counts.overdue_at_period_end
+    if at_end:
+        yield _item(
+            "violation",
+            rules.FOOTAGE_RETENTION,
+            f"{at_end} segment{'s were' if at_end != 1 else ' was'} kept more than a day past "
+            "the deadline at the end of this period, with no flag or hold: a violation in "
+            "this period, purged since or not. Run this report with --as-of the period's "
+            "last day to list them.",
+            "retention at period end",
+        )
     if retention.settings.schedule_authority is None:
         # 50 ILCS 205/7: records are destroyed only under an approved schedule.
         yield _item(

@@ -76,6 +76,7 @@ from projections.registry import all_projections, open_views, read_views
 from projections.render_data import to_dict
 from projections.retention import (
     STATUSES,
+    RetentionProjection,
     flags,
     hold_segments,
     holds,
@@ -151,6 +152,7 @@ def compile_compliance_report(
         checkpoint="",
         key_fingerprint=public_key_fingerprint(ledger.datadir.public_key()),
     )
+    overdue_at_end = _overdue_at_end(ledger, period_from, period_to, as_of or now)
     if as_of is None:
         views = open_views(ledger)
     else:
@@ -173,6 +175,7 @@ def compile_compliance_report(
                     integrity=integrity,
                     as_of=as_of,
                     unrecorded_missing=unrecorded_missing,
+                    overdue_at_end=overdue_at_end,
                 ),
                 _event_sources(v, site.zone, period_from, period_to),
             ),
@@ -186,6 +189,25 @@ def compile_compliance_report(
     rows = report_rows(to_dict(report))
     report = dataclasses.replace(report, proofs=prove_rows(reader, cp, note, rows, sources))
     return report, note
+
+
+def _overdue_at_end(ledger: Ledger, first: date, last: date, ref: datetime) -> int | None:
+    """How many segments were overdue (more than a day past their deadline, after flags
+    and holds, not purged) at the end of the period, read from the retention read model
+    as it was then (checked, R29); None when ``ref`` is not after the period."""
+    _start, end = sitetime.days(first, last, ledger.site().zone)
+    if ref <= end:
+        return None
+    views = views_as_of(ledger, [RetentionProjection()], end)
+    try:
+        return checked(views, lambda v: _count_overdue(v, end))
+    finally:
+        views.close()
+
+
+def _count_overdue(views: Views, at: datetime) -> int:
+    with views.connect() as conn:
+        return overdue_count(conn, at)
 
 
 def _event_sources(views: Views, zone: Any, first: date, last: date) -> dict[str, list[int]]:
@@ -206,6 +228,7 @@ def build_compliance_report(
     checkpoint_note: str | None = None,
     as_of: datetime | None = None,
     unrecorded_missing: Sequence[tuple[str, str]] = (),
+    overdue_at_end: int | None = None,
 ) -> ComplianceReport:
     """The report for a period; ``integrity`` carries the verification and checkpoint
     (the caller verifies the ledger and signs the checkpoint before calling this).
@@ -224,6 +247,10 @@ def build_compliance_report(
         access = _access(conn, start, end)
         retention = _retention(
             conn, start, end, ref, viewed={v.segment_id for v in access.viewings}
+        )
+        retention = dataclasses.replace(
+            retention,
+            counts=dataclasses.replace(retention.counts, overdue_at_period_end=overdue_at_end),
         )
         report = ComplianceReport(
             header=ReportHeader(

@@ -112,6 +112,11 @@ class RetentionCounts:
     overdue_now: int
     flagged: int
     held: int
+    # Kept more than a day past their deadline (after flags and holds) at the end of the
+    # period, read as of then; None when the report's reference time is within the period
+    # (``overdue_now`` is that state). Red team, session 14: a period's report made after
+    # a later sweep purged its overdue footage said nothing of it.
+    overdue_at_period_end: int | None = None
 
 
 @dataclass(frozen=True)

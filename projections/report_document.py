@@ -234,6 +234,7 @@ def _cameras(report: ComplianceReport, zone: ZoneInfo) -> Section:
 def _retention(report: ComplianceReport, zone: ZoneInfo) -> Section:
     h, r = report.header, report.retention
     s, n = r.settings, r.counts
+    at_end = n.overdue_at_period_end
     dt = lambda m: local_datetime(m, zone)  # noqa: E731
     return Section(
         "retention",
@@ -258,11 +259,12 @@ def _retention(report: ComplianceReport, zone: ZoneInfo) -> Section:
                     "Captured",
                     "Purged on time",
                     "Purged late",
+                    *(("Overdue at its end",) if at_end is not None else ()),
                     "Overdue now",
                     "Flagged",
                     "Held",
                 ),
-                (1, 1, 1, 1, 1, 1),
+                (1,) * (6 if at_end is None else 7),
                 [
                     [
                         str(x)
@@ -270,6 +272,7 @@ def _retention(report: ComplianceReport, zone: ZoneInfo) -> Section:
                             n.captured,
                             n.purged_on_time,
                             n.purged_late,
+                            *((at_end,) if at_end is not None else ()),
                             n.overdue_now,
                             n.flagged,
                             n.held,

@@ -67,6 +67,8 @@ def _footage(report: ComplianceReport) -> str:
     purged = n.purged_on_time + n.purged_late
     text = f"{_n(n.captured, 'segment')} recorded; {purged} purged"
     text += f" ({n.purged_late} late)" if n.purged_late else " on time" if purged else ""
+    if n.overdue_at_period_end:
+        text += f"; {n.overdue_at_period_end} overdue for purge at the end of the period"
     if n.overdue_now:
         text += f"; {n.overdue_now} overdue for purge now"
     if n.flagged or n.held:

@@ -11,6 +11,7 @@ later. Only the plain segment's purge is late.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -80,3 +81,51 @@ def test_a_flag_cleared_or_a_hold_lifted_after_the_deadline_makes_no_late_purge(
     ledger.close()
     counts = report.retention.counts
     assert (counts.purged_on_time, counts.purged_late) == (2, 1)
+
+
+def test_a_periods_report_made_later_counts_what_was_overdue_at_its_end(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Red team (session 14): the November report, made on 4 December after a sweep had
+    purged November's overdue footage, said every purge was on time and nothing overdue.
+    A report made after its period counts what was overdue at the period's end (read as of
+    then), says so in an attention item, and its JSON carries the count."""
+    from projections.render_data import to_json
+    from projections.render_html import render_html
+
+    ledger = footage_ledger(data_dir)
+    (overdue,) = (
+        o.segment_id
+        for o in ingest_paths(
+            ledger, [clip(tmp_path / "in", 0)], camera=CAMERA, actor=STAFF
+        ).outcomes
+    )
+    rows = read_views(ledger, lambda c: segment_rows_by_id(c, [overdue], ledger.clock()))
+    deadline = rows[0].deadline
+    last_day = (deadline + timedelta(days=5)).date()  # the period ends 4-5 days after it
+    ledger.clock.set(deadline + timedelta(days=9))  # the sweep runs days after the period
+    due = read_views(ledger, lambda c: due_for_purge(c, ledger.clock()))
+    sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service())
+    assert ledger.datadir is not None
+
+    def report(as_of=None):  # type: ignore[no-untyped-def]
+        made, _ = compile_compliance_report(
+            ledger, period_from=last_day - timedelta(days=6), period_to=last_day,
+            actor=DIRECTOR, now=ledger.clock(), signing_key=ledger.datadir.signing_key(None),
+            as_of=as_of,
+        )  # fmt: skip
+        return made
+
+    within = report(as_of=deadline + timedelta(days=3))  # its state is the period's own
+    assert within.retention.counts.overdue_at_period_end is None
+    assert within.retention.counts.overdue_now == 1
+    assert "Overdue at its end" not in render_html(within)
+    ledger.clock.set(deadline + timedelta(days=10))
+    later = report()
+    counts = later.retention.counts
+    assert (counts.purged_late, counts.overdue_now, counts.overdue_at_period_end) == (0, 0, 1)
+    said = [a.text for a in later.attention if a.subject_id == "retention at period end"]
+    assert len(said) == 1 and "1 segment was kept more than a day past the deadline" in said[0]
+    assert json.loads(to_json(later))["retention"]["counts"]["overdue_at_period_end"] == 1
+    assert "Overdue at its end" in render_html(later)
+    ledger.close()
