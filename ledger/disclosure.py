@@ -340,11 +340,14 @@ class Request(LedgerAggregate):
         return hashlib.sha256(text.encode()).hexdigest()
 
     def decision_state(self) -> str:
-        """The register's word for the Director's decision: approved, denied, pending, or
-        "not needed" when staff told a guardian a minor's fines and fees with no decision
-        (R4: none is needed for them)."""
+        """The register's word for the Director's decision: approved, denied, "released,
+        denied" (a denial that stopped further releases: what was released went out on an
+        earlier approval, or to a guardian), pending, or "not needed" when staff
+        told a guardian a minor's fines and fees with no decision (R4: none is needed)."""
         if self.decision is not None:
-            return "approved" if self.decision["approved"] else "denied"
+            if self.decision["approved"]:
+                return "approved"
+            return "released, denied" if self.releases else "denied"
         if any(r.get("basis") == "guardian" for r in self.releases):
             return "not needed"
         return "pending"

@@ -221,14 +221,32 @@ class DisclosuresProjection(Projection):
                 ),
             }
         if kind == "DisclosureDecided":
-            opened = row.opened_at
+            released = row.released_fields != "[]" or row.released_footage != "[]"
+            if not e.approved and released:
+                # A denial after a release stops further releases; the register keeps the
+                # decision the releases went out on beside it, and its time to decide
+                # (red team, session 14: the approval vanished and the request read as
+                # denied 1,316 hours after it came in, with patron records released).
+                on = (
+                    f"; released before on the decision of {row.decided_at:%Y-%m-%d %H:%M} "
+                    f"UTC: {row.decision_reason}"
+                    if row.decided_at is not None
+                    else "; released before to a guardian with no decision needed"
+                )
+                return {
+                    "decision": "released, denied",
+                    "decision_reason": f"{e.reason}{on}",
+                    "decided_by": e.actor,
+                    "decided_at": e.timestamp,
+                    "rules": json.dumps(e.decisions),
+                }
             return {
                 "basis": e.basis,
                 "decision": "approved" if e.approved else "denied",
                 "decision_reason": e.reason,
                 "decided_by": e.actor,
                 "decided_at": e.timestamp,
-                "time_to_decision_s": int((e.timestamp - opened).total_seconds()),
+                "time_to_decision_s": int((e.timestamp - row.opened_at).total_seconds()),
                 "rules": json.dumps(e.decisions),
             }
         if kind == "DisclosureReleased":

@@ -26,7 +26,7 @@ from projections.disclosures import disclosures
 from projections.retention import segments
 
 BASES = ("court_order", "emergency", "guardian", "foia", "none")
-DECISIONS = ("pending", "approved", "denied", "not needed")
+DECISIONS = ("pending", "approved", "denied", "released, denied", "not needed")
 
 
 @dataclass(frozen=True)

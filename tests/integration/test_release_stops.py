@@ -52,7 +52,13 @@ def test_a_denial_after_a_release_stops_further_releases_and_the_first_stands(
     view = ledger.request_view(ref)
     assert [r["fields"] for r in view["releases"]] == [["name"]]
     row = register(ledger)[ref]
-    assert (row.decision, row.released_fields) == ("denied", ["name"])  # type: ignore[attr-defined]
+    assert (row.decision, row.released_fields) == ("released, denied", ["name"])  # type: ignore[attr-defined]
+    # Red team (session 14): the approval the release went out on stays in the register,
+    # and the time to decide is the first decision's (20 minutes), not the denial's.
+    assert row.decision_reason.startswith("the danger is over; released before on the decision of")  # type: ignore[attr-defined]
+    assert row.decision_reason.endswith("UTC: emergency met")  # type: ignore[attr-defined]
+    assert row.time_to_decision_s == 20 * 60  # type: ignore[attr-defined]
+    assert ledger.request_view(ref)["decision"]["approved"] is False
 
 
 def test_nothing_more_is_released_once_the_follow_up_is_resolved(
@@ -82,7 +88,9 @@ def test_a_guardians_answered_request_needs_no_decision_and_the_director_can_sto
     ledger.decide(ref, approve=False, reason="guardianship in dispute", actor=DIRECTOR)
     with pytest.raises(NotPermitted, match="^POLICY-DENY-BY-DEFAULT"):
         ledger.release(ref, fields=["itemized_fines"], to="Someone", method="desk", actor=STAFF)
-    assert register(ledger)[ref].decision == "denied"  # type: ignore[attr-defined]
+    row = register(ledger)[ref]
+    assert row.decision == "released, denied"  # type: ignore[attr-defined]
+    assert row.decision_reason.endswith("released before to a guardian with no decision needed")  # type: ignore[attr-defined]
 
 
 def test_an_order_served_before_it_was_issued_is_a_refused_claim_and_recorded(
