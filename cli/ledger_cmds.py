@@ -271,6 +271,7 @@ def verify(
         ]
         data["warnings"] = (
             _vault_and_key_warnings(ctx)
+            + _kept_checkpoint_warnings(ctx)
             + [f"read model damaged (R29): {f.describe()}" for f in damage]
             + ([problem] if problem else [])
         )
@@ -302,6 +303,34 @@ def verify(
         raise Warned(
             f"the chain verifies, with {len(data['warnings'])} warning(s) above (--strict)"
         )
+
+
+def _kept_checkpoint_warnings(ctx: Context) -> list[str]:
+    """Whether the chain still extends the last checkpoint the library signed and kept in
+    the data directory (``custodes checkpoint``, the legal page): a chain cut at its tail,
+    with the stored tree made to agree, verifies alone (red team, session 14). A warning,
+    not damage: an older backup restored over a newer checkpoint reads the same, and only
+    a checkpoint kept elsewhere (``--against``) settles which."""
+    from ledger.witness.ledger_side import LAST_CHECKPOINT
+
+    datadir = ctx.datadir()
+    path = datadir.path / LAST_CHECKPOINT
+    if not path.exists():
+        return []
+    where = f"the checkpoint kept in the data directory ({LAST_CHECKPOINT})"
+    try:
+        cp = read_checkpoint(path.read_text(), datadir.public_key(), ctx.ledger().site().log_origin)
+    except Exception as e:  # its signature or form fails: say so, trust nothing in it
+        return [f"{where} cannot be read as one the library signed: {e}"]
+    try:
+        verify_against(open_chain(datadir), cp)
+    except LedgerTampered as e:
+        return [
+            f"the chain does not extend {where}, signed at {cp.size} entries: {e}. Cut or "
+            "rewritten since, or an older backup restored: check it against a checkpoint "
+            "kept elsewhere (custodes verify --against FILE)"
+        ]
+    return []
 
 
 class Warned(click.ClickException):

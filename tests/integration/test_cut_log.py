@@ -177,3 +177,25 @@ def test_a_seal_from_before_the_binding_is_bound_on_open(
         views.close()
     finally:
         ledger.close()
+
+
+def test_verify_warns_when_the_chain_no_longer_extends_the_kept_checkpoint(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Red team (session 14, finding 5): a cut tail, the stored tree made to agree,
+    verified alone (exit 0) while the data directory kept a checkpoint the library had
+    signed at the longer length. Now verify warns (exit 4 with --strict)."""
+    _cameras(data_dir, ["cam-1", "cam-2"])
+    runner = CustodesRunner()
+    made = runner.invoke(
+        custodes,
+        ["--data-dir", str(data_dir), "checkpoint", "--out", str(tmp_path / "cp")],
+    )
+    assert made.exit_code == 0, made.output
+    assert (data_dir / "last.checkpoint").exists()
+    ok = runner.invoke(custodes, ["--data-dir", str(data_dir), "verify", "--strict"])
+    assert ok.exit_code == 0, ok.output
+    _cut(data_dir, 1)
+    warned = runner.invoke(custodes, ["--data-dir", str(data_dir), "verify", "--strict"])
+    assert warned.exit_code == 4, warned.output
+    assert "the chain does not extend the checkpoint kept in the data directory" in warned.stderr
