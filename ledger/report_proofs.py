@@ -746,9 +746,10 @@ def _event(fields: Sequence[tuple[str, str]]) -> Callable[..., str | None]:
             "actor": event.actor,
             "role": event.actor_role,
         }
-        return _differs(
-            row, [(f, truth[a] if a in truth else getattr(event, a)) for f, a in fields]
-        )
+        pairs = [(f, truth[a] if a in truth else getattr(event, a)) for f, a in fields]
+        if "signed_in" in row:  # refusals since session 14: whether the name was signed in
+            pairs.append(("signed_in", bool(getattr(event, "authenticated", True))))
+        return _differs(row, pairs)
 
     return check
 

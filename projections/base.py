@@ -150,8 +150,9 @@ RACE_RETRIES = 20
 
 
 class ReadModelsOutdated(LedgerError):
-    """The read models were made by a version of Custodes from before their rows carried
-    their own versions' start (``asof_from``, 4 December 2026): nothing is read from or
+    """The read models were made by a version of Custodes whose tables lack a column this
+    one declares (their rows' versions' start, ``asof_from``, 4 December 2026; whether a
+    refused attempt was signed in, session 14): nothing is read from or
     written to them until ``custodes projections rebuild`` makes them again."""
 
     def __init__(self, tables: Sequence[str]) -> None:
@@ -1007,19 +1008,21 @@ def _versions_missing(engine: Engine, projections: Sequence[Projection]) -> list
 
 
 def _outdated(engine: Engine, projections: Sequence[Projection]) -> list[str]:
-    """Versioned tables made before their rows carried ``asof_from``: their version
-    tables keep every row's current content too (open versions), in a form this
-    version neither writes nor reads."""
+    """Tables made by an earlier version that lack a column this version declares: it
+    neither reads nor writes them until a rebuild makes them again. Among them the
+    version tables made before their rows carried ``asof_from`` (which kept every row's
+    current content too, in a form this version does not read), and since session 14
+    any other, so a read model that gains a column (``proj_refusals.authenticated``)
+    says "rebuild once" instead of failing on its first query."""
     inspector = inspect(engine)
     names = set(inspector.get_table_names())
     found = []
     for p in projections:
-        if not p.versioned:
-            continue
         for table in p.metadata.sorted_tables:
-            if ver.version_of(table) is None or table.name not in names:
+            if table.name not in names:
                 continue
-            if ver.FROM not in {c["name"] for c in inspector.get_columns(table.name)}:
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            if {c.name for c in table.columns} - have:
                 found.append(table.name)
     return found
 

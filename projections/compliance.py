@@ -270,10 +270,7 @@ def build_compliance_report(
             retention=retention,
             access=access,
             disclosures=_disclosures(in_period),
-            refusals=tuple(
-                RefusalRow(r.recorded_at, r.actor, r.actor_role, r.action, r.rule_id, r.message)
-                for r in refusals
-            ),
+            refusals=tuple(_refusal(r) for r in refusals),
             policy=_policy(
                 ledger, start, end, ref, {r.rule_id for r in refusals}, retention.by_version
             ),
@@ -551,13 +548,22 @@ def _access(conn: Connection, start: datetime, end: datetime) -> Access:
             for v in report.viewings
         ),
         refused=tuple(
-            RefusedAccess(r.actor, r.actor_role, r.recorded_at, r.rule_id, r.message)
+            RefusedAccess(
+                r.actor, r.actor_role, r.recorded_at, r.rule_id, r.message, r.authenticated
+            )
             for r in report.refused
         ),
         staff_notes=tuple(
             StaffNote(n.actor, n.at, n.act, n.segment_id, n.stated, n.note)
             for n in report.staff_notes
         ),
+    )
+
+
+def _refusal(r: Any) -> RefusalRow:
+    """A refused attempt as the report lists it (``projections.refusals.RefusalRow`` in)."""
+    return RefusalRow(
+        r.recorded_at, r.actor, r.actor_role, r.action, r.rule_id, r.message, r.authenticated
     )
 
 
@@ -675,10 +681,7 @@ def desk(
         unlisted = 0 if shown is None else max(0, overdue_count(conn, now) - shown)
         return Desk(
             attention=tuple(attention),
-            refusals=tuple(
-                RefusalRow(r.recorded_at, r.actor, r.actor_role, r.action, r.rule_id, r.message)
-                for r in refused_attempts(conn, start, end)
-            ),
+            refusals=tuple(_refusal(r) for r in refused_attempts(conn, start, end)),
             register=tuple(register),
             period_from=first,
             period_to=last,

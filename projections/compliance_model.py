@@ -254,6 +254,9 @@ class RefusedAccess:
     at: datetime
     rule_id: str
     message: str
+    # False: made under a name whose key was not unlocked; the service signed the record
+    # (R25). Shown "(not signed in)" beside the role (red team, session 14).
+    signed_in: bool = True
 
 
 @dataclass(frozen=True)
@@ -297,6 +300,7 @@ class RefusalRow:
     action: str
     rule_id: str
     message: str
+    signed_in: bool = True  # as ``RefusedAccess.signed_in``
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Connection,
     MetaData,
@@ -41,6 +42,9 @@ refusals = Table(
     Column("subject", Text, nullable=False),
     Column("rule_id", String(64), nullable=False),
     Column("message", Text, nullable=False),
+    # False: the attempt was made under a name whose key was not unlocked (a wrong or no
+    # passphrase), so the service identity signed its record, not the person named (R25).
+    Column("authenticated", Boolean, nullable=False),
     info={"seal_buckets": (REFUSALS_BY_DAY,)},
 )
 
@@ -55,6 +59,7 @@ class RefusalRow:
     subject: str
     rule_id: str
     message: str
+    authenticated: bool
 
 
 class RefusalsProjection(Projection):
@@ -75,6 +80,7 @@ class RefusalsProjection(Projection):
             subject=event.subject,
             rule_id=event.rule_id,
             message=event.message,
+            authenticated=bool(event.authenticated),
         )
 
 

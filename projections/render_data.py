@@ -110,7 +110,7 @@ ACCESS = (
     "name", "role", "viewed_at", "purpose", "reason", "remote", "segment_id", "archived",
     "retention_days", "retention_version",
 )  # fmt: skip
-ACCESS_REFUSED = ("name", "role", "at", "rule_id", "message")
+ACCESS_REFUSED = ("name", "role", "at", "rule_id", "message", "signed_in")
 DISCLOSURES = (
     "request_id",
     "received_at",
@@ -128,7 +128,7 @@ DISCLOSURES = (
     "refused_at_intake",
     "footage_redaction",
 )
-REFUSALS = ("at", "actor", "role", "action", "rule_id", "message")
+REFUSALS = ("at", "actor", "role", "action", "rule_id", "message", "signed_in")
 POLICY_VERSIONS = (
     "version", "profile", "approved_by", "approval_ref", "effective_date", "effective_at",
     "adopted_at", "adopted_by", "text_sha256", "params_sha256", "retention_days",

@@ -22,6 +22,7 @@ from projections.compliance_model import (
     AttentionItem,
     ComplianceReport,
     PolicyVersionRow,
+    RefusalRow,
     Viewing,
     local_date,
     local_datetime,
@@ -539,6 +540,13 @@ def _disclosures(report: ComplianceReport, zone: ZoneInfo) -> Section:
     )
 
 
+def _refused_role(x: RefusalRow) -> str:
+    """The role an attempt was made under; "(not signed in)" when its name's key was not
+    unlocked, so the service signed its record and nothing shows the person made it."""
+    role = x.role.replace("_", " ")
+    return role if x.signed_in else f"{role} (not signed in)"
+
+
 def _refusals(report: ComplianceReport, zone: ZoneInfo) -> Section:
     dt = lambda m: local_datetime(m, zone)  # noqa: E731
     return Section(
@@ -550,7 +558,7 @@ def _refusals(report: ComplianceReport, zone: ZoneInfo) -> Section:
                 ("When", "Actor", "Role", "Action", "Rule", "Message"),
                 (1.1, 1.2, 1.0, 1.1, 1.8, 2.8),
                 (
-                    (dt(x.at), x.actor, x.role.replace("_", " "), x.action, x.rule_id, x.message)
+                    (dt(x.at), x.actor, _refused_role(x), x.action, x.rule_id, x.message)
                     for x in sorted(report.refusals, key=lambda x: x.at)
                 ),
                 empty="Nothing was refused in this period.",

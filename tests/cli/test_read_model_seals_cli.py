@@ -199,9 +199,9 @@ def test_an_overdue_deadline_moved_to_2099_is_refused_everywhere(forged, tmp_pat
 def test_an_inserted_row_is_named_extra(forged, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     data, _ = forged
     execute(data, "INSERT INTO proj_refusals (notification_id, recorded_at, actor, actor_role, "
-                  "action, subject, rule_id, message, asof_from) VALUES (999999, "
+                  "action, subject, rule_id, message, authenticated, asof_from) VALUES (999999, "
                   "'2026-11-02 16:00:00', 'Bo Manager', 'business_manager', 'footage view', "
-                  "'x', 'R1', 'invented', 999999)")  # fmt: skip
+                  "'x', 'R1', 'invented', TRUE, 999999)")  # fmt: skip
     r = run(data, "report", "access", code=3)
     refused(r, "proj_refusals: extra row notification_id=999999")
     compliance_refused(data, tmp_path, "proj_refusals: extra row notification_id=999999")

@@ -380,7 +380,8 @@ def test_a_seal_from_before_buckets_over_changed_rows_keeps_refusing(
 # ---- refused attempts by the day they were recorded -----------------------------------------
 
 REFUSAL_COLUMNS = (
-    "notification_id, recorded_at, actor, actor_role, action, subject, rule_id, message, asof_from"
+    "notification_id, recorded_at, actor, actor_role, action, subject, rule_id, message, "
+    "authenticated, asof_from"
 )
 # The scenario's refusals: the restroom camera (NOW) and a viewing (NOW + 1 day), both in
 # the home page's week at REPORT_NOW.
@@ -395,8 +396,8 @@ REFUSAL_FORGERIES = {
     "SET recorded_at = '2000-01-01 00:00:00.000000' WHERE action = 'camera add'",
     # a refusal made up (a copy under another position)
     "inserted": f"INSERT INTO proj_refusals ({REFUSAL_COLUMNS}) SELECT notification_id + 100000, "
-    "recorded_at, actor, actor_role, action, subject, rule_id, message, asof_from "
-    "FROM proj_refusals "
+    "recorded_at, actor, actor_role, action, subject, rule_id, message, authenticated, "
+    "asof_from FROM proj_refusals "
     "WHERE action = 'camera add'",
 }
 LATER = REPORT_NOW + timedelta(days=15)  # a week after which holds none of the refusals
