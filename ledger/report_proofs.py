@@ -671,10 +671,12 @@ def _held(row: dict[str, Any], events: list[Any]) -> str | None:
             (
                 ("reason", _flag_reason(flagged[-1]) if flagged else None),
                 ("review_by", _iso(segment.flags[reference])),
+                *_placed(row, flagged[-1] if flagged else None),
             ),
         )
     hold_id = reference.split(" ", 1)[0]
-    hold = _replay(_of(events, hold_aggregate_id(hold_id)))
+    its = _of(events, hold_aggregate_id(hold_id))
+    hold = _replay(its)
     if hold is None or hold.hold_id != hold_id:
         return f"the events are not of hold {hold_id}"
     if hold_id not in segment.holds or not hold.active:
@@ -686,8 +688,16 @@ def _held(row: dict[str, Any], events: list[Any]) -> str | None:
             ("reason", hold.reason),
             ("reference", f"{hold.hold_id} ({hold.reference})"),
             ("review_by", _iso(hold.review_by)),
+            *_placed(row, its[0]),
         ),
     )
+
+
+def _placed(row: dict[str, Any], placing: Any) -> tuple[tuple[str, Any], ...]:
+    """When the flag or hold was placed, checked when the row states it (session 14)."""
+    if "placed_at" not in row:
+        return ()
+    return (("placed_at", None if placing is None else _iso(placing.timestamp)),)
 
 
 def _flag_reason(event: Any) -> str:

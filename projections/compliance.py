@@ -506,13 +506,14 @@ def _held(conn: Connection, ref: datetime) -> list[HeldSegment]:
             continue  # the flag's own retention has ended: the segment is no longer kept by it
         out.append(
             HeldSegment(r.segment_id, r.camera_id, r.recorded_start, r.recorded_end, r.reason,
-                        "flag", r.flag_id, (ref - r.recorded_end).days, r.retain_until)
+                        "flag", r.flag_id, (ref - r.recorded_end).days, r.retain_until,
+                        placed_at=r.flagged_at)
         )  # fmt: skip
     # Unpurged is checked here, not in SQL: with it in the WHERE clause SQLite walks every
     # unpurged segment instead of the few active holds.
     held = conn.execute(
         select(s.segment_id, s.camera_id, s.recorded_start, s.recorded_end, h.reason, h.kind,
-               h.hold_id, h.reference, h.review_by, s.purged)
+               h.hold_id, h.reference, h.review_by, s.purged, h.placed_at)
         .select_from(holds)
         .join(hold_segments, h.hold_id == hs.hold_id)
         .join(segments, hs.segment_id == s.segment_id)
@@ -524,7 +525,7 @@ def _held(conn: Connection, ref: datetime) -> list[HeldSegment]:
         out.append(
             HeldSegment(r.segment_id, r.camera_id, r.recorded_start, r.recorded_end, r.reason,
                         r.kind, f"{r.hold_id} ({r.reference})", (ref - r.recorded_end).days,
-                        r.review_by)
+                        r.review_by, placed_at=r.placed_at)
         )  # fmt: skip
     return sorted(out, key=lambda x: (x.recorded_start, x.segment_id, x.kind))
 

@@ -134,6 +134,10 @@ class HeldSegment:
     retention_days: int = 0
     retention_version: int | None = None
     deadline: datetime | None = None  # the retention deadline, before flags and holds
+    # when the flag or hold was placed: one placed more than a day after the deadline held
+    # footage that was overdue by then (red team, session 14: the report showed it as any
+    # other held segment, and its violation was gone from the overdue list)
+    placed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

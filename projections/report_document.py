@@ -21,6 +21,7 @@ from projections import charts
 from projections.compliance_model import (
     AttentionItem,
     ComplianceReport,
+    HeldSegment,
     PolicyVersionRow,
     RefusalRow,
     Viewing,
@@ -33,6 +34,7 @@ from projections.compliance_model import (
     yes_no,
 )
 from projections.report_summary import period_words, summarise
+from projections.retention import OVERDUE_AFTER
 
 
 @dataclass(frozen=True)
@@ -362,7 +364,7 @@ def _retention(report: ComplianceReport, zone: ZoneInfo) -> Section:
                         x.camera_id,
                         local_span(x.recorded_start, x.recorded_end, zone),
                         f"{x.kind.replace('_', ' ')}: {x.reference}",
-                        x.reason,
+                        x.reason + _placed_late(x, zone),
                         _kept(x.retention_days, x.retention_version, x.deadline, zone),
                         f"{x.age_days} d",
                         local_date(x.review_by, zone) if x.review_by else "",
@@ -537,6 +539,18 @@ def _disclosures(report: ComplianceReport, zone: ZoneInfo) -> Section:
                 empty="No disclosure requests in this period.",
             ),
         ),
+    )
+
+
+def _placed_late(x: HeldSegment, zone: ZoneInfo) -> str:
+    """Said of a flag or hold placed more than a day after the segment's deadline: the
+    footage was overdue before it (R15), however well it is held now."""
+    if x.placed_at is None or x.deadline is None or x.placed_at < x.deadline + OVERDUE_AFTER:
+        return ""
+    days = (x.placed_at - x.deadline).days
+    return (
+        f" (placed {local_date(x.placed_at, zone)}, {days} day{'s' if days != 1 else ''} "
+        "after the deadline: overdue until then)"
     )
 
 

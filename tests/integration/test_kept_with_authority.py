@@ -129,3 +129,47 @@ def test_a_periods_report_made_later_counts_what_was_overdue_at_its_end(
     assert json.loads(to_json(later))["retention"]["counts"]["overdue_at_period_end"] == 1
     assert "Overdue at its end" in render_html(later)
     ledger.close()
+
+
+def test_a_hold_placed_on_overdue_footage_says_it_was_overdue_until_then(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Red team (session 14): the Director's hold on footage already overdue took it off
+    the overdue list and the report showed it as any held segment. The held row now says
+    when the hold was placed and that the footage was overdue until then; verify-report
+    checks the time against the hold's event."""
+    from ledger.report_proofs import row_check
+    from projections.render_data import to_json
+    from projections.render_html import render_html
+
+    ledger = footage_ledger(data_dir)
+    (segment,) = (
+        o.segment_id
+        for o in ingest_paths(
+            ledger, [clip(tmp_path / "in", 0)], camera=CAMERA, actor=STAFF
+        ).outcomes
+    )
+    rows = read_views(ledger, lambda c: segment_rows_by_id(c, [segment], ledger.clock()))
+    deadline = rows[0].deadline
+    ledger.clock.set(deadline + timedelta(days=12))
+    ledger.place_hold(
+        [segment], kind="legal", reason="claim letter from counsel", reference="CLAIM-9",
+        actor=DIRECTOR, review_by=deadline + timedelta(days=40),
+    )  # fmt: skip
+    assert ledger.datadir is not None
+    day = ledger.clock().date()
+    report, _ = compile_compliance_report(
+        ledger, period_from=day - timedelta(days=2), period_to=day, actor=DIRECTOR,
+        now=ledger.clock(), signing_key=ledger.datadir.signing_key(None),
+    )  # fmt: skip
+    (held,) = report.retention.held
+    assert held.placed_at == deadline + timedelta(days=12)
+    assert "12 days after the deadline: overdue until then" in render_html(report)
+    (row,) = json.loads(to_json(report))["retention"]["held"]
+    events = [
+        ledger.mapper.to_domain_event(n) for n in ledger.recorder.select_notifications(1, 10_000)
+    ]
+    assert row_check("held", row, events) is None
+    moved = {**row, "placed_at": (deadline - timedelta(days=1)).isoformat()}
+    assert "placed_at" in str(row_check("held", moved, events))
+    ledger.close()
