@@ -600,7 +600,8 @@ def test_a_row_written_by_someone_else_during_the_rebuild_stays_a_mismatch(
                     refusals.insert().values(
                         notification_id=10**12, recorded_at=datetime.now(UTC),
                         actor="Mallory", actor_role="staff", action="footage view",
-                        subject="x", rule_id="R1", message="planted", asof_from=10**12,
+                        subject="x", rule_id="R1", message="planted", authenticated=True,
+                        asof_from=10**12,
                     )
                 )  # fmt: skip
 
