@@ -49,12 +49,13 @@ from capture.redact import redact_clip
 from ledger.app import Ledger
 from ledger.errors import LedgerError
 from ledger.evidence import (
-    MANIFEST_FORMAT,
+    MANIFEST_FORMAT_2,
     SIGNATURE,
     SUMS,
     VERIFIER,
-    content_digest,
     export_id,
+    manifest_digest,
+    recorded_manifest,
     sha256_file,
     sums_text,
     verifier_script,
@@ -70,7 +71,7 @@ from ledger.outfiles import (
     write_bytes,
 )
 
-PENDING_FORMAT = "custodes-pending-export/1"
+PENDING_FORMAT = "custodes-pending-export/2"
 
 
 class ExportIncomplete(LedgerError):
@@ -191,18 +192,14 @@ def export_footage(
             if not to.exists():
                 to.mkdir(mode=PRIVATE_DIR)  # reserved: the package is renamed onto it
                 reserved = True
-            pending = {
+            manifest = permit.manifest(clips, stamp)  # what the export's id commits to
+            pending: dict[str, Any] = {
                 "format": PENDING_FORMAT,
-                "export_id": str(export_id(content_digest(clips, permit.request_ref, stamp))),
+                "export_id": str(export_id(manifest_digest(manifest))),
                 "work": str(work),
                 "target": str(to),
                 "request": permit.request_ref,
-                "case_number": permit.case_number,
-                "recipient": permit.recipient,
-                "purpose": permit.purpose,
-                "exporter": {"name": permit.who.name, "role": permit.who.role},
-                "exported_at": stamp,
-                "clips": clips,
+                "manifest": manifest,
             }
             _write_pending(ledger, pending, note)
         except BaseException:
@@ -350,29 +347,17 @@ def _finish(ledger: Ledger, pending: dict[str, Any], note: Path, signing_key: An
     cp, checkpoint = issue_checkpoint(reader, origin=origin, signing_key=signing_key, now=now)
     row = reader.entry(originator=(export_uuid, 1))
     proof = prove(reader, row[0], cp, checkpoint)
-    manifest = {
-        "format": MANIFEST_FORMAT,
-        "library": ledger.site().library,
-        "log_origin": origin,
-        "request": pending["request"],
-        "case_number": pending["case_number"],
-        "recipient": pending["recipient"],
-        "exported_at": pending["exported_at"],
-        "exporter": pending["exporter"],
-        "purpose": pending["purpose"],
-        "clips": pending["clips"],
-        "content_digest": recorded["content_digest"],
-        "release": {
-            "request": pending["request"],
-            "recipient": pending["recipient"],
-            "inventory_sha256": recorded["release_inventory_sha256"],
-        },
-        "export_event": {
-            "notification_id": proof.notification_id,
-            "position": proof.position,
-            "aggregate_id": str(export_uuid),
-        },
+    event = {
+        "notification_id": proof.notification_id,
+        "position": proof.position,
+        "aggregate_id": str(export_uuid),
     }
+    manifest = recorded_manifest(
+        pending.get("manifest") or _format_2(ledger, pending),
+        recorded["content_digest"],
+        recorded["release_inventory_sha256"],
+        event,
+    )
     for name in ("manifest.json", "proof.json", "checkpoint.txt", VERIFIER, SUMS, SIGNATURE):
         (work / name).unlink(missing_ok=True)  # left by an earlier attempt
     _write(work / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -386,7 +371,21 @@ def _finish(ledger: Ledger, pending: dict[str, Any], note: Path, signing_key: An
     make_private(work)  # evidence: 0600 files, 0700 directories
     publish_directory(work, target)
     note.unlink(missing_ok=True)
-    return ExportResult(target, pending["request"], pending["clips"], proof.position, cp.size)
+    return ExportResult(target, pending["request"], manifest["clips"], proof.position, cp.size)
+
+
+def _format_2(ledger: Ledger, pending: dict[str, Any]) -> dict[str, Any]:
+    """The manifest of an export recorded before format 3 (a note left by a crash before
+    the upgrade, ``custodes-pending-export/1``): its id commits to the format-2 digest."""
+    site = ledger.site()
+    fields = ("request", "case_number", "recipient", "exported_at", "exporter", "purpose", "clips")
+    return {
+        "format": MANIFEST_FORMAT_2,
+        "library": site.library,
+        "log_origin": site.log_origin,
+        **{name: pending[name] for name in fields},
+        "release": {"request": pending["request"], "recipient": pending["recipient"]},
+    }
 
 
 def _pending_dir(ledger: Ledger) -> Path:

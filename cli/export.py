@@ -187,6 +187,8 @@ def verify_export(package: Path, public_key: Path | None, as_json: bool) -> None
         f"signed checkpoint of {report.checkpoint_size} entries ({report.key_name}); "
         f"public key sha256 {report.public_key_sha256}"
     )
+    if report.caveat:
+        echo(f"Note: {report.caveat}")
 
 
 def register(group: click.Group) -> None:

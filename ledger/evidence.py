@@ -15,9 +15,13 @@ A package is a directory::
     SHA256SUMS.sig        Ed25519 signature over SHA256SUMS (`openssl pkeyutl -verify`)
 
 The ledger commits to the exported content in clear: the export event's aggregate id is
-``uuid5(EXPORT_NAMESPACE, content digest)``, and the content digest is SHA-256 over the
-manifest's clip lines. The aggregate id is a chain field, so the inclusion proof ties the
-clips to an entry of the signed tree without revealing (or decrypting) any payload.
+``uuid5(EXPORT_NAMESPACE, content digest)``, and the content digest (manifest format 3) is
+SHA-256 over the canonical JSON of the whole manifest but what is written into it once the
+export is recorded. The aggregate id is a chain field, so the inclusion proof ties the
+clips, the recipient, the case and the rest of the manifest to an entry of the signed tree
+without revealing (or decrypting) any payload. Format 2 digested only the request, the
+export time and the clip lines; its packages still verify, the rest of their manifest
+resting on the signature over SHA256SUMS alone (red team, session 14).
 """
 
 from __future__ import annotations
@@ -39,8 +43,21 @@ from ledger.errors import InvalidInput, LedgerError
 from ledger.merkle import MerkleError
 
 EXPORT_NAMESPACE = UUID("0b1f5a52-4e0c-4a8e-9a39-3f7f8ad5e0c1")
-MANIFEST_FORMAT = "custodes-evidence-manifest/2"
-DIGEST_DOMAIN = b"custodes/evidence/v2\x00"
+MANIFEST_FORMAT = "custodes-evidence-manifest/3"
+DIGEST_DOMAIN = b"custodes/evidence/v3\x00"
+MANIFEST_FORMAT_2 = "custodes-evidence-manifest/2"
+DIGEST_DOMAIN_2 = b"custodes/evidence/v2\x00"
+# What the exporter writes into a format-3 manifest once the export is recorded, so the
+# digest cannot cover it: the digest itself, the export event (position, notification id,
+# aggregate id: proof.json proves them), and the release's inventory digest (the register's).
+RECORDED_FIELDS = ("content_digest", "export_event")
+RECORDED_RELEASE_FIELDS = ("inventory_sha256",)
+# What a recipient of a format-2 package must be told (red team, session 14).
+FORMAT_2_CAVEAT = (
+    f"manifest format {MANIFEST_FORMAT_2}: the ledger commits to its request, export time "
+    "and clips only; its recipient, case number, cameras, recording times and exporter "
+    "rest on the signature over SHA256SUMS alone"
+)
 VERIFIER = "verify.py"
 SUMS = "SHA256SUMS"
 SIGNATURE = "SHA256SUMS.sig"
@@ -73,12 +90,43 @@ def clip_line(clip: dict[str, Any]) -> str:
 
 
 def content_digest(clips: list[dict[str, Any]], request_ref: str, exported_at: str) -> str:
-    """SHA-256 over the export's request, time and clip lines (docs/FORMAT.md)."""
-    h = hashlib.sha256(DIGEST_DOMAIN)
+    """Format 2's content digest: SHA-256 over the export's request, time and clip lines
+    only (docs/FORMAT.md). Kept so that packages already handed out keep verifying."""
+    h = hashlib.sha256(DIGEST_DOMAIN_2)
     h.update(f"{request_ref} {exported_at}\n".encode())
     for clip in sorted(clips, key=lambda c: c["file"]):
         h.update(clip_line(clip).encode("utf-8"))
     return h.hexdigest()
+
+
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """The content digest a manifest of its format carries, the one its export's id
+    commits to: format 3, SHA-256 over the domain and the canonical JSON of everything
+    the manifest says but what is written once the export is recorded, so that no field a
+    recipient relies on (recipient, case, cameras, recording times, exporter) rests on
+    the site key alone; format 2, over its request, time and clip lines."""
+    if manifest.get("format") == MANIFEST_FORMAT_2:
+        return content_digest(manifest["clips"], manifest["request"], manifest["exported_at"])
+    return hashlib.sha256(DIGEST_DOMAIN + canonical_json(digested(manifest))).hexdigest()
+
+
+def digested(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A format-3 manifest without what the exporter writes into it once the export is
+    recorded (:data:`RECORDED_FIELDS`): what its content digest covers."""
+    body = {k: v for k, v in manifest.items() if k not in RECORDED_FIELDS}
+    if isinstance(body.get("release"), dict):
+        release = body["release"].items()
+        body["release"] = {k: v for k, v in release if k not in RECORDED_RELEASE_FIELDS}
+    return body
+
+
+def recorded_manifest(
+    body: dict[str, Any], digest: str, inventory_sha256: str, export_event: dict[str, Any]
+) -> dict[str, Any]:
+    """The manifest a package carries: ``body`` (what the export recorded) completed with
+    what recording it gave, the fields :func:`digested` leaves out."""
+    release = {**body["release"], "inventory_sha256": inventory_sha256}
+    return {**body, "release": release, "content_digest": digest, "export_event": export_event}
 
 
 def record_digest(record: dict[str, Any]) -> str:
@@ -113,6 +161,7 @@ class PackageReport:
     key_name: str
     public_key_sha256: str
     describes: str = ""  # "3 clip(s) for R-…" or "the disclosure record of release 1 of R-… to …"
+    caveat: str = ""  # what the package does not commit the ledger to (a format-2 manifest)
 
 
 def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = None) -> PackageReport:
@@ -148,10 +197,11 @@ def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = Non
     present = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} - {SUMS, SIGNATURE}
     if extra := sorted(present - set(listed)):
         raise EvidenceInvalid(f"{extra[0]} is in the package but not in {SUMS}")
+    caveat = ""
     if (root / "record.json").is_file() and not (root / "manifest.json").is_file():
         expected, items, what = _disclosure_record(root)
     else:
-        expected, items, what = _evidence(root, listed)
+        expected, items, what, caveat = _evidence(root, listed)
     note = _read(root, "checkpoint.txt").decode()
     key_name = parse_unverified_origin(note)
     try:
@@ -175,26 +225,57 @@ def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = Non
         key_name=key_name,
         public_key_sha256=public_key_fingerprint(_public_key(key_pem)),
         describes=what[2],
+        caveat=caveat,
     )
 
 
-def _evidence(root: Path, listed: dict[str, str]) -> tuple[UUID, int, tuple[str, str, str]]:
-    """An evidence package's manifest: its clips are the files listed, its digest theirs;
-    returns the export id it commits to and the number of clips."""
-    manifest = json.loads(_read(root, "manifest.json"))
-    if manifest.get("format") != MANIFEST_FORMAT:
+def _evidence(root: Path, listed: dict[str, str]) -> tuple[UUID, int, tuple[str, str, str], str]:
+    """An evidence package's manifest: its clips are the clip files listed, its digest its
+    own (format 3) or its clips' (format 2); returns the export id it commits to, the
+    number of clips, and what a format-2 manifest leaves to the signature alone."""
+    manifest = _strict_json(_read(root, "manifest.json"), "manifest.json")
+    if manifest.get("format") not in (MANIFEST_FORMAT, MANIFEST_FORMAT_2):
         raise EvidenceInvalid(
             f"manifest.json has the format {manifest.get('format')!r}; this Custodes checks "
-            f"{MANIFEST_FORMAT}"
+            f"{MANIFEST_FORMAT} and {MANIFEST_FORMAT_2}"
         )
-    for clip in manifest["clips"]:
+    _check_clips(manifest["clips"], listed)
+    format_2 = manifest["format"] == MANIFEST_FORMAT_2
+    digest = manifest_digest(manifest)
+    if digest != manifest["content_digest"]:
+        raise EvidenceInvalid(
+            "manifest.json's content digest does not match its clips"
+            if format_2
+            else "manifest.json does not match its content digest: it was changed after the "
+            "export was recorded"
+        )
+    clips = f"{len(manifest['clips'])} clip(s) for {manifest['request']}"
+    what = ("export", "these clips", clips)
+    return export_id(digest), len(manifest["clips"]), what, FORMAT_2_CAVEAT if format_2 else ""
+
+
+def _check_clips(clips: list[dict[str, Any]], listed: dict[str, str]) -> None:
+    """The manifest's clips are the package's clip files, hash for hash: a clip added
+    under clips/ and to SHA256SUMS (the site key signs both) is not in the export."""
+    for clip in clips:
         if listed.get(clip["file"]) != clip["sha256"]:
             raise EvidenceInvalid(f"manifest.json's SHA-256 for {clip['file']} does not match")
-    digest = content_digest(manifest["clips"], manifest["request"], manifest["exported_at"])
-    if digest != manifest["content_digest"]:
-        raise EvidenceInvalid("manifest.json's content digest does not match its clips")
-    clips = f"{len(manifest['clips'])} clip(s) for {manifest['request']}"
-    return export_id(digest), len(manifest["clips"]), ("export", "these clips", clips)
+    files = {clip["file"] for clip in clips}
+    if extra := sorted(name for name in listed if name.startswith("clips/") and name not in files):
+        raise EvidenceInvalid(f"{extra[0]} is in the package but not in manifest.json's clips")
+
+
+def _strict_json(data: bytes, name: str) -> Any:
+    """JSON with no member named twice: a reader that keeps the first of two would see
+    another recipient than the one the digest covers."""
+
+    def members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        names = [k for k, _ in pairs]
+        if len(set(names)) != len(names):
+            raise EvidenceInvalid(f"{name} names a member twice")
+        return dict(pairs)
+
+    return json.loads(data, object_pairs_hook=members)
 
 
 def _disclosure_record(root: Path) -> tuple[UUID, int, tuple[str, str, str]]:

@@ -13,12 +13,17 @@ and prints the first thing that does not check out (exit 3) or ``OK`` (exit 0):
    (the package's ``public-key.pem``, or the one you name; compare its fingerprint with
    the one the library publishes);
 2. every file listed in ``SHA256SUMS`` has that SHA-256, and no other file was added;
-3. ``manifest.json``'s clips are the files listed, and its content digest is theirs (an
-   evidence package), or ``record.json``'s digest is computed (a disclosure record);
+3. an evidence package: ``manifest.json``'s clips are the clip files listed, and its
+   content digest is that of all it says (format 3; format 2: of its clips, see below);
+   a disclosure record: ``record.json``'s digest is computed;
 4. ``checkpoint.txt`` is a checkpoint signed by the library's key (C2SP signed note);
 5. ``proof.json`` is the inclusion proof (RFC 9162) of the export's (or the record's)
    ledger entry in that checkpoint, and the entry's aggregate id commits to the content
    digest (or the record's digest).
+
+A format-2 manifest's digest covers its request, export time and clips only: its other
+fields (recipient, case number, cameras, recording times, exporter) rest on the signature
+over ``SHA256SUMS`` alone, and this script says so after ``OK``.
 
 The formats are in the Custodes repository, docs/FORMAT.md. Ed25519 verification is the
 reference code of RFC 8032 section 6 (slow, not constant-time: it only verifies public
@@ -40,7 +45,16 @@ import sys
 import uuid
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
-MANIFEST_FORMAT = "custodes-evidence-manifest/2"
+MANIFEST_FORMAT = "custodes-evidence-manifest/3"
+MANIFEST_FORMAT_2 = "custodes-evidence-manifest/2"
+# What the exporter writes into a format-3 manifest once the export is recorded: not digested.
+RECORDED_FIELDS = ("content_digest", "export_event")
+RECORDED_RELEASE_FIELDS = ("inventory_sha256",)
+FORMAT_2_CAVEAT = (
+    f"manifest format {MANIFEST_FORMAT_2}: the ledger commits to its request, export time "
+    "and clips only; its recipient, case number, cameras, recording times and exporter "
+    "rest on the signature over SHA256SUMS alone"
+)
 PROOF_FORMAT = "custodes-inclusion-proof/1"
 EXPORT_NAMESPACE = uuid.UUID("0b1f5a52-4e0c-4a8e-9a39-3f7f8ad5e0c1")
 RECORD_FORMAT = "custodes-disclosure-record/1"
@@ -184,8 +198,22 @@ def canonical_json(value):
 # ---- the ledger's formats (docs/FORMAT.md) -----------------------------------------------
 
 
+def manifest_digest(manifest):
+    """A manifest's content digest (docs/FORMAT.md, "Evidence packages"): format 3 over
+    its canonical JSON less what is written once the export is recorded, format 2 over
+    its request, time and clip lines."""
+    if manifest.get("format") == MANIFEST_FORMAT_2:
+        return content_digest(manifest["clips"], manifest["request"], manifest["exported_at"])
+    body = {k: v for k, v in manifest.items() if k not in RECORDED_FIELDS}
+    if isinstance(body.get("release"), dict):
+        release = body["release"].items()
+        body["release"] = {k: v for k, v in release if k not in RECORDED_RELEASE_FIELDS}
+    data = b"custodes/evidence/v3\x00" + canonical_json(body).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
 def content_digest(clips, request, exported_at):
-    """The export's content digest (docs/FORMAT.md, "Evidence packages")."""
+    """A format-2 manifest's content digest (docs/FORMAT.md, "Evidence packages")."""
     h = hashlib.sha256(b"custodes/evidence/v2\x00")
     h.update(f"{request} {exported_at}\n".encode())
     for clip in sorted(clips, key=lambda c: c["file"]):
@@ -358,12 +386,13 @@ def verify_package(root, public_key_pem=None):
     extra = sorted(present - set(listed) - {SUMS, SIGNATURE})
     if extra:
         raise Failed(f"{extra[0]} is in the package but not in {SUMS}")
+    caveat = ""
     if os.path.isfile(os.path.join(root, "record.json")) and not os.path.isfile(
         os.path.join(root, "manifest.json")
     ):
         namespace, digest, what = _disclosure_record(root, listed)
     else:
-        namespace, digest, what = _evidence(root, listed)
+        namespace, digest, what, caveat = _evidence(root, listed)
     origin, size, root_hash = read_checkpoint(_read(root, "checkpoint.txt").decode("utf-8"), public)
     proof = json.loads(_read(root, "proof.json"))
     if proof.get("format") != PROOF_FORMAT:
@@ -393,23 +422,47 @@ def verify_package(root, public_key_pem=None):
     return (
         f"OK: {len(listed)} files match {SUMS} and its signature; {what[2]} is "
         f"entry {entry['position']} of the signed checkpoint of {size} entries of {origin}; "
-        f"public key sha256 {fingerprint}"
+        f"public key sha256 {fingerprint}" + (f"\nNote: {caveat}" if caveat else "")
     )
 
 
 def _evidence(root, listed):
-    """An evidence package's manifest: its clips are the files listed, its digest theirs."""
-    manifest = json.loads(_read(root, "manifest.json"))
-    if manifest.get("format") != MANIFEST_FORMAT:
-        raise Failed(f"manifest.json's format is {manifest.get('format')!r}, not {MANIFEST_FORMAT}")
+    """An evidence package's manifest: its clips are the clip files listed, its digest its
+    own (format 3) or its clips' (format 2)."""
+    manifest = json.loads(_read(root, "manifest.json"), object_pairs_hook=_members)
+    if manifest.get("format") not in (MANIFEST_FORMAT, MANIFEST_FORMAT_2):
+        raise Failed(
+            f"manifest.json's format is {manifest.get('format')!r}, not {MANIFEST_FORMAT} "
+            f"or {MANIFEST_FORMAT_2}"
+        )
     for clip in manifest["clips"]:
         if listed.get(clip["file"]) != clip["sha256"]:
             raise Failed(f"manifest.json's SHA-256 for {clip['file']} does not match")
-    digest = content_digest(manifest["clips"], manifest["request"], manifest["exported_at"])
+    files = {clip["file"] for clip in manifest["clips"]}
+    extra = sorted(name for name in listed if name.startswith("clips/") and name not in files)
+    if extra:
+        raise Failed(f"{extra[0]} is in the package but not in manifest.json's clips")
+    format_2 = manifest["format"] == MANIFEST_FORMAT_2
+    digest = manifest_digest(manifest)
     if digest != manifest["content_digest"]:
-        raise Failed("manifest.json's content digest does not match its clips")
+        raise Failed(
+            "manifest.json's content digest does not match its clips"
+            if format_2
+            else "manifest.json does not match its content digest: it was changed after the "
+            "export was recorded"
+        )
     clips = f"{len(manifest['clips'])} clip(s) for {manifest['request']}; the export"
-    return EXPORT_NAMESPACE, digest, ("export", "these clips", clips)
+    what = ("export", "these clips", clips)
+    return EXPORT_NAMESPACE, digest, what, FORMAT_2_CAVEAT if format_2 else ""
+
+
+def _members(pairs):
+    """A JSON object with no member named twice: a reader that keeps the first of two
+    would see another recipient than the one the digest covers."""
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        raise Failed("manifest.json names a member twice")
+    return dict(pairs)
 
 
 def _disclosure_record(root, listed):

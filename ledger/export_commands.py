@@ -15,7 +15,7 @@ from ledger import policy, rules
 from ledger.application import LedgerBase
 from ledger.domain import Actor
 from ledger.errors import InvalidInput
-from ledger.evidence import content_digest, export_id
+from ledger.evidence import MANIFEST_FORMAT, export_id, manifest_digest
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,27 @@ class ExportPermit:
     purpose: str
     segments: tuple[str, ...]
     view_permits: tuple[Any, ...]
+    library: str  # the site as the export was checked: the manifest names it
+    log_origin: str
+
+    def manifest(self, clips: list[dict[str, Any]], stamp: str) -> dict[str, Any]:
+        """The package's manifest as far as it is known before the export is recorded:
+        all that its content digest covers (``ledger.evidence.manifest_digest``), so the
+        recipient, the case and each clip's camera and times are committed by the ledger,
+        not by the site key alone (red team, session 14). ``stamp``: :func:`exported_at`."""
+        return {
+            "format": MANIFEST_FORMAT,
+            "library": self.library,
+            "log_origin": self.log_origin,
+            "request": self.request_ref,
+            "case_number": self.case_number,
+            "recipient": self.recipient,
+            "exported_at": stamp,
+            "exporter": {"name": self.who.name, "role": self.who.role},
+            "purpose": self.purpose,
+            "clips": clips,
+            "release": {"request": self.request_ref, "recipient": self.recipient},
+        }
 
 
 class _Features(Protocol):
@@ -105,9 +126,11 @@ class ExportCommands(LedgerBase):
             )
             for s in wanted
         )
+        site = self.site()
         return ExportPermit(
-            who, ref, request.get("case_number"), request["requester"], purpose, wanted, permits
-        )
+            who, ref, request.get("case_number"), request["requester"], purpose, wanted, permits,
+            site.library, site.log_origin,
+        )  # fmt: skip
 
     def record_export(
         self, permit: ExportPermit, clips: list[dict[str, Any]], *, stamp: str, remote: bool
@@ -118,8 +141,9 @@ class ExportCommands(LedgerBase):
         session is (Policy V-B).
 
         ``stamp`` is the export time written in the package's manifest
-        (:func:`exported_at`): the export's id commits to it, so it must be the one the
-        package carries, not a second reading of the clock."""
+        (:func:`exported_at`): the export's id commits to the manifest
+        (``permit.manifest(clips, stamp)``), so it must be the one the package carries, not
+        a second reading of the clock."""
         from ledger.exports import EvidenceExport
 
         now = self.clock()
@@ -135,7 +159,7 @@ class ExportCommands(LedgerBase):
             # What the release says of the redaction: every clip's faces blurred, or not.
             redaction={"faces": bool(clips) and all(r.get("blur_faces") for r in redactions)},
         )
-        digest = content_digest(clips, permit.request_ref, stamp)
+        digest = manifest_digest(permit.manifest(clips, stamp))
         common = dict(actor=permit.who.name, actor_role=permit.who.role, occurred_at=None)
         export = EvidenceExport._create(
             EvidenceExport.EvidenceExported,
