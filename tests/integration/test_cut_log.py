@@ -15,6 +15,7 @@ import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -40,6 +41,19 @@ def _cameras(data_dir: Path, names: list[str]) -> None:
                 name, location="Lobby", zone="public", signage_posted=True, actor=DIRECTOR
             )
         open_views(ledger).close()  # the read models caught up and sealed
+    finally:
+        ledger.close()
+
+
+def _findings(data_dir: Path) -> list[Any]:
+    """What the read models' check finds, every projection, caught up first."""
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
+    try:
+        views = open_views(ledger)
+        try:
+            return check_projections(views, all_projections())
+        finally:
+            views.close()
     finally:
         ledger.close()
 
@@ -96,15 +110,7 @@ def test_read_models_made_from_a_cut_log_are_refused_and_rebuilt(data_dir: Path)
     # the next acts take the positions the cut freed
     _cameras(data_dir, ["cam-4", "cam-5"])
 
-    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
-    try:
-        views = open_views(ledger)
-        try:
-            findings = check_projections(views, all_projections())
-        finally:
-            views.close()
-    finally:
-        ledger.close()
+    findings = _findings(data_dir)
     # SQLite gave the new acts the freed ids, so the read models skipped them: their seals
     # name entries the log no longer has. PostgreSQL's sequence gave new ids, which the
     # catch-up read, but not over a seal whose entry is gone: it stays at the cut.
@@ -139,16 +145,8 @@ def test_read_models_made_from_a_cut_log_are_refused_and_rebuilt(data_dir: Path)
 def test_read_models_ahead_of_a_cut_log_are_refused(data_dir: Path) -> None:
     _cameras(data_dir, ["cam-1", "cam-2", "cam-3"])
     _cut(data_dir, 1)
-    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(NOW))
-    try:
-        views = open_views(ledger)
-        try:
-            findings = check_projections(views, all_projections())
-        finally:
-            views.close()
-        assert any("the log has no entry there" in f.detail for f in findings), findings
-    finally:
-        ledger.close()
+    findings = _findings(data_dir)
+    assert any("the log has no entry there" in f.detail for f in findings), findings
 
 
 def test_a_seal_from_before_the_binding_is_bound_on_open(

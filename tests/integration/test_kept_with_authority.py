@@ -12,15 +12,24 @@ later. Only the plain segment's purge is late.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from capture.ingest import ingest_paths, open_vault
 from capture.sweep import sweep
+from ledger.app import Ledger
 from projections.compliance import compile_compliance_report
 from projections.registry import read_views
 from projections.retention import due_for_purge, segment_rows_by_id
 from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip, footage_ledger
+
+
+def _one_segment(ledger: Ledger, folder: Path) -> tuple[str, datetime]:
+    """One clip ingested: its segment id and its retention deadline."""
+    (outcome,) = ingest_paths(ledger, [clip(folder / "in", 0)], camera=CAMERA, actor=STAFF).outcomes
+    segment = outcome.segment_id or ""
+    (row,) = read_views(ledger, lambda c: segment_rows_by_id(c, [segment], ledger.clock()))
+    return segment, row.deadline
 
 
 def test_a_flag_cleared_or_a_hold_lifted_after_the_deadline_makes_no_late_purge(
@@ -94,14 +103,7 @@ def test_a_periods_report_made_later_counts_what_was_overdue_at_its_end(
     from projections.render_html import render_html
 
     ledger = footage_ledger(data_dir)
-    (overdue,) = (
-        o.segment_id
-        for o in ingest_paths(
-            ledger, [clip(tmp_path / "in", 0)], camera=CAMERA, actor=STAFF
-        ).outcomes
-    )
-    rows = read_views(ledger, lambda c: segment_rows_by_id(c, [overdue], ledger.clock()))
-    deadline = rows[0].deadline
+    _, deadline = _one_segment(ledger, tmp_path)
     last_day = (deadline + timedelta(days=5)).date()  # the period ends 4-5 days after it
     ledger.clock.set(deadline + timedelta(days=9))  # the sweep runs days after the period
     due = read_views(ledger, lambda c: due_for_purge(c, ledger.clock()))
@@ -143,14 +145,7 @@ def test_a_hold_placed_on_overdue_footage_says_it_was_overdue_until_then(
     from projections.render_html import render_html
 
     ledger = footage_ledger(data_dir)
-    (segment,) = (
-        o.segment_id
-        for o in ingest_paths(
-            ledger, [clip(tmp_path / "in", 0)], camera=CAMERA, actor=STAFF
-        ).outcomes
-    )
-    rows = read_views(ledger, lambda c: segment_rows_by_id(c, [segment], ledger.clock()))
-    deadline = rows[0].deadline
+    segment, deadline = _one_segment(ledger, tmp_path)
     ledger.clock.set(deadline + timedelta(days=12))
     ledger.place_hold(
         [segment], kind="legal", reason="claim letter from counsel", reference="CLAIM-9",
