@@ -10,7 +10,7 @@ sweep never replays the log.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -362,8 +362,11 @@ class RetentionProjection(Projection):
             seg = page.segment(conn, event.originator_id)
             seg.active_holds += 1 if isinstance(event, Segment.HoldApplied) else -1
             update_row(conn, segments, "segment_id", seg.segment_id, active_holds=seg.active_holds)
-            if isinstance(event, Segment.HoldLifted):
-                seg.lifted_at = max(seg.lifted_at or event.timestamp, event.timestamp)
+            if isinstance(event, Segment.HoldApplied):
+                seg.holds[event.hold_id] = (event.timestamp, None)
+            else:
+                placed, _ = seg.holds.get(event.hold_id, (event.timestamp, None))
+                seg.holds[event.hold_id] = (placed, event.timestamp)
                 _refresh_keep_until(conn, page, seg)
         elif isinstance(event, Segment.FootageFoundMissing):
             insert_row(
@@ -391,12 +394,13 @@ class RetentionProjection(Projection):
 @dataclass
 class _Seg:
     """What the handlers look up of a segment: its id, its deadline (never changed once
-    captured), its active holds and when the last of its holds was lifted (None: none)."""
+    captured), its active holds, and each hold's (placed, lifted) times (lifted None: still
+    active)."""
 
     segment_id: str
     deadline: datetime
     active_holds: int
-    lifted_at: datetime | None = None
+    holds: dict[str, tuple[datetime, datetime | None]] = field(default_factory=dict)
 
 
 @dataclass
@@ -520,32 +524,42 @@ def deadline_in_force(event: Any) -> datetime:
 
 
 def _read_lifts(conn: Connection, found: Iterable[_Seg]) -> None:
-    """When the last hold of each of these segments was lifted (its hold released)."""
+    """When each hold of these segments was placed and lifted (its hold released)."""
     by_id = {seg.segment_id: seg for seg in found}
     if not by_id:
         return
     hs, h = hold_segments.c, holds.c
-    q = (
-        select(hs.segment_id, func.max(h.released_at))
-        .join_from(hold_segments, holds, hs.hold_id == h.hold_id)
-        .where(h.released_at.is_not(None))
-        .group_by(hs.segment_id)
+    q = select(hs.segment_id, h.hold_id, h.placed_at, h.released_at).join_from(
+        hold_segments, holds, hs.hold_id == h.hold_id
     )
-    for segment_id, lifted in rows_in(conn, q, hs.segment_id, sorted(by_id)):
-        by_id[segment_id].lifted_at = lifted
+    for segment_id, hold_id, placed, lifted in rows_in(conn, q, hs.segment_id, sorted(by_id)):
+        by_id[segment_id].holds[hold_id] = (placed, lifted)
+
+
+def _after_holds(
+    keep: datetime | None, held: Iterable[tuple[datetime, datetime | None]]
+) -> datetime | None:
+    """``keep`` moved on by the lifted holds that kept the segment with authority: each
+    placed before it was overdue (within ``OVERDUE_AFTER`` of what kept it until then) runs
+    to its lift. A hold placed on footage already overdue does not: the Director may hold
+    it, but holding and releasing it must not make its late purge read as on time."""
+    for placed, lifted in sorted(held):
+        if keep is not None and lifted is not None and placed < keep + OVERDUE_AFTER:
+            keep = max(keep, lifted)
+    return keep
 
 
 def _refresh_keep_until(conn: Connection, page: _Page, seg: _Seg) -> None:
     """A segment's ``keep_until`` and ``open_flags`` from its flags and holds (R13): the
     latest of its deadline, its open flags' dates, the end of each cleared flag (its date,
-    or when it was cleared if that came first) and when its last hold was lifted; NULL
-    while an open flag is open-ended. Footage kept under a flag or a hold was kept with
+    or when it was cleared if that came first) and the lift of each hold placed before it
+    was overdue (``_after_holds``); NULL while an open flag is open-ended. Footage kept under a flag or a hold was kept with
     authority until then: before session 14 a flag cleared or a hold lifted after the
     deadline made the segment read as overdue since the deadline, and its purge as late
     (red team: a board was told of a violation that never happened)."""
     mine = [f for f in page.flags.values() if f.segment_id == seg.segment_id]
     open_until = [f.retain_until for f in mine if f.cleared_at is None]
-    kept = [seg.deadline] + ([seg.lifted_at] if seg.lifted_at else [])
+    kept = [seg.deadline]
     for f in mine:
         if f.cleared_at is not None:
             kept.append(
@@ -554,6 +568,8 @@ def _refresh_keep_until(conn: Connection, page: _Page, seg: _Seg) -> None:
     keep: datetime | None = max(kept + [u for u in open_until if u is not None])
     if any(u is None for u in open_until):
         keep = None
+    else:
+        keep = _after_holds(keep, seg.holds.values())
     update_row(
         conn,
         segments,

@@ -168,3 +168,35 @@ def test_a_hold_placed_on_overdue_footage_says_it_was_overdue_until_then(
     moved = {**row, "placed_at": (deadline - timedelta(days=1)).isoformat()}
     assert "placed_at" in str(row_check("held", moved, events))
     ledger.close()
+
+
+def test_holding_and_releasing_overdue_footage_does_not_make_its_purge_on_time(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Review (session 14): a hold's lift extends what kept the segment only when the
+    hold was placed before the segment was overdue. Otherwise the Director could hold
+    footage twelve days overdue, release it a minute later, and its purge would read as
+    on time."""
+    ledger = footage_ledger(data_dir)
+    segment, deadline = _one_segment(ledger, tmp_path)
+    ledger.clock.set(deadline + timedelta(days=12))
+    hold = ledger.place_hold(
+        [segment], kind="legal", reason="claim letter from counsel", reference="CLAIM-10",
+        actor=DIRECTOR, review_by=deadline + timedelta(days=40),
+    )  # fmt: skip
+    ledger.clock.set(deadline + timedelta(days=12, minutes=1))
+    ledger.release_hold(hold, reason="no claim after all", actor=DIRECTOR)
+    now = ledger.clock()
+    (row,) = read_views(ledger, lambda c: segment_rows_by_id(c, [segment], now))
+    assert (row.status, row.keep_until) == ("overdue", deadline)
+    due = read_views(ledger, lambda c: due_for_purge(c, now))
+    sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service())
+    ledger.clock.set(now + timedelta(hours=1))
+    assert ledger.datadir is not None
+    day = now.date()
+    report, _ = compile_compliance_report(
+        ledger, period_from=day, period_to=day, actor=DIRECTOR,
+        now=ledger.clock(), signing_key=ledger.datadir.signing_key(None),
+    )  # fmt: skip
+    ledger.close()
+    assert (report.retention.counts.purged_on_time, report.retention.counts.purged_late) == (0, 1)
