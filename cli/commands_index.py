@@ -26,6 +26,11 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("proofs",),
         "Verify the ledger and sign its Merkle tree head (C2SP signed-note checkpoint).",
     ),
+    "clock": (
+        ("clock_cmd",),
+        "This host's clock against the ledger's last recorded act, and the Director's "
+        "correction when a clock set ahead blocks every act (R26).",
+    ),
     "demo": (
         ("demo",),
         "Record a month at a small library on the embedded SQLite, then report on it.",

@@ -27,7 +27,7 @@ from cli.output import echo
 from cli.proofs import witness_policy_option, witness_policy_sha256_option
 from cli.when import range_options, time_range
 from ledger import sitetime
-from ledger.act_check import ActChecker
+from ledger.act_check import ActChecker, Correction
 from ledger.app import open_ledger
 from ledger.chain import Damage, VerifyResult
 from ledger.datadir import DataDir
@@ -276,6 +276,8 @@ def verify(
             + ([problem] if problem else [])
         )
     data["recorded"] = recorded
+    # the Director's clock corrections (R26): recorded acts, not damage; listed every time
+    data["clock_corrections"] = [c.to_json() for c in acts.corrections]
     if as_json:
         emit_json(data)
     if recorded is None:
@@ -299,10 +301,22 @@ def verify(
             + (" (every event decrypted and checked)" if deep else "")
             + f"; head {result.head_hash.hex()}"
         )
+        for c in acts.corrections:
+            echo(_correction_line(c))
     if strict and data["warnings"]:
         raise Warned(
             f"the chain verifies, with {len(data['warnings'])} warning(s) above (--strict)"
         )
+
+
+def _correction_line(c: Correction) -> str:
+    """In UTC: ``verify`` needs no events key, so not the site's zone either."""
+    return (
+        f"clock corrected at entry {c.position} by {c.by} "
+        f"({c.recorded.isoformat(timespec='seconds')}): the time of {c.acts} act(s) from "
+        f"entry {c.from_position} on, recorded up to {c.set_aside.isoformat(timespec='seconds')}"
+        f", set aside (reason: {c.reason})"
+    )
 
 
 def _kept_checkpoint_warnings(ctx: Context) -> list[str]:

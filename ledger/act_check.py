@@ -7,7 +7,11 @@ and checks every act's record (``ledger.acts``) against the key in force at its 
 * the record is a well-formed envelope whose statement describes exactly its entries;
 * its key is known (enrolled by an earlier act) and not revoked; its signature verifies;
   the statement's signer is the key's member;
-* its time does not go back more than ``CLOCK_TOLERANCE`` behind the act before it;
+* its time does not go back more than ``CLOCK_TOLERANCE`` behind the act before it,
+  unless it is the Director's clock correction that sets aside exactly that act's time
+  (``ledger.clock_commands``), an act of its own, listed in ``corrections``;
+* its time is not after the verification runs (a clock set ahead), unless a later
+  correction sets it aside: that damage waits for the end of the walk (``deferred``);
 * the signer's role may record every kind of event in the act (``ledger.permissions``),
   a Director's role held by an acting Director only inside her recorded delegation;
 * a new key proves possession, belongs to a member with no other active key, and a
@@ -36,6 +40,7 @@ from ledger.acts import (
     Envelope,
     Statement,
     enrolment_message,
+    format_time,
     key_id,
     parse_time,
 )
@@ -45,6 +50,7 @@ from ledger.permissions import GATE_TOPICS, may_sign
 from ledger.policy_versions import ADOPTED_TOPICS, Timeline, adoption_of, as_instant
 from ledger.staff import (
     CLEAR_TOPICS,
+    CLOCK_CORRECTED,
     DELEGATION_ENDED,
     DIRECTOR_DELEGATED,
     KEY_ENROLLED,
@@ -88,6 +94,40 @@ class Delegation:
         )
 
 
+@dataclass(frozen=True)
+class Correction:
+    """The Director's clock correction (``ledger.site.Site.ClockCorrected``), as checked."""
+
+    position: int
+    by: str
+    recorded: datetime
+    set_aside: datetime
+    from_position: int
+    acts: int
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "by": self.by,
+            "recorded": format_time(self.recorded),
+            "set_aside": format_time(self.set_aside),
+            "from_position": self.from_position,
+            "acts": self.acts,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """Damage found at an act that a later act may still excuse: reported when the walk
+    ends (or meets later damage) without that act, with the head and count before it."""
+
+    damage: Damage
+    head: bytes
+    acts: int
+
+
 @dataclass
 class ActChecker:
     """The ``ledger.chain.ActVerifier`` that ``custodes verify`` uses."""
@@ -103,6 +143,14 @@ class ActChecker:
     # When this verification runs (`custodes verify`: the clock its commands record by):
     # an act recorded after it was recorded by a clock set ahead (R26). None: not checked.
     now: datetime | None = None
+    head_time: datetime | None = None  # the time of the act just closed
+    corrections: list[Correction] = field(default_factory=list)
+    # The first act recorded after ``now`` since the last correction: damage unless a
+    # correction later sets its time aside.
+    ahead: Deferred | None = None
+
+    def deferred(self) -> Deferred | None:
+        return self.ahead
 
     def close(self, act: PendingAct, record: bytes) -> Damage | None:
         """The first damage of this act, reported at its first entry (none of its entries
@@ -144,15 +192,17 @@ class ActChecker:
             return Damage(at, "forged", f"the signature of {key.name}'s key does not verify")
         if statement.signer != key.member:
             return Damage(at, "forged", "the statement names another signer than the key's")
-        if self.now is not None and statement.time > self.now + self.tolerance:
-            return Damage(
-                at,
-                "clock",
-                f"recorded at {statement.time.isoformat()}, after this verification "
-                f"({self.now.isoformat(timespec='seconds')}): the clock that recorded it was "
-                "set ahead",
-            )
-        if self.last_time is not None and statement.time < self.last_time - self.tolerance:
+        try:
+            correction = self._correction(act, statement, key)
+        except (ValueError, KeyError, TypeError) as e:
+            return Damage(at, "forged", f"a clock correction that cannot be read ({e!r})")
+        if isinstance(correction, Damage):
+            return correction
+        if (
+            correction is None
+            and self.last_time is not None
+            and statement.time < self.last_time - self.tolerance
+        ):
             return Damage(
                 at,
                 "clock",
@@ -182,11 +232,69 @@ class ActChecker:
         damage = self._apply(act.clear)
         if damage is not None:
             return damage
-        self.last_time = max(self.last_time or statement.time, statement.time)
+        if correction is not None:
+            self.corrections.append(correction)
+            self.ahead = None  # what it set aside is no longer damage
+            self.last_time = statement.time
+        else:
+            if (
+                self.ahead is None
+                and self.now is not None
+                and statement.time > self.now + self.tolerance
+            ):
+                self.ahead = Deferred(
+                    Damage(
+                        at,
+                        "clock",
+                        f"recorded at {statement.time.isoformat()}, after this verification "
+                        f"({self.now.isoformat(timespec='seconds')}): the clock that recorded "
+                        "it was set ahead, and no clock correction sets it aside",
+                    ),
+                    act.before,
+                    self.acts,
+                )
+            self.last_time = max(self.last_time or statement.time, statement.time)
+        self.head_time = statement.time
         self.last_signer = key
         self.acts += 1
         self.signers[key.name] = self.signers.get(key.name, 0) + 1
         return None
+
+    def _correction(
+        self, act: PendingAct, statement: Statement, key: KeyInForce
+    ) -> Correction | Damage | None:
+        """The Director's clock correction this act is, checked; None when it is none.
+        It is an act of its own, signed by the Director herself (never under a
+        delegation: acting Directors are judged by the ledger's order), and sets aside
+        exactly the latest time recorded before it."""
+        found = [e for e in act.clear if e.topic == CLOCK_CORRECTED]
+        if not found:
+            return None
+        at = act.first
+        if len(act.topics) != 1:
+            return Damage(at, "not permitted", "a clock correction is an act of its own")
+        if key.role != "director" or statement.delegation is not None:
+            return Damage(
+                at,
+                "not permitted",
+                f"{key.name} may not set aside recorded times: only the Director may",
+            )
+        f = _fields(found[0])
+        set_aside = _time(f["set_aside"])
+        if self.head_time is None or set_aside != self.head_time:
+            shown = self.head_time.isoformat() if self.head_time is not None else "none"
+            return Damage(
+                at,
+                "clock",
+                f"a clock correction sets aside {set_aside.isoformat()}, but the act before it "
+                f"was recorded at {shown}",
+            )
+        from_position, acts = f["from_position"], f["acts"]
+        if not (type(from_position) is int and 1 <= from_position < at and type(acts) is int):
+            raise ValueError(f"the clock correction at {at} names no acts before it")
+        return Correction(
+            at, key.name, statement.time, set_aside, from_position, acts, str(f["reason"])
+        )
 
     def _genesis_key(
         self, kid: str, enrolments: list[tuple[ClearEvent, dict[str, Any]]], at: int
@@ -307,6 +415,8 @@ class DeepActChecker(ActChecker):
         damage = super().close(act, record)
         if damage is not None:
             return damage
+        if self.corrections and self.corrections[-1].position == act.first:
+            before = None  # the Director's correction is timed before what it sets aside
         key = self.last_signer
         assert key is not None and self.last_time is not None
         moment = Statement.from_bytes(Envelope.from_bytes(record).statement).time

@@ -204,12 +204,15 @@ class Signer:
 @dataclass(frozen=True)
 class ActRequest:
     """What the recorder needs to sign a save: the signer, the OS user and the clock read
-    at append (R26), and the delegation an acting Director signs under (R3)."""
+    at append (R26), the delegation an acting Director signs under (R3), and for the
+    Director's clock correction the recorded time it sets aside (the head's: only then may
+    the act be timed before it)."""
 
     signer: Signer
     os_user: str
     clock: Callable[[], datetime]
     delegation: str | None = None
+    corrects: datetime | None = None
 
     def sealer(self, moment: datetime) -> Callable[[int, int, str], bytes]:
         def _seal(first: int, count: int, entries: str) -> bytes:

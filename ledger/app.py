@@ -12,6 +12,7 @@ from eventsourcing.persistence import OperationalError, PersistenceError
 
 from ledger.application import LedgerBase, LogEntry, StaffView, _first_line
 from ledger.clock import Clock
+from ledger.clock_commands import ClockCommands
 from ledger.datadir import DataDir
 from ledger.disclosure_commands import DisclosureCommands
 from ledger.disclosure_queries import DisclosureQueries
@@ -40,6 +41,7 @@ class Ledger(
     RetentionCommands,
     FootageQueries,
     IdentityCommands,
+    ClockCommands,
     LedgerBase,
 ):
     """All use-cases. Feature mixins are listed here as they are added."""

@@ -27,7 +27,14 @@ from ledger.chain_reader import ChainReader
 from ledger.clock import Clock, system_clock
 from ledger.datadir import DataDir
 from ledger.domain import Actor, LedgerAggregate
-from ledger.errors import InvalidInput, KeyError_, NotAuthenticated, NotFound, NotPermitted
+from ledger.errors import (
+    ClockBehind,
+    InvalidInput,
+    KeyError_,
+    NotAuthenticated,
+    NotFound,
+    NotPermitted,
+)
 from ledger.names import NameRefused
 from ledger.permissions import GATE_TOPICS, may_sign
 from ledger.policy import RequestFacts, with_policy
@@ -336,7 +343,16 @@ class LedgerBase(Application):
             message=message,
             authenticated=authenticated,
         )
-        self.save(refusal)
+        try:
+            self.save(refusal)
+        except ClockBehind as e:
+            # A clock set ahead blocks every act, this refusal's too: refused all the same.
+            raise NotPermitted(
+                rule,
+                f"{message} (not recorded: the ledger's last act is timed "
+                f"{e.last.isoformat(timespec='seconds')}, ahead of this clock; see: custodes "
+                "clock show)",
+            ) from e
         raise NotPermitted(rule, message)
 
     def staff(self) -> list[StaffView]:

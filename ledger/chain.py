@@ -198,6 +198,7 @@ class PendingAct:
     topics: Sequence[str]
     clear: Sequence[ClearEvent]  # the act's events stored in clear (key events)
     events: Sequence[tuple[bytes, int, str, bytes]] = ()  # (originator, version, topic, state)
+    before: bytes = GENESIS  # the entry hash before the act's first entry
 
 
 class ActVerifier(Protocol):
@@ -206,6 +207,11 @@ class ActVerifier(Protocol):
     clear_topics: frozenset[str]
 
     def close(self, act: PendingAct, record: bytes) -> Damage | None: ...
+
+    def deferred(self) -> Any:
+        """Damage at an earlier act that a later one could have excused and did not
+        (``ledger.act_check.Deferred``: its damage, the head before it, the acts before
+        it), or None: the walk reports it if it comes first."""
 
 
 def walk(
@@ -223,8 +229,35 @@ def walk(
     either gone (deleted) or stored further on (reordered). ``witnessed_size`` is
     the chain length some earlier verification or checkpoint saw; ending short of
     it means the tail was cut off (truncated). With ``acts``, every entry must belong
-    to a signed act, and each act's record is checked as it closes.
+    to a signed act, and each act's record is checked as it closes; damage the checker
+    deferred (an act a later one could have excused) is reported if it comes first.
     """
+    result = _walk(
+        rows,
+        position_exists_later=position_exists_later,
+        witnessed_size=witnessed_size,
+        on_entry=on_entry,
+        acts=acts,
+    )
+    deferred = acts.deferred() if acts is not None else None
+    if deferred is not None and (
+        result.damage is None or deferred.damage.position < result.damage.position
+    ):
+        return VerifyResult(
+            deferred.damage.position - 1, deferred.head, deferred.damage, deferred.acts
+        )
+    return result
+
+
+def _walk(
+    rows: Iterable[tuple],
+    *,
+    position_exists_later: Callable[[int, int], bool],
+    witnessed_size: int = 0,
+    on_entry: Callable[[int, bytes], None] | None = None,
+    acts: ActVerifier | None = None,
+) -> VerifyResult:
+    """``walk`` without the checker's deferred damage."""
     sha256 = hashlib.sha256
     pack = _ENTRY_HEAD.pack
     u32 = _U32.pack
@@ -291,6 +324,7 @@ def walk(
                         act_topics,
                         act_clear,
                         act_events,
+                        act_prev,
                     ),
                     bytes(act),
                 )

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from ledger.acts import act_time
 from ledger.chain import GENESIS, ActVerifier, Text, VerifyResult, walk
 from ledger.chunks import chunks
 from ledger.merkle import TreeDamaged
@@ -122,6 +124,26 @@ class ChainReader:
             cur.execute(self.recorder._head_sql)
             row = cur.fetchone()
         return bytes(row[2]) if row and row[2] is not None else None
+
+    def acts_after(self, moment: datetime) -> tuple[list[tuple[int, datetime]], int]:
+        """The acts at the chain's end recorded after ``moment`` (a clock set ahead, R26),
+        newest first as (last position, recorded time), and the first position of the
+        oldest of them (the entry after the last act recorded by then; 1 for none).
+        Reads back from the head only as far as it must."""
+        found: list[tuple[int, datetime]] = []
+        with self._connection() as conn:
+            cur = conn.cursor()
+            cur.execute(
+                f"SELECT position, act FROM {self.table} WHERE act IS NOT NULL "
+                "ORDER BY position DESC"
+            )
+            for position, record in self._stream(cur):
+                when = act_time(bytes(record))
+                if when is not None and when <= moment:
+                    return found, position + 1
+                if when is not None:
+                    found.append((position, when))
+        return found, 1
 
     # ---- the Merkle tree over the chain (RFC 9162), kept beside the events ----------------
     # ``<table>_tree`` holds the size and root the last successful verification reached;

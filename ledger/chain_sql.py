@@ -28,7 +28,7 @@ from eventsourcing.persistence import (
 from ledger.acts import ActRequest, act_time
 from ledger.chain import DIGEST_SIZE, GENESIS, ChainBroken, Damage, chain_rows
 from ledger.clock import CLOCK_TOLERANCE
-from ledger.errors import ClockBehind, LedgerBusy
+from ledger.errors import ClockBehind, LedgerBusy, LedgerMoved
 
 # A tuple, not ``bytes | memoryview``: the union would be built again on every save.
 _BLOB_TYPES = (bytes, memoryview)
@@ -496,7 +496,12 @@ class ChainSQL:
             # her delegation by that, ``act_check.Delegation.covers``); others may be by
             # the clocks' tolerance (two writers that read their clocks, then the lock).
             behind = timedelta(0) if act.delegation is not None else CLOCK_TOLERANCE
-            if last is not None and moment < last - behind:
+            if act.corrects is not None:
+                # The Director's correction sets aside exactly the head's time (R26); had
+                # another act come first, it was read from a head no longer there.
+                if act.corrects != last:
+                    raise LedgerMoved(last)
+            elif last is not None and moment < last - behind:
                 raise ClockBehind(moment, last)
             sealer = act.sealer(moment)
         rows = chain_rows(ids, stored_events, head_position, head_hash, sealer, sqlite=sqlite)

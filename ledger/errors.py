@@ -70,11 +70,25 @@ class ClockBehind(LedgerError):
     """The system clock reads earlier than the last recorded act (R26): nothing recorded."""
 
     def __init__(self, moment: datetime, last: datetime) -> None:
+        self.moment, self.last = moment, last
         super().__init__(
             f"the system clock ({moment.isoformat(timespec='seconds')}) is "
             f"{last - moment} behind the ledger's last recorded act "
             f"({last.isoformat(timespec='seconds')}); nothing was recorded. Correct the "
-            "clock (e.g. enable NTP) and run the command again."
+            "clock (e.g. enable NTP) and run the command again. If it is the ledger's last "
+            "act that a clock set ahead recorded (custodes clock show), the Director sets "
+            "its time aside: custodes clock correct --reason TEXT."
+        )
+
+
+class LedgerMoved(LedgerError):
+    """A clock correction names a last recorded time the ledger no longer ends with."""
+
+    def __init__(self, last: datetime | None) -> None:
+        shown = last.isoformat(timespec="seconds") if last is not None else "none"
+        super().__init__(
+            f"the ledger's last recorded act changed (now {shown}) while the correction was "
+            "being made; nothing was recorded. Look again (custodes clock show) and rerun."
         )
 
 

@@ -35,6 +35,7 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "ledger.site:Site.SecuritySettingsChanged": _DIRECTOR,
     "ledger.site:Site.PolicyAdopted": _DIRECTOR,  # the policy in force (R28)
     "ledger.site:Site.WitnessPolicySet": _DIRECTOR,
+    "ledger.site:Site.ClockCorrected": _DIRECTOR,  # never an acting Director (act_check)
     "ledger.staff:StaffMember.StaffMemberAdded": _DIRECTOR,
     "ledger.staff:StaffMember.StaffMemberDeactivated": _DIRECTOR,
     "ledger.staff:StaffMember.KeyEnrolled": _DIRECTOR,

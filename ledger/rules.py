@@ -341,6 +341,15 @@ CLAIMED_TIMES = Rule(
     "was registered, an order not served before it was issued.",
     ("R26",),
 )
+RECORDED_TIME = Rule(
+    "RECORDED-TIME",
+    "Policy V-B (a log with name, date, time and reason for viewing)",
+    "An act's time is the clock when it is recorded, never more than 2 minutes before the "
+    "act preceding it. When a clock set ahead has recorded acts that would block every "
+    "later one, only the Director (not an acting Director) may set their time aside, with "
+    "a reason, in an act of its own that verify lists.",
+    ("R26",),
+)
 READ_CONFIDENTIAL = Rule(
     "READ-CONFIDENTIAL",
     "75 ILCS 70/1(a); Policy V-A",
@@ -506,6 +515,7 @@ RULES: dict[str, Rule] = {
         ONE_DIRECTOR,
         SERVICE_SCOPE,
         CLAIMED_TIMES,
+        RECORDED_TIME,
         READ_CONFIDENTIAL,
         PATRON_ERASURE,
         POLICY_ADOPTION,

@@ -84,6 +84,19 @@ class Site(LedgerAggregate):
         def apply(self, aggregate: Site) -> None:
             aggregate.witness_policy = self.policy
 
+    class ClockCorrected(LedgerAggregate.Event):
+        """The Director sets aside the recorded time of acts a clock set ahead recorded
+        (R26): the ledger's last recorded time was ``set_aside``, later than any clock
+        that should record, and every later act would be refused. The acts from
+        ``from_position`` on keep their entries and their (wrong) times; later acts are
+        timed from this one. Stored in clear (``ledger.staff.CLEAR_TOPICS``), so that
+        ``verify`` lists it without the events key: the reason holds no patron details."""
+
+        set_aside: str  # RFC 3339 UTC: the ledger's last recorded time, set aside
+        from_position: int  # the first entry of the first act recorded ahead
+        acts: int  # how many acts were recorded ahead
+        reason: str
+
     def __init__(
         self,
         actor: str,

@@ -174,4 +174,9 @@ KEY_ENROLLED = _topic(StaffMember.KeyEnrolled)
 KEY_REVOKED = _topic(StaffMember.KeyRevoked)
 DIRECTOR_DELEGATED = _topic(StaffMember.DirectorDelegated)
 DELEGATION_ENDED = _topic(StaffMember.DelegationEnded)
-CLEAR_TOPICS = frozenset({KEY_ENROLLED, KEY_REVOKED, DIRECTOR_DELEGATED, DELEGATION_ENDED})
+# ``ledger.site.Site.ClockCorrected`` (this module does not import the site's):
+# tests/unit/test_clock_correction.py checks the two agree.
+CLOCK_CORRECTED = "ledger.site:Site.ClockCorrected"
+CLEAR_TOPICS = frozenset(
+    {KEY_ENROLLED, KEY_REVOKED, DIRECTOR_DELEGATED, DELEGATION_ENDED, CLOCK_CORRECTED}
+)

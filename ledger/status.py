@@ -51,8 +51,11 @@ SITE_TOPICS = frozenset(
         "ledger.site:Site.SiteSettingsChanged",
         "ledger.site:Site.SecuritySettingsChanged",
         "ledger.site:Site.WitnessPolicySet",
+        "ledger.site:Site.ClockCorrected",
     }
 )
+# stored in clear, not encrypted (ledger.mapper, ledger.staff.CLEAR_TOPICS)
+SITE_CLEAR_TOPICS = frozenset({"ledger.site:Site.ClockCorrected"})
 HEAD_SQL = (
     f"SELECT position, entry_hash FROM {EVENTS_TABLE} "
     "WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1"
@@ -349,11 +352,14 @@ def _site(rows: list[tuple[Any, ...]], key: bytes) -> tuple[str, str] | None:
         if (version == 1) != (topic == SITE_INITIALISED):
             return None
         blob = bytes(state)
-        if len(blob) < 28:
-            return None
-        nonce, tag, sealed = blob[:12], blob[12:28], blob[28:]
         try:
-            decoded = json.loads(cipher.decrypt(nonce, sealed + tag, None))
+            if topic in SITE_CLEAR_TOPICS:
+                decoded = json.loads(blob)
+            else:
+                if len(blob) < 28:
+                    return None
+                nonce, tag, sealed = blob[:12], blob[12:28], blob[28:]
+                decoded = json.loads(cipher.decrypt(nonce, sealed + tag, None))
         except (InvalidTag, ValueError):
             return None
         if not isinstance(decoded, dict):

@@ -23,6 +23,9 @@ def test_the_site_id_and_topics_are_the_sites() -> None:
     }
     assert events - {get_topic(Site.Event), get_topic(Site.Created)} == status.SITE_TOPICS
     assert get_topic(Site.SiteInitialised) == status.SITE_INITIALISED
+    from ledger.staff import CLEAR_TOPICS
+
+    assert status.SITE_TOPICS & CLEAR_TOPICS == status.SITE_CLEAR_TOPICS
 
 
 def test_the_table_and_head_query_are_the_recorders(tmp_path: object) -> None:

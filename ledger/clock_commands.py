@@ -1,0 +1,116 @@
+"""A clock set ahead, and the Director's correction (R26).
+
+The recorder refuses an act timed more than ``CLOCK_TOLERANCE`` before the act preceding
+it, so that nobody backdates. The same rule means that one act recorded by a clock set
+ahead (a host whose clock jumped a year, or a member signing through the Python API with
+a clock of her choosing) blocks every later act until real time catches up with it.
+
+Only the Director may lift that block, and only by an act of its own: a
+``Site.ClockCorrected`` event that names the recorded time it sets aside (the ledger's
+last), the acts recorded ahead and her reason. Nothing is rewritten: those acts keep
+their entries, signatures and wrong times; later acts are timed from the correction.
+The correction is stored in clear and ``verify`` lists every one (``ledger.act_check``),
+so a reader years later sees which recorded times the Director set aside, and why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+
+from ledger import rules
+from ledger.acts import act_time, format_time
+from ledger.application import LedgerBase
+from ledger.clock import CLOCK_TOLERANCE
+from ledger.errors import InvalidInput
+from ledger.site import Site
+from ledger.text import REASON, clean_text
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """This process's clock against the ledger's last recorded act."""
+
+    now: datetime
+    head: int  # the chain's length
+    last: datetime | None  # the last act's recorded time (None: an empty ledger)
+    ahead: list[tuple[int, datetime]]  # acts recorded after now + tolerance, newest first
+    from_position: int  # the first entry of the oldest of them
+
+    @property
+    def blocked(self) -> bool:
+        """Whether the next act would be refused: the last one is timed too far ahead."""
+        return bool(self.ahead)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "now": format_time(self.now),
+            "entries": self.head,
+            "last_recorded": format_time(self.last) if self.last is not None else None,
+            "blocked": self.blocked,
+            "ahead": [{"position": p, "recorded": format_time(t)} for p, t in self.ahead],
+            "from_position": self.from_position if self.ahead else None,
+        }
+
+
+@dataclass(frozen=True)
+class ClockCorrection:
+    position: int  # the correction's own entry
+    set_aside: datetime
+    from_position: int
+    acts: int
+    recorded: datetime
+
+
+class ClockCommands(LedgerBase):
+    def clock_state(self) -> ClockState:
+        now = self.clock()
+        reader = self.chain_reader()
+        head, _ = reader.head()
+        last = act_time(reader.head_act())
+        if last is None or last <= now + CLOCK_TOLERANCE:
+            return ClockState(now, head, last, [], head + 1)
+        ahead, first = reader.acts_after(now + CLOCK_TOLERANCE)
+        return ClockState(now, head, last, ahead, first)
+
+    def correct_clock(self, *, reason: str, actor: str) -> ClockCorrection:
+        """Set aside the recorded time of the acts a clock set ahead recorded, so that
+        acts can be recorded again (the Director only, with a reason)."""
+        who = self.authorize(
+            actor, "set aside recorded times", ("director",), rules.RECORDED_TIME,
+            subject="the ledger's clock",
+        )  # fmt: skip
+        if who.delegation is not None:
+            self.refuse(
+                who, "set aside recorded times", rules.RECORDED_TIME,
+                f"an acting Director (delegation {who.delegation}) may not set aside recorded "
+                "times: only the Director may, by an act of her own",
+                subject="the ledger's clock",
+            )  # fmt: skip
+        # stored in clear: no card numbers, as in every reason (ledger.text)
+        reason = clean_text(reason, kind=REASON, what="the reason (--reason)", no_card_numbers=True)
+        state = self.clock_state()
+        if not state.blocked or state.last is None:
+            shown = format_time(state.last) if state.last is not None else "none"
+            raise InvalidInput(
+                f"the ledger's last act (recorded {shown}) is not ahead of this clock "
+                f"({format_time(state.now)}): there is nothing to set aside"
+            )
+        site = self.site()
+        site.trigger_event(
+            Site.ClockCorrected,
+            set_aside=format_time(state.last),
+            from_position=state.from_position,
+            acts=len(state.ahead),
+            reason=reason,
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            timestamp=state.now,
+        )
+        act = dataclasses.replace(self._act_for([site]), corrects=state.last)
+        self.save(site, act=act)
+        return ClockCorrection(
+            state.head + 1, state.last, state.from_position, len(state.ahead), state.now
+        )
