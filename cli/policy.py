@@ -108,13 +108,23 @@ def policy_adopt(
         )
     except PolicyFileError as e:
         raise click.BadParameter(str(e), param_hint="--params") from None
+    from ledger.policy_text import check_text
+
+    check = check_text(text, version.params)
     if as_json:
-        emit_json(_json(version, ctx))
+        emit_json(
+            _json(version, ctx)
+            | {"text_check": {"agreed": check.agreed, "unchecked": check.unchecked}}
+        )
         return
     info(
         f"Adopted policy version {version.version}, in force from "
         f"{sitetime.show(version.effective_at, ctx.zone())}."
     )
+    for line in check.agreed:
+        info(f"  the text agrees: {line}")
+    for line in check.unchecked:
+        info(f"  not checked against the text: {line}")
 
 
 @policy_group.command("show")

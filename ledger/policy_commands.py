@@ -28,6 +28,7 @@ from ledger.policy_params import (
     profiles,
     text_sha256,
 )
+from ledger.policy_text import check_text
 from ledger.policy_versions import AdoptedVersion
 from ledger.site import Site
 from ledger.text import REFERENCE, clean_text
@@ -99,6 +100,14 @@ class PolicyCommands(LedgerBase):
                     f"{stated}: this is not the approved text (nothing was adopted)",
                     subject="policy",
                 )
+        disagreements = check_text(text, params).disagreements
+        if disagreements:
+            # Only the text carries the board's approval: numbers that contradict it
+            # would decide every deadline against the words approved (outside review).
+            self.refuse(
+                who, action, rules.POLICY_ADOPTION,
+                _bounded("; ".join(disagreements) + " (nothing was adopted)"), subject="policy",
+            )  # fmt: skip
         site = self.site()
         record = self._adoption(
             site.policies.adopted[-1] if site.policies.adopted else None,

@@ -25,6 +25,14 @@ def test_a_profile_name_with_other_parameters_is_refused_and_recorded(data_dir: 
         text, params = profile_files("mahomet-30-day")
         changed = params.replace("retention_days = 30", "retention_days = 1")
         assert changed != params
+        # the text must say so too (ledger.policy_text): the profile's words, other numbers
+        with pytest.raises(NotPermitted, match="^POLICY-ADOPTION .*the text says 30 days"):
+            ledger.adopt_policy(
+                text=text, params_toml=changed, approved_by="Board of Trustees",
+                approval_ref="minutes", effective=TODAY, actor=DIRECTOR,
+            )  # fmt: skip
+        assert [e.kind for e in ledger.read_log()][-1] == "AccessDenied"
+        text = text.replace("for thirty days", "for one day")
         with pytest.raises(NotPermitted, match="not those of the shipped profile mahomet-30-day"):
             ledger.adopt_policy(
                 text=text, params_toml=changed, approved_by="Board of Trustees",
