@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, LedgerError
 from ledger.text import NAME, clean_text, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -139,8 +139,15 @@ def authenticate(ctx: Any, actor: str | None, passphrase_file: Path | None) -> s
         return str(signer.name)
     passphrase = ask_passphrase(f"Passphrase for {actor}")
     signer = ledger.authenticate(actor, passphrase)
-    minutes = ledger.site().unlock_minutes
-    store.save(signer, now + timedelta(minutes=minutes), now)
+    until = now + timedelta(minutes=ledger.site().unlock_minutes)
+    try:  # the terminal keeps a session key the member's own key vouches for, never hers
+        session = ledger.open_session(signer.name, until=until)
+    except LedgerError as e:  # a ledger that takes no acts (read-only, a clock ahead)
+        from cli.common import info
+
+        info(f"note: not remembered for this terminal, you will be asked again ({e})")
+    else:
+        store.save(session, until, now)
     return str(signer.name)
 
 

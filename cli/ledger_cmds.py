@@ -199,7 +199,8 @@ def verify(
     tampered with.
 
     Reports the FIRST bad position and the kind of damage: edited, deleted, inserted,
-    reordered, truncated; tree (the stored Merkle tree disagrees with the entries); unsigned, forged, unknown key, revoked key, not permitted (a
+    reordered, truncated; tree (the stored Merkle tree disagrees with the entries); unsigned, forged, unknown key, revoked key, expired key (a
+    session key after its end), not permitted (a
     role that could not record that kind of event), clock (a recorded time that went
     back); with --deep also policy (an event citing a policy version that was not the one
     in force, docs/POLICY.md) and each disclosure record handed out against the release it

@@ -371,7 +371,7 @@ def whoami(ctx: Context) -> None:
         raise click.ClickException("nobody is signed in in this session (custodes login NAME)")
     member = ctx.ledger().member(unlock.signer.name)
     changed = changed_since(ctx.ledger(), unlock)
-    if member is None or not member.active or member.key_id != unlock.signer.key_id or changed:
+    if member is None or not member.active or member.key_id != unlock.signer.main_key_id or changed:
         store.clear()  # it can sign nothing: the ledger refuses it (R25)
         why = (
             "is no longer an active staff member"

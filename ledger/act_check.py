@@ -43,6 +43,7 @@ from ledger.acts import (
     format_time,
     key_id,
     parse_time,
+    session_message,
 )
 from ledger.chain import ClearEvent, Damage, PendingAct
 from ledger.clock import CLOCK_TOLERANCE
@@ -56,9 +57,12 @@ from ledger.staff import (
     KEY_ENROLLED,
     KEY_REVOKED,
     SERVICE_ROLE,
+    SESSION_VOUCHED,
 )
+from ledger.unlock import MAX_UNLOCK
 
 RELEASED = "ledger.disclosure:Request.DisclosureReleased"
+MAX_SESSION = MAX_UNLOCK + CLOCK_TOLERANCE  # the longest unlock a site may give, vouched
 RECORD_ISSUED = "ledger.disclosure_records:DisclosureRecord.RecordIssued"
 
 
@@ -70,6 +74,9 @@ class KeyInForce:
     public_key: Ed25519PublicKey
     enrolled_at: int
     revoked_at: int | None = None
+    # a session key (custodes login): the member's key that vouched for it, and its end
+    parent: str | None = None
+    expires: datetime | None = None
 
 
 @dataclass
@@ -186,12 +193,31 @@ class ActChecker:
                 "revoked key",
                 f"{key.name}'s key {envelope.kid} was revoked at position {key.revoked_at}",
             )
+        parent = self.keys.get(key.parent) if key.parent is not None else None
+        if parent is not None and parent.revoked_at is not None:
+            return Damage(
+                at,
+                "revoked key",
+                f"{key.name}'s session key {envelope.kid} ended with the key that vouched for "
+                f"it, revoked at position {parent.revoked_at}",
+            )
         try:
             envelope.verify(key.public_key)
         except InvalidSignature:
             return Damage(at, "forged", f"the signature of {key.name}'s key does not verify")
         if statement.signer != key.member:
             return Damage(at, "forged", "the statement names another signer than the key's")
+        if key.expires is not None and (
+            statement.time >= key.expires
+            or (self.last_time is not None and self.last_time >= key.expires)
+        ):
+            # Judged by the ledger's order too: an act timed inside the session but
+            # recorded after anything timed past its end (the signer picks the time).
+            return Damage(
+                at,
+                "expired key",
+                f"{key.name}'s session key {envelope.kid} ended at {key.expires.isoformat()}",
+            )
         try:
             correction = self._correction(act, statement, key)
         except (ValueError, KeyError, TypeError) as e:
@@ -229,7 +255,7 @@ class ActChecker:
                     "not permitted",
                     f"{key.name} ({role}) may not record {topic.rpartition('.')[2]}",
                 )
-        damage = self._apply(act.clear)
+        damage = self._apply(act.clear, key, statement.time)
         if damage is not None:
             return damage
         if correction is not None:
@@ -310,14 +336,20 @@ class ActChecker:
                 )
         return None
 
-    def _apply(self, events: list[ClearEvent] | Any) -> Damage | None:
+    def _apply(
+        self, events: list[ClearEvent] | Any, signer: KeyInForce | None = None, moment: Any = None
+    ) -> Damage | None:
         for event in events:
             member = UUID(bytes=event.originator_id)
             try:
                 f = _fields(event)
             except ValueError as e:
                 return Damage(event.position, "forged", str(e))
-            if event.topic == KEY_ENROLLED:
+            if event.topic == SESSION_VOUCHED:
+                damage = self._vouch(event, member, f, signer, moment)
+                if damage is not None:
+                    return damage
+            elif event.topic == KEY_ENROLLED:
                 damage = self._enrol(event, member, f)
                 if damage is not None:
                     return damage
@@ -334,6 +366,51 @@ class ActChecker:
                 self.delegations[f["delegation_id"]].ended = True
         return None
 
+    def _vouch(
+        self,
+        event: ClearEvent,
+        member: UUID,
+        f: dict[str, Any],
+        signer: KeyInForce | None,
+        moment: datetime | None,
+    ) -> Damage | None:
+        """A session key (``custodes login``): vouched for by the member's own key in
+        force (not by another session, not by someone else's), proven held, and ending
+        no later than the longest unlock after the act (no standing session)."""
+        parent = self.keys.get(f.get("parent_key_id", ""))
+        if (
+            signer is None
+            or parent is None
+            or parent is not signer
+            or signer.parent is not None
+            or parent.member != member
+        ):
+            return Damage(
+                event.position,
+                "not permitted",
+                "a session key is vouched for only by its member's own key",
+            )
+        try:
+            public = _public_key(f["public_key"])
+            proof = base64.b64decode(f["proof"], validate=True)
+            if key_id(public) != f["key_id"]:
+                raise ValueError("its key id is not the public key's")
+            expires = parse_time(f["expires"])
+            public.verify(proof, session_message(member, f["key_id"], f["expires"]))
+        except (ValueError, KeyError, TypeError, InvalidSignature) as e:
+            return Damage(event.position, "forged", f"a session key without proof ({e!r})")
+        if moment is None or expires > moment + MAX_SESSION:
+            return Damage(
+                event.position, "not permitted", f"a session key valid past {MAX_SESSION}"
+            )
+        if f["key_id"] in self.keys:
+            return Damage(event.position, "forged", "a session key enrolled twice")
+        self.keys[f["key_id"]] = KeyInForce(
+            member, parent.name, parent.role, public, event.position,
+            parent=f["parent_key_id"], expires=expires,
+        )  # fmt: skip
+        return None
+
     def _enrol(self, event: ClearEvent, member: UUID, f: dict[str, Any]) -> Damage | None:
         try:
             public = _public_key(f["public_key"])
@@ -344,8 +421,8 @@ class ActChecker:
         except (ValueError, InvalidSignature) as e:
             return Damage(event.position, "forged", f"a key enrolment without proof ({e})")
         for other in self.keys.values():
-            if other.revoked_at is not None:
-                continue
+            if other.revoked_at is not None or other.parent is not None:
+                continue  # a session key is not a member's key (it ends with its own)
             if other.member == member:
                 return Damage(
                     event.position, "not permitted", f"{f['name']} has another active key"
@@ -357,7 +434,8 @@ class ActChecker:
                     f"a second active Director ({f['name']}, while {other.name} is one)",
                 )
         if f["role"] == SERVICE_ROLE and any(
-            k.role == SERVICE_ROLE and k.revoked_at is None for k in self.keys.values()
+            k.role == SERVICE_ROLE and k.revoked_at is None and k.parent is None
+            for k in self.keys.values()
         ):
             return Damage(event.position, "not permitted", "a second active service key")
         self.keys[f["key_id"]] = KeyInForce(member, f["name"], f["role"], public, event.position)

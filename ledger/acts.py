@@ -41,6 +41,7 @@ PAYLOAD_TYPE = "application/vnd.custodes.act.v1+json"
 STATEMENT_TYPE = "custodes-act/v1"
 KEY_ID_DOMAIN = b"custodes/staff-key/v1\x00"
 ENROLMENT_DOMAIN = b"custodes/key-enrolment/v1\x00"
+SESSION_DOMAIN = b"custodes/session-key/v1\x00"
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -80,6 +81,11 @@ def format_time(moment: datetime) -> str:
 
 def parse_time(text: str) -> datetime:
     return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+
+
+def session_message(member_id: UUID, kid: str, expires: str) -> bytes:
+    """What a session key signs to prove its holder asked for it (``custodes login``)."""
+    return SESSION_DOMAIN + member_id.bytes + bytes.fromhex(kid) + expires.encode()
 
 
 def enrolment_message(member_id: UUID, kid: str, role: str) -> bytes:
@@ -199,6 +205,15 @@ class Signer:
     role: str
     key_id: str
     private_key: Ed25519PrivateKey = field(repr=False)
+    # A session key (``custodes login``): the member's key that vouched for it, and the
+    # end of its validity as vouched in the ledger. None for the member's own key.
+    parent: str | None = None
+    expires: datetime | None = None
+
+    @property
+    def main_key_id(self) -> str:
+        """The member's own key: this one, or the one that vouched for this session."""
+        return self.parent or self.key_id
 
 
 @dataclass(frozen=True)

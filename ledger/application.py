@@ -22,7 +22,7 @@ from eventsourcing.persistence import ProgrammingError
 from eventsourcing.utils import get_topic
 
 from ledger import rules
-from ledger.acts import ActRequest, Signer, key_id
+from ledger.acts import ActRequest, Signer, format_time, key_id
 from ledger.chain_reader import ChainReader
 from ledger.clock import Clock, system_clock
 from ledger.datadir import DataDir
@@ -199,8 +199,10 @@ class LedgerBase(Application):
             problem = "is no longer an active staff member"
         elif member.locked(self.clock()):
             problem = "is locked out (the Director unlocks: custodes staff unlock NAME)"
-        elif member.key_id != signer.key_id:
+        elif member.key_id != signer.main_key_id:
             problem = "unlocked a key that is no longer in force (it was reset or revoked)"
+        elif signer.parent is not None and not _session_in_force(member, signer, self.clock()):
+            problem = "signed in with a session key that has ended or was never vouched for"
         if problem is not None:
             self.refuse(
                 Actor(signer.name, member.role if member else signer.role),
@@ -210,7 +212,10 @@ class LedgerBase(Application):
                 authenticated=False,
             )
         assert member is not None
-        admitted = Signer(member.id, member.name, member.role, signer.key_id, signer.private_key)
+        admitted = Signer(
+            member.id, member.name, member.role, signer.key_id, signer.private_key,
+            parent=signer.parent, expires=signer.expires,
+        )  # fmt: skip
         self._keyring[member.id] = admitted
         return admitted
 
@@ -275,7 +280,12 @@ class LedgerBase(Application):
         assert member is not None
         who = Actor(member.name, member.role)
         signer = self._keyring.get(member.id)
-        if signer is None or signer.key_id != member.key_id or member.locked(self.clock()):
+        if (
+            signer is None
+            or signer.main_key_id != member.key_id
+            or (signer.expires is not None and self.clock() >= signer.expires)
+            or member.locked(self.clock())
+        ):
             self.refuse(
                 who,
                 action,
@@ -523,6 +533,19 @@ class LedgerBase(Application):
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
+
+
+def _session_in_force(member: StaffMember, signer: Signer, now: datetime) -> bool:
+    """Whether the ledger vouched for this session key, by the member's key in force, with
+    the expiry it claims, and it has not ended."""
+    vouched = getattr(member, "sessions", {}).get(signer.key_id)
+    return (
+        vouched is not None
+        and vouched["parent"] == member.key_id
+        and signer.expires is not None
+        and format_time(signer.expires) == vouched["expires"]
+        and now < signer.expires
+    )
 
 
 def _first_line(e: BaseException) -> str:

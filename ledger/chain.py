@@ -39,6 +39,7 @@ DamageKind = Literal[
     "forged",
     "unknown key",
     "revoked key",
+    "expired key",  # a session key (custodes login) after its end
     "not permitted",
     "clock",
     # the policy cited (R28, verify --deep)

@@ -28,7 +28,7 @@ from eventsourcing.persistence import (
 from ledger.acts import ActRequest, act_time
 from ledger.chain import DIGEST_SIZE, GENESIS, ChainBroken, Damage, chain_rows
 from ledger.clock import CLOCK_TOLERANCE
-from ledger.errors import ClockBehind, LedgerBusy, LedgerMoved
+from ledger.errors import ClockBehind, LedgerBusy, LedgerMoved, SessionEnded
 
 # A tuple, not ``bytes | memoryview``: the union would be built again on every save.
 _BLOB_TYPES = (bytes, memoryview)
@@ -503,6 +503,11 @@ class ChainSQL:
                     raise LedgerMoved(last)
             elif last is not None and moment < last - behind:
                 raise ClockBehind(moment, last)
+            ends = act.signer.expires
+            if ends is not None and (moment >= ends or (last is not None and last >= ends)):
+                # a session key (custodes login) after its vouched end: verify would hold
+                # the act damage, so it is not recorded
+                raise SessionEnded(act.signer.name, ends)
             sealer = act.sealer(moment)
         rows = chain_rows(ids, stored_events, head_position, head_hash, sealer, sqlite=sqlite)
         if act is not None:

@@ -81,6 +81,16 @@ class ClockBehind(LedgerError):
         )
 
 
+class SessionEnded(LedgerError):
+    """An act signed with a session key (``custodes login``) after its vouched end."""
+
+    def __init__(self, name: str, ends: datetime) -> None:
+        super().__init__(
+            f"{name}'s session ended at {ends.isoformat(timespec='seconds')}; nothing was "
+            f"recorded. Sign in again: custodes login {name!r}"
+        )
+
+
 class LedgerMoved(LedgerError):
     """A clock correction names a last recorded time the ledger no longer ends with."""
 

@@ -20,7 +20,14 @@ from uuid import UUID, uuid4
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import credentials, rules, sitetime
-from ledger.acts import Signer, enrolment_message, key_id, raw_public_key
+from ledger.acts import (
+    Signer,
+    enrolment_message,
+    key_id,
+    parse_time,
+    raw_public_key,
+    session_message,
+)
 from ledger.application import StaffView, _staff_view
 from ledger.clock import CLOCK_TOLERANCE
 from ledger.domain import Actor
@@ -425,6 +432,44 @@ class IdentityCommands(PolicyCommands):
             )
             + ")",
         )
+
+    def open_session(self, actor: str, *, until: datetime) -> Signer:
+        """A session key for a terminal's unlock (``custodes login``), vouched for by the
+        member's own key (unlocked in this process) in a recorded act, valid until
+        ``until`` plus the clocks' tolerance. The terminal keeps this key, never the
+        member's: whoever copies its file holds a key that ``verify`` refuses after then,
+        or once the member's key is reset or revoked (red team, session 14)."""
+        now = self.clock()
+        who = self.authorize(actor, "sign in", (), rules.STAFF_AUTHENTICATED, subject=actor)
+        member = self._existing(who.name)
+        signer = self._keyring.get(member.id)
+        if signer is None or signer.parent is not None:
+            raise NotPermitted(
+                rules.STAFF_AUTHENTICATED,
+                f"{member.name}'s own key must vouch for a session (sign in with the passphrase)",
+            )
+        if not now < until <= now + MAX_UNLOCK:
+            raise InvalidInput(f"a session lasts at most {MAX_UNLOCK}")
+        key = Ed25519PrivateKey.generate()
+        kid = key_id(key.public_key())
+        expires = _iso(until + CLOCK_TOLERANCE)
+        member.trigger_event(
+            StaffMember.SessionKeyVouched,
+            key_id=kid,
+            public_key=base64.b64encode(raw_public_key(key.public_key())).decode(),
+            proof=base64.b64encode(key.sign(session_message(member.id, kid, expires))).decode(),
+            parent_key_id=signer.key_id,
+            expires=expires,
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            timestamp=now,
+        )
+        self.save(member)
+        return Signer(
+            member.id, member.name, member.role, kid, key,
+            parent=signer.key_id, expires=parse_time(expires),
+        )  # fmt: skip
 
     def change_passphrase(self, *, actor: str, current: bytes, new: bytes) -> None:
         """Seal one's own key under a new passphrase (the key stays; recorded)."""

@@ -41,6 +41,8 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "ledger.staff:StaffMember.KeyEnrolled": _DIRECTOR,
     "ledger.staff:StaffMember.KeyRevoked": _DIRECTOR,
     "ledger.staff:StaffMember.PassphraseChanged": _ANYONE,
+    # with the member's own key, never a session's (act_check)
+    "ledger.staff:StaffMember.SessionKeyVouched": _ANYONE,
     "ledger.staff:StaffMember.AuthenticationFailed": (SERVICE,),
     "ledger.staff:StaffMember.LockedOut": (SERVICE,),
     "ledger.staff:StaffMember.LockoutCleared": _DIRECTOR,

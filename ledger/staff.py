@@ -69,6 +69,22 @@ class StaffMember(LedgerAggregate):
                 aggregate.public_key = None
             aggregate.revoked.append(self.key_id)
 
+    class SessionKeyVouched(LedgerAggregate.Event):
+        """``custodes login``: the member's own key vouches for a fresh session key until
+        ``expires`` (RFC 3339 UTC, as an act's time); the terminal keeps only that key, and
+        ``verify`` holds an act it signs after then, or after the member's key is revoked,
+        damage. ``proof``: the session key's signature of ``acts.session_message``."""
+
+        key_id: str
+        public_key: str  # base64 of the 32-byte Ed25519 public key
+        proof: str
+        parent_key_id: str
+        expires: str
+
+        def apply(self, aggregate: StaffMember) -> None:
+            sessions = aggregate.__dict__.setdefault("sessions", {})
+            sessions[self.key_id] = {"parent": self.parent_key_id, "expires": self.expires}
+
     class PassphraseChanged(LedgerAggregate.Event):
         key_id: str
 
@@ -143,6 +159,7 @@ class StaffMember(LedgerAggregate):
         self.locked_out_until: datetime | None = None  # a Director's lockout lapses then
         self.delegations: dict[str, dict[str, Any]] = {}
         self.passphrase_changed_at: datetime | None = None
+        self.sessions: dict[str, dict[str, str]] = {}  # session key id -> parent, expires
 
     def locked(self, now: datetime) -> bool:
         """Locked out at ``now``: until the Director unlocks the member, but the Director's
@@ -177,6 +194,14 @@ DELEGATION_ENDED = _topic(StaffMember.DelegationEnded)
 # ``ledger.site.Site.ClockCorrected`` (this module does not import the site's):
 # tests/unit/test_clock_correction.py checks the two agree.
 CLOCK_CORRECTED = "ledger.site:Site.ClockCorrected"
+SESSION_VOUCHED = _topic(StaffMember.SessionKeyVouched)
 CLEAR_TOPICS = frozenset(
-    {KEY_ENROLLED, KEY_REVOKED, DIRECTOR_DELEGATED, DELEGATION_ENDED, CLOCK_CORRECTED}
+    {
+        KEY_ENROLLED,
+        KEY_REVOKED,
+        DIRECTOR_DELEGATED,
+        DELEGATION_ENDED,
+        CLOCK_CORRECTED,
+        SESSION_VOUCHED,
+    }
 )

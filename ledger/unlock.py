@@ -1,25 +1,27 @@
 """Unlocked for a few minutes, like sudo (R25): type the passphrase once for ten acts.
 
-After a successful passphrase, the command line keeps the member's unlocked key in
-``sessions/uid<UID>-sid<SID>.unlock`` in the data directory (directory 0700, file 0600,
-never in the database) until it expires or ``custodes logout`` shreds it. It is bound to
-the OS user (the file's owner and name) and to the login session (``getsid``, so another
-terminal of the same user asks again, as sudo's tty tickets do), and it is good only while
-the ledger still holds that key in force for that member (a reset, lockout or
-deactivation ends it at once). Holding the file is holding the key for its lifetime: that
-is the price of not typing the passphrase ten times, bounded by the expiry. The expiry is
-not taken on the file's word: one further ahead than the site's unlock time from the
-file's last change (the kernel's ctime) was edited, and the file is shredded. Someone who
-can write the file can read the key in it; the bound keeps an edit from turning a
-ten-minute unlock into a standing one.
+After a successful passphrase, ``custodes login`` (or the first command that asks) has the
+member's own key vouch, in a recorded act, for a fresh **session key** valid for the
+site's unlock time (``IdentityCommands.open_session``, ``StaffMember.SessionKeyVouched``),
+and keeps only that session key in ``sessions/uid<UID>-sid<SID>.unlock`` in the data
+directory (directory 0700, file 0600, never in the database) until it expires or
+``custodes logout`` shreds it. The member's own key never leaves the passphrase-sealed
+key file. The unlock is bound to the OS user (the file's owner and name) and to the login
+session (``getsid``, so another terminal of the same user asks again, as sudo's tty
+tickets do), and it is good only while the ledger still holds the vouching key in force
+for that member (a reset, lockout or deactivation ends it at once).
 
-What the expiry does not bound (red team, session 14): the key in the file is the
-member's own signing key, so whoever reads the file while it is valid, under the same OS
-account, holds that key until the Director resets it. So every load also shreds this OS
-user's other unlock files that have expired or cannot be read (an abandoned terminal's
-file does not wait for its session to come back), and an unlock made before the member's
-last passphrase change is not used (``made``). Several staff sharing one OS account should
-sign each command with ``--passphrase-file`` or use the dashboard (docs/IDENTITY.md).
+Holding the file is holding the session key until its vouched end, and no longer: the
+recorder refuses an act it signs after then, and ``verify`` holds one damage (kind
+"expired key"), judged by the ledger's order as well as by the act's own time, as it
+does a session key whose member's key was revoked. Before session 15 the file held the
+member's own key (red team, session 14: whoever read it held that key until the Director
+reset it). The file's expiry is not taken on its word either: one further ahead than the
+site's unlock time from the file's last change (the kernel's ctime) was edited, and the
+file is shredded. Every load also shreds this OS user's other unlock files that have
+expired or cannot be read, and an unlock made before the member's last passphrase change
+is not used (``made``). Several staff sharing one OS account should sign each command
+with ``--passphrase-file`` or use the dashboard (docs/IDENTITY.md).
 """
 
 from __future__ import annotations
@@ -37,9 +39,9 @@ from uuid import UUID
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.acts import Signer, key_id
+from ledger.acts import Signer, format_time, key_id, parse_time
 
-FORMAT = "custodes-unlock/1"
+FORMAT = "custodes-unlock/2"  # /1 held the member's own key: no longer read
 DEFAULT_UNLOCK = timedelta(minutes=10)
 MAX_UNLOCK = timedelta(hours=8)
 SLACK = timedelta(seconds=5)  # between reading the clock and writing the file
@@ -71,6 +73,10 @@ class UnlockStore:
         return self.root / f"uid{os.geteuid()}-sid{os.getsid(0)}.unlock"
 
     def save(self, signer: Signer, expires: datetime, made: datetime) -> None:
+        """Keep ``signer``, a session key (``IdentityCommands.open_session``), never the
+        member's own key, until ``expires``."""
+        if signer.parent is None or signer.expires is None:
+            raise ValueError("an unlock file keeps a session key, never a member's own key")
         self.root.mkdir(mode=0o700, exist_ok=True)
         os.chmod(self.root, 0o700)
         raw = signer.private_key.private_bytes(
@@ -84,6 +90,8 @@ class UnlockStore:
             "name": signer.name,
             "role": signer.role,
             "key_id": signer.key_id,
+            "parent_key_id": signer.parent,
+            "session_expires": format_time(signer.expires),
             "os_user": os_user(),
             "expires": expires.isoformat(),
             "made": made.isoformat(),
@@ -119,7 +127,10 @@ class UnlockStore:
             if body.get("format") != FORMAT:
                 raise ValueError("unknown format")
             key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(body["key"]))
-            signer = Signer(UUID(body["member"]), body["name"], body["role"], body["key_id"], key)
+            signer = Signer(
+                UUID(body["member"]), body["name"], body["role"], body["key_id"], key,
+                parent=str(body["parent_key_id"]), expires=parse_time(body["session_expires"]),
+            )  # fmt: skip
             expires = datetime.fromisoformat(body["expires"])
             made = datetime.fromisoformat(body.get("made") or body["expires"])
             if key_id(key.public_key()) != signer.key_id:

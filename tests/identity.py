@@ -86,6 +86,15 @@ def unlock_all(ledger: Ledger) -> Ledger:
     return ledger
 
 
+def session(ledger: Ledger, name: str, *, minutes: int = 10) -> Any:
+    """Sign ``name`` in with their passphrase and open a terminal's session for them, as
+    ``custodes login`` does: the session key (a ``Signer``) an unlock file keeps."""
+    from datetime import timedelta
+
+    ledger.authenticate(name, passphrase(name).encode())
+    return ledger.open_session(name, until=ledger.clock() + timedelta(minutes=minutes))
+
+
 def open_test_ledger(datadir: DataDir, *, clock: Clock | None = None, **kw: Any) -> Ledger:
     """``open_ledger`` with every test member signed in."""
     ledger = open_ledger(datadir, clock=clock, **kw)

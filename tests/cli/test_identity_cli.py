@@ -25,7 +25,7 @@ from ledger.integrity import open_chain, verify_chain
 from ledger.unlock import UnlockStore
 from tests.cli.db_helpers import count_events
 from tests.conftest import NOW
-from tests.identity import DIRECTOR, CustodesRunner, passphrase, passphrase_file
+from tests.identity import DIRECTOR, CustodesRunner, passphrase, passphrase_file, session
 
 STAFF = "Sam Staff"
 
@@ -173,7 +173,7 @@ def test_a_deactivated_members_old_unlock_is_refused_recorded_and_shredded(
     from ledger.app import open_ledger
 
     led = open_ledger(DataDir.open(data), clock=ManualClock(NOW))
-    signer = led.authenticate(STAFF, passphrase(STAFF).encode())
+    signer = session(led, STAFF)
     led.close()
     store = UnlockStore(data)
     store.save(signer, NOW + timedelta(minutes=10), NOW)
@@ -203,7 +203,7 @@ def test_an_expired_or_foreign_unlock_is_never_used(data: Path) -> None:
     from ledger.app import open_ledger
 
     led = open_ledger(DataDir.open(data), clock=ManualClock(NOW))
-    signer = led.authenticate(DIRECTOR, passphrase(DIRECTOR).encode())
+    signer = session(led, DIRECTOR)
     led.close()
     store = UnlockStore(data)
     store.save(signer, NOW - timedelta(seconds=1), NOW)
@@ -220,7 +220,7 @@ def test_an_unlock_whose_expiry_was_edited_is_shredded_not_honoured(data: Path) 
     from ledger.app import open_ledger
 
     led = open_ledger(DataDir.open(data), clock=ManualClock(NOW))
-    signer = led.authenticate(DIRECTOR, passphrase(DIRECTOR).encode())
+    signer = session(led, DIRECTOR)
     led.close()
     store = UnlockStore(data)
     store.save(signer, NOW + timedelta(minutes=10), NOW)
@@ -241,7 +241,7 @@ def test_other_sessions_expired_unlocks_are_shredded_by_the_next_command(data: P
     from ledger.app import open_ledger
 
     led = open_ledger(DataDir.open(data), clock=ManualClock(NOW))
-    signer = led.authenticate(DIRECTOR, passphrase(DIRECTOR).encode())
+    signer = session(led, DIRECTOR)
     led.close()
     store = UnlockStore(data)
     uid = os.geteuid()
@@ -267,7 +267,7 @@ def test_an_unlock_from_before_a_passphrase_change_is_not_used(data: Path) -> No
     from ledger.app import open_ledger
 
     led = open_ledger(DataDir.open(data), clock=ManualClock(NOW))
-    signer = led.authenticate(STAFF, passphrase(STAFF).encode())
+    signer = session(led, STAFF)
     store = UnlockStore(data)
     store.save(signer, NOW + timedelta(minutes=10), NOW - timedelta(minutes=1))
     env = {"CUSTODES_ACTOR": None, "CUSTODES_PASSPHRASE_FILE": None}

@@ -19,7 +19,7 @@ from ledger.datadir import DataDir
 from ledger.unlock import UnlockStore
 from tests.cli.db_helpers import execute
 from tests.conftest import NOW
-from tests.identity import DIRECTOR, CustodesRunner, passphrase
+from tests.identity import DIRECTOR, CustodesRunner, session
 
 
 def run(data_dir: Path, *args: str, code: int = 0) -> Result:
@@ -61,7 +61,7 @@ def test_an_unattended_verify_is_recorded_by_the_service_identity(data: Path) ->
 
 def test_a_member_signed_in_at_the_terminal_signs_it(data: Path) -> None:
     led = open_ledger(DataDir.open(data), clock=ManualClock(NOW))
-    signer = led.authenticate(DIRECTOR, passphrase(DIRECTOR).encode())
+    signer = session(led, DIRECTOR)
     led.close()
     UnlockStore(data).save(signer, NOW + timedelta(minutes=10), NOW)
     run(data, "verify", "--record")
