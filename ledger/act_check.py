@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,6 +63,10 @@ from ledger.staff import (
 from ledger.unlock import MAX_UNLOCK
 
 RELEASED = "ledger.disclosure:Request.DisclosureReleased"
+VERIFIED = "ledger.verification_records:VerificationRecord.LedgerVerified"
+# How many acts back a recorded verification may name the chain's end it verified (a
+# verification is recorded once it ends; others' acts may come between).
+VERIFIED_WINDOW = 65_536
 MAX_SESSION = MAX_UNLOCK + CLOCK_TOLERANCE  # the longest unlock a site may give, vouched
 RECORD_ISSUED = "ledger.disclosure_records:DisclosureRecord.RecordIssued"
 
@@ -487,9 +492,14 @@ class DeepActChecker(ActChecker):
         # each request's releases (its aggregate id -> their inventory digests, in order),
         # so that each disclosure record is checked against the release it describes
         self.releases: dict[UUID, list[str]] = {}
+        # the chain's end before each of the latest acts: its length -> (head, acts)
+        self.ends: OrderedDict[int, tuple[bytes, int]] = OrderedDict()
 
     def close(self, act: PendingAct, record: bytes) -> Damage | None:
         before = self.last_time
+        self.ends[act.first - 1] = (act.before, self.acts)
+        if len(self.ends) > VERIFIED_WINDOW:
+            self.ends.popitem(last=False)
         damage = super().close(act, record)
         if damage is not None:
             return damage
@@ -524,7 +534,39 @@ class DeepActChecker(ActChecker):
                     f"the event says {stamp.isoformat()}, its act was recorded at "
                     f"{moment.isoformat()}",
                 )
-        return self._check_policy(decoded) or self._check_records(decoded)
+        return (
+            self._check_policy(decoded)
+            or self._check_records(decoded)
+            or self._check_verifications(decoded, act.first)
+        )
+
+    def _check_verifications(
+        self, decoded: list[tuple[int, str, Any]], first: int
+    ) -> Damage | None:
+        """A recorded verification names a state the chain had: its length (at an act's
+        end, before the record), the head there and the acts up to it (review, session
+        14: any member could record 'verified OK' for a head the ledger never had, and
+        the dashboard showed it)."""
+        for position, topic, event in decoded:
+            if topic != VERIFIED:
+                continue
+            seen = self.ends.get(event.entries) if 0 <= event.entries < first else None
+            if seen is None:
+                return Damage(
+                    position,
+                    "forged",
+                    f"a recorded verification names {event.entries} entries verified, not the "
+                    f"end of one of the {VERIFIED_WINDOW:,} acts before it",
+                )
+            if (seen[0].hex(), seen[1]) != (event.head, event.acts):
+                return Damage(
+                    position,
+                    "forged",
+                    f"a recorded verification names head {event.head[:16]}... and "
+                    f"{event.acts} acts at {event.entries} entries; the chain had "
+                    f"{seen[0].hex()[:16]}... and {seen[1]} acts there",
+                )
+        return None
 
     def _check_records(self, decoded: list[tuple[int, str, Any]]) -> Damage | None:
         """A disclosure record handed out commits to exactly what it kept, and describes
