@@ -22,7 +22,7 @@ from eventsourcing.persistence import ProgrammingError
 from eventsourcing.utils import get_topic
 
 from ledger import rules
-from ledger.acts import ActRequest, Signer, format_time, key_id
+from ledger.acts import ActRequest, Signer, act_time, format_time, key_id
 from ledger.chain_reader import ChainReader
 from ledger.clock import Clock, system_clock
 from ledger.datadir import DataDir
@@ -305,7 +305,7 @@ class LedgerBase(Application):
                 subject=subject,
             )
         if roles and member.role not in roles:
-            delegation = member.delegation_at(self.clock()) if "director" in roles else None
+            delegation = self._delegation_now(member) if "director" in roles else None
             if delegation is not None:
                 return Actor(member.name, "director", delegation)
             self.refuse(
@@ -319,10 +319,16 @@ class LedgerBase(Application):
         if not roles and member.role != "director":
             # An act any member may do, whose rules look at the role (a decision, a
             # release, a viewing): under a delegation she does it as the acting Director.
-            delegation = member.delegation_at(self.clock())
+            delegation = self._delegation_now(member)
             if delegation is not None:
                 return Actor(member.name, "director", delegation)
         return who
+
+    def _delegation_now(self, member: StaffMember) -> str | None:
+        """The delegation ``member`` acts under now, judged by the ledger's order too."""
+        if not member.delegations:
+            return None
+        return member.delegation_at(self.clock(), act_time(self.chain_reader().head_act()))
 
     def refuse(
         self,
@@ -446,7 +452,7 @@ class LedgerBase(Application):
         delegation = None
         if any(not may_sign(signer.role, t) for t in topics):
             member = self._get(StaffMember, signer.member_id)
-            delegation = member.delegation_at(self.clock()) if member is not None else None
+            delegation = self._delegation_now(member) if member is not None else None
         return ActRequest(signer, os_user(), self.clock, delegation)
 
     # ---- reading the log ------------------------------------------------------------------

@@ -173,12 +173,18 @@ class StaffMember(LedgerAggregate):
     def recent_failures(self, now: datetime, window: timedelta) -> int:
         return sum(1 for t in self.failures if now - t < window)
 
-    def delegation_at(self, moment: datetime) -> str | None:
-        """The delegation under which this member is acting Director at ``moment``."""
+    def delegation_at(self, moment: datetime, last: datetime | None = None) -> str | None:
+        """The delegation under which this member is acting Director at ``moment``, after
+        acts recorded up to ``last`` (the ledger's latest recorded time, if known). As
+        ``verify`` judges it (``ledger.act_check.Delegation.covers``): within its dates,
+        never before what is already recorded, and not once its end is recorded,
+        whatever time a clock reads (session 14: an acting Director's clock set back
+        got past this check, and only the recorder stopped her, unrecorded)."""
         for delegation_id, d in self.delegations.items():
             start, until = datetime.fromisoformat(d["start"]), datetime.fromisoformat(d["until"])
-            ended = datetime.fromisoformat(d["ended"]) if d["ended"] else None
-            if start <= moment < until and (ended is None or moment < ended):
+            if d["ended"] is not None or (last is not None and moment < last):
+                continue
+            if start <= moment < until:
                 return delegation_id
         return None
 
