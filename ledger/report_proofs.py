@@ -55,7 +55,7 @@ from ledger.merkle import (
     multi_inclusion_proof,
     root_from_multi_proof,
 )
-from ledger.site import SITE_ID
+from ledger.site import SITE_ID, clock_correction_subject
 from ledger.sitetime import iso_utc
 
 FORMAT_V1 = "custodes-report-proofs/1"
@@ -154,6 +154,8 @@ def _attention_subjects(r: dict[str, Any]) -> list[UUID]:
         return [request_id(subject)]
     if rule == rules.FOOTAGE_HOLD_BLOCKS_PURGE.id:
         return [hold_aggregate_id(subject)]
+    if rule == rules.RECORDED_TIME.id:
+        return [SITE_ID]  # the Director's clock correction: the site's events
     if rule == rules.FOOTAGE_RETENTION.id and subject == "retention settings":
         return [SITE_ID]  # no schedule authority: the site's settings events say so
     return []  # a count over the period (purges made late): no one subject
@@ -740,6 +742,12 @@ def _attention(row: dict[str, Any], events: list[Any]) -> str | None:
         if not aggregate.active:
             return f"hold {subject} was released"
         return None
+    if rule == rules.RECORDED_TIME.id:
+        corrected = {
+            clock_correction_subject(c.timestamp)
+            for c in getattr(aggregate, "clock_corrections", [])
+        }
+        return None if subject in corrected else "the events record no clock correction then"
     unset = aggregate is not None and aggregate.schedule_authority is None
     if subject == "retention settings" and not unset:
         return "the site's settings record a schedule authority"

@@ -97,6 +97,9 @@ class Site(LedgerAggregate):
         acts: int  # how many acts were recorded ahead
         reason: str
 
+        def apply(self, aggregate: Site) -> None:
+            aggregate.__dict__.setdefault("clock_corrections", []).append(self)
+
     def __init__(
         self,
         actor: str,
@@ -119,8 +122,15 @@ class Site(LedgerAggregate):
         self.unlock_minutes = DEFAULT_UNLOCK_MINUTES
         self.policies = Adoptions()
         self.witness_policy: str | None = None  # tlog-policy text, once the Director sets one
+        self.clock_corrections: list[Site.ClockCorrected] = []  # oldest first (R26)
 
     @property
     def zone(self) -> ZoneInfo:
         """The site's time zone: every time is shown in it, with its label (R24)."""
         return sitetime.site_zone(self.timezone)
+
+
+def clock_correction_subject(moment: datetime) -> str:
+    """What a report names the Director's clock correction recorded at ``moment`` by (an
+    attention item's subject, checked by ``verify-report`` against the site's events)."""
+    return f"clock correction {sitetime.iso_utc(moment)}"

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
 from ledger import rules, sitetime
 from ledger.rules import Rule
+from ledger.site import clock_correction_subject
 from projections.compliance_model import AttentionItem, Retention
 from projections.disclosures import DisclosureRow as RegisterRow
 from projections.disclosures import RegisterBrief
@@ -43,6 +45,7 @@ def needs_attention(
     zone: ZoneInfo,
     unrecorded_missing: Sequence[tuple[str, str]] = (),
     overdue_shown: int | None = None,
+    corrections: Sequence[Any] = (),
 ) -> list[AttentionItem]:
     """What the Director must act on at ``ref``, most serious first. ``unrecorded_missing``
     is footage the vault audit found gone just now, not recorded yet. ``overdue_shown``:
@@ -53,6 +56,7 @@ def needs_attention(
         *_retention_items(conn, retention, ref, zone, overdue_shown),
         *(item for r in register for item in _request_items(r, ref, zone)),
         *_hold_items(conn, ref, zone),
+        *(_clock_item(c, zone) for c in corrections),
     ]
     return sorted(items, key=lambda i: _SEVERITY_ORDER[i.severity])
 
@@ -191,6 +195,24 @@ def _hold_items(conn: Connection, ref: datetime, zone: ZoneInfo) -> Iterator[Att
                 "and release it (Director) or keep it with a new review date.",
                 hold.hold_id,
             )
+
+
+def _clock_item(correction: Any, zone: ZoneInfo) -> AttentionItem:
+    """The Director set aside the times a clock set ahead recorded (``Site.ClockCorrected``,
+    R26): those acts' times, shown everywhere as recorded, are not when they happened."""
+    c = correction
+    set_aside = datetime.fromisoformat(c.set_aside.replace("Z", "+00:00"))
+    return _item(
+        "warning",
+        rules.RECORDED_TIME,
+        f"The ledger's clock was corrected on {sitetime.show(c.timestamp, zone)} by {c.actor}: "
+        f"{'1 act' if c.acts == 1 else f'{c.acts} acts'} from entry {c.from_position} on "
+        f"{'was' if c.acts == 1 else 'were'} recorded by a clock set ahead (up to "
+        f"{sitetime.show(set_aside, zone)}) and {'keeps' if c.acts == 1 else 'keep'} "
+        f"{'its time' if c.acts == 1 else 'those times'}, not when "
+        f"{'it' if c.acts == 1 else 'they'} happened. Reason given: {c.reason}",
+        clock_correction_subject(c.timestamp),
+    )
 
 
 def _item(severity: str, rule: Rule, text: str, subject: str) -> AttentionItem:

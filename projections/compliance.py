@@ -216,6 +216,11 @@ def _event_sources(views: Views, zone: Any, first: date, last: date) -> dict[str
         return event_sources(conn, start, end)
 
 
+def _corrections(site: Any, start: datetime, end: datetime) -> list[Any]:
+    """The Director's clock corrections recorded from ``start`` until ``end`` (R26)."""
+    return [c for c in site.clock_corrections if start <= c.timestamp <= end]
+
+
 def build_compliance_report(
     ledger: Ledger,
     views: Views,
@@ -263,7 +268,15 @@ def build_compliance_report(
                 generated_by=generated_by,
             ),
             attention=tuple(
-                needs_attention(conn, register, retention, ref, zone, unrecorded_missing)
+                needs_attention(
+                    conn,
+                    register,
+                    retention,
+                    ref,
+                    zone,
+                    unrecorded_missing,
+                    corrections=_corrections(site, start, min(end, ref)),
+                )  # fmt: skip
             ),
             integrity=integrity,
             cameras=_cameras(conn, start, end, ref),
@@ -668,16 +681,20 @@ def desk(
     (``mine``), picked from the same read of the register (the home page read it twice).
     ``shown``: only the first that many overdue segments are listed, the others counted
     (``overdue_unlisted``): the home page shows no more (441 listed at 1M events)."""
-    zone = ledger.site().zone
+    site = ledger.site()
+    zone = site.zone
     last = sitetime.local_day(now, zone)
     first = date.fromordinal(last.toordinal() - days + 1)
     start, end = sitetime.days(first, last, zone)
+    corrections = _corrections(site, start, min(end, now))
 
     def query(conn: Connection) -> Desk:
         register = register_brief(conn)  # the columns the page and the list judge
         mine = () if entered_by is None else tuple(taken_in(conn, register, entered_by))
         retention = _retention(conn, start, end, now, brief=True)
-        attention = needs_attention(conn, register, retention, now, zone, overdue_shown=shown)
+        attention = needs_attention(
+            conn, register, retention, now, zone, overdue_shown=shown, corrections=corrections
+        )
         # the first ``shown`` are listed (oldest first), the rest counted in the same buckets
         unlisted = 0 if shown is None else max(0, overdue_count(conn, now) - shown)
         return Desk(

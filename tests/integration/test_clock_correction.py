@@ -137,7 +137,8 @@ def test_an_acting_director_cannot_correct(data_dir: Path, blocked: tuple[Ledger
     ledger.clock.advance(days=30)
     _camera(ledger, "c-3")
     ledger.clock.advance(days=-30, minutes=5)
-    with pytest.raises(NotPermitted, match="^RECORDED-TIME .*acting Director.*not recorded"):
+    # her clock reads before the last act: she acts as staff (the order decides), unrecorded
+    with pytest.raises(NotPermitted, match="^RECORDED-TIME .*only director may .not recorded"):
         ledger.correct_clock(reason="mine", actor=STAFF)
     assert ledger.chain_head()[0] == head[0] + 2  # and the camera
 
@@ -234,3 +235,47 @@ def test_custodes_clock_show_correct_and_verify(
     # the quick status reads the site's events, this one stored in clear
     status = run.invoke(custodes, [*base, "status", "--json"], obj=ManualClock(LATER))
     assert json.loads(status.stdout)["library"] == "Test Library", status.output
+
+
+def test_the_compliance_report_names_the_correction_and_verify_report_checks_it(
+    data_dir: Path, blocked: tuple[Ledger, int], tmp_path: Path
+) -> None:
+    import json
+
+    from cli.main import custodes
+    from tests.identity import CustodesRunner
+
+    ledger, position = blocked
+    ledger.correct_clock(reason="BIOS battery", actor=DIRECTOR)
+    ledger.close()
+    run = CustodesRunner()
+    base = ["--data-dir", str(data_dir)]
+    out = tmp_path / "report.json"
+    later = ManualClock(LATER + timedelta(minutes=5))
+    made = run.invoke(
+        custodes,
+        [*base, "report", "compliance", "--from", "2026-11-01", "--to", "2026-11-02",
+         "--format", "json", "--out", str(out)],
+        obj=later,
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    report = json.loads(out.read_text())
+    [item] = [a for a in report["attention"] if a["rule_id"] == "RECORDED-TIME"]
+    assert f"from entry {position} on was recorded by a clock set ahead" in item["text"]
+    assert "Reason given: BIOS battery" in item["text"]
+    key = tmp_path / "library.pem"
+    key.write_text(run.invoke(custodes, [*base, "keys", "export-public"], obj=later).stdout)
+    check = [*base, "verify-report", str(out), "--key", str(key), "--events"]
+    assert run.invoke(custodes, check, obj=later).exit_code == 0
+    # the same item naming a correction at another time: its events say otherwise
+    for a in report["attention"]:
+        if a["rule_id"] == "RECORDED-TIME":
+            a["subject_id"] = "clock correction 2026-11-03T00:00:00Z"
+    for row in report["proofs"]["rows"]:
+        if row["table"] == "attention" and row["ref"].startswith("RECORDED-TIME"):
+            row["ref"] = "RECORDED-TIME clock correction 2026-11-03T00:00:00Z"
+    out.write_text(json.dumps(report))
+    check = [*base, "verify-report", str(out), "--key", str(key), "--events"]
+    caught = run.invoke(custodes, check, obj=later)
+    assert caught.exit_code == 3, caught.output
+    assert "the events record no clock correction then" in caught.stderr
