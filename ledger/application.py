@@ -368,6 +368,7 @@ class LedgerBase(Application):
                 f"{message} (not recorded: the ledger's last act is timed "
                 f"{e.last.isoformat(timespec='seconds')}, ahead of this clock; see: custodes "
                 "clock show)",
+                recorded=False,
             ) from e
         raise NotPermitted(rule, message)
 

@@ -19,11 +19,13 @@ class LedgerError(Exception):
 
 
 class NotPermitted(LedgerError):
-    """A policy rule refused the act; the refusal has been recorded."""
+    """A policy rule refused the act; the refusal has been recorded (``recorded`` False:
+    the ledger could take no act, e.g. a clock set ahead blocks it, and the message says so)."""
 
-    def __init__(self, rule: Rule, message: str) -> None:
+    def __init__(self, rule: Rule, message: str, *, recorded: bool = True) -> None:
         super().__init__(f"{rule.cite()}: {message}")
         self.rule = rule
+        self.recorded = recorded
 
 
 class NotFound(LedgerError):

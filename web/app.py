@@ -343,7 +343,7 @@ def _error_pages(app: Flask) -> None:
 
     @app.errorhandler(NotPermitted)
     def refused(e: NotPermitted) -> Response:
-        return _error(403, str(e), rule=f"{e.rule.cite()}: {e.rule.summary}", recorded=True)
+        return _error(403, str(e), rule=f"{e.rule.cite()}: {e.rule.summary}", recorded=e.recorded)
 
     @app.errorhandler(NotFound)
     def not_found(e: NotFound) -> Response:

@@ -70,6 +70,18 @@ class LogoutForm(FlaskForm):
     pass
 
 
+class ClockCorrectForm(FlaskForm):
+    """The Director sets aside the time a clock set ahead recorded (R26)."""
+
+    reason = TextAreaField(
+        "Why: what set the clock ahead, and when (kept in clear: no patron details)",
+        validators=[DataRequired(), Length(max=2000)],
+    )
+    passphrase = PasswordField(
+        "Your passphrase again", validators=[DataRequired(), Length(max=1024)]
+    )
+
+
 class IntakeForm(FlaskForm):
     requester_kind = SelectField("Who is asking", choices=_choices(REQUESTER_KINDS))
     requester = StringField(

@@ -22,7 +22,15 @@ from ledger.staff import COUNTED_FAILURES
 from projections.request_record import request_sections
 from web import totp
 from web.app import acting, desk, me, safe_next
-from web.forms import DecisionForm, IntakeForm, LoginForm, LogoutForm, ReleaseForm, options
+from web.forms import (
+    ClockCorrectForm,
+    DecisionForm,
+    IntakeForm,
+    LoginForm,
+    LogoutForm,
+    ReleaseForm,
+    options,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -122,6 +130,7 @@ def home() -> Response:
         issued = ledger.last_report_issued() if role in OVERSIGHT else None
         verified = last_outcome(ledger, d.datadir.path, d.now()) if role in OVERSIGHT else None
         kept, kept_problem = _last_checkpoint(ledger) if role in OVERSIGHT else (None, "")
+        clock = ledger.clock_state()  # a clock set ahead blocks every act: say so first
         # the requests this member took in: the signed intake, not the typed "received by"
         mine = (
             summary.mine
@@ -145,7 +154,22 @@ def home() -> Response:
         verify=verified,
         kept=kept,
         kept_problem=kept_problem,
+        clock=clock,
+        clock_form=ClockCorrectForm() if clock.blocked and role == "director" else None,
     )
+
+
+@bp.route("/clock/correct", methods=["POST"])
+def clock_correct() -> Response:
+    """The Director sets aside the recorded time of the acts a clock set ahead recorded
+    (``custodes clock correct``): her passphrase again (sudo mode), a reason, one act."""
+    form = ClockCorrectForm()
+    with acting() as (ledger, me):
+        if not form.validate_on_submit():
+            raise InvalidInput("give the reason and your passphrase; nothing was recorded")
+        _sudo(ledger, me, form.passphrase.data or "")
+        ledger.correct_clock(reason=form.reason.data or "", actor=me)
+    return redirect("/")  # type: ignore[return-value]
 
 
 def _more(items: list[Any], unlisted: int) -> int:

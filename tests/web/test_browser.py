@@ -448,3 +448,26 @@ def test_on_a_phone_the_pages_stay_as_wide_as_the_screen(
         assert seen_times > 0
     finally:
         context.close()
+
+
+def test_a_clock_set_ahead_is_set_aside_by_the_director_in_the_browser(
+    server: str, page: Any, library: dict[str, Any]
+) -> None:
+    """R26: one act recorded 400 days ahead blocks every act; the Director's home page says
+    so and sets the time aside, her passphrase again first."""
+    from tests.web.test_web_clock import block
+
+    position = block(library["data_dir"])
+    sign_in(page, server, DIRECTOR, passphrase(DIRECTOR))
+    page.wait_for_url(f"{server}/")
+    banner = page.get_by_role("heading", name="Nothing can be recorded now")
+    expect(banner).to_be_visible()
+    shot(page, "web-clock-blocked")
+    page.get_by_label("Why: what set the clock ahead").fill("front desk PC a year ahead")
+    page.get_by_label("Your passphrase again").fill(passphrase(DIRECTOR))
+    page.get_by_role("button", name="Set the recorded time aside").click()
+    page.wait_for_url(f"{server}/")
+    expect(banner).to_have_count(0)
+    expect(page.get_by_text("The ledger's clock was corrected")).to_be_visible()
+    shot(page, "web-clock-corrected")
+    assert kinds_since(library["data_dir"], position) == ["ClockCorrected"]
