@@ -36,9 +36,11 @@ from ledger.errors import InvalidTime
 from ledger.integrity import (
     LedgerTampered,
     deep_checker,
+    judge_against,
     open_chain,
     read_checkpoint,
     verify_against,
+    verify_and_extend,
     verify_chain,
 )
 from ledger.names import NameRefused, check_name
@@ -255,7 +257,12 @@ def verify(
 
         now = ctx.now()  # an act recorded after this was recorded by a clock set ahead
         acts = deep_checker(ctx.ledger().mapper, now=now) if deep else ActChecker(now=now)
-        result = verify_chain(reader, on_entry=progress, acts=acts)
+        # the checkpoint kept in the data directory is checked in the same walk (its root)
+        kept, kept_problem = _kept_checkpoint(ctx)
+        outcome = verify_and_extend(
+            reader, progress, acts=acts, roots_at={kept.size} if kept is not None else ()
+        )
+        result = outcome.verify
     recorded = _record_verification(ctx, result, deep) if record else None
     data = {
         "ok": result.ok,
@@ -272,7 +279,7 @@ def verify(
         ]
         data["warnings"] = (
             _vault_and_key_warnings(ctx)
-            + _kept_checkpoint_warnings(ctx)
+            + _kept_checkpoint_warnings(kept, kept_problem, outcome)
             + [f"read model damaged (R29): {f.describe()}" for f in damage]
             + ([problem] if problem else [])
         )
@@ -320,28 +327,41 @@ def _correction_line(c: Correction) -> str:
     )
 
 
-def _kept_checkpoint_warnings(ctx: Context) -> list[str]:
-    """Whether the chain still extends the last checkpoint the library signed and kept in
-    the data directory (``custodes checkpoint``, the legal page): a chain cut at its tail,
-    with the stored tree made to agree, verifies alone (red team, session 14). A warning,
-    not damage: an older backup restored over a newer checkpoint reads the same, and only
-    a checkpoint kept elsewhere (``--against``) settles which."""
+_KEPT = "the checkpoint kept in the data directory (last.checkpoint)"
+
+
+def _kept_checkpoint(ctx: Context) -> tuple[Any, str]:
+    """The last checkpoint the library signed and kept in the data directory
+    (``custodes checkpoint``, the legal page), or why it cannot be read (its signature or
+    form fails: nothing in it is trusted); (None, "") when there is none."""
     from ledger.witness.ledger_side import LAST_CHECKPOINT
 
     datadir = ctx.datadir()
     path = datadir.path / LAST_CHECKPOINT
     if not path.exists():
-        return []
-    where = f"the checkpoint kept in the data directory ({LAST_CHECKPOINT})"
+        return None, ""
     try:
         cp = read_checkpoint(path.read_text(), datadir.public_key(), ctx.ledger().site().log_origin)
     except Exception as e:  # its signature or form fails: say so, trust nothing in it
-        return [f"{where} cannot be read as one the library signed: {e}"]
+        return None, f"{_KEPT} cannot be read as one the library signed: {e}"
+    return cp, ""
+
+
+def _kept_checkpoint_warnings(kept: Any, problem: str, outcome: Any) -> list[str]:
+    """Whether the chain still extends the kept checkpoint, judged from the same walk
+    (its root at the checkpoint's size): a chain cut at its tail, with the stored tree made
+    to agree, verifies alone (red team, session 14). A warning, not damage: an older backup
+    restored over a newer checkpoint reads the same, and only a checkpoint kept elsewhere
+    (``--against``) settles which. Before session 15 this walked the chain a second time."""
+    if problem:
+        return [problem]
+    if kept is None:
+        return []
     try:
-        verify_against(open_chain(datadir), cp)
+        judge_against(outcome, kept)
     except LedgerTampered as e:
         return [
-            f"the chain does not extend {where}, signed at {cp.size} entries: {e}. Cut or "
+            f"the chain does not extend {_KEPT}, signed at {kept.size} entries: {e}. Cut or "
             "rewritten since, or an older backup restored: check it against a checkpoint "
             "kept elsewhere (custodes verify --against FILE)"
         ]

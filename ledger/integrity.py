@@ -294,7 +294,13 @@ def verify_against(reader: ChainReader, cp: Checkpoint) -> TreeResult:
     """Prove today's ledger extends the signed checkpoint ``cp``: the root of its first
     ``cp.size`` entries, recomputed from them, is the checkpoint's root. When it is not,
     the first entry that differs is the one the stored tree says changed."""
-    outcome = verify_and_extend(reader, roots_at={cp.size})
+    return judge_against(verify_and_extend(reader, roots_at={cp.size}), cp)
+
+
+def judge_against(outcome: TreeResult, cp: Checkpoint) -> TreeResult:
+    """``verify_against``'s judgement of a walk that computed the root at ``cp.size``
+    (``verify_and_extend(..., roots_at={cp.size})``): ``custodes verify`` checks the
+    checkpoint kept in the data directory in the same walk as the chain."""
     damage, chain = outcome.verify.damage, outcome.chain
     assert chain is not None
     if damage is not None and damage is chain.damage:
