@@ -544,14 +544,17 @@ class LedgerBase(Application):
 
 def _session_in_force(member: StaffMember, signer: Signer, now: datetime) -> bool:
     """Whether the ledger vouched for this session key, by the member's key in force, with
-    the expiry it claims, and it has not ended."""
+    the expiry it claims, it has not ended, and the member has not changed their passphrase
+    since (a change says the old one may be known: its sessions end with it)."""
     vouched = getattr(member, "sessions", {}).get(signer.key_id)
+    changed = getattr(member, "passphrase_changed_at", None)
     return (
         vouched is not None
         and vouched["parent"] == member.key_id
         and signer.expires is not None
         and format_time(signer.expires) == vouched["expires"]
         and now < signer.expires
+        and (changed is None or datetime.fromisoformat(vouched["at"]) >= changed)
     )
 
 

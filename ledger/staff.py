@@ -83,7 +83,11 @@ class StaffMember(LedgerAggregate):
 
         def apply(self, aggregate: StaffMember) -> None:
             sessions = aggregate.__dict__.setdefault("sessions", {})
-            sessions[self.key_id] = {"parent": self.parent_key_id, "expires": self.expires}
+            sessions[self.key_id] = {
+                "parent": self.parent_key_id,
+                "expires": self.expires,
+                "at": self.timestamp.isoformat(),
+            }
 
     class PassphraseChanged(LedgerAggregate.Event):
         key_id: str

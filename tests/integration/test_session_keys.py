@@ -29,7 +29,7 @@ from ledger.integrity import deep_checker, open_chain, verify_chain
 from ledger.staff import StaffMember
 from ledger.unlock import UnlockStore
 from tests.conftest import NOW
-from tests.identity import DIRECTOR, enrol, open_test_ledger, session
+from tests.identity import DIRECTOR, enrol, open_test_ledger, passphrase, session
 
 STAFF = "Sam Staff"
 
@@ -185,3 +185,21 @@ def test_only_the_members_own_key_vouches_for_a_session(data_dir: Path, ledger: 
     result, _ = _verify(data_dir)
     assert result.damage is not None and result.damage.kind == "not permitted"
     assert "only by its member's own key" in result.damage.detail
+
+
+def test_a_passphrase_change_ends_the_members_sessions(data_dir: Path, ledger: Ledger) -> None:
+    """The terminal's check (``changed_since``) stopped the command line; a copy of the file
+    used through the Python API is now refused by the application too."""
+    signer = session(ledger, STAFF)
+    ledger.clock.advance(minutes=1)
+    ledger.change_passphrase(
+        actor=STAFF, current=passphrase(STAFF).encode(), new=b"a brand new passphrase 2026"
+    )
+    ledger.forget_unlocked()
+    with pytest.raises(NotPermitted, match="session key that has ended"):
+        ledger.unlock_with(signer)
+    ledger.clock.advance(minutes=1)
+    ledger.authenticate(STAFF, b"a brand new passphrase 2026")
+    fresh = ledger.open_session(STAFF, until=ledger.clock() + timedelta(minutes=10))
+    ledger.forget_unlocked()
+    assert ledger.unlock_with(fresh).key_id == fresh.key_id  # a session after the change
