@@ -249,7 +249,8 @@ def build_compliance_report(
         register = disclosures(conn)
         in_period = [r for r in register if start <= r.opened_at < end]
         refusals = refused_attempts(conn, start, end)
-        access = _access(conn, start, end)
+        acting = acting_lookup(ledger)
+        access = _access(conn, start, end, acting)
         retention = _retention(
             conn, start, end, ref, viewed={v.segment_id for v in access.viewings}
         )
@@ -283,7 +284,7 @@ def build_compliance_report(
             retention=retention,
             access=access,
             disclosures=_disclosures(in_period),
-            refusals=tuple(_refusal(r) for r in refusals),
+            refusals=tuple(_refusal(r, acting) for r in refusals),
             policy=_policy(
                 ledger, start, end, ref, {r.rule_id for r in refusals}, retention.by_version
             ),
@@ -543,7 +544,39 @@ def _held(conn: Connection, ref: datetime) -> list[HeldSegment]:
     return sorted(out, key=lambda x: (x.recorded_start, x.segment_id, x.kind))
 
 
-def _access(conn: Connection, start: datetime, end: datetime) -> Access:
+Acting = Callable[[str, str, datetime], str]
+
+
+def acting_lookup(ledger: Ledger) -> Acting:
+    """(name, role, time) -> the delegation under which that member acted as acting
+    Director then, or "" (R3). Events record the role an act was done in ("director"
+    for an acting Director); the staff directory's delegations say which of those were
+    an acting Director's (review, session 14: reports showed her as the Director)."""
+    by_name: dict[str, list[tuple[str, datetime, datetime, datetime | None]]] = {}
+    for m in ledger._members():
+        for d_id, d in m.delegations.items():
+            ended = datetime.fromisoformat(d["ended"]) if d["ended"] else None
+            by_name.setdefault(m.name, []).append(
+                (
+                    d_id,
+                    datetime.fromisoformat(d["start"]),
+                    datetime.fromisoformat(d["until"]),
+                    ended,
+                )
+            )
+
+    def acting(name: str, role: str, at: datetime) -> str:
+        if role != "director":
+            return ""
+        for d_id, start, until, ended in by_name.get(name, ()):
+            if start <= at < until and (ended is None or at < ended):
+                return d_id
+        return ""
+
+    return acting
+
+
+def _access(conn: Connection, start: datetime, end: datetime, acting: Acting) -> Access:
     report = access_report(conn, start, end)
     known = terms_of(conn, {v.segment_id for v in report.viewings})
     return Access(
@@ -558,6 +591,7 @@ def _access(conn: Connection, start: datetime, end: datetime) -> Access:
                 v.segment_id,
                 v.archived,
                 *_days_version(known.get(v.segment_id)),
+                acting(v.actor, v.actor_role, v.viewed_at),
             )
             for v in report.viewings
         ),
@@ -574,11 +608,12 @@ def _access(conn: Connection, start: datetime, end: datetime) -> Access:
     )
 
 
-def _refusal(r: Any) -> RefusalRow:
+def _refusal(r: Any, acting: Acting | None = None) -> RefusalRow:
     """A refused attempt as the report lists it (``projections.refusals.RefusalRow`` in)."""
     return RefusalRow(
-        r.recorded_at, r.actor, r.actor_role, r.action, r.rule_id, r.message, r.authenticated
-    )
+        r.recorded_at, r.actor, r.actor_role, r.action, r.rule_id, r.message, r.authenticated,
+        acting(r.actor, r.actor_role, r.recorded_at) if acting is not None else "",
+    )  # fmt: skip
 
 
 def _days_version(t: Terms | None) -> tuple[int | None, int | None]:
@@ -687,6 +722,7 @@ def desk(
     first = date.fromordinal(last.toordinal() - days + 1)
     start, end = sitetime.days(first, last, zone)
     corrections = _corrections(site, start, min(end, now))
+    acting = acting_lookup(ledger)
 
     def query(conn: Connection) -> Desk:
         register = register_brief(conn)  # the columns the page and the list judge
@@ -699,7 +735,7 @@ def desk(
         unlisted = 0 if shown is None else max(0, overdue_count(conn, now) - shown)
         return Desk(
             attention=tuple(attention),
-            refusals=tuple(_refusal(r) for r in refused_attempts(conn, start, end)),
+            refusals=tuple(_refusal(r, acting) for r in refused_attempts(conn, start, end)),
             register=tuple(register),
             period_from=first,
             period_to=last,

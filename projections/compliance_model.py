@@ -237,6 +237,8 @@ class Viewing:
     # the retention in force for the segment viewed (R13, R28)
     retention_days: int | None = None
     retention_version: int | None = None
+    # the delegation the viewer acted under as acting Director (R3); "" when none
+    acting: str = ""
 
 
 @dataclass(frozen=True)
@@ -305,6 +307,7 @@ class RefusalRow:
     rule_id: str
     message: str
     signed_in: bool = True  # as ``RefusedAccess.signed_in``
+    acting: str = ""  # as ``Viewing.acting``
 
 
 @dataclass(frozen=True)

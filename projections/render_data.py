@@ -108,7 +108,7 @@ BY_VERSION = (
 PURGES = ("version", "retention_days", "purge_retention_days", "segments")
 ACCESS = (
     "name", "role", "viewed_at", "purpose", "reason", "remote", "segment_id", "archived",
-    "retention_days", "retention_version",
+    "retention_days", "retention_version", "acting",
 )  # fmt: skip
 ACCESS_REFUSED = ("name", "role", "at", "rule_id", "message", "signed_in")
 DISCLOSURES = (
@@ -128,7 +128,7 @@ DISCLOSURES = (
     "refused_at_intake",
     "footage_redaction",
 )
-REFUSALS = ("at", "actor", "role", "action", "rule_id", "message", "signed_in")
+REFUSALS = ("at", "actor", "role", "action", "rule_id", "message", "signed_in", "acting")
 POLICY_VERSIONS = (
     "version", "profile", "approved_by", "approval_ref", "effective_date", "effective_at",
     "adopted_at", "adopted_by", "text_sha256", "params_sha256", "retention_days",

@@ -425,10 +425,16 @@ def _access(report: ComplianceReport, zone: ZoneInfo) -> Section:
     )
 
 
+def _acting_role(role: str, acting: str) -> str:
+    """``director (acting, D-20261102-2b14f7)`` for an acting Director's act (R3)."""
+    shown = role.replace("_", " ")
+    return f"{shown} (acting, {acting})" if acting else shown
+
+
 def _viewing_row(v: Viewing, zone: ZoneInfo) -> tuple[str, ...]:
     return (
         v.name,
-        v.role.replace("_", " "),
+        _acting_role(v.role, v.acting),
         local_date(v.viewed_at, zone),
         local_time(v.viewed_at, zone),
         f"{v.purpose.replace('_', ' ')}: {v.reason}",
@@ -557,7 +563,7 @@ def _placed_late(x: HeldSegment, zone: ZoneInfo) -> str:
 def _refused_role(x: RefusalRow) -> str:
     """The role an attempt was made under; "(not signed in)" when its name's key was not
     unlocked, so the service signed its record and nothing shows the person made it."""
-    role = x.role.replace("_", " ")
+    role = _acting_role(x.role, x.acting)
     return role if x.signed_in else f"{role} (not signed in)"
 
 

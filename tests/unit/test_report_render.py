@@ -374,7 +374,7 @@ def test_csv_writes_one_file_per_table_with_its_header_row(tmp_path: Path) -> No
         rows = list(csv.reader(handle))
     assert rows[0] == [
         "name", "role", "viewed_at", "purpose", "reason", "remote", "segment_id", "archived",
-        "retention_days", "retention_version",
+        "retention_days", "retention_version", "acting",
     ]  # fmt: skip
     assert len(rows) == 1 + 13
     assert [r[7] for r in rows[1:]].count("no") == 1  # the staff member's recent-footage view
