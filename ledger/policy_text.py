@@ -9,7 +9,7 @@ approved. So before a version is adopted its text is read for the two things the
 words fix and the parameters repeat:
 
 * how many days recorded footage is kept: every "N days" (in words or figures, "thirty
-  (30) days" too) in a sentence about footage, recordings or images being kept, secured,
+  (30) days", "a thirty-day period" too; "N weeks" counts as 7N days) in a sentence about footage, recordings or images being kept, secured,
   retained, stored or deleted. ``footage.retention_days`` must be one of them;
 * who may see archived footage: the roles named in a sentence about access to archived
   footage (the Director, the Business Manager). ``footage.archive_viewer_roles`` must name
@@ -118,12 +118,15 @@ def _archive_viewers(sentences: list[str], params: PolicyParams, check: TextChec
 
 def day_counts(sentence: str) -> list[int]:
     """Every "N days" in a lower-cased sentence, N in figures or words ("thirty (30)
-    days", "ninety days", "365 calendar days"); business days are not counted."""
-    tokens = _TOKEN.findall(sentence)
+    days", "ninety days", "365 calendar days", "a 30-day period"), and "N weeks" as 7N
+    days; business days are not counted (months are not: their length varies)."""
+    # "a thirty-day period", "30-day": the count before the hyphen
+    tokens = _TOKEN.findall(re.sub(r"-(days?|weeks?)\b", r" \1", sentence))
     found: list[int] = []
     for i, token in enumerate(tokens):
-        if token not in ("day", "days"):
+        if token not in ("day", "days", "week", "weeks"):
             continue
+        per = 7 if token.startswith("week") else 1
         j = i - 1
         if j >= 0 and tokens[j] == "business":
             continue
@@ -143,9 +146,9 @@ def day_counts(sentence: str) -> list[int]:
         if value is None and figures is None and i > 0 and tokens[i - 1].isdigit():
             value = int(tokens[i - 1])
         if value is not None:
-            found.append(value)
+            found.append(value * per)
         if figures is not None and figures != value:
-            found.append(figures)
+            found.append(figures * per)
     return found
 
 

@@ -27,6 +27,10 @@ PROFILES = ("mahomet-30-day", "riverbend-7-day", "prairie-90-day")
         ("the director answers within five business days", []),
         ("footage is kept thirty (60) days", [30, 60]),  # the text contradicts itself
         ("footage is kept for a month", []),
+        ("footage is kept for a thirty-day period", [30]),
+        ("footage is kept on a 30-day cycle", [30]),
+        ("footage is kept four weeks", [28]),
+        ("footage is kept for 2 weeks", [14]),
     ],
 )
 def test_day_counts(sentence: str, days: list[int]) -> None:
