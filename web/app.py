@@ -34,6 +34,7 @@ from ledger.app import Ledger, open_ledger
 from ledger.clock import Clock
 from ledger.datadir import DataDir
 from ledger.errors import (
+    ClockBehind,
     InvalidInput,
     LedgerBusy,
     LedgerError,
@@ -396,6 +397,18 @@ def _error_pages(app: Flask) -> None:
             "were made by an earlier version of Custodes. Whoever looks after this server "
             "runs `custodes projections rebuild` once, as the database owner; then reload "
             "this page. The ledger itself is unchanged, and nothing was recorded.",
+        )
+
+    @app.errorhandler(ClockBehind)
+    def clock_behind(e: ClockBehind) -> Response:
+        # a clock set ahead blocks every act (R26): say what to do in the browser's words
+        return _error(
+            503,
+            f"Nothing was recorded: the ledger's last act is timed "
+            f"{e.last.isoformat(timespec='minutes')} UTC, ahead of this server's clock. "
+            "Every act is refused until that time comes or the Director sets it aside (her "
+            "home page, or custodes clock correct). If this server's clock is wrong, have "
+            "it corrected (NTP) first.",
         )
 
     @app.errorhandler(LedgerError)

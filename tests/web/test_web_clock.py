@@ -71,3 +71,17 @@ def test_only_the_director_may_post_it(app: Flask, library: dict[str, Any]) -> N
     assert refused.status_code == 403
     assert "RECORDED-TIME" in refused.get_data(as_text=True)
     assert head(library["data_dir"]) == position
+
+
+def test_an_act_refused_by_the_clock_says_what_to_do_in_the_browser(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Reading a subject's history is recorded (R27): blocked, the page says nothing was
+    recorded and who can lift it, not the command line's wording alone."""
+    position = block(library["data_dir"])
+    director = sign_in(app, DIRECTOR)
+    shown = director.get(f"/history?subject={library['segment']}")
+    assert shown.status_code == 503
+    page = shown.get_data(as_text=True)
+    assert "Nothing was recorded" in page and "the Director sets it aside (her" in page
+    assert head(library["data_dir"]) == position
