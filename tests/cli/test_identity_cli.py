@@ -372,3 +372,44 @@ def test_a_person_types_the_passphrase_once_for_several_acts_until_logout(tmp_pa
     assert "Signed out." in shown
     assert "nobody is signed in" in shown and "exit=1" in shown
     assert not list((tmp_path / "d" / "sessions").glob("*.unlock"))
+
+
+def test_signing_in_on_a_blocked_ledger_keeps_no_file_and_the_director_corrects_it(
+    tmp_path: Path,
+) -> None:
+    """A clock set ahead blocks every act, the session key's vouching too: the terminal
+    goes on with the key unlocked in its own process, writes no unlock file, and the
+    Director can still correct the clock (R25, R26)."""
+    from ledger.app import open_ledger
+    from ledger.errors import NotPermitted
+
+    bindir = str(Path(sys.executable).parent)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CUSTODES_")},
+        "PATH": bindir + os.pathsep + os.environ["PATH"],
+        "CUSTODES_DATA_DIR": str(tmp_path / "d"),
+    }
+    secret = passphrase(DIRECTOR).encode()
+    _pty_session("custodes init --director 'Dana Director'", env, [secret, secret])
+    ahead = open_ledger(
+        DataDir.open(tmp_path / "d"), clock=ManualClock(datetime.now(UTC) + timedelta(days=30))
+    )
+    try:  # the Director's own refused attempt, recorded by a clock 30 days ahead
+        ahead.authenticate(DIRECTOR, secret)
+        with pytest.raises(NotPermitted):
+            ahead.register_camera(
+                "x", location="x", zone="restroom", signage_posted=True, actor=DIRECTOR
+            )
+    finally:
+        ahead.close()
+    shown = _pty_session(
+        "custodes login 'Dana Director'; custodes clock show; echo show=$?; "
+        "custodes clock correct --reason 'test host clock' --as 'Dana Director'; "
+        "custodes clock show; echo show=$?",
+        env,
+        [secret, secret],  # asked again: nothing was remembered
+    )
+    assert "not remembered for this terminal" in shown, shown
+    assert "show=1" in shown and "BLOCKED: 1 act(s)" in shown
+    assert "Clock corrected at entry" in shown and "show=0" in shown
+    assert not list((tmp_path / "d" / "sessions").glob("*.unlock"))
