@@ -67,6 +67,7 @@ VERIFIED = "ledger.verification_records:VerificationRecord.LedgerVerified"
 # How many acts back a recorded verification may name the chain's end it verified (a
 # verification is recorded once it ends; others' acts may come between).
 VERIFIED_WINDOW = 65_536
+ACT_WINDOW = 65_536  # how far back a clock correction may reach, in acts
 MAX_SESSION = MAX_UNLOCK + CLOCK_TOLERANCE  # the longest unlock a site may give, vouched
 RECORD_ISSUED = "ledger.disclosure_records:DisclosureRecord.RecordIssued"
 
@@ -82,6 +83,7 @@ class KeyInForce:
     # a session key (custodes login): the member's key that vouched for it, and its end
     parent: str | None = None
     expires: datetime | None = None
+    vouched_at: datetime | None = None  # the vouching act's recorded time
 
 
 @dataclass
@@ -156,6 +158,8 @@ class ActChecker:
     # an act recorded after it was recorded by a clock set ahead (R26). None: not checked.
     now: datetime | None = None
     head_time: datetime | None = None  # the time of the act just closed
+    # each of the latest acts' last position -> its time (what a correction names)
+    end_times: OrderedDict[int, datetime] = field(default_factory=OrderedDict)
     corrections: list[Correction] = field(default_factory=list)
     # The first act recorded after ``now`` since the last correction: damage unless a
     # correction later sets its time aside.
@@ -267,25 +271,32 @@ class ActChecker:
             self.corrections.append(correction)
             self.ahead = None  # what it set aside is no longer damage
             self.last_time = statement.time
-        else:
-            if (
-                self.ahead is None
-                and self.now is not None
-                and statement.time > self.now + self.tolerance
-            ):
-                self.ahead = Deferred(
-                    Damage(
-                        at,
-                        "clock",
-                        f"recorded at {statement.time.isoformat()}, after this verification "
-                        f"({self.now.isoformat(timespec='seconds')}): the clock that recorded "
-                        "it was set ahead, and no clock correction sets it aside",
-                    ),
-                    act.before,
-                    self.acts,
-                )
+            for k in self.keys.values():  # sessions vouched by the clock set ahead end now
+                vouched, ends = k.vouched_at, k.expires
+                if vouched and ends and vouched > statement.time + self.tolerance:
+                    k.expires = min(ends, statement.time)
+        if (
+            self.ahead is None
+            and self.now is not None
+            and statement.time > self.now + self.tolerance
+        ):
+            self.ahead = Deferred(
+                Damage(
+                    at,
+                    "clock",
+                    f"recorded at {statement.time.isoformat()}, after this verification "
+                    f"({self.now.isoformat(timespec='seconds')}): the clock that recorded "
+                    "it was set ahead, and no clock correction sets it aside",
+                ),
+                act.before,
+                self.acts,
+            )
+        if correction is None:
             self.last_time = max(self.last_time or statement.time, statement.time)
         self.head_time = statement.time
+        self.end_times[act.last] = statement.time
+        if len(self.end_times) > ACT_WINDOW:
+            self.end_times.popitem(last=False)
         self.last_signer = key
         self.acts += 1
         self.signers[key.name] = self.signers.get(key.name, 0) + 1
@@ -323,6 +334,36 @@ class ActChecker:
         from_position, acts = f["from_position"], f["acts"]
         if not (type(from_position) is int and 1 <= from_position < at and type(acts) is int):
             raise ValueError(f"the clock correction at {at} names no acts before it")
+        # Red team (session 15): the correction itself must say the truth about the acts
+        # it sets aside, or it can backdate what follows it.
+        if not statement.time + self.tolerance < set_aside:
+            return Damage(
+                at, "clock", "a clock correction timed no earlier than the time it sets aside"
+            )
+        before = self.end_times.get(from_position - 1) if from_position > 1 else None
+        if before is None:
+            return Damage(
+                at,
+                "not permitted",
+                f"a clock correction from entry {from_position}: not after one of the "
+                f"{ACT_WINDOW:,} acts before it (the ledger's first act is never set aside)",
+            )
+        if statement.time < before - self.tolerance:
+            return Damage(
+                at,
+                "clock",
+                f"a clock correction timed {statement.time.isoformat()}, before the act it "
+                f"keeps at entry {from_position - 1} ({before.isoformat()})",
+            )
+        ahead = [t for p, t in self.end_times.items() if p >= from_position]
+        if len(ahead) != acts or any(t <= statement.time + self.tolerance for t in ahead):
+            return Damage(
+                at,
+                "forged",
+                f"a clock correction names {acts} act(s) recorded ahead from entry "
+                f"{from_position}; the chain holds {len(ahead)} act(s) there, "
+                f"{sum(t > statement.time + self.tolerance for t in ahead)} of them ahead of it",
+            )
         return Correction(
             at, key.name, statement.time, set_aside, from_position, acts, str(f["reason"])
         )
@@ -412,7 +453,7 @@ class ActChecker:
             return Damage(event.position, "forged", "a session key enrolled twice")
         self.keys[f["key_id"]] = KeyInForce(
             member, parent.name, parent.role, public, event.position,
-            parent=f["parent_key_id"], expires=expires,
+            parent=f["parent_key_id"], expires=expires, vouched_at=moment,
         )  # fmt: skip
         return None
 
@@ -425,6 +466,8 @@ class ActChecker:
             public.verify(proof, enrolment_message(member, f["key_id"], f["role"]))
         except (ValueError, InvalidSignature) as e:
             return Damage(event.position, "forged", f"a key enrolment without proof ({e})")
+        if f["key_id"] in self.keys:  # a revoked key is never revived (red team, session 15)
+            return Damage(event.position, "forged", f"key {f['key_id']} enrolled twice")
         for other in self.keys.values():
             if other.revoked_at is not None or other.parent is not None:
                 continue  # a session key is not a member's key (it ends with its own)

@@ -24,7 +24,7 @@ from eventsourcing.utils import get_topic
 from ledger import rules
 from ledger.acts import ActRequest, Signer, act_time, format_time, key_id
 from ledger.chain_reader import ChainReader
-from ledger.clock import Clock, system_clock
+from ledger.clock import CLOCK_TOLERANCE, Clock, system_clock
 from ledger.datadir import DataDir
 from ledger.domain import Actor, LedgerAggregate
 from ledger.errors import (
@@ -547,14 +547,17 @@ def _session_in_force(member: StaffMember, signer: Signer, now: datetime) -> boo
     the expiry it claims, it has not ended, and the member has not changed their passphrase
     since (a change says the old one may be known: its sessions end with it)."""
     vouched = getattr(member, "sessions", {}).get(signer.key_id)
-    changed = getattr(member, "passphrase_changed_at", None)
+    changed = getattr(member, "passphrase_changed_version", None)
     return (
         vouched is not None
         and vouched["parent"] == member.key_id
         and signer.expires is not None
         and format_time(signer.expires) == vouched["expires"]
         and now < signer.expires
-        and (changed is None or datetime.fromisoformat(vouched["at"]) >= changed)
+        # vouched by a clock set ahead (red team, session 15): not a session of this clock's
+        and datetime.fromisoformat(vouched["at"]) <= now + CLOCK_TOLERANCE
+        # the member's own order of events: a session from before a passphrase change ends
+        and (changed is None or vouched.get("version", 0) > changed)
     )
 
 

@@ -97,6 +97,12 @@ class ClockCommands(LedgerBase):
                 f"the ledger's last act (recorded {shown}) is not ahead of this clock "
                 f"({format_time(state.now)}): there is nothing to set aside"
             )
+        if state.from_position <= 1:
+            raise InvalidInput(
+                "every act in the ledger, its first included, is timed ahead of this clock: "
+                "this host's clock is wrong, not the ledger's; correct it (NTP). Nothing was "
+                "recorded"
+            )
         site = self.site()
         site.trigger_event(
             Site.ClockCorrected,

@@ -260,12 +260,15 @@ def issue_checkpoint(
     reader: ChainReader, *, origin: str, signing_key: Any, now: datetime
 ) -> tuple[Checkpoint, str]:
     """Verify everything, then sign the tree head over every verified entry."""
-    return sign_verified(verified(reader), origin=origin, signing_key=signing_key, now=now)
+    return sign_verified(verified(reader, now=now), origin=origin, signing_key=signing_key, now=now)
 
 
-def verified(reader: ChainReader) -> TreeResult:
-    """Verify and extend the tree; LedgerTampered (exit 3) at the first damage."""
-    outcome = verify_and_extend(reader)
+def verified(reader: ChainReader, *, now: datetime | None = None) -> TreeResult:
+    """Verify and extend the tree; LedgerTampered (exit 3) at the first damage. ``now``:
+    the command's clock, so that an act recorded after it (a clock set ahead) is damage
+    here as in ``custodes verify`` (red team, session 15: a checkpoint signed a chain
+    ``verify`` called damaged)."""
+    outcome = verify_and_extend(reader, acts=ActChecker(now=now))
     if outcome.verify.damage is not None:
         raise LedgerTampered(outcome.verify.damage)
     return outcome

@@ -113,7 +113,7 @@ def write_disclosure_record(
     assert datadir is not None
     to = check_new_directory(to)
     reader = open_chain(datadir)
-    verified(reader)  # a tampered ledger: exit 3 before anything is recorded
+    verified(reader, now=ledger.clock())  # a tampered ledger: exit 3 before anything is recorded
     record, record_uuid = ledger.issue_disclosure_record(ref, actor=actor, release=release)
     work = Path(tempfile.mkdtemp(prefix=f".{to.name}.", suffix=".record", dir=to.parent))
     try:

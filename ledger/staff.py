@@ -87,6 +87,7 @@ class StaffMember(LedgerAggregate):
                 "parent": self.parent_key_id,
                 "expires": self.expires,
                 "at": self.timestamp.isoformat(),
+                "version": self.originator_version,  # judged by order, not by time
             }
 
     class PassphraseChanged(LedgerAggregate.Event):
@@ -95,6 +96,7 @@ class StaffMember(LedgerAggregate):
         def apply(self, aggregate: StaffMember) -> None:
             # a browser session begun before it ends (web.app; red team, session 13)
             aggregate.passphrase_changed_at = self.timestamp
+            aggregate.passphrase_changed_version = self.originator_version
 
     # ---- authentication failures and lockout (encrypted) ----------------------------
 
@@ -163,6 +165,7 @@ class StaffMember(LedgerAggregate):
         self.locked_out_until: datetime | None = None  # a Director's lockout lapses then
         self.delegations: dict[str, dict[str, Any]] = {}
         self.passphrase_changed_at: datetime | None = None
+        self.passphrase_changed_version: int | None = None
         self.sessions: dict[str, dict[str, str]] = {}  # session key id -> parent, expires
 
     def locked(self, now: datetime) -> bool:

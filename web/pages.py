@@ -205,13 +205,15 @@ def verify_now() -> Response:
     ledger, signed by this member, so the home page shows it after a restart and
     ``custodes verify --record`` from cron sees the same record; a failure is kept in the data
     directory instead, never appended to the chain it found damaged (``keep_failure``)."""
+    from ledger.act_check import ActChecker
     from ledger.integrity import open_chain, verify_chain
     from ledger.verification_commands import keep_failure
 
     d = desk()
     with acting() as (ledger, me):
         ledger.authorize(me, "verify the ledger", OVERSIGHT, rules.STAFF_ROLE)
-        result = verify_chain(open_chain(d.datadir))
+        # with the server's clock: an act recorded ahead of it is damage, as in verify
+        result = verify_chain(open_chain(d.datadir), acts=ActChecker(now=d.now()))
         if not result.ok:
             keep_failure(d.datadir.path, result, by=me, via="web", at=d.now())
             return redirect("/")  # type: ignore[return-value]

@@ -374,6 +374,7 @@ def test_a_person_types_the_passphrase_once_for_several_acts_until_logout(tmp_pa
     assert not list((tmp_path / "d" / "sessions").glob("*.unlock"))
 
 
+@pytest.mark.sqlite_only  # `custodes init` in the terminal makes an embedded ledger
 def test_signing_in_on_a_blocked_ledger_keeps_no_file_and_the_director_corrects_it(
     tmp_path: Path,
 ) -> None:
