@@ -8,12 +8,14 @@ area for thirty days": every deadline then followed the number, not the words th
 approved. So before a version is adopted its text is read for the two things the policy's
 words fix and the parameters repeat:
 
-* how many days recorded footage is kept: every "N days" (in words or figures, "thirty
-  (30) days", "a thirty-day period" too; "N weeks" counts as 7N days) in a sentence about footage, recordings or images being kept, secured,
-  retained, stored or deleted. ``footage.retention_days`` must be one of them;
-* who may see archived footage: the roles named in a sentence about access to archived
-  footage (the Director, the Business Manager). ``footage.archive_viewer_roles`` must name
-  exactly those.
+* how many days recorded footage is kept: the first "N days" (in words or figures,
+  "thirty (30) days", "a thirty-day period" too; "N weeks" counts as 7N days) in the first
+  sentence about footage, recordings or images being kept, secured, retained, stored or
+  deleted that is not about keeping some of it longer. ``footage.retention_days`` must be
+  that number;
+* who may see archived footage: the roles named in every sentence about access to
+  archived footage (the Director, the Business Manager, and anyone else it names).
+  ``footage.archive_viewer_roles`` must name exactly those.
 
 A text that states neither (other wording, another language) is not checked on that
 point, and the adoption says so; a text that states one and parameters that disagree are
@@ -40,15 +42,24 @@ _TENS = {
 }  # fmt: skip
 _NUMBER_WORDS = {*_ONES, *_TENS, "hundred", "and", "a"}
 
-_FOOTAGE = re.compile(r"\b(footage|recordings?|recorded|video|images?)\b")
+_FOOTAGE = re.compile(r"\b(footage|recordings?|recorded|videos?|images?|cctv|camera data)\b")
 _KEPT = re.compile(
-    r"\b(kept|keep|retained|retain|secured|stored|store|saved|held|preserved|maintained|"
-    r"deleted|erased|overwritten|purged|destroyed)\b"
+    r"\b(kept|keeps?|retained|retains?|secured|stored|stores?|saved|saves?|held|holds?|"
+    r"preserved|preserves?|maintained|maintains?|deleted|erased|overwritten|purged|destroyed)\b"
 )
+# a sentence about keeping footage longer (a flag, a hold, evidence): not the basic period
+_LONGER = re.compile(
+    r"\b(longer|evidence|flag\w*|incident\w*|misbehavio\w*|investigation\w*|holds?|"
+    r"litigation|subpoena\w*|requests?)\b"
+)
+_PRONOUN = re.compile(r"^\W*(it|they|these|this|such)\b")
 _ARCHIVE = re.compile(r"\barchiv(ed|e)\b")
-_ACCESS = re.compile(r"\b(access|view|viewed|viewing|restricted|limited|only)\b")
+_ACCESS = re.compile(r"\b(access|view|viewed|viewing|views|restricted|see|seen|watch\w*)\b")
+_OTHERS = re.compile(r"\b(staff|employees?|counsel|attorneys?|anyone|everyone|volunteers?)\b")
 _TOKEN = re.compile(r"\(\d{1,4}\)|\d{1,4}|[a-z]+(?:-[a-z]+)*")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n\s*\n|\n(?=\s*[-*•])")
+# abbreviations whose full stop ends no sentence ("e.g. the lobby", "approx. thirty days")
+_ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|approx|etc|incl|no|vs|cf)\.", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,7 @@ class TextCheck:
 
 
 def check_text(text: str, params: PolicyParams) -> TextCheck:
+    text = _ABBREVIATIONS.sub(lambda m: m.group(1).replace(".", ""), text)
     sentences = [" ".join(s.split()) for s in _SENTENCE.split(text) if s.strip()]
     check = TextCheck()
     _retention(sentences, params, check)
@@ -69,45 +81,60 @@ def check_text(text: str, params: PolicyParams) -> TextCheck:
 
 
 def _retention(sentences: list[str], params: PolicyParams, check: TextCheck) -> None:
-    stated: dict[int, str] = {}
+    """The basic period is the first number of days the text gives for keeping footage,
+    in a sentence that is not about keeping it longer (evidence, a flag, a hold); "it is
+    kept for thirty days" after a sentence about footage counts (red team, session 15:
+    any day count anywhere was taken, "evidence ... saved up to 365 days" included)."""
+    stated: tuple[int, str] | None = None
+    about_footage = False
     for sentence in sentences:
         low = sentence.lower()
-        if _FOOTAGE.search(low) and _KEPT.search(low):
-            for days in day_counts(low):
-                stated.setdefault(days, sentence)
+        footage = bool(_FOOTAGE.search(low)) or (about_footage and bool(_PRONOUN.search(low)))
+        about_footage = bool(_FOOTAGE.search(low))
+        if footage and _KEPT.search(low) and not _LONGER.search(low):
+            counts = day_counts(low)
+            if counts:
+                stated = (counts[0], sentence)
+                break
     want = params.retention_days
-    if not stated:
+    if stated is None:
         check.unchecked.append(
             "footage.retention_days: the text states no number of days footage is kept"
         )
-    elif want in stated:
-        check.agreed.append(
-            f"footage.retention_days = {want}: the text says {_quote(stated[want])}"
-        )
+    elif want == stated[0]:
+        check.agreed.append(f"footage.retention_days = {want}: the text says {_quote(stated[1])}")
     else:
-        days, sentence = next(iter(stated.items()))
         check.disagreements.append(
-            f"footage.retention_days = {want}, but the text says {days} days "
-            f"({_quote(sentence)}): adopt a text and parameters that agree"
+            f"footage.retention_days = {want}, but the text says {stated[0]} days "
+            f"({_quote(stated[1])}): adopt a text and parameters that agree"
         )
 
 
 def _archive_viewers(sentences: list[str], params: PolicyParams, check: TextCheck) -> None:
+    """Every sentence about access to archived footage that names the Director (red team,
+    session 15: only the first was read, and staff or counsel named beside her passed)."""
+    named: set[str] = set()
+    quoted: list[str] = []
     for sentence in sentences:
-        low = sentence.lower()
+        low = sentence.lower().replace("-", " ")
         if not (_ARCHIVE.search(low) and _ACCESS.search(low) and "director" in low):
             continue
-        named = {"director"} | ({"business_manager"} if "business manager" in low else set())
+        quoted.append(sentence)
+        named.add("director")
+        if "business manager" in low:
+            named.add("business_manager")
+        named.update(m.group(1).rstrip("s") for m in _OTHERS.finditer(low))
+    if quoted:
         want = set(params.archive_viewer_roles)
         shown = ", ".join(sorted(want))
         if named == want:
             check.agreed.append(
-                f"footage.archive_viewer_roles = {shown}: the text says {_quote(sentence)}"
+                f"footage.archive_viewer_roles = {shown}: the text says {_quote(quoted[0])}"
             )
         else:
             check.disagreements.append(
                 f"footage.archive_viewer_roles = {shown}, but the text names "
-                f"{', '.join(sorted(named))} ({_quote(sentence)}): adopt a text and "
+                f"{', '.join(sorted(named))} ({_quote(quoted[0])}): adopt a text and "
                 "parameters that agree"
             )
         return

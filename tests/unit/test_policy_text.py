@@ -75,3 +75,37 @@ def test_a_text_that_states_neither_is_not_checked() -> None:
     _, params = _mahomet()
     check = check_text("Footage is kept for a month. Staff may not watch it.", params)  # type: ignore[arg-type]
     assert check.disagreements == [] and len(check.unchecked) == 2
+
+
+MAHOMET_ROLES = ("business_manager", "director")
+
+
+@pytest.mark.parametrize(
+    ("text", "days", "roles", "refused"),
+    [
+        # red team, session 15: wordings that slipped past or were taken loosely
+        ("The library retains recorded footage for thirty days.", 365, MAHOMET_ROLES, True),
+        ("Recorded footage (e.g. from the lobby) is kept approx. thirty days.", 365,
+         MAHOMET_ROLES, True),
+        ("Recorded footage shows the lobby. It is kept for thirty days.", 365, MAHOMET_ROLES,
+         True),
+        ("Recorded footage is secured for thirty days. Images that show evidence of "
+         "misbehavior will be saved up to 365 days.", 365, MAHOMET_ROLES, True),
+        ("Recorded footage is kept thirty days, and never for 365 days.", 365,
+         MAHOMET_ROLES, True),
+        ("Recorded footage is secured for thirty days. Images that show evidence of "
+         "misbehavior will be saved up to 365 days.", 30, MAHOMET_ROLES, False),
+        ("Questions about archived footage go only to the director or the business manager. "
+         "Access to the archived footage is restricted to the library director.", 30,
+         MAHOMET_ROLES, True),
+        ("Access to the archived footage is restricted to the director and library staff.",
+         30, ("director",), True),
+        ("Access to the archived footage is restricted to the director and the "
+         "Business-Manager.", 30, MAHOMET_ROLES, False),
+    ],
+)  # fmt: skip
+def test_red_team_wordings(text: str, days: int, roles: tuple[str, ...], refused: bool) -> None:
+    _, params = _mahomet()
+    params = dataclasses.replace(params, retention_days=days, archive_viewer_roles=roles)  # type: ignore[type-var]
+    check = check_text(text, params)  # type: ignore[arg-type]
+    assert bool(check.disagreements) is refused, (check.disagreements, check.agreed)
