@@ -64,10 +64,10 @@ from ledger.unlock import MAX_UNLOCK
 
 RELEASED = "ledger.disclosure:Request.DisclosureReleased"
 VERIFIED = "ledger.verification_records:VerificationRecord.LedgerVerified"
-# How many acts back a recorded verification may name the chain's end it verified (a
-# verification is recorded once it ends; others' acts may come between).
-VERIFIED_WINDOW = 65_536
-ACT_WINDOW = 65_536  # how far back a clock correction may reach, in acts
+# How many acts back the checker remembers the chain's act boundaries: how far a clock
+# correction may reach, and a recorded verification may name the end it verified (it is
+# recorded once it ends; others' acts may come between).
+ACT_WINDOW = 65_536
 MAX_SESSION = MAX_UNLOCK + CLOCK_TOLERANCE  # the longest unlock a site may give, vouched
 RECORD_ISSUED = "ledger.disclosure_records:DisclosureRecord.RecordIssued"
 
@@ -143,6 +143,16 @@ class Deferred:
 
 
 @dataclass
+class Boundary:
+    """The chain at the end of an act: that act's time, and once the next act is read,
+    the head there and the number of acts up to it."""
+
+    time: datetime | None = None
+    head: bytes | None = None
+    acts: int = 0
+
+
+@dataclass
 class ActChecker:
     """The ``ledger.chain.ActVerifier`` that ``custodes verify`` uses."""
 
@@ -158,8 +168,8 @@ class ActChecker:
     # an act recorded after it was recorded by a clock set ahead (R26). None: not checked.
     now: datetime | None = None
     head_time: datetime | None = None  # the time of the act just closed
-    # each of the latest acts' last position -> its time (what a correction names)
-    end_times: OrderedDict[int, datetime] = field(default_factory=OrderedDict)
+    # the chain's length at each of the latest ``ACT_WINDOW`` act ends -> what it was there
+    ends: OrderedDict[int, Boundary] = field(default_factory=OrderedDict)
     corrections: list[Correction] = field(default_factory=list)
     # The first act recorded after ``now`` since the last correction: damage unless a
     # correction later sets its time aside.
@@ -172,6 +182,8 @@ class ActChecker:
         """The first damage of this act, reported at its first entry (none of its entries
         is attested), or None."""
         at = act.first
+        boundary = self.ends.setdefault(act.first - 1, Boundary())
+        boundary.head, boundary.acts = act.before, self.acts
         try:
             envelope = Envelope.from_bytes(record)
             statement = Statement.from_bytes(envelope.statement)
@@ -294,9 +306,9 @@ class ActChecker:
         if correction is None:
             self.last_time = max(self.last_time or statement.time, statement.time)
         self.head_time = statement.time
-        self.end_times[act.last] = statement.time
-        if len(self.end_times) > ACT_WINDOW:
-            self.end_times.popitem(last=False)
+        self.ends[act.last] = Boundary(statement.time)
+        while len(self.ends) > ACT_WINDOW:
+            self.ends.popitem(last=False)
         self.last_signer = key
         self.acts += 1
         self.signers[key.name] = self.signers.get(key.name, 0) + 1
@@ -340,7 +352,8 @@ class ActChecker:
             return Damage(
                 at, "clock", "a clock correction timed no earlier than the time it sets aside"
             )
-        before = self.end_times.get(from_position - 1) if from_position > 1 else None
+        kept = self.ends.get(from_position - 1) if from_position > 1 else None
+        before = kept.time if kept is not None else None
         if before is None:
             return Damage(
                 at,
@@ -355,7 +368,7 @@ class ActChecker:
                 f"a clock correction timed {statement.time.isoformat()}, before the act it "
                 f"keeps at entry {from_position - 1} ({before.isoformat()})",
             )
-        ahead = [t for p, t in self.end_times.items() if p >= from_position]
+        ahead = [b.time for p, b in self.ends.items() if p >= from_position and b.time]
         if len(ahead) != acts or any(t <= statement.time + self.tolerance for t in ahead):
             return Damage(
                 at,
@@ -535,14 +548,9 @@ class DeepActChecker(ActChecker):
         # each request's releases (its aggregate id -> their inventory digests, in order),
         # so that each disclosure record is checked against the release it describes
         self.releases: dict[UUID, list[str]] = {}
-        # the chain's end before each of the latest acts: its length -> (head, acts)
-        self.ends: OrderedDict[int, tuple[bytes, int]] = OrderedDict()
 
     def close(self, act: PendingAct, record: bytes) -> Damage | None:
         before = self.last_time
-        self.ends[act.first - 1] = (act.before, self.acts)
-        if len(self.ends) > VERIFIED_WINDOW:
-            self.ends.popitem(last=False)
         damage = super().close(act, record)
         if damage is not None:
             return damage
@@ -594,20 +602,20 @@ class DeepActChecker(ActChecker):
             if topic != VERIFIED:
                 continue
             seen = self.ends.get(event.entries) if 0 <= event.entries < first else None
-            if seen is None:
+            if seen is None or seen.head is None:
                 return Damage(
                     position,
                     "forged",
                     f"a recorded verification names {event.entries} entries verified, not the "
-                    f"end of one of the {VERIFIED_WINDOW:,} acts before it",
+                    f"end of one of the {ACT_WINDOW:,} acts before it",
                 )
-            if (seen[0].hex(), seen[1]) != (event.head, event.acts):
+            if (seen.head.hex(), seen.acts) != (event.head, event.acts):
                 return Damage(
                     position,
                     "forged",
                     f"a recorded verification names head {event.head[:16]}... and "
                     f"{event.acts} acts at {event.entries} entries; the chain had "
-                    f"{seen[0].hex()[:16]}... and {seen[1]} acts there",
+                    f"{seen.head.hex()[:16]}... and {seen.acts} acts there",
                 )
         return None
 
