@@ -34,6 +34,7 @@ from ledger.errors import (
     NotAuthenticated,
     NotFound,
     NotPermitted,
+    unrecorded,
 )
 from ledger.names import NameRefused
 from ledger.permissions import GATE_TOPICS, may_sign
@@ -361,15 +362,8 @@ class LedgerBase(Application):
         )
         try:
             self.save(refusal)
-        except ClockBehind as e:
-            # A clock set ahead blocks every act, this refusal's too: refused all the same.
-            raise NotPermitted(
-                rule,
-                f"{message} (not recorded: the ledger's last act is timed "
-                f"{e.last.isoformat(timespec='seconds')}, ahead of this clock; see: custodes "
-                "clock show)",
-                recorded=False,
-            ) from e
+        except ClockBehind as e:  # a clock set ahead blocks every act, this refusal's too
+            raise unrecorded(rule, message, e) from e
         raise NotPermitted(rule, message)
 
     def staff(self) -> list[StaffView]:

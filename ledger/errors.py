@@ -28,6 +28,18 @@ class NotPermitted(LedgerError):
         self.recorded = recorded
 
 
+def unrecorded(rule: Rule, message: str, blocked: ClockBehind) -> NotPermitted:
+    """The refusal of ``message`` that a clock set ahead kept from being recorded (R26):
+    refused all the same, saying it was not recorded."""
+    return NotPermitted(
+        rule,
+        f"{message} (not recorded: the ledger's last act is timed "
+        f"{blocked.last.isoformat(timespec='seconds')}, ahead of this clock; see: custodes "
+        "clock show)",
+        recorded=False,
+    )
+
+
 class NotFound(LedgerError):
     """An object the command names does not exist."""
 

@@ -31,7 +31,14 @@ from ledger.acts import (
 from ledger.application import StaffView, _staff_view
 from ledger.clock import CLOCK_TOLERANCE
 from ledger.domain import Actor
-from ledger.errors import ClockBehind, InvalidInput, KeyError_, NotFound, NotPermitted
+from ledger.errors import (
+    ClockBehind,
+    InvalidInput,
+    KeyError_,
+    NotFound,
+    NotPermitted,
+    unrecorded,
+)
 from ledger.names import NameRefused, check_name, look_alike, normalize_name
 from ledger.policy_commands import PolicyCommands
 from ledger.policy_params import DEFAULT_PROFILE, parse_params, profile_files
@@ -754,13 +761,7 @@ class IdentityCommands(PolicyCommands):
         try:
             self.save(member)
         except ClockBehind as e:  # a clock set ahead blocks every act: refused all the same
-            raise NotPermitted(
-                rules.STAFF_AUTHENTICATED,
-                f"{cause} for {member.name} (not recorded: the ledger's last act is timed "
-                f"{e.last.isoformat(timespec='seconds')}, ahead of this clock; see: custodes "
-                "clock show)",
-                recorded=False,
-            ) from e
+            raise unrecorded(rules.STAFF_AUTHENTICATED, f"{cause} for {member.name}", e) from e
 
 
 def _typed_name(name: str) -> str:
