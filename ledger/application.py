@@ -540,8 +540,8 @@ def _session_in_force(member: StaffMember, signer: Signer, now: datetime) -> boo
     """Whether the ledger vouched for this session key, by the member's key in force, with
     the expiry it claims, it has not ended, and the member has not changed their passphrase
     since (a change says the old one may be known: its sessions end with it)."""
-    vouched = getattr(member, "sessions", {}).get(signer.key_id)
-    changed = getattr(member, "passphrase_changed_version", None)
+    vouched = member.sessions.get(signer.key_id)
+    changed = member.passphrase_changed_version
     return (
         vouched is not None
         and vouched["parent"] == member.key_id

@@ -98,7 +98,7 @@ class Site(LedgerAggregate):
         reason: str
 
         def apply(self, aggregate: Site) -> None:
-            aggregate.__dict__.setdefault("clock_corrections", []).append(self)
+            aggregate.clock_corrections.append(self)
 
     def __init__(
         self,

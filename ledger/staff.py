@@ -82,8 +82,7 @@ class StaffMember(LedgerAggregate):
         expires: str
 
         def apply(self, aggregate: StaffMember) -> None:
-            sessions = aggregate.__dict__.setdefault("sessions", {})
-            sessions[self.key_id] = {
+            aggregate.sessions[self.key_id] = {
                 "parent": self.parent_key_id,
                 "expires": self.expires,
                 "at": self.timestamp.isoformat(),
@@ -166,7 +165,7 @@ class StaffMember(LedgerAggregate):
         self.delegations: dict[str, dict[str, Any]] = {}
         self.passphrase_changed_at: datetime | None = None
         self.passphrase_changed_version: int | None = None
-        self.sessions: dict[str, dict[str, str]] = {}  # session key id -> parent, expires
+        self.sessions: dict[str, dict[str, Any]] = {}  # key id -> parent, expires, at, version
 
     def locked(self, now: datetime) -> bool:
         """Locked out at ``now``: until the Director unlocks the member, but the Director's
