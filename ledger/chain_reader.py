@@ -110,20 +110,24 @@ class ChainReader:
         while rows := cur.fetchmany(self.batch):
             yield from rows
 
-    def head(self) -> tuple[int, bytes]:
+    def head_entry(self) -> tuple[int, bytes, bytes | None]:
+        """The last entry's position, entry hash and act record (every act ends with one),
+        in one query."""
         with self._connection() as conn:
             cur = conn.cursor()
             cur.execute(self.recorder._head_sql)
             row = cur.fetchone()
-        return (row[0], bytes(row[1])) if row else (0, GENESIS)
+        if not row:
+            return 0, GENESIS, None
+        return row[0], bytes(row[1]), bytes(row[2]) if row[2] is not None else None
+
+    def head(self) -> tuple[int, bytes]:
+        position, entry, _act = self.head_entry()
+        return position, entry
 
     def head_act(self) -> bytes | None:
         """The act record of the last entry (every act ends with one)."""
-        with self._connection() as conn:
-            cur = conn.cursor()
-            cur.execute(self.recorder._head_sql)
-            row = cur.fetchone()
-        return bytes(row[2]) if row and row[2] is not None else None
+        return self.head_entry()[2]
 
     def acts_after(self, moment: datetime) -> tuple[list[tuple[int, datetime]], int]:
         """The acts at the chain's end recorded after ``moment`` (a clock set ahead, R26),

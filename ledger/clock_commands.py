@@ -67,8 +67,8 @@ class ClockCommands(LedgerBase):
     def clock_state(self) -> ClockState:
         now = self.clock()
         reader = self.chain_reader()
-        head, _ = reader.head()
-        last = act_time(reader.head_act())
+        head, _, record = reader.head_entry()
+        last = act_time(record)
         if last is None or last <= now + CLOCK_TOLERANCE:
             return ClockState(now, head, last, [], head + 1)
         ahead, first = reader.acts_after(now + CLOCK_TOLERANCE)
