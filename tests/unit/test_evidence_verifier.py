@@ -217,3 +217,16 @@ def test_the_scripts_content_digest_is_the_ledgers() -> None:
     ]
     ours = content_digest(clips, "R-2026-0004", "2026-11-05T15:00:00.000000Z")
     assert v.content_digest(clips, "R-2026-0004", "2026-11-05T15:00:00.000000Z") == ours
+
+
+def test_the_standalone_verifier_copies_the_ledgers_constants_exactly() -> None:
+    """verify.py ships alone (standard library only), so it keeps its own copy of what the
+    exporter writes; the two copies must not drift apart."""
+    from ledger import evidence
+
+    for name in (
+        "MANIFEST_FORMAT", "MANIFEST_FORMAT_2", "RECORDED_FIELDS", "RECORDED_RELEASE_FIELDS",
+        "FORMAT_2_CAVEAT", "EXPORT_NAMESPACE", "RECORD_FORMAT", "RECORD_NAMESPACE",
+        "RECORD_DOMAIN", "SUMS", "SIGNATURE",
+    ):  # fmt: skip
+        assert getattr(v, name) == getattr(evidence, name), name
