@@ -59,6 +59,7 @@ from ledger.staff import (
     KEY_REVOKED,
     SERVICE_ROLE,
     SESSION_VOUCHED,
+    SESSIONS_ENDED,
 )
 from ledger.unlock import MAX_UNLOCK
 
@@ -84,6 +85,7 @@ class KeyInForce:
     parent: str | None = None
     expires: datetime | None = None
     vouched_at: datetime | None = None  # the vouching act's recorded time
+    ended_at: int | None = None  # a session key: its member's SessionsEnded, by position
 
 
 @dataclass
@@ -221,6 +223,13 @@ class ActChecker:
                 "revoked key",
                 f"{key.name}'s session key {envelope.kid} ended with the key that vouched for "
                 f"it, revoked at position {parent.revoked_at}",
+            )
+        if key.ended_at is not None:
+            return Damage(
+                at,
+                "revoked key",
+                f"{key.name}'s session key {envelope.kid} ended at position {key.ended_at}, "
+                "with every session of theirs (a passphrase change)",
             )
         try:
             envelope.verify(key.public_key)
@@ -417,6 +426,16 @@ class ActChecker:
                 if key is None or key.member != member:
                     return Damage(event.position, "forged", "a revocation of an unknown key")
                 key.revoked_at = event.position
+            elif event.topic == SESSIONS_ENDED:
+                if signer is None or signer.member != member:
+                    return Damage(
+                        event.position,
+                        "not permitted",
+                        "a member's sessions are ended only by an act of that member",
+                    )
+                for k in self.keys.values():
+                    if k.member == member and k.parent is not None and k.ended_at is None:
+                        k.ended_at = event.position
             elif event.topic == DIRECTOR_DELEGATED:
                 self.delegations[f["delegation_id"]] = Delegation(
                     member, _time(f["start"]), _time(f["until"])

@@ -493,14 +493,14 @@ class IdentityCommands(PolicyCommands):
             key_id_expected=member.key_id,
             name=member.name,
         )
-        member.trigger_event(
-            StaffMember.PassphraseChanged,
-            key_id=member.key_id,
-            actor=who.name,
-            actor_role=who.role,
-            occurred_at=None,
-            timestamp=now,
-        )
+        for event, fields in (
+            (StaffMember.PassphraseChanged, {"key_id": member.key_id}),
+            (StaffMember.SessionsEnded, {"cause": "passphrase changed"}),
+        ):
+            member.trigger_event(
+                event, **fields, actor=who.name, actor_role=who.role, occurred_at=None,
+                timestamp=now,
+            )  # fmt: skip
         self.save(member)
         datadir.replace_staff_key(member.key_id, sealed)
 

@@ -41,6 +41,7 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "ledger.staff:StaffMember.KeyEnrolled": _DIRECTOR,
     "ledger.staff:StaffMember.KeyRevoked": _DIRECTOR,
     "ledger.staff:StaffMember.PassphraseChanged": _ANYONE,
+    "ledger.staff:StaffMember.SessionsEnded": _ANYONE,  # the member's own (act_check)
     # with the member's own key, never a session's (act_check)
     "ledger.staff:StaffMember.SessionKeyVouched": _ANYONE,
     "ledger.staff:StaffMember.AuthenticationFailed": (SERVICE,),

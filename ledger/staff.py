@@ -97,6 +97,18 @@ class StaffMember(LedgerAggregate):
             aggregate.passphrase_changed_at = self.timestamp
             aggregate.passphrase_changed_version = self.originator_version
 
+    class SessionsEnded(LedgerAggregate.Event):
+        """Every session key vouched for this member so far ends here, in the ledger's
+        order (stored in clear, so ``verify`` holds an act such a key signs after it
+        *revoked key*). Recorded with a passphrase change, in the same act: the old
+        passphrase may be known, and so may the sessions it opened (session 16; before,
+        only the commands ended them, from the encrypted ``PassphraseChanged``)."""
+
+        cause: str  # "passphrase changed"
+
+        def apply(self, aggregate: StaffMember) -> None:
+            aggregate.sessions.clear()
+
     # ---- authentication failures and lockout (encrypted) ----------------------------
 
     class AuthenticationFailed(LedgerAggregate.Event):
@@ -207,6 +219,7 @@ DELEGATION_ENDED = _topic(StaffMember.DelegationEnded)
 # tests/unit/test_clock_correction.py checks the two agree.
 CLOCK_CORRECTED = "ledger.site:Site.ClockCorrected"
 SESSION_VOUCHED = _topic(StaffMember.SessionKeyVouched)
+SESSIONS_ENDED = _topic(StaffMember.SessionsEnded)
 CLEAR_TOPICS = frozenset(
     {
         KEY_ENROLLED,
@@ -215,5 +228,6 @@ CLEAR_TOPICS = frozenset(
         DELEGATION_ENDED,
         CLOCK_CORRECTED,
         SESSION_VOUCHED,
+        SESSIONS_ENDED,
     }
 )

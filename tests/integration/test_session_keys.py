@@ -203,3 +203,35 @@ def test_a_passphrase_change_ends_the_members_sessions(data_dir: Path, ledger: L
     fresh = ledger.open_session(STAFF, until=ledger.clock() + timedelta(minutes=10))
     ledger.forget_unlocked()
     assert ledger.unlock_with(fresh).key_id == fresh.key_id  # a session after the change
+
+
+def test_verify_holds_a_session_used_after_a_passphrase_change_revoked(
+    data_dir: Path, ledger: Ledger
+) -> None:
+    """Session 15 left this to the commands: the change was encrypted, so ``verify`` could
+    not see it. The change now records ``SessionsEnded`` in clear, in the same act."""
+    signer = session(ledger, STAFF)
+    ledger.clock.advance(minutes=1)
+    ledger.change_passphrase(
+        actor=STAFF, current=passphrase(STAFF).encode(), new=b"a brand new passphrase 2026"
+    )
+    assert _verify(data_dir)[0].ok
+    ledger.clock.advance(minutes=1)
+    _signed(ledger, signer)  # a copied file, inside its window, around the application
+    result, _ = _verify(data_dir)
+    assert result.damage is not None and result.damage.kind == "revoked key"
+    assert "with every session of theirs" in result.damage.detail
+
+
+def test_sessions_are_ended_only_by_their_member(data_dir: Path, ledger: Ledger) -> None:
+    """A ``SessionsEnded`` on a member's aggregate in an act of someone else's key."""
+    session(ledger, STAFF)
+    member = ledger._get(StaffMember, ledger.member(STAFF).id)
+    member.trigger_event(
+        StaffMember.SessionsEnded, cause="passphrase changed", actor=DIRECTOR,
+        actor_role="director", occurred_at=None, timestamp=ledger.clock(),
+    )  # fmt: skip
+    ledger.save(member)  # signed by the Director's key the keyring holds
+    result, _ = _verify(data_dir)
+    assert result.damage is not None and result.damage.kind == "not permitted"
+    assert "only by an act of that member" in result.damage.detail
