@@ -76,23 +76,25 @@ class SignInThrottle:
         self._failures: dict[str, list[tuple[datetime, str]]] = {}
         self._lock = threading.Lock()
 
-    def wait_until(
-        self, client: str, now: datetime, limit: int, window: timedelta
+    def attempt(
+        self, client: str, now: datetime, limit: int, window: timedelta, name: str
     ) -> datetime | None:
-        """When this client may try again, or None if it may now."""
+        """Count a sign-in from ``client`` as failed before it is tried, and return None;
+        or, when the client has no try left in the window, when it may try again (nothing
+        counted). Checked and counted under one lock (web red team, session 16: the
+        check came first and the count after the passphrase's check, so eight sign-ins
+        posted at once all passed the check, and one computer locked a member out); a
+        sign-in that succeeds takes its count back (``succeeded``)."""
         with self._lock:
             recent = [(t, n) for t, n in self._failures.get(client, []) if now - t < window]
-            self._failures[client] = recent
-            if not recent:
-                self._failures.pop(client, None)
-            return recent[0][0] + window if len(recent) >= max(1, limit) else None
-
-    def failed(self, client: str, now: datetime, name: str = "") -> None:
-        with self._lock:
-            self._failures.setdefault(client, []).append((now, _folded(name)))
+            if len(recent) >= max(1, limit):
+                self._failures[client] = recent
+                return recent[0][0] + window
+            self._failures[client] = [*recent, (now, _folded(name))]
             if len(self._failures) > 10_000:  # bounded: forget the oldest clients
                 for stale in list(self._failures)[:1_000]:
                     del self._failures[stale]
+            return None
 
     def succeeded(self, client: str, name: str) -> None:
         """``name`` signed in from ``client``: its own earlier failures are forgotten."""
@@ -134,11 +136,20 @@ class Desk:
         return self._zone
 
 
-def waitress_options(threads: int) -> dict[str, Any]:
+def waitress_options(threads: int, *, behind_tls_proxy: bool = False) -> dict[str, Any]:
     """How ``custodes serve`` runs waitress: a request body longer than the upload limit
     is refused (413) by waitress from its Content-Length, before the body is read at all
-    (waitress would otherwise buffer it, up to 1 GiB, before the application sees it)."""
-    return {"threads": threads, "ident": "custodes", "max_request_body_size": MAX_UPLOAD_BYTES}
+    (waitress would otherwise buffer it, up to 1 GiB, before the application sees it).
+
+    Behind a TLS proxy the proxy's ``X-Forwarded-*`` headers reach the application, which
+    reads them in one place (``web.command.behind_proxy``; the server listens on this
+    machine only). Waitress removes them by default (web red team, session 16: every
+    client then counted as one unknown address, so four typos anywhere kept everyone
+    from signing in, and every viewing was logged remote)."""
+    options = {"threads": threads, "ident": "custodes", "max_request_body_size": MAX_UPLOAD_BYTES}
+    if behind_tls_proxy:
+        options["clear_untrusted_proxy_headers"] = False
+    return options
 
 
 def freeze_startup_heap() -> None:

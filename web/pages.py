@@ -63,9 +63,10 @@ def login() -> Response:
     client, now = request.remote_addr or "?", d.now()
     site = d.ledger.site()
     form.passphrase.data = ""
-    wait = d.throttle.wait_until(
-        client, now, site.max_failures - 1, timedelta(minutes=site.failure_window_minutes)
-    )
+    wait = d.throttle.attempt(
+        client, now, site.max_failures - 1, timedelta(minutes=site.failure_window_minutes),
+        form.name.data or "",
+    )  # fmt: skip
     if wait is not None:  # nothing is tried, so nothing is recorded
         return page(
             "login.html",
@@ -82,8 +83,7 @@ def login() -> Response:
                 d.datadir, signer, form.code.data or ""
             ):
                 d.ledger.second_factor_failed(signer)
-        except (NotPermitted, NotFound, InvalidInput) as e:
-            d.throttle.failed(client, now, form.name.data or "")
+        except (NotPermitted, NotFound, InvalidInput) as e:  # counted by ``attempt``
             # one message for a wrong passphrase and a wrong code, so the code step never
             # confirms a guessed passphrase (red team, session 13); the ledger records which
             said = str(e)

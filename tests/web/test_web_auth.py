@@ -12,6 +12,7 @@ from flask import Flask
 from ledger.app import open_ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
+from tests.conftest import NOW as NOW_UTC
 from tests.identity import DIRECTOR, passphrase, passphrase_file
 from tests.web.conftest import STAFF, head, kinds_since, post, sign_in, token
 
@@ -91,6 +92,48 @@ def test_a_wrong_passphrase_is_recorded_and_five_lock_the_member_out(
     assert kinds.count("AuthenticationFailed") == 5 and kinds[-1] == "LockedOut"
     response = _login(app, STAFF, passphrase(STAFF), client_addr="192.0.2.8")  # too late
     assert response.status_code == 401 and "locked out" in response.get_data(as_text=True)
+
+
+def test_sign_ins_posted_at_once_get_no_more_tries_than_one_at_a_time(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Web red team (session 16, HIGH): the throttle was checked before the passphrase and
+    counted after it, so eight wrong sign-ins posted at once all passed the check, and one
+    computer locked a member (the Director too) out. Now a try is counted as it begins."""
+    import threading
+
+    start = head(library["data_dir"])
+    barrier = threading.Barrier(8)
+    codes: list[int] = []
+
+    def guess() -> None:
+        client = app.test_client()
+        html = client.get("/login").get_data(as_text=True)
+        barrier.wait()
+        response = client.post(
+            "/login", data={"name": STAFF, "passphrase": "a guess", "csrf_token": token(html)}
+        )
+        codes.append(response.status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [401] * 4 + [429] * 4
+    kinds = kinds_since(library["data_dir"], start)
+    assert kinds.count("AuthenticationFailed") == 4 and "LockedOut" not in kinds
+
+
+def test_the_throttle_counts_a_try_as_it_begins() -> None:
+    from web.app import SignInThrottle
+
+    throttle, now, window = SignInThrottle(), NOW_UTC, timedelta(minutes=15)
+    assert [throttle.attempt("c", now, 4, window, "Sam") for _ in range(4)] == [None] * 4
+    assert throttle.attempt("c", now, 4, window, "Sam") == now + window  # none decided yet
+    assert throttle.attempt("another", now, 4, window, "Sam") is None
+    throttle.succeeded("c", "sam")  # a success takes back that name's counts
+    assert throttle.attempt("c", now, 4, window, "Sam") is None
 
 
 def test_signing_in_as_oneself_does_not_forget_the_guesses_at_someone_else(
@@ -390,3 +433,42 @@ def test_behind_the_proxy_a_request_that_does_not_say_its_client_counts_as_remot
              "wsgi.url_scheme": "http"}, None)  # fmt: skip
     assert seen[1] == "192.0.2.5"
     assert not is_loopback(seen[0])  # the proxy's own 127.0.0.1 is not the client
+
+
+def test_served_by_waitress_behind_the_proxy_the_client_is_the_one_the_proxy_names() -> None:
+    """Web red team (session 16, HIGH): waitress removed X-Forwarded-For before the
+    application saw it, so behind the proxy every client was 0.0.0.0: four typos anywhere
+    kept everyone from signing in (one throttle for all), and every viewing was remote."""
+    import http.client
+    import threading
+
+    from waitress.server import create_server
+
+    from web.app import waitress_options
+    from web.command import behind_proxy
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [f"{environ['REMOTE_ADDR']} {environ['wsgi.url_scheme']}".encode()]
+
+    srv: Any = create_server(
+        behind_proxy(app), host="127.0.0.1", port=0, asyncore_use_poll=True,
+        **waitress_options(1, behind_tls_proxy=True),
+    )  # fmt: skip
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    seen = []
+    try:
+        for headers in (
+            {"X-Forwarded-For": "192.0.2.5", "X-Forwarded-Proto": "https"},
+            {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"},
+            {},  # a proxy that does not say who the client is
+        ):
+            conn = http.client.HTTPConnection("127.0.0.1", srv.effective_port, timeout=10)
+            conn.request("GET", "/", headers=headers)
+            seen.append(conn.getresponse().read().decode())
+            conn.close()
+    finally:
+        srv.close()
+        thread.join(timeout=5)
+    assert seen == ["192.0.2.5 https", "198.51.100.7 https", "0.0.0.0 http"]
