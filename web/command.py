@@ -146,7 +146,9 @@ def serve(
 
     from web.app import waitress_options
 
-    waitress.serve(app, host=host, port=port, **waitress_options(threads))
+    waitress.serve(
+        app, host=host, port=port, **waitress_options(threads, behind_tls_proxy=behind_tls_proxy)
+    )
 
 
 @click.group("totp")
