@@ -1,7 +1,8 @@
 """Evidence exports for an approved request, in the browser (R17, R18): the same use-case
 as ``custodes footage export`` (``capture.export.export_footage``: only the Director or
 the Business Manager, only segments the Director approved; the release, the export and
-each viewing recorded). It runs in the request (a few segments take seconds; redaction
+each viewing recorded), after the member's passphrase again (sudo mode, as for a
+release). It runs in the request (a few segments take seconds; redaction
 longer). The package is written, as on the command line, into the data directory under
 ``exports/web/`` (0700) and offered for download as one zip; the download itself is
 checked by the ledger again (refusals recorded) and recorded as a read of the package
@@ -21,7 +22,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, request
 
 from ledger import rules
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import InvalidInput, NotFound, NotPermitted
 from ledger.outfiles import PRIVATE_DIR
 from web.app import acting, desk
 from web.command import is_loopback
@@ -57,7 +58,7 @@ def export_form(view: dict[str, Any], formdata: Any = None) -> ExportForm:
 @bp.route("/requests/<ref>/export", methods=["POST"])
 def export(ref: str) -> Response:
     from capture.export import export_footage
-    from web.pages import _request_page, _version
+    from web.pages import _request_page, _sudo, _version
 
     d = desk()
     with acting() as (ledger, me):
@@ -81,7 +82,16 @@ def export(ref: str) -> Response:
             )
 
         if not form.validate_on_submit() or not form.segments.data:
-            return again(400, "Choose the segments to export.")
+            form.passphrase.data = ""
+            return again(
+                400, "Choose the segments to export and give your passphrase. Nothing was exported."
+            )
+        try:  # sudo mode: a release of footage (a wrong passphrase recorded, as elsewhere)
+            _sudo(ledger, me, form.passphrase.data or "")
+        except NotPermitted as e:
+            form.passphrase.data = ""
+            return again(403, f"{e}. Nothing was exported.")
+        form.passphrase.data = ""
         encrypted = d.datadir.signing_key_is_encrypted()
         secret = (form.signing_passphrase.data or "").encode() if encrypted else None
         try:

@@ -399,6 +399,11 @@ class ExportForm(FlaskForm):
     # Ticked until the Director unticks it: a clip leaves the library blurred unless
     # someone decides otherwise (over-disclosure cannot be taken back).
     redact_faces = BooleanField("Blur faces (detection only: check the result, R19)", default=True)
+    # an export records a release of footage: sudo mode, as a release (web red team,
+    # session 16: an unattended signed-in browser could release unblurred footage)
+    passphrase = PasswordField(
+        "Your passphrase again (confirms it is you)", validators=[DataRequired(), Length(max=1024)]
+    )
     signing_passphrase = PasswordField(
         "Checkpoint signing key passphrase (only if the key has one)",
         validators=[Optional(), Length(max=1024)],

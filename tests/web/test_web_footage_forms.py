@@ -161,7 +161,18 @@ def test_the_director_exports_the_approved_footage_and_downloads_the_package(
     )
     assert "The decision said: “an open theft investigation”" in html
     start = head(library["data_dir"])
-    response = post(director, f"/requests/{ref}/export", {"segments": library["segment"]},
+    # an export releases footage: the passphrase again, as for a release (web red team,
+    # session 16: none was asked, so an unattended browser released unblurred footage)
+    for data, status in (({}, 400), ({"passphrase": "not hers"}, 403)):
+        response = post(director, f"/requests/{ref}/export",
+                        {"segments": library["segment"], **data}, form_page=f"/requests/{ref}")  # fmt: skip
+        assert response.status_code == status and "Nothing was" in response.get_data(as_text=True)
+    kinds = kinds_since(library["data_dir"], start)  # the request's page read each time
+    assert kinds.count("AuthenticationFailed") == 1  # the wrong passphrase, recorded
+    assert not {"DisclosureReleased", "EvidenceExported", "FootageViewed"} & set(kinds)
+    start = head(library["data_dir"])
+    response = post(director, f"/requests/{ref}/export",
+                    {"segments": library["segment"], "passphrase": passphrase(DIRECTOR)},
                     form_page=f"/requests/{ref}")  # fmt: skip
     assert response.status_code == 302, response.get_data(as_text=True)
     kinds = kinds_since(library["data_dir"], start)
