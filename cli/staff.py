@@ -18,7 +18,7 @@ from cli.output import echo
 from cli.when import WHEN, when_option
 from ledger import rules, sitetime
 from ledger.sitetime import TypedTime
-from ledger.staff import ROLES
+from ledger.staff import ROLES, staff_id
 
 
 @click.group("staff")
@@ -133,6 +133,11 @@ def staff_reset(
     passphrase = new_passphrase(new_passphrase_file, name)
     member = ledger.reset_staff(name, actor=actor, reason=reason, passphrase=passphrase)
     info(f"{member.name} has a new key {member.key_id}; the old one is revoked.")
+    if ctx.datadir().totp_path(staff_id(member.name)).exists():
+        info(
+            f"{member.name}'s one-time codes for the web were sealed under the old key: the web "
+            f'sign-in refuses every code until they run: custodes totp enrol "{member.name}"'
+        )
 
 
 @staff_group.command("passphrase")

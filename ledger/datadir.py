@@ -283,6 +283,11 @@ class DataDir:
         write_secret(temp, _raw_key_b64(key))
         os.replace(temp, path)
 
+    def totp_path(self, member_id: object) -> Path:
+        """Where a member's web one-time-code secret is kept (``web.totp``), sealed under
+        a key derived from their own key: unusable once that key is reset."""
+        return self.path / "keys" / "totp" / f"{member_id}.totp"
+
     def staff_key_path(self, key_id: str) -> Path:
         if not key_id or not all(c in "0123456789abcdef" for c in key_id):
             raise KeyError_(f"bad key id {key_id!r}")

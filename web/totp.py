@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pyotp
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -27,7 +28,7 @@ _used_lock = threading.Lock()
 
 
 def _path(datadir: DataDir, signer: Signer) -> Path:
-    return datadir.path / "keys" / "totp" / f"{signer.member_id}.totp"
+    return datadir.totp_path(signer.member_id)
 
 
 def _aead(signer: Signer) -> AESGCM:
@@ -78,7 +79,16 @@ def check(datadir: DataDir, signer: Signer, code: str, *, at: float | None = Non
     code = "".join(code.split())
     if not code.isdigit():
         return False
-    totp = pyotp.TOTP(secret_of(datadir, signer))
+    try:
+        secret = secret_of(datadir, signer)
+    except InvalidTag:
+        # sealed under a key the member no longer holds (the Director reset it): no code
+        # can be checked, so none is right, and the sign-in is refused and recorded as a
+        # wrong code, saying what a wrong passphrase says (web red team, session 16: an
+        # uncaught error here told a right passphrase from a wrong one, unrecorded). The
+        # member enrols again: ``custodes totp enrol``; ``staff reset`` says so.
+        return False
+    totp = pyotp.TOTP(secret)
     current = int((time.time() if at is None else at) // totp.interval)
     for step in (current, current - 1, current + 1):
         if pyotp.utils.strings_equal(totp.generate_otp(step), code):

@@ -3,7 +3,8 @@ same-origin checks, idle timeout, sign-out, error pages (issue 17, items 1-2).""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyotp
@@ -414,6 +415,45 @@ def test_totp_enrol_on_the_command_line_then_the_sign_in_asks_for_the_code(
     done = CustodesRunner().invoke(custodes, ["--data-dir", data, "totp", "remove", STAFF], env=own)
     assert done.exit_code == 0 and "removed" in done.output
     assert _login(app, STAFF, passphrase(STAFF)).status_code == 302
+
+
+def test_after_a_key_reset_the_old_one_time_codes_refuse_as_a_wrong_code_and_say_so(
+    app: Flask, library: dict[str, Any], clock: ManualClock
+) -> None:
+    """Web red team (session 16): the codes' secret is sealed under the member's key, so
+    after a reset the sign-in failed with a 500 for a right passphrase only (unrecorded, and
+    telling a right passphrase from a wrong one), and the member was stuck."""
+    from cli.main import custodes
+    from tests.identity import CustodesRunner
+
+    data = str(library["data_dir"])
+    own = {"CUSTODES_PASSPHRASE_FILE": str(passphrase_file(STAFF))}
+    enrolled = CustodesRunner().invoke(
+        custodes, ["--data-dir", data, "totp", "enrol", STAFF], env=own
+    )
+    assert enrolled.exit_code == 0, enrolled.output
+    reset = CustodesRunner().invoke(
+        custodes, ["--data-dir", data, "staff", "reset", STAFF, "--reason", "lost laptop"]
+    )
+    assert reset.exit_code == 0, reset.output
+    assert f'custodes totp enrol "{STAFF}"' in reset.output
+    clock.advance(seconds=(datetime.now(UTC) - clock()).total_seconds() + 60)  # the CLI's time
+    start = head(library["data_dir"])
+    right, wrong = (
+        _login(app, STAFF, secret, code="123456", client_addr=addr)
+        for secret, addr in ((passphrase(STAFF), "192.0.2.30"), ("not it", "192.0.2.31"))
+    )
+    assert right.status_code == wrong.status_code == 401
+    said = [  # the page without its CSRF token and the count of tries
+        re.sub(r'value="[^"]*"|\(\d of 5[^)]*\)', "", r.get_data(as_text=True))
+        for r in (right, wrong)
+    ]
+    assert said[0] == said[1] and "wrong passphrase or one-time code" in said[0]
+    assert kinds_since(library["data_dir"], start) == ["AuthenticationFailed"] * 2
+    again = CustodesRunner().invoke(custodes, ["--data-dir", data, "totp", "enrol", STAFF], env=own)
+    uri = again.output.split("  ", 1)[1].strip()
+    code = pyotp.parse_uri(uri).now()  # type: ignore[union-attr]
+    assert _login(app, STAFF, passphrase(STAFF), code=code).status_code == 302
 
 
 def test_behind_the_proxy_a_request_that_does_not_say_its_client_counts_as_remote() -> None:
