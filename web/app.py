@@ -273,6 +273,12 @@ def _signed_in() -> Response | None:
         return redirect("/login?expired=1")  # type: ignore[return-value]
     g.web = web
     g.role, g.delegation = web.signer.role, None
+    if member is None or not member.active or member.key_id != web.signer.key_id:
+        # a key reset or revoked meanwhile: every page refuses the session (recorded) and
+        # ends it, whether or not the page signs anything (web red team, session 16: the
+        # pages that only show a form were still shown)
+        with acting():
+            pass
     if web.signer.role != "director":  # an acting Director acts as the Director (R3)
         delegation = member.delegation_at(d.now()) if member is not None else None
         if delegation is not None:
@@ -307,6 +313,7 @@ def acting() -> Iterator[tuple[Ledger, str]]:
         except NotPermitted:
             d.sessions.drop(session.get("sid"))
             session.clear()
+            g.pop("web", None)  # the error page shows no menu of a session that has ended
             raise
         try:
             yield d.ledger, name

@@ -302,8 +302,8 @@ def test_a_key_reset_meanwhile_ends_the_session_and_is_recorded(
     )
     ledger.close()
     start = head(library["data_dir"])
-    response = client.get("/")
-    assert response.status_code == 403
+    response = client.get("/requests/new")  # a page that shows a form and signs nothing
+    assert response.status_code == 403 and "requester" not in response.get_data(as_text=True)
     assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
     assert client.get("/").status_code == 302  # signed out
 
