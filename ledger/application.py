@@ -340,11 +340,13 @@ class LedgerBase(Application):
         *,
         subject: str = "",
         authenticated: bool = True,
+        shown: str | None = None,
     ) -> NoReturn:
         """Record the refused attempt, then raise: a refusal is audit data (R23).
 
         A refusal of someone who did not authenticate is signed by the service identity
-        (it attests the attempt, not the claimed name)."""
+        (it attests the attempt, not the claimed name). ``shown``: what the person refused
+        is told, when it holds what they typed that is not recorded (default: ``message``)."""
         now = self.clock()
         refusal = Refusal._create(
             Refusal.AccessDenied,
@@ -363,8 +365,8 @@ class LedgerBase(Application):
         try:
             self.save(refusal)
         except ClockBehind as e:  # a clock set ahead blocks every act, this refusal's too
-            raise unrecorded(rule, message, e) from e
-        raise NotPermitted(rule, message)
+            raise unrecorded(rule, shown or message, e) from e
+        raise NotPermitted(rule, shown or message)
 
     def staff(self) -> list[StaffView]:
         now = self.clock()

@@ -368,13 +368,14 @@ class IdentityCommands(PolicyCommands):
                 why = "is deactivated; only active staff may act"
             else:
                 why = "signs only the retention sweep (custodes retention sweep --service)"
-            typed = member.name if member is not None else _typed_name(name)
+            typed = member.name if member is not None else _typed_name(name, self._nearest(name))
             self.refuse(
                 Actor(typed, member.role if member else "unknown"),
                 "sign in",
                 rules.SERVICE_SCOPE if member is not None and member.active else rules.STAFF_ACTIVE,
-                f"{typed!r} {why}",
+                f"{typed} {why}" if member is None else f"{typed!r} {why}",
                 authenticated=False,
+                shown=f"{normalize_name(name)!r} {why}" if member is None else None,
             )
         assert member is not None
         if member.locked(now):
@@ -696,11 +697,16 @@ class IdentityCommands(PolicyCommands):
     def _did_you_mean(self, name: str, member: StaffMember | None) -> str:
         if member is not None:
             return ""
+        close = self._nearest(name)
+        return f" (did you mean {close!r}?)" if close else ""
+
+    def _nearest(self, name: str) -> str | None:
+        """The member whose name ``name`` is nearest to, if it is near one."""
         import difflib
 
         names = [m.name for m in self._members() if m.role != SERVICE_ROLE]
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
-        return f" (did you mean {close[0]!r}?)" if close else ""
+        close = difflib.get_close_matches(normalize_name(name), names, n=1, cutoff=0.75)
+        return close[0] if close else None
 
     def _new_name(self, name: str, who: Actor) -> str:
         try:
@@ -764,20 +770,20 @@ class IdentityCommands(PolicyCommands):
             raise unrecorded(rules.STAFF_AUTHENTICATED, f"{cause} for {member.name}", e) from e
 
 
-def _typed_name(name: str) -> str:
+def _typed_name(name: str, near: str | None = None) -> str:
     """What an unknown name typed at sign-in is recorded as: the chain keeps it for good
-    and the Director's page shows it, and whoever typed it has not signed in. So only a
-    short run of letters, spaces and . ' - (a name, misspelt or not) is kept; anything
-    else (digits such as a card or phone number, a passphrase typed in the wrong box,
-    a message) is recorded as its length only."""
-    import re
-
+    and the oversight pages show it, and whoever typed it has not signed in. Never the
+    text itself: its length, and the member whose name it is near, if any (a misspelt
+    name). Before session 16 a run of letters and spaces was kept as typed, and a
+    passphrase of a few words typed in the name box (as this project advises passphrases
+    to be) was kept with it, for good (web red team, session 16); a card number or a
+    message was kept as its length only before too."""
     shown = normalize_name(name)
     if not shown:
         return "(none)"
-    if len(shown) <= 60 and re.fullmatch(r"[^\W\d_]+(?:[ .'’-]+[^\W\d_]+)*\.?", shown):
-        return shown
-    return f"(a typed name of {len(shown)} characters, not a name: not recorded)"
+    return f"(an unknown name of {len(shown)} characters" + (
+        f", near {near!r}: not recorded)" if near else ": not recorded)"
+    )
 
 
 def _enrol(

@@ -3,6 +3,7 @@ same-origin checks, idle timeout, sign-out, error pages (issue 17, items 1-2).""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -213,22 +214,36 @@ def test_an_unknown_name_is_refused_and_recorded(app: Flask, library: dict[str, 
     assert "did you mean" not in near.get_data(as_text=True)  # no names to strangers
 
 
-def test_what_a_stranger_types_as_a_name_is_kept_only_if_it_reads_as_a_name(
-    app: Flask, library: dict[str, Any]
-) -> None:
+def test_what_a_stranger_types_as_a_name_is_never_kept(app: Flask, library: dict[str, Any]) -> None:
     """Web red-team F3: a card number, or any message, typed in the name box went into
-    the chain for good and onto the Director's page."""
+    the chain for good and onto the Director's page. Web red team (session 16): so did a
+    passphrase of a few words (as IDENTITY.md advises), since it reads as a name; now no
+    typed unknown name is kept, only its length and the member it is near."""
     from ledger.app import open_ledger as open_
 
-    for n, typed in enumerate(["Jane Patron card 2100012345", "URGENT: call IT 217-555-0199"]):
-        _login(app, typed, "whatever", client_addr=f"192.0.2.{n}")
-    ledger = open_(DataDir.open(library["data_dir"]))
-    refused = [e.actor for e in ledger.read_log(kinds=["AccessDenied"])][-2:]
-    ledger.close()
-    assert refused == [
-        "(a typed name of 27 characters, not a name: not recorded)",
-        "(a typed name of 28 characters, not a name: not recorded)",
+    typed = [
+        "Jane Patron card 2100012345",
+        "URGENT: call IT 217-555-0199",
+        "demo dana director",  # the Director's passphrase, typed in the name box
+        "Mallory",
+        "Sam Staf",
     ]
+    for n, name in enumerate(typed):
+        response = _login(app, name, "whatever", client_addr=f"192.0.2.{n}")
+        shown = html.unescape(response.get_data(as_text=True))  # told, on their own screen
+        assert f"{name!r} is not a registered staff member" in shown
+    ledger = open_(DataDir.open(library["data_dir"]))
+    refused = [(e.actor, repr(e.details)) for e in ledger.read_log(kinds=["AccessDenied"])][-5:]
+    ledger.close()
+    assert [actor for actor, _ in refused] == [
+        "(an unknown name of 27 characters: not recorded)",
+        "(an unknown name of 28 characters: not recorded)",
+        "(an unknown name of 18 characters: not recorded)",
+        "(an unknown name of 7 characters: not recorded)",
+        f"(an unknown name of 8 characters, near {STAFF!r}: not recorded)",
+    ]
+    kept = [m.replace(f"near {STAFF!r}", "") for _, m in refused]  # the member it is near
+    assert not [(name, m) for name in typed for m in kept if name in m]
 
 
 def test_a_login_without_the_csrf_token_is_refused_and_nothing_recorded(
