@@ -12,6 +12,7 @@ checked by the ledger again (refusals recorded) and recorded as a read of the pa
 from __future__ import annotations
 
 import io
+import json
 import re
 import secrets
 import shutil
@@ -19,14 +20,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, request
+from flask import Blueprint, Response, redirect, request
 
 from ledger import rules
 from ledger.errors import InvalidInput, NotFound, NotPermitted
 from ledger.outfiles import PRIVATE_DIR
 from web.app import acting, desk
 from web.command import is_loopback
-from web.forms import ExportForm, RecordForm, options
+from web.forms import DownloadForm, ExportForm, RecordForm, options
 
 bp = Blueprint("exports", __name__)
 PACKAGE = re.compile(r"R-\d{4}-\d{4,}-\d{8}T\d{6}Z-[0-9a-f]{6}")
@@ -189,24 +190,62 @@ def _zipped(root: Path, name: str) -> bytes:
     return buffer.getvalue()
 
 
-@bp.route("/requests/<ref>/exports/<name>.zip")
-def download(ref: str, name: str) -> Response:
+def download_form(packages: list[str], formdata: Any = None) -> DownloadForm:
+    form = DownloadForm(formdata=formdata) if formdata is not None else DownloadForm(formdata=None)
+    form.package.choices = [(p, f"{p}.zip") for p in reversed(packages)]  # the last first
+    return form
+
+
+def _package_segments(root: Path) -> list[str]:
+    """The segments whose clips a package holds (its manifest, written by the export)."""
+    try:
+        manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+        return sorted({str(c["segment_id"]) for c in manifest["clips"]})
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise InvalidInput(f"the package's manifest cannot be read ({e})") from e
+
+
+@bp.route("/requests/<ref>/exports/download", methods=["POST"])
+def download(ref: str) -> Response:
     """One package as a zip (clips stored as they are; the recipient checks the package
-    with its README.txt and verify.py, or ``custodes verify-export``)."""
+    with its README.txt and verify.py, or ``custodes verify-export``). Clear footage: each
+    download records a viewing of each of its segments with the purpose and reason given
+    (kind "download", in the access log, R16; refusals recorded and listed there too),
+    and a read of the package (R27). Before session 16 it was a link: no reason was asked
+    and the access log did not show it (web red team)."""
+    from web.pages import _request_page, _version
+
     with acting() as (ledger, me):
         ref = ledger.request_for(ref, actor=me, action="download an evidence export")
         ledger.authorize(
             me, "download an evidence export", ledger.policy_params().archive_viewer_roles,
             rules.FOOTAGE_ARCHIVE_ACCESS, subject=ref,
         )  # fmt: skip
-    if not PACKAGE.fullmatch(name) or not name.startswith(f"{ref}-"):
-        abort(404)
+        # the package holds the request's details (case number, recipient): read as on its
+        # page, refused (recorded) to a member who may not read request records
+        shown = ledger.read_request(ref, actor=me, detail="web evidence download")
+        form = download_form(packages_of(ref), request.form)
+        name = form.package.data or ""
+        if not form.validate_on_submit() or name not in packages_of(ref):
+            return _request_page(
+                shown, _version(ledger, ref), status=400, download=form,
+                message="Choose the package and a purpose, and say why. Nothing was recorded.",
+            )  # fmt: skip
     root = packages_dir() / name
     if root.is_symlink() or not root.is_dir():
         raise NotFound(f"no package {name} for {ref}")
+    segments = _package_segments(root)
+    remote = not is_loopback(request.remote_addr or "")
     with acting() as (ledger, me):
-        # each download of clear footage is recorded: who, when, which package (R16, R27;
-        # red team, session 13: downloads left no trace)
+        permits = [
+            ledger.check_viewing(
+                s, reason=form.reason.data or "", purpose=form.purpose.data or "", actor=me,
+                action="download an evidence export",
+            )  # refused (recorded, 403) as a viewing would be: no reason, staff, past its days
+            for s in segments
+        ]  # fmt: skip
+        for permit in permits:
+            ledger.record_viewing(permit, kind="download", remote=remote)
         ledger.record_read("evidence export", ref, actor=me, detail=name)
     return Response(
         _zipped(root, name), mimetype="application/zip",

@@ -410,6 +410,21 @@ class ExportForm(FlaskForm):
     )
 
 
+class DownloadForm(FlaskForm):
+    """An evidence package's download: clear footage, so a viewing of each of its segments
+    with a purpose and a reason, as the access log requires (R16)."""
+
+    package = SelectField("Package", validate_choice=False)
+    purpose = SelectField(
+        "Purpose (R16a: never to monitor staff)",
+        choices=_choices(tuple(sorted(PURPOSES))),
+        validators=[DataRequired()],
+    )
+    reason = TextAreaField(  # a blank reason is the ledger's to refuse, and record (R16)
+        "Why you download it (recorded)", validators=[Optional(), Length(max=2000)]
+    )
+
+
 class RecordForm(FlaskForm):
     """The disclosure record of a release (``custodes request record``)."""
 

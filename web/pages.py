@@ -328,10 +328,11 @@ def _request_page(
     release: ReleaseForm | None = None,
     export: Any = None,
     record: Any = None,
+    download: Any = None,
     message: str = "",
     status: int = 200,
 ) -> Response:
-    from web.exports import export_form, packages_of, record_form
+    from web.exports import download_form, export_form, packages_of, record_form
 
     decision = decision or DecisionForm(formdata=None)
     release = release or ReleaseForm(formdata=None)
@@ -361,6 +362,7 @@ def _request_page(
         export_form=export or export_form(view),
         record_form=record or record_form(view),
         packages=packages_of(view["ref"]),
+        download_form=download or download_form(packages_of(view["ref"])),
         encrypted=desk().datadir.signing_key_is_encrypted(),
         message=message,
         role=g.role,

@@ -178,26 +178,40 @@ def test_the_director_exports_the_approved_footage_and_downloads_the_package(
     kinds = kinds_since(library["data_dir"], start)
     assert "DisclosureReleased" in kinds and "EvidenceExported" in kinds
     html = director.get(f"/requests/{ref}").get_data(as_text=True)
-    link = re.search(rf'href="(/requests/{ref}/exports/[^"]+\.zip)"', html)
-    assert link, html
+    name = re.search(rf'<option[^>]*value="({ref}-[^"]+)"', html)
+    assert name, html
     text = re.sub(r"<[^>]+>", "", html)  # times are <time> elements
     assert re.search(r"Released before: 1 segment to [^<]* not redacted\.", text), html
+    download, page = f"/requests/{ref}/exports/download", f"/requests/{ref}"
+    wanted = {"package": name.group(1), "purpose": "law_enforcement_request"}
+    # clear footage: a purpose and a reason, as a viewing (web red team, session 16: a
+    # link, no reason, and the access log did not show it); none given: refused, recorded
     start = head(library["data_dir"])
-    package = director.get(link.group(1))
+    assert post(director, download, wanted, form_page=page).status_code == 403
+    kinds = kinds_since(library["data_dir"], start)
+    assert kinds[-1] == "AccessDenied" and "FootageViewed" not in kinds
+    start = head(library["data_dir"])
+    package = post(director, download, {**wanted, "reason": "to hand to Det. Chen"}, form_page=page)
     assert package.status_code == 200 and package.mimetype == "application/zip"
-    # each download is recorded (red team, session 13: downloads left no trace)
-    assert kinds_since(library["data_dir"], start) == ["ConfidentialRecordRead"]
-    assert director.get(link.group(1)).status_code == 200
-    assert kinds_since(library["data_dir"], start) == ["ConfidentialRecordRead"] * 2
+    # each download is recorded: a viewing of its segment and a read of the package
+    kinds = kinds_since(library["data_dir"], start)
+    assert kinds[-2:] == ["FootageViewed", "ConfidentialRecordRead"]
     with zipfile.ZipFile(io.BytesIO(package.data)) as z:
         names = z.namelist()
     assert any(n.endswith("/manifest.json") for n in names)
     assert any(n.endswith("/SHA256SUMS") for n in names)
-    staff = sign_in(app, STAFF)
-    start = head(library["data_dir"])
-    assert staff.get(link.group(1)).status_code == 403
-    assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
-    assert director.get(f"/requests/{ref}/exports/..%2F..%2Fkeys.zip").status_code == 404
+    access = director.get("/reports/access").get_data(as_text=True)
+    assert "to hand to Det. Chen" in access and "download" in access
+    for who in (STAFF, MANAGER):  # neither reads the request's record on the web
+        client = sign_in(app, who)
+        start = head(library["data_dir"])
+        response = client.post(download, data={**wanted, "reason": "curious"})
+        assert response.status_code in (400, 403, 404)
+        assert "FootageViewed" not in kinds_since(library["data_dir"], start)
+    refused = director.get("/reports/access").get_data(as_text=True)
+    assert "download an evidence export" in refused  # refused downloads listed there too
+    bad = {**wanted, "package": "../../keys", "reason": "x y z"}
+    assert post(director, download, bad, form_page=page).status_code == 400
 
 
 def test_staff_may_not_export_and_it_is_recorded(app: Flask, library: dict[str, Any]) -> None:

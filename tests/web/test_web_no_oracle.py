@@ -15,7 +15,6 @@ from flask.testing import FlaskClient
 from tests.web.conftest import DIRECTOR, STAFF, head, kinds_since, post, sign_in, token
 
 MISSING = "R-2099-9999"
-PACKAGE = "{ref}-20261101T090000Z-abcdef"
 GETS = [
     "/requests/{ref}",
     "/requests/{ref}/court-order",
@@ -25,12 +24,12 @@ GETS = [
     "/requests/{ref}/acknowledge",
     "/requests/{ref}/follow-up",
     "/requests/{ref}/appendix9.pdf",
-    "/requests/{ref}/exports/" + PACKAGE + ".zip",
 ]
 POSTS = [
     "/requests/{ref}/decide",
     "/requests/{ref}/release",
     "/requests/{ref}/export",
+    "/requests/{ref}/exports/download",
     "/requests/{ref}/record",
     "/requests/{ref}/court-order",
     "/requests/{ref}/counsel-review",
