@@ -103,7 +103,7 @@ def test_the_access_log_lists_viewings_and_refused_attempts(
     assert refused.status_code == 403  # archived footage is not for staff
     html = sign_in(app, COUNSEL).get("/reports/access").get_data(as_text=True)
     assert "Viewings (1)" in html and "a patron fell near the door" in html
-    assert "Refused attempts to view or export footage (1)" in html
+    assert "Refused attempts to view, export or download footage (1)" in html
 
 
 def test_statistics_suppress_small_cells(app: Flask, library: dict[str, Any]) -> None:
