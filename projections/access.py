@@ -28,11 +28,12 @@ from projections.base import Projection, UtcDateTime, insert_row, rows_in, updat
 from projections.refusals import RefusalRow, refused_attempts
 from projections.versions import content
 
-# Attempts to see footage: a viewing or still ("footage view"), an export and an evidence
-# package's download (web; session 16, the web red team found them missing). A refused
+# Attempts to see footage: a viewing ("footage view"), a still ("footage frame"), an export
+# and an evidence package's download (web); session 16's red teams found the last two
+# missing from the access log. A refused
 # ingest (audio, CAMERA-NO-AUDIO) or flag is no access to footage: it is a refused
 # attempt all the same, listed with every other one (projections.refusals).
-FOOTAGE_ACTIONS = ("footage view", "export footage", "download an evidence export")
+FOOTAGE_ACTIONS = ("footage view", "footage frame", "export footage", "download an evidence export")
 
 metadata = MetaData()
 viewings = Table(

@@ -418,8 +418,8 @@ def _access(report: ComplianceReport, zone: ZoneInfo) -> Section:
             ),
             *_see_refused(
                 len(a.refused),
-                "attempt to view or export footage",
-                "attempts to view or export footage",
+                "attempt to view, export or download footage",
+                "attempts to view, export or download footage",
             ),
         ),
     )

@@ -11,6 +11,8 @@ from capture.ingest import ingest_paths
 from capture.viewing import frame_of_segment
 from ledger.app import Ledger
 from ledger.errors import InvalidInput, NotPermitted
+from projections.access import access_report
+from projections.registry import read_views
 from tests.integration.footage_helpers import CAMERA, DIRECTOR, MANAGER, STAFF, clip, last_id
 from tests.integration.test_disclosure_ledger import refused
 from tests.integration.test_footage_fidelity import PAST_DEADLINE, segment
@@ -90,6 +92,10 @@ def test_a_refused_still_is_recorded_as_a_still_not_a_viewing(ledger: Ledger) ->
                          reason="identify the vehicle", purpose="incident_investigation",
                          remote=False, actor=STAFF)  # fmt: skip
     assert refused(ledger)[-1] == ("footage frame", sid, "FOOTAGE-ARCHIVE-ACCESS")
+    # and listed in the access log's refused attempts (policy red team, session 16: the
+    # access log listed refused viewings and exports, not refused stills)
+    report = read_views(ledger, access_report)
+    assert [(r.action, r.subject) for r in report.refused][-1:] == [("footage frame", sid)]
 
 
 def test_footage_is_released_segment_by_segment(ledger: Ledger) -> None:

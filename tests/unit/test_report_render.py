@@ -581,7 +581,9 @@ def test_each_refused_attempt_is_listed_once() -> None:
         assert html.count(escape(refusal.message)) == 1, refusal.message
         assert text.replace("\n", " ").count(refusal.message[-40:]) == 1, refusal.message
     assert "1 camera registration was refused (restroom-1): see Refused attempts." in html
-    assert "1 attempt to view or export footage was refused: see Refused attempts." in html
+    assert (
+        "1 attempt to view, export or download footage was refused: see Refused attempts." in html
+    )
 
 
 def test_the_archived_viewings_title_names_the_roles_of_the_versions_in_force() -> None:
