@@ -48,12 +48,23 @@ PURPOSES: frozenset[str] = frozenset(
         "other",
     }
 )
-_STAFF = r"(?:staff|employees?|workers?|personnel|clerks?|co-?workers?|librarians?|shelvers?|pages)"
+_STAFF = (
+    r"(?:staff|employees?|workers?|personnel|clerks?|co-?workers?|librarians?|shelvers?|pages"
+    r"|(?:desk|circulation|reference|front desk|evening|morning|night) (?:team|crew|shift)s?"
+    r"|team members?|new hires?|hires|volunteers?|interns?|aides?|custodians?|janitors?)"
+)
+# Evaluating how staff do their work (policy red team, session 16: "annual review of the
+# desk team", "assess customer service quality", "how the clerk handled the line", "dress
+# code compliance" and "greeting patrons properly" all passed).
 _EVAL = (
     r"(?:monitor\w*|watch\w*|evaluat\w*|apprais\w*|performance|productiv\w*|attendance"
     r"|punctual\w*|timekeeping|tardiness|late(?:ness)?|breaks?|disciplin\w*|conduct review"
     r"|doing (?:their|his|her) jobs?|(?:are|is|was|were) (?:really |actually )?working"
-    r"|working hard|hardly working|at (?:their|his|her) (?:desks?|posts?|stations?))"
+    r"|working hard|hardly working|at (?:their|his|her) (?:desks?|posts?|stations?)"
+    r"|(?:annual|yearly|job|work|staff) reviews?|assess\w*|rat(?:e|ing) (?:their|his|her)"
+    r"|quality|customer service|greet\w*"
+    r"|attitude|demeanou?r|dress code|uniforms?|compl(?:y|ies|iance|iant)"
+    r"|handl(?:e|ed|es|ing)|properly|doing (?:it|things) right)"
 )
 # Watching verbs that read as watching staff when staff follow them ("keep an eye on the
 # clerks", "spy on employees", "check up on staff").
@@ -73,7 +84,11 @@ _STAFF_SIGNALS = re.compile(
     r"|(?:arriv|left|leav|came|come|went|go)\w*(?:\W+\w+){0,6}?\W+(?:late|early)"
     r"|clock(?:ed|ing|s)? (?:in|out)|punctual\w*|attendance|timesheets?|time ?cards?"
     r"|(?:cell ?|smart ?)?phones?|texting|performance|productiv\w*|evaluat\w*"
-    r"|apprais\w*|disciplin\w*|slack\w*|idle|loafing)\b",
+    r"|apprais\w*|disciplin\w*|slack\w*|idle|loafing"
+    r"|(?:annual|yearly|job|staff) reviews?|dress code|customer service quality"
+    r"|who (?:was|were|is) (?:working|on duty|on shift|covering|staffing|at the desk)"
+    r"|(?:desk|shift) coverage|staffing|on duty|cover(?:ing|ed|s)? (?:the |a )?"
+    r"(?:front |circulation |reference |information )?desk)\b",
     re.IGNORECASE,
 )
 

@@ -533,6 +533,13 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "were the employees at their desks",
             "keep an eye on the pages",
             "checking up on staff",
+            # policy red team, session 16: staff evaluation in other words passed
+            "annual review of the desk team",
+            "assess customer service quality of the desk team",
+            "see if the new hire is greeting patrons properly",
+            "check staff dress code compliance",
+            "review how the circulation clerk handled the checkout line",
+            "see who was covering the front desk between 2 and 4",
         )
     ),
     *(
@@ -546,6 +553,13 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "staff reported the elevator not working",
             "check on staff safety after the assault",
             "staff member injured on the job",
+            # what the session 16 patterns must still let through
+            "a patron was rude to the clerk and threatened her",
+            "Patron reported a stolen bicycle",
+            "Child separated from parent; confirm who left",
+            "identify the vehicle that hit the book drop",
+            "a volunteer reported a man exposing himself in the stacks",
+            "review the lobby clip for the theft reported by staff",
         )
     ),
     (
