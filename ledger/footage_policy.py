@@ -140,7 +140,13 @@ _PRIVATE_PLACES = re.compile(
     r"|water ?closets?|latrines?|privy|privies|private offices?|offices?"
     r"|break ?rooms?|break areas?|staff (?:lounges?|rooms?|kitchens?)|lounges?"
     r"|lunch ?rooms?|lunch areas?|baby ?care (?:rooms?|areas?)|(?:executive )?suites?"
-    r"|(?:director|manager|administrator|supervisor|librarian)'?s'? (?:rooms?|areas?|desks?))\b",
+    r"|(?:director|manager|administrator|supervisor|librarian)'?s'? (?:rooms?|areas?|desks?|stud(?:y|ies))"
+    # policy red team, session 16: a first aid room, the Director's study and a private
+    # study carrel passed
+    r"|first[ -]aid (?:rooms?|stations?|areas?)|nurse'?s'? (?:rooms?|offices?|stations?)"
+    r"|sick ?rooms?|infirmar(?:y|ies)|medical rooms?|prayer rooms?|meditation rooms?"
+    r"|(?:private |quiet |individual |group )?study (?:rooms?|carrels?|booths?|pods?)"
+    r"|carrels?|private\w*)\b",
     re.IGNORECASE,
 )
 

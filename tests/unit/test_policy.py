@@ -897,6 +897,12 @@ def test_a_private_place_spelled_another_way_is_still_named(location: str) -> No
         "Latrine",
         "Privy",
         "Dressing area",
+        # policy red team, session 16
+        "Director's study",
+        "First aid room",
+        "Quiet study room (private study carrel)",
+        "Nurse's office",
+        "Prayer room",
     ],
 )
 def test_a_lactation_room_or_an_old_word_for_a_toilet_is_named_private(location: str) -> None:
