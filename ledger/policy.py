@@ -397,7 +397,14 @@ def _emergency_field(facts: RequestFacts, rep: EmergencyRepresentations, field: 
 _NOT_CONFIRMED = re.compile(
     r"\b(?:not|never|un)[\s-]*(?:been\s+)?(?:confirmed|verified|checked|shown|seen|proven)\b"
     r"|\b(?:could|can|did|does|do)\s*(?:not|n't)\b|\bforg[oe]t\w*|\bno\s+(?:proof|id|"
-    r"identification|documents?|confirmation)\b|^\W*(?:none|n\W*a|tbd|pending|unknown|no)\W*$",
+    r"identification|documents?|confirmation)\b|^\W*(?:none|n\W*a|tbd|pending|unknown|no)\W*$"
+    # their own word is no confirmation (policy red team, session 16: "took her word for
+    # it", "she said she is the mother", "caller on the phone said she is mom" passed)
+    r"|\b(?:took|take|taking|takes|on)\s+(?:her|his|their|the\s+caller'?s|the\s+requester'?s)"
+    r"\s+word\b|\b(?:she|he|they|caller|requester|person|parent|mother|father|mom|dad|"
+    r"guardian)(?:\s+\w+){0,3}?\s+(?:said|says|say|claimed|claims|claim|stated|states|"
+    r"told\s+(?:us|me))\b"
+    r"|\bself[\s-]*(?:reported|declared|identified|attested|asserted)\b|\bverbal(?:ly)?\b",
     re.IGNORECASE,
 )
 

@@ -1019,7 +1019,10 @@ def test_an_officers_request_without_a_form_is_refused_in_one_line_per_rule() ->
 
 @pytest.mark.parametrize(
     "how", ["not confirmed - she forgot her ID", "unverified", "none", "N/A", "No ID",
-            "could not verify", "she did not have it"],
+            "could not verify", "she did not have it",
+            # policy red team, session 16: a guardian's own word passed
+            "took her word for it", "she said she is the mother",
+            "caller on the phone said she is mom", "self-reported", "verbally"],
 )  # fmt: skip
 def test_a_confirmation_that_says_there_was_none_confirms_nothing(how: str) -> None:
     """Red team (session 13): "not confirmed - she forgot her ID" was taken as confirmed."""
@@ -1030,7 +1033,8 @@ def test_a_confirmation_that_says_there_was_none_confirms_nothing(how: str) -> N
 
 @pytest.mark.parametrize(
     "how", ["birth certificate shown", "ID shown", "driver license checked",
-            "court guardianship papers seen", "library card application"],
+            "court guardianship papers seen", "library card application",
+            "phone call; card application on file lists her as the mother"],
 )  # fmt: skip
 def test_a_confirmation_that_names_what_was_seen_confirms(how: str) -> None:
     assert guardian("fines_total", how=how).allowed
