@@ -36,7 +36,9 @@ def report_access(
       custodes report access --from 2026-11-01 --to 2026-11-30 --json
     """
     from projections.access import access_report
+    from projections.compliance import acting_lookup, with_acting
     from projections.registry import read_views
+    from projections.report_document import role_shown
 
     zone = ctx.zone()
     start, end = time_range(since, until, zone)
@@ -48,6 +50,7 @@ def report_access(
         as_of=at,
         checked=True,
     )
+    report = with_acting(report, acting_lookup(ctx.ledger()))
     if as_json:
         emit_json(report)
         return
@@ -71,7 +74,7 @@ def report_access(
                 sitetime.show_date(v.viewed_at, zone),
                 sitetime.show_time(v.viewed_at, zone),
                 v.actor,
-                v.actor_role,
+                role_shown(v.actor_role, v.acting),
                 v.segment_id,
                 v.camera_id,
                 v.kind,
@@ -92,7 +95,7 @@ def report_access(
                 sitetime.show_date(r.recorded_at, zone),
                 sitetime.show_time(r.recorded_at, zone),
                 r.actor,
-                r.actor_role,
+                role_shown(r.actor_role, r.acting),
                 r.action,
                 r.subject,
                 r.rule_id,

@@ -100,6 +100,9 @@ class ViewingRow:
     remote: bool
     archived: bool
     at_seconds: float | None
+    # the delegation under which an acting Director viewed (R3), filled in by
+    # ``projections.compliance.with_acting``; not stored
+    acting: str = ""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from ledger.evidence import sha256_file, sums_text
 from ledger.integrity import open_chain, sign_verified, verified
 from ledger.policy_versions import Timeline
 from ledger.report_proofs import prove_rows, report_rows
-from projections.access import access_report
+from projections.access import AccessReport, access_report
 from projections.asof import views_as_of
 from projections.attention import needs_attention
 from projections.base import Projection, Views
@@ -574,6 +574,24 @@ def acting_lookup(ledger: Ledger) -> Acting:
         return ""
 
     return acting
+
+
+def with_acting(report: AccessReport, acting: Acting) -> AccessReport:
+    """The access log with each acting Director's viewings and refusals naming her
+    delegation (R3; policy red team, session 16: ``report access`` showed an acting
+    Director, of any role, as the Director, where the compliance report named her
+    delegation)."""
+    return dataclasses.replace(
+        report,
+        viewings=tuple(
+            dataclasses.replace(v, acting=acting(v.actor, v.actor_role, v.viewed_at))
+            for v in report.viewings
+        ),
+        refused=tuple(
+            dataclasses.replace(r, acting=acting(r.actor, r.actor_role, r.recorded_at))
+            for r in report.refused
+        ),
+    )
 
 
 def _access(conn: Connection, start: datetime, end: datetime, acting: Acting) -> Access:

@@ -60,6 +60,7 @@ class RefusalRow:
     rule_id: str
     message: str
     authenticated: bool
+    acting: str = ""  # an acting Director's delegation (R3), as ``ViewingRow.acting``
 
 
 class RefusalsProjection(Projection):

@@ -425,7 +425,7 @@ def _access(report: ComplianceReport, zone: ZoneInfo) -> Section:
     )
 
 
-def _acting_role(role: str, acting: str) -> str:
+def role_shown(role: str, acting: str) -> str:
     """``director (acting, D-20261102-2b14f7)`` for an acting Director's act (R3)."""
     shown = role.replace("_", " ")
     return f"{shown} (acting, {acting})" if acting else shown
@@ -434,7 +434,7 @@ def _acting_role(role: str, acting: str) -> str:
 def _viewing_row(v: Viewing, zone: ZoneInfo) -> tuple[str, ...]:
     return (
         v.name,
-        _acting_role(v.role, v.acting),
+        role_shown(v.role, v.acting),
         local_date(v.viewed_at, zone),
         local_time(v.viewed_at, zone),
         f"{v.purpose.replace('_', ' ')}: {v.reason}",
@@ -563,7 +563,7 @@ def _placed_late(x: HeldSegment, zone: ZoneInfo) -> str:
 def _refused_role(x: RefusalRow) -> str:
     """The role an attempt was made under; "(not signed in)" when its name's key was not
     unlocked, so the service signed its record and nothing shows the person made it."""
-    role = _acting_role(x.role, x.acting)
+    role = role_shown(x.role, x.acting)
     return role if x.signed_in else f"{role} (not signed in)"
 
 

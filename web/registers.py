@@ -96,6 +96,7 @@ def disclosures() -> Response:
 @bp.route("/reports/access")
 def access() -> Response:
     from projections.access import access_report
+    from projections.compliance import acting_lookup, with_acting
     from projections.registry import read_views
 
     form = PeriodFilter(request.args)
@@ -106,6 +107,7 @@ def access() -> Response:
     with acting() as (ledger, me):
         ledger.authorize(me, "report access", _report_roles(), rules.STAFF_ROLE)
         report = read_views(ledger, lambda conn: access_report(conn, start, end), checked=True)
+        report = with_acting(report, acting_lookup(ledger))
     return page("access.html", form=form, report=report, message="")
 
 

@@ -57,3 +57,47 @@ def test_the_report_names_the_delegation_an_acting_directors_act_was_done_under(
                                    obj=later)  # fmt: skip
     assert made.exit_code == 0, made.output
     assert f"director (acting, {delegation})" in html.read_text()
+
+
+def test_the_access_log_names_the_delegation_an_acting_director_viewed_under(
+    data_dir: Path,
+) -> None:
+    """Policy red team (session 16): `report access` showed a member of staff made acting
+    Director, viewing archived footage, as "director", where the compliance report named
+    the delegation."""
+    from capture.ingest import ingest_paths
+    from capture.viewing import view_segment
+    from cli.main import custodes
+    from tests.integration.footage_helpers import CAMERA, clip, footage_ledger
+
+    ledger = footage_ledger(data_dir)
+    try:
+        path = clip(data_dir.parent / "clips", 0)
+        sid = ingest_paths(ledger, [path], camera=CAMERA, actor=STAFF).outcomes[0].segment_id
+        assert sid is not None
+        now = ledger.clock()
+        delegation = ledger.delegate_director(
+            STAFF, start=now, until=now + timedelta(days=7), authority="board minutes",
+            actor=DIRECTOR,
+        )  # fmt: skip
+        ledger.clock.advance(minutes=1)
+        view_segment(ledger, sid, reason="patron fell", purpose="safety", remote=False,
+                     actor=STAFF)  # fmt: skip
+        with pytest.raises(NotPermitted):  # and a refused still, no reason given
+            from capture.viewing import frame_of_segment
+
+            frame_of_segment(ledger, sid, at_seconds=0.5, out_png=data_dir.parent / "s.png",
+                             reason="", purpose="safety", remote=False, actor=STAFF)  # fmt: skip
+        later = ManualClock(ledger.clock() + timedelta(minutes=5))
+    finally:
+        ledger.close()
+    args = ["--data-dir", str(data_dir), "report", "access", "--as", DIRECTOR]
+    shown = CustodesRunner().invoke(custodes, args, obj=later)
+    assert shown.exit_code == 0, shown.output
+    assert f"director (acting, {delegation})" in shown.output
+    got = CustodesRunner().invoke(custodes, [*args, "--json"], obj=later)
+    report = json.loads(got.stdout)
+    assert [(v["actor"], v["acting"]) for v in report["viewings"]] == [(STAFF, delegation)]
+    assert [(r["action"], r["acting"]) for r in report["refused"]] == [
+        ("footage frame", delegation)
+    ]
