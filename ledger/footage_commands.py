@@ -436,6 +436,10 @@ class FootageCommands(FootageQueries):
                 subject=subject,
             )  # fmt: skip
         if who.role != "director":
+            grounds = footage_policy.check_hold_grounds(reason or "", reference or "")
+            if not grounds.allowed:
+                self.refuse(who, "footage hold place", grounds.rule, grounds.reason,
+                            subject=subject)  # fmt: skip
             for sid in segments:
                 _, kept = self._within_deadline(self._live_segment(sid, "hold"), now)
                 if not kept.allowed:

@@ -392,6 +392,42 @@ _PLACEHOLDERS = frozenset({
 })  # fmt: skip
 
 
+# A hold's reason that says it keeps footage for no incident at all (policy red team,
+# session 16: staff held ordinary footage past its 30 days "just in case", reference "none").
+_NO_INCIDENT = re.compile(
+    r"\b(?:(?:just|only) in case|in case (?:it|we|they|someone|anyone|something)\b"
+    r"|for safe ?keeping|for later|(?:might|may|could) (?:be )?(?:need|want|use)\w*"
+    r"|could be useful|keep (?:it|them|this|these) (?:around|longer|for now)"
+    r"|no (?:particular|specific|real) reason)",
+    re.IGNORECASE,
+)
+
+
+def check_hold_grounds(reason: str, reference: str) -> Decision:
+    """Footage is kept past its days for suspected misbehavior ("Images that show evidence
+    of suspected misbehavior will be saved longer", Policy V-B) or a legal duty: a hold
+    placed by anyone but the Director says which, in words (R13, R14)."""
+    code = " ".join(re.findall(r"\w+", _as_read(reference).casefold()))
+    for what, text, empty in (
+        ("reason", reason, not check_reason(reason, r.FOOTAGE_RETENTION).allowed),
+        ("reference", reference, not code or code in _PLACEHOLDERS),  # "L-9" is a code
+    ):
+        if empty:
+            return refuse(
+                r.FOOTAGE_RETENTION,
+                f"the hold's {what} {text!r} names nothing: a hold keeps footage past its "
+                "days for a named incident, case, order or request",
+            )
+    if _NO_INCIDENT.search(_as_read(reason)):
+        return refuse(
+            r.FOOTAGE_RETENTION,
+            f"the hold's reason {reason!r} names no incident: footage is kept past its days "
+            "only for suspected misbehavior or a legal duty (name the incident, case, order "
+            "or request)",
+        )
+    return allow(r.FOOTAGE_RETENTION, "the hold names its grounds")
+
+
 def staff_monitoring_found(
     text: str, staff_names: Iterable[str] = (), phrases: Iterable[str] = ()
 ) -> tuple[str, ...]:

@@ -126,3 +126,26 @@ def test_a_staff_flag_without_an_end_on_held_footage_past_its_deadline_takes_the
     flagged = list(ledger.read_log(kinds=["FootageFlagged"]))[-1].details
     deadline = ledger.segment_info(sid).retention_deadline
     assert flagged["retain_until"] == deadline + timedelta(days=90)
+
+
+@pytest.mark.parametrize(
+    ("reason", "reference"),
+    [("keep just in case", "none"), ("keep just in case", "INC-7"),
+     ("wallet theft at the door", "n/a"), ("might need it later", "INC-7")],
+)  # fmt: skip
+def test_a_hold_by_anyone_but_the_director_names_its_grounds(
+    ledger: Ledger, reason: str, reference: str
+) -> None:
+    """Policy red team (session 16): staff kept ordinary footage past its 30 days with a
+    hold "keep just in case", reference "none"; the policy keeps footage longer only for
+    "evidence of suspected misbehavior" (and the law's holds). Refused and recorded; the
+    Director may still hold footage on a legal duty in her own words."""
+    sid = segment(ledger)
+    before = last_id(ledger)
+    with pytest.raises(NotPermitted, match="^FOOTAGE-RETENTION.*names"):
+        ledger.place_hold([sid], kind="investigation", reason=reason, reference=reference,
+                          actor=STAFF)  # fmt: skip
+    assert last_id(ledger) == before + 1  # the refusal only
+    assert refused(ledger)[-1] == ("footage hold place", sid, "FOOTAGE-RETENTION")
+    assert ledger.place_hold([sid], kind="investigation", reason="wallet theft at the door",
+                             reference="L-9", actor=STAFF)  # fmt: skip
