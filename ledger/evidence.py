@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,7 +195,7 @@ def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = Non
             raise EvidenceInvalid(f"{name} is listed in {SUMS} but missing from the package")
         if sha256_file(path) != digest:
             raise EvidenceInvalid(f"{name} does not match its SHA-256 in {SUMS}: it was changed")
-    present = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} - {SUMS, SIGNATURE}
+    present = _package_files(root) - {SUMS, SIGNATURE}
     if extra := sorted(present - set(listed)):
         raise EvidenceInvalid(f"{extra[0]} is in the package but not in {SUMS}")
     caveat = ""
@@ -265,6 +266,24 @@ def _check_clips(clips: list[dict[str, Any]], listed: dict[str, str]) -> None:
         raise EvidenceInvalid(f"{extra[0]} is in the package but not in manifest.json's clips")
 
 
+def _package_files(root: Path) -> set[str]:
+    """Every file in the package, by its path from the root. A package holds directories
+    and regular files only: a symbolic link (to a directory, whose files a walk does not
+    enter, or to a file elsewhere) or any other kind of file is refused (red team, session
+    16: a linked directory added files that neither checker saw)."""
+    found = set()
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in [*dirs, *files]:
+            path = Path(folder) / name
+            if path.is_symlink() or not (path.is_dir() or path.is_file()):
+                raise EvidenceInvalid(
+                    f"{path.relative_to(root)} is a symbolic link or a special file: a "
+                    "package holds directories and regular files only"
+                )
+        found |= {str((Path(folder) / name).relative_to(root)) for name in files}
+    return found
+
+
 def _strict_json(data: bytes, name: str) -> Any:
     """JSON with no member named twice: a reader that keeps the first of two would see
     another recipient than the one the digest covers."""
@@ -280,7 +299,7 @@ def _strict_json(data: bytes, name: str) -> Any:
 
 def _disclosure_record(root: Path) -> tuple[UUID, int, tuple[str, str, str]]:
     """A disclosure record (``ledger.disclosure_records``): the id its digest gives."""
-    record = json.loads(_read(root, "record.json"))
+    record = _strict_json(_read(root, "record.json"), "record.json")
     if record.get("format") != RECORD_FORMAT:
         raise EvidenceInvalid(
             f"record.json has the format {record.get('format')!r}; this Custodes checks "

@@ -380,7 +380,15 @@ def verify_package(root, public_key_pem=None):
         if _sha256_file(path) != digest:
             raise Failed(f"{name} does not match its SHA-256 in {SUMS}: it was changed")
     present = set()
-    for folder, _, files in os.walk(root):
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            if os.path.islink(path) or not (os.path.isdir(path) or os.path.isfile(path)):
+                # a linked directory's files are not walked, a linked file is elsewhere
+                raise Failed(
+                    f"{os.path.relpath(path, root)} is a symbolic link or a special file: "
+                    "a package holds directories and regular files only"
+                )
         for name in files:
             present.add(os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/"))
     extra = sorted(present - set(listed) - {SUMS, SIGNATURE})
@@ -456,20 +464,27 @@ def _evidence(root, listed):
     return EXPORT_NAMESPACE, digest, what, FORMAT_2_CAVEAT if format_2 else ""
 
 
-def _members(pairs):
-    """A JSON object with no member named twice: a reader that keeps the first of two
-    would see another recipient than the one the digest covers."""
-    names = [name for name, _ in pairs]
-    if len(set(names)) != len(names):
-        raise Failed("manifest.json names a member twice")
-    return dict(pairs)
+def _strict(name):
+    """A JSON object hook: no member named twice (a reader that keeps the first of two
+    would see another recipient than the one the digest covers)."""
+
+    def members(pairs):
+        names = [key for key, _ in pairs]
+        if len(set(names)) != len(names):
+            raise Failed(f"{name} names a member twice")
+        return dict(pairs)
+
+    return members
+
+
+_members = _strict("manifest.json")
 
 
 def _disclosure_record(root, listed):
     """A disclosure record: the digest of record.json's canonical JSON (docs/FORMAT.md)."""
     if "record.json" not in listed:
         raise Failed(f"record.json is not listed in {SUMS}")
-    record = json.loads(_read(root, "record.json"))
+    record = json.loads(_read(root, "record.json"), object_pairs_hook=_strict("record.json"))
     if record.get("format") != RECORD_FORMAT:
         raise Failed(f"record.json's format is {record.get('format')!r}, not {RECORD_FORMAT}")
     digest = hashlib.sha256(RECORD_DOMAIN + canonical_json(record).encode("utf-8")).hexdigest()
@@ -490,6 +505,9 @@ def main(argv=None):
     parser.add_argument("package", nargs="?", default=os.path.dirname(os.path.abspath(__file__)))
     parser.add_argument("--public-key", help="the library's Ed25519 public key (PEM) to trust")
     args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a name the terminal cannot show is no failure
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         pem = None
         if args.public_key:

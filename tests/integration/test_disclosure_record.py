@@ -150,6 +150,8 @@ def test_the_record_says_what_the_ledger_holds_and_the_recipient_checks_it_alone
         ("a released field added", "does not commit to this record"),
         ("the recipient changed", "record.json's release does not match its inventory digest"),
         ("the nonce changed", "does not commit to this record"),
+        # red team, session 16: Python keeps the last of two members, a reader the first
+        ("a second recipient before the first", "record.json names a member twice"),
     ],
 )
 def test_a_changed_record_fails_even_when_the_library_resigns_the_package(
@@ -174,9 +176,12 @@ def test_a_changed_record_fails_even_when_the_library_resigns_the_package(
         )  # fmt: skip
     elif change == "the recipient changed":
         release["to"] = "Someone Else"
-    else:
+    elif change == "the nonce changed":
         record["nonce"] = "0" * 64
-    (out / "record.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    text = json.dumps(record, indent=2, sort_keys=True) + "\n"
+    if change == "a second recipient before the first":
+        text = text.replace('"release": {', '"release": {\n    "to": "Special Agent X, FBI",', 1)
+    (out / "record.json").write_text(text)
     # Changed alone: the sums catch it.
     assert "does not match its SHA-256" in _script(out).stderr
     # Re-signed by the library's key: the record's own digests catch it.
@@ -306,3 +311,31 @@ def test_a_guardians_record_has_no_decision_and_says_fines_and_fees_only(
     assert "Decision" not in readable and "Fields released    fines total" in readable
     done = _script(out)
     assert done.returncode == 0, done.stderr
+
+
+def test_verify_py_says_ok_on_a_terminal_that_cannot_show_the_recipients_name(
+    ledger: Ledger,
+    now: datetime,
+    tmp_path: Path,  # noqa: F811
+) -> None:
+    """Red team (session 16): under an ASCII locale (or Windows writing to a file) the
+    recipient's name in the OK line could not be printed, and verify.py said "FAILED:
+    malformed package", exit 3, of a genuine record."""
+    require_tool("python3", "recipients run verify.py with the system's Python")
+    ledger.clock.set(max(now, ledger.clock()))
+    guardian = "Zoë Ångström 🚓"
+    ref = ledger.open_request(
+        requester_kind="parent_guardian", requester=guardian, received_by=STAFF,
+        records=["fines_fees"], description="asked at the desk", actor=STAFF, patron_card=CARD,
+        minor=True, guardianship="birth certificate shown",
+    )  # fmt: skip
+    ledger.release(ref, fields=["fines_total"], to=guardian, method="desk", actor=STAFF)
+    ledger.clock.set(now + timedelta(minutes=5))
+    out = tmp_path / "record"
+    _write(ledger, ref, out, actor=STAFF)
+    done = subprocess.run(
+        ["python3", "-I", "-X", "utf8=0", "verify.py"], cwd=out, capture_output=True,
+        text=True, env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"}, errors="replace",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("OK") and "Zo\\xeb" in done.stdout

@@ -245,3 +245,20 @@ def test_a_format_2_export_left_pending_by_a_crash_before_the_upgrade_is_finishe
     assert json.loads((done.path / "manifest.json").read_text())["format"] == MANIFEST_FORMAT_2
     assert run_script(done.path).returncode == 0
     assert verify_export(done.path)[0] == 0
+
+
+def test_a_linked_directory_or_file_in_a_package_is_refused(package: Path, tmp_path: Path) -> None:
+    """Red team (session 16): a symbolic link to a directory put files in the package that
+    neither checker saw (a walk does not enter a linked directory), and both said OK."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "49eddcda7d8b.unredacted.mp4").write_bytes(b"FAKE VIDEO")
+    for name, target in (("more", outside), ("x.mp4", outside / "49eddcda7d8b.unredacted.mp4")):
+        copy = tmp_path / f"linked-{name}"
+        shutil.copytree(package, copy)
+        (copy / "clips" / name).symlink_to(target)
+        message = f"clips/{name} is a symbolic link or a special file"
+        script = run_script(copy)
+        assert script.returncode == 3 and message in script.stderr, script.stdout + script.stderr
+        code, said = verify_export(copy)
+        assert code == 3 and message in said, said
