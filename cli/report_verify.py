@@ -76,10 +76,16 @@ def verify_report(
           --consistency extends.json --checkpoint board-2026-10.checkpoint
     """
     from ledger.proof_files import verify_proof_data
-    from ledger.report_proofs import report_rows, row_check, verify_report_proofs
+    from ledger.report_proofs import (
+        check_integrity_block,
+        report_rows,
+        row_check,
+        verify_report_proofs,
+    )
 
+    raw = report_file.read_bytes()
     try:
-        data = json.loads(report_file.read_bytes())
+        data = json.loads(raw)
     except ValueError as e:
         raise click.ClickException(f"{report_file} is not JSON ({e})") from e
     if checkpoint_file is not None and consistency_file is None:
@@ -116,6 +122,9 @@ def verify_report(
         from ledger.integrity import MerkleProofFailed
 
         raise MerkleProofFailed("the report's integrity checkpoint is not the one its rows prove")
+    check_integrity_block(data, _cp, key)
+    header = data.get("header") if isinstance(data.get("header"), dict) else {}
+    issued = _issued(click_ctx, raw, header, _cp.size) if with_events and header else None
     extends = None
     if consistency_file is not None:
         try:
@@ -139,6 +148,10 @@ def verify_report(
         "events_checked": check.contents_checked,
         "rows_without_subject": check.unproven,
         "extends_checkpoint_of": extends,
+        # the report's own words unless ``issued`` (the file's bytes recorded as issued)
+        "period": {k: header.get(k) for k in ("period_from", "period_to", "as_of")} or None,
+        "generated_at": header.get("generated_at"),
+        "issued": issued,
     }
     if as_json:
         emit_json(result)
@@ -153,6 +166,19 @@ def verify_report(
             else ""
         )
     )
+    if header:
+        period = f"{header.get('period_from')} to {header.get('period_to')}"
+        if issued is not None:
+            echo(
+                f"The file is the report {issued['by']} issued at {issued['at']} for {period} "
+                "(its SHA-256 is recorded in the ledger): its header and totals are covered too"
+            )
+        else:
+            echo(
+                f"It says it covers {period}, generated at {header.get('generated_at')}: the "
+                "period, the header and the totals are the report's own words (with the "
+                "ledger, --events checks the whole file is one the library issued)"
+            )
     if check.unproven:
         echo(
             f"{counted(check.unproven, 'row')} "
@@ -161,6 +187,40 @@ def verify_report(
         )
     if extends is not None:
         echo(f"The report's checkpoint extends the one of {extends} entries you hold")
+
+
+def _issued(
+    click_ctx: click.Context, raw: bytes, header: dict[str, Any], size: int
+) -> dict[str, Any]:
+    """The ledger's record that this very file was issued (``ComplianceReportIssued``, its
+    SHA-256), which binds what no row proof covers: the period, the header, the totals
+    (red team, session 16: a report relabelled to a longer period, claiming none of its
+    viewings, verified with --events). MerkleProofFailed when the ledger has none, or
+    one for another period or checkpoint."""
+    import hashlib
+
+    from ledger.integrity import MerkleProofFailed
+
+    ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
+    digest = hashlib.sha256(raw).hexdigest()
+    for entry in ctx.ledger().read_log(kinds=["ComplianceReportIssued"]):
+        d = entry.details
+        if d.get("output_sha256") != digest:
+            continue
+        said = (header.get("period_from"), header.get("period_to"), size)
+        if (d.get("period_from"), d.get("period_to"), d.get("checkpoint_size")) != said:
+            raise MerkleProofFailed(
+                "the ledger records this file issued for another period or checkpoint"
+            )
+        return {
+            "by": entry.actor,
+            "at": entry.recorded_at.isoformat(),
+            "event": entry.notification_id,
+        }
+    raise MerkleProofFailed(
+        f"the ledger records no compliance report with this file's SHA-256 ({digest}): it "
+        "was changed after it was issued, or was never issued by this library"
+    )
 
 
 def _as_of(data: dict[str, Any]) -> datetime | None:

@@ -326,6 +326,32 @@ def verify_report_proofs(
     return check, cp, note
 
 
+def check_integrity_block(data: Any, cp: Checkpoint, key: Ed25519PublicKey) -> None:
+    """A compliance report's integrity block says what its checkpoint says: the size and
+    root the rows were proved against, and the key that signed it (red team, session 16:
+    every field of the block, the key fingerprint a recipient compares included, could be
+    edited and the report still verified). MerkleProofFailed when it does not."""
+    from ledger.checkpoint import public_key_fingerprint
+    from ledger.integrity import MerkleProofFailed
+
+    block = data.get("integrity") if isinstance(data, dict) else None
+    if not isinstance(block, dict):
+        return  # the register (report disclosures --prove) has none
+    said = {
+        "verified": (block.get("verified"), True),
+        "entries": (block.get("entries"), cp.size),
+        "tree_size": (block.get("tree_size"), cp.size),
+        "merkle_root": (block.get("merkle_root"), cp.root.hex()),
+        "key_fingerprint": (block.get("key_fingerprint"), public_key_fingerprint(key)),
+    }
+    for name, (claimed, proved) in said.items():
+        if claimed != proved:
+            raise MerkleProofFailed(
+                f"the report's integrity block says {name} {claimed!r}; its signed checkpoint "
+                f"and key say {proved!r}"
+            )
+
+
 def _entries(proofs: dict[str, Any], cp: Checkpoint) -> dict[int, dict[str, Any]]:
     """Format 2's entries by position, each hashed from its fields and its state matched
     to its digest, and all of them proven by the one multi-leaf proof."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.test_reports_cli import PERIOD, compliance, run
+from tests.cli.test_reports_cli import PERIOD, D, compliance, run
 from tests.cli.test_reports_cli import world as world  # noqa: F401 - the scenario
 
 
@@ -269,6 +269,40 @@ def test_retention_access_refusal_and_attention_rows_prove_and_tampering_fails(
     check(d, "rests on no one subject but lists entries")
 
 
+def test_the_header_and_integrity_block_are_bound(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Red team (session 16): a report relabelled to a longer period (so claiming none of
+    the viewings, refusals and disclosures in it) verified, --events too, as did any edit
+    of its integrity block, the key fingerprint a recipient compares included."""
+    data, _sc = world
+    out = tmp_path / "report.json"
+    compliance(data, "json", out)
+    key = _public_key(data, tmp_path)
+    plain = json.loads(_verify(out, key).stdout)
+    assert plain["issued"] is None and plain["period"]["period_from"] == "2026-11-01"
+    issued = json.loads(_verify(out, key, "--events", data=data).stdout)["issued"]
+    assert issued is not None and issued["by"] == D
+    report = json.loads(out.read_text())
+    edits = {
+        "key_fingerprint": "0" * 64,
+        "tree_size": report["integrity"]["tree_size"] + 5,
+        "merkle_root": "ab" * 32,
+        "entries": 1,
+        "verified": False,
+    }
+    for name, value in edits.items():
+        forged = json.loads(out.read_text())
+        forged["integrity"][name] = value
+        (tmp_path / "forged.json").write_text(json.dumps(forged))
+        said = _verify(tmp_path / "forged.json", key, code=3).stderr
+        assert f"integrity block says {name}" in said, said
+    relabelled = json.loads(out.read_text())
+    relabelled["header"]["period_from"] = "2026-09-29"
+    (tmp_path / "relabelled.json").write_text(json.dumps(relabelled))
+    assert _verify(tmp_path / "relabelled.json", key).exit_code == 0  # its own words alone
+    said = _verify(tmp_path / "relabelled.json", key, "--events", data=data, code=3).stderr
+    assert "records no compliance report with this file's SHA-256" in said
+
+
 def test_a_report_of_format_1_still_verifies(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Reports handed out before format 2 carry an inclusion path per entry, for the
     disclosure and camera rows only: verify-report still checks them."""
@@ -305,8 +339,12 @@ def test_a_report_of_format_1_still_verifies(world, tmp_path: Path) -> None:  # 
     old = tmp_path / "format1.json"
     old.write_text(json.dumps(doc))
     key = _public_key(data, tmp_path)
-    ok = json.loads(_verify(old, key, "--events", data=data).stdout)
+    ok = json.loads(_verify(old, key).stdout)
     assert ok["rows"] == len(rows) == len(doc["disclosures"]["rows"]) + len(doc["cameras"]["rows"])
+    # its rows' events check out, and then: these bytes are not a file the library issued
+    # (this one was rewritten here; session 16 binds the whole file with --events)
+    said = _verify(old, key, "--events", data=data, code=3).stderr
+    assert "records no compliance report with this file's SHA-256" in said
     rows[0]["entries"][-1]["inclusion_path"][0] = "A" * 43 + "="
     old.write_text(json.dumps(doc))
     assert "inclusion proof fails" in _verify(old, key, code=3).stderr
