@@ -174,7 +174,7 @@ def verify_export(package: Path, public_key: Path | None, as_json: bool) -> None
         trusted = key
     report = verify_package(package, trusted)
     if as_json:
-        emit_json({"ok": True, **report.__dict__})
+        emit_json({"ok": True, **report.__dict__, "key_pinned": trusted is not None})
         return
     what = (
         f"{report.clips} clip(s); the export"
@@ -189,6 +189,17 @@ def verify_export(package: Path, public_key: Path | None, as_json: bool) -> None
     )
     if report.caveat:
         echo(f"Note: {report.caveat}")
+    if trusted is None:
+        echo(f"Note: {UNPINNED}")
+
+
+# Red team (session 16): a package made from scratch with a fresh key and the library's
+# origin verified against its own public-key.pem, and nothing said the key was not given.
+UNPINNED = (
+    "the key checked is the package's own public-key.pem, not one you gave: anyone can "
+    "make a package that verifies with its own key. Compare the fingerprint above with the "
+    "one the library published, or check again with --public-key FILE."
+)
 
 
 def register(group: click.Group) -> None:

@@ -430,8 +430,19 @@ def verify_package(root, public_key_pem=None):
     return (
         f"OK: {len(listed)} files match {SUMS} and its signature; {what[2]} is "
         f"entry {entry['position']} of the signed checkpoint of {size} entries of {origin}; "
-        f"public key sha256 {fingerprint}" + (f"\nNote: {caveat}" if caveat else "")
+        f"public key sha256 {fingerprint}"
+        + (f"\nNote: {caveat}" if caveat else "")
+        + ("" if public_key_pem is not None else f"\nNote: {UNPINNED}")
     )
+
+
+# The key was not given (red team, session 16: a package made from scratch with a fresh
+# key and the library's origin verified against its own public-key.pem, silently).
+UNPINNED = (
+    "the key checked is the package's own public-key.pem, not one you gave: anyone can "
+    "make a package that verifies with its own key. Compare the fingerprint above with the "
+    "one the library published, or run again with --public-key FILE."
+)
 
 
 def _evidence(root, listed):
