@@ -161,7 +161,8 @@ def verify_report(
         f"{check.tree_size} entries of {check.origin}"
         + (
             "; their events say what the rows say in the columns checked (a request's "
-            "requester kind and decision; docs/REPORTS.md lists each table's)"
+            "requester kind, decision, and what was released to whom; docs/REPORTS.md lists "
+            "each table's)"
             if check.contents_checked
             else ""
         )

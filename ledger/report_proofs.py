@@ -655,6 +655,31 @@ def _request(row: dict[str, Any], events: list[Any]) -> str | None:
     truth = aggregate.decision_state()
     if said != truth:  # a register row always states one: a row without it is not one
         return f"decision {truth!r} in the events, {said!r} in the row"
+    return _released(row, aggregate)
+
+
+def _released(row: dict[str, Any], request: Any) -> str | None:
+    """What went to whom, as the releases recorded it (red team, session 16: a register
+    row's recipient and released fields were proven to rest on the request's entries but
+    not read from them, so a row naming another recipient or more fields passed)."""
+    fields, footage = request.released_fields, request.released_footage
+    if "released_footage" in row:  # the register: fields and footage apart
+        claims: list[tuple[str, Any, Any]] = [
+            ("released fields", sorted(row.get("released_fields") or []), fields),
+            ("released footage", sorted(row.get("released_footage") or []), footage),
+        ]
+    else:  # the compliance report: footage as "footage:<segment>" among the fields
+        both = sorted([*fields, *(f"footage:{s}" for s in footage)])
+        claims = [("released fields", sorted(row.get("released_fields") or []), both)]
+    if "released_to" in row:
+        to: list[str] = []
+        for release in request.releases:
+            if release["to"] not in to:
+                to.append(release["to"])
+        claims.append(("released to", row.get("released_to") or None, "; ".join(to) or None))
+    for what, claimed, truth in claims:
+        if claimed != truth:
+            return f"{what} {truth!r} in the events, {claimed!r} in the row"
     return None
 
 

@@ -161,6 +161,20 @@ def test_the_register_proves_and_extends_an_earlier_checkpoint(world, tmp_path: 
     (tmp_path / "edited.json").write_text(json.dumps(doc))
     assert "is of another subject" in _verify(tmp_path / "edited.json", key, code=3).stderr
 
+    # Red team (session 16): what was released, and to whom, was proven to rest on the
+    # request's entries but not read from them: --events now reads it.
+    released = next(i for i, r in enumerate(register["rows"]) if r["released_to"])
+    for column, value, says in (
+        ("released_to", "Special Agent X, FBI", "released to"),
+        ("released_fields", ["address", "circulation_history", "name"], "released fields"),
+        ("released_footage", ["0123456789ab"], "released footage"),
+    ):
+        doc = json.loads(out.read_text())
+        doc["rows"][released][column] = value
+        (tmp_path / "lied.json").write_text(json.dumps(doc))
+        said = _verify(tmp_path / "lied.json", key, "--events", data=data, code=3).stderr
+        assert f"{says} " in said and "in the events" in said, said
+
 
 def test_retention_access_refusal_and_attention_rows_prove_and_tampering_fails(
     world, tmp_path: Path
