@@ -141,15 +141,22 @@ class ReleaseForm(FlaskForm):
     seen = HiddenField()
 
 
-class ViewForm(FlaskForm):
-    purpose = SelectField(
+def _purpose() -> SelectField:
+    return SelectField(
         "Purpose (R16a: never to monitor staff)",
         choices=_choices(tuple(sorted(PURPOSES))),
         validators=[DataRequired()],
     )
-    reason = TextAreaField(  # a blank reason is the ledger's to refuse, and record (R16)
-        "Why you view it (recorded)", validators=[Optional(), Length(max=2000)]
-    )
+
+
+def _reason(label: str) -> TextAreaField:
+    # a blank reason is the ledger's to refuse, and record (R16)
+    return TextAreaField(label, validators=[Optional(), Length(max=2000)])
+
+
+class ViewForm(FlaskForm):
+    purpose = _purpose()
+    reason = _reason("Why you view it (recorded)")
     not_staff_monitoring = TextAreaField(
         "Director: why a reason that names staff is not staff monitoring",
         validators=[Optional(), Length(max=2000)],
@@ -415,14 +422,8 @@ class DownloadForm(FlaskForm):
     with a purpose and a reason, as the access log requires (R16)."""
 
     package = SelectField("Package", validate_choice=False)
-    purpose = SelectField(
-        "Purpose (R16a: never to monitor staff)",
-        choices=_choices(tuple(sorted(PURPOSES))),
-        validators=[DataRequired()],
-    )
-    reason = TextAreaField(  # a blank reason is the ledger's to refuse, and record (R16)
-        "Why you download it (recorded)", validators=[Optional(), Length(max=2000)]
-    )
+    purpose = _purpose()
+    reason = _reason("Why you download it (recorded)")
 
 
 class RecordForm(FlaskForm):
