@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -110,6 +111,26 @@ def to_jsonable(value: Any) -> Any:
 
 def emit_json(value: Any) -> None:
     click.echo(json.dumps(to_jsonable(value), indent=2, sort_keys=True))
+
+
+def json_failures(f: F) -> F:
+    """A verifying command's failure said on stdout too, with --json: ``{"ok": false,
+    "error": ...}``, the exit code as ever (red team, session 16: ``verify-export --json``
+    and ``verify-report --json`` printed nothing on stdout when a check failed, where
+    ``verify --json`` says ``"ok": false``). Usage errors stay usage errors."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except (click.exceptions.Exit, click.Abort, click.UsageError):
+            raise
+        except Exception as e:
+            if kwargs.get("as_json"):
+                emit_json({"ok": False, "error": printable(str(e), keep_newlines=True)})
+            raise
+
+    return wrapper  # type: ignore[return-value]
 
 
 def info(message: str) -> None:

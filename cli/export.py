@@ -12,6 +12,7 @@ from cli.common import (
     actor_option,
     emit_json,
     info,
+    json_failures,
     json_option,
     pass_ctx,
     remote_session,
@@ -149,6 +150,7 @@ def footage_export(
     help="Trust this PEM key instead of the package's own.",
 )
 @json_option
+@json_failures
 def verify_export(package: Path, public_key: Path | None, as_json: bool) -> None:
     """Check an evidence package or a disclosure record: hashes, signatures, and its
     inclusion proof.

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cli.common import Context, Tampered, emit_json, info, json_option, pass_ctx
+from cli.common import Context, Tampered, emit_json, info, json_failures, json_option, pass_ctx
 from cli.output import echo, force_option
 from ledger.errors import LedgerError
 from ledger.integrity import issue_checkpoint, open_chain, prove, read_checkpoint
@@ -278,6 +278,7 @@ def _prove_consistency(
 @witness_policy_option
 @json_option
 @click.pass_context
+@json_failures
 def verify_proof(
     click_ctx: click.Context,
     proof_file: Path,

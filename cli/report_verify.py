@@ -11,7 +11,7 @@ from uuid import UUID
 import click
 from eventsourcing.persistence import StoredEvent
 
-from cli.common import Context, emit_json, json_option
+from cli.common import Context, emit_json, json_failures, json_option
 from cli.output import echo
 from cli.proofs import _verifier_key
 from ledger.errors import InvalidInput
@@ -55,6 +55,7 @@ from ledger.text import counted
 )
 @json_option
 @click.pass_context
+@json_failures
 def verify_report(
     click_ctx: click.Context,
     report_file: Path,

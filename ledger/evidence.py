@@ -209,7 +209,11 @@ def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = Non
         cp = parse_and_verify(note, key, key_name)
     except MerkleError as e:
         raise EvidenceInvalid(f"checkpoint.txt does not verify: {e}") from e
-    proof = InclusionProof.from_json(json.loads(_read(root, "proof.json")))
+    try:  # a package's proof that cannot be read is a package that fails (exit 3, as
+        # verify.py says), not bad input (red team, session 16: exit 1)
+        proof = InclusionProof.from_json(json.loads(_read(root, "proof.json")))
+    except (InvalidInput, ValueError, KeyError, TypeError) as e:
+        raise EvidenceInvalid(f"proof.json is not an inclusion proof of this package ({e})") from e
     if proof.originator_id != expected:
         raise EvidenceInvalid(
             f"proof.json is not the proof of this {what[0]}: its event does not commit to {what[1]}"

@@ -265,3 +265,22 @@ def test_a_linked_directory_or_file_in_a_package_is_refused(package: Path, tmp_p
         assert script.returncode == 3 and message in script.stderr, script.stdout + script.stderr
         code, said = verify_export(copy)
         assert code == 3 and message in said, said
+
+
+def test_a_failing_package_says_so_on_stdout_with_json_and_a_bad_proof_is_damage(
+    package: Path, tmp_path: Path, data_dir: Path
+) -> None:
+    """Red team (session 16): `verify-export --json` printed nothing on stdout when a check
+    failed, and a re-signed package with an unreadable proof.json exited 1 (bad input)
+    where verify.py said 3."""
+    copy = tmp_path / "badproof"
+    shutil.copytree(package, copy)
+    proof = json.loads((copy / "proof.json").read_text())
+    del proof["entry"]["topic"]
+    (copy / "proof.json").write_text(json.dumps(proof))
+    resign(copy, data_dir)
+    result = CliRunner().invoke(custodes, ["verify-export", str(copy), "--json"])
+    assert result.exit_code == 3, result.output
+    said = json.loads(result.stdout)
+    assert said["ok"] is False and "proof.json" in said["error"]
+    assert run_script(copy).returncode == 3
