@@ -190,8 +190,10 @@ FOOTAGE_RETENTION = Rule(
     "Policy V-B; 50 ILCS 205",
     "Footage is kept the retention days of the policy version in force when its recording "
     "began (30 in the seed library's policy; only an adopted version changes them), from "
-    "its recording end, longer when flagged, then purged under the approved retention "
-    "schedule; each purge records the retention it applied.",
+    "its recording end, longer when flagged or held, then purged under the approved "
+    "retention schedule; each purge records the retention it applied. A hold placed by "
+    "anyone but the Director names the incident, case, order or request it keeps footage "
+    "for.",
     ("R13", "R15"),
 )
 FOOTAGE_FOUND_MISSING = Rule(
