@@ -205,24 +205,18 @@ def _issued(
 
     ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
     digest = hashlib.sha256(raw).hexdigest()
-    for entry in ctx.ledger().read_log(kinds=["ComplianceReportIssued"]):
-        d = entry.details
-        if d.get("output_sha256") != digest:
-            continue
-        said = (header.get("period_from"), header.get("period_to"), size)
-        if (d.get("period_from"), d.get("period_to"), d.get("checkpoint_size")) != said:
-            raise MerkleProofFailed(
-                "the ledger records this file issued for another period or checkpoint"
-            )
-        return {
-            "by": entry.actor,
-            "at": entry.recorded_at.isoformat(),
-            "event": entry.notification_id,
-        }
-    raise MerkleProofFailed(
-        f"the ledger records no compliance report with this file's SHA-256 ({digest}): it "
-        "was changed after it was issued, or was never issued by this library"
-    )
+    found = ctx.ledger().report_issued_as(digest)
+    if found is None:
+        raise MerkleProofFailed(
+            f"the ledger records no compliance report with this file's SHA-256 ({digest}): it "
+            "was changed after it was issued, or was never issued by this library"
+        )
+    said = (header.get("period_from"), header.get("period_to"), size)
+    if (found["period_from"], found["period_to"], found["checkpoint_size"]) != said:
+        raise MerkleProofFailed(
+            "the ledger records this file issued for another period or checkpoint"
+        )
+    return {"by": found["by"], "at": found["at"].isoformat()}  # type: ignore[attr-defined]
 
 
 def _as_of(data: dict[str, Any]) -> datetime | None:

@@ -52,6 +52,23 @@ class ReportCommands(LedgerBase):
         )
         self.save(report)
 
+    def report_issued_as(self, output_sha256: str) -> dict[str, object] | None:
+        """The issuance of the compliance report whose file has this SHA-256 (who, when,
+        its period and checkpoint), or None: ``verify-report --events`` binds a whole
+        file by it. Reads only those events (their topic), not the whole log."""
+        from ledger.report_records import IssuedReport
+
+        for e in self._events_seen(IssuedReport.ComplianceReportIssued):
+            if e.output_sha256 == output_sha256:  # type: ignore[attr-defined]
+                return {
+                    "at": e.timestamp,  # type: ignore[attr-defined]
+                    "by": e.actor,  # type: ignore[attr-defined]
+                    "period_from": e.period_from,  # type: ignore[attr-defined]
+                    "period_to": e.period_to,  # type: ignore[attr-defined]
+                    "checkpoint_size": e.checkpoint_size,  # type: ignore[attr-defined]
+                }
+        return None
+
     def last_report_issued(self) -> dict[str, object] | None:
         """The latest compliance report handed out and the checkpoint it was signed over
         (the web dashboard's integrity panel), or None."""
