@@ -91,6 +91,9 @@ def verify_report(
         raise click.ClickException(f"{report_file} is not JSON ({e})") from e
     if checkpoint_file is not None and consistency_file is None:
         raise click.UsageError("--checkpoint goes with --consistency")
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{report_file} is not a Custodes report")
+    header = _header(data)
     rows = report_rows(data)
     proofs = data.get("proofs")
     key, key_name = _verifier_key(click_ctx, key_file, None, proofs or {}, None)
@@ -124,8 +127,12 @@ def verify_report(
 
         raise MerkleProofFailed("the report's integrity checkpoint is not the one its rows prove")
     check_integrity_block(data, _cp, key)
-    header = data.get("header") if isinstance(data.get("header"), dict) else {}
-    issued = _issued(click_ctx, raw, header, _cp.size) if with_events and header else None
+    # a compliance report (not the register, whose rows are its whole content) is bound
+    # whole by its recorded issuance (red team, session 16: a report whose header was
+    # moved away skipped the check)
+    issued = (
+        _issued(click_ctx, raw, header, _cp.size) if with_events and "rows" not in data else None
+    )
     extends = None
     if consistency_file is not None:
         try:
@@ -191,6 +198,20 @@ def verify_report(
         echo(f"The report's checkpoint extends the one of {extends} entries you hold")
 
 
+def _header(data: dict[str, Any]) -> dict[str, Any]:
+    """A compliance report's header, which it must have (the register has none, and no
+    section of a compliance report: a file that is both is neither)."""
+    if "rows" in data:
+        mixed = sorted({"header", "integrity", "access", "retention", "disclosures"} & set(data))
+        if mixed:
+            raise InvalidInput(f"the register also carries {', '.join(mixed)}: not a report")
+        return {}
+    header = data.get("header")
+    if not isinstance(header, dict):
+        raise InvalidInput("the report has no header: not a compliance report of this format")
+    return header
+
+
 def _issued(
     click_ctx: click.Context, raw: bytes, header: dict[str, Any], size: int
 ) -> dict[str, Any]:
@@ -223,7 +244,7 @@ def _as_of(data: dict[str, Any]) -> datetime | None:
     """The time the report says it is as of (None: when it was made), from its header (the
     compliance report) or its top (the register). Not signed: the rows are checked
     against the events recorded by then, so another time is another claim, checked too."""
-    said = (data.get("header") or {}).get("as_of") if "header" in data else data.get("as_of")
+    said = _header(data).get("as_of") if "header" in data else data.get("as_of")
     if said is None:
         return None
     try:

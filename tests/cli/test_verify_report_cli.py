@@ -315,6 +315,19 @@ def test_the_header_and_integrity_block_are_bound(world, tmp_path: Path) -> None
     assert _verify(tmp_path / "relabelled.json", key).exit_code == 0  # its own words alone
     said = _verify(tmp_path / "relabelled.json", key, "--events", data=data, code=3).stderr
     assert "records no compliance report with this file's SHA-256" in said
+    # the session's own review: a header moved to another key skipped that check; a
+    # header that is no object crashed; a compliance report dressed as the register
+    for how in ("moved", "a list", "as the register"):
+        forged = json.loads(out.read_text())
+        if how == "moved":
+            forged["hdr"] = forged.pop("header")
+        elif how == "a list":
+            forged["header"] = [1]
+        else:
+            forged["rows"] = []
+        (tmp_path / "forged.json").write_text(json.dumps(forged))
+        said = _verify(tmp_path / "forged.json", key, "--events", data=data, code=1).stderr
+        assert "not a compliance report" in said or "not a report" in said, said
 
 
 def test_a_report_of_format_1_still_verifies(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
