@@ -397,14 +397,23 @@ def _emergency_field(facts: RequestFacts, rep: EmergencyRepresentations, field: 
 _NOT_CONFIRMED = re.compile(
     r"\b(?:not|never|un)[\s-]*(?:been\s+)?(?:confirmed|verified|checked|shown|seen|proven)\b"
     r"|\b(?:could|can|did|does|do)\s*(?:not|n't)\b|\bforg[oe]t\w*|\bno\s+(?:proof|id|"
-    r"identification|documents?|confirmation)\b|^\W*(?:none|n\W*a|tbd|pending|unknown|no)\W*$"
-    # their own word is no confirmation (policy red team, session 16: "took her word for
-    # it", "she said she is the mother", "caller on the phone said she is mom" passed)
-    r"|\b(?:took|take|taking|takes|on)\s+(?:her|his|their|the\s+caller'?s|the\s+requester'?s)"
+    r"identification|documents?|confirmation)\b|^\W*(?:none|n\W*a|tbd|pending|unknown|no)\W*$",
+    re.IGNORECASE,
+)
+# Their own word is no confirmation (policy red team, session 16: "took her word for it",
+# "she said she is the mother", "caller on the phone said she is mom" passed), unless a
+# document was seen too ("ID shown; she is the mother, as she said").
+_OWN_WORD = re.compile(
+    r"\b(?:took|take|taking|takes|on)\s+(?:her|his|their|the\s+caller'?s|the\s+requester'?s)"
     r"\s+word\b|\b(?:she|he|they|caller|requester|person|parent|mother|father|mom|dad|"
     r"guardian)(?:\s+\w+){0,3}?\s+(?:said|says|say|claimed|claims|claim|stated|states|"
     r"told\s+(?:us|me))\b"
     r"|\bself[\s-]*(?:reported|declared|identified|attested|asserted)\b|\bverbal(?:ly)?\b",
+    re.IGNORECASE,
+)
+_DOCUMENT = re.compile(
+    r"\b(?:id|identification|licen[cs]e|certificate|passport|order|letters|card|application"
+    r"|papers|documents?|records?)\b",
     re.IGNORECASE,
 )
 
@@ -417,7 +426,9 @@ def _guardian_field(facts: RequestFacts, field: str) -> Decision:
     confirmation = facts.guardianship_confirmation or ""
     if not confirmation.strip():
         return refuse(r.POLICY_MINOR_FINES, "how guardianship was confirmed is not recorded")
-    if _NOT_CONFIRMED.search(confirmation):
+    if _NOT_CONFIRMED.search(confirmation) or (
+        _OWN_WORD.search(confirmation) and not _DOCUMENT.search(confirmation)
+    ):
         # red team (session 13): "not confirmed - she forgot her ID" was taken as one
         return refuse(
             r.POLICY_MINOR_FINES,

@@ -131,7 +131,8 @@ def test_a_staff_flag_without_an_end_on_held_footage_past_its_deadline_takes_the
 @pytest.mark.parametrize(
     ("reason", "reference"),
     [("keep just in case", "none"), ("keep just in case", "INC-7"),
-     ("wallet theft at the door", "n/a"), ("might need it later", "INC-7")],
+     ("wallet theft at the door", "n/a"), ("no particular reason", "INC-7"),
+     ("assault in the lobby", "pending")],
 )  # fmt: skip
 def test_a_hold_by_anyone_but_the_director_names_its_grounds(
     ledger: Ledger, reason: str, reference: str
@@ -149,3 +150,17 @@ def test_a_hold_by_anyone_but_the_director_names_its_grounds(
     assert refused(ledger)[-1] == ("footage hold place", sid, "FOOTAGE-RETENTION")
     assert ledger.place_hold([sid], kind="investigation", reason="wallet theft at the door",
                              reference="L-9", actor=STAFF)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [  # the session's own review: these were refused by a first version of the check
+        "Police preservation letter: footage may be needed as evidence in the assault case",
+        "Theft of a laptop; detective said the footage could be useful to identify the suspect",
+        "Preserve for later review by police: assault in the parking lot",
+    ],
+)
+def test_a_police_hold_in_ordinary_words_names_its_grounds(ledger: Ledger, reason: str) -> None:
+    sid = segment(ledger)
+    assert ledger.place_hold([sid], kind="law_enforcement_preservation", reason=reason,
+                             reference="MPD-26-1187", actor=STAFF)  # fmt: skip

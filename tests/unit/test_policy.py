@@ -560,6 +560,17 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "identify the vehicle that hit the book drop",
             "a volunteer reported a man exposing himself in the stacks",
             "review the lobby clip for the theft reported by staff",
+            # the session's own review: refused by a first version of the new words
+            "Patron refused to comply with staff instructions to leave; trespass notice",
+            "Disruptive patron handled by staff at closing; police called",
+            "Patron assaulted a clerk; assess injuries for the police report",
+            "Patron threatened a volunteer; police will handle it",
+            "Patron was rude and aggressive to staff who greeted him at the door",
+            "Man wearing a staff uniform entered the back office; possible impersonation",
+            "Patron removed pages from a periodical; assess damage",
+            "Patron fell on the stairs; the security guard on duty called 911",
+            "Child separated from parent; who was covering the desk saw the child leave?",
+            "Patron punched a wall, staff intervened properly",
         )
     ),
     (
@@ -1034,7 +1045,10 @@ def test_a_confirmation_that_says_there_was_none_confirms_nothing(how: str) -> N
 @pytest.mark.parametrize(
     "how", ["birth certificate shown", "ID shown", "driver license checked",
             "court guardianship papers seen", "library card application",
-            "phone call; card application on file lists her as the mother"],
+            "phone call; card application on file lists her as the mother",
+            # the session's own review: a document seen, and her word besides
+            "Checked her driver's license against the birth certificate; she is the mother as she said",
+            "Parent showed ID; the child's library card lists her as the parent, as she said"],
 )  # fmt: skip
 def test_a_confirmation_that_names_what_was_seen_confirms(how: str) -> None:
     assert guardian("fines_total", how=how).allowed
