@@ -446,11 +446,38 @@ class LedgerBase(Application):
                 signer = None
         if signer is None:
             raise NotAuthenticated(f"{name} has not unlocked their key in this process")
+        if signer.parent is not None:
+            self._session_still_in_force(signer)
         delegation = None
         if any(not may_sign(signer.role, t) for t in topics):
             member = self._get(StaffMember, signer.member_id)
             delegation = self._delegation_now(member) if member is not None else None
         return ActRequest(signer, os_user(), self.clock, delegation)
+
+    def _session_still_in_force(self, signer: Signer) -> None:
+        """A session key admitted earlier in this process, checked again as it signs: the
+        member may have changed their passphrase (or the Director reset their key) in
+        another process since, and ``verify`` would hold the act damage for good (review
+        of session 16: a long ingest or a second terminal did so). Refused and recorded,
+        the key forgotten. What remains is the moment between this read and the chain's
+        lock, which only the recorder could close."""
+        member = self._get(StaffMember, signer.member_id)
+        if (
+            member is not None
+            and member.active
+            and member.key_id == signer.main_key_id
+            and _session_in_force(member, signer, self.clock())
+        ):
+            return
+        self._keyring.pop(signer.member_id, None)
+        self.refuse(
+            Actor(signer.name, member.role if member else signer.role),
+            "use an unlocked key",
+            rules.STAFF_AUTHENTICATED,
+            f"{signer.name}'s session ended (a passphrase change, a reset or its end) after "
+            "this command began; sign in again",
+            authenticated=False,
+        )
 
     # ---- reading the log ------------------------------------------------------------------
 

@@ -235,3 +235,29 @@ def test_sessions_are_ended_only_by_their_member(data_dir: Path, ledger: Ledger)
     result, _ = _verify(data_dir)
     assert result.damage is not None and result.damage.kind == "not permitted"
     assert "only by an act of that member" in result.damage.detail
+
+
+def test_a_session_admitted_before_a_passphrase_change_elsewhere_is_refused_not_damage(
+    data_dir: Path, ledger: Ledger
+) -> None:
+    """Review of session 16: a command that admitted the terminal's session (a long ingest,
+    a second terminal) went on signing after the member changed their passphrase in
+    another process, and verify held its next act revoked key, for good. The session is
+    checked again as it signs: refused and recorded, and the chain verifies."""
+    signer = session(ledger, STAFF)
+    ledger.forget_unlocked()
+    ledger.unlock_with(signer)  # this process: a command admitted the session
+    ledger.clock.advance(minutes=1)
+    other = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(ledger.clock()))
+    other.change_passphrase(
+        actor=STAFF, current=passphrase(STAFF).encode(), new=b"a brand new passphrase 2026"
+    )
+    other.close()
+    ledger.clock.advance(minutes=1)
+    with pytest.raises(NotPermitted, match="session ended .* after this command began"):
+        ledger.register_camera("c9", location="Hall", zone="public", signage_posted=True,
+                               actor=STAFF)  # fmt: skip
+    result, _ = _verify(data_dir)
+    assert result.ok, result.damage
+    kinds = [e.kind for e in ledger.read_log()]
+    assert kinds[-1] == "AccessDenied"  # the attempt, attested by the service identity
