@@ -6,6 +6,7 @@ no report (a footage act) does not build its event classes (issue 16).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import uuid4
 
 from ledger import rules
@@ -60,13 +61,7 @@ class ReportCommands(LedgerBase):
 
         for e in self._events_seen(IssuedReport.ComplianceReportIssued):
             if e.output_sha256 == output_sha256:  # type: ignore[attr-defined]
-                return {
-                    "at": e.timestamp,  # type: ignore[attr-defined]
-                    "by": e.actor,  # type: ignore[attr-defined]
-                    "period_from": e.period_from,  # type: ignore[attr-defined]
-                    "period_to": e.period_to,  # type: ignore[attr-defined]
-                    "checkpoint_size": e.checkpoint_size,  # type: ignore[attr-defined]
-                }
+                return _issued(e)
         return None
 
     def last_report_issued(self) -> dict[str, object] | None:
@@ -75,14 +70,16 @@ class ReportCommands(LedgerBase):
         from ledger.report_records import IssuedReport
 
         issued = self._events_seen(IssuedReport.ComplianceReportIssued)
-        if not issued:
-            return None
-        last = issued[-1]
-        return {
-            "at": last.timestamp,  # type: ignore[attr-defined]
-            "by": last.actor,  # type: ignore[attr-defined]
-            "period_from": last.period_from,  # type: ignore[attr-defined]
-            "period_to": last.period_to,  # type: ignore[attr-defined]
-            "checkpoint_size": last.checkpoint_size,  # type: ignore[attr-defined]
-            "checkpoint_root": last.checkpoint_root,  # type: ignore[attr-defined]
-        }
+        return _issued(issued[-1]) if issued else None
+
+
+def _issued(e: Any) -> dict[str, object]:
+    """A ``ComplianceReportIssued`` as the commands show it."""
+    return {
+        "at": e.timestamp,
+        "by": e.actor,
+        "period_from": e.period_from,
+        "period_to": e.period_to,
+        "checkpoint_size": e.checkpoint_size,
+        "checkpoint_root": e.checkpoint_root,
+    }
