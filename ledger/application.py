@@ -195,15 +195,7 @@ class LedgerBase(Application):
         acts in this process, once the ledger confirms it is the member's key in force;
         a stale one is refused and the refusal recorded."""
         member = self._get(StaffMember, signer.member_id)
-        problem = None
-        if member is None or not member.active:
-            problem = "is no longer an active staff member"
-        elif member.locked(self.clock()):
-            problem = "is locked out (the Director unlocks: custodes staff unlock NAME)"
-        elif member.key_id != signer.main_key_id:
-            problem = "unlocked a key that is no longer in force (it was reset or revoked)"
-        elif signer.parent is not None and not _session_in_force(member, signer, self.clock()):
-            problem = "signed in with a session key that has ended or was never vouched for"
+        problem = self._signer_problem(member, signer)
         if problem is not None:
             self.refuse(
                 Actor(signer.name, member.role if member else signer.role),
@@ -219,6 +211,18 @@ class LedgerBase(Application):
         )  # fmt: skip
         self._keyring[member.id] = admitted
         return admitted
+
+    def _signer_problem(self, member: StaffMember | None, signer: Signer) -> str | None:
+        """Why the ledger no longer holds ``signer`` in force for ``member``, or None."""
+        if member is None or not member.active:
+            return "is no longer an active staff member"
+        if member.locked(self.clock()):
+            return "is locked out (the Director unlocks: custodes staff unlock NAME)"
+        if member.key_id != signer.main_key_id:
+            return "unlocked a key that is no longer in force (it was reset or revoked)"
+        if signer.parent is not None and not _session_in_force(member, signer, self.clock()):
+            return "signed in with a session key that has ended or was never vouched for"
+        return None
 
     def forget_unlocked(self) -> None:
         """Drop every key admitted in this process (the web server admits one member's
@@ -462,12 +466,7 @@ class LedgerBase(Application):
         the key forgotten. What remains is the moment between this read and the chain's
         lock, which only the recorder could close."""
         member = self._get(StaffMember, signer.member_id)
-        if (
-            member is not None
-            and member.active
-            and member.key_id == signer.main_key_id
-            and _session_in_force(member, signer, self.clock())
-        ):
+        if self._signer_problem(member, signer) is None:
             return
         self._keyring.pop(signer.member_id, None)
         self.refuse(
