@@ -410,3 +410,8 @@ class Request(LedgerAggregate):
     @property
     def released_footage(self) -> list[str]:
         return sorted({s["segment_id"] for r in self.releases for s in r["footage"]})
+
+    @property
+    def released_to(self) -> str | None:
+        """Each recipient once, in the order released to, as the register lists them."""
+        return "; ".join(dict.fromkeys(r["to"] for r in self.releases)) or None

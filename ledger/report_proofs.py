@@ -672,11 +672,7 @@ def _released(row: dict[str, Any], request: Any) -> str | None:
         both = sorted([*fields, *(f"footage:{s}" for s in footage)])
         claims = [("released fields", sorted(row.get("released_fields") or []), both)]
     if "released_to" in row:
-        to: list[str] = []
-        for release in request.releases:
-            if release["to"] not in to:
-                to.append(release["to"])
-        claims.append(("released to", row.get("released_to") or None, "; ".join(to) or None))
+        claims.append(("released to", row.get("released_to") or None, request.released_to))
     for what, claimed, truth in claims:
         if claimed != truth:
             return f"{what} {truth!r} in the events, {claimed!r} in the row"
