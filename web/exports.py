@@ -24,6 +24,7 @@ from flask import Blueprint, Response, redirect, request
 
 from ledger import rules
 from ledger.errors import InvalidInput, NotFound, NotPermitted
+from ledger.evidence import EvidenceInvalid, verify_package
 from ledger.outfiles import PRIVATE_DIR
 from web.app import acting, desk
 from web.command import is_loopback
@@ -234,6 +235,11 @@ def download(ref: str) -> Response:
     root = packages_dir() / name
     if root.is_symlink() or not root.is_dir():
         raise NotFound(f"no package {name} for {ref}")
+    try:  # the export the ledger recorded, checked as its recipient will: the viewings
+        # recorded are of the segments it holds, not of what a file edited on disk says
+        verify_package(root, desk().datadir.public_key())
+    except EvidenceInvalid as e:
+        raise EvidenceInvalid(f"package {name} does not check out, so it is not sent: {e}") from e
     segments = _package_segments(root)
     remote = not is_loopback(request.remote_addr or "")
     with acting() as (ledger, me):

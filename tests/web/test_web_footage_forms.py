@@ -214,6 +214,35 @@ def test_the_director_exports_the_approved_footage_and_downloads_the_package(
     assert post(director, download, bad, form_page=page).status_code == 400
 
 
+def test_a_package_edited_on_disk_is_not_sent_and_no_viewing_is_recorded(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Review of session 16: the viewings a download records came from the package's
+    manifest as it stood on disk, so an edited file decided what the access log says.
+    The package is checked as its recipient will check it first."""
+    import json
+
+    director, ref = _approved(app, library)
+    page = f"/requests/{ref}"
+    made = post(director, f"/requests/{ref}/export",
+                {"segments": library["segment"], "passphrase": passphrase(DIRECTOR)},
+                form_page=page)  # fmt: skip
+    assert made.status_code == 302, made.get_data(as_text=True)
+    name = re.search(
+        rf'<option[^>]*value="({ref}-[^"]+)"', director.get(page).get_data(as_text=True)
+    )
+    assert name
+    manifest = library["data_dir"] / "exports" / "web" / name.group(1) / "manifest.json"
+    doc = json.loads(manifest.read_text())
+    doc["clips"][0]["segment_id"] = "0123456789ab"
+    manifest.write_text(json.dumps(doc))
+    start = head(library["data_dir"])
+    wanted = {"package": name.group(1), "purpose": "law_enforcement_request", "reason": "hand over"}
+    response = post(director, f"/requests/{ref}/exports/download", wanted, form_page=page)
+    assert response.status_code == 400 and "does not check out" in response.get_data(as_text=True)
+    assert "FootageViewed" not in kinds_since(library["data_dir"], start)
+
+
 def test_staff_may_not_export_and_it_is_recorded(app: Flask, library: dict[str, Any]) -> None:
     from tests.web.conftest import token
 
