@@ -66,20 +66,38 @@ _RELATIONS = frozenset({"parent", "mother", "father", "mom", "dad", "guardian", 
                         "grandparent"})  # fmt: skip
 
 
-def _recipient_words(to: str) -> set[str]:
-    """The words of the recipient's name: what ``to`` says before its first comma,
-    semicolon or parenthesis ("Mrs. Jane Doe, in person"), a rank or initial aside."""
-    return _name_words(re.split(r"[,;(]", to, maxsplit=1)[0])
+# Words an aside after the recipient's name may use to say how or where it was handed
+# over ("Mrs. Jane Doe, in person", "Circuit Court clerk; by certified mail").
+_DELIVERY = frozenset({"in", "person", "by", "hand", "handed", "at", "desk", "front",
+                       "counter", "circulation", "library", "picked", "pick", "up", "delivered",
+                       "badge", "no", "number", "copy", "copies", "printed", "sealed",
+                       "envelope", "mail", "mailed", "email", "emailed", "post", "certified",
+                       "fax", "faxed", "courier", "to"})  # fmt: skip
 
 
-def _names_only(person: str, to: str, *, relations: frozenset[str] = frozenset()) -> bool:
-    """``to`` names ``person`` and nobody else: the recipient's name is what ``to`` says
-    before its first comma, semicolon or parenthesis ("Mrs. Jane Doe, in person"), and its
-    words, a rank, title or initial aside (and for a guardian a relation such as "mother"),
-    are exactly the words of ``person``'s name. So a shared family name ("John Doe" for
-    Jane Doe) does not pass, nor someone else who mentions them ("Bob Smith, Jane Doe's
-    neighbour", "Bruce Lee" for the officer Lee)."""
-    wanted, named = _name_words(person), _recipient_words(to)
+def _recipient_words(to: str, affiliation: str = "") -> set[str]:
+    """The words that name the recipient: those of what ``to`` says before its first
+    comma, semicolon or parenthesis ("Mrs. Jane Doe, in person"), a rank or initial aside,
+    and any word of what follows that does not say how it was handed over, an office, a
+    relation or the ``affiliation`` (the officer's agency: "Sgt. Lee Officer, Mahomet PD").
+    Red team (session 17): only the first part was read, so "County, News-Gazette
+    reporter" passed as the court and "Lee Officer, with Bob Smith of the News-Gazette" as
+    the officer."""
+    first, _, rest = re.sub(r"[;(]", ",", to).partition(",")
+    asides = _DELIVERY | _COURT_ROLES | _RELATIONS | _name_words(affiliation)
+    return _name_words(first) | (_name_words(rest) - asides)
+
+
+def _names_only(
+    person: str, to: str, *, relations: frozenset[str] = frozenset(), affiliation: str = ""
+) -> bool:
+    """``to`` names ``person`` and nobody else: the words that name the recipient
+    (``_recipient_words``), a rank, title or initial aside (and for a guardian a relation
+    such as "mother"), are exactly the words of ``person``'s name. So a shared family name
+    ("John Doe" for Jane Doe) does not pass, nor someone else who mentions them ("Bob
+    Smith, Jane Doe's neighbour", "Bruce Lee" for the officer Lee), nor someone named after
+    them ("Jane Doe, and her neighbour Bob Smith")."""
+    wanted, named = _name_words(person), _recipient_words(to, affiliation)
     return bool(wanted) and (named == wanted or set() != named - relations == wanted - relations)
 
 
@@ -300,12 +318,12 @@ class DisclosureCommands(DisclosureIntake):
                     "differs",
                 )
             officer = form.get("officer_name", "")
-            if not _names_only(officer, to):
+            if not _names_only(officer, to, affiliation=form.get("agency", "")):
                 refuse(
                     r.LRCA_EMERGENCY_RECIPIENT,
                     f"release only to the officer of the signed form ({officer}); the recipient "
-                    f"{to!r} does not name them and only them (the name before any comma, a rank "
-                    "aside)",
+                    f"{to!r} does not name them and only them (a rank, the agency and how it was "
+                    "handed over aside)",
                 )
             if method.casefold() != "in person":
                 refuse(r.LRCA_EMERGENCY_RECIPIENT, "an emergency release is made in person")
@@ -333,7 +351,7 @@ class DisclosureCommands(DisclosureIntake):
                 r.POLICY_MINOR_FINES,
                 "a minor's fines and fees are told only to the parent or legal guardian who "
                 f"asked ({request.requester}); the recipient {to!r} does not name them and only "
-                "them (the name before any comma, a title or relation aside)",
+                "them (a title, a relation and how it was handed over aside)",
             )
         if segments and plan.basis == "foia" and not (redaction or {}).get("faces"):
             refuse(

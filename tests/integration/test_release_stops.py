@@ -166,4 +166,11 @@ def test_staff_release_a_court_orders_records_to_the_court_or_who_served_it_only
         ledger.release(ref, fields=["name"], to="Reporter, Mahomet Citizen newspaper",
                        method="email to tips@citizen.example", actor=STAFF)  # fmt: skip
     assert refused(ledger)[-1] == ("request release", ref, "POLICY-DIRECTOR-DECIDES")
-    assert len(ledger.request_view(ref)["releases"]) == 2
+    # Red team (session 17): the court's word first, the newspaper after a comma, passed.
+    for someone_else in ("County, News-Gazette reporter", "Court; for the News-Gazette newsroom"):
+        with pytest.raises(NotPermitted, match="^POLICY-DIRECTOR-DECIDES .*someone else"):
+            ledger.release(ref, fields=["name"], to=someone_else, method="email", actor=STAFF)
+        assert refused(ledger)[-1] == ("request release", ref, "POLICY-DIRECTOR-DECIDES")
+    ledger.release(ref, fields=["name"], to="Circuit Court clerk; by certified mail",
+                   method="mail", actor=STAFF)  # fmt: skip
+    assert len(ledger.request_view(ref)["releases"]) == 3
