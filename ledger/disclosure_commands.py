@@ -454,11 +454,11 @@ class DisclosureCommands(DisclosureIntake):
             if other.court_order is None:
                 raise InvalidInput(f"{other.ref} has no court order recorded")
             order = other.court_order
-            if not order["signed_by_judge"] or order["kind"] not in ("order", "warrant"):
+            why = policy.not_a_court_order(order["kind"], order["signed_by_judge"])
+            if why is not None:
                 self.refuse(
                     who, "request follow-up", r.LRCA_COURT_ORDER,
-                    f"{other.ref} holds a {order['kind']} not signed by a judge: it is not a "
-                    "court order and cannot close the follow-up",
+                    f"{other.ref}'s document cannot close the follow-up: {why}",
                     subject=request.ref,
                 )  # fmt: skip
             if request.patron is not None and request.patron not in order["scope_patrons"]:

@@ -300,14 +300,28 @@ def check_law_enforcement_footage(case_number: str | None) -> Decision:
     )
 
 
-def _court_order_field(order: CourtOrderFacts, field: str, patron: str | None) -> Decision:
-    # The LRCA's path (a)(1) is a court order. A subpoena (or anything else) not signed
-    # by a judge is not one, whatever counsel thinks of it: refused outright.
-    if not order.signed_by_judge:
-        return refuse(
-            r.LRCA_COURT_ORDER,
-            f"a {order.kind} not signed by a judge is not a court order; nothing is released",
+# The documents that may be a court order (75 ILCS 70/1(a)(1)) when a judge signed them.
+COURT_ORDER_KINDS = frozenset({"order", "warrant"})
+
+
+def not_a_court_order(kind: str, signed_by_judge: bool) -> str | None:
+    """Why a document is not the court order the LRCA's path (a)(1) needs, or None: one
+    not signed by a judge is not, whatever counsel thinks of it, and a subpoena is not,
+    even one a judge signed (red team, session 17: such a subpoena released records while
+    the follow-up path, and DISCLOSURES.md, said it is no court order)."""
+    if not signed_by_judge:
+        return f"a {kind} not signed by a judge is not a court order"
+    if kind not in COURT_ORDER_KINDS:
+        return (
+            f"a {kind} is not a court order, even one signed by a judge: records are released "
+            "on an order (or warrant) directing their release"
         )
+    return None
+
+
+def _court_order_field(order: CourtOrderFacts, field: str, patron: str | None) -> Decision:
+    if (why := not_a_court_order(order.kind, order.signed_by_judge)) is not None:
+        return refuse(r.LRCA_COURT_ORDER, f"{why}; nothing is released")
     if order.counsel_gates_release and order.counsel_review != "sufficient":
         state = (
             "has not yet reviewed" if order.counsel_review == "pending" else "found insufficient"

@@ -63,7 +63,8 @@ LRCA_COURT_ORDER = Rule(
     "LRCA-COURT-ORDER",
     "75 ILCS 70/1(a)(1)",
     "Records may be released under a court order; a document not signed by a judge "
-    "(e.g. an attorney-issued subpoena) is not a court order.",
+    "(e.g. an attorney-issued subpoena) is not a court order, nor is a subpoena a judge "
+    "signed.",
     ("R6",),
 )
 LRCA_COURT_ORDER_SCOPE = Rule(

@@ -165,6 +165,10 @@ def test_a_court_order_releases_its_structured_scope_and_counsel_review_is_recor
     record_order(ledger, ref, now, kind="subpoena", signed=False)
     with pytest.raises(NotPermitted, match="^LRCA-COURT-ORDER .*not signed by a judge"):
         ledger.decide(ref, approve=True, reason="x", actor=DIRECTOR)
+    # Red team (session 17): a subpoena a judge signed released records as a court order.
+    record_order(ledger, ref, now, kind="subpoena", signed=True)
+    with pytest.raises(NotPermitted, match="^LRCA-COURT-ORDER .*even one signed by a judge"):
+        ledger.decide(ref, approve=True, reason="x", actor=DIRECTOR)
     record_order(ledger, ref, now)
     with pytest.raises(NotPermitted, match="^LRCA-COUNSEL-REVIEW .*only counsel"):
         ledger.record_counsel_review(ref, result="sufficient", notes="", actor=STAFF)

@@ -184,6 +184,13 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
         "LRCA-COURT-ORDER",
     ),
     (
+        # red team (session 17): released as a court order; the follow-up said it is none
+        "a subpoena a judge signed is not a court order either",
+        lambda: court("name", order_of("subpoena", True, "sufficient", {"registration"})),
+        False,
+        "LRCA-COURT-ORDER",
+    ),
+    (
         "counsel's review is not a gate under this policy: the Director decides (R6)",
         lambda: court("name", order_of("order", True, "pending", {"registration"})),
         True,
