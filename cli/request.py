@@ -94,7 +94,11 @@ def request_group() -> None:
 @click.option("--patron-address", default="", help="Patron's address (stored encrypted).")
 @click.option("--patron-phone", default="", help="Patron's phone (stored encrypted).")
 @click.option("--minor", is_flag=True, help="The patron is a minor (R4).")
-@click.option("--guardianship", metavar="TEXT", help="How guardianship was confirmed (R4).")
+@click.option(
+    "--guardianship",
+    metavar="TEXT",
+    help='How guardianship was confirmed (R4): the document seen, e.g. "birth certificate shown".',
+)
 @click.option("--footage", multiple=True, metavar="SEGMENT", help="Responsive segment (repeat).")
 @click.option("--case-number", metavar="TEXT", help="Law enforcement's case number (R17).")
 @click.option("--description", required=True, metavar="TEXT", help="What is asked for.")

@@ -407,27 +407,21 @@ def _emergency_field(facts: RequestFacts, rep: EmergencyRepresentations, field: 
     )
 
 
-# A confirmation that says there was none.
+# A confirmation that says there was none: any negation, anywhere (red team, session 17:
+# "ID requested but not provided", "without ID", "refused to show ID", "none shown",
+# "lacked ID" passed a list of phrases; "no." as in a number is not one).
 _NOT_CONFIRMED = re.compile(
-    r"\b(?:not|never|un)[\s-]*(?:been\s+)?(?:confirmed|verified|checked|shown|seen|proven)\b"
-    r"|\b(?:could|can|did|does|do)\s*(?:not|n't)\b|\bforg[oe]t\w*|\bno\s+(?:proof|id|"
-    r"identification|documents?|confirmation)\b|^\W*(?:none|n\W*a|tbd|pending|unknown|no)\W*$",
+    r"\b(?:not|never|none|nothing|without|cannot|unable|absent|missing|pending|tbd|unknown"
+    r"|lack\w*|fail\w*|refus\w*|declin\w*|forg[oe]t\w*|un(?:confirmed|verified|checked|seen"
+    r"|proven))\b|\bno\b(?!\.)|n['\u2019]t\b|^\W*n\W*a\W*$",
     re.IGNORECASE,
 )
-# Their own word is no confirmation (policy red team, session 16: "took her word for it",
-# "she said she is the mother", "caller on the phone said she is mom" passed), unless a
-# document was seen too ("ID shown; she is the mother, as she said").
-_OWN_WORD = re.compile(
-    r"\b(?:took|take|taking|takes|on)\s+(?:her|his|their|the\s+caller'?s|the\s+requester'?s)"
-    r"\s+word\b|\b(?:she|he|they|caller|requester|person|parent|mother|father|mom|dad|"
-    r"guardian)(?:\s+\w+){0,3}?\s+(?:said|says|say|claimed|claims|claim|stated|states|"
-    r"told\s+(?:us|me))\b"
-    r"|\bself[\s-]*(?:reported|declared|identified|attested|asserted)\b|\bverbal(?:ly)?\b",
-    re.IGNORECASE,
-)
+# What a confirmation must name: a document seen. Their own word is none ("took her word
+# for it", "she said she is the mother", "verbally": policy red team, session 16), unless
+# a document was seen too ("ID shown; she is the mother, as she said").
 _DOCUMENT = re.compile(
-    r"\b(?:id|identification|licen[cs]e|certificate|passport|order|letters|card|application"
-    r"|papers|documents?|records?)\b",
+    r"\b(?:id|identification|licen[cs]e|certificate|passport|(?:court|guardianship|custody"
+    r"|adoption)\s+order|decree|letters|card|application|papers|documents?|records?)\b",
     re.IGNORECASE,
 )
 
@@ -440,14 +434,13 @@ def _guardian_field(facts: RequestFacts, field: str) -> Decision:
     confirmation = facts.guardianship_confirmation or ""
     if not confirmation.strip():
         return refuse(r.POLICY_MINOR_FINES, "how guardianship was confirmed is not recorded")
-    if _NOT_CONFIRMED.search(confirmation) or (
-        _OWN_WORD.search(confirmation) and not _DOCUMENT.search(confirmation)
-    ):
+    if _NOT_CONFIRMED.search(confirmation) or not _DOCUMENT.search(confirmation):
         # red team (session 13): "not confirmed - she forgot her ID" was taken as one
         return refuse(
             r.POLICY_MINOR_FINES,
-            f"how guardianship was confirmed says it was not ({confirmation!r}): confirm it "
-            "(an ID, a birth certificate, the minor's card application) before anything is told",
+            f"how guardianship was confirmed ({confirmation!r}) says it was not, or names no "
+            "document seen: confirm it (an ID, a birth certificate, the minor's card "
+            "application) and write what was seen before anything is told",
             shared="guardianship is not confirmed",
         )
     if field in facts.guardian_fields:

@@ -1040,10 +1040,16 @@ def test_an_officers_request_without_a_form_is_refused_in_one_line_per_rule() ->
             "could not verify", "she did not have it",
             # policy red team, session 16: a guardian's own word passed
             "took her word for it", "she said she is the mother",
-            "caller on the phone said she is mom", "self-reported", "verbally"],
+            "caller on the phone said she is mom", "self-reported", "verbally",
+            # red team, session 17: a list of phrases let other words through
+            "ID not presented", "without ID", "refused to show ID", "no birth certificate",
+            "declined to show identification", "ID requested but not provided", "none shown",
+            "nothing shown", "lacked ID", "ID missing", "failed to produce ID",
+            "she didn’t have her ID", "all in order", "looked fine", "yes", "confirmed"],
 )  # fmt: skip
 def test_a_confirmation_that_says_there_was_none_confirms_nothing(how: str) -> None:
-    """Red team (session 13): "not confirmed - she forgot her ID" was taken as confirmed."""
+    """Red team (session 13): "not confirmed - she forgot her ID" was taken as confirmed;
+    (session 17) a confirmation must name a document seen and say nothing against it."""
     decision = guardian("fines_total", how=how)
     assert not decision.allowed and decision.rule.id == "POLICY-MINOR-FINES"
     assert "says it was not" in decision.reason
@@ -1055,7 +1061,9 @@ def test_a_confirmation_that_says_there_was_none_confirms_nothing(how: str) -> N
             "phone call; card application on file lists her as the mother",
             # the session's own review: a document seen, and her word besides
             "Checked her driver's license against the birth certificate; she is the mother as she said",
-            "Parent showed ID; the child's library card lists her as the parent, as she said"],
+            "Parent showed ID; the child's library card lists her as the parent, as she said",
+            "guardianship order of the circuit court", "driver's license no. 4471 checked",
+            "adoption decree seen"],
 )  # fmt: skip
 def test_a_confirmation_that_names_what_was_seen_confirms(how: str) -> None:
     assert guardian("fines_total", how=how).allowed
