@@ -202,6 +202,8 @@ class Request(LedgerAggregate):
             state["facts_sha256"] = None
 
         def apply(self, aggregate: Request) -> None:
+            if aggregate.decision is not None:
+                aggregate.earlier_decisions.append(aggregate.decision)
             aggregate.decision = {
                 "approved": self.approved,
                 "reason": self.reason,
@@ -317,6 +319,9 @@ class Request(LedgerAggregate):
         self.counsel_review: dict[str, Any] | None = None
         self.emergency: dict[str, Any] | None = None
         self.decision: dict[str, Any] | None = None
+        # the decisions this one replaced, oldest first (red team, session 17: a denial
+        # followed by an approval read as one approval everywhere but the history)
+        self.earlier_decisions: list[dict[str, Any]] = []
         self.releases: list[dict[str, Any]] = []
         self.acknowledgement: dict[str, Any] | None = None
         self.follow_up: dict[str, Any] | None = None

@@ -128,6 +128,7 @@ class DisclosureQueries(PatronCommands):
                 ],
             },
             "decision": q.decision,
+            "earlier_decisions": q.earlier_decisions,
             "decision_current": q.decision_current(),
             "releases": q.releases,
             "acknowledgement": q.acknowledgement,

@@ -240,7 +240,7 @@ class DisclosuresProjection(Projection):
                     "decided_at": e.timestamp,
                     "rules": json.dumps(e.decisions),
                 }
-            return {
+            values = {
                 "basis": e.basis,
                 "decision": "approved" if e.approved else "denied",
                 "decision_reason": e.reason,
@@ -249,6 +249,16 @@ class DisclosuresProjection(Projection):
                 "time_to_decision_s": int((e.timestamp - row.opened_at).total_seconds()),
                 "rules": json.dumps(e.decisions),
             }
+            if row.decided_at is not None:
+                # Decided again (red team, session 17: a denial followed by an approval
+                # read as one approval, decided once): the reasons say what it replaced,
+                # and the time to decide stays the first decision's, as above.
+                values["decision_reason"] = (
+                    f"{e.reason}; {row.decision} before, {row.decided_at:%Y-%m-%d %H:%M} UTC, "
+                    f"by {row.decided_by}: {row.decision_reason}"
+                )
+                del values["time_to_decision_s"]
+            return values
         if kind == "DisclosureReleased":
             fields = sorted(set(json.loads(row.released_fields)) | set(e.fields))
             footage = sorted(

@@ -203,6 +203,14 @@ def _decision(v: dict[str, Any], when: Any) -> Section:
     if not d:
         return ("The Director's decision", [("Decision", "pending")])
     verdict = "approved" if d["approved"] else "denied"
+    before = [
+        (
+            "Decided before",
+            f"{'approved' if e['approved'] else 'denied'} by {e['by']}, {when(e['at'])}: "
+            f"{e['reason']}",
+        )
+        for e in v.get("earlier_decisions") or []
+    ]
     return (
         "The Director's decision",
         [
@@ -210,6 +218,7 @@ def _decision(v: dict[str, Any], when: Any) -> Section:
             ("Reason", d["reason"]),
             ("Releasable", _fields(d["allowed_fields"]) if d["approved"] else ""),
             ("Footage approved", ", ".join(d.get("approved_footage", []))),
+            *before,
         ],
     )
 

@@ -7,9 +7,11 @@ follow-up closed; and a guardian's request that staff answered stayed "pending",
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from ledger import sitetime
 from ledger.app import Ledger
 from ledger.disclosure_intake import OrderScope
 from ledger.disclosure_queries import SEALED_FOR_READER
@@ -59,6 +61,36 @@ def test_a_denial_after_a_release_stops_further_releases_and_the_first_stands(
     assert row.decision_reason.endswith("UTC: emergency met")  # type: ignore[attr-defined]
     assert row.time_to_decision_s == 20 * 60  # type: ignore[attr-defined]
     assert ledger.request_view(ref)["decision"]["approved"] is False
+
+
+def test_a_decision_made_again_keeps_the_one_it_replaced_in_sight(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    """Red team (session 17): a denial followed by an approval on the same documents read
+    as one approval in the register, the compliance report and the request's record; only
+    the history showed the denial."""
+    from projections.request_record import request_sections
+
+    ref = open_request(ledger, now, "law_enforcement", ["registration"], patron_card=CARD)
+    record_emergency(ledger, ref, now)
+    ledger.clock.set(now + timedelta(minutes=20))
+    ledger.decide(ref, approve=False, reason="the form is defective", actor=DIRECTOR)
+    ledger.clock.set(now + timedelta(minutes=50))
+    ledger.decide(ref, approve=True, reason="approved", actor=DIRECTOR)
+    row = register(ledger)[ref]
+    assert row.decision == "approved"  # type: ignore[attr-defined]
+    assert row.decision_reason.startswith("approved; denied before, ")  # type: ignore[attr-defined]
+    assert row.decision_reason.endswith(f"UTC, by {DIRECTOR}: the form is defective")  # type: ignore[attr-defined]
+    assert row.time_to_decision_s == 20 * 60  # type: ignore[attr-defined]  # the first's
+    view = ledger.request_view(ref)
+    assert [d["reason"] for d in view["earlier_decisions"]] == ["the form is defective"]
+    _, sections = request_sections(view, ZoneInfo("UTC"))
+    rows = [r for _, section in sections for r in section]
+    assert [v for k, v in rows if k == "Decided before"] == [
+        f"denied by {DIRECTOR}, {sitetime.show(now + timedelta(minutes=20), ZoneInfo('UTC'))}: "
+        "the form is defective"
+    ]
 
 
 def test_nothing_more_is_released_once_the_follow_up_is_resolved(
