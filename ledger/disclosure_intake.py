@@ -241,6 +241,22 @@ class DisclosureIntake(DisclosureQueries):
 
     # ---- legal basis (R6, R8) -------------------------------------------------------------
 
+    def _scan_elsewhere(self, request: Any, cls: type, field: str, sha256: str) -> list[Any]:
+        """The events of ``cls`` on other requests whose ``field`` is this scan's SHA-256:
+        a document recorded as the basis of another request (``_events_seen``: these
+        events are few and kept between calls)."""
+        return [
+            e
+            for e in self._events_seen(cls)
+            if getattr(e, field) == sha256 and e.originator_id != request.id
+        ]
+
+    def _ref_of(self, event: Any) -> str:
+        from ledger.disclosure import Request
+
+        other = self._get(Request, event.originator_id)
+        return str(other.ref) if other is not None else "another request"
+
     def record_court_order(
         self,
         ref: str,
@@ -293,24 +309,42 @@ class DisclosureIntake(DisclosureQueries):
         _check_scope(scope)
         if request.decision is not None and request.releases:
             raise InvalidInput(f"{request.ref} has releases already; open a new request")
+        # What the document says, as transcribed: the same scan is the same order.
+        order = {
+            "kind": kind,
+            "signed_by_judge": signed_by_judge,
+            "court": nonblank(court, "the court"),
+            "judge": nonblank(judge, "the judge"),
+            "case": nonblank(case, "the case number", REFERENCE),
+            "issued": issued,
+            "scope_records": sorted(set(scope.records)),
+            "scope_fields": sorted(set(scope.fields)),
+            "scope_patrons": sorted({self._pseudonym(c) for c in scope.patron_cards}),
+            "scope_from": scope.date_from.isoformat() if scope.date_from else None,
+            "scope_to": scope.date_to.isoformat() if scope.date_to else None,
+            "exclude_records": sorted(set(scope.exclude_records)),
+            "exclude_fields": sorted(set(scope.exclude_fields)),
+        }
+        for other in self._scan_elsewhere(
+            request, Request.CourtOrderRecorded, "document_sha256", document_sha256
+        ):
+            if any(getattr(other, k) != v for k, v in order.items()):
+                # Red team (session 17): one scan was recorded as an order naming patron A,
+                # another naming patron B and a warrant in a 2019 case, each released.
+                self.refuse(
+                    who, "request court-order", r.LRCA_COURT_ORDER,
+                    f"this scan (sha256 {document_sha256[:16]}) is recorded on "
+                    f"{self._ref_of(other)} as a {other.kind} in case {other.case} with "
+                    "another transcription: one document is one order. Record it as it was "
+                    "recorded there, or the scan of the order served for this request",
+                    subject=request.ref,
+                )  # fmt: skip
         request.trigger_event(
             Request.CourtOrderRecorded,
-            kind=kind,
-            signed_by_judge=signed_by_judge,
-            court=nonblank(court, "the court"),
-            judge=nonblank(judge, "the judge"),
-            case=nonblank(case, "the case number", REFERENCE),
-            issued=issued,
             served_at=served_at,
             served_by=nonblank(served_by, "who served the order"),
             scope=optional(scope_note, "the scope note", DESCRIPTION, no_card_numbers=True),
-            scope_records=sorted(set(scope.records)),
-            scope_fields=sorted(set(scope.fields)),
-            scope_patrons=sorted({self._pseudonym(c) for c in scope.patron_cards}),
-            scope_from=scope.date_from.isoformat() if scope.date_from else None,
-            scope_to=scope.date_to.isoformat() if scope.date_to else None,
-            exclude_records=sorted(set(scope.exclude_records)),
-            exclude_fields=sorted(set(scope.exclude_fields)),
+            **order,
             document_name=document_name,
             document_sha256=document_sha256,
             nondisclosure=optional(
@@ -433,6 +467,17 @@ class DisclosureIntake(DisclosureQueries):
             )  # fmt: skip
         if request.emergency is not None:
             raise InvalidInput(f"{request.ref} has its signed Appendix 9 form recorded already")
+        for other in self._scan_elsewhere(
+            request, Request.EmergencyRequestRecorded, "signed_form_sha256", signed_form_sha256
+        ):
+            # Red team (session 17): one officer's signed form was the basis of two
+            # requests about two patrons.
+            self.refuse(
+                who, "request emergency", r.LRCA_EMERGENCY_FORM,
+                f"this scan is the signed Appendix 9 form of {self._ref_of(other)}: each "
+                "request has its own form, printed for it and signed by the officer",
+                subject=request.ref,
+            )  # fmt: skip
         if role_sought is not None and role_sought not in ROLES_SOUGHT:
             raise InvalidInput(f"the person sought is one of {', '.join(ROLES_SOUGHT)}")
         if request.requester_kind != "law_enforcement":

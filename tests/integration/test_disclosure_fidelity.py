@@ -20,6 +20,7 @@ from ledger.footage import MediaFacts
 from ledger.footage_commands import CaptureItem
 from tests.conftest import NOW, SETUP
 from tests.identity import DIRECTOR, enrol, open_test_ledger
+from tests.integration.test_disclosure_ledger import order_scan, signed_form
 
 STAFF = "Sam Staff"
 CARD, OTHER_CARD = "2100012345", "2100099999"
@@ -53,7 +54,7 @@ def _order(
     led.record_court_order(
         ref, kind=kind, signed_by_judge=judge, court="Circuit Court", judge="Hon. J",
         case="2026-CF-9", issued=NOW - timedelta(days=1), served_at=NOW, served_by="Det. Ray #42",
-        scope=scope, document_name="o.pdf", document_sha256="d" * 64, actor=STAFF,
+        scope=scope, document_name="o.pdf", document_sha256=order_scan(ref), actor=STAFF,
     )  # fmt: skip
 
 
@@ -63,7 +64,7 @@ def _form(led: Ledger, ref: str) -> None:
         agency="Mahomet PD", agency_phone="", id_examined=True, sworn_officer=True,
         court_order_impractical=True, imminent_danger=True, identification_purpose=True,
         role_sought="suspect", emergency_description="a threat",
-        signed_form_sha256="f" * 64, signed_form_name="signed.pdf", actor=STAFF,
+        signed_form_sha256=signed_form(ref), signed_form_name="signed.pdf", actor=STAFF,
     )  # fmt: skip
 
 

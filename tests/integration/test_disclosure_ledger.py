@@ -3,6 +3,7 @@ recorded, the register follows, a forgotten patron reads as erased and the chain
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,7 +55,16 @@ def open_request(led: Ledger, now: datetime, kind: str, records: list[str], **kw
     )  # fmt: skip
 
 
-SIGNED_FORM = "f" * 64  # the SHA-256 of the officer's signed Appendix 9 scan
+def signed_form(ref: str) -> str:
+    """The SHA-256 of the officer's signed Appendix 9 scan for this request: each request
+    has its own form (one scan recorded on two requests is refused)."""
+    return hashlib.sha256(f"signed Appendix 9 of {ref}".encode()).hexdigest()
+
+
+def order_scan(ref: str) -> str:
+    """The SHA-256 of the scan of the order served for this request (the same scan with
+    another transcription on another request is refused)."""
+    return hashlib.sha256(f"court order served for {ref}".encode()).hexdigest()
 
 
 def record_emergency(led: Ledger, ref: str, now: datetime, **reps: bool) -> None:
@@ -63,7 +73,7 @@ def record_emergency(led: Ledger, ref: str, now: datetime, **reps: bool) -> None
         ref, officer_name="Lee Officer", officer_rank="Sergeant", badge_number="4471",
         agency="Mahomet PD", agency_phone="217-555-0100", id_examined=True,
         role_sought="suspect", emergency_description="a threat at the desk",
-        signed_form_sha256=SIGNED_FORM, signed_form_name="appendix9-signed.pdf",
+        signed_form_sha256=signed_form(ref), signed_form_name="appendix9-signed.pdf",
         actor=STAFF, **{**REPS, **reps},
     )  # fmt: skip
 
@@ -76,7 +86,7 @@ def record_order(led: Ledger, ref: str, now: datetime, *, kind: str = "order",
         case="2026-CF-9", issued=now - timedelta(days=1), served_at=now,
         served_by="Det. Ray #42",
         scope=scope or OrderScope(patron_cards=[CARD], records=["registration"]),
-        document_name="o.pdf", document_sha256="d" * 64, actor=STAFF, **kw,  # type: ignore[arg-type]
+        document_name="o.pdf", document_sha256=order_scan(ref), actor=STAFF, **kw,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
@@ -140,7 +150,7 @@ def test_the_emergency_path_refuses_each_skipped_step_and_records_it(
     assert row.released_fields == ["card_number", "name"]  # type: ignore[attr-defined]
     assert row.follow_up == "open" and row.refusals == 4  # type: ignore[attr-defined]
     assert row.acknowledgement.startswith("signed receipt")  # type: ignore[attr-defined]
-    assert row.signed_form == f"signed Appendix 9 sha256:{SIGNED_FORM[:16]}"  # type: ignore[attr-defined]
+    assert row.signed_form == f"signed Appendix 9 sha256:{signed_form(ref)[:16]}"  # type: ignore[attr-defined]
     assert {x["field"] for x in row.refused_at_intake} == {  # type: ignore[attr-defined]
         "titles", "holds", "circulation_history", "registration_record",
     }  # fmt: skip

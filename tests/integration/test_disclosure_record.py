@@ -27,11 +27,11 @@ from tests.conftest import require_tool
 from tests.integration.test_disclosure_ledger import (
     CARD,
     DIRECTOR,
-    SIGNED_FORM,
     STAFF,
     open_request,
     record_emergency,
     refused,
+    signed_form,
 )
 from tests.integration.test_disclosure_ledger import ledger as ledger  # noqa: F401 (fixture)
 
@@ -83,7 +83,7 @@ def test_the_record_says_what_the_ledger_holds_and_the_recipient_checks_it_alone
     assert record == result.record
     assert record["request"]["ref"] == ref
     assert record["legal_basis"]["basis"] == "emergency"
-    assert record["legal_basis"]["emergency"]["signed_form_sha256"] == SIGNED_FORM
+    assert record["legal_basis"]["emergency"]["signed_form_sha256"] == signed_form(ref)
     assert record["legal_basis"]["emergency"]["badge_number"] == "4471"
     assert record["decision"]["by"] == DIRECTOR and record["decision"]["approved"] is True
     release = record["release"]
@@ -139,7 +139,7 @@ def test_the_record_says_what_the_ledger_holds_and_the_recipient_checks_it_alone
     # Private until handed over; the readable copy names the fields and the signed form.
     assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {PRIVATE}
     readable = (out / "record.txt").read_text()
-    assert "Fields released    name, phone" in readable and SIGNED_FORM in readable
+    assert "Fields released    name, phone" in readable and signed_form(ref) in readable
     assert "2026-11-02 09:20:00 CST" in readable  # the decision, in the library's time
 
 
