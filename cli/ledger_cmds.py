@@ -204,9 +204,11 @@ def verify(
     reordered, truncated; tree (the stored Merkle tree disagrees with the entries); unsigned, forged, unknown key, revoked key, expired key (a
     session key after its end), not permitted (a
     role that could not record that kind of event), clock (a recorded time that went
-    back); with --deep also policy (an event citing a policy version that was not the one
-    in force, docs/POLICY.md) and each disclosure record handed out against the release it
-    describes (docs/DISCLOSURES.md). See docs/FORMAT.md.
+    back); not this ledger (the data directory's events key cannot read its first entry:
+    the database holds another library's ledger); with --deep also policy (an event citing
+    a policy version that was not the one in force, docs/POLICY.md) and each disclosure
+    record handed out against the release it describes (docs/DISCLOSURES.md). See
+    docs/FORMAT.md.
 
     With the chain intact, also warns (exit 0; exit 4 with --strict) of read models that
     do not match it (R29): each table and row, missing, edited or extra; `custodes
@@ -263,6 +265,8 @@ def verify(
             reader, progress, acts=acts, roots_at={kept.size} if kept is not None else ()
         )
         result = outcome.verify
+    if result.ok and (foreign := _not_this_ledger(ctx)) is not None:
+        result = VerifyResult(0, result.head_hash, Damage(1, "not this ledger", foreign))
     recorded = _record_verification(ctx, result, deep) if record else None
     data = {
         "ok": result.ok,
@@ -315,6 +319,17 @@ def verify(
         raise Warned(
             f"the chain verifies, with {len(data['warnings'])} warning(s) above (--strict)"
         )
+
+
+def _not_this_ledger(ctx: Context) -> str | None:
+    """Whether the database holds a ledger this data directory's events key cannot read
+    (``Ledger.not_this_ledger``); None too where there is no events key to read it with
+    (an auditor's copy of the database and public key)."""
+    try:
+        ledger = ctx.ledger()
+    except Exception:  # no events key here, or it fails its own check: said elsewhere
+        return None
+    return ledger.not_this_ledger()
 
 
 def _correction_line(c: Correction) -> str:

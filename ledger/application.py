@@ -480,6 +480,26 @@ class LedgerBase(Application):
 
     # ---- reading the log ------------------------------------------------------------------
 
+    def not_this_ledger(self) -> str | None:
+        """Why the ledger in the database is not this data directory's, or None: its first
+        entry does not decrypt with the data directory's events key. Red team (session
+        17): with another library's ledger in its schema (swapped, or a schema typed
+        wrong), ``custodes verify`` said OK, as that chain is intact and signed by that
+        library's own members; only two warnings said its keys could not read it."""
+        first = self.recorder.select_notifications(1, 1)
+        if not first:
+            return None
+        try:
+            self.mapper.to_domain_event(first[0])
+        except Exception as e:
+            cause = str(e).strip().splitlines()[-1].rsplit(": ", 1)[-1] if str(e).strip() else ""
+            return (
+                f"the ledger's first entry does not decrypt with this data directory's events "
+                f"key ({cause or type(e).__name__}): the database holds another ledger (another "
+                "library's, or one made anew), or the data directory is not this ledger's"
+            )
+        return None
+
     def read_log(
         self,
         *,

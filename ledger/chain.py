@@ -44,6 +44,9 @@ DamageKind = Literal[
     "clock",
     # the policy cited (R28, verify --deep)
     "policy",
+    # the data directory's events key cannot read the ledger's first entry: the database
+    # holds another ledger (another library's schema, or a ledger made anew)
+    "not this ledger",
 ]
 
 

@@ -7,8 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
+from cli.main import custodes
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir, with_search_path
 from ledger.dbapi_store import DbapiRecorder
@@ -113,3 +115,24 @@ def test_a_schema_is_refused_on_sqlite_and_a_bad_name_before_anything_is_created
     with pytest.raises(DataDirError, match="is not a schema name"):
         DataDir.create(tmp_path / "bad", database_url="postgresql+psycopg://x@127.0.0.1/x")
     assert not (tmp_path / "sqlite").exists() and not (tmp_path / "bad").exists()
+
+
+def test_verify_fails_on_another_librarys_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Red team (session 17): a data directory pointed at another library's schema (the
+    schemas swapped, or one typed wrong) verified OK, exit 0: that chain is intact and
+    signed by that library's own members; two warnings said its keys could not read it."""
+    with fresh_postgres_database() as url:
+        dirs = {}
+        for schema in LIBRARIES:
+            monkeypatch.setenv("CUSTODES_DATABASE_SCHEMA", schema)
+            dirs[schema] = new_data_dir(tmp_path / schema, url)
+        monkeypatch.delenv("CUSTODES_DATABASE_SCHEMA")
+        mahomet = ["--data-dir", str(dirs["lib_mahomet"]), "verify"]
+        assert CliRunner().invoke(custodes, mahomet).exit_code == 0
+        monkeypatch.setenv("CUSTODES_DATABASE_SCHEMA", "lib_riverbend")
+        wrong = CliRunner().invoke(custodes, [*mahomet, "--json"])
+        assert wrong.exit_code == 3, wrong.output
+        assert '"kind": "not this ledger"' in wrong.output
+        assert "does not decrypt with this data directory's events key" in wrong.output
