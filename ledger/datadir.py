@@ -60,6 +60,30 @@ DATABASE_SCHEMA_ENV = "CUSTODES_DATABASE_SCHEMA"
 SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
+def schema_problem(schema: str) -> str | None:
+    """Why ``schema`` cannot hold a library's ledger, or None: a plain lower-case name, not
+    one of PostgreSQL's own (red team, session 17: ``information_schema`` was taken)."""
+    if not SCHEMA_NAME.fullmatch(schema):
+        return (
+            "use lower-case letters, digits and _ (at most 63, not starting with a digit), "
+            "e.g. lib_mahomet"
+        )
+    if schema == "information_schema" or schema.startswith("pg_"):
+        return "that name is PostgreSQL's own"
+    return None
+
+
+def url_search_path(url: str) -> str | None:
+    """The ``-csearch_path=`` a PostgreSQL URL's ``options`` give, as written, or None."""
+    found = None
+    for key, value in parse_qsl(urlsplit(url).query):
+        if key == "options":
+            for option in value.split():
+                if option.startswith("-csearch_path="):
+                    found = option.removeprefix("-csearch_path=")
+    return found
+
+
 def with_search_path(url: str, schema: str) -> str:
     """``url`` with ``options=-csearch_path=SCHEMA``: every table of the ledger (events,
     tree, read models) lives in that schema, under its plain name."""
@@ -133,6 +157,17 @@ class DataDir:
         url = env or self.config.get("database_url") or self.sqlite_url()
         schema = self.database_schema
         if schema is None:
+            given = url_search_path(url) if url.startswith("postgresql") else None
+            if given is not None and (
+                "," in given or (problem := schema_problem(given.strip('"'))) is not None
+            ):
+                # The URL's own search path is one library's schema too (red team, session
+                # 17: "lib_f,lib_a" read another library's tables where its own were missing)
+                why = "one schema only" if "," in given else problem
+                raise DataDirError(
+                    f"the database URL's search_path {given!r} is not one library's schema: "
+                    f"{why}; or set {DATABASE_SCHEMA_ENV} instead"
+                )
             return url
         if not url.startswith("postgresql"):
             raise DataDirError(
@@ -148,11 +183,8 @@ class DataDir:
         schema = os.environ.get(DATABASE_SCHEMA_ENV) or self.config.get("database_schema")
         if not schema:
             return None
-        if not SCHEMA_NAME.fullmatch(schema):
-            raise DataDirError(
-                f"{DATABASE_SCHEMA_ENV}={schema!r} is not a schema name: use lower-case "
-                "letters, digits and _ (at most 63, not starting with a digit), e.g. lib_mahomet"
-            )
+        if (problem := schema_problem(schema)) is not None:
+            raise DataDirError(f"{DATABASE_SCHEMA_ENV}={schema!r} is not a schema name: {problem}")
         return schema
 
     def sqlite_url(self) -> str:

@@ -143,6 +143,10 @@ def parse(text: str, *, option: str = "") -> TypedTime:
         raise InvalidTime(f"{where} is not a date or a time (e.g. {EXAMPLES})")
     try:
         day = date.fromisoformat(match["day"])
+        if not 1 < day.year < 9999:
+            # a day and a zone away from the calendar's ends (red team, session 17: year 1
+            # and 9999 with an offset crashed --as-of with an OverflowError)
+            raise ValueError("years 2 to 9998 only")
         if match["hh"] is None:
             return TypedTime(value, day, None, ONE_DAY, option=option)
         frac = match["frac"]

@@ -115,6 +115,20 @@ def test_a_schema_is_refused_on_sqlite_and_a_bad_name_before_anything_is_created
     with pytest.raises(DataDirError, match="is not a schema name"):
         DataDir.create(tmp_path / "bad", database_url="postgresql+psycopg://x@127.0.0.1/x")
     assert not (tmp_path / "sqlite").exists() and not (tmp_path / "bad").exists()
+    # Red team (session 17): PostgreSQL's own schemas were taken, and a URL's own search
+    # path was not checked at all ("lib_f,lib_a" read another library's tables).
+    for own in ("information_schema", "pg_toast"):
+        monkeypatch.setenv("CUSTODES_DATABASE_SCHEMA", own)
+        with pytest.raises(DataDirError, match="is not a schema name: that name is PostgreSQL's"):
+            DataDir.create(tmp_path / own, database_url="postgresql+psycopg://x@127.0.0.1/x")
+        assert not (tmp_path / own).exists()
+    monkeypatch.delenv("CUSTODES_DATABASE_SCHEMA")
+    for path, why in (("lib_f,lib_a", "one schema only"), ("pg_catalog", "PostgreSQL's own")):
+        url = f"postgresql+psycopg://x@127.0.0.1/x?options=-csearch_path%3D{path}"
+        monkeypatch.setenv("CUSTODES_DATABASE_URL", url)
+        with pytest.raises(DataDirError, match=f"search_path '{path}' is not one .*{why}"):
+            DataDir.create(tmp_path / "url")
+        assert not (tmp_path / "url").exists()
 
 
 def test_verify_fails_on_another_librarys_ledger(

@@ -100,8 +100,10 @@ def test_a_local_time_that_is_not_exactly_one_instant_is_refused_with_the_fix(
 
 @pytest.mark.parametrize(
     "typed",
-    ["2026-02-30", "12/01/2026", "2026-12-01T25:00", "2026-12-01T09:30+25:00", "tomorrow", ""],
-)
+    ["2026-02-30", "12/01/2026", "2026-12-01T25:00", "2026-12-01T09:30+25:00", "tomorrow", "",
+     # red team, session 17: an OverflowError (exit 1) from --as-of
+     "0001-01-01T00:00+01:00", "9999-12-31T23:59-05:00", "0001-01-01", "9999-12-31"],
+)  # fmt: skip
 def test_what_is_not_a_date_or_time_is_refused_naming_the_option(typed: str) -> None:
     with pytest.raises(InvalidTime, match=r"^--from .* is not a (valid )?date or"):
         sitetime.parse(typed, option="--from")
