@@ -75,21 +75,24 @@ _DELIVERY = frozenset({"in", "person", "by", "hand", "handed", "at", "desk", "fr
                        "fax", "faxed", "courier", "to"})  # fmt: skip
 
 
-def _recipient_words(to: str, affiliation: str = "") -> set[str]:
+# Words that say which agency an officer is with ("Sgt. Lee Officer, Mahomet PD").
+_AGENCY = frozenset({"police", "pd", "department", "sheriff", "office", "of", "the", "county"})
+
+
+def _recipient_words(to: str, asides: frozenset[str]) -> set[str]:
     """The words that name the recipient: those of what ``to`` says before its first
     comma, semicolon or parenthesis ("Mrs. Jane Doe, in person"), a rank or initial aside,
-    and any word of what follows that does not say how it was handed over, an office, a
-    relation or the ``affiliation`` (the officer's agency: "Sgt. Lee Officer, Mahomet PD").
+    and any word of what follows that is not one of ``asides`` (the path's own: how it
+    was handed over, and a court's office, an officer's agency or a guardian's relation).
     Red team (session 17): only the first part was read, so "County, News-Gazette
     reporter" passed as the court and "Lee Officer, with Bob Smith of the News-Gazette" as
     the officer."""
     first, _, rest = re.sub(r"[;(]", ",", to).partition(",")
-    asides = _DELIVERY | _COURT_ROLES | _RELATIONS | _name_words(affiliation)
     return _name_words(first) | (_name_words(rest) - asides)
 
 
 def _names_only(
-    person: str, to: str, *, relations: frozenset[str] = frozenset(), affiliation: str = ""
+    person: str, to: str, asides: frozenset[str], *, relations: frozenset[str] = frozenset()
 ) -> bool:
     """``to`` names ``person`` and nobody else: the words that name the recipient
     (``_recipient_words``), a rank, title or initial aside (and for a guardian a relation
@@ -97,7 +100,7 @@ def _names_only(
     ("John Doe" for Jane Doe) does not pass, nor someone else who mentions them ("Bob
     Smith, Jane Doe's neighbour", "Bruce Lee" for the officer Lee), nor someone named after
     them ("Jane Doe, and her neighbour Bob Smith")."""
-    wanted, named = _name_words(person), _recipient_words(to, affiliation)
+    wanted, named = _name_words(person), _recipient_words(to, asides)
     return bool(wanted) and (named == wanted or set() != named - relations == wanted - relations)
 
 
@@ -318,7 +321,8 @@ class DisclosureCommands(DisclosureIntake):
                     "differs",
                 )
             officer = form.get("officer_name", "")
-            if not _names_only(officer, to, affiliation=form.get("agency", "")):
+            agency = frozenset(_name_words(form.get("agency", "")))
+            if not _names_only(officer, to, _DELIVERY | _AGENCY | agency):
                 refuse(
                     r.LRCA_EMERGENCY_RECIPIENT,
                     f"release only to the officer of the signed form ({officer}); the recipient "
@@ -334,7 +338,7 @@ class DisclosureCommands(DisclosureIntake):
             served = request.court_order or {}
             known = _name_words(" ".join([request.requester, str(served.get("court", "")),
                                           str(served.get("served_by", ""))]))  # fmt: skip
-            named = _recipient_words(to)
+            named = _recipient_words(to, _DELIVERY | _COURT_ROLES)
             if not (named & known and named <= known | _COURT_ROLES):
                 refuse(
                     r.POLICY_DIRECTOR_DECIDES,
@@ -345,7 +349,7 @@ class DisclosureCommands(DisclosureIntake):
                 )
         # R4: the guardian who asked, whose guardianship was confirmed, and nobody else.
         if plan.basis == "guardian" and not _names_only(
-            request.requester, to, relations=_RELATIONS
+            request.requester, to, _DELIVERY | _RELATIONS, relations=_RELATIONS
         ):
             refuse(
                 r.POLICY_MINOR_FINES,

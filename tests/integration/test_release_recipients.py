@@ -40,7 +40,7 @@ def test_an_emergency_release_to_someone_else_with_the_badge_is_refused_and_reco
     # Red team (session 17): only the name before the first comma was read.
     for someone_else in ("Bruce Lee", "Lee's brother", "Ofc. Ray, for Sgt. Lee Officer",
                          "Lee Officer, with Bob Smith of the News-Gazette",
-                         "Sgt. Lee Officer; News-Gazette"):  # fmt: skip
+                         "Sgt. Lee Officer; News-Gazette", "Lee Officer, for the court clerk"):  # fmt: skip
         with pytest.raises(NotPermitted, match="^LRCA-EMERGENCY-RECIPIENT .*and only them"):
             ledger.release(ref, fields=["name"], to=someone_else, badge="4471",
                            method="in person", actor=STAFF)  # fmt: skip
