@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import sys
 from datetime import datetime
@@ -132,6 +133,7 @@ def init(
         info(f"tightened {datadir.path} from mode {was:04o} to 0700 (private data)")
     ledger = open_ledger(datadir, clock=ctx.clock)
     try:
+        _refuse_occupied(ledger, datadir, made=was is None)
         signer = ledger.initialise(
             director=director,
             library=library,
@@ -151,6 +153,32 @@ def init(
         f"ledger's root of trust); service key {service.key_id}."
     )
     info(f"Back up {datadir.keys}/ now: without it events cannot be read.")
+
+
+def _refuse_occupied(ledger: Any, datadir: DataDir, *, made: bool) -> None:
+    """A database (or a consortium's schema) that holds a ledger already is refused before
+    anything is recorded, by name: it failed on decrypting the other ledger's first event
+    ("Invalid cipher tag"), and left the new data directory behind (red team, session 17).
+    What ``DataDir.create`` made is removed again (the directory was new or empty; its
+    keys have encrypted nothing), and the directory too when it was new (``made``)."""
+    entries = ledger.recorder.max_notification_id() or 0
+    if not entries:
+        return
+    schema = datadir.database_schema
+    where = f"schema {schema} of the database" if schema else "the database"
+    ledger.close()
+    for child in datadir.path.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    if made:
+        datadir.path.rmdir()
+    raise click.ClickException(
+        f"{where} holds a ledger already ({entries:,} entries): nothing was recorded and the "
+        f"new data directory's keys were removed. Give this library a schema of its own "
+        "(CUSTODES_DATABASE_SCHEMA), or open that ledger with its own data directory"
+    )
 
 
 @click.command("verify")

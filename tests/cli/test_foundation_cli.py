@@ -84,6 +84,24 @@ def test_init_twice_is_refused_and_changes_nothing(ledger_dir: Path) -> None:
     assert (ledger_dir / "keys" / "events.key").read_bytes() == before
 
 
+def test_init_on_a_database_holding_a_ledger_is_refused_by_name_and_leaves_nothing(
+    ledger_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_database: str
+) -> None:
+    """Red team (session 17): refused with "Invalid cipher tag" (the other ledger's first
+    event), the new data directory and its keys left behind."""
+    if cli_database == "sqlite":  # on PostgreSQL the URL already names the same database
+        monkeypatch.setenv("CUSTODES_DATABASE_URL", f"sqlite:///{ledger_dir / 'ledger.sqlite'}")
+    before = _count_events(ledger_dir)
+    empty = tmp_path / "empty"
+    empty.mkdir(mode=0o700)
+    for second, left in ((tmp_path / "second", False), (empty, True)):
+        result = run(second, "init", "--director", "Erin Else", "--library", "Another")
+        assert result.exit_code == 1, result.output
+        assert f"holds a ledger already ({before} entries): nothing was recorded" in result.stderr
+        assert second.exists() is left and (not left or not any(second.iterdir()))
+    assert _count_events(ledger_dir) == before
+
+
 def test_a_directory_that_is_not_a_ledger_is_named_with_the_fix(tmp_path: Path) -> None:
     result = run(tmp_path, "status")
     assert result.exit_code == 1
