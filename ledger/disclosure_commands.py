@@ -141,6 +141,8 @@ class DisclosureCommands(DisclosureIntake):
         if not decider.allowed:
             self.refuse(who, "request decide", decider.rule, decider.reason, subject=request.ref)  # fmt: skip
         _fresh(request, opened_at)
+        if approve and (conflict := self.order_scan_conflict(request)) is not None:
+            self.refuse(who, "request decide", r.LRCA_COURT_ORDER, conflict, subject=request.ref)
         reason = nonblank(reason, "the reason (--reason)", REASON, no_card_numbers=True)
         if request.releases and approve:
             raise InvalidInput(
@@ -254,6 +256,8 @@ class DisclosureCommands(DisclosureIntake):
             )
         if decision is not None and not decision["approved"]:
             refuse(r.POLICY_DENY_BY_DEFAULT, f"the Director denied {request.ref}")
+        if plan.basis == "court_order" and (conflict := self.order_scan_conflict(request)):
+            refuse(r.LRCA_COURT_ORDER, conflict)
         follow_up = request.follow_up or {}
         if follow_up.get("state") == "resolved":
             refuse(

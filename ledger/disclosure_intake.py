@@ -23,6 +23,12 @@ from ledger.staff import StaffMember, staff_id
 from ledger.suggestions import did_you_mean
 from ledger.text import DESCRIPTION, NAME, REASON, REFERENCE, clean_text
 
+# What a court order's scan says, as transcribed (``record_court_order``): the same scan
+# recorded on two requests must say the same (``order_scan_conflict``).
+ORDER_TRANSCRIPTION = ("kind", "signed_by_judge", "court", "judge", "case", "issued",
+                       "scope_records", "scope_fields", "scope_patrons", "scope_from",
+                       "scope_to", "exclude_records", "exclude_fields")  # fmt: skip
+
 # ledger.disclosure (and ledger.patrons) are imported where they are used: a command
 # that touches no request (a footage act) does not build their event classes (issue 16).
 
@@ -242,14 +248,44 @@ class DisclosureIntake(DisclosureQueries):
     # ---- legal basis (R6, R8) -------------------------------------------------------------
 
     def _scan_elsewhere(self, request: Any, cls: type, field: str, sha256: str) -> list[Any]:
-        """The events of ``cls`` on other requests whose ``field`` is this scan's SHA-256:
-        a document recorded as the basis of another request (``_events_seen``: these
-        events are few and kept between calls)."""
+        """The events of ``cls`` on other requests whose ``field`` is this scan's SHA-256,
+        each request's last only (a later one corrects it): a document recorded as the
+        basis of another request (``_events_seen``: these events are few and kept between
+        calls)."""
+        last = {e.originator_id: e for e in self._events_seen(cls)}
         return [
             e
-            for e in self._events_seen(cls)
+            for e in last.values()
             if getattr(e, field) == sha256 and e.originator_id != request.id
         ]
+
+    def order_scan_conflict(self, request: Any) -> str | None:
+        """Why the request's court order cannot be relied on while its scan reads otherwise
+        on another request, or None. One scan is one order: where the same scan is
+        transcribed differently (its patrons, kind, case, dates or scope), at most one of
+        them is right, and nothing is decided or released on either until they agree (red
+        team, session 17: one scan was recorded as an order naming patron A, one naming
+        patron B and a warrant in a 2019 case, each released). Checked at the decision and
+        the release, not when an order is recorded, so a transcription can always be
+        corrected (a check there locked two requests with the same typo out for good)."""
+        from ledger.disclosure import Request
+
+        order = request.court_order
+        if order is None:
+            return None
+        for other in self._scan_elsewhere(
+            request, Request.CourtOrderRecorded, "document_sha256", order["document_sha256"]
+        ):
+            differs = sorted(k for k in ORDER_TRANSCRIPTION if getattr(other, k) != order[k])
+            if differs:
+                return (
+                    f"its court order's scan (sha256 {order['document_sha256'][:16]}) is "
+                    f"recorded on {self._ref_of(other)} with another {', '.join(differs)}: one "
+                    "document is one order. Correct the one transcribed wrong (custodes "
+                    "request court-order), or record the scan of the order served for this "
+                    "request"
+                )
+        return None
 
     def _ref_of(self, event: Any) -> str:
         from ledger.disclosure import Request
@@ -325,20 +361,6 @@ class DisclosureIntake(DisclosureQueries):
             "exclude_records": sorted(set(scope.exclude_records)),
             "exclude_fields": sorted(set(scope.exclude_fields)),
         }
-        for other in self._scan_elsewhere(
-            request, Request.CourtOrderRecorded, "document_sha256", document_sha256
-        ):
-            if any(getattr(other, k) != v for k, v in order.items()):
-                # Red team (session 17): one scan was recorded as an order naming patron A,
-                # another naming patron B and a warrant in a 2019 case, each released.
-                self.refuse(
-                    who, "request court-order", r.LRCA_COURT_ORDER,
-                    f"this scan (sha256 {document_sha256[:16]}) is recorded on "
-                    f"{self._ref_of(other)} as a {other.kind} in case {other.case} with "
-                    "another transcription: one document is one order. Record it as it was "
-                    "recorded there, or the scan of the order served for this request",
-                    subject=request.ref,
-                )  # fmt: skip
         request.trigger_event(
             Request.CourtOrderRecorded,
             served_at=served_at,

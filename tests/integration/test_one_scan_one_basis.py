@@ -1,7 +1,9 @@
 """A scan is the legal basis of the requests it was served for, on both databases (red
 team, session 17): one court order's scan was recorded as an order naming patron A, as
 one naming patron B and as a warrant in a 2019 case, each released; one officer's signed
-Appendix 9 form was the basis of two requests about two patrons."""
+Appendix 9 form was the basis of two requests about two patrons. Nothing is decided or
+released while one order's scan reads two ways; an officer's form is refused on another
+request."""
 
 from __future__ import annotations
 
@@ -42,17 +44,50 @@ def test_one_order_scan_is_one_order_whatever_request_it_is_recorded_on(
         {"case": "2019-CF-12"},
         {"issued": now - timedelta(days=400)},
     ):
-        with pytest.raises(NotPermitted, match="^LRCA-COURT-ORDER .*another transcription"):
-            ledger.record_court_order(
-                other, **{**_as_recorded(now), **change, "document_sha256": scan}, actor=STAFF
-            )
-        assert refused(ledger)[-1] == ("request court-order", other, "LRCA-COURT-ORDER")
-    assert ledger.request_view(other)["court_order"] is None
-    # The same order, transcribed as it was, may be recorded on another request (one
-    # order for several requests); it names CARD only, so nothing of OTHER_CARD goes out.
+        # Recorded as typed (a transcription can always be corrected), but nothing is
+        # decided on either request while the one scan reads two ways.
+        ledger.record_court_order(
+            other, **{**_as_recorded(now), **change, "document_sha256": scan}, actor=STAFF
+        )
+        for ref, elsewhere in ((other, first), (first, other)):
+            with pytest.raises(
+                NotPermitted, match=f"^LRCA-COURT-ORDER .*recorded on {elsewhere} with another"
+            ):
+                ledger.decide(ref, approve=True, reason="the order", actor=DIRECTOR)
+            assert refused(ledger)[-1] == ("request decide", ref, "LRCA-COURT-ORDER")
+    # Corrected to read as it does on the first request: one order for two requests. It
+    # names CARD only, so nothing of OTHER_CARD goes out, and the first is decided.
     ledger.record_court_order(other, **_as_recorded(now), document_sha256=scan, actor=STAFF)
     with pytest.raises(NotPermitted, match="LRCA-COURT-ORDER-SCOPE"):
         ledger.decide(other, approve=True, reason="the order", actor=DIRECTOR)
+    ledger.decide(first, approve=True, reason="the order", actor=DIRECTOR)
+    # A transcription that goes wrong after the decision stops the release.
+    ledger.record_court_order(
+        other, **{**_as_recorded(now), "case": "2019-CF-12", "document_sha256": scan},
+        actor=STAFF,
+    )  # fmt: skip
+    with pytest.raises(NotPermitted, match="^LRCA-COURT-ORDER .*with another case"):
+        ledger.release(first, fields=["name"], to="Circuit Court clerk", method="mail",
+                       actor=STAFF)  # fmt: skip
+    assert not ledger.request_view(first)["releases"]
+
+
+def test_the_same_typo_on_two_requests_can_be_corrected_on_both(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    """The session's own review: a check when the order was recorded locked them out."""
+    refs = [open_request(ledger, now, "court", ["registration"], patron_card=CARD) for _ in "ab"]
+    scan = order_scan(refs[0])
+    typo = {**_as_recorded(now), "case": "2026-CF-8", "document_sha256": scan}
+    for ref in refs:
+        ledger.record_court_order(ref, **typo, actor=STAFF)
+    ledger.record_court_order(refs[0], **_as_recorded(now), document_sha256=scan, actor=STAFF)
+    with pytest.raises(NotPermitted, match="^LRCA-COURT-ORDER .*another case"):
+        ledger.decide(refs[0], approve=True, reason="the order", actor=DIRECTOR)
+    ledger.record_court_order(refs[1], **_as_recorded(now), document_sha256=scan, actor=STAFF)
+    for ref in refs:
+        ledger.decide(ref, approve=True, reason="the order", actor=DIRECTOR)
 
 
 def test_an_officers_signed_form_is_the_basis_of_its_own_request_only(
