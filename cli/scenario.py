@@ -478,7 +478,7 @@ def _requests(
     # Authorized staff answer the parent at once: amounts only (R4); no decision needed.
     yield g_day + timedelta(minutes=10)
     ledger.release(guardian, fields=["fines_total", "fees_total"],
-                   to="Parent of a minor patron, in person", method="spoken at the desk",
+                   to="Parent of a minor patron", method="spoken at the desk",
                    actor=STAFF)  # fmt: skip
 
     # A FOIA request for lot footage: clock started, responsive footage held.

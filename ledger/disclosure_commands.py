@@ -55,52 +55,33 @@ def _name_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[^\W\d_]{2,}", text.casefold()) if w not in ranks}
 
 
-# Words that say which office of a court or agency receives a release, not who.
+# Words that say which office of a court receives a release, not who.
 _COURT_ROLES = frozenset({"clerk", "deputy", "bailiff", "office", "of", "the", "for", "county",
-                          "circuit", "court", "judge", "hon", "honorable", "police", "pd",
-                          "department", "sheriff"})  # fmt: skip
+                          "circuit", "court", "judge", "hon", "honorable", "attn",
+                          "attention"})  # fmt: skip
 
 # Words that say how a guardian is related to the minor, not who they are.
 _RELATIONS = frozenset({"parent", "mother", "father", "mom", "dad", "guardian", "legal",
                         "stepmother", "stepfather", "foster", "grandmother", "grandfather",
                         "grandparent"})  # fmt: skip
 
-
-# Words an aside after the recipient's name may use to say how or where it was handed
-# over ("Mrs. Jane Doe, in person", "Circuit Court clerk; by certified mail").
-_DELIVERY = frozenset({"in", "person", "by", "hand", "handed", "at", "desk", "front",
-                       "counter", "circulation", "library", "picked", "pick", "up", "delivered",
-                       "badge", "no", "number", "copy", "copies", "printed", "sealed",
-                       "envelope", "mail", "mailed", "email", "emailed", "post", "certified",
-                       "fax", "faxed", "courier", "to"})  # fmt: skip
+# Where a recipient check fails: --to names the recipient and nobody and nothing else.
+NAME_ONLY = "--to names the recipient only; how it was handed over goes in --method"
 
 
-# Words that say which agency an officer is with ("Sgt. Lee Officer, Mahomet PD").
-_AGENCY = frozenset({"police", "pd", "department", "sheriff", "office", "of", "the", "county"})
-
-
-def _recipient_words(to: str, asides: frozenset[str]) -> set[str]:
-    """The words that name the recipient: those of what ``to`` says before its first
-    comma, semicolon or parenthesis ("Mrs. Jane Doe, in person"), a rank or initial aside,
-    and any word of what follows that is not one of ``asides`` (the path's own: how it
-    was handed over, and a court's office, an officer's agency or a guardian's relation).
-    Red team (session 17): only the first part was read, so "County, News-Gazette
-    reporter" passed as the court and "Lee Officer, with Bob Smith of the News-Gazette" as
-    the officer."""
-    first, _, rest = re.sub(r"[;(]", ",", to).partition(",")
-    return _name_words(first) | (_name_words(rest) - asides)
-
-
-def _names_only(
-    person: str, to: str, asides: frozenset[str], *, relations: frozenset[str] = frozenset()
-) -> bool:
-    """``to`` names ``person`` and nobody else: the words that name the recipient
-    (``_recipient_words``), a rank, title or initial aside (and for a guardian a relation
-    such as "mother"), are exactly the words of ``person``'s name. So a shared family name
+def _names_only(person: str, to: str, *, relations: frozenset[str] = frozenset()) -> bool:
+    """``to`` names ``person`` and nobody else: every word of it, a rank, title or
+    initial aside (and for a guardian a relation such as "mother"), is a word of
+    ``person``'s name, and every word of the name is there. So a shared family name
     ("John Doe" for Jane Doe) does not pass, nor someone else who mentions them ("Bob
-    Smith, Jane Doe's neighbour", "Bruce Lee" for the officer Lee), nor someone named after
-    them ("Jane Doe, and her neighbour Bob Smith")."""
-    wanted, named = _name_words(person), _recipient_words(to, asides)
+    Smith, Jane Doe's neighbour", "Jane Doe's mother", "Bruce Lee" for the officer Lee),
+    nor someone named beside them ("Jane Doe, and her neighbour Bob Smith"). Red team
+    (session 17): only the name before the first comma was read; the review of that fix
+    found any list of words an aside may use either refused what a clerk types or let
+    another recipient through ("Jane Doe, copy to father"): every word counts now."""
+    if re.search(r"['\u2019]s\b", to):  # a possessive names someone else's person
+        return False
+    wanted, named = _name_words(person), _name_words(to)
     return bool(wanted) and (named == wanted or set() != named - relations == wanted - relations)
 
 
@@ -325,13 +306,11 @@ class DisclosureCommands(DisclosureIntake):
                     "differs",
                 )
             officer = form.get("officer_name", "")
-            agency = frozenset(_name_words(form.get("agency", "")))
-            if not _names_only(officer, to, _DELIVERY | _AGENCY | agency):
+            if not _names_only(officer, to):
                 refuse(
                     r.LRCA_EMERGENCY_RECIPIENT,
                     f"release only to the officer of the signed form ({officer}); the recipient "
-                    f"{to!r} does not name them and only them (a rank, the agency and how it was "
-                    "handed over aside)",
+                    f"{to!r} does not name them and only them, a rank aside ({NAME_ONLY})",
                 )
             if method.casefold() != "in person":
                 refuse(r.LRCA_EMERGENCY_RECIPIENT, "an emergency release is made in person")
@@ -342,24 +321,24 @@ class DisclosureCommands(DisclosureIntake):
             served = request.court_order or {}
             known = _name_words(" ".join([request.requester, str(served.get("court", "")),
                                           str(served.get("served_by", ""))]))  # fmt: skip
-            named = _recipient_words(to, _DELIVERY | _COURT_ROLES)
+            named = _name_words(to)
             if not (named & known and named <= known | _COURT_ROLES):
                 refuse(
                     r.POLICY_DIRECTOR_DECIDES,
                     f"a court order's release goes to the court, the requester "
                     f"({request.requester}) or whoever served it "
                     f"({served.get('served_by') or 'not recorded'}); {to!r} is someone else, "
-                    "and only the Director releases to anyone else",
+                    f"and only the Director releases to anyone else ({NAME_ONLY})",
                 )
         # R4: the guardian who asked, whose guardianship was confirmed, and nobody else.
         if plan.basis == "guardian" and not _names_only(
-            request.requester, to, _DELIVERY | _RELATIONS, relations=_RELATIONS
+            request.requester, to, relations=_RELATIONS
         ):
             refuse(
                 r.POLICY_MINOR_FINES,
                 "a minor's fines and fees are told only to the parent or legal guardian who "
                 f"asked ({request.requester}); the recipient {to!r} does not name them and only "
-                "them (a title, a relation and how it was handed over aside)",
+                f"them, a title or relation aside ({NAME_ONLY})",
             )
         if segments and plan.basis == "foia" and not (redaction or {}).get("faces"):
             refuse(

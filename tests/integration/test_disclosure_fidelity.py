@@ -266,17 +266,18 @@ def test_a_minors_fines_are_not_told_to_someone_who_only_shares_the_guardians_su
     # Red team (session 17): nor was anyone named after the first comma.
     for someone_else in ("Bob Smith, Jane Doe's neighbour", "Jane Doe's neighbour Bob",
                          "Jane and John Doe", "Jane Doe, and her neighbour Bob Smith",
-                         "Jane Doe (for Bob Smith)", "Jane Doe, for the police"):  # fmt: skip
+                         "Jane Doe (for Bob Smith)", "Jane Doe, for the police",
+                         "Jane Doe, copy to father", "Jane Doe's mother"):  # fmt: skip
         with pytest.raises(NotPermitted, match="^POLICY-MINOR-FINES .*and only them"):
             ledger.release(ref, fields=["fines_total"], to=someone_else, method="desk",
                            actor=STAFF)  # fmt: skip
     assert not list(ledger.read_log(kinds=["DisclosureReleased"]))
     denied = [e for e in ledger.read_log(kinds=["AccessDenied"])]
-    assert [e.details["rule_id"] for e in denied[-7:]] == ["POLICY-MINOR-FINES"] * 7
+    assert [e.details["rule_id"] for e in denied[-9:]] == ["POLICY-MINOR-FINES"] * 9
     told = ledger.release(
-        ref, fields=["fines_total"], to="Mrs. Jane Doe, in person", method="desk", actor=STAFF
+        ref, fields=["fines_total"], to="Mrs. Jane Doe", method="in person", actor=STAFF
     )
-    assert told["to"] == "Mrs. Jane Doe, in person"
+    assert told["to"] == "Mrs. Jane Doe"
     told = ledger.release(
         ref, fields=["fees_total"], to="Jane Doe (mother)", method="desk", actor=STAFF
     )

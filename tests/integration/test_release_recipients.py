@@ -40,16 +40,16 @@ def test_an_emergency_release_to_someone_else_with_the_badge_is_refused_and_reco
     # Red team (session 17): only the name before the first comma was read.
     for someone_else in ("Bruce Lee", "Lee's brother", "Ofc. Ray, for Sgt. Lee Officer",
                          "Lee Officer, with Bob Smith of the News-Gazette",
-                         "Sgt. Lee Officer; News-Gazette", "Lee Officer, for the court clerk"):  # fmt: skip
+                         "Sgt. Lee Officer; News-Gazette", "Lee Officer, for the court clerk",
+                         "Lee Officer, copy to the county sheriff", "Lee Officer's partner"):  # fmt: skip
         with pytest.raises(NotPermitted, match="^LRCA-EMERGENCY-RECIPIENT .*and only them"):
             ledger.release(ref, fields=["name"], to=someone_else, badge="4471",
                            method="in person", actor=STAFF)  # fmt: skip
         assert refused(ledger)[-1] == ("request release", ref, "LRCA-EMERGENCY-RECIPIENT")
-    # The officer, however the rank is written, is the recipient; an aside may say their
-    # agency and how it was handed over.
-    done = ledger.release(ref, fields=["name"], to="Sgt. Lee Officer, Mahomet PD, in person",
-                          badge="4471", method="in person", actor=STAFF)  # fmt: skip
-    assert done["to"] == "Sgt. Lee Officer, Mahomet PD, in person"
+    # The officer, however the rank is written, is the recipient.
+    done = ledger.release(ref, fields=["name"], to="Sgt. Lee Officer", badge="4471",
+                          method="in person", actor=STAFF)  # fmt: skip
+    assert done["to"] == "Sgt. Lee Officer"
 
 
 def test_a_court_order_recorded_after_the_decision_waits_for_a_new_decision(
