@@ -228,7 +228,7 @@ class Builder:
             ref = lg.open_request(
                 requester_kind="parent_guardian", requester="A parent", received_by=STAFF[1],
                 records=["fines_fees"], description="fines of a minor", actor=STAFF[1], patron_card=f"2100-{rng.randrange(10**6):06d}", minor=True,
-                guardianship="library card application",
+                guardianship="birth certificate",
             )  # fmt: skip
             lg.clock.set(later)
             lg.decide(ref, approve=True, reason="guardian confirmed", actor=D)

@@ -26,6 +26,7 @@ from ledger import sitetime
 from ledger.disclosure import ORDER_KINDS, RECORD_CLASSES, REQUESTER_KINDS, ROLES_SOUGHT
 from ledger.errors import InvalidInput
 from ledger.outfiles import check_destination
+from ledger.policy import GUARDIANSHIP_DOCUMENTS, guardianship_text
 from ledger.scans import NOT_A_SCAN, kind_of
 
 FIELDS_HELP = (
@@ -96,8 +97,16 @@ def request_group() -> None:
 @click.option("--minor", is_flag=True, help="The patron is a minor (R4).")
 @click.option(
     "--guardianship",
+    type=click.Choice(sorted(GUARDIANSHIP_DOCUMENTS)),
+    help="The document seen that confirms the parent or guardian (R4): "
+    + "; ".join(f"{k}: {v}" for k, v in GUARDIANSHIP_DOCUMENTS.items())
+    + ".",
+)
+@click.option(
+    "--guardianship-note",
+    default="",
     metavar="TEXT",
-    help='How guardianship was confirmed (R4): the document seen, e.g. "birth certificate shown".',
+    help="A note on it, recorded after the document (e.g. the name on it matches).",
 )
 @click.option("--footage", multiple=True, metavar="SEGMENT", help="Responsive segment (repeat).")
 @click.option("--case-number", metavar="TEXT", help="Law enforcement's case number (R17).")
@@ -113,8 +122,10 @@ def request_open(ctx: Context, **o: Any) -> None:
     Example:
       custodes request open --requester-kind parent_guardian --requester "Pat Parent" \\
         --received-by "Sam Staff" --records fines_fees --patron 2100012345 --minor \\
-        --guardianship "birth certificate shown" --description "fines owed" --as "Sam Staff"
+        --guardianship birth-certificate --description "fines owed" --as "Sam Staff"
     """
+    if o["guardianship_note"].strip() and not o["guardianship"]:
+        raise click.UsageError("--guardianship-note is a note on --guardianship DOCUMENT")
     ref = ctx.ledger().open_request(
         requester_kind=o["requester_kind"],
         requester=o["requester"],
@@ -126,7 +137,9 @@ def request_open(ctx: Context, **o: Any) -> None:
         patron_address=o["patron_address"],
         patron_phone=o["patron_phone"],
         minor=o["minor"],
-        guardianship=o["guardianship"],
+        guardianship=guardianship_text(o["guardianship"], o["guardianship_note"])
+        if o["guardianship"]
+        else None,
         footage=o["footage"],
         case_number=o["case_number"],
         received_at=o["received_at"].start(ctx.zone()) if o["received_at"] else None,

@@ -157,6 +157,11 @@ class DisclosureIntake(DisclosureQueries):
             raise InvalidInput("--minor and patron details need the patron's card (--patron)")
         if guardianship and requester_kind != "parent_guardian":
             raise InvalidInput("--guardianship applies only to a parent_guardian request")
+        if guardianship and policy.guardianship_document(guardianship) is None:
+            raise InvalidInput(
+                f"how guardianship was confirmed ({guardianship!r}) must begin with the "
+                "document seen, one of: " + "; ".join(policy.GUARDIANSHIP_DOCUMENTS.values())
+            )
         receiver = self._get(StaffMember, staff_id(received_by))
         if receiver is None or not receiver.active:
             hint = (

@@ -407,23 +407,37 @@ def _emergency_field(facts: RequestFacts, rep: EmergencyRepresentations, field: 
     )
 
 
-# A confirmation that says there was none: any negation, anywhere (red team, session 17:
-# "ID requested but not provided", "without ID", "refused to show ID", "none shown",
-# "lacked ID" passed a list of phrases; "no." as in a number is not one).
-_NOT_CONFIRMED = re.compile(
-    r"\b(?:not|never|none|nothing|without|cannot|unable|absent|missing|pending|tbd|unknown"
-    r"|lack\w*|fail\w*|refus\w*|declin\w*|forg[oe]t\w*|un(?:confirmed|verified|checked|seen"
-    r"|proven))\b|\bno\b(?!\.)|n['\u2019]t\b|^\W*n\W*a\W*$",
-    re.IGNORECASE,
-)
-# What a confirmation must name: a document seen. Their own word is none ("took her word
-# for it", "she said she is the mother", "verbally": policy red team, session 16), unless
-# a document was seen too ("ID shown; she is the mother, as she said").
-_DOCUMENT = re.compile(
-    r"\b(?:id|identification|licen[cs]e|certificate|passport|(?:court|guardianship|custody"
-    r"|adoption)\s+order|decree|letters|card|application|papers|documents?|records?)\b",
-    re.IGNORECASE,
-)
+# What confirms that the person asking is the minor's parent or legal guardian (R4): the
+# document staff saw, one of these, written first ("birth certificate", or "birth
+# certificate: the mother's name matches"); what follows is a note, recorded, not judged.
+# Red team (session 17): free text judged by lists of words refused what clerks write
+# ("Birth cert shown", "ID shown (no photocopy kept)") and let through what confirms
+# nothing ("ID left at home", "Will bring birth certificate tomorrow"): staff now attest
+# the document by naming it, under their own signed act.
+GUARDIANSHIP_DOCUMENTS = {
+    "photo-id": "photo ID matching the minor's card application",
+    "birth-certificate": "birth certificate",
+    "guardianship-order": "court order of guardianship or custody",
+    "letters-of-guardianship": "letters of guardianship",
+    "adoption-decree": "adoption decree",
+    "foster-placement": "foster placement letter",
+    "card-application": "the minor's card application signed by this parent or guardian",
+}
+
+
+def guardianship_document(confirmation: str) -> str | None:
+    """The document a confirmation names first (``GUARDIANSHIP_DOCUMENTS``), or None."""
+    text = " ".join(confirmation.split()).casefold()
+    for label in GUARDIANSHIP_DOCUMENTS.values():
+        if text.startswith(label.casefold()) and not text[len(label) : len(label) + 1].isalnum():
+            return label
+    return None
+
+
+def guardianship_text(document: str, note: str = "") -> str:
+    """A confirmation as recorded: the document's words (by its key), then the note."""
+    label = GUARDIANSHIP_DOCUMENTS[document]
+    return f"{label}: {note.strip()}" if note.strip() else label
 
 
 def _guardian_field(facts: RequestFacts, field: str) -> Decision:
@@ -434,13 +448,14 @@ def _guardian_field(facts: RequestFacts, field: str) -> Decision:
     confirmation = facts.guardianship_confirmation or ""
     if not confirmation.strip():
         return refuse(r.POLICY_MINOR_FINES, "how guardianship was confirmed is not recorded")
-    if _NOT_CONFIRMED.search(confirmation) or not _DOCUMENT.search(confirmation):
+    if guardianship_document(confirmation) is None:
         # red team (session 13): "not confirmed - she forgot her ID" was taken as one
         return refuse(
             r.POLICY_MINOR_FINES,
-            f"how guardianship was confirmed ({confirmation!r}) says it was not, or names no "
-            "document seen: confirm it (an ID, a birth certificate, the minor's card "
-            "application) and write what was seen before anything is told",
+            f"how guardianship was confirmed ({confirmation!r}) names none of the documents "
+            "that confirm it: confirm it and open a new request naming the document seen ("
+            + "; ".join(GUARDIANSHIP_DOCUMENTS.values())
+            + ")",
             shared="guardianship is not confirmed",
         )
     if field in facts.guardian_fields:

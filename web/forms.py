@@ -27,7 +27,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ledger.disclosure import ORDER_KINDS, RECORD_CLASSES, REQUESTER_KINDS, ROLES_SOUGHT
 from ledger.footage import HOLD_KINDS
 from ledger.footage_policy import PURPOSES
-from ledger.policy import FIELD_CLASS
+from ledger.policy import FIELD_CLASS, GUARDIANSHIP_DOCUMENTS
 from projections.retention import STATUSES
 
 
@@ -100,9 +100,17 @@ class IntakeForm(FlaskForm):
     patron_card = StringField("Patron's card number", validators=[Optional(), Length(max=40)])
     patron_name = StringField("Patron's name", validators=[Optional(), Length(max=200)])
     minor = BooleanField("The patron is a minor")
-    guardianship = StringField(
-        "How the parent's or guardian's relation was confirmed (e.g. birth certificate shown)",
-        validators=[Optional(), Length(max=500)],
+    guardianship = SelectField(
+        "The document seen that confirms the parent or guardian (a minor's fines)",
+        choices=[
+            ("", "none seen / not a guardian's request"),
+            *((k, v) for k, v in GUARDIANSHIP_DOCUMENTS.items()),
+        ],  # fmt: skip
+        validators=[Optional()],
+    )
+    guardianship_note = StringField(
+        "A note on it (optional, e.g. the name on it matches)",
+        validators=[Optional(), Length(max=400)],
     )
     footage = StringField(
         "Footage segment ids (comma-separated)", validators=[Optional(), Length(max=2000)]

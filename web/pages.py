@@ -18,6 +18,7 @@ from ledger.errors import (
     NotPermitted,
     StaleForm,
 )
+from ledger.policy import guardianship_text
 from ledger.staff import COUNTED_FAILURES
 from projections.request_record import request_sections
 from web import totp
@@ -297,7 +298,11 @@ def request_new() -> Response:
                 patron_card=(form.patron_card.data or "").strip() or None,
                 patron_name=form.patron_name.data or "",
                 minor=bool(form.minor.data),
-                guardianship=(form.guardianship.data or "").strip() or None,
+                guardianship=guardianship_text(
+                    form.guardianship.data, form.guardianship_note.data or ""
+                )
+                if form.guardianship.data
+                else None,
                 footage=footage,
                 case_number=(form.case_number.data or "").strip() or None,
                 received_at=site_time(form.received_at.data) if form.received_at.data else None,

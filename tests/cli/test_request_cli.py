@@ -191,7 +191,7 @@ def test_a_court_order_with_counsel_review(run, tmp_path: Path) -> None:  # type
 def test_guardian_foia_and_deny_by_default(run) -> None:  # type: ignore[no-untyped-def]
     # R4: a minor's fines and fees amounts only, told by staff without a decision.
     g = open_req(run, "parent_guardian", "fines_fees,circulation", "--patron", CARD, "--minor",
-                 "--guardianship", "birth certificate")  # fmt: skip
+                 "--guardianship", "birth-certificate")  # fmt: skip
     run("request", "release", g, "--fields", "fines_total", "--to", "Someone", "--method", "desk",
         "--as", S)  # fmt: skip
     r = run("request", "release", g, "--fields", "titles", "--to", "Someone", "--method", "desk",

@@ -105,7 +105,7 @@ def build_scenario(ledger: Ledger) -> Scenario:
     )  # fmt: skip
     decided_later = ledger.open_request(
         requester_kind="parent_guardian", requester="A parent", received_by=S,
-        records=["fines_fees"], description="fines of a minor", actor=S, patron_card="2100-000999", minor=True, guardianship="library card application",
+        records=["fines_fees"], description="fines of a minor", actor=S, patron_card="2100-000999", minor=True, guardianship="birth certificate",
     )  # fmt: skip
     ledger.clock.set(later)
     ledger.record_purge(

@@ -15,7 +15,7 @@ from ledger.app import Ledger
 from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from ledger.disclosure_intake import OrderScope
-from ledger.errors import NotPermitted
+from ledger.errors import InvalidInput, NotPermitted
 from ledger.footage import MediaFacts
 from ledger.footage_commands import CaptureItem
 from tests.conftest import NOW, SETUP
@@ -225,6 +225,22 @@ def test_a_failed_request_records_nothing_at_all(ledger: Ledger, data_dir: Path)
         _open(ledger, "public", ["footage"], footage=[seg])
     assert ledger.recorder.max_notification_id() == before
     assert ledger.request_refs() == []
+
+
+def test_a_guardianship_confirmation_names_the_document_seen_first_or_nothing_is_recorded(
+    ledger: Ledger,
+) -> None:
+    """Red team (session 17): "ID requested but not provided" released a minor's fines;
+    free text is judged no more: it begins with the document seen, or it is bad input."""
+    before = ledger.recorder.max_notification_id()
+    for how in ("ID requested but not provided", "Birth cert shown", "will bring ID tomorrow"):
+        with pytest.raises(InvalidInput, match="must begin with the document seen, one of: "):
+            _open(ledger, "parent_guardian", ["fines_fees"], patron_card=CARD, minor=True,
+                  guardianship=how)  # fmt: skip
+    assert ledger.recorder.max_notification_id() == before
+    ref = _open(ledger, "parent_guardian", ["fines_fees"], patron_card=CARD, minor=True,
+                guardianship="Adoption decree: seen at the desk")  # fmt: skip
+    assert ledger.release(ref, fields=["fines_total"], to="Someone", method="desk", actor=STAFF)
 
 
 def test_a_guardian_is_told_fines_by_staff_without_a_decision_and_never_titles(

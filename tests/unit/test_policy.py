@@ -25,6 +25,7 @@ from ledger.footage_policy import (
     check_view_purpose,
 )
 from ledger.policy import (
+    GUARDIANSHIP_DOCUMENTS,
     CourtOrderFacts,
     Decision,
     EmergencyRepresentations,
@@ -37,6 +38,8 @@ from ledger.policy import (
     check_law_enforcement_footage,
     check_release,
     explain_refusals,
+    guardianship_document,
+    guardianship_text,
     releasable_fields,
 )
 from ledger.statistics_policy import suppress_small_cells
@@ -1041,29 +1044,29 @@ def test_an_officers_request_without_a_form_is_refused_in_one_line_per_rule() ->
             # policy red team, session 16: a guardian's own word passed
             "took her word for it", "she said she is the mother",
             "caller on the phone said she is mom", "self-reported", "verbally",
-            # red team, session 17: a list of phrases let other words through
-            "ID not presented", "without ID", "refused to show ID", "no birth certificate",
-            "declined to show identification", "ID requested but not provided", "none shown",
-            "nothing shown", "lacked ID", "ID missing", "failed to produce ID",
-            "she didn’t have her ID", "all in order", "looked fine", "yes", "confirmed"],
+            # red team, session 17: lists of phrases let other words through
+            "ID not presented", "without ID", "ID requested but not provided", "none shown",
+            "all in order", "confirmed", "ID left at home", "ID: N/A", "ID wasnt shown",
+            "Will bring birth certificate tomorrow", "Photo ID unavailable", "lost her ID",
+            # a document's words, but not first: the note is not read for one
+            "no birth certificate", "she has a birth certificate at home",
+            "birth certificates"],
 )  # fmt: skip
-def test_a_confirmation_that_says_there_was_none_confirms_nothing(how: str) -> None:
+def test_a_confirmation_that_does_not_name_a_document_first_confirms_nothing(how: str) -> None:
     """Red team (session 13): "not confirmed - she forgot her ID" was taken as confirmed;
-    (session 17) a confirmation must name a document seen and say nothing against it."""
+    (session 17) free text judged by lists of words let "ID left at home" through and
+    refused "Birth cert shown": the confirmation names the document seen first, from a
+    closed list, and staff attest it under their own act."""
     decision = guardian("fines_total", how=how)
     assert not decision.allowed and decision.rule.id == "POLICY-MINOR-FINES"
-    assert "says it was not" in decision.reason
+    assert "names none of the documents that confirm it" in decision.reason
 
 
-@pytest.mark.parametrize(
-    "how", ["birth certificate shown", "ID shown", "driver license checked",
-            "court guardianship papers seen", "library card application",
-            "phone call; card application on file lists her as the mother",
-            # the session's own review: a document seen, and her word besides
-            "Checked her driver's license against the birth certificate; she is the mother as she said",
-            "Parent showed ID; the child's library card lists her as the parent, as she said",
-            "guardianship order of the circuit court", "driver's license no. 4471 checked",
-            "adoption decree seen"],
-)  # fmt: skip
-def test_a_confirmation_that_names_what_was_seen_confirms(how: str) -> None:
+@pytest.mark.parametrize("document", sorted(GUARDIANSHIP_DOCUMENTS))
+@pytest.mark.parametrize("note", ["", "the mother's name matches the card application",
+                                  "no photocopy kept", "nothing unusual"])  # fmt: skip
+def test_a_confirmation_that_names_the_document_seen_confirms(document: str, note: str) -> None:
+    how = guardianship_text(document, note)
     assert guardian("fines_total", how=how).allowed
+    assert guardian("fines_total", how=how.upper()).allowed  # as typed, in any case
+    assert guardianship_document(how) == GUARDIANSHIP_DOCUMENTS[document]

@@ -388,9 +388,10 @@ def test_a_guardian_is_told_a_minors_fines_on_the_web_without_a_decision(
         staff, library, requester_kind="parent_guardian", requester="Pat Parent",
         records="fines_fees", description="what the minor owes", footage="", case_number="",
         patron_card="2100012345", patron_name="Kim Minor", minor="y",
-        guardianship="birth certificate shown",
+        guardianship="birth-certificate", guardianship_note="her name is on it",
     )  # fmt: skip
     html = staff.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "birth certificate: her name is on it" in html  # the document chosen, its note
     assert "Record the release" in html and "fines total" in html
     assert "titles" not in html.split('id="release"', 1)[1]
     assert "not needed for the fines and fees" in html  # not "pending"
