@@ -74,13 +74,18 @@ def schema_problem(schema: str) -> str | None:
 
 
 def url_search_path(url: str) -> str | None:
-    """The ``-csearch_path=`` a PostgreSQL URL's ``options`` give, as written, or None."""
+    """The ``-csearch_path=`` a PostgreSQL URL's ``options`` give, as written, or None.
+    Any other spelling libpq accepts (``-c search_path=``, ``--search_path=``,
+    ``--search-path=``) is returned as a value no schema name matches (the session's own
+    review: they set a search path of several schemas past this check)."""
     found = None
     for key, value in parse_qsl(urlsplit(url).query):
         if key == "options":
             for option in value.split():
                 if option.startswith("-csearch_path="):
                     found = option.removeprefix("-csearch_path=")
+                elif re.search(r"search[_-]path", option, re.IGNORECASE):
+                    return value
     return found
 
 

@@ -123,10 +123,17 @@ def test_a_schema_is_refused_on_sqlite_and_a_bad_name_before_anything_is_created
             DataDir.create(tmp_path / own, database_url="postgresql+psycopg://x@127.0.0.1/x")
         assert not (tmp_path / own).exists()
     monkeypatch.delenv("CUSTODES_DATABASE_SCHEMA")
-    for path, why in (("lib_f,lib_a", "one schema only"), ("pg_catalog", "PostgreSQL's own")):
-        url = f"postgresql+psycopg://x@127.0.0.1/x?options=-csearch_path%3D{path}"
+    for path, why in (
+        ("-csearch_path%3Dlib_f,lib_a", "one schema only"),
+        ("-csearch_path%3Dpg_catalog", "PostgreSQL's own"),
+        # libpq's other spellings (the session's own review)
+        ("-c%20search_path%3Dlib_f", ""),
+        ("--search_path%3Dlib_a", ""),
+        ("--search-path%3Dlib_a", ""),
+    ):
+        url = f"postgresql+psycopg://x@127.0.0.1/x?options={path}"
         monkeypatch.setenv("CUSTODES_DATABASE_URL", url)
-        with pytest.raises(DataDirError, match=f"search_path '{path}' is not one .*{why}"):
+        with pytest.raises(DataDirError, match=f"search_path '.*' is not one .*{why}"):
             DataDir.create(tmp_path / "url")
         assert not (tmp_path / "url").exists()
 
