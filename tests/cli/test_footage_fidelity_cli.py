@@ -86,7 +86,7 @@ def staff_views_without_a_reason(c: Cli) -> tuple[tuple[str, ...], str]:
 
 def flag_until_9999(c: Cli) -> tuple[tuple[str, ...], str]:
     return ("footage", "flag", c.segment(), "--incident", "board", "--reason",
-            "keep for the board", "--until", "9999-12-31", "--as", S), NOW  # fmt: skip
+            "keep for the board", "--until", "9998-12-31", "--as", S), NOW  # fmt: skip
 
 
 def staff_extends_a_flag(c: Cli) -> tuple[tuple[str, ...], str]:
