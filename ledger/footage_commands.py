@@ -284,6 +284,12 @@ class FootageCommands(FootageQueries):
         )
         if not decision.allowed:  # R16a: no flag to monitor staff
             self.refuse(who, "footage flag", decision.rule, decision.reason, subject=sid)
+        if who.role != "director":
+            # as a hold (red team, session 17: staff flags "just in case", incident "n/a",
+            # kept ordinary footage some 90 days more)
+            grounds = footage_policy.check_hold_grounds(text, name, kind="flag")
+            if not grounds.allowed:
+                self.refuse(who, "footage flag", grounds.rule, grounds.reason, subject=sid)
         ret, kept = self._within_deadline(segment, now)
         if not kept.allowed:  # due footage is purged, not rescued by a flag (R13, R14)
             self.refuse(

@@ -51,7 +51,10 @@ PURPOSES: frozenset[str] = frozenset(
 _STAFF = (
     r"(?:staff|employees?|workers?|personnel|clerks?|co-?workers?|librarians?|shelvers?|pages"
     r"|(?:desk|circulation|reference|front desk|evening|morning|night) (?:team|crew|shift)s?"
-    r"|team members?|new hires?|hires|volunteers?|interns?|aides?|custodians?|janitors?)"
+    r"|team members?|new hires?|hires|volunteers?|interns?|aides?|custodians?|janitors?"
+    # red team, session 17: job titles the list lacked
+    r"|(?:desk|circulation|library|reference|front desk) (?:assistants?|persons?|people"
+    r"|attendants?|workers?)|assistants?|closers?|openers?)"
 )
 # Evaluating how staff do their work (policy red team, session 16: "annual review of the
 # desk team", "assess customer service quality", "how the clerk handled the line", "dress
@@ -89,7 +92,11 @@ _STAFF_SIGNALS = re.compile(
     r"|(?:annual|yearly|job|staff) reviews?|dress code|customer service quality"
     r"|(?:see|check|find out|know|confirm|verify|which|whether) who (?:was|were|is) "
     r"(?:working|on duty|on shift|covering|staffing|at the desk)"
-    r"|(?:desk|shift) coverage)\b",
+    r"|(?:desk|shift) coverage"
+    # red team, session 17: "HR file", "coaching", "served per hour", "mobile"
+    r"|hr (?:files?|records?|purposes|complaints?)|for hr|coaching|(?:served|helped|handled)"
+    r"(?:\W+\w+){0,3}?\W+per (?:hour|day|shift)|mobiles?"
+    r"|(?:left|leav\w*|went home) before (?:closing|the end of))\b",
     re.IGNORECASE,
 )
 
@@ -403,10 +410,11 @@ _NO_INCIDENT = re.compile(
 )
 
 
-def check_hold_grounds(reason: str, reference: str) -> Decision:
+def check_hold_grounds(reason: str, reference: str, kind: str = "hold") -> Decision:
     """Footage is kept past its days for suspected misbehavior ("Images that show evidence
     of suspected misbehavior will be saved longer", Policy V-B) or a legal duty: a hold
-    placed by anyone but the Director says which, in words (R13, R14)."""
+    (or a flag: ``kind``, its incident the ``reference``) placed by anyone but the Director
+    says which, in words (R13, R14)."""
     code = " ".join(re.findall(r"\w+", _as_read(reference).casefold()))
     for what, text, empty in (
         ("reason", reason, not check_reason(reason, r.FOOTAGE_RETENTION).allowed),
@@ -415,13 +423,13 @@ def check_hold_grounds(reason: str, reference: str) -> Decision:
         if empty:
             return refuse(
                 r.FOOTAGE_RETENTION,
-                f"the hold's {what} {text!r} names nothing: a hold keeps footage past its "
-                "days for a named incident, case, order or request",
+                f"the {kind}'s {what} {text!r} names nothing: a {kind} keeps footage past "
+                "its days for a named incident, case, order or request",
             )
     if _NO_INCIDENT.search(_as_read(reason)):
         return refuse(
             r.FOOTAGE_RETENTION,
-            f"the hold's reason {reason!r} names no incident: footage is kept past its days "
+            f"the {kind}'s reason {reason!r} names no incident: footage is kept past its days "
             "only for suspected misbehavior or a legal duty (name the incident, case, order "
             "or request)",
         )
@@ -454,7 +462,9 @@ def check_view_purpose(
     staff-monitoring purposes the policy version in force names (R28), refused besides
     what the built-in detector finds."""
     signals = staff_monitoring_found(f"{purpose} {text}", staff_names, phrases)
-    if signals and not (role == "director" and (director_note or "").strip()):
+    # the Director's note is a reason in words too (red team, session 17: "." was taken)
+    noted = role == "director" and check_reason(director_note).allowed
+    if signals and not noted:
         return refuse(
             r.FOOTAGE_NO_STAFF_MONITORING,
             "cameras are not used to monitor staff performance or to evaluate staff; the "

@@ -153,6 +153,36 @@ def test_a_hold_by_anyone_but_the_director_names_its_grounds(
 
 
 @pytest.mark.parametrize(
+    ("reason", "incident"),
+    [("just in case", "n/a"), ("none", "xxx"), ("keep just in case", "INC-7"),
+     ("wallet theft at the door", "pending")],
+)  # fmt: skip
+def test_a_flag_by_anyone_but_the_director_names_its_grounds_as_a_hold_does(
+    ledger: Ledger, reason: str, incident: str
+) -> None:
+    """Red team (session 17): staff flags "just in case", incident "n/a", kept ordinary
+    footage some 90 days more, where the same words were refused for a hold."""
+    sid = segment(ledger)
+    before = last_id(ledger)
+    with pytest.raises(NotPermitted, match="^FOOTAGE-(RETENTION|VIEW-REASON)"):
+        ledger.flag(sid, incident=incident, reason=reason, actor=STAFF)
+    assert last_id(ledger) == before + 1  # the refusal only
+    assert ledger.flag(sid, incident="IR-7 theft", reason="wallet taken at the door", actor=STAFF)
+
+
+def test_the_directors_not_staff_monitoring_note_is_a_reason_in_words(ledger: Ledger) -> None:
+    """Red team (session 17): "." was taken as her note."""
+    sid = segment(ledger)
+    for note in (".", "-", "n/a"):
+        with pytest.raises(NotPermitted, match="^FOOTAGE-NO-STAFF-MONITORING"):
+            ledger.flag(sid, incident="IR-9", reason="check whether Sam left early",
+                        actor=DIRECTOR, not_staff_monitoring=note)  # fmt: skip
+    assert ledger.flag(sid, incident="IR-9", reason="check whether Sam left early",
+                       actor=DIRECTOR,
+                       not_staff_monitoring="Sam reported a stalker who followed her out")  # fmt: skip
+
+
+@pytest.mark.parametrize(
     "reason",
     [  # the session's own review: these were refused by a first version of the check
         "Police preservation letter: footage may be needed as evidence in the assault case",

@@ -550,6 +550,13 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "check staff dress code compliance",
             "review how the circulation clerk handled the checkout line",
             "see who was covering the front desk between 2 and 4",
+            # red team, session 17: job titles and HR wording the lists lacked
+            "count how many patrons the desk assistant served per hour",
+            "see how often the front desk person uses her mobile",
+            "check whether the closer left before closing time",
+            "document the desk assistant's rudeness for HR",
+            "for the HR file of the circulation assistant, grievance hearing",
+            "coaching the circulation assistant",
         )
     ),
     *(
@@ -573,6 +580,10 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             # the session's own review: refused by a first version of the new words
             "Patron refused to comply with staff instructions to leave; trespass notice",
             "Disruptive patron handled by staff at closing; police called",
+            # what the session 17 words must still let through
+            "a patron left a bag unattended in the lobby",
+            "patron fell near the desk; the assistant called 911",
+            "fight in the parking lot at closing",
             "Patron assaulted a clerk; assess injuries for the police report",
             "Patron threatened a volunteer; police will handle it",
             "Patron was rude and aggressive to staff who greeted him at the door",
