@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -52,6 +52,9 @@ Hook = Callable[[str], None]
 # stored, hashed and kept as footage (issue 14).
 MAX_SIZE_RATIO = 2.0
 PADDING_SLACK = 1 << 20
+# How far --recorded-at may move a clip from the time it carries (a camera clock off by
+# hours); further is bad input (it would keep the clip longer, or take in one past its days).
+OVERRIDE_LIMIT = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -230,7 +233,18 @@ def _record(
     now: datetime,
     fail_at: Hook | None,
 ) -> SegmentInfo:
-    start = recorded_at or info.creation_time or recorded_start_from_name(path.name)
+    own = info.creation_time or recorded_start_from_name(path.name)
+    if recorded_at is not None and own is not None and abs(recorded_at - own) > OVERRIDE_LIMIT:
+        # Red team (session 17): --recorded-at a month after the clip's own time kept it a
+        # month longer, and took in a clip already past its deadline.
+        raise InvalidInput(
+            f"{path}: the clip says it was recorded at {own.isoformat(timespec='seconds')} "
+            f"(its creation_time tag or its name); --recorded-at "
+            f"{recorded_at.isoformat(timespec='seconds')} is more than a day from that. "
+            "--recorded-at is for a clip that carries no time, or a camera clock off by "
+            "hours; nothing was recorded"
+        )
+    start = recorded_at or own
     if start is None:
         raise InvalidInput(
             f"{path}: cannot tell when it was recorded (no creation_time tag, no date-time "

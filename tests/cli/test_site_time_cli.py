@@ -133,8 +133,8 @@ def test_ingest_and_footage_list_show_recording_times_in_site_time(  # type: ign
     run, tmp_path: Path
 ) -> None:
     result = run(
-        "footage", "ingest", str(clip(tmp_path / "in")), "--camera", CAMERA,
-        "--recorded-at", "2026-11-20T08:30", "--as", S,
+        "footage", "ingest", str(clip(tmp_path / "in", start=datetime(2026, 11, 20, 14, 29, tzinfo=UTC))),
+        "--camera", CAMERA, "--recorded-at", "2026-11-20T08:30", "--as", S,
     )  # fmt: skip
     assert "(recorded 2026-11-20 08:30:00\u201308:30:01 CST, 1.0 s, 160x120)" in result.stderr
     listed = run("footage", "list").stdout
@@ -145,14 +145,30 @@ def test_ingest_and_footage_list_show_recording_times_in_site_time(  # type: ign
 
 def test_the_sweep_shows_the_deadline_footage_list_shows(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run(
-        "footage", "ingest", str(clip(tmp_path / "in")), "--camera", CAMERA,
-        "--recorded-at", "2026-10-14T21:00", "--as", S, at=datetime(2026, 10, 15, 12, tzinfo=UTC),
+        "footage", "ingest", str(clip(tmp_path / "in", start=datetime(2026, 10, 15, 2, tzinfo=UTC))),
+        "--camera", CAMERA, "--recorded-at", "2026-10-14T21:00", "--as", S,
+        at=datetime(2026, 10, 15, 12, tzinfo=UTC),
     )  # fmt: skip
     listed = run("footage", "list").stdout
     swept = run("retention", "sweep", "--dry-run", "--as", D).stderr
     # 30 days of 24 hours after 21:00 CDT is 20:00 CST: the label says which hour.
     assert "2026-10-14 21:00 CDT  30 days  2026-11-13 20:00 CST" in listed
     assert "deadline 2026-11-13 20:00 CST" in swept
+
+
+def test_recorded_at_moves_a_clip_from_its_own_time_by_a_day_at_most(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path
+) -> None:
+    """Red team (session 17): --recorded-at a month after the clip's own time (its name
+    and creation_time) kept it a month longer, and took in a clip past its deadline."""
+    before = json.loads(run("status", "--json").stdout)["events"]
+    late = run(
+        "footage", "ingest", str(clip(tmp_path / "in")), "--camera", CAMERA,
+        "--recorded-at", "2026-11-21T08:30", "--as", S, code=1,
+    )  # fmt: skip
+    assert "is more than a day from that" in late.stderr and "nothing was recorded" in late.stderr
+    assert json.loads(run("status", "--json").stdout)["events"] == before
+    # within a day of the clip's own time: test_ingest_and_footage_list_show_recording_times_in_site_time
 
 
 def test_a_hold_reviewed_by_a_date_shows_that_date(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
