@@ -41,6 +41,16 @@ def _add_cameras(data_dir: Path, prefix: str, count: int, *, dbapi: bool = False
         ledger.close()
 
 
+def _libraries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> dict[str, Path]:
+    """A data directory for each of ``LIBRARIES``, each in its own schema of ``url``."""
+    dirs = {}
+    for schema in LIBRARIES:
+        monkeypatch.setenv("CUSTODES_DATABASE_SCHEMA", schema)
+        dirs[schema] = new_data_dir(tmp_path / schema, url)
+    monkeypatch.delenv("CUSTODES_DATABASE_SCHEMA")
+    return dirs
+
+
 def _tables(url: str) -> set[tuple[str, str]]:
     engine = create_engine(url)
     try:
@@ -89,11 +99,7 @@ def test_one_library_writes_while_anothers_chain_lock_is_held(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dbapi: bool
 ) -> None:
     with fresh_postgres_database() as url:
-        dirs = {}
-        for schema in LIBRARIES:
-            monkeypatch.setenv("CUSTODES_DATABASE_SCHEMA", schema)
-            dirs[schema] = new_data_dir(tmp_path / schema, url)
-        monkeypatch.delenv("CUSTODES_DATABASE_SCHEMA")
+        dirs = _libraries(tmp_path, monkeypatch, url)
         held = with_search_path(url, "lib_mahomet")
         monkeypatch.setenv("CUSTODES_LOCK_TIMEOUT", "1")
         with write_lock_held(held):
@@ -145,11 +151,7 @@ def test_verify_fails_on_another_librarys_ledger(
     schemas swapped, or one typed wrong) verified OK, exit 0: that chain is intact and
     signed by that library's own members; two warnings said its keys could not read it."""
     with fresh_postgres_database() as url:
-        dirs = {}
-        for schema in LIBRARIES:
-            monkeypatch.setenv("CUSTODES_DATABASE_SCHEMA", schema)
-            dirs[schema] = new_data_dir(tmp_path / schema, url)
-        monkeypatch.delenv("CUSTODES_DATABASE_SCHEMA")
+        dirs = _libraries(tmp_path, monkeypatch, url)
         mahomet = ["--data-dir", str(dirs["lib_mahomet"]), "verify"]
         assert CliRunner().invoke(custodes, mahomet).exit_code == 0
         monkeypatch.setenv("CUSTODES_DATABASE_SCHEMA", "lib_riverbend")
