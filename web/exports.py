@@ -51,7 +51,7 @@ def packages_of(ref: str) -> list[str]:
 
 
 def export_form(view: dict[str, Any], formdata: Any = None) -> ExportForm:
-    form = ExportForm(formdata=formdata) if formdata is not None else ExportForm(formdata=None)
+    form = ExportForm(formdata=formdata)
     approved = (view.get("decision") or {}).get("approved_footage") or []
     form.segments.choices = options((s, s) for s in approved)
     return form
@@ -192,7 +192,7 @@ def _zipped(root: Path, name: str) -> bytes:
 
 
 def download_form(packages: list[str], formdata: Any = None) -> DownloadForm:
-    form = DownloadForm(formdata=formdata) if formdata is not None else DownloadForm(formdata=None)
+    form = DownloadForm(formdata=formdata)
     form.package.choices = [(p, f"{p}.zip") for p in reversed(packages)]  # the last first
     return form
 
@@ -225,9 +225,10 @@ def download(ref: str) -> Response:
         # the package holds the request's details (case number, recipient): read as on its
         # page, refused (recorded) to a member who may not read request records
         shown = ledger.read_request(ref, actor=me, detail="web evidence download")
-        form = download_form(packages_of(ref), request.form)
+        packages = packages_of(ref)
+        form = download_form(packages, request.form)
         name = form.package.data or ""
-        if not form.validate_on_submit() or name not in packages_of(ref):
+        if not form.validate_on_submit() or name not in packages:
             return _request_page(
                 shown, _version(ledger, ref), status=400, download=form,
                 message="Choose the package and a purpose, and say why. Nothing was recorded.",

@@ -339,6 +339,7 @@ def _request_page(
 ) -> Response:
     from web.exports import download_form, export_form, packages_of, record_form
 
+    packages = packages_of(view["ref"])
     decision = decision or DecisionForm(formdata=None)
     release = release or ReleaseForm(formdata=None)
     # a guardian is told a minor's fines by staff without a decision (R4): the plan's fields
@@ -366,8 +367,8 @@ def _request_page(
         release_form=release,
         export_form=export or export_form(view),
         record_form=record or record_form(view),
-        packages=packages_of(view["ref"]),
-        download_form=download or download_form(packages_of(view["ref"])),
+        packages=packages,
+        download_form=download or download_form(packages),
         encrypted=desk().datadir.signing_key_is_encrypted(),
         message=message,
         role=g.role,
