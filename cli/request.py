@@ -137,9 +137,7 @@ def request_open(ctx: Context, **o: Any) -> None:
         patron_address=o["patron_address"],
         patron_phone=o["patron_phone"],
         minor=o["minor"],
-        guardianship=guardianship_text(o["guardianship"], o["guardianship_note"])
-        if o["guardianship"]
-        else None,
+        guardianship=guardianship_text(o["guardianship"], o["guardianship_note"]),
         footage=o["footage"],
         case_number=o["case_number"],
         received_at=o["received_at"].start(ctx.zone()) if o["received_at"] else None,

@@ -350,28 +350,24 @@ class DisclosureIntake(DisclosureQueries):
         _check_scope(scope)
         if request.decision is not None and request.releases:
             raise InvalidInput(f"{request.ref} has releases already; open a new request")
-        # What the document says, as transcribed: the same scan is the same order.
-        order = {
-            "kind": kind,
-            "signed_by_judge": signed_by_judge,
-            "court": nonblank(court, "the court"),
-            "judge": nonblank(judge, "the judge"),
-            "case": nonblank(case, "the case number", REFERENCE),
-            "issued": issued,
-            "scope_records": sorted(set(scope.records)),
-            "scope_fields": sorted(set(scope.fields)),
-            "scope_patrons": sorted({self._pseudonym(c) for c in scope.patron_cards}),
-            "scope_from": scope.date_from.isoformat() if scope.date_from else None,
-            "scope_to": scope.date_to.isoformat() if scope.date_to else None,
-            "exclude_records": sorted(set(scope.exclude_records)),
-            "exclude_fields": sorted(set(scope.exclude_fields)),
-        }
         request.trigger_event(
             Request.CourtOrderRecorded,
+            kind=kind,
+            signed_by_judge=signed_by_judge,
+            court=nonblank(court, "the court"),
+            judge=nonblank(judge, "the judge"),
+            case=nonblank(case, "the case number", REFERENCE),
+            issued=issued,
             served_at=served_at,
             served_by=nonblank(served_by, "who served the order"),
             scope=optional(scope_note, "the scope note", DESCRIPTION, no_card_numbers=True),
-            **order,
+            scope_records=sorted(set(scope.records)),
+            scope_fields=sorted(set(scope.fields)),
+            scope_patrons=sorted({self._pseudonym(c) for c in scope.patron_cards}),
+            scope_from=scope.date_from.isoformat() if scope.date_from else None,
+            scope_to=scope.date_to.isoformat() if scope.date_to else None,
+            exclude_records=sorted(set(scope.exclude_records)),
+            exclude_fields=sorted(set(scope.exclude_fields)),
             document_name=document_name,
             document_sha256=document_sha256,
             nondisclosure=optional(

@@ -433,7 +433,7 @@ def check_hold_grounds(reason: str, reference: str, kind: str = "hold") -> Decis
             "only for suspected misbehavior or a legal duty (name the incident, case, order "
             "or request)",
         )
-    return allow(r.FOOTAGE_RETENTION, "the hold names its grounds")
+    return allow(r.FOOTAGE_RETENTION, f"the {kind} names its grounds")
 
 
 def staff_monitoring_found(

@@ -434,8 +434,11 @@ def guardianship_document(confirmation: str) -> str | None:
     return None
 
 
-def guardianship_text(document: str, note: str = "") -> str:
-    """A confirmation as recorded: the document's words (by its key), then the note."""
+def guardianship_text(document: str | None, note: str = "") -> str | None:
+    """A confirmation as recorded: the document's words (by its key), then the note; None
+    when no document was chosen (the command line and the dashboard's intake)."""
+    if not document:
+        return None
     label = GUARDIANSHIP_DOCUMENTS[document]
     return f"{label}: {note.strip()}" if note.strip() else label
 

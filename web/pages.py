@@ -300,9 +300,7 @@ def request_new() -> Response:
                 minor=bool(form.minor.data),
                 guardianship=guardianship_text(
                     form.guardianship.data, form.guardianship_note.data or ""
-                )
-                if form.guardianship.data
-                else None,
+                ),
                 footage=footage,
                 case_number=(form.case_number.data or "").strip() or None,
                 received_at=site_time(form.received_at.data) if form.received_at.data else None,
