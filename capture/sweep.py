@@ -118,7 +118,8 @@ def sweep(
     decided since -- a hold placed after the destroy began cannot bring the footage back,
     and the ledger must say it is gone. ``stored`` are the other segments the ledger
     holds as stored: audited with the candidates, none of them touched."""
-    now = ledger.clock()
+    # before any file: a clock the ledger would not record by, or that another contradicts
+    now = ledger.check_clock_to_destroy()
     ledger.authorize(actor, "retention sweep", SWEEPERS, SERVICE_SCOPE)  # once, before any file
     run_id = f"sweep-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     outcomes: list[PurgeOutcome] = []

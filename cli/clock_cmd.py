@@ -3,12 +3,16 @@ Director's correction when a clock set ahead has blocked every act (R26)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import click
 
 from cli.auth import actor_option
 from cli.common import Context, emit_json, info, json_option, pass_ctx
 from cli.output import echo
 from ledger import sitetime
+from ledger.acts import format_time
+from ledger.clock import CLOCK_TOLERANCE
 
 
 @click.group("clock")
@@ -32,20 +36,47 @@ def clock_group() -> None:
 @json_option
 @pass_ctx
 def clock_show(ctx: Context, as_json: bool) -> None:
-    """This host's clock, the ledger's last recorded act, and the acts timed ahead of it.
+    """This host's clock, the ledger's last recorded act, and the acts timed ahead of it;
+    on PostgreSQL also the database server's clock, which the retention sweep must agree
+    with (within 2 minutes) before it destroys anything.
 
-    Exit 0 when acts can be recorded, 1 when the last act is timed ahead of this clock.
+    Exit 0 when acts can be recorded, 1 when the last act is timed ahead of this clock or
+    the database server's clock disagrees with this one.
 
     \b
     Example:
       custodes clock show --json
     """
-    state = ctx.ledger().clock_state()
+    ledger = ctx.ledger()
+    state = ledger.clock_state()
+    server = _server_offset(ledger.server_time())
+    disagrees = server is not None and abs(server[1]) > CLOCK_TOLERANCE
     if as_json:
-        emit_json(state.to_json())
+        emit_json(
+            state.to_json()
+            | {
+                "database_server": None
+                if server is None
+                else {
+                    "now": format_time(server[0]),
+                    "offset_seconds": round(server[1].total_seconds(), 3),
+                    "agrees": not disagrees,
+                }
+            }
+        )
     else:
         zone = ctx.zone()
         echo(f"this host's clock:    {sitetime.show(state.now, zone, seconds=True)}")
+        if server is not None:
+            verdict = (
+                f"DISAGREES by {abs(server[1])}: the retention sweep will not run until "
+                "whichever clock is wrong is corrected"
+                if disagrees
+                else "agrees with this host's, within 2 minutes"
+            )
+            echo(
+                f"database server's:    {sitetime.show(server[0], zone, seconds=True)} ({verdict})"
+            )
         last = sitetime.show(state.last, zone, seconds=True) if state.last else "(no acts yet)"
         echo(f"last recorded act:    {last} (the ledger has {state.head} entries)")
         if not state.blocked:
@@ -59,8 +90,19 @@ def clock_show(ctx: Context, as_json: bool) -> None:
             for position, when in reversed(state.ahead):
                 echo(f"  act ending at entry {position}: recorded {sitetime.show(when, zone)}")
             echo('  custodes clock correct --reason "what set the clock ahead"')
-    if state.blocked:
+    if state.blocked or disagrees:
         click.get_current_context().exit(1)
+
+
+def _server_offset(
+    reading: tuple[datetime, datetime, datetime] | None,
+) -> tuple[datetime, timedelta] | None:
+    """The database server's time and how far it is from this host's (server minus the
+    middle of the two host readings around it); None without a server clock (SQLite)."""
+    if reading is None:
+        return None
+    before, server, after = reading
+    return server, server - (before + (after - before) / 2)
 
 
 @clock_group.command("correct")

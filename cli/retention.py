@@ -78,7 +78,10 @@ def retention_sweep(
             "the sweep destroys footage: pass --yes to purge, or --dry-run to see what is due"
         )
     ledger = ctx.ledger()
-    now = ctx.now()
+    # R26: a clock set back would destroy files whose purge the ledger then refuses to
+    # record, a clock set ahead footage not yet due; checked before anything is read or
+    # removed (viewing copies and abandoned exports included)
+    now = ledger.check_clock_to_destroy()
     vault = open_vault(ledger)
     shredding = vault.interrupted_destroys()  # usually none: an earlier run was killed
 

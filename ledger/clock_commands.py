@@ -22,8 +22,8 @@ from datetime import datetime
 from ledger import rules
 from ledger.acts import act_time, format_time
 from ledger.application import LedgerBase
-from ledger.clock import CLOCK_TOLERANCE
-from ledger.errors import InvalidInput
+from ledger.clock import CLOCK_TOLERANCE, ManualClock
+from ledger.errors import ClockBehind, ClockDisagrees, InvalidInput
 from ledger.site import Site
 from ledger.text import REASON, clean_text
 
@@ -73,6 +73,35 @@ class ClockCommands(LedgerBase):
             return ClockState(now, head, last, [], head + 1)
         ahead, first = reader.acts_after(now + CLOCK_TOLERANCE)
         return ClockState(now, head, last, ahead, first)
+
+    def server_time(self) -> tuple[datetime, datetime, datetime] | None:
+        """The database server's clock, read between two readings of this one: (before,
+        the server's, after). None on SQLite, which has no clock of its own (it is this
+        host's), and None under simulated time (a ``ManualClock``: tests, the demo),
+        which no server shares. A PostgreSQL server on another machine is an independent
+        clock; one on this machine still catches a clock faked for one process
+        (``faketime``)."""
+        if isinstance(self.clock, ManualClock):
+            return None
+        return self.chained_recorder.server_clock(self.clock)
+
+    def check_clock_to_destroy(self) -> datetime:
+        """Before anything is destroyed by the time (the retention sweep, R13-R15): this
+        clock's reading, once the ledger would record an act timed by it (else
+        ``ClockBehind``: the files would be gone and their purge not recorded) and, on
+        PostgreSQL, the database server's clock agrees with it within ``CLOCK_TOLERANCE``
+        (else ``ClockDisagrees``: a clock set ahead destroys footage early)."""
+        state = self.clock_state()
+        if state.blocked and state.last is not None:
+            raise ClockBehind(state.now, state.last)
+        reading = self.server_time()
+        if reading is not None:
+            before, server, after = reading
+            if server < before - CLOCK_TOLERANCE:
+                raise ClockDisagrees("the database server's clock", before, server)
+            if server > after + CLOCK_TOLERANCE:
+                raise ClockDisagrees("the database server's clock", after, server)
+        return state.now
 
     def correct_clock(self, *, reason: str, actor: str) -> ClockCorrection:
         """Set aside the recorded time of the acts a clock set ahead recorded, so that

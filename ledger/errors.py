@@ -95,6 +95,23 @@ class ClockBehind(LedgerError):
         )
 
 
+class ClockDisagrees(LedgerError):
+    """This host's clock and an independent one differ by more than the clocks' tolerance
+    (R26): footage is destroyed by the time, so nothing was destroyed or recorded."""
+
+    def __init__(self, source: str, moment: datetime, reference: datetime) -> None:
+        self.source, self.moment, self.reference = source, moment, reference
+        gap = abs(moment - reference)
+        side = "ahead of" if moment > reference else "behind"
+        super().__init__(
+            f"this host's clock ({moment.isoformat(timespec='seconds')}) is {gap} {side} "
+            f"{source} ({reference.isoformat(timespec='seconds')}); nothing was destroyed "
+            "or recorded. The sweep destroys footage by the time, so it does not run on a "
+            "clock another one contradicts: correct whichever clock is wrong (e.g. enable "
+            "NTP on both) and run it again."
+        )
+
+
 class SessionEnded(LedgerError):
     """An act signed with a session key (``custodes login``) after its vouched end."""
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -158,6 +159,30 @@ class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
             lock_timeout_s=lock_timeout_s,
             lock_retries=lock_retries,
         )
+
+    def server_clock(
+        self, host_clock: Callable[[], datetime]
+    ) -> tuple[datetime, datetime, datetime] | None:
+        """The database server's clock (``clock_timestamp()``) between two readings of
+        ``host_clock``: (before, the server's, after); None on SQLite, whose time is this
+        host's own (``ClockCommands.server_time``)."""
+        if self.dialect != "postgresql":
+            return None
+        engine = self.datastore.engine
+        assert engine is not None
+        proxy = engine.raw_connection()  # type: ignore[union-attr]
+        try:
+            conn: Any = proxy.driver_connection
+            cur = conn.cursor()
+            before = host_clock()
+            cur.execute("SELECT clock_timestamp()")
+            server = cur.fetchone()[0]
+            after = host_clock()
+            cur.close()
+            proxy.rollback()
+        finally:
+            proxy.close()
+        return before, server.astimezone(UTC), after
 
     def stored_pages(
         self, start: int, page: int, stop: int | None = None

@@ -1,0 +1,175 @@
+"""The retention sweep's clock (R26, R13-R15), on both databases.
+
+Outside review, session 17 (left then, taken up in session 18): the sweep decided what is
+due by its host's clock alone. Under a clock set back it destroyed files and then failed
+to record their purge (the ledger refuses an act timed before its last one), leaving
+footage gone without its event until the next sweep after the clock was put right; under
+a clock set ahead it destroyed footage early. Now it checks its clock before it touches a
+file: the ledger must accept an act timed by it, and on PostgreSQL the database server's
+clock must agree with it (within the clocks' two minutes)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from capture.ingest import ingest_paths, open_vault
+from capture.sweep import sweep
+from cli.main import custodes
+from ledger.app import Ledger
+from ledger.clock import ManualClock, system_clock
+from ledger.datadir import DataDir
+from ledger.errors import ClockBehind, ClockDisagrees
+from projections.registry import read_views
+from projections.retention import due_for_purge
+from tests.conftest import NOW, fresh_postgres_database, new_data_dir
+from tests.identity import CustodesRunner, open_test_ledger
+from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip, footage_ledger
+
+LATER = NOW + timedelta(days=40)  # the clip (recorded 1 November) is due
+
+
+@pytest.fixture
+def postgres_data_dir(tmp_path: Path) -> Iterator[Path]:
+    with fresh_postgres_database() as url:
+        yield new_data_dir(tmp_path / "data", url)
+
+
+@pytest.fixture
+def sqlite_data_dir(tmp_path: Path) -> Path:
+    return new_data_dir(tmp_path / "data", f"sqlite:///{tmp_path / 'ledger.sqlite'}?timeout=15")
+
+
+def _ingested(data_dir: Path, tmp_path: Path) -> tuple[Ledger, str, str]:
+    ledger = footage_ledger(data_dir)
+    summary = ingest_paths(ledger, [clip(tmp_path / "in")], camera=CAMERA, actor=STAFF)
+    sid = summary.outcomes[0].segment_id or ""
+    return ledger, sid, ledger.segment_info(sid).sha256
+
+
+def _purges(ledger: Ledger) -> list[dict]:
+    return [e.details for e in ledger.read_log(kinds=["FootagePurged"])]
+
+
+def _untouched(ledger: Ledger, sha: str) -> None:
+    vault = open_vault(ledger)
+    assert vault.has_blob(sha) and vault.has_key(sha) and not vault.is_shredding(sha)
+    assert _purges(ledger) == []
+
+
+def test_a_sweep_behind_the_last_act_destroys_nothing(data_dir: Path, tmp_path: Path) -> None:
+    ledger, _, sha = _ingested(data_dir, tmp_path)
+    ledger.clock.set(LATER + timedelta(days=5))  # the last act, timed ahead of the sweep
+    ledger.register_camera("c-2", location="Hall", zone="public", signage_posted=True,
+                           actor=DIRECTOR)  # fmt: skip
+    due = read_views(ledger, lambda conn: due_for_purge(conn, LATER))
+    assert due  # by the sweep's own clock the clip is due
+    ledger.clock.set(LATER)
+    head = ledger.chain_head()[0]
+
+    with pytest.raises(ClockBehind, match="behind the ledger's last recorded act"):
+        sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service())
+
+    _untouched(ledger, sha)  # before: blob and key gone, the purge "failed" to record
+    assert ledger.chain_head()[0] == head  # and nothing recorded
+    ledger.close()
+
+
+def test_the_command_says_so_and_exits_1_before_touching_a_file(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    ledger, _, sha = _ingested(data_dir, tmp_path)
+    ledger.clock.set(LATER + timedelta(days=5))
+    ledger.register_camera("c-2", location="Hall", zone="public", signage_posted=True,
+                           actor=DIRECTOR)  # fmt: skip
+    ledger.close()
+    for extra in (["--yes"], ["--dry-run"]):
+        result = CustodesRunner().invoke(
+            custodes,
+            ["--data-dir", str(data_dir), "retention", "sweep", *extra, "--service"],
+            obj=ManualClock(LATER),
+        )
+        assert result.exit_code == 1, result.output
+        assert "behind the ledger's last recorded act" in result.stderr
+        assert "custodes clock correct" in result.stderr and "Traceback" not in result.output
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(LATER))
+    _untouched(ledger, sha)
+    ledger.close()
+
+
+def _ahead(days: float) -> Callable[[], datetime]:
+    """This host's clock, set ``days`` ahead (as ``faketime`` sets it for one process): a
+    plain clock, not the simulated time of a ManualClock."""
+    return lambda: datetime.now(UTC) + timedelta(days=days)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_clock_the_server_contradicts_destroys_nothing(
+    postgres_data_dir: Path, tmp_path: Path
+) -> None:
+    ledger, _, sha = _ingested(postgres_data_dir, tmp_path)
+    ledger.clock = system_clock  # type: ignore[method-assign]
+    assert abs(ledger.check_clock_to_destroy() - datetime.now(UTC)) < timedelta(seconds=5)
+    before, server, after = ledger.server_time() or (None, None, None)
+    assert before is not None and before <= server + timedelta(seconds=1)
+    assert after is not None and server <= after + timedelta(seconds=1)
+
+    # 31 days ahead: the clip (recorded 1 November) is due by that clock today
+    ledger.clock = _ahead(31)  # type: ignore[method-assign]
+    due = read_views(ledger, lambda conn: due_for_purge(conn, ledger.clock()))
+    assert due
+    head = ledger.chain_head()[0]
+    with pytest.raises(ClockDisagrees, match="ahead of the database server's clock") as e:
+        sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service())
+    assert timedelta(days=30) < e.value.moment - e.value.reference < timedelta(days=32)
+    _untouched(ledger, sha)
+    assert ledger.chain_head()[0] == head
+
+    # three minutes behind: past the two minutes two clocks may differ by
+    ledger.clock = _ahead(-3 / 1440)  # type: ignore[method-assign]
+    with pytest.raises(ClockDisagrees, match="behind the database server's clock"):
+        ledger.check_clock_to_destroy()
+    ledger.clock = _ahead(1 / 1440)  # one minute: within them  # type: ignore[method-assign]
+    ledger.check_clock_to_destroy()
+    ledger.close()
+
+
+@pytest.mark.postgres
+def test_clock_show_gives_the_database_servers_clock(
+    postgres_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = CustodesRunner()
+    base = ["--data-dir", str(postgres_data_dir), "clock", "show"]
+    shown = run.invoke(custodes, base)
+    assert shown.exit_code == 0, shown.output
+    assert "database server's:" in shown.stdout and "agrees with this host's" in shown.stdout
+    server = json.loads(run.invoke(custodes, [*base, "--json"]).stdout)
+    assert server["database_server"]["agrees"] is True
+    assert abs(server["database_server"]["offset_seconds"]) < 5
+
+    # the command's own clock, as faketime sets it (the command takes no clock option)
+    monkeypatch.setattr("ledger.clock.system_clock", _ahead(31))
+    ahead = run.invoke(custodes, base)
+    assert ahead.exit_code == 1, ahead.output
+    assert "DISAGREES by 30 days" in ahead.stdout
+    data = json.loads(run.invoke(custodes, [*base, "--json"]).stdout)
+    assert data["database_server"]["agrees"] is False
+    assert data["database_server"]["offset_seconds"] < -30 * 86400
+    swept = run.invoke(custodes, ["--data-dir", str(postgres_data_dir), "retention", "sweep",
+                                  "--yes", "--service"])  # fmt: skip
+    assert swept.exit_code == 1 and "ahead of the database server's clock" in swept.stderr
+
+
+def test_sqlite_has_no_server_clock_to_ask(sqlite_data_dir: Path) -> None:
+    ledger = open_test_ledger(DataDir.open(sqlite_data_dir), clock=_ahead(31))
+    assert ledger.server_time() is None  # SQLite's time is this host's own
+    ledger.check_clock_to_destroy()  # nothing independent to contradict it (docs/FOOTAGE.md)
+    ledger.close()
+    shown = CustodesRunner().invoke(
+        custodes, ["--data-dir", str(sqlite_data_dir), "clock", "show", "--json"]
+    )
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["database_server"] is None
