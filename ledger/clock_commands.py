@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from ledger import rules
 from ledger.acts import act_time, format_time
@@ -25,6 +26,7 @@ from ledger.application import LedgerBase
 from ledger.clock import CLOCK_TOLERANCE, ManualClock
 from ledger.errors import ClockBehind, ClockDisagrees, InvalidInput
 from ledger.site import Site
+from ledger.staff import CLOCK_CORRECTED
 from ledger.text import REASON, clean_text
 
 
@@ -61,6 +63,20 @@ class ClockCorrection:
     from_position: int
     acts: int
     recorded: datetime
+
+
+@dataclass(frozen=True)
+class SetAsidePurge:
+    """A purge recorded among the acts a clock set ahead recorded, whose time a clock
+    correction set aside (R26): when the footage was destroyed, the ledger knows only
+    that it was before the correction (``correction``), and after nothing it can vouch
+    for (``after``: the last act before them, recorded by a trusted clock)."""
+
+    segment_id: str
+    camera_id: str
+    recorded: datetime  # the purge's recorded time, set aside
+    correction: datetime  # when the Director set it aside
+    after: datetime | None
 
 
 class ClockCommands(LedgerBase):
@@ -102,6 +118,41 @@ class ClockCommands(LedgerBase):
             if server > after + CLOCK_TOLERANCE:
                 raise ClockDisagrees("the database server's clock", after, server)
         return state.now
+
+    def set_aside_purges(self, until: datetime | None = None) -> list[SetAsidePurge]:
+        """Every footage purge among the acts a clock correction set aside (corrected by
+        ``until``, when given), oldest first: a sweep run by a clock set ahead destroyed
+        footage by that clock, and its purge's recorded time says nothing of when it did.
+        Reads only the log between each correction and the first act it sets aside."""
+        from ledger.footage import Segment
+
+        reader = self.chain_reader()
+        out: list[SetAsidePurge] = []
+        for notification_id, c in self._corrections_by_id():
+            if until is not None and c.timestamp > until:
+                continue
+            first = reader.entry(position=c.from_position)
+            before = reader.entry(position=c.from_position - 1)
+            if first is None:
+                continue
+            after = act_time(bytes(before[8])) if before is not None and before[8] else None
+            for e in self._events_of(Segment.FootagePurged, start=first[0],
+                                     stop=notification_id - 1):  # fmt: skip
+                purge: Any = e
+                out.append(SetAsidePurge(purge.segment_id, purge.camera_id, purge.timestamp,
+                                         c.timestamp, after))  # fmt: skip
+        return out
+
+    def _corrections_by_id(self) -> list[tuple[int, Any]]:
+        """The Director's clock corrections with their notification ids, oldest first."""
+        out: list[tuple[int, Any]] = []
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(start, 500, topics=[CLOCK_CORRECTED])
+            out += [(n.id, self.mapper.to_domain_event(n)) for n in batch]
+            if len(batch) < 500:
+                return out
+            start = batch[-1].id + 1
 
     def correct_clock(self, *, reason: str, actor: str) -> ClockCorrection:
         """Set aside the recorded time of the acts a clock set ahead recorded, so that

@@ -350,7 +350,10 @@ RECORDED_TIME = Rule(
     "An act's time is the clock when it is recorded, never more than 2 minutes before the "
     "act preceding it. When a clock set ahead has recorded acts that would block every "
     "later one, only the Director (not an acting Director) may set their time aside, with "
-    "a reason, in an act of its own that verify lists.",
+    "a reason, in an act of its own that verify lists; a purge among them is reported as "
+    "footage that may have been destroyed early. The retention sweep destroys nothing by "
+    "a clock the ledger would not record by, or that the database server's clock "
+    "contradicts.",
     ("R26",),
 )
 READ_CONFIDENTIAL = Rule(

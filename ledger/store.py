@@ -175,7 +175,7 @@ class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
             conn: Any = proxy.driver_connection
             cur = conn.cursor()
             before = host_clock()
-            cur.execute("SELECT clock_timestamp()")
+            cur.execute("SELECT pg_catalog.clock_timestamp()")  # never a same-named function
             server = cur.fetchone()[0]
             after = host_clock()
             cur.close()

@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from ledger import rules, sitetime
+from ledger.clock_commands import SetAsidePurge
 from ledger.rules import Rule
 from ledger.site import clock_correction_subject
 from projections.compliance_model import AttentionItem, Retention
 from projections.disclosures import DisclosureRow as RegisterRow
 from projections.disclosures import RegisterBrief
-from projections.retention import hold_rows, missing_rows, segment_rows
+from projections.retention import hold_rows, missing_rows, segment_rows, segment_rows_by_id
 
 FOIA_NEAR_BUSINESS_DAYS = 2
 _SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
@@ -46,17 +47,21 @@ def needs_attention(
     unrecorded_missing: Sequence[tuple[str, str]] = (),
     overdue_shown: int | None = None,
     corrections: Sequence[Any] = (),
+    set_aside: Sequence[SetAsidePurge] = (),
 ) -> list[AttentionItem]:
     """What the Director must act on at ``ref``, most serious first. ``unrecorded_missing``
     is footage the vault audit found gone just now, not recorded yet. ``overdue_shown``:
     only the first that many overdue segments (oldest recording first), for a page that
-    shows no more and counts the rest (``overdue_count``); None: every one (the report)."""
+    shows no more and counts the rest (``overdue_count``); None: every one (the report).
+    ``corrections``: the Director's clock corrections to name; ``set_aside``: the purges
+    among the acts a correction set aside (``Ledger.set_aside_purges``)."""
     items = [
         *_missing_items(conn, zone, unrecorded_missing),
         *_retention_items(conn, retention, ref, zone, overdue_shown),
         *(item for r in register for item in _request_items(r, ref, zone)),
         *_hold_items(conn, ref, zone),
         *(_clock_item(c, zone) for c in corrections),
+        *_set_aside_items(conn, set_aside, ref, zone),
     ]
     return sorted(items, key=lambda i: _SEVERITY_ORDER[i.severity])
 
@@ -213,6 +218,60 @@ def _clock_item(correction: Any, zone: ZoneInfo) -> AttentionItem:
         f"{'it' if c.acts == 1 else 'they'} happened. Reason given: {c.reason}",
         clock_correction_subject(c.timestamp),
     )
+
+
+def set_aside_subject(segment_id: str, correction: datetime) -> str:
+    """What a report names a purge set aside by the correction at ``correction`` by (an
+    attention item's subject, checked by ``verify-report``)."""
+    return f"{segment_id} {clock_correction_subject(correction)}"
+
+
+def _set_aside_items(
+    conn: Connection, purges: Sequence[SetAsidePurge], ref: datetime, zone: ZoneInfo
+) -> Iterator[AttentionItem]:
+    """A purge a sweep recorded by a clock set ahead (R26, then R13): when the footage
+    was destroyed the ledger knows only that it was before the correction. Destroyed early
+    (a violation) when it was to be kept past the correction; else it may have been."""
+    if not purges:
+        return
+    rows = {r.segment_id: r for r in segment_rows_by_id(conn, {p.segment_id for p in purges}, ref)}
+    for p in purges:
+        row = rows.get(p.segment_id)
+        keep = None if row is None else (row.keep_until or row.deadline)
+        told = (
+            f"a sweep run by a clock set ahead purged it, recorded "
+            f"{sitetime.show(p.recorded, zone)}, a time the Director set aside on "
+            f"{sitetime.show(p.correction, zone)}"
+        )
+        counted = (
+            " Reports count the purge by its recorded time, as the ledger holds it, not "
+            "when it happened. Find out what set the sweep's clock ahead, and keep its host "
+            "on NTP."
+        )
+        subject = set_aside_subject(p.segment_id, p.correction)
+        if keep is not None and keep >= p.correction:
+            yield _item(
+                "violation",
+                rules.FOOTAGE_RETENTION,
+                f"Segment {p.segment_id} ({p.camera_id}) was destroyed before its retention "
+                f"ended: {told}; it was to be kept until {sitetime.show(keep, zone)}.{counted}",
+                subject,
+            )
+            continue
+        after = (
+            f", and its purge was recorded after the act of {sitetime.show(p.after, zone)}"
+            if p.after is not None
+            else ""
+        )
+        until = f" (it was to be kept until {sitetime.show(keep, zone)})" if keep else ""
+        yield _item(
+            "warning",
+            rules.FOOTAGE_RETENTION,
+            f"Segment {p.segment_id} ({p.camera_id}) may have been destroyed before its "
+            f"retention ended{until}: {told}. The ledger shows only that it was destroyed "
+            f"before then{after}.{counted}",
+            subject,
+        )
 
 
 def _item(severity: str, rule: Rule, text: str, subject: str) -> AttentionItem:

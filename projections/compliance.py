@@ -23,6 +23,7 @@ from sqlalchemy import Connection, select
 from ledger import rules, sitetime
 from ledger.app import Ledger
 from ledger.checkpoint import public_key_fingerprint
+from ledger.clock_commands import SetAsidePurge
 from ledger.evidence import sha256_file, sums_text
 from ledger.integrity import open_chain, sign_verified, verified
 from ledger.policy_versions import Timeline
@@ -221,6 +222,23 @@ def _corrections(site: Any, start: datetime, end: datetime) -> list[Any]:
     return [c for c in site.clock_corrections if start <= c.timestamp <= end]
 
 
+def _set_aside(
+    ledger: Ledger, site: Any, start: datetime, end: datetime, ref: datetime, as_of: bool
+) -> list[SetAsidePurge]:
+    """The purges among acts a clock correction set aside (R26) that concern the period
+    ``[start, end)``: set aside in it, or counted in it by their recorded time. Read from
+    the log only when the site records a correction. ``as_of``: only what was recorded
+    by ``ref`` (a purge recorded ahead may be timed after it)."""
+    if not site.clock_corrections:
+        return []
+    return [
+        p
+        for p in ledger.set_aside_purges(until=ref)
+        if (start <= p.correction <= min(end, ref) or start <= p.recorded < end)
+        and not (as_of and p.recorded > ref)
+    ]
+
+
 def build_compliance_report(
     ledger: Ledger,
     views: Views,
@@ -277,6 +295,7 @@ def build_compliance_report(
                     zone,
                     unrecorded_missing,
                     corrections=_corrections(site, start, min(end, ref)),
+                    set_aside=_set_aside(ledger, site, start, end, ref, as_of is not None),
                 )  # fmt: skip
             ),
             integrity=integrity,
@@ -740,15 +759,15 @@ def desk(
     first = date.fromordinal(last.toordinal() - days + 1)
     start, end = sitetime.days(first, last, zone)
     corrections = _corrections(site, start, min(end, now))
+    set_aside = _set_aside(ledger, site, start, end, now, False)
     acting = acting_lookup(ledger)
 
     def query(conn: Connection) -> Desk:
         register = register_brief(conn)  # the columns the page and the list judge
         mine = () if entered_by is None else tuple(taken_in(conn, register, entered_by))
         retention = _retention(conn, start, end, now, brief=True)
-        attention = needs_attention(
-            conn, register, retention, now, zone, overdue_shown=shown, corrections=corrections
-        )
+        attention = needs_attention(conn, register, retention, now, zone, overdue_shown=shown,
+                                    corrections=corrections, set_aside=set_aside)  # fmt: skip
         # the first ``shown`` are listed (oldest first), the rest counted in the same buckets
         unlisted = 0 if shown is None else max(0, overdue_count(conn, now) - shown)
         return Desk(
