@@ -102,8 +102,10 @@ class LedgerBase(Application):
         self._keyring: dict[UUID, Signer] = {}
         self._service: Signer | None = None
         # ``_events_seen``: per set of topics, the log position read up to and the events
-        # of those topics found before it (this process only).
-        self._seen: dict[tuple[str, ...], tuple[int, tuple[DomainEventProtocol[Any], ...]]] = {}
+        # of those topics found before it, with their notification ids (this process only).
+        self._seen: dict[
+            tuple[str, ...], tuple[int, tuple[tuple[int, DomainEventProtocol[Any]], ...]]
+        ] = {}
 
     def secret(self, name: str) -> bytes:
         """A site secret kept in the data directory, outside the database."""
@@ -541,11 +543,17 @@ class LedgerBase(Application):
     def _events_of(
         self, *classes: type, start: int = 1, stop: int | None = None
     ) -> Iterator[DomainEventProtocol[Any]]:
+        return (event for _, event in self._numbered_events_of(*classes, start=start, stop=stop))
+
+    def _numbered_events_of(
+        self, *classes: type, start: int = 1, stop: int | None = None
+    ) -> Iterator[tuple[int, DomainEventProtocol[Any]]]:
+        """``_events_of``, each event with its notification id."""
         topics = [get_topic(c) for c in classes]
         while True:
             batch = self.recorder.select_notifications(start, 500, stop=stop, topics=topics)
             for n in batch:
-                yield self.mapper.to_domain_event(n)
+                yield n.id, self.mapper.to_domain_event(n)
             if len(batch) < 500:
                 return
             start = batch[-1].id + 1
@@ -558,13 +566,19 @@ class LedgerBase(Application):
         (R21: rows are never updated or deleted), so what was found before stays found; a
         log shorter than the position reached is another log (a restored copy): read
         again from its start."""
+        return tuple(event for _, event in self._numbered_events_seen(*classes))
+
+    def _numbered_events_seen(
+        self, *classes: type
+    ) -> tuple[tuple[int, DomainEventProtocol[Any]], ...]:
+        """``_events_seen``, each event with its notification id."""
         key = tuple(sorted(get_topic(c) for c in classes))
         upto, found = self._seen.get(key, (0, ()))
         head = self.recorder.max_notification_id() or 0
         if head < upto:
             upto, found = 0, ()
         if head > upto:
-            found = (*found, *self._events_of(*classes, start=upto + 1, stop=head))
+            found = (*found, *self._numbered_events_of(*classes, start=upto + 1, stop=head))
             self._seen[key] = (head, found)
         return found
 

@@ -26,7 +26,6 @@ from ledger.application import LedgerBase
 from ledger.clock import CLOCK_TOLERANCE, ManualClock
 from ledger.errors import ClockBehind, ClockDisagrees, InvalidInput
 from ledger.site import Site
-from ledger.staff import CLOCK_CORRECTED
 from ledger.text import REASON, clean_text
 
 
@@ -128,7 +127,8 @@ class ClockCommands(LedgerBase):
 
         reader = self.chain_reader()
         out: list[SetAsidePurge] = []
-        for notification_id, c in self._corrections_by_id():
+        for notification_id, event in self._numbered_events_seen(Site.ClockCorrected):
+            c: Any = event
             if until is not None and c.timestamp > until:
                 continue
             first = reader.entry(position=c.from_position)
@@ -142,17 +142,6 @@ class ClockCommands(LedgerBase):
                 out.append(SetAsidePurge(purge.segment_id, purge.camera_id, purge.timestamp,
                                          c.timestamp, after))  # fmt: skip
         return out
-
-    def _corrections_by_id(self) -> list[tuple[int, Any]]:
-        """The Director's clock corrections with their notification ids, oldest first."""
-        out: list[tuple[int, Any]] = []
-        start = 1
-        while True:
-            batch = self.recorder.select_notifications(start, 500, topics=[CLOCK_CORRECTED])
-            out += [(n.id, self.mapper.to_domain_event(n)) for n in batch]
-            if len(batch) < 500:
-                return out
-            start = batch[-1].id + 1
 
     def correct_clock(self, *, reason: str, actor: str) -> ClockCorrection:
         """Set aside the recorded time of the acts a clock set ahead recorded, so that
