@@ -149,11 +149,22 @@ def _damage_found(ctx: click.Context) -> str | None:
         return None
     d = result.damage
     if d is None:
-        return None
+        return _not_this_ledger(obj)
     return (
         f"the ledger's events cannot be read back: verification FAILED at position "
         f"{d.position}: {d.kind} ({d.detail})"
     )
+
+
+def _not_this_ledger(obj: Any) -> str | None:
+    """An intact chain whose first entry this data directory's events key cannot decrypt
+    (``Ledger.not_this_ledger``): every command said "database error: ... Invalid cipher
+    tag" (exit 1), where ``verify`` says "not this ledger" (exit 3) since session 17."""
+    try:
+        foreign = obj.ledger().not_this_ledger()
+    except Exception:  # no events key here, or the database cannot be read at all
+        return None
+    return None if foreign is None else f"not this ledger: {foreign}; nothing was recorded"
 
 
 def _storage_message(e: BaseException) -> str:

@@ -36,3 +36,32 @@ def test_verify_fails_on_another_ledgers_database_file(tmp_path: Path) -> None:
     # --record keeps the failure in the data directory, never in the chain it judged
     kept = json.loads((ours / FAILURE).read_text())
     assert "position 1: not this ledger" in kept["problem"], kept
+
+
+@pytest.mark.sqlite_only
+def test_every_command_says_not_this_ledger_not_a_cipher_tag(tmp_path: Path) -> None:
+    """Before session 18 every other command failed with "database error: Failed to
+    deserialise state of stored event ...: Invalid cipher tag" (exit 1), and a rebuild
+    with a child process's traceback."""
+    ours, theirs = (new_data_dir(tmp_path / n, None) for n in ("ours", "theirs"))  # type: ignore[arg-type]
+    with (
+        closing(sqlite3.connect(theirs / "ledger.sqlite")) as src,
+        closing(sqlite3.connect(ours / "ledger.sqlite")) as dst,
+    ):
+        src.backup(dst)
+    for command in (
+        ["backup", "--out", str(tmp_path / "backup.tar")],
+        ["checkpoint"],
+        ["status"],
+        ["log"],
+        ["footage", "list"],
+        ["clock", "show"],
+        ["projections", "rebuild"],
+    ):
+        result = CliRunner().invoke(custodes, ["--data-dir", str(ours), *command])
+        assert result.exit_code == 3, (command, result.output)
+        assert "Error: not this ledger: the ledger's first entry does not decrypt" in (
+            result.output
+        ), command
+        assert "cipher tag; nothing" not in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "backup.tar").exists()
