@@ -21,7 +21,7 @@ from ledger.errors import InvalidInput, NotFound
 from ledger.footage_policy import CLAIM_TOLERANCE
 from ledger.staff import StaffMember, staff_id
 from ledger.suggestions import did_you_mean
-from ledger.text import DESCRIPTION, NAME, REASON, REFERENCE, clean_text
+from ledger.text import DESCRIPTION, NAME, REASON, REFERENCE, card_number_in, clean_text
 
 # What a court order's scan says, as transcribed (``record_court_order``): the same scan
 # recorded on two requests must say the same (``order_scan_conflict``).
@@ -103,6 +103,23 @@ def optional(
     value: str | None, what: str, kind: str, *, no_card_numbers: bool | None = None
 ) -> str:
     return clean_text(value, kind=kind, what=what, required=False, no_card_numbers=no_card_numbers)
+
+
+def scan_name(name: str | None, what: str) -> str:
+    """A scan's file name as recorded: kept in clear, in the ledger for good, like any free
+    text, so never what looks like a card number (red team, session 18: a court order's
+    upload named "Subpoena re Jane Q Patron card 21000123456789 DOB 1990-01-02.pdf" was
+    recorded word for word, beyond the reach of ``patron forget``). Only a card number
+    can be told from the name; a patron's name cannot, as in every free text."""
+    text = optional(name, what, REFERENCE, no_card_numbers=False)
+    if (card := card_number_in(text)) is not None:
+        raise InvalidInput(
+            f"{what} holds what looks like a library card number ({card[:2]}…{card[-2:]}). "
+            "The file's name is kept in clear in the ledger, where `patron forget` cannot "
+            "erase it: rename the file without patron details (e.g. order-2026-114.pdf) "
+            "and choose it again; nothing was recorded"
+        )
+    return text
 
 
 class DisclosureIntake(DisclosureQueries):
@@ -326,6 +343,7 @@ class DisclosureIntake(DisclosureQueries):
         who = self.authorize(
             actor, "request court-order", (), r.LRCA_COURT_ORDER, subject=request.ref
         )
+        document_name = scan_name(document_name, "the scan's file name")
         if kind not in ORDER_KINDS:
             raise InvalidInput(f"unknown document kind {kind!r}; choose {', '.join(ORDER_KINDS)}")
         if served_at < issued:
@@ -473,6 +491,7 @@ class DisclosureIntake(DisclosureQueries):
         who = self.authorize(
             actor, "request emergency", (), r.LRCA_EMERGENCY_REPRESENTATIONS, subject=request.ref,
         )  # fmt: skip
+        signed_form_name = scan_name(signed_form_name, "the signed form's file name")
         if len(signed_form_sha256) != 64 or not set(signed_form_sha256) <= set("0123456789abcdef"):
             self.refuse(
                 who, "request emergency", r.LRCA_EMERGENCY_FORM,

@@ -68,6 +68,15 @@ _EVAL = (
     r"|customer service|greet\w* (?:patrons|customers|visitors|people|everyone)"
     r"|attitude|demeanou?r|dress code|doing (?:it|things) right"
     r"|handl\w* (?:the )?(?:checkout|line|queue|desk|patrons|customers|complaints?|transactions?)"
+    # red team, session 18: at work on time, leaving a post, a desk left unattended, a
+    # procedure followed, a task done as assigned, an arrival time
+    r"|(?:at work|in|on duty|at (?:their|his|her) (?:desks?|posts?|stations?)) on time"
+    r"|(?:arriv\w*|came in|showed up|clocked in) on time|(?:arrival|departure) times?"
+    r"|(?:leave|leaves|left|leaving|away from|abandon\w*) (?:their|his|her|the) (?:posts?|desks?"
+    r"|stations?)|(?:desks?|posts?|stations?|counters?)(?: was| were)? left unattended"
+    r"|left (?:the|their|his|her) (?:desks?|posts?|stations?|counters?) unattended|follow\w* (?:the )?(?:\w+ ){0,3}?(?:procedures?|protocols?"
+    r"|instructions|checklists?)|cash handling|as (?:assigned|instructed|scheduled)"
+    r"|(?:assigned|their|his|her) (?:tasks?|duties|chores)"
     r")"
 )
 # Watching verbs that read as watching staff when staff follow them ("keep an eye on the
@@ -382,13 +391,30 @@ def check_reason(reason: str | None, rule: Rule = r.FOOTAGE_VIEW_REASON) -> Deci
     if not (reason or "").strip():
         return refuse(rule, "a reason is required")
     seen = _as_read(reason or "")
-    words = " ".join(re.findall(r"\w+", seen.casefold()))
+    tokens = re.findall(r"[^\W_]+", seen.casefold())
     letters = [c for c in seen.casefold() if c.isalnum()]
-    if len(letters) < 3 or len(set(letters)) == 1 or words in _PLACEHOLDERS:
+    if (
+        len(letters) < 3
+        or len(set(letters)) == 1
+        or " ".join(tokens) in _PLACEHOLDERS
+        or all(_says_nothing(t) for t in tokens)
+    ):
         return refuse(
             rule, f"{reason!r} is not a reason: say in words why (what happened, what you look for)"
         )
     return allow(rule, "reason stated")
+
+
+def _says_nothing(word: str) -> bool:
+    """A word that gives no reason, however many of them are strung together: a filler
+    (``_FILLERS``), a number, one letter or one letter repeated, or a run of keys along a
+    keyboard's row ("asdfgh")."""
+    return (
+        word in _FILLERS
+        or word.isdigit()
+        or len(set(word)) == 1
+        or (len(word) >= 4 and any(word in row for row in _KEY_ROWS))
+    )
 
 
 # What people type when they will not say why (red team, session 13: "no reason", "none",
@@ -398,6 +424,21 @@ _PLACEHOLDERS = frozenset({
     "testing", "tbd", "tba", "todo", "unknown", "reason", "because", "just because", "asdf",
     "qwerty", "abc", "etc", "whatever", "no", "not applicable", "see above", "same",
 })  # fmt: skip
+# Words that give no reason alone or together (red team, session 18: "no reason at all",
+# "n/a n/a", "idk", "lol", "just looking", "bored", "curious", "ok ok" were logged as
+# reasons for viewing): a reason of these words only is refused.
+_FILLERS = frozenset({
+    *(w for p in _PLACEHOLDERS for w in p.split()), "given", "at", "all", "the", "a", "an",
+    "it", "i", "to", "of", "for", "was", "why", "reasons", "idk", "dunno", "lol", "lmao",
+    "ok", "okay", "yes", "yep", "nope", "meh", "hmm", "hm", "bored", "boredom", "curious",
+    "curiosity", "interest", "interested", "look", "looking", "looked", "browse", "browsing",
+    "check", "checking", "checked", "view", "viewing", "random", "randomly", "stuff",
+    "things", "thing", "something", "anything", "fun", "want", "wanted", "need", "needed",
+    "particular", "specific", "real", "personal", "private", "misc", "miscellaneous",
+})  # fmt: skip
+_KEY_ROWS = tuple(
+    row for r in ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890") for row in (r, r[::-1])
+)
 
 
 # A hold's reason that says it keeps footage for no incident at all (policy red team,

@@ -49,10 +49,16 @@ _CONTROLS_BUT_NEWLINE = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_BIDI}]"
 # separator). A phone number is found too: a patron's belongs in the sealed fields.
 _DASHES = "\u2010-\u2015\u2212-"
 _SEPARATOR = rf"(?:\)?(?:[ ._/+{_DASHES}]|,(?=[0-9]))?\(?)"
-_CARD = re.compile(rf"(?<![0-9{_DASHES}])[0-9](?:{_SEPARATOR}[0-9]){{7,}}(?![0-9])")
+# Eight digits or more in one unbroken run are a card number after a dash too (red team,
+# session 18: "IR-21000123456789" passed as a reference's digits).
+_CARD = re.compile(
+    rf"(?<![0-9{_DASHES}])[0-9](?:{_SEPARATOR}[0-9]){{7,}}(?![0-9])|(?<![0-9])[0-9]{{8,}}(?![0-9])"
+)
 _DATES = re.compile(
     r"(?<![0-9])(?:[0-9]{4}[-./][0-9]{2}[-./][0-9]{2}(?:[T ][0-9]{2}(?::[0-9]{2}){1,2})?"
-    r"|[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{4})(?![0-9])"
+    r"|[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{4}"
+    # the compact form (a sweep's run id: sweep-20261212T150000Z-d5ccc7)
+    r"|[0-9]{8}T[0-9]{4}(?:[0-9]{2})?Z?)(?![0-9])"
 )
 
 # OWASP: a cell starting with one of these is a formula (or becomes one) in Excel,

@@ -468,6 +468,17 @@ def _quote(path: str) -> str:
     return quote(path, safe="/")
 
 
+def not_recorded(e: Exception) -> str:
+    """A refusal's message for a form: the error, then that nothing was recorded, said
+    once (most of the ledger's messages say it already)."""
+    text = str(e).rstrip(". ")
+    return (
+        f"{text}."
+        if "nothing was recorded" in text.casefold()
+        else f"{text}. Nothing was recorded."
+    )
+
+
 def safe_next(target: str | None) -> str:
     """A path on this site to go back to after signing in; anything else goes home.
     Browsers drop tabs and newlines from a URL, so ``/\t/evil.example`` would become

@@ -26,7 +26,7 @@ from ledger import rules
 from ledger.errors import InvalidInput, NotFound, NotPermitted
 from ledger.evidence import EvidenceInvalid, verify_package
 from ledger.outfiles import PRIVATE_DIR
-from web.app import acting, desk
+from web.app import acting, desk, not_recorded
 from web.command import is_loopback
 from web.forms import DownloadForm, ExportForm, RecordForm, options
 
@@ -117,7 +117,7 @@ def export(ref: str) -> Response:
                 redact_faces=bool(form.redact_faces.data),
             )  # fmt: skip (a refusal is recorded and shown as 403)
         except InvalidInput as e:
-            return again(400, f"{e}. Nothing was recorded.")
+            return again(400, not_recorded(e))
     return redirect(f"/requests/{ref}#exports")  # type: ignore[return-value]
 
 
@@ -173,7 +173,7 @@ def record(ref: str) -> Response:
             )  # a refusal is recorded and shown as 403
             body = _zipped(target, name)
         except InvalidInput as e:
-            return again(400, f"{e}. Nothing was recorded.")
+            return again(400, not_recorded(e))
         finally:
             shutil.rmtree(target, ignore_errors=True)
     return Response(

@@ -18,7 +18,7 @@ from capture.stream import webm_of
 from capture.viewing import play_segment
 from ledger import sitetime
 from ledger.errors import InvalidInput, NotFound, NotPermitted
-from web.app import acting, desk
+from web.app import acting, desk, not_recorded
 from web.command import is_loopback
 from web.forms import (
     FlagClearForm,
@@ -170,7 +170,7 @@ def flag(segment_id: str) -> Response:
                 actor=me,
             )  # a refusal (past the bound, staff monitoring) is recorded and shown as 403
     except InvalidInput as e:
-        return _segment_page(info, 400, message=f"{e}. Nothing was recorded.", flag=form)
+        return _segment_page(info, 400, message=not_recorded(e), flag=form)
     return redirect(f"/footage/{segment_id}")  # type: ignore[return-value]
 
 
@@ -189,7 +189,7 @@ def extend_flag(segment_id: str, flag_id: str) -> Response:
                 segment_id, flag_id, until=until, reason=form.reason.data or "", actor=me
             )
         except (InvalidInput, NotFound) as e:
-            return _segment_page(info, 400, message=f"{e}. Nothing was recorded.", extend=form)
+            return _segment_page(info, 400, message=not_recorded(e), extend=form)
     return redirect(f"/footage/{segment_id}")  # type: ignore[return-value]
 
 
@@ -204,7 +204,7 @@ def clear_flag(segment_id: str, flag_id: str) -> Response:
         try:
             ledger.clear_flag(segment_id, flag_id, reason=form.reason.data or "", actor=me)
         except (InvalidInput, NotFound) as e:
-            return _segment_page(info, 400, message=f"{e}. Nothing was recorded.", clear=form)
+            return _segment_page(info, 400, message=not_recorded(e), clear=form)
     return redirect(f"/footage/{segment_id}")  # type: ignore[return-value]
 
 
@@ -227,7 +227,7 @@ def hold(segment_id: str) -> Response:
                 actor=me,
             )
     except InvalidInput as e:
-        return _segment_page(info, 400, message=f"{e}. Nothing was recorded.", hold=form)
+        return _segment_page(info, 400, message=not_recorded(e), hold=form)
     return redirect(f"/footage/{segment_id}")  # type: ignore[return-value]
 
 
@@ -252,7 +252,7 @@ def release_hold(segment_id: str, hold_id: str) -> Response:
             ledger.release_hold(hold_id, reason=form.reason.data or "", actor=me)
         except (InvalidInput, NotFound) as e:
             form.passphrase.data = ""
-            return _segment_page(info, 400, message=f"{e}. Nothing was recorded.", release=form)
+            return _segment_page(info, 400, message=not_recorded(e), release=form)
     return redirect(f"/footage/{segment_id}")  # type: ignore[return-value]
 
 

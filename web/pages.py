@@ -22,7 +22,7 @@ from ledger.policy import guardianship_text
 from ledger.staff import COUNTED_FAILURES
 from projections.request_record import request_sections
 from web import totp
-from web.app import acting, desk, me, safe_next
+from web.app import acting, desk, me, not_recorded, safe_next
 from web.forms import (
     ClockCorrectForm,
     DecisionForm,
@@ -306,7 +306,7 @@ def request_new() -> Response:
                 received_at=site_time(form.received_at.data) if form.received_at.data else None,
             )
     except (InvalidInput, NotFound) as e:  # what was typed stays in the form
-        return page("intake.html", 400, form=form, message=f"{e}. Nothing was recorded.")
+        return page("intake.html", 400, form=form, message=not_recorded(e))
     return redirect(f"/requests/{ref}")  # type: ignore[return-value]
 
 
@@ -494,7 +494,7 @@ def _confirmed_act(
             return _request_page(view, e.version,
                                  message=_conflict(ledger, ref, getattr(form, "seen", None) and form.seen.data), status=409)  # fmt: skip
         except InvalidInput as e:
-            return again(400, f"{e}. Nothing was recorded.", keep=False)
+            return again(400, not_recorded(e), keep=False)
     return redirect(f"/requests/{ref}")  # type: ignore[return-value]
 
 

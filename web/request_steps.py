@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, redirect, request
 
 from ledger.errors import InvalidInput, NotFound
-from web.app import acting, desk
+from web.app import acting, desk, not_recorded
 from web.forms import (
     AcknowledgeForm,
     CounselReviewForm,
@@ -94,7 +94,7 @@ def court_order(ref: str) -> Response:
                 actor=me,
             )  # a refusal (e.g. a time in the future) is recorded and shown as 403
     except (InvalidInput, NotFound) as e:  # what was typed stays in the form
-        return _step("court_order.html", ref, form, 400, f"{e}. Nothing was recorded.")
+        return _step("court_order.html", ref, form, 400, not_recorded(e))
     return redirect(f"/requests/{ref}")  # type: ignore[return-value]
 
 
@@ -113,7 +113,7 @@ def counsel_review(ref: str) -> Response:
                 ref, result=form.result.data or "", notes=form.notes.data or "", actor=me
             )
     except (InvalidInput, NotFound) as e:
-        return _step("counsel_review.html", ref, form, 400, f"{e}. Nothing was recorded.")
+        return _step("counsel_review.html", ref, form, 400, not_recorded(e))
     return redirect(f"/requests/{ref}")  # type: ignore[return-value]
 
 
@@ -131,7 +131,7 @@ def foia_extend(ref: str) -> Response:
         with acting() as (ledger, me):
             ledger.extend_foia(ref, reason=form.reason.data or "", actor=me)
     except (InvalidInput, NotFound) as e:
-        return _step("foia_extend.html", ref, form, 400, f"{e}. Nothing was recorded.")
+        return _step("foia_extend.html", ref, form, 400, not_recorded(e))
     return redirect(f"/requests/{ref}")  # type: ignore[return-value]
 
 
@@ -187,7 +187,7 @@ def emergency(ref: str) -> Response:
                 printed_form_sha256=printed_sha256(ledger.appendix9_form(ref)),
             )  # missing representations are refused (recorded, 403)
     except (InvalidInput, NotFound) as e:
-        return _step("emergency.html", ref, form, 400, f"{e}. Nothing was recorded.")
+        return _step("emergency.html", ref, form, 400, not_recorded(e))
     return redirect(f"/requests/{ref}")  # type: ignore[return-value]
 
 
@@ -207,7 +207,7 @@ def acknowledge(ref: str) -> Response:
         with acting() as (ledger, me):
             ledger.acknowledge(ref, signed_receipt_sha256=sha, actor=me)
     except (InvalidInput, NotFound) as e:
-        return _step("acknowledge.html", ref, form, 400, f"{e}. Nothing was recorded.")
+        return _step("acknowledge.html", ref, form, 400, not_recorded(e))
     return redirect(f"/requests/{ref}")  # type: ignore[return-value]
 
 
@@ -232,5 +232,5 @@ def follow_up(ref: str) -> Response:
                 reason=form.reason.data or "",
             )  # fmt: skip (Director only: others are refused, recorded)
     except (InvalidInput, NotFound) as e:
-        return _step("follow_up.html", ref, form, 400, f"{e}. Nothing was recorded.")
+        return _step("follow_up.html", ref, form, 400, not_recorded(e))
     return redirect(f"/requests/{ref}")  # type: ignore[return-value]

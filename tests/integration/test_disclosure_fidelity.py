@@ -323,3 +323,40 @@ def test_footage_under_an_order_is_dated_by_the_library_days_it_covers(ledger: L
     done = ledger.release(ref, fields=[], footage=segs[:1], to="Clerk", method="usb",
                           actor=DIRECTOR)  # fmt: skip
     assert [f["segment_id"] for f in done["footage"]] == segs[:1]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Subpoena re Jane Q Patron card 21000123456789 DOB 1990-01-02.pdf",
+        "order 2100 0123 4567.pdf",
+        "IR-21000123456789.png",
+    ],
+)
+def test_a_scans_file_name_never_carries_a_card_number_into_the_ledger(
+    ledger: Ledger, name: str
+) -> None:
+    """Red team (session 18): an upload's file name was recorded word for word, a card
+    number and a name in it, in clear and for good (``patron forget`` found nothing to
+    erase). Bad input now, nothing recorded; the form says to rename the file."""
+    order_ref = _open(ledger, "law_enforcement", ["registration"], patron_card=CARD)
+    form_ref = _open(ledger, "law_enforcement", ["registration"], patron_card=CARD)
+    head = ledger.chain_head()[0]
+    with pytest.raises(InvalidInput, match="rename the file without patron details"):
+        ledger.record_court_order(
+            order_ref, kind="order", signed_by_judge=True, court="Circuit Court",
+            judge="Hon. J", case="2026-CF-9", issued=NOW - timedelta(days=1), served_at=NOW,
+            served_by="Det. Ray #42", scope=OrderScope(patron_cards=[CARD], records=["registration"]),
+            document_name=name, document_sha256=order_scan(order_ref), actor=STAFF,
+        )  # fmt: skip
+    with pytest.raises(InvalidInput, match="the signed form's file name holds what looks like"):
+        ledger.record_emergency(
+            form_ref, officer_name="Lee Officer", officer_rank="Sgt", badge_number="4471",
+            agency="Mahomet PD", agency_phone="", id_examined=True, sworn_officer=True,
+            court_order_impractical=True, imminent_danger=True, identification_purpose=True,
+            role_sought="suspect", emergency_description="a threat",
+            signed_form_sha256=signed_form(form_ref), signed_form_name=name, actor=STAFF,
+        )  # fmt: skip
+    assert ledger.chain_head()[0] == head  # nothing recorded
+    _order(ledger, order_ref, OrderScope(patron_cards=[CARD], records=["registration"]))
+    _form(ledger, form_ref)  # the same with a name without patron details

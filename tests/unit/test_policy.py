@@ -557,6 +557,14 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "document the desk assistant's rudeness for HR",
             "for the HR file of the circulation assistant, grievance hearing",
             "coaching the circulation assistant",
+            # red team, session 18: being on time, a post left, a task done as assigned
+            "confirm the shelver was at work on time",
+            "when did the librarian leave her post",
+            "see when the circ desk clerk left her post on Tuesday",
+            "was the circ desk left unattended by the clerk",
+            "whether the desk clerk followed the cash handling procedure",
+            "whether the custodian cleaned the entrance as assigned",
+            "the shelver's arrival time on Saturday",
         )
     ),
     *(
@@ -592,6 +600,11 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "Patron fell on the stairs; the security guard on duty called 911",
             "Child separated from parent; who was covering the desk saw the child leave?",
             "Patron punched a wall, staff intervened properly",
+            # what the session 18 words must still let through
+            "patron struck the clerk at the desk",
+            "fire drill: check that patrons followed the evacuation procedure",
+            "a man left his bag unattended by the desk; staff called the police",
+            "suspect arrived at 3 pm and argued with the librarian",
         )
     ),
     (
@@ -984,9 +997,24 @@ def test_a_case_number_written_with_no_or_letters_that_are_not_words_names_a_cas
     assert check_law_enforcement_footage(case).allowed
 
 
-@pytest.mark.parametrize("reason", ["no reason", "none", "xxx", "AAA", "N/A", "a\u200bb\u200bc"])
+@pytest.mark.parametrize(
+    "reason",
+    ["no reason", "none", "xxx", "AAA", "N/A", "a\u200bb\u200bc",
+     # red team (session 18): placeholders strung together, fillers, numbers, key runs
+     "no reason at all", "n/a n/a", "idk", "123", "asdfgh", "lol", "x y z", "ok ok",
+     "just looking", "bored", "curious", "checking"],
+)  # fmt: skip
 def test_a_placeholder_is_not_a_viewing_reason(reason: str) -> None:
     assert not check_reason(reason).allowed
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["theft", "fight", "safety", "lost wallet", "suit", "IR-2026-114", "check the lobby door",
+     "police asked for the 3 pm clip", "patron fell near the entrance"],
+)  # fmt: skip
+def test_a_short_reason_in_words_is_a_reason(reason: str) -> None:
+    assert check_reason(reason).allowed
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,9 @@ from ledger.text import LIMITS, card_number_in, clean_text, counted
         ("card 2100,012,345", "2100,012,345"),
         ("card 2100+012+345", "2100+012+345"),
         ("tel. +1 217 555 0100", "1 217 555 0100"),
+        # red team (session 18): eight digits or more after a reference's dash
+        ("hold IR-21000123456789", "21000123456789"),
+        ("R-2026-21000123456789", "21000123456789"),
     ],
 )
 def test_card_number_like_runs_are_found(text: str, card: str) -> None:
@@ -52,6 +55,8 @@ def test_card_number_like_runs_are_found(text: str, card: str) -> None:
         "segments 3, 4, 5, 6, 7, 8, 9 and 10",
         "case MPD–2026–001187 (an en dash)",
         "fines $1,200.50 and $3.00",
+        "as swept by sweep-20261212T150000Z-d5ccc7",
+        "case MPD-2026-0011873",
     ],
 )
 def test_dates_references_and_short_numbers_are_not_card_numbers(text: str) -> None:
