@@ -131,7 +131,7 @@ def build_scenario(ledger: Ledger) -> Scenario:
                    actor=D)  # fmt: skip
     ledger.clock.set(NOW + timedelta(days=1))
     with pytest.raises(NotPermitted):
-        ledger.check_viewing(plain, reason="curious", purpose="safety", actor=S)  # fmt: skip
+        ledger.check_viewing(plain, reason="a patron said her bag was taken", purpose="safety", actor=S)  # fmt: skip
     ledger.clock.set(NOW + timedelta(days=3))
     ledger.decide(decided_later, approve=True, reason="guardian confirmed", actor=D)  # fmt: skip
     return Scenario(tuple(old[1:]), old[0], flagged, held, hold_id, emergency, foia,

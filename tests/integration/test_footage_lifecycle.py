@@ -189,7 +189,14 @@ def test_archived_footage_is_refused_to_staff_and_the_attempt_recorded(
     before = last_id(ledger)
     with pytest.raises(NotPermitted) as err:
         ledger.clock.set(later)
-        view_segment(ledger, sid, reason="curious", purpose="other", remote=False, actor=STAFF)
+        view_segment(
+            ledger,
+            sid,
+            reason="a patron said her bag was taken",
+            purpose="other",
+            remote=False,
+            actor=STAFF,
+        )
     assert str(err.value) == (
         "FOOTAGE-ARCHIVE-ACCESS (Policy V-B): Sam Staff (staff): recorded footage is archived "
         "footage and may be viewed only by the Director or the Business Manager (staff watch "
@@ -286,7 +293,14 @@ def test_rebuilt_read_models_equal_the_incrementally_kept_ones(
     views.catch_up()
     ledger.clear_flag(ids[0], flag, reason="no theft", actor=DIRECTOR)
     ledger.release_hold(hold, reason="settled", actor=DIRECTOR)
-    view_segment(ledger, ids[2], reason="check", purpose="safety", remote=False, actor=DIRECTOR)
+    view_segment(
+        ledger,
+        ids[2],
+        reason="check the lobby door",
+        purpose="safety",
+        remote=False,
+        actor=DIRECTOR,
+    )
     views.catch_up()
 
     def dump(v: Views) -> dict[str, list]:
