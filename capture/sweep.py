@@ -134,6 +134,8 @@ def sweep(
     candidates = [c for c in candidates if c.segment_id not in finished | missing]
     for first in range(0, len(candidates), max(1, batch)):
         chunk = candidates[first : first + max(1, batch)]
+        if first:  # and again before each batch: a clock stepped meanwhile (NTP) stops the run
+            now = ledger.check_clock_to_destroy()
         outcomes += _sweep_batch(ledger, vault, chunk, actor, now, run_id, dry_run, fail_at)
         if progress is not None:
             for c in chunk:

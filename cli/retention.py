@@ -65,6 +65,7 @@ def retention_sweep(
     from capture.sweep import sweep
     from capture.vault import open_vault
     from capture.viewing import sweep_copies
+    from ledger.clock import CLOCK_TOLERANCE
     from projections.access import live_copies
     from projections.registry import read_views
     from projections.retention import (
@@ -87,7 +88,7 @@ def retention_sweep(
 
     def query(conn: Connection) -> tuple[list[Any], ...]:
         return (
-            due_segment_ids(conn, now),
+            due_segment_ids(conn, now - CLOCK_TOLERANCE),  # as the ledger decides (check_purge)
             unpurged_segments_with(conn, shredding),
             stored_segments(conn),
             live_copies(conn),

@@ -112,6 +112,11 @@ class ClockDisagrees(LedgerError):
         )
 
 
+class ServerClockReplaced(LedgerError):
+    """The database server's clock function is not PostgreSQL's own (R26): it cannot
+    vouch for this host's clock, so nothing was destroyed or recorded."""
+
+
 class SessionEnded(LedgerError):
     """An act signed with a session key (``custodes login``) after its vouched end."""
 

@@ -63,6 +63,7 @@ from ledger.chain_sql import (
     ChainSQL,
     is_lock_wait,
 )
+from ledger.errors import ServerClockReplaced
 from ledger.uuid_column import library_models
 
 # First, so the library's models are imported without SQLAlchemy-Utils (ledger.uuid_column).
@@ -129,6 +130,15 @@ class ChainedDatastore(SQLAlchemyDatastore):
                     time.sleep(0.05 * (attempt + 1))
 
 
+# The server's clock as seconds since the epoch, and what its function is: built in
+# (language internal, its C source named clock_timestamp) unless someone redefined it.
+_SERVER_CLOCK_SQL = (
+    "SELECT pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()), l.lanname, p.prosrc "
+    "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang "
+    "WHERE p.oid = 'pg_catalog.clock_timestamp()'::pg_catalog.regprocedure"
+)
+
+
 class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
     """Application recorder that appends every stored event to ONE global hash chain
     (the statements and the append: ``ledger.chain_sql``)."""
@@ -165,7 +175,10 @@ class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
     ) -> tuple[datetime, datetime, datetime] | None:
         """The database server's clock (``clock_timestamp()``) between two readings of
         ``host_clock``: (before, the server's, after); None on SQLite, whose time is this
-        host's own (``ClockCommands.server_time``)."""
+        host's own (``ClockCommands.server_time``). Read as seconds since the epoch, so no
+        ``DateStyle`` of the connection changes how it parses. ServerClockReplaced if the
+        function is not PostgreSQL's own (a superuser can redefine it in ``pg_catalog``:
+        red team, session 18, a clock 40 days ahead then agreed with the server's)."""
         if self.dialect != "postgresql":
             return None
         engine = self.datastore.engine
@@ -175,14 +188,21 @@ class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
             conn: Any = proxy.driver_connection
             cur = conn.cursor()
             before = host_clock()
-            cur.execute("SELECT pg_catalog.clock_timestamp()")  # never a same-named function
-            server = cur.fetchone()[0]
+            cur.execute(_SERVER_CLOCK_SQL)
+            seconds, language, source = cur.fetchone()
             after = host_clock()
             cur.close()
             proxy.rollback()
         finally:
             proxy.close()
-        return before, server.astimezone(UTC), after
+        if (language, source) != ("internal", "clock_timestamp"):
+            raise ServerClockReplaced(
+                f"the database server's clock_timestamp() is not PostgreSQL's own (language "
+                f"{language!r}, source {str(source)[:60]!r}): someone with superuser rights "
+                "redefined it, so the server's clock cannot vouch for this one; nothing was "
+                "destroyed or recorded"
+            )
+        return before, datetime.fromtimestamp(float(seconds), UTC), after
 
     def stored_pages(
         self, start: int, page: int, stop: int | None = None

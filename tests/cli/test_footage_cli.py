@@ -111,14 +111,18 @@ def test_ingest_list_hold_sweep_and_report(run, tmp_path: Path) -> None:
     assert run("retention", "sweep", "--service", now=LATER).exit_code == 2  # needs --yes
     r = run("retention", "sweep", "--yes", "--service", now=LATER)
     assert r.exit_code == 0 and "0 due; 0 purged" in r.stderr
-    r = run("footage", "hold", "release", hold, "--reason", "settled", "--as", STAFF, now=LATER)
+    lifted = "2026-12-20T14:57:00Z"  # three minutes before LATER
+    r = run("footage", "hold", "release", hold, "--reason", "settled", "--as", STAFF, now=lifted)
     assert r.exit_code == 1 and "FOOTAGE-HOLD-RELEASE-DIRECTOR" in r.stderr
     assert (
         run(
-            "footage", "hold", "release", hold, "--reason", "settled", "--as", DIRECTOR, now=LATER
+            "footage", "hold", "release", hold, "--reason", "settled", "--as", DIRECTOR, now=lifted
         ).exit_code
         == 0
     )
+    # due once the hold is lifted and the clocks' 2 minutes have passed (session 18)
+    r = run("retention", "sweep", "--yes", "--service", "--json", now=lifted)
+    assert r.exit_code == 0 and json.loads(r.stdout)["outcomes"] == [], r.output
     r = run("retention", "sweep", "--yes", "--service", "--json", now=LATER)
     assert r.exit_code == 0, r.output
     assert [o["status"] for o in json.loads(r.stdout)["outcomes"]] == ["purged"]

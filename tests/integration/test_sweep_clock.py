@@ -23,7 +23,7 @@ from cli.main import custodes
 from ledger.app import Ledger
 from ledger.clock import ManualClock, system_clock
 from ledger.datadir import DataDir
-from ledger.errors import ClockBehind, ClockDisagrees
+from ledger.errors import ClockBehind, ClockDisagrees, ServerClockReplaced
 from projections.registry import read_views
 from projections.retention import due_for_purge
 from tests.conftest import NOW, fresh_postgres_database, new_data_dir
@@ -173,3 +173,101 @@ def test_sqlite_has_no_server_clock_to_ask(sqlite_data_dir: Path) -> None:
         custodes, ["--data-dir", str(sqlite_data_dir), "clock", "show", "--json"]
     )
     assert shown.exit_code == 0 and json.loads(shown.stdout)["database_server"] is None
+
+
+@pytest.fixture
+def own_postgres_database() -> Iterator[tuple[str, str]]:
+    """A database of this test's own, DROPPED afterwards (never recycled: the test
+    redefines a function in its ``pg_catalog``, which the recycling's check does not
+    see): its SQLAlchemy URL and libpq conninfo."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy import make_url
+
+    from tests.conftest import _conninfo, postgres_admin_url
+
+    admin = _conninfo(postgres_admin_url())
+    name = f"custodes_clock_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(postgres_admin_url()).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url, _conninfo(url)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+def test_a_redefined_server_clock_vouches_for_nothing(
+    own_postgres_database: tuple[str, str], tmp_path: Path
+) -> None:
+    """Red team (session 18): a superuser redefined ``pg_catalog.clock_timestamp()`` as
+    ``now() + 40 days`` and a sweep 40 days ahead then agreed with "the server's clock".
+    And a connection's ``DateStyle`` (SQL, DMY) made reading the server's time fail with a
+    driver's traceback; it is read as seconds since the epoch now."""
+    import psycopg
+
+    url, conninfo = own_postgres_database
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE \"{conninfo.rsplit('/', 1)[-1]}\" SET DateStyle = 'SQL, DMY'")
+    data = new_data_dir(tmp_path / "data", url)
+    ledger, _, sha = _ingested(data, tmp_path)
+    ledger.clock = system_clock  # type: ignore[method-assign]
+    ledger.check_clock_to_destroy()  # agrees, whatever the DateStyle
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(
+            "CREATE OR REPLACE FUNCTION pg_catalog.clock_timestamp() RETURNS timestamptz "
+            "LANGUAGE sql AS $$ SELECT now() + interval '40 days' $$"
+        )
+    ledger.clock = _ahead(40)  # type: ignore[method-assign]
+    due = read_views(ledger, lambda conn: due_for_purge(conn, ledger.clock()))
+    assert due
+    with pytest.raises(ServerClockReplaced, match="is not PostgreSQL's own"):
+        sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service())
+    _untouched(ledger, sha)
+    ledger.close()
+
+
+def test_footage_is_due_only_once_past_its_deadline_by_the_clocks_tolerance(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Red team (session 18): a sweep whose clock was 110 s ahead, within the two minutes
+    clocks may differ by, destroyed footage a minute before its deadline."""
+    ledger, sid, sha = _ingested(data_dir, tmp_path)
+    deadline = ledger.segment_info(sid).retention_deadline
+    assert deadline is not None
+    for offset, status in ((timedelta(minutes=1), "skipped"), (timedelta(minutes=3), "purged")):
+        ledger.clock.set(deadline + offset)
+        due = read_views(ledger, lambda conn: due_for_purge(conn, ledger.clock()))
+        done = sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service())
+        assert [o.status for o in done.outcomes] == [status], done.outcomes
+    assert not open_vault(ledger).has_blob(sha)
+    ledger.close()
+
+
+def test_a_clock_stepped_back_mid_run_stops_the_run_before_the_next_batch(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Red team (session 18): NTP stepped the clock back 5 minutes after the first batch;
+    the next batches destroyed files whose purge the ledger then refused to record. The
+    clock is checked again before each batch."""
+    ledger = footage_ledger(data_dir)
+    summary = ingest_paths(ledger, [clip(tmp_path / "in", i) for i in range(3)], camera=CAMERA,
+                           actor=STAFF)  # fmt: skip
+    shas = [ledger.segment_info(o.segment_id or "").sha256 for o in summary.outcomes]
+    ledger.clock.set(LATER)
+    due = read_views(ledger, lambda conn: due_for_purge(conn, LATER))
+
+    def step_back(step: str, _segment: str) -> None:
+        if step == "recorded":
+            ledger.clock.set(LATER - timedelta(minutes=5))
+
+    with pytest.raises(ClockBehind):
+        sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service(), batch=1,
+              fail_at=step_back)  # fmt: skip
+    vault = open_vault(ledger)
+    assert [vault.has_blob(s) for s in shas] == [False, True, True]
+    assert len(_purges(ledger)) == 1 and vault.interrupted_destroys() == []
+    ledger.close()
