@@ -175,7 +175,6 @@ def _finish_interrupted(
     run_id: str,
 ) -> list[PurgeOutcome]:
     outcomes: dict[str, PurgeOutcome] = {}
-    records = []
     pending: dict[str, PurgeCandidate] = {c.sha256: c for c in interrupted}
     for sha in vault.interrupted_destroys():
         if sha in pending:
@@ -187,7 +186,33 @@ def _finish_interrupted(
             vault.destroy(sha)
         else:
             pending[sha] = _Interrupted(info.segment_id, sha)
-    interrupted = list(pending.values())
+    # one recorded missing already stays as it was found; one no sweep can have begun (its
+    # key moved by hand) is recorded missing, never completed as a purge
+    interrupted = [c for c in pending.values() if not ledger.segment_info(c.segment_id).missing]
+    by_hand = {
+        c.segment_id: why
+        for c in interrupted
+        if (why := ledger.purge_not_begun_by_a_sweep(c.segment_id)) is not None
+    }
+    if by_hand:
+        gone = [MissingRecord(c.segment_id, not vault.has_blob(c.sha256), True)
+                for c in interrupted if c.segment_id in by_hand]  # fmt: skip
+        try:
+            recorded = set(ledger.record_found_missing(gone, found_by=run_id, actor=actor))
+        except (LedgerError, OSError) as e:
+            recorded = set()
+            for sid in by_hand:
+                outcomes[sid] = PurgeOutcome(sid, "failed", f"segment {sid}: not recorded ({e})")
+        for sid, why in by_hand.items():
+            if sid in recorded:
+                outcomes[sid] = PurgeOutcome(
+                    sid, "missing",
+                    f"segment {sid}: its key is in shredding/ but no sweep can have begun its "
+                    f"purge ({why}): moved there outside Custodes; recorded missing, not "
+                    "purged, and left as found",
+                )  # fmt: skip
+        interrupted = [c for c in interrupted if c.segment_id not in by_hand]
+    records: list[PurgeRecord] = []
     for c in interrupted:
         try:
             report = vault.destroy(c.sha256, keep_marker=True)
@@ -200,7 +225,7 @@ def _finish_interrupted(
         records.append(PurgeRecord(c.segment_id, method, report.blob_removed, False, True))
     shas = {c.segment_id: c.sha256 for c in interrupted}
     _record(ledger, vault, shas, records, run_id, actor, now, None, outcomes)
-    return [outcomes[c.segment_id] for c in interrupted if c.segment_id in outcomes]
+    return list(outcomes.values())
 
 
 @dataclass(frozen=True)

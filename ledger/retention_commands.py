@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ledger import footage_policy, rules
+from ledger import footage_policy, rules, sitetime
 from ledger.clock import CLOCK_TOLERANCE
 from ledger.errors import InvalidInput, LedgerError
 from ledger.footage import Segment
@@ -85,6 +85,33 @@ class RetentionCommands(FootageQueries):
         if not decision.allowed:
             raise PurgeBlocked(decision.rule, f"segment {segment.segment_id}: {decision.reason}")
         return segment_info_of(segment)
+
+    def purge_not_begun_by_a_sweep(self, segment_id: str) -> str | None:
+        """Why a purge found in progress (the segment's key in ``shredding/``) cannot be
+        one a sweep began, or None. A sweep begins destroying a segment only once it is
+        due and no hold is active; a hold placed since (at or after it fell due) cannot
+        bring the footage back, but one placed before it fell due, or a segment not due
+        yet, means the key was moved there by hand (red team, session 18: keys of a held
+        and of a flagged segment moved to ``shredding/`` were completed and recorded as
+        routine purges). A flag placed after a real sweep began reads the same way."""
+        segment = self._segment(segment_id)
+        ret = footage_policy.retention_deadline(
+            segment.recorded_end, segment.retention_days, segment.policy_flags(), [],
+            self.clock(),
+        )  # fmt: skip
+        zone = self.site().zone
+        if ret.keep_until is None:
+            return "an open flag keeps it until the flag is cleared"
+        if ret.keep_until > self.clock() - CLOCK_TOLERANCE:
+            return f"it is kept until {sitetime.show(ret.keep_until, zone)}"
+        for hold_id, _ in sorted(segment.holds.items()):
+            placed = self.hold_info(hold_id).placed_at
+            if placed < ret.keep_until:
+                return (
+                    f"hold {hold_id}, placed {sitetime.show(placed, zone)} before it fell due, "
+                    "is active"
+                )
+        return None
 
     def record_purge(
         self,

@@ -304,3 +304,31 @@ def test_destroy_moves_the_key_out_of_keys_before_zeroing_it(
     assert not report.key_destroyed and report.blob_removed
     assert vault.interrupted_destroys() == [] and not vault.has_blob(sha)
     ledger.close()
+
+
+@pytest.mark.parametrize("case", ["held before due", "not due"])
+def test_a_key_moved_to_shredding_by_hand_is_recorded_missing_not_purged(
+    data_dir: Path, tmp_path: Path, case: str
+) -> None:
+    """Red team (session 18): the key of a held segment, or of one not yet due, moved from
+    keys/ to shredding/ by hand was completed as "purge completed after interruption", a
+    routine purge. No sweep can have begun it: recorded missing, never purged, and what is
+    left (the encrypted file) is left as found."""
+    ledger, [sid] = _setup(data_dir, tmp_path)
+    vault = open_vault(ledger)
+    sha = ledger.segment_info(sid).sha256
+    now = LATER
+    if case == "held before due":
+        ledger.place_hold([sid], kind="legal", reason="suit", reference="L-12", actor=DIRECTOR)
+    else:
+        now = NOW + timedelta(days=1)
+    os.replace(vault.key_path(sha), vault.shred_path(sha))  # by hand, outside any sweep
+    first = _run(ledger, now=now)
+    assert [(o.segment_id, o.status) for o in first.outcomes] == [(sid, "missing")]
+    assert "no sweep can have begun its purge" in first.outcomes[0].message
+    assert _run(ledger, now=now).outcomes == ()  # again: nothing more recorded or removed
+    assert _purges(ledger) == []
+    [missing] = [e.details for e in ledger.read_log(kinds=["FootageFoundMissing"])]
+    assert missing["segment_id"] == sid and missing["key_missing"] and not missing["blob_missing"]
+    assert vault.has_blob(sha) and vault.is_shredding(sha)
+    assert ledger.segment_info(sid).missing and not ledger.segment_info(sid).purged
