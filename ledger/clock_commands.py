@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ledger import rules
+from ledger import host_clock, rules
 from ledger.acts import act_time, format_time
 from ledger.application import LedgerBase
 from ledger.clock import CLOCK_TOLERANCE, ManualClock
@@ -105,7 +105,9 @@ class ClockCommands(LedgerBase):
         clock's reading, once the ledger would record an act timed by it (else
         ``ClockBehind``: the files would be gone and their purge not recorded) and, on
         PostgreSQL, the database server's clock agrees with it within ``CLOCK_TOLERANCE``
-        (else ``ClockDisagrees``: a clock set ahead destroys footage early)."""
+        (else ``ClockDisagrees``: a clock set ahead destroys footage early), and this
+        host's time since boot agrees with the last sweep's reading in the same boot
+        (``ledger.host_clock``: SQLite's second clock)."""
         state = self.clock_state()
         if state.blocked and state.last is not None:
             raise ClockBehind(state.now, state.last)
@@ -116,6 +118,17 @@ class ClockCommands(LedgerBase):
                 raise ClockDisagrees("the database server's clock", before, server)
             if server > after + CLOCK_TOLERANCE:
                 raise ClockDisagrees("the database server's clock", after, server)
+        # last: the anchor is kept only for a clock every other check agreed with
+        if not isinstance(self.clock, ManualClock) and self.datadir is not None:
+            anchor = self.datadir.path / host_clock.ANCHOR
+            expected = host_clock.disagreement(anchor, state.now, CLOCK_TOLERANCE)
+            if expected is not None:
+                raise ClockDisagrees(
+                    "where this host's time since boot puts it (the last sweep's time, carried "
+                    f"forward; if this clock is right, check it against NTP and remove {anchor})",
+                    state.now,
+                    expected,
+                )
         return state.now
 
     def set_aside_purges(self, until: datetime | None = None) -> list[SetAsidePurge]:

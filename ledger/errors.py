@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ledger.rules import Rule
 
@@ -101,7 +101,7 @@ class ClockDisagrees(LedgerError):
 
     def __init__(self, source: str, moment: datetime, reference: datetime) -> None:
         self.source, self.moment, self.reference = source, moment, reference
-        gap = abs(moment - reference)
+        gap = timedelta(seconds=round(abs(moment - reference).total_seconds()))
         side = "ahead of" if moment > reference else "behind"
         super().__init__(
             f"this host's clock ({moment.isoformat(timespec='seconds')}) is {gap} {side} "

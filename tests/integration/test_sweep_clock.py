@@ -271,3 +271,44 @@ def test_a_clock_stepped_back_mid_run_stops_the_run_before_the_next_batch(
     assert [vault.has_blob(s) for s in shas] == [False, True, True]
     assert len(_purges(ledger)) == 1 and vault.interrupted_destroys() == []
     ledger.close()
+
+
+def test_on_sqlite_the_time_since_boot_catches_a_clock_set_ahead_since_the_last_sweep(
+    sqlite_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Red team (session 18): on SQLite, under ``faketime +11d``, the sweep destroyed
+    footage ten days early and, once real time passed, nothing showed it. The kernel's
+    time since boot does not move with the wall clock: the last sweep's reading, carried
+    forward, is a second clock on the same machine (``ledger.host_clock``)."""
+    from ledger import host_clock
+
+    boot = ["boot-1", 1000.0]
+    monkeypatch.setattr(host_clock, "since_boot", lambda: (boot[0], boot[1]))
+    ledger, _, sha = _ingested(sqlite_data_dir, tmp_path)
+    anchor = sqlite_data_dir / host_clock.ANCHOR
+    real = datetime.now(UTC)
+    ledger.clock = lambda: real  # type: ignore[method-assign]
+    ledger.check_clock_to_destroy()  # the first sweep: nothing to compare with; kept
+    assert json.loads(anchor.read_text())["wall"] == real.isoformat()
+    assert oct(anchor.stat().st_mode & 0o777) == "0o600"
+
+    boot[1] += 86400  # a day later, by both clocks: agrees
+    ledger.clock = lambda: real + timedelta(days=1, seconds=30)  # type: ignore[method-assign]
+    ledger.check_clock_to_destroy()
+
+    boot[1] += 60  # a minute later since boot, eleven days later by the wall clock
+    ledger.clock = lambda: real + timedelta(days=12)  # type: ignore[method-assign]
+    due = read_views(ledger, lambda conn: due_for_purge(conn, ledger.clock()))
+    assert due
+    with pytest.raises(ClockDisagrees, match="ahead of where this host's time since boot") as e:
+        sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service())
+    assert str(anchor) in str(e.value)
+    _untouched(ledger, sha)
+    # refused: the anchor keeps the reading the checks agreed with
+    assert (
+        json.loads(anchor.read_text())["wall"] == (real + timedelta(days=1, seconds=30)).isoformat()
+    )
+
+    boot[0] = "boot-2"  # after a reboot there is nothing to compare with
+    ledger.check_clock_to_destroy()
+    ledger.close()
