@@ -114,10 +114,11 @@ def scan_name(name: str | None, what: str) -> str:
     text = optional(name, what, REFERENCE, no_card_numbers=False)
     if (card := card_number_in(text)) is not None:
         raise InvalidInput(
-            f"{what} holds what looks like a library card number ({card[:2]}…{card[-2:]}). "
-            "The file's name is kept in clear in the ledger, where `patron forget` cannot "
-            "erase it: rename the file without patron details (e.g. order-2026-114.pdf) "
-            "and choose it again; nothing was recorded"
+            f"{what} holds what looks like a library card number ({card[:2]}…{card[-2:]}, "
+            "eight digits or more). The file's name is kept in clear in the ledger, where "
+            "`patron forget` cannot erase it: rename the file without patron details (a "
+            "date or a time is fine: order-2026-114.pdf, Scan_20261205_143210.pdf) and "
+            "choose it again; nothing was recorded"
         )
     return text
 

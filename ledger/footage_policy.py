@@ -68,23 +68,40 @@ _EVAL = (
     r"|customer service|greet\w* (?:patrons|customers|visitors|people|everyone)"
     r"|attitude|demeanou?r|dress code|doing (?:it|things) right"
     r"|handl\w* (?:the )?(?:checkout|line|queue|desk|patrons|customers|complaints?|transactions?)"
-    # red team, session 18: at work on time, leaving a post, a desk left unattended, a
-    # procedure followed, a task done as assigned, an arrival time
-    r"|(?:at work|in|on duty|at (?:their|his|her) (?:desks?|posts?|stations?)) on time"
-    r"|(?:arriv\w*|came in|showed up|clocked in) on time|(?:arrival|departure) times?"
-    r"|(?:leave|leaves|left|leaving|away from|abandon\w*) (?:their|his|her|the) (?:posts?|desks?"
-    r"|stations?)|(?:desks?|posts?|stations?|counters?)(?: was| were)? left unattended"
-    r"|left (?:the|their|his|her) (?:desks?|posts?|stations?|counters?) unattended|follow\w* (?:the )?(?:\w+ ){0,3}?(?:procedures?|protocols?"
-    r"|instructions|checklists?)|cash handling|as (?:assigned|instructed|scheduled)"
-    r"|(?:assigned|their|his|her) (?:tasks?|duties|chores)"
     r")"
 )
 # Watching verbs that read as watching staff when staff follow them ("keep an eye on the
 # clerks", "spy on employees", "check up on staff").
 _WATCH = r"(?:spy\w*|keep\w* (?:an )?eyes? on|check\w* up on|snoop\w*)"
+# Doing one's job as told: on time, at one's post, by the procedure, as assigned (red
+# team, session 18). Such words describe incidents too ("staff followed the lockdown
+# protocol", "injured while performing her duties", "asked to leave the desk": the
+# session's own review), so they are staff monitoring only when the purpose asks whether
+# a member of staff did so ("whether the clerk followed the procedure", "when did the
+# librarian leave her post"), or asks for a member of staff's arrival or departure time.
+_DUTY = (
+    r"(?:(?:at work|in|on duty|at (?:their|his|her) (?:desks?|posts?|stations?)) on time"
+    r"|(?:arriv\w*|came in|showed up|clocked in|got in) on time"
+    r"|(?:leav\w*|left|away from) (?:their|his|her) (?:posts?|desks?|stations?|counters?)"
+    r"|abandon\w* (?:their|his|her|the) (?:posts?|desks?|stations?|counters?)"
+    r"|left (?:the|their|his|her) (?:desks?|posts?|stations?|counters?) unattended"
+    r"|follow\w* (?:the )?(?:\w+ ){0,3}?(?:procedures?|protocols?|instructions|checklists?)"
+    r"|as (?:assigned|instructed|scheduled)"
+    r"|(?:do|does|did|doing|complet\w*|finish\w*|perform\w*|neglect\w*) (?:their|his|her)"
+    r" (?:assigned )?(?:tasks?|duties|chores)|cash handling)"
+)
+_ASKING = (
+    r"(?:whether|if|did|does|do|was|were|is|are|when|how|check\w*|see|confirm\w*|verify\w*"
+    r"|make sure|ensure|review\w*|audit\w*|assess\w*)"
+)
+_TIMES = r"(?:arrival|departure|start|finish|clock-?in|clock-?out) times?"
 _STAFF_MONITORING = re.compile(
     rf"\b{_STAFF}\b(?:\W+\w+){{0,5}}?\W+{_EVAL}|\b{_EVAL}(?:\W+\w+){{0,5}}?\W+{_STAFF}\b"
-    rf"|\b{_WATCH}(?:\W+\w+){{0,2}}?\W+{_STAFF}\b",
+    rf"|\b{_WATCH}(?:\W+\w+){{0,2}}?\W+{_STAFF}\b"
+    rf"|\b{_ASKING}\W+(?:\w+\W+){{0,4}}?{_STAFF}(?:'s)?\W+(?:\w+\W+){{0,4}}?{_DUTY}\b"
+    rf"|\b{_ASKING}\W+(?:\w+\W+){{0,4}}?(?:desks?|posts?|stations?|counters?)"
+    rf"(?: was| were)? left unattended by (?:the |a )?(?:\w+ )?{_STAFF}\b"
+    rf"|\b{_STAFF}'s (?:\w+ )?{_TIMES}\b|\b{_TIMES} of (?:the |our |a |each |all )?(?:\w+ )?{_STAFF}\b",
     re.IGNORECASE,
 )
 

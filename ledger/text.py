@@ -58,8 +58,17 @@ _DATES = re.compile(
     r"(?<![0-9])(?:[0-9]{4}[-./][0-9]{2}[-./][0-9]{2}(?:[T ][0-9]{2}(?::[0-9]{2}){1,2})?"
     r"|[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{4}"
     # the compact form (a sweep's run id: sweep-20261212T150000Z-d5ccc7)
-    r"|[0-9]{8}T[0-9]{4}(?:[0-9]{2})?Z?)(?![0-9])"
+    r"|[0-9]{8}T[0-9]{4}(?:[0-9]{2})?Z?"
+    # a compact date of this century or the last, alone or before a time after a
+    # separator, as cameras, phones and scanners name files (IMG_20261205_143210.jpg,
+    # PXL_20261205_143210123.jpg, Scan_20261205.pdf) and as references carry them
+    # (IR-20261205-01); fourteen digits unbroken stay a card number (the session 18 review)
+    r"|(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+    r"(?:[_ -](?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9](?:[0-9]{3})?)?)?)(?![0-9])"
 )
+# A counter padded with zeros (doc00012345.pdf) is not a card number: fewer than eight
+# digits count once the leading zeros are set aside.
+_SIGNIFICANT = 8
 
 # OWASP: a cell starting with one of these is a formula (or becomes one) in Excel,
 # LibreOffice and Google Sheets; a leading apostrophe makes it plain text.
@@ -105,8 +114,10 @@ def printable(text: str, *, keep_newlines: bool = False) -> str:
 def card_number_in(text: str) -> str | None:
     """The first thing in ``text`` that looks like a card number, or None."""
     folded = unicodedata.normalize("NFKC", text)
-    match = _CARD.search(_DATES.sub("date", folded))
-    return match.group() if match else None
+    for match in _CARD.finditer(_DATES.sub("date", folded)):
+        if len(re.sub("[^0-9]", "", match.group()).lstrip("0")) >= _SIGNIFICANT:
+            return match.group()
+    return None
 
 
 def clean_text(

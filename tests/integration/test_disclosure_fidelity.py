@@ -360,3 +360,17 @@ def test_a_scans_file_name_never_carries_a_card_number_into_the_ledger(
     assert ledger.chain_head()[0] == head  # nothing recorded
     _order(ledger, order_ref, OrderScope(patron_cards=[CARD], records=["registration"]))
     _form(ledger, form_ref)  # the same with a name without patron details
+
+
+def test_a_scanners_own_file_name_is_recorded_as_it_is(ledger: Ledger) -> None:
+    """The session 18 review: a scanner's or a phone's file name, a date and a time in
+    it, was refused as a card number."""
+    order_ref = _open(ledger, "law_enforcement", ["registration"], patron_card=CARD)
+    name = "Scan_20261205_143210.pdf"
+    ledger.record_court_order(
+        order_ref, kind="order", signed_by_judge=True, court="Circuit Court",
+        judge="Hon. J", case="2026-CF-9", issued=NOW - timedelta(days=1), served_at=NOW,
+        served_by="Det. Ray #42", scope=OrderScope(patron_cards=[CARD], records=["registration"]),
+        document_name=name, document_sha256=order_scan(order_ref), actor=STAFF,
+    )  # fmt: skip
+    assert ledger.request_view(order_ref)["court_order"]["document_name"] == name

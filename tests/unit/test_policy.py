@@ -565,6 +565,11 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "whether the desk clerk followed the cash handling procedure",
             "whether the custodian cleaned the entrance as assigned",
             "the shelver's arrival time on Saturday",
+            # the narrower session 18 words must still catch these
+            "did the clerk do her assigned duties",
+            "check if staff followed the closing checklist",
+            "review the departure times of the evening clerks",
+            "did the shelver abandon the desk during the storm",
         )
     ),
     *(
@@ -605,6 +610,16 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "fire drill: check that patrons followed the evacuation procedure",
             "a man left his bag unattended by the desk; staff called the police",
             "suspect arrived at 3 pm and argued with the librarian",
+            # the session 18 review: real incidents the first session 18 words refused
+            "staff member injured while performing her duties",
+            "patron threatened the clerk when asked to leave the desk",
+            "confirm the departure time of the suspect",
+            "clerk robbed during cash handling",
+            "staff followed the lockdown protocol",
+            "ambulance arrived on time for the injured custodian",
+            "laptop at the study desk was left unattended and stolen, staff reported",
+            "the clerk saw the suspect's arrival time",
+            "suspect left the desk area with a laptop; librarian called police",
         )
     ),
     (

@@ -33,6 +33,11 @@ from ledger.text import LIMITS, card_number_in, clean_text, counted
         # red team (session 18): eight digits or more after a reference's dash
         ("hold IR-21000123456789", "21000123456789"),
         ("R-2026-21000123456789", "21000123456789"),
+        # the session 18 review: a compact date does not hide a card number beside it
+        ("IMG_20261205_21000123456789.jpg", "21000123456789"),
+        ("scan 20261205143210", "20261205143210"),
+        ("doc00012345 card 0021000123", "0021000123"),
+        ("year 2100: 21001231", "21001231"),
     ],
 )
 def test_card_number_like_runs_are_found(text: str, card: str) -> None:
@@ -57,6 +62,14 @@ def test_card_number_like_runs_are_found(text: str, card: str) -> None:
         "fines $1,200.50 and $3.00",
         "as swept by sweep-20261212T150000Z-d5ccc7",
         "case MPD-2026-0011873",
+        # the session 18 review: what cameras, phones and scanners name files, and
+        # references that carry a date, were refused as card numbers
+        "IMG_20261205_143210.jpg",
+        "PXL_20261205_143210123.jpg",
+        "IMG-20261205-WA0001.jpg",
+        "Scan_20261205.pdf",
+        "doc00012345.pdf",
+        "incident IR-20261205-01, see INC-20261205",
     ],
 )
 def test_dates_references_and_short_numbers_are_not_card_numbers(text: str) -> None:
