@@ -133,7 +133,7 @@ class ChainedDatastore(SQLAlchemyDatastore):
 # The server's clock as seconds since the epoch, and what its function is: built in
 # (language internal, its C source named clock_timestamp) unless someone redefined it.
 _SERVER_CLOCK_SQL = (
-    "SELECT pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()), l.lanname, p.prosrc "
+    "SELECT pg_catalog.clock_timestamp(), l.lanname, p.prosrc "
     "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang "
     "WHERE p.oid = 'pg_catalog.clock_timestamp()'::pg_catalog.regprocedure"
 )
@@ -175,10 +175,13 @@ class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
     ) -> tuple[datetime, datetime, datetime] | None:
         """The database server's clock (``clock_timestamp()``) between two readings of
         ``host_clock``: (before, the server's, after); None on SQLite, whose time is this
-        host's own (``ClockCommands.server_time``). Read as seconds since the epoch, so no
-        ``DateStyle`` of the connection changes how it parses. ServerClockReplaced if the
-        function is not PostgreSQL's own (a superuser can redefine it in ``pg_catalog``:
-        red team, session 18, a clock 40 days ahead then agreed with the server's)."""
+        host's own (``ClockCommands.server_time``). ServerClockReplaced if the function is
+        not PostgreSQL's own (a superuser can redefine it in ``pg_catalog``: red team,
+        session 18, a clock 40 days ahead then agreed with the server's). The timestamp
+        comes in PostgreSQL's binary form (microseconds since 2000-01-01 UTC), converted
+        here: no other SQL function touches it (``date_part``, once used to get epoch
+        seconds, can be redefined too: the session 18 review), and no ``DateStyle`` of the
+        connection changes how it parses."""
         if self.dialect != "postgresql":
             return None
         engine = self.datastore.engine
@@ -186,10 +189,10 @@ class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
         proxy = engine.raw_connection()  # type: ignore[union-attr]
         try:
             conn: Any = proxy.driver_connection
-            cur = conn.cursor()
+            cur = conn.cursor(binary=True)
             before = host_clock()
             cur.execute(_SERVER_CLOCK_SQL)
-            seconds, language, source = cur.fetchone()
+            server, language, source = cur.fetchone()
             after = host_clock()
             cur.close()
             proxy.rollback()
@@ -202,7 +205,7 @@ class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
                 "redefined it, so the server's clock cannot vouch for this one; nothing was "
                 "destroyed or recorded"
             )
-        return before, datetime.fromtimestamp(float(seconds), UTC), after
+        return before, server.astimezone(UTC), after
 
     def stored_pages(
         self, start: int, page: int, stop: int | None = None

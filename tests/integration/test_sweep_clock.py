@@ -217,6 +217,17 @@ def test_a_redefined_server_clock_vouches_for_nothing(
     ledger.clock = system_clock  # type: ignore[method-assign]
     ledger.check_clock_to_destroy()  # agrees, whatever the DateStyle
     with psycopg.connect(conninfo, autocommit=True) as conn:
+        # the session 18 review: the epoch seconds came from date_part, redefinable too
+        conn.execute(
+            "CREATE OR REPLACE FUNCTION pg_catalog.date_part(text, timestamptz) RETURNS "
+            "double precision LANGUAGE sql AS "
+            "$$ SELECT extract(epoch FROM $2)::double precision + 40 * 86400 $$"
+        )
+    (tmp_path / "data" / "clock.anchor").unlink()  # so only the server's clock can tell
+    ledger.clock = _ahead(40)  # type: ignore[method-assign]
+    with pytest.raises(ClockDisagrees, match="ahead of the database server's clock"):
+        ledger.check_clock_to_destroy()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(
             "CREATE OR REPLACE FUNCTION pg_catalog.clock_timestamp() RETURNS timestamptz "
             "LANGUAGE sql AS $$ SELECT now() + interval '40 days' $$"
