@@ -45,9 +45,17 @@ from capture.vault import Vault
 from capture.viewing import destroy_copies
 from ledger import sitetime
 from ledger.app import Ledger
-from ledger.errors import LedgerError
+from ledger.errors import (
+    NOTHING_DESTROYED,
+    NOTHING_RECORDED,
+    ClockBehind,
+    ClockDisagrees,
+    LedgerError,
+    ServerClockReplaced,
+)
 from ledger.retention_commands import SWEEPERS, MissingRecord, PurgeBlocked, PurgeRecord
 from ledger.rules import SERVICE_SCOPE
+from ledger.text import counted
 
 Status = Literal[
     "purged", "completed", "missing", "skipped", "failed", "would purge", "would record missing"
@@ -92,6 +100,8 @@ class SweepResult:
     run_id: str
     dry_run: bool
     outcomes: tuple[PurgeOutcome, ...]
+    # why the run stopped between batches (the clock changed), its outcomes so far kept
+    stopped: str | None = None
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -135,12 +145,31 @@ def sweep(
     for first in range(0, len(candidates), max(1, batch)):
         chunk = candidates[first : first + max(1, batch)]
         if first:  # and again before each batch: a clock stepped meanwhile (NTP) stops the run
-            now = ledger.check_clock_to_destroy()
+            try:
+                now = ledger.check_clock_to_destroy()
+            except (ClockBehind, ClockDisagrees, ServerClockReplaced) as e:
+                # what the earlier batches did stands, and is reported (the session 18
+                # review: a refusal here hid their purges behind "nothing was destroyed")
+                return SweepResult(
+                    run_id, dry_run, tuple(outcomes), _stopped(e, candidates[first:])
+                )
         outcomes += _sweep_batch(ledger, vault, chunk, actor, now, run_id, dry_run, fail_at)
         if progress is not None:
             for c in chunk:
                 progress(c.segment_id)
     return SweepResult(run_id, dry_run, tuple(outcomes))
+
+
+def _stopped(error: LedgerError, left: Sequence[PurgeCandidate]) -> str:
+    """Why a run stopped before its next batch, saying what was and was not done."""
+    done = (
+        f"the sweep stopped before its next batch: what is listed above was done and "
+        f"recorded, and the {counted(len(left), 'segment')} still due were not touched"
+    )
+    text = str(error)
+    for said in (NOTHING_DESTROYED, NOTHING_RECORDED):
+        text = text.replace(said, done)
+    return text
 
 
 def _record_missing(

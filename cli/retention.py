@@ -149,6 +149,8 @@ def retention_sweep(
         )
         + "."
     )
+    if result.stopped is not None:
+        raise click.ClickException(result.stopped)
     if result.count("failed") or swept.left:
         raise click.ClickException(
             f"{counted(result.count('failed'), 'segment')} could not be purged and "

@@ -24,7 +24,13 @@ from ledger import host_clock, rules
 from ledger.acts import act_time, format_time
 from ledger.application import LedgerBase
 from ledger.clock import CLOCK_TOLERANCE, ManualClock
-from ledger.errors import ClockBehind, ClockDisagrees, InvalidInput
+from ledger.errors import (
+    NOTHING_DESTROYED,
+    ClockBehind,
+    ClockDisagrees,
+    DataDirError,
+    InvalidInput,
+)
 from ledger.site import Site
 from ledger.text import REASON, clean_text
 
@@ -121,7 +127,13 @@ class ClockCommands(LedgerBase):
         # last: the anchor is kept only for a clock every other check agreed with
         if not isinstance(self.clock, ManualClock) and self.datadir is not None:
             anchor = self.datadir.path / host_clock.ANCHOR
-            expected = host_clock.disagreement(anchor, state.now, CLOCK_TOLERANCE)
+            try:
+                expected = host_clock.disagreement(anchor, state.now, CLOCK_TOLERANCE)
+            except OSError as e:  # the session 18 review: a raw OSError, read-only data dir
+                raise DataDirError(
+                    f"cannot keep this sweep's time in {anchor} ({e.strerror or e}): the sweep "
+                    f"needs its data directory writable; {NOTHING_DESTROYED}"
+                ) from e
             if expected is not None:
                 raise ClockDisagrees(
                     "where this host's time since boot puts it (the last sweep's time, carried "

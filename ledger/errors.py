@@ -80,6 +80,12 @@ class NotAuthenticated(LedgerError):
     when it reaches the recorder: ``authorize`` refuses and records such attempts)."""
 
 
+# What a refusal about the clock says was left undone; a sweep stopped between batches
+# says what it did instead (``capture.sweep``).
+NOTHING_RECORDED = "nothing was recorded"
+NOTHING_DESTROYED = "nothing was destroyed or recorded"
+
+
 class ClockBehind(LedgerError):
     """The system clock reads earlier than the last recorded act (R26): nothing recorded."""
 
@@ -88,7 +94,7 @@ class ClockBehind(LedgerError):
         super().__init__(
             f"the system clock ({moment.isoformat(timespec='seconds')}) is "
             f"{last - moment} behind the ledger's last recorded act "
-            f"({last.isoformat(timespec='seconds')}); nothing was recorded. Correct the "
+            f"({last.isoformat(timespec='seconds')}); {NOTHING_RECORDED}. Correct the "
             "clock (e.g. enable NTP) and run the command again. If it is the ledger's last "
             "act that a clock set ahead recorded (custodes clock show), the Director sets "
             "its time aside: custodes clock correct --reason TEXT."
@@ -105,8 +111,8 @@ class ClockDisagrees(LedgerError):
         side = "ahead of" if moment > reference else "behind"
         super().__init__(
             f"this host's clock ({moment.isoformat(timespec='seconds')}) is {gap} {side} "
-            f"{source} ({reference.isoformat(timespec='seconds')}); nothing was destroyed "
-            "or recorded. The sweep destroys footage by the time, so it does not run on a "
+            f"{source} ({reference.isoformat(timespec='seconds')}); {NOTHING_DESTROYED}. "
+            "The sweep destroys footage by the time, so it does not run on a "
             "clock another one contradicts: correct whichever clock is wrong (e.g. enable "
             "NTP on both) and run it again."
         )

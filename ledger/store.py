@@ -63,7 +63,7 @@ from ledger.chain_sql import (
     ChainSQL,
     is_lock_wait,
 )
-from ledger.errors import ServerClockReplaced
+from ledger.errors import NOTHING_DESTROYED, ServerClockReplaced
 from ledger.uuid_column import library_models
 
 # First, so the library's models are imported without SQLAlchemy-Utils (ledger.uuid_column).
@@ -202,8 +202,8 @@ class ChainedApplicationRecorder(ChainSQL, SQLAlchemyApplicationRecorder):
             raise ServerClockReplaced(
                 f"the database server's clock_timestamp() is not PostgreSQL's own (language "
                 f"{language!r}, source {str(source)[:60]!r}): someone with superuser rights "
-                "redefined it, so the server's clock cannot vouch for this one; nothing was "
-                "destroyed or recorded"
+                "redefined it, so the server's clock cannot vouch for this one; "
+                f"{NOTHING_DESTROYED}"
             )
         return before, server.astimezone(UTC), after
 

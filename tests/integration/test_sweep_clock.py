@@ -23,7 +23,7 @@ from cli.main import custodes
 from ledger.app import Ledger
 from ledger.clock import ManualClock, system_clock
 from ledger.datadir import DataDir
-from ledger.errors import ClockBehind, ClockDisagrees, ServerClockReplaced
+from ledger.errors import ClockBehind, ClockDisagrees, DataDirError, ServerClockReplaced
 from projections.registry import read_views
 from projections.retention import due_for_purge
 from tests.conftest import NOW, fresh_postgres_database, new_data_dir
@@ -275,9 +275,14 @@ def test_a_clock_stepped_back_mid_run_stops_the_run_before_the_next_batch(
         if step == "recorded":
             ledger.clock.set(LATER - timedelta(minutes=5))
 
-    with pytest.raises(ClockBehind):
-        sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service(), batch=1,
-              fail_at=step_back)  # fmt: skip
+    done = sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service(), batch=1,
+                 fail_at=step_back)  # fmt: skip
+    # the first batch's purge is reported, not hidden behind the refusal (the session 18
+    # review), and the refusal says what was done and what was not
+    assert [o.status for o in done.outcomes] == ["purged"]
+    assert done.stopped is not None and "behind the ledger's last recorded act" in done.stopped
+    assert "the 2 segments still due were not touched" in done.stopped
+    assert "nothing was" not in done.stopped
     vault = open_vault(ledger)
     assert [vault.has_blob(s) for s in shas] == [False, True, True]
     assert len(_purges(ledger)) == 1 and vault.interrupted_destroys() == []
@@ -322,4 +327,26 @@ def test_on_sqlite_the_time_since_boot_catches_a_clock_set_ahead_since_the_last_
 
     boot[0] = "boot-2"  # after a reboot there is nothing to compare with
     ledger.check_clock_to_destroy()
+    ledger.close()
+
+
+def test_a_data_directory_the_sweep_cannot_write_is_a_clear_refusal(
+    sqlite_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session 18 review: a data directory the sweep could not write its clock anchor
+    to stopped it with a raw OSError. (The tests run as root, whom file modes do not stop,
+    so the write itself is made to fail.)"""
+    from ledger import host_clock
+
+    def read_only(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    ledger, _, sha = _ingested(sqlite_data_dir, tmp_path)
+    monkeypatch.setattr(host_clock, "since_boot", lambda: ("boot-1", 1000.0))
+    monkeypatch.setattr(host_clock.tempfile, "mkstemp", read_only)
+    ledger.clock = system_clock  # type: ignore[method-assign]
+    due = read_views(ledger, lambda conn: due_for_purge(conn, ledger.clock()))
+    with pytest.raises(DataDirError, match="cannot keep this sweep's time in .*Permission denied"):
+        sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service())
+    _untouched(ledger, sha)
     ledger.close()
