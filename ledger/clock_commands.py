@@ -204,6 +204,7 @@ class ClockCommands(LedgerBase):
             from_position=state.from_position,
             acts=len(state.ahead),
             reason=reason,
+            latest=format_time(max(t for _, t in state.ahead)),
             actor=who.name,
             actor_role=who.role,
             occurred_at=None,

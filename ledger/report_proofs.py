@@ -813,7 +813,7 @@ def _attention(row: dict[str, Any], events: list[Any]) -> str | None:
 def _set_aside_purge(segment_id: str, correction: str, events: list[Any]) -> str | None:
     """The segment's purge is among the acts the named clock correction set aside: timed
     after the correction's own time (by more than the clocks' tolerance: the acts it set
-    aside were ahead of its clock) and no later than the time it set aside. The entries'
+    aside were ahead of its clock) and no later than the latest of them. The entries'
     order is not read here, so a purge recorded after the correction within that range
     would pass too (docs/REPORTS.md)."""
     oid = segment_aggregate_id(segment_id)
@@ -826,8 +826,15 @@ def _set_aside_purge(segment_id: str, correction: str, events: list[Any]) -> str
     for c in getattr(_replay(_of(events, SITE_ID)), "clock_corrections", []):
         if clock_correction_subject(c.timestamp) != correction:
             continue
-        set_aside = datetime.fromisoformat(c.set_aside.replace("Z", "+00:00"))
-        if any(c.timestamp + CLOCK_TOLERANCE < p.timestamp <= set_aside for p in purges):
+        # the latest of the acts set aside (corrections since session 19 record it); the
+        # last act's time otherwise, which an earlier act may pass by the clocks' tolerance
+        latest = getattr(c, "latest", "")
+        upper = (
+            datetime.fromisoformat(latest.replace("Z", "+00:00"))
+            if latest
+            else datetime.fromisoformat(c.set_aside.replace("Z", "+00:00")) + CLOCK_TOLERANCE
+        )
+        if any(c.timestamp + CLOCK_TOLERANCE < p.timestamp <= upper for p in purges):
             return None
         return "the segment's purge is not among the times that clock correction set aside"
     return "the events record no clock correction then"

@@ -96,6 +96,10 @@ class Site(LedgerAggregate):
         from_position: int  # the first entry of the first act recorded ahead
         acts: int  # how many acts were recorded ahead
         reason: str
+        # RFC 3339 UTC: the latest time among those acts (since session 19; an act may be
+        # timed up to the clocks' tolerance before the act preceding it, so the last act's
+        # time, ``set_aside``, need not be the latest). Empty in earlier corrections.
+        latest: str = ""
 
         def apply(self, aggregate: Site) -> None:
             aggregate.clock_corrections.append(self)

@@ -104,12 +104,12 @@ def test_a_checkpoint_is_not_signed_over_an_act_recorded_ahead(
         )  # fmt: skip
 
 
-def _correction(led: Ledger, *, set_aside, from_position: int, acts: int) -> None:  # type: ignore[no-untyped-def]
+def _correction(led: Ledger, *, set_aside, from_position: int, acts: int, latest: str = "") -> None:  # type: ignore[no-untyped-def]
     site = led.site()
     site.trigger_event(
         Site.ClockCorrected, set_aside=format_time(set_aside), from_position=from_position,
         acts=acts, reason="forged", actor=DIRECTOR, actor_role="director", occurred_at=None,
-        timestamp=led.clock(),
+        timestamp=led.clock(), latest=latest,
     )  # fmt: skip
     act = dataclasses.replace(led._act_for([site]), corrects=led.clock_state().last or set_aside)
     led.save(site, act=act)
@@ -125,6 +125,19 @@ def test_a_correction_must_tell_the_truth_about_what_it_sets_aside(
     result = _verify(data_dir, AHEAD + timedelta(days=1))  # the act ahead no longer is
     assert result.damage is not None and result.damage.kind == "forged"
     assert "the chain holds" in result.damage.detail
+
+
+def test_a_correction_must_tell_the_truth_about_the_latest_act_it_sets_aside(
+    data_dir: Path, blocked: Ledger
+) -> None:
+    """Since session 19 a correction records the latest time among the acts it sets aside
+    (verify-report bounds a purge set aside by it); a false one is found."""
+    position = blocked.chain_head()[0]
+    _correction(blocked, set_aside=AHEAD, from_position=position, acts=1,
+                latest=format_time(AHEAD + timedelta(days=3)))  # fmt: skip
+    result = _verify(data_dir, AHEAD + timedelta(days=1))
+    assert result.damage is not None and result.damage.kind == "forged"
+    assert "the latest there was recorded at" in result.damage.detail
 
 
 def test_a_correction_cannot_reach_back_before_the_acts_it_keeps(

@@ -162,3 +162,38 @@ def test_the_home_page_lists_them_too(data_dir: Path, tmp_path: Path) -> None:
     assert purge_new.after == NOW  # the last act a trusted clock recorded: the new clip's intake
     assert ledger.set_aside_purges(until=NOW) == []  # not yet corrected then
     ledger.close()
+
+
+def test_a_purge_timed_after_the_last_act_set_aside_is_still_among_them(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """The session 18 review: an act may be timed up to the clocks' tolerance before the
+    one preceding it, so a purge set aside can be later than the last act's time (the
+    correction's ``set_aside``), and verify-report's check failed that honest item. The
+    correction records the latest time among the acts it sets aside, and ``verify``
+    checks that it does."""
+    ledger = footage_ledger(data_dir)
+    ledger.clock.set(NOW)
+    [new] = ingest_paths(ledger, [clip(tmp_path / "b")], camera=CAMERA, actor=STAFF).outcomes
+    ledger.clock.set(AHEAD)
+    due = read_views(ledger, lambda conn: due_for_purge(conn, AHEAD))
+    assert [o.status for o in sweep(ledger, open_vault(ledger), due,
+                                    actor=ledger.act_as_service()).outcomes] == ["purged"]  # fmt: skip
+    ledger.clock.set(AHEAD - timedelta(minutes=1))  # within the tolerance: recorded
+    ingest_paths(ledger, [clip(tmp_path / "c", start=NOW)], camera=CAMERA, actor=STAFF)
+    ledger.clock.set(CORRECTED)
+    ledger.correct_clock(reason="the sweep host's clock was 40 days ahead", actor=DIRECTOR)
+    segment = new.segment_id or ""
+    events = _events(ledger, segment)
+    [correction] = [e for e in events if type(e).__name__ == "ClockCorrected"]
+    purge_time = next(e.timestamp for e in events if type(e).__name__ == "FootagePurged")
+    assert datetime.fromisoformat(correction.set_aside.replace("Z", "+00:00")) < purge_time
+    assert datetime.fromisoformat(correction.latest.replace("Z", "+00:00")) == purge_time
+    row = {"rule_id": "FOOTAGE-RETENTION", "severity": "violation",
+           "subject_id": f"{segment} clock correction 2026-11-02T16:00:00Z"}  # fmt: skip
+    assert row_check("attention", row, events) is None
+    ledger.close()
+    run = CustodesRunner()
+    verified = run.invoke(custodes, ["--data-dir", str(data_dir), "verify"],
+                          obj=ManualClock(LATER))  # fmt: skip
+    assert verified.exit_code == 0, verified.output
