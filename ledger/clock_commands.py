@@ -16,6 +16,7 @@ so a reader years later sees which recorded times the Director set aside, and wh
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,6 +69,33 @@ class ClockCorrection:
     from_position: int
     acts: int
     recorded: datetime
+
+
+@dataclass(frozen=True)
+class SetAsideSpan:
+    """The events a clock correction set aside (R26), by notification id, ``start`` to
+    ``stop``: recorded by a clock set ahead, so their times say only that they happened
+    before the correction (``correction``) and after ``after`` (the last act before them,
+    recorded by a trusted clock)."""
+
+    start: int
+    stop: int
+    correction: datetime
+    after: datetime | None
+
+
+def recorded_by(
+    spans: Sequence[SetAsideSpan], notification_id: int, recorded: datetime
+) -> datetime:
+    """When an event was recorded at the latest: its recorded time or, set aside by a
+    correction in ``spans``, the correction's time (it came before it in the log; its own
+    time, from a clock set ahead, says nothing). What ``--as-of`` reads as recorded by a
+    time: a purge swept by such a clock was left out of the days after the correction,
+    the footage shown stored (the session 18 review)."""
+    for span in spans:
+        if span.start <= notification_id <= span.stop:
+            recorded = min(recorded, span.correction)
+    return recorded
 
 
 @dataclass(frozen=True)
@@ -143,15 +171,12 @@ class ClockCommands(LedgerBase):
                 )
         return state.now
 
-    def set_aside_purges(self, until: datetime | None = None) -> list[SetAsidePurge]:
-        """Every footage purge among the acts a clock correction set aside (corrected by
-        ``until``, when given), oldest first: a sweep run by a clock set ahead destroyed
-        footage by that clock, and its purge's recorded time says nothing of when it did.
-        Reads only the log between each correction and the first act it sets aside."""
-        from ledger.footage import Segment
-
+    def set_aside_spans(self, until: datetime | None = None) -> list[SetAsideSpan]:
+        """The acts each clock correction set aside (corrected by ``until``, when given),
+        oldest first, as notification ids: reads only the log's corrections and the
+        chain entries around the first act each sets aside."""
         reader = self.chain_reader()
-        out: list[SetAsidePurge] = []
+        out: list[SetAsideSpan] = []
         for notification_id, event in self._numbered_events_seen(Site.ClockCorrected):
             c: Any = event
             if until is not None and c.timestamp > until:
@@ -161,11 +186,22 @@ class ClockCommands(LedgerBase):
             if first is None:
                 continue
             after = act_time(bytes(before[8])) if before is not None and before[8] else None
-            for e in self._events_of(Segment.FootagePurged, start=first[0],
-                                     stop=notification_id - 1):  # fmt: skip
+            out.append(SetAsideSpan(first[0], notification_id - 1, c.timestamp, after))
+        return out
+
+    def set_aside_purges(self, until: datetime | None = None) -> list[SetAsidePurge]:
+        """Every footage purge among the acts a clock correction set aside (corrected by
+        ``until``, when given), oldest first: a sweep run by a clock set ahead destroyed
+        footage by that clock, and its purge's recorded time says nothing of when it did.
+        Reads only the log between each correction and the first act it sets aside."""
+        from ledger.footage import Segment
+
+        out: list[SetAsidePurge] = []
+        for span in self.set_aside_spans(until):
+            for e in self._events_of(Segment.FootagePurged, start=span.start, stop=span.stop):
                 purge: Any = e
                 out.append(SetAsidePurge(purge.segment_id, purge.camera_id, purge.timestamp,
-                                         c.timestamp, after))  # fmt: skip
+                                         span.correction, span.after))  # fmt: skip
         return out
 
     def correct_clock(self, *, reason: str, actor: str) -> ClockCorrection:

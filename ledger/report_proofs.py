@@ -625,7 +625,16 @@ def row_check(
     if check is None:
         return None
     if as_of is not None:
-        events = [e for e in events if e.timestamp <= as_of]
+        # an event a correction recorded by then set aside came before the correction,
+        # whatever its own time (``Views``: the as-of report read it so)
+        corrections = [
+            e for e in events if type(e).__name__ == "ClockCorrected" and e.timestamp <= as_of
+        ]
+        events = [
+            e
+            for e in events
+            if e.timestamp <= as_of or any(_set_aside_by(c, e.timestamp) for c in corrections)
+        ]
         if not events:
             return f"its events were all recorded after {_iso(as_of)}, the time the report is as of"
     return check(row, events)
@@ -826,18 +835,25 @@ def _set_aside_purge(segment_id: str, correction: str, events: list[Any]) -> str
     for c in getattr(_replay(_of(events, SITE_ID)), "clock_corrections", []):
         if clock_correction_subject(c.timestamp) != correction:
             continue
-        # the latest of the acts set aside (corrections since session 19 record it); the
-        # last act's time otherwise, which an earlier act may pass by the clocks' tolerance
-        latest = getattr(c, "latest", "")
-        upper = (
-            datetime.fromisoformat(latest.replace("Z", "+00:00"))
-            if latest
-            else datetime.fromisoformat(c.set_aside.replace("Z", "+00:00")) + CLOCK_TOLERANCE
-        )
-        if any(c.timestamp + CLOCK_TOLERANCE < p.timestamp <= upper for p in purges):
+        if any(_set_aside_by(c, p.timestamp) for p in purges):
             return None
         return "the segment's purge is not among the times that clock correction set aside"
     return "the events record no clock correction then"
+
+
+def _set_aside_by(correction: Any, recorded: datetime) -> bool:
+    """Whether a time is among those the clock correction set aside: after the
+    correction's own time by more than the clocks' tolerance (the acts it set aside were
+    ahead of its clock) and no later than the latest of them (recorded by corrections
+    since session 19; before, the last act's time, which an earlier act may pass by the
+    tolerance). Times only: the entries' order is not read here."""
+    latest = getattr(correction, "latest", "")
+    upper = (
+        datetime.fromisoformat(latest.replace("Z", "+00:00"))
+        if latest
+        else datetime.fromisoformat(correction.set_aside.replace("Z", "+00:00")) + CLOCK_TOLERANCE
+    )
+    return bool(correction.timestamp + CLOCK_TOLERANCE < recorded <= upper)
 
 
 def _event(fields: Sequence[tuple[str, str]]) -> Callable[..., str | None]:

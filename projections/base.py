@@ -76,6 +76,7 @@ from ledger.app import Ledger
 from ledger.chain_reader import ChainReader
 from ledger.chain_sql import is_lock_wait
 from ledger.chunks import chunks
+from ledger.clock_commands import SetAsideSpan, recorded_by
 from ledger.errors import LedgerBusy, LedgerError, StoreUnavailable
 from projections import scratch
 from projections import versions as ver
@@ -1159,7 +1160,11 @@ class Views:
         """Views kept in the ledger's database or, ``as_of`` a past time, rebuilt in memory.
 
         The as-of views replay only events recorded at or before ``as_of``: the state
-        exactly as it was then (event sourcing gives it for free), never stored.
+        exactly as it was then (event sourcing gives it for free), never stored. An act a
+        clock correction set aside counts as recorded by the correction's time, before
+        which it came in the log (its own time, from a clock set ahead, says nothing: a
+        purge swept by such a clock was left out of the days after the correction, the
+        footage shown stored: the session 18 review).
         ``scratch``: an empty in-memory store to replay into (``projections.seal``).
         Only the views kept in the database are sealed (R29); the in-memory ones are
         built from the log by this process and never stored.
@@ -1168,6 +1173,7 @@ class Views:
         self.projections = list(projections)
         self.as_of = as_of
         self.sealed = as_of is None and not scratch
+        self._set_aside: list[SetAsideSpan] | None = None
         # When a set: the names of the tables read through ``connect()`` (ReadRecorder),
         # and the tables read only in ranges of their buckets, with those ranges.
         self.reads: set[str] | None = None
@@ -1303,11 +1309,17 @@ class Views:
                 return read
             events = [(n.id, self.ledger.mapper.to_domain_event(n)) for n in notifications]
             if self.as_of is not None:
-                events = [(i, e) for i, e in events if e.timestamp <= self.as_of]  # type: ignore[attr-defined]
+                events = [(i, e) for i, e in events if self._recorded_by(i, e) <= self.as_of]
             positions = self._commit(events, notifications[-1].id, positions)
             read += len(notifications)
             if progress is not None:
                 progress(len(notifications))
+
+    def _recorded_by(self, notification_id: int, event: Any) -> datetime:
+        """When an event was recorded at the latest (``ledger.clock_commands.recorded_by``)."""
+        if self._set_aside is None:
+            self._set_aside = self.ledger.set_aside_spans(until=self.as_of)
+        return recorded_by(self._set_aside, notification_id, event.timestamp)
 
     def _take_scratch_files(self) -> None:
         """SQLite: read models a rebuild writes into scratch files of its own are not in

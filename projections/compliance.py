@@ -223,19 +223,20 @@ def _corrections(site: Any, start: datetime, end: datetime) -> list[Any]:
 
 
 def _set_aside(
-    ledger: Ledger, site: Any, start: datetime, end: datetime, ref: datetime, as_of: bool
+    ledger: Ledger, site: Any, start: datetime, end: datetime, ref: datetime
 ) -> list[SetAsidePurge]:
     """The purges among acts a clock correction set aside (R26) that concern the period
     ``[start, end)``: set aside in it, or counted in it by their recorded time. Read from
-    the log only when the site records a correction. ``as_of``: only what was recorded
-    by ``ref`` (a purge recorded ahead may be timed after it)."""
+    the log only when the site records a correction. Only corrections recorded by
+    ``ref``; a purge one set aside came before it in the log, whatever its own time (the
+    session 18 review: a report as of a day between the correction and the purge's
+    wrong time left the purge out)."""
     if not site.clock_corrections:
         return []
     return [
         p
         for p in ledger.set_aside_purges(until=ref)
-        if (start <= p.correction <= min(end, ref) or start <= p.recorded < end)
-        and not (as_of and p.recorded > ref)
+        if start <= p.correction <= min(end, ref) or start <= p.recorded < end
     ]
 
 
@@ -295,7 +296,7 @@ def build_compliance_report(
                     zone,
                     unrecorded_missing,
                     corrections=_corrections(site, start, min(end, ref)),
-                    set_aside=_set_aside(ledger, site, start, end, ref, as_of is not None),
+                    set_aside=_set_aside(ledger, site, start, end, ref),
                 )  # fmt: skip
             ),
             integrity=integrity,
@@ -759,7 +760,7 @@ def desk(
     first = date.fromordinal(last.toordinal() - days + 1)
     start, end = sitetime.days(first, last, zone)
     corrections = _corrections(site, start, min(end, now))
-    set_aside = _set_aside(ledger, site, start, end, now, False)
+    set_aside = _set_aside(ledger, site, start, end, now)
     acting = acting_lookup(ledger)
 
     def query(conn: Connection) -> Desk:

@@ -34,6 +34,7 @@ from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, 
 from ledger import sitetime
 from ledger.app import Ledger
 from ledger.chain_reader import ChainReader
+from ledger.clock_commands import recorded_by
 from ledger.errors import NotFound
 from projections.base import Projection, Views, insert_row, rows_in
 from projections.disclosures import order_scope_summary
@@ -447,7 +448,11 @@ def read_history(
     ledger.record_read("history", key, actor=actor, detail=detail)
     entries = _entries(ledger, ids)
     if as_of is not None:
-        entries = [e for e in entries if e.recorded_at <= as_of]
+        # an act a correction set aside counts as recorded by the correction (``Views``)
+        spans = ledger.set_aside_spans(until=as_of)
+        entries = [
+            e for e in entries if recorded_by(spans, e.notification_id, e.recorded_at) <= as_of
+        ]
         if not entries:
             raise NotFound(
                 f"No events about {subject!r} were recorded by "

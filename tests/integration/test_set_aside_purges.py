@@ -197,3 +197,46 @@ def test_a_purge_timed_after_the_last_act_set_aside_is_still_among_them(
     verified = run.invoke(custodes, ["--data-dir", str(data_dir), "verify"],
                           obj=ManualClock(LATER))  # fmt: skip
     assert verified.exit_code == 0, verified.output
+
+
+def test_as_of_a_time_after_the_correction_the_purges_it_set_aside_are_there(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """The session 18 review: as of a time between the correction and the purges' wrong
+    time (40 days ahead), the purges were left out (their recorded time is later), so the
+    footage read as stored and the report as of then named nothing. An act a correction
+    set aside counts as recorded by the correction, before which it came in the log."""
+    old, new, kept = _scenario(data_dir, tmp_path)
+    run = CustodesRunner()
+    base = ["--data-dir", str(data_dir)]
+    at = "2026-11-02T18:00:00Z"  # after the correction (16:00), weeks before 12 December
+    clock = ManualClock(LATER + timedelta(days=1))
+    listed = run.invoke(custodes, [*base, "footage", "list", "--json", "--as-of", at], obj=clock)
+    assert listed.exit_code == 0, listed.output
+    status = {r["segment_id"]: r["status"] for r in json.loads(listed.stdout)}
+    assert status[new] == status[old] == "purged" and status[kept] != "purged", status
+    before = run.invoke(custodes, [*base, "footage", "list", "--json", "--as-of",
+                                   "2026-11-02T15:30:00Z"], obj=clock)  # fmt: skip
+    assert {r["segment_id"]: r["status"] for r in json.loads(before.stdout)}[new] != "purged"
+    shown = run.invoke(custodes, [*base, "history", new, "--json", "--as-of", at], obj=clock)
+    assert shown.exit_code == 0, shown.output
+    assert "FootagePurged" in shown.stdout
+
+    out = tmp_path / "as-of.json"
+    made = run.invoke(
+        custodes,
+        [*base, "report", "compliance", "--from", "2026-11-01", "--to", "2026-11-02",
+         "--as-of", at, "--format", "json", "--out", str(out)],
+        obj=clock,
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    report = json.loads(out.read_text())
+    subjects = {a["subject_id"] for a in report["attention"] if a["rule_id"] == "FOOTAGE-RETENTION"}
+    corrected = "clock correction 2026-11-02T16:00:00Z"
+    assert {f"{new} {corrected}", f"{old} {corrected}"} <= subjects
+    key = tmp_path / "library.pem"
+    key.write_text(run.invoke(custodes, [*base, "keys", "export-public"], obj=clock).stdout)
+    verified = run.invoke(
+        custodes, [*base, "verify-report", str(out), "--key", str(key), "--events"], obj=clock
+    )
+    assert verified.exit_code == 0, verified.output
