@@ -180,18 +180,30 @@ def _record_missing(
         return []
     if dry_run:
         return [PurgeOutcome(f.segment_id, "would record missing", f.describe()) for f in findings]
-    records = [MissingRecord(f.segment_id, f.blob_missing, f.key_missing) for f in findings]
+    found = [(MissingRecord(f.segment_id, f.blob_missing, f.key_missing), f.describe())
+             for f in findings]  # fmt: skip
+    return _save_missing(ledger, found, run_id, actor, "recorded")
+
+
+def _save_missing(
+    ledger: Ledger,
+    found: Sequence[tuple[MissingRecord, str]],
+    run_id: str,
+    actor: str,
+    recorded_as: str,
+) -> list[PurgeOutcome]:
+    """Record segments found gone with no purge (each a record and what was found), in
+    one save; the outcomes say what was found and whether it was recorded."""
     try:
-        recorded = set(ledger.record_found_missing(records, found_by=run_id, actor=actor))
+        recorded = set(ledger.record_found_missing([r for r, _ in found], found_by=run_id,
+                                                   actor=actor))  # fmt: skip
     except (LedgerError, OSError) as e:
-        return [
-            PurgeOutcome(f.segment_id, "failed", f"{f.describe()}; not recorded ({e})")
-            for f in findings
-        ]
+        return [PurgeOutcome(r.segment_id, "failed", f"{what}; not recorded ({e})")
+                for r, what in found]  # fmt: skip
     return [
-        PurgeOutcome(f.segment_id, "missing", f"{f.describe()}; recorded")
-        for f in findings
-        if f.segment_id in recorded
+        PurgeOutcome(r.segment_id, "missing", f"{what}; {recorded_as}")
+        for r, what in found
+        if r.segment_id in recorded
     ]
 
 
@@ -224,22 +236,18 @@ def _finish_interrupted(
         if (why := ledger.purge_not_begun_by_a_sweep(c.segment_id)) is not None
     }
     if by_hand:
-        gone = [MissingRecord(c.segment_id, not vault.has_blob(c.sha256), True)
-                for c in interrupted if c.segment_id in by_hand]  # fmt: skip
-        try:
-            recorded = set(ledger.record_found_missing(gone, found_by=run_id, actor=actor))
-        except (LedgerError, OSError) as e:
-            recorded = set()
-            for sid in by_hand:
-                outcomes[sid] = PurgeOutcome(sid, "failed", f"segment {sid}: not recorded ({e})")
-        for sid, why in by_hand.items():
-            if sid in recorded:
-                outcomes[sid] = PurgeOutcome(
-                    sid, "missing",
-                    f"segment {sid}: its key is in shredding/ but no sweep can have begun its "
-                    f"purge ({why}): moved there outside Custodes; recorded missing, not "
-                    "purged, and left as found",
-                )  # fmt: skip
+        found = [
+            (
+                MissingRecord(c.segment_id, not vault.has_blob(c.sha256), True),
+                f"segment {c.segment_id}: its key is in shredding/ but no sweep can have begun "
+                f"its purge ({by_hand[c.segment_id]}): moved there outside Custodes",
+            )
+            for c in interrupted
+            if c.segment_id in by_hand
+        ]
+        for o in _save_missing(ledger, found, run_id, actor,
+                               "recorded missing, not purged, and left as found"):  # fmt: skip
+            outcomes[o.segment_id] = o
         interrupted = [c for c in interrupted if c.segment_id not in by_hand]
     records: list[PurgeRecord] = []
     for c in interrupted:

@@ -56,7 +56,7 @@ from ledger.merkle import (
     multi_inclusion_proof,
     root_from_multi_proof,
 )
-from ledger.site import SITE_ID, clock_correction_subject
+from ledger.site import SITE_ID, clock_correction_subject, set_aside_of
 from ledger.sitetime import iso_utc
 
 FORMAT_V1 = "custodes-report-proofs/1"
@@ -69,8 +69,6 @@ Row = tuple[RowKey, dict[str, Any]]
 RowCheck = Callable[[str, dict[str, Any], list[Any]], str | None]
 
 _SEGMENT = re.compile(r"^[0-9a-f]{12}$")
-# a purge whose time a clock correction set aside (``projections.attention.set_aside_subject``)
-_SET_ASIDE = re.compile(r"^([0-9a-f]{12}) (clock correction \S+)$")
 
 
 def _b64(value: bytes) -> str:
@@ -149,9 +147,9 @@ def _held_subjects(r: dict[str, Any]) -> list[UUID]:
 
 def _attention_subjects(r: dict[str, Any]) -> list[UUID]:
     rule, subject = r.get("rule_id"), _str(r, "subject_id")
-    set_aside = _SET_ASIDE.match(subject)
+    set_aside = set_aside_of(subject)
     if rule == rules.FOOTAGE_RETENTION.id and set_aside:
-        return [segment_aggregate_id(set_aside[1]), SITE_ID]  # its purge, and the correction
+        return [segment_aggregate_id(set_aside[0]), SITE_ID]  # its purge, and the correction
     if rule in (rules.FOOTAGE_FOUND_MISSING.id, rules.FOOTAGE_RETENTION.id) and _SEGMENT.match(
         subject
     ):
@@ -782,9 +780,9 @@ def _overdue(row: dict[str, Any], events: list[Any]) -> str | None:
 
 def _attention(row: dict[str, Any], events: list[Any]) -> str | None:
     rule, subject = row.get("rule_id"), str(row.get("subject_id"))
-    set_aside = _SET_ASIDE.match(subject)
+    set_aside = set_aside_of(subject)
     if rule == rules.FOOTAGE_RETENTION.id and set_aside:
-        return _set_aside_purge(set_aside[1], set_aside[2], events)
+        return _set_aside_purge(*set_aside, events)
     if _SEGMENT.match(subject):
         segment, problem = _segment(row, events, names_camera=False)
         if problem is not None:

@@ -4,6 +4,7 @@ the policy versions it adopted (R28)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -138,3 +139,18 @@ def clock_correction_subject(moment: datetime) -> str:
     """What a report names the Director's clock correction recorded at ``moment`` by (an
     attention item's subject, checked by ``verify-report`` against the site's events)."""
     return f"clock correction {sitetime.iso_utc(moment)}"
+
+
+def set_aside_subject(segment_id: str, correction: datetime) -> str:
+    """What a report names a purge set aside by the correction recorded at ``correction``
+    by (an attention item's subject; ``set_aside_of`` reads it back)."""
+    return f"{segment_id} {clock_correction_subject(correction)}"
+
+
+_SET_ASIDE = re.compile(r"^([0-9a-f]{12}) (clock correction \S+)$")
+
+
+def set_aside_of(subject: str) -> tuple[str, str] | None:
+    """The segment and the correction's subject a ``set_aside_subject`` names, or None."""
+    match = _SET_ASIDE.match(subject)
+    return (match[1], match[2]) if match else None

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from ledger import rules, sitetime
 from ledger.clock_commands import SetAsidePurge
 from ledger.rules import Rule
-from ledger.site import clock_correction_subject
+from ledger.site import clock_correction_subject, set_aside_subject
 from projections.compliance_model import AttentionItem, Retention
 from projections.disclosures import DisclosureRow as RegisterRow
 from projections.disclosures import RegisterBrief
@@ -218,12 +218,6 @@ def _clock_item(correction: Any, zone: ZoneInfo) -> AttentionItem:
         f"{'it' if c.acts == 1 else 'they'} happened. Reason given: {c.reason}",
         clock_correction_subject(c.timestamp),
     )
-
-
-def set_aside_subject(segment_id: str, correction: datetime) -> str:
-    """What a report names a purge set aside by the correction at ``correction`` by (an
-    attention item's subject, checked by ``verify-report``)."""
-    return f"{segment_id} {clock_correction_subject(correction)}"
 
 
 def _set_aside_items(
