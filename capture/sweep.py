@@ -383,10 +383,10 @@ def _destroy_one(
             f"{sitetime.show(info.retention_deadline, ledger.site().zone)})",
         )
     step("checked")
-    gone, left = destroy_copies(copies)  # R16b: at the latest with the purge
-    if left:
+    removed = destroy_copies(copies)  # R16b: at the latest with the purge
+    if removed.left:
         raise DestroyIncomplete(
-            f"segment {c.segment_id}: its viewing copy {', '.join(left)} could not be "
+            f"segment {c.segment_id}: its viewing copy {', '.join(removed.left)} could not be "
             "removed; nothing was destroyed or recorded"
         )
     report = vault.destroy(info.sha256, keep_marker=True)
@@ -402,5 +402,6 @@ def _destroy_one(
         METHOD if not completed else METHOD_FINISHED if report.blob_removed else METHOD_COMPLETED
     )
     return PurgeRecord(
-        c.segment_id, method, report.blob_removed, report.key_destroyed, completed, tuple(gone)
-    )
+        c.segment_id, method, report.blob_removed, report.key_destroyed, completed,
+        tuple(removed.gone), removed.not_found,
+    )  # fmt: skip

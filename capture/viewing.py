@@ -287,22 +287,43 @@ def _tracked(path: Path) -> str:
     return str(path.parent.resolve() / path.name)
 
 
-def destroy_copies(paths: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Remove copies; (confirmed gone, still there). A copy already gone counts as gone."""
-    gone, left = [], []
+@dataclass(frozen=True)
+class CopiesRemoved:
+    """What removing viewing copies found: ``removed`` (there, and gone now),
+    ``not_found`` (not there to remove: moved or deleted outside Custodes) and ``left``
+    (still there)."""
+
+    removed: tuple[str, ...]
+    not_found: tuple[str, ...]
+    left: tuple[str, ...]
+
+    @property
+    def gone(self) -> list[str]:
+        """Every copy no longer there, removed or not found."""
+        return sorted((*self.removed, *self.not_found))
+
+
+def destroy_copies(paths: Iterable[str]) -> CopiesRemoved:
+    """Remove copies. A copy not there to remove is told apart (the session 19 review: a
+    copy moved away before ``footage done`` was recorded destroyed)."""
+    removed, not_found, left = [], [], []
     for p in paths:
         path = Path(p)
+        if not (path.exists() or path.is_symlink()):
+            not_found.append(p)
+            continue
         try:
-            path.unlink(missing_ok=True)
+            path.unlink()
         except OSError:
             pass
-        (left if path.exists() or path.is_symlink() else gone).append(p)
-    return gone, left
+        (left if path.exists() or path.is_symlink() else removed).append(p)
+    return CopiesRemoved(tuple(removed), tuple(not_found), tuple(left))
 
 
-def end_viewing(ledger: Ledger, segment_id: str, *, actor: str) -> list[str]:
-    """The viewer is done (R16b): destroy the segment's live copies and record it. Who
-    may is checked first: a refused member removes nothing."""
+def end_viewing(ledger: Ledger, segment_id: str, *, actor: str) -> CopiesRemoved:
+    """The viewer is done (R16b): destroy the segment's live copies and record it, naming
+    any copy that was not there to remove. Who may is checked first: a refused member
+    removes nothing."""
     ledger.authorize(actor, "footage done", COPY_DESTROYERS, FOOTAGE_VIEWING_COPY,
                      subject=segment_id)  # fmt: skip
     seg = ledger.segment_info(segment_id)
@@ -312,14 +333,15 @@ def end_viewing(ledger: Ledger, segment_id: str, *, actor: str) -> list[str]:
             f"segment {seg.segment_id} has no viewing copy to destroy "
             "(see: custodes footage copies)"
         )
-    gone, left = destroy_copies(sorted(live))
-    if gone:
-        ledger.record_copies_destroyed({seg.segment_id: gone}, why="ended", actor=actor)
-    if left:
+    done = destroy_copies(sorted(live))
+    if done.gone:
+        ledger.record_copies_destroyed({seg.segment_id: done.gone}, why="ended", actor=actor,
+                                       not_found=done.not_found)  # fmt: skip
+    if done.left:
         raise InvalidInput(
-            f"could not remove {', '.join(left)}; remove it by hand, then run this again"
+            f"could not remove {', '.join(done.left)}; remove it by hand, then run this again"
         )
-    return gone
+    return done
 
 
 @dataclass(frozen=True)
@@ -327,6 +349,7 @@ class CopySweep:
     expired: tuple[str, ...]  # tracked copies past their session, destroyed and recorded
     strays: tuple[str, ...]  # untracked files removed from viewing/
     left: tuple[str, ...]  # copies that could not be removed
+    not_found: tuple[str, ...] = ()  # of ``expired``: not there to remove, recorded so
 
 
 def sweep_copies(
@@ -342,15 +365,16 @@ def sweep_copies(
     strays = stray_copies(ledger, live)
     if dry_run:
         return CopySweep(tuple(c.path for c in expired), tuple(map(str, strays)), ())
-    gone, left = destroy_copies([c.path for c in expired])
+    done = destroy_copies([c.path for c in expired])
     by_segment: dict[str, list[str]] = {}
     for c in expired:
-        if c.path in gone:
+        if c.path in done.gone:
             by_segment.setdefault(c.segment_id, []).append(c.path)
     if by_segment:
-        ledger.record_copies_destroyed(by_segment, why="expired", actor=actor)
-    removed, stuck = destroy_copies(map(str, strays))
-    return CopySweep(tuple(gone), tuple(removed), tuple(left + stuck))
+        ledger.record_copies_destroyed(by_segment, why="expired", actor=actor,
+                                       not_found=done.not_found)  # fmt: skip
+    stray = destroy_copies(map(str, strays))
+    return CopySweep(tuple(done.removed), stray.removed, done.left + stray.left, done.not_found)
 
 
 def stray_copies(ledger: Ledger, live: Sequence[TrackedCopy]) -> list[Path]:

@@ -455,8 +455,16 @@ def footage_done(ctx: Context, segment: str, actor: str) -> None:
     """
     from capture.viewing import end_viewing
 
-    for path in end_viewing(ctx.ledger(), segment, actor=actor):
+    done = end_viewing(ctx.ledger(), segment, actor=actor)
+    for path in done.removed:
         info(f"Destroyed viewing copy {path}.")
+    if done.not_found:
+        raise click.ClickException(
+            f"{counted(len(done.not_found), 'viewing copy', 'viewing copies')} "
+            f"({', '.join(done.not_found)}) not there to destroy: moved or deleted outside "
+            "Custodes, so a decrypted copy may survive beyond the ledger's reach; recorded "
+            "as not found (FOOTAGE-VIEWING-COPY), and named in the compliance report"
+        )
 
 
 @footage_group.command("copies")

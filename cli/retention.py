@@ -108,6 +108,9 @@ def retention_sweep(
              "that is no tracked viewing copy (FOOTAGE-VIEWING-COPY)")  # fmt: skip
     for path in swept.left:
         info(f"failed: could not remove viewing copy {path}")
+    for path in swept.not_found:
+        info(f"copy: viewing copy {path} (its session ended) was not there to destroy: moved "
+             "or deleted outside Custodes; recorded as not found (FOOTAGE-VIEWING-COPY)")  # fmt: skip
     with capture_errors():  # R16b: clips decrypted for exports that were never recorded
         exports = discard_abandoned_exports(ledger, dry_run=dry_run)
     for path in exports.discarded:

@@ -189,10 +189,14 @@ class Segment(LedgerAggregate):
 
     class ViewingCopiesDestroyed(LedgerAggregate.Event):
         """Decrypted viewing copies removed (R16b): at the end of the viewing ("ended"),
-        when their session ran out ("expired") or before the purge ("purge")."""
+        when their session ran out ("expired") or before the purge ("purge").
+        ``not_found``: those of ``copies`` that were not there to remove (since session
+        19): moved or deleted outside Custodes, so the ledger cannot say they were
+        destroyed; before, such a copy was recorded destroyed like the others."""
 
         copies: list[str]
         why: str
+        not_found: list[str] | None = None
 
         def apply(self, aggregate: Segment) -> None:
             for path in self.copies:

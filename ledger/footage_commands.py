@@ -724,9 +724,15 @@ class FootageCommands(FootageQueries):
         self.save(segment)
 
     def record_copies_destroyed(
-        self, destroyed: dict[str, Sequence[str]], *, why: str, actor: str
+        self,
+        destroyed: dict[str, Sequence[str]],
+        *,
+        why: str,
+        actor: str,
+        not_found: Sequence[str] = (),
     ) -> None:
-        """Record, in one save, viewing copies confirmed gone (R16b), per segment id."""
+        """Record, in one save, viewing copies confirmed gone (R16b), per segment id;
+        ``not_found``: those of them that were not there to remove."""
         now = self.clock()
         who = self.authorize(
             actor, "footage copies destroy", COPY_DESTROYERS, rules.FOOTAGE_VIEWING_COPY
@@ -734,7 +740,7 @@ class FootageCommands(FootageQueries):
         changed = []
         for sid, paths in destroyed.items():
             segment = self._segment(sid)
-            if copies_destroyed(segment, paths, why, who, now):
+            if copies_destroyed(segment, paths, why, who, now, not_found):
                 changed.append(segment)
         if changed:
             self.save(*changed)
@@ -749,15 +755,23 @@ class FootageCommands(FootageQueries):
 
 
 def copies_destroyed(
-    segment: Segment, paths: Iterable[str], why: str, who: Actor, now: datetime
+    segment: Segment,
+    paths: Iterable[str],
+    why: str,
+    who: Actor,
+    now: datetime,
+    not_found: Iterable[str] = (),
 ) -> bool:
     """Trigger ``ViewingCopiesDestroyed`` for those of ``paths`` the segment holds as live
-    copies (R16b); False when none of them is."""
+    copies (R16b), naming those of them in ``not_found`` (not there to remove: moved or
+    deleted outside Custodes); False when none of them is."""
     gone = sorted(set(paths) & set(segment.copies))
+    absent = sorted(set(not_found) & set(gone))
     if gone:
         segment.trigger_event(
-            Segment.ViewingCopiesDestroyed, **_signed(who, now), copies=gone, why=why
-        )
+            Segment.ViewingCopiesDestroyed, **_signed(who, now), copies=gone, why=why,
+            not_found=absent or None,
+        )  # fmt: skip
     return bool(gone)
 
 

@@ -150,9 +150,9 @@ def _attention_subjects(r: dict[str, Any]) -> list[UUID]:
     set_aside = set_aside_of(subject)
     if rule == rules.FOOTAGE_RETENTION.id and set_aside:
         return [segment_aggregate_id(set_aside[0]), SITE_ID]  # its purge, and the correction
-    if rule in (rules.FOOTAGE_FOUND_MISSING.id, rules.FOOTAGE_RETENTION.id) and _SEGMENT.match(
-        subject
-    ):
+    if rule in (
+        rules.FOOTAGE_FOUND_MISSING.id, rules.FOOTAGE_RETENTION.id, rules.FOOTAGE_VIEWING_COPY.id
+    ) and _SEGMENT.match(subject):  # fmt: skip
         return [segment_aggregate_id(subject)]
     if rule in (rules.LRCA_EMERGENCY_FOLLOWUP.id, rules.FOIA_CLOCK.id):
         return [request_id(subject)]
@@ -787,6 +787,12 @@ def _attention(row: dict[str, Any], events: list[Any]) -> str | None:
         segment, problem = _segment(row, events, names_camera=False)
         if problem is not None:
             return problem
+        if rule == rules.FOOTAGE_VIEWING_COPY.id:  # a copy not there to destroy, purged or not
+            absent = any(
+                type(e).__name__ == "ViewingCopiesDestroyed" and getattr(e, "not_found", None)
+                for e in events
+            )
+            return None if absent else "the events record no viewing copy not found"
         if segment.purged:
             return "the segment was purged"
         text = str(row.get("text", ""))

@@ -51,6 +51,7 @@ class PurgeRecord:
     key_destroyed: bool
     completed_after_interruption: bool
     copies_destroyed: tuple[str, ...] = ()  # the segment's viewing copies removed first (R16b)
+    copies_not_found: tuple[str, ...] = ()  # those of them that were not there to remove
 
 
 class RetentionCommands(FootageQueries):
@@ -154,7 +155,8 @@ class RetentionCommands(FootageQueries):
             segment = self._segment(record.segment_id)
             if segment.purged:
                 continue
-            copies_destroyed(segment, record.copies_destroyed, "purge", who, now)
+            copies_destroyed(segment, record.copies_destroyed, "purge", who, now,
+                             record.copies_not_found)  # fmt: skip
             segment.trigger_event(
                 Segment.FootagePurged,
                 timestamp=now,

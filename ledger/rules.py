@@ -264,7 +264,9 @@ FOOTAGE_VIEWING_COPY = Rule(
     "Policy V-B; 50 ILCS 205",
     "A decrypted viewing copy is tracked and destroyed at the end of its viewing session "
     "and at the latest with its segment's purge; any other copy found is a stray, removed "
-    "and reported.",
+    "and reported. A tracked copy that is not there to destroy (moved or deleted outside "
+    "Custodes) is recorded as not found, never as destroyed, and named in the compliance "
+    "report.",
     ("R16b",),
 )
 FOOTAGE_LE_ACTIVE_INVESTIGATION = Rule(

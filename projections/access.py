@@ -53,7 +53,8 @@ viewings = Table(
     Column("at_seconds", Float, nullable=True),
 )
 # Decrypted viewing copies (R16b): what the sweep destroys when their session ends or
-# before their segment's purge; destroyed_at NULL while the ledger holds them live.
+# before their segment's purge; destroyed_at NULL while the ledger holds them live, and
+# not_found when the copy was not there to destroy (moved or deleted outside Custodes).
 copies = Table(
     "proj_access_copies",
     metadata,
@@ -63,6 +64,7 @@ copies = Table(
     Column("made_at", UtcDateTime, nullable=False),
     Column("actor", String(120), nullable=False),
     Column("destroyed_at", UtcDateTime, nullable=True, index=True),
+    Column("not_found", Boolean, nullable=False, index=True),
 )
 # Viewings and flags whose purpose named staff, allowed on the Director's note (R16a).
 staff_notes = Table(
@@ -113,6 +115,7 @@ class CopyRow:
     made_at: datetime
     actor: str
     destroyed_at: datetime | None
+    not_found: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,8 +180,10 @@ class AccessProjection(Projection):
             if self._known is not None:
                 self._known[str(event.originator_id)] = _Known(event.segment_id, event.camera_id)
         elif isinstance(event, Segment.ViewingCopiesDestroyed):
+            absent = set(event.not_found or ())
             for path in event.copies:
-                update_row(conn, copies, "path", path, destroyed_at=event.timestamp)
+                update_row(conn, copies, "path", path, destroyed_at=event.timestamp,
+                           not_found=path in absent)  # fmt: skip
         elif isinstance(event, Segment.FootageFlagged):
             if event.staff_note:
                 seg = self._segment(conn, event.originator_id)
@@ -197,6 +202,7 @@ class AccessProjection(Projection):
                     made_at=event.timestamp,
                     actor=event.actor,
                     destroyed_at=None,
+                    not_found=False,
                 )
             if event.staff_note:
                 _staff_note(conn, notification_id, event, seg, event.kind, event.purpose)
@@ -252,6 +258,17 @@ def live_copies(conn: Connection) -> list[CopyRow]:
         select(*content(copies))
         .where(copies.c.destroyed_at.is_(None))
         .order_by(copies.c.until, copies.c.path)
+    )
+    return [CopyRow(**r._mapping) for r in conn.execute(q)]
+
+
+def copies_not_found(conn: Connection) -> list[CopyRow]:
+    """Viewing copies that were not there when they were to be destroyed (R16b): moved
+    or deleted outside Custodes, oldest first."""
+    q = (
+        select(*content(copies))
+        .where(copies.c.not_found.is_(True))
+        .order_by(copies.c.destroyed_at, copies.c.path)
     )
     return [CopyRow(**r._mapping) for r in conn.execute(q)]
 

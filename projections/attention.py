@@ -19,6 +19,7 @@ from ledger import rules, sitetime
 from ledger.clock_commands import SetAsidePurge
 from ledger.rules import Rule
 from ledger.site import clock_correction_subject, set_aside_subject
+from projections.access import copies_not_found
 from projections.compliance_model import AttentionItem, Retention
 from projections.disclosures import DisclosureRow as RegisterRow
 from projections.disclosures import RegisterBrief
@@ -57,6 +58,7 @@ def needs_attention(
     among the acts a correction set aside (``Ledger.set_aside_purges``)."""
     items = [
         *_missing_items(conn, zone, unrecorded_missing),
+        *_copy_items(conn, zone),
         *_retention_items(conn, retention, ref, zone, overdue_shown),
         *(item for r in register for item in _request_items(r, ref, zone)),
         *_hold_items(conn, ref, zone),
@@ -93,6 +95,32 @@ def _missing_items(
             "violation",
             rules.FOOTAGE_FOUND_MISSING,
             f"Found while writing this report, not yet recorded: {text}.",
+            segment_id,
+        )
+
+
+def _copy_items(conn: Connection, zone: ZoneInfo) -> Iterator[AttentionItem]:
+    """Viewing copies not there when they were to be destroyed (FOOTAGE-VIEWING-COPY):
+    moved or deleted outside Custodes; the ledger cannot say they were destroyed. One
+    item per segment."""
+    by_segment: dict[str, list[Any]] = {}
+    for row in copies_not_found(conn):
+        by_segment.setdefault(row.segment_id, []).append(row)
+    for segment_id, rows in by_segment.items():
+        listed = "; ".join(
+            f"{r.path}, made by {r.actor} on {sitetime.show(r.made_at, zone)}, not there on "
+            f"{sitetime.show(r.destroyed_at, zone)}"
+            for r in rows
+        )
+        one = len(rows) == 1
+        what, it = ("a decrypted viewing copy was", "it") if one else (
+            "decrypted viewing copies were", "them")  # fmt: skip
+        yield _item(
+            "warning",
+            rules.FOOTAGE_VIEWING_COPY,
+            f"Segment {segment_id}: {what} not there when Custodes came to destroy {it} "
+            f"({listed}): moved or deleted outside Custodes, so a copy may survive beyond the "
+            "ledger's reach. Find out where it went.",
             segment_id,
         )
 

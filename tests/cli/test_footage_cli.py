@@ -250,3 +250,37 @@ def test_a_viewing_from_an_ssh_session_is_recorded_as_remote(run, tmp_path: Path
               "--as", DIRECTOR)  # fmt: skip
     assert log.exit_code == 0, log.output
     assert [v["remote"] for v in json.loads(log.stdout)["viewings"]] == [True, False, True]
+
+
+def test_a_copy_moved_away_before_done_is_recorded_not_found_and_reported(
+    run, tmp_path: Path
+) -> None:
+    """Outside review (sessions 17-18): a viewing copy moved out of viewing/ before
+    ``footage done`` was recorded destroyed. Now ``done`` says so (exit 1, recorded as not
+    found), the compliance report names it, and verify-report proves the item."""
+    clip(tmp_path / "inbox", 0)
+    r = run("footage", "ingest", str(tmp_path / "inbox"), "--camera", CAMERA, "--as", DIRECTOR,
+            "--json")  # fmt: skip
+    sid = json.loads(r.stdout)[0]["segment_id"]
+    run("footage", "view", sid, "--reason", "a patron fell", "--purpose", "safety",
+        "--as", DIRECTOR)  # fmt: skip
+    [copy] = json.loads(run("footage", "copies", "--json", "--as", DIRECTOR).stdout)["copies"]
+    Path(copy["path"]).rename(tmp_path / "on-a-usb-stick.mp4")
+    done = run("footage", "done", sid, "--as", DIRECTOR)
+    assert done.exit_code == 1, done.output
+    assert "1 viewing copy" in done.stderr and "not there to destroy" in done.stderr
+    assert json.loads(run("footage", "copies", "--json", "--as", DIRECTOR).stdout)["copies"] == []
+    out = tmp_path / "report.json"
+    made = run("report", "compliance", "--from", "2026-11-01", "--to", "2026-11-02",
+               "--format", "json", "--out", str(out), "--as", DIRECTOR)  # fmt: skip
+    assert made.exit_code == 0, made.output
+    [item] = [a for a in json.loads(out.read_text())["attention"]
+              if a["rule_id"] == "FOOTAGE-VIEWING-COPY"]  # fmt: skip
+    assert item["subject_id"] == sid and item["severity"] == "warning"
+    assert (
+        copy["path"] in item["text"] and "not there when Custodes came to destroy" in item["text"]
+    )
+    key = tmp_path / "library.pem"
+    key.write_text(run("keys", "export-public").stdout)
+    checked = run("verify-report", str(out), "--key", str(key), "--events")
+    assert checked.exit_code == 0, checked.output

@@ -221,12 +221,57 @@ def test_a_viewing_copy_is_tracked_and_destroyed_when_the_viewer_is_done(ledger:
     assert copy.exists() and copy.parent == ledger.datadir.path / "viewing"  # type: ignore[union-attr]
     assert list(ledger.viewing_copies(sid)) == [str(copy)]
     before = last_id(ledger)
-    assert end_viewing(ledger, sid, actor=MANAGER) == [str(copy)]
+    done = end_viewing(ledger, sid, actor=MANAGER)
+    assert done.removed == (str(copy),) and done.not_found == () and done.left == ()
     assert not copy.exists()
     assert kinds(ledger, before + 1) == ["ViewingCopiesDestroyed"]
     assert ledger.viewing_copies(sid) == {}
     with pytest.raises(InvalidInput, match="has no viewing copy"):
         end_viewing(ledger, sid, actor=MANAGER)
+
+
+def test_a_copy_not_there_to_destroy_is_recorded_not_found_never_destroyed(
+    ledger: Ledger,
+) -> None:
+    """Outside review (sessions 17-18, left then): a copy moved away before ``footage
+    done``, before its session ran out, or before its segment's purge was recorded
+    destroyed like the others. Now it is recorded as not found, in the same act, and the
+    compliance report names it (``projections.attention``); never as destroyed."""
+    from projections.access import copies_not_found
+
+    ended, expired, purged = segment(ledger, 0), segment(ledger, 1), segment(ledger, 2)
+    away = ledger.tmp / "taken-home.mp4"  # type: ignore[attr-defined]
+    moved = view(ledger, ended, MANAGER)
+    kept = view(ledger, ended, DIRECTOR)
+    moved.rename(away)  # the viewer keeps a copy out of Custodes' reach
+    done = end_viewing(ledger, ended, actor=MANAGER)
+    assert done.removed == (str(kept),) and done.not_found == (str(moved),)
+    [event] = list(ledger.read_log(kinds=["ViewingCopiesDestroyed"]))
+    assert event.details["copies"] == sorted([str(moved), str(kept)])
+    assert event.details["not_found"] == [str(moved)] and event.details["why"] == "ended"
+    assert ledger.viewing_copies(ended) == {}
+
+    gone = view(ledger, expired, DIRECTOR)
+    gone.unlink()
+    ledger.clock.set(NOW + timedelta(hours=3))
+    swept = sweep_copies(ledger, read_views(ledger, live_copies), now=ledger.clock(),
+                         actor=DIRECTOR)  # fmt: skip
+    assert swept.expired == () and swept.not_found == (str(gone),)
+
+    last = view(ledger, purged, DIRECTOR)
+    last.unlink()
+    ledger.clock.set(PAST_DEADLINE)
+    due = read_views(ledger, lambda c: due_segment_ids(c, ledger.clock()))
+    result = sweep(ledger, open_vault(ledger), [d for d in due if d.segment_id == purged],
+                   actor=DIRECTOR)  # fmt: skip
+    assert [o.status for o in result.outcomes] == ["purged"]
+    destroyed = list(ledger.read_log(kinds=["ViewingCopiesDestroyed"]))[-1]
+    assert destroyed.details["not_found"] == [str(last)] and destroyed.details["why"] == "purge"
+    rows = read_views(ledger, copies_not_found)
+    assert [(r.segment_id, r.path) for r in rows] == [
+        (ended, str(moved)), (expired, str(gone)), (purged, str(last))
+    ]  # fmt: skip
+    assert away.exists()  # what Custodes cannot reach, it does not claim to have destroyed
 
 
 def test_the_sweep_destroys_expired_copies_strays_and_every_copy_before_the_purge(
