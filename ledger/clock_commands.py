@@ -174,7 +174,10 @@ class ClockCommands(LedgerBase):
     def set_aside_spans(self, until: datetime | None = None) -> list[SetAsideSpan]:
         """The acts each clock correction set aside (corrected by ``until``, when given),
         oldest first, as notification ids: reads only the log's corrections and the
-        chain entries around the first act each sets aside."""
+        chain entries around the first act each sets aside, and nothing of the log when
+        the site records no correction (the usual case)."""
+        if not self.site().clock_corrections:
+            return []
         reader = self.chain_reader()
         out: list[SetAsideSpan] = []
         for notification_id, event in self._numbered_events_seen(Site.ClockCorrected):
