@@ -430,7 +430,7 @@ class FootageCommands(FootageQueries):
             actor, "footage hold place", HOLD_PLACERS, rules.STAFF_ROLE, subject=subject
         )
         signals = footage_policy.staff_monitoring_found(
-            f"{reason or ''} {reference or ''}",
+            f"{reason or ''}. {reference or ''}",  # each read from its own start
             self.staff_names(),
             self.policy_params().staff_monitoring_purposes,
         )

@@ -80,19 +80,23 @@ _WATCH = r"(?:spy\w*|keep\w* (?:an )?eyes? on|check\w* up on|snoop\w*)"
 # a member of staff did so ("whether the clerk followed the procedure", "when did the
 # librarian leave her post"), or asks for a member of staff's arrival or departure time.
 _DUTY = (
-    r"(?:(?:at work|in|on duty|at (?:their|his|her) (?:desks?|posts?|stations?)) on time"
+    r"(?:(?:at work|in|on duty|at (?:the|their|his|her) (?:desks?|posts?|stations?)) on time"
     r"|(?:arriv\w*|came in|showed up|clocked in|got in) on time"
     r"|(?:leav\w*|left|away from) (?:their|his|her) (?:posts?|desks?|stations?|counters?)"
     r"|abandon\w* (?:their|his|her|the) (?:posts?|desks?|stations?|counters?)"
-    r"|left (?:the|their|his|her) (?:desks?|posts?|stations?|counters?) unattended"
+    r"|(?:leav\w*|left) (?:the|their|his|her) (?:desks?|posts?|stations?|counters?) unattended"
     r"|follow\w* (?:the )?(?:\w+ ){0,3}?(?:procedures?|protocols?|instructions|checklists?)"
     r"|as (?:assigned|instructed|scheduled)"
     r"|(?:do|does|did|doing|complet\w*|finish\w*|perform\w*|neglect\w*) (?:their|his|her)"
     r" (?:assigned )?(?:tasks?|duties|chores)|cash handling)"
 )
+# Asking: a verb of checking, "whether" or "if", or a question's first word ("did the
+# clerk...", "was the desk..."; not "was", "did" or "when" inside a narrative: "a man was
+# yelling at the clerk who left her post", "when the clerk left the desk a man grabbed").
 _ASKING = (
-    r"(?:whether|if|did|does|do|was|were|is|are|when|how|check\w*|see|confirm\w*|verify\w*"
-    r"|make sure|ensure|review\w*|audit\w*|assess\w*)"
+    r"(?:(?:^|(?<=[.;:?!(] )|(?<=[.;:?!(]))(?:(?:when|why|where|how(?: often)?) )?"
+    r"(?:did|does|do|was|were|is|are|has|have|had)|whether|if"
+    r"|check\w*|see|confirm\w*|verify\w*|make sure|ensure|review\w*|audit\w*|assess\w*)"
 )
 _TIMES = r"(?:arrival|departure|start|finish|clock-?in|clock-?out) times?"
 _STAFF_MONITORING = re.compile(
@@ -101,7 +105,10 @@ _STAFF_MONITORING = re.compile(
     rf"|\b{_ASKING}\W+(?:\w+\W+){{0,4}}?{_STAFF}(?:'s)?\W+(?:\w+\W+){{0,4}}?{_DUTY}\b"
     rf"|\b{_ASKING}\W+(?:\w+\W+){{0,4}}?(?:desks?|posts?|stations?|counters?)"
     rf"(?: was| were)? left unattended by (?:the |a )?(?:\w+ )?{_STAFF}\b"
-    rf"|\b{_STAFF}'s (?:\w+ )?{_TIMES}\b|\b{_TIMES} of (?:the |our |a |each |all )?(?:\w+ )?{_STAFF}\b",
+    # "when did the librarian leave the desk": "the desk" only right after the member
+    rf"|\b{_ASKING}\W+(?:\w+\W+){{0,4}}?{_STAFF}\W+(?:\w+\W+)?(?:leav\w*|left) the "
+    rf"(?:posts?|desks?|stations?|counters?)\b"
+    rf"|\b{_STAFF}(?:'s)? (?:\w+ )?{_TIMES}\b|\b{_TIMES} of (?:the |our |a |each |all )?(?:\w+ )?{_STAFF}\b",
     re.IGNORECASE,
 )
 
@@ -519,7 +526,7 @@ def check_view_purpose(
     refused unless the Director records why it is not staff monitoring. ``phrases``: the
     staff-monitoring purposes the policy version in force names (R28), refused besides
     what the built-in detector finds."""
-    signals = staff_monitoring_found(f"{purpose} {text}", staff_names, phrases)
+    signals = staff_monitoring_found(f"{purpose}. {text}", staff_names, phrases)
     # the Director's note is a reason in words too (red team, session 17: "." was taken)
     noted = role == "director" and check_reason(director_note).allowed
     if signals and not noted:

@@ -570,6 +570,14 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "check if staff followed the closing checklist",
             "review the departure times of the evening clerks",
             "did the shelver abandon the desk during the storm",
+            # this session's own look at the narrower words
+            "check staff arrival times",
+            "clerk arrival time on Monday",
+            "did the clerk leave the desk unattended",
+            "check when the librarian left the desk",
+            "was the clerk at the desk on time",
+            "Incident review. Did the clerk leave her post?",
+            "how often does the clerk leave her post",
         )
     ),
     *(
@@ -620,6 +628,10 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "laptop at the study desk was left unattended and stolen, staff reported",
             "the clerk saw the suspect's arrival time",
             "suspect left the desk area with a laptop; librarian called police",
+            "did the patron threaten the clerk when asked to leave the desk",
+            "when the clerk left the desk a man grabbed the laptop",
+            "a man was yelling at the clerk who left her post to call police",
+            "staff reported the suspect's arrival time",
         )
     ),
     (
