@@ -425,3 +425,27 @@ def test_no_copy_leaves_the_data_directory_before_its_viewing_is_recorded(
         frame_of_segment(ledger, sid, at_seconds=0.2, out_png=out, reason="who fell",
                          purpose="safety", remote=False, actor=MANAGER)  # fmt: skip
     assert out.exists() and list(ledger.viewing_copies(sid)) == [str(out)]
+
+
+def test_verify_reports_check_of_a_copy_not_found_reads_the_segments_events(
+    ledger: Ledger,
+) -> None:
+    """The attention item for a viewing copy not found holds only if the segment's events
+    record one; an item made up for a segment whose copies were destroyed does not."""
+    from ledger.footage import segment_aggregate_id
+    from ledger.report_proofs import row_check
+
+    found, clean = segment(ledger, 0), segment(ledger, 1)
+    view(ledger, found, MANAGER).unlink()
+    end_viewing(ledger, found, actor=MANAGER)
+    view(ledger, clean, MANAGER)
+    end_viewing(ledger, clean, actor=MANAGER)
+
+    def check(sid: str) -> str | None:
+        events = [ledger.mapper.to_domain_event(e)
+                  for e in ledger.recorder.select_events(segment_aggregate_id(sid))]  # fmt: skip
+        row = {"rule_id": "FOOTAGE-VIEWING-COPY", "subject_id": sid, "severity": "warning"}
+        return row_check("attention", row, events)
+
+    assert check(found) is None
+    assert check(clean) == "the events record no viewing copy not found"
