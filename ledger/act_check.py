@@ -386,12 +386,14 @@ class ActChecker:
                 f"{from_position}; the chain holds {len(ahead)} act(s) there, "
                 f"{sum(t > statement.time + self.tolerance for t in ahead)} of them ahead of it",
             )
-        if f.get("latest") and _time(f["latest"]) != max(ahead):
+        latest = max(ahead, default=None)
+        if f.get("latest") and (latest is None or _time(f["latest"]) != latest):
+            shown = latest.isoformat() if latest is not None else "none"
             return Damage(
                 at,
                 "forged",
                 f"a clock correction says the latest act it sets aside was recorded at "
-                f"{f['latest']}; the latest there was recorded at {max(ahead).isoformat()}",
+                f"{f['latest']}; the latest there was recorded at {shown}",
             )
         return Correction(
             at, key.name, statement.time, set_aside, from_position, acts, str(f["reason"])
