@@ -63,7 +63,7 @@ _EVAL = (
     r"(?:monitor\w*|watch\w*|evaluat\w*|apprais\w*|performance|productiv\w*|attendance"
     r"|punctual\w*|timekeeping|tardiness|late(?:ness)?|breaks?|disciplin\w*|conduct review"
     r"|doing (?:their|his|her) jobs?|(?:are|is|was|were) (?:really |actually )?working"
-    r"|working hard|hardly working|at (?:their|his|her) (?:desks?|posts?|stations?)"
+    r"|working hard|hardly working"
     r"|(?:annual|yearly|job|work|staff) reviews?|rat(?:e|ing) (?:their|his|her)"
     r"|customer service|greet\w* (?:patrons|customers|visitors|people|everyone)"
     r"|attitude|demeanou?r|dress code|doing (?:it|things) right"
@@ -81,6 +81,8 @@ _WATCH = r"(?:spy\w*|keep\w* (?:an )?eyes? on|check\w* up on|snoop\w*)"
 # librarian leave her post"), or asks for a member of staff's arrival or departure time.
 _DUTY = (
     r"(?:(?:at work|in|on duty|at (?:the|their|his|her) (?:desks?|posts?|stations?)) on time"
+    # at one's desk: asked, not told ("attacked the clerk at her desk"; session 20)
+    r"|at (?:their|his|her) (?:desks?|posts?|stations?)"
     r"|(?:arriv\w*|came in|showed up|clocked in|got in) on time"
     r"|(?:leav\w*|left|away from) (?:their|his|her) (?:posts?|desks?|stations?|counters?)"
     r"|abandon\w* (?:their|his|her|the) (?:posts?|desks?|stations?|counters?)"
@@ -90,24 +92,36 @@ _DUTY = (
     r"|(?:do|does|did|doing|complet\w*|finish\w*|perform\w*|neglect\w*) (?:their|his|her)"
     r" (?:assigned )?(?:tasks?|duties|chores)|cash handling)"
 )
-# Asking: a verb of checking, "whether" or "if", or a question's first word ("did the
-# clerk...", "was the desk..."; not "was", "did" or "when" inside a narrative: "a man was
-# yelling at the clerk who left her post", "when the clerk left the desk a man grabbed").
+# Asking: a verb of checking or finding out, "whether" or "if", or a question's first
+# word ("did the clerk...", "was the desk...", "which clerk..."; not "was", "did", "who"
+# or "when" inside a narrative: "a man was yelling at the clerk who left her post", "when
+# the clerk left the desk a man grabbed"). A question starts a text, a sentence, a clause
+# after a comma, a quotation or a line (the session 19 review: "Patron complaint, did the
+# clerk leave her post?" passed).
+_QUESTION_START = r"(?:^|(?<=[.;:?!(,\"'\n])|(?<=[.;:?!(,\"'\n] ))"
 _ASKING = (
-    r"(?:(?:^|(?<=[.;:?!(] )|(?<=[.;:?!(]))(?:(?:when|why|where|how(?: often)?) )?"
-    r"(?:did|does|do|was|were|is|are|has|have|had)|whether|if"
-    r"|check\w*|see|confirm\w*|verify\w*|make sure|ensure|review\w*|audit\w*|assess\w*)"
+    rf"(?:{_QUESTION_START}(?:(?:(?:when|why|where|how(?: often| long| many times)?) )?"
+    r"(?:did|does|do|was|were|is|are|has|have|had)|which|who)|whether|if"
+    r"|check\w*|see|confirm\w*|verify\w*|make sure|ensure|review\w*|audit\w*|assess\w*"
+    r"|determin\w*|find\w* out|establish\w*|identif\w*|show\w*|look\w* (?:at|into)|track\w*)"
 )
+# Between an asking word and what it asks about: up to four words, within one sentence
+# ("Review incident. When the clerk left the desk a man grabbed a laptop" asks nothing
+# about the clerk), and not "who" ("identify who attacked the clerk at her desk" asks
+# about the attacker).
+_ASKED = r"[^\w.;?!]+(?:(?!who\b|whom\b|whose\b)\w+[^\w.;?!]+){0,4}?"
 _TIMES = r"(?:arrival|departure|start|finish|clock-?in|clock-?out) times?"
 _STAFF_MONITORING = re.compile(
     rf"\b{_STAFF}\b(?:\W+\w+){{0,5}}?\W+{_EVAL}|\b{_EVAL}(?:\W+\w+){{0,5}}?\W+{_STAFF}\b"
     rf"|\b{_WATCH}(?:\W+\w+){{0,2}}?\W+{_STAFF}\b"
-    rf"|\b{_ASKING}\W+(?:\w+\W+){{0,4}}?{_STAFF}(?:'s)?\W+(?:\w+\W+){{0,4}}?{_DUTY}\b"
-    rf"|\b{_ASKING}\W+(?:\w+\W+){{0,4}}?(?:desks?|posts?|stations?|counters?)"
+    rf"|\b{_ASKING}{_ASKED}{_STAFF}(?:'s)?{_ASKED}{_DUTY}\b"
+    rf"|\b{_ASKING}{_ASKED}(?:desks?|posts?|stations?|counters?)"
     rf"(?: was| were)? left unattended by (?:the |a )?(?:\w+ )?{_STAFF}\b"
     # "when did the librarian leave the desk": "the desk" only right after the member
-    rf"|\b{_ASKING}\W+(?:\w+\W+){{0,4}}?{_STAFF}\W+(?:\w+\W+)?(?:leav\w*|left) the "
+    rf"|\b{_ASKING}{_ASKED}{_STAFF}[^\w.;?!]+(?:\w+ )?(?:leav\w*|left) the "
     rf"(?:posts?|desks?|stations?|counters?)\b"
+    # abandoning one's post is said of how someone did their job, asked or not
+    r"|\babandon\w* (?:their|his|her) (?:posts?|desks?|stations?|counters?)\b"
     rf"|\b{_STAFF}(?:'s)? (?:\w+ )?{_TIMES}\b|\b{_TIMES} of (?:the |our |a |each |all )?(?:\w+ )?{_STAFF}\b",
     re.IGNORECASE,
 )
@@ -157,8 +171,9 @@ def staff_monitoring_signals(text: str, staff_names: Iterable[str] = ()) -> tupl
     found: set[str] = set()
     names = list(staff_names)
     for reading in _readings(text.replace("_", " ")):
-        normal = " ".join(reading.split())
-        found |= {m.group(0).lower() for m in _STAFF_MONITORING.finditer(normal)}
+        # spaces run together; a line stays a line (a question may start one)
+        normal = "\n".join(" ".join(line.split()) for line in reading.splitlines()).strip()
+        found |= {" ".join(m.group(0).lower().split()) for m in _STAFF_MONITORING.finditer(normal)}
         found |= {" ".join(m.group(0).lower().split()) for m in _STAFF_SIGNALS.finditer(normal)}
         for name in names:
             parts = {name, *(p for p in name.split() if p.casefold() not in _ROLE_WORDS)}
@@ -203,12 +218,13 @@ _SPACED_LETTERS = re.compile(r"\b(?:\w[.\s\u00b7_-]){2,}\w\b")
 
 def _as_read(text: str) -> str:
     """``text`` as it shows: NFKC with curly quotes straightened and invisible characters
-    dropped."""
+    dropped; a line break or a tab stays (dropped, it would join the words either side:
+    "complaint\nDid" read as "complaintDid")."""
     import unicodedata
 
     text = unicodedata.normalize("NFKC", text)
     text = text.translate({0x2018: "'", 0x2019: "'", 0x02BC: "'", 0x2032: "'", 0x00B4: "'"})
-    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
+    return "".join(c for c in text if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
 
 
 def _readings(location: str) -> list[str]:

@@ -578,6 +578,18 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "was the clerk at the desk on time",
             "Incident review. Did the clerk leave her post?",
             "how often does the clerk leave her post",
+            # the session 19 review: asking after a comma, a quote or a new line, and
+            # asking with other words
+            "Patron complaint, did the clerk leave her post?",
+            'Complaint: "did the clerk leave her post?"',
+            "Patron complaint\nDid the clerk leave her post?",
+            "Patron complaint.  Did the clerk leave her post?",
+            "Determine which clerk did not arrive on time",
+            "Show the clerk abandoning her post",
+            "Look at how often the librarian leaves her desk",
+            "Find out which staff member left their post on Tuesday",
+            "how long was the clerk away from her desk",
+            "identify which volunteer left the desk unattended",
         )
     ),
     *(
@@ -632,6 +644,16 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "when the clerk left the desk a man grabbed the laptop",
             "a man was yelling at the clerk who left her post to call police",
             "staff reported the suspect's arrival time",
+            # the session 19 review: an asking word in one sentence and a member of staff
+            # in the next
+            "Review incident. When the clerk left the desk a man grabbed a laptop",
+            "Theft review. The clerk left her post to help a patron who fell",
+            "Check the lobby camera; the clerk left her desk to help a patron who fell",
+            "a patron who hit the clerk who left her post to call for help",
+            "Identify the man who attacked the clerk at her desk",
+            "Identify who attacked the clerk at her desk",
+            "Find out who stole the laptop the clerk left at her station",
+            "Look at the entrance; was the clerk hurt when she left the desk?",
         )
     ),
     (
