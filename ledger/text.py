@@ -54,18 +54,25 @@ _SEPARATOR = rf"(?:\)?(?:[ ._/+{_DASHES}]|,(?=[0-9]))?\(?)"
 _CARD = re.compile(
     rf"(?<![0-9{_DASHES}])[0-9](?:{_SEPARATOR}[0-9]){{7,}}(?![0-9])|(?<![0-9])[0-9]{{8,}}(?![0-9])"
 )
-_DATES = re.compile(
+# A compact date of this century or the last, alone, before a time or before a short
+# sequence number, as cameras, phones and scanners name files (IMG_20261205_143210.jpg,
+# PXL_20261205_143210123.jpg, Scan_20261205.pdf) and as references carry them
+# (IR-20261205-01); fourteen digits unbroken stay a card number (the session 18 review).
+# The time or number follows an underscore or a dash, not a space: "card 20150612 1234"
+# is a card number's grouping (the session 19 review).
+_COMPACT_DATE = (
+    r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+    r"(?:[_-](?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9](?:[0-9]{3})?)?|-[0-9]{1,3})?"
+)
+_COMPACT = re.compile(_COMPACT_DATE)
+_SEPARATED_DATES = (
     r"(?<![0-9])(?:[0-9]{4}[-./][0-9]{2}[-./][0-9]{2}(?:[T ][0-9]{2}(?::[0-9]{2}){1,2})?"
     r"|[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{4}"
-    # the compact form (a sweep's run id: sweep-20261212T150000Z-d5ccc7)
-    r"|[0-9]{8}T[0-9]{4}(?:[0-9]{2})?Z?"
-    # a compact date of this century or the last, alone or before a time after a
-    # separator, as cameras, phones and scanners name files (IMG_20261205_143210.jpg,
-    # PXL_20261205_143210123.jpg, Scan_20261205.pdf) and as references carry them
-    # (IR-20261205-01); fourteen digits unbroken stay a card number (the session 18 review)
-    r"|(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
-    r"(?:[_ -](?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9](?:[0-9]{3})?)?)?)(?![0-9])"
+    # the compact form with a time (a sweep's run id: sweep-20261212T150000Z-d5ccc7)
+    r"|[0-9]{8}T[0-9]{4}(?:[0-9]{2})?Z?)(?![0-9])"
 )
+_DATES_APART = re.compile(_SEPARATED_DATES)
+_DATES = re.compile(rf"{_SEPARATED_DATES}|(?<![0-9]){_COMPACT_DATE}(?![0-9])")
 # A counter padded with zeros (doc00012345.pdf) is not a card number: fewer than eight
 # digits count once the leading zeros are set aside.
 _SIGNIFICANT = 8
@@ -115,9 +122,19 @@ def card_number_in(text: str) -> str | None:
     """The first thing in ``text`` that looks like a card number, or None."""
     folded = unicodedata.normalize("NFKC", text)
     for match in _CARD.finditer(_DATES.sub("date", folded)):
-        if len(re.sub("[^0-9]", "", match.group()).lstrip("0")) >= _SIGNIFICANT:
+        if _significant(match.group()):
+            return match.group()
+    # A compact date does not hide the digits joined to it (the session 19 review:
+    # "card 2100-20150612", "21000 20150612 3"): read again with only the dates that
+    # have separators set aside, a run that is more than a compact date is a card number.
+    for match in _CARD.finditer(_DATES_APART.sub("date", folded)):
+        if _significant(match.group()) and not _COMPACT.fullmatch(match.group()):
             return match.group()
     return None
+
+
+def _significant(digits: str) -> bool:
+    return len(re.sub("[^0-9]", "", digits).lstrip("0")) >= _SIGNIFICANT
 
 
 def clean_text(

@@ -38,6 +38,11 @@ from ledger.text import LIMITS, card_number_in, clean_text, counted
         ("scan 20261205143210", "20261205143210"),
         ("doc00012345 card 0021000123", "0021000123"),
         ("year 2100: 21001231", "21001231"),
+        # the session 19 review: a compact date hid the digits joined to it
+        ("card 2100-20150612", "2100-20150612"),
+        ("21000 20150612 3", "21000 20150612 3"),
+        ("card 20150612 1234", "20150612 1234"),
+        ("card 20150612_21000123", "21000123"),
     ],
 )
 def test_card_number_like_runs_are_found(text: str, card: str) -> None:
@@ -70,6 +75,8 @@ def test_card_number_like_runs_are_found(text: str, card: str) -> None:
         "Scan_20261205.pdf",
         "doc00012345.pdf",
         "incident IR-20261205-01, see INC-20261205",
+        "incident IR 20261205-01",
+        "on 20261205, seen",
     ],
 )
 def test_dates_references_and_short_numbers_are_not_card_numbers(text: str) -> None:
