@@ -25,7 +25,10 @@ So after the next run there is never a deleted file without its event, never an 
 for a file that exists, and a file deleted by hand is never taken for a purge.
 
 Viewing copies (R16b): before step 2 every decrypted copy of the segment still tracked
-is removed and confirmed gone (else nothing is destroyed), and recorded with the purge.
+is taken (``capture.viewing.take_copies``: renamed beside itself) and confirmed gone from
+its path (else nothing is destroyed), recorded with the purge, and removed once recorded;
+a stop before step 2 puts the copies back, one after it leaves them taken for the run
+that completes the purge to find and record.
 ``capture.viewing.sweep_copies`` runs first in the same command: copies whose viewing
 session ended are destroyed and recorded, and files in ``viewing/`` the ledger does not
 hold as copies (strays) removed and reported.
@@ -42,7 +45,7 @@ from typing import Literal, Protocol
 from capture.audit import VaultFinding, audit_vault
 from capture.errors import CaptureError, DestroyIncomplete
 from capture.vault import Vault
-from capture.viewing import destroy_copies
+from capture.viewing import discard_copies, put_back_copies, take_copies
 from ledger import sitetime
 from ledger.app import Ledger
 from ledger.errors import (
@@ -259,7 +262,10 @@ def _finish_interrupted(
             )
             continue
         method = METHOD_FINISHED if report.blob_removed else METHOD_COMPLETED
-        records.append(PurgeRecord(c.segment_id, method, report.blob_removed, False, True))
+        # copies the stopped run took (R16b) are found taken; any still there are taken now
+        copies = take_copies(sorted(ledger.viewing_copies(c.segment_id)))
+        records.append(PurgeRecord(c.segment_id, method, report.blob_removed, False, True,
+                                   tuple(copies.gone), copies.not_found))  # fmt: skip
     shas = {c.segment_id: c.sha256 for c in interrupted}
     _record(ledger, vault, shas, records, run_id, actor, now, None, outcomes)
     return list(outcomes.values())
@@ -336,6 +342,7 @@ def _record(
         if fail_at is not None:
             fail_at("recorded", r.segment_id)
         vault.release(shas[r.segment_id])  # recorded (now or before): no longer in progress
+        discard_copies(r.copies_destroyed)  # taken by ``take_copies``; recorded now
         if r.segment_id not in recorded:
             outcome = PurgeOutcome(
                 r.segment_id, "skipped", f"segment {r.segment_id} is purged already"
@@ -383,20 +390,24 @@ def _destroy_one(
             f"{sitetime.show(info.retention_deadline, ledger.site().zone)})",
         )
     step("checked")
-    removed = destroy_copies(copies)  # R16b: at the latest with the purge
-    if removed.left:
-        raise DestroyIncomplete(
-            f"segment {c.segment_id}: its viewing copy {', '.join(removed.left)} could not be "
-            "removed; nothing was destroyed or recorded"
-        )
-    report = vault.destroy(info.sha256, keep_marker=True)
-    step("destroyed")
-    if not vault.destroyed(info.sha256):
-        raise DestroyIncomplete(
-            f"segment {c.segment_id}: a file is still present after destroy; nothing was "
-            f"recorded. Check permissions under {vault.root} and run the sweep again."
-        )
-    step("confirmed")
+    removed = take_copies(copies)  # R16b: at the latest with the purge
+    try:
+        if removed.left:
+            raise DestroyIncomplete(
+                f"segment {c.segment_id}: its viewing copy {', '.join(removed.left)} could "
+                "not be removed; nothing was destroyed or recorded"
+            )
+        report = vault.destroy(info.sha256, keep_marker=True)
+        step("destroyed")
+        if not vault.destroyed(info.sha256):
+            raise DestroyIncomplete(
+                f"segment {c.segment_id}: a file is still present after destroy; nothing "
+                f"was recorded. Check permissions under {vault.root} and run the sweep again."
+            )
+        step("confirmed")
+    except BaseException:
+        put_back_copies(removed.removed)
+        raise
     completed = in_progress  # an earlier run began this purge and stopped
     method = (
         METHOD if not completed else METHOD_FINISHED if report.blob_removed else METHOD_COMPLETED

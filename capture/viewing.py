@@ -303,21 +303,86 @@ class CopiesRemoved:
         return sorted((*self.removed, *self.not_found))
 
 
-def destroy_copies(paths: Iterable[str]) -> CopiesRemoved:
-    """Remove copies. A copy not there to remove is told apart (the session 19 review: a
-    copy moved away before ``footage done`` was recorded destroyed)."""
+# A copy being destroyed is first renamed beside itself with this ending ("taken"), and
+# removed only once its destruction is recorded: a save that fails (a clock behind, the
+# database gone) puts it back, and a run stopped in between leaves the taken file for the
+# next run to find (the session 19 review: a copy removed before a save that failed was
+# recorded "not found" by the next run, a false warning).
+_TAKEN = ".custodes-destroying"
+
+
+def _taken(path: Path) -> Path:
+    return path.with_name(path.name + _TAKEN)
+
+
+def take_copies(paths: Iterable[str]) -> CopiesRemoved:
+    """Take copies out of use before their destruction is recorded: each one there is
+    renamed with ``_TAKEN`` (``removed``); one already taken by a run that stopped before
+    recording counts as removed too; one not there, taken or not, is ``not_found`` (moved
+    or deleted outside Custodes); one that cannot be renamed is ``left``. Follow with
+    ``discard_copies`` once recorded, or ``put_back_copies`` if recording fails."""
     removed, not_found, left = [], [], []
     for p in paths:
         path = Path(p)
+        taken = _taken(path)
+        if taken.exists() or taken.is_symlink():
+            if path.exists() or path.is_symlink():
+                left.append(p)  # a new file under the copy's name: not ours to judge
+            else:
+                removed.append(p)
+            continue
         if not (path.exists() or path.is_symlink()):
             not_found.append(p)
             continue
         try:
-            path.unlink()
+            path.rename(taken)
         except OSError:
-            pass
-        (left if path.exists() or path.is_symlink() else removed).append(p)
+            left.append(p)
+            continue
+        removed.append(p)
     return CopiesRemoved(tuple(removed), tuple(not_found), tuple(left))
+
+
+def discard_copies(paths: Iterable[str]) -> list[str]:
+    """Remove taken copies whose destruction is recorded; those that could not be removed
+    (a taken file stays until removed by hand or by the next sweep of ``viewing/``)."""
+    stuck = []
+    for p in paths:
+        try:
+            _taken(Path(p)).unlink(missing_ok=True)
+        except OSError:
+            stuck.append(p)
+    return stuck
+
+
+def put_back_copies(paths: Iterable[str]) -> None:
+    """Undo ``take_copies`` for copies whose destruction was not recorded."""
+    for p in paths:
+        path = Path(p)
+        try:
+            if not (path.exists() or path.is_symlink()):
+                _taken(path).rename(path)
+        except OSError:
+            pass  # the next run finds it taken and counts it removed
+
+
+def destroy_copies(
+    paths: Iterable[str], record: Callable[[CopiesRemoved], object]
+) -> CopiesRemoved:
+    """Take copies, ``record`` what was found, then remove them; if ``record`` raises,
+    the copies are put back and nothing is removed. A copy not there to remove is told
+    apart (the session 19 review: a copy moved away before ``footage done`` was recorded
+    destroyed)."""
+    done = take_copies(paths)
+    try:
+        record(done)
+    except BaseException:
+        put_back_copies(done.removed)
+        raise
+    stuck = discard_copies(done.removed)
+    return CopiesRemoved(
+        tuple(p for p in done.removed if p not in stuck), done.not_found, (*done.left, *stuck)
+    )
 
 
 def end_viewing(ledger: Ledger, segment_id: str, *, actor: str) -> CopiesRemoved:
@@ -333,10 +398,13 @@ def end_viewing(ledger: Ledger, segment_id: str, *, actor: str) -> CopiesRemoved
             f"segment {seg.segment_id} has no viewing copy to destroy "
             "(see: custodes footage copies)"
         )
-    done = destroy_copies(sorted(live))
-    if done.gone:
-        ledger.record_copies_destroyed({seg.segment_id: done.gone}, why="ended", actor=actor,
-                                       not_found=done.not_found)  # fmt: skip
+
+    def record(found: CopiesRemoved) -> None:
+        if found.gone:
+            ledger.record_copies_destroyed({seg.segment_id: found.gone}, why="ended",
+                                           actor=actor, not_found=found.not_found)  # fmt: skip
+
+    done = destroy_copies(sorted(live), record)
     if done.left:
         raise InvalidInput(
             f"could not remove {', '.join(done.left)}; remove it by hand, then run this again"
@@ -365,15 +433,18 @@ def sweep_copies(
     strays = stray_copies(ledger, live)
     if dry_run:
         return CopySweep(tuple(c.path for c in expired), tuple(map(str, strays)), ())
-    done = destroy_copies([c.path for c in expired])
-    by_segment: dict[str, list[str]] = {}
-    for c in expired:
-        if c.path in done.gone:
-            by_segment.setdefault(c.segment_id, []).append(c.path)
-    if by_segment:
-        ledger.record_copies_destroyed(by_segment, why="expired", actor=actor,
-                                       not_found=done.not_found)  # fmt: skip
-    stray = destroy_copies(map(str, strays))
+
+    def record(found: CopiesRemoved) -> None:
+        by_segment: dict[str, Sequence[str]] = {}
+        for c in expired:
+            if c.path in found.gone:
+                by_segment[c.segment_id] = (*by_segment.get(c.segment_id, ()), c.path)
+        if by_segment:
+            ledger.record_copies_destroyed(by_segment, why="expired", actor=actor,
+                                           not_found=found.not_found)  # fmt: skip
+
+    done = destroy_copies([c.path for c in expired], record)
+    stray = destroy_copies(map(str, strays), lambda found: None)
     return CopySweep(tuple(done.removed), stray.removed, done.left + stray.left, done.not_found)
 
 
@@ -384,7 +455,12 @@ def stray_copies(ledger: Ledger, live: Sequence[TrackedCopy]) -> list[Path]:
     if not folder.is_dir():
         return []
     tracked = {c.path for c in live}
-    return sorted(p for p in folder.iterdir() if _tracked(p) not in tracked)
+
+    def held(p: Path) -> bool:  # a live copy, or one taken and not yet recorded destroyed
+        name = p.name.removesuffix(_TAKEN)
+        return _tracked(p.with_name(name)) in tracked
+
+    return sorted(p for p in folder.iterdir() if not held(p))
 
 
 def _suffix(media: dict[str, object]) -> str:

@@ -274,6 +274,59 @@ def test_a_copy_not_there_to_destroy_is_recorded_not_found_never_destroyed(
     assert away.exists()  # what Custodes cannot reach, it does not claim to have destroyed
 
 
+def test_a_copy_is_removed_only_once_its_destruction_is_recorded(ledger: Ledger) -> None:
+    """The session 19 review: copies were removed before the act was saved, so a save
+    that failed (a clock behind) left them gone but live, and the next run recorded them
+    "not found" -- a false warning about a copy Custodes itself destroyed. Now a copy is
+    taken (renamed beside itself) first, put back if the save fails, and a taken copy a
+    stopped run left behind is found and recorded destroyed."""
+    from capture.viewing import stray_copies, take_copies
+    from ledger.errors import ClockBehind
+    from projections.access import copies_not_found
+
+    ended, purged = segment(ledger, 0), segment(ledger, 1)
+    copy = view(ledger, ended, MANAGER)
+    before = last_id(ledger)
+    ledger.clock.set(NOW - timedelta(hours=1))
+    with pytest.raises(ClockBehind):
+        end_viewing(ledger, ended, actor=MANAGER)
+    assert copy.exists() and last_id(ledger) == before  # put back; nothing recorded
+    assert [p.name for p in copy.parent.iterdir()] == [copy.name]
+    ledger.clock.set(NOW + timedelta(minutes=1))
+    done = end_viewing(ledger, ended, actor=MANAGER)
+    assert done.removed == (str(copy),) and done.not_found == ()
+    assert not copy.exists() and list(copy.parent.iterdir()) == []
+
+    # A sweep stopped between destroying the footage and recording it (a crash) leaves
+    # the copy taken; the sweep of viewing/ does not take it for a stray, and the next
+    # run's purge finds it.
+    last = view(ledger, purged, DIRECTOR)
+
+    class Crash(Exception):
+        pass
+
+    def crash(step: str, _segment: str) -> None:
+        if step == "confirmed":
+            raise Crash
+
+    ledger.clock.set(PAST_DEADLINE)
+    due = [d for d in read_views(ledger, lambda c: due_segment_ids(c, ledger.clock()))
+           if d.segment_id == purged]  # fmt: skip
+    with pytest.raises(Crash):
+        sweep(ledger, open_vault(ledger), due, actor=DIRECTOR, fail_at=crash)
+    assert last.exists()  # put back by the stopped run, as a slower crash would not be
+    assert take_copies([str(last)]).removed == (str(last),)  # what a kill leaves
+    assert not last.exists()
+    assert stray_copies(ledger, read_views(ledger, live_copies)) == []  # not a stray
+    result = sweep(ledger, open_vault(ledger), due, actor=DIRECTOR)
+    assert [o.status for o in result.outcomes] == ["completed"]
+    destroyed = list(ledger.read_log(kinds=["ViewingCopiesDestroyed"]))[-1]
+    assert destroyed.details["copies"] == [str(last)] and destroyed.details["why"] == "purge"
+    assert not destroyed.details.get("not_found")
+    assert read_views(ledger, copies_not_found) == [] and ledger.viewing_copies(purged) == {}
+    assert list(last.parent.iterdir()) == []
+
+
 def test_the_sweep_destroys_expired_copies_strays_and_every_copy_before_the_purge(
     ledger: Ledger,
 ) -> None:
