@@ -118,7 +118,9 @@ def verify_report(
         proofs,
         key,
         decode=decode,
-        check_row=lambda table, row, events: row_check(table, row, events, as_of=as_of),
+        check_row=lambda table, row, events, positions: row_check(
+            table, row, events, positions, as_of=as_of
+        ),
         key_name=key_name,
     )
     integrity = data.get("integrity")

@@ -65,8 +65,9 @@ FORMAT = "custodes-report-proofs/2"
 # (table, the row's reference) and the row as JSON
 RowKey = tuple[str, str]
 Row = tuple[RowKey, dict[str, Any]]
-# (table, the row as JSON, its events decrypted in order) -> what they contradict, or None
-RowCheck = Callable[[str, dict[str, Any], list[Any]], str | None]
+# (table, the row as JSON, its events decrypted in order, their positions in the log) ->
+# what they contradict, or None
+RowCheck = Callable[[str, dict[str, Any], list[Any], list[int]], str | None]
 
 _SEGMENT = re.compile(r"^[0-9a-f]{12}$")
 
@@ -449,7 +450,9 @@ def _verify_v2(
         else:
             raise InvalidInput(f"{what}: rows of {table!r} carry no proofs")
         if decode is not None and check_row is not None:
-            problem = check_row(table, row, [decode(e) for e in entries])
+            problem = check_row(
+                table, row, [decode(e) for e in entries], [int(e["position"]) for e in entries]
+            )
             if problem is not None:
                 raise MerkleProofFailed(f"{what} is not what its events say: {problem}")
     return ReportCheck(
@@ -526,7 +529,7 @@ def _verify_v1(
         checked += len(entries)
         if decode is not None and check_row is not None:
             events = [decode(e) for e in entries]
-            problem = check_row(table, row, events)
+            problem = check_row(table, row, events, [int(e["position"]) for e in entries])
             if problem is not None:
                 raise MerkleProofFailed(
                     f"{table} row {n} ({ref}) is not what its events say: {problem}"
@@ -612,16 +615,24 @@ def _of(events: list[Any], aggregate: UUID) -> list[Any]:
 
 
 def row_check(
-    table: str, row: dict[str, Any], events: list[Any], *, as_of: datetime | None = None
+    table: str,
+    row: dict[str, Any],
+    events: list[Any],
+    positions: Sequence[int] = (),
+    *,
+    as_of: datetime | None = None,
 ) -> str | None:
-    """What a row says that its events must say too. ``as_of``: the time a report made
-    ``--as-of`` states it is as of; its rows are checked whole against the events recorded
-    by then, as the report read them. The time is the report's own claim, not a switch:
-    before session 14 a report stating one had only its subjects checked, so a row edited
-    and given an ``as_of`` passed (red team)."""
+    """What a row says that its events must say too. ``positions``: the events' entries'
+    positions in the log, when known (an event is set aside by a clock correction when it
+    lies between the first act the correction names and the correction itself). ``as_of``:
+    the time a report made ``--as-of`` states it is as of; its rows are checked whole
+    against the events recorded by then, as the report read them. The time is the
+    report's own claim, not a switch: before session 14 a report stating one had only its
+    subjects checked, so a row edited and given an ``as_of`` passed (red team)."""
     check = _CHECKS.get(table)
     if check is None:
         return None
+    placed = _Placed(events, positions)
     if as_of is not None:
         # an event a correction recorded by then set aside came before the correction,
         # whatever its own time (``Views``: the as-of report read it so)
@@ -631,11 +642,35 @@ def row_check(
         events = [
             e
             for e in events
-            if e.timestamp <= as_of or any(_set_aside_by(c, e.timestamp) for c in corrections)
+            if e.timestamp <= as_of or any(placed.set_aside_by(c, e) for c in corrections)
         ]
         if not events:
             return f"its events were all recorded after {_iso(as_of)}, the time the report is as of"
+    if check is _attention:  # a purge set aside is read by its place in the log
+        return _attention(row, events, placed)
     return check(row, events)
+
+
+class _Placed:
+    """Where each of a row's events lies in the log, when the proofs say (the session 19
+    review: by times alone, a purge recorded after a clock correction, by a trusted clock,
+    at a time within the span the correction set aside, read as set aside)."""
+
+    def __init__(self, events: Sequence[Any], positions: Sequence[int]) -> None:
+        known = len(positions) == len(events)
+        self._at = {id(e): p for e, p in zip(events, positions, strict=False)} if known else {}
+
+    def set_aside_by(self, correction: Any, event: Any) -> bool:
+        """Whether the clock correction set ``event`` aside: by position, it lies from the
+        first act the correction names up to the correction itself, and by time, it is
+        among the times the correction set aside. Without positions (a caller that has
+        none), by time alone."""
+        if not _set_aside_by(correction, event.timestamp):
+            return False
+        at, since = self._at.get(id(event)), self._at.get(id(correction))
+        if at is None or since is None:
+            return not self._at
+        return bool(correction.from_position <= at < since)
 
 
 def _camera(row: dict[str, Any], events: list[Any]) -> str | None:
@@ -778,11 +813,11 @@ def _overdue(row: dict[str, Any], events: list[Any]) -> str | None:
     return None
 
 
-def _attention(row: dict[str, Any], events: list[Any]) -> str | None:
+def _attention(row: dict[str, Any], events: list[Any], placed: _Placed | None = None) -> str | None:
     rule, subject = row.get("rule_id"), str(row.get("subject_id"))
     set_aside = set_aside_of(subject)
     if rule == rules.FOOTAGE_RETENTION.id and set_aside:
-        return _set_aside_purge(*set_aside, events)
+        return _set_aside_purge(*set_aside, events, placed or _Placed(events, ()))
     if _SEGMENT.match(subject):
         segment, problem = _segment(row, events, names_camera=False)
         if problem is not None:
@@ -823,12 +858,13 @@ def _attention(row: dict[str, Any], events: list[Any]) -> str | None:
     return None
 
 
-def _set_aside_purge(segment_id: str, correction: str, events: list[Any]) -> str | None:
-    """The segment's purge is among the acts the named clock correction set aside: timed
-    after the correction's own time (by more than the clocks' tolerance: the acts it set
-    aside were ahead of its clock) and no later than the latest of them. The entries'
-    order is not read here, so a purge recorded after the correction within that range
-    would pass too (docs/REPORTS.md)."""
+def _set_aside_purge(
+    segment_id: str, correction: str, events: list[Any], placed: _Placed
+) -> str | None:
+    """The segment's purge is among the acts the named clock correction set aside: in the
+    log from the first of them up to the correction, timed after the correction's own
+    time (by more than the clocks' tolerance: the acts it set aside were ahead of its
+    clock) and no later than the latest of them."""
     oid = segment_aggregate_id(segment_id)
     segment = _replay(_of(events, oid))
     if segment is None or segment.segment_id != segment_id:
@@ -839,7 +875,7 @@ def _set_aside_purge(segment_id: str, correction: str, events: list[Any]) -> str
     for c in getattr(_replay(_of(events, SITE_ID)), "clock_corrections", []):
         if clock_correction_subject(c.timestamp) != correction:
             continue
-        if any(_set_aside_by(c, p.timestamp) for p in purges):
+        if any(placed.set_aside_by(c, p) for p in purges):
             return None
         return "the segment's purge is not among the times that clock correction set aside"
     return "the events record no clock correction then"

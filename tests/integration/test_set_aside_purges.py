@@ -149,6 +149,41 @@ def test_verify_reports_check_reads_the_purge_and_the_correction(
     ledger.close()
 
 
+def test_a_purge_recorded_after_the_correction_is_not_read_as_set_aside_by_it(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """The session 19 review: verify-report read a purge as set aside by its time alone,
+    so a purge a trusted clock recorded after the correction, at a time within the span
+    the correction set aside (the correction was at 16:00 on 2 November, the acts it set
+    aside were timed up to 12 December), passed as one. Now the entries' positions say:
+    an act set aside lies between the first act the correction names and the correction."""
+    _, _, kept = _scenario(data_dir, tmp_path)
+    later = NOW + timedelta(days=31)  # before 12 December: within the span set aside
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(later))
+    due = read_views(ledger, lambda conn: due_for_purge(conn, later))
+    assert [d.segment_id for d in due] == [kept]
+    done = sweep(ledger, open_vault(ledger), due, actor=ledger.act_as_service())
+    assert [o.status for o in done.outcomes] == ["purged"]
+    events = _events(ledger, kept)
+    reader = ledger.chain_reader()
+    positions = [
+        reader.entry(originator=(e.originator_id, e.originator_version))[4] for e in events
+    ]
+    row = {"rule_id": "FOOTAGE-RETENTION", "severity": "violation",
+           "subject_id": f"{kept} clock correction 2026-11-02T16:00:00Z"}  # fmt: skip
+    assert row_check("attention", row, events) is None  # by times alone: the old reading
+    assert row_check("attention", row, events, positions) == (
+        "the segment's purge is not among the times that clock correction set aside"
+    )
+    # as of the correction's day, the purge (recorded weeks later) was not there yet
+    as_of = CORRECTED + timedelta(hours=2)
+    assert row_check("attention", row, events, as_of=as_of) is None  # by times alone
+    assert row_check("attention", row, events, positions, as_of=as_of) == (
+        "the events record no purge of the segment"
+    )
+    ledger.close()
+
+
 def test_the_home_page_lists_them_too(data_dir: Path, tmp_path: Path) -> None:
     old, new, _ = _scenario(data_dir, tmp_path)
     ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(LATER))
