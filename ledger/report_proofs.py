@@ -823,11 +823,7 @@ def _attention(row: dict[str, Any], events: list[Any], placed: _Placed | None = 
         if problem is not None:
             return problem
         if rule == rules.FOOTAGE_VIEWING_COPY.id:  # a copy not there to destroy, purged or not
-            absent = any(
-                type(e).__name__ == "ViewingCopiesDestroyed" and getattr(e, "not_found", None)
-                for e in events
-            )
-            return None if absent else "the events record no viewing copy not found"
+            return _copies_not_found(str(row.get("text", "")), events)
         if segment.purged:
             return "the segment was purged"
         text = str(row.get("text", ""))
@@ -855,6 +851,31 @@ def _attention(row: dict[str, Any], events: list[Any], placed: _Placed | None = 
     unset = aggregate is not None and aggregate.schedule_authority is None
     if subject == "retention settings" and not unset:
         return "the site's settings record a schedule authority"
+    return None
+
+
+def _copies_not_found(text: str, events: list[Any]) -> str | None:
+    """The item names each copy the segment's events record not found, with who made it,
+    and no other (the session 19 review: only that one was recorded was checked, so an
+    item naming another path or another viewer passed)."""
+    made = {
+        e.copy_path: e.actor
+        for e in events
+        if type(e).__name__ == "FootageViewed" and getattr(e, "copy_path", None)
+    }
+    absent = [
+        path
+        for e in events
+        if type(e).__name__ == "ViewingCopiesDestroyed"
+        for path in getattr(e, "not_found", None) or ()
+    ]
+    if not absent:
+        return "the events record no viewing copy not found"
+    for path in absent:
+        if f"{path}, made by {made.get(path)} on " not in text:
+            return f"the item does not name the copy {path} made by {made.get(path)}"
+    if text.count(", made by ") != len(absent):
+        return f"the item names other copies than the {len(absent)} the events record not found"
     return None
 
 

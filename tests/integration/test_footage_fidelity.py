@@ -484,21 +484,38 @@ def test_verify_reports_check_of_a_copy_not_found_reads_the_segments_events(
     ledger: Ledger,
 ) -> None:
     """The attention item for a viewing copy not found holds only if the segment's events
-    record one; an item made up for a segment whose copies were destroyed does not."""
+    record one, and names that copy and who made it and no other (the session 19 review:
+    an item naming another path or another viewer passed); an item made up for a segment
+    whose copies were destroyed does not."""
     from ledger.footage import segment_aggregate_id
     from ledger.report_proofs import row_check
+    from projections.compliance import desk
 
     found, clean = segment(ledger, 0), segment(ledger, 1)
-    view(ledger, found, MANAGER).unlink()
+    gone = view(ledger, found, MANAGER)
+    gone.unlink()
     end_viewing(ledger, found, actor=MANAGER)
     view(ledger, clean, MANAGER)
     end_viewing(ledger, clean, actor=MANAGER)
+    [item] = [a for a in desk(ledger, ledger.clock()).attention
+              if a.rule_id == "FOOTAGE-VIEWING-COPY"]  # fmt: skip
+    assert str(gone) in item.text
 
-    def check(sid: str) -> str | None:
+    def check(sid: str, text: str = item.text) -> str | None:
         events = [ledger.mapper.to_domain_event(e)
                   for e in ledger.recorder.select_events(segment_aggregate_id(sid))]  # fmt: skip
-        row = {"rule_id": "FOOTAGE-VIEWING-COPY", "subject_id": sid, "severity": "warning"}
+        row = {"rule_id": "FOOTAGE-VIEWING-COPY", "subject_id": sid, "severity": "warning",
+               "text": text}  # fmt: skip
         return row_check("attention", row, events)
 
     assert check(found) is None
     assert check(clean) == "the events record no viewing copy not found"
+    elsewhere = item.text.replace(str(gone), "/media/usb/other.mp4")
+    assert check(found, elsewhere) == f"the item does not name the copy {gone} made by {MANAGER}"
+    assert check(found, item.text.replace(f"made by {MANAGER}", f"made by {DIRECTOR}")) == (
+        f"the item does not name the copy {gone} made by {MANAGER}"
+    )
+    more = item.text.replace("):", "; /tmp/x.mp4, made by Dana on 1 Nov):")
+    assert (
+        check(found, more) == "the item names other copies than the 1 the events record not found"
+    )
