@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from ledger.footage import Segment
-from projections.base import Projection, UtcDateTime, insert_row, rows_in, update_row
+from projections.base import Projection, UtcDateTime, insert_row, rows_in
 from projections.refusals import RefusalRow, refused_attempts
 from projections.versions import content
 
@@ -55,10 +55,14 @@ viewings = Table(
 # Decrypted viewing copies (R16b): what the sweep destroys when their session ends or
 # before their segment's purge; destroyed_at NULL while the ledger holds them live, and
 # not_found when the copy was not there to destroy (moved or deleted outside Custodes).
+# One row per copy made: a path used again after its copy was destroyed (or not found) is
+# a new row, keyed by the viewing that made it (session 20: a new copy at the path of one
+# not found replaced its row, and the warning about the copy not found went with it).
 copies = Table(
     "proj_access_copies",
     metadata,
     Column("path", Text, primary_key=True),
+    Column("viewing", BigInteger, primary_key=True),  # the FootageViewed's notification id
     Column("segment_id", String(12), nullable=False, index=True),
     Column("until", UtcDateTime, nullable=False),
     Column("made_at", UtcDateTime, nullable=False),
@@ -116,6 +120,7 @@ class CopyRow:
     actor: str
     destroyed_at: datetime | None
     not_found: bool = False
+    viewing: int = 0  # the notification id of the viewing that made it
 
 
 @dataclass(frozen=True)
@@ -182,8 +187,9 @@ class AccessProjection(Projection):
         elif isinstance(event, Segment.ViewingCopiesDestroyed):
             absent = set(event.not_found or ())
             for path in event.copies:
-                update_row(conn, copies, "path", path, destroyed_at=event.timestamp,
-                           not_found=path in absent)  # fmt: skip
+                live = (copies.c.path == path) & copies.c.destroyed_at.is_(None)
+                conn.execute(copies.update().where(live).values(
+                    destroyed_at=event.timestamp, not_found=path in absent))  # fmt: skip
         elif isinstance(event, Segment.FootageFlagged):
             if event.staff_note:
                 seg = self._segment(conn, event.originator_id)
@@ -191,12 +197,15 @@ class AccessProjection(Projection):
         elif isinstance(event, Segment.FootageViewed):
             seg = self._segment(conn, event.originator_id)
             if event.copy_path is not None:
-                # A path used again (a copy overwritten with --force) is one live copy.
-                conn.execute(copies.delete().where(copies.c.path == event.copy_path))
+                # A live copy overwritten with --force is one live copy; a destroyed one
+                # (or one not found) stays as it was recorded.
+                live = (copies.c.path == event.copy_path) & copies.c.destroyed_at.is_(None)
+                conn.execute(copies.delete().where(live))
                 insert_row(
                     conn,
                     copies,
                     path=event.copy_path,
+                    viewing=notification_id,
                     segment_id=seg.segment_id,
                     until=event.copy_until,
                     made_at=event.timestamp,

@@ -274,6 +274,32 @@ def test_a_copy_not_there_to_destroy_is_recorded_not_found_never_destroyed(
     assert away.exists()  # what Custodes cannot reach, it does not claim to have destroyed
 
 
+def test_a_copy_not_found_stays_on_record_when_its_path_is_used_again(
+    ledger: Ledger,
+) -> None:
+    """Found in session 20: a new copy made at the path of one recorded not found (the
+    same --out, a week later) replaced its row in the read model, and the compliance
+    report's warning about the copy taken away went with it. Each copy made is its own
+    row now."""
+    from projections.access import copies_not_found
+
+    sid = segment(ledger, 0)
+    out = ledger.tmp / "clip.mp4"  # type: ignore[attr-defined]
+    view(ledger, sid, MANAGER, out=out).rename(ledger.tmp / "usb.mp4")  # type: ignore[attr-defined]
+    end_viewing(ledger, sid, actor=MANAGER)
+    [lost] = read_views(ledger, copies_not_found)
+    ledger.clock.set(NOW + timedelta(minutes=5))
+    view(ledger, sid, MANAGER, out=out)
+    assert read_views(ledger, copies_not_found) == [lost]
+    assert [c.path for c in read_views(ledger, live_copies)] == [str(out)]
+    view(ledger, sid, MANAGER, out=out, force=True)  # a live copy overwritten: still one
+    assert [c.path for c in read_views(ledger, live_copies)] == [str(out)]
+    done = end_viewing(ledger, sid, actor=MANAGER)
+    assert done.removed == (str(out),) and done.not_found == ()
+    assert read_views(ledger, copies_not_found) == [lost]
+    assert read_views(ledger, live_copies) == []
+
+
 def test_a_copy_is_removed_only_once_its_destruction_is_recorded(ledger: Ledger) -> None:
     """The session 19 review: copies were removed before the act was saved, so a save
     that failed (a clock behind) left them gone but live, and the next run recorded them
