@@ -85,10 +85,16 @@ _DUTY = (
     r"|at (?:their|his|her) (?:desks?|posts?|stations?)"
     r"|(?:arriv\w*|came in|showed up|clocked in|got in) on time"
     r"|(?:leav\w*|left|away from) (?:their|his|her) (?:posts?|desks?|stations?|counters?)"
+    r"|(?:leav\w*|left|away from) the (?:sales |public |service )?floor"
     r"|abandon\w* (?:their|his|her|the) (?:posts?|desks?|stations?|counters?)"
     r"|(?:leav\w*|left) (?:the|their|his|her) (?:desks?|posts?|stations?|counters?) unattended"
     r"|follow\w* (?:the )?(?:\w+ ){0,3}?(?:procedures?|protocols?|instructions|checklists?)"
-    r"|as (?:assigned|instructed|scheduled)"
+    r"|as (?:assigned|instructed|scheduled|required|expected|trained)"
+    # session 20, a red team of the asked words: anything done on time or "sharp", done
+    # correctly or properly, showing up, a member's interactions with patrons, sleeping
+    r"|on time|sharp|correctly|properly|(?:show\w*|turn\w*) up"
+    r"|interactions? with (?:the |a |our )?(?:patrons?|customers?|public|visitors?)"
+    r"|sleep\w*|asleep|napp\w*"
     r"|(?:do|does|did|doing|complet\w*|finish\w*|perform\w*|neglect\w*) (?:their|his|her)"
     r" (?:assigned )?(?:tasks?|duties|chores)|cash handling)"
 )

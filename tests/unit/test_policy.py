@@ -590,6 +590,15 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "Find out which staff member left their post on Tuesday",
             "how long was the clerk away from her desk",
             "identify which volunteer left the desk unattended",
+            # the session's own red team of the asked words
+            "Verify that the evening librarian locked the doors on time",
+            "How many times did the shelver leave the floor today",
+            "See whether the clerk was sleeping at the desk",
+            "Whether the assistant opened the building sharp",
+            "review the clerk's interaction with the patron for a complaint",
+            "Did the volunteer show up for her Saturday slot?",
+            "Check that the librarian counted the cash drawer correctly",
+            "check whether staff handled the evacuation properly",
         )
     ),
     *(
@@ -654,6 +663,12 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "Identify who attacked the clerk at her desk",
             "Find out who stole the laptop the clerk left at her station",
             "Look at the entrance; was the clerk hurt when she left the desk?",
+            "Did the ambulance arrive on time for the injured custodian?",
+            "Patron found asleep in the stacks; staff could not wake him, called 911",
+            "Check whether the patron showed up after the clerk banned him",
+            "Review the patron's interaction with the clerk before the assault",
+            "a man turned up at the desk and threatened the clerk",
+            "Patron slipped; the custodian had just mopped the floor",
         )
     ),
     (
