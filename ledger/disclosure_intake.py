@@ -8,6 +8,7 @@ Each refused step is recorded (``refuse``) and raises ``NotPermitted`` naming it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -105,12 +106,21 @@ def optional(
     return clean_text(value, kind=kind, what=what, required=False, no_card_numbers=no_card_numbers)
 
 
+# A date of birth named as such in a file name (session 20: "... DOB 1990-01-02.pdf" was
+# refused only for the card number beside it; without one it was recorded).
+_BIRTH = re.compile(
+    r"(?<![^\W_])(?:d\.?o\.?b\.?|date[ _-]?of[ _-]?birth|birth[ _-]?date|born)(?![^\W_])",
+    re.IGNORECASE,
+)
+
+
 def scan_name(name: str | None, what: str) -> str:
     """A scan's file name as recorded: kept in clear, in the ledger for good, like any free
     text, so never what looks like a card number (red team, session 18: a court order's
     upload named "Subpoena re Jane Q Patron card 21000123456789 DOB 1990-01-02.pdf" was
-    recorded word for word, beyond the reach of ``patron forget``). Only a card number
-    can be told from the name; a patron's name cannot, as in every free text."""
+    recorded word for word, beyond the reach of ``patron forget``), nor a date of birth
+    named as such ("DOB", "date of birth": session 20). Only these can be told from the
+    name; a patron's name cannot, as in every free text."""
     text = optional(name, what, REFERENCE, no_card_numbers=False)
     if (card := card_number_in(text)) is not None:
         raise InvalidInput(
@@ -119,6 +129,13 @@ def scan_name(name: str | None, what: str) -> str:
             "`patron forget` cannot erase it: rename the file without patron details (a "
             "date or a time is fine: order-2026-114.pdf, Scan_20261205_143210.pdf) and "
             "choose it again; nothing was recorded"
+        )
+    if (birth := _BIRTH.search(text)) is not None:
+        raise InvalidInput(
+            f"{what} names a date of birth ({birth.group()!r}): the file's name is kept in "
+            "clear in the ledger, where `patron forget` cannot erase it. Rename the file "
+            "without patron details (order-2026-114.pdf) and choose it again; nothing was "
+            "recorded"
         )
     return text
 

@@ -362,6 +362,28 @@ def test_a_scans_file_name_never_carries_a_card_number_into_the_ledger(
     _form(ledger, form_ref)  # the same with a name without patron details
 
 
+@pytest.mark.parametrize(
+    "name", ["Subpoena re Jane Q Patron DOB 1990-01-02.pdf", "order_jane_dob_19900102.pdf",
+             "warrant date of birth 01.02.1990.pdf"],
+)  # fmt: skip
+def test_a_scans_file_name_never_carries_a_date_of_birth_into_the_ledger(
+    ledger: Ledger, name: str
+) -> None:
+    """Session 20: the red team's upload name without its card number ("Subpoena re
+    Jane Q Patron DOB 1990-01-02.pdf") was recorded: a date is fine in a file name, and
+    a date of birth read as one. A name that says "DOB" or "date of birth" is refused."""
+    order_ref = _open(ledger, "law_enforcement", ["registration"], patron_card=CARD)
+    head = ledger.chain_head()[0]
+    with pytest.raises(InvalidInput, match="names a date of birth"):
+        ledger.record_court_order(
+            order_ref, kind="order", signed_by_judge=True, court="Circuit Court",
+            judge="Hon. J", case="2026-CF-9", issued=NOW - timedelta(days=1), served_at=NOW,
+            served_by="Det. Ray #42", scope=OrderScope(patron_cards=[CARD], records=["registration"]),
+            document_name=name, document_sha256=order_scan(order_ref), actor=STAFF,
+        )  # fmt: skip
+    assert ledger.chain_head()[0] == head  # nothing recorded
+
+
 def test_a_scanners_own_file_name_is_recorded_as_it_is(ledger: Ledger) -> None:
     """The session 18 review: a scanner's or a phone's file name, a date and a time in
     it, was refused as a card number."""
