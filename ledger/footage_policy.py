@@ -90,11 +90,10 @@ _DUTY = (
     r"|(?:leav\w*|left) (?:the|their|his|her) (?:desks?|posts?|stations?|counters?) unattended"
     r"|follow\w* (?:the )?(?:\w+ ){0,3}?(?:procedures?|protocols?|instructions|checklists?)"
     r"|as (?:assigned|instructed|scheduled|required|expected|trained)"
-    # session 20, a red team of the asked words: anything done on time or "sharp", done
-    # correctly or properly, showing up, a member's interactions with patrons, sleeping
-    r"|on time|sharp|correctly|properly|(?:show\w*|turn\w*) up"
-    r"|interactions? with (?:the |a |our )?(?:patrons?|customers?|public|visitors?)"
-    r"|sleep\w*|asleep|napp\w*"
+    # session 20, a red team of the asked words: anything done on time, "sharp" or
+    # correctly (not "properly", "asleep", "turn up" or "interaction with": helper-75
+    # found incidents refused by them, "check when staff found the man asleep")
+    r"|on time|sharp|correctly"
     r"|(?:do|does|did|doing|complet\w*|finish\w*|perform\w*|neglect\w*) (?:their|his|her)"
     r" (?:assigned )?(?:tasks?|duties|chores)|cash handling)"
 )

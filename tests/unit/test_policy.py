@@ -593,12 +593,8 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             # the session's own red team of the asked words
             "Verify that the evening librarian locked the doors on time",
             "How many times did the shelver leave the floor today",
-            "See whether the clerk was sleeping at the desk",
             "Whether the assistant opened the building sharp",
-            "review the clerk's interaction with the patron for a complaint",
-            "Did the volunteer show up for her Saturday slot?",
             "Check that the librarian counted the cash drawer correctly",
-            "check whether staff handled the evacuation properly",
         )
     ),
     *(
@@ -669,6 +665,11 @@ ROWS: list[tuple[str, Callable[[], Decision], bool, str]] = [
             "Review the patron's interaction with the clerk before the assault",
             "a man turned up at the desk and threatened the clerk",
             "Patron slipped; the custodian had just mopped the floor",
+            # helper-75's red team of the session 20 words
+            "Possible overdose: check when staff found the man asleep in the restroom",
+            "Did staff see the banned patron turn up again?",
+            "See if the staff door was closed properly; possible intrusion",
+            "Review the clerk's interaction with the patron who assaulted her",
         )
     ),
     (
