@@ -49,12 +49,18 @@ def _open(led: Ledger, kind: str, records: list[str], **kw: object) -> str:
 
 
 def _order(
-    led: Ledger, ref: str, scope: OrderScope, *, kind: str = "order", judge: bool = True
+    led: Ledger,
+    ref: str,
+    scope: OrderScope,
+    *,
+    kind: str = "order",
+    judge: bool = True,
+    document_name: str = "o.pdf",
 ) -> None:
     led.record_court_order(
         ref, kind=kind, signed_by_judge=judge, court="Circuit Court", judge="Hon. J",
         case="2026-CF-9", issued=NOW - timedelta(days=1), served_at=NOW, served_by="Det. Ray #42",
-        scope=scope, document_name="o.pdf", document_sha256=order_scan(ref), actor=STAFF,
+        scope=scope, document_name=document_name, document_sha256=order_scan(ref), actor=STAFF,
     )  # fmt: skip
 
 
@@ -343,12 +349,8 @@ def test_a_scans_file_name_never_carries_a_card_number_into_the_ledger(
     form_ref = _open(ledger, "law_enforcement", ["registration"], patron_card=CARD)
     head = ledger.chain_head()[0]
     with pytest.raises(InvalidInput, match="rename the file without patron details"):
-        ledger.record_court_order(
-            order_ref, kind="order", signed_by_judge=True, court="Circuit Court",
-            judge="Hon. J", case="2026-CF-9", issued=NOW - timedelta(days=1), served_at=NOW,
-            served_by="Det. Ray #42", scope=OrderScope(patron_cards=[CARD], records=["registration"]),
-            document_name=name, document_sha256=order_scan(order_ref), actor=STAFF,
-        )  # fmt: skip
+        _order(ledger, order_ref, OrderScope(patron_cards=[CARD], records=["registration"]),
+               document_name=name)  # fmt: skip
     with pytest.raises(InvalidInput, match="the signed form's file name holds what looks like"):
         ledger.record_emergency(
             form_ref, officer_name="Lee Officer", officer_rank="Sgt", badge_number="4471",
@@ -375,12 +377,8 @@ def test_a_scans_file_name_never_carries_a_date_of_birth_into_the_ledger(
     order_ref = _open(ledger, "law_enforcement", ["registration"], patron_card=CARD)
     head = ledger.chain_head()[0]
     with pytest.raises(InvalidInput, match="names a date of birth"):
-        ledger.record_court_order(
-            order_ref, kind="order", signed_by_judge=True, court="Circuit Court",
-            judge="Hon. J", case="2026-CF-9", issued=NOW - timedelta(days=1), served_at=NOW,
-            served_by="Det. Ray #42", scope=OrderScope(patron_cards=[CARD], records=["registration"]),
-            document_name=name, document_sha256=order_scan(order_ref), actor=STAFF,
-        )  # fmt: skip
+        _order(ledger, order_ref, OrderScope(patron_cards=[CARD], records=["registration"]),
+               document_name=name)  # fmt: skip
     assert ledger.chain_head()[0] == head  # nothing recorded
 
 
@@ -389,10 +387,6 @@ def test_a_scanners_own_file_name_is_recorded_as_it_is(ledger: Ledger) -> None:
     it, was refused as a card number."""
     order_ref = _open(ledger, "law_enforcement", ["registration"], patron_card=CARD)
     name = "Scan_20261205_143210.pdf"
-    ledger.record_court_order(
-        order_ref, kind="order", signed_by_judge=True, court="Circuit Court",
-        judge="Hon. J", case="2026-CF-9", issued=NOW - timedelta(days=1), served_at=NOW,
-        served_by="Det. Ray #42", scope=OrderScope(patron_cards=[CARD], records=["registration"]),
-        document_name=name, document_sha256=order_scan(order_ref), actor=STAFF,
-    )  # fmt: skip
+    _order(ledger, order_ref, OrderScope(patron_cards=[CARD], records=["registration"]),
+           document_name=name)  # fmt: skip
     assert ledger.request_view(order_ref)["court_order"]["document_name"] == name

@@ -314,29 +314,35 @@ def _take_in(page: Any, server: str, records: list[str], **fields: str) -> str:
     return str(page.url.rsplit("/", 1)[1])
 
 
-def test_a_court_order_is_entered_with_its_scope_then_the_director_decides(
-    server: str, page: Any, library: dict[str, Any]
-) -> None:
-    sign_in(page, server, DIRECTOR, passphrase(DIRECTOR))
-    page.wait_for_url(f"{server}/")
-    ref = _take_in(page, server, ["registration"])
+def _fill_court_order(page: Any, case: str, scan_name: str) -> None:
+    """From a request's page: open its court order form and fill it for a judge's order
+    covering the patron's registration, the scan uploaded as ``scan_name``."""
     page.get_by_role("link", name="Record a court order, warrant or subpoena").click()
     page.get_by_label("Kind of document").select_option("order")
     page.get_by_label("Yes").check()
     page.get_by_label("Court", exact=True).fill("Champaign County Circuit Court")
     page.get_by_label("Judge", exact=True).fill("Hon. A. Judge")
-    page.get_by_label("Case or docket number").fill("2026-CF-123")
+    page.get_by_label("Case or docket number").fill(case)
     page.get_by_label("Issued (site time").fill("2026-11-01T09:00")
     page.get_by_label("Served (site time").fill("2026-11-02T08:30")
     page.get_by_label("Served by (name, badge, agency)").fill("Det. Ray, #42, Mahomet PD")
     page.get_by_label("Card numbers of the patrons the order names").fill("2100012345")
     covers = page.get_by_role("group", name="Record classes the order covers")
     covers.get_by_label("registration", exact=True).check()
+    page.get_by_label("The order's scan (PDF or image)").set_input_files(
+        files=[{"name": scan_name, "mimeType": "application/pdf", "buffer": PDF_SCAN}]
+    )
+
+
+def test_a_court_order_is_entered_with_its_scope_then_the_director_decides(
+    server: str, page: Any, library: dict[str, Any]
+) -> None:
+    sign_in(page, server, DIRECTOR, passphrase(DIRECTOR))
+    page.wait_for_url(f"{server}/")
+    ref = _take_in(page, server, ["registration"])
+    _fill_court_order(page, "2026-CF-123", "order.pdf")
     excludes = page.get_by_role("group", name="Fields the order expressly excludes")
     excludes.get_by_label("phone", exact=True).check()
-    page.get_by_label("The order's scan (PDF or image)").set_input_files(
-        files=[{"name": "order.pdf", "mimeType": "application/pdf", "buffer": PDF_SCAN}]
-    )
     shot(page, "web-court-order")
     page.get_by_role("button", name="Record the court order").click()
     page.wait_for_url(f"**/requests/{ref}")
@@ -359,22 +365,7 @@ def test_a_scan_named_with_a_date_of_birth_is_refused_with_a_hint_to_rename_it(
     sign_in(page, server, DIRECTOR, passphrase(DIRECTOR))
     page.wait_for_url(f"{server}/")
     ref = _take_in(page, server, ["registration"])
-    page.get_by_role("link", name="Record a court order, warrant or subpoena").click()
-    page.get_by_label("Kind of document").select_option("order")
-    page.get_by_label("Yes").check()
-    page.get_by_label("Court", exact=True).fill("Champaign County Circuit Court")
-    page.get_by_label("Judge", exact=True).fill("Hon. A. Judge")
-    page.get_by_label("Case or docket number").fill("2026-CF-124")
-    page.get_by_label("Issued (site time").fill("2026-11-01T09:00")
-    page.get_by_label("Served (site time").fill("2026-11-02T08:30")
-    page.get_by_label("Served by (name, badge, agency)").fill("Det. Ray, #42, Mahomet PD")
-    page.get_by_label("Card numbers of the patrons the order names").fill("2100012345")
-    covers = page.get_by_role("group", name="Record classes the order covers")
-    covers.get_by_label("registration", exact=True).check()
-    page.get_by_label("The order's scan (PDF or image)").set_input_files(
-        files=[{"name": "Subpoena re Pat Patron DOB 1990-01-02.pdf",
-                "mimeType": "application/pdf", "buffer": PDF_SCAN}]
-    )  # fmt: skip
+    _fill_court_order(page, "2026-CF-124", "Subpoena re Pat Patron DOB 1990-01-02.pdf")
     page.get_by_role("button", name="Record the court order").click()
     expect(page.get_by_text("names a date of birth", exact=False)).to_be_visible()
     expect(page.get_by_text("nothing was recorded", exact=False)).to_be_visible()
