@@ -49,85 +49,157 @@ PURPOSES: frozenset[str] = frozenset(
     }
 )
 _STAFF = (
-    r"(?:staff|employees?|workers?|personnel|clerks?|co-?workers?|librarians?|shelvers?|pages"
+    r"(?:staff(?: members?)?|staffers?|employees?|workers?|personnel|clerks?|co-?workers?"
+    r"|librarians?|shelvers?|pages"
     r"|(?:desk|circulation|reference|front desk|evening|morning|night) (?:team|crew|shift)s?"
     r"|team members?|new hires?|hires|volunteers?|interns?|aides?|custodians?|janitors?"
     # red team, session 17: job titles the list lacked
     r"|(?:desk|circulation|library|reference|front desk) (?:assistants?|persons?|people"
     r"|attendants?|workers?)|assistants?|closers?|openers?)"
 )
-# Evaluating how staff do their work (policy red team, session 16: "annual review of the
-# desk team", "assess customer service quality", "how the clerk handled the line", "dress
-# code compliance" and "greeting patrons properly" all passed).
+# Evaluating how staff do their work, said of staff before or after (policy red team,
+# session 16: "annual review of the desk team", "assess customer service quality", "how
+# the clerk handled the line" and "dress code compliance" passed). Watching and a
+# member of staff's manner are not here: they count only when staff are the ones watched
+# or asked about (_WATCHED, _STATE).
 _EVAL = (
-    r"(?:monitor\w*|watch\w*|evaluat\w*|apprais\w*|performance|productiv\w*|attendance"
+    r"(?:evaluat\w*|apprais\w*|performance|productiv\w*|attendance"
     r"|punctual\w*|timekeeping|tardiness|late(?:ness)?|breaks?|disciplin\w*|conduct review"
-    r"|doing (?:their|his|her) jobs?|(?:are|is|was|were) (?:really |actually )?working"
-    r"|working hard|hardly working"
+    r"|doing (?:their|his|her) jobs?|working hard|hardly working"
     r"|(?:annual|yearly|job|work|staff) reviews?|rat(?:e|ing) (?:their|his|her)"
-    r"|customer service|greet\w* (?:patrons|customers|visitors|people|everyone)"
-    r"|attitude|demeanou?r|dress code|doing (?:it|things) right"
+    # "customer service", not the customer service desk where a chair was thrown
+    r"|customer service(?! (?:desks?|counters?|areas?|points?|stations?|windows?))"
+    r"|greet\w* (?:patrons|customers|visitors|people|everyone)|dress code|doing (?:it|things) right"
     r"|handl\w* (?:the )?(?:checkout|line|queue|desk|patrons|customers|complaints?|transactions?)"
     r")"
 )
 # Watching verbs that read as watching staff when staff follow them ("keep an eye on the
 # clerks", "spy on employees", "check up on staff").
 _WATCH = r"(?:spy\w*|keep\w* (?:an )?eyes? on|check\w* up on|snoop\w*)"
+# Who is asked about (helper-75's red team, session 20: "Did the man approach the clerk
+# at her desk?" was refused, "Did Ms. Lopez, the clerk, leave her post?" passed). A
+# member of staff is the one asked about, watched or shown when only these come between
+# the asking word and the staff word: articles and possessives, describing words of a
+# post or shift, days and times, "footage of", and capitalised words (a name: "did Ms
+# Lopez, the clerk, ..."). "the man", "the patron" or "the ambulance" ends it.
+_THE = (
+    r"(?:the|a|an|our|your|their|his|her|its|any|each|every|that|this|these|those|all|some"
+    r"|both|either|neither|one|two|three|several|of|new|same|other|only|head|senior|junior"
+    r"|me|us|anyone|anybody|someone|somebody|nobody|none|from|there"
+    r"|lead|regular|part-?time|full-?time|evening|morning|afternoon|night|weekend|day"
+    r"|desk|circ|circulation|reference|front|children'?s|youth|teen|adult|branch|library"
+    r"|main|substitute|temporary|on|at|in|after|before|during|today|yesterday|tonight"
+    r"|last|next|week|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|\d[\w:]*|am|pm|noon"
+    r"|footage|video|recordings?|clips?|images?|camera|for|from|(?-i:[A-Z][\w'-]*))"
+)
+_SUBJECT = rf"[^\w.;?!]+(?:{_THE}[^\w.;?!]+){{0,6}}?"
+# Between a member of staff asked about and what is asked of them, when it must follow
+# at once: being, an adverb or a name ("was the clerk really at her desk", "are staff
+# actually working", "did the clerk ever leave the desk", "was the clerk Maria at her desk").
+_TIGHT = (
+    r"(?:'s)?(?:[^\w.;?!]+(?:was|were|is|are|be|been|being|actually|really|ever|often"
+    r"|still|even|just|always|usually|sometimes|not|then|also|truly|already|spen[dt]\w*|time|doing"
+    r"|(?-i:[A-Z][\w'-]*))){0,3}[^\w.;?!]+"
+)
+# Where, whether and how a member of staff was at work, asked at once of them ("Was the
+# clerk at the desk on Tuesday at 4?", "Which librarian was on the desk at 2pm?", "How
+# did the clerk treat the patron?", "Was the clerk rude?"). Asked at once: "Was the clerk
+# injured at her station when the shelf fell?" and "Was the clerk hurt when she left the
+# desk?" ask about an injury and pass.
+_STATE = (
+    r"(?:(?:at|on|behind|staffing|covering|manning|away from|gone from|absent from|off)"
+    r" (?:the|their|his|her|its) (?:\w+ ){0,2}?(?:desks?|posts?|stations?|counters?|floor"
+    r"|registers?)|working|at work|on duty|on shift|on time|gone|away|absent|late|early"
+    r"|on (?:the |their |his |her |a )?(?:(?:cell |smart )?phones?|facebook|instagram|tiktok"
+    r"|social media|computers?|internet|web|breaks?|lunch)"
+    r"|(?:leav\w*|left|abandon\w*) (?:the|their|his|her) (?:\w+ ){0,2}?(?:desks?|posts?"
+    r"|stations?|counters?|floor)"
+    r"|rude|impolite|polite|courteous|discourteous|friendly|unfriendly|helpful|unhelpful"
+    r"|(?:un)?professional\w*|treat\w*|stay\w* (?:until|till|to|through) (?:the )?(?:close|closing|end))"
+)
 # Doing one's job as told: on time, at one's post, by the procedure, as assigned (red
 # team, session 18). Such words describe incidents too ("staff followed the lockdown
 # protocol", "injured while performing her duties", "asked to leave the desk": the
 # session's own review), so they are staff monitoring only when the purpose asks whether
 # a member of staff did so ("whether the clerk followed the procedure", "when did the
-# librarian leave her post"), or asks for a member of staff's arrival or departure time.
+# librarian leave her post"), within a few words of the member asked about.
 _DUTY = (
     r"(?:(?:at work|in|on duty|at (?:the|their|his|her) (?:desks?|posts?|stations?)) on time"
-    # at one's desk: asked, not told ("attacked the clerk at her desk"; session 20)
-    r"|at (?:their|his|her) (?:desks?|posts?|stations?)"
     r"|(?:arriv\w*|came in|showed up|clocked in|got in) on time"
     r"|(?:leav\w*|left|away from) (?:their|his|her) (?:posts?|desks?|stations?|counters?)"
     r"|(?:leav\w*|left|away from) the (?:sales |public |service )?floor"
     r"|abandon\w* (?:their|his|her|the) (?:posts?|desks?|stations?|counters?)"
     r"|(?:leav\w*|left) (?:the|their|his|her) (?:desks?|posts?|stations?|counters?) unattended"
-    r"|follow\w* (?:the )?(?:\w+ ){0,3}?(?:procedures?|protocols?|instructions|checklists?)"
+    r"|follow\w* (?:the )?(?:\w+ ){0,3}?(?:procedures?|protocols?|instructions|checklists?"
+    r"|polic(?:y|ies)|rules|routines?|guidelines|steps|scripts?)"
     r"|as (?:assigned|instructed|scheduled|required|expected|trained)"
     # session 20, a red team of the asked words: anything done on time, "sharp" or
     # correctly (not "properly", "asleep", "turn up" or "interaction with": helper-75
     # found incidents refused by them, "check when staff found the man asleep")
     r"|on time|sharp|correctly"
-    r"|(?:do|does|did|doing|complet\w*|finish\w*|perform\w*|neglect\w*) (?:their|his|her)"
-    r" (?:assigned )?(?:tasks?|duties|chores)|cash handling)"
+    r"|(?:do|does|did|doing|complet\w*|finish\w*|perform\w*|neglect\w*|skip\w*)"
+    r" (?:the|their|his|her) (?:\w+ ){0,2}?(?:tasks?|duties|chores|routines?|checklists?|rounds)"
+    r"|cash handling)"
 )
 # Asking: a verb of checking or finding out, "whether" or "if", or a question's first
 # word ("did the clerk...", "was the desk...", "which clerk..."; not "was", "did", "who"
 # or "when" inside a narrative: "a man was yelling at the clerk who left her post", "when
 # the clerk left the desk a man grabbed"). A question starts a text, a sentence, a clause
-# after a comma, a quotation or a line (the session 19 review: "Patron complaint, did the
-# clerk leave her post?" passed).
-_QUESTION_START = r"(?:^|(?<=[.;:?!(,\"'\n])|(?<=[.;:?!(,\"'\n] ))"
-_ASKING = (
-    rf"(?:{_QUESTION_START}(?:(?:(?:when|why|where|how(?: often| long| many times)?) )?"
-    r"(?:did|does|do|was|were|is|are|has|have|had)|which|who)|whether|if"
-    r"|check\w*|see|confirm\w*|verify\w*|make sure|ensure|review\w*|audit\w*|assess\w*"
-    r"|determin\w*|find\w* out|establish\w*|identif\w*|show\w*|look\w* (?:at|into)|track\w*)"
+# after a comma, a dash, a quotation or a line (the session 19 review: "Patron complaint,
+# did the clerk leave her post?" passed; helper-75: "Patron complaint - did...").
+_QUESTION_START = r"(?:^|(?<=[.;:?!(,\"'\n\-\u2013\u2014])|(?<=[.;:?!(,\"'\n\-\u2013\u2014] ))"
+_AUX = r"(?:did|does|do|was|were|is|are|has|have|had)(?:n't)?"
+_CHECK = (
+    r"(?:check\w*|see|confirm\w*|verify\w*|make sure|ensure|review\w*|audit\w*|assess\w*"
+    r"|determin\w*|find\w* out|establish\w*|identif\w*|show\w*|look\w* (?:at|into)|track\w*"
+    r"|(?:footage|video|recordings?|clips?|images?|pictures?) (?:of|showing))"
 )
-# Between an asking word and what it asks about: up to four words, within one sentence
-# ("Review incident. When the clerk left the desk a man grabbed a laptop" asks nothing
-# about the clerk), and not "who" ("identify who attacked the clerk at her desk" asks
-# about the attacker).
+_WHEN = r"(?:when|why|where|what(?: \w+){0,2}?|how(?: \w+){0,3}?)"
+_ASKING = (
+    rf"(?:{_QUESTION_START}(?:(?:{_WHEN} )?{_AUX}|who)|which|whether|if"
+    rf"|how often|how long|how many times|{_CHECK}(?: {_WHEN})?)"
+)
+# Between a member of staff and what is asked of them: up to four words, within one
+# sentence ("Review incident. When the clerk left the desk a man grabbed a laptop" asks
+# nothing about the clerk), and not "who" ("a patron who hit the clerk who left her post").
 _ASKED = r"[^\w.;?!]+(?:(?!who\b|whom\b|whose\b)\w+[^\w.;?!]+){0,4}?"
 _TIMES = r"(?:arrival|departure|start|finish|clock-?in|clock-?out) times?"
+# Arriving and leaving, asked when ("What time did the clerk get in this morning?").
+_COMINGS = (
+    r"(?:get|got|come|came|arriv\w*|show\w* up|clock\w* (?:in|out)|leav\w*|left|go home"
+    r"|went home|start\w*|finish\w*)"
+)
 _STAFF_MONITORING = re.compile(
     rf"\b{_STAFF}\b(?:\W+\w+){{0,5}}?\W+{_EVAL}|\b{_EVAL}(?:\W+\w+){{0,5}}?\W+{_STAFF}\b"
     rf"|\b{_WATCH}(?:\W+\w+){{0,2}}?\W+{_STAFF}\b"
-    rf"|\b{_ASKING}{_ASKED}{_STAFF}(?:'s)?{_ASKED}{_DUTY}\b"
+    # watching staff, not staff who watch ("the clerk watched the suspect")
+    rf"|\b(?:monitor\w*|watch\w*|observ\w*|surveil\w*)[^\w.;?!]+(?:(?:how|whether|if|when"
+    rf"|what|{_THE})[^\w.;?!]+){{0,6}}?{_STAFF}\b"
+    rf"|\b{_STAFF}(?:[^\w.;?!]+(?:being|are|is|were|was|be|been|get|got|getting))+"
+    r"[^\w.;?!]+(?:monitored|watched|observed|surveilled)\b"
+    # "staff monitoring", "clerk surveillance": the noun, not a member of staff who
+    # monitors something ("Staff member monitoring the children's area noticed...")
+    rf"|\b{_STAFF} (?:monitoring|surveillance|observation|watching)\b(?![^\w.;?!]+(?:the|a|an"
+    r"|his|her|their|our|its|this|that|these|those|patrons?|children|kids|people|visitors"
+    r"|doors?|entrances?|exits?|areas?)\b)"
+    # a member of staff's manner, or a write-up or warning against them
+    rf"|\b{_STAFF}'s (?:\w+ )?(?:write-?ups?|warnings?|reprimands?|personnel files?)\b"
+    rf"|\b{_STAFF}(?:'s)? (?:\w+ )?(?:attitude|demeanou?r)\b"
+    rf"|\b(?:attitude|demeanou?r) of{_SUBJECT}{_STAFF}\b"
+    rf"|\b{_ASKING}{_SUBJECT}{_STAFF}{_TIGHT}{_STATE}\b"
+    rf"|\b{_ASKING}{_SUBJECT}{_STAFF}(?:'s)?{_ASKED}{_DUTY}\b"
+    rf"|{_QUESTION_START}{_WHEN} {_AUX}{_SUBJECT}{_STAFF}{_TIGHT}{_COMINGS}\b"
+    rf"|\b{_CHECK} {_WHEN}{_SUBJECT}{_STAFF}{_TIGHT}{_COMINGS}\b"
     rf"|\b{_ASKING}{_ASKED}(?:desks?|posts?|stations?|counters?)"
     rf"(?: was| were)? left unattended by (?:the |a )?(?:\w+ )?{_STAFF}\b"
-    # "when did the librarian leave the desk": "the desk" only right after the member
-    rf"|\b{_ASKING}{_ASKED}{_STAFF}[^\w.;?!]+(?:\w+ )?(?:leav\w*|left) the "
-    rf"(?:posts?|desks?|stations?|counters?)\b"
     # abandoning one's post is said of how someone did their job, asked or not
     r"|\babandon\w* (?:their|his|her) (?:posts?|desks?|stations?|counters?)\b"
-    rf"|\b{_STAFF}(?:'s)? (?:\w+ )?{_TIMES}\b|\b{_TIMES} of (?:the |our |a |each |all )?(?:\w+ )?{_STAFF}\b",
+    # a member of staff's times, asked for or named as the purpose ("clerk arrival time
+    # on Monday"), not known by a stalker ("the man seems to know the clerk's finish time")
+    rf"|(?:\b{_ASKING}{_SUBJECT}|{_QUESTION_START}(?:{_THE}[^\w.;?!]+){{0,6}}?){_STAFF}(?:'s)?"
+    rf" (?:\w+ )?{_TIMES}\b"
+    rf"|(?:\b{_ASKING}{_SUBJECT}|{_QUESTION_START}(?:{_THE}[^\w.;?!]+){{0,6}}?){_TIMES} of"
+    rf"{_SUBJECT}{_STAFF}\b",
     re.IGNORECASE,
 )
 
@@ -148,9 +220,23 @@ _STAFF_SIGNALS = re.compile(
     # red team, session 17: "HR file", "coaching", "served per hour", "mobile"
     r"|hr (?:files?|records?|purposes|complaints?)|for hr|coaching|(?:served|helped|handled)"
     r"(?:\W+\w+){0,3}?\W+per (?:hour|day|shift)|mobiles?"
-    r"|(?:left|leav\w*|went home) before (?:closing|the end of))\b",
+    r"|(?:left|leav\w*|went home) before (?:closing|the end of)"
+    # helper-75's red team, session 20: "gather evidence for the clerk's write-up"
+    r"|written up|written warnings?|reprimand\w*"
+    r"|(?:desks?|counters?|posts?|stations?)(?: (?:was|were|is|are|being|left))* (?:un)?(?:staffed|covered|manned))\b",
     re.IGNORECASE,
 )
+# A signal's word used of something else, not read as a signal (helper-75's red team,
+# session 20): a late fee, a break-in, a phone that was stolen, an incident during a
+# shift ("During the evening shift a patron assaulted the clerk").
+_NOT_SIGNALS = re.compile(
+    r"\b(?:late (?:fees?|fines?|charges?|returns?)|break-?ins?"
+    r"|(?:phones?|mobiles?) (?:was|were|got|had been) (?:stolen|taken|snatched|grabbed)"
+    r"|stolen (?:\w+ )?(?:phones?|mobiles?)|during (?:the|a|an|this|that|one) (?:\w+ )?shift)\b",
+    re.IGNORECASE,
+)
+# A title's dot does not end a sentence ("Did Ms. Lopez, the clerk, leave her post?").
+_TITLE_DOT = re.compile(r"\b(Mr|Mrs|Ms|Mx|Dr|Prof)\.", re.IGNORECASE)
 
 
 # Words a name may share with the roles themselves ("Dana Director"): a reason that says
@@ -178,8 +264,14 @@ def staff_monitoring_signals(text: str, staff_names: Iterable[str] = ()) -> tupl
     for reading in _readings(text.replace("_", " ")):
         # spaces run together; a line stays a line (a question may start one)
         normal = "\n".join(" ".join(line.split()) for line in reading.splitlines()).strip()
-        found |= {" ".join(m.group(0).lower().split()) for m in _STAFF_MONITORING.finditer(normal)}
-        found |= {" ".join(m.group(0).lower().split()) for m in _STAFF_SIGNALS.finditer(normal)}
+        normal = _TITLE_DOT.sub(r"\1", normal)
+        # the same length, so a match's place is its place in ``normal``
+        masked = _NOT_SIGNALS.sub(lambda m: re.sub(r"\w", "x", m.group(0)), normal)
+        for pattern in (_STAFF_MONITORING, _STAFF_SIGNALS):
+            found |= {
+                " ".join(normal[m.start() : m.end()].lower().split())
+                for m in pattern.finditer(masked)
+            }
         for name in names:
             parts = {name, *(p for p in name.split() if p.casefold() not in _ROLE_WORDS)}
             for part in sorted(p for p in parts if len(p.strip(".,'")) >= 2):
