@@ -267,10 +267,10 @@ def staff_monitoring_signals(text: str, staff_names: Iterable[str] = ()) -> tupl
         normal = _TITLE_DOT.sub(r"\1", normal)
         # the same length, so a match's place is its place in ``normal``
         masked = _NOT_SIGNALS.sub(lambda m: re.sub(r"\w", "x", m.group(0)), normal)
-        for pattern in (_STAFF_MONITORING, _STAFF_SIGNALS):
+        for words in (_STAFF_MONITORING, _STAFF_SIGNALS):
             found |= {
                 " ".join(normal[m.start() : m.end()].lower().split())
-                for m in pattern.finditer(masked)
+                for m in words.finditer(masked)
             }
         for name in names:
             parts = {name, *(p for p in name.split() if p.casefold() not in _ROLE_WORDS)}
