@@ -438,7 +438,7 @@ class FootageCommands(FootageQueries):
             self.refuse(
                 who, "footage hold place", rules.FOOTAGE_NO_STAFF_MONITORING,
                 "cameras are not used to monitor staff performance or to evaluate staff, and "
-                f"footage is not kept for it; the hold's reason mentions {', '.join(signals)}",
+                f"footage is not kept for it; the hold's reason mentions {footage_policy.quoted(signals)}",
                 subject=subject,
             )  # fmt: skip
         if who.role != "director":

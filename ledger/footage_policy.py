@@ -614,6 +614,12 @@ def check_hold_grounds(reason: str, reference: str, kind: str = "hold") -> Decis
     return allow(r.FOOTAGE_RETENTION, f"the {kind} names its grounds")
 
 
+def quoted(signals: Iterable[str]) -> str:
+    """Signals as a message names them: each phrase in quotes, a member of the directory
+    as ``staff member 'Sam Staff'`` (``staff_monitoring_signals``)."""
+    return ", ".join(s if s.startswith("staff member ") else f'"{s}"' for s in signals)
+
+
 def staff_monitoring_found(
     text: str, staff_names: Iterable[str] = (), phrases: Iterable[str] = ()
 ) -> tuple[str, ...]:
@@ -646,7 +652,7 @@ def check_view_purpose(
         return refuse(
             r.FOOTAGE_NO_STAFF_MONITORING,
             "cameras are not used to monitor staff performance or to evaluate staff; the "
-            f"stated purpose mentions {', '.join(signals)}"
+            f"stated purpose mentions {quoted(signals)}"
             + (
                 "; if it is not staff monitoring, record why with --not-staff-monitoring TEXT"
                 if role == "director"
@@ -660,7 +666,7 @@ def check_view_purpose(
     if signals:
         return allow(
             r.FOOTAGE_NO_STAFF_MONITORING,
-            f"mentions {', '.join(signals)}; the Director recorded why it is not staff monitoring",
+            f"mentions {quoted(signals)}; the Director recorded why it is not staff monitoring",
         )
     return allow(r.FOOTAGE_VIEW_REASON, f"purpose {purpose.replace('_', ' ')}")
 

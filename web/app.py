@@ -210,6 +210,7 @@ def create_app(
         counted=counted,
     )
     app.jinja_env.filters["for_browser"] = for_browser
+    app.jinja_env.filters["as_notice"] = as_notice
     app.teardown_appcontext(lambda _e: None)
     return app
 
@@ -339,6 +340,28 @@ def for_browser(message: str) -> str:
     return _COMMAND_HINT.sub("", message)
 
 
+# A command, option or file a ledger message names in backticks ("no `patron forget` is
+# recorded"): a terminal shows the backticks, a page sets it as code.
+_CODE = re.compile(r"`([^`\n]+)`")
+# A refusal's rule, cited before its message (``Rule.cite``).
+_CITE = re.compile(r"[A-Z][A-Z0-9.-]+ \([^)]*\): ")
+
+
+def as_notice(message: str) -> Markup:
+    """A ledger message as a page shows it (``for_browser``), as a sentence: its first
+    letter a capital ("cameras are not used to monitor staff..." starts most refusals,
+    written to follow "refused: " in a terminal), and what it names in backticks set as
+    code. Escaped: the message may quote what someone typed."""
+    text = for_browser(message).strip()
+    cite = _CITE.match(text)  # "FOOTAGE-NO-STAFF-MONITORING (Policy V-B): cameras..."
+    at = cite.end() if cite else 0
+    text = text[:at] + text[at : at + 1].upper() + text[at + 1 :]
+    parts = _CODE.split(text)  # odd places: the text between a pair of backticks
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if i % 2 else part for i, part in enumerate(parts)
+    )
+
+
 def _error(status: int, message: str, *, rule: str = "", recorded: bool = False) -> Response:
     from web.forms import LogoutForm
 
@@ -362,7 +385,9 @@ def _error_pages(app: Flask) -> None:
 
     @app.errorhandler(NotPermitted)
     def refused(e: NotPermitted) -> Response:
-        return _error(403, str(e), rule=f"{e.rule.cite()}: {e.rule.summary}", recorded=e.recorded)
+        # the page cites the rule below the message, with its summary: not twice
+        message = str(e).removeprefix(f"{e.rule.cite()}: ")
+        return _error(403, message, rule=f"{e.rule.cite()}: {e.rule.summary}", recorded=e.recorded)
 
     @app.errorhandler(NotFound)
     def not_found(e: NotFound) -> Response:

@@ -282,6 +282,26 @@ def test_the_director_views_with_a_note_that_it_is_not_staff_monitoring(
     shot(page, "web-segment-director-note")
 
 
+def test_a_purpose_asking_about_a_clerk_at_work_is_refused_in_a_sentence(
+    server: str, page: Any, library: dict[str, Any]
+) -> None:
+    """R16a in the browser: the refusal starts with a capital, cites its rule once, and
+    says it was recorded (helper-75: "Did Ms. Lopez, the clerk, leave her post?")."""
+    sign_in(page, server, MANAGER, passphrase(MANAGER))
+    page.wait_for_url(f"{server}/")
+    page.goto(f"{server}/footage/{library['segment']}")
+    page.get_by_label("Purpose (R16a: never to monitor staff)").select_option("other")
+    page.get_by_label("Why you view it (recorded)").fill(
+        "Patron complaint - did Ms. Lopez, the clerk, leave her post?"
+    )
+    page.get_by_role("button", name="View (recorded)").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Cameras are not used to monitor staff performance")
+    assert alert.inner_text().count("FOOTAGE-NO-STAFF-MONITORING") == 0  # cited below, once
+    expect(page.get_by_text("This attempt was recorded in the ledger.")).to_be_visible()
+    shot(page, "web-staff-monitoring-refused")
+
+
 def test_counsel_reads_a_history_as_of_a_day(
     server: str, page: Any, library: dict[str, Any]
 ) -> None:
@@ -369,6 +389,10 @@ def test_a_scan_named_with_a_date_of_birth_is_refused_with_a_hint_to_rename_it(
     page.get_by_role("button", name="Record the court order").click()
     expect(page.get_by_text("names a date of birth", exact=False)).to_be_visible()
     expect(page.get_by_text("nothing was recorded", exact=False)).to_be_visible()
+    # the command the message names is set as code, not shown between backticks
+    alert = page.get_by_role("alert")
+    assert "`" not in alert.inner_text()
+    expect(alert.locator("code", has_text="patron forget").first).to_be_visible()
     shot(page, "web-court-order-dob-refused")
     page.goto(f"{server}/requests/{ref}")
     expect(page.get_by_text("2026-CF-124")).to_have_count(0)

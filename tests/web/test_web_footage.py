@@ -84,6 +84,10 @@ def test_viewing_to_monitor_staff_is_refused_and_recorded(
         as_text=True
     )
     assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+    # the refusal reads as a sentence on the page, not as a terminal's "refused: cameras..."
+    assert '<p class="notice problem" role="alert">Cameras are not used to monitor' in (
+        response.get_data(as_text=True)
+    )
 
 
 def test_a_viewing_without_the_csrf_token_records_nothing(
@@ -165,7 +169,7 @@ def test_a_viewing_without_a_reason_is_refused_and_recorded(
     start = head(library["data_dir"])
     response = _view(client, library["segment"], reason="   ")
     assert response.status_code == 403, response.get_data(as_text=True)
-    assert "a reason is required" in response.get_data(as_text=True)
+    assert "A reason is required" in response.get_data(as_text=True)
     assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
 
 
@@ -204,3 +208,20 @@ def test_messages_in_the_browser_carry_no_command_line_options() -> None:
     assert for_browser("unknown (see: custodes request list)") == "unknown"
     kept = "the Director unlocks with: custodes staff unlock 'Sam Staff'"
     assert for_browser(kept) == kept  # what to tell the Director stays
+
+
+def test_a_message_on_a_page_is_a_sentence_with_its_commands_set_as_code() -> None:
+    """A ledger message starts lowercase and names commands in backticks, for a terminal;
+    a page shows a capital and code, and escapes what the message quotes."""
+    from web.app import as_notice
+
+    assert as_notice("no `patron forget` is recorded; restore keys/ (see: custodes verify)") == (
+        "No <code>patron forget</code> is recorded; restore keys/"
+    )
+    assert as_notice("reason '<b>x</b>' refused; run `a<b`") == (
+        "Reason &#39;&lt;b&gt;x&lt;/b&gt;&#39; refused; run <code>a&lt;b</code>"
+    )
+    assert as_notice("an odd ` stays") == "An odd ` stays"
+    assert as_notice("FOOTAGE-NO-STAFF-MONITORING (Policy V-B): cameras are not") == (
+        "FOOTAGE-NO-STAFF-MONITORING (Policy V-B): Cameras are not"
+    )

@@ -302,7 +302,7 @@ def test_a_receipt_for_nothing_released_is_not_recorded(
     response = _submit(
         staff, f"/requests/{ref}/acknowledge", {"signed_receipt": (io.BytesIO(PDF), "r.pdf")}
     )
-    assert response.status_code == 400 and "nothing has been released" in response.get_data(
+    assert response.status_code == 400 and "Nothing has been released" in response.get_data(
         as_text=True
     )
     assert head(library["data_dir"]) == start

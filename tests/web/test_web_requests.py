@@ -373,7 +373,7 @@ def test_a_posted_field_beyond_the_decision_is_refused_and_recorded(
               "seen": seen.group(1), "csrf_token": token(html)},
     )  # fmt: skip
     assert response.status_code == 403, response.get_data(as_text=True)
-    assert "titles was not requested or decided" in response.get_data(as_text=True)
+    assert "Titles was not requested or decided" in response.get_data(as_text=True)
     kinds = kinds_since(library["data_dir"], start)
     assert kinds[-1] == "AccessDenied" and "DisclosureReleased" not in kinds
 

@@ -59,7 +59,7 @@ def test_a_page_never_shows_a_read_model_changed_with_sql(
     response = director.get(path)
     html = response.get_data(as_text=True)
     assert response.status_code == 500, html
-    assert "read models do not match the ledger (R29)" in html
+    assert "Read models do not match the ledger (R29)" in html
     assert "proj_" + table.replace("_overdue", "_segments") in html
     assert head(library["data_dir"]) == start  # nothing recorded
 
