@@ -255,7 +255,8 @@ FOOTAGE_NO_STAFF_MONITORING = Rule(
     "FOOTAGE-NO-STAFF-MONITORING",
     "Policy V-B",
     "Cameras are not used to monitor staff performance or to evaluate staff: a purpose that "
-    "names a staff member or speaks of shifts, breaks, lateness, phones or performance is "
+    "names a staff member, speaks of shifts, breaks, lateness, phones or performance, or "
+    "asks whether a member of staff was at their post, on time or did their work as told, is "
     "refused unless the Director records why it is not staff monitoring.",
     ("R16a",),
 )
