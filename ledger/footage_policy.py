@@ -50,18 +50,29 @@ PURPOSES: frozenset[str] = frozenset(
 )
 _STAFF = (
     r"(?:staff(?: members?)?|staffers?|employees?|workers?|personnel|clerks?|co-?workers?"
-    r"|librarians?|shelvers?|pages"
+    r"|librarians?|shelvers?|pages?"
     r"|(?:desk|circulation|reference|front desk|evening|morning|night) (?:team|crew|shift)s?"
     r"|team members?|new hires?|hires|volunteers?|interns?|aides?|custodians?|janitors?"
     # red team, session 17: job titles the list lacked
     r"|(?:desk|circulation|library|reference|front desk) (?:assistants?|persons?|people"
-    r"|attendants?|workers?)|assistants?|closers?|openers?)"
+    r"|attendants?|workers?)|assistants?|closers?|openers?"
+    # helper-76, session 21: "Was the security guard at his post?", "the page" alone
+    r"|(?:security )?guards?|receptionists?|supervisors?|managers?|associates?|cashiers?"
+    r"|coordinators?|techs?|technicians?|specialists?)"
+)
+# A staff word that describes a place or thing, not a person ("the staff entrance", "the
+# staff lot"): not a member of staff watched (helper-76, session 21).
+_NOT_PERSON = (
+    r"(?!'s\b)(?! (?:entrance|entry|door|lot|parking|room|area|kitchen|lounge|restroom"
+    r"|bathroom|break|exit|car|vehicle|only|side|stair|elevator|badge|uniform|directory"
+    r"|meeting|locker)s?\b)"
 )
 # Evaluating how staff do their work, said of staff before or after (policy red team,
-# session 16: "annual review of the desk team", "assess customer service quality", "how
-# the clerk handled the line" and "dress code compliance" passed). Watching and a
-# member of staff's manner are not here: they count only when staff are the ones watched
-# or asked about (_WATCHED, _STATE).
+# session 16: "annual review of the desk team", "assess customer service quality" and
+# "dress code compliance" passed). Watching, handling the line, greeting and a member of
+# staff's manner are not here: they count only when staff are the ones watched or asked
+# about (_WATCHING, _MANNER, _DUTY), since incidents use them too ("Clerk was handling
+# the checkout line when a man grabbed the cash box": helper-76).
 _EVAL = (
     r"(?:evaluat\w*|apprais\w*|performance|productiv\w*|attendance"
     r"|punctual\w*|timekeeping|tardiness|late(?:ness)?|breaks?|disciplin\w*|conduct review"
@@ -69,13 +80,8 @@ _EVAL = (
     r"|(?:annual|yearly|job|work|staff) reviews?|rat(?:e|ing) (?:their|his|her)"
     # "customer service", not the customer service desk where a chair was thrown
     r"|customer service(?! (?:desks?|counters?|areas?|points?|stations?|windows?))"
-    r"|greet\w* (?:patrons|customers|visitors|people|everyone)|dress code|doing (?:it|things) right"
-    r"|handl\w* (?:the )?(?:checkout|line|queue|desk|patrons|customers|complaints?|transactions?)"
-    r")"
+    r"|dress code|doing (?:it|things) right)"
 )
-# Watching verbs that read as watching staff when staff follow them ("keep an eye on the
-# clerks", "spy on employees", "check up on staff").
-_WATCH = r"(?:spy\w*|keep\w* (?:an )?eyes? on|check\w* up on|snoop\w*)"
 # Who is asked about (helper-75's red team, session 20: "Did the man approach the clerk
 # at her desk?" was refused, "Did Ms. Lopez, the clerk, leave her post?" passed). A
 # member of staff is the one asked about, watched or shown when only these come between
@@ -85,12 +91,13 @@ _WATCH = r"(?:spy\w*|keep\w* (?:an )?eyes? on|check\w* up on|snoop\w*)"
 _THE = (
     r"(?:the|a|an|our|your|their|his|her|its|any|each|every|that|this|these|those|all|some"
     r"|both|either|neither|one|two|three|several|of|new|same|other|only|head|senior|junior"
-    r"|me|us|anyone|anybody|someone|somebody|nobody|none|from|there"
+    r"|me|us|anyone|anybody|someone|somebody|nobody|none|from|there|my"
     r"|lead|regular|part-?time|full-?time|evening|morning|afternoon|night|weekend|day"
     r"|desk|circ|circulation|reference|front|children'?s|youth|teen|adult|branch|library"
     r"|main|substitute|temporary|on|at|in|after|before|during|today|yesterday|tonight"
     r"|last|next|week|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|\d[\w:]*|am|pm|noon"
-    r"|footage|video|recordings?|clips?|images?|camera|for|from|(?-i:[A-Z][\w'-]*))"
+    r"|footage|video|recordings?|clips?|images?|camera|for|from|security|services?"
+    r"|(?-i:[A-Z][\w'-]*))"
 )
 _SUBJECT = rf"[^\w.;?!]+(?:{_THE}[^\w.;?!]+){{0,6}}?"
 # Between a member of staff asked about and what is asked of them, when it must follow
@@ -98,24 +105,56 @@ _SUBJECT = rf"[^\w.;?!]+(?:{_THE}[^\w.;?!]+){{0,6}}?"
 # actually working", "did the clerk ever leave the desk", "was the clerk Maria at her desk").
 _TIGHT = (
     r"(?:'s)?(?:[^\w.;?!]+(?:was|were|is|are|be|been|being|actually|really|ever|often"
-    r"|still|even|just|always|usually|sometimes|not|then|also|truly|already|spen[dt]\w*|time|doing"
-    r"|(?-i:[A-Z][\w'-]*))){0,3}[^\w.;?!]+"
+    r"|still|even|just|always|usually|sometimes|not|then|also|truly|already|spen[dt]\w*|time"
+    r"|doing|(?-i:[A-Z][\w'-]*))){0,3}[^\w.;?!]+"
 )
-# Where, whether and how a member of staff was at work, asked at once of them ("Was the
-# clerk at the desk on Tuesday at 4?", "Which librarian was on the desk at 2pm?", "How
-# did the clerk treat the patron?", "Was the clerk rude?"). Asked at once: "Was the clerk
-# injured at her station when the shelf fell?" and "Was the clerk hurt when she left the
-# desk?" ask about an injury and pass.
-_STATE = (
-    r"(?:(?:at|on|behind|staffing|covering|manning|away from|gone from|absent from|off)"
-    r" (?:the|their|his|her|its) (?:\w+ ){0,2}?(?:desks?|posts?|stations?|counters?|floor"
-    r"|registers?)|working|at work|on duty|on shift|on time|gone|away|absent|late|early"
+# What may follow where a member of staff was, up to the end of the clause: when, how
+# long or how often ("Was the clerk at the desk on Tuesday at 4?", "Clerk away from desk
+# too much"), or nothing. Anything else makes the place a description ("Did the clerk
+# at the reference desk see the man?", "Was the librarian on duty hurt?": helper-76).
+_UNTIL = (
+    r"(?:[^\w.;?!]+(?:on|at|between|from|to|and|before|after|by|until|till|around|about"
+    r"|this|last|every|each|today|yesterday|tonight|morning|afternoon|evening|night|week"
+    r"|weekend|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|\d[\w:]*|am|pm|noon|midnight"
+    r"|opening|closing|close|open|o'?clock|again|often|usually|always|ever|too|much|long"
+    r"|enough|lately|recently|anymore|all|the|a|an|her|his|their|time|times|minutes?|min"
+    r"|hours?|for|desks?|counters?|posts?|stations?|floor|work|job|shift|day))*"
+    r"[^\w.;?!]*(?:[.;?!)\n]|$|,?\s(?:or|instead|rather)\b)"
+)
+_PLACE_NOUN = (
+    r"(?:desks?|posts?|stations?|counters?|floor|registers?|building|work|job"
+    r"|(?:back|staff|break|lunch) ?rooms?|lounge|kitchen|restrooms?|bathrooms?|office)"
+)
+# Where a member of staff was, or what they were doing instead of their work, asked of
+# them and ending the clause.
+_PLACE = (
+    r"(?:(?:at|on|behind|staffing|covering|manning|away from|gone from|absent from|off"
+    rf"|not at|in|out of) (?:(?:the|their|his|her|its) )?(?:\w+ ){{0,2}}?{_PLACE_NOUN}"
+    r"|working|at work|on duty|on shift|on time|gone|away|absent|late|early|there|here"
+    r"|around|asleep|sleeping|napping|dozing"
     r"|on (?:the |their |his |her |a )?(?:(?:cell |smart )?phones?|facebook|instagram|tiktok"
-    r"|social media|computers?|internet|web|breaks?|lunch)"
+    r"|social media|computers?|laptops?|internet|web|breaks?|lunch|personal calls?)"
     r"|(?:leav\w*|left|abandon\w*) (?:the|their|his|her) (?:\w+ ){0,2}?(?:desks?|posts?"
-    r"|stations?|counters?|floor)"
-    r"|rude|impolite|polite|courteous|discourteous|friendly|unfriendly|helpful|unhelpful"
-    r"|(?:un)?professional\w*|treat\w*|stay\w* (?:until|till|to|through) (?:the )?(?:close|closing|end))"
+    r"|stations?|counters?|floor))"
+)
+# How a member of staff behaved at work, asked of them at once ("Was the clerk rude to
+# the patron?", "How did the clerk treat the patron?"), or told of them as a complaint
+# ("Complaint: clerk rude to patron": _BAD_MANNER).
+_BAD_MANNER = (
+    r"(?:rude|impolite|discourteous|unfriendly|unhelpful|unprofessional\w*|chatting"
+    r"|socializ\w*|goofing|slacking|loafing|wasting time|stealing time|hanging out"
+    r"|sitting around|napping|dozing|asleep|sleeping on the job"
+    r"|ignor\w* (?:the |a )?(?:patrons?|customers?|people|visitors?|line|queue|phones?)"
+    r"|yell\w* at (?:a |the )?(?:patrons?|customers?|people|visitors?))"
+)
+_MANNER = (
+    rf"(?:{_BAD_MANNER}|polite|courteous|friendly|helpful|professional\w*|treat\w*"
+    r"|stay\w* (?:until|till|to|through|past) (?:the )?(?:close|closing|end|\d)"
+    r"|reading|(?:just )?sitting|pulling (?:their|his|her) weight|doing anything"
+    r"|doing (?:their|his|her) jobs?|(?:work|worked|working) (?:their|his|her) (?:full )?"
+    r"(?:hours|shifts?)|using (?:the |a |her |his |their )?(?:computer|internet|phone)s?"
+    r"|wearing (?:ear ?buds|headphones)|eat\w* at (?:the|her|his|their) (?:desk|counter|station)"
+    r"|taking (?:too many|long|extra|so many) \w+)"
 )
 # Doing one's job as told: on time, at one's post, by the procedure, as assigned (red
 # team, session 18). Such words describe incidents too ("staff followed the lockdown
@@ -126,6 +165,7 @@ _STATE = (
 _DUTY = (
     r"(?:(?:at work|in|on duty|at (?:the|their|his|her) (?:desks?|posts?|stations?)) on time"
     r"|(?:arriv\w*|came in|showed up|clocked in|got in) on time"
+    r"|(?:show\w* up|came in|come in|report\w*) (?:for|to) (?:work|(?:their|his|her) shifts?)"
     r"|(?:leav\w*|left|away from) (?:their|his|her) (?:posts?|desks?|stations?|counters?)"
     r"|(?:leav\w*|left|away from) the (?:sales |public |service )?floor"
     r"|abandon\w* (?:their|his|her|the) (?:posts?|desks?|stations?|counters?)"
@@ -139,7 +179,11 @@ _DUTY = (
     r"|on time|sharp|correctly"
     r"|(?:do|does|did|doing|complet\w*|finish\w*|perform\w*|neglect\w*|skip\w*)"
     r" (?:the|their|his|her) (?:\w+ ){0,2}?(?:tasks?|duties|chores|routines?|checklists?|rounds)"
-    r"|cash handling)"
+    r"|cash handling|greet\w* (?:patrons|customers|visitors|people|everyone)"
+    r"|handl\w* (?:the )?(?:\w+ )?(?:checkout|line|queue|desk|patrons|customers|complaints?"
+    r"|transactions?)|process\w* (?:the )?(?:returns|checkouts|holds)"
+    r"|count\w* (?:the |her |his |their )?(?:cash )?(?:drawers?|tills?|registers?)"
+    r"|clos\w* out (?:the )?(?:registers?|drawers?|tills?))"
 )
 # Asking: a verb of checking or finding out, "whether" or "if", or a question's first
 # word ("did the clerk...", "was the desk...", "which clerk..."; not "was", "did", "who"
@@ -159,22 +203,44 @@ _ASKING = (
     rf"(?:{_QUESTION_START}(?:(?:{_WHEN} )?{_AUX}|who)|which|whether|if"
     rf"|how often|how long|how many times|{_CHECK}(?: {_WHEN})?)"
 )
+# A complaint or report about a member of staff, told rather than asked ("Complaint:
+# clerk rude to patron", "Patron says clerk was rude, check footage": helper-76).
+_TOLD = (
+    rf"(?:{_QUESTION_START}|\b(?:says?|said|claims?|claimed|reports?|reported|complain\w*"
+    r"|alleg\w*)(?: that)?[^\w.;?!]+)(?:(?:the|a|an|our|one|new|evening|morning|night"
+    r"|desk|front|circ|circulation|reference|(?-i:[A-Z][\w'-]*))[^\w.;?!]+){0,3}?"
+)
 # Between a member of staff and what is asked of them: up to four words, within one
 # sentence ("Review incident. When the clerk left the desk a man grabbed a laptop" asks
 # nothing about the clerk), and not "who" ("a patron who hit the clerk who left her post").
 _ASKED = r"[^\w.;?!]+(?:(?!who\b|whom\b|whose\b)\w+[^\w.;?!]+){0,4}?"
 _TIMES = r"(?:arrival|departure|start|finish|clock-?in|clock-?out) times?"
-# Arriving and leaving, asked when ("What time did the clerk get in this morning?").
+# Arriving and leaving, asked when ("What time did the clerk get in this morning?"), or
+# asked with a time ("Did the clerk leave at 4:30 instead of 5?": helper-76).
 _COMINGS = (
     r"(?:get|got|come|came|arriv\w*|show\w* up|clock\w* (?:in|out)|leav\w*|left|go home"
-    r"|went home|start\w*|finish\w*)"
+    r"|went home|start\w*|finish\w*|stay\w*)"
 )
+_AT_A_TIME = (
+    r"(?:[^\w.;?!]+(?:the|building|work|home|for|in|out|up|library|\w+ly)){0,3}[^\w.;?!]+"
+    r"(?:at|by|before|after|until|till|around|past) (?:\d|noon|close|closing|open|opening"
+    r"|midnight)"
+)
+# Watching staff: an imperative, a purpose ("to monitor...") or a question, with staff
+# the ones watched ("watch the clerks", "keep an eye on the pages"), not a stalker
+# watching a clerk or a staff entrance watched ("Man has been watching staff from the
+# parking lot", "Watch the staff entrance for the banned patron": helper-76).
+_WATCHING = (
+    rf"(?:{_QUESTION_START}(?:please )?|\bto |\b(?:for|by|of) )(?:monitor\w*|watch\w*"
+    r"|observ\w*|surveil\w*|spy\w*(?: on)?|snoop\w*(?: on)?|keep\w* (?:an )?eyes? on"
+    r"|check\w* up on)[^\w.;?!]+(?:(?:how|whether|if|when|what|"
+    rf"{_THE})[^\w.;?!]+){{0,6}}?{_STAFF}\b{_NOT_PERSON}"
+)
+_HR = r"(?:write-?ups?|warnings?|reprimands?|personnel files?|termination|firing|dismissal"
+_HR += r"|conduct|behaviou?r|misconduct)"
 _STAFF_MONITORING = re.compile(
     rf"\b{_STAFF}\b(?:\W+\w+){{0,5}}?\W+{_EVAL}|\b{_EVAL}(?:\W+\w+){{0,5}}?\W+{_STAFF}\b"
-    rf"|\b{_WATCH}(?:\W+\w+){{0,2}}?\W+{_STAFF}\b"
-    # watching staff, not staff who watch ("the clerk watched the suspect")
-    rf"|\b(?:monitor\w*|watch\w*|observ\w*|surveil\w*)[^\w.;?!]+(?:(?:how|whether|if|when"
-    rf"|what|{_THE})[^\w.;?!]+){{0,6}}?{_STAFF}\b"
+    rf"|{_WATCHING}"
     rf"|\b{_STAFF}(?:[^\w.;?!]+(?:being|are|is|were|was|be|been|get|got|getting))+"
     r"[^\w.;?!]+(?:monitored|watched|observed|surveilled)\b"
     # "staff monitoring", "clerk surveillance": the noun, not a member of staff who
@@ -182,16 +248,25 @@ _STAFF_MONITORING = re.compile(
     rf"|\b{_STAFF} (?:monitoring|surveillance|observation|watching)\b(?![^\w.;?!]+(?:the|a|an"
     r"|his|her|their|our|its|this|that|these|those|patrons?|children|kids|people|visitors"
     r"|doors?|entrances?|exits?|areas?)\b)"
-    # a member of staff's manner, or a write-up or warning against them
-    rf"|\b{_STAFF}'s (?:\w+ )?(?:write-?ups?|warnings?|reprimands?|personnel files?)\b"
-    rf"|\b{_STAFF}(?:'s)? (?:\w+ )?(?:attitude|demeanou?r)\b"
-    rf"|\b(?:attitude|demeanou?r) of{_SUBJECT}{_STAFF}\b"
-    rf"|\b{_ASKING}{_SUBJECT}{_STAFF}{_TIGHT}{_STATE}\b"
+    # a member of staff's manner, conduct, or a write-up or firing
+    rf"|\b{_STAFF}'s (?:\w+ )?(?:attitude|demeanou?r|{_HR})\b"
+    rf"|\b(?:attitude|demeanou?r|{_HR}) of{_SUBJECT}{_STAFF}\b"
+    rf"|\b{_STAFF} (?:misconduct|conduct|behaviou?r)\b"
+    rf"|\b(?:fire|firing|terminat\w*|dismiss\w*|build\w* a case against|get rid of)"
+    rf"{_SUBJECT}{_STAFF}\b"
+    # asked of a member of staff
+    rf"|\b{_ASKING}{_SUBJECT}{_STAFF}{_TIGHT}(?:{_PLACE}{_UNTIL}|{_MANNER}\b)"
     rf"|\b{_ASKING}{_SUBJECT}{_STAFF}(?:'s)?{_ASKED}{_DUTY}\b"
     rf"|{_QUESTION_START}{_WHEN} {_AUX}{_SUBJECT}{_STAFF}{_TIGHT}{_COMINGS}\b"
     rf"|\b{_CHECK} {_WHEN}{_SUBJECT}{_STAFF}{_TIGHT}{_COMINGS}\b"
+    rf"|\b{_ASKING}{_SUBJECT}{_STAFF}{_TIGHT}{_COMINGS}{_AT_A_TIME}"
     rf"|\b{_ASKING}{_ASKED}(?:desks?|posts?|stations?|counters?)"
     rf"(?: was| were)? left unattended by (?:the |a )?(?:\w+ )?{_STAFF}\b"
+    # told of a member of staff, as a complaint
+    rf"|{_TOLD}{_STAFF}{_TIGHT}(?:(?:away from|gone from|absent from|off|not at|out of)"
+    rf" (?:(?:the|their|his|her|its) )?(?:\w+ ){{0,2}}?{_PLACE_NOUN}{_UNTIL}|{_BAD_MANNER}\b"
+    rf"|(?:left|leaving|abandon\w*) (?:the|their|his|her)? ?(?:desks?|posts?|stations?"
+    rf"|counters?){_UNTIL})"
     # abandoning one's post is said of how someone did their job, asked or not
     r"|\babandon\w* (?:their|his|her) (?:posts?|desks?|stations?|counters?)\b"
     # a member of staff's times, asked for or named as the purpose ("clerk arrival time
@@ -199,7 +274,11 @@ _STAFF_MONITORING = re.compile(
     rf"|(?:\b{_ASKING}{_SUBJECT}|{_QUESTION_START}(?:{_THE}[^\w.;?!]+){{0,6}}?){_STAFF}(?:'s)?"
     rf" (?:\w+ )?{_TIMES}\b"
     rf"|(?:\b{_ASKING}{_SUBJECT}|{_QUESTION_START}(?:{_THE}[^\w.;?!]+){{0,6}}?){_TIMES} of"
-    rf"{_SUBJECT}{_STAFF}\b",
+    rf"{_SUBJECT}{_STAFF}\b"
+    # who was at the desk, with no staff word ("Who was working the desk at 3pm?")
+    rf"|{_QUESTION_START}(?:who|(?:was|were|is) (?:anyone|anybody|someone|somebody|nobody"
+    r"|no one)) (?:was |were |is )?(?:working|on duty|on shift|covering|staffing|manning|at"
+    rf"|on|behind) (?:the )?(?:\w+ ){{0,2}}?(?:desk|counter|post|station)s?{_UNTIL}",
     re.IGNORECASE,
 )
 
@@ -212,27 +291,49 @@ _STAFF_SIGNALS = re.compile(
     r"|(?:arriv|left|leav|came|come|went|go)\w*(?:\W+\w+){0,6}?\W+(?:late|early)"
     r"|clock(?:ed|ing|s)? (?:in|out)|punctual\w*|attendance|timesheets?|time ?cards?"
     r"|(?:cell ?|smart ?)?phones?|texting|performance|productiv\w*|evaluat\w*"
-    r"|apprais\w*|disciplin\w*|slack\w*|idle|loafing"
+    r"|apprais\w*|disciplin\w*|slacking|slacker|idle|loafing"
     r"|(?:annual|yearly|job|staff) reviews?|dress code|customer service quality"
     r"|(?:see|check|find out|know|confirm|verify|which|whether) who (?:was|were|is) "
     r"(?:working|on duty|on shift|covering|staffing|at the desk)"
     r"|(?:desk|shift) coverage"
     # red team, session 17: "HR file", "coaching", "served per hour", "mobile"
-    r"|hr (?:files?|records?|purposes|complaints?)|for hr|coaching|(?:served|helped|handled)"
-    r"(?:\W+\w+){0,3}?\W+per (?:hour|day|shift)|mobiles?"
+    r"|hr (?:files?|records?|purposes|complaints?)|for hr|coaching"
+    r"|(?:served|helped|handled|shelved|processed|checked out)"
+    r"(?:\W+\w+){0,3}?\W+(?:per|an|in an|each|every) (?:hour|day|shift)|mobiles?"
     r"|(?:left|leav\w*|went home) before (?:closing|the end of)"
     # helper-75's red team, session 20: "gather evidence for the clerk's write-up"
     r"|written up|written warnings?|reprimand\w*"
-    r"|(?:desks?|counters?|posts?|stations?)(?: (?:was|were|is|are|being|left))* (?:un)?(?:staffed|covered|manned))\b",
+    r"|(?:desks?|counters?|posts?|stations?)(?: (?:was|were|is|are|being|left|sat))*"
+    r" (?:un)?(?:staffed|covered|manned)|(?:desks?|counters?) (?:was|were|is|are|sat|left)"
+    r" (?:empty|unstaffed|uncovered|unmanned)"
+    # helper-76, session 21: hours worked, overtime, time away from the work
+    r"|overtime|hours worked|(?:bathroom|restroom|smoke|smoking|coffee) (?:trips|breaks)"
+    r"|personal (?:calls?|errands?|business|browsing)|earbuds|netflix|youtube"
+    r"|how many hours (?:did|does|do|has|have)"
+    r"|(?:^|(?<=[.;:?!,\n] ))(?:was|were|is) the (?:\w+ )?(?:desk|counter)s? (?:empty|unstaffed"
+    r"|uncovered|unmanned))\b",
     re.IGNORECASE,
 )
 # A signal's word used of something else, not read as a signal (helper-75's red team,
-# session 20): a late fee, a break-in, a phone that was stolen, an incident during a
-# shift ("During the evening shift a patron assaulted the clerk").
+# session 20, and helper-76's, session 21): a late fee or a late book, late at night, a
+# break-in, a phone stolen or used against staff, something that happened during or at
+# the end of a shift, a medical evaluation.
 _NOT_SIGNALS = re.compile(
-    r"\b(?:late (?:fees?|fines?|charges?|returns?)|break-?ins?"
+    r"\b(?:late (?:fees?|fines?|charges?|returns?|books?|items?"
+    r"|(?:last |on |that |this |at |in the )?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day )?"
+    r"(?:night|evening|afternoon))|break(?:-| )?ins?|break(?:ing)? into|broke(?:n)? into"
     r"|(?:phones?|mobiles?) (?:was|were|got|had been) (?:stolen|taken|snatched|grabbed)"
-    r"|stolen (?:\w+ )?(?:phones?|mobiles?)|during (?:the|a|an|this|that|one) (?:\w+ )?shift)\b",
+    r"|(?:stole|stolen|grabbed|snatched|took|taken|broke|broken|smashed)(?: [\w']+){0,3}?"
+    r" (?:cell |smart )?(?:phones?|mobiles?)"
+    r"|(?:library|desk|office|work|pay|the man's|the patron's|the suspect's) phones?"
+    r"|phones? to call|(?:called|call) 911|mobile crisis|text\w* threats?"
+    r"|phone with (?:911|the police|police|dispatch)|(?:children's|kids'|musical|theatre|theater"
+    r"|puppet|magic|dance|live) performance"
+    r"|(?:during|at the end of|after|at|on) (?:the|a|an|this|that|one|her|his|their) (?:\w+ )?"
+    r"shift(?: change)?|shift change"
+    r"|(?:paramedics|emts?|medics|doctors?|nurses?|medical(?:ly)?|hospital|psychiatric|psych)"
+    r" evaluat\w*|evaluat\w* (?:at|by) (?:the )?(?:hospital|paramedics|emts?|er)"
+    r"|hospital for (?:an |a medical )?evaluation)\b",
     re.IGNORECASE,
 )
 # A title's dot does not end a sentence ("Did Ms. Lopez, the clerk, leave her post?").
@@ -272,14 +373,29 @@ def staff_monitoring_signals(text: str, staff_names: Iterable[str] = ()) -> tupl
                 " ".join(normal[m.start() : m.end()].lower().split())
                 for m in words.finditer(masked)
             }
+        # a name with or without its accents, its hyphen a space or a part of its own
+        # ("Jose" for "José García", "Mary Jo" for "Mary-Jo Lee": helper-76)
+        plain = _unaccented(normal)
         for name in names:
-            parts = {name, *(p for p in name.split() if p.casefold() not in _ROLE_WORDS)}
+            bare = _unaccented(name)
+            parts = {
+                bare,
+                bare.replace("-", " "),
+                *(p for p in re.split(r"[\s-]+", bare) if p.casefold() not in _ROLE_WORDS),
+            }
             for part in sorted(p for p in parts if len(p.strip(".,'")) >= 2):
                 pattern = rf"(?<!\w){re.escape(part.strip('.,'))}(?!\w)"
-                if re.search(pattern, normal, re.IGNORECASE):
+                if re.search(pattern, plain, re.IGNORECASE):
                     found.add(f"staff member {name!r}")
                     break
     return tuple(sorted(found))
+
+
+def _unaccented(text: str) -> str:
+    """``text`` without its accents: "José" as "Jose"."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 # Places where people expect privacy (R12; 720 ILCS 5/26-4), as a location text may name
