@@ -209,7 +209,6 @@ def create_app(
         site_zone=lambda: desk().zone().key,
         counted=counted,
     )
-    app.jinja_env.filters["for_browser"] = for_browser
     app.jinja_env.filters["as_notice"] = as_notice
     app.teardown_appcontext(lambda _e: None)
     return app
@@ -368,7 +367,7 @@ def _error(status: int, message: str, *, rule: str = "", recorded: bool = False)
     web = g.get("web")
     signed_in = {"me": me(), "logout_form": LogoutForm()} if web is not None else {}
     body = render_template(
-        "error.html", status=status, message=for_browser(message), rule=rule,
+        "error.html", status=status, message=message, rule=rule,
         recorded=recorded, **signed_in,
     )  # fmt: skip
     return Response(body, status=status, mimetype="text/html")
