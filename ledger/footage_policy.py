@@ -215,6 +215,8 @@ _TOLD = (
 # nothing about the clerk), and not "who" ("a patron who hit the clerk who left her post").
 _ASKED = r"[^\w.;?!]+(?:(?!who\b|whom\b|whose\b)\w+[^\w.;?!]+){0,4}?"
 _TIMES = r"(?:arrival|departure|start|finish|clock-?in|clock-?out) times?"
+# Asked for, or named as the purpose itself at its start ("clerk arrival time on Monday").
+_ASKED_OR_NAMED = rf"(?:\b{_ASKING}{_SUBJECT}|{_QUESTION_START}(?:{_THE}[^\w.;?!]+){{0,6}}?)"
 # Arriving and leaving, asked when ("What time did the clerk get in this morning?"), or
 # asked with a time ("Did the clerk leave at 4:30 instead of 5?": helper-76).
 _COMINGS = (
@@ -236,8 +238,10 @@ _WATCHING = (
     r"|check\w* up on)[^\w.;?!]+(?:(?:how|whether|if|when|what|"
     rf"{_THE})[^\w.;?!]+){{0,6}}?{_STAFF}\b{_NOT_PERSON}"
 )
-_HR = r"(?:write-?ups?|warnings?|reprimands?|personnel files?|termination|firing|dismissal"
-_HR += r"|conduct|behaviou?r|misconduct)"
+_HR = (
+    r"(?:write-?ups?|warnings?|reprimands?|personnel files?|termination|firing|dismissal"
+    r"|conduct|behaviou?r|misconduct)"
+)
 _STAFF_MONITORING = re.compile(
     rf"\b{_STAFF}\b(?:\W+\w+){{0,5}}?\W+{_EVAL}|\b{_EVAL}(?:\W+\w+){{0,5}}?\W+{_STAFF}\b"
     rf"|{_WATCHING}"
@@ -271,10 +275,8 @@ _STAFF_MONITORING = re.compile(
     r"|\babandon\w* (?:their|his|her) (?:posts?|desks?|stations?|counters?)\b"
     # a member of staff's times, asked for or named as the purpose ("clerk arrival time
     # on Monday"), not known by a stalker ("the man seems to know the clerk's finish time")
-    rf"|(?:\b{_ASKING}{_SUBJECT}|{_QUESTION_START}(?:{_THE}[^\w.;?!]+){{0,6}}?){_STAFF}(?:'s)?"
-    rf" (?:\w+ )?{_TIMES}\b"
-    rf"|(?:\b{_ASKING}{_SUBJECT}|{_QUESTION_START}(?:{_THE}[^\w.;?!]+){{0,6}}?){_TIMES} of"
-    rf"{_SUBJECT}{_STAFF}\b"
+    rf"|{_ASKED_OR_NAMED}{_STAFF}(?:'s)? (?:\w+ )?{_TIMES}\b"
+    rf"|{_ASKED_OR_NAMED}{_TIMES} of{_SUBJECT}{_STAFF}\b"
     # who was at the desk, with no staff word ("Who was working the desk at 3pm?")
     rf"|{_QUESTION_START}(?:who|(?:was|were|is) (?:anyone|anybody|someone|somebody|nobody"
     r"|no one)) (?:was |were |is )?(?:working|on duty|on shift|covering|staffing|manning|at"
