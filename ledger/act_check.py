@@ -71,6 +71,8 @@ VERIFIED = "ledger.verification_records:VerificationRecord.LedgerVerified"
 ACT_WINDOW = 65_536
 MAX_SESSION = MAX_UNLOCK + CLOCK_TOLERANCE  # the longest unlock a site may give, vouched
 RECORD_ISSUED = "ledger.disclosure_records:DisclosureRecord.RecordIssued"
+REQUEST_EVENTS = "ledger.disclosure:Request."
+SITE_EVENTS = "ledger.site:Site."
 
 
 @dataclass
@@ -573,9 +575,14 @@ class DeepActChecker(ActChecker):
         super().__init__(**kw)
         self.decode = decode
         self.policy = Timeline()
-        # each request's releases (its aggregate id -> their inventory digests, in order),
-        # so that each disclosure record is checked against the release it describes
-        self.releases: dict[UUID, list[str]] = {}
+        # each request as its events so far make it (its aggregate id -> the aggregate),
+        # and what a disclosure record states of each of its releases, as it stood then
+        # (``record_body``), so that each release is judged by the rules and each record
+        # against the release it describes; and the site (its policy versions, and the
+        # library, log and time zone a record names)
+        self.requests: dict[UUID, Any] = {}
+        self.bodies: dict[UUID, list[dict[str, Any]]] = {}
+        self.sites: dict[UUID, Any] = {}
 
     def close(self, act: PendingAct, record: bytes) -> Damage | None:
         before = self.last_time
@@ -586,7 +593,9 @@ class DeepActChecker(ActChecker):
             before = None  # the Director's correction is timed before what it sets aside
         key = self.last_signer
         assert key is not None and self.last_time is not None
-        moment = Statement.from_bytes(Envelope.from_bytes(record).statement).time
+        statement = Statement.from_bytes(Envelope.from_bytes(record).statement)
+        moment = statement.time
+        role = "director" if statement.delegation is not None else key.role  # as checked
         decoded = []
         for offset, (oid, version, topic, state) in enumerate(act.events):
             position = act.first + offset
@@ -615,7 +624,7 @@ class DeepActChecker(ActChecker):
                 )
         return (
             self._check_policy(decoded)
-            or self._check_records(decoded)
+            or self._check_records(decoded, role)
             or self._check_verifications(decoded, act.first)
         )
 
@@ -647,21 +656,49 @@ class DeepActChecker(ActChecker):
                 )
         return None
 
-    def _check_records(self, decoded: list[tuple[int, str, Any]]) -> Damage | None:
-        """A disclosure record handed out commits to exactly what it kept, and describes
-        a release of its request as the ledger recorded it (docs/DISCLOSURES.md)."""
+    def _check_records(self, decoded: list[tuple[int, str, Any]], role: str) -> Damage | None:
+        """Each release is one ``custodes request release`` would have recorded, judged
+        from the request as its events made it just before, by the signer's ``role``
+        (``ledger.release_rules``); a disclosure record handed out commits to exactly
+        what it kept, and states what the ledger recorded of its request at the release
+        it describes, part by part (docs/DISCLOSURES.md)."""
+        from ledger.disclosure_records import record_body, record_problem
+        from ledger.policy_params import default_params
+        from ledger.release_rules import release_problem
+
         for position, topic, event in decoded:
-            if topic == RELEASED:
-                self.releases.setdefault(event.originator_id, []).append(event.inventory_sha256)
+            if topic.startswith(SITE_EVENTS) or topic.startswith(REQUEST_EVENTS):
+                oid = event.originator_id
+                aggregates = self.requests if topic.startswith(REQUEST_EVENTS) else self.sites
+                before = aggregates.get(oid)
+                if topic == RELEASED and before is not None:
+                    site = self.site_state()
+                    in_force = site.policies.in_force(event.timestamp) if site else None
+                    params = in_force.params if in_force is not None else default_params()
+                    why = release_problem(before, event, role, params)
+                    if why is not None:
+                        return Damage(position, "not permitted", why)
+                try:
+                    after = aggregates[oid] = event.mutate(before)
+                except Exception as e:  # events out of order or unreadable
+                    return Damage(position, "edited", f"its aggregate's events do not replay ({e})")
+                if topic == RELEASED:
+                    self.bodies.setdefault(oid, []).append(record_body(after))
             elif topic == RECORD_ISSUED:
                 from ledger.disclosure import request_id
-                from ledger.disclosure_records import record_problem
 
-                released = self.releases.get(request_id(event.request_ref), [])
-                why = record_problem(event, released)
+                site = self.site_state()
+                named = {"library": site.library, "log_origin": site.log_origin,
+                         "time_zone": site.timezone} if site else {}  # fmt: skip
+                bodies = self.bodies.get(request_id(event.request_ref), [])
+                why = record_problem(event, bodies, named)
                 if why is not None:
                     return Damage(position, "edited", why)
         return None
+
+    def site_state(self) -> Any:
+        """The site as its events so far made it (one per ledger; None before it)."""
+        return next(iter(self.sites.values()), None)
 
     def _check_policy(self, decoded: list[tuple[int, str, Any]]) -> Damage | None:
         for position, topic, event in decoded:

@@ -6,9 +6,6 @@ Each refused step is recorded (``refuse``) and raises ``NotPermitted`` naming it
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -17,6 +14,13 @@ from ledger import policy, sitetime
 from ledger import rules as r
 from ledger.disclosure_intake import DisclosureIntake, OrderScope, nonblank, optional
 from ledger.errors import InvalidInput, StaleForm
+from ledger.release_rules import (
+    decision_refusal,
+    field_checks,
+    footage_refusal,
+    inventory_digest,
+    recipient_refusal,
+)
 from ledger.text import REASON, REFERENCE
 
 if TYPE_CHECKING:
@@ -28,61 +32,6 @@ __all__ = ["DisclosureCommands", "OrderScope", "inventory_digest"]
 
 # ledger.disclosure (and ledger.patrons) are imported where they are used: a command
 # that touches no request (a footage act) does not build their event classes (issue 16).
-
-
-def inventory_digest(ref: str, fields: Sequence[str], footage: Sequence[dict[str, str]], to: str,
-                     method: str, *, redacted: bool | None = None,
-                     period: Sequence[str] | None = None) -> str:  # fmt: skip
-    """SHA-256 of the canonical release inventory, so a copy given out can be matched (R7):
-    what was released, to whom and how, whether the footage left blurred, and the dates of
-    the records (the last two only when the release has them, so a release of fields alone
-    digests as before)."""
-    doc: dict[str, Any] = {
-        "request": ref, "fields": sorted(fields), "footage": footage, "to": to, "method": method,
-    }  # fmt: skip
-    if redacted is not None:
-        doc["redacted"] = redacted
-    if period is not None:
-        doc["period"] = list(period)
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
-
-
-def _name_words(text: str) -> set[str]:
-    """The words of a person's name that identify them (two letters or more; a rank or an
-    initial does not)."""
-    ranks = {"ofc", "officer", "sgt", "sergeant", "det", "detective", "lt", "cpl", "dep",
-             "deputy", "trooper", "agent", "capt", "captain", "chief", "mr", "ms", "mrs"}  # fmt: skip
-    return {w for w in re.findall(r"[^\W\d_]{2,}", text.casefold()) if w not in ranks}
-
-
-# Words that say which office of a court receives a release, not who.
-_COURT_ROLES = frozenset({"clerk", "deputy", "bailiff", "office", "of", "the", "for", "county",
-                          "circuit", "court", "judge", "hon", "honorable", "attn",
-                          "attention"})  # fmt: skip
-
-# Words that say how a guardian is related to the minor, not who they are.
-_RELATIONS = frozenset({"parent", "mother", "father", "mom", "dad", "guardian", "legal",
-                        "stepmother", "stepfather", "foster", "grandmother", "grandfather",
-                        "grandparent"})  # fmt: skip
-
-# Where a recipient check fails: --to names the recipient and nobody and nothing else.
-NAME_ONLY = "--to names the recipient only; how it was handed over goes in --method"
-
-
-def _names_only(person: str, to: str, *, relations: frozenset[str] = frozenset()) -> bool:
-    """``to`` names ``person`` and nobody else: every word of it, a rank, title or
-    initial aside (and for a guardian a relation such as "mother"), is a word of
-    ``person``'s name, and every word of the name is there. So a shared family name
-    ("John Doe" for Jane Doe) does not pass, nor someone else who mentions them ("Bob
-    Smith, Jane Doe's neighbour", "Jane Doe's mother", "Bruce Lee" for the officer Lee),
-    nor someone named beside them ("Jane Doe, and her neighbour Bob Smith"). Red team
-    (session 17): only the name before the first comma was read; the review of that fix
-    found any list of words an aside may use either refused what a clerk types or let
-    another recipient through ("Jane Doe, copy to father"): every word counts now."""
-    if re.search(r"['\u2019]s\b", to):  # a possessive names someone else's person
-        return False
-    wanted, named = _name_words(person), _name_words(to)
-    return bool(wanted) and (named == wanted or set() != named - relations == wanted - relations)
 
 
 def _fresh(request: Request, opened_at: int | None) -> None:
@@ -214,138 +163,39 @@ class DisclosureCommands(DisclosureIntake):
         to = nonblank(to, "the recipient (--to)")
         method = nonblank(method, "the method (--method)", REFERENCE, no_card_numbers=True)
         plan = policy.releasable_fields(self.facts_of(request))
-        decision = request.decision
         refuse = lambda rule, why: self.refuse(  # noqa: E731
             who, "request release", rule, f"{why}; nothing was released", subject=request.ref
         )
-        viewers = self.policy_params().archive_viewer_roles  # R16, R28
-        if segments and who.role not in viewers:
-            refuse(
-                r.FOOTAGE_ARCHIVE_ACCESS,
-                f"{who.name} ({who.role.replace('_', ' ')}) may not release footage: archived "
-                "footage is for the "
-                + " and the ".join(
-                    v.replace("_", " ").title() for v in sorted(viewers, key="director".__ne__)
-                ),
-            )
+        params = self.policy_params()  # R28
+        # the checks a recorded release must pass are ledger.release_rules', so that
+        # `verify --deep` judges every recorded release by the same rules
+        if segments and (no := footage_refusal(who.name, who.role, params)) is not None:
+            refuse(*no)
         _fresh(request, opened_at)  # the member may release: is the form still current?
-        if decision is None and plan.basis != "guardian":
-            refuse(
-                r.POLICY_DIRECTOR_DECIDES,
-                f"nothing is released before the Director decides {request.ref} "
-                f"(custodes request decide {request.ref} --approve|--deny --reason ...)",
-            )
-        if decision is not None and not decision["approved"]:
-            refuse(r.POLICY_DENY_BY_DEFAULT, f"the Director denied {request.ref}")
+        if (no := decision_refusal(request, plan.basis)) is not None:
+            refuse(*no)
         if plan.basis == "court_order" and (conflict := self.order_scan_conflict(request)):
             refuse(r.LRCA_COURT_ORDER, conflict)
-        follow_up = request.follow_up or {}
-        if follow_up.get("state") == "resolved":
-            refuse(
-                r.LRCA_EMERGENCY_FOLLOWUP,
-                f"the follow-up of {request.ref} was resolved ({follow_up['resolution']}): "
-                "nothing more is released on it; a further release is a new request",
-            )
-        if not request.decision_current():
-            refuse(
-                r.POLICY_DIRECTOR_DECIDES,
-                f"a court order, the officer's form or counsel's review was recorded on "
-                f"{request.ref} after the Director decided; she decides again on what is now "
-                f"before her (custodes request decide {request.ref} --approve|--deny --reason ...)",
-            )
-        approved_footage = decision["approved_footage"] if decision else []
         facts = self.facts_of(request)
         order = facts.court_order if plan.basis == "court_order" else None
         if order is not None and period is None and (order.scope_from or order.scope_to):
             period = (order.scope_from or date.min, order.scope_to or now.date())
-        checks = policy.check_release(
-            plan,
-            fields,
-            segments,
-            approved_footage,
-            order=order,
-            period=period,
+        checks = field_checks(
+            request, plan, facts, fields, segments, period,
             footage_dates={s: self._site_days(s) for s in segments},
-        )
-        if decision is not None:  # facts may have changed: release no more than approved
-            checks += [
-                policy.refuse(
-                    plan.scope_rule,
-                    f"{f} was not approved by the Director",
-                    shared="not approved by the Director",
-                    subject=f.replace("_", " "),
-                )
-                for f in fields
-                if f not in decision["allowed_fields"] and f in plan.allowed_fields
-            ]
-        at_intake = {x["field"]: x for x in (request.emergency or {}).get("refused_at_intake", [])}
-        checks = [
-            policy.refuse(
-                r.LRCA_EMERGENCY_SCOPE,
-                f"{f} was refused when the request was taken in: {at_intake[f]['reason']}",
-                shared="refused when the request was taken in",
-                subject=f.replace("_", " "),
-            )
-            if f in at_intake
-            else d
-            for f, d in zip(fields, checks[: len(fields)], strict=True)
-        ] + checks[len(fields) :]
+        )  # fmt: skip
         # R13: footage due for destruction (or destroyed) leaves by no command, not only
         # by `footage export`: a hold keeps what an investigation still needs.
         checks += [self._footage().check_kept(s, now) for s in segments]
         refused = [d for d in checks if not d.allowed]
         if refused:
             refuse(*policy.explain_refusals(refused))
-        if plan.basis == "emergency":
-            form = request.emergency or {}
-            if " ".join(badge.split()).casefold() != form.get("badge_number", "").casefold():
-                refuse(
-                    r.LRCA_EMERGENCY_RECIPIENT,
-                    f"release only to the officer of the signed form (badge "
-                    f"{form.get('badge_number')}); the recipient's badge {badge or '(none)'} "
-                    "differs",
-                )
-            officer = form.get("officer_name", "")
-            if not _names_only(officer, to):
-                refuse(
-                    r.LRCA_EMERGENCY_RECIPIENT,
-                    f"release only to the officer of the signed form ({officer}); the recipient "
-                    f"{to!r} does not name them and only them, a rank aside ({NAME_ONLY})",
-                )
-            if method.casefold() != "in person":
-                refuse(r.LRCA_EMERGENCY_RECIPIENT, "an emergency release is made in person")
-        if plan.basis == "court_order" and who.role != "director":
-            # Red team (session 13, dashboard): staff recorded a court order's release to a
-            # newspaper by email. Staff release to the court, its requester or whoever
-            # served the order; anyone else is the Director's to decide.
-            served = request.court_order or {}
-            known = _name_words(" ".join([request.requester, str(served.get("court", "")),
-                                          str(served.get("served_by", ""))]))  # fmt: skip
-            named = _name_words(to)
-            if not (named & known and named <= known | _COURT_ROLES):
-                refuse(
-                    r.POLICY_DIRECTOR_DECIDES,
-                    f"a court order's release goes to the court, the requester "
-                    f"({request.requester}) or whoever served it "
-                    f"({served.get('served_by') or 'not recorded'}); {to!r} is someone else, "
-                    f"and only the Director releases to anyone else ({NAME_ONLY})",
-                )
-        # R4: the guardian who asked, whose guardianship was confirmed, and nobody else.
-        if plan.basis == "guardian" and not _names_only(
-            request.requester, to, relations=_RELATIONS
-        ):
-            refuse(
-                r.POLICY_MINOR_FINES,
-                "a minor's fines and fees are told only to the parent or legal guardian who "
-                f"asked ({request.requester}); the recipient {to!r} does not name them and only "
-                f"them, a title or relation aside ({NAME_ONLY})",
-            )
-        if segments and plan.basis == "foia" and not (redaction or {}).get("faces"):
-            refuse(
-                r.FOIA_7_1C,
-                "footage released under FOIA is redacted (faces and any regions given): "
-                f"release it with: custodes footage export SEGMENT --request {request.ref} ...",
-            )
+        no = recipient_refusal(
+            request, plan.basis, role=who.role, to=to, method=method, badge=badge,
+            segments=segments, redacted=bool((redaction or {}).get("faces")),
+        )  # fmt: skip
+        if no is not None:
+            refuse(*no)
         inventory = []
         for seg in segments:
             info = self._footage().segment_info(seg)

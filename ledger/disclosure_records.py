@@ -20,11 +20,15 @@ those the recipient was given, and the ledger never holds circulation data at al
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ledger.domain import LedgerAggregate
 from ledger.evidence import RECORD_FORMAT, record_digest, record_id
+
+if TYPE_CHECKING:
+    from ledger.disclosure import Request
 
 
 def _utc(t: datetime | None) -> str | None:
@@ -62,17 +66,34 @@ class DisclosureRecord(LedgerAggregate):
         self.record = record
 
 
-def build_record(
-    view: dict[str, Any], number: int, *, library: str, log_origin: str, time_zone: str,
-    issued_by: dict[str, str], issued_at: datetime, nonce: str,
-) -> dict[str, Any]:  # fmt: skip
-    """The record of release ``number`` (1-based) of the request ``view``
-    (``Ledger.request_view``): plain JSON values, times in UTC."""
-    release = view["releases"][number - 1]
-    order, emergency = view.get("court_order"), view.get("emergency")
+def request_at_release(events: Iterable[Any], number: int) -> Request | None:
+    """The request as it stood when its release ``number`` (1-based) was recorded, from
+    its events in order, or None (it has no such release). A record describes that
+    moment: a decision, a counsel's review or an order recorded afterwards is not what
+    the release rested on (red team, session 21: a record issued after a later denial
+    said "denied" of a release made on an approval)."""
+    from ledger.disclosure import Request
+
+    request: Any = None
+    for event in events:
+        request = event.mutate(request)
+        if isinstance(event, Request.DisclosureReleased) and len(request.releases) == number:
+            return cast("Request", request)
+    return None
+
+
+def record_body(request: Request) -> dict[str, Any]:
+    """What a record states of ``request``'s last release, from the request as it stood
+    then (``request_at_release``): the request, the legal basis with its documents'
+    hashes, the Director's decision and the release. Plain JSON values, times in UTC.
+    ``custodes verify --deep`` rebuilds it from the events and compares it with every
+    record kept, part by part."""
+    number = len(request.releases)
+    release = request.releases[-1]
+    order, emergency = request.court_order, request.emergency
     basis: dict[str, Any] = {"basis": release["basis"]}
     if order is not None and release["basis"] == "court_order":
-        review = view.get("counsel_review") or {}
+        review = request.counsel_review or {}
         basis["court_order"] = {
             "kind": order["kind"],
             "signed_by_judge": order["signed_by_judge"],
@@ -101,19 +122,15 @@ def build_record(
             "imminent_danger": emergency["imminent_danger"],
             "identification_purpose": emergency["identification_purpose"],
         }
-    decision = view.get("decision")
+    decision = request.decision
     return {
-        "format": RECORD_FORMAT,
-        "library": library,
-        "log_origin": log_origin,
-        "time_zone": time_zone,  # the site's, in which record.txt shows the times
         "request": {
-            "ref": view["ref"],
-            "requester_kind": view["requester_kind"],
-            "requester": view["requester"],
-            "received_at": _utc(view["received_at"]),
-            "records_asked": list(view["records"]),
-            "case_number": view.get("case_number"),
+            "ref": request.ref,
+            "requester_kind": request.requester_kind,
+            "requester": request.requester,
+            "received_at": _utc(request.received_at),
+            "records_asked": list(request.records),
+            "case_number": request.case_number,
         },
         "legal_basis": basis,
         "decision": None
@@ -132,40 +149,85 @@ def build_record(
             "to": release["to"],
             "recipient_badge": release["recipient_badge"],
             "method": release["method"],
-            "period": release["period"],
+            "period": None if release["period"] is None else list(release["period"]),
             "redacted": release["redacted"],
             "by": release["by"],
             "at": _utc(release["at"]),
             "inventory_sha256": release["inventory_sha256"],
         },
+    }
+
+
+def build_record(
+    request: Request, *, library: str, log_origin: str, time_zone: str,
+    issued_by: dict[str, str], issued_at: datetime, nonce: str,
+) -> dict[str, Any]:  # fmt: skip
+    """The record of ``request``'s last release, ``request`` as it stood when that release
+    was recorded (``request_at_release``)."""
+    return {
+        "format": RECORD_FORMAT,
+        "library": library,
+        "log_origin": log_origin,
+        "time_zone": time_zone,  # the site's, in which record.txt shows the times
+        **record_body(request),
         "issued": {**issued_by, "at": _utc(issued_at)},
         "nonce": nonce,
     }
 
 
-def record_problem(event: Any, released: list[str]) -> str | None:
-    """What is wrong with a recorded disclosure record (``custodes verify --deep``), or
-    None: the record it keeps must be the one its id and digest commit to, and describe
-    release ``number`` of its request as the ledger recorded it before (``released``: the
-    inventory digests of that request's releases so far, in order)."""
-    from ledger.disclosure_commands import inventory_digest
+# The parts of a record, as people read them in a message.
+_PARTS = {
+    "request": "request",
+    "legal_basis": "legal basis",
+    "decision": "decision",
+    "release": "release",
+}
 
+
+def record_problem(event: Any, bodies: list[dict[str, Any]], site: dict[str, str]) -> str | None:
+    """What is wrong with a recorded disclosure record (``custodes verify --deep``), or
+    None. The record it keeps must be the one its id and digest commit to; it must state,
+    part by part, what ``record_body`` rebuilds from the events of its request as they
+    stood at that release (``bodies``: one per release of the request so far, in order);
+    it must name the library, log and time zone of the site (``site``), and as its issuer
+    the member who signed its act, at its recorded time. Red team, session 21: a record
+    built by hand, naming another requester, a counsel's review never recorded or a
+    release time before the decision, was signed with a member's own key and passed,
+    since only the release's inventory digest was compared."""
     record = getattr(event, "record", None)
     if not isinstance(record, dict):
         return "it keeps no disclosure record to check"
     digest = record_digest(record)
     if digest != event.record_digest or record_id(digest) != event.originator_id:
         return "the disclosure record it keeps is not the one its id commits to"
-    release, ref = record["release"], record["request"]["ref"]
-    number = release["number"]
-    if not 1 <= number <= len(released):
+    release, ref = record.get("release") or {}, (record.get("request") or {}).get("ref")
+    number = release.get("number")
+    if not isinstance(number, int) or not 1 <= number <= len(bodies):
         return f"it is the record of release {number} of {ref}, which the ledger does not hold"
-    computed = inventory_digest(
-        ref, release["fields"], release["footage"], release["to"], release["method"],
-        redacted=release["redacted"], period=release["period"],
-    )  # fmt: skip
-    if computed != release["inventory_sha256"] or computed != released[number - 1]:
-        return f"its record does not describe release {number} of {ref} as the ledger recorded it"
+    body = bodies[number - 1]
+    issued = {"name": event.actor, "role": event.actor_role, "at": _utc(event.timestamp)}
+    expected = {"format": RECORD_FORMAT, **site, **body, "issued": issued}
+    if set(record) - {"nonce"} != set(expected):
+        extra = sorted(set(record) - set(expected) - {"nonce"})
+        missing = sorted(set(expected) - set(record))
+        return (
+            f"its record of release {number} of {ref} has parts no record has ({extra}) "
+            f"or lacks some ({missing})"
+        )
+    for part, words in _PARTS.items():
+        if record[part] != body[part]:
+            return (
+                f"its record does not describe release {number} of {ref} as the ledger "
+                f"recorded it: its {words} differs"
+            )
+    for part in ("format", *site):
+        if record[part] != expected[part]:
+            return f"its record names {part.replace('_', ' ')} {record[part]!r}, not the site's"
+    if record["issued"] != issued:
+        return (
+            f"its record says it was issued by {record['issued']}, but {event.actor} "
+            f"({event.actor_role}) recorded it at {issued['at']}"
+        )
     return None
 
 
@@ -175,5 +237,7 @@ __all__ = [
     "build_record",
     "record_digest",
     "record_id",
+    "record_body",
     "record_problem",
+    "request_at_release",
 ]

@@ -11,6 +11,7 @@ from uuid import UUID
 from ledger import rules
 from ledger.application import LedgerBase
 from ledger.errors import InvalidInput, NotFound
+from ledger.text import counted
 
 # Who may hand a record out, besides the member who recorded the release.
 ISSUERS = ("director", "business_manager")
@@ -26,17 +27,18 @@ class DisclosureRecordCommands(LedgerBase):
         and a member who may not know of the request is answered as for one that does not
         exist (``request_for``).
         Issuing it again gives a new record (a new nonce), recorded again."""
+        from ledger.disclosure import request_id
         from ledger.disclosure_records import (
             DisclosureRecord,
             build_record,
             record_digest,
             record_id,
+            request_at_release,
         )
 
         # a member outside the request's scope learns nothing, as with `request show`
         ref = self.request_for(ref, actor=actor, action="request record")  # type: ignore[attr-defined]
-        view: dict[str, Any] = self.request_view(ref)  # type: ignore[attr-defined]
-        releases = view["releases"]
+        releases = self._request(ref).releases  # type: ignore[attr-defined]
         if not releases:
             raise InvalidInput(
                 f"nothing was released on {ref}: a disclosure record is of a release "
@@ -44,16 +46,21 @@ class DisclosureRecordCommands(LedgerBase):
             )
         number = len(releases) if release is None else release
         if not 1 <= number <= len(releases):
-            raise NotFound(f"{ref} has {len(releases)} release(s); there is no release {number}")
+            raise NotFound(
+                f"{ref} has {counted(len(releases), 'release')}; there is no release {number}"
+            )
         member = self.member(actor)
         released_by = releases[number - 1]["by"]
         roles = () if member is not None and member.name == released_by else ISSUERS
         who = self.authorize(actor, "request record", roles, rules.READ_CONFIDENTIAL, subject=ref)
         now = self.clock()
         site = self.site()
+        # the request as it stood at that release, not as it is now (a later decision or
+        # review is not what the release rested on)
+        then = request_at_release(self.repository.event_store.get(request_id(ref)), number)
+        assert then is not None, f"{ref} has release {number}"
         record = build_record(
-            view,
-            number,
+            then,
             library=site.library,
             log_origin=site.log_origin,
             time_zone=site.timezone,

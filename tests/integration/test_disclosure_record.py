@@ -253,6 +253,14 @@ def test_nothing_is_recorded_for_a_request_without_that_release_or_a_target_in_u
         ("fields", "does not describe release 1 of"),
         ("number", "record of release 2 of"),
         ("none", ""),
+        # red team, session 21: every stated fact is compared, not only the inventory
+        ("requester", "its request differs"),
+        ("officer", "its legal basis differs"),
+        ("decided", "its decision differs"),
+        ("released at", "its release differs"),
+        ("issuer", "its record says it was issued by"),
+        ("library", "names library"),
+        ("extra", "has parts no record has"),
     ],
 )
 def test_verify_deep_checks_each_record_against_the_release_it_describes(
@@ -274,6 +282,20 @@ def test_verify_deep_checks_each_record_against_the_release_it_describes(
             record["release"]["fields"] = ["address", "name", "phone"]
         elif change == "number":
             record["release"]["number"] = 2
+        elif change == "requester":
+            record["request"]["requester"] = "Sgt. Someone Else"
+        elif change == "officer":
+            record["legal_basis"]["emergency"]["officer_name"] = "Someone Else"
+        elif change == "decided":
+            record["decision"]["by"] = STAFF
+        elif change == "released at":
+            record["release"]["at"] = "2020-01-01T00:00:00Z"
+        elif change == "issuer":
+            record["issued"]["name"] = BM
+        elif change == "library":
+            record["library"] = "Another Library"
+        elif change == "extra":
+            record["note"] = "approved by the court"
         return record
 
     monkeypatch.setattr(disclosure_records, "build_record", misstated)
@@ -288,6 +310,28 @@ def test_verify_deep_checks_each_record_against_the_release_it_describes(
     assert deep.damage is not None
     assert (deep.damage.position, deep.damage.kind) == (result.event_position, "edited")
     assert says in deep.damage.detail
+
+
+def test_the_record_states_the_request_as_it_stood_at_the_release(
+    released: tuple[Ledger, str], tmp_path: Path
+) -> None:
+    """Red team, session 21: the Director's denial recorded after the release read, in the
+    record of that release, as the decision it rested on. The record is of the release as
+    recorded; what came after is the request's history, not the release's basis."""
+    from ledger.integrity import deep_checker, verify_chain
+
+    ledger, ref = released
+    ledger.decide(ref, approve=False, reason="no further release", actor=DIRECTOR)
+    ledger.clock.set(ledger.clock() + timedelta(minutes=5))
+    result = _write(ledger, ref, tmp_path / "record")
+    decision = result.record["decision"]
+    assert decision["approved"] is True and {"name", "phone"} <= set(decision["allowed_fields"])
+    assert decision["at"] <= result.record["release"]["at"]
+    readable = (tmp_path / "record" / "record.txt").read_text()
+    assert "approved" in readable and "denied" not in readable
+    assert ledger.datadir is not None
+    deep = verify_chain(open_chain(ledger.datadir), acts=deep_checker(ledger.mapper))
+    assert deep.damage is None
 
 
 def test_a_guardians_record_has_no_decision_and_says_fines_and_fees_only(

@@ -1,0 +1,125 @@
+"""`custodes verify --deep` judges every recorded release by the rules `custodes request
+release` applies (ledger.release_rules), from the request as its events made it before
+the release, on SQLite and PostgreSQL. Red team, session 21: a release recorded through
+the Python API, around the command, passed `verify --deep`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from ledger import rules
+from ledger.app import Ledger
+from ledger.integrity import deep_checker, open_chain, verify_chain
+from ledger.release_rules import inventory_digest
+from tests.integration.test_disclosure_ledger import (
+    CARD,
+    DIRECTOR,
+    STAFF,
+    open_request,
+    record_emergency,
+)
+from tests.integration.test_disclosure_ledger import ledger as ledger  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def approved(ledger: Ledger, now: datetime) -> Iterator[tuple[Ledger, str]]:  # noqa: F811
+    """An emergency request for a patron's registration, approved by the Director."""
+    ref = open_request(ledger, now, "law_enforcement", ["registration"], patron_card=CARD)
+    record_emergency(ledger, ref, now)
+    ledger.clock.set(now + timedelta(minutes=20))
+    ledger.decide(ref, approve=True, reason="emergency met", actor=DIRECTOR)
+    ledger.clock.set(now + timedelta(minutes=30))
+    yield ledger, ref
+
+
+def _around_the_command(ledger: Ledger, ref: str, actor: str, **kw: Any) -> None:
+    """Record a release as code that skips `release`'s checks would: the member signs it
+    with their own key, so the chain and the act are in order."""
+    from ledger.disclosure import Request
+
+    request = ledger._request(ref)
+    who = ledger.authorize(actor, "request release", (), rules.POLICY_DENY_BY_DEFAULT)
+    release: dict[str, Any] = dict(
+        fields=["name"], footage=[], to="Lee Officer", recipient_badge="4471",
+        method="in person", period=None, basis="emergency", redacted=None,
+    )  # fmt: skip
+    release.update(kw)
+    release.setdefault(
+        "inventory_sha256",
+        inventory_digest(ref, release["fields"], release["footage"], release["to"],
+                         release["method"], redacted=release["redacted"],
+                         period=release["period"]),
+    )  # fmt: skip
+    request.trigger_event(
+        Request.DisclosureReleased, **release, **ledger._common(who, ledger.clock())
+    )
+    ledger.save(request)
+
+
+def _deep(ledger: Ledger) -> Any:
+    assert ledger.datadir is not None
+    plain = verify_chain(open_chain(ledger.datadir))
+    assert plain.damage is None  # the chain and the signed acts are in order
+    return verify_chain(open_chain(ledger.datadir), acts=deep_checker(ledger.mapper)).damage
+
+
+def test_a_release_the_command_recorded_passes(approved: tuple[Ledger, str]) -> None:
+    ledger, ref = approved
+    ledger.release(
+        ref, fields=["name", "phone"], to="Sgt. Lee Officer", badge="4471",
+        method="in person", actor=STAFF,
+    )  # fmt: skip
+    assert _deep(ledger) is None
+
+
+@pytest.mark.parametrize(
+    "change,says",
+    [
+        ({}, ""),  # the same release as the command would record: no damage
+        ({"to": "Bob Smith, News Gazette", "method": "email"}, "LRCA-EMERGENCY-RECIPIENT"),
+        ({"recipient_badge": "9999"}, "badge 4471"),
+        ({"method": "email"}, "in person"),
+        ({"fields": ["circulation_history"]}, "circulation_history was not requested"),
+        ({"basis": "guardian"}, "basis 'guardian'"),
+        ({"inventory_sha256": "0" * 64}, "inventory digest does not match"),
+        (
+            {"footage": [{"segment_id": "lobby-1-x", "sha256": "0" * 64}]},
+            "may not release footage",
+        ),
+    ],
+)
+def test_a_release_recorded_around_the_command_is_damage(
+    approved: tuple[Ledger, str], change: dict[str, Any], says: str
+) -> None:
+    ledger, ref = approved
+    _around_the_command(ledger, ref, STAFF, **change)
+    damage = _deep(ledger)
+    if not says:
+        assert damage is None
+        return
+    assert damage is not None and damage.kind == "not permitted"
+    assert says in damage.detail
+
+
+@pytest.mark.parametrize("decided", ["no", "denied"])
+def test_a_release_with_no_decision_or_after_a_denial_is_damage(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+    decided: str,
+) -> None:
+    """The red team's case: staff released an emergency request's records with no
+    decision recorded; and a release after the Director denied."""
+    ref = open_request(ledger, now, "law_enforcement", ["registration"], patron_card=CARD)
+    record_emergency(ledger, ref, now)
+    ledger.clock.set(now + timedelta(minutes=10))
+    if decided == "denied":
+        ledger.decide(ref, approve=False, reason="not an emergency", actor=DIRECTOR)
+    _around_the_command(ledger, ref, STAFF)
+    damage = _deep(ledger)
+    assert damage is not None and damage.kind == "not permitted"
+    says = "before the Director decides" if decided == "no" else f"the Director denied {ref}"
+    assert says in damage.detail
