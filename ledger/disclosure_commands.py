@@ -21,7 +21,7 @@ from ledger.release_rules import (
     inventory_digest,
     recipient_refusal,
 )
-from ledger.text import REASON, REFERENCE
+from ledger.text import NAME, REASON, REFERENCE
 
 if TYPE_CHECKING:
     from ledger.disclosure import Request
@@ -162,7 +162,16 @@ class DisclosureCommands(DisclosureIntake):
             )
         to = nonblank(to, "the recipient (--to)")
         method = nonblank(method, "the method (--method)", REFERENCE, no_card_numbers=True)
+        # the badge is kept in clear like any free text (red team, session 21: a card
+        # number, a date of birth and an escape sequence were recorded as a badge)
+        badge = optional(badge, "the officer's badge (--badge)", NAME, no_card_numbers=True)
         plan = policy.releasable_fields(self.facts_of(request))
+        if badge and plan.basis != "emergency":
+            raise InvalidInput(
+                f"--badge is the badge of the officer of an emergency request's signed form; "
+                f"{request.ref} is released on the basis {plan.basis.replace('_', ' ')}, so "
+                "leave it out (the recipient goes in --to); nothing was recorded"
+            )
         refuse = lambda rule, why: self.refuse(  # noqa: E731
             who, "request release", rule, f"{why}; nothing was released", subject=request.ref
         )

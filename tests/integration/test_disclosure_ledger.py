@@ -208,6 +208,31 @@ def test_a_guardian_hears_a_minors_fines_and_fees_amounts_only(
         ledger.release(ref, fields=["titles"], to="Someone", method="desk", actor=STAFF)
 
 
+@pytest.mark.parametrize(
+    "badge,says",
+    [
+        ("4471", "leave it out"),  # a badge off the emergency path
+        ("2100 0123 4567", "card number"),
+        ("\x1b[2J4471", "control character"),
+        ("4471" * 40, "characters long"),
+    ],
+)
+def test_a_badge_is_for_an_emergency_release_and_is_checked_like_any_free_text(
+    ledger: Ledger, now: datetime, badge: str, says: str
+) -> None:
+    """Red team, session 21: --badge was recorded as typed on any release, in clear (a
+    card number, a date of birth, an escape sequence, 50,000 characters)."""
+    ref = open_request(
+        ledger, now, "parent_guardian", ["fines_fees"], patron_card=CARD, minor=True,
+        guardianship="birth certificate shown",
+    )  # fmt: skip
+    before = ledger.request_view(ref)["releases"]
+    with pytest.raises(InvalidInput, match=says):
+        ledger.release(ref, fields=["fines_total"], to="Someone", method="desk", badge=badge,
+                       actor=STAFF)  # fmt: skip
+    assert ledger.request_view(ref)["releases"] == before == []
+
+
 def test_a_foia_request_starts_the_clock_and_holds_the_responsive_footage(
     ledger: Ledger, now: datetime
 ) -> None:
