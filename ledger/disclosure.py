@@ -245,16 +245,24 @@ class Request(LedgerAggregate):
             )
 
     class AcknowledgementRecorded(LedgerAggregate.Event):
-        """The recipient's signed receipt of what was released (its scan's SHA-256)."""
+        """The recipient's signed receipt (its scan's SHA-256) of the releases it names,
+        by number. One recorded before session 22 names none: it acknowledges every
+        release before it (a request then had one receipt, and a second emergency
+        release could not be acknowledged: red team, session 21)."""
 
         signed_receipt_sha256: str
+        releases: list[int] | None = None
 
         def apply(self, aggregate: Request) -> None:
-            aggregate.acknowledgement = {
+            numbers = self.releases if self.releases is not None else aggregate.unacknowledged()
+            receipt = {
                 "signed_receipt_sha256": self.signed_receipt_sha256,
+                "releases": list(numbers),
                 "by": self.actor,
                 "at": self.timestamp,
             }
+            aggregate.acknowledgement = receipt
+            aggregate.acknowledgements.append(receipt)
 
     class FollowUpOpened(LedgerAggregate.Event):
         # R11: after an emergency release the Director seeks judicial review or links a
@@ -323,7 +331,8 @@ class Request(LedgerAggregate):
         # followed by an approval read as one approval everywhere but the history)
         self.earlier_decisions: list[dict[str, Any]] = []
         self.releases: list[dict[str, Any]] = []
-        self.acknowledgement: dict[str, Any] | None = None
+        self.acknowledgement: dict[str, Any] | None = None  # the latest receipt
+        self.acknowledgements: list[dict[str, Any]] = []  # every receipt, oldest first
         self.follow_up: dict[str, Any] | None = None
 
     @property
@@ -407,6 +416,11 @@ class Request(LedgerAggregate):
                 r["field"] for r in (self.emergency or {}).get("refused_at_intake", [])
             ),
         )
+
+    def unacknowledged(self) -> list[int]:
+        """The releases (1-based) no signed receipt names yet (R10)."""
+        done = {n for receipt in self.acknowledgements for n in receipt["releases"]}
+        return [n for n in range(1, len(self.releases) + 1) if n not in done]
 
     @property
     def released_fields(self) -> list[str]:

@@ -246,7 +246,8 @@ class DisclosureCommands(DisclosureIntake):
         return sitetime.local_day(info.recorded_start, zone), sitetime.local_day(last, zone)
 
     def acknowledge(self, ref: str, *, actor: str, signed_receipt_sha256: str) -> None:
-        """Record the recipient's signed receipt of what was released (R10)."""
+        """Record the recipient's signed receipt of what was released (R10): of every
+        release that has none yet, so each release of a request has its own receipt."""
         from ledger.disclosure import Request
 
         now = self.clock()
@@ -258,11 +259,16 @@ class DisclosureCommands(DisclosureIntake):
             raise InvalidInput("give the signed receipt's scan: --signed-receipt FILE")
         if not request.releases:
             raise InvalidInput(f"nothing has been released on {request.ref} to acknowledge")
-        if request.acknowledgement is not None:
-            raise InvalidInput(f"the acknowledgement of {request.ref} is recorded already")
+        waiting = request.unacknowledged()
+        if not waiting:
+            raise InvalidInput(
+                f"every release of {request.ref} is acknowledged already (a receipt covers "
+                "the releases recorded before it that had none); nothing was recorded"
+            )
         request.trigger_event(
             Request.AcknowledgementRecorded,
             signed_receipt_sha256=signed_receipt_sha256,
+            releases=waiting,
             **self._common(who, now),
         )
         self.save(request)

@@ -132,6 +132,8 @@ class DisclosureQueries(PatronCommands):
             "decision_current": q.decision_current(),
             "releases": q.releases,
             "acknowledgement": q.acknowledgement,
+            "acknowledgements": q.acknowledgements,
+            "unacknowledged": q.unacknowledged(),
             "follow_up": q.follow_up,
         }
 

@@ -7,6 +7,7 @@ become the copy of confidential data that the ledger avoids keeping (R22).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -274,6 +275,8 @@ class DisclosuresProjection(Projection):
             }
             if e.footage:
                 values["footage_redaction"] = "faces blurred" if e.redacted else "not redacted"
+            if row.acknowledgement != "none":  # a receipt covers the releases before it (R10)
+                values["acknowledgement"] = f"{LATER_RELEASE} (receipt pending)"
             if e.basis == "guardian" and row.decision == "pending":
                 # R4: staff told a guardian a minor's fines, which needs no decision (as
                 # ``Request.decision_state`` says; before 4 December 2026 the row stayed
@@ -281,7 +284,10 @@ class DisclosuresProjection(Projection):
                 values |= {"basis": "guardian", "decision": "not needed"}
             return values
         if kind == "AcknowledgementRecorded":
-            return {"acknowledgement": f"signed receipt sha256:{e.signed_receipt_sha256[:16]}"}
+            receipt = f"signed receipt sha256:{e.signed_receipt_sha256[:16]}"
+            if row.acknowledgement.startswith(LATER_RELEASE):  # of the later release, too
+                receipt = f"signed receipts, the last sha256:{e.signed_receipt_sha256[:16]}"
+            return {"acknowledgement": receipt}
         if kind == "FollowUpOpened":
             return {"follow_up": "open"}
         if kind == "FollowUpResolved":
@@ -290,6 +296,18 @@ class DisclosuresProjection(Projection):
                 what = f"court order {e.court_order_request}"
             return {"follow_up": f"resolved: {what}"}
         return {}
+
+
+# The register's acknowledgement once a release follows a receipt (R10).
+LATER_RELEASE = "a later release"
+
+
+def release_numbers(numbers: Sequence[int]) -> str:
+    """ "release 2", "releases 1 and 2", "releases 1, 2 and 3"."""
+    words = [str(n) for n in numbers]
+    if len(words) == 1:
+        return f"release {words[0]}"
+    return f"releases {', '.join(words[:-1])} and {words[-1]}"
 
 
 def order_scope_summary(e: Any) -> str:

@@ -37,7 +37,7 @@ from ledger.chain_reader import ChainReader
 from ledger.clock_commands import recorded_by
 from ledger.errors import NotFound
 from projections.base import Projection, Views, insert_row, rows_in
-from projections.disclosures import order_scope_summary
+from projections.disclosures import order_scope_summary, release_numbers
 
 SUBJECT_KINDS = ("segment", "request", "hold", "patron", "camera")
 
@@ -350,6 +350,7 @@ _SUMMARIES: dict[str, Any] = {
     ),
     "AcknowledgementRecorded": lambda e, z: (
         f"signed receipt recorded (sha256:{e.signed_receipt_sha256[:16]})"
+        + (f" of {release_numbers(e.releases)}" if e.releases else "")
     ),
     "FollowUpOpened": lambda e, z: f"follow-up opened: {e.reason}",
     "FollowUpResolved": lambda e, z: (

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from ledger import sitetime
 from ledger.disclosure import REPRESENTATIONS
-from projections.disclosures import date_scope_words
+from projections.disclosures import date_scope_words, release_numbers
 
 Section = tuple[str, list[tuple[str, str]]]
 
@@ -244,14 +244,18 @@ def _releases(v: dict[str, Any], when: Any) -> Section:
 
 
 def _aftermath(v: dict[str, Any], when: Any) -> Section:
-    ack = v.get("acknowledgement") or {}
     follow = v.get("follow_up") or {}
-    if ack:
-        receipt = (
-            f"signed receipt sha256 {ack['signed_receipt_sha256']} ({ack['by']}, {when(ack['at'])})"
+    receipts = [
+        (
+            "Receipt",
+            f"{release_numbers(ack['releases'])}: signed receipt sha256 "
+            f"{ack['signed_receipt_sha256']} ({ack['by']}, {when(ack['at'])})",
         )
-    else:
-        receipt = ""
+        for ack in v.get("acknowledgements") or []
+    ]
+    waiting = v.get("unacknowledged") or []
+    if receipts and waiting:  # a later release since the last receipt (R10)
+        receipts.append(("No receipt yet", release_numbers(waiting)))
     if follow.get("state") == "resolved":
         how = follow["resolution"].replace("_", " ")
         if follow.get("court_order_request"):
@@ -265,7 +269,7 @@ def _aftermath(v: dict[str, Any], when: Any) -> Section:
         )
     else:
         follow_up = ""
-    return ("After release", [("Receipt", receipt), ("Follow-up", follow_up)])
+    return ("After release", [*receipts, ("Follow-up", follow_up)])
 
 
 def _fields(fields: Iterable[str]) -> str:

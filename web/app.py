@@ -44,6 +44,7 @@ from ledger.errors import (
 )
 from ledger.text import counted
 from projections.base import ReadModelsOutdated, ReadModelsRebuilding, keep_engine
+from projections.disclosures import release_numbers
 from projections.seal import ReadModelTampered
 from web.sessions import SessionStore, WebSession
 
@@ -210,6 +211,7 @@ def create_app(
         counted=counted,
     )
     app.jinja_env.filters["as_notice"] = as_notice
+    app.jinja_env.filters["release_numbers"] = release_numbers
     app.teardown_appcontext(lambda _e: None)
     return app
 

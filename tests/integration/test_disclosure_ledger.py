@@ -168,6 +168,43 @@ def test_the_emergency_path_refuses_each_skipped_step_and_records_it(
     assert register(ledger)[other].patron == row.patron  # type: ignore[attr-defined]
 
 
+def test_each_emergency_release_has_its_own_signed_receipt(ledger: Ledger, now: datetime) -> None:
+    """R10: the officer's receipt is recorded after each release. Red team, session 21:
+    a second release to the officer could not be acknowledged ("recorded already")."""
+    from projections.history import read_history
+    from projections.request_record import request_sections
+
+    ref = open_request(ledger, now, "law_enforcement", ["registration"], patron_card=CARD)
+    record_emergency(ledger, ref, now)
+    ledger.clock.set(now + timedelta(minutes=20))
+    ledger.decide(ref, approve=True, reason="emergency met", actor=DIRECTOR)
+    with pytest.raises(InvalidInput, match="nothing has been released"):
+        ledger.acknowledge(ref, signed_receipt_sha256="a" * 64, actor=STAFF)
+    for fields in (["name"], ["phone"]):
+        ledger.release(ref, fields=fields, to="Lee Officer", badge="4471",
+                       method="in person", actor=STAFF)  # fmt: skip
+    ledger.acknowledge(ref, signed_receipt_sha256="a" * 64, actor=STAFF)
+    with pytest.raises(InvalidInput, match="every release of .* is acknowledged already"):
+        ledger.acknowledge(ref, signed_receipt_sha256="b" * 64, actor=STAFF)
+    ledger.release(ref, fields=["address"], to="Lee Officer", badge="4471",
+                   method="in person", actor=STAFF)  # fmt: skip
+    assert register(ledger)[ref].acknowledgement == "a later release (receipt pending)"  # type: ignore[attr-defined]
+    view = ledger.request_view(ref)
+    assert view["unacknowledged"] == [3]
+    _, sections = request_sections(view, ledger.site().zone)
+    after = dict(sections)["After release"]
+    assert after[0][1].startswith("releases 1 and 2: signed receipt sha256 " + "a" * 64)
+    assert ("No receipt yet", "release 3") in after
+    ledger.acknowledge(ref, signed_receipt_sha256="c" * 64, actor=STAFF)
+    assert [a["releases"] for a in ledger.request_view(ref)["acknowledgements"]] == [[1, 2], [3]]
+    assert register(ledger)[ref].acknowledgement == (  # type: ignore[attr-defined]
+        "signed receipts, the last sha256:" + "c" * 16
+    )
+    said = [e.summary for e in read_history(ledger, ref, actor=DIRECTOR)[1]]
+    assert any(x.endswith("of releases 1 and 2") for x in said)
+    assert any(x.endswith("of release 3") for x in said)
+
+
 def test_a_court_order_releases_its_structured_scope_and_counsel_review_is_recorded_not_a_gate(
     ledger: Ledger, now: datetime
 ) -> None:

@@ -257,6 +257,22 @@ def test_the_officers_signed_scan_is_recorded_then_decided_released_acknowledged
     response = _submit(staff, f"/requests/{ref}/acknowledge", {"signed_receipt": receipt})
     assert response.status_code == 302, response.get_data(as_text=True)
     assert kinds_since(library["data_dir"], start) == ["AcknowledgementRecorded"]
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Record the recipient's signed receipt" not in html
+    # a second release (the page offers one; the command line more) asks for its own
+    # receipt (R10; red team, session 21)
+    ledger = reader(library["data_dir"])
+    version = ledger._request(ref).version
+    ledger.close()
+    released = director.post(
+        f"/requests/{ref}/release",
+        data={"fields": "phone", "to": "Lee Officer", "method": "in person", "badge": "4471",
+              "passphrase": passphrase(DIRECTOR), "seen": str(version),
+              "csrf_token": token(html)},
+    )  # fmt: skip
+    assert released.status_code == 302, released.get_data(as_text=True)
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Record the recipient's signed receipt of release 2" in html
 
     start = head(library["data_dir"])
     follow = {"resolution": "closed", "reason": "the threat was withdrawn"}
