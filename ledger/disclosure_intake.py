@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol, cast
 
 from ledger import foia, policy, sitetime
@@ -29,6 +29,15 @@ from ledger.text import DESCRIPTION, NAME, REASON, REFERENCE, card_number_in, cl
 ORDER_TRANSCRIPTION = ("kind", "signed_by_judge", "court", "judge", "case", "issued",
                        "scope_records", "scope_fields", "scope_patrons", "scope_from",
                        "scope_to", "exclude_records", "exclude_fields")  # fmt: skip
+
+# How long before it is recorded an order may say it was issued: ten years (leap days
+# included). A search warrant is executed within 96 hours of its issue (725 ILCS
+# 5/108-6) and a subpoena names the day to answer it; an order brought to the library
+# months or a few years after it was issued is possible (a long case), a decade after is
+# not. An issued date further back is a slip ("1850-01-01", "2006" for "2026"), refused
+# as bad input: the order's date is what the register and a court read of it. (The tests
+# and the demo issue orders the day before they are served.)
+ORDER_ISSUED_WITHIN = timedelta(days=3653)
 
 # ledger.disclosure (and ledger.patrons) are imported where they are used: a command
 # that touches no request (a footage act) does not build their event classes (issue 16).
@@ -197,6 +206,14 @@ class DisclosureIntake(DisclosureQueries):
                 f"how guardianship was confirmed ({guardianship!r}) must begin with the "
                 "document seen, one of: " + "; ".join(policy.GUARDIANSHIP_DOCUMENTS.values())
             )
+        # Every text checked before the patron's key is written (red team, session 22: a
+        # description refused after it left the key of a patron never recorded).
+        requester = nonblank(requester, "the requester")
+        confirmed = optional(
+            guardianship, "how guardianship was confirmed", REASON, no_card_numbers=True
+        )
+        case_number = optional(case_number, "the case number", REFERENCE)
+        description = nonblank(description, "the description", DESCRIPTION, no_card_numbers=True)
         receiver = self._get(StaffMember, staff_id(received_by))
         if receiver is None or not receiver.active:
             hint = (
@@ -251,18 +268,15 @@ class DisclosureIntake(DisclosureQueries):
             id=request_id(ref),
             ref=ref,
             requester_kind=requester_kind,
-            requester=nonblank(requester, "the requester"),
+            requester=requester,
             received_by=receiver.name,
             records=records,
             patron=pseudo,
             minor=minor,
-            guardianship=optional(
-                guardianship, "how guardianship was confirmed", REASON, no_card_numbers=True
-            )
-            or None,
+            guardianship=confirmed or None,
             footage=segments,
-            case_number=optional(case_number, "the case number", REFERENCE) or None,
-            description=nonblank(description, "the description", DESCRIPTION, no_card_numbers=True),
+            case_number=case_number or None,
+            description=description,
             **{**common, "occurred_at": received_at and received},
         )
         request.trigger_event(Request.RequestRoutedToDirector, director=director, **common)
@@ -364,6 +378,13 @@ class DisclosureIntake(DisclosureQueries):
         document_name = scan_name(document_name, "the scan's file name")
         if kind not in ORDER_KINDS:
             raise InvalidInput(f"unknown document kind {kind!r}; choose {', '.join(ORDER_KINDS)}")
+        if issued < now - ORDER_ISSUED_WITHIN:
+            # red team, session 22: an order "issued 1850-01-01" was recorded
+            raise InvalidInput(
+                f"the order's issued date ({sitetime.show_date(issued, self.site().zone)}) is "
+                "more than ten years before today: check --issued, the date the order was "
+                "signed as the document states it; nothing was recorded"
+            )
         if served_at < issued:
             # a claim like any other time a person states (R26): refused and recorded, as
             # IDENTITY.md says (red team, session 13: it was bad input, not recorded)

@@ -4,8 +4,9 @@ entered and how it is shown.
 * :func:`clean_text` is how free text enters the ledger: whitespace collapsed, control
   characters refused (a name holding ``ESC [2J`` would clear the screen of whoever lists
   it), bounded in length (``LIMITS``), and -- for reasons and descriptions -- refused when
-  it holds something that looks like a library card number, which belongs in the patron
-  fields (sealed under the patron's key and erased by ``patron forget``), never in clear.
+  it holds something that looks like a library card number or a date of birth, which
+  identify the patron: the patron is given in the patron fields (sealed under the
+  patron's key and erased by ``patron forget``), never in clear.
 * :func:`printable` is how any text reaches a terminal: control characters (and the
   Unicode controls that reorder text) shown escaped, never sent raw. Everything Custodes
   prints for people goes through it (``cli.output``, the error messages).
@@ -42,9 +43,10 @@ _CONTROLS_BUT_NEWLINE = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_BIDI}]"
 # Unicode's: NFKC keeps an en dash an en dash), dots, underscores, slashes, plus signs or
 # commas between digits, or a phone number's parentheses ("2100 0123 4567",
 # "21000-12345", "2100.012345", "2100/033/333", "(217) 555-0100"), or run on from a word
-# ("card2100012345"). Text is compared in its NFKC form, so full-width digits are digits.
-# ISO, dotted and slashed dates and date-times are not card numbers, nor are the digits of
-# a reference that starts with letters and a dash (a request R-2026-0001, a case
+# ("card2100012345"). Text is compared in its NFKC form with every Unicode decimal digit
+# read as its ASCII digit (``_folded``), so full-width, Arabic-Indic and Devanagari digits
+# are digits. ISO, dotted and slashed dates and date-times are not card numbers (unless
+# digits are joined to them: ``_set_dates_aside``), nor are the digits of a reference that starts with letters and a dash (a request R-2026-0001, a case
 # MPD-2026-001187), nor times ("10:30, 11:45": a colon, or a comma and a space, is not a
 # separator). A phone number is found too: a patron's belongs in the sealed fields.
 _DASHES = "\u2010-\u2015\u2212-"
@@ -65,14 +67,56 @@ _COMPACT_DATE = (
     r"(?:[_-](?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9](?:[0-9]{3})?)?|-[0-9]{1,3})?"
 )
 _COMPACT = re.compile(_COMPACT_DATE)
+# The time after a date with separators: ISO's (2026-11-01T08:30:00.123-06:00, or after a
+# space), or as phones name screenshots, after a dash or an underscore with dashes, dots
+# or nothing between its parts (Screenshot_2026-11-01-14-32-10.png,
+# signal-2026-11-01-143210.jpg), and then not joined to more digits (the year of a range's
+# second date is not a time): a time is part of the date, not digits joined to it.
+_CLOCK = (
+    r"(?:[T ][0-9]{2}(?::[0-9]{2}){1,2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:?[0-9]{2})?"
+    r"|[T_-](?:[01][0-9]|2[0-3])(?:[-.]?[0-5][0-9]){1,2}(?![-./_][0-9]))"
+)
 _SEPARATED_DATES = (
-    r"(?<![0-9])(?:[0-9]{4}[-./][0-9]{2}[-./][0-9]{2}(?:[T ][0-9]{2}(?::[0-9]{2}){1,2})?"
+    rf"(?<![0-9])(?:[0-9]{{4}}[-./][0-9]{{2}}[-./][0-9]{{2}}{_CLOCK}?"
     r"|[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{4}"
     # the compact form with a time (a sweep's run id: sweep-20261212T150000Z-d5ccc7)
     r"|[0-9]{8}T[0-9]{4}(?:[0-9]{2})?Z?)(?![0-9])"
 )
 _DATES_APART = re.compile(_SEPARATED_DATES)
 _DATES = re.compile(rf"{_SEPARATED_DATES}|(?<![0-9]){_COMPACT_DATE}(?![0-9])")
+# What joins digits to a date with separators into one run (the red team, session 22:
+# "2100-01-23-456789" passed, the date set aside and six digits left): a dash, dot,
+# slash or plus sign, as between a card number's groups. Not a space: "on 2026-11-01 3
+# clips were viewed" is a date and a count; nor an underscore, which joins a scan's
+# name to its counter ("order_2026-11-01_01.pdf"), not a card number's groups.
+_JOIN = re.compile(f"[./+{_DASHES}]")
+
+# A date of birth, named as such beside a date (session 22: "DOB 1990-01-02" in a
+# description was recorded in clear): the word before the date ("born on 2 January 1990",
+# "date of birth: 01/02/1990", "d.o.b. 2/1/1990") or just after it ("1990-01-02 (DOB)").
+# The word alone is fine ("the order asks for the patron's date of birth"), and so is a
+# date alone ("on 1990-01-02", "order dated 2026-03-01").
+_BIRTH_WORD = (
+    r"(?<![^\W_])(?:d\.?\s?o\.?\s?b|date[\s_-]*of[\s_-]*birth|birth[\s_-]*date|birthday|born)"
+    r"(?![^\W_])"
+)
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DAY = r"(?:0?[1-9]|[12][0-9]|3[01])(?:st|nd|rd|th)?"
+_ANY_DATE = (
+    r"(?<![0-9])(?:[0-9]{4}[-./ ][0-9]{1,2}[-./ ][0-9]{1,2}"
+    r"|[0-9]{1,2}[-./ ][0-9]{1,2}[-./ ](?:[0-9]{4}|[0-9]{2})"
+    r"|(?:19|20)[0-9]{6}"
+    rf"|{_DAY}[\s-]*(?:of\s+)?{_MONTH}[\s,-]*[0-9]{{2,4}}"
+    rf"|{_MONTH}\s*{_DAY},?\s*[0-9]{{4}})(?![0-9])"
+)
+_BIRTH = re.compile(
+    rf"(?P<word>{_BIRTH_WORD})[\W_]{{0,6}}(?:(?:is|was|on)[\W_]{{1,4}})?{_ANY_DATE}"
+    rf"|{_ANY_DATE}[\W_]{{0,4}}(?P<after>{_BIRTH_WORD})",
+    re.IGNORECASE,
+)
 # A counter padded with zeros (doc00012345.pdf) is not a card number: fewer than eight
 # digits count once the leading zeros are set aside.
 _SIGNIFICANT = 8
@@ -118,23 +162,93 @@ def printable(text: str, *, keep_newlines: bool = False) -> str:
     return pattern.sub(_escape, text)
 
 
+def _folded(text: str) -> str:
+    """``text`` as it is compared: its NFKC form (full-width digits are ASCII digits) with
+    every other Unicode decimal digit (category Nd: Arabic-Indic, Devanagari, ...) read
+    as its ASCII digit, one character for one (red team, session 22: a card number
+    written "٢١٠٠٠١٢٣٤٥٦٧٨٩" passed, NFKC keeps those digits as they are)."""
+    folded = unicodedata.normalize("NFKC", text)
+    if folded.isascii():
+        return folded
+    return "".join(_ascii_digit(c) for c in folded)
+
+
+def _ascii_digit(char: str) -> str:
+    digit = unicodedata.decimal(char, None)
+    return char if digit is None else str(digit)
+
+
+def _set_dates_aside(text: str, dates: re.Pattern[str]) -> str:
+    """``text`` with each of ``dates`` read as the word "date", except a date with
+    separators that digits are joined to by a separator (``_JOIN``): "2100-01-23-456789"
+    is a card number's digits, not a date and six digits (red team, session 22). Two
+    dates joined are a range ("2026-11-01-2026-11-30") and both set aside. A compact date
+    is read again by ``card_number_in`` instead (the session 19 review)."""
+    found = list(dates.finditer(text))
+    starts = {m.start() for m in found}
+    ends = {m.end() for m in found}
+
+    def joined_after(end: int) -> bool:
+        return (
+            end + 1 < len(text)
+            and _JOIN.fullmatch(text[end]) is not None
+            and text[end + 1] in "0123456789"
+            and end + 1 not in starts
+        )
+
+    def joined_before(start: int) -> bool:
+        return (
+            start >= 2
+            and _JOIN.fullmatch(text[start - 1]) is not None
+            and text[start - 2] in "0123456789"
+            and start - 1 not in ends
+        )
+
+    pieces: list[str] = []
+    at = 0
+    for match in found:
+        start, end = match.span()
+        joined = joined_before(start) or joined_after(end)
+        if joined and not _COMPACT.fullmatch(match.group()):
+            continue  # left as it is, for _CARD to read with the digits joined to it
+        pieces += [text[at:start], "date"]
+        at = end
+    return "".join([*pieces, text[at:]])
+
+
 def card_number_in(text: str) -> str | None:
     """The first thing in ``text`` that looks like a card number, or None."""
-    folded = unicodedata.normalize("NFKC", text)
-    for match in _CARD.finditer(_DATES.sub("date", folded)):
+    folded = _folded(text)
+    for match in _CARD.finditer(_set_dates_aside(folded, _DATES)):
         if _significant(match.group()):
             return match.group()
     # A compact date does not hide the digits joined to it (the session 19 review:
     # "card 2100-20150612", "21000 20150612 3"): read again with only the dates that
     # have separators set aside, a run that is more than a compact date is a card number.
-    for match in _CARD.finditer(_DATES_APART.sub("date", folded)):
+    for match in _CARD.finditer(_set_dates_aside(folded, _DATES_APART)):
         if _significant(match.group()) and not _COMPACT.fullmatch(match.group()):
             return match.group()
     return None
 
 
+def birth_date_in(text: str) -> str | None:
+    """The word that names a date of birth beside a date in ``text`` ("DOB", "born"), or
+    None (``_BIRTH``)."""
+    match = _BIRTH.search(_folded(text))
+    return None if match is None else match.group("word") or match.group("after")
+
+
 def _significant(digits: str) -> bool:
     return len(re.sub("[^0-9]", "", digits).lstrip("0")) >= _SIGNIFICANT
+
+
+# What to do instead, after a refusal of a patron identifier in free text.
+_PATRON_FIELDS = (
+    "Free text is kept in clear: give the patron in the patron fields instead (--patron "
+    "CARD, --patron-name, --patron-address, --patron-phone on `custodes request open`), "
+    "which are sealed under the patron's key and erased by `patron forget`, and write "
+    "'the patron' here; nothing was recorded"
+)
 
 
 def clean_text(
@@ -148,7 +262,8 @@ def clean_text(
     """Free text as it is recorded, or InvalidInput naming ``what`` (nothing recorded).
 
     ``kind`` is one of ``LIMITS``; ``no_card_numbers`` for free text that is not a
-    patron field (reasons, descriptions, scope notes, flag reasons). A name (a requester,
+    patron field (reasons, descriptions, scope notes, flag reasons): it may hold neither
+    a card number nor a date of birth (``birth_date_in``, session 22). A name (a requester,
     a recipient, a court, an officer, a location) never holds a card number unless the
     caller says so (the patron's own name is sealed: ``no_card_numbers=False``).
     """
@@ -175,11 +290,13 @@ def clean_text(
     if no_card_numbers and (card := card_number_in(text)) is not None:
         shown = f"{card[:2]}…{card[-2:]}"
         raise InvalidInput(
-            f"{what} holds what looks like a library card number ({shown}). Free text is "
-            "kept in clear: give the patron in the patron fields instead (--patron CARD, "
-            "--patron-name, --patron-address, --patron-phone on `custodes request open`), "
-            "which are sealed under the patron's key and erased by `patron forget`, and "
-            "write 'the patron' here; nothing was recorded"
+            f"{what} holds what looks like a library card number ({shown}). {_PATRON_FIELDS}"
+        )
+    if no_card_numbers and (word := birth_date_in(text)) is not None:
+        # the word that says so, not the date: the message is shown and may be logged
+        raise InvalidInput(
+            f"{what} holds what looks like a date of birth ({word!r} and a date), which "
+            f"identifies the patron. {_PATRON_FIELDS}"
         )
     return text
 

@@ -138,6 +138,24 @@ def test_the_emergency_path_end_to_end(run, tmp_path: Path) -> None:  # type: ig
     assert out.read_bytes().startswith(b"%PDF")
 
 
+def test_an_order_issued_in_1850_is_refused_naming_issued(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Red team (session 22): an order "issued 1850-01-01" was recorded. More than ten
+    years before it is recorded is a slip: exit 1, --issued named, nothing recorded."""
+    ref = open_req(run, "court", "registration", "--patron", CARD)
+    doc = tmp_path / "order.pdf"
+    doc.write_bytes(b"%PDF-1.7 the order")
+    before = json.loads(run("status", "--json").stdout)["events"]
+    r = run(
+        "request", "court-order", ref, "--kind", "order", "--signed-by-judge", "--court",
+        "Circuit", "--judge", "Hon. J", "--case", "2026-CF-1", "--issued", "1850-01-01",
+        "--served-at", "2026-11-02T08:30", "--served-by", "Det. Ray", "--scope-patron", CARD,
+        "--scope-records", "registration", "--document", str(doc), "--as", S, code=1,
+    )  # fmt: skip
+    assert "the order's issued date (1850-01-01) is more than ten years before today" in r.stderr
+    assert "check --issued" in r.stderr and "nothing was recorded" in r.stderr
+    assert json.loads(run("status", "--json").stdout)["events"] == before
+
+
 def test_a_court_order_with_counsel_review(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ref = open_req(run, "court", "registration,circulation", "--patron", CARD)
     order = [

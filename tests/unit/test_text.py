@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ledger.errors import InvalidInput
-from ledger.text import LIMITS, card_number_in, clean_text, counted
+from ledger.text import LIMITS, birth_date_in, card_number_in, clean_text, counted
 
 
 @pytest.mark.parametrize(
@@ -43,6 +43,19 @@ from ledger.text import LIMITS, card_number_in, clean_text, counted
         ("21000 20150612 3", "21000 20150612 3"),
         ("card 20150612 1234", "20150612 1234"),
         ("card 20150612_21000123", "21000123"),
+        # red team (session 22): a date with separators hid the digits joined to it, and
+        # digits of other scripts were not digits
+        ("card 2100-01-23-456789", "2100-01-23-456789"),
+        ("2100-01-23-456789", "2100-01-23-456789"),
+        ("card 2100.01.23.45", "2100.01.23.45"),
+        ("card 210001-2026-11-01", "210001-2026-11-01"),
+        ("card 01.11.2026.4567", "01.11.2026.4567"),
+        ("2100-01-23-12-34-56-789", "2100-01-23-12-34-56-789"),
+        ("card ٢١٠٠٠١٢٣٤٥٦٧٨٩", "21000123456789"),  # Arabic-Indic
+        ("card ۲۱۰۰۰۱۲۳۴۵۶۷۸۹", "21000123456789"),  # Extended Arabic-Indic (Persian)
+        ("card २१०००१२३४५६७८९", "21000123456789"),  # Devanagari
+        ("card ২১০০-০১২৩-৪৫৬৭", "2100-0123-4567"),  # Bengali, grouped
+        ("card ２１００-０１-２３-４５６７８９", "2100-01-23-456789"),  # full-width, behind a date
     ],
 )
 def test_card_number_like_runs_are_found(text: str, card: str) -> None:
@@ -77,6 +90,17 @@ def test_card_number_like_runs_are_found(text: str, card: str) -> None:
         "incident IR-20261205-01, see INC-20261205",
         "incident IR 20261205-01",
         "on 20261205, seen",
+        # session 22: a date is set aside unless digits are joined to it; a range, a time
+        # (a phone's screenshot), an offset or a count after a space are not such digits
+        "from 2026-11-01-2026-11-30",
+        "from 2026-11-01–2026-11-30 and 12/01/2026-12/05/2026",
+        "at 2026-11-01T08:30:00-06:00 and 2026-11-01T08:30:00.123Z",
+        "Screenshot_2026-11-01-14-32-10.png",
+        "signal-2026-11-01-143210.jpg",
+        "VID_2026-11-01_14-32-10.mp4",
+        "on 2026-11-01 3 clips were viewed",
+        "on ٢٠٢٦-١١-٠١ at ١٠:٣٠",
+        "badge ٤٤٧١",
     ],
 )
 def test_dates_references_and_short_numbers_are_not_card_numbers(text: str) -> None:
@@ -136,3 +160,68 @@ def test_a_name_field_refuses_a_card_number_unless_it_is_the_patrons_own() -> No
     assert clean_text("2026001187", kind="reference", what="the case") == "2026001187"
     kept = clean_text("Pat 2100012345", kind="name", what="x", no_card_numbers=False)
     assert kept == "Pat 2100012345"
+
+
+@pytest.mark.parametrize(
+    "text, word",
+    [
+        ("asked about the patron, DOB 1990-01-02", "DOB"),
+        ("date of birth 01/02/1990", "date of birth"),
+        ("born 1990-01-02", "born"),
+        ("d.o.b. 2/1/1990", "d.o.b"),
+        ("D.O.B.: 02-01-90", "D.O.B"),
+        ("a man born on 2 January 1990", "born"),
+        ("whose date of birth is January 2, 1990", "date of birth"),
+        ("Jane, 1990-01-02 (DOB)", "DOB"),
+        ("birthdate 19900102", "birthdate"),
+        ("DOB ١٩٩٠-٠١-٠٢", "DOB"),  # Arabic-Indic digits are digits here too
+    ],
+)
+def test_a_date_of_birth_in_free_text_is_refused(text: str, word: str) -> None:
+    """Red team (session 22): "DOB 1990-01-02" in a description was recorded in clear. A
+    date of birth identifies the patron as a card number does: refused in free text, with
+    the same hint to the patron fields, the date itself not repeated."""
+    assert birth_date_in(text) == word
+    with pytest.raises(InvalidInput) as refused:
+        clean_text(text, kind="description", what="the description", no_card_numbers=True)
+    message = str(refused.value)
+    assert message.startswith(
+        f"the description holds what looks like a date of birth ({word!r} and a date)"
+    )
+    assert "--patron CARD" in message and "nothing was recorded" in message
+    assert "1990" not in message and "19900102" not in message
+    # a name may carry it only where the patron's own fields are sealed
+    assert clean_text(text, kind="reason", what="x", no_card_numbers=False) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "on 1990-01-02",
+        "order dated 2026-03-01",
+        "the order asks for the patron's date of birth and address",
+        "birth certificate dated 2015-03-04, her name is on it",
+        "DOB not given; order issued 2026-03-01",
+        "Dobson, 1990-01-02",
+        "born in Chicago",
+    ],
+)
+def test_a_date_or_the_word_alone_is_not_a_date_of_birth(text: str) -> None:
+    assert birth_date_in(text) is None
+    assert clean_text(text, kind="description", what="x", no_card_numbers=True) == text
+
+
+@pytest.mark.parametrize(
+    "name", ["Det. Ray #42", "Officer 7", "Room 101 desk", "Lee ٤٢", "Sgt. Lee, badge 4471"]
+)
+def test_names_with_digits_are_kept_as_before(name: str) -> None:
+    """Folding other scripts' digits and looking for dates of birth changes nothing for a
+    name that holds a few digits."""
+    assert clean_text(name, kind="name", what="the officer") == name
+
+
+def test_a_scans_counter_after_an_underscore_is_not_joined_to_its_date() -> None:
+    """Review of session 22's change: digits joined to a date by a dash make a card
+    number, but a scan's name numbers its pages after an underscore."""
+    assert card_number_in("order_2026-11-01_01.pdf") is None
+    assert card_number_in("2100-01-23-456789") == "2100-01-23-456789"
