@@ -22,6 +22,11 @@ from ledger.policy import (
 )
 
 REQUESTER_KINDS = ("law_enforcement", "court", "parent_guardian", "patron", "public", "other")
+# Who serves a court order: a court, law enforcement, or another (a party's lawyer). A
+# FOIA request, a guardian's or a patron's own is not one a court order is recorded on
+# (red team, session 21: an order recorded on a FOIA request made it a court order's
+# release, and staff emailed the patron's records to the newspaper that asked).
+ORDER_REQUESTERS = ("law_enforcement", "court", "other")
 RECORD_CLASSES = ("registration", "circulation", "fines_fees", "footage", "other_patron")
 ORDER_KINDS = ("order", "warrant", "subpoena")
 ROLES_SOUGHT = ("suspect", "witness", "victim")

@@ -368,7 +368,7 @@ class DisclosureIntake(DisclosureQueries):
     ) -> None:
         """Record the order and its structured scope (R6, R7); ``scope_note`` keeps the
         order's own words, ``nondisclosure`` any nondisclosure order served with it."""
-        from ledger.disclosure import ORDER_KINDS, Request
+        from ledger.disclosure import ORDER_KINDS, ORDER_REQUESTERS, Request
 
         now = self.clock()
         request = self._request(ref)
@@ -407,6 +407,16 @@ class DisclosureIntake(DisclosureQueries):
         _check_scope(scope)
         if request.decision is not None and request.releases:
             raise InvalidInput(f"{request.ref} has releases already; open a new request")
+        if request.requester_kind not in ORDER_REQUESTERS or request.foia is not None:
+            kinds = ", ".join(k.replace("_", " ") for k in ORDER_REQUESTERS)
+            self.refuse(
+                who, "request court-order", r.LRCA_COURT_ORDER,
+                f"{request.ref} is a {request.requester_kind.replace('_', ' ')} request"
+                f"{' under FOIA' if request.foia is not None else ''}; a court order is "
+                f"recorded on a request of its own, opened for whoever served it (custodes "
+                f"request open --requester-kind {'|'.join(ORDER_REQUESTERS)} ...: {kinds})",
+                subject=request.ref,
+            )  # fmt: skip
         request.trigger_event(
             Request.CourtOrderRecorded,
             kind=kind,

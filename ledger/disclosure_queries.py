@@ -76,6 +76,7 @@ class DisclosureQueries(PatronCommands):
     # ---- queries (plain data) -------------------------------------------------------------
 
     def request_view(self, ref: str) -> dict[str, Any]:
+        from ledger.disclosure import ORDER_REQUESTERS
         from ledger.patrons import ERASED, MISSING
 
         q = self._request(ref)
@@ -108,6 +109,8 @@ class DisclosureQueries(PatronCommands):
             "foia": q.foia,
             "hold_id": q.hold_id,
             "court_order": q.court_order,
+            # whether a court order may be recorded on it (``ORDER_REQUESTERS``)
+            "takes_court_order": q.requester_kind in ORDER_REQUESTERS and q.foia is None,
             "counsel_review": q.counsel_review,
             "emergency": q.emergency,
             "plan": {

@@ -270,6 +270,38 @@ def test_a_badge_is_for_an_emergency_release_and_is_checked_like_any_free_text(
     assert ledger.request_view(ref)["releases"] == before == []
 
 
+@pytest.mark.parametrize(
+    "kind,records,extra",
+    [
+        ("public", ["registration"], {}),  # a FOIA request
+        (
+            "parent_guardian",
+            ["fines_fees"],
+            {"minor": True, "guardianship": "birth certificate shown"},
+        ),
+        ("patron", ["registration"], {}),
+    ],
+)
+def test_a_court_order_is_recorded_only_on_a_request_of_its_own(
+    ledger: Ledger, now: datetime, kind: str, records: list[str], extra: dict[str, object]
+) -> None:
+    """Red team, session 21: an order recorded on a newspaper's FOIA request made its
+    release a court order's, and staff emailed the patron's records to the newspaper. An
+    order is served by a court, law enforcement or a party's lawyer, on a request of its
+    own; anywhere else it is refused and recorded, and the request is as it was."""
+    ref = open_request(ledger, now, kind, records, patron_card=CARD, **extra)
+    with pytest.raises(NotPermitted, match="^LRCA-COURT-ORDER .*a court order is recorded on a"):
+        record_order(ledger, ref, now)
+    view = ledger.request_view(ref)
+    assert view["court_order"] is None and view["takes_court_order"] is False
+    assert refused(ledger) == [("request court-order", ref, "LRCA-COURT-ORDER")]
+    for served_by in ("court", "law_enforcement", "other"):
+        other = open_request(ledger, now, served_by, ["registration"], patron_card=CARD)
+        assert ledger.request_view(other)["takes_court_order"] is True
+        record_order(ledger, other, now)
+        assert ledger.request_view(other)["plan"]["basis"] == "court_order"
+
+
 def test_a_foia_request_starts_the_clock_and_holds_the_responsive_footage(
     ledger: Ledger, now: datetime
 ) -> None:
