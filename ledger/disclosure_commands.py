@@ -16,6 +16,7 @@ from ledger.disclosure_intake import DisclosureIntake, OrderScope, nonblank, opt
 from ledger.errors import InvalidInput, StaleForm
 from ledger.release_rules import (
     decision_refusal,
+    emergency_window_refusal,
     field_checks,
     footage_refusal,
     inventory_digest,
@@ -182,6 +183,8 @@ class DisclosureCommands(DisclosureIntake):
             refuse(*no)
         _fresh(request, opened_at)  # the member may release: is the form still current?
         if (no := decision_refusal(request, plan.basis)) is not None:
+            refuse(*no)
+        if (no := emergency_window_refusal(request, plan.basis, now)) is not None:
             refuse(*no)
         if plan.basis == "court_order" and (conflict := self.order_scan_conflict(request)):
             refuse(r.LRCA_COURT_ORDER, conflict)

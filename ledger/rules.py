@@ -86,7 +86,9 @@ LRCA_COUNSEL_REVIEW = Rule(
 LRCA_EMERGENCY_REPRESENTATIONS = Rule(
     "LRCA-EMERGENCY-REPRESENTATIONS",
     "75 ILCS 70/1(a)(2); Policy V-A, Appendix 9",
-    "A sworn officer must make all four representations, each attested separately.",
+    "A sworn officer must make all four representations, each attested separately; they "
+    "hold for the emergency only: nothing is released on them more than 96 hours after "
+    "the signed form is recorded.",
     ("R8",),
 )
 LRCA_EMERGENCY_SCOPE = Rule(

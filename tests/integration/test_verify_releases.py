@@ -123,3 +123,29 @@ def test_a_release_with_no_decision_or_after_a_denial_is_damage(
     assert damage is not None and damage.kind == "not permitted"
     says = "before the Director decides" if decided == "no" else f"the Director denied {ref}"
     assert says in damage.detail
+
+
+@pytest.mark.parametrize("hours,refused", [(95, False), (97, True)])
+def test_an_emergency_release_is_made_while_the_emergency_lasts(
+    approved: tuple[Ledger, str], now: datetime, hours: int, refused: bool
+) -> None:
+    """Red team, session 21: an emergency release 75 days after the officer's form was
+    recorded. The path holds for 96 hours from the form (release_rules.EMERGENCY_WINDOW);
+    the command refuses a later release and records the refusal, and one recorded
+    around the command is damage."""
+    from ledger.errors import NotPermitted
+
+    ledger, ref = approved
+    ledger.clock.set(now + timedelta(hours=hours))
+    if not refused:
+        ledger.release(ref, fields=["name"], to="Lee Officer", badge="4471",
+                       method="in person", actor=STAFF)  # fmt: skip
+        assert _deep(ledger) is None
+        return
+    with pytest.raises(NotPermitted, match="^LRCA-EMERGENCY-REPRESENTATIONS .*recorded 97 hours"):
+        ledger.release(ref, fields=["name"], to="Lee Officer", badge="4471",
+                       method="in person", actor=STAFF)  # fmt: skip
+    assert ledger.request_view(ref)["releases"] == []
+    _around_the_command(ledger, ref, STAFF)
+    damage = _deep(ledger)
+    assert damage is not None and "holds for 96 hours" in damage.detail
