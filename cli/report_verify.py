@@ -83,6 +83,7 @@ def verify_report(
         row_check,
         verify_report_proofs,
     )
+    from projections.disclosures import row_problem
 
     raw = report_file.read_bytes()
     try:
@@ -119,7 +120,7 @@ def verify_report(
         key,
         decode=decode,
         check_row=lambda table, row, events, positions: row_check(
-            table, row, events, positions, as_of=as_of
+            table, row, events, positions, as_of=as_of, replayed=row_problem
         ),
         key_name=key_name,
     )
@@ -171,8 +172,8 @@ def verify_report(
         f"{check.tree_size} entries of {check.origin}"
         + (
             "; their events say what the rows say in the columns checked (a request's "
-            "requester kind, decision, and what was released to whom; docs/REPORTS.md lists "
-            "each table's)"
+            "every column its own events write, rebuilt by the register's handler; "
+            "docs/REPORTS.md lists each table's)"
             if check.contents_checked
             else ""
         )

@@ -621,8 +621,11 @@ def row_check(
     positions: Sequence[int] = (),
     *,
     as_of: datetime | None = None,
+    replayed: Callable[[str, dict[str, Any], list[Any]], str | None] | None = None,
 ) -> str | None:
-    """What a row says that its events must say too. ``positions``: the events' entries'
+    """What a row says that its events must say too. ``replayed``: a further check of the
+    row against its events (read models rebuild their rows with their own handlers:
+    ``projections.disclosures.row_problem``), given the same events. ``positions``: the events' entries'
     positions in the log, when known (an event is set aside by a clock correction when it
     lies between the first act the correction names and the correction itself). ``as_of``:
     the time a report made ``--as-of`` states it is as of; its rows are checked whole
@@ -647,8 +650,12 @@ def row_check(
         if not events:
             return f"its events were all recorded after {_iso(as_of)}, the time the report is as of"
     if check is _attention:  # a purge set aside is read by its place in the log
-        return _attention(row, events, placed)
-    return check(row, events)
+        problem = _attention(row, events, placed)
+    else:
+        problem = check(row, events)
+    if problem is None and replayed is not None:
+        problem = replayed(table, row, events)
+    return problem
 
 
 class _Placed:

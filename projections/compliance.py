@@ -660,13 +660,15 @@ def _days_version(t: Terms | None) -> tuple[int | None, int | None]:
 
 def _disclosures(rows: list[RegisterRow]) -> Disclosures:
     return Disclosures(
-        rows=tuple(_disclosure(r) for r in rows),
+        rows=tuple(disclosure_row(r) for r in rows),
         by_requester_kind=dict(sorted(Counter(r.requester_kind for r in rows).items())),
         by_basis=dict(sorted(Counter(r.basis for r in rows).items())),
     )
 
 
-def _disclosure(r: RegisterRow) -> DisclosureRow:
+def disclosure_row(r: RegisterRow) -> DisclosureRow:
+    """The compliance report's row of a register row (``projections.disclosures.row_problem``
+    rebuilds it from the events too)."""
     refused_by = sorted({d["rule_id"] for d in r.rules if not d.get("allowed", True)})
     reasons = r.decision_reason or ""
     if refused_by:

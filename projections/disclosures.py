@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,7 +25,7 @@ from sqlalchemy import (
     select,
 )
 
-from projections.base import Projection, UtcDateTime, insert_row
+from projections.base import PageWriter, Projection, UtcDateTime, insert_row
 from projections.versions import content
 
 if TYPE_CHECKING:
@@ -434,3 +434,84 @@ def listed_requests(ledger: Ledger, actor: str) -> list[DisclosureRow]:
 
     mine = ledger.request_list_scope(actor)
     return read_views(ledger, lambda conn: disclosures(conn, entered_by=mine), checked=True)
+
+
+def replayed_row(events: Sequence[Any]) -> DisclosureRow | None:
+    """The register row this projection writes from one request's own events, written
+    into a scratch database in memory by the same handler: what ``custodes verify-report
+    --events`` sets a report's row beside (``row_problem``). None: the events open no
+    request."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine("sqlite://")
+    try:
+        metadata.create_all(engine)
+        projection = DisclosuresProjection()
+        with engine.begin() as conn:
+            writer = PageWriter(conn)  # as the catch-up writes (its rows' versions aside)
+            for n, event in enumerate(events, start=1):
+                if type(event).__name__ in projection.kinds:
+                    writer.position = n
+                    projection.handle(writer, n, event)  # type: ignore[arg-type]
+            writer.flush()
+            rows = disclosures(conn)
+    finally:
+        engine.dispose()
+    return rows[0] if len(rows) == 1 else None
+
+
+# What a register row states that other events than its request's write: a refusal's
+# count (AccessDenied) and a forgotten patron (PatronForgotten).
+_WRITTEN_BY_OTHERS = frozenset({"refusals", "patron_erased"})
+
+
+def row_problem(table: str, row: dict[str, Any], events: list[Any]) -> str | None:
+    """What a report's register row ("register": ``report disclosures --prove``) or
+    compliance report's disclosure row ("disclosures") states that its request's events,
+    replayed by this projection's handler, do not: every column but those other events
+    write. Red team, session 21: the legal-basis columns (the court order and its scope,
+    counsel's review, the signed form, who received it, when it was released) were not
+    compared, so a row could be edited in them and pass. A time compares as the instant it
+    names, whatever its form."""
+    if table not in ("register", "disclosures"):
+        return None
+    rebuilt = replayed_row(events)
+    if rebuilt is None:
+        return "its events open no request"
+    if table == "disclosures":
+        from projections.compliance import disclosure_row
+
+        expected = asdict(disclosure_row(rebuilt))
+    else:
+        expected = asdict(rebuilt)
+    for key, stated in row.items():
+        if key in _WRITTEN_BY_OTHERS or key not in expected:
+            continue
+        if not _same(stated, expected[key]):
+            return f"{key} {_shown(expected[key])!r} in the events, {stated!r} in the row"
+    return None
+
+
+def _same(stated: Any, truth: Any) -> bool:
+    if isinstance(truth, datetime):
+        try:
+            return isinstance(stated, str) and datetime.fromisoformat(stated) == truth
+        except ValueError:
+            return False
+    if isinstance(truth, tuple | list):
+        return (
+            isinstance(stated, list)
+            and len(stated) == len(truth)
+            and all(_same(s, t) for s, t in zip(stated, truth, strict=True))
+        )
+    if isinstance(truth, dict):
+        return (
+            isinstance(stated, dict)
+            and stated.keys() == truth.keys()
+            and all(_same(stated[k], truth[k]) for k in truth)
+        )
+    return bool(stated == truth)
+
+
+def _shown(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value

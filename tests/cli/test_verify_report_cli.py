@@ -61,6 +61,14 @@ def test_the_compliance_report_rows_prove_and_a_tampered_row_fails(world, tmp_pa
     _verify(tmp_path / "lied.json", key, code=0)
     caught = _verify(tmp_path / "lied.json", key, "--events", code=3, data=data)
     assert "is not what its events say: decision" in caught.stderr
+    # ... and its legal basis, read from the events by the register's handler (red team,
+    # session 21)
+    other = json.loads(out.read_text())
+    based = next(r for r in other["disclosures"]["rows"] if r["legal_basis"])
+    based["legal_basis"] = "order 2026-CF-1 (Circuit Court; signed by a judge)"
+    (tmp_path / "based.json").write_text(json.dumps(other))
+    caught = _verify(tmp_path / "based.json", key, "--events", code=3, data=data)
+    assert "is not what its events say: legal_basis" in caught.stderr
 
     # Red team (session 14): the same lie with an as_of added to the (unsigned) header
     # turned the content checks off. The time is now a claim checked like the rest: the
@@ -174,6 +182,28 @@ def test_the_register_proves_and_extends_an_earlier_checkpoint(world, tmp_path: 
         (tmp_path / "lied.json").write_text(json.dumps(doc))
         said = _verify(tmp_path / "lied.json", key, "--events", data=data, code=3).stderr
         assert f"{says} " in said and "in the events" in said, said
+
+    # Red team (session 21): the legal-basis columns were not read from the events. Each
+    # column the request's events write is now rebuilt by the register's own handler.
+    # (A court order's columns: tests/integration/test_register_rows.py.)
+    every = out
+    rows = json.loads(every.read_text())["rows"]
+    emergency = next(i for i, r in enumerate(rows) if r["signed_form"])
+    given = next(i for i, r in enumerate(rows) if r["released_to"])
+    for at, column, value in (
+        (emergency, "signed_form", "signed Appendix 9 sha256:0000000000000000"),
+        (emergency, "refused_at_intake", []),
+        (given, "released_at", "2020-01-01T00:00:00+00:00"),
+        (given, "received_by", "Dana Director"),
+        (given, "decision_reason", "the court ordered it"),
+        (given, "acknowledgement", "signed receipt sha256:0000000000000000"),
+    ):
+        doc = json.loads(every.read_text())
+        assert doc["rows"][at][column] != value, column  # a lie, not what the row says
+        doc["rows"][at][column] = value
+        (tmp_path / "lied.json").write_text(json.dumps(doc))
+        said = _verify(tmp_path / "lied.json", key, "--events", data=data, code=3).stderr
+        assert f"{column} " in said and "in the events" in said, (column, said)
 
 
 def test_retention_access_refusal_and_attention_rows_prove_and_tampering_fails(
