@@ -76,9 +76,17 @@ class DisclosureCommands(DisclosureIntake):
             self.refuse(who, "request decide", r.LRCA_COURT_ORDER, conflict, subject=request.ref)
         reason = nonblank(reason, "the reason (--reason)", REASON, no_card_numbers=True)
         if request.releases and approve:
+            # red team, session 21: after a guardian was told a minor's fines, with no
+            # decision, this said "approved again" of a request never approved
+            what = (
+                "it cannot be approved again"
+                if request.decision is not None
+                else "a guardian was told the minor's fines and fees, which needs no "
+                "decision, and it cannot be approved now"
+            )
             raise InvalidInput(
-                f"{request.ref} has been released already; it cannot be approved again (a "
-                f"new request asks for more). To stop any further release on it: custodes "
+                f"{request.ref} has been released already: {what} (a new request asks for "
+                f"more); nothing was recorded. To stop any further release on it: custodes "
                 f"request decide {request.ref} --deny --reason ..."
             )
         plan = policy.releasable_fields(self.facts_of(request))

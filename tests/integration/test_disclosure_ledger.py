@@ -241,6 +241,8 @@ def test_a_guardian_hears_a_minors_fines_and_fees_amounts_only(
     told = ledger.release(ref, fields=["itemized_fines", "fines_total"], to="Someone", method="desk",
                           actor=STAFF)  # fmt: skip
     assert told["basis"] == "guardian"
+    with pytest.raises(InvalidInput, match="a guardian was told the minor's fines and fees"):
+        ledger.decide(ref, approve=True, reason="more", actor=DIRECTOR)
     with pytest.raises(NotPermitted, match="^POLICY-MINOR-FINES .*titles"):
         ledger.release(ref, fields=["titles"], to="Someone", method="desk", actor=STAFF)
 
