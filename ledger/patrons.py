@@ -14,14 +14,18 @@ from datetime import datetime
 from uuid import UUID
 
 from ledger.domain import LedgerAggregate, stable_id
+from ledger.text import folded
 
 ERASED = "erased"  # `patron forget` destroyed the key, on purpose and recorded
 MISSING = "missing"  # the key is gone with no forget recorded: restore it from the key backup
 
 
 def normalise_card(card: str) -> str:
-    """Card numbers are compared without spaces or dashes, case-insensitively."""
-    return "".join(c for c in card if c.isalnum()).upper()
+    """Card numbers are compared without spaces or dashes, case-insensitively, with the
+    digits of any script read as ASCII digits (session 22: "٢١٠٠٠١٢٣٤٥" gave another
+    pseudonym than "2100012345", so the same card typed two ways was two patrons, and
+    `patron forget` of one left the other)."""
+    return "".join(c for c in folded(card) if c.isalnum()).upper()
 
 
 # Argon2id (RFC 9106) keyed with the pseudonym key (its secret input K): tens of ms and

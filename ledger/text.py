@@ -44,7 +44,7 @@ _CONTROLS_BUT_NEWLINE = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_BIDI}]"
 # commas between digits, or a phone number's parentheses ("2100 0123 4567",
 # "21000-12345", "2100.012345", "2100/033/333", "(217) 555-0100"), or run on from a word
 # ("card2100012345"). Text is compared in its NFKC form with every Unicode decimal digit
-# read as its ASCII digit (``_folded``), so full-width, Arabic-Indic and Devanagari digits
+# read as its ASCII digit (``folded``), so full-width, Arabic-Indic and Devanagari digits
 # are digits. ISO, dotted and slashed dates and date-times are not card numbers (unless
 # digits are joined to them: ``_set_dates_aside``), nor are the digits of a reference that starts with letters and a dash (a request R-2026-0001, a case
 # MPD-2026-001187), nor times ("10:30, 11:45": a colon, or a comma and a space, is not a
@@ -162,15 +162,15 @@ def printable(text: str, *, keep_newlines: bool = False) -> str:
     return pattern.sub(_escape, text)
 
 
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
     """``text`` as it is compared: its NFKC form (full-width digits are ASCII digits) with
     every other Unicode decimal digit (category Nd: Arabic-Indic, Devanagari, ...) read
     as its ASCII digit, one character for one (red team, session 22: a card number
     written "٢١٠٠٠١٢٣٤٥٦٧٨٩" passed, NFKC keeps those digits as they are)."""
-    folded = unicodedata.normalize("NFKC", text)
-    if folded.isascii():
-        return folded
-    return "".join(_ascii_digit(c) for c in folded)
+    normal = unicodedata.normalize("NFKC", text)
+    if normal.isascii():
+        return normal
+    return "".join(_ascii_digit(c) for c in normal)
 
 
 def _ascii_digit(char: str) -> str:
@@ -218,14 +218,14 @@ def _set_dates_aside(text: str, dates: re.Pattern[str]) -> str:
 
 def card_number_in(text: str) -> str | None:
     """The first thing in ``text`` that looks like a card number, or None."""
-    folded = _folded(text)
-    for match in _CARD.finditer(_set_dates_aside(folded, _DATES)):
+    compared = folded(text)
+    for match in _CARD.finditer(_set_dates_aside(compared, _DATES)):
         if _significant(match.group()):
             return match.group()
     # A compact date does not hide the digits joined to it (the session 19 review:
     # "card 2100-20150612", "21000 20150612 3"): read again with only the dates that
     # have separators set aside, a run that is more than a compact date is a card number.
-    for match in _CARD.finditer(_set_dates_aside(folded, _DATES_APART)):
+    for match in _CARD.finditer(_set_dates_aside(compared, _DATES_APART)):
         if _significant(match.group()) and not _COMPACT.fullmatch(match.group()):
             return match.group()
     return None
@@ -234,7 +234,7 @@ def card_number_in(text: str) -> str | None:
 def birth_date_in(text: str) -> str | None:
     """The word that names a date of birth beside a date in ``text`` ("DOB", "born"), or
     None (``_BIRTH``)."""
-    match = _BIRTH.search(_folded(text))
+    match = _BIRTH.search(folded(text))
     return None if match is None else match.group("word") or match.group("after")
 
 

@@ -264,6 +264,9 @@ def test_the_pseudonym_is_keyed_stable_and_ignores_card_formatting() -> None:
     assert pseudonym(key, "2100012345").startswith("p-")
     assert len(pseudonym(key, "2100012345")) == 18
     assert normalise_card(" ab-12 ") == "AB12"
+    # the digits of any script are the card's digits (session 22): one card, one patron
+    for typed in ("٢١٠٠-٠١٢٣٤٥", "२१००-०१२३४५", "２１００ ０１２３４５"):
+        assert normalise_card(typed) == "2100012345"
 
 
 def test_sealed_details_open_only_with_the_patrons_key_and_pseudonym() -> None:
