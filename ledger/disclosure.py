@@ -188,9 +188,6 @@ class Request(LedgerAggregate):
                 for k, v in self.__dict__.items()
                 if k not in ("originator_id", "originator_version", "timestamp", "policy_version")
             }
-            # apart from the form (whose digest a decision keeps): when it was recorded,
-            # from which an emergency release has its window (``release_rules``)
-            aggregate.emergency_at = self.timestamp
 
     class DisclosureDecided(LedgerAggregate.Event):
         # v2 (red-team H2): the digest of the facts decided on (``Request.facts_digest``);
@@ -334,7 +331,6 @@ class Request(LedgerAggregate):
         self.court_order: dict[str, Any] | None = None
         self.counsel_review: dict[str, Any] | None = None
         self.emergency: dict[str, Any] | None = None
-        self.emergency_at: datetime | None = None
         self.decision: dict[str, Any] | None = None
         # the decisions this one replaced, oldest first (red team, session 17: a denial
         # followed by an approval read as one approval everywhere but the history)

@@ -20,6 +20,7 @@ from ledger.release_rules import (
     field_checks,
     footage_refusal,
     inventory_digest,
+    order_refusal,
     recipient_refusal,
 )
 from ledger.text import NAME, REASON, REFERENCE
@@ -171,9 +172,12 @@ class DisclosureCommands(DisclosureIntake):
             )
         to = nonblank(to, "the recipient (--to)")
         method = nonblank(method, "the method (--method)", REFERENCE, no_card_numbers=True)
-        # the badge is kept in clear like any free text (red team, session 21: a card
-        # number, a date of birth and an escape sequence were recorded as a badge)
-        badge = optional(badge, "the officer's badge (--badge)", NAME, no_card_numbers=True)
+        # the badge is kept in clear (red team, session 21: a card number, a date of birth
+        # and an escape sequence were recorded as a badge): off the emergency path it is
+        # refused below, and on it, it must be the badge of the officer's form, so only
+        # its form is checked here (session 22: an officer whose form has an 8-digit badge,
+        # read as a card number, could never be released to)
+        badge = optional(badge, "the officer's badge (--badge)", NAME, no_card_numbers=False)
         plan = policy.releasable_fields(self.facts_of(request))
         if badge and plan.basis != "emergency":
             raise InvalidInput(
@@ -193,6 +197,8 @@ class DisclosureCommands(DisclosureIntake):
         if (no := decision_refusal(request, plan.basis)) is not None:
             refuse(*no)
         if (no := emergency_window_refusal(request, plan.basis, now)) is not None:
+            refuse(*no)
+        if (no := order_refusal(request, plan.basis)) is not None:
             refuse(*no)
         if plan.basis == "court_order" and (conflict := self.order_scan_conflict(request)):
             refuse(r.LRCA_COURT_ORDER, conflict)

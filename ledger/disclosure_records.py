@@ -223,6 +223,15 @@ def record_problem(event: Any, bodies: list[dict[str, Any]], site: dict[str, str
     for part in ("format", *site):
         if record[part] != expected[part]:
             return f"its record names {part.replace('_', ' ')} {record[part]!r}, not the site's"
+    said = (event.request_ref, event.release, event.recipient, event.release_inventory_sha256)
+    if said != (ref, number, release["to"], release["inventory_sha256"]):
+        # red team, session 22: the event's own fields (what `history` shows) named
+        # another release and recipient than the record it keeps
+        return (
+            f"it says it is the record of release {event.release} of {event.request_ref} to "
+            f"{event.recipient!r}, but the record it keeps is of release {number} of {ref} "
+            f"to {release['to']!r}"
+        )
     if record["issued"] != issued:
         return (
             f"its record says it was issued by {record['issued']}, but {event.actor} "

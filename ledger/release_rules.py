@@ -33,13 +33,15 @@ if TYPE_CHECKING:
 
 Refusal = tuple[Rule, str]
 
-# How long after the officer's signed form an emergency release may be made. The policy's
+# How long after the request was received an emergency release may be made. The policy's
 # path is for "an emergency where ... there is an imminent danger of physical harm", when
 # "it is impractical to secure a court order": by four days a court could have issued a
 # warrant, and one is executed within 96 hours of its issue (725 ILCS 5/108-6). Later,
 # the officer brings a court order, or a new signed form on a new request (red team,
-# session 21: a release 75 days after the form was recorded passed). Our reading of the
-# policy's words, not a number it states: docs/DISCLOSURES.md says so.
+# session 21: a release 75 days after the form was recorded passed). Counted from the
+# request's receipt, not the form's recording, which staff may do later or again (red
+# team, session 22: recording the same form again restarted the window). Our reading of
+# the policy's words, not a number it states: docs/DISCLOSURES.md says so.
 EMERGENCY_WINDOW = timedelta(hours=96)
 
 # Where a recipient check fails: --to names the recipient and nobody and nothing else.
@@ -143,17 +145,37 @@ def decision_refusal(request: Request, basis: str) -> Refusal | None:
 
 def emergency_window_refusal(request: Request, basis: str, at: datetime) -> Refusal | None:
     """An emergency release is made while the emergency lasts (``EMERGENCY_WINDOW``)."""
-    since = request.emergency_at
-    if basis != "emergency" or since is None or at - since <= EMERGENCY_WINDOW:
+    if basis != "emergency" or at - request.received_at <= EMERGENCY_WINDOW:
         return None
-    hours = int((at - since).total_seconds() // 3600)
+    hours = int((at - request.received_at).total_seconds() // 3600)
     return (
         r.LRCA_EMERGENCY_REPRESENTATIONS,
-        f"the officer's signed form was recorded {hours} hours ago; the emergency path is "
-        f"for an imminent danger that makes a court order impractical, and holds for "
-        f"{int(EMERGENCY_WINDOW.total_seconds() // 3600)} hours (by then a warrant could "
-        "be issued and executed, 725 ILCS 5/108-6): release on a court order, or on a new "
-        "signed form on a new request",
+        f"{request.ref} was received {hours} hours ago; the emergency path is for an "
+        f"imminent danger that makes a court order impractical, and holds for "
+        f"{int(EMERGENCY_WINDOW.total_seconds() // 3600)} hours from the request (by then "
+        "a warrant could be issued and executed, 725 ILCS 5/108-6): release on a court "
+        "order, or on a new signed form on a new request",
+    )
+
+
+def order_refusal(request: Request, basis: str) -> Refusal | None:
+    """A court order's release is of a request of its own, opened for whoever served it
+    (``ledger.disclosure.ORDER_REQUESTERS``). ``request court-order`` refuses an order on
+    any other request; this stops the release too, should one be recorded around the
+    command (red team, session 22: an order event recorded on a newspaper's FOIA request
+    through the Python API, then the ordinary decision and release)."""
+    from ledger.disclosure import ORDER_REQUESTERS
+
+    if basis != "court_order":
+        return None
+    if request.requester_kind in ORDER_REQUESTERS and request.foia is None:
+        return None
+    under = " under FOIA" if request.foia is not None else ""
+    return (
+        r.LRCA_COURT_ORDER,
+        f"{request.ref} is a {request.requester_kind.replace('_', ' ')} request{under}: a "
+        "court order is recorded, and released on, only on a request of its own, opened "
+        "for whoever served it",
     )
 
 
@@ -278,6 +300,7 @@ def release_problem(before: Request, release: Any, role: str, params: PolicyPara
         (footage_refusal(release.actor, role, params) if segments else None)
         or decision_refusal(before, plan.basis)
         or emergency_window_refusal(before, plan.basis, release.timestamp)
+        or order_refusal(before, plan.basis)
         or _first(field_checks(before, plan, facts, release.fields, segments, period))  # type: ignore[arg-type]
         or recipient_refusal(
             before,

@@ -88,7 +88,7 @@ LRCA_EMERGENCY_REPRESENTATIONS = Rule(
     "75 ILCS 70/1(a)(2); Policy V-A, Appendix 9",
     "A sworn officer must make all four representations, each attested separately; they "
     "hold for the emergency only: nothing is released on them more than 96 hours after "
-    "the signed form is recorded.",
+    "the request was received.",
     ("R8",),
 )
 LRCA_EMERGENCY_SCOPE = Rule(

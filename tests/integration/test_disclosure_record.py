@@ -383,3 +383,48 @@ def test_verify_py_says_ok_on_a_terminal_that_cannot_show_the_recipients_name(
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("OK") and "Zo\\xeb" in done.stdout
+
+
+def test_a_record_events_own_fields_must_name_the_release_its_record_is_of(
+    released: tuple[Ledger, str],
+) -> None:
+    """Red team, session 22: a RecordIssued whose own fields (what `history` shows) named
+    release 7 and a newspaper, keeping an honest record of release 1, passed."""
+    import secrets
+
+    from ledger import disclosure_records as dr
+    from ledger import rules
+    from ledger.disclosure import request_id
+    from ledger.integrity import deep_checker, verify_chain
+
+    ledger, ref = released
+    who = ledger.authorize(STAFF, "request record", (), rules.READ_CONFIDENTIAL)
+    site, at = ledger.site(), ledger.clock()
+    then = dr.request_at_release(ledger.repository.event_store.get(request_id(ref)), 1)
+    assert then is not None
+    record = dr.build_record(
+        then, library=site.library, log_origin=site.log_origin, time_zone=site.timezone,
+        issued_by={"name": who.name, "role": who.role}, issued_at=at,
+        nonce=secrets.token_hex(32),
+    )  # fmt: skip
+    digest = dr.record_digest(record)
+    ledger.save(
+        dr.DisclosureRecord._create(
+            dr.DisclosureRecord.RecordIssued,
+            id=dr.record_id(digest),
+            timestamp=at,
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            request_ref=ref,
+            release=7,
+            recipient="Bob Smith of the News-Gazette",
+            record_digest=digest,
+            release_inventory_sha256=record["release"]["inventory_sha256"],
+            record=record,
+        )  # fmt: skip
+    )
+    assert ledger.datadir is not None
+    deep = verify_chain(open_chain(ledger.datadir), acts=deep_checker(ledger.mapper))
+    assert deep.damage is not None and deep.damage.kind == "edited"
+    assert "it says it is the record of release 7" in deep.damage.detail

@@ -130,7 +130,7 @@ def test_an_emergency_release_is_made_while_the_emergency_lasts(
     approved: tuple[Ledger, str], now: datetime, hours: int, refused: bool
 ) -> None:
     """Red team, session 21: an emergency release 75 days after the officer's form was
-    recorded. The path holds for 96 hours from the form (release_rules.EMERGENCY_WINDOW);
+    recorded. The path holds for 96 hours from the request (release_rules.EMERGENCY_WINDOW);
     the command refuses a later release and records the refusal, and one recorded
     around the command is damage."""
     from ledger.errors import NotPermitted
@@ -142,10 +142,128 @@ def test_an_emergency_release_is_made_while_the_emergency_lasts(
                        method="in person", actor=STAFF)  # fmt: skip
         assert _deep(ledger) is None
         return
-    with pytest.raises(NotPermitted, match="^LRCA-EMERGENCY-REPRESENTATIONS .*recorded 97 hours"):
+    with pytest.raises(NotPermitted, match="^LRCA-EMERGENCY-REPRESENTATIONS .*received 97 hours"):
         ledger.release(ref, fields=["name"], to="Lee Officer", badge="4471",
                        method="in person", actor=STAFF)  # fmt: skip
     assert ledger.request_view(ref)["releases"] == []
     _around_the_command(ledger, ref, STAFF)
     damage = _deep(ledger)
     assert damage is not None and "holds for 96 hours" in damage.detail
+
+
+def test_an_acting_directors_release_is_judged_as_the_directors(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    """Red team, session 22: a member under a delegation releases as the acting Director
+    (the command judges it so), but the act carries the delegation only when the signer's
+    own role could not sign it: judged as staff, an honest release of a court order's
+    fields to someone the order does not name (the Director's to decide) was damage."""
+    from tests.integration.test_disclosure_ledger import record_order
+
+    ledger.delegate_director(
+        STAFF, start=now, until=now + timedelta(days=2), authority="board minutes item 4",
+        actor=DIRECTOR,
+    )  # fmt: skip
+    ref = open_request(ledger, now, "court", ["registration"], patron_card=CARD)
+    record_order(ledger, ref, now)
+    ledger.clock.set(now + timedelta(minutes=20))
+    ledger.decide(ref, approve=True, reason="a valid order", actor=STAFF)
+    ledger.release(ref, fields=["name"], to="Alex Lawyer", method="certified mail", actor=STAFF)
+    assert _deep(ledger) is None
+
+
+def _order_around_the_command(ledger: Ledger, ref: str, now: datetime) -> None:
+    """A court order's event recorded by staff with their own key, around `request
+    court-order` (which refuses it on this request)."""
+    from ledger.disclosure import Request
+    from tests.integration.test_disclosure_ledger import order_scan
+
+    request = ledger._request(ref)
+    who = ledger.authorize(STAFF, "request court-order", (), rules.LRCA_COURT_ORDER)
+    request.trigger_event(
+        Request.CourtOrderRecorded, kind="order", signed_by_judge=True, court="Circuit Court",
+        judge="Hon. J", case="2026-CF-9", issued=now - timedelta(days=1), served_at=now,
+        served_by="Bob Smith", scope="", scope_records=["registration"], scope_fields=[],
+        scope_patrons=[ledger._pseudonym(CARD)], scope_from=None, scope_to=None,
+        exclude_records=[], exclude_fields=[], document_name="o.pdf",
+        document_sha256=order_scan(ref), nondisclosure="", **ledger._common(who, ledger.clock()),
+    )  # fmt: skip
+    ledger.save(request)
+
+
+def test_an_order_recorded_around_the_command_on_a_foia_request_releases_nothing(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    """Red team, session 22: session 21's fix refused the order at `request court-order`
+    only; an order event recorded around it made the ordinary decision and release send a
+    newspaper the patron's records. The release refuses it, and verify --deep reports a
+    release recorded around that too."""
+    from ledger.errors import NotPermitted
+
+    ref = open_request(ledger, now, "public", ["registration"], patron_card=CARD)
+    _order_around_the_command(ledger, ref, now)
+    ledger.clock.set(now + timedelta(minutes=10))
+    ledger.decide(ref, approve=True, reason="a court order", actor=DIRECTOR)
+    with pytest.raises(NotPermitted, match="^LRCA-COURT-ORDER .*a request of its own"):
+        ledger.release(ref, fields=["name"], to="Bob Smith", method="email", actor=STAFF)
+    _around_the_command(ledger, ref, STAFF, to="Bob Smith", method="email",
+                        basis="court_order", recipient_badge="")  # fmt: skip
+    damage = _deep(ledger)
+    assert damage is not None and "a request of its own" in damage.detail
+
+
+def test_the_emergency_window_runs_from_the_request_not_from_the_forms_recording(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    """Red team, session 22: the 96 hours ran from the form's recording, which staff may
+    do days after the request came in (or again, around the command: the decision's digest
+    of its documents leaves their time out, so the window began anew)."""
+    from ledger.errors import NotPermitted
+
+    ref = open_request(ledger, now, "law_enforcement", ["registration"], patron_card=CARD)
+    later = now + timedelta(hours=100)
+    record_emergency(ledger, ref, later)
+    ledger.decide(ref, approve=True, reason="emergency met", actor=DIRECTOR)
+    with pytest.raises(NotPermitted, match=f"{ref} was received 100 hours ago"):
+        ledger.release(ref, fields=["name"], to="Lee Officer", badge="4471",
+                       method="in person", actor=STAFF)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"period": ["2026-13-45", "yesterday"]}, {"footage": [{"sha256": "0" * 64}]}],
+)
+def test_a_release_no_command_could_record_is_damage_not_a_crash(
+    approved: tuple[Ledger, str], change: dict[str, Any]
+) -> None:
+    ledger, ref = approved
+    _around_the_command(ledger, ref, STAFF, **change)
+    damage = _deep(ledger)
+    assert damage is not None and "the release cannot be judged" in damage.detail
+
+
+def test_an_officer_with_a_long_badge_number_is_released_to(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    """Red team, session 22: the form took a badge of eight digits, the release refused it
+    as a card number, and that officer could never be released to."""
+    ref = open_request(ledger, now, "law_enforcement", ["registration"], patron_card=CARD)
+    from tests.integration.test_disclosure_ledger import REPS, signed_form
+
+    ledger.record_emergency(
+        ref, officer_name="Lee Officer", officer_rank="Sergeant", badge_number="20261187",
+        agency="Mahomet PD", agency_phone="217-555-0100", id_examined=True,
+        role_sought="suspect", emergency_description="a threat at the desk",
+        signed_form_sha256=signed_form(ref), signed_form_name="appendix9-signed.pdf",
+        actor=STAFF, **REPS,
+    )  # fmt: skip
+    ledger.clock.set(now + timedelta(minutes=20))
+    ledger.decide(ref, approve=True, reason="emergency met", actor=DIRECTOR)
+    released = ledger.release(ref, fields=["name"], to="Lee Officer", badge="20261187",
+                              method="in person", actor=STAFF)  # fmt: skip
+    assert released["recipient_badge"] == "20261187"
+    assert _deep(ledger) is None

@@ -194,6 +194,16 @@ def test_intake_then_the_directors_decision_then_the_release(
         ["python3", "-I", "verify.py"], cwd=record, capture_output=True, text=True
     )
     assert done.returncode == 0 and f"release 1 of {ref} to Det. Ray" in done.stdout, done.stderr
+    # The officer's signed receipt, of release 1 (R10: each release has its own)
+    page.get_by_role("link", name="Record the recipient's signed receipt").click()
+    page.get_by_label(
+        "The scan of the receipt the recipient signed (PDF or image)"
+    ).set_input_files(files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": PNG_SCAN}])
+    page.get_by_role("button", name="Record the receipt").click()
+    page.wait_for_url(f"**/requests/{ref}")
+    expect(page.get_by_text("release 1: signed receipt sha256")).to_be_visible()
+    expect(page.get_by_role("link", name="Record the recipient's signed receipt")).to_have_count(0)
+    shot(page, "web-request-receipt")
     page.goto(f"{server}/requests")
     shot(page, "web-requests")
 
