@@ -113,18 +113,34 @@ def request_release(ctx: Context, ref: str, **o: Any) -> None:
     required=True,
     help="The scan of the receipt the recipient signed.",
 )
+@click.option(
+    "--release",
+    "releases",
+    type=click.IntRange(min=1),
+    multiple=True,
+    help="A release the receipt is of, by number (repeat). Default: the releases waiting "
+    "for a receipt that went to the recipient of the first of them.",
+)
 @actor_option
 @pass_ctx
-def request_acknowledge(ctx: Context, ref: str, signed_receipt: Path, actor: str) -> None:
+def request_acknowledge(
+    ctx: Context, ref: str, signed_receipt: Path, releases: tuple[int, ...], actor: str
+) -> None:
     """Record the recipient's signed receipt of what was released (its SHA-256; R10).
+    Each release has its own receipt.
 
     \b
     Example:
       custodes request acknowledge R-2026-0001 --signed-receipt receipt.pdf --as "Dana Director"
+      custodes request acknowledge R-2026-0001 --signed-receipt ray.pdf --release 2 --as "Sam Staff"
     """
+    from ledger.release_rules import release_numbers
+
     sha = sha256_of(signed_receipt, "the signed receipt")
-    ctx.ledger().acknowledge(ref, signed_receipt_sha256=sha, actor=actor)
-    info(f"Recorded the signed receipt on {ref.strip().upper()}.")
+    covered = ctx.ledger().acknowledge(
+        ref, signed_receipt_sha256=sha, actor=actor, releases=releases
+    )
+    info(f"Recorded the signed receipt of {release_numbers(covered)} on {ref.strip().upper()}.")
 
 
 @click.command("record")

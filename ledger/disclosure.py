@@ -427,6 +427,17 @@ class Request(LedgerAggregate):
         done = {n for receipt in self.acknowledgements for n in receipt["releases"]}
         return [n for n in range(1, len(self.releases) + 1) if n not in done]
 
+    def receipt_due(self) -> list[int]:
+        """The releases a receipt covers unless told which: those waiting that went to the
+        recipient of the first waiting (red team, session 22: one receipt covered every
+        waiting release, a court clerk's the officer's too, and the officer's own could
+        then never be recorded)."""
+        waiting = self.unacknowledged()
+        if not waiting:
+            return []
+        to = self.releases[waiting[0] - 1]["to"]
+        return [n for n in waiting if self.releases[n - 1]["to"] == to]
+
     @property
     def released_fields(self) -> list[str]:
         return sorted({f for r in self.releases for f in r["fields"]})

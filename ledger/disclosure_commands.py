@@ -22,6 +22,7 @@ from ledger.release_rules import (
     inventory_digest,
     order_refusal,
     recipient_refusal,
+    release_numbers,
 )
 from ledger.text import NAME, REASON, REFERENCE
 
@@ -262,9 +263,13 @@ class DisclosureCommands(DisclosureIntake):
         last = max(info.recorded_start, info.recorded_end - timedelta(microseconds=1))
         return sitetime.local_day(info.recorded_start, zone), sitetime.local_day(last, zone)
 
-    def acknowledge(self, ref: str, *, actor: str, signed_receipt_sha256: str) -> None:
-        """Record the recipient's signed receipt of what was released (R10): of every
-        release that has none yet, so each release of a request has its own receipt."""
+    def acknowledge(
+        self, ref: str, *, actor: str, signed_receipt_sha256: str, releases: Sequence[int] = ()
+    ) -> list[int]:
+        """Record the recipient's signed receipt of what was released (R10), so that each
+        release of a request has its own: of ``releases`` (numbers, each waiting for one),
+        else of those waiting that went to the first waiting release's recipient
+        (``Request.receipt_due``). Returns the release numbers it covers."""
         from ledger.disclosure import Request
 
         now = self.clock()
@@ -279,16 +284,24 @@ class DisclosureCommands(DisclosureIntake):
         waiting = request.unacknowledged()
         if not waiting:
             raise InvalidInput(
-                f"every release of {request.ref} is acknowledged already (a receipt covers "
-                "the releases recorded before it that had none); nothing was recorded"
+                f"every release of {request.ref} has its signed receipt already; nothing was "
+                "recorded"
+            )
+        chosen = sorted(set(releases)) or request.receipt_due()
+        if other := [n for n in chosen if n not in waiting]:
+            raise InvalidInput(
+                f"{release_numbers(other)} of {request.ref} "
+                f"{'is' if len(other) == 1 else 'are'} not waiting for a receipt (waiting: "
+                f"{', '.join(map(str, waiting))}); nothing was recorded"
             )
         request.trigger_event(
             Request.AcknowledgementRecorded,
             signed_receipt_sha256=signed_receipt_sha256,
-            releases=waiting,
+            releases=chosen,
             **self._common(who, now),
         )
         self.save(request)
+        return chosen
 
     def resolve_follow_up(
         self,

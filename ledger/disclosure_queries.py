@@ -137,6 +137,7 @@ class DisclosureQueries(PatronCommands):
             "acknowledgement": q.acknowledgement,
             "acknowledgements": q.acknowledgements,
             "unacknowledged": q.unacknowledged(),
+            "receipt_due": q.receipt_due(),
             "follow_up": q.follow_up,
         }
 

@@ -58,6 +58,15 @@ _RELATIONS = frozenset({"parent", "mother", "father", "mom", "dad", "guardian", 
                         "grandparent"})  # fmt: skip
 
 
+def release_numbers(numbers: Sequence[int]) -> str:
+    """ "release 2", "releases 1 and 2", "releases 1, 2 and 3": a request's releases by
+    number, as people read them (a receipt's, R10)."""
+    words = [str(n) for n in numbers]
+    if len(words) == 1:
+        return f"release {words[0]}"
+    return f"releases {', '.join(words[:-1])} and {words[-1]}"
+
+
 def inventory_digest(ref: str, fields: Sequence[str], footage: Sequence[dict[str, str]], to: str,
                      method: str, *, redacted: bool | None = None,
                      period: Sequence[str] | None = None) -> str:  # fmt: skip

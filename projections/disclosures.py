@@ -302,14 +302,6 @@ class DisclosuresProjection(Projection):
 LATER_RELEASE = "a later release"
 
 
-def release_numbers(numbers: Sequence[int]) -> str:
-    """ "release 2", "releases 1 and 2", "releases 1, 2 and 3"."""
-    words = [str(n) for n in numbers]
-    if len(words) == 1:
-        return f"release {words[0]}"
-    return f"releases {', '.join(words[:-1])} and {words[-1]}"
-
-
 def order_scope_summary(e: Any) -> str:
     """A court order's structured scope in one line (R7): what releases are checked by."""
     parts = [

@@ -36,8 +36,9 @@ from ledger.app import Ledger
 from ledger.chain_reader import ChainReader
 from ledger.clock_commands import recorded_by
 from ledger.errors import NotFound
+from ledger.release_rules import release_numbers
 from projections.base import Projection, Views, insert_row, rows_in
-from projections.disclosures import order_scope_summary, release_numbers
+from projections.disclosures import order_scope_summary
 
 SUBJECT_KINDS = ("segment", "request", "hold", "patron", "camera")
 

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from ledger import sitetime
 from ledger.disclosure import REPRESENTATIONS
-from projections.disclosures import date_scope_words, release_numbers
+from ledger.release_rules import release_numbers
+from projections.disclosures import date_scope_words
 
 Section = tuple[str, list[tuple[str, str]]]
 

@@ -42,9 +42,9 @@ from ledger.errors import (
     NotFound,
     NotPermitted,
 )
+from ledger.release_rules import release_numbers
 from ledger.text import counted
 from projections.base import ReadModelsOutdated, ReadModelsRebuilding, keep_engine
-from projections.disclosures import release_numbers
 from projections.seal import ReadModelTampered
 from web.sessions import SessionStore, WebSession
 

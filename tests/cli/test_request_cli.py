@@ -118,7 +118,11 @@ def test_the_emergency_path_end_to_end(run, tmp_path: Path) -> None:  # type: ig
     run("request", "acknowledge", ref, "--refused-to-sign", "--as", D, code=2)  # no such option
     signed = tmp_path / "signed.pdf"
     signed.write_bytes(b"%PDF-1.7 signed")
-    run("request", "acknowledge", ref, "--signed-receipt", str(signed), "--as", D)
+    r = run("request", "acknowledge", ref, "--signed-receipt", str(signed), "--release", "2",
+            "--as", D, code=1)  # fmt: skip
+    assert "release 2 of" in r.stderr and "is not waiting for a receipt (waiting: 1)" in r.stderr
+    r = run("request", "acknowledge", ref, "--signed-receipt", str(signed), "--as", D)
+    assert "Recorded the signed receipt of release 1 on" in r.stderr + r.stdout
     # R11: the follow-up is open until resolved.
     rows = json.loads(run("report", "disclosures", "--json").stdout)
     assert rows[0]["follow_up"] == "open"

@@ -184,7 +184,7 @@ def test_each_emergency_release_has_its_own_signed_receipt(ledger: Ledger, now: 
         ledger.release(ref, fields=fields, to="Lee Officer", badge="4471",
                        method="in person", actor=STAFF)  # fmt: skip
     ledger.acknowledge(ref, signed_receipt_sha256="a" * 64, actor=STAFF)
-    with pytest.raises(InvalidInput, match="every release of .* is acknowledged already"):
+    with pytest.raises(InvalidInput, match="every release of .* has its signed receipt already"):
         ledger.acknowledge(ref, signed_receipt_sha256="b" * 64, actor=STAFF)
     ledger.release(ref, fields=["address"], to="Lee Officer", badge="4471",
                    method="in person", actor=STAFF)  # fmt: skip
@@ -203,6 +203,26 @@ def test_each_emergency_release_has_its_own_signed_receipt(ledger: Ledger, now: 
     said = [e.summary for e in read_history(ledger, ref, actor=DIRECTOR)[1]]
     assert any(x.endswith("of releases 1 and 2") for x in said)
     assert any(x.endswith("of release 3") for x in said)
+
+
+def test_a_receipt_is_of_one_recipients_releases(ledger: Ledger, now: datetime) -> None:
+    """Red team, session 22: with releases to two recipients waiting, the first receipt
+    covered both, and the second recipient's own receipt could never be recorded. A
+    receipt is of the waiting releases to the first one's recipient, or of those named."""
+    ref = open_request(ledger, now, "court", ["registration"], patron_card=CARD)
+    record_order(ledger, ref, now)
+    ledger.clock.set(now + timedelta(minutes=20))
+    ledger.decide(ref, approve=True, reason="a valid order", actor=DIRECTOR)
+    for fields, to in ((["name"], "Circuit Court clerk"), (["phone"], "Det. Ray"),
+                       (["address"], "Circuit Court clerk")):  # fmt: skip
+        ledger.release(ref, fields=fields, to=to, method="in person", actor=STAFF)
+    assert ledger.request_view(ref)["receipt_due"] == [1, 3]
+    with pytest.raises(InvalidInput, match="release 4 of .* is not waiting"):
+        ledger.acknowledge(ref, signed_receipt_sha256="a" * 64, actor=STAFF, releases=[4])
+    assert ledger.acknowledge(ref, signed_receipt_sha256="a" * 64, actor=STAFF) == [1, 3]
+    assert ledger.request_view(ref)["receipt_due"] == [2]
+    assert ledger.acknowledge(ref, signed_receipt_sha256="b" * 64, actor=STAFF, releases=[2]) == [2]
+    assert ledger.request_view(ref)["unacknowledged"] == []
 
 
 def test_a_court_order_releases_its_structured_scope_and_counsel_review_is_recorded_not_a_gate(
