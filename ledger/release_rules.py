@@ -300,6 +300,8 @@ def release_problem(before: Request, release: Any, role: str, params: PolicyPara
     facts = policy.with_policy(before.facts(), params)
     plan = policy.releasable_fields(facts)
     segments = [s["segment_id"] for s in release.footage]
+    if (shape := _shape_problem(release, plan.basis)) is not None:
+        return shape
     if release.basis != plan.basis:
         return (
             f"release on basis {release.basis!r}, but the request's facts then gave {plan.basis!r}"
@@ -331,6 +333,30 @@ def release_problem(before: Request, release: Any, role: str, params: PolicyPara
     )  # fmt: skip
     if digest != release.inventory_sha256:
         return "the release's inventory digest does not match what it says was released"
+    return None
+
+
+def _shape_problem(release: Any, basis: str) -> str | None:
+    """What the command's input checks would have refused of a recorded release: nothing
+    released, a badge off the emergency path, a recipient, method or badge that is not
+    text the ledger keeps in clear (a card number, a control character, too long). Red
+    team, session 22: each passed `verify --deep` when recorded around the command."""
+    from ledger.errors import InvalidInput
+    from ledger.text import NAME, REFERENCE, clean_text
+
+    if not release.fields and not release.footage:
+        return "a release of nothing: it names no field and no footage"
+    if release.recipient_badge and basis != "emergency":
+        return f"a badge is recorded on a release on the basis {basis}, not the emergency path"
+    try:
+        clean_text(release.to, kind=NAME, what="its recipient")
+        clean_text(release.method, kind=REFERENCE, what="its method", no_card_numbers=True)
+        clean_text(release.recipient_badge, kind=NAME, what="its badge", required=False,
+                   no_card_numbers=False)  # fmt: skip
+    except InvalidInput as e:  # its first sentence: what is wrong, not what to type
+        return f"a release the command would not take: {str(e).split('. ')[0]}".removesuffix(
+            "; nothing was recorded"
+        )
     return None
 
 

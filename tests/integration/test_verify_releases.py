@@ -90,6 +90,11 @@ def test_a_release_the_command_recorded_passes(approved: tuple[Ledger, str]) -> 
             {"footage": [{"segment_id": "lobby-1-x", "sha256": "0" * 64}]},
             "may not release footage",
         ),
+        # red team, session 22: what the command's input checks refuse
+        ({"fields": []}, "a release of nothing"),
+        ({"method": "in person " * 30}, "its method is 299 characters long"),
+        ({"to": "Lee Officer\x1b[2J"}, "its recipient holds a control character"),
+        ({"to": "Lee Officer 2100 0123 4567"}, "looks like a library card number"),
     ],
 )
 def test_a_release_recorded_around_the_command_is_damage(
