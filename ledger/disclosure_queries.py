@@ -13,6 +13,7 @@ from ledger import policy, rules, sitetime
 from ledger.errors import NotFound, NotPermitted
 from ledger.patron_commands import PatronCommands
 from ledger.reads import LIST_EVERY_REQUEST
+from ledger.release_rules import EMERGENCY_WINDOW
 from ledger.text import attempted
 
 # ledger.disclosure and ledger.patrons are imported where they are used: a command that
@@ -113,6 +114,11 @@ class DisclosureQueries(PatronCommands):
             "takes_court_order": q.requester_kind in ORDER_REQUESTERS and q.foia is None,
             "counsel_review": q.counsel_review,
             "emergency": q.emergency,
+            # when an emergency release may no longer be made (``EMERGENCY_WINDOW``), and
+            # whether that time has come
+            "emergency_until": q.received_at + EMERGENCY_WINDOW if q.emergency else None,
+            "emergency_closed": bool(q.emergency)
+            and self.clock() > q.received_at + EMERGENCY_WINDOW,
             "plan": {
                 "basis": plan.basis,
                 "allowed_fields": sorted(plan.allowed_fields),

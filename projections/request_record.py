@@ -33,7 +33,7 @@ def request_sections(view: dict[str, Any], zone: ZoneInfo) -> tuple[str, list[Se
         _intake(view, when),
         _foia(view, when),
         _court_order(view, when),
-        _emergency(view),
+        _emergency(view, when),
         _plan(view),
         _decision(view, when),
         _releases(view, when),
@@ -134,7 +134,7 @@ def _court_order(v: dict[str, Any], when: Any) -> Section:
     )
 
 
-def _emergency(v: dict[str, Any]) -> Section:
+def _emergency(v: dict[str, Any], when: Any) -> Section:
     e = v.get("emergency") or {}
     if not e:
         return ("", [])
@@ -154,6 +154,13 @@ def _emergency(v: dict[str, Any]) -> Section:
             ("Attested", ", ".join(attested)),
             ("NOT attested", ", ".join(missing)),
             ("Person sought", e.get("role_sought") or ""),
+            (
+                "Released until",
+                f"{when(v['emergency_until'])}, 96 hours from the request"
+                + (" (passed: nothing more is released on it)" if v.get("emergency_closed") else "")
+                if v.get("emergency_until")
+                else "",
+            ),
             ("Emergency", e.get("emergency_description") or ""),
             (
                 "Refused at intake",

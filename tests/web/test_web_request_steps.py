@@ -289,6 +289,25 @@ def test_the_officers_signed_scan_is_recorded_then_decided_released_acknowledged
     assert "Resolve the follow-up" not in html and "the threat was withdrawn" in html
 
 
+def test_an_emergency_request_past_its_window_offers_no_release(
+    app: Flask, library: dict[str, Any], clock: Any
+) -> None:
+    """96 hours from the request the emergency path has closed (release_rules): the page
+    says so, with the time it closed, and offers no release form to be refused."""
+    staff = sign_in(app, STAFF)
+    ref = _open(staff)
+    assert _submit(staff, f"/requests/{ref}/emergency", _emergency()).status_code == 302
+    director = sign_in(app, DIRECTOR)
+    assert _decide(director, DIRECTOR, ref, "all four representations").status_code == 302
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "Record the release" in html and "The emergency path held until" not in html
+    clock.set(clock() + timedelta(hours=97))
+    director = sign_in(app, DIRECTOR)  # days later: a new sign-in
+    html = director.get(f"/requests/{ref}").get_data(as_text=True)
+    assert "The emergency path held until" in html and "Record the release" not in html
+    assert "96 hours from the request (passed: nothing more is released on it)" in html
+
+
 def test_an_emergency_form_without_every_representation_is_refused_and_recorded(
     app: Flask, library: dict[str, Any]
 ) -> None:
