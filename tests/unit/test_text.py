@@ -56,6 +56,16 @@ from ledger.text import LIMITS, birth_date_in, card_number_in, clean_text, count
         ("card २१०००१२३४५६७८९", "21000123456789"),  # Devanagari
         ("card ২১০০-০১২৩-৪৫৬৭", "2100-0123-4567"),  # Bengali, grouped
         ("card ２１００-０１-２３-４５６７８９", "2100-01-23-456789"),  # full-width, behind a date
+        # red team (session 22): invisible format characters (Unicode category Cf) between
+        # the digits hid a card number; they are left out when comparing (``folded``)
+        ("card 2100\u200b0123\u200b4567", "210001234567"),  # zero-width space
+        ("card 2100\u200c0123\u200c4567", "210001234567"),  # zero-width non-joiner
+        ("card 2100\u200d0123\u200d4567", "210001234567"),  # zero-width joiner
+        ("card 2100\u20600123\u20604567", "210001234567"),  # word joiner
+        ("card 2100\u00ad0123\u00ad4567", "210001234567"),  # soft hyphen
+        ("card 2100\ufeff0123\ufeff4567", "210001234567"),  # byte order mark
+        ("card 2\u200b1\u200b0\u200b0\u200b0\u200b1\u200b2\u200b3", "21000123"),
+        ("card 2100-\u200b0123-\u200b4567", "2100-0123-4567"),  # beside a separator
     ],
 )
 def test_card_number_like_runs_are_found(text: str, card: str) -> None:
@@ -101,6 +111,8 @@ def test_card_number_like_runs_are_found(text: str, card: str) -> None:
         "on 2026-11-01 3 clips were viewed",
         "on ٢٠٢٦-١١-٠١ at ١٠:٣٠",
         "badge ٤٤٧١",
+        "case 2026-CF-000123",
+        "on 2026-11-01\u200b at 10:30",  # a zero-width space beside a date is still a date
     ],
 )
 def test_dates_references_and_short_numbers_are_not_card_numbers(text: str) -> None:
@@ -175,6 +187,21 @@ def test_a_name_field_refuses_a_card_number_unless_it_is_the_patrons_own() -> No
         ("Jane, 1990-01-02 (DOB)", "DOB"),
         ("birthdate 19900102", "birthdate"),
         ("DOB ١٩٩٠-٠١-٠٢", "DOB"),  # Arabic-Indic digits are digits here too
+        # red team (session 22): a date written as one eight-digit number passed (seven
+        # digits once the leading zero is set aside: not a card number either)
+        ("asked about the patron, DOB 01021990", "DOB"),  # MMDDYYYY
+        ("date of birth: 25121990", "date of birth"),  # DDMMYYYY: eight digits, said as a DOB
+        ("born 19900102", "born"),  # YYYYMMDD
+        ("d.o.b. 12251990", "d.o.b"),
+        # red team (session 22): a few words between the word and the date passed
+        ("whose date of birth per the ID is 1990-01-02", "date of birth"),
+        ("born, according to the card, on 2 January 1990", "born"),
+        ("DOB (per the patron's I.D.): 01/02/1990", "DOB"),
+        ("D.O.B. as given: 01021990", "D.O.B"),
+        ("birthday, she says, is Jan 2, 1990", "birthday"),
+        # a soft hyphen inside the word or the date hides neither (``folded``)
+        ("bo\u00adrn 1990-01-02", "born"),
+        ("DOB 1990\u200b-01-02", "DOB"),
     ],
 )
 def test_a_date_of_birth_in_free_text_is_refused(text: str, word: str) -> None:
@@ -204,6 +231,15 @@ def test_a_date_of_birth_in_free_text_is_refused(text: str, word: str) -> None:
         "DOB not given; order issued 2026-03-01",
         "Dobson, 1990-01-02",
         "born in Chicago",
+        # red team (session 22): words between the word and a date are read now, but not
+        # past a sentence's end or a number, and a year alone is no date
+        "born in the library's 1990 anniversary year",
+        "born in the library's 1990 anniversary year, on 2026-03-01 she asked",
+        "born in Chicago. Order dated 2026-03-01",
+        "the order asks for the date of birth",
+        "her birthday party is on 2026-03-01",  # a party's date (review, session 22)
+        "the order asks for the date of birth; case 2026-CF-000123",
+        "born in 1990",
     ],
 )
 def test_a_date_or_the_word_alone_is_not_a_date_of_birth(text: str) -> None:
@@ -225,3 +261,42 @@ def test_a_scans_counter_after_an_underscore_is_not_joined_to_its_date() -> None
     number, but a scan's name numbers its pages after an underscore."""
     assert card_number_in("order_2026-11-01_01.pdf") is None
     assert card_number_in("2100-01-23-456789") == "2100-01-23-456789"
+
+
+def test_a_text_with_invisible_characters_is_recorded_as_typed() -> None:
+    """Red team (session 22): ``folded`` leaves out format characters (Cf) for comparing
+    only; what is recorded is the text as typed, and the bidirectional controls among the
+    format characters are still refused as control characters, not read as a card."""
+    typed = "Jos\u00e9\u200b Ni\u00adeto\u2060 asked at the desk"
+    assert clean_text(typed, kind="reason", what="x", no_card_numbers=True) == typed
+    with pytest.raises(InvalidInput, match=r"holds a control character \(\\u200e\)"):
+        clean_text("card 2100\u200e0123\u200e4567", kind="reason", what="x",
+                   no_card_numbers=True)  # fmt: skip
+    with pytest.raises(InvalidInput, match="library card number"):
+        clean_text("card 2100\u200b0123\u200b4567", kind="reason", what="x",
+                   no_card_numbers=True)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "born " + "a " * 10_000,
+        ("born, according, " * 2_000)[:20_000],
+        ("born a b c d e " * 2_000)[:20_000],
+        "born " + "I.D." * 5_000,
+        "born " + "(-" * 10_000,
+        "d.o.b." * 3_333,
+        ("date of birth" + " " * 50) * 316,
+        "1 " * 10_000,
+        "1" + "-" * 20_000,
+        "2 Jan " * 3_333,
+        "1\u200b-" * 6_666,
+    ],
+)
+def test_a_long_adversarial_text_holds_no_date_of_birth(text: str) -> None:
+    """Red team (session 22): words may come between a birth word and its date, so the
+    pattern is bounded (five words, each and every gap of bounded length). These 20,000
+    characters (five times the longest description) hold no date of birth; a pattern that
+    backtracked without bound would stall the suite here (speed is measured in bench/,
+    not asserted in tests: about 10-40 ms each when this was written)."""
+    assert birth_date_in(text) is None
