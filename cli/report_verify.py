@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -114,16 +116,18 @@ def verify_report(
             )
 
     as_of = _as_of(data)
-    check, _cp, note = verify_report_proofs(
-        rows,
-        proofs,
-        key,
-        decode=decode,
-        check_row=lambda table, row, events, positions: row_check(
-            table, row, events, positions, as_of=as_of, replayed=row_problem
-        ),
-        key_name=key_name,
-    )
+    with _entry_counts(click_ctx, with_events) as entries_of:
+        check, _cp, note = verify_report_proofs(
+            rows,
+            proofs,
+            key,
+            decode=decode,
+            check_row=lambda table, row, events, positions: row_check(
+                table, row, events, positions, as_of=as_of, replayed=row_problem
+            ),
+            key_name=key_name,
+            entries_of=entries_of,
+        )
     integrity = data.get("integrity")
     if isinstance(integrity, dict) and integrity.get("checkpoint") != note:
         from ledger.integrity import MerkleProofFailed
@@ -261,3 +265,22 @@ def _as_of(data: dict[str, Any]) -> datetime | None:
 
 def register(group: click.Group) -> None:
     group.add_command(verify_report)
+
+
+@contextmanager
+def _entry_counts(click_ctx: click.Context, with_events: bool) -> Iterator[Any]:
+    """With the ledger at hand (``--events``): how many entries it holds of a subject
+    under a tree size, so that a row resting on a subject's older entries only fails
+    (``ledger.report_proofs._newest``); else None."""
+    if not with_events:
+        yield None
+        return
+    from ledger.integrity import open_chain
+
+    ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
+    reader = open_chain(ctx.datadir())
+    store = reader.node_store()
+    try:
+        yield lambda subject, size: len(reader.aggregate_entries(store, subject, size))
+    finally:
+        store.close()

@@ -481,7 +481,18 @@ def row_problem(table: str, row: dict[str, Any], events: list[Any]) -> str | Non
             continue
         if not _same(stated, expected[key]):
             return f"{key} {_shown(expected[key])!r} in the events, {stated!r} in the row"
+    for key, truth in expected.items():
+        # a column left out says nothing, which is a lie when the events say something
+        # (red team, session 22: a row without its court order, scope and counsel's review
+        # passed); one a report of an earlier version did not have, and that is empty
+        # here, is no lie
+        if key not in row and key not in _WRITTEN_BY_OTHERS and truth not in _EMPTY:
+            return f"{key} {_shown(truth)!r} in the events, left out of the row"
     return None
+
+
+# What a column holds when its events say nothing (a report may leave it out).
+_EMPTY: tuple[Any, ...] = (None, "", "none", "pending", False, [], (), 0)
 
 
 def _same(stated: Any, truth: Any) -> bool:

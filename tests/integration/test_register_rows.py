@@ -77,3 +77,77 @@ def test_columns_other_events_write_are_left_to_them(
     _ref, row, events = _ordered(ledger, now)
     assert row_problem("register", {**row, "refusals": 7, "patron_erased": True}, events) is None
     assert row_problem("cameras", row, events) is None  # another table: not this check's
+
+
+def _proved_register(ledger: Ledger) -> tuple[list[Any], dict[str, Any], Any]:
+    """The register's rows as `report disclosures --prove` writes them, their proofs, and
+    the library's public key."""
+    from ledger.integrity import issue_checkpoint, open_chain
+    from ledger.report_proofs import prove_rows, report_rows
+
+    assert ledger.datadir is not None
+    key = ledger.datadir.signing_key(None)
+    reader = open_chain(ledger.datadir)
+    cp, note = issue_checkpoint(reader, origin=ledger.site().log_origin, signing_key=key,
+                                now=ledger.clock())  # fmt: skip
+    doc = {"rows": [to_jsonable(r) for r in register(ledger).values()]}
+    rows = report_rows(doc)
+    return rows, prove_rows(reader, cp, note, rows), key.public_key()
+
+
+def test_a_row_must_rest_on_its_requests_newest_entries_and_be_listed_once(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    """Red team, session 22: with the ledger at hand (`--events`), a register row resting
+    on a request's first entries only (its later release and denial left out, the proof
+    computed again) passed; so did a register listing a request twice."""
+    from ledger.integrity import MerkleProofFailed, open_chain
+    from ledger.report_proofs import verify_report_proofs
+
+    _ordered(ledger, now)
+    rows, proofs, public = _proved_register(ledger)
+    assert ledger.datadir is not None
+    reader = open_chain(ledger.datadir)
+    store = reader.node_store()
+    try:
+
+        def held(subject: Any, size: int) -> int:
+            return len(reader.aggregate_entries(store, subject, size))
+
+        check, _cp, _note = verify_report_proofs(rows, proofs, public, entries_of=held)
+        assert check.rows == len(rows)
+        with pytest.raises(MerkleProofFailed, match="its newer events are left out"):
+            verify_report_proofs(rows, proofs, public, entries_of=lambda s, n: held(s, n) + 1)
+    finally:
+        store.close()
+    twice = [rows[0], rows[0]]
+    listed = {**proofs, "rows": [proofs["rows"][0], proofs["rows"][0]]}
+    with pytest.raises(MerkleProofFailed, match="is listed twice"):
+        verify_report_proofs(twice, listed, public)
+
+
+def test_a_row_leaving_out_a_column_its_events_fill_is_not_what_they_say(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    """Red team, session 22: deleting a column (the court order, its scope, counsel's
+    review) passed where setting it to null failed. A column left out that its events
+    leave empty (a report of an earlier version without it) is no lie."""
+    _ref, row, events = _ordered(ledger, now)
+    left = {k: v for k, v in row.items() if k != "court_order"}
+    said = row_problem("register", left, events)
+    assert said is not None and said.startswith("court_order ") and "left out" in said
+    assert row["hold_id"] is None
+    assert row_problem("register", {k: v for k, v in row.items() if k != "hold_id"}, events) is None
+
+
+def test_a_row_no_report_writes_is_a_verdict_not_a_crash(
+    ledger: Ledger,  # noqa: F811
+    now: datetime,
+) -> None:
+    from ledger.report_proofs import row_check
+
+    _ref, row, events = _ordered(ledger, now)
+    said = row_check("register", {**row, "released_fields": ["name", 1]}, events)
+    assert said is not None and said.startswith("the row cannot be read (TypeError")
