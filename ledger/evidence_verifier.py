@@ -427,6 +427,9 @@ def verify_package(root, public_key_pem=None):
     path = [_unb64(h, "an inclusion proof hash") for h in proof["inclusion_path"]]
     leaf = hashlib.sha256(b"\x00" + computed).digest()
     verify_inclusion(leaf, int(entry["position"]) - 1, size, path, root_hash)
+    if namespace == RECORD_NAMESPACE:  # proven: does record.txt say what it says?
+        record = json.loads(_read(root, "record.json"), object_pairs_hook=_strict("record.json"))
+        check_reading_copy(root, listed, record)
     return (
         f"OK: {len(listed)} files match {SUMS} and its signature; {what[2]} is "
         f"entry {entry['position']} of the signed checkpoint of {size} entries of {origin}; "
@@ -507,6 +510,77 @@ def _disclosure_record(root, listed):
         f"to {release['to']}"
     )
     return RECORD_NAMESPACE, digest, ("disclosure record", "this record", said)
+
+
+# The words record.txt gives record.json's legal basis and fields in (the library's
+# ledger.record_package writes it with these).
+BASIS_WORDS = {
+    "court_order": "a court order",
+    "emergency": "an officer's emergency request (Appendix 9)",
+    "guardian": "a parent or guardian of a minor (fines and fees only)",
+    "investigation": "footage for an active law enforcement investigation",
+    "foia": "a FOIA request (footage redacted)",
+    "none": "none",
+}
+FIELD_WORDS = {
+    "card_number": "card number",
+    "circulation_history": "circulation history",
+    "fines_fees": "fines and fees",
+    "itemized_fines": "itemized fines",
+}
+
+
+def basis_words(basis):
+    return BASIS_WORDS.get(basis, basis.replace("_", " "))
+
+
+def field_words(fields):
+    return ", ".join(FIELD_WORDS.get(f, f.replace("_", " ")) for f in fields) or "none"
+
+
+def check_reading_copy(root, listed, record):
+    """record.txt, the record in words, says what record.json says where a reader acts on
+    it: the request, the legal basis and its documents' hashes, the decision, the fields
+    released, to whom, how, and the inventory digest (times are shown in the library's
+    zone and not compared). Red team, session 22: whoever held the library's key could
+    rewrite record.txt's legal basis and fields, sign SHA256SUMS again, and every check
+    passed, record.json being the only file the ledger commits to."""
+    if "record.txt" not in listed:
+        return
+    said: dict = {}
+    for line in _read(root, "record.txt").decode("utf-8").splitlines():
+        label, gap, value = line.partition("  ")
+        if gap and label and not label.startswith(" "):
+            said.setdefault(label, value.strip())
+    request, release, basis = record["request"], record["release"], record["legal_basis"]
+    to = release["to"] + (
+        f", badge {release['recipient_badge']}" if release["recipient_badge"] else ""
+    )
+    expected = {
+        "Legal basis": basis_words(basis["basis"]),
+        "Fields released": field_words(release["fields"]),
+        "To": to,
+        "How": release["method"],
+        "Inventory sha256": release["inventory_sha256"],
+    }
+    if basis.get("court_order"):
+        expected["Order document"] = f"sha256 {basis['court_order']['document_sha256']}"
+    if basis.get("emergency"):
+        expected["Signed Appendix 9"] = f"sha256 {basis['emergency']['signed_form_sha256']}"
+    if record.get("decision"):
+        expected["Fields approved"] = field_words(record["decision"]["allowed_fields"])
+    for label, value in expected.items():
+        if said.get(label) != value:
+            raise Failed(
+                f"record.txt says {label!r} is {said.get(label)!r}, but record.json (the record "
+                f"the ledger commits to) says {value!r}"
+            )
+    verdict = said.get("Decision", "")
+    decision = record.get("decision")
+    if decision and not verdict.startswith("approved" if decision["approved"] else "denied"):
+        raise Failed(f"record.txt's decision ({verdict!r}) is not record.json's")
+    if not said.get("Request", "").startswith(f"{request['ref']},"):
+        raise Failed("record.txt is of another request than record.json")
 
 
 def main(argv=None):

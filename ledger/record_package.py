@@ -31,26 +31,12 @@ from zoneinfo import ZoneInfo
 from ledger import sitetime
 from ledger.errors import LedgerError
 from ledger.evidence import SIGNATURE, SUMS, VERIFIER, sums_text, verifier_script
+from ledger.evidence_verifier import basis_words, field_words
 from ledger.integrity import issue_checkpoint, open_chain, prove, verified
 from ledger.outfiles import check_new_directory, make_private, publish_directory, write_bytes
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
-
-_BASIS_WORDS = {
-    "court_order": "a court order",
-    "emergency": "an officer's emergency request (Appendix 9)",
-    "guardian": "a parent or guardian of a minor (fines and fees only)",
-    "investigation": "footage for an active law enforcement investigation",
-    "foia": "a FOIA request (footage redacted)",
-    "none": "none",
-}
-_FIELD_WORDS = {
-    "card_number": "card number",
-    "circulation_history": "circulation history",
-    "fines_fees": "fines and fees",
-    "itemized_fines": "itemized fines",
-}
 
 README = """Disclosure record from {library}
 =====================================================================
@@ -59,7 +45,8 @@ Request {request}: release {number}, {released_at}, to {recipient}.
 Issued {issued_at} by {issuer}.
 
 What is here
-  record.txt        the record, to read (the same as record.json)
+  record.txt        the record in words, to read; verify.py checks that it says what
+                    record.json says (record.json is what the ledger commits to)
   record.json       the record: the request, its legal basis with the SHA-256 of the
                     signed documents, the Director's decision, and what was released,
                     to whom, how and when (field names, never their values)
@@ -167,7 +154,7 @@ def _shown(stamp: str | None, zone: ZoneInfo) -> str:
 
 
 def _words(fields: list[str]) -> str:
-    return ", ".join(_FIELD_WORDS.get(f, f.replace("_", " ")) for f in fields) or "none"
+    return str(field_words(fields))
 
 
 def record_lines(record: dict[str, Any]) -> list[str]:
@@ -187,7 +174,7 @@ def record_lines(record: dict[str, Any]) -> list[str]:
     ]  # fmt: skip
     if request.get("case_number"):
         rows.append(("Case number", request["case_number"]))
-    rows.append(("Legal basis", _BASIS_WORDS.get(basis["basis"], basis["basis"].replace("_", " "))))
+    rows.append(("Legal basis", str(basis_words(basis["basis"]))))
     if order := basis.get("court_order"):
         signed = "signed by the judge" if order["signed_by_judge"] else "NOT signed by a judge"
         rows += [

@@ -152,6 +152,9 @@ def test_the_record_says_what_the_ledger_holds_and_the_recipient_checks_it_alone
         ("the nonce changed", "does not commit to this record"),
         # red team, session 16: Python keeps the last of two members, a reader the first
         ("a second recipient before the first", "record.json names a member twice"),
+        # red team, session 22: record.txt, the record in words, was never compared
+        ("record.txt's legal basis", "record.txt says 'Legal basis' is"),
+        ("record.txt's fields", "record.txt says 'Fields released' is"),
     ],
 )
 def test_a_changed_record_fails_even_when_the_library_resigns_the_package(
@@ -181,7 +184,13 @@ def test_a_changed_record_fails_even_when_the_library_resigns_the_package(
     text = json.dumps(record, indent=2, sort_keys=True) + "\n"
     if change == "a second recipient before the first":
         text = text.replace('"release": {', '"release": {\n    "to": "Special Agent X, FBI",', 1)
-    (out / "record.json").write_text(text)
+    if change.startswith("record.txt"):
+        reading = (out / "record.txt").read_text()
+        line = "Legal basis" if "basis" in change else "Fields released"
+        said = next(x for x in reading.splitlines() if x.startswith(line))
+        (out / "record.txt").write_text(reading.replace(said, said + ", and more"))
+    else:
+        (out / "record.json").write_text(text)
     # Changed alone: the sums catch it.
     assert "does not match its SHA-256" in _script(out).stderr
     # Re-signed by the library's key: the record's own digests catch it.
