@@ -422,6 +422,12 @@ class Request(LedgerAggregate):
             ),
         )
 
+    @property
+    def takes_court_order(self) -> bool:
+        """Whether a court order is recorded, and released on, on this request: one
+        opened for whoever served it (``ORDER_REQUESTERS``), never a FOIA request."""
+        return self.requester_kind in ORDER_REQUESTERS and self.foia is None
+
     def unacknowledged(self) -> list[int]:
         """The releases (1-based) no signed receipt names yet (R10)."""
         done = {n for receipt in self.acknowledgements for n in receipt["releases"]}

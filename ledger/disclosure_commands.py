@@ -179,7 +179,8 @@ class DisclosureCommands(DisclosureIntake):
         # its form is checked here (session 22: an officer whose form has an 8-digit badge,
         # read as a card number, could never be released to)
         badge = optional(badge, "the officer's badge (--badge)", NAME, no_card_numbers=False)
-        plan = policy.releasable_fields(self.facts_of(request))
+        facts = self.facts_of(request)
+        plan = policy.releasable_fields(facts)
         if badge and plan.basis != "emergency":
             raise InvalidInput(
                 f"--badge is the badge of the officer of an emergency request's signed form; "
@@ -203,7 +204,6 @@ class DisclosureCommands(DisclosureIntake):
             refuse(*no)
         if plan.basis == "court_order" and (conflict := self.order_scan_conflict(request)):
             refuse(r.LRCA_COURT_ORDER, conflict)
-        facts = self.facts_of(request)
         order = facts.court_order if plan.basis == "court_order" else None
         if order is not None and period is None and (order.scope_from or order.scope_to):
             period = (order.scope_from or date.min, order.scope_to or now.date())

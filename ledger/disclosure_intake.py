@@ -407,7 +407,7 @@ class DisclosureIntake(DisclosureQueries):
         _check_scope(scope)
         if request.decision is not None and request.releases:
             raise InvalidInput(f"{request.ref} has releases already; open a new request")
-        if request.requester_kind not in ORDER_REQUESTERS or request.foia is not None:
+        if not request.takes_court_order:
             kinds = ", ".join(k.replace("_", " ") for k in ORDER_REQUESTERS)
             self.refuse(
                 who, "request court-order", r.LRCA_COURT_ORDER,

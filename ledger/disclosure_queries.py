@@ -77,7 +77,6 @@ class DisclosureQueries(PatronCommands):
     # ---- queries (plain data) -------------------------------------------------------------
 
     def request_view(self, ref: str) -> dict[str, Any]:
-        from ledger.disclosure import ORDER_REQUESTERS
         from ledger.patrons import ERASED, MISSING
 
         q = self._request(ref)
@@ -110,8 +109,7 @@ class DisclosureQueries(PatronCommands):
             "foia": q.foia,
             "hold_id": q.hold_id,
             "court_order": q.court_order,
-            # whether a court order may be recorded on it (``ORDER_REQUESTERS``)
-            "takes_court_order": q.requester_kind in ORDER_REQUESTERS and q.foia is None,
+            "takes_court_order": q.takes_court_order,
             "counsel_review": q.counsel_review,
             "emergency": q.emergency,
             # when an emergency release may no longer be made (``EMERGENCY_WINDOW``), and

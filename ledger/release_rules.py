@@ -173,11 +173,7 @@ def order_refusal(request: Request, basis: str) -> Refusal | None:
     any other request; this stops the release too, should one be recorded around the
     command (red team, session 22: an order event recorded on a newspaper's FOIA request
     through the Python API, then the ordinary decision and release)."""
-    from ledger.disclosure import ORDER_REQUESTERS
-
-    if basis != "court_order":
-        return None
-    if request.requester_kind in ORDER_REQUESTERS and request.foia is None:
+    if basis != "court_order" or request.takes_court_order:
         return None
     under = " under FOIA" if request.foia is not None else ""
     return (
