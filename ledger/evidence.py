@@ -198,9 +198,10 @@ def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = Non
     present = _package_files(root) - {SUMS, SIGNATURE}
     if extra := sorted(present - set(listed)):
         raise EvidenceInvalid(f"{extra[0]} is in the package but not in {SUMS}")
-    caveat = ""
+    caveat, record = "", None
     if (root / "record.json").is_file() and not (root / "manifest.json").is_file():
-        expected, items, what = _disclosure_record(root, listed)
+        record = _strict_json(_read(root, "record.json"), "record.json")
+        expected, items, what = _disclosure_record(record)
     else:
         expected, items, what, caveat = _evidence(root, listed)
     note = _read(root, "checkpoint.txt").decode()
@@ -222,11 +223,10 @@ def verify_package(root: Path, trusted_public_key: Ed25519PublicKey | None = Non
         check_inclusion(proof, cp)
     except (MerkleProofFailed, InvalidInput) as e:
         raise EvidenceInvalid(f"proof.json does not verify against checkpoint.txt: {e}") from e
-    if what[0] == "disclosure record":  # proven: does record.txt say what it says?
+    if record is not None:  # proven: does record.txt say what it says?
         from ledger import evidence_verifier  # the recipients' verify.py: one reading
 
         try:
-            record = _strict_json(_read(root, "record.json"), "record.json")
             evidence_verifier.check_reading_copy(str(root), listed, record)
         except evidence_verifier.Failed as e:
             raise EvidenceInvalid(str(e)) from e
@@ -309,11 +309,8 @@ def _strict_json(data: bytes, name: str) -> Any:
     return json.loads(data, object_pairs_hook=members)
 
 
-def _disclosure_record(
-    root: Path, listed: dict[str, str]
-) -> tuple[UUID, int, tuple[str, str, str]]:
+def _disclosure_record(record: dict[str, Any]) -> tuple[UUID, int, tuple[str, str, str]]:
     """A disclosure record (``ledger.disclosure_records``): the id its digest gives."""
-    record = _strict_json(_read(root, "record.json"), "record.json")
     if record.get("format") != RECORD_FORMAT:
         raise EvidenceInvalid(
             f"record.json has the format {record.get('format')!r}; this Custodes checks "

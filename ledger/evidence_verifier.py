@@ -394,11 +394,12 @@ def verify_package(root, public_key_pem=None):
     extra = sorted(present - set(listed) - {SUMS, SIGNATURE})
     if extra:
         raise Failed(f"{extra[0]} is in the package but not in {SUMS}")
-    caveat = ""
+    caveat, record = "", None
     if os.path.isfile(os.path.join(root, "record.json")) and not os.path.isfile(
         os.path.join(root, "manifest.json")
     ):
-        namespace, digest, what = _disclosure_record(root, listed)
+        record = _record_json(root, listed)
+        namespace, digest, what = _disclosure_record(record)
     else:
         namespace, digest, what, caveat = _evidence(root, listed)
     origin, size, root_hash = read_checkpoint(_read(root, "checkpoint.txt").decode("utf-8"), public)
@@ -427,8 +428,7 @@ def verify_package(root, public_key_pem=None):
     path = [_unb64(h, "an inclusion proof hash") for h in proof["inclusion_path"]]
     leaf = hashlib.sha256(b"\x00" + computed).digest()
     verify_inclusion(leaf, int(entry["position"]) - 1, size, path, root_hash)
-    if namespace == RECORD_NAMESPACE:  # proven: does record.txt say what it says?
-        record = json.loads(_read(root, "record.json"), object_pairs_hook=_strict("record.json"))
+    if record is not None:  # proven: does record.txt say what it says?
         check_reading_copy(root, listed, record)
     return (
         f"OK: {len(listed)} files match {SUMS} and its signature; {what[2]} is "
@@ -494,11 +494,14 @@ def _strict(name):
 _members = _strict("manifest.json")
 
 
-def _disclosure_record(root, listed):
-    """A disclosure record: the digest of record.json's canonical JSON (docs/FORMAT.md)."""
+def _record_json(root, listed):
     if "record.json" not in listed:
         raise Failed(f"record.json is not listed in {SUMS}")
-    record = json.loads(_read(root, "record.json"), object_pairs_hook=_strict("record.json"))
+    return json.loads(_read(root, "record.json"), object_pairs_hook=_strict("record.json"))
+
+
+def _disclosure_record(record):
+    """A disclosure record: the digest of record.json's canonical JSON (docs/FORMAT.md)."""
     if record.get("format") != RECORD_FORMAT:
         raise Failed(f"record.json's format is {record.get('format')!r}, not {RECORD_FORMAT}")
     digest = hashlib.sha256(RECORD_DOMAIN + canonical_json(record).encode("utf-8")).hexdigest()
@@ -530,6 +533,11 @@ FIELD_WORDS = {
 }
 
 
+def recipient_words(release):
+    badge = release["recipient_badge"]
+    return release["to"] + (f", badge {badge}" if badge else "")
+
+
 def basis_words(basis):
     return BASIS_WORDS.get(basis, basis.replace("_", " "))
 
@@ -553,13 +561,10 @@ def check_reading_copy(root, listed, record):
         if gap and label and not label.startswith(" "):
             said.setdefault(label, value.strip())
     request, release, basis = record["request"], record["release"], record["legal_basis"]
-    to = release["to"] + (
-        f", badge {release['recipient_badge']}" if release["recipient_badge"] else ""
-    )
     expected = {
         "Legal basis": basis_words(basis["basis"]),
         "Fields released": field_words(release["fields"]),
-        "To": to,
+        "To": recipient_words(release),
         "How": release["method"],
         "Inventory sha256": release["inventory_sha256"],
     }

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from ledger import sitetime
 from ledger.errors import LedgerError
 from ledger.evidence import SIGNATURE, SUMS, VERIFIER, sums_text, verifier_script
-from ledger.evidence_verifier import basis_words, field_words
+from ledger.evidence_verifier import basis_words, field_words, recipient_words
 from ledger.integrity import issue_checkpoint, open_chain, prove, verified
 from ledger.outfiles import check_new_directory, make_private, publish_directory, write_bytes
 
@@ -199,7 +199,7 @@ def record_lines(record: dict[str, Any]) -> list[str]:
     rows += [
         ("Released", f"release {release['number']}, {when(release['at'])}, by {release['by']}"),
         ("Fields released", _words(release["fields"])),
-        ("To", release["to"] + (f", badge {release['recipient_badge']}" if release["recipient_badge"] else "")),
+        ("To", str(recipient_words(release))),
         ("How", release["method"]),
     ]  # fmt: skip
     if release["footage"]:
