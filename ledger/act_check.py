@@ -582,7 +582,7 @@ class DeepActChecker(ActChecker):
         # library, log and time zone a record names)
         self.requests: dict[UUID, Any] = {}
         self.bodies: dict[UUID, list[dict[str, Any]]] = {}
-        self.sites: dict[UUID, Any] = {}
+        self.site: Any = None  # one per ledger
 
     def close(self, act: PendingAct, record: bytes) -> Damage | None:
         before = self.last_time
@@ -675,13 +675,16 @@ class DeepActChecker(ActChecker):
         from ledger.release_rules import release_problem
 
         for position, topic, event in decoded:
-            if topic.startswith(SITE_EVENTS) or topic.startswith(REQUEST_EVENTS):
+            if topic.startswith(SITE_EVENTS):
+                try:
+                    self.site = event.mutate(self.site)
+                except Exception as e:  # events out of order or unreadable
+                    return Damage(position, "edited", f"the site's events do not replay ({e})")
+            elif topic.startswith(REQUEST_EVENTS):
                 oid = event.originator_id
-                aggregates = self.requests if topic.startswith(REQUEST_EVENTS) else self.sites
-                before = aggregates.get(oid)
+                before = self.requests.get(oid)
                 if topic == RELEASED and before is not None:
-                    site = self.site_state()
-                    in_force = site.policies.in_force(event.timestamp) if site else None
+                    in_force = self.site.policies.in_force(event.timestamp) if self.site else None
                     params = in_force.params if in_force is not None else default_params()
                     try:
                         why = release_problem(before, event, role, params)
@@ -690,7 +693,7 @@ class DeepActChecker(ActChecker):
                     if why is not None:
                         return Damage(position, "not permitted", why)
                 try:
-                    after = aggregates[oid] = event.mutate(before)
+                    after = self.requests[oid] = event.mutate(before)
                     if topic == RELEASED:
                         self.bodies.setdefault(oid, []).append(record_body(after))
                 except Exception as e:  # events out of order or unreadable
@@ -698,7 +701,7 @@ class DeepActChecker(ActChecker):
             elif topic == RECORD_ISSUED:
                 from ledger.disclosure import request_id
 
-                site = self.site_state()
+                site = self.site
                 named = {"library": site.library, "log_origin": site.log_origin,
                          "time_zone": site.timezone} if site else {}  # fmt: skip
                 try:
@@ -709,10 +712,6 @@ class DeepActChecker(ActChecker):
                 if why is not None:
                     return Damage(position, "edited", why)
         return None
-
-    def site_state(self) -> Any:
-        """The site as its events so far made it (one per ledger; None before it)."""
-        return next(iter(self.sites.values()), None)
 
     def _check_policy(self, decoded: list[tuple[int, str, Any]]) -> Damage | None:
         for position, topic, event in decoded:
