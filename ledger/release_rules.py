@@ -43,6 +43,7 @@ Refusal = tuple[Rule, str]
 # team, session 22: recording the same form again restarted the window). Our reading of
 # the policy's words, not a number it states: docs/DISCLOSURES.md says so.
 EMERGENCY_WINDOW = timedelta(hours=96)
+EMERGENCY_HOURS = int(EMERGENCY_WINDOW.total_seconds() // 3600)  # as people read it
 
 # Where a recipient check fails: --to names the recipient and nobody and nothing else.
 NAME_ONLY = "--to names the recipient only; how it was handed over goes in --method"
@@ -161,7 +162,7 @@ def emergency_window_refusal(request: Request, basis: str, at: datetime) -> Refu
         r.LRCA_EMERGENCY_REPRESENTATIONS,
         f"{request.ref} was received {hours} hours ago; the emergency path is for an "
         f"imminent danger that makes a court order impractical, and holds for "
-        f"{int(EMERGENCY_WINDOW.total_seconds() // 3600)} hours from the request (by then "
+        f"{EMERGENCY_HOURS} hours from the request (by then "
         "a warrant could be issued and executed, 725 ILCS 5/108-6): release on a court "
         "order, or on a new signed form on a new request",
     )

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from ledger import sitetime
 from ledger.disclosure import REPRESENTATIONS
-from ledger.release_rules import release_numbers
+from ledger.release_rules import EMERGENCY_HOURS, release_numbers
 from projections.disclosures import date_scope_words
 
 Section = tuple[str, list[tuple[str, str]]]
@@ -156,7 +156,7 @@ def _emergency(v: dict[str, Any], when: Any) -> Section:
             ("Person sought", e.get("role_sought") or ""),
             (
                 "Released until",
-                f"{when(v['emergency_until'])}, 96 hours from the request"
+                f"{when(v['emergency_until'])}, {EMERGENCY_HOURS} hours from the request"
                 + (" (passed: nothing more is released on it)" if v.get("emergency_closed") else "")
                 if v.get("emergency_until")
                 else "",

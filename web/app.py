@@ -42,7 +42,7 @@ from ledger.errors import (
     NotFound,
     NotPermitted,
 )
-from ledger.release_rules import release_numbers
+from ledger.release_rules import EMERGENCY_HOURS, release_numbers
 from ledger.text import counted
 from projections.base import ReadModelsOutdated, ReadModelsRebuilding, keep_engine
 from projections.seal import ReadModelTampered
@@ -209,6 +209,7 @@ def create_app(
         show_time=_show_time,
         site_zone=lambda: desk().zone().key,
         counted=counted,
+        emergency_hours=EMERGENCY_HOURS,
     )
     app.jinja_env.filters["as_notice"] = as_notice
     app.jinja_env.filters["release_numbers"] = release_numbers
