@@ -24,6 +24,7 @@ ALL_ROLES = (*STAFF_ROLES, SERVICE)
 _ANYONE = STAFF_ROLES
 _DIRECTOR = ("director",)
 _ARCHIVE = ("director", "business_manager")  # archived footage (R16)
+REPORT_ROLES = ("director", "business_manager", "counsel")  # who reads and issues reports
 
 _TABLE: dict[str, tuple[str, ...]] = {
     # refusals are recorded for whoever attempted the act (R23)
@@ -87,12 +88,9 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "ledger.footage:FootageHold.HoldReleased": _DIRECTOR,
     "ledger.exports:EvidenceExport.EvidenceExported": _ARCHIVE,
     "ledger.exports:EvidenceExport.ClipDerived": _ARCHIVE,
-    # reports (R23)
-    "ledger.report_records:IssuedReport.ComplianceReportIssued": (
-        "director",
-        "business_manager",
-        "counsel",
-    ),
+    # reports and registers handed out (R23): by the members who read them
+    "ledger.report_records:IssuedReport.ComplianceReportIssued": REPORT_ROLES,
+    "ledger.report_records:IssuedRegister.DisclosureRegisterIssued": REPORT_ROLES,
     # a whole-chain verification's outcome: whoever ran it, cron's as the service (R21)
     "ledger.verification_records:VerificationRecord.LedgerVerified": ALL_ROLES,
 }

@@ -1,6 +1,7 @@
-"""Recording which compliance report was handed out (R23, R24). The aggregate is
-``ledger.report_records.IssuedReport``, imported where it is used: a command that issues
-no report (a footage act) does not build its event classes (issue 16).
+"""Recording which compliance report or disclosure register was handed out (R23, R24).
+The aggregates are ``ledger.report_records.IssuedReport`` and ``IssuedRegister``, imported
+where they are used: a command that issues no report (a footage act) does not build
+their event classes (issue 16).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from uuid import uuid4
 
 from ledger import rules
 from ledger.application import LedgerBase
+from ledger.permissions import REPORT_ROLES
 
 
 class ReportCommands(LedgerBase):
@@ -32,7 +34,7 @@ class ReportCommands(LedgerBase):
         who = self.authorize(
             actor,
             "report compliance",
-            ("director", "business_manager", "counsel"),
+            REPORT_ROLES,
             rules.STAFF_ROLE,
             subject=f"{period_from}..{period_to}",
         )
@@ -52,6 +54,57 @@ class ReportCommands(LedgerBase):
             checkpoint_root=checkpoint_root,
         )
         self.save(report)
+
+    def record_register_issued(
+        self,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        as_of: datetime | None,
+        output_sha256: str,
+        checkpoint_size: int,
+        checkpoint_root: str,
+        refs: list[str],
+        actor: str,
+    ) -> None:
+        """Record a disclosure register handed out (``report disclosures --json --prove``):
+        what it covers, the requests it listed, its SHA-256 and checkpoint. Its rows are
+        proven entry by entry; nothing but this record and the ledger's own requests shows
+        that a request was left out of it (an outside review, F6)."""
+        from ledger.report_records import IssuedRegister
+
+        now = self.clock()
+        who = self.authorize(actor, "report disclosures", REPORT_ROLES, rules.STAFF_ROLE)
+        register = IssuedRegister._create(
+            IssuedRegister.DisclosureRegisterIssued,
+            id=uuid4(),
+            timestamp=now,
+            actor=who.name,
+            actor_role=who.role,
+            occurred_at=None,
+            since=since,
+            until=until,
+            as_of=as_of,
+            output_sha256=output_sha256,
+            checkpoint_size=checkpoint_size,
+            checkpoint_root=checkpoint_root,
+            refs=refs,
+        )
+        self.save(register)
+
+    def register_issued_as(self, output_sha256: str) -> Any:
+        """The ``DisclosureRegisterIssued`` of the register whose file has this SHA-256, or
+        None: ``verify-report --events`` matches the file a lawyer holds to it."""
+        from ledger.report_records import IssuedRegister
+
+        return next(
+            (
+                e
+                for e in self._events_seen(IssuedRegister.DisclosureRegisterIssued)
+                if e.output_sha256 == output_sha256  # type: ignore[attr-defined]
+            ),
+            None,
+        )
 
     def report_issued_as(self, output_sha256: str) -> dict[str, object] | None:
         """The issuance of the compliance report whose file has this SHA-256 (who, when,

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,7 +40,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ledger import rules
 from ledger.chain import entry_hash, state_digest
 from ledger.chain_reader import ChainReader
-from ledger.checkpoint import Checkpoint, parse_and_verify, parse_unverified
+from ledger.checkpoint import (
+    Checkpoint,
+    parse_and_verify,
+    parse_unverified,
+    sign_note,
+    verify_note,
+)
 from ledger.clock import CLOCK_TOLERANCE
 from ledger.disclosure import request_id
 from ledger.errors import InvalidInput
@@ -61,6 +69,10 @@ from ledger.sitetime import iso_utc
 
 FORMAT_V1 = "custodes-report-proofs/1"
 FORMAT = "custodes-report-proofs/2"
+# The disclosure register (``report disclosures --json --prove``): format 2 states what it
+# covers under the library's signature (``coverage_note``); format 1 did not.
+REGISTER_FORMAT_V1 = "custodes-disclosure-register/1"
+REGISTER_FORMAT = "custodes-disclosure-register/2"
 
 # (table, the row's reference) and the row as JSON
 RowKey = tuple[str, str]
@@ -361,6 +373,93 @@ def check_integrity_block(data: Any, cp: Checkpoint, key: Ed25519PublicKey) -> N
                 f"the report's integrity block says {name} {claimed!r}; its signed checkpoint "
                 f"and key say {proved!r}"
             )
+
+
+# ---- what a register covers, under the library's signature ----------------------------
+
+
+def stated_time(said: Any, what: str) -> datetime | None:
+    """A time a report states (``as_of``, a register's ``since`` and ``until``): None, or
+    an ISO-8601 time with its zone; InvalidInput otherwise."""
+    if said is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(said).replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidInput(f"the report's {what} {said!r} is not a time with its zone")
+    return moment
+
+
+def rows_digest(rows: Any) -> str:
+    """SHA-256 of a register's rows as JSON with sorted keys and no spaces: the same for
+    the rows written and for the rows read back from the file."""
+    text = json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _coverage_text(
+    cp: Checkpoint,
+    since: datetime | None,
+    until: datetime | None,
+    as_of: datetime | None,
+    rows: Any,
+) -> bytes:
+    def bound(moment: datetime | None) -> str:
+        return "none" if moment is None else iso_utc(moment)
+
+    return (
+        f"{REGISTER_FORMAT}\n{cp.origin}\ncheckpoint {cp.size} {_b64(cp.root)}\n"
+        f"since {bound(since)}\nuntil {bound(until)}\nas_of {bound(as_of)}\n"
+        f"rows {len(rows)} sha256:{rows_digest(rows)}\n"
+    ).encode()
+
+
+def coverage_note(
+    cp: Checkpoint,
+    signing_key: Any,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    as_of: datetime | None,
+    rows: Any,
+) -> str:
+    """The register's statement of what it covers, a signed note by the checkpoint's key:
+    the checkpoint, the requests opened from ``since`` to before ``until`` (``none``: no
+    bound), as of ``as_of`` (``none``: the checkpoint), and how many rows with their
+    digest. Without it a register could lose a row, and its proof, and still verify (an
+    outside review, F6): the rows' proofs say what each row rests on, not which rows."""
+    return sign_note(_coverage_text(cp, since, until, as_of, rows), signing_key, cp.origin)
+
+
+def check_coverage(
+    data: dict[str, Any], cp: Checkpoint, key: Ed25519PublicKey, key_name: str | None
+) -> dict[str, datetime | None]:
+    """A register of format 2's statement of what it covers: signed by the key, of its
+    checkpoint, and saying the file's own ``since``, ``until``, ``as_of`` and rows.
+    Returns those three times; MerkleProofFailed when the statement fails."""
+    note = data.get("coverage")
+    if not isinstance(note, str):
+        raise MerkleProofFailed(
+            f"the register says it is of format {REGISTER_FORMAT} but states no coverage"
+        )
+    try:
+        signed = verify_note(note, key, key_name or cp.origin)
+    except MerkleError as e:
+        raise MerkleProofFailed(f"the register's statement of what it covers fails: {e}") from e
+    said = {k: stated_time(data.get(k), k) for k in ("since", "until", "as_of")}
+    rows = data.get("rows")
+    expected = _coverage_text(cp, said["since"], said["until"], said["as_of"], rows).decode()
+    for signed_line, file_line in zip(signed.split("\n"), expected.split("\n"), strict=False):
+        if signed_line != file_line:
+            raise MerkleProofFailed(
+                f"the register's signed statement says {signed_line!r}, the file "
+                f"{file_line!r}: it was changed after it was signed"
+            )
+    if signed != expected:
+        raise MerkleProofFailed("the register's signed statement is not of this file")
+    return said
 
 
 def _entries(proofs: dict[str, Any], cp: Checkpoint) -> dict[int, dict[str, Any]]:

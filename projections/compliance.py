@@ -26,6 +26,7 @@ from ledger.checkpoint import public_key_fingerprint
 from ledger.clock_commands import SetAsidePurge
 from ledger.evidence import sha256_file, sums_text
 from ledger.integrity import open_chain, sign_verified, verified
+from ledger.permissions import REPORT_ROLES
 from ledger.policy_versions import Timeline
 from ledger.report_proofs import prove_rows, report_rows
 from projections.access import AccessReport, access_report
@@ -102,9 +103,6 @@ from projections.retention_terms import (
 # A segment found missing is no longer kept: on the timeline like a purged one; the
 # attention list says it was destroyed outside Custodes.
 _TIMELINE_STATUS = {"due": "retained", "missing": "purged"}
-
-
-REPORT_ROLES = ("director", "business_manager", "counsel")
 
 
 def report_projections() -> list[Projection]:
