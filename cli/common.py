@@ -109,8 +109,13 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def json_text(value: Any) -> str:
+    """The JSON ``emit_json`` prints (without its final newline)."""
+    return json.dumps(to_jsonable(value), indent=2, sort_keys=True)
+
+
 def emit_json(value: Any) -> None:
-    click.echo(json.dumps(to_jsonable(value), indent=2, sort_keys=True))
+    click.echo(json_text(value))
 
 
 def json_failures(f: F) -> F:

@@ -3,6 +3,7 @@ list`` shows the same rows."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import sys
 from datetime import datetime
@@ -15,7 +16,9 @@ from cli.common import (
     Context,
     actor_option,
     emit_json,
+    info,
     json_option,
+    json_text,
     pass_ctx,
     table,
     to_jsonable,
@@ -44,10 +47,12 @@ def provable_register(
     ctx: Context, since: datetime | None, until: datetime | None, as_of: datetime | None
 ) -> dict[str, Any]:
     """The register's rows after a verification, with their proofs against a checkpoint
-    signed over the verified ledger (ledger.report_proofs)."""
+    signed over the verified ledger (ledger.report_proofs), and what it covers (the
+    requests opened from ``since`` to before ``until``, as of ``as_of``) signed with the
+    same key, so that no row can leave it unseen."""
     from cli.proofs import signing_passphrase
     from ledger.integrity import open_chain, sign_verified, verified
-    from ledger.report_proofs import prove_rows
+    from ledger.report_proofs import REGISTER_FORMAT, coverage_note, prove_rows
 
     datadir = ctx.datadir()
     reader = open_chain(datadir)
@@ -57,11 +62,38 @@ def provable_register(
     cp, note = sign_verified(outcome, origin=origin, signing_key=key, now=ctx.now())
     rows = [to_jsonable(r) for r in disclosure_rows(ctx, since, until, as_of)]
     return {
-        "format": "custodes-disclosure-register/1",
+        "format": REGISTER_FORMAT,
+        "since": since,
+        "until": until,
         "as_of": as_of,
         "rows": rows,
+        "coverage": coverage_note(cp, key, since=since, until=until, as_of=as_of, rows=rows),
         "proofs": prove_rows(reader, cp, note, [(("register", r["ref"]), r) for r in rows]),
     }
+
+
+def issue_register(ctx: Context, register: dict[str, Any], actor: str) -> str:
+    """Record the register about to be printed (``DisclosureRegisterIssued``: what it
+    covers, the requests it lists, the SHA-256 of exactly the bytes printed, its
+    checkpoint), then print it: a lawyer matches the file to its issuance years later,
+    and the ledger shows which requests each register listed. Returns the SHA-256."""
+    import hashlib
+
+    text = json_text(register)
+    digest = hashlib.sha256(f"{text}\n".encode()).hexdigest()
+    proofs = register["proofs"]
+    ctx.ledger().record_register_issued(
+        since=register["since"],
+        until=register["until"],
+        as_of=register["as_of"],
+        output_sha256=digest,
+        checkpoint_size=proofs["tree_size"],
+        checkpoint_root=base64.b64decode(proofs["root"]).hex(),
+        refs=[r["ref"] for r in register["rows"]],
+        actor=actor,
+    )
+    click.echo(text)
+    return digest
 
 
 def _duration(seconds: int | None) -> str:
@@ -134,8 +166,9 @@ def _legal_bases(rows: list[Any]) -> None:
 @click.option(
     "--prove",
     is_flag=True,
-    help="With --json: verify the ledger, sign a checkpoint, and give each row its log "
-    "entries with inclusion proofs (custodes verify-report checks them).",
+    help="With --json: verify the ledger, sign a checkpoint, give each row its log "
+    "entries with inclusion proofs and sign what the register covers (custodes "
+    "verify-report checks them); the register printed is recorded in the ledger.",
 )
 @as_of_option
 @actor_option
@@ -167,7 +200,8 @@ def report_disclosures(
     at = parse_as_of(ctx, as_of)
     authorize_report(ctx, actor, "report disclosures")
     if prove:
-        emit_json(provable_register(ctx, start, end, at))
+        digest = issue_register(ctx, provable_register(ctx, start, end, at), actor)
+        info(f"Recorded in the ledger as DisclosureRegisterIssued (sha256 {digest}).")
         return
     rows = disclosure_rows(ctx, start, end, at)
     if as_json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -137,9 +138,12 @@ def verify_report(
     # a compliance report (not the register, whose rows are its whole content) is bound
     # whole by its recorded issuance (red team, session 16: a report whose header was
     # moved away skipped the check)
-    issued = (
-        _issued(click_ctx, raw, header, _cp.size) if with_events and "rows" not in data else None
-    )
+    listed = None
+    if "rows" in data:  # the register: what it covers, and with the ledger, all of it
+        listed = _register(click_ctx, raw, data, rows, _cp, key, key_name, with_events)
+        issued = listed["issued"]
+    else:
+        issued = _issued(click_ctx, raw, header, _cp.size) if with_events else None
     extends = None
     if consistency_file is not None:
         try:
@@ -167,6 +171,10 @@ def verify_report(
         "period": {k: header.get(k) for k in ("period_from", "period_to", "as_of")} or None,
         "generated_at": header.get("generated_at"),
         "issued": issued,
+        # the register's: what it says it covers (signed), and whether the ledger's events
+        # under its checkpoint hold exactly its requests (null: not checked)
+        "covers": listed and listed["covers"],
+        "complete": listed and listed["complete"],
     }
     if as_json:
         emit_json(result)
@@ -195,6 +203,8 @@ def verify_report(
                 "period, the header and the totals are the report's own words (with the "
                 "ledger, --events checks the whole file is one the library issued)"
             )
+    if listed is not None:
+        _say_register(listed, check.rows)
     if check.unproven:
         echo(
             f"{counted(check.unproven, 'row')} "
@@ -249,18 +259,100 @@ def _issued(
 
 def _as_of(data: dict[str, Any]) -> datetime | None:
     """The time the report says it is as of (None: when it was made), from its header (the
-    compliance report) or its top (the register). Not signed: the rows are checked
-    against the events recorded by then, so another time is another claim, checked too."""
+    compliance report) or its top (the register). Not signed in a compliance report: the
+    rows are checked against the events recorded by then, so another time is another
+    claim, checked too (a register of format 2 signs it: ``check_coverage``)."""
+    from ledger.report_proofs import stated_time
+
     said = _header(data).get("as_of") if "header" in data else data.get("as_of")
-    if said is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(said).replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise InvalidInput(f"the report's as_of {said!r} is not a time with its zone")
-    return moment
+    return stated_time(said, "as_of")
+
+
+def _register(
+    click_ctx: click.Context,
+    raw: bytes,
+    data: dict[str, Any],
+    rows: list[Any],
+    cp: Any,
+    key: Any,
+    key_name: str | None,
+    with_events: bool,
+) -> dict[str, Any]:
+    """A register's statement of what it covers (format 2, signed: checked without the
+    ledger) and, with the ledger (``--events``), that the ledger's events under its
+    checkpoint hold exactly the requests it lists for that period and time, with the
+    refusals and forgotten patrons its rows state; then that the file is one the ledger
+    records as issued. An outside review (F6): a register with a row dropped and signed
+    again verified, --events too. MerkleProofFailed (exit 3) when any of it fails."""
+    from ledger.integrity import MerkleProofFailed
+    from ledger.report_proofs import REGISTER_FORMAT, REGISTER_FORMAT_V1, check_coverage
+    from projections.disclosures import register_classes, register_problem, replayed_register
+
+    if data.get("format") not in (REGISTER_FORMAT, REGISTER_FORMAT_V1):
+        raise InvalidInput(
+            f"the register's format {data.get('format')!r} is not one this version knows"
+        )
+    covers = check_coverage(data, cp, key, key_name) if data["format"] == REGISTER_FORMAT else None
+    if not with_events:
+        return {"covers": covers, "complete": None, "issued": None}
+    ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
+    ledger = ctx.ledger()
+    said = covers or {"since": None, "until": None, "as_of": _as_of(data)}
+    events = ledger.events_recorded_by(register_classes(), size=cp.size, as_of=said["as_of"])
+    replayed = replayed_register(events, said["since"], said["until"])
+    problem = register_problem([row for _, row in rows], replayed, whole=covers is not None)
+    if problem is not None:
+        raise MerkleProofFailed(f"the register is not what the ledger's events say: {problem}")
+    if covers is None:  # format 1 states no period, and was never recorded as issued
+        return {"covers": None, "complete": None, "issued": None}
+    found = ledger.register_issued_as(hashlib.sha256(raw).hexdigest())
+    if found is None:
+        raise MerkleProofFailed(
+            f"the ledger records no disclosure register with this file's SHA-256 "
+            f"({hashlib.sha256(raw).hexdigest()}): it was changed after it was issued, or was "
+            "never issued by this library"
+        )
+    recorded = (found.since, found.until, found.as_of, found.checkpoint_size)
+    if recorded != (said["since"], said["until"], said["as_of"], cp.size):
+        raise MerkleProofFailed(
+            "the ledger records this file issued for another period or checkpoint"
+        )
+    issued = {"by": found.actor, "at": found.timestamp.isoformat()}
+    return {"covers": covers, "complete": True, "issued": issued}
+
+
+def _say_register(listed: dict[str, Any], rows: int) -> None:
+    """What a register's check found, in words (``_register``)."""
+    from ledger.sitetime import iso_utc
+
+    covers = listed["covers"]
+    if covers is None:
+        echo(
+            "The register is of format 1 and states no period: whether it lists every "
+            "request is not checked (a register of format 2 says what it covers)"
+        )
+        return
+    since, until, as_of = covers["since"], covers["until"], covers["as_of"]
+    period = (
+        f"opened from {iso_utc(since) if since else 'the first request'} to before "
+        f"{iso_utc(until) if until else 'its checkpoint'}"
+    )
+    state = f"as of {iso_utc(as_of)}" if as_of else "as the log held them at its checkpoint"
+    echo(
+        f"The register says, under the library's signature, it lists every request {period}, {state}"
+    )
+    if listed["complete"]:
+        issued = listed["issued"]
+        echo(
+            f"The ledger's events hold exactly these {counted(rows, 'request')} for it, with "
+            "the refusals and forgotten patrons the rows state; it is the register "
+            f"{issued['by']} issued at {issued['at']} (its SHA-256 is recorded in the ledger)"
+        )
+    else:
+        echo(
+            "Whether it lists every request, and each row's refusals and forgotten patron, "
+            "is checked with the ledger (--events)"
+        )
 
 
 def register(group: click.Group) -> None:

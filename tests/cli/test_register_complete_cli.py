@@ -1,0 +1,229 @@
+"""An outside review (F6): the library holds the signing key, so it could leave a request
+out of the disclosure register, sign it again, and `verify-report --events` passed;
+and a row's refusals and forgotten patron were not checked at all. The register (format
+2) now states what it covers under the library's signature, is recorded as issued, and
+`verify-report --events` replays the register from the ledger's events under its
+checkpoint for that period and time: a request left out, one listed that the period does
+not hold, or a wrong refusals count or erased mark fails (exit 3), naming the request."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.clock import ManualClock
+from ledger.datadir import DataDir
+from ledger.errors import NotPermitted
+from tests.cli.test_reports_cli import PERIOD, D, S, run
+from tests.cli.test_reports_cli import world as world  # noqa: F401 - the scenario
+from tests.conftest import NOW
+from tests.identity import fast_kdf_while_building, open_test_ledger
+from tests.integration.test_compliance_report import CARD, Scenario
+
+LATER = "2026-11-08T18:00:00Z"  # the commands' time: after the request of 6 November
+
+
+@pytest.fixture(scope="module")
+def town(world: tuple[Path, Scenario]) -> tuple[Path, Scenario, str]:
+    """The compliance report's week (``world``, this module's own), then on 6 November
+    (outside `PERIOD`) a request opened, a member's refused attempt to decide the FOIA
+    request (a refusal naming it) and the emergency request's patron forgotten. The data
+    directory, the scenario and the later request's reference."""
+    path, sc = world
+    with fast_kdf_while_building():
+        ledger = open_test_ledger(DataDir.open(path), clock=ManualClock(NOW + timedelta(days=4)))
+        try:
+            later = ledger.open_request(
+                requester_kind="public", requester="A neighbour", received_by=S,
+                records=["registration"], description="who borrowed it", actor=S,
+            )  # fmt: skip
+            with pytest.raises(NotPermitted):
+                ledger.decide(sc.foia, approve=True, reason="why not", actor=S)
+            ledger.forget_patron(CARD, reason="patron asked", actor=D)
+        finally:
+            ledger.close()
+    return path, sc, later
+
+
+def _issued(data: Path, tmp_path: Path, *args: str, name: str = "register.json") -> Path:
+    out = tmp_path / name
+    out.write_text(run(data, "report", "disclosures", *args, "--json", "--prove", now=LATER).stdout)
+    return out
+
+
+def _key(data: Path, tmp_path: Path) -> Path:
+    key = tmp_path / "library.pem"
+    key.write_text(run(data, "keys", "export-public").stdout)
+    return key
+
+
+def _verify(data: Path, path: Path, key: Path, *extra: str, code: int = 0) -> Any:
+    return run(data, "verify-report", str(path), "--key", str(key), *extra, code=code, now=LATER)
+
+
+def _resigned(data: Path, doc: dict[str, Any], path: Path) -> Path:
+    """What the library, which holds the signing key, can make of an edited register: its
+    rows proven again against the same checkpoint, what it covers signed again."""
+    from ledger.checkpoint import parse_unverified
+    from ledger.integrity import open_chain
+    from ledger.report_proofs import coverage_note, prove_rows, report_rows, stated_time
+
+    datadir = DataDir.open(data)
+    note = doc["proofs"]["checkpoint"]
+    cp = parse_unverified(note)
+    times = {k: stated_time(doc[k], k) for k in ("since", "until", "as_of")}
+    doc["proofs"] = prove_rows(open_chain(datadir), cp, note, report_rows(doc))
+    doc["coverage"] = coverage_note(cp, datadir.signing_key(None), **times, rows=doc["rows"])
+    path.write_text(json.dumps(doc, indent=2))
+    return path
+
+
+def _refs(doc: dict[str, Any]) -> list[str]:
+    return [r["ref"] for r in doc["rows"]]
+
+
+def test_an_honest_register_is_complete_and_recorded_as_issued(town, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data, sc, later = town
+    out = _issued(data, tmp_path, *PERIOD)
+    doc = json.loads(out.read_text())
+    assert doc["format"] == "custodes-disclosure-register/2"
+    assert doc["since"].startswith("2026-11-01T05:00") and doc["until"].startswith("2026-11-06")
+    assert _refs(doc) == [sc.emergency, sc.foia, sc.decided_later]  # not the later one
+    assert doc["coverage"].startswith("custodes-disclosure-register/2\n")
+    key = _key(data, tmp_path)
+
+    checked = json.loads(_verify(data, out, key, "--events", "--json").stdout)
+    assert checked["complete"] is True and checked["issued"]["by"] == D
+    assert checked["covers"]["since"] == doc["since"]
+    said = _verify(data, out, key, "--events").stdout
+    assert "it lists every request opened from 2026-11-01T05:00:00Z" in said
+    assert "hold exactly these 3 requests" in said
+    alone = json.loads(_verify(data, out, key, "--json").stdout)  # the file alone
+    assert alone["complete"] is None and alone["covers"]["until"] == doc["until"]
+    # the same register written out again is not the file issued: bytes, not content
+    (tmp_path / "again.json").write_text(json.dumps(doc))
+    _verify(data, tmp_path / "again.json", key)
+    said = _verify(data, tmp_path / "again.json", key, "--events", code=3).stderr
+    assert "records no disclosure register with this file's SHA-256" in said
+
+    # the issuance names the file's SHA-256 and the requests it listed
+    ledger = open_test_ledger(DataDir.open(data), clock=ManualClock(NOW + timedelta(days=6)))
+    try:
+        issued = ledger.register_issued_as(hashlib.sha256(out.read_bytes()).hexdigest())
+    finally:
+        ledger.close()
+    assert issued is not None and issued.refs == _refs(doc)
+    assert issued.checkpoint_size == doc["proofs"]["tree_size"]
+
+
+def test_a_row_dropped_and_signed_again_fails_naming_the_request(town, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data, sc, _later = town
+    out = _issued(data, tmp_path, *PERIOD)
+    key = _key(data, tmp_path)
+    doc = json.loads(out.read_text())
+    at = _refs(doc).index(sc.foia)
+    doc["rows"].pop(at)
+    doc["proofs"]["rows"].pop(at)
+
+    # by anyone without the key: the signed statement of what it covers says otherwise
+    (tmp_path / "dropped.json").write_text(json.dumps(doc))
+    said = _verify(data, tmp_path / "dropped.json", key, code=3).stderr
+    assert "signed statement says 'rows 3 sha256:" in said, said
+    # by the library, signed again: the file alone verifies; the ledger names the request
+    resigned = _resigned(data, doc, tmp_path / "resigned.json")
+    _verify(data, resigned, key)
+    said = _verify(data, resigned, key, "--events", code=3).stderr
+    assert f"it leaves out {sc.foia}, which the log holds for its period" in said, said
+
+
+def test_a_row_its_period_does_not_hold_fails(town, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data, _sc, later = town
+    key = _key(data, tmp_path)
+    everything = json.loads(_issued(data, tmp_path).read_text())
+    assert later in _refs(everything)
+    doc = json.loads(_issued(data, tmp_path, *PERIOD).read_text())
+    doc["rows"].append(next(r for r in everything["rows"] if r["ref"] == later))
+    resigned = _resigned(data, doc, tmp_path / "extra.json")
+    _verify(data, resigned, key)  # a real request's row, proven
+    said = _verify(data, resigned, key, "--events", code=3).stderr
+    assert f"it lists {later}, which its period does not hold" in said, said
+
+
+@pytest.mark.parametrize(
+    "column,row,value,truth",
+    [("refusals", "foia", 0, 1), ("patron_erased", "emergency", False, True)],
+)
+def test_a_rows_refusals_and_forgotten_patron_are_read_from_the_ledger(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path, column: str, row: str, value: Any, truth: Any
+) -> None:
+    data, sc, _later = town
+    key = _key(data, tmp_path)
+    doc = json.loads(_issued(data, tmp_path).read_text())
+    ref = getattr(sc, row)
+    listed = next(r for r in doc["rows"] if r["ref"] == ref)
+    assert listed[column] == truth  # the register says it; now a lie, signed again
+    listed[column] = value
+    resigned = _resigned(data, doc, tmp_path / "lied.json")
+    said = _verify(data, resigned, key, "--events", code=3).stderr
+    assert f"{ref}: {column} {truth!r} in the events, {value!r} in the row" in said, said
+
+
+def test_a_register_for_a_period_or_an_earlier_time_checks_only_that(town, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data, _sc, later = town
+    key = _key(data, tmp_path)
+    # the ledger holds a request after the period: not missing from the period's register
+    period = _issued(data, tmp_path, *PERIOD)
+    _verify(data, period, key, "--events")
+    # ... and the register of 6 November lists it alone
+    sixth = _issued(data, tmp_path, "--from", "2026-11-06", name="sixth.json")
+    assert _refs(json.loads(sixth.read_text())) == [later]
+    _verify(data, sixth, key, "--events")
+    # the period's register stretched to no end, signed again: the later one is missing
+    doc = json.loads(period.read_text())
+    doc["until"] = None
+    said = _verify(data, _resigned(data, doc, tmp_path / "wider.json"), key, "--events", code=3)
+    assert f"it leaves out {later}" in said.stderr
+    # as of 5 November, before the later request: complete without it; as of now, not
+    then = (NOW + timedelta(days=3, hours=1)).isoformat()
+    then_file = _issued(data, tmp_path, "--as-of", then, name="then.json")
+    earlier = json.loads(then_file.read_text())
+    assert later not in _refs(earlier) and earlier["rows"]
+    _verify(data, then_file, key, "--events")
+    earlier["as_of"] = None
+    said = _verify(data, _resigned(data, earlier, tmp_path / "now.json"), key, "--events", code=3)
+    assert f"it leaves out {later}" in said.stderr
+
+
+def test_a_register_of_format_1_is_checked_as_before_and_says_so(town, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data, _sc, _later = town
+    key = _key(data, tmp_path)
+    doc = json.loads(_issued(data, tmp_path, *PERIOD).read_text())
+    old = {
+        "format": "custodes-disclosure-register/1",
+        "as_of": None,
+        "rows": doc["rows"],
+        "proofs": doc["proofs"],
+    }
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    checked = json.loads(_verify(data, tmp_path / "old.json", key, "--events", "--json").stdout)
+    assert checked["ok"] is True and checked["complete"] is None and checked["issued"] is None
+    said = _verify(data, tmp_path / "old.json", key, "--events").stdout
+    assert "format 1 and states no period" in said
+    # its rows' refusals are still read from the ledger
+    foia = next(r for r in old["rows"] if r["refusals"])
+    foia["refusals"] = 0
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    assert (
+        "refusals 1 in the events"
+        in _verify(data, tmp_path / "old.json", key, "--events", code=3).stderr
+    )
+    old["format"] = "custodes-disclosure-register/9"
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    assert (
+        "is not one this version knows" in _verify(data, tmp_path / "old.json", key, code=1).stderr
+    )
