@@ -13,7 +13,8 @@ An event is "about" a subject when
 * or one of its fields names the subject (the indexed fields are ``INDEXED_FIELDS``): a
   hold naming segments, a request naming a pseudonym or segments, a release listing
   footage, a capture or purge naming its camera, a follow-up resolved by a court order
-  request, an export clip naming its segment;
+  request, an export clip naming its segment, a disclosure register handed out listing
+  the request;
 * or it is a refused attempt (``AccessDenied``) or a read of confidential details
   (``ConfidentialRecordRead``: a request's record, its Appendix 9, a history) whose
   subject names it, so a legal review shows who read the record as well as who was
@@ -67,6 +68,7 @@ INDEXED_FIELDS: dict[str, str] = {
     "footage": "segment",
     "hold_id": "hold",
     "ref": "request",
+    "refs": "request",  # a disclosure register handed out: every request it listed
     "request_ref": "request",
     "court_order_request": "request",
     "patron": "patron",
@@ -377,6 +379,13 @@ _SUMMARIES: dict[str, Any] = {
     "RecordIssued": lambda e, z: (
         f"disclosure record of release {e.release} of {e.request_ref} issued for "
         f"{e.recipient}: record sha256:{e.record_digest[:16]}"
+    ),
+    "DisclosureRegisterIssued": lambda e, z: (
+        f"disclosure register of {len(e.refs)} request(s) handed out"
+        + (f", requests opened from {_d(e.since, z)}" if e.since else "")
+        + (f" to before {_d(e.until, z)}" if e.until else "")
+        + (f", as of {_d(e.as_of, z)}" if e.as_of else "")
+        + f": sha256:{e.output_sha256[:16]}"
     ),
     "ClipDerived": lambda e, z: (
         f"clip of {e.segment_id} derived ({'redacted' if e.redaction else 'not redacted'}) "

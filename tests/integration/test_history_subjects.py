@@ -108,3 +108,24 @@ def test_a_request_history_shows_who_read_it_and_who_was_refused(ledger: Ledger)
     (refused,) = [e for e in entries if e.kind == "AccessDenied"]
     assert refused.actor == S and "READ-CONFIDENTIAL" in refused.summary
     assert [e.kind for e in history(ledger, "log from 1")] == []
+
+
+def test_a_request_history_shows_the_registers_that_listed_it(ledger: Ledger) -> None:
+    from datetime import timedelta
+
+    sc = build_scenario(ledger)
+    ledger.record_register_issued(
+        since=NOW - timedelta(days=30),
+        until=None,
+        as_of=None,
+        output_sha256="ab" * 32,
+        checkpoint_size=1,
+        checkpoint_root="00" * 32,
+        refs=[sc.emergency, sc.foia],
+        actor=D,
+    )
+    for ref in (sc.emergency, sc.foia):
+        (issued,) = [e for e in history(ledger, ref) if e.kind == "DisclosureRegisterIssued"]
+        assert issued.actor == D
+        assert issued.summary.startswith("disclosure register of 2 request(s) handed out")
+        assert "sha256:abababababababab" in issued.summary
