@@ -289,8 +289,10 @@ class PageWriter:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)
 
-    def insert_row(self, table: Table, **values: Any) -> None:
-        """``INSERT INTO table`` one row, batched with the rows queued after it."""
+    def insert_row(self, table: Table, values: dict[str, Any]) -> None:
+        """``INSERT INTO table`` one row, batched with the rows queued after it. ``values``
+        is kept (queued as given): the caller's own dictionary, not a copy (a rebuild
+        queues some 6 million rows at 1M events)."""
         info = self._info.get(table)
         if info is None:
             info = self._info[table] = (table.name, ver.version_of(table) is not None)
@@ -806,7 +808,7 @@ def _bind_processor(type_: Any, dialect: Any) -> Any:
 def insert_row(conn: Connection | PageWriter, table: Table, **values: Any) -> None:
     """Insert one row: queued when ``conn`` is a ``PageWriter``, else executed now."""
     if isinstance(conn, PageWriter):
-        conn.insert_row(table, **values)
+        conn.insert_row(table, values)
     else:
         conn.execute(table.insert().values(**values))
 
