@@ -38,8 +38,10 @@ from ledger.text import counted
     "--events",
     "with_events",
     is_flag=True,
-    help="Also decrypt each row's events with this data directory's events key and check "
-    "that they say what the row says.",
+    help="Also check the report against this data directory's ledger: that it is the "
+    "ledger the report's checkpoint signed, that each row's events (decrypted with its "
+    "events key) say what the row says, and that a register lists every request of its "
+    "period.",
 )
 @click.option(
     "--consistency",
@@ -129,6 +131,8 @@ def verify_report(
             key_name=key_name,
             entries_of=entries_of,
         )
+    if with_events:
+        _ledger_extends(click_ctx, _cp)
     integrity = data.get("integrity")
     if isinstance(integrity, dict) and integrity.get("checkpoint") != note:
         from ledger.integrity import MerkleProofFailed
@@ -255,6 +259,20 @@ def _issued(
             "the ledger records this file issued for another period or checkpoint"
         )
     return {"by": found["by"], "at": found["at"].isoformat()}  # type: ignore[attr-defined]
+
+
+def _ledger_extends(click_ctx: click.Context, cp: Any) -> None:
+    """With the ledger at hand (``--events``): it must be the ledger the report's
+    checkpoint signed, the root of its first ``cp.size`` entries the checkpoint's
+    (``verify_against``, the walk of ``custodes verify --against``). Whatever else
+    ``--events`` reads of it (a row's events, a register's requests) is otherwise of
+    another log: a red team of session 23 dropped a request from a register, signed it
+    again, and rewrote the ledger so that request's events no longer read as one; the
+    register then replayed as complete. LedgerTampered (exit 3) when it is not."""
+    from ledger.integrity import open_chain, verify_against
+
+    ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
+    verify_against(open_chain(ctx.datadir()), cp)
 
 
 def _as_of(data: dict[str, Any]) -> datetime | None:

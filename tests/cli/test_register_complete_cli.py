@@ -227,3 +227,53 @@ def test_a_register_of_format_1_is_checked_as_before_and_says_so(town, tmp_path:
     assert (
         "is not one this version knows" in _verify(data, tmp_path / "old.json", key, code=1).stderr
     )
+
+
+def test_a_ledger_rewritten_after_the_register_is_not_the_one_it_is_checked_against(
+    tmp_path: Path,
+) -> None:
+    """Red team, session 23: the library drops a request from the register, signs it
+    again, then rewrites its ledger so the request's events no longer read as a request
+    (re-chained and re-signed with every key it holds). The replay of that ledger lists
+    no such request, so the register looked complete: --events must first find that the
+    ledger at hand is not the one the register's checkpoint signed."""
+    from uuid import UUID
+
+    from sqlalchemy import bindparam, create_engine, text
+
+    from ledger.disclosure import request_id
+    from tests.chain_rewrite import rechain_from
+    from tests.integration.test_compliance_report import build_library
+
+    data = tmp_path / "data"
+    with fast_kdf_while_building():
+        sc = build_library(data)  # on CUSTODES_DATABASE_URL's database when it is set
+    out = _issued(data, tmp_path, *PERIOD)
+    key = _key(data, tmp_path)
+    doc = json.loads(out.read_text())
+    at = _refs(doc).index(sc.foia)
+    doc["rows"].pop(at)
+    doc["proofs"]["rows"].pop(at)
+    resigned = _resigned(data, doc, tmp_path / "resigned.json")
+    _verify(data, resigned, key, "--events", code=3)  # the ledger as it was names it
+
+    engine = create_engine(DataDir.open(data).database_url)
+    with engine.begin() as conn:
+        rid = request_id(sc.foia)
+        ids = [
+            i
+            for i, o in conn.execute(text("SELECT id, originator_id FROM ledger_events"))
+            if (o if isinstance(o, UUID) else UUID(bytes=bytes(o))) == rid
+        ]
+        conn.execute(
+            text("UPDATE ledger_events SET topic = :t WHERE id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"t": "ledger.footage:Camera.CameraRetired", "ids": ids},
+        )
+    engine.dispose()
+    rechain_from(data, min(ids))  # every key is held: the acts are signed again
+
+    said = _verify(data, resigned, key, "--events", code=3).stderr
+    assert said.startswith("Error: ledger verification FAILED"), said
+    assert sc.foia not in said  # not a missing request: another ledger altogether
