@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -17,8 +17,16 @@ from eventsourcing.persistence import StoredEvent
 from cli.common import Context, emit_json, json_failures, json_option
 from cli.output import echo
 from cli.proofs import _verifier_key
+from ledger.clock import CLOCK_TOLERANCE
 from ledger.errors import InvalidInput
+from ledger.sitetime import iso_utc
 from ledger.text import counted
+
+# With the ledger (--events), a report's checkpoint must cover every act recorded this
+# long before it was signed: the time an honest report takes between reading the log's
+# size (its verification walk, a passphrase typed) and signing. Anything older left out
+# means a checkpoint signed over the log as it stood earlier (red team, session 23).
+STALE_AFTER = timedelta(minutes=10)
 
 
 @click.command("verify-report")
@@ -131,6 +139,7 @@ def verify_report(
             key_name=key_name,
             entries_of=entries_of,
         )
+    _as_of_covered(as_of, _cp)
     if with_events:
         _ledger_extends(click_ctx, _cp)
     integrity = data.get("integrity")
@@ -166,6 +175,7 @@ def verify_report(
         "ok": True,
         "origin": check.origin,
         "checkpoint_size": check.tree_size,
+        "checkpoint_time": _cp.time.isoformat(),
         "rows": check.rows,
         "entries": check.entries,
         "events_checked": check.contents_checked,
@@ -185,7 +195,7 @@ def verify_report(
         return
     echo(
         f"OK: {check.rows} rows rest on {check.entries} entries of the signed checkpoint of "
-        f"{check.tree_size} entries of {check.origin}"
+        f"{check.tree_size} entries of {check.origin}, signed {iso_utc(_cp.time)}"
         + (
             "; their events say what the rows say in the columns checked (a request's "
             "every column its own events write, rebuilt by the register's handler; "
@@ -268,11 +278,37 @@ def _ledger_extends(click_ctx: click.Context, cp: Any) -> None:
     ``--events`` reads of it (a row's events, a register's requests) is otherwise of
     another log: a red team of session 23 dropped a request from a register, signed it
     again, and rewrote the ledger so that request's events no longer read as one; the
-    register then replayed as complete. LedgerTampered (exit 3) when it is not."""
-    from ledger.integrity import open_chain, verify_against
+    register then replayed as complete. LedgerTampered (exit 3) when it is not.
+
+    And the checkpoint must cover what the ledger had recorded well before it was
+    signed (``STALE_AFTER``): the same red team signed a new checkpoint, at the time of
+    issue, over the log as it stood days before, without the request it wanted left
+    out; every proof held. MerkleProofFailed (exit 3) when an act recorded by then lies
+    beyond it."""
+    from ledger.integrity import MerkleProofFailed, open_chain, verify_against
 
     ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
-    verify_against(open_chain(ctx.datadir()), cp)
+    reader = open_chain(ctx.datadir())
+    verify_against(reader, cp)
+    _found, first = reader.acts_after(cp.time - STALE_AFTER)
+    if first - 1 > cp.size:
+        raise MerkleProofFailed(
+            f"the report's checkpoint, signed {iso_utc(cp.time)}, covers {cp.size} entries, "
+            f"but the ledger had recorded {first - 1} by {iso_utc(cp.time - STALE_AFTER)}: "
+            "it was signed over the log as it stood earlier, leaving out what came after"
+        )
+
+
+def _as_of_covered(as_of: datetime | None, cp: Any) -> None:
+    """A report as of a time after its checkpoint was signed claims what its checkpoint
+    cannot hold (an honest ``--as-of`` is never later than the signing): exit 3."""
+    from ledger.integrity import MerkleProofFailed
+
+    if as_of is not None and as_of > cp.time + CLOCK_TOLERANCE:
+        raise MerkleProofFailed(
+            f"the report says it is as of {iso_utc(as_of)}, after its checkpoint was "
+            f"signed ({iso_utc(cp.time)}): the checkpoint cannot hold the log as it was then"
+        )
 
 
 def _as_of(data: dict[str, Any]) -> datetime | None:
@@ -341,7 +377,6 @@ def _register(
 
 def _say_register(listed: dict[str, Any], rows: int) -> None:
     """What a register's check found, in words (``_register``)."""
-    from ledger.sitetime import iso_utc
 
     covers = listed["covers"]
     if covers is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -277,3 +277,81 @@ def test_a_ledger_rewritten_after_the_register_is_not_the_one_it_is_checked_agai
     said = _verify(data, resigned, key, "--events", code=3).stderr
     assert said.startswith("Error: ledger verification FAILED"), said
     assert sc.foia not in said  # not a missing request: another ledger altogether
+
+
+def _stale(data: Path, hide: str, out: Path, now: datetime, *, as_of: datetime | None) -> int:
+    """What the library, holding every key, can make to leave ``hide`` out: a checkpoint
+    signed ``now`` over the log just before ``hide`` was opened, the period's register
+    replayed from that log, its coverage and proofs signed, its issuance recorded."""
+    from cli.common import json_text, to_jsonable
+    from ledger.checkpoint import Checkpoint
+    from ledger.disclosure import request_id
+    from ledger.integrity import open_chain, sign_checkpoint, verify_and_extend
+    from ledger.report_proofs import REGISTER_FORMAT, coverage_note, prove_rows, stated_time
+    from projections.disclosures import register_classes, replayed_register
+
+    dd = DataDir.open(data)
+    reader = open_chain(dd)
+    store = reader.node_store()
+    n = reader.aggregate_entries(store, request_id(hide), 10**9)[0][4] - 1
+    store.close()
+    root = verify_and_extend(reader, roots_at={n}).roots[n]
+    key = dd.signing_key(None)
+    since = stated_time("2026-11-01T05:00:00Z", "since")
+    until = stated_time("2026-11-06T06:00:00Z", "until")
+    ledger = open_test_ledger(dd, clock=ManualClock(now))
+    try:
+        origin = ledger.site().log_origin
+        cp = Checkpoint(origin=origin, size=n, root=root, time=now)
+        note = sign_checkpoint(cp, key, origin)
+        events = ledger.events_recorded_by(register_classes(), size=n, as_of=as_of)
+        rows = [to_jsonable(r) for r in replayed_register(events, since, until)]
+        doc = {
+            "format": REGISTER_FORMAT, "since": since, "until": until, "as_of": as_of,
+            "rows": rows,
+            "coverage": coverage_note(cp, key, since=since, until=until, as_of=as_of, rows=rows),
+            "proofs": prove_rows(reader, cp, note, [(("register", r["ref"]), r) for r in rows]),
+        }  # fmt: skip
+        text = json_text(doc) + "\n"
+        out.write_text(text)
+        ledger.record_register_issued(
+            since=since, until=until, as_of=as_of,
+            output_sha256=hashlib.sha256(text.encode()).hexdigest(),
+            checkpoint_size=n, checkpoint_root=root.hex(),
+            refs=[r["ref"] for r in rows], actor=D,
+        )  # fmt: skip
+    finally:
+        ledger.close()
+    return n
+
+
+@pytest.mark.parametrize("as_of", [False, True])
+def test_a_register_signed_over_the_log_as_it_stood_earlier_fails(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path, as_of: bool
+) -> None:
+    """Red team, session 23: every proof of such a register holds, its coverage is signed
+    and its issuance recorded, and the replay of the log under its checkpoint lists
+    exactly its requests; only the checkpoint's own time shows the log it stands on was
+    days old. With the ledger that is exit 3; a stated as_of after the checkpoint's
+    signing fails without it."""
+    data, sc, _later = town
+    key = _key(data, tmp_path)
+    now = datetime.fromisoformat(LATER)  # the commands' time: no act after it
+    out = tmp_path / "stale.json"
+    size = _stale(data, sc.decided_later, out, now, as_of=now if as_of else None)
+    assert sc.decided_later not in _refs(json.loads(out.read_text()))
+    said = _verify(data, out, key, "--events", code=3).stderr
+    assert f"covers {size} entries, but the ledger had recorded" in said, said
+    assert "signed over the log as it stood earlier" in said
+    # honest registers made now pass, and say when their checkpoint was signed
+    honest = _verify(data, _issued(data, tmp_path, *PERIOD), key, "--events").stdout
+    assert ", signed 2026-11-08T18:00:00Z" in honest
+
+
+def test_a_register_as_of_a_time_after_its_checkpoint_fails(town, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data, _sc, _later = town
+    key = _key(data, tmp_path)
+    doc = json.loads(_issued(data, tmp_path, *PERIOD).read_text())
+    doc["as_of"] = "2026-11-09T00:00:00Z"  # the checkpoint was signed 8 November, 18:00
+    said = _verify(data, _resigned(data, doc, tmp_path / "later.json"), key, code=3).stderr
+    assert "is as of 2026-11-09T00:00:00Z, after its checkpoint was signed" in said, said
