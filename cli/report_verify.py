@@ -127,6 +127,7 @@ def verify_report(
             )
 
     as_of = _as_of(data)
+    corrections = _corrections(click_ctx, as_of) if with_events else []
     with _entry_counts(click_ctx, with_events) as entries_of:
         check, _cp, note = verify_report_proofs(
             rows,
@@ -134,7 +135,13 @@ def verify_report(
             key,
             decode=decode,
             check_row=lambda table, row, events, positions: row_check(
-                table, row, events, positions, as_of=as_of, replayed=row_problem
+                table,
+                row,
+                events,
+                positions,
+                as_of=as_of,
+                replayed=row_problem,
+                corrections=corrections,
             ),
             key_name=key_name,
             entries_of=entries_of,
@@ -297,6 +304,25 @@ def _ledger_extends(click_ctx: click.Context, cp: Any) -> None:
             f"but the ledger had recorded {first - 1} by {iso_utc(cp.time - STALE_AFTER)}: "
             "it was signed over the log as it stood earlier, leaving out what came after"
         )
+
+
+def _corrections(click_ctx: click.Context, as_of: datetime | None) -> list[tuple[Any, int]]:
+    """With the ledger: its clock corrections recorded by ``as_of``, each with its
+    position, for the rows' as-of check (``row_check``); none without an ``as_of``."""
+    if as_of is None:
+        return []
+    from ledger.site import Site
+
+    ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
+    ledger = ctx.ledger()
+    if not ledger.site().clock_corrections:
+        return []
+    reader = ledger.chain_reader()
+    return [
+        (e, reader.entry(notification_id=n)[4])
+        for n, e in ledger._numbered_events_of(Site.ClockCorrected)
+        if e.timestamp <= as_of
+    ]
 
 
 def _as_of_covered(as_of: datetime | None, cp: Any) -> None:

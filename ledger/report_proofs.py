@@ -754,6 +754,7 @@ def row_check(
     *,
     as_of: datetime | None = None,
     replayed: Callable[[str, dict[str, Any], list[Any]], str | None] | None = None,
+    corrections: Sequence[tuple[Any, int]] = (),
 ) -> str | None:
     """What a row says that its events must say too. ``replayed``: a further check of the
     row against its events (read models rebuild their rows with their own handlers:
@@ -763,7 +764,11 @@ def row_check(
     the time a report made ``--as-of`` states it is as of; its rows are checked whole
     against the events recorded by then, as the report read them. The time is the
     report's own claim, not a switch: before session 14 a report stating one had only its
-    subjects checked, so a row edited and given an ``as_of`` passed (red team)."""
+    subjects checked, so a row edited and given an ``as_of`` passed (red team).
+    ``corrections``: the log's clock corrections with their positions, when the caller
+    has the ledger (a request's own events hold none: a register row made ``--as-of``
+    after a correction that set its request's opening aside failed, red team of session
+    23)."""
     check = _CHECKS.get(table)
     if check is None:
         return None
@@ -771,13 +776,17 @@ def row_check(
     if as_of is not None:
         # an event a correction recorded by then set aside came before the correction,
         # whatever its own time (``Views``: the as-of report read it so)
-        corrections = [
+        by_then = [
             e for e in events if type(e).__name__ == "ClockCorrected" and e.timestamp <= as_of
         ]
+        for c, at in corrections:
+            if c.timestamp <= as_of:
+                placed.place(c, at)
+                by_then.append(c)
         events = [
             e
             for e in events
-            if e.timestamp <= as_of or any(placed.set_aside_by(c, e) for c in corrections)
+            if e.timestamp <= as_of or any(placed.set_aside_by(c, e) for c in by_then)
         ]
         if not events:
             return f"its events were all recorded after {_iso(as_of)}, the time the report is as of"
@@ -803,6 +812,12 @@ class _Placed:
     def __init__(self, events: Sequence[Any], positions: Sequence[int]) -> None:
         known = len(positions) == len(events)
         self._at = {id(e): p for e, p in zip(events, positions, strict=False)} if known else {}
+
+    def place(self, event: Any, position: int) -> None:
+        """An event from elsewhere in the log (a clock correction) at its position, when
+        the row's own events' positions are known (else they are judged by time alone)."""
+        if self._at:
+            self._at[id(event)] = position
 
     def set_aside_by(self, correction: Any, event: Any) -> bool:
         """Whether the clock correction set ``event`` aside: by position, it lies from the

@@ -355,3 +355,38 @@ def test_a_register_as_of_a_time_after_its_checkpoint_fails(town, tmp_path: Path
     doc["as_of"] = "2026-11-09T00:00:00Z"  # the checkpoint was signed 8 November, 18:00
     said = _verify(data, _resigned(data, doc, tmp_path / "later.json"), key, code=3).stderr
     assert "is as of 2026-11-09T00:00:00Z, after its checkpoint was signed" in said, said
+
+
+def test_a_register_as_of_after_a_clock_correction_verifies(tmp_path: Path) -> None:
+    """Red team, session 23 (a false alarm): a request opened by a clock set ahead, its
+    time then set aside by the Director's correction, is read by an as-of register made
+    after the correction as recorded by the correction (as the as-of views read it); the
+    row's check looked for the correction among the request's own events only, found
+    none, and failed an honest register (exit 3)."""
+    from datetime import UTC
+
+    from tests.integration.test_compliance_report import build_library
+
+    data = tmp_path / "data"
+    with fast_kdf_while_building():
+        build_library(data)
+        ahead = open_test_ledger(DataDir.open(data), clock=ManualClock(datetime(2027, 6, 1, tzinfo=UTC)))  # fmt: skip
+        try:  # really 7 November 2026, 10:00; recorded as 1 June 2027
+            hidden = ahead.open_request(
+                requester_kind="public", requester="A reporter", received_by=S,
+                records=["registration"], description="who borrowed it", actor=S,
+            )  # fmt: skip
+        finally:
+            ahead.close()
+        fixed = open_test_ledger(DataDir.open(data), clock=ManualClock(datetime(2026, 11, 7, 11, tzinfo=UTC)))  # fmt: skip
+        try:
+            fixed.correct_clock(reason="the host's clock jumped ahead", actor=D)
+        finally:
+            fixed.close()
+    key = _key(data, tmp_path)
+    out = _issued(data, tmp_path, "--as-of", "2026-11-07T12:00:00Z")
+    assert hidden in _refs(json.loads(out.read_text()))
+    _verify(data, out, key, "--events")
+    before = _issued(data, tmp_path, "--as-of", "2026-11-07T10:30:00Z", name="before.json")
+    assert hidden not in _refs(json.loads(before.read_text()))  # not corrected by then
+    _verify(data, before, key, "--events")
