@@ -38,8 +38,14 @@ def disclosure_rows(
     from projections.disclosures import disclosures
     from projections.registry import read_views
 
+    ledger = ctx.ledger()
+    # a request opened by a clock a correction set aside: by the time it was really opened
+    spans = ledger.set_aside_spans(until=as_of) if since or until else []
     return read_views(
-        ctx.ledger(), lambda conn: disclosures(conn, since, until), as_of=as_of, checked=True
+        ledger,
+        lambda conn: disclosures(conn, since, until, set_aside=spans),
+        as_of=as_of,
+        checked=True,
     )
 
 

@@ -379,7 +379,10 @@ def _register(
     ledger = ctx.ledger()
     said = covers or {"since": None, "until": None, "as_of": _as_of(data)}
     events = ledger.events_recorded_by(register_classes(), size=cp.size, as_of=said["as_of"])
-    replayed = replayed_register(events, said["since"], said["until"])
+    # the corrections the checkpoint holds, by then (as the command read them)
+    last = ledger.chain_reader().entry(position=cp.size)[0]
+    spans = [s for s in ledger.set_aside_spans(until=said["as_of"]) if s.stop < last]
+    replayed = replayed_register(events, said["since"], said["until"], spans)
     problem = register_problem([row for _, row in rows], replayed, whole=covers is not None)
     if problem is not None:
         raise MerkleProofFailed(f"the register is not what the ledger's events say: {problem}")

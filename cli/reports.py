@@ -275,9 +275,10 @@ def report_statistics(
             actor, "report statistics below the policy's threshold", ("director",),
             rules.LRCA_STATISTICS, subject=f"{first}..{last}",
         )  # fmt: skip
+    spans = ctx.ledger().set_aside_spans(until=when)
     stats = read_views(
         ctx.ledger(),
-        lambda conn: statistics(conn, start, end, threshold=cut, as_of=when),
+        lambda conn: statistics(conn, start, end, threshold=cut, as_of=when, set_aside=spans),
         as_of=when,
         checked=True,
     )

@@ -264,7 +264,7 @@ def build_compliance_report(
         integrity = dataclasses.replace(integrity, checkpoint=checkpoint_note)
     with views.connect() as conn:
         register = disclosures(conn)
-        in_period = [r for r in register if start <= r.opened_at < end]
+        in_period = disclosures(conn, start, end, set_aside=ledger.set_aside_spans(until=ref))
         refusals = refused_attempts(conn, start, end)
         acting = acting_lookup(ledger)
         access = _access(conn, start, end, acting)

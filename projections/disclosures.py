@@ -22,6 +22,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
+    not_,
+    or_,
     select,
 )
 
@@ -30,6 +33,7 @@ from projections.versions import content
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
+    from ledger.clock_commands import SetAsideSpan
 
 metadata = MetaData()
 register = Table(
@@ -377,18 +381,35 @@ def disclosures(
     until: datetime | None = None,
     *,
     entered_by: str | None = None,
+    set_aside: Sequence[SetAsideSpan] = (),
 ) -> list[DisclosureRow]:
-    """The register's rows, oldest first; ``entered_by``: only the requests that member
-    took in (``RequestEntriesProjection``)."""
-    q = select(*content(register)).order_by(register.c.opened_notification)
+    """The register's rows, oldest first: those of the requests opened at or after
+    ``since`` and before ``until`` (None: no bound); ``entered_by``: only the requests
+    that member took in (``RequestEntriesProjection``).
+
+    ``set_aside``: the log's clock corrections (``Ledger.set_aside_spans``). A request
+    whose opening a correction set aside was opened at a time its own (a clock set
+    ahead) does not say: after the last act before it and before the correction. It is
+    in the register of every period that meets that time, and in none by its own
+    (red team, session 23: a request opened on 7 November by a clock reading June 2027,
+    then corrected, was in no register of November; the register of June 2027 would have
+    listed it)."""
+    c = register.c
+    q = select(*content(register)).order_by(c.opened_notification)
     if entered_by is not None:
-        q = q.where(
-            register.c.ref.in_(select(entries.c.ref).where(entries.c.entered_by == entered_by))
-        )
-    if since is not None:
-        q = q.where(register.c.opened_at >= since)
-    if until is not None:
-        q = q.where(register.c.opened_at < until)
+        q = q.where(c.ref.in_(select(entries.c.ref).where(entries.c.entered_by == entered_by)))
+    bounds = ([c.opened_at >= since] if since is not None else []) + (
+        [c.opened_at < until] if until is not None else []
+    )
+    if bounds:
+        unsure = [c.opened_notification.between(s.start, s.stop) for s in set_aside]
+        meets = [
+            c.opened_notification.between(s.start, s.stop)
+            for s in set_aside
+            if (since is None or s.correction >= since)
+            and (until is None or s.after is None or s.after < until)
+        ]
+        q = q.where(or_(and_(*bounds, not_(or_(*unsure))), *meets) if unsure else and_(*bounds))
     out = []
     for row in conn.execute(q):
         m = dict(row._mapping)
@@ -460,10 +481,11 @@ def replayed_register(
     events: Iterable[tuple[int, Any]],
     since: datetime | None = None,
     until: datetime | None = None,
+    set_aside: Sequence[SetAsideSpan] = (),
 ) -> list[DisclosureRow]:
     """The register this projection writes from ``events`` (numbered, in log order),
     written into a scratch database in memory by the same handler and read by the same
-    query as ``report disclosures`` (``disclosures(conn, since, until)``)."""
+    query as ``report disclosures`` (``disclosures(conn, since, until, set_aside=...)``)."""
     from sqlalchemy import create_engine
 
     engine = create_engine("sqlite://")
@@ -477,7 +499,7 @@ def replayed_register(
                     writer.position = n
                     projection.handle(writer, n, event)  # type: ignore[arg-type]
             writer.flush()
-            return disclosures(conn, since, until)
+            return disclosures(conn, since, until, set_aside=set_aside)
     finally:
         engine.dispose()
 

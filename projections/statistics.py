@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 
@@ -24,6 +25,9 @@ from ledger.statistics_policy import HIDDEN, SHOWN, WITHHELD, protect_tables
 from projections.access import viewings
 from projections.disclosures import disclosures
 from projections.retention import segments
+
+if TYPE_CHECKING:
+    from ledger.clock_commands import SetAsideSpan
 
 BASES = ("court_order", "emergency", "guardian", "foia", "none")
 DECISIONS = ("pending", "approved", "denied", "released, denied", "not needed")
@@ -108,11 +112,14 @@ def statistics(
     *,
     threshold: int = 5,
     as_of: datetime | None = None,
+    set_aside: Sequence[SetAsideSpan] = (),
 ) -> Statistics:
-    """Counts over ``[since, until)`` from the read models, small cells suppressed."""
+    """Counts over ``[since, until)`` from the read models, small cells suppressed;
+    ``set_aside``: the log's clock corrections, for the requests' period
+    (``disclosures``)."""
     if threshold < 1:
         raise ValueError("the suppression threshold must be at least 1")
-    requests = disclosures(conn, since, until)
+    requests = disclosures(conn, since, until, set_aside=set_aside)
     by_kind = _ordered(Counter(r.requester_kind for r in requests), REQUESTER_KINDS)
     by_basis = _ordered(Counter(r.basis for r in requests), BASES)
     by_decision = _ordered(Counter(r.decision for r in requests), DECISIONS)

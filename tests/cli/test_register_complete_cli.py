@@ -357,17 +357,14 @@ def test_a_register_as_of_a_time_after_its_checkpoint_fails(town, tmp_path: Path
     assert "is as of 2026-11-09T00:00:00Z, after its checkpoint was signed" in said, said
 
 
-def test_a_register_as_of_after_a_clock_correction_verifies(tmp_path: Path) -> None:
-    """Red team, session 23 (a false alarm): a request opened by a clock set ahead, its
-    time then set aside by the Director's correction, is read by an as-of register made
-    after the correction as recorded by the correction (as the as-of views read it); the
-    row's check looked for the correction among the request's own events only, found
-    none, and failed an honest register (exit 3)."""
+def _opened_ahead(data: Path) -> str:
+    """The week of ``build_library``, then a request opened on 7 November 2026 at 10:00 by
+    a clock reading 1 June 2027, and at 11:00 the Director's correction setting that time
+    aside. The request's reference."""
     from datetime import UTC
 
     from tests.integration.test_compliance_report import build_library
 
-    data = tmp_path / "data"
     with fast_kdf_while_building():
         build_library(data)
         ahead = open_test_ledger(DataDir.open(data), clock=ManualClock(datetime(2027, 6, 1, tzinfo=UTC)))  # fmt: skip
@@ -383,6 +380,17 @@ def test_a_register_as_of_after_a_clock_correction_verifies(tmp_path: Path) -> N
             fixed.correct_clock(reason="the host's clock jumped ahead", actor=D)
         finally:
             fixed.close()
+    return hidden
+
+
+def test_a_register_as_of_after_a_clock_correction_verifies(tmp_path: Path) -> None:
+    """Red team, session 23 (a false alarm): a request opened by a clock set ahead, its
+    time then set aside by the Director's correction, is read by an as-of register made
+    after the correction as recorded by the correction (as the as-of views read it); the
+    row's check looked for the correction among the request's own events only, found
+    none, and failed an honest register (exit 3)."""
+    data = tmp_path / "data"
+    hidden = _opened_ahead(data)
     key = _key(data, tmp_path)
     out = _issued(data, tmp_path, "--as-of", "2026-11-07T12:00:00Z")
     assert hidden in _refs(json.loads(out.read_text()))
@@ -390,3 +398,29 @@ def test_a_register_as_of_after_a_clock_correction_verifies(tmp_path: Path) -> N
     before = _issued(data, tmp_path, "--as-of", "2026-11-07T10:30:00Z", name="before.json")
     assert hidden not in _refs(json.loads(before.read_text()))  # not corrected by then
     _verify(data, before, key, "--events")
+
+
+def test_a_request_opened_by_a_clock_set_ahead_is_in_the_register_of_its_real_period(
+    tmp_path: Path,
+) -> None:
+    """Red team, session 23: a request opened on 7 November by a clock reading June 2027,
+    then corrected, was in no register of November (its own time said 2027), and
+    verify-report --events called the register complete. Its time is now the span the
+    correction names (after the last act before it, before the correction): it is in the
+    register of every period meeting that span, the replay agrees, and the compliance
+    report's statistics count it there."""
+    data = tmp_path / "data"
+    hidden = _opened_ahead(data)
+    key = _key(data, tmp_path)
+    november = _issued(data, tmp_path, "--from", "2026-11-06", "--to", "2026-11-08")
+    assert hidden in _refs(json.loads(november.read_text()))
+    _verify(data, november, key, "--events")
+    whole = _issued(data, tmp_path, name="whole.json")  # no period: once, as ever
+    assert _refs(json.loads(whole.read_text())).count(hidden) == 1
+    _verify(data, whole, key, "--events")
+    stats = run(data, "report", "statistics", "--from", "2026-11-06", "--to", "2026-11-08",
+                "--threshold", "1", "--json", "--as", D, now=LATER)  # fmt: skip
+    assert json.loads(stats.stdout)["tables"]["requests_by_kind"]["total"]["count"] == 1
+    # after the span: not in the register of 9 November
+    ninth = _issued(data, tmp_path, "--from", "2026-11-09", "--to", "2026-11-09", name="9.json")
+    assert hidden not in _refs(json.loads(ninth.read_text()))
