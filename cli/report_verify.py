@@ -163,7 +163,10 @@ def verify_report(
         listed = _register(click_ctx, raw, data, rows, _cp, key, key_name, with_events)
         issued = listed["issued"]
     else:
-        issued = _issued(click_ctx, raw, header, _cp.size) if with_events else None
+        issued = None
+        if with_events:
+            issued = _issued(click_ctx, raw, header, _cp.size)
+            _compliance_complete(click_ctx, header, rows, _cp, as_of)
     extends = None
     if consistency_file is not None:
         try:
@@ -278,6 +281,58 @@ def _issued(
     return {"by": found["by"], "at": found["at"].isoformat()}  # type: ignore[attr-defined]
 
 
+def _corrections_held(ledger: Any, cp: Any, as_of: datetime | None) -> list[Any]:
+    """The clock corrections the checkpoint holds, recorded by ``as_of``: as the
+    command that made the report read them (``Ledger.set_aside_spans``)."""
+    last = ledger.chain_reader().entry(position=cp.size)[0]
+    return [s for s in ledger.set_aside_spans(until=as_of) if s.stop < last]
+
+
+def _compliance_complete(
+    click_ctx: click.Context,
+    header: dict[str, Any],
+    rows: list[Any],
+    cp: Any,
+    as_of: datetime | None,
+) -> None:
+    """With the ledger, a compliance report recorded as issued (so its header is the
+    library's): its disclosure rows are every request of its period, as the ledger's
+    events under its checkpoint hold them (the register replayed for the period's days
+    in the report's own time zone, ``replayed_register``). The register's F6, for the
+    report the board is given: its rows' proofs say what each row rests on, not which
+    rows. MerkleProofFailed (exit 3) naming a request left out or one too many."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from ledger import sitetime
+    from ledger.integrity import MerkleProofFailed
+    from projections.disclosures import register_classes, replayed_register
+
+    try:
+        first = date.fromisoformat(str(header.get("period_from")))
+        last = date.fromisoformat(str(header.get("period_to")))
+        zone = ZoneInfo(str(header.get("site_timezone")))
+    except (ValueError, KeyError) as e:
+        raise MerkleProofFailed(f"the report's header states no period in a time zone ({e})") from e
+    start, end = sitetime.days(first, last, zone)
+    ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
+    ledger = ctx.ledger()
+    events = ledger.events_recorded_by(register_classes(), size=cp.size, as_of=as_of)
+    replayed = replayed_register(events, start, end, _corrections_held(ledger, cp, as_of))
+    truth = [r.ref for r in replayed]
+    listed = [str(row.get("request_id")) for (table, _ref), row in rows if table == "disclosures"]
+    said = []
+    if missing := [ref for ref in truth if ref not in listed]:
+        said.append(f"they leave out {', '.join(missing)}, which the log holds for its period")
+    if extra := [ref for ref in listed if ref not in truth]:
+        said.append(f"they list {', '.join(extra)}, which its period does not hold")
+    if said:
+        raise MerkleProofFailed(
+            "the report's disclosures are not the ledger's requests of its period: "
+            + "; ".join(said)
+        )
+
+
 def _ledger_extends(click_ctx: click.Context, cp: Any) -> None:
     """With the ledger at hand (``--events``): it must be the ledger the report's
     checkpoint signed, the root of its first ``cp.size`` entries the checkpoint's
@@ -379,9 +434,7 @@ def _register(
     ledger = ctx.ledger()
     said = covers or {"since": None, "until": None, "as_of": _as_of(data)}
     events = ledger.events_recorded_by(register_classes(), size=cp.size, as_of=said["as_of"])
-    # the corrections the checkpoint holds, by then (as the command read them)
-    last = ledger.chain_reader().entry(position=cp.size)[0]
-    spans = [s for s in ledger.set_aside_spans(until=said["as_of"]) if s.stop < last]
+    spans = _corrections_held(ledger, cp, said["as_of"])
     replayed = replayed_register(events, said["since"], said["until"], spans)
     problem = register_problem([row for _, row in rows], replayed, whole=covers is not None)
     if problem is not None:

@@ -424,3 +424,43 @@ def test_a_request_opened_by_a_clock_set_ahead_is_in_the_register_of_its_real_pe
     # after the span: not in the register of 9 November
     ninth = _issued(data, tmp_path, "--from", "2026-11-09", "--to", "2026-11-09", name="9.json")
     assert hidden not in _refs(json.loads(ninth.read_text()))
+
+
+def test_a_compliance_report_with_a_disclosure_left_out_fails_with_the_ledger(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path
+) -> None:
+    """F6 for the report the board is given (session 23): its disclosure rows are proven
+    row by row, and its whole file is bound by its issuance record, but the library can
+    record the issuance of a report it made without a request. With the ledger, the rows
+    must be the ledger's requests of the report's period."""
+    from datetime import date
+
+    from ledger.checkpoint import parse_unverified
+    from ledger.report_proofs import report_rows
+
+    data, sc, _later = town
+    key = _key(data, tmp_path)
+    out = tmp_path / "report.json"
+    run(data, "report", "compliance", *PERIOD, "--format", "json", "--out", str(out),
+        "--as", D, now=LATER)  # fmt: skip
+    _verify(data, out, key, "--events")  # honest: its disclosures are the period's requests
+    doc = json.loads(out.read_text())
+    at = [key for key, _row in report_rows(doc)].index(("disclosures", sc.foia))
+    doc["proofs"]["rows"].pop(at)  # the row's proof goes with it; the others stand
+    rows = doc["disclosures"]["rows"]
+    doc["disclosures"]["rows"] = [r for r in rows if r["request_id"] != sc.foia]
+    cp = parse_unverified(doc["proofs"]["checkpoint"])
+    datadir = DataDir.open(data)
+    text = json.dumps(doc, indent=2)
+    (tmp_path / "doctored.json").write_text(text)
+    ledger = open_test_ledger(datadir, clock=ManualClock(datetime.fromisoformat(LATER)))
+    try:  # issued as the library's own, its SHA-256 recorded
+        ledger.record_report_issued(
+            period_from=date(2026, 11, 1), period_to=date(2026, 11, 5), as_of=None,
+            format="json", output_sha256=hashlib.sha256(text.encode()).hexdigest(),
+            checkpoint_size=cp.size, checkpoint_root=cp.root.hex(), actor=D,
+        )  # fmt: skip
+    finally:
+        ledger.close()
+    said = _verify(data, tmp_path / "doctored.json", key, "--events", code=3).stderr
+    assert f"they leave out {sc.foia}, which the log holds for its period" in said, said
