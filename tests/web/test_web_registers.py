@@ -246,3 +246,46 @@ def test_the_checkpoint_download_takes_the_command_lines_path_through_the_witnes
     assert note.status_code == 200, note.get_data(as_text=True)
     signed = cosignatures(note.get_data(as_text=True), [witnesses["board"].witness.vkey])
     assert set(signed) == {"board.example/witness"}
+
+
+def test_a_request_opened_by_a_clock_set_ahead_is_in_its_real_periods_register(
+    library: dict[str, Any], clock: Any
+) -> None:
+    """As ``report disclosures`` (session 23): a request opened on 2 November by a clock
+    reading June 2027, its time then set aside by the Director's correction, is in the
+    register of 2 November, not of June 2027."""
+    from datetime import UTC, datetime, timedelta
+
+    from ledger.clock import ManualClock
+    from ledger.datadir import DataDir
+    from tests.conftest import NOW
+    from tests.identity import open_test_ledger
+    from web.app import create_app, desk
+
+    data = DataDir.open(library["data_dir"])
+    ahead = open_test_ledger(data, clock=ManualClock(datetime(2027, 6, 1, tzinfo=UTC)))
+    try:
+        hidden = ahead.open_request(
+            requester_kind="public", requester="A reporter", received_by=STAFF,
+            records=["registration"], description="who borrowed it", actor=STAFF,
+        )  # fmt: skip
+    finally:
+        ahead.close()
+    fixed = open_test_ledger(data, clock=ManualClock(NOW + timedelta(minutes=1)))
+    try:
+        fixed.correct_clock(reason="the host's clock jumped ahead", actor=DIRECTOR)
+    finally:
+        fixed.close()
+    app = create_app(library["data_dir"], clock=clock)
+    with app.app_context():
+        ledger = desk().ledger
+    try:
+        client = sign_in(app, MANAGER)
+        html = client.get("/reports/disclosures?first=2026-11-02&last=2026-11-02").get_data(
+            as_text=True
+        )
+        assert hidden in html
+        later = client.get("/reports/disclosures?first=2027-06-01&last=2027-06-01")
+        assert hidden not in later.get_data(as_text=True)
+    finally:
+        ledger.close()
