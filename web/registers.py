@@ -150,8 +150,11 @@ def statistics() -> Response:
         if cut < policy_cut:  # counts that identify people: the Director's, never published
             ledger.authorize(me, "report statistics below the policy's threshold",
                              ("director",), rules.LRCA_STATISTICS)  # fmt: skip
+        spans = ledger.set_aside_spans()  # requests by when they were really opened
         stats = read_views(
-            ledger, lambda conn: compute(conn, start, end, threshold=cut), checked=True
+            ledger,
+            lambda conn: compute(conn, start, end, threshold=cut, set_aside=spans),
+            checked=True,
         )
     return page("statistics.html", form=form, stats=stats, message="", policy_cut=policy_cut)
 
