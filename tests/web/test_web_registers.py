@@ -253,7 +253,7 @@ def test_a_request_opened_by_a_clock_set_ahead_is_in_its_real_periods_register(
 ) -> None:
     """As ``report disclosures`` (session 23): a request opened on 2 November by a clock
     reading June 2027, its time then set aside by the Director's correction, is in the
-    register of 2 November, not of June 2027."""
+    register and the statistics of 2 November, not in the register of June 2027."""
     from datetime import UTC, datetime, timedelta
 
     from ledger.clock import ManualClock
@@ -287,5 +287,8 @@ def test_a_request_opened_by_a_clock_set_ahead_is_in_its_real_periods_register(
         assert hidden in html
         later = client.get("/reports/disclosures?first=2027-06-01&last=2027-06-01")
         assert hidden not in later.get_data(as_text=True)
+        director = sign_in(app, DIRECTOR)  # and the statistics of 2 November count it
+        stats = director.get("/reports/statistics?first=2026-11-02&last=2026-11-02&threshold=1")
+        assert "<td>public</td><td>1</td>" in stats.get_data(as_text=True)
     finally:
         ledger.close()
