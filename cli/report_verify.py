@@ -23,9 +23,10 @@ from ledger.sitetime import iso_utc
 from ledger.text import counted
 
 # With the ledger (--events), a report's checkpoint must cover every act recorded this
-# long before it was signed: the time an honest report takes between reading the log's
-# size (its verification walk, a passphrase typed) and signing. Anything older left out
-# means a checkpoint signed over the log as it stood earlier (red team, session 23).
+# long before the ledger records the report issued: the time an honest report takes
+# between reading the log's size (its verification walk, a passphrase typed) and
+# recording its issuance. Anything older left out means a checkpoint signed over the log
+# as it stood earlier (red team, session 23).
 STALE_AFTER = timedelta(minutes=10)
 
 
@@ -165,7 +166,7 @@ def verify_report(
     else:
         issued = None
         if with_events:
-            issued = _issued(click_ctx, raw, header, _cp.size)
+            issued = _issued(click_ctx, raw, header, _cp, as_of)
             _compliance_complete(click_ctx, header, rows, _cp, as_of)
     extends = None
     if consistency_file is not None:
@@ -254,7 +255,11 @@ def _header(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _issued(
-    click_ctx: click.Context, raw: bytes, header: dict[str, Any], size: int
+    click_ctx: click.Context,
+    raw: bytes,
+    header: dict[str, Any],
+    cp: Any,
+    as_of: datetime | None,
 ) -> dict[str, Any]:
     """The ledger's record that this very file was issued (``ComplianceReportIssued``, its
     SHA-256), which binds what no row proof covers: the period, the header, the totals
@@ -273,11 +278,12 @@ def _issued(
             f"the ledger records no compliance report with this file's SHA-256 ({digest}): it "
             "was changed after it was issued, or was never issued by this library"
         )
-    said = (header.get("period_from"), header.get("period_to"), size)
+    said = (header.get("period_from"), header.get("period_to"), cp.size)
     if (found["period_from"], found["period_to"], found["checkpoint_size"]) != said:
         raise MerkleProofFailed(
             "the ledger records this file issued for another period or checkpoint"
         )
+    _issued_in_time(click_ctx, cp, found["entry"], found["at"], as_of)
     return {"by": found["by"], "at": found["at"].isoformat()}  # type: ignore[attr-defined]
 
 
@@ -317,6 +323,13 @@ def _compliance_complete(
     start, end = sitetime.days(first, last, zone)
     ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
     ledger = ctx.ledger()
+    if str(header.get("site_timezone")) != ledger.site().timezone:
+        # set once at init: another zone moves requests across the period's ends (red
+        # team, session 23: relabelled to UTC, a request of 5 November evening dropped)
+        raise MerkleProofFailed(
+            f"the report's header says the site's time zone is {header.get('site_timezone')}, "
+            f"the ledger's is {ledger.site().timezone}"
+        )
     events = ledger.events_recorded_by(register_classes(), size=cp.size, as_of=as_of)
     replayed = replayed_register(events, start, end, _corrections_held(ledger, cp, as_of))
     truth = [r.ref for r in replayed]
@@ -340,24 +353,51 @@ def _ledger_extends(click_ctx: click.Context, cp: Any) -> None:
     ``--events`` reads of it (a row's events, a register's requests) is otherwise of
     another log: a red team of session 23 dropped a request from a register, signed it
     again, and rewrote the ledger so that request's events no longer read as one; the
-    register then replayed as complete. LedgerTampered (exit 3) when it is not.
+    register then replayed as complete. LedgerTampered (exit 3) when it is not."""
+    from ledger.integrity import open_chain, verify_against
 
-    And the checkpoint must cover what the ledger had recorded well before it was
-    signed (``STALE_AFTER``): the same red team signed a new checkpoint, at the time of
-    issue, over the log as it stood days before, without the request it wanted left
-    out; every proof held. MerkleProofFailed (exit 3) when an act recorded by then lies
-    beyond it."""
-    from ledger.integrity import MerkleProofFailed, open_chain, verify_against
+    ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
+    verify_against(open_chain(ctx.datadir()), cp)
+
+
+def _issued_in_time(
+    click_ctx: click.Context,
+    cp: Any,
+    entry: tuple[Any, int],
+    recorded: datetime,
+    as_of: datetime | None,
+) -> None:
+    """A report recorded as issued (its issuance event ``entry``, recorded at
+    ``recorded``: the ledger's time and place, not the library's signature) must rest
+    on the log as it stood when it was made: every act the log holds between the
+    checkpoint and the issuance was recorded at most ``STALE_AFTER`` before the
+    issuance, and the report is as of no later than it. A red team of session 23 signed
+    a new checkpoint over the log as it stood days before, without the request it wanted
+    left out, its time the issue's or set back to match that log; every proof held.
+    (The acts after the issuance are never read: a clock correction since cannot make
+    an honest report look stale.) MerkleProofFailed (exit 3) otherwise."""
+    from ledger.integrity import MerkleProofFailed, open_chain
 
     ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
     reader = open_chain(ctx.datadir())
-    verify_against(reader, cp)
-    _found, first = reader.acts_after(cp.time - STALE_AFTER)
-    if first - 1 > cp.size:
+    row = reader.entry(originator=entry)
+    if row is None or row[4] <= cp.size:
         raise MerkleProofFailed(
-            f"the report's checkpoint, signed {iso_utc(cp.time)}, covers {cp.size} entries, "
-            f"but the ledger had recorded {first - 1} by {iso_utc(cp.time - STALE_AFTER)}: "
-            "it was signed over the log as it stood earlier, leaving out what came after"
+            "the report's issuance is not recorded after its checkpoint: it was not made "
+            "from the log that checkpoint signed"
+        )
+    for position, when in reader.acts_between(cp.size + 1, row[4] - 1):
+        if when is not None and when < recorded - STALE_AFTER:
+            raise MerkleProofFailed(
+                f"the report's checkpoint covers {cp.size} entries, but the log holds an act "
+                f"(ending at entry {position}) recorded {iso_utc(when)}, before the report's "
+                f"issuance ({iso_utc(recorded)}) and not in it: the checkpoint was signed "
+                "over the log as it stood earlier, leaving out what came after"
+            )
+    if as_of is not None and as_of > recorded + CLOCK_TOLERANCE:
+        raise MerkleProofFailed(
+            f"the report says it is as of {iso_utc(as_of)}, after the ledger records it "
+            f"issued ({iso_utc(recorded)})"
         )
 
 
@@ -453,6 +493,10 @@ def _register(
         raise MerkleProofFailed(
             "the ledger records this file issued for another period or checkpoint"
         )
+    _issued_in_time(
+        click_ctx, cp, (found.originator_id, found.originator_version), found.timestamp,
+        said["as_of"],
+    )  # fmt: skip
     issued = {"by": found.actor, "at": found.timestamp.isoformat()}
     return {"covers": covers, "complete": True, "issued": issued}
 

@@ -149,6 +149,20 @@ class ChainReader:
                     found.append((position, when))
         return found, 1
 
+    def acts_between(self, first: int, last: int) -> list[tuple[int, datetime | None]]:
+        """The acts ending at positions ``first`` to ``last``, oldest first, as (last
+        position, recorded time)."""
+        p = "?" if self.recorder.dialect == "sqlite" else "%s"
+        with self._connection() as conn:
+            cur = conn.cursor()
+            self._execute(
+                cur,
+                f"SELECT position, act FROM {self.table} WHERE act IS NOT NULL "
+                f"AND position >= {p} AND position <= {p} ORDER BY position",
+                (first, last),
+            )
+            return [(position, act_time(bytes(record))) for position, record in cur.fetchall()]
+
     # ---- the Merkle tree over the chain (RFC 9162), kept beside the events ----------------
     # ``<table>_tree`` holds the size and root the last successful verification reached;
     # ``<table>_tree_nodes`` every perfect subtree (level, index) -> hash, written once.

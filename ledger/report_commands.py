@@ -135,4 +135,5 @@ def _issued(e: Any) -> dict[str, object]:
         "period_to": e.period_to,
         "checkpoint_size": e.checkpoint_size,
         "checkpoint_root": e.checkpoint_root,
+        "entry": (e.originator_id, e.originator_version),  # where the log records it
     }

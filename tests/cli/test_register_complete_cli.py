@@ -279,10 +279,19 @@ def test_a_ledger_rewritten_after_the_register_is_not_the_one_it_is_checked_agai
     assert sc.foia not in said  # not a missing request: another ledger altogether
 
 
-def _stale(data: Path, hide: str, out: Path, now: datetime, *, as_of: datetime | None) -> int:
+def _stale(
+    data: Path,
+    hide: str,
+    out: Path,
+    now: datetime,
+    *,
+    as_of: datetime | None,
+    signed: datetime | None = None,
+) -> int:
     """What the library, holding every key, can make to leave ``hide`` out: a checkpoint
-    signed ``now`` over the log just before ``hide`` was opened, the period's register
-    replayed from that log, its coverage and proofs signed, its issuance recorded."""
+    signed ``now`` (or stating ``signed``) over the log just before ``hide`` was opened,
+    the period's register replayed from that log, its coverage and proofs signed, its
+    issuance recorded ``now``."""
     from cli.common import json_text, to_jsonable
     from ledger.checkpoint import Checkpoint
     from ledger.disclosure import request_id
@@ -302,7 +311,7 @@ def _stale(data: Path, hide: str, out: Path, now: datetime, *, as_of: datetime |
     ledger = open_test_ledger(dd, clock=ManualClock(now))
     try:
         origin = ledger.site().log_origin
-        cp = Checkpoint(origin=origin, size=n, root=root, time=now)
+        cp = Checkpoint(origin=origin, size=n, root=root, time=signed or now)
         note = sign_checkpoint(cp, key, origin)
         events = ledger.events_recorded_by(register_classes(), size=n, as_of=as_of)
         rows = [to_jsonable(r) for r in replayed_register(events, since, until)]
@@ -325,23 +334,26 @@ def _stale(data: Path, hide: str, out: Path, now: datetime, *, as_of: datetime |
     return n
 
 
-@pytest.mark.parametrize("as_of", [False, True])
+@pytest.mark.parametrize("how", ["signed now", "as of now", "signed back then"])
 def test_a_register_signed_over_the_log_as_it_stood_earlier_fails(  # type: ignore[no-untyped-def]
-    town, tmp_path: Path, as_of: bool
+    town, tmp_path: Path, how: str
 ) -> None:
     """Red team, session 23: every proof of such a register holds, its coverage is signed
     and its issuance recorded, and the replay of the log under its checkpoint lists
-    exactly its requests; only the checkpoint's own time shows the log it stands on was
-    days old. With the ledger that is exit 3; a stated as_of after the checkpoint's
-    signing fails without it."""
+    exactly its requests; only the acts the log holds between the checkpoint and the
+    issuance show the log it stands on was days old (the checkpoint's own time is the
+    library's word: a second red team set it back to match). With the ledger that is
+    exit 3."""
     data, sc, _later = town
     key = _key(data, tmp_path)
     now = datetime.fromisoformat(LATER)  # the commands' time: no act after it
     out = tmp_path / "stale.json"
-    size = _stale(data, sc.decided_later, out, now, as_of=now if as_of else None)
+    back = datetime.fromisoformat("2026-11-02T15:05:00Z") if how == "signed back then" else None
+    as_of = now if how == "as of now" else None
+    size = _stale(data, sc.decided_later, out, now, as_of=as_of, signed=back)
     assert sc.decided_later not in _refs(json.loads(out.read_text()))
     said = _verify(data, out, key, "--events", code=3).stderr
-    assert f"covers {size} entries, but the ledger had recorded" in said, said
+    assert f"covers {size} entries, but the log holds an act" in said, said
     assert "signed over the log as it stood earlier" in said
     # honest registers made now pass, and say when their checkpoint was signed
     honest = _verify(data, _issued(data, tmp_path, *PERIOD), key, "--events").stdout
@@ -464,3 +476,90 @@ def test_a_compliance_report_with_a_disclosure_left_out_fails_with_the_ledger(  
         ledger.close()
     said = _verify(data, tmp_path / "doctored.json", key, "--events", code=3).stderr
     assert f"they leave out {sc.foia}, which the log holds for its period" in said, said
+
+
+def test_a_report_made_while_the_clock_read_ahead_still_verifies_after_the_correction(
+    tmp_path: Path,
+) -> None:
+    """Red team, session 23 (a false alarm of the first staleness check, by the
+    checkpoint's signed time against every act since): a register and a compliance
+    report made while the host clock read June 2027, nobody knowing, then the clock
+    corrected and a request opened, failed as "stale". The acts after a report's
+    issuance are not its concern."""
+    data = tmp_path / "data"
+    _opened_ahead(data)  # a request by the clock ahead, then the correction...
+    key = _key(data, tmp_path)
+    # ... but the reports were made while the clock still read ahead: a copy made then
+    # would carry the same acts before it; here, made before a second jump is corrected
+    ahead = "2027-06-02T00:05:00Z"
+    with fast_kdf_while_building():
+        led = open_test_ledger(DataDir.open(data), clock=ManualClock(datetime.fromisoformat("2027-06-02T00:00:00Z")))  # fmt: skip
+        try:
+            led.open_request(
+                requester_kind="public", requester="A second caller", received_by=S,
+                records=["registration"], description="who borrowed it", actor=S,
+            )  # fmt: skip
+        finally:
+            led.close()
+    register = tmp_path / "register.json"
+    register.write_text(run(data, "report", "disclosures", "--json", "--prove", now=ahead).stdout)
+    report = tmp_path / "report.json"
+    run(data, "report", "compliance", *PERIOD, "--format", "json", "--out", str(report),
+        "--as", D, now=ahead)  # fmt: skip
+    with fast_kdf_while_building():
+        led = open_test_ledger(DataDir.open(data), clock=ManualClock(datetime.fromisoformat("2026-11-08T11:00:00Z")))  # fmt: skip
+        try:
+            led.correct_clock(reason="the host's clock jumped ahead again", actor=D)
+            led.open_request(
+                requester_kind="public", requester="A third caller", received_by=S,
+                records=["registration"], description="who borrowed it", actor=S,
+            )  # fmt: skip
+        finally:
+            led.close()
+    for made in (register, report):
+        _verify(data, made, key, "--events")
+
+
+def test_a_compliance_report_relabelled_to_another_time_zone_fails(tmp_path: Path) -> None:
+    """Red team, session 23: the site's zone is set once at init; a report whose header
+    says another moved a request of 5 November's evening (Chicago) out of its period."""
+    from datetime import UTC, date
+
+    from ledger.checkpoint import parse_unverified
+    from ledger.report_proofs import report_rows
+    from tests.integration.test_compliance_report import build_library
+
+    data = tmp_path / "data"
+    with fast_kdf_while_building():
+        build_library(data)
+        led = open_test_ledger(DataDir.open(data), clock=ManualClock(datetime(2026, 11, 6, 3, tzinfo=UTC)))  # fmt: skip
+        try:  # 5 November, 21:00 in Chicago
+            evening = led.open_request(
+                requester_kind="public", requester="An evening caller", received_by=S,
+                records=["registration"], description="who borrowed it", actor=S,
+            )  # fmt: skip
+        finally:
+            led.close()
+    key = _key(data, tmp_path)
+    out = tmp_path / "report.json"
+    run(data, "report", "compliance", *PERIOD, "--format", "json", "--out", str(out),
+        "--as", D, now=LATER)  # fmt: skip
+    doc = json.loads(out.read_text())
+    at = [k for k, _row in report_rows(doc)].index(("disclosures", evening))
+    doc["proofs"]["rows"].pop(at)
+    doc["disclosures"]["rows"] = [r for r in doc["disclosures"]["rows"] if r["request_id"] != evening]  # fmt: skip
+    doc["header"]["site_timezone"] = "UTC"
+    cp = parse_unverified(doc["proofs"]["checkpoint"])
+    text = json.dumps(doc, indent=2)
+    (tmp_path / "relabelled.json").write_text(text)
+    led = open_test_ledger(DataDir.open(data), clock=ManualClock(datetime.fromisoformat(LATER)))
+    try:
+        led.record_report_issued(
+            period_from=date(2026, 11, 1), period_to=date(2026, 11, 5), as_of=None,
+            format="json", output_sha256=hashlib.sha256(text.encode()).hexdigest(),
+            checkpoint_size=cp.size, checkpoint_root=cp.root.hex(), actor=D,
+        )  # fmt: skip
+    finally:
+        led.close()
+    said = _verify(data, tmp_path / "relabelled.json", key, "--events", code=3).stderr
+    assert "the site's time zone is UTC, the ledger's is America/Chicago" in said, said
