@@ -438,35 +438,29 @@ def test_a_request_opened_by_a_clock_set_ahead_is_in_the_register_of_its_real_pe
     assert hidden not in _refs(json.loads(ninth.read_text()))
 
 
-def test_a_compliance_report_with_a_disclosure_left_out_fails_with_the_ledger(  # type: ignore[no-untyped-def]
-    town, tmp_path: Path
-) -> None:
-    """F6 for the report the board is given (session 23): its disclosure rows are proven
-    row by row, and its whole file is bound by its issuance record, but the library can
-    record the issuance of a report it made without a request. With the ledger, the rows
-    must be the ledger's requests of the report's period."""
+def _without(doc: dict[str, Any], ref: str) -> dict[str, Any]:
+    """A compliance report's JSON with request ``ref``'s disclosure row and its proof
+    taken out (the other rows' proofs stand)."""
+    from ledger.report_proofs import report_rows
+
+    at = [key for key, _row in report_rows(doc)].index(("disclosures", ref))
+    doc["proofs"]["rows"].pop(at)
+    doc["disclosures"]["rows"] = [r for r in doc["disclosures"]["rows"] if r["request_id"] != ref]
+    return doc
+
+
+def _recorded_as_issued(data: Path, doc: dict[str, Any], path: Path) -> Path:
+    """What the library, holding every key, can do with a compliance report it edited:
+    write it and record its issuance (its SHA-256) as its own report of 1–5 November."""
     from datetime import date
 
     from ledger.checkpoint import parse_unverified
-    from ledger.report_proofs import report_rows
 
-    data, sc, _later = town
-    key = _key(data, tmp_path)
-    out = tmp_path / "report.json"
-    run(data, "report", "compliance", *PERIOD, "--format", "json", "--out", str(out),
-        "--as", D, now=LATER)  # fmt: skip
-    _verify(data, out, key, "--events")  # honest: its disclosures are the period's requests
-    doc = json.loads(out.read_text())
-    at = [key for key, _row in report_rows(doc)].index(("disclosures", sc.foia))
-    doc["proofs"]["rows"].pop(at)  # the row's proof goes with it; the others stand
-    rows = doc["disclosures"]["rows"]
-    doc["disclosures"]["rows"] = [r for r in rows if r["request_id"] != sc.foia]
     cp = parse_unverified(doc["proofs"]["checkpoint"])
-    datadir = DataDir.open(data)
     text = json.dumps(doc, indent=2)
-    (tmp_path / "doctored.json").write_text(text)
-    ledger = open_test_ledger(datadir, clock=ManualClock(datetime.fromisoformat(LATER)))
-    try:  # issued as the library's own, its SHA-256 recorded
+    path.write_text(text)
+    ledger = open_test_ledger(DataDir.open(data), clock=ManualClock(datetime.fromisoformat(LATER)))
+    try:
         ledger.record_report_issued(
             period_from=date(2026, 11, 1), period_to=date(2026, 11, 5), as_of=None,
             format="json", output_sha256=hashlib.sha256(text.encode()).hexdigest(),
@@ -474,7 +468,25 @@ def test_a_compliance_report_with_a_disclosure_left_out_fails_with_the_ledger(  
         )  # fmt: skip
     finally:
         ledger.close()
-    said = _verify(data, tmp_path / "doctored.json", key, "--events", code=3).stderr
+    return path
+
+
+def test_a_compliance_report_with_a_disclosure_left_out_fails_with_the_ledger(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path
+) -> None:
+    """F6 for the report the board is given (session 23): its disclosure rows are proven
+    row by row, and its whole file is bound by its issuance record, but the library can
+    record the issuance of a report it made without a request. With the ledger, the rows
+    must be the ledger's requests of the report's period."""
+    data, sc, _later = town
+    key = _key(data, tmp_path)
+    out = tmp_path / "report.json"
+    run(data, "report", "compliance", *PERIOD, "--format", "json", "--out", str(out),
+        "--as", D, now=LATER)  # fmt: skip
+    _verify(data, out, key, "--events")  # honest: its disclosures are the period's requests
+    doc = _without(json.loads(out.read_text()), sc.foia)
+    doctored = _recorded_as_issued(data, doc, tmp_path / "doctored.json")
+    said = _verify(data, doctored, key, "--events", code=3).stderr
     assert f"they leave out {sc.foia}, which the log holds for its period" in said, said
 
 
@@ -523,10 +535,8 @@ def test_a_report_made_while_the_clock_read_ahead_still_verifies_after_the_corre
 def test_a_compliance_report_relabelled_to_another_time_zone_fails(tmp_path: Path) -> None:
     """Red team, session 23: the site's zone is set once at init; a report whose header
     says another moved a request of 5 November's evening (Chicago) out of its period."""
-    from datetime import UTC, date
+    from datetime import UTC
 
-    from ledger.checkpoint import parse_unverified
-    from ledger.report_proofs import report_rows
     from tests.integration.test_compliance_report import build_library
 
     data = tmp_path / "data"
@@ -544,22 +554,8 @@ def test_a_compliance_report_relabelled_to_another_time_zone_fails(tmp_path: Pat
     out = tmp_path / "report.json"
     run(data, "report", "compliance", *PERIOD, "--format", "json", "--out", str(out),
         "--as", D, now=LATER)  # fmt: skip
-    doc = json.loads(out.read_text())
-    at = [k for k, _row in report_rows(doc)].index(("disclosures", evening))
-    doc["proofs"]["rows"].pop(at)
-    doc["disclosures"]["rows"] = [r for r in doc["disclosures"]["rows"] if r["request_id"] != evening]  # fmt: skip
+    doc = _without(json.loads(out.read_text()), evening)
     doc["header"]["site_timezone"] = "UTC"
-    cp = parse_unverified(doc["proofs"]["checkpoint"])
-    text = json.dumps(doc, indent=2)
-    (tmp_path / "relabelled.json").write_text(text)
-    led = open_test_ledger(DataDir.open(data), clock=ManualClock(datetime.fromisoformat(LATER)))
-    try:
-        led.record_report_issued(
-            period_from=date(2026, 11, 1), period_to=date(2026, 11, 5), as_of=None,
-            format="json", output_sha256=hashlib.sha256(text.encode()).hexdigest(),
-            checkpoint_size=cp.size, checkpoint_root=cp.root.hex(), actor=D,
-        )  # fmt: skip
-    finally:
-        led.close()
-    said = _verify(data, tmp_path / "relabelled.json", key, "--events", code=3).stderr
+    relabelled = _recorded_as_issued(data, doc, tmp_path / "relabelled.json")
+    said = _verify(data, relabelled, key, "--events", code=3).stderr
     assert "the site's time zone is UTC, the ledger's is America/Chicago" in said, said
