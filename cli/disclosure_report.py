@@ -57,7 +57,7 @@ def provable_register(
     requests opened from ``since`` to before ``until``, as of ``as_of``) signed with the
     same key, so that no row can leave it unseen."""
     from cli.proofs import signing_passphrase
-    from ledger.integrity import open_chain, sign_verified, verified
+    from ledger.integrity import open_chain, sign_verified, verified, verified_since
     from ledger.report_proofs import REGISTER_FORMAT, coverage_note, prove_rows
 
     datadir = ctx.datadir()
@@ -65,8 +65,10 @@ def provable_register(
     outcome = verified(reader)  # before any row is read (exit 3 on damage)
     key = datadir.signing_key(signing_passphrase(ctx))
     origin = ctx.ledger().site().log_origin
-    cp, note = sign_verified(outcome, origin=origin, signing_key=key, now=ctx.now())
     rows = [to_jsonable(r) for r in disclosure_rows(ctx, since, until, as_of)]
+    # signed over the log as the rows were read: a request opened meanwhile is under it
+    outcome = verified_since(reader, outcome)
+    cp, note = sign_verified(outcome, origin=origin, signing_key=key, now=ctx.now())
     return {
         "format": REGISTER_FORMAT,
         "since": since,

@@ -25,7 +25,7 @@ from ledger.app import Ledger
 from ledger.checkpoint import public_key_fingerprint
 from ledger.clock_commands import SetAsidePurge
 from ledger.evidence import sha256_file, sums_text
-from ledger.integrity import open_chain, sign_verified, verified
+from ledger.integrity import open_chain, sign_verified, verified, verified_since
 from ledger.permissions import REPORT_ROLES
 from ledger.policy_versions import Timeline
 from ledger.report_proofs import prove_rows, report_rows
@@ -141,16 +141,7 @@ def compile_compliance_report(
     # The vault audited only once the ledger verified (it reads the events' read models):
     # (segment id, what is wrong) for footage found gone and not recorded yet.
     unrecorded_missing = vault_audit() if vault_audit is not None and as_of is None else ()
-    head = reader.entry(position=outcome.tree_size)
-    integrity = Integrity(
-        verified=True,
-        entries=outcome.verify.count,
-        chain_head=bytes(head[7]).hex() if head else "",
-        tree_size=outcome.tree_size,
-        merkle_root=(outcome.tree_root or b"").hex(),
-        checkpoint="",
-        key_fingerprint=public_key_fingerprint(ledger.datadir.public_key()),
-    )
+    integrity = _integrity(ledger, reader, outcome)
     overdue_at_end = _overdue_at_end(ledger, period_from, period_to, as_of or now)
     if as_of is None:
         views = open_views(ledger)
@@ -181,6 +172,11 @@ def compile_compliance_report(
         )
     finally:
         views.close()
+    # signed over the log as the read models were read: a request, viewing or refusal
+    # recorded meanwhile is under the checkpoint (``verified_since``)
+    grown = verified_since(reader, outcome)
+    if grown is not outcome:
+        outcome, integrity = grown, _integrity(ledger, reader, grown)
     cp, note = sign_verified(outcome, origin=site.log_origin, signing_key=signing_key, now=now)
     assert cp.size == integrity.tree_size
     report = dataclasses.replace(report, integrity=dataclasses.replace(integrity, checkpoint=note))
@@ -188,6 +184,21 @@ def compile_compliance_report(
     rows = report_rows(to_dict(report))
     report = dataclasses.replace(report, proofs=prove_rows(reader, cp, note, rows, sources))
     return report, note
+
+
+def _integrity(ledger: Ledger, reader: Any, outcome: Any) -> Integrity:
+    """The report's integrity block for a verification (its checkpoint signed later)."""
+    assert ledger.datadir is not None
+    head = reader.entry(position=outcome.tree_size)
+    return Integrity(
+        verified=True,
+        entries=outcome.verify.count,
+        chain_head=bytes(head[7]).hex() if head else "",
+        tree_size=outcome.tree_size,
+        merkle_root=(outcome.tree_root or b"").hex(),
+        checkpoint="",
+        key_fingerprint=public_key_fingerprint(ledger.datadir.public_key()),
+    )
 
 
 def _overdue_at_end(ledger: Ledger, first: date, last: date, ref: datetime) -> int | None:

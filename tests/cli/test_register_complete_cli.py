@@ -559,3 +559,56 @@ def test_a_compliance_report_relabelled_to_another_time_zone_fails(tmp_path: Pat
     relabelled = _recorded_as_issued(data, doc, tmp_path / "relabelled.json")
     said = _verify(data, relabelled, key, "--events", code=3).stderr
     assert "the site's time zone is UTC, the ledger's is America/Chicago" in said, said
+
+
+@pytest.mark.parametrize("kind", ["register", "compliance"])
+def test_a_report_made_while_a_request_is_opened_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Red team, session 23: a request opened at the desk after the report's
+    verification walk and before it read its read models was in the report and not
+    under its checkpoint; the report was issued and never verified (exit 3). The report
+    now signs its checkpoint over the log as it read it."""
+    from datetime import UTC
+
+    import projections.compliance as compliance
+    import projections.registry as registry
+    from tests.integration.test_compliance_report import build_library
+
+    data = tmp_path / "data"
+    with fast_kdf_while_building():
+        build_library(data)
+    now = datetime(2026, 11, 5, 18, tzinfo=UTC)
+    opened: list[str] = []
+    module: Any = registry if kind == "register" else compliance
+    original = module.open_views
+
+    def racing(ledger: Any, *args: Any, **kwargs: Any) -> Any:
+        if not opened:  # the desk, between the walk and the read
+            with fast_kdf_while_building():
+                walk_in = open_test_ledger(DataDir.open(data), clock=ManualClock(now))
+                try:
+                    opened.append(walk_in.open_request(
+                        requester_kind="public", requester="A walk-in", received_by=S,
+                        records=["registration"], description="who borrowed it", actor=S,
+                    ))  # fmt: skip
+                finally:
+                    walk_in.close()
+        return original(ledger, *args, **kwargs)
+
+    monkeypatch.setattr(module, "open_views", racing)
+    out = tmp_path / f"{kind}.json"
+    if kind == "register":
+        made = run(data, "report", "disclosures", "--from", "2026-11-01", "--json", "--prove",
+                   now=now.isoformat())  # fmt: skip
+        out.write_text(made.stdout)
+        listed = _refs(json.loads(out.read_text()))
+    else:
+        run(data, "report", "compliance", *PERIOD, "--format", "json", "--out", str(out),
+            "--as", D, now=now.isoformat())  # fmt: skip
+        listed = [r["request_id"] for r in json.loads(out.read_text())["disclosures"]["rows"]]
+    monkeypatch.setattr(module, "open_views", original)
+    assert opened and opened[0] in listed  # it was read: the checkpoint must hold it
+    key = _key(data, tmp_path)
+    _verify(data, out, key)
+    _verify(data, out, key, "--events")
