@@ -312,7 +312,7 @@ def _compliance_complete(
 
     from ledger import sitetime
     from ledger.integrity import MerkleProofFailed
-    from projections.disclosures import register_classes, replayed_register
+    from projections.disclosures import register_classes, replayed_register, requests_problem
 
     try:
         first = date.fromisoformat(str(header.get("period_from")))
@@ -332,17 +332,11 @@ def _compliance_complete(
         )
     events = ledger.events_recorded_by(register_classes(), size=cp.size, as_of=as_of)
     replayed = replayed_register(events, start, end, _corrections_held(ledger, cp, as_of))
-    truth = [r.ref for r in replayed]
     listed = [str(row.get("request_id")) for (table, _ref), row in rows if table == "disclosures"]
-    said = []
-    if missing := [ref for ref in truth if ref not in listed]:
-        said.append(f"they leave out {', '.join(missing)}, which the log holds for its period")
-    if extra := [ref for ref in listed if ref not in truth]:
-        said.append(f"they list {', '.join(extra)}, which its period does not hold")
-    if said:
+    problem = requests_problem(listed, [r.ref for r in replayed], plural=True)
+    if problem is not None:
         raise MerkleProofFailed(
-            "the report's disclosures are not the ledger's requests of its period: "
-            + "; ".join(said)
+            f"the report's disclosures are not the ledger's requests of its period: {problem}"
         )
 
 
@@ -481,12 +475,12 @@ def _register(
         raise MerkleProofFailed(f"the register is not what the ledger's events say: {problem}")
     if covers is None:  # format 1 states no period, and was never recorded as issued
         return {"covers": None, "complete": None, "issued": None}
-    found = ledger.register_issued_as(hashlib.sha256(raw).hexdigest())
+    digest = hashlib.sha256(raw).hexdigest()
+    found = ledger.register_issued_as(digest)
     if found is None:
         raise MerkleProofFailed(
-            f"the ledger records no disclosure register with this file's SHA-256 "
-            f"({hashlib.sha256(raw).hexdigest()}): it was changed after it was issued, or was "
-            "never issued by this library"
+            f"the ledger records no disclosure register with this file's SHA-256 ({digest}): "
+            "it was changed after it was issued, or was never issued by this library"
         )
     recorded = (found.since, found.until, found.as_of, found.checkpoint_size)
     if recorded != (said["since"], said["until"], said["as_of"], cp.size):

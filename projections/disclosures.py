@@ -402,10 +402,11 @@ def disclosures(
         [c.opened_at < until] if until is not None else []
     )
     if bounds:
-        unsure = [c.opened_notification.between(s.start, s.stop) for s in set_aside]
+        spans = [(s, c.opened_notification.between(s.start, s.stop)) for s in set_aside]
+        unsure = [within for _s, within in spans]
         meets = [
-            c.opened_notification.between(s.start, s.stop)
-            for s in set_aside
+            within
+            for s, within in spans
             if (since is None or s.correction >= since)
             and (until is None or s.after is None or s.after < until)
         ]
@@ -554,16 +555,8 @@ def register_problem(
     forgotten), which its proofs do not cover, are read from the replay."""
     truth = {r.ref: asdict(r) for r in replayed}
     listed = [str(r.get("ref")) for r in rows]
-    if whole:
-        missing = [ref for ref in truth if ref not in listed]
-        extra = [ref for ref in listed if ref not in truth]
-        said = []
-        if missing:
-            said.append(f"it leaves out {', '.join(missing)}, which the log holds for its period")
-        if extra:
-            said.append(f"it lists {', '.join(extra)}, which its period does not hold")
-        if said:
-            return "; ".join(said)
+    if whole and (problem := requests_problem(listed, list(truth))) is not None:
+        return problem
     for ref, row in zip(listed, rows, strict=True):
         expected = truth.get(ref)
         if expected is None:
@@ -572,6 +565,19 @@ def register_problem(
         if problem is not None:
             return f"{ref}: {problem}"
     return None
+
+
+def requests_problem(listed: list[str], truth: list[str], *, plural: bool = False) -> str | None:
+    """The requests a report lists (``listed``) beside those the ledger's events hold for
+    its period (``truth``): each one it leaves out and each one too many, in words ("it"
+    is a register, ``plural`` "they" a report's disclosure rows); None when the same."""
+    leaves, lists = ("they leave out", "they list") if plural else ("it leaves out", "it lists")
+    said = []
+    if missing := [ref for ref in truth if ref not in listed]:
+        said.append(f"{leaves} {', '.join(missing)}, which the log holds for its period")
+    if extra := [ref for ref in listed if ref not in truth]:
+        said.append(f"{lists} {', '.join(extra)}, which its period does not hold")
+    return "; ".join(said) or None
 
 
 def _differs(row: dict[str, Any], expected: dict[str, Any], columns: list[str]) -> str | None:
