@@ -283,7 +283,7 @@ def _issued(
         raise MerkleProofFailed(
             "the ledger records this file issued for another period or checkpoint"
         )
-    _issued_in_time(click_ctx, cp, found["entry"], found["at"], as_of)
+    _issued_in_time(click_ctx, cp, found["entry"], as_of)
     return {"by": found["by"], "at": found["at"].isoformat()}  # type: ignore[attr-defined]
 
 
@@ -358,11 +358,11 @@ def _issued_in_time(
     click_ctx: click.Context,
     cp: Any,
     entry: tuple[Any, int],
-    recorded: datetime,
     as_of: datetime | None,
 ) -> None:
-    """A report recorded as issued (its issuance event ``entry``, recorded at
-    ``recorded``: the ledger's time and place, not the library's signature) must rest
+    """A report recorded as issued (its issuance event ``entry``, at the time its act
+    was recorded: the ledger's time and place, not the library's signature, nor the
+    event's own ``timestamp``, which only ``verify --deep`` holds to its act) must rest
     on the log as it stood when it was made: every act the log holds between the
     checkpoint and the issuance was recorded at most ``STALE_AFTER`` before the
     issuance, and the report is as of no later than it. A red team of session 23 signed
@@ -375,7 +375,8 @@ def _issued_in_time(
     ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
     reader = open_chain(ctx.datadir())
     row = reader.entry(originator=entry)
-    if row is None or row[4] <= cp.size:
+    recorded = None if row is None else reader.act_time_of(row[4])
+    if row is None or row[4] <= cp.size or recorded is None:
         raise MerkleProofFailed(
             "the report's issuance is not recorded after its checkpoint: it was not made "
             "from the log that checkpoint signed"
@@ -487,10 +488,7 @@ def _register(
         raise MerkleProofFailed(
             "the ledger records this file issued for another period or checkpoint"
         )
-    _issued_in_time(
-        click_ctx, cp, (found.originator_id, found.originator_version), found.timestamp,
-        said["as_of"],
-    )  # fmt: skip
+    _issued_in_time(click_ctx, cp, (found.originator_id, found.originator_version), said["as_of"])
     issued = {"by": found.actor, "at": found.timestamp.isoformat()}
     return {"covers": covers, "complete": True, "issued": issued}
 

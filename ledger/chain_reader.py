@@ -149,6 +149,21 @@ class ChainReader:
                     found.append((position, when))
         return found, 1
 
+    def act_time_of(self, position: int) -> datetime | None:
+        """The recorded time of the act the entry at ``position`` belongs to (the act
+        record on its last entry, signed by its member), or None: no act ends there yet."""
+        p = "?" if self.recorder.dialect == "sqlite" else "%s"
+        with self._connection() as conn:
+            cur = conn.cursor()
+            self._execute(
+                cur,
+                f"SELECT act FROM {self.table} WHERE act IS NOT NULL AND position >= {p} "
+                "ORDER BY position LIMIT 1",
+                (position,),
+            )
+            row = cur.fetchone()
+        return None if row is None else act_time(bytes(row[0]))
+
     def acts_between(self, first: int, last: int) -> list[tuple[int, datetime | None]]:
         """The acts ending at positions ``first`` to ``last``, oldest first, as (last
         position, recorded time)."""

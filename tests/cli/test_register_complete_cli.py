@@ -287,11 +287,13 @@ def _stale(
     *,
     as_of: datetime | None,
     signed: datetime | None = None,
+    dated: datetime | None = None,
 ) -> int:
     """What the library, holding every key, can make to leave ``hide`` out: a checkpoint
     signed ``now`` (or stating ``signed``) over the log just before ``hide`` was opened,
     the period's register replayed from that log, its coverage and proofs signed, its
-    issuance recorded ``now``."""
+    issuance recorded ``now`` (its event saying ``dated``, when given: made by hand, not
+    by the command)."""
     from cli.common import json_text, to_jsonable
     from ledger.checkpoint import Checkpoint
     from ledger.disclosure import request_id
@@ -323,18 +325,31 @@ def _stale(
         }  # fmt: skip
         text = json_text(doc) + "\n"
         out.write_text(text)
-        ledger.record_register_issued(
+        issued = dict(
             since=since, until=until, as_of=as_of,
             output_sha256=hashlib.sha256(text.encode()).hexdigest(),
-            checkpoint_size=n, checkpoint_root=root.hex(),
-            refs=[r["ref"] for r in rows], actor=D,
+            checkpoint_size=n, checkpoint_root=root.hex(), refs=[r["ref"] for r in rows],
         )  # fmt: skip
+        if dated is None:
+            ledger.record_register_issued(**issued, actor=D)  # type: ignore[arg-type]
+        else:
+            from uuid import uuid4
+
+            from ledger.report_records import IssuedRegister
+
+            event = IssuedRegister.DisclosureRegisterIssued
+            ledger.save(IssuedRegister._create(
+                event, id=uuid4(), timestamp=dated, actor=D, actor_role="director",
+                occurred_at=None, **issued,
+            ))  # fmt: skip
     finally:
         ledger.close()
     return n
 
 
-@pytest.mark.parametrize("how", ["signed now", "as of now", "signed back then"])
+@pytest.mark.parametrize(
+    "how", ["signed now", "as of now", "signed back then", "signed and dated back then"]
+)
 def test_a_register_signed_over_the_log_as_it_stood_earlier_fails(  # type: ignore[no-untyped-def]
     town, tmp_path: Path, how: str
 ) -> None:
@@ -348,9 +363,10 @@ def test_a_register_signed_over_the_log_as_it_stood_earlier_fails(  # type: igno
     key = _key(data, tmp_path)
     now = datetime.fromisoformat(LATER)  # the commands' time: no act after it
     out = tmp_path / "stale.json"
-    back = datetime.fromisoformat("2026-11-02T15:05:00Z") if how == "signed back then" else None
+    back = datetime.fromisoformat("2026-11-02T15:05:00Z") if "back then" in how else None
     as_of = now if how == "as of now" else None
-    size = _stale(data, sc.decided_later, out, now, as_of=as_of, signed=back)
+    dated = back if how == "signed and dated back then" else None
+    size = _stale(data, sc.decided_later, out, now, as_of=as_of, signed=back, dated=dated)
     assert sc.decided_later not in _refs(json.loads(out.read_text()))
     said = _verify(data, out, key, "--events", code=3).stderr
     assert f"covers {size} entries, but the log holds an act" in said, said
