@@ -111,6 +111,17 @@ class SystemBuilder(bench_reports.Builder):
         self.kinds["FootagePurged"] += len(done)
 
 
+def data_dir_for(path: Path | None, events: int, prefix: str) -> DataDir:
+    """``path``'s data directory, or this library system of ``events`` built afresh in a
+    new temporary directory (named ``prefix``...), its build time on stderr."""
+    if path is not None:
+        return DataDir.open(path)
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    dd, built = build(root / "data", None, events, lambda m: None)
+    print(f"built {built['events']:,} events in {built['build_s']:.0f} s", file=sys.stderr)
+    return dd
+
+
 def build(root: Path, url: str | None, events: int, log: Any) -> tuple[DataDir, dict[str, Any]]:
     bench_reports.CAMERAS = CAMERAS  # Builder.setup/day read the module's camera list
     dd = DataDir.create(root, database_url=url)

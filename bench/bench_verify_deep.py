@@ -24,7 +24,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -62,12 +61,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args()
-    if a.data_dir is None:
-        root = Path(tempfile.mkdtemp(prefix="bench_verify_deep_"))
-        dd, built = bench_scale.build(root / "data", None, a.events, lambda m: None)
-        print(f"built {built['events']:,} events in {built['build_s']:.0f} s", file=sys.stderr)
-    else:
-        dd = DataDir.open(a.data_dir)
+    dd = bench_scale.data_dir_for(a.data_dir, a.events, "bench_verify_deep_")
     ledger = open_ledger(dd)
     times: dict[str, list[float]] = {"baseline": [], "now": []}
     counts: dict[str, int] = {}

@@ -24,7 +24,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,12 +69,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args()
-    if a.data_dir is None:
-        root = Path(tempfile.mkdtemp(prefix="bench_verify_kept_"))
-        dd, built = bench_scale.build(root / "data", None, a.events, lambda m: None)
-        print(f"built {built['events']:,} events in {built['build_s']:.0f} s", file=sys.stderr)
-    else:
-        dd = DataDir.open(a.data_dir)
+    dd = bench_scale.data_dir_for(a.data_dir, a.events, "bench_verify_kept_")
     site_origin = "custodes/bench"
     cp, _note = issue_checkpoint(
         open_chain(dd), origin=site_origin, signing_key=dd.signing_key(None), now=datetime.now(UTC)
