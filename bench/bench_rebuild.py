@@ -90,29 +90,56 @@ CHILD = textwrap.dedent(
     engine = create_engine(dd.database_url)
     meta = MetaData()
     meta.reflect(engine)
-    # What the read models say, whichever way the tree stores row versions: each table's
-    # rows without asof_from, and each version table as every content the row held with
-    # its (from, to) positions: before 4 Dec 2026 every version, the current one open
-    # (to NULL), in the version table; since, the current one is the row itself (from its
-    # asof_from) and only replaced ones are in the version table. Equal digests: the
-    # same rows and the same history. "stored" counts the rows as stored.
-    digest, rows, stored = hashlib.sha256(), 0, 0
-    def content(t):
-        return [c for c in t.columns if c.name != "asof_from"]
-    with engine.connect() as conn:
-        for name, table in sorted(meta.tables.items()):
-            if not name.startswith("proj_") or name in ("proj_tracking", "proj_seals"):
-                continue
-            base = meta.tables.get(name[: -len("_asof")]) if name.endswith("_asof") else None
-            if base is None:
-                got = [tuple(r) for r in conn.execute(select(*content(table)))]
-                stored += len(got)
+    # What the read models say, whichever way the tree stores them: each table as every
+    # content a row held with its (from, to) positions (the current content from its
+    # asof_from, to NULL; replaced ones from its version table), a row's consecutive
+    # equal contents as one; a table without versions as its rows. The retention terms
+    # (one row per segment in proj_retention_terms up to session 23, columns of
+    # proj_retention_segments since) are read as one table "terms" from whichever holds
+    # them, and the segments without those columns. Equal digests: the same rows and the
+    # same history. "stored" counts the rows as stored.
+    TERMS = ["segment_id", "camera_id", "recorded_start", "recorded_end", "retention_days",
+             "retention_version", "deadline", "purged_at", "purge_retention_days",
+             "purge_policy_version"]
+    def history(conn, base, cols):
+        version = meta.tables.get(base.name + "_asof")
+        if version is None:
+            got = [tuple(r) for r in conn.execute(select(*[base.c[c] for c in cols]))]
+            return got, len(got)
+        got = [tuple(r) for r in conn.execute(select(*[version.c[c] for c in cols], version.c.asof_from, version.c.asof_to))]
+        got += [(*r, None) for r in conn.execute(select(*[base.c[c] for c in cols], base.c.asof_from))]
+        stored = len(got)
+        key = [cols.index(c.name) for c in base.primary_key.columns]
+        got.sort(key=lambda r: (repr([r[i] for i in key]), r[-2]))
+        out = []
+        for r in got:
+            last = out[-1] if out else None
+            if last and [last[i] for i in key] == [r[i] for i in key] and last[:-2] == r[:-2] and last[-1] == r[-2]:
+                out[-1] = (*last[:-1], r[-1])  # the same content on: one span
             else:
-                cols = [table.c[c.name] for c in content(base)]
-                got = [tuple(r) for r in conn.execute(select(*cols, table.c.asof_from, table.c.asof_to))]
-                stored += len(got)
-                if "asof_from" in base.c:
-                    got += [(*r, None) for r in conn.execute(select(*content(base), base.c.asof_from))]
+                out.append(r)
+        return out, stored
+    digest, rows, stored = hashlib.sha256(), 0, 0
+    logical = {}
+    for name, table in meta.tables.items():
+        if not name.startswith("proj_") or name in ("proj_tracking", "proj_seals") or name.endswith("_asof"):
+            continue
+        cols = [c.name for c in table.columns if c.name != "asof_from"]
+        if name == "proj_retention_segments":
+            folded = ("retention_days", "retention_version", "purge_retention_days", "purge_policy_version")
+            logical[name] = (table, [c for c in cols if c not in folded])
+            if "retention_days" in cols:
+                logical["terms"] = (table, TERMS)
+        elif name == "proj_retention_terms":
+            logical["terms"] = (table, TERMS)
+        else:
+            logical[name] = (table, cols)
+    counted = set()
+    with engine.connect() as conn:
+        for name, (table, cols) in sorted(logical.items()):
+            got, n = history(conn, table, cols)
+            stored += 0 if table.name in counted else n
+            counted.add(table.name)
             got = sorted(repr(r) for r in got)
             rows += len(got)
             digest.update(name.encode() + b"\\0" + "\\n".join(got).encode())

@@ -37,7 +37,7 @@ def projections_group() -> None:
     show_default="2, or 1 on one CPU",
     help="Rebuild the read models in this many processes, each a group of about equal "
     "work that reads and decodes its own events (--workers then unused); 1: one writer "
-    "with --workers decoders. More than 3 gains little: retention alone is ~38% of it. "
+    "with --workers decoders. More than 2 gains little: retention alone is about half of it. "
     "On SQLite every group but one writes into a scratch file beside the database "
     "(ledger.sqlite.rebuild-N), merged into it at the end.",
 )

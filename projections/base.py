@@ -144,6 +144,12 @@ REBUILD_WORKERS = 2
 # The tracking row that marks a rebuild begun and not finished (not a projection's name);
 # sealed like every mark (``projections.seal.set_mark``).
 REBUILDING = "(rebuilding)"
+# Read models an earlier version kept and this one does not: a rebuild from the start drops
+# their tables and forgets their position and seal. (The retention terms are columns of
+# the retention read model's segment rows since session 24: ``projections.retention_terms``.)
+RETIRED: dict[str, tuple[str, ...]] = {
+    "retention_terms": ("proj_retention_terms", "proj_retention_terms" + ver.SUFFIX),
+}
 # Another process catching up the same read models makes ours lose a race now and then
 # (its page committed first). The page's transaction rolled back; start again from the
 # positions as they are now. Each lost race means the other process made progress.
@@ -846,7 +852,7 @@ class Projection:
     # balances its groups of projections by it. The read models' values are CPU seconds
     # in a rebuild of bench_scale's 1M-event library system on SQLite, estimated: each
     # group's CPU measured at 1M, split between its read models by their shares measured
-    # at 100k (the subject index and the retention terms grow faster than the log).
+    # at 100k (the subject index grows faster than the log).
     rebuild_cost: ClassVar[float] = 1.0
     # The rows it stores per event of the log (bench_scale's library system at 97,779
     # events, version rows included). On SQLite a rebuild writes the group with the most
@@ -1528,9 +1534,11 @@ class Views:
                     scratch.remove_all(database)
                 for p in self.projections:
                     p.metadata.drop_all(conn)
-                    conn.execute(tracking.delete().where(tracking.c.projection == p.name))
-                    clear_mark(conn, UNVERSIONED + p.name)
-                    conn.execute(seals.delete().where(seals.c.projection == p.name))
+                    _forget(conn, p.name)
+                for name, tables in RETIRED.items():
+                    for table in tables:
+                        conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}"')
+                    _forget(conn, name)
                 for p in self.projections:
                     create_for_loading(conn, p)
                 set_mark(conn, self.seal_key(), REBUILDING, 0)
@@ -1802,6 +1810,13 @@ def _class_name(topic: str) -> str:
 def _only_kinds(rows: list[StoredRow], kinds: frozenset[str]) -> list[PageRow]:
     """The rows of events of these classes; the others as ``(id, None)``, not decrypted."""
     return [row if _class_name(row[3]) in kinds else (row[0], None) for row in rows]
+
+
+def _forget(conn: Connection, name: str) -> None:
+    """A projection's position, its versions' mark and its seal, removed."""
+    conn.execute(tracking.delete().where(tracking.c.projection == name))
+    clear_mark(conn, UNVERSIONED + name)
+    conn.execute(seals.delete().where(seals.c.projection == name))
 
 
 def rebuild_batch(dialect: str) -> int:

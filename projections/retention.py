@@ -97,6 +97,13 @@ segments = Table(
     Column("captured_at", UtcDateTime, nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("deadline", UtcDateTime, nullable=False),
+    # The retention in force for the segment (R13, R28), recorded at capture: the days,
+    # and the policy version whose days they are (NULL: captured before policy versions
+    # existed); and by its purge: the days it applied and the version then in force.
+    Column("retention_days", Integer, nullable=False),
+    Column("retention_version", Integer, nullable=True),
+    Column("purge_retention_days", Integer, nullable=True),
+    Column("purge_policy_version", Integer, nullable=True),
     Column("keep_until", UtcDateTime, nullable=True),  # NULL: an open-ended flag
     Column("open_flags", Integer, nullable=False),
     Column("active_holds", Integer, nullable=False),
@@ -236,7 +243,7 @@ def _status_clause(status: str, now: datetime) -> ColumnElement[bool]:
 
 class RetentionProjection(Projection):
     name = "retention"
-    rebuild_cost = 70.0
+    rebuild_cost = 72.0
     rebuild_rows = 0.99
     metadata = metadata
     kinds = frozenset(
@@ -296,6 +303,10 @@ class RetentionProjection(Projection):
                 size=event.size,
                 # never less than the policy's days, whatever was set then (R13)
                 deadline=deadline,
+                retention_days=event.retention_days,
+                retention_version=event.retention_version,
+                purge_retention_days=None,
+                purge_policy_version=None,
                 keep_until=deadline,
                 open_flags=0,
                 active_holds=0,
@@ -388,6 +399,8 @@ class RetentionProjection(Projection):
                 event.segment_id,
                 purged=True,
                 purged_at=event.timestamp,
+                purge_retention_days=event.retention_days,
+                purge_policy_version=getattr(event, "policy_version", None),
             )
 
 
@@ -901,6 +914,5 @@ def _grouped(conn: Connection, q: Any, column: Any, ids: Iterable[str]) -> dict[
 def footage_projections() -> list[Projection]:
     """The footage read models, registered in ``projections.registry``."""
     from projections.access import AccessProjection
-    from projections.retention_terms import RetentionTermsProjection
 
-    return [RetentionProjection(), RetentionTermsProjection(), AccessProjection()]
+    return [RetentionProjection(), AccessProjection()]

@@ -76,3 +76,46 @@ def test_a_second_rebuild_is_refused_before_its_progress_bar_shows(data: Path) -
     assert "Rebuilding" not in refused.stderr
     assert "asof_from" in columns(data, "proj_retention_segments")  # nothing dropped
     run(data, "footage", "list")
+
+
+def test_read_models_from_before_the_terms_were_folded_in_are_rebuilt_without_them(
+    data: Path,
+) -> None:
+    """Up to session 23 the retention terms were a read model of their own
+    (``proj_retention_terms``, its position and its seal) and the segment rows lacked
+    their columns. Such read models are refused until rebuilt, as any earlier version's;
+    the rebuild drops the old table, its position and its seal, and what it leaves
+    verifies."""
+    for column in (
+        "retention_days", "retention_version", "purge_retention_days", "purge_policy_version",
+    ):  # fmt: skip
+        execute(data, f"ALTER TABLE proj_retention_segments DROP COLUMN {column}")
+    execute(
+        data,
+        "CREATE TABLE proj_retention_terms (segment_id VARCHAR(12) PRIMARY KEY, "
+        "retention_days INTEGER NOT NULL)",
+    )
+    execute(data, "INSERT INTO proj_retention_terms VALUES ('0123456789ab', 30)")
+    execute(data, "INSERT INTO proj_tracking (projection, position) VALUES ('retention_terms', 1)")
+    execute(
+        data,
+        "INSERT INTO proj_seals (projection, position, tables, mac) "
+        "SELECT 'retention_terms', position, tables, mac FROM proj_seals "
+        "WHERE projection = 'refusals'",
+    )
+    projections.base._SCHEMA_SEEN.clear()  # noqa: SLF001 - a new process after the upgrade
+    refused = run(data, "footage", "list", code=1)
+    assert "proj_retention_segments" in refused.stderr
+    assert "custodes projections rebuild" in refused.stderr
+
+    run(data, "projections", "rebuild")
+    engine = create_engine(database_url(data))
+    try:
+        assert "proj_retention_terms" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    assert execute(data, "DELETE FROM proj_tracking WHERE projection = 'retention_terms'") == 0
+    assert execute(data, "DELETE FROM proj_seals WHERE projection = 'retention_terms'") == 0
+    assert "retention_days" in columns(data, "proj_retention_segments")
+    run(data, "footage", "list")
+    assert json.loads(run(data, "verify", "--json").stdout)["read_models"] == []

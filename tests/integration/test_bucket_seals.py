@@ -54,7 +54,7 @@ from tests.integration.test_compliance_report import (
 COLUMNS = (
     "segment_id, aggregate_id, sha256, camera_id, recorded_start, recorded_end, captured_at, "
     "size, deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id, "
-    "asof_from"
+    "asof_from, retention_days"
 )
 
 
@@ -143,7 +143,7 @@ HOME_FORGERIES = {
     "inserted": f"INSERT INTO proj_retention_segments ({COLUMNS}) SELECT 'forged-1', "
     "'forged-aggregate', sha256, camera_id, recorded_start, recorded_end, captured_at, size, "
     "deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id, "
-    "asof_from FROM proj_retention_segments WHERE segment_id = '{overdue}'",
+    "asof_from, retention_days FROM proj_retention_segments WHERE segment_id = '{overdue}'",
 }
 LATE_FORGERIES = {
     # the late purge deleted: "1 segment was purged late" would vanish
@@ -155,7 +155,7 @@ LATE_FORGERIES = {
     "late purge inserted": f"INSERT INTO proj_retention_segments ({COLUMNS}) SELECT 'forged-2', "
     "'forged-aggregate-2', sha256, camera_id, recorded_start, recorded_end, captured_at, size, "
     "deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id, "
-    "asof_from FROM proj_retention_segments WHERE segment_id = '{late}'",
+    "asof_from, retention_days FROM proj_retention_segments WHERE segment_id = '{late}'",
 }
 
 
@@ -515,7 +515,7 @@ CAMERA_FORGERIES = {
     "inserted": f"INSERT INTO proj_retention_segments ({COLUMNS}) SELECT 'forged-3', "
     "'forged-aggregate-3', sha256, camera_id, recorded_start, recorded_end, captured_at, size, "
     "deadline, keep_until, open_flags, active_holds, purged, purged_at, notification_id, "
-    "asof_from FROM proj_retention_segments WHERE segment_id = '{held}'",
+    "asof_from, retention_days FROM proj_retention_segments WHERE segment_id = '{held}'",
 }
 
 

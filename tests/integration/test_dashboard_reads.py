@@ -100,6 +100,7 @@ def test_late_purges_are_counted_as_the_report_judged_them(database_url: str) ->
                     captured_at=dl - timedelta(days=30),
                     size=1,
                     deadline=dl,
+                    retention_days=30,
                     keep_until=keep,
                     open_flags=0,
                     active_holds=0,

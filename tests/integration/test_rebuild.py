@@ -66,7 +66,7 @@ from projections.base import (
 from projections.registry import all_projections
 from projections.retention import flags, holds, segments
 from projections.seal import UNKNOWN, BoundForms, Sealer, check_projections, read_back, seals
-from tests.conftest import SETUP, copy_of_data_dir, database_for, new_data_dir
+from tests.conftest import NOW, SETUP, copy_of_data_dir, database_for, new_data_dir
 from tests.identity import DIRECTOR, enrol, fast_kdf_while_building, open_test_ledger
 
 pytestmark = pytest.mark.heavy(seconds=4)  # started first (tests/conftest.py)
@@ -641,17 +641,17 @@ def test_a_row_someone_writes_into_a_scratch_file_stays_a_mismatch_after_the_mer
     def meanwhile(n: int) -> None:
         if not planted:
             (path,) = scratch.scratch_files(database)
-            _plant_request_entry(f"sqlite:///{path}?timeout=30")
+            _plant_missing_segment(f"sqlite:///{path}?timeout=30")
             planted.append(path)
 
     views = Views(led, all_projections())
-    assert "request_entries" in _names(_scratch_group(views.projections))
+    assert "retention" in _names(_scratch_group(views.projections))
     views.rebuild(progress=meanwhile, batch=100, processes=2)
     findings = check_projections(views, views.projections)
     views.close()
     assert planted and not planted[0].exists()  # merged, then removed
     assert [(f.table, f.kind, f.row) for f in findings] == [
-        ("proj_request_entries", "extra", "ref=R-PLANTED")
+        ("proj_retention_missing", "extra", "segment_id=planted")
     ]
 
 
@@ -664,12 +664,15 @@ def _names(group: list[Projection]) -> list[str]:
     return [p.name for p in group]
 
 
-def _plant_request_entry(url: str) -> None:
-    """A row of the request-entries read model (a scratch group's, on SQLite) that no
-    event wrote."""
+def _plant_missing_segment(url: str) -> None:
+    """A row of the retention read model (a scratch group's, on SQLite) that no event
+    wrote: a segment said found missing."""
     (table,) = [t for p in all_projections() for t in p.metadata.sorted_tables
-                if t.name == "proj_request_entries"]  # fmt: skip
-    values: dict[str, Any] = {"ref": "R-PLANTED", "entered_by": "Mallory"}
+                if t.name == "proj_retention_missing"]  # fmt: skip
+    values: dict[str, Any] = {
+        "segment_id": "planted", "camera_id": "lobby-1", "recorded_start": NOW,
+        "found_at": NOW, "blob_missing": True, "key_missing": False, "found_by": "Mallory",
+    }  # fmt: skip
     if "asof_from" in table.c:
         values["asof_from"] = 10**12
     other = create_engine(url)
@@ -693,10 +696,10 @@ def test_a_row_someone_writes_into_a_scratch_group_s_ledger_table_is_gone_after_
     def meanwhile(n: int) -> None:
         done.append(n)
         if len(done) == 1:
-            _plant_request_entry(url)
+            _plant_missing_segment(url)
 
     views = Views(led, all_projections())
-    assert "request_entries" in _names(_scratch_group(views.projections))
+    assert "retention" in _names(_scratch_group(views.projections))
     views.rebuild(progress=meanwhile, batch=100, processes=2)
     assert not check_projections(views, views.projections)
     views.close()

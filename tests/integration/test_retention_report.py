@@ -184,12 +184,12 @@ def test_an_edited_retention_in_the_read_model_stops_the_report(
     engine = create_engine(DataDir.open(data_dir).database_url)
     with engine.begin() as conn:
         conn.execute(
-            text("UPDATE proj_retention_terms SET retention_days = 99 WHERE segment_id = :s"),
+            text("UPDATE proj_retention_segments SET retention_days = 99 WHERE segment_id = :s"),
             {"s": outcome.segment_id},
         )
     engine.dispose()
     assert ledger.datadir is not None
-    with pytest.raises(ReadModelTampered, match="proj_retention_terms: edited row"):
+    with pytest.raises(ReadModelTampered, match="proj_retention_segments: edited row"):
         compile_compliance_report(
             ledger, period_from=date(2026, 11, 1), period_to=date(2026, 11, 2), actor=DIRECTOR,
             now=ledger.clock(), signing_key=ledger.datadir.signing_key(None),
