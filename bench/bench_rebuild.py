@@ -96,7 +96,8 @@ CHILD = textwrap.dedent(
     # equal contents as one; a table without versions as its rows. The retention terms
     # (one row per segment in proj_retention_terms up to session 23, columns of
     # proj_retention_segments since) are read as one table "terms" from whichever holds
-    # them, and the segments without those columns. Equal digests: the same rows and the
+    # them, and the segments without those columns; the subject index as every
+    # (subject, event) pair, however stored (below). Equal digests: the same rows and the
     # same history. "stored" counts the rows as stored.
     TERMS = ["segment_id", "camera_id", "recorded_start", "recorded_end", "retention_days",
              "retention_version", "deadline", "purged_at", "purge_retention_days",
@@ -132,14 +133,33 @@ CHILD = textwrap.dedent(
                 logical["terms"] = (table, TERMS)
         elif name == "proj_retention_terms":
             logical["terms"] = (table, TERMS)
+        elif name == "proj_subject_aggregates":
+            logical[name] = (table, [c for c in cols if c != "notification_id"])
         else:
             logical[name] = (table, cols)
+    # The subject index as (subject, event) for every event about a subject: up to
+    # session 23 stored so for every one; since, an aggregate's own events are found in
+    # the log by aggregate (proj_subject_aggregates, which then has notification_id).
+    owned = []
+    owners_table = meta.tables.get("proj_subject_aggregates")
+    if owners_table is not None and "notification_id" in owners_table.c:
+        import uuid
+        owners = {}
+        with engine.connect() as conn:
+            for aggregate, subject in conn.execute(select(owners_table.c.aggregate_id, owners_table.c.subject)):
+                owners.setdefault(str(aggregate), []).append(subject)
+            events = ledger.chained_recorder.table
+            for nid, oid in conn.exec_driver_sql(f"SELECT id, originator_id FROM {events}"):
+                aggregate = str(oid if isinstance(oid, uuid.UUID) else uuid.UUID(bytes=oid))
+                owned += [(subject, nid) for subject in owners.get(aggregate, ())]
     counted = set()
     with engine.connect() as conn:
         for name, (table, cols) in sorted(logical.items()):
             got, n = history(conn, table, cols)
             stored += 0 if table.name in counted else n
             counted.add(table.name)
+            if name == "proj_subject_index":
+                got = sorted(set(got) | set(owned))
             got = sorted(repr(r) for r in got)
             rows += len(got)
             digest.update(name.encode() + b"\\0" + "\\n".join(got).encode())

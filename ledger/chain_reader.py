@@ -375,6 +375,24 @@ class ChainReader:
         )
         return [_entry_row(r) for r in cur.fetchall()]
 
+    def ids_of(self, aggregates: Sequence[UUID]) -> list[int]:
+        """The notification ids of these aggregates' events, in log order (the events
+        table's unique index on aggregate id and version)."""
+        pg = self.recorder.dialect == "postgresql"
+        mark = "%s" if pg else "?"
+        out: list[int] = []
+        with self._connection() as conn:
+            cur = conn.cursor()
+            for chunk in chunks(sorted(set(aggregates))):
+                marks = ", ".join([mark] * len(chunk))
+                self._execute(
+                    cur,
+                    f"SELECT id FROM {self.table} WHERE originator_id IN ({marks})",  # noqa: S608
+                    tuple(a if pg else a.bytes for a in chunk),
+                )
+                out += [int(row[0]) for row in cur.fetchall()]
+        return sorted(out)
+
     def entries_by_id(self, store: SqlNodeStore, ids: Sequence[int]) -> list[tuple[Any, ...]]:
         """The entries of these notification ids, as ``aggregate_entries`` gives them
         (chain fields and the stored state), by position, on the node store's connection."""

@@ -1,8 +1,14 @@
 """History for legal review: every event about one subject, in ledger order.
 
-A subject index (subject key -> notification ids) is kept as a read model, so a history
-never scans the whole log: the index names the events, which are then read from the log
-by notification id, with their chain positions.
+Two read models name a subject's events, so a history never scans the whole log: the
+aggregates whose own subject it is (``proj_subject_aggregates``: a segment's, a
+request's, ...), whose events are then found in the log by aggregate id (its unique
+index), and the other events that name it (``proj_subject_index``: subject key ->
+notification id). The events are read from the log by notification id, with their
+chain positions. (Until session 24 the subject index also held a row for every event of
+an aggregate under the aggregate's own subjects: a million of its 2.6 million rows at 1M
+events, each written and sealed by every rebuild. Read models made before are told to
+rebuild once, ``ReadModelsOutdated``.)
 
 An event is "about" a subject when
 * it belongs to an aggregate whose identity is that subject: a segment's flags, holds,
@@ -28,9 +34,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, bindparam, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    select,
+)
 
 from ledger import sitetime
 from ledger.app import Ledger
@@ -55,6 +72,12 @@ aggregate_subjects = Table(
     metadata,
     Column("aggregate_id", String(36), primary_key=True),
     Column("subject", String(90), primary_key=True),
+    # the event that made it the aggregate's subject (its first; since session 24, so
+    # read models made before, whose subject index also held the aggregates' own events,
+    # are told to rebuild once: ``ReadModelsOutdated``)
+    Column("notification_id", BigInteger, nullable=False),
+    # a history's: the aggregates whose own subject it is
+    Index("ix_proj_subject_aggregates_subject", "subject"),
 )
 
 _SUBJECTS_OF = select(aggregate_subjects.c.subject).where(
@@ -165,6 +188,9 @@ class SubjectIndexProjection(Projection):
     metadata = metadata
     # Append-only, and ``history --as-of`` filters the events it names by recorded time.
     versioned = False
+    # Rows are found by primary key only (the subject index on the aggregates serves
+    # histories): built at a rebuild's end.
+    lookup_indexes = frozenset[str]()
 
     def __init__(self) -> None:
         # The page's aggregates -> their subjects, read in one query per page by
@@ -186,25 +212,33 @@ class SubjectIndexProjection(Projection):
         kind = type(event).__name__
         aggregate = str(event.originator_id)
         known = None if self._subjects is None else self._subjects.get(aggregate)
-        # An aggregate's first event (version 1) has no subjects recorded before it.
-        keys: set[str] = set()
+        # The aggregate's own subjects: its events are about them, found in the log by
+        # aggregate id. An aggregate's first event (version 1) has none recorded before it.
+        own: set[str] = set()
         if known is not None:
-            keys = set(known)
+            own = set(known)
         elif getattr(event, "originator_version", None) != 1:
-            keys = {row.subject for row in conn.execute(_SUBJECTS_OF, {"aggregate": aggregate})}
+            own = {row.subject for row in conn.execute(_SUBJECTS_OF, {"aggregate": aggregate})}
         if kind in OWN_FIELDS:
-            own = _field_keys(event, OWN_FIELDS[kind]) - keys
-            for key in sorted(own):
-                insert_row(conn, aggregate_subjects, aggregate_id=aggregate, subject=key)
-            keys |= own
+            new = _field_keys(event, OWN_FIELDS[kind]) - own
+            for key in sorted(new):
+                insert_row(
+                    conn,
+                    aggregate_subjects,
+                    aggregate_id=aggregate,
+                    subject=key,
+                    notification_id=notification_id,
+                )
+            own |= new
             if known is not None:
-                known |= own
-        keys |= _field_keys(event, INDEXED_FIELDS)
+                known |= new
+        # Any other subject the event names gets a row of the index.
+        keys = _field_keys(event, INDEXED_FIELDS)
         if kind == "AccessDenied":
             keys |= _named_keys(str(event.subject), cameras=str(event.action).startswith("camera"))
         elif kind == "ConfidentialRecordRead":
             keys |= _named_keys(str(event.subject), cameras=False)
-        for key in sorted(keys):
+        for key in sorted(keys - own):
             insert_row(conn, subject_index, subject=key, notification_id=notification_id)
 
 
@@ -223,18 +257,31 @@ class HistoryEntry:
     summary: str
 
 
-def notification_ids(conn: Connection, key: str) -> list[int]:
-    q = (
-        select(subject_index.c.notification_id)
-        .where(subject_index.c.subject == key)
-        .order_by(subject_index.c.notification_id)
-    )
-    return [int(n) for n in conn.execute(q).scalars()]
+@dataclass(frozen=True)
+class Indexed:
+    """What the read models say of a subject's events: the aggregates whose own subject
+    it is (all their events) and the other events that name it."""
+
+    aggregates: list[UUID]
+    notification_ids: list[int]
+
+    def events(self, ledger: Ledger) -> list[int]:
+        """The notification ids of the subject's events, in log order: the aggregates'
+        events found in the log by aggregate id, and the others."""
+        found = ChainReader(ledger.chained_recorder).ids_of(self.aggregates)
+        return sorted(set(found) | set(self.notification_ids))
+
+
+def indexed(conn: Connection, key: str) -> Indexed:
+    a, i = aggregate_subjects.c, subject_index.c
+    aggregates = conn.execute(select(a.aggregate_id).where(a.subject == key)).scalars()
+    ids = conn.execute(select(i.notification_id).where(i.subject == key)).scalars()
+    return Indexed(sorted(UUID(str(x)) for x in aggregates), sorted(int(n) for n in ids))
 
 
 def subject_history(ledger: Ledger, conn: Connection, key: str) -> list[HistoryEntry]:
-    """The indexed events of ``key``, read from the log by id, oldest first."""
-    return _entries(ledger, notification_ids(conn, key))
+    """The events about ``key``, read from the log by id, oldest first."""
+    return _entries(ledger, indexed(conn, key).events(ledger))
 
 
 def _entries(ledger: Ledger, ids: list[int]) -> list[HistoryEntry]:
@@ -438,9 +485,9 @@ def read_history(
     from projections.checked import checked
     from projections.registry import open_views
 
-    def indexed(views: Views) -> list[int]:
+    def read(views: Views) -> Indexed:
         with views.connect() as conn:
-            return notification_ids(conn, key)
+            return indexed(conn, key)
 
     from ledger import rules
     from ledger.reads import READERS
@@ -456,7 +503,7 @@ def read_history(
     try:
         # the subject index checked against its seal (R29): a deleted or edited index row
         # would otherwise hide an event from a legal review
-        ids = checked(views, indexed)
+        ids = checked(views, read).events(ledger)
     finally:
         views.close()
     if not ids:

@@ -165,18 +165,33 @@ def test_a_request_set_to_denied_is_named(forged, tmp_path: Path) -> None:  # ty
 
 def test_a_history_missing_an_indexed_event_is_refused(forged) -> None:  # type: ignore[no-untyped-def]
     """Legal review reads a subject's events through the subject index: a deleted index
-    row would hide an event from the history, so the index is checked first (R29)."""
+    row would hide an event from the history, so the index is checked first (R29). Here
+    a row for an event that names a camera (a capture)."""
     data, sc = forged
-    subject = f"request:{sc.foia}"
-    assert run(data, "history", sc.foia, "--json", "--as", D).stdout
+    camera = "lobby-1"  # every segment of the scenario's
+    subject = f"camera:{camera}"
+    assert run(data, "history", camera, "--json", "--as", D).stdout
     first = notification_of(
         data, "proj_subject_index",
         f"subject = '{subject}' AND notification_id = (SELECT min(notification_id) "
         f"FROM proj_subject_index WHERE subject = '{subject}')",
     )  # fmt: skip
     execute(data, f"DELETE FROM proj_subject_index WHERE notification_id = {first}")
-    r = run(data, "history", sc.foia, "--json", "--as", D, code=3)
+    r = run(data, "history", camera, "--json", "--as", D, code=3)
     refused(r, f"proj_subject_index: missing row subject={subject}, notification_id={first}")
+    assert r.stdout == ""
+
+
+def test_a_history_missing_its_subjects_own_events_is_refused(forged) -> None:  # type: ignore[no-untyped-def]
+    """A request's own events are found in the log by its aggregate, which the read
+    model of aggregates names: its row deleted would hide every one of them from the
+    history, so it is checked first too (R29)."""
+    data, sc = forged
+    subject = f"request:{sc.foia}"
+    assert run(data, "history", sc.foia, "--json", "--as", D).stdout
+    assert execute(data, f"DELETE FROM proj_subject_aggregates WHERE subject = '{subject}'") == 1
+    r = run(data, "history", sc.foia, "--json", "--as", D, code=3)
+    refused(r, "proj_subject_aggregates: missing row", f"subject={subject}")
     assert r.stdout == ""
 
 

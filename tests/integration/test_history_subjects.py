@@ -5,6 +5,7 @@ a rebuilt index equals the one kept incrementally."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -75,17 +76,24 @@ def test_refused_attempts_and_cameras_have_histories(ledger: Ledger) -> None:
 
 
 def test_the_rebuilt_subject_index_equals_the_incremental_one(ledger: Ledger) -> None:
+    from projections.history import aggregate_subjects
+
     build_scenario(ledger)
     views = open_views(ledger)
+
+    def rows() -> list[Any]:
+        with views.connect() as conn:
+            return [
+                sorted(conn.execute(select(t)).all()) for t in (subject_index, aggregate_subjects)
+            ]
+
     try:
-        with views.connect() as conn:
-            before = sorted(conn.execute(select(subject_index)).all())
+        before = rows()
         views.rebuild()
-        with views.connect() as conn:
-            after = sorted(conn.execute(select(subject_index)).all())
+        after = rows()
     finally:
         views.close()
-    assert before == after and len(before) > 30
+    assert before == after and len(before[0]) > 10 and len(before[1]) > 10
 
 
 def test_a_request_history_shows_who_read_it_and_who_was_refused(ledger: Ledger) -> None:
@@ -129,3 +137,48 @@ def test_a_request_history_shows_the_registers_that_listed_it(ledger: Ledger) ->
         assert issued.actor == D
         assert issued.summary.startswith("disclosure register of 2 request(s) handed out")
         assert "sha256:abababababababab" in issued.summary
+
+
+def test_an_aggregates_own_events_are_found_in_the_log_not_indexed_row_by_row(
+    ledger: Ledger,
+) -> None:
+    """Since session 24 the subject index holds no row for an event under its own
+    aggregate's subjects (a segment's capture under the segment): those events are
+    found in the log by aggregate. An event both found by aggregate and indexed (as an
+    earlier version indexed them) is listed once."""
+    from sqlalchemy import insert
+
+    from projections.history import aggregate_subjects
+
+    sc = build_scenario(ledger)
+    held = classify(sc.held)
+    views = open_views(ledger)
+    try:
+        with views.connect() as conn:
+            rows = conn.execute(select(subject_index).where(subject_index.c.subject == held))
+            indexed = [r.notification_id for r in rows]
+            owners = conn.execute(
+                select(aggregate_subjects.c.aggregate_id).where(
+                    aggregate_subjects.c.subject == held
+                )
+            ).all()
+    finally:
+        views.close()
+    entries = history(ledger, sc.held)
+    # the capture and the hold's application are the segment's own: not in the index
+    assert len(owners) == 1
+    assert indexed == [entries[1].notification_id]  # the hold placed, which names it
+    views = open_views(ledger)
+    try:
+        # rows as an earlier version kept them for the segment's own events (unsealed:
+        # the check would refuse them, so the history is read here without it)
+        with views.engine.begin() as conn:
+            conn.execute(
+                insert(subject_index),
+                [{"subject": held, "notification_id": e.notification_id} for e in
+                 (entries[0], entries[2])],
+            )  # fmt: skip
+    finally:
+        views.close()
+    again = history(ledger, sc.held)
+    assert [e.notification_id for e in again] == [e.notification_id for e in entries]

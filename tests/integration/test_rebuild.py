@@ -310,12 +310,14 @@ def test_a_rebuild_on_postgresql_finds_rows_by_key_not_by_scanning(tmp_path: Pat
         engine = create_engine(url)
         for processes in (1, 2):  # each rebuild makes the table (and its counts) anew
             pages = views.rebuild(batch=37, processes=processes) // 37
-            assert pages > 5
+            assert pages > 10
             counted = _scans(engine, "proj_subject_aggregates", pages)
             assert counted is not None
             scans, lookups = counted
             assert lookups >= pages  # every page looked its aggregates up by key
-            assert scans <= 1  # the ANALYZE at the end counts as one
+            # the end's only: its index on subjects built (a scan by each of the build's
+            # parallel workers) and its ANALYZE; a scan per page would be more than 10
+            assert scans <= 5
         views.close()
         engine.dispose()
         led.close()
