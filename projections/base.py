@@ -1560,18 +1560,22 @@ class Views:
         # reference counting frees them). Off for the rebuild, as it was after.
         was_enabled = gc.isenabled()
         gc.disable()
+        indexed: set[str] = set()
         try:
             self.rebuilt_by = len(groups)
             if len(groups) > 1:
                 read = self._rebuild_in_groups(
                     groups, positions, progress, batch, seal_at_end, files
                 )
+                # each group but those in scratch files built its tables' indexes itself
+                indexed = {p.name for i, g in enumerate(groups) if i not in files for p in g}
             else:
                 read = self._rebuild_from(start, positions, progress, workers, batch, seal_at_end)
         finally:
             if was_enabled:
                 gc.enable()
-        _index_and_analyze(self.engine, self.projections, processes)
+        rest = [p for p in self.projections if p.name not in indexed]
+        _index_and_analyze(self.engine, rest, processes)
         if seal_at_end:
             self._seal_rebuilt(workers)
         else:
@@ -1907,6 +1911,10 @@ def _rebuild_group(
             start, positions, sender.send, 0, batch, seal_at_end,
             kinds=None if every else frozenset(kinds),
         )  # fmt: skip
+        if scratch_file is None:
+            # Its tables' indexes and statistics, here while the other groups still run
+            # (a scratch file's group: after its merge, in the parent).
+            _index_and_analyze(views.engine, group, 1)
         views.engine.dispose()  # its write-ahead log checkpointed before the merge
         sender.send(None)
     except BaseException:

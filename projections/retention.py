@@ -243,7 +243,7 @@ def _status_clause(status: str, now: datetime) -> ColumnElement[bool]:
 
 class RetentionProjection(Projection):
     name = "retention"
-    rebuild_cost = 72.0
+    rebuild_cost = 67.0
     rebuild_rows = 0.99
     metadata = metadata
     kinds = frozenset(
