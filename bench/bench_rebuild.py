@@ -269,6 +269,11 @@ def main() -> None:
                          check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", a.new or "HEAD"],
                           check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
+    if a.new is None and subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip():  # fmt: skip
+        head += " with uncommitted changes"  # the tree's files, not HEAD's
     new_tree = ROOT if a.new is None else export_tree(a.new, work / "new")
     if a.json:
         with a.json.open("a") as f:
