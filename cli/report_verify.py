@@ -401,17 +401,12 @@ def _corrections(click_ctx: click.Context, as_of: datetime | None) -> list[tuple
     position, for the rows' as-of check (``row_check``); none without an ``as_of``."""
     if as_of is None:
         return []
-    from ledger.site import Site
-
     ctx: Context = click_ctx.find_object(Context)  # type: ignore[assignment]
     ledger = ctx.ledger()
-    if not ledger.site().clock_corrections:
-        return []
     reader = ledger.chain_reader()
     return [
         (e, reader.entry(notification_id=n)[4])
-        for n, e in ledger._numbered_events_of(Site.ClockCorrected)
-        if e.timestamp <= as_of
+        for n, e in ledger.clock_corrections_recorded(until=as_of)
     ]
 
 

@@ -171,19 +171,27 @@ class ClockCommands(LedgerBase):
                 )
         return state.now
 
+    def clock_corrections_recorded(self, until: datetime | None = None) -> list[tuple[int, Any]]:
+        """Every clock correction recorded (by ``until``, when given), with its
+        notification id, oldest first; nothing of the log is read when the site records
+        none (the usual case)."""
+        if not self.site().clock_corrections:
+            return []
+        return [
+            (notification_id, event)
+            for notification_id, event in self._numbered_events_seen(Site.ClockCorrected)
+            if until is None or event.timestamp <= until  # type: ignore[attr-defined]
+        ]
+
     def set_aside_spans(self, until: datetime | None = None) -> list[SetAsideSpan]:
         """The acts each clock correction set aside (corrected by ``until``, when given),
         oldest first, as notification ids: reads only the log's corrections and the
         chain entries around the first act each sets aside, and nothing of the log when
         the site records no correction (the usual case)."""
-        if not self.site().clock_corrections:
-            return []
         reader = self.chain_reader()
         out: list[SetAsideSpan] = []
-        for notification_id, event in self._numbered_events_seen(Site.ClockCorrected):
+        for notification_id, event in self.clock_corrections_recorded(until):
             c: Any = event
-            if until is not None and c.timestamp > until:
-                continue
             first = reader.entry(position=c.from_position)
             before = reader.entry(position=c.from_position - 1)
             if first is None:
