@@ -43,6 +43,8 @@ class ChainReader:
         self.recorder = recorder
         self.batch = batch
         self.table = recorder.table
+        # the driver's parameter mark
+        self.mark = "%s" if recorder.dialect == "postgresql" else "?"
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
@@ -75,7 +77,7 @@ class ChainReader:
             f"SELECT id, {uuid_expr}, originator_version, topic, state, position, "
             f"state_digest, prev_hash, entry_hash, act FROM {self.table} ORDER BY id"
         )
-        p = "?" if self.recorder.dialect == "sqlite" else "%s"
+        p = self.mark
         later = f"SELECT 1 FROM {self.table} WHERE position = {p} AND id > {p} LIMIT 1"
         with self._connection() as conn:
             if self.recorder.dialect == "postgresql":
@@ -152,31 +154,30 @@ class ChainReader:
     def act_time_of(self, position: int) -> datetime | None:
         """The recorded time of the act the entry at ``position`` belongs to (the act
         record on its last entry, signed by its member), or None: no act ends there yet."""
-        p = "?" if self.recorder.dialect == "sqlite" else "%s"
-        with self._connection() as conn:
-            cur = conn.cursor()
-            self._execute(
-                cur,
-                f"SELECT act FROM {self.table} WHERE act IS NOT NULL AND position >= {p} "
-                "ORDER BY position LIMIT 1",
-                (position,),
-            )
-            row = cur.fetchone()
-        return None if row is None else act_time(bytes(row[0]))
+        rows = self._rows(
+            f"SELECT act FROM {self.table} WHERE act IS NOT NULL AND position >= {self.mark} "
+            "ORDER BY position LIMIT 1",
+            (position,),
+        )
+        return act_time(bytes(rows[0][0])) if rows else None
 
     def acts_between(self, first: int, last: int) -> list[tuple[int, datetime | None]]:
         """The acts ending at positions ``first`` to ``last``, oldest first, as (last
         position, recorded time)."""
-        p = "?" if self.recorder.dialect == "sqlite" else "%s"
+        p = self.mark
+        rows = self._rows(
+            f"SELECT position, act FROM {self.table} WHERE act IS NOT NULL "
+            f"AND position >= {p} AND position <= {p} ORDER BY position",
+            (first, last),
+        )
+        return [(position, act_time(bytes(record))) for position, record in rows]
+
+    def _rows(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        """Every row of one query (``_execute``), on a connection of its own."""
         with self._connection() as conn:
             cur = conn.cursor()
-            self._execute(
-                cur,
-                f"SELECT position, act FROM {self.table} WHERE act IS NOT NULL "
-                f"AND position >= {p} AND position <= {p} ORDER BY position",
-                (first, last),
-            )
-            return [(position, act_time(bytes(record))) for position, record in cur.fetchall()]
+            self._execute(cur, sql, params)
+            return list(cur.fetchall())
 
     # ---- the Merkle tree over the chain (RFC 9162), kept beside the events ----------------
     # ``<table>_tree`` holds the size and root the last successful verification reached;
@@ -244,7 +245,7 @@ class ChainReader:
 
         Refuses (IntegrityError) if another process moved the tree meanwhile.
         """
-        p = "?" if self.recorder.dialect == "sqlite" else "%s"
+        p = self.mark
         with self._write() as cur:
             cur.executemany(
                 f"INSERT INTO {self.table}_tree_nodes (level, idx, hash) VALUES ({p}, {p}, {p})",
@@ -330,7 +331,7 @@ class ChainReader:
         originator: tuple[UUID, int] | None = None,
     ) -> Any:
         pg = self.recorder.dialect == "postgresql"
-        p = "%s" if pg else "?"
+        p = self.mark
         params: tuple[Any, ...]
         if notification_id is not None:
             where, params = f"id = {p}", (notification_id,)
@@ -366,7 +367,7 @@ class ChainReader:
         """Every entry of one aggregate at or before ``max_position``, by version: the
         chain fields of ``entry`` and the stored state (on the node store's connection)."""
         pg = self.recorder.dialect == "postgresql"
-        p = "%s" if pg else "?"
+        p = self.mark
         cur = store._cur
         cur.execute(
             self._entry_sql(f"originator_id = {p} AND position <= {p}", state=True)
@@ -379,12 +380,11 @@ class ChainReader:
         """The notification ids of these aggregates' events, in log order (the events
         table's unique index on aggregate id and version)."""
         pg = self.recorder.dialect == "postgresql"
-        mark = "%s" if pg else "?"
         out: list[int] = []
         with self._connection() as conn:
             cur = conn.cursor()
             for chunk in chunks(sorted(set(aggregates))):
-                marks = ", ".join([mark] * len(chunk))
+                marks = ", ".join([self.mark] * len(chunk))
                 self._execute(
                     cur,
                     f"SELECT id FROM {self.table} WHERE originator_id IN ({marks})",  # noqa: S608
@@ -396,7 +396,7 @@ class ChainReader:
     def entries_by_id(self, store: SqlNodeStore, ids: Sequence[int]) -> list[tuple[Any, ...]]:
         """The entries of these notification ids, as ``aggregate_entries`` gives them
         (chain fields and the stored state), by position, on the node store's connection."""
-        mark = "%s" if self.recorder.dialect == "postgresql" else "?"
+        mark = self.mark
         cur = store._cur
         out: list[tuple[Any, ...]] = []
         for chunk in chunks(sorted(set(ids))):
@@ -456,7 +456,7 @@ class SqlNodeStore:
             from psycopg.types.numeric import Int8Dumper
 
             self._cur.adapters.register_dumper(int, Int8Dumper)
-        p = "?" if reader.recorder.dialect == "sqlite" else "%s"
+        p = reader.mark
         self._sql = f"SELECT hash FROM {reader.table}_tree_nodes WHERE level = {p} AND idx = {p}"
         self._cache: dict[tuple[int, int], bytes] = {}
 

@@ -60,8 +60,8 @@ def terms_recorded(conn: Connection, start: datetime, end: datetime) -> list[Ter
 def terms_purged(
     conn: Connection, start: datetime, end: datetime
 ) -> list[tuple[Terms, datetime | None]]:
-    """The terms of every segment whose purge was recorded in the period, with its
-    ``keep_until`` (after flags) (one range query)."""
+    """The terms of every segment whose purge was recorded in the period, each with its
+    ``keep_until`` after flags (one range query)."""
     s = segments.c
     q = select(*_COLUMNS, s.keep_until).where(s.purged_at >= start, s.purged_at < end)
     out = []
