@@ -290,11 +290,12 @@ class RetentionProjection(Projection):
                 conn.execute(site_settings.insert().values(id=1, **values))
         elif isinstance(event, Segment.FootageCaptured):
             deadline = deadline_in_force(event)
+            aggregate = str(event.originator_id)
             insert_row(
                 conn,
                 segments,
                 segment_id=event.segment_id,
-                aggregate_id=str(event.originator_id),
+                aggregate_id=aggregate,
                 sha256=event.sha256,
                 camera_id=event.camera_id,
                 recorded_start=event.recorded_start,
@@ -314,7 +315,7 @@ class RetentionProjection(Projection):
                 purged_at=None,
                 notification_id=notification_id,
             )
-            page.segments[str(event.originator_id)] = _Seg(event.segment_id, deadline, 0)
+            page.segments[aggregate] = _Seg(event.segment_id, deadline, 0)
         elif isinstance(event, Segment.FootageFlagged):
             seg = page.segment(conn, event.originator_id)
             insert_row(
@@ -448,10 +449,12 @@ class _Page:
 
     @classmethod
     def read(cls, conn: Connection, events: Sequence[Any]) -> _Page:
-        captured = {str(e.originator_id) for e in events if isinstance(e, Segment.FootageCaptured)}
-        wanted = sorted(
-            {str(e.originator_id) for e in events if isinstance(e, _FINDS_SEGMENT)} - captured
-        )
+        # The segments the page's flags and holds name, less those the page captures (not
+        # stored yet): compared as UUIDs, a page's ~20,000 captures not made text.
+        finds = {e.originator_id for e in events if isinstance(e, _FINDS_SEGMENT)}
+        if finds:
+            finds -= {e.originator_id for e in events if isinstance(e, Segment.FootageCaptured)}
+        wanted = sorted(str(o) for o in finds)
         s = segments.c
         q = select(s.aggregate_id, s.segment_id, s.deadline, s.active_holds)
         found = {
