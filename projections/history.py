@@ -10,6 +10,12 @@ an aggregate under the aggregate's own subjects: a million of its 2.6 million ro
 events, each written and sealed by every rebuild. Read models made before are told to
 rebuild once, ``ReadModelsOutdated``.)
 
+Both tables' seals (R29) are kept in buckets by the subject's first characters
+(``SUBJECTS_BY_PREFIX``: ``segment:3f``, ``camera:b1``, ...), and a history checks only
+its subject's bucket of each: the rows of about a 256th of the segments, not the whole
+tables (3.1 to 3.6 s at a million events before session 26). A row deleted, edited or
+added under the subject lies in that bucket, so the check still finds it.
+
 An event is "about" a subject when
 * it belongs to an aggregate whose identity is that subject: a segment's flags, holds,
   viewings and purge; a request's routing, decision, releases, acknowledgement; a hold's
@@ -57,8 +63,12 @@ from ledger.errors import NotFound
 from ledger.release_rules import release_numbers
 from projections.base import Projection, Views, insert_row, rows_in
 from projections.disclosures import order_scope_summary
+from projections.seal import Bucketing, DayRange, read_range
 
 SUBJECT_KINDS = ("segment", "request", "hold", "patron", "camera")
+# The seals' buckets of both tables: by the subject's kind and two characters of its
+# value (256 for the segments' hex ids; cameras, requests and patrons by their first two).
+SUBJECTS_BY_PREFIX = Bucketing("subject_prefix", "subject", prefix=2)
 
 metadata = MetaData()
 subject_index = Table(
@@ -66,6 +76,7 @@ subject_index = Table(
     metadata,
     Column("subject", String(90), primary_key=True),
     Column("notification_id", BigInteger, primary_key=True),
+    info={"seal_buckets": (SUBJECTS_BY_PREFIX,)},
 )
 aggregate_subjects = Table(
     "proj_subject_aggregates",
@@ -78,6 +89,7 @@ aggregate_subjects = Table(
     Column("notification_id", BigInteger, nullable=False),
     # a history's: the aggregates whose own subject it is
     Index("ix_proj_subject_aggregates_subject", "subject"),
+    info={"seal_buckets": (SUBJECTS_BY_PREFIX,)},
 )
 
 _SUBJECTS_OF = select(aggregate_subjects.c.subject).where(
@@ -273,9 +285,14 @@ class Indexed:
 
 
 def indexed(conn: Connection, key: str) -> Indexed:
+    """What the read models say of the subject ``key``, read through its bucket of each
+    table (``SUBJECTS_BY_PREFIX``): a checked read checks only that bucket."""
     a, i = aggregate_subjects.c, subject_index.c
-    aggregates = conn.execute(select(a.aggregate_id).where(a.subject == key)).scalars()
-    ids = conn.execute(select(i.notification_id).where(i.subject == key)).scalars()
+    bucket = DayRange(SUBJECTS_BY_PREFIX, prefix=SUBJECTS_BY_PREFIX.key(key, None))
+    query = select(a.aggregate_id).where(a.subject == key)
+    aggregates = read_range(conn, query, aggregate_subjects, bucket).scalars()
+    query = select(i.notification_id).where(i.subject == key)
+    ids = read_range(conn, query, subject_index, bucket).scalars()
     return Indexed(sorted(UUID(str(x)) for x in aggregates), sorted(int(n) for n in ids))
 
 

@@ -100,6 +100,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    func,
     select,
     tuple_,
     type_coerce,
@@ -391,7 +392,10 @@ class Bucketing:
     not a string (never written by a projection) keys ``?``, in no range. ``hourly``: the
     rows keyed by ``column`` are keyed by its UTC hour (``YYYY-MM-DDTHH``), not its day, so
     a range may end on an hour (``first_rows``' prefix); a range of whole days covers the
-    same rows either way (an hour's key sorts inside its day's bounds)."""
+    same rows either way (an hour's key sorts inside its day's bounds). ``prefix``: not by
+    day at all, but by the text of ``column`` up to its first ``:`` and ``prefix`` characters
+    after it (``text_prefix``: ``segment:3f`` for ``segment:3fa0c1d2e4b5``), so that one
+    subject's rows lie in one bucket of a few hundred (a ``DayRange`` of one ``prefix``)."""
 
     name: str
     column: str
@@ -401,12 +405,19 @@ class Bucketing:
     narrow: Callable[[str], ColumnElement[bool] | None] | None = None
     group: str | None = None
     hourly: bool = False
+    prefix: int | None = None
 
     def __post_init__(self) -> None:
         if self.hourly and (self.kept_by is not None or self.group is not None):
             raise ValueError("hourly buckets: only of a bucketing without kept_by or group")
+        if self.prefix is not None and (
+            self.prefix < 1 or self.hourly or self.kept_by or self.late or self.group
+        ):
+            raise ValueError("buckets by a text's prefix: at least one character, nothing else")
 
     def key(self, value: Any, kept: Any, late: bool = False, group: Any = None) -> str:
+        if self.prefix is not None:
+            return text_prefix(value, self.prefix)
         if self.kept_by is not None and kept is not None:
             return LATE_PREFIX + hour_key(kept) if late else KEPT_PREFIX + day_key(kept)
         if self.group is None:
@@ -436,6 +447,15 @@ def day_after(at: datetime) -> date:
     """The first UTC midnight at or after ``at``, as a day."""
     d = day_of(at)
     return d if _midnight(d) == at.astimezone(UTC) else d + timedelta(days=1)
+
+
+def text_prefix(value: Any, n: int) -> str:
+    """A ``prefix`` bucketing's key of a stored value: the text up to its first ``:`` and
+    ``n`` characters after it (all of it when it has fewer); ``?`` (in no range) for a
+    value that is not such a text (never written by a projection)."""
+    if not isinstance(value, str) or (colon := value.find(":")) < 0:
+        return ODD_DAY
+    return value[: colon + 1 + n]
 
 
 def hour_after(at: datetime) -> datetime:
@@ -473,8 +493,24 @@ class DayRange:
     # Only the rows (not kept) whose ``bucketing.group`` column is exactly this string
     # (None: every value): a grouped bucketing's buckets of that value.
     group: str | None = None
+    # A ``prefix`` bucketing's one bucket of this key (``text_prefix``), and only that:
+    # its rows are those whose column's text begins with it (or is it, when the key is
+    # shorter than a whole prefix).
+    prefix: str | None = None
 
     def __post_init__(self) -> None:
+        n = self.bucketing.prefix
+        if (n is not None) != (self.prefix is not None) or (
+            self.prefix is not None
+            and (
+                ":" not in self.prefix
+                or text_prefix(self.prefix, n or 0) != self.prefix
+                or self.first or self.end or self.null or self.kept or self.late or self.group
+            )
+        ):  # fmt: skip
+            raise ValueError(
+                "a range of a prefix bucketing: one bucket's key (text_prefix), and only of one"
+            )
         if self.group is not None and (self.bucketing.group is None or self.kept or self.late):
             raise ValueError("a range of one group: only of a grouped bucketing's unkept rows")
         for b in (self.first, self.end):
@@ -491,6 +527,13 @@ class DayRange:
         """The SQL predicate selecting exactly this range's rows (``late``: a superset,
         narrowed by ``Bucketing.narrow`` for ``dialect``)."""
         b = self.bucketing
+        if self.prefix is not None and b.prefix is not None:  # (``__post_init__``: both)
+            column = table.c[b.column]
+            if len(self.prefix) - self.prefix.find(":") - 1 < b.prefix:
+                return column == self.prefix  # a text shorter than a whole prefix: itself
+            # Its first characters, counted as characters on both databases (SQLite's
+            # ``substr`` of TEXT, PostgreSQL's of varchar), whatever the collation.
+            return func.substr(column, 1, len(self.prefix)) == self.prefix
         parts: list[ColumnElement[bool]] = []
         if self.late and b.narrow is not None and dialect is not None:
             narrowed = b.narrow(dialect)
@@ -519,6 +562,8 @@ class DayRange:
     def covers(self, key: str) -> bool:
         """Whether the bucket ``key`` lies in this range (legitimately written rows: exactly
         those ``where`` selects)."""
+        if self.prefix is not None:
+            return key == self.prefix
         if self.bucketing.group is not None and GROUP_SEP in key:  # a grouped, unkept row's
             group, _sep, key = key.rpartition(GROUP_SEP)
             if self.kept or self.late or self.group not in (None, group):

@@ -50,3 +50,37 @@ def test_a_bound_inside_a_bucket_is_refused() -> None:
         DayRange(HOURLY, at.replace(tzinfo=None))
     with pytest.raises(ValueError):
         Bucketing("x", "c", kept_by="purged_at", hourly=True)
+
+
+PREFIX = Bucketing("p", "subject", prefix=2)
+
+
+def test_a_prefix_bucketing_keys_a_subject_by_its_kind_and_first_characters() -> None:
+    assert PREFIX.key("segment:3fa0c1d2e4b5", None) == "segment:3f"
+    assert PREFIX.key("camera:lobby-1", None) == "camera:lo"
+    assert PREFIX.key("camera:x", None) == "camera:x"  # shorter than a whole prefix: itself
+    assert PREFIX.key("camera:é1:b", None) == "camera:é1"  # characters, not bytes
+    # not a subject as a projection writes one: in no range
+    assert PREFIX.key("no colon", None) == PREFIX.key(7, None) == PREFIX.key(None, None) == "?"
+
+
+def test_a_prefix_range_covers_its_one_bucket() -> None:
+    one = DayRange(PREFIX, prefix="segment:3f")
+    assert one.covers("segment:3f")
+    assert not any(one.covers(k) for k in ("segment:3", "segment:3fa", "segment:40", "?", "-"))
+
+
+def test_a_prefix_range_is_one_buckets_key_and_nothing_else() -> None:
+    for bad in ("segment:3fa", "segment", "?", ""):  # not a bucket's key
+        with pytest.raises(ValueError):
+            DayRange(PREFIX, prefix=bad)
+    with pytest.raises(ValueError):
+        DayRange(PREFIX)  # every bucket: not a range this bucketing has
+    with pytest.raises(ValueError):
+        DayRange(PREFIX, date(2026, 10, 1), prefix="segment:3f")
+    with pytest.raises(ValueError):
+        DayRange(DAILY, prefix="segment:3f")  # a bucketing by day has no prefixes
+    with pytest.raises(ValueError):
+        Bucketing("x", "subject", prefix=0)
+    with pytest.raises(ValueError):
+        Bucketing("x", "subject", group="camera_id", prefix=2)
