@@ -97,7 +97,7 @@ def measure(ledger: Any, key: str, repeats: int) -> dict[str, Any]:
         raise SystemExit(f"{key}: the two reads differ")
     t_ids, ids = timed(lambda: answers[0].events(ledger))
     t_entries, _ = timed(lambda: _entries(ledger, ids))
-    row = {
+    row: dict[str, Any] = {
         "subject": key,
         "events": len(ids),
         **{k: statistics.median(v) for k, v in times.items()},
@@ -126,7 +126,8 @@ def caught_up(ledger: Any, data_dir: Path) -> None:
     engine = create_engine(DataDir.open(data_dir).database_url)
     try:
         with engine.connect() as conn:
-            at = dict(conn.execute(select(tracking.c.projection, tracking.c.position)).all())
+            q = select(tracking.c.projection, tracking.c.position)
+            at: dict[str, int] = {str(n): int(p) for n, p in conn.execute(q)}
     finally:
         engine.dispose()
     events = ledger.recorder.max_notification_id() or 0
