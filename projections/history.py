@@ -43,6 +43,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -57,9 +58,11 @@ from sqlalchemy import (
 
 from ledger import sitetime
 from ledger.app import Ledger
+from ledger.chain import Damage
 from ledger.chain_reader import ChainReader
 from ledger.clock_commands import recorded_by
 from ledger.errors import NotFound
+from ledger.integrity import LedgerTampered
 from ledger.release_rules import release_numbers
 from projections.base import Projection, Views, insert_row, rows_in
 from projections.disclosures import order_scope_summary
@@ -302,18 +305,28 @@ def subject_history(ledger: Ledger, conn: Connection, key: str) -> list[HistoryE
 
 
 def _entries(ledger: Ledger, ids: list[int]) -> list[HistoryEntry]:
-    """The events with these notification ids, read from the log (not the read models)."""
-    reader = ChainReader(ledger.chained_recorder)
+    """The events with these notification ids, read from the log (not the read models),
+    a chunk of ids per query, with their chain positions. An id the log lacks, which the
+    read models name (checked against their seals), means an event was deleted from the
+    log: ``LedgerTampered`` (exit 3), never another event in its place."""
+    rows = ChainReader(ledger.chained_recorder).events_by_id(ids)
+    if len(rows) != len(set(ids)):
+        missing = sorted(set(ids) - {row[0] for row in rows})
+        raise LedgerTampered(
+            Damage(0, "deleted", f"event {missing[0]}"),
+            f"the log has no event {missing[0]}, which the read models name "
+            f"({len(missing)} missing): an event was deleted from the ledger. Nothing was "
+            "shown. Run `custodes verify` to see the damage.",
+        )
     zone = ledger.site().zone
     out = []
-    for nid in ids:
-        (notification,) = ledger.recorder.select_notifications(nid, 1)
-        event: Any = ledger.mapper.to_domain_event(notification)
-        row = reader.entry(notification_id=nid)
+    for nid, oid, version, topic, position, *_chain, state in rows:
+        stored = StoredEvent(UUID(bytes=oid), version, topic, state)
+        event: Any = ledger.mapper.to_domain_event(stored)
         out.append(
             HistoryEntry(
                 notification_id=nid,
-                position=None if row is None else row[4],
+                position=position,
                 kind=type(event).__name__,
                 actor=getattr(event, "actor", ""),
                 actor_role=getattr(event, "actor_role", ""),

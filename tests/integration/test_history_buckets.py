@@ -266,3 +266,20 @@ def test_a_subject_seal_from_before_these_buckets_gains_them_when_its_rows_match
     assert _history(data_dir, sc.held) == before
     # gained from a scan (the reads since added rows: R27)
     assert _seal(opened).buckets == _scans(opened) != {}
+
+
+def test_an_event_deleted_from_the_log_is_refused_never_another_shown(
+    scenario: tuple[Path, Scenario],
+) -> None:
+    """The history reads its events from the log by number, a chunk at a time. An event
+    the (checked) read models name but the log lacks was deleted from the ledger: the
+    history exits 3 (``LedgerTampered``). (Before session 26 it read "the first event at
+    or after N" and showed the next event in its place.)"""
+    from ledger.integrity import LedgerTampered
+
+    data_dir, sc = scenario
+    held = _history(data_dir, sc.held)
+    hold_placed = held[1]  # indexed under the segment: the hold names it
+    assert execute(data_dir, f"DELETE FROM ledger_events WHERE id = {hold_placed}") == 1
+    with pytest.raises(LedgerTampered, match=f"no event {hold_placed}"):
+        _history(data_dir, sc.held)
