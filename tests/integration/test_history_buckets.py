@@ -283,3 +283,35 @@ def test_an_event_deleted_from_the_log_is_refused_never_another_shown(
     assert execute(data_dir, f"DELETE FROM ledger_events WHERE id = {hold_placed}") == 1
     with pytest.raises(LedgerTampered, match=f"no event {hold_placed}"):
         _history(data_dir, sc.held)
+
+
+def test_buckets_an_older_version_left_behind_are_refused_until_a_rebuild(
+    scenario: tuple[Path, Scenario], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version from before these buckets, run on the ledger after the upgrade, keeps the
+    seal's totals but not the buckets it does not know (``write_seal``): a history then
+    refuses (exit 3, nothing shown) rather than trust them, and a rebuild makes them
+    again (README, "after an upgrade")."""
+    data_dir, sc = scenario
+    before = _history(data_dir, sc.held)  # recorded (R27): a row under the segment
+    with monkeypatch.context() as older:  # the tables as the older version declares them
+        for t in TABLES:
+            older.setitem(t.info, "seal_buckets", ())
+        older.setattr(base, "_BUCKETED", set())
+        ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(REPORT_NOW))
+        try:  # any command's catch-up: it indexes the read above, in the totals only
+            open_views(ledger).close()
+        finally:
+            ledger.close()
+    monkeypatch.setattr(base, "_BUCKETED", set())
+    _refused(data_dir, sc.held, "proj_subject_index")
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(REPORT_NOW))
+    try:
+        views = open_views(ledger)
+        try:
+            views.rebuild()
+        finally:
+            views.close()
+    finally:
+        ledger.close()
+    assert _history(data_dir, sc.held) == before
