@@ -167,7 +167,7 @@ def verify_report(
         issued = None
         if with_events:
             issued = _issued(click_ctx, raw, header, _cp, as_of)
-            _compliance_complete(click_ctx, header, rows, _cp, as_of)
+            _compliance_complete(click_ctx, header, rows, _cp, as_of, proofs)
     extends = None
     if consistency_file is not None:
         try:
@@ -300,13 +300,16 @@ def _compliance_complete(
     rows: list[Any],
     cp: Any,
     as_of: datetime | None,
+    proofs: Any,
 ) -> None:
     """With the ledger, a compliance report recorded as issued (so its header is the
     library's): its disclosure rows are every request of its period, as the ledger's
     events under its checkpoint hold them (the register replayed for the period's days
     in the report's own time zone, ``replayed_register``). The register's F6, for the
     report the board is given: its rows' proofs say what each row rests on, not which
-    rows. MerkleProofFailed (exit 3) naming a request left out or one too many."""
+    rows. So are its one-event rows, since session 26: every viewing, refused attempt and
+    staff note of its period (``_events_complete``). MerkleProofFailed (exit 3) naming a
+    request or event left out or one too many."""
     from datetime import date
     from zoneinfo import ZoneInfo
 
@@ -338,6 +341,84 @@ def _compliance_complete(
         raise MerkleProofFailed(
             f"the report's disclosures are not the ledger's requests of its period: {problem}"
         )
+    from ledger.report_proofs import FORMAT
+
+    if isinstance(proofs, dict) and proofs.get("format") == FORMAT:
+        _events_complete(ledger, proofs, cp, as_of, start, end)
+
+
+def _one_event_rows() -> dict[str, tuple[str, Any]]:
+    """What each one-event table of the compliance report lists (``projections.access``
+    and ``projections.refusals`` write one row per such event, stamped with its recorded
+    time, and the report lists the rows of its period): in words, and which events."""
+    from projections.access import FOOTAGE_ACTIONS
+
+    return {
+        "viewings": ("viewings", lambda e: type(e).__name__ == "FootageViewed"),
+        "staff_notes": (
+            "staff notes",
+            lambda e: (
+                type(e).__name__ in ("FootageViewed", "FootageFlagged")
+                and bool(getattr(e, "staff_note", None))
+            ),
+        ),
+        "refusals": ("refused attempts", lambda e: type(e).__name__ == "AccessDenied"),
+        "access_refused": (
+            "refused footage attempts",
+            lambda e: type(e).__name__ == "AccessDenied" and e.action in FOOTAGE_ACTIONS,
+        ),
+    }
+
+
+def _events_complete(
+    ledger: Any, proofs: dict[str, Any], cp: Any, as_of: datetime | None, start: Any, end: Any
+) -> None:
+    """A compliance report's one-event rows (``report_proofs.EVENTS``: viewings, refused
+    attempts, staff notes) against the events of its period under its checkpoint (and
+    ``as_of``): each row's proven entry (its notification id is in the entry's hash, which
+    the checkpoint's tree holds) must be one of them, and each of them a row, once. A
+    row proven honest says nothing of the rows left out: a viewing of archived footage
+    taken out of the access log, the file recorded as issued (the library holds every
+    key) and signed, passed until session 26. MerkleProofFailed (exit 3) names each."""
+    from ledger.footage import Segment
+    from ledger.integrity import MerkleProofFailed
+    from ledger.refusals import Refusal
+
+    entries = {e.get("position"): e for e in proofs.get("entries") or () if isinstance(e, dict)}
+    tables = _one_event_rows()
+    listed: dict[str, list[int]] = {t: [] for t in tables}
+    for prow in proofs.get("rows") or ():
+        table = prow.get("table") if isinstance(prow, dict) else None
+        if table in listed:
+            for position in prow.get("positions") or ():
+                listed[table].append(int(entries[position]["notification_id"]))
+    classes = [Segment.FootageViewed, Segment.FootageFlagged, Refusal.AccessDenied]
+    events = [
+        (n, e)
+        for n, e in ledger.events_recorded_by(classes, size=cp.size, as_of=as_of)
+        if start <= e.timestamp < end
+    ]
+    for table, (words, of_table) in tables.items():
+        truth = {n: e for n, e in events if of_table(e)}
+        said = []
+        if missing := [n for n in truth if n not in listed[table]]:
+            said.append("they leave out " + ", ".join(_event_words(n, truth[n]) for n in missing))
+        if extra := [n for n in listed[table] if n not in truth]:
+            said.append(
+                f"they list event {', '.join(f'#{n}' for n in extra)}, which its period does "
+                "not hold"
+            )
+        if said:
+            raise MerkleProofFailed(
+                f"the report's {words} are not the ledger's of its period: {'; '.join(said)}"
+            )
+
+
+def _event_words(notification_id: int, event: Any) -> str:
+    return (
+        f"event #{notification_id} ({type(event).__name__} by {event.actor} at "
+        f"{event.timestamp.isoformat()}), which the log holds for its period"
+    )
 
 
 def _ledger_extends(click_ctx: click.Context, cp: Any) -> None:

@@ -506,6 +506,58 @@ def test_a_compliance_report_with_a_disclosure_left_out_fails_with_the_ledger(  
     assert f"they leave out {sc.foia}, which the log holds for its period" in said, said
 
 
+def _without_row(doc: dict[str, Any], table: str, at: int = 0) -> tuple[dict[str, Any], int]:
+    """A compliance report's JSON with the ``at``-th row of one-event ``table`` (a viewing,
+    a refused attempt) and its proof taken out (the other rows' proofs stand); and the
+    notification id of the event it rested on."""
+    from ledger.report_proofs import COMPLIANCE_TABLES, report_rows
+
+    keys = [key for key, _row in report_rows(doc)]
+    first = next(i for i, (t, _ref) in enumerate(keys) if t == table)
+    proof = doc["proofs"]["rows"].pop(first + at)
+    (position,) = proof["positions"]
+    (entry,) = [e for e in doc["proofs"]["entries"] if e["position"] == position]
+    path, _ref = COMPLIANCE_TABLES[table]
+    section = doc
+    for part in path[:-1]:
+        section = section[part]
+    section[path[-1]].pop(at)
+    return doc, int(entry["notification_id"])
+
+
+def _honest_report(data: Path, tmp_path: Path, key: Path) -> dict[str, Any]:
+    out = tmp_path / "report.json"
+    run(data, "report", "compliance", *PERIOD, "--format", "json", "--out", str(out),
+        "--as", D, now=LATER)  # fmt: skip
+    _verify(data, out, key, "--events")  # honest: every row of its period is there
+    doc: dict[str, Any] = json.loads(out.read_text())
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("table", "words"),
+    [("viewings", "viewings"), ("refusals", "refused attempts"),
+     ("access_refused", "refused footage attempts")],
+)  # fmt: skip
+def test_a_compliance_report_with_an_event_row_left_out_fails_with_the_ledger(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path, table: str, words: str
+) -> None:
+    """F6 for the access log (session 26): a viewing of archived footage, or a refused
+    attempt, taken out of the report the library issues (its row and proof removed, the
+    file recorded as issued) passed: each remaining row is proven, and nothing said
+    which rows the period holds. With the ledger, the one-event rows must be the
+    period's events, each once."""
+    data, _sc, _later = town
+    key = _key(data, tmp_path)
+    doc = _honest_report(data, tmp_path, key)
+    doc, left_out = _without_row(doc, table)
+    doctored = _recorded_as_issued(data, doc, tmp_path / "doctored.json")
+    said = _verify(data, doctored, key, "--events", code=3).stderr
+    assert f"the report's {words} are not the ledger's of its period" in said, said
+    assert f"they leave out event #{left_out} (" in said, said
+    _verify(data, doctored, key)  # without the ledger: nothing to compare with
+
+
 def test_a_report_made_while_the_clock_read_ahead_still_verifies_after_the_correction(
     tmp_path: Path,
 ) -> None:
