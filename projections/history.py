@@ -13,7 +13,7 @@ rebuild once, ``ReadModelsOutdated``.)
 Both tables' seals (R29) are kept in buckets by the subject's first characters
 (``SUBJECTS_BY_PREFIX``: ``segment:3f``, ``camera:b1``, ...), and a history checks only
 its subject's bucket of each: the rows of about a 256th of the segments, not the whole
-tables (3.1 to 3.6 s at a million events before session 26). A row deleted, edited or
+tables (at 996,717 events: 0.14 s, against 3.1 to 3.6 s before session 26). A row deleted, edited or
 added under the subject lies in that bucket, so the check still finds it.
 
 An event is "about" a subject when
