@@ -24,6 +24,7 @@ from ledger import rules, sitetime
 from ledger.app import Ledger
 from ledger.checkpoint import public_key_fingerprint
 from ledger.clock_commands import SetAsidePurge
+from ledger.errors import LedgerBusy
 from ledger.evidence import sha256_file, sums_text
 from ledger.integrity import open_chain, sign_verified, verified, verified_since
 from ledger.permissions import REPORT_ROLES
@@ -141,18 +142,66 @@ def compile_compliance_report(
     # The vault audited only once the ledger verified (it reads the events' read models):
     # (segment id, what is wrong) for footage found gone and not recorded yet.
     unrecorded_missing = vault_audit() if vault_audit is not None and as_of is None else ()
-    integrity = _integrity(ledger, reader, outcome)
     overdue_at_end = _overdue_at_end(ledger, period_from, period_to, as_of or now)
+    for _attempt in range(READ_AGAIN):
+        integrity = _integrity(ledger, reader, outcome)
+        report, sources, read_to = _read(
+            ledger, who.name, period_from, period_to, now, as_of, integrity, unrecorded_missing,
+            overdue_at_end,
+        )  # fmt: skip
+        # signed over the log as the read models were read: a request, viewing or refusal
+        # recorded meanwhile is under the checkpoint (``verified_since``)...
+        grown = verified_since(reader, outcome)
+        outcome = grown
+        # ... and, as a report of the period must list every one of them (``verify-report
+        # --events``), one recorded after the read models were read is read too
+        if as_of is not None or not _listed_recorded_since(ledger, read_to, grown.tree_size):
+            break
+    else:
+        raise LedgerBusy(
+            attempts=READ_AGAIN,
+            detail="viewings, refusals or requests kept being recorded while the report read",
+        )
+    if integrity.tree_size != outcome.tree_size:
+        integrity = _integrity(ledger, reader, outcome)
+    cp, note = sign_verified(outcome, origin=site.log_origin, signing_key=signing_key, now=now)
+    assert cp.size == integrity.tree_size
+    report = dataclasses.replace(report, integrity=dataclasses.replace(integrity, checkpoint=note))
+    # Every row's log entries, proven against the checkpoint (ledger.report_proofs).
+    rows = report_rows(to_dict(report))
+    report = dataclasses.replace(report, proofs=prove_rows(reader, cp, note, rows, sources))
+    return report, note
+
+
+# Reads of the read models a report makes while viewings, refusals or requests keep being
+# recorded after each, before it gives up (``LedgerBusy``).
+READ_AGAIN = 5
+
+
+def _read(
+    ledger: Ledger,
+    generated_by: str,
+    period_from: date,
+    period_to: date,
+    now: datetime,
+    as_of: datetime | None,
+    integrity: Integrity,
+    unrecorded_missing: Sequence[tuple[str, str]],
+    overdue_at_end: int | None,
+) -> tuple[ComplianceReport, dict[str, list[int]], int]:
+    """The report built from the read models (as they were at ``as_of`` when given), every
+    table it read checked against its seal (R29: a mismatch raises ReadModelTampered,
+    nothing is signed), its one-event rows' notification ids, and the log position the
+    read models had reached (the checked read's positions do not move while it reads)."""
     if as_of is None:
         views = open_views(ledger)
     else:
         # Only the read models the report reads, as they were at ``as_of`` (the subject
         # index, for history, is not one of them).
         views = views_as_of(ledger, report_projections(), as_of)
+    zone = ledger.site().zone
     try:
-        # Every table the report read is checked against its seal (R29) before the
-        # checkpoint is signed: a mismatch raises ReadModelTampered, nothing is signed.
-        report, sources = checked(
+        return checked(
             views,
             lambda v: (
                 build_compliance_report(
@@ -161,29 +210,34 @@ def compile_compliance_report(
                     period_from=period_from,
                     period_to=period_to,
                     now=now,
-                    generated_by=who.name,
+                    generated_by=generated_by,
                     integrity=integrity,
                     as_of=as_of,
                     unrecorded_missing=unrecorded_missing,
                     overdue_at_end=overdue_at_end,
                 ),
-                _event_sources(v, site.zone, period_from, period_to),
+                _event_sources(v, zone, period_from, period_to),
+                min(v.positions().values(), default=0),
             ),
         )
     finally:
         views.close()
-    # signed over the log as the read models were read: a request, viewing or refusal
-    # recorded meanwhile is under the checkpoint (``verified_since``)
-    grown = verified_since(reader, outcome)
-    if grown is not outcome:
-        outcome, integrity = grown, _integrity(ledger, reader, grown)
-    cp, note = sign_verified(outcome, origin=site.log_origin, signing_key=signing_key, now=now)
-    assert cp.size == integrity.tree_size
-    report = dataclasses.replace(report, integrity=dataclasses.replace(integrity, checkpoint=note))
-    # Every row's log entries, proven against the checkpoint (ledger.report_proofs).
-    rows = report_rows(to_dict(report))
-    report = dataclasses.replace(report, proofs=prove_rows(reader, cp, note, rows, sources))
-    return report, note
+
+
+def _listed_recorded_since(ledger: Ledger, position: int, size: int) -> bool:
+    """Whether an event of a kind the report lists one row for, or of a request, was
+    recorded after log position ``position`` (the read models' when read) among the
+    first ``size`` entries (what its checkpoint will sign): the report, which must list
+    every one of its period (``verify-report --events``), reads again. Captures and
+    purges, recorded all day, do not count: no completeness check counts them."""
+    from ledger.footage import Segment
+    from ledger.refusals import Refusal
+    from projections.disclosures import register_classes
+
+    if (ledger.recorder.max_notification_id() or 0) <= position:
+        return False
+    kinds = [Segment.FootageViewed, Segment.FootageFlagged, Refusal.AccessDenied]
+    return bool(ledger.events_recorded_by([*kinds, *register_classes()], size=size, after=position))
 
 
 def _integrity(ledger: Ledger, reader: Any, outcome: Any) -> Integrity:

@@ -558,6 +558,49 @@ def test_a_compliance_report_with_an_event_row_left_out_fails_with_the_ledger(  
     _verify(data, doctored, key)  # without the ledger: nothing to compare with
 
 
+def test_a_refusal_recorded_while_a_report_is_made_is_read_into_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report of a period that runs to today, made while someone at the desk is refused
+    between the report's read of the read models and its checkpoint: the refusal is under
+    the checkpoint (``verified_since``), so the report must list it, or `verify-report
+    --events` would fail an honest report for leaving it out. It reads again, and lists
+    it (session 26)."""
+    from ledger import rules
+    from ledger.errors import NotPermitted
+    from projections import compliance
+    from tests.integration.test_compliance_report import build_library
+
+    data = tmp_path / "data"
+    with fast_kdf_while_building():
+        build_library(data)  # on CUSTODES_DATABASE_URL's database when it is set
+    key = _key(data, tmp_path)
+    real = compliance.verified_since
+    calls = []
+
+    def someone_refused_meanwhile(reader: Any, outcome: Any, **kw: Any) -> Any:
+        if not calls:  # the first time only: another member at the desk, refused
+            other = open_test_ledger(
+                DataDir.open(data), clock=ManualClock(datetime.fromisoformat(LATER))
+            )
+            try:
+                with pytest.raises(NotPermitted):
+                    other.authorize("Nobody Known", "footage view", (), rules.STAFF_ROLE)
+            finally:
+                other.close()
+        calls.append(outcome.tree_size)
+        return real(reader, outcome, **kw)
+
+    monkeypatch.setattr(compliance, "verified_since", someone_refused_meanwhile)
+    out = tmp_path / "report.json"
+    run(data, "report", "compliance", "--from", "2026-11-01", "--to", "2026-11-08",
+        "--format", "json", "--out", str(out), "--as", D, now=LATER)  # fmt: skip
+    assert len(calls) == 2 and calls[1] > calls[0]  # read again over the grown log
+    doc = json.loads(out.read_text())
+    assert "Nobody Known" in [r["actor"] for r in doc["refusals"]]
+    _verify(data, out, key, "--events")
+
+
 def test_a_report_made_while_the_clock_read_ahead_still_verifies_after_the_correction(
     tmp_path: Path,
 ) -> None:
