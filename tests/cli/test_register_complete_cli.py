@@ -601,6 +601,42 @@ def test_a_refusal_recorded_while_a_report_is_made_is_read_into_it(
     _verify(data, out, key, "--events")
 
 
+def test_a_request_opened_while_a_register_is_made_is_read_into_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The register's race (session 26): a request opened at the desk between the
+    register's read and its checkpoint is under the checkpoint, so the register, which
+    must list every request of what it covers, reads again and lists it."""
+    from ledger import integrity
+    from tests.integration.test_compliance_report import build_library
+
+    data = tmp_path / "data"
+    with fast_kdf_while_building():
+        build_library(data)  # on CUSTODES_DATABASE_URL's database when it is set
+    key = _key(data, tmp_path)
+    real = integrity.verified_since
+    opened: list[str] = []
+
+    def someone_opened_a_request_meanwhile(reader: Any, outcome: Any, **kw: Any) -> Any:
+        if not opened:  # the first time only
+            other = open_test_ledger(
+                DataDir.open(data), clock=ManualClock(datetime.fromisoformat(LATER))
+            )
+            try:
+                opened.append(other.open_request(
+                    requester_kind="public", requester="A neighbour", received_by=S,
+                    records=["registration"], description="who borrowed it", actor=S,
+                ))  # fmt: skip
+            finally:
+                other.close()
+        return real(reader, outcome, **kw)
+
+    monkeypatch.setattr(integrity, "verified_since", someone_opened_a_request_meanwhile)
+    register = _issued(data, tmp_path)  # the whole register: every request
+    assert opened and opened[0] in _refs(json.loads(register.read_text()))
+    _verify(data, register, key, "--events")
+
+
 def test_a_report_made_while_the_clock_read_ahead_still_verifies_after_the_correction(
     tmp_path: Path,
 ) -> None:
