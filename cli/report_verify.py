@@ -308,7 +308,8 @@ def _compliance_complete(
     in the report's own time zone, ``replayed_register``). The register's F6, for the
     report the board is given: its rows' proofs say what each row rests on, not which
     rows. So are its one-event rows, since session 26: every viewing, refused attempt and
-    staff note of its period (``_events_complete``). MerkleProofFailed (exit 3) naming a
+    staff note of its period (``_events_complete``), and its cameras
+    (``_cameras_complete``). MerkleProofFailed (exit 3) naming a
     request or event left out or one too many."""
     from datetime import date
     from zoneinfo import ZoneInfo
@@ -345,6 +346,34 @@ def _compliance_complete(
 
     if isinstance(proofs, dict) and proofs.get("format") == FORMAT:
         _events_complete(ledger, proofs, cp, as_of, start, end)
+    _cameras_complete(ledger, rows, cp, as_of)
+
+
+def _cameras_complete(ledger: Any, rows: list[Any], cp: Any, as_of: datetime | None) -> None:
+    """A compliance report's cameras (every camera registered, retired ones included, as
+    ``projections.cameras`` keeps them) against the cameras the ledger's events register
+    under its checkpoint (and ``as_of``): a camera left out of the board's report (one in
+    a place it should not be, say) fails, as does one the log does not register
+    (session 26). MerkleProofFailed (exit 3) naming each."""
+    from ledger.footage import Camera
+    from ledger.integrity import MerkleProofFailed
+
+    listed = [str(row.get("camera_id")) for (table, _ref), row in rows if table == "cameras"]
+    registered = [
+        str(e.camera_id)
+        for _n, e in ledger.events_recorded_by([Camera.CameraRegistered], size=cp.size, as_of=as_of)
+    ]
+    said = []
+    if missing := [c for c in registered if c not in listed]:
+        said.append(f"they leave out {', '.join(missing)}, which the log registers")
+    if extra := [c for c in listed if c not in registered or listed.count(c) > 1]:
+        said.append(
+            f"they list {', '.join(sorted(set(extra)))}, which the log does not register once"
+        )
+    if said:
+        raise MerkleProofFailed(
+            f"the report's cameras are not the ledger's registered cameras: {'; '.join(said)}"
+        )
 
 
 def _one_event_rows() -> dict[str, tuple[str, Any]]:

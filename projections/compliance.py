@@ -225,18 +225,22 @@ def _read(
 
 
 def _listed_recorded_since(ledger: Ledger, position: int, size: int) -> bool:
-    """Whether an event of a kind the report lists one row for, or of a request, was
-    recorded after log position ``position`` (the read models' when read) among the
-    first ``size`` entries (what its checkpoint will sign): the report, which must list
-    every one of its period (``verify-report --events``), reads again. Captures and
-    purges, recorded all day, do not count: no completeness check counts them."""
-    from ledger.footage import Segment
+    """Whether an event of a kind the report lists one row for, a camera's registration
+    or a request's event was recorded after log position ``position`` (the read models'
+    when read) among the first ``size`` entries (what its checkpoint will sign): the
+    report, which must list every one of them (``verify-report --events``), reads again.
+    Captures and purges, recorded all day, do not count: no completeness check counts
+    them."""
+    from ledger.footage import Camera, Segment
     from ledger.refusals import Refusal
     from projections.disclosures import register_classes
 
     if (ledger.recorder.max_notification_id() or 0) <= position:
         return False
-    kinds = [Segment.FootageViewed, Segment.FootageFlagged, Refusal.AccessDenied]
+    kinds = [
+        Segment.FootageViewed, Segment.FootageFlagged, Refusal.AccessDenied,
+        Camera.CameraRegistered,
+    ]  # fmt: skip
     return bool(ledger.events_recorded_by([*kinds, *register_classes()], size=size, after=position))
 
 

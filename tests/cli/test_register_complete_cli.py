@@ -558,6 +558,26 @@ def test_a_compliance_report_with_an_event_row_left_out_fails_with_the_ledger(  
     _verify(data, doctored, key)  # without the ledger: nothing to compare with
 
 
+def test_a_compliance_report_with_a_camera_left_out_fails_with_the_ledger(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path
+) -> None:
+    """The board's report lists every camera the library registered (session 26): one
+    taken out of it (its row and proof removed, the file recorded as issued) passed,
+    each remaining camera being proven. With the ledger it fails."""
+    from ledger.report_proofs import report_rows
+
+    data, _sc, _later = town
+    key = _key(data, tmp_path)
+    doc = _honest_report(data, tmp_path, key)
+    at = [t for (t, _ref), _row in report_rows(doc)].index("cameras")
+    doc["proofs"]["rows"].pop(at)
+    camera = doc["cameras"]["rows"].pop(0)["camera_id"]
+    doctored = _recorded_as_issued(data, doc, tmp_path / "doctored.json")
+    said = _verify(data, doctored, key, "--events", code=3).stderr
+    assert "the report's cameras are not the ledger's registered cameras" in said, said
+    assert f"they leave out {camera}, which the log registers" in said, said
+
+
 def test_a_refusal_recorded_while_a_report_is_made_is_read_into_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
