@@ -578,46 +578,72 @@ def test_a_compliance_report_with_a_camera_left_out_fails_with_the_ledger(  # ty
     assert f"they leave out {camera}, which the log registers" in said, said
 
 
-def test_a_refusal_recorded_while_a_report_is_made_is_read_into_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A report of a period that runs to today, made while someone at the desk is refused
-    between the report's read of the read models and its checkpoint: the refusal is under
-    the checkpoint (``verified_since``), so the report must list it, or `verify-report
-    --events` would fail an honest report for leaving it out. It reads again, and lists
-    it (session 26)."""
+def _refused_at_the_desk(other: Any, _sc: Scenario) -> None:
     from ledger import rules
-    from ledger.errors import NotPermitted
+
+    with pytest.raises(NotPermitted):
+        other.authorize("Nobody Known", "footage view", (), rules.STAFF_ROLE)
+
+
+def _camera_retired(other: Any, _sc: Scenario) -> None:
+    other.retire_camera("lobby-1", reason="moved to the annex", actor=D)
+
+
+def _overdue_purged(other: Any, sc: Scenario) -> None:
+    other.record_purge(
+        sc.overdue[0], method="file removed, key destroyed", blob_removed=True,
+        key_destroyed=True, completed_after_interruption=False, sweep_run="sweep-2",
+        actor=other.act_as_service(),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("meanwhile", [_refused_at_the_desk, _camera_retired, _overdue_purged])
+def test_a_report_made_while_the_log_grows_reads_again_and_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, meanwhile: Any
+) -> None:
+    """A report of a period that runs to today, made while something is recorded between
+    the report's read of the read models and its checkpoint (a refusal at the desk, a
+    camera retired, an overdue segment purged by the sweep): the checkpoint signs the log
+    as it grew (``verified_since``), and `verify-report --events` holds the report to it,
+    so an honest report failed: a refusal left out, a camera's status or an overdue row
+    that the events under the checkpoint contradict (session 26 and its red team). It
+    reads again, and verifies."""
     from projections import compliance
     from tests.integration.test_compliance_report import build_library
 
     data = tmp_path / "data"
     with fast_kdf_while_building():
-        build_library(data)  # on CUSTODES_DATABASE_URL's database when it is set
+        sc = build_library(data)  # on CUSTODES_DATABASE_URL's database when it is set
     key = _key(data, tmp_path)
     real = compliance.verified_since
     calls = []
 
-    def someone_refused_meanwhile(reader: Any, outcome: Any, **kw: Any) -> Any:
-        if not calls:  # the first time only: another member at the desk, refused
+    def recorded_meanwhile(reader: Any, outcome: Any, **kw: Any) -> Any:
+        if not calls:  # the first time only: someone else, at that moment
             other = open_test_ledger(
                 DataDir.open(data), clock=ManualClock(datetime.fromisoformat(LATER))
             )
             try:
-                with pytest.raises(NotPermitted):
-                    other.authorize("Nobody Known", "footage view", (), rules.STAFF_ROLE)
+                meanwhile(other, sc)
             finally:
                 other.close()
         calls.append(outcome.tree_size)
         return real(reader, outcome, **kw)
 
-    monkeypatch.setattr(compliance, "verified_since", someone_refused_meanwhile)
+    monkeypatch.setattr(compliance, "verified_since", recorded_meanwhile)
     out = tmp_path / "report.json"
     run(data, "report", "compliance", "--from", "2026-11-01", "--to", "2026-11-08",
         "--format", "json", "--out", str(out), "--as", D, now=LATER)  # fmt: skip
     assert len(calls) == 2 and calls[1] > calls[0]  # read again over the grown log
     doc = json.loads(out.read_text())
-    assert "Nobody Known" in [r["actor"] for r in doc["refusals"]]
+    if meanwhile is _refused_at_the_desk:
+        assert "Nobody Known" in [r["actor"] for r in doc["refusals"]]
+    if meanwhile is _camera_retired:
+        assert [c["status"] for c in doc["cameras"]["rows"] if c["camera_id"] == "lobby-1"] == [
+            "retired"
+        ]
+    if meanwhile is _overdue_purged:
+        assert sc.overdue[0] not in [r["segment_id"] for r in doc["retention"]["overdue"]]
     _verify(data, out, key, "--events")
 
 
