@@ -346,6 +346,8 @@ def _compliance_complete(
 
     if isinstance(proofs, dict) and proofs.get("format") == FORMAT:
         _events_complete(ledger, proofs, cp, as_of, start, end)
+    else:  # format 1: these rows carry no proofs; at least every one of them is there
+        _events_complete(ledger, None, cp, as_of, start, end, rows=rows)
     _cameras_complete(ledger, rows, cp, as_of)
 
 
@@ -400,7 +402,14 @@ def _one_event_rows() -> dict[str, tuple[str, Any]]:
 
 
 def _events_complete(
-    ledger: Any, proofs: dict[str, Any], cp: Any, as_of: datetime | None, start: Any, end: Any
+    ledger: Any,
+    proofs: dict[str, Any] | None,
+    cp: Any,
+    as_of: datetime | None,
+    start: Any,
+    end: Any,
+    *,
+    rows: list[Any] | None = None,
 ) -> None:
     """A compliance report's one-event rows (``report_proofs.EVENTS``: viewings, refused
     attempts, staff notes) against the events of its period under its checkpoint (and
@@ -408,25 +417,32 @@ def _events_complete(
     the checkpoint's tree holds) must be one of them, and each of them a row, once. A
     row proven honest says nothing of the rows left out: a viewing of archived footage
     taken out of the access log, the file recorded as issued (the library holds every
-    key) and signed, passed until session 26. MerkleProofFailed (exit 3) names each."""
+    key) and signed, passed until session 26. MerkleProofFailed (exit 3) names each.
+    ``proofs`` None (a report of format 1, whose one-event rows carry no proofs; red
+    team, session 26: a report rewritten as format 1 skipped this check): the rows
+    themselves (``rows``) are matched to the events by what they state, the segment
+    or actor and the time."""
     from ledger.footage import Segment
     from ledger.integrity import MerkleProofFailed
     from ledger.refusals import Refusal
 
-    entries = {e.get("position"): e for e in proofs.get("entries") or () if isinstance(e, dict)}
     tables = _one_event_rows()
-    listed: dict[str, list[int]] = {t: [] for t in tables}
-    for prow in proofs.get("rows") or ():
-        table = prow.get("table") if isinstance(prow, dict) else None
-        if table in listed:
-            for position in prow.get("positions") or ():
-                listed[table].append(int(entries[position]["notification_id"]))
     classes = [Segment.FootageViewed, Segment.FootageFlagged, Refusal.AccessDenied]
     events = [
         (n, e)
         for n, e in ledger.events_recorded_by(classes, size=cp.size, as_of=as_of)
         if start <= e.timestamp < end
     ]
+    if proofs is None:
+        _stated_complete(tables, rows or [], events)
+        return
+    entries = {e.get("position"): e for e in proofs.get("entries") or () if isinstance(e, dict)}
+    listed: dict[str, list[int]] = {t: [] for t in tables}
+    for prow in proofs.get("rows") or ():
+        table = prow.get("table") if isinstance(prow, dict) else None
+        if table in listed:
+            for position in prow.get("positions") or ():
+                listed[table].append(int(entries[position]["notification_id"]))
     for table, (words, of_table) in tables.items():
         truth = {n: e for n, e in events if of_table(e)}
         said = []
@@ -440,6 +456,46 @@ def _events_complete(
         if said:
             raise MerkleProofFailed(
                 f"the report's {words} are not the ledger's of its period: {'; '.join(said)}"
+            )
+
+
+def _stated_complete(
+    tables: dict[str, tuple[str, Any]], rows: list[Any], events: list[tuple[int, Any]]
+) -> None:
+    """``_events_complete`` for rows without proofs: each table's rows, as (subject,
+    instant) they state, must be its events' (the segment's aggregate and the time of a
+    viewing or staff note; the actor and the time of a refusal), as many of each."""
+    from collections import Counter
+
+    from ledger.footage import segment_aggregate_id
+    from ledger.integrity import MerkleProofFailed
+
+    def stated(table: str, row: dict[str, Any]) -> tuple[str, datetime | None]:
+        by_segment = table in ("viewings", "staff_notes")
+        who = row.get("segment_id") if by_segment else row.get("name", row.get("actor"))
+        when = row.get("viewed_at" if table == "viewings" else "at")
+        try:
+            at = datetime.fromisoformat(str(when))
+            subject = str(segment_aggregate_id(str(who))) if by_segment else str(who)
+        except ValueError:
+            return str(who), None
+        return subject, at
+
+    for table, (words, of_table) in tables.items():
+        truth = Counter(
+            (str(e.originator_id) if table in ("viewings", "staff_notes") else str(e.actor),
+             e.timestamp)
+            for _n, e in events
+            if of_table(e)
+        )  # fmt: skip
+        listed = Counter(stated(table, row) for (t, _ref), row in rows if t == table)
+        if listed != truth:
+            missing, extra = truth - listed, listed - truth
+            raise MerkleProofFailed(
+                f"the report's {words} are not the ledger's of its period (a report of "
+                f"format 1, whose rows are matched by what they state): "
+                f"{sum(missing.values())} of the period's events are not listed, "
+                f"{sum(extra.values())} listed rows are none of them"
             )
 
 
