@@ -95,12 +95,15 @@ from sqlalchemy import (
     DateTime,
     Float,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     and_,
+    cast,
     func,
+    literal,
     select,
     tuple_,
     type_coerce,
@@ -531,8 +534,14 @@ class DayRange:
             column = table.c[b.column]
             if len(self.prefix) - self.prefix.find(":") - 1 < b.prefix:
                 return column == self.prefix  # a text shorter than a whole prefix: itself
-            # Its first characters, counted as characters on both databases (SQLite's
-            # ``substr`` of TEXT, PostgreSQL's of varchar), whatever the collation.
+            if dialect == "sqlite":
+                # Its first bytes, as UTF-8: SQLite's ``substr`` of TEXT stops at a NUL,
+                # which a text can hold (red team, session 26), and of a BLOB does not.
+                key = self.prefix.encode()
+                blob = cast(column, LargeBinary)
+                return func.substr(blob, 1, len(key)) == literal(key, LargeBinary)
+            # Its first characters, as PostgreSQL counts them in varchar (a text holds no
+            # NUL there), whatever the collation.
             return func.substr(column, 1, len(self.prefix)) == self.prefix
         parts: list[ColumnElement[bool]] = []
         if self.late and b.narrow is not None and dialect is not None:

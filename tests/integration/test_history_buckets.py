@@ -216,6 +216,9 @@ ODD_SUBJECTS = (
     "camera:é", "camera:éé-1", "camera:a:b", "camera:a", "Camera:lobby", "nocolon", ":x", ":",
     "camera:lo ", " camera:lo", "camera:lobby-1",
 )  # fmt: skip
+# SQLite's TEXT can hold a NUL (PostgreSQL's cannot), where its ``substr`` of TEXT stops
+# (red team, session 26): the bucket's predicate compares bytes there.
+NUL_SUBJECTS = ("camera:a\x00bc", "camera:\x00", "segment:3\x00f", "camera:a\x00")
 
 
 def test_a_buckets_predicate_selects_exactly_the_rows_of_its_key(
@@ -227,9 +230,8 @@ def test_a_buckets_predicate_selects_exactly_the_rows_of_its_key(
     views = open_views(opened)
     try:
         with views.engine.begin() as conn:  # as someone's SQL would
-            odd = [
-                {"subject": s, "notification_id": 900000 + i} for i, s in enumerate(ODD_SUBJECTS)
-            ]
+            texts = ODD_SUBJECTS + (NUL_SUBJECTS if conn.dialect.name == "sqlite" else ())
+            odd = [{"subject": s, "notification_id": 900000 + i} for i, s in enumerate(texts)]
             conn.execute(insert(subject_index), odd)
         with views.engine.connect() as conn:
             subjects = list(conn.execute(select(subject_index.c.subject)).scalars())
