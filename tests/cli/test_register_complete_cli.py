@@ -578,6 +578,52 @@ def test_a_compliance_report_with_a_camera_left_out_fails_with_the_ledger(  # ty
     assert f"they leave out {camera}, which the log registers" in said, said
 
 
+def test_a_compliance_report_listing_a_refusal_of_another_period_fails_with_the_ledger(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path
+) -> None:
+    """A refused attempt of 6 November (``town``: a member refused deciding the FOIA
+    request), outside the report's period but under its checkpoint, added to the report
+    of 1-5 November as its events say, proven again against the same checkpoint and the
+    file recorded as issued (the library holds every key): each row rests on its own
+    event, but that event is not of the period."""
+    from ledger.checkpoint import parse_unverified
+    from ledger.integrity import open_chain
+    from ledger.refusals import Refusal
+    from ledger.report_proofs import EVENTS, _iso, prove_rows, report_rows
+
+    data, _sc, _later = town
+    key = _key(data, tmp_path)
+    doc = _honest_report(data, tmp_path, key)
+    note = doc["proofs"]["checkpoint"]
+    cp = parse_unverified(note)
+    ledger = open_test_ledger(DataDir.open(data), clock=ManualClock(datetime.fromisoformat(LATER)))
+    try:
+        later = [
+            (n, e)
+            for n, e in ledger.events_recorded_by([Refusal.AccessDenied], size=cp.size)
+            if e.timestamp >= NOW + timedelta(days=4)
+        ]
+    finally:
+        ledger.close()
+    nid, refusal = later[0]
+    entries = {e["position"]: e for e in doc["proofs"]["entries"]}
+    sources: dict[str, list[int]] = {t: [] for t in EVENTS}
+    for proof in doc["proofs"]["rows"]:
+        if proof["table"] in EVENTS:
+            sources[proof["table"]].append(int(entries[proof["positions"][0]]["notification_id"]))
+    row = dict(doc["refusals"][0])
+    row.update(at=_iso(refusal.timestamp), actor=refusal.actor, role=refusal.actor_role,
+               action=refusal.action, rule_id=refusal.rule_id, message=refusal.message,
+               signed_in=bool(refusal.authenticated))  # fmt: skip
+    doc["refusals"].append(row)
+    sources["refusals"].append(nid)
+    doc["proofs"] = prove_rows(open_chain(DataDir.open(data)), cp, note, report_rows(doc), sources)
+    doctored = _recorded_as_issued(data, doc, tmp_path / "doctored.json")
+    _verify(data, doctored, key)  # every row rests on its own event: without the ledger, OK
+    said = _verify(data, doctored, key, "--events", code=3).stderr
+    assert f"they list event #{nid}, which its period does not hold" in said, said
+
+
 def _as_format_1(data: Path, doc: dict[str, Any]) -> dict[str, Any]:
     """The report's proofs as a report of format 1 carries them: an inclusion path per
     entry, for the disclosure and camera rows only (as test_verify_report_cli's)."""
