@@ -57,31 +57,23 @@ def provable_register(
     requests opened from ``since`` to before ``until``, as of ``as_of``) signed with the
     same key, so that no row can leave it unseen."""
     from cli.proofs import signing_passphrase
-    from ledger.errors import LedgerBusy
-    from ledger.integrity import open_chain, sign_verified, verified, verified_since
+    from ledger.integrity import open_chain, read_verified, sign_verified, verified
     from ledger.report_proofs import REGISTER_FORMAT, coverage_note, prove_rows
-    from projections.compliance import READ_AGAIN
 
     datadir = ctx.datadir()
     reader = open_chain(datadir)
     outcome = verified(reader)  # before any row is read (exit 3 on damage)
     key = datadir.signing_key(signing_passphrase(ctx))
-    ledger = ctx.ledger()
-    origin = ledger.site().log_origin
-    for _attempt in range(READ_AGAIN):
-        before = ledger.recorder.max_notification_id() or 0
-        rows = [to_jsonable(r) for r in disclosure_rows(ctx, since, until, as_of)]
-        # signed over the log as the rows were read: a request opened meanwhile is under
-        # it, so it must be read too (``verify-report --events`` wants every request of the
-        # register's period under its checkpoint in it, and each row's columns as the
-        # events under it say, a refusal naming it included): read again (session 26)
-        outcome = verified_since(reader, outcome)
-        if as_of is not None or (ledger.recorder.max_notification_id() or 0) <= before:
-            break
-    else:
-        raise LedgerBusy(
-            attempts=READ_AGAIN, detail="events kept being recorded while the register read"
-        )
+    origin = ctx.ledger().site().log_origin
+    # signed over the log as the rows were read, and read again while it grew under them
+    # (``read_verified``): a request opened meanwhile is under the checkpoint, and the
+    # register must list it (``verify-report --events``)
+    rows, outcome = read_verified(
+        reader,
+        outcome,
+        lambda _verified: [to_jsonable(r) for r in disclosure_rows(ctx, since, until, as_of)],
+        settle=as_of is None,
+    )
     cp, note = sign_verified(outcome, origin=origin, signing_key=key, now=ctx.now())
     return {
         "format": REGISTER_FORMAT,

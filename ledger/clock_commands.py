@@ -201,27 +201,19 @@ class ClockCommands(LedgerBase):
         return out
 
     def events_recorded_by(
-        self,
-        classes: Sequence[type],
-        *,
-        size: int,
-        as_of: datetime | None = None,
-        after: int = 0,
+        self, classes: Sequence[type], *, size: int, as_of: datetime | None = None
     ) -> list[tuple[int, Any]]:
         """Every event of these classes among the log's first ``size`` entries (a signed
         checkpoint's), with its notification id, oldest first; with ``as_of``, only those
-        recorded by then, as ``--as-of`` reads the log (``recorded_by``); with ``after``,
-        only those numbered after it. What ``verify-report --events`` replays a register
-        from, to see what it should list."""
+        recorded by then, as ``--as-of`` reads the log (``recorded_by``). What
+        ``verify-report --events`` replays a register from, to see what it should list."""
         last = self.chain_reader().entry(position=size)
         if last is None:
             raise InvalidInput(
                 f"this ledger holds fewer entries than the checkpoint's {size}: it is not the "
                 "ledger the report was made from (custodes verify --against says more)"
             )
-        found: list[tuple[int, Any]] = list(
-            self._numbered_events_of(*classes, start=after + 1, stop=last[0])
-        )
+        found: list[tuple[int, Any]] = list(self._numbered_events_of(*classes, stop=last[0]))
         if as_of is None:
             return found
         spans = self.set_aside_spans(until=as_of)

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import (
@@ -29,7 +29,7 @@ from ledger.chain import GENESIS, Damage, VerifyResult, entry_hash
 from ledger.chain_reader import ChainReader
 from ledger.checkpoint import Checkpoint, parse_and_verify, sign_checkpoint
 from ledger.datadir import DataDir
-from ledger.errors import InvalidInput, LedgerError, NotFound, StoreUnavailable
+from ledger.errors import InvalidInput, LedgerBusy, LedgerError, NotFound, StoreUnavailable
 from ledger.merkle import (
     MerkleAppender,
     MerkleError,
@@ -286,6 +286,34 @@ def verified_since(
     if reader.head_entry()[0] <= outcome.tree_size:
         return outcome
     return verified(reader, now=now)
+
+
+T = TypeVar("T")
+# Reads a report makes while the log keeps growing under them, before it gives up.
+READ_AGAIN = 5
+
+
+def read_verified(
+    reader: ChainReader,
+    outcome: TreeResult,
+    read: Callable[[TreeResult], T],
+    *,
+    settle: bool = True,
+) -> tuple[T, TreeResult]:
+    """``read(outcome)``, then the log verified again up to its head if it grew meanwhile
+    (``verified_since``): what a report signs its checkpoint over. ``settle``: read again
+    while anything was recorded under that head after the read began. A report is held to
+    the events its checkpoint signs (``verify-report --events``): a refusal at the desk
+    left out, a camera retired or a segment purged meanwhile (a row its events contradict)
+    failed honest reports (session 26, the last two found by a red team). LedgerBusy after
+    ``READ_AGAIN`` reads."""
+    for _attempt in range(READ_AGAIN):
+        began = reader.head_entry()[0]
+        result = read(outcome)
+        outcome = verified_since(reader, outcome)
+        if not settle or outcome.tree_size <= began:
+            return result, outcome
+    raise LedgerBusy(attempts=READ_AGAIN, detail="events kept being recorded while the report read")
 
 
 def sign_verified(

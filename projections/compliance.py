@@ -24,9 +24,8 @@ from ledger import rules, sitetime
 from ledger.app import Ledger
 from ledger.checkpoint import public_key_fingerprint
 from ledger.clock_commands import SetAsidePurge
-from ledger.errors import LedgerBusy
 from ledger.evidence import sha256_file, sums_text
-from ledger.integrity import open_chain, sign_verified, verified, verified_since
+from ledger.integrity import open_chain, read_verified, sign_verified, verified
 from ledger.permissions import REPORT_ROLES
 from ledger.policy_versions import Timeline
 from ledger.report_proofs import prove_rows, report_rows
@@ -140,29 +139,25 @@ def compile_compliance_report(
         subject=f"{period_from}..{period_to}",
     )
     overdue_at_end = _overdue_at_end(ledger, period_from, period_to, as_of or now)
-    for _attempt in range(READ_AGAIN):
+
+    def read(outcome: Any) -> tuple[ComplianceReport, dict[str, list[int]], Integrity]:
         # The vault audited only once the ledger verified (it reads the events' read
         # models), and again with every read: (segment id, what is wrong) for footage
         # found gone and not recorded yet (a purge recorded meanwhile records it).
-        unrecorded_missing = vault_audit() if vault_audit is not None and as_of is None else ()
+        missing = vault_audit() if vault_audit is not None and as_of is None else ()
         integrity = _integrity(ledger, reader, outcome)
-        report, sources, read_to = _read(
-            ledger, who.name, period_from, period_to, now, as_of, integrity, unrecorded_missing,
+        report, sources = _read(
+            ledger, who.name, period_from, period_to, now, as_of, integrity, missing,
             overdue_at_end,
         )  # fmt: skip
-        # signed over the log as the read models were read: a request, viewing or refusal
-        # recorded meanwhile is under the checkpoint (``verified_since``)...
-        grown = verified_since(reader, outcome)
-        outcome = grown
-        # ... and, as the report is held to what the checkpoint signs (``verify-report
-        # --events``), anything recorded after the read models were read is read too
-        if as_of is not None or not _recorded_since(ledger, read_to):
-            break
-    else:
-        raise LedgerBusy(
-            attempts=READ_AGAIN,
-            detail="events kept being recorded while the report read its read models",
-        )
+        return report, sources, integrity
+
+    # Signed over the log as the read models were read (a request, viewing or refusal
+    # recorded meanwhile is under the checkpoint), and read again while the log grew under
+    # it (``read_verified``); as of a past time, what is recorded now is not the report's.
+    (report, sources, integrity), outcome = read_verified(
+        reader, outcome, read, settle=as_of is None
+    )
     if integrity.tree_size != outcome.tree_size:
         integrity = _integrity(ledger, reader, outcome)
     cp, note = sign_verified(outcome, origin=site.log_origin, signing_key=signing_key, now=now)
@@ -172,11 +167,6 @@ def compile_compliance_report(
     rows = report_rows(to_dict(report))
     report = dataclasses.replace(report, proofs=prove_rows(reader, cp, note, rows, sources))
     return report, note
-
-
-# Reads of the read models a report makes while viewings, refusals or requests keep being
-# recorded after each, before it gives up (``LedgerBusy``).
-READ_AGAIN = 5
 
 
 def _read(
@@ -189,11 +179,10 @@ def _read(
     integrity: Integrity,
     unrecorded_missing: Sequence[tuple[str, str]],
     overdue_at_end: int | None,
-) -> tuple[ComplianceReport, dict[str, list[int]], int]:
+) -> tuple[ComplianceReport, dict[str, list[int]]]:
     """The report built from the read models (as they were at ``as_of`` when given), every
     table it read checked against its seal (R29: a mismatch raises ReadModelTampered,
-    nothing is signed), its one-event rows' notification ids, and the log position the
-    read models had reached (the checked read's positions do not move while it reads)."""
+    nothing is signed), and its one-event rows' notification ids."""
     if as_of is None:
         views = open_views(ledger)
     else:
@@ -218,22 +207,10 @@ def _read(
                     overdue_at_end=overdue_at_end,
                 ),
                 _event_sources(v, zone, period_from, period_to),
-                min(v.positions().values(), default=0),
             ),
         )
     finally:
         views.close()
-
-
-def _recorded_since(ledger: Ledger, position: int) -> bool:
-    """Whether anything was recorded after log position ``position`` (the read models'
-    when read). The checkpoint is signed over the log as it has grown, and `verify-report
-    --events` holds the report to it: a viewing, refusal, camera or request recorded
-    meanwhile must be listed (the completeness checks), and an event about a subject a
-    row shows (a camera retired, an overdue segment purged by the sweep) must be what the
-    row says (red team, session 26: both failed honest reports). So the report reads
-    again whenever the log grew after its read."""
-    return (ledger.recorder.max_notification_id() or 0) > position
 
 
 def _integrity(ledger: Ledger, reader: Any, outcome: Any) -> Integrity:

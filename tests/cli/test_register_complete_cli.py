@@ -698,14 +698,14 @@ def test_a_report_made_while_the_log_grows_reads_again_and_verifies(
     so an honest report failed: a refusal left out, a camera's status or an overdue row
     that the events under the checkpoint contradict (session 26 and its red team). It
     reads again, and verifies."""
-    from projections import compliance
+    from ledger import integrity
     from tests.integration.test_compliance_report import build_library
 
     data = tmp_path / "data"
     with fast_kdf_while_building():
         sc = build_library(data)  # on CUSTODES_DATABASE_URL's database when it is set
     key = _key(data, tmp_path)
-    real = compliance.verified_since
+    real = integrity.verified_since
     calls = []
 
     def recorded_meanwhile(reader: Any, outcome: Any, **kw: Any) -> Any:
@@ -720,7 +720,7 @@ def test_a_report_made_while_the_log_grows_reads_again_and_verifies(
         calls.append(outcome.tree_size)
         return real(reader, outcome, **kw)
 
-    monkeypatch.setattr(compliance, "verified_since", recorded_meanwhile)
+    monkeypatch.setattr(integrity, "verified_since", recorded_meanwhile)
     out = tmp_path / "report.json"
     run(data, "report", "compliance", "--from", "2026-11-01", "--to", "2026-11-08",
         "--format", "json", "--out", str(out), "--as", D, now=LATER)  # fmt: skip
