@@ -624,31 +624,6 @@ def test_a_compliance_report_listing_a_refusal_of_another_period_fails_with_the_
     assert f"they list event #{nid}, which its period does not hold" in said, said
 
 
-def _as_format_1(data: Path, doc: dict[str, Any]) -> dict[str, Any]:
-    """The report's proofs as a report of format 1 carries them: an inclusion path per
-    entry, for the disclosure and camera rows only (as test_verify_report_cli's)."""
-    from ledger.checkpoint import parse_unverified
-    from ledger.integrity import open_chain, prove
-
-    proofs = doc["proofs"]
-    note = proofs["checkpoint"]
-    cp = parse_unverified(note)
-    reader = open_chain(DataDir.open(data))
-    by_position = {e["position"]: e for e in proofs["entries"]}
-    rows = []
-    for row in proofs["rows"]:
-        if row["table"] in ("disclosures", "cameras"):
-            entries = []
-            for at in row["positions"]:
-                entry = dict(by_position[at])
-                path = prove(reader, entry["notification_id"], cp, note).to_json()
-                entries.append({**entry, "inclusion_path": path["inclusion_path"]})
-            rows.append({**row, "entries": entries})
-    doc["proofs"] = {"format": "custodes-report-proofs/1", "checkpoint": note,
-                     "tree_size": proofs["tree_size"], "root": proofs["root"], "rows": rows}  # fmt: skip
-    return doc
-
-
 def test_a_report_rewritten_as_format_1_still_lists_every_viewing(  # type: ignore[no-untyped-def]
     town, tmp_path: Path
 ) -> None:
@@ -658,7 +633,9 @@ def test_a_report_rewritten_as_format_1_still_lists_every_viewing(  # type: igno
     by what they state; an honest one still verifies."""
     data, _sc, _later = town
     key = _key(data, tmp_path)
-    doc = _as_format_1(data, _honest_report(data, tmp_path, key))
+    from tests.cli.test_verify_report_cli import as_format_1
+
+    doc = as_format_1(data, _honest_report(data, tmp_path, key))
     honest = _recorded_as_issued(data, json.loads(json.dumps(doc)), tmp_path / "v1.json")
     _verify(data, honest, key, "--events")
     doc["access"]["viewings"].pop(0)

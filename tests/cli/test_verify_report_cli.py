@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from tests.cli.test_reports_cli import PERIOD, D, compliance, run
 from tests.cli.test_reports_cli import world as world  # noqa: F401 - the scenario
@@ -360,17 +361,13 @@ def test_the_header_and_integrity_block_are_bound(world, tmp_path: Path) -> None
         assert "not a compliance report" in said or "not a report" in said, said
 
 
-def test_a_report_of_format_1_still_verifies(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Reports handed out before format 2 carry an inclusion path per entry, for the
-    disclosure and camera rows only: verify-report still checks them."""
+def as_format_1(data: Path, doc: dict[str, Any]) -> dict[str, Any]:
+    """The report's proofs as a report of format 1 carries them: an inclusion path per
+    entry, for the disclosure and camera rows only."""
     from ledger.checkpoint import parse_unverified
     from ledger.datadir import DataDir
     from ledger.integrity import open_chain, prove
 
-    data, _sc = world
-    out = tmp_path / "report.json"
-    compliance(data, "json", out)
-    doc = json.loads(out.read_text())
     proofs = doc["proofs"]
     note = proofs["checkpoint"]
     cp = parse_unverified(note)
@@ -393,6 +390,17 @@ def test_a_report_of_format_1_still_verifies(world, tmp_path: Path) -> None:  # 
         "root": proofs["root"],
         "rows": rows,
     }
+    return doc
+
+
+def test_a_report_of_format_1_still_verifies(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Reports handed out before format 2 carry an inclusion path per entry, for the
+    disclosure and camera rows only: verify-report still checks them."""
+    data, _sc = world
+    out = tmp_path / "report.json"
+    compliance(data, "json", out)
+    doc = as_format_1(data, json.loads(out.read_text()))
+    rows = doc["proofs"]["rows"]
     old = tmp_path / "format1.json"
     old.write_text(json.dumps(doc))
     key = _public_key(data, tmp_path)
