@@ -664,6 +664,31 @@ def _overdue_purged(other: Any, sc: Scenario) -> None:
     )  # fmt: skip
 
 
+def _recorded_meanwhile(monkeypatch: pytest.MonkeyPatch, data: Path, act: Any) -> list[int]:
+    """``act(ledger)`` done once, by someone else on another ledger at ``LATER``, the first
+    time a report verifies the log again after its read (``verified_since``): between its
+    read and its checkpoint. Returns the tree sizes each such verification started from."""
+    from ledger import integrity
+
+    real = integrity.verified_since
+    calls: list[int] = []
+
+    def meanwhile(reader: Any, outcome: Any, **kw: Any) -> Any:
+        if not calls:
+            other = open_test_ledger(
+                DataDir.open(data), clock=ManualClock(datetime.fromisoformat(LATER))
+            )
+            try:
+                act(other)
+            finally:
+                other.close()
+        calls.append(outcome.tree_size)
+        return real(reader, outcome, **kw)
+
+    monkeypatch.setattr(integrity, "verified_since", meanwhile)
+    return calls
+
+
 @pytest.mark.parametrize("meanwhile", [_refused_at_the_desk, _camera_retired, _overdue_purged])
 def test_a_report_made_while_the_log_grows_reads_again_and_verifies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, meanwhile: Any
@@ -675,29 +700,13 @@ def test_a_report_made_while_the_log_grows_reads_again_and_verifies(
     so an honest report failed: a refusal left out, a camera's status or an overdue row
     that the events under the checkpoint contradict (session 26 and its red team). It
     reads again, and verifies."""
-    from ledger import integrity
     from tests.integration.test_compliance_report import build_library
 
     data = tmp_path / "data"
     with fast_kdf_while_building():
         sc = build_library(data)  # on CUSTODES_DATABASE_URL's database when it is set
     key = _key(data, tmp_path)
-    real = integrity.verified_since
-    calls = []
-
-    def recorded_meanwhile(reader: Any, outcome: Any, **kw: Any) -> Any:
-        if not calls:  # the first time only: someone else, at that moment
-            other = open_test_ledger(
-                DataDir.open(data), clock=ManualClock(datetime.fromisoformat(LATER))
-            )
-            try:
-                meanwhile(other, sc)
-            finally:
-                other.close()
-        calls.append(outcome.tree_size)
-        return real(reader, outcome, **kw)
-
-    monkeypatch.setattr(integrity, "verified_since", recorded_meanwhile)
+    calls = _recorded_meanwhile(monkeypatch, data, lambda other: meanwhile(other, sc))
     out = tmp_path / "report.json"
     run(data, "report", "compliance", "--from", "2026-11-01", "--to", "2026-11-08",
         "--format", "json", "--out", str(out), "--as", D, now=LATER)  # fmt: skip
@@ -720,31 +729,17 @@ def test_a_request_opened_while_a_register_is_made_is_read_into_it(
     """The register's race (session 26): a request opened at the desk between the
     register's read and its checkpoint is under the checkpoint, so the register, which
     must list every request of what it covers, reads again and lists it."""
-    from ledger import integrity
     from tests.integration.test_compliance_report import build_library
 
     data = tmp_path / "data"
     with fast_kdf_while_building():
         build_library(data)  # on CUSTODES_DATABASE_URL's database when it is set
     key = _key(data, tmp_path)
-    real = integrity.verified_since
     opened: list[str] = []
-
-    def someone_opened_a_request_meanwhile(reader: Any, outcome: Any, **kw: Any) -> Any:
-        if not opened:  # the first time only
-            other = open_test_ledger(
-                DataDir.open(data), clock=ManualClock(datetime.fromisoformat(LATER))
-            )
-            try:
-                opened.append(other.open_request(
-                    requester_kind="public", requester="A neighbour", received_by=S,
-                    records=["registration"], description="who borrowed it", actor=S,
-                ))  # fmt: skip
-            finally:
-                other.close()
-        return real(reader, outcome, **kw)
-
-    monkeypatch.setattr(integrity, "verified_since", someone_opened_a_request_meanwhile)
+    _recorded_meanwhile(monkeypatch, data, lambda other: opened.append(other.open_request(
+        requester_kind="public", requester="A neighbour", received_by=S,
+        records=["registration"], description="who borrowed it", actor=S,
+    )))  # fmt: skip
     register = _issued(data, tmp_path)  # the whole register: every request
     assert opened and opened[0] in _refs(json.loads(register.read_text()))
     _verify(data, register, key, "--events")
