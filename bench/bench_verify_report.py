@@ -9,7 +9,9 @@ whole chain with its stored-tree audit, sign, build the report, prove every disc
 row: ``ledger.report_proofs.prove_rows``), the proofs alone, the JSON written, and
 ``verify_report_proofs`` on the JSON (what ``custodes verify-report`` does: one
 checkpoint signature, each row's entries, digests and inclusion paths), without and
-with the events key (decrypting and replaying each request). Medians of --repeat runs.
+with the events key (decrypting and replaying each request), and the state tables
+replayed from the log as ``verify-report --events`` makes them to compare (since session
+27). Medians of --repeat runs.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from ledger.checkpoint import parse_unverified  # noqa: E402
 from ledger.integrity import open_chain  # noqa: E402
 from ledger.report_proofs import EVENTS, prove_rows, report_rows, row_check, verify_report_proofs  # noqa: E402
 from projections.base import Views  # noqa: E402
-from projections.compliance import compile_compliance_report  # noqa: E402
+from projections.compliance import compile_compliance_report, replayed_state_rows  # noqa: E402
 from projections.registry import all_projections  # noqa: E402
 from projections.render_data import to_json  # noqa: E402
 
@@ -97,6 +99,17 @@ def main() -> None:
             ),
             args.repeat,
         )  # fmt: skip
+        # What --events adds for the report's state tables (footage held, overdue, the
+        # attention list): the report's read models replayed from the log under the
+        # checkpoint, then the report's own code (projections.compliance).
+        stop = ledger.chain_reader().entry(position=cp.size)[0]
+        states_s, states = median_s(
+            lambda: replayed_state_rows(
+                ledger, stop=stop, period_from=PERIOD[0], period_to=PERIOD[1],
+                now=cp.time, as_of=None,
+            ),
+            args.repeat,
+        )  # fmt: skip
         ledger.close()
         result = {
             "events": built["events"],
@@ -109,6 +122,8 @@ def main() -> None:
             "prove_rows_s": round(prove_s, 4),
             "verify_report_s": round(check_s, 4),
             "verify_report_with_events_s": round(events_s, 4),
+            "state_rows": {t: len(r) for t, r in states.items()},  # type: ignore[attr-defined]
+            "state_rows_replayed_s": round(states_s, 3),
             "python": platform.python_version(),
         }
         print(json.dumps(result, indent=2))

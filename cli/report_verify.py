@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -309,8 +310,9 @@ def _compliance_complete(
     report the board is given: its rows' proofs say what each row rests on, not which
     rows. So are its one-event rows, since session 26: every viewing, refused attempt and
     staff note of its period (``_events_complete``), and its cameras
-    (``_cameras_complete``). MerkleProofFailed (exit 3) naming a
-    request or event left out or one too many."""
+    (``_cameras_complete``); since session 27 its footage held, overdue footage and
+    attention list (``_state_complete``). MerkleProofFailed (exit 3) naming a
+    request, event or row left out or one too many."""
     from datetime import date
     from zoneinfo import ZoneInfo
 
@@ -349,6 +351,95 @@ def _compliance_complete(
     else:  # format 1: these rows carry no proofs; at least every one of them is there
         _events_complete(ledger, None, cp, as_of, start, end, rows=rows)
     _cameras_complete(ledger, rows, cp, as_of)
+    _state_complete(ledger, header, rows, cp, as_of, first, last)
+
+
+# STATE_TABLES in words, for the failure's message.
+_STATE_WORDS = {
+    "held": "footage held",
+    "overdue": "overdue footage",
+    "attention": "attention items",
+}
+
+
+def _state_complete(
+    ledger: Any,
+    header: dict[str, Any],
+    rows: list[Any],
+    cp: Any,
+    as_of: datetime | None,
+    first: Any,
+    last: Any,
+) -> None:
+    """A compliance report's footage held, overdue footage and attention list (states at
+    the report's time over every segment, request and hold, not one row per event)
+    against the same tables made from the ledger's events under its checkpoint (and
+    ``as_of``), replayed (``projections.compliance.replayed_state_rows``): row for row,
+    each once. Its time is its checkpoint's (the report signs its checkpoint at the time
+    it states it was generated), so it is under the library's signature. The attention
+    items the vault audit found while the report was written ("Found while ...") rest on
+    no event and are left out of both. Until session 27 a held or overdue segment taken
+    out of the report, the file recorded as issued, passed. MerkleProofFailed (exit 3)
+    naming each row left out, listed but not made by the events, or different."""
+    from ledger.integrity import MerkleProofFailed
+    from ledger.report_proofs import COMPLIANCE_TABLES, stated_time
+    from projections.compliance import STATE_TABLES, replayed_state_rows, replays
+
+    generated = stated_time(header.get("generated_at"), "generated_at")
+    if generated != cp.time:
+        raise MerkleProofFailed(
+            f"the report says it was generated at {header.get('generated_at')}, its "
+            f"checkpoint was signed at {iso_utc(cp.time)}: a report signs its checkpoint "
+            "at the time it was generated"
+        )
+    stop = ledger.chain_reader().entry(position=cp.size)[0]
+    label = "Replaying the report's held, overdue and attention rows from the log"
+    length = stop * replays(ledger, last, cp.time, as_of)
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        truth = replayed_state_rows(
+            ledger, stop=stop, period_from=first, period_to=last, now=cp.time, as_of=as_of,
+            progress=bar.update,
+        )  # fmt: skip
+    for table in STATE_TABLES:
+        ref = COMPLIANCE_TABLES[table][1]
+        listed = [row for (t, _r), row in rows if t == table and not _vault_finding(table, row)]
+        made = [json.loads(json.dumps(row, default=str)) for row in truth[table]]
+        problem = _rows_problem(listed, made, ref)
+        if problem is not None:
+            raise MerkleProofFailed(
+                f"the report's {_STATE_WORDS[table]} are not what the ledger's events make at "
+                f"its time: {problem}"
+            )
+
+
+def _vault_finding(table: str, row: dict[str, Any]) -> bool:
+    """An attention item of footage the vault audit found gone while the report was
+    written, not recorded (``projections.attention``): it rests on no event."""
+    return table == "attention" and str(row.get("text", "")).startswith("Found while")
+
+
+def _rows_problem(listed: list[dict[str, Any]], made: list[dict[str, Any]], ref: Any) -> str | None:
+    """What differs between a report's rows and the rows the events make: by reference
+    (``COMPLIANCE_TABLES``), each as many times, then each row whole."""
+    from collections import Counter
+
+    said = []
+    have, want = Counter(ref(r) for r in listed), Counter(ref(r) for r in made)
+    if missing := sorted((want - have).elements()):
+        said.append(f"they leave out {', '.join(missing)}, which the events make")
+    if extra := sorted((have - want).elements()):
+        said.append(f"they list {', '.join(extra)}, which the events do not make")
+    if not said:
+
+        def key(r: dict[str, Any]) -> tuple[str, str]:
+            return ref(r), json.dumps(r, sort_keys=True)
+
+        for mine, theirs in zip(sorted(listed, key=key), sorted(made, key=key), strict=True):
+            if mine != theirs:
+                columns = sorted(k for k in {*mine, *theirs} if mine.get(k) != theirs.get(k))
+                said.append(f"row {ref(mine)} differs in {', '.join(columns)}")
+                break
+    return "; ".join(said) or None
 
 
 def _cameras_complete(ledger: Any, rows: list[Any], cp: Any, as_of: datetime | None) -> None:

@@ -30,7 +30,7 @@ from ledger.permissions import REPORT_ROLES
 from ledger.policy_versions import Timeline
 from ledger.report_proofs import prove_rows, report_rows
 from projections.access import AccessReport, access_report
-from projections.asof import views_as_of
+from projections.asof import TimeIndexProjection, views_as_of
 from projections.attention import needs_attention
 from projections.base import Projection, Views
 from projections.cameras import (
@@ -75,7 +75,7 @@ from projections.history import SubjectIndexProjection
 from projections.proof_sources import event_sources
 from projections.refusals import refused_attempts
 from projections.registry import all_projections, open_views, read_views
-from projections.render_data import to_dict
+from projections.render_data import plain, to_dict
 from projections.retention import (
     STATUSES,
     RetentionProjection,
@@ -276,6 +276,67 @@ def _set_aside(
     ]
 
 
+# The report's tables that are states computed over every segment, request and hold at
+# the report's time (not one row per event): what ``replayed_state_rows`` recomputes.
+STATE_TABLES = ("held", "overdue", "attention")
+
+
+def replayed_state_rows(
+    ledger: Ledger,
+    *,
+    stop: int,
+    period_from: date,
+    period_to: date,
+    now: datetime,
+    as_of: datetime | None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """The compliance report's footage held, overdue and attention rows (``STATE_TABLES``)
+    as the ledger's events up to notification ``stop`` (and recorded by ``as_of``) make
+    them at ``as_of or now``: the read models they are made from replayed in memory from
+    the log, not the kept ones (the library holds the seal key, so a read model changed
+    and sealed again would agree with a report made from it), then the report's own code
+    (``_states``). For ``verify-report --events``: a held segment or overdue one left out
+    of the board's report, the file recorded as issued, is found by comparing with these.
+    The log is read once, or twice when ``replays(...)`` says so (``progress``: the
+    notifications read, as they are)."""
+    ref = as_of or now
+    start, end = sitetime.days(period_from, period_to, ledger.site().zone)
+    overdue_at_end = None
+    if replays(ledger, period_to, now, as_of) == 2:  # as ``_overdue_at_end`` counts them
+        views = Views(ledger, [RetentionProjection()], as_of=end)
+        try:
+            views.catch_up(stop=stop, progress=progress)
+            overdue_at_end = _count_overdue(views, end)
+        finally:
+            views.close()
+    views = Views(ledger, state_projections(), as_of=as_of, scratch=as_of is None)
+    try:
+        views.catch_up(stop=stop, progress=progress)
+        with views.connect() as conn:
+            viewed = {v.segment_id for v in access_report(conn, start, end).viewings}
+            retention, attention = _states(
+                ledger, conn, start, end, ref, viewed, overdue_at_end
+            )  # fmt: skip
+    finally:
+        views.close()
+    made = {"held": retention.held, "overdue": retention.overdue, "attention": attention}
+    return {table: plain(made[table]) for table in STATE_TABLES}
+
+
+def replays(ledger: Ledger, period_to: date, now: datetime, as_of: datetime | None) -> int:
+    """How many times ``replayed_state_rows`` reads the log: twice when the report's time
+    is after its period (the overdue at the period's end are counted as of then)."""
+    _start, end = sitetime.days(period_to, period_to, ledger.site().zone)
+    return 2 if (as_of or now) > end else 1
+
+
+def state_projections() -> list[Projection]:
+    """The read models ``_states`` reads: every one the report reads but the time index
+    (which reads every event, the others only their kinds)."""
+    return [p for p in report_projections() if not isinstance(p, TimeIndexProjection)]
+
+
 def build_compliance_report(
     ledger: Ledger,
     views: Views,
@@ -301,18 +362,14 @@ def build_compliance_report(
     if checkpoint_note is not None:
         integrity = dataclasses.replace(integrity, checkpoint=checkpoint_note)
     with views.connect() as conn:
-        register = disclosures(conn)
         in_period = disclosures(conn, start, end, set_aside=ledger.set_aside_spans(until=ref))
         refusals = refused_attempts(conn, start, end)
         acting = acting_lookup(ledger)
         access = _access(conn, start, end, acting)
-        retention = _retention(
-            conn, start, end, ref, viewed={v.segment_id for v in access.viewings}
-        )
-        retention = dataclasses.replace(
-            retention,
-            counts=dataclasses.replace(retention.counts, overdue_at_period_end=overdue_at_end),
-        )
+        retention, attention = _states(
+            ledger, conn, start, end, ref, {v.segment_id for v in access.viewings},
+            overdue_at_end, unrecorded_missing,
+        )  # fmt: skip
         report = ComplianceReport(
             header=ReportHeader(
                 library=site.library,
@@ -323,18 +380,7 @@ def build_compliance_report(
                 as_of=as_of,
                 generated_by=generated_by,
             ),
-            attention=tuple(
-                needs_attention(
-                    conn,
-                    register,
-                    retention,
-                    ref,
-                    zone,
-                    unrecorded_missing,
-                    corrections=_corrections(site, start, min(end, ref)),
-                    set_aside=_set_aside(ledger, site, start, end, ref),
-                )  # fmt: skip
-            ),
+            attention=attention,
             integrity=integrity,
             cameras=_cameras(conn, start, end, ref),
             retention=retention,
@@ -346,6 +392,34 @@ def build_compliance_report(
             ),
         )
     return report
+
+
+def _states(
+    ledger: Ledger,
+    conn: Connection,
+    start: datetime,
+    end: datetime,
+    ref: datetime,
+    viewed: set[str],
+    overdue_at_end: int | None,
+    unrecorded_missing: Sequence[tuple[str, str]] = (),
+) -> tuple[Retention, tuple[AttentionItem, ...]]:
+    """The report's retention (footage held and overdue among it) and attention list:
+    states at ``ref`` over every segment, request and hold (``STATE_TABLES``), from the
+    retention, access, disclosure and camera read models. ``viewed``: the segments viewed
+    in the period, listed with their retention too."""
+    site = ledger.site()
+    retention = _retention(conn, start, end, ref, viewed=viewed)
+    retention = dataclasses.replace(
+        retention,
+        counts=dataclasses.replace(retention.counts, overdue_at_period_end=overdue_at_end),
+    )
+    attention = needs_attention(
+        conn, disclosures(conn), retention, ref, site.zone, unrecorded_missing,
+        corrections=_corrections(site, start, min(end, ref)),
+        set_aside=_set_aside(ledger, site, start, end, ref),
+    )  # fmt: skip
+    return retention, tuple(attention)
 
 
 def _policy(

@@ -25,22 +25,24 @@ from ledger.text import csv_cell
 from projections.compliance_model import ComplianceReport, OutputNotWritable, write_atomically
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A report's value as its JSON holds it: times in UTC, dates ISO, dataclasses as
+    objects of their fields."""
     if isinstance(value, datetime):
         return sitetime.iso_utc(value)
     if isinstance(value, date):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     return value
 
 
 def to_dict(report: ComplianceReport) -> dict[str, Any]:
-    return _plain(report)  # type: ignore[no-any-return]
+    return plain(report)  # type: ignore[no-any-return]
 
 
 def to_json(report: ComplianceReport) -> str:

@@ -867,3 +867,81 @@ def test_a_report_made_while_a_request_is_opened_verifies(
     key = _key(data, tmp_path)
     _verify(data, out, key)
     _verify(data, out, key, "--events")
+
+
+def _without_state_row(doc: dict[str, Any], table: str) -> tuple[dict[str, Any], str]:
+    """A compliance report's JSON with the first row of state ``table`` (footage held or
+    overdue, an attention item other than the vault's findings, which rest on no event)
+    and its proof taken out (the other rows' proofs stand); and that row's reference."""
+    from ledger.report_proofs import COMPLIANCE_TABLES, report_rows
+
+    rows = report_rows(doc)
+    first = next(i for i, ((t, _ref), _row) in enumerate(rows) if t == table)
+    at = next(
+        i
+        for i, ((t, _ref), row) in enumerate(rows)
+        if t == table and not str(row.get("text", "")).startswith("Found while")
+    )
+    doc["proofs"]["rows"].pop(at)
+    path, ref = COMPLIANCE_TABLES[table]
+    section = doc
+    for part in path[:-1]:
+        section = section[part]
+    return doc, ref(section[path[-1]].pop(at - first))
+
+
+@pytest.mark.parametrize(
+    ("table", "words"),
+    [("held", "footage held"), ("overdue", "overdue footage"), ("attention", "attention items")],
+)
+def test_a_compliance_report_with_a_state_row_left_out_fails_with_the_ledger(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path, table: str, words: str
+) -> None:
+    """Session 27: the footage held, the overdue footage and the attention list are states
+    at the report's time over every segment, request and hold, not one row per event, and
+    nothing said which rows they must hold: a segment kept by a flag, or one overdue,
+    taken out of the report the library issues (its row and proof removed, the file
+    recorded as issued) passed. With the ledger, they must be the rows the events under
+    its checkpoint make, replayed."""
+    data, _sc, _later = town
+    key = _key(data, tmp_path)
+    doc = _honest_report(data, tmp_path, key)
+    assert doc["retention"]["held"] and doc["retention"]["overdue"] and doc["attention"]
+    doc, left_out = _without_state_row(doc, table)
+    doctored = _recorded_as_issued(data, doc, tmp_path / "doctored.json")
+    _verify(data, doctored, key)  # every remaining row is proven: without the ledger, OK
+    said = _verify(data, doctored, key, "--events", code=3).stderr
+    assert f"the report's {words} are not what the ledger's events make at its time" in said
+    assert f"they leave out {left_out}, which the events make" in said, said
+
+
+def test_a_compliance_report_with_a_state_row_changed_fails_with_the_ledger(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path
+) -> None:
+    """An overdue segment shown a week less overdue (its row's proof rests on the segment's
+    events, which say nothing of the report's time) passes without the ledger; with it,
+    the row is not the one the events make."""
+    data, _sc, _later = town
+    key = _key(data, tmp_path)
+    doc = _honest_report(data, tmp_path, key)
+    row = doc["retention"]["overdue"][0]
+    row["days_overdue"] -= 7
+    doctored = _recorded_as_issued(data, doc, tmp_path / "doctored.json")
+    _verify(data, doctored, key)
+    said = _verify(data, doctored, key, "--events", code=3).stderr
+    assert f"row {row['segment_id']} differs in days_overdue" in said, said
+
+
+def test_a_compliance_report_stating_another_time_than_its_checkpoint_fails(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path
+) -> None:
+    """The report's states are as of its time, which it signs as its checkpoint's: a report
+    saying it was generated a day earlier (so fewer segments overdue) fails with the
+    ledger."""
+    data, _sc, _later = town
+    key = _key(data, tmp_path)
+    doc = _honest_report(data, tmp_path, key)
+    doc["header"]["generated_at"] = "2026-11-07T18:00:00Z"
+    doctored = _recorded_as_issued(data, doc, tmp_path / "doctored.json")
+    said = _verify(data, doctored, key, "--events", code=3).stderr
+    assert "the report says it was generated at 2026-11-07T18:00:00Z, its checkpoint" in said
