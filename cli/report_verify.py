@@ -393,6 +393,7 @@ def _state_complete(
             "at the time it was generated"
         )
     stop = ledger.chain_reader().entry(position=cp.size)[0]
+    _signed_after_its_log(ledger, cp, stop)
     label = "Replaying the report's held, overdue and attention rows from the log"
     length = stop * replays(ledger, last, cp.time, as_of)
     with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
@@ -410,6 +411,27 @@ def _state_complete(
                 f"the report's {_STATE_WORDS[table]} are not what the ledger's events make at "
                 f"its time: {problem}"
             )
+
+
+def _signed_after_its_log(ledger: Any, cp: Any, stop: int) -> None:
+    """A checkpoint is signed after the last act it holds was recorded (at the latest,
+    ``recorded_by``: an act a clock correction set aside counts by the correction's
+    time). The library holds the signing key, so it could sign one dated a day earlier
+    over the same log, and a report of that time would show fewer segments overdue.
+    MerkleProofFailed (exit 3) when it is dated before that act, beyond the clock's
+    tolerance."""
+    from ledger.clock_commands import recorded_by
+    from ledger.integrity import MerkleProofFailed
+
+    recorded = ledger.chain_reader().act_time_of(cp.size)
+    if recorded is None:
+        return
+    latest = recorded_by(ledger.set_aside_spans(), stop, recorded)
+    if cp.time < latest - CLOCK_TOLERANCE:
+        raise MerkleProofFailed(
+            f"the report's checkpoint is dated {iso_utc(cp.time)}, before the last act it "
+            f"holds was recorded ({iso_utc(latest)}): it was not signed when it says"
+        )
 
 
 def _vault_finding(table: str, row: dict[str, Any]) -> bool:

@@ -945,3 +945,53 @@ def test_a_compliance_report_stating_another_time_than_its_checkpoint_fails(  # 
     doctored = _recorded_as_issued(data, doc, tmp_path / "doctored.json")
     said = _verify(data, doctored, key, "--events", code=3).stderr
     assert "the report says it was generated at 2026-11-07T18:00:00Z, its checkpoint" in said
+
+
+def test_a_compliance_report_signed_again_with_an_earlier_time_fails(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path
+) -> None:
+    """The library holds the signing key: its checkpoint signed again over the same log
+    with a time two days earlier (before the log's last act), the report's time set to
+    match (fewer segments overdue then) and every row proven again, the file recorded as
+    issued. Its proofs hold without the ledger; with it, the checkpoint is dated before
+    the last act it holds."""
+    import dataclasses
+    from datetime import date
+
+    from ledger.checkpoint import parse_unverified, sign_checkpoint
+    from ledger.integrity import open_chain
+    from ledger.report_proofs import EVENTS, prove_rows, report_rows
+    from ledger.sitetime import iso_utc
+    from projections.compliance import replayed_state_rows
+
+    data, _sc, _later = town
+    key = _key(data, tmp_path)
+    doc = _honest_report(data, tmp_path, key)
+    cp = parse_unverified(doc["proofs"]["checkpoint"])
+    entries = {e["position"]: e for e in doc["proofs"]["entries"]}
+    sources: dict[str, list[int]] = {t: [] for t in EVENTS}
+    for proof in doc["proofs"]["rows"]:
+        if proof["table"] in EVENTS:
+            sources[proof["table"]].append(int(entries[proof["positions"][0]]["notification_id"]))
+    datadir = DataDir.open(data)
+    earlier = dataclasses.replace(cp, time=cp.time - timedelta(days=2))
+    note = sign_checkpoint(earlier, datadir.signing_key(None), cp.origin)
+    doc["header"]["generated_at"] = iso_utc(earlier.time)
+    ledger = open_test_ledger(datadir, clock=ManualClock(datetime.fromisoformat(LATER)))
+    try:  # the states as the events make them then, as a report made then lists them
+        then = replayed_state_rows(
+            ledger, stop=ledger.chain_reader().entry(position=cp.size)[0],
+            period_from=date(2026, 11, 1), period_to=date(2026, 11, 5), now=earlier.time,
+            as_of=None,
+        )  # fmt: skip
+    finally:
+        ledger.close()
+    assert len(then["attention"]) < len(doc["attention"])  # fewer overdue, say
+    doc["retention"]["held"], doc["retention"]["overdue"] = then["held"], then["overdue"]
+    doc["attention"] = then["attention"]
+    doc["integrity"]["checkpoint"] = note
+    doc["proofs"] = prove_rows(open_chain(datadir), earlier, note, report_rows(doc), sources)
+    doctored = _recorded_as_issued(data, doc, tmp_path / "doctored.json")
+    _verify(data, doctored, key)
+    said = _verify(data, doctored, key, "--events", code=3).stderr
+    assert f"the report's checkpoint is dated {iso_utc(earlier.time)}, before the last act" in said
