@@ -995,3 +995,23 @@ def test_a_compliance_report_signed_again_with_an_earlier_time_fails(  # type: i
     _verify(data, doctored, key)
     said = _verify(data, doctored, key, "--events", code=3).stderr
     assert f"the report's checkpoint is dated {iso_utc(earlier.time)}, before the last act" in said
+
+
+def test_an_honest_report_as_of_a_time_after_its_period_verifies_its_states(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path
+) -> None:
+    """A report as of a day after its period (the overdue at the period's end counted as of
+    then, the states as of the report's `as_of`): the states made again from the events
+    recorded by then are its rows, so it verifies; one taken out fails."""
+    data, _sc, _later = town
+    key = _key(data, tmp_path)
+    out = tmp_path / "then.json"
+    run(data, "report", "compliance", *PERIOD, "--as-of", "2026-11-07T12:00:00Z",
+        "--format", "json", "--out", str(out), "--as", D, now=LATER)  # fmt: skip
+    _verify(data, out, key, "--events")
+    doc = json.loads(out.read_text())
+    assert any(r["subject_id"] == "retention at period end" for r in doc["attention"])
+    doc, left_out = _without_state_row(doc, "attention")
+    doctored = _recorded_as_issued(data, doc, tmp_path / "doctored.json")
+    said = _verify(data, doctored, key, "--events", code=3).stderr
+    assert f"they leave out {left_out}, which the events make" in said, said
