@@ -383,7 +383,7 @@ def _state_complete(
     naming each row left out, listed but not made by the events, or different."""
     from ledger.integrity import MerkleProofFailed
     from ledger.report_proofs import COMPLIANCE_TABLES, stated_time
-    from projections.compliance import STATE_TABLES, replayed_state_rows, replays
+    from projections.compliance import STATE_TABLES, replayed_state_rows
 
     generated = stated_time(header.get("generated_at"), "generated_at")
     if generated != cp.time:
@@ -395,8 +395,7 @@ def _state_complete(
     stop = ledger.chain_reader().entry(position=cp.size)[0]
     _signed_after_its_log(ledger, cp, stop)
     label = "Replaying the report's held, overdue and attention rows from the log"
-    length = stop * replays(ledger, last, cp.time, as_of)
-    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+    with click.progressbar(length=stop, label=label, file=sys.stderr) as bar:
         truth = replayed_state_rows(
             ledger, stop=stop, period_from=first, period_to=last, now=cp.time, as_of=as_of,
             progress=bar.update,

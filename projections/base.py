@@ -1301,35 +1301,13 @@ class Views:
         stop: int | None = None,
     ) -> int:
         """Apply every event not yet seen; returns how many notifications were read."""
-        if self.outdated:
-            raise ReadModelsOutdated(self.outdated)
-        if self.sealed:
-            self._take_scratch_files()
-        positions = self.positions()
-        if not positions:
-            return 0
-        read = 0
-        # Events of a kind no projection here reads are not decrypted (an as-of replay of
-        # a few read models reads the whole log); a projection of every kind reads all.
-        kinds = [p.kinds for p in self.projections]
-        wanted = frozenset().union(*kinds) if all(kinds) else None
-        while True:
-            start = min(positions.values()) + 1
-            # Read first (the ledger's own transaction ends), then write the views.
-            notifications = self.ledger.recorder.select_notifications(start, PAGE, stop=stop)
-            if not notifications:
-                return read
-            events = [
-                (n.id, self.ledger.mapper.to_domain_event(n))
-                for n in notifications
-                if wanted is None or _class_name(n.topic) in wanted
-            ]
-            if self.as_of is not None:
-                events = [(i, e) for i, e in events if self._recorded_by(i, e) <= self.as_of]
-            positions = self._commit(events, notifications[-1].id, positions)
-            read += len(notifications)
-            if progress is not None:
-                progress(len(notifications))
+        return catch_up_together([self], progress=progress, stop=stop)
+
+    def _mine(self, events: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+        """A page's events these views read: as of a past time, those recorded by then."""
+        if self.as_of is None:
+            return events
+        return [(i, e) for i, e in events if self._recorded_by(i, e) <= self.as_of]
 
     def _recorded_by(self, notification_id: int, event: Any) -> datetime:
         """When an event was recorded at the latest (``ledger.clock_commands.recorded_by``)."""
@@ -1754,6 +1732,49 @@ class Views:
         if self.reads is None:
             return conn
         return ReadRecorder(conn, self.reads, self.ranges, self)  # type: ignore[return-value]
+
+
+def catch_up_together(
+    views: Sequence[Views],
+    *,
+    progress: Callable[[int], None] | None = None,
+    stop: int | None = None,
+) -> int:
+    """Views of one ledger caught up (``Views.catch_up``) from one read of its log: each
+    page read and decoded once, then applied to each (as of its own time, from its own
+    positions). Returns how many notifications were read."""
+    tracked = []
+    for v in views:
+        if v.outdated:
+            raise ReadModelsOutdated(v.outdated)
+        if v.sealed:
+            v._take_scratch_files()
+        tracked.append(v.positions())
+    if not any(tracked):
+        return 0
+    ledger = views[0].ledger
+    read = 0
+    # Events of a kind no projection here reads are not decrypted (an as-of replay of
+    # a few read models reads the whole log); a projection of every kind reads all.
+    kinds = [p.kinds for v in views for p in v.projections]
+    wanted = frozenset().union(*kinds) if all(kinds) else None
+    while True:
+        start = min(min(p.values()) for p in tracked if p) + 1
+        # Read first (the ledger's own transaction ends), then write the views.
+        notifications = ledger.recorder.select_notifications(start, PAGE, stop=stop)
+        if not notifications:
+            return read
+        events = [
+            (n.id, ledger.mapper.to_domain_event(n))
+            for n in notifications
+            if wanted is None or _class_name(n.topic) in wanted
+        ]
+        for k, v in enumerate(views):
+            if tracked[k]:
+                tracked[k] = v._commit(v._mine(events), notifications[-1].id, tracked[k])
+        read += len(notifications)
+        if progress is not None:
+            progress(len(notifications))
 
 
 _worker_mapper: Any = None

@@ -32,7 +32,7 @@ from ledger.report_proofs import prove_rows, report_rows
 from projections.access import AccessReport, access_report
 from projections.asof import TimeIndexProjection, views_as_of
 from projections.attention import needs_attention
-from projections.base import Projection, Views
+from projections.base import Projection, Views, catch_up_together
 from projections.cameras import (
     authority_text,
     camera_records,
@@ -298,21 +298,15 @@ def replayed_state_rows(
     and sealed again would agree with a report made from it), then the report's own code
     (``_states``). For ``verify-report --events``: a held segment or overdue one left out
     of the board's report, the file recorded as issued, is found by comparing with these.
-    The log is read once, or twice when ``replays(...)`` says so (``progress``: the
-    notifications read, as they are)."""
+    The log is read once (``progress``: the notifications read, as they are)."""
     ref = as_of or now
     start, end = sitetime.days(period_from, period_to, ledger.site().zone)
-    overdue_at_end = None
-    if replays(ledger, period_to, now, as_of) == 2:  # as ``_overdue_at_end`` counts them
-        views = Views(ledger, [RetentionProjection()], as_of=end)
-        try:
-            views.catch_up(stop=stop, progress=progress)
-            overdue_at_end = _count_overdue(views, end)
-        finally:
-            views.close()
     views = Views(ledger, state_projections(), as_of=as_of, scratch=as_of is None)
+    # as ``_overdue_at_end`` counts them: from the events recorded by the period's end
+    at_end = Views(ledger, [RetentionProjection()], as_of=end) if ref > end else None
     try:
-        views.catch_up(stop=stop, progress=progress)
+        catch_up_together([views, *([at_end] if at_end else [])], stop=stop, progress=progress)
+        overdue_at_end = None if at_end is None else _count_overdue(at_end, end)
         with views.connect() as conn:
             viewed = {v.segment_id for v in access_report(conn, start, end).viewings}
             retention, attention = _states(
@@ -320,15 +314,10 @@ def replayed_state_rows(
             )  # fmt: skip
     finally:
         views.close()
+        if at_end is not None:
+            at_end.close()
     made = {"held": retention.held, "overdue": retention.overdue, "attention": attention}
     return {table: plain(made[table]) for table in STATE_TABLES}
-
-
-def replays(ledger: Ledger, period_to: date, now: datetime, as_of: datetime | None) -> int:
-    """How many times ``replayed_state_rows`` reads the log: twice when the report's time
-    is after its period (the overdue at the period's end are counted as of then)."""
-    _start, end = sitetime.days(period_to, period_to, ledger.site().zone)
-    return 2 if (as_of or now) > end else 1
 
 
 def state_projections() -> list[Projection]:
