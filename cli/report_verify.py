@@ -223,6 +223,13 @@ def verify_report(
                 f"The file is the report {issued['by']} issued at {issued['at']} for {period} "
                 "(its SHA-256 is recorded in the ledger): its header and totals are covered too"
             )
+            echo(
+                "It leaves nothing out: its disclosures, viewings, refused attempts, staff "
+                "notes and cameras are every one the ledger's events under its checkpoint "
+                "hold for its period, and its footage held, overdue footage and attention "
+                "list are the rows those events make at its time (what the vault audit found "
+                "while it was written aside)"
+            )
         else:
             echo(
                 f"It says it covers {period}, generated at {header.get('generated_at')}: the "
@@ -236,6 +243,7 @@ def verify_report(
             f"{counted(check.unproven, 'row')} "
             f"{'rests' if check.unproven == 1 else 'rest'} on no one subject of the log (a count over the "
             "period, such as purges made late) and carry no entries"
+            + ("; the events make them too" if issued is not None and "rows" not in data else "")
         )
     if extends is not None:
         echo(f"The report's checkpoint extends the one of {extends} entries you hold")

@@ -529,7 +529,9 @@ def _honest_report(data: Path, tmp_path: Path, key: Path) -> dict[str, Any]:
     out = tmp_path / "report.json"
     run(data, "report", "compliance", *PERIOD, "--format", "json", "--out", str(out),
         "--as", D, now=LATER)  # fmt: skip
-    _verify(data, out, key, "--events")  # honest: every row of its period is there
+    said = _verify(data, out, key, "--events").stdout  # honest: every row of its period
+    assert "It leaves nothing out: its disclosures, viewings, refused attempts" in said, said
+    assert "the events make them too" in said, said  # the counts over the period
     doc: dict[str, Any] = json.loads(out.read_text())
     return doc
 
