@@ -1017,3 +1017,17 @@ def test_an_honest_report_as_of_a_time_after_its_period_verifies_its_states(  # 
     doctored = _recorded_as_issued(data, doc, tmp_path / "doctored.json")
     said = _verify(data, doctored, key, "--events", code=3).stderr
     assert f"they leave out {left_out}, which the events make" in said, said
+
+
+def test_a_compliance_report_checked_with_the_ledger_says_it_is_complete_in_json(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path
+) -> None:
+    """`--json`: "complete" is true for a compliance report whose every table the ledger's
+    events make (with `--events`), null without the ledger (nothing to compare with)."""
+    data, _sc, _later = town
+    key = _key(data, tmp_path)
+    _honest_report(data, tmp_path, key)
+    out = tmp_path / "report.json"
+    checked = json.loads(_verify(data, out, key, "--events", "--json").stdout)
+    assert checked["complete"] is True and checked["issued"]["by"] == D
+    assert json.loads(_verify(data, out, key, "--json").stdout)["complete"] is None
