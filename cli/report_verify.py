@@ -168,7 +168,7 @@ def verify_report(
         issued = None
         if with_events:
             issued = _issued(click_ctx, raw, header, _cp, as_of)
-            _compliance_complete(click_ctx, header, rows, _cp, as_of, proofs)
+            _compliance_complete(click_ctx, data, rows, _cp, as_of, proofs)
     extends = None
     if consistency_file is not None:
         try:
@@ -306,7 +306,7 @@ def _corrections_held(ledger: Any, cp: Any, as_of: datetime | None) -> list[Any]
 
 def _compliance_complete(
     click_ctx: click.Context,
-    header: dict[str, Any],
+    data: dict[str, Any],
     rows: list[Any],
     cp: Any,
     as_of: datetime | None,
@@ -329,6 +329,7 @@ def _compliance_complete(
     from ledger.integrity import MerkleProofFailed
     from projections.disclosures import register_classes, replayed_register, requests_problem
 
+    header = _header(data)
     try:
         first = date.fromisoformat(str(header.get("period_from")))
         last = date.fromisoformat(str(header.get("period_to")))
@@ -360,7 +361,7 @@ def _compliance_complete(
     else:  # format 1: these rows carry no proofs; at least every one of them is there
         _events_complete(ledger, None, cp, as_of, start, end, rows=rows)
     _cameras_complete(ledger, rows, cp, as_of)
-    _state_complete(ledger, header, rows, cp, as_of, first, last)
+    _state_complete(ledger, header, rows, cp, as_of, first, last, data)
 
 
 # STATE_TABLES in words, for the failure's message.
@@ -379,17 +380,23 @@ def _state_complete(
     as_of: datetime | None,
     first: Any,
     last: Any,
+    data: dict[str, Any],
 ) -> None:
     """A compliance report's footage held, overdue footage and attention list (states at
-    the report's time over every segment, request and hold, not one row per event)
-    against the same tables made from the ledger's events under its checkpoint (and
-    ``as_of``), replayed (``projections.compliance.replayed_state_rows``): row for row,
-    each once. Its time is its checkpoint's (the report signs its checkpoint at the time
-    it states it was generated), so it is under the library's signature. The attention
-    items the vault audit found while the report was written ("Found while ...") rest on
-    no event and are left out of both. Until session 27 a held or overdue segment taken
-    out of the report, the file recorded as issued, passed. MerkleProofFailed (exit 3)
-    naming each row left out, listed but not made by the events, or different."""
+    the report's time over every segment, request and hold, not one row per event), and
+    the rest of its retention section (its counts, the segments listed, the timeline),
+    against the same made from the ledger's events under its checkpoint (and ``as_of``),
+    replayed (``projections.compliance.replayed_state_rows``). Its time is its
+    checkpoint's (the report signs its checkpoint at the time it states it was
+    generated), so it is under the library's signature. The rows must be the same, each
+    as many times; a held or overdue row, and the retention section, equal in every
+    column both have (a report of an earlier version may lack a column added since), an
+    attention item by its rule and subject (its wording changes between versions). The
+    attention items the vault audit found while the report was written ("Found while
+    ...") rest on no event and are left out of both. Until session 27 a held or overdue
+    segment taken out of the report, the file recorded as issued, passed.
+    MerkleProofFailed (exit 3) naming each row left out, listed but not made by the
+    events, or different."""
     from ledger.integrity import MerkleProofFailed
     from ledger.report_proofs import COMPLIANCE_TABLES, stated_time
     from projections.compliance import STATE_TABLES, replayed_state_rows
@@ -413,29 +420,64 @@ def _state_complete(
         ref = COMPLIANCE_TABLES[table][1]
         listed = [row for (t, _r), row in rows if t == table and not _vault_finding(table, row)]
         made = [json.loads(json.dumps(row, default=str)) for row in truth[table]]
-        problem = _rows_problem(listed, made, ref)
+        problem = _rows_problem(listed, made, ref, whole=table != "attention")
         if problem is not None:
             raise MerkleProofFailed(
                 f"the report's {_STATE_WORDS[table]} are not what the ledger's events make at "
                 f"its time: {problem}"
             )
+    section = data.get("retention")
+    said = (
+        {k: v for k, v in section.items() if k not in ("held", "overdue")}
+        if isinstance(section, dict)
+        else section
+    )
+    made_section = {k: v for k, v in truth["retention"].items() if k not in ("held", "overdue")}
+    where = _first_difference(said, json.loads(json.dumps(made_section, default=str)), "retention")
+    if where is not None:
+        raise MerkleProofFailed(
+            f"the report's retention section is not what the ledger's events make at its "
+            f"time: {where}"
+        )
+
+
+def _first_difference(said: Any, made: Any, path: str) -> str | None:
+    """Where a report's value first differs from the one the events make: objects in
+    the keys both have, lists item by item, anything else equal; None if nowhere."""
+    if isinstance(said, dict) and isinstance(made, dict):
+        for key in sorted(set(said) & set(made)):
+            where = _first_difference(said[key], made[key], f"{path}.{key}")
+            if where is not None:
+                return where
+        return None
+    if isinstance(said, list) and isinstance(made, list):
+        if len(said) != len(made):
+            return f"{path} lists {len(said)}, the events make {len(made)}"
+        for i, (a, b) in enumerate(zip(said, made, strict=True)):
+            where = _first_difference(a, b, f"{path}[{i}]")
+            if where is not None:
+                return where
+        return None
+    return None if said == made else f"{path} is {said!r}, the events make {made!r}"
 
 
 def _signed_after_its_log(ledger: Any, cp: Any, stop: int) -> None:
-    """A checkpoint is signed after the last act it holds was recorded (at the latest,
-    ``recorded_by``: an act a clock correction set aside counts by the correction's
-    time). The library holds the signing key, so it could sign one dated a day earlier
-    over the same log, and a report of that time would show fewer segments overdue.
-    MerkleProofFailed (exit 3) when it is dated before that act, beyond the clock's
-    tolerance."""
+    """A report's checkpoint is dated at most ``STALE_AFTER`` before the last act it
+    holds was recorded (at the latest, ``recorded_by``: an act a clock correction the
+    checkpoint holds set aside counts by the correction's time); the report dates it when
+    it starts reading, and reads what is recorded meanwhile. The library holds the signing
+    key, so it could sign one dated a day earlier over the same log, and a report of that
+    time would show fewer segments overdue. MerkleProofFailed (exit 3) otherwise."""
     from ledger.clock_commands import recorded_by
     from ledger.integrity import MerkleProofFailed
 
     recorded = ledger.chain_reader().act_time_of(cp.size)
     if recorded is None:
         return
-    latest = recorded_by(ledger.set_aside_spans(), stop, recorded)
-    if cp.time < latest - CLOCK_TOLERANCE:
+    # only the corrections the checkpoint holds (red team, session 27: one recorded after
+    # it, by a clock set back, set aside the acts its backdated checkpoint came before)
+    latest = recorded_by(ledger.set_aside_spans(held_by=stop), stop, recorded)
+    if cp.time < latest - STALE_AFTER:
         raise MerkleProofFailed(
             f"the report's checkpoint is dated {iso_utc(cp.time)}, before the last act it "
             f"holds was recorded ({iso_utc(latest)}): it was not signed when it says"
@@ -448,9 +490,12 @@ def _vault_finding(table: str, row: dict[str, Any]) -> bool:
     return table == "attention" and str(row.get("text", "")).startswith("Found while")
 
 
-def _rows_problem(listed: list[dict[str, Any]], made: list[dict[str, Any]], ref: Any) -> str | None:
+def _rows_problem(
+    listed: list[dict[str, Any]], made: list[dict[str, Any]], ref: Any, *, whole: bool
+) -> str | None:
     """What differs between a report's rows and the rows the events make: by reference
-    (``COMPLIANCE_TABLES``), each as many times, then each row whole."""
+    (``COMPLIANCE_TABLES``), each as many times, then (``whole``) each row in every
+    column both have (``_first_difference``)."""
     from collections import Counter
 
     said = []
@@ -459,14 +504,14 @@ def _rows_problem(listed: list[dict[str, Any]], made: list[dict[str, Any]], ref:
         said.append(f"they leave out {', '.join(missing)}, which the events make")
     if extra := sorted((have - want).elements()):
         said.append(f"they list {', '.join(extra)}, which the events do not make")
-    if not said:
+    if not said and whole:
 
         def key(r: dict[str, Any]) -> tuple[str, str]:
             return ref(r), json.dumps(r, sort_keys=True)
 
         for mine, theirs in zip(sorted(listed, key=key), sorted(made, key=key), strict=True):
-            if mine != theirs:
-                columns = sorted(k for k in {*mine, *theirs} if mine.get(k) != theirs.get(k))
+            columns = sorted(k for k in set(mine) & set(theirs) if mine[k] != theirs[k])
+            if columns:
                 said.append(f"row {ref(mine)} differs in {', '.join(columns)}")
                 break
     return "; ".join(said) or None
@@ -667,6 +712,15 @@ def _issued_in_time(
         raise MerkleProofFailed(
             "the report's issuance is not recorded after its checkpoint: it was not made "
             "from the log that checkpoint signed"
+        )
+    if not recorded - STALE_AFTER <= cp.time <= recorded + CLOCK_TOLERANCE:
+        # red team, session 27: a checkpoint signed again over the same log, dated in a
+        # quiet stretch weeks before the issuance, its report made as of then (deadlines
+        # not yet missed)
+        raise MerkleProofFailed(
+            f"the report's checkpoint is dated {iso_utc(cp.time)}, but the ledger records "
+            f"the report issued at {iso_utc(recorded)}: a report is issued within "
+            f"{int(STALE_AFTER.total_seconds() // 60)} minutes of signing its checkpoint"
         )
     for position, when in reader.acts_between(cp.size + 1, row[4] - 1):
         if when is not None and when < recorded - STALE_AFTER:

@@ -156,7 +156,6 @@ def report_compliance(
     from projections.compliance import compile_compliance_report, record_issued
     from projections.compliance_model import ReportError
 
-    now = ctx.now()
     when = parse_as_of(ctx, as_of)
     ledger = ctx.ledger()
     parse_period(ctx, first, last, when)
@@ -168,13 +167,17 @@ def report_compliance(
 
     try:
         _check_output(out, fmt, force)
+        key = ctx.datadir().signing_key(signing_passphrase(ctx))
+        # the report's time (its checkpoint's) once the passphrase is typed: the time it
+        # reads the log at, which verify-report holds its checkpoint and issuance to
+        now = ctx.now()
         report, note = compile_compliance_report(
             ledger,
             period_from=first,
             period_to=last,
             actor=actor,
             now=now,
-            signing_key=ctx.datadir().signing_key(signing_passphrase(ctx)),
+            signing_key=key,
             as_of=when,
             vault_audit=vault_audit,
         )

@@ -171,26 +171,33 @@ class ClockCommands(LedgerBase):
                 )
         return state.now
 
-    def clock_corrections_recorded(self, until: datetime | None = None) -> list[tuple[int, Any]]:
-        """Every clock correction recorded (by ``until``, when given), with its
-        notification id, oldest first; nothing of the log is read when the site records
-        none (the usual case)."""
+    def clock_corrections_recorded(
+        self, until: datetime | None = None, *, held_by: int | None = None
+    ) -> list[tuple[int, Any]]:
+        """Every clock correction recorded (by ``until``, when given; among the log's
+        events up to notification ``held_by``, when given: what a checkpoint holds), with
+        its notification id, oldest first; nothing of the log is read when the site
+        records none (the usual case)."""
         if not self.site().clock_corrections:
             return []
         return [
             (notification_id, event)
             for notification_id, event in self._numbered_events_seen(Site.ClockCorrected)
-            if until is None or event.timestamp <= until  # type: ignore[attr-defined]
+            if (until is None or event.timestamp <= until)  # type: ignore[attr-defined]
+            and (held_by is None or notification_id <= held_by)
         ]
 
-    def set_aside_spans(self, until: datetime | None = None) -> list[SetAsideSpan]:
-        """The acts each clock correction set aside (corrected by ``until``, when given),
-        oldest first, as notification ids: reads only the log's corrections and the
-        chain entries around the first act each sets aside, and nothing of the log when
-        the site records no correction (the usual case)."""
+    def set_aside_spans(
+        self, until: datetime | None = None, *, held_by: int | None = None
+    ) -> list[SetAsideSpan]:
+        """The acts each clock correction set aside (corrected by ``until``, when given;
+        among the events up to ``held_by``, when given), oldest first, as notification
+        ids: reads only the log's corrections and the chain entries around the first act
+        each sets aside, and nothing of the log when the site records no correction (the
+        usual case)."""
         reader = self.chain_reader()
         out: list[SetAsideSpan] = []
-        for notification_id, event in self.clock_corrections_recorded(until):
+        for notification_id, event in self.clock_corrections_recorded(until, held_by=held_by):
             c: Any = event
             first = reader.entry(position=c.from_position)
             before = reader.entry(position=c.from_position - 1)
@@ -219,15 +226,18 @@ class ClockCommands(LedgerBase):
         spans = self.set_aside_spans(until=as_of)
         return [(n, e) for n, e in found if recorded_by(spans, n, e.timestamp) <= as_of]
 
-    def set_aside_purges(self, until: datetime | None = None) -> list[SetAsidePurge]:
+    def set_aside_purges(
+        self, until: datetime | None = None, *, held_by: int | None = None
+    ) -> list[SetAsidePurge]:
         """Every footage purge among the acts a clock correction set aside (corrected by
-        ``until``, when given), oldest first: a sweep run by a clock set ahead destroyed
-        footage by that clock, and its purge's recorded time says nothing of when it did.
-        Reads only the log between each correction and the first act it sets aside."""
+        ``until``, when given; among the events up to ``held_by``, when given), oldest
+        first: a sweep run by a clock set ahead destroyed footage by that clock, and its
+        purge's recorded time says nothing of when it did. Reads only the log between
+        each correction and the first act it sets aside."""
         from ledger.footage import Segment
 
         out: list[SetAsidePurge] = []
-        for span in self.set_aside_spans(until):
+        for span in self.set_aside_spans(until, held_by=held_by):
             for e in self._events_of(Segment.FootagePurged, start=span.start, stop=span.stop):
                 purge: Any = e
                 out.append(SetAsidePurge(purge.segment_id, purge.camera_id, purge.timestamp,

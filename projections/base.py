@@ -1749,6 +1749,8 @@ def catch_up_together(
             raise ReadModelsOutdated(v.outdated)
         if v.sealed:
             v._take_scratch_files()
+        if v.as_of is not None and stop is not None:  # only the corrections up to there
+            v._set_aside = v.ledger.set_aside_spans(until=v.as_of, held_by=stop)
         tracked.append(v.positions())
     if not any(tracked):
         return 0

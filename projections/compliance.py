@@ -253,13 +253,25 @@ def _event_sources(views: Views, zone: Any, first: date, last: date) -> dict[str
         return event_sources(conn, start, end)
 
 
-def _corrections(site: Any, start: datetime, end: datetime) -> list[Any]:
-    """The Director's clock corrections recorded from ``start`` until ``end`` (R26)."""
-    return [c for c in site.clock_corrections if start <= c.timestamp <= end]
+def _corrections(
+    site: Any, start: datetime, end: datetime, held: set[datetime] | None = None
+) -> list[Any]:
+    """The Director's clock corrections recorded from ``start`` until ``end`` (R26);
+    ``held``: only those recorded at these times (those a checkpoint holds)."""
+    return [
+        c
+        for c in site.clock_corrections
+        if start <= c.timestamp <= end and (held is None or c.timestamp in held)
+    ]
 
 
 def _set_aside(
-    ledger: Ledger, site: Any, start: datetime, end: datetime, ref: datetime
+    ledger: Ledger,
+    site: Any,
+    start: datetime,
+    end: datetime,
+    ref: datetime,
+    held_by: int | None = None,
 ) -> list[SetAsidePurge]:
     """The purges among acts a clock correction set aside (R26) that concern the period
     ``[start, end)``: set aside in it, or counted in it by their recorded time. Read from
@@ -271,7 +283,7 @@ def _set_aside(
         return []
     return [
         p
-        for p in ledger.set_aside_purges(until=ref)
+        for p in ledger.set_aside_purges(until=ref, held_by=held_by)
         if start <= p.correction <= min(end, ref) or start <= p.recorded < end
     ]
 
@@ -291,7 +303,8 @@ def replayed_state_rows(
     as_of: datetime | None,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """The compliance report's footage held, overdue and attention rows (``STATE_TABLES``)
+    """The compliance report's footage held, overdue and attention rows (``STATE_TABLES``),
+    and under "retention" the rest of its retention section (held and overdue emptied),
     as the ledger's events up to notification ``stop`` (and recorded by ``as_of``) make
     them at ``as_of or now``: the read models they are made from replayed in memory from
     the log, not the kept ones (the library holds the seal key, so a read model changed
@@ -310,14 +323,17 @@ def replayed_state_rows(
         with views.connect() as conn:
             viewed = {v.segment_id for v in access_report(conn, start, end).viewings}
             retention, attention = _states(
-                ledger, conn, start, end, ref, viewed, overdue_at_end
+                ledger, conn, start, end, ref, viewed, overdue_at_end, held_by=stop
             )  # fmt: skip
     finally:
         views.close()
         if at_end is not None:
             at_end.close()
     made = {"held": retention.held, "overdue": retention.overdue, "attention": attention}
-    return {table: plain(made[table]) for table in STATE_TABLES}
+    rows: dict[str, Any] = {table: plain(made[table]) for table in STATE_TABLES}
+    # the rest of the retention section (its counts, the segments listed, the timeline)
+    rows["retention"] = plain(dataclasses.replace(retention, held=(), overdue=()))
+    return rows
 
 
 def state_projections() -> list[Projection]:
@@ -392,12 +408,17 @@ def _states(
     viewed: set[str],
     overdue_at_end: int | None,
     unrecorded_missing: Sequence[tuple[str, str]] = (),
+    held_by: int | None = None,
 ) -> tuple[Retention, tuple[AttentionItem, ...]]:
     """The report's retention (footage held and overdue among it) and attention list:
     states at ``ref`` over every segment, request and hold (``STATE_TABLES``), from the
     retention, access, disclosure and camera read models. ``viewed``: the segments viewed
-    in the period, listed with their retention too."""
+    in the period, listed with their retention too. ``held_by``: only the clock
+    corrections among the log's events up to that notification id (a checkpoint's)."""
     site = ledger.site()
+    held = None
+    if held_by is not None:
+        held = {e.timestamp for _n, e in ledger.clock_corrections_recorded(held_by=held_by)}
     retention = _retention(conn, start, end, ref, viewed=viewed)
     retention = dataclasses.replace(
         retention,
@@ -405,8 +426,8 @@ def _states(
     )
     attention = needs_attention(
         conn, disclosures(conn), retention, ref, site.zone, unrecorded_missing,
-        corrections=_corrections(site, start, min(end, ref)),
-        set_aside=_set_aside(ledger, site, start, end, ref),
+        corrections=_corrections(site, start, min(end, ref), held),
+        set_aside=_set_aside(ledger, site, start, end, ref, held_by),
     )  # fmt: skip
     return retention, tuple(attention)
 
