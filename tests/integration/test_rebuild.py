@@ -333,35 +333,34 @@ def test_a_rebuild_without_a_batch_takes_its_databases_default(
 
 
 @pytest.mark.postgres
-def test_a_rebuild_on_postgresql_finds_rows_by_key_not_by_scanning(tmp_path: Path) -> None:
+@pytest.mark.parametrize("built_once", ["postgres"], indirect=True)
+def test_a_rebuild_on_postgresql_finds_rows_by_key_not_by_scanning(
+    built: tuple[Ledger, dict[str, list[tuple[Any, ...]]]],
+) -> None:
     """The tables a rebuild has just made have no statistics until its end, and the
     planner took the handlers' and seals' lists of keys (``IN``) for most of a table and
     scanned it, page after page: at 1M events 2,000 scans of each version table, half the
     server's CPU. Each page's transaction forbids sequential scans where an index
     serves: the subject index's aggregates (looked up by a list of keys in every page,
     with no index built at the end) are scanned only by the end's ANALYZE, with one
-    process or two."""
-    with database_for("postgres", tmp_path) as url:
-        led = open_test_ledger(DataDir.open(new_data_dir(tmp_path / "data", url)),
-                               clock=ManualClock(SETUP))  # fmt: skip
-        views = Views(led, all_projections())
-        _build(led, views)
-        incremental = dump(url)
-        engine = create_engine(url)
-        for processes in (1, 2):  # each rebuild makes the table (and its counts) anew
-            pages = views.rebuild(batch=37, processes=processes) // 37
-            assert pages > 10
-            counted = _scans(engine, "proj_subject_aggregates", pages)
-            assert counted is not None
-            scans, lookups = counted
-            assert lookups >= pages  # every page looked its aggregates up by key
-            # the end's only: its index on subjects built (a scan by each of the build's
-            # parallel workers) and its ANALYZE; a scan per page would be more than 10
-            assert scans <= 5
-        views.close()
-        engine.dispose()
-        led.close()
-        assert dump(url) == incremental
+    process or two. On a copy of the module's PostgreSQL ledger (``built``)."""
+    led, incremental = built
+    url = led.datadir.database_url  # type: ignore[union-attr]
+    views = Views(led, all_projections())
+    engine = create_engine(url)
+    for processes in (1, 2):  # each rebuild makes the table (and its counts) anew
+        pages = views.rebuild(batch=37, processes=processes) // 37
+        assert pages > 10
+        counted = _scans(engine, "proj_subject_aggregates", pages)
+        assert counted is not None
+        scans, lookups = counted
+        assert lookups >= pages  # every page looked its aggregates up by key
+        # the end's only: its index on subjects built (a scan by each of the build's
+        # parallel workers) and its ANALYZE; a scan per page would be more than 10
+        assert scans <= 5
+    views.close()
+    engine.dispose()
+    assert dump(url) == incremental
 
 
 def test_footage_handlers_never_read_rows_their_page_still_queues(
