@@ -12,11 +12,12 @@ what is found and not yet recorded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from capture.vault import Vault, open_vault
+from ledger.retention_commands import MissingRecord
 
 
 class Stored(Protocol):
@@ -81,3 +82,24 @@ def unrecorded_findings(ledger: Any, stored: Sequence[Stored]) -> list[VaultFind
         if not ledger.segment_info(f.segment_id).purged
         and not ledger.segment_info(f.segment_id).missing
     ]
+
+
+def record_findings(
+    ledger: Any, stored: Callable[[], Sequence[Stored]], *, actor: str, found_by: str
+) -> list[str]:
+    """What the vault audit finds now (``unrecorded_findings`` of ``stored()``), recorded
+    ``FootageFoundMissing`` by ``actor`` in one save when they may record it (the
+    Director, an acting Director, the service: ``may_record_found_missing``, asked without
+    a refusal recorded); the segment ids recorded, none for anyone else.
+
+    A compliance report records what it finds before it reads its read models, so each
+    finding rests on an event its checkpoint signs and ``verify-report --events`` holds
+    the report to it: a finding taken out of the report fails (a finding only listed,
+    "not yet recorded", rests on no event and could be taken out unseen)."""
+    if not ledger.may_record_found_missing(actor):
+        return []  # the stored segments not even read
+    found = unrecorded_findings(ledger, stored())
+    if not found:
+        return []
+    records = [MissingRecord(f.segment_id, f.blob_missing, f.key_missing) for f in found]
+    return list(ledger.record_found_missing(records, found_by=found_by, actor=actor))

@@ -144,6 +144,9 @@ def report_compliance(
     The ledger is verified first: a tampered ledger exits 3 and no report is written.
     The report is written atomically (no partial file on failure), mode 0600, and never
     over an existing file without --force. Director, Business Manager or counsel.
+    Footage the vault audit finds gone with no purge is recorded FootageFoundMissing
+    first when the Director makes the report (without --as-of), so the report is held
+    to it; anyone else's report lists it as not yet recorded.
 
     \b
     Example:
@@ -165,6 +168,18 @@ def report_compliance(
 
         return [(f.segment_id, f.describe()) for f in audit_footage(ledger)]
 
+    recorded: list[str] = []
+
+    def record_findings() -> None:  # what it finds, recorded when the actor may (R15)
+        from capture.audit import record_findings
+        from projections.registry import read_views
+        from projections.retention import stored_segments
+
+        recorded.extend(record_findings(
+            ledger, lambda: read_views(ledger, stored_segments), actor=actor,
+            found_by=f"compliance report {first} to {last}",
+        ))  # fmt: skip
+
     try:
         _check_output(out, fmt, force)
         key = ctx.datadir().signing_key(signing_passphrase(ctx))
@@ -180,11 +195,18 @@ def report_compliance(
             signing_key=key,
             as_of=when,
             vault_audit=vault_audit,
+            record_findings=record_findings,
         )
         _write(report, fmt, out, force)
     except ReportError as e:
         raise click.ClickException(str(e)) from e
     digest = record_issued(ledger, report, fmt, out, actor=actor)
+    if recorded:
+        info(
+            f"warning: {counted(len(recorded), 'segment')} found missing from the vault with "
+            "no purge in progress: recorded FootageFoundMissing before the report read the "
+            f"ledger (FOOTAGE-FOUND-MISSING, R15): {', '.join(recorded)}. Find out how."
+        )
     state = f" as of {sitetime.show(when, ctx.zone())}" if when else ""
     info(
         f"Compliance report {first} to {last}{state} ({fmt}) written to {out}; "

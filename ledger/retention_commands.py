@@ -182,6 +182,16 @@ class RetentionCommands(FootageQueries):
             self.save(*segments)
         return [s.segment_id for s in segments]
 
+    def may_record_found_missing(self, actor: str) -> bool:
+        """Whether ``actor`` may record footage found missing (the service identity, the
+        Director, an acting Director within a delegation), asked without recording a
+        refusal: a compliance report made by someone else lists what the vault audit
+        finds as not yet recorded instead (``capture.audit.record_findings``)."""
+        member = self.member(actor)
+        if member is None or not member.active:
+            return False
+        return member.role in SWEEPERS or self._delegation_now(member) is not None
+
     def record_found_missing(
         self, found: Sequence[MissingRecord], *, found_by: str, actor: str
     ) -> list[str]:

@@ -120,13 +120,19 @@ def compile_compliance_report(
     signing_key: Any,
     as_of: datetime | None = None,
     vault_audit: Callable[[], Sequence[tuple[str, str]]] | None = None,
+    record_findings: Callable[[], object] | None = None,
 ) -> tuple[ComplianceReport, str]:
     """The whole use-case: verify the ledger (LedgerTampered, exit 3, before any event is
     read), check who asks (a refusal is recorded), build the report from the read models
     (as they were at ``as_of`` when given), check every table it read against its seal
     (R29: ReadModelTampered, exit 3, nothing signed), and only then sign a checkpoint
     over exactly the verified entries. Returns the report and the signed checkpoint
-    note."""
+    note.
+
+    Without ``as_of``: ``record_findings`` first records what the vault audit finds, when
+    the one asking may (``capture.audit.record_findings``), so those findings rest on
+    events under the checkpoint; ``vault_audit`` then lists, with every read, what is
+    found and still not recorded (by anyone else's report)."""
     assert ledger.datadir is not None
     reader = open_chain(ledger.datadir)
     outcome = verified(reader)
@@ -139,6 +145,8 @@ def compile_compliance_report(
         subject=f"{period_from}..{period_to}",
     )
     overdue_at_end = _overdue_at_end(ledger, period_from, period_to, as_of or now)
+    if record_findings is not None and as_of is None:
+        record_findings()  # once the ledger verified: it reads the read models
 
     def read(outcome: Any) -> tuple[ComplianceReport, dict[str, list[int]], Integrity]:
         # The vault audited only once the ledger verified (it reads the events' read

@@ -25,7 +25,7 @@ bp = Blueprint("reports", __name__)
 
 @bp.route("/reports", methods=["GET", "POST"])
 def compliance() -> Response:
-    from capture.audit import unrecorded_findings
+    from capture.audit import record_findings, unrecorded_findings
     from projections.compliance import compile_compliance_report, record_issued_digest
     from projections.registry import read_views
     from projections.render_data import to_json
@@ -57,6 +57,10 @@ def compliance() -> Response:
             found = unrecorded_findings(ledger, read_views(ledger, stored_segments))
             return [(f.segment_id, f.describe()) for f in found]
 
+        def findings_recorded() -> None:  # recorded first when she may, as the CLI does
+            record_findings(ledger, lambda: read_views(ledger, stored_segments), actor=me,
+                            found_by=f"compliance report {first} to {last}")  # fmt: skip
+
         try:
             signing_key = d.datadir.signing_key(secret)
         except Exception as e:  # a wrong signing passphrase: say so, record nothing
@@ -69,6 +73,7 @@ def compliance() -> Response:
             now=d.now(),
             signing_key=signing_key,
             vault_audit=vault_audit,
+            record_findings=findings_recorded,
         )  # fmt: skip (verifies first; a refusal is recorded)
         fmt = form.fmt.data or "page"
         if fmt == "pdf":

@@ -5,9 +5,11 @@ key deleted by hand shows "missing", not "erased"."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from click.testing import Result
 
@@ -17,7 +19,14 @@ from ledger.clock import ManualClock
 from ledger.datadir import DataDir
 from tests.conftest import NOW
 from tests.identity import CustodesRunner, enrol, open_test_ledger
-from tests.integration.footage_helpers import CAMERA, DIRECTOR, STAFF, clip, footage_ledger
+from tests.integration.footage_helpers import (
+    CAMERA,
+    DIRECTOR,
+    MANAGER,
+    STAFF,
+    clip,
+    footage_ledger,
+)
 
 LATER = NOW + timedelta(days=2)
 
@@ -55,14 +64,20 @@ def test_footage_deleted_by_hand_is_reported_then_recorded_missing_not_purged(
         verified.stderr
     )
 
+    # the Business Manager's report lists them; she may not record them, so nothing is
+    # recorded (no refusal either: the report did not ask)
     report = tmp_path / "report.json"
+    before = len(json.loads(run(data_dir, "log", "--json", "--limit", "500").stdout))
     run(data_dir, "report", "compliance", "--from", "2026-11-01", "--to", "2026-11-03",
-        "--format", "json", "--out", str(report), "--as", DIRECTOR)  # fmt: skip
+        "--format", "json", "--out", str(report), "--as", MANAGER)  # fmt: skip
     items = json.loads(report.read_text())["attention"]
     found = [i for i in items if i["rule_id"] == "FOOTAGE-FOUND-MISSING"]
     assert {i["subject_id"] for i in found} == {gone, half}
     assert all(i["severity"] == "violation" for i in found)
     assert all("not yet recorded" in i["text"] for i in found)
+    log = json.loads(run(data_dir, "log", "--json", "--limit", "500").stdout)
+    since = [e["kind"] for e in log[before:]]  # the report, and the reads of the log (R27)
+    assert set(since) == {"ComplianceReportIssued", "ConfidentialRecordRead"}, since
 
     swept = run(data_dir, "retention", "sweep", "--yes", "--service", "--json", code=1)
     assert "2 segments found missing from the vault with no purge" in swept.stderr
@@ -85,6 +100,84 @@ def test_footage_deleted_by_hand_is_reported_then_recorded_missing_not_purged(
     recorded = [i for i in items if i["rule_id"] == "FOOTAGE-FOUND-MISSING"]
     assert {i["subject_id"] for i in recorded} == {gone, half}
     assert all("found missing on" in i["text"] and "not a purge" in i["text"] for i in recorded)
+
+
+def _issued(data_dir: Path, doc: dict[str, Any], path: Path) -> Path:
+    """What the library, holding every key, can do with a report it edited: write it and
+    record its issuance (its SHA-256) as its own report of 1-3 November."""
+    from ledger.checkpoint import parse_unverified
+
+    cp = parse_unverified(doc["proofs"]["checkpoint"])
+    text = json.dumps(doc, indent=2)
+    path.write_text(text)
+    ledger = open_test_ledger(DataDir.open(data_dir), clock=ManualClock(LATER))
+    try:
+        ledger.record_report_issued(
+            period_from=date(2026, 11, 1), period_to=date(2026, 11, 3), as_of=None,
+            format="json", output_sha256=hashlib.sha256(text.encode()).hexdigest(),
+            checkpoint_size=cp.size, checkpoint_root=cp.root.hex(), actor=DIRECTOR,
+        )  # fmt: skip
+    finally:
+        ledger.close()
+    return path
+
+
+def test_the_directors_report_records_what_the_vault_audit_finds_and_is_held_to_it(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Session 28: a finding only listed by a report ("found while writing this report,
+    not yet recorded") rests on no event, so it could be taken out of the report the
+    library issues and `verify-report --events` could not tell. The Director's report
+    records what the vault audit finds (FootageFoundMissing, before it reads), lists it as
+    recorded, and is held to it: taken out, the report fails with the ledger."""
+    from ledger.report_proofs import report_rows
+
+    ledger = footage_ledger(data_dir)
+    summary = ingest_paths(ledger, [clip(tmp_path / "in", n) for n in range(2)],
+                           camera=CAMERA, actor=STAFF)  # fmt: skip
+    gone, whole = (o.segment_id for o in summary.outcomes)
+    open_vault(ledger).blob_path(ledger.segment_info(gone).sha256).unlink()
+    ledger.close()
+
+    report = tmp_path / "report.json"
+    made = run(data_dir, "report", "compliance", "--from", "2026-11-01", "--to", "2026-11-03",
+               "--format", "json", "--out", str(report), "--as", DIRECTOR)  # fmt: skip
+    assert "1 segment found missing from the vault with no purge in progress: recorded " in (
+        made.stderr
+    )
+    assert gone in made.stderr and whole not in made.stderr
+    doc = json.loads(report.read_text())
+    [item] = [i for i in doc["attention"] if i["rule_id"] == "FOOTAGE-FOUND-MISSING"]
+    assert item["subject_id"] == gone
+    assert "found missing on" in item["text"] and "not yet recorded" not in item["text"]
+    assert "(compliance report 2026-11-01 to 2026-11-03)" in item["text"]
+    log = json.loads(run(data_dir, "log", "--json", "--limit", "500").stdout)
+    [recorded] = [e for e in log if e["kind"] == "FootageFoundMissing"]
+    assert recorded["actor"] == DIRECTOR
+    assert (
+        json.loads(run(data_dir, "retention", "sweep", "--yes", "--service", "--json").stdout)[
+            "outcomes"
+        ]
+        == []
+    )  # already recorded: the sweep finds nothing to record
+
+    key = tmp_path / "library.pem"
+    key.write_text(run(data_dir, "keys", "export-public").stdout)
+    checked = run(data_dir, "verify-report", str(report), "--key", str(key), "--events")
+    assert "It leaves nothing out" in checked.stdout
+
+    # the finding taken out (its row and its proof), the edited file recorded as issued
+    at = next(i for i, ((t, _ref), row) in enumerate(report_rows(doc))
+              if t == "attention" and row.get("subject_id") == gone)  # fmt: skip
+    first = next(i for i, ((t, _ref), _row) in enumerate(report_rows(doc)) if t == "attention")
+    doc["proofs"]["rows"].pop(at)
+    doc["attention"].pop(at - first)
+    doctored = _issued(data_dir, doc, tmp_path / "doctored.json")
+    run(data_dir, "verify-report", str(doctored), "--key", str(key))  # its rows all proven
+    said = run(data_dir, "verify-report", str(doctored), "--key", str(key), "--events",
+               code=3).stderr  # fmt: skip
+    assert "the report's attention items are not what the ledger's events make" in said, said
+    assert f"they leave out FOOTAGE-FOUND-MISSING {gone}, which the events make" in said, said
 
 
 def test_a_patron_key_deleted_by_hand_is_missing_not_erased(data_dir: Path) -> None:

@@ -72,3 +72,24 @@ def test_the_business_manager_may_not_read_histories_and_it_is_recorded(
     response = client.get(f"/history?subject={library['segment']}")
     assert response.status_code == 403
     assert kinds_since(library["data_dir"], start) == ["AccessDenied"]
+
+
+def test_footage_found_gone_is_recorded_by_the_directors_report_only(
+    app: Flask, library: dict[str, Any]
+) -> None:
+    """Session 28: the Director's report on the page records what the vault audit finds
+    (FootageFoundMissing, before it reads), so the report's item rests on an event its
+    checkpoint signs; the Business Manager's lists it as not yet recorded and records
+    nothing but the report."""
+    data_dir = library["data_dir"]
+    [blob] = (data_dir / "footage" / "blobs").iterdir()
+    blob.unlink()  # deleted by hand: no purge in progress
+    start = head(data_dir)
+    listed = _report(sign_in(app, MANAGER), "page").get_data(as_text=True)
+    assert "Found while writing this report, not yet recorded" in listed
+    assert kinds_since(data_dir, start) == ["ComplianceReportIssued"]
+    start = head(data_dir)
+    made = _report(sign_in(app, DIRECTOR), "page").get_data(as_text=True)
+    assert kinds_since(data_dir, start) == ["FootageFoundMissing", "ComplianceReportIssued"]
+    assert "not yet recorded" not in made
+    assert "found missing on" in made and "(compliance report 2026-10-01 to 2026-11-02)" in made
