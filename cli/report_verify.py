@@ -391,7 +391,8 @@ def _state_complete(
     generated), so it is under the library's signature. The rows must be the same, each
     as many times; a held or overdue row, and the retention section, equal in every
     column both have (a report of an earlier version may lack a column added since), an
-    attention item by its rule and subject (its wording changes between versions). The
+    attention item by its rule, subject and severity (its wording changes between
+    versions; since session 28 a violation shown as a warning fails). The
     attention items the vault audit found while the report was written ("Found while
     ...") rest on no event and are left out of both. Until session 27 a held or overdue
     segment taken out of the report, the file recorded as issued, passed.
@@ -420,7 +421,10 @@ def _state_complete(
         ref = COMPLIANCE_TABLES[table][1]
         listed = [row for (t, _r), row in rows if t == table and not _vault_finding(table, row)]
         made = [json.loads(json.dumps(row, default=str)) for row in truth[table]]
-        problem = _rows_problem(listed, made, ref, whole=table != "attention")
+        # an attention item: its rule, subject and severity (its wording changes between
+        # versions; a violation shown as a warning would not)
+        whole = table != "attention"
+        problem = _rows_problem(listed, made, ref, whole=whole, also=() if whole else SEVERITY)
         if problem is not None:
             raise MerkleProofFailed(
                 f"the report's {_STATE_WORDS[table]} are not what the ledger's events make at "
@@ -484,6 +488,9 @@ def _signed_after_its_log(ledger: Any, cp: Any, stop: int) -> None:
         )
 
 
+SEVERITY = ("severity",)
+
+
 def _vault_finding(table: str, row: dict[str, Any]) -> bool:
     """An attention item of footage the vault audit found gone while the report was
     written, not recorded (``projections.attention``): it rests on no event."""
@@ -491,11 +498,16 @@ def _vault_finding(table: str, row: dict[str, Any]) -> bool:
 
 
 def _rows_problem(
-    listed: list[dict[str, Any]], made: list[dict[str, Any]], ref: Any, *, whole: bool
+    listed: list[dict[str, Any]],
+    made: list[dict[str, Any]],
+    ref: Any,
+    *,
+    whole: bool,
+    also: tuple[str, ...] = (),
 ) -> str | None:
     """What differs between a report's rows and the rows the events make: by reference
-    (``COMPLIANCE_TABLES``), each as many times, then (``whole``) each row in every
-    column both have (``_first_difference``)."""
+    (``COMPLIANCE_TABLES``), each as many times, then each row in every column both have
+    (``whole``), or only in the columns ``also`` names."""
     from collections import Counter
 
     said = []
@@ -504,15 +516,22 @@ def _rows_problem(
         said.append(f"they leave out {', '.join(missing)}, which the events make")
     if extra := sorted((have - want).elements()):
         said.append(f"they list {', '.join(extra)}, which the events do not make")
-    if not said and whole:
+    if not said and (whole or also):
 
         def key(r: dict[str, Any]) -> tuple[str, str]:
-            return ref(r), json.dumps(r, sort_keys=True)
+            shown = r if whole else {c: r.get(c) for c in also}
+            return ref(r), json.dumps(shown, sort_keys=True, default=str)
 
         for mine, theirs in zip(sorted(listed, key=key), sorted(made, key=key), strict=True):
-            columns = sorted(k for k in set(mine) & set(theirs) if mine[k] != theirs[k])
+            both = set(mine) & set(theirs)
+            compared = both if whole else both & set(also)
+            columns = sorted(k for k in compared if mine[k] != theirs[k])
             if columns:
-                said.append(f"row {ref(mine)} differs in {', '.join(columns)}")
+                what = ", ".join(
+                    f"{k} ({mine[k]!r}, the events make {theirs[k]!r})" if not whole else k
+                    for k in columns
+                )
+                said.append(f"row {ref(mine)} differs in {what}")
                 break
     return "; ".join(said) or None
 

@@ -938,6 +938,28 @@ def test_a_compliance_report_with_a_state_row_changed_fails_with_the_ledger(  # 
     assert f"row {row['segment_id']} differs in days_overdue" in said, said
 
 
+def test_a_compliance_report_with_a_violation_shown_as_a_warning_fails_with_the_ledger(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path
+) -> None:
+    """Session 28: attention items were compared by rule and subject only (their wording
+    changes between versions), so the library could issue its report with a violation
+    shown as a warning, its words softened, and it verified. The severity is the events'
+    too: with the ledger, it must be the one they make."""
+    data, _sc, _later = town
+    key = _key(data, tmp_path)
+    doc = _honest_report(data, tmp_path, key)
+    item = next(a for a in doc["attention"] if a["severity"] == "violation")
+    item["severity"] = "warning"
+    item["text"] = "Nothing that needs doing."
+    doctored = _recorded_as_issued(data, doc, tmp_path / "doctored.json")
+    _verify(data, doctored, key)  # its rows proven: the proofs say nothing of severity
+    said = _verify(data, doctored, key, "--events", code=3).stderr
+    assert (
+        f"row {item['rule_id']} {item['subject_id']} differs in severity ('warning', the "
+        "events make 'violation')"
+    ) in said, said
+
+
 def test_a_compliance_report_stating_another_time_than_its_checkpoint_fails(  # type: ignore[no-untyped-def]
     town, tmp_path: Path
 ) -> None:
