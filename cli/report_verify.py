@@ -228,8 +228,9 @@ def verify_report(
                 "It leaves nothing out: its disclosures, viewings, refused attempts, staff "
                 "notes and cameras are every one the ledger's events under its checkpoint "
                 "hold for its period, and its footage held, overdue footage and attention "
-                "list are the rows those events make at its time (what the vault audit found "
-                "while it was written aside)"
+                "list are the rows those events make at its time (an attention item by its "
+                "rule, subject and severity, not its wording; what the vault audit found "
+                "and nobody recorded aside)"
             )
         else:
             echo(

@@ -165,6 +165,7 @@ def test_the_directors_report_records_what_the_vault_audit_finds_and_is_held_to_
     key.write_text(run(data_dir, "keys", "export-public").stdout)
     checked = run(data_dir, "verify-report", str(report), "--key", str(key), "--events")
     assert "It leaves nothing out" in checked.stdout
+    assert "by its rule, subject and severity, not its wording" in checked.stdout
 
     # the finding taken out (its row and its proof), the edited file recorded as issued
     at = next(i for i, ((t, _ref), row) in enumerate(report_rows(doc))
