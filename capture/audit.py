@@ -92,14 +92,24 @@ def record_findings(
     Director, an acting Director, the service: ``may_record_found_missing``, asked without
     a refusal recorded); the segment ids recorded, none for anyone else.
 
-    A compliance report records what it finds before it reads its read models, so each
-    finding rests on an event its checkpoint signs and ``verify-report --events`` holds
-    the report to it: a finding taken out of the report fails (a finding only listed,
-    "not yet recorded", rests on no event and could be taken out unseen)."""
+    ``stored()`` must be read checked against the seals (R29), as the sweep reads it: a
+    row forged in the read model (another ``sha256``) would otherwise record intact
+    footage as destroyed, never to be purged (red team, session 28). Nothing is recorded
+    when every stored segment is gone at once (more than one): a vault not mounted reads
+    so.
+
+    A compliance report records what it finds (once its read checked out) and reads
+    again, so each finding rests on an event its checkpoint signs and ``verify-report
+    --events`` holds the report to it: a finding taken out of the report fails (a
+    finding only listed, "not yet recorded", rests on no event and could be taken out
+    unseen)."""
     if not ledger.may_record_found_missing(actor):
         return []  # the stored segments not even read
-    found = unrecorded_findings(ledger, stored())
-    if not found:
+    segments = stored()
+    found = unrecorded_findings(ledger, segments)
+    if not found or (len(found) > 1 and len(found) == len({s.sha256 for s in segments})):
+        # every stored segment gone at once: the vault is more likely unmounted or moved
+        # than destroyed; a report records nothing then and lists them (the sweep judges)
         return []
     records = [MissingRecord(f.segment_id, f.blob_missing, f.key_missing) for f in found]
     return list(ledger.record_found_missing(records, found_by=found_by, actor=actor))

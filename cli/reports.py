@@ -176,7 +176,7 @@ def report_compliance(
         from projections.retention import stored_segments
 
         recorded.extend(record_findings(
-            ledger, lambda: read_views(ledger, stored_segments), actor=actor,
+            ledger, lambda: read_views(ledger, stored_segments, checked=True), actor=actor,
             found_by=f"compliance report {first} to {last}",
         ))  # fmt: skip
 

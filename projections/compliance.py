@@ -129,10 +129,10 @@ def compile_compliance_report(
     over exactly the verified entries. Returns the report and the signed checkpoint
     note.
 
-    Without ``as_of``: ``record_findings`` first records what the vault audit finds, when
-    the one asking may (``capture.audit.record_findings``), so those findings rest on
-    events under the checkpoint; ``vault_audit`` then lists, with every read, what is
-    found and still not recorded (by anyone else's report)."""
+    Without ``as_of``: ``vault_audit`` lists, with every read, footage found gone and not
+    recorded; when it lists any and the read checked out, ``record_findings`` records
+    them if the one asking may (``capture.audit.record_findings``) and the report is read
+    again, so those findings rest on events under the checkpoint."""
     assert ledger.datadir is not None
     reader = open_chain(ledger.datadir)
     outcome = verified(reader)
@@ -145,8 +145,6 @@ def compile_compliance_report(
         subject=f"{period_from}..{period_to}",
     )
     overdue_at_end = _overdue_at_end(ledger, period_from, period_to, as_of or now)
-    if record_findings is not None and as_of is None:
-        record_findings()  # once the ledger verified: it reads the read models
 
     def read(outcome: Any) -> tuple[ComplianceReport, dict[str, list[int]], Integrity]:
         # The vault audited only once the ledger verified (it reads the events' read
@@ -158,6 +156,11 @@ def compile_compliance_report(
             ledger, who.name, period_from, period_to, now, as_of, integrity, missing,
             overdue_at_end,
         )  # fmt: skip
+        if missing and record_findings is not None:
+            # recorded only once the read models checked out (a forged row records
+            # nothing); the log grew, so ``read_verified`` reads again, finding them
+            # recorded, and the checkpoint holds them
+            record_findings()
         return report, sources, integrity
 
     # Signed over the log as the read models were read (a request, viewing or refusal

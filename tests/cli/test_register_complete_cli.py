@@ -960,6 +960,33 @@ def test_a_compliance_report_with_a_violation_shown_as_a_warning_fails_with_the_
     ) in said, said
 
 
+@pytest.mark.parametrize(
+    ("where", "column"),
+    [("attention", "severity"), ("overdue", "days_overdue"), ("counts", "overdue_now")],
+)
+def test_a_compliance_report_with_a_column_taken_out_fails_with_the_ledger(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path, where: str, column: str
+) -> None:
+    """Red team, session 28: rows were compared in the columns both the report and the
+    events had (a report of an earlier version lacks a column added since), so a column
+    deleted from the issued report (an item's severity, an overdue row's days, a count)
+    was never compared, and it verified. A column every report has carried is required."""
+    data, _sc, _later = town
+    key = _key(data, tmp_path)
+    doc = _honest_report(data, tmp_path, key)
+    if where == "counts":
+        del doc["retention"]["counts"][column]
+        expected = f"retention.counts lacks {column}, which every report carries"
+    else:
+        row = (doc["attention"] if where == "attention" else doc["retention"]["overdue"])[0]
+        del row[column]
+        ref = f"{row['rule_id']} {row['subject_id']}" if where == "attention" else row["segment_id"]
+        expected = f"row {ref} lacks {column}, which every report carries"
+    doctored = _recorded_as_issued(data, doc, tmp_path / "doctored.json")
+    said = _verify(data, doctored, key, "--events", code=3).stderr
+    assert expected in said, said
+
+
 def test_a_compliance_report_stating_another_time_than_its_checkpoint_fails(  # type: ignore[no-untyped-def]
     town, tmp_path: Path
 ) -> None:

@@ -213,3 +213,76 @@ def test_a_patron_key_deleted_by_hand_is_missing_not_erased(data_dir: Path) -> N
     erased = json.loads(run(data_dir, "request", "show", refs[1], "--json").stdout)
     assert erased["patron"]["details"] == "erased"
     assert len(json.loads(run(data_dir, "verify", "--json").stdout)["warnings"]) == 1
+
+
+def _forge(data_dir: Path, sql: str, **params: Any) -> None:
+    """A read model edited by someone who can write the database but holds no seal key."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(DataDir.open(data_dir).database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql), params)
+    finally:
+        engine.dispose()
+
+
+def _found_missing(data_dir: Path) -> list[str]:
+    log = json.loads(run(data_dir, "log", "--json", "--limit", "500").stdout)
+    return [e["details"].get("segment_id", "") for e in log if e["kind"] == "FootageFoundMissing"]
+
+
+def test_a_report_on_forged_read_models_records_nothing_missing(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Red team, session 28: the report read the stored segments it audits unchecked, so a
+    segment's sha256 changed in the read model had the Director's report record intact
+    footage as destroyed outside Custodes (never to be purged), then fail its seal check
+    ("nothing was written or signed"). Now it records only once its own read checked out,
+    reading what it audits checked too: a forged read model, the one it audits or another
+    it reads, records nothing."""
+    from projections.registry import read_views
+
+    ledger = footage_ledger(data_dir)
+    summary = ingest_paths(ledger, [clip(tmp_path / "in", n) for n in range(2)],
+                           camera=CAMERA, actor=STAFF)  # fmt: skip
+    _kept, forged = (o.segment_id for o in summary.outcomes)
+    read_views(ledger, lambda conn: None)  # caught up and sealed
+    ledger.close()
+    _forge(data_dir, "UPDATE proj_retention_segments SET sha256 = :x WHERE segment_id = :s",
+           x="0" * 64, s=forged)  # fmt: skip
+    period = ("--from", "2026-11-01", "--to", "2026-11-04")  # to today: the dashboard's default
+    made = run(data_dir, "report", "compliance", *period, "--format", "json",
+               "--out", str(tmp_path / "r.json"), "--as", DIRECTOR, code=3)  # fmt: skip
+    assert "proj_retention_segments" in made.stderr
+    assert _found_missing(data_dir) == []
+    _forge(data_dir, "UPDATE proj_retention_segments SET sha256 = :x WHERE segment_id = :s",
+           x=ledger.segment_info(forged).sha256, s=forged)  # fmt: skip
+    # another read model the report reads edited, a finding there to record: nothing is
+    _forge(data_dir, "UPDATE proj_cameras SET location = 'Staff room' WHERE camera_id = :c",
+           c=CAMERA)  # fmt: skip
+    vault = open_vault(open_test_ledger(DataDir.open(data_dir), clock=ManualClock(LATER)))
+    vault.blob_path(ledger.segment_info(forged).sha256).unlink()
+    made = run(data_dir, "report", "compliance", *period, "--format", "json",
+               "--out", str(tmp_path / "r.json"), "--as", DIRECTOR, code=3)  # fmt: skip
+    assert "proj_cameras" in made.stderr
+    assert _found_missing(data_dir) == []
+
+
+def test_a_vault_not_mounted_is_listed_not_recorded_by_a_report(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Red team, session 28: with the footage directory away (a mount not up), the
+    Director's report recorded every stored segment destroyed. Every one gone at once,
+    the report records nothing and lists them, not yet recorded."""
+    ledger = footage_ledger(data_dir)
+    ingest_paths(ledger, [clip(tmp_path / "in", n) for n in range(3)], camera=CAMERA, actor=STAFF)
+    ledger.close()
+    (data_dir / "footage").rename(tmp_path / "footage-away")
+    report = tmp_path / "r.json"
+    run(data_dir, "report", "compliance", "--from", "2026-11-01", "--to", "2026-11-03",
+        "--format", "json", "--out", str(report), "--as", DIRECTOR)  # fmt: skip
+    found = [i for i in json.loads(report.read_text())["attention"]
+             if i["rule_id"] == "FOOTAGE-FOUND-MISSING"]  # fmt: skip
+    assert len(found) == 3 and all("not yet recorded" in i["text"] for i in found)
+    assert _found_missing(data_dir) == []
