@@ -433,6 +433,8 @@ def _state_complete(
                 f"the report's {_STATE_WORDS[table]} are not what the ledger's events make at "
                 f"its time: {problem}"
             )
+    # after the rows (a severity changed or taken out is named there)
+    _most_serious_first([row for (t, _r), row in rows if t == "attention"])
     section = data.get("retention")
     said = (
         {k: v for k, v in section.items() if k not in ("held", "overdue")}
@@ -449,6 +451,22 @@ def _state_complete(
             f"the report's retention section is not what the ledger's events make at its "
             f"time: {where}"
         )
+
+
+def _most_serious_first(items: list[dict[str, Any]]) -> None:
+    """A report lists what needs attention most serious first (every version has): one
+    with a violation after a warning was reordered, its violations buried at the end of
+    the list (red team, session 28). MerkleProofFailed (exit 3) otherwise."""
+    from ledger.integrity import MerkleProofFailed
+
+    rank = {"violation": 0, "warning": 1, "info": 2}
+    ranks = [rank.get(str(item.get("severity")), 3) for item in items]
+    for i in range(1, len(ranks)):
+        if ranks[i] < ranks[i - 1]:
+            raise MerkleProofFailed(
+                f"the report's attention items are not listed most serious first: item {i + 1} "
+                f"({items[i].get('severity')}) comes after a {items[i - 1].get('severity')}"
+            )
 
 
 def _lacking(said: Any, made: Any, path: str) -> str | None:

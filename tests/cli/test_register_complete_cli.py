@@ -987,6 +987,27 @@ def test_a_compliance_report_with_a_column_taken_out_fails_with_the_ledger(  # t
     assert expected in said, said
 
 
+def test_a_compliance_report_with_its_violations_listed_last_fails_with_the_ledger(  # type: ignore[no-untyped-def]
+    town, tmp_path: Path
+) -> None:
+    """Red team, session 28: the attention items reversed (their proofs with them), the
+    violations buried under the warnings, verified. Every report lists them most serious
+    first."""
+    data, _sc, _later = town
+    key = _key(data, tmp_path)
+    doc = _honest_report(data, tmp_path, key)
+    severities = [a["severity"] for a in doc["attention"]]
+    assert severities[0] == "violation" and severities[-1] != "violation"
+    first = next(i for i, p in enumerate(doc["proofs"]["rows"]) if p["table"] == "attention")
+    n = len(doc["attention"])
+    doc["attention"].reverse()
+    doc["proofs"]["rows"][first : first + n] = doc["proofs"]["rows"][first : first + n][::-1]
+    doctored = _recorded_as_issued(data, doc, tmp_path / "doctored.json")
+    _verify(data, doctored, key)  # every row still proven
+    said = _verify(data, doctored, key, "--events", code=3).stderr
+    assert "the report's attention items are not listed most serious first" in said, said
+
+
 def test_a_compliance_report_stating_another_time_than_its_checkpoint_fails(  # type: ignore[no-untyped-def]
     town, tmp_path: Path
 ) -> None:
