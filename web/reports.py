@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from ledger import sitetime
 from ledger.errors import InvalidInput
+from ledger.text import counted
 from web.app import acting, desk
 from web.forms import HistoryForm, ReportForm
 from web.pages import page
@@ -57,10 +58,12 @@ def compliance() -> Response:
             found = unrecorded_findings(ledger, read_views(ledger, stored_segments))
             return [(f.segment_id, f.describe()) for f in found]
 
+        recorded: list[str] = []
+
         def findings_recorded() -> None:  # recorded when she may, as the CLI does
             stored = lambda: read_views(ledger, stored_segments, checked=True)  # noqa: E731
-            record_findings(ledger, stored, actor=me,
-                            found_by=f"compliance report {first} to {last}")  # fmt: skip
+            recorded.extend(record_findings(ledger, stored, actor=me,
+                            found_by=f"compliance report {first} to {last}"))  # fmt: skip
 
         try:
             signing_key = d.datadir.signing_key(secret)
@@ -91,7 +94,15 @@ def compliance() -> Response:
             hashlib.sha256(data).hexdigest(), actor=me,
         )  # fmt: skip
     if fmt == "page":
-        return page("reports.html", form=form, encrypted=encrypted, body=Markup(body))  # noqa: S704 - report_body escapes every text
+        said = (
+            f"{counted(len(recorded), 'segment')} found missing from the vault with no purge "
+            f"in progress: recorded FootageFoundMissing before the report was made "
+            f"(FOOTAGE-FOUND-MISSING): {', '.join(recorded)}. Find out how."
+            if recorded
+            else ""
+        )
+        return page("reports.html", form=form, encrypted=encrypted, body=Markup(body),  # noqa: S704 - report_body escapes every text
+                    message=said)  # fmt: skip
     name = f"compliance-{first}-to-{last}.{'zip' if fmt == 'csv' else fmt}"
     return Response(
         data, mimetype=mimetype,

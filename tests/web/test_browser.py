@@ -528,3 +528,27 @@ def test_a_clock_set_ahead_is_set_aside_by_the_director_in_the_browser(
     expect(page.get_by_text("The ledger's clock was corrected")).to_be_visible()
     shot(page, "web-clock-corrected")
     assert kinds_since(library["data_dir"], position) == ["ClockCorrected"]
+
+
+def test_the_directors_report_records_footage_found_gone_and_says_so(
+    server: str, page: Any, library: dict[str, Any]
+) -> None:
+    """Session 28: footage deleted from the vault by hand; the Director makes the report
+    on the page: the finding is recorded first (FootageFoundMissing), the page says so
+    above the report, and the report lists it as found missing, not "not yet recorded"."""
+    data_dir = library["data_dir"]
+    [blob] = (data_dir / "footage" / "blobs").iterdir()
+    blob.unlink()
+    start = head(data_dir)
+    sign_in(page, server, DIRECTOR, passphrase(DIRECTOR))
+    page.wait_for_url(f"{server}/")
+    page.goto(f"{server}/reports")
+    page.get_by_label("From (site day)").fill("2026-10-01")
+    page.get_by_role("button", name="Make the report").click()
+    notice = page.get_by_role("alert")
+    expect(notice).to_contain_text("1 segment found missing from the vault")
+    expect(notice).to_contain_text(library["segment"])
+    expect(page.locator("article.report")).to_contain_text("found missing on")
+    assert "not yet recorded" not in page.locator("article.report").inner_text()
+    assert kinds_since(data_dir, start) == ["FootageFoundMissing", "ComplianceReportIssued"]
+    shot(page, "web-report-found-missing")

@@ -92,4 +92,5 @@ def test_footage_found_gone_is_recorded_by_the_directors_report_only(
     made = _report(sign_in(app, DIRECTOR), "page").get_data(as_text=True)
     assert kinds_since(data_dir, start) == ["FootageFoundMissing", "ComplianceReportIssued"]
     assert "not yet recorded" not in made
+    assert "1 segment found missing from the vault with no purge in progress: recorded" in made
     assert "found missing on" in made and "(compliance report 2026-10-01 to 2026-11-02)" in made
