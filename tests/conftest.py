@@ -223,13 +223,64 @@ def _recycle(url: str, name: str) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The tests marked ``heavy`` first, longest (``seconds``) first, then the rest, in
     collection order otherwise (every xdist worker sorts the same way): the longest tests
-    start at once, on both workers, instead of one of them landing last."""
+    start at once, on both workers, instead of one of them landing last (but see
+    ``pytest_xdist_make_scheduler``)."""
 
     def key(item: pytest.Item) -> tuple[bool, float]:
         heavy = item.get_closest_marker("heavy")
         return heavy is None, -float(heavy.kwargs.get("seconds", 0)) if heavy else 0.0
 
     items.sort(key=key)
+
+
+# Modules whose tests share what a fixture of module or session scope built once per
+# database (True), or once (False: the demo's run, chromium). Spread test by test over both
+# xdist workers, each worker built it again: the demo's run (9 s), the rebuild and as-of
+# ledgers (2-5 s each), the report scenarios, chromium (1.5-3.5 s).
+SHARED_BUILDS = {
+    "tests/cli/test_demo_cli.py": False,
+    "tests/cli/test_read_model_seals_cli.py": True,
+    "tests/cli/test_register_complete_cli.py": True,
+    "tests/cli/test_reports_cli.py": True,
+    "tests/cli/test_verify_report_cli.py": True,
+    "tests/integration/test_asof.py": True,
+    "tests/integration/test_bucket_seals.py": True,
+    "tests/integration/test_history_buckets.py": True,
+    "tests/integration/test_rebuild.py": True,
+    "tests/integration/test_tamper_fuzz.py": True,
+    "tests/web/test_browser.py": False,
+}
+
+
+def shared_build(nodeid: str) -> str:
+    """The unit of work xdist hands one worker: a test alone, or, in a module of
+    ``SHARED_BUILDS``, that module's tests (on the same database, by the test's id, which
+    names its parameters: a test with ``postgres`` among them goes with the module's
+    PostgreSQL tests, the others with its SQLite ones)."""
+    path, _, rest = nodeid.partition("::")
+    if path not in SHARED_BUILDS:
+        return nodeid
+    if not SHARED_BUILDS[path]:
+        return path
+    params = rest.partition("[")[2]
+    return f"{path} {'postgres' if 'postgres' in params else 'sqlite'}"
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``-n 2`` (xdist's ``--dist load``): the tests one or two at a time as a worker
+    needs them, in the order above, except that the tests of a ``shared_build`` go to one
+    worker together, so it builds their fixture once; these groups, largest first, are
+    handed out before the single tests. (xdist's own ``--dist loadgroup`` cannot do this
+    on pytest 9: it renames the tests it groups through a field pytest no longer reads.)"""
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler.loadscope import LoadScopeScheduling
+
+    class SharedBuildScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_build(nodeid)
+
+    return SharedBuildScheduling(config, log)
 
 
 @pytest.fixture
