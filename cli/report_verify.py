@@ -546,7 +546,7 @@ ALWAYS: dict[str, frozenset[str]] = {
             "age_days",
             "review_by",
         }
-    ),  # fmt: skip
+    ),
     "overdue": frozenset({"segment_id", "camera_id", "deadline", "days_overdue"}),
     "attention": frozenset({"severity", "rule_id", "rule_source", "text", "subject_id"}),
     "retention": frozenset({"settings", "counts", "timeline"}),

@@ -145,8 +145,8 @@ def report_compliance(
     The report is written atomically (no partial file on failure), mode 0600, and never
     over an existing file without --force. Director, Business Manager or counsel.
     Footage the vault audit finds gone with no purge is recorded FootageFoundMissing
-    first when the Director makes the report (without --as-of), so the report is held
-    to it; anyone else's report lists it as not yet recorded.
+    when the Director makes the report (without --as-of), and the report read again, so
+    it is held to it; anyone else's report lists it as not yet recorded.
 
     \b
     Example:
@@ -204,8 +204,8 @@ def report_compliance(
     if recorded:
         info(
             f"warning: {counted(len(recorded), 'segment')} found missing from the vault with "
-            "no purge in progress: recorded FootageFoundMissing before the report read the "
-            f"ledger (FOOTAGE-FOUND-MISSING, R15): {', '.join(recorded)}. Find out how."
+            "no purge in progress: recorded FootageFoundMissing while the report was made "
+            f"(FOOTAGE-FOUND-MISSING, R15): {', '.join(recorded)}. Find out how."
         )
     state = f" as of {sitetime.show(when, ctx.zone())}" if when else ""
     info(

@@ -96,7 +96,7 @@ def compliance() -> Response:
     if fmt == "page":
         said = (
             f"{counted(len(recorded), 'segment')} found missing from the vault with no purge "
-            f"in progress: recorded FootageFoundMissing before the report was made "
+            f"in progress: recorded FootageFoundMissing while the report was made "
             f"(FOOTAGE-FOUND-MISSING): {', '.join(recorded)}. Find out how."
             if recorded
             else ""
