@@ -424,10 +424,8 @@ def _state_complete(
         made = [json.loads(json.dumps(row, default=str)) for row in truth[table]]
         # an attention item: its rule, subject and severity (its wording changes between
         # versions; a violation shown as a warning would not)
-        whole = table != "attention"
-        problem = _rows_problem(
-            listed, made, ref, whole=whole, also=() if whole else SEVERITY, required=ALWAYS[table]
-        )
+        columns = ("severity",) if table == "attention" else None
+        problem = _rows_problem(listed, made, ref, columns=columns, required=ALWAYS[table])
         if problem is not None:
             raise MerkleProofFailed(
                 f"the report's {_STATE_WORDS[table]} are not what the ledger's events make at "
@@ -458,9 +456,9 @@ def _most_serious_first(items: list[dict[str, Any]]) -> None:
     with a violation after a warning was reordered, its violations buried at the end of
     the list (red team, session 28). MerkleProofFailed (exit 3) otherwise."""
     from ledger.integrity import MerkleProofFailed
+    from projections.attention import SEVERITY_ORDER
 
-    rank = {"violation": 0, "warning": 1, "info": 2}
-    ranks = [rank.get(str(item.get("severity")), 3) for item in items]
+    ranks = [SEVERITY_ORDER.get(str(item.get("severity")), 3) for item in items]
     for i in range(1, len(ranks)):
         if ranks[i] < ranks[i - 1]:
             raise MerkleProofFailed(
@@ -527,7 +525,6 @@ def _signed_after_its_log(ledger: Any, cp: Any, stop: int) -> None:
         )
 
 
-SEVERITY = ("severity",)
 # What every compliance report has carried since its first version: a column of these
 # that the events make and a report lacks was taken out, not left out by an earlier
 # version (red team, session 28: an attention item's severity, an overdue row's days or
@@ -568,14 +565,13 @@ def _rows_problem(
     made: list[dict[str, Any]],
     ref: Any,
     *,
-    whole: bool,
-    also: tuple[str, ...] = (),
+    columns: tuple[str, ...] | None = None,
     required: frozenset[str] = frozenset(),
 ) -> str | None:
     """What differs between a report's rows and the rows the events make: a row lacking
     a ``required`` column the events make, then by reference (``COMPLIANCE_TABLES``),
-    each as many times, then each row in every column both have (``whole``), or only in
-    the columns ``also`` names."""
+    each as many times, then each row in every column both have (``columns`` None), or
+    only in those ``columns`` (each difference shown with both values)."""
     from collections import Counter
 
     said = []
@@ -588,20 +584,20 @@ def _rows_problem(
         said.append(f"they leave out {', '.join(missing)}, which the events make")
     if extra := sorted((have - want).elements()):
         said.append(f"they list {', '.join(extra)}, which the events do not make")
-    if not said and (whole or also):
+    if not said:
 
         def key(r: dict[str, Any]) -> tuple[str, str]:
-            shown = r if whole else {c: r.get(c) for c in also}
+            shown = r if columns is None else {c: r.get(c) for c in columns}
             return ref(r), json.dumps(shown, sort_keys=True, default=str)
 
         for mine, theirs in zip(sorted(listed, key=key), sorted(made, key=key), strict=True):
             both = set(mine) & set(theirs)
-            compared = both if whole else both & set(also)
-            columns = sorted(k for k in compared if mine[k] != theirs[k])
-            if columns:
+            compared = both if columns is None else both & set(columns)
+            differ = sorted(k for k in compared if mine[k] != theirs[k])
+            if differ:
                 what = ", ".join(
-                    f"{k} ({mine[k]!r}, the events make {theirs[k]!r})" if not whole else k
-                    for k in columns
+                    k if columns is None else f"{k} ({mine[k]!r}, the events make {theirs[k]!r})"
+                    for k in differ
                 )
                 said.append(f"row {ref(mine)} differs in {what}")
                 break

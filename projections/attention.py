@@ -26,7 +26,8 @@ from projections.disclosures import RegisterBrief
 from projections.retention import hold_rows, missing_rows, segment_rows, segment_rows_by_id
 
 FOIA_NEAR_BUSINESS_DAYS = 2
-_SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
+# most serious first: the order the report lists them in (and verify-report holds it to)
+SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 
 
 def business_days_between(today: date, due: date) -> int:
@@ -65,7 +66,7 @@ def needs_attention(
         *(_clock_item(c, zone) for c in corrections),
         *_set_aside_items(conn, set_aside, ref, zone),
     ]
-    return sorted(items, key=lambda i: _SEVERITY_ORDER[i.severity])
+    return sorted(items, key=lambda i: SEVERITY_ORDER[i.severity])
 
 
 def _missing_items(
